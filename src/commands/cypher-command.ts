@@ -1,0 +1,60 @@
+import { Command } from 'commander';
+import { InputError } from '../errors';
+import { openGraph } from '../graph/open-graph';
+import { commandContext, withSettings } from './command-context';
+
+/** Parses `k=v` parameters; the value is JSON when it parses as JSON, else a string. */
+export function parseParams(pairs: readonly string[]): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InputError(`--param expects name=value, got "${pair}"`);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    params[pair.slice(0, eq)] = value;
+  }
+  return params;
+}
+
+/** Makes driver values (nodes, relationships, paths) into plain JSON. */
+function toJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(toJson);
+  const v = value as Record<string, unknown>;
+  if ('labels' in v && 'properties' in v && 'elementId' in v) return { labels: v.labels, ...(toJson(v.properties) as object) };
+  if ('type' in v && 'properties' in v && 'startNodeElementId' in v) return { type: v.type, ...(toJson(v.properties) as object) };
+  if ('segments' in v && 'start' in v) {
+    const segs = v.segments as Array<{ start: unknown; relationship: unknown; end: unknown }>;
+    return segs.map((s) => ({ start: toJson(s.start), relationship: toJson(s.relationship), end: toJson(s.end) }));
+  }
+  if (typeof (v as { toString?: unknown }).toString === 'function' && v.constructor && v.constructor.name !== 'Object') {
+    return String(value);
+  }
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJson(x)]));
+}
+
+/** `hubble-graph cypher 'QUERY' --param k=v`: a read-only query, records as JSON lines on stdout. */
+export function cypherCommand(): Command {
+  return withSettings(
+    new Command('cypher')
+      .description('run a read-only Cypher query and print each record as a JSON line')
+      .argument('<query>', 'Cypher query (read-only: it runs in a read transaction)')
+      .option('-p, --param <name=value>', 'query parameter; JSON values are parsed (repeatable)', (v: string, prev: string[] = []) => [...prev, v]),
+    ['neo4j', 'local'],
+  ).action(async (query: string, flags: Record<string, unknown>) => {
+    const { config, log } = commandContext(flags);
+    const params = parseParams((flags.param as string[] | undefined) ?? []);
+    const graph = await openGraph(config, log, { startLocal: false });
+    try {
+      const rows = await graph.executor.read<Record<string, unknown>>(query, params);
+      for (const row of rows) process.stdout.write(`${JSON.stringify(toJson(row))}\n`);
+    } finally {
+      await graph.close();
+    }
+  });
+}

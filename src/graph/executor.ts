@@ -1,0 +1,128 @@
+import { isDate, isDateTime, isLocalDateTime, type Driver, type ManagedTransaction, type QueryResult } from 'neo4j-driver';
+import { HubbleGraphError, Neo4jUnavailableError, errorMessage } from '../errors';
+
+/** A parameter map; values only, never pasted into query text. */
+export type Params = Record<string, unknown>;
+
+/** Runs statements inside a managed transaction and returns plain rows. */
+export interface TxRunner {
+  run<R>(query: string, params?: Params): Promise<R[]>;
+}
+
+export interface ExecutorOptions {
+  readonly database: string;
+  /** Timeout of each transaction, in milliseconds. */
+  readonly queryTimeoutMs: number;
+}
+
+/** Neo4j error codes and driver errors that mean "the server is not there". */
+export function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: string })?.code ?? '';
+  return (
+    code === 'ServiceUnavailable' ||
+    code === 'SessionExpired' ||
+    code.startsWith('Neo.TransientError.General.DatabaseUnavailable') ||
+    /connect|ECONNREFUSED|ECONNRESET|socket/i.test(errorMessage(err))
+  );
+}
+
+/**
+ * Plain JS values from driver values: temporal values become ISO-8601 strings (the graph stores
+ * `firstSeen`/`lastSeen` as DateTime so that Neo4j Browser shows them readably).
+ */
+export function toPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (isDateTime(value as never) || isLocalDateTime(value as never)) {
+    return (value as { toStandardDate(): Date }).toStandardDate().toISOString();
+  }
+  if (isDate(value as never)) return String(value);
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
+    return out;
+  }
+  return value;
+}
+
+function toRows<R>(result: QueryResult): R[] {
+  return result.records.map((r) => toPlain(r.toObject()) as R);
+}
+
+function mapError(err: unknown): Error {
+  if (err instanceof HubbleGraphError) return err;
+  if (isUnavailable(err)) return new Neo4jUnavailableError(`Neo4j unavailable: ${errorMessage(err)}`, { cause: err });
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * The one owner of Neo4j sessions. Reads run in read transactions, writes in `executeWrite`
+ * (transient errors retried by the driver); every session closes in `finally`.
+ */
+export class Executor {
+  constructor(
+    readonly driver: Driver,
+    private readonly options: ExecutorOptions,
+  ) {}
+
+  /** Runs one read query in a read transaction. */
+  async read<R>(query: string, params: Params = {}): Promise<R[]> {
+    return this.readTx((tx) => tx.run<R>(query, params));
+  }
+
+  /** Runs one write query in a write transaction. */
+  async write<R>(query: string, params: Params = {}): Promise<R[]> {
+    return this.writeTx((tx) => tx.run<R>(query, params));
+  }
+
+  /** Runs `work` in one read transaction (retried by the driver on transient errors). */
+  async readTx<T>(work: (tx: TxRunner) => Promise<T>): Promise<T> {
+    const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'READ' });
+    try {
+      return await session.executeRead((tx) => work(wrap(tx)), { timeout: this.options.queryTimeoutMs });
+    } catch (err) {
+      throw mapError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** Runs `work` in one write transaction; the whole function may run again on a transient error. */
+  async writeTx<T>(work: (tx: TxRunner) => Promise<T>): Promise<T> {
+    const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'WRITE' });
+    try {
+      return await session.executeWrite((tx) => work(wrap(tx)), { timeout: this.options.queryTimeoutMs });
+    } catch (err) {
+      throw mapError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * Runs a statement in an auto-commit transaction: needed for schema commands, which Neo4j refuses
+   * to mix with data writes in one transaction.
+   */
+  async autoCommit<R>(query: string, params: Params = {}): Promise<R[]> {
+    const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'WRITE' });
+    try {
+      return toRows<R>(await session.run(query, params, { timeout: this.options.queryTimeoutMs }));
+    } catch (err) {
+      throw mapError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.driver.close();
+  }
+}
+
+function wrap(tx: ManagedTransaction): TxRunner {
+  return {
+    async run<R>(query: string, params: Params = {}): Promise<R[]> {
+      return toRows<R>(await tx.run(query, params));
+    },
+  };
+}

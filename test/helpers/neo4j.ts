@@ -1,0 +1,31 @@
+import type { AppConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { createDriver } from '../../src/graph/driver';
+import { Executor } from '../../src/graph/executor';
+import { migrate } from '../../src/graph/migrate';
+import { silentLogger } from '../../src/logger';
+
+/** The configuration the integration tests run with: the Neo4j that global-setup started (or NEO4J_URI). */
+export function testConfig(extraEnv: Record<string, string> = {}): AppConfig {
+  return loadConfig({ env: { ...process.env, LOG_LEVEL: 'silent', ...extraEnv } });
+}
+
+/** Environment for child processes (CLI runs) that must use the test Neo4j. */
+export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...extra };
+}
+
+/** An executor on the test Neo4j. */
+export function testExecutor(): Executor {
+  const cfg = testConfig();
+  const uri = cfg.neo4j.uri;
+  if (!uri) throw new Error('NEO4J_URI is not set: run integration tests through jest (global-setup starts Neo4j)');
+  return new Executor(createDriver(uri, cfg.neo4j), { database: cfg.neo4j.database, queryTimeoutMs: 60_000 });
+}
+
+/** Removes every traffic node and relationship (migrations stay), then makes sure the schema is there. */
+export async function resetGraph(executor: Executor): Promise<void> {
+  // CALL ... IN TRANSACTIONS needs an implicit (auto-commit) transaction.
+  await executor.autoCommit('MATCH (n) WHERE NOT n:Migration CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS');
+  await migrate(executor, silentLogger());
+}

@@ -1,0 +1,81 @@
+import net from 'node:net';
+import { runCli } from '../helpers/cli';
+import { testEnv } from '../helpers/neo4j';
+
+/** The CLI's handling of the local Neo4j that global-setup started, and of an unreachable one. */
+describe('hubble-graph neo4j and connection errors', () => {
+  const localEnv = () =>
+    testEnv({
+      NEO4J_URI: '',
+      HG_NEO4J_HOME: process.env.HG_TEST_LOCAL_NEO4J_HOME ?? '',
+      HG_NEO4J_BOLT_PORT: process.env.HG_TEST_LOCAL_NEO4J_PORT ?? '',
+      HG_NEO4J_HTTP_PORT: '0',
+    });
+  const usesLocal = () => Boolean(process.env.HG_TEST_LOCAL_NEO4J_HOME);
+
+  it('reports the running local Neo4j with status, and a second start finds it', async () => {
+    if (!usesLocal()) return; // NEO4J_URI was given: no local server to look at.
+    const status = await runCli(['neo4j', 'status'], localEnv());
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: true, boltUri: `bolt://127.0.0.1:${process.env.HG_TEST_LOCAL_NEO4J_PORT}` });
+    const again = await runCli(['neo4j', 'start'], localEnv());
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already running/);
+  });
+
+  it('shows the model constraints after migrate, through the cypher command', async () => {
+    const migrate = await runCli(['migrate'], testEnv());
+    expect(migrate.code).toBe(0);
+    const res = await runCli(['cypher', 'SHOW CONSTRAINTS YIELD name RETURN name ORDER BY name'], testEnv());
+    expect(res.code).toBe(0);
+    const names = res.stdout.trim().split('\n').map((l) => JSON.parse(l).name);
+    expect(names).toEqual(expect.arrayContaining(['endpoint_id', 'calls_key', 'collector_id', 'migration_version']));
+  });
+
+  it('passes parameters to cypher and refuses writes', async () => {
+    const ok = await runCli(['cypher', 'RETURN $n + 1 AS n, $s AS s', '--param', 'n=41', '--param', 's=pod'], testEnv());
+    expect(ok.stdout.trim()).toBe('{"n":42,"s":"pod"}');
+    const write = await runCli(['cypher', 'CREATE (x:HgShouldNotExist) RETURN x'], testEnv());
+    expect(write.code).not.toBe(0);
+    expect(write.stderr).toMatch(/read/i);
+  });
+
+  it('names the URI and the cause when Neo4j is not reachable, without a stack trace', async () => {
+    const res = await runCli(['cypher', 'RETURN 1'], testEnv({ NEO4J_URI: 'bolt://127.0.0.1:1', HG_NEO4J_CONNECT_TIMEOUT: '1s' }));
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('bolt://127.0.0.1:1');
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('says which port is taken instead of hanging', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const res = await runCli(['neo4j', 'start'], testEnv({ NEO4J_URI: '', HG_NEO4J_HOME: '.data/neo4j-port-test', HG_NEO4J_BOLT_PORT: String(port), HG_NEO4J_HTTP_PORT: '0' }));
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain(`port ${port}`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('lists every invalid setting and exits non-zero', async () => {
+    const res = await runCli(['migrate'], testEnv({ NEO4J_URI: 'ftp://x', HG_NEO4J_QUERY_TIMEOUT: 'later' }));
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('NEO4J_URI');
+    expect(res.stderr).toContain('HG_NEO4J_QUERY_TIMEOUT');
+  });
+});
+
+describe('missing Java', () => {
+  it('says what to install, or to set NEO4J_URI', async () => {
+    const res = await runCli(
+      ['neo4j', 'start'],
+      testEnv({ NEO4J_URI: '', HG_NEO4J_HOME: '.data/neo4j-nojava-test', HG_NEO4J_BOLT_PORT: '17699', HG_NEO4J_HTTP_PORT: '0', HG_JAVA: '/nonexistent/java' }),
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/Java is needed/);
+    expect(res.stderr).toMatch(/NEO4J_URI/);
+  });
+});

@@ -1,0 +1,69 @@
+import type { EndpointKind } from '../model';
+
+/** Which source saw an edge or endpoint. */
+export type IngestSource = 'hubble' | 'prometheus';
+
+/**
+ * A node to upsert. Properties other than the times replace what is stored when non-null (a later
+ * flow knows the pod's current labels); `firstSeenMs` takes the minimum, `lastSeenMs` the maximum.
+ */
+export interface EndpointRow {
+  id: string;
+  kind: EndpointKind;
+  name: string;
+  namespace: string | null;
+  /** `key=value` strings, `k8s:` prefix stripped. */
+  labels: string[] | null;
+  workload: string | null;
+  workloadKind: string | null;
+  identity: number | null;
+  node: string | null;
+  cluster: string | null;
+  /** Flow time, epoch milliseconds. */
+  firstSeenMs: number;
+  lastSeenMs: number;
+  source: IngestSource;
+}
+
+/**
+ * The change of one CALLS relationship since the last flush: counts are deltas that the writer adds
+ * to what is stored; repeating the same row twice would count twice, so the writer guards batches.
+ */
+export interface CallRow {
+  /** `callKey(sourceId, destinationId, port, protocol, verdict)`. */
+  key: string;
+  sourceId: string;
+  destinationId: string;
+  port: number;
+  protocol: string;
+  verdict: string;
+  flows: number;
+  connections: number;
+  requests: number;
+  responses: number;
+  errors: number;
+  l7Protocols: string[];
+  /** HTTP status code -> count. */
+  statusCounts: Record<string, number>;
+  /** HTTP method -> count. */
+  methodCounts: Record<string, number>;
+  /** DNS rcode -> count. */
+  rcodeCounts: Record<string, number>;
+  /** Drop reason name -> count. */
+  dropReasons: Record<string, number>;
+  /** Distinct DNS query names seen in this delta. */
+  dnsQueries: string[];
+  /** Base64 of a DDSketch (protobuf, @datadog/sketches-js) of the latencies of this delta, in ms; null when none. */
+  latencySketch: string | null;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  source: IngestSource;
+}
+
+/** One flush: endpoints first (the calls refer to them). */
+export interface IngestBatch {
+  endpoints: EndpointRow[];
+  calls: CallRow[];
+  /** Latest flow time in the batch (epoch ms), for lag metrics and resume. */
+  maxFlowTimeMs: number;
+}

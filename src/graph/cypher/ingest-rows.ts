@@ -55,6 +55,10 @@ export interface CallRow {
   dnsQueries: string[];
   /** Base64 of a DDSketch (protobuf, @datadog/sketches-js) of the latencies of this delta, in ms; null when none. */
   latencySketch: string | null;
+  /** Latencies in this delta: count, sum and maximum (ms); the sketch's protobuf form does not carry them. */
+  latencyCount: number;
+  latencySumMs: number;
+  latencyMaxMs: number;
   firstSeenMs: number;
   lastSeenMs: number;
   source: IngestSource;

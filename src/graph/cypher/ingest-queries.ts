@@ -1,0 +1,128 @@
+import { COUNTER_PREFIX, KIND_LABEL, LABEL, REL, type EndpointKind } from '../model';
+
+/**
+ * The Cypher of the collector's writes. The driver sends every JS number as a float, so integer
+ * fields go through toInteger() to be stored as integers. Values only as parameters; labels and relationship types
+ * are constants. Every statement is additive on deltas, so the writer's batch guard (not the
+ * statements) is what makes a retried batch count once.
+ */
+
+/** Reads this collector's last committed batch of the current run. */
+export const READ_BATCH_GUARD = `
+MERGE (c:${LABEL.collector} {id: $collectorId})
+RETURN c.runId = $runId AND coalesce(c.lastBatch, -1) >= $batchSeq AS duplicate`;
+
+export interface BatchGuardRow {
+  duplicate: boolean | null;
+}
+
+/**
+ * Bumps the global change sequence. The write lock on the ChangeFeed node is held until commit, so
+ * sequence numbers become visible in order: a reader that saw seq N has seen everything below N.
+ */
+export const NEXT_CHANGE_SEQ = `
+MERGE (f:${LABEL.changeFeed} {id: 'global'})
+SET f.seq = coalesce(f.seq, 0) + 1, f.updatedAt = datetime()
+RETURN f.seq AS seq`;
+
+export interface ChangeSeqRow {
+  seq: number;
+}
+
+/** Records the batch and the collector's status in the same transaction as the data. */
+export const RECORD_BATCH = `
+MATCH (c:${LABEL.collector} {id: $collectorId})
+SET c.runId = $runId, c.lastBatch = toInteger($batchSeq), c.lastCommitAt = datetime(), c += $collectorState
+WITH c
+WHERE $maxFlowTimeMs > 0 AND (c.lastFlowTime IS NULL OR c.lastFlowTime < datetime({epochMillis: toInteger($maxFlowTimeMs)}))
+SET c.lastFlowTime = datetime({epochMillis: toInteger($maxFlowTimeMs)})`;
+
+const seenTimes = (v: string) => `
+SET ${v}.firstSeen = CASE WHEN ${v}.firstSeen IS NULL OR ${v}.firstSeen > datetime({epochMillis: toInteger(row.firstSeenMs)})
+                      THEN datetime({epochMillis: toInteger(row.firstSeenMs)}) ELSE ${v}.firstSeen END,
+    ${v}.lastSeen = CASE WHEN ${v}.lastSeen IS NULL OR ${v}.lastSeen < datetime({epochMillis: toInteger(row.lastSeenMs)})
+                      THEN datetime({epochMillis: toInteger(row.lastSeenMs)}) ELSE ${v}.lastSeen END,
+    ${v}.sources = CASE WHEN row.source IN coalesce(${v}.sources, []) THEN ${v}.sources
+                      ELSE coalesce(${v}.sources, []) + row.source END,
+    ${v}.changeSeq = toInteger($seq)`;
+
+function upsertEndpointsQuery(kind: EndpointKind): string {
+  return `
+UNWIND $rows AS row
+MERGE (e:${LABEL.endpoint} {id: row.id})
+ON CREATE SET e.createdSeq = toInteger($seq)
+SET e:${KIND_LABEL[kind]}, e.kind = row.kind, e.name = row.name,
+    e.namespace = coalesce(row.namespace, e.namespace),
+    e.labels = coalesce(row.labels, e.labels),
+    e.workload = coalesce(row.workload, e.workload),
+    e.workloadKind = coalesce(row.workloadKind, e.workloadKind),
+    e.identity = coalesce(toInteger(row.identity), e.identity),
+    e.node = coalesce(row.node, e.node),
+    e.cluster = coalesce(row.cluster, e.cluster)
+${seenTimes('e')}`;
+}
+
+/** One upsert per endpoint kind, so that each statement's label is a constant. */
+export const UPSERT_ENDPOINTS: Readonly<Record<EndpointKind, string>> = {
+  pod: upsertEndpointsQuery('pod'),
+  reserved: upsertEndpointsQuery('reserved'),
+  fqdn: upsertEndpointsQuery('fqdn'),
+  ip: upsertEndpointsQuery('ip'),
+};
+
+const addCounters = (mapField: string, prefix: string) =>
+  `FOREACH (k IN keys(row.${mapField}) | SET r['${prefix}' + k] = coalesce(r['${prefix}' + k], 0) + toInteger(row.${mapField}[k]))`;
+
+/**
+ * Adds call deltas. Returns the stored latency sketch of the rows that carry one, so that the writer
+ * can merge sketches (which Cypher cannot) and store them in the same transaction.
+ */
+export const UPSERT_CALLS = `
+UNWIND $rows AS row
+MATCH (s:${LABEL.endpoint} {id: row.sourceId})
+MATCH (d:${LABEL.endpoint} {id: row.destinationId})
+MERGE (s)-[r:${REL.calls} {key: row.key}]->(d)
+ON CREATE SET r.port = toInteger(row.port), r.protocol = row.protocol, r.verdict = row.verdict, r.createdSeq = toInteger($seq),
+              r.flows = 0, r.connections = 0, r.requests = 0, r.responses = 0, r.errors = 0,
+              r.latencyCount = 0, r.latencySumMs = 0.0
+SET r.flows = r.flows + toInteger(row.flows),
+    r.connections = r.connections + toInteger(row.connections),
+    r.requests = r.requests + toInteger(row.requests),
+    r.responses = r.responses + toInteger(row.responses),
+    r.errors = r.errors + toInteger(row.errors),
+    r.errorRate = CASE WHEN r.responses + toInteger(row.responses) > 0
+                   THEN toFloat(r.errors + toInteger(row.errors)) / (r.responses + toInteger(row.responses)) ELSE 0.0 END,
+    r.l7Protocols = coalesce(r.l7Protocols, []) + [p IN row.l7Protocols WHERE NOT p IN coalesce(r.l7Protocols, [])],
+    r.dnsQueries = (coalesce(r.dnsQueries, []) + [q IN row.dnsQueries WHERE NOT q IN coalesce(r.dnsQueries, [])])[0..50],
+    r.latencyCount = r.latencyCount + toInteger(row.latencyCount),
+    r.latencySumMs = r.latencySumMs + row.latencySumMs,
+    r.latencyMaxMs = CASE WHEN row.latencyCount > 0 AND (r.latencyMaxMs IS NULL OR r.latencyMaxMs < row.latencyMaxMs)
+                       THEN row.latencyMaxMs ELSE r.latencyMaxMs END
+SET r.latencyMeanMs = CASE WHEN r.latencyCount > 0 THEN r.latencySumMs / r.latencyCount ELSE null END
+${seenTimes('r')}
+${addCounters('statusCounts', COUNTER_PREFIX.status)}
+${addCounters('methodCounts', COUNTER_PREFIX.method)}
+${addCounters('rcodeCounts', COUNTER_PREFIX.rcode)}
+${addCounters('dropReasons', COUNTER_PREFIX.drop)}
+WITH r, row
+WHERE row.latencySketch IS NOT NULL
+RETURN row.key AS key, r.latencySketch AS stored`;
+
+export interface StoredSketchRow {
+  key: string;
+  stored: string | null;
+}
+
+/** Stores merged latency sketches and the percentiles read from them. */
+export const SET_LATENCY = `
+UNWIND $rows AS row
+MATCH ()-[r:${REL.calls} {key: row.key}]->()
+SET r.latencySketch = row.sketch, r.latencyP50Ms = row.p50, r.latencyP95Ms = row.p95, r.latencyP99Ms = row.p99`;
+
+export interface LatencyRow {
+  key: string;
+  sketch: string;
+  p50: number;
+  p95: number;
+  p99: number;
+}

@@ -1,0 +1,107 @@
+import { mergeSketches, sketchQuantiles } from '../flows/latency-sketch';
+import type { Executor } from './executor';
+import type { EndpointRow, IngestBatch } from './cypher/ingest-rows';
+import {
+  NEXT_CHANGE_SEQ,
+  READ_BATCH_GUARD,
+  RECORD_BATCH,
+  SET_LATENCY,
+  UPSERT_CALLS,
+  UPSERT_ENDPOINTS,
+  type BatchGuardRow,
+  type ChangeSeqRow,
+  type LatencyRow,
+  type StoredSketchRow,
+} from './cypher/ingest-queries';
+import type { EndpointKind } from './model';
+
+export interface WriteBatchOptions {
+  /** Stable name of the writing collector. */
+  readonly collectorId: string;
+  /** Identifies this run of the collector; sequences restart with a new run. */
+  readonly runId: string;
+  /** Increases by one per batch within a run; a batch already committed is skipped. */
+  readonly batchSeq: number;
+  /** Extra status stored on the `(:Collector)` node in the same transaction (flat map of primitives or lists). */
+  readonly collectorState?: Record<string, unknown>;
+}
+
+export interface WriteBatchResult {
+  /** False when the batch had been committed before (a retry after an unknown commit outcome). */
+  readonly applied: boolean;
+  /** The change-feed sequence the batch was stamped with (0 when not applied). */
+  readonly seq: number;
+}
+
+/** Rows in a deterministic order (ids, keys), so concurrent writers lock in the same order and never deadlock. */
+function sortedByKind(rows: readonly EndpointRow[]): Map<EndpointKind, EndpointRow[]> {
+  const byKind = new Map<EndpointKind, EndpointRow[]>();
+  for (const row of [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    const list = byKind.get(row.kind) ?? [];
+    list.push(row);
+    byKind.set(row.kind, list);
+  }
+  return byKind;
+}
+
+/**
+ * Writes one batch of deltas in one transaction: guard (skip if this run already committed this
+ * batch sequence), change-feed stamp, endpoints, calls, latency sketches, batch record. Exactly once:
+ * when a commit's outcome is unknown and the caller retries with the same `batchSeq`, the guard
+ * finds it and nothing is added twice.
+ */
+export async function writeIngestBatch(executor: Executor, batch: IngestBatch, options: WriteBatchOptions): Promise<WriteBatchResult> {
+  const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const endpointsByKind = sortedByKind(batch.endpoints);
+  return executor.writeTx(async (tx) => {
+    const guard = await tx.run<BatchGuardRow>(READ_BATCH_GUARD, {
+      collectorId: options.collectorId,
+      runId: options.runId,
+      batchSeq: options.batchSeq,
+    });
+    if (guard[0]?.duplicate) return { applied: false, seq: 0 };
+    const [{ seq }] = await tx.run<ChangeSeqRow>(NEXT_CHANGE_SEQ);
+    for (const [kind, rows] of endpointsByKind) {
+      await tx.run(UPSERT_ENDPOINTS[kind], { rows, seq });
+    }
+    if (calls.length > 0) {
+      const stored = await tx.run<StoredSketchRow>(UPSERT_CALLS, { rows: calls, seq });
+      if (stored.length > 0) {
+        const deltaByKey = new Map(calls.map((c) => [c.key, c.latencySketch]));
+        const latencyRows: LatencyRow[] = [];
+        for (const { key, stored: previous } of stored) {
+          const merged = mergeSketches(previous, deltaByKey.get(key) ?? null);
+          if (merged === null) continue;
+          const q = sketchQuantiles(merged);
+          latencyRows.push({ key, sketch: merged, p50: q.p50, p95: q.p95, p99: q.p99 });
+        }
+        await tx.run(SET_LATENCY, { rows: latencyRows });
+      }
+    }
+    await tx.run(RECORD_BATCH, {
+      collectorId: options.collectorId,
+      runId: options.runId,
+      batchSeq: options.batchSeq,
+      collectorState: options.collectorState ?? {},
+      maxFlowTimeMs: batch.maxFlowTimeMs,
+    });
+    return { applied: true, seq };
+  });
+}
+
+/**
+ * Splits a large batch into transactions of at most `size` rows: all endpoints first (calls refer
+ * to them), then calls.
+ */
+export function splitBatch(batch: IngestBatch, size: number): IngestBatch[] {
+  const parts: IngestBatch[] = [];
+  for (let i = 0; i < batch.endpoints.length; i += size) {
+    parts.push({ endpoints: batch.endpoints.slice(i, i + size), calls: [], maxFlowTimeMs: 0 });
+  }
+  for (let i = 0; i < batch.calls.length; i += size) {
+    parts.push({ endpoints: [], calls: batch.calls.slice(i, i + size), maxFlowTimeMs: 0 });
+  }
+  if (parts.length === 0) parts.push({ endpoints: [], calls: [], maxFlowTimeMs: 0 });
+  parts[parts.length - 1] = { ...parts[parts.length - 1], maxFlowTimeMs: batch.maxFlowTimeMs };
+  return parts;
+}

@@ -1,0 +1,131 @@
+import { encodeSketch, newLatencySketch } from '../../../src/flows/latency-sketch';
+import type { CallRow, EndpointRow, IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import type { Executor } from '../../../src/graph/executor';
+import { callKey } from '../../../src/graph/model';
+import { splitBatch, writeIngestBatch } from '../../../src/graph/write-ingest-batch';
+import { resetGraph, testExecutor } from '../../helpers/neo4j';
+
+const T0 = Date.parse('2022-09-22T07:15:13.011Z');
+
+function pod(ns: string, name: string, at: number): EndpointRow {
+  return {
+    id: `${ns}/${name}`, kind: 'pod', name, namespace: ns, labels: [`app=${name}`], workload: name, workloadKind: 'Deployment',
+    identity: 1000, node: 'kind-worker', cluster: 'default', firstSeenMs: at, lastSeenMs: at, source: 'hubble',
+  };
+}
+
+function sketchOf(values: number[]): string {
+  const s = newLatencySketch();
+  for (const v of values) s.accept(v);
+  return encodeSketch(s);
+}
+
+function call(src: string, dst: string, at: number, extra: Partial<CallRow> = {}): CallRow {
+  return {
+    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'), sourceId: src, destinationId: dst, port: 80, protocol: 'TCP', verdict: 'FORWARDED',
+    flows: 4, connections: 1, requests: 2, responses: 2, errors: 1, l7Protocols: ['HTTP/1.1'],
+    statusCounts: { '200': 1, '503': 1 }, methodCounts: { POST: 2 }, rcodeCounts: {}, dropReasons: {}, dnsQueries: [],
+    latencySketch: sketchOf([10, 20]), latencyCount: 2, latencySumMs: 30, latencyMaxMs: 20,
+    firstSeenMs: at, lastSeenMs: at, source: 'hubble', ...extra,
+  };
+}
+
+const batchAt = (at: number, extra: Partial<CallRow> = {}): IngestBatch => ({
+  endpoints: [pod('default', 'tiefighter', at), pod('default', 'deathstar', at)],
+  calls: [call('default/tiefighter', 'default/deathstar', at, extra)],
+  maxFlowTimeMs: at,
+});
+
+interface StoredCall {
+  flows: number; connections: number; requests: number; errors: number; errorRate: number;
+  s200: number; s503: number; post: number; p50: number; count: number; max: number; mean: number;
+  firstSeen: string; lastSeen: string; createdSeq: number; changeSeq: number;
+}
+
+const READ_CALL = `
+MATCH (:Pod {id: 'default/tiefighter'})-[r:CALLS]->(:Pod {id: 'default/deathstar'})
+RETURN r.flows AS flows, r.connections AS connections, r.requests AS requests, r.errors AS errors, r.errorRate AS errorRate,
+       r.status_200 AS s200, r.status_503 AS s503, r.method_POST AS post, r.latencyP50Ms AS p50, r.latencyCount AS count,
+       r.latencyMaxMs AS max, r.latencyMeanMs AS mean, r.firstSeen AS firstSeen, r.lastSeen AS lastSeen,
+       r.createdSeq AS createdSeq, r.changeSeq AS changeSeq`;
+
+describe('writeIngestBatch (real Neo4j)', () => {
+  let executor: Executor;
+  beforeAll(async () => {
+    executor = testExecutor();
+  });
+  beforeEach(async () => resetGraph(executor));
+  afterAll(async () => executor.close());
+
+  it('creates pods and a CALLS relationship holding the counts of the batch', async () => {
+    const res = await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r1', batchSeq: 1 });
+    expect(res.applied).toBe(true);
+    const [row] = await executor.read<StoredCall>(READ_CALL);
+    expect(row).toMatchObject({ flows: 4, connections: 1, requests: 2, errors: 1, errorRate: 0.5, s200: 1, s503: 1, post: 2, count: 2, max: 20, mean: 15 });
+    expect(row.p50).toBeGreaterThan(9.8);
+    expect(row.p50).toBeLessThan(20.3);
+    expect(row.firstSeen).toBe('2022-09-22T07:15:13.011Z');
+    const labels = await executor.read<{ labels: string[] }>("MATCH (p {id: 'default/deathstar'}) RETURN labels(p) AS labels");
+    expect(labels[0].labels.sort()).toEqual(['Endpoint', 'Pod']);
+  });
+
+  it('adds the deltas of later batches, merges latency and widens first/last seen', async () => {
+    await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r1', batchSeq: 1 });
+    await writeIngestBatch(executor, batchAt(T0 + 5000, { latencySketch: sketchOf([100, 100]), latencyCount: 2, latencySumMs: 200, latencyMaxMs: 100 }), {
+      collectorId: 'c1', runId: 'r1', batchSeq: 2,
+    });
+    await writeIngestBatch(executor, batchAt(T0 - 5000), { collectorId: 'c1', runId: 'r1', batchSeq: 3 });
+    const [row] = await executor.read<StoredCall>(READ_CALL);
+    expect(row).toMatchObject({ flows: 12, connections: 3, requests: 6, errors: 3, s200: 3, s503: 3, post: 6, count: 6, max: 100 });
+    expect(row.mean).toBeCloseTo((30 + 200 + 30) / 6);
+    expect(row.firstSeen).toBe(new Date(T0 - 5000).toISOString());
+    expect(row.lastSeen).toBe(new Date(T0 + 5000).toISOString());
+    expect(row.changeSeq).toBeGreaterThan(row.createdSeq);
+  });
+
+  it('skips a batch this run already committed, so a retry after an unknown commit counts once', async () => {
+    await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r1', batchSeq: 7 });
+    const retry = await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r1', batchSeq: 7 });
+    expect(retry.applied).toBe(false);
+    const [row] = await executor.read<StoredCall>(READ_CALL);
+    expect(row.flows).toBe(4);
+    // A new run of the same collector starts its sequence again.
+    const newRun = await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r2', batchSeq: 1 });
+    expect(newRun.applied).toBe(true);
+    expect((await executor.read<StoredCall>(READ_CALL))[0].flows).toBe(8);
+  });
+
+  it('keeps one relationship per (source, destination, port, protocol, verdict)', async () => {
+    const dropped = call('default/tiefighter', 'default/deathstar', T0, {
+      key: callKey('default/tiefighter', 'default/deathstar', 80, 'TCP', 'DROPPED'), verdict: 'DROPPED', dropReasons: { POLICY_DENIED: 3 },
+      latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMaxMs: 0,
+    });
+    await writeIngestBatch(executor, { ...batchAt(T0), calls: [call('default/tiefighter', 'default/deathstar', T0), dropped] }, { collectorId: 'c', runId: 'r', batchSeq: 1 });
+    await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c', runId: 'r', batchSeq: 2 });
+    const rows = await executor.read<{ verdict: string; n: number; drops: number | null }>(
+      'MATCH ()-[r:CALLS]->() RETURN r.verdict AS verdict, count(*) AS n, sum(r.drop_POLICY_DENIED) AS drops ORDER BY verdict',
+    );
+    expect(rows).toEqual([{ verdict: 'DROPPED', n: 1, drops: 3 }, { verdict: 'FORWARDED', n: 1, drops: 0 }]);
+  });
+
+  it('stamps each committed batch with the next change-feed sequence and records the collector status', async () => {
+    const a = await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c9', runId: 'r', batchSeq: 1, collectorState: { lostEvents: 5 } });
+    const b = await writeIngestBatch(executor, batchAt(T0 + 1), { collectorId: 'c9', runId: 'r', batchSeq: 2 });
+    expect(b.seq).toBe(a.seq + 1);
+    const [c] = await executor.read<{ lostEvents: number; lastFlowTime: string; lastBatch: number }>(
+      "MATCH (c:Collector {id: 'c9'}) RETURN c.lostEvents AS lostEvents, c.lastFlowTime AS lastFlowTime, c.lastBatch AS lastBatch",
+    );
+    expect(c).toEqual({ lostEvents: 5, lastFlowTime: new Date(T0 + 1).toISOString(), lastBatch: 2 });
+  });
+
+  it('splits a large batch into transactions with endpoints first', () => {
+    const big: IngestBatch = {
+      endpoints: Array.from({ length: 5 }, (_, i) => pod('ns', `p${i}`, T0)),
+      calls: Array.from({ length: 3 }, (_, i) => call(`ns/p${i}`, `ns/p${i + 1}`, T0)),
+      maxFlowTimeMs: T0,
+    };
+    const parts = splitBatch(big, 2);
+    expect(parts.map((p) => [p.endpoints.length, p.calls.length])).toEqual([[2, 0], [2, 0], [1, 0], [0, 2], [0, 1]]);
+    expect(parts[parts.length - 1].maxFlowTimeMs).toBe(T0);
+  });
+});

@@ -1,0 +1,55 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The collector's Prometheus metrics, on a registry of its own (served at /metrics). */
+export interface CollectorMetrics {
+  readonly registry: Registry;
+  readonly flowsReceived: Counter;
+  readonly flowsIngested: Counter;
+  readonly flowsSkipped: Counter<'reason'>;
+  readonly hubbleLostEvents: Counter<'source'>;
+  readonly hubbleNodes: Gauge<'state'>;
+  readonly batches: Counter<'result'>;
+  readonly flushSeconds: Histogram;
+  readonly lagSeconds: Histogram;
+  readonly dirtyEdges: Gauge;
+  readonly pendingRows: Gauge;
+  readonly overMemoryBound: Gauge;
+  readonly neo4jUp: Gauge;
+  readonly sourceConnected: Gauge;
+}
+
+export function createCollectorMetrics(registry = new Registry()): CollectorMetrics {
+  collectDefaultMetrics({ register: registry, prefix: 'hubble_graph_collector_' });
+  const p = 'hubble_graph_';
+  return {
+    registry,
+    flowsReceived: new Counter({ name: `${p}flows_received_total`, help: 'Flows read from the source', registers: [registry] }),
+    flowsIngested: new Counter({ name: `${p}flows_ingested_total`, help: 'Flows attributed to an edge', registers: [registry] }),
+    flowsSkipped: new Counter({ name: `${p}flows_skipped_total`, help: 'Flows or lines skipped, by reason', labelNames: ['reason'], registers: [registry] }),
+    hubbleLostEvents: new Counter({
+      name: `${p}hubble_lost_events_total`,
+      help: 'Events Hubble itself reported lost (not lost by hubble-graph), by Hubble source',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    hubbleNodes: new Gauge({ name: `${p}hubble_nodes`, help: 'Hubble nodes by state, from node_status events', labelNames: ['state'], registers: [registry] }),
+    batches: new Counter({ name: `${p}batches_total`, help: 'Write transactions, by result (committed, duplicate, failed)', labelNames: ['result'], registers: [registry] }),
+    flushSeconds: new Histogram({
+      name: `${p}flush_duration_seconds`,
+      help: 'Time to write one flush to Neo4j',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    lagSeconds: new Histogram({
+      name: `${p}ingest_lag_seconds`,
+      help: 'From the newest flow time in a batch to its commit',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    dirtyEdges: new Gauge({ name: `${p}dirty_edges`, help: 'Edges changed in memory and not yet written', registers: [registry] }),
+    pendingRows: new Gauge({ name: `${p}pending_rows`, help: 'Rows drained and waiting for a successful write', registers: [registry] }),
+    overMemoryBound: new Gauge({ name: `${p}over_memory_bound`, help: '1 while unwritten edges exceed HG_MAX_DIRTY_EDGES', registers: [registry] }),
+    neo4jUp: new Gauge({ name: `${p}neo4j_up`, help: '1 when the last write reached Neo4j', registers: [registry] }),
+    sourceConnected: new Gauge({ name: `${p}source_connected`, help: '1 while the flow source is connected', registers: [registry] }),
+  };
+}

@@ -1,0 +1,180 @@
+import type { IngestBatch } from '../graph/cypher/ingest-rows';
+import type { WriteBatchResult } from '../graph/write-ingest-batch';
+import { splitBatch } from '../graph/write-ingest-batch';
+import { errorMessage } from '../errors';
+import type { Logger } from '../logger';
+import type { CollectorMetrics } from './collector-metrics';
+
+/** What the flusher drains: the in-memory aggregation of flows (or of Prometheus deltas). */
+export interface DeltaSource {
+  /** Edges changed since the last drain. */
+  readonly dirtyEdges: number;
+  /** Returns every change since the last drain and forgets it. */
+  drain(): IngestBatch;
+}
+
+/** Writes one batch with a sequence number (writeIngestBatch, bound to an executor and collector). */
+export type BatchWriter = (batch: IngestBatch, batchSeq: number, collectorState: Record<string, unknown>) => Promise<WriteBatchResult>;
+
+export interface GraphFlusherOptions {
+  /** Flush at least this often (ms). */
+  readonly flushIntervalMs: number;
+  /** Flush early once this many edges are dirty. */
+  readonly flushMaxEdges: number;
+  /** Rows per write transaction. */
+  readonly batchSize: number;
+  /** Above this many unwritten edges (dirty + pending) the flusher warns loudly. */
+  readonly maxDirtyEdges: number;
+  /** Longest wait between retries while Neo4j is unavailable (ms). */
+  readonly maxRetryDelayMs?: number;
+  /** Status stored on the Collector node with every batch. */
+  readonly collectorState?: () => Record<string, unknown>;
+  /** Wall clock, for lag metrics (tests may fix it). */
+  readonly now?: () => number;
+}
+
+interface PendingBatch {
+  readonly seq: number;
+  readonly batch: IngestBatch;
+}
+
+/**
+ * Moves aggregated deltas into Neo4j: flush on an interval or when enough edges are dirty, in
+ * transactions of bounded size, each with a sequence number so that a retry after an unknown commit
+ * counts once. While Neo4j is away the drained batches wait in order (their contents are bounded by
+ * distinct edges, not flows) and new flows keep aggregating; writes resume with backoff.
+ */
+export class GraphFlusher {
+  private readonly pending: PendingBatch[] = [];
+  private nextSeq = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private retryDelayMs = 0;
+  private retryAt = 0;
+  private warnedOverBound = false;
+  /** Last error from Neo4j, for readiness. */
+  lastError: string | undefined;
+  /** Flows ingested count is kept by the caller; this counts committed batches. */
+  committedBatches = 0;
+
+  constructor(
+    private readonly source: DeltaSource,
+    private readonly write: BatchWriter,
+    private readonly options: GraphFlusherOptions,
+    private readonly metrics: CollectorMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts the interval timer. */
+  start(): void {
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), this.options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Rows drained but not yet committed. */
+  get pendingRows(): number {
+    return this.pending.reduce((n, p) => n + p.batch.calls.length + p.batch.endpoints.length, 0);
+  }
+
+  /** Call after adding deltas: flushes early when the dirty bound is reached. */
+  notify(): void {
+    const dirty = this.source.dirtyEdges;
+    this.metrics.dirtyEdges.set(dirty);
+    if (dirty >= this.options.flushMaxEdges && !this.running && Date.now() >= this.retryAt) void this.flush().catch(() => undefined);
+    this.checkBound(dirty);
+  }
+
+  private checkBound(dirty: number): void {
+    const unwritten = dirty + this.pendingRows;
+    const over = unwritten > this.options.maxDirtyEdges;
+    this.metrics.overMemoryBound.set(over ? 1 : 0);
+    if (over && !this.warnedOverBound) {
+      this.warnedOverBound = true;
+      this.log.error(
+        { unwritten, maxDirtyEdges: this.options.maxDirtyEdges, lastError: this.lastError },
+        'unwritten edges exceed HG_MAX_DIRTY_EDGES: Neo4j has been unavailable for long; memory grows with distinct edges until it is back',
+      );
+    } else if (!over) {
+      this.warnedOverBound = false;
+    }
+  }
+
+  /**
+   * Writes everything pending and everything dirty. Concurrent calls share one run. Rejects when a
+   * write fails (what failed stays pending and is retried by the next flush).
+   */
+  flush(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.flushOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async flushOnce(): Promise<void> {
+    // Drain only when nothing waits: while Neo4j is away, new deltas keep merging per edge in the
+    // aggregator instead of piling up as batches, so memory stays bounded by distinct edges.
+    if (this.pending.length === 0) {
+      const drained = this.source.drain();
+      if (drained.calls.length > 0 || drained.endpoints.length > 0) {
+        for (const part of splitBatch(drained, this.options.batchSize)) this.pending.push({ seq: this.nextSeq++, batch: part });
+      }
+    }
+    this.metrics.dirtyEdges.set(this.source.dirtyEdges);
+    this.metrics.pendingRows.set(this.pendingRows);
+    const started = Date.now();
+    while (this.pending.length > 0) {
+      const next = this.pending[0];
+      try {
+        const res = await this.write(next.batch, next.seq, this.options.collectorState?.() ?? {});
+        this.metrics.batches.inc({ result: res.applied ? 'committed' : 'duplicate' });
+        this.pending.shift();
+        this.committedBatches++;
+        this.metrics.neo4jUp.set(1);
+        if (this.lastError) this.log.info({ pendingRows: this.pendingRows }, 'Neo4j writes work again');
+        this.lastError = undefined;
+        this.retryDelayMs = 0;
+        if (next.batch.maxFlowTimeMs > 0) {
+          this.metrics.lagSeconds.observe(Math.max(0, ((this.options.now ?? Date.now)() - next.batch.maxFlowTimeMs) / 1000));
+        }
+      } catch (err) {
+        this.metrics.batches.inc({ result: 'failed' });
+        this.metrics.neo4jUp.set(0);
+        const first = this.lastError === undefined;
+        this.lastError = errorMessage(err);
+        this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 250), this.options.maxRetryDelayMs ?? 10_000);
+        this.retryAt = Date.now() + this.retryDelayMs;
+        (first ? this.log.warn.bind(this.log) : this.log.debug.bind(this.log))(
+          { err: this.lastError, pendingRows: this.pendingRows, retryInMs: this.retryDelayMs },
+          'write to Neo4j failed; keeping the batch and retrying',
+        );
+        this.metrics.pendingRows.set(this.pendingRows);
+        this.checkBound(this.source.dirtyEdges);
+        throw err;
+      }
+    }
+    this.metrics.flushSeconds.observe((Date.now() - started) / 1000);
+    this.metrics.pendingRows.set(0);
+  }
+
+  /**
+   * Stops the timer and writes what is left, retrying until it succeeds or `timeoutMs` passes.
+   * Returns true when nothing is left unwritten.
+   */
+  async shutdown(timeoutMs = 30_000): Promise<boolean> {
+    if (this.timer) clearInterval(this.timer);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.flush();
+        if (this.source.dirtyEdges === 0 && this.pending.length === 0) return true;
+      } catch {
+        if (Date.now() + this.retryDelayMs > deadline) {
+          this.log.error({ pendingRows: this.pendingRows, dirtyEdges: this.source.dirtyEdges }, 'final flush failed: changes not written');
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, this.retryDelayMs));
+      }
+    }
+  }
+}

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { cypherCommand } from './commands/cypher-command';
 import { migrateCommand } from './commands/migrate-command';
 import { neo4jCommand } from './commands/neo4j-command';
+import { pruneCommand } from './commands/prune-command';
 import { settingsCommand } from './commands/settings-command';
 import { startCommand } from './commands/start-command';
 import { HubbleGraphError } from './errors';
@@ -12,7 +13,7 @@ export function buildProgram(): Command {
     .description('Hubble flows -> Neo4j service-dependency graph -> GraphQL API')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), cypherCommand(), settingsCommand()]) {
+  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), cypherCommand(), pruneCommand(), settingsCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
-import { errorMessage } from '../errors';
+import { EnvironmentError, errorMessage } from '../errors';
 
 export interface HealthServer {
   readonly url: string;
@@ -46,7 +46,13 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     })();
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new EnvironmentError(`port ${port} on ${host} is already taken; choose another with HG_COLLECTOR_LISTEN / --collector-listen (port 0: any free port)`)
+          : err,
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as { port: number }).port;

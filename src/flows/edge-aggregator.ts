@@ -1,0 +1,417 @@
+import type { DDSketch } from '@datadog/sketches-js';
+import type { CallRow, EndpointRow, IngestBatch } from '../graph/cypher/ingest-rows';
+import { callKey, fqdnId } from '../graph/model';
+import type { Flow, FlowLayer7 } from './flow';
+import { parseFlowTimeMs } from './flow-time';
+import { encodeSketch, newLatencySketch } from './latency-sketch';
+import { orientFlow } from './orient-flow';
+import { type ResolvedEndpoint, resolveEndpoint, toEndpointRow } from './to-endpoint';
+
+/** Why a flow was not counted; the collector counts skips by reason. */
+export type SkipReason = 'no_time' | 'no_l4' | 'no_endpoint';
+
+export const SKIP_REASONS: readonly SkipReason[] = ['no_time', 'no_l4', 'no_endpoint'];
+
+export interface EdgeAggregatorOptions {
+  /**
+   * Entries kept in each deduplication window (TCP opens; L7 request ids), oldest evicted first.
+   * Both ends of one exchange must arrive within this many distinct exchanges to be paired.
+   * Default 100000.
+   */
+  maxDedupEntries?: number;
+  /** Unmanaged endpoints remembered for the report, oldest evicted first. Default 10000. */
+  maxUnmanaged?: number;
+  /** Distinct DNS query names kept per edge and delta. Default 50. */
+  maxDnsQueries?: number;
+}
+
+/** An endpoint that Cilium does not manage (`reserved:unmanaged`): restart the pod so Cilium takes it over. */
+export interface UnmanagedObservation {
+  /** Graph id: the pod (`namespace/pod`) when Hubble knew it, else `ip:ADDR` or `reserved:unmanaged`. */
+  id: string;
+  ip: string | null;
+  namespace: string | null;
+  podName: string | null;
+  /** Node that observed it, when known. */
+  node: string | null;
+  flows: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+/** traffic_direction as an index: 0 EGRESS, 1 INGRESS, 2 unknown. */
+function directionIndex(direction: string | undefined): number {
+  if (direction === 'EGRESS') return 0;
+  if (direction === 'INGRESS') return 1;
+  return 2;
+}
+
+/**
+ * Counts an observation of one exchange seen from side `side` (offset+0..2), counters per side.
+ * The exchange counts once per observation that raises the maximum over sides: the same packet or
+ * request seen at the client's egress and the server's ingress counts once, while a repeat on the
+ * same side (a retry) counts again, whatever the interleaving of the two ends.
+ */
+function countOnce(counters: number[], offset: number, side: number): boolean {
+  const before = Math.max(counters[offset], counters[offset + 1], counters[offset + 2]);
+  counters[offset + side]++;
+  return counters[offset + side] > before;
+}
+
+/** A Map bounded by entry count: inserting past the bound evicts the oldest entries. */
+class BoundedWindow<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+
+  set(key: string, value: V): void {
+    this.map.set(key, value);
+    if (this.map.size > this.max) {
+      const oldest = this.map.keys().next().value as string;
+      this.map.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+function increment(record: Record<string, number>, key: string): void {
+  record[key] = (record[key] ?? 0) + 1;
+}
+
+/** The change of one CALLS relationship since the last drain. */
+class EdgeDelta {
+  flows = 0;
+  connections = 0;
+  requests = 0;
+  responses = 0;
+  errors = 0;
+  l7Protocols: string[] = [];
+  statusCounts: Record<string, number> = {};
+  methodCounts: Record<string, number> = {};
+  rcodeCounts: Record<string, number> = {};
+  dropReasons: Record<string, number> = {};
+  dnsQueries: Set<string> | null = null;
+  sketch: DDSketch | null = null;
+  latencyCount = 0;
+  latencySumMs = 0;
+  latencyMaxMs = 0;
+  firstSeenMs: number;
+  lastSeenMs: number;
+
+  constructor(
+    readonly key: string,
+    readonly sourceId: string,
+    readonly destinationId: string,
+    readonly port: number,
+    readonly protocol: string,
+    readonly verdict: string,
+    timeMs: number,
+  ) {
+    this.firstSeenMs = timeMs;
+    this.lastSeenMs = timeMs;
+  }
+
+  toRow(): CallRow {
+    return {
+      key: this.key,
+      sourceId: this.sourceId,
+      destinationId: this.destinationId,
+      port: this.port,
+      protocol: this.protocol,
+      verdict: this.verdict,
+      flows: this.flows,
+      connections: this.connections,
+      requests: this.requests,
+      responses: this.responses,
+      errors: this.errors,
+      l7Protocols: this.l7Protocols,
+      statusCounts: this.statusCounts,
+      methodCounts: this.methodCounts,
+      rcodeCounts: this.rcodeCounts,
+      dropReasons: this.dropReasons,
+      dnsQueries: this.dnsQueries === null ? [] : [...this.dnsQueries],
+      latencySketch: this.sketch === null ? null : encodeSketch(this.sketch),
+      latencyCount: this.latencyCount,
+      latencySumMs: this.latencySumMs,
+      latencyMaxMs: this.latencyMaxMs,
+      firstSeenMs: this.firstSeenMs,
+      lastSeenMs: this.lastSeenMs,
+      source: 'hubble',
+    };
+  }
+}
+
+/** The X-Request-Id header of an HTTP event (header names compared case-insensitively). */
+export function requestIdOf(headers: readonly { key?: string; value?: string }[] | undefined): string | undefined {
+  if (headers === undefined) return undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const key = headers[i].key;
+    if (key !== undefined && key.length === 12 && key.toLowerCase() === 'x-request-id') return headers[i].value || undefined;
+  }
+  return undefined;
+}
+
+/** A DNS name as the graph keeps it: lower case, without the trailing dot. */
+export function normalizeDnsName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/**
+ * Accumulates flows into per-edge deltas in memory (see docs/flow-to-graph-rules.md). Memory is
+ * bounded by the distinct edges and endpoints since the last drain plus fixed deduplication windows,
+ * never by the number of flows. Not thread-safe; one per collector.
+ */
+export class EdgeAggregator {
+  private edges = new Map<string, EdgeDelta>();
+  private endpoints = new Map<string, EndpointRow>();
+  private readonly tcpOpens: BoundedWindow<number[]>;
+  private readonly exchanges: BoundedWindow<number[]>;
+  private readonly unmanagedSeen = new Map<string, UnmanagedObservation>();
+  private readonly maxUnmanaged: number;
+  private readonly maxDnsQueries: number;
+  private maxFlowTimeMs = 0;
+
+  constructor(options: EdgeAggregatorOptions = {}) {
+    const maxDedup = options.maxDedupEntries ?? 100_000;
+    this.tcpOpens = new BoundedWindow(maxDedup);
+    this.exchanges = new BoundedWindow(maxDedup);
+    this.maxUnmanaged = options.maxUnmanaged ?? 10_000;
+    this.maxDnsQueries = options.maxDnsQueries ?? 50;
+  }
+
+  /** Edges changed since the last drain. */
+  get dirtyEdges(): number {
+    return this.edges.size;
+  }
+
+  /** Endpoints seen since the last drain. */
+  get dirtyEndpoints(): number {
+    return this.endpoints.size;
+  }
+
+  /** Adds one flow; returns why it was skipped, or undefined when it was counted. */
+  add(flow: Flow): SkipReason | undefined {
+    const timeMs = parseFlowTimeMs(flow.time);
+    if (timeMs === undefined) return 'no_time';
+    const o = orientFlow(flow);
+    if (o === undefined) return 'no_l4';
+    const ip = flow.IP;
+    const reversed = o.reversed;
+    const clientIp = reversed ? ip?.destination : ip?.source;
+    const serverIp = reversed ? ip?.source : ip?.destination;
+    const clientNames = reversed ? flow.destination_names : flow.source_names;
+    const serverNames = reversed ? flow.source_names : flow.destination_names;
+    const client = resolveEndpoint(reversed ? flow.destination : flow.source, clientIp, clientNames);
+    if (client === undefined) return 'no_endpoint';
+    const server = resolveEndpoint(reversed ? flow.source : flow.destination, serverIp, serverNames);
+    if (server === undefined) return 'no_endpoint';
+
+    const verdict = flow.verdict || 'VERDICT_UNKNOWN';
+    const key = callKey(client.id, server.id, o.port, o.protocol, verdict);
+    let edge = this.edges.get(key);
+    if (edge === undefined) {
+      edge = new EdgeDelta(key, client.id, server.id, o.port, o.protocol, verdict, timeMs);
+      this.edges.set(key, edge);
+    } else {
+      if (timeMs < edge.firstSeenMs) edge.firstSeenMs = timeMs;
+      if (timeMs > edge.lastSeenMs) edge.lastSeenMs = timeMs;
+    }
+    edge.flows++;
+    if (timeMs > this.maxFlowTimeMs) this.maxFlowTimeMs = timeMs;
+
+    // traffic_direction is relative to the connection: EGRESS is observed at the client, INGRESS at the server.
+    const side = directionIndex(flow.traffic_direction);
+    const nodeName = flow.node_name || null;
+    this.touchEndpoint(client, side === 0 ? nodeName : null, timeMs, clientNames);
+    this.touchEndpoint(server, side === 1 ? nodeName : null, timeMs, serverNames);
+    if (client.unmanaged) this.noteUnmanaged(client, clientIp, side === 0 ? nodeName : null, timeMs);
+    if (server.unmanaged) this.noteUnmanaged(server, serverIp, side === 1 ? nodeName : null, timeMs);
+
+    if (o.tcpOpen) {
+      const openKey = `${key}\0${clientIp}\0${o.clientPort}\0${serverIp}`;
+      let counters = this.tcpOpens.get(openKey);
+      if (counters === undefined) {
+        counters = [0, 0, 0];
+        this.tcpOpens.set(openKey, counters);
+      }
+      if (countOnce(counters, 0, side)) edge.connections++;
+    }
+
+    if (verdict === 'DROPPED') {
+      const reason = flow.drop_reason_desc || (flow.drop_reason !== undefined ? String(flow.drop_reason) : 'DROP_REASON_UNKNOWN');
+      increment(edge.dropReasons, reason);
+    }
+
+    const l7 = flow.l7;
+    if (l7 !== undefined && l7 !== null) this.addL7(edge, l7, side);
+    return undefined;
+  }
+
+  private addL7(edge: EdgeDelta, l7: FlowLayer7, side: number): void {
+    let protocol: string;
+    let exchangeId: string | undefined;
+    const http = l7.http;
+    const dns = l7.dns;
+    const kafka = l7.kafka;
+    if (http) {
+      protocol = http.protocol || 'HTTP/1.1';
+      exchangeId = requestIdOf(http.headers);
+    } else if (dns) {
+      protocol = 'DNS';
+      exchangeId = `dns\0${dns.query ?? ''}\0${dns.qtypes?.[0] ?? ''}`;
+      if (dns.query) this.addDnsQuery(edge, dns.query);
+    } else if (kafka) {
+      protocol = 'Kafka';
+      exchangeId = kafka.correlation_id !== undefined ? `kafka\0${kafka.api_key ?? ''}\0${kafka.correlation_id}` : undefined;
+    } else {
+      return;
+    }
+    if (!edge.l7Protocols.includes(protocol)) edge.l7Protocols.push(protocol);
+
+    const type = l7.type;
+    if (type !== 'REQUEST' && type !== 'RESPONSE') return;
+    // One counter set per (edge, exchange id): requests at 0..2, responses at 3..5, by side.
+    let counters: number[] | undefined;
+    if (exchangeId !== undefined) {
+      const k = `${edge.key}\0${exchangeId}`;
+      counters = this.exchanges.get(k);
+      if (counters === undefined) {
+        counters = [0, 0, 0, 0, 0, 0];
+        this.exchanges.set(k, counters);
+      }
+    }
+
+    if (type === 'REQUEST') {
+      if (counters !== undefined && !countOnce(counters, 0, side)) return;
+      edge.requests++;
+      if (http && http.method) increment(edge.methodCounts, http.method);
+      return;
+    }
+
+    if (counters !== undefined && !countOnce(counters, 3, side)) return;
+    edge.responses++;
+    if (http) {
+      const code = http.code ?? 0;
+      if (code > 0) increment(edge.statusCounts, String(code));
+      if (code >= 500) edge.errors++;
+      // The method comes from the request; a response whose request was not seen brings its own.
+      if (http.method && counters !== undefined) {
+        const requests = Math.max(counters[0], counters[1], counters[2]);
+        const responses = Math.max(counters[3], counters[4], counters[5]);
+        if (responses > requests) increment(edge.methodCounts, http.method);
+      }
+    } else if (dns) {
+      const rcode = dns.rcode ?? 0;
+      increment(edge.rcodeCounts, String(rcode));
+      if (rcode !== 0) edge.errors++;
+    } else if (kafka) {
+      if ((kafka.error_code ?? 0) !== 0) edge.errors++;
+    }
+    const latency = l7.latency_ns;
+    if (latency !== undefined && latency !== '') {
+      const ms = Number(latency) / 1e6;
+      if (Number.isFinite(ms) && ms >= 0) {
+        if (edge.sketch === null) edge.sketch = newLatencySketch();
+        edge.sketch.accept(ms);
+        edge.latencyCount++;
+        edge.latencySumMs += ms;
+        if (ms > edge.latencyMaxMs) edge.latencyMaxMs = ms;
+      }
+    }
+  }
+
+  private addDnsQuery(edge: EdgeDelta, query: string): void {
+    if (edge.dnsQueries === null) edge.dnsQueries = new Set();
+    if (edge.dnsQueries.size >= this.maxDnsQueries) return;
+    edge.dnsQueries.add(normalizeDnsName(query));
+  }
+
+  private touchEndpoint(resolved: ResolvedEndpoint, node: string | null, timeMs: number, names: readonly string[] | undefined): void {
+    const row = this.endpoints.get(resolved.id);
+    if (row === undefined) {
+      this.endpoints.set(resolved.id, toEndpointRow(resolved, resolved.kind === 'pod' ? node : null, timeMs));
+    } else {
+      if (timeMs < row.firstSeenMs) row.firstSeenMs = timeMs;
+      if (timeMs > row.lastSeenMs) row.lastSeenMs = timeMs;
+      if (node !== null && resolved.kind === 'pod' && row.node !== node) row.node = node;
+      const identity = resolved.endpoint?.identity;
+      if (resolved.kind === 'pod' && identity !== undefined && identity !== row.identity) {
+        // The pod's identity changed (relabelled): take its current labels.
+        const fresh = toEndpointRow(resolved, row.node, timeMs);
+        row.labels = fresh.labels;
+        row.identity = fresh.identity;
+        row.workload = fresh.workload ?? row.workload;
+        row.workloadKind = fresh.workloadKind ?? row.workloadKind;
+      }
+    }
+    // Every DNS name of a world endpoint is a node; the edge goes to the first in sort order.
+    if (resolved.kind === 'fqdn' && names !== undefined && names.length > 1) {
+      for (const name of names) {
+        if (!name) continue;
+        const id = fqdnId(name);
+        if (id === resolved.id) continue;
+        const other = this.endpoints.get(id);
+        if (other === undefined) {
+          this.endpoints.set(id, toEndpointRow({ id, kind: 'fqdn', endpoint: undefined, unmanaged: false }, null, timeMs));
+        } else {
+          if (timeMs < other.firstSeenMs) other.firstSeenMs = timeMs;
+          if (timeMs > other.lastSeenMs) other.lastSeenMs = timeMs;
+        }
+      }
+    }
+  }
+
+  private noteUnmanaged(resolved: ResolvedEndpoint, ip: string | undefined, node: string | null, timeMs: number): void {
+    const id = resolved.kind === 'pod' ? resolved.id : ip ? `ip:${ip}` : resolved.id;
+    const seen = this.unmanagedSeen.get(id);
+    if (seen !== undefined) {
+      seen.flows++;
+      if (timeMs < seen.firstSeenMs) seen.firstSeenMs = timeMs;
+      if (timeMs > seen.lastSeenMs) seen.lastSeenMs = timeMs;
+      if (node !== null) seen.node = node;
+      return;
+    }
+    const ep = resolved.endpoint;
+    this.unmanagedSeen.set(id, {
+      id,
+      ip: ip || null,
+      namespace: ep?.namespace || null,
+      podName: ep?.pod_name || null,
+      node,
+      flows: 1,
+      firstSeenMs: timeMs,
+      lastSeenMs: timeMs,
+    });
+    if (this.unmanagedSeen.size > this.maxUnmanaged) {
+      this.unmanagedSeen.delete(this.unmanagedSeen.keys().next().value as string);
+    }
+  }
+
+  /**
+   * Rows for every endpoint and edge changed since the last drain, then starts a new delta. The
+   * deduplication windows survive drains (the two ends of one exchange may straddle a flush).
+   * `maxFlowTimeMs` is the latest flow time of the flows in this batch (0 when there were none).
+   */
+  drain(): IngestBatch {
+    const calls: CallRow[] = [];
+    for (const edge of this.edges.values()) calls.push(edge.toRow());
+    const endpoints = [...this.endpoints.values()];
+    const batch: IngestBatch = { endpoints, calls, maxFlowTimeMs: this.maxFlowTimeMs };
+    this.edges = new Map();
+    this.endpoints = new Map();
+    this.maxFlowTimeMs = 0;
+    return batch;
+  }
+
+  /** Endpoints seen as `reserved:unmanaged` (Cilium does not manage them: restart those pods). */
+  unmanaged(): UnmanagedObservation[] {
+    return [...this.unmanagedSeen.values()].map((o) => ({ ...o }));
+  }
+}

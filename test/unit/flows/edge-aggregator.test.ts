@@ -1,0 +1,304 @@
+import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
+import type { Flow } from '../../../src/flows/flow';
+import { sketchQuantiles } from '../../../src/flows/latency-sketch';
+import type { CallRow } from '../../../src/graph/cypher/ingest-rows';
+import designNotes from './design-note-flows.json';
+import { http, pod, reserved, tcp } from './flow-builders';
+
+function aggregate(flows: Flow[]): { calls: Map<string, CallRow>; agg: EdgeAggregator; skips: string[] } {
+  const agg = new EdgeAggregator();
+  const skips: string[] = [];
+  for (const f of flows) {
+    const skip = agg.add(f);
+    if (skip) skips.push(skip);
+  }
+  const batch = agg.drain();
+  return { calls: new Map(batch.calls.map((c) => [c.key, c])), agg, skips };
+}
+
+function only(calls: Map<string, CallRow>): CallRow {
+  expect(calls.size).toBe(1);
+  return [...calls.values()][0];
+}
+
+const web = pod('shop', 'web-7d4b9c-x2k4f');
+const api = pod('shop', 'api-5f6d7c-abcde');
+
+describe('the design-note examples', () => {
+  it('attributes the HTTP response from deathstar to tiefighter to tiefighter -> deathstar:80 with method, status and latency', () => {
+    const { calls } = aggregate([designNotes.httpResponse.flow as Flow]);
+    const call = only(calls);
+    expect(call.key).toBe('default/tiefighter|default/deathstar-6c94dcc57b-hljrj|80|TCP|FORWARDED');
+    expect(call.l7Protocols).toEqual(['HTTP/1.1']);
+    expect(call.responses).toBe(1);
+    expect(call.methodCounts).toEqual({ POST: 1 });
+    expect(call.statusCounts).toEqual({ '200': 1 });
+    expect(call.errors).toBe(0);
+    expect(call.latencyCount).toBe(1);
+    expect(call.latencySumMs).toBeCloseTo(10.24602, 6);
+    expect(call.latencyMaxMs).toBeCloseTo(10.24602, 6);
+    expect(sketchQuantiles(call.latencySketch!).p50).toBeGreaterThan(10.25 * 0.99);
+    expect(sketchQuantiles(call.latencySketch!).p50).toBeLessThan(10.25 * 1.01);
+  });
+
+  it('attributes the TCP reply from echo-other-node:8181 to the host to host -> echo-other-node:8181', () => {
+    const agg = new EdgeAggregator();
+    expect(agg.add(designNotes.tcpReplyToHost.flow as Flow)).toBeUndefined();
+    const batch = agg.drain();
+    expect(batch.calls.map((c) => c.key)).toEqual(['reserved:host|cilium-test/echo-other-node-6d8549cc6c-wxdvd|8181|TCP|FORWARDED']);
+    const pods = batch.endpoints.filter((e) => e.kind === 'pod');
+    expect(pods).toEqual([
+      expect.objectContaining({
+        id: 'cilium-test/echo-other-node-6d8549cc6c-wxdvd',
+        namespace: 'cilium-test',
+        workload: 'echo-other-node-6d8549cc6c',
+        workloadKind: 'ReplicaSet',
+        identity: 29648,
+        cluster: 'default',
+        // INGRESS: the connection came in to the pod, so the pod is the observing node's local end.
+        node: 'cilium',
+      }),
+    ]);
+    expect(pods[0].labels).toContain('name=echo-other-node');
+    expect(batch.endpoints.find((e) => e.id === 'reserved:host')).toMatchObject({ kind: 'reserved', identity: 1 });
+  });
+});
+
+describe('direction', () => {
+  it('counts a reply on the client -> server edge at the server port', () => {
+    const { calls } = aggregate([
+      tcp({ src: web, dst: api, sport: 41000, dport: 8080, flags: { PSH: true, ACK: true }, isReply: false, direction: 'EGRESS' }),
+      tcp({ src: api, dst: web, srcIp: '10.0.0.2', dstIp: '10.0.0.1', sport: 8080, dport: 41000, flags: { ACK: true }, isReply: true, direction: 'EGRESS' }),
+    ]);
+    expect(only(calls)).toMatchObject({ key: 'shop/web-7d4b9c-x2k4f|shop/api-5f6d7c-abcde|8080|TCP|FORWARDED', flows: 2 });
+  });
+
+  it('takes the older reply: true when is_reply is absent', () => {
+    const { calls } = aggregate([tcp({ src: api, dst: web, sport: 40001, dport: 45000, extra: { reply: true } })]);
+    expect(only(calls).key).toBe('shop/web-7d4b9c-x2k4f|shop/api-5f6d7c-abcde|40001|TCP|FORWARDED');
+  });
+
+  it('decides a drop without is_reply by TCP flags: SYN opens, SYN+ACK answers', () => {
+    const { calls } = aggregate([
+      tcp({ src: web, dst: api, sport: 50000, dport: 45000, flags: { SYN: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'POLICY_DENIED' } }),
+      tcp({ src: api, dst: web, sport: 45000, dport: 50001, flags: { SYN: true, ACK: true }, verdict: 'DROPPED', extra: { drop_reason: 181 } }),
+    ]);
+    const call = only(calls);
+    expect(call.key).toBe('shop/web-7d4b9c-x2k4f|shop/api-5f6d7c-abcde|45000|TCP|DROPPED');
+    expect(call.dropReasons).toEqual({ POLICY_DENIED: 1, '181': 1 });
+    expect(call.connections).toBe(1);
+  });
+
+  it('decides a drop without is_reply or SYN by ports: the non-ephemeral side is the server', () => {
+    const { calls } = aggregate([
+      tcp({ src: api, dst: web, sport: 5432, dport: 51000, flags: { ACK: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'CT_MAP_INSERTION_FAILED' } }),
+      tcp({ src: web, dst: api, sport: 51000, dport: 5432, flags: { ACK: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'CT_MAP_INSERTION_FAILED' } }),
+      tcp({ src: web, dst: api, sport: 2000, dport: 443, flags: { ACK: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'POLICY_DENIED' } }),
+      tcp({ src: api, dst: web, sport: 443, dport: 2000, flags: { ACK: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'POLICY_DENIED' } }),
+    ]);
+    expect([...calls.keys()].sort()).toEqual([
+      'shop/web-7d4b9c-x2k4f|shop/api-5f6d7c-abcde|443|TCP|DROPPED',
+      'shop/web-7d4b9c-x2k4f|shop/api-5f6d7c-abcde|5432|TCP|DROPPED',
+    ]);
+  });
+
+  it('counts ICMP echo replies on the pinger -> pinged edge at port 0', () => {
+    const base = { verdict: 'FORWARDED', Type: 'L3_L4', node_name: 'n1' };
+    const { calls } = aggregate([
+      { ...base, time: '2026-01-01T00:00:00Z', source: reserved('host', 1), destination: reserved('health', 4), IP: { source: '10.0.0.1', destination: '10.0.0.9' }, l4: { ICMPv4: { type: 8 } } },
+      { ...base, time: '2026-01-01T00:00:00.001Z', source: reserved('health', 4), destination: reserved('host', 1), IP: { source: '10.0.0.9', destination: '10.0.0.1' }, l4: { ICMPv4: {} } },
+      { ...base, time: '2026-01-01T00:00:00.002Z', source: reserved('health', 4), destination: reserved('host', 1), IP: { source: 'fd00::9', destination: 'fd00::1' }, l4: { ICMPv6: { type: 129 } } },
+    ]);
+    expect(calls.get('reserved:host|reserved:health|0|ICMPv4|FORWARDED')?.flows).toBe(2);
+    expect(calls.get('reserved:host|reserved:health|0|ICMPv6|FORWARDED')?.flows).toBe(1);
+  });
+});
+
+describe('double observation', () => {
+  it('counts a TCP open seen at the client egress and at the server ingress once', () => {
+    const syn = { src: web, dst: api, sport: 41000, dport: 8080, flags: { SYN: true }, isReply: false };
+    const { calls } = aggregate([
+      tcp({ ...syn, direction: 'EGRESS', node: 'node-a' }),
+      tcp({ ...syn, direction: 'INGRESS', node: 'node-b' }),
+      tcp({ ...syn, sport: 41001, direction: 'EGRESS', node: 'node-a' }),
+      tcp({ ...syn, sport: 41002, direction: 'INGRESS', node: 'node-b' }),
+      tcp({ ...syn, sport: 41002, direction: 'EGRESS', node: 'node-a' }),
+    ]);
+    expect(only(calls)).toMatchObject({ flows: 5, connections: 3 });
+  });
+
+  it('counts a request and its response seen by both proxies once, and a retry with the same X-Request-Id again', () => {
+    const ex = { client: web, server: api, method: 'POST', requestId: 'r-1' };
+    const { calls } = aggregate([
+      http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }),
+      http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }),
+      http({ ...ex, type: 'RESPONSE', direction: 'INGRESS', code: 503, latencyNs: '2000000' }),
+      http({ ...ex, type: 'RESPONSE', direction: 'EGRESS', code: 503, latencyNs: '3000000' }),
+      // the retry
+      http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }),
+      http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }),
+      http({ ...ex, type: 'RESPONSE', direction: 'INGRESS', code: 200, latencyNs: '1000000' }),
+      http({ ...ex, type: 'RESPONSE', direction: 'EGRESS', code: 200, latencyNs: '1500000' }),
+    ]);
+    const call = only(calls);
+    expect(call).toMatchObject({ flows: 8, requests: 2, responses: 2, errors: 1, statusCounts: { '200': 1, '503': 1 }, methodCounts: { POST: 2 } });
+    // latency of the observation that counted (the first of the two ends)
+    expect(call.latencyCount).toBe(2);
+    expect(call.latencySumMs).toBeCloseTo(3, 9);
+    expect(call.latencyMaxMs).toBeCloseTo(2, 9);
+  });
+
+  it('counts retries whose observations interleave with the other end correctly', () => {
+    const ex = { client: web, server: api, requestId: 'r-2' };
+    const { calls } = aggregate([
+      http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }),
+      http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }),
+      http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }),
+      http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }),
+    ]);
+    expect(only(calls)).toMatchObject({ requests: 2, methodCounts: { GET: 2 } });
+  });
+
+  it('counts the method of a response whose request was not seen, once', () => {
+    const ex = { client: web, server: api, requestId: 'r-3', method: 'DELETE' };
+    const { calls } = aggregate([
+      http({ ...ex, type: 'RESPONSE', direction: 'INGRESS', code: 204 }),
+      http({ ...ex, type: 'RESPONSE', direction: 'EGRESS', code: 204 }),
+    ]);
+    expect(only(calls)).toMatchObject({ requests: 0, responses: 1, methodCounts: { DELETE: 1 }, statusCounts: { '204': 1 } });
+  });
+
+  it('counts every HTTP request without X-Request-Id', () => {
+    const ex = { client: web, server: api };
+    const { calls } = aggregate([http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }), http({ ...ex, type: 'REQUEST', direction: 'INGRESS' })]);
+    expect(only(calls).requests).toBe(2);
+  });
+
+  it('pairs the two ends of one request per edge: the same X-Request-Id on the next hop is another request', () => {
+    const db = pod('shop', 'db-0');
+    const { calls } = aggregate([
+      http({ client: web, server: api, type: 'REQUEST', direction: 'EGRESS', requestId: 'chain' }),
+      http({ client: api, server: db, port: 5000, type: 'REQUEST', direction: 'EGRESS', requestId: 'chain' }),
+    ]);
+    expect([...calls.values()].map((c) => c.requests)).toEqual([1, 1]);
+  });
+});
+
+describe('world, FQDN and reserved endpoints', () => {
+  it('attributes world traffic with DNS names to fqdn:NAME (the first in sort order), and makes every name a node', () => {
+    const agg = new EdgeAggregator();
+    agg.add(tcp({ src: web, dst: reserved('world', 2), dstIp: '93.184.216.34', sport: 40000, dport: 443, isReply: false, direction: 'EGRESS', extra: { destination_names: ['www.example.com', 'Example.com.'] } }));
+    agg.add(tcp({ src: reserved('world', 2), dst: web, srcIp: '93.184.216.34', sport: 443, dport: 40000, isReply: true, direction: 'EGRESS', extra: { source_names: ['www.example.com', 'Example.com.'] } }));
+    const batch = agg.drain();
+    expect(batch.calls.map((c) => [c.key, c.flows])).toEqual([['shop/web-7d4b9c-x2k4f|fqdn:example.com|443|TCP|FORWARDED', 2]]);
+    expect(batch.endpoints.map((e) => e.id).sort()).toEqual(['fqdn:example.com', 'fqdn:www.example.com', 'shop/web-7d4b9c-x2k4f']);
+  });
+
+  it('keeps world traffic without names on reserved:world, and an address without identity on ip:ADDR', () => {
+    const { calls } = aggregate([
+      tcp({ src: web, dst: reserved('world', 2), sport: 40000, dport: 443, isReply: false }),
+      tcp({ src: web, dst: {}, dstIp: '192.0.2.7', sport: 40000, dport: 9000, isReply: false }),
+    ]);
+    expect([...calls.keys()].sort()).toEqual(['shop/web-7d4b9c-x2k4f|ip:192.0.2.7|9000|TCP|FORWARDED', 'shop/web-7d4b9c-x2k4f|reserved:world|443|TCP|FORWARDED']);
+  });
+
+  it('skips flows without time, without L4 or without any usable endpoint, saying why', () => {
+    const ok = tcp({ src: web, dst: api, sport: 40000, dport: 80 });
+    const { skips, calls } = aggregate([
+      { ...ok, time: undefined },
+      { ...ok, l4: undefined },
+      { ...ok, destination: {}, IP: { source: '10.0.0.1' } },
+    ]);
+    expect(skips).toEqual(['no_time', 'no_l4', 'no_endpoint']);
+    expect(calls.size).toBe(0);
+  });
+
+  it('lists unmanaged endpoints by pod or address', () => {
+    const agg = new EdgeAggregator();
+    agg.add(tcp({ src: { identity: 3, labels: ['reserved:unmanaged'] }, srcIp: '10.0.5.5', dst: api, sport: 40000, dport: 80, isReply: false, direction: 'INGRESS' }));
+    agg.add(tcp({ src: pod('legacy', 'old-1', { identity: 3, labels: ['reserved:unmanaged'] }), dst: api, sport: 40001, dport: 80, isReply: false }));
+    expect(agg.unmanaged().map((u) => [u.id, u.ip, u.podName, u.flows])).toEqual([
+      ['ip:10.0.5.5', '10.0.5.5', null, 1],
+      ['legacy/old-1', '10.0.0.1', 'old-1', 1],
+    ]);
+    expect(agg.drain().calls.map((c) => c.sourceId).sort()).toEqual(['legacy/old-1', 'reserved:unmanaged']);
+  });
+});
+
+describe('DNS and Kafka', () => {
+  const dnsFlow = (type: 'REQUEST' | 'RESPONSE', query: string, rcode?: number): Flow => ({
+    time: '2026-01-01T00:00:01.5Z',
+    verdict: 'FORWARDED',
+    IP: type === 'REQUEST' ? { source: '10.0.0.1', destination: '10.0.0.53' } : { source: '10.0.0.53', destination: '10.0.0.1' },
+    l4: { UDP: type === 'REQUEST' ? { source_port: 53001, destination_port: 53 } : { source_port: 53, destination_port: 53001 } },
+    source: type === 'REQUEST' ? web : pod('kube-system', 'coredns-5d78c9869d-abcde'),
+    destination: type === 'REQUEST' ? pod('kube-system', 'coredns-5d78c9869d-abcde') : web,
+    Type: 'L7',
+    l7: { type, latency_ns: type === 'RESPONSE' ? '500000' : undefined, dns: { query, rcode, qtypes: ['A'] } },
+    traffic_direction: 'EGRESS',
+    is_reply: type === 'RESPONSE',
+  });
+
+  it('counts DNS requests and responses by query, NXDOMAIN as an error, and keeps the query names', () => {
+    const { calls } = aggregate([
+      dnsFlow('REQUEST', 'api.shop.svc.cluster.local.'),
+      dnsFlow('RESPONSE', 'api.shop.svc.cluster.local.'),
+      dnsFlow('REQUEST', 'nope.example.'),
+      dnsFlow('RESPONSE', 'nope.example.', 3),
+    ]);
+    expect(only(calls)).toMatchObject({
+      key: 'shop/web-7d4b9c-x2k4f|kube-system/coredns-5d78c9869d-abcde|53|UDP|FORWARDED',
+      l7Protocols: ['DNS'],
+      requests: 2,
+      responses: 2,
+      errors: 1,
+      rcodeCounts: { '0': 1, '3': 1 },
+      dnsQueries: ['api.shop.svc.cluster.local', 'nope.example'],
+      latencyCount: 2,
+    });
+  });
+
+  it('keeps at most 50 distinct DNS query names per delta', () => {
+    const flows = Array.from({ length: 60 }, (_, i) => dnsFlow('REQUEST', `q${i}.example.`));
+    expect(only(aggregate([...flows, ...flows]).calls).dnsQueries).toHaveLength(50);
+  });
+
+  it('counts Kafka requests, responses and error codes', () => {
+    const kafka = (type: 'REQUEST' | 'RESPONSE', correlation: number, errorCode?: number): Flow => ({
+      time: '2026-01-01T00:00:02Z',
+      verdict: 'FORWARDED',
+      IP: { source: '10.0.0.1', destination: '10.0.0.2' },
+      l4: { TCP: type === 'REQUEST' ? { source_port: 41000, destination_port: 9092 } : { source_port: 9092, destination_port: 41000 } },
+      source: type === 'REQUEST' ? web : api,
+      destination: type === 'REQUEST' ? api : web,
+      Type: 'L7',
+      l7: { type, kafka: { api_key: 'produce', correlation_id: correlation, topic: 'orders', error_code: errorCode } },
+      traffic_direction: 'EGRESS',
+    });
+    const { calls } = aggregate([kafka('REQUEST', 1), kafka('RESPONSE', 1), kafka('REQUEST', 2), kafka('RESPONSE', 2, 3)]);
+    expect(only(calls)).toMatchObject({ l7Protocols: ['Kafka'], requests: 2, responses: 2, errors: 1 });
+  });
+});
+
+describe('draining', () => {
+  it('returns deltas since the last drain and starts afresh, keeping the pairing window across drains', () => {
+    const agg = new EdgeAggregator();
+    const syn = { src: web, dst: api, sport: 41000, dport: 8080, flags: { SYN: true }, isReply: false };
+    agg.add(tcp({ ...syn, direction: 'EGRESS', time: '2026-01-01T00:00:00.100Z' }));
+    expect(agg.dirtyEdges).toBe(1);
+    const first = agg.drain();
+    expect(first.calls[0]).toMatchObject({ flows: 1, connections: 1, firstSeenMs: Date.UTC(2026, 0, 1, 0, 0, 0, 100), source: 'hubble' });
+    expect(first.maxFlowTimeMs).toBe(Date.UTC(2026, 0, 1, 0, 0, 0, 100));
+    expect(agg.dirtyEdges).toBe(0);
+    agg.add(tcp({ ...syn, direction: 'INGRESS', time: '2026-01-01T00:00:00.200Z' }));
+    expect(agg.drain().calls[0]).toMatchObject({ flows: 1, connections: 0, lastSeenMs: Date.UTC(2026, 0, 1, 0, 0, 0, 200) });
+    expect(agg.drain()).toEqual({ endpoints: [], calls: [], maxFlowTimeMs: 0 });
+  });
+
+  it('bounds the pairing window: an end that arrives after the window forgot its partner counts again', () => {
+    const agg = new EdgeAggregator({ maxDedupEntries: 2 });
+    const syn = (sport: number, direction: 'EGRESS' | 'INGRESS') => tcp({ src: web, dst: api, sport, dport: 80, flags: { SYN: true }, isReply: false, direction });
+    for (const f of [syn(1, 'EGRESS'), syn(2, 'EGRESS'), syn(3, 'EGRESS'), syn(1, 'INGRESS')]) agg.add(f);
+    expect(agg.drain().calls.map((c) => c.connections).reduce((a, b) => a + b, 0)).toBe(4);
+  });
+});

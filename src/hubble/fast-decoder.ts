@@ -1,0 +1,185 @@
+import protobuf from 'protobufjs';
+import { formatTimestamp } from './timestamps';
+
+/**
+ * A protobuf decoder that writes the jsonpb shape directly (enum names, 64-bit integers as strings,
+ * Timestamp as RFC 3339, BoolValue/Int32Value/UInt32Value as plain values, zero values left out),
+ * built once per message type from the reflected .proto. It skips protobufjs' message instances
+ * and `toObject` pass, which halved throughput (measured: 210k vs 420k+ GetFlowsResponse/s).
+ * Unknown fields are skipped, as protobuf requires.
+ */
+export type FastDecoder = (reader: protobuf.Reader, length: number) => Record<string, unknown>;
+
+type Kind =
+  | 'string' | 'bytes' | 'bool' | 'double' | 'float'
+  | 'int32' | 'uint32' | 'sint32' | 'fixed32' | 'sfixed32'
+  | 'int64' | 'uint64' | 'sint64' | 'fixed64' | 'sfixed64'
+  | 'enum' | 'message' | 'timestamp' | 'wrapper';
+
+const WRAPPERS: Record<string, Kind> = {
+  '.google.protobuf.BoolValue': 'bool',
+  '.google.protobuf.Int32Value': 'int32',
+  '.google.protobuf.UInt32Value': 'uint32',
+  '.google.protobuf.Int64Value': 'int64',
+  '.google.protobuf.UInt64Value': 'uint64',
+  '.google.protobuf.StringValue': 'string',
+  '.google.protobuf.DoubleValue': 'double',
+  '.google.protobuf.FloatValue': 'float',
+};
+
+function readScalar(r: protobuf.Reader, kind: Kind): unknown {
+  switch (kind) {
+    case 'string': return r.string();
+    case 'bool': return r.bool();
+    case 'uint32': return r.uint32();
+    case 'int32': return r.int32();
+    case 'sint32': return r.sint32();
+    case 'fixed32': return r.fixed32();
+    case 'sfixed32': return r.sfixed32();
+    case 'double': return r.double();
+    case 'float': return r.float();
+    case 'uint64': return r.uint64().toString();
+    case 'int64': return r.int64().toString();
+    case 'sint64': return r.sint64().toString();
+    case 'fixed64': return r.fixed64().toString();
+    case 'sfixed64': return r.sfixed64().toString();
+    case 'bytes': return Buffer.from(r.bytes()).toString('base64');
+    default: throw new Error(`not a scalar: ${kind}`);
+  }
+}
+
+function readTimestamp(r: protobuf.Reader, length: number): string {
+  const end = r.pos + length;
+  let seconds = 0;
+  let nanos = 0;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1: seconds = Number(r.int64().toString()); break;
+      case 2: nanos = r.int32(); break;
+      default: r.skipType(tag & 7);
+    }
+  }
+  return formatTimestamp(seconds, nanos);
+}
+
+function readWrapper(r: protobuf.Reader, length: number, kind: Kind): unknown {
+  const end = r.pos + length;
+  let value: unknown = kind === 'string' ? '' : kind === 'bool' ? false : kind.endsWith('64') ? '0' : 0;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1) value = readScalar(r, kind);
+    else r.skipType(tag & 7);
+  }
+  return value;
+}
+
+const cache = new Map<protobuf.Type, FastDecoder>();
+
+const READ_EXPR: Record<string, string> = {
+  string: 'r.string()',
+  bool: 'r.bool()',
+  uint32: 'r.uint32()',
+  int32: 'r.int32()',
+  sint32: 'r.sint32()',
+  fixed32: 'r.fixed32()',
+  sfixed32: 'r.sfixed32()',
+  double: 'r.double()',
+  float: 'r.float()',
+  uint64: 'r.uint64().toString()',
+  int64: 'r.int64().toString()',
+  sint64: 'r.sint64().toString()',
+  fixed64: 'r.fixed64().toString()',
+  sfixed64: 'r.sfixed64().toString()',
+  bytes: 'b64(r.bytes())',
+};
+
+const ZERO_TEST: Record<string, string> = {
+  string: "v !== ''",
+  bool: 'v',
+  bytes: "v !== ''",
+};
+
+/**
+ * Builds (once per type) the decoder of a message type: JavaScript generated from the reflected
+ * fields, one `case` per field number, as protobufjs does for its own decoders, so that V8 sees
+ * monomorphic code without a per-field dispatch on the field kind.
+ */
+export function fastDecoder(type: protobuf.Type): FastDecoder {
+  const cached = cache.get(type);
+  if (cached) return cached;
+  const subs: FastDecoder[] = [];
+  const enums: Array<Record<number, string>> = [];
+  const wrappers: Kind[] = [];
+  // Recursive types refer to their own decoder through this indirection.
+  let impl: FastDecoder = () => ({});
+  const decoder: FastDecoder = (r, length) => impl(r, length);
+  cache.set(type, decoder);
+  const cases: string[] = [];
+  for (const field of type.fieldsArray) {
+    field.resolve();
+    const key = JSON.stringify(field.name);
+    const rt = field.resolvedType;
+    let read: string;
+    let zero: string | undefined;
+    let packable = false;
+    if (rt instanceof protobuf.Enum) {
+      enums.push(rt.valuesById);
+      const e = `enums[${enums.length - 1}]`;
+      read = `(n = r.int32(), ${e}[n] === undefined ? n : ${e}[n])`;
+      zero = 'n !== 0';
+      packable = true;
+    } else if (rt instanceof protobuf.Type) {
+      const full = rt.fullName;
+      if (full === '.google.protobuf.Timestamp') read = 'ts(r, r.uint32())';
+      else if (WRAPPERS[full]) {
+        wrappers.push(WRAPPERS[full]);
+        read = `wrap(r, r.uint32(), wrappers[${wrappers.length - 1}])`;
+      } else {
+        subs.push(fastDecoder(rt));
+        read = `subs[${subs.length - 1}](r, r.uint32())`;
+      }
+    } else if (READ_EXPR[field.type]) {
+      read = READ_EXPR[field.type];
+      zero = ZERO_TEST[field.type] ?? (field.type.endsWith('64') ? "v !== '0'" : 'v !== 0');
+      packable = field.type !== 'string' && field.type !== 'bytes';
+    } else {
+      throw new Error(`unsupported field type ${field.type} in ${type.fullName}.${field.name}`);
+    }
+    if (field.repeated) {
+      const push = `(o[${key}] || (o[${key}] = [])).push(${read})`;
+      cases.push(
+        packable
+          ? `case ${field.id}: if ((t & 7) === 2) { e2 = r.uint32() + r.pos; while (r.pos < e2) ${push}; } else ${push}; break;`
+          : `case ${field.id}: ${push}; break;`,
+      );
+    } else if (zero) {
+      cases.push(`case ${field.id}: v = ${read}; if (${zero}) o[${key}] = v; break;`);
+    } else {
+      cases.push(`case ${field.id}: o[${key}] = ${read}; break;`);
+    }
+  }
+  const body = `
+    return function decode(r, length) {
+      var o = {}, end = r.pos + length, t, v, n, e2;
+      while (r.pos < end) {
+        t = r.uint32();
+        switch (t >>> 3) {
+          ${cases.join('\n          ')}
+          default: r.skipType(t & 7);
+        }
+      }
+      return o;
+    };`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  impl = new Function('subs', 'enums', 'wrappers', 'ts', 'wrap', 'b64', body)(
+    subs, enums, wrappers, readTimestamp, readWrapper, (b: Uint8Array) => Buffer.from(b).toString('base64'),
+  ) as FastDecoder;
+  return decoder;
+}
+
+/** Decodes a whole buffer as the given message type. */
+export function fastDecode(type: protobuf.Type, bytes: Uint8Array): Record<string, unknown> {
+  const r = protobuf.Reader.create(bytes);
+  return fastDecoder(type)(r, bytes.length);
+}

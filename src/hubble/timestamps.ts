@@ -1,0 +1,60 @@
+import { InputError } from '../errors';
+
+export interface TimestampMsg {
+  seconds?: string | number;
+  nanos?: number;
+}
+
+let lastSeconds = NaN;
+let lastBase = '';
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * google.protobuf.Timestamp -> RFC 3339 in UTC, with 0, 3, 6 or 9 fractional digits as Go's
+ * protojson writes them (so that a decoded flow equals what `hubble observe -o jsonpb` prints).
+ */
+export function formatTimestamp(seconds: number, nanos: number): string {
+  // Flows arrive in time order: most share the second of the previous one.
+  if (seconds !== lastSeconds) {
+    const d = new Date(seconds * 1000);
+    lastBase =
+      `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T` +
+      `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+    lastSeconds = seconds;
+  }
+  const base = lastBase;
+  if (nanos === 0) return `${base}Z`;
+  let frac = String(nanos).padStart(9, '0');
+  if (nanos % 1_000_000 === 0) frac = frac.slice(0, 3);
+  else if (nanos % 1000 === 0) frac = frac.slice(0, 6);
+  return `${base}.${frac}Z`;
+}
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** RFC 3339 -> {seconds, nanos}; throws InputError on anything else. Keeps all 9 nanosecond digits. */
+export function parseTimestamp(text: string): { seconds: number; nanos: number } {
+  const m = RFC3339.exec(text);
+  const ms = m ? Date.parse(`${m[1].replace(' ', 'T')}${m[3].toUpperCase()}`) : NaN;
+  if (!m || Number.isNaN(ms)) throw new InputError(`expected an RFC 3339 time such as 2024-01-02T03:04:05.123456789Z, got "${text}"`);
+  return { seconds: Math.floor(ms / 1000), nanos: m[2] ? Number(m[2].padEnd(9, '0')) : 0 };
+}
+
+/** RFC 3339 -> nanoseconds since the epoch as a bigint (exact ordering of flow times). */
+export function timestampToNanos(text: string): bigint {
+  const { seconds, nanos } = parseTimestamp(text);
+  return BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
+}
+
+/** Nanoseconds since the epoch -> RFC 3339 (protojson style). */
+export function nanosToTimestamp(ns: bigint): string {
+  const seconds = ns / 1_000_000_000n;
+  return formatTimestamp(Number(seconds), Number(ns - seconds * 1_000_000_000n));
+}
+
+
+/** RFC 3339 -> google.protobuf.Timestamp fields, undefined passes through. */
+export function toTimestampMsg(text: string | undefined): TimestampMsg | undefined {
+  return text === undefined ? undefined : parseTimestamp(text);
+}

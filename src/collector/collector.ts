@@ -15,6 +15,8 @@ export interface CollectorStatus {
   flowsReceived: number;
   flowsIngested: number;
   flowsSkipped: number;
+  /** Skips by reason (no_endpoint, malformed_json, ...). */
+  skippedByReason: Record<string, number>;
   lostEvents: number;
   hubbleNodesConnected: string[];
   hubbleNodesUnavailable: string[];
@@ -42,6 +44,7 @@ export class Collector {
     flowsReceived: 0,
     flowsIngested: 0,
     flowsSkipped: 0,
+    skippedByReason: {},
     lostEvents: 0,
     hubbleNodesConnected: [],
     hubbleNodesUnavailable: [],
@@ -107,6 +110,7 @@ export class Collector {
   /** Records a skipped flow or line: counted by reason, logged at most a few times per reason. */
   skip(reason: string, context: Record<string, unknown>): void {
     this.status.flowsSkipped++;
+    this.status.skippedByReason[reason] = (this.status.skippedByReason[reason] ?? 0) + 1;
     this.options.metrics.flowsSkipped.inc({ reason });
     const seen = (this.skippedLogged.get(reason) ?? 0) + 1;
     this.skippedLogged.set(reason, seen);
@@ -147,7 +151,7 @@ export class Collector {
 
   /** A copy of the current status. */
   snapshot(): CollectorStatus {
-    return { ...this.status, unmanagedPods: this.options.unmanaged?.() ?? [] };
+    return { ...this.status, skippedByReason: { ...this.status.skippedByReason }, unmanagedPods: this.options.unmanaged?.() ?? [] };
   }
 
   private collectorState(): Record<string, unknown> {

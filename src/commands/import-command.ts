@@ -1,0 +1,73 @@
+import { Command } from 'commander';
+import { startCollector } from '../collector/start-collector';
+import { openGraph } from '../graph/open-graph';
+import { readFlowFiles, type ReadProgress } from '../hubble/read-flow-files';
+import { commandContext, untilSignal, withSettings } from './command-context';
+
+function formatProgress(p: ReadProgress, flows: number, startedMs: number): string {
+  const secs = Math.max((Date.now() - startedMs) / 1000, 0.001);
+  const pct = p.totalBytes ? ` ${((100 * p.bytesRead) / p.totalBytes).toFixed(1)}%` : '';
+  return `importing ${p.file} (${p.fileIndex + 1}/${p.files})${pct}: ${p.linesRead} lines, ${flows} flows, ${Math.round(flows / secs)} flows/s`;
+}
+
+/** `hubble-graph import FILE...`: jsonpb / exporter / bare-flow files into the graph. */
+export function importCommand(): Command {
+  return withSettings(
+    new Command('import')
+      .description('import Hubble flows from files: `hubble observe -o jsonpb` output, Hubble exporter files, bare Flow lines; - for stdin; .gz too')
+      .argument('<files...>', 'files to read (- for standard input)')
+      .option('--follow', 'keep reading the last file as it grows, across rotation, until SIGINT/SIGTERM')
+      .option('--no-progress', 'no progress line on a terminal'),
+    ['neo4j', 'local', 'collector'],
+  ).action(async (files: string[], flags: Record<string, unknown>) => {
+    const { config, log } = commandContext(flags);
+    const graph = await openGraph(config, log, { migrate: config.collector.migrate });
+    const abort = new AbortController();
+    void untilSignal().then((signal) => {
+      log.info({ signal }, 'stopping: final flush');
+      abort.abort();
+    });
+    const runtime = await startCollector({ config, log, executor: graph.executor, source: 'file', serveHealth: flags.follow === true });
+    const { collector } = runtime;
+    const stream = readFlowFiles(files, { follow: flags.follow === true, signal: abort.signal });
+    const startedMs = Date.now();
+    const tty = process.stderr.isTTY && flags.progress !== false;
+    const progressTimer = setInterval(() => {
+      const line = formatProgress(stream.progress(), collector.snapshot().flowsIngested, startedMs);
+      if (tty) process.stderr.write(`\r${line}\x1b[K`);
+      else log.info({ progress: stream.progress(), flowsIngested: collector.snapshot().flowsIngested }, 'import progress');
+    }, tty ? 500 : 10_000);
+    progressTimer.unref();
+    try {
+      let n = 0;
+      for await (const item of stream) {
+        if (item.event) collector.ingest(item.event);
+        else if (item.skip) collector.skip(item.skip.reason, { file: item.file, line: item.line, message: item.skip.message });
+        if (++n % 256 === 0) collector.flusher.notify();
+        if (abort.signal.aborted) break;
+      }
+    } finally {
+      clearInterval(progressTimer);
+      if (tty) process.stderr.write('\n');
+      const flushed = await runtime.stop();
+      await graph.close();
+      const s = collector.snapshot();
+      const p = stream.progress();
+      process.stdout.write(
+        `${JSON.stringify({
+          linesRead: p.linesRead,
+          flowsRead: s.flowsReceived,
+          flowsIngested: s.flowsIngested,
+          skipped: s.skippedByReason,
+          hubbleLostEvents: s.lostEvents,
+          unmanaged: s.unmanagedPods,
+          written: flushed,
+        })}\n`,
+      );
+      if (s.unmanagedPods.length > 0) {
+        log.warn({ unmanaged: s.unmanagedPods.slice(0, 20) }, 'some endpoints are not managed by Cilium (started before Cilium?): restart those pods so Cilium manages them');
+      }
+      if (!flushed) process.exitCode = 1;
+    }
+  });
+}

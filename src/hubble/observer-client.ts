@@ -1,0 +1,291 @@
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { FilterConfig, HubbleConfig } from '../config';
+import { HubbleGraphError, errorMessage } from '../errors';
+import type { HubbleEvent } from '../flows/flow';
+import { type Logger, silentLogger } from '../logger';
+import { toFlowFilters } from './flow-filters';
+import {
+  EMPTY_MESSAGE,
+  type FlowFilterJson,
+  type GetFlowsRequestJson,
+  type GetNodesResponseJson,
+  type ServerStatusJson,
+  decodeGetFlowsResponse,
+  decodeGetNodesResponse,
+  decodeServerStatus,
+  encodeGetFlowsRequest,
+} from './hubble-codec';
+import { ObserverBytesClient } from './observer-service';
+import { nanosToTimestamp, timestampToNanos } from './timestamps';
+
+/** Hubble could not be reached, refused the request, or kept failing. */
+export class HubbleConnectionError extends HubbleGraphError {
+  /** gRPC status code of the last failure, when there was one. */
+  readonly grpcCode?: number;
+
+  constructor(message: string, options?: { cause?: unknown; grpcCode?: number }) {
+    super('HUBBLE_UNAVAILABLE', message, options);
+    this.grpcCode = options?.grpcCode;
+  }
+}
+
+/** How to reach Hubble: the `hubble` settings group (reconnect delays are only read by streamHubbleEvents). */
+export type HubbleConnectionConfig = Pick<HubbleConfig, 'server' | 'tls' | 'tlsCaFile' | 'tlsCertFile' | 'tlsKeyFile' | 'tlsServerName'>;
+
+/** A connection to observer.Observer with decoded messages. */
+export interface ObserverClient {
+  serverStatus(timeoutMs?: number): Promise<ServerStatusJson>;
+  getNodes(timeoutMs?: number): Promise<GetNodesResponseJson>;
+  /** GetFlows as a readable stream of raw GetFlowsResponse bytes (decode with decodeGetFlowsResponse). */
+  getFlows(request: GetFlowsRequestJson): grpc.ClientReadableStream<Buffer>;
+  close(): void;
+}
+
+/** Plain text unless `tls` is set or a TLS file is given; with TLS: CA file (else system roots), client cert+key for mTLS, server name override. */
+function channelSetup(config: HubbleConnectionConfig): { credentials: grpc.ChannelCredentials; channelOptions: grpc.ChannelOptions } {
+  const useTls = config.tls || config.tlsCaFile !== undefined || config.tlsCertFile !== undefined;
+  const channelOptions: grpc.ChannelOptions = {};
+  if (!useTls) return { credentials: grpc.credentials.createInsecure(), channelOptions };
+  const read = (file: string | undefined, what: string) => {
+    if (file === undefined) return null;
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new HubbleConnectionError(`cannot read the Hubble TLS ${what} file ${file}: ${errorMessage(err)}`, { cause: err });
+    }
+  };
+  const credentials = grpc.credentials.createSsl(read(config.tlsCaFile, 'CA'), read(config.tlsKeyFile, 'client key'), read(config.tlsCertFile, 'client certificate'));
+  if (config.tlsServerName) {
+    // Hubble Relay's certificate names *.hubble-relay.cilium.io, not the address we dial (port-forward, service IP).
+    channelOptions['grpc.ssl_target_name_override'] = config.tlsServerName;
+    channelOptions['grpc.default_authority'] = config.tlsServerName;
+  }
+  return { credentials, channelOptions };
+}
+
+/** Explains a gRPC failure in terms of what to check. */
+export function describeGrpcError(err: unknown, config: HubbleConnectionConfig): string {
+  const e = err as Partial<grpc.ServiceError>;
+  const details = e.details || errorMessage(err);
+  const where = `Hubble at ${config.server}${config.tls || config.tlsCaFile ? ' (TLS)' : ''}`;
+  if (/certificate|ssl|tls|handshake|alert/i.test(details)) {
+    return `TLS handshake with ${where} failed: ${details} (check --hubble-tls-ca-file, --hubble-tls-server-name and, for mTLS, the client certificate and key)`;
+  }
+  if (e.code === grpc.status.UNAVAILABLE) {
+    return `cannot reach ${where}: ${details} (is Hubble Relay port-forwarded or reachable? plain text vs TLS must match the server)`;
+  }
+  return `${where} answered ${e.code !== undefined ? grpc.status[e.code] : 'an error'}: ${details}`;
+}
+
+/** Opens a channel to Hubble (lazily: nothing is sent before the first call). */
+export function createObserverClient(config: HubbleConnectionConfig): ObserverClient {
+  const { credentials, channelOptions } = channelSetup(config);
+  const client = new ObserverBytesClient(config.server, credentials, channelOptions) as unknown as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  const unary = <T>(method: string, decode: (b: Buffer) => T, timeoutMs: number) =>
+    new Promise<T>((resolve, reject) => {
+      (client[method] as (req: Uint8Array, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void) => void)(
+        EMPTY_MESSAGE,
+        new grpc.Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, res) => {
+          if (err) reject(new HubbleConnectionError(describeGrpcError(err, config), { cause: err, grpcCode: err.code }));
+          else resolve(decode(res!));
+        },
+      );
+    });
+  return {
+    serverStatus: (timeoutMs = 10_000) => unary('ServerStatus', decodeServerStatus, timeoutMs),
+    getNodes: (timeoutMs = 10_000) => unary('GetNodes', decodeGetNodesResponse, timeoutMs),
+    getFlows: (request) => (client.GetFlows as (req: Uint8Array) => grpc.ClientReadableStream<Buffer>)(encodeGetFlowsRequest(request)),
+    close: () => client.close(),
+  };
+}
+
+/** One ServerStatus call on a fresh connection (for `hubble-graph` status checks and tests). */
+export async function fetchServerStatus(config: HubbleConnectionConfig, timeoutMs = 10_000): Promise<ServerStatusJson> {
+  const client = createObserverClient(config);
+  try {
+    return await client.serverStatus(timeoutMs);
+  } finally {
+    client.close();
+  }
+}
+
+export interface StreamHubbleEventsOptions {
+  /** Where Hubble is, TLS, and the reconnect delays (first delay, doubling up to the maximum, with jitter). */
+  hubble: HubbleConnectionConfig & Pick<HubbleConfig, 'reconnectMinMs' | 'reconnectMaxMs'>;
+  /** Turned into whitelist/blacklist FlowFilters (toFlowFilters) and sent to Hubble. */
+  filter?: FilterConfig;
+  /** Extra FlowFilters, added to those of `filter`. */
+  whitelist?: FlowFilterJson[];
+  blacklist?: FlowFilterJson[];
+  /** First request only: start at this time (RFC 3339) instead of "from now". */
+  since?: string;
+  /** First request only: start with the last N flows Hubble has. */
+  number?: number;
+  /** Ends the stream; the iteration then finishes without an error. */
+  signal?: AbortSignal;
+  log?: Logger;
+  /** Called with Hubble's ServerStatus after each (re)connect: version, flows, connected and unavailable nodes. */
+  onServerStatus?: (status: ServerStatusJson) => void;
+  /** Called when a connection attempt or stream fails, before waiting `retryInMs`. */
+  onConnectionError?: (err: HubbleConnectionError, failures: number, retryInMs: number) => void;
+  /** Called for a message that does not decode (it is skipped). */
+  onUndecodable?: (err: Error) => void;
+  /** Give up (throw HubbleConnectionError) after this many failures in a row. Default: never. */
+  maxConsecutiveFailures?: number;
+  /** Timeout of the ServerStatus call made on each connect, in ms. Default 10000. */
+  statusTimeoutMs?: number;
+}
+
+/** Failures that retrying cannot fix. */
+const PERMANENT = new Set<number>([grpc.status.INVALID_ARGUMENT, grpc.status.UNIMPLEMENTED, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED]);
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Exponential backoff with jitter: the n-th failure waits a random time in [d/2, d], d = min(max, min * 2^(n-1)). */
+export function backoffDelayMs(failures: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const d = Math.min(maxMs, minMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(d / 2 + (random() * d) / 2);
+}
+
+/** What identifies a flow among those with the same time: its uuid, else its whole content. */
+function flowKey(event: Extract<HubbleEvent, { kind: 'flow' }>): string {
+  return event.flow.uuid ?? `${event.nodeName ?? ''}|${JSON.stringify(event.flow)}`;
+}
+
+/**
+ * Hubble events from observer.Observer/GetFlows with `follow: true`, for as long as the signal
+ * allows: flows, node status changes (Hubble Relay) and lost-events reports.
+ *
+ * Calls ServerStatus on every connect (logged, and given to `onServerStatus`). When the connection
+ * or the stream fails, or the server ends the stream, it reconnects with exponential backoff and
+ * jitter and **resumes**: the new request asks for `since` = the time of the last flow it yielded,
+ * and the flows at exactly that time which it had already yielded (known by uuid, or by content
+ * when Hubble sets no uuid) are dropped, so that a reconnect leaves no gap and repeats nothing.
+ * INVALID_ARGUMENT, UNIMPLEMENTED, UNAUTHENTICATED and PERMISSION_DENIED end it with a
+ * HubbleConnectionError, as does `maxConsecutiveFailures`.
+ */
+export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): AsyncGenerator<HubbleEvent> {
+  const log = options.log ?? silentLogger();
+  const { signal } = options;
+  const cfg = options.hubble;
+  const fromFilter = options.filter ? toFlowFilters(options.filter) : { whitelist: [], blacklist: [] };
+  const whitelist = [...fromFilter.whitelist, ...(options.whitelist ?? [])];
+  const blacklist = [...fromFilter.blacklist, ...(options.blacklist ?? [])];
+  const maxFailures = options.maxConsecutiveFailures ?? Infinity;
+  const client = createObserverClient(cfg);
+  let call: grpc.ClientReadableStream<Buffer> | undefined;
+  const onAbort = () => call?.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  // Resume state: the newest flow time yielded and the flows yielded at exactly that time.
+  let lastNs: bigint | undefined;
+  let atLast = new Set<string>();
+  let resumeNs: bigint | undefined;
+  let resumeKeys = new Set<string>();
+  let failures = 0;
+  let connects = 0;
+
+  try {
+    while (!signal?.aborted) {
+      let failure: HubbleConnectionError;
+      try {
+        let status: ServerStatusJson | undefined;
+        try {
+          status = await client.serverStatus(options.statusTimeoutMs ?? 10_000);
+        } catch (err) {
+          // Some servers lack ServerStatus; only a failure to connect matters here.
+          if ((err as HubbleConnectionError).grpcCode !== grpc.status.UNIMPLEMENTED) throw err;
+          log.warn({ server: cfg.server }, 'Hubble does not implement ServerStatus; going on with GetFlows');
+        }
+        if (signal?.aborted) break;
+        if (status) {
+          log.info(
+            { server: cfg.server, version: status.version, numFlows: status.num_flows, maxFlows: status.max_flows, seenFlows: status.seen_flows, connectedNodes: status.num_connected_nodes, unavailableNodes: status.unavailable_nodes ?? [] },
+            'connected to Hubble',
+          );
+          options.onServerStatus?.(status);
+        }
+        connects++;
+        const request: GetFlowsRequestJson = { follow: true, whitelist, blacklist };
+        if (lastNs !== undefined) {
+          request.since = nanosToTimestamp(lastNs);
+          resumeNs = lastNs;
+          resumeKeys = new Set(atLast);
+        } else {
+          if (options.since !== undefined) request.since = options.since;
+          if (options.number !== undefined && options.number > 0) request.number = options.number;
+        }
+        log.info({ since: request.since, number: request.number, whitelist: whitelist.length, blacklist: blacklist.length, resume: lastNs !== undefined }, 'GetFlows');
+        call = client.getFlows(request);
+        for await (const bytes of call as AsyncIterable<Buffer>) {
+          failures = 0;
+          let event: HubbleEvent | null;
+          try {
+            event = decodeGetFlowsResponse(bytes);
+          } catch (err) {
+            log.warn({ err: errorMessage(err), bytes: bytes.length }, 'undecodable GetFlowsResponse skipped');
+            options.onUndecodable?.(err as Error);
+            continue;
+          }
+          if (event === null) continue;
+          if (event.kind === 'flow' && event.flow.time !== undefined) {
+            let ns: bigint | undefined;
+            try {
+              ns = timestampToNanos(event.flow.time);
+            } catch {
+              ns = undefined;
+            }
+            if (ns !== undefined) {
+              const key = flowKey(event);
+              if (resumeNs !== undefined && ns === resumeNs && resumeKeys.has(key)) continue; // already yielded before the reconnect
+              if (lastNs === undefined || ns > lastNs) {
+                lastNs = ns;
+                atLast = new Set([key]);
+              } else if (ns === lastNs) atLast.add(key);
+            }
+          } else if (event.kind === 'node_status') {
+            log.info({ state: event.status.state_change, nodes: event.status.node_names, message: event.status.message }, 'Hubble node status');
+          } else if (event.kind === 'lost_events') {
+            log.warn({ source: event.lost.source, lost: event.lost.num_events_lost, node: event.nodeName }, 'Hubble reports lost events');
+          }
+          yield event;
+          if (signal?.aborted) break;
+        }
+        if (signal?.aborted) break;
+        failure = new HubbleConnectionError(`Hubble at ${cfg.server} ended the GetFlows stream`);
+      } catch (err) {
+        if (signal?.aborted) break;
+        const code = (err as grpc.ServiceError).code ?? (err as HubbleConnectionError).grpcCode;
+        failure = err instanceof HubbleConnectionError ? err : new HubbleConnectionError(describeGrpcError(err, cfg), { cause: err, grpcCode: code });
+        if (code !== undefined && PERMANENT.has(code)) throw failure;
+      } finally {
+        call?.cancel();
+        call = undefined;
+      }
+      failures++;
+      if (failures >= maxFailures) throw failure;
+      const delay = backoffDelayMs(failures, cfg.reconnectMinMs, cfg.reconnectMaxMs);
+      log.warn({ err: failure.message, failures, retryInMs: delay, connects }, 'Hubble connection lost; reconnecting');
+      options.onConnectionError?.(failure, failures, delay);
+      await sleep(delay, signal);
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    call?.cancel();
+    client.close();
+  }
+}

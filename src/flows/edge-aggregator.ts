@@ -103,6 +103,9 @@ class EdgeDelta {
   latencyMaxMs = 0;
   firstSeenMs: number;
   lastSeenMs: number;
+  /** The rows of both ends in the same delta, so that later flows update them without a lookup. */
+  clientRow!: EndpointRow;
+  serverRow!: EndpointRow;
 
   constructor(
     readonly key: string,
@@ -163,6 +166,23 @@ export function normalizeDnsName(name: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
+/** Updates an endpoint row with a later (or earlier) sighting. */
+function refreshRow(row: EndpointRow, resolved: ResolvedEndpoint, node: string | null, timeMs: number): void {
+  if (timeMs < row.firstSeenMs) row.firstSeenMs = timeMs;
+  if (timeMs > row.lastSeenMs) row.lastSeenMs = timeMs;
+  if (resolved.kind !== 'pod') return;
+  if (node !== null && row.node !== node) row.node = node;
+  const identity = resolved.endpoint?.identity;
+  if (identity !== undefined && identity !== row.identity) {
+    // The pod's identity changed (relabelled): take its current labels.
+    const fresh = toEndpointRow(resolved, row.node, timeMs);
+    row.labels = fresh.labels;
+    row.identity = fresh.identity;
+    row.workload = fresh.workload ?? row.workload;
+    row.workloadKind = fresh.workloadKind ?? row.workloadKind;
+  }
+}
+
 /**
  * Accumulates flows into per-edge deltas in memory (see docs/flow-to-graph-rules.md). Memory is
  * bounded by the distinct edges and endpoints since the last drain plus fixed deduplication windows,
@@ -215,22 +235,28 @@ export class EdgeAggregator {
 
     const verdict = flow.verdict || 'VERDICT_UNKNOWN';
     const key = callKey(client.id, server.id, o.port, o.protocol, verdict);
+    // traffic_direction is relative to the connection: EGRESS is observed at the client, INGRESS at the server.
+    const side = directionIndex(flow.traffic_direction);
+    const nodeName = flow.node_name || null;
+    const clientNode = side === 0 ? nodeName : null;
+    const serverNode = side === 1 ? nodeName : null;
     let edge = this.edges.get(key);
     if (edge === undefined) {
       edge = new EdgeDelta(key, client.id, server.id, o.port, o.protocol, verdict, timeMs);
+      edge.clientRow = this.endpointRow(client, clientNode, timeMs);
+      edge.serverRow = this.endpointRow(server, serverNode, timeMs);
       this.edges.set(key, edge);
     } else {
       if (timeMs < edge.firstSeenMs) edge.firstSeenMs = timeMs;
       if (timeMs > edge.lastSeenMs) edge.lastSeenMs = timeMs;
+      refreshRow(edge.clientRow, client, clientNode, timeMs);
+      refreshRow(edge.serverRow, server, serverNode, timeMs);
     }
     edge.flows++;
     if (timeMs > this.maxFlowTimeMs) this.maxFlowTimeMs = timeMs;
-
-    // traffic_direction is relative to the connection: EGRESS is observed at the client, INGRESS at the server.
-    const side = directionIndex(flow.traffic_direction);
-    const nodeName = flow.node_name || null;
-    this.touchEndpoint(client, side === 0 ? nodeName : null, timeMs, clientNames);
-    this.touchEndpoint(server, side === 1 ? nodeName : null, timeMs, serverNames);
+    // Every DNS name of a world endpoint is a node; the edge goes to the first in sort order.
+    if (client.kind === 'fqdn' && clientNames !== undefined && clientNames.length > 1) this.touchOtherNames(client, clientNames, timeMs);
+    if (server.kind === 'fqdn' && serverNames !== undefined && serverNames.length > 1) this.touchOtherNames(server, serverNames, timeMs);
     if (client.unmanaged) this.noteUnmanaged(client, clientIp, side === 0 ? nodeName : null, timeMs);
     if (server.unmanaged) this.noteUnmanaged(server, serverIp, side === 1 ? nodeName : null, timeMs);
 
@@ -333,38 +359,24 @@ export class EdgeAggregator {
     edge.dnsQueries.add(normalizeDnsName(query));
   }
 
-  private touchEndpoint(resolved: ResolvedEndpoint, node: string | null, timeMs: number, names: readonly string[] | undefined): void {
-    const row = this.endpoints.get(resolved.id);
+  /** The row of an endpoint in this delta, created or refreshed. */
+  private endpointRow(resolved: ResolvedEndpoint, node: string | null, timeMs: number): EndpointRow {
+    let row = this.endpoints.get(resolved.id);
     if (row === undefined) {
-      this.endpoints.set(resolved.id, toEndpointRow(resolved, resolved.kind === 'pod' ? node : null, timeMs));
+      row = toEndpointRow(resolved, resolved.kind === 'pod' ? node : null, timeMs);
+      this.endpoints.set(resolved.id, row);
     } else {
-      if (timeMs < row.firstSeenMs) row.firstSeenMs = timeMs;
-      if (timeMs > row.lastSeenMs) row.lastSeenMs = timeMs;
-      if (node !== null && resolved.kind === 'pod' && row.node !== node) row.node = node;
-      const identity = resolved.endpoint?.identity;
-      if (resolved.kind === 'pod' && identity !== undefined && identity !== row.identity) {
-        // The pod's identity changed (relabelled): take its current labels.
-        const fresh = toEndpointRow(resolved, row.node, timeMs);
-        row.labels = fresh.labels;
-        row.identity = fresh.identity;
-        row.workload = fresh.workload ?? row.workload;
-        row.workloadKind = fresh.workloadKind ?? row.workloadKind;
-      }
+      refreshRow(row, resolved, node, timeMs);
     }
-    // Every DNS name of a world endpoint is a node; the edge goes to the first in sort order.
-    if (resolved.kind === 'fqdn' && names !== undefined && names.length > 1) {
-      for (const name of names) {
-        if (!name) continue;
-        const id = fqdnId(name);
-        if (id === resolved.id) continue;
-        const other = this.endpoints.get(id);
-        if (other === undefined) {
-          this.endpoints.set(id, toEndpointRow({ id, kind: 'fqdn', endpoint: undefined, unmanaged: false }, null, timeMs));
-        } else {
-          if (timeMs < other.firstSeenMs) other.firstSeenMs = timeMs;
-          if (timeMs > other.lastSeenMs) other.lastSeenMs = timeMs;
-        }
-      }
+    return row;
+  }
+
+  private touchOtherNames(resolved: ResolvedEndpoint, names: readonly string[], timeMs: number): void {
+    for (const name of names) {
+      if (!name) continue;
+      const id = fqdnId(name);
+      if (id === resolved.id) continue;
+      this.endpointRow({ id, kind: 'fqdn', endpoint: undefined, unmanaged: false }, null, timeMs);
     }
   }
 

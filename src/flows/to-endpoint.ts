@@ -120,7 +120,8 @@ export function resolveEndpoint(
       id: podId(endpoint.namespace, endpoint.pod_name),
       kind: 'pod',
       endpoint,
-      unmanaged: endpoint.identity === 3 || hasLabel(endpoint, 'reserved:unmanaged'),
+      // Identity 3 is reserved:unmanaged; look at the labels only when the number is missing.
+      unmanaged: endpoint.identity === 3 || (endpoint.identity === undefined && hasLabel(endpoint, 'reserved:unmanaged')),
     };
   }
   const reserved = reservedNameOf(endpoint);

@@ -1,0 +1,115 @@
+import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
+import { generateFlows, type GroundTruth } from '../../../src/flows/generate-flows';
+import type { CallRow, EndpointRow } from '../../../src/graph/cypher/ingest-rows';
+
+function aggregateAll(gen: Iterable<{ flow: import('../../../src/flows/flow').Flow }>): { calls: CallRow[]; endpoints: EndpointRow[]; skipped: number; count: number } {
+  const agg = new EdgeAggregator();
+  let skipped = 0;
+  let count = 0;
+  for (const item of gen) {
+    count++;
+    if (agg.add(item.flow) !== undefined) skipped++;
+  }
+  const batch = agg.drain();
+  return { calls: batch.calls, endpoints: batch.endpoints, skipped, count };
+}
+
+const COUNT_FIELDS = ['flows', 'connections', 'requests', 'responses', 'errors', 'latencyCount', 'firstSeenMs', 'lastSeenMs'] as const;
+
+function expectMatchesTruth(truth: GroundTruth, calls: CallRow[], endpoints: EndpointRow[]): void {
+  const byKey = new Map(calls.map((c) => [c.key, c]));
+  expect([...byKey.keys()].sort()).toEqual(truth.calls.map((c) => c.key).sort());
+  for (const t of truth.calls) {
+    const c = byKey.get(t.key)!;
+    const pick = (x: CallRow | typeof t) => ({
+      key: x.key,
+      sourceId: x.sourceId,
+      destinationId: x.destinationId,
+      port: x.port,
+      protocol: x.protocol,
+      verdict: x.verdict,
+      ...Object.fromEntries(COUNT_FIELDS.map((f) => [f, x[f]])),
+      statusCounts: x.statusCounts,
+      methodCounts: x.methodCounts,
+      rcodeCounts: x.rcodeCounts,
+      dropReasons: x.dropReasons,
+      l7Protocols: [...x.l7Protocols].sort(),
+      dnsQueries: [...x.dnsQueries].sort(),
+      latencyMaxMs: x.latencyMaxMs,
+    });
+    expect(pick(c)).toEqual(pick(t));
+    expect(c.latencySumMs).toBeCloseTo(t.latencySumMs, 6);
+    expect(c.latencySketch === null).toBe(t.latencyCount === 0);
+  }
+  const rows = new Map(endpoints.map((e) => [e.id, e]));
+  expect([...rows.keys()].sort()).toEqual(truth.endpoints.map((e) => e.id).sort());
+  for (const t of truth.endpoints) {
+    const { source: _source, ...row } = rows.get(t.id)!;
+    expect(row).toEqual(t);
+  }
+}
+
+describe('generateFlows', () => {
+  it.each([
+    [1, 12, 20, 500],
+    [2, 40, 120, 5000],
+    [7, 200, 800, 40000],
+    [42, 3, 30, 2000],
+  ])('seed %i with %i pods, %i edges, %i flows: aggregating the flows gives exactly the ground truth', (seed, pods, edges, flows) => {
+    const gen = generateFlows({ pods, edges, flows, seed });
+    const { calls, endpoints, skipped, count } = aggregateAll(gen);
+    expect(count).toBe(flows);
+    expect(skipped).toBe(0);
+    const truth = gen.truth();
+    expect(truth.flows).toBe(flows);
+    expectMatchesTruth(truth, calls, endpoints);
+  });
+
+  it('emits the edges asked for when the flow budget allows', () => {
+    const truth = generateFlows({ pods: 100, edges: 300, flows: 20000, seed: 3 }).truth();
+    expect(truth.calls.length).toBeGreaterThanOrEqual(290);
+    expect(truth.calls.length).toBeLessThanOrEqual(300);
+  });
+
+  it('is deterministic for a seed and differs between seeds', () => {
+    const a = [...generateFlows({ pods: 20, edges: 30, flows: 300, seed: 5 })];
+    const b = [...generateFlows({ pods: 20, edges: 30, flows: 300, seed: 5 })];
+    const c = [...generateFlows({ pods: 20, edges: 30, flows: 300, seed: 6 })];
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(JSON.stringify(a)).not.toBe(JSON.stringify(c));
+  });
+
+  it('gives every flow a unique uuid and strictly increasing time, as GetFlowsResponse lines', () => {
+    const items = [...generateFlows({ pods: 30, edges: 60, flows: 3000, seed: 9 })];
+    expect(new Set(items.map((i) => i.flow.uuid)).size).toBe(items.length);
+    for (let i = 1; i < items.length; i++) expect(items[i].time > items[i - 1].time).toBe(true);
+    for (const i of items.slice(0, 50)) {
+      expect(i.time).toBe(i.flow.time);
+      expect(i.node_name).toBe(i.flow.node_name);
+      expect(i.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    }
+  });
+
+  it('mixes the traffic a cluster shows: HTTP with retries and 5xx, DNS with NXDOMAIN, policy drops, world, FQDNs, host health checks', () => {
+    const truth = generateFlows({ pods: 200, edges: 1000, flows: 100000, seed: 11 }).truth();
+    const sum = (f: (c: GroundTruth['calls'][number]) => number) => truth.calls.reduce((a, c) => a + f(c), 0);
+    expect(sum((c) => c.statusCounts['503'] ?? 0)).toBeGreaterThan(0);
+    expect(sum((c) => c.rcodeCounts['3'] ?? 0)).toBeGreaterThan(0);
+    expect(sum((c) => c.dropReasons.POLICY_DENIED ?? 0)).toBeGreaterThan(0);
+    expect(truth.calls.some((c) => c.destinationId === 'reserved:world')).toBe(true);
+    expect(truth.calls.some((c) => c.destinationId.startsWith('fqdn:'))).toBe(true);
+    expect(truth.calls.some((c) => c.sourceId === 'reserved:host')).toBe(true);
+    expect(truth.calls.some((c) => c.protocol === 'ICMPv4')).toBe(true);
+    expect(truth.calls.some((c) => c.l7Protocols.includes('HTTP/2'))).toBe(true);
+    expect(truth.calls.some((c) => c.destinationId.startsWith('kube-system/coredns-') && c.port === 53 && c.protocol === 'UDP')).toBe(true);
+    // retries: more requests than distinct request ids would give (a 5xx followed by another request)
+    expect(sum((c) => c.requests)).toBeGreaterThan(0);
+    const kinds = new Set(truth.endpoints.map((e) => e.workloadKind));
+    expect(kinds).toEqual(new Set([null, 'Deployment', 'StatefulSet', 'DaemonSet']));
+    expect(new Set(truth.endpoints.map((e) => e.namespace)).size).toBeGreaterThan(4);
+  });
+
+  it('rejects impossible sizes, naming each', () => {
+    expect(() => generateFlows({ pods: 1, edges: 0, flows: -1 })).toThrow(/pods .*edges .*flows/);
+  });
+});

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import type { PromSample } from './hubble-metrics';
+
+/** What the source remembers of one counter series between polls: its last value and that sample's time. */
+export interface SeriesMark {
+  readonly value: number;
+  readonly tMs: number;
+}
+
+export interface SeriesDelta {
+  /** Increase of the counter over the samples taken into account (never negative). */
+  readonly delta: number;
+  /** Times of the first and last sample at which the counter increased; null when it did not. */
+  readonly firstIncreaseMs: number | null;
+  readonly lastIncreaseMs: number | null;
+  /** The new mark (last sample taken into account), or the old one when no sample was newer. */
+  readonly mark: SeriesMark | null;
+}
+
+/**
+ * A short stable key of a series: a hash of its name and every label (instance and job included, so
+ * each scraped agent's counter is a series of its own). 16 base64url characters (96 bits).
+ */
+export function toSeriesKey(labels: Readonly<Record<string, string>>): string {
+  const canonical = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
+    .join(',');
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
+}
+
+/**
+ * The exact increase of one cumulative counter over the samples after its mark.
+ *
+ * - With a mark (the series was read before), only samples newer than the mark count, measured from
+ *   the mark's value: a window boundary never splits or repeats an increase, and a sample that
+ *   reached Prometheus late is counted by the next poll.
+ * - Without a mark, `baselineAtMs` (first poll of a collector) takes the last sample at or before it
+ *   as the starting value; otherwise the series is new and starts from 0 (Hubble creates a series on
+ *   its first increment, and a restarted agent starts its counters from 0).
+ * - A value below the previous one is a counter reset (agent restart): the counter restarted from 0,
+ *   so the increase is the new value itself, as Prometheus' `increase()` treats resets.
+ */
+export function computeSeriesDelta(samples: readonly PromSample[], mark: SeriesMark | null, baselineAtMs?: number): SeriesDelta {
+  let last = 0;
+  let afterMs = -Infinity;
+  let newMark: SeriesMark | null = mark;
+  if (mark) {
+    last = mark.value;
+    afterMs = mark.tMs;
+  } else if (baselineAtMs !== undefined) {
+    for (const s of samples) {
+      if (s.tMs > baselineAtMs) break;
+      if (!Number.isFinite(s.value)) continue;
+      last = s.value;
+      afterMs = s.tMs;
+      newMark = { value: s.value, tMs: s.tMs };
+    }
+  }
+  let delta = 0;
+  let firstIncreaseMs: number | null = null;
+  let lastIncreaseMs: number | null = null;
+  for (const s of samples) {
+    if (s.tMs <= afterMs || !Number.isFinite(s.value)) continue;
+    const increase = s.value >= last ? s.value - last : s.value;
+    if (increase > 0) {
+      delta += increase;
+      firstIncreaseMs ??= s.tMs;
+      lastIncreaseMs = s.tMs;
+    }
+    last = s.value;
+    newMark = { value: s.value, tMs: s.tMs };
+  }
+  return { delta, firstIncreaseMs, lastIncreaseMs, mark: newMark };
+}

@@ -1,0 +1,259 @@
+import http from 'node:http';
+import { Registry } from 'prom-client';
+import type { Executor } from '../../../src/graph/executor';
+import { silentLogger } from '../../../src/logger';
+import { createPrometheusSource, type PrometheusSourceOptions } from '../../../src/prometheus/prometheus-source';
+import { createPrometheusSourceMetrics } from '../../../src/prometheus/prometheus-source-metrics';
+import { createPrometheusIngest, readPrometheusCursor, runPrometheusSource } from '../../../src/prometheus/run-prometheus-source';
+import { resetGraph, testExecutor } from '../../helpers/neo4j';
+import { freePort, startFakeHubbleAgent, startPrometheus, type ExposedSeries, type FakeHubbleAgent, type TestPrometheus } from '../../helpers/prometheus';
+
+const TIE = 'default/tiefighter';
+const DEATH = 'default/deathstar-6c94dcc57b-2chb9';
+const XWING = 'default/xwing';
+const COLLECTOR = 'prometheus-test';
+
+/** Agent 1 runs the v1 http handler (design-note series: responses labelled server first). */
+interface V1Counts {
+  l7Dropped: number;
+  l7Forwarded: number;
+  tcpRequests: number;
+  tcpReplies: number;
+  syn: number;
+  requests: number;
+  ok200: number;
+  err503: number;
+  /** Latency observations: [<=10ms, <=25ms, <=50ms] (each cumulative bucket derives from these). */
+  latency: [number, number, number];
+}
+
+function agent1Series(c: V1Counts): ExposedSeries[] {
+  const flows = (labels: Record<string, string>, value: number): ExposedSeries => ({ name: 'hubble_flows_processed_total', labels, value });
+  const out: ExposedSeries[] = [
+    flows({ destination: DEATH, protocol: 'HTTP', source: TIE, subtype: 'HTTP', type: 'L7', verdict: 'DROPPED' }, c.l7Dropped),
+    flows({ destination: DEATH, protocol: 'HTTP', source: TIE, subtype: 'HTTP', type: 'L7', verdict: 'FORWARDED' }, c.l7Forwarded),
+    flows({ destination: DEATH, protocol: 'TCP', source: TIE, subtype: 'to-endpoint', type: 'Trace', verdict: 'FORWARDED' }, c.tcpRequests),
+    flows({ destination: TIE, protocol: 'TCP', source: DEATH, subtype: 'to-endpoint', type: 'Trace', verdict: 'FORWARDED' }, c.tcpReplies),
+    flows({ destination: DEATH, protocol: 'TCP', source: 'nope', subtype: 'to-endpoint', type: 'Trace', verdict: 'FORWARDED' }, 3),
+    { name: 'hubble_drop_total', labels: { destination: DEATH, protocol: 'TCP', reason: 'POLICY_DENIED', source: TIE }, value: c.l7Dropped },
+    { name: 'hubble_tcp_flags_total', labels: { destination: DEATH, family: 'IPv4', flag: 'SYN', source: TIE }, value: c.syn },
+    { name: 'hubble_tcp_flags_total', labels: { destination: TIE, family: 'IPv4', flag: 'SYN-ACK', source: DEATH }, value: c.syn },
+    { name: 'hubble_http_requests_total', labels: { destination: DEATH, method: 'POST', protocol: 'HTTP/1.1', source: TIE }, value: c.requests },
+    { name: 'hubble_http_responses_total', labels: { destination: TIE, method: 'POST', source: DEATH, status: '200' }, value: c.ok200 },
+  ];
+  // A restarted agent has no series for what has not happened since.
+  if (c.err503 > 0) out.push({ name: 'hubble_http_responses_total', labels: { destination: TIE, method: 'POST', source: DEATH, status: '503' }, value: c.err503 });
+  const [a, b, d] = c.latency;
+  const h = { destination: TIE, method: 'POST', source: DEATH };
+  const buckets: [string, number][] = [['0.005', 0], ['0.01', a], ['0.025', a + b], ['0.05', a + b + d], ['+Inf', a + b + d]];
+  for (const [le, v] of buckets) out.push({ name: 'hubble_http_request_duration_seconds_bucket', labels: { ...h, le }, value: v });
+  out.push({ name: 'hubble_http_request_duration_seconds_sum', labels: h, value: a * 0.0075 + b * 0.0175 + d * 0.0375 });
+  out.push({ name: 'hubble_http_request_duration_seconds_count', labels: h, value: a + b + d });
+  return out;
+}
+
+/** Agent 2 runs httpV2 (client->server labels, status on requests, reporter) and has a context-less flow metric. */
+function agent2Series(c: { requests: number; flows: number }): ExposedSeries[] {
+  return [
+    { name: 'hubble_http_requests_total', labels: { destination: DEATH, method: 'GET', protocol: 'HTTP/1.1', reporter: 'client', source: XWING, status: '200' }, value: c.requests },
+    { name: 'hubble_flows_processed_total', labels: { destination: DEATH, protocol: 'HTTP', source: XWING, subtype: 'HTTP', type: 'L7', verdict: 'FORWARDED' }, value: c.flows },
+    { name: 'hubble_flows_processed_total', labels: { protocol: 'UDP', subtype: 'to-stack', type: 'Trace', verdict: 'FORWARDED' }, value: 7 },
+  ];
+}
+
+interface Totals {
+  v1: V1Counts;
+  v2: { requests: number; flows: number };
+}
+
+const add = (x: V1Counts, y: V1Counts): V1Counts => ({
+  l7Dropped: x.l7Dropped + y.l7Dropped,
+  l7Forwarded: x.l7Forwarded + y.l7Forwarded,
+  tcpRequests: x.tcpRequests + y.tcpRequests,
+  tcpReplies: x.tcpReplies + y.tcpReplies,
+  syn: x.syn + y.syn,
+  requests: x.requests + y.requests,
+  ok200: x.ok200 + y.ok200,
+  err503: x.err503 + y.err503,
+  latency: [x.latency[0] + y.latency[0], x.latency[1] + y.latency[1], x.latency[2] + y.latency[2]],
+});
+
+interface CallProps {
+  key: string;
+  flows: number;
+  connections: number;
+  requests: number;
+  responses: number;
+  errors: number;
+  status_200: number | null;
+  status_503: number | null;
+  method_POST: number | null;
+  method_GET: number | null;
+  drop_POLICY_DENIED: number | null;
+  latencyCount: number;
+  sources: string[];
+}
+
+async function readCalls(executor: Executor): Promise<Map<string, CallProps>> {
+  const rows = await executor.read<{ c: CallProps }>('MATCH ()-[r:CALLS]->() RETURN properties(r) AS c');
+  return new Map(rows.map(({ c }) => [c.key, c]));
+}
+
+/** The graph the totals must produce, exactly. */
+async function expectGraph(executor: Executor, t: Totals): Promise<void> {
+  const calls = await readCalls(executor);
+  expect([...calls.keys()].sort()).toEqual(
+    [`${TIE}|${DEATH}|0|TCP|FORWARDED`, `${TIE}|${DEATH}|0|TCP|DROPPED`, `${XWING}|${DEATH}|0|TCP|FORWARDED`].sort(),
+  );
+  const v1 = t.v1;
+  expect(calls.get(`${TIE}|${DEATH}|0|TCP|FORWARDED`)).toMatchObject({
+    flows: v1.l7Forwarded + v1.tcpRequests + v1.tcpReplies,
+    connections: v1.syn,
+    requests: v1.requests,
+    responses: v1.ok200 + v1.err503,
+    errors: v1.err503,
+    status_200: v1.ok200,
+    method_POST: v1.requests,
+    latencyCount: v1.latency[0] + v1.latency[1] + v1.latency[2],
+    sources: ['prometheus'],
+  });
+  expect(calls.get(`${TIE}|${DEATH}|0|TCP|FORWARDED`)?.status_503 ?? 0).toBe(v1.err503);
+  expect(calls.get(`${TIE}|${DEATH}|0|TCP|DROPPED`)).toMatchObject({ flows: v1.l7Dropped, drop_POLICY_DENIED: v1.l7Dropped });
+  expect(calls.get(`${XWING}|${DEATH}|0|TCP|FORWARDED`)).toMatchObject({
+    flows: t.v2.flows,
+    requests: t.v2.requests,
+    responses: t.v2.requests,
+    status_200: t.v2.requests,
+    method_GET: t.v2.requests,
+  });
+  const pods = await executor.read<{ id: string }>('MATCH (p:Pod) RETURN p.id AS id ORDER BY id');
+  expect(pods.map((p) => p.id)).toEqual([DEATH, TIE, XWING].sort());
+}
+
+describe('Prometheus source against a real Prometheus and Neo4j', () => {
+  let executor: Executor;
+  let agent1: FakeHubbleAgent;
+  let agent2: FakeHubbleAgent;
+  let prometheus: TestPrometheus;
+  const log = silentLogger();
+  const sourceOptions: PrometheusSourceOptions = { settleMs: 0, initialWindowMs: 600_000 };
+  const config = () => ({ url: prometheus.url, intervalMs: 1000, timeoutMs: 5000 });
+  const newIngest = (url = prometheus.url, registry = new Registry()) => {
+    const metrics = createPrometheusSourceMetrics(registry);
+    const source = createPrometheusSource({ ...config(), url }, log, sourceOptions);
+    return { ingest: createPrometheusIngest({ executor, collectorId: COLLECTOR, source, log, metrics }), registry };
+  };
+  const publish = async (v1: V1Counts, v2: { requests: number; flows: number }) => {
+    agent1.set(agent1Series(v1));
+    agent2.set(agent2Series(v2));
+    await prometheus.waitForScrape(agent1);
+    await prometheus.waitForScrape(agent2);
+  };
+
+  beforeAll(async () => {
+    executor = testExecutor();
+    await resetGraph(executor);
+    agent1 = await startFakeHubbleAgent();
+    agent2 = await startFakeHubbleAgent();
+    prometheus = await startPrometheus({ targets: [agent1.hostPort, agent2.hostPort] });
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await agent1?.close();
+    await agent2?.close();
+    await executor?.close();
+  });
+
+  const p1: V1Counts = { l7Dropped: 2, l7Forwarded: 10, tcpRequests: 6, tcpReplies: 5, syn: 2, requests: 4, ok200: 3, err503: 1, latency: [2, 1, 1] };
+  const p2: V1Counts = { l7Dropped: 3, l7Forwarded: 14, tcpRequests: 9, tcpReplies: 8, syn: 3, requests: 6, ok200: 5, err503: 1, latency: [4, 1, 1] };
+  const restart1: V1Counts = { l7Dropped: 1, l7Forwarded: 2, tcpRequests: 1, tcpReplies: 1, syn: 1, requests: 1, ok200: 1, err503: 0, latency: [1, 0, 0] };
+  const restart2: V1Counts = { l7Dropped: 2, l7Forwarded: 4, tcpRequests: 3, tcpReplies: 2, syn: 2, requests: 2, ok200: 2, err503: 0, latency: [2, 0, 0] };
+  const restart3: V1Counts = { l7Dropped: 2, l7Forwarded: 5, tcpRequests: 4, tcpReplies: 3, syn: 2, requests: 3, ok200: 3, err503: 0, latency: [3, 0, 0] };
+
+  it('writes exact counts after growth, attributing responses and replies to the client->server edge', async () => {
+    const { ingest } = newIngest();
+    await publish(p1, { requests: 6, flows: 6 });
+    const first = await ingest.step();
+    expect(first.report).toMatchObject({ ok: true, errors: { 'malformed-labels': 1 }, missingLabels: { hubble_flows_processed_total: ['destination', 'source'] } });
+    await expectGraph(executor, { v1: p1, v2: { requests: 6, flows: 6 } });
+
+    await publish(p2, { requests: 9, flows: 8 });
+    await ingest.step();
+    await expectGraph(executor, { v1: p2, v2: { requests: 9, flows: 8 } });
+    // Nothing new: a poll adds nothing.
+    await ingest.step();
+    await expectGraph(executor, { v1: p2, v2: { requests: 9, flows: 8 } });
+  });
+
+  it('counts from 0 after an agent restart (counter reset)', async () => {
+    const { ingest } = newIngest();
+    await publish(restart1, { requests: 9, flows: 8 });
+    await ingest.step();
+    await expectGraph(executor, { v1: add(p2, restart1), v2: { requests: 9, flows: 8 } });
+  });
+
+  it('continues from the cursor stored in Neo4j after a collector restart, without double counting', async () => {
+    const stored = await readPrometheusCursor(executor, COLLECTOR);
+    expect(stored?.series.size).toBeGreaterThan(10);
+    const { ingest } = newIngest();
+    await publish(restart2, { requests: 10, flows: 10 });
+    await ingest.step();
+    await expectGraph(executor, { v1: add(p2, restart2), v2: { requests: 10, flows: 10 } });
+  });
+
+  it('counts an unreachable Prometheus, loses nothing, and catches up when it answers again', async () => {
+    const port = await freePort();
+    const { ingest, registry } = newIngest(`http://127.0.0.1:${port}`);
+    await publish(restart3, { requests: 12, flows: 11 });
+    const down = await ingest.step();
+    expect(down.report).toMatchObject({ ok: false, errors: { unreachable: 8 } });
+    expect(down.written).toBeNull();
+    await expectGraph(executor, { v1: add(p2, restart2), v2: { requests: 10, flows: 10 } });
+    const errors = await registry.getSingleMetric('hubble_graph_prometheus_errors_total')!.get();
+    expect(errors.values).toEqual([expect.objectContaining({ labels: { reason: 'unreachable' }, value: 8 })]);
+
+    // Prometheus is back (a proxy appears on that port).
+    const proxy = http.createServer((req, res) => {
+      fetch(`${prometheus.url}${req.url}`).then(
+        async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text()),
+        () => res.writeHead(502).end(),
+      );
+    });
+    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    try {
+      const up = await ingest.step();
+      expect(up.report?.ok).toBe(true);
+      await expectGraph(executor, { v1: add(p2, restart3), v2: { requests: 12, flows: 11 } });
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
+  });
+
+  it('runs as a loop that writes each window with its cursor and stops on abort', async () => {
+    const before = await readPrometheusCursor(executor, COLLECTOR);
+    const controller = new AbortController();
+    const registry = new Registry();
+    const batches: number[] = [];
+    const done = runPrometheusSource({
+      config: { ...config(), intervalMs: 200 },
+      log,
+      executor,
+      collectorId: COLLECTOR,
+      signal: controller.signal,
+      registry,
+      sourceOptions,
+      onBatch: (batch) => {
+        batches.push(batch.calls.length);
+        if (batches.length === 2) controller.abort();
+      },
+    });
+    await done;
+    expect(batches).toEqual([0, 0]);
+    const after = await readPrometheusCursor(executor, COLLECTOR);
+    expect(after!.endMs).toBeGreaterThan(before!.endMs);
+    await expectGraph(executor, { v1: add(p2, restart3), v2: { requests: 12, flows: 11 } });
+    const polls = await registry.getSingleMetric('hubble_graph_prometheus_polls_total')!.get();
+    expect(polls.values).toEqual([expect.objectContaining({ labels: { result: 'ok' }, value: 2 })]);
+  });
+});

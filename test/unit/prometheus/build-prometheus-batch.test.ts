@@ -1,0 +1,140 @@
+import { sketchQuantiles } from '../../../src/flows/latency-sketch';
+import { buildPrometheusBatch, toLatency } from '../../../src/prometheus/build-prometheus-batch';
+import { HUBBLE_METRIC, type HubbleMetricName, type PromSeries } from '../../../src/prometheus/hubble-metrics';
+
+const TIE = 'default/tiefighter';
+const DEATH = 'default/deathstar-6c94dcc57b-2chb9';
+const XWING = 'default/xwing';
+const target = { app_kubernetes_io_managed_by: 'Helm', job: 'kubernetes-endpoints', k8s_app: 'hubble', namespace: 'kube-system', service: 'hubble-metrics' };
+
+/** A series growing from 0 to `value` inside the window (at t=1000 and t=2000). */
+function series(name: HubbleMetricName, labels: Record<string, string>, value: number, instance = '192.168.50.139:9965'): [HubbleMetricName, PromSeries] {
+  return [name, { labels: { __name__: name, ...labels, ...target, instance }, samples: [{ tMs: 1000, value: value / 2 }, { tMs: 2000, value }] }];
+}
+
+function build(entries: [HubbleMetricName, PromSeries][]) {
+  const seriesByMetric = new Map<HubbleMetricName, PromSeries[]>();
+  for (const [name, s] of entries) seriesByMetric.set(name, [...(seriesByMetric.get(name) ?? []), s]);
+  return buildPrometheusBatch({ seriesByMetric, marks: new Map(), context: 'pod' });
+}
+
+const call = (r: ReturnType<typeof build>, key: string) => r.batch.calls.find((c) => c.key === key);
+
+describe('buildPrometheusBatch', () => {
+  it('turns flow counters of every agent into one edge with port 0 and the IP protocol of the L7 protocol', () => {
+    const r = build([
+      series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'L7', protocol: 'HTTP', subtype: 'HTTP', verdict: 'DROPPED' }, 2),
+      series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'L7', protocol: 'HTTP', subtype: 'HTTP', verdict: 'DROPPED' }, 4, '192.168.50.140:9965'),
+      series(HUBBLE_METRIC.flows, { source: TIE, destination: 'kube-system/coredns-1', type: 'L7', protocol: 'DNS', subtype: 'DNS', verdict: 'FORWARDED' }, 6),
+    ]);
+    expect(call(r, `${TIE}|${DEATH}|0|TCP|DROPPED`)).toMatchObject({ flows: 6, port: 0, protocol: 'TCP', verdict: 'DROPPED', source: 'prometheus', firstSeenMs: 1000, lastSeenMs: 2000 });
+    expect(call(r, `${TIE}|kube-system/coredns-1|0|UDP|FORWARDED`)).toMatchObject({ flows: 6, l7Protocols: ['DNS'] });
+    expect(r.batch.endpoints.map((e) => e.id).sort()).toEqual([DEATH, TIE, 'kube-system/coredns-1'].sort());
+    expect(r.batch.endpoints.find((e) => e.id === TIE)).toMatchObject({ kind: 'pod', namespace: 'default', name: 'tiefighter', source: 'prometheus' });
+    expect(r.batch.maxFlowTimeMs).toBe(2000);
+  });
+
+  it('attributes an HTTP v1 response (server labelled as source) to the client->server edge', () => {
+    const r = build([
+      series(HUBBLE_METRIC.httpRequests, { source: TIE, destination: DEATH, protocol: 'HTTP/1.1', method: 'POST' }, 4),
+      series(HUBBLE_METRIC.httpResponses, { source: DEATH, destination: TIE, method: 'POST', status: '200' }, 2),
+      series(HUBBLE_METRIC.httpResponses, { source: DEATH, destination: TIE, method: 'POST', status: '503' }, 2),
+    ]);
+    expect(r.batch.calls).toHaveLength(1);
+    expect(call(r, `${TIE}|${DEATH}|0|TCP|FORWARDED`)).toMatchObject({
+      requests: 4,
+      responses: 4,
+      errors: 2,
+      statusCounts: { '200': 2, '503': 2 },
+      methodCounts: { POST: 4 },
+      l7Protocols: ['HTTP/1.1'],
+    });
+  });
+
+  it('reads httpV2 requests with status as request and response, and keeps the client report when both proxies report', () => {
+    const labels = { source: XWING, destination: DEATH, protocol: 'HTTP/1.1', method: 'GET', status: '200' };
+    const r = build([
+      series(HUBBLE_METRIC.httpRequests, { ...labels, reporter: 'client' }, 6),
+      series(HUBBLE_METRIC.httpRequests, { ...labels, reporter: 'server' }, 6, '192.168.50.140:9965'),
+      series(HUBBLE_METRIC.httpRequests, { ...labels, destination: TIE, reporter: 'server' }, 2, '192.168.50.140:9965'),
+    ]);
+    expect(call(r, `${XWING}|${DEATH}|0|TCP|FORWARDED`)).toMatchObject({ requests: 6, responses: 6, statusCounts: { '200': 6 }, methodCounts: { GET: 6 } });
+    expect(call(r, `${XWING}|${TIE}|0|TCP|FORWARDED`)).toMatchObject({ requests: 2 });
+  });
+
+  it('attributes TCP reply flows to the client->server edge when the tcp metric shows who answered SYNs', () => {
+    const r = build([
+      series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'Trace', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 6),
+      series(HUBBLE_METRIC.flows, { source: DEATH, destination: TIE, type: 'Trace', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 4),
+      series(HUBBLE_METRIC.tcpFlags, { source: TIE, destination: DEATH, flag: 'SYN', family: 'IPv4' }, 2),
+      series(HUBBLE_METRIC.tcpFlags, { source: DEATH, destination: TIE, flag: 'SYN-ACK', family: 'IPv4' }, 2),
+      series(HUBBLE_METRIC.tcpFlags, { source: TIE, destination: DEATH, flag: 'FIN', family: 'IPv4' }, 2),
+    ]);
+    expect(r.batch.calls).toHaveLength(1);
+    expect(call(r, `${TIE}|${DEATH}|0|TCP|FORWARDED`)).toMatchObject({ flows: 10, connections: 2 });
+  });
+
+  it('adds drop reasons to the DROPPED edge without counting the dropped flow again', () => {
+    const r = build([
+      series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'Drop', protocol: 'TCP', subtype: '', verdict: 'DROPPED' }, 2),
+      series(HUBBLE_METRIC.drops, { source: TIE, destination: DEATH, reason: 'POLICY_DENIED', protocol: 'TCP' }, 2),
+    ]);
+    expect(call(r, `${TIE}|${DEATH}|0|TCP|DROPPED`)).toMatchObject({ flows: 2, dropReasons: { POLICY_DENIED: 2 } });
+  });
+
+  it('turns v1 latency histograms (server labelled as source) into a sketch on the client->server edge', () => {
+    const h = (le: string, v: number) => series(HUBBLE_METRIC.httpDurationBucket, { source: DEATH, destination: TIE, method: 'POST', le }, v);
+    const r = build([
+      h('0.005', 0),
+      h('0.01', 50),
+      h('0.025', 90),
+      h('0.05', 100),
+      h('+Inf', 100),
+      series(HUBBLE_METRIC.httpDurationSum, { source: DEATH, destination: TIE, method: 'POST' }, 1.2),
+      series(HUBBLE_METRIC.httpDurationCount, { source: DEATH, destination: TIE, method: 'POST' }, 100),
+    ]);
+    const c = call(r, `${TIE}|${DEATH}|0|TCP|FORWARDED`)!;
+    expect(c).toMatchObject({ latencyCount: 100, latencyMaxMs: 50 });
+    expect(c.latencySumMs).toBeCloseTo(1200, 6);
+    const q = sketchQuantiles(c.latencySketch!);
+    expect(q.p50).toBeGreaterThan(7.4); // the 5-10 ms bucket, placed at 7.5 ms (1% sketch accuracy)
+    expect(q.p50).toBeLessThan(7.6);
+    expect(q.p95).toBeCloseTo(37.5, 0);
+  });
+
+  it('counts malformed and unlabelled series and names the metrics that lack source/destination', () => {
+    const r = build([
+      series(HUBBLE_METRIC.flows, { source: 'nope', destination: DEATH, type: 'L3_L4', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 3),
+      series(HUBBLE_METRIC.flows, { source: TIE, destination: '', type: 'L3_L4', protocol: 'TCP', subtype: 'to-stack', verdict: 'FORWARDED' }, 3),
+      series(HUBBLE_METRIC.flows, { type: 'L3_L4', protocol: 'TCP', subtype: 'to-stack', verdict: 'FORWARDED' }, 7),
+      series(HUBBLE_METRIC.tcpFlags, { source: TIE, flag: 'SYN', family: 'IPv4' }, 7),
+    ]);
+    expect(r.batch.calls).toEqual([]);
+    expect(r.problems.skipped).toEqual({ 'malformed-labels': 1, 'unlabelled-endpoint': 1 });
+    expect(r.problems.missingLabels).toEqual({ [HUBBLE_METRIC.flows]: ['destination', 'source'], [HUBBLE_METRIC.tcpFlags]: ['destination'] });
+    expect(r.seriesRead).toEqual({ [HUBBLE_METRIC.flows]: 3, [HUBBLE_METRIC.tcpFlags]: 1 });
+  });
+
+  it('writes nothing for counters that did not move, but remembers them', () => {
+    const [name, s] = series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'L3_L4', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 4);
+    const first = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: new Map(), context: 'pod' });
+    const again = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: first.marks, context: 'pod' });
+    expect(first.batch.calls[0].flows).toBe(4);
+    expect(again.batch).toEqual({ endpoints: [], calls: [], maxFlowTimeMs: 0 });
+    expect(again.marks).toEqual(first.marks);
+  });
+
+  it('builds namespace-level edges from namespace context', () => {
+    const [name, s] = series(HUBBLE_METRIC.flows, { source: 'default', destination: 'kube-system', type: 'L7', protocol: 'DNS', subtype: 'DNS', verdict: 'FORWARDED' }, 5);
+    const r = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: new Map(), context: 'namespace' });
+    expect(r.batch.calls[0].key).toBe('namespace:default|namespace:kube-system|0|UDP|FORWARDED');
+  });
+});
+
+describe('toLatency', () => {
+  it('places the +Inf bucket at the largest finite bound and reports no sketch without observations', () => {
+    expect(toLatency(new Map([[0.1, 0], [Number.POSITIVE_INFINITY, 0]]))).toEqual({ sketch: null, count: 0, maxMs: 0 });
+    const r = toLatency(new Map([[0.1, 0], [Number.POSITIVE_INFINITY, 3]]));
+    expect(r).toMatchObject({ count: 3, maxMs: 100 });
+  });
+});

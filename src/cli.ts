@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { cypherCommand } from './commands/cypher-command';
+import { generateCommand } from './commands/generate-command';
 import { importCommand } from './commands/import-command';
 import { migrateCommand } from './commands/migrate-command';
 import { neo4jCommand } from './commands/neo4j-command';
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .description('Hubble flows -> Neo4j service-dependency graph -> GraphQL API')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), importCommand(), cypherCommand(), pruneCommand(), settingsCommand()]) {
+  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), importCommand(), cypherCommand(), pruneCommand(), generateCommand(), settingsCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

@@ -1,0 +1,92 @@
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { Command } from 'commander';
+import { InputError } from '../errors';
+import { generateFlows } from '../flows/generate-flows';
+
+/** Lines are written in chunks of this many, which keeps writes few and memory flat. */
+const LINES_PER_WRITE = 2000;
+
+function parseCount(name: string, min: number): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value.replace(/_/g, ''));
+    if (!Number.isInteger(n) || n < min) throw new InputError(`--${name} expects an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+async function write(out: Writable, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}
+
+/**
+ * `hubble-graph generate --pods N --edges M --flows K [--seed S] [--out FILE|-] [--truth FILE]`:
+ * deterministic, realistic flows as `hubble observe -o jsonpb` lines, and the graph they must make.
+ */
+export function generateCommand(): Command {
+  return new Command('generate')
+    .description('write realistic Hubble flows (one GetFlowsResponse JSON per line, as `hubble observe -o jsonpb`) and the graph they must produce')
+    .requiredOption('--pods <n>', 'pods in the generated cluster (at least 2; two are CoreDNS in kube-system)', parseCount('pods', 2))
+    .requiredOption('--edges <n>', 'distinct CALLS edges wanted (fewer when the pods or flows cannot hold them)', parseCount('edges', 1))
+    .requiredOption('--flows <n>', 'flows to write, exactly', parseCount('flows', 0))
+    .option('--seed <n>', 'seed: the same seed and sizes give the same output, byte for byte', parseCount('seed', 0), 1)
+    .option('--start-time <rfc3339>', 'time of the first flow (default 2026-01-01T00:00:00Z)')
+    .option('--out <file>', 'where the flows go; - for standard output; a name ending in .gz is compressed', '-')
+    .option('--truth <file>', 'also write the ground truth as JSON: {flows, endpoints, calls} with every count')
+    .addHelpText(
+      'after',
+      `
+The mix: pods of several namespaces owned by Deployments, StatefulSets and DaemonSets; TCP opens and
+replies seen at both ends; HTTP/1.1 and HTTP/2 through the client's and the server's proxies with
+X-Request-Id, latency, some 503s and retries; DNS to kube-system/coredns (UDP 53) with some NXDOMAIN;
+policy drops; traffic to world and to FQDNs; kubelet health checks from reserved:host; ICMP to
+reserved:health. The truth is computed from the generator's own choices, not by aggregating.
+
+Examples:
+  npx hubble-graph generate --pods 50 --edges 200 --flows 100000 --out flows.json --truth truth.json
+  npx hubble-graph generate --pods 10 --edges 20 --flows 1000 | npx hubble-graph import -`,
+    )
+    .action(async (flags: { pods: number; edges: number; flows: number; seed: number; startTime?: string; out: string; truth?: string }) => {
+      let startTimeMs: number | undefined;
+      if (flags.startTime !== undefined) {
+        startTimeMs = Date.parse(flags.startTime);
+        if (Number.isNaN(startTimeMs)) throw new InputError(`--start-time expects an RFC 3339 time, got "${flags.startTime}"`);
+      }
+      let generated;
+      try {
+        generated = generateFlows({ pods: flags.pods, edges: flags.edges, flows: flags.flows, seed: flags.seed, startTimeMs });
+      } catch (err) {
+        throw new InputError((err as Error).message);
+      }
+      const toStdout = flags.out === '-';
+      const file = toStdout ? undefined : createWriteStream(flags.out);
+      let out: Writable = file ?? process.stdout;
+      const gzip = !toStdout && flags.out.endsWith('.gz') ? createGzip() : undefined;
+      if (gzip) {
+        gzip.pipe(file!);
+        out = gzip;
+      }
+      let lines: string[] = [];
+      for (const item of generated) {
+        lines.push(JSON.stringify(item));
+        if (lines.length === LINES_PER_WRITE) {
+          await write(out, `${lines.join('\n')}\n`);
+          lines = [];
+        }
+      }
+      if (lines.length > 0) await write(out, `${lines.join('\n')}\n`);
+      if (file) {
+        const closed = once(file, 'close');
+        (gzip ?? file).end();
+        await closed;
+      }
+      const truth = generated.truth();
+      if (flags.truth !== undefined) await writeFile(flags.truth, `${JSON.stringify(truth, null, 1)}\n`);
+      if (!toStdout || flags.truth !== undefined) {
+        process.stderr.write(`generated ${truth.flows} flows, ${truth.calls.length} edges, ${truth.endpoints.length} endpoints\n`);
+      }
+    });
+}

@@ -5,6 +5,7 @@ import { importCommand } from './commands/import-command';
 import { migrateCommand } from './commands/migrate-command';
 import { neo4jCommand } from './commands/neo4j-command';
 import { pruneCommand } from './commands/prune-command';
+import { replayCommand } from './commands/replay-command';
 import { settingsCommand } from './commands/settings-command';
 import { startCommand } from './commands/start-command';
 import { HubbleGraphError } from './errors';
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .description('Hubble flows -> Neo4j service-dependency graph -> GraphQL API')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), importCommand(), cypherCommand(), pruneCommand(), generateCommand(), settingsCommand()]) {
+  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), importCommand(), cypherCommand(), pruneCommand(), replayCommand(), generateCommand(), settingsCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

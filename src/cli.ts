@@ -6,6 +6,7 @@ import { migrateCommand } from './commands/migrate-command';
 import { neo4jCommand } from './commands/neo4j-command';
 import { pruneCommand } from './commands/prune-command';
 import { replayCommand } from './commands/replay-command';
+import { serveCommand } from './commands/serve-command';
 import { settingsCommand } from './commands/settings-command';
 import { startCommand } from './commands/start-command';
 import { HubbleGraphError } from './errors';
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .description('Hubble flows -> Neo4j service-dependency graph -> GraphQL API')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), importCommand(), cypherCommand(), pruneCommand(), replayCommand(), generateCommand(), settingsCommand()]) {
+  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), importCommand(), cypherCommand(), pruneCommand(), replayCommand(), generateCommand(), serveCommand(), settingsCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

@@ -1,0 +1,59 @@
+import type { CallRecord, EndpointRecord } from '../graph/cypher/api-endpoint-queries';
+import type { EdgeConditions } from '../graph/cypher/api-fragments';
+import { BatchLoader, LoaderSet } from './batch-loader';
+import type { ChangeFeed } from './change-feed';
+import { type GraphReader, readEndpointCalls, readEndpoints, readNeighbours } from './read-graph';
+
+/** Caps that resolvers enforce (from the `api` settings). */
+export interface ApiLimits {
+  /** Cap on maxHops and depth (HG_API_MAX_HOPS). */
+  readonly maxHops: number;
+  /** Cap on `first`, `topN`, `limit` and result sizes (HG_API_MAX_PAGE_SIZE). */
+  readonly maxPageSize: number;
+}
+
+/** Per-request loaders: every endpoint field of one response is loaded in one query per argument set. */
+export interface RequestLoaders {
+  endpoints: BatchLoader<EndpointRecord | null>;
+  calls: LoaderSet<CallRecord[]>;
+  neighbours: LoaderSet<EndpointRecord[]>;
+}
+
+/** What every resolver receives. */
+export interface ApiContext {
+  readonly reader: GraphReader;
+  readonly limits: ApiLimits;
+  readonly feed: ChangeFeed;
+  readonly loaders: RequestLoaders;
+}
+
+interface LoaderArgs {
+  direction: string;
+  conditions: EdgeConditions;
+  limit: number;
+}
+
+/** A new context (with fresh loaders) for one HTTP request or one subscription. */
+export function createApiContext(reader: GraphReader, limits: ApiLimits, feed: ChangeFeed): ApiContext {
+  return {
+    reader,
+    limits,
+    feed,
+    loaders: {
+      endpoints: new BatchLoader<EndpointRecord | null>(async (ids) => readEndpoints(reader, ids), null),
+      calls: new LoaderSet((argsKey) => {
+        const a = JSON.parse(argsKey) as LoaderArgs;
+        return new BatchLoader((ids) => readEndpointCalls(reader, a.direction as 'outgoing' | 'incoming', ids, a.conditions, a.limit), []);
+      }),
+      neighbours: new LoaderSet((argsKey) => {
+        const a = JSON.parse(argsKey) as LoaderArgs;
+        return new BatchLoader((ids) => readNeighbours(reader, a.direction as 'callees' | 'callers', ids, a.conditions, a.limit), []);
+      }),
+    },
+  };
+}
+
+/** The key of a loader argument set. */
+export function loaderKey(direction: string, conditions: EdgeConditions, limit: number): string {
+  return JSON.stringify({ direction, conditions, limit });
+}

@@ -1,0 +1,192 @@
+import type { Executor } from '../graph/executor';
+
+/** What the API needs of the executor: read transactions only. */
+export type GraphReader = Pick<Executor, 'read' | 'readTx'>;
+import type { EdgeConditions } from '../graph/cypher/api-fragments';
+import { type CallConditions, type CallOrderField, type DropConditions, buildCallsPage, buildDrops } from '../graph/cypher/api-call-queries';
+import {
+  type CallRecord,
+  type EndpointRecord,
+  ENDPOINTS_BY_ID,
+  type PodConditions,
+  buildEndpointCalls,
+  buildNeighbours,
+  buildPodsPage,
+} from '../graph/cypher/api-endpoint-queries';
+import {
+  type MapConditions,
+  type MapLevel,
+  type NamespaceCallRecord,
+  type ServiceMapRecord,
+  buildNamespaceCalls,
+  buildPodCounts,
+  buildServiceMap,
+} from '../graph/cypher/api-map-queries';
+import { type PathRecord, buildDependencyStep, buildPathsOfLength, buildShortestPath } from '../graph/cypher/api-path-queries';
+import { COLLECTORS, type CollectorRow, GRAPH_COUNTS, type GraphCountsRow, PING } from '../graph/cypher/api-stats-queries';
+import type { CallProps } from '../graph/cypher/api-endpoint-queries';
+
+/**
+ * The API's reads: each runs the query modules' Cypher through the executor (read transactions
+ * only) and returns plain records. Resolvers call these; they never see Cypher.
+ */
+
+export async function readEndpoints(executor: GraphReader, ids: readonly string[]): Promise<Map<string, EndpointRecord>> {
+  const rows = await executor.read<{ endpoint: EndpointRecord }>(ENDPOINTS_BY_ID, { ids });
+  return new Map(rows.map((r) => [r.endpoint.id, r.endpoint]));
+}
+
+export async function readPodsPage(executor: GraphReader, c: PodConditions, skip: number, limit: number): Promise<{ total: number; pods: EndpointRecord[] }> {
+  const q = buildPodsPage(c, skip, limit);
+  return executor.readTx(async (tx) => {
+    const [count] = await tx.run<{ total: number }>(q.count.cypher, q.count.params);
+    const pods = limit === 0 ? [] : await tx.run<{ endpoint: EndpointRecord }>(q.page.cypher, q.page.params);
+    return { total: count?.total ?? 0, pods: pods.map((p) => p.endpoint) };
+  });
+}
+
+export async function readEndpointCalls(
+  executor: GraphReader,
+  direction: 'outgoing' | 'incoming',
+  ids: readonly string[],
+  c: EdgeConditions,
+  limit: number,
+): Promise<Map<string, CallRecord[]>> {
+  const q = buildEndpointCalls(direction, ids, c, limit);
+  const rows = await executor.read<{ id: string; calls: CallRecord[] }>(q.cypher, q.params);
+  return new Map(rows.map((r) => [r.id, r.calls]));
+}
+
+export async function readNeighbours(
+  executor: GraphReader,
+  direction: 'callees' | 'callers',
+  ids: readonly string[],
+  c: EdgeConditions,
+  limit: number,
+): Promise<Map<string, EndpointRecord[]>> {
+  const q = buildNeighbours(direction, ids, c, limit);
+  const rows = await executor.read<{ id: string; endpoints: EndpointRecord[] }>(q.cypher, q.params);
+  return new Map(rows.map((r) => [r.id, r.endpoints]));
+}
+
+export async function readCallsPage(
+  executor: GraphReader,
+  c: CallConditions,
+  order: { field: CallOrderField; direction: 'ASC' | 'DESC' },
+  skip: number,
+  limit: number,
+): Promise<{ total: number; calls: CallRecord[] }> {
+  const q = buildCallsPage(c, order, skip, limit);
+  return executor.readTx(async (tx) => {
+    const [count] = await tx.run<{ total: number }>(q.count.cypher, q.count.params);
+    const calls = limit === 0 ? [] : await tx.run<{ record: CallRecord }>(q.page.cypher, q.page.params);
+    return { total: count?.total ?? 0, calls: calls.map((r) => r.record) };
+  });
+}
+
+export async function readDrops(executor: GraphReader, c: DropConditions, limit: number): Promise<CallRecord[]> {
+  const q = buildDrops(c, limit);
+  return (await executor.read<{ record: CallRecord }>(q.cypher, q.params)).map((r) => r.record);
+}
+
+export async function readServiceMap(
+  executor: GraphReader,
+  level: MapLevel,
+  c: MapConditions,
+  topN: number,
+): Promise<{ map: ServiceMapRecord; podCounts: Map<string, number> }> {
+  const q = buildServiceMap(level, c, topN);
+  return executor.readTx(async (tx) => {
+    const [map] = await tx.run<ServiceMapRecord>(q.cypher, q.params);
+    const podCounts = new Map<string, number>();
+    if (level !== 'POD' && map) {
+      const namespaces = [...new Set(map.top.flatMap((e) => [e.source, e.target]).filter((n) => n.kind === 'pod').map((n) => n.namespace as string))];
+      if (namespaces.length > 0) {
+        const pc = buildPodCounts(level, namespaces);
+        for (const row of await tx.run<{ id: string; pods: number }>(pc.cypher, pc.params)) podCounts.set(row.id, row.pods);
+      }
+    }
+    return { map: map ?? { edgeCount: 0, nodeCount: 0, calls: 0, flows: 0, requests: 0, errors: 0, top: [] }, podCounts };
+  });
+}
+
+export async function readNamespaceCalls(executor: GraphReader, namespace: string, limit: number): Promise<NamespaceCallRecord[]> {
+  const q = buildNamespaceCalls(namespace, limit);
+  return (await executor.read<{ record: NamespaceCallRecord }>(q.cypher, q.params)).map((r) => r.record);
+}
+
+export async function readShortestPath(executor: GraphReader, from: string, to: string, maxHops: number, c: EdgeConditions): Promise<PathRecord | null> {
+  const q = buildShortestPath(maxHops, c);
+  const rows = await executor.read<PathRecord>(q.cypher, { ...q.params, from, to });
+  return rows[0] ?? null;
+}
+
+/** Simple paths, shortest first: one query per length (iterative deepening) in one read transaction. */
+export async function readPaths(executor: GraphReader, from: string, to: string, maxHops: number, limit: number, c: EdgeConditions): Promise<PathRecord[]> {
+  return executor.readTx(async (tx) => {
+    const out: PathRecord[] = [];
+    for (let hops = 1; hops <= maxHops && out.length < limit; hops += 1) {
+      const q = buildPathsOfLength(hops, c);
+      out.push(...(await tx.run<PathRecord>(q.cypher, { ...q.params, from, to, limit: limit - out.length })));
+    }
+    return out;
+  });
+}
+
+export interface DependencyResult {
+  nodes: { endpoint: EndpointRecord; distance: number }[];
+  calls: CallRecord[];
+  truncated: boolean;
+}
+
+/** Breadth-first search, one query per level in one read transaction; each endpoint is expanded once. */
+export async function readDependencies(
+  executor: GraphReader,
+  root: EndpointRecord,
+  direction: 'DOWNSTREAM' | 'UPSTREAM',
+  depth: number,
+  c: EdgeConditions,
+  maxNodes: number,
+): Promise<DependencyResult> {
+  const q = buildDependencyStep(direction, c);
+  return executor.readTx(async (tx) => {
+    const distance = new Map<string, { endpoint: EndpointRecord; distance: number }>([[root.id, { endpoint: root, distance: 0 }]]);
+    const calls = new Map<string, CallRecord>();
+    let frontier = [root.id];
+    let truncated = false;
+    for (let level = 1; level <= depth && frontier.length > 0 && !truncated; level += 1) {
+      const rows = await tx.run<{ call: CallProps; source: EndpointRecord; destination: EndpointRecord; next: EndpointRecord }>(q.cypher, {
+        ...q.params,
+        frontier,
+        limit: maxNodes * 10,
+      });
+      const next: string[] = [];
+      for (const row of rows) {
+        if (!distance.has(row.next.id)) {
+          if (distance.size >= maxNodes) {
+            truncated = true;
+            continue;
+          }
+          distance.set(row.next.id, { endpoint: row.next, distance: level });
+          next.push(row.next.id);
+        }
+        calls.set(row.call.key, { call: row.call, source: row.source, destination: row.destination });
+      }
+      if (rows.length >= maxNodes * 10) truncated = true;
+      frontier = next;
+    }
+    return { nodes: [...distance.values()], calls: [...calls.values()], truncated };
+  });
+}
+
+export async function readStats(executor: GraphReader): Promise<{ counts: GraphCountsRow; collectors: CollectorRow['collector'][] }> {
+  return executor.readTx(async (tx) => {
+    const [counts] = await tx.run<GraphCountsRow>(GRAPH_COUNTS);
+    const collectors = (await tx.run<CollectorRow>(COLLECTORS)).map((r) => r.collector);
+    return { counts, collectors };
+  });
+}
+
+export async function pingGraph(executor: GraphReader): Promise<void> {
+  await executor.read(PING);
+}

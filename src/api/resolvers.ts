@@ -1,0 +1,417 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import type { CallConditions, CallOrderField, DropConditions } from '../graph/cypher/api-call-queries';
+import type { EdgeConditions } from '../graph/cypher/api-fragments';
+import type { PodConditions } from '../graph/cypher/api-endpoint-queries';
+import type { MapConditions, MapLevel } from '../graph/cypher/api-map-queries';
+import type { PathRecord } from '../graph/cypher/api-path-queries';
+import { type ApiContext, loaderKey } from './api-context';
+import { badUserInput } from './api-errors';
+import { type LabelRequirement, matchesLabelSelector } from './label-selector';
+import {
+  readCallsPage,
+  readDependencies,
+  readDrops,
+  readNamespaceCalls,
+  readPaths,
+  readPodsPage,
+  readServiceMap,
+  readShortestPath,
+  readStats,
+} from './read-graph';
+import { toDag, toHubbleServiceMap } from './to-design-note-shapes';
+import { type GqlCall, type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toEndpoint } from './to-graphql';
+import {
+  checkFirst,
+  checkHops,
+  checkId,
+  checkInstant,
+  checkInt,
+  checkNamespace,
+  checkNamespaces,
+  checkSelector,
+  checkString,
+  checkWord,
+  checkWords,
+  decodeCursor,
+  encodeCursor,
+} from './validate-args';
+
+/** Argument shapes as GraphQL hands them over (input types of schema.graphql). */
+interface EdgeFilterArg {
+  protocol?: string | null;
+  port?: number | null;
+  verdicts?: string[] | null;
+  activeSince?: string | null;
+  minRequests?: number | null;
+}
+interface CallFilterArg extends EdgeFilterArg {
+  namespaces?: string[] | null;
+  source?: string | null;
+  destination?: string | null;
+}
+interface PodFilterArg {
+  namespaces?: string[] | null;
+  labelSelector?: string | null;
+  workload?: string | null;
+  kind?: string | null;
+  activeSince?: string | null;
+}
+interface PathFilterArg {
+  verdicts?: string[] | null;
+  protocol?: string | null;
+  minRequests?: number | null;
+}
+
+// ---------------------------------------------------------------- argument checks (pure)
+
+export function toEdgeConditions(f: EdgeFilterArg | null | undefined, arg: string): EdgeConditions {
+  if (!f) return {};
+  const c: { -readonly [K in keyof EdgeConditions]: EdgeConditions[K] } = {};
+  const protocol = checkWord(f.protocol, `${arg}.protocol`);
+  if (protocol !== undefined) c.protocol = protocol;
+  if (f.port !== null && f.port !== undefined) c.port = checkInt(f.port, `${arg}.port`, 0, 65535, 0);
+  const verdicts = checkWords(f.verdicts, `${arg}.verdicts`);
+  if (verdicts !== undefined) c.verdicts = verdicts;
+  const since = checkInstant(f.activeSince, `${arg}.activeSince`);
+  if (since !== undefined) c.activeSince = since;
+  if (f.minRequests !== null && f.minRequests !== undefined) c.minRequests = checkInt(f.minRequests, `${arg}.minRequests`, 0, Number.MAX_SAFE_INTEGER, 0);
+  return c;
+}
+
+export function toCallConditions(f: CallFilterArg | null | undefined, arg: string): CallConditions {
+  if (!f) return {};
+  const c: { -readonly [K in keyof CallConditions]: CallConditions[K] } = { ...toEdgeConditions(f, arg) };
+  const namespaces = checkNamespaces(f.namespaces, `${arg}.namespaces`);
+  if (namespaces !== undefined) c.namespaces = namespaces;
+  const source = checkString(f.source, `${arg}.source`);
+  if (source !== undefined) c.source = source;
+  const destination = checkString(f.destination, `${arg}.destination`);
+  if (destination !== undefined) c.destination = destination;
+  return c;
+}
+
+export function toPodConditions(f: PodFilterArg | null | undefined, arg: string): PodConditions & { requirements?: LabelRequirement[] } {
+  if (!f) return {};
+  const c: { -readonly [K in keyof PodConditions]: PodConditions[K] } & { requirements?: LabelRequirement[] } = {};
+  const namespaces = checkNamespaces(f.namespaces, `${arg}.namespaces`);
+  if (namespaces !== undefined) c.namespaces = namespaces;
+  const selector = checkSelector(f.labelSelector, `${arg}.labelSelector`);
+  if (selector !== undefined) {
+    c.requirements = selector;
+    c.selector = selector.map((r) => ({ key: r.key, op: r.op, values: [...r.values] }));
+  }
+  const workload = checkString(f.workload, `${arg}.workload`);
+  if (workload !== undefined) c.workload = workload;
+  const kind = checkString(f.kind, `${arg}.kind`);
+  if (kind !== undefined) c.kind = kind;
+  const since = checkInstant(f.activeSince, `${arg}.activeSince`);
+  if (since !== undefined) c.activeSince = since;
+  return c;
+}
+
+function toPathConditions(f: PathFilterArg | null | undefined, arg: string): EdgeConditions {
+  return toEdgeConditions(f ? { verdicts: f.verdicts, protocol: f.protocol, minRequests: f.minRequests } : undefined, arg);
+}
+
+/** In-memory form of the call filter, for subscriptions (same meaning as the Cypher). */
+export function callMatches(call: GqlCall, c: CallConditions): boolean {
+  if (c.namespaces && !c.namespaces.includes(call.source.namespace ?? '') && !c.namespaces.includes(call.destination.namespace ?? '')) return false;
+  if (c.source !== undefined && call.source.id !== c.source) return false;
+  if (c.destination !== undefined && call.destination.id !== c.destination) return false;
+  if (c.protocol !== undefined && call.protocol.toUpperCase() !== c.protocol.toUpperCase()) return false;
+  if (c.port !== undefined && call.port !== c.port) return false;
+  if (c.verdicts !== undefined && !c.verdicts.includes(call.verdict)) return false;
+  if (c.activeSince !== undefined && (!call.lastSeen || Date.parse(call.lastSeen) < Date.parse(c.activeSince))) return false;
+  if (c.minRequests !== undefined && call.requests < c.minRequests) return false;
+  return true;
+}
+
+/** In-memory form of the pod filter, for subscriptions. */
+export function podMatches(pod: GqlEndpoint, c: PodConditions & { requirements?: LabelRequirement[] }): boolean {
+  if (c.namespaces && !c.namespaces.includes(pod.namespace ?? '')) return false;
+  if (c.requirements && !matchesLabelSelector(pod.rawLabels, c.requirements)) return false;
+  if (c.workload !== undefined && pod.workload !== c.workload && pod.workloadName !== c.workload) return false;
+  if (c.kind !== undefined && pod.workloadKind !== c.kind) return false;
+  if (c.activeSince !== undefined && (!pod.lastSeen || Date.parse(pod.lastSeen) < Date.parse(c.activeSince))) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------- helpers
+
+function connection<T>(items: T[], skip: number, total: number) {
+  const edges = items.map((node, i) => ({ cursor: encodeCursor(skip + i), node }));
+  return {
+    edges,
+    nodes: items,
+    totalCount: total,
+    pageInfo: {
+      hasNextPage: skip + items.length < total,
+      hasPreviousPage: skip > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}
+
+function toPath(p: PathRecord) {
+  const endpoints = p.endpoints.map(toEndpoint);
+  return { length: p.hops.length, endpoints, hops: p.hops.map((h, i) => toCall(h, endpoints[i], endpoints[i + 1])) };
+}
+
+async function requireEndpoint(ctx: ApiContext, id: string, arg: string): Promise<GqlEndpoint> {
+  const rec = await ctx.loaders.endpoints.load(checkId(id, arg));
+  if (!rec) throw badUserInput(arg, `no endpoint with id "${id.length > 80 ? `${id.slice(0, 77)}...` : id}"`);
+  return toEndpoint(rec);
+}
+
+function laterOf(a: string | null | undefined, b: string | null | undefined): string | null {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+const DIRECTIONS = { ASC: 'ASC', DESC: 'DESC' } as const;
+const ORDER_FIELDS: readonly CallOrderField[] = ['REQUESTS', 'ERROR_RATE', 'LATENCY_P95', 'LAST_SEEN', 'FLOWS'];
+const LEVELS: readonly MapLevel[] = ['POD', 'WORKLOAD', 'NAMESPACE'];
+
+type Args = Record<string, never> & Record<string, unknown>;
+type Resolver = (parent: unknown, args: Args, ctx: ApiContext, info: GraphQLResolveInfo) => unknown;
+
+function endpointFieldResolvers(): Record<string, Resolver> {
+  const calls = (direction: 'outgoing' | 'incoming'): Resolver => async (parent, args, ctx) => {
+    const conditions = toEdgeConditions(args.filter as EdgeFilterArg, 'filter');
+    const limit = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
+    const records = await ctx.loaders.calls.get(loaderKey(direction, conditions, limit)).load((parent as GqlEndpoint).id);
+    return records.map(toCallFromRecord);
+  };
+  const neighbours = (direction: 'callers' | 'callees'): Resolver => async (parent, args, ctx) => {
+    const conditions = toEdgeConditions(args.filter as EdgeFilterArg, 'filter');
+    const limit = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
+    const records = await ctx.loaders.neighbours.get(loaderKey(direction, conditions, limit)).load((parent as GqlEndpoint).id);
+    return records.map(toEndpoint);
+  };
+  return { outgoing: calls('outgoing'), incoming: calls('incoming'), callers: neighbours('callers'), callees: neighbours('callees') };
+}
+
+/** The resolvers of schema.graphql, by type and field. */
+export function buildResolvers(): Record<string, Record<string, Resolver | { subscribe: Resolver; resolve: Resolver }>> {
+  return {
+    Query: {
+      health: () => 'ok',
+
+      pods: async (_p, args, ctx) => {
+        const c = toPodConditions(args.filter as PodFilterArg, 'filter');
+        const first = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
+        const skip = decodeCursor(args.after as string, 'after');
+        const { total, pods } = await readPodsPage(ctx.reader, c, skip, first);
+        return connection(pods.map(toEndpoint), skip, total);
+      },
+
+      pod: async (_p, args, ctx) => {
+        const e = await requireEndpoint(ctx, args.id as string, 'id');
+        if (e.kind !== 'POD') throw badUserInput('id', `"${e.id}" is not a pod (it is ${e.kind.toLowerCase()}); use endpoint(id:)`);
+        return e;
+      },
+
+      endpoint: async (_p, args, ctx) => requireEndpoint(ctx, args.id as string, 'id'),
+
+      calls: async (_p, args, ctx) => {
+        const c = toCallConditions(args.filter as CallFilterArg, 'filter');
+        const order = (args.orderBy as { field?: string; direction?: string } | null) ?? {};
+        const field = (order.field ?? 'REQUESTS') as CallOrderField;
+        if (!ORDER_FIELDS.includes(field)) throw badUserInput('orderBy.field', `unknown field ${field}`);
+        const direction = DIRECTIONS[(order.direction ?? 'DESC') as 'ASC' | 'DESC'] ?? 'DESC';
+        const first = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
+        const skip = decodeCursor(args.after as string, 'after');
+        const { total, calls } = await readCallsPage(ctx.reader, c, { field, direction }, skip, first);
+        return connection(calls.map(toCallFromRecord), skip, total);
+      },
+
+      serviceMap: async (_p, args, ctx) => {
+        const f = (args.filter as Record<string, unknown> | null) ?? {};
+        const level = ((f.level as string | null) ?? 'WORKLOAD') as MapLevel;
+        if (!LEVELS.includes(level)) throw badUserInput('filter.level', `unknown level ${level}`);
+        const edge = toEdgeConditions({ verdicts: f.verdicts as string[], protocol: f.protocol as string, activeSince: f.activeSince as string }, 'filter');
+        const conditions: MapConditions = {
+          namespaces: checkNamespaces(f.namespaces as string[], 'filter.namespaces'),
+          verdicts: edge.verdicts,
+          protocol: edge.protocol,
+          activeSince: edge.activeSince,
+          includeExternal: (f.includeExternal as boolean | null) ?? true,
+        };
+        const topN = checkFirst(f.topN as number, 'filter.topN', ctx.limits.maxPageSize, 500);
+        const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, topN);
+        const nodes = new Map<string, unknown>();
+        for (const e of map.top) {
+          for (const n of [e.source, e.target]) {
+            if (nodes.has(n.id)) continue;
+            const isPod = n.kind === 'pod';
+            nodes.set(n.id, {
+              id: n.id,
+              kind: (n.kind ?? 'ip').toUpperCase(),
+              name: n.name ?? n.id,
+              namespace: n.namespace,
+              pods: !isPod ? 0 : level === 'POD' ? 1 : (podCounts.get(n.id) ?? 0),
+            });
+          }
+        }
+        return {
+          level,
+          nodes: [...nodes.values()],
+          edges: map.top.map((e) => ({
+            id: `${e.source.id}->${e.target.id}`,
+            source: e.source.id,
+            target: e.target.id,
+            flows: e.flows,
+            requests: e.requests,
+            errors: e.errors,
+            errorRate: e.responses > 0 ? e.errors / e.responses : 0,
+            verdicts: [...e.verdicts].sort(),
+            ports: [...e.ports].sort((a, b) => a - b),
+            protocols: [...e.protocols].sort(),
+            latencyP95Ms: e.latencyP95Ms,
+            calls: e.calls,
+            lastSeen: e.lastSeen,
+          })),
+          totals: { nodes: map.nodeCount, edges: map.edgeCount, calls: map.calls, flows: map.flows, requests: map.requests, errors: map.errors },
+          truncated: map.edgeCount > map.top.length,
+        };
+      },
+
+      hubbleServiceMap: async (_p, args, ctx) => {
+        const namespace = checkNamespace(args.namespace as string, 'namespace');
+        return toHubbleServiceMap(namespace, await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10));
+      },
+
+      dag: async (_p, args, ctx) => {
+        const namespace = checkNamespace(args.namespace as string, 'namespace');
+        return toDag(namespace, await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10));
+      },
+
+      shortestPath: async (_p, args, ctx) => {
+        const from = checkId(args.from as string, 'from');
+        const to = checkId(args.to as string, 'to');
+        const maxHops = checkHops(args.maxHops as number, 'maxHops', ctx.limits.maxHops, 6);
+        const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
+        if (from === to) {
+          const e = await requireEndpoint(ctx, from, 'from');
+          return { length: 0, endpoints: [e], hops: [] };
+        }
+        const path = await readShortestPath(ctx.reader, from, to, maxHops, conditions);
+        if (path) return toPath(path);
+        await requireEndpoint(ctx, from, 'from');
+        await requireEndpoint(ctx, to, 'to');
+        return null;
+      },
+
+      paths: async (_p, args, ctx) => {
+        const from = checkId(args.from as string, 'from');
+        const to = checkId(args.to as string, 'to');
+        const maxHops = checkHops(args.maxHops as number, 'maxHops', ctx.limits.maxHops, 4);
+        const limit = checkInt(args.limit as number, 'limit', 1, ctx.limits.maxPageSize, 10);
+        const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
+        await Promise.all([requireEndpoint(ctx, from, 'from'), requireEndpoint(ctx, to, 'to')]);
+        if (from === to) throw badUserInput('to', 'must differ from `from` (a simple path does not return to its start)');
+        return (await readPaths(ctx.reader, from, to, maxHops, limit, conditions)).map(toPath);
+      },
+
+      dependencies: async (_p, args, ctx) => {
+        const root = await requireEndpoint(ctx, args.id as string, 'id');
+        const direction = ((args.direction as string | null) ?? 'DOWNSTREAM') as 'DOWNSTREAM' | 'UPSTREAM';
+        const depth = checkHops(args.depth as number, 'depth', ctx.limits.maxHops, 3);
+        const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
+        const rootRecord = (await ctx.loaders.endpoints.load(root.id))!;
+        const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize);
+        return {
+          root,
+          direction,
+          nodes: res.nodes.map((n) => ({ endpoint: toEndpoint(n.endpoint), distance: n.distance })),
+          calls: res.calls.map(toCallFromRecord),
+          truncated: res.truncated,
+        };
+      },
+
+      drops: async (_p, args, ctx) => {
+        const f = (args.filter as Record<string, unknown> | null) ?? {};
+        const c: { -readonly [K in keyof DropConditions]: DropConditions[K] } = {};
+        const namespaces = checkNamespaces(f.namespaces as string[], 'filter.namespaces');
+        if (namespaces) c.namespaces = namespaces;
+        const reasons = checkWords(f.reasons as string[], 'filter.reasons');
+        if (reasons) c.reasons = reasons;
+        const since = checkInstant(f.activeSince as string, 'filter.activeSince');
+        if (since) c.activeSince = since;
+        const first = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
+        return (await readDrops(ctx.reader, c, first)).map((rec) => {
+          const call = toCallFromRecord(rec);
+          const reasonCounts = countersWithPrefix(rec.call, 'drop_');
+          const sum = reasonCounts.reduce((s, r) => s + r.count, 0);
+          return { call, reasons: reasonCounts, total: sum > 0 ? sum : call.flows };
+        });
+      },
+
+      stats: async (_p, _args, ctx) => {
+        const { counts, collectors } = await readStats(ctx.reader);
+        const union = (pick: (c: (typeof collectors)[number]) => string[] | null | undefined) =>
+          [...new Set(collectors.flatMap((c) => pick(c) ?? []))].sort();
+        let lastFlowTime: string | null = null;
+        let lastCommitAt: string | null = null;
+        let ingestLagMs: number | null = null;
+        for (const c of collectors) {
+          lastFlowTime = laterOf(lastFlowTime, c.lastFlowTime);
+          if (c.lastCommitAt && laterOf(lastCommitAt, c.lastCommitAt) === c.lastCommitAt) {
+            lastCommitAt = c.lastCommitAt;
+            ingestLagMs = c.lastFlowTime ? Math.max(0, Date.parse(c.lastCommitAt) - Date.parse(c.lastFlowTime)) : null;
+          }
+        }
+        return {
+          ...counts,
+          lastFlowTime,
+          lastCommitAt,
+          ingestLagMs,
+          lostEvents: collectors.reduce((s, c) => s + (c.lostEvents ?? 0), 0),
+          flowsIngested: collectors.reduce((s, c) => s + (c.flowsIngested ?? 0), 0),
+          hubbleNodesConnected: union((c) => c.hubbleNodesConnected),
+          hubbleNodesUnavailable: union((c) => c.hubbleNodesUnavailable),
+          unmanagedPods: union((c) => c.unmanagedPods),
+          collectors: collectors.map((c) => ({
+            id: c.id,
+            lastFlowTime: c.lastFlowTime ?? null,
+            lastCommitAt: c.lastCommitAt ?? null,
+            lostEvents: c.lostEvents ?? 0,
+            flowsIngested: c.flowsIngested ?? 0,
+            hubbleNodesConnected: c.hubbleNodesConnected ?? [],
+            hubbleNodesUnavailable: c.hubbleNodesUnavailable ?? [],
+            unmanagedPods: c.unmanagedPods ?? [],
+          })),
+        };
+      },
+    },
+
+    Pod: endpointFieldResolvers(),
+    ExternalEndpoint: endpointFieldResolvers(),
+
+    Subscription: {
+      callAdded: {
+        subscribe: (_p, args, ctx) => {
+          const c = toCallConditions(args.filter as CallFilterArg, 'filter');
+          return ctx.feed.subscribe('callAdded', (call) => callMatches(call, c));
+        },
+        resolve: (payload) => payload,
+      },
+      callUpdated: {
+        subscribe: (_p, args, ctx) => {
+          const c = toCallConditions(args.filter as CallFilterArg, 'filter');
+          return ctx.feed.subscribe('callUpdated', (call) => callMatches(call, c));
+        },
+        resolve: (payload) => payload,
+      },
+      podAdded: {
+        subscribe: (_p, args, ctx) => {
+          const c = toPodConditions(args.filter as PodFilterArg, 'filter');
+          return ctx.feed.subscribe('podAdded', (pod) => podMatches(pod, c));
+        },
+        resolve: (payload) => payload,
+      },
+    },
+  };
+}

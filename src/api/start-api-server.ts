@@ -1,0 +1,326 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { NoSchemaIntrospectionCustomRule, type ValidationRule, specifiedRules, validate } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { AppConfig } from '../config';
+import { errorMessage } from '../errors';
+import type { Executor } from '../graph/executor';
+import { type Graph, openGraph } from '../graph/open-graph';
+import type { Logger } from '../logger';
+import { type ApiContext, createApiContext } from './api-context';
+import { ERROR_CODE, formatClientError } from './api-errors';
+import { type ApiMetrics, createApiMetrics } from './api-metrics';
+import { loadTokens } from './auth';
+import { buildApiSchema } from './build-api-schema';
+import { ChangeFeed } from './change-feed';
+import { EXPLORER_ASSETS, EXPLORER_ASSET_PREFIX, explorerAssetPath, explorerHtml } from './explorer';
+import { type GraphReader, pingGraph } from './read-graph';
+
+/** A running API server. */
+export interface ApiServer {
+  /** `http://host:port/path` of GraphQL over HTTP. */
+  readonly url: string;
+  /** `ws://host:port/path` of GraphQL over WebSocket (graphql-transport-ws). */
+  readonly wsUrl: string;
+  readonly port: number;
+  /** Closes subscriptions, sockets, the HTTP server, and the graph connection when it opened it. */
+  stop(): Promise<void>;
+}
+
+/** Largest request body accepted, in bytes. */
+const MAX_BODY_BYTES = 1_000_000;
+
+/** Times every read transaction for /metrics. */
+function timedReader(executor: Pick<Executor, 'read' | 'readTx'>, metrics: ApiMetrics): GraphReader {
+  return {
+    async read(query, params) {
+      const end = metrics.neo4jSeconds.startTimer({ kind: 'read' });
+      try {
+        return await executor.read(query, params);
+      } finally {
+        end();
+      }
+    },
+    async readTx(work) {
+      const end = metrics.neo4jSeconds.startTimer({ kind: 'readTx' });
+      try {
+        return await executor.readTx(work);
+      } finally {
+        end();
+      }
+    },
+  } as GraphReader;
+}
+
+function metricsPlugin(metrics: ApiMetrics): ApolloServerPlugin<ApiContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          metrics.requests.inc({ transport: 'http', operation: operation?.operation ?? 'unknown' });
+        },
+        async executionDidStart() {
+          return {
+            willResolveField({ info }) {
+              if (info.path.prev !== undefined) return;
+              const end = metrics.resolverSeconds.startTimer({ field: info.fieldName });
+              return () => end();
+            },
+          };
+        },
+        async didEncounterErrors({ errors }) {
+          for (const e of errors) metrics.errors.inc({ code: String(e.extensions?.code ?? ERROR_CODE.internal) });
+        },
+      };
+    },
+  };
+}
+
+function corsHeaders(origins: readonly string[], origin: string | undefined): Record<string, string> {
+  if (origins.length === 0 || !origin) return {};
+  if (origins.includes('*')) return { 'access-control-allow-origin': '*' };
+  if (!origins.includes(origin)) return {};
+  return { 'access-control-allow-origin': origin, vary: 'Origin' };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(Object.assign(new Error(`request body larger than ${MAX_BODY_BYTES} bytes`), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Starts the GraphQL API: Apollo Server over a plain Node HTTP server (no express), graphql-ws on
+ * the same server and path, `/healthz`, `/readyz`, `/metrics`, and the offline explorer. Without a
+ * `graph`, it opens Neo4j from `config` and applies migrations; a given graph is left open by stop().
+ */
+export async function startApiServer(config: AppConfig, log: Logger, graph?: Pick<Graph, 'executor'>): Promise<ApiServer> {
+  const api = config.api;
+  const tokens = loadTokens(api);
+  const schema = buildApiSchema();
+  const ownGraph = graph ? undefined : await openGraph(config, log, { migrate: true });
+  const executor = (graph ?? ownGraph)!.executor;
+  const metrics = createApiMetrics(() => feed.counts());
+  const reader = timedReader(executor, metrics);
+  const feed = new ChangeFeed(
+    reader,
+    {
+      pollMs: api.changePollMs,
+      coalesceMs: api.updateCoalesceMs,
+      onPoll: ({ seq, events, error }) => {
+        metrics.changeFeedSeq.set(seq);
+        if (error) metrics.changeFeedErrors.inc();
+        for (const [topic, n] of Object.entries(events)) if (n > 0) metrics.changeFeedEvents.inc({ topic }, n);
+      },
+    },
+    log,
+  );
+  const limits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize };
+  const newContext = () => createApiContext(reader, limits, feed);
+
+  const extraRules: ValidationRule[] = [
+    maxDepthRule({ n: api.maxDepth }) as unknown as ValidationRule,
+    costLimitRule({ maxCost: api.maxCost }) as unknown as ValidationRule,
+    ...(api.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
+
+  const apollo = new ApolloServer<ApiContext>({
+    schema,
+    introspection: api.introspection,
+    includeStacktraceInErrorResponses: api.development,
+    validationRules: extraRules,
+    // Apollo's default landing page loads from a CDN; the explorer here is served from local files.
+    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics)],
+    formatError: (formatted, error) => {
+      const out = formatClientError(formatted, error, api.development);
+      if (out.extensions?.code === ERROR_CODE.internal) log.error({ err: errorMessage(error) }, 'GraphQL resolver failed');
+      return out;
+    },
+  });
+  await apollo.start();
+
+  const handleGraphQL = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, cors: Record<string, string>) => {
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    }
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      const text = await readBody(req);
+      if ((headers.get('content-type') ?? '').includes('application/json') && text.length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] }, cors);
+          return;
+        }
+      } else {
+        body = text;
+      }
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
+    const result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => newContext() });
+    const outHeaders: Record<string, string> = { ...cors };
+    for (const [k, v] of result.headers) outHeaders[k] = v;
+    res.writeHead(result.status ?? 200, outHeaders);
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    res.end();
+  };
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const cors = corsHeaders(api.corsOrigins, req.headers.origin);
+      if (req.method === 'OPTIONS' && Object.keys(cors).length > 0) {
+        res.writeHead(204, {
+          ...cors,
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers': 'content-type, authorization, apollo-require-preflight',
+          'access-control-max-age': '600',
+        });
+        res.end();
+        return;
+      }
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') {
+        try {
+          await pingGraph(reader);
+          return sendJson(res, 200, { status: 'ready' });
+        } catch (err) {
+          return sendJson(res, 503, { status: 'unavailable', reason: errorMessage(err) });
+        }
+      }
+      if (url.pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(await metrics.registry.metrics());
+        return;
+      }
+      if (api.explorer && url.pathname.startsWith(EXPLORER_ASSET_PREFIX) && req.method === 'GET') {
+        const name = url.pathname.slice(EXPLORER_ASSET_PREFIX.length);
+        const file = explorerAssetPath(name);
+        if (!file) return sendJson(res, 404, { error: 'not found' });
+        res.writeHead(200, { 'content-type': EXPLORER_ASSETS[name].type, 'cache-control': 'public, max-age=86400' });
+        fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+        return;
+      }
+      if (url.pathname !== api.path) return sendJson(res, 404, { error: `not found; GraphQL is at ${api.path}` });
+      const wantsHtml = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && !url.searchParams.has('query');
+      if (wantsHtml && api.explorer) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...cors });
+        res.end(explorerHtml());
+        return;
+      }
+      if (!tokens.accepts(req.headers.authorization)) {
+        return sendJson(
+          res,
+          401,
+          { errors: [{ message: 'a valid bearer token is required (Authorization: Bearer <token>)', extensions: { code: ERROR_CODE.unauthenticated } }] },
+          { ...cors, 'www-authenticate': 'Bearer' },
+        );
+      }
+      await handleGraphQL(req, res, url, cors);
+    })().catch((err: unknown) => {
+      const status = (err as { status?: number }).status ?? 500;
+      if (status === 500) log.error({ err: errorMessage(err) }, 'HTTP request failed');
+      if (!res.headersSent) sendJson(res, status, { errors: [{ message: status === 500 ? 'internal server error' : errorMessage(err) }] });
+      else res.end();
+    });
+  });
+
+  const wss = new WebSocketServer({ server, path: api.path });
+  const wsServer = useServer<Record<string, unknown>>(
+    {
+      schema,
+      context: () => newContext(),
+      validate: (s, document) => validate(s, document, [...specifiedRules, ...extraRules]),
+      onConnect: (ctx) => {
+        if (!tokens.enabled) return true;
+        const auth = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        if (auth === undefined) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init payload needs {authorization: "Bearer <token>"}');
+          return false;
+        }
+        return tokens.accepts(auth);
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        metrics.requests.inc({ transport: 'ws', operation: /^\s*subscription\b/.test(payload.query) ? 'subscription' : 'query' });
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors) return;
+        return {
+          ...result,
+          errors: result.errors.map((e) => {
+            const out = formatClientError(e.toJSON(), e, api.development);
+            metrics.errors.inc({ code: String(out.extensions?.code ?? ERROR_CODE.internal) });
+            return out;
+          }),
+        };
+      },
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((e) => {
+          const out = formatClientError(e.toJSON(), e, api.development);
+          metrics.errors.inc({ code: String(out.extensions?.code ?? ERROR_CODE.badUserInput) });
+          return out;
+        }),
+    },
+    wss,
+  );
+
+  feed.start();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(api.port, api.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = api.host.includes(':') ? `[${api.host}]` : api.host;
+  const url = `http://${host}:${port}${api.path}`;
+  const wsUrl = `ws://${host}:${port}${api.path}`;
+  log.info({ url, wsUrl, auth: tokens.enabled, introspection: api.introspection, explorer: api.explorer }, 'GraphQL API listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await feed.close();
+      await wsServer.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+      await closed;
+      await apollo.stop();
+      if (ownGraph) await ownGraph.close();
+      log.info('GraphQL API stopped');
+    })());
+  return { url, wsUrl, port, stop };
+}

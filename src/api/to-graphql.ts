@@ -1,0 +1,161 @@
+import type { CallProps, CallRecord, EndpointRecord } from '../graph/cypher/api-endpoint-queries';
+import { COUNTER_PREFIX } from '../graph/model';
+
+/** Pure mappings from stored records to the objects the GraphQL schema describes. */
+
+export interface GqlLabel {
+  key: string;
+  value: string;
+}
+
+export interface GqlEndpoint {
+  __typename: 'Pod' | 'ExternalEndpoint';
+  id: string;
+  kind: string;
+  name: string;
+  namespace: string | null;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  labels: GqlLabel[];
+  rawLabels: string[];
+  workload: string | null;
+  workloadKind: string | null;
+  workloadName: string;
+  identity: number | null;
+  node: string | null;
+  cluster: string | null;
+}
+
+export interface GqlKeyCount {
+  key: string;
+  count: number;
+}
+
+export interface GqlCall {
+  key: string;
+  source: GqlEndpoint;
+  destination: GqlEndpoint;
+  port: number;
+  protocol: string;
+  verdict: string;
+  flows: number;
+  connections: number;
+  requests: number;
+  responses: number;
+  errors: number;
+  errorRate: number;
+  l7Protocols: string[];
+  statusCounts: GqlKeyCount[];
+  methodCounts: GqlKeyCount[];
+  rcodeCounts: GqlKeyCount[];
+  dropReasons: GqlKeyCount[];
+  dnsQueries: string[];
+  latency: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; meanMs: number | null; maxMs: number | null; count: number } | null;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  sources: string[];
+  changeSeq: number | null;
+}
+
+/** Same rule as `workloadNameExpr` in src/graph/cypher/api-fragments.ts. */
+export function toWorkloadName(rec: Pick<EndpointRecord, 'workload' | 'workloadKind' | 'name'>): string {
+  const w = rec.workload;
+  if (w === null || w === undefined || w === '') return rec.name;
+  if (rec.workloadKind === 'ReplicaSet' && /^.+-[a-z0-9]{5,10}$/.test(w)) return w.slice(0, w.lastIndexOf('-'));
+  return w;
+}
+
+/** `key=value` strings to pairs (a label without `=` has an empty value, like `reserved:world`). */
+export function toLabels(labels: readonly string[] | null | undefined): GqlLabel[] {
+  return (labels ?? []).map((l) => {
+    const eq = l.indexOf('=');
+    return eq < 0 ? { key: l, value: '' } : { key: l.slice(0, eq), value: l.slice(eq + 1) };
+  });
+}
+
+export function toEndpoint(rec: EndpointRecord): GqlEndpoint {
+  const kind = (rec.kind ?? 'ip').toUpperCase();
+  return {
+    __typename: kind === 'POD' ? 'Pod' : 'ExternalEndpoint',
+    id: rec.id,
+    kind,
+    name: rec.name ?? rec.id,
+    namespace: rec.namespace ?? null,
+    firstSeen: rec.firstSeen ?? null,
+    lastSeen: rec.lastSeen ?? null,
+    labels: toLabels(rec.labels),
+    rawLabels: rec.labels ?? [],
+    workload: rec.workload ?? null,
+    workloadKind: rec.workloadKind ?? null,
+    workloadName: toWorkloadName({ workload: rec.workload ?? null, workloadKind: rec.workloadKind ?? null, name: rec.name ?? rec.id }),
+    identity: rec.identity ?? null,
+    node: rec.node ?? null,
+    cluster: rec.cluster ?? null,
+  };
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+function numOrNull(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** The dynamic counters with one prefix (`status_200` -> {key: '200'}), largest first. */
+export function countersWithPrefix(props: Record<string, unknown>, prefix: string): GqlKeyCount[] {
+  const out: GqlKeyCount[] = [];
+  for (const [k, v] of Object.entries(props)) {
+    if (k.startsWith(prefix) && typeof v === 'number') out.push({ key: k.slice(prefix.length), count: v });
+  }
+  return out.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+}
+
+export function toCall(props: CallProps, source: GqlEndpoint, destination: GqlEndpoint): GqlCall {
+  const latencyCount = num(props.latencyCount);
+  const responses = num(props.responses);
+  const errors = num(props.errors);
+  return {
+    key: props.key,
+    source,
+    destination,
+    port: num(props.port),
+    protocol: typeof props.protocol === 'string' ? props.protocol : '',
+    verdict: typeof props.verdict === 'string' ? props.verdict : '',
+    flows: num(props.flows),
+    connections: num(props.connections),
+    requests: num(props.requests),
+    responses,
+    errors,
+    errorRate: numOrNull(props.errorRate) ?? (responses > 0 ? errors / responses : 0),
+    l7Protocols: strings(props.l7Protocols),
+    statusCounts: countersWithPrefix(props, COUNTER_PREFIX.status),
+    methodCounts: countersWithPrefix(props, COUNTER_PREFIX.method),
+    rcodeCounts: countersWithPrefix(props, COUNTER_PREFIX.rcode),
+    dropReasons: countersWithPrefix(props, COUNTER_PREFIX.drop),
+    dnsQueries: strings(props.dnsQueries),
+    latency:
+      latencyCount > 0 || props.latencyP95Ms !== undefined && props.latencyP95Ms !== null
+        ? {
+            p50Ms: numOrNull(props.latencyP50Ms),
+            p95Ms: numOrNull(props.latencyP95Ms),
+            p99Ms: numOrNull(props.latencyP99Ms),
+            meanMs: numOrNull(props.latencyMeanMs),
+            maxMs: numOrNull(props.latencyMaxMs),
+            count: latencyCount,
+          }
+        : null,
+    firstSeen: typeof props.firstSeen === 'string' ? props.firstSeen : null,
+    lastSeen: typeof props.lastSeen === 'string' ? props.lastSeen : null,
+    sources: strings(props.sources),
+    changeSeq: numOrNull(props.changeSeq),
+  };
+}
+
+export function toCallFromRecord(rec: CallRecord): GqlCall {
+  return toCall(rec.call, toEndpoint(rec.source), toEndpoint(rec.destination));
+}

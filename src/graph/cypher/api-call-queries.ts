@@ -1,0 +1,110 @@
+import type { Params } from '../executor';
+import { type CypherQuery, type EdgeConditions, callProjection, edgeConditions, endpointProjection, where } from './api-fragments';
+
+/** Validated call conditions. */
+export interface CallConditions extends EdgeConditions {
+  /** Calls whose source or destination pod is in one of these namespaces. */
+  readonly namespaces?: readonly string[];
+  readonly source?: string;
+  readonly destination?: string;
+}
+
+export type CallOrderField = 'REQUESTS' | 'ERROR_RATE' | 'LATENCY_P95' | 'LAST_SEEN' | 'FLOWS';
+
+const ORDER_EXPR: Readonly<Record<CallOrderField, string>> = {
+  REQUESTS: 'coalesce(r.requests, 0)',
+  ERROR_RATE: 'coalesce(r.errorRate, 0.0)',
+  // Calls without latency sort as the smallest value.
+  LATENCY_P95: 'coalesce(r.latencyP95Ms, -1.0)',
+  LAST_SEEN: "coalesce(r.lastSeen, datetime('1970-01-01T00:00:00Z'))",
+  FLOWS: 'coalesce(r.flows, 0)',
+};
+
+/**
+ * The MATCH that finds the calls: by source or destination id (unique-constraint seek), by
+ * namespace (pod_namespace index on both ends, one UNION), by verdict (calls_verdict index), or all.
+ * Binds `a`, `r`, `b`.
+ */
+function callMatch(c: CallConditions, params: Params): string {
+  const conds: string[] = [];
+  let match: string;
+  if (c.source !== undefined) {
+    params.source = c.source;
+    match = 'MATCH (a:Endpoint {id: $source})-[r:CALLS]->(b:Endpoint)';
+    if (c.destination !== undefined) {
+      params.destination = c.destination;
+      conds.push('b.id = $destination');
+    }
+  } else if (c.destination !== undefined) {
+    params.destination = c.destination;
+    match = 'MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint {id: $destination})';
+  } else if (c.namespaces !== undefined) {
+    match = `CALL {
+  MATCH (a:Pod) WHERE a.namespace IN $namespaces MATCH (a)-[r:CALLS]->(b:Endpoint) RETURN a, r, b
+  UNION
+  MATCH (b:Pod) WHERE b.namespace IN $namespaces MATCH (a:Endpoint)-[r:CALLS]->(b) RETURN a, r, b
+}`;
+  } else {
+    match = 'MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)';
+  }
+  if (c.namespaces !== undefined) {
+    params.namespaces = c.namespaces;
+    if (c.source !== undefined || c.destination !== undefined) conds.push('(a.namespace IN $namespaces OR b.namespace IN $namespaces)');
+  }
+  conds.push(...edgeConditions('r', c, params));
+  return `${match}\n${where(conds)}`;
+}
+
+const CALL_RECORD = `{call: ${callProjection('r')}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')}}`;
+
+/** One ordered page of calls (ties broken by key, so pages are stable) and the total count. */
+export function buildCallsPage(
+  c: CallConditions,
+  order: { field: CallOrderField; direction: 'ASC' | 'DESC' },
+  skip: number,
+  limit: number,
+): { page: CypherQuery; count: CypherQuery } {
+  const params: Params = { skip, limit };
+  const match = callMatch(c, params);
+  const dir = order.direction === 'ASC' ? 'ASC' : 'DESC';
+  return {
+    page: {
+      cypher: `${match}\nWITH a, r, b ORDER BY ${ORDER_EXPR[order.field]} ${dir}, r.key SKIP toInteger($skip) LIMIT toInteger($limit)\nRETURN ${CALL_RECORD} AS record`,
+      params,
+    },
+    count: { cypher: `${match}\nRETURN count(r) AS total`, params },
+  };
+}
+
+/** Validated drop conditions. */
+export interface DropConditions {
+  readonly namespaces?: readonly string[];
+  readonly reasons?: readonly string[];
+  readonly activeSince?: string;
+}
+
+/**
+ * Dropped calls (calls_verdict index), most flows first. Reasons are the `drop_<REASON>` counters,
+ * read and filtered by the API from the projected properties.
+ */
+export function buildDrops(c: DropConditions, limit: number): CypherQuery {
+  const params: Params = { limit, verdict: 'DROPPED' };
+  const conds = ['r.verdict = $verdict'];
+  if (c.namespaces !== undefined) {
+    params.namespaces = c.namespaces;
+    conds.push('(a.namespace IN $namespaces OR b.namespace IN $namespaces)');
+  }
+  if (c.activeSince !== undefined) {
+    params.activeSince = c.activeSince;
+    conds.push('r.lastSeen >= datetime($activeSince)');
+  }
+  if (c.reasons !== undefined) {
+    params.reasonKeys = c.reasons.map((reason) => `drop_${reason}`);
+    conds.push('any(k IN $reasonKeys WHERE r[k] IS NOT NULL)');
+  }
+  const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)
+${where(conds)}
+WITH a, r, b ORDER BY coalesce(r.flows, 0) DESC, r.key LIMIT toInteger($limit)
+RETURN ${CALL_RECORD} AS record`;
+  return { cypher, params };
+}

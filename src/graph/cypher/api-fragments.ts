@@ -1,0 +1,112 @@
+import type { Params } from '../executor';
+
+/**
+ * Shared pieces of the API's Cypher. Variable names and property names are constants of this
+ * module; every value a client sends arrives as a `$parameter`. Builders add the parameters they
+ * refer to into the `params` object they are given.
+ */
+
+/** A query with its parameters, ready for the executor. */
+export interface CypherQuery {
+  readonly cypher: string;
+  readonly params: Params;
+}
+
+/** Properties of an endpoint that the API reads (a map projection body). */
+const ENDPOINT_PROPS = '.id, .kind, .name, .namespace, .labels, .workload, .workloadKind, .identity, .node, .cluster, .firstSeen, .lastSeen';
+
+/** `v {…}`: the endpoint properties of node variable `v`. */
+export function endpointProjection(v: string): string {
+  return `${v} {${ENDPOINT_PROPS}}`;
+}
+
+/**
+ * `r {…}`: every property of a CALLS relationship (the dynamic `status_*`, `method_*`, `rcode_*`,
+ * `drop_*` counters included) except the latency sketch, which clients do not need.
+ */
+export function callProjection(r: string): string {
+  return `${r} {.*, latencySketch: null}`;
+}
+
+/**
+ * The stable workload name of pod variable `v`: a ReplicaSet's name loses its pod-template hash
+ * (`web-6d9984c876` -> `web`), so that pods of successive rollouts of a Deployment share it; a pod
+ * without owner is its own workload. Mirrors `toWorkloadName` in src/api/to-graphql.ts.
+ */
+export function workloadNameExpr(v: string): string {
+  return (
+    `CASE WHEN ${v}.workload IS NULL OR ${v}.workload = '' THEN ${v}.name ` +
+    `WHEN ${v}.workloadKind = 'ReplicaSet' AND ${v}.workload =~ '.+-[a-z0-9]{5,10}' ` +
+    `THEN left(${v}.workload, size(${v}.workload) - size(last(split(${v}.workload, '-'))) - 1) ` +
+    `ELSE ${v}.workload END`
+  );
+}
+
+/** One parsed label-selector requirement, as a Cypher parameter. */
+export interface SelectorParam {
+  key: string;
+  op: 'in' | 'notin' | 'exists' | 'notexists';
+  values: string[];
+}
+
+/**
+ * A predicate that pod variable `v` satisfies every requirement in `$<param>` (labels are stored as
+ * `key=value` strings). One fixed text for any selector: the requirements are data.
+ */
+export function labelSelectorPredicate(v: string, param: string): string {
+  const labels = `coalesce(${v}.labels, [])`;
+  return (
+    `all(req IN $${param} WHERE CASE req.op ` +
+    `WHEN 'exists' THEN any(l IN ${labels} WHERE l STARTS WITH req.key + '=' OR l = req.key) ` +
+    `WHEN 'notexists' THEN none(l IN ${labels} WHERE l STARTS WITH req.key + '=' OR l = req.key) ` +
+    `WHEN 'in' THEN any(val IN req.values WHERE req.key + '=' + val IN ${labels}) ` +
+    `ELSE none(val IN req.values WHERE req.key + '=' + val IN ${labels}) END)`
+  );
+}
+
+/** Conditions on a call itself (validated by the API before they get here). */
+export interface EdgeConditions {
+  readonly protocol?: string;
+  readonly port?: number;
+  readonly verdicts?: readonly string[];
+  /** ISO-8601 instant. */
+  readonly activeSince?: string;
+  readonly minRequests?: number;
+}
+
+/** WHERE fragments for relationship variable `r`; parameters are named `<prefix>_…`. */
+export function edgeConditions(r: string, c: EdgeConditions, params: Params, prefix = 'e'): string[] {
+  const out: string[] = [];
+  if (c.protocol !== undefined) {
+    params[`${prefix}_protocol`] = c.protocol;
+    out.push(`toUpper(${r}.protocol) = toUpper($${prefix}_protocol)`);
+  }
+  if (c.port !== undefined) {
+    params[`${prefix}_port`] = c.port;
+    out.push(`${r}.port = $${prefix}_port`);
+  }
+  if (c.verdicts !== undefined) {
+    params[`${prefix}_verdicts`] = c.verdicts;
+    out.push(`${r}.verdict IN $${prefix}_verdicts`);
+  }
+  if (c.activeSince !== undefined) {
+    params[`${prefix}_activeSince`] = c.activeSince;
+    out.push(`${r}.lastSeen >= datetime($${prefix}_activeSince)`);
+  }
+  if (c.minRequests !== undefined) {
+    params[`${prefix}_minRequests`] = c.minRequests;
+    out.push(`coalesce(${r}.requests, 0) >= $${prefix}_minRequests`);
+  }
+  return out;
+}
+
+/** `WHERE a AND b` or nothing. */
+export function where(conditions: readonly string[]): string {
+  return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+}
+
+/** A hop count checked to be a small positive integer: Cypher takes path bounds only as literals. */
+export function hopLiteral(n: number): string {
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new Error(`invariant failed: hop bound ${n} is not an integer from 0 to 100`);
+  return String(n);
+}

@@ -1,0 +1,95 @@
+import type { Flow } from '../src/flows/flow';
+import { EdgeAggregator } from '../src/flows/edge-aggregator';
+import { decodeGetFlowsResponse, encodeHubbleEvent, eventToResponseJson, hubbleTypes, responseToEvent } from '../src/hubble/hubble-codec';
+import { formatTimestamp } from '../src/hubble/timestamps';
+import { FLOW_MIXES, type FlowMix, generateBenchFlows } from './bench-flow-generator';
+import { nowMs, round } from './bench-stats';
+
+/**
+ * Part 1: the ceiling of one core: protobuf GetFlowsResponse bytes -> Flow -> EdgeAggregator, with
+ * drains as the collector does them (every 20000 dirty edges, HG_FLUSH_MAX_EDGES' default). Baselines
+ * on the same flows: JSON.parse of the `hubble observe -o jsonpb` line, and protobufjs' generic
+ * decode + toObject (the obvious way to use protobufjs).
+ */
+export interface DecodeAggregateMixResult {
+  mix: FlowMix;
+  flows: number;
+  edges: number;
+  /** Best of the repeats, flows per second. */
+  fastFlowsPerSec: number;
+  jsonFlowsPerSec: number;
+  protobufjsFlowsPerSec: number;
+  /** Every repeat, for the raw results. */
+  runs: { fast: number[]; json: number[]; protobufjs: number[] };
+  /** Average encoded GetFlowsResponse size (bytes) and JSON line size (chars). */
+  avgProtoBytes: number;
+  avgJsonChars: number;
+}
+
+const DRAIN_EVERY_DIRTY = 20_000;
+
+function aggregateAll<T>(items: readonly T[], toFlow: (item: T) => Flow | undefined): number {
+  const agg = new EdgeAggregator();
+  const t0 = nowMs();
+  for (let i = 0; i < items.length; i++) {
+    const flow = toFlow(items[i]);
+    if (flow !== undefined) agg.add(flow);
+    if ((i & 255) === 0 && agg.dirtyEdges >= DRAIN_EVERY_DIRTY) agg.drain();
+  }
+  agg.drain();
+  return items.length / ((nowMs() - t0) / 1000);
+}
+
+/** protobufjs' generic path: decode to a message instance, toObject, then fix the two well-known types. */
+function genericDecode(bytes: Uint8Array): Flow | undefined {
+  const { GetFlowsResponse } = hubbleTypes();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const o = GetFlowsResponse.toObject(GetFlowsResponse.decode(bytes), { enums: String, longs: String }) as any;
+  const f = o.flow;
+  if (!f) return undefined;
+  if (f.time) f.time = formatTimestamp(Number(f.time.seconds), f.time.nanos ?? 0);
+  if (f.is_reply) f.is_reply = f.is_reply.value;
+  return f as Flow;
+}
+
+export function runDecodeAggregate(options: { flows: number; edges: number; repeats: number; log: (msg: string) => void }): DecodeAggregateMixResult[] {
+  const results: DecodeAggregateMixResult[] = [];
+  for (const mix of FLOW_MIXES) {
+    const gen = generateBenchFlows({ flows: options.flows, edges: options.edges, mix, seed: 7 });
+    const encoded = gen.flows.map((flow) => encodeHubbleEvent({ kind: 'flow', flow }));
+    const lines = gen.flows.map((flow) => JSON.stringify(eventToResponseJson({ kind: 'flow', flow })));
+    gen.flows.length = 0;
+    const runs = { fast: [] as number[], json: [] as number[], protobufjs: [] as number[] };
+    // One warm-up pass each, then the measured repeats, interleaved so that load from other
+    // processes affects all three alike.
+    for (let r = 0; r <= options.repeats; r++) {
+      const fast = aggregateAll(encoded, (b) => {
+        const ev = decodeGetFlowsResponse(b);
+        return ev?.kind === 'flow' ? ev.flow : undefined;
+      });
+      const json = aggregateAll(lines, (line) => {
+        const ev = responseToEvent(JSON.parse(line));
+        return ev?.kind === 'flow' ? ev.flow : undefined;
+      });
+      const generic = aggregateAll(encoded, genericDecode);
+      if (r === 0) continue;
+      runs.fast.push(round(fast, 0));
+      runs.json.push(round(json, 0));
+      runs.protobufjs.push(round(generic, 0));
+    }
+    const res: DecodeAggregateMixResult = {
+      mix,
+      flows: options.flows,
+      edges: gen.truth.size,
+      fastFlowsPerSec: Math.max(...runs.fast),
+      jsonFlowsPerSec: Math.max(...runs.json),
+      protobufjsFlowsPerSec: Math.max(...runs.protobufjs),
+      runs,
+      avgProtoBytes: round(encoded.reduce((n, b) => n + b.length, 0) / encoded.length, 1),
+      avgJsonChars: round(lines.reduce((n, l) => n + l.length, 0) / lines.length, 1),
+    };
+    options.log(`decode+aggregate ${mix}: ${res.fastFlowsPerSec} flows/s (JSON ${res.jsonFlowsPerSec}, protobufjs generic ${res.protobufjsFlowsPerSec})`);
+    results.push(res);
+  }
+  return results;
+}

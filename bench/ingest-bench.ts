@@ -1,0 +1,380 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { PROJECT_ROOT } from '../src/config';
+import type { HubbleEvent } from '../src/flows/flow';
+import { formatFlowTime } from '../src/flows/flow-time';
+import { type GroundTruth, generateFlows } from '../src/flows/generate-flows';
+import { encodeGetFlowsRequest } from '../src/hubble/hubble-codec';
+import { ObserverBytesClient } from '../src/hubble/observer-service';
+import { type ReplayServer, startReplayServer } from '../src/hubble/replay-server';
+import type { Executor } from '../src/graph/executor';
+import { type BenchGraph, resetGraph } from './bench-graph';
+import { nowMs, quantile, round, sleep, waitFor } from './bench-stats';
+import { type BenchChild, spawnNodeChild } from './child-process';
+import { runMemoryProbe } from './memory-probe-runner';
+
+/**
+ * Part 2: generator -> replay server -> gRPC -> collector (a process of its own) -> Neo4j.
+ *
+ * Throughput: the generator's flows are loaded into the replay server (and read once, so that it
+ * serves cached encodings and the figure is the collector's, not the encoder's), then a collector
+ * process follows GetFlows; the clock runs from its first received flow to the commit that makes
+ * the graph complete, and the graph is then compared with the generator's ground truth.
+ * Lag: flows stamped with the current time are appended at a steady rate; each flow's lag is the
+ * commit time of the batch that carried it minus its flow time (read from the Collector node that
+ * every batch updates in the same transaction).
+ */
+export interface IngestResult {
+  collector: string;
+  flows: number;
+  distinctEdges: number;
+  endpoints: number;
+  seconds: number;
+  flowsPerSec: number;
+  graphExact: boolean;
+  mismatches: string[];
+  lag: { rate: number; seconds: number; flows: number; batches: number; p50Ms: number; p95Ms: number; maxMs: number; histogramP50Ms?: number; histogramP95Ms?: number };
+  memory: { idleRssMiB: number; peakRssMiB: number; peakHeapMiB?: number; bytesPerEdge?: number; aggregatorBytesPerEdge?: number; aggregatorProbe?: unknown };
+  profile?: string;
+}
+
+export interface IngestOptions {
+  flows: number;
+  edges: number;
+  lagSeconds: number;
+  log: (msg: string) => void;
+  /** Write a CPU profile of the collector process (node --cpu-prof) to this directory. */
+  cpuProfileDir?: string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS and VmHWM (peak RSS) of a process, bytes (Linux /proc). */
+export function procMemory(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prometheus text -> value of each `name{labels}` line. */
+export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
+  const res = await fetch(`${url}/metrics`);
+  const text = await res.text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+/** Reads the whole recording once (GetFlows without follow) so that the server caches every encoding. */
+async function warmReplay(address: string): Promise<number> {
+  const client = new ObserverBytesClient(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+  try {
+    const getFlows = client.GetFlows as (req: Buffer) => grpc.ClientReadableStream<Buffer>;
+    const call = getFlows.call(client, Buffer.from(encodeGetFlowsRequest({})));
+    let n = 0;
+    for await (const _ of call as AsyncIterable<Buffer>) n++;
+    return n;
+  } finally {
+    client.close();
+  }
+}
+
+export interface CollectorHandle {
+  child: BenchChild;
+  metricsUrl: string;
+  collectorId: string;
+  mode: string;
+}
+
+/** `hubble-graph collect` when this build has it, else bench/collector-child.js (same startCollector pipeline). */
+export async function startCollectorProcess(graph: BenchGraph, replayAddress: string, cpuProfileDir: string | undefined): Promise<CollectorHandle> {
+  const port = await freePort();
+  const collectorId = `bench-collector-${process.pid}`;
+  const env: NodeJS.ProcessEnv = {
+    ...graph.childEnv,
+    HUBBLE_SERVER: replayAddress,
+    HG_COLLECTOR_LISTEN: `127.0.0.1:${port}`,
+    HG_COLLECTOR_ID: collectorId,
+    HG_MIGRATE: 'false',
+    LOG_LEVEL: 'warn',
+  };
+  const cli = path.join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
+  const hasCollect = fs.existsSync(cli) && /['"]collect['"]/.test(fs.readdirSync(path.join(PROJECT_ROOT, 'dist', 'src', 'commands')).filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'src', 'commands', f), 'utf8')).join('\n'));
+  const prof = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const args = hasCollect ? [...prof, path.join(PROJECT_ROOT, 'bin', 'hubble-graph.js'), 'collect'] : [...prof, path.join(__dirname, 'collector-child.js')];
+  const child = spawnNodeChild(args, env);
+  const metricsUrl = `http://127.0.0.1:${port}`;
+  const up = await waitFor(async () => {
+    if (child.exited()) return true;
+    try {
+      return (await fetch(`${metricsUrl}/healthz`)).ok;
+    } catch {
+      return false;
+    }
+  }, 60_000, 50);
+  if (!up || child.exited()) {
+    await child.stop(1000);
+    throw new Error(`collector process did not come up:\n${child.stderrTail()}`);
+  }
+  return { child, metricsUrl, collectorId, mode: hasCollect ? 'hubble-graph collect' : 'bench/collector-child (startCollector + GetFlows stream)' };
+}
+
+interface CollectorRow {
+  lastFlowTime: string | null;
+  lastCommitAt: string | null;
+}
+
+async function readCollector(executor: Executor, id: string): Promise<{ flowMs: number; commitMs: number } | undefined> {
+  const [row] = await executor.read<CollectorRow>('MATCH (c:Collector {id: $id}) RETURN c.lastFlowTime AS lastFlowTime, c.lastCommitAt AS lastCommitAt', { id });
+  if (!row?.lastCommitAt) return undefined;
+  return { flowMs: row.lastFlowTime ? Date.parse(row.lastFlowTime) : 0, commitMs: Date.parse(row.lastCommitAt) };
+}
+
+interface GraphCallRow {
+  key: string;
+  flows: number;
+  connections: number;
+  requests: number;
+  responses: number;
+  errors: number;
+}
+
+/** Compares the stored CALLS with the ground truth; returns readable mismatches (at most 10). */
+async function compareWithTruth(executor: Executor, truth: GroundTruth): Promise<{ exact: boolean; mismatches: string[]; endpoints: number }> {
+  const rows = await executor.read<GraphCallRow>(
+    'MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows, r.connections AS connections, r.requests AS requests, r.responses AS responses, r.errors AS errors',
+  );
+  const [{ endpoints }] = await executor.read<{ endpoints: number }>('MATCH (e:Endpoint) RETURN count(e) AS endpoints');
+  const stored = new Map(rows.map((r) => [r.key, r]));
+  const mismatches: string[] = [];
+  let bad = 0;
+  for (const c of truth.calls) {
+    const s = stored.get(c.key);
+    const fields: Array<keyof GraphCallRow> = ['flows', 'connections', 'requests', 'responses', 'errors'];
+    const diff = s === undefined ? ['missing'] : fields.filter((f) => s[f] !== c[f as keyof typeof c]).map((f) => `${f} ${s[f]} != ${c[f as keyof typeof c]}`);
+    if (diff.length > 0) {
+      bad++;
+      if (mismatches.length < 10) mismatches.push(`${c.key}: ${diff.join(', ')}`);
+    }
+    stored.delete(c.key);
+  }
+  for (const key of stored.keys()) {
+    bad++;
+    if (mismatches.length < 10) mismatches.push(`${key}: not in the ground truth`);
+  }
+  if (endpoints !== truth.endpoints.length) {
+    bad++;
+    mismatches.push(`endpoints ${endpoints} != ${truth.endpoints.length}`);
+  }
+  return { exact: bad === 0, mismatches: bad > mismatches.length ? [...mismatches, `... ${bad} in all`] : mismatches, endpoints };
+}
+
+/** Histogram quantile from cumulative Prometheus buckets (linear within a bucket), in ms. */
+function histogramQuantile(buckets: Array<{ le: number; count: number }>, q: number): number | undefined {
+  const total = buckets[buckets.length - 1]?.count ?? 0;
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const b of buckets) {
+    if (b.count >= rank) {
+      if (!Number.isFinite(b.le)) return prevLe * 1000;
+      const frac = b.count === prevCount ? 0 : (rank - prevCount) / (b.count - prevCount);
+      return (prevLe + (b.le - prevLe) * frac) * 1000;
+    }
+    prevLe = b.le;
+    prevCount = b.count;
+  }
+  return undefined;
+}
+
+function lagBuckets(m: Map<string, number>): Array<{ le: number; count: number }> {
+  const out: Array<{ le: number; count: number }> = [];
+  for (const [k, v] of m) {
+    const match = /^hubble_graph_ingest_lag_seconds_bucket\{le="([^"]+)"\}$/.exec(k);
+    if (match) out.push({ le: match[1] === '+Inf' ? Infinity : Number(match[1]), count: v });
+  }
+  return out.sort((a, b) => a.le - b.le);
+}
+
+export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promise<IngestResult> {
+  const { executor } = graph;
+  await resetGraph(executor);
+  const gen = generateFlows({ pods: Math.max(50, Math.round(o.edges / 12)), edges: o.edges, flows: o.flows, seed: 11 });
+  const events: HubbleEvent[] = [];
+  for (const r of gen) events.push({ kind: 'flow', flow: r.flow, nodeName: r.node_name });
+  const truth = gen.truth();
+  o.log(`ingest: ${events.length} generated flows, ${truth.calls.length} edges, ${truth.endpoints.length} endpoints in the ground truth`);
+
+  // The aggregator's own heap per edge, measured in a process of its own with a forced GC.
+  let probe: { bytesPerEdge: number } & Record<string, unknown> | undefined;
+  try {
+    probe = await runMemoryProbe({ flows: o.flows, edges: o.edges });
+    o.log(`aggregator heap probe: ${probe.bytesPerEdge} bytes per distinct edge`);
+  } catch (err) {
+    o.log(`aggregator heap probe failed: ${(err as Error).message}`);
+  }
+
+  let replay: ReplayServer | undefined;
+  let collector: CollectorHandle | undefined;
+  try {
+    replay = await startReplayServer({ events, listen: '127.0.0.1:0' });
+    const t0warm = nowMs();
+    const warmed = await warmReplay(replay.address);
+    o.log(`replay server ${replay.address}: ${warmed} messages pre-encoded in ${round((nowMs() - t0warm) / 1000, 1)} s`);
+
+    collector = await startCollectorProcess(graph, replay.address, o.cpuProfileDir);
+    const c = collector;
+    o.log(`collector (${c.mode}) pid ${c.child.pid}, metrics ${c.metricsUrl}`);
+    let peakHeap = 0;
+    let idleRss = procMemory(c.child.pid)?.rss ?? NaN;
+    // Wait for the first flow; the clock starts there.
+    let received = 0;
+    const firstSeen = await waitFor(async () => {
+      received = (await scrapeMetrics(c.metricsUrl)).get('hubble_graph_flows_received_total') ?? 0;
+      if (received === 0) idleRss = procMemory(c.child.pid)?.rss ?? idleRss;
+      return received > 0;
+    }, 60_000, 20);
+    if (!firstSeen) throw new Error(`collector received no flows:\n${c.child.stderrTail()}`);
+    const startWall = Date.now() - 10;
+    // Sample memory while it runs; done when every flow is in and the graph holds them all.
+    let lastMetricsAt = 0;
+    const doneReceiving = await waitFor(async () => {
+      if (Date.now() - lastMetricsAt > 500) {
+        lastMetricsAt = Date.now();
+        const m = await scrapeMetrics(c.metricsUrl);
+        received = m.get('hubble_graph_flows_received_total') ?? 0;
+        peakHeap = Math.max(peakHeap, m.get('hubble_graph_collector_nodejs_heap_size_used_bytes') ?? 0);
+      }
+      return received >= events.length || c.child.exited();
+    }, 600_000, 100);
+    if (!doneReceiving || c.child.exited()) throw new Error(`collector stopped before receiving all flows (${received}/${events.length}):\n${c.child.stderrTail()}`);
+    let total = 0;
+    const complete = await waitFor(async () => {
+      const [row] = await executor.read<{ total: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS total');
+      total = row?.total ?? 0;
+      return total >= truth.flows;
+    }, 300_000, 200);
+    if (!complete) throw new Error(`graph incomplete: ${total}/${truth.flows} flows after 300 s`);
+    const last = await readCollector(executor, c.collectorId);
+    const endWall = last?.commitMs ?? Date.now();
+    const seconds = (endWall - startWall) / 1000;
+    const mem = procMemory(c.child.pid);
+    const m = await scrapeMetrics(c.metricsUrl);
+    peakHeap = Math.max(peakHeap, m.get('hubble_graph_collector_nodejs_heap_size_used_bytes') ?? 0);
+    const check = await compareWithTruth(executor, truth);
+    o.log(`ingest: ${events.length} flows in ${round(seconds, 2)} s = ${round(events.length / seconds, 0)} flows/s; graph ${check.exact ? 'exact' : `WRONG: ${check.mismatches.join('; ')}`}`);
+
+    // Lag at a steady rate below the measured ceiling.
+    const flowsPerSec = events.length / seconds;
+    const rate = Math.max(1000, Math.round(Math.min(50_000, flowsPerSec * 0.5) / 1000) * 1000);
+    const before = lagBuckets(m);
+    const appends: Array<{ flowMs: number; count: number }> = [];
+    const samples: Array<{ flowMs: number; commitMs: number }> = [];
+    const tickMs = 50;
+    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    let src = 0;
+    let appended = 0;
+    const lagStart = Date.now();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const s = await readCollector(executor, c.collectorId).catch(() => undefined);
+        if (s && (samples.length === 0 || samples[samples.length - 1].commitMs !== s.commitMs)) samples.push(s);
+        await sleep(40);
+      }
+    })();
+    for (let tick = 0; Date.now() - lagStart < o.lagSeconds * 1000; tick++) {
+      const due = lagStart + tick * tickMs;
+      if (due > Date.now()) await sleep(due - Date.now());
+      const flowMs = Date.now();
+      const time = formatFlowTime(flowMs, 0);
+      const chunk: HubbleEvent[] = [];
+      for (let k = 0; k < perTick; k++) {
+        const ev = events[src++ % events.length] as Extract<HubbleEvent, { kind: 'flow' }>;
+        chunk.push({ kind: 'flow', flow: { ...ev.flow, time, uuid: undefined }, nodeName: ev.nodeName });
+      }
+      replay.append(chunk);
+      appended += chunk.length;
+      appends.push({ flowMs, count: chunk.length });
+    }
+    const lastFlowMs = appends[appends.length - 1]?.flowMs ?? 0;
+    await waitFor(() => samples.length > 0 && samples[samples.length - 1].flowMs >= lastFlowMs, 120_000, 50);
+    sampling = false;
+    await sampler;
+    const lagSeconds = (Date.now() - lagStart) / 1000;
+    // Each appended flow is committed by the first batch whose newest flow time reaches its own.
+    const lags: number[] = [];
+    const weights: number[] = [];
+    let si = 0;
+    for (const a of appends) {
+      while (si < samples.length && samples[si].flowMs < a.flowMs) si++;
+      if (si >= samples.length) break;
+      lags.push(samples[si].commitMs - a.flowMs);
+      weights.push(a.count);
+    }
+    const expanded: number[] = [];
+    lags.forEach((l, i) => {
+      for (let k = 0; k < Math.max(1, Math.round(weights[i] / perTick)); k++) expanded.push(l);
+    });
+    const after = lagBuckets(await scrapeMetrics(c.metricsUrl));
+    const delta = after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));
+    const lagBatches = samples.filter((s) => s.flowMs >= (appends[0]?.flowMs ?? 0)).length;
+    const lag = {
+      rate,
+      seconds: round(lagSeconds, 1),
+      flows: appended,
+      batches: lagBatches,
+      p50Ms: round(quantile(expanded, 0.5), 0),
+      p95Ms: round(quantile(expanded, 0.95), 0),
+      maxMs: round(expanded.length ? Math.max(...expanded) : NaN, 0),
+      histogramP50Ms: round(histogramQuantile(delta, 0.5) ?? NaN, 0),
+      histogramP95Ms: round(histogramQuantile(delta, 0.95) ?? NaN, 0),
+    };
+    o.log(`lag at ${rate} flows/s: p50 ${lag.p50Ms} ms, p95 ${lag.p95Ms} ms over ${lagBatches} batches (collector histogram p50 ${lag.histogramP50Ms}, p95 ${lag.histogramP95Ms})`);
+
+    const peakRss = Math.max(mem?.hwm ?? 0, procMemory(c.child.pid)?.hwm ?? 0);
+    const edges = truth.calls.length;
+    return {
+      collector: c.mode,
+      flows: events.length,
+      distinctEdges: edges,
+      endpoints: check.endpoints,
+      seconds: round(seconds, 2),
+      flowsPerSec: round(flowsPerSec, 0),
+      graphExact: check.exact,
+      mismatches: check.mismatches,
+      lag,
+      memory: {
+        idleRssMiB: round(idleRss / 2 ** 20, 1),
+        peakRssMiB: round(peakRss / 2 ** 20, 1),
+        peakHeapMiB: round(peakHeap / 2 ** 20, 1),
+        bytesPerEdge: round((peakRss - idleRss) / edges, 0),
+        aggregatorBytesPerEdge: probe?.bytesPerEdge,
+        aggregatorProbe: probe,
+      },
+    };
+  } finally {
+    if (collector) await collector.child.stop(60_000);
+    if (replay) await replay.stop();
+  }
+}

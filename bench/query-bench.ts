@@ -1,0 +1,214 @@
+import { buildCallsPage } from '../src/graph/cypher/api-call-queries';
+import { buildNamespaceCalls, buildPodCounts, buildServiceMap } from '../src/graph/cypher/api-map-queries';
+import { buildDependencyStep, buildShortestPath } from '../src/graph/cypher/api-path-queries';
+import type { Executor } from '../src/graph/executor';
+import { type LatencySummary, round, runConcurrent, seededRandom, summarize } from './bench-stats';
+import type { Topology } from './synthetic-topology';
+
+/**
+ * Part 4: the API's queries on a generated topology, over GraphQL on HTTP with several concurrent
+ * clients, and the same Cypher (the builders in src/graph/cypher/api-*.ts) straight through the
+ * driver in read transactions as the baseline: the ratio is what the GraphQL layer costs.
+ */
+export interface QueryCase {
+  name: string;
+  /** Target p95 over GraphQL (ms), when the issue sets one. */
+  targetP95Ms?: number;
+  /** The Cypher the resolver runs, through the driver. */
+  driver(i: number): Promise<void>;
+  graphql: { query: string; variables(i: number): Record<string, unknown> };
+}
+
+export interface QueryResult {
+  name: string;
+  iterations: number;
+  concurrency: number;
+  driver: LatencySummary;
+  graphql?: LatencySummary & { errors: number; firstError?: string };
+  /** GraphQL p95 / driver p95. */
+  ratioP95?: number;
+  targetP95Ms?: number;
+  met?: boolean;
+}
+
+export interface QueryCaseOptions {
+  executor: Executor;
+  maxHops: number;
+  maxPageSize: number;
+  seed?: number;
+}
+
+export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
+  const rand = seededRandom(o.seed ?? 99);
+  const ns = topo.namespaces;
+  const pairs = Array.from({ length: 512 }, () => {
+    const a = topo.podIds[Math.floor(rand() * topo.podIds.length)];
+    const b = topo.podIds[Math.floor(rand() * topo.podIds.length)];
+    return [a, b] as const;
+  });
+  const roots = Array.from({ length: 512 }, () => topo.podIds[Math.floor(rand() * topo.podIds.length)]);
+  const nsAt = (i: number) => ns[i % ns.length];
+  const ex = o.executor;
+  const topN = 500;
+
+  return [
+    {
+      name: 'serviceMap POD, one namespace',
+      targetP95Ms: 100,
+      async driver(i) {
+        const q = buildServiceMap('POD', { namespaces: [nsAt(i)], includeExternal: true }, topN);
+        await ex.read(q.cypher, q.params);
+      },
+      graphql: {
+        query: `query Q($ns: [String!]) { serviceMap(filter: {level: POD, namespaces: $ns}) {
+  level nodes { id kind name namespace pods } edges { id source target flows requests errors errorRate calls latencyP95Ms }
+  totals { nodes edges calls flows requests errors } truncated } }`,
+        variables: (i) => ({ ns: [nsAt(i)] }),
+      },
+    },
+    {
+      name: 'serviceMap WORKLOAD, whole cluster',
+      targetP95Ms: 500,
+      async driver() {
+        const q = buildServiceMap('WORKLOAD', { includeExternal: true }, topN);
+        const counts = buildPodCounts('WORKLOAD', ns);
+        await Promise.all([ex.read(q.cypher, q.params), ex.read(counts.cypher, counts.params)]);
+      },
+      graphql: {
+        query: `query Q { serviceMap(filter: {level: WORKLOAD}) {
+  level nodes { id kind name namespace pods } edges { id source target flows requests errors errorRate calls latencyP95Ms }
+  totals { nodes edges calls flows requests errors } truncated } }`,
+        variables: () => ({}),
+      },
+    },
+    {
+      name: 'calls top 20 by error rate',
+      async driver() {
+        const q = buildCallsPage({}, { field: 'ERROR_RATE', direction: 'DESC' }, 0, 21);
+        await Promise.all([ex.read(q.page.cypher, q.page.params), ex.read(q.count.cypher, q.count.params)]);
+      },
+      graphql: {
+        query: `query Q { calls(orderBy: {field: ERROR_RATE, direction: DESC}, first: 20) {
+  totalCount nodes { key port protocol verdict requests errors errorRate source { id } destination { id } } } }`,
+        variables: () => ({}),
+      },
+    },
+    {
+      name: 'shortestPath, random pairs',
+      targetP95Ms: 20,
+      async driver(i) {
+        const q = buildShortestPath(Math.min(6, o.maxHops), {});
+        const [from, to] = pairs[i % pairs.length];
+        await ex.read(q.cypher, { ...q.params, from, to });
+      },
+      graphql: {
+        query: `query Q($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to) { length endpoints { id name } hops { key port } } }`,
+        variables: (i) => ({ from: pairs[i % pairs.length][0], to: pairs[i % pairs.length][1] }),
+      },
+    },
+    {
+      name: 'dependencies DOWNSTREAM depth 3',
+      async driver(i) {
+        // Breadth-first, one step per hop, as the resolver does it (each endpoint expanded once).
+        const q = buildDependencyStep('DOWNSTREAM', {});
+        const seen = new Set<string>([roots[i % roots.length]]);
+        let frontier = [...seen];
+        for (let d = 0; d < 3 && frontier.length > 0 && seen.size < o.maxPageSize; d++) {
+          const rows = await ex.read<{ next: { id: string } }>(q.cypher, { ...q.params, frontier, limit: o.maxPageSize * 4 });
+          const next: string[] = [];
+          for (const r of rows) {
+            if (!seen.has(r.next.id)) {
+              seen.add(r.next.id);
+              next.push(r.next.id);
+            }
+          }
+          frontier = next;
+        }
+      },
+      graphql: {
+        query: `query Q($id: ID!) { dependencies(id: $id, direction: DOWNSTREAM, depth: 3) {
+  root { id } nodes { distance endpoint { id name } } calls { key } truncated } }`,
+        variables: (i) => ({ id: roots[i % roots.length] }),
+      },
+    },
+    {
+      name: 'hubbleServiceMap, one namespace',
+      async driver(i) {
+        const q = buildNamespaceCalls(nsAt(i), o.maxPageSize * 10);
+        await ex.read(q.cypher, q.params);
+      },
+      graphql: {
+        query: `query Q($ns: String!) { hubbleServiceMap(namespace: $ns) {
+  services { id name namespace labels { key value } dnsNames } links { id sourceId destinationId destinationPort ipProtocol verdict } } }`,
+        variables: (i) => ({ ns: nsAt(i) }),
+      },
+    },
+  ];
+}
+
+/** Posts one GraphQL operation; throws on HTTP or GraphQL errors. */
+export async function postGraphql(url: string, query: string, variables: Record<string, unknown>): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await res.text();
+  let body: { data?: unknown; errors?: Array<{ message: string }> };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+  }
+  if (body.errors && body.errors.length > 0) throw new Error(body.errors.map((e) => e.message).join('; '));
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return body.data;
+}
+
+export interface RunQueriesOptions {
+  iterations: number;
+  concurrency: number;
+  graphqlUrl?: string;
+  /** Run only these cases (by name prefix), all when absent. */
+  only?: readonly string[];
+  log: (msg: string) => void;
+}
+
+export async function runQueryCases(cases: readonly QueryCase[], o: RunQueriesOptions): Promise<QueryResult[]> {
+  const out: QueryResult[] = [];
+  for (const c of cases) {
+    if (o.only && !o.only.some((p) => c.name.startsWith(p))) continue;
+    // Warm-up: plans cached, pages in memory, for both paths alike.
+    await runConcurrent(Math.min(10, o.iterations), 1, (i) => c.driver(i));
+    const driver = summarize(await runConcurrent(o.iterations, o.concurrency, (i) => c.driver(i)));
+    const res: QueryResult = { name: c.name, iterations: o.iterations, concurrency: o.concurrency, driver, targetP95Ms: c.targetP95Ms };
+    if (o.graphqlUrl) {
+      const url = o.graphqlUrl;
+      let errors = 0;
+      let firstError: string | undefined;
+      const call = async (i: number) => {
+        try {
+          await postGraphql(url, c.graphql.query, c.graphql.variables(i));
+        } catch (err) {
+          errors++;
+          firstError ??= (err as Error).message;
+        }
+      };
+      await runConcurrent(Math.min(10, o.iterations), 1, call);
+      errors = 0;
+      firstError = undefined;
+      const gq = summarize(await runConcurrent(o.iterations, o.concurrency, call));
+      res.graphql = { ...gq, errors, firstError };
+      res.ratioP95 = round(gq.p95 / driver.p95, 2);
+      if (c.targetP95Ms !== undefined) res.met = errors === 0 && gq.p95 < c.targetP95Ms;
+    } else if (c.targetP95Ms !== undefined) {
+      res.met = undefined;
+    }
+    o.log(
+      `query ${c.name}: driver p50/p95 ${driver.p50}/${driver.p95} ms` +
+        (res.graphql ? `, GraphQL p50/p95/p99 ${res.graphql.p50}/${res.graphql.p95}/${res.graphql.p99} ms${res.graphql.errors ? ` (${res.graphql.errors} errors: ${res.graphql.firstError})` : ''}` : ''),
+    );
+    out.push(res);
+  }
+  return out;
+}

@@ -1,0 +1,326 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../src/config';
+import { createLogger } from '../src/logger';
+import { errorMessage } from '../src/errors';
+import { type BenchGraph, graphSize, openBenchGraph, resetGraph } from './bench-graph';
+import { round } from './bench-stats';
+import { runDecodeAggregate } from './decode-aggregate-bench';
+import { BenchFlusher, type FlushResult, flushResult } from './flush-bench';
+import { machineInfo } from './machine-info';
+import { type QueryResult, queryCases, runQueryCases } from './query-bench';
+import { type ApiHandle, startBenchApi } from './bench-api';
+import { type IngestResult, runIngestBench } from './ingest-bench';
+import { type PerFlowBaselineResult, runPerFlowBaseline } from './per-flow-baseline';
+import { type SubscriptionResult, runSubscriptionBench } from './subscription-bench';
+import { buildTopology, updateDeltas } from './synthetic-topology';
+import { type TableRow, formatTable } from './results-table';
+
+/**
+ * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions]`
+ *
+ * Measures the real code paths on this machine, each beside a baseline measured in the same run,
+ * prints a table and writes the raw results to bench/results/<timestamp>.json and latest.json.
+ * Never part of `npm test`.
+ */
+export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions'] as const;
+export type Part = (typeof PARTS)[number];
+
+interface Sizes {
+  decodeFlows: number;
+  decodeEdges: number;
+  decodeRepeats: number;
+  /** Graph sizes (CALLS) of the flush and growth parts; the last is the query topology. */
+  graphEdges: number[];
+  queryIterations: number;
+  growthIterations: number;
+  concurrency: number;
+  ingestFlows: number;
+  ingestEdges: number;
+  baselineFlows: number;
+  lagSeconds: number;
+  subscribers: number;
+  subscriptionEvents: number;
+  subscriptionBurst: number;
+}
+
+const FULL: Sizes = {
+  decodeFlows: 200_000,
+  decodeEdges: 20_000,
+  decodeRepeats: 3,
+  graphEdges: [1_000, 10_000, 100_000],
+  queryIterations: 200,
+  growthIterations: 60,
+  concurrency: 4,
+  ingestFlows: 500_000,
+  ingestEdges: 100_000,
+  baselineFlows: 5_000,
+  lagSeconds: 15,
+  subscribers: 100,
+  subscriptionEvents: 20,
+  subscriptionBurst: 1000,
+};
+
+const QUICK: Sizes = {
+  decodeFlows: 50_000,
+  decodeEdges: 5_000,
+  decodeRepeats: 2,
+  graphEdges: [1_000, 10_000],
+  queryIterations: 40,
+  growthIterations: 20,
+  concurrency: 4,
+  ingestFlows: 100_000,
+  ingestEdges: 10_000,
+  baselineFlows: 1_000,
+  lagSeconds: 5,
+  subscribers: 100,
+  subscriptionEvents: 5,
+  subscriptionBurst: 200,
+};
+
+interface Args {
+  quick: boolean;
+  only: Set<Part>;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let quick = false;
+  let only = new Set<Part>(PARTS);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') quick = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const value = a === '--only' ? argv[++i] : a.slice('--only='.length);
+      const names = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = names.filter((n) => !PARTS.includes(n as Part));
+      if (names.length === 0 || bad.length > 0) throw new Error(`--only takes a comma-separated list of ${PARTS.join(', ')}; got "${value ?? ''}"`);
+      only = new Set(names as Part[]);
+    } else if (a === '--help' || a === '-h') {
+      process.stdout.write(`usage: npm run bench [-- --quick] [-- --only ${PARTS.join(',')}]\n`);
+      process.exit(0);
+    } else throw new Error(`unknown argument "${a}" (try --help)`);
+  }
+  return { quick, only };
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function topologyDims(calls: number): { pods: number; namespaces: number; calls: number } {
+  const pods = Math.max(20, Math.round(calls / 10));
+  return { pods, calls, namespaces: Math.max(2, Math.min(50, Math.round(pods / 200))) };
+}
+
+interface GraphPartsResult {
+  flush: FlushResult[];
+  queries: QueryResult[];
+  growth: Array<{ edges: number; pods: number; namespaces: number; loadMs: number; updateFlushMs: number; queries: QueryResult[] }>;
+  graphqlOverHttp: string;
+}
+
+async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args): Promise<GraphPartsResult> {
+  const out: GraphPartsResult = { flush: [], queries: [], growth: [], graphqlOverHttp: 'not run' };
+  const flusher = new BenchFlusher(graph.executor, graph.config.collector.batchSize);
+  const wantFlush = args.only.has('flush');
+  const wantQueries = args.only.has('queries');
+  const wantGrowth = args.only.has('growth');
+  const edgeSizes = wantFlush || wantGrowth ? sizes.graphEdges : sizes.graphEdges.slice(-1);
+  let api: ApiHandle | undefined;
+  try {
+    if (wantQueries || wantGrowth) {
+      api = await startBenchApi(graph, log);
+      out.graphqlOverHttp = api ? `${api.mode}: ${api.url}` : 'unavailable (no API server in this build)';
+    }
+    for (const edges of edgeSizes) {
+      const dims = topologyDims(edges);
+      await resetGraph(graph.executor);
+      const topo = buildTopology(dims);
+      const create = await flusher.flush(topo.batch);
+      const createRes = flushResult('create', topo.batch, 0, create);
+      const update = updateDeltas(topo.batch);
+      const upd = await flusher.flush(update);
+      const updateRes = flushResult('update', update, topo.batch.calls.length, upd);
+      log(`flush ${edges} edges (+${topo.batch.endpoints.length} endpoints): create ${create.ms} ms, update ${upd.ms} ms (${create.transactions} transactions)`);
+      if (wantFlush) out.flush.push(createRes, updateRes);
+      const size = await graphSize(graph.executor);
+      log(`graph now ${size.endpoints} endpoints, ${size.calls} CALLS`);
+      const cases = queryCases(topo, { executor: graph.executor, maxHops: graph.config.api.maxHops, maxPageSize: graph.config.api.maxPageSize });
+      const largest = edges === edgeSizes[edgeSizes.length - 1];
+      if (largest && wantQueries) {
+        out.queries = await runQueryCases(cases, { iterations: sizes.queryIterations, concurrency: sizes.concurrency, graphqlUrl: api?.url, log });
+      }
+      if (wantGrowth) {
+        const growthQueries =
+          largest && wantQueries
+            ? out.queries.filter((q) => ['serviceMap POD', 'serviceMap WORKLOAD', 'shortestPath'].some((p) => q.name.startsWith(p)))
+            : await runQueryCases(cases, {
+                iterations: sizes.growthIterations,
+                concurrency: sizes.concurrency,
+                graphqlUrl: api?.url,
+                only: ['serviceMap POD', 'serviceMap WORKLOAD', 'shortestPath'],
+                log,
+              });
+        out.growth.push({ edges: topo.batch.calls.length, pods: dims.pods, namespaces: dims.namespaces, loadMs: create.ms, updateFlushMs: upd.ms, queries: growthQueries });
+      }
+    }
+  } finally {
+    await api?.close();
+  }
+  return out;
+}
+
+function fmt(n: number | undefined, unit = ''): string {
+  if (n === undefined || !Number.isFinite(n)) return '-';
+  const s = n >= 100 ? Math.round(n).toLocaleString('en-US') : String(round(n, 1));
+  return unit ? `${s} ${unit}` : s;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const sizes = args.quick ? QUICK : FULL;
+  const machine = machineInfo();
+  const started = new Date();
+  log(`${args.quick ? 'quick' : 'full'} run of ${[...args.only].join(', ')} on ${machine.cpus}x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB, load ${machine.loadAvgStart.join(' ')}`);
+  const results: Record<string, unknown> = { startedAt: started.toISOString(), mode: args.quick ? 'quick' : 'full', parts: [...args.only], sizes, machine };
+  const rows: TableRow[] = [];
+  const logger = createLogger('warn', 'bench');
+
+  if (args.only.has('decode')) {
+    const decode = runDecodeAggregate({ flows: sizes.decodeFlows, edges: sizes.decodeEdges, repeats: sizes.decodeRepeats, log });
+    results.decodeAggregate = decode;
+    for (const d of decode) {
+      rows.push({
+        figure: `decode+aggregate, ${d.mix} mix (1 core)`,
+        value: fmt(d.fastFlowsPerSec, 'flows/s'),
+        baseline: `${fmt(d.jsonFlowsPerSec, 'flows/s')} (JSON.parse jsonpb)`,
+        ratio: `${round(d.fastFlowsPerSec / d.jsonFlowsPerSec, 2)}x (vs protobufjs toObject ${round(d.fastFlowsPerSec / d.protobufjsFlowsPerSec, 2)}x)`,
+        target: '>= 200,000 flows/s',
+        met: d.fastFlowsPerSec >= 200_000,
+      });
+    }
+    writeResults(results, started, true);
+  }
+
+  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions'].some((p) => args.only.has(p as Part));
+  let graph: BenchGraph | undefined;
+  try {
+    if (needsGraph) {
+      graph = await openBenchGraph(logger);
+      machine.neo4j = `${graph.neo4jVersion} ${graph.neo4jEdition}`;
+      log(`Neo4j ${machine.neo4j} at ${graph.uri}${graph.startedLocal ? ' (started for this run)' : ''}`);
+    }
+    if (graph && (args.only.has('flush') || args.only.has('queries') || args.only.has('growth'))) {
+      const g = await runGraphParts(graph, sizes, args);
+      results.flush = g.flush;
+      results.queries = g.queries;
+      results.growth = g.growth;
+      results.graphqlOverHttp = g.graphqlOverHttp;
+      for (const f of g.flush) {
+        rows.push({
+          figure: `flush ${f.edges.toLocaleString('en-US')} dirty edges (${f.kind}, +${f.endpoints.toLocaleString('en-US')} endpoints)`,
+          value: fmt(f.ms, 'ms'),
+          baseline: '-',
+          ratio: `${fmt(f.rowsPerSec)} edges/s`,
+          target: f.edges === 10_000 ? '< 1,000 ms' : '-',
+          met: f.edges === 10_000 ? f.ms < 1000 : undefined,
+        });
+      }
+      for (const q of g.queries) {
+        rows.push({
+          figure: `query ${q.name} (p50/p95/p99, ${q.concurrency} clients)`,
+          value: q.graphql ? `${fmt(q.graphql.p50)}/${fmt(q.graphql.p95)}/${fmt(q.graphql.p99)} ms${q.graphql.errors ? ` ERR ${q.graphql.errors}` : ''}` : 'no API',
+          baseline: `${fmt(q.driver.p50)}/${fmt(q.driver.p95)}/${fmt(q.driver.p99)} ms (driver)`,
+          ratio: q.ratioP95 !== undefined ? `${q.ratioP95}x p95` : '-',
+          target: q.targetP95Ms !== undefined ? `p95 < ${q.targetP95Ms} ms` : '-',
+          met: q.met,
+        });
+      }
+      for (const gr of g.growth) {
+        const byName = (p: string) => gr.queries.find((q) => q.name.startsWith(p));
+        const p95 = (p: string) => {
+          const q = byName(p);
+          return q ? `${fmt(q.graphql?.p95 ?? q.driver.p95)}${q.graphql ? '' : '(drv)'}` : '-';
+        };
+        rows.push({
+          figure: `growth @ ${gr.edges.toLocaleString('en-US')} edges: load / update flush; p95 ns-map / WORKLOAD / path`,
+          value: `${fmt(gr.loadMs)} / ${fmt(gr.updateFlushMs)} ms; ${p95('serviceMap POD')} / ${p95('serviceMap WORKLOAD')} / ${p95('shortestPath')} ms`,
+          baseline: '-',
+          ratio: '-',
+          target: '-',
+          met: undefined,
+        });
+      }
+      writeResults(results, started, true);
+    }
+    if (graph && args.only.has('ingest')) {
+      const ingest: IngestResult = await runIngestBench(graph, { flows: sizes.ingestFlows, edges: sizes.ingestEdges, lagSeconds: sizes.lagSeconds, log });
+      results.ingest = ingest;
+      writeResults(results, started, true);
+      const baseline: PerFlowBaselineResult = await runPerFlowBaseline(graph, { flows: sizes.baselineFlows, edges: sizes.ingestEdges, log });
+      results.perFlowBaseline = baseline;
+      const ratio = ingest.flowsPerSec / baseline.flowsPerSec;
+      rows.push({
+        figure: `end-to-end ingest, ${ingest.flows.toLocaleString('en-US')} flows / ${ingest.distinctEdges.toLocaleString('en-US')} edges${ingest.graphExact ? ', graph exact' : ', GRAPH WRONG'}`,
+        value: fmt(ingest.flowsPerSec, 'flows/s'),
+        baseline: `${fmt(baseline.flowsPerSec, 'flows/s')} (MERGE tx per flow, ${baseline.flows} flows)`,
+        ratio: `${round(ratio, 1)}x`,
+        target: '>= 50,000 flows/s, >= 30x, exact',
+        met: ingest.flowsPerSec >= 50_000 && ratio >= 30 && ingest.graphExact,
+      });
+      rows.push({
+        figure: `ingest lag flow time -> commit p50/p95 (at ${fmt(ingest.lag.rate)} flows/s)`,
+        value: `${fmt(ingest.lag.p50Ms)}/${fmt(ingest.lag.p95Ms)} ms`,
+        baseline: '-',
+        ratio: '-',
+        target: '-',
+        met: undefined,
+      });
+      rows.push({
+        figure: `collector memory: peak RSS / heap; per distinct edge`,
+        value: `${fmt(ingest.memory.peakRssMiB, 'MiB')} / ${fmt(ingest.memory.peakHeapMiB, 'MiB')}; ${fmt(ingest.memory.bytesPerEdge, 'B')}`,
+        baseline: ingest.memory.aggregatorBytesPerEdge !== undefined ? `aggregator heap alone: ${fmt(ingest.memory.aggregatorBytesPerEdge, 'B')}/edge` : '-',
+        ratio: '-',
+        target: '< 300 B/edge',
+        met: ingest.memory.bytesPerEdge !== undefined ? ingest.memory.bytesPerEdge < 300 : undefined,
+      });
+      writeResults(results, started, true);
+    }
+    if (graph && args.only.has('subscriptions')) {
+      const sub: SubscriptionResult = await runSubscriptionBench(graph, { subscribers: sizes.subscribers, events: sizes.subscriptionEvents, burst: sizes.subscriptionBurst, log });
+      results.subscriptions = sub;
+      rows.push({
+        figure: `flow -> callAdded at all ${sub.subscribers} subscribers p50/p95`,
+        value: sub.ran ? `${fmt(sub.p50Ms)}/${fmt(sub.p95Ms)} ms; ${fmt(sub.eventsPerSec)} events/s` : `not run: ${sub.reason}`,
+        baseline: '-',
+        ratio: '-',
+        target: 'p95 < 1,500 ms',
+        met: sub.ran ? sub.p95Ms < 1500 : undefined,
+      });
+    }
+  } finally {
+    if (graph) await graph.close().catch((err) => log(`closing Neo4j failed: ${errorMessage(err)}`));
+  }
+  machine.loadAvgEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  results.finishedAt = new Date().toISOString();
+  results.table = rows;
+  const file = writeResults(results, started, false);
+  process.stdout.write(`\n${formatTable(rows)}\n\nmachine: ${machine.cpus}x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB, Node ${machine.node}, Neo4j ${machine.neo4j ?? '-'}; load ${machine.loadAvgStart.join(' ')} -> ${machine.loadAvgEnd.join(' ')}\nresults: ${path.relative(PROJECT_ROOT, file)}\n`);
+}
+
+/** Writes the results so far (partial runs keep what they measured). */
+function writeResults(results: Record<string, unknown>, started: Date, partial: boolean): string {
+  const dir = path.join(PROJECT_ROOT, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const text = `${JSON.stringify({ ...results, partial }, null, 2)}\n`;
+  fs.writeFileSync(file, text);
+  fs.writeFileSync(path.join(dir, 'latest.json'), text);
+  return file;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -46,6 +46,7 @@ interface K8sObject {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   stringData?: Record<string, string>;
+  data?: Record<string, string>;
 }
 interface PortRule {
   ports: { port: string; protocol?: string }[];
@@ -198,7 +199,8 @@ describe('deploy/', () => {
     const claim = neo4j.spec.volumeClaimTemplates[0].metadata.name as string;
     expect(container(neo4j).volumeMounts).toEqual(expect.arrayContaining([{ name: claim, mountPath: '/data' }]));
     const secret = objects.find(({ obj }) => obj.kind === 'Secret')!.obj;
-    expect(Object.keys(secret.stringData ?? {})).toEqual(['NEO4J_PASSWORD']);
+    // stringData as shipped, or data as `kubectl create secret ... -o yaml` writes it.
+    expect(Object.keys(secret.stringData ?? secret.data ?? {})).toEqual(['NEO4J_PASSWORD']);
     for (const { obj } of fullWorkloads) {
       const ref = container(obj).env?.find((e) => e.name === 'NEO4J_PASSWORD')?.valueFrom?.secretKeyRef;
       expect([obj.metadata.name, ref]).toEqual([obj.metadata.name, { name: secret.metadata.name, key: 'NEO4J_PASSWORD' }]);
@@ -309,6 +311,13 @@ describe('deploy/', () => {
       const entry = values.hubble.metrics.enabled.find((e) => e.split(':')[0] === handler);
       expect(entry?.split(':')[1].split(';').sort()).toEqual(['destinationContext=pod', 'sourceContext=pod']);
     }
+  });
+
+  it('names only files that exist in the README', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const mentioned = [...new Set(readme.match(/deploy\/[\w./-]*[\w/]/g) ?? [])];
+    expect(mentioned.length).toBeGreaterThan(5);
+    for (const m of mentioned) expect([m, fs.existsSync(path.join(root, m))]).toEqual([m, true]);
   });
 
   it('keeps the slim Prometheus scrape job that finds annotated Services', () => {

@@ -122,6 +122,23 @@ describe('replay server and gRPC client', () => {
     expect(got.map((f) => f.l7)).toEqual([...flows, ...flows, ...flows].map((f) => f.l7));
   });
 
+  it('passes lost_events and node_status of the recording through to the client', async () => {
+    const flow = fileFlows([path.join(FIXTURES, 'basic-sample-5-dns-flows.json')])[0];
+    const recording: HubbleEvent[] = [
+      { kind: 'lost_events', lost: { source: 'HUBBLE_RING_BUFFER', num_events_lost: '42' }, nodeName: 'n1', time: '2024-01-01T00:00:00Z' },
+      { kind: 'node_status', status: { state_change: 'NODE_UNAVAILABLE', node_names: ['n2'], message: 'gone' }, time: '2024-01-01T00:00:01Z' },
+      { kind: 'flow', flow, nodeName: flow.node_name },
+    ];
+    server = await startReplayServer({ events: recording, nodeStatus: false });
+    const ac = new AbortController();
+    const got: HubbleEvent[] = [];
+    for await (const ev of streamHubbleEvents({ hubble: hubble(server), signal: ac.signal })) {
+      got.push(ev);
+      if (ev.kind === 'flow') ac.abort();
+    }
+    expect(got).toEqual(recording);
+  });
+
   it('reports ServerStatus and GetNodes from the recording', async () => {
     server = await startReplayServer({ files: FILES });
     client = createObserverClient({ server: server.address, tls: false });

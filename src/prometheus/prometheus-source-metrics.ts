@@ -4,7 +4,7 @@ import { Counter, Gauge, register, type Registry } from 'prom-client';
 export interface PrometheusSourceMetrics {
   /** Polls by result: `ok`, `failed` (a query failed; retried next poll). */
   readonly polls: Counter<'result'>;
-  /** Problems by reason (see PrometheusPollReport.errors), plus `neo4j` for failed reads or writes of the graph. */
+  /** Problems by reason (see PrometheusPollReport.errors), plus `neo4j` (a failed read or write of the graph) and `bad-cursor` (a stored cursor that does not parse). */
   readonly errors: Counter<'reason'>;
   /** Series read from Prometheus. */
   readonly seriesRead: Counter;

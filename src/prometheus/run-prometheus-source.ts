@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { AppConfig, PrometheusConfig } from '../config';
-import { errorMessage } from '../errors';
+import { InputError, errorMessage } from '../errors';
 import { READ_PROMETHEUS_CURSOR, type PrometheusCursorRow } from '../graph/cypher/prometheus-cursor-queries';
 import type { IngestBatch } from '../graph/cypher/ingest-rows';
 import type { Executor } from '../graph/executor';
@@ -57,8 +57,10 @@ export function createPrometheusIngest(options: PrometheusIngestOptions): Promet
           cursor = await readPrometheusCursor(executor, collectorId);
           loaded = true;
         } catch (err) {
-          metrics.errors.inc({ reason: 'neo4j' });
-          log.warn({ err: errorMessage(err), collectorId }, 'cannot read the Prometheus cursor from Neo4j; retrying next poll');
+          // A cursor that does not parse is not fixed by retrying: say so loudly (remove the property to start over).
+          const reason = err instanceof InputError ? 'bad-cursor' : 'neo4j';
+          metrics.errors.inc({ reason });
+          log[reason === 'neo4j' ? 'warn' : 'error']({ err: errorMessage(err), collectorId }, 'cannot read the Prometheus cursor from Neo4j; retrying next poll');
           return { report: null, written: null };
         }
       }

@@ -80,23 +80,56 @@ class BoundedWindow<V> {
   }
 }
 
-function increment(record: Record<string, number>, key: string): void {
-  record[key] = (record[key] ?? 0) + 1;
+/**
+ * Counts by name as a flat list `[name, count, name, count, ...]`: an edge sees few distinct
+ * statuses, methods or reasons, and a plain object keyed by `'200'` would grow an elements store
+ * up to index 200 (V8 treats integer-like keys as array indices).
+ */
+type CountList = Array<string | number>;
+
+function countInto(list: CountList | null, key: string): CountList {
+  if (list === null) return [key, 1];
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] === key) {
+      list[i + 1] = (list[i + 1] as number) + 1;
+      return list;
+    }
+  }
+  list.push(key, 1);
+  return list;
 }
 
-/** The change of one CALLS relationship since the last drain. */
+function toRecord(list: CountList | null): Record<string, number> {
+  const record: Record<string, number> = {};
+  if (list !== null) for (let i = 0; i < list.length; i += 2) record[list[i] as string] = list[i + 1] as number;
+  return record;
+}
+
+/** Latencies (ms) kept raw up to this many per edge and delta, then folded into a DDSketch. */
+const RAW_LATENCIES_MAX = 16;
+
+/** Verdict names as shared constants, so that edges do not each keep a copy from their first flow. */
+const VERDICTS = new Map(
+  ['FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED', 'VERDICT_UNKNOWN'].map((v) => [v, v]),
+);
+
+/**
+ * The change of one CALLS relationship since the last drain. Kept small (the collector holds one
+ * per dirty edge): optional parts are null until used.
+ */
 class EdgeDelta {
   flows = 0;
   connections = 0;
   requests = 0;
   responses = 0;
   errors = 0;
-  l7Protocols: string[] = [];
-  statusCounts: Record<string, number> = {};
-  methodCounts: Record<string, number> = {};
-  rcodeCounts: Record<string, number> = {};
-  dropReasons: Record<string, number> = {};
+  l7Protocols: string[] | null = null;
+  statusCounts: CountList | null = null;
+  methodCounts: CountList | null = null;
+  rcodeCounts: CountList | null = null;
+  dropReasons: CountList | null = null;
   dnsQueries: Set<string> | null = null;
+  latencies: number[] | null = null;
   sketch: DDSketch | null = null;
   latencyCount = 0;
   latencySumMs = 0;
@@ -109,8 +142,6 @@ class EdgeDelta {
 
   constructor(
     readonly key: string,
-    readonly sourceId: string,
-    readonly destinationId: string,
     readonly port: number,
     readonly protocol: string,
     readonly verdict: string,
@@ -120,11 +151,36 @@ class EdgeDelta {
     this.lastSeenMs = timeMs;
   }
 
+  addLatency(ms: number): void {
+    this.latencyCount++;
+    this.latencySumMs += ms;
+    if (ms > this.latencyMaxMs) this.latencyMaxMs = ms;
+    if (this.sketch !== null) {
+      this.sketch.accept(ms);
+      return;
+    }
+    if (this.latencies === null) this.latencies = [];
+    this.latencies.push(ms);
+    if (this.latencies.length > RAW_LATENCIES_MAX) {
+      this.sketch = newLatencySketch();
+      for (const v of this.latencies) this.sketch.accept(v);
+      this.latencies = null;
+    }
+  }
+
+  private encodedSketch(): string | null {
+    if (this.sketch !== null) return encodeSketch(this.sketch);
+    if (this.latencies === null) return null;
+    const sketch = newLatencySketch();
+    for (const v of this.latencies) sketch.accept(v);
+    return encodeSketch(sketch);
+  }
+
   toRow(): CallRow {
     return {
       key: this.key,
-      sourceId: this.sourceId,
-      destinationId: this.destinationId,
+      sourceId: this.clientRow.id,
+      destinationId: this.serverRow.id,
       port: this.port,
       protocol: this.protocol,
       verdict: this.verdict,
@@ -133,13 +189,13 @@ class EdgeDelta {
       requests: this.requests,
       responses: this.responses,
       errors: this.errors,
-      l7Protocols: this.l7Protocols,
-      statusCounts: this.statusCounts,
-      methodCounts: this.methodCounts,
-      rcodeCounts: this.rcodeCounts,
-      dropReasons: this.dropReasons,
+      l7Protocols: this.l7Protocols === null ? [] : this.l7Protocols,
+      statusCounts: toRecord(this.statusCounts),
+      methodCounts: toRecord(this.methodCounts),
+      rcodeCounts: toRecord(this.rcodeCounts),
+      dropReasons: toRecord(this.dropReasons),
       dnsQueries: this.dnsQueries === null ? [] : [...this.dnsQueries],
-      latencySketch: this.sketch === null ? null : encodeSketch(this.sketch),
+      latencySketch: this.encodedSketch(),
       latencyCount: this.latencyCount,
       latencySumMs: this.latencySumMs,
       latencyMaxMs: this.latencyMaxMs,
@@ -233,7 +289,7 @@ export class EdgeAggregator {
     const server = resolveEndpoint(reversed ? flow.source : flow.destination, serverIp, serverNames);
     if (server === undefined) return 'no_endpoint';
 
-    const verdict = flow.verdict || 'VERDICT_UNKNOWN';
+    const verdict = (flow.verdict && VERDICTS.get(flow.verdict)) || flow.verdict || 'VERDICT_UNKNOWN';
     const key = callKey(client.id, server.id, o.port, o.protocol, verdict);
     // traffic_direction is relative to the connection: EGRESS is observed at the client, INGRESS at the server.
     const side = directionIndex(flow.traffic_direction);
@@ -242,7 +298,7 @@ export class EdgeAggregator {
     const serverNode = side === 1 ? nodeName : null;
     let edge = this.edges.get(key);
     if (edge === undefined) {
-      edge = new EdgeDelta(key, client.id, server.id, o.port, o.protocol, verdict, timeMs);
+      edge = new EdgeDelta(key, o.port, o.protocol, verdict, timeMs);
       edge.clientRow = this.endpointRow(client, clientNode, timeMs);
       edge.serverRow = this.endpointRow(server, serverNode, timeMs);
       this.edges.set(key, edge);
@@ -272,7 +328,7 @@ export class EdgeAggregator {
 
     if (verdict === 'DROPPED') {
       const reason = flow.drop_reason_desc || (flow.drop_reason !== undefined ? String(flow.drop_reason) : 'DROP_REASON_UNKNOWN');
-      increment(edge.dropReasons, reason);
+      edge.dropReasons = countInto(edge.dropReasons, reason);
     }
 
     const l7 = flow.l7;
@@ -299,7 +355,8 @@ export class EdgeAggregator {
     } else {
       return;
     }
-    if (!edge.l7Protocols.includes(protocol)) edge.l7Protocols.push(protocol);
+    if (edge.l7Protocols === null) edge.l7Protocols = [protocol];
+    else if (!edge.l7Protocols.includes(protocol)) edge.l7Protocols.push(protocol);
 
     const type = l7.type;
     if (type !== 'REQUEST' && type !== 'RESPONSE') return;
@@ -317,7 +374,7 @@ export class EdgeAggregator {
     if (type === 'REQUEST') {
       if (counters !== undefined && !countOnce(counters, 0, side)) return;
       edge.requests++;
-      if (http && http.method) increment(edge.methodCounts, http.method);
+      if (http && http.method) edge.methodCounts = countInto(edge.methodCounts, http.method);
       return;
     }
 
@@ -325,17 +382,17 @@ export class EdgeAggregator {
     edge.responses++;
     if (http) {
       const code = http.code ?? 0;
-      if (code > 0) increment(edge.statusCounts, String(code));
+      if (code > 0) edge.statusCounts = countInto(edge.statusCounts, String(code));
       if (code >= 500) edge.errors++;
       // The method comes from the request; a response whose request was not seen brings its own.
       if (http.method && counters !== undefined) {
         const requests = Math.max(counters[0], counters[1], counters[2]);
         const responses = Math.max(counters[3], counters[4], counters[5]);
-        if (responses > requests) increment(edge.methodCounts, http.method);
+        if (responses > requests) edge.methodCounts = countInto(edge.methodCounts, http.method);
       }
     } else if (dns) {
       const rcode = dns.rcode ?? 0;
-      increment(edge.rcodeCounts, String(rcode));
+      edge.rcodeCounts = countInto(edge.rcodeCounts, String(rcode));
       if (rcode !== 0) edge.errors++;
     } else if (kafka) {
       if ((kafka.error_code ?? 0) !== 0) edge.errors++;
@@ -344,11 +401,7 @@ export class EdgeAggregator {
     if (latency !== undefined && latency !== '') {
       const ms = Number(latency) / 1e6;
       if (Number.isFinite(ms) && ms >= 0) {
-        if (edge.sketch === null) edge.sketch = newLatencySketch();
-        edge.sketch.accept(ms);
-        edge.latencyCount++;
-        edge.latencySumMs += ms;
-        if (ms > edge.latencyMaxMs) edge.latencyMaxMs = ms;
+        edge.addLatency(ms);
       }
     }
   }

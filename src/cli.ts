@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { collectCommand } from './commands/collect-command';
 import { cypherCommand } from './commands/cypher-command';
 import { generateCommand } from './commands/generate-command';
 import { importCommand } from './commands/import-command';
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .description('Hubble flows -> Neo4j service-dependency graph -> GraphQL API')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), importCommand(), cypherCommand(), pruneCommand(), replayCommand(), generateCommand(), serveCommand(), settingsCommand()]) {
+  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), collectCommand(), importCommand(), cypherCommand(), pruneCommand(), replayCommand(), generateCommand(), serveCommand(), settingsCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

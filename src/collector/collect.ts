@@ -1,0 +1,98 @@
+import { Registry } from 'prom-client';
+import type { AppConfig } from '../config';
+import { errorMessage } from '../errors';
+import type { Executor } from '../graph/executor';
+import { streamHubbleEvents } from '../hubble/observer-client';
+import type { Logger } from '../logger';
+import { runPrometheusSource } from '../prometheus/run-prometheus-source';
+import { startHealthServer } from './health-server';
+import { defaultCollectorId, startCollector } from './start-collector';
+
+export interface CollectOptions {
+  readonly config: AppConfig;
+  readonly log: Logger;
+  readonly executor: Executor;
+  /** Aborting stops reading; `collect` then makes its final flush and resolves. */
+  readonly signal: AbortSignal;
+  /** Serve /metrics, /healthz, /readyz on collector.listen (default true). */
+  readonly serveHealth?: boolean;
+}
+
+/**
+ * Runs the configured source until `signal` aborts: Hubble over gRPC (follow, reconnect, resume)
+ * into the aggregating collector, or the Prometheus poller. Resolves after the final flush; the
+ * result is false when something could not be written.
+ */
+export async function collect(options: CollectOptions): Promise<boolean> {
+  return options.config.collector.source === 'prometheus' ? collectFromPrometheus(options) : collectFromHubble(options);
+}
+
+async function collectFromHubble({ config, log, executor, signal, serveHealth }: CollectOptions): Promise<boolean> {
+  let connected = false;
+  const runtime = await startCollector({
+    config,
+    log,
+    executor,
+    source: 'hubble',
+    serveHealth,
+    sourceReady: () => (connected ? undefined : `not connected to Hubble at ${config.hubble.server}`),
+  });
+  const { collector, metrics } = runtime;
+  const events = streamHubbleEvents({
+    hubble: config.hubble,
+    filter: config.filter,
+    signal,
+    log,
+    onServerStatus: (status) => {
+      connected = true;
+      metrics.sourceConnected.set(1);
+      log.info(
+        { server: config.hubble.server, version: status.version, numFlows: status.num_flows, seenFlows: status.seen_flows, connectedNodes: status.num_connected_nodes, unavailable: status.unavailable_nodes },
+        'connected to Hubble',
+      );
+      if (status.unavailable_nodes) collector.setHubbleNodes([], status.unavailable_nodes);
+    },
+    onConnectionError: (err, failures, retryInMs) => {
+      connected = false;
+      metrics.sourceConnected.set(0);
+      (failures === 1 ? log.warn.bind(log) : log.debug.bind(log))({ err: err.message, failures, retryInMs }, 'Hubble connection failed; reconnecting');
+    },
+    onUndecodable: (err) => collector.skip('undecodable', { err: err.message }),
+  });
+  try {
+    await collector.consume(events, signal);
+  } catch (err) {
+    log.error({ err: errorMessage(err) }, 'flow source failed');
+    throw err;
+  } finally {
+    metrics.sourceConnected.set(0);
+    const flushed = await runtime.stop();
+    if (!flushed) log.error('final flush incomplete');
+  }
+  return true;
+}
+
+async function collectFromPrometheus({ config, log, executor, signal, serveHealth }: CollectOptions): Promise<boolean> {
+  const registry = new Registry();
+  let lastError: string | undefined = 'no poll yet';
+  const health =
+    serveHealth === false
+      ? undefined
+      : await startHealthServer({ listen: config.collector.listen, registry, notReadyReason: () => lastError });
+  try {
+    await runPrometheusSource({
+      config,
+      log,
+      executor,
+      collectorId: config.collector.id ?? `${defaultCollectorId()}-prometheus`,
+      signal,
+      registry,
+      onPoll: (report) => {
+        lastError = report === null ? 'last poll failed' : undefined;
+      },
+    });
+  } finally {
+    await health?.close();
+  }
+  return true;
+}

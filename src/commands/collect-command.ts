@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { collect } from '../collector/collect';
+import { ConfigError } from '../errors';
+import { openGraph } from '../graph/open-graph';
+import { commandContext, untilSignal, withSettings } from './command-context';
+
+/** `hubble-graph collect`: Hubble Relay (gRPC) or Prometheus into the graph, until SIGTERM/SIGINT. */
+export function collectCommand(): Command {
+  return withSettings(
+    new Command('collect').description(
+      'read flows from Hubble Relay / a Hubble server over gRPC (or Hubble metrics from Prometheus with --source prometheus) into Neo4j; SIGTERM/SIGINT stop after a final flush',
+    ),
+    ['neo4j', 'local', 'hubble', 'filter', 'collector', 'prometheus'],
+  ).action(async (flags: Record<string, unknown>) => {
+    const { config, log } = commandContext(flags);
+    if (config.collector.source === 'prometheus' && !config.prometheus.url) {
+      throw new ConfigError(['HG_PROMETHEUS_URL / --prometheus-url: required with --source prometheus']);
+    }
+    const graph = await openGraph(config, log, { migrate: config.collector.migrate });
+    const abort = new AbortController();
+    void untilSignal().then((signal) => {
+      log.info({ signal }, 'stopping: final flush');
+      abort.abort();
+    });
+    try {
+      await collect({ config, log, executor: graph.executor, signal: abort.signal });
+    } finally {
+      await graph.close();
+    }
+  });
+}

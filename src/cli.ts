@@ -8,6 +8,7 @@ import { neo4jCommand } from './commands/neo4j-command';
 import { pruneCommand } from './commands/prune-command';
 import { replayCommand } from './commands/replay-command';
 import { serveCommand } from './commands/serve-command';
+import { runCommand } from './commands/run-command';
 import { settingsCommand } from './commands/settings-command';
 import { startCommand } from './commands/start-command';
 import { HubbleGraphError } from './errors';
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .description('Hubble flows -> Neo4j service-dependency graph -> GraphQL API')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), collectCommand(), importCommand(), cypherCommand(), pruneCommand(), replayCommand(), generateCommand(), serveCommand(), settingsCommand()]) {
+  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), collectCommand(), importCommand(), cypherCommand(), pruneCommand(), replayCommand(), generateCommand(), serveCommand(), runCommand(), settingsCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

@@ -3,7 +3,7 @@ import type { CallRow, EndpointRow, IngestBatch } from '../graph/cypher/ingest-r
 import { callKey } from '../graph/model';
 import { parseEndpointLabel, type LabelContext, type LabelEndpoint } from './endpoint-label';
 import { HUBBLE_METRIC, type HubbleMetricName, type PromSeries } from './hubble-metrics';
-import { computeSeriesDelta, toSeriesKey, type SeriesMark } from './series-delta';
+import { computeSeriesDelta, toSeriesKey, toTargetKey, type SeriesMark } from './series-delta';
 
 /**
  * Turns the counter series of one poll into the same ingest rows as the flow source. PURE.
@@ -23,6 +23,8 @@ export interface BuildPrometheusBatchInput {
   /** First poll of a collector: series without a mark start from their last sample at or before this time. */
   readonly baselineAtMs?: number;
   readonly context: LabelContext;
+  /** Times (epoch ms, sorted) of successful scrapes (`up` = 1) of each target (`toTargetKey`). */
+  readonly upTimesByTarget?: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Problems met while reading series: counted by reason, and which metrics lacked which labels. */
@@ -77,8 +79,9 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
     for (const s of series) {
       const key = toSeriesKey(s.labels);
       const mark = marks.get(key) ?? null;
-      const d = computeSeriesDelta(s.samples, mark, mark ? undefined : input.baselineAtMs);
-      if (d.mark) marks.set(key, d.mark);
+      const target = toTargetKey(s.labels);
+      const d = computeSeriesDelta(s.samples, mark, mark ? undefined : input.baselineAtMs, input.upTimesByTarget?.get(target));
+      if (d.mark) marks.set(key, { ...d.mark, target });
       items.push({ metric, labels: s.labels, delta: d.delta, firstMs: d.firstIncreaseMs, lastMs: d.lastIncreaseMs, value: d.mark?.value ?? 0 });
     }
   }

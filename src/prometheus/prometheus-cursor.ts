@@ -20,15 +20,30 @@ export const CURSOR_PROPERTY = 'prometheusCursor';
 const CursorJson = z.object({
   v: z.literal(1),
   endMs: z.number().finite(),
-  /** key -> [value, tMs] */
-  series: z.record(z.tuple([z.number(), z.number()])),
+  /** Scrape targets (`job` NUL `instance`), referred to by index from the series. */
+  targets: z.array(z.string()).default([]),
+  /** key -> [value, tMs] or [value, tMs, target index] */
+  series: z.record(z.union([z.tuple([z.number(), z.number()]), z.tuple([z.number(), z.number(), z.number().int().nonnegative()])])),
 });
 
-/** The cursor as a JSON string (compact: series as key -> [value, tMs]). */
+/** The cursor as a JSON string (compact: series as key -> [value, tMs, target index]). */
 export function encodeCursor(cursor: PrometheusCursor): string {
-  const series: Record<string, [number, number]> = {};
-  for (const [key, mark] of cursor.series) series[key] = [mark.value, mark.tMs];
-  return JSON.stringify({ v: 1, endMs: cursor.endMs, series });
+  const targets: string[] = [];
+  const index = new Map<string, number>();
+  const series: Record<string, number[]> = {};
+  for (const [key, mark] of cursor.series) {
+    if (mark.target === undefined) {
+      series[key] = [mark.value, mark.tMs];
+      continue;
+    }
+    let i = index.get(mark.target);
+    if (i === undefined) {
+      i = targets.push(mark.target) - 1;
+      index.set(mark.target, i);
+    }
+    series[key] = [mark.value, mark.tMs, i];
+  }
+  return JSON.stringify({ v: 1, endMs: cursor.endMs, targets, series });
 }
 
 /** Parses a stored cursor; null for none. Throws InputError naming what is wrong. */
@@ -43,7 +58,11 @@ export function decodeCursor(text: string | null | undefined): PrometheusCursor 
   const parsed = CursorJson.safeParse(json);
   if (!parsed.success) throw new InputError(`stored ${CURSOR_PROPERTY} is malformed: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
   const series = new Map<string, SeriesMark>();
-  for (const [key, [value, tMs]] of Object.entries(parsed.data.series)) series.set(key, { value, tMs });
+  const { targets } = parsed.data;
+  for (const [key, [value, tMs, i]] of Object.entries(parsed.data.series)) {
+    if (i !== undefined && i >= targets.length) throw new InputError(`stored ${CURSOR_PROPERTY} is malformed: series ${key} names target ${i} of ${targets.length}`);
+    series.set(key, i === undefined ? { value, tMs } : { value, tMs, target: targets[i] });
+  }
   return { endMs: parsed.data.endMs, series };
 }
 

@@ -7,6 +7,7 @@ import type { LabelContext } from './endpoint-label';
 import { HUBBLE_METRIC_NAMES, type HubbleMetricName, type PromSeries } from './hubble-metrics';
 import { createPrometheusClient, PrometheusQueryError, type PrometheusClient } from './prometheus-client';
 import type { PrometheusCursor } from './prometheus-cursor';
+import { resetVanishedMarks, toTargetKey } from './series-delta';
 
 export interface PrometheusSourceOptions {
   /** What `source`/`destination` label values name (Cilium's sourceContext/destinationContext). Default `pod`. */
@@ -21,6 +22,12 @@ export interface PrometheusSourceOptions {
   readonly maxWindowMs?: number;
   /** A series not seen for this long (ms) is forgotten from the cursor. Default 86400000. */
   readonly forgetAfterMs?: number;
+  /**
+   * A series missing from a successful scrape at least this long (ms) before the window's end has
+   * vanished (see resetVanishedMarks); younger scrapes may not be fully visible yet. Keep it above
+   * Prometheus' scrape_timeout. Default 120000.
+   */
+  readonly vanishGraceMs?: number;
   /** Clock (epoch ms). Default Date.now. */
   readonly now?: () => number;
   /** Client to use (default: one for `config.url`). */
@@ -45,6 +52,8 @@ export interface PrometheusPollReport {
   readonly errors: Record<string, number>;
   /** Metric -> labels its series lacked (e.g. `source`/`destination` without pod context). */
   readonly missingLabels: Record<string, string[]>;
+  /** Series whose target was scraped without them: they count from 0 if they come back. */
+  readonly seriesVanished: number;
   readonly calls: number;
   readonly endpoints: number;
 }
@@ -81,27 +90,43 @@ export function createPrometheusSource(config: PrometheusConfig, log: Logger, op
   const maxWindowMs = options.maxWindowMs ?? 3_600_000;
   const forgetAfterMs = options.forgetAfterMs ?? 86_400_000;
   const context = options.context ?? 'pod';
+  const vanishGraceMs = options.vanishGraceMs ?? 120_000;
+  const queries: { name: string; expr: (rangeMs: number) => string }[] = [
+    ...HUBBLE_METRIC_NAMES.map((name) => ({ name, expr: (rangeMs: number) => `${name}[${rangeMs}ms]` })),
+    // Successful scrapes of the targets that export Hubble metrics.
+    { name: 'up', expr: (rangeMs: number) => `up[${rangeMs}ms]` },
+  ];
 
   return {
     async poll(cursor, signal) {
       const end = now() - settleMs;
       const startMs = cursor?.endMs ?? end - initialWindowMs;
       const windowEndMs = Math.min(end, startMs + maxWindowMs);
-      const base = { windowStartMs: startMs, windowEndMs, caughtUp: windowEndMs === end, seriesRead: 0, seriesByMetric: {}, missingLabels: {}, calls: 0, endpoints: 0 };
+      const base = { windowStartMs: startMs, windowEndMs, caughtUp: windowEndMs === end, seriesRead: 0, seriesByMetric: {}, missingLabels: {}, seriesVanished: 0, calls: 0, endpoints: 0 };
       if (windowEndMs <= startMs) return { batch: EMPTY_BATCH, cursor, report: { ...base, windowEndMs: startMs, ok: true, errors: {} } };
 
       const rangeMs = Math.ceil(windowEndMs - (startMs - lookbackMs));
-      const settled = await Promise.allSettled(HUBBLE_METRIC_NAMES.map((name) => client.queryRange(`${name}[${rangeMs}ms]`, windowEndMs, signal)));
+      const settled = await Promise.allSettled(queries.map((q) => client.queryRange(q.expr(rangeMs), windowEndMs, signal)));
       const errors: Record<string, number> = {};
       const seriesByMetric = new Map<HubbleMetricName, PromSeries[]>();
+      const upTimesByTarget = new Map<string, number[]>();
+      const lastUpMsByTarget = new Map<string, number>();
       settled.forEach((r, i) => {
-        if (r.status === 'fulfilled') {
-          seriesByMetric.set(HUBBLE_METRIC_NAMES[i], r.value);
-          return;
+        const { name } = queries[i];
+        if (r.status === 'rejected') {
+          if (!(r.reason instanceof PrometheusQueryError)) throw r.reason;
+          errors[r.reason.reason] = (errors[r.reason.reason] ?? 0) + 1;
+          log.warn({ err: r.reason.message, reason: r.reason.reason, metric: name }, 'Prometheus query failed; the window is read again next poll');
+        } else if (name === 'up') {
+          for (const s of r.value) {
+            const ups = s.samples.filter((x) => x.value === 1).map((x) => x.tMs);
+            upTimesByTarget.set(toTargetKey(s.labels), ups);
+            const settledUps = ups.filter((tMs) => tMs <= windowEndMs - vanishGraceMs);
+            if (settledUps.length > 0) lastUpMsByTarget.set(toTargetKey(s.labels), settledUps[settledUps.length - 1]);
+          }
+        } else {
+          seriesByMetric.set(name as HubbleMetricName, r.value);
         }
-        if (!(r.reason instanceof PrometheusQueryError)) throw r.reason;
-        errors[r.reason.reason] = (errors[r.reason.reason] ?? 0) + 1;
-        log.warn({ err: r.reason.message, reason: r.reason.reason, metric: HUBBLE_METRIC_NAMES[i] }, 'Prometheus query failed; the window is read again next poll');
       });
       if (Object.keys(errors).length > 0) return { batch: EMPTY_BATCH, cursor, report: { ...base, ok: false, errors } };
 
@@ -110,7 +135,9 @@ export function createPrometheusSource(config: PrometheusConfig, log: Logger, op
         marks: cursor?.series ?? new Map(),
         baselineAtMs: cursor ? undefined : startMs,
         context,
+        upTimesByTarget,
       });
+      const seriesVanished = resetVanishedMarks(built.marks, lastUpMsByTarget);
       for (const [key, mark] of built.marks) if (mark.tMs < windowEndMs - forgetAfterMs) built.marks.delete(key);
       const seriesRead = Object.values(built.seriesRead).reduce((a, b) => a + b, 0);
       const report: PrometheusPollReport = {
@@ -120,6 +147,7 @@ export function createPrometheusSource(config: PrometheusConfig, log: Logger, op
         seriesByMetric: built.seriesRead,
         errors: { ...built.problems.skipped },
         missingLabels: built.problems.missingLabels,
+        seriesVanished,
         calls: built.batch.calls.length,
         endpoints: built.batch.endpoints.length,
       };

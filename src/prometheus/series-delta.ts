@@ -5,6 +5,8 @@ import type { PromSample } from './hubble-metrics';
 export interface SeriesMark {
   readonly value: number;
   readonly tMs: number;
+  /** The scrape target (`job` and `instance`) the series comes from, when known. */
+  readonly target?: string;
 }
 
 export interface SeriesDelta {
@@ -41,7 +43,12 @@ export function toSeriesKey(labels: Readonly<Record<string, string>>): string {
  * - A value below the previous one is a counter reset (agent restart): the counter restarted from 0,
  *   so the increase is the new value itself, as Prometheus' `increase()` treats resets.
  */
-export function computeSeriesDelta(samples: readonly PromSample[], mark: SeriesMark | null, baselineAtMs?: number): SeriesDelta {
+export function computeSeriesDelta(
+  samples: readonly PromSample[],
+  mark: SeriesMark | null,
+  baselineAtMs?: number,
+  upTimesMs: readonly number[] = [],
+): SeriesDelta {
   let last = 0;
   let afterMs = -Infinity;
   let newMark: SeriesMark | null = mark;
@@ -62,14 +69,59 @@ export function computeSeriesDelta(samples: readonly PromSample[], mark: SeriesM
   let lastIncreaseMs: number | null = null;
   for (const s of samples) {
     if (s.tMs <= afterMs || !Number.isFinite(s.value)) continue;
-    const increase = s.value >= last ? s.value - last : s.value;
+    // A successful scrape of the target between two samples that lacked the series: it vanished and
+    // came back, so it restarted from 0 (see resetVanishedMarks). Same target, same scrape loop: the
+    // earlier scrape is visible whenever the later sample is.
+    const restarted = s.value < last || scrapedBetween(upTimesMs, afterMs, s.tMs);
+    const increase = restarted ? s.value : s.value - last;
     if (increase > 0) {
       delta += increase;
       firstIncreaseMs ??= s.tMs;
       lastIncreaseMs = s.tMs;
     }
     last = s.value;
+    afterMs = s.tMs;
     newMark = { value: s.value, tMs: s.tMs };
   }
   return { delta, firstIncreaseMs, lastIncreaseMs, mark: newMark };
+}
+
+/** Whether a time in the sorted list lies strictly between `afterMs` and `beforeMs`. */
+function scrapedBetween(sortedMs: readonly number[], afterMs: number, beforeMs: number): boolean {
+  if (sortedMs.length === 0 || !Number.isFinite(afterMs)) return false;
+  let lo = 0;
+  let hi = sortedMs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sortedMs[mid] <= afterMs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sortedMs.length && sortedMs[lo] < beforeMs;
+}
+
+/** The scrape target of a series: its `job` and `instance` labels. */
+export function toTargetKey(labels: Readonly<Record<string, string>>): string {
+  return `${labels.job ?? ''}\u0000${labels.instance ?? ''}`;
+}
+
+/**
+ * Marks of series that vanished: when a target was scraped successfully (`up` = 1) after a series'
+ * last sample, that scrape no longer had the series. Hubble only removes a series when the agent
+ * restarts or the pod is deleted, and a series that comes back starts from 0; its mark is set to 0
+ * so that it is counted from 0 then (otherwise a counter that comes back at or above its old value,
+ * as rare edges do after an agent restart, would look unchanged). Prometheus makes a scrape's
+ * samples and its `up` sample visible together, so a late sample is never mistaken for a gap.
+ * Returns how many marks were reset.
+ */
+export function resetVanishedMarks(marks: Map<string, SeriesMark>, lastUpMsByTarget: ReadonlyMap<string, number>): number {
+  let reset = 0;
+  for (const [key, mark] of marks) {
+    if (mark.target === undefined || mark.value === 0) continue;
+    const lastUpMs = lastUpMsByTarget.get(mark.target);
+    if (lastUpMs !== undefined && lastUpMs > mark.tMs) {
+      marks.set(key, { ...mark, value: 0 });
+      reset += 1;
+    }
+  }
+  return reset;
 }

@@ -168,8 +168,9 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
   const p1: V1Counts = { l7Dropped: 2, l7Forwarded: 10, tcpRequests: 6, tcpReplies: 5, syn: 2, requests: 4, ok200: 3, err503: 1, latency: [2, 1, 1] };
   const p2: V1Counts = { l7Dropped: 3, l7Forwarded: 14, tcpRequests: 9, tcpReplies: 8, syn: 3, requests: 6, ok200: 5, err503: 1, latency: [4, 1, 1] };
   const restart1: V1Counts = { l7Dropped: 1, l7Forwarded: 2, tcpRequests: 1, tcpReplies: 1, syn: 1, requests: 1, ok200: 1, err503: 0, latency: [1, 0, 0] };
-  const restart2: V1Counts = { l7Dropped: 2, l7Forwarded: 4, tcpRequests: 3, tcpReplies: 2, syn: 2, requests: 2, ok200: 2, err503: 0, latency: [2, 0, 0] };
-  const restart3: V1Counts = { l7Dropped: 2, l7Forwarded: 5, tcpRequests: 4, tcpReplies: 3, syn: 2, requests: 3, ok200: 3, err503: 0, latency: [3, 0, 0] };
+  // The 503 series vanished with the restart and comes back at the value it had before (1): a new count.
+  const restart2: V1Counts = { l7Dropped: 2, l7Forwarded: 4, tcpRequests: 3, tcpReplies: 2, syn: 2, requests: 3, ok200: 2, err503: 1, latency: [2, 0, 1] };
+  const restart3: V1Counts = { l7Dropped: 2, l7Forwarded: 5, tcpRequests: 4, tcpReplies: 3, syn: 2, requests: 4, ok200: 3, err503: 1, latency: [3, 0, 1] };
 
   it('writes exact counts after growth, attributing responses and replies to the client->server edge', async () => {
     const { ingest } = newIngest();
@@ -193,7 +194,7 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
     await expectGraph(executor, { v1: add(p2, restart1), v2: { requests: 9, flows: 8 } });
   });
 
-  it('continues from the cursor stored in Neo4j after a collector restart, without double counting', async () => {
+  it('continues from the cursor stored in Neo4j after a collector restart, without double counting, and counts a series that came back from 0', async () => {
     const stored = await readPrometheusCursor(executor, COLLECTOR);
     expect(stored?.series.size).toBeGreaterThan(10);
     const { ingest } = newIngest();
@@ -207,11 +208,11 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
     const { ingest, registry } = newIngest(`http://127.0.0.1:${port}`);
     await publish(restart3, { requests: 12, flows: 11 });
     const down = await ingest.step();
-    expect(down.report).toMatchObject({ ok: false, errors: { unreachable: 8 } });
+    expect(down.report).toMatchObject({ ok: false, errors: { unreachable: 9 } });
     expect(down.written).toBeNull();
     await expectGraph(executor, { v1: add(p2, restart2), v2: { requests: 10, flows: 10 } });
     const errors = await registry.getSingleMetric('hubble_graph_prometheus_errors_total')!.get();
-    expect(errors.values).toEqual([expect.objectContaining({ labels: { reason: 'unreachable' }, value: 8 })]);
+    expect(errors.values).toEqual([expect.objectContaining({ labels: { reason: 'unreachable' }, value: 9 })]);
 
     // Prometheus is back (a proxy appears on that port).
     const proxy = http.createServer((req, res) => {

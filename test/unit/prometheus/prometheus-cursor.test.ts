@@ -7,6 +7,15 @@ describe('prometheus cursor', () => {
     expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
   });
 
+  it('keeps the scrape target of each series, storing every target once', () => {
+    const target = 'kubernetes-endpoints\u000010.0.0.1:9965';
+    const withTargets = { endMs: 5, series: new Map([['a', { value: 1, tMs: 2, target }], ['b', { value: 3, tMs: 4, target }], ['c', { value: 5, tMs: 4 }]]) };
+    const text = encodeCursor(withTargets);
+    expect(text.split('10.0.0.1:9965')).toHaveLength(2);
+    expect(decodeCursor(text)).toEqual(withTargets);
+    expect(() => decodeCursor('{"v":1,"endMs":1,"targets":[],"series":{"a":[1,2,0]}}')).toThrow('target 0 of 0');
+  });
+
   it('reads no cursor as null', () => {
     expect(decodeCursor(null)).toBeNull();
     expect(decodeCursor('')).toBeNull();

@@ -56,7 +56,7 @@ function fakeSource(): PrometheusSource {
         maxFlowTimeMs: endMs,
       };
       const next: PrometheusCursor = { endMs, series: new Map([['k', { value: endMs, tMs: endMs }]]) };
-      const report = { ok: true, windowStartMs: endMs - 10, windowEndMs: endMs, caughtUp: true, seriesRead: 1, seriesByMetric: {}, errors: {}, missingLabels: {}, calls: 1, endpoints: 0 };
+      const report = { ok: true, windowStartMs: endMs - 10, windowEndMs: endMs, caughtUp: true, seriesRead: 1, seriesByMetric: {}, errors: {}, missingLabels: {}, seriesVanished: 0, calls: 1, endpoints: 0 };
       return { batch, cursor: next, report };
     },
   };

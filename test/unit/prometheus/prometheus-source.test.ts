@@ -32,7 +32,7 @@ describe('createPrometheusSource', () => {
     // First poll: window (85s, 100s]; 5 at 80s is the baseline.
     expect(first.report).toMatchObject({ ok: true, windowStartMs: 85_000, windowEndMs: 100_000, caughtUp: true, seriesRead: 1, calls: 1 });
     expect(first.batch.calls[0].flows).toBe(4);
-    expect(asked).toHaveLength(8);
+    expect(asked).toHaveLength(9);
     expect(asked[0].atMs).toBe(100_000);
     now = 120_000;
     const second = await source.poll(first.cursor);
@@ -42,6 +42,34 @@ describe('createPrometheusSource', () => {
     expect(third.cursor).toBe(second.cursor);
   });
 
+  it('counts a series from 0 when it comes back after its target was scraped without it', async () => {
+    let now = 100_000;
+    let samples = [{ tMs: 90_000, value: 4 }];
+    let ups = [90_000];
+    const client: PrometheusClient = {
+      async queryRange(expr) {
+        if (expr.startsWith('up[')) return [{ labels: { __name__: 'up', instance: 'n1:9965', job: 'hubble' }, samples: ups.map((tMs) => ({ tMs, value: 1 })) }];
+        if (!expr.startsWith(`${HUBBLE_METRIC.flows}[`)) return [];
+        return samples.length ? [{ labels: { __name__: HUBBLE_METRIC.flows, ...flowLabels }, samples }] : [];
+      },
+    };
+    const source = createPrometheusSource(config, silentLogger(), { client, now: () => now, settleMs: 0, initialWindowMs: 60_000, vanishGraceMs: 5_000 });
+    const first = await source.poll(null);
+    expect(first.batch.calls[0].flows).toBe(4);
+    // The agent restarts: scrapes at 100s and 110s succeed without the series.
+    now = 120_000;
+    samples = [];
+    ups = [90_000, 100_000, 110_000];
+    const second = await source.poll(first.cursor);
+    expect(second.report.seriesVanished).toBe(1);
+    // It comes back, at the value it had before.
+    now = 140_000;
+    samples = [{ tMs: 130_000, value: 4 }];
+    ups = [100_000, 110_000, 120_000, 130_000];
+    const third = await source.poll(second.cursor);
+    expect(third.batch.calls[0].flows).toBe(4);
+  });
+
   it('keeps the cursor and counts the reason when a query fails', async () => {
     const { client } = fakeClient([], new PrometheusQueryError('unreachable', 'down'));
     const source = createPrometheusSource(config, silentLogger(), { client, now: () => 200_000, settleMs: 0 });
@@ -49,7 +77,7 @@ describe('createPrometheusSource', () => {
     const r = await source.poll(cursor);
     expect(r.cursor).toBe(cursor);
     expect(r.batch.calls).toEqual([]);
-    expect(r.report).toMatchObject({ ok: false, errors: { unreachable: 8 } });
+    expect(r.report).toMatchObject({ ok: false, errors: { unreachable: 9 } });
   });
 
   it('cuts long windows and says it has not caught up', async () => {

@@ -1,4 +1,4 @@
-import { computeSeriesDelta, toSeriesKey } from '../../../src/prometheus/series-delta';
+import { computeSeriesDelta, resetVanishedMarks, toSeriesKey, toTargetKey } from '../../../src/prometheus/series-delta';
 
 const s = (...pairs: [number, number][]) => pairs.map(([tMs, value]) => ({ tMs, value }));
 
@@ -48,5 +48,39 @@ describe('computeSeriesDelta', () => {
     expect(toSeriesKey({ a: '1', b: '2' })).toBe(toSeriesKey({ b: '2', a: '1' }));
     expect(toSeriesKey({ a: '1', instance: 'x:1' })).not.toBe(toSeriesKey({ a: '1', instance: 'y:1' }));
     expect(toSeriesKey({ a: '1' })).toHaveLength(16);
+  });
+});
+
+describe('resetVanishedMarks', () => {
+  it('sets to 0 the marks of series that a later successful scrape of their target no longer had', () => {
+    const target = toTargetKey({ job: 'kubernetes-endpoints', instance: '10.0.0.1:9965' });
+    const other = toTargetKey({ job: 'kubernetes-endpoints', instance: '10.0.0.2:9965' });
+    const marks = new Map([
+      ['gone', { value: 3, tMs: 1000, target }],
+      ['present', { value: 5, tMs: 2000, target }],
+      ['target-down', { value: 7, tMs: 1000, target: other }],
+      ['no-target', { value: 9, tMs: 1000 }],
+    ]);
+    expect(resetVanishedMarks(marks, new Map([[target, 2000]]))).toBe(1);
+    expect(marks.get('gone')).toEqual({ value: 0, tMs: 1000, target });
+    expect(marks.get('present')?.value).toBe(5);
+    expect(marks.get('target-down')?.value).toBe(7);
+    expect(marks.get('no-target')?.value).toBe(9);
+  });
+
+  it('lets a series that came back at its old value count from 0', () => {
+    const mark = { value: 0, tMs: 1000 };
+    expect(computeSeriesDelta(s([9000, 3]), mark).delta).toBe(3);
+  });
+});
+
+describe('computeSeriesDelta with scrape times', () => {
+  it('counts from 0 a series that a scrape between two of its samples did not have', () => {
+    // Last counted 3 at t=1000; scrapes at 2000 and 3000 lacked it; back at 3 at t=4000.
+    expect(computeSeriesDelta(s([4000, 3], [5000, 4]), { value: 3, tMs: 1000 }, undefined, [1000, 2000, 3000, 4000, 5000]).delta).toBe(4);
+  });
+
+  it('counts only the increase when every scrape had the series', () => {
+    expect(computeSeriesDelta(s([2000, 4], [3000, 6]), { value: 3, tMs: 1000 }, undefined, [1000, 2000, 3000]).delta).toBe(3);
   });
 });

@@ -17,8 +17,8 @@ export const PER_FLOW_MERGE = `
 MERGE (s:Endpoint {id: $sourceId}) ON CREATE SET s.name = $sourceId
 MERGE (d:Endpoint {id: $destinationId}) ON CREATE SET d.name = $destinationId
 MERGE (s)-[r:CALLS {key: $key}]->(d)
-ON CREATE SET r.port = $port, r.protocol = $protocol, r.verdict = $verdict, r.flows = 0, r.firstSeen = datetime({epochMillis: $timeMs})
-SET r.flows = r.flows + 1, r.lastSeen = datetime({epochMillis: $timeMs})`;
+ON CREATE SET r.port = $port, r.protocol = $protocol, r.verdict = $verdict, r.flows = 0, r.firstSeen = datetime({epochMillis: toInteger($timeMs)})
+SET r.flows = r.flows + 1, r.lastSeen = datetime({epochMillis: toInteger($timeMs)})`;
 
 export interface PerFlowBaselineResult {
   flows: number;

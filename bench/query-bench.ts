@@ -1,14 +1,13 @@
-import { buildCallsPage } from '../src/graph/cypher/api-call-queries';
-import { buildNamespaceCalls, buildPodCounts, buildServiceMap } from '../src/graph/cypher/api-map-queries';
-import { buildDependencyStep, buildShortestPath } from '../src/graph/cypher/api-path-queries';
+import { readCallsPage, readDependencies, readEndpoints, readNamespaceCalls, readServiceMap, readShortestPath } from '../src/api/read-graph';
 import type { Executor } from '../src/graph/executor';
 import { type LatencySummary, round, runConcurrent, seededRandom, summarize } from './bench-stats';
 import type { Topology } from './synthetic-topology';
 
 /**
  * Part 4: the API's queries on a generated topology, over GraphQL on HTTP with several concurrent
- * clients, and the same Cypher (the builders in src/graph/cypher/api-*.ts) straight through the
- * driver in read transactions as the baseline: the ratio is what the GraphQL layer costs.
+ * clients, and as the baseline the same reads the resolvers make (src/api/read-graph.ts: the Cypher
+ * of src/graph/cypher/api-*.ts in the same read transactions) straight through the driver, in this
+ * process: the ratio is what the GraphQL layer (HTTP, parsing, validation, resolvers, JSON) costs.
  */
 export interface QueryCase {
   name: string;
@@ -40,14 +39,13 @@ export interface QueryCaseOptions {
 
 export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
   const rand = seededRandom(o.seed ?? 99);
-  const ns = topo.namespaces;
   const pairs = Array.from({ length: 512 }, () => {
     const a = topo.podIds[Math.floor(rand() * topo.podIds.length)];
     const b = topo.podIds[Math.floor(rand() * topo.podIds.length)];
     return [a, b] as const;
   });
   const roots = Array.from({ length: 512 }, () => topo.podIds[Math.floor(rand() * topo.podIds.length)]);
-  const nsAt = (i: number) => ns[i % ns.length];
+  const nsAt = (i: number) => topo.namespaces[i % topo.namespaces.length];
   const ex = o.executor;
   const topN = 500;
 
@@ -56,8 +54,7 @@ export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
       name: 'serviceMap POD, one namespace',
       targetP95Ms: 100,
       async driver(i) {
-        const q = buildServiceMap('POD', { namespaces: [nsAt(i)], includeExternal: true }, topN);
-        await ex.read(q.cypher, q.params);
+        await readServiceMap(ex, 'POD', { namespaces: [nsAt(i)], includeExternal: true }, topN);
       },
       graphql: {
         query: `query Q($ns: [String!]) { serviceMap(filter: {level: POD, namespaces: $ns}) {
@@ -70,9 +67,7 @@ export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
       name: 'serviceMap WORKLOAD, whole cluster',
       targetP95Ms: 500,
       async driver() {
-        const q = buildServiceMap('WORKLOAD', { includeExternal: true }, topN);
-        const counts = buildPodCounts('WORKLOAD', ns);
-        await Promise.all([ex.read(q.cypher, q.params), ex.read(counts.cypher, counts.params)]);
+        await readServiceMap(ex, 'WORKLOAD', { includeExternal: true }, topN);
       },
       graphql: {
         query: `query Q { serviceMap(filter: {level: WORKLOAD}) {
@@ -84,8 +79,7 @@ export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
     {
       name: 'calls top 20 by error rate',
       async driver() {
-        const q = buildCallsPage({}, { field: 'ERROR_RATE', direction: 'DESC' }, 0, 21);
-        await Promise.all([ex.read(q.page.cypher, q.page.params), ex.read(q.count.cypher, q.count.params)]);
+        await readCallsPage(ex, {}, { field: 'ERROR_RATE', direction: 'DESC' }, 0, 20);
       },
       graphql: {
         query: `query Q { calls(orderBy: {field: ERROR_RATE, direction: DESC}, first: 20) {
@@ -97,9 +91,8 @@ export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
       name: 'shortestPath, random pairs',
       targetP95Ms: 20,
       async driver(i) {
-        const q = buildShortestPath(Math.min(6, o.maxHops), {});
         const [from, to] = pairs[i % pairs.length];
-        await ex.read(q.cypher, { ...q.params, from, to });
+        await readShortestPath(ex, from, to, Math.min(6, o.maxHops), {});
       },
       graphql: {
         query: `query Q($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to) { length endpoints { id name } hops { key port } } }`,
@@ -109,21 +102,10 @@ export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
     {
       name: 'dependencies DOWNSTREAM depth 3',
       async driver(i) {
-        // Breadth-first, one step per hop, as the resolver does it (each endpoint expanded once).
-        const q = buildDependencyStep('DOWNSTREAM', {});
-        const seen = new Set<string>([roots[i % roots.length]]);
-        let frontier = [...seen];
-        for (let d = 0; d < 3 && frontier.length > 0 && seen.size < o.maxPageSize; d++) {
-          const rows = await ex.read<{ next: { id: string } }>(q.cypher, { ...q.params, frontier, limit: o.maxPageSize * 4 });
-          const next: string[] = [];
-          for (const r of rows) {
-            if (!seen.has(r.next.id)) {
-              seen.add(r.next.id);
-              next.push(r.next.id);
-            }
-          }
-          frontier = next;
-        }
+        // As the resolver: the root first, then one breadth-first step per hop in one read transaction.
+        const id = roots[i % roots.length];
+        const root = (await readEndpoints(ex, [id])).get(id);
+        if (root) await readDependencies(ex, root, 'DOWNSTREAM', 3, {}, o.maxPageSize);
       },
       graphql: {
         query: `query Q($id: ID!) { dependencies(id: $id, direction: DOWNSTREAM, depth: 3) {
@@ -134,8 +116,7 @@ export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
     {
       name: 'hubbleServiceMap, one namespace',
       async driver(i) {
-        const q = buildNamespaceCalls(nsAt(i), o.maxPageSize * 10);
-        await ex.read(q.cypher, q.params);
+        await readNamespaceCalls(ex, nsAt(i), o.maxPageSize * 10);
       },
       graphql: {
         query: `query Q($ns: String!) { hubbleServiceMap(namespace: $ns) {

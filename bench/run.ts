@@ -82,14 +82,18 @@ const QUICK: Sizes = {
 interface Args {
   quick: boolean;
   only: Set<Part>;
+  /** Write CPU profiles (node --cpu-prof) of the collector and this process to .data/bench-profiles/. */
+  profile: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   let quick = false;
+  let profile = false;
   let only = new Set<Part>(PARTS);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') quick = true;
+    else if (a === '--profile') profile = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const value = a === '--only' ? argv[++i] : a.slice('--only='.length);
       const names = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -97,11 +101,11 @@ function parseArgs(argv: readonly string[]): Args {
       if (names.length === 0 || bad.length > 0) throw new Error(`--only takes a comma-separated list of ${PARTS.join(', ')}; got "${value ?? ''}"`);
       only = new Set(names as Part[]);
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: npm run bench [-- --quick] [-- --only ${PARTS.join(',')}]\n`);
+      process.stdout.write(`usage: npm run bench [-- --quick] [-- --only ${PARTS.join(',')}] [-- --profile]\n`);
       process.exit(0);
     } else throw new Error(`unknown argument "${a}" (try --help)`);
   }
-  return { quick, only };
+  return { quick, only, profile };
 }
 
 function log(msg: string): void {
@@ -133,6 +137,7 @@ async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args): Promi
       api = await startBenchApi(graph, log);
       out.graphqlOverHttp = api ? `${api.mode}: ${api.url}` : 'unavailable (no API server in this build)';
     }
+    await warmUp(graph, flusher);
     for (const edges of edgeSizes) {
       const dims = topologyDims(edges);
       await resetGraph(graph.executor);
@@ -169,6 +174,22 @@ async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args): Promi
     await api?.close();
   }
   return out;
+}
+
+/**
+ * A freshly started Neo4j compiles every statement and warms its JIT on the first runs: write and
+ * query a small graph first so that the first measured size does not carry that cost alone.
+ */
+async function warmUp(graph: BenchGraph, flusher: BenchFlusher): Promise<void> {
+  const t0 = Date.now();
+  await resetGraph(graph.executor);
+  const topo = buildTopology({ ...topologyDims(5_000), seed: 5 });
+  await flusher.flush(topo.batch);
+  await flusher.flush(updateDeltas(topo.batch));
+  const cases = queryCases(topo, { executor: graph.executor, maxHops: graph.config.api.maxHops, maxPageSize: graph.config.api.maxPageSize });
+  for (const c of cases) for (let i = 0; i < 5; i++) await c.driver(i);
+  await resetGraph(graph.executor);
+  log(`Neo4j warmed up in ${Date.now() - t0} ms`);
 }
 
 function fmt(n: number | undefined, unit = ''): string {
@@ -255,7 +276,13 @@ async function main(): Promise<void> {
       writeResults(results, started, true);
     }
     if (graph && args.only.has('ingest')) {
-      const ingest: IngestResult = await runIngestBench(graph, { flows: sizes.ingestFlows, edges: sizes.ingestEdges, lagSeconds: sizes.lagSeconds, log });
+      const ingest: IngestResult = await runIngestBench(graph, {
+        flows: sizes.ingestFlows,
+        edges: sizes.ingestEdges,
+        lagSeconds: sizes.lagSeconds,
+        log,
+        cpuProfileDir: args.profile ? path.join(PROJECT_ROOT, '.data', 'bench-profiles', started.toISOString().replace(/[:.]/g, '-')) : undefined,
+      });
       results.ingest = ingest;
       writeResults(results, started, true);
       const baseline: PerFlowBaselineResult = await runPerFlowBaseline(graph, { flows: sizes.baselineFlows, edges: sizes.ingestEdges, log });

@@ -22,18 +22,18 @@ const CursorJson = z.object({
   endMs: z.number().finite(),
   /** Scrape targets (`job` NUL `instance`), referred to by index from the series. */
   targets: z.array(z.string()).default([]),
-  /** key -> [value, tMs] or [value, tMs, target index] */
+  /** key -> [value, endMs - tMs] or [value, endMs - tMs, target index] (ages are shorter than times) */
   series: z.record(z.union([z.tuple([z.number(), z.number()]), z.tuple([z.number(), z.number(), z.number().int().nonnegative()])])),
 });
 
-/** The cursor as a JSON string (compact: series as key -> [value, tMs, target index]). */
+/** The cursor as a JSON string (compact: series as key -> [value, age in ms at endMs, target index]). */
 export function encodeCursor(cursor: PrometheusCursor): string {
   const targets: string[] = [];
   const index = new Map<string, number>();
   const series: Record<string, number[]> = {};
   for (const [key, mark] of cursor.series) {
     if (mark.target === undefined) {
-      series[key] = [mark.value, mark.tMs];
+      series[key] = [mark.value, cursor.endMs - mark.tMs];
       continue;
     }
     let i = index.get(mark.target);
@@ -41,7 +41,7 @@ export function encodeCursor(cursor: PrometheusCursor): string {
       i = targets.push(mark.target) - 1;
       index.set(mark.target, i);
     }
-    series[key] = [mark.value, mark.tMs, i];
+    series[key] = [mark.value, cursor.endMs - mark.tMs, i];
   }
   return JSON.stringify({ v: 1, endMs: cursor.endMs, targets, series });
 }
@@ -59,7 +59,9 @@ export function decodeCursor(text: string | null | undefined): PrometheusCursor 
   if (!parsed.success) throw new InputError(`stored ${CURSOR_PROPERTY} is malformed: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
   const series = new Map<string, SeriesMark>();
   const { targets } = parsed.data;
-  for (const [key, [value, tMs, i]] of Object.entries(parsed.data.series)) {
+  const { endMs } = parsed.data;
+  for (const [key, [value, ageMs, i]] of Object.entries(parsed.data.series)) {
+    const tMs = endMs - ageMs;
     if (i !== undefined && i >= targets.length) throw new InputError(`stored ${CURSOR_PROPERTY} is malformed: series ${key} names target ${i} of ${targets.length}`);
     series.set(key, i === undefined ? { value, tMs } : { value, tMs, target: targets[i] });
   }

@@ -111,12 +111,13 @@ export function createPrometheusSource(config: PrometheusConfig, log: Logger, op
       const seriesByMetric = new Map<HubbleMetricName, PromSeries[]>();
       const upTimesByTarget = new Map<string, number[]>();
       const lastUpMsByTarget = new Map<string, number>();
+      let firstError: string | undefined;
       settled.forEach((r, i) => {
         const { name } = queries[i];
         if (r.status === 'rejected') {
           if (!(r.reason instanceof PrometheusQueryError)) throw r.reason;
           errors[r.reason.reason] = (errors[r.reason.reason] ?? 0) + 1;
-          log.warn({ err: r.reason.message, reason: r.reason.reason, metric: name }, 'Prometheus query failed; the window is read again next poll');
+          firstError ??= r.reason.message;
         } else if (name === 'up') {
           for (const s of r.value) {
             const ups = s.samples.filter((x) => x.value === 1).map((x) => x.tMs);
@@ -128,6 +129,7 @@ export function createPrometheusSource(config: PrometheusConfig, log: Logger, op
           seriesByMetric.set(name as HubbleMetricName, r.value);
         }
       });
+      if (firstError !== undefined) log.warn({ errors, err: firstError, windowStartMs: startMs }, 'Prometheus queries failed; the window is read again next poll');
       if (Object.keys(errors).length > 0) return { batch: EMPTY_BATCH, cursor, report: { ...base, ok: false, errors } };
 
       const built = buildPrometheusBatch({

@@ -45,7 +45,9 @@ export interface ObserverClient {
 /** Plain text unless `tls` is set or a TLS file is given; with TLS: CA file (else system roots), client cert+key for mTLS, server name override. */
 function channelSetup(config: HubbleConnectionConfig): { credentials: grpc.ChannelCredentials; channelOptions: grpc.ChannelOptions } {
   const useTls = config.tls || config.tlsCaFile !== undefined || config.tlsCertFile !== undefined;
-  const channelOptions: grpc.ChannelOptions = {};
+  // A channel of its own (grpc-js shares subchannels between clients by default, and with them the
+  // reconnect backoff state of an earlier client of the same address).
+  const channelOptions: grpc.ChannelOptions = { 'grpc.use_local_subchannel_pool': 1 };
   if (!useTls) return { credentials: grpc.credentials.createInsecure(), channelOptions };
   const read = (file: string | undefined, what: string) => {
     if (file === undefined) return null;
@@ -135,6 +137,13 @@ export interface StreamHubbleEventsOptions {
   onUndecodable?: (err: Error) => void;
   /** Give up (throw HubbleConnectionError) after this many failures in a row. Default: never. */
   maxConsecutiveFailures?: number;
+  /**
+   * On resume, ask for flows from this long before the last one received (and drop those already
+   * received), in ms. 0 (default): from exactly the last flow time. Hubble Relay merges the nodes'
+   * flows in a short sort window, so flows can arrive slightly out of time order; an overlap of a
+   * few seconds also recovers those that were still on their way when the connection broke.
+   */
+  resumeOverlapMs?: number;
   /** Timeout of the ServerStatus call made on each connect, in ms. Default 10000. */
   statusTimeoutMs?: number;
 }
@@ -212,6 +221,31 @@ export function backoffDelayMs(failures: number, minMs: number, maxMs: number, r
   return Math.round(d / 2 + (random() * d) / 2);
 }
 
+/** Keys of the flows yielded at or after a moving cutoff (the newest time minus the resume overlap). */
+class RecentFlows {
+  private readonly byKey = new Map<string, bigint>();
+  private order: Array<{ key: string; ns: bigint }> = [];
+  private head = 0;
+
+  add(key: string, ns: bigint, cutoffNs: bigint): void {
+    this.byKey.set(key, ns);
+    this.order.push({ key, ns });
+    // Yield order is time order except for stragglers; drop from the front what fell behind the cutoff.
+    while (this.head < this.order.length && this.order[this.head].ns < cutoffNs) {
+      const old = this.order[this.head++];
+      if (this.byKey.get(old.key) === old.ns) this.byKey.delete(old.key);
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  keys(): Set<string> {
+    return new Set(this.byKey.keys());
+  }
+}
+
 /** What identifies a flow among those with the same time: its uuid, else its whole content. */
 function flowKey(event: Extract<HubbleEvent, { kind: 'flow' }>): string {
   return event.flow.uuid ?? `${event.nodeName ?? ''}|${JSON.stringify(event.flow)}`;
@@ -223,9 +257,10 @@ function flowKey(event: Extract<HubbleEvent, { kind: 'flow' }>): string {
  *
  * Calls ServerStatus on every connect (logged, and given to `onServerStatus`). When the connection
  * or the stream fails, or the server ends the stream, it reconnects with exponential backoff and
- * jitter and **resumes**: the new request asks for `since` = the time of the last flow it yielded,
- * and the flows at exactly that time which it had already yielded (known by uuid, or by content
- * when Hubble sets no uuid) are dropped, so that a reconnect leaves no gap and repeats nothing.
+ * jitter and **resumes**: the new request asks for `since` = the time of the last flow it yielded
+ * (minus `resumeOverlapMs`), and the flows from then on which it had already yielded (known by
+ * uuid, or by content when Hubble sets no uuid) are dropped, so that a reconnect leaves no gap and
+ * repeats nothing.
  * INVALID_ARGUMENT, UNIMPLEMENTED, UNAUTHENTICATED and PERMISSION_DENIED end it with a
  * HubbleConnectionError, as does `maxConsecutiveFailures`.
  */
@@ -237,15 +272,17 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
   const whitelist = [...fromFilter.whitelist, ...(options.whitelist ?? [])];
   const blacklist = [...fromFilter.blacklist, ...(options.blacklist ?? [])];
   const maxFailures = options.maxConsecutiveFailures ?? Infinity;
-  const client = createObserverClient(cfg);
+  // A fresh channel for every connection attempt: the previous one may sit in grpc-js' own
+  // reconnect backoff (1 s growing to 2 min) while our backoff says to try now.
+  let client = createObserverClient(cfg);
   let call: grpc.ClientReadableStream<Buffer> | undefined;
   const onAbort = () => call?.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  // Resume state: the newest flow time yielded and the flows yielded at exactly that time.
+  // Resume state: the newest flow time yielded, and the flows yielded from `overlap` before it on.
+  const overlapNs = BigInt(Math.max(0, Math.round(options.resumeOverlapMs ?? 0))) * 1_000_000n;
+  const recent = new RecentFlows();
   let lastNs: bigint | undefined;
-  let atLast = new Set<string>();
-  let resumeNs: bigint | undefined;
   let resumeKeys = new Set<string>();
   let failures = 0;
   let connects = 0;
@@ -273,9 +310,8 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
         connects++;
         const request: GetFlowsRequestJson = { follow: true, whitelist, blacklist };
         if (lastNs !== undefined) {
-          request.since = nanosToTimestamp(lastNs);
-          resumeNs = lastNs;
-          resumeKeys = new Set(atLast);
+          request.since = nanosToTimestamp(lastNs - overlapNs);
+          resumeKeys = recent.keys();
         } else {
           if (options.since !== undefined) request.since = options.since;
           if (options.number !== undefined && options.number > 0) request.number = options.number;
@@ -302,11 +338,9 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
             }
             if (ns !== undefined) {
               const key = flowKey(event);
-              if (resumeNs !== undefined && ns === resumeNs && resumeKeys.has(key)) continue; // already yielded before the reconnect
-              if (lastNs === undefined || ns > lastNs) {
-                lastNs = ns;
-                atLast = new Set([key]);
-              } else if (ns === lastNs) atLast.add(key);
+              if (resumeKeys.has(key)) continue; // already yielded before the reconnect
+              if (lastNs === undefined || ns > lastNs) lastNs = ns;
+              recent.add(key, ns, lastNs - overlapNs);
             }
           } else if (event.kind === 'node_status') {
             log.info({ state: event.status.state_change, nodes: event.status.node_names, message: event.status.message }, 'Hubble node status');
@@ -329,6 +363,8 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
       }
       failures++;
       if (failures >= maxFailures) throw failure;
+      client.close();
+      client = createObserverClient(cfg);
       const delay = backoffDelayMs(failures, cfg.reconnectMinMs, cfg.reconnectMaxMs);
       log.warn({ err: failure.message, failures, retryInMs: delay, connects }, 'Hubble connection lost; reconnecting');
       options.onConnectionError?.(failure, failures, delay);

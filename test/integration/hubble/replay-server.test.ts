@@ -122,6 +122,34 @@ describe('replay server and gRPC client', () => {
     expect(got.map((f) => f.l7)).toEqual([...flows, ...flows, ...flows].map((f) => f.l7));
   });
 
+  it('with a resume overlap, also recovers flows that arrive out of time order (as from Hubble Relay)', async () => {
+    // Pairs of flows swapped in time: 0:01, 0:00, 0:03, 0:02, ... and no uuids.
+    const base = fileFlows([TCP]).slice(0, 300);
+    const recording: HubbleEvent[] = base.map((flow, i) => {
+      const sec = i % 2 === 0 ? i + 1 : i - 1;
+      return { kind: 'flow', flow: { ...flow, time: new Date(Date.UTC(2024, 2, 1, 10, 0, 0) + sec * 1000).toISOString().replace('.000Z', 'Z') } };
+    });
+    server = await startReplayServer({ events: recording, rate: 1000 });
+    const port = server.port;
+    const ac = new AbortController();
+    const got: Flow[] = [];
+    const consume = (async () => {
+      for await (const ev of streamHubbleEvents({ hubble: hubble(server!), signal: ac.signal, resumeOverlapMs: 5000 })) {
+        if (ev.kind !== 'flow') continue;
+        got.push(ev.flow);
+        if (got.length === recording.length) ac.abort();
+      }
+    })();
+    while (got.length < 150) await new Promise((r) => setTimeout(r, 2));
+    await server.stop();
+    server = await startReplayServer({ events: recording, listen: `127.0.0.1:${port}`, rate: 1000 });
+    const timeout = setTimeout(() => ac.abort(), 20_000);
+    await consume;
+    clearTimeout(timeout);
+    const key = (f: Flow) => JSON.stringify(f);
+    expect(got.map(key).sort()).toEqual(recording.map((e) => key((e as { flow: Flow }).flow)).sort());
+  });
+
   it('passes lost_events and node_status of the recording through to the client', async () => {
     const flow = fileFlows([path.join(FIXTURES, 'basic-sample-5-dns-flows.json')])[0];
     const recording: HubbleEvent[] = [

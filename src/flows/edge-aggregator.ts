@@ -1,11 +1,11 @@
 import type { DDSketch } from '@datadog/sketches-js';
 import type { CallRow, EndpointRow, IngestBatch } from '../graph/cypher/ingest-rows';
-import { callKey, fqdnId } from '../graph/model';
-import type { Flow, FlowLayer7 } from './flow';
+import { callKey, type EndpointKind, fqdnId, ipId, podId } from '../graph/model';
+import type { Flow, FlowEndpoint, FlowLayer7 } from './flow';
 import { parseFlowTimeMs } from './flow-time';
 import { encodeSketch, newLatencySketch } from './latency-sketch';
-import { orientFlow } from './orient-flow';
-import { type ResolvedEndpoint, resolveEndpoint, toEndpointRow } from './to-endpoint';
+import { type MutableOrientation, orientFlowInto } from './orient-flow';
+import { resolveEndpoint, toEndpointRow } from './to-endpoint';
 
 /** Why a flow was not counted; the collector counts skips by reason. */
 export type SkipReason = 'no_time' | 'no_l4' | 'no_endpoint';
@@ -23,6 +23,31 @@ export interface EdgeAggregatorOptions {
   maxUnmanaged?: number;
   /** Distinct DNS query names kept per edge and delta. Default 50. */
   maxDnsQueries?: number;
+  /**
+   * Endpoints whose ids the aggregator keeps between drains (so that a flow's pod costs two map
+   * lookups and no string building); past this many, the cache is emptied at the next drain.
+   * Default 200000.
+   */
+  maxCachedEndpoints?: number;
+}
+
+/** What the aggregator keeps about one graph node between flows. */
+interface EndpointSlot {
+  readonly id: string;
+  readonly kind: EndpointKind;
+  /** Never reused; identifies the endpoint in pair numbers and pairing windows. */
+  readonly serial: number;
+  row: EndpointRow | null;
+  /** The drain generation `row` belongs to. */
+  epoch: number;
+}
+
+function isUnmanaged(slot: EndpointSlot, endpoint: FlowEndpoint | undefined): boolean {
+  if (slot.kind === 'pod') {
+    if (endpoint === undefined) return false;
+    return endpoint.identity === 3 || (endpoint.identity === undefined && endpoint.labels !== undefined && endpoint.labels.includes('reserved:unmanaged'));
+  }
+  return slot.id === 'reserved:unmanaged';
 }
 
 /** An endpoint that Cilium does not manage (`reserved:unmanaged`): restart the pod so Cilium takes it over. */
@@ -136,12 +161,15 @@ class EdgeDelta {
   latencyMaxMs = 0;
   firstSeenMs: number;
   lastSeenMs: number;
-  /** The rows of both ends in the same delta, so that later flows update them without a lookup. */
-  clientRow!: EndpointRow;
-  serverRow!: EndpointRow;
+  /** Another edge between the same two endpoints (other port, protocol or verdict). */
+  next: EdgeDelta | null = null;
 
   constructor(
-    readonly key: string,
+    /** The rows of both ends in the same delta, so that later flows update them without a lookup. */
+    readonly clientRow: EndpointRow,
+    readonly serverRow: EndpointRow,
+    /** Permanent name of the (client, server) pair in the pairing windows' keys. */
+    readonly pair: string,
     readonly port: number,
     readonly protocol: string,
     readonly verdict: string,
@@ -178,7 +206,7 @@ class EdgeDelta {
 
   toRow(): CallRow {
     return {
-      key: this.key,
+      key: callKey(this.clientRow.id, this.serverRow.id, this.port, this.protocol, this.verdict),
       sourceId: this.clientRow.id,
       destinationId: this.serverRow.id,
       port: this.port,
@@ -223,15 +251,15 @@ export function normalizeDnsName(name: string): string {
 }
 
 /** Updates an endpoint row with a later (or earlier) sighting. */
-function refreshRow(row: EndpointRow, resolved: ResolvedEndpoint, node: string | null, timeMs: number): void {
+function refreshRow(row: EndpointRow, endpoint: FlowEndpoint | undefined, node: string | null, timeMs: number): void {
   if (timeMs < row.firstSeenMs) row.firstSeenMs = timeMs;
   if (timeMs > row.lastSeenMs) row.lastSeenMs = timeMs;
-  if (resolved.kind !== 'pod') return;
+  if (row.kind !== 'pod') return;
   if (node !== null && row.node !== node) row.node = node;
-  const identity = resolved.endpoint?.identity;
+  const identity = endpoint?.identity;
   if (identity !== undefined && identity !== row.identity) {
     // The pod's identity changed (relabelled): take its current labels.
-    const fresh = toEndpointRow(resolved, row.node, timeMs);
+    const fresh = toEndpointRow({ id: row.id, kind: 'pod', endpoint, unmanaged: false }, row.node, timeMs);
     row.labels = fresh.labels;
     row.identity = fresh.identity;
     row.workload = fresh.workload ?? row.workload;
@@ -245,8 +273,18 @@ function refreshRow(row: EndpointRow, resolved: ResolvedEndpoint, node: string |
  * never by the number of flows. Not thread-safe; one per collector.
  */
 export class EdgeAggregator {
-  private edges = new Map<string, EdgeDelta>();
-  private endpoints = new Map<string, EndpointRow>();
+  /** Dirty edges by client serial, then server serial; same pair, other port/protocol/verdict: `next`. */
+  private edges = new Map<number, Map<number, EdgeDelta>>();
+  private edgeCount = 0;
+  private endpointRows: EndpointRow[] = [];
+  /** Drain generation: a slot's row belongs to the current delta when its epoch matches. */
+  private epoch = 0;
+  private readonly podSlots = new Map<string, Map<string, EndpointSlot>>();
+  private readonly otherSlots = new Map<string, EndpointSlot>();
+  private slotCount = 0;
+  private nextSerial = 1;
+  private readonly maxCachedEndpoints: number;
+  private readonly orientation: MutableOrientation = { reversed: false, protocol: 'TCP', port: 0, clientPort: 0, tcpOpen: false, rule: 'as_observed' };
   private readonly tcpOpens: BoundedWindow<number[]>;
   private readonly exchanges: BoundedWindow<number[]>;
   private readonly unmanagedSeen = new Map<string, UnmanagedObservation>();
@@ -260,64 +298,127 @@ export class EdgeAggregator {
     this.exchanges = new BoundedWindow(maxDedup);
     this.maxUnmanaged = options.maxUnmanaged ?? 10_000;
     this.maxDnsQueries = options.maxDnsQueries ?? 50;
+    this.maxCachedEndpoints = options.maxCachedEndpoints ?? 200_000;
   }
 
   /** Edges changed since the last drain. */
   get dirtyEdges(): number {
-    return this.edges.size;
+    return this.edgeCount;
   }
 
   /** Endpoints seen since the last drain. */
   get dirtyEndpoints(): number {
-    return this.endpoints.size;
+    return this.endpointRows.length;
+  }
+
+  /** The slot of a flow endpoint: pods without building their id, others through resolveEndpoint. */
+  private slotOf(endpoint: FlowEndpoint | undefined, ip: string | undefined, names: readonly string[] | undefined): EndpointSlot | undefined {
+    if (endpoint !== undefined) {
+      const podName = endpoint.pod_name;
+      const namespace = endpoint.namespace;
+      if (podName && namespace) {
+        let byName = this.podSlots.get(namespace);
+        if (byName === undefined) {
+          byName = new Map();
+          this.podSlots.set(namespace, byName);
+        }
+        let slot = byName.get(podName);
+        if (slot === undefined) {
+          slot = this.newSlot(podId(namespace, podName), 'pod');
+          byName.set(podName, slot);
+        }
+        return slot;
+      }
+    }
+    const resolved = resolveEndpoint(endpoint, ip, names);
+    if (resolved === undefined) return undefined;
+    let slot = this.otherSlots.get(resolved.id);
+    if (slot === undefined) {
+      slot = this.newSlot(resolved.id, resolved.kind);
+      this.otherSlots.set(resolved.id, slot);
+    }
+    return slot;
+  }
+
+  private newSlot(id: string, kind: EndpointKind): EndpointSlot {
+    this.slotCount++;
+    return { id, kind, serial: this.nextSerial++, row: null, epoch: -1 };
+  }
+
+  /** The slot's row in this delta, created or refreshed. */
+  private rowOf(slot: EndpointSlot, endpoint: FlowEndpoint | undefined, node: string | null, timeMs: number): EndpointRow {
+    if (slot.epoch === this.epoch && slot.row !== null) {
+      refreshRow(slot.row, endpoint, node, timeMs);
+      return slot.row;
+    }
+    const row = toEndpointRow({ id: slot.id, kind: slot.kind, endpoint, unmanaged: false }, slot.kind === 'pod' ? node : null, timeMs);
+    slot.row = row;
+    slot.epoch = this.epoch;
+    this.endpointRows.push(row);
+    return row;
   }
 
   /** Adds one flow; returns why it was skipped, or undefined when it was counted. */
   add(flow: Flow): SkipReason | undefined {
     const timeMs = parseFlowTimeMs(flow.time);
     if (timeMs === undefined) return 'no_time';
-    const o = orientFlow(flow);
-    if (o === undefined) return 'no_l4';
+    const o = this.orientation;
+    if (!orientFlowInto(flow, o)) return 'no_l4';
     const ip = flow.IP;
     const reversed = o.reversed;
     const clientIp = reversed ? ip?.destination : ip?.source;
     const serverIp = reversed ? ip?.source : ip?.destination;
     const clientNames = reversed ? flow.destination_names : flow.source_names;
     const serverNames = reversed ? flow.source_names : flow.destination_names;
-    const client = resolveEndpoint(reversed ? flow.destination : flow.source, clientIp, clientNames);
+    const clientEp = reversed ? flow.destination : flow.source;
+    const serverEp = reversed ? flow.source : flow.destination;
+    const client = this.slotOf(clientEp, clientIp, clientNames);
     if (client === undefined) return 'no_endpoint';
-    const server = resolveEndpoint(reversed ? flow.source : flow.destination, serverIp, serverNames);
+    const server = this.slotOf(serverEp, serverIp, serverNames);
     if (server === undefined) return 'no_endpoint';
 
     const verdict = (flow.verdict && VERDICTS.get(flow.verdict)) || flow.verdict || 'VERDICT_UNKNOWN';
-    const key = callKey(client.id, server.id, o.port, o.protocol, verdict);
+    const port = o.port;
+    const protocol = o.protocol;
     // traffic_direction is relative to the connection: EGRESS is observed at the client, INGRESS at the server.
     const side = directionIndex(flow.traffic_direction);
     const nodeName = flow.node_name || null;
     const clientNode = side === 0 ? nodeName : null;
     const serverNode = side === 1 ? nodeName : null;
-    let edge = this.edges.get(key);
+    let byServer = this.edges.get(client.serial);
+    if (byServer === undefined) {
+      byServer = new Map();
+      this.edges.set(client.serial, byServer);
+    }
+    const first = byServer.get(server.serial);
+    let edge = first;
+    while (edge !== undefined && !(edge.port === port && edge.protocol === protocol && edge.verdict === verdict)) edge = edge.next ?? undefined;
     if (edge === undefined) {
-      edge = new EdgeDelta(key, o.port, o.protocol, verdict, timeMs);
-      edge.clientRow = this.endpointRow(client, clientNode, timeMs);
-      edge.serverRow = this.endpointRow(server, serverNode, timeMs);
-      this.edges.set(key, edge);
+      const pair = `${client.serial}:${server.serial}`;
+      edge = new EdgeDelta(this.rowOf(client, clientEp, clientNode, timeMs), this.rowOf(server, serverEp, serverNode, timeMs), pair, port, protocol, verdict, timeMs);
+      if (first !== undefined) {
+        edge.next = first.next;
+        first.next = edge;
+      } else {
+        byServer.set(server.serial, edge);
+      }
+      this.edgeCount++;
     } else {
       if (timeMs < edge.firstSeenMs) edge.firstSeenMs = timeMs;
       if (timeMs > edge.lastSeenMs) edge.lastSeenMs = timeMs;
-      refreshRow(edge.clientRow, client, clientNode, timeMs);
-      refreshRow(edge.serverRow, server, serverNode, timeMs);
+      refreshRow(edge.clientRow, clientEp, clientNode, timeMs);
+      refreshRow(edge.serverRow, serverEp, serverNode, timeMs);
     }
     edge.flows++;
     if (timeMs > this.maxFlowTimeMs) this.maxFlowTimeMs = timeMs;
     // Every DNS name of a world endpoint is a node; the edge goes to the first in sort order.
-    if (client.kind === 'fqdn' && clientNames !== undefined && clientNames.length > 1) this.touchOtherNames(client, clientNames, timeMs);
-    if (server.kind === 'fqdn' && serverNames !== undefined && serverNames.length > 1) this.touchOtherNames(server, serverNames, timeMs);
-    if (client.unmanaged) this.noteUnmanaged(client, clientIp, side === 0 ? nodeName : null, timeMs);
-    if (server.unmanaged) this.noteUnmanaged(server, serverIp, side === 1 ? nodeName : null, timeMs);
+    if (client.kind === 'fqdn' && clientNames !== undefined && clientNames.length > 1) this.touchOtherNames(client.id, clientNames, timeMs);
+    if (server.kind === 'fqdn' && serverNames !== undefined && serverNames.length > 1) this.touchOtherNames(server.id, serverNames, timeMs);
+    if (isUnmanaged(client, clientEp)) this.noteUnmanaged(client, clientEp, clientIp, clientNode, timeMs);
+    if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
     if (o.tcpOpen) {
-      const openKey = `${key}\0${clientIp}\0${o.clientPort}\0${serverIp}`;
+      const openKey = `${edge.pair}\0${verdict}\0${clientIp}\0${o.clientPort}\0${serverIp}\0${port}`;
       let counters = this.tcpOpens.get(openKey);
       if (counters === undefined) {
         counters = [0, 0, 0];
@@ -363,7 +464,7 @@ export class EdgeAggregator {
     // One counter set per (edge, exchange id): requests at 0..2, responses at 3..5, by side.
     let counters: number[] | undefined;
     if (exchangeId !== undefined) {
-      const k = `${edge.key}\0${exchangeId}`;
+      const k = `${edge.pair}\0${edge.port}\0${edge.protocol}\0${edge.verdict}\0${exchangeId}`;
       counters = this.exchanges.get(k);
       if (counters === undefined) {
         counters = [0, 0, 0, 0, 0, 0];
@@ -412,29 +513,22 @@ export class EdgeAggregator {
     edge.dnsQueries.add(normalizeDnsName(query));
   }
 
-  /** The row of an endpoint in this delta, created or refreshed. */
-  private endpointRow(resolved: ResolvedEndpoint, node: string | null, timeMs: number): EndpointRow {
-    let row = this.endpoints.get(resolved.id);
-    if (row === undefined) {
-      row = toEndpointRow(resolved, resolved.kind === 'pod' ? node : null, timeMs);
-      this.endpoints.set(resolved.id, row);
-    } else {
-      refreshRow(row, resolved, node, timeMs);
-    }
-    return row;
-  }
-
-  private touchOtherNames(resolved: ResolvedEndpoint, names: readonly string[], timeMs: number): void {
+  private touchOtherNames(attributedId: string, names: readonly string[], timeMs: number): void {
     for (const name of names) {
       if (!name) continue;
       const id = fqdnId(name);
-      if (id === resolved.id) continue;
-      this.endpointRow({ id, kind: 'fqdn', endpoint: undefined, unmanaged: false }, null, timeMs);
+      if (id === attributedId) continue;
+      let slot = this.otherSlots.get(id);
+      if (slot === undefined) {
+        slot = this.newSlot(id, 'fqdn');
+        this.otherSlots.set(id, slot);
+      }
+      this.rowOf(slot, undefined, null, timeMs);
     }
   }
 
-  private noteUnmanaged(resolved: ResolvedEndpoint, ip: string | undefined, node: string | null, timeMs: number): void {
-    const id = resolved.kind === 'pod' ? resolved.id : ip ? `ip:${ip}` : resolved.id;
+  private noteUnmanaged(slot: EndpointSlot, endpoint: FlowEndpoint | undefined, ip: string | undefined, node: string | null, timeMs: number): void {
+    const id = slot.kind === 'pod' ? slot.id : ip ? ipId(ip) : slot.id;
     const seen = this.unmanagedSeen.get(id);
     if (seen !== undefined) {
       seen.flows++;
@@ -443,12 +537,11 @@ export class EdgeAggregator {
       if (node !== null) seen.node = node;
       return;
     }
-    const ep = resolved.endpoint;
     this.unmanagedSeen.set(id, {
       id,
       ip: ip || null,
-      namespace: ep?.namespace || null,
-      podName: ep?.pod_name || null,
+      namespace: endpoint?.namespace || null,
+      podName: endpoint?.pod_name || null,
       node,
       flows: 1,
       firstSeenMs: timeMs,
@@ -466,12 +559,24 @@ export class EdgeAggregator {
    */
   drain(): IngestBatch {
     const calls: CallRow[] = [];
-    for (const edge of this.edges.values()) calls.push(edge.toRow());
-    const endpoints = [...this.endpoints.values()];
-    const batch: IngestBatch = { endpoints, calls, maxFlowTimeMs: this.maxFlowTimeMs };
+    for (const byServer of this.edges.values()) {
+      for (const first of byServer.values()) {
+        for (let edge: EdgeDelta | null = first; edge !== null; edge = edge.next) calls.push(edge.toRow());
+      }
+    }
+    const batch: IngestBatch = { endpoints: this.endpointRows, calls, maxFlowTimeMs: this.maxFlowTimeMs };
     this.edges = new Map();
-    this.endpoints = new Map();
+    this.edgeCount = 0;
+    this.endpointRows = [];
+    this.epoch++;
     this.maxFlowTimeMs = 0;
+    if (this.slotCount > this.maxCachedEndpoints) {
+      // Forget endpoints (pods come and go); serials are never reused, so the pairing windows
+      // cannot confuse a new endpoint with a forgotten one.
+      this.podSlots.clear();
+      this.otherSlots.clear();
+      this.slotCount = 0;
+    }
     return batch;
   }
 

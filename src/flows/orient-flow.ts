@@ -53,8 +53,17 @@ export function sourceIsServerByPorts(sourcePort: number, destinationPort: numbe
  * 6. Ports (TCP/UDP/SCTP): see sourceIsServerByPorts.
  */
 export function orientFlow(flow: Flow): FlowOrientation | undefined {
+  const out: MutableOrientation = { reversed: false, protocol: 'TCP', port: 0, clientPort: 0, tcpOpen: false, rule: 'as_observed' };
+  return orientFlowInto(flow, out) ? out : undefined;
+}
+
+/** A FlowOrientation that the aggregator reuses from flow to flow. */
+export type MutableOrientation = { -readonly [K in keyof FlowOrientation]: FlowOrientation[K] };
+
+/** orientFlow without allocating: fills `out`; false when the flow has no L4. */
+export function orientFlowInto(flow: Flow, out: MutableOrientation): boolean {
   const l4 = flow.l4;
-  if (l4 === undefined || l4 === null) return undefined;
+  if (l4 === undefined || l4 === null) return false;
   let protocol: IpProtocol;
   let sp = 0;
   let dp = 0;
@@ -83,7 +92,7 @@ export function orientFlow(flow: Flow): FlowOrientation | undefined {
     isIcmp = true;
     icmpReply = (l4.ICMPv6.type ?? 0) === 129;
   } else {
-    return undefined;
+    return false;
   }
   const tcpOpen = flags !== undefined && flags.SYN === true && flags.ACK !== true;
   let reversed: boolean;
@@ -114,12 +123,11 @@ export function orientFlow(flow: Flow): FlowOrientation | undefined {
     reversed = false;
     rule = portClass(sp) === portClass(dp) ? 'as_observed' : 'ports';
   }
-  return {
-    reversed,
-    protocol,
-    port: reversed ? sp : dp,
-    clientPort: reversed ? dp : sp,
-    tcpOpen: tcpOpen && !reversed,
-    rule,
-  };
+  out.reversed = reversed;
+  out.protocol = protocol;
+  out.port = reversed ? sp : dp;
+  out.clientPort = reversed ? dp : sp;
+  out.tcpOpen = tcpOpen && !reversed;
+  out.rule = rule;
+  return true;
 }

@@ -1,4 +1,4 @@
-import type { PrometheusConfig } from '../config';
+import type { AppConfig, PrometheusConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { IngestBatch } from '../graph/cypher/ingest-rows';
 import type { Logger } from '../logger';
@@ -76,7 +76,8 @@ const EMPTY_BATCH: IngestBatch = { endpoints: [], calls: [], maxFlowTimeMs: 0 };
  * The Prometheus source: each poll reads every Hubble counter series as raw samples (a range vector
  * at the window's end) and turns their exact increases since the cursor into ingest rows.
  */
-export function createPrometheusSource(config: PrometheusConfig, log: Logger, options: PrometheusSourceOptions = {}): PrometheusSource {
+export function createPrometheusSource(appOrPrometheusConfig: AppConfig | PrometheusConfig, log: Logger, options: PrometheusSourceOptions = {}): PrometheusSource {
+  const config = toPrometheusConfig(appOrPrometheusConfig);
   const client =
     options.client ??
     createPrometheusClient({
@@ -164,4 +165,9 @@ export function createPrometheusSource(config: PrometheusConfig, log: Logger, op
 
 function invalidUrl(): never {
   throw new ConfigError(['HG_PROMETHEUS_URL / --prometheus-url: required by the Prometheus source (--source prometheus)']);
+}
+
+/** The `prometheus` settings group, from the whole configuration or the group itself. */
+export function toPrometheusConfig(config: AppConfig | PrometheusConfig): PrometheusConfig {
+  return 'prometheus' in config ? config.prometheus : config;
 }

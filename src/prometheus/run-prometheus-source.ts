@@ -8,7 +8,7 @@ import type { Executor } from '../graph/executor';
 import { writeIngestBatch } from '../graph/write-ingest-batch';
 import type { Logger } from '../logger';
 import { CURSOR_PROPERTY, decodeCursor, toCollectorState, type PrometheusCursor } from './prometheus-cursor';
-import { createPrometheusSource, type PrometheusPollReport, type PrometheusSource, type PrometheusSourceOptions } from './prometheus-source';
+import { createPrometheusSource, toPrometheusConfig, type PrometheusPollReport, type PrometheusSource, type PrometheusSourceOptions } from './prometheus-source';
 import { createPrometheusSourceMetrics, type PrometheusSourceMetrics } from './prometheus-source-metrics';
 
 /** Reads the cursor the Prometheus source stored on `(:Collector {id})`; null when there is none. */
@@ -112,7 +112,7 @@ export interface RunPrometheusSourceOptions {
  * transaction, and returns when `signal` aborts.
  */
 export async function runPrometheusSource(options: RunPrometheusSourceOptions): Promise<void> {
-  const config: PrometheusConfig = 'prometheus' in options.config ? options.config.prometheus : options.config;
+  const config = toPrometheusConfig(options.config);
   const metrics = createPrometheusSourceMetrics(options.registry);
   const source = createPrometheusSource(config, options.log, options.sourceOptions);
   const ingest = createPrometheusIngest({ executor: options.executor, collectorId: options.collectorId, source, log: options.log, metrics });

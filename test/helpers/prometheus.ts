@@ -161,8 +161,12 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   let running = true;
   void exited.then(() => (running = false));
   const url = `http://127.0.0.1:${port}`;
+  // Should jest exit without running afterAll, do not leave Prometheus behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
 
   const stop = async () => {
+    process.removeListener('exit', killOnExit);
     if (running) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

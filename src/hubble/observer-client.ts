@@ -69,7 +69,8 @@ function channelSetup(config: HubbleConnectionConfig): { credentials: grpc.Chann
 /** Explains a gRPC failure in terms of what to check. */
 export function describeGrpcError(err: unknown, config: HubbleConnectionConfig): string {
   const e = err as Partial<grpc.ServiceError>;
-  const details = e.details || errorMessage(err);
+  // grpc-js appends an empty "Resolution note:" to connection failures.
+  const details = (e.details || errorMessage(err)).replace(/\s*Resolution note:\s*$/, '');
   const where = `Hubble at ${config.server}${config.tls || config.tlsCaFile ? ' (TLS)' : ''}`;
   if (/certificate|ssl|tls|handshake|alert/i.test(details)) {
     return `TLS handshake with ${where} failed: ${details} (check --hubble-tls-ca-file, --hubble-tls-server-name and, for mTLS, the client certificate and key)`;

@@ -355,7 +355,8 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
         failure = new HubbleConnectionError(`Hubble at ${cfg.server} ended the GetFlows stream`);
       } catch (err) {
         if (signal?.aborted) break;
-        const code = (err as grpc.ServiceError).code ?? (err as HubbleConnectionError).grpcCode;
+        // HubbleConnectionError.code is our own string code; the gRPC status is grpcCode.
+        const code = err instanceof HubbleConnectionError ? err.grpcCode : (err as Partial<grpc.ServiceError>).code;
         failure = err instanceof HubbleConnectionError ? err : new HubbleConnectionError(describeGrpcError(err, cfg), { cause: err, grpcCode: code });
         if (code !== undefined && PERMANENT.has(code)) throw failure;
       } finally {

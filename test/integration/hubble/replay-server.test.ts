@@ -150,6 +150,16 @@ describe('replay server and gRPC client', () => {
     expect(got.map(key).sort()).toEqual(recording.map((e) => key((e as { flow: Flow }).flow)).sort());
   });
 
+  it('gives up at once, with the server\'s reason, when Hubble refuses the request', async () => {
+    server = await startReplayServer({ files: [TCP] });
+    const errors: unknown[] = [];
+    const run = async () => {
+      for await (const ev of streamHubbleEvents({ hubble: hubble(server!), whitelist: [{ source_ip: ['not-an-ip'] }], onConnectionError: (e) => errors.push(e) })) void ev;
+    };
+    await expect(run()).rejects.toMatchObject({ grpcCode: 3, message: expect.stringContaining('not-an-ip') });
+    expect(errors).toEqual([]);
+  });
+
   it('passes lost_events and node_status of the recording through to the client', async () => {
     const flow = fileFlows([path.join(FIXTURES, 'basic-sample-5-dns-flows.json')])[0];
     const recording: HubbleEvent[] = [

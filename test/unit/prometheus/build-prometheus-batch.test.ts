@@ -102,6 +102,27 @@ describe('buildPrometheusBatch', () => {
     expect(q.p95).toBeCloseTo(37.5, 0);
   });
 
+  it('reads httpV2 latency histograms as labelled (client first) on an agent whose requests carry status', () => {
+    const h = (le: string, v: number) => series(HUBBLE_METRIC.httpDurationBucket, { source: XWING, destination: DEATH, method: 'GET', reporter: 'client', le }, v);
+    const r = build([
+      series(HUBBLE_METRIC.httpRequests, { source: XWING, destination: DEATH, method: 'GET', protocol: 'HTTP/1.1', status: '200', reporter: 'client' }, 10),
+      h('0.1', 10),
+      h('+Inf', 10),
+      series(HUBBLE_METRIC.httpDurationCount, { source: XWING, destination: DEATH, method: 'GET', reporter: 'client' }, 10),
+    ]);
+    expect(r.batch.calls.map((c) => c.key)).toEqual([`${XWING}|${DEATH}|0|TCP|FORWARDED`]);
+    expect(r.batch.calls[0]).toMatchObject({ requests: 10, latencyCount: 10, latencyMaxMs: 100 });
+  });
+
+  it('keeps the client report of v1 responses when both proxies report them', () => {
+    const labels = { source: DEATH, destination: TIE, method: 'POST', status: '200' };
+    const r = build([
+      series(HUBBLE_METRIC.httpResponses, { ...labels, reporter: 'client' }, 4),
+      series(HUBBLE_METRIC.httpResponses, { ...labels, reporter: 'server' }, 4, '192.168.50.140:9965'),
+    ]);
+    expect(call(r, `${TIE}|${DEATH}|0|TCP|FORWARDED`)).toMatchObject({ responses: 4, statusCounts: { '200': 4 } });
+  });
+
   it('counts malformed and unlabelled series and names the metrics that lack source/destination', () => {
     const r = build([
       series(HUBBLE_METRIC.flows, { source: 'nope', destination: DEATH, type: 'L3_L4', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 3),

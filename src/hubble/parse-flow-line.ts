@@ -104,6 +104,13 @@ function normalizeFlow(f: Obj): Flow {
     else if (typeof r === 'object') f.is_reply = (r as { value?: unknown }).value === true;
     else throw new Error(`"is_reply" must be a boolean, got ${JSON.stringify(r)}`);
   }
+  // Go's encoding/json (very old `-o json`) wrote oneofs under the Go field name: l4.Protocol.TCP, l7.Record.Http.
+  if (f.l4?.Protocol !== null && typeof f.l4?.Protocol === 'object') f.l4 = f.l4.Protocol;
+  if (f.l7?.Record !== null && typeof f.l7?.Record === 'object') {
+    const record = f.l7.Record as Obj;
+    delete f.l7.Record;
+    for (const [k, v] of Object.entries(record)) f.l7[k.toLowerCase()] = v;
+  }
   if (f.l7?.latency_ns !== undefined && typeof f.l7.latency_ns === 'number') f.l7.latency_ns = String(f.l7.latency_ns);
   if (pickEnums(f).some((v) => typeof v === 'number')) normalizeEnums(f, 'flow.Flow');
   return f as Flow;

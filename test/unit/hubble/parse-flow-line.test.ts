@@ -57,6 +57,14 @@ describe('parseFlowLine', () => {
     });
   });
 
+  it('unwraps the oneofs of Go encoding/json output (l4.Protocol, l7.Record)', () => {
+    const line = JSON.stringify({ verdict: 1, l4: { Protocol: { TCP: { source_port: 1, destination_port: 80 } } }, l7: { type: 1, Record: { Http: { method: 'GET' } } } });
+    expect(parseFlowLine(line)).toEqual({
+      ok: true,
+      event: { kind: 'flow', flow: { verdict: 'FORWARDED', l4: { TCP: { source_port: 1, destination_port: 80 } }, l7: { type: 'REQUEST', http: { method: 'GET' } } } },
+    });
+  });
+
   it('reads node_status and lost_events lines', () => {
     expect(parseFlowLine('{"node_status":{"state_change":"NODE_CONNECTED","node_names":["a"]},"time":"2024-01-01T00:00:00Z"}')).toEqual({
       ok: true,

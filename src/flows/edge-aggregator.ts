@@ -130,6 +130,14 @@ function toRecord(list: CountList | null): Record<string, number> {
   return record;
 }
 
+const STATUS_NAMES: string[] = [];
+
+/** `String(code)` without a new string per response for the usual codes. */
+function statusName(code: number): string {
+  if (code >= 600) return String(code);
+  return (STATUS_NAMES[code] ??= String(code));
+}
+
 /** Latencies (ms) kept raw up to this many per edge and delta, then folded into a DDSketch. */
 const RAW_LATENCIES_MAX = 16;
 
@@ -163,6 +171,13 @@ class EdgeDelta {
   lastSeenMs: number;
   /** Another edge between the same two endpoints (other port, protocol or verdict). */
   next: EdgeDelta | null = null;
+  /** This edge's prefix of pairing-window keys, built on first use. */
+  private windowPrefix: string | null = null;
+
+  windowKey(suffix: string): string {
+    if (this.windowPrefix === null) this.windowPrefix = `${this.pair}\0${this.port}\0${this.protocol}\0${this.verdict}\0`;
+    return this.windowPrefix + suffix;
+  }
 
   constructor(
     /** The rows of both ends in the same delta, so that later flows update them without a lookup. */
@@ -418,7 +433,7 @@ export class EdgeAggregator {
     if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
     if (o.tcpOpen) {
-      const openKey = `${edge.pair}\0${verdict}\0${clientIp}\0${o.clientPort}\0${serverIp}\0${port}`;
+      const openKey = edge.windowKey(`${clientIp}\0${o.clientPort}\0${serverIp}`);
       let counters = this.tcpOpens.get(openKey);
       if (counters === undefined) {
         counters = [0, 0, 0];
@@ -464,7 +479,7 @@ export class EdgeAggregator {
     // One counter set per (edge, exchange id): requests at 0..2, responses at 3..5, by side.
     let counters: number[] | undefined;
     if (exchangeId !== undefined) {
-      const k = `${edge.pair}\0${edge.port}\0${edge.protocol}\0${edge.verdict}\0${exchangeId}`;
+      const k = edge.windowKey(exchangeId);
       counters = this.exchanges.get(k);
       if (counters === undefined) {
         counters = [0, 0, 0, 0, 0, 0];
@@ -483,7 +498,7 @@ export class EdgeAggregator {
     edge.responses++;
     if (http) {
       const code = http.code ?? 0;
-      if (code > 0) edge.statusCounts = countInto(edge.statusCounts, String(code));
+      if (code > 0) edge.statusCounts = countInto(edge.statusCounts, statusName(code));
       if (code >= 500) edge.errors++;
       // The method comes from the request; a response whose request was not seen brings its own.
       if (http.method && counters !== undefined) {

@@ -34,9 +34,14 @@ export interface LatencyQuantiles {
   p99: number;
 }
 
-/** p50/p95/p99 (ms) of an encoded sketch, rounded to microseconds. */
+/**
+ * p50/p95/p99 (ms) of an encoded sketch, rounded to microseconds; all 0 for an empty sketch (the
+ * library answers NaN, which Neo4j would store). Quantiles are DDSketch's lower ranks: with two
+ * samples, p99 is the smaller one.
+ */
 export function sketchQuantiles(base64: string): LatencyQuantiles {
   const sketch = decodeSketch(base64);
+  if (sketch.count === 0) return { p50: 0, p95: 0, p99: 0 };
   const at = (q: number) => Math.round(sketch.getValueAtQuantile(q) * 1000) / 1000;
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
 }

@@ -23,4 +23,8 @@ describe('latency sketches', () => {
     expect(mergeSketches(a, null)).toBe(a);
     expect(mergeSketches(null, null)).toBeNull();
   });
+
+  it('reads an empty sketch as zeros rather than NaN', () => {
+    expect(sketchQuantiles(encodeSketch(newLatencySketch()))).toEqual({ p50: 0, p95: 0, p99: 0 });
+  });
 });

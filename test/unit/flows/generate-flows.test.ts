@@ -109,6 +109,20 @@ describe('generateFlows', () => {
     expect(new Set(truth.endpoints.map((e) => e.namespace)).size).toBeGreaterThan(4);
   });
 
+  it('retries failed HTTP requests with the same X-Request-Id on the same side, each counted', () => {
+    const gen = generateFlows({ pods: 100, edges: 300, flows: 50000, seed: 13 });
+    const egressRequests = new Map<string, number>();
+    for (const { flow } of gen) {
+      if (flow.l7?.type !== 'REQUEST' || flow.traffic_direction !== 'EGRESS' || !flow.l7.http) continue;
+      const id = flow.l7.http.headers?.find((h) => h.key === 'X-Request-Id')?.value ?? '';
+      egressRequests.set(id, (egressRequests.get(id) ?? 0) + 1);
+    }
+    const retried = [...egressRequests.values()].filter((n) => n > 1).length;
+    expect(retried).toBeGreaterThan(0);
+    const httpRequests = gen.truth().calls.filter((c) => c.l7Protocols.some((p) => p.startsWith('HTTP'))).reduce((a, c) => a + c.requests, 0);
+    expect(httpRequests).toBe([...egressRequests.values()].reduce((a, n) => a + n, 0));
+  });
+
   it('rejects impossible sizes, naming each', () => {
     expect(() => generateFlows({ pods: 1, edges: 0, flows: -1 })).toThrow(/pods .*edges .*flows/);
   });

@@ -69,6 +69,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'hubble.tlsKeyFile', group: 'hubble', env: 'HUBBLE_TLS_CLIENT_KEY_FILE', flag: 'hubble-tls-client-key-file', kind: str, help: 'client key (PEM) for mTLS' },
   { key: 'hubble.tlsServerName', group: 'hubble', env: 'HUBBLE_TLS_SERVER_NAME', flag: 'hubble-tls-server-name', kind: str, help: 'server name to verify, e.g. instance.hubble-relay.cilium.io' },
   { key: 'hubble.reconnectMinMs', group: 'hubble', env: 'HG_RECONNECT_MIN', flag: 'reconnect-min', kind: dur, default: '250ms', help: 'first reconnect delay (doubles up to the maximum, with jitter)' },
+  { key: 'hubble.resumeOverlapMs', group: 'hubble', env: 'HG_RESUME_OVERLAP', flag: 'resume-overlap', kind: dur, default: '2s', help: 'on reconnect, ask again for flows this far before the last one received (Relay sorts flows in a short window); those already received are dropped' },
   { key: 'hubble.reconnectMaxMs', group: 'hubble', env: 'HG_RECONNECT_MAX', flag: 'reconnect-max', kind: dur, default: '30s', help: 'longest reconnect delay' },
 
   { key: 'filter.namespaces', group: 'filter', env: 'HG_NAMESPACES', flag: 'namespace', kind: list, help: 'only flows from or to these namespaces (comma-separated)' },
@@ -146,6 +147,7 @@ export interface HubbleConfig {
   readonly tlsServerName?: string;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
+  readonly resumeOverlapMs: number;
 }
 
 export interface FilterConfig {

@@ -41,6 +41,7 @@ async function collectFromHubble({ config, log, executor, signal, serveHealth }:
   const events = streamHubbleEvents({
     hubble: config.hubble,
     filter: config.filter,
+    resumeOverlapMs: config.hubble.resumeOverlapMs,
     signal,
     log,
     onServerStatus: (status) => {

@@ -2,6 +2,7 @@ import type { Flow } from '../src/flows/flow';
 import { EdgeAggregator } from '../src/flows/edge-aggregator';
 import { decodeGetFlowsResponse, encodeHubbleEvent, eventToResponseJson, hubbleTypes, responseToEvent } from '../src/hubble/hubble-codec';
 import { formatTimestamp } from '../src/hubble/timestamps';
+import { generateFlows } from '../src/flows/generate-flows';
 import { FLOW_MIXES, type FlowMix, generateBenchFlows } from './bench-flow-generator';
 import { nowMs, round } from './bench-stats';
 
@@ -9,10 +10,14 @@ import { nowMs, round } from './bench-stats';
  * Part 1: the ceiling of one core: protobuf GetFlowsResponse bytes -> Flow -> EdgeAggregator, with
  * drains as the collector does them (every 20000 dirty edges, HG_FLUSH_MAX_EDGES' default). Baselines
  * on the same flows: JSON.parse of the `hubble observe -o jsonpb` line, and protobufjs' generic
- * decode + toObject (the obvious way to use protobufjs).
+ * decode + toObject (the obvious way to use protobufjs). Mixes: L4 only, half the edges with HTTP,
+ * a third with DNS (bench-flow-generator.ts), and the project generator's realistic cluster.
  */
+/** The three mixes of bench-flow-generator, and `generated`: src/flows/generate-flows.ts's realistic cluster. */
+export type DecodeMix = FlowMix | 'generated';
+
 export interface DecodeAggregateMixResult {
-  mix: FlowMix;
+  mix: DecodeMix;
   flows: number;
   edges: number;
   /** Best of the repeats, flows per second. */
@@ -54,11 +59,18 @@ function genericDecode(bytes: Uint8Array): Flow | undefined {
 
 export function runDecodeAggregate(options: { flows: number; edges: number; repeats: number; log: (msg: string) => void }): DecodeAggregateMixResult[] {
   const results: DecodeAggregateMixResult[] = [];
-  for (const mix of FLOW_MIXES) {
-    const gen = generateBenchFlows({ flows: options.flows, edges: options.edges, mix, seed: 7 });
-    const encoded = gen.flows.map((flow) => encodeHubbleEvent({ kind: 'flow', flow }));
-    const lines = gen.flows.map((flow) => JSON.stringify(eventToResponseJson({ kind: 'flow', flow })));
-    gen.flows.length = 0;
+  const mixes: DecodeMix[] = [...FLOW_MIXES, 'generated'];
+  for (const mix of mixes) {
+    const flows: Flow[] =
+      mix === 'generated'
+        ? [...generateFlows({ pods: Math.max(50, Math.round(options.edges / 12)), edges: options.edges, flows: options.flows, seed: 7 })].map((r) => r.flow)
+        : generateBenchFlows({ flows: options.flows, edges: options.edges, mix, seed: 7 }).flows;
+    const encoded = flows.map((flow) => encodeHubbleEvent({ kind: 'flow', flow }));
+    const lines = flows.map((flow) => JSON.stringify(eventToResponseJson({ kind: 'flow', flow })));
+    const edges = new EdgeAggregator();
+    for (const f of flows) edges.add(f);
+    const distinctEdges = edges.dirtyEdges;
+    flows.length = 0;
     const runs = { fast: [] as number[], json: [] as number[], protobufjs: [] as number[] };
     // One warm-up pass each, then the measured repeats, interleaved so that load from other
     // processes affects all three alike.
@@ -80,7 +92,7 @@ export function runDecodeAggregate(options: { flows: number; edges: number; repe
     const res: DecodeAggregateMixResult = {
       mix,
       flows: options.flows,
-      edges: gen.truth.size,
+      edges: distinctEdges,
       fastFlowsPerSec: Math.max(...runs.fast),
       jsonFlowsPerSec: Math.max(...runs.json),
       protobufjsFlowsPerSec: Math.max(...runs.protobufjs),

@@ -36,13 +36,20 @@ export interface IngestResult {
   graphExact: boolean;
   mismatches: string[];
   lag: { rate: number; seconds: number; flows: number; batches: number; p50Ms: number; p95Ms: number; maxMs: number; histogramP50Ms?: number; histogramP95Ms?: number };
-  memory: { idleRssMiB: number; peakRssMiB: number; peakHeapMiB?: number; bytesPerEdge?: number; aggregatorBytesPerEdge?: number; aggregatorProbe?: unknown };
+  /**
+   * The collector process (RSS from /proc, heap from its /metrics); `rssBytesPerEdge` divides the
+   * RSS growth by the run's distinct edges, although the collector drains every flush and never
+   * holds them all at once. The aggregator probe is the per-edge figure proper.
+   */
+  memory: { idleRssMiB: number; peakRssMiB: number; peakHeapMiB?: number; rssBytesPerEdge?: number; aggregatorBytesPerEdge?: number; aggregatorProbe?: unknown };
   profile?: string;
 }
 
 export interface IngestOptions {
   flows: number;
   edges: number;
+  /** Distinct edges asked of the aggregator heap probe (with 10x as many flows). */
+  probeEdges: number;
   lagSeconds: number;
   log: (msg: string) => void;
   /** Write a CPU profile of the collector process (node --cpu-prof) to this directory. */
@@ -228,7 +235,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
   // The aggregator's own heap per edge, measured in a process of its own with a forced GC.
   let probe: { bytesPerEdge: number } & Record<string, unknown> | undefined;
   try {
-    probe = await runMemoryProbe({ flows: o.flows, edges: o.edges });
+    probe = await runMemoryProbe({ flows: o.probeEdges * 10, edges: o.probeEdges });
     o.log(`aggregator heap probe: ${probe.bytesPerEdge} bytes per distinct edge`);
   } catch (err) {
     o.log(`aggregator heap probe failed: ${(err as Error).message}`);
@@ -368,7 +375,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
         idleRssMiB: round(idleRss / 2 ** 20, 1),
         peakRssMiB: round(peakRss / 2 ** 20, 1),
         peakHeapMiB: round(peakHeap / 2 ** 20, 1),
-        bytesPerEdge: round((peakRss - idleRss) / edges, 0),
+        rssBytesPerEdge: round((peakRss - idleRss) / edges, 0),
         aggregatorBytesPerEdge: probe?.bytesPerEdge,
         aggregatorProbe: probe,
       },

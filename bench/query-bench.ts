@@ -147,7 +147,10 @@ export async function postGraphql(url: string, query: string, variables: Record<
 }
 
 export interface RunQueriesOptions {
+  /** Most measured calls per case and path; fewer for slow cases (see budgetMs). */
   iterations: number;
+  /** Aim for about this much wall time per case and path (ms); at least 30 calls are made. Default 30000. */
+  budgetMs?: number;
   concurrency: number;
   graphqlUrl?: string;
   /** Run only these cases (by name prefix), all when absent. */
@@ -159,10 +162,12 @@ export async function runQueryCases(cases: readonly QueryCase[], o: RunQueriesOp
   const out: QueryResult[] = [];
   for (const c of cases) {
     if (o.only && !o.only.some((p) => c.name.startsWith(p))) continue;
-    // Warm-up: plans cached, pages in memory, for both paths alike.
-    await runConcurrent(Math.min(10, o.iterations), 1, (i) => c.driver(i));
-    const driver = summarize(await runConcurrent(o.iterations, o.concurrency, (i) => c.driver(i)));
-    const res: QueryResult = { name: c.name, iterations: o.iterations, concurrency: o.concurrency, driver, targetP95Ms: c.targetP95Ms };
+    // Warm-up: plans cached, pages in memory, for both paths alike. Its mean sizes the run.
+    const warm = await runConcurrent(Math.min(10, o.iterations), 1, (i) => c.driver(i));
+    const meanMs = warm.reduce((a, b) => a + b, 0) / Math.max(1, warm.length);
+    const iterations = Math.max(Math.min(30, o.iterations), Math.min(o.iterations, Math.floor(((o.budgetMs ?? 30_000) * o.concurrency) / Math.max(1, meanMs * 1.5))));
+    const driver = summarize(await runConcurrent(iterations, o.concurrency, (i) => c.driver(i)));
+    const res: QueryResult = { name: c.name, iterations, concurrency: o.concurrency, driver, targetP95Ms: c.targetP95Ms };
     if (o.graphqlUrl) {
       const url = o.graphqlUrl;
       let errors = 0;
@@ -178,7 +183,7 @@ export async function runQueryCases(cases: readonly QueryCase[], o: RunQueriesOp
       await runConcurrent(Math.min(10, o.iterations), 1, call);
       errors = 0;
       firstError = undefined;
-      const gq = summarize(await runConcurrent(o.iterations, o.concurrency, call));
+      const gq = summarize(await runConcurrent(iterations, o.concurrency, call));
       res.graphql = { ...gq, errors, firstError };
       res.ratioP95 = round(gq.p95 / driver.p95, 2);
       if (c.targetP95Ms !== undefined) res.met = errors === 0 && gq.p95 < c.targetP95Ms;

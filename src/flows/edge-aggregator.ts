@@ -71,37 +71,85 @@ function directionIndex(direction: string | undefined): number {
   return 2;
 }
 
-/**
- * Counts an observation of one exchange seen from side `side` (offset+0..2), counters per side.
- * The exchange counts once per observation that raises the maximum over sides: the same packet or
- * request seen at the client's egress and the server's ingress counts once, while a repeat on the
- * same side (a retry) counts again, whatever the interleaving of the two ends.
- */
-function countOnce(counters: number[], offset: number, side: number): boolean {
-  const before = Math.max(counters[offset], counters[offset + 1], counters[offset + 2]);
-  counters[offset + side]++;
-  return counters[offset + side] > before;
+/** One exchange (or TCP open) in a pairing window, with its counters per side (no array: less memory). */
+interface WindowEntry {
+  readonly primary: string | number;
+  /** The edge (its window scope string) and two more discriminators. */
+  readonly scope: string;
+  readonly a: string | undefined;
+  readonly b: string | undefined;
+  /** Requests (or TCP opens) seen at EGRESS, INGRESS, unknown side. */
+  q0: number;
+  q1: number;
+  q2: number;
+  /** Responses seen at EGRESS, INGRESS, unknown side. */
+  r0: number;
+  r1: number;
+  r2: number;
+  next: WindowEntry | null;
 }
 
-/** A Map bounded by entry count: inserting past the bound evicts the oldest entries. */
-class BoundedWindow<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
+/**
+ * Counts an observation of an exchange's request (or TCP open) from `side`. It counts when it raises
+ * the maximum over the sides: the same packet or request seen at the client's egress and the
+ * server's ingress counts once, while a repeat on the same side (a retry) counts again, whatever the
+ * interleaving of the two ends.
+ */
+function countRequestOnce(e: WindowEntry, side: number): boolean {
+  const before = Math.max(e.q0, e.q1, e.q2);
+  const after = side === 0 ? ++e.q0 : side === 1 ? ++e.q1 : ++e.q2;
+  return after > before;
+}
 
-  get(key: string): V | undefined {
-    return this.map.get(key);
+/** countRequestOnce for the exchange's responses. */
+function countResponseOnce(e: WindowEntry, side: number): boolean {
+  const before = Math.max(e.r0, e.r1, e.r2);
+  const after = side === 0 ? ++e.r0 : side === 1 ? ++e.r1 : ++e.r2;
+  return after > before;
+}
+
+/**
+ * A bounded pairing window. Entries are found by a primary key that the flow already holds (a
+ * request id, a client port), so that no key string is built per flow; entries sharing a primary key
+ * are chained and told apart by edge and discriminators. The oldest entry is forgotten first.
+ */
+class PairingWindow {
+  private readonly heads = new Map<string | number, WindowEntry>();
+  private readonly ring: Array<WindowEntry | undefined>;
+  private position = 0;
+
+  constructor(max: number) {
+    this.ring = new Array<WindowEntry | undefined>(Math.max(1, max));
   }
 
-  set(key: string, value: V): void {
-    this.map.set(key, value);
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next().value as string;
-      this.map.delete(oldest);
+  /** The entry of (primary, scope, a, b), created (zeroed) when new. */
+  entry(primary: string | number, scope: string, a: string | undefined, b: string | undefined): WindowEntry {
+    const head = this.heads.get(primary);
+    for (let e: WindowEntry | null = head ?? null; e !== null; e = e.next) {
+      if (e.scope === scope && e.a === a && e.b === b) return e;
     }
+    const entry: WindowEntry = { primary, scope, a, b, q0: 0, q1: 0, q2: 0, r0: 0, r1: 0, r2: 0, next: head ?? null };
+    this.heads.set(primary, entry);
+    const evicted = this.ring[this.position];
+    this.ring[this.position] = entry;
+    this.position = (this.position + 1) % this.ring.length;
+    if (evicted !== undefined) this.remove(evicted);
+    return entry;
   }
 
-  get size(): number {
-    return this.map.size;
+  private remove(entry: WindowEntry): void {
+    const head = this.heads.get(entry.primary);
+    if (head === entry) {
+      if (entry.next === null) this.heads.delete(entry.primary);
+      else this.heads.set(entry.primary, entry.next);
+      return;
+    }
+    for (let e: WindowEntry | null = head ?? null; e !== null; e = e.next) {
+      if (e.next === entry) {
+        e.next = entry.next;
+        return;
+      }
+    }
   }
 }
 
@@ -174,9 +222,10 @@ class EdgeDelta {
   /** This edge's prefix of pairing-window keys, built on first use. */
   private windowPrefix: string | null = null;
 
-  windowKey(suffix: string): string {
-    if (this.windowPrefix === null) this.windowPrefix = `${this.pair}\0${this.port}\0${this.protocol}\0${this.verdict}\0`;
-    return this.windowPrefix + suffix;
+  /** Names this edge in the pairing windows (the same across drains). */
+  windowScope(): string {
+    if (this.windowPrefix === null) this.windowPrefix = `${this.pair}\0${this.port}\0${this.protocol}\0${this.verdict}`;
+    return this.windowPrefix;
   }
 
   constructor(
@@ -300,8 +349,8 @@ export class EdgeAggregator {
   private nextSerial = 1;
   private readonly maxCachedEndpoints: number;
   private readonly orientation: MutableOrientation = { reversed: false, protocol: 'TCP', port: 0, clientPort: 0, tcpOpen: false, rule: 'as_observed' };
-  private readonly tcpOpens: BoundedWindow<number[]>;
-  private readonly exchanges: BoundedWindow<number[]>;
+  private readonly tcpOpens: PairingWindow;
+  private readonly exchanges: PairingWindow;
   private readonly unmanagedSeen = new Map<string, UnmanagedObservation>();
   private readonly maxUnmanaged: number;
   private readonly maxDnsQueries: number;
@@ -309,8 +358,8 @@ export class EdgeAggregator {
 
   constructor(options: EdgeAggregatorOptions = {}) {
     const maxDedup = options.maxDedupEntries ?? 100_000;
-    this.tcpOpens = new BoundedWindow(maxDedup);
-    this.exchanges = new BoundedWindow(maxDedup);
+    this.tcpOpens = new PairingWindow(maxDedup);
+    this.exchanges = new PairingWindow(maxDedup);
     this.maxUnmanaged = options.maxUnmanaged ?? 10_000;
     this.maxDnsQueries = options.maxDnsQueries ?? 50;
     this.maxCachedEndpoints = options.maxCachedEndpoints ?? 200_000;
@@ -433,13 +482,7 @@ export class EdgeAggregator {
     if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
     if (o.tcpOpen) {
-      const openKey = edge.windowKey(`${clientIp}\0${o.clientPort}\0${serverIp}`);
-      let counters = this.tcpOpens.get(openKey);
-      if (counters === undefined) {
-        counters = [0, 0, 0];
-        this.tcpOpens.set(openKey, counters);
-      }
-      if (countOnce(counters, 0, side)) edge.connections++;
+      if (countRequestOnce(this.tcpOpens.entry(o.clientPort, edge.windowScope(), clientIp, serverIp), side)) edge.connections++;
     }
 
     if (verdict === 'DROPPED') {
@@ -454,7 +497,10 @@ export class EdgeAggregator {
 
   private addL7(edge: EdgeDelta, l7: FlowLayer7, side: number): void {
     let protocol: string;
-    let exchangeId: string | undefined;
+    // The exchange: its id, plus two discriminators (DNS qtype, Kafka api key; the protocol).
+    let exchangeId: string | number | undefined;
+    let exchangeA: string | undefined;
+    let exchangeB: string | undefined;
     const http = l7.http;
     const dns = l7.dns;
     const kafka = l7.kafka;
@@ -463,11 +509,15 @@ export class EdgeAggregator {
       exchangeId = requestIdOf(http.headers);
     } else if (dns) {
       protocol = 'DNS';
-      exchangeId = `dns\0${dns.query ?? ''}\0${dns.qtypes?.[0] ?? ''}`;
+      exchangeId = dns.query ?? '';
+      exchangeA = dns.qtypes?.[0];
+      exchangeB = 'dns';
       if (dns.query) this.addDnsQuery(edge, dns.query);
     } else if (kafka) {
       protocol = 'Kafka';
-      exchangeId = kafka.correlation_id !== undefined ? `kafka\0${kafka.api_key ?? ''}\0${kafka.correlation_id}` : undefined;
+      exchangeId = kafka.correlation_id;
+      exchangeA = kafka.api_key;
+      exchangeB = 'kafka';
     } else {
       return;
     }
@@ -476,34 +526,26 @@ export class EdgeAggregator {
 
     const type = l7.type;
     if (type !== 'REQUEST' && type !== 'RESPONSE') return;
-    // One counter set per (edge, exchange id): requests at 0..2, responses at 3..5, by side.
-    let counters: number[] | undefined;
-    if (exchangeId !== undefined) {
-      const k = edge.windowKey(exchangeId);
-      counters = this.exchanges.get(k);
-      if (counters === undefined) {
-        counters = [0, 0, 0, 0, 0, 0];
-        this.exchanges.set(k, counters);
-      }
-    }
+    // One window entry per (edge, exchange): requests and responses counted by side.
+    const exchange = exchangeId !== undefined ? this.exchanges.entry(exchangeId, edge.windowScope(), exchangeA, exchangeB) : undefined;
 
     if (type === 'REQUEST') {
-      if (counters !== undefined && !countOnce(counters, 0, side)) return;
+      if (exchange !== undefined && !countRequestOnce(exchange, side)) return;
       edge.requests++;
       if (http && http.method) edge.methodCounts = countInto(edge.methodCounts, http.method);
       return;
     }
 
-    if (counters !== undefined && !countOnce(counters, 3, side)) return;
+    if (exchange !== undefined && !countResponseOnce(exchange, side)) return;
     edge.responses++;
     if (http) {
       const code = http.code ?? 0;
       if (code > 0) edge.statusCounts = countInto(edge.statusCounts, statusName(code));
       if (code >= 500) edge.errors++;
       // The method comes from the request; a response whose request was not seen brings its own.
-      if (http.method && counters !== undefined) {
-        const requests = Math.max(counters[0], counters[1], counters[2]);
-        const responses = Math.max(counters[3], counters[4], counters[5]);
+      if (http.method && exchange !== undefined) {
+        const requests = Math.max(exchange.q0, exchange.q1, exchange.q2);
+        const responses = Math.max(exchange.r0, exchange.r1, exchange.r2);
         if (responses > requests) edge.methodCounts = countInto(edge.methodCounts, http.method);
       }
     } else if (dns) {

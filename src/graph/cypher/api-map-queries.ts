@@ -13,38 +13,53 @@ export interface MapConditions {
   readonly includeExternal: boolean;
 }
 
-/** The id of the map node that endpoint variable `v` rolls up into. */
-function nodeKey(level: MapLevel, v: string): string {
+/** The id of the map node that endpoint map `m` (see `nodeDescriptor`) rolls up into. */
+function nodeKey(level: MapLevel, m: string): string {
   switch (level) {
     case 'POD':
-      return `${v}.id`;
+      return `${m}.id`;
     case 'WORKLOAD':
-      return `CASE WHEN ${v}:Pod THEN ${v}.namespace + '/' + (${workloadNameExpr(v)}) ELSE ${v}.id END`;
+      return `CASE WHEN ${m}.isPod THEN ${m}.namespace + '/' + (${workloadNameExpr(m)}) ELSE ${m}.id END`;
     case 'NAMESPACE':
-      return `CASE WHEN ${v}:Pod THEN ${v}.namespace ELSE ${v}.id END`;
+      return `CASE WHEN ${m}.isPod THEN ${m}.namespace ELSE ${m}.id END`;
   }
 }
 
-function nodeName(level: MapLevel, v: string): string {
+function nodeName(level: MapLevel, m: string): string {
   switch (level) {
     case 'POD':
-      return `${v}.name`;
+      return `${m}.name`;
     case 'WORKLOAD':
-      return `CASE WHEN ${v}:Pod THEN ${workloadNameExpr(v)} ELSE ${v}.name END`;
+      return `CASE WHEN ${m}.isPod THEN ${workloadNameExpr(m)} ELSE ${m}.name END`;
     case 'NAMESPACE':
-      return `CASE WHEN ${v}:Pod THEN ${v}.namespace ELSE ${v}.name END`;
+      return `CASE WHEN ${m}.isPod THEN ${m}.namespace ELSE ${m}.name END`;
   }
 }
 
+/**
+ * `{id, kind, name, namespace}` of the map node of endpoint variable `v`. The endpoint's properties
+ * are read once into a map (the rollup expressions use them several times; reading each from the
+ * store again was most of the cost of a whole-cluster map).
+ */
 function nodeDescriptor(level: MapLevel, v: string): string {
-  return `{id: ${nodeKey(level, v)}, kind: ${v}.kind, name: ${nodeName(level, v)}, namespace: ${v}.namespace}`;
+  const m = `${v}_m`;
+  return (
+    `[${m} IN [${v} {.id, .kind, .name, .namespace, .workload, .workloadKind, isPod: ${v}:Pod}] | ` +
+    `{id: ${nodeKey(level, m)}, kind: ${m}.kind, name: ${nodeName(level, m)}, namespace: ${m}.namespace}][0]`
+  );
 }
 
-/** Calls with at least one end in `$namespaces` (pod_namespace index on both sides), or all calls. */
+/**
+ * Binds `a`, `r`, `b`: all calls, or the calls with an end in `$namespaces` (pod_namespace index
+ * on both sides, one UNION).
+ */
 function mapMatch(c: MapConditions, params: Params): string {
   const conds = edgeConditions('r', { verdicts: c.verdicts, protocol: c.protocol, activeSince: c.activeSince }, params);
   if (!c.includeExternal) conds.push('a:Pod AND b:Pod');
-  if (c.namespaces === undefined) return `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)\n${where(conds)}`;
+  if (c.namespaces === undefined) {
+    return `MATCH (a:Endpoint)-[r:CALLS]->(b)
+${where(conds)}`;
+  }
   params.namespaces = c.namespaces;
   return `CALL {
   MATCH (a:Pod) WHERE a.namespace IN $namespaces MATCH (a)-[r:CALLS]->(b:Endpoint) RETURN a, r, b
@@ -93,13 +108,25 @@ export interface ServiceMapRecord {
  */
 export function buildServiceMap(level: MapLevel, c: MapConditions, topN: number): CypherQuery {
   const params: Params = { topN };
+  // Calls are summed per endpoint pair first (grouping by node is cheap); each endpoint's map node
+  // is then computed once per endpoint, not once per call, and the pairs are summed per map edge.
   const cypher = `${mapMatch(c, params)}
-WITH ${nodeDescriptor(level, 'a')} AS s, ${nodeDescriptor(level, 'b')} AS t, r
-WITH s, t,
+WITH a, b,
   sum(coalesce(r.flows, 0)) AS flows, sum(coalesce(r.requests, 0)) AS requests,
   sum(coalesce(r.responses, 0)) AS responses, sum(coalesce(r.errors, 0)) AS errors,
   collect(DISTINCT r.verdict) AS verdicts, collect(DISTINCT r.port) AS ports, collect(DISTINCT r.protocol) AS protocols,
   max(r.latencyP95Ms) AS latencyP95Ms, count(r) AS calls, max(r.lastSeen) AS lastSeen
+WITH a, collect({b: b, flows: flows, requests: requests, responses: responses, errors: errors, verdicts: verdicts, ports: ports,
+  protocols: protocols, latencyP95Ms: latencyP95Ms, calls: calls, lastSeen: lastSeen}) AS parts
+WITH ${nodeDescriptor(level, 'a')} AS s, parts
+UNWIND parts AS x
+WITH x.b AS b, collect(x {.*, b: null, s: s}) AS parts
+WITH ${nodeDescriptor(level, 'b')} AS t, parts
+UNWIND parts AS x
+WITH x.s AS s, t,
+  sum(x.flows) AS flows, sum(x.requests) AS requests, sum(x.responses) AS responses, sum(x.errors) AS errors,
+  collect(x.verdicts) AS verdicts, collect(x.ports) AS ports, collect(x.protocols) AS protocols,
+  max(x.latencyP95Ms) AS latencyP95Ms, sum(x.calls) AS calls, max(x.lastSeen) AS lastSeen
 ORDER BY flows DESC, requests DESC, s.id, t.id
 WITH collect({source: s, target: t, flows: flows, requests: requests, responses: responses, errors: errors,
   verdicts: verdicts, ports: ports, protocols: protocols, latencyP95Ms: latencyP95Ms, calls: calls, lastSeen: lastSeen}) AS edges
@@ -114,7 +141,10 @@ RETURN size(edges) AS edgeCount, nodeCount,
   reduce(x = 0, e IN edges | x + e.flows) AS flows,
   reduce(x = 0, e IN edges | x + e.requests) AS requests,
   reduce(x = 0, e IN edges | x + e.errors) AS errors,
-  edges[0..toInteger($topN)] AS top`;
+  [e IN edges[0..toInteger($topN)] | e {.*,
+    verdicts: reduce(acc = [], l IN e.verdicts | acc + [v IN l WHERE NOT v IN acc]),
+    ports: reduce(acc = [], l IN e.ports | acc + [v IN l WHERE NOT v IN acc]),
+    protocols: reduce(acc = [], l IN e.protocols | acc + [v IN l WHERE NOT v IN acc])}] AS top`;
   return { cypher, params };
 }
 
@@ -123,7 +153,7 @@ export function buildPodCounts(level: 'WORKLOAD' | 'NAMESPACE', namespaces: read
   return {
     cypher: `UNWIND $namespaces AS ns
 MATCH (p:Pod {namespace: ns})
-RETURN ${nodeKey(level, 'p')} AS id, count(p) AS pods`,
+RETURN ${nodeDescriptor(level, 'p')}.id AS id, count(p) AS pods`,
     params: { namespaces },
   };
 }

@@ -286,7 +286,7 @@ class EdgeDelta {
       methodCounts: toRecord(this.methodCounts),
       rcodeCounts: toRecord(this.rcodeCounts),
       dropReasons: toRecord(this.dropReasons),
-      dnsQueries: this.dnsQueries === null ? [] : [...this.dnsQueries],
+      dnsQueries: this.dnsQueries === null ? [] : [...new Set(Array.from(this.dnsQueries, normalizeDnsName))],
       latencySketch: this.encodedSketch(),
       latencyCount: this.latencyCount,
       latencySumMs: this.latencySumMs,
@@ -303,7 +303,8 @@ export function requestIdOf(headers: readonly { key?: string; value?: string }[]
   if (headers === undefined) return undefined;
   for (let i = 0; i < headers.length; i++) {
     const key = headers[i].key;
-    if (key !== undefined && key.length === 12 && key.toLowerCase() === 'x-request-id') return headers[i].value || undefined;
+    // Hubble prints Go's canonical form (X-Request-Id); other spellings take the slower compare.
+    if (key !== undefined && key.length === 12 && (key === 'X-Request-Id' || key.toLowerCase() === 'x-request-id')) return headers[i].value || undefined;
   }
   return undefined;
 }
@@ -564,10 +565,11 @@ export class EdgeAggregator {
     }
   }
 
+  /** Names are kept as Hubble wrote them and normalized once, at drain. */
   private addDnsQuery(edge: EdgeDelta, query: string): void {
     if (edge.dnsQueries === null) edge.dnsQueries = new Set();
     if (edge.dnsQueries.size >= this.maxDnsQueries) return;
-    edge.dnsQueries.add(normalizeDnsName(query));
+    edge.dnsQueries.add(query);
   }
 
   private touchOtherNames(attributedId: string, names: readonly string[], timeMs: number): void {

@@ -42,7 +42,12 @@ export interface IngestResult {
    * holds them all at once. The aggregator probe is the per-edge figure proper.
    */
   memory: { idleRssMiB: number; peakRssMiB: number; peakHeapMiB?: number; rssBytesPerEdge?: number; aggregatorBytesPerEdge?: number; aggregatorProbe?: unknown };
-  profile?: string;
+  /**
+   * CPU seconds each process used during the throughput phase, and as a share of the phase's wall
+   * time (2 cores = 200%): shows whether the collector, Neo4j or the replay server is the limit.
+   */
+  flushes?: { committedTransactions: number; flushes: number; flushSecondsTotal: number };
+  cpu?: { collectorSec: number; neo4jSec: number; benchProcessSec: number; collectorPct: number; neo4jPct: number; benchProcessPct: number };
 }
 
 export interface IngestOptions {
@@ -73,6 +78,27 @@ export function procMemory(pid: number): { rss: number; hwm: number } | undefine
     const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
     return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc; clock ticks of 1/100 s). */
+export function procCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The pid of the local Neo4j the benchmarks started (from its pid file), if any. */
+export function localNeo4jPid(home: string): number | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(home, 'run', 'hubble-graph-neo4j.json'), 'utf8')) as { pid: number }).pid;
   } catch {
     return undefined;
   }
@@ -263,6 +289,8 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     }, 60_000, 20);
     if (!firstSeen) throw new Error(`collector received no flows:\n${c.child.stderrTail()}`);
     const startWall = Date.now() - 10;
+    const neo4jPid = graph.config.neo4j.uri === undefined || graph.startedLocal ? localNeo4jPid(graph.config.local.home) : undefined;
+    const cpu0 = { collector: procCpuSeconds(c.child.pid), neo4j: procCpuSeconds(neo4jPid), bench: process.cpuUsage() };
     // Sample memory while it runs; done when every flow is in and the graph holds them all.
     let lastMetricsAt = 0;
     const doneReceiving = await waitFor(async () => {
@@ -285,9 +313,29 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     const last = await readCollector(executor, c.collectorId);
     const endWall = last?.commitMs ?? Date.now();
     const seconds = (endWall - startWall) / 1000;
+    const benchCpu = process.cpuUsage(cpu0.bench);
+    const phaseSec = (Date.now() - startWall) / 1000;
+    const cpu = {
+      collectorSec: round(procCpuSeconds(c.child.pid) - cpu0.collector, 2),
+      neo4jSec: round(procCpuSeconds(neo4jPid) - cpu0.neo4j, 2),
+      benchProcessSec: round((benchCpu.user + benchCpu.system) / 1e6, 2),
+      collectorPct: 0,
+      neo4jPct: 0,
+      benchProcessPct: 0,
+    };
+    cpu.collectorPct = round((100 * cpu.collectorSec) / phaseSec, 0);
+    cpu.neo4jPct = round((100 * cpu.neo4jSec) / phaseSec, 0);
+    cpu.benchProcessPct = round((100 * cpu.benchProcessSec) / phaseSec, 0);
+    o.log(`ingest CPU: collector ${cpu.collectorPct}%, Neo4j ${cpu.neo4jPct}%, bench process (replay server, polling) ${cpu.benchProcessPct}% of one core`);
     const mem = procMemory(c.child.pid);
     const m = await scrapeMetrics(c.metricsUrl);
     peakHeap = Math.max(peakHeap, m.get('hubble_graph_collector_nodejs_heap_size_used_bytes') ?? 0);
+    const flushes = {
+      committedTransactions: m.get('hubble_graph_batches_total{result="committed"}') ?? 0,
+      flushes: m.get('hubble_graph_flush_duration_seconds_count') ?? 0,
+      flushSecondsTotal: round(m.get('hubble_graph_flush_duration_seconds_sum') ?? NaN, 2),
+    };
+    o.log(`ingest flushes: ${flushes.flushes} flushes, ${flushes.committedTransactions} transactions, ${flushes.flushSecondsTotal} s writing`);
     const check = await compareWithTruth(executor, truth);
     o.log(`ingest: ${events.length} flows in ${round(seconds, 2)} s = ${round(events.length / seconds, 0)} flows/s; graph ${check.exact ? 'exact' : `WRONG: ${check.mismatches.join('; ')}`}`);
 
@@ -371,6 +419,8 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       graphExact: check.exact,
       mismatches: check.mismatches,
       lag,
+      cpu,
+      flushes,
       memory: {
         idleRssMiB: round(idleRss / 2 ** 20, 1),
         peakRssMiB: round(peakRss / 2 ** 20, 1),

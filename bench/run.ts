@@ -306,6 +306,16 @@ async function main(): Promise<void> {
         target: '>= 50,000 flows/s, >= 30x, exact',
         met: ingest.flowsPerSec >= 50_000 && ratio >= 30 && ingest.graphExact,
       });
+      if (ingest.cpu) {
+        rows.push({
+          figure: 'ingest CPU use: collector / Neo4j / replay server (bench process)',
+          value: `${ingest.cpu.collectorPct}% / ${ingest.cpu.neo4jPct}% / ${ingest.cpu.benchProcessPct}% of one core`,
+          baseline: '-',
+          ratio: '-',
+          target: '-',
+          met: undefined,
+        });
+      }
       rows.push({
         figure: `ingest lag flow time -> commit p50/p95 (at ${fmt(ingest.lag.rate)} flows/s)`,
         value: `${fmt(ingest.lag.p50Ms)}/${fmt(ingest.lag.p95Ms)} ms`,

@@ -35,7 +35,7 @@ export interface EdgeAggregatorOptions {
 interface EndpointSlot {
   readonly id: string;
   readonly kind: EndpointKind;
-  /** Never reused; identifies the endpoint in pair numbers and pairing windows. */
+  /** Never reused; names the endpoint in the dirty-edge maps and the pairing windows. */
   readonly serial: number;
   row: EndpointRow | null;
   /** The drain generation `row` belongs to. */

@@ -18,8 +18,16 @@ function parseCount(name: string, min: number): (value: string) => number {
   };
 }
 
-async function write(out: Writable, chunk: string): Promise<void> {
-  if (!out.write(chunk)) await once(out, 'drain');
+/** Writes with backpressure; false once the reader has gone (EPIPE, as with `| head`). */
+async function write(out: Writable, chunk: string): Promise<boolean> {
+  if (out.destroyed) return false;
+  try {
+    if (!out.write(chunk)) await once(out, 'drain');
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return false;
+    throw err;
+  }
 }
 
 /**
@@ -69,15 +77,22 @@ Examples:
         gzip.pipe(file!);
         out = gzip;
       }
+      // A reader that stops early (`| head`) ends the output quietly.
+      let readerGone = false;
+      out.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') throw err;
+        readerGone = true;
+      });
       let lines: string[] = [];
       for (const item of generated) {
         lines.push(JSON.stringify(item));
         if (lines.length === LINES_PER_WRITE) {
-          await write(out, `${lines.join('\n')}\n`);
+          const written = await write(out, `${lines.join('\n')}\n`);
           lines = [];
+          if (!written || readerGone) break;
         }
       }
-      if (lines.length > 0) await write(out, `${lines.join('\n')}\n`);
+      if (lines.length > 0 && !readerGone) await write(out, `${lines.join('\n')}\n`);
       if (file) {
         const closed = once(file, 'close');
         (gzip ?? file).end();

@@ -24,6 +24,8 @@ export interface DecodeAggregateMixResult {
   fastFlowsPerSec: number;
   jsonFlowsPerSec: number;
   protobufjsFlowsPerSec: number;
+  /** Decoding alone (no aggregation), best of the repeats: where the time goes. */
+  decodeOnly: { fast: number; json: number; protobufjs: number };
   /** Every repeat, for the raw results. */
   runs: { fast: number[]; json: number[]; protobufjs: number[] };
   /** Average encoded GetFlowsResponse size (bytes) and JSON line size (chars). */
@@ -32,6 +34,14 @@ export interface DecodeAggregateMixResult {
 }
 
 const DRAIN_EVERY_DIRTY = 20_000;
+
+function decodeAll<T>(items: readonly T[], toFlow: (item: T) => Flow | undefined): number {
+  let n = 0;
+  const t0 = nowMs();
+  for (let i = 0; i < items.length; i++) if (toFlow(items[i]) !== undefined) n++;
+  if (n !== items.length) throw new Error(`decoded ${n} of ${items.length} flows`);
+  return items.length / ((nowMs() - t0) / 1000);
+}
 
 function aggregateAll<T>(items: readonly T[], toFlow: (item: T) => Flow | undefined): number {
   const agg = new EdgeAggregator();
@@ -72,19 +82,28 @@ export function runDecodeAggregate(options: { flows: number; edges: number; repe
     const distinctEdges = edges.dirtyEdges;
     flows.length = 0;
     const runs = { fast: [] as number[], json: [] as number[], protobufjs: [] as number[] };
+    const decodeOnly = { fast: 0, json: 0, protobufjs: 0 };
+    const fastDecode = (b: Uint8Array) => {
+      const ev = decodeGetFlowsResponse(b);
+      return ev?.kind === 'flow' ? ev.flow : undefined;
+    };
+    const jsonDecode = (line: string) => {
+      const ev = responseToEvent(JSON.parse(line));
+      return ev?.kind === 'flow' ? ev.flow : undefined;
+    };
     // One warm-up pass each, then the measured repeats, interleaved so that load from other
     // processes affects all three alike.
     for (let r = 0; r <= options.repeats; r++) {
-      const fast = aggregateAll(encoded, (b) => {
-        const ev = decodeGetFlowsResponse(b);
-        return ev?.kind === 'flow' ? ev.flow : undefined;
-      });
-      const json = aggregateAll(lines, (line) => {
-        const ev = responseToEvent(JSON.parse(line));
-        return ev?.kind === 'flow' ? ev.flow : undefined;
-      });
+      const fast = aggregateAll(encoded, fastDecode);
+      const json = aggregateAll(lines, jsonDecode);
       const generic = aggregateAll(encoded, genericDecode);
+      const onlyFast = decodeAll(encoded, fastDecode);
+      const onlyJson = decodeAll(lines, jsonDecode);
+      const onlyGeneric = decodeAll(encoded, genericDecode);
       if (r === 0) continue;
+      decodeOnly.fast = Math.max(decodeOnly.fast, round(onlyFast, 0));
+      decodeOnly.json = Math.max(decodeOnly.json, round(onlyJson, 0));
+      decodeOnly.protobufjs = Math.max(decodeOnly.protobufjs, round(onlyGeneric, 0));
       runs.fast.push(round(fast, 0));
       runs.json.push(round(json, 0));
       runs.protobufjs.push(round(generic, 0));
@@ -96,11 +115,15 @@ export function runDecodeAggregate(options: { flows: number; edges: number; repe
       fastFlowsPerSec: Math.max(...runs.fast),
       jsonFlowsPerSec: Math.max(...runs.json),
       protobufjsFlowsPerSec: Math.max(...runs.protobufjs),
+      decodeOnly,
       runs,
       avgProtoBytes: round(encoded.reduce((n, b) => n + b.length, 0) / encoded.length, 1),
       avgJsonChars: round(lines.reduce((n, l) => n + l.length, 0) / lines.length, 1),
     };
-    options.log(`decode+aggregate ${mix}: ${res.fastFlowsPerSec} flows/s (JSON ${res.jsonFlowsPerSec}, protobufjs generic ${res.protobufjsFlowsPerSec})`);
+    options.log(
+      `decode+aggregate ${mix}: ${res.fastFlowsPerSec} flows/s (JSON ${res.jsonFlowsPerSec}, protobufjs generic ${res.protobufjsFlowsPerSec}); ` +
+        `decode alone ${decodeOnly.fast} (JSON ${decodeOnly.json}, protobufjs generic ${decodeOnly.protobufjs})`,
+    );
     results.push(res);
   }
   return results;

@@ -163,7 +163,7 @@ export async function runQueryCases(cases: readonly QueryCase[], o: RunQueriesOp
   for (const c of cases) {
     if (o.only && !o.only.some((p) => c.name.startsWith(p))) continue;
     // Warm-up: plans cached, pages in memory, for both paths alike. Its mean sizes the run.
-    const warm = await runConcurrent(Math.min(10, o.iterations), 1, (i) => c.driver(i));
+    const warm = await runConcurrent(Math.min(5, o.iterations), 1, (i) => c.driver(i));
     const meanMs = warm.reduce((a, b) => a + b, 0) / Math.max(1, warm.length);
     const iterations = Math.max(Math.min(30, o.iterations), Math.min(o.iterations, Math.floor(((o.budgetMs ?? 30_000) * o.concurrency) / Math.max(1, meanMs * 1.5))));
     const driver = summarize(await runConcurrent(iterations, o.concurrency, (i) => c.driver(i)));
@@ -180,7 +180,7 @@ export async function runQueryCases(cases: readonly QueryCase[], o: RunQueriesOp
           firstError ??= (err as Error).message;
         }
       };
-      await runConcurrent(Math.min(10, o.iterations), 1, call);
+      await runConcurrent(Math.min(5, o.iterations), 1, call);
       errors = 0;
       firstError = undefined;
       const gq = summarize(await runConcurrent(iterations, o.concurrency, call));

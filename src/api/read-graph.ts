@@ -14,6 +14,7 @@ import {
   buildPodsPage,
 } from '../graph/cypher/api-endpoint-queries';
 import {
+  type MapColumns,
   type MapConditions,
   type MapLevel,
   type NamespaceCallRecord,
@@ -94,8 +95,9 @@ export async function readServiceMap(
   level: MapLevel,
   c: MapConditions,
   topN: number,
+  columns?: MapColumns,
 ): Promise<{ map: ServiceMapRecord; podCounts: Map<string, number> }> {
-  const q = buildServiceMap(level, c, topN);
+  const q = buildServiceMap(level, c, topN, columns);
   return executor.readTx(async (tx) => {
     const [map] = await tx.run<ServiceMapRecord>(q.cypher, q.params);
     const podCounts = new Map<string, number>();

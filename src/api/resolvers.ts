@@ -18,6 +18,7 @@ import {
   readShortestPath,
   readStats,
 } from './read-graph';
+import { selectedFields } from './selected-fields';
 import { toDag, toHubbleServiceMap } from './to-design-note-shapes';
 import { type GqlCall, type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toEndpoint } from './to-graphql';
 import {
@@ -227,7 +228,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
         return connection(calls.map(toCallFromRecord), skip, total);
       },
 
-      serviceMap: async (_p, args, ctx) => {
+      serviceMap: async (_p, args, ctx, info) => {
         const f = (args.filter as Record<string, unknown> | null) ?? {};
         const level = ((f.level as string | null) ?? 'WORKLOAD') as MapLevel;
         if (!LEVELS.includes(level)) throw badUserInput('filter.level', `unknown level ${level}`);
@@ -240,7 +241,15 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
           includeExternal: (f.includeExternal as boolean | null) ?? true,
         };
         const topN = checkFirst(f.topN as number, 'filter.topN', ctx.limits.maxPageSize, 500);
-        const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, topN);
+        const wanted = selectedFields(info, ['edges']);
+        const columns = {
+          verdicts: wanted.has('verdicts'),
+          ports: wanted.has('ports'),
+          protocols: wanted.has('protocols'),
+          latencyP95Ms: wanted.has('latencyP95Ms'),
+          lastSeen: wanted.has('lastSeen'),
+        };
+        const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, topN, columns);
         const nodes = new Map<string, unknown>();
         for (const e of map.top) {
           for (const n of [e.source, e.target]) {

@@ -157,6 +157,9 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const apollo = new ApolloServer<ApiContext>({
     schema,
     introspection: api.introspection,
+    // Apollo would stop itself on SIGTERM and then re-raise the signal, killing the process before
+    // our own ordered shutdown ran; the caller (serve, run) owns the signals.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: api.development,
     validationRules: extraRules,
     // Apollo's default landing page loads from a CDN; the explorer here is served from local files.
@@ -317,13 +320,18 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // In order: no new events, close subscriptions and sockets, stop accepting HTTP, then Neo4j.
       await feed.close();
+      log.debug('change feed closed');
+      // Closes every socket (1001) and the WebSocket server itself.
       await wsServer.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      log.debug('WebSocket server closed');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 2000).unref();
+      const force = setTimeout(() => server.closeAllConnections(), 2000);
       await closed;
+      clearTimeout(force);
+      log.debug('HTTP server closed');
       await apollo.stop();
       if (ownGraph) await ownGraph.close();
       log.info('GraphQL API stopped');

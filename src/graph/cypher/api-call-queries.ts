@@ -13,11 +13,19 @@ export type CallOrderField = 'REQUESTS' | 'ERROR_RATE' | 'LATENCY_P95' | 'LAST_S
 
 const ORDER_EXPR: Readonly<Record<CallOrderField, string>> = {
   REQUESTS: 'coalesce(r.requests, 0)',
-  ERROR_RATE: 'coalesce(r.errorRate, 0.0)',
+  // The writer sets errorRate and lastSeen on every call: ordering by the bare property lets Neo4j
+  // read the top N from the calls_error_rate / calls_last_seen indexes instead of sorting all calls.
+  ERROR_RATE: 'r.errorRate',
   // Calls without latency sort as the smallest value.
   LATENCY_P95: 'coalesce(r.latencyP95Ms, -1.0)',
-  LAST_SEEN: "coalesce(r.lastSeen, datetime('1970-01-01T00:00:00Z'))",
+  LAST_SEEN: 'r.lastSeen',
   FLOWS: 'coalesce(r.flows, 0)',
+};
+
+/** Orders that need the property present (so that the index holds every call the query returns). */
+const ORDER_NEEDS: Partial<Record<CallOrderField, string>> = {
+  ERROR_RATE: 'r.errorRate IS NOT NULL',
+  LAST_SEEN: 'r.lastSeen IS NOT NULL',
 };
 
 /**
@@ -25,8 +33,8 @@ const ORDER_EXPR: Readonly<Record<CallOrderField, string>> = {
  * namespace (pod_namespace index on both ends, one UNION), by verdict (calls_verdict index), or all.
  * Binds `a`, `r`, `b`.
  */
-function callMatch(c: CallConditions, params: Params): string {
-  const conds: string[] = [];
+function callMatch(c: CallConditions, params: Params, extra: readonly string[] = []): string {
+  const conds: string[] = [...extra];
   let match: string;
   if (c.source !== undefined) {
     params.source = c.source;
@@ -45,7 +53,8 @@ function callMatch(c: CallConditions, params: Params): string {
   MATCH (b:Pod) WHERE b.namespace IN $namespaces MATCH (a:Endpoint)-[r:CALLS]->(b) RETURN a, r, b
 }`;
   } else {
-    match = 'MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)';
+    // No labels: every CALLS joins two endpoints, and Neo4j can count or scan the relationships directly.
+    match = 'MATCH (a)-[r:CALLS]->(b)';
   }
   if (c.namespaces !== undefined) {
     params.namespaces = c.namespaces;
@@ -65,7 +74,8 @@ export function buildCallsPage(
   limit: number,
 ): { page: CypherQuery; count: CypherQuery } {
   const params: Params = { skip, limit };
-  const match = callMatch(c, params);
+  const needs = ORDER_NEEDS[order.field];
+  const match = callMatch(c, params, needs ? [needs] : []);
   const dir = order.direction === 'ASC' ? 'ASC' : 'DESC';
   return {
     page: {

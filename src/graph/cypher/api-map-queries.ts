@@ -1,6 +1,6 @@
 import type { Params } from '../executor';
-import { type CypherQuery, callProjection, edgeConditions, endpointProjection, where, workloadNameExpr } from './api-fragments';
-import type { CallRecord } from './api-endpoint-queries';
+import { type CypherQuery, edgeConditions, endpointProjection, where, workloadNameExpr } from './api-fragments';
+import type { CallProps, EndpointRecord } from './api-endpoint-queries';
 
 export type MapLevel = 'POD' | 'WORKLOAD' | 'NAMESPACE';
 
@@ -102,34 +102,56 @@ export interface ServiceMapRecord {
   top: MapEdgeRecord[];
 }
 
+/** Edge columns a client may leave out; each one left out is a property not read from 100k calls. */
+export interface MapColumns {
+  readonly verdicts: boolean;
+  readonly ports: boolean;
+  readonly protocols: boolean;
+  readonly latencyP95Ms: boolean;
+  readonly lastSeen: boolean;
+}
+
+export const ALL_MAP_COLUMNS: MapColumns = { verdicts: true, ports: true, protocols: true, latencyP95Ms: true, lastSeen: true };
+
+/** How each column is aggregated per endpoint pair, then per map edge, then finished. */
+const COLUMN_STAGES: Readonly<Record<keyof MapColumns, { pair: string; edge: string; final: string; absent: string }>> = {
+  verdicts: { pair: 'collect(DISTINCT r.verdict)', edge: 'collect(x.verdicts)', final: 'reduce(acc = [], l IN e.verdicts | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
+  ports: { pair: 'collect(DISTINCT r.port)', edge: 'collect(x.ports)', final: 'reduce(acc = [], l IN e.ports | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
+  protocols: { pair: 'collect(DISTINCT r.protocol)', edge: 'collect(x.protocols)', final: 'reduce(acc = [], l IN e.protocols | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
+  latencyP95Ms: { pair: 'max(r.latencyP95Ms)', edge: 'max(x.latencyP95Ms)', final: 'e.latencyP95Ms', absent: 'null' },
+  lastSeen: { pair: 'max(r.lastSeen)', edge: 'max(x.lastSeen)', final: 'e.lastSeen', absent: 'null' },
+};
+
 /**
- * The whole map in one pass: calls rolled up into edges between map nodes, sorted heaviest first,
- * totals over all of them, and the first `$topN`. Returns exactly one row.
+ * The whole map in one query: calls rolled up into edges between map nodes, sorted heaviest first,
+ * totals over all of them, and the first `$topN`. Returns exactly one row. Columns the client did
+ * not ask for are not read.
  */
-export function buildServiceMap(level: MapLevel, c: MapConditions, topN: number): CypherQuery {
+export function buildServiceMap(level: MapLevel, c: MapConditions, topN: number, columns: MapColumns = ALL_MAP_COLUMNS): CypherQuery {
   const params: Params = { topN };
+  const cols = (Object.keys(COLUMN_STAGES) as (keyof MapColumns)[]).filter((k) => columns[k]);
+  const pairCols = cols.map((k) => `, ${COLUMN_STAGES[k].pair} AS ${k}`).join('');
+  const carry = cols.map((k) => `, ${k}: ${k}`).join('');
+  const edgeCols = cols.map((k) => `, ${COLUMN_STAGES[k].edge} AS ${k}`).join('');
+  const finalCols = (Object.keys(COLUMN_STAGES) as (keyof MapColumns)[])
+    .map((k) => `, ${k}: ${columns[k] ? COLUMN_STAGES[k].final : COLUMN_STAGES[k].absent}`)
+    .join('');
   // Calls are summed per endpoint pair first (grouping by node is cheap); each endpoint's map node
   // is then computed once per endpoint, not once per call, and the pairs are summed per map edge.
   const cypher = `${mapMatch(c, params)}
 WITH a, b,
   sum(coalesce(r.flows, 0)) AS flows, sum(coalesce(r.requests, 0)) AS requests,
-  sum(coalesce(r.responses, 0)) AS responses, sum(coalesce(r.errors, 0)) AS errors,
-  collect(DISTINCT r.verdict) AS verdicts, collect(DISTINCT r.port) AS ports, collect(DISTINCT r.protocol) AS protocols,
-  max(r.latencyP95Ms) AS latencyP95Ms, count(r) AS calls, max(r.lastSeen) AS lastSeen
-WITH a, collect({b: b, flows: flows, requests: requests, responses: responses, errors: errors, verdicts: verdicts, ports: ports,
-  protocols: protocols, latencyP95Ms: latencyP95Ms, calls: calls, lastSeen: lastSeen}) AS parts
+  sum(coalesce(r.responses, 0)) AS responses, sum(coalesce(r.errors, 0)) AS errors, count(r) AS calls${pairCols}
+WITH a, collect({b: b, flows: flows, requests: requests, responses: responses, errors: errors, calls: calls${carry}}) AS parts
 WITH ${nodeDescriptor(level, 'a')} AS s, parts
 UNWIND parts AS x
 WITH x.b AS b, collect(x {.*, b: null, s: s}) AS parts
 WITH ${nodeDescriptor(level, 'b')} AS t, parts
 UNWIND parts AS x
 WITH x.s AS s, t,
-  sum(x.flows) AS flows, sum(x.requests) AS requests, sum(x.responses) AS responses, sum(x.errors) AS errors,
-  collect(x.verdicts) AS verdicts, collect(x.ports) AS ports, collect(x.protocols) AS protocols,
-  max(x.latencyP95Ms) AS latencyP95Ms, sum(x.calls) AS calls, max(x.lastSeen) AS lastSeen
+  sum(x.flows) AS flows, sum(x.requests) AS requests, sum(x.responses) AS responses, sum(x.errors) AS errors, sum(x.calls) AS calls${edgeCols}
 ORDER BY flows DESC, requests DESC, s.id, t.id
-WITH collect({source: s, target: t, flows: flows, requests: requests, responses: responses, errors: errors,
-  verdicts: verdicts, ports: ports, protocols: protocols, latencyP95Ms: latencyP95Ms, calls: calls, lastSeen: lastSeen}) AS edges
+WITH collect({source: s, target: t, flows: flows, requests: requests, responses: responses, errors: errors, calls: calls${carry}}) AS edges
 CALL {
   WITH edges
   UNWIND edges AS e
@@ -141,10 +163,8 @@ RETURN size(edges) AS edgeCount, nodeCount,
   reduce(x = 0, e IN edges | x + e.flows) AS flows,
   reduce(x = 0, e IN edges | x + e.requests) AS requests,
   reduce(x = 0, e IN edges | x + e.errors) AS errors,
-  [e IN edges[0..toInteger($topN)] | e {.*,
-    verdicts: reduce(acc = [], l IN e.verdicts | acc + [v IN l WHERE NOT v IN acc]),
-    ports: reduce(acc = [], l IN e.ports | acc + [v IN l WHERE NOT v IN acc]),
-    protocols: reduce(acc = [], l IN e.protocols | acc + [v IN l WHERE NOT v IN acc])}] AS top`;
+  [e IN edges[0..toInteger($topN)] | {source: e.source, target: e.target, flows: e.flows, requests: e.requests,
+    responses: e.responses, errors: e.errors, calls: e.calls${finalCols}}] AS top`;
   return { cypher, params };
 }
 
@@ -158,10 +178,11 @@ RETURN ${nodeDescriptor(level, 'p')}.id AS id, count(p) AS pods`,
   };
 }
 
-/** A call with both ends and the stable workload name of each end (null for non-pods). */
-export interface NamespaceCallRecord extends CallRecord {
-  sourceWorkload: string | null;
-  destinationWorkload: string | null;
+/** A call of a namespace map: what the Hubble UI and gluenet shapes need of it, with both ends. */
+export interface NamespaceCallRecord {
+  call: Pick<CallProps, 'key'> & { port: number; protocol: string; verdict: string; requests: number | null; flows: number | null };
+  source: EndpointRecord;
+  destination: EndpointRecord;
 }
 
 /** Every call from or to a pod of `$namespace`, with both ends: the raw material of hubbleServiceMap and dag. */
@@ -173,9 +194,7 @@ export function buildNamespaceCalls(namespace: string, limit: number): CypherQue
   MATCH (a:Endpoint)-[r:CALLS]->(b:Pod {namespace: $namespace}) RETURN a, r, b
 }
 WITH a, r, b ORDER BY r.key LIMIT toInteger($limit)
-RETURN {call: ${callProjection('r')}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')},
-  sourceWorkload: CASE WHEN a:Pod THEN ${workloadNameExpr('a')} END,
-  destinationWorkload: CASE WHEN b:Pod THEN ${workloadNameExpr('b')} END} AS record`,
+RETURN {call: r {.key, .port, .protocol, .verdict, .requests, .flows}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')}} AS record`,
     params: { namespace, limit },
   };
 }

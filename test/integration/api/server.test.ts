@@ -5,10 +5,11 @@ import neo4j from 'neo4j-driver';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
-import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { resetGraph, testConfig, testEnv, testExecutor } from '../../helpers/neo4j';
 import { gql } from './gql-client';
 import { ID, shopBatch, writeBatch } from './seed-graph';
 import { collect, wsClient } from './ws-client';
+import { startCli } from '../../helpers/cli';
 
 const base = (server: ApiServer) => server.url.replace(/\/graphql$/, '');
 
@@ -221,5 +222,25 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
       expect(res.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
       expect(Array.isArray(res.errors![0].extensions!.stacktrace)).toBe(true);
     });
+  });
+});
+
+describe('hubble-graph serve (its own process)', () => {
+  it('serves until SIGTERM, then stops in order and exits 0', async () => {
+    const serve = startCli(['serve'], testEnv({ HG_API_PORT: '0', LOG_LEVEL: 'info' }));
+    try {
+      const deadline = Date.now() + 60_000;
+      let url: string | undefined;
+      while (!url && Date.now() < deadline) {
+        url = /GraphQL API: (http:\/\/\S+)/.exec(serve.output())?.[1];
+        if (!url) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(url).toBeDefined();
+      expect((await gql(url!, '{ health }')).data).toEqual({ health: 'ok' });
+    } finally {
+      serve.child.kill('SIGTERM');
+    }
+    expect(await serve.exited).toBe(0);
+    expect(serve.output()).toContain('GraphQL API stopped');
   });
 });

@@ -224,7 +224,9 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
           await pingGraph(reader);
           return sendJson(res, 200, { status: 'ready' });
         } catch (err) {
-          return sendJson(res, 503, { status: 'unavailable', reason: errorMessage(err) });
+          // The reason (which may name the Neo4j address) goes to the log, not to unauthenticated probes.
+          log.warn({ err: errorMessage(err) }, 'readiness check: Neo4j does not answer');
+          return sendJson(res, 503, { status: 'unavailable' });
         }
       }
       if (url.pathname === '/metrics') {

@@ -10,7 +10,7 @@ export interface MemoryProbeResult extends Record<string, unknown> {
 /** Runs bench/memory-probe.js in a process of its own with --expose-gc. */
 export async function runMemoryProbe(o: { flows: number; edges: number }): Promise<MemoryProbeResult> {
   const { handle, value } = await startNodeChild(
-    ['--expose-gc', '--max-old-space-size=4096', path.join(__dirname, 'memory-probe.js'), String(o.flows), String(o.edges)],
+    ['--expose-gc', '--max-old-space-size=6144', path.join(__dirname, 'memory-probe.js'), String(o.flows), String(o.edges)],
     process.env,
     (line) => jsonLine<MemoryProbeResult>(line),
     300_000,

@@ -1,10 +1,13 @@
 import { EdgeAggregator } from '../src/flows/edge-aggregator';
+import type { Flow } from '../src/flows/flow';
 import { generateFlows } from '../src/flows/generate-flows';
+import { type FlowMix, generateBenchFlows } from './bench-flow-generator';
 
 /**
  * Heap held by the collector's aggregation per distinct edge, in a process of its own started with
  * --expose-gc (so that garbage is not counted): the generator's flows are streamed into one
- * EdgeAggregator without draining. Prints one JSON line. Usage: memory-probe.js FLOWS EDGES
+ * EdgeAggregator without draining. Prints one JSON line.
+ * Usage: memory-probe.js FLOWS EDGES [generated|l4|http|dns] (default generated: src/flows/generate-flows.ts)
  */
 function heapAfterGc(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -17,12 +20,38 @@ function heapAfterGc(): number {
 function main(): void {
   const flows = Number(process.argv[2]);
   const edges = Number(process.argv[3]);
-  const gen = generateFlows({ pods: Math.max(50, Math.round(edges / 12)), edges, flows, seed: 11 });
-  // Run the generator once so that its own state (topology, strings) is in the baseline.
-  const truth = gen.truth();
+  const mix = (process.argv[4] ?? 'generated') as FlowMix | 'generated';
+  let source: Iterable<Flow>;
+  // Everything the baseline holds stays reachable until the last measurement, so that GC cannot
+  // free it in between and hide the aggregator's growth.
+  const keep: unknown[] = [];
+  let truthEdges: number;
+  if (mix === 'generated') {
+    const gen = generateFlows({ pods: Math.max(50, Math.round(edges / 12)), edges, flows, seed: 11 });
+    // Run the generator once so that its own state (topology, strings) is in the baseline.
+    truthEdges = gen.truth().calls.length;
+    keep.push(gen);
+    source = (function* () {
+      for (const r of gen) yield r.flow;
+    })();
+  } else {
+    const gen = generateBenchFlows({ flows, edges, mix, seed: 11 });
+    truthEdges = gen.truth.size;
+    source = gen.flows;
+    keep.push(gen);
+  }
+  const all = [...source];
+  keep.push(all);
+  // A full pass on a throwaway aggregator first: compiled code, the module's caches and the
+  // strings V8 internalizes on first use as Map keys (which frees their copies in the flows) are
+  // then in the baseline instead of showing up as negative growth.
+  let warm: EdgeAggregator | null = new EdgeAggregator();
+  for (const f of all) warm.add(f);
+  warm.drain();
+  warm = null;
   const h0 = heapAfterGc();
   const agg = new EdgeAggregator();
-  for (const r of gen) agg.add(r.flow);
+  for (const f of all) agg.add(f);
   const distinct = agg.dirtyEdges;
   const endpoints = agg.dirtyEndpoints;
   const h1 = heapAfterGc();
@@ -34,15 +63,17 @@ function main(): void {
   const windowsBytes = h2 - h0;
   process.stdout.write(
     `${JSON.stringify({
+      mix,
       flows,
       distinctEdges: distinct,
       endpoints,
-      truthEdges: truth.calls.length,
+      truthEdges,
       drainedRows: rows,
       heapBytesTotal: h1 - h0,
       dedupWindowBytes: windowsBytes,
       bytesPerEdge: Math.round((h1 - h0) / distinct),
       bytesPerEdgeWithoutWindows: Math.round((h1 - h2) / distinct),
+      kept: keep.length,
     })}\n`,
   );
 }

@@ -1,4 +1,4 @@
-import type { EndpointKind } from '../graph/model';
+import type { CallRow, EndpointRow } from '../graph/cypher/ingest-rows';
 import type { Flow, FlowEndpoint, FlowLayer7, TcpFlags } from './flow';
 
 /**
@@ -30,45 +30,11 @@ export interface GetFlowsResponseJson {
   time: string;
 }
 
-export interface TruthEndpoint {
-  id: string;
-  kind: EndpointKind;
-  name: string;
-  namespace: string | null;
-  labels: string[] | null;
-  workload: string | null;
-  workloadKind: string | null;
-  identity: number | null;
-  node: string | null;
-  cluster: string | null;
-  firstSeenMs: number;
-  lastSeenMs: number;
-}
+/** An endpoint as the generator expects it stored (the writer's row without its source). */
+export type TruthEndpoint = Omit<EndpointRow, 'source'>;
 
-export interface TruthCall {
-  key: string;
-  sourceId: string;
-  destinationId: string;
-  port: number;
-  protocol: string;
-  verdict: string;
-  flows: number;
-  connections: number;
-  requests: number;
-  responses: number;
-  errors: number;
-  l7Protocols: string[];
-  statusCounts: Record<string, number>;
-  methodCounts: Record<string, number>;
-  rcodeCounts: Record<string, number>;
-  dropReasons: Record<string, number>;
-  dnsQueries: string[];
-  latencyCount: number;
-  latencySumMs: number;
-  latencyMaxMs: number;
-  firstSeenMs: number;
-  lastSeenMs: number;
-}
+/** An edge as the generator expects it stored: every count of the writer's row (no sketch, no source). */
+export type TruthCall = Omit<CallRow, 'latencySketch' | 'source'>;
 
 export interface GroundTruth {
   flows: number;

@@ -18,6 +18,7 @@ import {
 } from './hubble-codec';
 import { ObserverBytesClient } from './observer-service';
 import { nanosToTimestamp, timestampToNanos } from './timestamps';
+import { sleep } from '../sleep';
 
 /** Hubble could not be reached, refused the request, or kept failing. */
 export class HubbleConnectionError extends HubbleGraphError {
@@ -151,19 +152,6 @@ export interface StreamHubbleEventsOptions {
 
 /** Failures that retrying cannot fix. */
 const PERMANENT = new Set<number>([grpc.status.INVALID_ARGUMENT, grpc.status.UNIMPLEMENTED, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED]);
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Messages buffered from a stream before it is paused (flow control back to Hubble). */
 const HIGH_WATER = 4096;

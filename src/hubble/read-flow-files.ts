@@ -4,6 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 import type { HubbleEvent } from '../flows/flow';
 import { type SkipReason, parseFlowLine } from './parse-flow-line';
+import { sleep } from '../sleep';
 
 /** One item read from a flow file: an event, or a skipped line with its reason. */
 export interface FlowFileItem {
@@ -123,19 +124,6 @@ async function* streamLines(file: string, options: ReadFlowFilesOptions, onBytes
     rl.close();
     if (file !== '-') (raw as fs.ReadStream).destroy();
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import { CURSOR_PROPERTY, decodeCursor, toCollectorState, type PrometheusCursor } from './prometheus-cursor';
 import { createPrometheusSource, toPrometheusConfig, type PrometheusPollReport, type PrometheusSource, type PrometheusSourceOptions } from './prometheus-source';
 import { createPrometheusSourceMetrics, type PrometheusSourceMetrics } from './prometheus-source-metrics';
+import { sleep } from '../sleep';
 
 /** Reads the cursor the Prometheus source stored on `(:Collector {id})`; null when there is none. */
 export async function readPrometheusCursor(executor: Executor, collectorId: string): Promise<PrometheusCursor | null> {
@@ -127,15 +128,3 @@ export async function runPrometheusSource(options: RunPrometheusSourceOptions): 
   options.log.info({ collectorId: options.collectorId }, 'Prometheus source stopped');
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}

@@ -46,19 +46,23 @@ export async function openBenchGraph(log: Logger): Promise<BenchGraph> {
   }
   const uri = resolveNeo4jUri(config.neo4j, config.local);
   const driver = createDriver(uri, config.neo4j);
-  try {
-    await verifyNeo4j(driver, uri, config.neo4j.connectTimeoutMs);
-  } catch (err) {
-    await driver.close();
-    throw err;
-  }
   // Long timeouts: the biggest benchmark transactions write 100k rows.
   const executor = new Executor(driver, { database: config.neo4j.database, queryTimeoutMs: 300_000 });
-  await migrate(executor, log);
-  const info = await driver.getServerInfo();
-  const [comp] = await executor.read<{ version: string; edition: string }>(
-    'CALL dbms.components() YIELD versions, edition RETURN versions[0] AS version, edition',
-  );
+  let version: { version: string; edition: string } | undefined;
+  let agent: string | undefined;
+  try {
+    await verifyNeo4j(driver, uri, config.neo4j.connectTimeoutMs);
+    await migrate(executor, log);
+    agent = (await driver.getServerInfo()).agent;
+    [version] = await executor.read<{ version: string; edition: string }>(
+      'CALL dbms.components() YIELD versions, edition RETURN versions[0] AS version, edition',
+    );
+  } catch (err) {
+    // Leave nothing running that this run started.
+    await driver.close();
+    if (startedLocal) await stopLocalNeo4j(config.local, log);
+    throw err;
+  }
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     NEO4J_URI: uri,
@@ -71,8 +75,8 @@ export async function openBenchGraph(log: Logger): Promise<BenchGraph> {
     executor,
     uri,
     childEnv,
-    neo4jVersion: comp?.version ?? info.agent ?? 'unknown',
-    neo4jEdition: comp?.edition ?? 'unknown',
+    neo4jVersion: version?.version ?? agent ?? 'unknown',
+    neo4jEdition: version?.edition ?? 'unknown',
     startedLocal,
     async close() {
       await executor.close();

@@ -238,6 +238,14 @@ async function main(): Promise<void> {
   try {
     if (needsGraph) {
       graph = await openBenchGraph(logger);
+      const opened = graph;
+      // Ctrl-C: stop the local Neo4j this run started (child processes get the same signal).
+      const onSignal = (sig: NodeJS.Signals) => {
+        log(`${sig}: stopping`);
+        opened.close().finally(() => process.exit(130));
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       machine.neo4j = `${graph.neo4jVersion} ${graph.neo4jEdition}`;
       log(`Neo4j ${machine.neo4j} at ${graph.uri}${graph.startedLocal ? ' (started for this run)' : ''}`);
     }

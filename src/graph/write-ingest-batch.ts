@@ -1,4 +1,4 @@
-import { mergeSketches, sketchQuantiles } from '../flows/latency-sketch';
+import { mergeAndSummarize } from '../flows/latency-sketch';
 import type { Executor } from './executor';
 import type { EndpointRow, IngestBatch } from './cypher/ingest-rows';
 import {
@@ -70,10 +70,9 @@ export async function writeIngestBatch(executor: Executor, batch: IngestBatch, o
         const deltaByKey = new Map(calls.map((c) => [c.key, c.latencySketch]));
         const latencyRows: LatencyRow[] = [];
         for (const { key, stored: previous } of stored) {
-          const merged = mergeSketches(previous, deltaByKey.get(key) ?? null);
+          const merged = mergeAndSummarize(previous, deltaByKey.get(key) ?? null);
           if (merged === null) continue;
-          const q = sketchQuantiles(merged);
-          latencyRows.push({ key, sketch: merged, p50: q.p50, p95: q.p95, p99: q.p99 });
+          latencyRows.push({ key, sketch: merged.sketch, p50: merged.p50, p95: merged.p95, p99: merged.p99 });
         }
         await tx.run(SET_LATENCY, { rows: latencyRows });
       }

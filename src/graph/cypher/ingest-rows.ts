@@ -53,7 +53,7 @@ export interface CallRow {
   dropReasons: Record<string, number>;
   /** Distinct DNS query names seen in this delta. */
   dnsQueries: string[];
-  /** Base64 of a DDSketch (protobuf, @datadog/sketches-js) of the latencies of this delta, in ms; null when none. */
+  /** DDSketch of the latencies of this delta, in ms, in the stored form of src/flows/latency-sketch.ts; null when none. */
   latencySketch: string | null;
   /** Latencies in this delta: count, sum and maximum (ms); the sketch's protobuf form does not carry them. */
   latencyCount: number;

@@ -1,4 +1,4 @@
-import { encodeSketch, mergeSketches, newLatencySketch, sketchQuantiles } from '../../../src/flows/latency-sketch';
+import { decodeSketch, encodeSketch, mergeSketches, newLatencySketch, sketchQuantiles } from '../../../src/flows/latency-sketch';
 
 function sketchOf(values: number[]): string {
   const s = newLatencySketch();
@@ -26,5 +26,30 @@ describe('latency sketches', () => {
 
   it('reads an empty sketch as zeros rather than NaN', () => {
     expect(sketchQuantiles(encodeSketch(newLatencySketch()))).toEqual({ p50: 0, p95: 0, p99: 0 });
+  });
+});
+
+describe('the stored form of a sketch', () => {
+  it('decodes to the same bins it was encoded from, zeros included', () => {
+    const s = newLatencySketch();
+    for (const v of [0, 0, 0.4, 3, 3, 10.25, 999.96, 4138.2]) s.accept(v);
+    const text = encodeSketch(s);
+    expect(text).toMatch(/^v1;2;-?\d+;[\d,]+$/);
+    expect(encodeSketch(decodeSketch(text))).toBe(text);
+    expect(decodeSketch(text).count).toBe(8);
+  });
+
+  it('is much smaller than the protobuf form for a typical HTTP latency spread', () => {
+    const s = newLatencySketch();
+    for (let i = 0; i < 500; i++) s.accept(1 + ((i * 37) % 200));
+    const proto = Buffer.from(s.toProto()).toString('base64');
+    expect(encodeSketch(s).length * 4).toBeLessThan(proto.length);
+  });
+
+  it('still reads sketches stored in the protobuf form', () => {
+    const s = newLatencySketch();
+    for (const v of [5, 50, 500]) s.accept(v);
+    const legacy = Buffer.from(s.toProto()).toString('base64');
+    expect(sketchQuantiles(legacy)).toEqual(sketchQuantiles(encodeSketch(s)));
   });
 });

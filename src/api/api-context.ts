@@ -3,6 +3,7 @@ import type { EdgeConditions } from '../graph/cypher/api-fragments';
 import { BatchLoader, LoaderSet } from './batch-loader';
 import type { ChangeFeed } from './change-feed';
 import { type GraphReader, readEndpointCalls, readEndpoints, readNeighbours } from './read-graph';
+import type { GraphVersionCache } from './graph-version-cache';
 
 /** Caps that resolvers enforce (from the `api` settings). */
 export interface ApiLimits {
@@ -25,6 +26,8 @@ export interface ApiContext {
   readonly limits: ApiLimits;
   readonly feed: ChangeFeed;
   readonly loaders: RequestLoaders;
+  /** Service maps reused while the graph is unchanged, shared by all requests of this server. */
+  readonly mapCache: GraphVersionCache;
 }
 
 interface LoaderArgs {
@@ -34,11 +37,12 @@ interface LoaderArgs {
 }
 
 /** A new context (with fresh loaders) for one HTTP request or one subscription. */
-export function createApiContext(reader: GraphReader, limits: ApiLimits, feed: ChangeFeed): ApiContext {
+export function createApiContext(reader: GraphReader, limits: ApiLimits, feed: ChangeFeed, mapCache: GraphVersionCache): ApiContext {
   return {
     reader,
     limits,
     feed,
+    mapCache,
     loaders: {
       endpoints: new BatchLoader<EndpointRecord | null>(async (ids) => readEndpoints(reader, ids), null),
       calls: new LoaderSet((argsKey) => {

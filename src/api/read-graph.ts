@@ -22,7 +22,10 @@ import {
   buildNamespaceCalls,
   buildPodCounts,
   buildServiceMap,
+  GRAPH_VERSION,
+  type GraphVersionRow,
 } from '../graph/cypher/api-map-queries';
+import type { GraphVersionCache } from './graph-version-cache';
 import { type PathRecord, buildDependencyStep, buildPathsOfLength, buildShortestPath } from '../graph/cypher/api-path-queries';
 import { COLLECTORS, type CollectorRow, GRAPH_COUNTS, type GraphCountsRow, PING } from '../graph/cypher/api-stats-queries';
 import type { CallProps } from '../graph/cypher/api-endpoint-queries';
@@ -96,19 +99,26 @@ export async function readServiceMap(
   c: MapConditions,
   topN: number,
   columns?: MapColumns,
+  cache?: GraphVersionCache,
 ): Promise<{ map: ServiceMapRecord; podCounts: Map<string, number> }> {
   const q = buildServiceMap(level, c, topN, columns);
   return executor.readTx(async (tx) => {
-    const [map] = await tx.run<ServiceMapRecord>(q.cypher, q.params);
-    const podCounts = new Map<string, number>();
-    if (level !== 'POD' && map) {
-      const namespaces = [...new Set(map.top.flatMap((e) => [e.source, e.target]).filter((n) => n.kind === 'pod').map((n) => n.namespace as string))];
-      if (namespaces.length > 0) {
-        const pc = buildPodCounts(level, namespaces);
-        for (const row of await tx.run<{ id: string; pods: number }>(pc.cypher, pc.params)) podCounts.set(row.id, row.pods);
+    const compute = async () => {
+      const [map] = await tx.run<ServiceMapRecord>(q.cypher, q.params);
+      const podCounts = new Map<string, number>();
+      if (level !== 'POD' && map) {
+        const namespaces = [...new Set(map.top.flatMap((e) => [e.source, e.target]).filter((n) => n.kind === 'pod').map((n) => n.namespace as string))];
+        if (namespaces.length > 0) {
+          const pc = buildPodCounts(level, namespaces);
+          for (const row of await tx.run<{ id: string; pods: number }>(pc.cypher, pc.params)) podCounts.set(row.id, row.pods);
+        }
       }
-    }
-    return { map: map ?? { edgeCount: 0, nodeCount: 0, calls: 0, flows: 0, requests: 0, errors: 0, top: [] }, podCounts };
+      return { map: map ?? { edgeCount: 0, nodeCount: 0, calls: 0, flows: 0, requests: 0, errors: 0, top: [] }, podCounts };
+    };
+    if (!cache) return compute();
+    // Read the version first: a write that commits after it makes the next request recompute.
+    const [v] = await tx.run<GraphVersionRow>(GRAPH_VERSION);
+    return cache.get(JSON.stringify([q.cypher, q.params]), `${v.seq}|${v.at}`, compute);
   });
 }
 

@@ -249,7 +249,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
           latencyP95Ms: wanted.has('latencyP95Ms'),
           lastSeen: wanted.has('lastSeen'),
         };
-        const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, topN, columns);
+        const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, topN, columns, ctx.mapCache);
         const nodes = new Map<string, unknown>();
         for (const e of map.top) {
           for (const n of [e.source, e.target]) {

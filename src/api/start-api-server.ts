@@ -15,6 +15,7 @@ import type { Executor } from '../graph/executor';
 import { type Graph, openGraph } from '../graph/open-graph';
 import type { Logger } from '../logger';
 import { type ApiContext, createApiContext } from './api-context';
+import { GraphVersionCache } from './graph-version-cache';
 import { ERROR_CODE, formatClientError } from './api-errors';
 import { type ApiMetrics, createApiMetrics } from './api-metrics';
 import { loadTokens } from './auth';
@@ -140,7 +141,8 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
     log,
   );
   const limits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize };
-  const newContext = () => createApiContext(reader, limits, feed);
+  const mapCache = new GraphVersionCache();
+  const newContext = () => createApiContext(reader, limits, feed, mapCache);
 
   // Report limit violations as validation errors (graphql-armor throws by default, which Apollo
   // turns into a 500).

@@ -1,4 +1,5 @@
 import type { Executor } from './executor';
+import { NEXT_CHANGE_SEQ } from './cypher/ingest-queries';
 import { PRUNE_CALLS, PRUNE_ENDPOINTS, type DeletedRow } from './cypher/prune-queries';
 
 export interface PruneResult {
@@ -21,5 +22,7 @@ export async function pruneGraph(executor: Executor, cutoffMs: number, batchSize
   };
   const calls = await drain(PRUNE_CALLS);
   const endpoints = await drain(PRUNE_ENDPOINTS);
+  // A new graph version, so that results cached by the API (service maps) are read again.
+  if (calls + endpoints > 0) await executor.write(NEXT_CHANGE_SEQ);
   return { calls, endpoints };
 }

@@ -198,3 +198,16 @@ RETURN {call: r {.key, .port, .protocol, .verdict, .requests, .flows}, source: $
     params: { namespace, limit },
   };
 }
+
+/**
+ * The version of the graph's contents: the change-feed sequence (bumped by every committed write
+ * batch and every prune) and the time of the last bump (tells a wiped and refilled graph apart).
+ */
+export const GRAPH_VERSION = `
+OPTIONAL MATCH (f:ChangeFeed {id: 'global'})
+RETURN coalesce(f.seq, 0) AS seq, toString(f.updatedAt) AS at`;
+
+export interface GraphVersionRow {
+  seq: number;
+  at: string | null;
+}

@@ -1,0 +1,61 @@
+import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
+import type { CallRow, EndpointRow } from '../../../src/graph/cypher/ingest-rows';
+import type { Executor } from '../../../src/graph/executor';
+import { callKey } from '../../../src/graph/model';
+import { pruneGraph } from '../../../src/graph/prune-graph';
+import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
+import { silentLogger } from '../../../src/logger';
+import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { gql } from './gql-client';
+
+const DAY = 86_400_000;
+
+function pod(id: string, at: number): EndpointRow {
+  const [namespace, name] = id.split('/');
+  return { id, kind: 'pod', name, namespace, labels: [], workload: name, workloadKind: 'Deployment', identity: null, node: null, cluster: null, firstSeenMs: at, lastSeenMs: at, source: 'hubble' };
+}
+
+function call(src: string, dst: string, at: number, flows: number): CallRow {
+  return {
+    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'), sourceId: src, destinationId: dst, port: 80, protocol: 'TCP', verdict: 'FORWARDED',
+    flows, connections: 0, requests: 0, responses: 0, errors: 0, l7Protocols: [], statusCounts: {}, methodCounts: {}, rcodeCounts: {},
+    dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble',
+  };
+}
+
+const MAP = '{ serviceMap(filter: {level: NAMESPACE}) { edges { source target flows } } }';
+
+/** serviceMap results are reused while the graph is unchanged; every write and every prune is seen. */
+describe('serviceMap reuse (real Neo4j)', () => {
+  let executor: Executor;
+  let server: ApiServer;
+  let seq = 1;
+  const write = (endpoints: EndpointRow[], calls: CallRow[]) =>
+    writeIngestBatch(executor, { endpoints, calls, maxFlowTimeMs: Date.now() }, { collectorId: 'cache-test', runId: 'r', batchSeq: seq++ });
+  const edges = async () => ((await gql(server.url, MAP)).data?.serviceMap.edges ?? []) as { source: string; target: string; flows: number }[];
+
+  beforeAll(async () => {
+    executor = testExecutor();
+    await resetGraph(executor);
+    server = await startApiServer(testConfig({ HG_API_PORT: '0' }), silentLogger(), { executor });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await executor.close();
+  });
+
+  it('answers from the current graph after writes and prunes, even when the same map was asked before', async () => {
+    const now = Date.now();
+    await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 3)]);
+    expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 3 }]);
+    expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 3 }]);
+
+    await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 2)]);
+    expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 5 }]);
+
+    await write([pod('c/old', now - 3 * DAY), pod('b/db', now)], [call('c/old', 'b/db', now - 3 * DAY, 1)]);
+    expect((await edges()).map((e) => e.source).sort()).toEqual(['a', 'c']);
+    await pruneGraph(executor, now - DAY);
+    expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 5 }]);
+  });
+});

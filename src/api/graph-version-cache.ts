@@ -7,7 +7,7 @@ export class GraphVersionCache {
   hits = 0;
   misses = 0;
 
-  constructor(private readonly maxEntries = 32) {}
+  constructor(private readonly maxEntries = 128) {}
 
   /** The value stored for `key` at `version`, or `compute()`'s result, stored for next time. */
   async get<T>(key: string, version: string, compute: () => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import type { CallRow, EndpointRow } from '../graph/cypher/ingest-rows';
+import { type CallRow, type EndpointRow, emptyCallRow } from '../graph/cypher/ingest-rows';
 import type { Flow, FlowEndpoint, FlowLayer7, TcpFlags } from './flow';
 
 /**
@@ -164,30 +164,8 @@ interface EdgeSpec {
 }
 
 function emptyCall(key: string, sourceId: string, destinationId: string, port: number, protocol: string, verdict: string): TruthCall {
-  return {
-    key,
-    sourceId,
-    destinationId,
-    port,
-    protocol,
-    verdict,
-    flows: 0,
-    connections: 0,
-    requests: 0,
-    responses: 0,
-    errors: 0,
-    l7Protocols: [],
-    statusCounts: {},
-    methodCounts: {},
-    rcodeCounts: {},
-    dropReasons: {},
-    dnsQueries: [],
-    latencyCount: 0,
-    latencySumMs: 0,
-    latencyMaxMs: 0,
-    firstSeenMs: 0,
-    lastSeenMs: 0,
-  };
+  const { latencySketch: _sketch, source: _source, ...counts } = emptyCallRow({ key, sourceId, destinationId, port, protocol, verdict }, 'hubble', 0);
+  return counts;
 }
 
 function bump(record: Record<string, number>, key: string): void {

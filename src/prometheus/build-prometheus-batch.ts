@@ -1,5 +1,5 @@
 import { encodeSketch, newLatencySketch } from '../flows/latency-sketch';
-import type { CallRow, EndpointRow, IngestBatch } from '../graph/cypher/ingest-rows';
+import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../graph/cypher/ingest-rows';
 import { callKey } from '../graph/model';
 import { parseEndpointLabel, type LabelContext, type LabelEndpoint } from './endpoint-label';
 import { HUBBLE_METRIC, type HubbleMetricName, type PromSeries } from './hubble-metrics';
@@ -162,30 +162,8 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
     let call = calls.get(key);
     if (!call) {
       call = {
-        key,
-        sourceId: client.id,
-        destinationId: server.id,
-        port: 0,
-        protocol,
-        verdict,
-        flows: 0,
-        connections: 0,
-        requests: 0,
-        responses: 0,
-        errors: 0,
-        l7Protocols: [],
-        statusCounts: {},
-        methodCounts: {},
-        rcodeCounts: {},
-        dropReasons: {},
-        dnsQueries: [],
-        latencySketch: null,
-        latencyCount: 0,
-        latencySumMs: 0,
-        latencyMaxMs: 0,
+        ...emptyCallRow({ key, sourceId: client.id, destinationId: server.id, port: 0, protocol, verdict }, 'prometheus', 0),
         firstSeenMs: Number.POSITIVE_INFINITY,
-        lastSeenMs: 0,
-        source: 'prometheus',
         l7Set: new Set(),
         bounds: new Map(),
       };

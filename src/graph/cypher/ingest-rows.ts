@@ -71,3 +71,32 @@ export interface IngestBatch {
   /** Latest flow time in the batch (epoch ms), for lag metrics and resume. */
   maxFlowTimeMs: number;
 }
+
+/** A CallRow for one edge with every count at zero, to be filled in by a source. */
+export function emptyCallRow(
+  edge: Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'>,
+  source: IngestSource,
+  timeMs: number,
+): CallRow {
+  return {
+    ...edge,
+    flows: 0,
+    connections: 0,
+    requests: 0,
+    responses: 0,
+    errors: 0,
+    l7Protocols: [],
+    statusCounts: {},
+    methodCounts: {},
+    rcodeCounts: {},
+    dropReasons: {},
+    dnsQueries: [],
+    latencySketch: null,
+    latencyCount: 0,
+    latencySumMs: 0,
+    latencyMaxMs: 0,
+    firstSeenMs: timeMs,
+    lastSeenMs: timeMs,
+    source,
+  };
+}

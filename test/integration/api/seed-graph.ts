@@ -1,5 +1,5 @@
 import type { Executor } from '../../../src/graph/executor';
-import type { CallRow, EndpointRow, IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../../../src/graph/cypher/ingest-rows';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { callKey } from '../../../src/graph/model';
 
@@ -46,33 +46,8 @@ export function otherRow(id: string, kind: 'reserved' | 'fqdn', name: string): E
 }
 
 export function callRow(sourceId: string, destinationId: string, port: number, protocol: string, verdict: string, extra: Partial<CallRow> = {}): CallRow {
-  return {
-    key: callKey(sourceId, destinationId, port, protocol, verdict),
-    sourceId,
-    destinationId,
-    port,
-    protocol,
-    verdict,
-    flows: 1,
-    connections: 0,
-    requests: 0,
-    responses: 0,
-    errors: 0,
-    l7Protocols: [],
-    statusCounts: {},
-    methodCounts: {},
-    rcodeCounts: {},
-    dropReasons: {},
-    dnsQueries: [],
-    latencySketch: null,
-    latencyCount: 0,
-    latencySumMs: 0,
-    latencyMaxMs: 0,
-    firstSeenMs: T0,
-    lastSeenMs: T0,
-    source: 'hubble',
-    ...extra,
-  };
+  const key = callKey(sourceId, destinationId, port, protocol, verdict);
+  return { ...emptyCallRow({ key, sourceId, destinationId, port, protocol, verdict }, 'hubble', T0), flows: 1, ...extra };
 }
 
 export const ID = {

@@ -308,6 +308,9 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   );
 
   feed.start();
+  // Subscriptions report changes after the sequence the feed starts from: know it before listening
+  // (bounded, so that a Neo4j that is down does not keep the API from starting).
+  await Promise.race([feed.ready(), new Promise((r) => setTimeout(r, 5000).unref())]);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(api.port, api.host, () => {

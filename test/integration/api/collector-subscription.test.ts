@@ -49,6 +49,7 @@ describe('subscriptions fed by a collector in another process', () => {
   it('delivers callAdded once per stored edge and callUpdated up to the stored counts', async () => {
     const added = collect<{ callAdded: CallEvent }>(client, `subscription { callAdded { ${FIELDS} } }`);
     const updated = collect<{ callUpdated: CallEvent }>(client, `subscription { callUpdated { ${FIELDS} } }`);
+    await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="callAdded"', 1);
     await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="callUpdated"', 1);
     const collector = startCli(['collect'], testEnv({
       HUBBLE_SERVER: replay.address,

@@ -16,9 +16,8 @@ describe('hubble-graph start', () => {
         const res = await fetch(url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ stats { calls pods flowsIngested } }' }) });
         return ((await res.json()) as StatsResponse).data?.stats;
       };
-      const first = await waitFor('edges in the graph', stats, (s) => (s?.calls ?? 0) > 10, 60_000);
+      const first = await waitFor('pods and edges in the graph', stats, (s) => (s?.calls ?? 0) > 10 && (s?.pods ?? 0) > 10, 60_000);
       await waitFor('more flows ingested', stats, (s) => (s?.flowsIngested ?? 0) > (first?.flowsIngested ?? 0), 30_000);
-      expect(first!.pods).toBeGreaterThan(10);
     } finally {
       proc.child.kill('SIGTERM');
     }

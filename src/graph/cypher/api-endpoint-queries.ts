@@ -10,22 +10,14 @@ import {
   where,
   workloadNameExpr,
 } from './api-fragments';
+import type { EndpointRow } from './ingest-rows';
 
-/** An endpoint as the API reads it (DateTime values arrive as ISO strings). */
-export interface EndpointRecord {
-  id: string;
+/** An endpoint as the API reads it: the stored properties of an EndpointRow, with DateTime values as ISO strings. */
+export type EndpointRecord = Omit<EndpointRow, 'kind' | 'firstSeenMs' | 'lastSeenMs' | 'source'> & {
   kind: string;
-  name: string;
-  namespace: string | null;
-  labels: string[] | null;
-  workload: string | null;
-  workloadKind: string | null;
-  identity: number | null;
-  node: string | null;
-  cluster: string | null;
   firstSeen: string | null;
   lastSeen: string | null;
-}
+};
 
 /** Every stored property of a CALLS relationship (minus the sketch), dynamic counters included. */
 export type CallProps = Record<string, unknown> & { key: string };

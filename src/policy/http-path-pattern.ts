@@ -46,10 +46,10 @@ function isIdentifier(segment: string): boolean {
 function toSegmentPattern(segment: string): string {
   if (segment === '') return segment;
   if (segment.includes(PATH_WILDCARD)) return PATH_WILDCARD;
-  if (isIdentifier(segment)) return PATH_WILDCARD;
+  // The extension first: `0a1b2c3d4e5f6a7b.png` is an id with a file type, not one long token.
   const ext = EXTENSION.exec(segment);
   if (ext !== null && isIdentifier(ext[1])) return PATH_WILDCARD + ext[2];
-  return segment;
+  return isIdentifier(segment) ? PATH_WILDCARD : segment;
 }
 
 /**

@@ -204,7 +204,9 @@ function anchored(source: string, path: string, w: Where): RegExp {
   try {
     return new RegExp(`^(?:${source})$`);
   } catch (err) {
-    return w.fail(path, `not a valid regular expression: ${(err as Error).message}`);
+    // V8 names the wrapped pattern; the reason after its last colon is what the user needs.
+    const reason = (err as Error).message.split(': ').pop() ?? '';
+    return w.fail(path, `not a valid regular expression ${describe(source)}: ${reason}`);
   }
 }
 

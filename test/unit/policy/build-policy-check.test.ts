@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { type EdgeDecision, type ObservedEdge, buildPolicyCheck, parsePolicyDocuments, toImpactSummary, toRuleName } from '../../../src/policy';
 import { T0, edge, fqdn, http, ip, pod, reserved } from './observed-traffic-builders';
@@ -444,5 +446,41 @@ spec:
       'applying this would have dropped 2 connections from reserved:remote-node to payments/payments:9443/TCP (last seen 2026-11-20T01:00:00.000Z)',
     ]);
     expect(summary.groups[0]).toMatchObject({ edges: 2, flows: 5100, connections: 1300, verdict: 'denied' });
+  });
+});
+
+describe('the project\'s own deploy/network-policy.yaml', () => {
+  const yaml = readFileSync(join(__dirname, '../../../deploy/network-policy.yaml'), 'utf8');
+  const ns = 'hubble-graph';
+  const collector = pod(ns, 'collector-7d9f-abcde', 'collector', { 'app.kubernetes.io/name': 'collector', 'app.kubernetes.io/component': 'collector', 'app.kubernetes.io/part-of': 'hubble-graph' });
+  const api = pod(ns, 'api-5c8b-fghij', 'api', { 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/component': 'api', 'app.kubernetes.io/part-of': 'hubble-graph' });
+  const neo4j = pod(ns, 'neo4j-0', 'neo4j', { 'app.kubernetes.io/name': 'neo4j', 'app.kubernetes.io/part-of': 'hubble-graph' }, 'StatefulSet');
+  const relay = pod('kube-system', 'hubble-relay-6f7-klmno', 'hubble-relay', { 'k8s-app': 'hubble-relay' });
+  const prometheus = pod('cilium-monitoring', 'prometheus-0', 'prometheus', { app: 'prometheus' }, 'StatefulSet');
+  const cases: Array<[string, ObservedEdge, string]> = [
+    // The collector's egress names the relay on its container port; the relay has no policy here.
+    ['collector -> hubble-relay:4245', edge(collector, relay, 4245, 'TCP'), 'allowed'],
+    // collector egress allows neo4j:7687 and neo4j's ingress allows component=collector.
+    ['collector -> neo4j:7687', edge(collector, neo4j, 7687, 'TCP'), 'allowed'],
+    ['api -> neo4j:7687', edge(api, neo4j, 7687, 'TCP'), 'allowed'],
+    ['api -> kube-dns:53/UDP', edge(api, coredns, 53, 'UDP', { dnsQueries: ['neo4j.hubble-graph.svc.cluster.local'] }), 'allowed'],
+    ['prometheus -> collector:9465', edge(prometheus, collector, 9465, 'TCP'), 'allowed'],
+    // Another pod of the cluster reaching the API: the cluster entity.
+    ['frontend -> api:4000', edge(frontend, api, 4000, 'TCP'), 'allowed'],
+    // The api's egress allows neo4j and DNS only.
+    ['api -> hubble-relay:4245', edge(api, relay, 4245, 'TCP'), 'denied'],
+    // world is not in the cluster entity.
+    ['world -> api:4000', edge(reserved('world'), api, 4000, 'TCP'), 'denied'],
+    // neo4j only resolves names.
+    ['neo4j -> api.stripe.com:443', edge(neo4j, fqdn('api.stripe.com'), 443, 'TCP'), 'denied'],
+  ];
+
+  it.each(cases)('decides %s: %s', (_name, e, verdict) => {
+    expect(decide(yaml, e, false).verdict).toBe(verdict);
+  });
+
+  it('lets the kubelet probe neo4j by the host entity even without allow-localhost', () => {
+    const d = decide(yaml, edge(reserved('host'), neo4j, 7474, 'TCP'), false);
+    expect([d.verdict, d.ingress.allowedBy.map((r) => `${r.policy.name} ${r.path}`)]).toEqual(['allowed', ['neo4j spec.ingress[1]']]);
   });
 });

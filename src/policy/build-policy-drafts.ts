@@ -219,14 +219,18 @@ function buildWorkloadTraffic(edges: readonly ObservedEdge[], selectors: Readonl
     }
     return t;
   };
+  const record = (t: WorkloadTraffic, direction: 'ingress' | 'egress', other: ObservedEndpoint, edge: ObservedEdge): DraftPeer | null => {
+    const peer = toPeer(other, direction, selectors, warnings);
+    if (peer !== null) {
+      addUse(t[direction], peer, other, edge);
+      t.edges.add(edge);
+    }
+    return peer;
+  };
   for (const edge of edges) {
     const client = subjectOf(edge.source);
     if (client !== null) {
-      const peer = toPeer(edge.destination, 'egress', selectors, warnings);
-      if (peer !== null) {
-        addUse(client.egress, peer, edge.destination, edge);
-        client.edges.add(edge);
-      }
+      const peer = record(client, 'egress', edge.destination, edge);
       if (isDnsEdge(edge)) {
         for (const name of edge.dnsQueries) client.dnsNames.add(name);
         if (edge.dnsQueries.length === 0 || edge.dnsQueriesTruncated) client.dnsAnyName = true;
@@ -234,13 +238,7 @@ function buildWorkloadTraffic(edges: readonly ObservedEdge[], selectors: Readonl
       if (peer?.type === 'fqdn') client.dnsNames.add(peer.name);
     }
     const server = subjectOf(edge.destination);
-    if (server !== null) {
-      const peer = toPeer(edge.source, 'ingress', selectors, warnings);
-      if (peer !== null) {
-        addUse(server.ingress, peer, edge.source, edge);
-        server.edges.add(edge);
-      }
-    }
+    if (server !== null) record(server, 'ingress', edge.source, edge);
   }
   for (const key of [...unselectable].sort()) {
     warnings.add(`${key}: no stable labels to select its pods, so no policy is drafted for it (other drafts allow it through its whole namespace)`);

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../../bench/bench-stats';
 import type { HttpPathCounts, ObservedEdge, ObservedEndpoint, ObservedProtocol } from '../../../src/policy';
 
 /** Builders of observed traffic for the policy tests, and a varied synthetic cluster. */
@@ -58,18 +59,6 @@ export function edge(source: ObservedEndpoint, destination: ObservedEndpoint, po
     dnsQueriesTruncated: false,
     http: null,
     ...extra,
-  };
-}
-
-/** mulberry32: a tiny seeded PRNG, so the synthetic cluster varies with the seed and repeats with it. */
-function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -141,7 +130,7 @@ export interface SyntheticTraffic {
  */
 export function buildSyntheticTraffic(seed = 1, options: { bareDebugPod?: boolean } = {}): SyntheticTraffic {
   const bareDebugPod = options.bareDebugPod ?? true;
-  const rng = makeRng(seed);
+  const rng = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
   const pods = new Map<string, ObservedEndpoint[]>();
   for (const w of WORKLOADS) {

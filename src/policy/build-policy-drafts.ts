@@ -341,9 +341,13 @@ function httpRulesFor(use: PortUse): { rules: Array<Record<string, string>> | nu
   return { rules, note };
 }
 
+/**
+ * The DNS rule of a workload: the names it looked up and called, or every name when some lookups
+ * were not recorded by name or a name cannot be written in a rule (refusing it would break it).
+ */
 function dnsRulesFor(t: WorkloadTraffic): Array<Record<string, string>> {
   const names = [...t.dnsNames].filter((n) => DNS_NAME.test(n)).sort();
-  if (t.dnsAnyName || names.length === 0) return [{ matchPattern: '*' }];
+  if (t.dnsAnyName || names.length === 0 || names.length < t.dnsNames.size) return [{ matchPattern: '*' }];
   return names.map((matchName) => ({ matchName }));
 }
 
@@ -388,7 +392,9 @@ function ciliumRule(direction: 'ingress' | 'egress', use: PeerUse, t: WorkloadTr
     if (direction === 'egress' && isDnsEdge(p)) {
       // The DNS rule sends lookups through Cilium's DNS proxy: toFQDNs learns addresses only from it.
       l7Entries.push({ ports: [port], rules: { dns: dnsRulesFor(t) } });
-      if (t.dnsAnyName) notes.push('DNS: some lookups were not recorded by name (no DNS visibility, or more names than kept), so every name is allowed');
+      if (JSON.stringify(dnsRulesFor(t)) === JSON.stringify([{ matchPattern: '*' }])) {
+        notes.push('DNS: some lookups were not recorded by name (no DNS visibility, more names than kept, or a name no rule can hold), so every name is allowed');
+      }
       continue;
     }
     if (direction === 'ingress') {
@@ -405,7 +411,7 @@ function ciliumRule(direction: 'ingress' | 'egress', use: PeerUse, t: WorkloadTr
   const rule: Record<string, unknown> = { ...ciliumPeerFields(direction, use.peer) };
   if (toPorts.length > 0) rule.toPorts = toPorts;
   if (icmpFields.length > 0) rule.icmps = [{ fields: icmpFields }];
-  return { rule, notes };
+  return { rule, notes: [...new Set(notes)] };
 }
 
 function draftName(t: WorkloadTraffic): string {

@@ -93,7 +93,7 @@ const ECHO_REQUEST: Readonly<Record<'IPv4' | 'IPv6', { type: number; names: read
 function matchesIcmp(icmps: readonly IcmpMatch[], protocol: string): boolean {
   const family = protocol === 'ICMPv6' ? 'IPv6' : 'IPv4';
   const echo = ECHO_REQUEST[family];
-  return icmps.some((m) => m.family === family && (m.type === echo.type || String(m.type) === String(echo.type) || echo.names.includes(String(m.type))));
+  return icmps.some((m) => m.family === family && (String(m.type) === String(echo.type) || echo.names.includes(String(m.type))));
 }
 
 function matchesPort(p: PortMatch, edge: ObservedEdge): boolean {

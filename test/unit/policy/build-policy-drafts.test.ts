@@ -180,6 +180,7 @@ describe('buildPolicyDrafts', () => {
     expect(spec(cnp).ingress).toEqual([{}]);
     const knp = draftFor(d.policies, 'NetworkPolicy', 'tools/cron');
     expect(spec(knp)).toMatchObject({ policyTypes: ['Ingress', 'Egress'], ingress: [] });
+    for (const p of [cnp, knp]) expect(toSchemaErrors(p.manifest)).toEqual([]);
     expect(d.warnings).toContain('tools/cron: calls DNS names but no DNS traffic of it was observed; toFQDNs works only when Cilium\'s DNS proxy sees the lookups');
     // Checked against its own traffic: the toFQDNs rule alone cannot work, which the check reports.
     const result = check(d.policies.filter((p) => p.kind === 'CiliumNetworkPolicy'), [edge(lonely, fqdn('example.org'), 443, 'TCP')]);

@@ -3,6 +3,7 @@ import { type WorkloadSelector, buildWorkloadSelectors } from './build-workload-
 import { toHttpPathRegex } from './http-path-pattern';
 import { NAMESPACE_NAME_LABEL, POD_NAMESPACE_LABEL } from './match-peer';
 import {
+  DNS_PORT,
   type ObservedEdge,
   type ObservedEndpoint,
   type ObservedProtocol,
@@ -180,11 +181,16 @@ function toPeer(
   }
 }
 
+/** Sort key of a port: numeric order, then protocol. */
+function portKeyOf(port: number, protocol: ObservedProtocol): string {
+  return `${String(port).padStart(5, '0')}/${protocol}`;
+}
+
 function addUse(uses: Map<string, PeerUse>, peer: DraftPeer, other: ObservedEndpoint, edge: ObservedEdge): void {
   let use = uses.get(peer.key);
   if (use === undefined) uses.set(peer.key, (use = { peer, endpoints: new Set(), ports: new Map() }));
   use.endpoints.add(workloadKeyOf(other));
-  const portKey = `${String(edge.port).padStart(5, '0')}/${edge.protocol}`;
+  const portKey = portKeyOf(edge.port, edge.protocol);
   let port = use.ports.get(portKey);
   if (port === undefined) use.ports.set(portKey, (port = { port: edge.port, protocol: edge.protocol, edges: [] }));
   port.edges.push(edge);
@@ -192,6 +198,7 @@ function addUse(uses: Map<string, PeerUse>, peer: DraftPeer, other: ObservedEndp
 
 function buildWorkloadTraffic(edges: readonly ObservedEdge[], selectors: ReadonlyMap<string, WorkloadSelector | null>, scope: DraftScope, warnings: Set<string>): WorkloadTraffic[] {
   const byWorkload = new Map<string, WorkloadTraffic>();
+  const clusterDns = findClusterDns(edges, selectors);
   const unselectable = new Set<string>();
   const subjectOf = (pod: ObservedEndpoint): WorkloadTraffic | null => {
     if (!inScope(pod, scope)) return null;
@@ -249,11 +256,54 @@ function buildWorkloadTraffic(edges: readonly ObservedEdge[], selectors: Readonl
     }
     const hasFqdn = [...t.egress.values()].some((u) => u.peer.type === 'fqdn');
     const hasDns = [...t.egress.values()].some((u) => [...u.ports.values()].some((p) => isDnsEdge(p)));
-    if (hasFqdn && !hasDns) {
-      warnings.add(`${t.workload}: calls DNS names but no DNS traffic of it was observed; toFQDNs works only when Cilium's DNS proxy sees the lookups`);
+    if (!hasFqdn || hasDns) continue;
+    if (clusterDns === null) {
+      warnings.add(`${t.workload}: calls DNS names but no DNS traffic was observed in the cluster; toFQDNs works only when Cilium's DNS proxy sees the lookups`);
+      continue;
     }
+    // toFQDNs learns addresses only from lookups through Cilium's DNS proxy: the workload's lookups
+    // were not observed (a connection older than the observed range), so its draft sends DNS to the
+    // cluster's DNS server with a DNS rule, or its DNS names could never be reached.
+    let use = t.egress.get(clusterDns.peer.key);
+    if (use === undefined) t.egress.set(clusterDns.peer.key, (use = { peer: clusterDns.peer, endpoints: new Set([clusterDns.workload]), ports: new Map() }));
+    for (const protocol of clusterDns.protocols) use.ports.set(portKeyOf(DNS_PORT, protocol), { port: DNS_PORT, protocol, edges: [] });
+    // A drafted DNS server must let these lookups in too.
+    const server = byWorkload.get(clusterDns.workload);
+    if (server !== undefined) {
+      const peer: DraftPeer = { type: 'workload', key: `1:${t.workload}`, selector: t.selector };
+      let inUse = server.ingress.get(peer.key);
+      if (inUse === undefined) server.ingress.set(peer.key, (inUse = { peer, endpoints: new Set([t.workload]), ports: new Map() }));
+      for (const protocol of clusterDns.protocols) {
+        const key = portKeyOf(DNS_PORT, protocol);
+        if (!inUse.ports.has(key)) inUse.ports.set(key, { port: DNS_PORT, protocol, edges: [] });
+      }
+    }
+    warnings.add(`${t.workload}: calls DNS names but none of its DNS traffic was observed; its drafts allow DNS to ${clusterDns.workload} so that Cilium's DNS proxy sees the lookups`);
   }
   return [...byWorkload.values()].sort((a, b) => compareText(a.workload, b.workload));
+}
+
+/** The cluster's DNS server: the pod workload that received the most DNS edges, and their protocols. */
+interface ClusterDns {
+  readonly workload: string;
+  readonly peer: DraftPeer;
+  readonly protocols: readonly ObservedProtocol[];
+}
+
+function findClusterDns(edges: readonly ObservedEdge[], selectors: ReadonlyMap<string, WorkloadSelector | null>): ClusterDns | null {
+  const byWorkload = new Map<string, { endpoint: ObservedEndpoint; count: number; protocols: Set<ObservedProtocol> }>();
+  for (const e of edges) {
+    if (!isDnsEdge(e) || e.destination.kind !== 'pod') continue;
+    const key = workloadKeyOf(e.destination);
+    const entry = byWorkload.get(key) ?? { endpoint: e.destination, count: 0, protocols: new Set<ObservedProtocol>() };
+    entry.count += 1;
+    entry.protocols.add(e.protocol);
+    byWorkload.set(key, entry);
+  }
+  const best = [...byWorkload.entries()].sort(([ka, a], [kb, b]) => b.count - a.count || compareText(ka, kb))[0];
+  if (best === undefined) return null;
+  const peer = toPeer(best[1].endpoint, 'egress', selectors, new Set());
+  return peer === null ? null : { workload: best[0], peer, protocols: [...best[1].protocols].sort() };
 }
 
 function sumEdges(edges: readonly ObservedEdge[]): { flows: number; connections: number; requests: number; lastSeenMs: number } {
@@ -271,6 +321,7 @@ function sumEdges(edges: readonly ObservedEdge[]): { flows: number; connections:
 }
 
 function describePort(use: PortUse): string {
+  if (use.edges.length === 0) return `${use.port}/${use.protocol}: not observed; allowed so that the lookups behind the caller's toFQDNs rules pass Cilium's DNS proxy`;
   const s = sumEdges(use.edges);
   const parts = [`${formatCount(s.flows)} flows`];
   if (s.connections > 0) parts.push(`${formatCount(s.connections)} connections`);

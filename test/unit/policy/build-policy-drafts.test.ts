@@ -1,13 +1,18 @@
 import { parseAllDocuments, stringify } from 'yaml';
+import { toWorkloadName } from '../../../src/api/to-graphql';
+import { generateFlows } from '../../../src/flows/generate-flows';
 import {
   type EdgeDecision,
   type ObservedEdge,
+  type ObservedEndpoint,
   type PolicyDraft,
   type RuleRef,
   buildPolicyCheck,
   buildPolicyDrafts,
+  buildWorkloadSelectors,
   parsePolicyDocuments,
   toPolicyYaml,
+  workloadKeyOf,
 } from '../../../src/policy';
 import { T0, buildSyntheticTraffic, edge, fqdn, pod, reserved } from './observed-traffic-builders';
 import { toSchemaErrors } from './policy-schemas';
@@ -181,11 +186,42 @@ describe('buildPolicyDrafts', () => {
     const knp = draftFor(d.policies, 'NetworkPolicy', 'tools/cron');
     expect(spec(knp)).toMatchObject({ policyTypes: ['Ingress', 'Egress'], ingress: [] });
     for (const p of [cnp, knp]) expect(toSchemaErrors(p.manifest)).toEqual([]);
-    expect(d.warnings).toContain('tools/cron: calls DNS names but no DNS traffic of it was observed; toFQDNs works only when Cilium\'s DNS proxy sees the lookups');
+    expect(d.warnings).toContain("tools/cron: calls DNS names but no DNS traffic was observed in the cluster; toFQDNs works only when Cilium's DNS proxy sees the lookups");
     // Checked against its own traffic: the toFQDNs rule alone cannot work, which the check reports.
     const result = check(d.policies.filter((p) => p.kind === 'CiliumNetworkPolicy'), [edge(lonely, fqdn('example.org'), 443, 'TCP')]);
     expect(result.decisions[0].verdict).toBe('denied');
     expect(result.decisions[0].egress.reason).toContain('no DNS rule of this endpoint sees its lookup');
+  });
+
+  it('sends DNS to the cluster DNS for a workload whose own lookups were not observed, so that its toFQDNs rules work', () => {
+    // A long-lived connection opened before the observed range: the call is there, its lookup is not.
+    const worker = pod('tools', 'sync-0', 'sync', { app: 'sync' }, 'StatefulSet');
+    const other = pod('tools', 'web-1', 'web', { app: 'web' });
+    const dns = pod('kube-system', 'coredns-1', 'coredns', { 'k8s-app': 'kube-dns' });
+    const edges = [
+      edge(worker, fqdn('api.github.com'), 443, 'TCP'),
+      edge(other, dns, 53, 'UDP', { dnsQueries: ['example.org'] }),
+      edge(other, dns, 53, 'TCP', { dnsQueries: ['example.org'] }),
+    ];
+    const d = buildPolicyDrafts(edges, { kinds: ['CiliumNetworkPolicy'] });
+    const egress = spec(draftFor(d.policies, 'CiliumNetworkPolicy', 'tools/sync')).egress as Array<Record<string, unknown>>;
+    const dnsRule = { dns: [{ matchName: 'api.github.com' }] };
+    expect(egress).toContainEqual({
+      toEndpoints: [{ matchLabels: { 'k8s-app': 'kube-dns', 'k8s:io.kubernetes.pod.namespace': 'kube-system' } }],
+      toPorts: [
+        { ports: [{ port: '53', protocol: 'TCP' }], rules: dnsRule },
+        { ports: [{ port: '53', protocol: 'UDP' }], rules: dnsRule },
+      ],
+    });
+    expect(d.warnings).toContain("tools/sync: calls DNS names but none of its DNS traffic was observed; its drafts allow DNS to kube-system/coredns so that Cilium's DNS proxy sees the lookups");
+    expect(toPolicyYaml(d.policies)).toContain("#   53/UDP: not observed; allowed so that the lookups behind the caller's toFQDNs rules pass Cilium's DNS proxy");
+    // The DNS server's own draft lets the lookups in.
+    const coredns = spec(draftFor(d.policies, 'CiliumNetworkPolicy', 'kube-system/coredns')).ingress as Array<Record<string, unknown>>;
+    expect(coredns).toContainEqual({
+      fromEndpoints: [{ matchLabels: { app: 'sync', 'k8s:io.kubernetes.pod.namespace': 'tools' } }],
+      toPorts: [{ ports: [{ port: '53', protocol: 'TCP' }, { port: '53', protocol: 'UDP' }] }],
+    });
+    expect(check(d.policies, [edges[0], edge(worker, dns, 53, 'UDP', { dnsQueries: ['api.github.com'] })]).decisions.map((x) => x.verdict)).toEqual(['allowed', 'allowed']);
   });
 
   it('drafts only the chosen namespace or workload', () => {
@@ -303,5 +339,58 @@ describe('drafts of a small hand-made graph', () => {
     const yaml = toPolicyYaml(d.policies);
     expect(yaml).toContain('#   8080/TCP: 1 edge, 1,240 flows, 310 connections, last seen 2026-11-20T00:01:30.000Z');
     expect(yaml).toContain('(1 edges, 2026-11-20T00:00:00.000Z .. 2026-11-20T00:01:30.000Z)');
+  });
+});
+
+describe('drafts of the flow generator\'s graph', () => {
+  // An independent source of realistic traffic: the generator's ground truth (what the collector
+  // stores for its flows), turned into observed edges the way phase 2 will read them from the graph.
+  const truth = generateFlows({ pods: 150, edges: 600, flows: 3000, seed: 11 }).truth();
+  const byId = new Map(truth.endpoints.map((e) => [e.id, e]));
+  const toObserved = (id: string): ObservedEndpoint => {
+    const e = byId.get(id);
+    if (e === undefined) throw new Error(`no endpoint ${id}`);
+    return {
+      id,
+      kind: e.kind,
+      namespace: e.namespace,
+      labels: e.labels ?? [],
+      workload: e.kind === 'pod' ? toWorkloadName({ workload: e.workload, workloadKind: e.workloadKind, name: e.name }) : null,
+      workloadKind: e.workloadKind,
+      reservedName: e.kind === 'reserved' ? e.name : null,
+    };
+  };
+  const edges: ObservedEdge[] = truth.calls.map((c) => ({
+    source: toObserved(c.sourceId),
+    destination: toObserved(c.destinationId),
+    port: c.port,
+    protocol: c.protocol as ObservedEdge['protocol'],
+    verdict: c.verdict,
+    flows: c.flows,
+    connections: c.connections,
+    requests: c.requests,
+    firstSeenMs: c.firstSeenMs,
+    lastSeenMs: c.lastSeenMs,
+    dnsQueries: c.dnsQueries,
+    dnsQueriesTruncated: c.dnsQueries.length >= 50,
+    http: null,
+  }));
+
+  it('allows every FORWARDED edge', () => {
+    const drafts = buildPolicyDrafts(edges, { kinds: ['CiliumNetworkPolicy'] }).policies;
+    expect(verdictCounts(check(drafts, edges).decisions)).toEqual({ allowed: forwarded(edges).length });
+  });
+
+  it('allows a DROPPED edge only where the same workloads talked on the same port (policies select workloads, not pods)', () => {
+    const drafts = buildPolicyDrafts(edges, { kinds: ['CiliumNetworkPolicy'] }).policies;
+    // The generator drops random pod pairs; another pod of the same workload may well have been
+    // allowed to the same server workload and port, and a workload-level policy then allows both.
+    const selectors = buildWorkloadSelectors(edges.flatMap((e) => [e.source, e.destination]));
+    const side = (ep: ObservedEndpoint) => (ep.kind === 'pod' ? JSON.stringify([ep.namespace, selectors.get(workloadKeyOf(ep))?.matchLabels ?? null]) : ep.id);
+    const key = (e: ObservedEdge) => `${side(e.source)}|${side(e.destination)}|${e.port}|${e.protocol}`;
+    const learned = new Set(forwarded(edges).map(key));
+    const dropped = check(drafts, edges, ['DROPPED']).decisions;
+    expect(dropped.filter((d) => d.verdict === 'denied').length).toBeGreaterThan(dropped.length / 2);
+    for (const d of dropped.filter((x) => x.verdict === 'allowed')) expect([d.key, learned.has(key(d.edge))]).toEqual([d.key, true]);
   });
 });

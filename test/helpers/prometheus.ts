@@ -111,6 +111,8 @@ export interface StartPrometheusOptions {
   readonly targetLabels?: Readonly<Record<string, string>>;
   /** Default 20000. */
   readonly startTimeoutMs?: number;
+  /** The Prometheus executable (default `prometheus` on PATH). */
+  readonly executable?: string;
 }
 
 /** The labels the design notes' `kubernetes-endpoints` job gives hubble-metrics series. */
@@ -120,6 +122,9 @@ export const DESIGN_NOTE_TARGET_LABELS = {
   namespace: 'kube-system',
   service: 'hubble-metrics',
 } as const;
+
+/** How to get Prometheus on this kind of machine; `npm test` runs it by itself as root (scripts/ensure-test-tools.js). */
+export const PROMETHEUS_INSTALL_HINT = 'apt-get install -y --no-install-recommends prometheus';
 
 /**
  * Starts Debian's `prometheus` on 127.0.0.1 (a free port, a temporary data folder, a generated
@@ -145,8 +150,9 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     '',
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), config);
+  const executable = options.executable ?? 'prometheus';
   const child: ChildProcess = spawn(
-    'prometheus',
+    executable,
     [
       `--config.file=${path.join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
@@ -157,7 +163,16 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   );
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  // A process that could not be spawned (ENOENT: not installed) emits `error` and never `exit`:
+  // both end it, so that stop() and the readiness loop never wait for an exit that cannot come.
+  let spawnError: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (err) => {
+      spawnError = err;
+      resolve();
+    });
+  });
   let running = true;
   void exited.then(() => (running = false));
   const url = `http://127.0.0.1:${port}`;
@@ -179,6 +194,9 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   try {
     const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
     for (;;) {
+      if (spawnError) {
+        throw new Error(`could not start ${executable} (${spawnError.message}); install it: ${PROMETHEUS_INSTALL_HINT} (npm test does this by itself when run as root)`);
+      }
       if (!running) throw new Error(`prometheus exited at start:\n${stderr}`);
       const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
       if (ready) break;

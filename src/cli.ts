@@ -25,8 +25,35 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that goes away (`hubble-graph cypher ... | head`) closes the pipe: the next writes fail
+ * with EPIPE, emitted as an `error` event that would crash the process with a stack trace. Stop the
+ * way a shell's SIGPIPE stops a program, but cleanly and quietly: a long-running command (one that
+ * listens for SIGTERM) through its SIGTERM path, with its final flush; any other at once, exit 0.
+ */
+export function stopQuietlyWhenReaderLeaves(
+  stream: { on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): unknown },
+  onGone: () => void = defaultOnReaderGone,
+): void {
+  let gone = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    // After the first EPIPE the stream is destroyed; writes still queued fail too and say nothing new.
+    if (gone) return;
+    if (err.code !== 'EPIPE') throw err;
+    gone = true;
+    onGone();
+  });
+}
+
+function defaultOnReaderGone(): void {
+  if (process.listenerCount('SIGTERM') > 0) process.kill(process.pid, 'SIGTERM');
+  else process.exit(0);
+}
+
 /** Runs the CLI; resolves to the exit code. Known errors print their message alone, no stack. */
 export async function main(argv: readonly string[]): Promise<number> {
+  stopQuietlyWhenReaderLeaves(process.stdout);
+  stopQuietlyWhenReaderLeaves(process.stderr);
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { InputError } from '../errors';
+import { InputError, Neo4jUnavailableError } from '../errors';
+import { localNeo4jStatus } from '../graph/local-neo4j';
 import { openGraph } from '../graph/open-graph';
 import { commandContext, withSettings } from './command-context';
 
@@ -49,6 +50,16 @@ export function cypherCommand(): Command {
   ).action(async (query: string, flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     const params = parseParams((flags.param as string[] | undefined) ?? []);
+    if (config.neo4j.uri === undefined) {
+      // The local server's pid file and port say at once whether it runs; waiting for Bolt would
+      // only delay the same answer by HG_NEO4J_CONNECT_TIMEOUT.
+      const local = await localNeo4jStatus(config.local);
+      if (!local.running) {
+        throw new Neo4jUnavailableError(
+          `the local Neo4j is not running (${local.boltUri}, data in ${local.home}); start it with \`npx hubble-graph neo4j start\` (or \`npm start\`), or set NEO4J_URI to query another Neo4j`,
+        );
+      }
+    }
     const graph = await openGraph(config, log, { startLocal: false });
     try {
       const rows = await graph.executor.read<Record<string, unknown>>(query, params);

@@ -1,3 +1,6 @@
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -8,7 +11,8 @@ import org.neo4j.server.CommunityBootstrapper;
 /**
  * Starts Neo4j Community as a local server for hubble-graph: Bolt (and HTTP with Neo4j Browser) on
  * the addresses given as system properties, data under hg.home, and the neo4j user's password set
- * to hg.password so that no interactive first login is needed.
+ * to the first line of standard input so that no interactive first login is needed. The password
+ * never appears on the command line, where `ps` would show it to every user of the machine.
  *
  * Run as a single-file program (java -cp 'target/lib/*' Launcher.java); src/graph/local-neo4j.ts
  * builds the command line. The process stays in the foreground until SIGTERM or SIGINT.
@@ -17,6 +21,10 @@ public final class Launcher {
   private Launcher() {}
 
   public static void main(String[] args) throws Exception {
+    String password = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+    if (password == null || password.isEmpty()) {
+      throw new IllegalArgumentException("the neo4j password is expected as the first line of standard input");
+    }
     Path home = Path.of(required("hg.home")).toAbsolutePath();
     Files.createDirectories(home.resolve("conf"));
     Path conf = home.resolve("conf/neo4j.conf");
@@ -44,6 +52,12 @@ public final class Launcher {
     settings.put("dbms.security.auth_enabled", "true");
     settings.put("dbms.usage_report.enabled", "false");
     settings.put("db.tx_log.rotation.retention_policy", "2 files");
+    // Where Neo4j Browser may fetch guides and styles from (hubble-graph's are served by its API).
+    String remoteHosts = System.getProperty("hg.remoteContentHosts", "");
+    if (!remoteHosts.isEmpty()) {
+      // Neo4j 5.26 still names it "whitelist"; Browser 5 reads it under both names.
+      settings.put("browser.remote_content_hostname_whitelist", remoteHosts);
+    }
 
     CommunityBootstrapper bootstrapper = new CommunityBootstrapper();
     int status = bootstrapper.start(home, conf, settings, false, false);
@@ -51,7 +65,7 @@ public final class Launcher {
       System.err.println("hubble-graph launcher: Neo4j did not start (status " + status + "), see " + home.resolve("logs"));
       System.exit(status);
     }
-    setPassword(bootstrapper.getDatabaseManagementService(), required("hg.password"));
+    setPassword(bootstrapper.getDatabaseManagementService(), password);
     Runtime.getRuntime().addShutdownHook(new Thread(bootstrapper::stop, "hubble-graph-neo4j-stop"));
     System.out.println("hubble-graph launcher: Neo4j ready, bolt://" + required("hg.bolt"));
     Thread.currentThread().join();

@@ -60,6 +60,14 @@ export function boltUriOf(cfg: LocalNeo4jConfig): string {
   return `bolt://${cfg.host}:${cfg.boltPort}`;
 }
 
+/**
+ * Hosts from which Neo4j Browser may load guides and styles (`:play URL`, `:guide URL`, `:style URL`):
+ * Neo4j's defaults plus the loopback names, where `npm start` serves hubble-graph's guide and style.
+ */
+export function remoteContentHostsOf(cfg: LocalNeo4jConfig): string[] {
+  return [...new Set(['guides.neo4j.com', 'localhost', '127.0.0.1', cfg.host])];
+}
+
 function browserUrlOf(cfg: LocalNeo4jConfig): string | undefined {
   return cfg.httpPort > 0 ? `http://${cfg.host}:${cfg.httpPort}/browser/` : undefined;
 }
@@ -172,16 +180,20 @@ export async function startLocalNeo4j(cfg: LocalNeo4jConfig, auth: Neo4jConfig, 
     `-Dhg.home=${cfg.home}`,
     `-Dhg.bolt=${cfg.host}:${cfg.boltPort}`,
     `-Dhg.http=${cfg.httpPort > 0 ? `${cfg.host}:${cfg.httpPort}` : ''}`,
-    `-Dhg.password=${auth.password}`,
     `-Dhg.pagecache=${cfg.pageCache}`,
+    `-Dhg.remoteContentHosts=${remoteContentHostsOf(cfg).join(',')}`,
     '-cp',
     `${lib}${path.sep}*`,
     path.join(NEO4J_DIR, 'Launcher.java'),
   ];
   const logFd = fs.openSync(launcherLogPath(cfg), 'a');
-  const child = spawn(javaExecutable(cfg), args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  // The password goes through stdin, not the command line, where `ps` would show it to every user.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NEO4J_PASSWORD'));
+  const child = spawn(javaExecutable(cfg), args, { detached: true, stdio: ['pipe', logFd, logFd], env });
   fs.closeSync(logFd);
   if (child.pid === undefined) throw new EnvironmentError('could not start the local Neo4j process');
+  child.stdin?.on('error', () => undefined); // an early exit is reported below, with the launcher's log
+  child.stdin?.end(`${auth.password}\n`);
   child.unref();
   const pidFile: PidFile = { pid: child.pid, host: cfg.host, boltPort: cfg.boltPort, httpPort: cfg.httpPort };
   fs.writeFileSync(pidFilePath(cfg), JSON.stringify(pidFile));

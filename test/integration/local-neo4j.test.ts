@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { runCli } from '../helpers/cli';
 import { testEnv } from '../helpers/neo4j';
@@ -21,6 +22,29 @@ describe('hubble-graph neo4j and connection errors', () => {
     const again = await runCli(['neo4j', 'start'], localEnv());
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/already running/);
+  });
+
+  it('keeps the password off the launcher command line and out of its environment', async () => {
+    if (!usesLocal()) return; // NEO4J_URI was given: no local server to look at.
+    const status = await runCli(['neo4j', 'status'], localEnv());
+    const { pid } = JSON.parse(status.stdout) as { pid: number };
+    const password = process.env.NEO4J_PASSWORD ?? '';
+    expect(password.length).toBeGreaterThanOrEqual(8);
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    expect(cmdline).toContain('Launcher.java'); // the right process
+    expect(cmdline).not.toContain(password);
+    expect(fs.readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain(password);
+    // ...and Neo4j still has it: the driver logs in with it.
+    const res = await runCli(['cypher', 'RETURN 1 AS one'], localEnv());
+    expect(res.stdout.trim()).toBe('{"one":1}');
+  });
+
+  it('lets Neo4j Browser load guides and styles from the loopback addresses the API serves them on', async () => {
+    const res = await runCli(['cypher', "SHOW SETTINGS YIELD name, value WHERE name = 'browser.remote_content_hostname_whitelist' RETURN value"], testEnv());
+    expect(res.code).toBe(0);
+    const hosts = String(JSON.parse(res.stdout).value).split(',');
+    if (usesLocal()) expect(hosts).toEqual(expect.arrayContaining(['localhost', '127.0.0.1']));
+    else expect(hosts.length).toBeGreaterThan(0); // a server of your own keeps its own setting
   });
 
   it('shows the model constraints after migrate, through the cypher command', async () => {

@@ -47,10 +47,7 @@ async function collectFromHubble({ config, log, executor, signal, serveHealth }:
     onServerStatus: (status) => {
       connected = true;
       metrics.sourceConnected.set(1);
-      log.info(
-        { server: config.hubble.server, version: status.version, numFlows: status.num_flows, seenFlows: status.seen_flows, connectedNodes: status.num_connected_nodes, unavailable: status.unavailable_nodes },
-        'connected to Hubble',
-      );
+      // streamHubbleEvents has logged "connected to Hubble" with the server status.
       if (status.unavailable_nodes) collector.setHubbleNodes([], status.unavailable_nodes);
     },
     onConnectionError: (err, failures, retryInMs) => {

@@ -331,11 +331,9 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
               if (lastNs === undefined || ns > lastNs) lastNs = ns;
               recent.add(key, ns, lastNs - overlapNs);
             }
-          } else if (event.kind === 'node_status') {
-            log.info({ state: event.status.state_change, nodes: event.status.node_names, message: event.status.message }, 'Hubble node status');
-          } else if (event.kind === 'lost_events') {
-            log.warn({ source: event.lost.source, lost: event.lost.num_events_lost, node: event.nodeName }, 'Hubble reports lost events');
           }
+          // Node status and lost-events reports are logged by their consumer (the collector), which
+          // also sees them from files; logging them here too printed each one twice.
           yield event;
           if (signal?.aborted) break;
         }

@@ -130,6 +130,7 @@ export function buildTopology(options: TopologyOptions): Topology {
       latencySketch: hasSketch ? pick(pool) : null,
       latencyCount: hasSketch ? 20 : 0,
       latencySumMs: hasSketch ? 800 : 0,
+      latencyMinMs: hasSketch ? 1 : 0,
       latencyMaxMs: hasSketch ? 80 : 0,
       firstSeenMs: nowMs - 3_600_000,
       lastSeenMs: nowMs - Math.floor(rand() * 60_000),

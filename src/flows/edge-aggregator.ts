@@ -214,6 +214,7 @@ class EdgeDelta {
   sketch: DDSketch | null = null;
   latencyCount = 0;
   latencySumMs = 0;
+  latencyMinMs = 0;
   latencyMaxMs = 0;
   firstSeenMs: number;
   lastSeenMs: number;
@@ -246,6 +247,7 @@ class EdgeDelta {
   addLatency(ms: number): void {
     this.latencyCount++;
     this.latencySumMs += ms;
+    if (this.latencyCount === 1 || ms < this.latencyMinMs) this.latencyMinMs = ms;
     if (ms > this.latencyMaxMs) this.latencyMaxMs = ms;
     if (this.sketch !== null) {
       this.sketch.accept(ms);
@@ -290,6 +292,7 @@ class EdgeDelta {
       latencySketch: this.encodedSketch(),
       latencyCount: this.latencyCount,
       latencySumMs: this.latencySumMs,
+      latencyMinMs: this.latencyMinMs,
       latencyMaxMs: this.latencyMaxMs,
       firstSeenMs: this.firstSeenMs,
       lastSeenMs: this.lastSeenMs,

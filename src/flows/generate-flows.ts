@@ -644,6 +644,7 @@ class Emitter {
         const ms = Number(res.latencyNs) / 1e6;
         t.latencyCount++;
         t.latencySumMs += ms;
+        if (t.latencyCount === 1 || ms < t.latencyMinMs) t.latencyMinMs = ms;
         if (ms > t.latencyMaxMs) t.latencyMaxMs = ms;
       }
     }

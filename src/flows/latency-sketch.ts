@@ -49,19 +49,32 @@ export interface LatencyQuantiles {
 }
 
 /**
+ * The observed extremes of the values in a sketch (ms), which the sketch itself does not keep. A
+ * bound that is null or undefined is unknown and not applied.
+ */
+export interface LatencyBounds {
+  readonly minMs?: number | null;
+  readonly maxMs?: number | null;
+}
+
+/**
  * p50/p95/p99 (ms) of a sketch, rounded to microseconds; all 0 for an empty sketch (the library
  * answers NaN, which Neo4j would store). Quantiles are DDSketch's lower ranks: with two samples,
- * p99 is the smaller one.
+ * p99 is the smaller one. DDSketch answers a bin's representative value, up to 1% away from the
+ * values in the bin, so a p99 could exceed the largest latency ever seen (p95 = p99 = 4147.36 ms
+ * beside a maximum of 4116.74 ms on a real capture): quantiles are clamped to the observed bounds.
  */
-function quantilesOf(sketch: DDSketch): LatencyQuantiles {
+function quantilesOf(sketch: DDSketch, bounds: LatencyBounds = {}): LatencyQuantiles {
   if (sketch.count === 0) return { p50: 0, p95: 0, p99: 0 };
-  const at = (q: number) => Math.round(sketch.getValueAtQuantile(q) * 1000) / 1000;
+  const low = bounds.minMs ?? -Infinity;
+  const high = bounds.maxMs ?? Infinity;
+  const at = (q: number) => Math.round(Math.min(Math.max(sketch.getValueAtQuantile(q), low), high) * 1000) / 1000;
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
 }
 
-/** p50/p95/p99 (ms) of an encoded sketch. */
-export function sketchQuantiles(encoded: string): LatencyQuantiles {
-  return quantilesOf(decodeSketch(encoded));
+/** p50/p95/p99 (ms) of an encoded sketch, clamped to the observed bounds when given. */
+export function sketchQuantiles(encoded: string, bounds?: LatencyBounds): LatencyQuantiles {
+  return quantilesOf(decodeSketch(encoded), bounds);
 }
 
 /** Merges two encoded sketches; either may be null. */
@@ -69,11 +82,14 @@ export function mergeSketches(a: string | null, b: string | null): string | null
   return mergeAndSummarize(a, b)?.sketch ?? null;
 }
 
-/** Merges two encoded sketches (either may be null) and reads the quantiles, decoding each once. */
-export function mergeAndSummarize(a: string | null, b: string | null): ({ sketch: string } & LatencyQuantiles) | null {
+/**
+ * Merges two encoded sketches (either may be null) and reads the quantiles, decoding each once;
+ * `bounds` are the merged values' observed minimum and maximum.
+ */
+export function mergeAndSummarize(a: string | null, b: string | null, bounds?: LatencyBounds): ({ sketch: string } & LatencyQuantiles) | null {
   const present = [a, b].filter((s): s is string => s !== null && s !== '');
   if (present.length === 0) return null;
   const merged = decodeSketch(present[0]);
   if (present.length === 2) merged.merge(decodeSketch(present[1]));
-  return { sketch: present.length === 1 && present[0].startsWith(`${FORMAT};`) ? present[0] : encodeSketch(merged), ...quantilesOf(merged) };
+  return { sketch: present.length === 1 && present[0].startsWith(`${FORMAT};`) ? present[0] : encodeSketch(merged), ...quantilesOf(merged, bounds) };
 }

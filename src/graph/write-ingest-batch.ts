@@ -69,8 +69,8 @@ export async function writeIngestBatch(executor: Executor, batch: IngestBatch, o
       if (stored.length > 0) {
         const deltaByKey = new Map(calls.map((c) => [c.key, c.latencySketch]));
         const latencyRows: LatencyRow[] = [];
-        for (const { key, stored: previous } of stored) {
-          const merged = mergeAndSummarize(previous, deltaByKey.get(key) ?? null);
+        for (const { key, stored: previous, minMs, maxMs } of stored) {
+          const merged = mergeAndSummarize(previous, deltaByKey.get(key) ?? null, { minMs, maxMs });
           if (merged === null) continue;
           latencyRows.push({ key, sketch: merged.sketch, p50: merged.p50, p95: merged.p95, p99: merged.p99 });
         }

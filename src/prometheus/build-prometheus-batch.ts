@@ -284,6 +284,7 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
     row.l7Protocols = [...l7Set].sort();
     const latency = toLatency(bounds);
     row.latencySketch = latency.sketch;
+    row.latencyMinMs = latency.minMs;
     row.latencyMaxMs = latency.maxMs;
     row.latencyCount = Math.round(durationCount.get(row.key) ?? latency.count);
     if (row.latencyCount === 0) row.latencySumMs = 0;
@@ -356,14 +357,16 @@ function touchEndpoint(endpoints: Map<string, EndpointRow>, e: LabelEndpoint, fi
  * A DDSketch (ms) from cumulative histogram bucket increases. Each bucket's count is placed at the
  * middle of the bucket (the lowest bucket at half its bound; the +Inf bucket at the largest finite
  * bound, as histogram_quantile does), so the sketch merges with the flow source's exact latencies
- * with the bucket width as its error. The maximum is the upper bound of the highest non-empty bucket.
+ * with the bucket width as its error. The maximum is the upper bound of the highest non-empty bucket,
+ * the minimum the lower bound of the lowest: the true values lie between them.
  */
-export function toLatency(cumulative: ReadonlyMap<number, number>): { sketch: string | null; count: number; maxMs: number } {
+export function toLatency(cumulative: ReadonlyMap<number, number>): { sketch: string | null; count: number; minMs: number; maxMs: number } {
   const bounds = [...cumulative.keys()].sort((a, b) => a - b);
   const sketch = newLatencySketch();
   let previousBound = 0;
   let previousCumulative = 0;
   let count = 0;
+  let minMs = 0;
   let maxMs = 0;
   for (const bound of bounds) {
     const cum = cumulative.get(bound) ?? 0;
@@ -373,11 +376,12 @@ export function toLatency(cumulative: ReadonlyMap<number, number>): { sketch: st
       const valueSeconds = Number.isFinite(bound) ? (previousBound + bound) / 2 : previousBound;
       if (valueSeconds > 0) sketch.accept(valueSeconds * 1000, n);
       else sketch.accept(0, n);
+      if (count === 0) minMs = previousBound * 1000;
       count += n;
       maxMs = Math.max(maxMs, upper * 1000);
     }
     previousCumulative = Math.max(previousCumulative, cum);
     if (Number.isFinite(bound)) previousBound = bound;
   }
-  return { sketch: count > 0 ? encodeSketch(sketch) : null, count, maxMs };
+  return { sketch: count > 0 ? encodeSketch(sketch) : null, count, minMs, maxMs };
 }

@@ -85,6 +85,11 @@ MERGE (s)-[r:${REL.calls} {key: row.key}]->(d)
 ON CREATE SET r.port = toInteger(row.port), r.protocol = row.protocol, r.verdict = row.verdict, r.createdSeq = toInteger($seq),
               r.flows = 0, r.connections = 0, r.requests = 0, r.responses = 0, r.errors = 0,
               r.latencyCount = 0, r.latencySumMs = 0.0
+// Before latencyCount moves: an edge that had latencies before minima were stored keeps its minimum unknown.
+SET r.latencyMinMs = CASE WHEN toInteger(row.latencyCount) = 0 THEN r.latencyMinMs
+                          WHEN r.latencyCount = 0 THEN row.latencyMinMs
+                          WHEN r.latencyMinMs IS NULL OR r.latencyMinMs <= row.latencyMinMs THEN r.latencyMinMs
+                          ELSE row.latencyMinMs END
 SET r.flows = r.flows + toInteger(row.flows),
     r.connections = r.connections + toInteger(row.connections),
     r.requests = r.requests + toInteger(row.requests),
@@ -106,11 +111,14 @@ ${addCounters('rcodeCounts', COUNTER_PREFIX.rcode)}
 ${addCounters('dropReasons', COUNTER_PREFIX.drop)}
 WITH r, row
 WHERE row.latencySketch IS NOT NULL
-RETURN row.key AS key, r.latencySketch AS stored`;
+RETURN row.key AS key, r.latencySketch AS stored, r.latencyMinMs AS minMs, r.latencyMaxMs AS maxMs`;
 
 export interface StoredSketchRow {
   key: string;
   stored: string | null;
+  /** The edge's smallest and largest latency after this delta (ms; min null when unknown). */
+  minMs: number | null;
+  maxMs: number | null;
 }
 
 /** Stores merged latency sketches and the percentiles read from them. */

@@ -55,9 +55,11 @@ export interface CallRow {
   dnsQueries: string[];
   /** DDSketch of the latencies of this delta, in ms, in the stored form of src/flows/latency-sketch.ts; null when none. */
   latencySketch: string | null;
-  /** Latencies in this delta: count, sum and maximum (ms); the sketch's protobuf form does not carry them. */
+  /** Latencies in this delta: count, sum, minimum and maximum (ms); the sketch keeps only bin counts. */
   latencyCount: number;
   latencySumMs: number;
+  /** Smallest latency of the delta (0 without latencies); percentiles are clamped to [min, max]. */
+  latencyMinMs: number;
   latencyMaxMs: number;
   firstSeenMs: number;
   lastSeenMs: number;
@@ -94,6 +96,7 @@ export function emptyCallRow(
     latencySketch: null,
     latencyCount: 0,
     latencySumMs: 0,
+    latencyMinMs: 0,
     latencyMaxMs: 0,
     firstSeenMs: timeMs,
     lastSeenMs: timeMs,

@@ -25,7 +25,7 @@ function call(src: string, dst: string, at: number, extra: Partial<CallRow> = {}
     key: callKey(src, dst, 80, 'TCP', 'FORWARDED'), sourceId: src, destinationId: dst, port: 80, protocol: 'TCP', verdict: 'FORWARDED',
     flows: 4, connections: 1, requests: 2, responses: 2, errors: 1, l7Protocols: ['HTTP/1.1'],
     statusCounts: { '200': 1, '503': 1 }, methodCounts: { POST: 2 }, rcodeCounts: {}, dropReasons: {}, dnsQueries: [],
-    latencySketch: sketchOf([10, 20]), latencyCount: 2, latencySumMs: 30, latencyMaxMs: 20,
+    latencySketch: sketchOf([10, 20]), latencyCount: 2, latencySumMs: 30, latencyMinMs: 10, latencyMaxMs: 20,
     firstSeenMs: at, lastSeenMs: at, source: 'hubble', ...extra,
   };
 }
@@ -71,7 +71,7 @@ describe('writeIngestBatch (real Neo4j)', () => {
 
   it('adds the deltas of later batches, merges latency and widens first/last seen', async () => {
     await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r1', batchSeq: 1 });
-    await writeIngestBatch(executor, batchAt(T0 + 5000, { latencySketch: sketchOf([100, 100]), latencyCount: 2, latencySumMs: 200, latencyMaxMs: 100 }), {
+    await writeIngestBatch(executor, batchAt(T0 + 5000, { latencySketch: sketchOf([100, 100]), latencyCount: 2, latencySumMs: 200, latencyMinMs: 100, latencyMaxMs: 100 }), {
       collectorId: 'c1', runId: 'r1', batchSeq: 2,
     });
     await writeIngestBatch(executor, batchAt(T0 - 5000), { collectorId: 'c1', runId: 'r1', batchSeq: 3 });
@@ -98,7 +98,7 @@ describe('writeIngestBatch (real Neo4j)', () => {
   it('keeps one relationship per (source, destination, port, protocol, verdict)', async () => {
     const dropped = call('default/tiefighter', 'default/deathstar', T0, {
       key: callKey('default/tiefighter', 'default/deathstar', 80, 'TCP', 'DROPPED'), verdict: 'DROPPED', dropReasons: { POLICY_DENIED: 3 },
-      latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMaxMs: 0,
+      latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0,
     });
     await writeIngestBatch(executor, { ...batchAt(T0), calls: [call('default/tiefighter', 'default/deathstar', T0), dropped] }, { collectorId: 'c', runId: 'r', batchSeq: 1 });
     await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c', runId: 'r', batchSeq: 2 });

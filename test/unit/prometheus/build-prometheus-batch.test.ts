@@ -154,7 +154,7 @@ describe('buildPrometheusBatch', () => {
 
 describe('toLatency', () => {
   it('places the +Inf bucket at the largest finite bound and reports no sketch without observations', () => {
-    expect(toLatency(new Map([[0.1, 0], [Number.POSITIVE_INFINITY, 0]]))).toEqual({ sketch: null, count: 0, maxMs: 0 });
+    expect(toLatency(new Map([[0.1, 0], [Number.POSITIVE_INFINITY, 0]]))).toEqual({ sketch: null, count: 0, minMs: 0, maxMs: 0 });
     const r = toLatency(new Map([[0.1, 0], [Number.POSITIVE_INFINITY, 3]]));
     expect(r).toMatchObject({ count: 3, maxMs: 100 });
   });

@@ -14,6 +14,7 @@ import { errorMessage } from '../errors';
 import type { Executor } from '../graph/executor';
 import { type Graph, openGraph } from '../graph/open-graph';
 import type { Logger } from '../logger';
+import { serveBrowserAsset } from '../neo4j-browser/serve-browser-assets';
 import { type ApiContext, createApiContext } from './api-context';
 import { GraphVersionCache } from './graph-version-cache';
 import { ERROR_CODE, formatClientError } from './api-errors';
@@ -209,6 +210,7 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (serveBrowserAsset(req, res, url, api.path)) return;
       const cors = corsHeaders(api.corsOrigins, req.headers.origin);
       if (req.method === 'OPTIONS' && Object.keys(cors).length > 0) {
         res.writeHead(204, {

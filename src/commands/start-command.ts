@@ -3,10 +3,39 @@ import { startApiServer } from '../api/start-api-server';
 import { collect } from '../collector/collect';
 import { buildDemoEvents } from '../demo/demo-events';
 import { errorMessage } from '../errors';
+import { COLLECTORS, type CollectorRow } from '../graph/cypher/api-stats-queries';
+import type { Executor } from '../graph/executor';
 import { startLocalNeo4j, stopLocalNeo4j } from '../graph/local-neo4j';
 import { openGraph } from '../graph/open-graph';
 import { startReplayServer } from '../hubble/replay-server';
+import { BROWSER_GUIDE_PATH, BROWSER_STYLE_PATH } from '../neo4j-browser/serve-browser-assets';
 import { commandContext, untilSignal, withSettings } from './command-context';
+import { buildStartBanner } from './start-banner';
+
+/** How long the banner waits for the collector's first write before it is printed anyway, in ms. */
+const BANNER_WAIT_MS = 60_000;
+
+/**
+ * Resolves true once a collector has committed a batch since `sinceMs` (epoch ms), false
+ * after `timeoutMs` or when `stop` resolves first (Ctrl-C during start).
+ */
+async function waitForFirstWrite(executor: Executor, sinceMs: number, timeoutMs: number, stop: Promise<unknown>): Promise<boolean> {
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  const deadline = Date.now() + timeoutMs;
+  while (!stopped && Date.now() < deadline) {
+    try {
+      const rows = await executor.read<CollectorRow>(COLLECTORS);
+      // Flow times are the demo's, retimed by this process's clock; commit times are Neo4j's clock.
+      const since = (t: string | null | undefined) => Boolean(t) && Date.parse(String(t)) >= sinceMs;
+      if (rows.some((r) => since(r.collector.lastFlowTime) || since(r.collector.lastCommitAt))) return true;
+    } catch {
+      // Neo4j busy or away for a moment: the collector logs what matters; keep waiting.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
 
 /**
  * `npm start` / `hubble-graph start`: everything on the embedded default. The local Neo4j (unless
@@ -23,6 +52,7 @@ export function startCommand(): Command {
     ['neo4j', 'local', 'collector', 'api', 'replay'],
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
+    const startedAtMs = Date.now();
     const rate = Number(flags.demoRate);
     const local = config.neo4j.uri === undefined ? await startLocalNeo4j(config.local, config.neo4j, log) : undefined;
     const graph = await openGraph(config, log, { migrate: true, startLocal: false });
@@ -41,17 +71,24 @@ export function startCommand(): Command {
       log.error({ err: errorMessage(err) }, 'collector stopped');
     });
     const api = await startApiServer(config, log, graph);
+    // The banner comes last, on its own: once the collector has committed flows of this run, so that
+    // the startup log lines are above it and what it suggests already shows data.
+    const written = await waitForFirstWrite(graph.executor, startedAtMs, BANNER_WAIT_MS, stopping);
+    const apiOrigin = api.url.slice(0, api.url.length - config.api.path.length);
     process.stdout.write(
-      [
-        'hubble-graph is running on the embedded default (Ctrl-C stops it):',
-        `  GraphQL API + explorer  ${api.url}   (subscriptions: ${api.wsUrl})`,
-        `  Neo4j Bolt              ${graph.uri} (user ${config.neo4j.username}, password from NEO4J_PASSWORD, default hubble-graph)`,
-        local?.browserUrl ? `  Neo4j Browser           ${local.browserUrl}` : undefined,
-        `  demo Hubble (replay)    ${replay.address}   (try: hubble observe --server ${replay.address} --last 5)`,
-        `  collector metrics       http://${config.collector.listen}/metrics`,
-      ]
-        .filter(Boolean)
-        .join('\n') + '\n',
+      buildStartBanner({
+        apiUrl: api.url,
+        wsUrl: api.wsUrl,
+        boltUri: graph.uri,
+        neo4jUser: config.neo4j.username,
+        browserUrl: local?.browserUrl,
+        browserGuideUrl: `${apiOrigin}${BROWSER_GUIDE_PATH}`,
+        browserStyleUrl: `${apiOrigin}${BROWSER_STYLE_PATH}`,
+        // mapUrl: the map page's address, once the API serves it.
+        replayAddress: replay.address,
+        collectorMetricsUrl: `http://${config.collector.listen}/metrics`,
+        notWrittenYet: !written,
+      }),
     );
     const signal = await stopping;
     log.info({ signal }, 'stopping: collector (final flush), API, replay server');

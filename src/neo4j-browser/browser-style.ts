@@ -3,7 +3,11 @@ import { LABEL, REL } from '../graph/model';
 /** Fill, border and caption colour of one kind of node in Neo4j Browser. */
 interface NodeLook {
   readonly label: string;
-  /** Diameter in px: pods largest, so that their names fit on one line; addresses smallest. */
+  /**
+   * Diameter in px. Browser breaks captions at spaces only and cuts a longer word with an ellipsis,
+   * so pods are large with a small font: a pod name of about 30 characters fits on one line and
+   * reads when zoomed in (checked in Neo4j Browser 5.24).
+   */
   readonly diameterPx: number;
   readonly fontSizePx: number;
   readonly color: string;
@@ -18,9 +22,9 @@ interface NodeLook {
  */
 const NODE_LOOKS: readonly NodeLook[] = [
   { label: LABEL.endpoint, diameterPx: 50, fontSizePx: 9, color: '#A5ABB6', border: '#9AA1AC', text: '#FFFFFF', caption: '{name}' },
-  { label: LABEL.pod, diameterPx: 80, fontSizePx: 8, color: '#4C8EDA', border: '#2870C2', text: '#FFFFFF', caption: '{name}' },
+  { label: LABEL.pod, diameterPx: 104, fontSizePx: 6, color: '#4C8EDA', border: '#2870C2', text: '#FFFFFF', caption: '{name}' },
   { label: LABEL.reserved, diameterPx: 60, fontSizePx: 10, color: '#F79767', border: '#F36924', text: '#FFFFFF', caption: '{name}' },
-  { label: LABEL.fqdn, diameterPx: 70, fontSizePx: 8, color: '#8DCC93', border: '#5DB665', text: '#2A2C34', caption: '{name}' },
+  { label: LABEL.fqdn, diameterPx: 72, fontSizePx: 7, color: '#8DCC93', border: '#5DB665', text: '#2A2C34', caption: '{name}' },
   { label: LABEL.ip, diameterPx: 40, fontSizePx: 7, color: '#C990C0', border: '#B261A5', text: '#FFFFFF', caption: '{name}' },
   { label: LABEL.collector, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{id}' },
   { label: LABEL.changeFeed, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{id}' },
@@ -46,11 +50,11 @@ function nodeRule(look: NodeLook): string {
  * large, reserved identities orange, DNS names green, bare addresses small and violet, bookkeeping
  * nodes small and beige; every node captioned with its `name` (a pod's name, `world`, the DNS name,
  * the address) instead of the first property Browser would pick; CALLS captioned with the port.
- * Later rules win in Browser, so the general `node.Endpoint` comes before the kinds.
+ * Later rules win in Browser, so the general `node.Endpoint` comes before the kinds. No comments:
+ * Browser's GraSS parser would glue one to the selector that follows it.
  */
 export function buildBrowserStyle(): string {
   return [
-    '/* hubble-graph: Neo4j Browser style. Load it with :style <this URL>; :style reset goes back. */',
     'node {',
     '  diameter: 50px;',
     '  color: #A5ABB6;',

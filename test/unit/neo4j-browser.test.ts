@@ -9,7 +9,7 @@ const README = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'),
 /** The GraSS rules as selector -> properties (the format is CSS-like: `node.Label { key: value; }`). */
 function parseGrass(text: string): Map<string, Record<string, string>> {
   const rules = new Map<string, Record<string, string>>();
-  for (const m of text.replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/([\w.]+)\s*\{((?:[^}"]|"[^"]*")*)\}/g)) {
+  for (const m of text.matchAll(/([\w.]+)\s*\{((?:[^}"]|"[^"]*")*)\}/g)) {
     const props: Record<string, string> = {};
     for (const decl of m[2].split(';')) {
       const colon = decl.indexOf(':');
@@ -41,6 +41,10 @@ describe('Neo4j Browser style', () => {
   it('captions endpoints with their name and CALLS with the port', () => {
     for (const label of [LABEL.pod, LABEL.reserved, LABEL.fqdn, LABEL.ip]) expect(rules.get(`node.${label}`)?.caption).toBe('"{name}"');
     expect(rules.get(`relationship.${REL.calls}`)?.caption).toBe('"{port}"');
+  });
+
+  it('holds no comments, which Browser would glue to the next selector', () => {
+    expect(buildBrowserStyle()).not.toMatch(/\/\*|\/\//);
   });
 
   it('lists the general Endpoint rule before the kinds, because later rules win in Browser', () => {

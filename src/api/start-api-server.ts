@@ -23,6 +23,7 @@ import { loadTokens } from './auth';
 import { buildApiSchema } from './build-api-schema';
 import { ChangeFeed } from './change-feed';
 import { EXPLORER_ASSETS, EXPLORER_ASSET_PREFIX, explorerAssetPath, explorerHtml } from './explorer';
+import { MAP_PAGE_PATH, serveMapPage } from './map-page';
 import { type GraphReader, pingGraph } from './read-graph';
 
 /** A running API server. */
@@ -32,6 +33,8 @@ export interface ApiServer {
   /** `ws://host:port/path` of GraphQL over WebSocket (graphql-transport-ws). */
   readonly wsUrl: string;
   readonly port: number;
+  /** `http://host:port/map`: the map page. */
+  readonly mapUrl: string;
   /** Closes subscriptions, sockets, the HTTP server, and the graph connection when it opened it. */
   stop(): Promise<void>;
 }
@@ -246,6 +249,7 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
         fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
         return;
       }
+      if (url.pathname !== api.path && serveMapPage(req, res, url.pathname, api.path)) return;
       if (url.pathname !== api.path) return sendJson(res, 404, { error: `not found; GraphQL is at ${api.path}` });
       const wantsHtml = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && !url.searchParams.has('query');
       if (wantsHtml && api.explorer) {
@@ -324,7 +328,8 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const host = api.host.includes(':') ? `[${api.host}]` : api.host;
   const url = `http://${host}:${port}${api.path}`;
   const wsUrl = `ws://${host}:${port}${api.path}`;
-  log.info({ url, wsUrl, auth: tokens.enabled, introspection: api.introspection, explorer: api.explorer }, 'GraphQL API listening');
+  const mapUrl = `http://${host}:${port}${MAP_PAGE_PATH}`;
+  log.info({ url, wsUrl, mapUrl, auth: tokens.enabled, introspection: api.introspection, explorer: api.explorer }, 'GraphQL API listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -345,5 +350,5 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
       if (ownGraph) await ownGraph.close();
       log.info('GraphQL API stopped');
     })());
-  return { url, wsUrl, port, stop };
+  return { url, wsUrl, mapUrl, port, stop };
 }

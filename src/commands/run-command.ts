@@ -18,7 +18,7 @@ export function runCommand(): Command {
       abort.abort();
     });
     const api = await startApiServer(config, log, graph);
-    process.stdout.write(`GraphQL API: ${api.url} (WebSocket ${api.wsUrl})\n`);
+    process.stdout.write(`GraphQL API: ${api.url} (WebSocket ${api.wsUrl})\nMap page: ${api.mapUrl}\n`);
     try {
       await collect({ config, log, executor: graph.executor, signal: abort.signal });
     } finally {

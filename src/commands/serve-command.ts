@@ -13,7 +13,7 @@ export function serveCommand(): Command {
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     const server = await startApiServer(config, log);
-    process.stdout.write(`GraphQL API: ${server.url} (WebSocket ${server.wsUrl})\n`);
+    process.stdout.write(`GraphQL API: ${server.url} (WebSocket ${server.wsUrl})\nMap page: ${server.mapUrl}\n`);
     const signal = await untilSignal();
     log.info({ signal }, 'stopping');
     await server.stop();

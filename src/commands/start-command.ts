@@ -84,7 +84,7 @@ export function startCommand(): Command {
         browserUrl: local?.browserUrl,
         browserGuideUrl: `${apiOrigin}${BROWSER_GUIDE_PATH}`,
         browserStyleUrl: `${apiOrigin}${BROWSER_STYLE_PATH}`,
-        // mapUrl: the map page's address, once the API serves it.
+        mapUrl: api.mapUrl,
         replayAddress: replay.address,
         collectorMetricsUrl: `http://${config.collector.listen}/metrics`,
         notWrittenYet: !written,

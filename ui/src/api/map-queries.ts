@@ -1,0 +1,160 @@
+import type { ApiCall, ApiDependencies, ApiEndpointDetails, ApiMapNode, ApiPath, ApiServiceMap, MapLevel } from '../model/api-types';
+import type { ApiRange } from '../model/time-range';
+import type { MapFilters } from '../model/view-state';
+import type { GraphqlClient, SubscriptionSink } from './graphql-client';
+
+/**
+ * Every read of the page. Each takes the range to read (undefined: all time); with a range the
+ * query gains the API's `range` argument (issue 11), so that applying ranges is a change to
+ * `toApiRange` alone.
+ */
+
+const ENDPOINT = 'id kind name namespace ... on Pod { workloadName }';
+export const CALL_FIELDS = `key source { ${ENDPOINT} } destination { ${ENDPOINT} } port protocol verdict flows requests responses errors errorRate
+  l7Protocols statusCounts { key count } dropReasons { key count } latency { p50Ms p95Ms } firstSeen lastSeen`;
+
+/** `($range: TimeRange)` declaration and `range: $range` argument, or nothing without a range. */
+function rangeParts(range: ApiRange | undefined): { decl: string; arg: string; vars: Record<string, unknown> } {
+  return range ? { decl: ', $range: TimeRange', arg: ', range: $range', vars: { range } } : { decl: '', arg: '', vars: {} };
+}
+
+/** The map to draw: nodes and heaviest edges at a level. */
+export async function readServiceMap(
+  client: GraphqlClient,
+  args: { namespaces: string[]; level: MapLevel; filters: MapFilters; topN: number },
+  range: ApiRange | undefined,
+): Promise<ApiServiceMap> {
+  const r = rangeParts(range);
+  const filter: Record<string, unknown> = { level: args.level, topN: args.topN };
+  if (args.namespaces.length > 0) filter.namespaces = args.namespaces;
+  if (args.filters.verdicts.length > 0) filter.verdicts = args.filters.verdicts;
+  if (args.filters.protocol) filter.protocol = args.filters.protocol;
+  const data = await client.query<{ serviceMap: ApiServiceMap }>(
+    `query Map($filter: ServiceMapFilter${r.decl}) { serviceMap(filter: $filter${r.arg}) {
+      level nodes { id kind name namespace pods }
+      edges { id source target flows requests errors errorRate verdicts ports protocols latencyP95Ms calls lastSeen }
+      totals { nodes edges calls flows requests errors } truncated } }`,
+    { filter, ...r.vars },
+  );
+  return data.serviceMap;
+}
+
+/** Namespace names, for the namespace picker (the NAMESPACE-level map's pod nodes). */
+export async function readNamespaces(client: GraphqlClient, range: ApiRange | undefined): Promise<string[]> {
+  const r = rangeParts(range);
+  const data = await client.query<{ serviceMap: { nodes: ApiMapNode[] } }>(
+    `query Namespaces($filter: ServiceMapFilter${r.decl}) { serviceMap(filter: $filter${r.arg}) { nodes { id kind name namespace pods } } }`,
+    { filter: { level: 'NAMESPACE', includeExternal: false, topN: 1000 }, ...r.vars },
+  );
+  return [...new Set(data.serviceMap.nodes.filter((n) => n.namespace !== null).map((n) => n.namespace!))].sort();
+}
+
+const DETAILS = `${ENDPOINT} firstSeen lastSeen
+  ... on Pod { labels { key value } workload workloadKind identity node }
+  ... on ExternalEndpoint { identity }`;
+
+/** One endpoint with its calls both ways (the node panel at POD level, or for a non-pod node). */
+export async function readEndpointDetails(client: GraphqlClient, id: string, range: ApiRange | undefined): Promise<ApiEndpointDetails> {
+  const r = rangeParts(range);
+  const data = await client.query<{ endpoint: ApiEndpointDetails }>(
+    `query Endpoint($id: ID!${r.decl}) { endpoint(id: $id) { ${DETAILS}
+      incoming(first: 200${r.arg}) { ${CALL_FIELDS} } outgoing(first: 200${r.arg}) { ${CALL_FIELDS} } } }`,
+    { id, ...r.vars },
+  );
+  return data.endpoint;
+}
+
+/** The pods of a workload with their calls (the node panel at WORKLOAD level). */
+export async function readWorkloadPods(
+  client: GraphqlClient,
+  namespace: string,
+  workload: string,
+  range: ApiRange | undefined,
+): Promise<{ totalCount: number; nodes: ApiEndpointDetails[] }> {
+  const r = rangeParts(range);
+  const data = await client.query<{ pods: { totalCount: number; nodes: ApiEndpointDetails[] } }>(
+    `query Workload($filter: PodFilter${r.decl}) { pods(filter: $filter, first: 50) { totalCount nodes { ${DETAILS}
+      incoming(first: 100${r.arg}) { ${CALL_FIELDS} } outgoing(first: 100${r.arg}) { ${CALL_FIELDS} } } } }`,
+    { filter: { namespaces: [namespace], workload }, ...r.vars },
+  );
+  return data.pods;
+}
+
+/** Calls from or to a namespace, heaviest first (the node panel at NAMESPACE level). */
+export async function readNamespaceCalls(client: GraphqlClient, namespace: string, range: ApiRange | undefined): Promise<{ totalCount: number; nodes: ApiCall[] }> {
+  const r = rangeParts(range);
+  const data = await client.query<{ calls: { totalCount: number; nodes: ApiCall[] } }>(
+    `query NamespaceCalls($filter: CallFilter${r.decl}) { calls(filter: $filter, first: 300${r.arg}) { totalCount nodes { ${CALL_FIELDS} } } }`,
+    { filter: { namespaces: [namespace] }, ...r.vars },
+  );
+  return data.calls;
+}
+
+/** Calls from one endpoint to another (the edge panel at POD level). */
+export async function readCallsBetween(client: GraphqlClient, source: string, destination: string, range: ApiRange | undefined): Promise<ApiCall[]> {
+  const r = rangeParts(range);
+  const data = await client.query<{ calls: { nodes: ApiCall[] } }>(
+    `query Between($filter: CallFilter${r.decl}) { calls(filter: $filter, first: 100${r.arg}) { nodes { ${CALL_FIELDS} } } }`,
+    { filter: { source, destination }, ...r.vars },
+  );
+  return data.calls.nodes;
+}
+
+const PATH = `length endpoints { ${ENDPOINT} } hops { key source { ${ENDPOINT} } destination { ${ENDPOINT} } port protocol verdict requests errorRate }`;
+
+/** The shortest path and all simple paths (bounded) between two endpoints. */
+export async function readPaths(
+  client: GraphqlClient,
+  from: string,
+  to: string,
+  range: ApiRange | undefined,
+): Promise<{ shortestPath: ApiPath | null; paths: ApiPath[] }> {
+  const r = rangeParts(range);
+  return client.query<{ shortestPath: ApiPath | null; paths: ApiPath[] }>(
+    `query Paths($from: ID!, $to: ID!${r.decl}) { shortestPath(from: $from, to: $to, maxHops: 8${r.arg}) { ${PATH} }
+      paths(from: $from, to: $to, maxHops: 6, limit: 20${r.arg}) { ${PATH} } }`,
+    { from, to, ...r.vars },
+  );
+}
+
+/** What an endpoint depends on (DOWNSTREAM) or what depends on it (UPSTREAM, the blast radius). */
+export async function readDependencies(
+  client: GraphqlClient,
+  id: string,
+  direction: 'UPSTREAM' | 'DOWNSTREAM',
+  range: ApiRange | undefined,
+): Promise<ApiDependencies> {
+  const r = rangeParts(range);
+  const data = await client.query<{ dependencies: ApiDependencies }>(
+    `query Deps($id: ID!, $direction: Direction!${r.decl}) { dependencies(id: $id, direction: $direction, depth: 4${r.arg}) {
+      nodes { endpoint { ${ENDPOINT} } distance } calls { key source { ${ENDPOINT} } destination { ${ENDPOINT} } } truncated } }`,
+    { id, direction, ...r.vars },
+  );
+  return data.dependencies;
+}
+
+/** Live call events (new calls and changed counters) of the namespaces shown (all when empty). */
+export function subscribeCalls(
+  client: GraphqlClient,
+  namespaces: string[],
+  sink: { added: (c: ApiCall) => void; updated: (c: ApiCall) => void; error: (e: Error) => void },
+): () => void {
+  const filter = namespaces.length > 0 ? { namespaces } : {};
+  const added: SubscriptionSink<{ callAdded: ApiCall }> = { next: (d) => sink.added(d.callAdded), error: sink.error };
+  const updated: SubscriptionSink<{ callUpdated: ApiCall }> = { next: (d) => sink.updated(d.callUpdated), error: sink.error };
+  const stops = [
+    client.subscribe(`subscription Added($filter: CallFilter) { callAdded(filter: $filter) { ${CALL_FIELDS} } }`, { filter }, added),
+    client.subscribe(`subscription Updated($filter: CallFilter) { callUpdated(filter: $filter) { ${CALL_FIELDS} } }`, { filter }, updated),
+  ];
+  return () => stops.forEach((stop) => stop());
+}
+
+/** Live pod arrivals of the namespaces shown. */
+export function subscribePods(client: GraphqlClient, namespaces: string[], sink: { added: (p: ApiEndpointDetails) => void; error: (e: Error) => void }): () => void {
+  const filter = namespaces.length > 0 ? { namespaces } : {};
+  return client.subscribe<{ podAdded: ApiEndpointDetails }>(
+    `subscription Pods($filter: PodFilter) { podAdded(filter: $filter) { ${ENDPOINT} firstSeen lastSeen } }`,
+    { filter },
+    { next: (d) => sink.added(d.podAdded), error: sink.error },
+  );
+}

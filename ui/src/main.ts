@@ -1,0 +1,304 @@
+import { createGraphqlClient } from './api/graphql-client';
+import type { MapLevel } from './model/api-types';
+import { searchNodes } from './model/search-nodes';
+import { type RangeChoice, formatRangeChoice, parseRangeChoice } from './model/time-range';
+import { type Scene, toScene } from './model/to-scene';
+import { type SelectionMode, type ViewState, parseViewState } from './model/view-state';
+import { CanvasRenderer, type Hit } from './render/canvas-renderer';
+import { MapController } from './state/map-controller';
+import { MapStore } from './state/map-store';
+import { readToken, writeToken } from './state/token-store';
+import { renderPanel } from './view/details-panel';
+import { byId, el, fmtCount, fmtMs, fmtPct } from './view/dom';
+import { renderLegend } from './view/legend';
+
+/** The read-only test hook: what the renderer drew and the page's state, for browser tests and the bench. */
+export interface MapTestHook {
+  snapshot(): {
+    nodes: Pick<Scene['nodes'][number], 'id' | 'label' | 'kind' | 'shape' | 'fill' | 'x' | 'y' | 'isNew' | 'selected' | 'match' | 'onTrace' | 'dimmed'>[];
+    edges: Pick<Scene['edges'][number], 'id' | 'source' | 'target' | 'health' | 'colour' | 'dash' | 'widthPx' | 'isNew' | 'active' | 'onTrace' | 'shortest' | 'dimmed'>[];
+    loading: boolean;
+    error: string | null;
+    liveStatus: string;
+    liveEvents: number;
+    draws: number;
+    recentDrawMs: number[];
+    url: string;
+  };
+  /** Screen position of a node relative to the canvas (to click it). */
+  screenOf(id: string): { x: number; y: number } | null;
+}
+
+declare global {
+  interface Window {
+    __hubbleGraphMap?: MapTestHook;
+  }
+}
+
+const apiPath = document.documentElement.dataset.apiPath && !document.documentElement.dataset.apiPath.startsWith('%') ? document.documentElement.dataset.apiPath : '/graphql';
+const httpUrl = new URL(apiPath, window.location.href).toString();
+const wsUrl = httpUrl.replace(/^http/, 'ws');
+
+const store = new MapStore();
+const tokenDialog = byId<HTMLDialogElement>('token-dialog');
+const client = createGraphqlClient({ httpUrl, wsUrl, getToken: readToken, onUnauthorized: () => askForToken() });
+const controller = new MapController(store, client, (q) => history.replaceState(null, '', `${window.location.pathname}?${q}`));
+
+const tooltip = byId<HTMLDivElement>('tooltip');
+const panel = byId<HTMLElement>('panel');
+const status = byId<HTMLSpanElement>('status');
+const matchesList = byId<HTMLOListElement>('matches');
+
+const renderer = new CanvasRenderer(byId<HTMLCanvasElement>('map'), {
+  onClick: (hit, e) => select(hit, e.shiftKey),
+  onHover: (hit, p) => hover(hit, p),
+});
+
+function askForToken() {
+  if (!tokenDialog.open) {
+    writeToken(null);
+    tokenDialog.showModal();
+  }
+}
+byId<HTMLFormElement>('token-form').addEventListener('submit', () => {
+  writeToken(byId<HTMLInputElement>('token-input').value.trim());
+  client.reconnect();
+  void start();
+});
+
+function update(next: Partial<ViewState>) {
+  void controller.setView({ ...store.view, ...next });
+}
+
+function select(hit: Hit, shift: boolean) {
+  const v = store.view;
+  if (hit.kind === 'none') return update({ selection: [], edge: null });
+  if (hit.kind === 'edge') return update({ selection: [], edge: hit.edge.id, mode: 'details' });
+  const id = hit.node.id;
+  const pairing = v.mode === 'path' || shift;
+  if (pairing && v.selection.length === 1 && v.selection[0] !== id) return update({ selection: [v.selection[0], id], edge: null, mode: 'path' });
+  update({ selection: [id], edge: null });
+}
+
+function hover(hit: Hit, p: { x: number; y: number }) {
+  if (hit.kind === 'none') {
+    tooltip.hidden = true;
+    return;
+  }
+  tooltip.replaceChildren();
+  if (hit.kind === 'node') {
+    const n = store.nodes.get(hit.node.id);
+    const edges = store.visible().edges;
+    const ins = edges.filter((e) => e.target === hit.node.id);
+    const outs = edges.filter((e) => e.source === hit.node.id);
+    const sum = (es: typeof edges) => es.reduce((s, e) => s + e.requests, 0);
+    tooltip.append(
+      el('strong', {}, hit.node.id),
+      el('div', {}, `${n?.kind ?? ''}${n?.namespace ? ` · ${n.namespace}` : ''}${n && n.pods > 1 ? ` · ${n.pods} pods` : ''}`),
+      el('div', {}, `in: ${ins.length} callers, ${fmtCount(sum(ins))} requests`),
+      el('div', {}, `out: ${outs.length} callees, ${fmtCount(sum(outs))} requests`),
+    );
+  } else {
+    const e = store.edges.get(hit.edge.id);
+    if (!e) return;
+    tooltip.append(
+      el('strong', {}, `${e.source} → ${e.target}`),
+      el('div', {}, `${fmtCount(e.requests)} requests · ${fmtCount(e.flows)} flows`),
+      el('div', {}, `errors ${fmtPct(e.errorRate)} · p95 ${fmtMs(e.latencyP95Ms)}`),
+      el('div', {}, `${e.verdicts.join(', ')} · ports ${e.ports.join(', ')}`),
+    );
+  }
+  tooltip.style.left = `${p.x + 14}px`;
+  tooltip.style.top = `${p.y + 14}px`;
+  tooltip.hidden = false;
+}
+
+// ------------------------------------------------------------------ controls
+
+const nsSelect = byId<HTMLSelectElement>('namespaces');
+const levelSelect = byId<HTMLSelectElement>('level');
+const rangeSelect = byId<HTMLSelectElement>('range');
+const customRange = byId<HTMLSpanElement>('custom-range');
+const since = byId<HTMLInputElement>('range-since');
+const until = byId<HTMLInputElement>('range-until');
+const search = byId<HTMLInputElement>('search');
+const verdict = byId<HTMLSelectElement>('verdict');
+const protocol = byId<HTMLSelectElement>('protocol');
+const port = byId<HTMLInputElement>('port');
+const hideReserved = byId<HTMLInputElement>('hide-reserved');
+const hideWorld = byId<HTMLInputElement>('hide-world');
+const onlyDropped = byId<HTMLInputElement>('only-dropped');
+const modeButtons = [...document.querySelectorAll<HTMLButtonElement>('.modes button')];
+
+nsSelect.addEventListener('change', () => update({ namespaces: [...nsSelect.selectedOptions].map((o) => o.value), selection: [], edge: null }));
+levelSelect.addEventListener('change', () => update({ level: levelSelect.value as MapLevel, selection: [], edge: null }));
+const customChoice = (): RangeChoice | null =>
+  since.value && until.value ? { kind: 'custom', since: new Date(since.value).toISOString(), until: new Date(until.value).toISOString() } : null;
+rangeSelect.addEventListener('change', () => {
+  customRange.hidden = rangeSelect.value !== 'custom';
+  if (rangeSelect.value === 'custom') {
+    const c = customChoice();
+    if (c) update({ range: c });
+    return;
+  }
+  update({ range: parseRangeChoice(rangeSelect.value) });
+});
+for (const input of [since, until]) input.addEventListener('change', () => {
+  const c = customChoice();
+  if (c) update({ range: c });
+});
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+search.addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => update({ search: search.value }), 150);
+});
+search.addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter') return;
+  const first = searchNodes(store.visible().nodes, search.value)[0];
+  if (first) {
+    update({ search: search.value, selection: [first.id], edge: null });
+    renderer.fit([first.id]);
+  }
+});
+const filterChange = () =>
+  update({
+    filters: {
+      verdicts: verdict.value ? [verdict.value] : [],
+      protocol: protocol.value || null,
+      port: port.value === '' ? null : Number(port.value),
+      hideReserved: hideReserved.checked,
+      hideWorld: hideWorld.checked,
+      onlyDropped: onlyDropped.checked,
+    },
+  });
+for (const c of [verdict, protocol, port, hideReserved, hideWorld, onlyDropped]) c.addEventListener('change', filterChange);
+for (const b of modeButtons) b.addEventListener('click', () => update({ mode: b.dataset.mode as SelectionMode, selection: store.view.selection.slice(0, 1) }));
+byId<HTMLButtonElement>('fit').addEventListener('click', () => renderer.fit());
+
+/** Puts the view's values into the controls (after a URL load, or a change made elsewhere). */
+function syncControls(v: ViewState) {
+  for (const o of nsSelect.options) o.selected = v.namespaces.includes(o.value);
+  levelSelect.value = v.level;
+  const r = formatRangeChoice(v.range);
+  rangeSelect.value = v.range.kind === 'custom' ? 'custom' : r;
+  customRange.hidden = v.range.kind !== 'custom';
+  if (search.value !== v.search && document.activeElement !== search) search.value = v.search;
+  verdict.value = v.filters.verdicts[0] ?? '';
+  protocol.value = v.filters.protocol ?? '';
+  port.value = v.filters.port === null ? '' : String(v.filters.port);
+  hideReserved.checked = v.filters.hideReserved;
+  hideWorld.checked = v.filters.hideWorld;
+  onlyDropped.checked = v.filters.onlyDropped;
+  for (const b of modeButtons) b.setAttribute('aria-pressed', String(b.dataset.mode === v.mode));
+}
+
+function renderNamespaceOptions() {
+  const wanted = new Set([...store.namespaces, ...store.view.namespaces]);
+  nsSelect.replaceChildren(...[...wanted].sort().map((ns) => el('option', { value: ns }, ns)));
+  for (const o of nsSelect.options) o.selected = store.view.namespaces.includes(o.value);
+}
+
+function renderStatus() {
+  status.replaceChildren();
+  const t = store.totals;
+  const shown = store.visible();
+  if (store.liveStatus !== 'off') status.append(el('span', { class: store.liveStatus === 'live' ? 'live' : '' }, `${store.liveStatus} `));
+  if (store.loading) status.append('loading… ');
+  if (t) status.append(`${shown.nodes.length} nodes, ${shown.edges.length} edges shown${store.truncated ? ` (heaviest ${store.edges.size} of ${t.edges} edges)` : ''} `);
+  if (store.notice) status.append(el('span', { class: 'notice' }, store.notice));
+  if (store.error) status.append(el('span', { class: 'error' }, ` ${store.error}`));
+}
+
+// ------------------------------------------------------------------ drawing
+
+let fitPending = true;
+let markTimer: ReturnType<typeof setInterval> | undefined;
+
+function redraw() {
+  const v = store.view;
+  const { nodes, edges } = store.visible();
+  const matches = new Set(searchNodes(nodes, v.search).map((n) => n.id));
+  matchesList.replaceChildren(...[...matches].slice(0, 20).map((id) => {
+    const li = el('li', { 'data-match': id }, id);
+    li.addEventListener('click', () => {
+      update({ selection: [id], edge: null });
+      renderer.fit([id]);
+    });
+    return li;
+  }));
+  matchesList.hidden = matches.size === 0;
+  const now = Date.now();
+  const live = (m: Map<string, number>) => new Set([...m].filter(([, t]) => t > now).map(([id]) => id));
+  renderer.setScene(
+    toScene({
+      nodes,
+      edges,
+      positions: store.positions,
+      newIds: live(store.newUntil),
+      activeIds: live(store.activeUntil),
+      selectedNodes: v.selection,
+      selectedEdge: v.edge,
+      matches,
+      trace: store.trace,
+      diff: store.diff,
+    }),
+  );
+  if (fitPending && nodes.length > 0) {
+    fitPending = false;
+    renderer.fit();
+  }
+  if (!markTimer && (store.newUntil.size > 0 || store.activeUntil.size > 0)) {
+    markTimer = setInterval(() => {
+      if (!store.expireMarks()) {
+        clearInterval(markTimer);
+        markTimer = undefined;
+      }
+    }, 500);
+  }
+}
+
+store.subscribe((changes) => {
+  if (changes.has('view')) syncControls(store.view);
+  if (changes.has('namespaces')) {
+    renderNamespaceOptions();
+  }
+  if (changes.has('graph') || changes.has('namespaces')) {
+    const namespaces = new Set<string>();
+    for (const n of store.nodes.values()) if (n.namespace) namespaces.add(n.namespace);
+    renderLegend(byId('legend'), [...namespaces]);
+  }
+  if (changes.has('panel') || changes.has('trace')) renderPanel(panel, store.details, store.trace);
+  renderStatus();
+  redraw();
+});
+
+window.__hubbleGraphMap = {
+  snapshot() {
+    const s = renderer.getScene();
+    return {
+      nodes: s.nodes.map(({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed }) => ({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed })),
+      edges: s.edges.map(({ id, source, target, health, colour, dash, widthPx, isNew, active, onTrace, shortest, dimmed }) => ({
+        id, source, target, health, colour, dash, widthPx, isNew, active, onTrace, shortest, dimmed,
+      })),
+      loading: store.loading,
+      error: store.error,
+      liveStatus: store.liveStatus,
+      liveEvents: store.liveEvents,
+      draws: renderer.stats.draws,
+      recentDrawMs: [...renderer.stats.recentDrawMs],
+      url: window.location.search,
+    };
+  },
+  screenOf: (id) => renderer.screenOf(id),
+};
+
+async function start() {
+  fitPending = true;
+  const view = parseViewState(window.location.search);
+  syncControls(view);
+  // A fresh start (first load or a new token) reads everything again.
+  await controller.loadNamespaces();
+  await controller.setView(view, true);
+}
+
+void start();

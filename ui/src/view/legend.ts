@@ -1,0 +1,76 @@
+import { HEALTH_STYLE, KIND_LABEL, SHAPE_BY_KIND, namespaceFills } from '../model/map-style';
+import type { EdgeHealth } from '../model/map-style';
+import type { EndpointKind } from '../model/api-types';
+import { shapePath } from '../render/canvas-renderer';
+import { el } from './dom';
+
+function icon(draw: (ctx: CanvasRenderingContext2D) => void): HTMLCanvasElement {
+  const c = document.createElement('canvas');
+  c.width = 36;
+  c.height = 18;
+  const ctx = c.getContext('2d');
+  if (ctx) draw(ctx);
+  return c;
+}
+
+/** The legend: node shapes by kind, namespace fills, edge line styles by health, widths. */
+export function renderLegend(container: HTMLElement, namespaces: string[]) {
+  container.replaceChildren();
+  container.append(el('h4', {}, 'Nodes (shape = kind)'));
+  for (const kind of Object.keys(SHAPE_BY_KIND) as EndpointKind[]) {
+    container.append(
+      el(
+        'div',
+        { class: 'row', 'data-legend-kind': kind },
+        icon((ctx) => {
+          ctx.beginPath();
+          shapePath(ctx, SHAPE_BY_KIND[kind], 18, 9, 6);
+          ctx.fillStyle = kind === 'POD' ? '#56B4E9' : '#BBBBBB';
+          ctx.fill();
+          ctx.strokeStyle = '#222';
+          ctx.stroke();
+        }),
+        KIND_LABEL[kind],
+      ),
+    );
+  }
+  const fills = namespaceFills(namespaces);
+  if (fills.size > 0) {
+    container.append(el('h4', {}, 'Fill = namespace'));
+    for (const [ns, fill] of [...fills].slice(0, 8)) {
+      container.append(el('div', { class: 'row' }, icon((ctx) => ((ctx.fillStyle = fill), ctx.fillRect(10, 3, 16, 12))), ns));
+    }
+    if (fills.size > 8) container.append(el('div', {}, `… ${fills.size - 8} more`));
+  }
+  container.append(el('h4', {}, 'Edges (caller → callee; width = requests, or flows)'));
+  for (const health of Object.keys(HEALTH_STYLE) as EdgeHealth[]) {
+    const s = HEALTH_STYLE[health];
+    container.append(
+      el(
+        'div',
+        { class: 'row', 'data-legend-health': health },
+        icon((ctx) => {
+          ctx.strokeStyle = s.colour;
+          ctx.lineWidth = 3;
+          ctx.setLineDash(s.dash);
+          ctx.beginPath();
+          ctx.moveTo(2, 9);
+          ctx.lineTo(34, 9);
+          ctx.stroke();
+          if (health === 'dropped') {
+            ctx.setLineDash([]);
+            ctx.lineWidth = 2;
+            ctx.beginPath();
+            ctx.moveTo(14, 4);
+            ctx.lineTo(22, 14);
+            ctx.moveTo(22, 4);
+            ctx.lineTo(14, 14);
+            ctx.stroke();
+          }
+        }),
+        s.label,
+      ),
+    );
+  }
+  container.append(el('div', { class: 'row' }, icon((ctx) => ((ctx.fillStyle = '#F0E442'), ctx.fillRect(4, 3, 28, 12))), 'new in the last seconds (live)'));
+}

@@ -66,7 +66,7 @@ ${where(conds)}`;
   UNION
   MATCH (b:Pod) WHERE b.namespace IN $namespaces MATCH (a:Endpoint)-[r:CALLS]->(b) RETURN a, r, b
 }
-${where(conds)}`;
+${conds.length > 0 ? `WITH a, r, b ${where(conds)}` : ''}`;
 }
 
 /** A map node as the query returns it. */

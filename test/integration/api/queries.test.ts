@@ -199,6 +199,21 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(m.edges.find((e: any) => e.id === 'shop/web->shop/api')).toMatchObject({ flows: 20, requests: 10, errors: 3, errorRate: 0.3, calls: 3 });
   });
 
+  it('draws the map of a namespace filtered by verdict, protocol or without external endpoints', async () => {
+    const res = await q(`{
+      dropped: serviceMap(filter: {namespaces: ["shop"], level: POD, verdicts: ["DROPPED"]}) { edges { id verdicts } }
+      udp: serviceMap(filter: {namespaces: ["shop"], level: POD, protocol: "UDP"}) { edges { id } }
+      internal: serviceMap(filter: {namespaces: ["shop"], level: WORKLOAD, includeExternal: false}) { nodes { id } }
+    }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.dropped.edges).toEqual([
+      { id: `${ID.api}->${ID.db}`, verdicts: ['DROPPED'] },
+      { id: `${ID.webA}->${ID.db}`, verdicts: ['DROPPED'] },
+    ]);
+    expect(res.data!.udp.edges).toEqual([{ id: `${ID.api}->${ID.dns}` }]);
+    expect(res.data!.internal.nodes.map((n: any) => n.id).sort()).toEqual(['infra/coredns', 'shop/api', 'shop/db', 'shop/web']);
+  });
+
   it('draws the POD and NAMESPACE maps, top-N and without external endpoints', async () => {
     const res = await q(`{
       pod: serviceMap(filter: {level: POD}) { totals { nodes edges calls } nodes { id pods } }

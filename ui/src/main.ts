@@ -297,8 +297,7 @@ async function start() {
   const view = parseViewState(window.location.search);
   syncControls(view);
   // A fresh start (first load or a new token) reads everything again.
-  await controller.loadNamespaces();
-  await controller.setView(view, true);
+  await Promise.all([controller.loadNamespaces(), controller.setView(view, true)]);
 }
 
 void start();

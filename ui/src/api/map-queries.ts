@@ -64,17 +64,19 @@ export async function readEndpointDetails(client: GraphqlClient, id: string, ran
   return data.endpoint;
 }
 
-/** The pods of a workload with their calls (the node panel at WORKLOAD level). */
+/**
+ * The pods of a workload, without their calls (the node panel at WORKLOAD level takes the calls
+ * from `readNamespaceCalls`: pods with nested calls cost far more than the API's cost limit allows).
+ */
 export async function readWorkloadPods(
   client: GraphqlClient,
   namespace: string,
   workload: string,
   range: ApiRange | undefined,
-): Promise<{ totalCount: number; nodes: ApiEndpointDetails[] }> {
+): Promise<{ totalCount: number; nodes: Omit<ApiEndpointDetails, 'incoming' | 'outgoing'>[] }> {
   const r = rangeParts(range);
-  const data = await client.query<{ pods: { totalCount: number; nodes: ApiEndpointDetails[] } }>(
-    `query Workload($filter: PodFilter${r.decl}) { pods(filter: $filter, first: 50) { totalCount nodes { ${DETAILS}
-      incoming(first: 100${r.arg}) { ${CALL_FIELDS} } outgoing(first: 100${r.arg}) { ${CALL_FIELDS} } } } }`,
+  const data = await client.query<{ pods: { totalCount: number; nodes: Omit<ApiEndpointDetails, 'incoming' | 'outgoing'>[] } }>(
+    `query Workload($filter: PodFilter${r.decl}) { pods(filter: $filter, first: 100) { totalCount nodes { id kind name namespace workloadName firstSeen lastSeen labels { key value } workload workloadKind identity node } } }`,
     { filter: { namespaces: [namespace], workload }, ...r.vars },
   );
   return data.pods;

@@ -249,31 +249,37 @@ export class MapController {
         note: null,
       };
     }
-    if (v.level === 'WORKLOAD' && node?.namespace) {
-      const pods = await readWorkloadPods(this.client, node.namespace, node.name, range);
-      const labels = pods.nodes[0]?.labels?.filter((l) => l.key !== 'pod-template-hash') ?? [];
-      const identities = [...new Set(pods.nodes.map((p) => p.identity).filter((i) => i !== null && i !== undefined))];
+    // Rolled-up nodes: their calls are those of the namespace (heaviest first) that belong to the node.
+    const ns = node?.namespace ?? id;
+    const [calls, pods] = await Promise.all([
+      readNamespaceCalls(this.client, ns, range),
+      v.level === 'WORKLOAD' && node ? readWorkloadPods(this.client, ns, node.name, range) : Promise.resolve(null),
+    ]);
+    const inNode = (e: ApiEndpoint) => toMapNode(e, v.level).id === id;
+    const note = calls.totalCount > calls.nodes.length ? `Calls from the ${calls.nodes.length} heaviest of the namespace's ${calls.totalCount}.` : null;
+    const incoming = summarizeCalls(calls.nodes.filter((c) => inNode(c.destination)), 'incoming', v.level);
+    const outgoing = summarizeCalls(calls.nodes.filter((c) => inNode(c.source)), 'outgoing', v.level);
+    if (pods) {
+      const first = pods.nodes[0];
+      const identities = [...new Set(pods.nodes.map((p) => p.identity).filter((i): i is number => i !== null && i !== undefined))];
       const nodesRun = [...new Set(pods.nodes.map((p) => p.node).filter((n): n is string => !!n))];
       return {
         kind: 'node',
         nodeId: id,
         facts: [
           { key: 'kind', value: 'workload' },
-          { key: 'namespace', value: node.namespace },
-          { key: 'workload', value: `${node.name}${pods.nodes[0]?.workloadKind ? ` (${pods.nodes[0].workloadKind})` : ''}` },
-          { key: 'pods', value: pods.nodes.map((p) => p.name).join(', ') },
+          { key: 'namespace', value: ns },
+          { key: 'workload', value: `${node?.name ?? id}${first?.workloadKind ? ` (${first.workloadKind})` : ''}` },
+          { key: 'pods', value: pods.nodes.map((p) => p.name).join(', ') + (pods.totalCount > pods.nodes.length ? ` … (${pods.totalCount})` : '') },
           ...(identities.length > 0 ? [{ key: 'identity', value: identities.join(', ') }] : []),
           ...(nodesRun.length > 0 ? [{ key: 'node', value: nodesRun.join(', ') }] : []),
         ],
-        labels,
-        incoming: summarizeCalls(pods.nodes.flatMap((p) => p.incoming), 'incoming', v.level),
-        outgoing: summarizeCalls(pods.nodes.flatMap((p) => p.outgoing), 'outgoing', v.level),
-        note: pods.totalCount > pods.nodes.length ? `${pods.nodes.length} of ${pods.totalCount} pods read` : null,
+        labels: first?.labels?.filter((l) => l.key !== 'pod-template-hash') ?? [],
+        incoming,
+        outgoing,
+        note,
       };
     }
-    const ns = node?.namespace ?? id;
-    const calls = await readNamespaceCalls(this.client, ns, range);
-    const inNs = (e: ApiEndpoint) => e.namespace === ns;
     return {
       kind: 'node',
       nodeId: id,
@@ -283,9 +289,9 @@ export class MapController {
         ...(node ? [{ key: 'pods', value: String(node.pods) }] : []),
       ],
       labels: [],
-      incoming: summarizeCalls(calls.nodes.filter((c) => inNs(c.destination)), 'incoming', v.level),
-      outgoing: summarizeCalls(calls.nodes.filter((c) => inNs(c.source)), 'outgoing', v.level),
-      note: calls.totalCount > calls.nodes.length ? `the ${calls.nodes.length} heaviest of ${calls.totalCount} calls` : null,
+      incoming,
+      outgoing,
+      note,
     };
   }
 

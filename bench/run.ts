@@ -16,15 +16,16 @@ import { type PerFlowBaselineResult, runPerFlowBaseline } from './per-flow-basel
 import { type SubscriptionResult, runSubscriptionBench } from './subscription-bench';
 import { buildTopology, updateDeltas } from './synthetic-topology';
 import { type TableRow, formatTable } from './results-table';
+import { type MapPageResult, runMapPageBench } from './map-page-bench';
 
 /**
- * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions]`
+ * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions,map]`
  *
  * Measures the real code paths on this machine, each beside a baseline measured in the same run,
  * prints a table and writes the raw results to bench/results/<timestamp>.json and latest.json.
  * Never part of `npm test`.
  */
-export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions'] as const;
+export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map'] as const;
 export type Part = (typeof PARTS)[number];
 
 interface Sizes {
@@ -47,6 +48,11 @@ interface Sizes {
   subscribers: number;
   subscriptionEvents: number;
   subscriptionBurst: number;
+  /** Pods and CALLS of the map page's POD-level map; seconds of live changes and changed edges per second. */
+  mapPods: number;
+  mapCalls: number;
+  mapLiveSeconds: number;
+  mapChangedEdgesPerSec: number;
 }
 
 const FULL: Sizes = {
@@ -66,6 +72,10 @@ const FULL: Sizes = {
   subscribers: 100,
   subscriptionEvents: 20,
   subscriptionBurst: 1000,
+  mapPods: 2_000,
+  mapCalls: 10_000,
+  mapLiveSeconds: 30,
+  mapChangedEdgesPerSec: 100,
 };
 
 const QUICK: Sizes = {
@@ -85,6 +95,10 @@ const QUICK: Sizes = {
   subscribers: 100,
   subscriptionEvents: 5,
   subscriptionBurst: 200,
+  mapPods: 500,
+  mapCalls: 2_000,
+  mapLiveSeconds: 10,
+  mapChangedEdgesPerSec: 100,
 };
 
 interface Args {
@@ -233,7 +247,7 @@ async function main(): Promise<void> {
     writeResults(results, started, true);
   }
 
-  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions'].some((p) => args.only.has(p as Part));
+  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map'].some((p) => args.only.has(p as Part));
   let graph: BenchGraph | undefined;
   try {
     if (needsGraph) {
@@ -362,6 +376,38 @@ async function main(): Promise<void> {
         target: 'p95 < 1,500 ms',
         met: sub.ran ? sub.p95Ms < 1500 : undefined,
       });
+    }
+    if (graph && args.only.has('map')) {
+      const map: MapPageResult = await runMapPageBench(graph, {
+        pods: sizes.mapPods,
+        calls: sizes.mapCalls,
+        liveSeconds: sizes.mapLiveSeconds,
+        changedEdgesPerSec: sizes.mapChangedEdgesPerSec,
+        log,
+      });
+      results.mapPage = map;
+      rows.push({
+        figure: `map page: ${fmt(map.nodes)} nodes, ${fmt(map.edges)} edges drawn and interactive (headless Chromium)`,
+        value: map.ran
+          ? `${fmt(map.drawnAndInteractiveMs)} ms, of which the page ${fmt(map.pageMs)} ms (hover ${fmt(map.hoverMs)} ms; redraw p50 ${fmt(map.drawMsP50)} ms)`
+          : `not run: ${map.reason}`,
+        baseline: map.ran ? `serviceMap read ${fmt(map.apiReadMs)} ms` : '-',
+        ratio: '-',
+        target: '< 3,000 ms',
+        met: map.ran ? map.drawnAndInteractiveMs < 3000 : undefined,
+      });
+      if (map.live) {
+        const l = map.live;
+        rows.push({
+          figure: `map page live: ${l.changedEdgesPerSec} changed edges/s for ${l.seconds} s`,
+          value: `frames p50/p95/max ${fmt(l.frameMs.p50)}/${fmt(l.frameMs.p95)}/${fmt(l.frameMs.max)} ms, ${l.longFrames} frames > 100 ms; heap ${l.heapBeforeMiB} -> ${l.heapMiddleMiB} -> ${l.heapAfterMiB} MiB (start, half, end); ${fmt(l.eventsApplied)} events`,
+          baseline: '-',
+          ratio: '-',
+          target: 'no stall, no growth',
+          met: l.frameMs.p95 < 100 && l.heapAfterMiB <= l.heapMiddleMiB * 1.1 + 1,
+        });
+      }
+      writeResults(results, started, true);
     }
   } finally {
     if (graph) await graph.close().catch((err) => log(`closing Neo4j failed: ${errorMessage(err)}`));

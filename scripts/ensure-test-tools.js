@@ -29,6 +29,7 @@ const path = require('node:path');
  */
 const TEST_TOOLS = [
   { command: 'prometheus', debianPackage: 'prometheus', service: 'prometheus', usedBy: 'test/integration/prometheus (a real Prometheus scraping fake Hubble agents)' },
+  { command: 'chromium', debianPackage: 'chromium', usedBy: 'test/integration/ui (the map page in a real browser, driven by playwright-core)' },
 ];
 
 /** How long apt-get may wait for another apt-get (a second test run on the machine) to release its lock, in seconds. */

@@ -38,6 +38,7 @@ describe('planTestTools', () => {
 
   it('lists Prometheus among the tools the tests install', () => {
     expect(TEST_TOOLS.map((t) => t.command)).toContain('prometheus');
+    expect(TEST_TOOLS.map((t) => t.command)).toContain('chromium');
   });
 });
 

@@ -6,7 +6,7 @@ import { type Scene, toScene } from './model/to-scene';
 import { type SelectionMode, type ViewState, parseViewState } from './model/view-state';
 import { CanvasRenderer, type Hit } from './render/canvas-renderer';
 import { MapController } from './state/map-controller';
-import { MapStore } from './state/map-store';
+import { MapStore, type StoreChange } from './state/map-store';
 import { readToken, writeToken } from './state/token-store';
 import { renderPanel } from './view/details-panel';
 import { byId, el, fmtCount, fmtMs, fmtPct } from './view/dom';
@@ -257,7 +257,14 @@ function redraw() {
   }
 }
 
-store.subscribe((changes) => {
+// Live events arrive one WebSocket message at a time; the page catches up with all of them in one
+// pass per animation frame, so that a burst of a hundred changed edges costs one scene, not a hundred.
+const pendingChanges = new Set<StoreChange>();
+let frameRequested = false;
+function applyChanges() {
+  frameRequested = false;
+  const changes = new Set(pendingChanges);
+  pendingChanges.clear();
   if (changes.has('view')) syncControls(store.view);
   if (changes.has('namespaces')) {
     renderNamespaceOptions();
@@ -270,6 +277,12 @@ store.subscribe((changes) => {
   if (changes.has('panel') || changes.has('trace')) renderPanel(panel, store.details, store.trace);
   renderStatus();
   redraw();
+}
+store.subscribe((changes) => {
+  for (const c of changes) pendingChanges.add(c);
+  if (frameRequested) return;
+  frameRequested = true;
+  requestAnimationFrame(applyChanges);
 });
 
 window.__hubbleGraphMap = {

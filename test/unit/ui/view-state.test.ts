@@ -12,6 +12,7 @@ describe('the view in the URL', () => {
       mode: 'path' as const,
       search: 'web',
       filters: { verdicts: ['DROPPED'], protocol: 'TCP', port: 5432, hideReserved: true, hideWorld: true, onlyDropped: true },
+      topN: 5000,
     };
     const query = formatViewState(view);
     expect(query).toContain('ns=shop,infra');

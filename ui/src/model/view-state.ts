@@ -33,7 +33,12 @@ export interface ViewState {
   mode: SelectionMode;
   search: string;
   filters: MapFilters;
+  /** Most edges to ask the map for, heaviest first (the API caps it at HG_API_MAX_PAGE_SIZE). */
+  topN: number;
 }
+
+/** Default of `topN`: the API's default page cap. */
+export const DEFAULT_TOP_N = 1000;
 
 export const DEFAULT_FILTERS: MapFilters = { verdicts: [], protocol: null, port: null, hideReserved: false, hideWorld: false, onlyDropped: false };
 
@@ -46,6 +51,7 @@ export const DEFAULT_VIEW: ViewState = {
   mode: 'details',
   search: '',
   filters: DEFAULT_FILTERS,
+  topN: DEFAULT_TOP_N,
 };
 
 const MODES: readonly SelectionMode[] = ['details', 'path', 'blast', 'deps'];
@@ -59,6 +65,7 @@ export function parseViewState(search: string): ViewState {
   const mode = p.get('mode') ?? '';
   const port = Number(p.get('port'));
   const selection = list(p.get('sel')).slice(0, 2);
+  const top = Number(p.get('top'));
   return {
     namespaces: list(p.get('ns')),
     level: (MAP_LEVELS as readonly string[]).includes(level) ? (level as MapLevel) : DEFAULT_VIEW.level,
@@ -75,6 +82,7 @@ export function parseViewState(search: string): ViewState {
       hideWorld: p.get('hideWorld') === '1',
       onlyDropped: p.get('onlyDropped') === '1',
     },
+    topN: Number.isInteger(top) && top > 0 ? top : DEFAULT_TOP_N,
   };
 }
 
@@ -95,6 +103,7 @@ export function formatViewState(v: ViewState): string {
   if (f.hideReserved) p.set('hideReserved', '1');
   if (f.hideWorld) p.set('hideWorld', '1');
   if (f.onlyDropped) p.set('onlyDropped', '1');
+  if (v.topN !== DEFAULT_TOP_N) p.set('top', String(v.topN));
   // Commas and slashes read better unescaped in a shared link, and URLSearchParams parses them back.
   return p.toString().replace(/%2C/g, ',').replace(/%2F/g, '/').replace(/%3A/g, ':');
 }

@@ -18,8 +18,6 @@ import { isLive, rangeIsApplied, toApiRange } from '../model/time-range';
 import { type ViewState, formatViewState } from '../model/view-state';
 import type { MapStore, NodeDetails, Trace } from './map-store';
 
-/** Most edges the page asks the map for (the API caps topN at HG_API_MAX_PAGE_SIZE, 1000 by default). */
-export const MAP_TOP_N = 1000;
 /** Least time between two map reads made to settle live figures, ms. */
 export const RECONCILE_MIN_MS = 5000;
 
@@ -53,6 +51,7 @@ export class MapController {
       prev.namespaces.join(',') !== next.namespaces.join(',') ||
       prev.filters.verdicts.join(',') !== next.filters.verdicts.join(',') ||
       prev.filters.protocol !== next.filters.protocol ||
+      prev.topN !== next.topN ||
       JSON.stringify(prev.range) !== JSON.stringify(next.range);
     this.store.setStatus({ notice: rangeIsApplied(next.range) ? null : 'This API does not take time ranges yet: the map shows all-time figures.' });
     if (dataChanged) {
@@ -79,7 +78,7 @@ export class MapController {
     const v = this.store.view;
     this.store.setStatus({ loading: true, error: null });
     try {
-      const map = await readServiceMap(this.client, { namespaces: v.namespaces, level: v.level, filters: v.filters, topN: MAP_TOP_N }, toApiRange(v.range));
+      const map = await readServiceMap(this.client, { namespaces: v.namespaces, level: v.level, filters: v.filters, topN: v.topN }, toApiRange(v.range));
       if (ticket !== this.mapRead) return;
       this.store.replaceMap(map, relayout);
       this.store.setStatus({ loading: false });

@@ -147,8 +147,10 @@ export class MapStore {
     this.edges = new Map(map.edges.map((e) => [e.id, e]));
     this.totals = map.totals;
     this.truncated = map.truncated;
-    this.knownCalls.clear();
     if (relayout) {
+      // Another level or filter: the known counters belong to other edges. A refresh keeps them, so
+      // that the next update of a call adds its difference instead of asking for yet another read.
+      this.knownCalls.clear();
       this.newUntil.clear();
       this.activeUntil.clear();
       this.positions = layoutLayered([...this.nodes.keys()], map.edges, { groupKey: (id) => `${this.nodes.get(id)?.namespace ?? '~'}/${id}` });

@@ -259,10 +259,18 @@ function redraw() {
 
 // Live events arrive one WebSocket message at a time; the page catches up with all of them in one
 // pass per animation frame, so that a burst of a hundred changed edges costs one scene, not a hundred.
+// On a large map a new scene and its draw cost tens of milliseconds: changes that come from live
+// events are then spaced so that this work takes at most about a quarter of the time; changes the
+// user made (view, panel, trace) are shown on the next frame.
 const pendingChanges = new Set<StoreChange>();
+const LIVE_CHANGES: ReadonlySet<StoreChange> = new Set(['figures', 'marks', 'graph', 'status']);
 let frameRequested = false;
+let spacing: ReturnType<typeof setTimeout> | null = null;
+let lastApplyEnd = 0;
+let lastApplyMs = 0;
 function applyChanges() {
   frameRequested = false;
+  const started = performance.now();
   const changes = new Set(pendingChanges);
   pendingChanges.clear();
   if (changes.has('view')) syncControls(store.view);
@@ -277,12 +285,30 @@ function applyChanges() {
   if (changes.has('panel') || changes.has('trace')) renderPanel(panel, store.details, store.trace);
   renderStatus();
   redraw();
+  lastApplyEnd = performance.now();
+  lastApplyMs = lastApplyEnd - started;
 }
-store.subscribe((changes) => {
-  for (const c of changes) pendingChanges.add(c);
+function requestApply() {
   if (frameRequested) return;
   frameRequested = true;
   requestAnimationFrame(applyChanges);
+}
+store.subscribe((changes) => {
+  for (const c of changes) pendingChanges.add(c);
+  const liveOnly = [...pendingChanges].every((c) => LIVE_CHANGES.has(c));
+  const wait = Math.min(1000, lastApplyEnd + 3 * (lastApplyMs + renderer.stats.lastDrawMs) - performance.now());
+  if (liveOnly && wait > 0) {
+    spacing ??= setTimeout(() => {
+      spacing = null;
+      requestApply();
+    }, wait);
+    return;
+  }
+  if (spacing !== null) {
+    clearTimeout(spacing);
+    spacing = null;
+  }
+  requestApply();
 });
 
 window.__hubbleGraphMap = {

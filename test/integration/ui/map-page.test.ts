@@ -163,6 +163,9 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
       await page.mouse.click(box.x + at.x, box.y + at.y);
     };
     await click(ID.webA);
+    // The panel opens beside the map, which is framed again: find the second pod where it is now.
+    await page.waitForSelector(`#panel h2[data-node="${ID.webA}"]`);
+    await page.waitForTimeout(300);
     await click(ID.db);
     await page.waitForSelector('#panel [data-trace="path"]');
     const res = await gql<{ shortestPath: { hops: { source: { id: string }; destination: { id: string } }[] }; paths: { hops: { source: { id: string }; destination: { id: string } }[] }[] }>(

@@ -18,6 +18,8 @@ export interface DrawStats {
 }
 
 const INTERACTION_SETTLE_MS = 150;
+/** Longest wait between a change and its draw, ms. */
+const MAX_DRAW_SPACING_MS = 1000;
 /** Above this many edges, arrows and dashes are left out while the user pans or zooms. */
 const CHEAP_EDGES_WHILE_MOVING = 2000;
 
@@ -34,6 +36,10 @@ export class CanvasRenderer {
   private nodeById = new Map<string, SceneNode>();
   private cam = { x: 0, y: 0, k: 1 };
   private frame = 0;
+  private delayed: ReturnType<typeof setTimeout> | null = null;
+  private lastDrawEnd = 0;
+  /** What the last fit() framed, until the user pans or zooms. */
+  private fitted: { ids?: readonly string[] } | null = null;
   private movingUntil = 0;
   private dpr = Math.min(2, window.devicePixelRatio || 1);
   private width = 0;
@@ -51,6 +57,9 @@ export class CanvasRenderer {
     this.resize();
     const ro = new ResizeObserver(() => {
       this.resize();
+      // The side panel opening or closing changes the stage's width: keep the map framed as it
+      // was fitted, unless the user has panned or zoomed since.
+      if (this.fitted !== null) this.fit(this.fitted.ids);
       this.requestDraw();
     });
     ro.observe(canvas.parentElement ?? canvas);
@@ -71,6 +80,7 @@ export class CanvasRenderer {
 
   /** Zooms and pans so that every node (or the given ones) is in view. */
   fit(ids?: readonly string[]) {
+    this.fitted = { ids };
     const nodes = ids ? ids.map((id) => this.nodeById.get(id)).filter((n): n is SceneNode => n !== undefined) : this.scene.nodes;
     if (nodes.length === 0) return;
     let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
@@ -97,16 +107,32 @@ export class CanvasRenderer {
     return n ? { x: (n.x - this.cam.x) * this.cam.k, y: (n.y - this.cam.y) * this.cam.k } : null;
   }
 
+  /**
+   * Draws on the next animation frame. When a full draw is slow (a large map on a slow machine),
+   * draws not caused by the user (live updates, marks expiring) are spaced so that drawing takes
+   * at most about a quarter of the time and input stays responsive; pan and zoom draw at once.
+   */
   requestDraw() {
-    if (this.frame !== 0) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
+    if (this.frame !== 0 || this.delayed !== null) return;
+    const interacting = performance.now() < this.movingUntil;
+    const wait = interacting ? 0 : Math.min(MAX_DRAW_SPACING_MS, this.lastDrawEnd + this.stats.lastDrawMs * 3 - performance.now());
+    const schedule = () => {
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.draw();
+      });
+    };
+    if (wait <= 0) schedule();
+    else
+      this.delayed = setTimeout(() => {
+        this.delayed = null;
+        schedule();
+      }, wait);
   }
 
   dispose() {
     if (this.frame !== 0) cancelAnimationFrame(this.frame);
+    if (this.delayed !== null) clearTimeout(this.delayed);
     for (const d of this.disposers) d();
   }
 
@@ -173,7 +199,12 @@ export class CanvasRenderer {
   }
 
   private moving() {
+    this.fitted = null;
     this.movingUntil = performance.now() + INTERACTION_SETTLE_MS;
+    if (this.delayed !== null) {
+      clearTimeout(this.delayed);
+      this.delayed = null;
+    }
     this.requestDraw();
     setTimeout(() => this.requestDraw(), INTERACTION_SETTLE_MS + 10);
   }
@@ -216,6 +247,7 @@ export class CanvasRenderer {
     this.drawEdges(cheap, view);
     this.drawNodes(view);
     const ms = performance.now() - started;
+    this.lastDrawEnd = performance.now();
     this.stats.draws += 1;
     this.stats.lastDrawMs = ms;
     this.stats.recentDrawMs.push(ms);

@@ -18,8 +18,12 @@ import { isLive, rangeIsApplied, toApiRange } from '../model/time-range';
 import { type ViewState, formatViewState } from '../model/view-state';
 import type { MapStore, NodeDetails, Trace } from './map-store';
 
-/** Least time between two map reads made to settle live figures, ms. */
-export const RECONCILE_MIN_MS = 5000;
+/**
+ * Least time between two map reads made to settle live figures, ms. A whole map read is what the
+ * API pays most for (seconds for a cluster-wide map), and the first update of a call the page has
+ * not seen changes all-time totals by little, so these reads are rare.
+ */
+export const RECONCILE_MIN_MS = 30_000;
 
 /**
  * Feeds the store from the API: reads the map when the view asks for other data, follows

@@ -2,7 +2,7 @@
 'use strict';
 // First step of `npm test`: makes sure that what the tests need beyond Node and npm is there, so
 // that the README's `npm ci && npm test` passes on a fresh machine with nothing typed before it.
-// Tools the tests start (Prometheus; a browser once there are browser tests) are installed from
+// Tools the tests start (Prometheus; Chromium for the map page's browser tests) are installed from
 // Debian's packages when missing and running as root; otherwise the run stops within seconds with
 // the exact command to type. Java and Maven are only checked: the machine brings them, and the
 // message says what to install when it does not.

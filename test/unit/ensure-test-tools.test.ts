@@ -36,7 +36,7 @@ describe('planTestTools', () => {
     expect(plan).toMatchObject({ action: 'fail', message: expect.stringContaining('Debian package prometheus') });
   });
 
-  it('lists Prometheus among the tools the tests install', () => {
+  it('lists Prometheus and Chromium among the tools the tests install', () => {
     expect(TEST_TOOLS.map((t) => t.command)).toContain('prometheus');
     expect(TEST_TOOLS.map((t) => t.command)).toContain('chromium');
   });

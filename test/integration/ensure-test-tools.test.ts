@@ -28,11 +28,12 @@ function runWithTools(tools: readonly string[], env: Record<string, string> = {}
 
 /** `npm test` on a machine that lacks something: a message naming the install command, never a hang. */
 describe('scripts/ensure-test-tools.js', () => {
-  it('stops naming the apt-get command when prometheus is missing and installing is off', async () => {
+  it('stops naming the apt-get command when prometheus and chromium are missing and installing is off', async () => {
     const res = await runWithTools(['java', 'mvn', 'apt-get'], { HG_TEST_INSTALL_TOOLS: '0' });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('prometheus: needed by');
-    expect(res.stderr).toContain('apt-get install -y --no-install-recommends prometheus');
+    expect(res.stderr).toContain('chromium: needed by');
+    expect(res.stderr).toContain('apt-get install -y --no-install-recommends prometheus chromium');
   }, 20_000);
 
   it('names what to install when java and maven are missing', async () => {
@@ -42,7 +43,7 @@ describe('scripts/ensure-test-tools.js', () => {
   }, 20_000);
 
   it('passes on this machine, where everything is installed', async () => {
-    const res = await runWithTools(['java', 'mvn', 'prometheus', 'apt-get']);
+    const res = await runWithTools(['java', 'mvn', 'prometheus', 'chromium', 'apt-get']);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
   }, 60_000);

@@ -11,6 +11,7 @@ export interface ApiMetrics {
   readonly changeFeedSeq: Gauge;
   readonly changeFeedEvents: Counter<'topic'>;
   readonly changeFeedErrors: Counter;
+  readonly changeFeedSkipped: Counter;
 }
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -37,5 +38,10 @@ export function createApiMetrics(subscriptionCounts: () => Record<string, number
     changeFeedSeq: new Gauge({ name: 'hubble_graph_api_change_feed_seq', help: 'last change-feed sequence read from Neo4j', registers: [registry] }),
     changeFeedEvents: new Counter({ name: 'hubble_graph_api_change_feed_events_total', help: 'subscription events produced from the change feed', labelNames: ['topic'], registers: [registry] }),
     changeFeedErrors: new Counter({ name: 'hubble_graph_api_change_feed_errors_total', help: 'failed change-feed polls', registers: [registry] }),
+    changeFeedSkipped: new Counter({
+      name: 'hubble_graph_api_change_feed_skipped_total',
+      help: 'change-feed sequence numbers given up on (change-log entry trimmed before it was read, or never written)',
+      registers: [registry],
+    }),
   };
 }

@@ -1,9 +1,20 @@
-import { CHANGED_CALLS, CHANGE_FEED_SEQ, CREATED_PODS, type ChangedCallRow, type CreatedPodRow } from '../graph/cypher/api-change-feed-queries';
+import {
+  CALLS_BY_KEY,
+  CHANGED_CALLS,
+  CHANGE_FEED_SEQ,
+  CHANGE_LOG_AFTER,
+  PODS_BY_ID,
+  type ChangedCallRow,
+  type ChangedPodRow,
+} from '../graph/cypher/api-change-feed-queries';
+import type { ChangeLogRow } from '../graph/cypher/change-log-queries';
+import type { TxRunner } from '../graph/executor';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import type { GraphReader } from './read-graph';
+import { isEntryComplete, planChangeWindow } from './plan-change-window';
 import { SubscriberQueue } from './subscriber-queue';
-import { toChangeEvents } from './to-change-events';
+import { type ChangeEvents, toChangeEvents } from './to-change-events';
 import type { GqlCall, GqlEndpoint } from './to-graphql';
 import { UpdateCoalescer } from './update-coalescer';
 
@@ -16,10 +27,25 @@ export interface ChangeFeedOptions {
   readonly pollMs: number;
   /** At most one callUpdated per edge per this many ms (HG_API_UPDATE_COALESCE, default 1000). */
   readonly coalesceMs: number;
-  /** Rows read per poll and topic; more are read on the next poll (default 50000). */
+  /** Changed calls read per poll, about; more are read on the next poll (default 50000; one whole entry at least). */
   readonly maxRowsPerPoll?: number;
-  /** Called with each poll's outcome, for metrics. */
-  readonly onPoll?: (outcome: { seq: number; events: Record<ChangeTopic, number>; error?: unknown }) => void;
+  /** Change-log entries read per poll (default 10000). */
+  readonly maxEntriesPerPoll?: number;
+  /**
+   * How long a poll waits for a missing or incomplete change-log entry before it goes on without
+   * it, in ms (default 30000). A safety valve, not a delay: entries commit in order, so a wait
+   * normally ends at the next poll.
+   */
+  readonly stuckAfterMs?: number;
+  /** Called with each poll's outcome, for metrics; `skipped` counts sequence numbers given up on. */
+  readonly onPoll?: (outcome: { seq: number; events: Record<ChangeTopic, number>; skipped: number; error?: unknown }) => void;
+}
+
+/** What one poll read: the sequence it got to, and the events of the entries up to there. */
+interface WindowRead {
+  readonly upto: number;
+  readonly events?: ChangeEvents;
+  readonly skipped?: number;
 }
 
 interface Subscriber<K extends ChangeTopic> {
@@ -29,10 +55,12 @@ interface Subscriber<K extends ChangeTopic> {
 
 /**
  * The one change-feed reader of an API process, shared by all its subscribers. It learns of changes
- * from Neo4j (so collectors in other processes and several API replicas work): every `pollMs` it
- * reads the global sequence and, when subscribers exist, what changed since the last sequence it
- * saw, turns the rows into events (pure `toChangeEvents`), coalesces updates, and fans them out in
- * memory through each subscriber's filter.
+ * from Neo4j (so collectors in other processes and several API replicas work): every `pollMs`,
+ * when subscribers exist, it reads the change log after the last sequence number it delivered, in
+ * order and without holes, and the current values of the calls and pods the log names; it turns
+ * them into events (pure `toChangeEvents`), coalesces updates, and fans them out in memory through
+ * each subscriber's filter. Every call created after a subscription started reaches it as
+ * `callAdded` exactly once, whatever the interleaving of writers and polls.
  */
 export class ChangeFeed {
   private readonly subscribers: { [K in ChangeTopic]: Set<Subscriber<K>> } = {
@@ -46,6 +74,7 @@ export class ChangeFeed {
   private running: Promise<void> | undefined;
   private closed = false;
   private lastErrorLogMs = 0;
+  private stuck: { seq: number; sinceMs: number } | undefined;
 
   constructor(
     private readonly reader: GraphReader,
@@ -103,38 +132,16 @@ export class ChangeFeed {
   private async poll(): Promise<void> {
     const counts: Record<ChangeTopic, number> = { callAdded: 0, callUpdated: 0, podAdded: 0 };
     try {
-      const limit = this.options.maxRowsPerPoll ?? 50_000;
-      const [{ seq }] = await this.reader.read<{ seq: number }>(CHANGE_FEED_SEQ);
-      const after = this.lastSeq;
-      if (after === undefined || seq < after) {
-        // First poll, or the graph was emptied and the sequence started again.
-        this.lastSeq = seq;
-      } else if (seq > after && !this.hasSubscribers()) {
-        this.lastSeq = seq;
-      } else if (seq > after) {
-        const { calls, pods } = await this.reader.readTx(async (tx) => ({
-          calls: await tx.run<ChangedCallRow>(CHANGED_CALLS, { after, upto: seq, limit }),
-          pods: this.subscribers.podAdded.size > 0 ? await tx.run<CreatedPodRow>(CREATED_PODS, { after, upto: seq, limit }) : [],
-        }));
-        // A window larger than the row limit is read in parts: stop before the last (maybe partial) sequence.
-        let upto = seq;
-        const truncated = calls.length >= limit || pods.length >= limit;
-        if (truncated) {
-          const lastCall = calls.length >= limit ? calls[calls.length - 1].changeSeq : seq;
-          const lastPod = pods.length >= limit ? pods[pods.length - 1].createdSeq : seq;
-          upto = Math.max(after + 1, Math.min(lastCall, lastPod) - 1);
-        }
-        const keep = <R extends { changeSeq?: number; createdSeq?: number | null }>(rows: R[], field: 'changeSeq' | 'createdSeq') =>
-          truncated ? rows.filter((r) => (r[field] as number) <= upto) : rows;
-        const events = toChangeEvents(keep(calls, 'changeSeq'), keep(pods, 'createdSeq'), after);
-        this.lastSeq = upto;
+      const read = await this.reader.readTx((tx) => this.readWindow(tx));
+      this.lastSeq = read.upto;
+      if (read.events) {
         const now = Date.now();
-        const updates = events.callUpdated.flatMap((c) => this.coalescer.offer(c.key, c, now));
-        this.publish('callAdded', events.callAdded);
-        this.publish('podAdded', events.podAdded);
+        const updates = read.events.callUpdated.flatMap((c) => this.coalescer.offer(c.key, c, now));
+        this.publish('callAdded', read.events.callAdded);
+        this.publish('podAdded', read.events.podAdded);
         this.publish('callUpdated', updates);
-        counts.callAdded = events.callAdded.length;
-        counts.podAdded = events.podAdded.length;
+        counts.callAdded = read.events.callAdded.length;
+        counts.podAdded = read.events.podAdded.length;
         counts.callUpdated = updates.length;
       }
       const due = this.coalescer.due(Date.now());
@@ -142,14 +149,67 @@ export class ChangeFeed {
         this.publish('callUpdated', due);
         counts.callUpdated += due.length;
       }
-      this.options.onPoll?.({ seq: this.lastSeq ?? 0, events: counts });
+      this.options.onPoll?.({ seq: this.lastSeq ?? 0, events: counts, skipped: read.skipped ?? 0 });
     } catch (err) {
-      this.options.onPoll?.({ seq: this.lastSeq ?? 0, events: counts, error: err });
+      this.options.onPoll?.({ seq: this.lastSeq ?? 0, events: counts, skipped: 0, error: err });
       if (Date.now() - this.lastErrorLogMs > 30_000) {
         this.lastErrorLogMs = Date.now();
         this.log.warn({ err: errorMessage(err) }, 'change feed: reading Neo4j failed; retrying');
       }
     }
+  }
+
+  /**
+   * One poll's reads, in one read transaction: the head of the feed, the change-log entries after
+   * the last sequence read, and the current values of what the complete part of them names.
+   */
+  private async readWindow(tx: TxRunner): Promise<WindowRead> {
+    const [{ seq: head }] = await tx.run<{ seq: number }>(CHANGE_FEED_SEQ);
+    const after = this.lastSeq;
+    // First poll, an emptied graph (the sequence started again), or nobody listening: follow the head.
+    if (after === undefined || head < after || !this.hasSubscribers()) return { upto: head };
+    if (head === after) return { upto: after };
+    const entries = await tx.run<ChangeLogRow>(CHANGE_LOG_AFTER, { after, limit: this.options.maxEntriesPerPoll ?? 10_000 });
+    const window = planChangeWindow(entries, after, this.options.maxRowsPerPoll ?? 50_000);
+    if (window.length === 0) {
+      // Entry after + 1 is not visible. A commit in flight becomes visible in a moment; an entry
+      // that never comes (trimmed while this process lagged, or written by an older writer) is
+      // given up on after stuckAfterMs, with a warning: its events are lost for these subscribers.
+      if (!this.stuckFor(after + 1)) return { upto: after };
+      const upto = entries.length > 0 ? entries[0].seq - 1 : head;
+      this.log.warn({ from: after + 1, to: upto }, 'change feed: change-log entries missing; their subscription events are skipped');
+      return { upto, skipped: upto - after };
+    }
+    const newest = window[window.length - 1];
+    const readPods = this.subscribers.podAdded.size > 0;
+    const changed = await tx.run<ChangedCallRow>(CHANGED_CALLS, { after, upto: newest.seq });
+    const createdKeys = [...new Set(window.flatMap((e) => e.createdCalls))];
+    const created = createdKeys.length === 0 ? [] : await tx.run<ChangedCallRow>(CALLS_BY_KEY, { keys: createdKeys });
+    const podIds = readPods ? [...new Set(window.flatMap((e) => e.createdPods))] : [];
+    const pods = podIds.length === 0 ? [] : await tx.run<ChangedPodRow>(PODS_BY_ID, { ids: podIds });
+    const createdByKey = new Map(created.map((r) => [r.call.key, r]));
+    const podsById = new Map(pods.map((r) => [r.endpoint.id, r]));
+    // A later sequence number visible anywhere means the newest entry was applied before it.
+    const followed = head > newest.seq || entries.some((e) => e.seq > newest.seq);
+    let complete = window;
+    if (!followed && !isEntryComplete(newest, { changed, created: createdByKey, pods: readPods ? podsById : undefined })) {
+      if (!this.stuckFor(newest.seq)) complete = window.slice(0, -1);
+      else this.log.warn({ seq: newest.seq }, 'change feed: change-log entry still incomplete; delivering what is visible');
+    }
+    if (complete.length === 0) return { upto: after };
+    const upto = complete[complete.length - 1].seq;
+    this.stuck = undefined;
+    return {
+      upto,
+      events: toChangeEvents({ entries: complete, changed: changed.filter((r) => r.changeSeq <= upto), created: createdByKey, pods: podsById }),
+    };
+  }
+
+  /** Whether the poll has waited for sequence `seq` for stuckAfterMs already (and starts the clock). */
+  private stuckFor(seq: number): boolean {
+    const now = Date.now();
+    if (this.stuck?.seq !== seq) this.stuck = { seq, sinceMs: now };
+    return now - this.stuck.sinceMs >= (this.options.stuckAfterMs ?? 30_000);
   }
 
   /** Stops polling and ends every subscription. */

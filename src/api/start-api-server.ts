@@ -136,9 +136,10 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
     {
       pollMs: api.changePollMs,
       coalesceMs: api.updateCoalesceMs,
-      onPoll: ({ seq, events, error }) => {
+      onPoll: ({ seq, events, skipped, error }) => {
         metrics.changeFeedSeq.set(seq);
         if (error) metrics.changeFeedErrors.inc();
+        if (skipped > 0) metrics.changeFeedSkipped.inc(skipped);
         for (const [topic, n] of Object.entries(events)) if (n > 0) metrics.changeFeedEvents.inc({ topic }, n);
       },
     },

@@ -1,4 +1,5 @@
-import type { ChangedCallRow, CreatedPodRow } from '../graph/cypher/api-change-feed-queries';
+import type { ChangedCallRow, ChangedPodRow } from '../graph/cypher/api-change-feed-queries';
+import type { ChangeLogRow } from '../graph/cypher/change-log-queries';
 import { type GqlCall, type GqlEndpoint, toCall, toEndpoint } from './to-graphql';
 
 export interface ChangeEvents {
@@ -7,19 +8,43 @@ export interface ChangeEvents {
   podAdded: GqlEndpoint[];
 }
 
+/** What one poll read for a window of change-log entries. */
+export interface ChangeWindowRows {
+  /** The window's entries, in sequence order. */
+  readonly entries: readonly ChangeLogRow[];
+  /** Calls whose `changeSeq` is inside the window. */
+  readonly changed: readonly ChangedCallRow[];
+  /** The calls the entries created, read by key (absent: pruned since). */
+  readonly created: ReadonlyMap<string, ChangedCallRow>;
+  /** The pods the entries created, read by id (absent: pruned since, or not read). */
+  readonly pods: ReadonlyMap<string, ChangedPodRow>;
+}
+
 /**
- * Turns the rows read from the change feed window (after, upto] into events. A call created inside
- * the window is `callAdded`; a call that existed before it, or was changed again after its creation
- * inside the window, is (also) `callUpdated`. Pure.
+ * Turns a window of the change log into events. A call the log says was created in the window is
+ * `callAdded` (once, with its current values); a call changed in the window is `callUpdated`
+ * unless it was created in the window and not changed after its creation. Pods the log says were
+ * created are `podAdded`. Pure.
  */
-export function toChangeEvents(calls: readonly ChangedCallRow[], pods: readonly CreatedPodRow[], after: number): ChangeEvents {
+export function toChangeEvents(rows: ChangeWindowRows): ChangeEvents {
   const out: ChangeEvents = { callAdded: [], callUpdated: [], podAdded: [] };
-  for (const row of calls) {
-    const call = toCall(row.call, toEndpoint(row.source), toEndpoint(row.destination));
-    const created = typeof row.createdSeq === 'number' && row.createdSeq > after;
-    if (created) out.callAdded.push(call);
-    if (!created || row.changeSeq > (row.createdSeq as number)) out.callUpdated.push(call);
+  const createdAt = new Map<string, number>();
+  const podsAdded = new Set<string>();
+  for (const entry of rows.entries) {
+    for (const key of entry.createdCalls) {
+      const row = rows.created.get(key);
+      if (row && !createdAt.has(key)) out.callAdded.push(toCall(row.call, toEndpoint(row.source), toEndpoint(row.destination)));
+      createdAt.set(key, entry.seq);
+    }
+    for (const id of entry.createdPods) {
+      const row = rows.pods.get(id);
+      if (row && !podsAdded.has(id)) out.podAdded.push(toEndpoint(row.endpoint));
+      podsAdded.add(id);
+    }
   }
-  for (const row of pods) out.podAdded.push(toEndpoint(row.endpoint));
+  for (const row of rows.changed) {
+    const created = createdAt.get(row.call.key);
+    if (created === undefined || row.changeSeq > created) out.callUpdated.push(toCall(row.call, toEndpoint(row.source), toEndpoint(row.destination)));
+  }
   return out;
 }

@@ -17,6 +17,8 @@ export const LABEL = {
   collector: 'Collector',
   /** The global change sequence that subscriptions follow. */
   changeFeed: 'ChangeFeed',
+  /** One entry of the change log per change-feed sequence number (what a batch created and how many calls it stamped). */
+  changeLog: 'ChangeLog',
 } as const;
 
 export const REL = {

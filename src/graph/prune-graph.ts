@@ -1,6 +1,7 @@
+import { appendChangeLog } from './append-change-log';
 import type { Executor } from './executor';
-import { NEXT_CHANGE_SEQ } from './cypher/ingest-queries';
-import { PRUNE_CALLS, PRUNE_ENDPOINTS, type DeletedRow } from './cypher/prune-queries';
+import { NEXT_CHANGE_SEQ, type ChangeSeqRow } from './cypher/ingest-queries';
+import { PRUNE_CALLS, PRUNE_CANDIDATES, PRUNE_ENDPOINTS, type DeletedRow, type PruneCandidatesRow } from './cypher/prune-queries';
 
 export interface PruneResult {
   readonly calls: number;
@@ -9,20 +10,28 @@ export interface PruneResult {
 
 /**
  * Removes relationships and nodes not seen since `cutoffMs` (flow time), in transactions of at most
- * `batchSize` deletions so that a large cleanup never holds one huge transaction.
+ * `batchSize` deletions so that a large cleanup never holds one huge transaction. Each transaction
+ * takes the next change-feed sequence and appends its change-log entry, like a write batch: the
+ * sequence stays without holes (subscriptions read it in order), and results cached by the API
+ * (service maps) are read again.
  */
 export async function pruneGraph(executor: Executor, cutoffMs: number, batchSize = 10_000): Promise<PruneResult> {
   const drain = async (query: string) => {
     let total = 0;
     for (;;) {
-      const [{ deleted }] = await executor.write<DeletedRow>(query, { cutoffMs, limit: batchSize });
+      const deleted = await executor.writeTx(async (tx) => {
+        // The sequence first: its lock orders this transaction with the writers, as theirs does.
+        const [{ seq }] = await tx.run<ChangeSeqRow>(NEXT_CHANGE_SEQ);
+        const [row] = await tx.run<DeletedRow>(query, { cutoffMs, limit: batchSize });
+        await appendChangeLog(tx, { seq, kind: 'prune', createdCalls: [], createdPods: [], stampedCalls: 0 });
+        return row.deleted;
+      });
       total += deleted;
       if (deleted < batchSize) return total;
     }
   };
-  const calls = await drain(PRUNE_CALLS);
-  const endpoints = await drain(PRUNE_ENDPOINTS);
-  // A new graph version, so that results cached by the API (service maps) are read again.
-  if (calls + endpoints > 0) await executor.write(NEXT_CHANGE_SEQ);
+  const [candidates] = await executor.read<PruneCandidatesRow>(PRUNE_CANDIDATES, { cutoffMs });
+  const calls = candidates.calls ? await drain(PRUNE_CALLS) : 0;
+  const endpoints = candidates.endpoints ? await drain(PRUNE_ENDPOINTS) : 0;
   return { calls, endpoints };
 }

@@ -1,4 +1,5 @@
 import { mergeAndSummarize } from '../flows/latency-sketch';
+import { appendChangeLog } from './append-change-log';
 import type { Executor } from './executor';
 import type { EndpointRow, IngestBatch } from './cypher/ingest-rows';
 import {
@@ -11,7 +12,8 @@ import {
   type BatchGuardRow,
   type ChangeSeqRow,
   type LatencyRow,
-  type StoredSketchRow,
+  type UpsertedCallsRow,
+  type UpsertedEndpointsRow,
 } from './cypher/ingest-queries';
 import type { EndpointKind } from './model';
 
@@ -46,7 +48,8 @@ function sortedByKind(rows: readonly EndpointRow[]): Map<EndpointKind, EndpointR
 
 /**
  * Writes one batch of deltas in one transaction: guard (skip if this run already committed this
- * batch sequence), change-feed stamp, endpoints, calls, latency sketches, batch record. Exactly once:
+ * batch sequence), change-feed stamp, endpoints, calls, latency sketches, batch record, change-log
+ * entry (what the batch created, for subscriptions). Exactly once:
  * when a commit's outcome is unknown and the caller retries with the same `batchSeq`, the guard
  * finds it and nothing is added twice.
  */
@@ -61,15 +64,21 @@ export async function writeIngestBatch(executor: Executor, batch: IngestBatch, o
     });
     if (guard[0]?.duplicate) return { applied: false, seq: 0 };
     const [{ seq }] = await tx.run<ChangeSeqRow>(NEXT_CHANGE_SEQ);
+    const createdPods: string[] = [];
     for (const [kind, rows] of endpointsByKind) {
-      await tx.run(UPSERT_ENDPOINTS[kind], { rows, seq });
+      const [{ created }] = await tx.run<UpsertedEndpointsRow>(UPSERT_ENDPOINTS[kind], { rows, seq });
+      if (kind === 'pod') createdPods.push(...created);
     }
+    let createdCalls: string[] = [];
+    let stampedCalls = 0;
     if (calls.length > 0) {
-      const stored = await tx.run<StoredSketchRow>(UPSERT_CALLS, { rows: calls, seq });
-      if (stored.length > 0) {
+      const [{ stamped, created, sketches }] = await tx.run<UpsertedCallsRow>(UPSERT_CALLS, { rows: calls, seq });
+      createdCalls = created;
+      stampedCalls = stamped;
+      if (sketches.length > 0) {
         const deltaByKey = new Map(calls.map((c) => [c.key, c.latencySketch]));
         const latencyRows: LatencyRow[] = [];
-        for (const { key, stored: previous, minMs, maxMs } of stored) {
+        for (const { key, stored: previous, minMs, maxMs } of sketches) {
           const merged = mergeAndSummarize(previous, deltaByKey.get(key) ?? null, { minMs, maxMs });
           if (merged === null) continue;
           latencyRows.push({ key, sketch: merged.sketch, p50: merged.p50, p95: merged.p95, p99: merged.p99 });
@@ -84,6 +93,7 @@ export async function writeIngestBatch(executor: Executor, batch: IngestBatch, o
       collectorState: options.collectorState ?? {},
       maxFlowTimeMs: batch.maxFlowTimeMs,
     });
+    await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
     return { applied: true, seq };
   });
 }

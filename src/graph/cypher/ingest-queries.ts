@@ -59,10 +59,12 @@ SET e:${KIND_LABEL[kind]}, e.kind = row.kind, e.name = row.name,
     e.identity = coalesce(toInteger(row.identity), e.identity),
     e.node = coalesce(row.node, e.node),
     e.cluster = coalesce(row.cluster, e.cluster)
-${seenTimes('e')}`;
+${seenTimes('e')}
+WITH e WHERE e.createdSeq = toInteger($seq)
+RETURN collect(DISTINCT e.id) AS created`;
 }
 
-/** One upsert per endpoint kind, so that each statement's label is a constant. */
+/** One upsert per endpoint kind, so that each statement's label is a constant; returns the ids it created. */
 export const UPSERT_ENDPOINTS: Readonly<Record<EndpointKind, string>> = {
   pod: upsertEndpointsQuery('pod'),
   reserved: upsertEndpointsQuery('reserved'),
@@ -70,12 +72,18 @@ export const UPSERT_ENDPOINTS: Readonly<Record<EndpointKind, string>> = {
   ip: upsertEndpointsQuery('ip'),
 };
 
+export interface UpsertedEndpointsRow {
+  /** Ids of the endpoints this statement created. */
+  created: string[];
+}
+
 const addCounters = (mapField: string, prefix: string) =>
   `FOREACH (k IN keys(row.${mapField}) | SET r['${prefix}' + k] = coalesce(r['${prefix}' + k], 0) + toInteger(row.${mapField}[k]))`;
 
 /**
- * Adds call deltas. Returns the stored latency sketch of the rows that carry one, so that the writer
- * can merge sketches (which Cypher cannot) and store them in the same transaction.
+ * Adds call deltas. Returns, in one row, how many calls it stamped and which it created (for the
+ * change log), and the stored latency sketch of the rows that carry one, so that the writer can
+ * merge sketches (which Cypher cannot) and store them in the same transaction.
  */
 export const UPSERT_CALLS = `
 UNWIND $rows AS row
@@ -110,8 +118,10 @@ ${addCounters('methodCounts', COUNTER_PREFIX.method)}
 ${addCounters('rcodeCounts', COUNTER_PREFIX.rcode)}
 ${addCounters('dropReasons', COUNTER_PREFIX.drop)}
 WITH r, row
-WHERE row.latencySketch IS NOT NULL
-RETURN row.key AS key, r.latencySketch AS stored, r.latencyMinMs AS minMs, r.latencyMaxMs AS maxMs`;
+RETURN count(DISTINCT r) AS stamped,
+       collect(DISTINCT CASE WHEN r.createdSeq = toInteger($seq) THEN row.key END) AS created,
+       collect(CASE WHEN row.latencySketch IS NOT NULL
+                    THEN {key: row.key, stored: r.latencySketch, minMs: r.latencyMinMs, maxMs: r.latencyMaxMs} END) AS sketches`;
 
 export interface StoredSketchRow {
   key: string;
@@ -119,6 +129,15 @@ export interface StoredSketchRow {
   /** The edge's smallest and largest latency after this delta (ms; min null when unknown). */
   minMs: number | null;
   maxMs: number | null;
+}
+
+export interface UpsertedCallsRow {
+  /** Distinct CALLS relationships stamped with this batch's sequence. */
+  stamped: number;
+  /** Keys of the CALLS relationships this statement created. */
+  created: string[];
+  /** The stored sketch (before this batch's delta) of every row that carries a latency sketch. */
+  sketches: StoredSketchRow[];
 }
 
 /** Stores merged latency sketches and the percentiles read from them. */

@@ -1,5 +1,15 @@
 import { LABEL, REL } from '../model';
 
+/** Whether anything is older than the cutoff, so that a prune with nothing to do writes nothing. */
+export const PRUNE_CANDIDATES = `
+RETURN EXISTS { MATCH ()-[r:${REL.calls}]->() WHERE r.lastSeen < datetime({epochMillis: toInteger($cutoffMs)}) } AS calls,
+       EXISTS { MATCH (e:${LABEL.endpoint}) WHERE e.lastSeen < datetime({epochMillis: toInteger($cutoffMs)}) } AS endpoints`;
+
+export interface PruneCandidatesRow {
+  calls: boolean;
+  endpoints: boolean;
+}
+
 /** Deletes up to $limit CALLS relationships last seen before the cutoff; returns how many. */
 export const PRUNE_CALLS = `
 MATCH ()-[r:${REL.calls}]->()

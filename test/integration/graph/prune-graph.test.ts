@@ -8,6 +8,9 @@ import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
 
 const DAY = 86_400_000;
 
+const changeLog = (executor: Executor) =>
+  executor.read<{ seq: number; kind: string }>('MATCH (l:ChangeLog) RETURN l.seq AS seq, l.kind AS kind ORDER BY seq');
+
 function endpoint(id: string, at: number): EndpointRow {
   return { id, kind: 'pod', name: id.split('/')[1], namespace: id.split('/')[0], labels: [], workload: null, workloadKind: null, identity: null, node: null, cluster: null, firstSeenMs: at, lastSeenMs: at, source: 'hubble' };
 }
@@ -47,6 +50,24 @@ describe('prune (real Neo4j)', () => {
     const ids = await executor.read<{ id: string }>('MATCH (e:Endpoint) RETURN e.id AS id ORDER BY id');
     expect(ids.map((r) => r.id)).toEqual(['ns/fresh', 'ns/other']);
     expect((await executor.read<{ n: number }>('MATCH ()-[r:CALLS]->() RETURN count(r) AS n'))[0].n).toBe(1);
+  });
+
+  it('takes one change-feed sequence per prune transaction and logs it, so the sequence has no holes', async () => {
+    const before = await changeLog(executor);
+    await pruneGraph(executor, now - DAY, 1);
+    const after = await changeLog(executor);
+    const added = after.slice(before.length);
+    expect(after.map((e) => e.seq)).toEqual(after.map((_, i) => i + 1));
+    // Calls: one deletion, then an empty batch that ends the loop; the same for endpoints.
+    expect(added.map((e) => e.kind)).toEqual(['prune', 'prune', 'prune', 'prune']);
+    const [{ seq }] = await executor.read<{ seq: number }>("MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS seq");
+    expect(seq).toBe(after[after.length - 1].seq);
+  });
+
+  it('writes nothing, not even a sequence number, when nothing is old enough', async () => {
+    const before = await changeLog(executor);
+    expect(await pruneGraph(executor, now - 10 * DAY)).toEqual({ calls: 0, endpoints: 0 });
+    expect(await changeLog(executor)).toEqual(before);
   });
 
   it('works from the command line and refuses a malformed age', async () => {

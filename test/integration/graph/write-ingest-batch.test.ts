@@ -2,6 +2,7 @@ import { encodeSketch, newLatencySketch } from '../../../src/flows/latency-sketc
 import type { CallRow, EndpointRow, IngestBatch } from '../../../src/graph/cypher/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
 import { callKey } from '../../../src/graph/model';
+import { CHANGE_LOG_RETENTION_MS } from '../../../src/graph/append-change-log';
 import { splitBatch, writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { resetGraph, testExecutor } from '../../helpers/neo4j';
 
@@ -116,6 +117,30 @@ describe('writeIngestBatch (real Neo4j)', () => {
       "MATCH (c:Collector {id: 'c9'}) RETURN c.lostEvents AS lostEvents, c.lastFlowTime AS lastFlowTime, c.lastBatch AS lastBatch",
     );
     expect(c).toEqual({ lostEvents: 5, lastFlowTime: new Date(T0 + 1).toISOString(), lastBatch: 2 });
+  });
+
+  it('appends one change-log entry per batch, naming the calls and pods it created and counting the calls it stamped', async () => {
+    const a = await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c', runId: 'r', batchSeq: 1 });
+    const other = call('default/deathstar', 'default/tiefighter', T0);
+    const b = await writeIngestBatch(executor, { ...batchAt(T0 + 1), endpoints: [pod('default', 'tiefighter', T0 + 1), pod('default', 'xwing', T0 + 1)], calls: [call('default/tiefighter', 'default/deathstar', T0 + 1), other] }, { collectorId: 'c', runId: 'r', batchSeq: 2 });
+    const log = await executor.read<{ seq: number; kind: string; createdCalls: string[]; createdPods: string[]; stampedCalls: number }>(
+      'MATCH (l:ChangeLog) RETURN l.seq AS seq, l.kind AS kind, l.createdCalls AS createdCalls, l.createdPods AS createdPods, l.stampedCalls AS stampedCalls ORDER BY seq',
+    );
+    expect(log).toEqual([
+      { seq: a.seq, kind: 'ingest', createdCalls: [callKey('default/tiefighter', 'default/deathstar', 80, 'TCP', 'FORWARDED')], createdPods: ['default/deathstar', 'default/tiefighter'], stampedCalls: 1 },
+      { seq: b.seq, kind: 'ingest', createdCalls: [other.key], createdPods: ['default/xwing'], stampedCalls: 2 },
+    ]);
+  });
+
+  it('trims change-log entries older than the retention, a bounded number per batch', async () => {
+    for (let i = 1; i <= 14; i += 1) await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c', runId: 'r', batchSeq: i });
+    // Age all but the newest two entries past the retention.
+    await executor.write(`MATCH (l:ChangeLog) WHERE l.seq <= 12 SET l.at = datetime() - duration({milliseconds: ${CHANGE_LOG_RETENTION_MS + 60_000}})`);
+    const seqs = async () => (await executor.read<{ seq: number }>('MATCH (l:ChangeLog) RETURN l.seq AS seq ORDER BY seq')).map((r) => r.seq);
+    await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c', runId: 'r', batchSeq: 15 });
+    expect(await seqs()).toEqual([11, 12, 13, 14, 15]);
+    await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c', runId: 'r', batchSeq: 16 });
+    expect(await seqs()).toEqual([13, 14, 15, 16]);
   });
 
   it('splits a large batch into transactions with endpoints first', () => {

@@ -1,0 +1,108 @@
+import { ChangeFeed } from '../../../src/api/change-feed';
+import type { GraphReader } from '../../../src/api/read-graph';
+import type { GqlCall, GqlEndpoint } from '../../../src/api/to-graphql';
+import type { Executor } from '../../../src/graph/executor';
+import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
+import { silentLogger } from '../../../src/logger';
+import { resetGraph, testExecutor } from '../../helpers/neo4j';
+import { callRow, podRow } from './seed-graph';
+
+/**
+ * A reader that lets a test commit write batches at the worst moments: before every statement the
+ * change feed runs, inside its read transactions as well as between them.
+ */
+function interleavingReader(executor: Executor, beforeStatement: () => Promise<void>): GraphReader {
+  return {
+    async read<R>(query: string, params?: Record<string, unknown>): Promise<R[]> {
+      await beforeStatement();
+      return executor.read<R>(query, params);
+    },
+    async readTx(work) {
+      return executor.readTx((tx) =>
+        work({
+          async run<R>(query: string, params?: Record<string, unknown>): Promise<R[]> {
+            await beforeStatement();
+            return tx.run<R>(query, params);
+          },
+        }),
+      );
+    },
+  };
+}
+
+async function drain<T>(queue: AsyncIterator<T>, into: T[]): Promise<void> {
+  for (;;) {
+    const r = await queue.next();
+    if (r.done) return;
+    into.push(r.value);
+  }
+}
+
+async function waitFor(pred: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe('change feed while batches commit between and inside its reads', () => {
+  let executor: Executor;
+
+  beforeAll(async () => {
+    executor = testExecutor();
+  });
+
+  afterAll(async () => {
+    await executor?.close();
+  });
+
+  beforeEach(async () => {
+    await resetGraph(executor);
+  });
+
+  it('delivers every new edge as callAdded exactly once when the next batch re-touches it before the poller reads it', async () => {
+    const runId = `run-${Date.now()}`;
+    let batchSeq = 0;
+    let armed = false;
+    let created = 0;
+    let committed = 0;
+    const pods = Array.from({ length: 41 }, (_, i) => podRow('race', `p-${i}`, 'p', 'Deployment', ['app=p']));
+    // Batch k creates edge k (p-k -> p-k+1) and adds to edge k-1: a poll that has read the sequence
+    // of batch k but not yet its rows finds edge k already stamped by batch k+1.
+    const commitNext = async () => {
+      if (!armed || created >= 40) return;
+      const k = created;
+      created += 1;
+      const calls = [callRow(pods[k].id, pods[k + 1].id, 80, 'TCP', 'FORWARDED', { flows: 1 })];
+      if (k > 0) calls.push(callRow(pods[k - 1].id, pods[k].id, 80, 'TCP', 'FORWARDED', { flows: 1 }));
+      await writeIngestBatch(executor, { endpoints: [pods[k], pods[k + 1]], calls, maxFlowTimeMs: 0 }, { collectorId: 'race', runId, batchSeq: batchSeq++ });
+      committed += 1;
+    };
+    await writeIngestBatch(executor, { endpoints: pods, calls: [], maxFlowTimeMs: 0 }, { collectorId: 'race', runId, batchSeq: batchSeq++ });
+
+    const feed = new ChangeFeed(interleavingReader(executor, commitNext), { pollMs: 5, coalesceMs: 0 }, silentLogger());
+    const added: GqlCall[] = [];
+    const updated: GqlCall[] = [];
+    const podsAdded: GqlEndpoint[] = [];
+    const draining = [
+      drain(feed.subscribe('callAdded', () => true), added),
+      drain(feed.subscribe('callUpdated', () => true), updated),
+      drain(feed.subscribe('podAdded', () => true), podsAdded),
+    ];
+    feed.start();
+    await feed.ready();
+    armed = true;
+    await waitFor(() => committed >= 40, 30_000);
+    const stored = (await executor.read<{ key: string; flows: number }>('MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows')).sort((a, b) => (a.key < b.key ? -1 : 1));
+    expect(stored).toHaveLength(40);
+    await waitFor(() => added.length >= stored.length, 5000);
+    await new Promise((r) => setTimeout(r, 200));
+    await feed.close();
+    await Promise.all(draining);
+
+    expect(added.map((c) => c.key).sort()).toEqual(stored.map((s) => s.key));
+    // The last event of each edge carries its stored values.
+    const latest = new Map<string, number>();
+    for (const c of [...added, ...updated].sort((a, b) => Number(a.changeSeq) - Number(b.changeSeq))) latest.set(c.key, c.flows);
+    expect(Object.fromEntries(latest)).toEqual(Object.fromEntries(stored.map((s) => [s.key, s.flows])));
+    expect(podsAdded).toEqual([]);
+  });
+});

@@ -99,12 +99,16 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'api.introspection', group: 'api', env: 'HG_API_INTROSPECTION', flag: 'introspection', kind: bool, default: 'true', help: 'allow schema introspection' },
   { key: 'api.explorer', group: 'api', env: 'HG_API_EXPLORER', flag: 'explorer', kind: bool, default: 'true', help: 'serve the GraphiQL explorer (offline, from local files) on GET of the API path' },
   { key: 'api.tokens', group: 'api', env: 'HG_API_TOKENS', flag: 'tokens', kind: { type: 'secret' }, help: 'comma-separated bearer tokens; when set (or a tokens file), every request needs one' },
-  { key: 'api.tokensFile', group: 'api', env: 'HG_API_TOKENS_FILE', flag: 'tokens-file', kind: str, help: 'file with one bearer token per line' },
+  { key: 'api.tokensFile', group: 'api', env: 'HG_API_TOKENS_FILE', flag: 'tokens-file', kind: str, help: 'file with one bearer token per line; read again when it changes (removed tokens stop working, their subscriptions are closed)' },
   { key: 'api.corsOrigins', group: 'api', env: 'HG_API_CORS_ORIGINS', flag: 'cors-origins', kind: list, help: 'origins allowed by CORS (comma-separated, * for any); unset: no CORS headers' },
   { key: 'api.maxDepth', group: 'api', env: 'HG_API_MAX_DEPTH', flag: 'max-depth', kind: int(1, 100), default: '12', help: 'maximum GraphQL query depth' },
-  { key: 'api.maxCost', group: 'api', env: 'HG_API_MAX_COST', flag: 'max-cost', kind: int(1, 10_000_000), default: '50000', help: 'maximum GraphQL query cost' },
+  { key: 'api.maxCost', group: 'api', env: 'HG_API_MAX_COST', flag: 'max-cost', kind: int(1, 1_000_000_000), default: '50000', help: 'maximum estimated cost of one GraphQL operation (about the rows it may have Neo4j read; see the API section)' },
+  { key: 'api.maxRootFields', group: 'api', env: 'HG_API_MAX_ROOT_FIELDS', flag: 'max-root-fields', kind: int(1, 10_000), default: '20', help: 'maximum root fields (aliases included) in one GraphQL operation' },
   { key: 'api.maxHops', group: 'api', env: 'HG_API_MAX_HOPS', flag: 'max-hops', kind: int(1, 50), default: '10', help: 'cap on maxHops and depth in path and dependency searches' },
   { key: 'api.maxPageSize', group: 'api', env: 'HG_API_MAX_PAGE_SIZE', flag: 'max-page-size', kind: int(1, 100_000), default: '1000', help: 'cap on `first` and on result sizes' },
+  { key: 'api.maxSessionsPerRequest', group: 'api', env: 'HG_API_MAX_SESSIONS_PER_REQUEST', flag: 'max-sessions-per-request', kind: int(1, 1000), default: '4', help: 'Neo4j sessions one request or subscription may hold at once; its other reads wait their turn' },
+  { key: 'api.readTimeoutMs', group: 'api', env: 'HG_API_READ_TIMEOUT', flag: 'read-timeout', kind: dur, default: '10s', help: 'time budget of one GraphQL request (of each event of a subscription); past it the request fails with QUERY_TIMEOUT and Neo4j stops its work' },
+  { key: 'api.maxBodyBytes', group: 'api', env: 'HG_API_MAX_BODY_BYTES', flag: 'max-body-bytes', kind: int(1_000, 1_000_000_000), default: '1000000', help: 'largest HTTP request body, in bytes (larger: 413)' },
   { key: 'api.changePollMs', group: 'api', env: 'HG_API_CHANGE_POLL', flag: 'change-poll', kind: dur, default: '500ms', help: 'how often the API reads the change feed from Neo4j for subscriptions' },
   { key: 'api.updateCoalesceMs', group: 'api', env: 'HG_API_UPDATE_COALESCE', flag: 'update-coalesce', kind: dur, default: '1s', help: 'at most one callUpdated event per edge per this interval' },
   { key: 'api.development', group: 'api', env: 'HG_DEV', flag: 'dev', kind: bool, default: 'false', help: 'development mode: stack traces in GraphQL errors' },
@@ -188,8 +192,12 @@ export interface ApiConfig {
   readonly corsOrigins: readonly string[];
   readonly maxDepth: number;
   readonly maxCost: number;
+  readonly maxRootFields: number;
   readonly maxHops: number;
   readonly maxPageSize: number;
+  readonly maxSessionsPerRequest: number;
+  readonly readTimeoutMs: number;
+  readonly maxBodyBytes: number;
   readonly changePollMs: number;
   readonly updateCoalesceMs: number;
   readonly development: boolean;
@@ -373,6 +381,9 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   }
   if (cfg.local.boltPort !== undefined && cfg.local.boltPort === cfg.local.httpPort) {
     problems.push('HG_NEO4J_BOLT_PORT and HG_NEO4J_HTTP_PORT must differ');
+  }
+  if (cfg.api.readTimeoutMs !== undefined && cfg.api.readTimeoutMs < 100) {
+    problems.push(`HG_API_READ_TIMEOUT / --read-timeout: at least 100ms, got ${cfg.api.readTimeoutMs}ms`);
   }
   if (!cfg.api.path?.startsWith('/')) problems.push(`HG_API_PATH / --path: must start with /, got "${cfg.api.path}"`);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -7,6 +7,11 @@ export const ERROR_CODE = {
   serviceUnavailable: 'SERVICE_UNAVAILABLE',
   queryTimeout: 'QUERY_TIMEOUT',
   unauthenticated: 'UNAUTHENTICATED',
+  /** A request the API does not serve (a mutation; a subscription over HTTP). */
+  badRequest: 'BAD_REQUEST',
+  /** An operation over a limit (depth, root fields, cost); Apollo's code for validation errors. */
+  validationFailed: 'GRAPHQL_VALIDATION_FAILED',
+  payloadTooLarge: 'PAYLOAD_TOO_LARGE',
   internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -15,9 +20,20 @@ export function badUserInput(argument: string, message: string): GraphQLError {
   return new GraphQLError(`${argument}: ${message}`, { extensions: { code: ERROR_CODE.badUserInput, argument } });
 }
 
-function isTimeout(err: unknown): boolean {
+/** Whether Neo4j ended a transaction because its timeout passed. */
+export function isNeo4jTimeout(err: unknown): boolean {
   const code = (err as { code?: string })?.code ?? '';
   return code.includes('TransactionTimedOut') || code.includes('TransactionTimedOutClientConfiguration');
+}
+
+/** A request ran out of its time budget (HG_API_READ_TIMEOUT). */
+export class RequestTimeoutError extends HubbleGraphError {
+  constructor(
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super('REQUEST_TIMEOUT', `the request took longer than the API read timeout of ${timeoutMs} ms (HG_API_READ_TIMEOUT); narrow it down`, options);
+  }
 }
 
 /**
@@ -33,8 +49,11 @@ export function toClientError(err: unknown, development: boolean): GraphQLError 
       originalError: development ? err : undefined,
     });
   }
-  if (isTimeout(err)) {
-    return new GraphQLError('the query took longer than the Neo4j query timeout; narrow it down', {
+  if (err instanceof RequestTimeoutError) {
+    return new GraphQLError(err.message, { extensions: { code: ERROR_CODE.queryTimeout }, originalError: development ? err : undefined });
+  }
+  if (isNeo4jTimeout(err)) {
+    return new GraphQLError('the query took longer than the Neo4j query timeout (HG_NEO4J_QUERY_TIMEOUT); narrow it down', {
       extensions: { code: ERROR_CODE.queryTimeout },
       originalError: development ? (err as Error) : undefined,
     });

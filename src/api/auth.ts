@@ -2,17 +2,26 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import type { ApiConfig } from '../config';
 import { ConfigError, errorMessage } from '../errors';
+import type { Logger } from '../logger';
 
-/** The accepted bearer tokens, compared in constant time; empty means authentication is off. */
+/** The accepted bearer tokens, compared in constant time. */
 export class TokenSet {
   private readonly digests: Buffer[];
 
-  constructor(tokens: readonly string[]) {
+  /**
+   * @param tokens the accepted tokens
+   * @param required authentication stays on even when `tokens` is empty (a tokens file that was
+   *   emptied refuses everyone rather than letting everyone in)
+   */
+  constructor(
+    tokens: readonly string[],
+    private readonly required = false,
+  ) {
     this.digests = tokens.map(digest);
   }
 
   get enabled(): boolean {
-    return this.digests.length > 0;
+    return this.required || this.digests.length > 0;
   }
 
   /** Whether an `Authorization` value (`Bearer <token>`) carries an accepted token. */
@@ -38,21 +47,62 @@ export function bearerToken(authorization: unknown): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/** The tokens of a tokens file: one per line, blank lines and `#` comments skipped. */
+export function parseTokensFile(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((t) => t && !t.startsWith('#'));
+}
+
+const FILE_SETTING = 'HG_API_TOKENS_FILE / --tokens-file';
+
 /** Tokens from HG_API_TOKENS (comma-separated) and HG_API_TOKENS_FILE (one per line, `#` comments). */
 export function loadTokens(api: Pick<ApiConfig, 'tokens' | 'tokensFile'>): TokenSet {
-  const tokens = (api.tokens ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const tokens = envTokens(api);
   if (api.tokensFile) {
     let text: string;
     try {
       text = fs.readFileSync(api.tokensFile, 'utf8');
     } catch (err) {
-      throw new ConfigError([`HG_API_TOKENS_FILE / --tokens-file: cannot read ${api.tokensFile}: ${errorMessage(err)}`]);
+      throw new ConfigError([`${FILE_SETTING}: cannot read ${api.tokensFile}: ${errorMessage(err)}`]);
     }
-    for (const line of text.split(/\r?\n/)) {
-      const t = line.trim();
-      if (t && !t.startsWith('#')) tokens.push(t);
-    }
-    if (tokens.length === 0) throw new ConfigError([`HG_API_TOKENS_FILE / --tokens-file: ${api.tokensFile} holds no token`]);
+    tokens.push(...parseTokensFile(text));
+    if (tokens.length === 0) throw new ConfigError([`${FILE_SETTING}: ${api.tokensFile} holds no token`]);
   }
-  return new TokenSet(tokens);
+  return new TokenSet(tokens, tokens.length > 0);
+}
+
+function envTokens(api: Pick<ApiConfig, 'tokens'>): string[] {
+  return (api.tokens ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+/** How often the tokens file is checked for changes, in ms. */
+const TOKENS_FILE_POLL_MS = 1000;
+
+/**
+ * Reads HG_API_TOKENS_FILE again whenever it changes (checked every second by its size, times and
+ * inode, so that editors that replace the file are seen too) and hands the new token set, with the
+ * HG_API_TOKENS tokens, to `onReload`. An unreadable file keeps the tokens in use (with a warning);
+ * an emptied one refuses every token it held. Returns the disposer; does nothing without a file.
+ */
+export function watchTokensFile(api: Pick<ApiConfig, 'tokens' | 'tokensFile'>, log: Logger, onReload: (tokens: TokenSet) => void): () => void {
+  const file = api.tokensFile;
+  if (!file) return () => undefined;
+  const listener = (curr: fs.Stats, prev: fs.Stats) => {
+    if (curr.mtimeMs === prev.mtimeMs && curr.ctimeMs === prev.ctimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      log.warn({ file, err: errorMessage(err) }, 'tokens file unreadable; keeping the tokens in use');
+      return;
+    }
+    const fromFile = parseTokensFile(text);
+    if (fromFile.length === 0) log.warn({ file }, 'tokens file holds no token: its former tokens are refused');
+    onReload(new TokenSet([...envTokens(api), ...fromFile], true));
+    log.info({ file, tokens: fromFile.length }, 'tokens file read again');
+  };
+  fs.watchFile(file, { interval: TOKENS_FILE_POLL_MS }, listener);
+  return () => fs.unwatchFile(file, listener);
 }

@@ -3,12 +3,21 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext, type ValidationRule, specifiedRules, validate } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  type ValidationContext,
+  type ValidationRule,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { AppConfig } from '../config';
 import { errorMessage } from '../errors';
 import type { Executor } from '../graph/executor';
@@ -19,12 +28,14 @@ import { type ApiContext, createApiContext } from './api-context';
 import { GraphVersionCache } from './graph-version-cache';
 import { ERROR_CODE, formatClientError } from './api-errors';
 import { type ApiMetrics, createApiMetrics } from './api-metrics';
-import { loadTokens } from './auth';
+import { loadTokens, watchTokensFile } from './auth';
 import { buildApiSchema } from './build-api-schema';
 import { ChangeFeed } from './change-feed';
+import { type OperationLimits, checkOperation } from './check-operation';
 import { EXPLORER_ASSETS, EXPLORER_ASSET_PREFIX, explorerAssetPath, explorerHtml } from './explorer';
 import { MAP_PAGE_PATH, serveMapPage } from './map-page';
 import { type GraphReader, pingGraph } from './read-graph';
+import { createRequestReader } from './request-reader';
 
 /** A running API server. */
 export interface ApiServer {
@@ -39,24 +50,35 @@ export interface ApiServer {
   stop(): Promise<void>;
 }
 
-/** Largest request body accepted, in bytes. */
-const MAX_BODY_BYTES = 1_000_000;
+/** A request body past HG_API_MAX_BODY_BYTES is still read (and thrown away) up to this many times that size, so that the client gets its 413; beyond, the connection is closed. */
+const BODY_DRAIN_FACTOR = 64;
+
+/** An HTTP answer other than GraphQL's: status, code and message. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** Times every read transaction for /metrics. */
 function timedReader(executor: Pick<Executor, 'read' | 'readTx'>, metrics: ApiMetrics): GraphReader {
   return {
-    async read(query, params) {
+    async read(query, params, options) {
       const end = metrics.neo4jSeconds.startTimer({ kind: 'read' });
       try {
-        return await executor.read(query, params);
+        return await executor.read(query, params, options);
       } finally {
         end();
       }
     },
-    async readTx(work) {
+    async readTx(work, options) {
       const end = metrics.neo4jSeconds.startTimer({ kind: 'readTx' });
       try {
-        return await executor.readTx(work);
+        return await executor.readTx(work, options);
       } finally {
         end();
       }
@@ -88,6 +110,24 @@ function metricsPlugin(metrics: ApiMetrics): ApolloServerPlugin<ApiContext> {
   };
 }
 
+/**
+ * Refuses, before anything runs, what HTTP does not serve and what is over the limits
+ * (checkOperation), with status 400.
+ */
+function operationLimitsPlugin(schema: ReturnType<typeof buildApiSchema>, limits: OperationLimits): ApolloServerPlugin<ApiContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation, request }) {
+          if (!operation) return;
+          const refused = checkOperation(schema, document, operation, request.variables, 'http', limits);
+          if (refused) throw new GraphQLError(refused.message, { nodes: refused.nodes, extensions: { ...refused.extensions, http: { status: 400 } } });
+        },
+      };
+    },
+  };
+}
+
 function corsHeaders(origins: readonly string[], origin: string | undefined): Record<string, string> {
   if (origins.length === 0 || !origin) return {};
   if (origins.includes('*')) return { 'access-control-allow-origin': '*' };
@@ -100,20 +140,33 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/**
+ * The request body, at most `maxBytes`. A larger body is read to its end and thrown away, so that
+ * the client, still sending, receives the 413 instead of a reset connection; only a body far beyond
+ * the limit (BODY_DRAIN_FACTOR) has its connection closed.
+ */
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
+    let tooLarge = false;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(Object.assign(new Error(`request body larger than ${MAX_BODY_BYTES} bytes`), { status: 413 }));
-        req.destroy();
+      if (tooLarge) {
+        if (size > maxBytes * BODY_DRAIN_FACTOR) req.destroy();
+        return;
+      }
+      if (size > maxBytes) {
+        tooLarge = true;
+        chunks.length = 0;
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (tooLarge) reject(new HttpError(413, ERROR_CODE.payloadTooLarge, `request body larger than ${maxBytes} bytes (HG_API_MAX_BODY_BYTES)`));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
@@ -125,7 +178,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
  */
 export async function startApiServer(config: AppConfig, log: Logger, graph?: Pick<Graph, 'executor'>): Promise<ApiServer> {
   const api = config.api;
-  const tokens = loadTokens(api);
+  let tokens = loadTokens(api);
   const schema = buildApiSchema();
   const ownGraph = graph ? undefined : await openGraph(config, log, { migrate: true });
   const executor = (graph ?? ownGraph)!.executor;
@@ -146,8 +199,16 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
     log,
   );
   const limits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize };
+  const operationLimits: OperationLimits = { ...limits, maxCost: api.maxCost, maxRootFields: api.maxRootFields };
   const mapCache = new GraphVersionCache();
-  const newContext = () => createApiContext(reader, limits, feed, mapCache);
+  // Every request (HTTP) or subscription (WebSocket) reads through its own bounded reader.
+  const newContext = (scope: 'request' | 'transaction') =>
+    createApiContext(
+      createRequestReader(reader, { maxSessions: api.maxSessionsPerRequest, timeoutMs: api.readTimeoutMs, scope, queryTimeoutMs: config.neo4j.queryTimeoutMs }),
+      limits,
+      feed,
+      mapCache,
+    );
 
   // Report limit violations as validation errors (graphql-armor throws by default, which Apollo
   // turns into a 500).
@@ -155,9 +216,10 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
     propagateOnRejection: false,
     onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(new GraphQLError(err.message.replace(/^Syntax Error: /, '')))],
   };
+  // Root fields and cost depend on variables, so they are checked once the operation is known
+  // (operationLimitsPlugin, onSubscribe), not by validation rules, whose results Apollo caches per document.
   const extraRules: ValidationRule[] = [
     maxDepthRule({ n: api.maxDepth, ...armor }) as unknown as ValidationRule,
-    costLimitRule({ maxCost: api.maxCost, ...armor }) as unknown as ValidationRule,
     ...(api.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
 
@@ -170,7 +232,7 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
     includeStacktraceInErrorResponses: api.development,
     validationRules: extraRules,
     // Apollo's default landing page loads from a CDN; the explorer here is served from local files.
-    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), metricsPlugin(metrics), operationLimitsPlugin(schema, operationLimits)],
     formatError: (formatted, error) => {
       const out = formatClientError(formatted, error, api.development);
       if (out.extensions?.code === ERROR_CODE.internal) log.error({ err: errorMessage(error) }, 'GraphQL resolver failed');
@@ -186,7 +248,7 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
     }
     let body: unknown = undefined;
     if (req.method === 'POST') {
-      const text = await readBody(req);
+      const text = await readBody(req, api.maxBodyBytes);
       if ((headers.get('content-type') ?? '').includes('application/json') && text.length > 0) {
         try {
           body = JSON.parse(text);
@@ -199,7 +261,7 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
       }
     }
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
-    const result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => newContext() });
+    const result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => newContext('request') });
     const outHeaders: Record<string, string> = { ...cors };
     for (const [k, v] of result.headers) outHeaders[k] = v;
     res.writeHead(result.status ?? 200, outHeaders);
@@ -268,19 +330,29 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
       }
       await handleGraphQL(req, res, url, cors);
     })().catch((err: unknown) => {
-      const status = (err as { status?: number }).status ?? 500;
-      if (status === 500) log.error({ err: errorMessage(err) }, 'HTTP request failed');
-      if (!res.headersSent) sendJson(res, status, { errors: [{ message: status === 500 ? 'internal server error' : errorMessage(err) }] });
+      if (err instanceof HttpError) {
+        if (!res.headersSent) sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+        else res.end();
+        return;
+      }
+      log.error({ err: errorMessage(err) }, 'HTTP request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal server error', extensions: { code: ERROR_CODE.internal } }] });
       else res.end();
     });
   });
 
   const wss = new WebSocketServer({ server, path: api.path });
+  // The authorization each open socket was let in with, so that a tokens-file change can close the revoked ones.
+  const socketAuth = new Map<WebSocket, unknown>();
+  const stopWatchingTokens = watchTokensFile(api, log, (next) => {
+    tokens = next;
+    for (const [socket, auth] of socketAuth) {
+      if (!tokens.accepts(auth)) socket.close(CloseCode.Forbidden, 'Forbidden: token revoked');
+    }
+  });
   const wsServer = useServer<Record<string, unknown>>(
     {
       schema,
-      context: () => newContext(),
-      validate: (s, document) => validate(s, document, [...specifiedRules, ...extraRules]),
       onConnect: (ctx) => {
         if (!tokens.enabled) return true;
         const auth = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
@@ -288,10 +360,28 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init payload needs {authorization: "Bearer <token>"}');
           return false;
         }
-        return tokens.accepts(auth);
+        if (!tokens.accepts(auth)) return false;
+        const socket = ctx.extra.socket;
+        socketAuth.set(socket, auth);
+        socket.once('close', () => socketAuth.delete(socket));
+        return true;
       },
+      // Parse, validate and check the operation here, where its variables are known, and run it with a bounded reader.
       onSubscribe: (_ctx, _id, payload) => {
-        metrics.requests.inc({ transport: 'ws', operation: /^\s*subscription\b/.test(payload.query) ? 'subscription' : 'query' });
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : new GraphQLError(errorMessage(err))];
+        }
+        const operation = getOperationAST(document, payload.operationName);
+        metrics.requests.inc({ transport: 'ws', operation: operation?.operation ?? 'unknown' });
+        const invalid = validate(schema, document, [...specifiedRules, ...extraRules]);
+        if (invalid.length > 0) return invalid;
+        if (!operation) return [new GraphQLError('no operation to run: name one with operationName when the document holds several')];
+        const refused = checkOperation(schema, document, operation, payload.variables ?? undefined, 'ws', operationLimits);
+        if (refused) return [refused];
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: newContext('transaction') };
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return;
@@ -336,6 +426,7 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const stop = () =>
     (stopping ??= (async () => {
       // In order: no new events, close subscriptions and sockets, stop accepting HTTP, then Neo4j.
+      stopWatchingTokens();
       await feed.close();
       log.debug('change feed closed');
       // Closes every socket (1001) and the WebSocket server itself.

@@ -9,6 +9,12 @@ export interface TxRunner {
   run<R>(query: string, params?: Params): Promise<R[]>;
 }
 
+/** Options of one read or write. */
+export interface TxOptions {
+  /** Timeout of this transaction in ms, instead of the executor's `queryTimeoutMs` (Neo4j ends it when it passes). */
+  readonly timeoutMs?: number;
+}
+
 export interface ExecutorOptions {
   readonly database: string;
   /** Timeout of each transaction, in milliseconds. */
@@ -66,8 +72,8 @@ export class Executor {
   ) {}
 
   /** Runs one read query in a read transaction. */
-  async read<R>(query: string, params: Params = {}): Promise<R[]> {
-    return this.readTx((tx) => tx.run<R>(query, params));
+  async read<R>(query: string, params: Params = {}, options: TxOptions = {}): Promise<R[]> {
+    return this.readTx((tx) => tx.run<R>(query, params), options);
   }
 
   /** Runs one write query in a write transaction. */
@@ -76,10 +82,10 @@ export class Executor {
   }
 
   /** Runs `work` in one read transaction (retried by the driver on transient errors). */
-  async readTx<T>(work: (tx: TxRunner) => Promise<T>): Promise<T> {
+  async readTx<T>(work: (tx: TxRunner) => Promise<T>, options: TxOptions = {}): Promise<T> {
     const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'READ' });
     try {
-      return await session.executeRead((tx) => work(wrap(tx)), { timeout: this.options.queryTimeoutMs });
+      return await session.executeRead((tx) => work(wrap(tx)), { timeout: options.timeoutMs ?? this.options.queryTimeoutMs });
     } catch (err) {
       throw mapError(err);
     } finally {

@@ -2,16 +2,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import neo4j from 'neo4j-driver';
+import pino from 'pino';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
 import { resetGraph, testConfig, testEnv, testExecutor } from '../../helpers/neo4j';
 import { gql } from './gql-client';
 import { ID, shopBatch, writeBatch } from './seed-graph';
-import { collect, wsClient } from './ws-client';
+import { collect, waitForMetric, wsClient } from './ws-client';
 import { startCli } from '../../helpers/cli';
 
 const base = (server: ApiServer) => server.url.replace(/\/graphql$/, '');
+
+async function waitFor(pred: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
 
 describe('GraphQL API server (real HTTP and WebSocket)', () => {
   let executor: Executor;
@@ -28,8 +34,10 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
 
   describe('with defaults', () => {
     let server: ApiServer;
+    const logged: { level: number; msg: string }[] = [];
     beforeAll(async () => {
-      server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_HOPS: '4', HG_API_MAX_PAGE_SIZE: '20', HG_API_MAX_DEPTH: '6', HG_API_MAX_COST: '2000' }), silentLogger(), { executor });
+      const log = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+      server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_HOPS: '4', HG_API_MAX_PAGE_SIZE: '20', HG_API_MAX_DEPTH: '6', HG_API_MAX_COST: '2000' }), log, { executor });
     });
     afterAll(async () => server?.stop());
 
@@ -93,14 +101,41 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
       expect(res.errors![0].extensions!.stacktrace).toBeUndefined();
     });
 
-    it('refuses queries deeper or costlier than the limits', async () => {
+    it('refuses queries deeper, wider or costlier than the limits', async () => {
       const deep = await gql(server.url, `{ pod(id: "${ID.api}") { outgoing { destination { outgoing { destination { outgoing { destination { id } } } } } } } }`);
       expect(deep.status).toBe(400);
       expect(deep.errors![0].message).toMatch(/depth/i);
       const fields = Array.from({ length: 400 }, (_, i) => `a${i}: stats { endpoints pods calls namespaces }`).join(' ');
-      const costly = await gql(server.url, `{ ${fields} }`);
+      const wide = await gql(server.url, `{ ${fields} }`);
+      expect(wide.status).toBe(400);
+      expect(wide.errors![0].message).toMatch(/400 root fields/);
+      // HG_API_MAX_COST is 2000 here: each service map costs a full aggregation (1000) and its edges.
+      const costly = await gql(server.url, '{ a: serviceMap { edges { source target } } b: serviceMap { edges { source target } } }');
       expect(costly.status).toBe(400);
-      expect(costly.errors![0].message).toMatch(/cost/i);
+      expect(costly.errors![0].message).toMatch(/cost \d+ is above the limit 2000 \(HG_API_MAX_COST\)/);
+      expect(costly.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', maxCost: 2000 });
+    });
+
+    it('answers a mutation or a subscription over HTTP with 400 and what to do instead, logging nothing at error level', async () => {
+      const mutation = await gql(server.url, 'mutation { anything }');
+      expect(mutation.status).toBe(400);
+      expect(mutation.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^this API is read-only/), extensions: { code: 'BAD_REQUEST' } })]);
+      const subscription = await gql(server.url, 'subscription { callAdded { key } }');
+      expect(subscription.status).toBe(400);
+      expect(subscription.errors![0].message).toMatch(/^subscriptions are served over WebSocket \(graphql-transport-ws\) on this same path/);
+      expect(subscription.errors![0].extensions).toEqual({ code: 'BAD_REQUEST' });
+      expect(logged.filter((l) => l.level >= 50)).toEqual([]);
+    });
+
+    it('answers a 10 MB body with 413, not a reset connection, and keeps serving', async () => {
+      const res = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ health }', padding: 'x'.repeat(10_000_000) }),
+      });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toEqual({ errors: [{ message: 'request body larger than 1000000 bytes (HG_API_MAX_BODY_BYTES)', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      expect((await gql(server.url, '{ health }')).data).toEqual({ health: 'ok' });
     });
 
     it('answers CORS preflights only when origins are configured', async () => {
@@ -163,6 +198,29 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
       await q.until((r) => r.length > 0, 5000);
       expect(q.results).toEqual([{ data: { stats: { pods: 6 } } }]);
       await ok.dispose();
+    });
+
+    it('reads the tokens file again when it changes: a removed token is refused and its subscriptions are closed', async () => {
+      fs.writeFileSync(path.join(dir, 'tokens'), '# API tokens\nfile-token\nsecond-token\n');
+      const second = { authorization: 'Bearer second-token' };
+      await waitFor(async () => (await gql(server.url, '{ stats { pods } }', {}, second)).status === 200);
+      const revoked = wsClient(server.wsUrl, second);
+      const kept = wsClient(server.wsUrl, { authorization: 'Bearer file-token' });
+      const onRevoked = collect(revoked, 'subscription { callAdded { key } }');
+      const onKept = collect(kept, 'subscription { callAdded { key } }');
+      await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="callAdded"', 2);
+
+      fs.writeFileSync(path.join(dir, 'tokens'), '# second-token removed\nfile-token\n');
+      await onRevoked.until(() => onRevoked.done, 10_000);
+      expect((onRevoked.failure as { code?: number; reason?: string }).code).toBe(4403);
+      expect((onRevoked.failure as { reason?: string }).reason).toBe('Forbidden: token revoked');
+      expect((await gql(server.url, '{ stats { pods } }', {}, second)).status).toBe(401);
+      expect(onKept.done).toBe(false);
+      expect((await gql(server.url, '{ stats { pods } }', {}, { authorization: 'Bearer file-token' })).status).toBe(200);
+      expect((await gql(server.url, '{ stats { pods } }', {}, { authorization: 'Bearer env-token' })).status).toBe(200);
+      onKept.unsubscribe();
+      await revoked.dispose();
+      await kept.dispose();
     });
 
     it('refuses introspection when it is switched off', async () => {

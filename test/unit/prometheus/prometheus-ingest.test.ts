@@ -29,6 +29,9 @@ function fakeGraph() {
           if (query.includes('AS seq')) return [{ seq: 1 } as R];
           if (query === RECORD_BATCH) pending = params.collectorState as Record<string, unknown>;
           if (Array.isArray(params.rows)) for (const row of params.rows as { flows?: number }[]) flows += row.flows ?? 0;
+          // The upserts answer in one aggregated row (what they created and stamped, for the change log).
+          if (query.includes('AS stamped')) return [{ stamped: (params.rows as unknown[]).length, created: [], sketches: [] } as R];
+          if (query.includes('AS created')) return [{ created: [] } as R];
           return [];
         },
       };

@@ -1,0 +1,196 @@
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  Kind,
+  getArgumentValues,
+  getNamedType,
+  getNullableType,
+  getVariableValues,
+  isCompositeType,
+  isListType,
+  isObjectType,
+} from 'graphql';
+
+/** The caps the estimate clamps arguments to (the resolvers refuse larger values anyway). */
+export interface CostCaps {
+  /** HG_API_MAX_HOPS: cap on maxHops and depth. */
+  readonly maxHops: number;
+  /** HG_API_MAX_PAGE_SIZE: cap on first, topN, limit and result sizes. */
+  readonly maxPageSize: number;
+}
+
+/**
+ * Argument defaults of the resolvers, where the schema has none: the estimate must read the same
+ * numbers as the resolvers do.
+ */
+export const ARG_DEFAULTS = {
+  first: 100,
+  topN: 500,
+  shortestPathMaxHops: 6,
+  pathsMaxHops: 4,
+  pathsLimit: 10,
+  depth: 3,
+} as const;
+
+/** Work of a query that counts or aggregates over the matching part of the graph (rows, roughly). */
+const PAGE_WORK = 100;
+/** Work of a query that aggregates every matching CALLS relationship (service maps). */
+const SCAN_WORK = 1000;
+/** Items assumed for lists the API does not bound by an argument (labels, status counts, collectors). */
+const SMALL_LIST = 10;
+
+type Args = Record<string, unknown>;
+
+interface FieldWeight {
+  /** Rows the resolver may read or produce for one call of it. */
+  readonly work?: (args: Args, caps: CostCaps) => number;
+  /** Items of the list the field returns, or of the lists right below it (connection, map, search result). */
+  readonly items?: (args: Args, caps: CostCaps) => number;
+}
+
+const int = (v: unknown, fallback: number, min: number, max: number) => {
+  const n = typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : fallback;
+  return Math.min(max, Math.max(min, n));
+};
+const first = (a: Args, c: CostCaps) => int(a.first, Math.min(ARG_DEFAULTS.first, c.maxPageSize), 0, c.maxPageSize);
+const filterArg = (a: Args) => (a.filter && typeof a.filter === 'object' ? (a.filter as Args) : {});
+const topN = (a: Args, c: CostCaps) => int(filterArg(a).topN, Math.min(ARG_DEFAULTS.topN, c.maxPageSize), 0, c.maxPageSize);
+const pathHops = (a: Args, c: CostCaps, fallback: number) => int(a.maxHops, Math.min(fallback, c.maxHops), 1, c.maxHops);
+
+/**
+ * Simple paths are searched one length at a time, and the number of paths of length h grows like
+ * the branching factor to the power h: a length costs the paths it may return (h hops each) plus a
+ * term that doubles with every hop.
+ */
+export function pathsWork(maxHops: number, limit: number): number {
+  let work = 0;
+  for (let h = 1; h <= maxHops; h += 1) work += h * limit + 2 ** h;
+  return work;
+}
+
+const pagedList: FieldWeight = { work: (a, c) => PAGE_WORK + first(a, c), items: first };
+const endpointList: FieldWeight = { work: first, items: first };
+
+/** What each resolver may cost, by `Type.field` (interface fields under the interface's name). */
+const WEIGHTS: Readonly<Record<string, FieldWeight>> = {
+  'Query.pods': pagedList,
+  'Query.calls': pagedList,
+  'Query.drops': pagedList,
+  'Query.pod': { work: () => 1 },
+  'Query.endpoint': { work: () => 1 },
+  'Query.stats': { work: () => PAGE_WORK, items: () => SMALL_LIST },
+  'Query.serviceMap': { work: (a, c) => SCAN_WORK + topN(a, c), items: topN },
+  'Query.hubbleServiceMap': { work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize },
+  'Query.dag': { work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize },
+  'Query.shortestPath': { work: (a, c) => PAGE_WORK * pathHops(a, c, ARG_DEFAULTS.shortestPathMaxHops), items: (_a, c) => c.maxHops + 1 },
+  'Query.paths': {
+    work: (a, c) => pathsWork(pathHops(a, c, ARG_DEFAULTS.pathsMaxHops), int(a.limit, Math.min(ARG_DEFAULTS.pathsLimit, c.maxPageSize), 1, c.maxPageSize)),
+    items: (a, c) => int(a.limit, Math.min(ARG_DEFAULTS.pathsLimit, c.maxPageSize), 1, c.maxPageSize),
+  },
+  // One breadth-first query per level, each returning up to the page size of endpoints.
+  'Query.dependencies': { work: (a, c) => int(a.depth, Math.min(ARG_DEFAULTS.depth, c.maxHops), 1, c.maxHops) * c.maxPageSize, items: (_a, c) => c.maxPageSize },
+  'Path.hops': { items: (_a, c) => c.maxHops + 1 },
+  'Path.endpoints': { items: (_a, c) => c.maxHops + 1 },
+  'Endpoint.outgoing': endpointList,
+  'Endpoint.incoming': endpointList,
+  'Endpoint.callers': endpointList,
+  'Endpoint.callees': endpointList,
+};
+
+function weightOf(parent: GraphQLNamedType, field: string): FieldWeight | undefined {
+  const own = WEIGHTS[`${parent.name}.${field}`];
+  if (own || !isObjectType(parent)) return own;
+  for (const iface of parent.getInterfaces()) {
+    const inherited = WEIGHTS[`${iface.name}.${field}`];
+    if (inherited) return inherited;
+  }
+  return undefined;
+}
+
+/** The cost of one operation, and of each of its root fields (aliases included, introspection left out). */
+export interface OperationCost {
+  readonly cost: number;
+  readonly rootFields: readonly { readonly key: string; readonly field: string; readonly cost: number }[];
+}
+
+/**
+ * Estimates what an operation can make the API and Neo4j do, before anything runs. Every selected
+ * field costs 1, plus the rows its resolver may read (`WEIGHTS`: path searches by hops and limit,
+ * dependency searches by depth, maps by a full aggregation plus top-N, pages by their size), and
+ * whatever is selected under a list costs once per item the list may hold (its `first`, `topN`,
+ * `limit`, or the page-size cap). Arguments are read with their variables and defaults and clamped
+ * to the caps. Pure.
+ */
+export function estimateOperationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  rawVariables: Readonly<Record<string, unknown>> | undefined,
+  caps: CostCaps,
+): OperationCost {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], { ...(rawVariables ?? {}) });
+  // Variables that do not coerce fail at execution with their own error; estimate with defaults.
+  const variables = coerced.coerced ?? {};
+
+  const fieldsOf = (type: GraphQLNamedType, set: SelectionSetNode, visiting: Set<string>): { node: FieldNode; parent: GraphQLNamedType }[] => {
+    const out: { node: FieldNode; parent: GraphQLNamedType }[] = [];
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) out.push({ node: sel, parent: type });
+      else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const cond = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
+        out.push(...fieldsOf(cond ?? type, sel.selectionSet, visiting));
+      } else {
+        const frag = fragments.get(sel.name.value);
+        // Validation refuses fragment cycles; the guard keeps an unvalidated document from looping.
+        if (!frag || visiting.has(frag.name.value)) continue;
+        const cond = schema.getType(frag.typeCondition.name.value) ?? type;
+        out.push(...fieldsOf(cond, frag.selectionSet, new Set([...visiting, frag.name.value])));
+      }
+    }
+    return out;
+  };
+
+  const costOf = (node: FieldNode, parent: GraphQLNamedType, inheritedItems: number | undefined, visiting: Set<string>): number => {
+    const name = node.name.value;
+    if (name.startsWith('__')) return 0;
+    const def: GraphQLField<unknown, unknown> | undefined = isCompositeType(parent) && 'getFields' in parent ? parent.getFields()[name] : undefined;
+    if (!def) return 1;
+    let args: Args = {};
+    try {
+      args = getArgumentValues(def, node, variables);
+    } catch {
+      // A bad argument is reported by execution; the defaults stand in for it here.
+    }
+    const weight = weightOf(parent, name);
+    const work = weight?.work?.(args, caps) ?? 0;
+    const ownItems = weight?.items?.(args, caps);
+    const type = getNamedType(def.type);
+    if (!node.selectionSet || !isCompositeType(type)) return 1 + work;
+    const isList = isListType(getNullableType(def.type));
+    const times = isList ? (ownItems ?? inheritedItems ?? SMALL_LIST) : 1;
+    // A connection, map or search result passes its size on to the lists right below it.
+    const passOn = isList ? undefined : ownItems;
+    let children = 0;
+    for (const child of fieldsOf(type, node.selectionSet, visiting)) children += costOf(child.node, child.parent, passOn, visiting);
+    return 1 + work + times * children;
+  };
+
+  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getMutationType();
+  if (!root) return { cost: 0, rootFields: [] };
+  const rootFields = fieldsOf(root, operation.selectionSet, new Set())
+    .filter(({ node }) => !node.name.value.startsWith('__'))
+    .map(({ node, parent }) => ({
+    key: node.alias?.value ?? node.name.value,
+    field: node.name.value,
+    cost: costOf(node, parent, undefined, new Set()),
+  }));
+  return { cost: rootFields.reduce((s, f) => s + f.cost, 0), rootFields };
+}

@@ -14,18 +14,19 @@ import { type ApiHandle, startBenchApi } from './bench-api';
 import { type IngestResult, runIngestBench } from './ingest-bench';
 import { type PerFlowBaselineResult, runPerFlowBaseline } from './per-flow-baseline';
 import { type SubscriptionResult, runSubscriptionBench } from './subscription-bench';
+import { type HostileResult, runHostileBench } from './hostile-bench';
 import { buildTopology, updateDeltas } from './synthetic-topology';
 import { type TableRow, formatTable } from './results-table';
 import { type MapPageResult, runMapPageBench } from './map-page-bench';
 
 /**
- * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions,map]`
+ * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions,map,hostile]`
  *
  * Measures the real code paths on this machine, each beside a baseline measured in the same run,
  * prints a table and writes the raw results to bench/results/<timestamp>.json and latest.json.
  * Never part of `npm test`.
  */
-export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map'] as const;
+export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile'] as const;
 export type Part = (typeof PARTS)[number];
 
 interface Sizes {
@@ -53,6 +54,10 @@ interface Sizes {
   mapCalls: number;
   mapLiveSeconds: number;
   mapChangedEdgesPerSec: number;
+  /** CALLS of the graph the hostile requests meet, seconds per phase, hostile clients. */
+  hostileEdges: number;
+  hostileSeconds: number;
+  hostileClients: number;
 }
 
 const FULL: Sizes = {
@@ -76,6 +81,9 @@ const FULL: Sizes = {
   mapCalls: 10_000,
   mapLiveSeconds: 30,
   mapChangedEdgesPerSec: 100,
+  hostileEdges: 20_000,
+  hostileSeconds: 30,
+  hostileClients: 4,
 };
 
 const QUICK: Sizes = {
@@ -99,6 +107,9 @@ const QUICK: Sizes = {
   mapCalls: 2_000,
   mapLiveSeconds: 10,
   mapChangedEdgesPerSec: 100,
+  hostileEdges: 5_000,
+  hostileSeconds: 8,
+  hostileClients: 4,
 };
 
 interface Args {
@@ -247,7 +258,7 @@ async function main(): Promise<void> {
     writeResults(results, started, true);
   }
 
-  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map'].some((p) => args.only.has(p as Part));
+  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile'].some((p) => args.only.has(p as Part));
   let graph: BenchGraph | undefined;
   try {
     if (needsGraph) {
@@ -376,6 +387,25 @@ async function main(): Promise<void> {
         target: 'p95 < 1,500 ms',
         met: sub.ran ? sub.p95Ms < 1500 : undefined,
       });
+      writeResults(results, started, true);
+    }
+    if (graph && args.only.has('hostile')) {
+      const hostile: HostileResult = await runHostileBench(graph, { edges: sizes.hostileEdges, seconds: sizes.hostileSeconds, clients: sizes.hostileClients, log });
+      results.hostile = hostile;
+      const alone = hostile.phases.find((p) => p.name === 'alone');
+      for (const phase of hostile.phases.filter((p) => p !== alone)) {
+        const answers = Object.entries(phase.hostile).map(([outcome, n]) => `${n}x ${outcome}`).join(', ');
+        rows.push({
+          figure: `\`{ stats { pods } }\` p50/p95 ${phase.name} (${hostile.clients} clients, ${hostile.edges.toLocaleString('en-US')} CALLS): ${answers}`,
+          value: `${fmt(phase.stats.p50)}/${fmt(phase.stats.p95)} ms${phase.statsErrors ? ` ERR ${phase.statsErrors}` : ''}`,
+          baseline: alone ? `${fmt(alone.stats.p50)}/${fmt(alone.stats.p95)} ms alone` : '-',
+          ratio: alone ? `${round(phase.stats.p95 / alone.stats.p95, 1)}x p95` : '-',
+          target: 'p95 < 200 ms',
+          met: phase.statsErrors === 0 && phase.stats.p95 < 200,
+        });
+      }
+      if (!hostile.ran) rows.push({ figure: 'stats under hostile requests', value: `not run: ${hostile.reason}`, baseline: '-', ratio: '-', target: '-', met: undefined });
+      writeResults(results, started, true);
     }
     if (graph && args.only.has('map')) {
       const map: MapPageResult = await runMapPageBench(graph, {

@@ -107,6 +107,8 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'api.maxHops', group: 'api', env: 'HG_API_MAX_HOPS', flag: 'max-hops', kind: int(1, 50), default: '10', help: 'cap on maxHops and depth in path and dependency searches' },
   { key: 'api.maxPageSize', group: 'api', env: 'HG_API_MAX_PAGE_SIZE', flag: 'max-page-size', kind: int(1, 100_000), default: '1000', help: 'cap on `first` and on result sizes' },
   { key: 'api.maxSessionsPerRequest', group: 'api', env: 'HG_API_MAX_SESSIONS_PER_REQUEST', flag: 'max-sessions-per-request', kind: int(1, 1000), default: '4', help: 'Neo4j sessions one request or subscription may hold at once; its other reads wait their turn' },
+  { key: 'api.heavyCost', group: 'api', env: 'HG_API_HEAVY_COST', flag: 'heavy-cost', kind: int(1, 1_000_000_000), default: '5000', help: 'estimated cost from which an operation is costly: costly operations share HG_API_MAX_HEAVY_SESSIONS' },
+  { key: 'api.maxHeavySessions', group: 'api', env: 'HG_API_MAX_HEAVY_SESSIONS', flag: 'max-heavy-sessions', kind: int(1, 1000), default: '4', help: 'Neo4j sessions all costly operations of one API process may hold at once; cheap ones never wait for them' },
   { key: 'api.readTimeoutMs', group: 'api', env: 'HG_API_READ_TIMEOUT', flag: 'read-timeout', kind: dur, default: '10s', help: 'time budget of one GraphQL request (of each event of a subscription); past it the request fails with QUERY_TIMEOUT and Neo4j stops its work' },
   { key: 'api.maxBodyBytes', group: 'api', env: 'HG_API_MAX_BODY_BYTES', flag: 'max-body-bytes', kind: int(1_000, 1_000_000_000), default: '1000000', help: 'largest HTTP request body, in bytes (larger: 413)' },
   { key: 'api.changePollMs', group: 'api', env: 'HG_API_CHANGE_POLL', flag: 'change-poll', kind: dur, default: '500ms', help: 'how often the API reads the change feed from Neo4j for subscriptions' },
@@ -196,6 +198,8 @@ export interface ApiConfig {
   readonly maxHops: number;
   readonly maxPageSize: number;
   readonly maxSessionsPerRequest: number;
+  readonly heavyCost: number;
+  readonly maxHeavySessions: number;
   readonly readTimeoutMs: number;
   readonly maxBodyBytes: number;
   readonly changePollMs: number;

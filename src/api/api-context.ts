@@ -28,6 +28,8 @@ export interface ApiContext {
   readonly loaders: RequestLoaders;
   /** Service maps reused while the graph is unchanged, shared by all requests of this server. */
   readonly mapCache: GraphVersionCache;
+  /** Tells the request's reader the estimated cost of its operation (costly ones share the heavy sessions). */
+  readonly setOperationCost: (cost: number) => void;
 }
 
 interface LoaderArgs {
@@ -37,12 +39,19 @@ interface LoaderArgs {
 }
 
 /** A new context (with fresh loaders) for one HTTP request or one subscription. */
-export function createApiContext(reader: GraphReader, limits: ApiLimits, feed: ChangeFeed, mapCache: GraphVersionCache): ApiContext {
+export function createApiContext(
+  reader: GraphReader,
+  limits: ApiLimits,
+  feed: ChangeFeed,
+  mapCache: GraphVersionCache,
+  setOperationCost: (cost: number) => void = () => undefined,
+): ApiContext {
   return {
     reader,
     limits,
     feed,
     mapCache,
+    setOperationCost,
     loaders: {
       endpoints: new BatchLoader<EndpointRecord | null>(async (ids) => readEndpoints(reader, ids), null),
       calls: new LoaderSet((argsKey) => {

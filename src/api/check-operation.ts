@@ -1,6 +1,6 @@
-import { type DocumentNode, GraphQLError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, type OperationDefinitionNode, getOperationAST, parse } from 'graphql';
 import { ERROR_CODE } from './api-errors';
-import { type CostCaps, estimateOperationCost } from './estimate-operation-cost';
+import { type CostCaps, TooManyFieldsError, estimateOperationCost, listRootFields } from './estimate-operation-cost';
 
 /** The limits an operation is checked against before it runs (from the `api` settings). */
 export interface OperationLimits extends CostCaps {
@@ -35,12 +35,26 @@ export function checkOperation(
       extensions: { code: ERROR_CODE.badRequest },
     });
   }
-  const { cost, rootFields } = estimateOperationCost(schema, document, operation, variables, limits);
-  if (rootFields.length > limits.maxRootFields) {
+  // The cheap count first: a request with thousands of aliases is refused before it is costed.
+  let count: number;
+  try {
+    count = listRootFields(schema, document, operation).length;
+  } catch (err) {
+    if (!(err instanceof TooManyFieldsError)) throw err;
+    count = Number.POSITIVE_INFINITY;
+  }
+  if (count > limits.maxRootFields) {
     return new GraphQLError(
-      `the operation asks for ${rootFields.length} root fields (aliases count); at most ${limits.maxRootFields} are allowed (HG_API_MAX_ROOT_FIELDS)`,
-      { nodes: [operation], extensions: { code: ERROR_CODE.validationFailed, rootFields: rootFields.length, maxRootFields: limits.maxRootFields } },
+      `the operation asks for ${Number.isFinite(count) ? count : 'too many'} root fields (aliases count); at most ${limits.maxRootFields} are allowed (HG_API_MAX_ROOT_FIELDS)`,
+      { nodes: [operation], extensions: { code: ERROR_CODE.validationFailed, rootFields: Number.isFinite(count) ? count : null, maxRootFields: limits.maxRootFields } },
     );
+  }
+  const { cost, rootFields } = estimateOperationCost(schema, document, operation, variables, limits);
+  if (!Number.isFinite(cost)) {
+    return new GraphQLError(`the operation selects too many fields once its fragments are expanded; its cost is above any limit (HG_API_MAX_COST ${limits.maxCost})`, {
+      nodes: [operation],
+      extensions: { code: ERROR_CODE.validationFailed, maxCost: limits.maxCost },
+    });
   }
   if (cost > limits.maxCost) {
     const costliest = [...rootFields]
@@ -54,4 +68,30 @@ export function checkOperation(
     );
   }
   return undefined;
+}
+
+/** An operation as a client sends it (GraphQL over HTTP: JSON body or GET parameters). */
+export interface OperationRequest {
+  readonly query?: unknown;
+  readonly operationName?: unknown;
+  readonly variables?: unknown;
+}
+
+/**
+ * checkOperation on a request not yet parsed or validated, so that what is refused costs a parse
+ * and a count, not a validation (graphql-js takes about half a second to validate 1,000 aliases).
+ * Returns undefined when it cannot tell (no query text, a syntax error, no single operation, a
+ * document too deep to walk): the full pipeline then answers. Pure.
+ */
+export function precheckOperation(schema: GraphQLSchema, request: OperationRequest, transport: 'http' | 'ws', limits: OperationLimits): GraphQLError | undefined {
+  if (typeof request.query !== 'string') return undefined;
+  try {
+    const document = parse(request.query);
+    const operation = getOperationAST(document, typeof request.operationName === 'string' ? request.operationName : undefined);
+    if (!operation) return undefined;
+    const variables = request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : undefined;
+    return checkOperation(schema, document, operation, variables, transport, limits);
+  } catch {
+    return undefined;
+  }
 }

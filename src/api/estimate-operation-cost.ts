@@ -44,6 +44,14 @@ const PAGE_WORK = 100;
 const SCAN_WORK = 1000;
 /** Items assumed for lists the API does not bound by an argument (labels, status counts, collectors). */
 const SMALL_LIST = 10;
+/**
+ * Fields the estimate walks at most (fragments expanded), and how deep. An operation selecting more,
+ * or nested deeper (HG_API_MAX_DEPTH is at most 100), is costed as infinite: the estimate may run
+ * before validation, where fragments spread inside one another can make a short document select
+ * exponentially many fields, or spread themselves without end.
+ */
+const MAX_FIELD_VISITS = 10_000;
+const MAX_WALK_DEPTH = 100;
 
 type Args = Record<string, unknown>;
 
@@ -64,13 +72,17 @@ const topN = (a: Args, c: CostCaps) => int(filterArg(a).topN, Math.min(ARG_DEFAU
 const pathHops = (a: Args, c: CostCaps, fallback: number) => int(a.maxHops, Math.min(fallback, c.maxHops), 1, c.maxHops);
 
 /**
- * Simple paths are searched one length at a time, and the number of paths of length h grows like
- * the branching factor to the power h: a length costs the paths it may return (h hops each) plus a
- * term that doubles with every hop.
+ * Branching factor assumed for path searches. Simple paths are searched one length at a time, and
+ * Neo4j expands every path of that length from the start before it knows whether it reaches the end
+ * (an end it cannot reach is the worst case): their number grows like the branching factor to the
+ * power of the length.
  */
+const PATH_BRANCHING = 4;
+
+/** Work of a simple-path search: per length h, the paths it may return (h hops each) plus PATH_BRANCHING^h. */
 export function pathsWork(maxHops: number, limit: number): number {
   let work = 0;
-  for (let h = 1; h <= maxHops; h += 1) work += h * limit + 2 ** h;
+  for (let h = 1; h <= maxHops; h += 1) work += h * limit + PATH_BRANCHING ** h;
   return work;
 }
 
@@ -119,13 +131,73 @@ export interface OperationCost {
   readonly rootFields: readonly { readonly key: string; readonly field: string; readonly cost: number }[];
 }
 
+interface SelectedField {
+  readonly node: FieldNode;
+  readonly parent: GraphQLNamedType;
+}
+
+/** Thrown when an operation selects more than MAX_FIELD_VISITS fields, or nests them deeper than MAX_WALK_DEPTH. */
+export class TooManyFieldsError extends Error {
+  constructor() {
+    super(`the operation selects more than ${MAX_FIELD_VISITS} fields, or nests them deeper than ${MAX_WALK_DEPTH}, once its fragments are expanded`);
+  }
+}
+
+/**
+ * The fields a selection set selects on `type`, through inline fragments and fragment spreads;
+ * throws TooManyFieldsError past MAX_FIELD_VISITS fields in all.
+ */
+function selectionWalker(schema: GraphQLSchema, document: DocumentNode) {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  let produced = 0;
+  const walk = (type: GraphQLNamedType, set: SelectionSetNode, visiting: readonly string[], out: SelectedField[]): void => {
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        produced += 1;
+        if (produced > MAX_FIELD_VISITS) throw new TooManyFieldsError();
+        out.push({ node: sel, parent: type });
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const cond = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
+        walk(cond ?? type, sel.selectionSet, visiting, out);
+      } else {
+        const frag = fragments.get(sel.name.value);
+        // Validation refuses fragment cycles; the guard keeps an unvalidated document from looping.
+        if (!frag || visiting.includes(frag.name.value)) continue;
+        walk(schema.getType(frag.typeCondition.name.value) ?? type, frag.selectionSet, [...visiting, frag.name.value], out);
+      }
+    }
+  };
+  return (type: GraphQLNamedType, set: SelectionSetNode, depth: number): SelectedField[] => {
+    if (depth > MAX_WALK_DEPTH) throw new TooManyFieldsError();
+    const out: SelectedField[] = [];
+    walk(type, set, [], out);
+    return out;
+  };
+}
+
+/**
+ * The root fields of an operation (aliases count, introspection does not): cheap, so that a request
+ * with too many is refused before anything costlier is done with it. Throws TooManyFieldsError. Pure.
+ */
+export function listRootFields(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): SelectedField[] {
+  const root = rootType(schema, operation);
+  if (!root) return [];
+  return selectionWalker(schema, document)(root, operation.selectionSet, 0).filter(({ node }) => !node.name.value.startsWith('__'));
+}
+
+function rootType(schema: GraphQLSchema, operation: OperationDefinitionNode) {
+  if (operation.operation === 'query') return schema.getQueryType();
+  return operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getMutationType();
+}
+
 /**
  * Estimates what an operation can make the API and Neo4j do, before anything runs. Every selected
  * field costs 1, plus the rows its resolver may read (`WEIGHTS`: path searches by hops and limit,
  * dependency searches by depth, maps by a full aggregation plus top-N, pages by their size), and
  * whatever is selected under a list costs once per item the list may hold (its `first`, `topN`,
  * `limit`, or the page-size cap). Arguments are read with their variables and defaults and clamped
- * to the caps. Pure.
+ * to the caps. More than MAX_FIELD_VISITS selected fields (counted as walked) cost Infinity. Pure.
  */
 export function estimateOperationCost(
   schema: GraphQLSchema,
@@ -134,31 +206,12 @@ export function estimateOperationCost(
   rawVariables: Readonly<Record<string, unknown>> | undefined,
   caps: CostCaps,
 ): OperationCost {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const fieldsOf = selectionWalker(schema, document);
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], { ...(rawVariables ?? {}) });
   // Variables that do not coerce fail at execution with their own error; estimate with defaults.
   const variables = coerced.coerced ?? {};
 
-  const fieldsOf = (type: GraphQLNamedType, set: SelectionSetNode, visiting: Set<string>): { node: FieldNode; parent: GraphQLNamedType }[] => {
-    const out: { node: FieldNode; parent: GraphQLNamedType }[] = [];
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.FIELD) out.push({ node: sel, parent: type });
-      else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        const cond = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
-        out.push(...fieldsOf(cond ?? type, sel.selectionSet, visiting));
-      } else {
-        const frag = fragments.get(sel.name.value);
-        // Validation refuses fragment cycles; the guard keeps an unvalidated document from looping.
-        if (!frag || visiting.has(frag.name.value)) continue;
-        const cond = schema.getType(frag.typeCondition.name.value) ?? type;
-        out.push(...fieldsOf(cond, frag.selectionSet, new Set([...visiting, frag.name.value])));
-      }
-    }
-    return out;
-  };
-
-  const costOf = (node: FieldNode, parent: GraphQLNamedType, inheritedItems: number | undefined, visiting: Set<string>): number => {
+  const costOf = (node: FieldNode, parent: GraphQLNamedType, inheritedItems: number | undefined, depth: number): number => {
     const name = node.name.value;
     if (name.startsWith('__')) return 0;
     const def: GraphQLField<unknown, unknown> | undefined = isCompositeType(parent) && 'getFields' in parent ? parent.getFields()[name] : undefined;
@@ -179,18 +232,19 @@ export function estimateOperationCost(
     // A connection, map or search result passes its size on to the lists right below it.
     const passOn = isList ? undefined : ownItems;
     let children = 0;
-    for (const child of fieldsOf(type, node.selectionSet, visiting)) children += costOf(child.node, child.parent, passOn, visiting);
+    for (const child of fieldsOf(type, node.selectionSet, depth + 1)) children += costOf(child.node, child.parent, passOn, depth + 1);
     return 1 + work + times * children;
   };
 
-  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getMutationType();
-  if (!root) return { cost: 0, rootFields: [] };
-  const rootFields = fieldsOf(root, operation.selectionSet, new Set())
-    .filter(({ node }) => !node.name.value.startsWith('__'))
-    .map(({ node, parent }) => ({
-    key: node.alias?.value ?? node.name.value,
-    field: node.name.value,
-    cost: costOf(node, parent, undefined, new Set()),
-  }));
-  return { cost: rootFields.reduce((s, f) => s + f.cost, 0), rootFields };
+  try {
+    const rootFields = listRootFields(schema, document, operation).map(({ node, parent }) => ({
+      key: node.alias?.value ?? node.name.value,
+      field: node.name.value,
+      cost: costOf(node, parent, undefined, 1),
+    }));
+    return { cost: rootFields.reduce((sum, f) => sum + f.cost, 0), rootFields };
+  } catch (err) {
+    if (err instanceof TooManyFieldsError) return { cost: Number.POSITIVE_INFINITY, rootFields: [] };
+    throw err;
+  }
 }

@@ -1,6 +1,15 @@
 import type { TxOptions } from '../graph/executor';
 import { RequestTimeoutError, isNeo4jTimeout } from './api-errors';
+import { DeadlineSemaphore } from './deadline-semaphore';
 import type { GraphReader } from './read-graph';
+
+/** Neo4j sessions shared by the costly requests of the whole process. */
+export interface HeavyGate {
+  /** Permits: HG_API_MAX_HEAVY_SESSIONS. */
+  readonly sessions: DeadlineSemaphore;
+  /** Estimated cost from which a request is costly (HG_API_HEAVY_COST). */
+  readonly fromCost: number;
+}
 
 export interface RequestReaderOptions {
   /** Most Neo4j transactions (each a session) the request holds at once (HG_API_MAX_SESSIONS_PER_REQUEST). */
@@ -15,6 +24,14 @@ export interface RequestReaderOptions {
   readonly scope: 'request' | 'transaction';
   /** Bound of every Neo4j transaction (HG_NEO4J_QUERY_TIMEOUT), in ms. */
   readonly queryTimeoutMs: number;
+  /** When set, a request whose cost reaches `fromCost` also takes a permit of `sessions` for each read. */
+  readonly heavy?: HeavyGate;
+}
+
+/** A request's reader; the estimated cost of its operation is known only after it is created. */
+export interface RequestReader extends GraphReader {
+  /** Records the operation's estimated cost: from HeavyGate.fromCost on, its reads share the heavy sessions. */
+  setCost(cost: number): void;
 }
 
 /** How long past its deadline a read may take to end before the request stops waiting for it, in ms. */
@@ -23,43 +40,34 @@ const GRACE_MS = 250;
 /**
  * The reads of one request (or one subscription): at most `maxSessions` run at once and the others
  * wait their turn, so a request with many root fields cannot take the driver's whole connection
- * pool; each runs with the time left before the deadline as its Neo4j transaction timeout, so Neo4j
- * ends the work, and the request fails with RequestTimeoutError (QUERY_TIMEOUT) at the deadline.
- * A transaction keeps its place until Neo4j has really ended it, even when the request has already
- * answered.
+ * pool; a costly request's reads also wait for one of the process's heavy sessions, so that costly
+ * requests together cannot take all of Neo4j from cheap ones. Each read runs with the time left
+ * before the deadline as its Neo4j transaction timeout, so Neo4j ends the work, and the request
+ * fails with RequestTimeoutError (QUERY_TIMEOUT) at the deadline. A transaction keeps its permits
+ * until Neo4j has really ended it, even when the request has already answered.
  */
-export function createRequestReader(reader: GraphReader, options: RequestReaderOptions, startMs = Date.now()): GraphReader {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  const release = () => {
-    active -= 1;
-    queue.shift()?.();
-  };
+export function createRequestReader(reader: GraphReader, options: RequestReaderOptions, startMs = Date.now()): RequestReader {
+  const own = new DeadlineSemaphore(options.maxSessions);
+  let heavy = false;
   const timeout = (cause?: unknown) => new RequestTimeoutError(options.timeoutMs, { cause });
-  const acquire = (deadline: number): Promise<void> => {
-    if (active < options.maxSessions) {
-      active += 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const take = () => {
-        clearTimeout(timer);
-        active += 1;
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        const i = queue.indexOf(take);
-        if (i >= 0) queue.splice(i, 1);
-        reject(timeout());
-      }, Math.max(0, deadline - Date.now()));
-      queue.push(take);
-    });
-  };
 
   const run = async <T>(op: (tx: TxOptions) => Promise<T>): Promise<T> => {
     const deadline = (options.scope === 'request' ? startMs : Date.now()) + options.timeoutMs;
     if (Date.now() >= deadline) throw timeout();
-    await acquire(deadline);
+    await own.acquire(deadline, timeout);
+    const gate = heavy ? options.heavy?.sessions : undefined;
+    if (gate) {
+      try {
+        await gate.acquire(deadline, timeout);
+      } catch (err) {
+        own.release();
+        throw err;
+      }
+    }
+    const release = () => {
+      gate?.release();
+      own.release();
+    };
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       release();
@@ -87,5 +95,8 @@ export function createRequestReader(reader: GraphReader, options: RequestReaderO
   return {
     read: (query, params, tx) => run((t) => reader.read(query, params, { ...tx, ...t })),
     readTx: (work, tx) => run((t) => reader.readTx(work, { ...tx, ...t })),
+    setCost(cost: number) {
+      heavy = options.heavy !== undefined && cost >= options.heavy.fromCost;
+    },
   };
 }

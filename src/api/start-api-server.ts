@@ -31,7 +31,9 @@ import { type ApiMetrics, createApiMetrics } from './api-metrics';
 import { loadTokens, watchTokensFile } from './auth';
 import { buildApiSchema } from './build-api-schema';
 import { ChangeFeed } from './change-feed';
-import { type OperationLimits, checkOperation } from './check-operation';
+import { type OperationLimits, type OperationRequest, checkOperation, precheckOperation } from './check-operation';
+import { DeadlineSemaphore } from './deadline-semaphore';
+import { estimateOperationCost } from './estimate-operation-cost';
 import { EXPLORER_ASSETS, EXPLORER_ASSET_PREFIX, explorerAssetPath, explorerHtml } from './explorer';
 import { MAP_PAGE_PATH, serveMapPage } from './map-page';
 import { type GraphReader, pingGraph } from './read-graph';
@@ -112,20 +114,34 @@ function metricsPlugin(metrics: ApiMetrics): ApolloServerPlugin<ApiContext> {
 
 /**
  * Refuses, before anything runs, what HTTP does not serve and what is over the limits
- * (checkOperation), with status 400.
+ * (checkOperation), with status 400. The HTTP handler's precheckOperation refuses most of it
+ * earlier, before validation; this check also sees operations it could not (persisted queries).
  */
 function operationLimitsPlugin(schema: ReturnType<typeof buildApiSchema>, limits: OperationLimits): ApolloServerPlugin<ApiContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, operation, request }) {
+        async didResolveOperation({ document, operation, request, contextValue }) {
           if (!operation) return;
           const refused = checkOperation(schema, document, operation, request.variables, 'http', limits);
           if (refused) throw new GraphQLError(refused.message, { nodes: refused.nodes, extensions: { ...refused.extensions, http: { status: 400 } } });
+          contextValue.setOperationCost(estimateOperationCost(schema, document, operation, request.variables, limits).cost);
         },
       };
     },
   };
+}
+
+/** The operation of a GraphQL-over-HTTP request: from the JSON body, or from the GET parameters. */
+function operationRequest(body: unknown, url: URL): OperationRequest {
+  if (body && typeof body === 'object' && !Array.isArray(body)) return body as OperationRequest;
+  let variables: unknown;
+  try {
+    variables = JSON.parse(url.searchParams.get('variables') ?? 'null');
+  } catch {
+    variables = undefined;
+  }
+  return { query: url.searchParams.get('query') ?? undefined, operationName: url.searchParams.get('operationName') ?? undefined, variables };
 }
 
 function corsHeaders(origins: readonly string[], origin: string | undefined): Record<string, string> {
@@ -201,14 +217,18 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const limits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize };
   const operationLimits: OperationLimits = { ...limits, maxCost: api.maxCost, maxRootFields: api.maxRootFields };
   const mapCache = new GraphVersionCache();
+  const heavy = { sessions: new DeadlineSemaphore(api.maxHeavySessions), fromCost: api.heavyCost };
   // Every request (HTTP) or subscription (WebSocket) reads through its own bounded reader.
-  const newContext = (scope: 'request' | 'transaction') =>
-    createApiContext(
-      createRequestReader(reader, { maxSessions: api.maxSessionsPerRequest, timeoutMs: api.readTimeoutMs, scope, queryTimeoutMs: config.neo4j.queryTimeoutMs }),
-      limits,
-      feed,
-      mapCache,
-    );
+  const newContext = (scope: 'request' | 'transaction') => {
+    const requestReader = createRequestReader(reader, {
+      maxSessions: api.maxSessionsPerRequest,
+      timeoutMs: api.readTimeoutMs,
+      scope,
+      queryTimeoutMs: config.neo4j.queryTimeoutMs,
+      heavy,
+    });
+    return createApiContext(requestReader, limits, feed, mapCache, (cost) => requestReader.setCost(cost));
+  };
 
   // Report limit violations as validation errors (graphql-armor throws by default, which Apollo
   // turns into a 500).
@@ -259,6 +279,13 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
       } else {
         body = text;
       }
+    }
+    const refused = precheckOperation(schema, operationRequest(body, url), 'http', operationLimits);
+    if (refused) {
+      metrics.requests.inc({ transport: 'http', operation: 'refused' });
+      metrics.errors.inc({ code: String(refused.extensions.code) });
+      sendJson(res, 400, { errors: [refused.toJSON()] }, cors);
+      return;
     }
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
     const result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => newContext('request') });
@@ -368,6 +395,8 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
       },
       // Parse, validate and check the operation here, where its variables are known, and run it with a bounded reader.
       onSubscribe: (_ctx, _id, payload) => {
+        const early = precheckOperation(schema, payload, 'ws', operationLimits);
+        if (early) return [early];
         let document: DocumentNode;
         try {
           document = parse(payload.query);
@@ -381,7 +410,9 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
         if (!operation) return [new GraphQLError('no operation to run: name one with operationName when the document holds several')];
         const refused = checkOperation(schema, document, operation, payload.variables ?? undefined, 'ws', operationLimits);
         if (refused) return [refused];
-        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: newContext('transaction') };
+        const contextValue = newContext('transaction');
+        contextValue.setOperationCost(estimateOperationCost(schema, document, operation, payload.variables ?? undefined, operationLimits).cost);
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return;

@@ -122,7 +122,7 @@ describe('hostile queries (issue 9, case 4)', () => {
 
     beforeAll(async () => {
       bounded = await startApiServer(
-        testConfig({ HG_API_PORT: '0', HG_API_MAX_COST: '1000000000', HG_API_READ_TIMEOUT: '2s', HG_API_MAX_SESSIONS_PER_REQUEST: '2' }),
+        testConfig({ HG_API_PORT: '0', HG_API_MAX_COST: '1000000000', HG_API_READ_TIMEOUT: '2s', HG_API_MAX_SESSIONS_PER_REQUEST: '2', HG_API_MAX_HEAVY_SESSIONS: '3' }),
         silentLogger(),
         { executor },
       );
@@ -151,6 +151,18 @@ describe('hostile queries (issue 9, case 4)', () => {
         expect(e.extensions!.code).toBe('QUERY_TIMEOUT');
         expect(e.message).toMatch(/^the request took longer than the API read timeout of 2000 ms \(HG_API_READ_TIMEOUT\); narrow it down$/);
       }
+    });
+
+    it('holds at most HG_API_MAX_HEAVY_SESSIONS Neo4j transactions for all costly requests together, while cheap ones still answer', async () => {
+      const three = Promise.all([0, 1, 2].map(() => gql(bounded.url, aliases(6, SLOW_PATHS))));
+      const sampled = sampleWhile(three, () => pathSearchesRunning(executor));
+      for (let i = 0; i < 200 && (await pathSearchesRunning(executor)) === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+      const stats = await gql(bounded.url, '{ stats { pods } }');
+      expect(stats.data).toEqual({ stats: { pods } });
+      const { result, max } = await sampled;
+      for (const res of result) expect(res.errors!.every((e) => e.extensions!.code === 'QUERY_TIMEOUT')).toBe(true);
+      expect(max).toBeGreaterThanOrEqual(1);
+      expect(max).toBeLessThanOrEqual(3);
     });
 
     it('holds at most HG_API_MAX_SESSIONS_PER_REQUEST Neo4j transactions for one request, and Neo4j ends them at the timeout', async () => {

@@ -1,6 +1,6 @@
 import { getOperationAST, parse } from 'graphql';
 import { buildApiSchema } from '../../../src/api/build-api-schema';
-import { checkOperation } from '../../../src/api/check-operation';
+import { checkOperation, precheckOperation } from '../../../src/api/check-operation';
 import { ARG_DEFAULTS, estimateOperationCost, pathsWork } from '../../../src/api/estimate-operation-cost';
 
 const schema = buildApiSchema();
@@ -29,8 +29,8 @@ describe('estimateOperationCost', () => {
     expect(cost('{ dependencies(id: "x") { truncated } }').cost).toBe(at(ARG_DEFAULTS.depth));
   });
 
-  it('costs a path search by its hops and limit, each hop doubling the search term', () => {
-    expect(pathsWork(3, 10)).toBe(1 * 10 + 2 + 2 * 10 + 4 + 3 * 10 + 8);
+  it('costs a path search by its hops and limit, each hop multiplying the search term by 4', () => {
+    expect(pathsWork(3, 10)).toBe(1 * 10 + 4 + 2 * 10 + 16 + 3 * 10 + 64);
     expect(cost('{ paths(from: "a", to: "b", maxHops: 10, limit: 1000) { length } }').cost).toBe(1 + pathsWork(10, 1000) + 1000 * 1);
   });
 
@@ -101,5 +101,32 @@ describe('checkOperation: what each transport serves', () => {
   it('sends subscriptions over HTTP to the WebSocket and lets them through there', () => {
     expect(check('subscription { callAdded { key } }')?.message).toMatch(/WebSocket \(graphql-transport-ws\)/);
     expect(check('subscription { callAdded { key } }', 'ws')).toBeUndefined();
+  });
+});
+
+describe('precheckOperation: before parsing is validated', () => {
+  it('refuses from the request text what checkOperation refuses', () => {
+    const refused = precheckOperation(schema, { query: aliases(1000, 'serviceMap { nodes { id } }') }, 'http', limits);
+    expect(refused?.message).toMatch(/1000 root fields/);
+    const viaVariables = precheckOperation(schema, { query: `query($d: Int) ${aliases(10, 'dependencies(id: "x", depth: $d) { truncated }')}`, variables: { d: 10 } }, 'http', limits);
+    expect(viaVariables?.message).toMatch(/HG_API_MAX_COST/);
+  });
+
+  it('leaves to the full pipeline what it cannot tell: no query, a syntax error, several operations without a name', () => {
+    expect(precheckOperation(schema, {}, 'http', limits)).toBeUndefined();
+    expect(precheckOperation(schema, { query: '{ stats { ' }, 'http', limits)).toBeUndefined();
+    expect(precheckOperation(schema, { query: 'query A { health } query B { health }' }, 'http', limits)).toBeUndefined();
+  });
+
+  it('costs fragments spread inside one another (a fragment bomb) above any limit, and a fragment cycle too, without hanging', () => {
+    const levels = 30;
+    // Each fragment spreads the next twice: 2^30 fields from a short document.
+    const defs = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ${i + 1 < levels ? `...F${i + 1} ...F${i + 1}` : 'stats { pods }'} }`);
+    const bomb = `query { ...F0 } ${defs.join(' ')}`;
+    expect(precheckOperation(schema, { query: bomb }, 'http', limits)?.message).toMatch(/too many root fields/);
+    const nested = `query { pods { nodes { ...F0 } } } ${defs.map((d) => d.replace('on Query', 'on Pod').replace('stats { pods }', 'id')).join(' ')}`;
+    expect(precheckOperation(schema, { query: nested }, 'http', limits)?.message).toMatch(/too many fields.*HG_API_MAX_COST/);
+    const cycle = 'query { pods { nodes { ...P } } } fragment P on Pod { outgoing { destination { ...on Pod { ...P } } } }';
+    expect(precheckOperation(schema, { query: cycle }, 'http', limits)?.message).toMatch(/HG_API_MAX_COST/);
   });
 });

@@ -1,5 +1,6 @@
 import { RequestTimeoutError } from '../../../src/api/api-errors';
 import type { GraphReader } from '../../../src/api/read-graph';
+import { DeadlineSemaphore } from '../../../src/api/deadline-semaphore';
 import { createRequestReader } from '../../../src/api/request-reader';
 import type { TxOptions } from '../../../src/graph/executor';
 
@@ -85,5 +86,26 @@ describe('createRequestReader', () => {
     expect(state.release).toHaveLength(2);
     state.release[1]();
     await expect(next).resolves.toEqual([]);
+  });
+
+  it('makes the reads of costly requests share the heavy sessions of the process, and lets cheap requests through', async () => {
+    const { reader, state } = heldReader();
+    const heavy = { sessions: new DeadlineSemaphore(1), fromCost: 5000 };
+    const options = { maxSessions: 4, timeoutMs: 60_000, scope: 'request' as const, queryTimeoutMs: 30_000, heavy };
+    const costly = [createRequestReader(reader, options), createRequestReader(reader, options)];
+    for (const r of costly) r.setCost(5000);
+    const cheap = createRequestReader(reader, options);
+    cheap.setCost(102);
+    const reads = [costly[0].read('a'), costly[0].read('b'), costly[1].read('c'), cheap.read('d')];
+    await tick();
+    // One costly read holds the heavy session; the cheap one runs beside it.
+    expect(state.timeouts).toHaveLength(2);
+    expect(heavy.sessions.held).toBe(1);
+    for (let released = 0; released < 4; released += 1) {
+      state.release[released]();
+      await tick();
+    }
+    await Promise.all(reads);
+    expect(state.maxRunning).toBe(2);
   });
 });

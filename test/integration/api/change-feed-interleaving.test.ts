@@ -1,6 +1,7 @@
 import { ChangeFeed } from '../../../src/api/change-feed';
 import type { GraphReader } from '../../../src/api/read-graph';
 import type { GqlCall, GqlEndpoint } from '../../../src/api/to-graphql';
+import { CHANGED_CALLS, CHANGE_LOG_AFTER } from '../../../src/graph/cypher/api-change-feed-queries';
 import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';
@@ -104,5 +105,87 @@ describe('change feed while batches commit between and inside its reads', () => 
     for (const c of [...added, ...updated].sort((a, b) => Number(a.changeSeq) - Number(b.changeSeq))) latest.set(c.key, c.flows);
     expect(Object.fromEntries(latest)).toEqual(Object.fromEntries(stored.map((s) => [s.key, s.flows])));
     expect(podsAdded).toEqual([]);
+  });
+
+  describe('change-log entries not (wholly) visible yet', () => {
+    const pods = Array.from({ length: 4 }, (_, i) => podRow('gap', `g-${i}`, 'g', 'Deployment', ['app=g']));
+    const key = (i: number) => `${pods[i].id}|${pods[i + 1].id}|80|TCP|FORWARDED`;
+
+    /**
+     * A reader that does not see the change-log entries in `hidden`, as if their commit were not
+     * visible yet (or they were trimmed), nor the changed calls with a changeSeq in `hiddenStamps`,
+     * as if their transaction were still being applied.
+     */
+    function hidingReader(hidden: Set<number>, hiddenStamps = new Set<number>()): GraphReader {
+      const hide = <R>(query: string, rows: R[]) => {
+        if (query === CHANGE_LOG_AFTER) return rows.filter((r) => !hidden.has((r as { seq: number }).seq));
+        if (query === CHANGED_CALLS) return rows.filter((r) => !hiddenStamps.has((r as { changeSeq: number }).changeSeq));
+        return rows;
+      };
+      return {
+        read: async <R>(query: string, params?: Record<string, unknown>) => hide(query, await executor.read<R>(query, params)),
+        readTx: (work) => executor.readTx((tx) => work({ run: async <R>(query: string, params?: Record<string, unknown>) => hide(query, await tx.run<R>(query, params)) })),
+      };
+    }
+
+    async function feedWithGap(stuckAfterMs: number) {
+      const runId = `gap-${Date.now()}`;
+      let batchSeq = 0;
+      const newEdge = (i: number) =>
+        writeIngestBatch(executor, { endpoints: [pods[i], pods[i + 1]], calls: [callRow(pods[i].id, pods[i + 1].id, 80, 'TCP', 'FORWARDED')], maxFlowTimeMs: 0 }, { collectorId: 'gap', runId, batchSeq: batchSeq++ });
+      await newEdge(2);
+      const [{ seq: head }] = await executor.read<{ seq: number }>("MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS seq");
+      const hidden = new Set([head + 1]);
+      const skipped: number[] = [];
+      const feed = new ChangeFeed(hidingReader(hidden), { pollMs: 20, coalesceMs: 0, stuckAfterMs, onPoll: (o) => void (o.skipped > 0 && skipped.push(o.skipped)) }, silentLogger());
+      const added: GqlCall[] = [];
+      const draining = drain(feed.subscribe('callAdded', () => true), added);
+      feed.start();
+      await feed.ready();
+      await newEdge(0);
+      await newEdge(1);
+      return { feed, added, skipped, hidden, draining };
+    }
+
+    it('holds back what comes after it until it is there, then delivers both in order', async () => {
+      const { feed, added, hidden, draining } = await feedWithGap(60_000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(added).toEqual([]);
+      hidden.clear();
+      await waitFor(() => added.length >= 2, 5000);
+      await feed.close();
+      await draining;
+      expect(added.map((c) => c.key)).toEqual([key(0), key(1)]);
+    });
+
+    it('goes on without it after stuckAfterMs, counting the sequence numbers it skipped', async () => {
+      const { feed, added, skipped, draining } = await feedWithGap(200);
+      await waitFor(() => added.length >= 1, 5000);
+      await feed.close();
+      await draining;
+      expect(added.map((c) => c.key)).toEqual([key(1)]);
+      expect(skipped).toEqual([1]);
+    });
+  
+    it('holds back the newest entry while some of the calls it stamped are not visible, then delivers it whole', async () => {
+      const runId = `partial-${Date.now()}`;
+      await writeIngestBatch(executor, { endpoints: pods, calls: [], maxFlowTimeMs: 0 }, { collectorId: 'partial', runId, batchSeq: 0 });
+      const [{ seq: head }] = await executor.read<{ seq: number }>("MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS seq");
+      const hiddenStamps = new Set([head + 1]);
+      const feed = new ChangeFeed(hidingReader(new Set(), hiddenStamps), { pollMs: 20, coalesceMs: 0 }, silentLogger());
+      const added: GqlCall[] = [];
+      const draining = drain(feed.subscribe('callAdded', () => true), added);
+      feed.start();
+      await feed.ready();
+      const calls = [0, 1, 2].map((i) => callRow(pods[i].id, pods[i + 1].id, 80, 'TCP', 'FORWARDED'));
+      await writeIngestBatch(executor, { endpoints: [], calls, maxFlowTimeMs: 0 }, { collectorId: 'partial', runId, batchSeq: 1 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(added).toEqual([]);
+      hiddenStamps.clear();
+      await waitFor(() => added.length >= 3, 5000);
+      await feed.close();
+      await draining;
+      expect(added.map((c) => c.key)).toEqual([key(0), key(1), key(2)]);
+    });
   });
 });

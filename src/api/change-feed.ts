@@ -1,13 +1,9 @@
 import {
-  CALLS_BY_KEY,
-  CHANGED_CALLS,
-  CHANGE_FEED_SEQ,
-  CHANGE_LOG_AFTER,
-  PODS_BY_ID,
-  type ChangedCallRow,
-  type ChangedPodRow,
+  CHANGE_FEED_HEAD_AND_LOG,
+  CHANGE_WINDOW_ROWS,
+  type ChangeWindowRowsRow,
+  type HeadAndLogRow,
 } from '../graph/cypher/api-change-feed-queries';
-import type { ChangeLogRow } from '../graph/cypher/change-log-queries';
 import type { TxRunner } from '../graph/executor';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
@@ -160,16 +156,20 @@ export class ChangeFeed {
   }
 
   /**
-   * One poll's reads, in one read transaction: the head of the feed, the change-log entries after
-   * the last sequence read, and the current values of what the complete part of them names.
+   * One poll's reads, in one read transaction of two statements: the head of the feed with the
+   * change-log entries after the last sequence read, then the current values of what the complete
+   * part of them names.
    */
   private async readWindow(tx: TxRunner): Promise<WindowRead> {
-    const [{ seq: head }] = await tx.run<{ seq: number }>(CHANGE_FEED_SEQ);
     const after = this.lastSeq;
+    const withLog = after !== undefined && this.hasSubscribers();
+    const [{ head, entries }] = await tx.run<HeadAndLogRow>(CHANGE_FEED_HEAD_AND_LOG, { withLog, after: after ?? 0, limit: this.options.maxEntriesPerPoll ?? 10_000 });
     // First poll, an emptied graph (the sequence started again), or nobody listening: follow the head.
-    if (after === undefined || head < after || !this.hasSubscribers()) return { upto: head };
+    if (after === undefined || head < after || !withLog) {
+      this.stuck = undefined;
+      return { upto: head };
+    }
     if (head === after) return { upto: after };
-    const entries = await tx.run<ChangeLogRow>(CHANGE_LOG_AFTER, { after, limit: this.options.maxEntriesPerPoll ?? 10_000 });
     const window = planChangeWindow(entries, after, this.options.maxRowsPerPoll ?? 50_000);
     if (window.length === 0) {
       // Entry after + 1 is not visible. A commit in flight becomes visible in a moment; an entry
@@ -182,11 +182,12 @@ export class ChangeFeed {
     }
     const newest = window[window.length - 1];
     const readPods = this.subscribers.podAdded.size > 0;
-    const changed = await tx.run<ChangedCallRow>(CHANGED_CALLS, { after, upto: newest.seq });
-    const createdKeys = [...new Set(window.flatMap((e) => e.createdCalls))];
-    const created = createdKeys.length === 0 ? [] : await tx.run<ChangedCallRow>(CALLS_BY_KEY, { keys: createdKeys });
-    const podIds = readPods ? [...new Set(window.flatMap((e) => e.createdPods))] : [];
-    const pods = podIds.length === 0 ? [] : await tx.run<ChangedPodRow>(PODS_BY_ID, { ids: podIds });
+    const [{ changed, created, pods }] = await tx.run<ChangeWindowRowsRow>(CHANGE_WINDOW_ROWS, {
+      after,
+      upto: newest.seq,
+      keys: [...new Set(window.flatMap((e) => e.createdCalls))],
+      podIds: readPods ? [...new Set(window.flatMap((e) => e.createdPods))] : [],
+    });
     const createdByKey = new Map(created.map((r) => [r.call.key, r]));
     const podsById = new Map(pods.map((r) => [r.endpoint.id, r]));
     // A later sequence number visible anywhere means the newest entry was applied before it.

@@ -17,9 +17,9 @@ export interface RequestReaderOptions {
   /** Time budget in ms (HG_API_READ_TIMEOUT). */
   readonly timeoutMs: number;
   /**
-   * `request`: the budget runs from the start of the request and covers all its reads (HTTP);
-   * `transaction`: each read has the whole budget (a subscription lives long; each event's reads
-   * are bounded, not the subscription).
+   * `request`: the budget runs from the start of the request and covers all its reads (queries);
+   * `transaction`: each read has the whole budget (subscriptions: they live long, so each of their
+   * reads is bounded, not the subscription).
    */
   readonly scope: 'request' | 'transaction';
   /** Bound of every Neo4j transaction (HG_NEO4J_QUERY_TIMEOUT), in ms. */

@@ -396,7 +396,10 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
       // Parse, validate and check the operation here, where its variables are known, and run it with a bounded reader.
       onSubscribe: (_ctx, _id, payload) => {
         const early = precheckOperation(schema, payload, 'ws', operationLimits);
-        if (early) return [early];
+        if (early) {
+          metrics.requests.inc({ transport: 'ws', operation: 'refused' });
+          return [early];
+        }
         let document: DocumentNode;
         try {
           document = parse(payload.query);
@@ -410,7 +413,8 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
         if (!operation) return [new GraphQLError('no operation to run: name one with operationName when the document holds several')];
         const refused = checkOperation(schema, document, operation, payload.variables ?? undefined, 'ws', operationLimits);
         if (refused) return [refused];
-        const contextValue = newContext('transaction');
+        // A query has its budget in all; a subscription lives long, and each of its reads has the budget.
+        const contextValue = newContext(operation.operation === 'subscription' ? 'transaction' : 'request');
         contextValue.setOperationCost(estimateOperationCost(schema, document, operation, payload.variables ?? undefined, operationLimits).cost);
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },

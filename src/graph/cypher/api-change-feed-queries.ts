@@ -1,6 +1,7 @@
 import { LABEL, REL } from '../model';
 import { callProjection, endpointProjection } from './api-fragments';
 import type { CallProps, EndpointRecord } from './api-endpoint-queries';
+import type { ChangeLogRow } from './change-log-queries';
 
 /**
  * What subscriptions read. Writers take change-feed sequence numbers in commit order (the
@@ -11,40 +12,57 @@ import type { CallProps, EndpointRecord } from './api-endpoint-queries';
  * calls_change_seq, endpoint_id), whose entries Neo4j updates after the records they point to.
  */
 
-/** The head of the feed: the sequence number the last transaction took (0 on an empty graph). */
-export const CHANGE_FEED_SEQ = `
+/**
+ * The head of the feed (the sequence number the last transaction took; 0 on an empty graph) and,
+ * when $withLog, up to $limit change-log entries after $after, in sequence order.
+ */
+export const CHANGE_FEED_HEAD_AND_LOG = `
 OPTIONAL MATCH (f:${LABEL.changeFeed} {id: 'global'})
-RETURN coalesce(f.seq, 0) AS seq`;
+CALL {
+  MATCH (l:${LABEL.changeLog})
+  WHERE $withLog AND l.seq > $after
+  WITH l ORDER BY l.seq LIMIT toInteger($limit)
+  RETURN collect(l {.seq, .kind, .createdCalls, .createdPods, .stampedCalls}) AS entries
+}
+RETURN coalesce(f.seq, 0) AS head, entries`;
 
-/** Change-log entries after $after, in sequence order. */
-export const CHANGE_LOG_AFTER = `
-MATCH (l:${LABEL.changeLog})
-WHERE l.seq > $after
-RETURN l.seq AS seq, l.kind AS kind, l.createdCalls AS createdCalls, l.createdPods AS createdPods, l.stampedCalls AS stampedCalls
-ORDER BY l.seq
-LIMIT toInteger($limit)`;
+export interface HeadAndLogRow {
+  head: number;
+  entries: ChangeLogRow[];
+}
 
-/** Calls whose last change is in ($after, $upto], with both ends. */
-export const CHANGED_CALLS = `
-MATCH (a)-[r:${REL.calls}]->(b)
-WHERE r.changeSeq > $after AND r.changeSeq <= $upto
-RETURN ${callProjection('r')} AS call, ${endpointProjection('a')} AS source, ${endpointProjection('b')} AS destination,
-  r.createdSeq AS createdSeq, r.changeSeq AS changeSeq
-ORDER BY r.changeSeq, r.key`;
+const CALL_ROW = `{call: ${callProjection('r')}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')}, createdSeq: r.createdSeq, changeSeq: r.changeSeq}`;
 
-/** Calls by key (the ones the log says were created), with both ends and their current values. */
-export const CALLS_BY_KEY = `
-UNWIND $keys AS k
-MATCH (a)-[r:${REL.calls} {key: k}]->(b)
-RETURN ${callProjection('r')} AS call, ${endpointProjection('a')} AS source, ${endpointProjection('b')} AS destination,
-  r.createdSeq AS createdSeq, r.changeSeq AS changeSeq`;
+/**
+ * What a window of the log names, in one statement: the calls whose last change is in
+ * ($after, $upto] (calls_change_seq), the created calls by key (calls_key) and the created pods by
+ * id (endpoint_id), with their current values.
+ */
+export const CHANGE_WINDOW_ROWS = `
+CALL {
+  MATCH (a)-[r:${REL.calls}]->(b)
+  WHERE r.changeSeq > $after AND r.changeSeq <= $upto
+  WITH a, r, b ORDER BY r.changeSeq, r.key
+  RETURN collect(${CALL_ROW}) AS changed
+}
+CALL {
+  UNWIND $keys AS k
+  MATCH (a)-[r:${REL.calls} {key: k}]->(b)
+  RETURN collect(${CALL_ROW}) AS created
+}
+CALL {
+  UNWIND $podIds AS id
+  MATCH (p:${LABEL.endpoint} {id: id})
+  WHERE p:${LABEL.pod}
+  RETURN collect({endpoint: ${endpointProjection('p')}, changeSeq: p.changeSeq}) AS pods
+}
+RETURN changed, created, pods`;
 
-/** Pods by id (the ones the log says were created). */
-export const PODS_BY_ID = `
-UNWIND $ids AS id
-MATCH (p:${LABEL.endpoint} {id: id})
-WHERE p:${LABEL.pod}
-RETURN ${endpointProjection('p')} AS endpoint, p.changeSeq AS changeSeq`;
+export interface ChangeWindowRowsRow {
+  changed: ChangedCallRow[];
+  created: ChangedCallRow[];
+  pods: ChangedPodRow[];
+}
 
 export interface ChangedCallRow {
   call: CallProps;

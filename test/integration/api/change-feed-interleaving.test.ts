@@ -1,7 +1,12 @@
 import { ChangeFeed } from '../../../src/api/change-feed';
 import type { GraphReader } from '../../../src/api/read-graph';
 import type { GqlCall, GqlEndpoint } from '../../../src/api/to-graphql';
-import { CHANGED_CALLS, CHANGE_LOG_AFTER } from '../../../src/graph/cypher/api-change-feed-queries';
+import {
+  CHANGE_FEED_HEAD_AND_LOG,
+  CHANGE_WINDOW_ROWS,
+  type ChangeWindowRowsRow,
+  type HeadAndLogRow,
+} from '../../../src/graph/cypher/api-change-feed-queries';
 import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';
@@ -117,9 +122,13 @@ describe('change feed while batches commit between and inside its reads', () => 
      * as if their transaction were still being applied.
      */
     function hidingReader(hidden: Set<number>, hiddenStamps = new Set<number>()): GraphReader {
-      const hide = <R>(query: string, rows: R[]) => {
-        if (query === CHANGE_LOG_AFTER) return rows.filter((r) => !hidden.has((r as { seq: number }).seq));
-        if (query === CHANGED_CALLS) return rows.filter((r) => !hiddenStamps.has((r as { changeSeq: number }).changeSeq));
+      const hide = <R>(query: string, rows: R[]): R[] => {
+        if (query === CHANGE_FEED_HEAD_AND_LOG) {
+          return (rows as HeadAndLogRow[]).map((r) => ({ ...r, entries: r.entries.filter((e) => !hidden.has(e.seq)) })) as R[];
+        }
+        if (query === CHANGE_WINDOW_ROWS) {
+          return (rows as ChangeWindowRowsRow[]).map((r) => ({ ...r, changed: r.changed.filter((c) => !hiddenStamps.has(c.changeSeq)) })) as R[];
+        }
         return rows;
       };
       return {

@@ -16,6 +16,7 @@ import {
   isListType,
   isObjectType,
 } from 'graphql';
+import { ARG_DEFAULTS } from './validate-args';
 
 /** The caps the estimate clamps arguments to (the resolvers refuse larger values anyway). */
 export interface CostCaps {
@@ -24,19 +25,6 @@ export interface CostCaps {
   /** HG_API_MAX_PAGE_SIZE: cap on first, topN, limit and result sizes. */
   readonly maxPageSize: number;
 }
-
-/**
- * Argument defaults of the resolvers, where the schema has none: the estimate must read the same
- * numbers as the resolvers do.
- */
-export const ARG_DEFAULTS = {
-  first: 100,
-  topN: 500,
-  shortestPathMaxHops: 6,
-  pathsMaxHops: 4,
-  pathsLimit: 10,
-  depth: 3,
-} as const;
 
 /** Work of a query that counts or aggregates over the matching part of the graph (rows, roughly). */
 const PAGE_WORK = 100;

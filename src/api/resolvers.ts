@@ -22,6 +22,7 @@ import { selectedFields } from './selected-fields';
 import { toDag, toHubbleServiceMap } from './to-design-note-shapes';
 import { type GqlCall, type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toEndpoint } from './to-graphql';
 import {
+  ARG_DEFAULTS,
   checkFirst,
   checkHops,
   checkId,
@@ -240,7 +241,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
           activeSince: edge.activeSince,
           includeExternal: (f.includeExternal as boolean | null) ?? true,
         };
-        const topN = checkFirst(f.topN as number, 'filter.topN', ctx.limits.maxPageSize, 500);
+        const topN = checkFirst(f.topN as number, 'filter.topN', ctx.limits.maxPageSize, ARG_DEFAULTS.topN);
         const wanted = selectedFields(info, ['edges']);
         const columns = {
           verdicts: wanted.has('verdicts'),
@@ -300,7 +301,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
       shortestPath: async (_p, args, ctx) => {
         const from = checkId(args.from as string, 'from');
         const to = checkId(args.to as string, 'to');
-        const maxHops = checkHops(args.maxHops as number, 'maxHops', ctx.limits.maxHops, 6);
+        const maxHops = checkHops(args.maxHops as number, 'maxHops', ctx.limits.maxHops, ARG_DEFAULTS.shortestPathMaxHops);
         const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
         if (from === to) {
           const e = await requireEndpoint(ctx, from, 'from');
@@ -316,8 +317,8 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
       paths: async (_p, args, ctx) => {
         const from = checkId(args.from as string, 'from');
         const to = checkId(args.to as string, 'to');
-        const maxHops = checkHops(args.maxHops as number, 'maxHops', ctx.limits.maxHops, 4);
-        const limit = checkInt(args.limit as number, 'limit', 1, ctx.limits.maxPageSize, 10);
+        const maxHops = checkHops(args.maxHops as number, 'maxHops', ctx.limits.maxHops, ARG_DEFAULTS.pathsMaxHops);
+        const limit = checkInt(args.limit as number, 'limit', 1, ctx.limits.maxPageSize, ARG_DEFAULTS.pathsLimit);
         const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
         await Promise.all([requireEndpoint(ctx, from, 'from'), requireEndpoint(ctx, to, 'to')]);
         if (from === to) throw badUserInput('to', 'must differ from `from` (a simple path does not return to its start)');
@@ -327,7 +328,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
       dependencies: async (_p, args, ctx) => {
         const root = await requireEndpoint(ctx, args.id as string, 'id');
         const direction = ((args.direction as string | null) ?? 'DOWNSTREAM') as 'DOWNSTREAM' | 'UPSTREAM';
-        const depth = checkHops(args.depth as number, 'depth', ctx.limits.maxHops, 3);
+        const depth = checkHops(args.depth as number, 'depth', ctx.limits.maxHops, ARG_DEFAULTS.depth);
         const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
         const rootRecord = (await ctx.loaders.endpoints.load(root.id))!;
         const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize);

@@ -8,6 +8,22 @@ import { LabelSelectorError, type LabelRequirement, parseLabelSelector } from '.
 
 const MAX_STRING = 1024;
 
+/**
+ * Defaults of arguments the schema leaves open, shared by the resolvers and the cost estimate
+ * (estimate-operation-cost.ts), which must read the same numbers.
+ */
+export const ARG_DEFAULTS = {
+  /** `first` of pages and endpoint lists. */
+  first: 100,
+  /** `serviceMap(filter: {topN})`. */
+  topN: 500,
+  shortestPathMaxHops: 6,
+  pathsMaxHops: 4,
+  pathsLimit: 10,
+  /** `dependencies(depth)`. */
+  depth: 3,
+} as const;
+
 export function checkInt(value: number | null | undefined, arg: string, min: number, max: number, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min || v > max) throw badUserInput(arg, `must be a whole number from ${min} to ${max}, got ${v}`);
@@ -15,7 +31,7 @@ export function checkInt(value: number | null | undefined, arg: string, min: num
 }
 
 /** `first`: 0 to the configured page cap. */
-export function checkFirst(value: number | null | undefined, arg: string, cap: number, fallback = 100): number {
+export function checkFirst(value: number | null | undefined, arg: string, cap: number, fallback: number = ARG_DEFAULTS.first): number {
   const v = value ?? Math.min(fallback, cap);
   if (!Number.isInteger(v) || v < 0) throw badUserInput(arg, `must be a whole number of at least 0, got ${v}`);
   if (v > cap) throw badUserInput(arg, `is ${v}, above the maximum page size ${cap} (HG_API_MAX_PAGE_SIZE)`);

@@ -1,7 +1,8 @@
 import { getOperationAST, parse } from 'graphql';
 import { buildApiSchema } from '../../../src/api/build-api-schema';
 import { checkOperation, precheckOperation } from '../../../src/api/check-operation';
-import { ARG_DEFAULTS, estimateOperationCost, pathsWork } from '../../../src/api/estimate-operation-cost';
+import { estimateOperationCost, pathsWork } from '../../../src/api/estimate-operation-cost';
+import { ARG_DEFAULTS } from '../../../src/api/validate-args';
 
 const schema = buildApiSchema();
 const caps = { maxHops: 10, maxPageSize: 1000 };

@@ -28,6 +28,7 @@ const NODE_LOOKS: readonly NodeLook[] = [
   { label: LABEL.ip, diameterPx: 40, fontSizePx: 7, color: '#C990C0', border: '#B261A5', text: '#FFFFFF', caption: '{name}' },
   { label: LABEL.collector, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{id}' },
   { label: LABEL.changeFeed, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{id}' },
+  { label: LABEL.changeLog, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{seq}' },
   { label: 'Migration', diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{version}' },
 ];
 

@@ -17,12 +17,26 @@ export interface BatchGuardRow {
 }
 
 /**
- * Bumps the global change sequence. The write lock on the ChangeFeed node is held until commit, so
- * sequence numbers become visible in order: a reader that saw seq N has seen everything below N.
+ * Bumps the global change sequence. The write lock on the ChangeFeed node is taken before its
+ * `seq` is read (Cypher locks first when SET reads the property it writes) and held until commit,
+ * so sequence numbers become visible in order: a reader that saw seq N has seen everything below
+ * N. The number also follows the newest change-log entry (one index seek), so that a ChangeFeed
+ * node removed on its own (a partial clean-up) never makes a writer reuse a logged number, which
+ * the change_log_seq constraint would refuse on every batch from then on.
  */
 export const NEXT_CHANGE_SEQ = `
 MERGE (f:${LABEL.changeFeed} {id: 'global'})
-SET f.seq = coalesce(f.seq, 0) + 1, f.updatedAt = datetime()
+WITH f
+CALL {
+  WITH f
+  MATCH (l:${LABEL.changeLog}) WHERE l.seq IS NOT NULL
+  RETURN l.seq AS logged ORDER BY l.seq DESC LIMIT 1
+  UNION
+  WITH f
+  RETURN 0 AS logged
+}
+WITH f, max(logged) AS logged
+SET f.seq = CASE WHEN coalesce(f.seq, 0) >= logged THEN coalesce(f.seq, 0) + 1 ELSE logged + 1 END, f.updatedAt = datetime()
 RETURN f.seq AS seq`;
 
 export interface ChangeSeqRow {

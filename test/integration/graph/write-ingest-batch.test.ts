@@ -132,6 +132,15 @@ describe('writeIngestBatch (real Neo4j)', () => {
     ]);
   });
 
+  it('continues after the newest change-log entry when the ChangeFeed node was removed on its own, instead of failing on a logged number', async () => {
+    for (let i = 1; i <= 3; i += 1) await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c', runId: 'r', batchSeq: i });
+    await executor.write("MATCH (f:ChangeFeed {id: 'global'}) DELETE f");
+    const next = await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c', runId: 'r', batchSeq: 4 });
+    expect(next).toEqual({ applied: true, seq: 4 });
+    const seqs = await executor.read<{ seq: number }>('MATCH (l:ChangeLog) RETURN l.seq AS seq ORDER BY seq');
+    expect(seqs.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+  });
+
   it('trims change-log entries older than the retention, a bounded number per batch', async () => {
     for (let i = 1; i <= 14; i += 1) await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c', runId: 'r', batchSeq: i });
     // Age all but the newest two entries past the retention.

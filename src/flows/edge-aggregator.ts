@@ -101,6 +101,11 @@ function countRequestOnce(e: WindowEntry, side: number): boolean {
   return after > before;
 }
 
+/** The attempts of an exchange seen so far: the larger of its counted requests and responses. */
+function attemptsOf(e: WindowEntry): number {
+  return Math.max(e.q0, e.q1, e.q2, e.r0, e.r1, e.r2);
+}
+
 /** countRequestOnce for the exchange's responses. */
 function countResponseOnce(e: WindowEntry, side: number): boolean {
   const before = Math.max(e.r0, e.r1, e.r2);
@@ -225,7 +230,7 @@ class EdgeDelta {
 
   /** Names this edge in the pairing windows (the same across drains). */
   windowScope(): string {
-    if (this.windowPrefix === null) this.windowPrefix = `${this.pair}\0${this.port}\0${this.protocol}\0${this.verdict}`;
+    if (this.windowPrefix === null) this.windowPrefix = windowScopeOf(this.pair, this.port, this.protocol, this.verdict);
     return this.windowPrefix;
   }
 
@@ -301,6 +306,11 @@ class EdgeDelta {
   }
 }
 
+/** The pairing windows' name of an edge: its endpoints' serials (`pair`), port, protocol and verdict. */
+function windowScopeOf(pair: string, port: number, protocol: string, verdict: string): string {
+  return `${pair}\0${port}\0${protocol}\0${verdict}`;
+}
+
 /** The X-Request-Id header of an HTTP event (header names compared case-insensitively). */
 export function requestIdOf(headers: readonly { key?: string; value?: string }[] | undefined): string | undefined {
   if (headers === undefined) return undefined;
@@ -310,6 +320,38 @@ export function requestIdOf(headers: readonly { key?: string; value?: string }[]
     if (key !== undefined && key.length === 12 && (key === 'X-Request-Id' || key.toLowerCase() === 'x-request-id')) return headers[i].value || undefined;
   }
   return undefined;
+}
+
+/** An L7 exchange: the protocol, its id and two discriminators (DNS qtype, Kafka api key; the protocol). */
+interface Exchange {
+  protocol: string;
+  id: string | number | undefined;
+  a: string | undefined;
+  b: string | undefined;
+}
+
+/** Fills `out` with the exchange an L7 record belongs to; undefined for a record of no known protocol. */
+function exchangeOf(l7: FlowLayer7, out: Exchange): Exchange | undefined {
+  const { http, dns, kafka } = l7;
+  if (http) {
+    out.protocol = http.protocol || 'HTTP/1.1';
+    out.id = requestIdOf(http.headers);
+    out.a = undefined;
+    out.b = undefined;
+  } else if (dns) {
+    out.protocol = 'DNS';
+    out.id = dns.query ?? '';
+    out.a = dns.qtypes?.[0];
+    out.b = 'dns';
+  } else if (kafka) {
+    out.protocol = 'Kafka';
+    out.id = kafka.correlation_id;
+    out.a = kafka.api_key;
+    out.b = 'kafka';
+  } else {
+    return undefined;
+  }
+  return out;
 }
 
 /** A DNS name as the graph keeps it: lower case, without the trailing dot. */
@@ -499,32 +541,46 @@ export class EdgeAggregator {
     return undefined;
   }
 
+  /**
+   * Takes in a flow that was counted before (by a previous run, sent again after a restart): only
+   * the pairing windows learn it, so that its other end, if it comes now, is not counted a second
+   * time. Nothing is counted, no edge or endpoint becomes dirty, the flow time moves nothing.
+   */
+  prime(flow: Flow): void {
+    if (parseFlowTimeMs(flow.time) === undefined) return;
+    const o = this.orientation;
+    if (!orientFlowInto(flow, o)) return;
+    const ip = flow.IP;
+    const reversed = o.reversed;
+    const clientIp = reversed ? ip?.destination : ip?.source;
+    const serverIp = reversed ? ip?.source : ip?.destination;
+    const client = this.slotOf(reversed ? flow.destination : flow.source, clientIp, reversed ? flow.destination_names : flow.source_names);
+    if (client === undefined) return;
+    const server = this.slotOf(reversed ? flow.source : flow.destination, serverIp, reversed ? flow.source_names : flow.destination_names);
+    if (server === undefined) return;
+    const verdict = (flow.verdict && VERDICTS.get(flow.verdict)) || flow.verdict || 'VERDICT_UNKNOWN';
+    const side = directionIndex(flow.traffic_direction);
+    const scope = windowScopeOf(`${client.serial}:${server.serial}`, o.port, o.protocol, verdict);
+    if (o.tcpOpen) countRequestOnce(this.tcpOpens.entry(o.clientPort, scope, clientIp, serverIp), side);
+    const l7 = flow.l7;
+    if (l7 === undefined || l7 === null || (l7.type !== 'REQUEST' && l7.type !== 'RESPONSE')) return;
+    const exchange = exchangeOf(l7, this.exchangeScratch);
+    if (exchange === undefined || exchange.id === undefined) return;
+    const entry = this.exchanges.entry(exchange.id, scope, exchange.a, exchange.b);
+    if (l7.type === 'REQUEST') countRequestOnce(entry, side);
+    else countResponseOnce(entry, side);
+  }
+
+  private readonly exchangeScratch: Exchange = { protocol: '', id: undefined, a: undefined, b: undefined };
+
   private addL7(edge: EdgeDelta, l7: FlowLayer7, side: number): void {
-    let protocol: string;
-    // The exchange: its id, plus two discriminators (DNS qtype, Kafka api key; the protocol).
-    let exchangeId: string | number | undefined;
-    let exchangeA: string | undefined;
-    let exchangeB: string | undefined;
+    const found = exchangeOf(l7, this.exchangeScratch);
+    if (found === undefined) return;
+    const { protocol, id: exchangeId, a: exchangeA, b: exchangeB } = found;
     const http = l7.http;
     const dns = l7.dns;
     const kafka = l7.kafka;
-    if (http) {
-      protocol = http.protocol || 'HTTP/1.1';
-      exchangeId = requestIdOf(http.headers);
-    } else if (dns) {
-      protocol = 'DNS';
-      exchangeId = dns.query ?? '';
-      exchangeA = dns.qtypes?.[0];
-      exchangeB = 'dns';
-      if (dns.query) this.addDnsQuery(edge, dns.query);
-    } else if (kafka) {
-      protocol = 'Kafka';
-      exchangeId = kafka.correlation_id;
-      exchangeA = kafka.api_key;
-      exchangeB = 'kafka';
-    } else {
-      return;
-    }
+    if (dns && !http && dns.query) this.addDnsQuery(edge, dns.query);
     if (edge.l7Protocols === null) edge.l7Protocols = [protocol];
     else if (!edge.l7Protocols.includes(protocol)) edge.l7Protocols.push(protocol);
 
@@ -533,10 +589,14 @@ export class EdgeAggregator {
     // One window entry per (edge, exchange): requests and responses counted by side.
     const exchange = exchangeId !== undefined ? this.exchanges.entry(exchangeId, edge.windowScope(), exchangeA, exchangeB) : undefined;
 
+    // An exchange's method counts once per attempt: with the observation that raises the larger of
+    // its request and response counts, whichever comes first (a capture that starts mid-exchange,
+    // or Relay's merge putting a response before its request, still counts it once).
+    const attemptsBefore = exchange === undefined ? 0 : attemptsOf(exchange);
     if (type === 'REQUEST') {
       if (exchange !== undefined && !countRequestOnce(exchange, side)) return;
       edge.requests++;
-      if (http && http.method) edge.methodCounts = countInto(edge.methodCounts, http.method);
+      if (http && http.method && (exchange === undefined || attemptsOf(exchange) > attemptsBefore)) edge.methodCounts = countInto(edge.methodCounts, http.method);
       return;
     }
 
@@ -546,12 +606,7 @@ export class EdgeAggregator {
       const code = http.code ?? 0;
       if (code > 0) edge.statusCounts = countInto(edge.statusCounts, statusName(code));
       if (code >= 500) edge.errors++;
-      // The method comes from the request; a response whose request was not seen brings its own.
-      if (http.method && exchange !== undefined) {
-        const requests = Math.max(exchange.q0, exchange.q1, exchange.q2);
-        const responses = Math.max(exchange.r0, exchange.r1, exchange.r2);
-        if (responses > requests) edge.methodCounts = countInto(edge.methodCounts, http.method);
-      }
+      if (http.method && exchange !== undefined && attemptsOf(exchange) > attemptsBefore) edge.methodCounts = countInto(edge.methodCounts, http.method);
     } else if (dns) {
       const rcode = dns.rcode ?? 0;
       edge.rcodeCounts = countInto(edge.rcodeCounts, String(rcode));

@@ -49,3 +49,24 @@ export function formatFlowTime(epochMs: number, nanosWithinMs = 0): string {
   const iso = new Date(epochMs).toISOString(); // 2026-01-01T00:00:00.123Z
   return `${iso.slice(0, 23)}${String(nanosWithinMs).padStart(6, '0')}Z`;
 }
+
+/** Flows dated before this (2000-01-01T00:00:00Z, years before Hubble existed) are never counted. */
+export const FLOW_TIME_FLOOR_MS = Date.UTC(2000, 0, 1);
+
+/** Which flow times the collector accepts, relative to its own clock. */
+export interface FlowTimeRange {
+  /** Largest distance ahead of the clock (ms); clocks of nodes and collector differ a little. */
+  readonly maxAheadMs: number;
+  /** Largest age (ms); 0: no limit beyond FLOW_TIME_FLOOR_MS. */
+  readonly maxAgeMs: number;
+}
+
+/**
+ * True when a flow time (epoch ms) may be counted at `nowMs`: not before FLOW_TIME_FLOOR_MS, not
+ * more than `maxAheadMs` ahead of the clock and, when `maxAgeMs` is set, not older than that.
+ * Other times are skipped as `time_out_of_range` and never move the resume point or `lastFlowTime`.
+ */
+export function isFlowTimeInRange(timeMs: number, nowMs: number, range: FlowTimeRange): boolean {
+  if (timeMs < FLOW_TIME_FLOOR_MS || timeMs > nowMs + range.maxAheadMs) return false;
+  return range.maxAgeMs <= 0 || timeMs >= nowMs - range.maxAgeMs;
+}

@@ -3,6 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { FilterConfig, HubbleConfig } from '../config';
 import { HubbleGraphError, errorMessage } from '../errors';
 import type { HubbleEvent } from '../flows/flow';
+import { flowKey } from '../flows/flow-key';
+import { FLOW_TIME_FLOOR_MS } from '../flows/flow-time';
 import { type Logger, silentLogger } from '../logger';
 import { toFlowFilters } from './flow-filters';
 import {
@@ -148,10 +150,18 @@ export interface StreamHubbleEventsOptions {
   resumeOverlapMs?: number;
   /** Timeout of the ServerStatus call made on each connect, in ms. Default 10000. */
   statusTimeoutMs?: number;
+  /**
+   * A flow dated more than this ahead of the clock (ms) is still yielded (the collector skips it)
+   * but never becomes the point a reconnect resumes from. Default: no limit.
+   */
+  maxFlowAheadMs?: number;
 }
 
 /** Failures that retrying cannot fix. */
 const PERMANENT = new Set<number>([grpc.status.INVALID_ARGUMENT, grpc.status.UNIMPLEMENTED, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED]);
+
+/** Flow times before FLOW_TIME_FLOOR_MS never become a resume point either. */
+const FLOOR_NS = BigInt(FLOW_TIME_FLOOR_MS) * 1_000_000n;
 
 /** Messages buffered from a stream before it is paused (flow control back to Hubble). */
 const HIGH_WATER = 4096;
@@ -235,10 +245,6 @@ class RecentFlows {
   }
 }
 
-/** What identifies a flow among those with the same time: its uuid, else its whole content. */
-function flowKey(event: Extract<HubbleEvent, { kind: 'flow' }>): string {
-  return event.flow.uuid ?? `${event.nodeName ?? ''}|${JSON.stringify(event.flow)}`;
-}
 
 /**
  * Hubble events from observer.Observer/GetFlows with `follow: true`, for as long as the signal
@@ -261,6 +267,7 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
   const whitelist = [...fromFilter.whitelist, ...(options.whitelist ?? [])];
   const blacklist = [...fromFilter.blacklist, ...(options.blacklist ?? [])];
   const maxFailures = options.maxConsecutiveFailures ?? Infinity;
+  const maxAheadMs = options.maxFlowAheadMs ?? 1e15;
   // A fresh channel for every connection attempt: the previous one may sit in grpc-js' own
   // reconnect backoff (1 s growing to 2 min) while our backoff says to try now.
   let client = createObserverClient(cfg);
@@ -325,8 +332,9 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
             } catch {
               ns = undefined;
             }
-            if (ns !== undefined) {
-              const key = flowKey(event);
+            // A time out of range (a broken node clock) must not become the point a reconnect asks from.
+            if (ns !== undefined && ns >= FLOOR_NS && ns <= BigInt(Date.now() + maxAheadMs) * 1_000_000n) {
+              const key = flowKey(event.flow, event.nodeName);
               if (resumeKeys.has(key)) continue; // already yielded before the reconnect
               if (lastNs === undefined || ns > lastNs) lastNs = ns;
               recent.add(key, ns, lastNs - overlapNs);

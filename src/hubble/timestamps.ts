@@ -18,12 +18,17 @@ export function formatTimestamp(seconds: number, nanos: number): string {
   // Flows arrive in time order: most share the second of the previous one.
   if (seconds !== lastSeconds) {
     const d = new Date(seconds * 1000);
+    const year = d.getUTCFullYear();
+    if (!(year >= 0 && year <= 9999)) return formatExpandedTimestamp(d, seconds, nanos);
     lastBase =
       `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T` +
       `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
     lastSeconds = seconds;
   }
-  const base = lastBase;
+  return withFraction(lastBase, nanos);
+}
+
+function withFraction(base: string, nanos: number): string {
   if (nanos === 0) return `${base}Z`;
   let frac = String(nanos).padStart(9, '0');
   if (nanos % 1_000_000 === 0) frac = frac.slice(0, 3);
@@ -31,7 +36,20 @@ export function formatTimestamp(seconds: number, nanos: number): string {
   return `${base}.${frac}Z`;
 }
 
-const RFC3339 = /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
+/**
+ * A time outside years 0000-9999 (which RFC 3339 cannot write) in ECMAScript's expanded-year form
+ * (`+275760-09-13T00:00:00Z`, `-000001-01-01T00:00:00Z`), so that the collector can still tell it
+ * is out of range; beyond what a JS Date holds, a text that parses as no time at all.
+ */
+function formatExpandedTimestamp(d: Date, seconds: number, nanos: number): string {
+  if (Number.isNaN(d.getTime())) return `invalid-time:${seconds}s`;
+  const iso = d.toISOString();
+  return withFraction(iso.slice(0, iso.lastIndexOf('.')), nanos);
+}
+
+// RFC 3339, plus ECMAScript's expanded years (+275760-..., -000001-...) that formatTimestamp writes
+// for times outside 0000-9999, so that such a time survives a round trip and is refused by range.
+const RFC3339 = /^((?:\d{4}|[+-]\d{6})-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** RFC 3339 -> {seconds, nanos}; throws InputError on anything else. Keeps all 9 nanosecond digits. */
 export function parseTimestamp(text: string): { seconds: number; nanos: number } {

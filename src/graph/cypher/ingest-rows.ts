@@ -70,8 +70,24 @@ export interface CallRow {
 export interface IngestBatch {
   endpoints: EndpointRow[];
   calls: CallRow[];
-  /** Latest flow time in the batch (epoch ms), for lag metrics and resume. */
+  /** Latest flow time in the batch (epoch ms), for lag metrics and `lastFlowTime`. */
   maxFlowTimeMs: number;
+  /** Where a restarted collector resumes once this batch is committed (stored in the same transaction). */
+  resume?: ResumePoint;
+}
+
+/**
+ * What a collector has committed, in the form a restart needs (src/collector/resume-gate.ts): every
+ * flow dated before `watermarkMs - overlapMs` that the source sent, plus the flows dated from then
+ * to `watermarkMs` whose keys are in `committedKeys`.
+ */
+export interface ResumePoint {
+  /** Latest flow time committed (epoch ms). */
+  watermarkMs: number;
+  /** The out-of-order margin the keys cover (ms). */
+  overlapMs: number;
+  /** 8-byte hashes of the keys (uuid, else content) of the committed flows dated in the margin. */
+  committedKeys: Int8Array;
 }
 
 /** A CallRow for one edge with every count at zero, to be filled in by a source. */

@@ -168,6 +168,17 @@ describe('double observation', () => {
     expect(only(calls)).toMatchObject({ requests: 0, responses: 1, methodCounts: { DELETE: 1 }, statusCounts: { '204': 1 } });
   });
 
+  it('counts the method of an exchange once when Relay delivers its response before its request', () => {
+    const ex = { client: web, server: api, requestId: 'r-4', method: 'PUT' };
+    const { calls } = aggregate([
+      http({ ...ex, type: 'RESPONSE', direction: 'INGRESS', code: 200 }),
+      http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }),
+      http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }),
+      http({ ...ex, type: 'RESPONSE', direction: 'EGRESS', code: 200 }),
+    ]);
+    expect(only(calls)).toMatchObject({ requests: 1, responses: 1, methodCounts: { PUT: 1 } });
+  });
+
   it('counts every HTTP request without X-Request-Id', () => {
     const ex = { client: web, server: api };
     const { calls } = aggregate([http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }), http({ ...ex, type: 'REQUEST', direction: 'INGRESS' })]);
@@ -300,5 +311,21 @@ describe('draining', () => {
     const syn = (sport: number, direction: 'EGRESS' | 'INGRESS') => tcp({ src: web, dst: api, sport, dport: 80, flags: { SYN: true }, isReply: false, direction });
     for (const f of [syn(1, 'EGRESS'), syn(2, 'EGRESS'), syn(3, 'EGRESS'), syn(1, 'INGRESS')]) agg.add(f);
     expect(agg.drain().calls.map((c) => c.connections).reduce((a, b) => a + b, 0)).toBe(4);
+  });
+});
+
+describe('priming after a restart', () => {
+  it('learns flows counted before in the pairing windows and counts none of them', () => {
+    const agg = new EdgeAggregator();
+    const ex = { client: web, server: api, requestId: 'p-1' };
+    agg.prime(http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }));
+    agg.prime(tcp({ src: web, dst: api, sport: 42000, dport: 8080, flags: { SYN: true }, isReply: false, direction: 'EGRESS' }));
+    expect(agg.dirtyEdges).toBe(0);
+    expect(agg.drain()).toMatchObject({ endpoints: [], calls: [], maxFlowTimeMs: 0 });
+    // The other ends, after the restart: already counted with their first ends.
+    agg.add(http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }));
+    agg.add(tcp({ src: web, dst: api, sport: 42000, dport: 8080, flags: { SYN: true }, isReply: false, direction: 'INGRESS' }));
+    const calls = agg.drain().calls;
+    expect(calls.map((c) => [c.port, c.flows, c.requests, c.connections, c.methodCounts])).toEqual([[80, 1, 0, 0, {}], [8080, 1, 0, 0, {}]].sort((a, b) => (a[0] as number) - (b[0] as number)));
   });
 });

@@ -102,4 +102,15 @@ describe('timestamps', () => {
     expect(nanosToTimestamp(1623862333142581500n)).toBe('2021-06-16T16:52:13.142581500Z');
     expect(() => parseTimestamp('yesterday')).toThrow(/RFC 3339/);
   });
+
+  it('writes years outside 0000-9999 with expanded years that parse back, so that they can be refused by range', () => {
+    const far = Date.UTC(275760, 8, 13) / 1000;
+    expect(formatTimestamp(far, 0)).toBe('+275760-09-13T00:00:00Z');
+    expect(parseTimestamp('+275760-09-13T00:00:00Z')).toEqual({ seconds: far, nanos: 0 });
+    const early = Date.UTC(-1, 0, 1) / 1000;
+    expect(formatTimestamp(early, 5_000_000)).toBe('-000001-01-01T00:00:00.005Z');
+    expect(parseTimestamp('-000001-01-01T00:00:00.005Z')).toEqual({ seconds: early, nanos: 5_000_000 });
+    // Beyond what a date can hold: a text that is no time at all.
+    expect(formatTimestamp(1e15, 0)).toBe('invalid-time:1000000000000000s');
+  });
 });

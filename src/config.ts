@@ -69,7 +69,8 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'hubble.tlsKeyFile', group: 'hubble', env: 'HUBBLE_TLS_CLIENT_KEY_FILE', flag: 'hubble-tls-client-key-file', kind: str, help: 'client key (PEM) for mTLS' },
   { key: 'hubble.tlsServerName', group: 'hubble', env: 'HUBBLE_TLS_SERVER_NAME', flag: 'hubble-tls-server-name', kind: str, help: 'server name to verify, e.g. instance.hubble-relay.cilium.io' },
   { key: 'hubble.reconnectMinMs', group: 'hubble', env: 'HG_RECONNECT_MIN', flag: 'reconnect-min', kind: dur, default: '250ms', help: 'first reconnect delay (doubles up to the maximum, with jitter)' },
-  { key: 'hubble.resumeOverlapMs', group: 'hubble', env: 'HG_RESUME_OVERLAP', flag: 'resume-overlap', kind: dur, default: '2s', help: 'on reconnect, ask again for flows this far before the last one received (Relay sorts flows in a short window); those already received are dropped' },
+  { key: 'hubble.resumeOverlapMs', group: 'hubble', env: 'HG_RESUME_OVERLAP', flag: 'resume-overlap', kind: dur, default: '2s', help: 'on reconnect or restart, ask again for flows this far before the last one received or committed (Relay sorts flows in a short window); those already received or committed are dropped by uuid (else content)' },
+  { key: 'hubble.resumeWarmupMs', group: 'hubble', env: 'HG_RESUME_WARMUP', flag: 'resume-warmup', kind: dur, default: '10s', help: 'after a restart, also ask for the committed flows of this long before the resume point, so that both ends of a connection or request that straddle the restart are paired (counted once)' },
   { key: 'hubble.reconnectMaxMs', group: 'hubble', env: 'HG_RECONNECT_MAX', flag: 'reconnect-max', kind: dur, default: '30s', help: 'longest reconnect delay' },
 
   { key: 'filter.namespaces', group: 'filter', env: 'HG_NAMESPACES', flag: 'namespace', kind: list, help: 'only flows from or to these namespaces (comma-separated)' },
@@ -79,12 +80,15 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'filter.excludeReserved', group: 'filter', env: 'HG_EXCLUDE_RESERVED', flag: 'exclude-reserved', kind: list, help: 'drop flows from or to these reserved identities (e.g. health,host,remote-node)' },
 
   { key: 'collector.source', group: 'collector', env: 'HG_SOURCE', flag: 'source', kind: { type: 'enum', values: ['hubble', 'prometheus'] }, default: 'hubble', help: 'where flows come from' },
-  { key: 'collector.id', group: 'collector', env: 'HG_COLLECTOR_ID', flag: 'collector-id', kind: str, help: 'name of this collector in the graph (default: hostname and pid)' },
+  { key: 'collector.id', group: 'collector', env: 'HG_COLLECTOR_ID', flag: 'collector-id', kind: str, help: 'name of this collector in the graph; a restart with the same id resumes where it left off (default: the hostname for collect, run and start; hostname-import-pid for import)' },
   { key: 'collector.flushIntervalMs', group: 'collector', env: 'HG_FLUSH_INTERVAL', flag: 'flush-interval', kind: dur, default: '1s', help: 'write aggregated changes to Neo4j this often' },
   { key: 'collector.flushMaxEdges', group: 'collector', env: 'HG_FLUSH_MAX_EDGES', flag: 'flush-max-edges', kind: int(1, 10_000_000), default: '20000', help: 'flush early once this many edges are dirty' },
-  { key: 'collector.batchSize', group: 'collector', env: 'HG_BATCH_SIZE', flag: 'batch-size', kind: int(1, 1_000_000), default: '5000', help: 'rows per UNWIND write transaction' },
+  { key: 'collector.batchSize', group: 'collector', env: 'HG_BATCH_SIZE', flag: 'batch-size', kind: int(1, 1_000_000), default: '5000', help: 'rows per UNWIND statement (each flush is written in one transaction, so that a restart resumes from exactly what was committed)' },
   { key: 'collector.maxDirtyEdges', group: 'collector', env: 'HG_MAX_DIRTY_EDGES', flag: 'max-dirty-edges', kind: int(1, 100_000_000), default: '2000000', help: 'memory bound: dirty edges kept while Neo4j is unavailable before warning loudly' },
   { key: 'collector.listen', group: 'collector', env: 'HG_COLLECTOR_LISTEN', flag: 'collector-listen', kind: { type: 'hostport' }, default: '127.0.0.1:9465', help: 'address of the collector /metrics, /healthz and /readyz (port 0: any free port)' },
+  { key: 'collector.maxFlowAheadMs', group: 'collector', env: 'HG_MAX_FLOW_AHEAD', flag: 'max-flow-ahead', kind: dur, default: '5m', help: 'skip flows dated further ahead of this machine\'s clock (counted as time_out_of_range)' },
+  { key: 'collector.maxFlowAgeMs', group: 'collector', env: 'HG_MAX_FLOW_AGE', flag: 'max-flow-age', kind: dur, default: '0', help: 'skip flows older than this (time_out_of_range; 0: no limit); flows dated before 2000 are always skipped' },
+  { key: 'collector.deadLetterFile', group: 'collector', env: 'HG_DEAD_LETTER_FILE', flag: 'dead-letter-file', kind: str, default: '.data/dead-letters.jsonl', help: 'JSON lines file for rows Neo4j refuses for good (with the reason); relative paths are under the project root' },
   { key: 'collector.pruneOlderThanMs', group: 'collector', env: 'HG_PRUNE_OLDER_THAN', flag: 'prune-older-than', kind: dur, default: '0', help: 'periodically remove nodes and edges not seen for this long (0: never)' },
   { key: 'collector.pruneIntervalMs', group: 'collector', env: 'HG_PRUNE_INTERVAL', flag: 'prune-interval', kind: dur, default: '10m', help: 'how often the periodic prune runs' },
   { key: 'collector.migrate', group: 'collector', env: 'HG_MIGRATE', flag: 'migrate', kind: bool, default: 'true', help: 'apply pending migrations at start' },
@@ -154,6 +158,7 @@ export interface HubbleConfig {
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
   readonly resumeOverlapMs: number;
+  readonly resumeWarmupMs: number;
 }
 
 export interface FilterConfig {
@@ -171,6 +176,12 @@ export interface CollectorConfig {
   readonly flushMaxEdges: number;
   readonly batchSize: number;
   readonly maxDirtyEdges: number;
+  /** Flows dated more than this ahead of the clock are skipped (ms). */
+  readonly maxFlowAheadMs: number;
+  /** Flows older than this are skipped (ms); 0: no limit. */
+  readonly maxFlowAgeMs: number;
+  /** Absolute path of the dead-letter file. */
+  readonly deadLetterFile: string;
   readonly listen: string;
   readonly pruneOlderThanMs: number;
   readonly pruneIntervalMs: number;
@@ -373,6 +384,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const cfg = out as unknown as AppConfig & { local: { java?: string; home: string } };
   // Derived values and cross-field rules.
   (cfg.local as { home: string }).home = path.resolve(PROJECT_ROOT, cfg.local.home);
+  (cfg.collector as { deadLetterFile: string }).deadLetterFile = path.resolve(PROJECT_ROOT, cfg.collector.deadLetterFile);
   if (!cfg.local.java && env.JAVA_HOME) (cfg.local as { java?: string }).java = path.join(env.JAVA_HOME, 'bin', 'java');
   if (cfg.neo4j.password !== undefined && !cfg.neo4j.uri && cfg.neo4j.password.length < 8) {
     problems.push('NEO4J_PASSWORD / --neo4j-password: the local Neo4j needs a password of at least 8 characters');

@@ -20,7 +20,7 @@ import {
 } from './read-graph';
 import { selectedFields } from './selected-fields';
 import { toDag, toHubbleServiceMap } from './to-design-note-shapes';
-import { type GqlCall, type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toEndpoint } from './to-graphql';
+import { type GqlCall, type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toEndpoint, toKeyCounts } from './to-graphql';
 import {
   ARG_DEFAULTS,
   checkFirst,
@@ -380,6 +380,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
           ingestLagMs,
           lostEvents: collectors.reduce((s, c) => s + (c.lostEvents ?? 0), 0),
           flowsIngested: collectors.reduce((s, c) => s + (c.flowsIngested ?? 0), 0),
+          flowsIngestedTotal: collectors.reduce((s, c) => s + (c.flowsIngestedTotal ?? 0), 0),
           hubbleNodesConnected: union((c) => c.hubbleNodesConnected),
           hubbleNodesUnavailable: union((c) => c.hubbleNodesUnavailable),
           unmanagedPods: union((c) => c.unmanagedPods),
@@ -389,6 +390,10 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
             lastCommitAt: c.lastCommitAt ?? null,
             lostEvents: c.lostEvents ?? 0,
             flowsIngested: c.flowsIngested ?? 0,
+            flowsIngestedTotal: c.flowsIngestedTotal ?? 0,
+            skipped: toKeyCounts(c.skippedByReason),
+            fieldsDropped: toKeyCounts(c.fieldsDropped),
+            deadLetterRows: c.deadLetterRows ?? 0,
             hubbleNodesConnected: c.hubbleNodesConnected ?? [],
             hubbleNodesUnavailable: c.hubbleNodesUnavailable ?? [],
             unmanagedPods: c.unmanagedPods ?? [],

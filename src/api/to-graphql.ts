@@ -115,6 +115,17 @@ export function countersWithPrefix(props: Record<string, unknown>, prefix: strin
   return out.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
 }
 
+/** Counts stored as `key=count` strings (the collector's skips by reason), largest first. */
+export function toKeyCounts(entries: readonly string[] | null | undefined): GqlKeyCount[] {
+  const out: GqlKeyCount[] = [];
+  for (const entry of entries ?? []) {
+    const eq = entry.lastIndexOf('=');
+    const count = Number(entry.slice(eq + 1));
+    if (eq > 0 && Number.isFinite(count)) out.push({ key: entry.slice(0, eq), count });
+  }
+  return out.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+}
+
 export function toCall(props: CallProps, source: GqlEndpoint, destination: GqlEndpoint): GqlCall {
   const latencyCount = num(props.latencyCount);
   const responses = num(props.responses);

@@ -3,6 +3,7 @@ import type { AppConfig } from '../config';
 import { errorMessage } from '../errors';
 import type { Executor } from '../graph/executor';
 import { streamHubbleEvents } from '../hubble/observer-client';
+import { nanosToTimestamp } from '../hubble/timestamps';
 import type { Logger } from '../logger';
 import { runPrometheusSource } from '../prometheus/run-prometheus-source';
 import { startHealthServer } from './health-server';
@@ -36,12 +37,18 @@ async function collectFromHubble({ config, log, executor, signal, serveHealth }:
     source: 'hubble',
     serveHealth,
     sourceReady: () => (connected ? undefined : `not connected to Hubble at ${config.hubble.server}`),
+    resume: true,
   });
-  const { collector, metrics } = runtime;
+  const { collector, metrics, resumedFrom } = runtime;
+  // After a restart: from the warm-up before the committed margin on, so that the pairing windows
+  // learn the committed flows again before new ones arrive (see Collector and ResumeGate).
+  const since = resumedFrom && nanosToTimestamp(BigInt(resumedFrom.watermarkMs - resumedFrom.overlapMs - config.hubble.resumeWarmupMs) * 1_000_000n);
   const events = streamHubbleEvents({
     hubble: config.hubble,
     filter: config.filter,
     resumeOverlapMs: config.hubble.resumeOverlapMs,
+    since,
+    maxFlowAheadMs: config.collector.maxFlowAheadMs,
     signal,
     log,
     onServerStatus: (status) => {
@@ -57,6 +64,7 @@ async function collectFromHubble({ config, log, executor, signal, serveHealth }:
     },
     onUndecodable: (err) => collector.skip('undecodable', { err: err.message }),
   });
+  let flushed = false;
   try {
     await collector.consume(events, signal);
   } catch (err) {
@@ -64,10 +72,10 @@ async function collectFromHubble({ config, log, executor, signal, serveHealth }:
     throw err;
   } finally {
     metrics.sourceConnected.set(0);
-    const flushed = await runtime.stop();
-    if (!flushed) log.error('final flush incomplete');
+    flushed = await runtime.stop();
+    if (!flushed) log.error('final flush incomplete: flows not written are read again from Hubble by the next start with the same --collector-id, while Hubble still holds them');
   }
-  return true;
+  return flushed;
 }
 
 async function collectFromPrometheus({ config, log, executor, signal, serveHealth }: CollectOptions): Promise<boolean> {
@@ -82,7 +90,7 @@ async function collectFromPrometheus({ config, log, executor, signal, serveHealt
       config,
       log,
       executor,
-      collectorId: config.collector.id ?? `${defaultCollectorId()}-prometheus`,
+      collectorId: config.collector.id ?? defaultCollectorId('prometheus'),
       signal,
       registry,
       onPoll: (report) => {

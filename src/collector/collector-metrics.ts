@@ -6,6 +6,8 @@ export interface CollectorMetrics {
   readonly flowsReceived: Counter;
   readonly flowsIngested: Counter;
   readonly flowsSkipped: Counter<'reason'>;
+  readonly fieldsDropped: Counter<'field'>;
+  readonly deadLetterRows: Counter<'kind'>;
   readonly hubbleLostEvents: Counter<'source'>;
   readonly hubbleNodes: Gauge<'state'>;
   readonly batches: Counter<'result'>;
@@ -26,6 +28,18 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
     flowsReceived: new Counter({ name: `${p}flows_received_total`, help: 'Flows read from the source', registers: [registry] }),
     flowsIngested: new Counter({ name: `${p}flows_ingested_total`, help: 'Flows attributed to an edge', registers: [registry] }),
     flowsSkipped: new Counter({ name: `${p}flows_skipped_total`, help: 'Flows or lines skipped, by reason', labelNames: ['reason'], registers: [registry] }),
+    fieldsDropped: new Counter({
+      name: `${p}flow_fields_dropped_total`,
+      help: 'Invalid values removed from flows that were still counted, by field',
+      labelNames: ['field'],
+      registers: [registry],
+    }),
+    deadLetterRows: new Counter({
+      name: `${p}dead_letter_rows_total`,
+      help: 'Rows Neo4j refused for good, written to the dead-letter file, by kind (endpoint, call)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     hubbleLostEvents: new Counter({
       name: `${p}hubble_lost_events_total`,
       help: 'Events Hubble itself reported lost (not lost by hubble-graph), by Hubble source',

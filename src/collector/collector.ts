@@ -1,13 +1,34 @@
 import type { CollectorConfig } from '../config';
+import { checkFlow, preview } from '../flows/check-flow';
 import type { Flow, HubbleEvent } from '../flows/flow';
+import { flowKey } from '../flows/flow-key';
+import { isFlowTimeInRange, parseFlowTimeMs } from '../flows/flow-time';
+import type { IngestBatch, ResumePoint } from '../graph/cypher/ingest-rows';
 import type { Logger } from '../logger';
 import type { CollectorMetrics } from './collector-metrics';
-import { GraphFlusher, type BatchWriter, type DeltaSource } from './graph-flusher';
+import { GraphFlusher, type BatchWriter, type DeltaSource, type GraphFlusherOptions } from './graph-flusher';
+import { ResumeGate } from './resume-gate';
+import { ResumeTracker } from './resume-tracker';
 
 /** The pure aggregation the collector feeds (src/flows/edge-aggregator.ts). */
 export interface FlowAggregator extends DeltaSource {
   /** Adds one flow; returns the reason when the flow cannot be attributed to an edge. */
   add(flow: Flow): string | undefined;
+  /** Takes in a flow counted before (sent again after a restart): pairing windows only, nothing counted. */
+  prime(flow: Flow): void;
+}
+
+/** New flows held back after a restart until the committed ones have come again: at most this many... */
+export const RESUME_HOLD_MAX_FLOWS = 1_000_000;
+/** ...and for at most this long (ms); then they are counted whatever is still missing. */
+export const RESUME_HOLD_MAX_MS = 30_000;
+
+/** Crash-safe resume (HG_RESUME_OVERLAP): what the previous run committed and the margin to keep. */
+export interface CollectorResumeOptions {
+  /** Out-of-order margin covered by flow keys (ms). */
+  readonly overlapMs: number;
+  /** What the previous run of this collector committed, read from Neo4j; undefined on a first start. */
+  readonly start?: ResumePoint;
 }
 
 /** What the collector knows beyond the edges: stored on its `(:Collector)` node with every batch. */
@@ -15,8 +36,12 @@ export interface CollectorStatus {
   flowsReceived: number;
   flowsIngested: number;
   flowsSkipped: number;
-  /** Skips by reason (no_endpoint, malformed_json, ...). */
+  /** Skips by reason (no_endpoint, malformed_json, invalid_field, time_out_of_range, already_committed, ...). */
   skippedByReason: Record<string, number>;
+  /** Values removed from flows that were kept, by field (`l7.http.method`, `source.labels`, ...). */
+  fieldsDropped: Record<string, number>;
+  /** Rows Neo4j refused that went to the dead-letter file. */
+  deadLetterRows: number;
   lostEvents: number;
   hubbleNodesConnected: string[];
   hubbleNodesUnavailable: string[];
@@ -32,6 +57,19 @@ export interface CollectorOptions {
   /** Unmanaged endpoints the aggregator saw (pods without Cilium), for the report. */
   readonly unmanaged?: () => string[];
   readonly source: string;
+  /** Track what is committed for a restart (and, with `start`, resume from a previous run). */
+  readonly resume?: CollectorResumeOptions;
+  /** Wall clock (ms) for the flow-time range; tests may fix it. */
+  readonly now?: () => number;
+  /** How rows Neo4j refuses for good are found and where they go (see GraphFlusherOptions). */
+  readonly refusals?: GraphFlusherOptions['refusals'];
+}
+
+interface HeldFlow {
+  readonly flow: Flow;
+  readonly nodeName: string | undefined;
+  readonly key: string;
+  readonly timeMs: number;
 }
 
 /**
@@ -45,6 +83,8 @@ export class Collector {
     flowsIngested: 0,
     flowsSkipped: 0,
     skippedByReason: {},
+    fieldsDropped: {},
+    deadLetterRows: 0,
     lostEvents: 0,
     hubbleNodesConnected: [],
     hubbleNodesUnavailable: [],
@@ -52,17 +92,34 @@ export class Collector {
   };
   private readonly skippedLogged = new Map<string, number>();
   private readonly nodes = new Map<string, string>();
+  private readonly tracker: ResumeTracker | undefined;
+  private readonly gate: ResumeGate | undefined;
+  private held: HeldFlow[] = [];
+  private holdStartedMs = 0;
+  private readonly now: () => number;
+  private readonly onDropped = (field: string, value: unknown) => {
+    this.status.fieldsDropped[field] = (this.status.fieldsDropped[field] ?? 0) + 1;
+    this.options.metrics.fieldsDropped.inc({ field });
+    const seen = (this.skippedLogged.get(field) ?? 0) + 1;
+    this.skippedLogged.set(field, seen);
+    if (seen <= 5) this.options.log.warn({ field, value: preview(value) }, 'invalid value removed from a flow; the flow is counted without it');
+  };
 
   constructor(private readonly options: CollectorOptions) {
+    this.now = options.now ?? Date.now;
+    if (options.resume) {
+      this.tracker = new ResumeTracker(options.resume.overlapMs, options.resume.start);
+      if (options.resume.start) this.gate = new ResumeGate(options.resume.start);
+    }
     this.flusher = new GraphFlusher(
-      options.aggregator,
+      this.deltaSource(),
       options.write,
       {
         flushIntervalMs: options.config.flushIntervalMs,
         flushMaxEdges: options.config.flushMaxEdges,
-        batchSize: options.config.batchSize,
         maxDirtyEdges: options.config.maxDirtyEdges,
         collectorState: () => this.collectorState(),
+        refusals: options.refusals,
       },
       options.metrics,
       options.log,
@@ -77,18 +134,9 @@ export class Collector {
   ingest(event: HubbleEvent): void {
     const { metrics } = this.options;
     switch (event.kind) {
-      case 'flow': {
-        this.status.flowsReceived++;
-        metrics.flowsReceived.inc();
-        const skipped = this.options.aggregator.add(event.flow);
-        if (skipped === undefined) {
-          this.status.flowsIngested++;
-          metrics.flowsIngested.inc();
-        } else {
-          this.skip(skipped, { node: event.nodeName ?? event.flow.node_name, time: event.flow.time });
-        }
+      case 'flow':
+        this.ingestFlow(event.flow, event.nodeName);
         return;
-      }
       case 'lost_events': {
         const n = Number(event.lost.num_events_lost ?? 0) || 0;
         const source = event.lost.source ?? 'UNKNOWN_LOST_EVENT_SOURCE';
@@ -107,17 +155,113 @@ export class Collector {
     }
   }
 
+  /**
+   * One flow: checked at the boundary (src/flows/check-flow.ts), its time checked against the clock,
+   * then, after a restart, told apart as committed before (pairing windows only) or new (held back
+   * until the committed ones have come again), and counted.
+   */
+  private ingestFlow(flow: Flow, nodeName: string | undefined): void {
+    this.status.flowsReceived++;
+    this.options.metrics.flowsReceived.inc();
+    const refused = checkFlow(flow, this.onDropped);
+    if (refused !== undefined) {
+      this.skip('invalid_field', { field: refused.field, message: refused.message, node: nodeName });
+      return;
+    }
+    const timeMs = parseFlowTimeMs(flow.time);
+    if (timeMs === undefined) {
+      this.skip('no_time', { node: nodeName ?? flow.node_name, time: flow.time });
+      return;
+    }
+    const { maxFlowAheadMs, maxFlowAgeMs } = this.options.config;
+    if (!isFlowTimeInRange(timeMs, this.now(), { maxAheadMs: maxFlowAheadMs, maxAgeMs: maxFlowAgeMs })) {
+      this.skip('time_out_of_range', { node: nodeName ?? flow.node_name, time: flow.time, maxFlowAheadMs, maxFlowAgeMs });
+      return;
+    }
+    if (this.tracker === undefined) {
+      this.count(flow, nodeName);
+      return;
+    }
+    const key = flowKey(flow, nodeName);
+    if (this.gate !== undefined) {
+      if (this.gate.classify(key, timeMs) === 'committed') {
+        this.options.aggregator.prime(flow);
+        this.tracker.note(key, timeMs);
+        this.skip('already_committed', { node: nodeName ?? flow.node_name, time: flow.time }, 'debug');
+        if (this.gate.open) this.releaseHeld();
+        return;
+      }
+      if (!this.gate.open) {
+        if (this.held.length === 0) this.holdStartedMs = this.now();
+        this.held.push({ flow, nodeName, key, timeMs });
+        if (this.held.length >= RESUME_HOLD_MAX_FLOWS) this.openGate('held flows reached their limit');
+        return;
+      }
+      if (this.held.length > 0) this.releaseHeld();
+    }
+    this.tracker.note(key, timeMs);
+    this.count(flow, nodeName);
+  }
+
+  private count(flow: Flow, nodeName: string | undefined): void {
+    const skipped = this.options.aggregator.add(flow);
+    if (skipped === undefined) {
+      this.status.flowsIngested++;
+      this.options.metrics.flowsIngested.inc();
+    } else {
+      this.skip(skipped, { node: nodeName ?? flow.node_name, time: flow.time });
+    }
+  }
+
+  /** Counts the new flows held back while committed ones were coming again, in their order. */
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const h of held) {
+      this.tracker?.note(h.key, h.timeMs);
+      this.count(h.flow, h.nodeName);
+    }
+  }
+
+  private openGate(why: string): void {
+    if (this.gate === undefined || this.gate.open) return;
+    this.options.log.warn(
+      { why, missing: this.gate.missing, held: this.held.length, watermark: new Date(this.gate.point.watermarkMs).toISOString() },
+      'resuming without every committed flow of the overlap sent again (Hubble may no longer hold them); pairing across the restart may count some exchanges twice',
+    );
+    this.gate.openNow();
+    this.releaseHeld();
+  }
+
+  /** The aggregator as the flusher drains it, with the resume point of each drain. */
+  private deltaSource(): DeltaSource {
+    const { aggregator } = this.options;
+    return {
+      get dirtyEdges() {
+        return aggregator.dirtyEdges;
+      },
+      drain: (): IngestBatch => {
+        if (this.held.length > 0 && this.now() - this.holdStartedMs >= RESUME_HOLD_MAX_MS) this.openGate('held flows waited too long');
+        const batch = aggregator.drain();
+        const resume = this.tracker?.snapshot();
+        return resume === undefined ? batch : { ...batch, resume };
+      },
+    };
+  }
+
   /** Records a skipped flow or line: counted by reason, logged at most a few times per reason. */
-  skip(reason: string, context: Record<string, unknown>): void {
+  skip(reason: string, context: Record<string, unknown>, level: 'warn' | 'debug' = 'warn'): void {
     this.status.flowsSkipped++;
     this.status.skippedByReason[reason] = (this.status.skippedByReason[reason] ?? 0) + 1;
     this.options.metrics.flowsSkipped.inc({ reason });
     const seen = (this.skippedLogged.get(reason) ?? 0) + 1;
     this.skippedLogged.set(reason, seen);
     if (seen <= 5 || seen % 10_000 === 0) {
-      this.options.log.warn({ reason, count: seen, ...context }, seen === 5 ? 'skipped input (further ones of this reason logged every 10000th)' : 'skipped input');
+      this.options.log[level]({ reason, count: seen, ...context }, seen === 5 ? 'skipped input (further ones of this reason logged every 10000th)' : 'skipped input');
     }
   }
+
+
 
   /** Sets the Hubble nodes directly (e.g. from ServerStatus on connect). */
   setHubbleNodes(connected: readonly string[], unavailable: readonly string[]): void {
@@ -151,7 +295,13 @@ export class Collector {
 
   /** A copy of the current status. */
   snapshot(): CollectorStatus {
-    return { ...this.status, skippedByReason: { ...this.status.skippedByReason }, unmanagedPods: this.options.unmanaged?.() ?? [] };
+    return {
+      ...this.status,
+      skippedByReason: { ...this.status.skippedByReason },
+      fieldsDropped: { ...this.status.fieldsDropped },
+      deadLetterRows: this.flusher.deadLetterRows,
+      unmanagedPods: this.options.unmanaged?.() ?? [],
+    };
   }
 
   private collectorState(): Record<string, unknown> {
@@ -161,6 +311,10 @@ export class Collector {
       flowsReceived: s.flowsReceived,
       flowsIngested: s.flowsIngested,
       flowsSkipped: s.flowsSkipped,
+      // Neo4j has no map properties: "reason=count" strings, sorted.
+      skippedByReason: Object.entries(s.skippedByReason).map(([k, v]) => `${k}=${v}`).sort(),
+      fieldsDropped: Object.entries(s.fieldsDropped).map(([k, v]) => `${k}=${v}`).sort(),
+      deadLetterRows: s.deadLetterRows,
       lostEvents: s.lostEvents,
       hubbleNodesConnected: s.hubbleNodesConnected,
       hubbleNodesUnavailable: s.hubbleNodesUnavailable,

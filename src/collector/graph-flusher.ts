@@ -1,9 +1,9 @@
 import type { IngestBatch } from '../graph/cypher/ingest-rows';
 import type { WriteBatchResult } from '../graph/write-ingest-batch';
-import { splitBatch } from '../graph/write-ingest-batch';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import type { CollectorMetrics } from './collector-metrics';
+import { type BatchProbe, type RefusedRow, isolateRefusedRows } from './isolate-refused-rows';
 
 /** What the flusher drains: the in-memory aggregation of flows (or of Prometheus deltas). */
 export interface DeltaSource {
@@ -21,8 +21,6 @@ export interface GraphFlusherOptions {
   readonly flushIntervalMs: number;
   /** Flush early once this many edges are dirty. */
   readonly flushMaxEdges: number;
-  /** Rows per write transaction. */
-  readonly batchSize: number;
   /** Above this many unwritten edges (dirty + pending) the flusher warns loudly. */
   readonly maxDirtyEdges: number;
   /** Longest wait between retries while Neo4j is unavailable (ms). */
@@ -31,18 +29,31 @@ export interface GraphFlusherOptions {
   readonly collectorState?: () => Record<string, unknown>;
   /** Wall clock, for lag metrics (tests may fix it). */
   readonly now?: () => number;
+  /**
+   * Refused rows: how to probe a batch (write and roll back), whether an error is a refusal that
+   * retrying cannot fix, and where the refused rows go. Without it every failure is retried.
+   */
+  readonly refusals?: {
+    readonly probe: (batch: IngestBatch, batchSeq: number) => Promise<void>;
+    readonly isRefusal: (err: unknown) => boolean;
+    readonly deadLetter: (rows: readonly RefusedRow[]) => Promise<void>;
+  };
 }
 
 interface PendingBatch {
   readonly seq: number;
-  readonly batch: IngestBatch;
+  batch: IngestBatch;
+  /** Set when halving found no refused row: the refusal is then retried like any failure. */
+  unisolable?: boolean;
 }
 
 /**
- * Moves aggregated deltas into Neo4j: flush on an interval or when enough edges are dirty, in
- * transactions of bounded size, each with a sequence number so that a retry after an unknown commit
- * counts once. While Neo4j is away the drained batches wait in order (their contents are bounded by
- * distinct edges, not flows) and new flows keep aggregating; writes resume with backoff.
+ * Moves aggregated deltas into Neo4j: flush on an interval or when enough edges are dirty. Each
+ * drain is one batch written in one transaction with a sequence number, so that a retry after an
+ * unknown commit counts once and the resume point stored with it is exactly what was committed.
+ * While Neo4j is away the drained batch waits (its contents are bounded by distinct edges, not
+ * flows) and new flows keep aggregating; writes resume with backoff. Rows Neo4j refuses for good
+ * are found by halving, go to the dead-letter file, and the rest of the batch is written.
  */
 export class GraphFlusher {
   private readonly pending: PendingBatch[] = [];
@@ -52,6 +63,8 @@ export class GraphFlusher {
   private retryDelayMs = 0;
   private retryAt = 0;
   private warnedOverBound = false;
+  /** When the write in progress started (0: none), for readiness. */
+  private writeStartedMs = 0;
   /** Last error from Neo4j, for readiness. */
   lastError: string | undefined;
   /** Flows ingested count is kept by the caller; this counts committed batches. */
@@ -69,6 +82,21 @@ export class GraphFlusher {
   start(): void {
     this.timer = setInterval(() => void this.flush().catch(() => undefined), this.options.flushIntervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * Why the collector cannot be called ready as far as Neo4j goes: the last write failed, or the
+   * write in progress has taken more than two flush intervals (the driver retries a failing
+   * transaction for a while before it gives up: this says so sooner). Undefined when writes work.
+   */
+  notReadyReason(): string | undefined {
+    if (this.lastError !== undefined) return `Neo4j: ${this.lastError}`;
+    const started = this.writeStartedMs;
+    if (started > 0) {
+      const runningMs = Date.now() - started;
+      if (runningMs > 2 * this.options.flushIntervalMs) return `Neo4j: a write has been waiting for ${runningMs} ms`;
+    }
+    return undefined;
   }
 
   /** Rows drained but not yet committed. */
@@ -116,9 +144,7 @@ export class GraphFlusher {
     // aggregator instead of piling up as batches, so memory stays bounded by distinct edges.
     if (this.pending.length === 0) {
       const drained = this.source.drain();
-      if (drained.calls.length > 0 || drained.endpoints.length > 0) {
-        for (const part of splitBatch(drained, this.options.batchSize)) this.pending.push({ seq: this.nextSeq++, batch: part });
-      }
+      if (drained.calls.length > 0 || drained.endpoints.length > 0) this.pending.push({ seq: this.nextSeq++, batch: drained });
     }
     this.metrics.dirtyEdges.set(this.source.dirtyEdges);
     this.metrics.pendingRows.set(this.pendingRows);
@@ -126,7 +152,14 @@ export class GraphFlusher {
     while (this.pending.length > 0) {
       const next = this.pending[0];
       try {
-        const res = await this.write(next.batch, next.seq, this.options.collectorState?.() ?? {});
+        this.writeStartedMs = Date.now();
+        let res: WriteBatchResult;
+        try {
+          res = await this.write(next.batch, next.seq, this.options.collectorState?.() ?? {});
+        } catch (err) {
+          if (!(await this.isolateRefused(next, err))) throw err;
+          continue; // write what is left
+        }
         this.metrics.batches.inc({ result: res.applied ? 'committed' : 'duplicate' });
         this.pending.shift();
         this.committedBatches++;
@@ -138,6 +171,7 @@ export class GraphFlusher {
           this.metrics.lagSeconds.observe(Math.max(0, ((this.options.now ?? Date.now)() - next.batch.maxFlowTimeMs) / 1000));
         }
       } catch (err) {
+        this.writeStartedMs = 0;
         this.metrics.batches.inc({ result: 'failed' });
         this.metrics.neo4jUp.set(0);
         const first = this.lastError === undefined;
@@ -153,9 +187,39 @@ export class GraphFlusher {
         throw err;
       }
     }
+    this.writeStartedMs = 0;
     this.metrics.flushSeconds.observe((Date.now() - started) / 1000);
     this.metrics.pendingRows.set(0);
   }
+
+  /**
+   * After a failed write: when Neo4j refused the batch for a reason retrying cannot fix, finds the
+   * refused rows by probing halves (rolled back), sends them to the dead-letter file and leaves the
+   * rest as the pending batch (same sequence: still counted once). False when the failure is not
+   * a refusal or no row could be blamed: then it is retried as any failure.
+   */
+  private async isolateRefused(pending: PendingBatch, err: unknown): Promise<boolean> {
+    const refusals = this.options.refusals;
+    if (refusals === undefined || pending.unisolable || !refusals.isRefusal(err)) return false;
+    this.metrics.batches.inc({ result: 'refused' });
+    this.log.warn({ err: errorMessage(err), batchSeq: pending.seq, rows: pending.batch.calls.length + pending.batch.endpoints.length }, 'Neo4j refused a batch; finding the refused rows');
+    const probe: BatchProbe = (batch) => refusals.probe(batch, pending.seq);
+    const { kept, refused, probes } = await isolateRefusedRows(pending.batch, probe, refusals.isRefusal);
+    if (refused.length === 0) {
+      pending.unisolable = true;
+      this.log.error({ err: errorMessage(err), probes }, 'Neo4j refuses the batch but no single row: retrying it as a failure');
+      return false;
+    }
+    await refusals.deadLetter(refused);
+    for (const r of refused) this.metrics.deadLetterRows.inc({ kind: r.kind });
+    this.deadLetterRows += refused.length;
+    pending.batch = kept;
+    this.log.info({ refused: refused.length, kept: kept.calls.length + kept.endpoints.length, probes }, 'refused rows isolated');
+    return true;
+  }
+
+  /** Rows sent to the dead-letter file so far. */
+  deadLetterRows = 0;
 
   /**
    * Stops the timer and writes what is left, retrying until it succeeds or `timeoutMs` passes.

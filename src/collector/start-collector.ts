@@ -3,12 +3,16 @@ import os from 'node:os';
 import type { AppConfig } from '../config';
 import { EdgeAggregator } from '../flows/edge-aggregator';
 import type { Executor } from '../graph/executor';
+import type { ResumePoint } from '../graph/cypher/ingest-rows';
+import { isRefusal } from '../graph/executor';
 import { pruneGraph } from '../graph/prune-graph';
-import { writeIngestBatch } from '../graph/write-ingest-batch';
+import { readResumePoint } from '../graph/read-resume-point';
+import { probeIngestBatch, writeIngestBatch } from '../graph/write-ingest-batch';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { Collector } from './collector';
 import { createCollectorMetrics, type CollectorMetrics } from './collector-metrics';
+import { appendDeadLetters } from './dead-letter-file';
 import { startHealthServer, type HealthServer } from './health-server';
 
 export interface CollectorRuntime {
@@ -18,6 +22,8 @@ export interface CollectorRuntime {
   /** Present when the runtime serves /metrics, /healthz and /readyz. */
   readonly health?: HealthServer;
   readonly collectorId: string;
+  /** What this collector committed in its previous run (with `resume`), undefined on a first start. */
+  readonly resumedFrom?: ResumePoint;
   /** Final flush, then stop timers and the health server; true when everything was written. */
   stop(timeoutMs?: number): Promise<boolean>;
 }
@@ -32,11 +38,25 @@ export interface StartCollectorOptions {
   readonly serveHealth?: boolean;
   /** Extra readiness condition (e.g. the gRPC stream is connected). */
   readonly sourceReady?: () => string | undefined;
+  /**
+   * Keep a resume point with every batch and start from the one this collector id committed last
+   * (crash-safe restart of a following source; not for `import`, which counts what it reads).
+   */
+  readonly resume?: boolean;
+  /** The id when HG_COLLECTOR_ID is not set. Default: defaultCollectorId('collect'). */
+  readonly defaultId?: string;
 }
 
-/** The default collector name: stable across restarts of the same host, unique per host. */
-export function defaultCollectorId(): string {
-  return `${os.hostname()}`;
+/**
+ * The default collector name. A following collector (`collect`, `run`, `start`) is named after the
+ * host, so that a restart on the same host resumes where it left off; an `import` adds `-import-`
+ * and its pid, so that it never shares the bookkeeping (batch guard, resume point) of a collector
+ * running beside it, nor of another import.
+ */
+export function defaultCollectorId(kind: 'collect' | 'import' | 'prometheus'): string {
+  const host = os.hostname();
+  if (kind === 'import') return `${host}-import-${process.pid}`;
+  return kind === 'prometheus' ? `${host}-prometheus` : host;
 }
 
 /**
@@ -45,10 +65,12 @@ export function defaultCollectorId(): string {
  */
 export async function startCollector(options: StartCollectorOptions): Promise<CollectorRuntime> {
   const { config, log, executor } = options;
-  const collectorId = config.collector.id ?? defaultCollectorId();
+  const collectorId = config.collector.id ?? options.defaultId ?? defaultCollectorId('collect');
   const runId = randomUUID();
   const metrics = createCollectorMetrics();
   const aggregator = new EdgeAggregator();
+  const resumedFrom = options.resume ? await readResumePoint(executor, collectorId) : undefined;
+  const rowsPerStatement = config.collector.batchSize;
   const collector = new Collector({
     config: config.collector,
     aggregator,
@@ -56,7 +78,13 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     log,
     source: options.source,
     unmanaged: () => aggregator.unmanaged().map((u) => u.id),
-    write: (batch, batchSeq, collectorState) => writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState }),
+    write: (batch, batchSeq, collectorState) => writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState, rowsPerStatement }),
+    resume: options.resume ? { overlapMs: config.hubble.resumeOverlapMs, start: resumedFrom } : undefined,
+    refusals: {
+      probe: (batch, batchSeq) => probeIngestBatch(executor, batch, { collectorId, runId, batchSeq, rowsPerStatement }),
+      isRefusal,
+      deadLetter: (rows) => appendDeadLetters(config.collector.deadLetterFile, collectorId, rows, log),
+    },
   });
   collector.start();
 
@@ -65,7 +93,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     health = await startHealthServer({
       listen: config.collector.listen,
       registry: metrics.registry,
-      notReadyReason: () => options.sourceReady?.() ?? (collector.flusher.lastError ? `Neo4j: ${collector.flusher.lastError}` : undefined),
+      notReadyReason: () => options.sourceReady?.() ?? collector.flusher.notReadyReason(),
     });
     log.info({ url: health.url }, 'collector metrics and health endpoints');
   }
@@ -79,7 +107,15 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     }, config.collector.pruneIntervalMs);
     pruneTimer.unref();
   }
-  log.info({ collectorId, runId, source: options.source }, 'collector started');
+  log.info(
+    {
+      collectorId,
+      runId,
+      source: options.source,
+      resumeFrom: resumedFrom && { watermark: new Date(resumedFrom.watermarkMs).toISOString(), committedKeys: resumedFrom.committedKeys.byteLength / 8 },
+    },
+    'collector started',
+  );
 
   return {
     collector,
@@ -87,6 +123,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     metrics,
     health,
     collectorId,
+    resumedFrom,
     async stop(timeoutMs?: number) {
       if (pruneTimer) clearInterval(pruneTimer);
       const flushed = await collector.shutdown(timeoutMs);

@@ -23,7 +23,8 @@ export function collectCommand(): Command {
       abort.abort();
     });
     try {
-      await collect({ config, log, executor: graph.executor, signal: abort.signal });
+      // Incomplete final flush: exit 1, so that a supervisor sees it.
+      if (!(await collect({ config, log, executor: graph.executor, signal: abort.signal }))) process.exitCode = 1;
     } finally {
       await graph.close();
     }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { startCollector } from '../collector/start-collector';
+import { defaultCollectorId, startCollector } from '../collector/start-collector';
 import { openGraph } from '../graph/open-graph';
 import { readFlowFiles, type ReadProgress } from '../hubble/read-flow-files';
 import { commandContext, untilSignal, withSettings } from './command-context';
@@ -27,7 +27,7 @@ export function importCommand(): Command {
       log.info({ signal }, 'stopping: final flush');
       abort.abort();
     });
-    const runtime = await startCollector({ config, log, executor: graph.executor, source: 'file', serveHealth: flags.follow === true });
+    const runtime = await startCollector({ config, log, executor: graph.executor, source: 'file', serveHealth: flags.follow === true, defaultId: defaultCollectorId('import') });
     const { collector } = runtime;
     const stream = readFlowFiles(files, { follow: flags.follow === true, signal: abort.signal });
     const startedMs = Date.now();
@@ -59,6 +59,8 @@ export function importCommand(): Command {
           flowsRead: s.flowsReceived,
           flowsIngested: s.flowsIngested,
           skipped: s.skippedByReason,
+          fieldsDropped: s.fieldsDropped,
+          deadLetterRows: s.deadLetterRows,
           hubbleLostEvents: s.lostEvents,
           unmanaged: s.unmanagedPods,
           written: flushed,

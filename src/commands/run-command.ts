@@ -20,7 +20,7 @@ export function runCommand(): Command {
     const api = await startApiServer(config, log, graph);
     process.stdout.write(`GraphQL API: ${api.url} (WebSocket ${api.wsUrl})\nMap page: ${api.mapUrl}\n`);
     try {
-      await collect({ config, log, executor: graph.executor, signal: abort.signal });
+      if (!(await collect({ config, log, executor: graph.executor, signal: abort.signal }))) process.exitCode = 1;
     } finally {
       await api.stop();
       await graph.close();

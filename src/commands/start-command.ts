@@ -69,6 +69,7 @@ export function startCommand(): Command {
     const abort = new AbortController();
     const collecting = collect({ config: collectConfig, log, executor: graph.executor, signal: abort.signal }).catch((err) => {
       log.error({ err: errorMessage(err) }, 'collector stopped');
+      return false;
     });
     const api = await startApiServer(config, log, graph);
     // The banner comes last, on its own: once the collector has committed flows of this run, so that
@@ -93,7 +94,7 @@ export function startCommand(): Command {
     const signal = await stopping;
     log.info({ signal }, 'stopping: collector (final flush), API, replay server');
     abort.abort();
-    await collecting;
+    if (!(await collecting)) process.exitCode = 1;
     await api.stop();
     await replay.stop();
     await graph.close();

@@ -33,6 +33,22 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 /**
+ * True when Neo4j refused what a statement wrote, for a reason that the same rows would meet again
+ * on every retry: a value of a type it cannot store, a token name it refuses, an index key too
+ * large (`Neo.ClientError.Statement.*`, `Neo.ClientError.Schema.*`, `Neo.DatabaseError.Statement.ExecutionFailed`),
+ * or an error of the transaction's own code (a stored latency sketch that does not parse). Transient
+ * errors, an unreachable server, refused credentials and timeouts are not refusals: they are retried.
+ */
+export function isRefusal(err: unknown): boolean {
+  if (err instanceof HubbleGraphError || isUnavailable(err)) return false;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && code !== '') {
+    return code.startsWith('Neo.ClientError.Statement.') || code.startsWith('Neo.ClientError.Schema.') || code === 'Neo.DatabaseError.Statement.ExecutionFailed';
+  }
+  return err instanceof Error;
+}
+
+/**
  * Plain JS values from driver values: temporal values become ISO-8601 strings (the graph stores
  * `firstSeen`/`lastSeen` as DateTime so that Neo4j Browser shows them readably).
  */
@@ -106,6 +122,27 @@ export class Executor {
   }
 
   /**
+   * Runs `work` in one write transaction and always rolls it back (no retries): resolves when the
+   * work ran without error, rejects with Neo4j's error otherwise. Used to find which rows of a batch
+   * Neo4j refuses without committing any of them.
+   */
+  async probeWriteTx(work: (tx: TxRunner) => Promise<unknown>): Promise<void> {
+    const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'WRITE' });
+    try {
+      const tx = session.beginTransaction({ timeout: this.options.queryTimeoutMs });
+      try {
+        await work(wrap(tx));
+      } finally {
+        await tx.rollback().catch(() => undefined);
+      }
+    } catch (err) {
+      throw mapError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
    * Runs a statement in an auto-commit transaction: needed for schema commands, which Neo4j refuses
    * to mix with data writes in one transaction.
    */
@@ -125,7 +162,7 @@ export class Executor {
   }
 }
 
-function wrap(tx: ManagedTransaction): TxRunner {
+function wrap(tx: Pick<ManagedTransaction, 'run'>): TxRunner {
   return {
     async run<R>(query: string, params: Params = {}): Promise<R[]> {
       return toRows<R>(await tx.run(query, params));

@@ -16,6 +16,8 @@ import {
   type UpsertedEndpointsRow,
 } from './cypher/ingest-queries';
 import type { EndpointKind } from './model';
+import { resumeProperties } from './cypher/collector-queries';
+import type { TxRunner } from './executor';
 
 export interface WriteBatchOptions {
   /** Stable name of the writing collector. */
@@ -26,6 +28,8 @@ export interface WriteBatchOptions {
   readonly batchSeq: number;
   /** Extra status stored on the `(:Collector)` node in the same transaction (flat map of primitives or lists). */
   readonly collectorState?: Record<string, unknown>;
+  /** Rows per UNWIND statement; a larger batch runs several statements in its one transaction. Default 5000. */
+  readonly rowsPerStatement?: number;
 }
 
 export interface WriteBatchResult {
@@ -46,17 +50,37 @@ function sortedByKind(rows: readonly EndpointRow[]): Map<EndpointKind, EndpointR
   return byKind;
 }
 
+/** `rows` in consecutive slices of at most `size`. */
+function* chunks<T>(rows: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}
+
 /**
  * Writes one batch of deltas in one transaction: guard (skip if this run already committed this
- * batch sequence), change-feed stamp, endpoints, calls, latency sketches, batch record, change-log
- * entry (what the batch created, for subscriptions). Exactly once:
- * when a commit's outcome is unknown and the caller retries with the same `batchSeq`, the guard
- * finds it and nothing is added twice.
+ * batch sequence), change-feed stamp, endpoints, calls, latency sketches, batch record with the
+ * resume point, change-log entry (what the batch created, for subscriptions). Exactly once: when a
+ * commit's outcome is unknown and the caller retries with the same `batchSeq`, the guard finds it
+ * and nothing is added twice. A batch is never split over transactions, so that what a restart
+ * resumes from is always exactly what was committed.
  */
 export async function writeIngestBatch(executor: Executor, batch: IngestBatch, options: WriteBatchOptions): Promise<WriteBatchResult> {
+  return executor.writeTx(ingestBatchWork(batch, options));
+}
+
+/**
+ * Runs the write of `batch` and rolls it back: resolves when Neo4j would commit it, rejects with the
+ * error it raises otherwise (to find the rows Neo4j refuses without committing anything).
+ */
+export async function probeIngestBatch(executor: Executor, batch: IngestBatch, options: WriteBatchOptions): Promise<void> {
+  await executor.probeWriteTx(ingestBatchWork(batch, options));
+}
+
+/** The transaction body of writeIngestBatch. */
+function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: TxRunner) => Promise<WriteBatchResult> {
   const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const endpointsByKind = sortedByKind(batch.endpoints);
-  return executor.writeTx(async (tx) => {
+  const size = options.rowsPerStatement ?? 5000;
+  return async (tx) => {
     const guard = await tx.run<BatchGuardRow>(READ_BATCH_GUARD, {
       collectorId: options.collectorId,
       runId: options.runId,
@@ -66,17 +90,19 @@ export async function writeIngestBatch(executor: Executor, batch: IngestBatch, o
     const [{ seq }] = await tx.run<ChangeSeqRow>(NEXT_CHANGE_SEQ);
     const createdPods: string[] = [];
     for (const [kind, rows] of endpointsByKind) {
-      const [{ created }] = await tx.run<UpsertedEndpointsRow>(UPSERT_ENDPOINTS[kind], { rows, seq });
-      if (kind === 'pod') createdPods.push(...created);
+      for (const part of chunks(rows, size)) {
+        const [{ created }] = await tx.run<UpsertedEndpointsRow>(UPSERT_ENDPOINTS[kind], { rows: part, seq });
+        if (kind === 'pod') createdPods.push(...created);
+      }
     }
-    let createdCalls: string[] = [];
+    const createdCalls: string[] = [];
     let stampedCalls = 0;
-    if (calls.length > 0) {
-      const [{ stamped, created, sketches }] = await tx.run<UpsertedCallsRow>(UPSERT_CALLS, { rows: calls, seq });
-      createdCalls = created;
-      stampedCalls = stamped;
+    for (const part of chunks(calls, size)) {
+      const [{ stamped, created, sketches }] = await tx.run<UpsertedCallsRow>(UPSERT_CALLS, { rows: part, seq });
+      createdCalls.push(...created);
+      stampedCalls += stamped;
       if (sketches.length > 0) {
-        const deltaByKey = new Map(calls.map((c) => [c.key, c.latencySketch]));
+        const deltaByKey = new Map(part.map((c) => [c.key, c.latencySketch]));
         const latencyRows: LatencyRow[] = [];
         for (const { key, stored: previous, minMs, maxMs } of sketches) {
           const merged = mergeAndSummarize(previous, deltaByKey.get(key) ?? null, { minMs, maxMs });
@@ -90,12 +116,13 @@ export async function writeIngestBatch(executor: Executor, batch: IngestBatch, o
       collectorId: options.collectorId,
       runId: options.runId,
       batchSeq: options.batchSeq,
-      collectorState: options.collectorState ?? {},
+      collectorState: { ...options.collectorState, ...resumeProperties(batch.resume) },
       maxFlowTimeMs: batch.maxFlowTimeMs,
+      flowsWritten: calls.reduce((n, c) => n + c.flows, 0),
     });
     await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
     return { applied: true, seq };
-  });
+  };
 }
 
 /**

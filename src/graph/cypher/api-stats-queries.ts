@@ -16,7 +16,8 @@ export interface GraphCountsRow {
 /** The collectors' bookkeeping; any property may be absent (older or starting collectors). */
 export const COLLECTORS = `
 MATCH (c:Collector)
-RETURN c {.id, .lastFlowTime, .lastCommitAt, .lostEvents, .hubbleNodesConnected, .hubbleNodesUnavailable, .unmanagedPods, .flowsIngested} AS collector
+RETURN c {.id, .lastFlowTime, .lastCommitAt, .lostEvents, .hubbleNodesConnected, .hubbleNodesUnavailable, .unmanagedPods, .flowsIngested,
+          .flowsIngestedTotal, .skippedByReason, .fieldsDropped, .deadLetterRows} AS collector
 ORDER BY c.id`;
 
 export interface CollectorRow {
@@ -29,6 +30,12 @@ export interface CollectorRow {
     hubbleNodesUnavailable?: string[] | null;
     unmanagedPods?: string[] | null;
     flowsIngested?: number | null;
+    flowsIngestedTotal?: number | null;
+    /** `reason=count` strings. */
+    skippedByReason?: string[] | null;
+    /** `field=count` strings. */
+    fieldsDropped?: string[] | null;
+    deadLetterRows?: number | null;
   };
 }
 

@@ -43,10 +43,14 @@ export interface ChangeSeqRow {
   seq: number;
 }
 
-/** Records the batch and the collector's status in the same transaction as the data. */
+/**
+ * Records the batch and the collector's status in the same transaction as the data: the resume
+ * point comes in `$collectorState`; `flowsIngestedTotal` adds the flows this batch wrote, across runs.
+ */
 export const RECORD_BATCH = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
-SET c.runId = $runId, c.lastBatch = toInteger($batchSeq), c.lastCommitAt = datetime(), c += $collectorState
+SET c.runId = $runId, c.lastBatch = toInteger($batchSeq), c.lastCommitAt = datetime(), c += $collectorState,
+    c.flowsIngestedTotal = coalesce(c.flowsIngestedTotal, 0) + toInteger($flowsWritten)
 WITH c
 WHERE $maxFlowTimeMs > 0 AND (c.lastFlowTime IS NULL OR c.lastFlowTime < datetime({epochMillis: toInteger($maxFlowTimeMs)}))
 SET c.lastFlowTime = datetime({epochMillis: toInteger($maxFlowTimeMs)})`;

@@ -1,0 +1,31 @@
+import { LABEL } from '../model';
+import type { ResumePoint } from './ingest-rows';
+
+/** The `(:Collector)` properties that hold its resume point (written with every batch that has one). */
+export const RESUME_PROPERTY = {
+  watermarkMs: 'resumeWatermarkMs',
+  overlapMs: 'resumeOverlapMs',
+  committedKeys: 'resumeKeys',
+} as const;
+
+/** The resume point as properties for the writer's `c += $collectorState`. */
+export function resumeProperties(point: ResumePoint | undefined): Record<string, unknown> {
+  if (point === undefined) return {};
+  return {
+    [RESUME_PROPERTY.watermarkMs]: point.watermarkMs,
+    [RESUME_PROPERTY.overlapMs]: point.overlapMs,
+    [RESUME_PROPERTY.committedKeys]: point.committedKeys,
+  };
+}
+
+/** What a collector committed last: its resume point (null fields when it never stored one). */
+export const READ_RESUME_POINT = `
+MATCH (c:${LABEL.collector} {id: $collectorId})
+RETURN c.${RESUME_PROPERTY.watermarkMs} AS watermarkMs, c.${RESUME_PROPERTY.overlapMs} AS overlapMs,
+       c.${RESUME_PROPERTY.committedKeys} AS committedKeys`;
+
+export interface ResumePointRow {
+  watermarkMs: number | null;
+  overlapMs: number | null;
+  committedKeys: Int8Array | null;
+}

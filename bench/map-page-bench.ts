@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { CallRow } from '../src/graph/cypher/ingest-rows';
-import { splitBatch, writeIngestBatch } from '../src/graph/write-ingest-batch';
+import { writeIngestBatch } from '../src/graph/write-ingest-batch';
 import { startBenchApi } from './bench-api';
 import { type BenchGraph, resetGraph } from './bench-graph';
 import { round, seededRandom, sleep, summarize } from './bench-stats';
@@ -65,7 +65,7 @@ export async function runMapPageBench(
   const runId = randomUUID();
   let seq = 1;
   const write = async (batch: typeof topo.batch) => {
-    for (const part of splitBatch(batch, 5000)) await writeIngestBatch(graph.executor, part, { collectorId: 'bench-map', runId, batchSeq: seq++ });
+    await writeIngestBatch(graph.executor, batch, { collectorId: 'bench-map', runId, batchSeq: seq++, rowsPerStatement: 5000 });
   };
   await write(topo.batch);
   o.log(`map: ${topo.batch.endpoints.length} endpoints, ${topo.batch.calls.length} calls written`);

@@ -55,6 +55,7 @@ export function importCommand(): Command {
       const p = stream.progress();
       process.stdout.write(
         `${JSON.stringify({
+          collectorId: runtime.collectorId,
           linesRead: p.linesRead,
           flowsRead: s.flowsReceived,
           flowsIngested: s.flowsIngested,

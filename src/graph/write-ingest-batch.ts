@@ -124,20 +124,3 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
     return { applied: true, seq };
   };
 }
-
-/**
- * Splits a large batch into transactions of at most `size` rows: all endpoints first (calls refer
- * to them), then calls.
- */
-export function splitBatch(batch: IngestBatch, size: number): IngestBatch[] {
-  const parts: IngestBatch[] = [];
-  for (let i = 0; i < batch.endpoints.length; i += size) {
-    parts.push({ endpoints: batch.endpoints.slice(i, i + size), calls: [], maxFlowTimeMs: 0 });
-  }
-  for (let i = 0; i < batch.calls.length; i += size) {
-    parts.push({ endpoints: [], calls: batch.calls.slice(i, i + size), maxFlowTimeMs: 0 });
-  }
-  if (parts.length === 0) parts.push({ endpoints: [], calls: [], maxFlowTimeMs: 0 });
-  parts[parts.length - 1] = { ...parts[parts.length - 1], maxFlowTimeMs: batch.maxFlowTimeMs };
-  return parts;
-}

@@ -18,6 +18,9 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       hubbleNodesConnected: ['node-1', 'node-2'],
       hubbleNodesUnavailable: ['node-3'],
       unmanagedPods: ['kube-system/old-pod'],
+      skippedByReason: ['invalid_field=2', 'time_out_of_range=1'],
+      fieldsDropped: ['l7.http.method=1'],
+      deadLetterRows: 0,
     });
     server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_PAGE_SIZE: '50', HG_API_MAX_HOPS: '5' }), silentLogger(), { executor });
   });
@@ -331,16 +334,23 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
   });
 
   it('reports stats from the graph and the collectors', async () => {
-    const res = await q(`{ stats { endpoints pods namespaces calls lastFlowTime lastCommitAt ingestLagMs lostEvents flowsIngested
-      hubbleNodesConnected hubbleNodesUnavailable unmanagedPods collectors { id lostEvents } } }`);
+    const res = await q(`{ stats { endpoints pods namespaces calls lastFlowTime lastCommitAt ingestLagMs lostEvents flowsIngested flowsIngestedTotal
+      hubbleNodesConnected hubbleNodesUnavailable unmanagedPods
+      collectors { id lostEvents flowsIngested flowsIngestedTotal skipped { key count } fieldsDropped { key count } deadLetterRows } } }`);
     expect(res.errors).toBeUndefined();
     const s = res.data!.stats;
+    // The total is what the writer committed (the flows of the batch's calls), not the run's own count.
+    const written = shopBatch().calls.reduce((n, c) => n + c.flows, 0);
     expect(s).toMatchObject({
       endpoints: 8, pods: 6, namespaces: 2, calls: 9,
       lastFlowTime: new Date(T0 + 60_000).toISOString(),
-      lostEvents: 5, flowsIngested: 65,
+      lostEvents: 5, flowsIngested: 65, flowsIngestedTotal: written,
       hubbleNodesConnected: ['node-1', 'node-2'], hubbleNodesUnavailable: ['node-3'], unmanagedPods: ['kube-system/old-pod'],
-      collectors: [{ id: 'test-collector', lostEvents: 5 }],
+      collectors: [{
+        id: 'test-collector', lostEvents: 5, flowsIngested: 65, flowsIngestedTotal: written,
+        skipped: [{ key: 'invalid_field', count: 2 }, { key: 'time_out_of_range', count: 1 }],
+        fieldsDropped: [{ key: 'l7.http.method', count: 1 }], deadLetterRows: 0,
+      }],
     });
     expect(s.ingestLagMs).toBeGreaterThan(0);
     expect(typeof s.lastCommitAt).toBe('string');

@@ -3,7 +3,7 @@ import type { CallRow, EndpointRow, IngestBatch } from '../../../src/graph/cyphe
 import type { Executor } from '../../../src/graph/executor';
 import { callKey } from '../../../src/graph/model';
 import { CHANGE_LOG_RETENTION_MS } from '../../../src/graph/append-change-log';
-import { splitBatch, writeIngestBatch } from '../../../src/graph/write-ingest-batch';
+import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { resetGraph, testExecutor } from '../../helpers/neo4j';
 
 const T0 = Date.parse('2022-09-22T07:15:13.011Z');
@@ -152,14 +152,28 @@ describe('writeIngestBatch (real Neo4j)', () => {
     expect(await seqs()).toEqual([13, 14, 15, 16]);
   });
 
-  it('splits a large batch into transactions with endpoints first', () => {
+  it('keeps the flows of every committed batch in flowsIngestedTotal across runs, once per batch', async () => {
+    const opts = (runId: string, batchSeq: number) => ({ collectorId: 'c-runs', runId, batchSeq, collectorState: { flowsIngested: 4 } });
+    await writeIngestBatch(executor, batchAt(T0), opts('run-1', 1));
+    await writeIngestBatch(executor, batchAt(T0 + 1), opts('run-1', 2));
+    await writeIngestBatch(executor, batchAt(T0 + 1), opts('run-1', 2)); // a retry after an unknown commit
+    await writeIngestBatch(executor, batchAt(T0 + 2), opts('run-2', 1));
+    const [c] = await executor.read<{ run: number; total: number }>("MATCH (c:Collector {id: 'c-runs'}) RETURN c.flowsIngested AS run, c.flowsIngestedTotal AS total");
+    expect(c).toEqual({ run: 4, total: 12 });
+  });
+
+  it('writes a batch larger than one statement in one transaction, endpoints first, with one batch record', async () => {
     const big: IngestBatch = {
       endpoints: Array.from({ length: 5 }, (_, i) => pod('ns', `p${i}`, T0)),
       calls: Array.from({ length: 3 }, (_, i) => call(`ns/p${i}`, `ns/p${i + 1}`, T0)),
       maxFlowTimeMs: T0,
     };
-    const parts = splitBatch(big, 2);
-    expect(parts.map((p) => [p.endpoints.length, p.calls.length])).toEqual([[2, 0], [2, 0], [1, 0], [0, 2], [0, 1]]);
-    expect(parts[parts.length - 1].maxFlowTimeMs).toBe(T0);
+    await writeIngestBatch(executor, big, { collectorId: 'c-big', runId: 'r', batchSeq: 1, rowsPerStatement: 2 });
+    const [n] = await executor.read<{ pods: number; calls: number; flows: number }>('MATCH (p:Pod) WITH count(p) AS pods MATCH ()-[r:CALLS]->() RETURN pods, count(r) AS calls, sum(r.flows) AS flows');
+    expect(n).toEqual({ pods: 5, calls: 3, flows: 12 });
+    const [c] = await executor.read<{ lastBatch: number; total: number }>(
+      "MATCH (c:Collector {id: 'c-big'}) RETURN c.lastBatch AS lastBatch, c.flowsIngestedTotal AS total",
+    );
+    expect(c).toEqual({ lastBatch: 1, total: 12 });
   });
 });

@@ -92,8 +92,8 @@ export class Collector {
   };
   private readonly skippedLogged = new Map<string, number>();
   private readonly nodes = new Map<string, string>();
-  private readonly tracker: ResumeTracker | undefined;
-  private readonly gate: ResumeGate | undefined;
+  private tracker: ResumeTracker | undefined;
+  private gate: ResumeGate | undefined;
   private held: HeldFlow[] = [];
   private holdStartedMs = 0;
   private readonly now: () => number;
@@ -107,10 +107,7 @@ export class Collector {
 
   constructor(private readonly options: CollectorOptions) {
     this.now = options.now ?? Date.now;
-    if (options.resume) {
-      this.tracker = new ResumeTracker(options.resume.overlapMs, options.resume.start);
-      if (options.resume.start) this.gate = new ResumeGate(options.resume.start);
-    }
+    if (options.resume) this.resumeFrom(options.resume.overlapMs, options.resume.start);
     this.flusher = new GraphFlusher(
       this.deltaSource(),
       options.write,
@@ -126,8 +123,22 @@ export class Collector {
     );
   }
 
+  /**
+   * Keeps a resume point with every drain (`overlapMs`: the out-of-order margin covered by keys)
+   * and, with `start`, resumes from what a previous run committed. Call before the first event.
+   */
+  resumeFrom(overlapMs: number, start?: ResumePoint): void {
+    this.tracker = new ResumeTracker(overlapMs, start);
+    this.gate = start ? new ResumeGate(start) : undefined;
+  }
+
   start(): void {
     this.flusher.start();
+  }
+
+  /** Counts rows that went to the dead-letter file. */
+  noteDeadLetters(rows: number): void {
+    this.status.deadLetterRows += rows;
   }
 
   /** Handles one event synchronously. */
@@ -299,7 +310,6 @@ export class Collector {
       ...this.status,
       skippedByReason: { ...this.status.skippedByReason },
       fieldsDropped: { ...this.status.fieldsDropped },
-      deadLetterRows: this.flusher.deadLetterRows,
       unmanagedPods: this.options.unmanaged?.() ?? [],
     };
   }

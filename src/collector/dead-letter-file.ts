@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
-import type { RefusedRow } from './isolate-refused-rows';
+import type { RefusedRow } from '../graph/isolate-refused-rows';
 
 /** One line of the dead-letter file. */
 export interface DeadLetter {

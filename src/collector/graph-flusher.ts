@@ -3,7 +3,7 @@ import type { WriteBatchResult } from '../graph/write-ingest-batch';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import type { CollectorMetrics } from './collector-metrics';
-import { type BatchProbe, type RefusedRow, isolateRefusedRows } from './isolate-refused-rows';
+import { type BatchProbe, type RefusedRow, isolateRefusedRows } from '../graph/isolate-refused-rows';
 
 /** What the flusher drains: the in-memory aggregation of flows (or of Prometheus deltas). */
 export interface DeltaSource {
@@ -211,15 +211,10 @@ export class GraphFlusher {
       return false;
     }
     await refusals.deadLetter(refused);
-    for (const r of refused) this.metrics.deadLetterRows.inc({ kind: r.kind });
-    this.deadLetterRows += refused.length;
     pending.batch = kept;
     this.log.info({ refused: refused.length, kept: kept.calls.length + kept.endpoints.length, probes }, 'refused rows isolated');
     return true;
   }
-
-  /** Rows sent to the dead-letter file so far. */
-  deadLetterRows = 0;
 
   /**
    * Stops the timer and writes what is left, retrying until it succeeds or `timeoutMs` passes.

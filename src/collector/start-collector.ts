@@ -8,6 +8,8 @@ import { isRefusal } from '../graph/executor';
 import { pruneGraph } from '../graph/prune-graph';
 import { readResumePoint } from '../graph/read-resume-point';
 import { probeIngestBatch, writeIngestBatch } from '../graph/write-ingest-batch';
+import type { RefusedRow } from '../graph/isolate-refused-rows';
+import { applyStagedParts, writeStagedBatch } from '../graph/write-staged-batch';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { Collector } from './collector';
@@ -69,23 +71,35 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
   const runId = randomUUID();
   const metrics = createCollectorMetrics();
   const aggregator = new EdgeAggregator();
-  const resumedFrom = options.resume ? await readResumePoint(executor, collectorId) : undefined;
   const rowsPerStatement = config.collector.batchSize;
-  const collector = new Collector({
+  const rowsPerTransaction = config.collector.batchSize;
+  const refusals = {
+    isRefusal,
+    deadLetter: async (rows: readonly RefusedRow[]) => {
+      await appendDeadLetters(config.collector.deadLetterFile, collectorId, rows, log);
+      for (const r of rows) metrics.deadLetterRows.inc({ kind: r.kind });
+      collector.noteDeadLetters(rows.length);
+    },
+  };
+  const collector: Collector = new Collector({
     config: config.collector,
     aggregator,
     metrics,
     log,
     source: options.source,
     unmanaged: () => aggregator.unmanaged().map((u) => u.id),
-    write: (batch, batchSeq, collectorState) => writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState, rowsPerStatement }),
-    resume: options.resume ? { overlapMs: config.hubble.resumeOverlapMs, start: resumedFrom } : undefined,
-    refusals: {
-      probe: (batch, batchSeq) => probeIngestBatch(executor, batch, { collectorId, runId, batchSeq, rowsPerStatement }),
-      isRefusal,
-      deadLetter: (rows) => appendDeadLetters(config.collector.deadLetterFile, collectorId, rows, log),
-    },
+    // A flush too large for one transaction is staged in Neo4j with its resume point, then applied in parts.
+    write: (batch, batchSeq, collectorState) =>
+      batch.calls.length + batch.endpoints.length > rowsPerTransaction
+        ? writeStagedBatch(executor, batch, { collectorId, runId, batchSeq, collectorState, rowsPerStatement, rowsPerTransaction, refusals })
+        : writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState, rowsPerStatement }),
+    refusals: { ...refusals, probe: (batch, batchSeq) => probeIngestBatch(executor, batch, { collectorId, runId, batchSeq, rowsPerStatement }) },
   });
+  // What a previous run committed but had not finished applying comes first.
+  const leftover = await applyStagedParts(executor, { collectorId }, { rowsPerStatement, rowsPerTransaction, refusals });
+  if (leftover > 0) log.info({ collectorId, parts: leftover }, 'applied the staged parts a previous run left');
+  const resumedFrom = options.resume ? await readResumePoint(executor, collectorId) : undefined;
+  if (options.resume) collector.resumeFrom(config.hubble.resumeOverlapMs, resumedFrom);
   collector.start();
 
   let health: HealthServer | undefined;

@@ -19,6 +19,8 @@ export const LABEL = {
   changeFeed: 'ChangeFeed',
   /** One entry of the change log per change-feed sequence number (what a batch created and how many calls it stamped). */
   changeLog: 'ChangeLog',
+  /** A part of a committed batch too large for one transaction, waiting to be applied. */
+  ingestStage: 'IngestStage',
 } as const;
 
 export const REL = {

@@ -60,8 +60,9 @@ function* chunks<T>(rows: readonly T[], size: number): Generator<T[]> {
  * batch sequence), change-feed stamp, endpoints, calls, latency sketches, batch record with the
  * resume point, change-log entry (what the batch created, for subscriptions). Exactly once: when a
  * commit's outcome is unknown and the caller retries with the same `batchSeq`, the guard finds it
- * and nothing is added twice. A batch is never split over transactions, so that what a restart
- * resumes from is always exactly what was committed.
+ * and nothing is added twice. The rows and the resume point commit together, so that a restart
+ * resumes from exactly what was committed (a batch too large for one transaction goes through
+ * writeStagedBatch instead).
  */
 export async function writeIngestBatch(executor: Executor, batch: IngestBatch, options: WriteBatchOptions): Promise<WriteBatchResult> {
   return executor.writeTx(ingestBatchWork(batch, options));
@@ -77,9 +78,6 @@ export async function probeIngestBatch(executor: Executor, batch: IngestBatch, o
 
 /** The transaction body of writeIngestBatch. */
 function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: TxRunner) => Promise<WriteBatchResult> {
-  const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const endpointsByKind = sortedByKind(batch.endpoints);
-  const size = options.rowsPerStatement ?? 5000;
   return async (tx) => {
     const guard = await tx.run<BatchGuardRow>(READ_BATCH_GUARD, {
       collectorId: options.collectorId,
@@ -87,40 +85,53 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
       batchSeq: options.batchSeq,
     });
     if (guard[0]?.duplicate) return { applied: false, seq: 0 };
-    const [{ seq }] = await tx.run<ChangeSeqRow>(NEXT_CHANGE_SEQ);
-    const createdPods: string[] = [];
-    for (const [kind, rows] of endpointsByKind) {
-      for (const part of chunks(rows, size)) {
-        const [{ created }] = await tx.run<UpsertedEndpointsRow>(UPSERT_ENDPOINTS[kind], { rows: part, seq });
-        if (kind === 'pod') createdPods.push(...created);
-      }
-    }
-    const createdCalls: string[] = [];
-    let stampedCalls = 0;
-    for (const part of chunks(calls, size)) {
-      const [{ stamped, created, sketches }] = await tx.run<UpsertedCallsRow>(UPSERT_CALLS, { rows: part, seq });
-      createdCalls.push(...created);
-      stampedCalls += stamped;
-      if (sketches.length > 0) {
-        const deltaByKey = new Map(part.map((c) => [c.key, c.latencySketch]));
-        const latencyRows: LatencyRow[] = [];
-        for (const { key, stored: previous, minMs, maxMs } of sketches) {
-          const merged = mergeAndSummarize(previous, deltaByKey.get(key) ?? null, { minMs, maxMs });
-          if (merged === null) continue;
-          latencyRows.push({ key, sketch: merged.sketch, p50: merged.p50, p95: merged.p95, p99: merged.p99 });
-        }
-        await tx.run(SET_LATENCY, { rows: latencyRows });
-      }
-    }
+    const seq = await applyIngestRows(tx, batch, options.rowsPerStatement ?? 5000);
     await tx.run(RECORD_BATCH, {
       collectorId: options.collectorId,
       runId: options.runId,
       batchSeq: options.batchSeq,
       collectorState: { ...options.collectorState, ...resumeProperties(batch.resume) },
       maxFlowTimeMs: batch.maxFlowTimeMs,
-      flowsWritten: calls.reduce((n, c) => n + c.flows, 0),
+      flowsWritten: batch.calls.reduce((n, c) => n + c.flows, 0),
     });
-    await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
     return { applied: true, seq };
   };
+}
+
+/**
+ * Adds the rows of a batch inside a transaction: change-feed stamp, endpoints (first: calls refer
+ * to them), calls, latency sketches, in UNWIND statements of at most `rowsPerStatement` rows, and
+ * the change-log entry of the stamp (what the rows created, for subscriptions). Returns the
+ * change-feed sequence the rows were stamped with.
+ */
+export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'endpoints' | 'calls'>, rowsPerStatement: number): Promise<number> {
+  const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const endpointsByKind = sortedByKind(batch.endpoints);
+  const [{ seq }] = await tx.run<ChangeSeqRow>(NEXT_CHANGE_SEQ);
+  const createdPods: string[] = [];
+  for (const [kind, rows] of endpointsByKind) {
+    for (const part of chunks(rows, rowsPerStatement)) {
+      const [{ created }] = await tx.run<UpsertedEndpointsRow>(UPSERT_ENDPOINTS[kind], { rows: part, seq });
+      if (kind === 'pod') createdPods.push(...created);
+    }
+  }
+  const createdCalls: string[] = [];
+  let stampedCalls = 0;
+  for (const part of chunks(calls, rowsPerStatement)) {
+    const [{ stamped, created, sketches }] = await tx.run<UpsertedCallsRow>(UPSERT_CALLS, { rows: part, seq });
+    createdCalls.push(...created);
+    stampedCalls += stamped;
+    if (sketches.length > 0) {
+      const deltaByKey = new Map(part.map((c) => [c.key, c.latencySketch]));
+      const latencyRows: LatencyRow[] = [];
+      for (const { key, stored: previous, minMs, maxMs } of sketches) {
+        const merged = mergeAndSummarize(previous, deltaByKey.get(key) ?? null, { minMs, maxMs });
+        if (merged === null) continue;
+        latencyRows.push({ key, sketch: merged.sketch, p50: merged.p50, p95: merged.p95, p99: merged.p99 });
+      }
+      await tx.run(SET_LATENCY, { rows: latencyRows });
+    }
+  }
+  await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
+  return seq;
 }

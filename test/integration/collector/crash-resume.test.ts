@@ -48,6 +48,9 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
         HG_COLLECTOR_LISTEN: '127.0.0.1:0',
         HG_COLLECTOR_ID: 'crash-resume',
         HG_FLUSH_INTERVAL: '150ms',
+        // Most flushes are larger than one transaction: staged with the resume point, then applied
+        // in parts, so that kills also land between the staging and the parts.
+        HG_BATCH_SIZE: '60',
         HG_RECONNECT_MIN: '100ms',
         HG_RECONNECT_MAX: '500ms',
         // The generated stream is dense (about 50 flows per ms of flow time): a small margin and
@@ -95,6 +98,7 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
       expect(node.resumeKeys?.byteLength).toBeGreaterThan(0);
       // The last run was sent committed flows again, and dropped them.
       expect(node.skipped.some((s) => /^already_committed=\d+$/.test(s))).toBe(true);
+      expect(await executor.read('MATCH (s:IngestStage) RETURN s')).toEqual([]);
     } finally {
       collector.child.kill('SIGTERM');
       expect(await collector.exited).toBe(0);

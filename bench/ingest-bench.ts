@@ -1,3 +1,4 @@
+import { diffGraph, isExact, truthEdgeCounts } from './ground-truth-diff';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -185,43 +186,11 @@ async function readCollector(executor: Executor, id: string): Promise<{ flowMs: 
   return { flowMs: row.lastFlowTime ? Date.parse(row.lastFlowTime) : 0, commitMs: Date.parse(row.lastCommitAt) };
 }
 
-interface GraphCallRow {
-  key: string;
-  flows: number;
-  connections: number;
-  requests: number;
-  responses: number;
-  errors: number;
-}
-
-/** Compares the stored CALLS with the ground truth; returns readable mismatches (at most 10). */
+/** Compares the stored graph with the ground truth, every count and endpoint (bench/ground-truth-diff.ts). */
 async function compareWithTruth(executor: Executor, truth: GroundTruth): Promise<{ exact: boolean; mismatches: string[]; endpoints: number }> {
-  const rows = await executor.read<GraphCallRow>(
-    'MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows, r.connections AS connections, r.requests AS requests, r.responses AS responses, r.errors AS errors',
-  );
-  const [{ endpoints }] = await executor.read<{ endpoints: number }>('MATCH (e:Endpoint) RETURN count(e) AS endpoints');
-  const stored = new Map(rows.map((r) => [r.key, r]));
-  const mismatches: string[] = [];
-  let bad = 0;
-  for (const c of truth.calls) {
-    const s = stored.get(c.key);
-    const fields: Array<keyof GraphCallRow> = ['flows', 'connections', 'requests', 'responses', 'errors'];
-    const diff = s === undefined ? ['missing'] : fields.filter((f) => s[f] !== c[f as keyof typeof c]).map((f) => `${f} ${s[f]} != ${c[f as keyof typeof c]}`);
-    if (diff.length > 0) {
-      bad++;
-      if (mismatches.length < 10) mismatches.push(`${c.key}: ${diff.join(', ')}`);
-    }
-    stored.delete(c.key);
-  }
-  for (const key of stored.keys()) {
-    bad++;
-    if (mismatches.length < 10) mismatches.push(`${key}: not in the ground truth`);
-  }
-  if (endpoints !== truth.endpoints.length) {
-    bad++;
-    mismatches.push(`endpoints ${endpoints} != ${truth.endpoints.length}`);
-  }
-  return { exact: bad === 0, mismatches: bad > mismatches.length ? [...mismatches, `... ${bad} in all`] : mismatches, endpoints };
+  const ids = truth.endpoints.map((e) => e.id);
+  const diff = await diffGraph(executor, truthEdgeCounts(truth), ids);
+  return { exact: isExact(diff), mismatches: diff.examples, endpoints: ids.length - diff.missingEndpoints + diff.extraEndpoints };
 }
 
 /** Histogram quantile from cumulative Prometheus buckets (linear within a bucket), in ms. */

@@ -38,11 +38,11 @@ function hashKey(key: string): void {
   hashLow = b >>> 0;
 }
 
-/** Writes the 8-byte hash of `key` at `offset` (big-endian). */
-export function writeKeyHash(key: string, view: DataView, offset: number): void {
+/** Puts the 8-byte hash of `key` into `out` (high word, low word). */
+export function hashKeyInto(key: string, out: Uint32Array): void {
   hashKey(key);
-  view.setUint32(offset, hashHigh);
-  view.setUint32(offset + 4, hashLow);
+  out[0] = hashHigh;
+  out[1] = hashLow;
 }
 
 /** The 8-byte hash of `key` as one number-like value for Set lookups. */
@@ -51,7 +51,7 @@ export function keyHash(key: string): bigint {
   return (BigInt(hashHigh) << 32n) | BigInt(hashLow);
 }
 
-/** The hashes stored by writeKeyHash, read back. */
+/** The hashes of a ResumePoint's `committedKeys` (big-endian words), read back. */
 export function readKeyHashes(bytes: Int8Array): bigint[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: bigint[] = [];

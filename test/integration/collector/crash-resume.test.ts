@@ -2,21 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import { generateFlows } from '../../../src/flows/generate-flows';
 import type { Executor } from '../../../src/graph/executor';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
+import { seededRandom } from '../../../bench/bench-stats';
 import { startCli } from '../../helpers/cli';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
 import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
-
-/** mulberry32: the kill points come from a seed, so that a failing run can be repeated. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Case 1 of issue 9: `hubble-graph collect` killed with SIGKILL at random points of one generated
@@ -68,7 +57,7 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
     const total = generated.truth().flows;
     // Paced, so that the stream lasts long enough for six kills.
     replay = await startReplayServer({ events: toEvents(generated), listen: '127.0.0.1:0', rate: 3000 });
-    const random = rng(9);
+    const random = seededRandom(9); // the kill points come from a seed, so that a failing run can be repeated
     const points = Array.from({ length: 6 }, () => 0.05 + random() * 0.85).sort((a, b) => a - b);
     let collector = startCollector(replay.port);
     const kills: Array<{ at: number; stored: number }> = [];

@@ -2,29 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { appendDeadLetters } from '../../../src/collector/dead-letter-file';
-import type { CallRow, EndpointRow, IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import type { IngestBatch } from '../../../src/graph/cypher/ingest-rows';
 import { isRefusal, type Executor } from '../../../src/graph/executor';
-import { callKey } from '../../../src/graph/model';
 import { readResumePoint } from '../../../src/graph/read-resume-point';
 import { applyStagedParts, partsOf, stageBatch, writeStagedBatch } from '../../../src/graph/write-staged-batch';
 import { silentLogger } from '../../../src/logger';
+import { ROW_TIME, httpCallRow, podRow } from '../../helpers/ingest-rows';
 import { resetGraph, testExecutor } from '../../helpers/neo4j';
 
-const T0 = Date.parse('2026-01-01T00:00:00Z');
-
-function pod(id: string): EndpointRow {
-  const [namespace, name] = id.split('/');
-  return { id, kind: 'pod', name, namespace, labels: [`app=${name}`], workload: name, workloadKind: 'Deployment', identity: 1000, node: 'n1', cluster: null, firstSeenMs: T0, lastSeenMs: T0, source: 'hubble' };
-}
-
-function call(src: string, dst: string, flows: number): CallRow {
-  return {
-    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'), sourceId: src, destinationId: dst, port: 80, protocol: 'TCP', verdict: 'FORWARDED',
-    flows, connections: 1, requests: flows, responses: 0, errors: 0, l7Protocols: ['HTTP/1.1'], statusCounts: {}, methodCounts: { GET: flows },
-    rcodeCounts: {}, dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMaxMs: 0,
-    firstSeenMs: T0, lastSeenMs: T0, source: 'hubble',
-  };
-}
+const T0 = ROW_TIME;
+const pod = podRow;
+const call = httpCallRow;
 
 /** 12 pods in a ring of 12 calls of 2 flows each, with a resume point. */
 function ringBatch(): IngestBatch {

@@ -7,6 +7,7 @@ import { parseFlowTimeMs } from '../../../src/flows/flow-time';
 import { generateFlows } from '../../../src/flows/generate-flows';
 import type { IngestBatch, ResumePoint } from '../../../src/graph/cypher/ingest-rows';
 import { silentLogger } from '../../../src/logger';
+import { seededRandom } from '../../../bench/bench-stats';
 import { truthCallCounts } from '../../helpers/ground-truth';
 
 /**
@@ -49,16 +50,18 @@ class CommittedStore {
   };
 }
 
-/** A seeded PRNG (mulberry32), so that every crash point is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A collector over `store` that, with `resume`, keeps resume points and starts from `resume.start`. */
+function newCollector(store: CommittedStore, resume?: { start?: ResumePoint }): Collector {
+  return new Collector({
+    config,
+    aggregator: new EdgeAggregator(),
+    write: store.write,
+    metrics: createCollectorMetrics(),
+    log: silentLogger(),
+    source: 'hubble',
+    resume: resume && { overlapMs: OVERLAP_MS, start: resume.start },
+    now: () => Date.UTC(2026, 0, 2),
+  });
 }
 
 /** Out of order as Relay merges nodes: each flow moves up to `window` places, never across `OVERLAP_MS` of flow time. */
@@ -83,20 +86,11 @@ interface Sent {
  * to the end and flushes. Returns the store.
  */
 async function runWithCrashes(stream: Sent[], crashes: number, seed: number, window: number): Promise<CommittedStore> {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const store = new CommittedStore();
   for (let run = 0; run <= crashes; run++) {
     const start = store.resume;
-    const collector = new Collector({
-      config,
-      aggregator: new EdgeAggregator(),
-      write: store.write,
-      metrics: createCollectorMetrics(),
-      log: silentLogger(),
-      source: 'hubble',
-      resume: { overlapMs: OVERLAP_MS, start },
-      now: () => Date.UTC(2026, 0, 2),
-    });
+    const collector = newCollector(store, { start });
     const sinceMs = start ? start.watermarkMs - start.overlapMs - WARMUP_MS : -Infinity;
     // The source sends again from `since` on, in an order of its own.
     const sent = disorder(stream.filter((s) => s.timeMs >= sinceMs), random, window);
@@ -138,10 +132,7 @@ describe('Collector resume after a crash (simulated)', () => {
     const store = new CommittedStore();
     for (const run of [0, 1]) {
       const start = store.resume;
-      const collector = new Collector({
-        config, aggregator: new EdgeAggregator(), write: store.write, metrics: createCollectorMetrics(), log: silentLogger(), source: 'hubble',
-        resume: { overlapMs: OVERLAP_MS, start }, now: () => Date.UTC(2026, 0, 2),
-      });
+      const collector = newCollector(store, { start });
       const sinceMs = start ? start.watermarkMs - start.overlapMs - WARMUP_MS : -Infinity;
       const sent = run === 0 ? stream.slice(0, cut) : stream.filter((s) => s.timeMs >= sinceMs);
       for (const s of sent) collector.ingest({ kind: 'flow', flow: structuredClone(s.flow), nodeName: s.node });
@@ -170,15 +161,7 @@ describe('Collector resume after a crash (simulated)', () => {
   it('counts twice without a resume point: the test can fail', async () => {
     const store = new CommittedStore();
     for (let run = 0; run < 2; run++) {
-      const collector = new Collector({
-        config,
-        aggregator: new EdgeAggregator(),
-        write: store.write,
-        metrics: createCollectorMetrics(),
-        log: silentLogger(),
-        source: 'hubble',
-        now: () => Date.UTC(2026, 0, 2),
-      });
+      const collector = newCollector(store);
       let n = 0;
       for (const s of stream) {
         collector.ingest({ kind: 'flow', flow: structuredClone(s.flow), nodeName: s.node });
@@ -192,10 +175,7 @@ describe('Collector resume after a crash (simulated)', () => {
 
   it('holds new flows back until the committed ones of the overlap have come again', async () => {
     const store = new CommittedStore();
-    const first = new Collector({
-      config, aggregator: new EdgeAggregator(), write: store.write, metrics: createCollectorMetrics(), log: silentLogger(), source: 'hubble',
-      resume: { overlapMs: OVERLAP_MS }, now: () => Date.UTC(2026, 0, 2),
-    });
+    const first = newCollector(store, {});
     const cut = 4000;
     for (const s of stream.slice(0, cut)) first.ingest({ kind: 'flow', flow: structuredClone(s.flow), nodeName: s.node });
     await first.flusher.flush();
@@ -203,10 +183,7 @@ describe('Collector resume after a crash (simulated)', () => {
     expect(point.watermarkMs).toBe(stream[cut - 1].timeMs);
     expect(point.committedKeys.byteLength / 8).toBe(stream.slice(0, cut).filter((s) => s.timeMs >= point.watermarkMs - OVERLAP_MS).length);
 
-    const second = new Collector({
-      config, aggregator: new EdgeAggregator(), write: store.write, metrics: createCollectorMetrics(), log: silentLogger(), source: 'hubble',
-      resume: { overlapMs: OVERLAP_MS, start: point }, now: () => Date.UTC(2026, 0, 2),
-    });
+    const second = newCollector(store, { start: point });
     // The newest uncommitted flow comes first, then the committed ones of the overlap.
     const resent = stream.filter((s) => s.timeMs >= point.watermarkMs - OVERLAP_MS);
     const committed = resent.filter((_, i) => i < resent.length && stream.indexOf(resent[i]) < cut);

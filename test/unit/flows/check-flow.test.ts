@@ -92,6 +92,12 @@ describe('checkFlow', () => {
     expect(check((f) => (f.l4.TCP.flags = { SYN: 'yes' })).refused?.field).toBe('l4.TCP.flags.SYN');
   });
 
+  it('drops a reserved: label with a control character (it would become an endpoint id), and keeps other labels as given', () => {
+    const { flow, dropped } = check((f) => (f.source.labels = ['reserved:ho\u0000st', 'k8s:note=tab\there']));
+    expect(flow.source.labels).toEqual(['k8s:note=tab\there']);
+    expect(dropped.map(([field]) => field)).toEqual(['source.labels']);
+  });
+
   it('refuses labels that are not a list, and drops the single labels that are not strings', () => {
     expect(check((f) => (f.source.labels = 'k8s:app=web')).refused?.field).toBe('source.labels');
     const { flow, refused, dropped } = check((f) => (f.source.labels = ['k8s:app=web', 5, { a: 1 }, 'x'.repeat(2000), 'k8s:tier=front']));

@@ -29,6 +29,7 @@ const NODE_LOOKS: readonly NodeLook[] = [
   { label: LABEL.collector, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{id}' },
   { label: LABEL.changeFeed, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{id}' },
   { label: LABEL.changeLog, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{seq}' },
+  { label: LABEL.ingestStage, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{collectorId}' },
   { label: 'Migration', diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{version}' },
 ];
 

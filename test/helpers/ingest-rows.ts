@@ -15,7 +15,7 @@ export function httpCallRow(src: string, dst: string, flows: number): CallRow {
   return {
     key: callKey(src, dst, 80, 'TCP', 'FORWARDED'), sourceId: src, destinationId: dst, port: 80, protocol: 'TCP', verdict: 'FORWARDED',
     flows, connections: 1, requests: flows, responses: 0, errors: 0, l7Protocols: ['HTTP/1.1'], statusCounts: {}, methodCounts: { GET: flows },
-    rcodeCounts: {}, dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMaxMs: 0,
+    rcodeCounts: {}, dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0,
     firstSeenMs: ROW_TIME, lastSeenMs: ROW_TIME, source: 'hubble',
   };
 }

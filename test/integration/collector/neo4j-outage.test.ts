@@ -79,9 +79,10 @@ describe('collect while Neo4j is unreachable', () => {
       replay!.append(events.slice(half));
       await waitFor('not ready', () => readyStatus(url), (s) => s === 503, 20_000);
       const notReadyAfterMs = Date.now() - cutAt;
-      // The next flush starts within one interval, and fails (or hangs) for two more at most;
-      // before, the driver's own retries kept /readyz at 200 for 15 s.
-      expect(notReadyAfterMs).toBeLessThan(4000);
+      // The next flush starts within one interval (500 ms), and fails (or hangs) for two more at most;
+      // before, the driver's own retries kept /readyz at 200 for 15 s and more. The bound leaves room
+      // for a loaded test machine and still tells the two apart.
+      expect(notReadyAfterMs).toBeLessThan(10_000);
       expect(await (await fetch(`${url}/readyz`)).text()).toMatch(/^not ready: Neo4j: /);
       await proxy!.restore();
       await waitFor('every flow stored', () => storedFlowTotal(executor), (n) => n >= generated.truth().flows, 90_000);

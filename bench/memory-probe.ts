@@ -45,10 +45,11 @@ function main(): void {
   // A full pass on a throwaway aggregator first: compiled code, the module's caches and the
   // strings V8 internalizes on first use as Map keys (which frees their copies in the flows) are
   // then in the baseline instead of showing up as negative growth.
-  let warm: EdgeAggregator | null = new EdgeAggregator();
-  for (const f of all) warm.add(f);
-  warm.drain();
-  warm = null;
+  {
+    const warm = new EdgeAggregator();
+    for (const f of all) warm.add(f);
+    warm.drain();
+  }
   const h0 = heapAfterGc();
   const agg = new EdgeAggregator();
   for (const f of all) agg.add(f);

@@ -43,6 +43,7 @@ export function isEntryComplete(entry: ChangeLogRow, read: NewestEntryRead): boo
   for (const row of read.changed) if (row.changeSeq === entry.seq) stamped += 1;
   if (stamped !== entry.stampedCalls) return false;
   if (!entry.createdCalls.every((key) => (read.created.get(key)?.changeSeq ?? -1) >= entry.seq)) return false;
-  if (read.pods && !entry.createdPods.every((id) => (read.pods!.get(id)?.changeSeq ?? -1) >= entry.seq)) return false;
+  const pods = read.pods;
+  if (pods && !entry.createdPods.every((id) => (pods.get(id)?.changeSeq ?? -1) >= entry.seq)) return false;
   return true;
 }

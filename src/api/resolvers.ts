@@ -160,10 +160,14 @@ function toPath(p: PathRecord) {
   return { length: p.hops.length, endpoints, hops: p.hops.map((h, i) => toCall(h, endpoints[i], endpoints[i + 1])) };
 }
 
-async function requireEndpoint(ctx: ApiContext, id: string, arg: string): Promise<GqlEndpoint> {
+async function requireEndpointRecord(ctx: ApiContext, id: string, arg: string): Promise<NonNullable<Awaited<ReturnType<ApiContext['loaders']['endpoints']['load']>>>> {
   const rec = await ctx.loaders.endpoints.load(checkId(id, arg));
   if (!rec) throw badUserInput(arg, `no endpoint with id "${id.length > 80 ? `${id.slice(0, 77)}...` : id}"`);
-  return toEndpoint(rec);
+  return rec;
+}
+
+async function requireEndpoint(ctx: ApiContext, id: string, arg: string): Promise<GqlEndpoint> {
+  return toEndpoint(await requireEndpointRecord(ctx, id, arg));
 }
 
 function laterOf(a: string | null | undefined, b: string | null | undefined): string | null {
@@ -330,7 +334,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
         const direction = ((args.direction as string | null) ?? 'DOWNSTREAM') as 'DOWNSTREAM' | 'UPSTREAM';
         const depth = checkHops(args.depth as number, 'depth', ctx.limits.maxHops, ARG_DEFAULTS.depth);
         const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
-        const rootRecord = (await ctx.loaders.endpoints.load(root.id))!;
+        const rootRecord = await requireEndpointRecord(ctx, root.id, 'id');
         const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize);
         return {
           root,

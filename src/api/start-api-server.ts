@@ -196,8 +196,8 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const api = config.api;
   let tokens = loadTokens(api);
   const schema = buildApiSchema();
-  const ownGraph = graph ? undefined : await openGraph(config, log, { migrate: true });
-  const executor = (graph ?? ownGraph)!.executor;
+  let ownGraph: Graph | undefined;
+  const { executor } = graph ?? (ownGraph = await openGraph(config, log, { migrate: true }));
   const metrics = createApiMetrics(() => feed.counts());
   const reader = timedReader(executor, metrics);
   const feed = new ChangeFeed(

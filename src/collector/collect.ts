@@ -64,7 +64,7 @@ async function collectFromHubble({ config, log, executor, signal, serveHealth }:
     },
     onUndecodable: (err) => collector.skip('undecodable', { err: err.message }),
   });
-  let flushed = false;
+  let flushed: boolean;
   try {
     await collector.consume(events, signal);
   } catch (err) {

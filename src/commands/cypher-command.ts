@@ -11,7 +11,7 @@ export function parseParams(pairs: readonly string[]): Record<string, unknown> {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new InputError(`--param expects name=value, got "${pair}"`);
     const raw = pair.slice(eq + 1);
-    let value: unknown = raw;
+    let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch {

@@ -72,9 +72,9 @@ Examples:
       const toStdout = flags.out === '-';
       const file = toStdout ? undefined : createWriteStream(flags.out);
       let out: Writable = file ?? process.stdout;
-      const gzip = !toStdout && flags.out.endsWith('.gz') ? createGzip() : undefined;
-      if (gzip) {
-        gzip.pipe(file!);
+      const gzip = file !== undefined && flags.out.endsWith('.gz') ? createGzip() : undefined;
+      if (gzip && file) {
+        gzip.pipe(file);
         out = gzip;
       }
       // A reader that stops early (`| head`) ends the output quietly.

@@ -69,6 +69,7 @@ function isInt(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }
 
+// eslint-disable-next-line no-control-regex -- finding control characters is this pattern's job
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** True when `s` holds a C0 control character, DEL, or a lone surrogate half (not storable as UTF-8). */
@@ -105,6 +106,7 @@ function refuse(field: string, expected: string, value: unknown): FlowRefusal {
 /** Removes `obj[key]` and reports it. */
 function drop(obj: Obj, key: string, field: string, onDropped: DroppedFieldHandler | undefined): void {
   const value = obj[key];
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing the named bad field from a decoded flow is the point
   delete obj[key];
   onDropped?.(field, value);
 }

@@ -427,7 +427,7 @@ class Topology {
         break;
       case 'health':
         server = this.pick(this.pods);
-        client = this.hostOf(server.node!);
+        client = this.hostOf(server.node ?? '');
         port = server.serverPort === 53 ? 8080 : server.serverPort;
         sides = 'server';
         break;
@@ -655,7 +655,8 @@ class Emitter {
   readonly seen = new Set<TruthEndpoint>();
 
   private fqdnOf(_spec: EdgeSpec, name: string): GenEndpoint {
-    return this.fqdnResolver!(name);
+    if (this.fqdnResolver === undefined) throw new Error('fqdnResolver is set before the first DNS name is needed');
+    return this.fqdnResolver(name);
   }
 
   private see(g: GenEndpoint, timeMs: number, local: boolean): void {
@@ -850,10 +851,13 @@ export function generateFlows(options: GenerateFlowsOptions): GeneratedFlows {
         truth = t;
       }),
     truth(): GroundTruth {
-      if (truth === undefined) {
-        for (const _ of run(opts, (t) => (truth = t))) void _;
+      let result = truth;
+      if (result === undefined) {
+        for (const _ of run(opts, (t) => (result = t))) void _;
       }
-      return truth!;
+      if (result === undefined) throw new Error('the generator ended without its ground truth');
+      truth = result;
+      return result;
     },
   };
 }

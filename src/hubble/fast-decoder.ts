@@ -171,7 +171,6 @@ export function fastDecoder(type: protobuf.Type): FastDecoder {
       }
       return o;
     };`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   impl = new Function('subs', 'enums', 'wrappers', 'ts', 'wrap', 'b64', body)(
     subs, enums, wrappers, readTimestamp, readWrapper, (b: Uint8Array) => Buffer.from(b).toString('base64'),
   ) as FastDecoder;

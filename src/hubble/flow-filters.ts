@@ -77,7 +77,10 @@ function compileFilter(f: FlowFilterJson): Predicate {
 
   if (nonEmpty(f.uuid)) {
     const set = new Set(f.uuid);
-    preds.push((s) => g(s).uuid !== undefined && set.has(g(s).uuid!));
+    preds.push((s) => {
+      const uuid = g(s).uuid;
+      return uuid !== undefined && set.has(uuid);
+    });
   }
   if (nonEmpty(f.source_ip)) preds.push(ipMatcher(f.source_ip, (s) => g(s).IP?.source));
   if (nonEmpty(f.destination_ip)) preds.push(ipMatcher(f.destination_ip, (s) => g(s).IP?.destination));

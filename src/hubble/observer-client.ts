@@ -96,7 +96,7 @@ export function createObserverClient(config: HubbleConnectionConfig): ObserverCl
         { deadline: Date.now() + timeoutMs },
         (err, res) => {
           if (err) reject(new HubbleConnectionError(describeGrpcError(err, config), { cause: err, grpcCode: err.code }));
-          else resolve(decode(res!));
+          else resolve(decode(res ?? Buffer.alloc(0)));
         },
       );
     });

@@ -135,7 +135,7 @@ async function* streamLines(file: string, options: ReadFlowFilesOptions, onBytes
 async function* tailLines(file: string, signal: AbortSignal | undefined, pollMs: number, onBytes: (n: number) => void): AsyncGenerator<NumberedLine> {
   const buf = Buffer.alloc(1 << 16);
   let fh: fs.promises.FileHandle | undefined;
-  let ino = -1;
+  let ino: number;
   let pos = 0;
   let line = 0;
   let decoder = new StringDecoder('utf8');

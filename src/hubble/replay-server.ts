@@ -142,10 +142,9 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const startedMs = Date.now();
   const nodeNames = new Set<string>();
   const flowsByNode = new Map<string, number>();
-  let recordedTimes = entries.filter((e) => e.timeNs !== undefined).map((e) => e.timeNs!);
+  const recordedTimes = entries.flatMap((e) => (e.timeNs === undefined ? [] : [e.timeNs]));
   const firstNs = recordedTimes.reduce<bigint | undefined>((a, b) => (a === undefined || b < a ? b : a), undefined);
   const lastNs = recordedTimes.reduce<bigint | undefined>((a, b) => (a === undefined || b > a ? b : a), undefined);
-  recordedTimes = [];
   // Retime: the first recorded flow happens at server start; each loop pass is one span later.
   const offsetNs = retime && firstNs !== undefined ? BigInt(startedMs) * ONE_MS_NS - firstNs : 0n;
   const spanNs = firstNs !== undefined && lastNs !== undefined ? lastNs - firstNs + ONE_MS_NS : ONE_MS_NS;

@@ -1,11 +1,16 @@
 /** A minimal GraphQL-over-HTTP client (fetch) for tests. */
-export interface GqlResponse<T = Record<string, any>> {
+
+import type { JsonTree } from '../../helpers/json-tree';
+
+export type { JsonTree };
+
+export interface GqlResponse<T = Record<string, JsonTree>> {
   status: number;
   data?: T;
   errors?: { message: string; extensions?: { code?: string; [k: string]: unknown } }[];
 }
 
-export async function gql<T = Record<string, any>>(
+export async function gql<T = Record<string, JsonTree>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},

@@ -1,3 +1,4 @@
+import type { JsonTree } from './gql-client';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import type { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
@@ -19,7 +20,7 @@ const HOSTILE = [
 ];
 
 /** Every string argument of the schema, with the hostile value in `$h` and what "empty" means there. */
-const CASES: [string, string, (data: any) => boolean][] = [
+const CASES: [string, string, (data: JsonTree) => boolean][] = [
   ['pods.filter.namespaces', 'query($h: String!) { r: pods(filter: {namespaces: [$h]}) { totalCount } }', (d) => d.r.totalCount === 0],
   ['pods.filter.labelSelector', 'query($h: String!) { r: pods(filter: {labelSelector: $h}) { totalCount } }', (d) => d.r.totalCount === 0],
   ['pods.filter.workload', 'query($h: String!) { r: pods(filter: {workload: $h}) { totalCount } }', (d) => d.r.totalCount === 0],

@@ -1,3 +1,4 @@
+import type { JsonTree } from './gql-client';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import type { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
@@ -45,9 +46,9 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 10; i += 1) {
-      const res: any = await q('query($after: String) { pods(first: 4, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }', { after });
+      const res: JsonTree = await q('query($after: String) { pods(first: 4, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }', { after });
       expect(res.errors).toBeUndefined();
-      seen.push(...res.data.pods.edges.map((e: any) => e.node.id));
+      seen.push(...res.data.pods.edges.map((e: JsonTree) => e.node.id));
       if (!res.data.pods.pageInfo.hasNextPage) break;
       after = res.data.pods.pageInfo.endCursor;
     }
@@ -95,7 +96,7 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(pod.labels).toEqual([{ key: 'app', value: 'api' }, { key: 'tier', value: 'backend' }]);
     expect(pod.outgoing).toHaveLength(4);
     expect(pod.incoming).toEqual([{ source: { id: ID.webA }, requests: 5 }, { source: { id: ID.webB }, requests: 3 }]);
-    expect(pod.callers.map((c: any) => c.id)).toEqual([ID.webC, ID.webA, ID.webB]);
+    expect(pod.callers.map((c: JsonTree) => c.id)).toEqual([ID.webC, ID.webA, ID.webB]);
     expect(pod.callees).toEqual([{ id: ID.db }]);
   });
 
@@ -139,7 +140,7 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     const res = await q(`{ calls(orderBy: {field: ${field}, direction: ${direction}}, first: ${firstKeys.length}) { totalCount nodes { key } } }`);
     expect(res.errors).toBeUndefined();
     expect(res.data!.calls.totalCount).toBe(9);
-    expect(res.data!.calls.nodes.map((n: any) => n.key)).toEqual(firstKeys);
+    expect(res.data!.calls.nodes.map((n: JsonTree) => n.key)).toEqual(firstKeys);
   });
 
   it('filters calls by namespace, protocol, port, verdict, activity and minimum requests', async () => {
@@ -169,12 +170,12 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     const keys: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 10; i += 1) {
-      const res: any = await q('query($a: String) { calls(first: 2, after: $a, orderBy: {field: FLOWS}) { nodes { key } pageInfo { hasNextPage endCursor } } }', { a: after });
-      keys.push(...res.data.calls.nodes.map((n: any) => n.key));
+      const res: JsonTree = await q('query($a: String) { calls(first: 2, after: $a, orderBy: {field: FLOWS}) { nodes { key } pageInfo { hasNextPage endCursor } } }', { a: after });
+      keys.push(...res.data.calls.nodes.map((n: JsonTree) => n.key));
       if (!res.data.calls.pageInfo.hasNextPage) break;
       after = res.data.calls.pageInfo.endCursor;
     }
-    expect(keys).toEqual(all.data!.calls.nodes.map((n: any) => n.key));
+    expect(keys).toEqual(all.data!.calls.nodes.map((n: JsonTree) => n.key));
     expect(keys).toHaveLength(9);
   });
 
@@ -199,7 +200,7 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       id: 'shop/api->shop/db', source: 'shop/api', target: 'shop/db', flows: 23, requests: 0, errors: 0, errorRate: 0,
       verdicts: ['DROPPED', 'FORWARDED'], ports: [5432], protocols: ['TCP'], calls: 2,
     });
-    expect(m.edges.find((e: any) => e.id === 'shop/web->shop/api')).toMatchObject({ flows: 20, requests: 10, errors: 3, errorRate: 0.3, calls: 3 });
+    expect(m.edges.find((e: JsonTree) => e.id === 'shop/web->shop/api')).toMatchObject({ flows: 20, requests: 10, errors: 3, errorRate: 0.3, calls: 3 });
   });
 
   it('draws the map of a namespace filtered by verdict, protocol or without external endpoints', async () => {
@@ -214,7 +215,7 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       { id: `${ID.webA}->${ID.db}`, verdicts: ['DROPPED'] },
     ]);
     expect(res.data!.udp.edges).toEqual([{ id: `${ID.api}->${ID.dns}` }]);
-    expect(res.data!.internal.nodes.map((n: any) => n.id).sort()).toEqual(['infra/coredns', 'shop/api', 'shop/db', 'shop/web']);
+    expect(res.data!.internal.nodes.map((n: JsonTree) => n.id).sort()).toEqual(['infra/coredns', 'shop/api', 'shop/db', 'shop/web']);
   });
 
   it('draws the POD and NAMESPACE maps, top-N and without external endpoints', async () => {
@@ -244,15 +245,15 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       links { id sourceId destinationId destinationPort ipProtocol verdict } } }`);
     expect(res.errors).toBeUndefined();
     const { services, links } = res.data!.hubbleServiceMap;
-    expect(services.map((s: any) => s.id)).toEqual([ID.stripe, 'infra/coredns', ID.world, 'shop/api', 'shop/db', 'shop/web']);
-    expect(services.find((s: any) => s.id === 'shop/web')).toEqual({
+    expect(services.map((s: JsonTree) => s.id)).toEqual([ID.stripe, 'infra/coredns', ID.world, 'shop/api', 'shop/db', 'shop/web']);
+    expect(services.find((s: JsonTree) => s.id === 'shop/web')).toEqual({
       id: 'shop/web', name: 'web', namespace: 'shop',
       labels: [{ key: 'app', value: 'web' }, { key: 'tier', value: 'frontend' }],
       dnsNames: [], egressPolicyEnforced: false, ingressPolicyEnforced: false, visibilityPolicyStatus: '?unknown?',
       creationTimestamp: { seconds: T0 / 1000, nanos: 0 },
     });
-    expect(services.find((s: any) => s.id === ID.world)).toMatchObject({ name: 'world', namespace: 'shop', labels: [{ key: 'reserved:world', value: '' }] });
-    expect(services.find((s: any) => s.id === ID.stripe)).toMatchObject({ dnsNames: ['api.stripe.com'] });
+    expect(services.find((s: JsonTree) => s.id === ID.world)).toMatchObject({ name: 'world', namespace: 'shop', labels: [{ key: 'reserved:world', value: '' }] });
+    expect(services.find((s: JsonTree) => s.id === ID.stripe)).toMatchObject({ dnsNames: ['api.stripe.com'] });
     expect(links).toHaveLength(7);
     expect(links).toContainEqual({ id: 'shop/web|shop/api|8080|TCP|FORWARDED', sourceId: 'shop/web', destinationId: 'shop/api', destinationPort: 8080, ipProtocol: 1, verdict: 1 });
     expect(links).toContainEqual(expect.objectContaining({ sourceId: 'shop/api', destinationId: 'infra/coredns', destinationPort: 53, ipProtocol: 2, verdict: 1 }));
@@ -279,7 +280,7 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       self: shortestPath(from: "${ID.db}", to: "${ID.db}") { length endpoints { id } }
     }`);
     expect(res.errors).toBeUndefined();
-    expect(res.data!.any).toEqual({ length: 1, endpoints: [{ id: ID.webA }, { id: ID.db }], hops: [{ verdict: 'DROPPED', port: 5432 }] });
+    expect(res.data!.JsonTree).toEqual({ length: 1, endpoints: [{ id: ID.webA }, { id: ID.db }], hops: [{ verdict: 'DROPPED', port: 5432 }] });
     expect(res.data!.fwd).toEqual({
       length: 2,
       endpoints: [{ id: ID.webA }, { id: ID.api }, { id: ID.db }],
@@ -298,8 +299,8 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       one: paths(from: "${ID.webA}", to: "${ID.db}", limit: 1) { length }
     }`);
     expect(res.errors).toBeUndefined();
-    expect(res.data!.all.map((p: any) => p.length)).toEqual([1, 2, 2]);
-    expect(res.data!.all.slice(1).map((p: any) => p.hops[1].verdict).sort()).toEqual(['DROPPED', 'FORWARDED']);
+    expect(res.data!.all.map((p: JsonTree) => p.length)).toEqual([1, 2, 2]);
+    expect(res.data!.all.slice(1).map((p: JsonTree) => p.hops[1].verdict).sort()).toEqual(['DROPPED', 'FORWARDED']);
     expect(res.data!.one).toEqual([{ length: 1 }]);
   });
 
@@ -310,7 +311,7 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       shallow: dependencies(id: "${ID.db}", direction: UPSTREAM, depth: 1, filter: {verdicts: ["FORWARDED"]}) { nodes { endpoint { id } distance } }
     }`);
     expect(res.errors).toBeUndefined();
-    const byId = (nodes: any[]) => Object.fromEntries(nodes.map((n) => [n.endpoint.id, n.distance]));
+    const byId = (nodes: JsonTree[]) => Object.fromEntries(nodes.map((n) => [n.endpoint.id, n.distance]));
     expect(byId(res.data!.down.nodes)).toEqual({ [ID.webA]: 0, [ID.api]: 1, [ID.db]: 1, [ID.dns]: 2, [ID.stripe]: 2 });
     expect(res.data!.down.calls).toHaveLength(6);
     expect(res.data!.down.truncated).toBe(false);

@@ -1,3 +1,4 @@
+import type { JsonTree } from './gql-client';
 import type { Client } from 'graphql-ws';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import type { Executor } from '../../../src/graph/executor';
@@ -104,7 +105,7 @@ describe('GraphQL subscriptions from the Neo4j change feed (real graphql-ws clie
   it('rejects a subscription with a bad filter with BAD_USER_INPUT', async () => {
     const bad = collect(client, 'subscription { podAdded(filter: {labelSelector: "app in (web"}) { id } }');
     await bad.until((r) => r.length > 0 || bad.failure !== undefined, 5000);
-    const errors = (bad.failure as any) ?? bad.results[0]?.errors;
+    const errors = (bad.failure as JsonTree) ?? bad.results[0]?.errors;
     expect(JSON.stringify(errors)).toContain('BAD_USER_INPUT');
     expect(JSON.stringify(errors)).toContain('filter.labelSelector');
   });

@@ -1,3 +1,4 @@
+import type { JsonTree } from './gql-client';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -7,7 +8,7 @@ export function wsClient(url: string, connectionParams?: Record<string, unknown>
 }
 
 /** Collects subscription results until `count` arrived or `timeoutMs` passed. */
-export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}) {
+export function collect<T = JsonTree>(client: Client, query: string, variables: Record<string, unknown> = {}) {
   const results: { data?: T; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[] = [];
   let done = false;
   let failure: unknown;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkFlow, hasBadChar } from '../../../src/flows/check-flow';
+import type { JsonTree } from '../../helpers/json-tree';
 import type { Flow } from '../../../src/flows/flow';
 import { generateFlows } from '../../../src/flows/generate-flows';
 import { parseFlowLine } from '../../../src/hubble/parse-flow-line';
@@ -27,8 +28,8 @@ function httpFlow(): Flow {
 }
 
 /** Applies `poison` to a fresh flow (as JSON would carry it: any type anywhere) and checks it. */
-function check(poison: (f: Record<string, any>) => void) {
-  const flow = httpFlow() as unknown as Record<string, any>;
+function check(poison: (f: Record<string, JsonTree>) => void) {
+  const flow = httpFlow() as unknown as Record<string, JsonTree>;
   poison(flow);
   const dropped: Array<[string, unknown]> = [];
   const refused = checkFlow(flow as Flow, (field, value) => dropped.push([field, value]));

@@ -46,7 +46,7 @@ export async function readNamespaces(client: GraphqlClient, range: ApiRange | un
     `query Namespaces($filter: ServiceMapFilter${r.decl}) { serviceMap(filter: $filter${r.arg}) { nodes { id kind name namespace pods } } }`,
     { filter: { level: 'NAMESPACE', includeExternal: false, topN: 1000 }, ...r.vars },
   );
-  return [...new Set(data.serviceMap.nodes.filter((n) => n.namespace !== null).map((n) => n.namespace!))].sort();
+  return [...new Set(data.serviceMap.nodes.flatMap((n) => (n.namespace === null ? [] : [n.namespace])))].sort();
 }
 
 const DETAILS = `${ENDPOINT} firstSeen lastSeen

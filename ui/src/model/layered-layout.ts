@@ -110,7 +110,7 @@ export function layoutLayered(nodeIds: readonly string[], edges: readonly Layout
   const layerOf = assignLayers(ids, edges);
   const layerCount = ids.length === 0 ? 0 : Math.max(...layerOf.values()) + 1;
   const layers: string[][] = Array.from({ length: layerCount }, () => []);
-  for (const id of ids) layers[layerOf.get(id)!].push(id);
+  for (const id of ids) layers[layerOf.get(id) ?? 0].push(id);
 
   // Neighbours in other layers, both ways, for the barycentre sweeps.
   const preds = new Map<string, string[]>();
@@ -120,8 +120,8 @@ export function layoutLayered(nodeIds: readonly string[], edges: readonly Layout
     const lt = layerOf.get(e.target);
     if (ls === undefined || lt === undefined || ls === lt) continue;
     const [a, b] = ls < lt ? [e.source, e.target] : [e.target, e.source];
-    (succs.get(a) ?? succs.set(a, []).get(a)!).push(b);
-    (preds.get(b) ?? preds.set(b, []).get(b)!).push(a);
+    pushTo(succs, a, b);
+    pushTo(preds, b, a);
   }
   // Relative position in its layer, 0..1, so that layers of different sizes compare.
   const rel = new Map<string, number>();
@@ -132,14 +132,14 @@ export function layoutLayered(nodeIds: readonly string[], edges: readonly Layout
     for (const id of layer) {
       const ns = neighbours.get(id);
       if (!ns || ns.length === 0) {
-        key.set(id, rel.get(id)!);
+        key.set(id, rel.get(id) ?? 0);
         continue;
       }
       let sum = 0;
-      for (const m of ns) sum += rel.get(m)!;
+      for (const m of ns) sum += rel.get(m) ?? 0;
       key.set(id, sum / ns.length);
     }
-    layer.sort((a, b) => key.get(a)! - key.get(b)! || rel.get(a)! - rel.get(b)!);
+    layer.sort((a, b) => (key.get(a) ?? 0) - (key.get(b) ?? 0) || (rel.get(a) ?? 0) - (rel.get(b) ?? 0));
     place(layer);
   };
   for (let s = 0; s < o.sweeps; s += 1) {
@@ -194,8 +194,10 @@ export function placeNewNodes(
     const callers: Point[] = [];
     const callees: Point[] = [];
     for (const e of edges) {
-      if (e.target === id && all.has(e.source)) callers.push(all.get(e.source)!);
-      if (e.source === id && all.has(e.target)) callees.push(all.get(e.target)!);
+      const caller = e.target === id ? all.get(e.source) : undefined;
+      const callee = e.source === id ? all.get(e.target) : undefined;
+      if (caller) callers.push(caller);
+      if (callee) callees.push(callee);
     }
     const mean = (ps: Point[]) => ps.reduce((s, p) => s + p.y, 0) / ps.length;
     let p: Point;
@@ -209,4 +211,11 @@ export function placeNewNodes(
     added.set(id, p);
   }
   return added;
+}
+
+/** Appends `value` to the list of `key`, starting the list when there is none. */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

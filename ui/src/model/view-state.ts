@@ -76,7 +76,7 @@ export function parseViewState(search: string): ViewState {
     search: p.get('q') ?? '',
     filters: {
       verdicts: list(p.get('verdicts')).map((v) => v.toUpperCase()),
-      protocol: p.get('protocol') ? p.get('protocol')!.toUpperCase() : null,
+      protocol: p.get('protocol')?.toUpperCase() || null,
       port: p.has('port') && Number.isInteger(port) && port >= 0 && port <= 65535 ? port : null,
       hideReserved: p.get('hideReserved') === '1',
       hideWorld: p.get('hideWorld') === '1',

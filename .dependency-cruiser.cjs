@@ -1,0 +1,47 @@
+/**
+ * The layers, checked by `npm run layers` (part of `npm test`); docs/architecture.md explains them.
+ * Pure core: src/flows, src/policy, ui/src/model (no I/O: no Node I/O modules, no drivers, no network).
+ */
+const PURE = '^(src/flows|src/policy|ui/src/model)/';
+// node:net is left out: the core uses its pure address helpers (isIP, BlockList), never a socket.
+const IO_MODULES = '^(node:)?(fs|http|https|http2|child_process|dgram|tls|worker_threads|readline)$|^(neo4j-driver|@grpc/grpc-js|ws|graphql-ws|pino|prom-client)$';
+
+module.exports = {
+  forbidden: [
+    { name: 'no-cycles', severity: 'error', comment: 'A cycle makes two modules one; break it with a type in the lower layer.', from: {}, to: { circular: true } },
+    {
+      name: 'pure-core-no-io',
+      severity: 'error',
+      comment: 'The pure core computes; reading and writing belong to the adapters (hubble, graph, api, collector, commands).',
+      from: { path: PURE },
+      to: { dependencyTypes: ['core', 'npm'], path: IO_MODULES },
+    },
+    {
+      name: 'pure-core-no-adapters',
+      severity: 'error',
+      comment: 'The pure core imports no adapter.',
+      from: { path: PURE },
+      to: { path: '^src/(api|collector|commands|hubble|prometheus|demo|neo4j-browser)/' },
+    },
+    {
+      name: 'pure-core-own-model',
+      severity: 'warn',
+      comment:
+        'Open part of issue 10.1: the pure core still takes row types and ids from src/graph (model.ts, cypher/ingest-rows.ts); they move to one domain model that both import, and this becomes an error.',
+      from: { path: PURE },
+      to: { path: '^src/graph/' },
+    },
+    { name: 'api-not-collector', severity: 'error', comment: 'The API reads the graph; it never imports the collector.', from: { path: '^src/api/' }, to: { path: '^src/(collector|hubble|prometheus)/' } },
+    { name: 'sources-not-above', severity: 'error', comment: 'Sources yield events and rows; they do not know the collector or the API.', from: { path: '^src/(hubble|prometheus)/' }, to: { path: '^src/(api|collector|commands)/' } },
+    { name: 'collector-not-api', severity: 'error', comment: 'The collector writes; the API reads.', from: { path: '^src/collector/' }, to: { path: '^src/(api|commands)/' } },
+    { name: 'graph-not-above', severity: 'error', comment: 'Storage does not know who calls it.', from: { path: '^src/graph/' }, to: { path: '^src/(api|collector|commands|demo)/' } },
+    { name: 'ui-only-its-own', severity: 'error', comment: 'The map page is built on the GraphQL API alone.', from: { path: '^ui/src/' }, to: { path: '^src/' } },
+    { name: 'src-not-tests', severity: 'error', comment: 'Shipped code never imports tests or the bench.', from: { path: '^(src|ui/src)/' }, to: { path: '^(test|bench)/' } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^(dist|ui/dist|node_modules)/' },
+  },
+};

@@ -1,5 +1,5 @@
 import { createCollectorMetrics } from '../../../src/collector/collector-metrics';
-import { GraphFlusher, type DeltaSource } from '../../../src/collector/graph-flusher';
+import { GraphFlusher, type BatchWriter, type DeltaSource } from '../../../src/collector/graph-flusher';
 import type { RefusedRow } from '../../../src/graph/isolate-refused-rows';
 import type { CallRow, IngestBatch } from '../../../src/graph/cypher/ingest-rows';
 import { silentLogger } from '../../../src/logger';
@@ -20,97 +20,170 @@ class Deltas implements DeltaSource {
   }
 }
 
-/** A fake Neo4j that applies a batch once per sequence number and can be made to fail. */
-class FakeGraph {
-  stored = new Map<string, number>();
-  committed = new Set<number>();
-  failNext = 0;
-  /** Commit, then lose the answer: the outcome is unknown to the caller. */
-  loseAnswerNext = 0;
-  calls: number[] = [];
-  write = async (batch: IngestBatch, seq: number) => {
-    this.calls.push(seq);
-    if (this.failNext > 0) {
-      this.failNext--;
-      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7687'), { code: 'ServiceUnavailable' });
-    }
-    if (this.committed.has(seq)) return { applied: false, seq: 0 };
-    for (const c of batch.calls) this.stored.set(c.key, (this.stored.get(c.key) ?? 0) + c.flows);
-    this.committed.add(seq);
-    if (this.loseAnswerNext > 0) {
-      this.loseAnswerNext--;
-      throw new Error('connection lost during commit');
-    }
-    return { applied: true, seq };
+/** What one call of the writer received: the batch's sequence, its rows (key -> flows) and the collector status. */
+interface RecordedWrite {
+  readonly seq: number;
+  readonly rows: Record<string, number>;
+  readonly state: Record<string, unknown>;
+}
+
+const rowsOf = (batch: IngestBatch): Record<string, number> => Object.fromEntries(batch.calls.map((c) => [c.key, c.flows]));
+const unavailable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7687'), { code: 'ServiceUnavailable' });
+
+/**
+ * The flusher's writer as the flusher sees it (BatchWriter): records every call and fails the ones it
+ * is told to. It knows nothing of commits or of the exactly-once guard (that is writeIngestBatch's
+ * job, tested against Neo4j in test/integration/graph/write-ingest-batch.test.ts); it answers what it
+ * is told to answer.
+ */
+class RecordingWriter {
+  readonly writes: RecordedWrite[] = [];
+  /** Errors thrown by the next calls, in order. */
+  private readonly failures: Error[] = [];
+  /** Answers `applied` of the next successful calls (default true). */
+  private readonly applied: boolean[] = [];
+  /** Fail every call from now on. */
+  failAll = false;
+
+  failNext(n: number, error: () => Error = unavailable): void {
+    for (let i = 0; i < n; i++) this.failures.push(error());
+  }
+  answerNext(applied: boolean): void {
+    this.applied.push(applied);
+  }
+  get seqs(): number[] {
+    return this.writes.map((w) => w.seq);
+  }
+  readonly write: BatchWriter = async (batch, seq, state) => {
+    this.writes.push({ seq, rows: rowsOf(batch), state });
+    if (this.failAll) throw unavailable();
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    return { applied: this.applied.shift() ?? true, seq };
   };
 }
 
 const options = { flushIntervalMs: 1000, flushMaxEdges: 100, maxDirtyEdges: 1000, maxRetryDelayMs: 1 };
 
+async function batchesByResult(metrics: ReturnType<typeof createCollectorMetrics>): Promise<Record<string, number>> {
+  return Object.fromEntries((await metrics.batches.get()).values.map((v) => [String(v.labels.result), v.value]));
+}
+
 describe('GraphFlusher', () => {
-  it('writes every dirty edge of a flush in one transaction, so that a flush commits whole or not at all', async () => {
+  it('writes every dirty edge of a flush in one call of the writer, so that a flush commits whole or not at all', async () => {
     const deltas = new Deltas();
-    const graph = new FakeGraph();
-    const flusher = new GraphFlusher(deltas, graph.write, options, createCollectorMetrics(), silentLogger());
+    const writer = new RecordingWriter();
+    const flusher = new GraphFlusher(deltas, writer.write, options, createCollectorMetrics(), silentLogger());
     for (const k of ['a', 'b', 'c', 'a']) deltas.add(k);
     await flusher.flush();
-    expect(Object.fromEntries(graph.stored)).toEqual({ a: 2, b: 1, c: 1 });
-    expect(graph.calls).toEqual([1]);
+    expect(writer.writes).toEqual([{ seq: 1, rows: { a: 2, b: 1, c: 1 }, state: {} }]);
+    expect(deltas.dirtyEdges).toBe(0);
   });
 
-  it('keeps a failed batch and retries it with the same sequence, while new deltas wait in the aggregation', async () => {
+  it('numbers batches 1, 2, 3 in the order they were drained and writes nothing when nothing is dirty', async () => {
     const deltas = new Deltas();
-    const graph = new FakeGraph();
-    const flusher = new GraphFlusher(deltas, graph.write, options, createCollectorMetrics(), silentLogger());
+    const writer = new RecordingWriter();
+    const flusher = new GraphFlusher(deltas, writer.write, options, createCollectorMetrics(), silentLogger());
+    deltas.add('a');
+    await flusher.flush();
+    await flusher.flush();
+    deltas.add('b', 2);
+    await flusher.flush();
     deltas.add('a', 3);
-    graph.failNext = 2;
+    await flusher.flush();
+    expect(writer.writes.map((w) => [w.seq, w.rows])).toEqual([
+      [1, { a: 1 }],
+      [2, { b: 2 }],
+      [3, { a: 3 }],
+    ]);
+  });
+
+  it('hands the writer the collector status of the moment with each batch', async () => {
+    const deltas = new Deltas();
+    const writer = new RecordingWriter();
+    let watermark = 10;
+    const flusher = new GraphFlusher(deltas, writer.write, { ...options, collectorState: () => ({ watermark }) }, createCollectorMetrics(), silentLogger());
+    deltas.add('a');
+    await flusher.flush();
+    watermark = 20;
+    deltas.add('b');
+    await flusher.flush();
+    expect(writer.writes.map((w) => w.state)).toEqual([{ watermark: 10 }, { watermark: 20 }]);
+  });
+
+  it('keeps a failed batch and retries it with the same sequence and rows, while new deltas wait in the aggregation', async () => {
+    const deltas = new Deltas();
+    const writer = new RecordingWriter();
+    const metrics = createCollectorMetrics();
+    const flusher = new GraphFlusher(deltas, writer.write, options, metrics, silentLogger());
+    deltas.add('a', 3);
+    writer.failNext(2);
     await expect(flusher.flush()).rejects.toThrow(/ECONNREFUSED/);
     deltas.add('a', 4);
-    await expect(flusher.flush()).rejects.toThrow();
+    await expect(flusher.flush()).rejects.toThrow(/ECONNREFUSED/);
     expect(deltas.dirtyEdges).toBe(1); // not drained while a batch waits
-    await flusher.flush();
-    expect(graph.calls).toEqual([1, 1, 1]);
-    await flusher.flush();
-    expect(graph.stored.get('a')).toBe(7);
+    expect(flusher.pendingRows).toBe(1);
+    await flusher.flush(); // the waiting batch only
+    await flusher.flush(); // then what arrived meanwhile, as the next batch
+    expect(writer.writes.map((w) => [w.seq, w.rows])).toEqual([
+      [1, { a: 3 }],
+      [1, { a: 3 }],
+      [1, { a: 3 }],
+      [2, { a: 4 }],
+    ]);
+    expect(await batchesByResult(metrics)).toEqual({ failed: 2, committed: 2 });
   });
 
-  it('counts once when a commit succeeded but its answer was lost', async () => {
+  it('retries a write whose outcome is unknown with the same sequence and rows, and takes "already applied" as done', async () => {
     const deltas = new Deltas();
-    const graph = new FakeGraph();
-    const flusher = new GraphFlusher(deltas, graph.write, options, createCollectorMetrics(), silentLogger());
+    const writer = new RecordingWriter();
+    const metrics = createCollectorMetrics();
+    const flusher = new GraphFlusher(deltas, writer.write, options, metrics, silentLogger());
     deltas.add('x', 5);
-    graph.loseAnswerNext = 1;
+    writer.failNext(1, () => new Error('connection lost during commit'));
     await expect(flusher.flush()).rejects.toThrow(/lost/);
+    // The real writer finds sequence 1 committed and answers applied: false (its guard, not the flusher's).
+    writer.answerNext(false);
     await flusher.flush();
-    expect(graph.stored.get('x')).toBe(5);
+    expect(flusher.pendingRows).toBe(0);
+    deltas.add('y');
+    await flusher.flush();
+    expect(writer.writes.map((w) => [w.seq, w.rows])).toEqual([
+      [1, { x: 5 }],
+      [1, { x: 5 }],
+      [2, { y: 1 }],
+    ]);
+    expect(await batchesByResult(metrics)).toEqual({ failed: 1, duplicate: 1, committed: 1 });
   });
 
   it('writes what is left on shutdown, retrying through a short outage', async () => {
     const deltas = new Deltas();
-    const graph = new FakeGraph();
-    const flusher = new GraphFlusher(deltas, graph.write, options, createCollectorMetrics(), silentLogger());
+    const writer = new RecordingWriter();
+    const flusher = new GraphFlusher(deltas, writer.write, options, createCollectorMetrics(), silentLogger());
     flusher.start();
     deltas.add('z', 2);
-    graph.failNext = 3;
+    writer.failNext(3);
     expect(await flusher.shutdown(5000)).toBe(true);
-    expect(graph.stored.get('z')).toBe(2);
+    expect(writer.writes.map((w) => [w.seq, w.rows])).toEqual(Array.from({ length: 4 }, () => [1, { z: 2 }]));
   });
 
-  it('reports failure of the final flush when Neo4j stays away', async () => {
+  it('reports failure of the final flush when Neo4j stays away, keeping the batch', async () => {
     const deltas = new Deltas();
-    const graph = new FakeGraph();
-    const flusher = new GraphFlusher(deltas, graph.write, options, createCollectorMetrics(), silentLogger());
+    const writer = new RecordingWriter();
+    const flusher = new GraphFlusher(deltas, writer.write, options, createCollectorMetrics(), silentLogger());
     deltas.add('z', 2);
-    graph.failNext = 1_000_000;
+    writer.failAll = true;
     expect(await flusher.shutdown(50)).toBe(false);
-    expect(graph.stored.size).toBe(0);
+    expect(writer.writes.length).toBeGreaterThan(0);
+    expect(new Set(writer.writes.map((w) => JSON.stringify([w.seq, w.rows])))).toEqual(new Set([JSON.stringify([1, { z: 2 }])]));
+    expect(flusher.pendingRows).toBe(1);
   });
 
   it('raises the over-bound gauge when unwritten edges exceed the memory bound', async () => {
     const deltas = new Deltas();
-    const graph = new FakeGraph();
+    const writer = new RecordingWriter();
     const metrics = createCollectorMetrics();
-    const flusher = new GraphFlusher(deltas, graph.write, { ...options, maxDirtyEdges: 2, flushMaxEdges: 1_000 }, metrics, silentLogger());
+    const flusher = new GraphFlusher(deltas, writer.write, { ...options, maxDirtyEdges: 2, flushMaxEdges: 1_000 }, metrics, silentLogger());
     for (const k of ['a', 'b', 'c']) deltas.add(k);
     flusher.notify();
     expect((await metrics.overMemoryBound.get()).values[0].value).toBe(1);
@@ -120,39 +193,34 @@ describe('GraphFlusher', () => {
   });
 
   describe('rows Neo4j refuses for good', () => {
-    /** Refuses any batch holding one of `refused` (as Neo4j refuses a value it cannot store), in writes and in probes. */
-    class RefusingGraph extends FakeGraph {
-      refused = new Set<string>();
-      probes = 0;
-      private refusal(batch: IngestBatch): Error | undefined {
-        const bad = batch.calls.find((c) => this.refused.has(c.key));
-        return bad && Object.assign(new Error(`Property values can only be of primitive types (row ${bad.key})`), { code: 'Neo.ClientError.Statement.TypeError' });
-      }
-      writeOrRefuse = async (batch: IngestBatch, seq: number) => {
-        const err = this.refusal(batch);
+    const refusalCode = 'Neo.ClientError.Statement.TypeError';
+    const isRefusal = (err: unknown) => (err as { code?: string }).code === refusalCode;
+    /** The error Neo4j raises for a batch holding the row `key` (a value it cannot store), in a write and in a probe alike. */
+    const refusalOf = (batch: IngestBatch, key: string): Error | undefined =>
+      batch.calls.some((c) => c.key === key) ? Object.assign(new Error(`Property values can only be of primitive types (row ${key})`), { code: refusalCode }) : undefined;
+
+    it('sends the refused rows to the dead letters and writes the rest in one call with the same sequence', async () => {
+      const deltas = new Deltas();
+      const writer = new RecordingWriter();
+      let probes = 0;
+      const refusing: BatchWriter = async (batch, seq, state) => {
+        const err = refusalOf(batch, 'poison');
         if (err) {
-          this.calls.push(seq);
+          writer.writes.push({ seq, rows: rowsOf(batch), state });
           throw err;
         }
-        return this.write(batch, seq);
+        return writer.write(batch, seq, state);
       };
-      probe = async (batch: IngestBatch) => {
-        this.probes++;
-        const err = this.refusal(batch);
+      const probe = async (batch: IngestBatch) => {
+        probes++;
+        const err = refusalOf(batch, 'poison');
         if (err) throw err;
       };
-    }
-    const isRefusal = (err: unknown) => (err as { code?: string }).code === 'Neo.ClientError.Statement.TypeError';
-
-    it('sends the refused rows to the dead letters and writes the rest in one transaction with the same sequence', async () => {
-      const deltas = new Deltas();
-      const graph = new RefusingGraph();
-      graph.refused.add('poison');
       const dead: RefusedRow[] = [];
       const flusher = new GraphFlusher(
         deltas,
-        graph.writeOrRefuse,
-        { ...options, refusals: { probe: graph.probe, isRefusal, deadLetter: async (rows) => void dead.push(...rows) } },
+        refusing,
+        { ...options, refusals: { probe, isRefusal, deadLetter: async (rows) => void dead.push(...rows) } },
         createCollectorMetrics(),
         silentLogger(),
       );
@@ -161,66 +229,71 @@ describe('GraphFlusher', () => {
       await flusher.flush();
       expect(dead.map((d) => [d.kind, d.id])).toEqual([['call', 'poison']]);
       expect(dead[0].reason).toMatch(/primitive types/);
-      expect(Object.fromEntries(graph.stored)).toEqual(Object.fromEntries(keys.map((k) => [k, 2])));
-      expect([...graph.committed]).toEqual([1]);
+      expect(writer.writes.map((w) => w.seq)).toEqual([1, 1]);
+      expect(writer.writes[0].rows).toHaveProperty('poison');
+      expect(writer.writes[1].rows).toEqual(Object.fromEntries(keys.map((k) => [k, 2])));
       // By halving: an empty probe, then two per level of 64 rows (one probe per row would be 65).
-      expect(graph.probes).toBeLessThanOrEqual(2 + 2 * Math.log2(64));
+      expect(probes).toBeLessThanOrEqual(2 + 2 * Math.log2(64));
     });
 
     it('retries a refusal that no single row explains like any failed write', async () => {
       const deltas = new Deltas();
-      const graph = new FakeGraph();
+      const writer = new RecordingWriter();
       let probes = 0;
-      const failing = async () => {
-        throw Object.assign(new Error('refused together'), { code: 'Neo.ClientError.Statement.TypeError' });
-      };
       const dead: RefusedRow[] = [];
       const flusher = new GraphFlusher(
         deltas,
-        failing,
+        writer.write,
         { ...options, refusals: { probe: async () => void probes++, isRefusal, deadLetter: async (rows) => void dead.push(...rows) } },
         createCollectorMetrics(),
         silentLogger(),
       );
       deltas.add('a');
       deltas.add('b');
+      const together = () => Object.assign(new Error('refused together'), { code: refusalCode });
+      writer.failNext(2, together);
       await expect(flusher.flush()).rejects.toThrow(/refused together/);
       expect(dead).toEqual([]);
       expect(flusher.pendingRows).toBe(2);
       const before = probes;
+      expect(before).toBeGreaterThan(0);
       await expect(flusher.flush()).rejects.toThrow(/refused together/);
       expect(probes).toBe(before); // halving is not tried again for the same batch
-      expect(graph.stored.size).toBe(0);
+      await flusher.flush();
+      expect(writer.writes.map((w) => [w.seq, w.rows])).toEqual(Array.from({ length: 3 }, () => [1, { a: 1, b: 1 }]));
     });
 
     it('does not probe on an unavailable Neo4j: the batch waits and is retried whole', async () => {
       const deltas = new Deltas();
-      const graph = new FakeGraph();
+      const writer = new RecordingWriter();
       let probes = 0;
       const flusher = new GraphFlusher(
         deltas,
-        graph.write,
+        writer.write,
         { ...options, refusals: { probe: async () => void probes++, isRefusal, deadLetter: async () => undefined } },
         createCollectorMetrics(),
         silentLogger(),
       );
       deltas.add('a', 3);
-      graph.failNext = 1;
+      writer.failNext(1);
       await expect(flusher.flush()).rejects.toThrow(/ECONNREFUSED/);
       await flusher.flush();
       expect(probes).toBe(0);
-      expect(graph.stored.get('a')).toBe(3);
+      expect(writer.writes.map((w) => [w.seq, w.rows])).toEqual([
+        [1, { a: 3 }],
+        [1, { a: 3 }],
+      ]);
     });
   });
 
   describe('readiness', () => {
     it('is not ready after a failed write and ready again once a write succeeds', async () => {
       const deltas = new Deltas();
-      const graph = new FakeGraph();
-      const flusher = new GraphFlusher(deltas, graph.write, options, createCollectorMetrics(), silentLogger());
+      const writer = new RecordingWriter();
+      const flusher = new GraphFlusher(deltas, writer.write, options, createCollectorMetrics(), silentLogger());
       expect(flusher.notReadyReason()).toBeUndefined();
       deltas.add('a');
-      graph.failNext = 1;
+      writer.failNext(1);
       await expect(flusher.flush()).rejects.toThrow();
       expect(flusher.notReadyReason()).toMatch(/ECONNREFUSED/);
       await flusher.flush();

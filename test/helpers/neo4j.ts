@@ -15,12 +15,14 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...extra };
 }
 
-/** An executor on the test Neo4j. */
-export function testExecutor(): Executor {
+/** An executor on the test Neo4j; `Kind` may be a subclass of Executor (a test that injects a fault around a real transaction). */
+export function testExecutor(): Executor;
+export function testExecutor<E extends Executor>(Kind: new (...args: ConstructorParameters<typeof Executor>) => E): E;
+export function testExecutor(Kind: new (...args: ConstructorParameters<typeof Executor>) => Executor = Executor): Executor {
   const cfg = testConfig();
   const uri = cfg.neo4j.uri;
   if (!uri) throw new Error('NEO4J_URI is not set: run integration tests through jest (global-setup starts Neo4j)');
-  return new Executor(createDriver(uri, cfg.neo4j), { database: cfg.neo4j.database, queryTimeoutMs: 60_000 });
+  return new Kind(createDriver(uri, cfg.neo4j), { database: cfg.neo4j.database, queryTimeoutMs: 60_000 });
 }
 
 /** Removes every traffic node and relationship (migrations stay), then makes sure the schema is there. */

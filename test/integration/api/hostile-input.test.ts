@@ -4,8 +4,8 @@ import type { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { gql } from './gql-client';
-import { ID, countGraph, shopBatch, writeBatch } from './seed-graph';
-import { collect, wsClient } from './ws-client';
+import { ID, T0, countGraph, podRow, shopBatch, writeBatch } from './seed-graph';
+import { collect, waitForMetric, wsClient } from './ws-client';
 
 /** Cypher-looking strings: if any reached query text, it would delete or mark nodes. */
 const HOSTILE = [
@@ -85,20 +85,52 @@ describe('hostile input in every string argument', () => {
     }
   });
 
-  it('leaves subscriptions filters harmless too', async () => {
-    const client = wsClient(server.wsUrl);
-    for (const h of HOSTILE) {
-      const s = collect(client, 'subscription($h: String!) { podAdded(filter: {labelSelector: $h, workload: $h}) { id } }', { h });
-      await s.until((r) => r.length > 0 || s.done, 300);
-      s.unsubscribe();
-      for (const r of s.results) expect(r.errors?.[0]?.extensions?.code ?? 'BAD_USER_INPUT').toBe('BAD_USER_INPUT');
-    }
-    await client.dispose();
-  });
-
   it('changed nothing in the graph', async () => {
     expect(await countGraph(executor)).toEqual(before);
     const [marked] = await executor.read<{ n: number }>('MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
     expect(marked.n).toBe(0);
+  });
+  // Subscription filters are checked when the subscription starts and then applied in memory: a
+  // hostile value is either refused at once with a clear error or compared as a plain string.
+  it('refuses a subscription whose label selector is hostile, with BAD_USER_INPUT naming filter.labelSelector', async () => {
+    const client = wsClient(server.wsUrl);
+    try {
+      for (const h of HOSTILE) {
+        const s = collect(client, 'subscription($h: String!) { podAdded(filter: {labelSelector: $h}) { id } }', { h });
+        await s.until((r) => r.length > 0 || s.failure !== undefined);
+        s.unsubscribe();
+        const errors = JSON.stringify(s.failure ?? s.results[0]?.errors ?? null);
+        expect(errors).toContain('BAD_USER_INPUT');
+        expect(errors).toContain('filter.labelSelector');
+      }
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('takes a hostile workload in a subscription as a plain name: each subscriber gets the new pod of that name and no other', async () => {
+    const client = wsClient(server.wsUrl);
+    try {
+      const subs = HOSTILE.map((h) => collect(client, 'subscription($h: String!) { podAdded(filter: {workload: $h}) { id workload } }', { h }));
+      await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="podAdded"', HOSTILE.length);
+      await writeBatch(executor, {
+        endpoints: [
+          ...HOSTILE.map((h, i) => podRow('hostile', `pod-${i}`, h, 'StatefulSet', ['app=hostile'])),
+          podRow('hostile', 'bystander', 'bystander', 'StatefulSet', ['app=hostile']),
+        ],
+        calls: [],
+        maxFlowTimeMs: T0,
+      });
+      // The pods come in one batch, so one change-feed pass delivers all of them.
+      for (const s of subs) await s.until((r) => r.length > 0);
+      expect(subs.map((s) => s.results)).toEqual(HOSTILE.map((h, i) => [{ data: { podAdded: { id: `hostile/pod-${i}`, workload: h } } }]));
+      for (const s of subs) s.unsubscribe();
+    } finally {
+      await client.dispose();
+    }
+    const [marked] = await executor.read<{ n: number }>('MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
+    expect(marked.n).toBe(0);
+    const [shop] = await executor.read<{ n: number }>("MATCH (p:Pod {namespace: 'shop'}) RETURN count(p) AS n");
+    expect(shop.n).toBe(shopBatch().endpoints.filter((e) => e.namespace === 'shop').length);
   });
 });

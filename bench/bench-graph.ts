@@ -9,7 +9,7 @@ import type { Logger } from '../src/logger';
 /**
  * The Neo4j the benchmarks write to: NEO4J_URI when set (it is emptied!), else a local server of
  * their own (`.data/neo4j-bench`, Bolt 27687, no HTTP, 2 GB heap) so that the figures do not mix
- * with the dev server (7687) or the test server (17687).
+ * with the dev server (7687) or the test server (its own folder, a free port).
  */
 export const BENCH_LOCAL_ENV: Readonly<Record<string, string>> = {
   HG_NEO4J_HOME: '.data/neo4j-bench',

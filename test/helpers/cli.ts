@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-/** The built CLI (npm test builds it before jest runs). */
+/** The built CLI, the same build the in-process tests import (test/jest/ensure-build.js keeps dist/ current). */
 export const CLI = path.resolve(__dirname, '..', '..', 'bin', 'hubble-graph.js');
 
 export interface CliResult {

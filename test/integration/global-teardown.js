@@ -1,6 +1,6 @@
 'use strict';
-// Stops the Neo4j that global-setup started (a server that was already running is left alone,
-// unless HG_TEST_KEEP_NEO4J=0 is set).
+// Stops the Neo4j that global-setup started. A test Neo4j that was already running (left by an
+// interrupted run, or started by hand for this home) is left alone.
 module.exports = async function globalTeardown() {
   const home = process.env.HG_TEST_STARTED_NEO4J;
   if (!home) return;

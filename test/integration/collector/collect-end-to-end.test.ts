@@ -78,13 +78,13 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
     }
   });
 
-  it('keeps aggregating while Neo4j restarts and writes everything once it is back', async () => {
-    const home = process.env.HG_TEST_LOCAL_NEO4J_HOME;
-    if (!home) return; // NEO4J_URI points at a server this suite cannot restart.
+  // With NEO4J_URI given, the suite cannot restart that server: the case is reported as skipped, not passed.
+  const home = process.env.HG_TEST_LOCAL_NEO4J_HOME;
+  (home ? it : it.skip)('keeps aggregating while Neo4j restarts and writes everything once it is back', async () => {
     const half = Math.floor(events.length / 2);
     replay = await startReplayServer({ events: events.slice(0, half), listen: '127.0.0.1:0' });
     const collector = startCollector(replay.port, 'e2e-neo4j-restart');
-    const cfg = testConfig({ NEO4J_URI: '', HG_NEO4J_HOME: home, HG_NEO4J_BOLT_PORT: process.env.HG_TEST_LOCAL_NEO4J_PORT ?? '', HG_NEO4J_HTTP_PORT: '0' });
+    const cfg = testConfig({ NEO4J_URI: '', HG_NEO4J_HOME: home ?? '', HG_NEO4J_BOLT_PORT: process.env.HG_TEST_LOCAL_NEO4J_PORT ?? '', HG_NEO4J_HTTP_PORT: '0' });
     try {
       await waitFor('first half stored', () => storedFlowTotal(executor), (n) => n >= half, 60_000);
       await stopLocalNeo4j(cfg.local, silentLogger());

@@ -5,9 +5,14 @@ import { Executor } from '../../src/graph/executor';
 import { migrate } from '../../src/graph/migrate';
 import { silentLogger } from '../../src/logger';
 
-/** The configuration the integration tests run with: the Neo4j that global-setup started (or NEO4J_URI). */
+/**
+ * The configuration the integration tests run with: the Neo4j that global-setup started (or
+ * NEO4J_URI). The API's read budget is 60 s instead of 10 s: a test checks answers, not speed, and
+ * a machine running several test Neo4js at once can take longer than 10 s for a first map; a test
+ * of the timeout itself sets HG_API_READ_TIMEOUT.
+ */
 export function testConfig(extraEnv: Record<string, string> = {}): AppConfig {
-  return loadConfig({ env: { ...process.env, LOG_LEVEL: 'silent', ...extraEnv } });
+  return loadConfig({ env: { ...process.env, LOG_LEVEL: 'silent', HG_API_READ_TIMEOUT: '60s', ...extraEnv } });
 }
 
 /** Environment for child processes (CLI runs) that must use the test Neo4j. */

@@ -23,7 +23,7 @@ export default tseslint.config(
   { files: ['**/*.ts'], rules: { 'no-undef': 'off' } },
   // The plain JavaScript files are CommonJS scripts run by Node (bin, scripts, jest's setup).
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

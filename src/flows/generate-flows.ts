@@ -1,4 +1,15 @@
 import { type CallRow, type EndpointRow, emptyCallRow } from '../graph/cypher/ingest-rows';
+import {
+  CLUSTER_DEPENDENCIES,
+  CLUSTER_WORKLOADS,
+  type ClusterDependency,
+  type ClusterWorkload,
+  DEFAULT_STORY_PERIOD_MS,
+  INCIDENT_SERVICE,
+  clusterStoryAt,
+  dailyRhythm,
+  generationAt,
+} from './cluster-story';
 import type { Flow, FlowEndpoint, FlowLayer7, TcpFlags } from './flow';
 
 /**
@@ -11,16 +22,32 @@ import type { Flow, FlowEndpoint, FlowLayer7, TcpFlags } from './flow';
  * the aggregator, so comparing the two tests the aggregator.
  */
 export interface GenerateFlowsOptions {
-  /** Pods (including the two CoreDNS pods in kube-system); at least 2. */
-  pods: number;
-  /** Distinct CALLS edges wanted; fewer when the topology or the flow budget cannot hold them. */
-  edges: number;
-  /** Flows to emit, exactly. */
+  /**
+   * `random` (default): `pods` pods of random workloads and `edges` random edges between them, for
+   * tests and benchmarks that want sizes. `cluster`: a plausible cluster (see clusterStoryAt) whose
+   * traffic changes over time: frontends call APIs, APIs call databases, caches and queues,
+   * everyone resolves names through kube-dns, rollouts replace pods, an incident, a deploy.
+   */
+  scenario?: 'random' | 'cluster';
+  /** Pods (including the two CoreDNS pods in kube-system); at least 2. Random scenario only. */
+  pods?: number;
+  /** Distinct CALLS edges wanted; fewer when the topology or the flow budget cannot hold them. Random scenario only. */
+  edges?: number;
+  /** Flows to emit, exactly; `Infinity` for a stream without end (then `truth()` is refused). */
   flows: number;
   /** Seed of the pseudo-random sequence. Default 1. */
   seed?: number;
   /** Time of the first flow (epoch ms). Default 2026-01-01T00:00:00Z. */
   startTimeMs?: number;
+  /**
+   * Mean flows per second of flow time. Default: as dense as a busy Relay (about 48,000/s). In the
+   * cluster scenario the rate follows a daily rhythm around this mean (x0.5 at 02:00 UTC, x1.5 at 14:00).
+   */
+  flowsPerSecond?: number;
+  /** Cluster scenario: length of one story in ms (every Deployment rolls out once, one deploy, one incident). Default 10 minutes. */
+  storyPeriodMs?: number;
+  /** Also keep the truth per edge and per bucket of flow time of this many ms (`truth().buckets`). Default 0: not kept. */
+  bucketMs?: number;
 }
 
 /** One line of `hubble observe -o jsonpb`. */
@@ -36,15 +63,25 @@ export type TruthEndpoint = Omit<EndpointRow, 'source'>;
 /** An edge as the generator expects it stored: every count of the writer's row (no sketch, no source). */
 export type TruthCall = Omit<CallRow, 'latencySketch' | 'source'>;
 
+/**
+ * The counts of one edge within one bucket of flow time `[bucketStartMs, bucketStartMs + bucketMs)`:
+ * what the flows dated in it add (firstSeenMs/lastSeenMs of those flows, latency of the responses in it).
+ */
+export interface TruthBucket extends TruthCall {
+  bucketStartMs: number;
+}
+
 export interface GroundTruth {
   flows: number;
   endpoints: TruthEndpoint[];
   calls: TruthCall[];
+  /** With `bucketMs`: every (edge, bucket) with at least one flow, by bucket then key; summed over buckets they give `calls`. */
+  buckets?: TruthBucket[];
 }
 
 /** The flows (iterable any number of times, each time the same) and their ground truth. */
 export interface GeneratedFlows extends Iterable<GetFlowsResponseJson> {
-  readonly options: Readonly<Required<GenerateFlowsOptions>>;
+  readonly options: Readonly<ValidatedOptions>;
   /** The truth of a full iteration (computed by one when none has completed yet). */
   truth(): GroundTruth;
 }
@@ -157,7 +194,11 @@ interface EdgeSpec {
   retryRate: number;
   baseLatencyMs: number;
   queries: string[];
+  /** DNS names this edge's lookups get NXDOMAIN for; undefined: names starting with `missing-`. */
+  nxQueries: ReadonlySet<string> | undefined;
   weight: number;
+  /** HTTP paths requested. */
+  paths: readonly string[];
   truth: TruthCall;
   /** Distinct DNS names kept in truth (cap 50, as the aggregator). */
   dnsSet: Set<string>;
@@ -184,46 +225,37 @@ interface Effects {
 
 const NO_EFFECTS: Effects = {};
 
-/** The cluster: pods, reserved identities and the edges between them. Built once per generator. */
-class Topology {
+/** Endpoints every topology has: reserved identities, hosts, DNS names; and the edge a spec describes. */
+abstract class BaseTopology {
   readonly endpoints: GenEndpoint[] = [];
   readonly pods: GenEndpoint[] = [];
   readonly coredns: GenEndpoint[] = [];
-  readonly edges: EdgeSpec[] = [];
-  readonly cumulativeWeights: Float64Array;
   readonly host = new Map<string, GenEndpoint>();
   readonly world: GenEndpoint;
   readonly health: GenEndpoint;
   readonly remoteNode: GenEndpoint;
   readonly fqdns = new Map<string, GenEndpoint>();
-  readonly nodes: string[];
 
-  private servers: GenEndpoint[] = [];
-  private readonly fqdnPool = [...FQDNS, ...Array.from({ length: 20 }, (_, i) => `svc${i}.example.com`)];
-
-  constructor(private readonly rng: () => number, pods: number, edges: number) {
-    const nodeCount = Math.max(1, Math.ceil(pods / 40));
-    this.nodes = Array.from({ length: nodeCount }, (_, i) => `worker-${i + 1}`);
+  constructor(
+    protected readonly rng: () => number,
+    readonly nodes: readonly string[],
+  ) {
     this.world = this.reserved('world', 2, '0.0.0.0');
     this.health = this.reserved('health', 4, '10.255.0.4');
     this.remoteNode = this.reserved('remote-node', 6, '172.18.0.254');
-    this.buildPods(pods);
-    this.servers = this.pods.filter((p) => p.serverPort !== 53);
-    if (this.servers.length < 2) this.servers = this.pods;
-    this.buildEdges(edges);
-    this.cumulativeWeights = new Float64Array(this.edges.length);
-    let sum = 0;
-    this.edges.forEach((e, i) => {
-      sum += e.weight;
-      this.cumulativeWeights[i] = sum;
-    });
   }
 
-  private pick<T>(items: readonly T[]): T {
+  /** The next edge to carry an exchange starting at `timeMs`; undefined when there is none. */
+  abstract next(timeMs: number): EdgeSpec | undefined;
+
+  /** Every edge that may have carried flows. */
+  abstract allEdges(): Iterable<EdgeSpec>;
+
+  protected pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.rng() * items.length)];
   }
 
-  private token(alphabet: string, length: number): string {
+  protected token(alphabet: string, length: number): string {
     let s = '';
     for (let i = 0; i < length; i++) s += alphabet[Math.floor(this.rng() * alphabet.length)];
     return s;
@@ -286,16 +318,9 @@ class Topology {
     return f;
   }
 
-  private addPod(namespace: string, podName: string, app: string, workload: string, workloadKind: string, identity: number, port: number): GenEndpoint {
-    const index = this.pods.length;
-    const node = this.nodes[index % this.nodes.length];
-    const pairs = [
-      `app=${app}`,
-      `io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=${namespace}`,
-      'io.cilium.k8s.policy.cluster=default',
-      `io.cilium.k8s.policy.serviceaccount=${workload}`,
-      `io.kubernetes.pod.namespace=${namespace}`,
-    ];
+  /** A pod endpoint with the labels Cilium reports for it (its identity labels, `k8s:` prefixed). */
+  protected podEndpoint(index: number, namespace: string, podName: string, labels: readonly string[], workload: string, workloadKind: string, identity: number, port: number, node: string): GenEndpoint {
+    const pairs = [...labels, `io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=${namespace}`, 'io.cilium.k8s.policy.cluster=default', `io.cilium.k8s.policy.serviceaccount=${workload}`, `io.kubernetes.pod.namespace=${namespace}`];
     const id = `${namespace}/${podName}`;
     const g: GenEndpoint = {
       id,
@@ -310,25 +335,82 @@ class Topology {
       },
       ip: `10.${1 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`,
       node,
-      truth: {
-        id,
-        kind: 'pod',
-        name: podName,
-        namespace,
-        labels: [...pairs].sort(),
-        workload,
-        workloadKind,
-        identity,
-        node: null,
-        cluster: 'default',
-        firstSeenMs: 0,
-        lastSeenMs: 0,
-      },
+      truth: { id, kind: 'pod', name: podName, namespace, labels: [...pairs].sort(), workload, workloadKind, identity, node: null, cluster: 'default', firstSeenMs: 0, lastSeenMs: 0 },
       serverPort: port,
     };
     this.pods.push(g);
     this.endpoints.push(g);
     return g;
+  }
+
+  /** An edge's spec with the defaults every kind shares; `fields` set what differs. */
+  protected spec(kind: EdgeKind, client: GenEndpoint, server: GenEndpoint, port: number, fields: Partial<EdgeSpec>): EdgeSpec {
+    const protocol = fields.protocol ?? 'TCP';
+    const verdict = fields.verdict ?? 'FORWARDED';
+    const key = `${client.id}|${server.id}|${port}|${protocol}|${verdict}`;
+    return {
+      kind,
+      client,
+      server,
+      serverIp: server.ip,
+      port,
+      protocol,
+      verdict,
+      sides: 'both',
+      names: undefined,
+      legacy: false,
+      legacyReplyFlag: false,
+      httpProtocol: 'HTTP/1.1',
+      errorRate: 0,
+      retryRate: 0.5,
+      baseLatencyMs: 2,
+      queries: [],
+      nxQueries: undefined,
+      weight: 1,
+      paths: PATHS,
+      ...fields,
+      truth: emptyCall(key, client.id, server.id, port, protocol, verdict),
+      dnsSet: new Set(),
+    };
+  }
+}
+
+/** A cluster of `pods` random workloads and `edges` random edges between them (the sizes tests and benchmarks ask for). */
+class RandomTopology extends BaseTopology {
+  readonly edges: EdgeSpec[] = [];
+  readonly cumulativeWeights: Float64Array;
+  private servers: GenEndpoint[] = [];
+  private readonly fqdnPool = [...FQDNS, ...Array.from({ length: 20 }, (_, i) => `svc${i}.example.com`)];
+  private nextIndex = 0;
+
+  constructor(rng: () => number, pods: number, edges: number) {
+    super(rng, Array.from({ length: Math.max(1, Math.ceil(pods / 40)) }, (_, i) => `worker-${i + 1}`));
+    this.buildPods(pods);
+    this.servers = this.pods.filter((p) => p.serverPort !== 53);
+    if (this.servers.length < 2) this.servers = this.pods;
+    this.buildEdges(edges);
+    this.cumulativeWeights = new Float64Array(this.edges.length);
+    let sum = 0;
+    this.edges.forEach((e, i) => {
+      sum += e.weight;
+      this.cumulativeWeights[i] = sum;
+    });
+  }
+
+  next(): EdgeSpec | undefined {
+    if (this.edges.length === 0) return undefined;
+    // Every edge once first (so that each exists when the budget allows), then by weight.
+    if (this.nextIndex < this.edges.length) return this.edges[this.nextIndex++];
+    return pickWeighted(this.rng, this.cumulativeWeights, this.edges);
+  }
+
+  allEdges(): Iterable<EdgeSpec> {
+    return this.edges;
+  }
+
+  private addPod(namespace: string, podName: string, app: string, workload: string, workloadKind: string, identity: number, port: number): GenEndpoint {
+    const index = this.pods.length;
+    return this.podEndpoint(index, namespace, podName, [`app=${app}`], workload, workloadKind, identity, port, this.nodes[index % this.nodes.length]);
   }
 
   private buildPods(count: number): void {
@@ -476,7 +558,9 @@ class Topology {
       retryRate: 0.5,
       baseLatencyMs: 0.5 + this.rng() * 40,
       queries: kind === 'dns' ? this.dnsQueries() : [],
+      nxQueries: undefined,
       weight: Math.exp(this.rng() * 3),
+      paths: PATHS,
       truth: emptyCall(key, client.id, server.id, port, protocol, verdict),
       dnsSet: new Set(),
     };
@@ -499,6 +583,227 @@ class Topology {
   }
 }
 
+/** FNV-1a of a string: names derived from it are the same in every run, so a restarted demo keeps them. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** `length` characters of Kubernetes' name alphabet (no vowels, no look-alikes), derived from `seed`. */
+function safeName(seed: string, length: number): string {
+  let h = fnv1a(seed);
+  let s = '';
+  for (let i = 0; i < length; i++) {
+    if (i % 6 === 5) h = fnv1a(`${seed}#${i}`);
+    s += ALNUM[h % ALNUM.length];
+    h = Math.floor(h / ALNUM.length);
+  }
+  return s;
+}
+
+/** One dependency of the cluster, resolved to its workloads. */
+interface ResolvedDependency {
+  dep: ClusterDependency;
+  client: ClusterWorkload | 'world' | 'host' | 'remote-node';
+  server: ClusterWorkload | string;
+  kind: EdgeKind;
+}
+
+/**
+ * The `cluster` scenario: CLUSTER_WORKLOADS calling one another as CLUSTER_DEPENDENCIES say, every
+ * pod resolving the names it calls through kube-dns, the kubelet probing every pod, ICMP health
+ * checks between nodes; pods named as their controllers name them, replaced by rollouts, and the
+ * incident and deploys of clusterStoryAt. Edges are made as pods first call each other.
+ */
+class ClusterTopology extends BaseTopology {
+  private readonly specs = new Map<string, EdgeSpec>();
+  private readonly podsByKey = new Map<string, GenEndpoint>();
+  private readonly byId = new Map<string, ClusterWorkload>();
+  private readonly identities = new Map<ClusterWorkload, number>();
+  private readonly deps: Record<1 | 2, { items: ResolvedDependency[]; cumulative: Float64Array }>;
+  private readonly callersOfIncident: Set<string>;
+  private readonly worldClient: GenEndpoint;
+
+  constructor(
+    rng: () => number,
+    private readonly periodMs: number,
+  ) {
+    super(rng, ['worker-1', 'worker-2', 'worker-3']);
+    CLUSTER_WORKLOADS.forEach((w, i) => {
+      this.byId.set(`${w.namespace}/${w.name}`, w);
+      this.identities.set(w, 10_001 + i);
+    });
+    // Requests from the internet come from public addresses; the graph has one reserved:world.
+    this.worldClient = { ...this.world, ip: '203.0.113.10' };
+    const resolved: ResolvedDependency[] = CLUSTER_DEPENDENCIES.map((dep) => {
+      const server = dep.to.startsWith('fqdn:') ? dep.to : this.workload(dep.to);
+      const client = dep.from === 'world' ? 'world' : this.workload(dep.from);
+      const kind: EdgeKind = dep.dropped ? 'drop' : typeof server === 'string' ? 'fqdn' : server.serves === 'http' ? 'http' : 'tcp';
+      return { dep, client, server, kind };
+    });
+    const dns = this.workload('kube-system/coredns');
+    for (const w of CLUSTER_WORKLOADS) {
+      if (w !== dns) resolved.push({ dep: { from: `${w.namespace}/${w.name}`, to: 'kube-system/coredns', weight: 0.3 }, client: w, server: dns, kind: 'dns' });
+      resolved.push({ dep: { from: 'host', to: `${w.namespace}/${w.name}`, weight: 0.05 }, client: 'host', server: w, kind: 'health' });
+    }
+    resolved.push({ dep: { from: 'remote-node', to: 'reserved:health', weight: 0.05 }, client: 'remote-node', server: 'reserved:health', kind: 'icmp' });
+    const build = (version: 1 | 2) => {
+      const items = resolved.filter((r) => r.dep.version === undefined || r.dep.version === version);
+      const cumulative = new Float64Array(items.length);
+      let sum = 0;
+      items.forEach((r, i) => (cumulative[i] = sum += r.dep.weight));
+      return { items, cumulative };
+    };
+    this.deps = { 1: build(1), 2: build(2) };
+    this.callersOfIncident = new Set(CLUSTER_DEPENDENCIES.filter((d) => d.to === INCIDENT_SERVICE && !d.dropped).map((d) => d.from));
+  }
+
+  private workload(id: string): ClusterWorkload {
+    const w = this.byId.get(id);
+    if (w === undefined) throw new Error(`cluster dependency names an unknown workload: ${id}`);
+    return w;
+  }
+
+  /** A pod of `w` running at `timeMs`, picked at random; made when first seen. */
+  private podOf(w: ClusterWorkload, timeMs: number): GenEndpoint {
+    const id = `${w.namespace}/${w.name}`;
+    const daemon = w.kind === 'DaemonSet';
+    const replica = Math.floor(this.rng() * (daemon ? this.nodes.length : w.replicas));
+    const generation = w.kind === 'StatefulSet' ? 0 : generationAt(id, timeMs, this.periodMs);
+    const key = `${id}#${generation}#${replica}`;
+    let pod = this.podsByKey.get(key);
+    if (pod === undefined) {
+      const podName =
+        w.kind === 'StatefulSet'
+          ? `${w.name}-${replica}`
+          : daemon
+            ? `${w.name}-${safeName(key, 5)}`
+            : // Deployment -> ReplicaSet `name-<pod-template-hash>` -> pod `name-<hash>-<5 characters>`.
+              `${w.name}-${safeName(`${id}#${generation}`, 10)}-${safeName(key, 5)}`;
+      const node = daemon ? this.nodes[replica] : this.nodes[fnv1a(key) % this.nodes.length];
+      pod = this.podEndpoint(this.pods.length, w.namespace, podName, w.labels, w.name, w.kind, this.identities.get(w) ?? 0, w.port, node);
+      if (id === 'kube-system/coredns') this.coredns.push(pod);
+      this.podsByKey.set(key, pod);
+    }
+    return pod;
+  }
+
+  private edge(r: ResolvedDependency, client: GenEndpoint, server: GenEndpoint, port: number): EdgeSpec {
+    const verdict = r.kind === 'drop' ? 'DROPPED' : 'FORWARDED';
+    const protocol = r.kind === 'dns' ? 'UDP' : r.kind === 'icmp' ? 'ICMPv4' : 'TCP';
+    const key = `${client.id}|${server.id}|${port}|${protocol}|${verdict}`;
+    let spec = this.specs.get(key);
+    if (spec === undefined) {
+      const w = typeof r.server === 'string' ? undefined : r.server;
+      const fields: Partial<EdgeSpec> = { protocol, verdict, httpProtocol: w?.httpProtocol ?? 'HTTP/1.1', baseLatencyMs: w?.latencyMs ?? 80, paths: w?.paths ?? PATHS, errorRate: r.kind === 'http' ? 0.002 : 0 };
+      if (r.kind === 'fqdn') {
+        const name = (r.server as string).slice('fqdn:'.length);
+        Object.assign(fields, { names: [name], sides: 'client', serverIp: `198.51.100.${1 + (fnv1a(name) % 250)}` });
+      } else if (r.kind === 'drop') {
+        // Denied by the server's ingress policy: dropped where the server is.
+        fields.sides = 'server';
+      } else if (r.kind === 'health' || r.kind === 'icmp' || r.client === 'world') {
+        fields.sides = 'server';
+      } else if (r.kind === 'dns') {
+        Object.assign(fields, this.dnsQueriesOf(r.client as ClusterWorkload));
+      }
+      spec = this.spec(r.kind, client, server, port, fields);
+      this.specs.set(key, spec);
+    }
+    return spec;
+  }
+
+  /** The names a workload looks up: the services and DNS names it calls, some tried along the search path first (NXDOMAIN, as with ndots:5). */
+  private dnsQueriesOf(w: ClusterWorkload): Pick<EdgeSpec, 'queries' | 'nxQueries'> {
+    const queries: string[] = [];
+    const nx = new Set<string>();
+    for (const d of CLUSTER_DEPENDENCIES) {
+      if (d.from !== `${w.namespace}/${w.name}` || d.dropped) continue;
+      if (d.to.startsWith('fqdn:')) {
+        const name = d.to.slice('fqdn:'.length);
+        const searched = `${name}.${w.namespace}.svc.cluster.local.`;
+        queries.push(`${name}.`, searched);
+        nx.add(searched);
+      } else {
+        const [ns, name] = d.to.split('/');
+        queries.push(`${name}.${ns}.svc.cluster.local.`);
+      }
+    }
+    if (queries.length === 0) queries.push('kubernetes.default.svc.cluster.local.');
+    return { queries, nxQueries: nx };
+  }
+
+  next(timeMs: number): EdgeSpec {
+    const story = clusterStoryAt(timeMs, this.periodMs);
+    const { items, cumulative } = this.deps[story.version];
+    const r = pickWeighted(this.rng, cumulative, items);
+    let client: GenEndpoint;
+    let server: GenEndpoint;
+    let port: number;
+    if (r.kind === 'icmp') {
+      client = this.rng() < 0.5 ? this.remoteNode : this.hostOf(this.pick(this.nodes));
+      server = this.health;
+      port = 0;
+    } else {
+      server = typeof r.server === 'string' ? this.fqdn(r.server.slice('fqdn:'.length)) : this.podOf(r.server, timeMs);
+      client = r.client === 'world' ? this.worldClient : r.client === 'host' ? this.hostOf(server.node!) : this.podOf(r.client as ClusterWorkload, timeMs);
+      // The kubelet probes CoreDNS on its health port, not on 53.
+      port = r.kind === 'fqdn' ? 443 : r.kind === 'health' && server.serverPort === 53 ? 8080 : server.serverPort;
+    }
+    const spec = this.edge(r, client, server, port);
+    if (spec.kind === 'http') {
+      // The incident: the service answers 5xx and slowly; its callers wait on it, so they are slow too.
+      const to = r.dep.to;
+      const w = r.server as ClusterWorkload;
+      spec.errorRate = story.incident && to === INCIDENT_SERVICE ? 0.4 : 0.002;
+      spec.baseLatencyMs = w.latencyMs * (story.incident ? (to === INCIDENT_SERVICE ? 3 : this.callersOfIncident.has(to) ? 4 : 1) : 1);
+    }
+    return spec;
+  }
+
+  allEdges(): Iterable<EdgeSpec> {
+    return this.specs.values();
+  }
+}
+
+/** Adds what one flow means to an edge's truth (`dnsSet`: the distinct names already in `t.dnsQueries`). */
+function addToTruth(t: TruthCall, dnsSet: Set<string>, timeMs: number, effects: Effects): void {
+  if (t.flows === 0) t.firstSeenMs = timeMs;
+  t.flows++;
+  t.lastSeenMs = timeMs;
+  if (effects === NO_EFFECTS) return;
+  if (effects.open) t.connections++;
+  if (effects.drop) bump(t.dropReasons, effects.drop);
+  if (effects.l7Protocol && !t.l7Protocols.includes(effects.l7Protocol)) t.l7Protocols.push(effects.l7Protocol);
+  if (effects.dnsQuery !== undefined && dnsSet.size < 50) {
+    const q = effects.dnsQuery.toLowerCase().replace(/\.$/, '');
+    if (!dnsSet.has(q)) {
+      dnsSet.add(q);
+      t.dnsQueries.push(q);
+    }
+  }
+  if (effects.request !== undefined) {
+    t.requests++;
+    if (effects.request) bump(t.methodCounts, effects.request);
+  }
+  const res = effects.response;
+  if (res) {
+    t.responses++;
+    if (res.status !== undefined) bump(t.statusCounts, String(res.status));
+    if (res.rcode !== undefined) bump(t.rcodeCounts, String(res.rcode));
+    if (res.error) t.errors++;
+    if (res.method) bump(t.methodCounts, res.method);
+    if (res.latencyNs !== undefined) {
+      const ms = Number(res.latencyNs) / 1e6;
+      t.latencyCount++;
+      t.latencySumMs += ms;
+      if (t.latencyCount === 1 || ms < t.latencyMinMs) t.latencyMinMs = ms;
+      if (ms > t.latencyMaxMs) t.latencyMaxMs = ms;
+    }
+  }
+}
+
 /** Emits flows for a topology; truth is updated by each emitted flow. */
 class Emitter {
   emitted = 0;
@@ -510,23 +815,39 @@ class Emitter {
   private request = 0;
   private readonly uuidPrefix: string;
   readonly out: GetFlowsResponseJson[] = [];
+  /** Truth per bucket of flow time (with bucketMs), by `bucketStart|key`. */
+  readonly buckets = new Map<string, { bucket: TruthBucket; dnsSet: Set<string> }>();
 
+  /**
+   * `gapNs(timeMs)`: the mean time between two flows at `timeMs`, in ns (undefined: 1-41 µs, about
+   * 48,000 flows/s). `bucketMs` > 0 keeps the truth per bucket too.
+   */
   constructor(
     private readonly rng: () => number,
     private readonly budget: number,
     startTimeMs: number,
     seed: number,
+    private readonly gapNs: ((timeMs: number) => number) | undefined,
+    private readonly bucketMs: number,
   ) {
     this.ms = startTimeMs;
-    this.uuidPrefix = `${(seed >>> 0).toString(16).padStart(8, '0')}-6e6e-4000-8000-`;
+    // The start time is in the uuid too, so that runs started at different times (a restarted demo) never share one.
+    const run = (Math.floor(startTimeMs / 1000) & 0xffff).toString(16).padStart(4, '0');
+    this.uuidPrefix = `${(seed >>> 0).toString(16).padStart(8, '0')}-${run}-4000-8000-`;
   }
 
   get done(): boolean {
     return this.emitted >= this.budget;
   }
 
+  /** Flow time of the last flow emitted (epoch ms; the start time before the first). */
+  get nowMs(): number {
+    return this.ms;
+  }
+
   private nextTime(): string {
-    this.nsInMs += 1000 + Math.floor(this.rng() * 40000);
+    // Uniform in [0.5, 1.5) x the mean gap: the mean holds, and no two flows share a time.
+    this.nsInMs += this.gapNs === undefined ? 1000 + Math.floor(this.rng() * 40000) : Math.max(1, Math.floor(this.gapNs(this.ms) * (0.5 + this.rng())));
     if (this.nsInMs >= 1_000_000) {
       this.ms += Math.floor(this.nsInMs / 1_000_000);
       this.nsInMs %= 1_000_000;
@@ -611,43 +932,21 @@ class Emitter {
     this.out.push({ flow, node_name: nodeName, time });
 
     // The truth of this flow.
-    const t = spec.truth;
-    if (t.flows === 0) t.firstSeenMs = timeMs;
-    t.flows++;
-    t.lastSeenMs = timeMs;
+    addToTruth(spec.truth, spec.dnsSet, timeMs, effects);
+    if (this.bucketMs > 0) {
+      const start = timeMs - (((timeMs % this.bucketMs) + this.bucketMs) % this.bucketMs);
+      const id = `${start}|${spec.truth.key}`;
+      let b = this.buckets.get(id);
+      if (b === undefined) {
+        const t = spec.truth;
+        b = { bucket: { ...emptyCall(t.key, t.sourceId, t.destinationId, t.port, t.protocol, t.verdict), bucketStartMs: start }, dnsSet: new Set() };
+        this.buckets.set(id, b);
+      }
+      addToTruth(b.bucket, b.dnsSet, timeMs, effects);
+    }
     this.see(client, timeMs, observedAtClient);
     this.see(server, timeMs, !observedAtClient);
     if (spec.names) for (const n of spec.names) this.see(this.fqdnOf(spec, n), timeMs, false);
-    if (effects === NO_EFFECTS) return;
-    if (effects.open) t.connections++;
-    if (effects.drop) bump(t.dropReasons, effects.drop);
-    if (effects.l7Protocol && !t.l7Protocols.includes(effects.l7Protocol)) t.l7Protocols.push(effects.l7Protocol);
-    if (effects.dnsQuery !== undefined && spec.dnsSet.size < 50) {
-      const q = effects.dnsQuery.toLowerCase().replace(/\.$/, '');
-      if (!spec.dnsSet.has(q)) {
-        spec.dnsSet.add(q);
-        t.dnsQueries.push(q);
-      }
-    }
-    if (effects.request !== undefined) {
-      t.requests++;
-      if (effects.request) bump(t.methodCounts, effects.request);
-    }
-    const res = effects.response;
-    if (res) {
-      t.responses++;
-      if (res.status !== undefined) bump(t.statusCounts, String(res.status));
-      if (res.rcode !== undefined) bump(t.rcodeCounts, String(res.rcode));
-      if (res.error) t.errors++;
-      if (res.method) bump(t.methodCounts, res.method);
-      if (res.latencyNs !== undefined) {
-        const ms = Number(res.latencyNs) / 1e6;
-        t.latencyCount++;
-        t.latencySumMs += ms;
-        if (t.latencyCount === 1 || ms < t.latencyMinMs) t.latencyMinMs = ms;
-        if (ms > t.latencyMaxMs) t.latencyMaxMs = ms;
-      }
-    }
   }
 
   fqdnResolver: ((name: string) => GenEndpoint) | undefined;
@@ -729,7 +1028,7 @@ function exchange(em: Emitter, rng: () => number, spec: EdgeSpec): void {
     }
     case 'dns': {
       const query = spec.queries[Math.floor(rng() * spec.queries.length)];
-      const nx = query.startsWith('missing-');
+      const nx = spec.nxQueries ? spec.nxQueries.has(query) : query.startsWith('missing-');
       for (const qtype of ['A', 'AAAA']) {
         packet(em, spec, false, clientPort, undefined, NO_EFFECTS);
         // Cilium's DNS proxy sees lookups at the client's egress only.
@@ -770,7 +1069,7 @@ const PATHS = ['/', '/api/v1/items', '/api/v1/orders', '/healthz', '/login', '/s
 function httpRequest(em: Emitter, rng: () => number, spec: EdgeSpec, clientPort: number): void {
   const id = em.nextRequestId();
   const method = METHODS[Math.floor(rng() * METHODS.length)];
-  const url = `http://${spec.server.truth.workload ?? 'svc'}.${spec.server.truth.namespace ?? 'default'}.svc.cluster.local${PATHS[Math.floor(rng() * PATHS.length)]}`;
+  const url = `http://${spec.server.truth.workload ?? 'svc'}.${spec.server.truth.namespace ?? 'default'}.svc.cluster.local${spec.paths[Math.floor(rng() * spec.paths.length)]}`;
   const both = spec.sides === 'both';
   for (let attempt = 0; attempt < 3; attempt++) {
     const error = rng() < spec.errorRate;
@@ -793,51 +1092,85 @@ function httpRequest(em: Emitter, rng: () => number, spec: EdgeSpec, clientPort:
   }
 }
 
-function pickEdge(rng: () => number, topo: Topology): EdgeSpec {
-  const w = topo.cumulativeWeights;
-  const target = rng() * w[w.length - 1];
+/** An item picked with probability proportional to its weight (`cumulative`: running sums of the weights). */
+function pickWeighted<T>(rng: () => number, cumulative: Float64Array, items: readonly T[]): T {
+  const target = rng() * cumulative[cumulative.length - 1];
   let lo = 0;
-  let hi = w.length - 1;
+  let hi = cumulative.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (w[mid] > target) hi = mid;
+    if (cumulative[mid] > target) hi = mid;
     else lo = mid + 1;
   }
-  return topo.edges[lo];
+  return items[lo];
 }
 
-function validate(options: GenerateFlowsOptions): Required<GenerateFlowsOptions> {
+/** The options with their defaults, checked. */
+export interface ValidatedOptions {
+  scenario: 'random' | 'cluster';
+  pods: number;
+  edges: number;
+  flows: number;
+  seed: number;
+  startTimeMs: number;
+  flowsPerSecond: number | undefined;
+  storyPeriodMs: number;
+  bucketMs: number;
+}
+
+function validate(options: GenerateFlowsOptions): ValidatedOptions {
   const problems: string[] = [];
+  const scenario = options.scenario ?? 'random';
   const int = (name: string, v: unknown, min: number) => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) problems.push(`${name} must be an integer >= ${min}, got ${String(v)}`);
   };
-  int('pods', options.pods, 2);
-  int('edges', options.edges, 1);
-  int('flows', options.flows, 0);
+  const positive = (name: string, v: unknown) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) problems.push(`${name} must be a number > 0, got ${String(v)}`);
+  };
+  if (scenario !== 'random' && scenario !== 'cluster') problems.push(`scenario must be random or cluster, got ${String(scenario)}`);
+  if (scenario === 'random') {
+    int('pods', options.pods, 2);
+    int('edges', options.edges, 1);
+  }
+  if (options.flows !== Infinity) int('flows', options.flows, 0);
   if (options.seed !== undefined) int('seed', options.seed, 0);
+  if (options.flowsPerSecond !== undefined) positive('flowsPerSecond', options.flowsPerSecond);
+  if (options.storyPeriodMs !== undefined) int('storyPeriodMs', options.storyPeriodMs, 1000);
+  if (options.bucketMs !== undefined) int('bucketMs', options.bucketMs, 0);
   if (problems.length > 0) throw new RangeError(problems.join('; '));
-  return { pods: options.pods, edges: options.edges, flows: options.flows, seed: options.seed ?? 1, startTimeMs: options.startTimeMs ?? Date.UTC(2026, 0, 1) };
+  return {
+    scenario,
+    pods: options.pods ?? 0,
+    edges: options.edges ?? 0,
+    flows: options.flows,
+    seed: options.seed ?? 1,
+    startTimeMs: options.startTimeMs ?? Date.UTC(2026, 0, 1),
+    flowsPerSecond: options.flowsPerSecond,
+    storyPeriodMs: options.storyPeriodMs ?? DEFAULT_STORY_PERIOD_MS,
+    bucketMs: options.bucketMs ?? 0,
+  };
 }
 
 /** One full, independent run: topology, flows, truth. */
-function* run(opts: Required<GenerateFlowsOptions>, onDone: (truth: GroundTruth) => void): Generator<GetFlowsResponseJson> {
+function* run(opts: ValidatedOptions, onDone: (truth: GroundTruth) => void): Generator<GetFlowsResponseJson> {
   const rng = makeRng(opts.seed);
-  const topo = new Topology(rng, opts.pods, opts.edges);
-  const em = new Emitter(rng, opts.flows, opts.startTimeMs, opts.seed);
+  const topo: BaseTopology = opts.scenario === 'cluster' ? new ClusterTopology(rng, opts.storyPeriodMs) : new RandomTopology(rng, opts.pods, opts.edges);
+  const rate = opts.flowsPerSecond;
+  const gapNs = rate === undefined ? undefined : opts.scenario === 'cluster' ? (ms: number) => 1e9 / (rate * dailyRhythm(ms)) : () => 1e9 / rate;
+  const em = new Emitter(rng, opts.flows, opts.startTimeMs, opts.seed, gapNs, opts.bucketMs);
   em.fqdnResolver = (name) => topo.fqdn(name);
-  let next = 0;
-  while (!em.done && topo.edges.length > 0) {
-    // Every edge once first (so that each exists when the budget allows), then by weight.
-    const spec = next < topo.edges.length ? topo.edges[next++] : pickEdge(rng, topo);
+  while (!em.done) {
+    const spec = topo.next(em.nowMs);
+    if (spec === undefined) break;
     exchange(em, rng, spec);
     for (const item of em.out) yield item;
     em.out.length = 0;
   }
-  onDone({
-    flows: em.emitted,
-    endpoints: [...em.seen].map((t) => ({ ...t, labels: t.labels && [...t.labels] })),
-    calls: topo.edges.filter((e) => e.truth.flows > 0).map((e) => ({ ...e.truth })),
-  });
+  const calls: TruthCall[] = [];
+  for (const e of topo.allEdges()) if (e.truth.flows > 0) calls.push({ ...e.truth });
+  const truth: GroundTruth = { flows: em.emitted, endpoints: [...em.seen].map((t) => ({ ...t, labels: t.labels && [...t.labels] })), calls };
+  if (opts.bucketMs > 0) truth.buckets = [...em.buckets.values()].map((b) => b.bucket).sort((a, b) => a.bucketStartMs - b.bucketStartMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  onDone(truth);
 }
 
 /** Realistic flows and their ground truth; see GenerateFlowsOptions. */
@@ -851,6 +1184,7 @@ export function generateFlows(options: GenerateFlowsOptions): GeneratedFlows {
         truth = t;
       }),
     truth(): GroundTruth {
+      if (opts.flows === Infinity) throw new RangeError('truth() needs a finite number of flows; this generator was asked for flows: Infinity');
       let result = truth;
       if (result === undefined) {
         for (const _ of run(opts, (t) => (result = t))) void _;

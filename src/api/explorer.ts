@@ -19,7 +19,8 @@ export function explorerAssetPath(name: string): string | undefined {
   return asset ? path.join(PROJECT_ROOT, 'node_modules', asset.file) : undefined;
 }
 
-const DEFAULT_QUERY = `# hubble-graph: who talks to whom, stored in Neo4j.
+/** The query the explorer opens with (a test runs it against the demo). */
+export const DEFAULT_QUERY = `# hubble-graph: who talks to whom, stored in Neo4j.
 # Add "Authorization: Bearer <token>" under Headers when the API needs a token.
 query Overview {
   stats { endpoints pods calls namespaces lastFlowTime ingestLagMs }

@@ -18,8 +18,8 @@ export interface StartBannerInfo {
   readonly notWrittenYet?: boolean;
 }
 
-/** The first Cypher query the banner suggests: a picture of who calls whom. */
-export const SAMPLE_CYPHER = 'MATCH p = (:Pod)-[:CALLS]->(:Endpoint) RETURN p LIMIT 100';
+/** The first Cypher query the banner suggests: a picture of who the demo's shop namespace calls. */
+export const SAMPLE_CYPHER = "MATCH p = (:Pod {namespace: 'shop'})-[:CALLS]->(:Endpoint) RETURN p LIMIT 100";
 
 /** The GraphQL query the banner's curl line sends. */
 export const SAMPLE_GRAPHQL = '{ stats { pods calls lastFlowTime ingestLagMs } }';

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { startApiServer } from '../api/start-api-server';
 import { collect } from '../collector/collect';
-import { buildDemoEvents } from '../demo/demo-events';
-import { errorMessage } from '../errors';
+import { buildDemoStream } from '../demo/demo-events';
+import { InputError, errorMessage } from '../errors';
+import { parseDurationMs } from '../config';
 import { COLLECTORS, type CollectorRow } from '../graph/cypher/api-stats-queries';
 import type { Executor } from '../graph/executor';
 import { startLocalNeo4j, stopLocalNeo4j } from '../graph/local-neo4j';
@@ -37,32 +38,42 @@ async function waitForFirstWrite(executor: Executor, sinceMs: number, timeoutMs:
   return false;
 }
 
+/** The demo's flags, checked: every problem in one error. */
+function demoOptions(flags: Record<string, unknown>): { flowsPerSecond: number; storyPeriodMs: number } {
+  const problems: string[] = [];
+  const flowsPerSecond = Number(flags.demoRate);
+  if (!Number.isFinite(flowsPerSecond) || flowsPerSecond <= 0) problems.push(`--demo-rate expects flows per second > 0, got "${String(flags.demoRate)}"`);
+  const storyPeriodMs = parseDurationMs(String(flags.demoPeriod));
+  if (storyPeriodMs === undefined || storyPeriodMs < 10_000) problems.push(`--demo-period expects a duration of at least 10s (e.g. 10m), got "${String(flags.demoPeriod)}"`);
+  if (problems.length > 0) throw new InputError(problems.join('; '));
+  return { flowsPerSecond, storyPeriodMs: storyPeriodMs! };
+}
+
 /**
  * `npm start` / `hubble-graph start`: everything on the embedded default. The local Neo4j (unless
- * NEO4J_URI is set), migrations, a replay server looping the bundled demo flows at `--rate`
- * flows/s (retimed to now, so the graph stays live), the collector reading it over gRPC, and the
- * GraphQL API. Ctrl-C stops all of it, the local Neo4j included when this command started it.
+ * NEO4J_URI is set), migrations, a replay server playing the demo cluster live (its flows served
+ * as their time comes, so flow times track the clock; see buildDemoStream), the collector reading
+ * it over gRPC, and the GraphQL API. Ctrl-C stops all of it, the local Neo4j included when this
+ * command started it.
  */
 export function startCommand(): Command {
   return withSettings(
     new Command('start')
       .description('run everything on the embedded default: local Neo4j, migrations, demo replay server, collector, GraphQL API')
-      .option('--demo-rate <flows/s>', 'flows per second the demo replay server sends', '500')
+      .option('--demo-rate <flows/s>', 'mean flows per second of the demo cluster (it follows a daily rhythm: x0.5 at 02:00 UTC, x1.5 at 14:00)', '500')
+      .option('--demo-period <duration>', "length of the demo cluster's story: every Deployment rolls out once, catalog-api is deployed once, catalog/search has an incident once", '10m')
       .option('--keep-neo4j', 'leave the local Neo4j running on exit'),
     ['neo4j', 'local', 'collector', 'api', 'replay'],
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     const startedAtMs = Date.now();
-    const rate = Number(flags.demoRate);
+    const demo = demoOptions(flags);
     const local = config.neo4j.uri === undefined ? await startLocalNeo4j(config.local, config.neo4j, log) : undefined;
     const graph = await openGraph(config, log, { migrate: true, startLocal: false });
     const stopping = untilSignal();
     const replay = await startReplayServer({
-      events: buildDemoEvents({ startMs: Date.now() }),
+      live: buildDemoStream({ startMs: Date.now(), ...demo }),
       listen: config.replay.listen,
-      rate: Number.isFinite(rate) && rate > 0 ? rate : 500,
-      loop: true,
-      retime: true,
       log,
     });
     const collectConfig = { ...config, collector: { ...config.collector, source: 'hubble' as const }, hubble: { ...config.hubble, server: replay.address, tls: false } };

@@ -37,6 +37,15 @@ export interface ReplayServerOptions {
    * gets a uuid of its own. Default false.
    */
   retime?: boolean;
+  /**
+   * A live cluster instead of a recording: events in order of time, possibly without end (the
+   * `npm start` demo). Each is served when its time comes by this machine's clock, to every
+   * follower; the last `bufferSize` are kept for requests that look back (`number`, `since`), as in
+   * Hubble's ring buffer. Not together with `events`, `files`, `loop`, `retime` or `rate`.
+   */
+  live?: Iterable<HubbleEvent>;
+  /** Live: events kept for requests that look back. Default 65,536. */
+  bufferSize?: number;
   /** TLS: server certificate and key (PEM files); with `clientCaFile`, clients must present a certificate signed by it (mTLS). */
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /** Send a NODE_CONNECTED node_status naming the recording's nodes at the start of each GetFlows, as Hubble Relay does. Default true. */
@@ -67,6 +76,8 @@ interface Entry {
 }
 
 const CACHE_ENCODED_UP_TO = 500_000;
+/** How often a live server takes in the events whose time has come, in ms. */
+const LIVE_TICK_MS = 50;
 const ONE_MS_NS = 1_000_000n;
 
 function eventTime(event: HubbleEvent): string | undefined {
@@ -87,7 +98,7 @@ function safeNanos(time: string | undefined): bigint | undefined {
 }
 
 /** A stable uuid (RFC 4122 layout, version 5 bits) for a flow of a given replay pass. */
-function derivedUuid(index: number, pass: number, original: string | undefined): string {
+export function derivedUuid(index: number, pass: number, original: string | undefined): string {
   const h = crypto.createHash('sha1').update(`${original ?? ''}|${index}|${pass}`).digest('hex');
   const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
@@ -125,7 +136,15 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const loop = options.loop === true;
   const retime = options.retime === true;
   const sendNodeStatus = options.nodeStatus !== false;
+  const live = options.live;
+  if (live && (options.events?.length || options.files?.length || loop || retime || rate > 0)) {
+    throw new InputError('a live replay server serves events as their time comes: give it no events, files, loop, retime or rate');
+  }
+  const bufferSize = options.bufferSize ?? 65_536;
+  if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new InputError(`bufferSize must be an integer >= 1, got ${String(options.bufferSize)}`);
   const entries: Entry[] = [];
+  /** Absolute index of entries[0]: a live server forgets its oldest events. */
+  let base = 0;
   for (const event of options.events ?? []) entries.push({ event, timeNs: safeNanos(eventTime(event)), recorded: true });
   if (options.files && options.files.length > 0) {
     const skipped: Record<string, number> = {};
@@ -250,13 +269,13 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     };
 
     // Where to start: the last `number` matching flows, unless `first` or `since` say otherwise.
-    let start = 0;
+    let start = base;
     if (number > 0 && !req.first && sinceNs === undefined) {
       let found = 0;
       for (let i = entries.length - 1; i >= 0; i--) {
         const p = passes(entries[i], i, 0);
         if (p.counts && p.pass) found++;
-        start = i;
+        start = base + i;
         if (found === number) break;
       }
     }
@@ -273,7 +292,9 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       let pass = 0;
       let i = start;
       while (isOpen()) {
-        if (i >= entries.length) {
+        // A follower slower than a live server's buffer misses what was forgotten, as with Hubble.
+        if (i < base) i = base;
+        if (i >= base + entries.length) {
           if (!follow) break;
           if (loop && entries.length > 0) {
             pass++;
@@ -288,7 +309,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
           continue;
         }
         const index = i++;
-        const p = passes(entries[index], index, pass);
+        const p = passes(entries[index - base], index, pass);
         if (p.counts) {
           if (untilNs !== undefined && p.s.timeNs !== undefined && p.s.timeNs > untilNs) break;
           if (!p.pass) continue;
@@ -313,6 +334,36 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     } finally {
       log.info({ peer: call.getPeer(), flows: sent, cancelled: call.cancelled || stopped }, 'GetFlows ended');
     }
+  }
+
+  let liveTimer: NodeJS.Timeout | undefined;
+  if (live) {
+    const it = live[Symbol.iterator]();
+    let pending = it.next();
+    const take = () => {
+      const nowNs = BigInt(Date.now()) * ONE_MS_NS;
+      let added = 0;
+      while (!pending.done) {
+        const event = pending.value;
+        const timeNs = safeNanos(eventTime(event));
+        if (timeNs !== undefined && timeNs > nowNs) break;
+        const e: Entry = { event, timeNs, recorded: false };
+        entries.push(e);
+        indexNode(e);
+        if (event.kind === 'flow') seenFlows++;
+        added++;
+        pending = it.next();
+      }
+      // Forget the oldest in chunks, so that the splice is rare.
+      if (entries.length > bufferSize + Math.max(1, bufferSize >> 2)) {
+        const drop = entries.length - bufferSize;
+        entries.splice(0, drop);
+        base += drop;
+      }
+      if (added > 0) wake();
+    };
+    take();
+    liveTimer = setInterval(take, LIVE_TICK_MS);
   }
 
   const server = new grpc.Server();
@@ -371,7 +422,10 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync((options.listen ?? '127.0.0.1:0').trim(), credentials, (err, p) => (err ? reject(new InputError(`replay server cannot listen on ${options.listen}: ${err.message}`, { cause: err })) : resolve(p))),
-  );
+  ).catch((err: unknown) => {
+    if (liveTimer) clearInterval(liveTimer);
+    throw err;
+  });
   const address = `${host}:${port}`;
   log.info(
     { address, events: entries.length, flows: seenFlows, nodes: [...nodeNames], rate, loop, retime, tls: options.tls !== undefined, first: firstNs !== undefined ? nanosToTimestamp(firstNs) : undefined, last: lastNs !== undefined ? nanosToTimestamp(lastNs) : undefined },
@@ -396,6 +450,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (liveTimer) clearInterval(liveTimer);
       wake();
       server.forceShutdown();
       log.info({ address }, 'replay server stopped');

@@ -280,6 +280,8 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       }
     }
     const limit = !follow && number > 0 ? number : Infinity;
+    // Without follow, a live server answers with what it holds when asked (later events are not waited for).
+    const endAbs = live && !follow ? base + entries.length : Infinity;
     log.info({ peer: call.getPeer(), number, first: req.first === true, follow, since: req.since, until: req.until, whitelist: req.whitelist?.length ?? 0, blacklist: req.blacklist?.length ?? 0 }, 'GetFlows');
 
     let sent = 0;
@@ -294,6 +296,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       while (isOpen()) {
         // A follower slower than a live server's buffer misses what was forgotten, as with Hubble.
         if (i < base) i = base;
+        if (i >= endAbs) break;
         if (i >= base + entries.length) {
           if (!follow) break;
           if (loop && entries.length > 0) {

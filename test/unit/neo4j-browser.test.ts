@@ -95,7 +95,7 @@ describe('Neo4j Browser guide', () => {
     );
     for (const ex of examples) expect(blocks).toContain(ex.query);
     expect(blocks).toContain(':style http://127.0.0.1:4000/neo4j-browser/style.grass');
-    expect(blocks).toContain(":param ns => 'default'");
+    expect(blocks).toContain(":param ns => 'shop'");
     expect(html.match(/<slide /g)).toHaveLength(examples.length + 1);
     expect(html).toMatch(/<title>[^<]+<\/title>/);
   });

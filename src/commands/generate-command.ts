@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { Command } from 'commander';
+import { parseDurationMs } from '../config';
 import { InputError } from '../errors';
 import { generateFlows } from '../flows/generate-flows';
 
@@ -37,9 +38,13 @@ async function write(out: Writable, chunk: string): Promise<boolean> {
 export function generateCommand(): Command {
   return new Command('generate')
     .description('write realistic Hubble flows (one GetFlowsResponse JSON per line, as `hubble observe -o jsonpb`) and the graph they must produce')
-    .requiredOption('--pods <n>', 'pods in the generated cluster (at least 2; two are CoreDNS in kube-system)', parseCount('pods', 2))
-    .requiredOption('--edges <n>', 'distinct CALLS edges wanted (fewer when the pods or flows cannot hold them)', parseCount('edges', 1))
+    .option('--scenario <name>', 'random: --pods pods and --edges random edges; cluster: the demo cluster of the README, its traffic changing over time', 'random')
+    .option('--pods <n>', 'pods in the generated cluster (at least 2; two are CoreDNS in kube-system); random scenario', parseCount('pods', 2))
+    .option('--edges <n>', 'distinct CALLS edges wanted (fewer when the pods or flows cannot hold them); random scenario', parseCount('edges', 1))
     .requiredOption('--flows <n>', 'flows to write, exactly', parseCount('flows', 0))
+    .option('--flows-per-second <n>', 'mean flows per second of flow time (default: about 48,000); the cluster scenario follows a daily rhythm around it', parseCount('flows-per-second', 1))
+    .option('--story-period <duration>', 'cluster scenario: one rollout of every Deployment, one deploy and one incident per this long (default 6m)')
+    .option('--bucket <duration>', 'also write the truth per edge and per bucket of flow time of this length (e.g. 1m), as "buckets"')
     .option('--seed <n>', 'seed: the same seed and sizes give the same output, byte for byte', parseCount('seed', 0), 1)
     .option('--start-time <rfc3339>', 'time of the first flow (default 2026-01-01T00:00:00Z)')
     .option('--out <file>', 'where the flows go; - for standard output; a name ending in .gz is compressed', '-')
@@ -55,9 +60,16 @@ reserved:health. The truth is computed from the generator's own choices, not by 
 
 Examples:
   npx hubble-graph generate --pods 50 --edges 200 --flows 100000 --out flows.json --truth truth.json
-  npx hubble-graph generate --pods 10 --edges 20 --flows 1000 | npx hubble-graph import -`,
+  npx hubble-graph generate --pods 10 --edges 20 --flows 1000 | npx hubble-graph import -
+  npx hubble-graph generate --scenario cluster --flows 100000 --flows-per-second 30 --bucket 1m --truth truth.json > flows.json`,
     )
-    .action(async (flags: { pods: number; edges: number; flows: number; seed: number; startTime?: string; out: string; truth?: string }) => {
+    .action(async (flags: { scenario: string; pods?: number; edges?: number; flows: number; flowsPerSecond?: number; storyPeriod?: string; bucket?: string; seed: number; startTime?: string; out: string; truth?: string }) => {
+      const duration = (name: string, text: string | undefined) => {
+        if (text === undefined) return undefined;
+        const ms = parseDurationMs(text);
+        if (ms === undefined || ms <= 0) throw new InputError(`--${name} expects a duration such as 1m, got "${text}"`);
+        return ms;
+      };
       let startTimeMs: number | undefined;
       if (flags.startTime !== undefined) {
         startTimeMs = Date.parse(flags.startTime);
@@ -65,7 +77,19 @@ Examples:
       }
       let generated;
       try {
-        generated = generateFlows({ pods: flags.pods, edges: flags.edges, flows: flags.flows, seed: flags.seed, startTimeMs });
+        if (flags.scenario !== 'random' && flags.scenario !== 'cluster') throw new InputError(`--scenario expects random or cluster, got "${flags.scenario}"`);
+        if (flags.scenario === 'random' && (flags.pods === undefined || flags.edges === undefined)) throw new InputError('the random scenario needs --pods and --edges');
+        generated = generateFlows({
+          scenario: flags.scenario,
+          pods: flags.pods,
+          edges: flags.edges,
+          flows: flags.flows,
+          seed: flags.seed,
+          startTimeMs,
+          flowsPerSecond: flags.flowsPerSecond,
+          storyPeriodMs: duration('story-period', flags.storyPeriod),
+          bucketMs: duration('bucket', flags.bucket),
+        });
       } catch (err) {
         throw new InputError((err as Error).message);
       }

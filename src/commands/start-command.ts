@@ -61,7 +61,7 @@ export function startCommand(): Command {
     new Command('start')
       .description('run everything on the embedded default: local Neo4j, migrations, demo replay server, collector, GraphQL API')
       .option('--demo-rate <flows/s>', 'mean flows per second of the demo cluster (it follows a daily rhythm: x0.5 at 02:00 UTC, x1.5 at 14:00)', '500')
-      .option('--demo-period <duration>', "length of the demo cluster's story: every Deployment rolls out once, catalog-api is deployed once, catalog/search has an incident once", '10m')
+      .option('--demo-period <duration>', "length of the demo cluster's story: every Deployment rolls out once, catalog-api is deployed once, catalog/search has an incident once", '6m')
       .option('--keep-neo4j', 'leave the local Neo4j running on exit'),
     ['neo4j', 'local', 'collector', 'api', 'replay'],
   ).action(async (flags: Record<string, unknown>) => {

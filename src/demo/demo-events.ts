@@ -18,7 +18,7 @@ export interface DemoStreamOptions {
   readonly startMs: number;
   /** Mean flows per second of the generated cluster (it follows a daily rhythm around this). Default 500. */
   readonly flowsPerSecond?: number;
-  /** Length of the generated cluster's story (rollouts, deploy, incident), in ms. Default 10 minutes. */
+  /** Length of the generated cluster's story (rollouts, deploy, incident), in ms. Default 6 minutes. */
   readonly storyPeriodMs?: number;
   /** The recorded captures are played once every this many ms of flow time. Default 60 s. */
   readonly recordedEveryMs?: number;

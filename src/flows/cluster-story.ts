@@ -100,7 +100,7 @@ export const INCIDENT_SERVICE = 'catalog/search';
 /** The workload whose deploys change its dependencies (version 1: storage.googleapis.com; version 2: catalog/recommend). */
 export const DEPLOYED_WORKLOAD = 'catalog/catalog-api';
 /** Default length of one story, in ms. */
-export const DEFAULT_STORY_PERIOD_MS = 10 * 60_000;
+export const DEFAULT_STORY_PERIOD_MS = 6 * 60_000;
 /** Where in each period the incident is (fractions of the period). */
 export const INCIDENT_PHASE: readonly [number, number] = [0.55, 0.7];
 /** Where in each period DEPLOYED_WORKLOAD is deployed (a fraction of the period). */

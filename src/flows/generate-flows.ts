@@ -44,7 +44,7 @@ export interface GenerateFlowsOptions {
    * cluster scenario the rate follows a daily rhythm around this mean (x0.5 at 02:00 UTC, x1.5 at 14:00).
    */
   flowsPerSecond?: number;
-  /** Cluster scenario: length of one story in ms (every Deployment rolls out once, one deploy, one incident). Default 10 minutes. */
+  /** Cluster scenario: length of one story in ms (every Deployment rolls out once, one deploy, one incident). Default 6 minutes. */
   storyPeriodMs?: number;
   /** Also keep the truth per edge and per bucket of flow time of this many ms (`truth().buckets`). Default 0: not kept. */
   bucketMs?: number;

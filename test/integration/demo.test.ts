@@ -55,20 +55,24 @@ function emptyParts(data: Record<string, unknown> | undefined): string[] {
 }
 
 interface StatsSample {
-  atMs: number;
+  /** When the request was sent and answered (epoch ms). */
+  sentMs: number;
+  answeredMs: number;
   lastFlowTime: string | null;
   ingestLagMs: number | null;
   flowsIngestedTotal: number;
 }
 
 async function sampleStats(url: string): Promise<StatsSample> {
+  const sentMs = Date.now();
   const { data } = await graphql(url, '{ stats { lastFlowTime ingestLagMs flowsIngestedTotal } }');
-  return { atMs: Date.now(), ...(data?.stats as Omit<StatsSample, 'atMs'>) };
+  return { sentMs, answeredMs: Date.now(), ...(data?.stats as Omit<StatsSample, 'sentMs' | 'answeredMs'>) };
 }
 
 /**
  * Samples for `durationMs`: flow time must follow the wall clock (never ahead of it, never more
- * than a generous margin behind) and must not fall further behind as time goes on.
+ * than a generous margin behind) and must not fall further behind as time goes on. Before this
+ * change the demo fell behind by a minute every two or three minutes.
  */
 async function expectFlowTimeTracksClock(url: string, durationMs: number): Promise<StatsSample[]> {
   const samples: StatsSample[] = [];
@@ -77,13 +81,19 @@ async function expectFlowTimeTracksClock(url: string, durationMs: number): Promi
     samples.push(await sampleStats(url));
     await new Promise((r) => setTimeout(r, 2000));
   }
-  const behind = samples.map((s) => s.atMs - Date.parse(s.lastFlowTime ?? '1970-01-01T00:00:00Z'));
-  // Served as their time comes: a flow is never dated after the moment it is read back.
-  for (const b of behind) expect(b).toBeGreaterThan(-1000);
-  // Generous for a loaded 2-core machine: flush interval 1 s, and a commit may wait for Neo4j.
-  for (const b of behind) expect(b).toBeLessThan(20_000);
+  const flowMs = (s: StatsSample) => Date.parse(s.lastFlowTime ?? '1970-01-01T00:00:00Z');
+  // Behind the clock when the request was sent (an answer slow in coming on a loaded machine does not count).
+  const behind = samples.map((s) => s.sentMs - flowMs(s));
   const half = Math.floor(behind.length / 2);
-  expect(Math.max(...behind.slice(half))).toBeLessThan(Math.max(...behind.slice(0, half)) + 5000);
+  const problems = [
+    // Served as their time comes: a flow is never dated after the moment it is read back.
+    ...samples.filter((s) => flowMs(s) > s.answeredMs + 1000).map((s) => `flow time ${s.lastFlowTime} ahead of the clock`),
+    // Generous for a loaded 2-core machine shared with other work: flush interval 1 s, and a commit may wait for Neo4j.
+    ...behind.filter((b) => b > 30_000).map((b) => `flow time ${b} ms behind the clock`),
+    ...(Math.max(...behind.slice(half)) > Math.max(...behind.slice(0, half)) + 5000 ? ['flow time falls further behind'] : []),
+  ];
+  const summary = samples.map((s, i) => `behind ${behind[i]} ms, ingestLagMs ${s.ingestLagMs}, request ${s.answeredMs - s.sentMs} ms`);
+  expect({ problems, summary }).toEqual({ problems: [], summary });
   const lags = samples.map((s) => s.ingestLagMs ?? Infinity).sort((a, b) => a - b);
   expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(10_000);
   expect(samples[samples.length - 1].flowsIngestedTotal).toBeGreaterThan(samples[0].flowsIngestedTotal);

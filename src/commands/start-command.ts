@@ -44,9 +44,9 @@ function demoOptions(flags: Record<string, unknown>): { flowsPerSecond: number; 
   const flowsPerSecond = Number(flags.demoRate);
   if (!Number.isFinite(flowsPerSecond) || flowsPerSecond <= 0) problems.push(`--demo-rate expects flows per second > 0, got "${String(flags.demoRate)}"`);
   const storyPeriodMs = parseDurationMs(String(flags.demoPeriod));
-  if (storyPeriodMs === undefined || storyPeriodMs < 10_000) problems.push(`--demo-period expects a duration of at least 10s (e.g. 10m), got "${String(flags.demoPeriod)}"`);
-  if (problems.length > 0) throw new InputError(problems.join('; '));
-  return { flowsPerSecond, storyPeriodMs: storyPeriodMs! };
+  if (storyPeriodMs === undefined || storyPeriodMs < 10_000) problems.push(`--demo-period expects a duration of at least 10s (e.g. 6m), got "${String(flags.demoPeriod)}"`);
+  if (problems.length > 0 || storyPeriodMs === undefined) throw new InputError(problems.join('; '));
+  return { flowsPerSecond, storyPeriodMs };
 }
 
 /**

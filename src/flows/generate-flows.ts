@@ -747,7 +747,7 @@ class ClusterTopology extends BaseTopology {
       port = 0;
     } else {
       server = typeof r.server === 'string' ? this.fqdn(r.server.slice('fqdn:'.length)) : this.podOf(r.server, timeMs);
-      client = r.client === 'world' ? this.worldClient : r.client === 'host' ? this.hostOf(server.node!) : this.podOf(r.client as ClusterWorkload, timeMs);
+      client = r.client === 'world' ? this.worldClient : r.client === 'host' ? this.hostOf(server.node ?? '') : this.podOf(r.client as ClusterWorkload, timeMs);
       // The kubelet probes CoreDNS on its health port, not on 53.
       port = r.kind === 'fqdn' ? 443 : r.kind === 'health' && server.serverPort === 53 ? 8080 : server.serverPort;
     }

@@ -95,8 +95,9 @@ async function expectFlowTimeTracksClock(url: string, durationMs: number): Promi
   ];
   const summary = samples.map((s, i) => `behind ${behind[i]} ms, ingestLagMs ${s.ingestLagMs}, request ${s.answeredMs - s.sentMs} ms`);
   expect({ problems, summary }).toEqual({ problems: [], summary });
+  // Flow time to commit: about the flush interval on a quiet machine; the bound is for one shared by several test runs.
   const lags = samples.map((s) => s.ingestLagMs ?? Infinity).sort((a, b) => a - b);
-  expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(10_000);
+  expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(30_000);
   expect(samples[samples.length - 1].flowsIngestedTotal).toBeGreaterThan(samples[0].flowsIngestedTotal);
   return samples;
 }

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors';
+import { ordinalOfHostname } from './hubble/shard-of-node';
 import { LOG_LEVELS, type LogLevel } from './logger';
 
 /**
@@ -72,6 +74,9 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'hubble.resumeOverlapMs', group: 'hubble', env: 'HG_RESUME_OVERLAP', flag: 'resume-overlap', kind: dur, default: '2s', help: 'on reconnect or restart, ask again for flows this far before the last one received or committed (Relay sorts flows in a short window); those already received or committed are dropped by uuid (else content)' },
   { key: 'hubble.resumeWarmupMs', group: 'hubble', env: 'HG_RESUME_WARMUP', flag: 'resume-warmup', kind: dur, default: '10s', help: 'after a restart, also ask for the committed flows of this long before the resume point, so that both ends of a connection or request that straddle the restart are paired (counted once)' },
   { key: 'hubble.reconnectMaxMs', group: 'hubble', env: 'HG_RECONNECT_MAX', flag: 'reconnect-max', kind: dur, default: '30s', help: 'longest reconnect delay' },
+  { key: 'hubble.shardCount', group: 'hubble', env: 'HG_SHARD_COUNT', flag: 'shard-count', kind: int(1, 10_000), default: '1', help: 'collectors sharing the Hubble nodes of one Relay: each asks Relay (GetFlows node_name) only for the nodes whose name hashes to its shard (see docs/scale-out.md)' },
+  { key: 'hubble.shardIndex', group: 'hubble', env: 'HG_SHARD_INDEX', flag: 'shard-index', kind: str, help: 'this collector\'s shard, 0 to HG_SHARD_COUNT-1, or `ordinal`: the trailing number of the pod name (HOSTNAME) of a StatefulSet pod; required when HG_SHARD_COUNT is above 1' },
+  { key: 'hubble.nodesRefreshMs', group: 'hubble', env: 'HG_SHARD_NODES_REFRESH', flag: 'shard-nodes-refresh', kind: dur, default: '30s', help: 'how often a sharded collector asks Relay for its nodes (GetNodes); a node_status event naming a node of its shard is taken at once' },
 
   { key: 'filter.namespaces', group: 'filter', env: 'HG_NAMESPACES', flag: 'namespace', kind: list, help: 'only flows from or to these namespaces (comma-separated)' },
   { key: 'filter.pods', group: 'filter', env: 'HG_PODS', flag: 'pod', kind: list, help: 'only flows from or to these pods (namespace/pod or pod-name prefix)' },
@@ -92,6 +97,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'collector.pruneOlderThanMs', group: 'collector', env: 'HG_PRUNE_OLDER_THAN', flag: 'prune-older-than', kind: dur, default: '0', help: 'periodically remove nodes and edges not seen for this long (0: never)' },
   { key: 'collector.pruneIntervalMs', group: 'collector', env: 'HG_PRUNE_INTERVAL', flag: 'prune-interval', kind: dur, default: '10m', help: 'how often the periodic prune runs' },
   { key: 'collector.migrate', group: 'collector', env: 'HG_MIGRATE', flag: 'migrate', kind: bool, default: 'true', help: 'apply pending migrations at start' },
+  { key: 'collector.attribution', group: 'collector', env: 'HG_ATTRIBUTION', flag: 'attribution', kind: { type: 'enum', values: ['auto', 'paired', 'owner'] }, default: 'auto', help: 'how an exchange seen at both ends counts once: paired (both ends in this collector), owner (only at the side that owns it, so that collectors of different nodes agree); auto: owner when HG_SHARD_COUNT is above 1' },
 
   { key: 'prometheus.url', group: 'prometheus', env: 'HG_PROMETHEUS_URL', flag: 'prometheus-url', kind: { type: 'url', protocols: ['http', 'https'] }, help: 'Prometheus server holding Hubble metrics (for --source prometheus)' },
   { key: 'prometheus.intervalMs', group: 'prometheus', env: 'HG_PROMETHEUS_INTERVAL', flag: 'interval', kind: dur, default: '30s', help: 'how often Prometheus is queried' },
@@ -159,6 +165,12 @@ export interface HubbleConfig {
   readonly reconnectMaxMs: number;
   readonly resumeOverlapMs: number;
   readonly resumeWarmupMs: number;
+  /** Collectors sharing the Hubble nodes (1: this one reads them all). */
+  readonly shardCount: number;
+  /** This collector's shard, 0..shardCount-1 (from HG_SHARD_INDEX, or the pod name's ordinal). */
+  readonly shardIndex: number;
+  /** How often a sharded collector reads Relay's node list (ms). */
+  readonly nodesRefreshMs: number;
 }
 
 export interface FilterConfig {
@@ -186,7 +198,15 @@ export interface CollectorConfig {
   readonly pruneOlderThanMs: number;
   readonly pruneIntervalMs: number;
   readonly migrate: boolean;
+  /**
+   * How an exchange seen at both ends counts once (docs/flow-to-graph-rules.md): `paired` in this
+   * collector's pairing windows, `owner` only at the observation of the side that owns it.
+   */
+  readonly attribution: Attribution;
 }
+
+/** See CollectorConfig.attribution. */
+export type Attribution = 'paired' | 'owner';
 
 export interface PrometheusConfig {
   readonly url?: string;
@@ -402,8 +422,40 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     problems.push(`HG_API_READ_TIMEOUT / --read-timeout: at least 100ms, got ${cfg.api.readTimeoutMs}ms`);
   }
   if (!cfg.api.path?.startsWith('/')) problems.push(`HG_API_PATH / --path: must start with /, got "${cfg.api.path}"`);
+  resolveSharding(cfg, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(cfg);
+}
+
+/**
+ * Turns HG_SHARD_INDEX into a number (a StatefulSet's pod ordinal for `ordinal`) and `auto`
+ * attribution into the rule sharding needs: with several shards, the two ends of one exchange can
+ * be read by different collectors, and only `owner` counts it once then.
+ */
+function resolveSharding(cfg: AppConfig, env: NodeJS.ProcessEnv, problems: string[]): void {
+  const hubble = cfg.hubble as { shardCount: number; shardIndex: number | string | undefined };
+  const collector = cfg.collector as { attribution: Attribution | 'auto' };
+  const count = hubble.shardCount ?? 1;
+  const raw = hubble.shardIndex as string | undefined;
+  let index: number | undefined;
+  if (raw === undefined || raw.trim() === '') {
+    if (count > 1) problems.push(`HG_SHARD_INDEX / --shard-index: required when HG_SHARD_COUNT is ${count} (a number from 0 to ${count - 1}, or ordinal)`);
+    index = 0;
+  } else if (raw.trim() === 'ordinal') {
+    const hostname = env.HOSTNAME || os.hostname();
+    index = ordinalOfHostname(hostname);
+    if (index === undefined) problems.push(`HG_SHARD_INDEX / --shard-index: ordinal needs a pod name ending in -<number> (a StatefulSet pod), got hostname "${hostname}"`);
+  } else if (/^\s*\d+\s*$/.test(raw)) {
+    index = Number(raw);
+  } else {
+    problems.push(`HG_SHARD_INDEX / --shard-index: expected a number from 0 to ${count - 1} or ordinal, got "${raw}"`);
+  }
+  if (index !== undefined && index >= count) problems.push(`HG_SHARD_INDEX / --shard-index: is ${index}, but HG_SHARD_COUNT ${count} allows 0 to ${count - 1}`);
+  hubble.shardIndex = index ?? 0;
+  if (collector.attribution === 'paired' && count > 1) {
+    problems.push(`HG_ATTRIBUTION / --attribution: paired counts an exchange twice when its two ends are on nodes of different shards; use owner (or auto) with HG_SHARD_COUNT ${count}`);
+  }
+  if (collector.attribution === 'auto' || collector.attribution === undefined) collector.attribution = count > 1 ? 'owner' : 'paired';
 }
 
 /** The settings table as Markdown, for the README (`hubble-graph settings`). */

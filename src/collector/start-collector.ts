@@ -70,7 +70,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
   const collectorId = config.collector.id ?? options.defaultId ?? defaultCollectorId('collect');
   const runId = randomUUID();
   const metrics = createCollectorMetrics();
-  const aggregator = new EdgeAggregator();
+  const aggregator = new EdgeAggregator({ attribution: config.collector.attribution });
   const rowsPerStatement = config.collector.batchSize;
   const rowsPerTransaction = config.collector.batchSize;
   const refusals = {

@@ -29,6 +29,13 @@ export interface EdgeAggregatorOptions {
    * Default 200000.
    */
   maxCachedEndpoints?: number;
+  /**
+   * How an exchange (TCP open, L7 request or response) seen at both ends counts once. `paired`
+   * (default): in this aggregator's pairing windows, whichever end comes first. `owner`: only at the
+   * observation of the side that owns it (see ownerSide), so that aggregators fed with the
+   * flows of different nodes (sharded collectors) together count it once without seeing each other.
+   */
+  attribution?: 'paired' | 'owner';
 }
 
 /** What the aggregator keeps about one graph node between flows. */
@@ -69,6 +76,40 @@ function directionIndex(direction: string | undefined): number {
   if (direction === 'EGRESS') return 0;
   if (direction === 'INGRESS') return 1;
   return 2;
+}
+
+/** Under owner attribution: no side owns the exchange, every side pairs as in a single collector. */
+const ANY_SIDE = -1;
+
+/**
+ * A pod that Cilium manages: it has a pod name and no reserved identity (host, unmanaged, world,
+ * ... are below 256, Cilium's first identity for workloads), so its node's datapath sees every
+ * packet it sends or receives, and its proxies every L7 exchange its policy redirects.
+ */
+export function isCiliumManagedPod(endpoint: FlowEndpoint | undefined): boolean {
+  if (endpoint === undefined || !endpoint.pod_name || !endpoint.namespace) return false;
+  const identity = endpoint.identity;
+  if (identity !== undefined && identity > 0 && identity < 256) return false;
+  const labels = endpoint.labels;
+  if (labels !== undefined) for (let i = 0; i < labels.length; i++) if (labels[i].startsWith('reserved:')) return false;
+  return true;
+}
+
+/**
+ * The side (0 EGRESS at the client, 1 INGRESS at the server) whose observations of an exchange (a
+ * TCP open, an L7 request or response) count under owner attribution: the client's egress when
+ * Cilium manages the client, else the server's ingress when Cilium manages the server (world, host,
+ * remote-node and unmanaged clients). The client's egress sees a managed client's SYN first, also
+ * one the server's policy then drops or redirects, and its L7 exchanges wherever its egress proxy
+ * (HTTP, Kafka; DNS, which Cilium proxies on egress only) sees them. A verdict other than FORWARDED
+ * is decided and seen at one side only (a drop, a redirect to that side's proxy), and traffic
+ * between two endpoints Cilium does not manage has no owner: those pair as in one collector.
+ */
+export function ownerSide(verdict: string, client: FlowEndpoint | undefined, server: FlowEndpoint | undefined): number {
+  if (verdict !== 'FORWARDED') return ANY_SIDE;
+  if (isCiliumManagedPod(client)) return 0;
+  if (isCiliumManagedPod(server)) return 1;
+  return ANY_SIDE;
 }
 
 /** One exchange (or TCP open) in a pairing window, with its counters per side (no array: less memory). */
@@ -401,8 +442,10 @@ export class EdgeAggregator {
   private readonly maxUnmanaged: number;
   private readonly maxDnsQueries: number;
   private maxFlowTimeMs = 0;
+  private readonly byOwner: boolean;
 
   constructor(options: EdgeAggregatorOptions = {}) {
+    this.byOwner = options.attribution === 'owner';
     const maxDedup = options.maxDedupEntries ?? 100_000;
     this.tcpOpens = new PairingWindow(maxDedup);
     this.exchanges = new PairingWindow(maxDedup);
@@ -527,7 +570,7 @@ export class EdgeAggregator {
     if (isUnmanaged(client, clientEp)) this.noteUnmanaged(client, clientEp, clientIp, clientNode, timeMs);
     if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
-    if (o.tcpOpen) {
+    if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) {
       if (countRequestOnce(this.tcpOpens.entry(o.clientPort, edge.windowScope(), clientIp, serverIp), side)) edge.connections++;
     }
 
@@ -537,8 +580,13 @@ export class EdgeAggregator {
     }
 
     const l7 = flow.l7;
-    if (l7 !== undefined && l7 !== null) this.addL7(edge, l7, side);
+    if (l7 !== undefined && l7 !== null) this.addL7(edge, l7, side, verdict, clientEp, serverEp);
     return undefined;
+  }
+
+  /** True when an observation from `side` may count an exchange owned by `owner` (always under paired attribution). */
+  private countsHere(owner: number, side: number): boolean {
+    return !this.byOwner || owner === ANY_SIDE || owner === side;
   }
 
   /**
@@ -554,18 +602,21 @@ export class EdgeAggregator {
     const reversed = o.reversed;
     const clientIp = reversed ? ip?.destination : ip?.source;
     const serverIp = reversed ? ip?.source : ip?.destination;
-    const client = this.slotOf(reversed ? flow.destination : flow.source, clientIp, reversed ? flow.destination_names : flow.source_names);
+    const clientEp = reversed ? flow.destination : flow.source;
+    const serverEp = reversed ? flow.source : flow.destination;
+    const client = this.slotOf(clientEp, clientIp, reversed ? flow.destination_names : flow.source_names);
     if (client === undefined) return;
-    const server = this.slotOf(reversed ? flow.source : flow.destination, serverIp, reversed ? flow.source_names : flow.destination_names);
+    const server = this.slotOf(serverEp, serverIp, reversed ? flow.source_names : flow.destination_names);
     if (server === undefined) return;
     const verdict = (flow.verdict && VERDICTS.get(flow.verdict)) || flow.verdict || 'VERDICT_UNKNOWN';
     const side = directionIndex(flow.traffic_direction);
     const scope = windowScopeOf(`${client.serial}:${server.serial}`, o.port, o.protocol, verdict);
-    if (o.tcpOpen) countRequestOnce(this.tcpOpens.entry(o.clientPort, scope, clientIp, serverIp), side);
+    if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) countRequestOnce(this.tcpOpens.entry(o.clientPort, scope, clientIp, serverIp), side);
     const l7 = flow.l7;
     if (l7 === undefined || l7 === null || (l7.type !== 'REQUEST' && l7.type !== 'RESPONSE')) return;
     const exchange = exchangeOf(l7, this.exchangeScratch);
     if (exchange === undefined || exchange.id === undefined) return;
+    if (!this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) return;
     const entry = this.exchanges.entry(exchange.id, scope, exchange.a, exchange.b);
     if (l7.type === 'REQUEST') countRequestOnce(entry, side);
     else countResponseOnce(entry, side);
@@ -573,7 +624,7 @@ export class EdgeAggregator {
 
   private readonly exchangeScratch: Exchange = { protocol: '', id: undefined, a: undefined, b: undefined };
 
-  private addL7(edge: EdgeDelta, l7: FlowLayer7, side: number): void {
+  private addL7(edge: EdgeDelta, l7: FlowLayer7, side: number, verdict: string, clientEp: FlowEndpoint | undefined, serverEp: FlowEndpoint | undefined): void {
     const found = exchangeOf(l7, this.exchangeScratch);
     if (found === undefined) return;
     const { protocol, id: exchangeId, a: exchangeA, b: exchangeB } = found;
@@ -586,6 +637,8 @@ export class EdgeAggregator {
 
     const type = l7.type;
     if (type !== 'REQUEST' && type !== 'RESPONSE') return;
+    // Under owner attribution, the other side's observation only adds its flow (counted above).
+    if (!this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) return;
     // One window entry per (edge, exchange): requests and responses counted by side.
     const exchange = exchangeId !== undefined ? this.exchanges.entry(exchangeId, edge.windowScope(), exchangeA, exchangeB) : undefined;
 

@@ -71,3 +71,36 @@ describe('settingsMarkdown', () => {
     expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
   });
 });
+
+describe('sharding settings', () => {
+  it('reads one collector with paired attribution when nothing is set', () => {
+    const cfg = loadConfig({ env: {} });
+    expect([cfg.hubble.shardCount, cfg.hubble.shardIndex, cfg.hubble.nodesRefreshMs, cfg.collector.attribution]).toEqual([1, 0, 30_000, 'paired']);
+  });
+
+  it('takes owner attribution by itself when the nodes are shared by several collectors', () => {
+    const cfg = loadConfig({ env: { HG_SHARD_COUNT: '4', HG_SHARD_INDEX: '3' } });
+    expect([cfg.hubble.shardCount, cfg.hubble.shardIndex, cfg.collector.attribution]).toEqual([4, 3, 'owner']);
+  });
+
+  it('takes the shard index from a StatefulSet pod name with ordinal', () => {
+    const cfg = loadConfig({ env: { HG_SHARD_COUNT: '3', HG_SHARD_INDEX: 'ordinal', HOSTNAME: 'hubble-graph-collector-2' } });
+    expect(cfg.hubble.shardIndex).toBe(2);
+  });
+
+  it('names what is wrong with the shard settings, all at once', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig({ env });
+      } catch (err) {
+        return (err as ConfigError).problems.join('\n');
+      }
+      return '';
+    };
+    expect(problems({ HG_SHARD_COUNT: '3' })).toContain('HG_SHARD_INDEX / --shard-index: required when HG_SHARD_COUNT is 3 (a number from 0 to 2, or ordinal)');
+    expect(problems({ HG_SHARD_COUNT: '3', HG_SHARD_INDEX: '3' })).toContain('HG_SHARD_INDEX / --shard-index: is 3, but HG_SHARD_COUNT 3 allows 0 to 2');
+    expect(problems({ HG_SHARD_COUNT: '3', HG_SHARD_INDEX: 'first' })).toContain('expected a number from 0 to 2 or ordinal, got "first"');
+    expect(problems({ HG_SHARD_COUNT: '3', HG_SHARD_INDEX: 'ordinal', HOSTNAME: 'collector' })).toContain('ordinal needs a pod name ending in -<number> (a StatefulSet pod), got hostname "collector"');
+    expect(problems({ HG_SHARD_COUNT: '2', HG_SHARD_INDEX: '0', HG_ATTRIBUTION: 'paired' })).toContain('HG_ATTRIBUTION / --attribution: paired counts an exchange twice');
+  });
+});

@@ -43,8 +43,15 @@ async function collectFromHubble({ config, log, executor, signal, serveHealth }:
   // After a restart: from the warm-up before the committed margin on, so that the pairing windows
   // learn the committed flows again before new ones arrive (see Collector and ResumeGate).
   const since = resumedFrom && nanosToTimestamp(BigInt(resumedFrom.watermarkMs - resumedFrom.overlapMs - config.hubble.resumeWarmupMs) * 1_000_000n);
+  const { shardCount, shardIndex, nodesRefreshMs } = config.hubble;
   const events = streamHubbleEvents({
     hubble: config.hubble,
+    // Several collectors share Relay's nodes: this one asks only for the nodes of its shard.
+    shard: shardCount > 1 ? { count: shardCount, index: shardIndex, refreshMs: nodesRefreshMs } : undefined,
+    onShardNodes: (nodes) => {
+      metrics.shardNodes.set(nodes.length);
+      log.info({ shard: `${shardIndex}/${shardCount}`, nodes }, 'reading the Hubble nodes of this shard');
+    },
     filter: config.filter,
     resumeOverlapMs: config.hubble.resumeOverlapMs,
     since,

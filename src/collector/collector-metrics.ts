@@ -18,6 +18,8 @@ export interface CollectorMetrics {
   readonly overMemoryBound: Gauge;
   readonly neo4jUp: Gauge;
   readonly sourceConnected: Gauge;
+  /** Hubble nodes this collector's shard reads (HG_SHARD_COUNT above 1). */
+  readonly shardNodes: Gauge;
 }
 
 export function createCollectorMetrics(registry = new Registry()): CollectorMetrics {
@@ -46,6 +48,7 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
       labelNames: ['source'],
       registers: [registry],
     }),
+    shardNodes: new Gauge({ name: `${p}shard_nodes`, help: 'Hubble nodes this collector reads as its shard (HG_SHARD_COUNT above 1; 0 otherwise)', registers: [registry] }),
     hubbleNodes: new Gauge({ name: `${p}hubble_nodes`, help: 'Hubble nodes by state, from node_status events', labelNames: ['state'], registers: [registry] }),
     batches: new Counter({ name: `${p}batches_total`, help: 'Write transactions, by result (committed, duplicate, failed)', labelNames: ['result'], registers: [registry] }),
     flushSeconds: new Histogram({

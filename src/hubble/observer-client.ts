@@ -19,6 +19,7 @@ import {
   encodeGetFlowsRequest,
 } from './hubble-codec';
 import { ObserverBytesClient } from './observer-service';
+import { nodesOfShard, shardOfNode } from './shard-of-node';
 import { nanosToTimestamp, timestampToNanos } from './timestamps';
 import { sleep } from '../sleep';
 
@@ -155,6 +156,29 @@ export interface StreamHubbleEventsOptions {
    * but never becomes the point a reconnect resumes from. Default: no limit.
    */
   maxFlowAheadMs?: number;
+  /**
+   * Read only the nodes of one shard of `count` (shardOfNode): the node list comes from Relay's
+   * GetNodes before every request and every `refreshMs`, and a node_status event naming a node of
+   * this shard that the request lacks is taken at once; the request then carries the shard's nodes
+   * as `node_name` in every whitelist filter. When nodes join, the stream is asked again from the
+   * time the node list last lacked them, and what the other nodes had already sent is dropped.
+   */
+  shard?: { count: number; index: number; refreshMs: number };
+  /** Called with this shard's nodes whenever the request is made for a new set of them. */
+  onShardNodes?: (nodes: readonly string[]) => void;
+}
+
+/** A request for more nodes asks again from before they were known; the nodes read before drop what they had sent. */
+interface CatchUp {
+  readonly oldNodes: ReadonlySet<string>;
+  /** Flows of `oldNodes` dated before this were yielded by the previous request. */
+  readonly cutoffNs: bigint;
+}
+
+/** The names of this shard's nodes in Relay's node list. */
+async function readShardNodes(client: ObserverClient, shard: { count: number; index: number }, timeoutMs: number): Promise<string[]> {
+  const { nodes } = await client.getNodes(timeoutMs);
+  return nodesOfShard((nodes ?? []).map((n) => n.name ?? ''), shard.count, shard.index);
 }
 
 /** Failures that retrying cannot fix. */
@@ -282,6 +306,35 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
   let resumeKeys = new Set<string>();
   let failures = 0;
   let connects = 0;
+  // Sharding: the nodes asked for, the newest flow time when the node list last lacked any new node,
+  // nodes announced by node_status before GetNodes lists them, and a pending restart for new nodes.
+  const shard = options.shard;
+  let streamNodes: Set<string> | undefined;
+  let listedAtNs: bigint | undefined;
+  let firstNs: bigint | undefined;
+  const announced = new Set<string>();
+  let catchUp: CatchUp | undefined;
+  let restartForNodes = false;
+  const restart = (why: string, nodes: string[]) => {
+    if (restartForNodes) return;
+    restartForNodes = true;
+    log.info({ why, nodes, shard: shard && `${shard.index}/${shard.count}` }, 'new Hubble nodes for this shard; asking Relay again');
+    call?.cancel();
+  };
+  const refreshTimer =
+    shard &&
+    setInterval(() => {
+      if (streamNodes === undefined || call === undefined) return;
+      const known = streamNodes;
+      readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000)
+        .then((mine) => {
+          const added = mine.filter((n) => !known.has(n));
+          if (added.length > 0) restart('GetNodes', added);
+          else if (known === streamNodes) listedAtNs = lastNs ?? listedAtNs;
+        })
+        .catch((err) => log.debug({ err: errorMessage(err) }, 'GetNodes failed; the node list is read again at the next refresh'));
+    }, shard.refreshMs);
+  refreshTimer?.unref();
 
   try {
     while (!signal?.aborted) {
@@ -303,10 +356,37 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
           );
           options.onServerStatus?.(status);
         }
+        let nodeWhitelist = whitelist;
+        catchUp = undefined;
+        if (shard) {
+          const mine = [...new Set([...(await readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000)), ...announced])].sort();
+          if (signal?.aborted) break;
+          if (mine.length === 0) {
+            // An empty node_name list would ask for every node: wait for one of this shard instead.
+            log.warn({ shard: `${shard.index}/${shard.count}`, retryInMs: shard.refreshMs }, 'no Hubble node falls to this shard yet; asking Relay again later');
+            await sleep(shard.refreshMs, signal);
+            continue;
+          }
+          const before = streamNodes;
+          const added = before === undefined ? [] : mine.filter((n) => !before.has(n));
+          if (before !== undefined && added.length > 0 && lastNs !== undefined) {
+            const from = listedAtNs ?? firstNs ?? lastNs;
+            catchUp = { oldNodes: before, cutoffNs: lastNs - overlapNs };
+            listedAtNs = from < lastNs ? from : lastNs;
+          } else {
+            listedAtNs = lastNs;
+          }
+          if (before === undefined || added.length > 0 || mine.length !== before.size) options.onShardNodes?.(mine);
+          streamNodes = new Set(mine);
+          nodeWhitelist = whitelist.length === 0 ? [{ node_name: mine }] : whitelist.map((f) => ({ ...f, node_name: mine }));
+        }
+        restartForNodes = false;
         connects++;
-        const request: GetFlowsRequestJson = { follow: true, whitelist, blacklist };
+        const request: GetFlowsRequestJson = { follow: true, whitelist: nodeWhitelist, blacklist };
         if (lastNs !== undefined) {
-          request.since = nanosToTimestamp(lastNs - overlapNs);
+          // New nodes of this shard: from when the node list last lacked them (their flows before are lost).
+          const fromNs = catchUp !== undefined && listedAtNs !== undefined ? listedAtNs : lastNs;
+          request.since = nanosToTimestamp(fromNs - overlapNs);
           resumeKeys = recent.keys();
         } else {
           if (options.since !== undefined) request.since = options.since;
@@ -336,8 +416,19 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
             if (ns !== undefined && ns >= FLOOR_NS && ns <= BigInt(Date.now() + maxAheadMs) * 1_000_000n) {
               const key = flowKey(event.flow, event.nodeName);
               if (resumeKeys.has(key)) continue; // already yielded before the reconnect
+              // Asked again for new nodes: the nodes of the previous request had sent these already.
+              if (catchUp !== undefined && ns < catchUp.cutoffNs && catchUp.oldNodes.has(event.nodeName ?? event.flow.node_name ?? '')) continue;
               if (lastNs === undefined || ns > lastNs) lastNs = ns;
+              if (firstNs === undefined) firstNs = ns;
               recent.add(key, ns, lastNs - overlapNs);
+            }
+          }
+          if (shard && event.kind === 'node_status' && streamNodes !== undefined && event.status.state_change === 'NODE_CONNECTED') {
+            const known = streamNodes;
+            const added = (event.status.node_names ?? []).filter((n) => n !== '' && !known.has(n) && shardOfNode(n, shard.count) === shard.index);
+            if (added.length > 0) {
+              for (const n of added) announced.add(n);
+              restart('node_status', added);
             }
           }
           // Node status and lost-events reports are logged by their consumer (the collector), which
@@ -346,9 +437,12 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
           if (signal?.aborted) break;
         }
         if (signal?.aborted) break;
+        if (restartForNodes) continue;
         failure = new HubbleConnectionError(`Hubble at ${cfg.server} ended the GetFlows stream`);
       } catch (err) {
         if (signal?.aborted) break;
+        // Cancelled by us to ask again with this shard's new nodes: not a failure, no backoff.
+        if (restartForNodes) continue;
         // HubbleConnectionError.code is our own string code; the gRPC status is grpcCode.
         const code = err instanceof HubbleConnectionError ? err.grpcCode : (err as Partial<grpc.ServiceError>).code;
         failure = err instanceof HubbleConnectionError ? err : new HubbleConnectionError(describeGrpcError(err, cfg), { cause: err, grpcCode: code });
@@ -367,6 +461,7 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
       await sleep(delay, signal);
     }
   } finally {
+    if (refreshTimer) clearInterval(refreshTimer);
     signal?.removeEventListener('abort', onAbort);
     call?.cancel();
     client.close();

@@ -326,11 +326,13 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
     setInterval(() => {
       if (streamNodes === undefined || call === undefined) return;
       const known = streamNodes;
+      // A node missing from the answer had sent nothing we lack before the call went out.
+      const askedAtNs = lastNs;
       readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000)
         .then((mine) => {
           const added = mine.filter((n) => !known.has(n));
           if (added.length > 0) restart('GetNodes', added);
-          else if (known === streamNodes) listedAtNs = lastNs ?? listedAtNs;
+          else if (known === streamNodes && askedAtNs !== undefined) listedAtNs = askedAtNs;
         })
         .catch((err) => log.debug({ err: errorMessage(err) }, 'GetNodes failed; the node list is read again at the next refresh'));
     }, shard.refreshMs);

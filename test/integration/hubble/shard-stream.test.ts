@@ -1,0 +1,70 @@
+import type { Flow, HubbleEvent } from '../../../src/flows/flow';
+import { generateFlows } from '../../../src/flows/generate-flows';
+import { streamHubbleEvents } from '../../../src/hubble/observer-client';
+import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
+import { shardOfNode } from '../../../src/hubble/shard-of-node';
+
+const HUBBLE = { tls: false, reconnectMinMs: 50, reconnectMaxMs: 200 };
+
+/** (No resume overlap: what a restart for new nodes must fetch again comes from the catch-up alone.) The flows one shard's stream yields until `expected` of them have come (or 60 s), then 300 ms more to catch repeats. */
+async function readShard(server: string, count: number, index: number, expected: number, onFirst?: () => void, refreshMs = 200): Promise<{ flows: Flow[]; nodeLists: string[][] }> {
+  const ac = new AbortController();
+  const flows: Flow[] = [];
+  const nodeLists: string[][] = [];
+  const deadline = setTimeout(() => ac.abort(), 60_000);
+  let settle: NodeJS.Timeout | undefined;
+  try {
+    for await (const ev of streamHubbleEvents({ hubble: { ...HUBBLE, server }, signal: ac.signal, resumeOverlapMs: 0, shard: { count, index, refreshMs }, onShardNodes: (n) => nodeLists.push([...n]) })) {
+      if (ev.kind !== 'flow') continue;
+      flows.push(ev.flow);
+      if (flows.length === 1) onFirst?.();
+      if (flows.length >= expected && settle === undefined) settle = setTimeout(() => ac.abort(), 300);
+    }
+  } finally {
+    clearTimeout(deadline);
+    if (settle) clearTimeout(settle);
+  }
+  return { flows, nodeLists };
+}
+
+const nodeOf = (e: HubbleEvent) => (e.kind === 'flow' ? e.nodeName ?? e.flow.node_name ?? '' : '');
+
+describe('a sharded Hubble stream (real gRPC, the replay server as Relay)', () => {
+  let replay: ReplayServer | undefined;
+  afterEach(async () => replay?.stop());
+
+  const events: HubbleEvent[] = [...generateFlows({ pods: 200, edges: 200, flows: 3000, seed: 3 })].map((r) => ({ kind: 'flow', flow: r.flow, nodeName: r.node_name }));
+
+  it('asks Relay for its own nodes only: each flow reaches exactly the shard of its node', async () => {
+    replay = await startReplayServer({ events, listen: '127.0.0.1:0' });
+    const seen = new Map<string, number>();
+    for (let index = 0; index < 3; index++) {
+      const mine = events.filter((e) => shardOfNode(nodeOf(e), 3) === index);
+      const { flows, nodeLists } = await readShard(replay.address, 3, index, mine.length);
+      expect(flows.map((f) => f.uuid)).toEqual(mine.map((e) => (e.kind === 'flow' ? e.flow.uuid : '')));
+      expect(nodeLists[0]).toEqual([...new Set(mine.map(nodeOf))].sort());
+      for (const f of flows) seen.set(f.uuid!, (seen.get(f.uuid!) ?? 0) + 1);
+    }
+    expect(seen.size).toBe(events.length);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('takes a node that joins while it streams, from when the node list last lacked it, and repeats nothing of the others', async () => {
+    // The node of shard 0 that joins late: its flows come only in the second half of the recording.
+    const nodes = [...new Set(events.map(nodeOf))].filter((n) => shardOfNode(n, 2) === 0).sort();
+    expect(nodes.length).toBeGreaterThan(1);
+    const late = nodes[nodes.length - 1];
+    const half = Math.floor(events.length / 2);
+    const first = events.slice(0, half).filter((e) => nodeOf(e) !== late);
+    const second = events.slice(half);
+    replay = await startReplayServer({ events: first, listen: '127.0.0.1:0' });
+    const mine = [...first, ...second].filter((e) => shardOfNode(nodeOf(e), 2) === 0);
+    const server = replay;
+    // Once the first half has been read and the node list seen without the late node, it joins; the
+    // other nodes' flows of the second half are read long before the next node-list refresh sees it.
+    const { flows, nodeLists } = await readShard(server.address, 2, 0, mine.length, () => setTimeout(() => server.append(second), 2500), 2000);
+    expect(nodeLists[0]).not.toContain(late);
+    expect(nodeLists[nodeLists.length - 1]).toContain(late);
+    expect(flows.map((f) => f.uuid).sort()).toEqual(mine.map((e) => (e.kind === 'flow' ? e.flow.uuid! : '')).sort());
+  });
+});

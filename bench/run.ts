@@ -18,15 +18,16 @@ import { type HostileResult, runHostileBench } from './hostile-bench';
 import { buildTopology, updateDeltas } from './synthetic-topology';
 import { type TableRow, formatTable } from './results-table';
 import { type MapPageResult, runMapPageBench } from './map-page-bench';
+import { type ScaleOutResult, runScaleOutBench } from './scale-out-bench';
 
 /**
- * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions,map,hostile]`
+ * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions,map,hostile,scale]`
  *
  * Measures the real code paths on this machine, each beside a baseline measured in the same run,
  * prints a table and writes the raw results to bench/results/<timestamp>.json and latest.json.
  * Never part of `npm test`.
  */
-export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile'] as const;
+export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale'] as const;
 export type Part = (typeof PARTS)[number];
 
 interface Sizes {
@@ -58,6 +59,10 @@ interface Sizes {
   hostileEdges: number;
   hostileSeconds: number;
   hostileClients: number;
+  /** Flows and edges of the scale-out part, and the collector counts it runs (N collectors, N replay servers). */
+  scaleFlows: number;
+  scaleEdges: number;
+  scaleCollectors: number[];
 }
 
 const FULL: Sizes = {
@@ -84,6 +89,9 @@ const FULL: Sizes = {
   hostileEdges: 20_000,
   hostileSeconds: 30,
   hostileClients: 4,
+  scaleFlows: 300_000,
+  scaleEdges: 20_000,
+  scaleCollectors: [1, 2, 4],
 };
 
 const QUICK: Sizes = {
@@ -110,6 +118,9 @@ const QUICK: Sizes = {
   hostileEdges: 5_000,
   hostileSeconds: 8,
   hostileClients: 4,
+  scaleFlows: 60_000,
+  scaleEdges: 5_000,
+  scaleCollectors: [1, 2],
 };
 
 interface Args {
@@ -258,7 +269,7 @@ async function main(): Promise<void> {
     writeResults(results, started, true);
   }
 
-  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile'].some((p) => args.only.has(p as Part));
+  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale'].some((p) => args.only.has(p as Part));
   let graph: BenchGraph | undefined;
   try {
     if (needsGraph) {
@@ -405,6 +416,22 @@ async function main(): Promise<void> {
         });
       }
       if (!hostile.ran) rows.push({ figure: 'stats under hostile requests', value: `not run: ${hostile.reason}`, baseline: '-', ratio: '-', target: '-', met: undefined });
+      writeResults(results, started, true);
+    }
+    if (graph && args.only.has('scale')) {
+      const scale: ScaleOutResult = await runScaleOutBench(graph, { flows: sizes.scaleFlows, edges: sizes.scaleEdges, collectorCounts: sizes.scaleCollectors, log });
+      results.scale = scale;
+      const one = scale.runs.find((r) => r.collectors === 1);
+      for (const r of scale.runs) {
+        rows.push({
+          figure: `scale-out: ${r.collectors} sharded collector(s) <- ${r.collectors} replay server(s), ${fmt(scale.flows)} flows / ${fmt(scale.edges)} edges${r.graphExact ? ', graph exact' : ', GRAPH WRONG'}`,
+          value: `${fmt(r.flowsPerSec, 'flows/s')}, ${fmt(r.rowsPerSec)} rows/s into Neo4j; CPU per collector ${r.collectorCpuPct.join('/')}%, Neo4j ${r.neo4jCpuPct}%`,
+          baseline: one && r !== one ? `1 collector: ${fmt(one.rowsPerSec)} rows/s` : '-',
+          ratio: one && r !== one ? `${round(r.rowsPerSec / one.rowsPerSec, 2)}x` : '-',
+          target: 'exact',
+          met: r.graphExact,
+        });
+      }
       writeResults(results, started, true);
     }
     if (graph && args.only.has('map')) {

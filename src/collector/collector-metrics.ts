@@ -20,6 +20,8 @@ export interface CollectorMetrics {
   readonly sourceConnected: Gauge;
   /** Hubble nodes this collector's shard reads (HG_SHARD_COUNT above 1). */
   readonly shardNodes: Gauge;
+  /** Rows (endpoints and calls) committed to Neo4j, by kind. */
+  readonly rowsWritten: Counter<'kind'>;
 }
 
 export function createCollectorMetrics(registry = new Registry()): CollectorMetrics {
@@ -48,6 +50,7 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
       labelNames: ['source'],
       registers: [registry],
     }),
+    rowsWritten: new Counter({ name: `${p}rows_written_total`, help: 'Rows committed to Neo4j (UNWIND rows of endpoints and calls), by kind', labelNames: ['kind'], registers: [registry] }),
     shardNodes: new Gauge({ name: `${p}shard_nodes`, help: 'Hubble nodes this collector reads as its shard (HG_SHARD_COUNT above 1; 0 otherwise)', registers: [registry] }),
     hubbleNodes: new Gauge({ name: `${p}hubble_nodes`, help: 'Hubble nodes by state, from node_status events', labelNames: ['state'], registers: [registry] }),
     batches: new Counter({ name: `${p}batches_total`, help: 'Write transactions, by result (committed, duplicate, failed)', labelNames: ['result'], registers: [registry] }),

@@ -89,10 +89,17 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     source: options.source,
     unmanaged: () => aggregator.unmanaged().map((u) => u.id),
     // A flush too large for one transaction is staged in Neo4j with its resume point, then applied in parts.
-    write: (batch, batchSeq, collectorState) =>
-      batch.calls.length + batch.endpoints.length > rowsPerTransaction
-        ? writeStagedBatch(executor, batch, { collectorId, runId, batchSeq, collectorState, rowsPerStatement, rowsPerTransaction, refusals })
-        : writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState, rowsPerStatement }),
+    write: async (batch, batchSeq, collectorState) => {
+      const result =
+        batch.calls.length + batch.endpoints.length > rowsPerTransaction
+          ? await writeStagedBatch(executor, batch, { collectorId, runId, batchSeq, collectorState, rowsPerStatement, rowsPerTransaction, refusals })
+          : await writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState, rowsPerStatement });
+      if (result.applied) {
+        metrics.rowsWritten.inc({ kind: 'call' }, batch.calls.length);
+        metrics.rowsWritten.inc({ kind: 'endpoint' }, batch.endpoints.length);
+      }
+      return result;
+    },
     refusals: { ...refusals, probe: (batch, batchSeq) => probeIngestBatch(executor, batch, { collectorId, runId, batchSeq, rowsPerStatement }) },
   });
   // What a previous run committed but had not finished applying comes first.

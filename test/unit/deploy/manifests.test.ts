@@ -132,14 +132,15 @@ const RELAY_CONTAINER_PORT = 4245;
 
 describe('deploy/', () => {
   it('finds the manifests', () => {
-    expect(fullWorkloads.map(({ obj }) => obj.metadata.name).sort()).toEqual(['api', 'collector', 'collector-prometheus', 'neo4j']);
+    expect(fullWorkloads.map(({ obj }) => obj.metadata.name).sort()).toEqual(['api', 'collector', 'collector-prometheus', 'collector-shard', 'neo4j']);
   });
 
   it('lists every manifest in a kustomization, and every listed file exists', () => {
     const listed = new Set<string>();
     for (const file of files.filter((f) => path.basename(f) === 'kustomization.yaml')) {
-      const k = parse(fs.readFileSync(file, 'utf8')) as { resources?: string[]; patches?: { path: string }[] };
-      for (const r of [...(k.resources ?? []), ...(k.patches ?? []).map((p) => p.path)]) {
+      const k = parse(fs.readFileSync(file, 'utf8')) as { resources?: string[]; patches?: { path?: string }[] };
+      // Inline patches (a `patch:` text) name no file.
+      for (const r of [...(k.resources ?? []), ...(k.patches ?? []).flatMap((p) => (p.path === undefined ? [] : [p.path]))]) {
         const target = path.resolve(path.dirname(file), r);
         expect(fs.existsSync(target)).toBe(true);
         listed.add(target);
@@ -236,6 +237,24 @@ describe('deploy/', () => {
     expect(tls.volumes?.find((v) => v.name === 'hubble-relay-tls')?.secret?.secretName).toBeTruthy();
   });
 
+  it('runs sharded collectors as a StatefulSet in place of the collector: one shard per replica, each from its pod ordinal, named by its pod', () => {
+    const shards = find('StatefulSet', 'collector-shard');
+    const c = container(shards);
+    expect(c.args?.[0]).toBe('collect');
+    expect(flagsOf(c).get('hubble-server')).toBe('hubble-relay.kube-system.svc:80');
+    // The collector id defaults to the hostname: the pod's stable name, so each shard resumes its own work.
+    expect(flagsOf(c).has('collector-id')).toBe(false);
+    expect(envOf(c, 'HG_SHARD_COUNT')).toBe(String(shards.spec.replicas));
+    expect(envOf(c, 'HG_SHARD_INDEX')).toBe('ordinal');
+    expect(shards.spec.podManagementPolicy).toBe('Parallel');
+    // The metrics Service and the collector's network policies select the shards too.
+    expect(podLabels(shards)['app.kubernetes.io/name']).toBe('collector');
+    const headless = services.find(({ obj }) => obj.metadata.name === shards.spec.serviceName)!.obj;
+    expect(headless.spec.clusterIP).toBe('None');
+    const k = parse(fs.readFileSync(path.join(deployDir, 'overlays', 'sharded', 'kustomization.yaml'), 'utf8')) as { patches: { target: { kind: string; name: string }; patch: string }[] };
+    expect(k.patches.map((p) => [p.target.kind, p.target.name, p.patch.includes('$patch: delete')])).toEqual([['Deployment', 'collector', true]]);
+  });
+
   it('listens where the probes, Services and Prometheus look: collector :9465, API :4000 on all interfaces', () => {
     for (const name of ['collector', 'collector-prometheus']) {
       const c = container(find('Deployment', name));
@@ -255,13 +274,16 @@ describe('deploy/', () => {
     for (const { file, obj } of services) {
       const selector = obj.spec.selector as Record<string, string>;
       const targets = fullWorkloads.filter(({ obj: w }) => Object.entries(selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v));
-      expect([file, obj.metadata.name, targets.length]).toEqual([file, obj.metadata.name, 1]);
-      const c = container(targets[0].obj);
-      for (const p of obj.spec.ports as Port[]) {
-        expect([obj.metadata.name, p.targetPort, portNumber(c, p.targetPort ?? p.port!)]).toEqual([obj.metadata.name, p.targetPort, expect.any(Number)]);
-      }
-      if (obj.metadata.annotations?.['prometheus.io/scrape'] === 'true') {
-        expect(portNumber(c, 'metrics')).toBe(Number(obj.metadata.annotations['prometheus.io/port']));
+      // One workload, or (the collector) the Deployment and, in the sharded overlay, the StatefulSet that replaces it.
+      expect([file, obj.metadata.name, targets.length > 0 && targets.length <= (selector['app.kubernetes.io/name'] === 'collector' ? 2 : 1)]).toEqual([file, obj.metadata.name, true]);
+      for (const target of targets) {
+        const c = container(target.obj);
+        for (const p of obj.spec.ports as Port[]) {
+          expect([obj.metadata.name, p.targetPort, portNumber(c, p.targetPort ?? p.port!)]).toEqual([obj.metadata.name, p.targetPort, expect.any(Number)]);
+        }
+        if (obj.metadata.annotations?.['prometheus.io/scrape'] === 'true') {
+          expect(portNumber(c, 'metrics')).toBe(Number(obj.metadata.annotations['prometheus.io/port']));
+        }
       }
     }
   });

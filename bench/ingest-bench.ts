@@ -160,6 +160,12 @@ export async function startCollectorProcess(graph: BenchGraph, replayAddress: st
   const args = hasCollect ? [...prof, path.join(PROJECT_ROOT, 'bin', 'hubble-graph.js'), 'collect'] : [...prof, path.join(__dirname, 'collector-child.js')];
   const child = spawnNodeChild(args, env);
   const metricsUrl = `http://127.0.0.1:${port}`;
+  await waitForCollectorUp(child, metricsUrl, 'collector process');
+  return { child, metricsUrl, collectorId, mode: hasCollect ? 'hubble-graph collect' : 'bench/collector-child (startCollector + GetFlows stream)' };
+}
+
+/** Waits until a collector process answers /healthz; stops it and throws (with its stderr) when it exits or takes over a minute. */
+export async function waitForCollectorUp(child: BenchChild, metricsUrl: string, what: string): Promise<void> {
   const up = await waitFor(async () => {
     if (child.exited()) return true;
     try {
@@ -170,9 +176,8 @@ export async function startCollectorProcess(graph: BenchGraph, replayAddress: st
   }, 60_000, 50);
   if (!up || child.exited()) {
     await child.stop(1000);
-    throw new Error(`collector process did not come up:\n${child.stderrTail()}`);
+    throw new Error(`${what} did not come up:\n${child.stderrTail()}`);
   }
-  return { child, metricsUrl, collectorId, mode: hasCollect ? 'hubble-graph collect' : 'bench/collector-child (startCollector + GetFlows stream)' };
 }
 
 interface CollectorRow {

@@ -8,7 +8,7 @@ import { type BenchGraph, resetGraph } from './bench-graph';
 import { round, waitFor } from './bench-stats';
 import { type BenchChild, spawnNodeChild } from './child-process';
 import { diffGraph, isExact, truthEdgeCounts } from './ground-truth-diff';
-import { freePort, localNeo4jPid, procCpuSeconds, scrapeMetrics } from './ingest-bench';
+import { freePort, localNeo4jPid, procCpuSeconds, scrapeMetrics, waitForCollectorUp } from './ingest-bench';
 
 /**
  * Part `scale`: N sharded collectors (`hubble-graph collect --shard-count N --shard-index i`, one
@@ -60,21 +60,13 @@ async function startShard(graph: BenchGraph, replayAddress: string, count: numbe
     HG_SHARD_COUNT: String(count),
     HG_SHARD_INDEX: String(index),
     HG_MIGRATE: 'false',
+    // The first flushes create every edge at once; on a busy machine they outlast the default 30 s,
+    // and a flush that times out is retried larger still.
+    HG_NEO4J_QUERY_TIMEOUT: '300s',
     LOG_LEVEL: 'warn',
   });
   const metricsUrl = `http://127.0.0.1:${port}`;
-  const up = await waitFor(async () => {
-    if (child.exited()) return true;
-    try {
-      return (await fetch(`${metricsUrl}/healthz`)).ok;
-    } catch {
-      return false;
-    }
-  }, 60_000, 50);
-  if (!up || child.exited()) {
-    await child.stop(1000);
-    throw new Error(`collector shard ${index}/${count} did not come up:\n${child.stderrTail()}`);
-  }
+  await waitForCollectorUp(child, metricsUrl, `collector shard ${index}/${count}`);
   return { child, metricsUrl };
 }
 

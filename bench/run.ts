@@ -425,7 +425,7 @@ async function main(): Promise<void> {
       for (const r of scale.runs) {
         rows.push({
           figure: `scale-out: ${r.collectors} sharded collector(s) <- ${r.collectors} replay server(s), ${fmt(scale.flows)} flows / ${fmt(scale.edges)} edges${r.graphExact ? ', graph exact' : ', GRAPH WRONG'}`,
-          value: `${fmt(r.flowsPerSec, 'flows/s')}, ${fmt(r.rowsPerSec)} rows/s into Neo4j; CPU per collector ${r.collectorCpuPct.join('/')}%, Neo4j ${r.neo4jCpuPct}%`,
+          value: `${fmt(r.flowsPerSec, 'flows/s')}, ${fmt(r.rowsPerSec)} rows/s into Neo4j (${fmt(r.rows)} rows); CPU per collector ${r.collectorCpuPct.join('/')}%, Neo4j ${Number.isFinite(r.neo4jCpuPct) ? `${r.neo4jCpuPct}%` : '-'}`,
           baseline: one && r !== one ? `1 collector: ${fmt(one.rowsPerSec)} rows/s` : '-',
           ratio: one && r !== one ? `${round(r.rowsPerSec / one.rowsPerSec, 2)}x` : '-',
           target: 'exact',

@@ -81,7 +81,8 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
   const nodes = new Set(events.map((e) => (e.kind === 'flow' ? e.nodeName ?? '' : '')));
   o.log(`scale: ${events.length} flows, ${truth.calls.length} edges, ${pods} pods on ${nodes.size} nodes`);
   const result: ScaleOutResult = { flows: events.length, edges: truth.calls.length, pods, nodes: nodes.size, runs: [] };
-  const neo4jPid = graph.config.neo4j.uri === undefined || graph.startedLocal ? localNeo4jPid(graph.config.local.home) : undefined;
+  // The local Neo4j's pid file (also for a NEO4J_URI naming a local server started with HG_NEO4J_HOME); none for a remote one.
+  const neo4jPid = localNeo4jPid(graph.config.local.home);
 
   for (const count of o.collectorCounts) {
     await resetGraph(executor);

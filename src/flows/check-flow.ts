@@ -43,6 +43,8 @@ export const FLOW_LIMITS = {
   id: 128,
   /** An RFC 3339 time. */
   time: 40,
+  /** An HTTP URL (`l7.http.url`); longer ones are not paths a policy rule would name. */
+  url: 2048,
 } as const;
 
 type Obj = Record<string, unknown>;
@@ -223,6 +225,7 @@ function checkL7(l7: Obj, onDropped: DroppedFieldHandler | undefined): void {
     else {
       if (http.code !== undefined && !isInt(http.code, 0, 999)) drop(http, 'code', 'l7.http.code', onDropped);
       if (http.method !== undefined && !(typeof http.method === 'string' && HTTP_METHOD.test(http.method))) drop(http, 'method', 'l7.http.method', onDropped);
+      if (http.url !== undefined && !(typeof http.url === 'string' && http.url.length <= FLOW_LIMITS.url && !hasBadChar(http.url))) drop(http, 'url', 'l7.http.url', onDropped);
       if (http.protocol !== undefined && !(typeof http.protocol === 'string' && HTTP_PROTOCOL.test(http.protocol))) drop(http, 'protocol', 'l7.http.protocol', onDropped);
       const headers = http.headers;
       if (headers !== undefined && headers !== null) {

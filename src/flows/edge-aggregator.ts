@@ -4,6 +4,7 @@ import { callKey, type EndpointKind, fqdnId, ipId, podId } from '../graph/model'
 import type { Flow, FlowEndpoint, FlowLayer7 } from './flow';
 import { parseFlowTimeMs } from './flow-time';
 import { encodeSketch, newLatencySketch } from './latency-sketch';
+import { HttpPathAccumulator, DEFAULT_MAX_HTTP_PATHS } from '../policy/http-path-accumulator';
 import { type MutableOrientation, orientFlowInto } from './orient-flow';
 import { resolveEndpoint, toEndpointRow } from './to-endpoint';
 
@@ -23,6 +24,8 @@ export interface EdgeAggregatorOptions {
   maxUnmanaged?: number;
   /** Distinct DNS query names kept per edge and delta. Default 50. */
   maxDnsQueries?: number;
+  /** Distinct HTTP method+path patterns kept per edge and delta (the writer keeps the same bound per edge). Default 50. */
+  maxHttpPaths?: number;
   /**
    * Endpoints whose ids the aggregator keeps between drains (so that a flow's pod costs two map
    * lookups and no string building); past this many, the cache is emptied at the next drain.
@@ -256,6 +259,8 @@ class EdgeDelta {
   rcodeCounts: CountList | null = null;
   dropReasons: CountList | null = null;
   dnsQueries: Set<string> | null = null;
+  /** HTTP requests by method and path pattern, counted with methodCounts (once per attempt). */
+  httpPaths: HttpPathAccumulator | null = null;
   latencies: number[] | null = null;
   sketch: DDSketch | null = null;
   latencyCount = 0;
@@ -335,6 +340,7 @@ class EdgeDelta {
       rcodeCounts: toRecord(this.rcodeCounts),
       dropReasons: toRecord(this.dropReasons),
       dnsQueries: this.dnsQueries === null ? [] : [...new Set(Array.from(this.dnsQueries, normalizeDnsName))],
+      httpPaths: this.httpPaths === null ? null : this.httpPaths.toCounts(),
       latencySketch: this.encodedSketch(),
       latencyCount: this.latencyCount,
       latencySumMs: this.latencySumMs,
@@ -441,6 +447,7 @@ export class EdgeAggregator {
   private readonly unmanagedSeen = new Map<string, UnmanagedObservation>();
   private readonly maxUnmanaged: number;
   private readonly maxDnsQueries: number;
+  private readonly maxHttpPaths: number;
   private maxFlowTimeMs = 0;
   private readonly byOwner: boolean;
 
@@ -451,6 +458,7 @@ export class EdgeAggregator {
     this.exchanges = new PairingWindow(maxDedup);
     this.maxUnmanaged = options.maxUnmanaged ?? 10_000;
     this.maxDnsQueries = options.maxDnsQueries ?? 50;
+    this.maxHttpPaths = options.maxHttpPaths ?? DEFAULT_MAX_HTTP_PATHS;
     this.maxCachedEndpoints = options.maxCachedEndpoints ?? 200_000;
   }
 
@@ -649,7 +657,7 @@ export class EdgeAggregator {
     if (type === 'REQUEST') {
       if (exchange !== undefined && !countRequestOnce(exchange, side)) return;
       edge.requests++;
-      if (http && http.method && (exchange === undefined || attemptsOf(exchange) > attemptsBefore)) edge.methodCounts = countInto(edge.methodCounts, http.method);
+      if (http && (exchange === undefined || attemptsOf(exchange) > attemptsBefore)) this.countHttpAttempt(edge, http);
       return;
     }
 
@@ -659,7 +667,7 @@ export class EdgeAggregator {
       const code = http.code ?? 0;
       if (code > 0) edge.statusCounts = countInto(edge.statusCounts, statusName(code));
       if (code >= 500) edge.errors++;
-      if (http.method && exchange !== undefined && attemptsOf(exchange) > attemptsBefore) edge.methodCounts = countInto(edge.methodCounts, http.method);
+      if (exchange !== undefined && attemptsOf(exchange) > attemptsBefore) this.countHttpAttempt(edge, http);
     } else if (dns) {
       const rcode = dns.rcode ?? 0;
       edge.rcodeCounts = countInto(edge.rcodeCounts, String(rcode));
@@ -674,6 +682,17 @@ export class EdgeAggregator {
         edge.addLatency(ms);
       }
     }
+  }
+
+  /**
+   * One attempt of an HTTP exchange: its method, and its method+path pattern (a request without URL
+   * adds to the requests whose path is unknown, so a policy draft never takes the kept paths for all).
+   */
+  private countHttpAttempt(edge: EdgeDelta, http: NonNullable<FlowLayer7['http']>): void {
+    if (http.method) edge.methodCounts = countInto(edge.methodCounts, http.method);
+    if (edge.httpPaths === null) edge.httpPaths = new HttpPathAccumulator(this.maxHttpPaths);
+    if (http.url) edge.httpPaths.add(http.method, http.url);
+    else edge.httpPaths.addOverflow(1);
   }
 
   /** Names are kept as Hubble wrote them and normalized once, at drain. */

@@ -1,8 +1,10 @@
 import { mergeAndSummarize } from '../flows/latency-sketch';
 import { appendChangeLog } from './append-change-log';
 import type { Executor } from './executor';
-import type { EndpointRow, IngestBatch } from './cypher/ingest-rows';
+import type { CallRow, EndpointRow, IngestBatch } from './cypher/ingest-rows';
+import { DEFAULT_MAX_HTTP_PATHS } from '../policy/http-path-accumulator';
 import {
+  MERGE_HTTP_PATHS,
   NEXT_CHANGE_SEQ,
   READ_BATCH_GUARD,
   RECORD_BATCH,
@@ -11,6 +13,7 @@ import {
   UPSERT_ENDPOINTS,
   type BatchGuardRow,
   type ChangeSeqRow,
+  type HttpPathsRow,
   type LatencyRow,
   type UpsertedCallsRow,
   type UpsertedEndpointsRow,
@@ -48,6 +51,23 @@ function sortedByKind(rows: readonly EndpointRow[]): Map<EndpointKind, EndpointR
     byKind.set(row.kind, list);
   }
   return byKind;
+}
+
+/** The HTTP path deltas of the calls that carry some, as MERGE_HTTP_PATHS takes them. */
+function toHttpPathsRows(calls: readonly CallRow[]): HttpPathsRow[] {
+  const rows: HttpPathsRow[] = [];
+  for (const { key, httpPaths } of calls) {
+    if (!httpPaths) continue;
+    const pairs: string[] = [];
+    const counts: Record<string, number> = {};
+    for (const { method, pattern, count } of httpPaths.paths) {
+      const pair = `${method} ${pattern}`;
+      pairs.push(pair);
+      counts[pair] = count;
+    }
+    rows.push({ key, pairs, counts, overflow: httpPaths.overflowRequests });
+  }
+  return rows;
 }
 
 /** `rows` in consecutive slices of at most `size`. */
@@ -131,6 +151,8 @@ export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'en
       }
       await tx.run(SET_LATENCY, { rows: latencyRows });
     }
+    const httpPathRows = toHttpPathsRows(part);
+    if (httpPathRows.length > 0) await tx.run(MERGE_HTTP_PATHS, { rows: httpPathRows, maxPaths: DEFAULT_MAX_HTTP_PATHS });
   }
   await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
   return seq;

@@ -171,3 +171,33 @@ export interface LatencyRow {
   p95: number;
   p99: number;
 }
+
+/**
+ * Merges HTTP method+path counts into `r.httpPaths` (`METHOD pattern` strings) and the parallel
+ * `r.httpPathCounts`, keeping at most `$maxPaths` pairs per edge: stored pairs stay and keep
+ * counting, new pairs are appended in the delta's order while there is room, and the requests of
+ * the pairs past the bound add to `r.httpPathsOverflow` (the semantics of mergeHttpPathCounts in
+ * src/policy/http-path-accumulator.ts). Parallel lists rather than a JSON string, so that Cypher
+ * can ask `WHERE 'GET /users/*' IN r.httpPaths`.
+ */
+export const MERGE_HTTP_PATHS = `
+UNWIND $rows AS row
+MATCH ()-[r:${REL.calls} {key: row.key}]->()
+WITH r, row, coalesce(r.httpPaths, []) AS kept, coalesce(r.httpPathCounts, []) AS keptCounts
+WITH r, row, kept, keptCounts, [p IN row.pairs WHERE NOT p IN kept] AS fresh,
+     CASE WHEN toInteger($maxPaths) > size(kept) THEN toInteger($maxPaths) - size(kept) ELSE 0 END AS room
+SET r.httpPaths = kept + fresh[0..room],
+    r.httpPathCounts = [i IN range(0, size(kept) - 1) | keptCounts[i] + coalesce(toInteger(row.counts[kept[i]]), 0)]
+                       + [p IN fresh[0..room] | toInteger(row.counts[p])],
+    r.httpPathsOverflow = coalesce(r.httpPathsOverflow, 0) + toInteger(row.overflow)
+                          + reduce(n = 0, p IN fresh[room..] | n + toInteger(row.counts[p]))`;
+
+export interface HttpPathsRow {
+  key: string;
+  /** `METHOD pattern` in the delta's order. */
+  pairs: string[];
+  /** Requests per entry of `pairs`. */
+  counts: Record<string, number>;
+  /** Requests of the delta whose pair was not kept. */
+  overflow: number;
+}

@@ -1,4 +1,5 @@
 import type { EndpointKind } from '../model';
+import type { HttpPathCounts } from '../../policy/observed-traffic';
 
 /** Which source saw an edge or endpoint. */
 export type IngestSource = 'hubble' | 'prometheus';
@@ -53,6 +54,11 @@ export interface CallRow {
   dropReasons: Record<string, number>;
   /** Distinct DNS query names seen in this delta. */
   dnsQueries: string[];
+  /**
+   * HTTP requests of this delta by method and path pattern (bounded; the rest in `overflowRequests`);
+   * null or absent without HTTP attempts (sources without L7 details, parts staged by older versions).
+   */
+  httpPaths?: HttpPathCounts | null;
   /** DDSketch of the latencies of this delta, in ms, in the stored form of src/flows/latency-sketch.ts; null when none. */
   latencySketch: string | null;
   /** Latencies in this delta: count, sum, minimum and maximum (ms); the sketch keeps only bin counts. */
@@ -109,6 +115,7 @@ export function emptyCallRow(
     rcodeCounts: {},
     dropReasons: {},
     dnsQueries: [],
+    httpPaths: null,
     latencySketch: null,
     latencyCount: 0,
     latencySumMs: 0,

@@ -43,6 +43,16 @@ describe('import of recorded Hubble flows (real Neo4j)', () => {
     return rows[0];
   };
 
+  it('keeps the HTTP method and path pattern of each request on its edge: bookinfo\'s 9 GET /details/0 become GET /details/* x9 (400 tcp flows)', async () => {
+    await importFile('basic-sample-400-tcp-flows.json');
+    const rows = await executor.read<{ paths: string[]; counts: number[]; overflow: number; gets: number }>(
+      `MATCH (:Endpoint {id: 'bookinfo/productpage-v1-6b746f74dc-9rcxx'})-[r:CALLS {port: 9080, verdict: 'FORWARDED'}]->(:Endpoint {id: 'bookinfo/details-v1-79f774bdb9-m4j4k'})
+       RETURN r.httpPaths AS paths, r.httpPathCounts AS counts, r.httpPathsOverflow AS overflow, r.method_GET AS gets`,
+    );
+    // 9 requests and their 9 responses, each exchange with its own X-Request-Id: 9 attempts.
+    expect(rows).toEqual([{ paths: ['GET /details/*'], counts: [9], overflow: 0, gets: 9 }]);
+  });
+
   it('counts HTTP requests, 503 responses and latency on the client->server edge (5 http flows)', async () => {
     const summary = await importFile('basic-sample-5-http-flows.json');
     expect(summary).toMatchObject({ linesRead: 5, flowsIngested: 5, skipped: {} });

@@ -176,4 +176,25 @@ describe('writeIngestBatch (real Neo4j)', () => {
     );
     expect(c).toEqual({ lastBatch: 1, total: 12 });
   });
+
+  it('merges HTTP method+path counts into the stored pairs, keeping at most 50 per edge and counting the requests of the others as overflow', async () => {
+    const paths = (from: number, to: number, count: number) => {
+      const out = [];
+      for (let i = from; i < to; i++) out.push({ method: 'GET', pattern: `/p${String(i).padStart(2, '0')}`, count });
+      return out;
+    };
+    // 40 pairs, then the same 40 again plus 15 new ones: 10 fit, 5 (3 requests each) do not; 2 requests without path.
+    await writeIngestBatch(executor, batchAt(T0, { httpPaths: { paths: paths(0, 40, 1), overflowRequests: 0 } }), { collectorId: 'c1', runId: 'r1', batchSeq: 1 });
+    await writeIngestBatch(executor, batchAt(T0 + 1, { httpPaths: { paths: [...paths(0, 40, 2), ...paths(40, 55, 3)], overflowRequests: 2 } }), {
+      collectorId: 'c1', runId: 'r1', batchSeq: 2,
+    });
+    // A later batch without HTTP paths leaves them as they are.
+    await writeIngestBatch(executor, batchAt(T0 + 2), { collectorId: 'c1', runId: 'r1', batchSeq: 3 });
+    const [row] = await executor.read<{ paths: string[]; counts: number[]; overflow: number }>(
+      "MATCH (:Pod {id: 'default/tiefighter'})-[r:CALLS]->() RETURN r.httpPaths AS paths, r.httpPathCounts AS counts, r.httpPathsOverflow AS overflow",
+    );
+    expect(row.paths).toEqual(paths(0, 50, 0).map((p) => `GET ${p.pattern}`));
+    expect(row.counts).toEqual([...Array(40).fill(3), ...Array(10).fill(3)]);
+    expect(row.overflow).toBe(5 * 3 + 2);
+  });
 });

@@ -124,6 +124,16 @@ describe('checkFlow', () => {
     expect(method.dropped.map(([field]) => field)).toEqual(['l7.http.method']);
   });
 
+  it('drops an HTTP URL that is not a string, holds a control character or is longer than 2048 characters, and keeps the request', () => {
+    for (const url of [42, '/users/\u0007', `/${'a'.repeat(2048)}`]) {
+      const { flow, refused, dropped } = check((f) => (f.l7.http.url = url));
+      expect(refused).toBeUndefined();
+      expect(flow.l7.http.url).toBeUndefined();
+      expect(flow.l7.http.method).toBeDefined();
+      expect(dropped).toEqual([['l7.http.url', url]]);
+    }
+  });
+
   it('drops detail fields of the wrong type: node, direction, reply flags, drop reason, status code, headers', () => {
     const { flow, refused, dropped } = check((f) => {
       f.node_name = { n: 1 };

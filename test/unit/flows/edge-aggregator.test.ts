@@ -329,3 +329,52 @@ describe('priming after a restart', () => {
     expect(calls.map((c) => [c.port, c.flows, c.requests, c.connections, c.methodCounts])).toEqual([[80, 1, 0, 0, {}], [8080, 1, 0, 0, {}]].sort((a, b) => (a[0] as number) - (b[0] as number)));
   });
 });
+
+describe('HTTP method+path patterns per edge', () => {
+  it('counts each attempt once by method and path pattern, whichever proxies see it, as methodCounts does', () => {
+    const attempt = (requestId: string, method: string, url: string): Flow[] => {
+      const ex = { client: web, server: api, requestId, method, url };
+      return [
+        http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }),
+        http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }),
+        http({ ...ex, type: 'RESPONSE', direction: 'INGRESS', code: 200 }),
+        http({ ...ex, type: 'RESPONSE', direction: 'EGRESS', code: 200 }),
+      ];
+    };
+    const { calls } = aggregate([
+      ...attempt('a', 'GET', 'http://api.shop:80/users/42?verbose=1'),
+      ...attempt('b', 'GET', 'http://api.shop:80/users/7'),
+      ...attempt('c', 'post', '/orders'),
+      // a response whose request was not seen still names its path once
+      http({ client: web, server: api, requestId: 'd', method: 'DELETE', url: '/orders/3fa85f64-5717-4562-b3fc-2c963f66afa6', type: 'RESPONSE', direction: 'INGRESS', code: 204 }),
+    ]);
+    const call = only(calls);
+    expect(call.methodCounts).toEqual({ GET: 2, post: 1, DELETE: 1 });
+    expect(call.httpPaths).toEqual({
+      paths: [
+        { method: 'POST', pattern: '/orders', count: 1 },
+        { method: 'DELETE', pattern: '/orders/*', count: 1 },
+        { method: 'GET', pattern: '/users/*', count: 2 },
+      ],
+      overflowRequests: 0,
+    });
+  });
+
+  it('keeps at most maxHttpPaths pairs per delta and counts the requests of the others, and of requests without URL, as overflow', () => {
+    const agg = new EdgeAggregator({ maxHttpPaths: 2 });
+    const req = (requestId: string, url: string | null) => http({ client: web, server: api, requestId, url, type: 'REQUEST', direction: 'EGRESS' });
+    for (const f of [req('1', '/a'), req('2', '/b'), req('3', '/c'), req('4', '/a'), req('5', '/d'), req('6', null)]) agg.add(f);
+    expect(agg.drain().calls[0].httpPaths).toEqual({
+      paths: [
+        { method: 'GET', pattern: '/a', count: 2 },
+        { method: 'GET', pattern: '/b', count: 1 },
+      ],
+      overflowRequests: 3,
+    });
+  });
+
+  it('has no HTTP paths on an edge without HTTP requests', () => {
+    const { calls } = aggregate([tcp({ src: web, dst: api, sport: 40000, dport: 5432, flags: { SYN: true }, isReply: false, direction: 'EGRESS' })]);
+    expect(only(calls).httpPaths).toBeNull();
+  });
+});

@@ -63,6 +63,8 @@ export interface HttpSpec {
   method?: string;
   code?: number;
   latencyNs?: string;
+  /** Default `http://svc/`; null leaves the URL out. */
+  url?: string | null;
 }
 
 /** An HTTP L7 event as Hubble reports it: responses go from server to client with is_reply true. */
@@ -84,7 +86,7 @@ export function http(spec: HttpSpec): Flow {
     l7: {
       type: spec.type,
       latency_ns: spec.latencyNs,
-      http: { method: spec.method ?? 'GET', code: spec.code, url: 'http://svc/', protocol: 'HTTP/1.1', headers },
+      http: { method: spec.method ?? 'GET', code: spec.code, url: spec.url === null ? undefined : (spec.url ?? 'http://svc/'), protocol: 'HTTP/1.1', headers },
     },
     traffic_direction: spec.direction,
     is_reply: isResponse,

@@ -1,5 +1,7 @@
 import type { CallProps, CallRecord, EndpointRecord } from '../graph/cypher/api-endpoint-queries';
 import { COUNTER_PREFIX } from '../graph/model';
+import type { HttpPathCounts } from '../policy/observed-traffic';
+import { parseStoredHttpPaths } from '../policy/http-path-accumulator';
 
 /** Pure mappings from stored records to the objects the GraphQL schema describes. */
 
@@ -50,6 +52,7 @@ export interface GqlCall {
   rcodeCounts: GqlKeyCount[];
   dropReasons: GqlKeyCount[];
   dnsQueries: string[];
+  httpPaths: HttpPathCounts | null;
   latency: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; meanMs: number | null; maxMs: number | null; count: number } | null;
   firstSeen: string | null;
   lastSeen: string | null;
@@ -149,6 +152,7 @@ export function toCall(props: CallProps, source: GqlEndpoint, destination: GqlEn
     rcodeCounts: countersWithPrefix(props, COUNTER_PREFIX.rcode),
     dropReasons: countersWithPrefix(props, COUNTER_PREFIX.drop),
     dnsQueries: strings(props.dnsQueries),
+    httpPaths: parseStoredHttpPaths(props.httpPaths, props.httpPathCounts, props.httpPathsOverflow),
     latency:
       latencyCount > 0 || props.latencyP95Ms !== undefined && props.latencyP95Ms !== null
         ? {

@@ -2,7 +2,7 @@ import { mergeAndSummarize } from '../flows/latency-sketch';
 import { appendChangeLog } from './append-change-log';
 import type { Executor } from './executor';
 import type { CallRow, EndpointRow, IngestBatch } from './cypher/ingest-rows';
-import { DEFAULT_MAX_HTTP_PATHS } from '../policy/http-path-accumulator';
+import { DEFAULT_MAX_HTTP_PATHS, toHttpPathPair } from '../policy/http-path-accumulator';
 import {
   MERGE_HTTP_PATHS,
   NEXT_CHANGE_SEQ,
@@ -61,7 +61,7 @@ function toHttpPathsRows(calls: readonly CallRow[]): HttpPathsRow[] {
     const pairs: string[] = [];
     const counts: Record<string, number> = {};
     for (const { method, pattern, count } of httpPaths.paths) {
-      const pair = `${method} ${pattern}`;
+      const pair = toHttpPathPair(method, pattern);
       pairs.push(pair);
       counts[pair] = count;
     }

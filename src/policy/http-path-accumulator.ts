@@ -10,10 +10,6 @@ export function toHttpMethod(method: string | undefined | null): string {
   return m === '' ? 'UNKNOWN' : m;
 }
 
-function pairKey(method: string, pattern: string): string {
-  return `${method} ${pattern}`;
-}
-
 function byPatternThenMethod(a: HttpPathCount, b: HttpPathCount): number {
   if (a.pattern !== b.pattern) return a.pattern < b.pattern ? -1 : 1;
   return a.method < b.method ? -1 : a.method > b.method ? 1 : 0;
@@ -41,7 +37,7 @@ export class HttpPathAccumulator {
 
   /** Adds requests of an already collapsed pattern (merging stored counts). */
   addPattern(method: string, pattern: string, count: number): void {
-    const key = pairKey(method, pattern);
+    const key = toHttpPathPair(method, pattern);
     const kept = this.counts.get(key);
     if (kept !== undefined) kept.count += count;
     else if (this.counts.size < this.maxPaths) this.counts.set(key, { method, pattern, count });
@@ -82,4 +78,30 @@ export function mergeHttpPathCounts(
     acc.addOverflow(part.overflowRequests);
   }
   return acc.toCounts();
+}
+
+/** How the graph stores a method+pattern pair (`GET /users/*`, in `CALLS.httpPaths`). */
+export function toHttpPathPair(method: string, pattern: string): string {
+  return `${method} ${pattern}`;
+}
+
+/**
+ * The counts of an edge as the graph stores them (`httpPaths` pairs, the parallel `httpPathCounts`,
+ * `httpPathsOverflow`; see MERGE_HTTP_PATHS) back in the pure form; null when the edge has none.
+ * Entries that are not `METHOD pattern` strings with a count are skipped.
+ */
+export function parseStoredHttpPaths(pairs: unknown, counts: unknown, overflow: unknown): HttpPathCounts | null {
+  const paths: HttpPathCount[] = [];
+  if (Array.isArray(pairs) && Array.isArray(counts)) {
+    pairs.forEach((pair: unknown, i) => {
+      const count: unknown = counts[i];
+      if (typeof pair !== 'string' || typeof count !== 'number') return;
+      const space = pair.indexOf(' ');
+      if (space <= 0) return;
+      paths.push({ method: pair.slice(0, space), pattern: pair.slice(space + 1), count });
+    });
+  }
+  const overflowRequests = typeof overflow === 'number' && Number.isFinite(overflow) ? overflow : 0;
+  if (paths.length === 0 && overflowRequests === 0) return null;
+  return { paths: paths.sort(byPatternThenMethod), overflowRequests };
 }

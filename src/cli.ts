@@ -5,6 +5,7 @@ import { generateCommand } from './commands/generate-command';
 import { importCommand } from './commands/import-command';
 import { migrateCommand } from './commands/migrate-command';
 import { neo4jCommand } from './commands/neo4j-command';
+import { policyCommand } from './commands/policy-command';
 import { pruneCommand } from './commands/prune-command';
 import { replayCommand } from './commands/replay-command';
 import { serveCommand } from './commands/serve-command';
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .description('Hubble flows -> Neo4j service-dependency graph -> GraphQL API')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), collectCommand(), importCommand(), cypherCommand(), pruneCommand(), replayCommand(), generateCommand(), serveCommand(), runCommand(), settingsCommand()]) {
+  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), collectCommand(), importCommand(), cypherCommand(), pruneCommand(), policyCommand(), replayCommand(), generateCommand(), serveCommand(), runCommand(), settingsCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

@@ -85,6 +85,10 @@ const WEIGHTS: Readonly<Record<string, FieldWeight>> = {
   'Query.pod': { work: () => 1 },
   'Query.endpoint': { work: () => 1 },
   'Query.stats': { work: () => PAGE_WORK, items: () => SMALL_LIST },
+  'Query.dropReasons': { work: () => SCAN_WORK, items: () => SMALL_LIST },
+  // Both read every call of the chosen verdicts (drafts need the whole cluster, see buildObservedEdges).
+  'Query.networkPolicies': { work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize },
+  'Query.policyCheck': { work: (a, c) => SCAN_WORK + first(a, c), items: first },
   'Query.serviceMap': { work: (a, c) => SCAN_WORK + topN(a, c), items: topN },
   'Query.hubbleServiceMap': { work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize },
   'Query.dag': { work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize },

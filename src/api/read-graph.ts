@@ -3,7 +3,7 @@ import type { Executor } from '../graph/executor';
 /** What the API needs of the executor: read transactions only. */
 export type GraphReader = Pick<Executor, 'read' | 'readTx'>;
 import type { EdgeConditions } from '../graph/cypher/api-fragments';
-import { type CallConditions, type CallOrderField, type DropConditions, buildCallsPage, buildDrops } from '../graph/cypher/api-call-queries';
+import { type CallConditions, type CallOrderField, type DropConditions, type DropReasonRow, buildCallsPage, buildDropReasons, buildDrops } from '../graph/cypher/api-call-queries';
 import {
   type CallRecord,
   type EndpointRecord,
@@ -91,6 +91,11 @@ export async function readCallsPage(
 export async function readDrops(executor: GraphReader, c: DropConditions, limit: number): Promise<CallRecord[]> {
   const q = buildDrops(c, limit);
   return (await executor.read<{ record: CallRecord }>(q.cypher, q.params)).map((r) => r.record);
+}
+
+export async function readDropReasons(executor: GraphReader, c: DropConditions): Promise<DropReasonRow[]> {
+  const q = buildDropReasons(c);
+  return executor.read<DropReasonRow>(q.cypher, q.params);
 }
 
 export async function readServiceMap(

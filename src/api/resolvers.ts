@@ -10,6 +10,7 @@ import { type LabelRequirement, matchesLabelSelector } from './label-selector';
 import {
   readCallsPage,
   readDependencies,
+  readDropReasons,
   readDrops,
   readNamespaceCalls,
   readPaths,
@@ -19,6 +20,12 @@ import {
   readStats,
 } from './read-graph';
 import { selectedFields } from './selected-fields';
+import { readObservedEdges } from '../graph/read-observed-edges';
+import { type DraftKind, type DraftScope, buildPolicyDrafts } from '../policy/build-policy-drafts';
+import { buildPolicyCheck } from '../policy/build-policy-check';
+import { PolicyDocumentError, parsePolicyDocuments } from '../policy/parse-policy-documents';
+import type { ParsedPolicySet } from '../policy/policy-model';
+import { toNetworkPolicyDrafts, toPolicyCheck } from './to-policy-graphql';
 import { toDag, toHubbleServiceMap } from './to-design-note-shapes';
 import { type GqlCall, type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toEndpoint, toKeyCounts } from './to-graphql';
 import {
@@ -37,6 +44,40 @@ import {
   decodeCursor,
   encodeCursor,
 } from './validate-args';
+
+/** Verdicts that policy drafts allow and the impact check checks, unless the client names others. */
+const DEFAULT_POLICY_VERDICTS: readonly string[] = ['FORWARDED'];
+
+interface PolicyScopeArg {
+  namespace?: string | null;
+  workload?: string | null;
+}
+
+/** `networkPolicies(scope:)`: no scope is the cluster; a workload needs its namespace. */
+function toPolicyScope(arg: PolicyScopeArg | null | undefined): DraftScope {
+  if (!arg) return {};
+  const scope: DraftScope = {};
+  if (arg.namespace !== null && arg.namespace !== undefined) scope.namespace = checkNamespace(arg.namespace, 'scope.namespace');
+  const workload = checkString(arg.workload, 'scope.workload');
+  if (workload !== undefined) {
+    if (scope.namespace === undefined) throw badUserInput('scope.workload', `"${workload}" needs scope.namespace: a workload name is unique within its namespace only`);
+    scope.workload = workload;
+  }
+  return scope;
+}
+
+/** `drops(filter:)` and `dropReasons(filter:)`. */
+function toDropConditions(f: Record<string, unknown> | null | undefined): DropConditions {
+  const c: { -readonly [K in keyof DropConditions]: DropConditions[K] } = {};
+  if (!f) return c;
+  const namespaces = checkNamespaces(f.namespaces as string[], 'filter.namespaces');
+  if (namespaces) c.namespaces = namespaces;
+  const reasons = checkWords(f.reasons as string[], 'filter.reasons');
+  if (reasons) c.reasons = reasons;
+  const since = checkInstant(f.activeSince as string, 'filter.activeSince');
+  if (since) c.activeSince = since;
+  return c;
+}
 
 /** Argument shapes as GraphQL hands them over (input types of schema.graphql). */
 interface EdgeFilterArg {
@@ -346,14 +387,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
       },
 
       drops: async (_p, args, ctx) => {
-        const f = (args.filter as Record<string, unknown> | null) ?? {};
-        const c: { -readonly [K in keyof DropConditions]: DropConditions[K] } = {};
-        const namespaces = checkNamespaces(f.namespaces as string[], 'filter.namespaces');
-        if (namespaces) c.namespaces = namespaces;
-        const reasons = checkWords(f.reasons as string[], 'filter.reasons');
-        if (reasons) c.reasons = reasons;
-        const since = checkInstant(f.activeSince as string, 'filter.activeSince');
-        if (since) c.activeSince = since;
+        const c = toDropConditions(args.filter as Record<string, unknown> | null);
         const first = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
         return (await readDrops(ctx.reader, c, first)).map((rec) => {
           const call = toCallFromRecord(rec);
@@ -361,6 +395,35 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
           const sum = reasonCounts.reduce((s, r) => s + r.count, 0);
           return { call, reasons: reasonCounts, total: sum > 0 ? sum : call.flows };
         });
+      },
+
+      dropReasons: async (_p, args, ctx) => {
+        const rows = await readDropReasons(ctx.reader, toDropConditions(args.filter as Record<string, unknown> | null));
+        return rows.map((r) => ({ reason: r.reason, total: r.total, calls: r.calls, lastSeen: r.lastSeen ?? null }));
+      },
+
+      networkPolicies: async (_p, args, ctx) => {
+        const scope = toPolicyScope(args.scope as PolicyScopeArg | null);
+        const format = args.format as 'CILIUM' | 'KUBERNETES' | null;
+        const verdicts = checkWords(args.verdicts as string[] | null, 'verdicts') ?? DEFAULT_POLICY_VERDICTS;
+        const edges = await readObservedEdges(ctx.reader, { verdicts });
+        const kinds: DraftKind[] = format === 'CILIUM' ? ['CiliumNetworkPolicy'] : format === 'KUBERNETES' ? ['NetworkPolicy'] : ['CiliumNetworkPolicy', 'NetworkPolicy'];
+        return toNetworkPolicyDrafts(buildPolicyDrafts(edges, { scope, verdicts, kinds }));
+      },
+
+      policyCheck: async (_p, args, ctx) => {
+        const yaml = args.yaml as string;
+        const verdicts = checkWords(args.verdicts as string[] | null, 'verdicts') ?? DEFAULT_POLICY_VERDICTS;
+        const first = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
+        let set: ParsedPolicySet;
+        try {
+          set = parsePolicyDocuments(yaml, { source: 'yaml' });
+        } catch (err) {
+          if (err instanceof PolicyDocumentError) throw badUserInput('yaml', err.message);
+          throw err;
+        }
+        const edges = await readObservedEdges(ctx.reader, { verdicts });
+        return toPolicyCheck(buildPolicyCheck(set, edges, { verdicts }), first);
       },
 
       stats: async (_p, _args, ctx) => {

@@ -1,4 +1,5 @@
 import type { Params } from '../executor';
+import { COUNTER_PREFIX } from '../model';
 import { type CypherQuery, type EdgeConditions, callProjection, edgeConditions, endpointProjection, where } from './api-fragments';
 
 /** Validated call conditions. */
@@ -117,4 +118,37 @@ ${where(conds)}
 WITH a, r, b ORDER BY coalesce(r.flows, 0) DESC, r.key LIMIT toInteger($limit)
 RETURN ${CALL_RECORD} AS record`;
   return { cypher, params };
+}
+
+/**
+ * Dropped flows summed by reason over the DROPPED calls (the `drop_<REASON>` counters), most first,
+ * under the same conditions as buildDrops.
+ */
+export function buildDropReasons(c: DropConditions): CypherQuery {
+  const params: Params = { verdict: 'DROPPED', prefix: COUNTER_PREFIX.drop };
+  const conds = ['r.verdict = $verdict'];
+  if (c.namespaces !== undefined) {
+    params.namespaces = c.namespaces;
+    conds.push('(a.namespace IN $namespaces OR b.namespace IN $namespaces)');
+  }
+  if (c.activeSince !== undefined) {
+    params.activeSince = c.activeSince;
+    conds.push('r.lastSeen >= datetime($activeSince)');
+  }
+  const reasonCond = c.reasons !== undefined ? 'WHERE substring(k, size($prefix)) IN $reasons' : '';
+  if (c.reasons !== undefined) params.reasons = c.reasons;
+  const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)
+${where(conds)}
+UNWIND [k IN keys(r) WHERE k STARTS WITH $prefix] AS k
+WITH r, k ${reasonCond}
+RETURN substring(k, size($prefix)) AS reason, sum(r[k]) AS total, count(DISTINCT r) AS calls, max(r.lastSeen) AS lastSeen
+ORDER BY total DESC, reason`;
+  return { cypher, params };
+}
+
+export interface DropReasonRow {
+  reason: string;
+  total: number;
+  calls: number;
+  lastSeen: string | null;
 }

@@ -1,0 +1,62 @@
+import type { EndpointKind } from './model';
+import type { Executor } from './executor';
+import { type ObservedEdgeConditions, type ObservedEdgeRecord, type ObservedEndpointRecord, buildObservedEdges } from './cypher/policy-queries';
+import type { ObservedEdge, ObservedEndpoint, ObservedProtocol } from '../policy/observed-traffic';
+import { parseStoredHttpPaths } from '../policy/http-path-accumulator';
+
+/** The DNS names the graph keeps per edge (ingest's `[0..50]`): a full list may have lost names. */
+const DNS_QUERIES_KEPT = 50;
+
+const KINDS: readonly EndpointKind[] = ['pod', 'reserved', 'fqdn', 'ip'];
+const PROTOCOLS: readonly ObservedProtocol[] = ['TCP', 'UDP', 'SCTP', 'ICMPv4', 'ICMPv6'];
+
+function toObservedEndpoint(rec: ObservedEndpointRecord): ObservedEndpoint {
+  const kind = KINDS.find((k) => k === rec.kind) ?? 'ip';
+  return {
+    id: rec.id,
+    kind,
+    namespace: kind === 'pod' ? rec.namespace : null,
+    labels: kind === 'pod' ? (rec.labels ?? []) : [],
+    workload: kind === 'pod' ? rec.workload : null,
+    workloadKind: kind === 'pod' ? rec.workloadKind : null,
+    reservedName: kind === 'reserved' ? rec.id.slice('reserved:'.length) : null,
+  };
+}
+
+/** A stored CALLS record as the policy module's `ObservedEdge`; null for a protocol it does not know. */
+export function toObservedEdge(rec: ObservedEdgeRecord): ObservedEdge | null {
+  const protocol = PROTOCOLS.find((p) => p === rec.call.protocol);
+  if (protocol === undefined) return null;
+  const dnsQueries = rec.call.dnsQueries ?? [];
+  const lastSeenMs = rec.call.lastSeenMs ?? 0;
+  return {
+    source: toObservedEndpoint(rec.source),
+    destination: toObservedEndpoint(rec.destination),
+    port: rec.call.port ?? 0,
+    protocol,
+    verdict: rec.call.verdict ?? 'VERDICT_UNKNOWN',
+    flows: rec.call.flows ?? 0,
+    connections: rec.call.connections ?? 0,
+    requests: rec.call.requests ?? 0,
+    firstSeenMs: rec.call.firstSeenMs ?? lastSeenMs,
+    lastSeenMs,
+    dnsQueries,
+    dnsQueriesTruncated: dnsQueries.length >= DNS_QUERIES_KEPT,
+    http: parseStoredHttpPaths(rec.call.httpPaths, rec.call.httpPathCounts, rec.call.httpPathsOverflow),
+  };
+}
+
+/**
+ * Reads the observed traffic of the chosen verdicts, every edge of the cluster (see
+ * buildObservedEdges for why), in one read transaction, ordered by edge key.
+ */
+export async function readObservedEdges(reader: Pick<Executor, 'read'>, c: ObservedEdgeConditions): Promise<ObservedEdge[]> {
+  const q = buildObservedEdges(c);
+  const rows = await reader.read<ObservedEdgeRecord>(q.cypher, q.params);
+  const edges: ObservedEdge[] = [];
+  for (const row of rows) {
+    const edge = toObservedEdge(row);
+    if (edge !== null) edges.push(edge);
+  }
+  return edges;
+}

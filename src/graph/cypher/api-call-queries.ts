@@ -94,12 +94,9 @@ export interface DropConditions {
   readonly activeSince?: string;
 }
 
-/**
- * Dropped calls (calls_verdict index), most flows first. Reasons are the `drop_<REASON>` counters,
- * read and filtered by the API from the projected properties.
- */
-export function buildDrops(c: DropConditions, limit: number): CypherQuery {
-  const params: Params = { limit, verdict: 'DROPPED' };
+/** WHERE fragments of DROPPED calls `r` from `a` to `b` in the namespaces and time of `c` (not its reasons). */
+function droppedCallConditions(c: DropConditions, params: Params): string[] {
+  params.verdict = 'DROPPED';
   const conds = ['r.verdict = $verdict'];
   if (c.namespaces !== undefined) {
     params.namespaces = c.namespaces;
@@ -109,6 +106,16 @@ export function buildDrops(c: DropConditions, limit: number): CypherQuery {
     params.activeSince = c.activeSince;
     conds.push('r.lastSeen >= datetime($activeSince)');
   }
+  return conds;
+}
+
+/**
+ * Dropped calls (calls_verdict index), most flows first. Reasons are the `drop_<REASON>` counters,
+ * read and filtered by the API from the projected properties.
+ */
+export function buildDrops(c: DropConditions, limit: number): CypherQuery {
+  const params: Params = { limit };
+  const conds = droppedCallConditions(c, params);
   if (c.reasons !== undefined) {
     params.reasonKeys = c.reasons.map((reason) => `drop_${reason}`);
     conds.push('any(k IN $reasonKeys WHERE r[k] IS NOT NULL)');
@@ -125,16 +132,8 @@ RETURN ${CALL_RECORD} AS record`;
  * under the same conditions as buildDrops.
  */
 export function buildDropReasons(c: DropConditions): CypherQuery {
-  const params: Params = { verdict: 'DROPPED', prefix: COUNTER_PREFIX.drop };
-  const conds = ['r.verdict = $verdict'];
-  if (c.namespaces !== undefined) {
-    params.namespaces = c.namespaces;
-    conds.push('(a.namespace IN $namespaces OR b.namespace IN $namespaces)');
-  }
-  if (c.activeSince !== undefined) {
-    params.activeSince = c.activeSince;
-    conds.push('r.lastSeen >= datetime($activeSince)');
-  }
+  const params: Params = { prefix: COUNTER_PREFIX.drop };
+  const conds = droppedCallConditions(c, params);
   const reasonCond = c.reasons !== undefined ? 'WHERE substring(k, size($prefix)) IN $reasons' : '';
   if (c.reasons !== undefined) params.reasons = c.reasons;
   const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)

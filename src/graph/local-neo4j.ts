@@ -214,14 +214,17 @@ export async function startLocalNeo4j(cfg: LocalNeo4jConfig, auth: Neo4jConfig, 
   // The password is set just after Bolt opens: wait until the configured credentials are accepted.
   const driver = createDriver(boltUriOf(cfg), { ...auth, connectTimeoutMs: 5000 });
   try {
-    const until = Date.now() + 30_000;
-    for (;;) {
+    // On a loaded machine setting the password can take tens of seconds after Bolt opens: wait as
+    // long as the start may take. Neo4j locks the user for 5 s after 3 failed logins in a row, so
+    // after the third failure ask only every 6 s, past the lock, instead of keeping it locked.
+    const until = Math.max(deadline, Date.now() + 30_000);
+    for (let failures = 0; ; failures += 1) {
       try {
         await verifyNeo4j(driver, boltUriOf(cfg), 2000);
         break;
       } catch (err) {
         if (Date.now() > until) throw err;
-        await new Promise((r) => setTimeout(r, 300));
+        await new Promise((r) => setTimeout(r, failures < 2 ? 500 : 6000));
       }
     }
   } finally {

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { generateFlows, type GeneratedFlows } from '../../../src/flows/generate-flows';
 import type { HubbleEvent } from '../../../src/flows/flow';
 import type { Executor } from '../../../src/graph/executor';
@@ -18,6 +19,9 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
   let generated: GeneratedFlows;
   let events: HubbleEvent[];
   let replay: ReplayServer | undefined;
+  // Collector processes of the running test: killed after it even when jest gave up on it, so that
+  // none writes on into the next test's graph.
+  const children: ChildProcess[] = [];
 
   beforeAll(() => {
     executor = testExecutor();
@@ -26,13 +30,14 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
   });
   beforeEach(async () => resetGraph(executor));
   afterEach(async () => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
     await replay?.stop();
     replay = undefined;
   });
   afterAll(async () => executor.close());
 
-  const startCollector = (port: number, id: string) =>
-    startCli(['collect'], testEnv({
+  const startCollector = (port: number, id: string) => {
+    const run = startCli(['collect'], testEnv({
       HUBBLE_SERVER: `127.0.0.1:${port}`,
       HG_COLLECTOR_LISTEN: '127.0.0.1:0',
       HG_FLUSH_INTERVAL: '200ms',
@@ -40,6 +45,9 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
       HG_RECONNECT_MIN: '100ms',
       HG_RECONNECT_MAX: '500ms',
     }));
+    children.push(run.child);
+    return run;
+  };
 
   const expectExactGraph = async () => {
     const total = generated.truth().flows;
@@ -96,5 +104,6 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
       collector.child.kill('SIGTERM');
       expect(await collector.exited).toBe(0);
     }
-  });
+    // Stopping and starting Neo4j takes a minute or more on a loaded machine: a bound, not a speed.
+  }, 360_000);
 });

@@ -52,7 +52,8 @@ function callMatch(c: CallConditions, params: Params, extra: readonly string[] =
   MATCH (a:Pod) WHERE a.namespace IN $namespaces MATCH (a)-[r:CALLS]->(b:Endpoint) RETURN a, r, b
   UNION
   MATCH (b:Pod) WHERE b.namespace IN $namespaces MATCH (a:Endpoint)-[r:CALLS]->(b) RETURN a, r, b
-}`;
+}
+WITH a, r, b`; // a WHERE cannot follow CALL {} directly
   } else {
     // No labels: every CALLS joins two endpoints, and Neo4j can count or scan the relationships directly.
     match = 'MATCH (a)-[r:CALLS]->(b)';

@@ -165,6 +165,22 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     });
   });
 
+  it('combines a namespace filter with call conditions: the calls of both filters, and nothing else', async () => {
+    const res = await q(`{
+      port: calls(filter: {port: 5432}) { nodes { key source { namespace } destination { namespace } } }
+      busy: calls(filter: {minRequests: 4}) { nodes { key source { namespace } destination { namespace } } }
+      shopPort: calls(filter: {namespaces: ["shop"], port: 5432}) { nodes { key } }
+      shopBusy: calls(filter: {namespaces: ["shop"], minRequests: 4}) { nodes { key } }
+    }`);
+    expect(res.errors).toBeUndefined();
+    const inShop = (nodes: JsonTree[]) =>
+      nodes.filter((n) => n.source.namespace === 'shop' || n.destination.namespace === 'shop').map((n) => n.key).sort();
+    const keys = (nodes: JsonTree[]) => nodes.map((n) => n.key).sort();
+    expect(keys(res.data!.shopPort.nodes)).toEqual(inShop(res.data!.port.nodes));
+    expect(keys(res.data!.shopBusy.nodes)).toEqual(inShop(res.data!.busy.nodes));
+    expect(res.data!.shopPort.nodes.length).toBeGreaterThan(0);
+  });
+
   it('pages through calls in a stable order', async () => {
     const all = await q('{ calls(first: 50, orderBy: {field: FLOWS}) { nodes { key } } }');
     const keys: string[] = [];

@@ -46,7 +46,7 @@ describe('subscriptions fed by a collector in another process', () => {
     await executor?.close();
   });
 
-  it('delivers callAdded once per stored edge and callUpdated up to the stored counts', async () => {
+  it('delivers callAdded once per stored edge, and the latest event of each edge carries its stored counts', async () => {
     const added = collect<{ callAdded: CallEvent }>(client, `subscription { callAdded { ${FIELDS} } }`);
     const updated = collect<{ callUpdated: CallEvent }>(client, `subscription { callUpdated { ${FIELDS} } }`);
     await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="callAdded"', 1);
@@ -91,7 +91,10 @@ describe('subscriptions fed by a collector in another process', () => {
       const addedKeys = added.results.map((r) => r.data!.callAdded.key);
       expect(new Set(addedKeys).size).toBe(addedKeys.length);
       expect(addedKeys.sort()).toEqual(calls.map((c) => c.key).sort());
-      expect(updated.results.length).toBeGreaterThan(0);
+      // Whether an edge changes after it appeared depends on how the recording falls into flushes;
+      // callUpdated after a change is asserted in subscriptions.test.ts and
+      // subscriptions-concurrent-writers.test.ts. Here: no update of an edge never announced.
+      for (const r of updated.results) expect(addedKeys).toContain(r.data!.callUpdated.key);
       const l = latest();
       for (const c of calls) expect({ key: c.key, flows: l.get(c.key)?.flows, connections: l.get(c.key)?.connections }).toEqual({ key: c.key, flows: c.flows, connections: c.connections });
     } finally {

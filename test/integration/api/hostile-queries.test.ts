@@ -9,8 +9,12 @@ import { collect, metricValue, wsClient } from './ws-client';
 
 const aliases = (n: number, field: string) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
 
-/** A maze: every one of 14 pods calls every other, and a sink nobody calls, so that no path search towards the sink ever ends early. */
+/**
+ * Two mazes: in each, every one of 14 pods calls every other. The path searches go from maze A to a
+ * sink that only maze B calls, so no search ends early whichever end Neo4j's planner expands from.
+ */
 const MAZE = Array.from({ length: 14 }, (_, i) => podRow('maze', `m-${i}`, 'm', 'StatefulSet', ['app=maze']));
+const MAZE_B = Array.from({ length: 14 }, (_, i) => podRow('maze', `n-${i}`, 'n', 'StatefulSet', ['app=maze-b']));
 const SINK = podRow('maze', 'sink', 'sink', 'StatefulSet', ['app=sink']);
 const SLOW_PATHS = `paths(from: "${MAZE[0].id}", to: "${SINK.id}", maxHops: 10, limit: 1000) { length }`;
 
@@ -83,8 +87,9 @@ describe('hostile queries (issue 9, case 4)', () => {
     executor = testExecutor();
     await resetGraph(executor);
     await writeBatch(executor, shopBatch());
-    const mazeCalls = MAZE.flatMap((a) => MAZE.filter((b) => b !== a).map((b) => callRow(a.id, b.id, 80, 'TCP', 'FORWARDED')));
-    await writeBatch(executor, { endpoints: [...MAZE, SINK], calls: mazeCalls, maxFlowTimeMs: 0 });
+    const everyOther = (maze: typeof MAZE) => maze.flatMap((a) => maze.filter((b) => b !== a).map((b) => callRow(a.id, b.id, 80, 'TCP', 'FORWARDED')));
+    const toSink = MAZE_B.map((b) => callRow(b.id, SINK.id, 80, 'TCP', 'FORWARDED'));
+    await writeBatch(executor, { endpoints: [...MAZE, ...MAZE_B, SINK], calls: [...everyOther(MAZE), ...everyOther(MAZE_B), ...toSink], maxFlowTimeMs: 0 });
     pods = (await executor.read<{ n: number }>('MATCH (p:Pod) RETURN count(p) AS n'))[0].n;
     server = await startApiServer(testConfig({ HG_API_PORT: '0' }), silentLogger(), { executor });
   });

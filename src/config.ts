@@ -4,13 +4,14 @@ import path from 'node:path';
 import { ConfigError } from './errors';
 import { ordinalOfHostname } from './hubble/shard-of-node';
 import { LOG_LEVELS, type LogLevel } from './logger';
+import { type BucketSpec, DEFAULT_BUCKETS, parseBucketSpec } from './flows/time-buckets';
 
 /**
  * Every setting of hubble-graph, in one table: its environment variable, its flag, its default and
  * what it means. This module is the only reader of `process.env` and of parsed flags; the result is
  * validated once (every problem reported together) and frozen.
  */
-export type SettingGroup = 'log' | 'neo4j' | 'local' | 'hubble' | 'filter' | 'collector' | 'prometheus' | 'api' | 'replay';
+export type SettingGroup = 'log' | 'neo4j' | 'local' | 'hubble' | 'filter' | 'collector' | 'prometheus' | 'api' | 'time' | 'replay';
 
 type Kind =
   | { type: 'string' }
@@ -22,7 +23,8 @@ type Kind =
   | { type: 'enum'; values: readonly string[] }
   | { type: 'hostport' }
   | { type: 'url'; protocols: readonly string[] }
-  | { type: 'size' };
+  | { type: 'size' }
+  | { type: 'buckets' };
 
 export interface SettingDef {
   /** Dotted path in the resulting config object. */
@@ -124,6 +126,10 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'api.changePollMs', group: 'api', env: 'HG_API_CHANGE_POLL', flag: 'change-poll', kind: dur, default: '500ms', help: 'how often the API reads the change feed from Neo4j for subscriptions' },
   { key: 'api.updateCoalesceMs', group: 'api', env: 'HG_API_UPDATE_COALESCE', flag: 'update-coalesce', kind: dur, default: '1s', help: 'at most one callUpdated event per edge per this interval' },
   { key: 'api.development', group: 'api', env: 'HG_DEV', flag: 'dev', kind: bool, default: 'false', help: 'development mode: stack traces in GraphQL errors' },
+
+  { key: 'time.buckets', group: 'time', env: 'HG_BUCKETS', flag: 'buckets', kind: { type: 'buckets' }, default: DEFAULT_BUCKETS, help: 'bucket sizes of flow time and how long each is kept (SIZE:RETENTION,..., finest first, each a multiple of the one before; off: no buckets, no ranged queries); the collector writes them, the API reads ranges from them' },
+  { key: 'time.expireIntervalMs', group: 'time', env: 'HG_BUCKET_EXPIRE_INTERVAL', flag: 'bucket-expire-interval', kind: dur, default: '1m', help: 'how often a collector removes buckets past their retention' },
+  { key: 'time.expireBatch', group: 'time', env: 'HG_BUCKET_EXPIRE_BATCH', flag: 'bucket-expire-batch', kind: int(1, 1_000_000), default: '10000', help: 'buckets removed per transaction when they expire' },
 
   { key: 'replay.listen', group: 'replay', env: 'HG_REPLAY_LISTEN', flag: 'listen', kind: { type: 'hostport' }, default: '127.0.0.1:4245', help: 'address the replay server listens on' },
   { key: 'replay.rate', group: 'replay', env: 'HG_REPLAY_RATE', flag: 'rate', kind: int(0, 100_000_000), default: '0', help: 'flows per second served to followers (0: as fast as possible)' },
@@ -238,6 +244,14 @@ export interface ApiConfig {
   readonly development: boolean;
 }
 
+export interface TimeConfig {
+  /** Bucket sizes and retentions, finest first; empty: buckets off. */
+  readonly buckets: BucketSpec;
+  readonly expireIntervalMs: number;
+  /** Buckets deleted per transaction. */
+  readonly expireBatch: number;
+}
+
 export interface ReplayConfig {
   readonly listen: string;
   readonly rate: number;
@@ -255,6 +269,7 @@ export interface AppConfig {
   readonly collector: CollectorConfig;
   readonly prometheus: PrometheusConfig;
   readonly api: ApiConfig;
+  readonly time: TimeConfig;
   readonly replay: ReplayConfig;
 }
 
@@ -336,6 +351,14 @@ function parseValue(def: SettingDef, raw: string, problems: string[], source: st
         return undefined;
       }
       return raw;
+    }
+    case 'buckets': {
+      const spec = parseBucketSpec(raw);
+      if (typeof spec === 'string') {
+        problems.push(`${where}: ${spec}`);
+        return undefined;
+      }
+      return spec;
     }
     case 'size':
       if (!/^\d+[kmgKMG]?$/.test(raw)) {

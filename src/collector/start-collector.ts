@@ -5,6 +5,7 @@ import { EdgeAggregator } from '../flows/edge-aggregator';
 import type { Executor } from '../graph/executor';
 import type { ResumePoint } from '../graph/cypher/ingest-rows';
 import { isRefusal } from '../graph/executor';
+import { expireActivity } from '../graph/expire-activity';
 import { pruneGraph } from '../graph/prune-graph';
 import { readResumePoint } from '../graph/read-resume-point';
 import { probeIngestBatch, writeIngestBatch } from '../graph/write-ingest-batch';
@@ -70,7 +71,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
   const collectorId = config.collector.id ?? options.defaultId ?? defaultCollectorId('collect');
   const runId = randomUUID();
   const metrics = createCollectorMetrics();
-  const aggregator = new EdgeAggregator({ attribution: config.collector.attribution });
+  const aggregator = new EdgeAggregator({ attribution: config.collector.attribution, buckets: config.time.buckets });
   const rowsPerStatement = config.collector.batchSize;
   const rowsPerTransaction = config.collector.batchSize;
   const refusals = {
@@ -128,6 +129,15 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     }, config.collector.pruneIntervalMs);
     pruneTimer.unref();
   }
+  let expireTimer: NodeJS.Timeout | undefined;
+  if (config.time.buckets.length > 0) {
+    expireTimer = setInterval(() => {
+      expireActivity(executor, config.time.buckets, Date.now(), config.time.expireBatch)
+        .then((deleted) => log.debug({ deleted }, 'expired activity buckets'))
+        .catch((err) => log.warn({ err: errorMessage(err) }, 'expiring activity buckets failed; will try again'));
+    }, config.time.expireIntervalMs);
+    expireTimer.unref();
+  }
   log.info(
     {
       collectorId,
@@ -147,6 +157,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Co
     resumedFrom,
     async stop(timeoutMs?: number) {
       if (pruneTimer) clearInterval(pruneTimer);
+      if (expireTimer) clearInterval(expireTimer);
       const flushed = await collector.shutdown(timeoutMs);
       const s = collector.snapshot();
       log.info({ flushed, flowsReceived: s.flowsReceived, flowsIngested: s.flowsIngested, flowsSkipped: s.flowsSkipped }, 'collector stopped');

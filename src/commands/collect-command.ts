@@ -10,7 +10,7 @@ export function collectCommand(): Command {
     new Command('collect').description(
       'read flows from Hubble Relay / a Hubble server over gRPC (or Hubble metrics from Prometheus with --source prometheus) into Neo4j; SIGTERM/SIGINT stop after a final flush',
     ),
-    ['neo4j', 'local', 'hubble', 'filter', 'collector', 'prometheus'],
+    ['neo4j', 'local', 'hubble', 'filter', 'collector', 'prometheus', 'time'],
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     if (config.collector.source === 'prometheus' && !config.prometheus.url) {

@@ -18,7 +18,7 @@ export function importCommand(): Command {
       .argument('<files...>', 'files to read (- for standard input)')
       .option('--follow', 'keep reading the last file as it grows, across rotation, until SIGINT/SIGTERM')
       .option('--no-progress', 'no progress line on a terminal'),
-    ['neo4j', 'local', 'collector'],
+    ['neo4j', 'local', 'collector', 'time'],
   ).action(async (files: string[], flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     const graph = await openGraph(config, log, { migrate: config.collector.migrate });

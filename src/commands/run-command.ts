@@ -8,7 +8,7 @@ import { commandContext, untilSignal, withSettings } from './command-context';
 export function runCommand(): Command {
   return withSettings(
     new Command('run').description('run the collector and the GraphQL API together in one process (collect + serve)'),
-    ['neo4j', 'local', 'hubble', 'filter', 'collector', 'prometheus', 'api'],
+    ['neo4j', 'local', 'hubble', 'filter', 'collector', 'prometheus', 'api', 'time'],
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     const graph = await openGraph(config, log, { migrate: true });

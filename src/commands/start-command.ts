@@ -63,7 +63,7 @@ export function startCommand(): Command {
       .option('--demo-rate <flows/s>', 'mean flows per second of the demo cluster (it follows a daily rhythm: x0.5 at 02:00 UTC, x1.5 at 14:00)', '500')
       .option('--demo-period <duration>', "length of the demo cluster's story: every Deployment rolls out once, catalog-api is deployed once, catalog/search has an incident once", '6m')
       .option('--keep-neo4j', 'leave the local Neo4j running on exit'),
-    ['neo4j', 'local', 'collector', 'api', 'replay'],
+    ['neo4j', 'local', 'collector', 'api', 'time', 'replay'],
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     const startedAtMs = Date.now();

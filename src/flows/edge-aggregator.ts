@@ -1,11 +1,12 @@
 import type { DDSketch } from '@datadog/sketches-js';
-import type { CallRow, EndpointRow, IngestBatch } from '../graph/cypher/ingest-rows';
+import type { ActivityRow, CallRow, EndpointRow, IngestBatch } from '../graph/cypher/ingest-rows';
 import { callKey, type EndpointKind, fqdnId, ipId, podId } from '../graph/model';
 import type { Flow, FlowEndpoint, FlowLayer7 } from './flow';
 import { parseFlowTimeMs } from './flow-time';
 import { encodeSketch, newLatencySketch } from './latency-sketch';
 import { HttpPathAccumulator, DEFAULT_MAX_HTTP_PATHS } from '../policy/http-path-accumulator';
 import { type MutableOrientation, orientFlowInto } from './orient-flow';
+import { type BucketSpec, bucketStartMs } from './time-buckets';
 import { resolveEndpoint, toEndpointRow } from './to-endpoint';
 
 /** Why a flow was not counted; the collector counts skips by reason. */
@@ -39,6 +40,11 @@ export interface EdgeAggregatorOptions {
    * flows of different nodes (sharded collectors) together count it once without seeing each other.
    */
   attribution?: 'paired' | 'owner';
+  /**
+   * Bucket sizes of flow time the drained rows carry activity for (finest first; see
+   * src/flows/time-buckets.ts). Default none: rows carry totals only.
+   */
+  buckets?: BucketSpec;
 }
 
 /** What the aggregator keeps about one graph node between flows. */
@@ -221,12 +227,6 @@ function countInto(list: CountList | null, key: string): CountList {
   return list;
 }
 
-function toRecord(list: CountList | null): Record<string, number> {
-  const record: Record<string, number> = {};
-  if (list !== null) for (let i = 0; i < list.length; i += 2) record[list[i] as string] = list[i + 1] as number;
-  return record;
-}
-
 const STATUS_NAMES: string[] = [];
 
 /** `String(code)` without a new string per response for the usual codes. */
@@ -244,23 +244,19 @@ const VERDICTS = new Map(
 );
 
 /**
- * The change of one CALLS relationship since the last drain. Kept small (the collector holds one
- * per dirty edge): optional parts are null until used.
+ * The counts of one edge in one bucket of flow time (or in all of the delta when buckets are off).
+ * Optional parts are null until used.
  */
-class EdgeDelta {
+class Counts {
   flows = 0;
   connections = 0;
   requests = 0;
   responses = 0;
   errors = 0;
-  l7Protocols: string[] | null = null;
   statusCounts: CountList | null = null;
   methodCounts: CountList | null = null;
   rcodeCounts: CountList | null = null;
   dropReasons: CountList | null = null;
-  dnsQueries: Set<string> | null = null;
-  /** HTTP requests by method and path pattern, counted with methodCounts (once per attempt). */
-  httpPaths: HttpPathAccumulator | null = null;
   latencies: number[] | null = null;
   sketch: DDSketch | null = null;
   latencyCount = 0;
@@ -269,26 +265,12 @@ class EdgeDelta {
   latencyMaxMs = 0;
   firstSeenMs: number;
   lastSeenMs: number;
-  /** Another edge between the same two endpoints (other port, protocol or verdict). */
-  next: EdgeDelta | null = null;
-  /** This edge's prefix of pairing-window keys, built on first use. */
-  private windowPrefix: string | null = null;
-
-  /** Names this edge in the pairing windows (the same across drains). */
-  windowScope(): string {
-    if (this.windowPrefix === null) this.windowPrefix = windowScopeOf(this.pair, this.port, this.protocol, this.verdict);
-    return this.windowPrefix;
-  }
+  /** The edge's next bucket in this delta. */
+  next: Counts | null = null;
 
   constructor(
-    /** The rows of both ends in the same delta, so that later flows update them without a lookup. */
-    readonly clientRow: EndpointRow,
-    readonly serverRow: EndpointRow,
-    /** Permanent name of the (client, server) pair in the pairing windows' keys. */
-    readonly pair: string,
-    readonly port: number,
-    readonly protocol: string,
-    readonly verdict: string,
+    /** Bucket start (epoch ms) of the finest size; 0 when buckets are off. */
+    readonly startMs: number,
     timeMs: number,
   ) {
     this.firstSeenMs = timeMs;
@@ -313,43 +295,203 @@ class EdgeDelta {
     }
   }
 
-  private encodedSketch(): string | null {
-    if (this.sketch !== null) return encodeSketch(this.sketch);
+  /** The latencies as a sketch (a new one when they are still raw); null without latencies. */
+  toSketch(): DDSketch | null {
+    if (this.sketch !== null) return this.sketch;
     if (this.latencies === null) return null;
     const sketch = newLatencySketch();
     for (const v of this.latencies) sketch.accept(v);
-    return encodeSketch(sketch);
+    return sketch;
+  }
+}
+
+/** Sums of several Counts (an edge's buckets into its total, or fine buckets into a coarser one). */
+class CountsSum {
+  flows = 0;
+  connections = 0;
+  requests = 0;
+  responses = 0;
+  errors = 0;
+  readonly statusCounts: Record<string, number> = {};
+  readonly methodCounts: Record<string, number> = {};
+  readonly rcodeCounts: Record<string, number> = {};
+  readonly dropReasons: Record<string, number> = {};
+  sketch: DDSketch | null = null;
+  latencyCount = 0;
+  latencySumMs = 0;
+  latencyMinMs = 0;
+  latencyMaxMs = 0;
+  firstSeenMs = Infinity;
+  lastSeenMs = -Infinity;
+
+  add(c: Counts): void {
+    this.flows += c.flows;
+    this.connections += c.connections;
+    this.requests += c.requests;
+    this.responses += c.responses;
+    this.errors += c.errors;
+    addList(this.statusCounts, c.statusCounts);
+    addList(this.methodCounts, c.methodCounts);
+    addList(this.rcodeCounts, c.rcodeCounts);
+    addList(this.dropReasons, c.dropReasons);
+    if (c.latencyCount > 0) {
+      this.latencyMinMs = this.latencyCount === 0 ? c.latencyMinMs : Math.min(this.latencyMinMs, c.latencyMinMs);
+      this.latencyMaxMs = Math.max(this.latencyMaxMs, c.latencyMaxMs);
+      this.latencyCount += c.latencyCount;
+      this.latencySumMs += c.latencySumMs;
+      const sketch = c.toSketch();
+      if (sketch !== null) {
+        if (this.sketch === null) this.sketch = newLatencySketch();
+        this.sketch.merge(sketch);
+      }
+    }
+    if (c.firstSeenMs < this.firstSeenMs) this.firstSeenMs = c.firstSeenMs;
+    if (c.lastSeenMs > this.lastSeenMs) this.lastSeenMs = c.lastSeenMs;
   }
 
-  toRow(): CallRow {
+  toActivityRow(sizeMs: number, startMs: number): ActivityRow {
     return {
-      key: callKey(this.clientRow.id, this.serverRow.id, this.port, this.protocol, this.verdict),
-      sourceId: this.clientRow.id,
-      destinationId: this.serverRow.id,
-      port: this.port,
-      protocol: this.protocol,
-      verdict: this.verdict,
+      sizeMs,
+      startMs,
       flows: this.flows,
       connections: this.connections,
       requests: this.requests,
       responses: this.responses,
       errors: this.errors,
-      l7Protocols: this.l7Protocols === null ? [] : this.l7Protocols,
-      statusCounts: toRecord(this.statusCounts),
-      methodCounts: toRecord(this.methodCounts),
-      rcodeCounts: toRecord(this.rcodeCounts),
-      dropReasons: toRecord(this.dropReasons),
-      dnsQueries: this.dnsQueries === null ? [] : [...new Set(Array.from(this.dnsQueries, normalizeDnsName))],
-      httpPaths: this.httpPaths === null ? null : this.httpPaths.toCounts(),
-      latencySketch: this.encodedSketch(),
+      statusCounts: this.statusCounts,
+      methodCounts: this.methodCounts,
+      rcodeCounts: this.rcodeCounts,
+      dropReasons: this.dropReasons,
+      latencySketch: this.sketch === null ? null : encodeSketch(this.sketch),
       latencyCount: this.latencyCount,
       latencySumMs: this.latencySumMs,
       latencyMinMs: this.latencyMinMs,
       latencyMaxMs: this.latencyMaxMs,
       firstSeenMs: this.firstSeenMs,
       lastSeenMs: this.lastSeenMs,
+    };
+  }
+}
+
+function addList(into: Record<string, number>, list: CountList | null): void {
+  if (list !== null) for (let i = 0; i < list.length; i += 2) into[list[i] as string] = (into[list[i] as string] ?? 0) + (list[i + 1] as number);
+}
+
+/**
+ * The change of one CALLS relationship since the last drain, kept per bucket of flow time. Kept
+ * small (the collector holds one per dirty edge): optional parts are null until used.
+ */
+class EdgeDelta {
+  l7Protocols: string[] | null = null;
+  dnsQueries: Set<string> | null = null;
+  /** HTTP requests by method and path pattern, counted with methodCounts (once per attempt). */
+  httpPaths: HttpPathAccumulator | null = null;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** The edge's buckets in this delta (one, start 0, when buckets are off). */
+  private buckets: Counts;
+  /** The bucket the last flow went to: consecutive flows of an edge mostly share it. */
+  private current: Counts;
+  /** Another edge between the same two endpoints (other port, protocol or verdict). */
+  next: EdgeDelta | null = null;
+  /** This edge's prefix of pairing-window keys, built on first use. */
+  private windowPrefix: string | null = null;
+
+  /** Names this edge in the pairing windows (the same across drains). */
+  windowScope(): string {
+    if (this.windowPrefix === null) this.windowPrefix = windowScopeOf(this.pair, this.port, this.protocol, this.verdict);
+    return this.windowPrefix;
+  }
+
+  constructor(
+    /** The rows of both ends in the same delta, so that later flows update them without a lookup. */
+    readonly clientRow: EndpointRow,
+    readonly serverRow: EndpointRow,
+    /** Permanent name of the (client, server) pair in the pairing windows' keys. */
+    readonly pair: string,
+    readonly port: number,
+    readonly protocol: string,
+    readonly verdict: string,
+    timeMs: number,
+    bucketMs: number,
+  ) {
+    this.firstSeenMs = timeMs;
+    this.lastSeenMs = timeMs;
+    this.buckets = new Counts(bucketMs === 0 ? 0 : bucketStartMs(timeMs, bucketMs), timeMs);
+    this.current = this.buckets;
+  }
+
+  /** The counts of the bucket of `timeMs` (of the finest size `bucketMs`; 0: buckets off), created when new. */
+  countsAt(timeMs: number, bucketMs: number): Counts {
+    let c = this.current;
+    if (bucketMs !== 0) {
+      const start = bucketStartMs(timeMs, bucketMs);
+      if (c.startMs !== start) {
+        let found: Counts | null = this.buckets;
+        while (found !== null && found.startMs !== start) found = found.next;
+        if (found === null) {
+          found = new Counts(start, timeMs);
+          found.next = this.buckets;
+          this.buckets = found;
+        }
+        this.current = c = found;
+      }
+    }
+    if (timeMs < c.firstSeenMs) c.firstSeenMs = timeMs;
+    if (timeMs > c.lastSeenMs) c.lastSeenMs = timeMs;
+    return c;
+  }
+
+  /** The call row: totals over every bucket, and one activity row per bucket of every size in `spec`. */
+  toRow(spec: BucketSpec): CallRow {
+    const total = new CountsSum();
+    for (let c: Counts | null = this.buckets; c !== null; c = c.next) total.add(c);
+    const row: CallRow = {
+      key: callKey(this.clientRow.id, this.serverRow.id, this.port, this.protocol, this.verdict),
+      sourceId: this.clientRow.id,
+      destinationId: this.serverRow.id,
+      port: this.port,
+      protocol: this.protocol,
+      verdict: this.verdict,
+      flows: total.flows,
+      connections: total.connections,
+      requests: total.requests,
+      responses: total.responses,
+      errors: total.errors,
+      l7Protocols: this.l7Protocols === null ? [] : this.l7Protocols,
+      statusCounts: total.statusCounts,
+      methodCounts: total.methodCounts,
+      rcodeCounts: total.rcodeCounts,
+      dropReasons: total.dropReasons,
+      dnsQueries: this.dnsQueries === null ? [] : [...new Set(Array.from(this.dnsQueries, normalizeDnsName))],
+      httpPaths: this.httpPaths === null ? null : this.httpPaths.toCounts(),
+      latencySketch: total.sketch === null ? null : encodeSketch(total.sketch),
+      latencyCount: total.latencyCount,
+      latencySumMs: total.latencySumMs,
+      latencyMinMs: total.latencyMinMs,
+      latencyMaxMs: total.latencyMaxMs,
+      firstSeenMs: this.firstSeenMs,
+      lastSeenMs: this.lastSeenMs,
       source: 'hubble',
     };
+    if (spec.length > 0) row.activity = this.activityRows(spec);
+    return row;
+  }
+
+  /** Every size's buckets: each coarser bucket is the sum of the finest buckets it holds. */
+  private activityRows(spec: BucketSpec): ActivityRow[] {
+    const rows: ActivityRow[] = [];
+    for (const { sizeMs } of spec) {
+      const sums = new Map<number, CountsSum>();
+      for (let c: Counts | null = this.buckets; c !== null; c = c.next) {
+        const start = bucketStartMs(c.startMs, sizeMs);
+        let sum = sums.get(start);
+        if (sum === undefined) sums.set(start, (sum = new CountsSum()));
+        sum.add(c);
+      }
+      for (const [start, sum] of sums) rows.push(sum.toActivityRow(sizeMs, start));
+    }
+    return rows;
   }
 }
 
@@ -450,8 +592,13 @@ export class EdgeAggregator {
   private readonly maxHttpPaths: number;
   private maxFlowTimeMs = 0;
   private readonly byOwner: boolean;
+  private readonly buckets: BucketSpec;
+  /** The finest bucket size (ms); 0 when buckets are off. */
+  private readonly bucketMs: number;
 
   constructor(options: EdgeAggregatorOptions = {}) {
+    this.buckets = options.buckets ?? [];
+    this.bucketMs = this.buckets[0]?.sizeMs ?? 0;
     this.byOwner = options.attribution === 'owner';
     const maxDedup = options.maxDedupEntries ?? 100_000;
     this.tcpOpens = new PairingWindow(maxDedup);
@@ -556,7 +703,7 @@ export class EdgeAggregator {
     while (edge !== undefined && !(edge.port === port && edge.protocol === protocol && edge.verdict === verdict)) edge = edge.next ?? undefined;
     if (edge === undefined) {
       const pair = `${client.serial}:${server.serial}`;
-      edge = new EdgeDelta(this.rowOf(client, clientEp, clientNode, timeMs), this.rowOf(server, serverEp, serverNode, timeMs), pair, port, protocol, verdict, timeMs);
+      edge = new EdgeDelta(this.rowOf(client, clientEp, clientNode, timeMs), this.rowOf(server, serverEp, serverNode, timeMs), pair, port, protocol, verdict, timeMs, this.bucketMs);
       if (first !== undefined) {
         edge.next = first.next;
         first.next = edge;
@@ -570,7 +717,8 @@ export class EdgeAggregator {
       refreshRow(edge.clientRow, clientEp, clientNode, timeMs);
       refreshRow(edge.serverRow, serverEp, serverNode, timeMs);
     }
-    edge.flows++;
+    const counts = edge.countsAt(timeMs, this.bucketMs);
+    counts.flows++;
     if (timeMs > this.maxFlowTimeMs) this.maxFlowTimeMs = timeMs;
     // Every DNS name of a world endpoint is a node; the edge goes to the first in sort order.
     if (client.kind === 'fqdn' && clientNames !== undefined && clientNames.length > 1) this.touchOtherNames(client.id, clientNames, timeMs);
@@ -579,16 +727,16 @@ export class EdgeAggregator {
     if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) {
-      if (countRequestOnce(this.tcpOpens.entry(o.clientPort, edge.windowScope(), clientIp, serverIp), side)) edge.connections++;
+      if (countRequestOnce(this.tcpOpens.entry(o.clientPort, edge.windowScope(), clientIp, serverIp), side)) counts.connections++;
     }
 
     if (verdict === 'DROPPED') {
       const reason = flow.drop_reason_desc || (flow.drop_reason !== undefined ? String(flow.drop_reason) : 'DROP_REASON_UNKNOWN');
-      edge.dropReasons = countInto(edge.dropReasons, reason);
+      counts.dropReasons = countInto(counts.dropReasons, reason);
     }
 
     const l7 = flow.l7;
-    if (l7 !== undefined && l7 !== null) this.addL7(edge, l7, side, verdict, clientEp, serverEp);
+    if (l7 !== undefined && l7 !== null) this.addL7(edge, counts, l7, side, verdict, clientEp, serverEp);
     return undefined;
   }
 
@@ -632,7 +780,7 @@ export class EdgeAggregator {
 
   private readonly exchangeScratch: Exchange = { protocol: '', id: undefined, a: undefined, b: undefined };
 
-  private addL7(edge: EdgeDelta, l7: FlowLayer7, side: number, verdict: string, clientEp: FlowEndpoint | undefined, serverEp: FlowEndpoint | undefined): void {
+  private addL7(edge: EdgeDelta, counts: Counts, l7: FlowLayer7, side: number, verdict: string, clientEp: FlowEndpoint | undefined, serverEp: FlowEndpoint | undefined): void {
     const found = exchangeOf(l7, this.exchangeScratch);
     if (found === undefined) return;
     const { protocol, id: exchangeId, a: exchangeA, b: exchangeB } = found;
@@ -656,30 +804,30 @@ export class EdgeAggregator {
     const attemptsBefore = exchange === undefined ? 0 : attemptsOf(exchange);
     if (type === 'REQUEST') {
       if (exchange !== undefined && !countRequestOnce(exchange, side)) return;
-      edge.requests++;
-      if (http && (exchange === undefined || attemptsOf(exchange) > attemptsBefore)) this.countHttpAttempt(edge, http);
+      counts.requests++;
+      if (http && (exchange === undefined || attemptsOf(exchange) > attemptsBefore)) this.countHttpAttempt(edge, counts, http);
       return;
     }
 
     if (exchange !== undefined && !countResponseOnce(exchange, side)) return;
-    edge.responses++;
+    counts.responses++;
     if (http) {
       const code = http.code ?? 0;
-      if (code > 0) edge.statusCounts = countInto(edge.statusCounts, statusName(code));
-      if (code >= 500) edge.errors++;
-      if (exchange !== undefined && attemptsOf(exchange) > attemptsBefore) this.countHttpAttempt(edge, http);
+      if (code > 0) counts.statusCounts = countInto(counts.statusCounts, statusName(code));
+      if (code >= 500) counts.errors++;
+      if (exchange !== undefined && attemptsOf(exchange) > attemptsBefore) this.countHttpAttempt(edge, counts, http);
     } else if (dns) {
       const rcode = dns.rcode ?? 0;
-      edge.rcodeCounts = countInto(edge.rcodeCounts, String(rcode));
-      if (rcode !== 0) edge.errors++;
+      counts.rcodeCounts = countInto(counts.rcodeCounts, String(rcode));
+      if (rcode !== 0) counts.errors++;
     } else if (kafka) {
-      if ((kafka.error_code ?? 0) !== 0) edge.errors++;
+      if ((kafka.error_code ?? 0) !== 0) counts.errors++;
     }
     const latency = l7.latency_ns;
     if (latency !== undefined && latency !== '') {
       const ms = Number(latency) / 1e6;
       if (Number.isFinite(ms) && ms >= 0) {
-        edge.addLatency(ms);
+        counts.addLatency(ms);
       }
     }
   }
@@ -688,8 +836,8 @@ export class EdgeAggregator {
    * One attempt of an HTTP exchange: its method, and its method+path pattern (a request without URL
    * adds to the requests whose path is unknown, so a policy draft never takes the kept paths for all).
    */
-  private countHttpAttempt(edge: EdgeDelta, http: NonNullable<FlowLayer7['http']>): void {
-    if (http.method) edge.methodCounts = countInto(edge.methodCounts, http.method);
+  private countHttpAttempt(edge: EdgeDelta, counts: Counts, http: NonNullable<FlowLayer7['http']>): void {
+    if (http.method) counts.methodCounts = countInto(counts.methodCounts, http.method);
     if (edge.httpPaths === null) edge.httpPaths = new HttpPathAccumulator(this.maxHttpPaths);
     if (http.url) edge.httpPaths.add(http.method, http.url);
     else edge.httpPaths.addOverflow(1);
@@ -750,7 +898,7 @@ export class EdgeAggregator {
     const calls: CallRow[] = [];
     for (const byServer of this.edges.values()) {
       for (const first of byServer.values()) {
-        for (let edge: EdgeDelta | null = first; edge !== null; edge = edge.next) calls.push(edge.toRow());
+        for (let edge: EdgeDelta | null = first; edge !== null; edge = edge.next) calls.push(edge.toRow(this.buckets));
       }
     }
     const batch: IngestBatch = { endpoints: this.endpointRows, calls, maxFlowTimeMs: this.maxFlowTimeMs };

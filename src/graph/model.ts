@@ -21,6 +21,8 @@ export const LABEL = {
   changeLog: 'ChangeLog',
   /** A part of a committed batch too large for one transaction, waiting to be applied. */
   ingestStage: 'IngestStage',
+  /** A call's counts within one bucket of flow time (key, size in seconds, start). */
+  activity: 'Activity',
 } as const;
 
 export const REL = {

@@ -8,8 +8,12 @@ import {
   NEXT_CHANGE_SEQ,
   READ_BATCH_GUARD,
   RECORD_BATCH,
+  SET_ACTIVITY_SKETCH,
   SET_LATENCY,
+  UPSERT_ACTIVITY,
   UPSERT_CALLS,
+  type ActivityParamRow,
+  type UpsertedActivityRow,
   UPSERT_ENDPOINTS,
   type BatchGuardRow,
   type ChangeSeqRow,
@@ -154,6 +158,25 @@ export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'en
     const httpPathRows = toHttpPathsRows(part);
     if (httpPathRows.length > 0) await tx.run(MERGE_HTTP_PATHS, { rows: httpPathRows, maxPaths: DEFAULT_MAX_HTTP_PATHS });
   }
+  for (const part of chunks(activityParams(calls), rowsPerStatement)) {
+    const [{ sketches }] = await tx.run<UpsertedActivityRow>(UPSERT_ACTIVITY, { rows: part });
+    if (sketches.length === 0) continue;
+    const merged = sketches.map(({ id, sketch, stored, minMs, maxMs }) => ({ id, sketch: mergeAndSummarize(stored, sketch, { minMs, maxMs })?.sketch ?? sketch }));
+    await tx.run(SET_ACTIVITY_SKETCH, { rows: merged });
+  }
   await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
   return seq;
+}
+
+/** The activity rows of `calls` (already in key order) as UPSERT_ACTIVITY takes them, in (key, size, start) order. */
+function activityParams(calls: readonly CallRow[]): ActivityParamRow[] {
+  const out: ActivityParamRow[] = [];
+  for (const call of calls) {
+    if (call.activity === undefined) continue;
+    const rows = [...call.activity].sort((a, b) => a.sizeMs - b.sizeMs || a.startMs - b.startMs);
+    for (const { sizeMs, ...counts } of rows) {
+      out.push({ ...counts, size: sizeMs / 1000, key: call.key, sourceId: call.sourceId, destinationId: call.destinationId, port: call.port, protocol: call.protocol, verdict: call.verdict });
+    }
+  }
+  return out;
 }

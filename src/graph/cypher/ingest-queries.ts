@@ -1,4 +1,5 @@
 import { COUNTER_PREFIX, KIND_LABEL, LABEL, REL, type EndpointKind } from '../model';
+import type { ActivityRow, CallRow } from './ingest-rows';
 
 /**
  * The Cypher of the collector's writes. The driver sends every JS number as a float, so integer
@@ -201,3 +202,57 @@ export interface HttpPathsRow {
   /** Requests of the delta whose pair was not kept. */
   overflow: number;
 }
+
+const addActivityCounters = (mapField: string, prefix: string) =>
+  `FOREACH (k IN keys(row.${mapField}) | SET a['${prefix}' + k] = coalesce(a['${prefix}' + k], 0) + toInteger(row.${mapField}[k]))`;
+
+/**
+ * Adds per-bucket deltas into `(:Activity)` nodes (one per call key, bucket size in seconds and
+ * bucket start), created on first use with the call's identity copied, so that ranged reads need
+ * no CALLS lookup. Returns the stored sketch of the rows that carry one, like UPSERT_CALLS.
+ */
+export const UPSERT_ACTIVITY = `
+UNWIND $rows AS row
+MERGE (a:${LABEL.activity} {key: row.key, size: toInteger(row.size), start: datetime({epochMillis: toInteger(row.startMs)})})
+ON CREATE SET a.sourceId = row.sourceId, a.destinationId = row.destinationId, a.port = toInteger(row.port),
+              a.protocol = row.protocol, a.verdict = row.verdict,
+              a.flows = 0, a.connections = 0, a.requests = 0, a.responses = 0, a.errors = 0,
+              a.latencyCount = 0, a.latencySumMs = 0.0
+SET a.latencyMinMs = CASE WHEN toInteger(row.latencyCount) = 0 THEN a.latencyMinMs
+                          WHEN a.latencyCount = 0 OR a.latencyMinMs > row.latencyMinMs THEN row.latencyMinMs
+                          ELSE a.latencyMinMs END,
+    a.latencyMaxMs = CASE WHEN toInteger(row.latencyCount) > 0 AND (a.latencyMaxMs IS NULL OR a.latencyMaxMs < row.latencyMaxMs)
+                          THEN row.latencyMaxMs ELSE a.latencyMaxMs END
+SET a.flows = a.flows + toInteger(row.flows),
+    a.connections = a.connections + toInteger(row.connections),
+    a.requests = a.requests + toInteger(row.requests),
+    a.responses = a.responses + toInteger(row.responses),
+    a.errors = a.errors + toInteger(row.errors),
+    a.latencyCount = a.latencyCount + toInteger(row.latencyCount),
+    a.latencySumMs = a.latencySumMs + row.latencySumMs,
+    a.firstSeen = CASE WHEN a.firstSeen IS NULL OR a.firstSeen > datetime({epochMillis: toInteger(row.firstSeenMs)})
+                    THEN datetime({epochMillis: toInteger(row.firstSeenMs)}) ELSE a.firstSeen END,
+    a.lastSeen = CASE WHEN a.lastSeen IS NULL OR a.lastSeen < datetime({epochMillis: toInteger(row.lastSeenMs)})
+                    THEN datetime({epochMillis: toInteger(row.lastSeenMs)}) ELSE a.lastSeen END
+${addActivityCounters('statusCounts', COUNTER_PREFIX.status)}
+${addActivityCounters('methodCounts', COUNTER_PREFIX.method)}
+${addActivityCounters('rcodeCounts', COUNTER_PREFIX.rcode)}
+${addActivityCounters('dropReasons', COUNTER_PREFIX.drop)}
+WITH a, row WHERE row.latencySketch IS NOT NULL
+RETURN collect({id: elementId(a), sketch: row.latencySketch, stored: a.latencySketch, minMs: a.latencyMinMs, maxMs: a.latencyMaxMs}) AS sketches`;
+
+/** One activity bucket's delta as UPSERT_ACTIVITY takes it: the call's identity, the bucket, the counts. */
+export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> & Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'> & {
+  /** Bucket size in seconds. */
+  size: number;
+};
+
+export interface UpsertedActivityRow {
+  sketches: { id: string; sketch: string; stored: string | null; minMs: number | null; maxMs: number | null }[];
+}
+
+/** Stores merged activity sketches (by element id, found in the same transaction). */
+export const SET_ACTIVITY_SKETCH = `
+UNWIND $rows AS row
+MATCH (a:${LABEL.activity}) WHERE elementId(a) = row.id
+SET a.latencySketch = row.sketch`;

@@ -70,6 +70,37 @@ export interface CallRow {
   firstSeenMs: number;
   lastSeenMs: number;
   source: IngestSource;
+  /**
+   * The same delta per bucket of flow time, one row per bucket of every configured size (absent:
+   * the source keeps no buckets). The writer adds each into its `(:Activity)` node in the same
+   * transaction as the call.
+   */
+  activity?: ActivityRow[];
+}
+
+/**
+ * The change of one edge within one bucket of flow time: the counters of CallRow for the flows
+ * dated in [startMs, startMs + sizeMs).
+ */
+export interface ActivityRow {
+  sizeMs: number;
+  startMs: number;
+  flows: number;
+  connections: number;
+  requests: number;
+  responses: number;
+  errors: number;
+  statusCounts: Record<string, number>;
+  methodCounts: Record<string, number>;
+  rcodeCounts: Record<string, number>;
+  dropReasons: Record<string, number>;
+  latencySketch: string | null;
+  latencyCount: number;
+  latencySumMs: number;
+  latencyMinMs: number;
+  latencyMaxMs: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
 }
 
 /** One flush: endpoints first (the calls refer to them). */

@@ -1,0 +1,112 @@
+/**
+ * Buckets of flow time: the sizes the store keeps activity in, how long each is kept, and which
+ * size answers a time range. Pure: no clock is read here, `nowMs` is always passed in.
+ *
+ * Every flow is counted in one bucket of every size (the coarser rows are sums of the finer ones,
+ * built in memory at drain: see docs/time-buckets.md), so each size alone answers exactly for the
+ * times it still holds.
+ */
+
+/** One bucket size and how long its buckets are kept (both ms). */
+export interface BucketLevel {
+  readonly sizeMs: number;
+  readonly retentionMs: number;
+}
+
+/** Bucket sizes, finest first; each a whole multiple of the one before. Empty: buckets off. */
+export type BucketSpec = readonly BucketLevel[];
+
+/** The default: 1-minute buckets kept 48 h, 1-hour buckets kept 30 days. */
+export const DEFAULT_BUCKETS = '1m:48h,1h:30d';
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+function parseSpan(text: string): number | undefined {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  return ms > 0 ? ms : undefined;
+}
+
+/**
+ * Parses `SIZE:RETENTION,...` (e.g. `1m:48h,1h:30d`; units s, m, h, d) or `off`. Returns the
+ * levels, or a message that names what is wrong. Sizes must grow, each a whole multiple of the
+ * one before and a divisor of a day (so that buckets line up with calendar hours and days in UTC);
+ * a retention must be at least its size.
+ */
+export function parseBucketSpec(text: string): BucketSpec | string {
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed.toLowerCase() === 'off') return [];
+  const levels: BucketLevel[] = [];
+  for (const part of trimmed.split(',')) {
+    const [size, retention, extra] = part.split(':');
+    const sizeMs = size === undefined ? undefined : parseSpan(size);
+    const retentionMs = retention === undefined ? undefined : parseSpan(retention);
+    if (extra !== undefined || sizeMs === undefined || retentionMs === undefined) {
+      return `expected SIZE:RETENTION such as 1m:48h (units s, m, h, d), got "${part.trim()}"`;
+    }
+    if (UNIT_MS.d % sizeMs !== 0) return `bucket size ${size} does not divide a day`;
+    if (retentionMs < sizeMs) return `retention ${retention} is shorter than its bucket size ${size}`;
+    const previous = levels[levels.length - 1];
+    if (previous !== undefined && (sizeMs <= previous.sizeMs || sizeMs % previous.sizeMs !== 0)) {
+      return `bucket size ${size} is not a larger whole multiple of the size before it`;
+    }
+    levels.push({ sizeMs, retentionMs });
+  }
+  return levels;
+}
+
+/** The start (epoch ms) of the bucket of `sizeMs` that holds `timeMs`. */
+export function bucketStartMs(timeMs: number, sizeMs: number): number {
+  return timeMs - (((timeMs % sizeMs) + sizeMs) % sizeMs);
+}
+
+/** `timeMs` rounded up to a bucket boundary. */
+export function bucketCeilMs(timeMs: number, sizeMs: number): number {
+  const start = bucketStartMs(timeMs, sizeMs);
+  return start === timeMs ? start : start + sizeMs;
+}
+
+/** A time range the store answers: bucket-aligned, `untilMs` exclusive, and the bucket size used. */
+export interface CoveredRange {
+  readonly sinceMs: number;
+  readonly untilMs: number;
+  readonly sizeMs: number;
+}
+
+/** Above this many buckets per edge a range is read from the next coarser size, when it holds the range. */
+export const MAX_BUCKETS_PER_RANGE = 360;
+
+/**
+ * Which bucket size answers [sinceMs, untilMs) at `nowMs`, and the range it covers (widened to
+ * its buckets). The finest size whose kept buckets reach back to `sinceMs` is used, unless the
+ * range spans more than MAX_BUCKETS_PER_RANGE of them and a coarser size also reaches back that
+ * far. A range older than every retention is answered from the coarsest size (whatever of it is
+ * still there, e.g. an import not yet expired). Undefined when buckets are off.
+ */
+export function coverRange(spec: BucketSpec, sinceMs: number, untilMs: number, nowMs: number): CoveredRange | undefined {
+  if (spec.length === 0) return undefined;
+  // A bucket is kept while its start is within the retention: the first whole bucket inside it counts.
+  const holds = (l: BucketLevel) => sinceMs >= bucketStartMs(nowMs - l.retentionMs, l.sizeMs) + l.sizeMs;
+  let chosen = spec.findIndex(holds);
+  if (chosen < 0) chosen = spec.length - 1;
+  while (chosen + 1 < spec.length && (untilMs - sinceMs) / spec[chosen].sizeMs > MAX_BUCKETS_PER_RANGE && holds(spec[chosen + 1])) chosen += 1;
+  const sizeMs = spec[chosen].sizeMs;
+  return { sinceMs: bucketStartMs(sinceMs, sizeMs), untilMs: bucketCeilMs(untilMs, sizeMs), sizeMs };
+}
+
+/**
+ * Parses one end of a time range: an ISO-8601 instant with an offset, `now`, or a relative time
+ * before now such as `-15m`, `-2h`, `-7d`, `-30s`. Returns epoch ms or a message naming what is wrong.
+ */
+export function parseRangeInstant(text: string, nowMs: number): number | string {
+  const t = text.trim();
+  if (t.toLowerCase() === 'now') return nowMs;
+  const rel = /^-(\d+)(s|m|h|d)$/.exec(t);
+  if (rel) return nowMs - Number(rel[1]) * UNIT_MS[rel[2] as keyof typeof UNIT_MS];
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(t)) {
+    const ms = Date.parse(t);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return `expected an ISO-8601 instant with offset (2026-11-25T22:00:00Z), now, or a relative time such as -15m, -2h, -7d; got "${text}"`;
+}

@@ -1,5 +1,6 @@
 import type { CallRecord, EndpointRecord } from '../graph/cypher/api-endpoint-queries';
 import type { EdgeConditions } from '../graph/cypher/api-fragments';
+import type { BucketSpec } from '../flows/time-buckets';
 import { BatchLoader, LoaderSet } from './batch-loader';
 import type { ChangeFeed } from './change-feed';
 import { type GraphReader, readEndpointCalls, readEndpoints, readNeighbours } from './read-graph';
@@ -11,6 +12,10 @@ export interface ApiLimits {
   readonly maxHops: number;
   /** Cap on `first`, `topN`, `limit` and result sizes (HG_API_MAX_PAGE_SIZE). */
   readonly maxPageSize: number;
+  /** Bucket sizes the store keeps (HG_BUCKETS); absent or empty: ranges are refused. */
+  readonly buckets?: BucketSpec;
+  /** Clock for relative ranges (`-15m`, `now`); default Date.now. */
+  readonly now?: () => number;
 }
 
 /** Per-request loaders: every endpoint field of one response is loaded in one query per argument set. */

@@ -74,8 +74,20 @@ export function pathsWork(maxHops: number, limit: number): number {
   return work;
 }
 
-const pagedList: FieldWeight = { work: (a, c) => PAGE_WORK + first(a, c), items: first };
-const endpointList: FieldWeight = { work: first, items: first };
+/**
+ * A read with a `range` also reads the activity buckets of what it returns (or, for maps, scans
+ * buckets instead of calls: several per call when the range spans several buckets).
+ */
+const RANGE_FACTOR = 3;
+
+/** `w`, costing RANGE_FACTOR times the work when the field is given a `range`. */
+function ranged(w: FieldWeight): FieldWeight {
+  const work = w.work;
+  return { items: w.items, work: work && ((a, c) => work(a, c) * (a.range ? RANGE_FACTOR : 1)) };
+}
+
+const pagedList: FieldWeight = ranged({ work: (a, c) => PAGE_WORK + first(a, c), items: first });
+const endpointList: FieldWeight = ranged({ work: first, items: first });
 
 /** What each resolver may cost, by `Type.field` (interface fields under the interface's name). */
 const WEIGHTS: Readonly<Record<string, FieldWeight>> = {
@@ -89,16 +101,19 @@ const WEIGHTS: Readonly<Record<string, FieldWeight>> = {
   // Both read every call of the chosen verdicts (drafts need the whole cluster, see buildObservedEdges).
   'Query.networkPolicies': { work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize },
   'Query.policyCheck': { work: (a, c) => SCAN_WORK + first(a, c), items: first },
-  'Query.serviceMap': { work: (a, c) => SCAN_WORK + topN(a, c), items: topN },
-  'Query.hubbleServiceMap': { work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize },
-  'Query.dag': { work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize },
-  'Query.shortestPath': { work: (a, c) => PAGE_WORK * pathHops(a, c, ARG_DEFAULTS.shortestPathMaxHops), items: (_a, c) => c.maxHops + 1 },
-  'Query.paths': {
+  'Query.serviceMap': ranged({ work: (a, c) => SCAN_WORK + topN(a, c), items: topN }),
+  'Query.hubbleServiceMap': ranged({ work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize }),
+  'Query.dag': ranged({ work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize }),
+  'Query.shortestPath': ranged({ work: (a, c) => PAGE_WORK * pathHops(a, c, ARG_DEFAULTS.shortestPathMaxHops), items: (_a, c) => c.maxHops + 1 }),
+  'Query.paths': ranged({
     work: (a, c) => pathsWork(pathHops(a, c, ARG_DEFAULTS.pathsMaxHops), int(a.limit, Math.min(ARG_DEFAULTS.pathsLimit, c.maxPageSize), 1, c.maxPageSize)),
     items: (a, c) => int(a.limit, Math.min(ARG_DEFAULTS.pathsLimit, c.maxPageSize), 1, c.maxPageSize),
-  },
+  }),
   // One breadth-first query per level, each returning up to the page size of endpoints.
-  'Query.dependencies': { work: (a, c) => int(a.depth, Math.min(ARG_DEFAULTS.depth, c.maxHops), 1, c.maxHops) * c.maxPageSize, items: (_a, c) => c.maxPageSize },
+  'Query.dependencies': ranged({ work: (a, c) => int(a.depth, Math.min(ARG_DEFAULTS.depth, c.maxHops), 1, c.maxHops) * c.maxPageSize, items: (_a, c) => c.maxPageSize }),
+  // Two ranged whole maps; the differences are bounded by the page size.
+  'Query.mapDiff': { work: () => 2 * SCAN_WORK * RANGE_FACTOR, items: (_a, c) => c.maxPageSize },
+  'Query.activity': { work: () => PAGE_WORK + ARG_DEFAULTS.maxSeriesPoints, items: () => ARG_DEFAULTS.maxSeriesPoints },
   'Path.hops': { items: (_a, c) => c.maxHops + 1 },
   'Path.endpoints': { items: (_a, c) => c.maxHops + 1 },
   'Endpoint.outgoing': endpointList,

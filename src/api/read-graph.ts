@@ -1,4 +1,4 @@
-import type { Executor } from '../graph/executor';
+import type { Executor, TxRunner } from '../graph/executor';
 
 /** What the API needs of the executor: read transactions only. */
 export type GraphReader = Pick<Executor, 'read' | 'readTx'>;
@@ -26,6 +26,9 @@ import {
   type GraphVersionRow,
 } from '../graph/cypher/api-map-queries';
 import type { GraphVersionCache } from './graph-version-cache';
+import type { TimeWindow } from '../graph/cypher/api-fragments';
+import { type ActivityProps, type WindowBucketsRow, buildSeriesBuckets, buildWindowBuckets } from '../graph/cypher/activity-queries';
+import { rangedCallProps } from './sum-activity';
 import { type PathRecord, buildDependencyStep, buildPathsOfLength, buildShortestPath } from '../graph/cypher/api-path-queries';
 import { COLLECTORS, type CollectorRow, GRAPH_COUNTS, type GraphCountsRow, PING } from '../graph/cypher/api-stats-queries';
 import type { CallProps } from '../graph/cypher/api-endpoint-queries';
@@ -58,7 +61,18 @@ export async function readEndpointCalls(
 ): Promise<Map<string, CallRecord[]>> {
   const q = buildEndpointCalls(direction, ids, c, limit);
   const rows = await executor.read<{ id: string; calls: CallRecord[] }>(q.cypher, q.params);
-  return new Map(rows.map((r) => [r.id, r.calls]));
+  const w = c.range;
+  if (w === undefined) return new Map(rows.map((r) => [r.id, r.calls]));
+  // Counts within the range, ordered by them (most requests, then flows, first).
+  const ranged = await windowCallRecords(executor, rows.flatMap((r) => r.calls), w);
+  const byKey = new Map(ranged.map((r) => [r.call.key, r]));
+  const rank = (r: CallRecord) => [Number(r.call.requests ?? 0), Number(r.call.flows ?? 0)];
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      r.calls.map((call) => byKey.get(call.call.key)!).sort((x, y) => rank(y)[0] - rank(x)[0] || rank(y)[1] - rank(x)[1] || (x.call.key < y.call.key ? -1 : 1)),
+    ]),
+  );
 }
 
 export async function readNeighbours(
@@ -84,13 +98,15 @@ export async function readCallsPage(
   return executor.readTx(async (tx) => {
     const [count] = await tx.run<{ total: number }>(q.count.cypher, q.count.params);
     const calls = limit === 0 ? [] : await tx.run<{ record: CallRecord }>(q.page.cypher, q.page.params);
-    return { total: count?.total ?? 0, calls: calls.map((r) => r.record) };
+    const records = calls.map((r) => r.record);
+    return { total: count?.total ?? 0, calls: c.range === undefined ? records : await windowCallRecords(tx, records, c.range) };
   });
 }
 
 export async function readDrops(executor: GraphReader, c: DropConditions, limit: number): Promise<CallRecord[]> {
   const q = buildDrops(c, limit);
-  return (await executor.read<{ record: CallRecord }>(q.cypher, q.params)).map((r) => r.record);
+  const records = (await executor.read<{ record: CallRecord }>(q.cypher, q.params)).map((r) => r.record);
+  return c.range === undefined ? records : windowCallRecords(executor, records, c.range);
 }
 
 export async function readDropReasons(executor: GraphReader, c: DropConditions): Promise<DropReasonRow[]> {
@@ -105,8 +121,9 @@ export async function readServiceMap(
   topN: number,
   columns?: MapColumns,
   cache?: GraphVersionCache,
+  window?: TimeWindow,
 ): Promise<{ map: ServiceMapRecord; podCounts: Map<string, number> }> {
-  const q = buildServiceMap(level, c, topN, columns);
+  const q = buildServiceMap(level, c, topN, columns, window);
   return executor.readTx(async (tx) => {
     const compute = async () => {
       const [map] = await tx.run<ServiceMapRecord>(q.cypher, q.params);
@@ -127,15 +144,45 @@ export async function readServiceMap(
   });
 }
 
-export async function readNamespaceCalls(executor: GraphReader, namespace: string, limit: number): Promise<NamespaceCallRecord[]> {
-  const q = buildNamespaceCalls(namespace, limit);
-  return (await executor.read<{ record: NamespaceCallRecord }>(q.cypher, q.params)).map((r) => r.record);
+export async function readNamespaceCalls(executor: GraphReader, namespace: string, limit: number, window?: TimeWindow): Promise<NamespaceCallRecord[]> {
+  const q = buildNamespaceCalls(namespace, limit, window);
+  const records = (await executor.read<{ record: NamespaceCallRecord }>(q.cypher, q.params)).map((r) => r.record);
+  if (window === undefined) return records;
+  const ranged = await windowCalls(executor, records.map((r) => r.call), window);
+  return records.map((r, i) => ({ ...r, call: { ...r.call, requests: ranged[i].requests as number, flows: ranged[i].flows as number } }));
+}
+
+/** The buckets in window `w` of each call key, by key (a key without any is absent). */
+export async function readWindowBuckets(executor: GraphReader | TxRunner, keys: readonly string[], w: TimeWindow): Promise<Map<string, ActivityProps[]>> {
+  if (keys.length === 0) return new Map();
+  const q = buildWindowBuckets([...new Set(keys)], w);
+  const rows = 'run' in executor ? await executor.run<WindowBucketsRow>(q.cypher, q.params) : await executor.read<WindowBucketsRow>(q.cypher, q.params);
+  return new Map(rows.map((r) => [r.key, r.buckets]));
+}
+
+/** The calls with their counts replaced by those within window `w` (src/api/sum-activity.ts), in the same order. */
+export async function windowCalls<T extends CallProps>(executor: GraphReader | TxRunner, calls: readonly T[], w: TimeWindow): Promise<CallProps[]> {
+  const buckets = await readWindowBuckets(executor, calls.map((c) => c.key), w);
+  return calls.map((c) => rangedCallProps(c, buckets.get(c.key) ?? [], w));
+}
+
+/** Call records with their counts within window `w`. */
+export async function windowCallRecords(executor: GraphReader | TxRunner, records: readonly CallRecord[], w: TimeWindow): Promise<CallRecord[]> {
+  const calls = await windowCalls(executor, records.map((r) => r.call), w);
+  return records.map((r, i) => ({ ...r, call: calls[i] }));
+}
+
+/** The buckets of one call (or of every call between two endpoints) in window `w`, oldest first. */
+export async function readSeriesBuckets(executor: GraphReader, edge: { key: string } | { sourceId: string; destinationId: string }, w: TimeWindow): Promise<ActivityProps[]> {
+  const q = buildSeriesBuckets(edge, w);
+  return (await executor.read<{ bucket: ActivityProps }>(q.cypher, q.params)).map((r) => r.bucket);
 }
 
 export async function readShortestPath(executor: GraphReader, from: string, to: string, maxHops: number, c: EdgeConditions): Promise<PathRecord | null> {
   const q = buildShortestPath(maxHops, c);
   const rows = await executor.read<PathRecord>(q.cypher, { ...q.params, from, to });
-  return rows[0] ?? null;
+  const path = rows[0] ?? null;
+  return path === null || c.range === undefined ? path : { ...path, hops: await windowCalls(executor, path.hops, c.range) };
 }
 
 /** Simple paths, shortest first: one query per length (iterative deepening) in one read transaction. */
@@ -146,7 +193,11 @@ export async function readPaths(executor: GraphReader, from: string, to: string,
       const q = buildPathsOfLength(hops, c);
       out.push(...(await tx.run<PathRecord>(q.cypher, { ...q.params, from, to, limit: limit - out.length })));
     }
-    return out;
+    const w = c.range;
+    if (w === undefined) return out;
+    const ranged = await windowCalls(tx, out.flatMap((p) => p.hops), w);
+    let i = 0;
+    return out.map((p) => ({ ...p, hops: p.hops.map(() => ranged[i++]) }));
   });
 }
 
@@ -192,7 +243,8 @@ export async function readDependencies(
       if (rows.length >= maxNodes * 10) truncated = true;
       frontier = next;
     }
-    return { nodes: [...distance.values()], calls: [...calls.values()], truncated };
+    const found = [...calls.values()];
+    return { nodes: [...distance.values()], calls: c.range === undefined ? found : await windowCallRecords(tx, found, c.range), truncated };
   });
 }
 

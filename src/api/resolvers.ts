@@ -2,9 +2,14 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { CallConditions, CallOrderField, DropConditions } from '../graph/cypher/api-call-queries';
 import type { EdgeConditions } from '../graph/cypher/api-fragments';
 import type { PodConditions } from '../graph/cypher/api-endpoint-queries';
-import type { MapConditions, MapLevel } from '../graph/cypher/api-map-queries';
+import { ALL_MAP_COLUMNS, type MapConditions, type MapLevel, type ServiceMapRecord } from '../graph/cypher/api-map-queries';
+import type { TimeWindow } from '../graph/cypher/api-fragments';
+import { coverRange, parseBucketSpec, parseRangeInstant } from '../flows/time-buckets';
+import { mergeSketchList } from '../flows/latency-sketch';
+import { DEFAULT_THRESHOLDS, diffMaps } from './diff-maps';
+import { toActivitySeries } from './to-activity-series';
 import type { PathRecord } from '../graph/cypher/api-path-queries';
-import { type ApiContext, loaderKey } from './api-context';
+import { type ApiContext, type ApiLimits, loaderKey } from './api-context';
 import { badUserInput } from './api-errors';
 import { type LabelRequirement, matchesLabelSelector } from './label-selector';
 import {
@@ -15,6 +20,7 @@ import {
   readNamespaceCalls,
   readPaths,
   readPodsPage,
+  readSeriesBuckets,
   readServiceMap,
   readShortestPath,
   readStats,
@@ -27,7 +33,7 @@ import { PolicyDocumentError, parsePolicyDocuments } from '../policy/parse-polic
 import type { ParsedPolicySet } from '../policy/policy-model';
 import { toNetworkPolicyDrafts, toPolicyCheck } from './to-policy-graphql';
 import { toDag, toHubbleServiceMap } from './to-design-note-shapes';
-import { type GqlCall, type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toEndpoint, toKeyCounts } from './to-graphql';
+import { type GqlCall, type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toCoveredRange, toEndpoint, toKeyCounts } from './to-graphql';
 import {
   ARG_DEFAULTS,
   checkFirst,
@@ -179,6 +185,102 @@ export function podMatches(pod: GqlEndpoint, c: PodConditions & { requirements?:
   return true;
 }
 
+// ---------------------------------------------------------------- time ranges
+
+interface TimeRangeArg {
+  since?: string | null;
+  until?: string | null;
+}
+
+/**
+ * The bucket-aligned window answering a `range` argument (undefined when none was given). Refuses
+ * a range the store cannot answer (buckets off, unreadable instants, an empty range), naming the argument.
+ */
+export function toWindow(range: TimeRangeArg | null | undefined, arg: string, limits: Pick<ApiLimits, 'buckets' | 'now'>): TimeWindow | undefined {
+  if (range === null || range === undefined) return undefined;
+  const spec = limits.buckets ?? [];
+  if (spec.length === 0) throw badUserInput(arg, 'this store keeps no buckets of flow time (HG_BUCKETS=off), so it cannot answer a range');
+  const nowMs = (limits.now ?? Date.now)();
+  const instant = (text: string | null | undefined, name: string, fallback: string) => {
+    const ms = parseRangeInstant(text ?? fallback, nowMs);
+    if (typeof ms === 'string') throw badUserInput(`${arg}.${name}`, ms);
+    return ms;
+  };
+  if (typeof range.since !== 'string') throw badUserInput(`${arg}.since`, 'is required');
+  const sinceMs = instant(range.since, 'since', 'now');
+  const untilMs = instant(range.until, 'until', 'now');
+  if (untilMs <= sinceMs) throw badUserInput(`${arg}.until`, `must be after since (${new Date(sinceMs).toISOString()}), got ${new Date(untilMs).toISOString()}`);
+  const covered = coverRange(spec, sinceMs, untilMs, nowMs)!;
+  return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs };
+}
+
+/** A service map's nodes and edges as the schema's ServiceMap, from the read records. */
+function toServiceMap(level: MapLevel, map: ServiceMapRecord, podCounts: Map<string, number>, window: TimeWindow | undefined) {
+  const nodes = new Map<string, { id: string; kind: string; name: string; namespace: string | null; pods: number }>();
+  for (const e of map.top) {
+    for (const n of [e.source, e.target]) {
+      if (nodes.has(n.id)) continue;
+      const isPod = n.kind === 'pod';
+      nodes.set(n.id, {
+        id: n.id,
+        kind: (n.kind ?? 'ip').toUpperCase(),
+        name: n.name ?? n.id,
+        namespace: n.namespace,
+        pods: !isPod ? 0 : level === 'POD' ? 1 : (podCounts.get(n.id) ?? 0),
+      });
+    }
+  }
+  const seconds = window === undefined ? null : (window.untilMs - window.sinceMs) / 1000;
+  return {
+    level,
+    nodes: [...nodes.values()],
+    edges: map.top.map((e) => ({
+      id: `${e.source.id}->${e.target.id}`,
+      source: e.source.id,
+      target: e.target.id,
+      flows: e.flows,
+      requests: e.requests,
+      errors: e.errors,
+      errorRate: e.responses > 0 ? e.errors / e.responses : 0,
+      verdicts: [...e.verdicts].sort(),
+      ports: [...e.ports].sort((a, b) => a - b),
+      protocols: [...e.protocols].sort(),
+      latencyP95Ms: e.latencySketches !== undefined ? (mergeSketchList(e.latencySketches)?.p95 ?? null) : e.latencyP95Ms,
+      calls: e.calls,
+      lastSeen: e.lastSeen,
+      flowsPerSecond: seconds === null ? null : e.flows / seconds,
+      requestsPerSecond: seconds === null ? null : e.requests / seconds,
+    })),
+    totals: { nodes: map.nodeCount, edges: map.edgeCount, calls: map.calls, flows: map.flows, requests: map.requests, errors: map.errors },
+    truncated: map.edgeCount > map.top.length,
+    range: window === undefined ? null : toCoveredRange(window),
+  };
+}
+
+/** The map conditions of a serviceMap or mapDiff filter. */
+function toMapConditions(f: Record<string, unknown>, arg: string): MapConditions {
+  const edge = toEdgeConditions({ verdicts: f.verdicts as string[], protocol: f.protocol as string, activeSince: f.activeSince as string }, arg);
+  return {
+    namespaces: checkNamespaces(f.namespaces as string[], `${arg}.namespaces`),
+    verdicts: edge.verdicts,
+    protocol: edge.protocol,
+    activeSince: edge.activeSince,
+    includeExternal: (f.includeExternal as boolean | null) ?? true,
+  };
+}
+
+function checkLevel(value: unknown, arg: string): MapLevel {
+  const level = ((value as string | null) ?? 'WORKLOAD') as MapLevel;
+  if (!LEVELS.includes(level)) throw badUserInput(arg, `unknown level ${level}`);
+  return level;
+}
+
+function checkThreshold(value: unknown, arg: string, fallback: number): number {
+  if (value === null || value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw badUserInput(arg, `must be a number of at least 0, got ${String(value)}`);
+  return value;
+}
+
 // ---------------------------------------------------------------- helpers
 
 function connection<T>(items: T[], skip: number, total: number) {
@@ -211,6 +313,10 @@ async function requireEndpoint(ctx: ApiContext, id: string, arg: string): Promis
   return toEndpoint(await requireEndpointRecord(ctx, id, arg));
 }
 
+function withRange<C extends EdgeConditions>(c: C, window: TimeWindow | undefined): C {
+  return window === undefined ? c : { ...c, range: window };
+}
+
 function laterOf(a: string | null | undefined, b: string | null | undefined): string | null {
   if (!a) return b ?? null;
   if (!b) return a;
@@ -226,13 +332,13 @@ type Resolver = (parent: unknown, args: Args, ctx: ApiContext, info: GraphQLReso
 
 function endpointFieldResolvers(): Record<string, Resolver> {
   const calls = (direction: 'outgoing' | 'incoming'): Resolver => async (parent, args, ctx) => {
-    const conditions = toEdgeConditions(args.filter as EdgeFilterArg, 'filter');
+    const conditions = withRange(toEdgeConditions(args.filter as EdgeFilterArg, 'filter'), toWindow(args.range as TimeRangeArg, 'range', ctx.limits));
     const limit = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
     const records = await ctx.loaders.calls.get(loaderKey(direction, conditions, limit)).load((parent as GqlEndpoint).id);
     return records.map(toCallFromRecord);
   };
   const neighbours = (direction: 'callers' | 'callees'): Resolver => async (parent, args, ctx) => {
-    const conditions = toEdgeConditions(args.filter as EdgeFilterArg, 'filter');
+    const conditions = withRange(toEdgeConditions(args.filter as EdgeFilterArg, 'filter'), toWindow(args.range as TimeRangeArg, 'range', ctx.limits));
     const limit = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
     const records = await ctx.loaders.neighbours.get(loaderKey(direction, conditions, limit)).load((parent as GqlEndpoint).id);
     return records.map(toEndpoint);
@@ -263,7 +369,8 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
       endpoint: async (_p, args, ctx) => requireEndpoint(ctx, args.id as string, 'id'),
 
       calls: async (_p, args, ctx) => {
-        const c = toCallConditions(args.filter as CallFilterArg, 'filter');
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const c = withRange(toCallConditions(args.filter as CallFilterArg, 'filter'), window);
         const order = (args.orderBy as { field?: string; direction?: string } | null) ?? {};
         const field = (order.field ?? 'REQUESTS') as CallOrderField;
         if (!ORDER_FIELDS.includes(field)) throw badUserInput('orderBy.field', `unknown field ${field}`);
@@ -271,21 +378,14 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
         const first = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
         const skip = decodeCursor(args.after as string, 'after');
         const { total, calls } = await readCallsPage(ctx.reader, c, { field, direction }, skip, first);
-        return connection(calls.map(toCallFromRecord), skip, total);
+        return { ...connection(calls.map(toCallFromRecord), skip, total), range: window === undefined ? null : toCoveredRange(window) };
       },
 
       serviceMap: async (_p, args, ctx, info) => {
         const f = (args.filter as Record<string, unknown> | null) ?? {};
-        const level = ((f.level as string | null) ?? 'WORKLOAD') as MapLevel;
-        if (!LEVELS.includes(level)) throw badUserInput('filter.level', `unknown level ${level}`);
-        const edge = toEdgeConditions({ verdicts: f.verdicts as string[], protocol: f.protocol as string, activeSince: f.activeSince as string }, 'filter');
-        const conditions: MapConditions = {
-          namespaces: checkNamespaces(f.namespaces as string[], 'filter.namespaces'),
-          verdicts: edge.verdicts,
-          protocol: edge.protocol,
-          activeSince: edge.activeSince,
-          includeExternal: (f.includeExternal as boolean | null) ?? true,
-        };
+        const level = checkLevel(f.level, 'filter.level');
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const conditions = toMapConditions(f, 'filter');
         const topN = checkFirst(f.topN as number, 'filter.topN', ctx.limits.maxPageSize, ARG_DEFAULTS.topN);
         const wanted = selectedFields(info, ['edges']);
         const columns = {
@@ -295,65 +395,93 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
           latencyP95Ms: wanted.has('latencyP95Ms'),
           lastSeen: wanted.has('lastSeen'),
         };
-        const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, topN, columns, ctx.mapCache);
-        const nodes = new Map<string, unknown>();
-        for (const e of map.top) {
-          for (const n of [e.source, e.target]) {
-            if (nodes.has(n.id)) continue;
-            const isPod = n.kind === 'pod';
-            nodes.set(n.id, {
-              id: n.id,
-              kind: (n.kind ?? 'ip').toUpperCase(),
-              name: n.name ?? n.id,
-              namespace: n.namespace,
-              pods: !isPod ? 0 : level === 'POD' ? 1 : (podCounts.get(n.id) ?? 0),
-            });
-          }
-        }
+        // A ranged map is not cached: relative ranges move with the clock.
+        const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, topN, columns, window === undefined ? ctx.mapCache : undefined, window);
+        return toServiceMap(level, map, podCounts, window);
+      },
+
+      mapDiff: async (_p, args, ctx) => {
+        const level = checkLevel(args.level, 'level');
+        const before = toWindow(args.before as TimeRangeArg, 'before', ctx.limits)!;
+        const after = toWindow(args.after as TimeRangeArg, 'after', ctx.limits)!;
+        const conditions = toMapConditions((args.filter as Record<string, unknown> | null) ?? {}, 'filter');
+        const t = (args.thresholds as Record<string, unknown> | null) ?? {};
+        const thresholds = {
+          requestRate: checkThreshold(t.requestRate, 'thresholds.requestRate', DEFAULT_THRESHOLDS.requestRate),
+          errorRate: checkThreshold(t.errorRate, 'thresholds.errorRate', DEFAULT_THRESHOLDS.errorRate),
+          latencyP95: checkThreshold(t.latencyP95, 'thresholds.latencyP95', DEFAULT_THRESHOLDS.latencyP95),
+        };
+        // Every edge of both maps is compared; the lists answered are capped at the page size.
+        const all = 2_147_483_647;
+        const read = async (w: TimeWindow) => {
+          const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, all, ALL_MAP_COLUMNS, undefined, w);
+          return toServiceMap(level, map, podCounts, w);
+        };
+        const [b, a] = await Promise.all([read(before), read(after)]);
+        const diff = diffMaps(b, a, thresholds);
+        const cap = <T>(list: T[]) => list.slice(0, ctx.limits.maxPageSize);
         return {
           level,
-          nodes: [...nodes.values()],
-          edges: map.top.map((e) => ({
-            id: `${e.source.id}->${e.target.id}`,
-            source: e.source.id,
-            target: e.target.id,
-            flows: e.flows,
-            requests: e.requests,
-            errors: e.errors,
-            errorRate: e.responses > 0 ? e.errors / e.responses : 0,
-            verdicts: [...e.verdicts].sort(),
-            ports: [...e.ports].sort((a, b) => a - b),
-            protocols: [...e.protocols].sort(),
-            latencyP95Ms: e.latencyP95Ms,
-            calls: e.calls,
-            lastSeen: e.lastSeen,
-          })),
-          totals: { nodes: map.nodeCount, edges: map.edgeCount, calls: map.calls, flows: map.flows, requests: map.requests, errors: map.errors },
-          truncated: map.edgeCount > map.top.length,
+          before: b.range,
+          after: a.range,
+          addedNodes: cap(diff.addedNodes),
+          removedNodes: cap(diff.removedNodes),
+          addedEdges: cap(diff.addedEdges),
+          removedEdges: cap(diff.removedEdges),
+          changedEdges: cap(diff.changedEdges),
         };
+      },
+
+      activity: async (_p, args, ctx) => {
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits)!;
+        const key = checkString(args.key as string, 'key');
+        const source = checkString(args.source as string, 'source');
+        const destination = checkString(args.destination as string, 'destination');
+        if ((key === undefined) === (source === undefined || destination === undefined)) {
+          throw badUserInput(key === undefined ? 'key' : 'source', 'give either key, or source and destination');
+        }
+        const bucketMs = window.size * 1000;
+        let stepMs = bucketMs;
+        if (args.step !== null && args.step !== undefined) {
+          const step = parseBucketSpec(`${String(args.step)}:${String(args.step)}`);
+          stepMs = typeof step === 'string' || step.length === 0 ? NaN : step[0].sizeMs;
+          if (!(stepMs >= bucketMs && stepMs % bucketMs === 0)) {
+            throw badUserInput('step', `must be a whole multiple of the ${window.size}s buckets answering the range, such as ${window.size * 5 >= 60 ? `${(window.size * 5) / 60}m` : `${window.size * 5}s`}; got "${String(args.step)}"`);
+          }
+        }
+        const points = Math.ceil((window.untilMs - window.sinceMs) / stepMs);
+        if (points > ARG_DEFAULTS.maxSeriesPoints) throw badUserInput('step', `the range would take ${points} points; at most ${ARG_DEFAULTS.maxSeriesPoints}: give a larger step`);
+        const buckets = await readSeriesBuckets(ctx.reader, key !== undefined ? { key } : { sourceId: source!, destinationId: destination! }, window);
+        return { range: toCoveredRange(window), stepSeconds: stepMs / 1000, points: toActivitySeries(buckets, window, stepMs) };
       },
 
       hubbleServiceMap: async (_p, args, ctx) => {
         const namespace = checkNamespace(args.namespace as string, 'namespace');
-        return toHubbleServiceMap(namespace, await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10));
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const map = toHubbleServiceMap(namespace, await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10, window));
+        return { ...map, range: window === undefined ? null : toCoveredRange(window) };
       },
 
       dag: async (_p, args, ctx) => {
         const namespace = checkNamespace(args.namespace as string, 'namespace');
-        return toDag(namespace, await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10));
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const dag = toDag(namespace, await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10, window));
+        return { ...dag, range: window === undefined ? null : toCoveredRange(window) };
       },
 
       shortestPath: async (_p, args, ctx) => {
         const from = checkId(args.from as string, 'from');
         const to = checkId(args.to as string, 'to');
         const maxHops = checkHops(args.maxHops as number, 'maxHops', ctx.limits.maxHops, ARG_DEFAULTS.shortestPathMaxHops);
-        const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const conditions = withRange(toPathConditions(args.filter as PathFilterArg, 'filter'), window);
+        const range = window === undefined ? null : toCoveredRange(window);
         if (from === to) {
           const e = await requireEndpoint(ctx, from, 'from');
-          return { length: 0, endpoints: [e], hops: [] };
+          return { length: 0, endpoints: [e], hops: [], range };
         }
         const path = await readShortestPath(ctx.reader, from, to, maxHops, conditions);
-        if (path) return toPath(path);
+        if (path) return { ...toPath(path), range };
         await requireEndpoint(ctx, from, 'from');
         await requireEndpoint(ctx, to, 'to');
         return null;
@@ -364,17 +492,20 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
         const to = checkId(args.to as string, 'to');
         const maxHops = checkHops(args.maxHops as number, 'maxHops', ctx.limits.maxHops, ARG_DEFAULTS.pathsMaxHops);
         const limit = checkInt(args.limit as number, 'limit', 1, ctx.limits.maxPageSize, ARG_DEFAULTS.pathsLimit);
-        const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const conditions = withRange(toPathConditions(args.filter as PathFilterArg, 'filter'), window);
         await Promise.all([requireEndpoint(ctx, from, 'from'), requireEndpoint(ctx, to, 'to')]);
         if (from === to) throw badUserInput('to', 'must differ from `from` (a simple path does not return to its start)');
-        return (await readPaths(ctx.reader, from, to, maxHops, limit, conditions)).map(toPath);
+        const range = window === undefined ? null : toCoveredRange(window);
+        return (await readPaths(ctx.reader, from, to, maxHops, limit, conditions)).map((p) => ({ ...toPath(p), range }));
       },
 
       dependencies: async (_p, args, ctx) => {
         const root = await requireEndpoint(ctx, args.id as string, 'id');
         const direction = ((args.direction as string | null) ?? 'DOWNSTREAM') as 'DOWNSTREAM' | 'UPSTREAM';
         const depth = checkHops(args.depth as number, 'depth', ctx.limits.maxHops, ARG_DEFAULTS.depth);
-        const conditions = toPathConditions(args.filter as PathFilterArg, 'filter');
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const conditions = withRange(toPathConditions(args.filter as PathFilterArg, 'filter'), window);
         const rootRecord = await requireEndpointRecord(ctx, root.id, 'id');
         const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize);
         return {
@@ -383,11 +514,13 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
           nodes: res.nodes.map((n) => ({ endpoint: toEndpoint(n.endpoint), distance: n.distance })),
           calls: res.calls.map(toCallFromRecord),
           truncated: res.truncated,
+          range: window === undefined ? null : toCoveredRange(window),
         };
       },
 
       drops: async (_p, args, ctx) => {
-        const c = toDropConditions(args.filter as Record<string, unknown> | null);
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const c = withRange(toDropConditions(args.filter as Record<string, unknown> | null), window);
         const first = checkFirst(args.first as number, 'first', ctx.limits.maxPageSize);
         return (await readDrops(ctx.reader, c, first)).map((rec) => {
           const call = toCallFromRecord(rec);

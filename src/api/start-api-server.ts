@@ -214,8 +214,8 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
     },
     log,
   );
-  const limits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize };
-  const operationLimits: OperationLimits = { ...limits, maxCost: api.maxCost, maxRootFields: api.maxRootFields };
+  const limits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize, buckets: config.time.buckets };
+  const operationLimits: OperationLimits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize, maxCost: api.maxCost, maxRootFields: api.maxRootFields };
   const mapCache = new GraphVersionCache();
   const heavy = { sessions: new DeadlineSemaphore(api.maxHeavySessions), fromCost: api.heavyCost };
   // Every request (HTTP) or subscription (WebSocket) reads through its own bounded reader.

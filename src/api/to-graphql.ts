@@ -58,6 +58,23 @@ export interface GqlCall {
   lastSeen: string | null;
   sources: string[];
   changeSeq: number | null;
+  range: GqlCoveredRange | null;
+  flowsPerSecond: number | null;
+  requestsPerSecond: number | null;
+  errorsPerSecond: number | null;
+}
+
+/** The range a ranged answer covers (schema type CoveredRange). */
+export interface GqlCoveredRange {
+  since: string;
+  until: string;
+  bucketSeconds: number;
+  seconds: number;
+}
+
+/** The CoveredRange of a window. */
+export function toCoveredRange(w: { sinceMs: number; untilMs: number; size: number }): GqlCoveredRange {
+  return { since: new Date(w.sinceMs).toISOString(), until: new Date(w.untilMs).toISOString(), bucketSeconds: w.size, seconds: (w.untilMs - w.sinceMs) / 1000 };
 }
 
 /** Same rule as `workloadNameExpr` in src/graph/cypher/api-fragments.ts. */
@@ -168,6 +185,24 @@ export function toCall(props: CallProps, source: GqlEndpoint, destination: GqlEn
     lastSeen: typeof props.lastSeen === 'string' ? props.lastSeen : null,
     sources: strings(props.sources),
     changeSeq: numOrNull(props.changeSeq),
+    ...rangeOf(props),
+  };
+}
+
+/** The covered range and rates of a call whose counts were read from a window (rangedCallProps). */
+function rangeOf(props: CallProps): Pick<GqlCall, 'range' | 'flowsPerSecond' | 'requestsPerSecond' | 'errorsPerSecond'> {
+  const since = props.rangeSinceMs;
+  const until = props.rangeUntilMs;
+  const size = props.rangeSize;
+  if (typeof since !== 'number' || typeof until !== 'number' || typeof size !== 'number') {
+    return { range: null, flowsPerSecond: null, requestsPerSecond: null, errorsPerSecond: null };
+  }
+  const seconds = (until - since) / 1000;
+  return {
+    range: toCoveredRange({ sinceMs: since, untilMs: until, size }),
+    flowsPerSecond: num(props.flows) / seconds,
+    requestsPerSecond: num(props.requests) / seconds,
+    errorsPerSecond: num(props.errors) / seconds,
   };
 }
 

@@ -22,6 +22,8 @@ export const ARG_DEFAULTS = {
   pathsLimit: 10,
   /** `dependencies(depth)`. */
   depth: 3,
+  /** Most points of one `activity` series (range / step). */
+  maxSeriesPoints: 1440,
 } as const;
 
 export function checkInt(value: number | null | undefined, arg: string, min: number, max: number, fallback: number): number {

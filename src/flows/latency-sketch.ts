@@ -93,3 +93,19 @@ export function mergeAndSummarize(a: string | null, b: string | null, bounds?: L
   if (present.length === 2) merged.merge(decodeSketch(present[1]));
   return { sketch: present.length === 1 && present[0].startsWith(`${FORMAT};`) ? present[0] : encodeSketch(merged), ...quantilesOf(merged, bounds) };
 }
+
+/**
+ * Merges any number of encoded sketches (nulls and empty strings skipped) and reads the quantiles,
+ * clamped to `bounds`; null when none carries a sketch. Used for ranges: the sketches of an edge's
+ * buckets, or of every edge rolled into a map edge.
+ */
+export function mergeSketchList(encoded: readonly (string | null | undefined)[], bounds?: LatencyBounds): ({ sketch: string } & LatencyQuantiles) | null {
+  let merged: DDSketch | null = null;
+  for (const text of encoded) {
+    if (!text) continue;
+    const sketch = decodeSketch(text);
+    if (merged === null) merged = sketch;
+    else merged.merge(sketch);
+  }
+  return merged === null ? null : { sketch: encodeSketch(merged), ...quantilesOf(merged, bounds) };
+}

@@ -1,6 +1,6 @@
 import type { Params } from '../executor';
 import { COUNTER_PREFIX } from '../model';
-import { type CypherQuery, type EdgeConditions, callProjection, edgeConditions, endpointProjection, where } from './api-fragments';
+import { type CypherQuery, type EdgeConditions, activeInWindow, callProjection, edgeConditions, endpointProjection, where, windowPredicate } from './api-fragments';
 
 /** Validated call conditions. */
 export interface CallConditions extends EdgeConditions {
@@ -68,13 +68,33 @@ WITH a, r, b`; // a WHERE cannot follow CALL {} directly
 
 const CALL_RECORD = `{call: ${callProjection('r')}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')}}`;
 
-/** One ordered page of calls (ties broken by key, so pages are stable) and the total count. */
+/** Orders by the counts within a range (t_* from RANGED_SUMS); p95 cannot be merged in Cypher: it orders by the all-time p95. */
+const RANGED_ORDER_EXPR: Readonly<Record<CallOrderField, string>> = {
+  REQUESTS: 't_requests',
+  ERROR_RATE: 'CASE WHEN t_responses > 0 THEN toFloat(t_errors) / t_responses ELSE 0.0 END',
+  LATENCY_P95: 'coalesce(r.latencyP95Ms, -1.0)',
+  LAST_SEEN: 't_lastSeen',
+  FLOWS: 't_flows',
+};
+
+/** The sums of call `r`'s buckets in the window whose parameters are `w_*`. */
+const RANGED_SUMS = `CALL {
+  WITH r
+  MATCH (k:Activity {key: r.key, size: toInteger($w_size)}) WHERE ${windowPredicate('k')}
+  RETURN sum(k.requests) AS t_requests, sum(k.flows) AS t_flows, sum(k.errors) AS t_errors, sum(k.responses) AS t_responses, max(k.lastSeen) AS t_lastSeen
+}`;
+
+/**
+ * One ordered page of calls (ties broken by key, so pages are stable) and the total count. With a
+ * range, only calls active in it, ordered and filtered (minRequests) by their counts in it.
+ */
 export function buildCallsPage(
   c: CallConditions,
   order: { field: CallOrderField; direction: 'ASC' | 'DESC' },
   skip: number,
   limit: number,
 ): { page: CypherQuery; count: CypherQuery } {
+  if (c.range !== undefined) return buildRangedCallsPage(c, order, skip, limit);
   const params: Params = { skip, limit };
   const needs = ORDER_NEEDS[order.field];
   const match = callMatch(c, params, needs ? [needs] : []);
@@ -88,8 +108,35 @@ export function buildCallsPage(
   };
 }
 
+function buildRangedCallsPage(
+  c: CallConditions,
+  order: { field: CallOrderField; direction: 'ASC' | 'DESC' },
+  skip: number,
+  limit: number,
+): { page: CypherQuery; count: CypherQuery } {
+  const w = c.range!;
+  const params: Params = { skip, limit, w_size: w.size, w_since: w.sinceMs, w_until: w.untilMs };
+  const { minRequests, range: _range, ...rest } = c;
+  const match = callMatch(rest, params, [activeInWindow('r', w, params)]);
+  let sums = RANGED_SUMS;
+  if (minRequests !== undefined) {
+    params.t_minRequests = minRequests;
+    sums += '\nWITH a, r, b, t_requests, t_flows, t_errors, t_responses, t_lastSeen WHERE t_requests >= $t_minRequests';
+  }
+  const dir = order.direction === 'ASC' ? 'ASC' : 'DESC';
+  return {
+    page: {
+      cypher: `${match}\n${sums}\nWITH a, r, b ORDER BY ${RANGED_ORDER_EXPR[order.field]} ${dir}, r.key SKIP toInteger($skip) LIMIT toInteger($limit)\nRETURN ${CALL_RECORD} AS record`,
+      params,
+    },
+    count: { cypher: `${match}\n${minRequests !== undefined ? `${sums}\n` : ''}RETURN count(r) AS total`, params },
+  };
+}
+
 /** Validated drop conditions. */
 export interface DropConditions {
+  /** Only drops with activity in this window. */
+  readonly range?: import('./api-fragments').TimeWindow;
   readonly namespaces?: readonly string[];
   readonly reasons?: readonly string[];
   readonly activeSince?: string;
@@ -107,6 +154,7 @@ function droppedCallConditions(c: DropConditions, params: Params): string[] {
     params.activeSince = c.activeSince;
     conds.push('r.lastSeen >= datetime($activeSince)');
   }
+  if (c.range !== undefined) conds.push(activeInWindow('r', c.range, params));
   return conds;
 }
 

@@ -64,8 +64,36 @@ export function labelSelectorPredicate(v: string, param: string): string {
   );
 }
 
+/**
+ * A bucket-aligned time range of flow time that a ranged read covers (src/flows/time-buckets.ts
+ * coverRange): buckets of `size` seconds starting in [sinceMs, untilMs).
+ */
+export interface TimeWindow {
+  readonly size: number;
+  readonly sinceMs: number;
+  readonly untilMs: number;
+}
+
+/**
+ * A predicate that call variable `r` (anything with a `key`) had activity in the window: one seek
+ * in the activity_bucket constraint's index (key, size, start).
+ */
+export function activeInWindow(r: string, w: TimeWindow, params: Params, prefix = 'w'): string {
+  params[`${prefix}_size`] = w.size;
+  params[`${prefix}_since`] = w.sinceMs;
+  params[`${prefix}_until`] = w.untilMs;
+  return `EXISTS { MATCH (k:Activity {key: ${r}.key, size: $${prefix}_size}) WHERE ${windowPredicate('k', prefix)} }`;
+}
+
+/** `k.start` of activity variable `k` within the window whose parameters are named `<prefix>_…`. */
+export function windowPredicate(k: string, prefix = 'w'): string {
+  return `${k}.start >= datetime({epochMillis: toInteger($${prefix}_since)}) AND ${k}.start < datetime({epochMillis: toInteger($${prefix}_until)})`;
+}
+
 /** Conditions on a call itself (validated by the API before they get here). */
 export interface EdgeConditions {
+  /** Only calls with activity in this window (their counts are then read from it). */
+  readonly range?: TimeWindow;
   readonly protocol?: string;
   readonly port?: number;
   readonly verdicts?: readonly string[];
@@ -97,6 +125,7 @@ export function edgeConditions(r: string, c: EdgeConditions, params: Params, pre
     params[`${prefix}_minRequests`] = c.minRequests;
     out.push(`coalesce(${r}.requests, 0) >= $${prefix}_minRequests`);
   }
+  if (c.range !== undefined) out.push(activeInWindow(r, c.range, params, `${prefix}_w`));
   return out;
 }
 

@@ -1,5 +1,5 @@
 import type { Params } from '../executor';
-import { type CypherQuery, edgeConditions, endpointProjection, where, workloadNameExpr } from './api-fragments';
+import { type CypherQuery, type TimeWindow, activeInWindow, edgeConditions, endpointProjection, where, windowPredicate, workloadNameExpr } from './api-fragments';
 import type { CallProps, EndpointRecord } from './api-endpoint-queries';
 
 export type MapLevel = 'POD' | 'WORKLOAD' | 'NAMESPACE';
@@ -69,6 +69,45 @@ ${where(conds)}`;
 ${conds.length > 0 ? `WITH a, r, b ${where(conds)}` : ''}`;
 }
 
+/**
+ * Binds `a`, `r`, `b` for a range: the calls with activity in window `w`, read from their buckets
+ * (activity_size_start index) and summed per call; `r` is then a map of the ranged counts, the
+ * call's port, protocol, verdict, last flow time in the range and latency sketches.
+ */
+function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params): string {
+  params.w_size = w.size;
+  params.w_since = w.sinceMs;
+  params.w_until = w.untilMs;
+  const conds = [`k.size = toInteger($w_size)`, windowPredicate('k')];
+  if (c.verdicts !== undefined) {
+    params.e_verdicts = c.verdicts;
+    conds.push('k.verdict IN $e_verdicts');
+  }
+  if (c.protocol !== undefined) {
+    params.e_protocol = c.protocol;
+    conds.push('toUpper(k.protocol) = toUpper($e_protocol)');
+  }
+  const ends: string[] = [];
+  if (c.activeSince !== undefined) {
+    params.e_activeSince = c.activeSince;
+    ends.push('lastSeen >= datetime($e_activeSince)');
+  }
+  if (!c.includeExternal) ends.push('a:Pod AND b:Pod');
+  if (c.namespaces !== undefined) {
+    params.namespaces = c.namespaces;
+    ends.push('(a.namespace IN $namespaces OR b.namespace IN $namespaces)');
+  }
+  return `MATCH (k:Activity) ${where(conds)}
+WITH k.key AS key, k.sourceId AS sid, k.destinationId AS did, k.port AS port, k.protocol AS protocol, k.verdict AS verdict,
+  sum(k.flows) AS flows, sum(k.requests) AS requests, sum(k.responses) AS responses, sum(k.errors) AS errors,
+  max(k.lastSeen) AS lastSeen, collect(k.latencySketch) AS sketches
+MATCH (a:Endpoint {id: sid})
+MATCH (b:Endpoint {id: did})
+${where(ends)}
+WITH a, b, {flows: flows, requests: requests, responses: responses, errors: errors, port: port, protocol: protocol, verdict: verdict,
+  lastSeen: lastSeen, sketches: sketches} AS r`;
+}
+
 /** A map node as the query returns it. */
 export interface MapNodeRecord {
   id: string;
@@ -88,6 +127,8 @@ export interface MapEdgeRecord {
   ports: number[];
   protocols: string[];
   latencyP95Ms: number | null;
+  /** With a range: the latency sketches of the calls rolled up (latencyP95Ms is then computed from them). */
+  latencySketches?: string[];
   calls: number;
   lastSeen: string | null;
 }
@@ -122,23 +163,33 @@ const COLUMN_STAGES: Readonly<Record<keyof MapColumns, { pair: string; edge: str
   lastSeen: { pair: 'max(r.lastSeen)', edge: 'max(x.lastSeen)', final: 'e.lastSeen', absent: 'null' },
 };
 
+/** With a range, p95 comes from the merged sketches (in JS): the sketches are carried instead. */
+const RANGED_LATENCY_STAGE = {
+  pair: 'reduce(acc = [], l IN collect(r.sketches) | acc + l)',
+  edge: 'collect(x.latencyP95Ms)',
+  final: 'null, latencySketches: reduce(acc = [], l IN e.latencyP95Ms | acc + l)',
+  absent: 'null',
+};
+
 /**
  * The whole map in one query: calls rolled up into edges between map nodes, sorted heaviest first,
  * totals over all of them, and the first `$topN`. Returns exactly one row. Columns the client did
- * not ask for are not read.
+ * not ask for are not read. With a window, counts are those of the calls' buckets in it, and calls
+ * without activity in it are left out.
  */
-export function buildServiceMap(level: MapLevel, c: MapConditions, topN: number, columns: MapColumns = ALL_MAP_COLUMNS): CypherQuery {
+export function buildServiceMap(level: MapLevel, c: MapConditions, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
   const params: Params = { topN };
-  const cols = (Object.keys(COLUMN_STAGES) as (keyof MapColumns)[]).filter((k) => columns[k]);
-  const pairCols = cols.map((k) => `, ${COLUMN_STAGES[k].pair} AS ${k}`).join('');
+  const stages = window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
+  const cols = (Object.keys(stages) as (keyof MapColumns)[]).filter((k) => columns[k]);
+  const pairCols = cols.map((k) => `, ${stages[k].pair} AS ${k}`).join('');
   const carry = cols.map((k) => `, ${k}: ${k}`).join('');
-  const edgeCols = cols.map((k) => `, ${COLUMN_STAGES[k].edge} AS ${k}`).join('');
-  const finalCols = (Object.keys(COLUMN_STAGES) as (keyof MapColumns)[])
-    .map((k) => `, ${k}: ${columns[k] ? COLUMN_STAGES[k].final : COLUMN_STAGES[k].absent}`)
+  const edgeCols = cols.map((k) => `, ${stages[k].edge} AS ${k}`).join('');
+  const finalCols = (Object.keys(stages) as (keyof MapColumns)[])
+    .map((k) => `, ${k}: ${columns[k] ? stages[k].final : stages[k].absent}`)
     .join('');
   // Calls are summed per endpoint pair first (grouping by node is cheap); each endpoint's map node
   // is then computed once per endpoint, not once per call, and the pairs are summed per map edge.
-  const cypher = `${mapMatch(c, params)}
+  const cypher = `${window === undefined ? mapMatch(c, params) : rangedMapMatch(c, window, params)}
 WITH a, b,
   sum(coalesce(r.flows, 0)) AS flows, sum(coalesce(r.requests, 0)) AS requests,
   sum(coalesce(r.responses, 0)) AS responses, sum(coalesce(r.errors, 0)) AS errors, count(r) AS calls${pairCols}
@@ -186,16 +237,18 @@ export interface NamespaceCallRecord {
 }
 
 /** Every call from or to a pod of `$namespace`, with both ends: the raw material of hubbleServiceMap and dag. */
-export function buildNamespaceCalls(namespace: string, limit: number): CypherQuery {
+export function buildNamespaceCalls(namespace: string, limit: number, window?: TimeWindow): CypherQuery {
+  const params: Params = { namespace, limit };
+  const active = window === undefined ? '' : `WHERE ${activeInWindow('r', window, params)}`;
   return {
     cypher: `CALL {
   MATCH (a:Pod {namespace: $namespace})-[r:CALLS]->(b:Endpoint) RETURN a, r, b
   UNION
   MATCH (a:Endpoint)-[r:CALLS]->(b:Pod {namespace: $namespace}) RETURN a, r, b
 }
-WITH a, r, b ORDER BY r.key LIMIT toInteger($limit)
+WITH a, r, b ${active} ORDER BY r.key LIMIT toInteger($limit)
 RETURN {call: r {.key, .port, .protocol, .verdict, .requests, .flows}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')}} AS record`,
-    params: { namespace, limit },
+    params,
   };
 }
 

@@ -1,0 +1,49 @@
+import type { ActivityProps } from '../graph/cypher/activity-queries';
+import type { TimeWindow } from '../graph/cypher/api-fragments';
+import { sumActivity } from './sum-activity';
+
+/** One point of an activity series (schema type ActivityPoint). */
+export interface ActivityPoint {
+  time: string;
+  flows: number;
+  connections: number;
+  requests: number;
+  responses: number;
+  errors: number;
+  errorRate: number;
+  flowsPerSecond: number;
+  requestsPerSecond: number;
+  latencyP95Ms: number | null;
+}
+
+/**
+ * Pure: buckets (of window `w`) summed per step of `stepMs` (a multiple of the bucket size), one
+ * point per step from the window's start to its end, steps without buckets as zeros.
+ */
+export function toActivitySeries(buckets: readonly ActivityProps[], w: TimeWindow, stepMs: number): ActivityPoint[] {
+  const byStep = new Map<number, ActivityProps[]>();
+  for (const b of buckets) {
+    const step = w.sinceMs + Math.floor((b.start - w.sinceMs) / stepMs) * stepMs;
+    const list = byStep.get(step) ?? [];
+    list.push(b);
+    byStep.set(step, list);
+  }
+  const points: ActivityPoint[] = [];
+  for (let t = w.sinceMs; t < w.untilMs; t += stepMs) {
+    const sum = sumActivity(byStep.get(t) ?? []);
+    const seconds = Math.min(stepMs, w.untilMs - t) / 1000;
+    points.push({
+      time: new Date(t).toISOString(),
+      flows: sum.flows as number,
+      connections: sum.connections as number,
+      requests: sum.requests as number,
+      responses: sum.responses as number,
+      errors: sum.errors as number,
+      errorRate: sum.errorRate as number,
+      flowsPerSecond: (sum.flows as number) / seconds,
+      requestsPerSecond: (sum.requests as number) / seconds,
+      latencyP95Ms: (sum.latencyP95Ms as number | null) ?? null,
+    });
+  }
+  return points;
+}

@@ -1,0 +1,258 @@
+import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
+import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
+import { coverRange, parseBucketSpec, type BucketSpec } from '../../../src/flows/time-buckets';
+import type { Executor } from '../../../src/graph/executor';
+import { expireActivity } from '../../../src/graph/expire-activity';
+import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
+import { writeStagedBatch } from '../../../src/graph/write-staged-batch';
+import { silentLogger } from '../../../src/logger';
+import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { type ExpectedBucket, expectedBuckets, expectedTotals, flowsOf, keyOf, podEndpoint, randomExchanges, rng, type TimedExchange } from '../../helpers/timed-flows';
+import { gql } from '../api/gql-client';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const SPEC = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
+
+const NOW = Date.now();
+/** Live traffic of the last 3 hours, a capture of 3 days ago (imported late), and one edge last active 40 days ago. */
+const recent = randomExchanges(11, NOW - 3 * HOUR, 3 * HOUR - 2 * MIN, 700);
+const daysAgo = randomExchanges(12, NOW - 3 * DAY, 2 * HOUR, 300);
+const ancient: TimedExchange[] = Array.from({ length: 5 }, (_, i) => ({
+  kind: 'tcp' as const,
+  client: podEndpoint('legacy', 'cron-1', 'cron'),
+  server: podEndpoint('legacy', 'db-1', 'db'),
+  port: 5432,
+  atMs: NOW - 40 * DAY + i * MIN,
+}));
+const all = [...recent, ...daysAgo, ...ancient];
+
+/** Counts as the store answers them, in the shape of ExpectedBucket. */
+function fromStored(p: Record<string, unknown>, prefixOf: (k: string) => [string, string] | undefined = splitCounter): ExpectedBucket {
+  const b: ExpectedBucket = {
+    flows: Number(p.flows),
+    connections: Number(p.connections),
+    requests: Number(p.requests),
+    responses: Number(p.responses),
+    errors: Number(p.errors),
+    statusCounts: {},
+    dropReasons: {},
+  };
+  for (const [k, v] of Object.entries(p)) {
+    const split = prefixOf(k);
+    if (split?.[0] === 'status') b.statusCounts[split[1]] = Number(v);
+    if (split?.[0] === 'drop') b.dropReasons[split[1]] = Number(v);
+  }
+  return b;
+}
+
+function splitCounter(k: string): [string, string] | undefined {
+  const m = /^(status|drop)_(.+)$/.exec(k);
+  return m ? [m[1], m[2]] : undefined;
+}
+
+interface GqlCall {
+  key: string;
+  flows: number;
+  connections: number;
+  requests: number;
+  responses: number;
+  errors: number;
+  statusCounts: { key: string; count: number }[];
+  dropReasons: { key: string; count: number }[];
+}
+
+function fromGql(c: GqlCall): ExpectedBucket {
+  const record = (l: { key: string; count: number }[]) => Object.fromEntries(l.map((x) => [x.key, x.count]));
+  return { flows: c.flows, connections: c.connections, requests: c.requests, responses: c.responses, errors: c.errors, statusCounts: record(c.statusCounts), dropReasons: record(c.dropReasons) };
+}
+
+const sorted = <T>(m: Map<string, T>) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
+
+const CALL_FIELDS = 'key flows connections requests responses errors statusCounts { key count } dropReasons { key count } range { since until bucketSeconds } requestsPerSecond';
+
+describe('activity buckets of flow time (real Neo4j)', () => {
+  let executor: Executor;
+  let server: ApiServer;
+  let batchSeq = 0;
+
+  /** Feeds flows in a shuffled order (out of order, the old capture late) through the aggregator, a batch every `every` exchanges. */
+  async function ingest(exchanges: readonly TimedExchange[], every: number, staged = false): Promise<void> {
+    const r = rng(99);
+    const shuffled = exchanges.map((x) => ({ x, sort: r() })).sort((a, b) => a.sort - b.sort).map((s) => s.x);
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const write = async () => {
+      const batch = agg.drain();
+      batchSeq += 1;
+      if (staged) await writeStagedBatch(executor, batch, { collectorId: 'time-test', runId: 'run', batchSeq, rowsPerTransaction: 40, rowsPerStatement: 15 });
+      else await writeIngestBatch(executor, batch, { collectorId: 'time-test', runId: 'run', batchSeq });
+    };
+    for (let i = 0; i < shuffled.length; i++) {
+      for (const f of flowsOf(shuffled[i])) expect(agg.add(f)).toBeUndefined();
+      if ((i + 1) % every === 0) await write();
+    }
+    await write();
+  }
+
+  async function storedBuckets(size: number): Promise<Map<string, ExpectedBucket>> {
+    const rows = await executor.read<{ key: string; start: number; props: Record<string, unknown> }>(
+      'MATCH (a:Activity {size: $size}) RETURN a.key AS key, a.start.epochMillis AS start, properties(a) AS props',
+      { size },
+    );
+    return new Map(rows.map((r) => [`${r.key}@${r.start}`, fromStored(r.props)]));
+  }
+
+  async function storedTotals(): Promise<Map<string, ExpectedBucket>> {
+    const rows = await executor.read<{ props: Record<string, unknown> }>('MATCH ()-[r:CALLS]->() RETURN properties(r) AS props');
+    return new Map(rows.map((r) => [r.props.key as string, fromStored(r.props)]));
+  }
+
+  async function rangedCalls(since: string, until?: string): Promise<{ calls: Map<string, ExpectedBucket>; range: { since: string; until: string; bucketSeconds: number } }> {
+    const res = await gql(server.url, `query($r: TimeRange) { calls(first: 200, range: $r) { range { since until bucketSeconds } nodes { ${CALL_FIELDS} } } }`, { r: { since, until } });
+    expect(res.errors).toBeUndefined();
+    const nodes = res.data!.calls.nodes as GqlCall[];
+    return { calls: new Map(nodes.map((c) => [c.key, fromGql(c)])), range: res.data!.calls.range };
+  }
+
+  beforeAll(async () => {
+    executor = testExecutor();
+    await resetGraph(executor);
+    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_BUCKETS: '1m:48h,1h:30d' }), silentLogger(), { executor });
+    // Live traffic in batches of 40 exchanges; then the capture of days ago, imported late and staged in parts.
+    await ingest([...recent, ...ancient], 40);
+    await ingest(daysAgo, 1000, true);
+  }, 240_000);
+
+  afterAll(async () => {
+    await server.stop();
+    await executor.close();
+  });
+
+  it('stores each minute and each hour with exactly the counts of the flows dated in it, late, out-of-order and staged flows included', async () => {
+    expect(sorted(await storedBuckets(60))).toEqual(sorted(expectedBuckets(all, MIN)));
+    expect(sorted(await storedBuckets(3600))).toEqual(sorted(expectedBuckets(all, HOUR)));
+  });
+
+  it('keeps the all-time totals on CALLS as the sums of every flow', async () => {
+    expect(sorted(await storedTotals())).toEqual(sorted(expectedTotals(all)));
+  });
+
+  describe('after expiry', () => {
+    beforeAll(async () => {
+      await expireActivity(executor, SPEC, NOW, 50);
+    });
+
+    it('removes only the buckets past their retention and leaves the CALLS totals alone', async () => {
+      const minuteCutoff = NOW - 48 * HOUR - (NOW % MIN) + MIN;
+      const hourCutoff = NOW - 30 * DAY - (NOW % HOUR) + HOUR;
+      const kept = (size: number, cutoff: number) => sorted(new Map([...expectedBuckets(all, size)].filter(([id]) => Number(id.split('@')[1]) >= cutoff)));
+      expect(sorted(await storedBuckets(60))).toEqual(kept(MIN, minuteCutoff));
+      expect(sorted(await storedBuckets(3600))).toEqual(kept(HOUR, hourCutoff));
+      expect(await storedBuckets(60)).not.toEqual(new Map());
+      expect(sorted(await storedTotals())).toEqual(sorted(expectedTotals(all)));
+    });
+
+    it('answers calls for the last hour with the counts of the flows in the covered minutes, and says what it covered', async () => {
+      const { calls, range } = await rangedCalls('-1h');
+      const covered = { since: Date.parse(range.since), until: Date.parse(range.until) };
+      expect(range.bucketSeconds).toBe(60);
+      expect(covered.until - covered.since).toBeGreaterThanOrEqual(HOUR);
+      expect(covered.until - covered.since).toBeLessThanOrEqual(HOUR + 2 * MIN);
+      expect(sorted(calls)).toEqual(sorted(expectedTotals(all, covered.since, covered.until)));
+    });
+
+    it('answers a range in the capture of 3 days ago from hour buckets, exactly, though its minutes expired', async () => {
+      const since = new Date(NOW - 3 * DAY + 30 * MIN).toISOString();
+      const until = new Date(NOW - 3 * DAY + 90 * MIN).toISOString();
+      const { calls, range } = await rangedCalls(since, until);
+      expect(range.bucketSeconds).toBe(3600);
+      const expected = expectedTotals(all, Date.parse(range.since), Date.parse(range.until));
+      expect(expected.size).toBeGreaterThan(0);
+      expect(sorted(calls)).toEqual(sorted(expected));
+    });
+
+    it('agrees with the all-time totals when the range covers everything kept, and leaves out the edge idle for 40 days', async () => {
+      const { calls } = await rangedCalls('-29d');
+      const totals = expectedTotals(all);
+      const legacy = keyOf(ancient[0]);
+      expect(calls.has(legacy)).toBe(false);
+      totals.delete(legacy);
+      expect(sorted(calls)).toEqual(sorted(totals));
+    });
+
+    it('draws the service map of the last 3 hours at every level with the counts in range', async () => {
+      for (const level of ['POD', 'WORKLOAD', 'NAMESPACE'] as const) {
+        const res = await gql(server.url, `query($r: TimeRange) { serviceMap(filter: {level: ${level}}, range: $r) { range { since until } edges { source target flows requests errors flowsPerSecond } } }`, {
+          r: { since: '-3h' },
+        });
+        expect(res.errors).toBeUndefined();
+        const map = res.data!.serviceMap;
+        const since = Date.parse(map.range.since);
+        const until = Date.parse(map.range.until);
+        const expected = new Map<string, { flows: number; requests: number; errors: number }>();
+        const nodeOf = (e: TimedExchange['client']) => (level === 'POD' ? `${e.namespace}/${e.pod_name}` : level === 'WORKLOAD' ? `${e.namespace}/${e.workloads![0].name}` : e.namespace!);
+        for (const x of all) {
+          if (x.atMs < since || x.atMs >= until) continue;
+          const id = `${nodeOf(x.client)}->${nodeOf(x.server)}`;
+          const [t] = expectedTotals([x]).values();
+          const e = expected.get(id) ?? { flows: 0, requests: 0, errors: 0 };
+          expected.set(id, { flows: e.flows + t.flows, requests: e.requests + t.requests, errors: e.errors + t.errors });
+        }
+        const got = new Map((map.edges as { source: string; target: string; flows: number; requests: number; errors: number; flowsPerSecond: number }[]).map((e) => [`${e.source}->${e.target}`, { flows: e.flows, requests: e.requests, errors: e.errors }]));
+        expect(sorted(got)).toEqual(sorted(expected));
+        for (const e of map.edges) expect(e.flowsPerSecond).toBeCloseTo(e.flows / ((until - since) / 1000), 9);
+      }
+    });
+
+    it('gives one edge as a time series whose points hold the flows of their steps', async () => {
+      const key = keyOf(recent[0]);
+      const res = await gql(server.url, `query($k: ID, $r: TimeRange!) { activity(key: $k, range: $r, step: "30m") { range { since until bucketSeconds } stepSeconds points { time flows requests errors } } }`, {
+        k: key,
+        r: { since: '-3h' },
+      });
+      expect(res.errors).toBeUndefined();
+      const series = res.data!.activity;
+      expect(series.stepSeconds).toBe(1800);
+      const mine = all.filter((x) => keyOf(x) === key);
+      for (const p of series.points as { time: string; flows: number; requests: number; errors: number }[]) {
+        const t = Date.parse(p.time);
+        const [e] = [...expectedTotals(mine, t, Math.min(t + 30 * MIN, Date.parse(series.range.until))).values()];
+        expect({ flows: p.flows, requests: p.requests, errors: p.errors }).toEqual({ flows: e?.flows ?? 0, requests: e?.requests ?? 0, errors: e?.errors ?? 0 });
+      }
+      expect(series.points.reduce((s: number, p: { flows: number }) => s + p.flows, 0)).toBe(
+        expectedTotals(mine, Date.parse(series.range.since), Date.parse(series.range.until)).get(key)?.flows ?? 0,
+      );
+    });
+
+    it('lists the edges that appeared and disappeared between two ranges', async () => {
+      const before = { since: new Date(NOW - 3 * HOUR).toISOString(), until: new Date(NOW - 150 * MIN).toISOString() };
+      const after = { since: new Date(NOW - 30 * MIN).toISOString(), until: new Date(NOW).toISOString() };
+      const res = await gql(
+        server.url,
+        `query($b: TimeRange!, $a: TimeRange!) { mapDiff(before: $b, after: $a, level: POD) { before { since until } after { since until } addedEdges { id } removedEdges { id } changedEdges { id reasons } } }`,
+        { b: before, a: after },
+      );
+      expect(res.errors).toBeUndefined();
+      const d = res.data!.mapDiff;
+      const edgesIn = (r: { since: string; until: string }) =>
+        new Set(all.filter((x) => x.atMs >= Date.parse(r.since) && x.atMs < Date.parse(r.until)).map((x) => `${x.client.namespace}/${x.client.pod_name}->${x.server.namespace}/${x.server.pod_name}`));
+      const b = edgesIn(d.before);
+      const a = edgesIn(d.after);
+      expect(d.addedEdges.map((e: { id: string }) => e.id).sort()).toEqual([...a].filter((e) => !b.has(e)).sort());
+      expect(d.removedEdges.map((e: { id: string }) => e.id).sort()).toEqual([...b].filter((e) => !a.has(e)).sort());
+      for (const c of d.changedEdges) expect(a.has(c.id) && b.has(c.id)).toBe(true);
+    });
+
+    it('refuses a range it cannot read and names the argument', async () => {
+      const res = await gql(server.url, '{ calls(range: {since: "yesterday"}) { totalCount } }');
+      expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0].message).toMatch(/range\.since.*"yesterday"/);
+    });
+  });
+
+  it('chooses minute buckets for short recent ranges and hour buckets for long ones (coverRange)', () => {
+    expect(coverRange(SPEC, NOW - 15 * MIN, NOW, NOW)?.sizeMs).toBe(MIN);
+    expect(coverRange(SPEC, NOW - DAY, NOW, NOW)?.sizeMs).toBe(HOUR);
+  });
+});

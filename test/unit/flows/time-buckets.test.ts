@@ -1,0 +1,67 @@
+import { coverRange, parseBucketSpec, parseRangeInstant, type BucketSpec } from '../../../src/flows/time-buckets';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+describe('parseBucketSpec', () => {
+  it('reads the default: 1-minute buckets kept 48 h, 1-hour buckets kept 30 days', () => {
+    expect(parseBucketSpec('1m:48h,1h:30d')).toEqual([
+      { sizeMs: MIN, retentionMs: 48 * HOUR },
+      { sizeMs: HOUR, retentionMs: 30 * DAY },
+    ]);
+  });
+
+  it('turns buckets off with off or nothing', () => {
+    expect(parseBucketSpec('off')).toEqual([]);
+    expect(parseBucketSpec('')).toEqual([]);
+  });
+
+  it.each([
+    ['1m', 'expected SIZE:RETENTION such as 1m:48h (units s, m, h, d), got "1m"'],
+    ['1h:1d,1m:1d', 'bucket size 1m is not a larger whole multiple of the size before it'],
+    ['7m:1d', 'bucket size 7m does not divide a day'],
+    ['1h:30m', 'retention 30m is shorter than its bucket size 1h'],
+    ['1m:48x', 'expected SIZE:RETENTION such as 1m:48h (units s, m, h, d), got "1m:48x"'],
+  ])('refuses %s and says why', (text, message) => {
+    expect(parseBucketSpec(text)).toBe(message);
+  });
+});
+
+describe('coverRange', () => {
+  const spec = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
+  const now = Date.UTC(2026, 10, 25, 12, 30, 20);
+
+  it('answers the last 15 minutes from minute buckets, widened to whole minutes', () => {
+    expect(coverRange(spec, now - 15 * MIN, now, now)).toEqual({ sinceMs: Date.UTC(2026, 10, 25, 12, 15), untilMs: Date.UTC(2026, 10, 25, 12, 31), sizeMs: MIN });
+  });
+
+  it('answers the last 24 hours from hour buckets (too many minutes)', () => {
+    expect(coverRange(spec, now - DAY, now, now)).toEqual({ sinceMs: Date.UTC(2026, 10, 24, 12), untilMs: Date.UTC(2026, 10, 25, 13), sizeMs: HOUR });
+  });
+
+  it('answers a range older than the minutes are kept from hour buckets', () => {
+    const since = now - 3 * DAY;
+    expect(coverRange(spec, since, since + 10 * MIN, now)?.sizeMs).toBe(HOUR);
+  });
+
+  it('answers nothing when buckets are off', () => {
+    expect(coverRange([], now - MIN, now, now)).toBeUndefined();
+  });
+});
+
+describe('parseRangeInstant', () => {
+  const now = Date.UTC(2026, 10, 25, 12, 0);
+  it('reads now, relative times and ISO-8601 instants', () => {
+    expect(parseRangeInstant('now', now)).toBe(now);
+    expect(parseRangeInstant('-15m', now)).toBe(now - 15 * MIN);
+    expect(parseRangeInstant('-2h', now)).toBe(now - 2 * HOUR);
+    expect(parseRangeInstant('-7d', now)).toBe(now - 7 * DAY);
+    expect(parseRangeInstant('2026-11-25T10:00:00+01:00', now)).toBe(Date.UTC(2026, 10, 25, 9));
+  });
+
+  it('names what it received when it cannot read it', () => {
+    expect(parseRangeInstant('yesterday', now)).toMatch(/got "yesterday"/);
+    expect(parseRangeInstant('2026-11-25', now)).toMatch(/got "2026-11-25"/);
+  });
+});

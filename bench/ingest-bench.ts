@@ -63,6 +63,10 @@ export interface IngestOptions {
   log: (msg: string) => void;
   /** Write a CPU profile of the collector process (node --cpu-prof) to this directory. */
   cpuProfileDir?: string;
+  /** Extra environment of the collector process (e.g. HG_BUCKETS). */
+  collectorEnv?: NodeJS.ProcessEnv;
+  /** Skip the aggregator heap probes (default false). */
+  skipProbes?: boolean;
 }
 
 export function freePort(): Promise<number> {
@@ -143,7 +147,7 @@ export interface CollectorHandle {
 }
 
 /** `hubble-graph collect` when this build has it, else bench/collector-child.js (same startCollector pipeline). */
-export async function startCollectorProcess(graph: BenchGraph, replayAddress: string, cpuProfileDir: string | undefined): Promise<CollectorHandle> {
+export async function startCollectorProcess(graph: BenchGraph, replayAddress: string, cpuProfileDir: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<CollectorHandle> {
   const port = await freePort();
   const collectorId = `bench-collector-${process.pid}`;
   const env: NodeJS.ProcessEnv = {
@@ -153,6 +157,7 @@ export async function startCollectorProcess(graph: BenchGraph, replayAddress: st
     HG_COLLECTOR_ID: collectorId,
     HG_MIGRATE: 'false',
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   const cli = path.join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
   const hasCollect = fs.existsSync(cli) && /['"]collect['"]/.test(fs.readdirSync(path.join(PROJECT_ROOT, 'dist', 'src', 'commands')).filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'src', 'commands', f), 'utf8')).join('\n'));
@@ -238,6 +243,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
   // The aggregator's own heap per edge, measured in a process of its own with a forced GC.
   let probe: { bytesPerEdge: number } & Record<string, unknown> | undefined;
   try {
+    if (o.skipProbes) throw new Error('skipped');
     probe = await runMemoryProbe({ flows: o.probeEdges * 10, edges: o.probeEdges });
     o.log(`aggregator heap probe: ${probe.bytesPerEdge} bytes per distinct edge (${probe.bytesPerEdgeWithoutWindows} without the dedup windows)`);
     // The floor: L4 only, no L7 state per edge.
@@ -256,7 +262,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     const warmed = await warmReplay(replay.address);
     o.log(`replay server ${replay.address}: ${warmed} messages pre-encoded in ${round((nowMs() - t0warm) / 1000, 1)} s`);
 
-    collector = await startCollectorProcess(graph, replay.address, o.cpuProfileDir);
+    collector = await startCollectorProcess(graph, replay.address, o.cpuProfileDir, o.collectorEnv);
     const c = collector;
     o.log(`collector (${c.mode}) pid ${c.child.pid}, metrics ${c.metricsUrl}`);
     let peakHeap = 0;

@@ -19,15 +19,16 @@ import { buildTopology, updateDeltas } from './synthetic-topology';
 import { type TableRow, formatTable } from './results-table';
 import { type MapPageResult, runMapPageBench } from './map-page-bench';
 import { type ScaleOutResult, runScaleOutBench } from './scale-out-bench';
+import { runTimeBench } from './time-bench';
 
 /**
- * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions,map,hostile,scale]`
+ * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions,map,hostile,scale,time]`
  *
  * Measures the real code paths on this machine, each beside a baseline measured in the same run,
  * prints a table and writes the raw results to bench/results/<timestamp>.json and latest.json.
  * Never part of `npm test`.
  */
-export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale'] as const;
+export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale', 'time'] as const;
 export type Part = (typeof PARTS)[number];
 
 interface Sizes {
@@ -63,6 +64,13 @@ interface Sizes {
   scaleFlows: number;
   scaleEdges: number;
   scaleCollectors: number[];
+  /** Time part (issue 11): pods, CALLS and hours of history; requests per ranged query; ingest flows and edges (buckets on vs off). */
+  timePods: number;
+  timeCalls: number;
+  timeHours: number;
+  timeIterations: number;
+  timeIngestFlows: number;
+  timeIngestEdges: number;
 }
 
 const FULL: Sizes = {
@@ -92,6 +100,12 @@ const FULL: Sizes = {
   scaleFlows: 300_000,
   scaleEdges: 20_000,
   scaleCollectors: [1, 2, 4],
+  timePods: 10_000,
+  timeCalls: 100_000,
+  timeHours: 24,
+  timeIterations: 20,
+  timeIngestFlows: 500_000,
+  timeIngestEdges: 20_000,
 };
 
 const QUICK: Sizes = {
@@ -121,6 +135,12 @@ const QUICK: Sizes = {
   scaleFlows: 60_000,
   scaleEdges: 5_000,
   scaleCollectors: [1, 2],
+  timePods: 500,
+  timeCalls: 2_000,
+  timeHours: 24,
+  timeIterations: 8,
+  timeIngestFlows: 100_000,
+  timeIngestEdges: 5_000,
 };
 
 interface Args {
@@ -269,7 +289,7 @@ async function main(): Promise<void> {
     writeResults(results, started, true);
   }
 
-  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale'].some((p) => args.only.has(p as Part));
+  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale', 'time'].some((p) => args.only.has(p as Part));
   let graph: BenchGraph | undefined;
   try {
     if (needsGraph) {
@@ -462,6 +482,58 @@ async function main(): Promise<void> {
           ratio: '-',
           target: 'no stall, no growth',
           met: l.frameMs.p95 < 100 && l.heapAfterMiB <= l.heapMiddleMiB * 1.1 + 1,
+        });
+      }
+      writeResults(results, started, true);
+    }
+    if (graph && args.only.has('time')) {
+      const t = await runTimeBench(graph, {
+        pods: sizes.timePods,
+        calls: sizes.timeCalls,
+        hours: sizes.timeHours,
+        activeShare: 0.1,
+        ingestFlows: sizes.timeIngestFlows,
+        ingestEdges: sizes.timeIngestEdges,
+        iterations: sizes.timeIterations,
+        log,
+      });
+      results.time = t;
+      if (t.ingestOn && t.ingestOff) {
+        const ratio = t.ingestOn.flowsPerSec / t.ingestOff.flowsPerSec;
+        rows.push({
+          figure: `end-to-end ingest with buckets (1m + 1h), ${sizes.timeIngestFlows.toLocaleString('en-US')} flows${t.ingestOn.graphExact ? ', graph exact' : ', GRAPH WRONG'}`,
+          value: fmt(t.ingestOn.flowsPerSec, 'flows/s'),
+          baseline: `${fmt(t.ingestOff.flowsPerSec, 'flows/s')} buckets off`,
+          ratio: `${round(ratio, 2)}x`,
+          target: '>= 0.85x and >= 50,000 flows/s',
+          met: ratio >= 0.85 && t.ingestOn.flowsPerSec >= 50_000 && t.ingestOn.graphExact,
+        });
+      }
+      const h = t.history;
+      const targets: Record<string, number> = {
+        'WORKLOAD map, last 15 min': 300,
+        'WORKLOAD map, last 24 h': 1000,
+        'one namespace POD map, last 15 min': 100,
+        'mapDiff of two 1 h ranges (WORKLOAD)': 1000,
+      };
+      for (const [name, q] of Object.entries(t.queries)) {
+        rows.push({
+          figure: `ranged ${name}, cold (${h.pods.toLocaleString('en-US')} pods / ${h.calls.toLocaleString('en-US')} CALLS, ${h.hours} h, 10% active per minute)`,
+          value: `${fmt(q.p50)}/${fmt(q.p95)} ms p50/p95${q.errors ? ` ERR ${q.errors}` : ''}`,
+          baseline: '-',
+          ratio: '-',
+          target: `p95 < ${targets[name]} ms`,
+          met: q.errors === 0 && q.p95 < targets[name],
+        });
+      }
+      if (t.disk) {
+        rows.push({
+          figure: `bytes on disk per active edge-minute (minute + hour buckets; ${fmt(h.activityNodes)} Activity nodes)`,
+          value: `${fmt(t.disk.bytesPerActiveEdgeMinute, 'B')} (${fmt(t.disk.bytesPerActivityNode, 'B')} per Activity node)`,
+          baseline: '-',
+          ratio: '-',
+          target: `30 days of this cluster at the defaults: ${t.disk.projected30DaysGiB} GiB`,
+          met: undefined,
         });
       }
       writeResults(results, started, true);

@@ -1,0 +1,167 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/flows/time-buckets';
+import type { ActivityRow, CallRow, EndpointRow } from '../src/graph/cypher/ingest-rows';
+import { callKey } from '../src/graph/model';
+import { writeIngestBatch } from '../src/graph/write-ingest-batch';
+import { startBenchApi } from './bench-api';
+import { type BenchGraph, resetGraph } from './bench-graph';
+import { type LatencySummary, nowMs, round, seededRandom, summarize } from './bench-stats';
+import { type IngestResult, runIngestBench } from './ingest-bench';
+
+/** Sizes of the time part (issue 11: 10k pods / 100k CALLS, 24 h, 10% of edges active each minute). */
+export interface TimeBenchOptions {
+  pods: number;
+  calls: number;
+  hours: number;
+  /** Share of the calls active in each minute. */
+  activeShare: number;
+  ingestFlows: number;
+  ingestEdges: number;
+  /** Requests per query figure. */
+  iterations: number;
+  log: (msg: string) => void;
+}
+
+export interface TimeBenchResult {
+  ingestOff?: Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'>;
+  ingestOn?: Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'>;
+  history: { pods: number; calls: number; hours: number; activeEdgeMinutes: number; activityNodes: number; writeSeconds: number };
+  queries: Record<string, LatencySummary & { errors: number }>;
+  disk?: { bytesPerActiveEdgeMinute: number; bytesPerActivityNode: number; projected30DaysGiB: number };
+}
+
+const SPEC = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
+const MIN = 60_000;
+
+/** Bytes under a directory (du -sb), undefined when it cannot be read. */
+function dirBytes(dir: string): number | undefined {
+  try {
+    return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+function activityRow(sizeMs: number, startMs: number, flows: number, requests: number, errors: number, atMs: number): ActivityRow {
+  return {
+    sizeMs, startMs, flows, connections: 0, requests, responses: requests, errors,
+    statusCounts: requests > 0 ? { '200': requests - errors, ...(errors > 0 ? { '503': errors } : {}) } : {},
+    methodCounts: {}, rcodeCounts: {}, dropReasons: {}, latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0,
+    firstSeenMs: atMs, lastSeenMs: atMs,
+  };
+}
+
+/**
+ * A cluster with `hours` of history written minute by minute (each minute a batch with the
+ * activity of `activeShare` of the calls, as the collector would write it), then the ranged
+ * figures of issue 11 read through the API; ingest with buckets on and off side by side first.
+ */
+export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Promise<TimeBenchResult> {
+  const result: TimeBenchResult = { history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 }, queries: {} };
+  for (const [name, buckets] of [['ingestOff', 'off'], ['ingestOn', '1m:48h,1h:30d']] as const) {
+    o.log(`time: end-to-end ingest with HG_BUCKETS=${buckets}`);
+    const r = await runIngestBench(graph, { flows: o.ingestFlows, edges: o.ingestEdges, probeEdges: 0, lagSeconds: 0, skipProbes: true, collectorEnv: { HG_BUCKETS: buckets }, log: o.log });
+    result[name] = { flowsPerSec: r.flowsPerSec, graphExact: r.graphExact, seconds: r.seconds };
+  }
+
+  const { executor } = graph;
+  await resetGraph(executor);
+  const rand = seededRandom(5);
+  const namespaces = Math.max(1, Math.round(o.pods / 100));
+  const now = Date.now();
+  const start = bucketStartMs(now - o.hours * 3_600_000, MIN);
+  const pods: EndpointRow[] = Array.from({ length: o.pods }, (_, i) => {
+    const ns = `ns-${i % namespaces}`;
+    const workload = `svc-${Math.floor(i / namespaces) % 50}`;
+    return { id: `${ns}/${workload}-${i}`, kind: 'pod', name: `${workload}-${i}`, namespace: ns, labels: [`app=${workload}`], workload, workloadKind: 'Deployment', identity: null, node: null, cluster: null, firstSeenMs: start, lastSeenMs: start, source: 'hubble' };
+  });
+  const edges = Array.from({ length: o.calls }, () => {
+    const a = pods[Math.floor(rand() * pods.length)];
+    let b = pods[Math.floor(rand() * pods.length)];
+    if (b === a) b = pods[(pods.indexOf(a) + 1) % pods.length];
+    return { a, b, port: 80 + Math.floor(rand() * 4) };
+  });
+  // The store's folder: the local Neo4j's, or HG_BENCH_NEO4J_DATA for a server on this machine started otherwise.
+  const dataDir = process.env.HG_BENCH_NEO4J_DATA ?? (graph.startedLocal || graph.config.neo4j.uri === undefined ? path.join(graph.config.local.home, 'data') : undefined);
+  const before = dataDir ? dirBytes(dataDir) : undefined;
+  const t0 = nowMs();
+  let seq = 0;
+  const active = Math.max(1, Math.round(o.calls * o.activeShare));
+  for (let m = start; m < now; m += MIN) {
+    const calls: CallRow[] = [];
+    const chosen = new Set<number>();
+    while (chosen.size < active) chosen.add(Math.floor(rand() * edges.length));
+    for (const i of chosen) {
+      const { a, b, port } = edges[i];
+      const flows = 1 + Math.floor(rand() * 20);
+      const requests = Math.floor(flows / 2);
+      const errors = rand() < 0.05 ? 1 : 0;
+      const at = m + Math.floor(rand() * MIN);
+      calls.push({
+        key: callKey(a.id, b.id, port, 'TCP', 'FORWARDED'), sourceId: a.id, destinationId: b.id, port, protocol: 'TCP', verdict: 'FORWARDED',
+        flows, connections: 0, requests, responses: requests, errors, l7Protocols: ['HTTP/1.1'],
+        statusCounts: activityRow(MIN, m, flows, requests, errors, at).statusCounts, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, dnsQueries: [],
+        latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble',
+        activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(m, l.sizeMs), flows, requests, errors, at)),
+      });
+    }
+    const ends = new Map<string, EndpointRow>();
+    for (const c of calls) for (const id of [c.sourceId, c.destinationId]) ends.set(id, { ...pods.find((p) => p.id === id)!, firstSeenMs: m, lastSeenMs: m + MIN - 1 });
+    await writeIngestBatch(executor, { endpoints: [...ends.values()], calls, maxFlowTimeMs: m }, { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq });
+    result.history.activeEdgeMinutes += calls.length;
+    if (seq % 60 === 0) o.log(`time: history ${seq / 60} h of ${o.hours} written (${round((nowMs() - t0) / 1000, 1)} s)`);
+  }
+  result.history.writeSeconds = round((nowMs() - t0) / 1000, 1);
+  const [{ n }] = await executor.read<{ n: number }>('MATCH (a:Activity) RETURN count(a) AS n');
+  result.history.activityNodes = n;
+  await executor.autoCommit('CALL db.checkpoint()').catch(() => undefined);
+  const after = dataDir ? dirBytes(dataDir) : undefined;
+  if (before !== undefined && after !== undefined) {
+    const perNode = (after - before) / n;
+    // Kept at the defaults: 48 h of minutes of the active edges, 30 days of hours of the edges active in each hour.
+    const hourRows = n - result.history.activeEdgeMinutes;
+    const hourRowsPerHour = hourRows / Math.max(1, o.hours);
+    const projected = perNode * (active * 48 * 60 + hourRowsPerHour * 30 * 24);
+    result.disk = { bytesPerActiveEdgeMinute: round((after - before) / result.history.activeEdgeMinutes, 1), bytesPerActivityNode: round(perNode, 1), projected30DaysGiB: round(projected / 2 ** 30, 2) };
+  }
+
+  const api = await startBenchApi(graph, o.log);
+  if (api === undefined) return result;
+  try {
+    const ns = 'ns-0';
+    const hourAgo = new Date(now - 3_600_000).toISOString();
+    const twoHoursAgo = new Date(now - 2 * 3_600_000).toISOString();
+    const dayAgo = new Date(now - 24 * 3_600_000).toISOString();
+    const cases: Record<string, { query: string }> = {
+      'WORKLOAD map, last 15 min': { query: '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-15m"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }' },
+      'WORKLOAD map, last 24 h': { query: '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-24h"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }' },
+      'one namespace POD map, last 15 min': { query: `{ serviceMap(filter: {level: POD, namespaces: ["${ns}"]}, range: {since: "-15m"}) { totals { edges } edges { source target flows } } }` },
+      'mapDiff of two 1 h ranges (WORKLOAD)': { query: `{ mapDiff(before: {since: "${dayAgo}", until: "${new Date(now - 23 * 3_600_000).toISOString()}"}, after: {since: "${twoHoursAgo}", until: "${hourAgo}"}) { addedEdges { id } removedEdges { id } changedEdges { id reasons } } }` },
+    };
+    let tick = 0;
+    for (const [name, c] of Object.entries(cases)) {
+      const times: number[] = [];
+      let errors = 0;
+      for (let i = 0; i < o.iterations; i++) {
+        // Cold: a write lands before every request (as a flush would).
+        const e = edges[tick++ % edges.length];
+        const at = Date.now();
+        await writeIngestBatch(executor, { endpoints: [], calls: [{ key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'), sourceId: e.a.id, destinationId: e.b.id, port: e.port, protocol: 'TCP', verdict: 'FORWARDED', flows: 1, connections: 0, requests: 0, responses: 0, errors: 0, l7Protocols: [], statusCounts: {}, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble', activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), 1, 0, 0, at)) }], maxFlowTimeMs: at }, { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq });
+        const t = nowMs();
+        const res = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: c.query }) });
+        const body = (await res.json()) as { errors?: unknown[] };
+        times.push(nowMs() - t);
+        if (!res.ok || body.errors) {
+          errors++;
+          if (errors === 1) o.log(`time: ${name}: ${JSON.stringify(body.errors ?? res.status).slice(0, 300)}`);
+        }
+      }
+      result.queries[name] = { ...summarize(times), errors };
+      o.log(`time: ${name}: p50 ${round(result.queries[name].p50, 1)} ms, p95 ${round(result.queries[name].p95, 1)} ms`);
+    }
+  } finally {
+    await api.close();
+  }
+  return result;
+}

@@ -1,4 +1,5 @@
 import type { Flow, FlowEndpoint } from '../../src/flows/flow';
+import type { ActivityRow } from '../../src/graph/cypher/ingest-rows';
 
 /**
  * Hand-built traffic whose expected counts per bucket are known from the spec itself, by flow
@@ -61,15 +62,7 @@ export function flowsOf(x: TimedExchange): Flow[] {
 }
 
 /** What one bucket of one edge must hold. */
-export interface ExpectedBucket {
-  flows: number;
-  connections: number;
-  requests: number;
-  responses: number;
-  errors: number;
-  statusCounts: Record<string, number>;
-  dropReasons: Record<string, number>;
-}
+export type ExpectedBucket = Pick<ActivityRow, 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'statusCounts' | 'dropReasons'>;
 
 function podIdOf(e: FlowEndpoint): string {
   return `${e.namespace}/${e.pod_name}`;
@@ -141,4 +134,21 @@ export function randomExchanges(seed: number, startMs: number, spanMs: number, c
     else out.push({ kind: 'drop', client, server, port: 9999, atMs, reason: r() < 0.5 ? 'POLICY_DENIED' : 'CT_MAP_INSERTION_FAILED' });
   }
   return out;
+}
+
+/** Adds the counts of `from` into `into` (status and drop breakdowns included). */
+export function addCounts(into: ExpectedBucket, from: ExpectedBucket): ExpectedBucket {
+  into.flows += from.flows;
+  into.connections += from.connections;
+  into.requests += from.requests;
+  into.responses += from.responses;
+  into.errors += from.errors;
+  for (const [k, v] of Object.entries(from.statusCounts)) into.statusCounts[k] = (into.statusCounts[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(from.dropReasons)) into.dropReasons[k] = (into.dropReasons[k] ?? 0) + v;
+  return into;
+}
+
+/** A bucket with every count at zero. */
+export function emptyBucket(): ExpectedBucket {
+  return { flows: 0, connections: 0, requests: 0, responses: 0, errors: 0, statusCounts: {}, dropReasons: {} };
 }

@@ -82,26 +82,15 @@ export interface CallRow {
  * The change of one edge within one bucket of flow time: the counters of CallRow for the flows
  * dated in [startMs, startMs + sizeMs).
  */
-export interface ActivityRow {
+export type ActivityRow = Pick<
+  CallRow,
+  | 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'statusCounts' | 'methodCounts' | 'rcodeCounts' | 'dropReasons'
+  | 'latencySketch' | 'latencyCount' | 'latencySumMs' | 'latencyMinMs' | 'latencyMaxMs' | 'firstSeenMs' | 'lastSeenMs'
+> & {
+  /** Bucket size (ms) and start (epoch ms, a multiple of the size). */
   sizeMs: number;
   startMs: number;
-  flows: number;
-  connections: number;
-  requests: number;
-  responses: number;
-  errors: number;
-  statusCounts: Record<string, number>;
-  methodCounts: Record<string, number>;
-  rcodeCounts: Record<string, number>;
-  dropReasons: Record<string, number>;
-  latencySketch: string | null;
-  latencyCount: number;
-  latencySumMs: number;
-  latencyMinMs: number;
-  latencyMaxMs: number;
-  firstSeenMs: number;
-  lastSeenMs: number;
-}
+};
 
 /** One flush: endpoints first (the calls refer to them). */
 export interface IngestBatch {

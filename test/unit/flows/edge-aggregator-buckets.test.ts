@@ -1,7 +1,7 @@
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import { parseBucketSpec, type BucketSpec } from '../../../src/flows/time-buckets';
-import type { ActivityRow, CallRow } from '../../../src/graph/cypher/ingest-rows';
-import { expectedBuckets, expectedTotals, flowsOf, randomExchanges, type TimedExchange } from '../../helpers/timed-flows';
+import type { CallRow } from '../../../src/graph/cypher/ingest-rows';
+import { addCounts, emptyBucket, type ExpectedBucket, expectedBuckets, expectedTotals, flowsOf, randomExchanges, type TimedExchange } from '../../helpers/timed-flows';
 
 const SPEC = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
 const START = Date.UTC(2026, 10, 20, 9, 0, 0);
@@ -19,39 +19,21 @@ function drainAll(exchanges: readonly TimedExchange[], order: (flows: ReturnType
 }
 
 /** Sums of the drained activity rows of one size, by `key@start`. */
-function bucketSums(rows: readonly CallRow[], sizeMs: number) {
-  const out = new Map<string, Pick<ActivityRow, 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'statusCounts' | 'dropReasons'>>();
+function bucketSums(rows: readonly CallRow[], sizeMs: number): Map<string, ExpectedBucket> {
+  const out = new Map<string, ExpectedBucket>();
   for (const call of rows) {
     for (const a of call.activity ?? []) {
       if (a.sizeMs !== sizeMs) continue;
       const id = `${call.key}@${a.startMs}`;
-      const b = out.get(id) ?? { flows: 0, connections: 0, requests: 0, responses: 0, errors: 0, statusCounts: {}, dropReasons: {} };
-      b.flows += a.flows;
-      b.connections += a.connections;
-      b.requests += a.requests;
-      b.responses += a.responses;
-      b.errors += a.errors;
-      for (const [k, v] of Object.entries(a.statusCounts)) b.statusCounts[k] = (b.statusCounts[k] ?? 0) + v;
-      for (const [k, v] of Object.entries(a.dropReasons)) b.dropReasons[k] = (b.dropReasons[k] ?? 0) + v;
-      out.set(id, b);
+      out.set(id, addCounts(out.get(id) ?? emptyBucket(), a));
     }
   }
   return out;
 }
 
-function totals(rows: readonly CallRow[]) {
-  const out = new Map<string, { flows: number; connections: number; requests: number; responses: number; errors: number; statusCounts: Record<string, number>; dropReasons: Record<string, number> }>();
-  for (const c of rows) {
-    const t = out.get(c.key) ?? { flows: 0, connections: 0, requests: 0, responses: 0, errors: 0, statusCounts: {}, dropReasons: {} };
-    t.flows += c.flows;
-    t.connections += c.connections;
-    t.requests += c.requests;
-    t.responses += c.responses;
-    t.errors += c.errors;
-    for (const [k, v] of Object.entries(c.statusCounts)) t.statusCounts[k] = (t.statusCounts[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(c.dropReasons)) t.dropReasons[k] = (t.dropReasons[k] ?? 0) + v;
-    out.set(c.key, t);
-  }
+function totals(rows: readonly CallRow[]): Map<string, ExpectedBucket> {
+  const out = new Map<string, ExpectedBucket>();
+  for (const c of rows) out.set(c.key, addCounts(out.get(c.key) ?? emptyBucket(), c));
   return out;
 }
 

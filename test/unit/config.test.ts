@@ -104,3 +104,16 @@ describe('sharding settings', () => {
     expect(problems({ HG_SHARD_COUNT: '2', HG_SHARD_INDEX: '0', HG_ATTRIBUTION: 'paired' })).toContain('HG_ATTRIBUTION / --attribution: paired counts an exchange twice');
   });
 });
+
+describe('HG_BUCKETS', () => {
+  it('reads the default bucket sizes: 1 minute kept 48 h, 1 hour kept 30 days', () => {
+    expect(loadConfig({ env: {} }).time.buckets).toEqual([
+      { sizeMs: 60_000, retentionMs: 48 * 3_600_000 },
+      { sizeMs: 3_600_000, retentionMs: 30 * 86_400_000 },
+    ]);
+  });
+
+  it('refuses sizes out of order and names the setting and the value', () => {
+    expect(() => loadConfig({ env: { HG_BUCKETS: '1h:2d,1m:1d' } })).toThrow(/HG_BUCKETS.*bucket size 1m is not a larger whole multiple/);
+  });
+});

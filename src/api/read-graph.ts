@@ -70,7 +70,7 @@ export async function readEndpointCalls(
   return new Map(
     rows.map((r) => [
       r.id,
-      r.calls.map((call) => byKey.get(call.call.key)!).sort((x, y) => rank(y)[0] - rank(x)[0] || rank(y)[1] - rank(x)[1] || (x.call.key < y.call.key ? -1 : 1)),
+      r.calls.map((call) => byKey.get(call.call.key) ?? call).sort((x, y) => rank(y)[0] - rank(x)[0] || rank(y)[1] - rank(x)[1] || (x.call.key < y.call.key ? -1 : 1)),
     ]),
   );
 }

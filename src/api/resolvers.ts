@@ -11,6 +11,7 @@ import { toActivitySeries } from './to-activity-series';
 import type { PathRecord } from '../graph/cypher/api-path-queries';
 import { type ApiContext, type ApiLimits, loaderKey } from './api-context';
 import { badUserInput } from './api-errors';
+import { invariant } from '../errors';
 import { type LabelRequirement, matchesLabelSelector } from './label-selector';
 import {
   readCallsPage,
@@ -210,8 +211,16 @@ export function toWindow(range: TimeRangeArg | null | undefined, arg: string, li
   const sinceMs = instant(range.since, 'since', 'now');
   const untilMs = instant(range.until, 'until', 'now');
   if (untilMs <= sinceMs) throw badUserInput(`${arg}.until`, `must be after since (${new Date(sinceMs).toISOString()}), got ${new Date(untilMs).toISOString()}`);
-  const covered = coverRange(spec, sinceMs, untilMs, nowMs)!;
+  const covered = coverRange(spec, sinceMs, untilMs, nowMs);
+  invariant(covered !== undefined, 'coverRange answers every range when buckets are on');
   return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs };
+}
+
+/** toWindow of a required range argument. */
+function requireWindow(range: TimeRangeArg | null | undefined, arg: string, limits: Pick<ApiLimits, 'buckets' | 'now'>): TimeWindow {
+  const window = toWindow(range, arg, limits);
+  if (window === undefined) throw badUserInput(arg, 'is required');
+  return window;
 }
 
 /** A service map's nodes and edges as the schema's ServiceMap, from the read records. */
@@ -402,8 +411,8 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
 
       mapDiff: async (_p, args, ctx) => {
         const level = checkLevel(args.level, 'level');
-        const before = toWindow(args.before as TimeRangeArg, 'before', ctx.limits)!;
-        const after = toWindow(args.after as TimeRangeArg, 'after', ctx.limits)!;
+        const before = requireWindow(args.before as TimeRangeArg, 'before', ctx.limits);
+        const after = requireWindow(args.after as TimeRangeArg, 'after', ctx.limits);
         const conditions = toMapConditions((args.filter as Record<string, unknown> | null) ?? {}, 'filter');
         const t = (args.thresholds as Record<string, unknown> | null) ?? {};
         const thresholds = {
@@ -433,13 +442,14 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
       },
 
       activity: async (_p, args, ctx) => {
-        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits)!;
+        const window = requireWindow(args.range as TimeRangeArg, 'range', ctx.limits);
         const key = checkString(args.key as string, 'key');
         const source = checkString(args.source as string, 'source');
         const destination = checkString(args.destination as string, 'destination');
-        if ((key === undefined) === (source === undefined || destination === undefined)) {
-          throw badUserInput(key === undefined ? 'key' : 'source', 'give either key, or source and destination');
-        }
+        let edge: { key: string } | { sourceId: string; destinationId: string };
+        if (key !== undefined && source === undefined && destination === undefined) edge = { key };
+        else if (key === undefined && source !== undefined && destination !== undefined) edge = { sourceId: source, destinationId: destination };
+        else throw badUserInput(key === undefined ? 'key' : 'source', 'give either key, or source and destination');
         const bucketMs = window.size * 1000;
         let stepMs = bucketMs;
         if (args.step !== null && args.step !== undefined) {
@@ -451,7 +461,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
         }
         const points = Math.ceil((window.untilMs - window.sinceMs) / stepMs);
         if (points > ARG_DEFAULTS.maxSeriesPoints) throw badUserInput('step', `the range would take ${points} points; at most ${ARG_DEFAULTS.maxSeriesPoints}: give a larger step`);
-        const buckets = await readSeriesBuckets(ctx.reader, key !== undefined ? { key } : { sourceId: source!, destinationId: destination! }, window);
+        const buckets = await readSeriesBuckets(ctx.reader, edge, window);
         return { range: toCoveredRange(window), stepSeconds: stepMs / 1000, points: toActivitySeries(buckets, window, stepMs) };
       },
 

@@ -1,6 +1,6 @@
 import type { Params } from '../executor';
 import { COUNTER_PREFIX } from '../model';
-import { type CypherQuery, type EdgeConditions, activeInWindow, callProjection, edgeConditions, endpointProjection, where, windowPredicate } from './api-fragments';
+import { type CypherQuery, type EdgeConditions, type TimeWindow, activeInWindow, callProjection, edgeConditions, endpointProjection, where, windowPredicate } from './api-fragments';
 
 /** Validated call conditions. */
 export interface CallConditions extends EdgeConditions {
@@ -94,7 +94,7 @@ export function buildCallsPage(
   skip: number,
   limit: number,
 ): { page: CypherQuery; count: CypherQuery } {
-  if (c.range !== undefined) return buildRangedCallsPage(c, order, skip, limit);
+  if (c.range !== undefined) return buildRangedCallsPage(c, c.range, order, skip, limit);
   const params: Params = { skip, limit };
   const needs = ORDER_NEEDS[order.field];
   const match = callMatch(c, params, needs ? [needs] : []);
@@ -110,11 +110,11 @@ export function buildCallsPage(
 
 function buildRangedCallsPage(
   c: CallConditions,
+  w: TimeWindow,
   order: { field: CallOrderField; direction: 'ASC' | 'DESC' },
   skip: number,
   limit: number,
 ): { page: CypherQuery; count: CypherQuery } {
-  const w = c.range!;
   const params: Params = { skip, limit, w_size: w.size, w_since: w.sinceMs, w_until: w.untilMs };
   const { minRequests, range: _range, ...rest } = c;
   const match = callMatch(rest, params, [activeInWindow('r', w, params)]);
@@ -136,7 +136,7 @@ function buildRangedCallsPage(
 /** Validated drop conditions. */
 export interface DropConditions {
   /** Only drops with activity in this window. */
-  readonly range?: import('./api-fragments').TimeWindow;
+  readonly range?: TimeWindow;
   readonly namespaces?: readonly string[];
   readonly reasons?: readonly string[];
   readonly activeSince?: string;

@@ -136,10 +136,10 @@ const QUICK: Sizes = {
   scaleEdges: 5_000,
   scaleCollectors: [1, 2],
   timePods: 500,
-  timeCalls: 2_000,
-  timeHours: 24,
+  timeCalls: 1_000,
+  timeHours: 6,
   timeIterations: 8,
-  timeIngestFlows: 100_000,
+  timeIngestFlows: 50_000,
   timeIngestEdges: 5_000,
 };
 

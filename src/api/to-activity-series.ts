@@ -1,20 +1,15 @@
 import type { ActivityProps } from '../graph/cypher/activity-queries';
 import type { TimeWindow } from '../graph/cypher/api-fragments';
 import { sumActivity } from './sum-activity';
+import type { GqlCall } from './to-graphql';
 
-/** One point of an activity series (schema type ActivityPoint). */
-export interface ActivityPoint {
+/** One point of an activity series (schema type ActivityPoint): a call's counts within one step. */
+export type ActivityPoint = Pick<GqlCall, 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'errorRate'> & {
   time: string;
-  flows: number;
-  connections: number;
-  requests: number;
-  responses: number;
-  errors: number;
-  errorRate: number;
   flowsPerSecond: number;
   requestsPerSecond: number;
   latencyP95Ms: number | null;
-}
+};
 
 /**
  * Pure: buckets (of window `w`) summed per step of `stepMs` (a multiple of the bucket size), one

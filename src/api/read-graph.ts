@@ -28,7 +28,10 @@ import {
 import type { GraphVersionCache } from './graph-version-cache';
 import type { TimeWindow } from '../graph/cypher/api-fragments';
 import { type ActivityProps, type WindowBucketsRow, buildSeriesBuckets, buildWindowBuckets } from '../graph/cypher/activity-queries';
-import { rangedCallProps } from './sum-activity';
+import { rangedCallProps, sumActivity } from './sum-activity';
+import type { ObservedEdgeConditions, ObservedEdgeRecord } from '../graph/cypher/policy-queries';
+import { readObservedEdgeRecords, toObservedEdges } from '../graph/read-observed-edges';
+import type { ObservedEdge } from '../policy/observed-traffic';
 import { type PathRecord, buildDependencyStep, buildPathsOfLength, buildShortestPath } from '../graph/cypher/api-path-queries';
 import { COLLECTORS, type CollectorRow, GRAPH_COUNTS, type GraphCountsRow, PING } from '../graph/cypher/api-stats-queries';
 import type { CallProps } from '../graph/cypher/api-endpoint-queries';
@@ -112,6 +115,34 @@ export async function readDrops(executor: GraphReader, c: DropConditions, limit:
 export async function readDropReasons(executor: GraphReader, c: DropConditions): Promise<DropReasonRow[]> {
   const q = buildDropReasons(c);
   return executor.read<DropReasonRow>(q.cypher, q.params);
+}
+
+/**
+ * The observed traffic policy drafts and checks work from; with a range, only the edges active in
+ * it, with their counts and first/last flow time within it (HTTP paths and DNS names stay all-time:
+ * the buckets do not keep them).
+ */
+export async function readObservedTraffic(executor: GraphReader, c: ObservedEdgeConditions): Promise<ObservedEdge[]> {
+  const rows = await readObservedEdgeRecords(executor, c);
+  if (c.range === undefined) return toObservedEdges(rows);
+  const buckets = await readWindowBuckets(executor, rows.map((r) => r.key), c.range);
+  return toObservedEdges(
+    rows.map((r) => {
+      const sum = sumActivity(buckets.get(r.key) ?? []);
+      const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
+      return {
+        ...r,
+        call: {
+          ...r.call,
+          flows: sum.flows as number,
+          connections: sum.connections as number,
+          requests: sum.requests as number,
+          firstSeenMs: ms(sum.firstSeen) ?? r.call.firstSeenMs,
+          lastSeenMs: ms(sum.lastSeen) ?? r.call.lastSeenMs,
+        },
+      } satisfies ObservedEdgeRecord;
+    }),
+  );
 }
 
 export async function readServiceMap(

@@ -4,19 +4,19 @@ import type { EdgeConditions } from '../graph/cypher/api-fragments';
 import type { PodConditions } from '../graph/cypher/api-endpoint-queries';
 import { ALL_MAP_COLUMNS, type MapConditions, type MapLevel, type ServiceMapRecord } from '../graph/cypher/api-map-queries';
 import type { TimeWindow } from '../graph/cypher/api-fragments';
-import { coverRange, parseBucketSpec, parseRangeInstant } from '../flows/time-buckets';
+import { parseBucketSpec, resolveRange } from '../flows/time-buckets';
 import { mergeSketchList } from '../flows/latency-sketch';
 import { DEFAULT_THRESHOLDS, diffMaps } from './diff-maps';
 import { toActivitySeries } from './to-activity-series';
 import type { PathRecord } from '../graph/cypher/api-path-queries';
 import { type ApiContext, type ApiLimits, loaderKey } from './api-context';
 import { badUserInput } from './api-errors';
-import { invariant } from '../errors';
 import { type LabelRequirement, matchesLabelSelector } from './label-selector';
 import {
   readCallsPage,
   readDependencies,
   readDropReasons,
+  readObservedTraffic,
   readDrops,
   readNamespaceCalls,
   readPaths,
@@ -27,7 +27,6 @@ import {
   readStats,
 } from './read-graph';
 import { selectedFields } from './selected-fields';
-import { readObservedEdges } from '../graph/read-observed-edges';
 import { type DraftKind, type DraftScope, buildPolicyDrafts } from '../policy/build-policy-drafts';
 import { buildPolicyCheck } from '../policy/build-policy-check';
 import { PolicyDocumentError, parsePolicyDocuments } from '../policy/parse-policy-documents';
@@ -199,20 +198,9 @@ interface TimeRangeArg {
  */
 export function toWindow(range: TimeRangeArg | null | undefined, arg: string, limits: Pick<ApiLimits, 'buckets' | 'now'>): TimeWindow | undefined {
   if (range === null || range === undefined) return undefined;
-  const spec = limits.buckets ?? [];
-  if (spec.length === 0) throw badUserInput(arg, 'this store keeps no buckets of flow time (HG_BUCKETS=off), so it cannot answer a range');
-  const nowMs = (limits.now ?? Date.now)();
-  const instant = (text: string | null | undefined, name: string, fallback: string) => {
-    const ms = parseRangeInstant(text ?? fallback, nowMs);
-    if (typeof ms === 'string') throw badUserInput(`${arg}.${name}`, ms);
-    return ms;
-  };
   if (typeof range.since !== 'string') throw badUserInput(`${arg}.since`, 'is required');
-  const sinceMs = instant(range.since, 'since', 'now');
-  const untilMs = instant(range.until, 'until', 'now');
-  if (untilMs <= sinceMs) throw badUserInput(`${arg}.until`, `must be after since (${new Date(sinceMs).toISOString()}), got ${new Date(untilMs).toISOString()}`);
-  const covered = coverRange(spec, sinceMs, untilMs, nowMs);
-  invariant(covered !== undefined, 'coverRange answers every range when buckets are on');
+  const covered = resolveRange(limits.buckets ?? [], range.since, range.until ?? undefined, (limits.now ?? Date.now)());
+  if ('field' in covered) throw badUserInput(covered.field === 'range' ? arg : `${arg}.${covered.field}`, covered.message);
   return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs };
 }
 
@@ -322,7 +310,7 @@ async function requireEndpoint(ctx: ApiContext, id: string, arg: string): Promis
   return toEndpoint(await requireEndpointRecord(ctx, id, arg));
 }
 
-function withRange<C extends EdgeConditions>(c: C, window: TimeWindow | undefined): C {
+function withRange<C extends { readonly range?: TimeWindow }>(c: C, window: TimeWindow | undefined): C {
   return window === undefined ? c : { ...c, range: window };
 }
 
@@ -541,7 +529,8 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
       },
 
       dropReasons: async (_p, args, ctx) => {
-        const rows = await readDropReasons(ctx.reader, toDropConditions(args.filter as Record<string, unknown> | null));
+        const window = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const rows = await readDropReasons(ctx.reader, withRange(toDropConditions(args.filter as Record<string, unknown> | null), window));
         return rows.map((r) => ({ reason: r.reason, total: r.total, calls: r.calls, lastSeen: r.lastSeen ?? null }));
       },
 
@@ -549,9 +538,10 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
         const scope = toPolicyScope(args.scope as PolicyScopeArg | null);
         const format = args.format as 'CILIUM' | 'KUBERNETES' | null;
         const verdicts = checkWords(args.verdicts as string[] | null, 'verdicts') ?? DEFAULT_POLICY_VERDICTS;
-        const edges = await readObservedEdges(ctx.reader, { verdicts });
+        const range = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const edges = await readObservedTraffic(ctx.reader, { verdicts, range });
         const kinds: DraftKind[] = format === 'CILIUM' ? ['CiliumNetworkPolicy'] : format === 'KUBERNETES' ? ['NetworkPolicy'] : ['CiliumNetworkPolicy', 'NetworkPolicy'];
-        return toNetworkPolicyDrafts(buildPolicyDrafts(edges, { scope, verdicts, kinds }));
+        return { ...toNetworkPolicyDrafts(buildPolicyDrafts(edges, { scope, verdicts, kinds })), range: range === undefined ? null : toCoveredRange(range) };
       },
 
       policyCheck: async (_p, args, ctx) => {
@@ -565,8 +555,9 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
           if (err instanceof PolicyDocumentError) throw badUserInput('yaml', err.message);
           throw err;
         }
-        const edges = await readObservedEdges(ctx.reader, { verdicts });
-        return toPolicyCheck(buildPolicyCheck(set, edges, { verdicts }), first);
+        const range = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
+        const edges = await readObservedTraffic(ctx.reader, { verdicts, range });
+        return { ...toPolicyCheck(buildPolicyCheck(set, edges, { verdicts }), first), range: range === undefined ? null : toCoveredRange(range) };
       },
 
       stats: async (_p, _args, ctx) => {

@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { InputError } from '../errors';
 import { openGraph } from '../graph/open-graph';
-import { readObservedEdges } from '../graph/read-observed-edges';
+import { readObservedTraffic } from '../api/read-graph';
+import { resolveRange } from '../flows/time-buckets';
+import type { ObservedEdge } from '../policy/observed-traffic';
+import type { TimeWindow } from '../graph/cypher/api-fragments';
 import { buildPolicyCheck } from '../policy/build-policy-check';
 import { type DraftKind, type DraftScope, buildPolicyDrafts } from '../policy/build-policy-drafts';
 import { parsePolicyDocuments } from '../policy/parse-policy-documents';
@@ -33,15 +36,32 @@ function parseVerdicts(raw: unknown): string[] {
   return verdicts;
 }
 
-/** Reads the observed edges of `verdicts` from the configured Neo4j (never migrating: read-only). */
-async function withObservedEdges<T>(ctx: CommandContext, verdicts: readonly string[], use: (edges: Awaited<ReturnType<typeof readObservedEdges>>) => T): Promise<T> {
+/**
+ * The window of `--since`/`--until` (undefined without `--since`), read from the buckets the
+ * collector writes (HG_BUCKETS); a bad value is an InputError naming the flag.
+ */
+function rangeOf(ctx: CommandContext, flags: Record<string, unknown>): TimeWindow | undefined {
+  if (typeof flags.since !== 'string') {
+    if (typeof flags.until === 'string') throw new InputError(`--until "${flags.until}" needs --since`);
+    return undefined;
+  }
+  const covered = resolveRange(ctx.config.time.buckets, flags.since, typeof flags.until === 'string' ? flags.until : undefined, Date.now());
+  if ('field' in covered) throw new InputError(`${covered.field === 'range' ? '--since' : `--${covered.field}`}: ${covered.message}`);
+  return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs };
+}
+
+/** Reads the observed edges of `verdicts` (within `range` when given) from the configured Neo4j (never migrating: read-only). */
+async function withObservedEdges<T>(ctx: CommandContext, verdicts: readonly string[], range: TimeWindow | undefined, use: (edges: ObservedEdge[]) => T): Promise<T> {
   const graph = await openGraph(ctx.config, ctx.log);
   try {
-    return use(await readObservedEdges(graph.executor, { verdicts }));
+    return use(await readObservedTraffic(graph.executor, { verdicts, range }));
   } finally {
     await graph.close();
   }
 }
+
+const SINCE_HELP = 'only traffic observed since this flow time: ISO-8601 with offset, or relative such as -7d, -24h (read from the time buckets, HG_BUCKETS)';
+const UNTIL_HELP = 'only traffic observed before this flow time (default now; needs --since)';
 
 function exportCommand(): Command {
   return withSettings(
@@ -50,7 +70,9 @@ function exportCommand(): Command {
       .option('--namespace <name>', 'draft the workloads of this namespace (default: every namespace)')
       .option('--workload <name>', 'draft this workload only (its stable name, e.g. the Deployment; needs --namespace)')
       .addOption(new Option('--format <format>', 'which kind of policy').choices(Object.keys(FORMATS)).default('both'))
-      .option('--verdicts <list>', 'verdicts of the traffic to allow, comma-separated', 'FORWARDED'),
+      .option('--verdicts <list>', 'verdicts of the traffic to allow, comma-separated', 'FORWARDED')
+      .option('--since <time>', SINCE_HELP)
+      .option('--until <time>', UNTIL_HELP),
     ['neo4j', 'local'],
   ).action(async (flags: Record<string, unknown>) => {
     const ctx = commandContext(flags);
@@ -62,7 +84,7 @@ function exportCommand(): Command {
     }
     const verdicts = parseVerdicts(flags.verdicts);
     const kinds = FORMATS[String(flags.format)];
-    const drafts = await withObservedEdges(ctx, verdicts, (edges) => buildPolicyDrafts(edges, { scope, verdicts, kinds }));
+    const drafts = await withObservedEdges(ctx, verdicts, rangeOf(ctx, flags), (edges) => buildPolicyDrafts(edges, { scope, verdicts, kinds }));
     for (const w of drafts.warnings) process.stderr.write(`warning: ${w}\n`);
     if (drafts.policies.length === 0) {
       const where = scope.workload ? `workload ${scope.namespace}/${scope.workload}` : scope.namespace ? `namespace ${scope.namespace}` : 'the graph';
@@ -82,7 +104,9 @@ function checkCommand(): Command {
       .argument('<file...>', 'YAML files of CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, NetworkPolicy or Lists of them')
       .option('--verdicts <list>', 'verdicts of the observed traffic to check, comma-separated', 'FORWARDED')
       .option('--json', 'print the whole result (summary, groups, every edge decision) as JSON')
-      .option('--default-namespace <name>', 'namespace of namespaced policies whose metadata names none', 'default'),
+      .option('--default-namespace <name>', 'namespace of namespaced policies whose metadata names none', 'default')
+      .option('--since <time>', SINCE_HELP)
+      .option('--until <time>', UNTIL_HELP),
     ['neo4j', 'local'],
   ).action(async (files: string[], flags: Record<string, unknown>) => {
     const ctx = commandContext(flags);
@@ -100,7 +124,8 @@ function checkCommand(): Command {
       policies.push(...set.policies);
       warnings.push(...set.warnings);
     }
-    const result = await withObservedEdges(ctx, verdicts, (edges) => buildPolicyCheck({ policies, warnings }, edges, { verdicts }));
+    const range = rangeOf(ctx, flags);
+    const result = await withObservedEdges(ctx, verdicts, range, (edges) => buildPolicyCheck({ policies, warnings }, edges, { verdicts }));
     const summary = toImpactSummary(result);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(toPolicyCheck(result, result.decisions.length), null, 2)}\n`);

@@ -110,3 +110,25 @@ export function parseRangeInstant(text: string, nowMs: number): number | string 
   }
   return `expected an ISO-8601 instant with offset (2026-11-25T22:00:00Z), now, or a relative time such as -15m, -2h, -7d; got "${text}"`;
 }
+
+/** What is wrong with a range's end (`since`, `until`, or the range as a whole: `range`). */
+export interface RangeProblem {
+  readonly field: 'since' | 'until' | 'range';
+  readonly message: string;
+}
+
+/**
+ * The covered range answering `since`..`until` (`until` defaults to now) at `nowMs`, or what is
+ * wrong with it: buckets off, an unreadable instant, an empty range. One rule for the API's
+ * `range` arguments and the CLI's `--since`/`--until`.
+ */
+export function resolveRange(spec: BucketSpec, since: string, until: string | undefined, nowMs: number): CoveredRange | RangeProblem {
+  if (spec.length === 0) return { field: 'range', message: 'this store keeps no buckets of flow time (HG_BUCKETS=off), so it cannot answer a range' };
+  const sinceMs = parseRangeInstant(since, nowMs);
+  if (typeof sinceMs === 'string') return { field: 'since', message: sinceMs };
+  const untilMs = parseRangeInstant(until ?? 'now', nowMs);
+  if (typeof untilMs === 'string') return { field: 'until', message: untilMs };
+  if (untilMs <= sinceMs) return { field: 'until', message: `must be after since (${new Date(sinceMs).toISOString()}), got ${new Date(untilMs).toISOString()}` };
+  const covered = coverRange(spec, sinceMs, untilMs, nowMs);
+  return covered ?? { field: 'range', message: 'no bucket size answers this range' };
+}

@@ -46,17 +46,23 @@ export function toObservedEdge(rec: ObservedEdgeRecord): ObservedEdge | null {
   };
 }
 
-/**
- * Reads the observed traffic of the chosen verdicts, every edge of the cluster (see
- * buildObservedEdges for why), in one read transaction, ordered by edge key.
- */
-export async function readObservedEdges(reader: Pick<Executor, 'read'>, c: ObservedEdgeConditions): Promise<ObservedEdge[]> {
+/** The stored records of the observed traffic of `c`, every edge of the cluster (see buildObservedEdges for why), ordered by edge key. */
+export async function readObservedEdgeRecords(reader: Pick<Executor, 'read'>, c: ObservedEdgeConditions): Promise<ObservedEdgeRecord[]> {
   const q = buildObservedEdges(c);
-  const rows = await reader.read<ObservedEdgeRecord>(q.cypher, q.params);
+  return reader.read<ObservedEdgeRecord>(q.cypher, q.params);
+}
+
+/** Records as the policy module's edges, those of protocols it does not know left out. */
+export function toObservedEdges(rows: readonly ObservedEdgeRecord[]): ObservedEdge[] {
   const edges: ObservedEdge[] = [];
   for (const row of rows) {
     const edge = toObservedEdge(row);
     if (edge !== null) edges.push(edge);
   }
   return edges;
+}
+
+/** Reads the observed traffic of the chosen verdicts, all time, in one read transaction, ordered by edge key. */
+export async function readObservedEdges(reader: Pick<Executor, 'read'>, c: ObservedEdgeConditions): Promise<ObservedEdge[]> {
+  return toObservedEdges(await readObservedEdgeRecords(reader, c));
 }

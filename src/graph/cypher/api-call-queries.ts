@@ -1,5 +1,5 @@
 import type { Params } from '../executor';
-import { COUNTER_PREFIX } from '../model';
+import { COUNTER_PREFIX, LABEL } from '../model';
 import { type CypherQuery, type EdgeConditions, type TimeWindow, activeInWindow, callProjection, edgeConditions, endpointProjection, where, windowPredicate } from './api-fragments';
 
 /** Validated call conditions. */
@@ -185,11 +185,14 @@ export function buildDropReasons(c: DropConditions): CypherQuery {
   const conds = droppedCallConditions(c, params);
   const reasonCond = c.reasons !== undefined ? 'WHERE substring(k, size($prefix)) IN $reasons' : '';
   if (c.reasons !== undefined) params.reasons = c.reasons;
+  // Ranged: the drop_<REASON> counters of the window's activity buckets instead of the all-time ones.
+  const counted = c.range === undefined ? 'r' : 'w';
+  const windowMatch = c.range === undefined ? '' : `\nMATCH (w:${LABEL.activity} {key: r.key, size: $w_size}) WHERE ${windowPredicate('w')}`;
   const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)
-${where(conds)}
-UNWIND [k IN keys(r) WHERE k STARTS WITH $prefix] AS k
-WITH r, k ${reasonCond}
-RETURN substring(k, size($prefix)) AS reason, sum(r[k]) AS total, count(DISTINCT r) AS calls, max(r.lastSeen) AS lastSeen
+${where(conds)}${windowMatch}
+UNWIND [k IN keys(${counted}) WHERE k STARTS WITH $prefix] AS k
+WITH r, ${counted === 'r' ? '' : 'w, '}k ${reasonCond}
+RETURN substring(k, size($prefix)) AS reason, sum(${counted}[k]) AS total, count(DISTINCT r) AS calls, max(${counted}.lastSeen) AS lastSeen
 ORDER BY total DESC, reason`;
   return { cypher, params };
 }

@@ -1,4 +1,4 @@
-import { coverRange, parseBucketSpec, parseRangeInstant, type BucketSpec } from '../../../src/flows/time-buckets';
+import { coverRange, parseBucketSpec, parseRangeInstant, resolveRange, type BucketSpec } from '../../../src/flows/time-buckets';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -63,5 +63,24 @@ describe('parseRangeInstant', () => {
   it('names what it received when it cannot read it', () => {
     expect(parseRangeInstant('yesterday', now)).toMatch(/got "yesterday"/);
     expect(parseRangeInstant('2026-11-25', now)).toMatch(/got "2026-11-25"/);
+  });
+});
+
+describe('resolveRange', () => {
+  const spec = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
+  const now = Date.parse('2026-11-25T12:00:30Z');
+
+  it('covers -15m..now with whole minutes', () => {
+    expect(resolveRange(spec, '-15m', undefined, now)).toEqual({ sinceMs: Date.parse('2026-11-25T11:45:00Z'), untilMs: Date.parse('2026-11-25T12:01:00Z'), sizeMs: 60_000 });
+  });
+
+  it('names the end that is wrong', () => {
+    expect(resolveRange(spec, 'yesterday', undefined, now)).toMatchObject({ field: 'since', message: expect.stringContaining('"yesterday"') });
+    expect(resolveRange(spec, '-1h', 'later', now)).toMatchObject({ field: 'until', message: expect.stringContaining('"later"') });
+    expect(resolveRange(spec, '-1h', '-2h', now)).toMatchObject({ field: 'until', message: expect.stringMatching(/^must be after since/) });
+  });
+
+  it('refuses every range when buckets are off', () => {
+    expect(resolveRange([], '-1h', undefined, now)).toMatchObject({ field: 'range', message: expect.stringContaining('HG_BUCKETS=off') });
   });
 });

@@ -4,260 +4,234 @@ import path from 'node:path';
 import { ConfigError } from './errors';
 import { ordinalOfHostname } from './hubble/shard-of-node';
 import { LOG_LEVELS, type LogLevel } from './logger';
+import { z } from 'zod';
 import { type BucketSpec, DEFAULT_BUCKETS, parseBucketSpec } from './flows/time-buckets';
 
 /**
- * Every setting of hubble-graph, in one table: its environment variable, its flag, its default and
- * what it means. This module is the only reader of `process.env` and of parsed flags; the result is
- * validated once (every problem reported together) and frozen.
+ * Every setting of hubble-graph, declared once (DECLARED below): its environment variable, its
+ * flag, its default, what it means, and the zod schema that turns the text into its typed value.
+ * The settings table (SETTINGS, the README's configuration section, the commands' flags) and the
+ * config types (AppConfig and its groups) are both derived from that declaration. This module is
+ * the only reader of `process.env` and of parsed flags; the result is validated once (every
+ * problem reported together) and frozen.
  */
 export type SettingGroup = 'log' | 'neo4j' | 'local' | 'hubble' | 'filter' | 'collector' | 'prometheus' | 'api' | 'time' | 'replay';
 
-type Kind =
-  | { type: 'string' }
-  | { type: 'secret' }
-  | { type: 'int'; min: number; max: number }
-  | { type: 'bool' }
-  | { type: 'duration' }
-  | { type: 'list' }
-  | { type: 'enum'; values: readonly string[] }
-  | { type: 'hostport' }
-  | { type: 'url'; protocols: readonly string[] }
-  | { type: 'size' }
-  | { type: 'buckets' };
+type KindName = 'string' | 'secret' | 'int' | 'bool' | 'duration' | 'list' | 'enum' | 'hostport' | 'url' | 'size' | 'buckets';
 
-export interface SettingDef {
-  /** Dotted path in the resulting config object. */
-  readonly key: string;
-  readonly group: SettingGroup;
+/** How a setting's text is read: a name (for help and flags) and the schema from text to value. */
+interface Kind<T> {
+  readonly type: KindName;
+  readonly schema: z.ZodType<T, z.ZodTypeDef, string>;
+}
+
+/** A schema from text that reports `expected …, got "<text>"` when `read` gives undefined. */
+function textKind<T>(type: KindName, expected: string | ((raw: string) => string), read: (raw: string) => T | undefined): Kind<T> {
+  return {
+    type,
+    schema: z.string().transform((raw, ctx) => {
+      const value = read(raw);
+      if (value !== undefined) return value;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: typeof expected === 'string' ? `expected ${expected}, got "${raw}"` : expected(raw) });
+      return z.NEVER;
+    }),
+  };
+}
+
+const str = textKind('string', '', (raw) => raw);
+const secret = textKind('secret', '', (raw) => raw);
+const int = (min: number, max: number) =>
+  textKind(`int`, `a whole number from ${min} to ${max}`, (raw) => (/^\s*-?\d+\s*$/.test(raw) && Number(raw) >= min && Number(raw) <= max ? Number(raw) : undefined));
+const bool = textKind('bool', 'true or false', (raw) => {
+  const v = raw.trim().toLowerCase();
+  return ['true', '1', 'yes', 'on'].includes(v) ? true : ['false', '0', 'no', 'off'].includes(v) ? false : undefined;
+});
+const dur = textKind('duration', 'a duration such as 500ms, 30s, 5m, 24h', (raw) => parseDurationMs(raw));
+const list: Kind<readonly string[]> = { type: 'list', schema: z.string().transform((raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) };
+const oneOf = <const V extends readonly string[]>(values: V) => textKind('enum', `one of ${values.join(', ')}`, (raw) => values.find((v): v is V[number] => v === raw));
+const hostport = textKind('hostport', 'host:port', (raw) => {
+  const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(raw.trim());
+  return m && Number(m[2]) <= 65535 ? raw.trim() : undefined;
+});
+const url = (protocols: readonly string[]) => {
+  const parse = (raw: string): URL | undefined => {
+    try {
+      return new URL(raw);
+    } catch {
+      return undefined;
+    }
+  };
+  return textKind(
+    'url',
+    (raw) => (parse(raw) === undefined ? `expected a URL such as ${protocols[0]}://host:port, got "${raw}"` : `expected a URL with scheme ${protocols.join(', ')}, got "${raw}"`),
+    (raw) => (protocols.includes(parse(raw)?.protocol.replace(/:$/, '') ?? '') ? raw : undefined),
+  );
+};
+const size = textKind('size', 'a size such as 512m or 2g', (raw) => (/^\d+[kmgKMG]?$/.test(raw) ? raw.toLowerCase() : undefined));
+const buckets: Kind<BucketSpec> = {
+  type: 'buckets',
+  schema: z.string().transform((raw, ctx) => {
+    const spec = parseBucketSpec(raw);
+    if (typeof spec !== 'string') return spec;
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: spec });
+    return z.NEVER;
+  }),
+};
+
+interface SettingText {
   readonly env: string;
   /** Long flag name without leading dashes. */
   readonly flag: string;
-  readonly kind: Kind;
-  /** Default as the user would type it; undefined means unset. */
+  /** Default as the user would type it; absent means unset. */
   readonly default?: string;
   readonly help: string;
+  /** Only for a setting outside the groups (logLevel): its group. */
+  readonly group?: SettingGroup;
 }
 
-const int = (min: number, max: number): Kind => ({ type: 'int', min, max });
-const str: Kind = { type: 'string' };
-const bool: Kind = { type: 'bool' };
-const dur: Kind = { type: 'duration' };
-const list: Kind = { type: 'list' };
-
-/** The settings table; the README's configuration section lists the same rows (`hubble-graph settings`). */
-export const SETTINGS: readonly SettingDef[] = [
-  { key: 'logLevel', group: 'log', env: 'LOG_LEVEL', flag: 'log-level', kind: { type: 'enum', values: LOG_LEVELS }, default: 'info', help: 'log level of the JSON logs on stderr' },
-
-  { key: 'neo4j.uri', group: 'neo4j', env: 'NEO4J_URI', flag: 'neo4j-uri', kind: { type: 'url', protocols: ['bolt', 'bolt+s', 'bolt+ssc', 'neo4j', 'neo4j+s', 'neo4j+ssc'] }, help: 'an external Neo4j (bolt:// or routing neo4j://); unset: the local Neo4j is started and used' },
-  { key: 'neo4j.username', group: 'neo4j', env: 'NEO4J_USERNAME', flag: 'neo4j-username', kind: str, default: 'neo4j', help: 'Neo4j user' },
-  { key: 'neo4j.password', group: 'neo4j', env: 'NEO4J_PASSWORD', flag: 'neo4j-password', kind: { type: 'secret' }, default: 'hubble-graph', help: 'Neo4j password (the local Neo4j is given this password; at least 8 characters)' },
-  { key: 'neo4j.database', group: 'neo4j', env: 'NEO4J_DATABASE', flag: 'neo4j-database', kind: str, default: 'neo4j', help: 'Neo4j database name' },
-  { key: 'neo4j.queryTimeoutMs', group: 'neo4j', env: 'HG_NEO4J_QUERY_TIMEOUT', flag: 'neo4j-query-timeout', kind: dur, default: '30s', help: 'timeout of each Neo4j transaction' },
-  { key: 'neo4j.connectTimeoutMs', group: 'neo4j', env: 'HG_NEO4J_CONNECT_TIMEOUT', flag: 'neo4j-connect-timeout', kind: dur, default: '15s', help: 'how long to wait for Neo4j to answer at start' },
-
-  { key: 'local.home', group: 'local', env: 'HG_NEO4J_HOME', flag: 'neo4j-home', kind: str, default: '.data/neo4j', help: 'directory of the local Neo4j (data, logs, pid file); relative paths are under the project root' },
-  { key: 'local.host', group: 'local', env: 'HG_NEO4J_HOST', flag: 'neo4j-host', kind: str, default: '127.0.0.1', help: 'address the local Neo4j listens on' },
-  { key: 'local.boltPort', group: 'local', env: 'HG_NEO4J_BOLT_PORT', flag: 'neo4j-bolt-port', kind: int(1, 65535), default: '7687', help: 'Bolt port of the local Neo4j' },
-  { key: 'local.httpPort', group: 'local', env: 'HG_NEO4J_HTTP_PORT', flag: 'neo4j-http-port', kind: int(0, 65535), default: '7474', help: 'HTTP port of the local Neo4j (Neo4j Browser at /browser/); 0 turns it off' },
-  { key: 'local.heap', group: 'local', env: 'HG_NEO4J_HEAP', flag: 'neo4j-heap', kind: { type: 'size' }, default: '1g', help: 'JVM heap of the local Neo4j (-Xmx)' },
-  { key: 'local.pageCache', group: 'local', env: 'HG_NEO4J_PAGECACHE', flag: 'neo4j-pagecache', kind: { type: 'size' }, default: '512m', help: 'page cache of the local Neo4j' },
-  { key: 'local.startTimeoutMs', group: 'local', env: 'HG_NEO4J_START_TIMEOUT', flag: 'neo4j-start-timeout', kind: dur, default: '180s', help: 'how long to wait for the local Neo4j to answer on Bolt' },
-  { key: 'local.java', group: 'local', env: 'HG_JAVA', flag: 'java', kind: str, help: 'java executable for the local Neo4j (default: $JAVA_HOME/bin/java, else java on PATH)' },
-  { key: 'local.mvn', group: 'local', env: 'HG_MVN', flag: 'mvn', kind: str, default: 'mvn', help: 'Maven executable that fetches the Neo4j jars on first use' },
-
-  { key: 'hubble.server', group: 'hubble', env: 'HUBBLE_SERVER', flag: 'hubble-server', kind: { type: 'hostport' }, default: 'localhost:4245', help: 'Hubble Relay or Hubble server address (host:port)' },
-  { key: 'hubble.tls', group: 'hubble', env: 'HUBBLE_TLS', flag: 'hubble-tls', kind: bool, default: 'false', help: 'use TLS to reach Hubble' },
-  { key: 'hubble.tlsCaFile', group: 'hubble', env: 'HUBBLE_TLS_CA_FILE', flag: 'hubble-tls-ca-file', kind: str, help: 'CA certificate (PEM) that signed the Hubble server certificate' },
-  { key: 'hubble.tlsCertFile', group: 'hubble', env: 'HUBBLE_TLS_CLIENT_CERT_FILE', flag: 'hubble-tls-client-cert-file', kind: str, help: 'client certificate (PEM) for mTLS' },
-  { key: 'hubble.tlsKeyFile', group: 'hubble', env: 'HUBBLE_TLS_CLIENT_KEY_FILE', flag: 'hubble-tls-client-key-file', kind: str, help: 'client key (PEM) for mTLS' },
-  { key: 'hubble.tlsServerName', group: 'hubble', env: 'HUBBLE_TLS_SERVER_NAME', flag: 'hubble-tls-server-name', kind: str, help: 'server name to verify, e.g. instance.hubble-relay.cilium.io' },
-  { key: 'hubble.reconnectMinMs', group: 'hubble', env: 'HG_RECONNECT_MIN', flag: 'reconnect-min', kind: dur, default: '250ms', help: 'first reconnect delay (doubles up to the maximum, with jitter)' },
-  { key: 'hubble.resumeOverlapMs', group: 'hubble', env: 'HG_RESUME_OVERLAP', flag: 'resume-overlap', kind: dur, default: '2s', help: 'on reconnect or restart, ask again for flows this far before the last one received or committed (Relay sorts flows in a short window); those already received or committed are dropped by uuid (else content)' },
-  { key: 'hubble.resumeWarmupMs', group: 'hubble', env: 'HG_RESUME_WARMUP', flag: 'resume-warmup', kind: dur, default: '10s', help: 'after a restart, also ask for the committed flows of this long before the resume point, so that both ends of a connection or request that straddle the restart are paired (counted once)' },
-  { key: 'hubble.reconnectMaxMs', group: 'hubble', env: 'HG_RECONNECT_MAX', flag: 'reconnect-max', kind: dur, default: '30s', help: 'longest reconnect delay' },
-  { key: 'hubble.shardCount', group: 'hubble', env: 'HG_SHARD_COUNT', flag: 'shard-count', kind: int(1, 10_000), default: '1', help: 'collectors sharing the Hubble nodes of one Relay: each asks Relay (GetFlows node_name) only for the nodes whose name hashes to its shard (see docs/scale-out.md)' },
-  { key: 'hubble.shardIndex', group: 'hubble', env: 'HG_SHARD_INDEX', flag: 'shard-index', kind: str, help: 'this collector\'s shard, 0 to HG_SHARD_COUNT-1, or `ordinal`: the trailing number of the pod name (HOSTNAME) of a StatefulSet pod; required when HG_SHARD_COUNT is above 1' },
-  { key: 'hubble.nodesRefreshMs', group: 'hubble', env: 'HG_SHARD_NODES_REFRESH', flag: 'shard-nodes-refresh', kind: dur, default: '30s', help: 'how often a sharded collector asks Relay for its nodes (GetNodes); a node_status event naming a node of its shard is taken at once' },
-
-  { key: 'filter.namespaces', group: 'filter', env: 'HG_NAMESPACES', flag: 'namespace', kind: list, help: 'only flows from or to these namespaces (comma-separated)' },
-  { key: 'filter.pods', group: 'filter', env: 'HG_PODS', flag: 'pod', kind: list, help: 'only flows from or to these pods (namespace/pod or pod-name prefix)' },
-  { key: 'filter.verdicts', group: 'filter', env: 'HG_VERDICTS', flag: 'verdict', kind: list, help: 'only flows with these verdicts (FORWARDED, DROPPED, ...)' },
-  { key: 'filter.excludeNamespaces', group: 'filter', env: 'HG_EXCLUDE_NAMESPACES', flag: 'exclude-namespace', kind: list, help: 'drop flows from or to these namespaces' },
-  { key: 'filter.excludeReserved', group: 'filter', env: 'HG_EXCLUDE_RESERVED', flag: 'exclude-reserved', kind: list, help: 'drop flows from or to these reserved identities (e.g. health,host,remote-node)' },
-
-  { key: 'collector.source', group: 'collector', env: 'HG_SOURCE', flag: 'source', kind: { type: 'enum', values: ['hubble', 'prometheus'] }, default: 'hubble', help: 'where flows come from' },
-  { key: 'collector.id', group: 'collector', env: 'HG_COLLECTOR_ID', flag: 'collector-id', kind: str, help: 'name of this collector in the graph; a restart with the same id resumes where it left off (default: the hostname for collect, run and start; hostname-import-pid for import)' },
-  { key: 'collector.flushIntervalMs', group: 'collector', env: 'HG_FLUSH_INTERVAL', flag: 'flush-interval', kind: dur, default: '1s', help: 'write aggregated changes to Neo4j this often' },
-  { key: 'collector.flushMaxEdges', group: 'collector', env: 'HG_FLUSH_MAX_EDGES', flag: 'flush-max-edges', kind: int(1, 10_000_000), default: '20000', help: 'flush early once this many edges are dirty' },
-  { key: 'collector.batchSize', group: 'collector', env: 'HG_BATCH_SIZE', flag: 'batch-size', kind: int(1, 1_000_000), default: '5000', help: 'rows per write transaction; a larger flush is first staged in Neo4j with its resume point, then written in parts of this size' },
-  { key: 'collector.maxDirtyEdges', group: 'collector', env: 'HG_MAX_DIRTY_EDGES', flag: 'max-dirty-edges', kind: int(1, 100_000_000), default: '2000000', help: 'memory bound: dirty edges kept while Neo4j is unavailable before warning loudly' },
-  { key: 'collector.listen', group: 'collector', env: 'HG_COLLECTOR_LISTEN', flag: 'collector-listen', kind: { type: 'hostport' }, default: '127.0.0.1:9465', help: 'address of the collector /metrics, /healthz and /readyz (port 0: any free port)' },
-  { key: 'collector.maxFlowAheadMs', group: 'collector', env: 'HG_MAX_FLOW_AHEAD', flag: 'max-flow-ahead', kind: dur, default: '5m', help: 'skip flows dated further ahead of this machine\'s clock (counted as time_out_of_range)' },
-  { key: 'collector.maxFlowAgeMs', group: 'collector', env: 'HG_MAX_FLOW_AGE', flag: 'max-flow-age', kind: dur, default: '0', help: 'skip flows older than this (time_out_of_range; 0: no limit); flows dated before 2000 are always skipped' },
-  { key: 'collector.deadLetterFile', group: 'collector', env: 'HG_DEAD_LETTER_FILE', flag: 'dead-letter-file', kind: str, default: '.data/dead-letters.jsonl', help: 'JSON lines file for rows Neo4j refuses for good (with the reason); relative paths are under the project root' },
-  { key: 'collector.pruneOlderThanMs', group: 'collector', env: 'HG_PRUNE_OLDER_THAN', flag: 'prune-older-than', kind: dur, default: '0', help: 'periodically remove nodes and edges not seen for this long (0: never)' },
-  { key: 'collector.pruneIntervalMs', group: 'collector', env: 'HG_PRUNE_INTERVAL', flag: 'prune-interval', kind: dur, default: '10m', help: 'how often the periodic prune runs' },
-  { key: 'collector.migrate', group: 'collector', env: 'HG_MIGRATE', flag: 'migrate', kind: bool, default: 'true', help: 'apply pending migrations at start' },
-  { key: 'collector.attribution', group: 'collector', env: 'HG_ATTRIBUTION', flag: 'attribution', kind: { type: 'enum', values: ['auto', 'paired', 'owner'] }, default: 'auto', help: 'how an exchange seen at both ends counts once: paired (both ends in this collector), owner (only at the side that owns it, so that collectors of different nodes agree); auto: owner when HG_SHARD_COUNT is above 1' },
-
-  { key: 'prometheus.url', group: 'prometheus', env: 'HG_PROMETHEUS_URL', flag: 'prometheus-url', kind: { type: 'url', protocols: ['http', 'https'] }, help: 'Prometheus server holding Hubble metrics (for --source prometheus)' },
-  { key: 'prometheus.intervalMs', group: 'prometheus', env: 'HG_PROMETHEUS_INTERVAL', flag: 'interval', kind: dur, default: '30s', help: 'how often Prometheus is queried' },
-  { key: 'prometheus.timeoutMs', group: 'prometheus', env: 'HG_PROMETHEUS_TIMEOUT', flag: 'prometheus-timeout', kind: dur, default: '10s', help: 'timeout of each Prometheus query' },
-
-  { key: 'api.host', group: 'api', env: 'HG_API_HOST', flag: 'host', kind: str, default: '127.0.0.1', help: 'address the GraphQL API listens on' },
-  { key: 'api.port', group: 'api', env: 'HG_API_PORT', flag: 'port', kind: int(0, 65535), default: '4000', help: 'port of the GraphQL API (0: any free port)' },
-  { key: 'api.path', group: 'api', env: 'HG_API_PATH', flag: 'path', kind: str, default: '/graphql', help: 'path of GraphQL over HTTP and WebSocket' },
-  { key: 'api.introspection', group: 'api', env: 'HG_API_INTROSPECTION', flag: 'introspection', kind: bool, default: 'true', help: 'allow schema introspection' },
-  { key: 'api.explorer', group: 'api', env: 'HG_API_EXPLORER', flag: 'explorer', kind: bool, default: 'true', help: 'serve the GraphiQL explorer (offline, from local files) on GET of the API path' },
-  { key: 'api.tokens', group: 'api', env: 'HG_API_TOKENS', flag: 'tokens', kind: { type: 'secret' }, help: 'comma-separated bearer tokens; when set (or a tokens file), every request needs one' },
-  { key: 'api.tokensFile', group: 'api', env: 'HG_API_TOKENS_FILE', flag: 'tokens-file', kind: str, help: 'file with one bearer token per line; read again when it changes (removed tokens stop working, their subscriptions are closed)' },
-  { key: 'api.corsOrigins', group: 'api', env: 'HG_API_CORS_ORIGINS', flag: 'cors-origins', kind: list, help: 'origins allowed by CORS (comma-separated, * for any); unset: no CORS headers' },
-  { key: 'api.maxDepth', group: 'api', env: 'HG_API_MAX_DEPTH', flag: 'max-depth', kind: int(1, 100), default: '12', help: 'maximum GraphQL query depth' },
-  { key: 'api.maxCost', group: 'api', env: 'HG_API_MAX_COST', flag: 'max-cost', kind: int(1, 1_000_000_000), default: '50000', help: 'maximum estimated cost of one GraphQL operation (about the rows it may have Neo4j read; see the API section)' },
-  { key: 'api.maxRootFields', group: 'api', env: 'HG_API_MAX_ROOT_FIELDS', flag: 'max-root-fields', kind: int(1, 10_000), default: '20', help: 'maximum root fields (aliases included) in one GraphQL operation' },
-  { key: 'api.maxHops', group: 'api', env: 'HG_API_MAX_HOPS', flag: 'max-hops', kind: int(1, 50), default: '10', help: 'cap on maxHops and depth in path and dependency searches' },
-  { key: 'api.maxPageSize', group: 'api', env: 'HG_API_MAX_PAGE_SIZE', flag: 'max-page-size', kind: int(1, 100_000), default: '1000', help: 'cap on `first` and on result sizes' },
-  { key: 'api.maxSessionsPerRequest', group: 'api', env: 'HG_API_MAX_SESSIONS_PER_REQUEST', flag: 'max-sessions-per-request', kind: int(1, 1000), default: '4', help: 'Neo4j sessions one request or subscription may hold at once; its other reads wait their turn' },
-  { key: 'api.heavyCost', group: 'api', env: 'HG_API_HEAVY_COST', flag: 'heavy-cost', kind: int(1, 1_000_000_000), default: '5000', help: 'estimated cost from which an operation is costly: costly operations share HG_API_MAX_HEAVY_SESSIONS' },
-  { key: 'api.maxHeavySessions', group: 'api', env: 'HG_API_MAX_HEAVY_SESSIONS', flag: 'max-heavy-sessions', kind: int(1, 1000), default: '4', help: 'Neo4j sessions all costly operations of one API process may hold at once; cheap ones never wait for them' },
-  { key: 'api.readTimeoutMs', group: 'api', env: 'HG_API_READ_TIMEOUT', flag: 'read-timeout', kind: dur, default: '10s', help: 'time budget of one GraphQL request (of each Neo4j read of a subscription); past it the request fails with QUERY_TIMEOUT and Neo4j stops its work' },
-  { key: 'api.maxBodyBytes', group: 'api', env: 'HG_API_MAX_BODY_BYTES', flag: 'max-body-bytes', kind: int(1_000, 1_000_000_000), default: '1000000', help: 'largest HTTP request body, in bytes (larger: 413)' },
-  { key: 'api.changePollMs', group: 'api', env: 'HG_API_CHANGE_POLL', flag: 'change-poll', kind: dur, default: '500ms', help: 'how often the API reads the change feed from Neo4j for subscriptions' },
-  { key: 'api.updateCoalesceMs', group: 'api', env: 'HG_API_UPDATE_COALESCE', flag: 'update-coalesce', kind: dur, default: '1s', help: 'at most one callUpdated event per edge per this interval' },
-  { key: 'api.development', group: 'api', env: 'HG_DEV', flag: 'dev', kind: bool, default: 'false', help: 'development mode: stack traces in GraphQL errors' },
-
-  { key: 'time.buckets', group: 'time', env: 'HG_BUCKETS', flag: 'buckets', kind: { type: 'buckets' }, default: DEFAULT_BUCKETS, help: 'bucket sizes of flow time and how long each is kept (SIZE:RETENTION,..., finest first, each a multiple of the one before; off: no buckets, no ranged queries); the collector writes them, the API reads ranges from them' },
-  { key: 'time.expireIntervalMs', group: 'time', env: 'HG_BUCKET_EXPIRE_INTERVAL', flag: 'bucket-expire-interval', kind: dur, default: '1m', help: 'how often a collector removes buckets past their retention' },
-  { key: 'time.expireBatch', group: 'time', env: 'HG_BUCKET_EXPIRE_BATCH', flag: 'bucket-expire-batch', kind: int(1, 1_000_000), default: '10000', help: 'buckets removed per transaction when they expire' },
-
-  { key: 'replay.listen', group: 'replay', env: 'HG_REPLAY_LISTEN', flag: 'listen', kind: { type: 'hostport' }, default: '127.0.0.1:4245', help: 'address the replay server listens on' },
-  { key: 'replay.rate', group: 'replay', env: 'HG_REPLAY_RATE', flag: 'rate', kind: int(0, 100_000_000), default: '0', help: 'flows per second served to followers (0: as fast as possible)' },
-  { key: 'replay.loop', group: 'replay', env: 'HG_REPLAY_LOOP', flag: 'loop', kind: bool, default: 'false', help: 'start again at the end of the recording' },
-  { key: 'replay.retime', group: 'replay', env: 'HG_REPLAY_RETIME', flag: 'retime', kind: bool, default: 'false', help: 'shift flow times so that the recording happens now' },
-];
-
-export interface Neo4jConfig {
-  readonly uri?: string;
-  readonly username: string;
-  readonly password: string;
-  readonly database: string;
-  readonly queryTimeoutMs: number;
-  readonly connectTimeoutMs: number;
+/** A declared setting; `Set` says whether it always has a value (a default, or a list: empty when unset). */
+interface Setting<T, Set extends boolean> extends SettingText {
+  readonly kind: Kind<T>;
+  readonly alwaysSet: Set;
 }
 
-export interface LocalNeo4jConfig {
-  /** Absolute directory of the local server. */
-  readonly home: string;
-  readonly host: string;
-  readonly boltPort: number;
-  /** 0: HTTP connector and Neo4j Browser off. */
-  readonly httpPort: number;
-  readonly heap: string;
-  readonly pageCache: string;
-  readonly startTimeoutMs: number;
-  readonly java?: string;
-  readonly mvn: string;
+function setting<T>(kind: Kind<T>, text: SettingText & { default: string }): Setting<T, true>;
+function setting(kind: Kind<readonly string[]>, text: SettingText): Setting<readonly string[], true>;
+function setting<T>(kind: Kind<T>, text: SettingText): Setting<T, false>;
+function setting<T>(kind: Kind<T>, text: SettingText): Setting<T, boolean> {
+  return { ...text, kind, alwaysSet: text.default !== undefined || kind.type === 'list' };
 }
 
-export interface HubbleConfig {
-  readonly server: string;
-  readonly tls: boolean;
-  readonly tlsCaFile?: string;
-  readonly tlsCertFile?: string;
-  readonly tlsKeyFile?: string;
-  readonly tlsServerName?: string;
-  readonly reconnectMinMs: number;
-  readonly reconnectMaxMs: number;
-  readonly resumeOverlapMs: number;
-  readonly resumeWarmupMs: number;
-  /** Collectors sharing the Hubble nodes (1: this one reads them all). */
-  readonly shardCount: number;
-  /** This collector's shard, 0..shardCount-1 (from HG_SHARD_INDEX, or the pod name's ordinal). */
-  readonly shardIndex: number;
-  /** How often a sharded collector reads Relay's node list (ms). */
-  readonly nodesRefreshMs: number;
-}
+/** The settings, by group (logLevel stands alone); the README's configuration section lists the same rows (`hubble-graph settings`). */
+const DECLARED = {
+  logLevel: setting(oneOf(LOG_LEVELS), { group: 'log', env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: 'log level of the JSON logs on stderr' }),
+  neo4j: {
+    uri: setting(url(['bolt', 'bolt+s', 'bolt+ssc', 'neo4j', 'neo4j+s', 'neo4j+ssc']), { env: 'NEO4J_URI', flag: 'neo4j-uri', help: 'an external Neo4j (bolt:// or routing neo4j://); unset: the local Neo4j is started and used' }),
+    username: setting(str, { env: 'NEO4J_USERNAME', flag: 'neo4j-username', default: 'neo4j', help: 'Neo4j user' }),
+    password: setting(secret, { env: 'NEO4J_PASSWORD', flag: 'neo4j-password', default: 'hubble-graph', help: 'Neo4j password (the local Neo4j is given this password; at least 8 characters)' }),
+    database: setting(str, { env: 'NEO4J_DATABASE', flag: 'neo4j-database', default: 'neo4j', help: 'Neo4j database name' }),
+    queryTimeoutMs: setting(dur, { env: 'HG_NEO4J_QUERY_TIMEOUT', flag: 'neo4j-query-timeout', default: '30s', help: 'timeout of each Neo4j transaction' }),
+    connectTimeoutMs: setting(dur, { env: 'HG_NEO4J_CONNECT_TIMEOUT', flag: 'neo4j-connect-timeout', default: '15s', help: 'how long to wait for Neo4j to answer at start' }),
+  },
+  local: {
+    home: setting(str, { env: 'HG_NEO4J_HOME', flag: 'neo4j-home', default: '.data/neo4j', help: 'directory of the local Neo4j (data, logs, pid file); relative paths are under the project root' }),
+    host: setting(str, { env: 'HG_NEO4J_HOST', flag: 'neo4j-host', default: '127.0.0.1', help: 'address the local Neo4j listens on' }),
+    boltPort: setting(int(1, 65535), { env: 'HG_NEO4J_BOLT_PORT', flag: 'neo4j-bolt-port', default: '7687', help: 'Bolt port of the local Neo4j' }),
+    httpPort: setting(int(0, 65535), { env: 'HG_NEO4J_HTTP_PORT', flag: 'neo4j-http-port', default: '7474', help: 'HTTP port of the local Neo4j (Neo4j Browser at /browser/); 0 turns it off' }),
+    heap: setting(size, { env: 'HG_NEO4J_HEAP', flag: 'neo4j-heap', default: '1g', help: 'JVM heap of the local Neo4j (-Xmx)' }),
+    pageCache: setting(size, { env: 'HG_NEO4J_PAGECACHE', flag: 'neo4j-pagecache', default: '512m', help: 'page cache of the local Neo4j' }),
+    startTimeoutMs: setting(dur, { env: 'HG_NEO4J_START_TIMEOUT', flag: 'neo4j-start-timeout', default: '180s', help: 'how long to wait for the local Neo4j to answer on Bolt' }),
+    java: setting(str, { env: 'HG_JAVA', flag: 'java', help: 'java executable for the local Neo4j (default: $JAVA_HOME/bin/java, else java on PATH)' }),
+    mvn: setting(str, { env: 'HG_MVN', flag: 'mvn', default: 'mvn', help: 'Maven executable that fetches the Neo4j jars on first use' }),
+  },
+  hubble: {
+    server: setting(hostport, { env: 'HUBBLE_SERVER', flag: 'hubble-server', default: 'localhost:4245', help: 'Hubble Relay or Hubble server address (host:port)' }),
+    tls: setting(bool, { env: 'HUBBLE_TLS', flag: 'hubble-tls', default: 'false', help: 'use TLS to reach Hubble' }),
+    tlsCaFile: setting(str, { env: 'HUBBLE_TLS_CA_FILE', flag: 'hubble-tls-ca-file', help: 'CA certificate (PEM) that signed the Hubble server certificate' }),
+    tlsCertFile: setting(str, { env: 'HUBBLE_TLS_CLIENT_CERT_FILE', flag: 'hubble-tls-client-cert-file', help: 'client certificate (PEM) for mTLS' }),
+    tlsKeyFile: setting(str, { env: 'HUBBLE_TLS_CLIENT_KEY_FILE', flag: 'hubble-tls-client-key-file', help: 'client key (PEM) for mTLS' }),
+    tlsServerName: setting(str, { env: 'HUBBLE_TLS_SERVER_NAME', flag: 'hubble-tls-server-name', help: 'server name to verify, e.g. instance.hubble-relay.cilium.io' }),
+    reconnectMinMs: setting(dur, { env: 'HG_RECONNECT_MIN', flag: 'reconnect-min', default: '250ms', help: 'first reconnect delay (doubles up to the maximum, with jitter)' }),
+    resumeOverlapMs: setting(dur, { env: 'HG_RESUME_OVERLAP', flag: 'resume-overlap', default: '2s', help: 'on reconnect or restart, ask again for flows this far before the last one received or committed (Relay sorts flows in a short window); those already received or committed are dropped by uuid (else content)' }),
+    resumeWarmupMs: setting(dur, { env: 'HG_RESUME_WARMUP', flag: 'resume-warmup', default: '10s', help: 'after a restart, also ask for the committed flows of this long before the resume point, so that both ends of a connection or request that straddle the restart are paired (counted once)' }),
+    reconnectMaxMs: setting(dur, { env: 'HG_RECONNECT_MAX', flag: 'reconnect-max', default: '30s', help: 'longest reconnect delay' }),
+    shardCount: setting(int(1, 10_000), { env: 'HG_SHARD_COUNT', flag: 'shard-count', default: '1', help: 'collectors sharing the Hubble nodes of one Relay: each asks Relay (GetFlows node_name) only for the nodes whose name hashes to its shard (see docs/scale-out.md)' }),
+    shardIndex: setting(str, { env: 'HG_SHARD_INDEX', flag: 'shard-index', help: 'this collector\'s shard, 0 to HG_SHARD_COUNT-1, or `ordinal`: the trailing number of the pod name (HOSTNAME) of a StatefulSet pod; required when HG_SHARD_COUNT is above 1' }),
+    nodesRefreshMs: setting(dur, { env: 'HG_SHARD_NODES_REFRESH', flag: 'shard-nodes-refresh', default: '30s', help: 'how often a sharded collector asks Relay for its nodes (GetNodes); a node_status event naming a node of its shard is taken at once' }),
+  },
+  filter: {
+    namespaces: setting(list, { env: 'HG_NAMESPACES', flag: 'namespace', help: 'only flows from or to these namespaces (comma-separated)' }),
+    pods: setting(list, { env: 'HG_PODS', flag: 'pod', help: 'only flows from or to these pods (namespace/pod or pod-name prefix)' }),
+    verdicts: setting(list, { env: 'HG_VERDICTS', flag: 'verdict', help: 'only flows with these verdicts (FORWARDED, DROPPED, ...)' }),
+    excludeNamespaces: setting(list, { env: 'HG_EXCLUDE_NAMESPACES', flag: 'exclude-namespace', help: 'drop flows from or to these namespaces' }),
+    excludeReserved: setting(list, { env: 'HG_EXCLUDE_RESERVED', flag: 'exclude-reserved', help: 'drop flows from or to these reserved identities (e.g. health,host,remote-node)' }),
+  },
+  collector: {
+    source: setting(oneOf(['hubble', 'prometheus'] as const), { env: 'HG_SOURCE', flag: 'source', default: 'hubble', help: 'where flows come from' }),
+    id: setting(str, { env: 'HG_COLLECTOR_ID', flag: 'collector-id', help: 'name of this collector in the graph; a restart with the same id resumes where it left off (default: the hostname for collect, run and start; hostname-import-pid for import)' }),
+    flushIntervalMs: setting(dur, { env: 'HG_FLUSH_INTERVAL', flag: 'flush-interval', default: '1s', help: 'write aggregated changes to Neo4j this often' }),
+    flushMaxEdges: setting(int(1, 10_000_000), { env: 'HG_FLUSH_MAX_EDGES', flag: 'flush-max-edges', default: '20000', help: 'flush early once this many edges are dirty' }),
+    batchSize: setting(int(1, 1_000_000), { env: 'HG_BATCH_SIZE', flag: 'batch-size', default: '5000', help: 'rows per write transaction; a larger flush is first staged in Neo4j with its resume point, then written in parts of this size' }),
+    maxDirtyEdges: setting(int(1, 100_000_000), { env: 'HG_MAX_DIRTY_EDGES', flag: 'max-dirty-edges', default: '2000000', help: 'memory bound: dirty edges kept while Neo4j is unavailable before warning loudly' }),
+    listen: setting(hostport, { env: 'HG_COLLECTOR_LISTEN', flag: 'collector-listen', default: '127.0.0.1:9465', help: 'address of the collector /metrics, /healthz and /readyz (port 0: any free port)' }),
+    maxFlowAheadMs: setting(dur, { env: 'HG_MAX_FLOW_AHEAD', flag: 'max-flow-ahead', default: '5m', help: 'skip flows dated further ahead of this machine\'s clock (counted as time_out_of_range)' }),
+    maxFlowAgeMs: setting(dur, { env: 'HG_MAX_FLOW_AGE', flag: 'max-flow-age', default: '0', help: 'skip flows older than this (time_out_of_range; 0: no limit); flows dated before 2000 are always skipped' }),
+    deadLetterFile: setting(str, { env: 'HG_DEAD_LETTER_FILE', flag: 'dead-letter-file', default: '.data/dead-letters.jsonl', help: 'JSON lines file for rows Neo4j refuses for good (with the reason); relative paths are under the project root' }),
+    pruneOlderThanMs: setting(dur, { env: 'HG_PRUNE_OLDER_THAN', flag: 'prune-older-than', default: '0', help: 'periodically remove nodes and edges not seen for this long (0: never)' }),
+    pruneIntervalMs: setting(dur, { env: 'HG_PRUNE_INTERVAL', flag: 'prune-interval', default: '10m', help: 'how often the periodic prune runs' }),
+    migrate: setting(bool, { env: 'HG_MIGRATE', flag: 'migrate', default: 'true', help: 'apply pending migrations at start' }),
+    attribution: setting(oneOf(['auto', 'paired', 'owner'] as const), { env: 'HG_ATTRIBUTION', flag: 'attribution', default: 'auto', help: 'how an exchange seen at both ends counts once: paired (both ends in this collector), owner (only at the side that owns it, so that collectors of different nodes agree); auto: owner when HG_SHARD_COUNT is above 1' }),
+  },
+  prometheus: {
+    url: setting(url(['http', 'https']), { env: 'HG_PROMETHEUS_URL', flag: 'prometheus-url', help: 'Prometheus server holding Hubble metrics (for --source prometheus)' }),
+    intervalMs: setting(dur, { env: 'HG_PROMETHEUS_INTERVAL', flag: 'interval', default: '30s', help: 'how often Prometheus is queried' }),
+    timeoutMs: setting(dur, { env: 'HG_PROMETHEUS_TIMEOUT', flag: 'prometheus-timeout', default: '10s', help: 'timeout of each Prometheus query' }),
+  },
+  api: {
+    host: setting(str, { env: 'HG_API_HOST', flag: 'host', default: '127.0.0.1', help: 'address the GraphQL API listens on' }),
+    port: setting(int(0, 65535), { env: 'HG_API_PORT', flag: 'port', default: '4000', help: 'port of the GraphQL API (0: any free port)' }),
+    path: setting(str, { env: 'HG_API_PATH', flag: 'path', default: '/graphql', help: 'path of GraphQL over HTTP and WebSocket' }),
+    introspection: setting(bool, { env: 'HG_API_INTROSPECTION', flag: 'introspection', default: 'true', help: 'allow schema introspection' }),
+    explorer: setting(bool, { env: 'HG_API_EXPLORER', flag: 'explorer', default: 'true', help: 'serve the GraphiQL explorer (offline, from local files) on GET of the API path' }),
+    tokens: setting(secret, { env: 'HG_API_TOKENS', flag: 'tokens', help: 'comma-separated bearer tokens; when set (or a tokens file), every request needs one' }),
+    tokensFile: setting(str, { env: 'HG_API_TOKENS_FILE', flag: 'tokens-file', help: 'file with one bearer token per line; read again when it changes (removed tokens stop working, their subscriptions are closed)' }),
+    corsOrigins: setting(list, { env: 'HG_API_CORS_ORIGINS', flag: 'cors-origins', help: 'origins allowed by CORS (comma-separated, * for any); unset: no CORS headers' }),
+    maxDepth: setting(int(1, 100), { env: 'HG_API_MAX_DEPTH', flag: 'max-depth', default: '12', help: 'maximum GraphQL query depth' }),
+    maxCost: setting(int(1, 1_000_000_000), { env: 'HG_API_MAX_COST', flag: 'max-cost', default: '50000', help: 'maximum estimated cost of one GraphQL operation (about the rows it may have Neo4j read; see the API section)' }),
+    maxRootFields: setting(int(1, 10_000), { env: 'HG_API_MAX_ROOT_FIELDS', flag: 'max-root-fields', default: '20', help: 'maximum root fields (aliases included) in one GraphQL operation' }),
+    maxHops: setting(int(1, 50), { env: 'HG_API_MAX_HOPS', flag: 'max-hops', default: '10', help: 'cap on maxHops and depth in path and dependency searches' }),
+    maxPageSize: setting(int(1, 100_000), { env: 'HG_API_MAX_PAGE_SIZE', flag: 'max-page-size', default: '1000', help: 'cap on `first` and on result sizes' }),
+    maxSessionsPerRequest: setting(int(1, 1000), { env: 'HG_API_MAX_SESSIONS_PER_REQUEST', flag: 'max-sessions-per-request', default: '4', help: 'Neo4j sessions one request or subscription may hold at once; its other reads wait their turn' }),
+    heavyCost: setting(int(1, 1_000_000_000), { env: 'HG_API_HEAVY_COST', flag: 'heavy-cost', default: '5000', help: 'estimated cost from which an operation is costly: costly operations share HG_API_MAX_HEAVY_SESSIONS' }),
+    maxHeavySessions: setting(int(1, 1000), { env: 'HG_API_MAX_HEAVY_SESSIONS', flag: 'max-heavy-sessions', default: '4', help: 'Neo4j sessions all costly operations of one API process may hold at once; cheap ones never wait for them' }),
+    readTimeoutMs: setting(dur, { env: 'HG_API_READ_TIMEOUT', flag: 'read-timeout', default: '10s', help: 'time budget of one GraphQL request (of each Neo4j read of a subscription); past it the request fails with QUERY_TIMEOUT and Neo4j stops its work' }),
+    maxBodyBytes: setting(int(1_000, 1_000_000_000), { env: 'HG_API_MAX_BODY_BYTES', flag: 'max-body-bytes', default: '1000000', help: 'largest HTTP request body, in bytes (larger: 413)' }),
+    changePollMs: setting(dur, { env: 'HG_API_CHANGE_POLL', flag: 'change-poll', default: '500ms', help: 'how often the API reads the change feed from Neo4j for subscriptions' }),
+    updateCoalesceMs: setting(dur, { env: 'HG_API_UPDATE_COALESCE', flag: 'update-coalesce', default: '1s', help: 'at most one callUpdated event per edge per this interval' }),
+    development: setting(bool, { env: 'HG_DEV', flag: 'dev', default: 'false', help: 'development mode: stack traces in GraphQL errors' }),
+  },
+  time: {
+    buckets: setting(buckets, { env: 'HG_BUCKETS', flag: 'buckets', default: DEFAULT_BUCKETS, help: 'bucket sizes of flow time and how long each is kept (SIZE:RETENTION,..., finest first, each a multiple of the one before; off: no buckets, no ranged queries); the collector writes them, the API reads ranges from them' }),
+    expireIntervalMs: setting(dur, { env: 'HG_BUCKET_EXPIRE_INTERVAL', flag: 'bucket-expire-interval', default: '1m', help: 'how often a collector removes buckets past their retention' }),
+    expireBatch: setting(int(1, 1_000_000), { env: 'HG_BUCKET_EXPIRE_BATCH', flag: 'bucket-expire-batch', default: '10000', help: 'buckets removed per transaction when they expire' }),
+  },
+  replay: {
+    listen: setting(hostport, { env: 'HG_REPLAY_LISTEN', flag: 'listen', default: '127.0.0.1:4245', help: 'address the replay server listens on' }),
+    rate: setting(int(0, 100_000_000), { env: 'HG_REPLAY_RATE', flag: 'rate', default: '0', help: 'flows per second served to followers (0: as fast as possible)' }),
+    loop: setting(bool, { env: 'HG_REPLAY_LOOP', flag: 'loop', default: 'false', help: 'start again at the end of the recording' }),
+    retime: setting(bool, { env: 'HG_REPLAY_RETIME', flag: 'retime', default: 'false', help: 'shift flow times so that the recording happens now' }),
+  },} as const;
 
-export interface FilterConfig {
-  readonly namespaces: readonly string[];
-  readonly pods: readonly string[];
-  readonly verdicts: readonly string[];
-  readonly excludeNamespaces: readonly string[];
-  readonly excludeReserved: readonly string[];
-}
+// ---------------------------------------------------------------- types derived from DECLARED
 
-export interface CollectorConfig {
-  readonly source: 'hubble' | 'prometheus';
-  readonly id?: string;
-  readonly flushIntervalMs: number;
-  readonly flushMaxEdges: number;
-  readonly batchSize: number;
-  readonly maxDirtyEdges: number;
-  /** Flows dated more than this ahead of the clock are skipped (ms). */
-  readonly maxFlowAheadMs: number;
-  /** Flows older than this are skipped (ms); 0: no limit. */
-  readonly maxFlowAgeMs: number;
-  /** Absolute path of the dead-letter file. */
-  readonly deadLetterFile: string;
-  readonly listen: string;
-  readonly pruneOlderThanMs: number;
-  readonly pruneIntervalMs: number;
-  readonly migrate: boolean;
-  /**
-   * How an exchange seen at both ends counts once (docs/flow-to-graph-rules.md): `paired` in this
-   * collector's pairing windows, `owner` only at the observation of the side that owns it.
-   */
-  readonly attribution: Attribution;
+type AnySetting = Setting<unknown, boolean>;
+type SetKeys<G> = { [K in keyof G]: G[K] extends Setting<unknown, true> ? K : never }[keyof G];
+type UnsetKeys<G> = Exclude<keyof G, SetKeys<G>>;
+type ValueOf<S> = S extends Setting<infer T, boolean> ? T : never;
+/** A group's settings as config fields: those without a value when unset are optional. */
+type GroupConfig<G> = { readonly [K in SetKeys<G>]: ValueOf<G[K]> } & { readonly [K in UnsetKeys<G>]?: ValueOf<G[K]> };
+type Declared = typeof DECLARED;
+/** Fields whose read value loadConfig resolves further (see resolveSharding). */
+interface Resolved {
+  readonly hubble: { readonly shardIndex: number };
+  readonly collector: { readonly attribution: Attribution };
 }
+type ResolvedGroup<G extends keyof Declared> = G extends keyof Resolved ? Omit<GroupConfig<Declared[G]>, keyof Resolved[G]> & Resolved[G] : GroupConfig<Declared[G]>;
 
-/** See CollectorConfig.attribution. */
+/** See CollectorConfig.attribution: how an exchange seen at both ends counts once (docs/flow-to-graph-rules.md). */
 export type Attribution = 'paired' | 'owner';
 
-export interface PrometheusConfig {
-  readonly url?: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-}
-
-export interface ApiConfig {
-  readonly host: string;
-  readonly port: number;
-  readonly path: string;
-  readonly introspection: boolean;
-  readonly explorer: boolean;
-  readonly tokens?: string;
-  readonly tokensFile?: string;
-  readonly corsOrigins: readonly string[];
-  readonly maxDepth: number;
-  readonly maxCost: number;
-  readonly maxRootFields: number;
-  readonly maxHops: number;
-  readonly maxPageSize: number;
-  readonly maxSessionsPerRequest: number;
-  readonly heavyCost: number;
-  readonly maxHeavySessions: number;
-  readonly readTimeoutMs: number;
-  readonly maxBodyBytes: number;
-  readonly changePollMs: number;
-  readonly updateCoalesceMs: number;
-  readonly development: boolean;
-}
-
-export interface TimeConfig {
-  /** Bucket sizes and retentions, finest first; empty: buckets off. */
-  readonly buckets: BucketSpec;
-  readonly expireIntervalMs: number;
-  /** Buckets deleted per transaction. */
-  readonly expireBatch: number;
-}
-
-export interface ReplayConfig {
-  readonly listen: string;
-  readonly rate: number;
-  readonly loop: boolean;
-  readonly retime: boolean;
-}
+export type Neo4jConfig = ResolvedGroup<'neo4j'>;
+/** `home` is absolute; `java` defaults to $JAVA_HOME/bin/java. */
+export type LocalNeo4jConfig = ResolvedGroup<'local'>;
+export type HubbleConfig = ResolvedGroup<'hubble'>;
+export type FilterConfig = ResolvedGroup<'filter'>;
+/** `deadLetterFile` is absolute; `attribution` is `paired` or `owner` (`auto` resolved). */
+export type CollectorConfig = ResolvedGroup<'collector'>;
+export type PrometheusConfig = ResolvedGroup<'prometheus'>;
+export type ApiConfig = ResolvedGroup<'api'>;
+export type TimeConfig = ResolvedGroup<'time'>;
+export type ReplayConfig = ResolvedGroup<'replay'>;
 
 /** The validated configuration; a command only reads the groups it asked for. */
 export interface AppConfig {
@@ -272,6 +246,40 @@ export interface AppConfig {
   readonly time: TimeConfig;
   readonly replay: ReplayConfig;
 }
+
+// ---------------------------------------------------------------- the table derived from DECLARED
+
+/** One row of the settings table. */
+export interface SettingDef {
+  /** Dotted path in the resulting config object. */
+  readonly key: string;
+  readonly group: SettingGroup;
+  readonly env: string;
+  readonly flag: string;
+  readonly kind: { readonly type: KindName };
+  readonly default?: string;
+  readonly help: string;
+  /** Text to value (with the problem's message when it cannot). */
+  readonly schema: z.ZodType<unknown, z.ZodTypeDef, string>;
+}
+
+const isSetting = (v: unknown): v is AnySetting => typeof v === 'object' && v !== null && 'kind' in v && 'env' in v;
+
+/** The settings table, in declaration order. */
+export const SETTINGS: readonly SettingDef[] = Object.entries(DECLARED).flatMap(([name, entry]): SettingDef[] => {
+  const row = (key: string, group: SettingGroup, s: AnySetting): SettingDef => ({
+    key,
+    group,
+    env: s.env,
+    flag: s.flag,
+    kind: { type: s.kind.type },
+    ...(s.default !== undefined ? { default: s.default } : {}),
+    help: s.help,
+    schema: s.kind.schema,
+  });
+  if (isSetting(entry)) return [row(name, entry.group ?? 'log', entry)];
+  return Object.entries(entry as Record<string, AnySetting>).map(([field, s]) => row(`${name}.${field}`, name as SettingGroup, s));
+});
 
 /** The project root (the nearest folder above this file with a package.json), for relative paths. */
 export const PROJECT_ROOT = findProjectRoot(__dirname);
@@ -292,81 +300,6 @@ export function parseDurationMs(text: string): number | undefined {
   if (!m) return undefined;
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
   return Math.round(Number(m[1]) * unit);
-}
-
-function parseValue(def: SettingDef, raw: string, problems: string[], source: string): unknown {
-  const where = `${source} (${def.env} / --${def.flag})`;
-  const k = def.kind;
-  switch (k.type) {
-    case 'string':
-    case 'secret':
-      return raw;
-    case 'int': {
-      const n = Number(raw);
-      if (!/^\s*-?\d+\s*$/.test(raw) || n < k.min || n > k.max) {
-        problems.push(`${where}: expected a whole number from ${k.min} to ${k.max}, got "${raw}"`);
-        return undefined;
-      }
-      return n;
-    }
-    case 'bool': {
-      const v = raw.trim().toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(v)) return true;
-      if (['false', '0', 'no', 'off'].includes(v)) return false;
-      problems.push(`${where}: expected true or false, got "${raw}"`);
-      return undefined;
-    }
-    case 'duration': {
-      const ms = parseDurationMs(raw);
-      if (ms === undefined) problems.push(`${where}: expected a duration such as 500ms, 30s, 5m, 24h, got "${raw}"`);
-      return ms;
-    }
-    case 'list':
-      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    case 'enum':
-      if (!k.values.includes(raw)) {
-        problems.push(`${where}: expected one of ${k.values.join(', ')}, got "${raw}"`);
-        return undefined;
-      }
-      return raw;
-    case 'hostport': {
-      const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(raw.trim());
-      if (!m || Number(m[2]) > 65535) {
-        problems.push(`${where}: expected host:port, got "${raw}"`);
-        return undefined;
-      }
-      return raw.trim();
-    }
-    case 'url': {
-      let url: URL;
-      try {
-        url = new URL(raw);
-      } catch {
-        problems.push(`${where}: expected a URL such as ${k.protocols[0]}://host:port, got "${raw}"`);
-        return undefined;
-      }
-      const scheme = url.protocol.replace(/:$/, '');
-      if (!k.protocols.includes(scheme)) {
-        problems.push(`${where}: expected a URL with scheme ${k.protocols.join(', ')}, got "${raw}"`);
-        return undefined;
-      }
-      return raw;
-    }
-    case 'buckets': {
-      const spec = parseBucketSpec(raw);
-      if (typeof spec === 'string') {
-        problems.push(`${where}: ${spec}`);
-        return undefined;
-      }
-      return spec;
-    }
-    case 'size':
-      if (!/^\d+[kmgKMG]?$/.test(raw)) {
-        problems.push(`${where}: expected a size such as 512m or 2g, got "${raw}"`);
-        return undefined;
-      }
-      return raw.toLowerCase();
-  }
 }
 
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -420,7 +353,12 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     } else {
       raw = def.default;
     }
-    let value = raw === undefined ? undefined : parseValue(def, raw, problems, source);
+    let value: unknown;
+    if (raw !== undefined) {
+      const parsed = def.schema.safeParse(raw);
+      if (parsed.success) value = parsed.data;
+      else problems.push(...parsed.error.issues.map((i) => `${source} (${def.env} / --${def.flag}): ${i.message}`));
+    }
     if (value === undefined && def.kind.type === 'list') value = [];
     setPath(out, def.key, value);
   }

@@ -72,6 +72,25 @@ describe('settingsMarkdown', () => {
   });
 });
 
+describe('one declaration of the settings', () => {
+  /** The dotted paths of a loaded config's values. */
+  const paths = (o: object, prefix = ''): string[] =>
+    Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? paths(v as object, `${prefix}${k}.`) : [`${prefix}${k}`]));
+
+  it('gives the table and the config the same settings: every row is a field of the config, and every field a row', () => {
+    const everySet = Object.fromEntries(SETTINGS.filter((s) => s.default === undefined && s.kind.type !== 'list').map((s) => [s.env, s.kind.type === 'url' ? 'bolt://x:1' : 'x']));
+    const cfg = loadConfig({ env: { ...everySet, HG_SHARD_INDEX: '0', HUBBLE_TLS_CLIENT_KEY_FILE: 'k', HUBBLE_TLS_CLIENT_CERT_FILE: 'c', HG_PROMETHEUS_URL: 'http://p:9090' } });
+    // time.buckets is an array of levels: its path ends at the group's field.
+    const fields = paths(cfg).map((p) => p.replace(/^(time\.buckets)\..*$/, '$1'));
+    expect([...new Set(fields)].sort()).toEqual(SETTINGS.map((s) => s.key).sort());
+  });
+
+  it('reads each value with the schema of its kind: numbers, booleans, durations, lists and enums come typed', () => {
+    const cfg = loadConfig({ env: { HG_API_PORT: '4100', HG_REPLAY_LOOP: 'yes', HG_API_READ_TIMEOUT: '2s', HG_NAMESPACES: 'a, b', HG_SOURCE: 'prometheus', HG_NEO4J_HEAP: '2G' } });
+    expect([cfg.api.port, cfg.replay.loop, cfg.api.readTimeoutMs, cfg.filter.namespaces, cfg.collector.source, cfg.local.heap]).toEqual([4100, true, 2000, ['a', 'b'], 'prometheus', '2g']);
+  });
+});
+
 describe('sharding settings', () => {
   it('reads one collector with paired attribution when nothing is set', () => {
     const cfg = loadConfig({ env: {} });

@@ -42,6 +42,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '^(dist|ui/dist|node_modules)/' },
+    exclude: { path: '^(dist|dist-bench|ui/dist|node_modules)/' },
   },
 };

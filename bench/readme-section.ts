@@ -6,7 +6,7 @@ import { type TableRow, formatTable } from './results-table';
 
 /**
  * Prints the figures table and the machine line of a results file (default bench/results/latest.json)
- * as Markdown, for the README's Performance section. Usage: node dist/bench/readme-section.js [file]
+ * as Markdown, for the README's Performance section. Usage: node dist-bench/bench/readme-section.js [file]
  */
 function main(): void {
   const file = process.argv[2] ?? path.join(PROJECT_ROOT, 'bench', 'results', 'latest.json');

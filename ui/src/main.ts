@@ -1,7 +1,7 @@
 import { createGraphqlClient } from './api/graphql-client';
 import type { MapLevel } from './model/api-types';
 import { searchNodes } from './model/search-nodes';
-import { type RangeChoice, formatRangeChoice, parseRangeChoice } from './model/time-range';
+import { type CompareChoice, type RangeChoice, describeCoveredRange, formatRangeChoice, parseCompareChoice, parseRangeChoice } from './model/time-range';
 import { type Scene, toScene } from './model/to-scene';
 import { type SelectionMode, type ViewState, parseViewState } from './model/view-state';
 import { CanvasRenderer, type Hit } from './render/canvas-renderer';
@@ -15,8 +15,14 @@ import { renderLegend } from './view/legend';
 /** The read-only test hook: what the renderer drew and the page's state, for browser tests and the bench. */
 export interface MapTestHook {
   snapshot(): {
-    nodes: Pick<Scene['nodes'][number], 'id' | 'label' | 'kind' | 'shape' | 'fill' | 'x' | 'y' | 'isNew' | 'selected' | 'match' | 'onTrace' | 'dimmed'>[];
-    edges: Pick<Scene['edges'][number], 'id' | 'source' | 'target' | 'health' | 'colour' | 'dash' | 'widthPx' | 'isNew' | 'active' | 'onTrace' | 'shortest' | 'dimmed'>[];
+    nodes: Pick<Scene['nodes'][number], 'id' | 'label' | 'kind' | 'shape' | 'fill' | 'x' | 'y' | 'isNew' | 'selected' | 'match' | 'onTrace' | 'dimmed' | 'diff'>[];
+    edges: Pick<
+      Scene['edges'][number],
+      'id' | 'source' | 'target' | 'health' | 'colour' | 'dash' | 'widthPx' | 'dropMark' | 'isNew' | 'active' | 'onTrace' | 'shortest' | 'dimmed' | 'diff'
+    >[];
+    /** The range the API says the map covers (null: all time), and in compare mode both ranges. */
+    covered: { since: string; until: string } | null;
+    compared: { before: { since: string; until: string }; after: { since: string; until: string } } | null;
     loading: boolean;
     error: string | null;
     liveStatus: string;
@@ -132,8 +138,43 @@ const modeButtons = [...document.querySelectorAll<HTMLButtonElement>('.modes but
 
 nsSelect.addEventListener('change', () => update({ namespaces: [...nsSelect.selectedOptions].map((o) => o.value), selection: [], edge: null }));
 levelSelect.addEventListener('change', () => update({ level: levelSelect.value as MapLevel, selection: [], edge: null }));
-const customChoice = (): RangeChoice | null =>
-  since.value && until.value ? { kind: 'custom', since: new Date(since.value).toISOString(), until: new Date(until.value).toISOString() } : null;
+const compareSelect = byId<HTMLSelectElement>('compare');
+const compareRange = byId<HTMLSpanElement>('compare-range');
+const compareSince = byId<HTMLInputElement>('compare-since');
+const compareUntil = byId<HTMLInputElement>('compare-until');
+const covered = byId<HTMLSpanElement>('covered');
+/** The instants of two datetime-local inputs (read in the browser's time zone), or null while one is empty or they are out of order. */
+const instants = (a: HTMLInputElement, b: HTMLInputElement): { since: string; until: string } | null => {
+  if (!a.value || !b.value) return null;
+  const [s, u] = [new Date(a.value), new Date(b.value)];
+  return s < u ? { since: s.toISOString(), until: u.toISOString() } : null;
+};
+/** An ISO instant as a datetime-local value in the browser's time zone. */
+const toLocalInput = (iso: string) => {
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};
+const customChoice = (): RangeChoice | null => {
+  const r = instants(since, until);
+  return r ? { kind: 'custom', ...r } : null;
+};
+const compareCustom = (): CompareChoice | null => {
+  const r = instants(compareSince, compareUntil);
+  return r ? { kind: 'custom', ...r } : null;
+};
+compareSelect.addEventListener('change', () => {
+  compareRange.hidden = compareSelect.value !== 'custom';
+  if (compareSelect.value === 'custom') {
+    const c = compareCustom();
+    if (c) update({ compare: c });
+    return;
+  }
+  update({ compare: parseCompareChoice(compareSelect.value) });
+});
+for (const input of [compareSince, compareUntil]) input.addEventListener('change', () => {
+  const c = compareCustom();
+  if (c) update({ compare: c });
+});
 rangeSelect.addEventListener('change', () => {
   customRange.hidden = rangeSelect.value !== 'custom';
   if (rangeSelect.value === 'custom') {
@@ -182,6 +223,16 @@ function syncControls(v: ViewState) {
   const r = formatRangeChoice(v.range);
   rangeSelect.value = v.range.kind === 'custom' ? 'custom' : r;
   customRange.hidden = v.range.kind !== 'custom';
+  if (v.range.kind === 'custom') {
+    since.value = toLocalInput(v.range.since);
+    until.value = toLocalInput(v.range.until);
+  }
+  compareSelect.value = v.compare === null ? '' : v.compare.kind === 'custom' ? 'custom' : v.compare.by;
+  compareRange.hidden = v.compare?.kind !== 'custom';
+  if (v.compare?.kind === 'custom') {
+    compareSince.value = toLocalInput(v.compare.since);
+    compareUntil.value = toLocalInput(v.compare.until);
+  }
   if (search.value !== v.search && document.activeElement !== search) search.value = v.search;
   verdict.value = v.filters.verdicts[0] ?? '';
   protocol.value = v.filters.protocol ?? '';
@@ -198,6 +249,23 @@ function renderNamespaceOptions() {
   for (const o of nsSelect.options) o.selected = store.view.namespaces.includes(o.value);
 }
 
+/** The range the figures cover, as the API answered it (not as asked: it widens to whole buckets). */
+function renderCovered() {
+  covered.replaceChildren();
+  const c = store.comparison;
+  if (c) {
+    covered.append(
+      el('span', { 'data-covered': 'before', 'data-since': c.before.since, 'data-until': c.before.until }, `before: ${describeCoveredRange(c.before)}`),
+      ' vs ',
+      el('span', { 'data-covered': 'after', 'data-since': c.after.since, 'data-until': c.after.until }, `after: ${describeCoveredRange(c.after)}`),
+    );
+    return;
+  }
+  const r = store.covered;
+  if (r) covered.append(el('span', { 'data-covered': 'map', 'data-since': r.since, 'data-until': r.until }, `covers ${describeCoveredRange(r)}`));
+  else if (store.totals) covered.append(el('span', { 'data-covered': 'all' }, 'all-time figures'));
+}
+
 function renderStatus() {
   status.replaceChildren();
   const t = store.totals;
@@ -208,6 +276,33 @@ function renderStatus() {
   if (store.notice) status.append(el('span', { class: 'notice' }, store.notice));
   if (store.error) status.append(el('span', { class: 'error' }, ` ${store.error}`));
 }
+
+/** Copies text: the Clipboard API where the page may use it, else a selected text area and the copy command. */
+async function copyText(text: string): Promise<void> {
+  if (navigator.clipboard?.writeText) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return;
+    } catch {
+      // Denied (no permission, or the page not focused): fall back below.
+    }
+  }
+  const area = el('textarea', { readonly: '' }) as HTMLTextAreaElement;
+  area.value = text;
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.append(area);
+  area.select();
+  const ok = document.execCommand('copy');
+  area.remove();
+  if (!ok) throw new Error('the browser refused to copy');
+}
+
+const panelActions = {
+  openPolicy: (format: 'CILIUM' | 'KUBERNETES') => void controller.loadPolicy(format),
+  closePolicy: () => controller.closePolicy(),
+  copy: copyText,
+};
 
 // ------------------------------------------------------------------ drawing
 
@@ -241,6 +336,7 @@ function redraw() {
       matches,
       trace: store.trace,
       diff: store.diff,
+      policyDrops: store.policyDrops,
     }),
   );
   if (fitPending && nodes.length > 0) {
@@ -280,9 +376,10 @@ function applyChanges() {
   if (changes.has('graph') || changes.has('namespaces')) {
     const namespaces = new Set<string>();
     for (const n of store.nodes.values()) if (n.namespace) namespaces.add(n.namespace);
-    renderLegend(byId('legend'), [...namespaces]);
+    renderLegend(byId('legend'), [...namespaces], store.diff !== null);
+    renderCovered();
   }
-  if (changes.has('panel') || changes.has('trace')) renderPanel(panel, store.details, store.trace);
+  if (changes.has('panel') || changes.has('trace') || changes.has('policy')) renderPanel(panel, store.details, store.trace, store.policy, panelActions);
   renderStatus();
   redraw();
   lastApplyEnd = performance.now();
@@ -315,10 +412,14 @@ window.__hubbleGraphMap = {
   snapshot() {
     const s = renderer.getScene();
     return {
-      nodes: s.nodes.map(({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed }) => ({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed })),
-      edges: s.edges.map(({ id, source, target, health, colour, dash, widthPx, isNew, active, onTrace, shortest, dimmed }) => ({
-        id, source, target, health, colour, dash, widthPx, isNew, active, onTrace, shortest, dimmed,
+      nodes: s.nodes.map(({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed, diff }) => ({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed, diff })),
+      edges: s.edges.map(({ id, source, target, health, colour, dash, widthPx, dropMark, isNew, active, onTrace, shortest, dimmed, diff }) => ({
+        id, source, target, health, colour, dash, widthPx, dropMark, isNew, active, onTrace, shortest, dimmed, diff,
       })),
+      covered: store.covered ? { since: store.covered.since, until: store.covered.until } : null,
+      compared: store.comparison
+        ? { before: { since: store.comparison.before.since, until: store.comparison.before.until }, after: { since: store.comparison.after.since, until: store.comparison.after.until } }
+        : null,
       loading: store.loading,
       error: store.error,
       liveStatus: store.liveStatus,

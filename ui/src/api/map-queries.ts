@@ -1,17 +1,23 @@
 import type { ApiCall, ApiDependencies, ApiEndpointDetails, ApiMapNode, ApiPath, ApiServiceMap, MapLevel } from '../model/api-types';
+import type { ApiMapDiff } from '../model/compare-maps';
+import { type ApiDrop, POLICY_DROP_REASONS, type PolicyScope } from '../model/policy-drops';
+import type { ApiActivitySeries } from '../model/sparkline';
 import type { ApiRange } from '../model/time-range';
 import type { MapFilters } from '../model/view-state';
 import type { GraphqlClient, SubscriptionSink } from './graphql-client';
 
 /**
  * Every read of the page. Each takes the range to read (undefined: all time); with a range the
- * query gains the API's `range` argument (issue 11), so that applying ranges is a change to
- * `toApiRange` alone.
+ * query gains the API's `range` argument, and answers that report it say which range they covered.
  */
 
 const ENDPOINT = 'id kind name namespace ... on Pod { workloadName }';
 export const CALL_FIELDS = `key source { ${ENDPOINT} } destination { ${ENDPOINT} } port protocol verdict flows requests responses errors errorRate
   l7Protocols statusCounts { key count } dropReasons { key count } latency { p50Ms p95Ms } firstSeen lastSeen`;
+
+const COVERED = 'range { since until bucketSeconds seconds }';
+const MAP_NODE = 'id kind name namespace pods';
+const MAP_EDGE = 'id source target flows requests errors errorRate verdicts ports protocols latencyP95Ms calls lastSeen';
 
 /** `($range: TimeRange)` declaration and `range: $range` argument, or nothing without a range. */
 function rangeParts(range: ApiRange | undefined): { decl: string; arg: string; vars: Record<string, unknown> } {
@@ -31,9 +37,9 @@ export async function readServiceMap(
   if (args.filters.protocol) filter.protocol = args.filters.protocol;
   const data = await client.query<{ serviceMap: ApiServiceMap }>(
     `query Map($filter: ServiceMapFilter${r.decl}) { serviceMap(filter: $filter${r.arg}) {
-      level nodes { id kind name namespace pods }
-      edges { id source target flows requests errors errorRate verdicts ports protocols latencyP95Ms calls lastSeen }
-      totals { nodes edges calls flows requests errors } truncated } }`,
+      level nodes { ${MAP_NODE} }
+      edges { ${MAP_EDGE} }
+      totals { nodes edges calls flows requests errors } truncated ${COVERED} } }`,
     { filter, ...r.vars },
   );
   return data.serviceMap;
@@ -159,4 +165,76 @@ export function subscribePods(client: GraphqlClient, namespaces: string[], sink:
     { filter },
     { next: (d) => sink.added(d.podAdded), error: sink.error },
   );
+}
+
+/**
+ * Drops a network policy made, by call (for the map's policy-drop edge style): map edges carry
+ * verdicts, not reasons. At most `first` calls, most drops first.
+ */
+export async function readPolicyDrops(client: GraphqlClient, namespaces: string[], range: ApiRange | undefined, first = 500): Promise<ApiDrop[]> {
+  const r = rangeParts(range);
+  const filter: Record<string, unknown> = { reasons: POLICY_DROP_REASONS };
+  if (namespaces.length > 0) filter.namespaces = namespaces;
+  const data = await client.query<{ drops: ApiDrop[] }>(
+    `query PolicyDrops($filter: DropFilter, $first: Int${r.decl}) { drops(filter: $filter, first: $first${r.arg}) {
+      call { source { ${ENDPOINT} } destination { ${ENDPOINT} } } reasons { key count } } }`,
+    { filter, first, ...r.vars },
+  );
+  return data.drops;
+}
+
+/** How the map changed from `before` to `after` (the API's default thresholds). */
+export async function readMapDiff(
+  client: GraphqlClient,
+  args: { namespaces: string[]; level: MapLevel; filters: MapFilters },
+  ranges: { before: ApiRange; after: ApiRange },
+): Promise<ApiMapDiff> {
+  const filter: Record<string, unknown> = {};
+  if (args.namespaces.length > 0) filter.namespaces = args.namespaces;
+  if (args.filters.verdicts.length > 0) filter.verdicts = args.filters.verdicts;
+  if (args.filters.protocol) filter.protocol = args.filters.protocol;
+  const data = await client.query<{ mapDiff: ApiMapDiff }>(
+    `query Diff($before: TimeRange!, $after: TimeRange!, $level: MapLevel, $filter: MapDiffFilter) {
+      mapDiff(before: $before, after: $after, level: $level, filter: $filter) { level
+        before { since until bucketSeconds seconds } after { since until bucketSeconds seconds }
+        addedNodes { ${MAP_NODE} } removedNodes { ${MAP_NODE} } addedEdges { ${MAP_EDGE} } removedEdges { ${MAP_EDGE} }
+        changedEdges { id source target reasons before { ${MAP_EDGE} } after { ${MAP_EDGE} } } } }`,
+    { ...ranges, level: args.level, filter },
+  );
+  return data.mapDiff;
+}
+
+const SERIES = `range { since until bucketSeconds seconds } stepSeconds points { time flows requests errors }`;
+
+/** Activity of every call from one endpoint to another in a range (an edge between two endpoints). */
+export async function readActivityBetween(client: GraphqlClient, source: string, destination: string, range: ApiRange): Promise<ApiActivitySeries> {
+  const data = await client.query<{ activity: ApiActivitySeries }>(
+    `query Activity($source: ID!, $destination: ID!, $range: TimeRange!) { activity(source: $source, destination: $destination, range: $range) { ${SERIES} } }`,
+    { source, destination, range },
+  );
+  return data.activity;
+}
+
+/** Activity of several calls by key in one request (the calls rolled up into one map edge), one series per key. */
+export async function readActivityOfCalls(client: GraphqlClient, keys: readonly string[], range: ApiRange): Promise<ApiActivitySeries[]> {
+  if (keys.length === 0) return [];
+  const decl = keys.map((_, i) => `$k${i}: ID!`).join(', ');
+  const fields = keys.map((_, i) => `a${i}: activity(key: $k${i}, range: $range) { ${SERIES} }`).join('\n');
+  const vars: Record<string, unknown> = { range };
+  keys.forEach((k, i) => (vars[`k${i}`] = k));
+  const data = await client.query<Record<string, ApiActivitySeries>>(`query Activities($range: TimeRange!, ${decl}) { ${fields} }`, vars);
+  return keys.map((_, i) => data[`a${i}`]);
+}
+
+/** The network policy drafts of a workload or a namespace, as one YAML stream. */
+export async function readPolicyDraft(
+  client: GraphqlClient,
+  scope: PolicyScope,
+  format: 'CILIUM' | 'KUBERNETES',
+): Promise<{ yaml: string; policies: { kind: string; name: string; namespace: string }[]; warnings: string[] }> {
+  const data = await client.query<{ networkPolicies: { yaml: string; policies: { kind: string; name: string; namespace: string }[]; warnings: string[] } }>(
+    `query Policy($scope: PolicyScope, $format: PolicyFormat) { networkPolicies(scope: $scope, format: $format) { yaml policies { kind name namespace } warnings } }`,
+    { scope, format },
+  );
+  return data.networkPolicies;
 }

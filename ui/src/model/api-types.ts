@@ -1,3 +1,5 @@
+import type { CoveredRange } from './time-range';
+
 /**
  * The shapes the map page reads from the GraphQL API (a subset of schema.graphql, as selected by
  * the queries in `../api/map-queries.ts`). Counts arrive as JSON numbers (the `Count` scalar).
@@ -38,13 +40,14 @@ export interface ApiMapEdge {
   lastSeen: string | null;
 }
 
-/** `ServiceMap` (with the range it covers, once the API reports one). */
+/** `ServiceMap`, with the range it covers when a range was asked for. */
 export interface ApiServiceMap {
   level: MapLevel;
   nodes: ApiMapNode[];
   edges: ApiMapEdge[];
   totals: { nodes: number; edges: number; calls: number; flows: number; requests: number; errors: number };
   truncated: boolean;
+  range: CoveredRange | null;
 }
 
 /** `KeyCount`. */

@@ -33,8 +33,8 @@ export const KIND_LABEL: Readonly<Record<EndpointKind, string>> = {
   IP: 'IP address',
 };
 
-/** Health of an edge, from its verdicts and error rate. */
-export type EdgeHealth = 'ok' | 'degraded' | 'failing' | 'dropped';
+/** Health of an edge, from its verdicts, drop reasons and error rate. */
+export type EdgeHealth = 'ok' | 'degraded' | 'failing' | 'dropped' | 'policy';
 
 /** Error rate from which an edge is `degraded`, and from which it is `failing`. */
 export const DEGRADED_ERROR_RATE = 0.01;
@@ -45,8 +45,24 @@ export const HEALTH_STYLE: Readonly<Record<EdgeHealth, { colour: string; dash: n
   ok: { colour: PALETTE.blue, dash: [], label: 'healthy (error rate < 1%)' },
   degraded: { colour: PALETTE.orange, dash: [10, 4], label: 'errors 1-10%' },
   failing: { colour: PALETTE.vermillion, dash: [4, 3], label: 'failing (errors ≥ 10%)' },
-  dropped: { colour: PALETTE.purple, dash: [1, 4], label: 'dropped traffic (✕ mark)' },
+  dropped: { colour: PALETTE.purple, dash: [1, 4], label: 'dropped, other reasons (✕ mark)' },
+  policy: { colour: '#000000', dash: [8, 3, 2, 3], label: 'dropped by network policy (bar mark)' },
 };
+
+/**
+ * Compare mode (mapDiff): a mark drawn at the middle of an edge and beside a node, and the edge's
+ * line style for what is gone (removed edges keep nothing else to draw from, so they are ghosts).
+ */
+export type DiffKind = 'added' | 'removed' | 'changed';
+
+export const DIFF_STYLE: Readonly<Record<DiffKind, { colour: string; icon: string; label: string }>> = {
+  added: { colour: PALETTE.green, icon: '+', label: 'added since the earlier range' },
+  removed: { colour: PALETTE.grey, icon: '−', label: 'gone since the earlier range (faint, long dashes)' },
+  changed: { colour: PALETTE.orange, icon: 'Δ', label: 'changed: rate, errors or p95 moved' },
+};
+
+/** Line dash of a removed edge (screen pixels, scaled with width like the health dashes). */
+export const REMOVED_DASH: readonly number[] = [12, 6];
 
 /** Namespace fills, in order of first appearance (sorted names): colour-blind safe, then repeated. */
 const NAMESPACE_FILLS = [PALETTE.skyBlue, PALETTE.orange, PALETTE.green, PALETTE.yellow, PALETTE.blue, PALETTE.purple, PALETTE.vermillion];

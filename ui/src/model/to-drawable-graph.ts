@@ -33,8 +33,8 @@ export interface DrawableEdge {
   colour: string;
   dash: number[];
   widthPx: number;
-  /** Draw a cross at the middle (dropped traffic). */
-  dropMark: boolean;
+  /** Mark at the middle: a cross for dropped traffic, a bar across the line for traffic a network policy dropped. */
+  dropMark: 'cross' | 'bar' | null;
 }
 
 export interface DrawableGraph {
@@ -42,8 +42,13 @@ export interface DrawableGraph {
   edges: DrawableEdge[];
 }
 
-/** Health of a map edge: any dropped traffic first, then by error rate. */
-export function edgeHealth(edge: Pick<ApiMapEdge, 'verdicts' | 'errorRate'>): EdgeHealth {
+/**
+ * Health of a map edge: traffic a network policy dropped first (what a person can act on with a
+ * policy), then other drops, then by error rate. `policyDropped` comes from the API's drop reasons
+ * (map edges carry verdicts only; see policy-drops.ts).
+ */
+export function edgeHealth(edge: Pick<ApiMapEdge, 'verdicts' | 'errorRate'>, policyDropped = false): EdgeHealth {
+  if (policyDropped) return 'policy';
   if (edge.verdicts.includes('DROPPED')) return 'dropped';
   if (edge.errorRate >= FAILING_ERROR_RATE) return 'failing';
   if (edge.errorRate >= DEGRADED_ERROR_RATE) return 'degraded';
@@ -51,8 +56,8 @@ export function edgeHealth(edge: Pick<ApiMapEdge, 'verdicts' | 'errorRate'>): Ed
 }
 
 /** The drawable form of one edge; widths follow requests, or flows for edges without L7. */
-export function toDrawableEdge(edge: ApiMapEdge): DrawableEdge {
-  const health = edgeHealth(edge);
+export function toDrawableEdge(edge: ApiMapEdge, policyDropped = false): DrawableEdge {
+  const health = edgeHealth(edge, policyDropped);
   const style = HEALTH_STYLE[health];
   return {
     id: edge.id,
@@ -62,7 +67,7 @@ export function toDrawableEdge(edge: ApiMapEdge): DrawableEdge {
     colour: style.colour,
     dash: style.dash,
     widthPx: edgeWidthPx(edge.requests > 0 ? edge.requests : edge.flows),
-    dropMark: health === 'dropped',
+    dropMark: health === 'policy' ? 'bar' : health === 'dropped' ? 'cross' : null,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ApiMapEdge, ApiMapNode } from './api-types';
 import type { Point } from './layered-layout';
-import { namespaceFills } from './map-style';
+import { type DiffMarks, diffKindOf } from './compare-maps';
+import { DIFF_STYLE, type DiffKind, REMOVED_DASH, namespaceFills } from './map-style';
 import { type DrawableEdge, type DrawableNode, toDrawableEdge, toDrawableNode } from './to-drawable-graph';
 
 /** Marks a node can carry besides its style. */
@@ -17,7 +18,7 @@ export interface NodeMarks {
   /** Faded because a trace or a search is shown and the node is not part of it. */
   dimmed: boolean;
   /** Compare mode: added / removed / changed (null outside compare mode). */
-  diff: 'added' | 'removed' | 'changed' | null;
+  diff: DiffKind | null;
 }
 
 export interface EdgeMarks {
@@ -29,7 +30,8 @@ export interface EdgeMarks {
   /** Part of the shortest path. */
   shortest: boolean;
   dimmed: boolean;
-  diff: 'added' | 'removed' | 'changed' | null;
+  /** Compare mode: added / removed / changed (null outside compare mode); removed edges are drawn as faint long dashes. */
+  diff: DiffKind | null;
 }
 
 export type SceneNode = DrawableNode & Point & NodeMarks;
@@ -51,11 +53,10 @@ export interface SceneInput {
   selectedEdge: string | null;
   matches: ReadonlySet<string>;
   trace: { nodes: ReadonlySet<string>; edges: ReadonlySet<string>; shortest: ReadonlySet<string>; distance: ReadonlyMap<string, number> } | null;
-  diff: { added: ReadonlySet<string>; removed: ReadonlySet<string>; changed: ReadonlySet<string> } | null;
+  diff: DiffMarks | null;
+  /** Map edge ids with traffic a network policy dropped (their own style). */
+  policyDrops: ReadonlySet<string>;
 }
-
-const diffMark = (id: string, diff: SceneInput['diff']) =>
-  diff === null ? null : diff.added.has(id) ? 'added' : diff.removed.has(id) ? 'removed' : diff.changed.has(id) ? 'changed' : null;
 
 /** The scene for the current state: drawables with positions and marks (pure). Nodes without a position are left out. */
 export function toScene(input: SceneInput): Scene {
@@ -79,7 +80,7 @@ export function toScene(input: SceneInput): Scene {
       onTrace: input.trace?.nodes.has(n.id) ?? false,
       distance: input.trace?.distance.get(n.id) ?? null,
       dimmed: focus && !inFocus(n.id),
-      diff: diffMark(n.id, input.diff),
+      diff: diffKindOf(n.id, input.diff),
     });
   }
   const placed = new Set(nodes.map((n) => n.id));
@@ -87,15 +88,19 @@ export function toScene(input: SceneInput): Scene {
   for (const e of input.edges) {
     if (!placed.has(e.source) || !placed.has(e.target)) continue;
     const onTrace = input.trace?.edges.has(e.id) ?? false;
+    const diff = diffKindOf(e.id, input.diff);
+    const health = toDrawableEdge(e, input.policyDrops.has(e.id));
+    // What is gone keeps its health mark but not its colour: it is a ghost of the earlier range.
+    const drawable = diff === 'removed' ? { ...health, colour: DIFF_STYLE.removed.colour, dash: [...REMOVED_DASH] } : health;
     edges.push({
-      ...toDrawableEdge(e),
+      ...drawable,
       isNew: input.newIds.has(e.id),
       active: input.activeIds.has(e.id),
       selected: input.selectedEdge === e.id,
       onTrace,
       shortest: input.trace?.shortest.has(e.id) ?? false,
       dimmed: input.trace !== null ? !onTrace : focus && !(input.matches.has(e.source) || input.matches.has(e.target)),
-      diff: diffMark(e.id, input.diff),
+      diff,
     });
   }
   return { nodes, edges };

@@ -1,5 +1,5 @@
 import { MAP_LEVELS, type MapLevel } from './api-types';
-import { type RangeChoice, formatRangeChoice, parseRangeChoice } from './time-range';
+import { type CompareChoice, type RangeChoice, formatCompareChoice, formatRangeChoice, parseCompareChoice, parseRangeChoice } from './time-range';
 
 /** Client-side and query filters of the map. */
 export interface MapFilters {
@@ -26,6 +26,8 @@ export interface ViewState {
   namespaces: string[];
   level: MapLevel;
   range: RangeChoice;
+  /** Compare mode: the earlier range set against `range` (mapDiff); null: off. */
+  compare: CompareChoice | null;
   /** Selected map node ids (at most two). */
   selection: string[];
   /** Selected map edge id. */
@@ -46,6 +48,7 @@ export const DEFAULT_VIEW: ViewState = {
   namespaces: [],
   level: 'WORKLOAD',
   range: { kind: 'live' },
+  compare: null,
   selection: [],
   edge: null,
   mode: 'details',
@@ -70,6 +73,7 @@ export function parseViewState(search: string): ViewState {
     namespaces: list(p.get('ns')),
     level: (MAP_LEVELS as readonly string[]).includes(level) ? (level as MapLevel) : DEFAULT_VIEW.level,
     range: parseRangeChoice(p.get('range')),
+    compare: parseCompareChoice(p.get('vs')),
     selection,
     edge: p.get('edge') || null,
     mode: (MODES as readonly string[]).includes(mode) ? (mode as SelectionMode) : 'details',
@@ -92,6 +96,7 @@ export function formatViewState(v: ViewState): string {
   if (v.namespaces.length > 0) p.set('ns', v.namespaces.join(','));
   p.set('level', v.level);
   p.set('range', formatRangeChoice(v.range));
+  if (v.compare) p.set('vs', formatCompareChoice(v.compare));
   if (v.selection.length > 0) p.set('sel', v.selection.join(','));
   if (v.edge) p.set('edge', v.edge);
   if (v.mode !== 'details') p.set('mode', v.mode);

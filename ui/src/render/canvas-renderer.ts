@@ -1,4 +1,4 @@
-import { PALETTE } from '../model/map-style';
+import { DIFF_STYLE, PALETTE } from '../model/map-style';
 import type { Scene, SceneEdge, SceneNode } from '../model/to-scene';
 
 /** What is under the pointer. */
@@ -281,14 +281,14 @@ export class CanvasRenderer {
     // Lines batched by style: one path per colour, dash, width and fading.
     const groups = new Map<string, { e: SceneEdge; segs: [SceneNode, SceneNode][] }>();
     for (const [e, s, t] of visible) {
-      const key = `${e.colour}|${cheap ? '' : e.dash.join(',')}|${e.widthPx.toFixed(1)}|${e.dimmed ? 1 : 0}`;
+      const key = `${e.colour}|${cheap ? '' : e.dash.join(',')}|${e.widthPx.toFixed(1)}|${e.dimmed ? 1 : e.diff === 'removed' ? 2 : 0}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { e, segs: [] }));
       g.segs.push([s, t]);
     }
     ctx.lineCap = 'butt';
     for (const { e, segs } of groups.values()) {
-      ctx.globalAlpha = e.dimmed ? 0.12 : 0.85;
+      ctx.globalAlpha = e.dimmed ? 0.12 : e.diff === 'removed' ? 0.55 : 0.85;
       ctx.strokeStyle = e.colour;
       ctx.lineWidth = e.widthPx / k;
       ctx.setLineDash(cheap ? [] : e.dash.map((d) => (d * Math.max(1, e.widthPx / 2)) / k));
@@ -320,9 +320,9 @@ export class CanvasRenderer {
       ctx.lineTo(tipX - ux * size + uy * size * 0.5, tipY - uy * size - ux * size * 0.5);
       ctx.closePath();
       ctx.fill();
-      if (e.dropMark) {
-        const mx = (s.x + t.x) / 2;
-        const my = (s.y + t.y) / 2;
+      const mx = (s.x + t.x) / 2;
+      const my = (s.y + t.y) / 2;
+      if (e.dropMark === 'cross') {
         const m = 5 / k;
         ctx.strokeStyle = e.colour;
         ctx.lineWidth = 2.5 / k;
@@ -332,7 +332,17 @@ export class CanvasRenderer {
         ctx.moveTo(mx + m, my - m);
         ctx.lineTo(mx - m, my + m);
         ctx.stroke();
+      } else if (e.dropMark === 'bar') {
+        // A bar across the line, like a wall: the policy stops the traffic here.
+        const m = (7 + e.widthPx / 2) / k;
+        ctx.strokeStyle = e.colour;
+        ctx.lineWidth = 3.5 / k;
+        ctx.beginPath();
+        ctx.moveTo(mx - uy * m, my + ux * m);
+        ctx.lineTo(mx + uy * m, my - ux * m);
+        ctx.stroke();
       }
+      if (e.diff) drawDiffBadge(ctx, e.diff, mx + uy * (10 / k), my - ux * (10 / k), k);
     }
     ctx.globalAlpha = 1;
   }
@@ -357,7 +367,10 @@ export class CanvasRenderer {
       ctx.fill();
       ctx.lineWidth = 1.5 / k;
       ctx.strokeStyle = '#222222';
+      if (n.diff === 'removed') ctx.setLineDash([4 / k, 3 / k]);
       ctx.stroke();
+      ctx.setLineDash([]);
+      if (n.diff) drawDiffBadge(ctx, n.diff, n.x + n.radius, n.y - n.radius, k);
     }
     if (!labels) return;
     ctx.textAlign = 'center';
@@ -377,6 +390,27 @@ export class CanvasRenderer {
     }
     ctx.globalAlpha = 1;
   }
+}
+
+/** A round badge with the diff's sign (+, −, Δ): the compare mark that does not rely on colour. */
+function drawDiffBadge(ctx: CanvasRenderingContext2D, kind: keyof typeof DIFF_STYLE, x: number, y: number, k: number) {
+  const style = DIFF_STYLE[kind];
+  const r = 7 / k;
+  const alpha = ctx.globalAlpha;
+  ctx.globalAlpha = Math.max(alpha, 0.9);
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, Math.PI * 2);
+  ctx.fillStyle = style.colour;
+  ctx.fill();
+  ctx.lineWidth = 1 / k;
+  ctx.strokeStyle = '#222222';
+  ctx.stroke();
+  ctx.fillStyle = kind === 'removed' ? '#ffffff' : '#000000';
+  ctx.font = `bold ${11 / k}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(style.icon, x, y + 0.5 / k);
+  ctx.globalAlpha = alpha;
 }
 
 function distanceToSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {

@@ -1,22 +1,33 @@
 import { UnauthorizedError, type GraphqlClient } from '../api/graphql-client';
 import {
+  readActivityBetween,
+  readActivityOfCalls,
   readCallsBetween,
   readDependencies,
   readEndpointDetails,
+  readMapDiff,
   readNamespaceCalls,
   readNamespaces,
   readPaths,
+  readPolicyDraft,
+  readPolicyDrops,
   readServiceMap,
   readWorkloadPods,
   subscribeCalls,
   subscribePods,
 } from '../api/map-queries';
-import type { ApiCall, ApiEndpoint } from '../model/api-types';
+import type { ApiCall, ApiEndpoint, ApiMapEdge } from '../model/api-types';
 import { mapEdgeId, toMapNode } from '../model/apply-live-event';
+import { diffKindOf, toCompareView } from '../model/compare-maps';
+import { policyDroppedEdgeIds, toPolicyScope } from '../model/policy-drops';
+import { type ApiActivitySeries, sumSeries } from '../model/sparkline';
 import { summarizeCalls } from '../model/summarize-calls';
-import { isLive, rangeIsApplied, toApiRange } from '../model/time-range';
+import { type ApiRange, isLive, toActivityRange, toApiRange, toDiffRanges } from '../model/time-range';
 import { type ViewState, formatViewState } from '../model/view-state';
 import type { MapStore, NodeDetails, Trace } from './map-store';
+
+/** Most calls of a rolled-up edge whose activity the sparkline sums (heaviest first): one aliased query of this many series. */
+export const SPARKLINE_MAX_CALLS = 8;
 
 /**
  * Least time between two map reads made to settle live figures, ms. A whole map read is what the
@@ -34,6 +45,7 @@ export class MapController {
   private stopLive: (() => void) | null = null;
   private mapRead = 0;
   private panelRead = 0;
+  private policyRead = 0;
   private reconcileTimer: ReturnType<typeof setTimeout> | null = null;
   private lastReconcile = 0;
 
@@ -56,8 +68,9 @@ export class MapController {
       prev.filters.verdicts.join(',') !== next.filters.verdicts.join(',') ||
       prev.filters.protocol !== next.filters.protocol ||
       prev.topN !== next.topN ||
-      JSON.stringify(prev.range) !== JSON.stringify(next.range);
-    this.store.setStatus({ notice: rangeIsApplied(next.range) ? null : 'This API does not take time ranges yet: the map shows all-time figures.' });
+      JSON.stringify(prev.range) !== JSON.stringify(next.range) ||
+      JSON.stringify(prev.compare) !== JSON.stringify(next.compare);
+    if (dataChanged || prev.selection.join(',') !== next.selection.join(',') || prev.edge !== next.edge) this.store.setPolicy(null);
     if (dataChanged) {
       await this.loadMap(true);
       this.follow();
@@ -70,7 +83,7 @@ export class MapController {
   /** Reads the namespace list (the picker) once. */
   async loadNamespaces() {
     try {
-      this.store.setNamespaces(await readNamespaces(this.client, toApiRange(this.store.view.range)));
+      this.store.setNamespaces(await readNamespaces(this.client, this.dataRange()));
     } catch (err) {
       this.fail(err);
     }
@@ -81,22 +94,55 @@ export class MapController {
     const ticket = ++this.mapRead;
     const v = this.store.view;
     this.store.setStatus({ loading: true, error: null });
+    const args = { namespaces: v.namespaces, level: v.level, filters: v.filters, topN: v.topN };
     try {
-      const map = await readServiceMap(this.client, { namespaces: v.namespaces, level: v.level, filters: v.filters, topN: v.topN }, toApiRange(v.range));
-      if (ticket !== this.mapRead) return;
-      this.store.replaceMap(map, relayout);
+      if (v.compare) {
+        const ranges = toDiffRanges(v.range, v.compare);
+        const [after, diff, drops] = await Promise.all([readServiceMap(this.client, args, ranges.after), readMapDiff(this.client, args, ranges), this.readPolicyDrops(ranges.after)]);
+        if (ticket !== this.mapRead) return;
+        const compared = toCompareView(after, diff);
+        this.store.replaceMap(compared.map, relayout);
+        this.store.setComparison(compared);
+        this.store.setPolicyDrops(drops);
+      } else {
+        const range = toApiRange(v.range);
+        const [map, drops] = await Promise.all([readServiceMap(this.client, args, range), this.readPolicyDrops(range)]);
+        if (ticket !== this.mapRead) return;
+        this.store.replaceMap(map, relayout);
+        this.store.setComparison(null);
+        this.store.setPolicyDrops(drops);
+      }
       this.store.setStatus({ loading: false });
     } catch (err) {
       if (ticket === this.mapRead) this.fail(err);
     }
   }
 
-  /** Starts or stops following subscriptions as the range asks. */
+  /** Map edges with policy drops in a range; an empty set (and a notice) when the read fails, so that the map still shows. */
+  private async readPolicyDrops(range: ApiRange | undefined): Promise<Set<string>> {
+    const v = this.store.view;
+    try {
+      const ids = policyDroppedEdgeIds(await readPolicyDrops(this.client, v.namespaces, range), v.level);
+      this.store.setStatus({ notice: null });
+      return ids;
+    } catch (err) {
+      this.store.setStatus({ notice: `policy drops not shown: ${err instanceof Error ? err.message : String(err)}` });
+      return new Set();
+    }
+  }
+
+  /** The range of the figures shown: the view's, or in compare mode the later of the two. */
+  private dataRange(): ApiRange | undefined {
+    const v = this.store.view;
+    return v.compare ? toDiffRanges(v.range, v.compare).after : toApiRange(v.range);
+  }
+
+  /** Starts or stops following subscriptions as the range asks (compare mode reads two fixed ranges: no live updates). */
   follow() {
     this.stopLive?.();
     this.stopLive = null;
     const v = this.store.view;
-    if (!isLive(v.range)) {
+    if (!isLive(v.range) || v.compare !== null) {
       this.store.setStatus({ liveStatus: 'off' });
       return;
     }
@@ -142,15 +188,20 @@ export class MapController {
   async loadSelection() {
     const ticket = ++this.panelRead;
     const v = this.store.view;
-    const range = toApiRange(v.range);
+    const range = this.dataRange();
     try {
       if (v.edge && v.selection.length === 0) {
         const edge = this.store.edges.get(v.edge);
         this.store.setTrace(null);
         if (!edge) return this.store.setDetails(null);
-        const calls = v.level === 'POD' && this.isEndpoint(edge.source) && this.isEndpoint(edge.target) ? await readCallsBetween(this.client, edge.source, edge.target, range) : [];
+        const change = this.store.comparison?.changes.get(edge.id) ?? null;
+        const calls = await this.readEdgeCalls(edge, range);
         if (ticket !== this.panelRead) return;
-        return this.store.setDetails({ kind: 'edge', edge, calls: summarizeCalls(calls, 'outgoing', v.level), activity: null });
+        const details = { kind: 'edge' as const, edge, calls: summarizeCalls(calls, 'outgoing', v.level), activity: null, activityNote: 'reading activity…', diff: diffKindOf(edge.id, this.store.diff), change };
+        this.store.setDetails(details);
+        const { series, note } = await this.readEdgeActivity(edge, calls);
+        if (ticket !== this.panelRead) return;
+        return this.store.setDetails({ ...details, activity: series, activityNote: note });
       }
       if (v.selection.length === 0) {
         this.store.setDetails(null);
@@ -197,6 +248,61 @@ export class MapController {
     }
   }
 
+  /** Opens the policy draft of the selected node in the panel (one click in the panel). */
+  async loadPolicy(format: 'CILIUM' | 'KUBERNETES') {
+    const details = this.store.details;
+    if (details?.kind !== 'node' || details.policyScope === null) return;
+    const ticket = ++this.policyRead;
+    const scope = details.policyScope;
+    this.store.setPolicy({ scope, format, yaml: null, policies: 0, warnings: [], error: null });
+    try {
+      const draft = await readPolicyDraft(this.client, scope, format);
+      if (ticket !== this.policyRead) return;
+      this.store.setPolicy({ scope, format, yaml: draft.yaml, policies: draft.policies.length, warnings: draft.warnings, error: null });
+    } catch (err) {
+      if (ticket === this.policyRead) this.store.setPolicy({ scope, format, yaml: null, policies: 0, warnings: [], error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  closePolicy() {
+    this.policyRead += 1;
+    this.store.setPolicy(null);
+  }
+
+  /**
+   * The calls rolled up into a map edge, heaviest first: between the two endpoints at POD level,
+   * else the calls of the namespace at the edge's pod end that belong to both of its nodes.
+   */
+  private async readEdgeCalls(edge: ApiMapEdge, range: ApiRange | undefined): Promise<ApiCall[]> {
+    const v = this.store.view;
+    if (this.isEndpoint(edge.source) && this.isEndpoint(edge.target)) return readCallsBetween(this.client, edge.source, edge.target, range);
+    const ns = this.store.nodes.get(edge.source)?.namespace ?? this.store.nodes.get(edge.target)?.namespace ?? null;
+    if (ns === null) return [];
+    const { nodes } = await readNamespaceCalls(this.client, ns, range);
+    return nodes.filter((c) => toMapNode(c.source, v.level).id === edge.source && toMapNode(c.destination, v.level).id === edge.target);
+  }
+
+  /**
+   * The edge's activity over the shown range (the last hour for all-time views): one series
+   * between two endpoints, or the sum of its heaviest calls' series for a rolled-up edge.
+   */
+  private async readEdgeActivity(edge: ApiMapEdge, calls: ApiCall[]): Promise<{ series: ApiActivitySeries | null; note: string | null }> {
+    const v = this.store.view;
+    const range = v.compare ? toDiffRanges(v.range, v.compare).after : toActivityRange(v.range);
+    try {
+      if (this.isEndpoint(edge.source) && this.isEndpoint(edge.target)) {
+        return { series: await readActivityBetween(this.client, edge.source, edge.target, range), note: null };
+      }
+      const keys = [...new Set(calls.map((c) => c.key))];
+      if (keys.length === 0) return { series: null, note: 'No calls of this edge in the range.' };
+      const series = sumSeries(await readActivityOfCalls(this.client, keys.slice(0, SPARKLINE_MAX_CALLS), range));
+      const note = keys.length > SPARKLINE_MAX_CALLS ? `The ${SPARKLINE_MAX_CALLS} heaviest of its ${keys.length} calls.` : null;
+      return { series, note };
+    } catch (err) {
+      return { series: null, note: `activity not read: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
   dispose() {
     this.stopLive?.();
     if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
@@ -230,7 +336,7 @@ export class MapController {
 
   private async readNodeDetails(id: string): Promise<NodeDetails> {
     const v = this.store.view;
-    const range = toApiRange(v.range);
+    const range = this.dataRange();
     const node = this.store.nodes.get(id);
     if (v.level === 'POD' || (node && node.kind !== 'POD')) {
       const e = await readEndpointDetails(this.client, id, range);
@@ -250,6 +356,7 @@ export class MapController {
         incoming: summarizeCalls(e.incoming, 'incoming', v.level),
         outgoing: summarizeCalls(e.outgoing, 'outgoing', v.level),
         note: null,
+        policyScope: toPolicyScope(e, v.level, e.workloadName ?? null),
       };
     }
     // Rolled-up nodes: their calls are those of the namespace (heaviest first) that belong to the node.
@@ -281,6 +388,7 @@ export class MapController {
         incoming,
         outgoing,
         note,
+        policyScope: node ? toPolicyScope(node, v.level, null) : null,
       };
     }
     return {
@@ -295,6 +403,7 @@ export class MapController {
       incoming,
       outgoing,
       note,
+      policyScope: node ? toPolicyScope(node, v.level, null) : null,
     };
   }
 

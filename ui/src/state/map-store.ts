@@ -1,5 +1,10 @@
 import type { ApiCall, ApiEndpoint, ApiMapEdge, ApiMapNode, ApiServiceMap } from '../model/api-types';
-import { type CallCounters, applyCallEvent, callCounters, toMapNode } from '../model/apply-live-event';
+import { type CallCounters, applyCallEvent, callCounters, mapEdgeId, toMapNode } from '../model/apply-live-event';
+import type { ApiMapEdgeChange, CompareView, DiffMarks } from '../model/compare-maps';
+import type { DiffKind } from '../model/map-style';
+import { type PolicyScope, isPolicyDrop } from '../model/policy-drops';
+import type { ApiActivitySeries } from '../model/sparkline';
+import type { CoveredRange } from '../model/time-range';
 import { type Point, layoutLayered, placeNewNodes } from '../model/layered-layout';
 import { filterMap } from '../model/to-drawable-graph';
 import { DEFAULT_VIEW, type ViewState } from '../model/view-state';
@@ -21,16 +26,35 @@ export interface NodeDetails {
   outgoing: CallRow[];
   /** E.g. "50 of 120 pods" when a panel read was capped. */
   note: string | null;
+  /** Whose network policy draft the panel offers (null: not a workload or namespace of pods). */
+  policyScope: PolicyScope | null;
 }
 
 /** The edge panel's content. */
 export interface EdgeDetails {
   kind: 'edge';
   edge: ApiMapEdge;
-  /** Calls of the edge (read at POD level; rolled-up levels show the edge's figures only). */
+  /** Calls of the edge. */
   calls: CallRow[];
-  /** Placeholder for the activity series of the API's `activity` (issue 11): null until then. */
-  activity: { t: string; requests: number; errors: number }[] | null;
+  /** The edge's activity over the shown range (the last hour for all-time views); null while read or when it failed. */
+  activity: ApiActivitySeries | null;
+  /** E.g. "the 8 heaviest of 12 calls" when the series leaves calls out, or why there is none. */
+  activityNote: string | null;
+  /** Compare mode: added, removed or changed (null: unchanged, or not comparing). */
+  diff: DiffKind | null;
+  /** Compare mode: the edge's earlier figures and the thresholds crossed, for a changed edge. */
+  change: Pick<ApiMapEdgeChange, 'before' | 'reasons'> | null;
+}
+
+/** The policy draft shown in the panel. */
+export interface PolicyDraftView {
+  scope: PolicyScope;
+  format: 'CILIUM' | 'KUBERNETES';
+  /** Null while read. */
+  yaml: string | null;
+  policies: number;
+  warnings: string[];
+  error: string | null;
 }
 
 /** Endpoints and edges a path search, blast radius or dependency search lit up. */
@@ -45,20 +69,12 @@ export interface Trace {
   summary: string;
 }
 
-/**
- * Placeholder for the compare mode (issue 13 case 6, once the API has `mapDiff`): edges and nodes
- * marked added, removed or changed. Always null in this version; the renderer already draws it.
- */
-export interface DiffMarks {
-  added: Set<string>;
-  removed: Set<string>;
-  changed: Set<string>;
-}
+export type { DiffMarks };
 
 export type LiveStatus = 'off' | 'connecting' | 'live' | 'error';
 
 /** What changed, so that listeners do only the work needed. */
-export type StoreChange = 'view' | 'graph' | 'figures' | 'marks' | 'panel' | 'trace' | 'status' | 'namespaces';
+export type StoreChange = 'view' | 'graph' | 'figures' | 'marks' | 'panel' | 'trace' | 'status' | 'namespaces' | 'policy';
 
 type Listener = (changes: ReadonlySet<StoreChange>) => void;
 
@@ -82,7 +98,16 @@ export class MapStore {
   namespaces: string[] = [];
   details: NodeDetails | EdgeDetails | null = null;
   trace: Trace | null = null;
+  /** Compare mode's marks, null outside it. */
   diff: DiffMarks | null = null;
+  /** Compare mode: both covered ranges and the changed edges' earlier figures. */
+  comparison: Omit<CompareView, 'map' | 'marks'> | null = null;
+  /** The range the API says the map covers (null for all-time reads). */
+  covered: CoveredRange | null = null;
+  /** Map edge ids with traffic a network policy dropped. */
+  policyDrops = new Set<string>();
+  /** The network policy draft open in the panel. */
+  policy: PolicyDraftView | null = null;
   liveStatus: LiveStatus = 'off';
   loading = false;
   error: string | null = null;
@@ -147,6 +172,7 @@ export class MapStore {
     this.edges = new Map(map.edges.map((e) => [e.id, e]));
     this.totals = map.totals;
     this.truncated = map.truncated;
+    this.covered = map.range;
     if (relayout) {
       // Another level or filter: the known counters belong to other edges. A refresh keeps them, so
       // that the next update of a call adds its difference instead of asking for yet another read.
@@ -165,6 +191,24 @@ export class MapStore {
     this.emit('graph');
   }
 
+  /** Compare mode on (with the view the diff gives) or off; the map itself comes through replaceMap. */
+  setComparison(view: CompareView | null) {
+    this.diff = view?.marks ?? null;
+    this.comparison = view ? { changes: view.changes, before: view.before, after: view.after } : null;
+    this.emit('graph');
+  }
+
+  /** Replaces the set of map edges with policy drops (read with the map). */
+  setPolicyDrops(ids: Set<string>) {
+    this.policyDrops = ids;
+    this.emit('graph');
+  }
+
+  setPolicy(policy: PolicyDraftView | null) {
+    this.policy = policy;
+    this.emit('policy');
+  }
+
   private place(ids: string[]) {
     if (ids.length === 0) return;
     for (const [id, p] of placeNewNodes(this.positions, ids, [...this.edges.values()])) this.positions.set(id, p);
@@ -175,6 +219,9 @@ export class MapStore {
     const change = applyCallEvent(call, isNewCall, this.view.level, this.nodes, this.edges, this.knownCalls);
     this.knownCalls.set(call.key, callCounters(call));
     const now = this.now();
+    if (call.verdict === 'DROPPED' && isPolicyDrop(call.dropReasons)) {
+      this.policyDrops.add(mapEdgeId(toMapNode(call.source, this.view.level).id, toMapNode(call.destination, this.view.level).id));
+    }
     for (const n of change.newNodes) this.nodes.set(n.id, n);
     this.edges.set(change.edge.id, change.edge);
     if (change.newNodes.length > 0) {

@@ -1,5 +1,5 @@
-import { HEALTH_STYLE, KIND_LABEL, SHAPE_BY_KIND, namespaceFills } from '../model/map-style';
-import type { EdgeHealth } from '../model/map-style';
+import { DIFF_STYLE, HEALTH_STYLE, KIND_LABEL, REMOVED_DASH, SHAPE_BY_KIND, namespaceFills } from '../model/map-style';
+import type { DiffKind, EdgeHealth } from '../model/map-style';
 import type { EndpointKind } from '../model/api-types';
 import { shapePath } from '../render/canvas-renderer';
 import { el } from './dom';
@@ -13,8 +13,8 @@ function icon(draw: (ctx: CanvasRenderingContext2D) => void): HTMLCanvasElement 
   return c;
 }
 
-/** The legend: node shapes by kind, namespace fills, edge line styles by health, widths. */
-export function renderLegend(container: HTMLElement, namespaces: string[]) {
+/** The legend: node shapes by kind, namespace fills, edge line styles by health, widths; in compare mode, the diff marks. */
+export function renderLegend(container: HTMLElement, namespaces: string[], comparing: boolean) {
   container.replaceChildren();
   container.append(el('h4', {}, 'Nodes (shape = kind)'));
   for (const kind of Object.keys(SHAPE_BY_KIND) as EndpointKind[]) {
@@ -57,6 +57,14 @@ export function renderLegend(container: HTMLElement, namespaces: string[]) {
           ctx.moveTo(2, 9);
           ctx.lineTo(34, 9);
           ctx.stroke();
+          if (health === 'policy') {
+            ctx.setLineDash([]);
+            ctx.lineWidth = 3;
+            ctx.beginPath();
+            ctx.moveTo(18, 2);
+            ctx.lineTo(18, 16);
+            ctx.stroke();
+          }
           if (health === 'dropped') {
             ctx.setLineDash([]);
             ctx.lineWidth = 2;
@@ -73,4 +81,37 @@ export function renderLegend(container: HTMLElement, namespaces: string[]) {
     );
   }
   container.append(el('div', { class: 'row' }, icon((ctx) => ((ctx.fillStyle = '#F0E442'), ctx.fillRect(4, 3, 28, 12))), 'new in the last seconds (live)'));
+  if (!comparing) return;
+  container.append(el('h4', {}, 'Compared with the earlier range'));
+  for (const kind of Object.keys(DIFF_STYLE) as DiffKind[]) {
+    const s = DIFF_STYLE[kind];
+    container.append(
+      el(
+        'div',
+        { class: 'row', 'data-legend-diff': kind },
+        icon((ctx) => {
+          if (kind === 'removed') {
+            ctx.strokeStyle = s.colour;
+            ctx.lineWidth = 3;
+            ctx.setLineDash([...REMOVED_DASH].map((d) => d / 2));
+            ctx.beginPath();
+            ctx.moveTo(2, 9);
+            ctx.lineTo(34, 9);
+            ctx.stroke();
+            ctx.setLineDash([]);
+          }
+          ctx.beginPath();
+          ctx.arc(18, 9, 7, 0, Math.PI * 2);
+          ctx.fillStyle = s.colour;
+          ctx.fill();
+          ctx.fillStyle = kind === 'removed' ? '#fff' : '#000';
+          ctx.font = 'bold 11px system-ui, sans-serif';
+          ctx.textAlign = 'center';
+          ctx.textBaseline = 'middle';
+          ctx.fillText(s.icon, 18, 9.5);
+        }),
+        s.label,
+      ),
+    );
+  }
 }

@@ -80,15 +80,16 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     expect(byId.get(ID.world)!.shape).toBe('diamond');
     expect(byId.get(ID.stripe)!.shape).toBe('hexagon');
     expect(byId.get('shop/web')!.shape).toBe('circle');
-    // Health by line style as well as colour: the dropped edge is dotted, the failing one dashed.
+    // Health by line style as well as colour: the shop's drops are all POLICY_DENIED (dash-dot, the
+    // policy style), the failing edge is dashed.
     for (const e of expected.edges) {
       const d = drawn.edges.find((de) => de.id === e.id)!;
-      if (e.verdicts.includes('DROPPED')) expect(d).toMatchObject({ health: 'dropped', dash: [1, 4] });
+      if (e.verdicts.includes('DROPPED')) expect(d).toMatchObject({ health: 'policy', dash: [8, 3, 2, 3] });
       else if (e.errorRate >= 0.1) expect(d).toMatchObject({ health: 'failing', dash: [4, 3] });
       else expect(d.dash).toEqual([]);
     }
     expect(new Set(drawn.edges.map((e) => e.health)).size).toBeGreaterThan(1);
-    expect(await page.locator('#legend [data-legend-health="dropped"]').count()).toBe(1);
+    expect(await page.locator('#legend [data-legend-health="policy"]').count()).toBe(1);
     await saveScreenshot(page, 'map-workload-shop');
   });
 
@@ -206,14 +207,15 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
   });
 
   it('restores the view from a shared URL and writes changes back into it', async () => {
-    await openMap(page, server, 'ns=shop&level=POD&range=15m&sel=shop/db-0&q=api&verdicts=FORWARDED&hideReserved=1');
+    // (The range in a link: map-time.test.ts, over a graph with activity of known times.)
+    await openMap(page, server, 'ns=shop&level=POD&range=all&sel=shop/db-0&q=api&verdicts=FORWARDED&hideReserved=1');
     expect(await page.locator('#level').inputValue()).toBe('POD');
-    expect(await page.locator('#range').inputValue()).toBe('15m');
+    expect(await page.locator('#range').inputValue()).toBe('all');
     expect(await page.locator('#search').inputValue()).toBe('api');
     expect(await page.locator('#verdict').inputValue()).toBe('FORWARDED');
     expect(await page.locator('#hide-reserved').isChecked()).toBe(true);
     expect(await page.locator('#namespaces option:checked').allTextContents()).toEqual(['shop']);
-    expect(await page.locator('#status').textContent()).toContain('does not take time ranges yet');
+    expect(await page.locator('#covered').textContent()).toBe('all-time figures');
     await page.waitForSelector('#panel h2[data-node="shop/db-0"]');
     const s = await snapshot(page);
     expect(s.nodes.find((n) => n.id === ID.db)!.selected).toBe(true);

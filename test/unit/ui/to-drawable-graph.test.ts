@@ -62,12 +62,12 @@ describe('from map data to drawable elements', () => {
       level: 'WORKLOAD' as const, before: covered, after: covered,
       addedNodes: [node('shop/db')], removedNodes: [node('shop/cache')],
       addedEdges: [edge('shop/api', 'shop/db')], removedEdges: [edge('shop/web', 'shop/cache')],
-      changedEdges: [{ id: 'shop/web->shop/api', source: 'shop/web', target: 'shop/api', before: edge('shop/web', 'shop/api', { flows: 2 }), after: edge('shop/web', 'shop/api'), reasons: ['requestRate'] }],
+      changedEdges: [{ id: 'shop/web->shop/api', before: edge('shop/web', 'shop/api', { requests: 2 }), reasons: ['requestRate'] }],
     };
     const view = toCompareView(after, diff);
     expect(view.map.nodes.map((n) => n.id).sort()).toEqual(['shop/api', 'shop/cache', 'shop/db', 'shop/web']);
     expect(view.map.edges.map((e) => e.id).sort()).toEqual(['shop/api->shop/db', 'shop/web->shop/api', 'shop/web->shop/cache']);
-    expect(view.changes.get('shop/web->shop/api')).toMatchObject({ reasons: ['requestRate'], before: { flows: 2 } });
+    expect(view.changes.get('shop/web->shop/api')).toMatchObject({ reasons: ['requestRate'], before: { requests: 2 } });
     const positions = new Map(view.map.nodes.map((n, i) => [n.id, { x: i * 100, y: 0 }]));
     const scene = toScene({ nodes: view.map.nodes, edges: view.map.edges, positions, newIds: new Set(), activeIds: new Set(), selectedNodes: [], selectedEdge: null, matches: new Set(), trace: null, diff: view.marks, policyDrops: new Set() });
     const byId = new Map(scene.edges.map((e) => [e.id, e]));

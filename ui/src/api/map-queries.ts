@@ -78,12 +78,11 @@ export async function readWorkloadPods(
   client: GraphqlClient,
   namespace: string,
   workload: string,
-  range: ApiRange | undefined,
 ): Promise<{ totalCount: number; nodes: Omit<ApiEndpointDetails, 'incoming' | 'outgoing'>[] }> {
-  const r = rangeParts(range);
+  // Pods take no range: the workload's pods are those the graph knows, whatever the range shown.
   const data = await client.query<{ pods: { totalCount: number; nodes: Omit<ApiEndpointDetails, 'incoming' | 'outgoing'>[] } }>(
-    `query Workload($filter: PodFilter${r.decl}) { pods(filter: $filter, first: 100) { totalCount nodes { id kind name namespace workloadName firstSeen lastSeen labels { key value } workload workloadKind identity node } } }`,
-    { filter: { namespaces: [namespace], workload }, ...r.vars },
+    `query Workload($filter: PodFilter) { pods(filter: $filter, first: 100) { totalCount nodes { id kind name namespace workloadName firstSeen lastSeen labels { key value } workload workloadKind identity node } } }`,
+    { filter: { namespaces: [namespace], workload } },
   );
   return data.pods;
 }
@@ -197,8 +196,8 @@ export async function readMapDiff(
     `query Diff($before: TimeRange!, $after: TimeRange!, $level: MapLevel, $filter: MapDiffFilter) {
       mapDiff(before: $before, after: $after, level: $level, filter: $filter) { level
         before { since until bucketSeconds seconds } after { since until bucketSeconds seconds }
-        addedNodes { ${MAP_NODE} } removedNodes { ${MAP_NODE} } addedEdges { ${MAP_EDGE} } removedEdges { ${MAP_EDGE} }
-        changedEdges { id source target reasons before { ${MAP_EDGE} } after { ${MAP_EDGE} } } } }`,
+        addedNodes { id } removedNodes { ${MAP_NODE} } addedEdges { id } removedEdges { ${MAP_EDGE} }
+        changedEdges { id reasons before { requests errors errorRate latencyP95Ms } } } }`,
     { ...ranges, level: args.level, filter },
   );
   return data.mapDiff;

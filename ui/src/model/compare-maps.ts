@@ -2,27 +2,24 @@ import type { ApiMapEdge, ApiMapNode, ApiServiceMap, MapLevel } from './api-type
 import type { DiffKind } from './map-style';
 import type { CoveredRange } from './time-range';
 
-/** `MapEdgeChange` of the API. */
-export interface ApiMapEdgeChange {
-  id: string;
-  source: string;
-  target: string;
-  before: ApiMapEdge;
-  after: ApiMapEdge;
-  /** Thresholds crossed: `requestRate`, `errorRate`, `latencyP95`. */
-  reasons: string[];
-}
+/** Figures of an edge in the earlier range, as the panel shows them for a changed edge. */
+export type EarlierFigures = Pick<ApiMapEdge, 'requests' | 'errors' | 'errorRate' | 'latencyP95Ms'>;
 
-/** `MapDiff` of the API. */
+/**
+ * `MapDiff` of the API, with the fields the page selects: what is gone in full (it is drawn from
+ * the diff alone), what is new and what changed by id (the later map has them in full), and the
+ * earlier figures of changed edges. The selection is kept small: the API's cost estimate counts
+ * every field of these lists at the page cap.
+ */
 export interface ApiMapDiff {
   level: MapLevel;
   before: CoveredRange;
   after: CoveredRange;
-  addedNodes: ApiMapNode[];
+  addedNodes: { id: string }[];
   removedNodes: ApiMapNode[];
-  addedEdges: ApiMapEdge[];
+  addedEdges: { id: string }[];
   removedEdges: ApiMapEdge[];
-  changedEdges: ApiMapEdgeChange[];
+  changedEdges: { id: string; reasons: string[]; before: EarlierFigures }[];
 }
 
 /** Ids marked by compare mode, by kind. */
@@ -36,24 +33,22 @@ export interface DiffMarks {
 export interface CompareView {
   map: ApiServiceMap;
   marks: DiffMarks;
-  /** Changed edges' earlier figures and reasons, for the panel and the hover. */
-  changes: Map<string, { before: ApiMapEdge; reasons: string[] }>;
+  /** Changed edges' earlier figures and the thresholds they crossed (`requestRate`, `errorRate`, `latencyP95`), for the panel. */
+  changes: Map<string, { before: EarlierFigures; reasons: string[] }>;
   before: CoveredRange;
   after: CoveredRange;
 }
 
 /**
  * Joins the map of the later range with the API's diff (pure): removed nodes and edges are put
- * back so that a person sees what is gone where it was; added ones are in the later map already
- * (and are added from the diff in case top-N left them out); changed edges carry the later figures.
+ * back so that a person sees what is gone where it was; added and changed ones are drawn from the
+ * later map (an added edge that top-N left out of it is not drawn, as any edge top-N leaves out).
  */
 export function toCompareView(after: ApiServiceMap, diff: ApiMapDiff): CompareView {
   const nodes = new Map(after.nodes.map((n) => [n.id, n]));
-  for (const n of [...diff.addedNodes, ...diff.removedNodes]) if (!nodes.has(n.id)) nodes.set(n.id, n);
+  for (const n of diff.removedNodes) if (!nodes.has(n.id)) nodes.set(n.id, n);
   const edges = new Map(after.edges.map((e) => [e.id, e]));
-  for (const e of diff.addedEdges) if (!edges.has(e.id)) edges.set(e.id, e);
-  for (const c of diff.changedEdges) edges.set(c.id, c.after);
-  for (const e of diff.removedEdges) edges.set(e.id, e);
+  for (const e of diff.removedEdges) if (!edges.has(e.id)) edges.set(e.id, e);
   const marks: DiffMarks = {
     added: new Set([...diff.addedNodes.map((n) => n.id), ...diff.addedEdges.map((e) => e.id)]),
     removed: new Set([...diff.removedNodes.map((n) => n.id), ...diff.removedEdges.map((e) => e.id)]),

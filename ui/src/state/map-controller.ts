@@ -363,7 +363,7 @@ export class MapController {
     const ns = node?.namespace ?? id;
     const [calls, pods] = await Promise.all([
       readNamespaceCalls(this.client, ns, range),
-      v.level === 'WORKLOAD' && node ? readWorkloadPods(this.client, ns, node.name, range) : Promise.resolve(null),
+      v.level === 'WORKLOAD' && node ? readWorkloadPods(this.client, ns, node.name) : Promise.resolve(null),
     ]);
     const inNode = (e: ApiEndpoint) => toMapNode(e, v.level).id === id;
     const note = calls.totalCount > calls.nodes.length ? `Calls from the ${calls.nodes.length} heaviest of the namespace's ${calls.totalCount}.` : null;

@@ -1,6 +1,6 @@
 import type { ApiCall, ApiEndpoint, ApiMapEdge, ApiMapNode, ApiServiceMap } from '../model/api-types';
 import { type CallCounters, applyCallEvent, callCounters, mapEdgeId, toMapNode } from '../model/apply-live-event';
-import type { ApiMapEdgeChange, CompareView, DiffMarks } from '../model/compare-maps';
+import type { CompareView, DiffMarks, EarlierFigures } from '../model/compare-maps';
 import type { DiffKind } from '../model/map-style';
 import { type PolicyScope, isPolicyDrop } from '../model/policy-drops';
 import type { ApiActivitySeries } from '../model/sparkline';
@@ -43,7 +43,7 @@ export interface EdgeDetails {
   /** Compare mode: added, removed or changed (null: unchanged, or not comparing). */
   diff: DiffKind | null;
   /** Compare mode: the edge's earlier figures and the thresholds crossed, for a changed edge. */
-  change: Pick<ApiMapEdgeChange, 'before' | 'reasons'> | null;
+  change: { before: EarlierFigures; reasons: string[] } | null;
 }
 
 /** The policy draft shown in the panel. */

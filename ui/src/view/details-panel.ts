@@ -37,6 +37,7 @@ function sparkline(series: ApiActivitySeries): HTMLElement {
     'data-values': s.values.join(','),
     'data-errors': s.errors.join(','),
     'data-step-seconds': series.stepSeconds,
+    'data-start': series.points[0]?.time ?? '',
   });
   box.append(svg('line', { x1: 0, y1: SPARK_H, x2: SPARK_W, y2: SPARK_H, stroke: '#bbb', 'stroke-width': 1 }));
   box.append(svg('polyline', { points: s.line, fill: 'none', stroke: '#0072B2', 'stroke-width': 1.5 }));

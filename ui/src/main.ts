@@ -154,40 +154,31 @@ const toLocalInput = (iso: string) => {
   const d = new Date(iso);
   return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 };
-const customChoice = (): RangeChoice | null => {
-  const r = instants(since, until);
-  return r ? { kind: 'custom', ...r } : null;
-};
-const compareCustom = (): CompareChoice | null => {
-  const r = instants(compareSince, compareUntil);
-  return r ? { kind: 'custom', ...r } : null;
-};
-compareSelect.addEventListener('change', () => {
-  compareRange.hidden = compareSelect.value !== 'custom';
-  if (compareSelect.value === 'custom') {
-    const c = compareCustom();
-    if (c) update({ compare: c });
-    return;
-  }
-  update({ compare: parseCompareChoice(compareSelect.value) });
-});
-for (const input of [compareSince, compareUntil]) input.addEventListener('change', () => {
-  const c = compareCustom();
-  if (c) update({ compare: c });
-});
-rangeSelect.addEventListener('change', () => {
-  customRange.hidden = rangeSelect.value !== 'custom';
-  if (rangeSelect.value === 'custom') {
-    const c = customChoice();
-    if (c) update({ range: c });
-    return;
-  }
-  update({ range: parseRangeChoice(rangeSelect.value) });
-});
-for (const input of [since, until]) input.addEventListener('change', () => {
-  const c = customChoice();
-  if (c) update({ range: c });
-});
+/**
+ * Wires a range picker (the shown range, or the one compared with): its select, the custom
+ * since/until inputs it shows for `custom`, and the view change a choice makes.
+ */
+function wireRangePicker<T>(
+  select: HTMLSelectElement,
+  customBox: HTMLElement,
+  [from, to]: [HTMLInputElement, HTMLInputElement],
+  parse: (value: string) => T,
+  toCustom: (r: { since: string; until: string }) => T,
+  apply: (choice: T) => void,
+) {
+  const applyCustom = () => {
+    const r = instants(from, to);
+    if (r) apply(toCustom(r));
+  };
+  select.addEventListener('change', () => {
+    customBox.hidden = select.value !== 'custom';
+    if (select.value === 'custom') applyCustom();
+    else apply(parse(select.value));
+  });
+  for (const input of [from, to]) input.addEventListener('change', applyCustom);
+}
+wireRangePicker<RangeChoice>(rangeSelect, customRange, [since, until], parseRangeChoice, (r) => ({ kind: 'custom', ...r }), (range) => update({ range }));
+wireRangePicker<CompareChoice | null>(compareSelect, compareRange, [compareSince, compareUntil], parseCompareChoice, (r) => ({ kind: 'custom', ...r }), (compare) => update({ compare }));
 let searchTimer: ReturnType<typeof setTimeout> | undefined;
 search.addEventListener('input', () => {
   clearTimeout(searchTimer);

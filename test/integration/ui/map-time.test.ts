@@ -158,7 +158,7 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     sent = [];
     await page.selectOption('#range', '15m');
     await page.waitForFunction(() => new URL(window.location.href).searchParams.get('range') === '15m');
-    s = await settled();
+    await settled();
     await page.waitForFunction(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().covered?.until !== undefined);
     const quarter = await apiMap('WORKLOAD', { since: '-15m' });
     s = await snapshot(page);

@@ -13,6 +13,22 @@ function icon(draw: (ctx: CanvasRenderingContext2D) => void): HTMLCanvasElement 
   return c;
 }
 
+/** One legend row: an icon drawn by `draw`, and its label. */
+function legendRow(attrs: Record<string, string>, draw: (ctx: CanvasRenderingContext2D) => void, label: string): HTMLElement {
+  return el('div', { class: 'row', ...attrs }, icon(draw), label);
+}
+
+/** A sample of an edge's line across the icon. */
+function strokeSample(ctx: CanvasRenderingContext2D, colour: string, dash: readonly number[]) {
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = 3;
+  ctx.setLineDash([...dash]);
+  ctx.beginPath();
+  ctx.moveTo(2, 9);
+  ctx.lineTo(34, 9);
+  ctx.stroke();
+}
+
 /** The legend: node shapes by kind, namespace fills, edge line styles by health, widths; in compare mode, the diff marks. */
 export function renderLegend(container: HTMLElement, namespaces: string[], comparing: boolean) {
   container.replaceChildren();
@@ -46,17 +62,10 @@ export function renderLegend(container: HTMLElement, namespaces: string[], compa
   for (const health of Object.keys(HEALTH_STYLE) as EdgeHealth[]) {
     const s = HEALTH_STYLE[health];
     container.append(
-      el(
-        'div',
-        { class: 'row', 'data-legend-health': health },
-        icon((ctx) => {
-          ctx.strokeStyle = s.colour;
-          ctx.lineWidth = 3;
-          ctx.setLineDash(s.dash);
-          ctx.beginPath();
-          ctx.moveTo(2, 9);
-          ctx.lineTo(34, 9);
-          ctx.stroke();
+      legendRow(
+        { 'data-legend-health': health },
+        (ctx) => {
+          strokeSample(ctx, s.colour, s.dash);
           if (health === 'policy') {
             ctx.setLineDash([]);
             ctx.lineWidth = 3;
@@ -75,7 +84,7 @@ export function renderLegend(container: HTMLElement, namespaces: string[], compa
             ctx.lineTo(14, 14);
             ctx.stroke();
           }
-        }),
+        },
         s.label,
       ),
     );
@@ -86,20 +95,11 @@ export function renderLegend(container: HTMLElement, namespaces: string[], compa
   for (const kind of Object.keys(DIFF_STYLE) as DiffKind[]) {
     const s = DIFF_STYLE[kind];
     container.append(
-      el(
-        'div',
-        { class: 'row', 'data-legend-diff': kind },
-        icon((ctx) => {
-          if (kind === 'removed') {
-            ctx.strokeStyle = s.colour;
-            ctx.lineWidth = 3;
-            ctx.setLineDash([...REMOVED_DASH].map((d) => d / 2));
-            ctx.beginPath();
-            ctx.moveTo(2, 9);
-            ctx.lineTo(34, 9);
-            ctx.stroke();
-            ctx.setLineDash([]);
-          }
+      legendRow(
+        { 'data-legend-diff': kind },
+        (ctx) => {
+          if (kind === 'removed') strokeSample(ctx, s.colour, REMOVED_DASH.map((d) => d / 2));
+          ctx.setLineDash([]);
           ctx.beginPath();
           ctx.arc(18, 9, 7, 0, Math.PI * 2);
           ctx.fillStyle = s.colour;
@@ -109,7 +109,7 @@ export function renderLegend(container: HTMLElement, namespaces: string[], compa
           ctx.textAlign = 'center';
           ctx.textBaseline = 'middle';
           ctx.fillText(s.icon, 18, 9.5);
-        }),
+        },
         s.label,
       ),
     );

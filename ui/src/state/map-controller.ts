@@ -80,10 +80,10 @@ export class MapController {
     }
   }
 
-  /** Reads the namespace list (the picker) once. */
+  /** Reads the namespace list (the picker) once: every namespace the graph knows, whatever the range shown (a quiet range would leave nothing to pick). */
   async loadNamespaces() {
     try {
-      this.store.setNamespaces(await readNamespaces(this.client, this.dataRange()));
+      this.store.setNamespaces(await readNamespaces(this.client, undefined));
     } catch (err) {
       this.fail(err);
     }

@@ -557,7 +557,7 @@ export function buildResolvers(): Record<string, Record<string, Resolver | { sub
         }
         const range = toWindow(args.range as TimeRangeArg, 'range', ctx.limits);
         const edges = await readObservedTraffic(ctx.reader, { verdicts, range });
-        return { ...toPolicyCheck(buildPolicyCheck(set, edges, { verdicts }), first), range: range === undefined ? null : toCoveredRange(range) };
+        return { ...toPolicyCheck(buildPolicyCheck(set, edges, { verdicts }), first, range), range: range === undefined ? null : toCoveredRange(range) };
       },
 
       stats: async (_p, _args, ctx) => {

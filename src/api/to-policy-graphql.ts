@@ -1,7 +1,7 @@
 import type { EdgeDecision, PolicyCheckResult, SideDecision } from '../policy/build-policy-check';
 import type { PolicyDraft, PolicyDrafts } from '../policy/build-policy-drafts';
 import { toRuleName } from '../policy/policy-model';
-import { toImpactSummary } from '../policy/to-impact-summary';
+import { type CheckedRange, toImpactSummary } from '../policy/to-impact-summary';
 import { toPolicyDocumentYaml, toPolicyYaml } from '../policy/to-policy-yaml';
 
 /** Pure mappings from the policy module's results to the shapes of schema.graphql. */
@@ -83,8 +83,8 @@ function toEdgeDecision(d: EdgeDecision) {
 export type GqlPolicyEdgeDecision = ReturnType<typeof toEdgeDecision>;
 
 /** A check result as `PolicyCheck`, with at most `first` edges. */
-export function toPolicyCheck(result: PolicyCheckResult, first: number) {
-  const summary = toImpactSummary(result);
+export function toPolicyCheck(result: PolicyCheckResult, first: number, range?: CheckedRange) {
+  const summary = toImpactSummary(result, range);
   const edges = [...result.decisions]
     .sort((a, b) => VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .slice(0, first)

@@ -126,9 +126,9 @@ function checkCommand(): Command {
     }
     const range = rangeOf(ctx, flags);
     const result = await withObservedEdges(ctx, verdicts, range, (edges) => buildPolicyCheck({ policies, warnings }, edges, { verdicts }));
-    const summary = toImpactSummary(result);
+    const summary = toImpactSummary(result, range);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(toPolicyCheck(result, result.decisions.length), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(toPolicyCheck(result, result.decisions.length, range), null, 2)}\n`);
     } else {
       for (const w of result.warnings) process.stderr.write(`warning: ${w.where}: ${w.message}\n`);
       for (const line of summary.lines) process.stdout.write(`${line}\n`);

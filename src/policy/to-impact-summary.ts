@@ -74,8 +74,15 @@ function addDecision(g: MutableGroup, d: EdgeDecision): void {
   for (const side of [d.egress, d.ingress]) if (side.outcome === 'denied') g.reasons.add(side.reason);
 }
 
-function toLine(g: ImpactGroup): string {
-  const where = `from ${g.from} to ${g.to}:${g.port}/${g.protocol}`;
+/** The time range of flow time a check covered (epoch ms, `untilMs` exclusive). */
+export interface CheckedRange {
+  readonly sinceMs: number;
+  readonly untilMs: number;
+}
+
+function toLine(g: ImpactGroup, range: CheckedRange | undefined): string {
+  const during = range === undefined ? '' : ` between ${new Date(range.sinceMs).toISOString()} and ${new Date(range.untilMs).toISOString()}`;
+  const where = `from ${g.from} to ${g.to}:${g.port}/${g.protocol}${during}`;
   const seen = `last seen ${new Date(g.lastSeenMs).toISOString()}`;
   if (g.verdict === 'denied') return `applying this would have dropped ${formatCount(g.calls)} ${g.callUnit} ${where} (${seen})`;
   const what = g.requests > 0 ? `${formatCount(g.requests)} requests` : 'lookups';
@@ -84,9 +91,9 @@ function toLine(g: ImpactGroup): string {
 
 /**
  * Groups the denied and partly denied edges of a check by workload pair, port and protocol, most
- * calls first, with one sentence each.
+ * calls first, with one sentence each (naming the range when the check covered one).
  */
-export function toImpactSummary(result: PolicyCheckResult): ImpactSummary {
+export function toImpactSummary(result: PolicyCheckResult, range?: CheckedRange): ImpactSummary {
   const groups = new Map<string, MutableGroup>();
   let allowed = 0;
   let denied = 0;
@@ -124,5 +131,5 @@ export function toImpactSummary(result: PolicyCheckResult): ImpactSummary {
     reasons: [...g.reasons].sort(),
   }));
   out.sort((a, b) => b.calls - a.calls || (a.from + a.to < b.from + b.to ? -1 : a.from + a.to > b.from + b.to ? 1 : a.port - b.port));
-  return { checked: result.decisions.length, allowed, denied, partial, skipped: result.skipped, groups: out, lines: out.map(toLine) };
+  return { checked: result.decisions.length, allowed, denied, partial, skipped: result.skipped, groups: out, lines: out.map((g) => toLine(g, range)) };
 }

@@ -121,6 +121,16 @@ describe('network policy and drop reasons of a time range (real Neo4j)', () => {
     expect(lastHour.data!.policyCheck).toMatchObject({ checked: 1, allowed: 1, denied: 0, summary: [], range: { bucketSeconds: 60 } });
     // Counts within the range: the flows of the last 30 minutes' requests (all of the edge's flows).
     expect(lastHour.data!.policyCheck.edges).toEqual([{ verdict: 'ALLOWED', flows: expectedTotals(recentHttp).get(keyOf(recentHttp[0]))!.flows }]);
+    // A policy that would drop web -> api says so for the range, naming it.
+    const denyWeb = ONLY_API.replace('{matchLabels: {app: web}}', '{matchLabels: {app: admin}}');
+    const denied = await gql(server.url, 'query($y: String!) { policyCheck(yaml: $y, range: {since: "-1h"}) { denied summary range { since until } } }', { y: denyWeb });
+    const { since, until } = denied.data!.policyCheck.range;
+    expect(denied.data!.policyCheck.denied).toBe(1);
+    expect(denied.data!.policyCheck.summary).toHaveLength(1);
+    expect(denied.data!.policyCheck.summary[0]).toBe(
+      `applying this would have dropped ${recentHttp.length} requests from shop/web to shop/api:8080/TCP between ${since} and ${until} (last seen ${/\(last seen (\S+)\)$/.exec(denied.data!.policyCheck.summary[0])?.[1]})`,
+    );
+    expect(Date.parse(since)).toBeLessThan(recentHttp[0].atMs);
   });
 
   it('sums drop reasons within a range', async () => {

@@ -126,10 +126,10 @@ export async function readObservedTraffic(executor: GraphReader, c: ObservedEdge
   const rows = await readObservedEdgeRecords(executor, c);
   if (c.range === undefined) return toObservedEdges(rows);
   const buckets = await readWindowBuckets(executor, rows.map((r) => r.key), c.range);
+  const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
   return toObservedEdges(
     rows.map((r) => {
       const sum = sumActivity(buckets.get(r.key) ?? []);
-      const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
       return {
         ...r,
         call: {

@@ -1,6 +1,6 @@
 import type { Params } from '../executor';
 import { COUNTER_PREFIX, LABEL } from '../model';
-import { type CypherQuery, type EdgeConditions, type TimeWindow, activeInWindow, callProjection, edgeConditions, endpointProjection, where, windowPredicate } from './api-fragments';
+import { type CypherQuery, type EdgeConditions, type TimeWindow, activeInWindow, callProjection, edgeConditions, endpointProjection, where, windowParams, windowPredicate } from './api-fragments';
 
 /** Validated call conditions. */
 export interface CallConditions extends EdgeConditions {
@@ -115,7 +115,7 @@ function buildRangedCallsPage(
   skip: number,
   limit: number,
 ): { page: CypherQuery; count: CypherQuery } {
-  const params: Params = { skip, limit, w_size: w.size, w_since: w.sinceMs, w_until: w.untilMs };
+  const params: Params = { skip, limit, ...windowParams(w) };
   const { minRequests, range: _range, ...rest } = c;
   const match = callMatch(rest, params, [activeInWindow('r', w, params)]);
   let sums = RANGED_SUMS;
@@ -187,6 +187,7 @@ export function buildDropReasons(c: DropConditions): CypherQuery {
   if (c.reasons !== undefined) params.reasons = c.reasons;
   // Ranged: the drop_<REASON> counters of the window's activity buckets instead of the all-time ones.
   const counted = c.range === undefined ? 'r' : 'w';
+  if (c.range !== undefined) Object.assign(params, windowParams(c.range));
   const windowMatch = c.range === undefined ? '' : `\nMATCH (w:${LABEL.activity} {key: r.key, size: $w_size}) WHERE ${windowPredicate('w')}`;
   const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)
 ${where(conds)}${windowMatch}

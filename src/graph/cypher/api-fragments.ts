@@ -79,10 +79,13 @@ export interface TimeWindow {
  * in the activity_bucket constraint's index (key, size, start).
  */
 export function activeInWindow(r: string, w: TimeWindow, params: Params, prefix = 'w'): string {
-  params[`${prefix}_size`] = w.size;
-  params[`${prefix}_since`] = w.sinceMs;
-  params[`${prefix}_until`] = w.untilMs;
+  Object.assign(params, windowParams(w, prefix));
   return `EXISTS { MATCH (k:Activity {key: ${r}.key, size: $${prefix}_size}) WHERE ${windowPredicate('k', prefix)} }`;
+}
+
+/** The parameters `$<prefix>_size`, `$<prefix>_since`, `$<prefix>_until` that windowPredicate reads. */
+export function windowParams(w: TimeWindow, prefix = 'w'): Params {
+  return { [`${prefix}_size`]: w.size, [`${prefix}_since`]: w.sinceMs, [`${prefix}_until`]: w.untilMs };
 }
 
 /** `k.start` of activity variable `k` within the window whose parameters are named `<prefix>_…`. */

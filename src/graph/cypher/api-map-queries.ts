@@ -1,5 +1,5 @@
 import type { Params } from '../executor';
-import { type CypherQuery, type TimeWindow, activeInWindow, edgeConditions, endpointProjection, where, windowPredicate, workloadNameExpr } from './api-fragments';
+import { type CypherQuery, type TimeWindow, activeInWindow, edgeConditions, endpointProjection, where, windowParams, windowPredicate, workloadNameExpr } from './api-fragments';
 import type { CallProps, EndpointRecord } from './api-endpoint-queries';
 
 export type MapLevel = 'POD' | 'WORKLOAD' | 'NAMESPACE';
@@ -75,9 +75,7 @@ ${conds.length > 0 ? `WITH a, r, b ${where(conds)}` : ''}`;
  * call's port, protocol, verdict, last flow time in the range and latency sketches.
  */
 function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params): string {
-  params.w_size = w.size;
-  params.w_since = w.sinceMs;
-  params.w_until = w.untilMs;
+  Object.assign(params, windowParams(w));
   const conds = [`k.size = toInteger($w_size)`, windowPredicate('k')];
   if (c.verdicts !== undefined) {
     params.e_verdicts = c.verdicts;

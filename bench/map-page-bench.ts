@@ -77,9 +77,10 @@ export async function runMapPageBench(
   });
   if (!api) return { ...empty, reason: 'the API did not start' };
   let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  let page: Page | undefined;
   try {
     chromium = await launchChromium();
-    const page = await chromium.context.newPage();
+    page = await chromium.context.newPage();
     page.setDefaultTimeout(180_000);
     const mapUrl = `${api.url.replace(/\/graphql$/, '/map')}?level=POD&range=live&top=${o.calls * 2}`;
     const t0 = Date.now();
@@ -128,7 +129,11 @@ export async function runMapPageBench(
       live,
     };
   } catch (err) {
-    return { ...empty, reason: (err as Error).message.slice(0, 500) };
+    // What the page said (its status line) tells a slow API from a failed read.
+    const status = await page
+      ?.evaluate(() => document.querySelector('#status')?.textContent ?? '')
+      .catch(() => '');
+    return { ...empty, reason: `${(err as Error).message}; the page said: ${status ?? ''}`.slice(0, 500) };
   } finally {
     await chromium?.close();
     await api.close();

@@ -19,6 +19,8 @@ import {
   type MapLevel,
   type NamespaceCallRecord,
   type ServiceMapRecord,
+  type CompactServiceMapRow,
+  decodeServiceMap,
   buildNamespaceCalls,
   buildPodCounts,
   buildServiceMap,
@@ -157,7 +159,8 @@ export async function readServiceMap(
   const q = buildServiceMap(level, c, topN, columns, window);
   return executor.readTx(async (tx) => {
     const compute = async () => {
-      const [map] = await tx.run<ServiceMapRecord>(q.cypher, q.params);
+      const [row] = await tx.run<CompactServiceMapRow>(q.cypher, q.params);
+      const map = row === undefined ? undefined : decodeServiceMap(row, window !== undefined);
       const podCounts = new Map<string, number>();
       if (level !== 'POD' && map) {
         const namespaces = [...new Set(map.top.flatMap((e) => [e.source, e.target]).filter((n) => n.kind === 'pod').map((n) => n.namespace as string))];

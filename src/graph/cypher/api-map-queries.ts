@@ -152,39 +152,48 @@ export interface MapColumns {
 
 export const ALL_MAP_COLUMNS: MapColumns = { verdicts: true, ports: true, protocols: true, latencyP95Ms: true, lastSeen: true };
 
-/** How each column is aggregated per endpoint pair, then per map edge, then finished. */
+/**
+ * How each column is aggregated per endpoint pair, then per map edge, then finished (`final`, over
+ * map edge `e`), and what stands in its place when the client did not ask for it.
+ */
 const COLUMN_STAGES: Readonly<Record<keyof MapColumns, { pair: string; edge: string; final: string; absent: string }>> = {
   verdicts: { pair: 'collect(DISTINCT r.verdict)', edge: 'collect(x.verdicts)', final: 'reduce(acc = [], l IN e.verdicts | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
   ports: { pair: 'collect(DISTINCT r.port)', edge: 'collect(x.ports)', final: 'reduce(acc = [], l IN e.ports | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
   protocols: { pair: 'collect(DISTINCT r.protocol)', edge: 'collect(x.protocols)', final: 'reduce(acc = [], l IN e.protocols | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
   latencyP95Ms: { pair: 'max(r.latencyP95Ms)', edge: 'max(x.latencyP95Ms)', final: 'e.latencyP95Ms', absent: 'null' },
-  lastSeen: { pair: 'max(r.lastSeen)', edge: 'max(x.lastSeen)', final: 'e.lastSeen', absent: 'null' },
+  // Epoch milliseconds, not DateTime: 10k temporal values cost the driver more than the query.
+  lastSeen: { pair: 'max(r.lastSeen.epochMillis)', edge: 'max(x.lastSeen)', final: 'e.lastSeen', absent: 'null' },
 };
 
-/** With a range, p95 comes from the merged sketches (in JS): the sketches are carried instead. */
+/** With a range, p95 comes from the merged sketches (in JS): the latency column carries the sketches. */
 const RANGED_LATENCY_STAGE = {
   pair: 'reduce(acc = [], l IN collect(r.sketches) | acc + l)',
   edge: 'collect(x.latencyP95Ms)',
-  final: 'null, latencySketches: reduce(acc = [], l IN e.latencyP95Ms | acc + l)',
+  final: 'reduce(acc = [], l IN e.latencyP95Ms | acc + l)',
   absent: 'null',
 };
+
+/** The order of an edge's columns in a compact row (see `buildServiceMap`). */
+const COLUMN_ORDER = ['verdicts', 'ports', 'protocols', 'latencyP95Ms', 'lastSeen'] as const satisfies readonly (keyof MapColumns)[];
 
 /**
  * The whole map in one query: calls rolled up into edges between map nodes, sorted heaviest first,
  * totals over all of them, and the first `$topN`. Returns exactly one row. Columns the client did
  * not ask for are not read. With a window, counts are those of the calls' buckets in it, and calls
  * without activity in it are left out.
+ *
+ * The row is compact, because decoding it dominated a large map's read: the top edges' map nodes
+ * once each as `[id, kind, name, namespace]`, and each edge as a list of primitives that names its
+ * ends by id. `decodeServiceMap` turns it into a `ServiceMapRecord`.
  */
 export function buildServiceMap(level: MapLevel, c: MapConditions, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
   const params: Params = { topN };
   const stages = window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
-  const cols = (Object.keys(stages) as (keyof MapColumns)[]).filter((k) => columns[k]);
+  const cols = COLUMN_ORDER.filter((k) => columns[k]);
   const pairCols = cols.map((k) => `, ${stages[k].pair} AS ${k}`).join('');
   const carry = cols.map((k) => `, ${k}: ${k}`).join('');
   const edgeCols = cols.map((k) => `, ${stages[k].edge} AS ${k}`).join('');
-  const finalCols = (Object.keys(stages) as (keyof MapColumns)[])
-    .map((k) => `, ${k}: ${columns[k] ? stages[k].final : stages[k].absent}`)
-    .join('');
+  const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? stages[k].final : stages[k].absent}`).join('');
   // Calls are summed per endpoint pair first (grouping by node is cheap); each endpoint's map node
   // is then computed once per endpoint, not once per call, and the pairs are summed per map edge.
   const cypher = `${window === undefined ? mapMatch(c, params) : rangedMapMatch(c, window, params)}
@@ -201,20 +210,78 @@ WITH x.s AS s, t,
   sum(x.flows) AS flows, sum(x.requests) AS requests, sum(x.responses) AS responses, sum(x.errors) AS errors, sum(x.calls) AS calls${edgeCols}
 ORDER BY flows DESC, requests DESC, s.id, t.id
 WITH collect({source: s, target: t, flows: flows, requests: requests, responses: responses, errors: errors, calls: calls${carry}}) AS edges
+WITH edges, edges[0..toInteger($topN)] AS top
 CALL {
   WITH edges
   UNWIND edges AS e
   UNWIND [e.source.id, e.target.id] AS n
   RETURN count(DISTINCT n) AS nodeCount
 }
+CALL {
+  WITH top
+  UNWIND top AS e
+  UNWIND [e.source, e.target] AS n
+  WITH DISTINCT n
+  RETURN collect(n) AS nodeMaps
+}
 RETURN size(edges) AS edgeCount, nodeCount,
   reduce(x = 0, e IN edges | x + e.calls) AS calls,
   reduce(x = 0, e IN edges | x + e.flows) AS flows,
   reduce(x = 0, e IN edges | x + e.requests) AS requests,
   reduce(x = 0, e IN edges | x + e.errors) AS errors,
-  [e IN edges[0..toInteger($topN)] | {source: e.source, target: e.target, flows: e.flows, requests: e.requests,
-    responses: e.responses, errors: e.errors, calls: e.calls${finalCols}}] AS top`;
+  [n IN nodeMaps | [n.id, n.kind, n.name, n.namespace]] AS nodes,
+  [e IN top | [e.source.id, e.target.id, e.flows, e.requests, e.responses, e.errors, e.calls${finalCols}]] AS top`;
   return { cypher, params };
+}
+
+/** The row `buildServiceMap` returns. */
+export interface CompactServiceMapRow {
+  edgeCount: number;
+  nodeCount: number;
+  calls: number;
+  flows: number;
+  requests: number;
+  errors: number;
+  nodes: [id: string, kind: string, name: string, namespace: string | null][];
+  top: [
+    source: string,
+    target: string,
+    flows: number,
+    requests: number,
+    responses: number,
+    errors: number,
+    calls: number,
+    verdicts: string[],
+    ports: number[],
+    protocols: string[],
+    latency: number | string[] | null,
+    lastSeenMs: number | null,
+  ][];
+}
+
+/** The `ServiceMapRecord` of a `buildServiceMap` row; `ranged` when the query was built with a window. */
+export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): ServiceMapRecord {
+  const nodes = new Map<string, MapNodeRecord>(row.nodes.map(([id, kind, name, namespace]) => [id, { id, kind, name, namespace }]));
+  const node = (id: string): MapNodeRecord => nodes.get(id) ?? { id, kind: 'ip', name: id, namespace: null };
+  const top = row.top.map(([source, target, flows, requests, responses, errors, calls, verdicts, ports, protocols, latency, lastSeenMs]): MapEdgeRecord => {
+    const edge: MapEdgeRecord = {
+      source: node(source),
+      target: node(target),
+      flows,
+      requests,
+      responses,
+      errors,
+      calls,
+      verdicts,
+      ports,
+      protocols,
+      latencyP95Ms: ranged || Array.isArray(latency) ? null : latency,
+      lastSeen: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
+    };
+    if (ranged) edge.latencySketches = Array.isArray(latency) ? latency : [];
+    return edge;
+  });
+  return { edgeCount: row.edgeCount, nodeCount: row.nodeCount, calls: row.calls, flows: row.flows, requests: row.requests, errors: row.errors, top };
 }
 
 /** Pods per map node id, over the pods of `$namespaces` (WORKLOAD and NAMESPACE levels). */

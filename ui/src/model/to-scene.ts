@@ -35,7 +35,11 @@ export interface EdgeMarks {
 }
 
 export type SceneNode = DrawableNode & Point & NodeMarks;
-export type SceneEdge = DrawableEdge & EdgeMarks;
+export type SceneEdge = DrawableEdge &
+  EdgeMarks & {
+    /** Control point of the curve drawn instead of a straight line that would cross a node (see route-edges.ts), or null. */
+    bend: Point | null;
+  };
 
 /** Everything the renderer draws, in drawing order. */
 export interface Scene {
@@ -56,6 +60,8 @@ export interface SceneInput {
   diff: DiffMarks | null;
   /** Map edge ids with traffic a network policy dropped (their own style). */
   policyDrops: ReadonlySet<string>;
+  /** Curves for edges that would cross a node straight (edge id -> control point). */
+  bends: ReadonlyMap<string, Point>;
 }
 
 /** The scene for the current state: drawables with positions and marks (pure). Nodes without a position are left out. */
@@ -101,6 +107,7 @@ export function toScene(input: SceneInput): Scene {
       shortest: input.trace?.shortest.has(e.id) ?? false,
       dimmed: input.trace !== null ? !onTrace : focus && !(input.matches.has(e.source) || input.matches.has(e.target)),
       diff,
+      bend: input.bends.get(e.id) ?? null,
     });
   }
   return { nodes, edges };

@@ -445,7 +445,10 @@ async function start() {
   const view = parseViewState(window.location.search);
   syncControls(view);
   // A fresh start (first load or a new token) reads everything again.
-  await Promise.all([controller.loadNamespaces(), controller.setView(view, true)]);
+  // The map first: the namespace list aggregates every call too, and on a large graph the two reads
+  // would share Neo4j's cores and delay the first map.
+  await controller.setView(view, true);
+  await controller.loadNamespaces();
 }
 
 void start();

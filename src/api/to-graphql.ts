@@ -1,6 +1,6 @@
 import type { CallProps, CallRecord, EndpointRecord } from '../graph/cypher/api-endpoint-queries';
 import { COUNTER_PREFIX } from '../graph/model';
-import type { HttpPathCounts } from '../policy/observed-traffic';
+import type { HttpPathCounts } from '../model/http-path-counts';
 import { parseStoredHttpPaths } from '../policy/http-path-accumulator';
 
 /** Pure mappings from stored records to the objects the GraphQL schema describes. */

@@ -65,7 +65,7 @@ export function labelSelectorPredicate(v: string, param: string): string {
 }
 
 /**
- * A bucket-aligned time range of flow time that a ranged read covers (src/flows/time-buckets.ts
+ * A bucket-aligned time range of flow time that a ranged read covers (src/model/time-buckets.ts
  * coverRange): buckets of `size` seconds starting in [sinceMs, untilMs).
  */
 export interface TimeWindow {

@@ -1,5 +1,7 @@
-import { COUNTER_PREFIX, KIND_LABEL, LABEL, REL, type EndpointKind } from '../model';
-import type { ActivityRow, CallRow } from './ingest-rows';
+import { COUNTER_PREFIX, KIND_LABEL, LABEL, REL } from '../model';
+import { type EndpointKind } from '../../model/endpoint-ids';
+import type { ActivityRow, CallRow } from '../../model/ingest-rows';
+import { MAX_DNS_NAMES_PER_EDGE } from '../../model/dns-name';
 
 /**
  * The Cypher of the collector's writes. The driver sends every JS number as a float, so integer
@@ -125,7 +127,7 @@ SET r.flows = r.flows + toInteger(row.flows),
     r.errorRate = CASE WHEN r.responses + toInteger(row.responses) > 0
                    THEN toFloat(r.errors + toInteger(row.errors)) / (r.responses + toInteger(row.responses)) ELSE 0.0 END,
     r.l7Protocols = coalesce(r.l7Protocols, []) + [p IN row.l7Protocols WHERE NOT p IN coalesce(r.l7Protocols, [])],
-    r.dnsQueries = (coalesce(r.dnsQueries, []) + [q IN row.dnsQueries WHERE NOT q IN coalesce(r.dnsQueries, [])])[0..50],
+    r.dnsQueries = (coalesce(r.dnsQueries, []) + [q IN row.dnsQueries WHERE NOT q IN coalesce(r.dnsQueries, [])])[0..${MAX_DNS_NAMES_PER_EDGE}],
     r.latencyCount = r.latencyCount + toInteger(row.latencyCount),
     r.latencySumMs = r.latencySumMs + row.latencySumMs,
     r.latencyMaxMs = CASE WHEN row.latencyCount > 0 AND (r.latencyMaxMs IS NULL OR r.latencyMaxMs < row.latencyMaxMs)

@@ -1,4 +1,5 @@
 import type { Params } from '../executor';
+import { HASHED_OWNER_KIND, TEMPLATE_HASH_PATTERN } from '../../model/workload-name';
 
 /**
  * Shared pieces of the API's Cypher. Variable names and property names are constants of this
@@ -29,14 +30,13 @@ export function callProjection(r: string): string {
 }
 
 /**
- * The stable workload name of pod variable `v`: a ReplicaSet's name loses its pod-template hash
- * (`web-6d9984c876` -> `web`), so that pods of successive rollouts of a Deployment share it; a pod
- * without owner is its own workload. Mirrors `toWorkloadName` in src/api/to-graphql.ts.
+ * The stable workload name of pod variable `v`: `toWorkloadName` of src/model/workload-name.ts in
+ * Cypher, built from the same constants (test/integration/graph/workload-name.test.ts runs both).
  */
 export function workloadNameExpr(v: string): string {
   return (
     `CASE WHEN ${v}.workload IS NULL OR ${v}.workload = '' THEN ${v}.name ` +
-    `WHEN ${v}.workloadKind = 'ReplicaSet' AND ${v}.workload =~ '.+-[a-z0-9]{5,10}' ` +
+    `WHEN ${v}.workloadKind = '${HASHED_OWNER_KIND}' AND ${v}.workload =~ '.+-${TEMPLATE_HASH_PATTERN}' ` +
     `THEN left(${v}.workload, size(${v}.workload) - size(last(split(${v}.workload, '-'))) - 1) ` +
     `ELSE ${v}.workload END`
   );

@@ -1,4 +1,5 @@
 import type { EndpointKind } from '../model/endpoint-ids';
+import type { CallKeyedCounter } from '../model/ingest-rows';
 
 /**
  * The graph model contract: labels and relationship types (the ids are in src/model/endpoint-ids.ts).
@@ -46,3 +47,11 @@ export const COUNTER_PREFIX = {
   drop: 'drop_',
   rcode: 'rcode_',
 } as const;
+
+/** The prefix under which each keyed counter of a CallRow or ActivityRow is stored. */
+export const KEYED_COUNTER_PREFIX: Readonly<Record<CallKeyedCounter, string>> = {
+  statusCounts: COUNTER_PREFIX.status,
+  methodCounts: COUNTER_PREFIX.method,
+  rcodeCounts: COUNTER_PREFIX.rcode,
+  dropReasons: COUNTER_PREFIX.drop,
+};

@@ -1,6 +1,6 @@
 import type { Flow, FlowEndpoint } from '../src/flows/flow';
 import { formatFlowTime } from '../src/flows/flow-time';
-import { callKey, podId } from '../src/graph/model';
+import { callKey, podId } from '../src/model/endpoint-ids';
 import { seededRandom } from './bench-stats';
 
 /**

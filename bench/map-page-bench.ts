@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import type { CallRow } from '../src/graph/cypher/ingest-rows';
+import type { CallRow } from '../src/model/ingest-rows';
 import { writeIngestBatch } from '../src/graph/write-ingest-batch';
 import { startBenchApi } from './bench-api';
 import { type BenchGraph, resetGraph } from './bench-graph';

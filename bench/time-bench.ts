@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/flows/time-buckets';
-import type { ActivityRow, CallRow, EndpointRow } from '../src/graph/cypher/ingest-rows';
-import { callKey } from '../src/graph/model';
+import { bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/model/time-buckets';
+import type { ActivityRow, CallRow, EndpointRow } from '../src/model/ingest-rows';
+import { callKey } from '../src/model/endpoint-ids';
 import { writeIngestBatch } from '../src/graph/write-ingest-batch';
 import { startBenchApi } from './bench-api';
 import { type BenchGraph, resetGraph } from './bench-graph';

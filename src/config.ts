@@ -5,7 +5,7 @@ import { ConfigError } from './errors';
 import { ordinalOfHostname } from './hubble/shard-of-node';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { z } from 'zod';
-import { type BucketSpec, DEFAULT_BUCKETS, parseBucketSpec } from './flows/time-buckets';
+import { type BucketSpec, DEFAULT_BUCKETS, parseBucketSpec } from './model/time-buckets';
 
 /**
  * Every setting of hubble-graph, declared once (DECLARED below): its environment variable, its

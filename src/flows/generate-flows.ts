@@ -1,4 +1,5 @@
-import { type CallRow, type EndpointRow, emptyCallRow } from '../graph/cypher/ingest-rows';
+import { type CallRow, type EndpointRow, emptyCallRow } from '../model/ingest-rows';
+import { addDnsName, normalizeDnsName } from '../model/dns-name';
 import {
   CLUSTER_DEPENDENCIES,
   CLUSTER_WORKLOADS,
@@ -200,7 +201,7 @@ interface EdgeSpec {
   /** HTTP paths requested. */
   paths: readonly string[];
   truth: TruthCall;
-  /** Distinct DNS names kept in truth (cap 50, as the aggregator). */
+  /** Distinct DNS names kept in truth (capped as the aggregator caps them: src/model/dns-name.ts). */
   dnsSet: Set<string>;
 }
 
@@ -776,12 +777,10 @@ function addToTruth(t: TruthCall, dnsSet: Set<string>, timeMs: number, effects: 
   if (effects.open) t.connections++;
   if (effects.drop) bump(t.dropReasons, effects.drop);
   if (effects.l7Protocol && !t.l7Protocols.includes(effects.l7Protocol)) t.l7Protocols.push(effects.l7Protocol);
-  if (effects.dnsQuery !== undefined && dnsSet.size < 50) {
-    const q = effects.dnsQuery.toLowerCase().replace(/\.$/, '');
-    if (!dnsSet.has(q)) {
-      dnsSet.add(q);
-      t.dnsQueries.push(q);
-    }
+  if (effects.dnsQuery !== undefined) {
+    const before = dnsSet.size;
+    addDnsName(dnsSet, effects.dnsQuery);
+    if (dnsSet.size > before) t.dnsQueries.push(normalizeDnsName(effects.dnsQuery));
   }
   if (effects.request !== undefined) {
     t.requests++;

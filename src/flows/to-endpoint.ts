@@ -1,5 +1,5 @@
-import type { EndpointRow } from '../graph/cypher/ingest-rows';
-import { type EndpointKind, fqdnId, ipId, podId, reservedId } from '../graph/model';
+import type { EndpointRow } from '../model/ingest-rows';
+import { type EndpointKind, fqdnId, ipId, podId, reservedId } from '../model/endpoint-ids';
 import type { FlowEndpoint } from './flow';
 
 /**

@@ -1,4 +1,4 @@
-import { bucketStartMs, type BucketSpec } from '../flows/time-buckets';
+import { bucketStartMs, type BucketSpec } from '../model/time-buckets';
 import { EXPIRE_ACTIVITY } from './cypher/activity-queries';
 import type { DeletedRow } from './cypher/prune-queries';
 import type { Executor } from './executor';
@@ -11,7 +11,7 @@ export type ExpireResult = Record<string, number>;
  * before the first whole bucket within the retention, in transactions of at most `batchSize`
  * deletions (a bucket is deleted whole or not at all, so a size never holds part of a bucket).
  * The call totals on CALLS are not touched. Ranged answers never depend on buckets outside the
- * retention (src/flows/time-buckets.ts coverRange), so no change-feed entry is needed.
+ * retention (src/model/time-buckets.ts coverRange), so no change-feed entry is needed.
  */
 export async function expireActivity(executor: Executor, spec: BucketSpec, nowMs: number, batchSize = 10_000): Promise<ExpireResult> {
   const result: ExpireResult = {};

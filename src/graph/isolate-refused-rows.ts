@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors';
-import type { CallRow, EndpointRow, IngestBatch } from './cypher/ingest-rows';
+import type { CallRow, EndpointRow, IngestBatch } from '../model/ingest-rows';
 
 /** A row Neo4j refused for good, with Neo4j's reason: it goes to the dead-letter file. */
 export interface RefusedRow {

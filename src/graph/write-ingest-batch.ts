@@ -1,7 +1,7 @@
-import { mergeAndSummarize } from '../flows/latency-sketch';
+import { mergeAndSummarize } from '../model/latency-sketch';
 import { appendChangeLog } from './append-change-log';
 import type { Executor } from './executor';
-import type { CallRow, EndpointRow, IngestBatch } from './cypher/ingest-rows';
+import type { CallRow, EndpointRow, IngestBatch } from '../model/ingest-rows';
 import { DEFAULT_MAX_HTTP_PATHS, toHttpPathPair } from '../policy/http-path-accumulator';
 import {
   MERGE_HTTP_PATHS,
@@ -22,7 +22,7 @@ import {
   type UpsertedCallsRow,
   type UpsertedEndpointsRow,
 } from './cypher/ingest-queries';
-import type { EndpointKind } from './model';
+import type { EndpointKind } from '../model/endpoint-ids';
 import { resumeProperties } from './cypher/collector-queries';
 import type { TxRunner } from './executor';
 

@@ -1,6 +1,6 @@
 import type { Params } from '../executor';
 import { COUNTER_PREFIX, LABEL } from '../model';
-import { type CypherQuery, type EdgeConditions, type TimeWindow, activeInWindow, callProjection, edgeConditions, endpointProjection, where, windowParams, windowPredicate } from './api-fragments';
+import { type CypherQuery, type EdgeConditions, type FilteredCall, type TimeWindow, activeInWindow, callProjection, edgeConditions, edgeMatches, endpointProjection, where, windowParams, windowPredicate } from './api-fragments';
 
 /** Validated call conditions. */
 export interface CallConditions extends EdgeConditions {
@@ -64,6 +64,17 @@ WITH a, r, b`; // a WHERE cannot follow CALL {} directly
   }
   conds.push(...edgeConditions('r', c, params));
   return `${match}\n${where(conds)}`;
+}
+
+/**
+ * Whether a call in memory meets the conditions, as `callMatch` finds them in Cypher (subscriptions
+ * filter changed calls without a query); the conditions on the call itself are `edgeMatches`.
+ */
+export function callMatches(call: FilteredCall, c: CallConditions): boolean {
+  if (c.namespaces && !c.namespaces.includes(call.source.namespace ?? '') && !c.namespaces.includes(call.destination.namespace ?? '')) return false;
+  if (c.source !== undefined && call.source.id !== c.source) return false;
+  if (c.destination !== undefined && call.destination.id !== c.destination) return false;
+  return edgeMatches(call, c);
 }
 
 const CALL_RECORD = `{call: ${callProjection('r')}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')}}`;

@@ -5,7 +5,7 @@ import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { Flow } from '../../../src/flows/flow';
 import { parseFlowTimeMs } from '../../../src/flows/flow-time';
 import { generateFlows } from '../../../src/flows/generate-flows';
-import type { IngestBatch, ResumePoint } from '../../../src/graph/cypher/ingest-rows';
+import type { IngestBatch, ResumePoint } from '../../../src/model/ingest-rows';
 import { silentLogger } from '../../../src/logger';
 import { seededRandom } from '../../../bench/bench-stats';
 import { truthCallCounts } from '../../helpers/ground-truth';

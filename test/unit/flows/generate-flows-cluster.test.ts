@@ -9,7 +9,7 @@ import {
   rolloutPhase,
 } from '../../../src/flows/cluster-story';
 import { generateFlows, type TruthBucket, type TruthCall } from '../../../src/flows/generate-flows';
-import type { CallRow } from '../../../src/graph/cypher/ingest-rows';
+import type { CallRow } from '../../../src/model/ingest-rows';
 import { comparableCall } from './comparable-call';
 
 const MINUTE = 60_000;

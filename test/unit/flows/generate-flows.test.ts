@@ -1,6 +1,6 @@
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import { generateFlows, type GroundTruth } from '../../../src/flows/generate-flows';
-import type { CallRow, EndpointRow } from '../../../src/graph/cypher/ingest-rows';
+import type { CallRow, EndpointRow } from '../../../src/model/ingest-rows';
 import { comparableCall } from './comparable-call';
 
 function aggregateAll(gen: Iterable<{ flow: import('../../../src/flows/flow').Flow }>): { calls: CallRow[]; endpoints: EndpointRow[]; skipped: number; count: number } {

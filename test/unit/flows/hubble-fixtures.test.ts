@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { Flow } from '../../../src/flows/flow';
-import type { CallRow, IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import type { CallRow, IngestBatch } from '../../../src/model/ingest-rows';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/hubble');
 const FILES = [

@@ -1,5 +1,5 @@
 import { parseAllDocuments, stringify } from 'yaml';
-import { toWorkloadName } from '../../../src/api/to-graphql';
+import { toWorkloadName } from '../../../src/model/workload-name';
 import { generateFlows } from '../../../src/flows/generate-flows';
 import {
   type EdgeDecision,

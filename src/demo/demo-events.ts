@@ -5,7 +5,7 @@ import type { Flow, FlowEndpoint, FlowWorkload, HubbleEvent } from '../flows/flo
 import { formatFlowTime } from '../flows/flow-time';
 import { generateFlows } from '../flows/generate-flows';
 import { parseFlowLine } from '../hubble/parse-flow-line';
-import { derivedUuid } from '../hubble/replay-server';
+import { derivedUuid } from '../hubble/replay-recording';
 
 /** Where the recorded demo flows are: the repository's fixtures, or /app/demo/hubble in the image. */
 export const DEMO_FLOW_DIRS = [path.join(PROJECT_ROOT, 'test', 'fixtures', 'hubble'), path.join(PROJECT_ROOT, 'demo', 'hubble')];

@@ -1,4 +1,4 @@
-import type { GroundTruth } from '../src/flows/generate-flows';
+import type { GroundTruth } from '../src/generator/generate-flows';
 import type { Executor } from '../src/graph/executor';
 
 /** Every count a user reads off an edge: the totals and the dynamic counters (status_, method_, drop_, rcode_). */

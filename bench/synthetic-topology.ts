@@ -1,7 +1,7 @@
+import { seededRandom } from '../src/generator/seeded-random';
 import type { CallRow, EndpointRow, IngestBatch } from '../src/graph/cypher/ingest-rows';
 import { encodeSketch, newLatencySketch } from '../src/flows/latency-sketch';
 import { callKey, fqdnId, podId, reservedId } from '../src/graph/model';
-import { seededRandom } from './bench-stats';
 
 /**
  * A synthetic cluster as ingest rows, written straight through writeIngestBatch (no flows): the

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../config';
 import type { Flow, FlowEndpoint, FlowWorkload, HubbleEvent } from '../flows/flow';
 import { formatFlowTime } from '../flows/flow-time';
-import { generateFlows } from '../flows/generate-flows';
+import { generateFlows } from '../generator/generate-flows';
 import { parseFlowLine } from '../hubble/parse-flow-line';
 import { derivedUuid } from '../hubble/replay-recording';
 

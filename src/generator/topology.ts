@@ -14,11 +14,13 @@ export interface GenEndpoint {
   serverPort: number;
 }
 
+/** The kinds of traffic an edge carries; each has its script in emit-exchange.ts. */
 export type EdgeKind = 'http' | 'tcp' | 'dns' | 'drop' | 'world' | 'fqdn' | 'health' | 'icmp';
 
 /** Which ends observe an edge's packets. */
 export type Sides = 'both' | 'client' | 'server';
 
+/** One CALLS edge to be: its ends, how its traffic looks, and its ground truth so far. */
 export interface EdgeSpec {
   kind: EdgeKind;
   client: GenEndpoint;

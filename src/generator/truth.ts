@@ -43,6 +43,7 @@ export interface Effects {
   l7Protocol?: string;
 }
 
+/** A flow that adds nothing but its own count (a repeated observation, a plain packet). */
 export const NO_EFFECTS: Effects = {};
 
 /** Adds what one flow means to an edge's truth (`dnsSet`: the distinct names already in `t.dnsQueries`). */

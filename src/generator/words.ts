@@ -1,6 +1,6 @@
-/** Names the generator gives namespaces, workloads, external services and requests. */
-
+/** Namespaces of the random scenario, in order of use (beyond them: `team-N`). */
 export const NAMESPACES = ['shop', 'payments', 'catalog', 'auth', 'search', 'ads', 'billing', 'orders', 'inventory', 'users', 'media', 'analytics'];
+/** Apps of the random scenario and the port their pods serve on. */
 export const APPS: ReadonlyArray<[string, number]> = [
   ['web', 8080],
   ['api', 8080],
@@ -23,6 +23,7 @@ export const APPS: ReadonlyArray<[string, number]> = [
   ['notify', 8082],
   ['metrics', 9100],
 ];
+/** External DNS names pods call (FQDN edges) and look up. */
 export const FQDNS = [
   'api.github.com',
   's3.amazonaws.com',
@@ -35,10 +36,14 @@ export const FQDNS = [
   'sentry.io',
   'api.twilio.com',
 ];
+/** Alphabet of ReplicaSet hashes in generated pod names. */
 export const HEX = '0123456789abcdef';
+/** Kubernetes' alphabet for generated name suffixes (no vowels, no look-alikes). */
 export const ALNUM = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** HTTP methods requested, GET weighted thrice. */
 export const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'];
+/** HTTP paths requested when a workload names none. */
 export const PATHS = ['/', '/api/v1/items', '/api/v1/orders', '/healthz', '/login', '/search?q=x'];
 
 /** FNV-1a of a string: names derived from it are the same in every run, so a restarted demo keeps them. */

@@ -1,4 +1,4 @@
-import type { GroundTruth } from '../src/flows/generate-flows';
+import type { GroundTruth } from '../src/generator/generate-flows';
 import type { Executor } from '../src/graph/executor';
 import { CALL_COUNTERS } from '../src/model/ingest-rows';
 

@@ -1,11 +1,12 @@
 /// <reference lib="dom" />
+import { seededRandom } from '../src/generator/seeded-random';
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { CallRow } from '../src/model/ingest-rows';
 import { writeIngestBatch } from '../src/graph/write-ingest-batch';
 import { startBenchApi } from './bench-api';
 import { type BenchGraph, resetGraph } from './bench-graph';
-import { round, seededRandom, sleep, summarize } from './bench-stats';
+import { round, sleep, summarize } from './bench-stats';
 import { launchChromium } from './chromium';
 import { buildTopology } from './synthetic-topology';
 

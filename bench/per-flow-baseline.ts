@@ -1,6 +1,6 @@
 import type { Flow } from '../src/flows/flow';
 import { parseFlowTimeMs } from '../src/flows/flow-time';
-import { generateFlows } from '../src/flows/generate-flows';
+import { generateFlows } from '../src/generator/generate-flows';
 import { orientFlow } from '../src/flows/orient-flow';
 import { resolveEndpoint } from '../src/flows/to-endpoint';
 import { callKey } from '../src/model/endpoint-ids';

@@ -1,3 +1,4 @@
+import { seededRandom } from '../src/generator/seeded-random';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/model/time-buckets';
@@ -6,7 +7,7 @@ import { callKey } from '../src/model/endpoint-ids';
 import { writeIngestBatch } from '../src/graph/write-ingest-batch';
 import { startBenchApi } from './bench-api';
 import { type BenchGraph, resetGraph } from './bench-graph';
-import { type LatencySummary, nowMs, round, seededRandom, summarize } from './bench-stats';
+import { type LatencySummary, nowMs, round, summarize } from './bench-stats';
 import { type IngestResult, runIngestBench } from './ingest-bench';
 
 /** Sizes of the time part (issue 11: 10k pods / 100k CALLS, 24 h, 10% of edges active each minute). */

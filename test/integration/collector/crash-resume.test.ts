@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { generateFlows } from '../../../src/flows/generate-flows';
+import { generateFlows } from '../../../src/generator/generate-flows';
 import type { Executor } from '../../../src/graph/executor';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
-import { seededRandom } from '../../../bench/bench-stats';
+import { seededRandom } from '../../../src/generator/seeded-random';
 import { startCli } from '../../helpers/cli';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
 import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';

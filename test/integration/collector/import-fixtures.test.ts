@@ -5,7 +5,7 @@ import type { Executor } from '../../../src/graph/executor';
 import { runCli } from '../../helpers/cli';
 import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble');
+const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 
 interface EdgeRow {
   flows: number;

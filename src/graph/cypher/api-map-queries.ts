@@ -131,13 +131,17 @@ export interface MapEdgeRecord {
   lastSeen: string | null;
 }
 
-export interface ServiceMapRecord {
+/** Totals over every edge of a map, not only the top ones returned. */
+export interface MapTotalsRecord {
   edgeCount: number;
   nodeCount: number;
   calls: number;
   flows: number;
   requests: number;
   errors: number;
+}
+
+export interface ServiceMapRecord extends MapTotalsRecord {
   top: MapEdgeRecord[];
 }
 
@@ -235,13 +239,7 @@ RETURN size(edges) AS edgeCount, nodeCount,
 }
 
 /** The row `buildServiceMap` returns. */
-export interface CompactServiceMapRow {
-  edgeCount: number;
-  nodeCount: number;
-  calls: number;
-  flows: number;
-  requests: number;
-  errors: number;
+export interface CompactServiceMapRow extends MapTotalsRecord {
   nodes: [id: string, kind: string, name: string, namespace: string | null][];
   top: [
     source: string,
@@ -281,7 +279,8 @@ export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): Se
     if (ranged) edge.latencySketches = Array.isArray(latency) ? latency : [];
     return edge;
   });
-  return { edgeCount: row.edgeCount, nodeCount: row.nodeCount, calls: row.calls, flows: row.flows, requests: row.requests, errors: row.errors, top };
+  const { edgeCount, nodeCount, calls, flows, requests, errors } = row;
+  return { edgeCount, nodeCount, calls, flows, requests, errors, top };
 }
 
 /** Pods per map node id, over the pods of `$namespaces` (WORKLOAD and NAMESPACE levels). */

@@ -304,12 +304,13 @@ export function parseDurationMs(text: string): number | undefined {
 
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
   const parts = key.split('.');
+  const leaf = parts.pop() ?? key;
   let node = target;
-  for (const part of parts.slice(0, -1)) {
+  for (const part of parts) {
     node[part] ??= {};
     node = node[part] as Record<string, unknown>;
   }
-  node[parts[parts.length - 1]] = value;
+  node[leaf] = value;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -78,9 +78,9 @@ function* recordedPasses(flows: readonly Flow[], startMs: number, everyMs: numbe
   const spanMs = flows.length * RECORDED_SPACING_MS;
   const first = Math.floor(startMs / everyMs);
   const play = function* (pass: number, fromMs: number, uuidSalt: string) {
-    for (let i = 0; i < flows.length; i++) {
+    for (const [i, recorded] of flows.entries()) {
       const timeMs = fromMs + i * RECORDED_SPACING_MS;
-      const flow: Flow = { ...flows[i], time: formatFlowTime(timeMs), uuid: derivedUuid(i, pass, `${flows[i].uuid ?? ''}${uuidSalt}`) };
+      const flow: Flow = { ...recorded, time: formatFlowTime(timeMs), uuid: derivedUuid(i, pass, `${recorded.uuid ?? ''}${uuidSalt}`) };
       yield { timeMs, event: { kind: 'flow', flow, nodeName: flow.node_name } as HubbleEvent };
     }
   };

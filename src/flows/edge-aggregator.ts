@@ -101,7 +101,7 @@ export function isCiliumManagedPod(endpoint: FlowEndpoint | undefined): boolean 
   const identity = endpoint.identity;
   if (identity !== undefined && identity > 0 && identity < 256) return false;
   const labels = endpoint.labels;
-  if (labels !== undefined) for (let i = 0; i < labels.length; i++) if (labels[i].startsWith('reserved:')) return false;
+  if (labels !== undefined) for (const label of labels) if (label.startsWith('reserved:')) return false;
   return true;
 }
 
@@ -504,10 +504,9 @@ function windowScopeOf(pair: string, port: number, protocol: string, verdict: st
 /** The X-Request-Id header of an HTTP event (header names compared case-insensitively). */
 export function requestIdOf(headers: readonly { key?: string; value?: string }[] | undefined): string | undefined {
   if (headers === undefined) return undefined;
-  for (let i = 0; i < headers.length; i++) {
-    const key = headers[i].key;
+  for (const { key, value } of headers) {
     // Hubble prints Go's canonical form (X-Request-Id); other spellings take the slower compare.
-    if (key !== undefined && key.length === 12 && (key === 'X-Request-Id' || key.toLowerCase() === 'x-request-id')) return headers[i].value || undefined;
+    if (key !== undefined && key.length === 12 && (key === 'X-Request-Id' || key.toLowerCase() === 'x-request-id')) return value || undefined;
   }
   return undefined;
 }

@@ -82,7 +82,7 @@ export class ClusterTopology extends BaseTopology {
             ? `${w.name}-${safeName(key, 5)}`
             : // Deployment -> ReplicaSet `name-<pod-template-hash>` -> pod `name-<hash>-<5 characters>`.
               `${w.name}-${safeName(`${id}#${generation}`, 10)}-${safeName(key, 5)}`;
-      const node = daemon ? this.nodes[replica] : this.nodes[fnv1a(key) % this.nodes.length];
+      const node = this.nodeAt(daemon ? replica : fnv1a(key));
       pod = this.podEndpoint(this.pods.length, w.namespace, podName, w.labels, w.name, w.kind, this.identities.get(w) ?? 0, w.port, node);
       if (id === 'kube-system/coredns') this.coredns.push(pod);
       this.podsByKey.set(key, pod);

@@ -2,6 +2,7 @@ import type { FlowLayer7, TcpFlags } from '../flows/flow';
 import type { FlowEmitter } from './flow-emitter';
 import type { EdgeSpec } from './topology';
 import { type Effects, NO_EFFECTS } from './truth';
+import { pickUniform } from './seeded-random';
 import { METHODS } from './words';
 
 const F_SYN: TcpFlags = { SYN: true };
@@ -67,7 +68,7 @@ export function emitExchange(em: FlowEmitter, rng: () => number, spec: EdgeSpec)
       return;
     }
     case 'dns': {
-      const query = spec.queries[Math.floor(rng() * spec.queries.length)];
+      const query = pickUniform(rng, spec.queries);
       const nx = spec.nxQueries ? spec.nxQueries.has(query) : query.startsWith('missing-');
       for (const qtype of ['A', 'AAAA']) {
         packet(em, spec, false, clientPort, undefined, NO_EFFECTS);

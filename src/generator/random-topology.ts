@@ -72,7 +72,7 @@ export class RandomTopology extends BaseTopology {
 
   private addPod(namespace: string, podName: string, app: string, workload: string, workloadKind: string, identity: number, port: number): GenEndpoint {
     const index = this.pods.length;
-    return this.podEndpoint(index, namespace, podName, [`app=${app}`], workload, workloadKind, identity, port, this.nodes[index % this.nodes.length]);
+    return this.podEndpoint(index, namespace, podName, [`app=${app}`], workload, workloadKind, identity, port, this.nodeAt(index));
   }
 
   private buildPods(count: number): void {
@@ -82,7 +82,7 @@ export class RandomTopology extends BaseTopology {
       this.coredns.push(this.addPod('kube-system', `coredns-${rs}-${this.token(ALNUM, 5)}`, 'kube-dns', 'coredns', 'Deployment', 100, 53));
     }
     const nsCount = Math.min(50, Math.max(2, Math.ceil(count / 25)));
-    const namespaces = Array.from({ length: nsCount }, (_, i) => (i < NAMESPACES.length ? NAMESPACES[i] : `team-${i}`));
+    const namespaces = Array.from({ length: nsCount }, (_, i) => NAMESPACES[i] ?? `team-${i}`);
     const usedWorkloads = new Set<string>();
     let identity = 10000;
     while (this.pods.length < count) {
@@ -175,7 +175,7 @@ export class RandomTopology extends BaseTopology {
       case 'fqdn': {
         const first = this.pick(this.fqdnPool);
         names = this.rng() < 0.3 ? [first, `cdn.${first}`] : [first];
-        server = this.fqdn([...names].sort()[0]);
+        server = this.fqdn([...names].sort()[0] ?? first);
         for (const n of names) this.fqdn(n);
         port = 443;
         sides = 'client';

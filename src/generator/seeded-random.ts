@@ -26,15 +26,24 @@ export function seededRandom(seed: number): () => number {
   return next;
 }
 
+/** One of `items`, each equally likely; throws on an empty list (a generator bug, not bad input). */
+export function pickUniform<T>(rng: () => number, items: readonly T[]): T {
+  const item = items[Math.floor(rng() * items.length)];
+  if (item === undefined) throw new RangeError('pickUniform: nothing to pick from an empty list');
+  return item;
+}
+
 /** An item picked with probability proportional to its weight (`cumulative`: running sums of the weights). */
 export function pickWeighted<T>(rng: () => number, cumulative: Float64Array, items: readonly T[]): T {
-  const target = rng() * cumulative[cumulative.length - 1];
+  const target = rng() * (cumulative[cumulative.length - 1] ?? 0);
   let lo = 0;
   let hi = cumulative.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (cumulative[mid] > target) hi = mid;
+    if ((cumulative[mid] ?? 0) > target) hi = mid;
     else lo = mid + 1;
   }
-  return items[lo];
+  const item = items[lo];
+  if (item === undefined) throw new RangeError('pickWeighted: nothing to pick from an empty list');
+  return item;
 }

@@ -1,5 +1,6 @@
 import type { FlowEndpoint } from '../flows/flow';
 import { type TruthCall, type TruthEndpoint, emptyCall } from './truth';
+import { pickUniform } from './seeded-random';
 import { PATHS } from './words';
 
 /** An endpoint of the generated cluster, as flows show it and as the graph must store it. */
@@ -77,8 +78,15 @@ export abstract class BaseTopology {
   /** Every edge that may have carried flows. */
   abstract allEdges(): Iterable<EdgeSpec>;
 
+  /** The cluster node at `index`, wrapping around the list. */
+  protected nodeAt(index: number): string {
+    const node = this.nodes[index % this.nodes.length];
+    if (node === undefined) throw new RangeError('the topology has no cluster nodes');
+    return node;
+  }
+
   protected pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.rng() * items.length)];
+    return pickUniform(this.rng, items);
   }
 
   protected token(alphabet: string, length: number): string {

@@ -1,7 +1,7 @@
 import { bucketStartMs, type BucketSpec } from '../model/time-buckets';
 import { EXPIRE_ACTIVITY } from './cypher/activity-queries';
 import type { DeletedRow } from './cypher/prune-queries';
-import type { Executor } from './executor';
+import { type Executor, runOneRow } from './executor';
 
 /** Buckets removed, by bucket size in seconds. */
 export type ExpireResult = Record<string, number>;
@@ -19,9 +19,9 @@ export async function expireActivity(executor: Executor, spec: BucketSpec, nowMs
     const cutoffMs = bucketStartMs(nowMs - retentionMs, sizeMs) + sizeMs;
     let total = 0;
     for (;;) {
-      const [row] = await executor.writeTx((tx) => tx.run<DeletedRow>(EXPIRE_ACTIVITY, { size: sizeMs / 1000, cutoffMs, limit: batchSize }));
-      total += row.deleted;
-      if (row.deleted < batchSize) break;
+      const { deleted } = await executor.writeTx((tx) => runOneRow<DeletedRow>(tx, EXPIRE_ACTIVITY, { size: sizeMs / 1000, cutoffMs, limit: batchSize }));
+      total += deleted;
+      if (deleted < batchSize) break;
     }
     result[String(sizeMs / 1000)] = total;
   }

@@ -24,7 +24,7 @@ import {
 } from './cypher/ingest-queries';
 import type { EndpointKind } from '../model/endpoint-ids';
 import { resumeProperties } from './cypher/collector-queries';
-import type { TxRunner } from './executor';
+import { type TxRunner, runOneRow } from './executor';
 
 export interface WriteBatchOptions {
   /** Stable name of the writing collector. */
@@ -131,18 +131,18 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
 export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'endpoints' | 'calls'>, rowsPerStatement: number): Promise<number> {
   const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const endpointsByKind = sortedByKind(batch.endpoints);
-  const [{ seq }] = await tx.run<ChangeSeqRow>(NEXT_CHANGE_SEQ);
+  const { seq } = await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ);
   const createdPods: string[] = [];
   for (const [kind, rows] of endpointsByKind) {
     for (const part of chunks(rows, rowsPerStatement)) {
-      const [{ created }] = await tx.run<UpsertedEndpointsRow>(UPSERT_ENDPOINTS[kind], { rows: part, seq });
+      const { created } = await runOneRow<UpsertedEndpointsRow>(tx, UPSERT_ENDPOINTS[kind], { rows: part, seq });
       if (kind === 'pod') createdPods.push(...created);
     }
   }
   const createdCalls: string[] = [];
   let stampedCalls = 0;
   for (const part of chunks(calls, rowsPerStatement)) {
-    const [{ stamped, created, sketches }] = await tx.run<UpsertedCallsRow>(UPSERT_CALLS, { rows: part, seq });
+    const { stamped, created, sketches } = await runOneRow<UpsertedCallsRow>(tx, UPSERT_CALLS, { rows: part, seq });
     createdCalls.push(...created);
     stampedCalls += stamped;
     if (sketches.length > 0) {
@@ -159,7 +159,7 @@ export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'en
     if (httpPathRows.length > 0) await tx.run(MERGE_HTTP_PATHS, { rows: httpPathRows, maxPaths: DEFAULT_MAX_HTTP_PATHS });
   }
   for (const part of chunks(activityParams(calls), rowsPerStatement)) {
-    const [{ sketches }] = await tx.run<UpsertedActivityRow>(UPSERT_ACTIVITY, { rows: part });
+    const { sketches } = await runOneRow<UpsertedActivityRow>(tx, UPSERT_ACTIVITY, { rows: part });
     if (sketches.length === 0) continue;
     const merged = sketches.map(({ id, sketch, stored, minMs, maxMs }) => ({ id, sketch: mergeAndSummarize(stored, sketch, { minMs, maxMs })?.sketch ?? sketch }));
     await tx.run(SET_ACTIVITY_SKETCH, { rows: merged });

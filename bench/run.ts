@@ -271,6 +271,8 @@ async function main(): Promise<void> {
   log(`${args.quick ? 'quick' : 'full'} run of ${[...args.only].join(', ')} on ${machine.cpus}x ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB, load ${machine.loadAvgStart.join(' ')}`);
   const results: Record<string, unknown> = { startedAt: started.toISOString(), mode: args.quick ? 'quick' : 'full', parts: [...args.only], sizes, machine };
   const rows: TableRow[] = [];
+  // --profile: the collector's and the map page's CPU profiles of this run.
+  const cpuProfileDir = args.profile ? path.join(PROJECT_ROOT, '.data', 'bench-profiles', started.toISOString().replace(/[:.]/g, '-')) : undefined;
   const logger = createLogger('warn', 'bench');
 
   if (args.only.has('decode')) {
@@ -355,7 +357,7 @@ async function main(): Promise<void> {
         probeEdges: sizes.probeEdges,
         lagSeconds: sizes.lagSeconds,
         log,
-        cpuProfileDir: args.profile ? path.join(PROJECT_ROOT, '.data', 'bench-profiles', started.toISOString().replace(/[:.]/g, '-')) : undefined,
+        cpuProfileDir,
       });
       results.ingest = ingest;
       writeResults(results, started, true);
@@ -461,6 +463,7 @@ async function main(): Promise<void> {
         liveSeconds: sizes.mapLiveSeconds,
         changedEdgesPerSec: sizes.mapChangedEdgesPerSec,
         log,
+        cpuProfileDir,
       });
       results.mapPage = map;
       rows.push({

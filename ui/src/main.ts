@@ -82,7 +82,8 @@ function select(hit: Hit, shift: boolean) {
   if (hit.kind === 'edge') return update({ selection: [], edge: hit.edge.id, mode: 'details' });
   const id = hit.node.id;
   const pairing = v.mode === 'path' || shift;
-  if (pairing && v.selection.length === 1 && v.selection[0] !== id) return update({ selection: [v.selection[0], id], edge: null, mode: 'path' });
+  const [only] = v.selection;
+  if (pairing && v.selection.length === 1 && only !== undefined && only !== id) return update({ selection: [only, id], edge: null, mode: 'path' });
   update({ selection: [id], edge: null });
 }
 

@@ -4,7 +4,7 @@ import { type ApiDrop, POLICY_DROP_REASONS, type PolicyScope } from '../model/po
 import type { ApiActivitySeries } from '../model/sparkline';
 import type { ApiRange } from '../model/time-range';
 import type { MapFilters } from '../model/view-state';
-import type { GraphqlClient, SubscriptionSink } from './graphql-client';
+import { GraphqlError, type GraphqlClient, type SubscriptionSink } from './graphql-client';
 
 /**
  * Every read of the page. Each takes the range to read (undefined: all time); with a range the
@@ -222,7 +222,11 @@ export async function readActivityOfCalls(client: GraphqlClient, keys: readonly 
   const vars: Record<string, unknown> = { range };
   keys.forEach((k, i) => (vars[`k${i}`] = k));
   const data = await client.query<Record<string, ApiActivitySeries>>(`query Activities($range: TimeRange!, ${decl}) { ${fields} }`, vars);
-  return keys.map((_, i) => data[`a${i}`]);
+  return keys.map((key, i) => {
+    const series = data[`a${i}`];
+    if (series === undefined) throw new GraphqlError(`the answer has no activity for call ${key} (alias a${i})`, undefined);
+    return series;
+  });
 }
 
 /** The network policy drafts of a workload or a namespace, as one YAML stream. */

@@ -47,10 +47,10 @@ export function parseRangeChoice(value: string | null): RangeChoice {
 
 /** `a..b` with two parseable instants, since before until; else null. */
 function parseInstants(value: string): { since: string; until: string } | null {
-  const m = /^(.+)\.\.(.+)$/.exec(value);
-  if (!m) return null;
-  const [since, until] = [Date.parse(m[1]), Date.parse(m[2])];
-  return !Number.isNaN(since) && !Number.isNaN(until) && since < until ? { since: m[1], until: m[2] } : null;
+  const [, sinceText, untilText] = /^(.+)\.\.(.+)$/.exec(value) ?? [];
+  if (sinceText === undefined || untilText === undefined) return null;
+  const [since, until] = [Date.parse(sinceText), Date.parse(untilText)];
+  return !Number.isNaN(since) && !Number.isNaN(until) && since < until ? { since: sinceText, until: untilText } : null;
 }
 
 /** The URL value of a choice (inverse of parseRangeChoice). */

@@ -1,5 +1,6 @@
 import { DIFF_STYLE, PALETTE } from '../model/map-style';
 import { curvePoints, distanceToSegment, pointOnCurve } from '../model/route-edges';
+import type { Point } from '../model/layered-layout';
 import type { Scene, SceneEdge, SceneNode } from '../model/to-scene';
 
 /** What is under the pointer. */
@@ -229,6 +230,7 @@ export class CanvasRenderer {
     const slack = 3 / this.cam.k;
     for (let i = this.scene.nodes.length - 1; i >= 0; i -= 1) {
       const n = this.scene.nodes[i];
+      if (n === undefined) continue;
       const r = n.radius + slack;
       if ((n.x - wx) ** 2 + (n.y - wy) ** 2 <= r * r) return { kind: 'node', node: n };
     }
@@ -241,7 +243,11 @@ export class CanvasRenderer {
       const p = { x: wx, y: wy };
       const points = e.bend ? curvePoints(s, e.bend, t) : [s, t];
       let d = Infinity;
-      for (let i = 1; i < points.length; i += 1) d = Math.min(d, distanceToSegment(p, points[i - 1], points[i]));
+      let a: Point | undefined;
+      for (const b of points) {
+        if (a !== undefined) d = Math.min(d, distanceToSegment(p, a, b));
+        a = b;
+      }
       const limit = Math.max(5, e.widthPx / 2 + 2) / this.cam.k;
       if (d <= limit && d < bestD) {
         best = e;

@@ -203,11 +203,11 @@ export class MapController {
         if (ticket !== this.panelRead) return;
         return this.store.setDetails({ ...details, activity: series, activityNote: note });
       }
-      if (v.selection.length === 0) {
+      const [first, second] = v.selection;
+      if (first === undefined) {
         this.store.setDetails(null);
         return this.store.setTrace(null);
       }
-      const [first, second] = v.selection;
       const details = await this.readNodeDetails(first);
       if (ticket !== this.panelRead) return;
       this.store.setDetails(details);

@@ -42,7 +42,7 @@ interface ChaosArgs {
 function parseArgs(argv: readonly string[]): ChaosArgs {
   const args: ChaosArgs = { kills: 3, flows: 30_000, rate: 300, seed: 7 };
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].replace(/^--/, '') as keyof ChaosArgs;
+    const name = argv[i]!.replace(/^--/, '') as keyof ChaosArgs;
     if (name === ('help' as keyof ChaosArgs)) {
       process.stdout.write('usage: npm run chaos [-- --kills N (3)] [-- --flows N (30000)] [-- --rate flows/s (300)] [-- --seed S (7)]\n');
       process.exit(0);
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     let i = 0;
     for (const r of generated) {
       if (next < poison.length && i > 0 && i % step === 0) {
-        const p = poison[next++];
+        const p = poison[next++]!;
         // Dated like its neighbours (unless its time is the poison): the stream stays in time
         // order within the resume overlap, as Relay's is.
         if (p.expect.skipped !== 'time_out_of_range') p.response.flow.time = r.flow.time;
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     const plan = kinds.flatMap((k) => Array.from({ length: args.kills }, () => k));
     for (let j = plan.length - 1; j > 0; j--) {
       const k = Math.floor(random() * (j + 1));
-      [plan[j], plan[k]] = [plan[k], plan[j]];
+      [plan[j], plan[k]] = [plan[k]!, plan[j]!];
     }
     const streamStart = Date.now();
     const faults: FaultRecord[] = [];
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
       const at = ((f + 0.5 + (random() - 0.5) * 0.6) / plan.length) * streamS * 0.9;
       const wait = streamStart + at * 1000 - Date.now();
       if (wait > 0) await sleep(wait);
-      const kind = plan[f];
+      const kind = plan[f]!;
       const storedBefore = await storedFlows(executor);
       const t0 = Date.now();
       if (kind === 'collector') {
@@ -279,7 +279,7 @@ async function main(): Promise<void> {
     const [node] = await executor.read<{ total: number; skipped: string[]; dropped: string[]; deadLetterRows: number; keys: Int8Array | null }>(
       "MATCH (c:Collector {id: 'chaos'}) RETURN c.flowsIngestedTotal AS total, c.skippedByReason AS skipped, c.fieldsDropped AS dropped, c.deadLetterRows AS deadLetterRows, c.resumeKeys AS keys",
     );
-    const [{ stages }] = await executor.read<{ stages: number }>('MATCH (s:IngestStage) RETURN count(s) AS stages');
+    const { stages } = (await executor.read<{ stages: number }>('MATCH (s:IngestStage) RETURN count(s) AS stages'))[0]!;
     const deadLetters = fs.existsSync(deadLetterFile) ? fs.readFileSync(deadLetterFile, 'utf8').trim().split('\n').filter(Boolean).length : 0;
     const result = {
       finishedAt: new Date().toISOString(),

@@ -37,7 +37,7 @@ const DRAIN_EVERY_DIRTY = 20_000;
 function decodeAll<T>(items: readonly T[], toFlow: (item: T) => Flow | undefined): number {
   let n = 0;
   const t0 = nowMs();
-  for (let i = 0; i < items.length; i++) if (toFlow(items[i]) !== undefined) n++;
+  for (let i = 0; i < items.length; i++) if (toFlow(items[i]!) !== undefined) n++;
   if (n !== items.length) throw new Error(`decoded ${n} of ${items.length} flows`);
   return items.length / ((nowMs() - t0) / 1000);
 }
@@ -46,7 +46,7 @@ function aggregateAll<T>(items: readonly T[], toFlow: (item: T) => Flow | undefi
   const agg = new EdgeAggregator();
   const t0 = nowMs();
   for (let i = 0; i < items.length; i++) {
-    const flow = toFlow(items[i]);
+    const flow = toFlow(items[i]!);
     if (flow !== undefined) agg.add(flow);
     if ((i & 255) === 0 && agg.dirtyEdges >= DRAIN_EVERY_DIRTY) agg.drain();
   }

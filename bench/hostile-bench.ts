@@ -83,7 +83,7 @@ async function runPhase(url: string, name: string, seconds: number, clients: num
   const hostileClient = async (c: number) => {
     for (let i = c; !stop; i += 1) {
       const t0 = nowMs();
-      const outcome = await postRaw(url, requests[i % requests.length]).catch((err: Error) => `failed ${err.message}`);
+      const outcome = await postRaw(url, requests[i % requests.length]!).catch((err: Error) => `failed ${err.message}`);
       hostileMs.push(nowMs() - t0);
       hostile[outcome] = (hostile[outcome] ?? 0) + 1;
     }

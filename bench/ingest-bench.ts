@@ -346,7 +346,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     const sampler = (async () => {
       while (sampling) {
         const s = await readCollector(executor, c.collectorId).catch(() => undefined);
-        if (s && (samples.length === 0 || samples[samples.length - 1].commitMs !== s.commitMs)) samples.push(s);
+        if (s && (samples.length === 0 || samples[samples.length - 1]!.commitMs !== s.commitMs)) samples.push(s);
         await sleep(40);
       }
     })();
@@ -365,7 +365,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       appends.push({ flowMs, count: chunk.length });
     }
     const lastFlowMs = appends[appends.length - 1]?.flowMs ?? 0;
-    const caughtUp = await waitFor(() => samples.length > 0 && samples[samples.length - 1].flowMs >= lastFlowMs, 60_000, 50);
+    const caughtUp = await waitFor(() => samples.length > 0 && samples[samples.length - 1]!.flowMs >= lastFlowMs, 60_000, 50);
     sampling = false;
     await sampler;
     const receivedAfter = (await scrapeMetrics(c.metricsUrl)).get('hubble_graph_flows_received_total') ?? 0;
@@ -381,14 +381,14 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     const weights: number[] = [];
     let si = 0;
     for (const a of appends) {
-      while (si < samples.length && samples[si].flowMs < a.flowMs) si++;
+      while (si < samples.length && samples[si]!.flowMs < a.flowMs) si++;
       if (si >= samples.length) break;
-      lags.push(samples[si].commitMs - a.flowMs);
+      lags.push(samples[si]!.commitMs - a.flowMs);
       weights.push(a.count);
     }
     const expanded: number[] = [];
     lags.forEach((l, i) => {
-      for (let k = 0; k < Math.max(1, Math.round(weights[i] / perTick)); k++) expanded.push(l);
+      for (let k = 0; k < Math.max(1, Math.round(weights[i]! / perTick)); k++) expanded.push(l);
     });
     const after = lagBuckets(await scrapeMetrics(c.metricsUrl));
     const delta = after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));

@@ -123,7 +123,7 @@ export async function runMapPageBench(
     );
     const size = await page.evaluate(() => {
       const s = (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot();
-      return { nodes: s.nodes.length, edges: s.edges.length, draws: s.draws, first: s.nodes[Math.floor(s.nodes.length / 2)].id };
+      return { nodes: s.nodes.length, edges: s.edges.length, draws: s.draws, first: s.nodes[Math.floor(s.nodes.length / 2)]!.id };
     });
     const box = (await page.locator('#map').boundingBox())!;
     const t1 = Date.now();
@@ -215,7 +215,7 @@ async function measureLive(
     const picked = new Set<number>();
     while (picked.size < Math.min(o.changedEdgesPerSec, calls.length)) picked.add(Math.floor(rand() * calls.length));
     for (const i of picked) {
-      const c = calls[i];
+      const c = calls[i]!;
       changed.push({ ...c, flows: 1, requests: c.requests > 0 ? 1 : 0, responses: c.responses > 0 ? 1 : 0, errors: 0, statusCounts: {}, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, latencySketch: null, lastSeenMs: Date.now() });
     }
     await write({ endpoints: [], calls: changed, maxFlowTimeMs: Date.now() });

@@ -41,12 +41,14 @@ export interface QueryCaseOptions {
 export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
   const rand = seededRandom(o.seed ?? 99);
   const pairs = Array.from({ length: 512 }, () => {
-    const a = topo.podIds[Math.floor(rand() * topo.podIds.length)];
-    const b = topo.podIds[Math.floor(rand() * topo.podIds.length)];
+    const a = topo.podIds[Math.floor(rand() * topo.podIds.length)]!;
+    const b = topo.podIds[Math.floor(rand() * topo.podIds.length)]!;
     return [a, b] as const;
   });
-  const roots = Array.from({ length: 512 }, () => topo.podIds[Math.floor(rand() * topo.podIds.length)]);
-  const nsAt = (i: number) => topo.namespaces[i % topo.namespaces.length];
+  const roots = Array.from({ length: 512 }, () => topo.podIds[Math.floor(rand() * topo.podIds.length)]!);
+  const nsAt = (i: number) => topo.namespaces[i % topo.namespaces.length]!;
+  const pairAt = (i: number) => pairs[i % pairs.length]!;
+  const rootAt = (i: number) => roots[i % roots.length]!;
   const ex = o.executor;
   const topN = 500;
 
@@ -92,26 +94,26 @@ export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
       name: 'shortestPath, random pairs',
       targetP95Ms: 20,
       async driver(i) {
-        const [from, to] = pairs[i % pairs.length];
+        const [from, to] = pairAt(i);
         await readShortestPath(ex, from, to, Math.min(6, o.maxHops), {});
       },
       graphql: {
         query: `query Q($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to) { length endpoints { id name } hops { key port } } }`,
-        variables: (i) => ({ from: pairs[i % pairs.length][0], to: pairs[i % pairs.length][1] }),
+        variables: (i) => ({ from: pairAt(i)[0], to: pairAt(i)[1] }),
       },
     },
     {
       name: 'dependencies DOWNSTREAM depth 3',
       async driver(i) {
         // As the resolver: the root first, then one breadth-first step per hop in one read transaction.
-        const id = roots[i % roots.length];
+        const id = rootAt(i);
         const root = (await readEndpoints(ex, [id])).get(id);
         if (root) await readDependencies(ex, root, 'DOWNSTREAM', 3, {}, o.maxPageSize);
       },
       graphql: {
         query: `query Q($id: ID!) { dependencies(id: $id, direction: DOWNSTREAM, depth: 3) {
   root { id } nodes { distance endpoint { id name } } calls { key } truncated } }`,
-        variables: (i) => ({ id: roots[i % roots.length] }),
+        variables: (i) => ({ id: rootAt(i) }),
       },
     },
     {

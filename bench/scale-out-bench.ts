@@ -87,16 +87,16 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
   for (const count of o.collectorCounts) {
     await resetGraph(executor);
     const parts: HubbleEvent[][] = Array.from({ length: count }, () => []);
-    for (const e of events) parts[count === 1 ? 0 : shardOfNode(e.kind === 'flow' ? e.nodeName ?? '' : '', count)].push(e);
+    for (const e of events) parts[count === 1 ? 0 : shardOfNode(e.kind === 'flow' ? e.nodeName ?? '' : '', count)]!.push(e);
     const replays: ReplayServer[] = [];
     const shards: Array<{ child: BenchChild; metricsUrl: string }> = [];
     try {
       // The replay servers hold the flows; the collectors start first and wait for them.
       for (let i = 0; i < count; i++) replays.push(await startReplayServer({ events: [], listen: '127.0.0.1:0' }));
-      for (let i = 0; i < count; i++) shards.push(await startShard(graph, replays[i].address, count, i));
+      for (let i = 0; i < count; i++) shards.push(await startShard(graph, replays[i]!.address, count, i));
       const cpu0 = { shards: shards.map((s) => procCpuSeconds(s.child.pid)), neo4j: procCpuSeconds(neo4jPid), bench: process.cpuUsage() };
       const startWall = Date.now();
-      parts.forEach((part, i) => replays[i].append(part));
+      parts.forEach((part, i) => replays[i]!.append(part));
       let total = 0;
       const complete = await waitFor(async () => {
         const [row] = await executor.read<{ total: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS total');
@@ -120,7 +120,7 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
         transactions,
         graphExact: isExact(diff),
         mismatches: diff.examples,
-        collectorCpuPct: shards.map((s, i) => round((100 * (procCpuSeconds(s.child.pid) - cpu0.shards[i])) / seconds, 0)),
+        collectorCpuPct: shards.map((s, i) => round((100 * (procCpuSeconds(s.child.pid) - cpu0.shards[i]!)) / seconds, 0)),
         neo4jCpuPct: round((100 * (procCpuSeconds(neo4jPid) - cpu0.neo4j)) / seconds, 0),
         benchProcessCpuPct: round((100 * (bench.user + bench.system)) / 1e6 / seconds, 0),
       };

@@ -78,9 +78,9 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     return { id: `${ns}/${workload}-${i}`, kind: 'pod', name: `${workload}-${i}`, namespace: ns, labels: [`app=${workload}`], workload, workloadKind: 'Deployment', identity: null, node: null, cluster: null, firstSeenMs: start, lastSeenMs: start, source: 'hubble' };
   });
   const edges = Array.from({ length: o.calls }, () => {
-    const a = pods[Math.floor(rand() * pods.length)];
-    let b = pods[Math.floor(rand() * pods.length)];
-    if (b === a) b = pods[(pods.indexOf(a) + 1) % pods.length];
+    const a = pods[Math.floor(rand() * pods.length)]!;
+    let b = pods[Math.floor(rand() * pods.length)]!;
+    if (b === a) b = pods[(pods.indexOf(a) + 1) % pods.length]!;
     return { a, b, port: 80 + Math.floor(rand() * 4) };
   });
   // The store's folder: the local Neo4j's, or HG_BENCH_NEO4J_DATA for a server on this machine started otherwise.
@@ -97,7 +97,7 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     const chosen = new Set<number>();
     while (chosen.size < active) chosen.add(Math.floor(rand() * edges.length));
     for (const i of chosen) {
-      const { a, b, port } = edges[i];
+      const { a, b, port } = edges[i]!;
       const flows = 1 + Math.floor(rand() * 20);
       const requests = Math.floor(flows / 2);
       const errors = rand() < 0.05 ? 1 : 0;
@@ -120,7 +120,7 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     }
   }
   result.history.writeSeconds = round((nowMs() - t0) / 1000, 1);
-  const [{ n }] = await executor.read<{ n: number }>('MATCH (a:Activity) RETURN count(a) AS n');
+  const { n } = (await executor.read<{ n: number }>('MATCH (a:Activity) RETURN count(a) AS n'))[0]!;
   result.history.activityNodes = n;
   await executor.autoCommit('CALL db.checkpoint()').catch(() => undefined);
   const after = dataDir ? dirBytes(dataDir) : undefined;
@@ -152,7 +152,7 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       let errors = 0;
       for (let i = 0; i < o.iterations; i++) {
         // Cold: a write lands before every request (as a flush would).
-        const e = edges[tick++ % edges.length];
+        const e = edges[tick++ % edges.length]!;
         const at = Date.now();
         await writeIngestBatch(executor, { endpoints: [], calls: [{ key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'), sourceId: e.a.id, destinationId: e.b.id, port: e.port, protocol: 'TCP', verdict: 'FORWARDED', flows: 1, connections: 0, requests: 0, responses: 0, errors: 0, l7Protocols: [], statusCounts: {}, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble', activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), 1, 0, 0, at)) }], maxFlowTimeMs: at }, { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq });
         const t = nowMs();

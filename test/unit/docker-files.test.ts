@@ -12,17 +12,17 @@ describe('docker/', () => {
   };
 
   it('runs the official Neo4j 5 image with a data volume, the collector and the API', () => {
-    expect(compose.services.neo4j.image).toMatch(/^neo4j:5\.\d+\.\d+/);
-    expect(compose.services.neo4j.volumes).toEqual(expect.arrayContaining([expect.stringMatching(/^neo4j-data:\/data$/)]));
+    expect(compose.services.neo4j!.image).toMatch(/^neo4j:5\.\d+\.\d+/);
+    expect(compose.services.neo4j!.volumes).toEqual(expect.arrayContaining([expect.stringMatching(/^neo4j-data:\/data$/)]));
     expect(Object.keys(compose.volumes)).toContain('neo4j-data');
-    expect(compose.services.collector.command).toEqual(['collect']);
-    expect(compose.services.api.command).toEqual(['serve']);
+    expect(compose.services.collector!.command).toEqual(['collect']);
+    expect(compose.services.api!.command).toEqual(['serve']);
   });
 
   it('gives every service a health check and points the app at the neo4j service', () => {
-    for (const name of ['neo4j', 'collector', 'api']) expect(compose.services[name].healthcheck).toBeDefined();
-    expect(compose.services.collector.environment?.NEO4J_URI).toBe('bolt://neo4j:7687');
-    expect(compose.services.api.environment?.NEO4J_URI).toBe('bolt://neo4j:7687');
+    for (const name of ['neo4j', 'collector', 'api']) expect(compose.services[name]!.healthcheck).toBeDefined();
+    expect(compose.services.collector!.environment?.NEO4J_URI).toBe('bolt://neo4j:7687');
+    expect(compose.services.api!.environment?.NEO4J_URI).toBe('bolt://neo4j:7687');
   });
 
   it('builds the app in stages and runs it as a non-root user', () => {

@@ -48,8 +48,8 @@ describe('toWindow', () => {
 describe('diffMaps', () => {
   const edge = (id: string, requestsPerSecond: number, errorRate = 0, latencyP95Ms: number | null = null) => ({
     id,
-    source: id.split('->')[0],
-    target: id.split('->')[1],
+    source: id.split('->')[0]!,
+    target: id.split('->')[1]!,
     requestsPerSecond,
     errorRate,
     latencyP95Ms,

@@ -4,7 +4,7 @@ import type { EndpointRecord } from '../../../src/graph/cypher/api-endpoint-quer
 import type { ChangeLogRow } from '../../../src/graph/cypher/change-log-queries';
 
 const ep = (id: string): EndpointRecord => ({
-  id, kind: 'pod', name: id.split('/')[1], namespace: id.split('/')[0], labels: ['app=x'], workload: null, workloadKind: null,
+  id, kind: 'pod', name: id.split('/')[1]!, namespace: id.split('/')[0]!, labels: ['app=x'], workload: null, workloadKind: null,
   identity: null, node: null, cluster: null, firstSeen: null, lastSeen: null,
 });
 const row = (key: string, createdSeq: number | null, changeSeq: number): ChangedCallRow => ({

@@ -78,7 +78,7 @@ describe('EdgeAggregator with buckets of flow time', () => {
 
   it('carries no activity rows when buckets are off', () => {
     const agg = new EdgeAggregator();
-    for (const f of flowsOf(exchanges[0])) agg.add(f);
-    expect(agg.drain().calls[0].activity).toBeUndefined();
+    for (const f of flowsOf(exchanges[0]!)) agg.add(f);
+    expect(agg.drain().calls[0]!.activity).toBeUndefined();
   });
 });

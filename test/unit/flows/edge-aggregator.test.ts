@@ -18,7 +18,7 @@ function aggregate(flows: Flow[]): { calls: Map<string, CallRow>; agg: EdgeAggre
 
 function only(calls: Map<string, CallRow>): CallRow {
   expect(calls.size).toBe(1);
-  return [...calls.values()][0];
+  return [...calls.values()][0]!;
 }
 
 const web = pod('shop', 'web-7d4b9c-x2k4f');
@@ -59,7 +59,7 @@ describe('the design-note examples', () => {
         node: 'cilium',
       }),
     ]);
-    expect(pods[0].labels).toContain('name=echo-other-node');
+    expect(pods[0]!.labels).toContain('name=echo-other-node');
     expect(batch.endpoints.find((e) => e.id === 'reserved:host')).toMatchObject({ kind: 'reserved', identity: 1 });
   });
 });
@@ -374,7 +374,7 @@ describe('HTTP method+path patterns per edge', () => {
     const agg = new EdgeAggregator({ maxHttpPaths: 2 });
     const req = (requestId: string, url: string | null) => http({ client: web, server: api, requestId, url, type: 'REQUEST', direction: 'EGRESS' });
     for (const f of [req('1', '/a'), req('2', '/b'), req('3', '/c'), req('4', '/a'), req('5', '/d'), req('6', null)]) agg.add(f);
-    expect(agg.drain().calls[0].httpPaths).toEqual({
+    expect(agg.drain().calls[0]!.httpPaths).toEqual({
       paths: [
         { method: 'GET', pattern: '/a', count: 2 },
         { method: 'GET', pattern: '/b', count: 1 },

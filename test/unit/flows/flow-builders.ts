@@ -2,7 +2,7 @@ import type { Flow, FlowEndpoint } from '../../../src/flows/flow';
 
 /** Small builders for hand-written flows in the jsonpb shape. */
 export function pod(namespace: string, podName: string, extra: Partial<FlowEndpoint> = {}): FlowEndpoint {
-  const app = podName.split('-')[0];
+  const app = podName.split('-')[0]!;
   return {
     identity: 10000 + app.length,
     namespace,

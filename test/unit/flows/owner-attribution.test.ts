@@ -38,7 +38,7 @@ function acrossCollectors(attribution: 'paired' | 'owner', parts: Flow[][]): Map
 
 function one(calls: Map<string, CallRow>): CallRow {
   expect(calls.size).toBe(1);
-  return [...calls.values()][0];
+  return [...calls.values()][0]!;
 }
 
 describe('owner attribution: the two ends of an exchange read by different collectors', () => {
@@ -123,7 +123,7 @@ describe('owner attribution: the two ends of an exchange read by different colle
     const agg = new EdgeAggregator({ attribution: 'owner' });
     agg.prime(synAtServer());
     agg.add(synAtClient());
-    expect(agg.drain().calls[0].connections).toBe(1);
+    expect(agg.drain().calls[0]!.connections).toBe(1);
   });
 
   it.each([2, 3, 4])('gives the generator\'s traffic, split by node over %i collectors, the counts of one paired collector', (shards) => {
@@ -132,7 +132,7 @@ describe('owner attribution: the two ends of an exchange read by different colle
     const parts: Flow[][] = Array.from({ length: shards }, () => []);
     for (const r of generated) {
       all.push(r.flow);
-      parts[shardOfNode(r.node_name, shards)].push(r.flow);
+      parts[shardOfNode(r.node_name, shards)]!.push(r.flow);
     }
     expect(parts.every((p) => p.length > 0)).toBe(true);
     const single = acrossCollectors('paired', [all]);

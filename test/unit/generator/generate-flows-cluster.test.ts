@@ -26,7 +26,7 @@ const sum = (xs: readonly TruthCall[], f: (c: TruthCall) => number) => xs.reduce
 
 describe('generateFlows, cluster scenario', () => {
   it('spans the flow time its rate implies and follows the daily rhythm', () => {
-    const spanS = (Date.parse(items[items.length - 1].time) - Date.parse(items[0].time)) / 1000;
+    const spanS = (Date.parse(items[items.length - 1]!.time) - Date.parse(items[0]!.time)) / 1000;
     // 40 flows/s on average, times the rhythm (about 1.4 around noon UTC).
     const expected = 40_000 / (40 * dailyRhythm(START));
     expect(spanS).toBeGreaterThan(expected * 0.85);
@@ -35,7 +35,7 @@ describe('generateFlows, cluster scenario', () => {
     expect(dailyRhythm(Date.UTC(2026, 5, 1, 2))).toBeCloseTo(0.5, 5);
     const night = generateFlows({ scenario: 'cluster', flows: 2000, flowsPerSecond: 40, startTimeMs: Date.UTC(2026, 5, 1, 2) });
     const nightItems = [...night];
-    const nightSpanS = (Date.parse(nightItems[nightItems.length - 1].time) - Date.parse(nightItems[0].time)) / 1000;
+    const nightSpanS = (Date.parse(nightItems[nightItems.length - 1]!.time) - Date.parse(nightItems[0]!.time)) / 1000;
     // The same number of flows takes three times as long at 02:00 as at 14:00.
     expect(nightSpanS).toBeGreaterThan((2000 / 40 / 0.5) * 0.85);
   });

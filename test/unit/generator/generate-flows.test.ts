@@ -65,7 +65,7 @@ describe('generateFlows', () => {
   it('gives every flow a unique uuid and strictly increasing time, as GetFlowsResponse lines', () => {
     const items = [...generateFlows({ pods: 30, edges: 60, flows: 3000, seed: 9 })];
     expect(new Set(items.map((i) => i.flow.uuid)).size).toBe(items.length);
-    for (let i = 1; i < items.length; i++) expect(items[i].time > items[i - 1].time).toBe(true);
+    for (let i = 1; i < items.length; i++) expect(items[i]!.time > items[i - 1]!.time).toBe(true);
     for (const i of items.slice(0, 50)) {
       expect(i.time).toBe(i.flow.time);
       expect(i.node_name).toBe(i.flow.node_name);

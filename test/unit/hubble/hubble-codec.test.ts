@@ -31,7 +31,7 @@ describe('hubble codec', () => {
   });
 
   it('decodes a GetFlowsResponse into a flow event with the node name', () => {
-    const json = JSON.parse(fixtureLines('basic-sample-5-http-flows.json')[1]);
+    const json = JSON.parse(fixtureLines('basic-sample-5-http-flows.json')[1]!);
     const event = decodeGetFlowsResponse(encodeGetFlowsResponse(json));
     expect(event).toEqual({ kind: 'flow', flow: json.flow, nodeName: json.node_name });
   });

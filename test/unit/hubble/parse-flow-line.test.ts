@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseFlowLine } from '../../../src/hubble/parse-flow-line';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
-const firstLine = (file: string) => fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n')[0];
+const firstLine = (file: string) => fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n')[0]!;
 
 describe('parseFlowLine', () => {
   it('reads a GetFlowsResponse line of `hubble observe -o jsonpb`', () => {

@@ -60,7 +60,7 @@ function verdicts(yaml: string, edges: readonly ObservedEdge[] = ALL, allowLocal
 }
 
 function decide(yaml: string, e: ObservedEdge, allowLocalHost = true): EdgeDecision {
-  return buildPolicyCheck(policies(yaml), [e], { allowLocalHost }).decisions[0];
+  return buildPolicyCheck(policies(yaml), [e], { allowLocalHost }).decisions[0]!;
 }
 
 const ALLOWED = Object.fromEntries(Object.keys(E).map((k) => [k, 'allowed']));

@@ -96,10 +96,10 @@ describe('buildPolicyDrafts', () => {
 
   it('has schema validators that reject a malformed policy (the schema test can fail)', () => {
     const bad = structuredClone(draftFor(cilium, 'CiliumNetworkPolicy', 'shop/cart').manifest) as { spec: { ingress: Array<{ toPorts: Array<{ ports: Array<{ port: unknown }> }> }> } };
-    bad.spec.ingress[0].toPorts[0].ports[0].port = 7070;
+    bad.spec.ingress[0]!.toPorts[0]!.ports[0]!.port = 7070;
     expect(toSchemaErrors(bad)).not.toEqual([]);
     const badK8s = structuredClone(draftFor(kubernetes, 'NetworkPolicy', 'shop/cart').manifest) as { spec: { egress: Array<Record<string, unknown>> } };
-    badK8s.spec.egress[0].toFQDNs = [{ matchName: 'api.stripe.com' }];
+    badK8s.spec.egress[0]!.toFQDNs = [{ matchName: 'api.stripe.com' }];
     expect(toSchemaErrors(badK8s)).not.toEqual([]);
   });
 
@@ -150,7 +150,7 @@ describe('buildPolicyDrafts', () => {
     const fromCheckout = ingress.find((r) => JSON.stringify(r).includes('"app":"checkout"')) as { toPorts: Array<{ rules: { http: Array<Record<string, string>> } }> };
     // Sorted by pattern, then method. Some checkout->payments edges have requests past the recorded
     // bound: the last rule allows any request.
-    expect(fromCheckout.toPorts[0].rules.http).toEqual([{ method: 'POST', path: '/v1/charges' }, { method: 'GET', path: '/v1/charges/[^/]+' }, {}]);
+    expect(fromCheckout.toPorts[0]!.rules.http).toEqual([{ method: 'POST', path: '/v1/charges' }, { method: 'GET', path: '/v1/charges/[^/]+' }, {}]);
   });
 
   it('allows reserved identities by entity and bare addresses by CIDR', () => {
@@ -189,8 +189,8 @@ describe('buildPolicyDrafts', () => {
     expect(d.warnings).toContain("tools/cron: calls DNS names but no DNS traffic was observed in the cluster; toFQDNs works only when Cilium's DNS proxy sees the lookups");
     // Checked against its own traffic: the toFQDNs rule alone cannot work, which the check reports.
     const result = check(d.policies.filter((p) => p.kind === 'CiliumNetworkPolicy'), [edge(lonely, fqdn('example.org'), 443, 'TCP')]);
-    expect(result.decisions[0].verdict).toBe('denied');
-    expect(result.decisions[0].egress.reason).toContain('no DNS rule of this endpoint sees its lookup');
+    expect(result.decisions[0]!.verdict).toBe('denied');
+    expect(result.decisions[0]!.egress.reason).toContain('no DNS rule of this endpoint sees its lookup');
   });
 
   it('sends DNS to the cluster DNS for a workload whose own lookups were not observed, so that its toFQDNs rules work', () => {
@@ -221,7 +221,7 @@ describe('buildPolicyDrafts', () => {
       fromEndpoints: [{ matchLabels: { app: 'sync', 'k8s:io.kubernetes.pod.namespace': 'tools' } }],
       toPorts: [{ ports: [{ port: '53', protocol: 'TCP' }, { port: '53', protocol: 'UDP' }] }],
     });
-    expect(check(d.policies, [edges[0], edge(worker, dns, 53, 'UDP', { dnsQueries: ['api.github.com'] })]).decisions.map((x) => x.verdict)).toEqual(['allowed', 'allowed']);
+    expect(check(d.policies, [edges[0]!, edge(worker, dns, 53, 'UDP', { dnsQueries: ['api.github.com'] })]).decisions.map((x) => x.verdict)).toEqual(['allowed', 'allowed']);
   });
 
   it('drafts only the chosen namespace or workload', () => {
@@ -314,7 +314,7 @@ describe('removing one rule of the Cilium drafts', () => {
   it('denies exactly the edges that rule covered, for every rule', () => {
     for (const r of rules) {
       const manifests = drafts.map((p) => structuredClone(p.manifest));
-      const list = (manifests[r.policy].spec as Record<string, unknown[]>)[r.direction];
+      const list = (manifests[r.policy]!.spec as Record<string, unknown[]>)[r.direction]!;
       list.splice(r.index, 1);
       // An emptied list would lift default deny; the empty rule keeps it.
       if (list.length === 0) list.push({});

@@ -159,7 +159,7 @@ export function buildSyntheticTraffic(seed = 1, options: { bareDebugPod?: boolea
       const start = int(0, servers.length - 1);
       const n = int(1, servers.length);
       for (let k = 0; k < n; k++) {
-        const server = servers[(start + k) % servers.length];
+        const server = servers[(start + k) % servers.length]!;
         edges.push(edge(client, server, port, protocol, { ...counts(protocol), ...times(), ...extra(edges.length) }));
       }
     }

@@ -56,7 +56,7 @@ items:
       ['CiliumNetworkPolicy', 'default', 'two-specs', 4, 'items[1]'],
       ['CiliumNetworkPolicy', 'default', 'two-specs', 4, 'items[1]'],
     ]);
-    expect(set.policies[4].rules[0].ref.path).toBe('specs[1].ingressDeny[0]');
+    expect(set.policies[4]!.rules[0]!.ref.path).toBe('specs[1].ingressDeny[0]');
     expect(set.warnings).toEqual([]);
   });
 
@@ -82,8 +82,8 @@ spec:
   ingress: [{fromEndpoints: [{matchLabels: {app: a}}]}]
 `;
     const [cnp, ccnp] = parsePolicyDocuments(text).policies;
-    expect(cnp.subject).toEqual({ matchLabels: { app: 'web', 'io.kubernetes.pod.namespace': 'shop' }, matchExpressions: [] });
-    const peers = cnp.rules[0].peers;
+    expect(cnp!.subject).toEqual({ matchLabels: { app: 'web', 'io.kubernetes.pod.namespace': 'shop' }, matchExpressions: [] });
+    const peers = cnp!.rules[0]!.peers;
     expect(peers).toEqual([
       // No namespace named: the policy's own.
       { type: 'endpoints', selector: { matchLabels: { app: 'a', 'io.kubernetes.pod.namespace': 'shop' }, matchExpressions: [] } },
@@ -95,8 +95,8 @@ spec:
       { type: 'endpoints', selector: { matchLabels: { 'reserved:host': '' }, matchExpressions: [] } },
     ]);
     // Clusterwide: any namespace, but pods only (the namespace label must exist).
-    expect(ccnp.subject).toEqual({ matchLabels: { app: 'web' }, matchExpressions: [] });
-    expect(ccnp.rules[0].peers).toEqual([
+    expect(ccnp!.subject).toEqual({ matchLabels: { app: 'web' }, matchExpressions: [] });
+    expect(ccnp!.rules[0]!.peers).toEqual([
       { type: 'endpoints', selector: { matchLabels: { app: 'a' }, matchExpressions: [{ key: 'io.kubernetes.pod.namespace', operator: 'Exists', values: [] }] } },
     ]);
   });
@@ -223,6 +223,6 @@ spec:
       'input document 1 (CiliumNetworkPolicy shop/misc) spec.egress[3].toPorts[0].rules.http[0]: headers not observed by the graph: assumed to match',
       'input document 2 (CiliumClusterwideNetworkPolicy host-fw) spec.nodeSelector: host policies (nodeSelector) are not modelled: this policy is ignored',
     ]);
-    expect(set.policies[1].subject).toBeNull();
+    expect(set.policies[1]!.subject).toBeNull();
   });
 });

@@ -56,7 +56,7 @@ describe('the node panel rows', () => {
     );
     expect(rows.map((r) => r.peer)).toEqual(['shop/web', 'reserved:world']);
     expect(rows[0]).toMatchObject({ calls: 2, requests: 10, errors: 3, p50Ms: 7, p95Ms: 20, statusCounts: [{ key: '200', count: 7 }, { key: '500', count: 3 }] });
-    expect(rows[0].errorRate).toBeCloseTo(0.3, 10);
-    expect(rows[0].ratePerSec).toBeCloseTo(10 / 20, 10);
+    expect(rows[0]!.errorRate).toBeCloseTo(0.3, 10);
+    expect(rows[0]!.ratePerSec).toBeCloseTo(10 / 20, 10);
   });
 });

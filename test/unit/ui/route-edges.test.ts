@@ -32,10 +32,10 @@ describe('edge routing around nodes', () => {
   it('bends an edge that skips a layer around the node between its ends', () => {
     const positions = new Map<string, P>([['web', { x: 0, y: 0 }], ['api', { x: 220, y: 0 }], ['db', { x: 440, y: 0 }]]);
     const edges = [{ id: 'web->db', source: 'web', target: 'db' }];
-    expect(crossedNodes(positions, edges[0], undefined)).toEqual(['api']);
+    expect(crossedNodes(positions, edges[0]!, undefined)).toEqual(['api']);
     const bends = routeEdges(positions, edges, { radiusOf });
     expect(bends.has('web->db')).toBe(true);
-    expect(crossedNodes(positions, edges[0], bends.get('web->db'))).toEqual([]);
+    expect(crossedNodes(positions, edges[0]!, bends.get('web->db'))).toEqual([]);
   });
 
   it('leaves edges that cross no node straight', () => {

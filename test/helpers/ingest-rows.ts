@@ -7,6 +7,7 @@ export const ROW_TIME = Date.parse('2026-01-01T00:00:00Z');
 /** A pod row for `namespace/name`. */
 export function podRow(id: string): EndpointRow {
   const [namespace, name] = id.split('/');
+  if (namespace === undefined || name === undefined) throw new Error(`podRow takes namespace/name, got ${id}`);
   return { id, kind: 'pod', name, namespace, labels: [`app=${name}`], workload: name, workloadKind: 'Deployment', identity: 1000, node: 'n1', cluster: null, firstSeenMs: ROW_TIME, lastSeenMs: ROW_TIME, source: 'hubble' };
 }
 

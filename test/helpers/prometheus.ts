@@ -212,7 +212,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
     const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
     const result = body.data?.result ?? [];
-    return result.length === 0 ? null : Number(result[0].value[1]);
+    return result.length === 0 ? null : Number(result[0]!.value[1]);
   };
 
   return {

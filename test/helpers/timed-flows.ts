@@ -124,9 +124,9 @@ export function randomExchanges(seed: number, startMs: number, spanMs: number, c
   ];
   const out: TimedExchange[] = [];
   for (let i = 0; i < count; i++) {
-    const client = pods[Math.floor(r() * pods.length)];
-    let server = pods[Math.floor(r() * pods.length)];
-    if (server === client) server = pods[(pods.indexOf(client) + 1) % pods.length];
+    const client = pods[Math.floor(r() * pods.length)]!;
+    let server = pods[Math.floor(r() * pods.length)]!;
+    if (server === client) server = pods[(pods.indexOf(client) + 1) % pods.length]!;
     const atMs = startMs + Math.floor(r() * spanMs);
     const pick = r();
     if (pick < 0.3) out.push({ kind: 'tcp', client, server, port: 5432, atMs });

@@ -11,7 +11,7 @@ import { collect, wsClient } from './api/ws-client';
 
 // Every example is read from the README (and the banner's and explorer's samples from the code), never copied here.
 const readme = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
-const graphqlExamples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+const graphqlExamples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const cypherExamples = parseCypherExamples(readme);
 const subscriptionQuery = /const query = '(subscription [^']+)'/.exec(readme)?.[1];
 
@@ -27,7 +27,7 @@ async function startDemo(): Promise<Demo> {
     proc.child.kill('SIGKILL');
     throw new Error(`${err.message}\n${proc.output().slice(-3000)}`);
   });
-  const wsUrl = /subscriptions\s+(\S+)/.exec(proc.output())![1];
+  const wsUrl = /subscriptions\s+(\S+)/.exec(proc.output())![1]!;
   return { ...proc, url: url!, wsUrl };
 }
 
@@ -98,7 +98,7 @@ async function expectFlowTimeTracksClock(url: string, durationMs: number): Promi
   // Flow time to commit: about the flush interval on a quiet machine; the bound is for one shared by several test runs.
   const lags = samples.map((s) => s.ingestLagMs ?? Infinity).sort((a, b) => a - b);
   expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(30_000);
-  expect(samples[samples.length - 1].flowsIngestedTotal).toBeGreaterThan(samples[0].flowsIngestedTotal);
+  expect(samples[samples.length - 1]!.flowsIngestedTotal).toBeGreaterThan(samples[0]!.flowsIngestedTotal);
   return samples;
 }
 
@@ -114,7 +114,7 @@ async function expectSubscriptionEvents(wsUrl: string): Promise<void> {
     await pods.until((r) => r.some(rolledOut), 120_000);
     expect(calls.failure).toBeUndefined();
     expect(calls.results.length).toBeGreaterThan(0);
-    expect(calls.results[0].errors).toBeUndefined();
+    expect(calls.results[0]!.errors).toBeUndefined();
     expect(pods.results.length).toBeGreaterThan(0);
     // New pods come from rollouts: a Deployment's pod under a new ReplicaSet name, or a DaemonSet's.
     expect(pods.results.map((r) => (r.data as { podAdded: { workloadKind: string } }).podAdded.workloadKind)).toEqual(
@@ -188,9 +188,9 @@ describe('the npm start demo', () => {
     await waitFor('flows of the new run', () => sampleStats(demo!.url), (s) => Date.parse(s.lastFlowTime ?? '') >= restartedAtMs, 90_000);
     const samples = await expectFlowTimeTracksClock(demo.url, 30_000);
     // The same collector: its total goes on from the last run's.
-    expect(samples[0].flowsIngestedTotal).toBeGreaterThan(0);
+    expect(samples[0]!.flowsIngestedTotal).toBeGreaterThan(0);
     await expectSubscriptionEvents(demo.wsUrl);
     const after = await executor.read<{ pods: number }>('MATCH (p:Pod) RETURN count(p) AS pods');
-    expect(Number(after[0].pods)).toBeGreaterThan(Number(before[0].pods));
+    expect(Number(after[0]!.pods)).toBeGreaterThan(Number(before[0]!.pods));
   }, 400_000);
 });

@@ -55,7 +55,7 @@ describe('migrate (real Neo4j)', () => {
       'MATCH (m:Migration) RETURN m.version AS version, m.checksum AS checksum, m.state AS state ORDER BY version',
     );
     expect(rows.map((r) => [r.version, r.state])).toEqual([[1, 'applied'], [2, 'applied']]);
-    expect(rows[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('changes nothing when run a second time', async () => {
@@ -63,7 +63,7 @@ describe('migrate (real Neo4j)', () => {
     const again = await migrate(executor, silentLogger(), { dir });
     expect(again.applied).toEqual([]);
     expect(again.alreadyApplied).toHaveLength(2);
-    expect((await executor.read<{ n: number }>('MATCH (m:Migration) RETURN count(m) AS n'))[0].n).toBe(2);
+    expect((await executor.read<{ n: number }>('MATCH (m:Migration) RETURN count(m) AS n'))[0]!.n).toBe(2);
   });
 
   it('refuses a migration edited after it was applied, naming the file', async () => {

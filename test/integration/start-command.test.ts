@@ -28,7 +28,7 @@ describe('hubble-graph start', () => {
       const startupMessages = lines.slice(0, bannerStart).filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
       expect(startupMessages).toEqual(expect.arrayContaining(['GraphQL API listening', 'GetFlows']));
       // What it tells a person to open answers.
-      for (const link of [...output.matchAll(/:(?:style|play) (\S+)/g)].map((m) => m[1])) expect((await fetch(link)).status).toBe(200);
+      for (const link of [...output.matchAll(/:(?:style|play) (\S+)/g)].map((m) => m[1]!)) expect((await fetch(link)).status).toBe(200);
 
       const first = await waitFor('pods and edges in the graph', stats, (s) => (s?.calls ?? 0) > 10 && (s?.pods ?? 0) > 10, 60_000);
       await waitFor('more flows ingested', stats, (s) => (s?.flowsIngested ?? 0) > (first?.flowsIngested ?? 0), 30_000);

@@ -16,14 +16,14 @@ const aliases = (n: number, field: string) => `{ ${Array.from({ length: n }, (_,
 const MAZE = Array.from({ length: 14 }, (_, i) => podRow('maze', `m-${i}`, 'm', 'StatefulSet', ['app=maze']));
 const MAZE_B = Array.from({ length: 14 }, (_, i) => podRow('maze', `n-${i}`, 'n', 'StatefulSet', ['app=maze-b']));
 const SINK = podRow('maze', 'sink', 'sink', 'StatefulSet', ['app=sink']);
-const SLOW_PATHS = `paths(from: "${MAZE[0].id}", to: "${SINK.id}", maxHops: 10, limit: 1000) { length }`;
+const SLOW_PATHS = `paths(from: "${MAZE[0]!.id}", to: "${SINK.id}", maxHops: 10, limit: 1000) { length }`;
 
 /** Neo4j transactions running a variable-length path search right now. */
 async function pathSearchesRunning(executor: Executor): Promise<number> {
   const rows = await executor.read<{ n: number }>(
     "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS '[:CALLS*' AND NOT currentQuery CONTAINS 'SHOW TRANSACTIONS' RETURN count(*) AS n",
   );
-  return rows[0].n;
+  return rows[0]!.n;
 }
 
 /**
@@ -90,7 +90,7 @@ describe('hostile queries (issue 9, case 4)', () => {
     const everyOther = (maze: typeof MAZE) => maze.flatMap((a) => maze.filter((b) => b !== a).map((b) => callRow(a.id, b.id, 80, 'TCP', 'FORWARDED')));
     const toSink = MAZE_B.map((b) => callRow(b.id, SINK.id, 80, 'TCP', 'FORWARDED'));
     await writeBatch(executor, { endpoints: [...MAZE, ...MAZE_B, SINK], calls: [...everyOther(MAZE), ...everyOther(MAZE_B), ...toSink], maxFlowTimeMs: 0 });
-    pods = (await executor.read<{ n: number }>('MATCH (p:Pod) RETURN count(p) AS n'))[0].n;
+    pods = (await executor.read<{ n: number }>('MATCH (p:Pod) RETURN count(p) AS n'))[0]!.n;
     server = await startApiServer(testConfig({ HG_API_PORT: '0' }), silentLogger(), { executor });
   });
 
@@ -115,8 +115,8 @@ describe('hostile queries (issue 9, case 4)', () => {
       expect(res.status).toBe(400);
       expect(res.data).toBeUndefined();
       expect(res.errors).toHaveLength(1);
-      expect(res.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
-      expect(res.errors![0].message).toMatch(message);
+      expect(res.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(res.errors![0]!.message).toMatch(message);
       const resolversAfter = await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="dependencies"')
         + await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="paths"')
         + await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="serviceMap"');
@@ -127,7 +127,7 @@ describe('hostile queries (issue 9, case 4)', () => {
       const query = `query($d: Int) ${aliases(10, `dependencies(id: "${ID.api}", depth: $d) { nodes { distance } }`)}`;
       const deep = await gql(server.url, query, { d: 10 });
       expect(deep.status).toBe(400);
-      expect(deep.errors![0].message).toMatch(/HG_API_MAX_COST/);
+      expect(deep.errors![0]!.message).toMatch(/HG_API_MAX_COST/);
       const shallow = await gql(server.url, query, { d: 1 });
       expect(shallow.errors).toBeUndefined();
       expect(shallow.data!.a9.nodes.length).toBeGreaterThan(1);

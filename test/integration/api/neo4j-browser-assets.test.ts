@@ -54,7 +54,7 @@ describe('Neo4j Browser guide and style served by the API (real HTTP, real Neo4j
 
   it('has Cypher examples that all run against a seeded graph, with the parameters the guide sets', async () => {
     const html = await (await fetch(`${origin}${BROWSER_GUIDE_PATH}`)).text();
-    const blocks = [...html.matchAll(/<pre class="pre-scrollable code runnable">([\s\S]*?)<\/pre>/g)].map((m) => unescapeHtml(m[1]));
+    const blocks = [...html.matchAll(/<pre class="pre-scrollable code runnable">([\s\S]*?)<\/pre>/g)].map((m) => unescapeHtml(m[1]!));
     const params: Record<string, unknown> = {};
     let queries = 0;
     let rows = 0;
@@ -62,7 +62,7 @@ describe('Neo4j Browser guide and style served by the API (real HTTP, real Neo4j
       if (block.startsWith(':style ')) continue;
       const param = /^:param (\w+) => '(.*)'$/.exec(block);
       if (param) {
-        params[param[1]] = param[2];
+        params[param[1]!] = param[2];
         continue;
       }
       expect(block.startsWith(':')).toBe(false); // no other Browser command is expected

@@ -2,6 +2,7 @@ import type { Executor } from '../../../src/graph/executor';
 import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../../../src/model/ingest-rows';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { callKey } from '../../../src/model/endpoint-ids';
+import { readOneRow } from '../../helpers/neo4j';
 
 /**
  * A small shop whose answers are known (see the tests): three web pods from two rollouts of one
@@ -99,8 +100,8 @@ export async function writeBatch(executor: Executor, batch: IngestBatch, collect
 }
 
 export async function countGraph(executor: Executor): Promise<{ nodes: number; rels: number }> {
-  const [row] = await executor.read<{ nodes: number; rels: number }>(
+  return readOneRow<{ nodes: number; rels: number }>(
+    executor,
     'CALL { MATCH (n) RETURN count(n) AS nodes } CALL { MATCH ()-[r]->() RETURN count(r) AS rels } RETURN nodes, rels',
   );
-  return row;
 }

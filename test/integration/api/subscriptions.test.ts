@@ -70,7 +70,7 @@ describe('GraphQL subscriptions from the Neo4j change feed (real graphql-ws clie
     });
     await writeBatch(executor, delta());
     await updated.until((r) => r.length >= 1);
-    expect(updated.results[0].data.callUpdated).toMatchObject({ key: `${ID.webA}|${ID.api}|8080|TCP|FORWARDED`, flows: 12, requests: 6, statusCounts: [{ key: '200', count: 5 }, { key: '500', count: 1 }] });
+    expect(updated.results[0]!.data.callUpdated).toMatchObject({ key: `${ID.webA}|${ID.api}|8080|TCP|FORWARDED`, flows: 12, requests: 6, statusCounts: [{ key: '200', count: 5 }, { key: '500', count: 1 }] });
 
     // Three more changes, written back to back: held while the coalescing interval runs, so fewer
     // events than changes reach the client, the last with the latest totals. (How many intervals the

@@ -5,7 +5,7 @@ import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay
 import { seededRandom } from '../../../src/generator/seeded-random';
 import { startCli } from '../../helpers/cli';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
-import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
 
 /**
  * Case 1 of issue 9: `hubble-graph collect` killed with SIGKILL at random points of one generated
@@ -83,7 +83,8 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
       const ids = await executor.read<{ id: string }>('MATCH (e:Endpoint) RETURN e.id AS id ORDER BY id');
       expect(ids.map((r) => r.id)).toEqual(generated.truth().endpoints.map((e) => e.id).sort());
       // The total across the seven runs is exact too: each committed flow counted once.
-      const [node] = await executor.read<{ total: number; resumeKeys: Int8Array | null }>(
+      const node = await readOneRow<{ total: number; resumeKeys: Int8Array | null }>(
+        executor,
         "MATCH (c:Collector {id: 'crash-resume'}) RETURN c.flowsIngestedTotal AS total, c.resumeKeys AS resumeKeys",
       );
       expect(node.total).toBe(total);

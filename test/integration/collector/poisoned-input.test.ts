@@ -8,7 +8,7 @@ import type { Executor } from '../../../src/graph/executor';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
 import { runCli, startCli } from '../../helpers/cli';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
-import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
 
 /** test/fixtures/poison/poisoned-flows.json: one poisoned flow per entry, with what must become of it. */
 interface PoisonEntry {
@@ -46,7 +46,7 @@ function interleave<T>(stream: T[], poison: T[]): T[] {
   const out: T[] = [];
   let next = 0;
   stream.forEach((item, i) => {
-    while (next < poison.length && i >= Math.floor(((next + 1) * stream.length) / (poison.length + 1))) out.push(poison[next++]);
+    while (next < poison.length && i >= Math.floor(((next + 1) * stream.length) / (poison.length + 1))) out.push(poison[next++]!);
     out.push(item);
   });
   return [...out, ...poison.slice(next)];
@@ -66,7 +66,8 @@ async function expectOnlyPoisonLost(executor: Executor, generated: GeneratedFlow
   expect(ids.map((r) => r.id).sort()).toEqual([...generated.truth().endpoints.map((e) => e.id), ...keptIds].sort());
 
   // Refusals counted by reason and removed fields by field, on the collector's node as in /metrics.
-  const [node] = await executor.read<{ skipped: string[]; dropped: string[]; deadLetterRows: number }>(
+  const node = await readOneRow<{ skipped: string[]; dropped: string[]; deadLetterRows: number }>(
+    executor,
     'MATCH (c:Collector {id: $id}) RETURN c.skippedByReason AS skipped, c.fieldsDropped AS dropped, c.deadLetterRows AS deadLetterRows',
     { id: collectorId },
   );
@@ -142,7 +143,7 @@ describe('poisoned input: only the poisoned flows are lost', () => {
   it('skips a flow dated months ahead, which then does not move the resume point across a Hubble restart', async () => {
     const events = toEvents(generated);
     const half = Math.floor(events.length / 2);
-    const ahead: HubbleEvent = structuredClone(events[half - 1]);
+    const ahead: HubbleEvent = structuredClone(events[half - 1]!);
     if (ahead.kind !== 'flow') throw new Error('not a flow');
     ahead.flow.time = new Date(Date.now() + 90 * 86_400_000).toISOString();
     ahead.flow.uuid = 'months-ahead';
@@ -165,7 +166,8 @@ describe('poisoned input: only the poisoned flows are lost', () => {
       expect(await run.exited).toBe(0);
     }
     expect(await readCallCounts(executor)).toEqual(truthCallCounts(generated.truth()));
-    const [node] = await executor.read<{ lastFlowTime: string; skipped: string[] }>(
+    const node = await readOneRow<{ lastFlowTime: string; skipped: string[] }>(
+      executor,
       "MATCH (c:Collector {id: 'months-ahead'}) RETURN toString(c.lastFlowTime) AS lastFlowTime, c.skippedByReason AS skipped",
     );
     expect(Date.parse(node.lastFlowTime)).toBeLessThan(Date.now());

@@ -8,7 +8,7 @@ import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay
 import { nodesOfShard } from '../../../src/hubble/shard-of-node';
 import { silentLogger } from '../../../src/logger';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
-import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { collect as collectEvents, waitForMetric, wsClient } from '../api/ws-client';
 
 type EdgeCounts = Awaited<ReturnType<typeof readCallCounts>>;
@@ -131,8 +131,8 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
 
       const seqs = (await executor.read<{ seq: number }>('MATCH (l:ChangeLog) RETURN l.seq AS seq ORDER BY seq')).map((r) => r.seq);
       expect(seqs.length).toBeGreaterThan(4);
-      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
-      const [{ feed }] = await executor.read<{ feed: number }>("MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS feed");
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
+      const { feed } = await readOneRow<{ feed: number }>(executor, "MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS feed");
       expect(feed).toBe(seqs[seqs.length - 1]);
 
       const stored = await executor.read<{ key: string; flows: number }>('MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows ORDER BY key');

@@ -7,7 +7,7 @@ import { resetGraph, testExecutor } from '../../helpers/neo4j';
 
 const T0 = Date.parse('2026-11-30T10:00:00Z');
 const endpoint = (id: string): EndpointRow => ({
-  id, kind: 'pod', namespace: 'shop', name: id.split('/')[1], labels: [], workload: null, workloadKind: null,
+  id, kind: 'pod', namespace: 'shop', name: id.split('/')[1]!, labels: [], workload: null, workloadKind: null,
   identity: null, node: null, cluster: null, firstSeenMs: T0, lastSeenMs: T0, source: 'hubble',
 });
 

@@ -73,7 +73,7 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
     const good = Array.from({ length: 20 }, (_, i) => `ns/good-${i}`);
     const batch: IngestBatch = {
       endpoints: [...good.slice(0, 10).map(pod), pod(huge), ...good.slice(10).map(pod)],
-      calls: [...good.slice(1).map((g, i) => call(good[i], g, 3)), call(good[0], huge, 5)],
+      calls: [...good.slice(1).map((g, i) => call(good[i]!, g, 3)), call(good[0]!, huge, 5)],
       maxFlowTimeMs: T0,
     };
     const file = path.join(tmp, 'dl', 'dead-letters.jsonl');
@@ -85,10 +85,10 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
     );
     expect(stored).toEqual({ pods: 20, calls: 19, flows: 19 * 3 });
     const letters = readDeadLetters(file);
-    expect(letters.map((l) => [l.kind, l.id.length])).toEqual([['endpoint', huge.length], ['call', callKey(good[0], huge, 80, 'TCP', 'FORWARDED').length]]);
-    expect(letters[0].reason).toMatch(/Property value is too large to index/);
-    expect(letters[1].reason).toMatch(/^its endpoint ns\/p+ was refused: Property value is too large to index/);
-    expect(letters[0].collectorId).toBe('refusing');
+    expect(letters.map((l) => [l.kind, l.id.length])).toEqual([['endpoint', huge.length], ['call', callKey(good[0]!, huge, 80, 'TCP', 'FORWARDED').length]]);
+    expect(letters[0]!.reason).toMatch(/Property value is too large to index/);
+    expect(letters[1]!.reason).toMatch(/^its endpoint ns\/p+ was refused: Property value is too large to index/);
+    expect(letters[0]!.collectorId).toBe('refusing');
     // One commit for the batch, exactly once.
     const [c] = await executor.read<{ lastBatch: number; total: number }>("MATCH (c:Collector {id: 'refusing'}) RETURN c.lastBatch AS lastBatch, c.flowsIngestedTotal AS total");
     expect(c).toEqual({ lastBatch: 1, total: 19 * 3 });
@@ -109,8 +109,8 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
     ]);
     const letters = readDeadLetters(file);
     expect(letters.map((l) => l.id)).toEqual([callKey('ns/a', 'ns/b', 80, 'TCP', 'FORWARDED')]);
-    expect(letters[0].reason).toMatch(/Neo4j only supports a subset of Cypher types/);
-    expect(letters[0].row).toMatchObject({ flows: 2 });
+    expect(letters[0]!.reason).toMatch(/Neo4j only supports a subset of Cypher types/);
+    expect(letters[0]!.row).toMatchObject({ flows: 2 });
   });
 
   it('retries a batch whole, with no dead letter, while Neo4j cannot be reached', async () => {

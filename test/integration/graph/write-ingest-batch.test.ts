@@ -4,7 +4,7 @@ import type { Executor } from '../../../src/graph/executor';
 import { callKey } from '../../../src/model/endpoint-ids';
 import { CHANGE_LOG_RETENTION_MS } from '../../../src/graph/append-change-log';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
-import { resetGraph, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testExecutor } from '../../helpers/neo4j';
 
 const T0 = Date.parse('2022-09-22T07:15:13.011Z');
 
@@ -61,13 +61,13 @@ describe('writeIngestBatch (real Neo4j)', () => {
   it('creates pods and a CALLS relationship holding the counts of the batch', async () => {
     const res = await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r1', batchSeq: 1 });
     expect(res.applied).toBe(true);
-    const [row] = await executor.read<StoredCall>(READ_CALL);
+    const row = await readOneRow<StoredCall>(executor, READ_CALL);
     expect(row).toMatchObject({ flows: 4, connections: 1, requests: 2, errors: 1, errorRate: 0.5, s200: 1, s503: 1, post: 2, count: 2, max: 20, mean: 15 });
     expect(row.p50).toBeGreaterThan(9.8);
     expect(row.p50).toBeLessThan(20.3);
     expect(row.firstSeen).toBe('2022-09-22T07:15:13.011Z');
     const labels = await executor.read<{ labels: string[] }>("MATCH (p {id: 'default/deathstar'}) RETURN labels(p) AS labels");
-    expect(labels[0].labels.sort()).toEqual(['Endpoint', 'Pod']);
+    expect(labels[0]!.labels.sort()).toEqual(['Endpoint', 'Pod']);
   });
 
   it('adds the deltas of later batches, merges latency and widens first/last seen', async () => {
@@ -76,7 +76,7 @@ describe('writeIngestBatch (real Neo4j)', () => {
       collectorId: 'c1', runId: 'r1', batchSeq: 2,
     });
     await writeIngestBatch(executor, batchAt(T0 - 5000), { collectorId: 'c1', runId: 'r1', batchSeq: 3 });
-    const [row] = await executor.read<StoredCall>(READ_CALL);
+    const row = await readOneRow<StoredCall>(executor, READ_CALL);
     expect(row).toMatchObject({ flows: 12, connections: 3, requests: 6, errors: 3, s200: 3, s503: 3, post: 6, count: 6, max: 100 });
     expect(row.mean).toBeCloseTo((30 + 200 + 30) / 6);
     expect(row.firstSeen).toBe(new Date(T0 - 5000).toISOString());
@@ -88,12 +88,12 @@ describe('writeIngestBatch (real Neo4j)', () => {
     await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r1', batchSeq: 7 });
     const retry = await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r1', batchSeq: 7 });
     expect(retry.applied).toBe(false);
-    const [row] = await executor.read<StoredCall>(READ_CALL);
+    const row = await readOneRow<StoredCall>(executor, READ_CALL);
     expect(row.flows).toBe(4);
     // A new run of the same collector starts its sequence again.
     const newRun = await writeIngestBatch(executor, batchAt(T0), { collectorId: 'c1', runId: 'r2', batchSeq: 1 });
     expect(newRun.applied).toBe(true);
-    expect((await executor.read<StoredCall>(READ_CALL))[0].flows).toBe(8);
+    expect((await executor.read<StoredCall>(READ_CALL))[0]!.flows).toBe(8);
   });
 
   it('keeps one relationship per (source, destination, port, protocol, verdict)', async () => {
@@ -190,7 +190,8 @@ describe('writeIngestBatch (real Neo4j)', () => {
     });
     // A later batch without HTTP paths leaves them as they are.
     await writeIngestBatch(executor, batchAt(T0 + 2), { collectorId: 'c1', runId: 'r1', batchSeq: 3 });
-    const [row] = await executor.read<{ paths: string[]; counts: number[]; overflow: number }>(
+    const row = await readOneRow<{ paths: string[]; counts: number[]; overflow: number }>(
+      executor,
       "MATCH (:Pod {id: 'default/tiefighter'})-[r:CALLS]->() RETURN r.httpPaths AS paths, r.httpPathCounts AS counts, r.httpPathsOverflow AS overflow",
     );
     expect(row.paths).toEqual(paths(0, 50, 0).map((p) => `GET ${p.pattern}`));

@@ -19,7 +19,7 @@ function ringBatch(): IngestBatch {
   const ids = Array.from({ length: 12 }, (_, i) => `ring/p${i}`);
   return {
     endpoints: ids.map(pod),
-    calls: ids.map((id, i) => call(id, ids[(i + 1) % ids.length], 2)),
+    calls: ids.map((id, i) => call(id, ids[(i + 1) % ids.length]!, 2)),
     maxFlowTimeMs: T0,
     resume: { watermarkMs: T0, overlapMs: 2000, committedKeys: new Int8Array([1, 2, 3, 4, 5, 6, 7, 8]) },
   };

@@ -74,7 +74,7 @@ describe('an independent gRPC client (proto-loader + grpc-js)', () => {
       call.on('error', reject);
     });
     expect(got).toHaveLength(lines.length);
-    expect(got[0].response_types).toBe('flow');
+    expect(got[0]!.response_types).toBe('flow');
     expect(got.map(toJsonpb)).toEqual(lines);
   });
 });

@@ -57,7 +57,7 @@ describe('readFlowFiles', () => {
     stdin.end(flowLines(DNS).join('\n'));
     const items = await collect(readFlowFiles(['-'], { stdin }));
     expect(items).toHaveLength(5);
-    expect(items[0].file).toBe('-');
+    expect(items[0]!.file).toBe('-');
   });
 
   it('fails clearly on a missing file', async () => {
@@ -75,9 +75,9 @@ describe('readFlowFiles', () => {
     })();
     await waitFor(() => seen.length === 2);
     // A line written in two parts is read once, whole.
-    fs.appendFileSync(file, lines[2].slice(0, 50));
+    fs.appendFileSync(file, lines[2]!.slice(0, 50));
     await new Promise((r) => setTimeout(r, 100));
-    fs.appendFileSync(file, `${lines[2].slice(50)}\n`);
+    fs.appendFileSync(file, `${lines[2]!.slice(50)}\n`);
     await waitFor(() => seen.length === 3);
     // Rotation: the exporter renames the file and starts a new one.
     fs.appendFileSync(file, `${lines[3]}\n`);

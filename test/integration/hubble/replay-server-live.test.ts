@@ -62,7 +62,7 @@ describe('live replay server', () => {
       const due = Date.parse(f.time!);
       // Never early; late only by the server's tick and this loaded machine (generous).
       expect(receivedAtMs[i]).toBeGreaterThanOrEqual(due - 5);
-      expect(receivedAtMs[i] - due).toBeLessThan(3000);
+      expect(receivedAtMs[i]! - due).toBeLessThan(3000);
     });
     expect(flows.map((f) => f.uuid)).toEqual(flows.map((_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`));
   });
@@ -78,9 +78,9 @@ describe('live replay server', () => {
     expect(all.flows.length).toBeGreaterThanOrEqual(500);
     expect(all.flows.length).toBeLessThanOrEqual(625);
     // The newest are kept, the first 9,375 and more forgotten.
-    expect(Number(all.flows[0].uuid!.slice(-12))).toBeGreaterThanOrEqual(9375);
-    expect(Number(all.flows[all.flows.length - 1].uuid!.slice(-12))).toBe(9999);
-    expect(all.flows[all.flows.length - 1].uuid).toBe(last.flows[4].uuid);
+    expect(Number(all.flows[0]!.uuid!.slice(-12))).toBeGreaterThanOrEqual(9375);
+    expect(Number(all.flows[all.flows.length - 1]!.uuid!.slice(-12))).toBe(9999);
+    expect(all.flows[all.flows.length - 1]!.uuid).toBe(last.flows[4]!.uuid);
   });
 
   it('refuses a live source together with a recording, loop, retime or rate, naming them', async () => {

@@ -68,8 +68,8 @@ describe('replay server and gRPC client', () => {
     expect((await getFlows(client, {})).flows).toEqual(all); // no number, no follow: the whole buffer
     expect((await getFlows(client, { number: 20 })).flows).toEqual(all.slice(-20));
     expect((await getFlows(client, { number: 20, first: true })).flows).toEqual(all.slice(0, 20));
-    const since = all[100].time!;
-    const until = all[150].time!;
+    const since = all[100]!.time!;
+    const until = all[150]!.time!;
     const inRange = all.filter((f) => timestampToNanos(f.time!) >= timestampToNanos(since) && timestampToNanos(f.time!) <= timestampToNanos(until));
     expect(inRange.length).toBeGreaterThan(10);
     expect((await getFlows(client, { since, until })).flows).toEqual(inRange);
@@ -116,8 +116,8 @@ describe('replay server and gRPC client', () => {
     client = createObserverClient({ server: server.address, tls: false });
     const { flows: got } = await getFlows(client, { follow: true }, 15);
     const times = got.map((f) => timestampToNanos(f.time!));
-    expect(Number(times[0] / 1_000_000n)).toBeGreaterThanOrEqual(before - 5);
-    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThan(times[i - 1]);
+    expect(Number(times[0]! / 1_000_000n)).toBeGreaterThanOrEqual(before - 5);
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThan(times[i - 1]!);
     expect(new Set(got.map((f) => f.uuid)).size).toBe(15);
     expect(got.map((f) => f.l7)).toEqual([...flows, ...flows, ...flows].map((f) => f.l7));
   });
@@ -161,7 +161,7 @@ describe('replay server and gRPC client', () => {
   });
 
   it('passes lost_events and node_status of the recording through to the client', async () => {
-    const flow = fileFlows([path.join(FIXTURES, 'basic-sample-5-dns-flows.json')])[0];
+    const flow = fileFlows([path.join(FIXTURES, 'basic-sample-5-dns-flows.json')])[0]!;
     const recording: HubbleEvent[] = [
       { kind: 'lost_events', lost: { source: 'HUBBLE_RING_BUFFER', num_events_lost: '42' }, nodeName: 'n1', time: '2024-01-01T00:00:00Z' },
       { kind: 'node_status', status: { state_change: 'NODE_UNAVAILABLE', node_names: ['n2'], message: 'gone' }, time: '2024-01-01T00:00:01Z' },

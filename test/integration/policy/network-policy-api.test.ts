@@ -134,8 +134,8 @@ describe('network policy through GraphQL and the CLI, on a real capture imported
       { kind: 'NetworkPolicy', workload: DETAILS },
     ]);
     const bad = await q('{ networkPolicies(scope: {workload: "details"}) { yaml } }');
-    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    expect(bad.errors?.[0].message).toMatch(/^scope\.workload: "details" needs scope\.namespace/);
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(bad.errors?.[0]?.message).toMatch(/^scope\.workload: "details" needs scope\.namespace/);
   });
 
   it('checks a hand-written policy set: denied and partly refused calls with counts and last seen, and one sentence per group', async () => {
@@ -166,8 +166,8 @@ describe('network policy through GraphQL and the CLI, on a real capture imported
 
   it('refuses policy YAML it cannot read with an error naming the document and the field', async () => {
     const res = await q(CHECK, { yaml: HAND_WRITTEN.replace('protocol: TCP}]}]', 'protocol: HTTP}]}]') });
-    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    expect(res.errors?.[0].message).toContain('yaml: yaml document 1 (CiliumNetworkPolicy bookinfo/details-from-reviews) spec.ingress[0].toPorts[0].ports[0].protocol');
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toContain('yaml: yaml document 1 (CiliumNetworkPolicy bookinfo/details-from-reviews) spec.ingress[0].toPorts[0].ports[0].protocol');
   });
 
   it('`policy check FILE` prints the sentences and exits 2 when observed traffic would be dropped, 0 when the exported drafts allow it all', async () => {

@@ -120,7 +120,7 @@ describe('network policy and drop reasons of a time range (real Neo4j)', () => {
     expect(lastHour.errors).toBeUndefined();
     expect(lastHour.data!.policyCheck).toMatchObject({ checked: 1, allowed: 1, denied: 0, summary: [], range: { bucketSeconds: 60 } });
     // Counts within the range: the flows of the last 30 minutes' requests (all of the edge's flows).
-    expect(lastHour.data!.policyCheck.edges).toEqual([{ verdict: 'ALLOWED', flows: expectedTotals(recentHttp).get(keyOf(recentHttp[0]))!.flows }]);
+    expect(lastHour.data!.policyCheck.edges).toEqual([{ verdict: 'ALLOWED', flows: expectedTotals(recentHttp).get(keyOf(recentHttp[0]!))!.flows }]);
     // A policy that would drop web -> api says so for the range, naming it.
     const denyWeb = ONLY_API.replace('{matchLabels: {app: web}}', '{matchLabels: {app: admin}}');
     const denied = await gql(server.url, 'query($y: String!) { policyCheck(yaml: $y, range: {since: "-1h"}) { denied summary range { since until } } }', { y: denyWeb });
@@ -130,7 +130,7 @@ describe('network policy and drop reasons of a time range (real Neo4j)', () => {
     expect(denied.data!.policyCheck.summary[0]).toBe(
       `applying this would have dropped ${recentHttp.length} requests from shop/web to shop/api:8080/TCP between ${since} and ${until} (last seen ${/\(last seen (\S+)\)$/.exec(denied.data!.policyCheck.summary[0])?.[1]})`,
     );
-    expect(Date.parse(since)).toBeLessThan(recentHttp[0].atMs);
+    expect(Date.parse(since)).toBeLessThan(recentHttp[0]!.atMs);
   });
 
   it('sums drop reasons within a range', async () => {
@@ -148,8 +148,8 @@ describe('network policy and drop reasons of a time range (real Neo4j)', () => {
 
   it('refuses a range it cannot read and names the argument', async () => {
     const res = await gql(server.url, '{ networkPolicies(range: {since: "yesterday"}) { yaml } }');
-    expect(res.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
-    expect(res.errors![0].message).toMatch(/range\.since.*"yesterday"/);
+    expect(res.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect(res.errors![0]!.message).toMatch(/range\.since.*"yesterday"/);
   });
 
   it('takes --since/--until in the CLI: export and check of the last hour', async () => {

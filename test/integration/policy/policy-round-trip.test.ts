@@ -61,7 +61,7 @@ describe('policy round trip on a generated graph (real Neo4j)', () => {
     expect(target).toBeDefined();
     const spec = target!.manifest.spec as { ingress: Array<{ fromEndpoints?: Array<{ matchLabels: Record<string, string> }>; toPorts?: Array<{ ports: Array<{ port: string; protocol: string }> }> }> };
     const index = spec.ingress.findIndex((r) => r.fromEndpoints !== undefined);
-    const removed = spec.ingress[index];
+    const removed = spec.ingress[index]!;
 
     // By hand: the FORWARDED edges into the target workload's pods whose client pod carries every
     // label of the removed rule's selector (the namespace label included) on one of its ports.

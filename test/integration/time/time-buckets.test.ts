@@ -49,7 +49,7 @@ function fromStored(p: Record<string, unknown>, prefixOf: (k: string) => [string
 
 function splitCounter(k: string): [string, string] | undefined {
   const m = /^(status|drop)_(.+)$/.exec(k);
-  return m ? [m[1], m[2]] : undefined;
+  return m ? [m[1]!, m[2]!] : undefined;
 }
 
 interface GqlCall {
@@ -89,7 +89,7 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       else await writeIngestBatch(executor, batch, { collectorId: 'time-test', runId: 'run', batchSeq });
     };
     for (let i = 0; i < shuffled.length; i++) {
-      for (const f of flowsOf(shuffled[i])) expect(agg.add(f)).toBeUndefined();
+      for (const f of flowsOf(shuffled[i]!)) expect(agg.add(f)).toBeUndefined();
       if ((i + 1) % every === 0) await write();
     }
     await write();
@@ -175,7 +175,7 @@ describe('activity buckets of flow time (real Neo4j)', () => {
     it('agrees with the all-time totals when the range covers everything kept, and leaves out the edge idle for 40 days', async () => {
       const { calls } = await rangedCalls('-29d');
       const totals = expectedTotals(all);
-      const legacy = keyOf(ancient[0]);
+      const legacy = keyOf(ancient[0]!);
       expect(calls.has(legacy)).toBe(false);
       totals.delete(legacy);
       expect(sorted(calls)).toEqual(sorted(totals));
@@ -191,11 +191,11 @@ describe('activity buckets of flow time (real Neo4j)', () => {
         const since = Date.parse(map.range.since);
         const until = Date.parse(map.range.until);
         const expected = new Map<string, { flows: number; requests: number; errors: number }>();
-        const nodeOf = (e: TimedExchange['client']) => (level === 'POD' ? `${e.namespace}/${e.pod_name}` : level === 'WORKLOAD' ? `${e.namespace}/${e.workloads![0].name}` : e.namespace!);
+        const nodeOf = (e: TimedExchange['client']) => (level === 'POD' ? `${e.namespace}/${e.pod_name}` : level === 'WORKLOAD' ? `${e.namespace}/${e.workloads![0]!.name}` : e.namespace!);
         for (const x of all) {
           if (x.atMs < since || x.atMs >= until) continue;
           const id = `${nodeOf(x.client)}->${nodeOf(x.server)}`;
-          const [t] = expectedTotals([x]).values();
+          const t = [...expectedTotals([x]).values()][0]!;
           const e = expected.get(id) ?? { flows: 0, requests: 0, errors: 0 };
           expected.set(id, { flows: e.flows + t.flows, requests: e.requests + t.requests, errors: e.errors + t.errors });
         }
@@ -206,7 +206,7 @@ describe('activity buckets of flow time (real Neo4j)', () => {
     });
 
     it('gives one edge as a time series whose points hold the flows of their steps', async () => {
-      const key = keyOf(recent[0]);
+      const key = keyOf(recent[0]!);
       const res = await gql(server.url, `query($k: ID, $r: TimeRange!) { activity(key: $k, range: $r, step: "30m") { range { since until bucketSeconds } stepSeconds points { time flows requests errors } } }`, {
         k: key,
         r: { since: '-3h' },
@@ -246,8 +246,8 @@ describe('activity buckets of flow time (real Neo4j)', () => {
 
     it('refuses a range it cannot read and names the argument', async () => {
       const res = await gql(server.url, '{ calls(range: {since: "yesterday"}) { totalCount } }');
-      expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-      expect(res.errors?.[0].message).toMatch(/range\.since.*"yesterday"/);
+      expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0]?.message).toMatch(/range\.since.*"yesterday"/);
     });
   });
 

@@ -27,7 +27,7 @@ describe('the API serves the map page from the package', () => {
     expect(html).toContain('src="/map/map.js"');
     expect(html).not.toContain('%API_PATH%');
     // Nothing from a CDN: every script and stylesheet is served from /map/.
-    expect([...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]).every((u) => u.startsWith('/map/'))).toBe(true);
+    expect([...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!).every((u) => u.startsWith('/map/'))).toBe(true);
   });
 
   it('serves the bundled script and stylesheet, and 404 for anything else under /map/', async () => {

@@ -237,7 +237,7 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     // The changed edge's panel names the thresholds it crossed, as the API does.
     await clickEdge('shop/web', 'shop/api');
     await page.waitForSelector('#panel h2[data-edge="shop/web->shop/api"]');
-    expect(await page.locator('#panel tr[data-fact="changed"] td').nth(1).textContent()).toBe(diff.changedEdges[0].reasons.join(', '));
+    expect(await page.locator('#panel tr[data-fact="changed"] td').nth(1).textContent()).toBe(diff.changedEdges[0]!.reasons.join(', '));
     // Turning compare off leaves no marks.
     await page.selectOption('#compare', '');
     await page.waitForFunction(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().compared === null);

@@ -22,9 +22,12 @@ const OVERLAP_MS = 20;
 const WARMUP_MS = 50;
 const config = { ...loadConfig({ env: {} }).collector, maxFlowAheadMs: 300_000, maxFlowAgeMs: 0 };
 
+/** The counts of one stored call: the fixed counters and the keyed ones (`status_200`, ...). */
+type StoredCounts = Record<'flows' | 'connections' | 'requests' | 'responses' | 'errors', number> & Record<string, number>;
+
 /** What Neo4j keeps: the counts of committed call rows and the last committed resume point. */
 class CommittedStore {
-  counts: Record<string, Record<string, number>> = {};
+  counts: Record<string, StoredCounts> = {};
   resume: ResumePoint | undefined;
   commits = 0;
 
@@ -69,7 +72,7 @@ function disorder<T>(items: T[], random: () => number, window: number): T[] {
   const out = [...items];
   for (let i = 0; i < out.length; i++) {
     const j = Math.min(out.length - 1, i + Math.floor(random() * window));
-    [out[i], out[j]] = [out[j], out[i]];
+    [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
 }
@@ -143,12 +146,12 @@ describe('Collector resume after a crash (simulated)', () => {
   }
 
   const firstPair = (first: (s: Sent) => boolean, second: (s: Sent) => boolean) =>
-    stream.findIndex((s, i) => i > 1000 && first(s) && second(stream[i + 1])) + 1;
+    stream.findIndex((s, i) => i > 1000 && first(s) && second(stream[i + 1]!)) + 1;
 
   it('counts an HTTP request once when its client end was committed before the crash and its server end comes after', async () => {
     const isRequest = (dir: string) => (s: Sent) => s.flow.l7?.type === 'REQUEST' && s.flow.traffic_direction === dir;
     const cut = firstPair(isRequest('EGRESS'), isRequest('INGRESS'));
-    expect(stream[cut].flow.l7?.http?.headers).toEqual(stream[cut - 1].flow.l7?.http?.headers);
+    expect(stream[cut]!.flow.l7?.http?.headers).toEqual(stream[cut - 1]!.flow.l7?.http?.headers);
     expect((await crashBetween(cut)).counts).toEqual(truth);
   });
 
@@ -180,14 +183,14 @@ describe('Collector resume after a crash (simulated)', () => {
     for (const s of stream.slice(0, cut)) first.ingest({ kind: 'flow', flow: structuredClone(s.flow), nodeName: s.node });
     await first.flusher.flush();
     const point = store.resume!;
-    expect(point.watermarkMs).toBe(stream[cut - 1].timeMs);
+    expect(point.watermarkMs).toBe(stream[cut - 1]!.timeMs);
     expect(point.committedKeys.byteLength / 8).toBe(stream.slice(0, cut).filter((s) => s.timeMs >= point.watermarkMs - OVERLAP_MS).length);
 
     const second = newCollector(store, { start: point });
     // The newest uncommitted flow comes first, then the committed ones of the overlap.
     const resent = stream.filter((s) => s.timeMs >= point.watermarkMs - OVERLAP_MS);
-    const committed = resent.filter((_, i) => i < resent.length && stream.indexOf(resent[i]) < cut);
-    second.ingest({ kind: 'flow', flow: structuredClone(stream[cut].flow), nodeName: stream[cut].node });
+    const committed = resent.filter((_, i) => i < resent.length && stream.indexOf(resent[i]!) < cut);
+    second.ingest({ kind: 'flow', flow: structuredClone(stream[cut]!.flow), nodeName: stream[cut]!.node });
     expect(second.snapshot().flowsIngested).toBe(0);
     for (const s of committed) second.ingest({ kind: 'flow', flow: structuredClone(s.flow), nodeName: s.node });
     expect(second.snapshot().skippedByReason.already_committed).toBe(committed.length);

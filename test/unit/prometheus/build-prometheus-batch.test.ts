@@ -140,7 +140,7 @@ describe('buildPrometheusBatch', () => {
     const [name, s] = series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'L3_L4', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 4);
     const first = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: new Map(), context: 'pod' });
     const again = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: first.marks, context: 'pod' });
-    expect(first.batch.calls[0].flows).toBe(4);
+    expect(first.batch.calls[0]!.flows).toBe(4);
     expect(again.batch).toEqual({ endpoints: [], calls: [], maxFlowTimeMs: 0 });
     expect(again.marks).toEqual(first.marks);
   });
@@ -148,7 +148,7 @@ describe('buildPrometheusBatch', () => {
   it('builds namespace-level edges from namespace context', () => {
     const [name, s] = series(HUBBLE_METRIC.flows, { source: 'default', destination: 'kube-system', type: 'L7', protocol: 'DNS', subtype: 'DNS', verdict: 'FORWARDED' }, 5);
     const r = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: new Map(), context: 'namespace' });
-    expect(r.batch.calls[0].key).toBe('namespace:default|namespace:kube-system|0|UDP|FORWARDED');
+    expect(r.batch.calls[0]!.key).toBe('namespace:default|namespace:kube-system|0|UDP|FORWARDED');
   });
 });
 

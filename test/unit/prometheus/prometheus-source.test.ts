@@ -31,12 +31,12 @@ describe('createPrometheusSource', () => {
     const first = await source.poll(null);
     // First poll: window (85s, 100s]; 5 at 80s is the baseline.
     expect(first.report).toMatchObject({ ok: true, windowStartMs: 85_000, windowEndMs: 100_000, caughtUp: true, seriesRead: 1, calls: 1 });
-    expect(first.batch.calls[0].flows).toBe(4);
+    expect(first.batch.calls[0]!.flows).toBe(4);
     expect(asked).toHaveLength(9);
-    expect(asked[0].atMs).toBe(100_000);
+    expect(asked[0]!.atMs).toBe(100_000);
     now = 120_000;
     const second = await source.poll(first.cursor);
-    expect(second.batch.calls[0].flows).toBe(3 + 2); // growth to 12, then a reset to 2
+    expect(second.batch.calls[0]!.flows).toBe(3 + 2); // growth to 12, then a reset to 2
     const third = await source.poll(second.cursor);
     expect(third.batch.calls).toEqual([]);
     expect(third.cursor).toBe(second.cursor);
@@ -55,7 +55,7 @@ describe('createPrometheusSource', () => {
     };
     const source = createPrometheusSource(config, silentLogger(), { client, now: () => now, settleMs: 0, initialWindowMs: 60_000, vanishGraceMs: 5_000 });
     const first = await source.poll(null);
-    expect(first.batch.calls[0].flows).toBe(4);
+    expect(first.batch.calls[0]!.flows).toBe(4);
     // The agent restarts: scrapes at 100s and 110s succeed without the series.
     now = 120_000;
     samples = [];
@@ -67,7 +67,7 @@ describe('createPrometheusSource', () => {
     samples = [{ tMs: 130_000, value: 4 }];
     ups = [100_000, 110_000, 120_000, 130_000];
     const third = await source.poll(second.cursor);
-    expect(third.batch.calls[0].flows).toBe(4);
+    expect(third.batch.calls[0]!.flows).toBe(4);
   });
 
   it('keeps the cursor and counts the reason when a query fails', async () => {

@@ -4,7 +4,12 @@ import type { HttpPathCounts } from '../model/http-path-counts';
 import { toWorkloadName } from '../model/workload-name';
 import { parseStoredHttpPaths } from '../policy/http-path-accumulator';
 
-/** Pure mappings from stored records to the objects the GraphQL schema describes. */
+/**
+ * Pure mappings from stored records to the objects the GraphQL schema describes. GqlEndpoint,
+ * GqlCall and GqlMapNode are the internal shapes that scripts/codegen.js maps the schema's Pod,
+ * ExternalEndpoint, Call and MapNode to (they carry more, or looser kinds, than the schema's types);
+ * they do not import the generated types, which import them.
+ */
 
 export interface GqlLabel {
   key: string;
@@ -86,8 +91,28 @@ export function toLabels(labels: readonly string[] | null | undefined): GqlLabel
   });
 }
 
+/**
+ * The schema's EndpointKind of a stored kind (`pod` -> `POD`); an endpoint stored without a kind is
+ * a bare address (IP). GraphQL's enum serializer refuses anything else when it answers.
+ */
+export function toEndpointKindName(kind: string | null | undefined): string {
+  return (kind ?? 'ip').toUpperCase();
+}
+
+/**
+ * A node of a service map (schema type MapNode). The codegen maps MapNode to this shape: its kind is
+ * the stored kind's name (toEndpointKindName), checked against the enum when the answer is written.
+ */
+export interface GqlMapNode {
+  id: string;
+  kind: string;
+  name: string;
+  namespace: string | null;
+  pods: number;
+}
+
 export function toEndpoint(rec: EndpointRecord): GqlEndpoint {
-  const kind = (rec.kind ?? 'ip').toUpperCase();
+  const kind = toEndpointKindName(rec.kind);
   return {
     __typename: kind === 'POD' ? 'Pod' : 'ExternalEndpoint',
     id: rec.id,

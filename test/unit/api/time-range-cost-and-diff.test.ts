@@ -2,7 +2,7 @@ import { getOperationAST, parse } from 'graphql';
 import { buildApiSchema } from '../../../src/api/build-api-schema';
 import { changeReasons, DEFAULT_THRESHOLDS, diffMaps } from '../../../src/api/diff-maps';
 import { estimateOperationCost } from '../../../src/api/estimate-operation-cost';
-import { toWindow } from '../../../src/api/resolvers';
+import { toWindow } from '../../../src/api/resolvers/to-window';
 import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 
 const schema = buildApiSchema();

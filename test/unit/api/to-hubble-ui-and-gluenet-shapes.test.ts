@@ -1,4 +1,4 @@
-import { toDag, toHubbleServiceMap, toPbTimestamp } from '../../../src/api/to-design-note-shapes';
+import { toDag, toHubbleServiceMap, toPbTimestamp } from '../../../src/api/to-hubble-ui-and-gluenet-shapes';
 import type { EndpointRecord } from '../../../src/graph/cypher/api-endpoint-queries';
 
 const pod = (ns: string, name: string, workload: string, lastSeen: string, labels: string[] = ['app=x']): EndpointRecord => ({

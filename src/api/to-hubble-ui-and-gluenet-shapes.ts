@@ -1,34 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { NamespaceCallRecord } from '../graph/cypher/api-map-queries';
 import type { EndpointRecord } from '../graph/cypher/api-endpoint-queries';
-import { toLabels, type GqlLabel } from './to-graphql';
+import type { DagLink, DagNode, HubbleLink, HubbleService } from './generated/graphql-types';
+import { toLabels } from './to-graphql';
 import { toWorkloadName } from '../model/workload-name';
 
 /**
- * Pure conversions of one namespace's calls into the two shapes of the design notes: Hubble UI's
- * `HubbleService`/`HubbleLink` and the old gluenet UI's `dag_nodes`/`dag_links`.
+ * Pure conversions of one namespace's calls into the shapes of two other UIs: Hubble UI's
+ * `HubbleService` cards and `HubbleLink` arrows (`hubbleServiceMap`), and the old gluenet UI's
+ * `dag_nodes`/`dag_links` (`dag`). The shapes are the schema's, as generated from it.
  */
-
-export interface HubbleService {
-  id: string;
-  name: string;
-  namespace: string;
-  labels: GqlLabel[];
-  dnsNames: string[];
-  egressPolicyEnforced: boolean;
-  ingressPolicyEnforced: boolean;
-  visibilityPolicyStatus: string;
-  creationTimestamp: { seconds: number; nanos: number };
-}
-
-export interface HubbleLink {
-  id: string;
-  sourceId: string;
-  destinationId: string;
-  destinationPort: number;
-  ipProtocol: number;
-  verdict: number;
-}
 
 /** Hubble UI's `IPProtocol` (ui.proto): 0 unknown, 1 TCP, 2 UDP, 3 ICMPv4, 4 ICMPv6. */
 export const IP_PROTOCOL_NUMBER: Readonly<Record<string, number>> = { TCP: 1, UDP: 2, ICMPV4: 3, ICMPV6: 4 };
@@ -130,24 +111,6 @@ export function toHubbleServiceMap(namespace: string, records: readonly Namespac
     services: out.sort((a, b) => a.id.localeCompare(b.id)),
     links: [...links.values()].sort((a, b) => a.id.localeCompare(b.id)),
   };
-}
-
-export interface DagNode {
-  name: string;
-  id: string;
-  pod: string | null;
-  platform: string;
-  namespace: string | null;
-  guid: string;
-  agent_guid: string;
-  image: string;
-}
-
-export interface DagLink {
-  source: string;
-  target: string;
-  value: number;
-  traceIds: string[];
 }
 
 function md5(text: string): string {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_QUERY } from '../../src/api/explorer';
+import { DEFAULT_QUERY } from '../../src/api/http/explorer';
 import { SAMPLE_CYPHER, SAMPLE_GRAPHQL } from '../../src/commands/start-banner';
 import type { Executor } from '../../src/graph/executor';
 import { parseCypherExamples } from '../../src/neo4j-browser/build-browser-guide';

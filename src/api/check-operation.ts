@@ -77,6 +77,11 @@ export interface OperationRequest {
   readonly variables?: unknown;
 }
 
+/** The variables of a request when they are an object (anything else is left to validation to refuse). */
+export function operationVariables(request: OperationRequest): Readonly<Record<string, unknown>> | undefined {
+  return request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : undefined;
+}
+
 /**
  * checkOperation on a request not yet parsed or validated, so that what is refused costs a parse
  * and a count, not a validation (graphql-js takes about half a second to validate 1,000 aliases).
@@ -89,8 +94,7 @@ export function precheckOperation(schema: GraphQLSchema, request: OperationReque
     const document = parse(request.query);
     const operation = getOperationAST(document, typeof request.operationName === 'string' ? request.operationName : undefined);
     if (!operation) return undefined;
-    const variables = request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : undefined;
-    return checkOperation(schema, document, operation, variables, transport, limits);
+    return checkOperation(schema, document, operation, operationVariables(request), transport, limits);
   } catch {
     return undefined;
   }

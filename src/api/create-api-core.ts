@@ -28,7 +28,7 @@ import { type ApiMetrics, createApiMetrics } from './api-metrics';
 import { type TokenSet, watchTokensFile } from './auth';
 import { buildApiSchema } from './build-api-schema';
 import { ChangeFeed } from './change-feed';
-import { type OperationLimits, type OperationRequest, checkOperation, precheckOperation } from './check-operation';
+import { type OperationLimits, type OperationRequest, checkOperation, operationVariables, precheckOperation } from './check-operation';
 import { DeadlineSemaphore } from './deadline-semaphore';
 import { estimateOperationCost } from './estimate-operation-cost';
 import { GraphVersionCache } from './graph-version-cache';
@@ -265,7 +265,7 @@ export function createApiCore(options: ApiCoreOptions): ApiCore {
         return { ok: false, errors: [err instanceof GraphQLError ? err : new GraphQLError(errorMessage(err))] };
       }
       const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
-      const variables = request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : undefined;
+      const variables = operationVariables(request);
       const operation = getOperationAST(document, operationName);
       // Counted once parsed, valid or not.
       core.countOperation(transport, operation);

@@ -1,4 +1,4 @@
-import type { Executor, TxRunner } from '../graph/executor';
+import { type Executor, type TxRunner, runOneRow } from '../graph/executor';
 
 /** What the API needs of the executor: read transactions only. */
 export type GraphReader = Pick<Executor, 'read' | 'readTx'>;
@@ -71,13 +71,9 @@ export async function readEndpointCalls(
   // Counts within the range, ordered by them (most requests, then flows, first).
   const ranged = await windowCallRecords(executor, rows.flatMap((r) => r.calls), w);
   const byKey = new Map(ranged.map((r) => [r.call.key, r]));
-  const rank = (r: CallRecord) => [Number(r.call.requests ?? 0), Number(r.call.flows ?? 0)];
-  return new Map(
-    rows.map((r) => [
-      r.id,
-      r.calls.map((call) => byKey.get(call.call.key) ?? call).sort((x, y) => rank(y)[0] - rank(x)[0] || rank(y)[1] - rank(x)[1] || (x.call.key < y.call.key ? -1 : 1)),
-    ]),
-  );
+  const byRank = (x: CallRecord, y: CallRecord) =>
+    Number(y.call.requests ?? 0) - Number(x.call.requests ?? 0) || Number(y.call.flows ?? 0) - Number(x.call.flows ?? 0) || (x.call.key < y.call.key ? -1 : 1);
+  return new Map(rows.map((r) => [r.id, r.calls.map((call) => byKey.get(call.call.key) ?? call).sort(byRank)]));
 }
 
 export async function readNeighbours(
@@ -173,7 +169,7 @@ export async function readServiceMap(
     };
     if (!cache) return compute();
     // Read the version first: a write that commits after it makes the next request recompute.
-    const [v] = await tx.run<GraphVersionRow>(GRAPH_VERSION);
+    const v = await runOneRow<GraphVersionRow>(tx, GRAPH_VERSION);
     return cache.get(JSON.stringify([q.cypher, q.params]), `${v.seq}|${v.at}`, compute);
   });
 }
@@ -182,8 +178,11 @@ export async function readNamespaceCalls(executor: GraphReader, namespace: strin
   const q = buildNamespaceCalls(namespace, limit, window);
   const records = (await executor.read<{ record: NamespaceCallRecord }>(q.cypher, q.params)).map((r) => r.record);
   if (window === undefined) return records;
-  const ranged = await windowCalls(executor, records.map((r) => r.call), window);
-  return records.map((r, i) => ({ ...r, call: { ...r.call, requests: ranged[i].requests as number, flows: ranged[i].flows as number } }));
+  const inWindow = await rangerOf(executor, records.map((r) => r.call.key), window);
+  return records.map((r) => {
+    const ranged = inWindow(r.call);
+    return { ...r, call: { ...r.call, requests: ranged.requests as number, flows: ranged.flows as number } };
+  });
 }
 
 /** The buckets in window `w` of each call key, by key (a key without any is absent). */
@@ -194,16 +193,24 @@ export async function readWindowBuckets(executor: GraphReader | TxRunner, keys: 
   return new Map(rows.map((r) => [r.key, r.buckets]));
 }
 
-/** The calls with their counts replaced by those within window `w` (src/api/sum-activity.ts), in the same order. */
+/**
+ * Reads the buckets in window `w` of the calls `keys` and returns what turns one of those calls into
+ * its counts within the window (src/api/sum-activity.ts).
+ */
+async function rangerOf(executor: GraphReader | TxRunner, keys: readonly string[], w: TimeWindow): Promise<(call: CallProps) => CallProps> {
+  const buckets = await readWindowBuckets(executor, keys, w);
+  return (c) => rangedCallProps(c, buckets.get(c.key) ?? [], w);
+}
+
+/** The calls with their counts replaced by those within window `w`, in the same order. */
 export async function windowCalls<T extends CallProps>(executor: GraphReader | TxRunner, calls: readonly T[], w: TimeWindow): Promise<CallProps[]> {
-  const buckets = await readWindowBuckets(executor, calls.map((c) => c.key), w);
-  return calls.map((c) => rangedCallProps(c, buckets.get(c.key) ?? [], w));
+  return calls.map(await rangerOf(executor, calls.map((c) => c.key), w));
 }
 
 /** Call records with their counts within window `w`. */
 export async function windowCallRecords(executor: GraphReader | TxRunner, records: readonly CallRecord[], w: TimeWindow): Promise<CallRecord[]> {
-  const calls = await windowCalls(executor, records.map((r) => r.call), w);
-  return records.map((r, i) => ({ ...r, call: calls[i] }));
+  const inWindow = await rangerOf(executor, records.map((r) => r.call.key), w);
+  return records.map((r) => ({ ...r, call: inWindow(r.call) }));
 }
 
 /** The buckets of one call (or of every call between two endpoints) in window `w`, oldest first. */
@@ -229,9 +236,8 @@ export async function readPaths(executor: GraphReader, from: string, to: string,
     }
     const w = c.range;
     if (w === undefined) return out;
-    const ranged = await windowCalls(tx, out.flatMap((p) => p.hops), w);
-    let i = 0;
-    return out.map((p) => ({ ...p, hops: p.hops.map(() => ranged[i++]) }));
+    const inWindow = await rangerOf(tx, out.flatMap((p) => p.hops.map((h) => h.key)), w);
+    return out.map((p) => ({ ...p, hops: p.hops.map(inWindow) }));
   });
 }
 
@@ -284,7 +290,7 @@ export async function readDependencies(
 
 export async function readStats(executor: GraphReader): Promise<{ counts: GraphCountsRow; collectors: CollectorRow['collector'][] }> {
   return executor.readTx(async (tx) => {
-    const [counts] = await tx.run<GraphCountsRow>(GRAPH_COUNTS);
+    const counts = await runOneRow<GraphCountsRow>(tx, GRAPH_COUNTS);
     const collectors = (await tx.run<CollectorRow>(COLLECTORS)).map((r) => r.collector);
     return { counts, collectors };
   });

@@ -93,7 +93,8 @@ export function toPolicyCheck(result: PolicyCheckResult, first: number, range?: 
       lastSeen: iso(g.lastSeenMs),
       refused: [...g.refused],
       reasons: [...g.reasons],
-      sentence: summary.lines[i],
+      // One line per group, built from the groups in their order.
+      sentence: summary.lines[i] ?? '',
     })),
     edges,
     warnings: result.warnings.map((w) => `${w.where}: ${w.message}`),

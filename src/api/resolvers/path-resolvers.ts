@@ -19,7 +19,12 @@ interface GqlPath {
 /** Pure: a read path, each hop a call between consecutive endpoints. */
 function toPath(p: PathRecord, range: CoveredRange | null): GqlPath {
   const endpoints = p.endpoints.map(toEndpoint);
-  return { length: p.hops.length, endpoints, hops: p.hops.map((h, i) => toCall(h, endpoints[i], endpoints[i + 1])), range };
+  const hops = p.hops.map((h, i) => {
+    const [from, to] = endpoints.slice(i, i + 2);
+    if (from === undefined || to === undefined) throw new Error(`path of ${p.hops.length} hops came with ${endpoints.length} endpoints`);
+    return toCall(h, from, to);
+  });
+  return { length: p.hops.length, endpoints, hops, range };
 }
 
 /** `shortestPath`, `paths`, `dependencies`: searches over the call graph. */

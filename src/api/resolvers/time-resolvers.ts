@@ -55,7 +55,7 @@ export const timeQueries: QueryResolvers = {
     let stepMs = bucketMs;
     if (args.step !== null && args.step !== undefined) {
       const step = parseBucketSpec(`${args.step}:${args.step}`);
-      stepMs = typeof step === 'string' || step.length === 0 ? NaN : step[0].sizeMs;
+      stepMs = typeof step === 'string' ? NaN : (step[0]?.sizeMs ?? NaN);
       if (!(stepMs >= bucketMs && stepMs % bucketMs === 0)) {
         throw badUserInput('step', `must be a whole multiple of the ${window.size}s buckets answering the range, such as ${window.size * 5 >= 60 ? `${(window.size * 5) / 60}m` : `${window.size * 5}s`}; got "${args.step}"`);
       }

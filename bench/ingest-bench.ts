@@ -146,7 +146,7 @@ export interface CollectorHandle {
   mode: string;
 }
 
-/** `hubble-graph collect` when this build has it, else bench/collector-child.js (same startCollector pipeline). */
+/** `hubble-graph collect` when this build has it, else bench/collector-child.js (same collector runtime and flow pipeline). */
 export async function startCollectorProcess(graph: BenchGraph, replayAddress: string, cpuProfileDir: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<CollectorHandle> {
   const port = await freePort();
   const collectorId = `bench-collector-${process.pid}`;
@@ -166,7 +166,7 @@ export async function startCollectorProcess(graph: BenchGraph, replayAddress: st
   const child = spawnNodeChild(args, env);
   const metricsUrl = `http://127.0.0.1:${port}`;
   await waitForCollectorUp(child, metricsUrl, 'collector process');
-  return { child, metricsUrl, collectorId, mode: hasCollect ? 'hubble-graph collect' : 'bench/collector-child (startCollector + GetFlows stream)' };
+  return { child, metricsUrl, collectorId, mode: hasCollect ? 'hubble-graph collect' : 'bench/collector-child (collector runtime + GetFlows stream)' };
 }
 
 /** Waits until a collector process answers /healthz; stops it and throws (with its stderr) when it exits or takes over a minute. */

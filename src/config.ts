@@ -87,6 +87,8 @@ interface SettingText {
   readonly help: string;
   /** Only for a setting outside the groups (logLevel): its group. */
   readonly group?: SettingGroup;
+  /** Former names of a renamed setting, still read (when the new ones are not given) and reported as deprecated. */
+  readonly deprecated?: { readonly env: string; readonly flag: string };
 }
 
 /** A declared setting; `Set` says whether it always has a value (a default, or a list: empty when unset). */
@@ -152,7 +154,13 @@ const DECLARED = {
     flushIntervalMs: setting(dur, { env: 'HG_FLUSH_INTERVAL', flag: 'flush-interval', default: '1s', help: 'write aggregated changes to Neo4j this often' }),
     flushMaxEdges: setting(int(1, 10_000_000), { env: 'HG_FLUSH_MAX_EDGES', flag: 'flush-max-edges', default: '20000', help: 'flush early once this many edges are dirty' }),
     batchSize: setting(int(1, 1_000_000), { env: 'HG_BATCH_SIZE', flag: 'batch-size', default: '5000', help: 'rows per write transaction; a larger flush is first staged in Neo4j with its resume point, then written in parts of this size' }),
-    maxDirtyEdges: setting(int(1, 100_000_000), { env: 'HG_MAX_DIRTY_EDGES', flag: 'max-dirty-edges', default: '2000000', help: 'memory bound: dirty edges kept while Neo4j is unavailable before warning loudly' }),
+    warnUnwrittenEdges: setting(int(1, 100_000_000), {
+      env: 'HG_WARN_UNWRITTEN_EDGES',
+      flag: 'warn-unwritten-edges',
+      default: '2000000',
+      help: 'warning threshold, not a limit: above this many edges held in memory unwritten (Neo4j unavailable) the collector logs an error and sets hubble_graph_over_memory_bound; nothing is dropped (formerly HG_MAX_DIRTY_EDGES / --max-dirty-edges, still read)',
+      deprecated: { env: 'HG_MAX_DIRTY_EDGES', flag: 'max-dirty-edges' },
+    }),
     listen: setting(hostport, { env: 'HG_COLLECTOR_LISTEN', flag: 'collector-listen', default: '127.0.0.1:9465', help: 'address of the collector /metrics, /healthz and /readyz (port 0: any free port)' }),
     maxFlowAheadMs: setting(dur, { env: 'HG_MAX_FLOW_AHEAD', flag: 'max-flow-ahead', default: '5m', help: 'skip flows dated further ahead of this machine\'s clock (counted as time_out_of_range)' }),
     maxFlowAgeMs: setting(dur, { env: 'HG_MAX_FLOW_AGE', flag: 'max-flow-age', default: '0', help: 'skip flows older than this (time_out_of_range; 0: no limit); flows dated before 2000 are always skipped' }),
@@ -259,6 +267,8 @@ export interface SettingDef {
   readonly kind: { readonly type: KindName };
   readonly default?: string;
   readonly help: string;
+  /** Former env and flag names, still read (see SettingText.deprecated). */
+  readonly deprecated?: { readonly env: string; readonly flag: string };
   /** Text to value (with the problem's message when it cannot). */
   readonly schema: z.ZodType<unknown, z.ZodTypeDef, string>;
 }
@@ -275,6 +285,7 @@ export const SETTINGS: readonly SettingDef[] = Object.entries(DECLARED).flatMap(
     kind: { type: s.kind.type },
     ...(s.default !== undefined ? { default: s.default } : {}),
     help: s.help,
+    ...(s.deprecated !== undefined ? { deprecated: s.deprecated } : {}),
     schema: s.kind.schema,
   });
   if (isSetting(entry)) return [row(name, entry.group ?? 'log', entry)];
@@ -332,6 +343,30 @@ export interface LoadConfigOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** The text a setting was given and where: its flag, its env var, then its deprecated flag and env var; undefined when none. */
+function givenText(def: SettingDef, flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): { raw: string; source: string } | undefined {
+  const names = [{ env: def.env, flag: def.flag }, ...(def.deprecated ? [def.deprecated] : [])];
+  for (const name of names) {
+    const flagValue = flags[flagProperty(name.flag)];
+    if (flagValue !== undefined && flagValue !== null) return { raw: Array.isArray(flagValue) ? flagValue.join(',') : String(flagValue), source: `--${name.flag}` };
+    const envValue = env[name.env];
+    if (envValue !== undefined && envValue !== '') return { raw: envValue, source: name.env };
+  }
+  return undefined;
+}
+
+/** One line per deprecated setting name that was given (flag or env var), naming its replacement. */
+export function deprecatedSettingsGiven(options: LoadConfigOptions = {}): string[] {
+  const env = options.env ?? process.env;
+  const flags = options.flags ?? {};
+  return SETTINGS.flatMap((def) => {
+    const given = givenText(def, flags, env);
+    const old = def.deprecated;
+    if (given === undefined || old === undefined || (given.source !== old.env && given.source !== `--${old.flag}`)) return [];
+    return [`${given.source} is deprecated: use ${given.source === old.env ? def.env : `--${def.flag}`}`];
+  });
+}
+
 /**
  * Reads every setting from flags (first), then the environment, then the default; validates all of
  * them and throws one ConfigError listing every problem.
@@ -342,15 +377,11 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const def of SETTINGS) {
-    const flagValue = flags[flagProperty(def.flag)];
     let raw: string | undefined;
     let source = 'default';
-    if (flagValue !== undefined && flagValue !== null) {
-      raw = Array.isArray(flagValue) ? flagValue.join(',') : String(flagValue);
-      source = `--${def.flag}`;
-    } else if (env[def.env] !== undefined && env[def.env] !== '') {
-      raw = env[def.env];
-      source = def.env;
+    const given = givenText(def, flags, env);
+    if (given !== undefined) {
+      ({ raw, source } = given);
     } else {
       raw = def.default;
     }

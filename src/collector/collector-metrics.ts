@@ -68,7 +68,7 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
     }),
     dirtyEdges: new Gauge({ name: `${p}dirty_edges`, help: 'Edges changed in memory and not yet written', registers: [registry] }),
     pendingRows: new Gauge({ name: `${p}pending_rows`, help: 'Rows drained and waiting for a successful write', registers: [registry] }),
-    overMemoryBound: new Gauge({ name: `${p}over_memory_bound`, help: '1 while unwritten edges exceed HG_MAX_DIRTY_EDGES', registers: [registry] }),
+    overMemoryBound: new Gauge({ name: `${p}over_memory_bound`, help: '1 while unwritten edges exceed HG_WARN_UNWRITTEN_EDGES', registers: [registry] }),
     neo4jUp: new Gauge({ name: `${p}neo4j_up`, help: '1 when the last write reached Neo4j', registers: [registry] }),
     sourceConnected: new Gauge({ name: `${p}source_connected`, help: '1 while the flow source is connected', registers: [registry] }),
   };

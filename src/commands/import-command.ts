@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { defaultCollectorId, startCollector } from '../collector/start-collector';
+import { defaultCollectorId } from '../collector/default-collector-id';
+import { startCollectorRuntime } from '../collector/start-collector-runtime';
+import { startFlowPipeline } from '../collector/start-flow-pipeline';
 import { openGraph } from '../graph/open-graph';
 import { readFlowFiles, type ReadProgress } from '../hubble/read-flow-files';
 import { commandContext, untilSignal, withSettings } from './command-context';
@@ -27,8 +29,9 @@ export function importCommand(): Command {
       log.info({ signal }, 'stopping: final flush');
       abort.abort();
     });
-    const runtime = await startCollector({ config, log, executor: graph.executor, source: 'file', serveHealth: flags.follow === true, defaultId: defaultCollectorId('import') });
-    const { collector } = runtime;
+    const runtime = await startCollectorRuntime({ config, log, executor: graph.executor, source: 'file', serveHealth: flags.follow === true, defaultId: defaultCollectorId('import') });
+    const collector = startFlowPipeline(runtime, { config, log, source: 'file' });
+    log.info({ collectorId: runtime.collectorId, runId: runtime.runId, source: 'file' }, 'collector started');
     const stream = readFlowFiles(files, { follow: flags.follow === true, signal: abort.signal });
     const startedMs = Date.now();
     const tty = process.stderr.isTTY && flags.progress !== false;
@@ -61,7 +64,7 @@ export function importCommand(): Command {
           flowsIngested: s.flowsIngested,
           skipped: s.skippedByReason,
           fieldsDropped: s.fieldsDropped,
-          deadLetterRows: s.deadLetterRows,
+          deadLetterRows: runtime.deadLetterRows,
           hubbleLostEvents: s.lostEvents,
           unmanaged: s.unmanagedPods,
           written: flushed,

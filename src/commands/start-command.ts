@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { startApiServer } from '../api/start-api-server';
-import { collect } from '../collector/collect';
+import { runHubbleSource } from '../collector/run-hubble-source';
 import { buildDemoStream } from '../demo/demo-events';
 import { InputError, errorMessage } from '../errors';
 import { parseDurationMs } from '../config';
@@ -76,9 +76,9 @@ export function startCommand(): Command {
       listen: config.replay.listen,
       log,
     });
-    const collectConfig = { ...config, collector: { ...config.collector, source: 'hubble' as const }, hubble: { ...config.hubble, server: replay.address, tls: false } };
+    const collectConfig = { ...config, hubble: { ...config.hubble, server: replay.address, tls: false } };
     const abort = new AbortController();
-    const collecting = collect({ config: collectConfig, log, executor: graph.executor, signal: abort.signal }).catch((err) => {
+    const collecting = runHubbleSource({ config: collectConfig, log, executor: graph.executor, signal: abort.signal }).catch((err) => {
       log.error({ err: errorMessage(err) }, 'collector stopped');
       return false;
     });

@@ -114,7 +114,7 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
       collectorId: options.collectorId,
       runId: options.runId,
       batchSeq: options.batchSeq,
-      collectorState: { ...options.collectorState, ...resumeProperties(batch.resume) },
+      collectorState: { ...options.collectorState, ...batch.sourceState, ...resumeProperties(batch.resume) },
       maxFlowTimeMs: batch.maxFlowTimeMs,
       flowsWritten: batch.calls.reduce((n, c) => n + c.flows, 0),
     });

@@ -67,7 +67,7 @@ export async function stageBatch(executor: Executor, batch: IngestBatch, options
       collectorId,
       runId,
       batchSeq,
-      collectorState: { ...options.collectorState, ...resumeProperties(batch.resume) },
+      collectorState: { ...options.collectorState, ...batch.sourceState, ...resumeProperties(batch.resume) },
       maxFlowTimeMs: batch.maxFlowTimeMs,
       flowsWritten: 0, // each part adds its own when it is applied
     });

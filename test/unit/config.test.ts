@@ -1,5 +1,5 @@
 import { ConfigError } from '../../src/errors';
-import { loadConfig, parseDurationMs, settingsMarkdown, SETTINGS } from '../../src/config';
+import { deprecatedSettingsGiven, loadConfig, parseDurationMs, settingsMarkdown, SETTINGS } from '../../src/config';
 
 describe('loadConfig', () => {
   it('gives the documented defaults when nothing is set', () => {
@@ -134,5 +134,23 @@ describe('HG_BUCKETS', () => {
 
   it('refuses sizes out of order and names the setting and the value', () => {
     expect(() => loadConfig({ env: { HG_BUCKETS: '1h:2d,1m:1d' } })).toThrow(/HG_BUCKETS.*bucket size 1m is not a larger whole multiple/);
+  });
+});
+
+describe('a renamed setting (HG_MAX_DIRTY_EDGES -> HG_WARN_UNWRITTEN_EDGES)', () => {
+  it('still reads the former env var and flag, and names them as deprecated with their replacement', () => {
+    expect(loadConfig({ env: { HG_MAX_DIRTY_EDGES: '123' } }).collector.warnUnwrittenEdges).toBe(123);
+    expect(loadConfig({ env: {}, flags: { maxDirtyEdges: '456' } }).collector.warnUnwrittenEdges).toBe(456);
+    expect(deprecatedSettingsGiven({ env: { HG_MAX_DIRTY_EDGES: '123' } })).toEqual(['HG_MAX_DIRTY_EDGES is deprecated: use HG_WARN_UNWRITTEN_EDGES']);
+    expect(deprecatedSettingsGiven({ env: {}, flags: { maxDirtyEdges: '456' } })).toEqual(['--max-dirty-edges is deprecated: use --warn-unwritten-edges']);
+  });
+
+  it('prefers the new name when both are given, and reports nothing deprecated for the new name alone', () => {
+    expect(loadConfig({ env: { HG_MAX_DIRTY_EDGES: '123', HG_WARN_UNWRITTEN_EDGES: '789' } }).collector.warnUnwrittenEdges).toBe(789);
+    expect(deprecatedSettingsGiven({ env: { HG_WARN_UNWRITTEN_EDGES: '789' } })).toEqual([]);
+  });
+
+  it('names the former env var when its value is refused', () => {
+    expect(() => loadConfig({ env: { HG_MAX_DIRTY_EDGES: 'lots' } })).toThrow(/HG_MAX_DIRTY_EDGES \(HG_WARN_UNWRITTEN_EDGES \/ --warn-unwritten-edges\): expected a whole number/);
   });
 });

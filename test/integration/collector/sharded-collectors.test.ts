@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
-import { collect as runCollector } from '../../../src/collector/collect';
+import { runHubbleSource } from '../../../src/collector/run-hubble-source';
 import type { HubbleEvent } from '../../../src/flows/flow';
 import { generateFlows, type GeneratedFlows } from '../../../src/generator/generate-flows';
 import type { Executor } from '../../../src/graph/executor';
@@ -31,7 +31,7 @@ async function runShards(port: number, count: number, idPrefix: string, extraEnv
       HG_RECONNECT_MAX: '500ms',
       ...extraEnv,
     });
-    done.push(runCollector({ config, log: silentLogger(), executor, signal: abort.signal, serveHealth: false }));
+    done.push(runHubbleSource({ config, log: silentLogger(), executor, signal: abort.signal, serveHealth: false }));
   }
   return {
     async stop(): Promise<boolean[]> {

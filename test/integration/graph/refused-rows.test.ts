@@ -55,7 +55,7 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
       {
         flushIntervalMs: 1000,
         flushMaxEdges: 1000,
-        maxDirtyEdges: 100_000,
+        warnUnwrittenEdges: 100_000,
         refusals: {
           probe: (b, batchSeq) => probeIngestBatch(executor, b, { collectorId: 'refusing', runId: 'run-1', batchSeq }),
           isRefusal,
@@ -119,7 +119,7 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
       async () => {
         throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ServiceUnavailable' });
       },
-      { flushIntervalMs: 1000, flushMaxEdges: 1000, maxDirtyEdges: 1000, refusals: { probe: async () => undefined, isRefusal, deadLetter: async () => { throw new Error('no dead letters expected'); } } },
+      { flushIntervalMs: 1000, flushMaxEdges: 1000, warnUnwrittenEdges: 1000, refusals: { probe: async () => undefined, isRefusal, deadLetter: async () => { throw new Error('no dead letters expected'); } } },
       createCollectorMetrics(),
       silentLogger(),
     );

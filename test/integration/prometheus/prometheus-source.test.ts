@@ -1,11 +1,13 @@
 import http from 'node:http';
-import { Registry } from 'prom-client';
+import { createPrometheusIngest, runPrometheusSource } from '../../../src/collector/run-prometheus-source';
+import { startCollectorRuntime, type CollectorRuntime } from '../../../src/collector/start-collector-runtime';
 import type { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
 import { createPrometheusSource, type PrometheusSourceOptions } from '../../../src/prometheus/prometheus-source';
 import { createPrometheusSourceMetrics } from '../../../src/prometheus/prometheus-source-metrics';
-import { createPrometheusIngest, readPrometheusCursor, runPrometheusSource } from '../../../src/prometheus/run-prometheus-source';
-import { resetGraph, testExecutor } from '../../helpers/neo4j';
+import { readPrometheusCursor } from '../../../src/prometheus/read-prometheus-cursor';
+import { waitFor } from '../../helpers/ground-truth';
+import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { freePort, startFakeHubbleAgent, startPrometheus, type ExposedSeries, type FakeHubbleAgent, type TestPrometheus } from '../../helpers/prometheus';
 
 const TIE = 'default/tiefighter';
@@ -137,11 +139,16 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
   let prometheus: TestPrometheus;
   const log = silentLogger();
   const sourceOptions: PrometheusSourceOptions = { settleMs: 0, initialWindowMs: 600_000 };
-  const config = () => ({ url: prometheus.url, intervalMs: 1000, timeoutMs: 5000 });
-  const newIngest = (url = prometheus.url, registry = new Registry()) => {
-    const metrics = createPrometheusSourceMetrics(registry);
-    const source = createPrometheusSource({ ...config(), url }, log, sourceOptions);
-    return { ingest: createPrometheusIngest({ executor, collectorId: COLLECTOR, source, log, metrics }), registry };
+  const runtimes: CollectorRuntime[] = [];
+  /** The collector's settings for `url` (the flusher's timer slowed down in step tests: only the steps write). */
+  const config = (url: string, env: Record<string, string> = {}) =>
+    testConfig({ HG_PROMETHEUS_URL: url, HG_PROMETHEUS_INTERVAL: '1s', HG_PROMETHEUS_TIMEOUT: '5s', HG_COLLECTOR_ID: COLLECTOR, HG_FLUSH_INTERVAL: '1h', HG_BUCKETS: 'off', ...env });
+  const newIngest = async (url = prometheus.url) => {
+    const runtime = await startCollectorRuntime({ config: config(url), log, executor, source: 'prometheus', serveHealth: false });
+    runtimes.push(runtime);
+    const metrics = createPrometheusSourceMetrics(runtime.metrics.registry);
+    const source = createPrometheusSource(config(url), log, sourceOptions);
+    return { ingest: createPrometheusIngest({ executor, collectorId: COLLECTOR, source, flusher: runtime.flusher, log, metrics }), registry: runtime.metrics.registry };
   };
   const publish = async (v1: V1Counts, v2: { requests: number; flows: number }) => {
     agent1.set(agent1Series(v1));
@@ -156,6 +163,10 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
     agent1 = await startFakeHubbleAgent();
     agent2 = await startFakeHubbleAgent();
     prometheus = await startPrometheus({ targets: [agent1.hostPort, agent2.hostPort] });
+  });
+
+  afterEach(async () => {
+    for (const r of runtimes.splice(0)) await r.stop(1000);
   });
 
   afterAll(async () => {
@@ -173,7 +184,7 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
   const restart3: V1Counts = { l7Dropped: 2, l7Forwarded: 5, tcpRequests: 4, tcpReplies: 3, syn: 2, requests: 4, ok200: 3, err503: 1, latency: [3, 0, 1] };
 
   it('writes exact counts after growth, attributing responses and replies to the client->server edge', async () => {
-    const { ingest } = newIngest();
+    const { ingest } = await newIngest();
     await publish(p1, { requests: 6, flows: 6 });
     const first = await ingest.step();
     expect(first.report).toMatchObject({ ok: true, errors: { 'malformed-labels': 1 }, missingLabels: { hubble_flows_processed_total: ['destination', 'source'] } });
@@ -188,7 +199,7 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
   });
 
   it('counts from 0 after an agent restart (counter reset)', async () => {
-    const { ingest } = newIngest();
+    const { ingest } = await newIngest();
     await publish(restart1, { requests: 9, flows: 8 });
     await ingest.step();
     await expectGraph(executor, { v1: add(p2, restart1), v2: { requests: 9, flows: 8 } });
@@ -197,7 +208,7 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
   it('continues from the cursor stored in Neo4j after a collector restart, without double counting, and counts a series that came back from 0', async () => {
     const stored = await readPrometheusCursor(executor, COLLECTOR);
     expect(stored?.series.size).toBeGreaterThan(10);
-    const { ingest } = newIngest();
+    const { ingest } = await newIngest();
     await publish(restart2, { requests: 10, flows: 10 });
     await ingest.step();
     await expectGraph(executor, { v1: add(p2, restart2), v2: { requests: 10, flows: 10 } });
@@ -205,7 +216,7 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
 
   it('counts an unreachable Prometheus, loses nothing, and catches up when it answers again', async () => {
     const port = await freePort();
-    const { ingest, registry } = newIngest(`http://127.0.0.1:${port}`);
+    const { ingest, registry } = await newIngest(`http://127.0.0.1:${port}`);
     await publish(restart3, { requests: 12, flows: 11 });
     const down = await ingest.step();
     expect(down.report).toMatchObject({ ok: false, errors: { unreachable: 9 } });
@@ -231,30 +242,62 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
     }
   });
 
-  it('runs as a loop that writes each window with its cursor and stops on abort', async () => {
+  it('runs as a loop that writes each window with its cursor through the collector, serves its metrics and readiness, and stops on abort', async () => {
     const before = await readPrometheusCursor(executor, COLLECTOR);
     const controller = new AbortController();
-    const registry = new Registry();
+    const listen = `127.0.0.1:${await freePort()}`;
     const batches: number[] = [];
+    let metricsText = '';
+    let ready = '';
     const done = runPrometheusSource({
-      config: { ...config(), intervalMs: 200 },
+      config: config(prometheus.url, { HG_PROMETHEUS_INTERVAL: '200ms', HG_FLUSH_INTERVAL: '1s', HG_COLLECTOR_LISTEN: listen }),
       log,
       executor,
-      collectorId: COLLECTOR,
       signal: controller.signal,
-      registry,
       sourceOptions,
       onBatch: (batch) => {
         batches.push(batch.calls.length);
-        if (batches.length === 2) controller.abort();
+        if (batches.length === 2) {
+          void Promise.all([fetch(`http://${listen}/metrics`).then((r) => r.text()), fetch(`http://${listen}/readyz`).then(async (r) => `${r.status} ${await r.text()}`)]).then(([m, r]) => {
+            metricsText = m;
+            ready = r;
+            controller.abort();
+          });
+        }
       },
     });
-    await done;
-    expect(batches).toEqual([0, 0]);
+    expect(await done).toBe(true);
+    expect(batches.slice(0, 2)).toEqual([0, 0]);
     const after = await readPrometheusCursor(executor, COLLECTOR);
     expect(after!.endMs).toBeGreaterThan(before!.endMs);
     await expectGraph(executor, { v1: add(p2, restart3), v2: { requests: 12, flows: 11 } });
-    const polls = await registry.getSingleMetric('hubble_graph_prometheus_polls_total')!.get();
-    expect(polls.values).toEqual([expect.objectContaining({ labels: { result: 'ok' }, value: 2 })]);
+    expect(ready).toBe('200 ready\n');
+    // The source's own metrics beside the collector's flusher metrics, on one endpoint.
+    expect(metricsText).toMatch(/^hubble_graph_prometheus_polls_total\{result="ok"\} [2-9]/m);
+    expect(metricsText).toMatch(/^hubble_graph_prometheus_batches_total\{result="committed"\} [2-9]/m);
+    expect(metricsText).toMatch(/^hubble_graph_batches_total\{result="committed"\} [2-9]/m);
+    expect(metricsText).toMatch(/^hubble_graph_prometheus_window_end_seconds \d/m);
+    expect(metricsText).toMatch(/^hubble_graph_neo4j_up 1/m);
+  });
+
+  it('is not ready while Prometheus does not answer, and says why', async () => {
+    const controller = new AbortController();
+    const listen = `127.0.0.1:${await freePort()}`;
+    const done = runPrometheusSource({ config: config(`http://127.0.0.1:${await freePort()}`, { HG_PROMETHEUS_INTERVAL: '200ms', HG_COLLECTOR_LISTEN: listen }), log, executor, signal: controller.signal, sourceOptions });
+    try {
+      const answer = await waitFor(
+        'a failed poll on /readyz',
+        async () => {
+          const r = await fetch(`http://${listen}/readyz`).catch(() => undefined);
+          return r && `${r.status} ${await r.text()}`;
+        },
+        (a) => a !== undefined && a.includes('Prometheus'),
+        20_000,
+      );
+      expect(answer).toMatch(/^503 not ready: Prometheus queries failed \(unreachable: \d+\)/);
+    } finally {
+      controller.abort();
+      await done;
+    }
   });
 });

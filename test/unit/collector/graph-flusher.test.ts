@@ -63,7 +63,7 @@ class RecordingWriter {
   };
 }
 
-const options = { flushIntervalMs: 1000, flushMaxEdges: 100, maxDirtyEdges: 1000, maxRetryDelayMs: 1 };
+const options = { flushIntervalMs: 1000, flushMaxEdges: 100, warnUnwrittenEdges: 1000, maxRetryDelayMs: 1 };
 
 async function batchesByResult(metrics: ReturnType<typeof createCollectorMetrics>): Promise<Record<string, number>> {
   return Object.fromEntries((await metrics.batches.get()).values.map((v) => [String(v.labels.result), v.value]));
@@ -183,7 +183,7 @@ describe('GraphFlusher', () => {
     const deltas = new Deltas();
     const writer = new RecordingWriter();
     const metrics = createCollectorMetrics();
-    const flusher = new GraphFlusher(deltas, writer.write, { ...options, maxDirtyEdges: 2, flushMaxEdges: 1_000 }, metrics, silentLogger());
+    const flusher = new GraphFlusher(deltas, writer.write, { ...options, warnUnwrittenEdges: 2, flushMaxEdges: 1_000 }, metrics, silentLogger());
     for (const k of ['a', 'b', 'c']) deltas.add(k);
     flusher.notify();
     expect((await metrics.overMemoryBound.get()).values[0].value).toBe(1);

@@ -1,4 +1,5 @@
-import { Collector } from '../../../src/collector/collector';
+import { FlowPipeline } from '../../../src/collector/flow-pipeline';
+import { GraphFlusher } from '../../../src/collector/graph-flusher';
 import { createCollectorMetrics } from '../../../src/collector/collector-metrics';
 import { loadConfig } from '../../../src/config';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
@@ -53,14 +54,16 @@ class CommittedStore {
   };
 }
 
-/** A collector over `store` that, with `resume`, keeps resume points and starts from `resume.start`. */
-function newCollector(store: CommittedStore, resume?: { start?: ResumePoint }): Collector {
-  return new Collector({
+/** A flow pipeline over `store` that, with `resume`, keeps resume points and starts from `resume.start`. */
+function newCollector(store: CommittedStore, resume?: { start?: ResumePoint }): FlowPipeline {
+  const metrics = createCollectorMetrics();
+  const log = silentLogger();
+  return new FlowPipeline({
     config,
     aggregator: new EdgeAggregator(),
-    write: store.write,
-    metrics: createCollectorMetrics(),
-    log: silentLogger(),
+    flusher: (deltas, options) => new GraphFlusher(deltas, store.write, { flushIntervalMs: 1000, flushMaxEdges: 1000, warnUnwrittenEdges: 1_000_000, ...options }, metrics, log),
+    metrics,
+    log,
     source: 'hubble',
     resume: resume && { overlapMs: OVERLAP_MS, start: resume.start },
     now: () => Date.UTC(2026, 0, 2),
@@ -111,7 +114,7 @@ async function runWithCrashes(stream: Sent[], crashes: number, seed: number, win
   return store;
 }
 
-describe('Collector resume after a crash (simulated)', () => {
+describe('FlowPipeline resume after a crash (simulated)', () => {
   const generated = generateFlows({ pods: 40, edges: 160, flows: 12_000, seed: 9 });
   const stream: Sent[] = [...generated].map((r) => ({ flow: r.flow, node: r.node_name, timeMs: parseFlowTimeMs(r.flow.time)! }));
   const truth = truthCallCounts(generated.truth());

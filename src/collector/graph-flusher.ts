@@ -172,8 +172,7 @@ export class GraphFlusher {
     this.metrics.dirtyEdges.set(this.source.dirtyEdges);
     this.metrics.pendingRows.set(this.pendingRows);
     const started = Date.now();
-    while (this.pending.length > 0) {
-      const next = this.pending[0];
+    for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
       try {
         this.writeStartedMs = Date.now();
         let res: WriteBatchResult;

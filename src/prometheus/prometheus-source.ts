@@ -114,7 +114,8 @@ export function createPrometheusSource(appOrPrometheusConfig: AppConfig | Promet
       const lastUpMsByTarget = new Map<string, number>();
       let firstError: string | undefined;
       settled.forEach((r, i) => {
-        const { name } = queries[i];
+        // allSettled answers in the order of the queries.
+        const name = queries[i]?.name;
         if (r.status === 'rejected') {
           if (!(r.reason instanceof PrometheusQueryError)) throw r.reason;
           errors[r.reason.reason] = (errors[r.reason.reason] ?? 0) + 1;
@@ -123,8 +124,8 @@ export function createPrometheusSource(appOrPrometheusConfig: AppConfig | Promet
           for (const s of r.value) {
             const ups = s.samples.filter((x) => x.value === 1).map((x) => x.tMs);
             upTimesByTarget.set(toTargetKey(s.labels), ups);
-            const settledUps = ups.filter((tMs) => tMs <= windowEndMs - vanishGraceMs);
-            if (settledUps.length > 0) lastUpMsByTarget.set(toTargetKey(s.labels), settledUps[settledUps.length - 1]);
+            const lastSettledUp = ups.filter((tMs) => tMs <= windowEndMs - vanishGraceMs).at(-1);
+            if (lastSettledUp !== undefined) lastUpMsByTarget.set(toTargetKey(s.labels), lastSettledUp);
           }
         } else {
           seriesByMetric.set(name as HubbleMetricName, r.value);

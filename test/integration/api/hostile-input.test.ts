@@ -2,7 +2,7 @@ import type { JsonTree } from './gql-client';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import type { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
-import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { gql } from './gql-client';
 import { ID, T0, countGraph, podRow, shopBatch, writeBatch } from './seed-graph';
 import { collect, waitForMetric, wsClient } from './ws-client';
@@ -87,7 +87,7 @@ describe('hostile input in every string argument', () => {
 
   it('changed nothing in the graph', async () => {
     expect(await countGraph(executor)).toEqual(before);
-    const [marked] = await executor.read<{ n: number }>('MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
+    const marked = await readOneRow<{ n: number }>(executor, 'MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
     expect(marked.n).toBe(0);
   });
   // Subscription filters are checked when the subscription starts and then applied in memory: a
@@ -128,9 +128,9 @@ describe('hostile input in every string argument', () => {
     } finally {
       await client.dispose();
     }
-    const [marked] = await executor.read<{ n: number }>('MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
+    const marked = await readOneRow<{ n: number }>(executor, 'MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
     expect(marked.n).toBe(0);
-    const [shop] = await executor.read<{ n: number }>("MATCH (p:Pod {namespace: 'shop'}) RETURN count(p) AS n");
+    const shop = await readOneRow<{ n: number }>(executor, "MATCH (p:Pod {namespace: 'shop'}) RETURN count(p) AS n");
     expect(shop.n).toBe(shopBatch().endpoints.filter((e) => e.namespace === 'shop').length);
   });
 });

@@ -11,7 +11,7 @@ import { gql } from './gql-client';
 const DAY = 86_400_000;
 
 function pod(id: string, at: number): EndpointRow {
-  const [namespace, name] = id.split('/');
+  const [namespace = '', name = ''] = id.split('/');
   return { id, kind: 'pod', name, namespace, labels: [], workload: name, workloadKind: 'Deployment', identity: null, node: null, cluster: null, firstSeenMs: at, lastSeenMs: at, source: 'hubble' };
 }
 

@@ -9,7 +9,7 @@ import type { PrometheusSource } from '../../../src/prometheus/prometheus-source
 import { createPrometheusSourceMetrics } from '../../../src/prometheus/prometheus-source-metrics';
 import { readPrometheusCursor } from '../../../src/prometheus/read-prometheus-cursor';
 import { httpCallRow, podRow } from '../../helpers/ingest-rows';
-import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 
 /**
  * The real executor on the test Neo4j with a connection fault on command: `failBeforeCommit` makes
@@ -151,7 +151,7 @@ describe('the Prometheus source through the collector flusher, against Neo4j', (
     const before = executor.writes;
     expect((await ingest.step()).written).not.toBeNull();
     expect(executor.writes - before).toBe(1 + Math.ceil(4 / 2) + Math.ceil(3 / 2));
-    const [staged] = await executor.read<{ n: number }>('MATCH (s:IngestStage) RETURN count(s) AS n');
+    const staged = await readOneRow<{ n: number }>(executor, 'MATCH (s:IngestStage) RETURN count(s) AS n');
     expect(staged.n).toBe(0);
     const flows = await executor.read<{ flows: number }>('MATCH (:Pod {id: $c})-[r:CALLS]->() RETURN r.flows AS flows', { c: CLIENT });
     expect(flows.map((r) => r.flows)).toEqual([5, 5, 5]);

@@ -186,10 +186,10 @@ describe('GraphFlusher', () => {
     const flusher = new GraphFlusher(deltas, writer.write, { ...options, warnUnwrittenEdges: 2, flushMaxEdges: 1_000 }, metrics, silentLogger());
     for (const k of ['a', 'b', 'c']) deltas.add(k);
     flusher.notify();
-    expect((await metrics.overMemoryBound.get()).values[0].value).toBe(1);
+    expect((await metrics.overMemoryBound.get()).values[0]!.value).toBe(1);
     await flusher.flush();
     flusher.notify();
-    expect((await metrics.overMemoryBound.get()).values[0].value).toBe(0);
+    expect((await metrics.overMemoryBound.get()).values[0]!.value).toBe(0);
   });
 
   describe('rows Neo4j refuses for good', () => {
@@ -228,10 +228,10 @@ describe('GraphFlusher', () => {
       for (const k of [...keys.slice(0, 40), 'poison', ...keys.slice(40)]) deltas.add(k, 2);
       await flusher.flush();
       expect(dead.map((d) => [d.kind, d.id])).toEqual([['call', 'poison']]);
-      expect(dead[0].reason).toMatch(/primitive types/);
+      expect(dead[0]!.reason).toMatch(/primitive types/);
       expect(writer.writes.map((w) => w.seq)).toEqual([1, 1]);
-      expect(writer.writes[0].rows).toHaveProperty('poison');
-      expect(writer.writes[1].rows).toEqual(Object.fromEntries(keys.map((k) => [k, 2])));
+      expect(writer.writes[0]!.rows).toHaveProperty('poison');
+      expect(writer.writes[1]!.rows).toEqual(Object.fromEntries(keys.map((k) => [k, 2])));
       // By halving: an empty probe, then two per level of 64 rows (one probe per row would be 65).
       expect(probes).toBeLessThanOrEqual(2 + 2 * Math.log2(64));
     });

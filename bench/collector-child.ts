@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   const graph = await openGraph(config, log, { startLocal: false, migrate: false });
   const runtime = await startCollectorRuntime({ config, log, executor: graph.executor, source: 'hubble', serveHealth: true });
   const pipeline = startFlowPipeline(runtime, { config, log, source: 'hubble' });
-  const client = new ObserverBytesClient(config.hubble.server, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+  const client = new ObserverBytesClient(config.hubble.server, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+  });
   const getFlows = client.GetFlows as (req: Buffer) => grpc.ClientReadableStream<Buffer>;
   const call = getFlows.call(client, Buffer.from(encodeGetFlowsRequest({ follow: true })));
   const abort = new AbortController();

@@ -66,12 +66,19 @@ function genericDecode(bytes: Uint8Array): Flow | undefined {
   return f as Flow;
 }
 
-export function runDecodeAggregate(options: { flows: number; edges: number; repeats: number; log: (msg: string) => void }): DecodeAggregateMixResult[] {
+export function runDecodeAggregate(options: {
+  flows: number;
+  edges: number;
+  repeats: number;
+  log: (msg: string) => void;
+}): DecodeAggregateMixResult[] {
   const results: DecodeAggregateMixResult[] = [];
   const mixes: DecodeMix[] = [...FLOW_MIXES, 'generated'];
   for (const mix of mixes) {
     const pods = Math.max(50, Math.round(options.edges / 12));
-    const flows: Flow[] = [...generateFlows({ pods, edges: options.edges, flows: options.flows, seed: 7, mix: mix === 'generated' ? 'realistic' : mix })].map((r) => r.flow);
+    const flows: Flow[] = [
+      ...generateFlows({ pods, edges: options.edges, flows: options.flows, seed: 7, mix: mix === 'generated' ? 'realistic' : mix }),
+    ].map((r) => r.flow);
     const encoded = flows.map((flow) => encodeHubbleEvent({ kind: 'flow', flow }));
     const lines = flows.map((flow) => JSON.stringify(eventToResponseJson({ kind: 'flow', flow })));
     const edges = new EdgeAggregator();

@@ -75,7 +75,18 @@ export async function runMapPageBench(
   graph: BenchGraph,
   o: { pods: number; calls: number; liveSeconds: number; changedEdgesPerSec: number; log: (m: string) => void; cpuProfileDir?: string },
 ): Promise<MapPageResult> {
-  const empty: MapPageResult = { ran: false, nodes: 0, edges: 0, drawnMs: 0, apiReadMs: 0, firstInteractionMs: 0, drawnAndInteractiveMs: 0, pageMs: 0, hoverMs: 0, drawMsP50: 0 };
+  const empty: MapPageResult = {
+    ran: false,
+    nodes: 0,
+    edges: 0,
+    drawnMs: 0,
+    apiReadMs: 0,
+    firstInteractionMs: 0,
+    drawnAndInteractiveMs: 0,
+    pageMs: 0,
+    hoverMs: 0,
+    drawMsP50: 0,
+  };
   await resetGraph(graph.executor);
   const topo = buildTopology({ pods: o.pods, calls: o.calls, namespaces: 20, seed: 13 });
   const runId = randomUUID();
@@ -119,7 +130,13 @@ export async function runMapPageBench(
     });
     const drawnMs = Date.now() - t0;
     const apiReadMs = await page.evaluate(() =>
-      Math.max(0, ...performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/graphql')).map((e) => e.duration)),
+      Math.max(
+        0,
+        ...performance
+          .getEntriesByType('resource')
+          .filter((e) => e.name.endsWith('/graphql'))
+          .map((e) => e.duration),
+      ),
     );
     const size = await page.evaluate(() => {
       const s = (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot();
@@ -139,7 +156,9 @@ export async function runMapPageBench(
     if (at) await page.mouse.move(box.x + at.x, box.y + at.y);
     await page.waitForSelector('#tooltip:not([hidden])');
     const hoverMs = Date.now() - t2;
-    o.log(`map: ${size.nodes} nodes, ${size.edges} edges drawn in ${drawnMs} ms (serviceMap read ${Math.round(apiReadMs)} ms), interactive after ${firstInteractionMs} ms more`);
+    o.log(
+      `map: ${size.nodes} nodes, ${size.edges} edges drawn in ${drawnMs} ms (serviceMap read ${Math.round(apiReadMs)} ms), interactive after ${firstInteractionMs} ms more`,
+    );
     const live = await measureLive(page, graph, write, topo.batch.calls, o);
     const drawMs = await page.evaluate(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().recentDrawMs);
     return {
@@ -157,9 +176,7 @@ export async function runMapPageBench(
     };
   } catch (err) {
     // What the page said (its status line) tells a slow API from a failed read.
-    const status = await page
-      ?.evaluate(() => document.querySelector('#status')?.textContent ?? '')
-      .catch(() => '');
+    const status = await page?.evaluate(() => document.querySelector('#status')?.textContent ?? '').catch(() => '');
     return { ...empty, reason: `${(err as Error).message}; the page said: ${status ?? ''}`.slice(0, 500) };
   } finally {
     await chromium?.close();
@@ -216,7 +233,19 @@ async function measureLive(
     while (picked.size < Math.min(o.changedEdgesPerSec, calls.length)) picked.add(Math.floor(rand() * calls.length));
     for (const i of picked) {
       const c = calls[i]!;
-      changed.push({ ...c, flows: 1, requests: c.requests > 0 ? 1 : 0, responses: c.responses > 0 ? 1 : 0, errors: 0, statusCounts: {}, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, latencySketch: null, lastSeenMs: Date.now() });
+      changed.push({
+        ...c,
+        flows: 1,
+        requests: c.requests > 0 ? 1 : 0,
+        responses: c.responses > 0 ? 1 : 0,
+        errors: 0,
+        statusCounts: {},
+        methodCounts: {},
+        rcodeCounts: {},
+        dropReasons: {},
+        latencySketch: null,
+        lastSeenMs: Date.now(),
+      });
     }
     await write({ endpoints: [], calls: changed, maxFlowTimeMs: Date.now() });
     if (sec === Math.floor(o.liveSeconds / 2)) heapMiddleMiB = await heap();
@@ -231,8 +260,16 @@ async function measureLive(
   const profile = o.cpuProfileDir === undefined ? undefined : summarizeProfile((await cdp.send('Profiler.stop')).profile, o.cpuProfileDir);
   const eventsAfter = await page.evaluate(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().liveEvents);
   const heapAfterMiB = await heap();
-  if (profile) o.log(`map live profile (${profile.file}): sampled ${profile.sampledMs} ms, idle ${profile.idleMs}, GC ${profile.gcMs}, native ${profile.programMs}; top: ${profile.top.slice(0, 6).map((t) => `${t.fn} ${t.selfMs}`).join(', ')}`);
-  o.log(`map live: ${eventsAfter - eventsBefore} events applied in ${o.liveSeconds} s; heap ${heapBeforeMiB} -> ${heapMiddleMiB} -> ${heapAfterMiB} MiB`);
+  if (profile)
+    o.log(
+      `map live profile (${profile.file}): sampled ${profile.sampledMs} ms, idle ${profile.idleMs}, GC ${profile.gcMs}, native ${profile.programMs}; top: ${profile.top
+        .slice(0, 6)
+        .map((t) => `${t.fn} ${t.selfMs}`)
+        .join(', ')}`,
+    );
+  o.log(
+    `map live: ${eventsAfter - eventsBefore} events applied in ${o.liveSeconds} s; heap ${heapBeforeMiB} -> ${heapMiddleMiB} -> ${heapAfterMiB} MiB`,
+  );
   return {
     seconds: o.liveSeconds,
     changedEdgesPerSec: o.changedEdgesPerSec,
@@ -282,6 +319,9 @@ function summarizeProfile(profile: CpuProfile, dir: string): PageProfileSummary 
     }
   }
   const ms = (us: number) => round(us / 1000, 0);
-  const top = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([fn, us]) => ({ fn, selfMs: ms(us) }));
+  const top = [...byFn]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([fn, us]) => ({ fn, selfMs: ms(us) }));
   return { file: path.relative(process.cwd(), file), sampledMs: ms(total), idleMs: ms(idle), gcMs: ms(gc), programMs: ms(program), top };
 }

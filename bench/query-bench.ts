@@ -1,5 +1,12 @@
 import { seededRandom } from '../src/generator/seeded-random';
-import { readCallsPage, readDependencies, readEndpoints, readNamespaceCalls, readServiceMap, readShortestPath } from '../src/api/read-graph';
+import {
+  readCallsPage,
+  readDependencies,
+  readEndpoints,
+  readNamespaceCalls,
+  readServiceMap,
+  readShortestPath,
+} from '../src/api/read-graph';
 import type { Executor } from '../src/graph/executor';
 import { type LatencySummary, round, runConcurrent, summarize } from './bench-stats';
 import type { Topology } from './synthetic-topology';
@@ -182,7 +189,10 @@ export async function runQueryCases(cases: readonly QueryCase[], o: RunQueriesOp
     errors = 0;
     firstError = undefined;
     const meanMs = warm.reduce((a, b) => a + b, 0) / Math.max(1, warm.length);
-    const iterations = Math.max(Math.min(30, o.iterations), Math.min(o.iterations, Math.floor(((o.budgetMs ?? 30_000) * o.concurrency) / Math.max(1, meanMs * 1.5))));
+    const iterations = Math.max(
+      Math.min(30, o.iterations),
+      Math.min(o.iterations, Math.floor(((o.budgetMs ?? 30_000) * o.concurrency) / Math.max(1, meanMs * 1.5))),
+    );
     // Two rounds, alternating the paths, so that neither gains from running second (caches, JIT,
     // other load on the machine).
     const driverMs: number[] = [];
@@ -204,7 +214,9 @@ export async function runQueryCases(cases: readonly QueryCase[], o: RunQueriesOp
     }
     o.log(
       `query ${c.name}: driver p50/p95 ${driver.p50}/${driver.p95} ms` +
-        (res.graphql ? `, GraphQL p50/p95/p99 ${res.graphql.p50}/${res.graphql.p95}/${res.graphql.p99} ms${res.graphql.errors ? ` (${res.graphql.errors} errors: ${res.graphql.firstError})` : ''}` : ''),
+        (res.graphql
+          ? `, GraphQL p50/p95/p99 ${res.graphql.p50}/${res.graphql.p95}/${res.graphql.p99} ms${res.graphql.errors ? ` (${res.graphql.errors} errors: ${res.graphql.firstError})` : ''}`
+          : ''),
     );
     out.push(res);
   }

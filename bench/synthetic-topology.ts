@@ -69,7 +69,11 @@ export function buildTopology(options: TopologyOptions): Topology {
       source: 'hubble',
     });
   }
-  const external = [reservedId('world'), reservedId('kube-apiserver'), ...Array.from({ length: 20 }, (_, i) => fqdnId(`api-${i}.example.com`))];
+  const external = [
+    reservedId('world'),
+    reservedId('kube-apiserver'),
+    ...Array.from({ length: 20 }, (_, i) => fqdnId(`api-${i}.example.com`)),
+  ];
   for (const id of external) {
     const kind = id.startsWith('reserved:') ? 'reserved' : 'fqdn';
     endpoints.push({

@@ -46,10 +46,24 @@ function dirBytes(dir: string): number | undefined {
 
 function activityRow(sizeMs: number, startMs: number, flows: number, requests: number, errors: number, atMs: number): ActivityRow {
   return {
-    sizeMs, startMs, flows, connections: 0, requests, responses: requests, errors,
+    sizeMs,
+    startMs,
+    flows,
+    connections: 0,
+    requests,
+    responses: requests,
+    errors,
     statusCounts: requests > 0 ? { '200': requests - errors, ...(errors > 0 ? { '503': errors } : {}) } : {},
-    methodCounts: {}, rcodeCounts: {}, dropReasons: {}, latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0,
-    firstSeenMs: atMs, lastSeenMs: atMs,
+    methodCounts: {},
+    rcodeCounts: {},
+    dropReasons: {},
+    latencySketch: null,
+    latencyCount: 0,
+    latencySumMs: 0,
+    latencyMinMs: 0,
+    latencyMaxMs: 0,
+    firstSeenMs: atMs,
+    lastSeenMs: atMs,
   };
 }
 
@@ -59,10 +73,24 @@ function activityRow(sizeMs: number, startMs: number, flows: number, requests: n
  * figures of issue 11 read through the API; ingest with buckets on and off side by side first.
  */
 export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Promise<TimeBenchResult> {
-  const result: TimeBenchResult = { history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 }, queries: {} };
-  for (const [name, buckets] of [['ingestOff', 'off'], ['ingestOn', '1m:48h,1h:30d']] as const) {
+  const result: TimeBenchResult = {
+    history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 },
+    queries: {},
+  };
+  for (const [name, buckets] of [
+    ['ingestOff', 'off'],
+    ['ingestOn', '1m:48h,1h:30d'],
+  ] as const) {
     o.log(`time: end-to-end ingest with HG_BUCKETS=${buckets}`);
-    const r = await runIngestBench(graph, { flows: o.ingestFlows, edges: o.ingestEdges, probeEdges: 0, lagSeconds: 0, skipProbes: true, collectorEnv: { HG_BUCKETS: buckets }, log: o.log });
+    const r = await runIngestBench(graph, {
+      flows: o.ingestFlows,
+      edges: o.ingestEdges,
+      probeEdges: 0,
+      lagSeconds: 0,
+      skipProbes: true,
+      collectorEnv: { HG_BUCKETS: buckets },
+      log: o.log,
+    });
     result[name] = { flowsPerSec: r.flowsPerSec, graphExact: r.graphExact, seconds: r.seconds };
   }
 
@@ -75,7 +103,21 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   const pods: EndpointRow[] = Array.from({ length: o.pods }, (_, i) => {
     const ns = `ns-${i % namespaces}`;
     const workload = `svc-${Math.floor(i / namespaces) % 50}`;
-    return { id: `${ns}/${workload}-${i}`, kind: 'pod', name: `${workload}-${i}`, namespace: ns, labels: [`app=${workload}`], workload, workloadKind: 'Deployment', identity: null, node: null, cluster: null, firstSeenMs: start, lastSeenMs: start, source: 'hubble' };
+    return {
+      id: `${ns}/${workload}-${i}`,
+      kind: 'pod',
+      name: `${workload}-${i}`,
+      namespace: ns,
+      labels: [`app=${workload}`],
+      workload,
+      workloadKind: 'Deployment',
+      identity: null,
+      node: null,
+      cluster: null,
+      firstSeenMs: start,
+      lastSeenMs: start,
+      source: 'hubble',
+    };
   });
   const edges = Array.from({ length: o.calls }, () => {
     const a = pods[Math.floor(rand() * pods.length)]!;
@@ -84,7 +126,9 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     return { a, b, port: 80 + Math.floor(rand() * 4) };
   });
   // The store's folder: the local Neo4j's, or HG_BENCH_NEO4J_DATA for a server on this machine started otherwise.
-  const dataDir = process.env.HG_BENCH_NEO4J_DATA ?? (graph.startedLocal || graph.config.neo4j.uri === undefined ? path.join(graph.config.local.home, 'data') : undefined);
+  const dataDir =
+    process.env.HG_BENCH_NEO4J_DATA ??
+    (graph.startedLocal || graph.config.neo4j.uri === undefined ? path.join(graph.config.local.home, 'data') : undefined);
   const before = dataDir ? dirBytes(dataDir) : undefined;
   const t0 = nowMs();
   let seq = 0;
@@ -103,17 +147,43 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       const errors = rand() < 0.05 ? 1 : 0;
       const at = m + Math.floor(rand() * MIN);
       calls.push({
-        key: callKey(a.id, b.id, port, 'TCP', 'FORWARDED'), sourceId: a.id, destinationId: b.id, port, protocol: 'TCP', verdict: 'FORWARDED',
-        flows, connections: 0, requests, responses: requests, errors, l7Protocols: ['HTTP/1.1'],
-        statusCounts: activityRow(MIN, m, flows, requests, errors, at).statusCounts, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, dnsQueries: [],
-        latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble',
+        key: callKey(a.id, b.id, port, 'TCP', 'FORWARDED'),
+        sourceId: a.id,
+        destinationId: b.id,
+        port,
+        protocol: 'TCP',
+        verdict: 'FORWARDED',
+        flows,
+        connections: 0,
+        requests,
+        responses: requests,
+        errors,
+        l7Protocols: ['HTTP/1.1'],
+        statusCounts: activityRow(MIN, m, flows, requests, errors, at).statusCounts,
+        methodCounts: {},
+        rcodeCounts: {},
+        dropReasons: {},
+        dnsQueries: [],
+        latencySketch: null,
+        latencyCount: 0,
+        latencySumMs: 0,
+        latencyMinMs: 0,
+        latencyMaxMs: 0,
+        firstSeenMs: at,
+        lastSeenMs: at,
+        source: 'hubble',
         activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(m, l.sizeMs), flows, requests, errors, at)),
       });
     }
-    for (const c of calls.slice(-chosen.size)) for (const id of [c.sourceId, c.destinationId]) ends.set(id, { ...podsById.get(id)!, firstSeenMs: m, lastSeenMs: m + MIN - 1 });
+    for (const c of calls.slice(-chosen.size))
+      for (const id of [c.sourceId, c.destinationId]) ends.set(id, { ...podsById.get(id)!, firstSeenMs: m, lastSeenMs: m + MIN - 1 });
     result.history.activeEdgeMinutes += chosen.size;
     if ((m - start) % (30 * MIN) === 29 * MIN || m + MIN >= now) {
-      await writeIngestBatch(executor, { endpoints: [...ends.values()], calls, maxFlowTimeMs: m }, { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq, rowsPerStatement: 5000 });
+      await writeIngestBatch(
+        executor,
+        { endpoints: [...ends.values()], calls, maxFlowTimeMs: m },
+        { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq, rowsPerStatement: 5000 },
+      );
       calls = [];
       ends.clear();
       if (seq % 2 === 0) o.log(`time: history ${seq / 2} h of ${o.hours} written (${round((nowMs() - t0) / 1000, 1)} s)`);
@@ -130,7 +200,11 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     const hourRows = n - result.history.activeEdgeMinutes;
     const hourRowsPerHour = hourRows / Math.max(1, o.hours);
     const projected = perNode * (active * 48 * 60 + hourRowsPerHour * 30 * 24);
-    result.disk = { bytesPerActiveEdgeMinute: round((after - before) / result.history.activeEdgeMinutes, 1), bytesPerActivityNode: round(perNode, 1), projected30DaysGiB: round(projected / 2 ** 30, 2) };
+    result.disk = {
+      bytesPerActiveEdgeMinute: round((after - before) / result.history.activeEdgeMinutes, 1),
+      bytesPerActivityNode: round(perNode, 1),
+      projected30DaysGiB: round(projected / 2 ** 30, 2),
+    };
   }
 
   const api = await startBenchApi(graph, o.log);
@@ -141,10 +215,20 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     const twoHoursAgo = new Date(now - 2 * 3_600_000).toISOString();
     const dayAgo = new Date(now - 24 * 3_600_000).toISOString();
     const cases: Record<string, { query: string }> = {
-      'WORKLOAD map, last 15 min': { query: '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-15m"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }' },
-      'WORKLOAD map, last 24 h': { query: '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-24h"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }' },
-      'one namespace POD map, last 15 min': { query: `{ serviceMap(filter: {level: POD, namespaces: ["${ns}"]}, range: {since: "-15m"}) { totals { edges } edges { source target flows } } }` },
-      'mapDiff of two 1 h ranges (WORKLOAD)': { query: `{ mapDiff(before: {since: "${dayAgo}", until: "${new Date(now - 23 * 3_600_000).toISOString()}"}, after: {since: "${twoHoursAgo}", until: "${hourAgo}"}) { addedEdges { id } removedEdges { id } changedEdges { id reasons } } }` },
+      'WORKLOAD map, last 15 min': {
+        query:
+          '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-15m"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }',
+      },
+      'WORKLOAD map, last 24 h': {
+        query:
+          '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-24h"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }',
+      },
+      'one namespace POD map, last 15 min': {
+        query: `{ serviceMap(filter: {level: POD, namespaces: ["${ns}"]}, range: {since: "-15m"}) { totals { edges } edges { source target flows } } }`,
+      },
+      'mapDiff of two 1 h ranges (WORKLOAD)': {
+        query: `{ mapDiff(before: {since: "${dayAgo}", until: "${new Date(now - 23 * 3_600_000).toISOString()}"}, after: {since: "${twoHoursAgo}", until: "${hourAgo}"}) { addedEdges { id } removedEdges { id } changedEdges { id reasons } } }`,
+      },
     };
     let tick = 0;
     for (const [name, c] of Object.entries(cases)) {
@@ -154,9 +238,50 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
         // Cold: a write lands before every request (as a flush would).
         const e = edges[tick++ % edges.length]!;
         const at = Date.now();
-        await writeIngestBatch(executor, { endpoints: [], calls: [{ key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'), sourceId: e.a.id, destinationId: e.b.id, port: e.port, protocol: 'TCP', verdict: 'FORWARDED', flows: 1, connections: 0, requests: 0, responses: 0, errors: 0, l7Protocols: [], statusCounts: {}, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble', activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), 1, 0, 0, at)) }], maxFlowTimeMs: at }, { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq });
+        await writeIngestBatch(
+          executor,
+          {
+            endpoints: [],
+            calls: [
+              {
+                key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'),
+                sourceId: e.a.id,
+                destinationId: e.b.id,
+                port: e.port,
+                protocol: 'TCP',
+                verdict: 'FORWARDED',
+                flows: 1,
+                connections: 0,
+                requests: 0,
+                responses: 0,
+                errors: 0,
+                l7Protocols: [],
+                statusCounts: {},
+                methodCounts: {},
+                rcodeCounts: {},
+                dropReasons: {},
+                dnsQueries: [],
+                latencySketch: null,
+                latencyCount: 0,
+                latencySumMs: 0,
+                latencyMinMs: 0,
+                latencyMaxMs: 0,
+                firstSeenMs: at,
+                lastSeenMs: at,
+                source: 'hubble',
+                activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), 1, 0, 0, at)),
+              },
+            ],
+            maxFlowTimeMs: at,
+          },
+          { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq },
+        );
         const t = nowMs();
-        const res = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: c.query }) });
+        const res = await fetch(api.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: c.query }),
+        });
         const body = (await res.json()) as { errors?: unknown[] };
         times.push(nowMs() - t);
         if (!res.ok || body.errors) {

@@ -101,7 +101,11 @@ export class ChangeFeed {
 
   /** Number of open subscriptions per topic. */
   counts(): Record<ChangeTopic, number> {
-    return { callAdded: this.subscribers.callAdded.size, callUpdated: this.subscribers.callUpdated.size, podAdded: this.subscribers.podAdded.size };
+    return {
+      callAdded: this.subscribers.callAdded.size,
+      callUpdated: this.subscribers.callUpdated.size,
+      podAdded: this.subscribers.podAdded.size,
+    };
   }
 
   subscribe<K extends ChangeTopic>(topic: K, accept: (event: Payload<K>) => boolean): SubscriberQueue<Payload<K>> {
@@ -163,7 +167,11 @@ export class ChangeFeed {
   private async readWindow(tx: TxRunner): Promise<WindowRead> {
     const after = this.lastSeq;
     const withLog = after !== undefined && this.hasSubscribers();
-    const { head, entries } = await runOneRow<HeadAndLogRow>(tx, CHANGE_FEED_HEAD_AND_LOG, { withLog, after: after ?? 0, limit: this.options.maxEntriesPerPoll ?? 10_000 });
+    const { head, entries } = await runOneRow<HeadAndLogRow>(tx, CHANGE_FEED_HEAD_AND_LOG, {
+      withLog,
+      after: after ?? 0,
+      limit: this.options.maxEntriesPerPoll ?? 10_000,
+    });
     // First poll, an emptied graph (the sequence started again), or nobody listening: follow the head.
     if (after === undefined || head < after || !withLog) {
       this.stuck = undefined;
@@ -204,7 +212,12 @@ export class ChangeFeed {
     this.stuck = undefined;
     return {
       upto,
-      events: toChangeEvents({ entries: complete, changed: changed.filter((r) => r.changeSeq <= upto), created: createdByKey, pods: podsById }),
+      events: toChangeEvents({
+        entries: complete,
+        changed: changed.filter((r) => r.changeSeq <= upto),
+        created: createdByKey,
+        pods: podsById,
+      }),
     };
   }
 

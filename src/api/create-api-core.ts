@@ -91,7 +91,13 @@ export interface ApiCore {
    * transport does not serve or what is over the limits; otherwise records the operation's estimated
    * cost on its context, so that costly ones share the heavy sessions.
    */
-  admit(document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | undefined, transport: Transport, context: ApiContext): GraphQLError | undefined;
+  admit(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Readonly<Record<string, unknown>> | undefined,
+    transport: Transport,
+    context: ApiContext,
+  ): GraphQLError | undefined;
   /**
    * Precheck, parse, validate and admit an operation, with a new context: ready for execute (queries)
    * or subscribe (subscriptions). The WebSocket adapter runs every operation through it.
@@ -167,7 +173,9 @@ function buildValidationRules(api: Pick<ApiConfig, 'maxDepth' | 'introspection'>
   // turns into a 500).
   const armor = {
     propagateOnRejection: false,
-    onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(new GraphQLError(err.message.replace(/^Syntax Error: /, '')))],
+    onReject: [
+      (ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(new GraphQLError(err.message.replace(/^Syntax Error: /, ''))),
+    ],
   };
   // Root fields and cost depend on variables, so they are checked once the operation is known
   // (admit), not by validation rules, whose results Apollo caches per document.
@@ -201,7 +209,12 @@ export function createApiCore(options: ApiCoreOptions): ApiCore {
     log,
   );
   const limits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize, buckets: options.buckets };
-  const operationLimits: OperationLimits = { maxHops: api.maxHops, maxPageSize: api.maxPageSize, maxCost: api.maxCost, maxRootFields: api.maxRootFields };
+  const operationLimits: OperationLimits = {
+    maxHops: api.maxHops,
+    maxPageSize: api.maxPageSize,
+    maxCost: api.maxCost,
+    maxRootFields: api.maxRootFields,
+  };
   const mapCache = new GraphVersionCache();
   const heavy = { sessions: new DeadlineSemaphore(api.maxHeavySessions), fromCost: api.heavyCost };
   const validationRules = buildValidationRules(api);
@@ -257,7 +270,8 @@ export function createApiCore(options: ApiCoreOptions): ApiCore {
     prepare(request, transport) {
       const early = core.precheck(request, transport);
       if (early) return { ok: false, errors: [early] };
-      if (typeof request.query !== 'string') return { ok: false, errors: [new GraphQLError('the request has no query (a GraphQL document as a string)')] };
+      if (typeof request.query !== 'string')
+        return { ok: false, errors: [new GraphQLError('the request has no query (a GraphQL document as a string)')] };
       let document: DocumentNode;
       try {
         document = parse(request.query);
@@ -271,7 +285,11 @@ export function createApiCore(options: ApiCoreOptions): ApiCore {
       core.countOperation(transport, operation);
       const invalid = validate(schema, document, [...specifiedRules, ...validationRules]);
       if (invalid.length > 0) return { ok: false, errors: invalid };
-      if (!operation) return { ok: false, errors: [new GraphQLError('no operation to run: name one with operationName when the document holds several')] };
+      if (!operation)
+        return {
+          ok: false,
+          errors: [new GraphQLError('no operation to run: name one with operationName when the document holds several')],
+        };
       // A query has its budget in all; a subscription lives long, and each of its reads has the budget.
       const contextValue = createContext(operation.operation === 'subscription' ? 'transaction' : 'request');
       const refused = core.admit(document, operation, variables, transport, contextValue);
@@ -281,10 +299,16 @@ export function createApiCore(options: ApiCoreOptions): ApiCore {
 
     async execute(request, transport) {
       const prepared = core.prepare(request, transport);
-      const format = (errors: readonly GraphQLError[], fallbackCode: string) => errors.map((e) => core.formatError(e.toJSON(), e, fallbackCode));
+      const format = (errors: readonly GraphQLError[], fallbackCode: string) =>
+        errors.map((e) => core.formatError(e.toJSON(), e, fallbackCode));
       if (!prepared.ok) return { errors: format(prepared.errors, ERROR_CODE.badUserInput) };
       if (prepared.operation.operation !== 'query') {
-        return { errors: format([new GraphQLError('execute() runs queries; subscriptions need a transport that streams (WebSocket)')], ERROR_CODE.badRequest) };
+        return {
+          errors: format(
+            [new GraphQLError('execute() runs queries; subscriptions need a transport that streams (WebSocket)')],
+            ERROR_CODE.badRequest,
+          ),
+        };
       }
       const result: ExecutionResult = await execute(prepared.args);
       return result.errors ? { ...result, errors: format(result.errors, ERROR_CODE.internal) } : { data: result.data };

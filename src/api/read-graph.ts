@@ -3,7 +3,15 @@ import { type Executor, type TxRunner, runOneRow } from '../graph/executor';
 /** What the API needs of the executor: read transactions only. */
 export type GraphReader = Pick<Executor, 'read' | 'readTx'>;
 import type { EdgeConditions } from '../graph/cypher/api-fragments';
-import { type CallConditions, type CallOrderField, type DropConditions, type DropReasonRow, buildCallsPage, buildDropReasons, buildDrops } from '../graph/cypher/api-call-queries';
+import {
+  type CallConditions,
+  type CallOrderField,
+  type DropConditions,
+  type DropReasonRow,
+  buildCallsPage,
+  buildDropReasons,
+  buildDrops,
+} from '../graph/cypher/api-call-queries';
 import {
   type CallRecord,
   type EndpointRecord,
@@ -48,7 +56,12 @@ export async function readEndpoints(executor: GraphReader, ids: readonly string[
   return new Map(rows.map((r) => [r.endpoint.id, r.endpoint]));
 }
 
-export async function readPodsPage(executor: GraphReader, c: PodConditions, skip: number, limit: number): Promise<{ total: number; pods: EndpointRecord[] }> {
+export async function readPodsPage(
+  executor: GraphReader,
+  c: PodConditions,
+  skip: number,
+  limit: number,
+): Promise<{ total: number; pods: EndpointRecord[] }> {
   const q = buildPodsPage(c, skip, limit);
   return executor.readTx(async (tx) => {
     const [count] = await tx.run<{ total: number }>(q.count.cypher, q.count.params);
@@ -69,10 +82,16 @@ export async function readEndpointCalls(
   const w = c.range;
   if (w === undefined) return new Map(rows.map((r) => [r.id, r.calls]));
   // Counts within the range, ordered by them (most requests, then flows, first).
-  const ranged = await windowCallRecords(executor, rows.flatMap((r) => r.calls), w);
+  const ranged = await windowCallRecords(
+    executor,
+    rows.flatMap((r) => r.calls),
+    w,
+  );
   const byKey = new Map(ranged.map((r) => [r.call.key, r]));
   const byRank = (x: CallRecord, y: CallRecord) =>
-    Number(y.call.requests ?? 0) - Number(x.call.requests ?? 0) || Number(y.call.flows ?? 0) - Number(x.call.flows ?? 0) || (x.call.key < y.call.key ? -1 : 1);
+    Number(y.call.requests ?? 0) - Number(x.call.requests ?? 0) ||
+    Number(y.call.flows ?? 0) - Number(x.call.flows ?? 0) ||
+    (x.call.key < y.call.key ? -1 : 1);
   return new Map(rows.map((r) => [r.id, r.calls.map((call) => byKey.get(call.call.key) ?? call).sort(byRank)]));
 }
 
@@ -123,7 +142,11 @@ export async function readDropReasons(executor: GraphReader, c: DropConditions):
 export async function readObservedTraffic(executor: GraphReader, c: ObservedEdgeConditions): Promise<ObservedEdge[]> {
   const rows = await readObservedEdgeRecords(executor, c);
   if (c.range === undefined) return toObservedEdges(rows);
-  const buckets = await readWindowBuckets(executor, rows.map((r) => r.key), c.range);
+  const buckets = await readWindowBuckets(
+    executor,
+    rows.map((r) => r.key),
+    c.range,
+  );
   const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
   return toObservedEdges(
     rows.map((r) => {
@@ -159,7 +182,14 @@ export async function readServiceMap(
       const map = row === undefined ? undefined : decodeServiceMap(row, window !== undefined);
       const podCounts = new Map<string, number>();
       if (level !== 'POD' && map) {
-        const namespaces = [...new Set(map.top.flatMap((e) => [e.source, e.target]).filter((n) => n.kind === 'pod').map((n) => n.namespace as string))];
+        const namespaces = [
+          ...new Set(
+            map.top
+              .flatMap((e) => [e.source, e.target])
+              .filter((n) => n.kind === 'pod')
+              .map((n) => n.namespace as string),
+          ),
+        ];
         if (namespaces.length > 0) {
           const pc = buildPodCounts(level, namespaces);
           for (const row of await tx.run<{ id: string; pods: number }>(pc.cypher, pc.params)) podCounts.set(row.id, row.pods);
@@ -174,11 +204,20 @@ export async function readServiceMap(
   });
 }
 
-export async function readNamespaceCalls(executor: GraphReader, namespace: string, limit: number, window?: TimeWindow): Promise<NamespaceCallRecord[]> {
+export async function readNamespaceCalls(
+  executor: GraphReader,
+  namespace: string,
+  limit: number,
+  window?: TimeWindow,
+): Promise<NamespaceCallRecord[]> {
   const q = buildNamespaceCalls(namespace, limit, window);
   const records = (await executor.read<{ record: NamespaceCallRecord }>(q.cypher, q.params)).map((r) => r.record);
   if (window === undefined) return records;
-  const inWindow = await rangerOf(executor, records.map((r) => r.call.key), window);
+  const inWindow = await rangerOf(
+    executor,
+    records.map((r) => r.call.key),
+    window,
+  );
   return records.map((r) => {
     const ranged = inWindow(r.call);
     return { ...r, call: { ...r.call, requests: ranged.requests as number, flows: ranged.flows as number } };
@@ -186,10 +225,17 @@ export async function readNamespaceCalls(executor: GraphReader, namespace: strin
 }
 
 /** The buckets in window `w` of each call key, by key (a key without any is absent). */
-export async function readWindowBuckets(executor: GraphReader | TxRunner, keys: readonly string[], w: TimeWindow): Promise<Map<string, ActivityProps[]>> {
+export async function readWindowBuckets(
+  executor: GraphReader | TxRunner,
+  keys: readonly string[],
+  w: TimeWindow,
+): Promise<Map<string, ActivityProps[]>> {
   if (keys.length === 0) return new Map();
   const q = buildWindowBuckets([...new Set(keys)], w);
-  const rows = 'run' in executor ? await executor.run<WindowBucketsRow>(q.cypher, q.params) : await executor.read<WindowBucketsRow>(q.cypher, q.params);
+  const rows =
+    'run' in executor
+      ? await executor.run<WindowBucketsRow>(q.cypher, q.params)
+      : await executor.read<WindowBucketsRow>(q.cypher, q.params);
   return new Map(rows.map((r) => [r.key, r.buckets]));
 }
 
@@ -203,23 +249,51 @@ async function rangerOf(executor: GraphReader | TxRunner, keys: readonly string[
 }
 
 /** The calls with their counts replaced by those within window `w`, in the same order. */
-export async function windowCalls<T extends CallProps>(executor: GraphReader | TxRunner, calls: readonly T[], w: TimeWindow): Promise<CallProps[]> {
-  return calls.map(await rangerOf(executor, calls.map((c) => c.key), w));
+export async function windowCalls<T extends CallProps>(
+  executor: GraphReader | TxRunner,
+  calls: readonly T[],
+  w: TimeWindow,
+): Promise<CallProps[]> {
+  return calls.map(
+    await rangerOf(
+      executor,
+      calls.map((c) => c.key),
+      w,
+    ),
+  );
 }
 
 /** Call records with their counts within window `w`. */
-export async function windowCallRecords(executor: GraphReader | TxRunner, records: readonly CallRecord[], w: TimeWindow): Promise<CallRecord[]> {
-  const inWindow = await rangerOf(executor, records.map((r) => r.call.key), w);
+export async function windowCallRecords(
+  executor: GraphReader | TxRunner,
+  records: readonly CallRecord[],
+  w: TimeWindow,
+): Promise<CallRecord[]> {
+  const inWindow = await rangerOf(
+    executor,
+    records.map((r) => r.call.key),
+    w,
+  );
   return records.map((r) => ({ ...r, call: inWindow(r.call) }));
 }
 
 /** The buckets of one call (or of every call between two endpoints) in window `w`, oldest first. */
-export async function readSeriesBuckets(executor: GraphReader, edge: { key: string } | { sourceId: string; destinationId: string }, w: TimeWindow): Promise<ActivityProps[]> {
+export async function readSeriesBuckets(
+  executor: GraphReader,
+  edge: { key: string } | { sourceId: string; destinationId: string },
+  w: TimeWindow,
+): Promise<ActivityProps[]> {
   const q = buildSeriesBuckets(edge, w);
   return (await executor.read<{ bucket: ActivityProps }>(q.cypher, q.params)).map((r) => r.bucket);
 }
 
-export async function readShortestPath(executor: GraphReader, from: string, to: string, maxHops: number, c: EdgeConditions): Promise<PathRecord | null> {
+export async function readShortestPath(
+  executor: GraphReader,
+  from: string,
+  to: string,
+  maxHops: number,
+  c: EdgeConditions,
+): Promise<PathRecord | null> {
   const q = buildShortestPath(maxHops, c);
   const rows = await executor.read<PathRecord>(q.cypher, { ...q.params, from, to });
   const path = rows[0] ?? null;
@@ -227,7 +301,14 @@ export async function readShortestPath(executor: GraphReader, from: string, to: 
 }
 
 /** Simple paths, shortest first: one query per length (iterative deepening) in one read transaction. */
-export async function readPaths(executor: GraphReader, from: string, to: string, maxHops: number, limit: number, c: EdgeConditions): Promise<PathRecord[]> {
+export async function readPaths(
+  executor: GraphReader,
+  from: string,
+  to: string,
+  maxHops: number,
+  limit: number,
+  c: EdgeConditions,
+): Promise<PathRecord[]> {
   return executor.readTx(async (tx) => {
     const out: PathRecord[] = [];
     for (let hops = 1; hops <= maxHops && out.length < limit; hops += 1) {
@@ -236,7 +317,11 @@ export async function readPaths(executor: GraphReader, from: string, to: string,
     }
     const w = c.range;
     if (w === undefined) return out;
-    const inWindow = await rangerOf(tx, out.flatMap((p) => p.hops.map((h) => h.key)), w);
+    const inWindow = await rangerOf(
+      tx,
+      out.flatMap((p) => p.hops.map((h) => h.key)),
+      w,
+    );
     return out.map((p) => ({ ...p, hops: p.hops.map(inWindow) }));
   });
 }

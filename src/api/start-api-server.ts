@@ -34,7 +34,14 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const tokens = loadTokens(api);
   let ownGraph: Graph | undefined;
   const { executor } = graph ?? (ownGraph = await openGraph(config, log, { migrate: true }));
-  const core = createApiCore({ api, buckets: config.time.buckets, queryTimeoutMs: config.neo4j.queryTimeoutMs, tokens, reader: executor, log });
+  const core = createApiCore({
+    api,
+    buckets: config.time.buckets,
+    queryTimeoutMs: config.neo4j.queryTimeoutMs,
+    tokens,
+    reader: executor,
+    log,
+  });
   const httpHandler = await createHttpHandler(core, api, log);
   const server = http.createServer(httpHandler.handle);
   const ws = useGraphqlWs(core, server, api.path);
@@ -52,7 +59,10 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const url = `http://${host}:${port}${api.path}`;
   const wsUrl = `ws://${host}:${port}${api.path}`;
   const mapUrl = `http://${host}:${port}${MAP_PAGE_PATH}`;
-  log.info({ url, wsUrl, mapUrl, auth: core.authEnabled, introspection: api.introspection, explorer: api.explorer }, 'GraphQL API listening');
+  log.info(
+    { url, wsUrl, mapUrl, auth: core.authEnabled, introspection: api.introspection, explorer: api.explorer },
+    'GraphQL API listening',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

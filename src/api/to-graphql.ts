@@ -59,7 +59,14 @@ export interface GqlCall {
   dropReasons: GqlKeyCount[];
   dnsQueries: string[];
   httpPaths: HttpPathCounts | null;
-  latency: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; meanMs: number | null; maxMs: number | null; count: number } | null;
+  latency: {
+    p50Ms: number | null;
+    p95Ms: number | null;
+    p99Ms: number | null;
+    meanMs: number | null;
+    maxMs: number | null;
+    count: number;
+  } | null;
   firstSeen: string | null;
   lastSeen: string | null;
   sources: string[];
@@ -80,7 +87,12 @@ export interface GqlCoveredRange {
 
 /** The CoveredRange of a window. */
 export function toCoveredRange(w: { sinceMs: number; untilMs: number; size: number }): GqlCoveredRange {
-  return { since: new Date(w.sinceMs).toISOString(), until: new Date(w.untilMs).toISOString(), bucketSeconds: w.size, seconds: (w.untilMs - w.sinceMs) / 1000 };
+  return {
+    since: new Date(w.sinceMs).toISOString(),
+    until: new Date(w.untilMs).toISOString(),
+    bucketSeconds: w.size,
+    seconds: (w.untilMs - w.sinceMs) / 1000,
+  };
 }
 
 /** `key=value` strings to pairs (a label without `=` has an empty value, like `reserved:world`). */
@@ -189,7 +201,7 @@ export function toCall(props: CallProps, source: GqlEndpoint, destination: GqlEn
     dnsQueries: strings(props.dnsQueries),
     httpPaths: parseStoredHttpPaths(props.httpPaths, props.httpPathCounts, props.httpPathsOverflow),
     latency:
-      latencyCount > 0 || props.latencyP95Ms !== undefined && props.latencyP95Ms !== null
+      latencyCount > 0 || (props.latencyP95Ms !== undefined && props.latencyP95Ms !== null)
         ? {
             p50Ms: numOrNull(props.latencyP50Ms),
             p95Ms: numOrNull(props.latencyP95Ms),

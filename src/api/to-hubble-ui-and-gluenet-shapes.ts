@@ -51,7 +51,10 @@ function later(a: string | null, b: string | null): string | null {
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
-export function toHubbleServiceMap(namespace: string, records: readonly NamespaceCallRecord[]): { services: HubbleService[]; links: HubbleLink[] } {
+export function toHubbleServiceMap(
+  namespace: string,
+  records: readonly NamespaceCallRecord[],
+): { services: HubbleService[]; links: HubbleLink[] } {
   const services = new Map<string, HubbleService & { lastSeen: string | null; firstSeen: string | null }>();
   const addService = (e: EndpointRecord) => {
     const id = serviceKey(e);
@@ -123,12 +126,19 @@ export function dagNodeName(namespace: string, e: EndpointRecord): string {
   return e.namespace === namespace ? toWorkloadName(e) : `${e.namespace}/${toWorkloadName(e)}`;
 }
 
-export function toDag(namespace: string, records: readonly NamespaceCallRecord[]): { dag_nodes: Record<string, DagNode>; dag_links: DagLink[]; nodes: DagNode[] } {
+export function toDag(
+  namespace: string,
+  records: readonly NamespaceCallRecord[],
+): { dag_nodes: Record<string, DagNode>; dag_links: DagLink[]; nodes: DagNode[] } {
   const nodes = new Map<string, DagNode & { lastSeen: string | null }>();
   const addNode = (e: EndpointRecord) => {
     const name = dagNodeName(namespace, e);
     const existing = nodes.get(name);
-    if (existing && !(e.kind === 'pod' && e.lastSeen && later(existing.lastSeen, e.lastSeen) === e.lastSeen && existing.lastSeen !== e.lastSeen)) return;
+    if (
+      existing &&
+      !(e.kind === 'pod' && e.lastSeen && later(existing.lastSeen, e.lastSeen) === e.lastSeen && existing.lastSeen !== e.lastSeen)
+    )
+      return;
     const platform = e.kind === 'pod' ? 'kubernetes' : e.kind === 'reserved' ? 'cilium' : 'external';
     nodes.set(name, {
       name,
@@ -154,10 +164,12 @@ export function toDag(namespace: string, records: readonly NamespaceCallRecord[]
     link.flows += typeof rec.call.flows === 'number' ? rec.call.flows : 0;
     links.set(id, link);
   }
-  const list = [...nodes.values()].map(({ lastSeen: _l, ...n }) => {
-    void _l;
-    return n;
-  }).sort((a, b) => a.name.localeCompare(b.name));
+  const list = [...nodes.values()]
+    .map(({ lastSeen: _l, ...n }) => {
+      void _l;
+      return n;
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
   const dagNodes: Record<string, DagNode> = {};
   for (const n of list) dagNodes[n.name] = n;
   return {

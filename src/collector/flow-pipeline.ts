@@ -100,7 +100,8 @@ export class FlowPipeline {
     this.options.metrics.fieldsDropped.inc({ field });
     const seen = (this.skippedLogged.get(field) ?? 0) + 1;
     this.skippedLogged.set(field, seen);
-    if (seen <= 5) this.options.log.warn({ field, value: preview(value) }, 'invalid value removed from a flow; the flow is counted without it');
+    if (seen <= 5)
+      this.options.log.warn({ field, value: preview(value) }, 'invalid value removed from a flow; the flow is counted without it');
   };
 
   constructor(private readonly options: FlowPipelineOptions) {
@@ -130,7 +131,10 @@ export class FlowPipeline {
         const source = event.lost.source ?? 'UNKNOWN_LOST_EVENT_SOURCE';
         this.status.lostEvents += n;
         metrics.hubbleLostEvents.inc({ source }, n);
-        this.options.log.warn({ source, lost: n, node: event.nodeName }, 'Hubble reports lost events (lost by Hubble, before hubble-graph)');
+        this.options.log.warn(
+          { source, lost: n, node: event.nodeName },
+          'Hubble reports lost events (lost by Hubble, before hubble-graph)',
+        );
         return;
       }
       case 'node_status': {
@@ -245,7 +249,10 @@ export class FlowPipeline {
     const seen = (this.skippedLogged.get(reason) ?? 0) + 1;
     this.skippedLogged.set(reason, seen);
     if (seen <= 5 || seen % 10_000 === 0) {
-      this.options.log[level]({ reason, count: seen, ...context }, seen === 5 ? 'skipped input (further ones of this reason logged every 10000th)' : 'skipped input');
+      this.options.log[level](
+        { reason, count: seen, ...context },
+        seen === 5 ? 'skipped input (further ones of this reason logged every 10000th)' : 'skipped input',
+      );
     }
   }
 
@@ -257,8 +264,14 @@ export class FlowPipeline {
   }
 
   private refreshNodes(): void {
-    const connected = [...this.nodes].filter(([, s]) => s === 'NODE_CONNECTED').map(([n]) => n).sort();
-    const unavailable = [...this.nodes].filter(([, s]) => s !== 'NODE_CONNECTED' && s !== 'NODE_GONE').map(([n]) => n).sort();
+    const connected = [...this.nodes]
+      .filter(([, s]) => s === 'NODE_CONNECTED')
+      .map(([n]) => n)
+      .sort();
+    const unavailable = [...this.nodes]
+      .filter(([, s]) => s !== 'NODE_CONNECTED' && s !== 'NODE_GONE')
+      .map(([n]) => n)
+      .sort();
     this.status.hubbleNodesConnected = connected;
     this.status.hubbleNodesUnavailable = unavailable;
     this.options.metrics.hubbleNodes.set({ state: 'connected' }, connected.length);
@@ -297,8 +310,12 @@ export class FlowPipeline {
       flowsIngested: s.flowsIngested,
       flowsSkipped: s.flowsSkipped,
       // Neo4j has no map properties: "reason=count" strings, sorted.
-      skippedByReason: Object.entries(s.skippedByReason).map(([k, v]) => `${k}=${v}`).sort(),
-      fieldsDropped: Object.entries(s.fieldsDropped).map(([k, v]) => `${k}=${v}`).sort(),
+      skippedByReason: Object.entries(s.skippedByReason)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
+      fieldsDropped: Object.entries(s.fieldsDropped)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
       lostEvents: s.lostEvents,
       hubbleNodesConnected: s.hubbleNodesConnected,
       hubbleNodesUnavailable: s.hubbleNodesUnavailable,

@@ -167,7 +167,8 @@ export class GraphFlusher {
     // aggregator instead of piling up as batches, so memory stays bounded by distinct edges.
     if (this.pending.length === 0) {
       const drained = this.source.drain();
-      if (drained.calls.length > 0 || drained.endpoints.length > 0 || drained.sourceState !== undefined) this.pending.push({ seq: this.nextSeq++, batch: drained });
+      if (drained.calls.length > 0 || drained.endpoints.length > 0 || drained.sourceState !== undefined)
+        this.pending.push({ seq: this.nextSeq++, batch: drained });
     }
     this.metrics.dirtyEdges.set(this.source.dirtyEdges);
     this.metrics.pendingRows.set(this.pendingRows);
@@ -226,7 +227,10 @@ export class GraphFlusher {
     const refusals = this.options.refusals;
     if (refusals === undefined || pending.unisolable || !refusals.isRefusal(err)) return false;
     this.metrics.batches.inc({ result: 'refused' });
-    this.log.warn({ err: errorMessage(err), batchSeq: pending.seq, rows: pending.batch.calls.length + pending.batch.endpoints.length }, 'Neo4j refused a batch; finding the refused rows');
+    this.log.warn(
+      { err: errorMessage(err), batchSeq: pending.seq, rows: pending.batch.calls.length + pending.batch.endpoints.length },
+      'Neo4j refused a batch; finding the refused rows',
+    );
     const probe: BatchProbe = (batch) => refusals.probe(batch, pending.seq);
     const { kept, refused, probes } = await isolateRefusedRows(pending.batch, probe, refusals.isRefusal);
     if (refused.length === 0) {

@@ -22,19 +22,28 @@ export async function runHubbleSource({ config, log, executor, signal, serveHeal
   });
   const { metrics, collectorId } = runtime;
   const resumedFrom = await readResumePoint(executor, collectorId);
-  const pipeline = startFlowPipeline(runtime, { config, log, source: 'hubble', resume: { overlapMs: config.hubble.resumeOverlapMs, start: resumedFrom } });
+  const pipeline = startFlowPipeline(runtime, {
+    config,
+    log,
+    source: 'hubble',
+    resume: { overlapMs: config.hubble.resumeOverlapMs, start: resumedFrom },
+  });
   log.info(
     {
       collectorId,
       runId: runtime.runId,
       source: 'hubble',
-      resumeFrom: resumedFrom && { watermark: new Date(resumedFrom.watermarkMs).toISOString(), committedKeys: resumedFrom.committedKeys.byteLength / 8 },
+      resumeFrom: resumedFrom && {
+        watermark: new Date(resumedFrom.watermarkMs).toISOString(),
+        committedKeys: resumedFrom.committedKeys.byteLength / 8,
+      },
     },
     'collector started',
   );
   // After a restart: from the warm-up before the committed margin on, so that the pairing windows
   // learn the committed flows again before new ones arrive (see FlowPipeline and ResumeGate).
-  const since = resumedFrom && nanosToTimestamp(BigInt(resumedFrom.watermarkMs - resumedFrom.overlapMs - config.hubble.resumeWarmupMs) * 1_000_000n);
+  const since =
+    resumedFrom && nanosToTimestamp(BigInt(resumedFrom.watermarkMs - resumedFrom.overlapMs - config.hubble.resumeWarmupMs) * 1_000_000n);
   const { shardCount, shardIndex, nodesRefreshMs } = config.hubble;
   const events = streamHubbleEvents({
     hubble: config.hubble,
@@ -59,7 +68,10 @@ export async function runHubbleSource({ config, log, executor, signal, serveHeal
     onConnectionError: (err, failures, retryInMs) => {
       connected = false;
       metrics.sourceConnected.set(0);
-      (failures === 1 ? log.warn.bind(log) : log.debug.bind(log))({ err: err.message, failures, retryInMs }, 'Hubble connection failed; reconnecting');
+      (failures === 1 ? log.warn.bind(log) : log.debug.bind(log))(
+        { err: err.message, failures, retryInMs },
+        'Hubble connection failed; reconnecting',
+      );
     },
     onUndecodable: (err) => pipeline.skip('undecodable', { err: err.message }),
   });
@@ -73,8 +85,14 @@ export async function runHubbleSource({ config, log, executor, signal, serveHeal
     metrics.sourceConnected.set(0);
     flushed = await runtime.stop();
     const s = pipeline.snapshot();
-    log.info({ flushed, flowsReceived: s.flowsReceived, flowsIngested: s.flowsIngested, flowsSkipped: s.flowsSkipped }, 'collector stopped');
-    if (!flushed) log.error('final flush incomplete: flows not written are read again from Hubble by the next start with the same --collector-id, while Hubble still holds them');
+    log.info(
+      { flushed, flowsReceived: s.flowsReceived, flowsIngested: s.flowsIngested, flowsSkipped: s.flowsSkipped },
+      'collector stopped',
+    );
+    if (!flushed)
+      log.error(
+        'final flush incomplete: flows not written are read again from Hubble by the next start with the same --collector-id, while Hubble still holds them',
+      );
   }
   return flushed;
 }

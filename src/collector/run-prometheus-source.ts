@@ -3,7 +3,12 @@ import type { Executor } from '../graph/executor';
 import type { Logger } from '../logger';
 import type { IngestBatch } from '../model/ingest-rows';
 import type { PrometheusCursor } from '../prometheus/prometheus-cursor';
-import { createPrometheusSource, type PrometheusPollReport, type PrometheusSource, type PrometheusSourceOptions } from '../prometheus/prometheus-source';
+import {
+  createPrometheusSource,
+  type PrometheusPollReport,
+  type PrometheusSource,
+  type PrometheusSourceOptions,
+} from '../prometheus/prometheus-source';
 import { createPrometheusSourceMetrics, type PrometheusSourceMetrics } from '../prometheus/prometheus-source-metrics';
 import { readPrometheusCursor } from '../prometheus/read-prometheus-cursor';
 import { sleep } from '../sleep';
@@ -96,7 +101,10 @@ export function createPrometheusIngest(options: PrometheusIngestOptions): Promet
           const reason = err instanceof InputError ? 'bad-cursor' : 'neo4j';
           metrics.errors.inc({ reason });
           problem = `cannot read the Prometheus cursor from Neo4j: ${errorMessage(err)}`;
-          log[reason === 'neo4j' ? 'warn' : 'error']({ err: errorMessage(err), collectorId }, 'cannot read the Prometheus cursor from Neo4j; retrying next poll');
+          log[reason === 'neo4j' ? 'warn' : 'error'](
+            { err: errorMessage(err), collectorId },
+            'cannot read the Prometheus cursor from Neo4j; retrying next poll',
+          );
           return { report: null, written: null };
         }
       }
@@ -108,7 +116,11 @@ export function createPrometheusIngest(options: PrometheusIngestOptions): Promet
       metrics.seriesRead.inc(report.seriesRead);
       for (const [reason, n] of Object.entries(report.errors)) metrics.errors.inc({ reason }, n);
       options.collectorMetrics?.sourceConnected.set(report.ok ? 1 : 0);
-      problem = report.ok ? undefined : `Prometheus queries failed (${Object.entries(report.errors).map(([r, n]) => `${r}: ${n}`).join(', ')})`;
+      problem = report.ok
+        ? undefined
+        : `Prometheus queries failed (${Object.entries(report.errors)
+            .map(([r, n]) => `${r}: ${n}`)
+            .join(', ')})`;
       if (!report.ok || next === null || next === cursor) return { report, written: null };
       windows.put(batch, next);
       cursor = next;
@@ -133,7 +145,8 @@ export interface RunPrometheusSourceOptions extends RunSourceOptions {
  */
 export async function runPrometheusSource(options: RunPrometheusSourceOptions): Promise<boolean> {
   const { config, log, executor, signal } = options;
-  if (config.prometheus.url === undefined) throw new ConfigError(['HG_PROMETHEUS_URL / --prometheus-url: required with --source prometheus']);
+  if (config.prometheus.url === undefined)
+    throw new ConfigError(['HG_PROMETHEUS_URL / --prometheus-url: required with --source prometheus']);
   let notReady: () => string | undefined = () => 'starting';
   const runtime = await startCollectorRuntime({
     config,
@@ -169,7 +182,10 @@ export async function runPrometheusSource(options: RunPrometheusSourceOptions): 
     runtime.metrics.sourceConnected.set(0);
     flushed = await runtime.stop();
     log.info({ flushed, collectorId }, 'collector stopped');
-    if (!flushed) log.error('final flush incomplete: the window not written is read again from Prometheus by the next start with the same --collector-id');
+    if (!flushed)
+      log.error(
+        'final flush incomplete: the window not written is read again from Prometheus by the next start with the same --collector-id',
+      );
   }
   return flushed;
 }

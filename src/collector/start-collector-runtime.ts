@@ -87,7 +87,15 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     const state = { ...collectorState, deadLetterRows };
     const result =
       batch.calls.length + batch.endpoints.length > rowsPerTransaction
-        ? await writeStagedBatch(executor, batch, { collectorId, runId, batchSeq, collectorState: state, rowsPerStatement, rowsPerTransaction, refusals })
+        ? await writeStagedBatch(executor, batch, {
+            collectorId,
+            runId,
+            batchSeq,
+            collectorState: state,
+            rowsPerStatement,
+            rowsPerTransaction,
+            refusals,
+          })
         : await writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState: state, rowsPerStatement });
     if (result.applied) {
       metrics.rowsWritten.inc({ kind: 'call' }, batch.calls.length);
@@ -109,7 +117,10 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
         flushIntervalMs: config.collector.flushIntervalMs,
         flushMaxEdges: config.collector.flushMaxEdges,
         warnUnwrittenEdges: config.collector.warnUnwrittenEdges,
-        refusals: { ...refusals, probe: (batch, batchSeq) => probeIngestBatch(executor, batch, { collectorId, runId, batchSeq, rowsPerStatement }) },
+        refusals: {
+          ...refusals,
+          probe: (batch, batchSeq) => probeIngestBatch(executor, batch, { collectorId, runId, batchSeq, rowsPerStatement }),
+        },
         ...sourceOptions,
       },
       metrics,

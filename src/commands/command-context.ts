@@ -10,7 +10,10 @@ export function withSettings(command: Command, groups: readonly SettingGroup[]):
   for (const def of SETTINGS) {
     if (!groups.includes(def.group) && def.group !== 'log') continue;
     const valueName = def.kind.type === 'bool' ? '[bool]' : def.kind.type === 'list' ? '<list>' : '<value>';
-    const opt = new Option(`--${def.flag} ${valueName}`, `${def.help} (env ${def.env}${def.default !== undefined ? `, default ${def.default}` : ''})`);
+    const opt = new Option(
+      `--${def.flag} ${valueName}`,
+      `${def.help} (env ${def.env}${def.default !== undefined ? `, default ${def.default}` : ''})`,
+    );
     if (def.kind.type === 'list') {
       opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').filter(Boolean)]);
     }

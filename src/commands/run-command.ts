@@ -6,10 +6,16 @@ import { checkSourceSettings, runConfiguredSource } from './run-configured-sourc
 
 /** `hubble-graph run`: the collector and the API in one process. */
 export function runCommand(): Command {
-  return withSettings(
-    new Command('run').description('run the collector and the GraphQL API together in one process (collect + serve)'),
-    ['neo4j', 'local', 'hubble', 'filter', 'collector', 'prometheus', 'api', 'time'],
-  ).action(async (flags: Record<string, unknown>) => {
+  return withSettings(new Command('run').description('run the collector and the GraphQL API together in one process (collect + serve)'), [
+    'neo4j',
+    'local',
+    'hubble',
+    'filter',
+    'collector',
+    'prometheus',
+    'api',
+    'time',
+  ]).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     checkSourceSettings(config);
     const graph = await openGraph(config, log, { migrate: true });

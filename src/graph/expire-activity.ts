@@ -19,7 +19,9 @@ export async function expireActivity(executor: Executor, spec: BucketSpec, nowMs
     const cutoffMs = bucketStartMs(nowMs - retentionMs, sizeMs) + sizeMs;
     let total = 0;
     for (;;) {
-      const { deleted } = await executor.writeTx((tx) => runOneRow<DeletedRow>(tx, EXPIRE_ACTIVITY, { size: sizeMs / 1000, cutoffMs, limit: batchSize }));
+      const { deleted } = await executor.writeTx((tx) =>
+        runOneRow<DeletedRow>(tx, EXPIRE_ACTIVITY, { size: sizeMs / 1000, cutoffMs, limit: batchSize }),
+      );
       total += deleted;
       if (deleted < batchSize) break;
     }

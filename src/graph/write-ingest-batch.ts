@@ -128,7 +128,11 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
  * the change-log entry of the stamp (what the rows created, for subscriptions). Returns the
  * change-feed sequence the rows were stamped with.
  */
-export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'endpoints' | 'calls'>, rowsPerStatement: number): Promise<number> {
+export async function applyIngestRows(
+  tx: TxRunner,
+  batch: Pick<IngestBatch, 'endpoints' | 'calls'>,
+  rowsPerStatement: number,
+): Promise<number> {
   const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const endpointsByKind = sortedByKind(batch.endpoints);
   const { seq } = await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ);
@@ -161,7 +165,10 @@ export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'en
   for (const part of chunks(activityParams(calls), rowsPerStatement)) {
     const { sketches } = await runOneRow<UpsertedActivityRow>(tx, UPSERT_ACTIVITY, { rows: part });
     if (sketches.length === 0) continue;
-    const merged = sketches.map(({ id, sketch, stored, minMs, maxMs }) => ({ id, sketch: mergeAndSummarize(stored, sketch, { minMs, maxMs })?.sketch ?? sketch }));
+    const merged = sketches.map(({ id, sketch, stored, minMs, maxMs }) => ({
+      id,
+      sketch: mergeAndSummarize(stored, sketch, { minMs, maxMs })?.sketch ?? sketch,
+    }));
     await tx.run(SET_ACTIVITY_SKETCH, { rows: merged });
   }
   await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
@@ -175,7 +182,16 @@ function activityParams(calls: readonly CallRow[]): ActivityParamRow[] {
     if (call.activity === undefined) continue;
     const rows = [...call.activity].sort((a, b) => a.sizeMs - b.sizeMs || a.startMs - b.startMs);
     for (const { sizeMs, ...counts } of rows) {
-      out.push({ ...counts, size: sizeMs / 1000, key: call.key, sourceId: call.sourceId, destinationId: call.destinationId, port: call.port, protocol: call.protocol, verdict: call.verdict });
+      out.push({
+        ...counts,
+        size: sizeMs / 1000,
+        key: call.key,
+        sourceId: call.sourceId,
+        destinationId: call.destinationId,
+        port: call.port,
+        protocol: call.protocol,
+        verdict: call.verdict,
+      });
     }
   }
   return out;

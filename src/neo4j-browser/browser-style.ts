@@ -29,7 +29,15 @@ const NODE_LOOKS: readonly NodeLook[] = [
   { label: LABEL.collector, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{id}' },
   { label: LABEL.changeFeed, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{id}' },
   { label: LABEL.changeLog, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{seq}' },
-  { label: LABEL.ingestStage, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{collectorId}' },
+  {
+    label: LABEL.ingestStage,
+    diameterPx: 30,
+    fontSizePx: 7,
+    color: '#D9C8AE',
+    border: '#C0A378',
+    text: '#2A2C34',
+    caption: '{collectorId}',
+  },
   { label: LABEL.activity, diameterPx: 30, fontSizePx: 7, color: '#C6DDE8', border: '#8FB8CC', text: '#2A2C34', caption: '{flows}' },
   { label: 'Migration', diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{version}' },
 ];

@@ -83,7 +83,14 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
       const target = toTargetKey(s.labels);
       const d = computeSeriesDelta(s.samples, mark, mark ? undefined : input.baselineAtMs, input.upTimesByTarget?.get(target));
       if (d.mark) marks.set(key, { ...d.mark, target });
-      items.push({ metric, labels: s.labels, delta: d.delta, firstMs: d.firstIncreaseMs, lastMs: d.lastIncreaseMs, value: d.mark?.value ?? 0 });
+      items.push({
+        metric,
+        labels: s.labels,
+        delta: d.delta,
+        firstMs: d.firstIncreaseMs,
+        lastMs: d.lastIncreaseMs,
+        value: d.mark?.value ?? 0,
+      });
     }
   }
 

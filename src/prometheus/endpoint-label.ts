@@ -43,7 +43,9 @@ export function parseEndpointLabel(value: string, context: LabelContext): LabelE
     return /^[a-z][a-z0-9-]*$/.test(name) ? { id: reservedId(name), kind: 'reserved', name, namespace: null, workload: null } : null;
   }
   if (context === 'namespace') {
-    return NAME.test(value) ? { id: `${AGGREGATE_ID_PREFIX.namespace}${value}`, kind: 'reserved', name: value, namespace: value, workload: null } : null;
+    return NAME.test(value)
+      ? { id: `${AGGREGATE_ID_PREFIX.namespace}${value}`, kind: 'reserved', name: value, namespace: value, workload: null }
+      : null;
   }
   const [namespace, name, extra] = value.split('/');
   if (namespace === undefined || name === undefined || extra !== undefined || !NAME.test(namespace) || !NAME.test(name)) return null;

@@ -65,7 +65,8 @@ export function parsePrometheusCursor(text: string | null | undefined): Promethe
   const { endMs } = parsed.data;
   for (const [key, [value, ageMs, i]] of Object.entries(parsed.data.series)) {
     const tMs = endMs - ageMs;
-    if (i !== undefined && i >= targets.length) throw new InputError(`stored ${CURSOR_PROPERTY} is malformed: series ${key} names target ${i} of ${targets.length}`);
+    if (i !== undefined && i >= targets.length)
+      throw new InputError(`stored ${CURSOR_PROPERTY} is malformed: series ${key} names target ${i} of ${targets.length}`);
     series.set(key, i === undefined ? { value, tMs } : { value, tMs, target: targets[i] });
   }
   return { endMs: parsed.data.endMs, series };

@@ -21,9 +21,20 @@ type Demo = ReturnType<typeof startCli> & { url: string; wsUrl: string };
 async function startDemo(): Promise<Demo> {
   const proc = startCli(
     ['start', '--demo-rate', '300'],
-    testEnv({ LOG_LEVEL: 'info', HG_API_PORT: '0', HG_REPLAY_LISTEN: '127.0.0.1:0', HG_COLLECTOR_LISTEN: '127.0.0.1:0', HG_COLLECTOR_ID: 'demo-test' }),
+    testEnv({
+      LOG_LEVEL: 'info',
+      HG_API_PORT: '0',
+      HG_REPLAY_LISTEN: '127.0.0.1:0',
+      HG_COLLECTOR_LISTEN: '127.0.0.1:0',
+      HG_COLLECTOR_ID: 'demo-test',
+    }),
   );
-  const url = await waitFor('the banner', async () => /GraphQL explorer\s+(\S+)/.exec(proc.output())?.[1], (u) => u !== undefined, 90_000).catch((err: Error) => {
+  const url = await waitFor(
+    'the banner',
+    async () => /GraphQL explorer\s+(\S+)/.exec(proc.output())?.[1],
+    (u) => u !== undefined,
+    90_000,
+  ).catch((err: Error) => {
     proc.child.kill('SIGKILL');
     throw new Error(`${err.message}\n${proc.output().slice(-3000)}`);
   });
@@ -48,7 +59,8 @@ function emptyParts(data: Record<string, unknown> | undefined): string[] {
   for (const [field, value] of Object.entries(data)) {
     if (value === null || (Array.isArray(value) && value.length === 0)) empty.push(field);
     else if (typeof value === 'object' && !Array.isArray(value)) {
-      for (const [inner, v] of Object.entries(value as Record<string, unknown>)) if (Array.isArray(v) && v.length === 0) empty.push(`${field}.${inner}`);
+      for (const [inner, v] of Object.entries(value as Record<string, unknown>))
+        if (Array.isArray(v) && v.length === 0) empty.push(`${field}.${inner}`);
     }
   }
   return empty;
@@ -108,7 +120,8 @@ async function expectSubscriptionEvents(wsUrl: string): Promise<void> {
   try {
     const calls = collect(client, subscriptionQuery!);
     const pods = collect(client, 'subscription { podAdded { id workload workloadKind } }');
-    const rolledOut = (r: { data?: unknown }) => /^(Deployment|DaemonSet)$/.test((r.data as { podAdded: { workloadKind: string } }).podAdded.workloadKind);
+    const rolledOut = (r: { data?: unknown }) =>
+      /^(Deployment|DaemonSet)$/.test((r.data as { podAdded: { workloadKind: string } }).podAdded.workloadKind);
     await calls.until((r) => r.length > 0, 60_000);
     // A StatefulSet's pod first seen late also fires podAdded; wait for one a rollout made (about one a minute).
     await pods.until((r) => r.some(rolledOut), 120_000);
@@ -164,14 +177,19 @@ describe('the npm start demo', () => {
     }
   }, 600_000);
 
-  it('answers every Cypher example of the README, with its parameters, and the banner\'s, with rows', async () => {
+  it("answers every Cypher example of the README, with its parameters, and the banner's, with rows", async () => {
     for (const example of [...cypherExamples, { query: SAMPLE_CYPHER, params: {} }]) {
-      const rows = await waitFor(`rows for ${example.query}`, () => executor.read(example.query, example.params), (r) => r.length > 0, 60_000);
+      const rows = await waitFor(
+        `rows for ${example.query}`,
+        () => executor.read(example.query, example.params),
+        (r) => r.length > 0,
+        60_000,
+      );
       expect(rows.length).toBeGreaterThan(0);
     }
   }, 600_000);
 
-  it('fires callAdded (the README\'s subscription), and podAdded as rollouts replace pods', async () => {
+  it("fires callAdded (the README's subscription), and podAdded as rollouts replace pods", async () => {
     await expectSubscriptionEvents(demo!.wsUrl);
   }, 200_000);
 
@@ -185,7 +203,12 @@ describe('the npm start demo', () => {
     const restartedAtMs = Date.now();
     demo = await startDemo();
     // Until the new run commits its first flows, the newest flow is the last run's.
-    await waitFor('flows of the new run', () => sampleStats(demo!.url), (s) => Date.parse(s.lastFlowTime ?? '') >= restartedAtMs, 90_000);
+    await waitFor(
+      'flows of the new run',
+      () => sampleStats(demo!.url),
+      (s) => Date.parse(s.lastFlowTime ?? '') >= restartedAtMs,
+      90_000,
+    );
     const samples = await expectFlowTimeTracksClock(demo.url, 30_000);
     // The same collector: its total goes on from the last run's.
     expect(samples[0]!.flowsIngestedTotal).toBeGreaterThan(0);

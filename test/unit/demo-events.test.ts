@@ -19,8 +19,19 @@ describe('the demo stream', () => {
     const pods = flows.flatMap((f) => [f.source, f.destination]).filter((e) => e?.pod_name);
     expect(pods.length).toBeGreaterThan(100);
     for (const p of pods) expect(p!.workloads?.[0]?.name).toBeTruthy();
-    const bookinfo = new Set(pods.filter((p) => p!.namespace === 'bookinfo').map((p) => `${p!.workloads![0]!.kind}/${p!.workloads![0]!.name}`));
-    expect(bookinfo).toEqual(new Set(['Deployment/productpage-v1', 'Deployment/details-v1', 'Deployment/ratings-v1', 'Deployment/reviews-v1', 'Deployment/reviews-v2', 'Deployment/reviews-v3']));
+    const bookinfo = new Set(
+      pods.filter((p) => p!.namespace === 'bookinfo').map((p) => `${p!.workloads![0]!.kind}/${p!.workloads![0]!.name}`),
+    );
+    expect(bookinfo).toEqual(
+      new Set([
+        'Deployment/productpage-v1',
+        'Deployment/details-v1',
+        'Deployment/ratings-v1',
+        'Deployment/reviews-v1',
+        'Deployment/reviews-v2',
+        'Deployment/reviews-v3',
+      ]),
+    );
   });
 
   it('plays the generated cluster and the recorded captures in order of flow time, from the start on, with unique uuids', () => {

@@ -7,7 +7,10 @@ const root = path.resolve(__dirname, '..', '..');
 /** Docker cannot run here; these checks cover what a user relies on in the files themselves. */
 describe('docker/', () => {
   const compose = parse(fs.readFileSync(path.join(root, 'docker', 'compose.yaml'), 'utf8')) as {
-    services: Record<string, { image?: string; healthcheck?: unknown; environment?: Record<string, string>; volumes?: string[]; command?: string[] }>;
+    services: Record<
+      string,
+      { image?: string; healthcheck?: unknown; environment?: Record<string, string>; volumes?: string[]; command?: string[] }
+    >;
     volumes: Record<string, unknown>;
   };
 

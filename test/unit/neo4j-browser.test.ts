@@ -89,9 +89,17 @@ describe('Neo4j Browser guide', () => {
     const cypherBlocks = README.match(/^```cypher$/gm)?.length ?? 0;
     const cypherCommands = README.match(/npx hubble-graph cypher '/g)?.length ?? 0;
     expect(examples).toHaveLength(cypherBlocks + cypherCommands);
-    const html = buildBrowserGuide({ examples, styleUrl: 'http://127.0.0.1:4000/neo4j-browser/style.grass', apiUrl: 'http://127.0.0.1:4000/graphql' });
+    const html = buildBrowserGuide({
+      examples,
+      styleUrl: 'http://127.0.0.1:4000/neo4j-browser/style.grass',
+      apiUrl: 'http://127.0.0.1:4000/graphql',
+    });
     const blocks = [...html.matchAll(/<pre class="pre-scrollable code runnable">([\s\S]*?)<\/pre>/g)].map((m) =>
-      m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&'),
+      m[1]!
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&'),
     );
     for (const ex of examples) expect(blocks).toContain(ex.query);
     expect(blocks).toContain(':style http://127.0.0.1:4000/neo4j-browser/style.grass');

@@ -8,7 +8,10 @@ import { parseMigration, readMigrations } from '../../src/graph/migrate';
 describe('parseMigration', () => {
   it('splits statements on a semicolon at the end of a line and drops // comments', () => {
     const text = '// first\nCREATE INDEX a IF NOT EXISTS FOR (n:A) ON (n.x);\n\nCREATE INDEX b IF NOT EXISTS\n  FOR (n:B) ON (n.y);\n';
-    expect(parseMigration(text)).toEqual(['CREATE INDEX a IF NOT EXISTS FOR (n:A) ON (n.x)', 'CREATE INDEX b IF NOT EXISTS\n  FOR (n:B) ON (n.y)']);
+    expect(parseMigration(text)).toEqual([
+      'CREATE INDEX a IF NOT EXISTS FOR (n:A) ON (n.x)',
+      'CREATE INDEX b IF NOT EXISTS\n  FOR (n:B) ON (n.y)',
+    ]);
   });
 });
 

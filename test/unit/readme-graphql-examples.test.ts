@@ -17,10 +17,13 @@ describe('README GraphQL examples', () => {
     expect(errors.map((e) => e.message)).toEqual([]);
   });
 
-  it.each(examples.map((e) => [e.split('\n')[0]!.slice(0, 70), e]))('%s stays within the default root-field and cost limits', (_, example) => {
-    const { api } = loadConfig({ env: {} });
-    const document = parse(example);
-    const refused = checkOperation(buildApiSchema(), document, getOperationAST(document)!, {}, 'http', api);
-    expect(refused?.message).toBeUndefined();
-  });
+  it.each(examples.map((e) => [e.split('\n')[0]!.slice(0, 70), e]))(
+    '%s stays within the default root-field and cost limits',
+    (_, example) => {
+      const { api } = loadConfig({ env: {} });
+      const document = parse(example);
+      const refused = checkOperation(buildApiSchema(), document, getOperationAST(document)!, {}, 'http', api);
+      expect(refused?.message).toBeUndefined();
+    },
+  );
 });

@@ -30,7 +30,11 @@ function operationRequest(body: unknown, url: URL): OperationRequest {
   } catch {
     variables = undefined;
   }
-  return { query: url.searchParams.get('query') ?? undefined, operationName: url.searchParams.get('operationName') ?? undefined, variables };
+  return {
+    query: url.searchParams.get('query') ?? undefined,
+    operationName: url.searchParams.get('operationName') ?? undefined,
+    variables,
+  };
 }
 
 function corsHeaders(origins: readonly string[], origin: string | undefined): Record<string, string> {
@@ -143,7 +147,14 @@ export async function createHttpHandler(core: ApiCore, api: ApiConfig, log: Logg
       return sendJson(
         res,
         401,
-        { errors: [{ message: 'a valid bearer token is required (Authorization: Bearer <token>)', extensions: { code: ERROR_CODE.unauthenticated } }] },
+        {
+          errors: [
+            {
+              message: 'a valid bearer token is required (Authorization: Bearer <token>)',
+              extensions: { code: ERROR_CODE.unauthenticated },
+            },
+          ],
+        },
         { ...cors, 'www-authenticate': 'Bearer' },
       );
     }
@@ -159,7 +170,8 @@ export async function createHttpHandler(core: ApiCore, api: ApiConfig, log: Logg
           return;
         }
         log.error({ err: errorMessage(err) }, 'HTTP request failed');
-        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal server error', extensions: { code: ERROR_CODE.internal } }] });
+        if (!res.headersSent)
+          sendJson(res, 500, { errors: [{ message: 'internal server error', extensions: { code: ERROR_CODE.internal } }] });
         else res.end();
       });
     },

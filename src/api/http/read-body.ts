@@ -39,7 +39,8 @@ export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<s
       chunks.push(c);
     });
     req.on('end', () => {
-      if (tooLarge) reject(new HttpError(413, ERROR_CODE.payloadTooLarge, `request body larger than ${maxBytes} bytes (HG_API_MAX_BODY_BYTES)`));
+      if (tooLarge)
+        reject(new HttpError(413, ERROR_CODE.payloadTooLarge, `request body larger than ${maxBytes} bytes (HG_API_MAX_BODY_BYTES)`));
       else resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', reject);

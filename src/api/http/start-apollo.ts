@@ -18,7 +18,8 @@ function corePlugin(core: ApiCore): ApolloServerPlugin<ApiContext> {
           core.countOperation('http', operation);
           if (!operation) return;
           const refused = core.admit(document, operation, request.variables, 'http', contextValue);
-          if (refused) throw new GraphQLError(refused.message, { nodes: refused.nodes, extensions: { ...refused.extensions, http: { status: 400 } } });
+          if (refused)
+            throw new GraphQLError(refused.message, { nodes: refused.nodes, extensions: { ...refused.extensions, http: { status: 400 } } });
         },
       };
     },
@@ -26,7 +27,10 @@ function corePlugin(core: ApiCore): ApolloServerPlugin<ApiContext> {
 }
 
 /** Apollo Server on the core's schema, rules and error formatting: GraphQL over HTTP, started. */
-export async function startApollo(core: ApiCore, options: { introspection: boolean; development: boolean }): Promise<ApolloServer<ApiContext>> {
+export async function startApollo(
+  core: ApiCore,
+  options: { introspection: boolean; development: boolean },
+): Promise<ApolloServer<ApiContext>> {
   const apollo = new ApolloServer<ApiContext>({
     schema: core.schema,
     introspection: options.introspection,

@@ -1,7 +1,13 @@
 import type { EndpointRecord } from '../../graph/cypher/api-endpoint-queries';
 import { type ApiContext, loaderKey } from '../api-context';
 import { badUserInput } from '../api-errors';
-import type { EndpointCallersArgs, EndpointOutgoingArgs, ExternalEndpointResolvers, PodResolvers, QueryResolvers } from '../generated/graphql-types';
+import type {
+  EndpointCallersArgs,
+  EndpointOutgoingArgs,
+  ExternalEndpointResolvers,
+  PodResolvers,
+  QueryResolvers,
+} from '../generated/graphql-types';
 import { readPodsPage } from '../read-graph';
 import { type GqlEndpoint, toCallFromRecord, toEndpoint } from '../to-graphql';
 import { checkFirst, checkId, decodeCursor } from '../validate-args';
@@ -45,18 +51,20 @@ export const endpointQueries: QueryResolvers = {
  * request's loaders, one query per argument set.
  */
 function endpointFields(): PodResolvers & ExternalEndpointResolvers {
-  const calls = (direction: 'outgoing' | 'incoming') => async (parent: GqlEndpoint, args: Partial<EndpointOutgoingArgs>, ctx: ApiContext) => {
-    const conditions = withRange(toEdgeConditions(args.filter, 'filter'), toWindow(args.range, 'range', ctx.limits));
-    const limit = checkFirst(args.first, 'first', ctx.limits.maxPageSize);
-    const records = await ctx.loaders.calls.get(loaderKey(direction, conditions, limit)).load(parent.id);
-    return records.map(toCallFromRecord);
-  };
-  const neighbours = (direction: 'callers' | 'callees') => async (parent: GqlEndpoint, args: Partial<EndpointCallersArgs>, ctx: ApiContext) => {
-    const conditions = withRange(toEdgeConditions(args.filter, 'filter'), toWindow(args.range, 'range', ctx.limits));
-    const limit = checkFirst(args.first, 'first', ctx.limits.maxPageSize);
-    const records = await ctx.loaders.neighbours.get(loaderKey(direction, conditions, limit)).load(parent.id);
-    return records.map(toEndpoint);
-  };
+  const calls =
+    (direction: 'outgoing' | 'incoming') => async (parent: GqlEndpoint, args: Partial<EndpointOutgoingArgs>, ctx: ApiContext) => {
+      const conditions = withRange(toEdgeConditions(args.filter, 'filter'), toWindow(args.range, 'range', ctx.limits));
+      const limit = checkFirst(args.first, 'first', ctx.limits.maxPageSize);
+      const records = await ctx.loaders.calls.get(loaderKey(direction, conditions, limit)).load(parent.id);
+      return records.map(toCallFromRecord);
+    };
+  const neighbours =
+    (direction: 'callers' | 'callees') => async (parent: GqlEndpoint, args: Partial<EndpointCallersArgs>, ctx: ApiContext) => {
+      const conditions = withRange(toEdgeConditions(args.filter, 'filter'), toWindow(args.range, 'range', ctx.limits));
+      const limit = checkFirst(args.first, 'first', ctx.limits.maxPageSize);
+      const records = await ctx.loaders.neighbours.get(loaderKey(direction, conditions, limit)).load(parent.id);
+      return records.map(toEndpoint);
+    };
   return { outgoing: calls('outgoing'), incoming: calls('incoming'), callers: neighbours('callers'), callees: neighbours('callees') };
 }
 

@@ -24,7 +24,15 @@ export const mapQueries: QueryResolvers = {
       lastSeen: wanted.has('lastSeen'),
     };
     // A ranged map is not cached: relative ranges move with the clock.
-    const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, topN, columns, window === undefined ? ctx.mapCache : undefined, window);
+    const { map, podCounts } = await readServiceMap(
+      ctx.reader,
+      level,
+      conditions,
+      topN,
+      columns,
+      window === undefined ? ctx.mapCache : undefined,
+      window,
+    );
     return toServiceMap(level, map, podCounts, window);
   },
 

@@ -27,7 +27,10 @@ export const policyQueries: QueryResolvers = {
     const verdicts = checkWords(args.verdicts, 'verdicts') ?? DEFAULT_POLICY_VERDICTS;
     const range = toWindow(args.range, 'range', ctx.limits);
     const edges = await readObservedTraffic(ctx.reader, { verdicts, range });
-    return { ...toNetworkPolicyDrafts(buildPolicyDrafts(edges, { scope, verdicts, kinds: toDraftKinds(args.format) })), range: toAnswerRange(range) };
+    return {
+      ...toNetworkPolicyDrafts(buildPolicyDrafts(edges, { scope, verdicts, kinds: toDraftKinds(args.format) })),
+      range: toAnswerRange(range),
+    };
   },
 
   policyCheck: async (_p, args, ctx) => {

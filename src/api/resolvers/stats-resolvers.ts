@@ -14,7 +14,8 @@ export const statsQueries: QueryResolvers = {
 
   stats: async (_p, _args, ctx) => {
     const { counts, collectors } = await readStats(ctx.reader);
-    const union = (pick: (c: (typeof collectors)[number]) => string[] | null | undefined) => [...new Set(collectors.flatMap((c) => pick(c) ?? []))].sort();
+    const union = (pick: (c: (typeof collectors)[number]) => string[] | null | undefined) =>
+      [...new Set(collectors.flatMap((c) => pick(c) ?? []))].sort();
     let lastFlowTime: string | null = null;
     let lastCommitAt: string | null = null;
     let ingestLagMs: number | null = null;

@@ -49,7 +49,8 @@ export const timeQueries: QueryResolvers = {
     const destination = checkString(args.destination, 'destination');
     let edge: { key: string } | { sourceId: string; destinationId: string };
     if (key !== undefined && source === undefined && destination === undefined) edge = { key };
-    else if (key === undefined && source !== undefined && destination !== undefined) edge = { sourceId: source, destinationId: destination };
+    else if (key === undefined && source !== undefined && destination !== undefined)
+      edge = { sourceId: source, destinationId: destination };
     else throw badUserInput(key === undefined ? 'key' : 'source', 'give either key, or source and destination');
     const bucketMs = window.size * 1000;
     let stepMs = bucketMs;
@@ -57,11 +58,15 @@ export const timeQueries: QueryResolvers = {
       const step = parseBucketSpec(`${args.step}:${args.step}`);
       stepMs = typeof step === 'string' ? NaN : (step[0]?.sizeMs ?? NaN);
       if (!(stepMs >= bucketMs && stepMs % bucketMs === 0)) {
-        throw badUserInput('step', `must be a whole multiple of the ${window.size}s buckets answering the range, such as ${window.size * 5 >= 60 ? `${(window.size * 5) / 60}m` : `${window.size * 5}s`}; got "${args.step}"`);
+        throw badUserInput(
+          'step',
+          `must be a whole multiple of the ${window.size}s buckets answering the range, such as ${window.size * 5 >= 60 ? `${(window.size * 5) / 60}m` : `${window.size * 5}s`}; got "${args.step}"`,
+        );
       }
     }
     const points = Math.ceil((window.untilMs - window.sinceMs) / stepMs);
-    if (points > ARG_DEFAULTS.maxSeriesPoints) throw badUserInput('step', `the range would take ${points} points; at most ${ARG_DEFAULTS.maxSeriesPoints}: give a larger step`);
+    if (points > ARG_DEFAULTS.maxSeriesPoints)
+      throw badUserInput('step', `the range would take ${points} points; at most ${ARG_DEFAULTS.maxSeriesPoints}: give a larger step`);
     const buckets = await readSeriesBuckets(ctx.reader, edge, window);
     return { range: toCoveredRange(window), stepSeconds: stepMs / 1000, points: toActivitySeries(buckets, window, stepMs) };
   },

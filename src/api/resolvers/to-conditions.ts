@@ -18,7 +18,16 @@ import type {
   ServiceMapFilter,
 } from '../generated/graphql-types';
 import type { LabelRequirement } from '../label-selector';
-import { checkInstant, checkInt, checkNamespace, checkNamespaces, checkSelector, checkString, checkWord, checkWords } from '../validate-args';
+import {
+  checkInstant,
+  checkInt,
+  checkNamespace,
+  checkNamespaces,
+  checkSelector,
+  checkString,
+  checkWord,
+  checkWords,
+} from '../validate-args';
 
 /**
  * Pure: the filter arguments of schema.graphql (as generated from it) checked and turned into the
@@ -39,7 +48,8 @@ export function toEdgeConditions(f: EdgeFilter | null | undefined, arg: string):
   if (verdicts !== undefined) c.verdicts = verdicts;
   const since = checkInstant(f.activeSince, `${arg}.activeSince`);
   if (since !== undefined) c.activeSince = since;
-  if (f.minRequests !== null && f.minRequests !== undefined) c.minRequests = checkInt(f.minRequests, `${arg}.minRequests`, 0, Number.MAX_SAFE_INTEGER, 0);
+  if (f.minRequests !== null && f.minRequests !== undefined)
+    c.minRequests = checkInt(f.minRequests, `${arg}.minRequests`, 0, Number.MAX_SAFE_INTEGER, 0);
   return c;
 }
 
@@ -149,7 +159,8 @@ export function toPolicyScope(arg: PolicyScope | null | undefined): DraftScope {
   if (arg.namespace !== null && arg.namespace !== undefined) scope.namespace = checkNamespace(arg.namespace, 'scope.namespace');
   const workload = checkString(arg.workload, 'scope.workload');
   if (workload !== undefined) {
-    if (scope.namespace === undefined) throw badUserInput('scope.workload', `"${workload}" needs scope.namespace: a workload name is unique within its namespace only`);
+    if (scope.namespace === undefined)
+      throw badUserInput('scope.workload', `"${workload}" needs scope.namespace: a workload name is unique within its namespace only`);
     scope.workload = workload;
   }
   return scope;

@@ -19,7 +19,12 @@ export interface GqlServiceMap {
 }
 
 /** Pure: a service map's nodes and edges as the schema's ServiceMap, from the read records. */
-export function toServiceMap(level: MapLevel, map: ServiceMapRecord, podCounts: Map<string, number>, window: TimeWindow | undefined): GqlServiceMap {
+export function toServiceMap(
+  level: MapLevel,
+  map: ServiceMapRecord,
+  podCounts: Map<string, number>,
+  window: TimeWindow | undefined,
+): GqlServiceMap {
   const nodes = new Map<string, GqlMapNode>();
   for (const e of map.top) {
     for (const n of [e.source, e.target]) {

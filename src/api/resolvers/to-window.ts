@@ -9,7 +9,11 @@ import { toCoveredRange } from '../to-graphql';
  * The bucket-aligned window answering a `range` argument (undefined when none was given). Refuses
  * a range the store cannot answer (buckets off, unreadable instants, an empty range), naming the argument.
  */
-export function toWindow(range: TimeRange | null | undefined, arg: string, limits: Pick<ApiLimits, 'buckets' | 'now'>): TimeWindow | undefined {
+export function toWindow(
+  range: TimeRange | null | undefined,
+  arg: string,
+  limits: Pick<ApiLimits, 'buckets' | 'now'>,
+): TimeWindow | undefined {
   if (range === null || range === undefined) return undefined;
   if (typeof range.since !== 'string') throw badUserInput(`${arg}.since`, 'is required');
   const covered = resolveRange(limits.buckets ?? [], range.since, range.until ?? undefined, (limits.now ?? Date.now)());

@@ -237,10 +237,11 @@ WITH a, row WHERE row.latencySketch IS NOT NULL
 RETURN collect({id: elementId(a), sketch: row.latencySketch, stored: a.latencySketch, minMs: a.latencyMinMs, maxMs: a.latencyMaxMs}) AS sketches`;
 
 /** One activity bucket's delta as UPSERT_ACTIVITY takes it: the call's identity, the bucket, the counts. */
-export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> & Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'> & {
-  /** Bucket size in seconds. */
-  size: number;
-};
+export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> &
+  Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'> & {
+    /** Bucket size in seconds. */
+    size: number;
+  };
 
 export interface UpsertedActivityRow {
   sketches: { id: string; sketch: string; stored: string | null; minMs: number | null; maxMs: number | null }[];

@@ -37,7 +37,11 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     const logged: { level: number; msg: string }[] = [];
     beforeAll(async () => {
       const log = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-      server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_HOPS: '4', HG_API_MAX_PAGE_SIZE: '20', HG_API_MAX_DEPTH: '6', HG_API_MAX_COST: '2000' }), log, { executor });
+      server = await startApiServer(
+        testConfig({ HG_API_PORT: '0', HG_API_MAX_HOPS: '4', HG_API_MAX_PAGE_SIZE: '20', HG_API_MAX_DEPTH: '6', HG_API_MAX_COST: '2000' }),
+        log,
+        { executor },
+      );
     });
     afterAll(async () => server?.stop());
 
@@ -102,7 +106,10 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     });
 
     it('refuses queries deeper, wider or costlier than the limits', async () => {
-      const deep = await gql(server.url, `{ pod(id: "${ID.api}") { outgoing { destination { outgoing { destination { outgoing { destination { id } } } } } } } }`);
+      const deep = await gql(
+        server.url,
+        `{ pod(id: "${ID.api}") { outgoing { destination { outgoing { destination { outgoing { destination { id } } } } } } } }`,
+      );
       expect(deep.status).toBe(400);
       expect(deep.errors![0]!.message).toMatch(/depth/i);
       const fields = Array.from({ length: 400 }, (_, i) => `a${i}: stats { endpoints pods calls namespaces }`).join(' ');
@@ -119,10 +126,14 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     it('answers a mutation or a subscription over HTTP with 400 and what to do instead, logging nothing at error level', async () => {
       const mutation = await gql(server.url, 'mutation { anything }');
       expect(mutation.status).toBe(400);
-      expect(mutation.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^this API is read-only/), extensions: { code: 'BAD_REQUEST' } })]);
+      expect(mutation.errors).toEqual([
+        expect.objectContaining({ message: expect.stringMatching(/^this API is read-only/), extensions: { code: 'BAD_REQUEST' } }),
+      ]);
       const subscription = await gql(server.url, 'subscription { callAdded { key } }');
       expect(subscription.status).toBe(400);
-      expect(subscription.errors![0]!.message).toMatch(/^subscriptions are served over WebSocket \(graphql-transport-ws\) on this same path/);
+      expect(subscription.errors![0]!.message).toMatch(
+        /^subscriptions are served over WebSocket \(graphql-transport-ws\) on this same path/,
+      );
       expect(subscription.errors![0]!.extensions).toEqual({ code: 'BAD_REQUEST' });
       expect(logged.filter((l) => l.level >= 50)).toEqual([]);
     });
@@ -134,12 +145,17 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
         body: JSON.stringify({ query: '{ health }', padding: 'x'.repeat(10_000_000) }),
       });
       expect(res.status).toBe(413);
-      expect(await res.json()).toEqual({ errors: [{ message: 'request body larger than 1000000 bytes (HG_API_MAX_BODY_BYTES)', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      expect(await res.json()).toEqual({
+        errors: [{ message: 'request body larger than 1000000 bytes (HG_API_MAX_BODY_BYTES)', extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+      });
       expect((await gql(server.url, '{ health }')).data).toEqual({ health: 'ok' });
     });
 
     it('answers CORS preflights only when origins are configured', async () => {
-      const res = await fetch(server.url, { method: 'OPTIONS', headers: { origin: 'http://ui.example', 'access-control-request-method': 'POST' } });
+      const res = await fetch(server.url, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://ui.example', 'access-control-request-method': 'POST' },
+      });
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
     });
   });
@@ -185,7 +201,10 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     });
 
     it('closes WebSocket connections without a token (4401) or with a wrong one (4403), and serves a valid one', async () => {
-      for (const [params, code] of [[undefined, 4401], [{ authorization: 'Bearer wrong' }, 4403]] as [Record<string, string> | undefined, number][]) {
+      for (const [params, code] of [
+        [undefined, 4401],
+        [{ authorization: 'Bearer wrong' }, 4403],
+      ] as [Record<string, string> | undefined, number][]) {
         const c = wsClient(server.wsUrl, params);
         const s = collect(c, 'subscription { callAdded { key } }');
         await s.until(() => s.done, 5000);
@@ -230,11 +249,18 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     });
 
     it('sends CORS headers to allowed origins only', async () => {
-      const allowed = await fetch(server.url, { method: 'OPTIONS', headers: { origin: 'http://ui.example', 'access-control-request-method': 'POST' } });
+      const allowed = await fetch(server.url, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://ui.example', 'access-control-request-method': 'POST' },
+      });
       expect(allowed.status).toBe(204);
       expect(allowed.headers.get('access-control-allow-origin')).toBe('http://ui.example');
       expect(allowed.headers.get('access-control-allow-headers')).toContain('authorization');
-      const other = await fetch(server.url, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: '{"query":"{health}"}' });
+      const other = await fetch(server.url, {
+        method: 'POST',
+        headers: { origin: 'http://evil.example', 'content-type': 'application/json' },
+        body: '{"query":"{health}"}',
+      });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
     });
   });

@@ -12,14 +12,50 @@ const DAY = 86_400_000;
 
 function pod(id: string, at: number): EndpointRow {
   const [namespace = '', name = ''] = id.split('/');
-  return { id, kind: 'pod', name, namespace, labels: [], workload: name, workloadKind: 'Deployment', identity: null, node: null, cluster: null, firstSeenMs: at, lastSeenMs: at, source: 'hubble' };
+  return {
+    id,
+    kind: 'pod',
+    name,
+    namespace,
+    labels: [],
+    workload: name,
+    workloadKind: 'Deployment',
+    identity: null,
+    node: null,
+    cluster: null,
+    firstSeenMs: at,
+    lastSeenMs: at,
+    source: 'hubble',
+  };
 }
 
 function call(src: string, dst: string, at: number, flows: number): CallRow {
   return {
-    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'), sourceId: src, destinationId: dst, port: 80, protocol: 'TCP', verdict: 'FORWARDED',
-    flows, connections: 0, requests: 0, responses: 0, errors: 0, l7Protocols: [], statusCounts: {}, methodCounts: {}, rcodeCounts: {},
-    dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble',
+    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
+    sourceId: src,
+    destinationId: dst,
+    port: 80,
+    protocol: 'TCP',
+    verdict: 'FORWARDED',
+    flows,
+    connections: 0,
+    requests: 0,
+    responses: 0,
+    errors: 0,
+    l7Protocols: [],
+    statusCounts: {},
+    methodCounts: {},
+    rcodeCounts: {},
+    dropReasons: {},
+    dnsQueries: [],
+    latencySketch: null,
+    latencyCount: 0,
+    latencySumMs: 0,
+    latencyMinMs: 0,
+    latencyMaxMs: 0,
+    firstSeenMs: at,
+    lastSeenMs: at,
+    source: 'hubble',
   };
 }
 
@@ -32,7 +68,8 @@ describe('serviceMap reuse (real Neo4j)', () => {
   let seq = 1;
   const write = (endpoints: EndpointRow[], calls: CallRow[]) =>
     writeIngestBatch(executor, { endpoints, calls, maxFlowTimeMs: Date.now() }, { collectorId: 'cache-test', runId: 'r', batchSeq: seq++ });
-  const edges = async () => ((await gql(server.url, MAP)).data?.serviceMap.edges ?? []) as { source: string; target: string; flows: number }[];
+  const edges = async () =>
+    ((await gql(server.url, MAP)).data?.serviceMap.edges ?? []) as { source: string; target: string; flows: number }[];
 
   beforeAll(async () => {
     executor = testExecutor();

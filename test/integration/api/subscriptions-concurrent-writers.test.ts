@@ -40,7 +40,11 @@ describe('subscriptions while two writers commit concurrently (real graphql-ws c
   beforeAll(async () => {
     executor = testExecutor();
     await resetGraph(executor);
-    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '10ms', HG_API_UPDATE_COALESCE: '0ms' }), silentLogger(), { executor });
+    server = await startApiServer(
+      testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '10ms', HG_API_UPDATE_COALESCE: '0ms' }),
+      silentLogger(),
+      { executor },
+    );
     clients = [wsClient(server.wsUrl), wsClient(server.wsUrl), wsClient(server.wsUrl)];
   });
 
@@ -66,7 +70,14 @@ describe('subscriptions while two writers commit concurrently (real graphql-ws c
         writers.map(async (write, w) => {
           for (let b = 0; b < BATCHES_PER_WRITER; b += 1) {
             const fresh = Array.from({ length: NEW_EDGES_PER_BATCH }, (_, i) =>
-              callRow(pods[(round + b + i) % pods.length]!.id, pods[(round * 7 + b * 3 + i + 1 + w) % pods.length]!.id, 10_000 + round * 100 + b * 10 + i, w === 0 ? 'TCP' : 'UDP', 'FORWARDED', { flows: 1 }),
+              callRow(
+                pods[(round + b + i) % pods.length]!.id,
+                pods[(round * 7 + b * 3 + i + 1 + w) % pods.length]!.id,
+                10_000 + round * 100 + b * 10 + i,
+                w === 0 ? 'TCP' : 'UDP',
+                'FORWARDED',
+                { flows: 1 },
+              ),
             );
             const again = recent.slice(-2 * NEW_EDGES_PER_BATCH).map((c) => ({ ...c, flows: 1 }));
             await write([], [...fresh, ...again.filter((c) => !fresh.some((f) => f.key === c.key))]);

@@ -37,7 +37,11 @@ describe('import of recorded Hubble flows (real Neo4j)', () => {
   const importFile = async (file: string) => {
     const res = await runCli(['import', path.join(FIXTURES, file)], testEnv());
     expect(res.code).toBe(0);
-    return JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { linesRead: number; flowsIngested: number; skipped: Record<string, number> };
+    return JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as {
+      linesRead: number;
+      flowsIngested: number;
+      skipped: Record<string, number>;
+    };
   };
   const edge = async (src: string, dst: string, port: number, protocol = 'TCP') => {
     const rows = await executor.read<EdgeRow>(EDGE, { src, dst, port, protocol });
@@ -45,7 +49,7 @@ describe('import of recorded Hubble flows (real Neo4j)', () => {
     return rows[0]!;
   };
 
-  it('keeps the HTTP method and path pattern of each request on its edge: bookinfo\'s 9 GET /details/0 become GET /details/* x9 (400 tcp flows)', async () => {
+  it("keeps the HTTP method and path pattern of each request on its edge: bookinfo's 9 GET /details/0 become GET /details/* x9 (400 tcp flows)", async () => {
     await importFile('basic-sample-400-tcp-flows.json');
     const rows = await executor.read<{ paths: string[]; counts: number[]; overflow: number; gets: number }>(
       `MATCH (:Endpoint {id: 'bookinfo/productpage-v1-6b746f74dc-9rcxx'})-[r:CALLS {port: 9080, verdict: 'FORWARDED'}]->(:Endpoint {id: 'bookinfo/details-v1-79f774bdb9-m4j4k'})

@@ -12,14 +12,50 @@ const changeLog = (executor: Executor) =>
   executor.read<{ seq: number; kind: string }>('MATCH (l:ChangeLog) RETURN l.seq AS seq, l.kind AS kind ORDER BY seq');
 
 function endpoint(id: string, at: number): EndpointRow {
-  return { id, kind: 'pod', name: id.split('/')[1]!, namespace: id.split('/')[0]!, labels: [], workload: null, workloadKind: null, identity: null, node: null, cluster: null, firstSeenMs: at, lastSeenMs: at, source: 'hubble' };
+  return {
+    id,
+    kind: 'pod',
+    name: id.split('/')[1]!,
+    namespace: id.split('/')[0]!,
+    labels: [],
+    workload: null,
+    workloadKind: null,
+    identity: null,
+    node: null,
+    cluster: null,
+    firstSeenMs: at,
+    lastSeenMs: at,
+    source: 'hubble',
+  };
 }
 
 function call(src: string, dst: string, at: number) {
   return {
-    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'), sourceId: src, destinationId: dst, port: 80, protocol: 'TCP', verdict: 'FORWARDED',
-    flows: 1, connections: 0, requests: 0, responses: 0, errors: 0, l7Protocols: [], statusCounts: {}, methodCounts: {}, rcodeCounts: {},
-    dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble' as const,
+    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
+    sourceId: src,
+    destinationId: dst,
+    port: 80,
+    protocol: 'TCP',
+    verdict: 'FORWARDED',
+    flows: 1,
+    connections: 0,
+    requests: 0,
+    responses: 0,
+    errors: 0,
+    l7Protocols: [],
+    statusCounts: {},
+    methodCounts: {},
+    rcodeCounts: {},
+    dropReasons: {},
+    dnsQueries: [],
+    latencySketch: null,
+    latencyCount: 0,
+    latencySumMs: 0,
+    latencyMinMs: 0,
+    latencyMaxMs: 0,
+    firstSeenMs: at,
+    lastSeenMs: at,
+    source: 'hubble' as const,
   };
 }
 

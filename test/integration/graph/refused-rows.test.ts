@@ -66,7 +66,12 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
       silentLogger(),
     );
 
-  const readDeadLetters = (file: string): DeadLetter[] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const readDeadLetters = (file: string): DeadLetter[] =>
+    fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
 
   it('writes the rest of a batch and sends an endpoint with a 10,000-character id, and its call, to the dead-letter file', async () => {
     const huge = `ns/${'p'.repeat(10_000)}`;
@@ -85,23 +90,38 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
     );
     expect(stored).toEqual({ pods: 20, calls: 19, flows: 19 * 3 });
     const letters = readDeadLetters(file);
-    expect(letters.map((l) => [l.kind, l.id.length])).toEqual([['endpoint', huge.length], ['call', callKey(good[0]!, huge, 80, 'TCP', 'FORWARDED').length]]);
+    expect(letters.map((l) => [l.kind, l.id.length])).toEqual([
+      ['endpoint', huge.length],
+      ['call', callKey(good[0]!, huge, 80, 'TCP', 'FORWARDED').length],
+    ]);
     expect(letters[0]!.reason).toMatch(/Property value is too large to index/);
     expect(letters[1]!.reason).toMatch(/^its endpoint ns\/p+ was refused: Property value is too large to index/);
     expect(letters[0]!.collectorId).toBe('refusing');
     // One commit for the batch, exactly once.
-    const [c] = await executor.read<{ lastBatch: number; total: number }>("MATCH (c:Collector {id: 'refusing'}) RETURN c.lastBatch AS lastBatch, c.flowsIngestedTotal AS total");
+    const [c] = await executor.read<{ lastBatch: number; total: number }>(
+      "MATCH (c:Collector {id: 'refusing'}) RETURN c.lastBatch AS lastBatch, c.flowsIngestedTotal AS total",
+    );
     expect(c).toEqual({ lastBatch: 1, total: 19 * 3 });
   });
 
   it('isolates an edge whose stored value makes every write to it fail (an l7Protocols list holding 5, from an older version)', async () => {
     const ids = ['ns/a', 'ns/b', 'ns/c', 'ns/d'];
-    await writeIngestBatch(executor, { endpoints: ids.map(pod), calls: [call('ns/a', 'ns/b', 1), call('ns/c', 'ns/d', 1)], maxFlowTimeMs: T0 }, { collectorId: 'seed', runId: 's', batchSeq: 1 });
+    await writeIngestBatch(
+      executor,
+      { endpoints: ids.map(pod), calls: [call('ns/a', 'ns/b', 1), call('ns/c', 'ns/d', 1)], maxFlowTimeMs: T0 },
+      { collectorId: 'seed', runId: 's', batchSeq: 1 },
+    );
     await executor.write("MATCH (:Pod {id: 'ns/a'})-[r:CALLS]->(:Pod {id: 'ns/b'}) SET r.l7Protocols = [5]");
-    const next: IngestBatch = { endpoints: [], calls: [call('ns/a', 'ns/b', 2), call('ns/c', 'ns/d', 2), call('ns/b', 'ns/c', 2)], maxFlowTimeMs: T0 };
+    const next: IngestBatch = {
+      endpoints: [],
+      calls: [call('ns/a', 'ns/b', 2), call('ns/c', 'ns/d', 2), call('ns/b', 'ns/c', 2)],
+      maxFlowTimeMs: T0,
+    };
     const file = path.join(tmp, 'dead-letters.jsonl');
     await flusherFor(next, file).flush();
-    const flows = await executor.read<{ key: string; flows: number }>('MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows ORDER BY key');
+    const flows = await executor.read<{ key: string; flows: number }>(
+      'MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows ORDER BY key',
+    );
     expect(flows).toEqual([
       { key: callKey('ns/a', 'ns/b', 80, 'TCP', 'FORWARDED'), flows: 1 },
       { key: callKey('ns/b', 'ns/c', 80, 'TCP', 'FORWARDED'), flows: 2 },
@@ -119,7 +139,18 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
       async () => {
         throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ServiceUnavailable' });
       },
-      { flushIntervalMs: 1000, flushMaxEdges: 1000, warnUnwrittenEdges: 1000, refusals: { probe: async () => undefined, isRefusal, deadLetter: async () => { throw new Error('no dead letters expected'); } } },
+      {
+        flushIntervalMs: 1000,
+        flushMaxEdges: 1000,
+        warnUnwrittenEdges: 1000,
+        refusals: {
+          probe: async () => undefined,
+          isRefusal,
+          deadLetter: async () => {
+            throw new Error('no dead letters expected');
+          },
+        },
+      },
       createCollectorMetrics(),
       silentLogger(),
     );

@@ -21,7 +21,12 @@ function* ticking(startMs: number, stepMs: number, count = Infinity): Generator<
   }
 }
 
-async function read(client: ObserverClient, req: GetFlowsRequestJson, until: (flows: Flow[]) => boolean, timeoutMs = 10_000): Promise<{ flows: Flow[]; receivedAtMs: number[] }> {
+async function read(
+  client: ObserverClient,
+  req: GetFlowsRequestJson,
+  until: (flows: Flow[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<{ flows: Flow[]; receivedAtMs: number[] }> {
   const call = client.getFlows(req);
   const flows: Flow[] = [];
   const receivedAtMs: number[] = [];
@@ -67,7 +72,7 @@ describe('live replay server', () => {
     expect(flows.map((f) => f.uuid)).toEqual(flows.map((_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`));
   });
 
-  it('keeps the last bufferSize events for requests that look back, as Hubble\'s ring buffer does', async () => {
+  it("keeps the last bufferSize events for requests that look back, as Hubble's ring buffer does", async () => {
     const startMs = Date.now() - 10_000;
     // 10 s of flows at 1 ms are due at once: 10,000 of them, of which 500 are kept.
     server = await startReplayServer({ live: ticking(startMs, 1, 10_000), bufferSize: 500 });
@@ -84,6 +89,8 @@ describe('live replay server', () => {
   });
 
   it('refuses a live source together with a recording, loop, retime or rate, naming them', async () => {
-    await expect(startReplayServer({ live: ticking(Date.now(), 1), loop: true, rate: 10 })).rejects.toThrow(/live replay server .*no events, files, loop, retime or rate/);
+    await expect(startReplayServer({ live: ticking(Date.now(), 1), loop: true, rate: 10 })).rejects.toThrow(
+      /live replay server .*no events, files, loop, retime or rate/,
+    );
   });
 });

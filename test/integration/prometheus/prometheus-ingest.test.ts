@@ -49,9 +49,25 @@ function fakeSource(): PrometheusSource & { polledFrom: (number | null)[] } {
     async poll(cursor) {
       polledFrom.push(cursor?.endMs ?? null);
       const endMs = (cursor?.endMs ?? 0) + 10;
-      const batch: IngestBatch = { endpoints: [CLIENT, ...SERVERS].map(podRow), calls: SERVERS.map((s) => httpCallRow(CLIENT, s, 5)), maxFlowTimeMs: endMs };
+      const batch: IngestBatch = {
+        endpoints: [CLIENT, ...SERVERS].map(podRow),
+        calls: SERVERS.map((s) => httpCallRow(CLIENT, s, 5)),
+        maxFlowTimeMs: endMs,
+      };
       const next: PrometheusCursor = { endMs, series: new Map([['k', { value: endMs, tMs: endMs }]]) };
-      const report = { ok: true, windowStartMs: endMs - 10, windowEndMs: endMs, caughtUp: true, seriesRead: 1, seriesByMetric: {}, errors: {}, missingLabels: {}, seriesVanished: 0, calls: 3, endpoints: 4 };
+      const report = {
+        ok: true,
+        windowStartMs: endMs - 10,
+        windowEndMs: endMs,
+        caughtUp: true,
+        seriesRead: 1,
+        seriesByMetric: {},
+        errors: {},
+        missingLabels: {},
+        seriesVanished: 0,
+        calls: 3,
+        endpoints: 4,
+      };
       return { batch, cursor: next, report };
     },
   };
@@ -60,18 +76,34 @@ function fakeSource(): PrometheusSource & { polledFrom: (number | null)[] } {
 describe('the Prometheus source through the collector flusher, against Neo4j', () => {
   let executor: FaultyExecutor;
   const runtimes: CollectorRuntime[] = [];
-  const storedFlows = async () => (await executor.read<{ flows: number }>('MATCH (:Pod {id: $c})-[r:CALLS]->(:Pod {id: $s}) RETURN r.flows AS flows', { c: CLIENT, s: SERVERS[0] }))[0]?.flows ?? 0;
+  const storedFlows = async () =>
+    (
+      await executor.read<{ flows: number }>('MATCH (:Pod {id: $c})-[r:CALLS]->(:Pod {id: $s}) RETURN r.flows AS flows', {
+        c: CLIENT,
+        s: SERVERS[0],
+      })
+    )[0]?.flows ?? 0;
   const storedWindowEnd = async () => (await readPrometheusCursor(executor, COLLECTOR))?.endMs ?? null;
   const countsOf = async (metric: { get(): Promise<{ values: { labels: Record<string, string | number>; value: number }[] }> }) =>
     Object.fromEntries((await metric.get()).values.map((v) => [String(Object.values(v.labels)[0]), v.value]));
 
   /** A collector runtime (its flusher's timer slowed down, so that only the steps write) and the source's ingest on it. */
-  async function ingestWith(source: PrometheusSource, env: Record<string, string> = {}): Promise<{ ingest: PrometheusIngest; metrics: ReturnType<typeof createPrometheusSourceMetrics>; runtime: CollectorRuntime }> {
+  async function ingestWith(
+    source: PrometheusSource,
+    env: Record<string, string> = {},
+  ): Promise<{ ingest: PrometheusIngest; metrics: ReturnType<typeof createPrometheusSourceMetrics>; runtime: CollectorRuntime }> {
     const config = testConfig({ HG_COLLECTOR_ID: COLLECTOR, HG_FLUSH_INTERVAL: '1h', HG_BUCKETS: 'off', ...env });
     const runtime = await startCollectorRuntime({ config, log: silentLogger(), executor, source: 'prometheus', serveHealth: false });
     runtimes.push(runtime);
     const metrics = createPrometheusSourceMetrics(runtime.metrics.registry);
-    const ingest = createPrometheusIngest({ executor, collectorId: runtime.collectorId, source, flusher: runtime.flusher, log: silentLogger(), metrics });
+    const ingest = createPrometheusIngest({
+      executor,
+      collectorId: runtime.collectorId,
+      source,
+      flusher: runtime.flusher,
+      log: silentLogger(),
+      metrics,
+    });
     return { ingest, metrics, runtime };
   }
 

@@ -9,7 +9,9 @@ describe('the API serves the map page from the package', () => {
 
   beforeAll(async () => {
     executor = testExecutor();
-    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_TOKENS: 's3cret', HG_API_PATH: '/api/graphql' }), silentLogger(), { executor });
+    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_TOKENS: 's3cret', HG_API_PATH: '/api/graphql' }), silentLogger(), {
+      executor,
+    });
   });
 
   afterAll(async () => {
@@ -44,7 +46,11 @@ describe('the API serves the map page from the package', () => {
   });
 
   it('still asks for the token on the data: GraphQL without it is 401', async () => {
-    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ health }' }) });
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ health }' }),
+    });
     expect(res.status).toBe(401);
   });
 });

@@ -23,11 +23,19 @@ function coreWith(env: Record<string, string>, fail: () => Error = () => new Err
       throw fail();
     },
   };
-  const core: ApiCore = createApiCore({ api: config.api, buckets: config.time.buckets, queryTimeoutMs: config.neo4j.queryTimeoutMs, tokens, reader, log: silentLogger() });
+  const core: ApiCore = createApiCore({
+    api: config.api,
+    buckets: config.time.buckets,
+    queryTimeoutMs: config.neo4j.queryTimeoutMs,
+    tokens,
+    reader,
+    log: silentLogger(),
+  });
   return { core, reads };
 }
 
-const errorsCounted = async (core: ApiCore, code: string) => (await core.metrics.errors.get()).values.find((v) => v.labels.code === code)?.value ?? 0;
+const errorsCounted = async (core: ApiCore, code: string) =>
+  (await core.metrics.errors.get()).values.find((v) => v.labels.code === code)?.value ?? 0;
 
 describe('the API core, driven without a transport', () => {
   it('executes a query and answers its data', async () => {
@@ -55,20 +63,33 @@ describe('the API core, driven without a transport', () => {
     const { core, reads } = coreWith({}, () => new Error('bolt://db-7.internal:7687 refused the credentials of user admin'));
     const result = await core.execute({ query: '{ stats { pods } }' }, 'ws');
     expect(reads.length).toBeGreaterThan(0);
-    expect(result.errors).toEqual([{ message: 'internal server error', locations: [{ line: 1, column: 3 }], path: ['stats'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(result.errors).toEqual([
+      {
+        message: 'internal server error',
+        locations: [{ line: 1, column: 3 }],
+        path: ['stats'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+    ]);
     expect(await errorsCounted(core, 'INTERNAL_SERVER_ERROR')).toBe(1);
   });
 
   it('shows the internal message in development mode (HG_DEV), still as INTERNAL_SERVER_ERROR', async () => {
     const { core } = coreWith({ HG_DEV: 'true' }, () => new Error('bolt://db-7.internal:7687 refused'));
     const result = await core.execute({ query: '{ stats { pods } }' }, 'http');
-    expect(result.errors?.[0]).toMatchObject({ message: 'bolt://db-7.internal:7687 refused', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'bolt://db-7.internal:7687 refused',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
   });
 
   it('answers SERVICE_UNAVAILABLE when Neo4j is away', async () => {
     const { core } = coreWith({}, () => new Neo4jUnavailableError('connection refused'));
     const result = await core.execute({ query: '{ stats { pods } }' }, 'http');
-    expect(result.errors?.[0]).toMatchObject({ message: 'the graph database is unavailable; try again shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(result.errors?.[0]).toMatchObject({
+      message: 'the graph database is unavailable; try again shortly',
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
   });
 
   it('refuses what a transport does not serve: a subscription over HTTP, any mutation', async () => {

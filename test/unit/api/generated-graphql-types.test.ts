@@ -6,7 +6,8 @@ import path from 'node:path';
 // The generator runs as `npm run codegen` does, in Node itself: its plugins load ES modules that
 // jest's module system cannot.
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const check = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'codegen.js'), '--check', ...args], { cwd: ROOT, encoding: 'utf8' });
+const check = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'codegen.js'), '--check', ...args], { cwd: ROOT, encoding: 'utf8' });
 
 describe('the types generated from schema.graphql (npm run codegen)', () => {
   it('are committed exactly as schema.graphql generates them', () => {

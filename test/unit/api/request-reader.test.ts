@@ -45,7 +45,11 @@ describe('createRequestReader', () => {
 
   it('gives each transaction the time left to the request as its Neo4j timeout, at most the query timeout', async () => {
     const { reader, state } = heldReader();
-    const request = createRequestReader(reader, { maxSessions: 4, timeoutMs: 5_000, scope: 'request', queryTimeoutMs: 30_000 }, Date.now() - 2_000);
+    const request = createRequestReader(
+      reader,
+      { maxSessions: 4, timeoutMs: 5_000, scope: 'request', queryTimeoutMs: 30_000 },
+      Date.now() - 2_000,
+    );
     const read = request.readTx(async () => []);
     await tick();
     expect(state.timeouts[0]).toBeLessThanOrEqual(3_000);

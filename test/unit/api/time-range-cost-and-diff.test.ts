@@ -33,7 +33,11 @@ describe('toWindow', () => {
   const limits = { buckets: parseBucketSpec('1m:48h,1h:30d') as BucketSpec, now: () => Date.UTC(2026, 10, 25, 12, 0, 30) };
 
   it('widens the last 15 minutes to whole minutes and says the bucket size', () => {
-    expect(toWindow({ since: '-15m' }, 'range', limits)).toEqual({ size: 60, sinceMs: Date.UTC(2026, 10, 25, 11, 45), untilMs: Date.UTC(2026, 10, 25, 12, 1) });
+    expect(toWindow({ since: '-15m' }, 'range', limits)).toEqual({
+      size: 60,
+      sinceMs: Date.UTC(2026, 10, 25, 11, 45),
+      untilMs: Date.UTC(2026, 10, 25, 12, 1),
+    });
   });
 
   it('refuses a range that ends before it starts, naming range.until', () => {
@@ -56,8 +60,14 @@ describe('diffMaps', () => {
   });
 
   it('lists nodes and edges added and removed, and edges that moved beyond the thresholds', () => {
-    const before = { nodes: [{ id: 'a' }, { id: 'b' }, { id: 'old' }], edges: [edge('a->b', 10, 0.01, 20), edge('a->old', 1), edge('b->a', 5)] };
-    const after = { nodes: [{ id: 'a' }, { id: 'b' }, { id: 'new' }], edges: [edge('a->b', 10, 0.2, 20), edge('a->new', 3), edge('b->a', 5.5)] };
+    const before = {
+      nodes: [{ id: 'a' }, { id: 'b' }, { id: 'old' }],
+      edges: [edge('a->b', 10, 0.01, 20), edge('a->old', 1), edge('b->a', 5)],
+    };
+    const after = {
+      nodes: [{ id: 'a' }, { id: 'b' }, { id: 'new' }],
+      edges: [edge('a->b', 10, 0.2, 20), edge('a->new', 3), edge('b->a', 5.5)],
+    };
     const d = diffMaps(before, after, DEFAULT_THRESHOLDS);
     expect(d.addedNodes).toEqual([{ id: 'new' }]);
     expect(d.removedNodes).toEqual([{ id: 'old' }]);

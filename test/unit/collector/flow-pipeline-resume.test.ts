@@ -61,7 +61,14 @@ function newCollector(store: CommittedStore, resume?: { start?: ResumePoint }): 
   return new FlowPipeline({
     config,
     aggregator: new EdgeAggregator(),
-    flusher: (deltas, options) => new GraphFlusher(deltas, store.write, { flushIntervalMs: 1000, flushMaxEdges: 1000, warnUnwrittenEdges: 1_000_000, ...options }, metrics, log),
+    flusher: (deltas, options) =>
+      new GraphFlusher(
+        deltas,
+        store.write,
+        { flushIntervalMs: 1000, flushMaxEdges: 1000, warnUnwrittenEdges: 1_000_000, ...options },
+        metrics,
+        log,
+      ),
     metrics,
     log,
     source: 'hubble',
@@ -99,7 +106,11 @@ async function runWithCrashes(stream: Sent[], crashes: number, seed: number, win
     const collector = newCollector(store, { start });
     const sinceMs = start ? start.watermarkMs - start.overlapMs - WARMUP_MS : -Infinity;
     // The source sends again from `since` on, in an order of its own.
-    const sent = disorder(stream.filter((s) => s.timeMs >= sinceMs), random, window);
+    const sent = disorder(
+      stream.filter((s) => s.timeMs >= sinceMs),
+      random,
+      window,
+    );
     const last = run === crashes;
     const dieAfter = last ? Infinity : 200 + Math.floor(random() * 2500);
     const flushEvery = 50 + Math.floor(random() * 400);
@@ -129,7 +140,12 @@ describe('FlowPipeline resume after a crash (simulated)', () => {
     // Which attempt of a retried request (the same X-Request-Id) a status goes to depends on the
     // order its ends arrive in, with or without a crash; every other count does not.
     const orderFree = (counts: Record<string, Record<string, number>>) =>
-      Object.fromEntries(Object.entries(counts).map(([k, c]) => [k, Object.fromEntries(Object.entries(c).filter(([n]) => n !== 'errors' && !n.startsWith('status_')))]));
+      Object.fromEntries(
+        Object.entries(counts).map(([k, c]) => [
+          k,
+          Object.fromEntries(Object.entries(c).filter(([n]) => n !== 'errors' && !n.startsWith('status_'))),
+        ]),
+      );
     expect(orderFree(store.counts)).toEqual(orderFree(truth));
   });
 
@@ -159,7 +175,8 @@ describe('FlowPipeline resume after a crash (simulated)', () => {
   });
 
   it('counts a TCP connection once when its SYN was committed at the client end and comes after the crash at the server end', async () => {
-    const isSyn = (dir: string) => (s: Sent) => s.flow.l4?.TCP?.flags?.SYN === true && !s.flow.l4.TCP.flags.ACK && s.flow.traffic_direction === dir;
+    const isSyn = (dir: string) => (s: Sent) =>
+      s.flow.l4?.TCP?.flags?.SYN === true && !s.flow.l4.TCP.flags.ACK && s.flow.traffic_direction === dir;
     const cut = firstPair(isSyn('EGRESS'), isSyn('INGRESS'));
     expect((await crashBetween(cut)).counts).toEqual(truth);
   });

@@ -7,7 +7,11 @@ import { CURSOR_PROPERTY, parsePrometheusCursor, type PrometheusCursor } from '.
 import { httpCallRow, podRow } from '../../helpers/ingest-rows';
 
 const cursorAt = (endMs: number): PrometheusCursor => ({ endMs, series: new Map([['k', { value: endMs, tMs: endMs }]]) });
-const windowRows = (flows: number): IngestBatch => ({ endpoints: [podRow('a/x'), podRow('b/y')], calls: [httpCallRow('a/x', 'b/y', flows)], maxFlowTimeMs: 1 });
+const windowRows = (flows: number): IngestBatch => ({
+  endpoints: [podRow('a/x'), podRow('b/y')],
+  calls: [httpCallRow('a/x', 'b/y', flows)],
+  maxFlowTimeMs: 1,
+});
 const noRows: IngestBatch = { endpoints: [], calls: [], maxFlowTimeMs: 0 };
 
 /** The flusher's writer as it sees it: records what each call got, fails on command. */
@@ -16,7 +20,11 @@ function recordingWriter() {
   let failNext = 0;
   const write: BatchWriter = async (batch, seq) => {
     const stored = batch.sourceState?.[CURSOR_PROPERTY];
-    writes.push({ seq, rows: batch.calls.length + batch.endpoints.length, cursorEndMs: typeof stored === 'string' ? parsePrometheusCursor(stored)?.endMs : undefined });
+    writes.push({
+      seq,
+      rows: batch.calls.length + batch.endpoints.length,
+      cursorEndMs: typeof stored === 'string' ? parsePrometheusCursor(stored)?.endMs : undefined,
+    });
     if (failNext > 0) {
       failNext--;
       throw new Error('connect ECONNREFUSED');
@@ -27,7 +35,13 @@ function recordingWriter() {
 }
 
 function flusherOf(windows: PrometheusWindowDeltas, write: BatchWriter): GraphFlusher {
-  return new GraphFlusher(windows, write, { flushIntervalMs: 1000, flushMaxEdges: 100, warnUnwrittenEdges: 1000, maxRetryDelayMs: 1, onBatch: (r) => void windows.settle(r) }, createCollectorMetrics(), silentLogger());
+  return new GraphFlusher(
+    windows,
+    write,
+    { flushIntervalMs: 1000, flushMaxEdges: 100, warnUnwrittenEdges: 1000, maxRetryDelayMs: 1, onBatch: (r) => void windows.settle(r) },
+    createCollectorMetrics(),
+    silentLogger(),
+  );
 }
 
 describe('PrometheusWindowDeltas through the GraphFlusher', () => {
@@ -76,7 +90,13 @@ describe('PrometheusWindowDeltas through the GraphFlusher', () => {
 describe('GraphFlusher and batches without rows', () => {
   it('writes nothing for an empty drain without a source position (an idle flow source costs no transaction)', async () => {
     const writer = recordingWriter();
-    const flusher = new GraphFlusher({ dirtyEdges: 0, drain: () => ({ ...noRows }) }, writer.write, { flushIntervalMs: 1000, flushMaxEdges: 100, warnUnwrittenEdges: 1000 }, createCollectorMetrics(), silentLogger());
+    const flusher = new GraphFlusher(
+      { dirtyEdges: 0, drain: () => ({ ...noRows }) },
+      writer.write,
+      { flushIntervalMs: 1000, flushMaxEdges: 100, warnUnwrittenEdges: 1000 },
+      createCollectorMetrics(),
+      silentLogger(),
+    );
     await flusher.flush();
     expect(writer.writes).toEqual([]);
   });

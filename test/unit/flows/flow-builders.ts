@@ -86,7 +86,13 @@ export function http(spec: HttpSpec): Flow {
     l7: {
       type: spec.type,
       latency_ns: spec.latencyNs,
-      http: { method: spec.method ?? 'GET', code: spec.code, url: spec.url === null ? undefined : (spec.url ?? 'http://svc/'), protocol: 'HTTP/1.1', headers },
+      http: {
+        method: spec.method ?? 'GET',
+        code: spec.code,
+        url: spec.url === null ? undefined : (spec.url ?? 'http://svc/'),
+        protocol: 'HTTP/1.1',
+        headers,
+      },
     },
     traffic_direction: spec.direction,
     is_reply: isResponse,

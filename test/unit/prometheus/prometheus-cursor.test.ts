@@ -1,4 +1,9 @@
-import { CURSOR_PROPERTY, parsePrometheusCursor, encodePrometheusCursor, toCollectorState } from '../../../src/prometheus/prometheus-cursor';
+import {
+  CURSOR_PROPERTY,
+  parsePrometheusCursor,
+  encodePrometheusCursor,
+  toCollectorState,
+} from '../../../src/prometheus/prometheus-cursor';
 
 describe('prometheus cursor', () => {
   const cursor = { endMs: 1_700_000_000_000, series: new Map([['abc', { value: 12.5, tMs: 1_699_999_999_000 }]]) };
@@ -9,7 +14,14 @@ describe('prometheus cursor', () => {
 
   it('keeps the scrape target of each series, storing every target once', () => {
     const target = 'kubernetes-endpoints\u000010.0.0.1:9965';
-    const withTargets = { endMs: 5, series: new Map([['a', { value: 1, tMs: 2, target }], ['b', { value: 3, tMs: 4, target }], ['c', { value: 5, tMs: 4 }]]) };
+    const withTargets = {
+      endMs: 5,
+      series: new Map([
+        ['a', { value: 1, tMs: 2, target }],
+        ['b', { value: 3, tMs: 4, target }],
+        ['c', { value: 5, tMs: 4 }],
+      ]),
+    };
     const text = encodePrometheusCursor(withTargets);
     expect(text.split('10.0.0.1:9965')).toHaveLength(2);
     expect(parsePrometheusCursor(text)).toEqual(withTargets);

@@ -5,7 +5,16 @@ import { PrometheusQueryError } from '../../../src/prometheus/prometheus-client'
 import { createPrometheusSource } from '../../../src/prometheus/prometheus-source';
 
 const config = { url: 'http://prom:9090', intervalMs: 30_000, timeoutMs: 1000 };
-const flowLabels = { source: 'default/a', destination: 'default/b', protocol: 'TCP', type: 'Trace', subtype: 'to-endpoint', verdict: 'FORWARDED', instance: 'n1:9965', job: 'hubble' };
+const flowLabels = {
+  source: 'default/a',
+  destination: 'default/b',
+  protocol: 'TCP',
+  type: 'Trace',
+  subtype: 'to-endpoint',
+  verdict: 'FORWARDED',
+  instance: 'n1:9965',
+  job: 'hubble',
+};
 
 /** A Prometheus holding one flow counter with the given samples; records the queries. */
 function fakeClient(samples: { tMs: number; value: number }[], fail?: PrometheusQueryError) {
@@ -16,7 +25,12 @@ function fakeClient(samples: { tMs: number; value: number }[], fail?: Prometheus
       if (fail) throw fail;
       if (!expr.startsWith(`${HUBBLE_METRIC.flows}[`)) return [];
       const rangeMs = Number(/\[(\d+)ms\]/.exec(expr)![1]);
-      return [{ labels: { __name__: HUBBLE_METRIC.flows, ...flowLabels }, samples: samples.filter((s) => s.tMs <= atMs && s.tMs >= atMs - rangeMs) }];
+      return [
+        {
+          labels: { __name__: HUBBLE_METRIC.flows, ...flowLabels },
+          samples: samples.filter((s) => s.tMs <= atMs && s.tMs >= atMs - rangeMs),
+        },
+      ];
     },
   };
   return { client, asked };
@@ -25,7 +39,13 @@ function fakeClient(samples: { tMs: number; value: number }[], fail?: Prometheus
 describe('createPrometheusSource', () => {
   it('reads each window once and carries the cursor from poll to poll', async () => {
     let now = 100_000;
-    const samples = [{ tMs: 80_000, value: 5 }, { tMs: 90_000, value: 7 }, { tMs: 100_000, value: 9 }, { tMs: 110_000, value: 12 }, { tMs: 120_000, value: 2 }];
+    const samples = [
+      { tMs: 80_000, value: 5 },
+      { tMs: 90_000, value: 7 },
+      { tMs: 100_000, value: 9 },
+      { tMs: 110_000, value: 12 },
+      { tMs: 120_000, value: 2 },
+    ];
     const { client, asked } = fakeClient(samples);
     const source = createPrometheusSource(config, silentLogger(), { client, now: () => now, settleMs: 0, initialWindowMs: 15_000 });
     const first = await source.poll(null);
@@ -48,12 +68,19 @@ describe('createPrometheusSource', () => {
     let ups = [90_000];
     const client: PrometheusClient = {
       async queryRange(expr) {
-        if (expr.startsWith('up[')) return [{ labels: { __name__: 'up', instance: 'n1:9965', job: 'hubble' }, samples: ups.map((tMs) => ({ tMs, value: 1 })) }];
+        if (expr.startsWith('up['))
+          return [{ labels: { __name__: 'up', instance: 'n1:9965', job: 'hubble' }, samples: ups.map((tMs) => ({ tMs, value: 1 })) }];
         if (!expr.startsWith(`${HUBBLE_METRIC.flows}[`)) return [];
         return samples.length ? [{ labels: { __name__: HUBBLE_METRIC.flows, ...flowLabels }, samples }] : [];
       },
     };
-    const source = createPrometheusSource(config, silentLogger(), { client, now: () => now, settleMs: 0, initialWindowMs: 60_000, vanishGraceMs: 5_000 });
+    const source = createPrometheusSource(config, silentLogger(), {
+      client,
+      now: () => now,
+      settleMs: 0,
+      initialWindowMs: 60_000,
+      vanishGraceMs: 5_000,
+    });
     const first = await source.poll(null);
     expect(first.batch.calls[0]!.flows).toBe(4);
     // The agent restarts: scrapes at 100s and 110s succeed without the series.
@@ -90,8 +117,16 @@ describe('createPrometheusSource', () => {
 
   it('forgets series not seen for a long time', async () => {
     const { client } = fakeClient([]);
-    const source = createPrometheusSource(config, silentLogger(), { client, now: () => 200_000_000, settleMs: 0, forgetAfterMs: 86_400_000 });
-    const old = new Map([['gone', { value: 1, tMs: 1_000 }], ['recent', { value: 1, tMs: 199_000_000 }]]);
+    const source = createPrometheusSource(config, silentLogger(), {
+      client,
+      now: () => 200_000_000,
+      settleMs: 0,
+      forgetAfterMs: 86_400_000,
+    });
+    const old = new Map([
+      ['gone', { value: 1, tMs: 1_000 }],
+      ['recent', { value: 1, tMs: 199_000_000 }],
+    ]);
     const r = await source.poll({ endMs: 199_990_000, series: old });
     expect([...r.cursor!.series.keys()]).toEqual(['recent']);
   });

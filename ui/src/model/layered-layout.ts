@@ -100,7 +100,11 @@ export function assignLayers(ids: readonly string[], edges: readonly LayoutEdge[
 }
 
 /** Positions for every node id; deterministic for the same input. */
-export function layoutLayered(nodeIds: readonly string[], edges: readonly LayoutEdge[], options: LayeredLayoutOptions = {}): Map<string, Point> {
+export function layoutLayered(
+  nodeIds: readonly string[],
+  edges: readonly LayoutEdge[],
+  options: LayeredLayoutOptions = {},
+): Map<string, Point> {
   const o = { ...DEFAULTS, ...options };
   const groupKey = options.groupKey ?? ((id: string) => id);
   const ids = [...new Set(nodeIds)].sort((a, b) => {

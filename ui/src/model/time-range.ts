@@ -9,10 +9,7 @@
 
 /** A range the page offers. `custom` carries ISO-8601 instants. */
 export type RangeChoice =
-  | { kind: 'live' }
-  | { kind: 'all' }
-  | { kind: 'last'; span: RelativeSpan }
-  | { kind: 'custom'; since: string; until: string };
+  { kind: 'live' } | { kind: 'all' } | { kind: 'last'; span: RelativeSpan } | { kind: 'custom'; since: string; until: string };
 
 /** Relative spans of the range control. */
 export type RelativeSpan = '5m' | '15m' | '1h' | '24h';
@@ -146,7 +143,9 @@ export function describeCoveredRange(r: CoveredRange): string {
   const time = (d: Date) => d.toISOString().slice(11, 16);
   const day = (d: Date) => d.toISOString().slice(0, 10);
   const sameDay = day(since) === day(new Date(until.getTime() - 1));
-  const span = sameDay ? `${day(since)} ${time(since)}–${time(until)} UTC` : `${day(since)} ${time(since)} – ${day(until)} ${time(until)} UTC`;
+  const span = sameDay
+    ? `${day(since)} ${time(since)}–${time(until)} UTC`
+    : `${day(since)} ${time(since)} – ${day(until)} ${time(until)} UTC`;
   return `${span} (${bucketLabel(r.bucketSeconds)} buckets)`;
 }
 

@@ -284,12 +284,23 @@ export class CanvasRenderer {
       const s = this.nodeById.get(e.source);
       const t = this.nodeById.get(e.target);
       if (!s || !t) continue;
-      if (Math.max(s.x, t.x) < view.x0 || Math.min(s.x, t.x) > view.x1 || Math.max(s.y, t.y) < view.y0 || Math.min(s.y, t.y) > view.y1) continue;
+      if (Math.max(s.x, t.x) < view.x0 || Math.min(s.x, t.x) > view.x1 || Math.max(s.y, t.y) < view.y0 || Math.min(s.y, t.y) > view.y1)
+        continue;
       visible.push([e, s, t]);
     }
     // Halos first (new, active, selected, trace), under the lines.
     for (const [e, s, t] of visible) {
-      const halo = e.isNew ? PALETTE.yellow : e.selected ? '#000000' : e.shortest ? '#000000' : e.onTrace ? '#444444' : e.active ? '#F6EFA0' : null;
+      const halo = e.isNew
+        ? PALETTE.yellow
+        : e.selected
+          ? '#000000'
+          : e.shortest
+            ? '#000000'
+            : e.onTrace
+              ? '#444444'
+              : e.active
+                ? '#F6EFA0'
+                : null;
       if (!halo || cheap) continue;
       ctx.globalAlpha = 1;
       ctx.setLineDash([]);
@@ -370,7 +381,8 @@ export class CanvasRenderer {
     const { ctx } = this;
     const k = this.cam.k;
     const labels = k >= 0.5 || this.scene.nodes.length <= 60;
-    const inView = (n: SceneNode) => n.x + n.radius >= view.x0 && n.x - n.radius <= view.x1 && n.y + n.radius >= view.y0 && n.y - n.radius <= view.y1 + 30 / k;
+    const inView = (n: SceneNode) =>
+      n.x + n.radius >= view.x0 && n.x - n.radius <= view.x1 && n.y + n.radius >= view.y0 && n.y - n.radius <= view.y1 + 30 / k;
     for (const n of this.scene.nodes) {
       if (!inView(n)) continue;
       ctx.globalAlpha = n.dimmed ? 0.18 : 1;

@@ -163,6 +163,18 @@ spec: {podSelector: {}, policyTypes: [Egress], ingress: [{}]}
     );
   });
 
+  it.each(['constructor', 'toString', '__proto__'])(
+    'rejects a field named after a property every object inherits (%s) as unknown',
+    (field) => {
+      const text = CNP.replace('- fromEndpoints:', `- ${field}: x\n    fromEndpoints:`);
+      expect(parseError(text)).toMatch(
+        new RegExp(
+          `^policies\\.yaml document 1 \\(CiliumNetworkPolicy shop/web\\) spec\\.ingress\\[0\\]\\.${field}: unknown field \\(expected one of `,
+        ),
+      );
+    },
+  );
+
   it.each([
     [
       'matchExpressions: [{key: app, operator: Equals, values: [a]}]',

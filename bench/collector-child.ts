@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'bench-collector');
   const graph = await openGraph(config, log, { startLocal: false, migrate: false });
-  const runtime = await startCollectorRuntime({ config, log, executor: graph.executor, source: 'hubble', serveHealth: true });
+  const runtime = await startCollectorRuntime({ config, log, executor: graph.executor, serveHealth: true });
   const pipeline = startFlowPipeline(runtime, { config, log, source: 'hubble' });
   const client = new ObserverBytesClient(config.hubble.server, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': -1,

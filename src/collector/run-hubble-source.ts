@@ -16,7 +16,6 @@ export async function runHubbleSource({ config, log, executor, signal, serveHeal
     config,
     log,
     executor,
-    source: 'hubble',
     serveHealth,
     sourceReady: () => (connected ? undefined : `not connected to Hubble at ${config.hubble.server}`),
   });

@@ -152,7 +152,6 @@ export async function runPrometheusSource(options: RunPrometheusSourceOptions): 
     config,
     log,
     executor,
-    source: 'prometheus',
     serveHealth: options.serveHealth,
     defaultId: defaultCollectorId('prometheus'),
     sourceReady: () => notReady(),

@@ -50,8 +50,6 @@ export interface StartCollectorRuntimeOptions {
   readonly config: AppConfig;
   readonly log: Logger;
   readonly executor: Executor;
-  /** Name of the source, stored on the Collector node (`hubble`, `file`, `prometheus`). */
-  readonly source: string;
   /** Serve /metrics, /healthz, /readyz on `collector.listen` (default true). */
   readonly serveHealth?: boolean;
   /** Extra readiness condition (e.g. the gRPC stream is connected, the last poll worked). */

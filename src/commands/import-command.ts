@@ -35,7 +35,6 @@ export function importCommand(): Command {
       config,
       log,
       executor: graph.executor,
-      source: 'file',
       serveHealth: flags.follow === true,
       defaultId: defaultCollectorId('import'),
     });

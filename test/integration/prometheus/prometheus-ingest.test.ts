@@ -93,7 +93,7 @@ describe('the Prometheus source through the collector flusher, against Neo4j', (
     env: Record<string, string> = {},
   ): Promise<{ ingest: PrometheusIngest; metrics: ReturnType<typeof createPrometheusSourceMetrics>; runtime: CollectorRuntime }> {
     const config = testConfig({ HG_COLLECTOR_ID: COLLECTOR, HG_FLUSH_INTERVAL: '1h', HG_BUCKETS: 'off', ...env });
-    const runtime = await startCollectorRuntime({ config, log: silentLogger(), executor, source: 'prometheus', serveHealth: false });
+    const runtime = await startCollectorRuntime({ config, log: silentLogger(), executor, serveHealth: false });
     runtimes.push(runtime);
     const metrics = createPrometheusSourceMetrics(runtime.metrics.registry);
     const ingest = createPrometheusIngest({

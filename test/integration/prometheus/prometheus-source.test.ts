@@ -190,7 +190,7 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
       ...env,
     });
   const newIngest = async (url = prometheus.url) => {
-    const runtime = await startCollectorRuntime({ config: config(url), log, executor, source: 'prometheus', serveHealth: false });
+    const runtime = await startCollectorRuntime({ config: config(url), log, executor, serveHealth: false });
     runtimes.push(runtime);
     const metrics = createPrometheusSourceMetrics(runtime.metrics.registry);
     const source = createPrometheusSource(config(url), log, sourceOptions);

@@ -53,6 +53,12 @@ export interface MapTestHook {
     liveEvents: number;
     draws: number;
     recentDrawMs: number[];
+    /** Times the cached base layer of edges was drawn (a live update of a few edges draws them over it instead). */
+    baseBuilds: number;
+    /** Edges the last frame drew over the base layer (highlighted, changed or new since it was drawn). */
+    overlayEdges: number;
+    /** Whether the scene the snapshot shows has been drawn (false between a change and its frame). */
+    sceneDrawn: boolean;
     url: string;
   };
   /** Screen position of a node relative to the canvas (to click it). */
@@ -530,6 +536,9 @@ window.__hubbleGraphMap = {
       liveEvents: store.liveEvents,
       draws: renderer.stats.draws,
       recentDrawMs: [...renderer.stats.recentDrawMs],
+      baseBuilds: renderer.stats.baseBuilds,
+      overlayEdges: renderer.stats.overlayEdges,
+      sceneDrawn: renderer.stats.sceneDrawn,
       url: window.location.search,
     };
   },

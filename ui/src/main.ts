@@ -9,7 +9,7 @@ import {
   parseCompareChoice,
   parseRangeChoice,
 } from './model/time-range';
-import { type Scene, toScene } from './model/to-scene';
+import { type Scene, type SceneEdgeCache, toScene } from './model/to-scene';
 import { type SelectionMode, type ViewState, parseViewState } from './model/view-state';
 import { CanvasRenderer, type Hit } from './render/canvas-renderer';
 import { MapController } from './state/map-controller';
@@ -364,6 +364,7 @@ const panelActions = {
 // ------------------------------------------------------------------ drawing
 
 let fitPending = true;
+const sceneEdges: SceneEdgeCache = new WeakMap();
 let markTimer: ReturnType<typeof setInterval> | undefined;
 
 function redraw() {
@@ -384,20 +385,23 @@ function redraw() {
   const now = Date.now();
   const live = (m: Map<string, number>) => new Set([...m].filter(([, t]) => t > now).map(([id]) => id));
   renderer.setScene(
-    toScene({
-      nodes,
-      edges,
-      positions: store.positions,
-      newIds: live(store.newUntil),
-      activeIds: live(store.activeUntil),
-      selectedNodes: v.selection,
-      selectedEdge: v.edge,
-      matches,
-      trace: store.trace,
-      diff: store.diff,
-      policyDrops: store.policyDrops,
-      bends: store.bends,
-    }),
+    toScene(
+      {
+        nodes,
+        edges,
+        positions: store.positions,
+        newIds: live(store.newUntil),
+        activeIds: live(store.activeUntil),
+        selectedNodes: v.selection,
+        selectedEdge: v.edge,
+        matches,
+        trace: store.trace,
+        diff: store.diff,
+        policyDrops: store.policyDrops,
+        bends: store.bends,
+      },
+      sceneEdges,
+    ),
   );
   if (fitPending && nodes.length > 0) {
     fitPending = false;

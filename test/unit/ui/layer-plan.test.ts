@@ -1,6 +1,6 @@
 import type { ApiMapEdge, ApiMapNode } from '../../../ui/src/model/api-types';
 import { compareNodes, planEdges } from '../../../ui/src/model/layer-plan';
-import { type Scene, type SceneInput, toScene } from '../../../ui/src/model/to-scene';
+import { type Scene, type SceneEdgeCache, type SceneInput, toScene } from '../../../ui/src/model/to-scene';
 
 const node = (id: string): ApiMapNode => ({ id, kind: 'POD', name: id, namespace: 'shop', pods: 1 });
 const edge = (source: string, target: string, extra: Partial<ApiMapEdge> = {}): ApiMapEdge => ({
@@ -29,22 +29,25 @@ const POSITIONS = new Map([
 ]);
 const EDGES = [edge('a', 'b'), edge('b', 'c'), edge('b', 'd')];
 
-function scene(over: Partial<SceneInput> = {}): Scene {
-  return toScene({
-    nodes: NODES,
-    edges: EDGES,
-    positions: POSITIONS,
-    newIds: new Set(),
-    activeIds: new Set(),
-    selectedNodes: [],
-    selectedEdge: null,
-    matches: new Set(),
-    trace: null,
-    diff: null,
-    policyDrops: new Set(),
-    bends: new Map(),
-    ...over,
-  });
+function scene(over: Partial<SceneInput> = {}, cache?: SceneEdgeCache): Scene {
+  return toScene(
+    {
+      nodes: NODES,
+      edges: EDGES,
+      positions: POSITIONS,
+      newIds: new Set(),
+      activeIds: new Set(),
+      selectedNodes: [],
+      selectedEdge: null,
+      matches: new Set(),
+      trace: null,
+      diff: null,
+      policyDrops: new Set(),
+      bends: new Map(),
+      ...over,
+    },
+    cache,
+  );
 }
 
 /** What the base layer holds after it was drawn for a scene: its edges without a halo. */
@@ -109,5 +112,19 @@ describe('the cached layers: which edges a frame draws over the base layer, and 
     expect(compareNodes(withE.nodes, base)).toBe('changed');
     expect(compareNodes(scene({ positions: new Map([...POSITIONS, ['a', { x: 5, y: 0 }]]) }).nodes, base)).toBe('moved');
     expect(compareNodes(scene({ nodes: NODES.slice(0, 3), edges: EDGES.slice(0, 2) }).nodes, base)).toBe('moved');
+  });
+
+  it('reuses the scene edge of a map edge whose figures and marks did not change, and makes a new one when either did', () => {
+    const cache: SceneEdgeCache = new WeakMap();
+    const first = scene({}, cache);
+    const same = scene({}, cache);
+    expect(same.edges.every((e, i) => e === first.edges[i])).toBe(true);
+    const updated = edge('b', 'c', { requests: 5000 });
+    const next = scene({ edges: [EDGES[0]!, updated, EDGES[2]!], activeIds: new Set([EDGES[2]!.id]) }, cache);
+    expect(next.edges[0]).toBe(first.edges[0]);
+    expect(next.edges[1]).not.toBe(first.edges[1]);
+    expect(next.edges[1]!.widthPx).toBeGreaterThan(first.edges[1]!.widthPx);
+    expect(next.edges[2]).toMatchObject({ id: EDGES[2]!.id, active: true });
+    expect(scene({ policyDrops: new Set([EDGES[0]!.id]) }, cache).edges[0]).toMatchObject({ health: 'policy' });
   });
 });

@@ -69,7 +69,7 @@ export function planEdges(edges: readonly SceneEdge[], base: ReadonlyMap<string,
     if (haloOf(e) !== null) {
       // The halo is drawn wider than the line and opaque: it covers the base's older line.
       overlay.push(e);
-    } else if (drawn === undefined || !sameEdgeLook(e, drawn)) {
+    } else if (drawn === undefined || (drawn !== e && !sameEdgeLook(e, drawn))) {
       overlay.push(e);
       soon = true;
     }

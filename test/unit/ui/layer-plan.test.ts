@@ -1,24 +1,10 @@
-import type { ApiMapEdge, ApiMapNode } from '../../../ui/src/model/api-types';
+import type { ApiMapEdge } from '../../../ui/src/model/api-types';
+import { mapEdge, mapNode } from '../../helpers/map-data';
 import { compareNodes, planEdges } from '../../../ui/src/model/layer-plan';
 import { type Scene, type SceneEdgeCache, type SceneInput, toScene } from '../../../ui/src/model/to-scene';
 
-const node = (id: string): ApiMapNode => ({ id, kind: 'POD', name: id, namespace: 'shop', pods: 1 });
-const edge = (source: string, target: string, extra: Partial<ApiMapEdge> = {}): ApiMapEdge => ({
-  id: `${source}->${target}`,
-  source,
-  target,
-  flows: 10,
-  requests: 10,
-  errors: 0,
-  errorRate: 0,
-  verdicts: ['FORWARDED'],
-  ports: [80],
-  protocols: ['TCP'],
-  latencyP95Ms: null,
-  calls: 1,
-  lastSeen: null,
-  ...extra,
-});
+const node = (id: string) => mapNode(id, 'POD', 'shop');
+const edge = (source: string, target: string, extra: Partial<ApiMapEdge> = {}) => mapEdge(source, target, { requests: 10, ...extra });
 
 const NODES = ['a', 'b', 'c', 'd'].map(node);
 const POSITIONS = new Map([

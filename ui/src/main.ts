@@ -9,7 +9,7 @@ import {
   parseCompareChoice,
   parseRangeChoice,
 } from './model/time-range';
-import { type Scene, toScene } from './model/to-scene';
+import { type Scene, type SceneEdgeCache, toScene } from './model/to-scene';
 import { type SelectionMode, type ViewState, parseViewState } from './model/view-state';
 import { CanvasRenderer, type Hit } from './render/canvas-renderer';
 import { MapController } from './state/map-controller';
@@ -53,6 +53,12 @@ export interface MapTestHook {
     liveEvents: number;
     draws: number;
     recentDrawMs: number[];
+    /** Times the cached base layer of edges was drawn (a live update of a few edges draws them over it instead). */
+    baseBuilds: number;
+    /** Edges the last frame drew over the base layer (highlighted, changed or new since it was drawn). */
+    overlayEdges: number;
+    /** Whether the scene the snapshot shows has been drawn (false between a change and its frame). */
+    sceneDrawn: boolean;
     url: string;
   };
   /** Screen position of a node relative to the canvas (to click it). */
@@ -358,6 +364,7 @@ const panelActions = {
 // ------------------------------------------------------------------ drawing
 
 let fitPending = true;
+const sceneEdges: SceneEdgeCache = new WeakMap();
 let markTimer: ReturnType<typeof setInterval> | undefined;
 
 function redraw() {
@@ -378,20 +385,23 @@ function redraw() {
   const now = Date.now();
   const live = (m: Map<string, number>) => new Set([...m].filter(([, t]) => t > now).map(([id]) => id));
   renderer.setScene(
-    toScene({
-      nodes,
-      edges,
-      positions: store.positions,
-      newIds: live(store.newUntil),
-      activeIds: live(store.activeUntil),
-      selectedNodes: v.selection,
-      selectedEdge: v.edge,
-      matches,
-      trace: store.trace,
-      diff: store.diff,
-      policyDrops: store.policyDrops,
-      bends: store.bends,
-    }),
+    toScene(
+      {
+        nodes,
+        edges,
+        positions: store.positions,
+        newIds: live(store.newUntil),
+        activeIds: live(store.activeUntil),
+        selectedNodes: v.selection,
+        selectedEdge: v.edge,
+        matches,
+        trace: store.trace,
+        diff: store.diff,
+        policyDrops: store.policyDrops,
+        bends: store.bends,
+      },
+      sceneEdges,
+    ),
   );
   if (fitPending && nodes.length > 0) {
     fitPending = false;
@@ -530,6 +540,9 @@ window.__hubbleGraphMap = {
       liveEvents: store.liveEvents,
       draws: renderer.stats.draws,
       recentDrawMs: [...renderer.stats.recentDrawMs],
+      baseBuilds: renderer.stats.baseBuilds,
+      overlayEdges: renderer.stats.overlayEdges,
+      sceneDrawn: renderer.stats.sceneDrawn,
       url: window.location.search,
     };
   },

@@ -7,6 +7,8 @@ import { type TestBrowser, launchBrowser, saveScreenshot } from '../../helpers/b
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { gql } from '../api/gql-client';
 import { ID, T0, callRow, podRow, shopBatch, writeBatch } from '../api/seed-graph';
+import type { ApiMapEdge } from '../../../ui/src/model/api-types';
+import { toDrawableEdge } from '../../../ui/src/model/to-drawable-graph';
 
 /** What the page's test hook (`window.__hubbleGraphMap.snapshot()`) returns: what the renderer drew. */
 interface Snapshot {
@@ -68,6 +70,67 @@ type ApiMap = {
   nodes: { id: string; kind: string; name: string }[];
   edges: { id: string; source: string; target: string; verdicts: string[]; errorRate: number }[];
 };
+
+/** Largest per-channel difference (0-255) between a drawn pixel and the colour an edge's line should give. */
+const COLOUR_TOLERANCE = 40;
+
+/**
+ * Waits until the page has drawn an edge in a style (colour and width, as `toDrawableEdge` gives
+ * for the API's figures), with or without its active mark, and with the overlay empty or not; then
+ * returns the layer counters and how near the canvas pixels along the edge's middle come to the
+ * line's colour (drawn at 85% over white or over the active halo).
+ */
+async function waitForEdge(
+  page: Page,
+  edgeId: string,
+  style: { colour: string; widthPx: number },
+  want: { active: boolean; overlayEmpty: boolean },
+): Promise<{ baseBuilds: number; overlayEdges: number; near: number; bend: unknown }> {
+  const handle = await page.waitForFunction(
+    ({ edgeId, style, want }) => {
+      type Hook = {
+        snapshot(): {
+          edges: { id: string; source: string; target: string; colour: string; widthPx: number; active: boolean; bend: unknown }[];
+          baseBuilds: number;
+          overlayEdges: number;
+          sceneDrawn: boolean;
+        };
+        screenOf(id: string): { x: number; y: number } | null;
+      };
+      const hook = (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap;
+      const s = hook.snapshot();
+      const e = s.edges.find((x) => x.id === edgeId);
+      if (!e || e.colour !== style.colour || Math.abs(e.widthPx - style.widthPx) > 0.01 || e.active !== want.active) return false;
+      if ((s.overlayEdges === 0) !== want.overlayEmpty || !s.sceneDrawn) return false;
+      const a = hook.screenOf(e.source);
+      const b = hook.screenOf(e.target);
+      const canvas = document.querySelector<HTMLCanvasElement>('#map');
+      if (!a || !b || !canvas) return false;
+      const dpr = canvas.width / canvas.getBoundingClientRect().width;
+      const ctx = canvas.getContext('2d')!;
+      const rgb = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      const line = rgb(style.colour);
+      const under = rgb(want.active ? '#F6EFA0' : '#FFFFFF');
+      const expected = line.map((c, i) => 0.85 * c + 0.15 * under[i]!);
+      // The middle fifth of the line, which crosses no node: the nearest pixel to the line's colour
+      // (dashes leave gaps, anti-aliasing softens the borders).
+      let near = 255;
+      for (let i = 0; i <= 40; i += 1) {
+        const u = 0.4 + (0.2 * i) / 40;
+        const x = Math.round((a.x + (b.x - a.x) * u) * dpr);
+        const y = Math.round((a.y + (b.y - a.y) * u) * dpr);
+        const px = ctx.getImageData(x - 1, y - 1, 3, 3).data;
+        for (let p = 0; p < px.length; p += 4) {
+          near = Math.min(near, Math.max(...expected.map((c, j) => Math.abs(c - px[p + j]!))));
+        }
+      }
+      return { baseBuilds: s.baseBuilds, overlayEdges: s.overlayEdges, near, bend: e.bend };
+    },
+    { edgeId, style: { colour: style.colour, widthPx: style.widthPx }, want },
+    { timeout: 30_000 },
+  );
+  return (await handle.jsonValue()) as { baseBuilds: number; overlayEdges: number; near: number; bend: unknown };
+}
 
 describe('the map page in a real Chromium, over a seeded graph in the real Neo4j', () => {
   let executor: Executor;
@@ -410,6 +473,64 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
       () => (window as unknown as { __hubbleGraphMap: { snapshot(): { liveEvents: number } } }).__hubbleGraphMap.snapshot().liveEvents >= 2,
     );
     await page.mouse.move(1, 1);
+  });
+
+  it('repaints a live-updated edge with the width and colour the API now has over the cached base layer, and folds it into the base once its mark fades', async () => {
+    const edgeId = `${ID.webB}->${ID.api}`;
+    await openMap(page, server, 'ns=shop&level=POD&range=live');
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { __hubbleGraphMap: { snapshot(): { liveStatus: string } } }).__hubbleGraphMap.snapshot().liveStatus ===
+        'live',
+    );
+    const apiEdge = async () => {
+      const res = await gql<{ serviceMap: { edges: ApiMapEdge[] } }>(
+        server.url,
+        `{ serviceMap(filter: {level: POD, namespaces: ["shop"], topN: 1000}) { edges { id source target flows requests errors errorRate verdicts ports protocols latencyP95Ms calls lastSeen } } }`,
+      );
+      expect(res.errors).toBeUndefined();
+      return toDrawableEdge(res.data!.serviceMap.edges.find((e) => e.id === edgeId)!);
+    };
+    // A first update of a call the page knows only from the map's totals waits for a map read;
+    // after it the page knows the call's counters, and the next update is drawn from the event alone.
+    await writeBatch(executor, {
+      endpoints: [],
+      calls: [callRow(ID.webB, ID.api, 8080, 'TCP', 'FORWARDED', { flows: 1, requests: 1, responses: 1, statusCounts: { '200': 1 } })],
+      maxFlowTimeMs: T0 + 140_000,
+    });
+    const healthy = await apiEdge();
+    expect(healthy.health).toBe('ok');
+    const settled = await waitForEdge(page, edgeId, healthy, { active: false, overlayEmpty: true });
+    expect(settled.bend).toBeNull();
+    expect(settled.near).toBeLessThan(COLOUR_TOLERANCE);
+
+    await writeBatch(executor, {
+      endpoints: [],
+      calls: [
+        callRow(ID.webB, ID.api, 8080, 'TCP', 'FORWARDED', {
+          flows: 20,
+          requests: 20,
+          responses: 20,
+          errors: 20,
+          statusCounts: { '500': 20 },
+        }),
+      ],
+      maxFlowTimeMs: T0 + 150_000,
+    });
+    const failing = await apiEdge();
+    expect(failing.health).toBe('failing');
+    expect(failing.colour).not.toBe(healthy.colour);
+    expect(failing.widthPx).toBeGreaterThan(healthy.widthPx + 0.5);
+    // Marked active, in the API's new style, over a base layer that was not drawn again.
+    const updated = await waitForEdge(page, edgeId, failing, { active: true, overlayEmpty: false });
+    expect(updated.baseBuilds).toBe(settled.baseBuilds);
+    expect(updated.overlayEdges).toBeGreaterThanOrEqual(1);
+    expect(updated.near).toBeLessThan(COLOUR_TOLERANCE);
+    await saveScreenshot(page, 'map-live-updated-edge');
+    // The mark fades: the base is drawn again with the edge's new line, and nothing is drawn over it.
+    const folded = await waitForEdge(page, edgeId, failing, { active: false, overlayEmpty: true });
+    expect(folded.baseBuilds).toBeGreaterThan(settled.baseBuilds);
+    expect(folded.near).toBeLessThan(COLOUR_TOLERANCE);
   });
 
   it('asks for a token when the API needs one, keeps it for the tab only, and uses it on HTTP and WebSocket', async () => {

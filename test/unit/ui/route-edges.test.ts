@@ -3,6 +3,7 @@ import { layoutLayered } from '../../../ui/src/model/layered-layout';
 import { nodeRadiusPx } from '../../../ui/src/model/map-style';
 import { type RouteEdge, pointOnCurve, routeEdges } from '../../../ui/src/model/route-edges';
 import { MapStore, ROUTE_MAX_EDGES } from '../../../ui/src/state/map-store';
+import { mapEdge } from '../../helpers/map-data';
 
 type P = { x: number; y: number };
 const RADIUS = nodeRadiusPx(1);
@@ -85,21 +86,7 @@ describe('edge routing around nodes', () => {
 
 describe('the map store routes edges with its positions', () => {
   const node = (id: string): ApiMapNode => ({ id, kind: 'POD', name: id, namespace: 'shop', pods: 1 });
-  const edge = (source: string, target: string): ApiMapEdge => ({
-    id: `${source}->${target}`,
-    source,
-    target,
-    flows: 1,
-    requests: 0,
-    errors: 0,
-    errorRate: 0,
-    verdicts: ['FORWARDED'],
-    ports: [80],
-    protocols: ['TCP'],
-    latencyP95Ms: null,
-    calls: 1,
-    lastSeen: null,
-  });
+  const edge = (source: string, target: string): ApiMapEdge => mapEdge(source, target, { flows: 1 });
   const map = (edges: ApiMapEdge[]): ApiServiceMap => {
     const ids = [...new Set(edges.flatMap((e) => [e.source, e.target]))];
     return {

@@ -1,4 +1,4 @@
-import type { ApiMapEdge, ApiMapNode } from '../../../ui/src/model/api-types';
+import type { ApiMapNode } from '../../../ui/src/model/api-types';
 import { toCompareView } from '../../../ui/src/model/compare-maps';
 import { DIFF_STYLE, HEALTH_STYLE, PALETTE, REMOVED_DASH, edgeWidthPx } from '../../../ui/src/model/map-style';
 import { isPolicyDrop, policyDroppedEdgeIds, toPolicyScope } from '../../../ui/src/model/policy-drops';
@@ -6,30 +6,10 @@ import { edgeHealth, filterMap, toDrawableEdge } from '../../../ui/src/model/to-
 import { DEFAULT_FILTERS } from '../../../ui/src/model/view-state';
 import { searchNodes } from '../../../ui/src/model/search-nodes';
 import { toScene } from '../../../ui/src/model/to-scene';
+import { mapEdge, mapNode } from '../../helpers/map-data';
 
-const node = (id: string, kind: ApiMapNode['kind'] = 'POD', namespace: string | null = 'shop'): ApiMapNode => ({
-  id,
-  kind,
-  name: id.split('/').pop()!,
-  namespace,
-  pods: 1,
-});
-const edge = (source: string, target: string, extra: Partial<ApiMapEdge> = {}): ApiMapEdge => ({
-  id: `${source}->${target}`,
-  source,
-  target,
-  flows: 10,
-  requests: 0,
-  errors: 0,
-  errorRate: 0,
-  verdicts: ['FORWARDED'],
-  ports: [80],
-  protocols: ['TCP'],
-  latencyP95Ms: null,
-  calls: 1,
-  lastSeen: null,
-  ...extra,
-});
+const node = mapNode;
+const edge = mapEdge;
 
 describe('from map data to drawable elements', () => {
   it('gives each health its own colour and line style, so colour is never the only signal', () => {

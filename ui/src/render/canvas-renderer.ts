@@ -2,6 +2,7 @@ import { DIFF_STYLE, PALETTE } from '../model/map-style';
 import { curvePoints, distanceToSegment, pointOnCurve } from '../model/route-edges';
 import type { Point } from '../model/layered-layout';
 import type { Scene, SceneEdge, SceneNode } from '../model/to-scene';
+import { type EdgePlan, compareNodes, haloOf, planEdges } from '../model/layer-plan';
 
 /** What is under the pointer. */
 export type Hit = { kind: 'node'; node: SceneNode } | { kind: 'edge'; edge: SceneEdge } | { kind: 'none' };
@@ -13,17 +14,32 @@ export interface RendererEvents {
 
 /** Draw statistics, for the test hook and the bench. */
 export interface DrawStats {
+  /** Frames drawn. */
   draws: number;
   lastDrawMs: number;
   /** The last 120 draw durations, ms. */
   recentDrawMs: number[];
+  /** Times the base layer (every edge without a halo) was drawn. */
+  baseBuilds: number;
+  /** Times the node layer was drawn. */
+  nodeBuilds: number;
+  /** Edges the last frame drew over the base layer. */
+  overlayEdges: number;
+  /** False from `setScene` until the scene is drawn. */
+  sceneDrawn: boolean;
 }
 
 const INTERACTION_SETTLE_MS = 150;
 /** Longest wait between a change and its draw, ms. */
 const MAX_DRAW_SPACING_MS = 1000;
-/** Above this many edges, arrows and dashes are left out while the user pans or zooms. */
-const CHEAP_EDGES_WHILE_MOVING = 2000;
+/** Above this many edges, a pan or zoom moves the cached layers as bitmaps until the gesture settles. */
+const TRANSFORM_EDGES_WHILE_MOVING = 2000;
+/** Least time between two rebuilds of the base layer caused by live updates, ms (how long an edge's older line may show under its new one). */
+const REBUILD_MIN_SPACING_MS = 1000;
+/** Time one slice of a sliced rebuild of the base layer should take, ms. */
+const SLICE_TARGET_MS = 8;
+/** Overlay edges always allowed before the base is drawn again at once (else a quarter of the edges). */
+const OVERLAY_MIN_LIMIT = 500;
 
 /**
  * Draws a scene on a 2D canvas and turns pointer input into pan, zoom, clicks and hovers. It keeps
@@ -48,7 +64,30 @@ export class CanvasRenderer {
   private dpr = Math.min(2, window.devicePixelRatio || 1);
   private width = 0;
   private height = 0;
-  readonly stats: DrawStats = { draws: 0, lastDrawMs: 0, recentDrawMs: [] };
+  readonly stats: DrawStats = {
+    draws: 0,
+    lastDrawMs: 0,
+    recentDrawMs: [],
+    baseBuilds: 0,
+    nodeBuilds: 0,
+    overlayEdges: 0,
+    sceneDrawn: false,
+  };
+  /** The cached layers (see layer-plan.ts), the camera they were drawn for, and what they hold. */
+  private layers: Layers | null = null;
+  /** A rebuild of the base layer under way, a slice per frame (live changes only). */
+  private building: SlicedBuild | null = null;
+  /** Edges drawn per slice of a sliced build (adapted to take about SLICE_TARGET_MS). */
+  private sliceEdges = 1000;
+  private baseCam: { x: number; y: number; k: number } | null = null;
+  private baseEdges: ReadonlyMap<string, SceneEdge> = new Map();
+  private baseNodes: ReadonlyMap<string, SceneNode> = new Map();
+  private plan: EdgePlan | null = null;
+  private lastBuildEnd = -Infinity;
+  private lastBuildMs = 0;
+  private rebuildTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A 1x1 canvas the base layer is copied into, to rasterise it while it is built. */
+  private probe: CanvasRenderingContext2D | null = null;
   private readonly disposers: (() => void)[] = [];
 
   constructor(
@@ -75,6 +114,7 @@ export class CanvasRenderer {
   setScene(scene: Scene) {
     this.scene = scene;
     this.nodeById = new Map(scene.nodes.map((n) => [n.id, n]));
+    this.stats.sceneDrawn = false;
     this.requestDraw();
   }
 
@@ -147,6 +187,7 @@ export class CanvasRenderer {
   dispose() {
     if (this.frame !== 0) cancelAnimationFrame(this.frame);
     if (this.delayed !== null) clearTimeout(this.delayed);
+    if (this.rebuildTimer !== null) clearTimeout(this.rebuildTimer);
     for (const d of this.disposers) d();
   }
 
@@ -158,6 +199,8 @@ export class CanvasRenderer {
     this.canvas.height = this.height * this.dpr;
     this.canvas.style.width = `${this.width}px`;
     this.canvas.style.height = `${this.height}px`;
+    // The layers are drawn for the old size: draw them again with the next frame.
+    this.baseCam = null;
   }
 
   private attachPointer() {
@@ -259,49 +302,217 @@ export class CanvasRenderer {
 
   private draw() {
     const started = performance.now();
-    const { ctx, cam } = this;
-    const cheap = started < this.movingUntil && this.scene.edges.length > CHEAP_EDGES_WHILE_MOVING;
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-    ctx.fillStyle = '#ffffff';
-    ctx.fillRect(0, 0, this.width, this.height);
-    ctx.setTransform(this.dpr * cam.k, 0, 0, this.dpr * cam.k, -cam.x * cam.k * this.dpr, -cam.y * cam.k * this.dpr);
-    const view = { x0: cam.x, y0: cam.y, x1: cam.x + this.width / cam.k, y1: cam.y + this.height / cam.k };
-    this.drawEdges(cheap, view);
-    this.drawNodes(view);
+    const moving = started < this.movingUntil;
+    const built = this.layers !== null && this.baseCam !== null;
+    if (moving && built && this.scene.edges.length > TRANSFORM_EDGES_WHILE_MOVING) {
+      // During a gesture on a large map the layers move with the camera as bitmaps (edges beyond
+      // them show once the gesture settles and they are drawn for the new camera).
+      this.plan = planEdges(this.scene.edges, this.baseEdges, this.overlayLimit());
+    } else {
+      this.updateLayers(started);
+    }
+    this.compose();
     const ms = performance.now() - started;
     this.lastDrawEnd = performance.now();
     this.stats.draws += 1;
     this.stats.lastDrawMs = ms;
+    this.stats.overlayEdges = this.plan?.overlay.length ?? 0;
+    this.stats.sceneDrawn = true;
+    if (this.building !== null) this.requestDraw();
     this.stats.recentDrawMs.push(ms);
     if (this.stats.recentDrawMs.length > 120) this.stats.recentDrawMs.shift();
   }
 
-  private drawEdges(cheap: boolean, view: { x0: number; y0: number; x1: number; y1: number }) {
-    const { ctx } = this;
-    const k = this.cam.k;
-    const visible: [SceneEdge, SceneNode, SceneNode][] = [];
-    for (const e of this.scene.edges) {
-      const s = this.nodeById.get(e.source);
-      const t = this.nodeById.get(e.target);
-      if (!s || !t) continue;
-      if (Math.max(s.x, t.x) < view.x0 || Math.min(s.x, t.x) > view.x1 || Math.max(s.y, t.y) < view.y0 || Math.min(s.y, t.y) > view.y1)
-        continue;
-      visible.push([e, s, t]);
+  /** Overlay edges above which the base layer is drawn again at once. */
+  private overlayLimit() {
+    return Math.max(OVERLAY_MIN_LIMIT, this.scene.edges.length / 4);
+  }
+
+  /** Draws again the layers that are wrong for the scene and camera, or schedules it (see EdgePlan). */
+  private updateLayers(now: number) {
+    const cam = this.cam;
+    const sameCamera = this.baseCam !== null && this.baseCam.x === cam.x && this.baseCam.y === cam.y && this.baseCam.k === cam.k;
+    const nodes = sameCamera && this.layers !== null ? compareNodes(this.scene.nodes, this.baseNodes) : 'moved';
+    if (nodes === 'moved') {
+      this.buildEdgeLayer();
+      this.buildNodeLayer();
+    } else if (nodes === 'changed') this.buildNodeLayer();
+    let plan = planEdges(this.scene.edges, this.baseEdges, this.overlayLimit());
+    if (plan.rebuild === 'now') {
+      this.buildEdgeLayer();
+      plan = planEdges(this.scene.edges, this.baseEdges, Infinity);
+    } else if (plan.rebuild === 'soon' && this.building === null) {
+      // Rebuilds caused by live updates take at most about a tenth of the time, and are drawn a
+      // slice per frame into the spare layer, so that no frame waits for ten thousand edges.
+      const due = this.lastBuildEnd + Math.max(REBUILD_MIN_SPACING_MS, this.lastBuildMs * 9);
+      if (now >= due) this.building = this.startSlicedBuild();
+      else if (this.rebuildTimer === null)
+        this.rebuildTimer = setTimeout(() => {
+          this.rebuildTimer = null;
+          this.requestDraw();
+        }, due - now);
     }
+    if (this.building !== null && this.drawSlice(this.building)) {
+      this.building = null;
+      plan = planEdges(this.scene.edges, this.baseEdges, Infinity);
+    }
+    this.plan = plan;
+  }
+
+  /** Starts drawing the base layer anew into the spare layer: the edges without a halo as they are now. */
+  private startSlicedBuild(): SlicedBuild {
+    const ctx = this.layerCanvases().spare;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    const base = this.scene.edges.filter((e) => haloOf(e) === null);
+    const visible = this.visibleEdges(base);
+    return { ctx, edges: new Map(base.map((e) => [e.id, e])), groups: lineGroups(visible), group: 0, line: 0, visible, mark: 0, ms: 0 };
+  }
+
+  /**
+   * Draws the next slice of a sliced build (lines by style group, then marks) and rasterises it;
+   * the slice size follows the time the last one took. Returns true when the build is done and the
+   * spare layer has become the base.
+   */
+  private drawSlice(b: SlicedBuild): boolean {
+    const started = performance.now();
+    const ctx = b.ctx;
+    this.setWorldTransform(ctx);
+    let budget = this.sliceEdges;
+    while (budget > 0 && b.group < b.groups.length) {
+      const g = b.groups[b.group];
+      if (g === undefined) break;
+      const n = Math.min(budget, g.segs.length - b.line);
+      this.strokeLines(ctx, g, b.line, b.line + n);
+      budget -= n;
+      b.line += n;
+      if (b.line >= g.segs.length) {
+        b.group += 1;
+        b.line = 0;
+      }
+    }
+    if (budget > 0 && b.mark < b.visible.length) {
+      const n = Math.min(budget, b.visible.length - b.mark);
+      this.drawMarks(ctx, b.visible, b.mark, b.mark + n);
+      b.mark += n;
+    }
+    this.rasterise(ctx);
+    const ms = performance.now() - started;
+    b.ms += ms;
+    if (ms > SLICE_TARGET_MS * 1.5) this.sliceEdges = Math.max(100, Math.floor(this.sliceEdges * 0.6));
+    else if (ms < SLICE_TARGET_MS / 2) this.sliceEdges = Math.min(50_000, Math.ceil(this.sliceEdges * 1.5));
+    if (b.group < b.groups.length || b.mark < b.visible.length) return false;
+    const layers = this.layerCanvases();
+    this.layers = { ...layers, edges: layers.spare, spare: layers.edges };
+    this.baseEdges = b.edges;
+    this.lastBuildEnd = performance.now();
+    this.lastBuildMs = b.ms;
+    this.stats.baseBuilds += 1;
+    return true;
+  }
+
+  /** Canvas drawing is rasterised when a layer is first copied: this copies a pixel of it, so that the cost falls where it is measured. */
+  private rasterise(ctx: CanvasRenderingContext2D) {
+    this.probe ??= document.createElement('canvas').getContext('2d');
+    this.probe?.drawImage(ctx.canvas, 0, 0, 1, 1, 0, 0, 1, 1);
+  }
+
+  /** The layers, created or resized to the canvas. */
+  private layerCanvases(): Layers {
+    const [w, h] = [this.canvas.width, this.canvas.height];
+    if (this.layers === null || this.layers.edges.canvas.width !== w || this.layers.edges.canvas.height !== h) {
+      const make = () => {
+        const c = document.createElement('canvas');
+        c.width = w;
+        c.height = h;
+        const ctx = c.getContext('2d');
+        if (!ctx) throw new Error('this browser has no 2D canvas');
+        return ctx;
+      };
+      this.layers = { edges: make(), nodes: make(), spare: make() };
+      this.baseCam = null;
+      this.building = null;
+    }
+    return this.layers;
+  }
+
+  /** Draws every edge without a halo into the base layer, for the current camera. */
+  private buildEdgeLayer() {
+    const started = performance.now();
+    const ctx = this.layerCanvases().edges;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    this.setWorldTransform(ctx);
+    const base = this.scene.edges.filter((e) => haloOf(e) === null);
+    this.drawEdges(ctx, base);
+    this.baseEdges = new Map(base.map((e) => [e.id, e]));
+    if (this.rebuildTimer !== null) clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = null;
+    this.building = null;
+    this.baseCam = { ...this.cam };
+    this.rasterise(ctx);
+    this.lastBuildEnd = performance.now();
+    this.lastBuildMs = this.lastBuildEnd - started;
+    this.stats.baseBuilds += 1;
+  }
+
+  /** Draws the nodes and their labels into the (transparent) node layer, for the current camera. */
+  private buildNodeLayer() {
+    const ctx = this.layerCanvases().nodes;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    this.setWorldTransform(ctx);
+    this.drawNodes(ctx);
+    this.baseNodes = new Map(this.scene.nodes.map((n) => [n.id, n]));
+    this.baseCam = { ...this.cam };
+    this.stats.nodeBuilds += 1;
+  }
+
+  /** The frame: the base layer, the overlay edges, the node layer, moved by the camera's change since the layers were drawn. */
+  private compose() {
+    const { ctx, cam } = this;
+    const layers = this.layers;
+    const baseCam = this.baseCam;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    if (layers === null || baseCam === null) return;
+    const s = cam.k / baseCam.k;
+    const layerTransform = () =>
+      ctx.setTransform(s, 0, 0, s, (baseCam.x - cam.x) * cam.k * this.dpr, (baseCam.y - cam.y) * cam.k * this.dpr);
+    layerTransform();
+    ctx.drawImage(layers.edges.canvas, 0, 0);
+    this.setWorldTransform(ctx);
+    this.drawEdges(ctx, this.plan?.overlay ?? []);
+    layerTransform();
+    ctx.globalAlpha = 1;
+    ctx.drawImage(layers.nodes.canvas, 0, 0);
+  }
+
+  private setWorldTransform(ctx: CanvasRenderingContext2D) {
+    const { cam, dpr } = this;
+    ctx.setTransform(dpr * cam.k, 0, 0, dpr * cam.k, -cam.x * cam.k * dpr, -cam.y * cam.k * dpr);
+  }
+
+  /** The world rectangle the camera shows. */
+  private view() {
+    const cam = this.cam;
+    return { x0: cam.x, y0: cam.y, x1: cam.x + this.width / cam.k, y1: cam.y + this.height / cam.k };
+  }
+
+  /** Draws edges (culled to the view): halos, then lines batched by style, then arrowheads and marks. */
+  private drawEdges(ctx: CanvasRenderingContext2D, edges: readonly SceneEdge[]) {
+    const k = this.cam.k;
+    const visible = this.visibleEdges(edges);
     // Halos first (new, active, selected, trace), under the lines.
     for (const [e, s, t] of visible) {
-      const halo = e.isNew
-        ? PALETTE.yellow
-        : e.selected
-          ? '#000000'
-          : e.shortest
-            ? '#000000'
-            : e.onTrace
-              ? '#444444'
-              : e.active
-                ? '#F6EFA0'
-                : null;
-      if (!halo || cheap) continue;
+      const halo = haloOf(e);
+      if (!halo) continue;
       ctx.globalAlpha = 1;
       ctx.setLineDash([]);
       ctx.strokeStyle = halo;
@@ -310,28 +521,49 @@ export class CanvasRenderer {
       edgePath(ctx, e, s, t);
       ctx.stroke();
     }
-    // Lines batched by style: one path per colour, dash, width and fading.
-    const groups = new Map<string, { e: SceneEdge; segs: [SceneEdge, SceneNode, SceneNode][] }>();
-    for (const [e, s, t] of visible) {
-      const key = `${e.colour}|${cheap ? '' : e.dash.join(',')}|${e.widthPx.toFixed(1)}|${e.dimmed ? 1 : e.diff === 'removed' ? 2 : 0}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { e, segs: [] }));
-      g.segs.push([e, s, t]);
+    for (const g of lineGroups(visible)) this.strokeLines(ctx, g, 0, g.segs.length);
+    this.drawMarks(ctx, visible, 0, visible.length);
+  }
+
+  /** Edges with both ends placed and a box that meets the view. */
+  private visibleEdges(edges: readonly SceneEdge[]): Seg[] {
+    const view = this.view();
+    const visible: Seg[] = [];
+    for (const e of edges) {
+      const s = this.nodeById.get(e.source);
+      const t = this.nodeById.get(e.target);
+      if (!s || !t) continue;
+      if (Math.max(s.x, t.x) < view.x0 || Math.min(s.x, t.x) > view.x1 || Math.max(s.y, t.y) < view.y0 || Math.min(s.y, t.y) > view.y1)
+        continue;
+      visible.push([e, s, t]);
     }
+    return visible;
+  }
+
+  /** Strokes lines `from` to `to` of a group of one style as one path. */
+  private strokeLines(ctx: CanvasRenderingContext2D, { e, segs }: LineGroup, from: number, to: number) {
+    const k = this.cam.k;
     ctx.lineCap = 'butt';
-    for (const { e, segs } of groups.values()) {
-      ctx.globalAlpha = e.dimmed ? 0.12 : e.diff === 'removed' ? 0.55 : 0.85;
-      ctx.strokeStyle = e.colour;
-      ctx.lineWidth = e.widthPx / k;
-      ctx.setLineDash(cheap ? [] : e.dash.map((d) => (d * Math.max(1, e.widthPx / 2)) / k));
-      ctx.beginPath();
-      for (const [edge, s, t] of segs) edgePath(ctx, edge, s, t);
-      ctx.stroke();
+    ctx.globalAlpha = e.dimmed ? 0.12 : e.diff === 'removed' ? 0.55 : 0.85;
+    ctx.strokeStyle = e.colour;
+    ctx.lineWidth = e.widthPx / k;
+    ctx.setLineDash(e.dash.map((d) => (d * Math.max(1, e.widthPx / 2)) / k));
+    ctx.beginPath();
+    for (let i = from; i < to; i += 1) {
+      const seg = segs[i];
+      if (seg !== undefined) edgePath(ctx, seg[0], seg[1], seg[2]);
     }
+    ctx.stroke();
     ctx.setLineDash([]);
-    if (cheap) return;
-    // Arrowheads at the callee's border and cross marks on dropped traffic.
-    for (const [e, s, t] of visible) {
+  }
+
+  /** Arrowheads at the callee's border, drop marks and compare badges of edges `from` to `to`. */
+  private drawMarks(ctx: CanvasRenderingContext2D, visible: readonly Seg[], from: number, to: number) {
+    const k = this.cam.k;
+    for (let i = from; i < to; i += 1) {
+      const seg = visible[i];
+      if (seg === undefined) continue;
+      const [e, s, t] = seg;
       ctx.globalAlpha = e.dimmed ? 0.12 : 0.95;
       // A curve arrives along the line from its control point.
       const from = e.bend ?? s;
@@ -377,8 +609,8 @@ export class CanvasRenderer {
     ctx.globalAlpha = 1;
   }
 
-  private drawNodes(view: { x0: number; y0: number; x1: number; y1: number }) {
-    const { ctx } = this;
+  private drawNodes(ctx: CanvasRenderingContext2D) {
+    const view = this.view();
     const k = this.cam.k;
     const labels = k >= 0.5 || this.scene.nodes.length <= 60;
     const inView = (n: SceneNode) =>
@@ -421,6 +653,49 @@ export class CanvasRenderer {
     }
     ctx.globalAlpha = 1;
   }
+}
+
+/** The cached layers: the base (edges without a halo, on white), the nodes (on transparent), and a spare the base is rebuilt into. */
+interface Layers {
+  edges: CanvasRenderingContext2D;
+  nodes: CanvasRenderingContext2D;
+  spare: CanvasRenderingContext2D;
+}
+
+/** A rebuild of the base layer drawn a slice per frame: the edges it holds, what is drawn so far. */
+interface SlicedBuild {
+  ctx: CanvasRenderingContext2D;
+  edges: Map<string, SceneEdge>;
+  groups: LineGroup[];
+  /** Next group and line within it. */
+  group: number;
+  line: number;
+  visible: Seg[];
+  /** Next edge whose marks are drawn (after every line). */
+  mark: number;
+  /** Time spent so far, ms. */
+  ms: number;
+}
+
+/** An edge with its two ends. */
+type Seg = [SceneEdge, SceneNode, SceneNode];
+/** Lines of one style (colour, dash, width, fading): `e` is the first, whose style they share. */
+interface LineGroup {
+  e: SceneEdge;
+  segs: Seg[];
+}
+
+/** Edges batched by style, in order of first appearance: one path per colour, dash, width and fading. */
+function lineGroups(visible: readonly Seg[]): LineGroup[] {
+  const groups = new Map<string, LineGroup>();
+  for (const seg of visible) {
+    const e = seg[0];
+    const key = `${e.colour}|${e.dash.join(',')}|${e.widthPx.toFixed(1)}|${e.dimmed ? 1 : e.diff === 'removed' ? 2 : 0}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { e, segs: [] }));
+    g.segs.push(seg);
+  }
+  return [...groups.values()];
 }
 
 /** A round badge with the diff's sign (+, −, Δ): the compare mark that does not rely on colour. */

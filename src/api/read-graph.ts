@@ -21,6 +21,7 @@ import {
   type ServiceMapRecord,
   buildNamespaceCalls,
   buildPodCounts,
+  buildRollupMap,
   buildServiceMap,
   GRAPH_VERSION,
   type GraphVersionRow,
@@ -154,7 +155,9 @@ export async function readServiceMap(
   cache?: GraphVersionCache,
   window?: TimeWindow,
 ): Promise<{ map: ServiceMapRecord; podCounts: Map<string, number> }> {
-  const q = buildServiceMap(level, c, topN, columns, window);
+  // WORKLOAD and NAMESPACE maps come from the write-time roll-ups, unless a condition needs each
+  // call's own last flow time (activeSince).
+  const q = level !== 'POD' && c.activeSince === undefined ? buildRollupMap(level, c, topN, columns, window) : buildServiceMap(level, c, topN, columns, window);
   return executor.readTx(async (tx) => {
     const compute = async () => {
       const [map] = await tx.run<ServiceMapRecord>(q.cypher, q.params);

@@ -1,5 +1,6 @@
 import { COUNTER_PREFIX, KIND_LABEL, LABEL, REL, type EndpointKind } from '../model';
 import type { ActivityRow, CallRow } from './ingest-rows';
+import { podWorkloadId } from './rollup-queries';
 
 /**
  * The Cypher of the collector's writes. The driver sends every JS number as a float, so integer
@@ -66,10 +67,15 @@ SET ${v}.firstSeen = CASE WHEN ${v}.firstSeen IS NULL OR ${v}.firstSeen > dateti
     ${v}.changeSeq = toInteger($seq)`;
 
 function upsertEndpointsQuery(kind: EndpointKind): string {
+  // A pod's WORKLOAD map node before and after the row: when a flow brings a workload not known
+  // before (or another one), the writer moves the pod's roll-ups (docs/time-buckets.md).
+  const before = kind === 'pod' ? `CASE WHEN e.createdSeq = toInteger($seq) THEN null ELSE ${podWorkloadId('e')} END` : 'null';
+  const after = kind === 'pod' ? podWorkloadId('e') : 'null';
   return `
 UNWIND $rows AS row
 MERGE (e:${LABEL.endpoint} {id: row.id})
 ON CREATE SET e.createdSeq = toInteger($seq)
+WITH e, row, ${before} AS before
 SET e:${KIND_LABEL[kind]}, e.kind = row.kind, e.name = row.name,
     e.namespace = coalesce(row.namespace, e.namespace),
     e.labels = coalesce(row.labels, e.labels),
@@ -79,8 +85,9 @@ SET e:${KIND_LABEL[kind]}, e.kind = row.kind, e.name = row.name,
     e.node = coalesce(row.node, e.node),
     e.cluster = coalesce(row.cluster, e.cluster)
 ${seenTimes('e')}
-WITH e WHERE e.createdSeq = toInteger($seq)
-RETURN collect(DISTINCT e.id) AS created`;
+WITH e, before, ${after} AS after
+RETURN collect(DISTINCT CASE WHEN e.createdSeq = toInteger($seq) THEN e.id END) AS created,
+       collect(CASE WHEN before IS NOT NULL AND before <> after THEN {id: e.id, from: before, to: after} END) AS moved`;
 }
 
 /** One upsert per endpoint kind, so that each statement's label is a constant; returns the ids it created. */
@@ -94,6 +101,8 @@ export const UPSERT_ENDPOINTS: Readonly<Record<EndpointKind, string>> = {
 export interface UpsertedEndpointsRow {
   /** Ids of the endpoints this statement created. */
   created: string[];
+  /** Pods whose WORKLOAD map node changed with this statement: from the stored one to the new one. */
+  moved: { id: string; from: string; to: string }[];
 }
 
 const addCounters = (mapField: string, prefix: string) =>
@@ -217,7 +226,7 @@ MERGE (a:${LABEL.activity} {key: row.key, size: toInteger(row.size), start: date
 ON CREATE SET a.sourceId = row.sourceId, a.destinationId = row.destinationId, a.port = toInteger(row.port),
               a.protocol = row.protocol, a.verdict = row.verdict,
               a.flows = 0, a.connections = 0, a.requests = 0, a.responses = 0, a.errors = 0,
-              a.latencyCount = 0, a.latencySumMs = 0.0
+              a.latencyCount = 0, a.latencySumMs = 0.0, a.isNew = true
 SET a.latencyMinMs = CASE WHEN toInteger(row.latencyCount) = 0 THEN a.latencyMinMs
                           WHEN a.latencyCount = 0 OR a.latencyMinMs > row.latencyMinMs THEN row.latencyMinMs
                           ELSE a.latencyMinMs END,
@@ -238,8 +247,12 @@ ${addActivityCounters('statusCounts', COUNTER_PREFIX.status)}
 ${addActivityCounters('methodCounts', COUNTER_PREFIX.method)}
 ${addActivityCounters('rcodeCounts', COUNTER_PREFIX.rcode)}
 ${addActivityCounters('dropReasons', COUNTER_PREFIX.drop)}
-WITH a, row WHERE row.latencySketch IS NOT NULL
-RETURN collect({id: elementId(a), sketch: row.latencySketch, stored: a.latencySketch, minMs: a.latencyMinMs, maxMs: a.latencyMaxMs}) AS sketches`;
+// isNew lives only within this statement: it tells the roll-ups which call buckets are new.
+WITH a, row, a.isNew IS NOT NULL AS created
+REMOVE a.isNew
+RETURN collect(CASE WHEN row.latencySketch IS NOT NULL
+                    THEN {id: elementId(a), sketch: row.latencySketch, stored: a.latencySketch, minMs: a.latencyMinMs, maxMs: a.latencyMaxMs} END) AS sketches,
+       collect(CASE WHEN created THEN {key: row.key, size: toInteger(row.size), startMs: toInteger(row.startMs)} END) AS created`;
 
 /** One activity bucket's delta as UPSERT_ACTIVITY takes it: the call's identity, the bucket, the counts. */
 export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> & Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'> & {
@@ -249,6 +262,8 @@ export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> & Pick<CallRow, 'key'
 
 export interface UpsertedActivityRow {
   sketches: { id: string; sketch: string; stored: string | null; minMs: number | null; maxMs: number | null }[];
+  /** The buckets this statement created (size in seconds). */
+  created: { key: string; size: number; startMs: number }[];
 }
 
 /** Stores merged activity sketches (by element id, found in the same transaction). */

@@ -58,10 +58,11 @@ export async function readMapAtReadTime(executor: Executor, level: 'WORKLOAD' | 
   }
   const rows = await executor.read<{ s: string; t: string; calls: number }>(
     `MATCH (k:Activity) WHERE k.size = toInteger($size) AND k.start >= datetime({epochMillis: toInteger($since)}) AND k.start < datetime({epochMillis: toInteger($until)})
+       AND ($verdicts IS NULL OR k.verdict IN $verdicts) AND ($protocol IS NULL OR toUpper(k.protocol) = toUpper($protocol))
      MATCH (a:Endpoint {id: k.sourceId}) MATCH (b:Endpoint {id: k.destinationId})
      WITH ${nodeDescriptor(level, 'a')}.id AS s, ${nodeDescriptor(level, 'b')}.id AS t, k.start AS start, count(*) AS n
      RETURN s, t, max(n) AS calls`,
-    { size: window.size, since: window.sinceMs, until: window.untilMs },
+    { size: window.size, since: window.sinceMs, until: window.untilMs, verdicts: c.verdicts ?? null, protocol: c.protocol ?? null },
   );
   const peak = new Map(rows.map((r) => [edgeId(r.s, r.t), r.calls]));
   return comparable(map, (e) => (e.latencySketches !== undefined ? (mergeSketchList(e.latencySketches)?.p95 ?? null) : null), (e) => peak.get(edgeId(e.source.id, e.target.id)) ?? -1);

@@ -6,6 +6,7 @@ import { seededRandom } from '../../../bench/bench-stats';
 import { startCli } from '../../helpers/cli';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
 import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
+import { readMapAtReadTime, readMapNow } from '../../helpers/read-time-map';
 
 /**
  * Case 1 of issue 9: `hubble-graph collect` killed with SIGKILL at random points of one generated
@@ -88,6 +89,13 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
       // The last run was sent committed flows again, and dropped them.
       expect(node.skipped.some((s) => /^already_committed=\d+$/.test(s))).toBe(true);
       expect(await executor.read('MATCH (s:IngestStage) RETURN s')).toEqual([]);
+      // The write-time roll-ups committed with the rows: the maps they answer equal the read-time
+      // aggregation over the calls, every count, across the kills.
+      for (const level of ['WORKLOAD', 'NAMESPACE'] as const) {
+        const map = await readMapNow(executor, level, { includeExternal: true });
+        expect(map.totals.flows).toBe(total);
+        expect(map).toEqual(await readMapAtReadTime(executor, level, { includeExternal: true }));
+      }
     } finally {
       collector.child.kill('SIGTERM');
       expect(await collector.exited).toBe(0);

@@ -80,14 +80,7 @@ function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params): string
   params.w_since = w.sinceMs;
   params.w_until = w.untilMs;
   const conds = [`k.size = toInteger($w_size)`, windowPredicate('k')];
-  if (c.verdicts !== undefined) {
-    params.e_verdicts = c.verdicts;
-    conds.push('k.verdict IN $e_verdicts');
-  }
-  if (c.protocol !== undefined) {
-    params.e_protocol = c.protocol;
-    conds.push('toUpper(k.protocol) = toUpper($e_protocol)');
-  }
+  conds.push(...edgeConditions('k', { verdicts: c.verdicts, protocol: c.protocol }, params));
   const ends: string[] = [];
   if (c.activeSince !== undefined) {
     params.e_activeSince = c.activeSince;
@@ -246,14 +239,7 @@ const ROLLUP_STAGES: Readonly<Record<keyof MapColumns, { bucket: string; edge: s
 export function buildRollupMap(level: 'WORKLOAD' | 'NAMESPACE', c: Omit<MapConditions, 'activeSince'>, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
   const params: Params = { topN, level, w_size: window?.size ?? 0, w_since: window?.sinceMs ?? 0, w_until: window?.untilMs ?? 1 };
   const conds = ['u.level = $level', 'u.size = toInteger($w_size)', windowPredicate('u')];
-  if (c.verdicts !== undefined) {
-    params.e_verdicts = c.verdicts;
-    conds.push('u.verdict IN $e_verdicts');
-  }
-  if (c.protocol !== undefined) {
-    params.e_protocol = c.protocol;
-    conds.push('toUpper(u.protocol) = toUpper($e_protocol)');
-  }
+  conds.push(...edgeConditions('u', { verdicts: c.verdicts, protocol: c.protocol }, params));
   if (!c.includeExternal) conds.push("u.sourceKind = 'pod' AND u.targetKind = 'pod'");
   if (c.namespaces !== undefined) {
     params.namespaces = c.namespaces;

@@ -1,8 +1,8 @@
 /**
  * The layers, checked by `npm run layers` (part of `npm test`); docs/architecture.md explains them.
- * Pure core: src/flows, src/policy, ui/src/model (no I/O: no Node I/O modules, no drivers, no network).
+ * Pure core: src/model, src/flows, src/generator, src/policy, ui/src/model (no I/O: no Node I/O modules, no drivers, no network).
  */
-const PURE = '^(src/flows|src/policy|ui/src/model)/';
+const PURE = '^(src/model|src/flows|src/generator|src/policy|ui/src/model)/';
 // node:net is left out: the core uses its pure address helpers (isIP, BlockList), never a socket.
 const IO_MODULES = '^(node:)?(fs|http|https|http2|child_process|dgram|tls|worker_threads|readline)$|^(neo4j-driver|@grpc/grpc-js|ws|graphql-ws|pino|prom-client)$';
 
@@ -25,12 +25,19 @@ module.exports = {
     },
     {
       name: 'pure-core-own-model',
-      severity: 'warn',
-      comment:
-        'Open part of issue 10.1: the pure core still takes row types and ids from src/graph (model.ts, cypher/ingest-rows.ts); they move to one domain model that both import, and this becomes an error.',
+      severity: 'error',
+      comment: 'The pure core takes ids, row types, sketches and name rules from src/model, never from storage (src/graph imports src/model too).',
       from: { path: PURE },
       to: { path: '^src/graph/' },
     },
+    {
+      name: 'model-at-the-bottom',
+      severity: 'error',
+      comment: 'src/model is what every layer shares: it imports nothing of the project outside itself.',
+      from: { path: '^src/model/' },
+      to: { path: '^src/', pathNot: '^src/model/' },
+    },
+    { name: 'rules-not-generator', severity: 'error', comment: 'The flow rules never depend on the generator that tests them.', from: { path: '^src/flows/' }, to: { path: '^src/generator/' } },
     { name: 'api-not-collector', severity: 'error', comment: 'The API reads the graph; it never imports the collector.', from: { path: '^src/api/' }, to: { path: '^src/(collector|hubble|prometheus)/' } },
     { name: 'sources-not-above', severity: 'error', comment: 'Sources yield events and rows; they do not know the collector or the API.', from: { path: '^src/(hubble|prometheus)/' }, to: { path: '^src/(api|collector|commands)/' } },
     { name: 'collector-not-api', severity: 'error', comment: 'The collector writes; the API reads.', from: { path: '^src/collector/' }, to: { path: '^src/(api|commands)/' } },

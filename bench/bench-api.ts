@@ -20,7 +20,8 @@ export async function startBenchApi(graph: BenchGraph, log: (msg: string) => voi
   try {
     const { handle, value } = await startNodeChild(
       [script],
-      { ...graph.childEnv, HG_API_PORT: '0', HG_API_HOST: '127.0.0.1', LOG_LEVEL: 'warn', HG_API_EXPLORER: 'false', HG_MIGRATE: 'false', ...extraEnv },
+      // NODE_ENV as bin/hubble-graph.js sets it for `serve`.
+      { NODE_ENV: 'production', ...graph.childEnv, HG_API_PORT: '0', HG_API_HOST: '127.0.0.1', LOG_LEVEL: 'warn', HG_API_EXPLORER: 'false', HG_MIGRATE: 'false', ...extraEnv },
       (line) => jsonLine<{ url: string; wsUrl: string }>(line),
     );
     log(`GraphQL API child pid ${handle.pid} at ${value.url}`);

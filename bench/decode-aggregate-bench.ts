@@ -2,19 +2,18 @@ import type { Flow } from '../src/flows/flow';
 import { EdgeAggregator } from '../src/flows/edge-aggregator';
 import { decodeGetFlowsResponse, encodeHubbleEvent, eventToResponseJson, hubbleTypes, responseToEvent } from '../src/hubble/hubble-codec';
 import { formatTimestamp } from '../src/hubble/timestamps';
-import { generateFlows } from '../src/flows/generate-flows';
-import { FLOW_MIXES, type FlowMix, generateBenchFlows } from './bench-flow-generator';
+import { FLOW_MIXES, type NarrowMix, generateFlows } from '../src/generator/generate-flows';
 import { nowMs, round } from './bench-stats';
 
 /**
  * Part 1: the ceiling of one core: protobuf GetFlowsResponse bytes -> Flow -> EdgeAggregator, with
  * drains as the collector does them (every 20000 dirty edges, HG_FLUSH_MAX_EDGES' default). Baselines
  * on the same flows: JSON.parse of the `hubble observe -o jsonpb` line, and protobufjs' generic
- * decode + toObject (the obvious way to use protobufjs). Mixes: L4 only, half the edges with HTTP,
- * a third with DNS (bench-flow-generator.ts), and the project generator's realistic cluster.
+ * decode + toObject (the obvious way to use protobufjs). Mixes of the project's generator
+ * (src/generator): L4 only, half the edges with HTTP, a third with DNS, and its realistic mix.
  */
-/** The three mixes of bench-flow-generator, and `generated`: src/flows/generate-flows.ts's realistic cluster. */
-export type DecodeMix = FlowMix | 'generated';
+/** The generator's three narrowed mixes, and `generated`: its realistic mix. */
+export type DecodeMix = NarrowMix | 'generated';
 
 export interface DecodeAggregateMixResult {
   mix: DecodeMix;
@@ -71,10 +70,8 @@ export function runDecodeAggregate(options: { flows: number; edges: number; repe
   const results: DecodeAggregateMixResult[] = [];
   const mixes: DecodeMix[] = [...FLOW_MIXES, 'generated'];
   for (const mix of mixes) {
-    const flows: Flow[] =
-      mix === 'generated'
-        ? [...generateFlows({ pods: Math.max(50, Math.round(options.edges / 12)), edges: options.edges, flows: options.flows, seed: 7 })].map((r) => r.flow)
-        : generateBenchFlows({ flows: options.flows, edges: options.edges, mix, seed: 7 }).flows;
+    const pods = Math.max(50, Math.round(options.edges / 12));
+    const flows: Flow[] = [...generateFlows({ pods, edges: options.edges, flows: options.flows, seed: 7, mix: mix === 'generated' ? 'realistic' : mix })].map((r) => r.flow);
     const encoded = flows.map((flow) => encodeHubbleEvent({ kind: 'flow', flow }));
     const lines = flows.map((flow) => JSON.stringify(eventToResponseJson({ kind: 'flow', flow })));
     const edges = new EdgeAggregator();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IngestBatch } from '../src/graph/cypher/ingest-rows';
+import type { IngestBatch } from '../src/model/ingest-rows';
 import type { Executor } from '../src/graph/executor';
 import { writeIngestBatch } from '../src/graph/write-ingest-batch';
 import { nowMs, round } from './bench-stats';

@@ -1,5 +1,6 @@
-import type { GroundTruth } from '../src/flows/generate-flows';
+import type { GroundTruth } from '../src/generator/generate-flows';
 import type { Executor } from '../src/graph/executor';
+import { CALL_COUNTERS } from '../src/model/ingest-rows';
 
 /** Every count a user reads off an edge: the totals and the dynamic counters (status_, method_, drop_, rcode_). */
 export type EdgeCounts = Record<string, number>;
@@ -40,7 +41,7 @@ export async function readEdgeCounts(executor: Executor): Promise<Record<string,
   const out: Record<string, EdgeCounts> = {};
   for (const { key, props } of rows) {
     const counts: EdgeCounts = {};
-    for (const name of ['flows', 'connections', 'requests', 'responses', 'errors']) counts[name] = props[name] as number;
+    for (const name of CALL_COUNTERS) counts[name] = props[name] as number;
     for (const [k, v] of Object.entries(props)) if (COUNTER.test(k)) counts[k] = v as number;
     out[key] = counts;
   }

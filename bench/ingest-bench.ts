@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { PROJECT_ROOT } from '../src/config';
 import type { HubbleEvent } from '../src/flows/flow';
 import { formatFlowTime } from '../src/flows/flow-time';
-import { type GroundTruth, generateFlows } from '../src/flows/generate-flows';
+import { type GroundTruth, generateFlows } from '../src/generator/generate-flows';
 import { encodeGetFlowsRequest } from '../src/hubble/hubble-codec';
 import { ObserverBytesClient } from '../src/hubble/observer-service';
 import { type ReplayServer, startReplayServer } from '../src/hubble/replay-server';

@@ -1,13 +1,12 @@
 import { EdgeAggregator } from '../src/flows/edge-aggregator';
 import type { Flow } from '../src/flows/flow';
-import { generateFlows } from '../src/flows/generate-flows';
-import { type FlowMix, generateBenchFlows } from './bench-flow-generator';
+import { type NarrowMix, generateFlows } from '../src/generator/generate-flows';
 
 /**
  * Heap held by the collector's aggregation per distinct edge, in a process of its own started with
  * --expose-gc (so that garbage is not counted): the generator's flows are streamed into one
  * EdgeAggregator without draining. Prints one JSON line.
- * Usage: memory-probe.js FLOWS EDGES [generated|l4|http|dns] (default generated: src/flows/generate-flows.ts)
+ * Usage: memory-probe.js FLOWS EDGES [generated|l4|http|dns] (default generated: the generator's realistic mix; see src/generator)
  */
 function heapAfterGc(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -20,25 +19,20 @@ function heapAfterGc(): number {
 function main(): void {
   const flows = Number(process.argv[2]);
   const edges = Number(process.argv[3]);
-  const mix = (process.argv[4] ?? 'generated') as FlowMix | 'generated';
+  const mix = (process.argv[4] ?? 'generated') as NarrowMix | 'generated';
   let source: Iterable<Flow>;
   // Everything the baseline holds stays reachable until the last measurement, so that GC cannot
   // free it in between and hide the aggregator's growth.
   const keep: unknown[] = [];
   let truthEdges: number;
-  if (mix === 'generated') {
-    const gen = generateFlows({ pods: Math.max(50, Math.round(edges / 12)), edges, flows, seed: 11 });
+  {
+    const gen = generateFlows({ pods: Math.max(50, Math.round(edges / 12)), edges, flows, seed: 11, mix: mix === 'generated' ? 'realistic' : mix });
     // Run the generator once so that its own state (topology, strings) is in the baseline.
     truthEdges = gen.truth().calls.length;
     keep.push(gen);
     source = (function* () {
       for (const r of gen) yield r.flow;
     })();
-  } else {
-    const gen = generateBenchFlows({ flows, edges, mix, seed: 11 });
-    truthEdges = gen.truth.size;
-    source = gen.flows;
-    keep.push(gen);
   }
   const all = [...source];
   keep.push(all);

@@ -1,9 +1,9 @@
 import type { Flow } from '../src/flows/flow';
 import { parseFlowTimeMs } from '../src/flows/flow-time';
-import { generateFlows } from '../src/flows/generate-flows';
+import { generateFlows } from '../src/generator/generate-flows';
 import { orientFlow } from '../src/flows/orient-flow';
 import { resolveEndpoint } from '../src/flows/to-endpoint';
-import { callKey } from '../src/graph/model';
+import { callKey } from '../src/model/endpoint-ids';
 import { type BenchGraph, resetGraph } from './bench-graph';
 import { nowMs, round } from './bench-stats';
 

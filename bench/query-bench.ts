@@ -1,6 +1,7 @@
+import { seededRandom } from '../src/generator/seeded-random';
 import { readCallsPage, readDependencies, readEndpoints, readNamespaceCalls, readServiceMap, readShortestPath } from '../src/api/read-graph';
 import type { Executor } from '../src/graph/executor';
-import { type LatencySummary, round, runConcurrent, seededRandom, summarize } from './bench-stats';
+import { type LatencySummary, round, runConcurrent, summarize } from './bench-stats';
 import type { Topology } from './synthetic-topology';
 
 /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config';
 import type { HubbleEvent } from '../src/flows/flow';
-import { generateFlows } from '../src/flows/generate-flows';
+import { generateFlows } from '../src/generator/generate-flows';
 import { type ReplayServer, startReplayServer } from '../src/hubble/replay-server';
 import { shardOfNode } from '../src/hubble/shard-of-node';
 import { type BenchGraph, resetGraph } from './bench-graph';

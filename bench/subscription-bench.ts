@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { Flow, HubbleEvent } from '../src/flows/flow';
 import { formatFlowTime } from '../src/flows/flow-time';
 import { type ReplayServer, startReplayServer } from '../src/hubble/replay-server';
-import { podId } from '../src/graph/model';
+import { podId } from '../src/model/endpoint-ids';
 import { startBenchApi, type ApiHandle } from './bench-api';
 import { type BenchGraph, resetGraph } from './bench-graph';
 import { round, sleep, summarize, waitFor } from './bench-stats';

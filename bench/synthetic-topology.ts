@@ -1,7 +1,7 @@
-import type { CallRow, EndpointRow, IngestBatch } from '../src/graph/cypher/ingest-rows';
-import { encodeSketch, newLatencySketch } from '../src/flows/latency-sketch';
-import { callKey, fqdnId, podId, reservedId } from '../src/graph/model';
-import { seededRandom } from './bench-stats';
+import type { CallRow, EndpointRow, IngestBatch } from '../src/model/ingest-rows';
+import { encodeSketch, newLatencySketch } from '../src/model/latency-sketch';
+import { callKey, fqdnId, podId, reservedId } from '../src/model/endpoint-ids';
+import { seededRandom } from '../src/generator/seeded-random';
 
 /**
  * A synthetic cluster as ingest rows, written straight through writeIngestBatch (no flows): the

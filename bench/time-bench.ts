@@ -1,14 +1,15 @@
+import { seededRandom } from '../src/generator/seeded-random';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { buildRollupMap, buildServiceMap } from '../src/graph/cypher/api-map-queries';
 import path from 'node:path';
-import { bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/flows/time-buckets';
-import type { ActivityRow, CallRow, EndpointRow } from '../src/graph/cypher/ingest-rows';
-import { callKey } from '../src/graph/model';
+import { bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/model/time-buckets';
+import type { ActivityRow, CallRow, EndpointRow } from '../src/model/ingest-rows';
+import { callKey } from '../src/model/endpoint-ids';
 import { writeIngestBatch } from '../src/graph/write-ingest-batch';
 import { startBenchApi } from './bench-api';
 import { type BenchGraph, resetGraph } from './bench-graph';
-import { type LatencySummary, nowMs, round, seededRandom, summarize } from './bench-stats';
+import { type LatencySummary, nowMs, round, summarize } from './bench-stats';
 import { type IngestResult, runIngestBench } from './ingest-bench';
 
 /** Sizes of the time part (issue 11: 10k pods / 100k CALLS, 24 h, 10% of edges active each minute). */

@@ -5,7 +5,7 @@ import { ConfigError } from './errors';
 import { ordinalOfHostname } from './hubble/shard-of-node';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { z } from 'zod';
-import { type BucketSpec, DEFAULT_BUCKETS, parseBucketSpec } from './flows/time-buckets';
+import { type BucketSpec, DEFAULT_BUCKETS, parseBucketSpec } from './model/time-buckets';
 
 /**
  * Every setting of hubble-graph, declared once (DECLARED below): its environment variable, its
@@ -304,12 +304,13 @@ export function parseDurationMs(text: string): number | undefined {
 
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
   const parts = key.split('.');
+  const leaf = parts.pop() ?? key;
   let node = target;
-  for (const part of parts.slice(0, -1)) {
+  for (const part of parts) {
     node[part] ??= {};
     node = node[part] as Record<string, unknown>;
   }
-  node[parts[parts.length - 1]] = value;
+  node[leaf] = value;
 }
 
 function deepFreeze<T>(value: T): T {

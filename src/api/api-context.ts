@@ -1,6 +1,6 @@
 import type { CallRecord, EndpointRecord } from '../graph/cypher/api-endpoint-queries';
 import type { EdgeConditions } from '../graph/cypher/api-fragments';
-import type { BucketSpec } from '../flows/time-buckets';
+import type { BucketSpec } from '../model/time-buckets';
 import { BatchLoader, LoaderSet } from './batch-loader';
 import type { ChangeFeed } from './change-feed';
 import { type GraphReader, readEndpointCalls, readEndpoints, readNeighbours } from './read-graph';

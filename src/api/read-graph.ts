@@ -19,6 +19,8 @@ import {
   type MapLevel,
   type NamespaceCallRecord,
   type ServiceMapRecord,
+  type CompactServiceMapRow,
+  decodeServiceMap,
   buildNamespaceCalls,
   buildPodCounts,
   buildRollupMap,
@@ -127,10 +129,10 @@ export async function readObservedTraffic(executor: GraphReader, c: ObservedEdge
   const rows = await readObservedEdgeRecords(executor, c);
   if (c.range === undefined) return toObservedEdges(rows);
   const buckets = await readWindowBuckets(executor, rows.map((r) => r.key), c.range);
+  const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
   return toObservedEdges(
     rows.map((r) => {
       const sum = sumActivity(buckets.get(r.key) ?? []);
-      const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
       return {
         ...r,
         call: {
@@ -157,10 +159,12 @@ export async function readServiceMap(
 ): Promise<{ map: ServiceMapRecord; podCounts: Map<string, number> }> {
   // WORKLOAD and NAMESPACE maps come from the write-time roll-ups, unless a condition needs each
   // call's own last flow time (activeSince).
-  const q = level !== 'POD' && c.activeSince === undefined ? buildRollupMap(level, c, topN, columns, window) : buildServiceMap(level, c, topN, columns, window);
+  const fromRollups = level !== 'POD' && c.activeSince === undefined;
+  const q = fromRollups ? buildRollupMap(level, c, topN, columns, window) : buildServiceMap(level, c, topN, columns, window);
   return executor.readTx(async (tx) => {
     const compute = async () => {
-      const [map] = await tx.run<ServiceMapRecord>(q.cypher, q.params);
+      const [row] = await tx.run<CompactServiceMapRow>(q.cypher, q.params);
+      const map = row === undefined ? undefined : decodeServiceMap(row, fromRollups || window !== undefined);
       const podCounts = new Map<string, number>();
       if (level !== 'POD' && map) {
         const namespaces = [...new Set(map.top.flatMap((e) => [e.source, e.target]).filter((n) => n.kind === 'pod').map((n) => n.namespace as string))];

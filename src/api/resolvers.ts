@@ -1,11 +1,11 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { CallConditions, CallOrderField, DropConditions } from '../graph/cypher/api-call-queries';
+import { type CallConditions, type CallOrderField, type DropConditions, callMatches } from '../graph/cypher/api-call-queries';
 import type { EdgeConditions } from '../graph/cypher/api-fragments';
 import type { PodConditions } from '../graph/cypher/api-endpoint-queries';
 import { ALL_MAP_COLUMNS, type MapConditions, type MapLevel, type ServiceMapRecord } from '../graph/cypher/api-map-queries';
 import type { TimeWindow } from '../graph/cypher/api-fragments';
-import { parseBucketSpec, resolveRange } from '../flows/time-buckets';
-import { mergeSketchList } from '../flows/latency-sketch';
+import { parseBucketSpec, resolveRange } from '../model/time-buckets';
+import { mergeSketchList } from '../model/latency-sketch';
 import { DEFAULT_THRESHOLDS, diffMaps } from './diff-maps';
 import { toActivitySeries } from './to-activity-series';
 import type { PathRecord } from '../graph/cypher/api-path-queries';
@@ -33,7 +33,7 @@ import { PolicyDocumentError, parsePolicyDocuments } from '../policy/parse-polic
 import type { ParsedPolicySet } from '../policy/policy-model';
 import { toNetworkPolicyDrafts, toPolicyCheck } from './to-policy-graphql';
 import { toDag, toHubbleServiceMap } from './to-design-note-shapes';
-import { type GqlCall, type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toCoveredRange, toEndpoint, toKeyCounts } from './to-graphql';
+import { type GqlEndpoint, countersWithPrefix, toCall, toCallFromRecord, toCoveredRange, toEndpoint, toKeyCounts } from './to-graphql';
 import {
   ARG_DEFAULTS,
   checkFirst,
@@ -160,19 +160,6 @@ export function toPodConditions(f: PodFilterArg | null | undefined, arg: string)
 
 function toPathConditions(f: PathFilterArg | null | undefined, arg: string): EdgeConditions {
   return toEdgeConditions(f ? { verdicts: f.verdicts, protocol: f.protocol, minRequests: f.minRequests } : undefined, arg);
-}
-
-/** In-memory form of the call filter, for subscriptions (same meaning as the Cypher). */
-export function callMatches(call: GqlCall, c: CallConditions): boolean {
-  if (c.namespaces && !c.namespaces.includes(call.source.namespace ?? '') && !c.namespaces.includes(call.destination.namespace ?? '')) return false;
-  if (c.source !== undefined && call.source.id !== c.source) return false;
-  if (c.destination !== undefined && call.destination.id !== c.destination) return false;
-  if (c.protocol !== undefined && call.protocol.toUpperCase() !== c.protocol.toUpperCase()) return false;
-  if (c.port !== undefined && call.port !== c.port) return false;
-  if (c.verdicts !== undefined && !c.verdicts.includes(call.verdict)) return false;
-  if (c.activeSince !== undefined && (!call.lastSeen || Date.parse(call.lastSeen) < Date.parse(c.activeSince))) return false;
-  if (c.minRequests !== undefined && call.requests < c.minRequests) return false;
-  return true;
 }
 
 /** In-memory form of the pod filter, for subscriptions. */

@@ -1,12 +1,13 @@
-import { mergeSketchList } from '../flows/latency-sketch';
+import { mergeSketchList } from '../model/latency-sketch';
 import type { TimeWindow } from '../graph/cypher/api-fragments';
 import type { ActivityProps } from '../graph/cypher/activity-queries';
 import type { CallProps } from '../graph/cypher/api-endpoint-queries';
 import { COUNTER_PREFIX } from '../graph/model';
+import { CALL_COUNTERS } from '../model/ingest-rows';
 
 /** Pure: activity buckets summed into the counts of a ranged answer. */
 
-const COUNTERS = ['flows', 'connections', 'requests', 'responses', 'errors', 'latencyCount', 'latencySumMs'] as const;
+const COUNTERS = [...CALL_COUNTERS, 'latencyCount', 'latencySumMs'] as const;
 const PREFIXES = Object.values(COUNTER_PREFIX);
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

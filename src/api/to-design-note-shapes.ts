@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { NamespaceCallRecord } from '../graph/cypher/api-map-queries';
 import type { EndpointRecord } from '../graph/cypher/api-endpoint-queries';
-import { toLabels, toWorkloadName, type GqlLabel } from './to-graphql';
+import { toLabels, type GqlLabel } from './to-graphql';
+import { toWorkloadName } from '../model/workload-name';
 
 /**
  * Pure conversions of one namespace's calls into the two shapes of the design notes: Hubble UI's

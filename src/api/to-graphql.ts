@@ -1,6 +1,7 @@
 import type { CallProps, CallRecord, EndpointRecord } from '../graph/cypher/api-endpoint-queries';
 import { COUNTER_PREFIX } from '../graph/model';
-import type { HttpPathCounts } from '../policy/observed-traffic';
+import type { HttpPathCounts } from '../model/http-path-counts';
+import { toWorkloadName } from '../model/workload-name';
 import { parseStoredHttpPaths } from '../policy/http-path-accumulator';
 
 /** Pure mappings from stored records to the objects the GraphQL schema describes. */
@@ -75,14 +76,6 @@ export interface GqlCoveredRange {
 /** The CoveredRange of a window. */
 export function toCoveredRange(w: { sinceMs: number; untilMs: number; size: number }): GqlCoveredRange {
   return { since: new Date(w.sinceMs).toISOString(), until: new Date(w.untilMs).toISOString(), bucketSeconds: w.size, seconds: (w.untilMs - w.sinceMs) / 1000 };
-}
-
-/** Same rule as `workloadNameExpr` in src/graph/cypher/api-fragments.ts. */
-export function toWorkloadName(rec: Pick<EndpointRecord, 'workload' | 'workloadKind' | 'name'>): string {
-  const w = rec.workload;
-  if (w === null || w === undefined || w === '') return rec.name;
-  if (rec.workloadKind === 'ReplicaSet' && /^.+-[a-z0-9]{5,10}$/.test(w)) return w.slice(0, w.lastIndexOf('-'));
-  return w;
 }
 
 /** `key=value` strings to pairs (a label without `=` has an empty value, like `reserved:world`). */

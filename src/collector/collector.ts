@@ -3,7 +3,7 @@ import { checkFlow, preview } from '../flows/check-flow';
 import type { Flow, HubbleEvent } from '../flows/flow';
 import { flowKey } from '../flows/flow-key';
 import { isFlowTimeInRange, parseFlowTimeMs } from '../flows/flow-time';
-import type { IngestBatch, ResumePoint } from '../graph/cypher/ingest-rows';
+import type { IngestBatch, ResumePoint } from '../model/ingest-rows';
 import type { Logger } from '../logger';
 import type { CollectorMetrics } from './collector-metrics';
 import { GraphFlusher, type BatchWriter, type DeltaSource, type GraphFlusherOptions } from './graph-flusher';

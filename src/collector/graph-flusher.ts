@@ -1,4 +1,4 @@
-import type { IngestBatch } from '../graph/cypher/ingest-rows';
+import type { IngestBatch } from '../model/ingest-rows';
 import type { WriteBatchResult } from '../graph/write-ingest-batch';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';

@@ -1,5 +1,5 @@
 import { keyHash, readKeyHashes } from '../flows/flow-key';
-import type { ResumePoint } from '../graph/cypher/ingest-rows';
+import type { ResumePoint } from '../model/ingest-rows';
 
 /** What a flow sent again after a restart is. */
 export type ResumeClass = 'committed' | 'new';

@@ -1,5 +1,5 @@
 import { KEY_HASH_BYTES, hashKeyInto } from '../flows/flow-key';
-import type { ResumePoint } from '../graph/cypher/ingest-rows';
+import type { ResumePoint } from '../model/ingest-rows';
 
 /**
  * Follows what the collector has taken in, so that each drain can say where a restart resumes: the

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { AppConfig } from '../config';
 import { EdgeAggregator } from '../flows/edge-aggregator';
 import type { Executor } from '../graph/executor';
-import type { ResumePoint } from '../graph/cypher/ingest-rows';
+import type { ResumePoint } from '../model/ingest-rows';
 import { isRefusal } from '../graph/executor';
 import { expireActivity } from '../graph/expire-activity';
 import { pruneGraph } from '../graph/prune-graph';

@@ -6,7 +6,7 @@ import { createGzip } from 'node:zlib';
 import { Command } from 'commander';
 import { parseDurationMs } from '../config';
 import { InputError } from '../errors';
-import { generateFlows } from '../flows/generate-flows';
+import { generateFlows } from '../generator/generate-flows';
 
 /** Lines are written in chunks of this many, which keeps writes few and memory flat. */
 const LINES_PER_WRITE = 2000;

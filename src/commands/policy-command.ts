@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { InputError } from '../errors';
 import { openGraph } from '../graph/open-graph';
 import { readObservedTraffic } from '../api/read-graph';
-import { resolveRange } from '../flows/time-buckets';
+import { resolveRange } from '../model/time-buckets';
 import type { ObservedEdge } from '../policy/observed-traffic';
 import type { TimeWindow } from '../graph/cypher/api-fragments';
 import { buildPolicyCheck } from '../policy/build-policy-check';

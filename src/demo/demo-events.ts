@@ -3,12 +3,12 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../config';
 import type { Flow, FlowEndpoint, FlowWorkload, HubbleEvent } from '../flows/flow';
 import { formatFlowTime } from '../flows/flow-time';
-import { generateFlows } from '../flows/generate-flows';
+import { generateFlows } from '../generator/generate-flows';
 import { parseFlowLine } from '../hubble/parse-flow-line';
-import { derivedUuid } from '../hubble/replay-server';
+import { derivedUuid } from '../hubble/replay-recording';
 
-/** Where the recorded demo flows are: the repository's fixtures, or /app/demo/hubble in the image. */
-export const DEMO_FLOW_DIRS = [path.join(PROJECT_ROOT, 'test', 'fixtures', 'hubble'), path.join(PROJECT_ROOT, 'demo', 'hubble')];
+/** Where the recorded demo flows are: data/hubble of the repository, the npm package and the image (/app/data/hubble). */
+export const DEMO_FLOW_DIRS = [path.join(PROJECT_ROOT, 'data', 'hubble')];
 
 /** Time between two flows of a recorded capture as the demo plays it, in ms. */
 const RECORDED_SPACING_MS = 10;
@@ -78,9 +78,9 @@ function* recordedPasses(flows: readonly Flow[], startMs: number, everyMs: numbe
   const spanMs = flows.length * RECORDED_SPACING_MS;
   const first = Math.floor(startMs / everyMs);
   const play = function* (pass: number, fromMs: number, uuidSalt: string) {
-    for (let i = 0; i < flows.length; i++) {
+    for (const [i, recorded] of flows.entries()) {
       const timeMs = fromMs + i * RECORDED_SPACING_MS;
-      const flow: Flow = { ...flows[i], time: formatFlowTime(timeMs), uuid: derivedUuid(i, pass, `${flows[i].uuid ?? ''}${uuidSalt}`) };
+      const flow: Flow = { ...recorded, time: formatFlowTime(timeMs), uuid: derivedUuid(i, pass, `${recorded.uuid ?? ''}${uuidSalt}`) };
       yield { timeMs, event: { kind: 'flow', flow, nodeName: flow.node_name } as HubbleEvent };
     }
   };

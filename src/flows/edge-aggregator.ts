@@ -1,12 +1,13 @@
 import type { DDSketch } from '@datadog/sketches-js';
-import type { ActivityRow, CallRow, EndpointRow, IngestBatch } from '../graph/cypher/ingest-rows';
-import { callKey, type EndpointKind, fqdnId, ipId, podId } from '../graph/model';
+import type { ActivityRow, CallRow, EndpointRow, IngestBatch } from '../model/ingest-rows';
+import { callKey, type EndpointKind, fqdnId, ipId, podId } from '../model/endpoint-ids';
+import { addDnsName, MAX_DNS_NAMES_PER_EDGE } from '../model/dns-name';
 import type { Flow, FlowEndpoint, FlowLayer7 } from './flow';
 import { parseFlowTimeMs } from './flow-time';
-import { encodeSketch, newLatencySketch } from './latency-sketch';
+import { encodeSketch, newLatencySketch } from '../model/latency-sketch';
 import { HttpPathAccumulator, DEFAULT_MAX_HTTP_PATHS } from '../policy/http-path-accumulator';
 import { type MutableOrientation, orientFlowInto } from './orient-flow';
-import { type BucketSpec, bucketStartMs } from './time-buckets';
+import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 import { resolveEndpoint, toEndpointRow } from './to-endpoint';
 
 /** Why a flow was not counted; the collector counts skips by reason. */
@@ -23,7 +24,7 @@ export interface EdgeAggregatorOptions {
   maxDedupEntries?: number;
   /** Unmanaged endpoints remembered for the report, oldest evicted first. Default 10000. */
   maxUnmanaged?: number;
-  /** Distinct DNS query names kept per edge and delta. Default 50. */
+  /** Distinct DNS query names kept per edge and delta, counted normalised. Default MAX_DNS_NAMES_PER_EDGE (50). */
   maxDnsQueries?: number;
   /** Distinct HTTP method+path patterns kept per edge and delta (the writer keeps the same bound per edge). Default 50. */
   maxHttpPaths?: number;
@@ -42,7 +43,7 @@ export interface EdgeAggregatorOptions {
   attribution?: 'paired' | 'owner';
   /**
    * Bucket sizes of flow time the drained rows carry activity for (finest first; see
-   * src/flows/time-buckets.ts). Default none: rows carry totals only.
+   * src/model/time-buckets.ts). Default none: rows carry totals only.
    */
   buckets?: BucketSpec;
 }
@@ -100,7 +101,7 @@ export function isCiliumManagedPod(endpoint: FlowEndpoint | undefined): boolean 
   const identity = endpoint.identity;
   if (identity !== undefined && identity > 0 && identity < 256) return false;
   const labels = endpoint.labels;
-  if (labels !== undefined) for (let i = 0; i < labels.length; i++) if (labels[i].startsWith('reserved:')) return false;
+  if (labels !== undefined) for (const label of labels) if (label.startsWith('reserved:')) return false;
   return true;
 }
 
@@ -463,7 +464,7 @@ class EdgeDelta {
       methodCounts: total.methodCounts,
       rcodeCounts: total.rcodeCounts,
       dropReasons: total.dropReasons,
-      dnsQueries: this.dnsQueries === null ? [] : [...new Set(Array.from(this.dnsQueries, normalizeDnsName))],
+      dnsQueries: this.dnsQueries === null ? [] : [...this.dnsQueries],
       httpPaths: this.httpPaths === null ? null : this.httpPaths.toCounts(),
       latencySketch: total.sketch === null ? null : encodeSketch(total.sketch),
       latencyCount: total.latencyCount,
@@ -503,10 +504,9 @@ function windowScopeOf(pair: string, port: number, protocol: string, verdict: st
 /** The X-Request-Id header of an HTTP event (header names compared case-insensitively). */
 export function requestIdOf(headers: readonly { key?: string; value?: string }[] | undefined): string | undefined {
   if (headers === undefined) return undefined;
-  for (let i = 0; i < headers.length; i++) {
-    const key = headers[i].key;
+  for (const { key, value } of headers) {
     // Hubble prints Go's canonical form (X-Request-Id); other spellings take the slower compare.
-    if (key !== undefined && key.length === 12 && (key === 'X-Request-Id' || key.toLowerCase() === 'x-request-id')) return headers[i].value || undefined;
+    if (key !== undefined && key.length === 12 && (key === 'X-Request-Id' || key.toLowerCase() === 'x-request-id')) return value || undefined;
   }
   return undefined;
 }
@@ -541,12 +541,6 @@ function exchangeOf(l7: FlowLayer7, out: Exchange): Exchange | undefined {
     return undefined;
   }
   return out;
-}
-
-/** A DNS name as the graph keeps it: lower case, without the trailing dot. */
-export function normalizeDnsName(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
 /** Updates an endpoint row with a later (or earlier) sighting. */
@@ -604,7 +598,7 @@ export class EdgeAggregator {
     this.tcpOpens = new PairingWindow(maxDedup);
     this.exchanges = new PairingWindow(maxDedup);
     this.maxUnmanaged = options.maxUnmanaged ?? 10_000;
-    this.maxDnsQueries = options.maxDnsQueries ?? 50;
+    this.maxDnsQueries = options.maxDnsQueries ?? MAX_DNS_NAMES_PER_EDGE;
     this.maxHttpPaths = options.maxHttpPaths ?? DEFAULT_MAX_HTTP_PATHS;
     this.maxCachedEndpoints = options.maxCachedEndpoints ?? 200_000;
   }
@@ -843,11 +837,10 @@ export class EdgeAggregator {
     else edge.httpPaths.addOverflow(1);
   }
 
-  /** Names are kept as Hubble wrote them and normalized once, at drain. */
+  /** Names are normalised as they come, so that the cap counts names as the graph keeps them. */
   private addDnsQuery(edge: EdgeDelta, query: string): void {
     if (edge.dnsQueries === null) edge.dnsQueries = new Set();
-    if (edge.dnsQueries.size >= this.maxDnsQueries) return;
-    edge.dnsQueries.add(query);
+    addDnsName(edge.dnsQueries, query, this.maxDnsQueries);
   }
 
   private touchOtherNames(attributedId: string, names: readonly string[], timeMs: number): void {

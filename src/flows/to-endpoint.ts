@@ -1,5 +1,5 @@
-import type { EndpointRow } from '../graph/cypher/ingest-rows';
-import { type EndpointKind, fqdnId, ipId, podId, reservedId } from '../graph/model';
+import type { EndpointRow } from '../model/ingest-rows';
+import { type EndpointKind, fqdnId, ipId, podId, reservedId } from '../model/endpoint-ids';
 import type { FlowEndpoint } from './flow';
 
 /**
@@ -74,8 +74,7 @@ export function reservedNameOf(endpoint: FlowEndpoint | undefined): string | und
   const labels = endpoint.labels;
   let best: string | undefined;
   if (labels !== undefined) {
-    for (let i = 0; i < labels.length; i++) {
-      const label = labels[i];
+    for (const label of labels) {
       if (!label.startsWith(RESERVED_PREFIX)) continue;
       const eq = label.indexOf('=');
       const name = eq < 0 ? label.slice(RESERVED_PREFIX.length) : label.slice(RESERVED_PREFIX.length, eq);
@@ -93,9 +92,9 @@ export function reservedNameOf(endpoint: FlowEndpoint | undefined): string | und
 
 /** The first of a flow's DNS names in sort order (the one an edge is attributed to), or undefined. */
 export function firstDnsName(names: readonly string[] | undefined): string | undefined {
-  if (names === undefined || names.length === 0) return undefined;
-  let first = names[0];
-  for (let i = 1; i < names.length; i++) if (names[i] < first) first = names[i];
+  if (names === undefined) return undefined;
+  let first: string | undefined;
+  for (const name of names) if (first === undefined || name < first) first = name;
   return first === '' ? undefined : first;
 }
 

@@ -1,5 +1,5 @@
-import { mergeSketchList } from '../flows/latency-sketch';
-import type { CallRow } from './cypher/ingest-rows';
+import { mergeSketchList } from '../model/latency-sketch';
+import type { CallRow } from '../model/ingest-rows';
 
 /** The map levels that are rolled up at write time (POD is the calls themselves). */
 export type RollupLevel = 'WORKLOAD' | 'NAMESPACE';

@@ -9,6 +9,20 @@ export interface TxRunner {
   run<R>(query: string, params?: Params): Promise<R[]>;
 }
 
+/**
+ * Runs a statement that always returns exactly one row (an aggregation, a sequence stamp) and
+ * returns that row; any other count means the statement or the database is not what this code was
+ * written for, so it throws naming the count and the statement's first line.
+ */
+export async function runOneRow<R>(tx: TxRunner, query: string, params?: Params): Promise<R> {
+  const rows = await tx.run<R>(query, params);
+  const [row] = rows;
+  if (rows.length !== 1 || row === undefined) {
+    throw new HubbleGraphError('UNEXPECTED_ROWS', `expected exactly one row, got ${rows.length} from: ${query.trim().split('\n')[0]}`);
+  }
+  return row;
+}
+
 /** Options of one read or write. */
 export interface TxOptions {
   /** Timeout of this transaction in ms, instead of the executor's `queryTimeoutMs` (Neo4j ends it when it passes). */

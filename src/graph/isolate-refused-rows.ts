@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors';
-import type { CallRow, EndpointRow, IngestBatch } from './cypher/ingest-rows';
+import type { CallRow, EndpointRow, IngestBatch } from '../model/ingest-rows';
 
 /** A row Neo4j refused for good, with Neo4j's reason: it goes to the dead-letter file. */
 export interface RefusedRow {
@@ -51,8 +51,9 @@ export async function isolateRefusedRows(batch: IngestBatch, probe: BatchProbe, 
     if (rows.length === 0) return;
     const err = await test(rows);
     if (err === undefined) return;
-    if (rows.length === 1) {
-      out.push({ row: rows[0], err });
+    const [only] = rows;
+    if (rows.length === 1 && only !== undefined) {
+      out.push({ row: only, err });
       return;
     }
     const mid = rows.length >> 1;

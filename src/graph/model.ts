@@ -1,6 +1,9 @@
+import type { EndpointKind } from '../model/endpoint-ids';
+import type { CallKeyedCounter } from '../model/ingest-rows';
+
 /**
- * The graph model contract: labels, relationship types and ids. Every Cypher query and every
- * mapping uses these names; the README's "Graph model" section describes the same thing.
+ * The graph model contract: labels and relationship types (the ids are in src/model/endpoint-ids.ts).
+ * Every Cypher query and every mapping uses these names; the README's "Graph model" section describes the same thing.
  */
 export const LABEL = {
   /** Every traffic endpoint. */
@@ -35,35 +38,12 @@ export const REL = {
   calls: 'CALLS',
 } as const;
 
-export type EndpointKind = 'pod' | 'reserved' | 'fqdn' | 'ip';
-
 export const KIND_LABEL: Readonly<Record<EndpointKind, string>> = {
   pod: LABEL.pod,
   reserved: LABEL.reserved,
   fqdn: LABEL.fqdn,
   ip: LABEL.ip,
 };
-
-export function podId(namespace: string, podName: string): string {
-  return `${namespace}/${podName}`;
-}
-
-export function reservedId(name: string): string {
-  return `reserved:${name}`;
-}
-
-export function fqdnId(name: string): string {
-  return `fqdn:${name.replace(/\.$/, '').toLowerCase()}`;
-}
-
-export function ipId(address: string): string {
-  return `ip:${address}`;
-}
-
-/** The unique key of a CALLS relationship: one per (source, destination, port, IP protocol, verdict). */
-export function callKey(sourceId: string, destinationId: string, port: number, protocol: string, verdict: string): string {
-  return `${sourceId}|${destinationId}|${port}|${protocol}|${verdict}`;
-}
 
 /** Name of the dynamic counter properties on CALLS (e.g. `status_200`, `method_GET`, `drop_POLICY_DENIED`). */
 export const COUNTER_PREFIX = {
@@ -72,3 +52,11 @@ export const COUNTER_PREFIX = {
   drop: 'drop_',
   rcode: 'rcode_',
 } as const;
+
+/** The prefix under which each keyed counter of a CallRow or ActivityRow is stored. */
+export const KEYED_COUNTER_PREFIX: Readonly<Record<CallKeyedCounter, string>> = {
+  statusCounts: COUNTER_PREFIX.status,
+  methodCounts: COUNTER_PREFIX.method,
+  rcodeCounts: COUNTER_PREFIX.rcode,
+  dropReasons: COUNTER_PREFIX.drop,
+};

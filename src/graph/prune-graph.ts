@@ -1,5 +1,5 @@
 import { appendChangeLog } from './append-change-log';
-import type { Executor } from './executor';
+import { type Executor, runOneRow } from './executor';
 import { NEXT_CHANGE_SEQ, type ChangeSeqRow } from './cypher/ingest-queries';
 import { PRUNE_CALLS, PRUNE_CANDIDATES, PRUNE_ENDPOINTS, type DeletedRow, type PruneCandidatesRow } from './cypher/prune-queries';
 
@@ -21,16 +21,16 @@ export async function pruneGraph(executor: Executor, cutoffMs: number, batchSize
     for (;;) {
       const deleted = await executor.writeTx(async (tx) => {
         // The sequence first: its lock orders this transaction with the writers, as theirs does.
-        const [{ seq }] = await tx.run<ChangeSeqRow>(NEXT_CHANGE_SEQ);
-        const [row] = await tx.run<DeletedRow>(query, { cutoffMs, limit: batchSize });
+        const { seq } = await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ);
+        const { deleted } = await runOneRow<DeletedRow>(tx, query, { cutoffMs, limit: batchSize });
         await appendChangeLog(tx, { seq, kind: 'prune', createdCalls: [], createdPods: [], stampedCalls: 0 });
-        return row.deleted;
+        return deleted;
       });
       total += deleted;
       if (deleted < batchSize) return total;
     }
   };
-  const [candidates] = await executor.read<PruneCandidatesRow>(PRUNE_CANDIDATES, { cutoffMs });
+  const candidates = await executor.readTx((tx) => runOneRow<PruneCandidatesRow>(tx, PRUNE_CANDIDATES, { cutoffMs }));
   const calls = candidates.calls ? await drain(PRUNE_CALLS) : 0;
   const endpoints = candidates.endpoints ? await drain(PRUNE_ENDPOINTS) : 0;
   return { calls, endpoints };

@@ -1,17 +1,15 @@
-import type { EndpointKind } from './model';
+import { MAX_DNS_NAMES_PER_EDGE } from '../model/dns-name';
+import { ENDPOINT_KINDS } from '../model/endpoint-ids';
 import type { Executor } from './executor';
 import { type ObservedEdgeConditions, type ObservedEdgeRecord, type ObservedEndpointRecord, buildObservedEdges } from './cypher/policy-queries';
 import type { ObservedEdge, ObservedEndpoint, ObservedProtocol } from '../policy/observed-traffic';
 import { parseStoredHttpPaths } from '../policy/http-path-accumulator';
 
-/** The DNS names the graph keeps per edge (ingest's `[0..50]`): a full list may have lost names. */
-const DNS_QUERIES_KEPT = 50;
 
-const KINDS: readonly EndpointKind[] = ['pod', 'reserved', 'fqdn', 'ip'];
 const PROTOCOLS: readonly ObservedProtocol[] = ['TCP', 'UDP', 'SCTP', 'ICMPv4', 'ICMPv6'];
 
 function toObservedEndpoint(rec: ObservedEndpointRecord): ObservedEndpoint {
-  const kind = KINDS.find((k) => k === rec.kind) ?? 'ip';
+  const kind = ENDPOINT_KINDS.find((k) => k === rec.kind) ?? 'ip';
   return {
     id: rec.id,
     kind,
@@ -41,7 +39,7 @@ export function toObservedEdge(rec: ObservedEdgeRecord): ObservedEdge | null {
     firstSeenMs: rec.call.firstSeenMs ?? lastSeenMs,
     lastSeenMs,
     dnsQueries,
-    dnsQueriesTruncated: dnsQueries.length >= DNS_QUERIES_KEPT,
+    dnsQueriesTruncated: dnsQueries.length >= MAX_DNS_NAMES_PER_EDGE,
     http: parseStoredHttpPaths(rec.call.httpPaths, rec.call.httpPathCounts, rec.call.httpPathsOverflow),
   };
 }

@@ -1,5 +1,5 @@
 import { READ_RESUME_POINT, type ResumePointRow } from './cypher/collector-queries';
-import type { ResumePoint } from './cypher/ingest-rows';
+import type { ResumePoint } from '../model/ingest-rows';
 import type { Executor } from './executor';
 
 /** The resume point the collector `collectorId` committed last, or undefined when it has none (a first start). */

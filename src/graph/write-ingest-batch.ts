@@ -1,7 +1,7 @@
-import { mergeAndSummarize, mergeSketches } from '../flows/latency-sketch';
+import { mergeAndSummarize, mergeSketches } from '../model/latency-sketch';
 import { appendChangeLog } from './append-change-log';
 import type { Executor } from './executor';
-import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from './cypher/ingest-rows';
+import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../model/ingest-rows';
 import { DEFAULT_MAX_HTTP_PATHS, toHttpPathPair } from '../policy/http-path-accumulator';
 import {
   MERGE_HTTP_PATHS,
@@ -22,7 +22,7 @@ import {
   type UpsertedCallsRow,
   type UpsertedEndpointsRow,
 } from './cypher/ingest-queries';
-import type { EndpointKind } from './model';
+import type { EndpointKind } from '../model/endpoint-ids';
 import { resumeProperties } from './cypher/collector-queries';
 import { activityBucketId, buildRollupRows, type CreatedByRows, type MapNodeRef, type MapNodesByEndpoint, type RollupLevel, type RollupRow } from './build-rollup-rows';
 import {
@@ -34,7 +34,7 @@ import {
   UPSERT_ROLLUPS,
   type UpsertedRollupsRow,
 } from './cypher/rollup-queries';
-import type { TxRunner } from './executor';
+import { type TxRunner, runOneRow } from './executor';
 
 export interface WriteBatchOptions {
   /** Stable name of the writing collector. */
@@ -141,14 +141,14 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
 export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'endpoints' | 'calls'>, rowsPerStatement: number): Promise<number> {
   const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const endpointsByKind = sortedByKind(batch.endpoints);
-  const [{ seq }] = await tx.run<ChangeSeqRow>(NEXT_CHANGE_SEQ);
+  const { seq } = await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ);
   const createdPods: string[] = [];
   const moved: { id: string; from: string; to: string }[] = [];
   for (const [kind, rows] of endpointsByKind) {
     for (const part of chunks(rows, rowsPerStatement)) {
-      const [row] = await tx.run<UpsertedEndpointsRow>(UPSERT_ENDPOINTS[kind], { rows: part, seq });
-      if (kind === 'pod') createdPods.push(...row.created);
-      moved.push(...row.moved);
+      const { created, moved: movedHere } = await runOneRow<UpsertedEndpointsRow>(tx, UPSERT_ENDPOINTS[kind], { rows: part, seq });
+      if (kind === 'pod') createdPods.push(...created);
+      moved.push(...movedHere);
     }
   }
   // Before this batch's calls: the rebuilt roll-ups hold the moved pods' history under their new
@@ -157,7 +157,7 @@ export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'en
   const createdCalls: string[] = [];
   let stampedCalls = 0;
   for (const part of chunks(calls, rowsPerStatement)) {
-    const [{ stamped, created, sketches }] = await tx.run<UpsertedCallsRow>(UPSERT_CALLS, { rows: part, seq });
+    const { stamped, created, sketches } = await runOneRow<UpsertedCallsRow>(tx, UPSERT_CALLS, { rows: part, seq });
     createdCalls.push(...created);
     stampedCalls += stamped;
     if (sketches.length > 0) {
@@ -175,7 +175,7 @@ export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'en
   }
   const createdBuckets = new Set<string>();
   for (const part of chunks(activityParams(calls), rowsPerStatement)) {
-    const [{ sketches, created }] = await tx.run<UpsertedActivityRow>(UPSERT_ACTIVITY, { rows: part });
+    const { sketches, created } = await runOneRow<UpsertedActivityRow>(tx, UPSERT_ACTIVITY, { rows: part });
     for (const b of created) createdBuckets.add(activityBucketId(b.key, b.size, b.startMs));
     if (sketches.length === 0) continue;
     const merged = sketches.map(({ id, sketch, stored, minMs, maxMs }) => ({ id, sketch: mergeAndSummarize(stored, sketch, { minMs, maxMs })?.sketch ?? sketch }));
@@ -221,7 +221,7 @@ async function addRollups(tx: TxRunner, calls: readonly CallRow[], created: Crea
 /** Adds roll-up rows into their nodes and merges their sketches, `rowsPerStatement` rows per statement. */
 async function upsertRollupRows(tx: TxRunner, rows: readonly RollupRow[], rowsPerStatement: number): Promise<void> {
   for (const part of chunks(rows, rowsPerStatement)) {
-    const [{ sketches }] = await tx.run<UpsertedRollupsRow>(UPSERT_ROLLUPS, { rows: part });
+    const { sketches } = await runOneRow<UpsertedRollupsRow>(tx, UPSERT_ROLLUPS, { rows: part });
     if (sketches.length === 0) continue;
     const merged = sketches.map(({ id, sketch, stored }) => ({ id, sketch: mergeSketches(stored, sketch) ?? sketch }));
     await tx.run(SET_ROLLUP_SKETCH, { rows: merged });

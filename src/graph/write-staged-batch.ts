@@ -1,5 +1,5 @@
 import { HubbleGraphError, errorMessage } from '../errors';
-import type { IngestBatch } from './cypher/ingest-rows';
+import type { IngestBatch } from '../model/ingest-rows';
 import { READ_BATCH_GUARD, RECORD_BATCH, type BatchGuardRow } from './cypher/ingest-queries';
 import { resumeProperties } from './cypher/collector-queries';
 import {

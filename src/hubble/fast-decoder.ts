@@ -123,6 +123,7 @@ export function fastDecoder(type: protobuf.Type): FastDecoder {
     let read: string;
     let zero: string | undefined;
     let packable = false;
+    const scalarRead = READ_EXPR[field.type];
     if (rt instanceof protobuf.Enum) {
       enums.push(rt.valuesById);
       const e = `enums[${enums.length - 1}]`;
@@ -132,15 +133,15 @@ export function fastDecoder(type: protobuf.Type): FastDecoder {
     } else if (rt instanceof protobuf.Type) {
       const full = rt.fullName;
       if (full === '.google.protobuf.Timestamp') read = 'ts(r, r.uint32())';
-      else if (WRAPPERS[full]) {
+      else if (WRAPPERS[full] !== undefined) {
         wrappers.push(WRAPPERS[full]);
         read = `wrap(r, r.uint32(), wrappers[${wrappers.length - 1}])`;
       } else {
         subs.push(fastDecoder(rt));
         read = `subs[${subs.length - 1}](r, r.uint32())`;
       }
-    } else if (READ_EXPR[field.type]) {
-      read = READ_EXPR[field.type];
+    } else if (scalarRead !== undefined) {
+      read = scalarRead;
       zero = ZERO_TEST[field.type] ?? (field.type.endsWith('64') ? "v !== '0'" : 'v !== 0');
       packable = field.type !== 'string' && field.type !== 'bytes';
     } else {

@@ -113,7 +113,8 @@ function compileFilter(f: FlowFilterJson): Predicate {
     const codes = f.http_status_code.map((c) => {
       const m = /^(\d{1,3})(\+?)$/.exec(c);
       if (!m) throw new InputError(`invalid http_status_code filter "${c}": expected e.g. 404 or 5+`);
-      return { digits: m[1], prefix: m[2] === '+' };
+      const [, digits = '', plus] = m;
+      return { digits, prefix: plus === '+' };
     });
     preds.push((s) => {
       const code = g(s).l7?.http?.code;
@@ -210,7 +211,7 @@ function ipMatcher(list: string[], get: (s: FilterSubject) => string | undefined
   const block = new net.BlockList();
   let cidrs = false;
   for (const entry of list) {
-    const [addr, bits] = entry.split('/');
+    const [addr = '', bits] = entry.split('/');
     const family = net.isIP(addr);
     if (family === 0) throw new InputError(`invalid IP filter "${entry}": expected an address or CIDR`);
     if (bits === undefined) exact.add(addr);
@@ -234,7 +235,8 @@ function namespacedMatcher(list: string[], get: (s: FilterSubject) => [string | 
   const sels = list.map((sel) => {
     const parts = sel.split('/');
     if (parts.length > 2 || sel === '' || sel === '/') throw new InputError(`invalid filter "${sel}": expected [namespace/][name-prefix]`);
-    return parts.length === 1 ? { ns: '', prefix: parts[0] } : { ns: parts[0], prefix: parts[1] };
+    const [first = '', second] = parts;
+    return second === undefined ? { ns: '', prefix: first } : { ns: first, prefix: second };
   });
   return (s) => {
     const [ns = '', name = ''] = get(s);
@@ -348,18 +350,20 @@ function compileSelector(selector: string): Requirement {
       return (l: ParsedLabel) => l.key === p.key && (anySource || l.source === p.source);
     };
     if ((m = /^!\s*(\S+)$/.exec(part))) {
-      const k = keyMatch(m[1]);
+      const [, key = ''] = m;
+      const k = keyMatch(key);
       return (ls) => !ls.some(k);
     }
     if ((m = /^(\S+?)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part))) {
-      const k = keyMatch(m[1]);
-      const values = new Set(m[3].split(',').map((v) => v.trim()));
-      return m[2] === 'in' ? (ls) => ls.some((l) => k(l) && values.has(l.value)) : (ls) => !ls.some((l) => k(l) && values.has(l.value));
+      const [, key = '', op, list = ''] = m;
+      const k = keyMatch(key);
+      const values = new Set(list.split(',').map((v) => v.trim()));
+      return op === 'in' ? (ls) => ls.some((l) => k(l) && values.has(l.value)) : (ls) => !ls.some((l) => k(l) && values.has(l.value));
     }
     if ((m = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part))) {
-      const k = keyMatch(m[1]);
-      const value = m[3];
-      return m[2] === '!=' ? (ls) => !ls.some((l) => k(l) && l.value === value) : (ls) => ls.some((l) => k(l) && l.value === value);
+      const [, key = '', op, value = ''] = m;
+      const k = keyMatch(key);
+      return op === '!=' ? (ls) => !ls.some((l) => k(l) && l.value === value) : (ls) => ls.some((l) => k(l) && l.value === value);
     }
     if (/^[^\s!=(),]+$/.test(part)) {
       const k = keyMatch(part);

@@ -222,8 +222,9 @@ async function* messages(call: grpc.ClientReadableStream<Buffer>): AsyncGenerato
     notify();
   });
   while (true) {
-    if (head < queue.length) {
-      const b = queue[head++];
+    const b = queue[head];
+    if (b !== undefined) {
+      head++;
       if (head === queue.length) {
         queue.length = 0;
         head = 0;
@@ -254,8 +255,7 @@ class RecentFlows {
     this.byKey.set(key, ns);
     this.order.push({ key, ns });
     // Yield order is time order except for stragglers; drop from the front what fell behind the cutoff.
-    while (this.head < this.order.length && this.order[this.head].ns < cutoffNs) {
-      const old = this.order[this.head++];
+    for (let old = this.order[this.head]; old !== undefined && old.ns < cutoffNs; old = this.order[++this.head]) {
       if (this.byKey.get(old.key) === old.ns) this.byKey.delete(old.key);
     }
     if (this.head > 1024 && this.head * 2 > this.order.length) {

@@ -73,9 +73,8 @@ export function readFlowFiles(paths: readonly string[], options: ReadFlowFilesOp
   if (known) progress.totalBytes = total;
 
   async function* items(): AsyncGenerator<FlowFileItem> {
-    for (let i = 0; i < paths.length; i++) {
+    for (const [i, file] of paths.entries()) {
       if (options.signal?.aborted) return;
-      const file = paths[i];
       progress.file = file;
       progress.fileIndex = i;
       const tail = options.follow === true && i === paths.length - 1 && file !== '-' && !file.endsWith('.gz');

@@ -1,21 +1,15 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { InputError, errorMessage } from '../errors';
-import type { Flow, HubbleEvent } from '../flows/flow';
+import type { HubbleEvent } from '../flows/flow';
 import { type Logger, silentLogger } from '../logger';
-import { buildFlowFilterMatcher } from './flow-filters';
-import {
-  type GetFlowsRequestJson,
-  decodeGetFlowsRequest,
-  encodeGetFlowsResponse,
-  encodeGetNodesResponse,
-  encodeHubbleEvent,
-  encodeServerStatus,
-} from './hubble-codec';
+import { type GetFlowsRequestJson, decodeGetFlowsRequest, encodeGetFlowsResponse, encodeGetNodesResponse, encodeServerStatus } from './hubble-codec';
 import { OBSERVER_SERVICE } from './observer-service';
+import { type GetFlowsPlan, planGetFlows, walkGetFlows } from './plan-get-flows';
 import { readFlowFiles } from './read-flow-files';
+import { ReplayRecording } from './replay-recording';
 import { nanosToTimestamp, timestampToNanos } from './timestamps';
+import { writeWithBackpressure } from './write-with-backpressure';
 
 /** Version string the replay server reports in ServerStatus and GetNodes. */
 export const REPLAY_VERSION = 'hubble-graph-replay/0.1.0';
@@ -65,30 +59,22 @@ export interface ReplayServer {
   stop(): Promise<void>;
 }
 
-interface Entry {
-  event: HubbleEvent;
-  /** Event time (flow time for flows) in ns; undefined when the event has none. */
-  timeNs?: bigint;
-  /** Part of the recording (retimed with --retime), not appended later. */
-  recorded: boolean;
-  /** Encoding as served in pass 0 without retime, kept while the buffer is small. */
-  bytes?: Buffer;
-}
-
-const CACHE_ENCODED_UP_TO = 500_000;
 /** How often a live server takes in the events whose time has come, in ms. */
 const LIVE_TICK_MS = 50;
 const ONE_MS_NS = 1_000_000n;
 
-function eventTime(event: HubbleEvent): string | undefined {
-  return event.kind === 'flow' ? event.flow.time : event.time;
+function splitHostPort(listen: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen.trim());
+  if (!m?.[1] || !m[2]) throw new InputError(`listen address must be host:port, got "${listen}"`);
+  return { host: m[1], port: Number(m[2]) };
 }
 
-function eventNode(event: HubbleEvent): string | undefined {
-  return event.kind === 'flow' ? event.nodeName ?? event.flow.node_name : event.nodeName;
+function grpcError(code: grpc.status, details: string): Partial<grpc.StatusObject> & Error {
+  return Object.assign(new Error(details), { code, details });
 }
 
-function safeNanos(time: string | undefined): bigint | undefined {
+function eventTimeNs(event: HubbleEvent): bigint | undefined {
+  const time = event.kind === 'flow' ? event.flow.time : event.time;
   if (time === undefined) return undefined;
   try {
     return timestampToNanos(time);
@@ -97,244 +83,105 @@ function safeNanos(time: string | undefined): bigint | undefined {
   }
 }
 
-/** A stable uuid (RFC 4122 layout, version 5 bits) for a flow of a given replay pass. */
-export function derivedUuid(index: number, pass: number, original: string | undefined): string {
-  const h = crypto.createHash('sha1').update(`${original ?? ''}|${index}|${pass}`).digest('hex');
-  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-function splitHostPort(listen: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen.trim());
-  if (!m) throw new InputError(`listen address must be host:port, got "${listen}"`);
-  return { host: m[1], port: Number(m[2]) };
-}
-
-function grpcError(code: grpc.status, details: string): Partial<grpc.StatusObject> & Error {
-  return Object.assign(new Error(details), { code, details });
-}
-
 /**
  * Serves observer.Observer (GetFlows, ServerStatus, GetNodes) from a recording over real gRPC, for
- * the collector, demos and tests. GetFlows follows Hubble's semantics (pkg/hubble/observer):
- *
- * - `first` with `follow` is INVALID_ARGUMENT.
- * - Without `follow`: `number` N gives the last N matching flows (the first N with `first`); with
- *   `since` the flows from that time on (at most N when N is set); `until` ends the answer at the
- *   first flow after it. Without `number` and `since` the whole buffer is returned — as Hubble
- *   does for number 0 (the hubble CLI itself asks for `--last 20` unless told otherwise).
- * - With `follow`: the last N (or from `since`), then the stream stays open for what `append` adds
- *   and, with `loop`, the next pass. One deliberate difference: `follow` without `number` and
- *   `since` starts at the beginning of the recording (Hubble would send only new flows), because for
- *   a replay the recording *is* what happens now.
- * - Filters: whitelist OR, blacklist subtracted, fields within a filter ANDed (flow-filters.ts).
- *   Node status and lost-events entries pass unfiltered and do not count towards `number`.
+ * the collector, demos and tests: the gRPC and TLS adapter. What a GetFlows request gets follows
+ * Hubble's rules (`planGetFlows`/`walkGetFlows`); what the server holds is a `ReplayRecording`; this
+ * function loads it, paces followers (`rate`), waits for slow clients (backpressure) and for new
+ * events, each wait released only by its own cause.
  */
 export async function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
   const log = options.log ?? silentLogger();
   const rate = options.rate ?? 0;
   const loop = options.loop === true;
-  const retime = options.retime === true;
   const sendNodeStatus = options.nodeStatus !== false;
   const live = options.live;
-  if (live && (options.events?.length || options.files?.length || loop || retime || rate > 0)) {
+  if (live && (options.events?.length || options.files?.length || loop || options.retime === true || rate > 0)) {
     throw new InputError('a live replay server serves events as their time comes: give it no events, files, loop, retime or rate');
   }
   const bufferSize = options.bufferSize ?? 65_536;
   if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new InputError(`bufferSize must be an integer >= 1, got ${String(options.bufferSize)}`);
-  const entries: Entry[] = [];
-  /** Absolute index of entries[0]: a live server forgets its oldest events. */
-  let base = 0;
-  for (const event of options.events ?? []) entries.push({ event, timeNs: safeNanos(eventTime(event)), recorded: true });
+  const loaded: HubbleEvent[] = [...(options.events ?? [])];
   if (options.files && options.files.length > 0) {
     const skipped: Record<string, number> = {};
     for await (const item of readFlowFiles(options.files)) {
-      if (item.event) entries.push({ event: item.event, timeNs: safeNanos(eventTime(item.event)), recorded: true });
+      if (item.event) loaded.push(item.event);
       else if (item.skip) {
-        skipped[item.skip.reason] = (skipped[item.skip.reason] ?? 0) + 1;
-        if (skipped[item.skip.reason] <= 5) log.warn({ file: item.file, line: item.line, reason: item.skip.reason }, item.skip.message);
+        const count = (skipped[item.skip.reason] ?? 0) + 1;
+        skipped[item.skip.reason] = count;
+        if (count <= 5) log.warn({ file: item.file, line: item.line, reason: item.skip.reason }, item.skip.message);
       }
     }
     if (Object.keys(skipped).length > 0) log.warn({ skipped }, 'some lines of the recording were skipped');
   }
 
   const startedMs = Date.now();
-  const nodeNames = new Set<string>();
-  const flowsByNode = new Map<string, number>();
-  const recordedTimes = entries.flatMap((e) => (e.timeNs === undefined ? [] : [e.timeNs]));
-  const firstNs = recordedTimes.reduce<bigint | undefined>((a, b) => (a === undefined || b < a ? b : a), undefined);
-  const lastNs = recordedTimes.reduce<bigint | undefined>((a, b) => (a === undefined || b > a ? b : a), undefined);
-  // Retime: the first recorded flow happens at server start; each loop pass is one span later.
-  const offsetNs = retime && firstNs !== undefined ? BigInt(startedMs) * ONE_MS_NS - firstNs : 0n;
-  const spanNs = firstNs !== undefined && lastNs !== undefined ? lastNs - firstNs + ONE_MS_NS : ONE_MS_NS;
-  const indexNode = (e: Entry) => {
-    const n = eventNode(e.event);
-    if (n) {
-      nodeNames.add(n);
-      if (e.event.kind === 'flow') flowsByNode.set(n, (flowsByNode.get(n) ?? 0) + 1);
-    }
-  };
-  entries.forEach(indexNode);
-  let seenFlows = entries.filter((e) => e.event.kind === 'flow').length;
-  let highestPass = 0;
+  const recording = new ReplayRecording({ retime: options.retime === true, startedMs });
+  recording.record(loaded);
+  /** One per open GetFlows stream: aborted when the stream ends or the server stops. */
+  const streams = new Set<AbortController>();
   let stopped = false;
-  const waiters = new Set<() => void>();
-  const wake = () => {
-    for (const w of [...waiters]) w();
-    waiters.clear();
-  };
-
-  /** The event as served in a pass: retimed and with its own uuid where that applies. */
-  function served(entry: Entry, index: number, pass: number): { event: HubbleEvent; timeNs?: bigint; bytes: () => Buffer } {
-    const shift = retime ? (entry.recorded ? offsetNs : 0n) + BigInt(pass) * spanNs : 0n;
-    const newUuid = entry.event.kind === 'flow' && (pass > 0 || (retime && entry.event.flow.uuid === undefined));
-    if (shift === 0n && !newUuid) {
-      const bytes = () => {
-        if (entry.bytes) return entry.bytes;
-        const b = Buffer.from(encodeHubbleEvent(entry.event));
-        if (entries.length <= CACHE_ENCODED_UP_TO) entry.bytes = b;
-        return b;
-      };
-      return { event: entry.event, timeNs: entry.timeNs, bytes };
-    }
-    const timeNs = entry.timeNs === undefined ? undefined : entry.timeNs + shift;
-    const time = timeNs === undefined ? undefined : nanosToTimestamp(timeNs);
-    let event: HubbleEvent;
-    if (entry.event.kind === 'flow') {
-      const flow: Flow = { ...entry.event.flow };
-      if (time !== undefined) flow.time = time;
-      if (newUuid) flow.uuid = derivedUuid(index, pass, pass === 0 ? undefined : entry.event.flow.uuid);
-      event = { ...entry.event, flow };
-    } else {
-      event = { ...entry.event, time };
-    }
-    return { event, timeNs, bytes: () => Buffer.from(encodeHubbleEvent(event)) };
-  }
-
-  function parseRequestTime(text: string | undefined, field: string): bigint | undefined {
-    if (text === undefined) return undefined;
-    try {
-      return timestampToNanos(text);
-    } catch {
-      throw grpcError(grpc.status.INVALID_ARGUMENT, `invalid ${field}: ${text}`);
-    }
-  }
 
   async function getFlows(call: grpc.ServerWritableStream<Buffer, Buffer>): Promise<void> {
     let req: GetFlowsRequestJson;
-    let matcher: ReturnType<typeof buildFlowFilterMatcher>;
-    let sinceNs: bigint | undefined;
-    let untilNs: bigint | undefined;
+    let plan: GetFlowsPlan;
     try {
       req = decodeGetFlowsRequest(call.request);
-      if (req.first && req.follow) throw grpcError(grpc.status.INVALID_ARGUMENT, 'first cannot be specified with follow');
-      matcher = buildFlowFilterMatcher({ whitelist: req.whitelist, blacklist: req.blacklist });
-      sinceNs = parseRequestTime(req.since, 'since');
-      untilNs = parseRequestTime(req.until, 'until');
+      plan = planGetFlows(req);
     } catch (err) {
-      const e = err instanceof InputError ? grpcError(grpc.status.INVALID_ARGUMENT, err.message) : (err as Error);
+      const e = err instanceof InputError ? grpcError(grpc.status.INVALID_ARGUMENT, err.message) : err instanceof Error ? err : new Error(String(err));
       log.warn({ err: errorMessage(e) }, 'GetFlows refused');
       call.emit('error', e);
       return;
     }
-    const number = Number(req.number ?? 0);
-    const follow = req.follow === true;
-    let closed = false;
-    const close = () => {
-      closed = true;
-      wake();
-    };
+    const ended = new AbortController();
+    streams.add(ended);
+    const close = () => ended.abort();
     call.on('cancelled', close);
     call.on('close', close);
     call.on('error', close);
-    const isOpen = () => !closed && !stopped && !call.cancelled;
-    const write = async (bytes: Buffer) => {
-      if (call.write(bytes)) return;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          call.off('drain', done);
-          waiters.delete(done);
-          resolve();
-        };
-        call.on('drain', done);
-        waiters.add(done); // also released by stop() and cancellation
-      });
-    };
-    const passes = (entry: Entry, index: number, pass: number) => {
-      const s = served(entry, index, pass);
-      if (s.event.kind !== 'flow') return { s, counts: false, pass: true };
-      if (sinceNs !== undefined && (s.timeNs === undefined || s.timeNs < sinceNs)) return { s, counts: true, pass: false };
-      const ok = matcher({ flow: s.event.flow, nodeName: s.event.nodeName });
-      return { s, counts: true, pass: ok };
-    };
-
-    // Where to start: the last `number` matching flows, unless `first` or `since` say otherwise.
-    let start = base;
-    if (number > 0 && !req.first && sinceNs === undefined) {
-      let found = 0;
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const p = passes(entries[i], i, 0);
-        if (p.counts && p.pass) found++;
-        start = base + i;
-        if (found === number) break;
-      }
-    }
-    const limit = !follow && number > 0 ? number : Infinity;
-    // Without follow, a live server answers with what it holds when asked (later events are not waited for).
-    const endAbs = live && !follow ? base + entries.length : Infinity;
-    log.info({ peer: call.getPeer(), number, first: req.first === true, follow, since: req.since, until: req.until, whitelist: req.whitelist?.length ?? 0, blacklist: req.blacklist?.length ?? 0 }, 'GetFlows');
+    const isOpen = () => !ended.signal.aborted && !stopped && !call.cancelled;
+    log.info({ peer: call.getPeer(), number: plan.number, first: plan.first, follow: plan.follow, since: req.since, until: req.until, whitelist: req.whitelist?.length ?? 0, blacklist: req.blacklist?.length ?? 0 }, 'GetFlows');
 
     let sent = 0;
     try {
-      if (sendNodeStatus && nodeNames.size > 0) {
-        await write(Buffer.from(encodeGetFlowsResponse({ node_status: { state_change: 'NODE_CONNECTED', node_names: [...nodeNames] }, time: nanosToTimestamp(BigInt(Date.now()) * ONE_MS_NS) })));
+      const nodeNames = recording.nodeNames;
+      if (sendNodeStatus && nodeNames.length > 0) {
+        await writeWithBackpressure(call, Buffer.from(encodeGetFlowsResponse({ node_status: { state_change: 'NODE_CONNECTED', node_names: [...nodeNames] }, time: nanosToTimestamp(BigInt(Date.now()) * ONE_MS_NS) })), ended.signal);
       }
       const paceStart = Date.now();
-      let paced = 0;
-      let pass = 0;
-      let i = start;
+      // Without follow, a live server answers with what it holds when asked (later events are not waited for).
+      const steps = walkGetFlows(plan, recording, { loop, endsAtHeld: live !== undefined });
       while (isOpen()) {
-        // A follower slower than a live server's buffer misses what was forgotten, as with Hubble.
-        if (i < base) i = base;
-        if (i >= endAbs) break;
-        if (i >= base + entries.length) {
-          if (!follow) break;
-          if (loop && entries.length > 0) {
-            pass++;
-            i = 0;
-            if (pass > highestPass) {
-              highestPass = pass;
-              seenFlows += entries.filter((e) => e.event.kind === 'flow').length;
-            }
-            continue;
-          }
-          await new Promise<void>((resolve) => waiters.add(resolve));
+        const next = steps.next();
+        if (next.done) break;
+        const step = next.value;
+        if (step.kind === 'pass') {
+          recording.notePass(step.pass);
           continue;
         }
-        const index = i++;
-        const p = passes(entries[index - base], index, pass);
-        if (p.counts) {
-          if (untilNs !== undefined && p.s.timeNs !== undefined && p.s.timeNs > untilNs) break;
-          if (!p.pass) continue;
-          if (follow && rate > 0) {
-            paced++;
-            const due = paceStart + (paced * 1000) / rate;
-            const wait = due - Date.now();
+        if (step.kind === 'wait') {
+          await recording.waitForEvents(ended.signal);
+          continue;
+        }
+        if (step.counted) {
+          if (plan.follow && rate > 0) {
+            const wait = paceStart + ((sent + 1) * 1000) / rate - Date.now();
             if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
             if (!isOpen()) break;
           }
           sent++;
         }
-        await write(p.s.bytes());
-        if (sent >= limit) break;
+        await writeWithBackpressure(call, step.served.bytes(), ended.signal);
         // Let other calls and timers run during long answers.
-        if (sent % 2000 === 0) await new Promise((r) => setImmediate(r));
+        if (step.counted && sent % 2000 === 0) await new Promise((r) => setImmediate(r));
       }
       if (!stopped && !call.cancelled) call.end();
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'GetFlows stream failed');
       if (!call.cancelled) call.emit('error', grpcError(grpc.status.INTERNAL, errorMessage(err)));
     } finally {
+      streams.delete(ended);
       log.info({ peer: call.getPeer(), flows: sent, cancelled: call.cancelled || stopped }, 'GetFlows ended');
     }
   }
@@ -345,25 +192,16 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     let pending = it.next();
     const take = () => {
       const nowNs = BigInt(Date.now()) * ONE_MS_NS;
-      let added = 0;
+      const due: HubbleEvent[] = [];
       while (!pending.done) {
-        const event = pending.value;
-        const timeNs = safeNanos(eventTime(event));
+        const timeNs = eventTimeNs(pending.value);
         if (timeNs !== undefined && timeNs > nowNs) break;
-        const e: Entry = { event, timeNs, recorded: false };
-        entries.push(e);
-        indexNode(e);
-        if (event.kind === 'flow') seenFlows++;
-        added++;
+        due.push(pending.value);
         pending = it.next();
       }
+      recording.append(due);
       // Forget the oldest in chunks, so that the splice is rare.
-      if (entries.length > bufferSize + Math.max(1, bufferSize >> 2)) {
-        const drop = entries.length - bufferSize;
-        entries.splice(0, drop);
-        base += drop;
-      }
-      if (added > 0) wake();
+      if (recording.size > bufferSize + Math.max(1, bufferSize >> 2)) recording.forgetBefore(bufferSize);
     };
     take();
     liveTimer = setInterval(take, LIVE_TICK_MS);
@@ -373,17 +211,17 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   server.addService(OBSERVER_SERVICE, {
     GetFlows: (call: grpc.ServerWritableStream<Buffer, Buffer>) => void getFlows(call),
     ServerStatus: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      const flows = entries.filter((e) => e.event.kind === 'flow').length;
-      const spanS = Number(spanNs) / 1e9;
+      const flows = recording.flowCount;
+      const spanS = Number(recording.spanNs) / 1e9;
       callback(
         null,
         Buffer.from(
           encodeServerStatus({
             num_flows: String(flows),
             max_flows: String(Math.max(flows, 1)),
-            seen_flows: String(seenFlows),
+            seen_flows: String(recording.seenFlows),
             uptime_ns: String(BigInt(Date.now() - startedMs) * ONE_MS_NS),
-            num_connected_nodes: nodeNames.size,
+            num_connected_nodes: recording.nodeNames.length,
             num_unavailable_nodes: 0,
             unavailable_nodes: [],
             version: REPLAY_VERSION,
@@ -398,16 +236,16 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         null,
         Buffer.from(
           encodeGetNodesResponse({
-            nodes: [...nodeNames].sort().map((name) => ({
+            nodes: [...recording.nodeNames].sort().map((name) => ({
               name,
               version: REPLAY_VERSION,
               address: address,
               state: 'NODE_CONNECTED',
               tls: { enabled: options.tls !== undefined },
               uptime_ns: uptime,
-              num_flows: String(flowsByNode.get(name) ?? 0),
-              max_flows: String(flowsByNode.get(name) ?? 0),
-              seen_flows: String(flowsByNode.get(name) ?? 0),
+              num_flows: String(recording.flowsOfNodeNamed(name)),
+              max_flows: String(recording.flowsOfNodeNamed(name)),
+              seen_flows: String(recording.flowsOfNodeNamed(name)),
             })),
           }),
         ),
@@ -430,8 +268,9 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     throw err;
   });
   const address = `${host}:${port}`;
+  const { firstNs, lastNs } = recording;
   log.info(
-    { address, events: entries.length, flows: seenFlows, nodes: [...nodeNames], rate, loop, retime, tls: options.tls !== undefined, first: firstNs !== undefined ? nanosToTimestamp(firstNs) : undefined, last: lastNs !== undefined ? nanosToTimestamp(lastNs) : undefined },
+    { address, events: recording.size, flows: recording.seenFlows, nodes: recording.nodeNames, rate, loop, retime: options.retime === true, tls: options.tls !== undefined, first: firstNs !== undefined ? nanosToTimestamp(firstNs) : undefined, last: lastNs !== undefined ? nanosToTimestamp(lastNs) : undefined },
     'replay server listening',
   );
 
@@ -439,22 +278,17 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     address,
     port,
     get size() {
-      return entries.length;
+      return recording.size;
     },
     append(events) {
-      for (const event of events) {
-        const e: Entry = { event, timeNs: safeNanos(eventTime(event)), recorded: false };
-        entries.push(e);
-        indexNode(e);
-        if (event.kind === 'flow') seenFlows++;
-      }
-      wake();
+      recording.append(events);
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       if (liveTimer) clearInterval(liveTimer);
-      wake();
+      recording.close();
+      for (const stream of streams) stream.abort();
       server.forceShutdown();
       log.info({ address }, 'replay server stopped');
     },

@@ -53,10 +53,10 @@ const RFC3339 = /^((?:\d{4}|[+-]\d{6})-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(\
 
 /** RFC 3339 -> {seconds, nanos}; throws InputError on anything else. Keeps all 9 nanosecond digits. */
 export function parseTimestamp(text: string): { seconds: number; nanos: number } {
-  const m = RFC3339.exec(text);
-  const ms = m ? Date.parse(`${m[1].replace(' ', 'T')}${m[3].toUpperCase()}`) : NaN;
-  if (!m || Number.isNaN(ms)) throw new InputError(`expected an RFC 3339 time such as 2024-01-02T03:04:05.123456789Z, got "${text}"`);
-  return { seconds: Math.floor(ms / 1000), nanos: m[2] ? Number(m[2].padEnd(9, '0')) : 0 };
+  const [, dateTime, fraction, zone] = RFC3339.exec(text) ?? [];
+  const ms = dateTime !== undefined && zone !== undefined ? Date.parse(`${dateTime.replace(' ', 'T')}${zone.toUpperCase()}`) : NaN;
+  if (Number.isNaN(ms)) throw new InputError(`expected an RFC 3339 time such as 2024-01-02T03:04:05.123456789Z, got "${text}"`);
+  return { seconds: Math.floor(ms / 1000), nanos: fraction ? Number(fraction.padEnd(9, '0')) : 0 };
 }
 
 /** RFC 3339 -> nanoseconds since the epoch as a bigint (exact ordering of flow times). */

@@ -41,15 +41,15 @@ export function parseCypherExamples(markdown: string): CypherExample[] {
         previousGraphqlComment = undefined;
       } else if (fence.lang === 'graphql') {
         const comment = /^#\s*(.+)$/.exec(fence.lines.find((l) => l.trim() !== '') ?? '');
-        previousGraphqlComment = comment?.[1].trim();
+        previousGraphqlComment = comment?.[1]?.trim();
       } else {
         previousGraphqlComment = undefined;
         if (fence.lang === 'sh') {
           for (const shellLine of fence.lines) {
-            const command = CYPHER_COMMAND.exec(shellLine);
-            if (!command) continue;
-            const pairs = [...command[2].matchAll(/(?:-p|--param)\s+(\S+)/g)].map((m) => m[1]);
-            examples.push({ section, title: section, query: command[1], params: parseParams(pairs) });
+            const [, query, options] = CYPHER_COMMAND.exec(shellLine) ?? [];
+            if (query === undefined || options === undefined) continue;
+            const pairs = [...options.matchAll(/(?:-p|--param)\s+(\S+)/g)].flatMap(([, pair]) => (pair === undefined ? [] : [pair]));
+            examples.push({ section, title: section, query, params: parseParams(pairs) });
           }
         }
       }
@@ -58,12 +58,12 @@ export function parseCypherExamples(markdown: string): CypherExample[] {
       continue;
     }
     if (fenceMatch) {
-      fence = { lang: fenceMatch[1], lines: [] };
+      fence = { lang: fenceMatch[1] ?? '', lines: [] };
       continue;
     }
-    const heading = HEADING.exec(line);
-    if (heading) {
-      section = heading[1].trim();
+    const [, headingText] = HEADING.exec(line) ?? [];
+    if (headingText !== undefined) {
+      section = headingText.trim();
       previousGraphqlComment = undefined;
     }
     sinceLastBlock.push(line);

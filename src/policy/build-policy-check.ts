@@ -1,6 +1,7 @@
 import { toHttpPathRegex, toPathSamples } from './http-path-pattern';
 import { type EndpointView, matchesDnsName, matchesPeer, matchesSelector, toEndpointView } from './match-peer';
-import { type HttpPathCount, type ObservedEdge, isDnsEdge, toEdgeKey } from './observed-traffic';
+import type { HttpPathCount } from '../model/http-path-counts';
+import { type ObservedEdge, isDnsEdge, toEdgeKey } from './observed-traffic';
 import {
   type Direction,
   type DnsRuleMatch,

@@ -103,7 +103,9 @@ export function buildWorkloadSelectors(endpoints: Iterable<ObservedEndpoint>): M
   const out = new Map<string, WorkloadSelector | null>();
   for (const [namespace, workloads] of byNamespace) {
     for (const [workload, podLabels] of workloads) {
-      const candidates = [...podLabels[0]]
+      // Every workload in the map got its list with its first pod.
+      const own = podLabels[0] ?? new Map<string, string>();
+      const candidates = [...own]
         .filter(([k, v]) => isStableWorkloadLabel(k, v) && podLabels.every((l) => l.get(k) === v))
         .map(([k]) => k)
         .sort(byPreference);
@@ -113,10 +115,9 @@ export function buildWorkloadSelectors(endpoints: Iterable<ObservedEndpoint>): M
       }
       let others: Array<[string, Map<string, string>]> = [];
       for (const [w, list] of workloads) if (w !== workload) for (const l of list) others.push([w, l]);
-      const own = podLabels[0];
       const chosen: string[] = [];
       for (const key of candidates) {
-        const value = own.get(key) as string;
+        const value = own.get(key);
         const remaining = others.filter(([, l]) => l.get(key) === value);
         if (chosen.length > 0 && remaining.length === others.length) continue;
         chosen.push(key);
@@ -124,7 +125,7 @@ export function buildWorkloadSelectors(endpoints: Iterable<ObservedEndpoint>): M
         if (others.length === 0) break;
       }
       const matchLabels: Record<string, string> = {};
-      for (const key of [...chosen].sort()) matchLabels[key] = own.get(key) as string;
+      for (const key of [...chosen].sort()) matchLabels[key] = own.get(key) ?? '';
       out.set(workload, { workload, namespace, matchLabels, alsoSelects: [...new Set(others.map(([w]) => w))].sort() });
     }
   }

@@ -1,4 +1,4 @@
-import type { HttpPathCount, HttpPathCounts } from './observed-traffic';
+import type { HttpPathCount, HttpPathCounts } from '../model/http-path-counts';
 import { toHttpPathPattern } from './http-path-pattern';
 
 /** Method+pattern pairs kept per edge by default (the graph keeps 50 DNS names per edge likewise). */

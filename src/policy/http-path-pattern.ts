@@ -47,8 +47,8 @@ function toSegmentPattern(segment: string): string {
   if (segment === '') return segment;
   if (segment.includes(PATH_WILDCARD)) return PATH_WILDCARD;
   // The extension first: `0a1b2c3d4e5f6a7b.png` is an id with a file type, not one long token.
-  const ext = EXTENSION.exec(segment);
-  if (ext !== null && isIdentifier(ext[1])) return PATH_WILDCARD + ext[2];
+  const [, stem, extension] = EXTENSION.exec(segment) ?? [];
+  if (stem !== undefined && extension !== undefined && isIdentifier(stem)) return PATH_WILDCARD + extension;
   return isIdentifier(segment) ? PATH_WILDCARD : segment;
 }
 

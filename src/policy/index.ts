@@ -3,7 +3,8 @@
  * drafts, HTTP path patterns, and the impact check of a policy set against observed traffic.
  * No I/O: callers fill `ObservedEdge`s from the graph and print what comes back.
  */
-export type { HttpPathCount, HttpPathCounts, ObservedEdge, ObservedEndpoint, ObservedProtocol } from './observed-traffic';
+export type { HttpPathCount, HttpPathCounts } from '../model/http-path-counts';
+export type { ObservedEdge, ObservedEndpoint, ObservedProtocol } from './observed-traffic';
 export { DNS_PORT, isDnsEdge, toEdgeKey, workloadKeyOf } from './observed-traffic';
 export { toHttpPathPattern, toHttpPathRegex } from './http-path-pattern';
 export { DEFAULT_MAX_HTTP_PATHS, HttpPathAccumulator, mergeHttpPathCounts, parseStoredHttpPaths, toHttpMethod, toHttpPathPair } from './http-path-accumulator';

@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { type ObservedEndpoint, fqdnNameOf, ipAddressOf, reservedIdentityOf } from './observed-traffic';
 import type { LabelSelector, PeerMatcher } from './policy-model';
+import { normalizeDnsName } from '../model/dns-name';
 
 /** Cilium's label with the pod's namespace (it adds it to every pod's identity). */
 export const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
@@ -168,8 +169,9 @@ export function matchesCidr(cidr: string, except: readonly string[], view: Endpo
 
 const DNS_CHARS = '[-a-zA-Z0-9_]';
 
+/** A name as written in a policy or stored on an edge, in the graph's spelling (surrounding blanks dropped). */
 function trimDot(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, '');
+  return normalizeDnsName(name.trim());
 }
 
 /**

@@ -1,4 +1,5 @@
-import { type EndpointKind, callKey } from '../graph/model';
+import { type EndpointKind, callKey } from '../model/endpoint-ids';
+import type { HttpPathCounts } from '../model/http-path-counts';
 
 /**
  * The input of the policy module: observed traffic as the graph holds it, one `ObservedEdge` per
@@ -30,23 +31,6 @@ export interface ObservedEndpoint {
   readonly workloadKind: string | null;
   /** Reserved identities only: the name after `reserved:` (`world`, `host`, `kube-apiserver`, ...). */
   readonly reservedName: string | null;
-}
-
-/** Observed HTTP requests of one method and path pattern on an edge. */
-export interface HttpPathCount {
-  /** Upper-case method (`GET`); `UNKNOWN` when the flow carried none. */
-  readonly method: string;
-  /** Path pattern from `toHttpPathPattern` (`/users/*`): identifiers collapsed, no query string. */
-  readonly pattern: string;
-  readonly count: number;
-}
-
-/** The HTTP requests of an edge by method and path pattern, bounded in number. */
-export interface HttpPathCounts {
-  /** Sorted by pattern, then method. */
-  readonly paths: readonly HttpPathCount[];
-  /** Requests whose method+pattern pair was not kept because the bound was reached. */
-  readonly overflowRequests: number;
 }
 
 /** One observed CALLS edge: client -> server on a port, protocol and verdict, with its counts. */

@@ -96,8 +96,10 @@ function optionalString(value: Json, path: string, w: Where): string | null {
 function checkFields(obj: JsonObject, path: string, w: Where, known: readonly string[], unmodelled: Readonly<Record<string, string>> = {}): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
-    if (key in unmodelled) {
-      w.warn(`${path}.${key}`, unmodelled[key]);
+    // Own keys only: a field named `constructor` is a typo to reject, not Object's prototype.
+    const why = Object.hasOwn(unmodelled, key) ? unmodelled[key] : undefined;
+    if (why !== undefined) {
+      w.warn(`${path}.${key}`, why);
       continue;
     }
     const expected = [...known, ...Object.keys(unmodelled)].sort().join(', ');
@@ -544,8 +546,8 @@ export function parsePolicyDocuments(text: string, options: ParsePolicyOptions =
   parseAllDocuments(text).forEach((doc, i) => {
     const document = i + 1;
     if (!('errors' in doc)) throw new PolicyDocumentError(`${opts.source} document ${document}: not YAML`);
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0];
+    const [e] = doc.errors;
+    if (e !== undefined) {
       const line = e.linePos?.[0];
       throw new PolicyDocumentError(`${opts.source} document ${document}: invalid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}`);
     }

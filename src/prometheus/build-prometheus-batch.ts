@@ -1,6 +1,6 @@
-import { encodeSketch, newLatencySketch } from '../flows/latency-sketch';
-import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../graph/cypher/ingest-rows';
-import { callKey } from '../graph/model';
+import { encodeSketch, newLatencySketch } from '../model/latency-sketch';
+import { CALL_COUNTERS, type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../model/ingest-rows';
+import { callKey } from '../model/endpoint-ids';
 import { parseEndpointLabel, type LabelContext, type LabelEndpoint } from './endpoint-label';
 import { HUBBLE_METRIC, type HubbleMetricName, type PromSeries } from './hubble-metrics';
 import { computeSeriesDelta, toSeriesKey, toTargetKey, type SeriesMark } from './series-delta';
@@ -288,7 +288,7 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
     row.latencyMaxMs = latency.maxMs;
     row.latencyCount = Math.round(durationCount.get(row.key) ?? latency.count);
     if (row.latencyCount === 0) row.latencySumMs = 0;
-    for (const f of ['flows', 'connections', 'requests', 'responses', 'errors'] as const) row[f] = Math.round(row[f]);
+    for (const f of CALL_COUNTERS) row[f] = Math.round(row[f]);
     for (const m of [row.statusCounts, row.methodCounts, row.dropReasons]) for (const k of Object.keys(m)) m[k] = Math.round(m[k]);
     if (!Number.isFinite(row.firstSeenMs)) continue; // nothing increased
     maxTimeMs = Math.max(maxTimeMs, row.lastSeenMs);

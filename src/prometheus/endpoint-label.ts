@@ -1,4 +1,4 @@
-import { podId, reservedId, type EndpointKind } from '../graph/model';
+import { podId, reservedId, type EndpointKind } from '../model/endpoint-ids';
 
 /**
  * What the `source`/`destination` label values mean, set in Cilium by the metric's

@@ -1,6 +1,6 @@
 import type { AppConfig, PrometheusConfig } from '../config';
 import { ConfigError } from '../errors';
-import type { IngestBatch } from '../graph/cypher/ingest-rows';
+import type { IngestBatch } from '../model/ingest-rows';
 import type { Logger } from '../logger';
 import { buildPrometheusBatch } from './build-prometheus-batch';
 import type { LabelContext } from './endpoint-label';

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { AppConfig, PrometheusConfig } from '../config';
 import { InputError, errorMessage } from '../errors';
 import { READ_PROMETHEUS_CURSOR, type PrometheusCursorRow } from '../graph/cypher/prometheus-cursor-queries';
-import type { IngestBatch } from '../graph/cypher/ingest-rows';
+import type { IngestBatch } from '../model/ingest-rows';
 import type { Executor } from '../graph/executor';
 import { writeIngestBatch } from '../graph/write-ingest-batch';
 import type { Logger } from '../logger';

@@ -1,5 +1,5 @@
 import type { HubbleEvent } from '../../src/flows/flow';
-import type { GeneratedFlows } from '../../src/flows/generate-flows';
+import type { GeneratedFlows } from '../../src/generator/generate-flows';
 import type { Executor } from '../../src/graph/executor';
 
 /** The generator's flows as the events a source yields. */

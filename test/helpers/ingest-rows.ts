@@ -1,5 +1,5 @@
-import type { CallRow, EndpointRow } from '../../src/graph/cypher/ingest-rows';
-import { callKey } from '../../src/graph/model';
+import type { CallRow, EndpointRow } from '../../src/model/ingest-rows';
+import { callKey } from '../../src/model/endpoint-ids';
 
 /** Writer rows for tests that write batches straight to Neo4j (no flows). */
 export const ROW_TIME = Date.parse('2026-01-01T00:00:00Z');

@@ -1,4 +1,4 @@
-import { mergeSketchList } from '../../src/flows/latency-sketch';
+import { mergeSketchList } from '../../src/model/latency-sketch';
 import { readServiceMap } from '../../src/api/read-graph';
 import type { TimeWindow } from '../../src/graph/cypher/api-fragments';
 import { type MapConditions, type MapEdgeRecord, type ServiceMapRecord, buildServiceMap, nodeDescriptor } from '../../src/graph/cypher/api-map-queries';

@@ -1,5 +1,5 @@
 import type { Flow, FlowEndpoint } from '../../src/flows/flow';
-import type { ActivityRow } from '../../src/graph/cypher/ingest-rows';
+import type { ActivityRow } from '../../src/model/ingest-rows';
 
 /**
  * Hand-built traffic whose expected counts per bucket are known from the spec itself, by flow

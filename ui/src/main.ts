@@ -18,7 +18,7 @@ export interface MapTestHook {
     nodes: Pick<Scene['nodes'][number], 'id' | 'label' | 'kind' | 'shape' | 'fill' | 'x' | 'y' | 'isNew' | 'selected' | 'match' | 'onTrace' | 'dimmed' | 'diff'>[];
     edges: Pick<
       Scene['edges'][number],
-      'id' | 'source' | 'target' | 'health' | 'colour' | 'dash' | 'widthPx' | 'dropMark' | 'isNew' | 'active' | 'onTrace' | 'shortest' | 'dimmed' | 'diff'
+      'id' | 'source' | 'target' | 'health' | 'colour' | 'dash' | 'widthPx' | 'dropMark' | 'isNew' | 'active' | 'onTrace' | 'shortest' | 'dimmed' | 'diff' | 'bend'
     >[];
     /** The range the API says the map covers (null: all time), and in compare mode both ranges. */
     covered: { since: string; until: string } | null;
@@ -328,6 +328,7 @@ function redraw() {
       trace: store.trace,
       diff: store.diff,
       policyDrops: store.policyDrops,
+      bends: store.bends,
     }),
   );
   if (fitPending && nodes.length > 0) {
@@ -368,6 +369,7 @@ function applyChanges() {
     const namespaces = new Set<string>();
     for (const n of store.nodes.values()) if (n.namespace) namespaces.add(n.namespace);
     renderLegend(byId('legend'), [...namespaces], store.diff !== null);
+    keepMapClearOfLegend();
     renderCovered();
   }
   if (changes.has('panel') || changes.has('trace') || changes.has('policy')) renderPanel(panel, store.details, store.trace, store.policy, panelActions);
@@ -376,6 +378,21 @@ function applyChanges() {
   lastApplyEnd = performance.now();
   lastApplyMs = lastApplyEnd - started;
 }
+/**
+ * Fits the map beside or above the legend, whichever gives up less of the stage, so that the legend
+ * never covers a node or its label when the map is fitted.
+ */
+function keepMapClearOfLegend() {
+  const legend = byId('legend');
+  const stage = legend.parentElement ?? document.body;
+  const l = legend.getBoundingClientRect();
+  const st = stage.getBoundingClientRect();
+  if (l.width === 0 || st.width === 0 || st.height === 0) return renderer.setInsets({ left: 0, bottom: 0 });
+  const left = l.right - st.left;
+  const bottom = st.bottom - l.top;
+  renderer.setInsets(left / st.width <= bottom / st.height ? { left, bottom: 0 } : { left: 0, bottom });
+}
+
 function requestApply() {
   if (frameRequested) return;
   frameRequested = true;
@@ -404,8 +421,8 @@ window.__hubbleGraphMap = {
     const s = renderer.getScene();
     return {
       nodes: s.nodes.map(({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed, diff }) => ({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed, diff })),
-      edges: s.edges.map(({ id, source, target, health, colour, dash, widthPx, dropMark, isNew, active, onTrace, shortest, dimmed, diff }) => ({
-        id, source, target, health, colour, dash, widthPx, dropMark, isNew, active, onTrace, shortest, dimmed, diff,
+      edges: s.edges.map(({ id, source, target, health, colour, dash, widthPx, dropMark, isNew, active, onTrace, shortest, dimmed, diff, bend }) => ({
+        id, source, target, health, colour, dash, widthPx, dropMark, isNew, active, onTrace, shortest, dimmed, diff, bend,
       })),
       covered: store.covered ? { since: store.covered.since, until: store.covered.until } : null,
       compared: store.comparison
@@ -428,7 +445,10 @@ async function start() {
   const view = parseViewState(window.location.search);
   syncControls(view);
   // A fresh start (first load or a new token) reads everything again.
-  await Promise.all([controller.loadNamespaces(), controller.setView(view, true)]);
+  // The map first: the namespace list aggregates every call too, and on a large graph the two reads
+  // would share Neo4j's cores and delay the first map.
+  await controller.setView(view, true);
+  await controller.loadNamespaces();
 }
 
 void start();

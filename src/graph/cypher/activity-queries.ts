@@ -1,6 +1,6 @@
 import type { Params } from '../executor';
 import { LABEL } from '../model';
-import { type CypherQuery, type TimeWindow, windowPredicate } from './api-fragments';
+import { type CypherQuery, type TimeWindow, windowParams, windowPredicate } from './api-fragments';
 
 /**
  * Deletes up to $limit activity buckets of one size (seconds) that start before the cutoff (epoch
@@ -15,7 +15,7 @@ RETURN count(*) AS deleted`;
 
 /** The buckets in window `w` of each call in `$keys` (the counts of a ranged answer's calls). */
 export function buildWindowBuckets(keys: readonly string[], w: TimeWindow): CypherQuery {
-  const params: Params = { keys, w_size: w.size, w_since: w.sinceMs, w_until: w.untilMs };
+  const params: Params = { keys, ...windowParams(w) };
   return {
     cypher: `UNWIND $keys AS key
 MATCH (k:${LABEL.activity} {key: key, size: toInteger($w_size)}) WHERE ${windowPredicate('k')}
@@ -37,7 +37,7 @@ export type ActivityProps = Record<string, unknown> & { start: number };
  * `$destinationId`, oldest first: the raw material of a time series.
  */
 export function buildSeriesBuckets(edge: { key: string } | { sourceId: string; destinationId: string }, w: TimeWindow): CypherQuery {
-  const params: Params = { w_size: w.size, w_since: w.sinceMs, w_until: w.untilMs };
+  const params: Params = windowParams(w);
   let match: string;
   if ('key' in edge) {
     params.key = edge.key;

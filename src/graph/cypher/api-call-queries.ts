@@ -1,6 +1,6 @@
 import type { Params } from '../executor';
 import { COUNTER_PREFIX, LABEL } from '../model';
-import { type CypherQuery, type EdgeConditions, type TimeWindow, activeInWindow, callProjection, edgeConditions, endpointProjection, where, windowPredicate } from './api-fragments';
+import { type CypherQuery, type EdgeConditions, type FilteredCall, type TimeWindow, activeInWindow, callProjection, edgeConditions, edgeMatches, endpointProjection, where, windowParams, windowPredicate } from './api-fragments';
 
 /** Validated call conditions. */
 export interface CallConditions extends EdgeConditions {
@@ -66,6 +66,17 @@ WITH a, r, b`; // a WHERE cannot follow CALL {} directly
   return `${match}\n${where(conds)}`;
 }
 
+/**
+ * Whether a call in memory meets the conditions, as `callMatch` finds them in Cypher (subscriptions
+ * filter changed calls without a query); the conditions on the call itself are `edgeMatches`.
+ */
+export function callMatches(call: FilteredCall, c: CallConditions): boolean {
+  if (c.namespaces && !c.namespaces.includes(call.source.namespace ?? '') && !c.namespaces.includes(call.destination.namespace ?? '')) return false;
+  if (c.source !== undefined && call.source.id !== c.source) return false;
+  if (c.destination !== undefined && call.destination.id !== c.destination) return false;
+  return edgeMatches(call, c);
+}
+
 const CALL_RECORD = `{call: ${callProjection('r')}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')}}`;
 
 /** Orders by the counts within a range (t_* from RANGED_SUMS); p95 cannot be merged in Cypher: it orders by the all-time p95. */
@@ -115,7 +126,7 @@ function buildRangedCallsPage(
   skip: number,
   limit: number,
 ): { page: CypherQuery; count: CypherQuery } {
-  const params: Params = { skip, limit, w_size: w.size, w_since: w.sinceMs, w_until: w.untilMs };
+  const params: Params = { skip, limit, ...windowParams(w) };
   const { minRequests, range: _range, ...rest } = c;
   const match = callMatch(rest, params, [activeInWindow('r', w, params)]);
   let sums = RANGED_SUMS;
@@ -187,6 +198,7 @@ export function buildDropReasons(c: DropConditions): CypherQuery {
   if (c.reasons !== undefined) params.reasons = c.reasons;
   // Ranged: the drop_<REASON> counters of the window's activity buckets instead of the all-time ones.
   const counted = c.range === undefined ? 'r' : 'w';
+  if (c.range !== undefined) Object.assign(params, windowParams(c.range));
   const windowMatch = c.range === undefined ? '' : `\nMATCH (w:${LABEL.activity} {key: r.key, size: $w_size}) WHERE ${windowPredicate('w')}`;
   const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)
 ${where(conds)}${windowMatch}

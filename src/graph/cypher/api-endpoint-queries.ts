@@ -10,7 +10,7 @@ import {
   where,
   workloadNameExpr,
 } from './api-fragments';
-import type { EndpointRow } from './ingest-rows';
+import type { EndpointRow } from '../../model/ingest-rows';
 
 /** An endpoint as the API reads it: the stored properties of an EndpointRow, with DateTime values as ISO strings. */
 export type EndpointRecord = Omit<EndpointRow, 'kind' | 'firstSeenMs' | 'lastSeenMs' | 'source'> & {

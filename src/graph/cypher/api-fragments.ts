@@ -1,4 +1,5 @@
 import type { Params } from '../executor';
+import { HASHED_OWNER_KIND, TEMPLATE_HASH_PATTERN } from '../../model/workload-name';
 
 /**
  * Shared pieces of the API's Cypher. Variable names and property names are constants of this
@@ -29,14 +30,13 @@ export function callProjection(r: string): string {
 }
 
 /**
- * The stable workload name of pod variable `v`: a ReplicaSet's name loses its pod-template hash
- * (`web-6d9984c876` -> `web`), so that pods of successive rollouts of a Deployment share it; a pod
- * without owner is its own workload. Mirrors `toWorkloadName` in src/api/to-graphql.ts.
+ * The stable workload name of pod variable `v`: `toWorkloadName` of src/model/workload-name.ts in
+ * Cypher, built from the same constants (test/integration/graph/workload-name.test.ts runs both).
  */
 export function workloadNameExpr(v: string): string {
   return (
     `CASE WHEN ${v}.workload IS NULL OR ${v}.workload = '' THEN ${v}.name ` +
-    `WHEN ${v}.workloadKind = 'ReplicaSet' AND ${v}.workload =~ '.+-[a-z0-9]{5,10}' ` +
+    `WHEN ${v}.workloadKind = '${HASHED_OWNER_KIND}' AND ${v}.workload =~ '.+-${TEMPLATE_HASH_PATTERN}' ` +
     `THEN left(${v}.workload, size(${v}.workload) - size(last(split(${v}.workload, '-'))) - 1) ` +
     `ELSE ${v}.workload END`
   );
@@ -65,7 +65,7 @@ export function labelSelectorPredicate(v: string, param: string): string {
 }
 
 /**
- * A bucket-aligned time range of flow time that a ranged read covers (src/flows/time-buckets.ts
+ * A bucket-aligned time range of flow time that a ranged read covers (src/model/time-buckets.ts
  * coverRange): buckets of `size` seconds starting in [sinceMs, untilMs).
  */
 export interface TimeWindow {
@@ -79,10 +79,13 @@ export interface TimeWindow {
  * in the activity_bucket constraint's index (key, size, start).
  */
 export function activeInWindow(r: string, w: TimeWindow, params: Params, prefix = 'w'): string {
-  params[`${prefix}_size`] = w.size;
-  params[`${prefix}_since`] = w.sinceMs;
-  params[`${prefix}_until`] = w.untilMs;
+  Object.assign(params, windowParams(w, prefix));
   return `EXISTS { MATCH (k:Activity {key: ${r}.key, size: $${prefix}_size}) WHERE ${windowPredicate('k', prefix)} }`;
+}
+
+/** The parameters `$<prefix>_size`, `$<prefix>_since`, `$<prefix>_until` that windowPredicate reads. */
+export function windowParams(w: TimeWindow, prefix = 'w'): Params {
+  return { [`${prefix}_size`]: w.size, [`${prefix}_since`]: w.sinceMs, [`${prefix}_until`]: w.untilMs };
 }
 
 /** `k.start` of activity variable `k` within the window whose parameters are named `<prefix>_…`. */
@@ -102,31 +105,78 @@ export interface EdgeConditions {
   readonly minRequests?: number;
 }
 
+/** What the in-memory form of a call filter reads of a call (the API's call objects have these fields). */
+export interface FilteredCall {
+  readonly protocol: string;
+  readonly port: number;
+  readonly verdict: string;
+  /** ISO-8601 instant, or null when never seen. */
+  readonly lastSeen: string | null;
+  readonly requests: number;
+  readonly source: { readonly id: string; readonly namespace: string | null };
+  readonly destination: { readonly id: string; readonly namespace: string | null };
+}
+
+/** The conditions on a call's own properties, each with one meaning. */
+type EdgeFilterField = Exclude<keyof EdgeConditions, 'range'>;
+
+/** One condition of the call filter, in its two forms side by side so that they cannot drift. */
+interface EdgeFilterRule<K extends EdgeFilterField> {
+  /** The Cypher predicate on relationship variable `r`, reading the value from `$<param>`. */
+  cypher(r: string, param: string): string;
+  /** The same predicate on a call in memory (subscriptions filter changed calls without a query). */
+  matches(call: FilteredCall, value: NonNullable<EdgeConditions[K]>): boolean;
+}
+
+/**
+ * The call filter, written once: every condition's Cypher and in-memory form (the type makes a new
+ * condition give both). Order matters only for the Cypher text.
+ */
+const EDGE_FILTER: { readonly [K in EdgeFilterField]: EdgeFilterRule<K> } = {
+  protocol: {
+    cypher: (r, p) => `toUpper(${r}.protocol) = toUpper($${p})`,
+    matches: (call, protocol) => call.protocol.toUpperCase() === protocol.toUpperCase(),
+  },
+  port: { cypher: (r, p) => `${r}.port = $${p}`, matches: (call, port) => call.port === port },
+  verdicts: { cypher: (r, p) => `${r}.verdict IN $${p}`, matches: (call, verdicts) => verdicts.includes(call.verdict) },
+  activeSince: {
+    cypher: (r, p) => `${r}.lastSeen >= datetime($${p})`,
+    matches: (call, since) => call.lastSeen !== null && Date.parse(call.lastSeen) >= Date.parse(since),
+  },
+  minRequests: { cypher: (r, p) => `coalesce(${r}.requests, 0) >= $${p}`, matches: (call, min) => call.requests >= min },
+};
+
+const EDGE_FILTER_FIELDS = Object.keys(EDGE_FILTER) as EdgeFilterField[];
+
+function ruleOf<K extends EdgeFilterField>(field: K): EdgeFilterRule<K> {
+  return EDGE_FILTER[field];
+}
+
 /** WHERE fragments for relationship variable `r`; parameters are named `<prefix>_…`. */
 export function edgeConditions(r: string, c: EdgeConditions, params: Params, prefix = 'e'): string[] {
   const out: string[] = [];
-  if (c.protocol !== undefined) {
-    params[`${prefix}_protocol`] = c.protocol;
-    out.push(`toUpper(${r}.protocol) = toUpper($${prefix}_protocol)`);
-  }
-  if (c.port !== undefined) {
-    params[`${prefix}_port`] = c.port;
-    out.push(`${r}.port = $${prefix}_port`);
-  }
-  if (c.verdicts !== undefined) {
-    params[`${prefix}_verdicts`] = c.verdicts;
-    out.push(`${r}.verdict IN $${prefix}_verdicts`);
-  }
-  if (c.activeSince !== undefined) {
-    params[`${prefix}_activeSince`] = c.activeSince;
-    out.push(`${r}.lastSeen >= datetime($${prefix}_activeSince)`);
-  }
-  if (c.minRequests !== undefined) {
-    params[`${prefix}_minRequests`] = c.minRequests;
-    out.push(`coalesce(${r}.requests, 0) >= $${prefix}_minRequests`);
+  for (const field of EDGE_FILTER_FIELDS) {
+    const value = c[field];
+    if (value === undefined) continue;
+    params[`${prefix}_${field}`] = value;
+    out.push(ruleOf(field).cypher(r, `${prefix}_${field}`));
   }
   if (c.range !== undefined) out.push(activeInWindow(r, c.range, params, `${prefix}_w`));
   return out;
+}
+
+/**
+ * Whether a call in memory meets the conditions on its own properties, as `edgeConditions` says in
+ * Cypher (`range` aside: a changed call is not matched against a window).
+ */
+export function edgeMatches(call: FilteredCall, c: EdgeConditions): boolean {
+  return EDGE_FILTER_FIELDS.every((field) => matchesField(call, c, field));
+}
+
+function matchesField<K extends EdgeFilterField>(call: FilteredCall, c: EdgeConditions, field: K): boolean {
+  const value = c[field];
+  if (value === undefined) return true;
+  return ruleOf(field).matches(call, value);
 }
 
 /** `WHERE a AND b` or nothing. */

@@ -1,6 +1,6 @@
 import type { Params } from '../executor';
 import { LABEL } from '../model';
-import { type CypherQuery, type TimeWindow, activeInWindow, edgeConditions, endpointProjection, where, windowPredicate, workloadNameExpr } from './api-fragments';
+import { type CypherQuery, type TimeWindow, activeInWindow, edgeConditions, endpointProjection, where, windowParams, windowPredicate, workloadNameExpr } from './api-fragments';
 import type { CallProps, EndpointRecord } from './api-endpoint-queries';
 
 export type MapLevel = 'POD' | 'WORKLOAD' | 'NAMESPACE';
@@ -76,9 +76,7 @@ ${conds.length > 0 ? `WITH a, r, b ${where(conds)}` : ''}`;
  * call's port, protocol, verdict, last flow time in the range and latency sketches.
  */
 function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params): string {
-  params.w_size = w.size;
-  params.w_since = w.sinceMs;
-  params.w_until = w.untilMs;
+  Object.assign(params, windowParams(w));
   const conds = [`k.size = toInteger($w_size)`, windowPredicate('k')];
   conds.push(...edgeConditions('k', { verdicts: c.verdicts, protocol: c.protocol }, params));
   const ends: string[] = [];
@@ -127,13 +125,17 @@ export interface MapEdgeRecord {
   lastSeen: string | null;
 }
 
-export interface ServiceMapRecord {
+/** Totals over every edge of a map, not only the top ones returned. */
+export interface MapTotalsRecord {
   edgeCount: number;
   nodeCount: number;
   calls: number;
   flows: number;
   requests: number;
   errors: number;
+}
+
+export interface ServiceMapRecord extends MapTotalsRecord {
   top: MapEdgeRecord[];
 }
 
@@ -148,39 +150,48 @@ export interface MapColumns {
 
 export const ALL_MAP_COLUMNS: MapColumns = { verdicts: true, ports: true, protocols: true, latencyP95Ms: true, lastSeen: true };
 
-/** How each column is aggregated per endpoint pair, then per map edge, then finished. */
+/**
+ * How each column is aggregated per endpoint pair, then per map edge, then finished (`final`, over
+ * map edge `e`), and what stands in its place when the client did not ask for it.
+ */
 const COLUMN_STAGES: Readonly<Record<keyof MapColumns, { pair: string; edge: string; final: string; absent: string }>> = {
   verdicts: { pair: 'collect(DISTINCT r.verdict)', edge: 'collect(x.verdicts)', final: 'reduce(acc = [], l IN e.verdicts | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
   ports: { pair: 'collect(DISTINCT r.port)', edge: 'collect(x.ports)', final: 'reduce(acc = [], l IN e.ports | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
   protocols: { pair: 'collect(DISTINCT r.protocol)', edge: 'collect(x.protocols)', final: 'reduce(acc = [], l IN e.protocols | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
   latencyP95Ms: { pair: 'max(r.latencyP95Ms)', edge: 'max(x.latencyP95Ms)', final: 'e.latencyP95Ms', absent: 'null' },
-  lastSeen: { pair: 'max(r.lastSeen)', edge: 'max(x.lastSeen)', final: 'e.lastSeen', absent: 'null' },
+  // Epoch milliseconds, not DateTime: 10k temporal values cost the driver more than the query.
+  lastSeen: { pair: 'max(r.lastSeen.epochMillis)', edge: 'max(x.lastSeen)', final: 'e.lastSeen', absent: 'null' },
 };
 
-/** With a range, p95 comes from the merged sketches (in JS): the sketches are carried instead. */
+/** With a range, p95 comes from the merged sketches (in JS): the latency column carries the sketches. */
 const RANGED_LATENCY_STAGE = {
   pair: 'reduce(acc = [], l IN collect(r.sketches) | acc + l)',
   edge: 'collect(x.latencyP95Ms)',
-  final: 'null, latencySketches: reduce(acc = [], l IN e.latencyP95Ms | acc + l)',
+  final: 'reduce(acc = [], l IN e.latencyP95Ms | acc + l)',
   absent: 'null',
 };
+
+/** The order of an edge's columns in a compact row (see `buildServiceMap`). */
+const COLUMN_ORDER = ['verdicts', 'ports', 'protocols', 'latencyP95Ms', 'lastSeen'] as const satisfies readonly (keyof MapColumns)[];
 
 /**
  * The whole map in one query: calls rolled up into edges between map nodes, sorted heaviest first,
  * totals over all of them, and the first `$topN`. Returns exactly one row. Columns the client did
  * not ask for are not read. With a window, counts are those of the calls' buckets in it, and calls
  * without activity in it are left out.
+ *
+ * The row is compact, because decoding it dominated a large map's read: the top edges' map nodes
+ * once each as `[id, kind, name, namespace]`, and each edge as a list of primitives that names its
+ * ends by id. `decodeServiceMap` turns it into a `ServiceMapRecord`.
  */
 export function buildServiceMap(level: MapLevel, c: MapConditions, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
   const params: Params = { topN };
   const stages = window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
-  const cols = (Object.keys(stages) as (keyof MapColumns)[]).filter((k) => columns[k]);
+  const cols = COLUMN_ORDER.filter((k) => columns[k]);
   const pairCols = cols.map((k) => `, ${stages[k].pair} AS ${k}`).join('');
   const carry = cols.map((k) => `, ${k}: ${k}`).join('');
   const edgeCols = cols.map((k) => `, ${stages[k].edge} AS ${k}`).join('');
-  const finalCols = (Object.keys(stages) as (keyof MapColumns)[])
-    .map((k) => `, ${k}: ${columns[k] ? stages[k].final : stages[k].absent}`)
-    .join('');
+  const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? stages[k].final : stages[k].absent}`).join('');
   // Calls are summed per endpoint pair first (grouping by node is cheap); each endpoint's map node
   // is then computed once per endpoint, not once per call, and the pairs are summed per map edge.
   const cypher = `${window === undefined ? mapMatch(c, params) : rangedMapMatch(c, window, params)}
@@ -203,19 +214,27 @@ ${mapTail(carry, finalCols)}`;
 function mapTail(carry: string, finalCols: string): string {
   return `ORDER BY flows DESC, requests DESC, s.id, t.id
 WITH collect({source: s, target: t, flows: flows, requests: requests, responses: responses, errors: errors, calls: calls${carry}}) AS edges
+WITH edges, edges[0..toInteger($topN)] AS top
 CALL {
   WITH edges
   UNWIND edges AS e
   UNWIND [e.source.id, e.target.id] AS n
   RETURN count(DISTINCT n) AS nodeCount
 }
+CALL {
+  WITH top
+  UNWIND top AS e
+  UNWIND [e.source, e.target] AS n
+  WITH DISTINCT n
+  RETURN collect(n) AS nodeMaps
+}
 RETURN size(edges) AS edgeCount, nodeCount,
   reduce(x = 0, e IN edges | x + e.calls) AS calls,
   reduce(x = 0, e IN edges | x + e.flows) AS flows,
   reduce(x = 0, e IN edges | x + e.requests) AS requests,
   reduce(x = 0, e IN edges | x + e.errors) AS errors,
-  [e IN edges[0..toInteger($topN)] | {source: e.source, target: e.target, flows: e.flows, requests: e.requests,
-    responses: e.responses, errors: e.errors, calls: e.calls${finalCols}}] AS top`;
+  [n IN nodeMaps | [n.id, n.kind, n.name, n.namespace]] AS nodes,
+  [e IN top | [e.source.id, e.target.id, e.flows, e.requests, e.responses, e.errors, e.calls${finalCols}]] AS top`;
 }
 
 /** How each column is summed from roll-ups: per roll-up bucket of a map edge, then per map edge. */
@@ -224,37 +243,39 @@ const ROLLUP_STAGES: Readonly<Record<keyof MapColumns, { bucket: string; edge: s
   ports: { bucket: 'collect(DISTINCT u.port)', edge: 'collect(ports)', final: COLUMN_STAGES.ports.final, absent: '[]' },
   protocols: { bucket: 'collect(DISTINCT u.protocol)', edge: 'collect(protocols)', final: COLUMN_STAGES.protocols.final, absent: '[]' },
   latencyP95Ms: { bucket: 'collect(u.latencySketch)', edge: 'collect(latencyP95Ms)', final: RANGED_LATENCY_STAGE.final, absent: 'null' },
-  lastSeen: { bucket: 'max(u.lastSeen)', edge: 'max(lastSeen)', final: 'e.lastSeen', absent: 'null' },
+  lastSeen: { bucket: 'max(u.lastSeen.epochMillis)', edge: 'max(lastSeen)', final: 'e.lastSeen', absent: 'null' },
 };
 
 /**
  * The WORKLOAD or NAMESPACE map from write-time roll-ups (src/graph/cypher/rollup-queries.ts): the
  * `(:Rollup)` nodes of the level, all time or the buckets of window `w`, summed per map edge; the
- * same answer as buildServiceMap without reading a call. Latency p95 comes from the merged sketches
- * (`latencySketches`), ranged or not. `calls`: all time, the calls rolled up; with a window, the
- * most calls active in one of its buckets (a call active in several buckets is one call: distinct
- * calls over several buckets are not summable). The activeSince condition needs each call's last
- * flow time, which roll-ups do not keep: readServiceMap uses buildServiceMap for it.
+ * same answer as buildServiceMap without reading a call, in the same compact row. Its latency
+ * column is always the merged sketches (decode it as ranged), ranged or not. `calls`: all time, the
+ * calls rolled up; with a window, the most calls active in one of its buckets (a call active in
+ * several buckets is one call: distinct calls over several buckets are not summable). The
+ * activeSince condition needs each call's last flow time, which roll-ups do not keep:
+ * readServiceMap uses buildServiceMap for it.
  */
 export function buildRollupMap(level: 'WORKLOAD' | 'NAMESPACE', c: Omit<MapConditions, 'activeSince'>, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
-  const params: Params = { topN, level, w_size: window?.size ?? 0, w_since: window?.sinceMs ?? 0, w_until: window?.untilMs ?? 1 };
+  // All time is the roll-ups of size 0, which start at epoch 0.
+  const params: Params = { topN, level, ...windowParams(window ?? { size: 0, sinceMs: 0, untilMs: 1 }) };
   const conds = ['u.level = $level', 'u.size = toInteger($w_size)', windowPredicate('u')];
   conds.push(...edgeConditions('u', { verdicts: c.verdicts, protocol: c.protocol }, params));
   if (!c.includeExternal) conds.push("u.sourceKind = 'pod' AND u.targetKind = 'pod'");
   if (c.namespaces !== undefined) {
     params.namespaces = c.namespaces;
     // As the call-level queries: all time, an end that is a pod of these namespaces; ranged, an end in them.
-    conds.push(window === undefined
-      ? "((u.sourceKind = 'pod' AND u.sourceNamespace IN $namespaces) OR (u.targetKind = 'pod' AND u.targetNamespace IN $namespaces))"
-      : '(u.sourceNamespace IN $namespaces OR u.targetNamespace IN $namespaces)');
+    conds.push(
+      window === undefined
+        ? "((u.sourceKind = 'pod' AND u.sourceNamespace IN $namespaces) OR (u.targetKind = 'pod' AND u.targetNamespace IN $namespaces))"
+        : '(u.sourceNamespace IN $namespaces OR u.targetNamespace IN $namespaces)',
+    );
   }
-  const cols = (Object.keys(ROLLUP_STAGES) as (keyof MapColumns)[]).filter((k) => columns[k]);
+  const cols = COLUMN_ORDER.filter((k) => columns[k]);
   const bucketCols = cols.map((k) => `, ${ROLLUP_STAGES[k].bucket} AS ${k}`).join('');
   const edgeCols = cols.map((k) => `, ${ROLLUP_STAGES[k].edge} AS ${k}`).join('');
   const carry = cols.map((k) => `, ${k}: ${k}`).join('');
-  const finalCols = (Object.keys(ROLLUP_STAGES) as (keyof MapColumns)[])
-    .map((k) => `, ${k}: ${columns[k] ? ROLLUP_STAGES[k].final : ROLLUP_STAGES[k].absent}`)
-    .join('');
+  const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? ROLLUP_STAGES[k].final : ROLLUP_STAGES[k].absent}`).join('');
   const cypher = `MATCH (u:${LABEL.rollup}) ${where(conds)}
 WITH {id: u.source, kind: u.sourceKind, name: u.sourceName, namespace: u.sourceNamespace} AS s,
   {id: u.target, kind: u.targetKind, name: u.targetName, namespace: u.targetNamespace} AS t, u.start AS start,
@@ -262,6 +283,51 @@ WITH {id: u.source, kind: u.sourceKind, name: u.sourceName, namespace: u.sourceN
 WITH s, t, sum(flows) AS flows, sum(requests) AS requests, sum(responses) AS responses, sum(errors) AS errors, max(calls) AS calls${edgeCols}
 ${mapTail(carry, finalCols)}`;
   return { cypher, params };
+}
+
+/** The row `buildServiceMap` and `buildRollupMap` return. */
+export interface CompactServiceMapRow extends MapTotalsRecord {
+  nodes: [id: string, kind: string, name: string, namespace: string | null][];
+  top: [
+    source: string,
+    target: string,
+    flows: number,
+    requests: number,
+    responses: number,
+    errors: number,
+    calls: number,
+    verdicts: string[],
+    ports: number[],
+    protocols: string[],
+    latency: number | string[] | null,
+    lastSeenMs: number | null,
+  ][];
+}
+
+/** The `ServiceMapRecord` of a `buildServiceMap` row; `ranged` when the query was built with a window. */
+export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): ServiceMapRecord {
+  const nodes = new Map<string, MapNodeRecord>(row.nodes.map(([id, kind, name, namespace]) => [id, { id, kind, name, namespace }]));
+  const node = (id: string): MapNodeRecord => nodes.get(id) ?? { id, kind: 'ip', name: id, namespace: null };
+  const top = row.top.map(([source, target, flows, requests, responses, errors, calls, verdicts, ports, protocols, latency, lastSeenMs]): MapEdgeRecord => {
+    const edge: MapEdgeRecord = {
+      source: node(source),
+      target: node(target),
+      flows,
+      requests,
+      responses,
+      errors,
+      calls,
+      verdicts,
+      ports,
+      protocols,
+      latencyP95Ms: ranged || Array.isArray(latency) ? null : latency,
+      lastSeen: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
+    };
+    if (ranged) edge.latencySketches = Array.isArray(latency) ? latency : [];
+    return edge;
+  });
+  const { edgeCount, nodeCount, calls, flows, requests, errors } = row;
+  return { edgeCount, nodeCount, calls, flows, requests, errors, top };
 }
 
 /** Pods per map node id, over the pods of `$namespaces` (WORKLOAD and NAMESPACE levels). */

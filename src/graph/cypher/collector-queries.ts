@@ -1,5 +1,5 @@
 import { LABEL } from '../model';
-import type { ResumePoint } from './ingest-rows';
+import type { ResumePoint } from '../../model/ingest-rows';
 
 /** The `(:Collector)` properties that hold its resume point (written with every batch that has one). */
 export const RESUME_PROPERTY = {

@@ -1,5 +1,7 @@
-import { COUNTER_PREFIX, KIND_LABEL, LABEL, REL, type EndpointKind } from '../model';
-import type { ActivityRow, CallRow } from './ingest-rows';
+import { KEYED_COUNTER_PREFIX, KIND_LABEL, LABEL, REL } from '../model';
+import { type EndpointKind } from '../../model/endpoint-ids';
+import { type ActivityRow, CALL_COUNTERS, CALL_KEYED_COUNTERS, type CallRow } from '../../model/ingest-rows';
+import { MAX_DNS_NAMES_PER_EDGE } from '../../model/dns-name';
 import { podWorkloadId } from './rollup-queries';
 
 /**
@@ -105,8 +107,18 @@ export interface UpsertedEndpointsRow {
   moved: { id: string; from: string; to: string }[];
 }
 
-const addCounters = (mapField: string, prefix: string) =>
-  `FOREACH (k IN keys(row.${mapField}) | SET r['${prefix}' + k] = coalesce(r['${prefix}' + k], 0) + toInteger(row.${mapField}[k]))`;
+/** `v.flows = 0, v.connections = 0, …`: the plain counters of a new call or bucket (CALL_COUNTERS). */
+const zeroCounters = (v: string): string => CALL_COUNTERS.map((f) => `${v}.${f} = 0`).join(', ');
+
+/** `v.flows = v.flows + toInteger(row.flows), …`: adds `row`'s plain counters (CALL_COUNTERS). */
+const addCounters = (v: string): string => CALL_COUNTERS.map((f) => `${v}.${f} = ${v}.${f} + toInteger(row.${f})`).join(',\n    ');
+
+/** Adds `row`'s keyed counters into `v`'s dynamic properties (`status_200`, …; CALL_KEYED_COUNTERS). */
+const addKeyedCounters = (v: string): string =>
+  CALL_KEYED_COUNTERS.map((f) => {
+    const prefix = KEYED_COUNTER_PREFIX[f];
+    return `FOREACH (k IN keys(row.${f}) | SET ${v}['${prefix}' + k] = coalesce(${v}['${prefix}' + k], 0) + toInteger(row.${f}[k]))`;
+  }).join('\n');
 
 /**
  * Adds call deltas. Returns, in one row, how many calls it stamped and which it created (for the
@@ -119,32 +131,25 @@ MATCH (s:${LABEL.endpoint} {id: row.sourceId})
 MATCH (d:${LABEL.endpoint} {id: row.destinationId})
 MERGE (s)-[r:${REL.calls} {key: row.key}]->(d)
 ON CREATE SET r.port = toInteger(row.port), r.protocol = row.protocol, r.verdict = row.verdict, r.createdSeq = toInteger($seq),
-              r.flows = 0, r.connections = 0, r.requests = 0, r.responses = 0, r.errors = 0,
+              ${zeroCounters('r')},
               r.latencyCount = 0, r.latencySumMs = 0.0
 // Before latencyCount moves: an edge that had latencies before minima were stored keeps its minimum unknown.
 SET r.latencyMinMs = CASE WHEN toInteger(row.latencyCount) = 0 THEN r.latencyMinMs
                           WHEN r.latencyCount = 0 THEN row.latencyMinMs
                           WHEN r.latencyMinMs IS NULL OR r.latencyMinMs <= row.latencyMinMs THEN r.latencyMinMs
                           ELSE row.latencyMinMs END
-SET r.flows = r.flows + toInteger(row.flows),
-    r.connections = r.connections + toInteger(row.connections),
-    r.requests = r.requests + toInteger(row.requests),
-    r.responses = r.responses + toInteger(row.responses),
-    r.errors = r.errors + toInteger(row.errors),
+SET ${addCounters('r')},
     r.errorRate = CASE WHEN r.responses + toInteger(row.responses) > 0
                    THEN toFloat(r.errors + toInteger(row.errors)) / (r.responses + toInteger(row.responses)) ELSE 0.0 END,
     r.l7Protocols = coalesce(r.l7Protocols, []) + [p IN row.l7Protocols WHERE NOT p IN coalesce(r.l7Protocols, [])],
-    r.dnsQueries = (coalesce(r.dnsQueries, []) + [q IN row.dnsQueries WHERE NOT q IN coalesce(r.dnsQueries, [])])[0..50],
+    r.dnsQueries = (coalesce(r.dnsQueries, []) + [q IN row.dnsQueries WHERE NOT q IN coalesce(r.dnsQueries, [])])[0..${MAX_DNS_NAMES_PER_EDGE}],
     r.latencyCount = r.latencyCount + toInteger(row.latencyCount),
     r.latencySumMs = r.latencySumMs + row.latencySumMs,
     r.latencyMaxMs = CASE WHEN row.latencyCount > 0 AND (r.latencyMaxMs IS NULL OR r.latencyMaxMs < row.latencyMaxMs)
                        THEN row.latencyMaxMs ELSE r.latencyMaxMs END
 SET r.latencyMeanMs = CASE WHEN r.latencyCount > 0 THEN r.latencySumMs / r.latencyCount ELSE null END
 ${seenTimes('r')}
-${addCounters('statusCounts', COUNTER_PREFIX.status)}
-${addCounters('methodCounts', COUNTER_PREFIX.method)}
-${addCounters('rcodeCounts', COUNTER_PREFIX.rcode)}
-${addCounters('dropReasons', COUNTER_PREFIX.drop)}
+${addKeyedCounters('r')}
 WITH r, row
 RETURN count(DISTINCT r) AS stamped,
        collect(DISTINCT CASE WHEN r.createdSeq = toInteger($seq) THEN row.key END) AS created,
@@ -212,9 +217,6 @@ export interface HttpPathsRow {
   overflow: number;
 }
 
-const addActivityCounters = (mapField: string, prefix: string) =>
-  `FOREACH (k IN keys(row.${mapField}) | SET a['${prefix}' + k] = coalesce(a['${prefix}' + k], 0) + toInteger(row.${mapField}[k]))`;
-
 /**
  * Adds per-bucket deltas into `(:Activity)` nodes (one per call key, bucket size in seconds and
  * bucket start), created on first use with the call's identity copied, so that ranged reads need
@@ -225,28 +227,21 @@ UNWIND $rows AS row
 MERGE (a:${LABEL.activity} {key: row.key, size: toInteger(row.size), start: datetime({epochMillis: toInteger(row.startMs)})})
 ON CREATE SET a.sourceId = row.sourceId, a.destinationId = row.destinationId, a.port = toInteger(row.port),
               a.protocol = row.protocol, a.verdict = row.verdict,
-              a.flows = 0, a.connections = 0, a.requests = 0, a.responses = 0, a.errors = 0,
+              ${zeroCounters('a')},
               a.latencyCount = 0, a.latencySumMs = 0.0, a.isNew = true
 SET a.latencyMinMs = CASE WHEN toInteger(row.latencyCount) = 0 THEN a.latencyMinMs
                           WHEN a.latencyCount = 0 OR a.latencyMinMs > row.latencyMinMs THEN row.latencyMinMs
                           ELSE a.latencyMinMs END,
     a.latencyMaxMs = CASE WHEN toInteger(row.latencyCount) > 0 AND (a.latencyMaxMs IS NULL OR a.latencyMaxMs < row.latencyMaxMs)
                           THEN row.latencyMaxMs ELSE a.latencyMaxMs END
-SET a.flows = a.flows + toInteger(row.flows),
-    a.connections = a.connections + toInteger(row.connections),
-    a.requests = a.requests + toInteger(row.requests),
-    a.responses = a.responses + toInteger(row.responses),
-    a.errors = a.errors + toInteger(row.errors),
+SET ${addCounters('a')},
     a.latencyCount = a.latencyCount + toInteger(row.latencyCount),
     a.latencySumMs = a.latencySumMs + row.latencySumMs,
     a.firstSeen = CASE WHEN a.firstSeen IS NULL OR a.firstSeen > datetime({epochMillis: toInteger(row.firstSeenMs)})
                     THEN datetime({epochMillis: toInteger(row.firstSeenMs)}) ELSE a.firstSeen END,
     a.lastSeen = CASE WHEN a.lastSeen IS NULL OR a.lastSeen < datetime({epochMillis: toInteger(row.lastSeenMs)})
                     THEN datetime({epochMillis: toInteger(row.lastSeenMs)}) ELSE a.lastSeen END
-${addActivityCounters('statusCounts', COUNTER_PREFIX.status)}
-${addActivityCounters('methodCounts', COUNTER_PREFIX.method)}
-${addActivityCounters('rcodeCounts', COUNTER_PREFIX.rcode)}
-${addActivityCounters('dropReasons', COUNTER_PREFIX.drop)}
+${addKeyedCounters('a')}
 // isNew lives only within this statement: it tells the roll-ups which call buckets are new.
 WITH a, row, a.isNew IS NOT NULL AS created
 REMOVE a.isNew

@@ -9,7 +9,7 @@ import { resetGraph, testConfig, testEnv, testExecutor } from '../../helpers/neo
 import { gql } from './gql-client';
 import { collect, waitForMetric, wsClient } from './ws-client';
 
-const FIXTURE = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble', 'basic-sample-400-tcp-flows.json');
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble', 'basic-sample-400-tcp-flows.json');
 const FIELDS = 'key flows connections changeSeq';
 
 interface CallEvent {

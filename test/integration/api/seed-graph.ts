@@ -1,7 +1,7 @@
 import type { Executor } from '../../../src/graph/executor';
-import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../../../src/graph/cypher/ingest-rows';
+import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../../../src/model/ingest-rows';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
-import { callKey } from '../../../src/graph/model';
+import { callKey } from '../../../src/model/endpoint-ids';
 
 /**
  * A small shop whose answers are known (see the tests): three web pods from two rollouts of one

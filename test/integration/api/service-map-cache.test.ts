@@ -1,7 +1,7 @@
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
-import type { CallRow, EndpointRow } from '../../../src/graph/cypher/ingest-rows';
+import type { CallRow, EndpointRow } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
-import { callKey } from '../../../src/graph/model';
+import { callKey } from '../../../src/model/endpoint-ids';
 import { pruneGraph } from '../../../src/graph/prune-graph';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';

@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
-import type { CallRow, EndpointRow } from '../../../src/graph/cypher/ingest-rows';
+import type { CallRow, EndpointRow } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { generateFlows, type GeneratedFlows } from '../../../src/flows/generate-flows';
+import { generateFlows, type GeneratedFlows } from '../../../src/generator/generate-flows';
 import type { HubbleEvent } from '../../../src/flows/flow';
 import type { Executor } from '../../../src/graph/executor';
 import { startLocalNeo4j, stopLocalNeo4j } from '../../../src/graph/local-neo4j';

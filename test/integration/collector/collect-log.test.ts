@@ -1,4 +1,4 @@
-import { generateFlows } from '../../../src/flows/generate-flows';
+import { generateFlows } from '../../../src/generator/generate-flows';
 import { startReplayServer } from '../../../src/hubble/replay-server';
 import { startCli } from '../../helpers/cli';
 import { storedFlowTotal, toEvents, waitFor } from '../../helpers/ground-truth';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createCollectorMetrics } from '../../../src/collector/collector-metrics';
 import { GraphFlusher, type BatchWriter, type DeltaSource } from '../../../src/collector/graph-flusher';
-import type { IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import type { IngestBatch } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';

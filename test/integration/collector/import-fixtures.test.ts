@@ -1,9 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Executor } from '../../../src/graph/executor';
 import { runCli } from '../../helpers/cli';
 import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble');
+const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 
 interface EdgeRow {
   flows: number;
@@ -99,8 +101,6 @@ describe('import of recorded Hubble flows (real Neo4j)', () => {
   });
 
   it('counts a malformed line by reason and keeps everything else', async () => {
-    const fs = await import('node:fs');
-    const os = await import('node:os');
     const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hg-import-')), 'mixed.json');
     const good = fs.readFileSync(path.join(FIXTURES, 'basic-sample-5-http-flows.json'), 'utf8').trim().split('\n');
     fs.writeFileSync(tmp, [good[0], '{"flow": {"time": ', good[1], 'not json', good[2]].join('\n') + '\n');

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { generateFlows } from '../../../src/flows/generate-flows';
+import { generateFlows } from '../../../src/generator/generate-flows';
 import type { Executor } from '../../../src/graph/executor';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
 import { startCli } from '../../helpers/cli';

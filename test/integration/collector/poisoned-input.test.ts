@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { HubbleEvent } from '../../../src/flows/flow';
-import { generateFlows, type GeneratedFlows } from '../../../src/flows/generate-flows';
+import { generateFlows, type GeneratedFlows } from '../../../src/generator/generate-flows';
 import type { Executor } from '../../../src/graph/executor';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
 import { runCli, startCli } from '../../helpers/cli';

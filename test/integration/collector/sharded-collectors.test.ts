@@ -2,7 +2,7 @@ import type { Client } from 'graphql-ws';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import { collect as runCollector } from '../../../src/collector/collect';
 import type { HubbleEvent } from '../../../src/flows/flow';
-import { generateFlows, type GeneratedFlows } from '../../../src/flows/generate-flows';
+import { generateFlows, type GeneratedFlows } from '../../../src/generator/generate-flows';
 import type { Executor } from '../../../src/graph/executor';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
 import { nodesOfShard } from '../../../src/hubble/shard-of-node';

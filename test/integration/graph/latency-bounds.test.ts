@@ -1,6 +1,6 @@
-import { encodeSketch, newLatencySketch } from '../../../src/flows/latency-sketch';
-import { callKey } from '../../../src/graph/model';
-import { emptyCallRow, type CallRow, type EndpointRow, type IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import { encodeSketch, newLatencySketch } from '../../../src/model/latency-sketch';
+import { callKey } from '../../../src/model/endpoint-ids';
+import { emptyCallRow, type CallRow, type EndpointRow, type IngestBatch } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { resetGraph, testExecutor } from '../../helpers/neo4j';

@@ -1,6 +1,6 @@
-import type { EndpointRow } from '../../../src/graph/cypher/ingest-rows';
+import type { EndpointRow } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
-import { callKey } from '../../../src/graph/model';
+import { callKey } from '../../../src/model/endpoint-ids';
 import { pruneGraph } from '../../../src/graph/prune-graph';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { runCli } from '../../helpers/cli';

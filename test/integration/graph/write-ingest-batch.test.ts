@@ -1,7 +1,7 @@
-import { encodeSketch, newLatencySketch } from '../../../src/flows/latency-sketch';
-import type { CallRow, EndpointRow, IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import { encodeSketch, newLatencySketch } from '../../../src/model/latency-sketch';
+import type { CallRow, EndpointRow, IngestBatch } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
-import { callKey } from '../../../src/graph/model';
+import { callKey } from '../../../src/model/endpoint-ids';
 import { CHANGE_LOG_RETENTION_MS } from '../../../src/graph/append-change-log';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { resetGraph, testExecutor } from '../../helpers/neo4j';

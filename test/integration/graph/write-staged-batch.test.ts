@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { appendDeadLetters } from '../../../src/collector/dead-letter-file';
-import type { IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import type { IngestBatch } from '../../../src/model/ingest-rows';
 import { isRefusal, type Executor } from '../../../src/graph/executor';
 import { readResumePoint } from '../../../src/graph/read-resume-point';
 import { applyStagedParts, partsOf, stageBatch, writeStagedBatch } from '../../../src/graph/write-staged-batch';

@@ -8,7 +8,7 @@ import { formatTimestamp } from '../../../src/hubble/timestamps';
 // A Hubble client that is not ours: @grpc/proto-loader builds the service from the .proto files and
 // grpc-js decodes every message with protobufjs' own machinery (no hubble-graph codec involved).
 const PROTO_DIR = path.resolve(__dirname, '..', '..', '..', 'proto');
-const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble');
+const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 const FILES = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(FIXTURES, f));
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

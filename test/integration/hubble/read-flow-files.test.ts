@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
 import { type FlowFileItem, readFlowFiles } from '../../../src/hubble/read-flow-files';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble');
+const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 const HTTP = path.join(FIXTURES, 'basic-sample-5-http-flows.json');
 const DNS = path.join(FIXTURES, 'basic-sample-5-dns-flows.json');
 

@@ -3,7 +3,7 @@ import { fetchServerStatus } from '../../../src/hubble/observer-client';
 import { REPLAY_VERSION } from '../../../src/hubble/replay-server';
 import { startCli } from '../../helpers/cli';
 
-const FIXTURE = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble', 'basic-sample-400-udp-flows.json');
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble', 'basic-sample-400-udp-flows.json');
 
 describe('hubble-graph replay', () => {
   it('serves the files, logs where, and stops cleanly on SIGTERM', async () => {

@@ -6,7 +6,7 @@ import { type ObserverClient, createObserverClient, streamHubbleEvents } from '.
 import { type ReplayServer, REPLAY_VERSION, startReplayServer } from '../../../src/hubble/replay-server';
 import { timestampToNanos } from '../../../src/hubble/timestamps';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble');
+const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 const FILES = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(FIXTURES, f));
 const TCP = path.join(FIXTURES, 'basic-sample-400-tcp-flows.json');
 

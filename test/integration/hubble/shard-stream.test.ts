@@ -1,5 +1,5 @@
 import type { Flow, HubbleEvent } from '../../../src/flows/flow';
-import { generateFlows } from '../../../src/flows/generate-flows';
+import { generateFlows } from '../../../src/generator/generate-flows';
 import { streamHubbleEvents } from '../../../src/hubble/observer-client';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
 import { shardOfNode } from '../../../src/hubble/shard-of-node';

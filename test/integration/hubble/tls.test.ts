@@ -6,7 +6,7 @@ import type { Flow } from '../../../src/flows/flow';
 import { HubbleConnectionError, fetchServerStatus, streamHubbleEvents } from '../../../src/hubble/observer-client';
 import { type ReplayServer, startReplayServer } from '../../../src/hubble/replay-server';
 
-const FIXTURE = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble', 'basic-sample-5-http-flows.json');
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble', 'basic-sample-5-http-flows.json');
 const SERVER_NAME = 'instance.hubble-relay.cilium.io';
 
 /** A throwaway CA with a server certificate for *.hubble-relay.cilium.io and a client certificate, made with openssl. */

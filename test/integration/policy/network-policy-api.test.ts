@@ -15,7 +15,7 @@ import { gql } from '../api/gql-client';
 import { callRow, otherRow, podRow, writeBatch } from '../api/seed-graph';
 import { toSchemaErrors } from '../../unit/policy/policy-schemas';
 
-const FIXTURE = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble', 'basic-sample-400-tcp-flows.json');
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble', 'basic-sample-400-tcp-flows.json');
 const PRODUCTPAGE = 'bookinfo/productpage-v1-6b746f74dc-9rcxx';
 const DETAILS = 'bookinfo/details-v1-79f774bdb9-m4j4k';
 const REVIEWS_V2 = 'bookinfo/reviews-v2-7bf8c9648f-r7bs2';

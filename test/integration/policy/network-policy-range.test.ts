@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
-import { type BucketSpec, parseBucketSpec } from '../../../src/flows/time-buckets';
+import { type BucketSpec, parseBucketSpec } from '../../../src/model/time-buckets';
 import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';

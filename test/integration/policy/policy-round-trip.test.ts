@@ -1,6 +1,6 @@
 import { checkFlow } from '../../../src/flows/check-flow';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
-import { generateFlows } from '../../../src/flows/generate-flows';
+import { generateFlows } from '../../../src/generator/generate-flows';
 import type { Executor } from '../../../src/graph/executor';
 import { readObservedEdges } from '../../../src/graph/read-observed-edges';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';

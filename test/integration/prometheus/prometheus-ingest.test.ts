@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import type { IngestBatch } from '../../../src/model/ingest-rows';
 import { Executor, type TxRunner } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
 import type { PrometheusCursor } from '../../../src/prometheus/prometheus-cursor';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
-import { parseBucketSpec, type BucketSpec } from '../../../src/flows/time-buckets';
+import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { resetGraph, testExecutor } from '../../helpers/neo4j';

@@ -1,6 +1,6 @@
 import type { FlowEndpoint } from '../../../src/flows/flow';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
-import { parseBucketSpec, type BucketSpec } from '../../../src/flows/time-buckets';
+import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 import type { MapConditions } from '../../../src/graph/cypher/api-map-queries';
 import type { TimeWindow } from '../../../src/graph/cypher/api-fragments';
 import type { Executor } from '../../../src/graph/executor';

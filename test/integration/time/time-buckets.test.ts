@@ -1,6 +1,6 @@
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
-import { coverRange, parseBucketSpec, type BucketSpec } from '../../../src/flows/time-buckets';
+import { coverRange, parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 import type { Executor } from '../../../src/graph/executor';
 import { expireActivity } from '../../../src/graph/expire-activity';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';

@@ -11,7 +11,21 @@ import { ID, T0, callRow, podRow, shopBatch, writeBatch } from '../api/seed-grap
 /** What the page's test hook (`window.__hubbleGraphMap.snapshot()`) returns: what the renderer drew. */
 interface Snapshot {
   nodes: { id: string; label: string; kind: string; shape: string; fill: string; x: number; y: number; isNew: boolean; selected: boolean; match: boolean; onTrace: boolean; dimmed: boolean }[];
-  edges: { id: string; source: string; target: string; health: string; colour: string; dash: number[]; widthPx: number; isNew: boolean; active: boolean; onTrace: boolean; shortest: boolean; dimmed: boolean }[];
+  edges: {
+    id: string;
+    source: string;
+    target: string;
+    health: string;
+    colour: string;
+    dash: number[];
+    widthPx: number;
+    isNew: boolean;
+    active: boolean;
+    onTrace: boolean;
+    shortest: boolean;
+    dimmed: boolean;
+    bend: { x: number; y: number } | null;
+  }[];
   loading: boolean;
   error: string | null;
   liveStatus: string;
@@ -91,6 +105,44 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     expect(new Set(drawn.edges.map((e) => e.health)).size).toBeGreaterThan(1);
     expect(await page.locator('#legend [data-legend-health="policy"]').count()).toBe(1);
     await saveScreenshot(page, 'map-workload-shop');
+  });
+
+  it('keeps the fitted map clear of the legend, and curves an edge whose straight line would cross a node', async () => {
+    await page.setViewportSize({ width: 1000, height: 560 });
+    try {
+      const drawn = await openMap(page, server, 'ns=shop&level=POD&range=all');
+      const canvas = (await page.locator('#map').boundingBox())!;
+      const legend = (await page.locator('#legend').boundingBox())!;
+      const at = await page.evaluate(
+        (ids) => ids.map((id) => (window as unknown as { __hubbleGraphMap: { screenOf(id: string): { x: number; y: number } } }).__hubbleGraphMap.screenOf(id)),
+        drawn.nodes.map((n) => n.id),
+      );
+      // A node and its label (drawn right of it) lie outside the legend's box.
+      for (const p of at) {
+        const [x, y] = [canvas.x + p.x, canvas.y + p.y];
+        const inside = x + 60 >= legend.x - 14 && x <= legend.x + legend.width + 14 && y >= legend.y - 14 && y <= legend.y + legend.height + 14;
+        expect(inside).toBe(false);
+      }
+      // In layout px: the smallest node is 8 px across its radius; a line within 9 px of a centre crosses it.
+      const pos = new Map(drawn.nodes.map((n) => [n.id, n]));
+      const near = (e: (typeof drawn.edges)[number], bend: { x: number; y: number } | null) => {
+        const s = pos.get(e.source)!;
+        const t = pos.get(e.target)!;
+        const point = (u: number) =>
+          bend ? { x: (1 - u) ** 2 * s.x + 2 * (1 - u) * u * bend.x + u * u * t.x, y: (1 - u) ** 2 * s.y + 2 * (1 - u) * u * bend.y + u * u * t.y } : { x: s.x + (t.x - s.x) * u, y: s.y + (t.y - s.y) * u };
+        return drawn.nodes.filter((n) => n.id !== e.source && n.id !== e.target && Array.from({ length: 201 }, (_, i) => point(i / 200)).some((p) => Math.hypot(p.x - n.x, p.y - n.y) < 9)).map((n) => n.id);
+      };
+      // web-a -> db-0 runs straight through api-0, which web-a and db-0 are both linked to.
+      const crossing = drawn.edges.filter((e) => near(e, null).length > 0);
+      expect(crossing.map((e) => e.id)).toContain(`${ID.webA}->${ID.db}`);
+      for (const e of crossing) {
+        expect(e.bend).not.toBeNull();
+        expect(near(e, e.bend)).toEqual([]);
+      }
+      await saveScreenshot(page, 'map-pod-shop-routed');
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 });
+    }
   });
 
   it('shows a clicked workload in the panel: namespace, pods, identity, node, and its calls with the API figures', async () => {

@@ -2,7 +2,7 @@
 import type { Page, Request } from 'playwright-core';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
-import { type BucketSpec, parseBucketSpec } from '../../../src/flows/time-buckets';
+import { type BucketSpec, parseBucketSpec } from '../../../src/model/time-buckets';
 import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';

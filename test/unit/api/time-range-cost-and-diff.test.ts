@@ -3,7 +3,7 @@ import { buildApiSchema } from '../../../src/api/build-api-schema';
 import { changeReasons, DEFAULT_THRESHOLDS, diffMaps } from '../../../src/api/diff-maps';
 import { estimateOperationCost } from '../../../src/api/estimate-operation-cost';
 import { toWindow } from '../../../src/api/resolvers';
-import { parseBucketSpec, type BucketSpec } from '../../../src/flows/time-buckets';
+import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 
 const schema = buildApiSchema();
 const caps = { maxHops: 10, maxPageSize: 1000 };

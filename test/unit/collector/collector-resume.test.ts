@@ -4,10 +4,10 @@ import { loadConfig } from '../../../src/config';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { Flow } from '../../../src/flows/flow';
 import { parseFlowTimeMs } from '../../../src/flows/flow-time';
-import { generateFlows } from '../../../src/flows/generate-flows';
-import type { IngestBatch, ResumePoint } from '../../../src/graph/cypher/ingest-rows';
+import { generateFlows } from '../../../src/generator/generate-flows';
+import type { IngestBatch, ResumePoint } from '../../../src/model/ingest-rows';
 import { silentLogger } from '../../../src/logger';
-import { seededRandom } from '../../../bench/bench-stats';
+import { seededRandom } from '../../../src/generator/seeded-random';
 import { truthCallCounts } from '../../helpers/ground-truth';
 
 /**

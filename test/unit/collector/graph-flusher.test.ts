@@ -1,7 +1,7 @@
 import { createCollectorMetrics } from '../../../src/collector/collector-metrics';
 import { GraphFlusher, type BatchWriter, type DeltaSource } from '../../../src/collector/graph-flusher';
 import type { RefusedRow } from '../../../src/graph/isolate-refused-rows';
-import type { CallRow, IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import type { CallRow, IngestBatch } from '../../../src/model/ingest-rows';
 import { silentLogger } from '../../../src/logger';
 
 /** A delta source holding counts per edge key, like the aggregator does. */

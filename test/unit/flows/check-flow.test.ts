@@ -3,7 +3,7 @@ import path from 'node:path';
 import { checkFlow, hasBadChar } from '../../../src/flows/check-flow';
 import type { JsonTree } from '../../helpers/json-tree';
 import type { Flow } from '../../../src/flows/flow';
-import { generateFlows } from '../../../src/flows/generate-flows';
+import { generateFlows } from '../../../src/generator/generate-flows';
 import { parseFlowLine } from '../../../src/hubble/parse-flow-line';
 import { pod, tcp } from './flow-builders';
 
@@ -45,7 +45,7 @@ describe('checkFlow', () => {
       expect(dropped).toEqual([]);
       expect(flow).toEqual(copy);
     }
-    const dir = path.resolve(__dirname, '../../fixtures/hubble');
+    const dir = path.resolve(__dirname, '../../../data/hubble');
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
       for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
         const parsed = parseFlowLine(line);

@@ -1,5 +1,5 @@
-import type { TruthCall } from '../../../src/flows/generate-flows';
-import type { CallRow } from '../../../src/graph/cypher/ingest-rows';
+import type { TruthCall } from '../../../src/generator/generate-flows';
+import type { CallRow } from '../../../src/model/ingest-rows';
 
 const COUNT_FIELDS = ['flows', 'connections', 'requests', 'responses', 'errors', 'latencyCount', 'firstSeenMs', 'lastSeenMs'] as const;
 

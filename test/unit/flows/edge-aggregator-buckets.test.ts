@@ -1,6 +1,6 @@
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
-import { parseBucketSpec, type BucketSpec } from '../../../src/flows/time-buckets';
-import type { CallRow } from '../../../src/graph/cypher/ingest-rows';
+import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
+import type { CallRow } from '../../../src/model/ingest-rows';
 import { addCounts, emptyBucket, type ExpectedBucket, expectedBuckets, expectedTotals, flowsOf, randomExchanges, type TimedExchange } from '../../helpers/timed-flows';
 
 const SPEC = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;

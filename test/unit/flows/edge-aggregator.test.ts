@@ -1,7 +1,7 @@
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { Flow } from '../../../src/flows/flow';
-import { sketchQuantiles } from '../../../src/flows/latency-sketch';
-import type { CallRow } from '../../../src/graph/cypher/ingest-rows';
+import { sketchQuantiles } from '../../../src/model/latency-sketch';
+import type { CallRow } from '../../../src/model/ingest-rows';
 import designNotes from './design-note-flows.json';
 import { http, pod, reserved, tcp } from './flow-builders';
 
@@ -272,6 +272,16 @@ describe('DNS and Kafka', () => {
   it('keeps at most 50 distinct DNS query names per delta', () => {
     const flows = Array.from({ length: 60 }, (_, i) => dnsFlow('REQUEST', `q${i}.example.`));
     expect(only(aggregate([...flows, ...flows]).calls).dnsQueries).toHaveLength(50);
+  });
+
+  it('counts the 50-name DNS cap on normalised names: two spellings of one name take one place', () => {
+    // 30 names, each seen as `qN.example.` and as `QN.Example`: 30 names as the graph keeps them,
+    // then 20 of 25 more. Counted on raw spellings, 50 spellings would fill the cap at 25 names.
+    const spelled = Array.from({ length: 30 }, (_, i) => [dnsFlow('REQUEST', `q${i}.example.`), dnsFlow('REQUEST', `Q${i}.Example`)]).flat();
+    const more = Array.from({ length: 25 }, (_, i) => dnsFlow('REQUEST', `r${i}.example.`));
+    const names = only(aggregate([...spelled, ...more]).calls).dnsQueries;
+    expect(names).toHaveLength(50);
+    expect(names).toEqual([...Array.from({ length: 30 }, (_, i) => `q${i}.example`), ...Array.from({ length: 20 }, (_, i) => `r${i}.example`)]);
   });
 
   it('counts Kafka requests, responses and error codes', () => {

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { Flow } from '../../../src/flows/flow';
-import type { CallRow, IngestBatch } from '../../../src/graph/cypher/ingest-rows';
+import type { CallRow, IngestBatch } from '../../../src/model/ingest-rows';
 
-const FIXTURES = path.resolve(__dirname, '../../fixtures/hubble');
+const FIXTURES = path.resolve(__dirname, '../../../data/hubble');
 const FILES = [
   'basic-sample-10-flows.json',
   'basic-sample-400-icmpv4-flows.json',

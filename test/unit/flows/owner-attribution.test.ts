@@ -1,7 +1,7 @@
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { Flow } from '../../../src/flows/flow';
-import { generateFlows } from '../../../src/flows/generate-flows';
-import type { CallRow } from '../../../src/graph/cypher/ingest-rows';
+import { generateFlows } from '../../../src/generator/generate-flows';
+import type { CallRow } from '../../../src/model/ingest-rows';
 import { shardOfNode } from '../../../src/hubble/shard-of-node';
 import { http, pod, reserved, tcp } from './flow-builders';
 

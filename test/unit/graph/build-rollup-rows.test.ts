@@ -1,6 +1,6 @@
 import { activityBucketId, buildRollupRows, type MapNodeRef, type MapNodesByEndpoint } from '../../../src/graph/build-rollup-rows';
 import { ROW_TIME, httpCallRow } from '../../helpers/ingest-rows';
-import type { CallRow } from '../../../src/graph/cypher/ingest-rows';
+import type { CallRow } from '../../../src/model/ingest-rows';
 
 const node = (id: string, namespace: string | null, kind = 'pod'): MapNodeRef => ({ id, kind, name: id.split('/').pop() ?? id, namespace });
 const NODES: MapNodesByEndpoint = new Map([

@@ -13,7 +13,7 @@ import {
 } from '../../../src/hubble/hubble-codec';
 import { formatTimestamp, nanosToTimestamp, parseTimestamp, timestampToNanos } from '../../../src/hubble/timestamps';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble');
+const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 const fixtureFiles = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
 
 function fixtureLines(file: string): string[] {

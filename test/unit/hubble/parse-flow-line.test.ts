@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseFlowLine } from '../../../src/hubble/parse-flow-line';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'hubble');
+const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 const firstLine = (file: string) => fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n')[0];
 
 describe('parseFlowLine', () => {

@@ -1,6 +1,6 @@
 import { parseAllDocuments, stringify } from 'yaml';
-import { toWorkloadName } from '../../../src/api/to-graphql';
-import { generateFlows } from '../../../src/flows/generate-flows';
+import { toWorkloadName } from '../../../src/model/workload-name';
+import { generateFlows } from '../../../src/generator/generate-flows';
 import {
   type EdgeDecision,
   type ObservedEdge,

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../../bench/bench-stats';
+import { seededRandom } from '../../../src/generator/seeded-random';
 import type { HttpPathCounts, ObservedEdge, ObservedEndpoint, ObservedProtocol } from '../../../src/policy';
 
 /** Builders of observed traffic for the policy tests, and a varied synthetic cluster. */

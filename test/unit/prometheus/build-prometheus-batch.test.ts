@@ -1,4 +1,4 @@
-import { sketchQuantiles } from '../../../src/flows/latency-sketch';
+import { sketchQuantiles } from '../../../src/model/latency-sketch';
 import { buildPrometheusBatch, toLatency } from '../../../src/prometheus/build-prometheus-batch';
 import { HUBBLE_METRIC, type HubbleMetricName, type PromSeries } from '../../../src/prometheus/hubble-metrics';
 

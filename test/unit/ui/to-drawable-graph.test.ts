@@ -69,7 +69,7 @@ describe('from map data to drawable elements', () => {
     expect(view.map.edges.map((e) => e.id).sort()).toEqual(['shop/api->shop/db', 'shop/web->shop/api', 'shop/web->shop/cache']);
     expect(view.changes.get('shop/web->shop/api')).toMatchObject({ reasons: ['requestRate'], before: { requests: 2 } });
     const positions = new Map(view.map.nodes.map((n, i) => [n.id, { x: i * 100, y: 0 }]));
-    const scene = toScene({ nodes: view.map.nodes, edges: view.map.edges, positions, newIds: new Set(), activeIds: new Set(), selectedNodes: [], selectedEdge: null, matches: new Set(), trace: null, diff: view.marks, policyDrops: new Set() });
+    const scene = toScene({ nodes: view.map.nodes, edges: view.map.edges, positions, newIds: new Set(), activeIds: new Set(), selectedNodes: [], selectedEdge: null, matches: new Set(), trace: null, diff: view.marks, policyDrops: new Set(), bends: new Map() });
     const byId = new Map(scene.edges.map((e) => [e.id, e]));
     expect(byId.get('shop/web->shop/cache')).toMatchObject({ diff: 'removed', dash: [...REMOVED_DASH], colour: DIFF_STYLE.removed.colour });
     expect(byId.get('shop/api->shop/db')).toMatchObject({ diff: 'added', dash: [] });
@@ -123,9 +123,10 @@ describe('from map data to drawable elements', () => {
       trace: { nodes: new Set(['a', 'b']), edges: new Set(['a->b']), shortest: new Set(['a->b']), distance: new Map([['b', 1]]) },
       diff: null,
       policyDrops: new Set(),
+      bends: new Map([['a->b', { x: 50, y: 40 }]]),
     });
     expect(scene.nodes.map((n) => [n.id, n.onTrace, n.isNew, n.selected])).toEqual([['a', true, false, true], ['b', true, true, false]]);
     expect(scene.edges).toHaveLength(1);
-    expect(scene.edges[0]).toMatchObject({ id: 'a->b', onTrace: true, shortest: true, dimmed: false });
+    expect(scene.edges[0]).toMatchObject({ id: 'a->b', onTrace: true, shortest: true, dimmed: false, bend: { x: 50, y: 40 } });
   });
 });

@@ -1,4 +1,5 @@
 import { DIFF_STYLE, PALETTE } from '../model/map-style';
+import { curvePoints, distanceToSegment, pointOnCurve } from '../model/route-edges';
 import type { Scene, SceneEdge, SceneNode } from '../model/to-scene';
 
 /** What is under the pointer. */
@@ -40,6 +41,8 @@ export class CanvasRenderer {
   private lastDrawEnd = 0;
   /** What the last fit() framed, until the user pans or zooms. */
   private fitted: { ids?: readonly string[] } | null = null;
+  /** Room along the stage's edges that overlays (the legend) cover, CSS px; fitting keeps nodes out of it. */
+  private insets = { left: 0, bottom: 0 };
   private movingUntil = 0;
   private dpr = Math.min(2, window.devicePixelRatio || 1);
   private width = 0;
@@ -78,7 +81,14 @@ export class CanvasRenderer {
     return this.scene;
   }
 
-  /** Zooms and pans so that every node (or the given ones) is in view. */
+  /** Sets the room overlays cover (see `insets`); the map is fitted again if it was fitted. */
+  setInsets(insets: { left: number; bottom: number }) {
+    if (insets.left === this.insets.left && insets.bottom === this.insets.bottom) return;
+    this.insets = { ...insets };
+    if (this.fitted !== null) this.fit(this.fitted.ids);
+  }
+
+  /** Zooms and pans so that every node (or the given ones) is in view, clear of the overlays. */
   fit(ids?: readonly string[]) {
     this.fitted = { ids };
     const nodes = ids ? ids.map((id) => this.nodeById.get(id)).filter((n): n is SceneNode => n !== undefined) : this.scene.nodes;
@@ -91,8 +101,11 @@ export class CanvasRenderer {
       y1 = Math.max(y1, n.y + n.radius + 24);
     }
     const pad = 40;
-    const k = Math.min(2, (this.width - 2 * pad) / Math.max(1, x1 - x0), (this.height - 2 * pad) / Math.max(1, y1 - y0));
-    this.cam = { k, x: (x0 + x1) / 2 - this.width / 2 / k, y: (y0 + y1) / 2 - this.height / 2 / k };
+    const width = Math.max(1, this.width - this.insets.left);
+    const height = Math.max(1, this.height - this.insets.bottom);
+    const k = Math.min(2, (width - 2 * pad) / Math.max(1, x1 - x0), (height - 2 * pad) / Math.max(1, y1 - y0));
+    // Centre the map in the free part of the stage: right of a left inset, above a bottom one.
+    this.cam = { k, x: (x0 + x1) / 2 - (this.insets.left + width / 2) / k, y: (y0 + y1) / 2 - height / 2 / k };
     this.requestDraw();
   }
 
@@ -225,7 +238,10 @@ export class CanvasRenderer {
       const s = this.nodeById.get(e.source);
       const t = this.nodeById.get(e.target);
       if (!s || !t) continue;
-      const d = distanceToSegment(wx, wy, s.x, s.y, t.x, t.y);
+      const p = { x: wx, y: wy };
+      const points = e.bend ? curvePoints(s, e.bend, t) : [s, t];
+      let d = Infinity;
+      for (let i = 1; i < points.length; i += 1) d = Math.min(d, distanceToSegment(p, points[i - 1], points[i]));
       const limit = Math.max(5, e.widthPx / 2 + 2) / this.cam.k;
       if (d <= limit && d < bestD) {
         best = e;
@@ -274,17 +290,16 @@ export class CanvasRenderer {
       ctx.strokeStyle = halo;
       ctx.lineWidth = (e.widthPx + (e.isNew ? 10 : e.shortest ? 7 : 5)) / k;
       ctx.beginPath();
-      ctx.moveTo(s.x, s.y);
-      ctx.lineTo(t.x, t.y);
+      edgePath(ctx, e, s, t);
       ctx.stroke();
     }
     // Lines batched by style: one path per colour, dash, width and fading.
-    const groups = new Map<string, { e: SceneEdge; segs: [SceneNode, SceneNode][] }>();
+    const groups = new Map<string, { e: SceneEdge; segs: [SceneEdge, SceneNode, SceneNode][] }>();
     for (const [e, s, t] of visible) {
       const key = `${e.colour}|${cheap ? '' : e.dash.join(',')}|${e.widthPx.toFixed(1)}|${e.dimmed ? 1 : e.diff === 'removed' ? 2 : 0}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { e, segs: [] }));
-      g.segs.push([s, t]);
+      g.segs.push([e, s, t]);
     }
     ctx.lineCap = 'butt';
     for (const { e, segs } of groups.values()) {
@@ -293,10 +308,7 @@ export class CanvasRenderer {
       ctx.lineWidth = e.widthPx / k;
       ctx.setLineDash(cheap ? [] : e.dash.map((d) => (d * Math.max(1, e.widthPx / 2)) / k));
       ctx.beginPath();
-      for (const [s, t] of segs) {
-        ctx.moveTo(s.x, s.y);
-        ctx.lineTo(t.x, t.y);
-      }
+      for (const [edge, s, t] of segs) edgePath(ctx, edge, s, t);
       ctx.stroke();
     }
     ctx.setLineDash([]);
@@ -304,8 +316,10 @@ export class CanvasRenderer {
     // Arrowheads at the callee's border and cross marks on dropped traffic.
     for (const [e, s, t] of visible) {
       ctx.globalAlpha = e.dimmed ? 0.12 : 0.95;
-      const dx = t.x - s.x;
-      const dy = t.y - s.y;
+      // A curve arrives along the line from its control point.
+      const from = e.bend ?? s;
+      const dx = t.x - from.x;
+      const dy = t.y - from.y;
       const len = Math.hypot(dx, dy);
       if (len < 1) continue;
       const ux = dx / len;
@@ -320,8 +334,7 @@ export class CanvasRenderer {
       ctx.lineTo(tipX - ux * size + uy * size * 0.5, tipY - uy * size - ux * size * 0.5);
       ctx.closePath();
       ctx.fill();
-      const mx = (s.x + t.x) / 2;
-      const my = (s.y + t.y) / 2;
+      const { x: mx, y: my } = e.bend ? pointOnCurve(s, e.bend, t, 0.5) : { x: (s.x + t.x) / 2, y: (s.y + t.y) / 2 };
       if (e.dropMark === 'cross') {
         const m = 5 / k;
         ctx.strokeStyle = e.colour;
@@ -413,12 +426,11 @@ function drawDiffBadge(ctx: CanvasRenderingContext2D, kind: keyof typeof DIFF_ST
   ctx.globalAlpha = alpha;
 }
 
-function distanceToSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
-  const dx = bx - ax;
-  const dy = by - ay;
-  const len2 = dx * dx + dy * dy;
-  const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / len2));
-  return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
+/** Adds an edge's line to the current path: straight, or curved through its bend. */
+function edgePath(ctx: CanvasRenderingContext2D, e: SceneEdge, s: SceneNode, t: SceneNode) {
+  ctx.moveTo(s.x, s.y);
+  if (e.bend) ctx.quadraticCurveTo(e.bend.x, e.bend.y, t.x, t.y);
+  else ctx.lineTo(t.x, t.y);
 }
 
 /** Adds the outline of a node shape to the current path. */

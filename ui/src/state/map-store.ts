@@ -7,8 +7,16 @@ import type { ApiActivitySeries } from '../model/sparkline';
 import type { CoveredRange } from '../model/time-range';
 import { type Point, layoutLayered, placeNewNodes } from '../model/layered-layout';
 import { filterMap } from '../model/to-drawable-graph';
+import { nodeRadiusPx } from '../model/map-style';
+import { type RouteEdge, routeEdges } from '../model/route-edges';
 import { DEFAULT_VIEW, type ViewState } from '../model/view-state';
 import type { CallRow } from '../model/summarize-calls';
+
+/**
+ * Above this many edges lines stay straight: routing costs about 0.6 ms per edge here, more than
+ * the first draw's budget, and at that size the map is read by its clusters rather than its lines.
+ */
+export const ROUTE_MAX_EDGES = 3000;
 
 /** How long a new node or edge stays highlighted, ms. */
 export const NEW_HIGHLIGHT_MS = 5000;
@@ -89,6 +97,8 @@ export class MapStore {
   nodes = new Map<string, ApiMapNode>();
   edges = new Map<string, ApiMapEdge>();
   positions = new Map<string, Point>();
+  /** Curves of the edges that would cross a node straight (edge id -> control point), kept with the positions. */
+  bends = new Map<string, Point>();
   /** Element id -> time (ms) until which it is marked new. */
   newUntil = new Map<string, number>();
   /** Edge id -> time (ms) until which it is marked active. */
@@ -188,6 +198,7 @@ export class MapStore {
       for (const id of added) this.newUntil.set(id, until);
       for (const id of this.edges.keys()) if (!beforeEdges.has(id)) this.newUntil.set(id, until);
     }
+    this.bends = this.route(this.edges.values());
     this.emit('graph');
   }
 
@@ -209,6 +220,12 @@ export class MapStore {
     this.emit('policy');
   }
 
+  /** Bends for `edges` over the current positions (see route-edges.ts). */
+  private route(edges: Iterable<RouteEdge>): Map<string, Point> {
+    if (this.edges.size > ROUTE_MAX_EDGES) return new Map();
+    return routeEdges(this.positions, edges, { radiusOf: (id) => nodeRadiusPx(this.nodes.get(id)?.pods ?? 0) });
+  }
+
   private place(ids: string[]) {
     if (ids.length === 0) return;
     for (const [id, p] of placeNewNodes(this.positions, ids, [...this.edges.values()])) this.positions.set(id, p);
@@ -228,7 +245,10 @@ export class MapStore {
       this.place(change.newNodes.map((n) => n.id));
       for (const n of change.newNodes) this.newUntil.set(n.id, now + NEW_HIGHLIGHT_MS);
     }
-    if (change.edgeIsNew) this.newUntil.set(change.edge.id, now + NEW_HIGHLIGHT_MS);
+    if (change.edgeIsNew) {
+      this.newUntil.set(change.edge.id, now + NEW_HIGHLIGHT_MS);
+      for (const [id, bend] of this.route([change.edge])) this.bends.set(id, bend);
+    }
     else this.activeUntil.set(change.edge.id, now + ACTIVE_MARK_MS);
     this.liveEvents += 1;
     this.emit(change.edgeIsNew || change.newNodes.length > 0 ? 'graph' : 'figures');

@@ -1,5 +1,5 @@
-import type { EndpointKind } from '../model';
-import type { HttpPathCounts } from '../../policy/observed-traffic';
+import type { EndpointKind } from './endpoint-ids';
+import type { HttpPathCounts } from './http-path-counts';
 
 /** Which source saw an edge or endpoint. */
 export type IngestSource = 'hubble' | 'prometheus';
@@ -26,49 +26,62 @@ export interface EndpointRow {
   source: IngestSource;
 }
 
+/** The plain counters of a call or bucket: integers the writer adds to what is stored. */
+export const CALL_COUNTERS = ['flows', 'connections', 'requests', 'responses', 'errors'] as const;
+export type CallCounter = (typeof CALL_COUNTERS)[number];
+
 /**
- * The change of one CALLS relationship since the last flush: counts are deltas that the writer adds
- * to what is stored; repeating the same row twice would count twice, so the writer guards batches.
+ * The keyed counters (key -> count), stored as dynamic properties with a prefix each
+ * (src/graph/model.ts COUNTER_PREFIX: `status_200`, `method_GET`, `rcode_NXDomain`, `drop_POLICY_DENIED`).
  */
-export interface CallRow {
-  /** `callKey(sourceId, destinationId, port, protocol, verdict)`. */
+export const CALL_KEYED_COUNTERS = ['statusCounts', 'methodCounts', 'rcodeCounts', 'dropReasons'] as const;
+export type CallKeyedCounter = (typeof CALL_KEYED_COUNTERS)[number];
+
+/**
+ * What a call and each of its buckets count: the counters, the latencies, the flow-time span. The
+ * one list of counter fields; CallRow and ActivityRow are built on it.
+ */
+export type CallCounts = Record<CallCounter, number> &
+  Record<CallKeyedCounter, Record<string, number>> & {
+    /** DDSketch of the latencies of this delta, in ms, in the stored form of src/model/latency-sketch.ts; null when none. */
+    latencySketch: string | null;
+    /** Latencies in this delta: count, sum, minimum and maximum (ms); the sketch keeps only bin counts. */
+    latencyCount: number;
+    latencySumMs: number;
+    /** Smallest latency of the delta (0 without latencies); percentiles are clamped to [min, max]. */
+    latencyMinMs: number;
+    latencyMaxMs: number;
+    /** Flow time, epoch milliseconds. */
+    firstSeenMs: number;
+    lastSeenMs: number;
+  };
+
+/** The edge a CallRow is about: its key and the parts of the key. */
+export interface CallEdge {
+  /** `callKey(sourceId, destinationId, port, protocol, verdict)` (src/model/endpoint-ids.ts). */
   key: string;
   sourceId: string;
   destinationId: string;
   port: number;
   protocol: string;
   verdict: string;
-  flows: number;
-  connections: number;
-  requests: number;
-  responses: number;
-  errors: number;
+}
+
+/**
+ * The change of one CALLS relationship since the last flush: counts are deltas that the writer adds
+ * to what is stored; repeating the same row twice would count twice, so the writer guards batches.
+ * `statusCounts`: HTTP status code -> count; `methodCounts`: HTTP method -> count; `rcodeCounts`:
+ * DNS rcode -> count; `dropReasons`: drop reason name -> count.
+ */
+export interface CallRow extends CallEdge, CallCounts {
   l7Protocols: string[];
-  /** HTTP status code -> count. */
-  statusCounts: Record<string, number>;
-  /** HTTP method -> count. */
-  methodCounts: Record<string, number>;
-  /** DNS rcode -> count. */
-  rcodeCounts: Record<string, number>;
-  /** Drop reason name -> count. */
-  dropReasons: Record<string, number>;
-  /** Distinct DNS query names seen in this delta. */
+  /** Distinct DNS query names seen in this delta, normalised (src/model/dns-name.ts). */
   dnsQueries: string[];
   /**
    * HTTP requests of this delta by method and path pattern (bounded; the rest in `overflowRequests`);
    * null or absent without HTTP attempts (sources without L7 details, parts staged by older versions).
    */
   httpPaths?: HttpPathCounts | null;
-  /** DDSketch of the latencies of this delta, in ms, in the stored form of src/flows/latency-sketch.ts; null when none. */
-  latencySketch: string | null;
-  /** Latencies in this delta: count, sum, minimum and maximum (ms); the sketch keeps only bin counts. */
-  latencyCount: number;
-  latencySumMs: number;
-  /** Smallest latency of the delta (0 without latencies); percentiles are clamped to [min, max]. */
-  latencyMinMs: number;
-  latencyMaxMs: number;
-  firstSeenMs: number;
-  lastSeenMs: number;
   source: IngestSource;
   /**
    * The same delta per bucket of flow time, one row per bucket of every configured size (absent:
@@ -79,14 +92,10 @@ export interface CallRow {
 }
 
 /**
- * The change of one edge within one bucket of flow time: the counters of CallRow for the flows
+ * The change of one edge within one bucket of flow time: the counts of CallRow for the flows
  * dated in [startMs, startMs + sizeMs).
  */
-export type ActivityRow = Pick<
-  CallRow,
-  | 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'statusCounts' | 'methodCounts' | 'rcodeCounts' | 'dropReasons'
-  | 'latencySketch' | 'latencyCount' | 'latencySumMs' | 'latencyMinMs' | 'latencyMaxMs' | 'firstSeenMs' | 'lastSeenMs'
-> & {
+export type ActivityRow = CallCounts & {
   /** Bucket size (ms) and start (epoch ms, a multiple of the size). */
   sizeMs: number;
   startMs: number;
@@ -116,26 +125,18 @@ export interface ResumePoint {
   committedKeys: Int8Array;
 }
 
-/** A CallRow for one edge with every count at zero, to be filled in by a source. */
-export function emptyCallRow(
-  edge: Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'>,
-  source: IngestSource,
-  timeMs: number,
-): CallRow {
+/** Counts at zero, dated `timeMs`. */
+export function emptyCallCounts(timeMs: number): CallCounts {
   return {
-    ...edge,
     flows: 0,
     connections: 0,
     requests: 0,
     responses: 0,
     errors: 0,
-    l7Protocols: [],
     statusCounts: {},
     methodCounts: {},
     rcodeCounts: {},
     dropReasons: {},
-    dnsQueries: [],
-    httpPaths: null,
     latencySketch: null,
     latencyCount: 0,
     latencySumMs: 0,
@@ -143,6 +144,10 @@ export function emptyCallRow(
     latencyMaxMs: 0,
     firstSeenMs: timeMs,
     lastSeenMs: timeMs,
-    source,
   };
+}
+
+/** A CallRow for one edge with every count at zero, to be filled in by a source. */
+export function emptyCallRow(edge: CallEdge, source: IngestSource, timeMs: number): CallRow {
+  return { ...edge, ...emptyCallCounts(timeMs), l7Protocols: [], dnsQueries: [], httpPaths: null, source };
 }

@@ -87,11 +87,11 @@ export function mergeSketches(a: string | null, b: string | null): string | null
  * `bounds` are the merged values' observed minimum and maximum.
  */
 export function mergeAndSummarize(a: string | null, b: string | null, bounds?: LatencyBounds): ({ sketch: string } & LatencyQuantiles) | null {
-  const present = [a, b].filter((s): s is string => s !== null && s !== '');
-  if (present.length === 0) return null;
-  const merged = decodeSketch(present[0]);
-  if (present.length === 2) merged.merge(decodeSketch(present[1]));
-  return { sketch: present.length === 1 && present[0].startsWith(`${FORMAT};`) ? present[0] : encodeSketch(merged), ...quantilesOf(merged, bounds) };
+  const [first, second] = [a, b].filter((s): s is string => s !== null && s !== '');
+  if (first === undefined) return null;
+  const merged = decodeSketch(first);
+  if (second !== undefined) merged.merge(decodeSketch(second));
+  return { sketch: second === undefined && first.startsWith(`${FORMAT};`) ? first : encodeSketch(merged), ...quantilesOf(merged, bounds) };
 }
 
 /**

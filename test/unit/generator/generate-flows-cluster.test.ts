@@ -7,10 +7,10 @@ import {
   dailyRhythm,
   generationAt,
   rolloutPhase,
-} from '../../../src/flows/cluster-story';
-import { generateFlows, type TruthBucket, type TruthCall } from '../../../src/flows/generate-flows';
-import type { CallRow } from '../../../src/graph/cypher/ingest-rows';
-import { comparableCall } from './comparable-call';
+} from '../../../src/generator/cluster-story';
+import { generateFlows, type TruthBucket, type TruthCall } from '../../../src/generator/generate-flows';
+import type { CallRow } from '../../../src/model/ingest-rows';
+import { comparableCall } from '../flows/comparable-call';
 
 const MINUTE = 60_000;
 const PERIOD = 10 * MINUTE;

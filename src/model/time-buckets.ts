@@ -85,13 +85,18 @@ export const MAX_BUCKETS_PER_RANGE = 360;
  * still there, e.g. an import not yet expired). Undefined when buckets are off.
  */
 export function coverRange(spec: BucketSpec, sinceMs: number, untilMs: number, nowMs: number): CoveredRange | undefined {
-  if (spec.length === 0) return undefined;
   // A bucket is kept while its start is within the retention: the first whole bucket inside it counts.
   const holds = (l: BucketLevel) => sinceMs >= bucketStartMs(nowMs - l.retentionMs, l.sizeMs) + l.sizeMs;
-  let chosen = spec.findIndex(holds);
-  if (chosen < 0) chosen = spec.length - 1;
-  while (chosen + 1 < spec.length && (untilMs - sinceMs) / spec[chosen].sizeMs > MAX_BUCKETS_PER_RANGE && holds(spec[chosen + 1])) chosen += 1;
-  const sizeMs = spec[chosen].sizeMs;
+  const held = spec.findIndex(holds);
+  const levels = spec.slice(held < 0 ? spec.length - 1 : held);
+  let [level] = levels;
+  if (level === undefined) return undefined;
+  // A coarser level (later in the spec) when the range would need too many buckets of this one.
+  for (const coarser of levels.slice(1)) {
+    if ((untilMs - sinceMs) / level.sizeMs <= MAX_BUCKETS_PER_RANGE || !holds(coarser)) break;
+    level = coarser;
+  }
+  const sizeMs = level.sizeMs;
   return { sinceMs: bucketStartMs(sinceMs, sizeMs), untilMs: bucketCeilMs(untilMs, sizeMs), sizeMs };
 }
 

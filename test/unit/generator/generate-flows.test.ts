@@ -1,7 +1,7 @@
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
-import { generateFlows, type GroundTruth } from '../../../src/flows/generate-flows';
-import type { CallRow, EndpointRow } from '../../../src/graph/cypher/ingest-rows';
-import { comparableCall } from './comparable-call';
+import { FLOW_MIXES, generateFlows, type GroundTruth, type NarrowMix, type TruthCall } from '../../../src/generator/generate-flows';
+import type { CallRow, EndpointRow } from '../../../src/model/ingest-rows';
+import { comparableCall } from '../flows/comparable-call';
 
 function aggregateAll(gen: Iterable<{ flow: import('../../../src/flows/flow').Flow }>): { calls: CallRow[]; endpoints: EndpointRow[]; skipped: number; count: number } {
   const agg = new EdgeAggregator();
@@ -108,5 +108,31 @@ describe('generateFlows', () => {
 
   it('rejects impossible sizes, naming each', () => {
     expect(() => generateFlows({ pods: 1, edges: 0, flows: -1 })).toThrow(/pods .*edges .*flows/);
+  });
+
+  /** What an edge of a narrowed mix may be: plain TCP or a policy drop, plus the mix's own kind. */
+  const allowedByMix: Record<NarrowMix, (c: TruthCall) => boolean> = {
+    l4: (c) => c.protocol === 'TCP' || c.verdict === 'DROPPED',
+    http: (c) => c.protocol === 'TCP' || c.verdict === 'DROPPED',
+    dns: (c) => c.protocol === 'TCP' || c.verdict === 'DROPPED' || (c.protocol === 'UDP' && c.port === 53),
+  };
+  const l7OfMix: Record<NarrowMix, (p: string) => boolean> = { l4: () => false, http: (p) => p.startsWith('HTTP'), dns: (p) => p === 'DNS' };
+
+  it.each(FLOW_MIXES.map((mix) => [mix]))('mix %s: aggregating the flows gives exactly the ground truth, and only the mix\'s kinds of edges carry them', (mix) => {
+    const gen = generateFlows({ pods: 60, edges: 200, flows: 20000, seed: 9, mix });
+    const { calls, endpoints, skipped } = aggregateAll(gen);
+    expect(skipped).toBe(0);
+    const truth = gen.truth();
+    expectMatchesTruth(truth, calls, endpoints);
+    expect(truth.calls.filter((c) => !allowedByMix[mix](c))).toEqual([]);
+    const l7 = new Set(truth.calls.flatMap((c) => c.l7Protocols));
+    expect([...l7].filter((p) => !l7OfMix[mix](p))).toEqual([]);
+    if (mix !== 'l4') expect(l7.size).toBeGreaterThan(0);
+    expect(truth.calls.some((c) => c.verdict === 'DROPPED')).toBe(true);
+  });
+
+  it('rejects an unknown mix and a mix given to the cluster scenario, naming each', () => {
+    expect(() => generateFlows({ pods: 4, edges: 4, flows: 10, mix: 'udp' as NarrowMix })).toThrow('mix must be one of realistic, l4, http, dns, got udp');
+    expect(() => generateFlows({ scenario: 'cluster', flows: 10, mix: 'http' })).toThrow('mix http is of the random scenario, got scenario cluster');
   });
 });

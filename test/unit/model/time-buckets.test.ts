@@ -1,4 +1,4 @@
-import { coverRange, parseBucketSpec, parseRangeInstant, resolveRange, type BucketSpec } from '../../../src/flows/time-buckets';
+import { coverRange, parseBucketSpec, parseRangeInstant, resolveRange, type BucketSpec } from '../../../src/model/time-buckets';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;

@@ -1,0 +1,38 @@
+import { normalizeDnsName } from './dns-name';
+
+/**
+ * Endpoint kinds and ids, and the key of a CALLS edge: the identity of what the graph stores. The
+ * flow core builds them, the storage layer merges on them and the API reads them back; the
+ * README's "Graph model" section describes the same ids.
+ */
+
+/** What an endpoint is: a pod, a reserved Cilium identity, an external DNS name, or a bare address. */
+export type EndpointKind = 'pod' | 'reserved' | 'fqdn' | 'ip';
+
+/** Every endpoint kind, in the order the graph model lists them. */
+export const ENDPOINT_KINDS: readonly EndpointKind[] = ['pod', 'reserved', 'fqdn', 'ip'];
+
+/** A pod's id: `namespace/podName`. */
+export function podId(namespace: string, podName: string): string {
+  return `${namespace}/${podName}`;
+}
+
+/** A reserved identity's id: `reserved:world`, `reserved:host`, ... */
+export function reservedId(name: string): string {
+  return `reserved:${name}`;
+}
+
+/** An external DNS name's id: `fqdn:` and the name as the graph keeps it (src/model/dns-name.ts). */
+export function fqdnId(name: string): string {
+  return `fqdn:${normalizeDnsName(name)}`;
+}
+
+/** An address with no identity and no name: `ip:10.1.2.3`. */
+export function ipId(address: string): string {
+  return `ip:${address}`;
+}
+
+/** The unique key of a CALLS relationship: one per (source, destination, port, IP protocol, verdict). */
+export function callKey(sourceId: string, destinationId: string, port: number, protocol: string, verdict: string): string {
+  return `${sourceId}|${destinationId}|${port}|${protocol}|${verdict}`;
+}

@@ -1,6 +1,7 @@
-import { KEYED_COUNTER_PREFIX, KIND_LABEL, LABEL, REL } from '../model';
+import { KIND_LABEL, LABEL, REL } from '../model';
+import { addCounters, addKeyedCounters, zeroCounters } from './counter-fragments';
 import { type EndpointKind } from '../../model/endpoint-ids';
-import { type ActivityRow, CALL_COUNTERS, CALL_KEYED_COUNTERS, type CallRow } from '../../model/ingest-rows';
+import type { ActivityRow, CallRow } from '../../model/ingest-rows';
 import { MAX_DNS_NAMES_PER_EDGE } from '../../model/dns-name';
 import { podWorkloadId } from './rollup-queries';
 
@@ -106,19 +107,6 @@ export interface UpsertedEndpointsRow {
   /** Pods whose WORKLOAD map node changed with this statement: from the stored one to the new one. */
   moved: { id: string; from: string; to: string }[];
 }
-
-/** `v.flows = 0, v.connections = 0, …`: the plain counters of a new call or bucket (CALL_COUNTERS). */
-const zeroCounters = (v: string): string => CALL_COUNTERS.map((f) => `${v}.${f} = 0`).join(', ');
-
-/** `v.flows = v.flows + toInteger(row.flows), …`: adds `row`'s plain counters (CALL_COUNTERS). */
-const addCounters = (v: string): string => CALL_COUNTERS.map((f) => `${v}.${f} = ${v}.${f} + toInteger(row.${f})`).join(',\n    ');
-
-/** Adds `row`'s keyed counters into `v`'s dynamic properties (`status_200`, …; CALL_KEYED_COUNTERS). */
-const addKeyedCounters = (v: string): string =>
-  CALL_KEYED_COUNTERS.map((f) => {
-    const prefix = KEYED_COUNTER_PREFIX[f];
-    return `FOREACH (k IN keys(row.${f}) | SET ${v}['${prefix}' + k] = coalesce(${v}['${prefix}' + k], 0) + toInteger(row.${f}[k]))`;
-  }).join('\n');
 
 /**
  * Adds call deltas. Returns, in one row, how many calls it stamped and which it created (for the

@@ -1,6 +1,7 @@
 import { LABEL, REL } from '../model';
 import { workloadNameExpr } from './api-fragments';
 import { nodeDescriptor } from './api-map-queries';
+import { addCounters, zeroCounters } from './counter-fragments';
 
 /**
  * The Cypher of the write-time roll-ups (docs/time-buckets.md, "Roll-ups"): the WORKLOAD and
@@ -37,12 +38,8 @@ ON CREATE SET u.level = row.level, u.source = row.source.id, u.target = row.targ
               u.sourceKind = row.source.kind, u.sourceName = row.source.name, u.sourceNamespace = row.source.namespace,
               u.targetKind = row.target.kind, u.targetName = row.target.name, u.targetNamespace = row.target.namespace,
               u.port = toInteger(row.port), u.protocol = row.protocol, u.verdict = row.verdict,
-              u.flows = 0, u.connections = 0, u.requests = 0, u.responses = 0, u.errors = 0, u.calls = 0
-SET u.flows = u.flows + toInteger(row.flows),
-    u.connections = u.connections + toInteger(row.connections),
-    u.requests = u.requests + toInteger(row.requests),
-    u.responses = u.responses + toInteger(row.responses),
-    u.errors = u.errors + toInteger(row.errors),
+              ${zeroCounters('u')}, u.calls = 0
+SET ${addCounters('u')},
     u.calls = u.calls + toInteger(row.calls),
     u.lastSeen = CASE WHEN u.lastSeen IS NULL OR u.lastSeen < datetime({epochMillis: toInteger(row.lastSeenMs)})
                    THEN datetime({epochMillis: toInteger(row.lastSeenMs)}) ELSE u.lastSeen END

@@ -1,7 +1,15 @@
 import { mergeSketchList } from '../../src/model/latency-sketch';
 import { readServiceMap } from '../../src/api/read-graph';
 import type { TimeWindow } from '../../src/graph/cypher/api-fragments';
-import { type MapConditions, type MapEdgeRecord, type ServiceMapRecord, buildServiceMap, nodeDescriptor } from '../../src/graph/cypher/api-map-queries';
+import {
+  type CompactServiceMapRow,
+  type MapConditions,
+  type MapEdgeRecord,
+  type ServiceMapRecord,
+  buildServiceMap,
+  decodeServiceMap,
+  nodeDescriptor,
+} from '../../src/graph/cypher/api-map-queries';
 import type { Executor } from '../../src/graph/executor';
 
 /** A map as compared in the roll-up tests: every edge, lists sorted, p95 from merged sketches. */
@@ -43,7 +51,8 @@ export async function readMapNow(executor: Executor, level: 'WORKLOAD' | 'NAMESP
  */
 export async function readMapAtReadTime(executor: Executor, level: 'WORKLOAD' | 'NAMESPACE', c: MapConditions, window?: TimeWindow): Promise<ComparableMap> {
   const q = buildServiceMap(level, c, ALL, undefined, window);
-  const [map] = await executor.read<ServiceMapRecord>(q.cypher, q.params);
+  const [row] = await executor.read<CompactServiceMapRow>(q.cypher, q.params);
+  const map = decodeServiceMap(row!, window !== undefined);
   const edgeId = (s: string, t: string) => `${s}->${t}`;
   if (window === undefined) {
     // The calls of a map edge are those of its two map nodes that meet the call conditions.

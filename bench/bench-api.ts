@@ -15,13 +15,26 @@ export interface ApiHandle {
  * Starts the API (src/api/start-api-server.ts) as a child process on a free port against the
  * benchmark Neo4j; undefined when this build has no API server.
  */
-export async function startBenchApi(graph: BenchGraph, log: (msg: string) => void, extraEnv: Record<string, string> = {}): Promise<ApiHandle | undefined> {
+export async function startBenchApi(
+  graph: BenchGraph,
+  log: (msg: string) => void,
+  extraEnv: Record<string, string> = {},
+): Promise<ApiHandle | undefined> {
   const script = path.join(__dirname, 'api-child.js');
   try {
     const { handle, value } = await startNodeChild(
       [script],
       // NODE_ENV as bin/hubble-graph.js sets it for `serve`.
-      { NODE_ENV: 'production', ...graph.childEnv, HG_API_PORT: '0', HG_API_HOST: '127.0.0.1', LOG_LEVEL: 'warn', HG_API_EXPLORER: 'false', HG_MIGRATE: 'false', ...extraEnv },
+      {
+        NODE_ENV: 'production',
+        ...graph.childEnv,
+        HG_API_PORT: '0',
+        HG_API_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        HG_API_EXPLORER: 'false',
+        HG_MIGRATE: 'false',
+        ...extraEnv,
+      },
       (line) => jsonLine<{ url: string; wsUrl: string }>(line),
     );
     log(`GraphQL API child pid ${handle.pid} at ${value.url}`);

@@ -42,13 +42,14 @@ interface ChaosArgs {
 function parseArgs(argv: readonly string[]): ChaosArgs {
   const args: ChaosArgs = { kills: 3, flows: 30_000, rate: 300, seed: 7 };
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].replace(/^--/, '') as keyof ChaosArgs;
+    const name = argv[i]!.replace(/^--/, '') as keyof ChaosArgs;
     if (name === ('help' as keyof ChaosArgs)) {
       process.stdout.write('usage: npm run chaos [-- --kills N (3)] [-- --flows N (30000)] [-- --rate flows/s (300)] [-- --seed S (7)]\n');
       process.exit(0);
     }
     const value = Number(argv[++i]);
-    if (!(name in args) || !Number.isInteger(value) || value < 0) throw new Error(`unknown or bad argument ${argv[i - 1]} ${argv[i] ?? ''} (try --help)`);
+    if (!(name in args) || !Number.isInteger(value) || value < 0)
+      throw new Error(`unknown or bad argument ${argv[i - 1]} ${argv[i] ?? ''} (try --help)`);
     args[name] = value;
   }
   return args;
@@ -70,7 +71,9 @@ interface PoisonEntry {
 
 function poisonCorpus(): PoisonEntry[] {
   const file = path.join(PROJECT_ROOT, 'test', 'fixtures', 'poison', 'poisoned-flows.json');
-  const entries = (JSON.parse(fs.readFileSync(file, 'utf8')) as { entries: PoisonEntry[] }).entries.filter((e) => e.transports.includes('grpc'));
+  const entries = (JSON.parse(fs.readFileSync(file, 'utf8')) as { entries: PoisonEntry[] }).entries.filter((e) =>
+    e.transports.includes('grpc'),
+  );
   for (const e of entries) {
     if (e.expect.timeFromNowMs !== undefined) e.response.flow.time = new Date(Date.now() + e.expect.timeFromNowMs).toISOString();
   }
@@ -108,7 +111,9 @@ async function main(): Promise<void> {
     env: {
       ...process.env,
       LOG_LEVEL: 'warn',
-      ...(external ? {} : { HG_NEO4J_HOME: '.data/neo4j-chaos', HG_NEO4J_BOLT_PORT: '27787', HG_NEO4J_HTTP_PORT: '0', HG_NEO4J_HEAP: '1g' }),
+      ...(external
+        ? {}
+        : { HG_NEO4J_HOME: '.data/neo4j-chaos', HG_NEO4J_BOLT_PORT: '27787', HG_NEO4J_HTTP_PORT: '0', HG_NEO4J_HEAP: '1g' }),
     },
   });
   const quiet = createLogger('warn');
@@ -150,7 +155,7 @@ async function main(): Promise<void> {
     let i = 0;
     for (const r of generated) {
       if (next < poison.length && i > 0 && i % step === 0) {
-        const p = poison[next++];
+        const p = poison[next++]!;
         // Dated like its neighbours (unless its time is the poison): the stream stays in time
         // order within the resume overlap, as Relay's is.
         if (p.expect.skipped !== 'time_out_of_range') p.response.flow.time = r.flow.time;
@@ -160,9 +165,14 @@ async function main(): Promise<void> {
       i++;
     }
     const expectedFlows = truth.flows + kept.length;
-    const expectedEdges: Record<string, EdgeCounts> = { ...truthEdgeCounts(truth), ...Object.fromEntries(kept.map((p) => [p.expect.edge!, p.expect.counts!])) };
+    const expectedEdges: Record<string, EdgeCounts> = {
+      ...truthEdgeCounts(truth),
+      ...Object.fromEntries(kept.map((p) => [p.expect.edge!, p.expect.counts!])),
+    };
     const expectedEndpoints = [...truth.endpoints.map((e) => e.id), ...kept.flatMap((p) => p.expect.edge!.split('|').slice(0, 2))];
-    log(`${truth.flows} generated flows (${truth.calls.length} edges) and ${poison.length} poisoned ones (${kept.length} kept without a bad field), served at ${args.rate} flows/s`);
+    log(
+      `${truth.flows} generated flows (${truth.calls.length} edges) and ${poison.length} poisoned ones (${kept.length} kept without a bad field), served at ${args.rate} flows/s`,
+    );
 
     replay = await startReplayServer({ events, listen: '127.0.0.1:0', rate: args.rate });
     const port = replay.port;
@@ -214,7 +224,7 @@ async function main(): Promise<void> {
     const plan = kinds.flatMap((k) => Array.from({ length: args.kills }, () => k));
     for (let j = plan.length - 1; j > 0; j--) {
       const k = Math.floor(random() * (j + 1));
-      [plan[j], plan[k]] = [plan[k], plan[j]];
+      [plan[j], plan[k]] = [plan[k]!, plan[j]!];
     }
     const streamStart = Date.now();
     const faults: FaultRecord[] = [];
@@ -222,7 +232,7 @@ async function main(): Promise<void> {
       const at = ((f + 0.5 + (random() - 0.5) * 0.6) / plan.length) * streamS * 0.9;
       const wait = streamStart + at * 1000 - Date.now();
       if (wait > 0) await sleep(wait);
-      const kind = plan[f];
+      const kind = plan[f]!;
       const storedBefore = await storedFlows(executor);
       const t0 = Date.now();
       if (kind === 'collector') {
@@ -253,7 +263,9 @@ async function main(): Promise<void> {
         await sleep(100);
       }
       faults.push(record);
-      log(`${kind} fault at ${record.atS}s (stored ${storedBefore}): repaired in ${repairMs} ms, progress ${record.progressAfterMs ?? '-'} ms after`);
+      log(
+        `${kind} fault at ${record.atS}s (stored ${storedBefore}): repaired in ${repairMs} ms, progress ${record.progressAfterMs ?? '-'} ms after`,
+      );
     }
 
     log('all faults done; waiting for every flow');
@@ -266,27 +278,49 @@ async function main(): Promise<void> {
     await sleep(2000); // a flush or two more: nothing may arrive
     // SIGTERM a collector that is up (one still loading has no handler yet: that would test nothing).
     for (let w = 0; w < 240; w++) {
-      const ready = healthUrl !== undefined && (await fetch(`${healthUrl}/readyz`).then((r) => r.status === 200, () => false));
+      const ready =
+        healthUrl !== undefined &&
+        (await fetch(`${healthUrl}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        ));
       if (ready) break;
       await sleep(500);
     }
     stopping = true;
     const last = collector!;
     last.child.kill('SIGTERM');
-    const exitCode = await new Promise<number | null>((r) => (last.exited() ? r(last.child.exitCode) : last.child.once('exit', (code) => r(code))));
+    const exitCode = await new Promise<number | null>((r) =>
+      last.exited() ? r(last.child.exitCode) : last.child.once('exit', (code) => r(code)),
+    );
 
     const diff = await diffGraph(executor, expectedEdges, expectedEndpoints);
-    const [node] = await executor.read<{ total: number; skipped: string[]; dropped: string[]; deadLetterRows: number; keys: Int8Array | null }>(
+    const [node] = await executor.read<{
+      total: number;
+      skipped: string[];
+      dropped: string[];
+      deadLetterRows: number;
+      keys: Int8Array | null;
+    }>(
       "MATCH (c:Collector {id: 'chaos'}) RETURN c.flowsIngestedTotal AS total, c.skippedByReason AS skipped, c.fieldsDropped AS dropped, c.deadLetterRows AS deadLetterRows, c.resumeKeys AS keys",
     );
-    const [{ stages }] = await executor.read<{ stages: number }>('MATCH (s:IngestStage) RETURN count(s) AS stages');
-    const deadLetters = fs.existsSync(deadLetterFile) ? fs.readFileSync(deadLetterFile, 'utf8').trim().split('\n').filter(Boolean).length : 0;
+    const { stages } = (await executor.read<{ stages: number }>('MATCH (s:IngestStage) RETURN count(s) AS stages'))[0]!;
+    const deadLetters = fs.existsSync(deadLetterFile)
+      ? fs.readFileSync(deadLetterFile, 'utf8').trim().split('\n').filter(Boolean).length
+      : 0;
     const result = {
       finishedAt: new Date().toISOString(),
       args,
       machine: machineInfo(),
       wallSeconds: Math.round((Date.now() - started) / 1000),
-      flows: { generated: truth.flows, poisoned: poison.length, keptPoisoned: kept.length, expectedStored: expectedFlows, stored: await storedFlows(executor), flowsIngestedTotal: node?.total },
+      flows: {
+        generated: truth.flows,
+        poisoned: poison.length,
+        keptPoisoned: kept.length,
+        expectedStored: expectedFlows,
+        stored: await storedFlows(executor),
+        flowsIngestedTotal: node?.total,
+      },
       edges: truth.calls.length + kept.length,
       faults,
       faultCounts: Object.fromEntries(kinds.map((k) => [k, faults.filter((f) => f.kind === k).length])),

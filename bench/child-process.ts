@@ -59,10 +59,12 @@ export function spawnNodeChild(args: readonly string[], env: NodeJS.ProcessEnv):
     if (tail.length > 40) tail.shift();
   });
   let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => {
-    exited = true;
-    resolve();
-  }));
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   const handle: BenchChild = {
     child,
     exited: () => exited,

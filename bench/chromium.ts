@@ -31,10 +31,17 @@ export interface ChromiumHandle {
 /** Starts Chromium headless; fails at once, naming the install command, when it is not installed. */
 export async function launchChromium(viewport = { width: 1400, height: 900 }): Promise<ChromiumHandle> {
   if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: the map page's browser tests and bench need it. Install it with: apt-get install chromium`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM_PATH}: the map page's browser tests and bench need it. Install it with: apt-get install chromium`,
+    );
   }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'hubble-graph-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, viewport });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+  });
   return {
     context,
     async close() {

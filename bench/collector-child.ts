@@ -4,12 +4,13 @@ import { loadConfig } from '../src/config';
 import { openGraph } from '../src/graph/open-graph';
 import { decodeGetFlowsResponse, encodeGetFlowsRequest } from '../src/hubble/hubble-codec';
 import { ObserverBytesClient } from '../src/hubble/observer-service';
-import { startCollector } from '../src/collector/start-collector';
+import { startCollectorRuntime } from '../src/collector/start-collector-runtime';
+import { startFlowPipeline } from '../src/collector/start-flow-pipeline';
 import { createLogger } from '../src/logger';
 
 /**
  * A collector process for the end-to-end benchmark while `hubble-graph collect` (and its gRPC client)
- * had not landed: the same startCollector pipeline (aggregator, flusher, writer, /metrics), fed by a
+ * had not landed: the same collector runtime and flow pipeline (aggregator, flusher, writer, /metrics), fed by a
  * plain GetFlows(follow) stream decoded with the project's codec. Configured by the environment;
  * prints `{"metrics": url}` once streaming; final flush on SIGTERM.
  */
@@ -17,8 +18,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'bench-collector');
   const graph = await openGraph(config, log, { startLocal: false, migrate: false });
-  const runtime = await startCollector({ config, log, executor: graph.executor, source: 'hubble', serveHealth: true });
-  const client = new ObserverBytesClient(config.hubble.server, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+  const runtime = await startCollectorRuntime({ config, log, executor: graph.executor, serveHealth: true });
+  const pipeline = startFlowPipeline(runtime, { config, log, source: 'hubble' });
+  const client = new ObserverBytesClient(config.hubble.server, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+  });
   const getFlows = client.GetFlows as (req: Buffer) => grpc.ClientReadableStream<Buffer>;
   const call = getFlows.call(client, Buffer.from(encodeGetFlowsRequest({ follow: true })));
   const abort = new AbortController();
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
   try {
-    await runtime.collector.consume(events(), abort.signal);
+    await pipeline.consume(events(), abort.signal);
   } catch (err) {
     if (!stopping) log.warn({ err: (err as Error).message }, 'GetFlows stream ended');
   }

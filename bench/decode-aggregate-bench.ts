@@ -37,7 +37,7 @@ const DRAIN_EVERY_DIRTY = 20_000;
 function decodeAll<T>(items: readonly T[], toFlow: (item: T) => Flow | undefined): number {
   let n = 0;
   const t0 = nowMs();
-  for (let i = 0; i < items.length; i++) if (toFlow(items[i]) !== undefined) n++;
+  for (let i = 0; i < items.length; i++) if (toFlow(items[i]!) !== undefined) n++;
   if (n !== items.length) throw new Error(`decoded ${n} of ${items.length} flows`);
   return items.length / ((nowMs() - t0) / 1000);
 }
@@ -46,7 +46,7 @@ function aggregateAll<T>(items: readonly T[], toFlow: (item: T) => Flow | undefi
   const agg = new EdgeAggregator();
   const t0 = nowMs();
   for (let i = 0; i < items.length; i++) {
-    const flow = toFlow(items[i]);
+    const flow = toFlow(items[i]!);
     if (flow !== undefined) agg.add(flow);
     if ((i & 255) === 0 && agg.dirtyEdges >= DRAIN_EVERY_DIRTY) agg.drain();
   }
@@ -66,12 +66,19 @@ function genericDecode(bytes: Uint8Array): Flow | undefined {
   return f as Flow;
 }
 
-export function runDecodeAggregate(options: { flows: number; edges: number; repeats: number; log: (msg: string) => void }): DecodeAggregateMixResult[] {
+export function runDecodeAggregate(options: {
+  flows: number;
+  edges: number;
+  repeats: number;
+  log: (msg: string) => void;
+}): DecodeAggregateMixResult[] {
   const results: DecodeAggregateMixResult[] = [];
   const mixes: DecodeMix[] = [...FLOW_MIXES, 'generated'];
   for (const mix of mixes) {
     const pods = Math.max(50, Math.round(options.edges / 12));
-    const flows: Flow[] = [...generateFlows({ pods, edges: options.edges, flows: options.flows, seed: 7, mix: mix === 'generated' ? 'realistic' : mix })].map((r) => r.flow);
+    const flows: Flow[] = [
+      ...generateFlows({ pods, edges: options.edges, flows: options.flows, seed: 7, mix: mix === 'generated' ? 'realistic' : mix }),
+    ].map((r) => r.flow);
     const encoded = flows.map((flow) => encodeHubbleEvent({ kind: 'flow', flow }));
     const lines = flows.map((flow) => JSON.stringify(eventToResponseJson({ kind: 'flow', flow })));
     const edges = new EdgeAggregator();

@@ -21,7 +21,12 @@ export class BenchFlusher {
   /** Writes `batch` as one flush; returns its duration (ms) and the transactions it took. */
   async flush(batch: IngestBatch): Promise<{ ms: number; transactions: number }> {
     const t0 = nowMs();
-    await writeIngestBatch(this.executor, batch, { collectorId: this.collectorId, runId: this.runId, batchSeq: this.seq++, rowsPerStatement: this.batchSize });
+    await writeIngestBatch(this.executor, batch, {
+      collectorId: this.collectorId,
+      runId: this.runId,
+      batchSeq: this.seq++,
+      rowsPerStatement: this.batchSize,
+    });
     return { ms: round(nowMs() - t0, 1), transactions: 1 };
   }
 }
@@ -37,7 +42,12 @@ export interface FlushResult {
   rowsPerSec: number;
 }
 
-export function flushResult(kind: 'create' | 'update', batch: IngestBatch, before: number, r: { ms: number; transactions: number }): FlushResult {
+export function flushResult(
+  kind: 'create' | 'update',
+  batch: IngestBatch,
+  before: number,
+  r: { ms: number; transactions: number },
+): FlushResult {
   return {
     edges: batch.calls.length,
     endpoints: batch.endpoints.length,

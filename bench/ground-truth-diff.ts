@@ -25,7 +25,13 @@ const COUNTER = /^(status|method|drop|rcode)_/;
 export function truthEdgeCounts(truth: GroundTruth): Record<string, EdgeCounts> {
   const out: Record<string, EdgeCounts> = {};
   for (const c of truth.calls) {
-    const counts: EdgeCounts = { flows: c.flows, connections: c.connections, requests: c.requests, responses: c.responses, errors: c.errors };
+    const counts: EdgeCounts = {
+      flows: c.flows,
+      connections: c.connections,
+      requests: c.requests,
+      responses: c.responses,
+      errors: c.errors,
+    };
     for (const [k, v] of Object.entries(c.statusCounts)) counts[`status_${k}`] = v;
     for (const [k, v] of Object.entries(c.methodCounts)) counts[`method_${k}`] = v;
     for (const [k, v] of Object.entries(c.dropReasons)) counts[`drop_${k}`] = v;
@@ -37,7 +43,9 @@ export function truthEdgeCounts(truth: GroundTruth): Record<string, EdgeCounts> 
 
 /** The counts of every stored CALLS relationship, in the shape of truthEdgeCounts. */
 export async function readEdgeCounts(executor: Executor): Promise<Record<string, EdgeCounts>> {
-  const rows = await executor.read<{ key: string; props: Record<string, unknown> }>('MATCH ()-[r:CALLS]->() RETURN r.key AS key, properties(r) AS props');
+  const rows = await executor.read<{ key: string; props: Record<string, unknown> }>(
+    'MATCH ()-[r:CALLS]->() RETURN r.key AS key, properties(r) AS props',
+  );
   const out: Record<string, EdgeCounts> = {};
   for (const { key, props } of rows) {
     const counts: EdgeCounts = {};
@@ -49,9 +57,21 @@ export async function readEdgeCounts(executor: Executor): Promise<Record<string,
 }
 
 /** Compares the stored graph with the expected edges and endpoint ids, every count. */
-export async function diffGraph(executor: Executor, expectedEdges: Record<string, EdgeCounts>, expectedEndpoints: readonly string[]): Promise<GraphDiff> {
+export async function diffGraph(
+  executor: Executor,
+  expectedEdges: Record<string, EdgeCounts>,
+  expectedEndpoints: readonly string[],
+): Promise<GraphDiff> {
   const stored = await readEdgeCounts(executor);
-  const diff: GraphDiff = { differingEdges: 0, differingValues: 0, missingEdges: 0, extraEdges: 0, missingEndpoints: 0, extraEndpoints: 0, examples: [] };
+  const diff: GraphDiff = {
+    differingEdges: 0,
+    differingValues: 0,
+    missingEdges: 0,
+    extraEdges: 0,
+    missingEndpoints: 0,
+    extraEndpoints: 0,
+    examples: [],
+  };
   const note = (text: string) => {
     if (diff.examples.length < 10) diff.examples.push(text);
   };
@@ -82,7 +102,8 @@ export async function diffGraph(executor: Executor, expectedEdges: Record<string
   const want = new Set(expectedEndpoints);
   for (const id of want) if (!ids.has(id)) diff.missingEndpoints++;
   for (const id of ids) if (!want.has(id)) diff.extraEndpoints++;
-  if (diff.missingEndpoints + diff.extraEndpoints > 0) note(`endpoints: ${diff.missingEndpoints} missing, ${diff.extraEndpoints} not expected`);
+  if (diff.missingEndpoints + diff.extraEndpoints > 0)
+    note(`endpoints: ${diff.missingEndpoints} missing, ${diff.extraEndpoints} not expected`);
   return diff;
 }
 

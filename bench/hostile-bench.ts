@@ -83,7 +83,7 @@ async function runPhase(url: string, name: string, seconds: number, clients: num
   const hostileClient = async (c: number) => {
     for (let i = c; !stop; i += 1) {
       const t0 = nowMs();
-      const outcome = await postRaw(url, requests[i % requests.length]).catch((err: Error) => `failed ${err.message}`);
+      const outcome = await postRaw(url, requests[i % requests.length]!).catch((err: Error) => `failed ${err.message}`);
       hostileMs.push(nowMs() - t0);
       hostile[outcome] = (hostile[outcome] ?? 0) + 1;
     }
@@ -95,7 +95,10 @@ async function runPhase(url: string, name: string, seconds: number, clients: num
   return { name, stats: summarize(statsMs), statsErrors, hostile, hostileMs: hostileMs.length > 0 ? summarize(hostileMs) : undefined };
 }
 
-export async function runHostileBench(graph: BenchGraph, o: { edges: number; seconds: number; clients: number; log: (msg: string) => void }): Promise<HostileResult> {
+export async function runHostileBench(
+  graph: BenchGraph,
+  o: { edges: number; seconds: number; clients: number; log: (msg: string) => void },
+): Promise<HostileResult> {
   const result: HostileResult = { ran: false, edges: o.edges, seconds: o.seconds, clients: o.clients, phases: [] };
   await resetGraph(graph.executor);
   const pods = Math.max(20, Math.round(o.edges / 10));
@@ -115,7 +118,9 @@ export async function runHostileBench(graph: BenchGraph, o: { edges: number; sec
     ];
     for (const [name, requests] of phases) {
       const phase = await runPhase(api.url, name, o.seconds, o.clients, requests);
-      o.log(`hostile: stats ${name}: p50/p95/p99 ${phase.stats.p50}/${phase.stats.p95}/${phase.stats.p99} ms (${phase.stats.n} answered, ${phase.statsErrors} errors); hostile answers ${JSON.stringify(phase.hostile)}`);
+      o.log(
+        `hostile: stats ${name}: p50/p95/p99 ${phase.stats.p50}/${phase.stats.p95}/${phase.stats.p99} ms (${phase.stats.n} answered, ${phase.statsErrors} errors); hostile answers ${JSON.stringify(phase.hostile)}`,
+      );
       result.phases.push(phase);
     }
     return { ...result, ran: true };

@@ -39,19 +39,45 @@ export interface IngestResult {
   receivedFlowsPerSec: number;
   graphExact: boolean;
   mismatches: string[];
-  lag: { caughtUp: boolean; received: number; rate: number; seconds: number; flows: number; batches: number; p50Ms: number; p95Ms: number; maxMs: number; histogramP50Ms?: number; histogramP95Ms?: number };
+  lag: {
+    caughtUp: boolean;
+    received: number;
+    rate: number;
+    seconds: number;
+    flows: number;
+    batches: number;
+    p50Ms: number;
+    p95Ms: number;
+    maxMs: number;
+    histogramP50Ms?: number;
+    histogramP95Ms?: number;
+  };
   /**
    * The collector process (RSS from /proc, heap from its /metrics); `rssBytesPerEdge` divides the
    * RSS growth by the run's distinct edges, although the collector drains every flush and never
    * holds them all at once. The aggregator probe is the per-edge figure proper.
    */
-  memory: { idleRssMiB: number; peakRssMiB: number; peakHeapMiB?: number; rssBytesPerEdge?: number; aggregatorBytesPerEdge?: number; aggregatorProbe?: unknown };
+  memory: {
+    idleRssMiB: number;
+    peakRssMiB: number;
+    peakHeapMiB?: number;
+    rssBytesPerEdge?: number;
+    aggregatorBytesPerEdge?: number;
+    aggregatorProbe?: unknown;
+  };
   /**
    * CPU seconds each process used during the throughput phase, and as a share of the phase's wall
    * time (2 cores = 200%): shows whether the collector, Neo4j or the replay server is the limit.
    */
   flushes?: { committedTransactions: number; flushes: number; flushSecondsTotal: number };
-  cpu?: { collectorSec: number; neo4jSec: number; benchProcessSec: number; collectorPct: number; neo4jPct: number; benchProcessPct: number };
+  cpu?: {
+    collectorSec: number;
+    neo4jSec: number;
+    benchProcessSec: number;
+    collectorPct: number;
+    neo4jPct: number;
+    benchProcessPct: number;
+  };
 }
 
 export interface IngestOptions {
@@ -146,8 +172,13 @@ export interface CollectorHandle {
   mode: string;
 }
 
-/** `hubble-graph collect` when this build has it, else bench/collector-child.js (same startCollector pipeline). */
-export async function startCollectorProcess(graph: BenchGraph, replayAddress: string, cpuProfileDir: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<CollectorHandle> {
+/** `hubble-graph collect` when this build has it, else bench/collector-child.js (same collector runtime and flow pipeline). */
+export async function startCollectorProcess(
+  graph: BenchGraph,
+  replayAddress: string,
+  cpuProfileDir: string | undefined,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<CollectorHandle> {
   const port = await freePort();
   const collectorId = `bench-collector-${process.pid}`;
   const env: NodeJS.ProcessEnv = {
@@ -160,25 +191,44 @@ export async function startCollectorProcess(graph: BenchGraph, replayAddress: st
     ...extraEnv,
   };
   const cli = path.join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
-  const hasCollect = fs.existsSync(cli) && /['"]collect['"]/.test(fs.readdirSync(path.join(PROJECT_ROOT, 'dist', 'src', 'commands')).filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'src', 'commands', f), 'utf8')).join('\n'));
+  const hasCollect =
+    fs.existsSync(cli) &&
+    /['"]collect['"]/.test(
+      fs
+        .readdirSync(path.join(PROJECT_ROOT, 'dist', 'src', 'commands'))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => fs.readFileSync(path.join(PROJECT_ROOT, 'dist', 'src', 'commands', f), 'utf8'))
+        .join('\n'),
+    );
   const prof = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  const args = hasCollect ? [...prof, path.join(PROJECT_ROOT, 'bin', 'hubble-graph.js'), 'collect'] : [...prof, path.join(__dirname, 'collector-child.js')];
+  const args = hasCollect
+    ? [...prof, path.join(PROJECT_ROOT, 'bin', 'hubble-graph.js'), 'collect']
+    : [...prof, path.join(__dirname, 'collector-child.js')];
   const child = spawnNodeChild(args, env);
   const metricsUrl = `http://127.0.0.1:${port}`;
   await waitForCollectorUp(child, metricsUrl, 'collector process');
-  return { child, metricsUrl, collectorId, mode: hasCollect ? 'hubble-graph collect' : 'bench/collector-child (startCollector + GetFlows stream)' };
+  return {
+    child,
+    metricsUrl,
+    collectorId,
+    mode: hasCollect ? 'hubble-graph collect' : 'bench/collector-child (collector runtime + GetFlows stream)',
+  };
 }
 
 /** Waits until a collector process answers /healthz; stops it and throws (with its stderr) when it exits or takes over a minute. */
 export async function waitForCollectorUp(child: BenchChild, metricsUrl: string, what: string): Promise<void> {
-  const up = await waitFor(async () => {
-    if (child.exited()) return true;
-    try {
-      return (await fetch(`${metricsUrl}/healthz`)).ok;
-    } catch {
-      return false;
-    }
-  }, 60_000, 50);
+  const up = await waitFor(
+    async () => {
+      if (child.exited()) return true;
+      try {
+        return (await fetch(`${metricsUrl}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    50,
+  );
   if (!up || child.exited()) {
     await child.stop(1000);
     throw new Error(`${what} did not come up:\n${child.stderrTail()}`);
@@ -191,13 +241,19 @@ interface CollectorRow {
 }
 
 async function readCollector(executor: Executor, id: string): Promise<{ flowMs: number; commitMs: number } | undefined> {
-  const [row] = await executor.read<CollectorRow>('MATCH (c:Collector {id: $id}) RETURN c.lastFlowTime AS lastFlowTime, c.lastCommitAt AS lastCommitAt', { id });
+  const [row] = await executor.read<CollectorRow>(
+    'MATCH (c:Collector {id: $id}) RETURN c.lastFlowTime AS lastFlowTime, c.lastCommitAt AS lastCommitAt',
+    { id },
+  );
   if (!row?.lastCommitAt) return undefined;
   return { flowMs: row.lastFlowTime ? Date.parse(row.lastFlowTime) : 0, commitMs: Date.parse(row.lastCommitAt) };
 }
 
 /** Compares the stored graph with the ground truth, every count and endpoint (bench/ground-truth-diff.ts). */
-async function compareWithTruth(executor: Executor, truth: GroundTruth): Promise<{ exact: boolean; mismatches: string[]; endpoints: number }> {
+async function compareWithTruth(
+  executor: Executor,
+  truth: GroundTruth,
+): Promise<{ exact: boolean; mismatches: string[]; endpoints: number }> {
   const ids = truth.endpoints.map((e) => e.id);
   const diff = await diffGraph(executor, truthEdgeCounts(truth), ids);
   return { exact: isExact(diff), mismatches: diff.examples, endpoints: ids.length - diff.missingEndpoints + diff.extraEndpoints };
@@ -241,15 +297,19 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
   o.log(`ingest: ${events.length} generated flows, ${truth.calls.length} edges, ${truth.endpoints.length} endpoints in the ground truth`);
 
   // The aggregator's own heap per edge, measured in a process of its own with a forced GC.
-  let probe: { bytesPerEdge: number } & Record<string, unknown> | undefined;
+  let probe: ({ bytesPerEdge: number } & Record<string, unknown>) | undefined;
   try {
     if (o.skipProbes) throw new Error('skipped');
     probe = await runMemoryProbe({ flows: o.probeEdges * 10, edges: o.probeEdges });
-    o.log(`aggregator heap probe: ${probe.bytesPerEdge} bytes per distinct edge (${probe.bytesPerEdgeWithoutWindows} without the dedup windows)`);
+    o.log(
+      `aggregator heap probe: ${probe.bytesPerEdge} bytes per distinct edge (${probe.bytesPerEdgeWithoutWindows} without the dedup windows)`,
+    );
     // The floor: L4 only, no L7 state per edge.
     const l4 = await runMemoryProbe({ flows: o.probeEdges * 10, edges: o.probeEdges, mix: 'l4' });
     probe.l4Only = l4;
-    o.log(`aggregator heap probe, L4 only: ${l4.bytesPerEdge} bytes per distinct edge (${l4.bytesPerEdgeWithoutWindows} without the dedup windows)`);
+    o.log(
+      `aggregator heap probe, L4 only: ${l4.bytesPerEdge} bytes per distinct edge (${l4.bytesPerEdgeWithoutWindows} without the dedup windows)`,
+    );
   } catch (err) {
     o.log(`aggregator heap probe failed: ${(err as Error).message}`);
   }
@@ -269,34 +329,47 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     let idleRss = procMemory(c.child.pid)?.rss ?? NaN;
     // Wait for the first flow; the clock starts there.
     let received = 0;
-    const firstSeen = await waitFor(async () => {
-      received = (await scrapeMetrics(c.metricsUrl)).get('hubble_graph_flows_received_total') ?? 0;
-      if (received === 0) idleRss = procMemory(c.child.pid)?.rss ?? idleRss;
-      return received > 0;
-    }, 60_000, 20);
+    const firstSeen = await waitFor(
+      async () => {
+        received = (await scrapeMetrics(c.metricsUrl)).get('hubble_graph_flows_received_total') ?? 0;
+        if (received === 0) idleRss = procMemory(c.child.pid)?.rss ?? idleRss;
+        return received > 0;
+      },
+      60_000,
+      20,
+    );
     if (!firstSeen) throw new Error(`collector received no flows:\n${c.child.stderrTail()}`);
     const startWall = Date.now() - 10;
     const neo4jPid = graph.config.neo4j.uri === undefined || graph.startedLocal ? localNeo4jPid(graph.config.local.home) : undefined;
     const cpu0 = { collector: procCpuSeconds(c.child.pid), neo4j: procCpuSeconds(neo4jPid), bench: process.cpuUsage() };
     // Sample memory while it runs; done when every flow is in and the graph holds them all.
     let lastMetricsAt = 0;
-    const doneReceiving = await waitFor(async () => {
-      if (Date.now() - lastMetricsAt > 200) {
-        lastMetricsAt = Date.now();
-        const m = await scrapeMetrics(c.metricsUrl);
-        received = m.get('hubble_graph_flows_received_total') ?? 0;
-        peakHeap = Math.max(peakHeap, m.get('hubble_graph_collector_nodejs_heap_size_used_bytes') ?? 0);
-      }
-      return received >= events.length || c.child.exited();
-    }, 600_000, 100);
-    if (!doneReceiving || c.child.exited()) throw new Error(`collector stopped before receiving all flows (${received}/${events.length}):\n${c.child.stderrTail()}`);
+    const doneReceiving = await waitFor(
+      async () => {
+        if (Date.now() - lastMetricsAt > 200) {
+          lastMetricsAt = Date.now();
+          const m = await scrapeMetrics(c.metricsUrl);
+          received = m.get('hubble_graph_flows_received_total') ?? 0;
+          peakHeap = Math.max(peakHeap, m.get('hubble_graph_collector_nodejs_heap_size_used_bytes') ?? 0);
+        }
+        return received >= events.length || c.child.exited();
+      },
+      600_000,
+      100,
+    );
+    if (!doneReceiving || c.child.exited())
+      throw new Error(`collector stopped before receiving all flows (${received}/${events.length}):\n${c.child.stderrTail()}`);
     const receivedSeconds = (Date.now() - startWall) / 1000;
     let total = 0;
-    const complete = await waitFor(async () => {
-      const [row] = await executor.read<{ total: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS total');
-      total = row?.total ?? 0;
-      return total >= truth.flows;
-    }, 300_000, 200);
+    const complete = await waitFor(
+      async () => {
+        const [row] = await executor.read<{ total: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS total');
+        total = row?.total ?? 0;
+        return total >= truth.flows;
+      },
+      300_000,
+      200,
+    );
     if (!complete) throw new Error(`graph incomplete: ${total}/${truth.flows} flows after 300 s`);
     const last = await readCollector(executor, c.collectorId);
     const endWall = last?.commitMs ?? Date.now();
@@ -314,7 +387,9 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     cpu.collectorPct = round((100 * cpu.collectorSec) / phaseSec, 0);
     cpu.neo4jPct = round((100 * cpu.neo4jSec) / phaseSec, 0);
     cpu.benchProcessPct = round((100 * cpu.benchProcessSec) / phaseSec, 0);
-    o.log(`ingest CPU: collector ${cpu.collectorPct}%, Neo4j ${cpu.neo4jPct}%, bench process (replay server, polling) ${cpu.benchProcessPct}% of one core`);
+    o.log(
+      `ingest CPU: collector ${cpu.collectorPct}%, Neo4j ${cpu.neo4jPct}%, bench process (replay server, polling) ${cpu.benchProcessPct}% of one core`,
+    );
     const mem = procMemory(c.child.pid);
     const m = await scrapeMetrics(c.metricsUrl);
     peakHeap = Math.max(peakHeap, m.get('hubble_graph_collector_nodejs_heap_size_used_bytes') ?? 0);
@@ -323,7 +398,9 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       flushes: m.get('hubble_graph_flush_duration_seconds_count') ?? 0,
       flushSecondsTotal: round(m.get('hubble_graph_flush_duration_seconds_sum') ?? NaN, 2),
     };
-    o.log(`ingest flushes: ${flushes.flushes} flushes, ${flushes.committedTransactions} transactions, ${flushes.flushSecondsTotal} s writing`);
+    o.log(
+      `ingest flushes: ${flushes.flushes} flushes, ${flushes.committedTransactions} transactions, ${flushes.flushSecondsTotal} s writing`,
+    );
     const check = await compareWithTruth(executor, truth);
     o.log(
       `ingest: ${events.length} flows in ${round(seconds, 2)} s = ${round(events.length / seconds, 0)} flows/s (read from the stream at ${round(events.length / receivedSeconds, 0)}/s); ` +
@@ -346,7 +423,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     const sampler = (async () => {
       while (sampling) {
         const s = await readCollector(executor, c.collectorId).catch(() => undefined);
-        if (s && (samples.length === 0 || samples[samples.length - 1].commitMs !== s.commitMs)) samples.push(s);
+        if (s && (samples.length === 0 || samples[samples.length - 1]!.commitMs !== s.commitMs)) samples.push(s);
         await sleep(40);
       }
     })();
@@ -365,7 +442,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       appends.push({ flowMs, count: chunk.length });
     }
     const lastFlowMs = appends[appends.length - 1]?.flowMs ?? 0;
-    const caughtUp = await waitFor(() => samples.length > 0 && samples[samples.length - 1].flowMs >= lastFlowMs, 60_000, 50);
+    const caughtUp = await waitFor(() => samples.length > 0 && samples[samples.length - 1]!.flowMs >= lastFlowMs, 60_000, 50);
     sampling = false;
     await sampler;
     const receivedAfter = (await scrapeMetrics(c.metricsUrl)).get('hubble_graph_flows_received_total') ?? 0;
@@ -381,14 +458,14 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     const weights: number[] = [];
     let si = 0;
     for (const a of appends) {
-      while (si < samples.length && samples[si].flowMs < a.flowMs) si++;
+      while (si < samples.length && samples[si]!.flowMs < a.flowMs) si++;
       if (si >= samples.length) break;
-      lags.push(samples[si].commitMs - a.flowMs);
+      lags.push(samples[si]!.commitMs - a.flowMs);
       weights.push(a.count);
     }
     const expanded: number[] = [];
     lags.forEach((l, i) => {
-      for (let k = 0; k < Math.max(1, Math.round(weights[i] / perTick)); k++) expanded.push(l);
+      for (let k = 0; k < Math.max(1, Math.round(weights[i]! / perTick)); k++) expanded.push(l);
     });
     const after = lagBuckets(await scrapeMetrics(c.metricsUrl));
     const delta = after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));
@@ -406,7 +483,9 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       histogramP50Ms: round(histogramQuantile(delta, 0.5) ?? NaN, 0),
       histogramP95Ms: round(histogramQuantile(delta, 0.95) ?? NaN, 0),
     };
-    o.log(`lag at ${rate} flows/s: p50 ${lag.p50Ms} ms, p95 ${lag.p95Ms} ms over ${lagBatches} batches (collector histogram p50 ${lag.histogramP50Ms}, p95 ${lag.histogramP95Ms})`);
+    o.log(
+      `lag at ${rate} flows/s: p50 ${lag.p50Ms} ms, p95 ${lag.p95Ms} ms over ${lagBatches} batches (collector histogram p50 ${lag.histogramP50Ms}, p95 ${lag.histogramP95Ms})`,
+    );
 
     const peakRss = Math.max(mem?.hwm ?? 0, procMemory(c.child.pid)?.hwm ?? 0);
     const edges = truth.calls.length;

@@ -1,6 +1,8 @@
 /// <reference lib="dom" />
 import { seededRandom } from '../src/generator/seeded-random';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { CallRow } from '../src/model/ingest-rows';
 import { writeIngestBatch } from '../src/graph/write-ingest-batch';
@@ -48,7 +50,20 @@ export interface MapPageResult {
     /** After the first half of the changes: the page has met most calls by then (it keeps one counter set per call). */
     heapMiddleMiB: number;
     heapAfterMiB: number;
+    /** With `--profile`: where the page's main thread spent the live phase (CPU profile of the page). */
+    profile?: PageProfileSummary;
   };
+}
+
+/** A page CPU profile reduced to what tells a stall's cause: time by category and the top functions by self time. */
+export interface PageProfileSummary {
+  file: string;
+  sampledMs: number;
+  idleMs: number;
+  gcMs: number;
+  /** Native work outside JavaScript: canvas drawing, style and layout, message handling. */
+  programMs: number;
+  top: Array<{ fn: string; selfMs: number }>;
 }
 
 interface Hook {
@@ -58,9 +73,20 @@ interface Hook {
 
 export async function runMapPageBench(
   graph: BenchGraph,
-  o: { pods: number; calls: number; liveSeconds: number; changedEdgesPerSec: number; log: (m: string) => void },
+  o: { pods: number; calls: number; liveSeconds: number; changedEdgesPerSec: number; log: (m: string) => void; cpuProfileDir?: string },
 ): Promise<MapPageResult> {
-  const empty: MapPageResult = { ran: false, nodes: 0, edges: 0, drawnMs: 0, apiReadMs: 0, firstInteractionMs: 0, drawnAndInteractiveMs: 0, pageMs: 0, hoverMs: 0, drawMsP50: 0 };
+  const empty: MapPageResult = {
+    ran: false,
+    nodes: 0,
+    edges: 0,
+    drawnMs: 0,
+    apiReadMs: 0,
+    firstInteractionMs: 0,
+    drawnAndInteractiveMs: 0,
+    pageMs: 0,
+    hoverMs: 0,
+    drawMsP50: 0,
+  };
   await resetGraph(graph.executor);
   const topo = buildTopology({ pods: o.pods, calls: o.calls, namespaces: 20, seed: 13 });
   const runId = randomUUID();
@@ -104,11 +130,17 @@ export async function runMapPageBench(
     });
     const drawnMs = Date.now() - t0;
     const apiReadMs = await page.evaluate(() =>
-      Math.max(0, ...performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/graphql')).map((e) => e.duration)),
+      Math.max(
+        0,
+        ...performance
+          .getEntriesByType('resource')
+          .filter((e) => e.name.endsWith('/graphql'))
+          .map((e) => e.duration),
+      ),
     );
     const size = await page.evaluate(() => {
       const s = (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot();
-      return { nodes: s.nodes.length, edges: s.edges.length, draws: s.draws, first: s.nodes[Math.floor(s.nodes.length / 2)].id };
+      return { nodes: s.nodes.length, edges: s.edges.length, draws: s.draws, first: s.nodes[Math.floor(s.nodes.length / 2)]!.id };
     });
     const box = (await page.locator('#map').boundingBox())!;
     const t1 = Date.now();
@@ -124,7 +156,9 @@ export async function runMapPageBench(
     if (at) await page.mouse.move(box.x + at.x, box.y + at.y);
     await page.waitForSelector('#tooltip:not([hidden])');
     const hoverMs = Date.now() - t2;
-    o.log(`map: ${size.nodes} nodes, ${size.edges} edges drawn in ${drawnMs} ms (serviceMap read ${Math.round(apiReadMs)} ms), interactive after ${firstInteractionMs} ms more`);
+    o.log(
+      `map: ${size.nodes} nodes, ${size.edges} edges drawn in ${drawnMs} ms (serviceMap read ${Math.round(apiReadMs)} ms), interactive after ${firstInteractionMs} ms more`,
+    );
     const live = await measureLive(page, graph, write, topo.batch.calls, o);
     const drawMs = await page.evaluate(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().recentDrawMs);
     return {
@@ -142,9 +176,7 @@ export async function runMapPageBench(
     };
   } catch (err) {
     // What the page said (its status line) tells a slow API from a failed read.
-    const status = await page
-      ?.evaluate(() => document.querySelector('#status')?.textContent ?? '')
-      .catch(() => '');
+    const status = await page?.evaluate(() => document.querySelector('#status')?.textContent ?? '').catch(() => '');
     return { ...empty, reason: `${(err as Error).message}; the page said: ${status ?? ''}`.slice(0, 500) };
   } finally {
     await chromium?.close();
@@ -157,31 +189,41 @@ async function measureLive(
   graph: BenchGraph,
   write: (batch: { endpoints: []; calls: CallRow[]; maxFlowTimeMs: number }) => Promise<void>,
   calls: readonly CallRow[],
-  o: { liveSeconds: number; changedEdgesPerSec: number; log: (m: string) => void },
+  o: { liveSeconds: number; changedEdgesPerSec: number; log: (m: string) => void; cpuProfileDir?: string },
 ): Promise<MapPageResult['live']> {
   void graph;
   await page.waitForFunction(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().liveStatus === 'live');
   const cdp = await page.context().newCDPSession(page);
+  // The forced collection blocks the page: the frame loop skips the frame it lands in, so that the
+  // probe does not count as a stall of the page.
   const heap = async () => {
+    await page.evaluate(() => ((window as unknown as { __framesPaused: boolean }).__framesPaused = true));
     await cdp.send('HeapProfiler.collectGarbage');
     const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    await page.evaluate(() => ((window as unknown as { __framesPaused: boolean }).__framesPaused = false));
     return round(usedSize / 2 ** 20, 1);
   };
   const heapBeforeMiB = await heap();
   const eventsBefore = await page.evaluate(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().liveEvents);
   // Frame times as the page sees them: one requestAnimationFrame loop for the whole phase.
   await page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __framesOn: boolean };
+    const w = window as unknown as { __frames: number[]; __framesOn: boolean; __framesPaused: boolean };
     w.__frames = [];
     w.__framesOn = true;
     let last = performance.now();
+    let paused = false;
     const tick = (now: number) => {
-      w.__frames.push(now - last);
+      if (!w.__framesPaused && !paused) w.__frames.push(now - last);
+      paused = w.__framesPaused;
       last = now;
       if (w.__framesOn) requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
   });
+  if (o.cpuProfileDir !== undefined) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.start');
+  }
   const rand = seededRandom(99);
   let heapMiddleMiB = 0;
   for (let sec = 0; sec < o.liveSeconds; sec += 1) {
@@ -190,8 +232,20 @@ async function measureLive(
     const picked = new Set<number>();
     while (picked.size < Math.min(o.changedEdgesPerSec, calls.length)) picked.add(Math.floor(rand() * calls.length));
     for (const i of picked) {
-      const c = calls[i];
-      changed.push({ ...c, flows: 1, requests: c.requests > 0 ? 1 : 0, responses: c.responses > 0 ? 1 : 0, errors: 0, statusCounts: {}, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, latencySketch: null, lastSeenMs: Date.now() });
+      const c = calls[i]!;
+      changed.push({
+        ...c,
+        flows: 1,
+        requests: c.requests > 0 ? 1 : 0,
+        responses: c.responses > 0 ? 1 : 0,
+        errors: 0,
+        statusCounts: {},
+        methodCounts: {},
+        rcodeCounts: {},
+        dropReasons: {},
+        latencySketch: null,
+        lastSeenMs: Date.now(),
+      });
     }
     await write({ endpoints: [], calls: changed, maxFlowTimeMs: Date.now() });
     if (sec === Math.floor(o.liveSeconds / 2)) heapMiddleMiB = await heap();
@@ -203,9 +257,19 @@ async function measureLive(
     w.__framesOn = false;
     return w.__frames.slice(1);
   });
+  const profile = o.cpuProfileDir === undefined ? undefined : summarizeProfile((await cdp.send('Profiler.stop')).profile, o.cpuProfileDir);
   const eventsAfter = await page.evaluate(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().liveEvents);
   const heapAfterMiB = await heap();
-  o.log(`map live: ${eventsAfter - eventsBefore} events applied in ${o.liveSeconds} s; heap ${heapBeforeMiB} -> ${heapMiddleMiB} -> ${heapAfterMiB} MiB`);
+  if (profile)
+    o.log(
+      `map live profile (${profile.file}): sampled ${profile.sampledMs} ms, idle ${profile.idleMs}, GC ${profile.gcMs}, native ${profile.programMs}; top: ${profile.top
+        .slice(0, 6)
+        .map((t) => `${t.fn} ${t.selfMs}`)
+        .join(', ')}`,
+    );
+  o.log(
+    `map live: ${eventsAfter - eventsBefore} events applied in ${o.liveSeconds} s; heap ${heapBeforeMiB} -> ${heapMiddleMiB} -> ${heapAfterMiB} MiB`,
+  );
   return {
     seconds: o.liveSeconds,
     changedEdgesPerSec: o.changedEdgesPerSec,
@@ -215,5 +279,49 @@ async function measureLive(
     heapBeforeMiB,
     heapMiddleMiB,
     heapAfterMiB,
+    profile,
   };
+}
+
+/** Writes the page's CPU profile (open it in Chrome DevTools) and sums its samples by node. */
+/** The fields of the DevTools protocol's Profiler.Profile that the summary reads. */
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+function summarizeProfile(profile: CpuProfile, dir: string): PageProfileSummary {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'map-live.cpuprofile');
+  fs.writeFileSync(file, JSON.stringify(profile));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  // A sample's time is the gap to the next one.
+  samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i + 1] ?? 0)));
+  const byFn = new Map<string, number>();
+  let idle = 0;
+  let gc = 0;
+  let program = 0;
+  let total = 0;
+  for (const [id, us] of selfUs) {
+    const frame = byId.get(id)?.callFrame;
+    if (frame === undefined) continue;
+    total += us;
+    if (frame.functionName === '(idle)') idle += us;
+    else if (frame.functionName === '(garbage collector)') gc += us;
+    else if (frame.functionName === '(program)') program += us;
+    else {
+      const fn = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop() ?? ''}:${frame.lineNumber + 1}`;
+      byFn.set(fn, (byFn.get(fn) ?? 0) + us);
+    }
+  }
+  const ms = (us: number) => round(us / 1000, 0);
+  const top = [...byFn]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([fn, us]) => ({ fn, selfMs: ms(us) }));
+  return { file: path.relative(process.cwd(), file), sampledMs: ms(total), idleMs: ms(idle), gcMs: ms(gc), programMs: ms(program), top };
 }

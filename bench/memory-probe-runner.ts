@@ -8,9 +8,20 @@ export interface MemoryProbeResult extends Record<string, unknown> {
 }
 
 /** Runs bench/memory-probe.js in a process of its own with --expose-gc. */
-export async function runMemoryProbe(o: { flows: number; edges: number; mix?: 'generated' | 'l4' | 'http' | 'dns' }): Promise<MemoryProbeResult> {
+export async function runMemoryProbe(o: {
+  flows: number;
+  edges: number;
+  mix?: 'generated' | 'l4' | 'http' | 'dns';
+}): Promise<MemoryProbeResult> {
   const { handle, value } = await startNodeChild(
-    ['--expose-gc', '--max-old-space-size=6144', path.join(__dirname, 'memory-probe.js'), String(o.flows), String(o.edges), o.mix ?? 'generated'],
+    [
+      '--expose-gc',
+      '--max-old-space-size=6144',
+      path.join(__dirname, 'memory-probe.js'),
+      String(o.flows),
+      String(o.edges),
+      o.mix ?? 'generated',
+    ],
     process.env,
     (line) => jsonLine<MemoryProbeResult>(line),
     300_000,

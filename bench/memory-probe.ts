@@ -26,7 +26,13 @@ function main(): void {
   const keep: unknown[] = [];
   let truthEdges: number;
   {
-    const gen = generateFlows({ pods: Math.max(50, Math.round(edges / 12)), edges, flows, seed: 11, mix: mix === 'generated' ? 'realistic' : mix });
+    const gen = generateFlows({
+      pods: Math.max(50, Math.round(edges / 12)),
+      edges,
+      flows,
+      seed: 11,
+      mix: mix === 'generated' ? 'realistic' : mix,
+    });
     // Run the generator once so that its own state (topology, strings) is in the baseline.
     truthEdges = gen.truth().calls.length;
     keep.push(gen);

@@ -31,14 +31,33 @@ function toParams(flow: Flow): Record<string, unknown> | undefined {
   const timeMs = parseFlowTimeMs(flow.time);
   const o = orientFlow(flow);
   if (timeMs === undefined || o === undefined) return undefined;
-  const client = resolveEndpoint(o.reversed ? flow.destination : flow.source, o.reversed ? flow.IP?.destination : flow.IP?.source, o.reversed ? flow.destination_names : flow.source_names);
-  const server = resolveEndpoint(o.reversed ? flow.source : flow.destination, o.reversed ? flow.IP?.source : flow.IP?.destination, o.reversed ? flow.source_names : flow.destination_names);
+  const client = resolveEndpoint(
+    o.reversed ? flow.destination : flow.source,
+    o.reversed ? flow.IP?.destination : flow.IP?.source,
+    o.reversed ? flow.destination_names : flow.source_names,
+  );
+  const server = resolveEndpoint(
+    o.reversed ? flow.source : flow.destination,
+    o.reversed ? flow.IP?.source : flow.IP?.destination,
+    o.reversed ? flow.source_names : flow.destination_names,
+  );
   if (!client || !server) return undefined;
   const verdict = flow.verdict || 'VERDICT_UNKNOWN';
-  return { sourceId: client.id, destinationId: server.id, key: callKey(client.id, server.id, o.port, o.protocol, verdict), port: o.port, protocol: o.protocol, verdict, timeMs };
+  return {
+    sourceId: client.id,
+    destinationId: server.id,
+    key: callKey(client.id, server.id, o.port, o.protocol, verdict),
+    port: o.port,
+    protocol: o.protocol,
+    verdict,
+    timeMs,
+  };
 }
 
-export async function runPerFlowBaseline(graph: BenchGraph, o: { flows: number; edges: number; log: (msg: string) => void }): Promise<PerFlowBaselineResult> {
+export async function runPerFlowBaseline(
+  graph: BenchGraph,
+  o: { flows: number; edges: number; log: (msg: string) => void },
+): Promise<PerFlowBaselineResult> {
   await resetGraph(graph.executor);
   const params: Array<Record<string, unknown>> = [];
   for (const r of generateFlows({ pods: Math.max(50, Math.round(o.edges / 12)), edges: o.edges, flows: o.flows, seed: 11 })) {

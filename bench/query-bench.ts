@@ -1,5 +1,12 @@
 import { seededRandom } from '../src/generator/seeded-random';
-import { readCallsPage, readDependencies, readEndpoints, readNamespaceCalls, readServiceMap, readShortestPath } from '../src/api/read-graph';
+import {
+  readCallsPage,
+  readDependencies,
+  readEndpoints,
+  readNamespaceCalls,
+  readServiceMap,
+  readShortestPath,
+} from '../src/api/read-graph';
 import type { Executor } from '../src/graph/executor';
 import { type LatencySummary, round, runConcurrent, summarize } from './bench-stats';
 import type { Topology } from './synthetic-topology';
@@ -41,12 +48,14 @@ export interface QueryCaseOptions {
 export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
   const rand = seededRandom(o.seed ?? 99);
   const pairs = Array.from({ length: 512 }, () => {
-    const a = topo.podIds[Math.floor(rand() * topo.podIds.length)];
-    const b = topo.podIds[Math.floor(rand() * topo.podIds.length)];
+    const a = topo.podIds[Math.floor(rand() * topo.podIds.length)]!;
+    const b = topo.podIds[Math.floor(rand() * topo.podIds.length)]!;
     return [a, b] as const;
   });
-  const roots = Array.from({ length: 512 }, () => topo.podIds[Math.floor(rand() * topo.podIds.length)]);
-  const nsAt = (i: number) => topo.namespaces[i % topo.namespaces.length];
+  const roots = Array.from({ length: 512 }, () => topo.podIds[Math.floor(rand() * topo.podIds.length)]!);
+  const nsAt = (i: number) => topo.namespaces[i % topo.namespaces.length]!;
+  const pairAt = (i: number) => pairs[i % pairs.length]!;
+  const rootAt = (i: number) => roots[i % roots.length]!;
   const ex = o.executor;
   const topN = 500;
 
@@ -92,26 +101,26 @@ export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
       name: 'shortestPath, random pairs',
       targetP95Ms: 20,
       async driver(i) {
-        const [from, to] = pairs[i % pairs.length];
+        const [from, to] = pairAt(i);
         await readShortestPath(ex, from, to, Math.min(6, o.maxHops), {});
       },
       graphql: {
         query: `query Q($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to) { length endpoints { id name } hops { key port } } }`,
-        variables: (i) => ({ from: pairs[i % pairs.length][0], to: pairs[i % pairs.length][1] }),
+        variables: (i) => ({ from: pairAt(i)[0], to: pairAt(i)[1] }),
       },
     },
     {
       name: 'dependencies DOWNSTREAM depth 3',
       async driver(i) {
         // As the resolver: the root first, then one breadth-first step per hop in one read transaction.
-        const id = roots[i % roots.length];
+        const id = rootAt(i);
         const root = (await readEndpoints(ex, [id])).get(id);
         if (root) await readDependencies(ex, root, 'DOWNSTREAM', 3, {}, o.maxPageSize);
       },
       graphql: {
         query: `query Q($id: ID!) { dependencies(id: $id, direction: DOWNSTREAM, depth: 3) {
   root { id } nodes { distance endpoint { id name } } calls { key } truncated } }`,
-        variables: (i) => ({ id: roots[i % roots.length] }),
+        variables: (i) => ({ id: rootAt(i) }),
       },
     },
     {
@@ -180,7 +189,10 @@ export async function runQueryCases(cases: readonly QueryCase[], o: RunQueriesOp
     errors = 0;
     firstError = undefined;
     const meanMs = warm.reduce((a, b) => a + b, 0) / Math.max(1, warm.length);
-    const iterations = Math.max(Math.min(30, o.iterations), Math.min(o.iterations, Math.floor(((o.budgetMs ?? 30_000) * o.concurrency) / Math.max(1, meanMs * 1.5))));
+    const iterations = Math.max(
+      Math.min(30, o.iterations),
+      Math.min(o.iterations, Math.floor(((o.budgetMs ?? 30_000) * o.concurrency) / Math.max(1, meanMs * 1.5))),
+    );
     // Two rounds, alternating the paths, so that neither gains from running second (caches, JIT,
     // other load on the machine).
     const driverMs: number[] = [];
@@ -202,7 +214,9 @@ export async function runQueryCases(cases: readonly QueryCase[], o: RunQueriesOp
     }
     o.log(
       `query ${c.name}: driver p50/p95 ${driver.p50}/${driver.p95} ms` +
-        (res.graphql ? `, GraphQL p50/p95/p99 ${res.graphql.p50}/${res.graphql.p95}/${res.graphql.p99} ms${res.graphql.errors ? ` (${res.graphql.errors} errors: ${res.graphql.firstError})` : ''}` : ''),
+        (res.graphql
+          ? `, GraphQL p50/p95/p99 ${res.graphql.p50}/${res.graphql.p95}/${res.graphql.p99} ms${res.graphql.errors ? ` (${res.graphql.errors} errors: ${res.graphql.firstError})` : ''}`
+          : ''),
     );
     out.push(res);
   }

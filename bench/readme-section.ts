@@ -10,7 +10,13 @@ import { type TableRow, formatTable } from './results-table';
  */
 function main(): void {
   const file = process.argv[2] ?? path.join(PROJECT_ROOT, 'bench', 'results', 'latest.json');
-  const r = JSON.parse(fs.readFileSync(file, 'utf8')) as { table: TableRow[]; machine: MachineInfo; mode: string; startedAt: string; finishedAt?: string };
+  const r = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    table: TableRow[];
+    machine: MachineInfo;
+    mode: string;
+    startedAt: string;
+    finishedAt?: string;
+  };
   const m = r.machine;
   process.stdout.write(`${formatTable(r.table)}\n\n`);
   process.stdout.write(

@@ -50,7 +50,12 @@ export interface ScaleOutOptions {
   log: (msg: string) => void;
 }
 
-async function startShard(graph: BenchGraph, replayAddress: string, count: number, index: number): Promise<{ child: BenchChild; metricsUrl: string }> {
+async function startShard(
+  graph: BenchGraph,
+  replayAddress: string,
+  count: number,
+  index: number,
+): Promise<{ child: BenchChild; metricsUrl: string }> {
   const port = await freePort();
   const child = spawnNodeChild([path.join(PROJECT_ROOT, 'bin', 'hubble-graph.js'), 'collect'], {
     ...graph.childEnv,
@@ -78,7 +83,7 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
   const events: HubbleEvent[] = [];
   for (const r of gen) events.push({ kind: 'flow', flow: r.flow, nodeName: r.node_name });
   const truth = gen.truth();
-  const nodes = new Set(events.map((e) => (e.kind === 'flow' ? e.nodeName ?? '' : '')));
+  const nodes = new Set(events.map((e) => (e.kind === 'flow' ? (e.nodeName ?? '') : '')));
   o.log(`scale: ${events.length} flows, ${truth.calls.length} edges, ${pods} pods on ${nodes.size} nodes`);
   const result: ScaleOutResult = { flows: events.length, edges: truth.calls.length, pods, nodes: nodes.size, runs: [] };
   // The local Neo4j's pid file (also for a NEO4J_URI naming a local server started with HG_NEO4J_HOME); none for a remote one.
@@ -87,29 +92,46 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
   for (const count of o.collectorCounts) {
     await resetGraph(executor);
     const parts: HubbleEvent[][] = Array.from({ length: count }, () => []);
-    for (const e of events) parts[count === 1 ? 0 : shardOfNode(e.kind === 'flow' ? e.nodeName ?? '' : '', count)].push(e);
+    for (const e of events) parts[count === 1 ? 0 : shardOfNode(e.kind === 'flow' ? (e.nodeName ?? '') : '', count)]!.push(e);
     const replays: ReplayServer[] = [];
     const shards: Array<{ child: BenchChild; metricsUrl: string }> = [];
     try {
       // The replay servers hold the flows; the collectors start first and wait for them.
       for (let i = 0; i < count; i++) replays.push(await startReplayServer({ events: [], listen: '127.0.0.1:0' }));
-      for (let i = 0; i < count; i++) shards.push(await startShard(graph, replays[i].address, count, i));
+      for (let i = 0; i < count; i++) shards.push(await startShard(graph, replays[i]!.address, count, i));
       const cpu0 = { shards: shards.map((s) => procCpuSeconds(s.child.pid)), neo4j: procCpuSeconds(neo4jPid), bench: process.cpuUsage() };
       const startWall = Date.now();
-      parts.forEach((part, i) => replays[i].append(part));
+      parts.forEach((part, i) => replays[i]!.append(part));
       let total = 0;
-      const complete = await waitFor(async () => {
-        const [row] = await executor.read<{ total: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS total');
-        total = row?.total ?? 0;
-        return total >= truth.flows || shards.some((s) => s.child.exited());
-      }, 900_000, 200);
+      const complete = await waitFor(
+        async () => {
+          const [row] = await executor.read<{ total: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS total');
+          total = row?.total ?? 0;
+          return total >= truth.flows || shards.some((s) => s.child.exited());
+        },
+        900_000,
+        200,
+      );
       const seconds = (Date.now() - startWall) / 1000;
-      if (!complete || total < truth.flows) throw new Error(`scale ${count}: graph incomplete, ${total}/${truth.flows} flows:\n${shards.map((s) => s.child.stderrTail()).join('\n')}`);
+      if (!complete || total < truth.flows)
+        throw new Error(
+          `scale ${count}: graph incomplete, ${total}/${truth.flows} flows:\n${shards.map((s) => s.child.stderrTail()).join('\n')}`,
+        );
       const bench = process.cpuUsage(cpu0.bench);
       const metrics = await Promise.all(shards.map((s) => scrapeMetrics(s.metricsUrl)));
-      const rows = metrics.reduce((n, m) => n + (m.get('hubble_graph_rows_written_total{kind="call"}') ?? 0) + (m.get('hubble_graph_rows_written_total{kind="endpoint"}') ?? 0), 0);
+      const rows = metrics.reduce(
+        (n, m) =>
+          n +
+          (m.get('hubble_graph_rows_written_total{kind="call"}') ?? 0) +
+          (m.get('hubble_graph_rows_written_total{kind="endpoint"}') ?? 0),
+        0,
+      );
       const transactions = metrics.reduce((n, m) => n + (m.get('hubble_graph_batches_total{result="committed"}') ?? 0), 0);
-      const diff = await diffGraph(executor, truthEdgeCounts(truth), truth.endpoints.map((e) => e.id));
+      const diff = await diffGraph(
+        executor,
+        truthEdgeCounts(truth),
+        truth.endpoints.map((e) => e.id),
+      );
       const run: ScaleOutRun = {
         collectors: count,
         flows: events.length,
@@ -120,7 +142,7 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
         transactions,
         graphExact: isExact(diff),
         mismatches: diff.examples,
-        collectorCpuPct: shards.map((s, i) => round((100 * (procCpuSeconds(s.child.pid) - cpu0.shards[i])) / seconds, 0)),
+        collectorCpuPct: shards.map((s, i) => round((100 * (procCpuSeconds(s.child.pid) - cpu0.shards[i]!)) / seconds, 0)),
         neo4jCpuPct: round((100 * (procCpuSeconds(neo4jPid) - cpu0.neo4j)) / seconds, 0),
         benchProcessCpuPct: round((100 * (bench.user + bench.system)) / 1e6 / seconds, 0),
       };

@@ -61,9 +61,23 @@ function newEdgeFlow(i: number, timeMs: number): HubbleEvent {
   return { kind: 'flow', flow, nodeName: 'node-0' };
 }
 
-export async function runSubscriptionBench(graph: BenchGraph, o: { subscribers: number; events: number; burst: number; log: (msg: string) => void }): Promise<SubscriptionResult> {
+export async function runSubscriptionBench(
+  graph: BenchGraph,
+  o: { subscribers: number; events: number; burst: number; log: (msg: string) => void },
+): Promise<SubscriptionResult> {
   const settings = { flushIntervalMs: graph.config.collector.flushIntervalMs, changePollMs: graph.config.api.changePollMs };
-  const empty = (reason: string): SubscriptionResult => ({ ran: false, reason, subscribers: o.subscribers, events: 0, p50Ms: NaN, p95Ms: NaN, maxMs: NaN, eventsPerSec: NaN, missed: 0, settings });
+  const empty = (reason: string): SubscriptionResult => ({
+    ran: false,
+    reason,
+    subscribers: o.subscribers,
+    events: 0,
+    p50Ms: NaN,
+    p95Ms: NaN,
+    maxMs: NaN,
+    eventsPerSec: NaN,
+    missed: 0,
+    settings,
+  });
   await resetGraph(graph.executor);
   let replay: ReplayServer | undefined;
   let collector: CollectorHandle | undefined;
@@ -96,7 +110,8 @@ export async function runSubscriptionBench(graph: BenchGraph, o: { subscribers: 
       );
       client.on('connected', () => subscribed++);
     }
-    if (!(await waitFor(() => subscribed >= o.subscribers, 30_000, 50))) return empty(`only ${subscribed}/${o.subscribers} subscribers connected`);
+    if (!(await waitFor(() => subscribed >= o.subscribers, 30_000, 50)))
+      return empty(`only ${subscribed}/${o.subscribers} subscribers connected`);
     // Let the subscriptions register and the change feed take its first reading.
     await sleep(2 * settings.changePollMs + 500);
 

@@ -46,7 +46,7 @@ export function buildTopology(options: TopologyOptions): Topology {
   const podIds: string[] = [];
   const podsByNamespace = new Map<string, string[]>(namespaces.map((n) => [n, []]));
   for (let i = 0; i < options.pods; i++) {
-    const ns = namespaces[i % namespaces.length];
+    const ns = namespaces[i % namespaces.length]!;
     const w = Math.floor(i / namespaces.length / 10);
     const workload = `app-${w}-5f7c9d${(w % 10).toString()}b8f`;
     const name = `${workload}-${i.toString(36).padStart(5, 'x')}`;
@@ -69,7 +69,11 @@ export function buildTopology(options: TopologyOptions): Topology {
       source: 'hubble',
     });
   }
-  const external = [reservedId('world'), reservedId('kube-apiserver'), ...Array.from({ length: 20 }, (_, i) => fqdnId(`api-${i}.example.com`))];
+  const external = [
+    reservedId('world'),
+    reservedId('kube-apiserver'),
+    ...Array.from({ length: 20 }, (_, i) => fqdnId(`api-${i}.example.com`)),
+  ];
   for (const id of external) {
     const kind = id.startsWith('reserved:') ? 'reserved' : 'fqdn';
     endpoints.push({
@@ -93,9 +97,9 @@ export function buildTopology(options: TopologyOptions): Topology {
   const sketchShare = options.sketchShare ?? 0.3;
   const keys = new Set<string>();
   const calls: CallRow[] = [];
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   for (let attempt = 0; calls.length < options.calls && attempt < options.calls * 4; attempt++) {
-    const source = podIds[attempt % podIds.length];
+    const source = podIds[attempt % podIds.length]!;
     const ns = source.slice(0, source.indexOf('/'));
     const r = rand();
     const destination = r < 0.02 ? pick(external) : r < 0.12 ? pick(podIds) : pick(podsByNamespace.get(ns) ?? podIds);

@@ -54,10 +54,24 @@ function dirBytes(dir: string): number | undefined {
 
 function activityRow(sizeMs: number, startMs: number, flows: number, requests: number, errors: number, atMs: number): ActivityRow {
   return {
-    sizeMs, startMs, flows, connections: 0, requests, responses: requests, errors,
+    sizeMs,
+    startMs,
+    flows,
+    connections: 0,
+    requests,
+    responses: requests,
+    errors,
     statusCounts: requests > 0 ? { '200': requests - errors, ...(errors > 0 ? { '503': errors } : {}) } : {},
-    methodCounts: {}, rcodeCounts: {}, dropReasons: {}, latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0,
-    firstSeenMs: atMs, lastSeenMs: atMs,
+    methodCounts: {},
+    rcodeCounts: {},
+    dropReasons: {},
+    latencySketch: null,
+    latencyCount: 0,
+    latencySumMs: 0,
+    latencyMinMs: 0,
+    latencyMaxMs: 0,
+    firstSeenMs: atMs,
+    lastSeenMs: atMs,
   };
 }
 
@@ -67,10 +81,24 @@ function activityRow(sizeMs: number, startMs: number, flows: number, requests: n
  * figures of issue 11 read through the API; ingest with buckets on and off side by side first.
  */
 export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Promise<TimeBenchResult> {
-  const result: TimeBenchResult = { history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 }, queries: {} };
-  for (const [name, buckets] of [['ingestOff', 'off'], ['ingestOn', '1m:48h,1h:30d']] as const) {
+  const result: TimeBenchResult = {
+    history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 },
+    queries: {},
+  };
+  for (const [name, buckets] of [
+    ['ingestOff', 'off'],
+    ['ingestOn', '1m:48h,1h:30d'],
+  ] as const) {
     o.log(`time: end-to-end ingest with HG_BUCKETS=${buckets}`);
-    const r = await runIngestBench(graph, { flows: o.ingestFlows, edges: o.ingestEdges, probeEdges: 0, lagSeconds: 0, skipProbes: true, collectorEnv: { HG_BUCKETS: buckets }, log: o.log });
+    const r = await runIngestBench(graph, {
+      flows: o.ingestFlows,
+      edges: o.ingestEdges,
+      probeEdges: 0,
+      lagSeconds: 0,
+      skipProbes: true,
+      collectorEnv: { HG_BUCKETS: buckets },
+      log: o.log,
+    });
     result[name] = { flowsPerSec: r.flowsPerSec, graphExact: r.graphExact, seconds: r.seconds };
   }
 
@@ -83,16 +111,32 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   const pods: EndpointRow[] = Array.from({ length: o.pods }, (_, i) => {
     const ns = `ns-${i % namespaces}`;
     const workload = `svc-${Math.floor(i / namespaces) % 50}`;
-    return { id: `${ns}/${workload}-${i}`, kind: 'pod', name: `${workload}-${i}`, namespace: ns, labels: [`app=${workload}`], workload, workloadKind: 'Deployment', identity: null, node: null, cluster: null, firstSeenMs: start, lastSeenMs: start, source: 'hubble' };
+    return {
+      id: `${ns}/${workload}-${i}`,
+      kind: 'pod',
+      name: `${workload}-${i}`,
+      namespace: ns,
+      labels: [`app=${workload}`],
+      workload,
+      workloadKind: 'Deployment',
+      identity: null,
+      node: null,
+      cluster: null,
+      firstSeenMs: start,
+      lastSeenMs: start,
+      source: 'hubble',
+    };
   });
   const edges = Array.from({ length: o.calls }, () => {
-    const a = pods[Math.floor(rand() * pods.length)];
-    let b = pods[Math.floor(rand() * pods.length)];
-    if (b === a) b = pods[(pods.indexOf(a) + 1) % pods.length];
+    const a = pods[Math.floor(rand() * pods.length)]!;
+    let b = pods[Math.floor(rand() * pods.length)]!;
+    if (b === a) b = pods[(pods.indexOf(a) + 1) % pods.length]!;
     return { a, b, port: 80 + Math.floor(rand() * 4) };
   });
   // The store's folder: the local Neo4j's, or HG_BENCH_NEO4J_DATA for a server on this machine started otherwise.
-  const dataDir = process.env.HG_BENCH_NEO4J_DATA ?? (graph.startedLocal || graph.config.neo4j.uri === undefined ? path.join(graph.config.local.home, 'data') : undefined);
+  const dataDir =
+    process.env.HG_BENCH_NEO4J_DATA ??
+    (graph.startedLocal || graph.config.neo4j.uri === undefined ? path.join(graph.config.local.home, 'data') : undefined);
   const before = dataDir ? dirBytes(dataDir) : undefined;
   const t0 = nowMs();
   let seq = 0;
@@ -105,30 +149,56 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     const chosen = new Set<number>();
     while (chosen.size < active) chosen.add(Math.floor(rand() * edges.length));
     for (const i of chosen) {
-      const { a, b, port } = edges[i];
+      const { a, b, port } = edges[i]!;
       const flows = 1 + Math.floor(rand() * 20);
       const requests = Math.floor(flows / 2);
       const errors = rand() < 0.05 ? 1 : 0;
       const at = m + Math.floor(rand() * MIN);
       calls.push({
-        key: callKey(a.id, b.id, port, 'TCP', 'FORWARDED'), sourceId: a.id, destinationId: b.id, port, protocol: 'TCP', verdict: 'FORWARDED',
-        flows, connections: 0, requests, responses: requests, errors, l7Protocols: ['HTTP/1.1'],
-        statusCounts: activityRow(MIN, m, flows, requests, errors, at).statusCounts, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, dnsQueries: [],
-        latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble',
+        key: callKey(a.id, b.id, port, 'TCP', 'FORWARDED'),
+        sourceId: a.id,
+        destinationId: b.id,
+        port,
+        protocol: 'TCP',
+        verdict: 'FORWARDED',
+        flows,
+        connections: 0,
+        requests,
+        responses: requests,
+        errors,
+        l7Protocols: ['HTTP/1.1'],
+        statusCounts: activityRow(MIN, m, flows, requests, errors, at).statusCounts,
+        methodCounts: {},
+        rcodeCounts: {},
+        dropReasons: {},
+        dnsQueries: [],
+        latencySketch: null,
+        latencyCount: 0,
+        latencySumMs: 0,
+        latencyMinMs: 0,
+        latencyMaxMs: 0,
+        firstSeenMs: at,
+        lastSeenMs: at,
+        source: 'hubble',
         activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(m, l.sizeMs), flows, requests, errors, at)),
       });
     }
-    for (const c of calls.slice(-chosen.size)) for (const id of [c.sourceId, c.destinationId]) ends.set(id, { ...podsById.get(id)!, firstSeenMs: m, lastSeenMs: m + MIN - 1 });
+    for (const c of calls.slice(-chosen.size))
+      for (const id of [c.sourceId, c.destinationId]) ends.set(id, { ...podsById.get(id)!, firstSeenMs: m, lastSeenMs: m + MIN - 1 });
     result.history.activeEdgeMinutes += chosen.size;
     if ((m - start) % (30 * MIN) === 29 * MIN || m + MIN >= now) {
-      await writeIngestBatch(executor, { endpoints: [...ends.values()], calls, maxFlowTimeMs: m }, { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq, rowsPerStatement: 5000 });
+      await writeIngestBatch(
+        executor,
+        { endpoints: [...ends.values()], calls, maxFlowTimeMs: m },
+        { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq, rowsPerStatement: 5000 },
+      );
       calls = [];
       ends.clear();
       if (seq % 2 === 0) o.log(`time: history ${seq / 2} h of ${o.hours} written (${round((nowMs() - t0) / 1000, 1)} s)`);
     }
   }
   result.history.writeSeconds = round((nowMs() - t0) / 1000, 1);
-  const [{ n }] = await executor.read<{ n: number }>('MATCH (a:Activity) RETURN count(a) AS n');
+  const { n } = (await executor.read<{ n: number }>('MATCH (a:Activity) RETURN count(a) AS n'))[0]!;
   result.history.activityNodes = n;
   await executor.autoCommit('CALL db.checkpoint()').catch(() => undefined);
   const after = dataDir ? dirBytes(dataDir) : undefined;
@@ -138,21 +208,65 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     const hourRows = n - result.history.activeEdgeMinutes;
     const hourRowsPerHour = hourRows / Math.max(1, o.hours);
     const projected = perNode * (active * 48 * 60 + hourRowsPerHour * 30 * 24);
-    result.disk = { bytesPerActiveEdgeMinute: round((after - before) / result.history.activeEdgeMinutes, 1), bytesPerActivityNode: round(perNode, 1), projected30DaysGiB: round(projected / 2 ** 30, 2) };
+    result.disk = {
+      bytesPerActiveEdgeMinute: round((after - before) / result.history.activeEdgeMinutes, 1),
+      bytesPerActivityNode: round(perNode, 1),
+      projected30DaysGiB: round(projected / 2 ** 30, 2),
+    };
   }
 
   // One edge's delta before every read, as a flush would land: no read is served from a warm cache of the answer.
   let tick = 0;
   const touch = async () => {
-    const e = edges[tick++ % edges.length];
+    const e = edges[tick++ % edges.length]!;
     const at = Date.now();
-    await writeIngestBatch(executor, { endpoints: [], calls: [{ key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'), sourceId: e.a.id, destinationId: e.b.id, port: e.port, protocol: 'TCP', verdict: 'FORWARDED', flows: 1, connections: 0, requests: 0, responses: 0, errors: 0, l7Protocols: [], statusCounts: {}, methodCounts: {}, rcodeCounts: {}, dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble', activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), 1, 0, 0, at)) }], maxFlowTimeMs: at }, { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq });
+    await writeIngestBatch(
+      executor,
+      {
+        endpoints: [],
+        calls: [
+          {
+            key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'),
+            sourceId: e.a.id,
+            destinationId: e.b.id,
+            port: e.port,
+            protocol: 'TCP',
+            verdict: 'FORWARDED',
+            flows: 1,
+            connections: 0,
+            requests: 0,
+            responses: 0,
+            errors: 0,
+            l7Protocols: [],
+            statusCounts: {},
+            methodCounts: {},
+            rcodeCounts: {},
+            dropReasons: {},
+            dnsQueries: [],
+            latencySketch: null,
+            latencyCount: 0,
+            latencySumMs: 0,
+            latencyMinMs: 0,
+            latencyMaxMs: 0,
+            firstSeenMs: at,
+            lastSeenMs: at,
+            source: 'hubble',
+            activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), 1, 0, 0, at)),
+          },
+        ],
+        maxFlowTimeMs: at,
+      },
+      { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq },
+    );
   };
 
   result.rollups = {};
   const hourSince = bucketStartMs(now, 3_600_000) - 23 * 3_600_000;
-  for (const [name, window] of [['all time', undefined], ['last 24 h', { size: 3600, sinceMs: hourSince, untilMs: hourSince + 24 * 3_600_000 }]] as const) {
-    const loadBefore = os.loadavg()[0];
+  for (const [name, window] of [
+    ['all time', undefined],
+    ['last 24 h', { size: 3600, sinceMs: hourSince, untilMs: hourSince + 24 * 3_600_000 }],
+  ] as const) {
+    const loadBefore = os.loadavg()[0] ?? 0;
     const fromRollups: number[] = [];
     const atReadTime: number[] = [];
     for (let i = 0; i < o.iterations; i++) {
@@ -168,8 +282,15 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       await executor.read(q.cypher, q.params);
       atReadTime.push(nowMs() - t);
     }
-    result.rollups[name] = { rollups: summarize(fromRollups), readTime: summarize(atReadTime), loadAvg: [round(loadBefore, 2), round(os.loadavg()[0], 2)] };
-    o.log(`time: WORKLOAD map ${name}, cold: p95 ${round(result.rollups[name].rollups.p95, 1)} ms from roll-ups, ${round(result.rollups[name].readTime.p95, 1)} ms at read time`);
+    const figures = {
+      rollups: summarize(fromRollups),
+      readTime: summarize(atReadTime),
+      loadAvg: [round(loadBefore, 2), round(os.loadavg()[0] ?? 0, 2)],
+    };
+    result.rollups[name] = figures;
+    o.log(
+      `time: WORKLOAD map ${name}, cold: p95 ${round(figures.rollups.p95, 1)} ms from roll-ups, ${round(figures.readTime.p95, 1)} ms at read time`,
+    );
   }
 
   const api = await startBenchApi(graph, o.log);
@@ -180,10 +301,20 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     const twoHoursAgo = new Date(now - 2 * 3_600_000).toISOString();
     const dayAgo = new Date(now - 24 * 3_600_000).toISOString();
     const cases: Record<string, { query: string }> = {
-      'WORKLOAD map, last 15 min': { query: '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-15m"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }' },
-      'WORKLOAD map, last 24 h': { query: '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-24h"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }' },
-      'one namespace POD map, last 15 min': { query: `{ serviceMap(filter: {level: POD, namespaces: ["${ns}"]}, range: {since: "-15m"}) { totals { edges } edges { source target flows } } }` },
-      'mapDiff of two 1 h ranges (WORKLOAD)': { query: `{ mapDiff(before: {since: "${dayAgo}", until: "${new Date(now - 23 * 3_600_000).toISOString()}"}, after: {since: "${twoHoursAgo}", until: "${hourAgo}"}) { addedEdges { id } removedEdges { id } changedEdges { id reasons } } }` },
+      'WORKLOAD map, last 15 min': {
+        query:
+          '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-15m"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }',
+      },
+      'WORKLOAD map, last 24 h': {
+        query:
+          '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-24h"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }',
+      },
+      'one namespace POD map, last 15 min': {
+        query: `{ serviceMap(filter: {level: POD, namespaces: ["${ns}"]}, range: {since: "-15m"}) { totals { edges } edges { source target flows } } }`,
+      },
+      'mapDiff of two 1 h ranges (WORKLOAD)': {
+        query: `{ mapDiff(before: {since: "${dayAgo}", until: "${new Date(now - 23 * 3_600_000).toISOString()}"}, after: {since: "${twoHoursAgo}", until: "${hourAgo}"}) { addedEdges { id } removedEdges { id } changedEdges { id reasons } } }`,
+      },
     };
     for (const [name, c] of Object.entries(cases)) {
       const times: number[] = [];
@@ -192,7 +323,11 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
         // Cold: a write lands before every request (as a flush would).
         await touch();
         const t = nowMs();
-        const res = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: c.query }) });
+        const res = await fetch(api.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: c.query }),
+        });
         const body = (await res.json()) as { errors?: unknown[] };
         times.push(nowMs() - t);
         if (!res.ok || body.errors) {

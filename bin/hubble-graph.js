@@ -16,6 +16,11 @@ try {
   throw err;
 }
 cli.main(process.argv).then(
-  (code) => { if (typeof code === 'number') process.exitCode = code; },
-  (err) => { process.stderr.write(`hubble-graph: ${err && err.message ? err.message : err}\n`); process.exitCode = 1; },
+  (code) => {
+    if (typeof code === 'number') process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`hubble-graph: ${err && err.message ? err.message : err}\n`);
+    process.exitCode = 1;
+  },
 );

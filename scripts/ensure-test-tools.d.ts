@@ -15,9 +15,7 @@ export declare function findOnPath(command: string, pathEnv?: string): string | 
 export declare function aptInstallCommand(packages: readonly string[], isRoot: boolean): string;
 
 export type TestToolsPlan =
-  | { action: 'none' }
-  | { action: 'install'; packages: string[]; services: string[] }
-  | { action: 'fail'; message: string };
+  { action: 'none' } | { action: 'install'; packages: string[]; services: string[] } | { action: 'fail'; message: string };
 
 export declare function planTestTools(facts: {
   missing: readonly TestTool[];

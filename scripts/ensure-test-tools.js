@@ -28,8 +28,17 @@ const path = require('node:path');
  * @type {readonly TestTool[]}
  */
 const TEST_TOOLS = [
-  { command: 'prometheus', debianPackage: 'prometheus', service: 'prometheus', usedBy: 'test/integration/prometheus (a real Prometheus scraping fake Hubble agents)' },
-  { command: 'chromium', debianPackage: 'chromium', usedBy: 'test/integration/ui (the map page in a real browser, driven by playwright-core)' },
+  {
+    command: 'prometheus',
+    debianPackage: 'prometheus',
+    service: 'prometheus',
+    usedBy: 'test/integration/prometheus (a real Prometheus scraping fake Hubble agents)',
+  },
+  {
+    command: 'chromium',
+    debianPackage: 'chromium',
+    usedBy: 'test/integration/ui (the map page in a real browser, driven by playwright-core)',
+  },
 ];
 
 /** How long apt-get may wait for another apt-get (a second test run on the machine) to release its lock, in seconds. */
@@ -37,7 +46,12 @@ const APT_LOCK_TIMEOUT_S = 300;
 
 /** True when `command` is an executable file on `pathEnv` (or a path to one). */
 function findOnPath(command, pathEnv = process.env.PATH ?? '') {
-  const candidates = command.includes('/') ? [command] : pathEnv.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : pathEnv
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, command));
   for (const file of candidates) {
     try {
       fs.accessSync(file, fs.constants.X_OK);
@@ -94,15 +108,21 @@ function checkJavaAndMaven({ env, root, run = runQuietly }) {
   const m = /version "(\d+)(?:\.(\d+))?/.exec(res.output);
   const major = m ? (m[1] === '1' ? Number(m[2]) : Number(m[1])) : 0;
   if (res.error || res.status !== 0) {
-    problems.push(`Java 17 or newer is needed for the local Neo4j the integration tests start, but "${java} -version" failed (${res.error ? res.error.message : `exit ${res.status}`}). Install it: apt-get install openjdk-17-jre-headless (or set HG_JAVA / JAVA_HOME, or NEO4J_URI to a throwaway Neo4j 5).`);
+    problems.push(
+      `Java 17 or newer is needed for the local Neo4j the integration tests start, but "${java} -version" failed (${res.error ? res.error.message : `exit ${res.status}`}). Install it: apt-get install openjdk-17-jre-headless (or set HG_JAVA / JAVA_HOME, or NEO4J_URI to a throwaway Neo4j 5).`,
+    );
   } else if (major < 17) {
-    problems.push(`Neo4j 5 needs Java 17 or newer; "${java}" is Java ${major || 'of unknown version'}. Install it: apt-get install openjdk-17-jre-headless (or set HG_JAVA / JAVA_HOME).`);
+    problems.push(
+      `Neo4j 5 needs Java 17 or newer; "${java}" is Java ${major || 'of unknown version'}. Install it: apt-get install openjdk-17-jre-headless (or set HG_JAVA / JAVA_HOME).`,
+    );
   }
   if (!fs.existsSync(path.join(root, 'neo4j', 'target', 'lib', '.complete'))) {
     const mvn = env.HG_MVN || 'mvn';
     const mv = run(mvn, ['-v']);
     if (mv.error || mv.status !== 0) {
-      problems.push(`Maven is needed once to fetch the Neo4j jars, but "${mvn} -v" failed (${mv.error ? mv.error.message : `exit ${mv.status}`}). Install it: apt-get install maven (or set HG_MVN, or NEO4J_URI to a throwaway Neo4j 5).`);
+      problems.push(
+        `Maven is needed once to fetch the Neo4j jars, but "${mvn} -v" failed (${mv.error ? mv.error.message : `exit ${mv.status}`}). Install it: apt-get install maven (or set HG_MVN, or NEO4J_URI to a throwaway Neo4j 5).`,
+      );
     }
   }
   return problems;
@@ -147,21 +167,27 @@ function main() {
     return 1;
   }
   if (plan.action === 'install') {
-    process.stderr.write(`ensure-test-tools: installing ${plan.packages.join(' ')} from Debian's packages (missing on PATH, needed by the tests)\n`);
+    process.stderr.write(
+      `ensure-test-tools: installing ${plan.packages.join(' ')} from Debian's packages (missing on PATH, needed by the tests)\n`,
+    );
     const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
     const lock = `-oDPkg::Lock::Timeout=${APT_LOCK_TIMEOUT_S}`;
     try {
       runLoudly('apt-get', [lock, 'update', '-qq'], aptEnv);
       runLoudly('apt-get', [lock, 'install', '-y', '-qq', '--no-install-recommends', ...plan.packages], aptEnv);
     } catch (err) {
-      process.stderr.write(`\nnpm test cannot run yet: installing ${plan.packages.join(' ')} failed: ${err.message}\nInstall by hand: ${aptInstallCommand(plan.packages, true)}\n`);
+      process.stderr.write(
+        `\nnpm test cannot run yet: installing ${plan.packages.join(' ')} failed: ${err.message}\nInstall by hand: ${aptInstallCommand(plan.packages, true)}\n`,
+      );
       return 1;
     }
     // The Debian package of Prometheus starts a server of its own on :9090; the tests start theirs.
     for (const service of plan.services) stopService(service);
     const still = missing.filter((t) => !findOnPath(t.command));
     if (still.length > 0) {
-      process.stderr.write(`\nnpm test cannot run yet: ${still.map((t) => t.command).join(', ')} still not on PATH after installing ${plan.packages.join(' ')}\n`);
+      process.stderr.write(
+        `\nnpm test cannot run yet: ${still.map((t) => t.command).join(', ')} still not on PATH after installing ${plan.packages.join(' ')}\n`,
+      );
       return 1;
     }
   }

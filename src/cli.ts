@@ -20,7 +20,21 @@ export function buildProgram(): Command {
     .description('Hubble flows -> Neo4j service-dependency graph -> GraphQL API')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
-  for (const cmd of [startCommand(), neo4jCommand(), migrateCommand(), collectCommand(), importCommand(), cypherCommand(), pruneCommand(), policyCommand(), replayCommand(), generateCommand(), serveCommand(), runCommand(), settingsCommand()]) {
+  for (const cmd of [
+    startCommand(),
+    neo4jCommand(),
+    migrateCommand(),
+    collectCommand(),
+    importCommand(),
+    cypherCommand(),
+    pruneCommand(),
+    policyCommand(),
+    replayCommand(),
+    generateCommand(),
+    serveCommand(),
+    runCommand(),
+    settingsCommand(),
+  ]) {
     program.addCommand(cmd.exitOverride());
   }
   return program;

@@ -32,7 +32,11 @@ export class RequestTimeoutError extends HubbleGraphError {
     readonly timeoutMs: number,
     options?: { cause?: unknown },
   ) {
-    super('REQUEST_TIMEOUT', `the request took longer than the API read timeout of ${timeoutMs} ms (HG_API_READ_TIMEOUT); narrow it down`, options);
+    super(
+      'REQUEST_TIMEOUT',
+      `the request took longer than the API read timeout of ${timeoutMs} ms (HG_API_READ_TIMEOUT); narrow it down`,
+      options,
+    );
   }
 }
 
@@ -74,7 +78,9 @@ export function toClientError(err: unknown, development: boolean): GraphQLError 
 export function formatClientError(formatted: GraphQLFormattedError, error: unknown, development: boolean): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   const mapped = original instanceof GraphQLError ? undefined : toClientError(original, development);
-  const base = mapped ? { ...formatted, message: mapped.message, extensions: { ...formatted.extensions, ...mapped.extensions } } : formatted;
+  const base = mapped
+    ? { ...formatted, message: mapped.message, extensions: { ...formatted.extensions, ...mapped.extensions } }
+    : formatted;
   if (development) return base;
   const { stacktrace: _stack, ...ext } = (base.extensions ?? {}) as Record<string, unknown>;
   void _stack;

@@ -22,10 +22,32 @@ export function createApiMetrics(subscriptionCounts: () => Record<string, number
   collectDefaultMetrics({ register: registry, prefix: 'hubble_graph_api_' });
   return {
     registry,
-    requests: new Counter({ name: 'hubble_graph_api_requests_total', help: 'GraphQL operations received', labelNames: ['transport', 'operation'], registers: [registry] }),
-    errors: new Counter({ name: 'hubble_graph_api_errors_total', help: 'GraphQL errors returned, by extensions.code', labelNames: ['code'], registers: [registry] }),
-    resolverSeconds: new Histogram({ name: 'hubble_graph_api_resolver_duration_seconds', help: 'time of top-level resolvers', labelNames: ['field'], buckets: BUCKETS, registers: [registry] }),
-    neo4jSeconds: new Histogram({ name: 'hubble_graph_api_neo4j_duration_seconds', help: 'time of Neo4j read transactions', labelNames: ['kind'], buckets: BUCKETS, registers: [registry] }),
+    requests: new Counter({
+      name: 'hubble_graph_api_requests_total',
+      help: 'GraphQL operations received',
+      labelNames: ['transport', 'operation'],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'hubble_graph_api_errors_total',
+      help: 'GraphQL errors returned, by extensions.code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    resolverSeconds: new Histogram({
+      name: 'hubble_graph_api_resolver_duration_seconds',
+      help: 'time of top-level resolvers',
+      labelNames: ['field'],
+      buckets: BUCKETS,
+      registers: [registry],
+    }),
+    neo4jSeconds: new Histogram({
+      name: 'hubble_graph_api_neo4j_duration_seconds',
+      help: 'time of Neo4j read transactions',
+      labelNames: ['kind'],
+      buckets: BUCKETS,
+      registers: [registry],
+    }),
     subscriptionsOpen: new Gauge({
       name: 'hubble_graph_api_subscriptions_open',
       help: 'open GraphQL subscriptions',
@@ -35,9 +57,22 @@ export function createApiMetrics(subscriptionCounts: () => Record<string, number
         for (const [topic, n] of Object.entries(subscriptionCounts())) this.set({ topic }, n);
       },
     }),
-    changeFeedSeq: new Gauge({ name: 'hubble_graph_api_change_feed_seq', help: 'last change-feed sequence read from Neo4j', registers: [registry] }),
-    changeFeedEvents: new Counter({ name: 'hubble_graph_api_change_feed_events_total', help: 'subscription events produced from the change feed', labelNames: ['topic'], registers: [registry] }),
-    changeFeedErrors: new Counter({ name: 'hubble_graph_api_change_feed_errors_total', help: 'failed change-feed polls', registers: [registry] }),
+    changeFeedSeq: new Gauge({
+      name: 'hubble_graph_api_change_feed_seq',
+      help: 'last change-feed sequence read from Neo4j',
+      registers: [registry],
+    }),
+    changeFeedEvents: new Counter({
+      name: 'hubble_graph_api_change_feed_events_total',
+      help: 'subscription events produced from the change feed',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    changeFeedErrors: new Counter({
+      name: 'hubble_graph_api_change_feed_errors_total',
+      help: 'failed change-feed polls',
+      registers: [registry],
+    }),
     changeFeedSkipped: new Counter({
       name: 'hubble_graph_api_change_feed_skipped_total',
       help: 'change-feed sequence numbers given up on (change-log entry trimmed before it was read, or never written)',

@@ -74,7 +74,10 @@ export function loadTokens(api: Pick<ApiConfig, 'tokens' | 'tokensFile'>): Token
 }
 
 function envTokens(api: Pick<ApiConfig, 'tokens'>): string[] {
-  return (api.tokens ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  return (api.tokens ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 /** How often the tokens file is checked for changes, in ms. */
@@ -86,7 +89,11 @@ const TOKENS_FILE_POLL_MS = 1000;
  * HG_API_TOKENS tokens, to `onReload`. An unreadable file keeps the tokens in use (with a warning);
  * an emptied one refuses every token it held. Returns the disposer; does nothing without a file.
  */
-export function watchTokensFile(api: Pick<ApiConfig, 'tokens' | 'tokensFile'>, log: Logger, onReload: (tokens: TokenSet) => void): () => void {
+export function watchTokensFile(
+  api: Pick<ApiConfig, 'tokens' | 'tokensFile'>,
+  log: Logger,
+  onReload: (tokens: TokenSet) => void,
+): () => void {
   const file = api.tokensFile;
   if (!file) return () => undefined;
   const listener = (curr: fs.Stats, prev: fs.Stats) => {

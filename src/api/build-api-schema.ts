@@ -1,17 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  GraphQLInterfaceType,
-  GraphQLObjectType,
-  GraphQLScalarType,
-  type GraphQLSchema,
-  Kind,
-  type ValueNode,
-  buildSchema,
-} from 'graphql';
+import { addResolversToSchema } from '@graphql-tools/schema';
+import { GraphQLScalarType, type GraphQLSchema, Kind, type ValueNode, buildSchema } from 'graphql';
 import { PROJECT_ROOT } from '../config';
 import { invariant } from '../errors';
-import { buildResolvers } from './resolvers';
+import { buildResolvers } from './resolvers/build-resolvers';
 
 /** schema.graphql at the project root: the API contract, read at run time. */
 export const SCHEMA_PATH = path.join(PROJECT_ROOT, 'schema.graphql');
@@ -63,27 +56,19 @@ const SCALARS: Record<string, Pick<GraphQLScalarType, 'serialize' | 'parseValue'
   },
 };
 
-/** Builds the executable schema: schema.graphql plus the resolvers and scalars, checked against each other. */
+/**
+ * Builds the executable schema: schema.graphql plus the resolvers (typed by the types generated from
+ * it) and scalars. A resolver for a type or field the schema lacks, or a query field without a
+ * resolver, stops the build.
+ */
 export function buildApiSchema(source: string = fs.readFileSync(SCHEMA_PATH, 'utf8')): GraphQLSchema {
-  const schema = buildSchema(source);
-  const resolvers = buildResolvers();
-  for (const [typeName, fields] of Object.entries(resolvers)) {
-    const type = schema.getType(typeName);
-    invariant(type instanceof GraphQLObjectType, `resolvers for unknown object type ${typeName}`);
-    const defs = type.getFields();
-    for (const [fieldName, resolver] of Object.entries(fields)) {
-      const field = defs[fieldName];
-      invariant(field, `resolver for unknown field ${typeName}.${fieldName}`);
-      if (typeof resolver === 'function') field.resolve = resolver as never;
-      else {
-        field.subscribe = resolver.subscribe as never;
-        field.resolve = resolver.resolve as never;
-      }
-    }
-  }
-  const endpoint = schema.getType('Endpoint');
-  invariant(endpoint instanceof GraphQLInterfaceType, 'schema.graphql lacks interface Endpoint');
-  endpoint.resolveType = (value: { __typename?: string }) => value.__typename;
+  // In place: the fields keep graphql-js's default resolver where none is given (no wrapping).
+  const schema = addResolversToSchema({
+    schema: buildSchema(source),
+    resolvers: buildResolvers(),
+    updateResolversInPlace: true,
+    resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
+  });
   for (const [name, impl] of Object.entries(SCALARS)) {
     const scalar = schema.getType(name);
     invariant(scalar instanceof GraphQLScalarType, `schema.graphql lacks scalar ${name}`);
@@ -91,7 +76,7 @@ export function buildApiSchema(source: string = fs.readFileSync(SCHEMA_PATH, 'ut
     scalar.parseValue = impl.parseValue;
     scalar.parseLiteral = impl.parseLiteral;
   }
-  for (const field of Object.values((schema.getQueryType() as GraphQLObjectType).getFields())) {
+  for (const field of Object.values(schema.getQueryType()?.getFields() ?? {})) {
     invariant(field.resolve, `Query.${field.name} has no resolver`);
   }
   return schema;

@@ -4,7 +4,7 @@ import {
   type ChangeWindowRowsRow,
   type HeadAndLogRow,
 } from '../graph/cypher/api-change-feed-queries';
-import type { TxRunner } from '../graph/executor';
+import { type TxRunner, runOneRow } from '../graph/executor';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import type { GraphReader } from './read-graph';
@@ -101,7 +101,11 @@ export class ChangeFeed {
 
   /** Number of open subscriptions per topic. */
   counts(): Record<ChangeTopic, number> {
-    return { callAdded: this.subscribers.callAdded.size, callUpdated: this.subscribers.callUpdated.size, podAdded: this.subscribers.podAdded.size };
+    return {
+      callAdded: this.subscribers.callAdded.size,
+      callUpdated: this.subscribers.callUpdated.size,
+      podAdded: this.subscribers.podAdded.size,
+    };
   }
 
   subscribe<K extends ChangeTopic>(topic: K, accept: (event: Payload<K>) => boolean): SubscriberQueue<Payload<K>> {
@@ -163,7 +167,11 @@ export class ChangeFeed {
   private async readWindow(tx: TxRunner): Promise<WindowRead> {
     const after = this.lastSeq;
     const withLog = after !== undefined && this.hasSubscribers();
-    const [{ head, entries }] = await tx.run<HeadAndLogRow>(CHANGE_FEED_HEAD_AND_LOG, { withLog, after: after ?? 0, limit: this.options.maxEntriesPerPoll ?? 10_000 });
+    const { head, entries } = await runOneRow<HeadAndLogRow>(tx, CHANGE_FEED_HEAD_AND_LOG, {
+      withLog,
+      after: after ?? 0,
+      limit: this.options.maxEntriesPerPoll ?? 10_000,
+    });
     // First poll, an emptied graph (the sequence started again), or nobody listening: follow the head.
     if (after === undefined || head < after || !withLog) {
       this.stuck = undefined;
@@ -176,13 +184,14 @@ export class ChangeFeed {
       // that never comes (trimmed while this process lagged, or written by an older writer) is
       // given up on after stuckAfterMs, with a warning: its events are lost for these subscribers.
       if (!this.stuckFor(after + 1)) return { upto: after };
-      const upto = entries.length > 0 ? entries[0].seq - 1 : head;
+      const upto = entries[0] !== undefined ? entries[0].seq - 1 : head;
       this.log.warn({ from: after + 1, to: upto }, 'change feed: change-log entries missing; their subscription events are skipped');
       return { upto, skipped: upto - after };
     }
-    const newest = window[window.length - 1];
+    const newest = window.at(-1);
+    if (newest === undefined) return { upto: after };
     const readPods = this.subscribers.podAdded.size > 0;
-    const [{ changed, created, pods }] = await tx.run<ChangeWindowRowsRow>(CHANGE_WINDOW_ROWS, {
+    const { changed, created, pods } = await runOneRow<ChangeWindowRowsRow>(tx, CHANGE_WINDOW_ROWS, {
       after,
       upto: newest.seq,
       keys: [...new Set(window.flatMap((e) => e.createdCalls))],
@@ -197,12 +206,18 @@ export class ChangeFeed {
       if (!this.stuckFor(newest.seq)) complete = window.slice(0, -1);
       else this.log.warn({ seq: newest.seq }, 'change feed: change-log entry still incomplete; delivering what is visible');
     }
-    if (complete.length === 0) return { upto: after };
-    const upto = complete[complete.length - 1].seq;
+    const last = complete.at(-1);
+    if (last === undefined) return { upto: after };
+    const upto = last.seq;
     this.stuck = undefined;
     return {
       upto,
-      events: toChangeEvents({ entries: complete, changed: changed.filter((r) => r.changeSeq <= upto), created: createdByKey, pods: podsById }),
+      events: toChangeEvents({
+        entries: complete,
+        changed: changed.filter((r) => r.changeSeq <= upto),
+        created: createdByKey,
+        pods: podsById,
+      }),
     };
   }
 

@@ -46,15 +46,25 @@ export function checkOperation(
   if (count > limits.maxRootFields) {
     return new GraphQLError(
       `the operation asks for ${Number.isFinite(count) ? count : 'too many'} root fields (aliases count); at most ${limits.maxRootFields} are allowed (HG_API_MAX_ROOT_FIELDS)`,
-      { nodes: [operation], extensions: { code: ERROR_CODE.validationFailed, rootFields: Number.isFinite(count) ? count : null, maxRootFields: limits.maxRootFields } },
+      {
+        nodes: [operation],
+        extensions: {
+          code: ERROR_CODE.validationFailed,
+          rootFields: Number.isFinite(count) ? count : null,
+          maxRootFields: limits.maxRootFields,
+        },
+      },
     );
   }
   const { cost, rootFields } = estimateOperationCost(schema, document, operation, variables, limits);
   if (!Number.isFinite(cost)) {
-    return new GraphQLError(`the operation selects too many fields once its fragments are expanded; its cost is above any limit (HG_API_MAX_COST ${limits.maxCost})`, {
-      nodes: [operation],
-      extensions: { code: ERROR_CODE.validationFailed, maxCost: limits.maxCost },
-    });
+    return new GraphQLError(
+      `the operation selects too many fields once its fragments are expanded; its cost is above any limit (HG_API_MAX_COST ${limits.maxCost})`,
+      {
+        nodes: [operation],
+        extensions: { code: ERROR_CODE.validationFailed, maxCost: limits.maxCost },
+      },
+    );
   }
   if (cost > limits.maxCost) {
     const costliest = [...rootFields]
@@ -77,20 +87,29 @@ export interface OperationRequest {
   readonly variables?: unknown;
 }
 
+/** The variables of a request when they are an object (anything else is left to validation to refuse). */
+export function operationVariables(request: OperationRequest): Readonly<Record<string, unknown>> | undefined {
+  return request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : undefined;
+}
+
 /**
  * checkOperation on a request not yet parsed or validated, so that what is refused costs a parse
  * and a count, not a validation (graphql-js takes about half a second to validate 1,000 aliases).
  * Returns undefined when it cannot tell (no query text, a syntax error, no single operation, a
  * document too deep to walk): the full pipeline then answers. Pure.
  */
-export function precheckOperation(schema: GraphQLSchema, request: OperationRequest, transport: 'http' | 'ws', limits: OperationLimits): GraphQLError | undefined {
+export function precheckOperation(
+  schema: GraphQLSchema,
+  request: OperationRequest,
+  transport: 'http' | 'ws',
+  limits: OperationLimits,
+): GraphQLError | undefined {
   if (typeof request.query !== 'string') return undefined;
   try {
     const document = parse(request.query);
     const operation = getOperationAST(document, typeof request.operationName === 'string' ? request.operationName : undefined);
     if (!operation) return undefined;
-    const variables = request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : undefined;
-    return checkOperation(schema, document, operation, variables, transport, limits);
+    return checkOperation(schema, document, operation, operationVariables(request), transport, limits);
   } catch {
     return undefined;
   }

@@ -26,11 +26,14 @@ export class DeadlineSemaphore {
         this.active += 1;
         resolve();
       };
-      const timer = setTimeout(() => {
-        const i = this.queue.indexOf(take);
-        if (i >= 0) this.queue.splice(i, 1);
-        reject(onTimeout());
-      }, Math.max(0, deadlineMs - Date.now()));
+      const timer = setTimeout(
+        () => {
+          const i = this.queue.indexOf(take);
+          if (i >= 0) this.queue.splice(i, 1);
+          reject(onTimeout());
+        },
+        Math.max(0, deadlineMs - Date.now()),
+      );
       this.queue.push(take);
     });
   }

@@ -45,7 +45,8 @@ export function changeReasons(before: DiffEdge, after: DiffEdge, t: DiffThreshol
   const reasons: string[] = [];
   if (relative(before.requestsPerSecond ?? 0, after.requestsPerSecond ?? 0) > t.requestRate) reasons.push('requestRate');
   if (Math.abs(after.errorRate - before.errorRate) > t.errorRate) reasons.push('errorRate');
-  if (before.latencyP95Ms !== null && after.latencyP95Ms !== null && relative(before.latencyP95Ms, after.latencyP95Ms) > t.latencyP95) reasons.push('latencyP95');
+  if (before.latencyP95Ms !== null && after.latencyP95Ms !== null && relative(before.latencyP95Ms, after.latencyP95Ms) > t.latencyP95)
+    reasons.push('latencyP95');
   return reasons;
 }
 

@@ -104,13 +104,23 @@ const WEIGHTS: Readonly<Record<string, FieldWeight>> = {
   'Query.serviceMap': ranged({ work: (a, c) => SCAN_WORK + topN(a, c), items: topN }),
   'Query.hubbleServiceMap': ranged({ work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize }),
   'Query.dag': ranged({ work: (_a, c) => SCAN_WORK + c.maxPageSize, items: (_a, c) => c.maxPageSize }),
-  'Query.shortestPath': ranged({ work: (a, c) => PAGE_WORK * pathHops(a, c, ARG_DEFAULTS.shortestPathMaxHops), items: (_a, c) => c.maxHops + 1 }),
+  'Query.shortestPath': ranged({
+    work: (a, c) => PAGE_WORK * pathHops(a, c, ARG_DEFAULTS.shortestPathMaxHops),
+    items: (_a, c) => c.maxHops + 1,
+  }),
   'Query.paths': ranged({
-    work: (a, c) => pathsWork(pathHops(a, c, ARG_DEFAULTS.pathsMaxHops), int(a.limit, Math.min(ARG_DEFAULTS.pathsLimit, c.maxPageSize), 1, c.maxPageSize)),
+    work: (a, c) =>
+      pathsWork(
+        pathHops(a, c, ARG_DEFAULTS.pathsMaxHops),
+        int(a.limit, Math.min(ARG_DEFAULTS.pathsLimit, c.maxPageSize), 1, c.maxPageSize),
+      ),
     items: (a, c) => int(a.limit, Math.min(ARG_DEFAULTS.pathsLimit, c.maxPageSize), 1, c.maxPageSize),
   }),
   // One breadth-first query per level, each returning up to the page size of endpoints.
-  'Query.dependencies': ranged({ work: (a, c) => int(a.depth, Math.min(ARG_DEFAULTS.depth, c.maxHops), 1, c.maxHops) * c.maxPageSize, items: (_a, c) => c.maxPageSize }),
+  'Query.dependencies': ranged({
+    work: (a, c) => int(a.depth, Math.min(ARG_DEFAULTS.depth, c.maxHops), 1, c.maxHops) * c.maxPageSize,
+    items: (_a, c) => c.maxPageSize,
+  }),
   // Two ranged whole maps; the differences are bounded by the page size.
   'Query.mapDiff': { work: () => 2 * SCAN_WORK * RANGE_FACTOR, items: (_a, c) => c.maxPageSize },
   'Query.activity': { work: () => PAGE_WORK + ARG_DEFAULTS.maxSeriesPoints, items: () => ARG_DEFAULTS.maxSeriesPoints },
@@ -146,7 +156,9 @@ interface SelectedField {
 /** Thrown when an operation selects more than MAX_FIELD_VISITS fields, or nests them deeper than MAX_WALK_DEPTH. */
 export class TooManyFieldsError extends Error {
   constructor() {
-    super(`the operation selects more than ${MAX_FIELD_VISITS} fields, or nests them deeper than ${MAX_WALK_DEPTH}, once its fragments are expanded`);
+    super(
+      `the operation selects more than ${MAX_FIELD_VISITS} fields, or nests them deeper than ${MAX_WALK_DEPTH}, once its fragments are expanded`,
+    );
   }
 }
 
@@ -221,7 +233,8 @@ export function estimateOperationCost(
   const costOf = (node: FieldNode, parent: GraphQLNamedType, inheritedItems: number | undefined, depth: number): number => {
     const name = node.name.value;
     if (name.startsWith('__')) return 0;
-    const def: GraphQLField<unknown, unknown> | undefined = isCompositeType(parent) && 'getFields' in parent ? parent.getFields()[name] : undefined;
+    const def: GraphQLField<unknown, unknown> | undefined =
+      isCompositeType(parent) && 'getFields' in parent ? parent.getFields()[name] : undefined;
     if (!def) return 1;
     let args: Args = {};
     try {

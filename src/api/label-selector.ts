@@ -62,18 +62,18 @@ export function parseLabelSelector(text: string): LabelRequirement[] {
   return splitRequirements(text).map((part, i) => {
     const at = `requirement ${i + 1} ("${part}")`;
     if (part === '') throw new LabelSelectorError(`requirement ${i + 1} is empty`);
-    let m = /^!\s*(\S+)$/.exec(part);
-    if (m) return { key: checkKey(m[1], at), op: 'notexists', values: [] };
-    m = /^([^\s=!]+)\s*(==|=|!=)\s*(\S*)$/.exec(part);
-    if (m) {
-      const value = checkValue(m[3], at);
-      return { key: checkKey(m[1], at), op: m[2] === '!=' ? 'notin' : 'in', values: [value] };
+    const [, absent] = /^!\s*(\S+)$/.exec(part) ?? [];
+    if (absent !== undefined) return { key: checkKey(absent, at), op: 'notexists', values: [] };
+    const [, key, eq, value] = /^([^\s=!]+)\s*(==|=|!=)\s*(\S*)$/.exec(part) ?? [];
+    if (key !== undefined && value !== undefined) {
+      const checked = checkValue(value, at);
+      return { key: checkKey(key, at), op: eq === '!=' ? 'notin' : 'in', values: [checked] };
     }
-    m = /^(\S+)\s+(in|notin)\s*\((.*)\)$/.exec(part);
-    if (m) {
-      const values = m[3].split(',').map((v) => checkValue(v.trim(), at));
-      if (m[3].trim() === '') throw new LabelSelectorError(`${at}: "${m[2]}" needs at least one value`);
-      return { key: checkKey(m[1], at), op: m[2] as 'in' | 'notin', values };
+    const [, setKey, setOp, list] = /^(\S+)\s+(in|notin)\s*\((.*)\)$/.exec(part) ?? [];
+    if (setKey !== undefined && list !== undefined && (setOp === 'in' || setOp === 'notin')) {
+      const values = list.split(',').map((v) => checkValue(v.trim(), at));
+      if (list.trim() === '') throw new LabelSelectorError(`${at}: "${setOp}" needs at least one value`);
+      return { key: checkKey(setKey, at), op: setOp, values };
     }
     if (/^\S+$/.test(part)) return { key: checkKey(part, at), op: 'exists', values: [] };
     throw new LabelSelectorError(`${at}: expected key=value, key!=value, key in (a,b), key notin (a,b), key or !key`);

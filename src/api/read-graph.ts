@@ -1,9 +1,17 @@
-import type { Executor, TxRunner } from '../graph/executor';
+import { type Executor, type TxRunner, runOneRow } from '../graph/executor';
 
 /** What the API needs of the executor: read transactions only. */
 export type GraphReader = Pick<Executor, 'read' | 'readTx'>;
 import type { EdgeConditions } from '../graph/cypher/api-fragments';
-import { type CallConditions, type CallOrderField, type DropConditions, type DropReasonRow, buildCallsPage, buildDropReasons, buildDrops } from '../graph/cypher/api-call-queries';
+import {
+  type CallConditions,
+  type CallOrderField,
+  type DropConditions,
+  type DropReasonRow,
+  buildCallsPage,
+  buildDropReasons,
+  buildDrops,
+} from '../graph/cypher/api-call-queries';
 import {
   type CallRecord,
   type EndpointRecord,
@@ -49,7 +57,12 @@ export async function readEndpoints(executor: GraphReader, ids: readonly string[
   return new Map(rows.map((r) => [r.endpoint.id, r.endpoint]));
 }
 
-export async function readPodsPage(executor: GraphReader, c: PodConditions, skip: number, limit: number): Promise<{ total: number; pods: EndpointRecord[] }> {
+export async function readPodsPage(
+  executor: GraphReader,
+  c: PodConditions,
+  skip: number,
+  limit: number,
+): Promise<{ total: number; pods: EndpointRecord[] }> {
   const q = buildPodsPage(c, skip, limit);
   return executor.readTx(async (tx) => {
     const [count] = await tx.run<{ total: number }>(q.count.cypher, q.count.params);
@@ -70,15 +83,17 @@ export async function readEndpointCalls(
   const w = c.range;
   if (w === undefined) return new Map(rows.map((r) => [r.id, r.calls]));
   // Counts within the range, ordered by them (most requests, then flows, first).
-  const ranged = await windowCallRecords(executor, rows.flatMap((r) => r.calls), w);
-  const byKey = new Map(ranged.map((r) => [r.call.key, r]));
-  const rank = (r: CallRecord) => [Number(r.call.requests ?? 0), Number(r.call.flows ?? 0)];
-  return new Map(
-    rows.map((r) => [
-      r.id,
-      r.calls.map((call) => byKey.get(call.call.key) ?? call).sort((x, y) => rank(y)[0] - rank(x)[0] || rank(y)[1] - rank(x)[1] || (x.call.key < y.call.key ? -1 : 1)),
-    ]),
+  const ranged = await windowCallRecords(
+    executor,
+    rows.flatMap((r) => r.calls),
+    w,
   );
+  const byKey = new Map(ranged.map((r) => [r.call.key, r]));
+  const byRank = (x: CallRecord, y: CallRecord) =>
+    Number(y.call.requests ?? 0) - Number(x.call.requests ?? 0) ||
+    Number(y.call.flows ?? 0) - Number(x.call.flows ?? 0) ||
+    (x.call.key < y.call.key ? -1 : 1);
+  return new Map(rows.map((r) => [r.id, r.calls.map((call) => byKey.get(call.call.key) ?? call).sort(byRank)]));
 }
 
 export async function readNeighbours(
@@ -128,7 +143,11 @@ export async function readDropReasons(executor: GraphReader, c: DropConditions):
 export async function readObservedTraffic(executor: GraphReader, c: ObservedEdgeConditions): Promise<ObservedEdge[]> {
   const rows = await readObservedEdgeRecords(executor, c);
   if (c.range === undefined) return toObservedEdges(rows);
-  const buckets = await readWindowBuckets(executor, rows.map((r) => r.key), c.range);
+  const buckets = await readWindowBuckets(
+    executor,
+    rows.map((r) => r.key),
+    c.range,
+  );
   const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
   return toObservedEdges(
     rows.map((r) => {
@@ -167,7 +186,14 @@ export async function readServiceMap(
       const map = row === undefined ? undefined : decodeServiceMap(row, fromRollups || window !== undefined);
       const podCounts = new Map<string, number>();
       if (level !== 'POD' && map) {
-        const namespaces = [...new Set(map.top.flatMap((e) => [e.source, e.target]).filter((n) => n.kind === 'pod').map((n) => n.namespace as string))];
+        const namespaces = [
+          ...new Set(
+            map.top
+              .flatMap((e) => [e.source, e.target])
+              .filter((n) => n.kind === 'pod')
+              .map((n) => n.namespace as string),
+          ),
+        ];
         if (namespaces.length > 0) {
           const pc = buildPodCounts(level, namespaces);
           for (const row of await tx.run<{ id: string; pods: number }>(pc.cypher, pc.params)) podCounts.set(row.id, row.pods);
@@ -177,46 +203,101 @@ export async function readServiceMap(
     };
     if (!cache) return compute();
     // Read the version first: a write that commits after it makes the next request recompute.
-    const [v] = await tx.run<GraphVersionRow>(GRAPH_VERSION);
+    const v = await runOneRow<GraphVersionRow>(tx, GRAPH_VERSION);
     return cache.get(JSON.stringify([q.cypher, q.params]), `${v.seq}|${v.at}`, compute);
   });
 }
 
-export async function readNamespaceCalls(executor: GraphReader, namespace: string, limit: number, window?: TimeWindow): Promise<NamespaceCallRecord[]> {
+export async function readNamespaceCalls(
+  executor: GraphReader,
+  namespace: string,
+  limit: number,
+  window?: TimeWindow,
+): Promise<NamespaceCallRecord[]> {
   const q = buildNamespaceCalls(namespace, limit, window);
   const records = (await executor.read<{ record: NamespaceCallRecord }>(q.cypher, q.params)).map((r) => r.record);
   if (window === undefined) return records;
-  const ranged = await windowCalls(executor, records.map((r) => r.call), window);
-  return records.map((r, i) => ({ ...r, call: { ...r.call, requests: ranged[i].requests as number, flows: ranged[i].flows as number } }));
+  const inWindow = await rangerOf(
+    executor,
+    records.map((r) => r.call.key),
+    window,
+  );
+  return records.map((r) => {
+    const ranged = inWindow(r.call);
+    return { ...r, call: { ...r.call, requests: ranged.requests as number, flows: ranged.flows as number } };
+  });
 }
 
 /** The buckets in window `w` of each call key, by key (a key without any is absent). */
-export async function readWindowBuckets(executor: GraphReader | TxRunner, keys: readonly string[], w: TimeWindow): Promise<Map<string, ActivityProps[]>> {
+export async function readWindowBuckets(
+  executor: GraphReader | TxRunner,
+  keys: readonly string[],
+  w: TimeWindow,
+): Promise<Map<string, ActivityProps[]>> {
   if (keys.length === 0) return new Map();
   const q = buildWindowBuckets([...new Set(keys)], w);
-  const rows = 'run' in executor ? await executor.run<WindowBucketsRow>(q.cypher, q.params) : await executor.read<WindowBucketsRow>(q.cypher, q.params);
+  const rows =
+    'run' in executor
+      ? await executor.run<WindowBucketsRow>(q.cypher, q.params)
+      : await executor.read<WindowBucketsRow>(q.cypher, q.params);
   return new Map(rows.map((r) => [r.key, r.buckets]));
 }
 
-/** The calls with their counts replaced by those within window `w` (src/api/sum-activity.ts), in the same order. */
-export async function windowCalls<T extends CallProps>(executor: GraphReader | TxRunner, calls: readonly T[], w: TimeWindow): Promise<CallProps[]> {
-  const buckets = await readWindowBuckets(executor, calls.map((c) => c.key), w);
-  return calls.map((c) => rangedCallProps(c, buckets.get(c.key) ?? [], w));
+/**
+ * Reads the buckets in window `w` of the calls `keys` and returns what turns one of those calls into
+ * its counts within the window (src/api/sum-activity.ts).
+ */
+async function rangerOf(executor: GraphReader | TxRunner, keys: readonly string[], w: TimeWindow): Promise<(call: CallProps) => CallProps> {
+  const buckets = await readWindowBuckets(executor, keys, w);
+  return (c) => rangedCallProps(c, buckets.get(c.key) ?? [], w);
+}
+
+/** The calls with their counts replaced by those within window `w`, in the same order. */
+export async function windowCalls<T extends CallProps>(
+  executor: GraphReader | TxRunner,
+  calls: readonly T[],
+  w: TimeWindow,
+): Promise<CallProps[]> {
+  return calls.map(
+    await rangerOf(
+      executor,
+      calls.map((c) => c.key),
+      w,
+    ),
+  );
 }
 
 /** Call records with their counts within window `w`. */
-export async function windowCallRecords(executor: GraphReader | TxRunner, records: readonly CallRecord[], w: TimeWindow): Promise<CallRecord[]> {
-  const calls = await windowCalls(executor, records.map((r) => r.call), w);
-  return records.map((r, i) => ({ ...r, call: calls[i] }));
+export async function windowCallRecords(
+  executor: GraphReader | TxRunner,
+  records: readonly CallRecord[],
+  w: TimeWindow,
+): Promise<CallRecord[]> {
+  const inWindow = await rangerOf(
+    executor,
+    records.map((r) => r.call.key),
+    w,
+  );
+  return records.map((r) => ({ ...r, call: inWindow(r.call) }));
 }
 
 /** The buckets of one call (or of every call between two endpoints) in window `w`, oldest first. */
-export async function readSeriesBuckets(executor: GraphReader, edge: { key: string } | { sourceId: string; destinationId: string }, w: TimeWindow): Promise<ActivityProps[]> {
+export async function readSeriesBuckets(
+  executor: GraphReader,
+  edge: { key: string } | { sourceId: string; destinationId: string },
+  w: TimeWindow,
+): Promise<ActivityProps[]> {
   const q = buildSeriesBuckets(edge, w);
   return (await executor.read<{ bucket: ActivityProps }>(q.cypher, q.params)).map((r) => r.bucket);
 }
 
-export async function readShortestPath(executor: GraphReader, from: string, to: string, maxHops: number, c: EdgeConditions): Promise<PathRecord | null> {
+export async function readShortestPath(
+  executor: GraphReader,
+  from: string,
+  to: string,
+  maxHops: number,
+  c: EdgeConditions,
+): Promise<PathRecord | null> {
   const q = buildShortestPath(maxHops, c);
   const rows = await executor.read<PathRecord>(q.cypher, { ...q.params, from, to });
   const path = rows[0] ?? null;
@@ -224,7 +305,14 @@ export async function readShortestPath(executor: GraphReader, from: string, to: 
 }
 
 /** Simple paths, shortest first: one query per length (iterative deepening) in one read transaction. */
-export async function readPaths(executor: GraphReader, from: string, to: string, maxHops: number, limit: number, c: EdgeConditions): Promise<PathRecord[]> {
+export async function readPaths(
+  executor: GraphReader,
+  from: string,
+  to: string,
+  maxHops: number,
+  limit: number,
+  c: EdgeConditions,
+): Promise<PathRecord[]> {
   return executor.readTx(async (tx) => {
     const out: PathRecord[] = [];
     for (let hops = 1; hops <= maxHops && out.length < limit; hops += 1) {
@@ -233,9 +321,12 @@ export async function readPaths(executor: GraphReader, from: string, to: string,
     }
     const w = c.range;
     if (w === undefined) return out;
-    const ranged = await windowCalls(tx, out.flatMap((p) => p.hops), w);
-    let i = 0;
-    return out.map((p) => ({ ...p, hops: p.hops.map(() => ranged[i++]) }));
+    const inWindow = await rangerOf(
+      tx,
+      out.flatMap((p) => p.hops.map((h) => h.key)),
+      w,
+    );
+    return out.map((p) => ({ ...p, hops: p.hops.map(inWindow) }));
   });
 }
 
@@ -288,7 +379,7 @@ export async function readDependencies(
 
 export async function readStats(executor: GraphReader): Promise<{ counts: GraphCountsRow; collectors: CollectorRow['collector'][] }> {
   return executor.readTx(async (tx) => {
-    const [counts] = await tx.run<GraphCountsRow>(GRAPH_COUNTS);
+    const counts = await runOneRow<GraphCountsRow>(tx, GRAPH_COUNTS);
     const collectors = (await tx.run<CollectorRow>(COLLECTORS)).map((r) => r.collector);
     return { counts, collectors };
   });

@@ -50,7 +50,10 @@ export function sumActivity(buckets: readonly ActivityProps[]): Record<string, u
   }
   const responses = out.responses as number;
   out.errorRate = responses > 0 ? (out.errors as number) / responses : 0;
-  const latency = mergeSketchList(buckets.map((b) => b.latencySketch as string | null), { minMs, maxMs });
+  const latency = mergeSketchList(
+    buckets.map((b) => b.latencySketch as string | null),
+    { minMs, maxMs },
+  );
   out.latencyP50Ms = latency?.p50 ?? null;
   out.latencyP95Ms = latency?.p95 ?? null;
   out.latencyP99Ms = latency?.p99 ?? null;

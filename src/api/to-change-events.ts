@@ -44,7 +44,8 @@ export function toChangeEvents(rows: ChangeWindowRows): ChangeEvents {
   }
   for (const row of rows.changed) {
     const created = createdAt.get(row.call.key);
-    if (created === undefined || row.changeSeq > created) out.callUpdated.push(toCall(row.call, toEndpoint(row.source), toEndpoint(row.destination)));
+    if (created === undefined || row.changeSeq > created)
+      out.callUpdated.push(toCall(row.call, toEndpoint(row.source), toEndpoint(row.destination)));
   }
   return out;
 }

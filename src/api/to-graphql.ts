@@ -4,7 +4,12 @@ import type { HttpPathCounts } from '../model/http-path-counts';
 import { toWorkloadName } from '../model/workload-name';
 import { parseStoredHttpPaths } from '../policy/http-path-accumulator';
 
-/** Pure mappings from stored records to the objects the GraphQL schema describes. */
+/**
+ * Pure mappings from stored records to the objects the GraphQL schema describes. GqlEndpoint,
+ * GqlCall and GqlMapNode are the internal shapes that scripts/codegen.js maps the schema's Pod,
+ * ExternalEndpoint, Call and MapNode to (they carry more, or looser kinds, than the schema's types);
+ * they do not import the generated types, which import them.
+ */
 
 export interface GqlLabel {
   key: string;
@@ -54,7 +59,14 @@ export interface GqlCall {
   dropReasons: GqlKeyCount[];
   dnsQueries: string[];
   httpPaths: HttpPathCounts | null;
-  latency: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; meanMs: number | null; maxMs: number | null; count: number } | null;
+  latency: {
+    p50Ms: number | null;
+    p95Ms: number | null;
+    p99Ms: number | null;
+    meanMs: number | null;
+    maxMs: number | null;
+    count: number;
+  } | null;
   firstSeen: string | null;
   lastSeen: string | null;
   sources: string[];
@@ -75,7 +87,12 @@ export interface GqlCoveredRange {
 
 /** The CoveredRange of a window. */
 export function toCoveredRange(w: { sinceMs: number; untilMs: number; size: number }): GqlCoveredRange {
-  return { since: new Date(w.sinceMs).toISOString(), until: new Date(w.untilMs).toISOString(), bucketSeconds: w.size, seconds: (w.untilMs - w.sinceMs) / 1000 };
+  return {
+    since: new Date(w.sinceMs).toISOString(),
+    until: new Date(w.untilMs).toISOString(),
+    bucketSeconds: w.size,
+    seconds: (w.untilMs - w.sinceMs) / 1000,
+  };
 }
 
 /** `key=value` strings to pairs (a label without `=` has an empty value, like `reserved:world`). */
@@ -86,8 +103,28 @@ export function toLabels(labels: readonly string[] | null | undefined): GqlLabel
   });
 }
 
+/**
+ * The schema's EndpointKind of a stored kind (`pod` -> `POD`); an endpoint stored without a kind is
+ * a bare address (IP). GraphQL's enum serializer refuses anything else when it answers.
+ */
+export function toEndpointKindName(kind: string | null | undefined): string {
+  return (kind ?? 'ip').toUpperCase();
+}
+
+/**
+ * A node of a service map (schema type MapNode). The codegen maps MapNode to this shape: its kind is
+ * the stored kind's name (toEndpointKindName), checked against the enum when the answer is written.
+ */
+export interface GqlMapNode {
+  id: string;
+  kind: string;
+  name: string;
+  namespace: string | null;
+  pods: number;
+}
+
 export function toEndpoint(rec: EndpointRecord): GqlEndpoint {
-  const kind = (rec.kind ?? 'ip').toUpperCase();
+  const kind = toEndpointKindName(rec.kind);
   return {
     __typename: kind === 'POD' ? 'Pod' : 'ExternalEndpoint',
     id: rec.id,
@@ -164,7 +201,7 @@ export function toCall(props: CallProps, source: GqlEndpoint, destination: GqlEn
     dnsQueries: strings(props.dnsQueries),
     httpPaths: parseStoredHttpPaths(props.httpPaths, props.httpPathCounts, props.httpPathsOverflow),
     latency:
-      latencyCount > 0 || props.latencyP95Ms !== undefined && props.latencyP95Ms !== null
+      latencyCount > 0 || (props.latencyP95Ms !== undefined && props.latencyP95Ms !== null)
         ? {
             p50Ms: numOrNull(props.latencyP50Ms),
             p95Ms: numOrNull(props.latencyP95Ms),

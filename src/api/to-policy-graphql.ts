@@ -3,25 +3,11 @@ import type { PolicyDraft, PolicyDrafts } from '../policy/build-policy-drafts';
 import { toRuleName } from '../policy/policy-model';
 import { type CheckedRange, toImpactSummary } from '../policy/to-impact-summary';
 import { toPolicyDocumentYaml, toPolicyYaml } from '../policy/to-policy-yaml';
+import type { NetworkPolicyDrafts, PolicyCheck, PolicyEdgeDecision, PolicySide, PolicyVerdict } from './generated/graphql-types';
 
-/** Pure mappings from the policy module's results to the shapes of schema.graphql. */
+/** Pure mappings from the policy module's results to the shapes of schema.graphql (as generated from it). */
 
-export interface GqlNetworkPolicyDraft {
-  kind: string;
-  namespace: string;
-  name: string;
-  workload: string;
-  yaml: string;
-  manifest: Record<string, unknown>;
-}
-
-export interface GqlNetworkPolicyDrafts {
-  yaml: string;
-  policies: GqlNetworkPolicyDraft[];
-  warnings: string[];
-}
-
-export function toNetworkPolicyDrafts(drafts: PolicyDrafts): GqlNetworkPolicyDrafts {
+export function toNetworkPolicyDrafts(drafts: PolicyDrafts): NetworkPolicyDrafts {
   return {
     yaml: toPolicyYaml(drafts.policies),
     policies: drafts.policies.map((d: PolicyDraft) => ({
@@ -36,9 +22,7 @@ export function toNetworkPolicyDrafts(drafts: PolicyDrafts): GqlNetworkPolicyDra
   };
 }
 
-type GqlPolicyVerdict = 'ALLOWED' | 'DENIED' | 'PARTIAL';
-
-const VERDICT: Readonly<Record<EdgeDecision['verdict'], GqlPolicyVerdict>> = { allowed: 'ALLOWED', denied: 'DENIED', partial: 'PARTIAL' };
+const VERDICT: Readonly<Record<EdgeDecision['verdict'], PolicyVerdict>> = { allowed: 'ALLOWED', denied: 'DENIED', partial: 'PARTIAL' };
 /** Edges are listed denied first, then partial, then allowed. */
 const VERDICT_RANK: Readonly<Record<EdgeDecision['verdict'], number>> = { denied: 0, partial: 1, allowed: 2 };
 
@@ -46,7 +30,7 @@ function iso(ms: number): string | null {
   return ms > 0 ? new Date(ms).toISOString() : null;
 }
 
-function toSide(side: SideDecision) {
+function toSide(side: SideDecision): PolicySide {
   return {
     endpoint: side.endpoint,
     outcome: side.outcome,
@@ -56,7 +40,7 @@ function toSide(side: SideDecision) {
   };
 }
 
-function toEdgeDecision(d: EdgeDecision) {
+function toEdgeDecision(d: EdgeDecision): PolicyEdgeDecision {
   const e = d.edge;
   return {
     key: d.key,
@@ -80,10 +64,8 @@ function toEdgeDecision(d: EdgeDecision) {
   };
 }
 
-export type GqlPolicyEdgeDecision = ReturnType<typeof toEdgeDecision>;
-
 /** A check result as `PolicyCheck`, with at most `first` edges. */
-export function toPolicyCheck(result: PolicyCheckResult, first: number, range?: CheckedRange) {
+export function toPolicyCheck(result: PolicyCheckResult, first: number, range?: CheckedRange): PolicyCheck {
   const summary = toImpactSummary(result, range);
   const edges = [...result.decisions]
     .sort((a, b) => VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
@@ -111,7 +93,8 @@ export function toPolicyCheck(result: PolicyCheckResult, first: number, range?: 
       lastSeen: iso(g.lastSeenMs),
       refused: [...g.refused],
       reasons: [...g.reasons],
-      sentence: summary.lines[i],
+      // One line per group, built from the groups in their order.
+      sentence: summary.lines[i] ?? '',
     })),
     edges,
     warnings: result.warnings.map((w) => `${w.where}: ${w.message}`),

@@ -31,7 +31,12 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
     registry,
     flowsReceived: new Counter({ name: `${p}flows_received_total`, help: 'Flows read from the source', registers: [registry] }),
     flowsIngested: new Counter({ name: `${p}flows_ingested_total`, help: 'Flows attributed to an edge', registers: [registry] }),
-    flowsSkipped: new Counter({ name: `${p}flows_skipped_total`, help: 'Flows or lines skipped, by reason', labelNames: ['reason'], registers: [registry] }),
+    flowsSkipped: new Counter({
+      name: `${p}flows_skipped_total`,
+      help: 'Flows or lines skipped, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     fieldsDropped: new Counter({
       name: `${p}flow_fields_dropped_total`,
       help: 'Invalid values removed from flows that were still counted, by field',
@@ -50,10 +55,29 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
       labelNames: ['source'],
       registers: [registry],
     }),
-    rowsWritten: new Counter({ name: `${p}rows_written_total`, help: 'Rows committed to Neo4j (UNWIND rows of endpoints and calls), by kind', labelNames: ['kind'], registers: [registry] }),
-    shardNodes: new Gauge({ name: `${p}shard_nodes`, help: 'Hubble nodes this collector reads as its shard (HG_SHARD_COUNT above 1; 0 otherwise)', registers: [registry] }),
-    hubbleNodes: new Gauge({ name: `${p}hubble_nodes`, help: 'Hubble nodes by state, from node_status events', labelNames: ['state'], registers: [registry] }),
-    batches: new Counter({ name: `${p}batches_total`, help: 'Write transactions, by result (committed, duplicate, failed)', labelNames: ['result'], registers: [registry] }),
+    rowsWritten: new Counter({
+      name: `${p}rows_written_total`,
+      help: 'Rows committed to Neo4j (UNWIND rows of endpoints and calls), by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    shardNodes: new Gauge({
+      name: `${p}shard_nodes`,
+      help: 'Hubble nodes this collector reads as its shard (HG_SHARD_COUNT above 1; 0 otherwise)',
+      registers: [registry],
+    }),
+    hubbleNodes: new Gauge({
+      name: `${p}hubble_nodes`,
+      help: 'Hubble nodes by state, from node_status events',
+      labelNames: ['state'],
+      registers: [registry],
+    }),
+    batches: new Counter({
+      name: `${p}batches_total`,
+      help: 'Write transactions, by result (committed, duplicate, failed)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     flushSeconds: new Histogram({
       name: `${p}flush_duration_seconds`,
       help: 'Time to write one flush to Neo4j',
@@ -68,7 +92,11 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
     }),
     dirtyEdges: new Gauge({ name: `${p}dirty_edges`, help: 'Edges changed in memory and not yet written', registers: [registry] }),
     pendingRows: new Gauge({ name: `${p}pending_rows`, help: 'Rows drained and waiting for a successful write', registers: [registry] }),
-    overMemoryBound: new Gauge({ name: `${p}over_memory_bound`, help: '1 while unwritten edges exceed HG_MAX_DIRTY_EDGES', registers: [registry] }),
+    overMemoryBound: new Gauge({
+      name: `${p}over_memory_bound`,
+      help: '1 while unwritten edges exceed HG_WARN_UNWRITTEN_EDGES',
+      registers: [registry],
+    }),
     neo4jUp: new Gauge({ name: `${p}neo4j_up`, help: '1 when the last write reached Neo4j', registers: [registry] }),
     sourceConnected: new Gauge({ name: `${p}source_connected`, help: '1 while the flow source is connected', registers: [registry] }),
   };

@@ -25,12 +25,21 @@ export interface DeadLetter {
 export async function appendDeadLetters(file: string, collectorId: string, rows: readonly RefusedRow[], log: Logger): Promise<void> {
   if (rows.length === 0) return;
   const time = new Date().toISOString();
-  const lines = rows.map((r) => JSON.stringify({ time, collectorId, kind: r.kind, id: r.id, reason: r.reason, row: r.row } satisfies DeadLetter));
+  const lines = rows.map((r) =>
+    JSON.stringify({ time, collectorId, kind: r.kind, id: r.id, reason: r.reason, row: r.row } satisfies DeadLetter),
+  );
   try {
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.appendFile(file, `${lines.join('\n')}\n`);
-    log.error({ file, rows: rows.length, first: { kind: rows[0].kind, id: rows[0].id.slice(0, 200), reason: rows[0].reason } }, 'Neo4j refused rows for good; they went to the dead-letter file, the rest of the batch is written');
+    const [first] = rows;
+    log.error(
+      { file, rows: rows.length, first: first && { kind: first.kind, id: first.id.slice(0, 200), reason: first.reason } },
+      'Neo4j refused rows for good; they went to the dead-letter file, the rest of the batch is written',
+    );
   } catch (err) {
-    log.error({ file, err: errorMessage(err), deadLetters: lines.map((l) => l.slice(0, 2000)) }, 'Neo4j refused rows for good and the dead-letter file cannot be written; the rows are in this log line');
+    log.error(
+      { file, err: errorMessage(err), deadLetters: lines.map((l) => l.slice(0, 2000)) },
+      'Neo4j refused rows for good and the dead-letter file cannot be written; the rows are in this log line',
+    );
   }
 }

@@ -5,13 +5,22 @@ import type { Logger } from '../logger';
 import type { CollectorMetrics } from './collector-metrics';
 import { type BatchProbe, type RefusedRow, isolateRefusedRows } from '../graph/isolate-refused-rows';
 
-/** What the flusher drains: the in-memory aggregation of flows (or of Prometheus deltas). */
+/**
+ * What the flusher drains: the in-memory aggregation of flows (src/collector/flow-pipeline.ts) or
+ * the Prometheus window waiting to be written (src/collector/prometheus-window-deltas.ts).
+ */
 export interface DeltaSource {
   /** Edges changed since the last drain. */
   readonly dirtyEdges: number;
-  /** Returns every change since the last drain and forgets it. */
+  /**
+   * Returns every change since the last drain and forgets it. A batch without rows is written only
+   * when it carries `sourceState` (a source position that moved, e.g. the Prometheus cursor).
+   */
   drain(): IngestBatch;
 }
+
+/** What became of one write of a batch: committed, found committed before (`duplicate`), or `failed` (kept, retried). */
+export type BatchResult = 'committed' | 'duplicate' | 'failed';
 
 /** Writes one batch with a sequence number (writeIngestBatch, bound to an executor and collector). */
 export type BatchWriter = (batch: IngestBatch, batchSeq: number, collectorState: Record<string, unknown>) => Promise<WriteBatchResult>;
@@ -21,14 +30,19 @@ export interface GraphFlusherOptions {
   readonly flushIntervalMs: number;
   /** Flush early once this many edges are dirty. */
   readonly flushMaxEdges: number;
-  /** Above this many unwritten edges (dirty + pending) the flusher warns loudly. */
-  readonly maxDirtyEdges: number;
+  /**
+   * Above this many unwritten edges (dirty + pending) the flusher logs an error and raises
+   * `hubble_graph_over_memory_bound`: a warning threshold, not a limit (nothing is dropped).
+   */
+  readonly warnUnwrittenEdges: number;
   /** Longest wait between retries while Neo4j is unavailable (ms). */
   readonly maxRetryDelayMs?: number;
   /** Status stored on the Collector node with every batch. */
   readonly collectorState?: () => Record<string, unknown>;
   /** Wall clock, for lag metrics (tests may fix it). */
   readonly now?: () => number;
+  /** Told the result of every write of a batch (the source's own metrics; Prometheus counts its windows). */
+  readonly onBatch?: (result: BatchResult, batch: IngestBatch) => void;
   /**
    * Refused rows: how to probe a batch (write and roll back), whether an error is a refusal that
    * retrying cannot fix, and where the refused rows go. Without it every failure is retried.
@@ -39,6 +53,15 @@ export interface GraphFlusherOptions {
     readonly deadLetter: (rows: readonly RefusedRow[]) => Promise<void>;
   };
 }
+
+/** What a source chooses of a flusher's options; the rest (writer, intervals, metrics) is the collector's. */
+export type SourceFlushOptions = Pick<GraphFlusherOptions, 'collectorState' | 'onBatch'>;
+
+/**
+ * Makes the flusher a source feeds: the same writer, batch splitting, retries, refused-row
+ * isolation, metrics and readiness for every source (CollectorRuntime.flusher).
+ */
+export type FlusherFactory = (deltas: DeltaSource, options?: SourceFlushOptions) => GraphFlusher;
 
 interface PendingBatch {
   readonly seq: number;
@@ -114,13 +137,13 @@ export class GraphFlusher {
 
   private checkBound(dirty: number): void {
     const unwritten = dirty + this.pendingRows;
-    const over = unwritten > this.options.maxDirtyEdges;
+    const over = unwritten > this.options.warnUnwrittenEdges;
     this.metrics.overMemoryBound.set(over ? 1 : 0);
     if (over && !this.warnedOverBound) {
       this.warnedOverBound = true;
       this.log.error(
-        { unwritten, maxDirtyEdges: this.options.maxDirtyEdges, lastError: this.lastError },
-        'unwritten edges exceed HG_MAX_DIRTY_EDGES: Neo4j has been unavailable for long; memory grows with distinct edges until it is back',
+        { unwritten, warnUnwrittenEdges: this.options.warnUnwrittenEdges, lastError: this.lastError },
+        'unwritten edges exceed HG_WARN_UNWRITTEN_EDGES: Neo4j has been unavailable for long; memory grows with distinct edges until it is back',
       );
     } else if (!over) {
       this.warnedOverBound = false;
@@ -144,13 +167,13 @@ export class GraphFlusher {
     // aggregator instead of piling up as batches, so memory stays bounded by distinct edges.
     if (this.pending.length === 0) {
       const drained = this.source.drain();
-      if (drained.calls.length > 0 || drained.endpoints.length > 0) this.pending.push({ seq: this.nextSeq++, batch: drained });
+      if (drained.calls.length > 0 || drained.endpoints.length > 0 || drained.sourceState !== undefined)
+        this.pending.push({ seq: this.nextSeq++, batch: drained });
     }
     this.metrics.dirtyEdges.set(this.source.dirtyEdges);
     this.metrics.pendingRows.set(this.pendingRows);
     const started = Date.now();
-    while (this.pending.length > 0) {
-      const next = this.pending[0];
+    for (let next = this.pending[0]; next !== undefined; next = this.pending[0]) {
       try {
         this.writeStartedMs = Date.now();
         let res: WriteBatchResult;
@@ -162,6 +185,7 @@ export class GraphFlusher {
         }
         this.metrics.batches.inc({ result: res.applied ? 'committed' : 'duplicate' });
         this.pending.shift();
+        this.options.onBatch?.(res.applied ? 'committed' : 'duplicate', next.batch);
         this.committedBatches++;
         this.metrics.neo4jUp.set(1);
         if (this.lastError) this.log.info({ pendingRows: this.pendingRows }, 'Neo4j writes work again');
@@ -173,6 +197,7 @@ export class GraphFlusher {
       } catch (err) {
         this.writeStartedMs = 0;
         this.metrics.batches.inc({ result: 'failed' });
+        this.options.onBatch?.('failed', next.batch);
         this.metrics.neo4jUp.set(0);
         const first = this.lastError === undefined;
         this.lastError = errorMessage(err);
@@ -202,7 +227,10 @@ export class GraphFlusher {
     const refusals = this.options.refusals;
     if (refusals === undefined || pending.unisolable || !refusals.isRefusal(err)) return false;
     this.metrics.batches.inc({ result: 'refused' });
-    this.log.warn({ err: errorMessage(err), batchSeq: pending.seq, rows: pending.batch.calls.length + pending.batch.endpoints.length }, 'Neo4j refused a batch; finding the refused rows');
+    this.log.warn(
+      { err: errorMessage(err), batchSeq: pending.seq, rows: pending.batch.calls.length + pending.batch.endpoints.length },
+      'Neo4j refused a batch; finding the refused rows',
+    );
     const probe: BatchProbe = (batch) => refusals.probe(batch, pending.seq);
     const { kept, refused, probes } = await isolateRefusedRows(pending.batch, probe, refusals.isRefusal);
     if (refused.length === 0) {

@@ -49,7 +49,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new EnvironmentError(`port ${port} on ${host} is already taken; choose another with HG_COLLECTOR_LISTEN / --collector-listen (port 0: any free port)`)
+          ? new EnvironmentError(
+              `port ${port} on ${host} is already taken; choose another with HG_COLLECTOR_LISTEN / --collector-listen (port 0: any free port)`,
+            )
           : err,
       ),
     );

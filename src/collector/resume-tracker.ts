@@ -41,11 +41,11 @@ export class ResumeTracker {
     if (timeMs > this.watermarkMs) this.watermarkMs = timeMs;
     const cutoff = this.watermarkMs - this.overlapMs;
     // Arrival order is time order except for stragglers, which stay a little longer: harmless.
-    while (this.head < this.tail && this.times[this.head] < cutoff) this.head++;
+    while (this.head < this.tail && (this.times[this.head] ?? Infinity) < cutoff) this.head++;
     if (this.tail === this.times.length) this.makeRoom();
     hashKeyInto(key, this.hash);
-    this.high[this.tail] = this.hash[0];
-    this.low[this.tail] = this.hash[1];
+    this.high[this.tail] = this.hash[0] ?? 0;
+    this.low[this.tail] = this.hash[1] ?? 0;
     this.times[this.tail] = timeMs;
     this.tail++;
   }
@@ -82,14 +82,14 @@ export class ResumeTracker {
     const cutoff = this.watermarkMs - this.overlapMs;
     const carry = cutoff <= this.carriedUntilMs ? this.carried : undefined;
     let n = 0;
-    for (let i = this.head; i < this.tail; i++) if (this.times[i] >= cutoff) n++;
+    for (let i = this.head; i < this.tail; i++) if ((this.times[i] ?? -Infinity) >= cutoff) n++;
     const bytes = new Int8Array(n * KEY_HASH_BYTES + (carry?.byteLength ?? 0));
     const view = new DataView(bytes.buffer);
     let offset = 0;
     for (let i = this.head; i < this.tail; i++) {
-      if (this.times[i] < cutoff) continue;
-      view.setUint32(offset, this.high[i]);
-      view.setUint32(offset + 4, this.low[i]);
+      if ((this.times[i] ?? -Infinity) < cutoff) continue;
+      view.setUint32(offset, this.high[i] ?? 0);
+      view.setUint32(offset + 4, this.low[i] ?? 0);
       offset += KEY_HASH_BYTES;
     }
     if (carry) bytes.set(carry, offset);

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
-import { collect } from '../collector/collect';
-import { ConfigError } from '../errors';
 import { openGraph } from '../graph/open-graph';
 import { commandContext, untilSignal, withSettings } from './command-context';
+import { checkSourceSettings, runConfiguredSource } from './run-configured-source';
 
 /** `hubble-graph collect`: Hubble Relay (gRPC) or Prometheus into the graph, until SIGTERM/SIGINT. */
 export function collectCommand(): Command {
@@ -13,9 +12,7 @@ export function collectCommand(): Command {
     ['neo4j', 'local', 'hubble', 'filter', 'collector', 'prometheus', 'time'],
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
-    if (config.collector.source === 'prometheus' && !config.prometheus.url) {
-      throw new ConfigError(['HG_PROMETHEUS_URL / --prometheus-url: required with --source prometheus']);
-    }
+    checkSourceSettings(config);
     const graph = await openGraph(config, log, { migrate: config.collector.migrate });
     const abort = new AbortController();
     void untilSignal().then((signal) => {
@@ -24,7 +21,7 @@ export function collectCommand(): Command {
     });
     try {
       // Incomplete final flush: exit 1, so that a supervisor sees it.
-      if (!(await collect({ config, log, executor: graph.executor, signal: abort.signal }))) process.exitCode = 1;
+      if (!(await runConfiguredSource({ config, log, executor: graph.executor, signal: abort.signal }))) process.exitCode = 1;
     } finally {
       await graph.close();
     }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { type AppConfig, SETTINGS, type SettingGroup, loadConfig } from '../config';
+import { type AppConfig, SETTINGS, type SettingGroup, deprecatedSettingsGiven, loadConfig } from '../config';
 import { createLogger, type Logger } from '../logger';
 
 /**
@@ -10,11 +10,16 @@ export function withSettings(command: Command, groups: readonly SettingGroup[]):
   for (const def of SETTINGS) {
     if (!groups.includes(def.group) && def.group !== 'log') continue;
     const valueName = def.kind.type === 'bool' ? '[bool]' : def.kind.type === 'list' ? '<list>' : '<value>';
-    const opt = new Option(`--${def.flag} ${valueName}`, `${def.help} (env ${def.env}${def.default !== undefined ? `, default ${def.default}` : ''})`);
+    const opt = new Option(
+      `--${def.flag} ${valueName}`,
+      `${def.help} (env ${def.env}${def.default !== undefined ? `, default ${def.default}` : ''})`,
+    );
     if (def.kind.type === 'list') {
       opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').filter(Boolean)]);
     }
     command.addOption(opt);
+    // A renamed setting's old flag still works, unlisted (commandContext says it is deprecated).
+    if (def.deprecated) command.addOption(new Option(`--${def.deprecated.flag} ${valueName}`).hideHelp());
   }
   return command;
 }
@@ -29,7 +34,9 @@ export function commandContext(flags: Record<string, unknown>): CommandContext {
   const normalized: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(flags)) normalized[k] = v === true ? 'true' : v;
   const config = loadConfig({ flags: normalized });
-  return { config, log: createLogger(config.logLevel) };
+  const log = createLogger(config.logLevel);
+  for (const warning of deprecatedSettingsGiven({ flags: normalized })) log.warn(warning);
+  return { config, log };
 }
 
 /** Resolves when the process receives SIGINT or SIGTERM. */

@@ -45,7 +45,10 @@ export function cypherCommand(): Command {
     new Command('cypher')
       .description('run a read-only Cypher query and print each record as a JSON line')
       .argument('<query>', 'Cypher query (read-only: it runs in a read transaction)')
-      .option('-p, --param <name=value>', 'query parameter; JSON values are parsed (repeatable)', (v: string, prev: string[] = []) => [...prev, v]),
+      .option('-p, --param <name=value>', 'query parameter; JSON values are parsed (repeatable)', (v: string, prev: string[] = []) => [
+        ...prev,
+        v,
+      ]),
     ['neo4j', 'local'],
   ).action(async (query: string, flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);

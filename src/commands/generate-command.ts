@@ -37,13 +37,34 @@ async function write(out: Writable, chunk: string): Promise<boolean> {
  */
 export function generateCommand(): Command {
   return new Command('generate')
-    .description('write realistic Hubble flows (one GetFlowsResponse JSON per line, as `hubble observe -o jsonpb`) and the graph they must produce')
-    .option('--scenario <name>', 'random: --pods pods and --edges random edges; cluster: the demo cluster of the README, its traffic changing over time', 'random')
-    .option('--pods <n>', 'pods in the generated cluster (at least 2; two are CoreDNS in kube-system); random scenario', parseCount('pods', 2))
-    .option('--edges <n>', 'distinct CALLS edges wanted (fewer when the pods or flows cannot hold them); random scenario', parseCount('edges', 1))
+    .description(
+      'write realistic Hubble flows (one GetFlowsResponse JSON per line, as `hubble observe -o jsonpb`) and the graph they must produce',
+    )
+    .option(
+      '--scenario <name>',
+      'random: --pods pods and --edges random edges; cluster: the demo cluster of the README, its traffic changing over time',
+      'random',
+    )
+    .option(
+      '--pods <n>',
+      'pods in the generated cluster (at least 2; two are CoreDNS in kube-system); random scenario',
+      parseCount('pods', 2),
+    )
+    .option(
+      '--edges <n>',
+      'distinct CALLS edges wanted (fewer when the pods or flows cannot hold them); random scenario',
+      parseCount('edges', 1),
+    )
     .requiredOption('--flows <n>', 'flows to write, exactly', parseCount('flows', 0))
-    .option('--flows-per-second <n>', 'mean flows per second of flow time (default: about 48,000); the cluster scenario follows a daily rhythm around it', parseCount('flows-per-second', 1))
-    .option('--story-period <duration>', 'cluster scenario: one rollout of every Deployment, one deploy and one incident per this long (default 6m)')
+    .option(
+      '--flows-per-second <n>',
+      'mean flows per second of flow time (default: about 48,000); the cluster scenario follows a daily rhythm around it',
+      parseCount('flows-per-second', 1),
+    )
+    .option(
+      '--story-period <duration>',
+      'cluster scenario: one rollout of every Deployment, one deploy and one incident per this long (default 6m)',
+    )
     .option('--bucket <duration>', 'also write the truth per edge and per bucket of flow time of this length (e.g. 1m), as "buckets"')
     .option('--seed <n>', 'seed: the same seed and sizes give the same output, byte for byte', parseCount('seed', 0), 1)
     .option('--start-time <rfc3339>', 'time of the first flow (default 2026-01-01T00:00:00Z)')
@@ -63,69 +84,85 @@ Examples:
   npx hubble-graph generate --pods 10 --edges 20 --flows 1000 | npx hubble-graph import -
   npx hubble-graph generate --scenario cluster --flows 100000 --flows-per-second 30 --bucket 1m --truth truth.json > flows.json`,
     )
-    .action(async (flags: { scenario: string; pods?: number; edges?: number; flows: number; flowsPerSecond?: number; storyPeriod?: string; bucket?: string; seed: number; startTime?: string; out: string; truth?: string }) => {
-      const duration = (name: string, text: string | undefined) => {
-        if (text === undefined) return undefined;
-        const ms = parseDurationMs(text);
-        if (ms === undefined || ms <= 0) throw new InputError(`--${name} expects a duration such as 1m, got "${text}"`);
-        return ms;
-      };
-      let startTimeMs: number | undefined;
-      if (flags.startTime !== undefined) {
-        startTimeMs = Date.parse(flags.startTime);
-        if (Number.isNaN(startTimeMs)) throw new InputError(`--start-time expects an RFC 3339 time, got "${flags.startTime}"`);
-      }
-      let generated;
-      try {
-        if (flags.scenario !== 'random' && flags.scenario !== 'cluster') throw new InputError(`--scenario expects random or cluster, got "${flags.scenario}"`);
-        if (flags.scenario === 'random' && (flags.pods === undefined || flags.edges === undefined)) throw new InputError('the random scenario needs --pods and --edges');
-        generated = generateFlows({
-          scenario: flags.scenario,
-          pods: flags.pods,
-          edges: flags.edges,
-          flows: flags.flows,
-          seed: flags.seed,
-          startTimeMs,
-          flowsPerSecond: flags.flowsPerSecond,
-          storyPeriodMs: duration('story-period', flags.storyPeriod),
-          bucketMs: duration('bucket', flags.bucket),
-        });
-      } catch (err) {
-        throw new InputError((err as Error).message);
-      }
-      const toStdout = flags.out === '-';
-      const file = toStdout ? undefined : createWriteStream(flags.out);
-      let out: Writable = file ?? process.stdout;
-      const gzip = file !== undefined && flags.out.endsWith('.gz') ? createGzip() : undefined;
-      if (gzip && file) {
-        gzip.pipe(file);
-        out = gzip;
-      }
-      // A reader that stops early (`| head`) ends the output quietly.
-      let readerGone = false;
-      out.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPIPE') throw err;
-        readerGone = true;
-      });
-      let lines: string[] = [];
-      for (const item of generated) {
-        lines.push(JSON.stringify(item));
-        if (lines.length === LINES_PER_WRITE) {
-          const written = await write(out, `${lines.join('\n')}\n`);
-          lines = [];
-          if (!written || readerGone) break;
+    .action(
+      async (flags: {
+        scenario: string;
+        pods?: number;
+        edges?: number;
+        flows: number;
+        flowsPerSecond?: number;
+        storyPeriod?: string;
+        bucket?: string;
+        seed: number;
+        startTime?: string;
+        out: string;
+        truth?: string;
+      }) => {
+        const duration = (name: string, text: string | undefined) => {
+          if (text === undefined) return undefined;
+          const ms = parseDurationMs(text);
+          if (ms === undefined || ms <= 0) throw new InputError(`--${name} expects a duration such as 1m, got "${text}"`);
+          return ms;
+        };
+        let startTimeMs: number | undefined;
+        if (flags.startTime !== undefined) {
+          startTimeMs = Date.parse(flags.startTime);
+          if (Number.isNaN(startTimeMs)) throw new InputError(`--start-time expects an RFC 3339 time, got "${flags.startTime}"`);
         }
-      }
-      if (lines.length > 0 && !readerGone) await write(out, `${lines.join('\n')}\n`);
-      if (file) {
-        const closed = once(file, 'close');
-        (gzip ?? file).end();
-        await closed;
-      }
-      const truth = generated.truth();
-      if (flags.truth !== undefined) await writeFile(flags.truth, `${JSON.stringify(truth, null, 1)}\n`);
-      if (!toStdout || flags.truth !== undefined) {
-        process.stderr.write(`generated ${truth.flows} flows, ${truth.calls.length} edges, ${truth.endpoints.length} endpoints\n`);
-      }
-    });
+        let generated;
+        try {
+          if (flags.scenario !== 'random' && flags.scenario !== 'cluster')
+            throw new InputError(`--scenario expects random or cluster, got "${flags.scenario}"`);
+          if (flags.scenario === 'random' && (flags.pods === undefined || flags.edges === undefined))
+            throw new InputError('the random scenario needs --pods and --edges');
+          generated = generateFlows({
+            scenario: flags.scenario,
+            pods: flags.pods,
+            edges: flags.edges,
+            flows: flags.flows,
+            seed: flags.seed,
+            startTimeMs,
+            flowsPerSecond: flags.flowsPerSecond,
+            storyPeriodMs: duration('story-period', flags.storyPeriod),
+            bucketMs: duration('bucket', flags.bucket),
+          });
+        } catch (err) {
+          throw new InputError((err as Error).message);
+        }
+        const toStdout = flags.out === '-';
+        const file = toStdout ? undefined : createWriteStream(flags.out);
+        let out: Writable = file ?? process.stdout;
+        const gzip = file !== undefined && flags.out.endsWith('.gz') ? createGzip() : undefined;
+        if (gzip && file) {
+          gzip.pipe(file);
+          out = gzip;
+        }
+        // A reader that stops early (`| head`) ends the output quietly.
+        let readerGone = false;
+        out.on('error', (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EPIPE') throw err;
+          readerGone = true;
+        });
+        let lines: string[] = [];
+        for (const item of generated) {
+          lines.push(JSON.stringify(item));
+          if (lines.length === LINES_PER_WRITE) {
+            const written = await write(out, `${lines.join('\n')}\n`);
+            lines = [];
+            if (!written || readerGone) break;
+          }
+        }
+        if (lines.length > 0 && !readerGone) await write(out, `${lines.join('\n')}\n`);
+        if (file) {
+          const closed = once(file, 'close');
+          (gzip ?? file).end();
+          await closed;
+        }
+        const truth = generated.truth();
+        if (flags.truth !== undefined) await writeFile(flags.truth, `${JSON.stringify(truth, null, 1)}\n`);
+        if (!toStdout || flags.truth !== undefined) {
+          process.stderr.write(`generated ${truth.flows} flows, ${truth.calls.length} edges, ${truth.endpoints.length} endpoints\n`);
+        }
+      },
+    );
 }

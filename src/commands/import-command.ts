@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { defaultCollectorId, startCollector } from '../collector/start-collector';
+import { defaultCollectorId } from '../collector/default-collector-id';
+import { startCollectorRuntime } from '../collector/start-collector-runtime';
+import { startFlowPipeline } from '../collector/start-flow-pipeline';
 import { openGraph } from '../graph/open-graph';
 import { readFlowFiles, type ReadProgress } from '../hubble/read-flow-files';
 import { commandContext, untilSignal, withSettings } from './command-context';
@@ -14,7 +16,9 @@ function formatProgress(p: ReadProgress, flows: number, startedMs: number): stri
 export function importCommand(): Command {
   return withSettings(
     new Command('import')
-      .description('import Hubble flows from files: `hubble observe -o jsonpb` output, Hubble exporter files, bare Flow lines; - for stdin; .gz too')
+      .description(
+        'import Hubble flows from files: `hubble observe -o jsonpb` output, Hubble exporter files, bare Flow lines; - for stdin; .gz too',
+      )
       .argument('<files...>', 'files to read (- for standard input)')
       .option('--follow', 'keep reading the last file as it grows, across rotation, until SIGINT/SIGTERM')
       .option('--no-progress', 'no progress line on a terminal'),
@@ -27,16 +31,26 @@ export function importCommand(): Command {
       log.info({ signal }, 'stopping: final flush');
       abort.abort();
     });
-    const runtime = await startCollector({ config, log, executor: graph.executor, source: 'file', serveHealth: flags.follow === true, defaultId: defaultCollectorId('import') });
-    const { collector } = runtime;
+    const runtime = await startCollectorRuntime({
+      config,
+      log,
+      executor: graph.executor,
+      serveHealth: flags.follow === true,
+      defaultId: defaultCollectorId('import'),
+    });
+    const collector = startFlowPipeline(runtime, { config, log, source: 'file' });
+    log.info({ collectorId: runtime.collectorId, runId: runtime.runId, source: 'file' }, 'collector started');
     const stream = readFlowFiles(files, { follow: flags.follow === true, signal: abort.signal });
     const startedMs = Date.now();
     const tty = process.stderr.isTTY && flags.progress !== false;
-    const progressTimer = setInterval(() => {
-      const line = formatProgress(stream.progress(), collector.snapshot().flowsIngested, startedMs);
-      if (tty) process.stderr.write(`\r${line}\x1b[K`);
-      else log.info({ progress: stream.progress(), flowsIngested: collector.snapshot().flowsIngested }, 'import progress');
-    }, tty ? 500 : 10_000);
+    const progressTimer = setInterval(
+      () => {
+        const line = formatProgress(stream.progress(), collector.snapshot().flowsIngested, startedMs);
+        if (tty) process.stderr.write(`\r${line}\x1b[K`);
+        else log.info({ progress: stream.progress(), flowsIngested: collector.snapshot().flowsIngested }, 'import progress');
+      },
+      tty ? 500 : 10_000,
+    );
     progressTimer.unref();
     try {
       let n = 0;
@@ -61,14 +75,17 @@ export function importCommand(): Command {
           flowsIngested: s.flowsIngested,
           skipped: s.skippedByReason,
           fieldsDropped: s.fieldsDropped,
-          deadLetterRows: s.deadLetterRows,
+          deadLetterRows: runtime.deadLetterRows,
           hubbleLostEvents: s.lostEvents,
           unmanaged: s.unmanagedPods,
           written: flushed,
         })}\n`,
       );
       if (s.unmanagedPods.length > 0) {
-        log.warn({ unmanaged: s.unmanagedPods.slice(0, 20) }, 'some endpoints are not managed by Cilium (started before Cilium?): restart those pods so Cilium manages them');
+        log.warn(
+          { unmanaged: s.unmanagedPods.slice(0, 20) },
+          'some endpoints are not managed by Cilium (started before Cilium?): restart those pods so Cilium manages them',
+        );
       }
       if (!flushed) process.exitCode = 1;
     }

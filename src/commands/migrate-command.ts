@@ -19,7 +19,9 @@ export function migrateCommand(): Command {
         return;
       }
       const res = await migrate(graph.executor, log);
-      process.stdout.write(`applied ${res.applied.length} (${res.applied.join(', ') || 'none'}), already applied ${res.alreadyApplied.length}\n`);
+      process.stdout.write(
+        `applied ${res.applied.length} (${res.applied.join(', ') || 'none'}), already applied ${res.alreadyApplied.length}\n`,
+      );
     } finally {
       await graph.close();
     }

@@ -32,7 +32,8 @@ function parseVerdicts(raw: unknown): string[] {
     .map((v) => v.trim().toUpperCase())
     .filter(Boolean);
   const bad = verdicts.find((v) => !VERDICT.test(v));
-  if (verdicts.length === 0 || bad !== undefined) throw new InputError(`--verdicts expects Hubble verdicts such as FORWARDED,AUDIT, got "${String(raw)}"`);
+  if (verdicts.length === 0 || bad !== undefined)
+    throw new InputError(`--verdicts expects Hubble verdicts such as FORWARDED,AUDIT, got "${String(raw)}"`);
   return verdicts;
 }
 
@@ -51,7 +52,12 @@ function rangeOf(ctx: CommandContext, flags: Record<string, unknown>): TimeWindo
 }
 
 /** Reads the observed edges of `verdicts` (within `range` when given) from the configured Neo4j (never migrating: read-only). */
-async function withObservedEdges<T>(ctx: CommandContext, verdicts: readonly string[], range: TimeWindow | undefined, use: (edges: ObservedEdge[]) => T): Promise<T> {
+async function withObservedEdges<T>(
+  ctx: CommandContext,
+  verdicts: readonly string[],
+  range: TimeWindow | undefined,
+  use: (edges: ObservedEdge[]) => T,
+): Promise<T> {
   const graph = await openGraph(ctx.config, ctx.log);
   try {
     return use(await readObservedTraffic(graph.executor, { verdicts, range }));
@@ -60,7 +66,8 @@ async function withObservedEdges<T>(ctx: CommandContext, verdicts: readonly stri
   }
 }
 
-const SINCE_HELP = 'only traffic observed since this flow time: ISO-8601 with offset, or relative such as -7d, -24h (read from the time buckets, HG_BUCKETS)';
+const SINCE_HELP =
+  'only traffic observed since this flow time: ISO-8601 with offset, or relative such as -7d, -24h (read from the time buckets, HG_BUCKETS)';
 const UNTIL_HELP = 'only traffic observed before this flow time (default now; needs --since)';
 
 function exportCommand(): Command {
@@ -79,15 +86,22 @@ function exportCommand(): Command {
     const scope: DraftScope = {};
     if (typeof flags.namespace === 'string') scope.namespace = flags.namespace;
     if (typeof flags.workload === 'string') {
-      if (scope.namespace === undefined) throw new InputError(`--workload "${flags.workload}" needs --namespace: a workload name is unique within its namespace only`);
+      if (scope.namespace === undefined)
+        throw new InputError(`--workload "${flags.workload}" needs --namespace: a workload name is unique within its namespace only`);
       scope.workload = flags.workload;
     }
     const verdicts = parseVerdicts(flags.verdicts);
     const kinds = FORMATS[String(flags.format)];
-    const drafts = await withObservedEdges(ctx, verdicts, rangeOf(ctx, flags), (edges) => buildPolicyDrafts(edges, { scope, verdicts, kinds }));
+    const drafts = await withObservedEdges(ctx, verdicts, rangeOf(ctx, flags), (edges) =>
+      buildPolicyDrafts(edges, { scope, verdicts, kinds }),
+    );
     for (const w of drafts.warnings) process.stderr.write(`warning: ${w}\n`);
     if (drafts.policies.length === 0) {
-      const where = scope.workload ? `workload ${scope.namespace}/${scope.workload}` : scope.namespace ? `namespace ${scope.namespace}` : 'the graph';
+      const where = scope.workload
+        ? `workload ${scope.namespace}/${scope.workload}`
+        : scope.namespace
+          ? `namespace ${scope.namespace}`
+          : 'the graph';
       process.stderr.write(`hubble-graph: no ${verdicts.join('/')} traffic of a pod workload in ${where}: nothing to draft\n`);
       return;
     }

@@ -16,9 +16,11 @@ export function pruneCommand(): Command {
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     const ageMs = parseDurationMs(String(flags.olderThan));
-    if (ageMs === undefined || ageMs <= 0) throw new InputError(`--older-than expects a duration such as 24h, got "${String(flags.olderThan)}"`);
+    if (ageMs === undefined || ageMs <= 0)
+      throw new InputError(`--older-than expects a duration such as 24h, got "${String(flags.olderThan)}"`);
     const batch = Number(flags.batch);
-    if (!Number.isInteger(batch) || batch < 1) throw new InputError(`--batch expects a positive whole number, got "${String(flags.batch)}"`);
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new InputError(`--batch expects a positive whole number, got "${String(flags.batch)}"`);
     const graph = await openGraph(config, log, { migrate: true });
     try {
       const res = await pruneGraph(graph.executor, Date.now() - ageMs, batch);

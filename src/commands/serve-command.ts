@@ -8,7 +8,9 @@ import { commandContext, untilSignal, withSettings } from './command-context';
  */
 export function serveCommand(): Command {
   return withSettings(
-    new Command('serve').description('serve the graph over GraphQL (HTTP + graphql-ws), with /healthz, /readyz, /metrics and an offline explorer'),
+    new Command('serve').description(
+      'serve the graph over GraphQL (HTTP + graphql-ws), with /healthz, /readyz, /metrics and an offline explorer',
+    ),
     ['neo4j', 'local', 'api', 'time'],
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);

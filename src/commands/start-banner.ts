@@ -49,7 +49,12 @@ export function buildStartBanner(info: StartBannerInfo): string {
           col('', `with a sample query in the editor: ${browserWithQuery}`),
           col('', `sample Cypher: ${SAMPLE_CYPHER}`),
         ]
-      : [col('Neo4j Browser', `connect yours to ${info.boltUri} (user ${info.neo4jUser}); allow 127.0.0.1 in browser.remote_content_hostname_whitelist`)]),
+      : [
+          col(
+            'Neo4j Browser',
+            `connect yours to ${info.boltUri} (user ${info.neo4jUser}); allow 127.0.0.1 in browser.remote_content_hostname_whitelist`,
+          ),
+        ]),
     col('', `style (colours, captions):   :style ${info.browserStyleUrl}`),
     col('', `guide (the README queries):  :play ${info.browserGuideUrl}`),
     '',

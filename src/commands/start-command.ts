@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { startApiServer } from '../api/start-api-server';
-import { collect } from '../collector/collect';
+import { runHubbleSource } from '../collector/run-hubble-source';
 import { buildDemoStream } from '../demo/demo-events';
 import { InputError, errorMessage } from '../errors';
 import { parseDurationMs } from '../config';
@@ -42,9 +42,11 @@ async function waitForFirstWrite(executor: Executor, sinceMs: number, timeoutMs:
 function demoOptions(flags: Record<string, unknown>): { flowsPerSecond: number; storyPeriodMs: number } {
   const problems: string[] = [];
   const flowsPerSecond = Number(flags.demoRate);
-  if (!Number.isFinite(flowsPerSecond) || flowsPerSecond <= 0) problems.push(`--demo-rate expects flows per second > 0, got "${String(flags.demoRate)}"`);
+  if (!Number.isFinite(flowsPerSecond) || flowsPerSecond <= 0)
+    problems.push(`--demo-rate expects flows per second > 0, got "${String(flags.demoRate)}"`);
   const storyPeriodMs = parseDurationMs(String(flags.demoPeriod));
-  if (storyPeriodMs === undefined || storyPeriodMs < 10_000) problems.push(`--demo-period expects a duration of at least 10s (e.g. 6m), got "${String(flags.demoPeriod)}"`);
+  if (storyPeriodMs === undefined || storyPeriodMs < 10_000)
+    problems.push(`--demo-period expects a duration of at least 10s (e.g. 6m), got "${String(flags.demoPeriod)}"`);
   if (problems.length > 0 || storyPeriodMs === undefined) throw new InputError(problems.join('; '));
   return { flowsPerSecond, storyPeriodMs };
 }
@@ -60,8 +62,16 @@ export function startCommand(): Command {
   return withSettings(
     new Command('start')
       .description('run everything on the embedded default: local Neo4j, migrations, demo replay server, collector, GraphQL API')
-      .option('--demo-rate <flows/s>', 'mean flows per second of the demo cluster (it follows a daily rhythm: x0.5 at 02:00 UTC, x1.5 at 14:00)', '500')
-      .option('--demo-period <duration>', "length of the demo cluster's story: every Deployment rolls out once, catalog-api is deployed once, catalog/search has an incident once", '6m')
+      .option(
+        '--demo-rate <flows/s>',
+        'mean flows per second of the demo cluster (it follows a daily rhythm: x0.5 at 02:00 UTC, x1.5 at 14:00)',
+        '500',
+      )
+      .option(
+        '--demo-period <duration>',
+        "length of the demo cluster's story: every Deployment rolls out once, catalog-api is deployed once, catalog/search has an incident once",
+        '6m',
+      )
       .option('--keep-neo4j', 'leave the local Neo4j running on exit'),
     ['neo4j', 'local', 'collector', 'api', 'time', 'replay'],
   ).action(async (flags: Record<string, unknown>) => {
@@ -76,9 +86,9 @@ export function startCommand(): Command {
       listen: config.replay.listen,
       log,
     });
-    const collectConfig = { ...config, collector: { ...config.collector, source: 'hubble' as const }, hubble: { ...config.hubble, server: replay.address, tls: false } };
+    const collectConfig = { ...config, hubble: { ...config.hubble, server: replay.address, tls: false } };
     const abort = new AbortController();
-    const collecting = collect({ config: collectConfig, log, executor: graph.executor, signal: abort.signal }).catch((err) => {
+    const collecting = runHubbleSource({ config: collectConfig, log, executor: graph.executor, signal: abort.signal }).catch((err) => {
       log.error({ err: errorMessage(err) }, 'collector stopped');
       return false;
     });

@@ -57,7 +57,10 @@ export function readRecordedDemoFlows(): Flow[] {
   const dir = DEMO_FLOW_DIRS.find((d) => fs.existsSync(d));
   if (!dir) return [];
   const flows: Flow[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
       const parsed = parseFlowLine(line);
       if (parsed.ok && parsed.event?.kind === 'flow') {

@@ -138,8 +138,10 @@ function isLabel(v: unknown): boolean {
   if (typeof v !== 'string' || v.length === 0 || v.length > FLOW_LIMITS.label) return false;
   return v.charCodeAt(0) !== 114 /* r */ || !v.startsWith('reserved:') || !hasBadChar(v);
 }
-const isAddress = (v: unknown) => v === undefined || v === '' || (typeof v === 'string' && v.length <= FLOW_LIMITS.ip && IP_ADDRESS.test(v));
-const isDnsName = (v: unknown) => typeof v === 'string' && (v === '' || (v.length <= FLOW_LIMITS.dnsName && !hasBadChar(v) && !v.includes(' ')));
+const isAddress = (v: unknown) =>
+  v === undefined || v === '' || (typeof v === 'string' && v.length <= FLOW_LIMITS.ip && IP_ADDRESS.test(v));
+const isDnsName = (v: unknown) =>
+  typeof v === 'string' && (v === '' || (v.length <= FLOW_LIMITS.dnsName && !hasBadChar(v) && !v.includes(' ')));
 
 function checkEndpoint(ep: unknown, side: 'source' | 'destination', onDropped: DroppedFieldHandler | undefined): FlowRefusal | undefined {
   if (ep === undefined || ep === null) return undefined;
@@ -152,9 +154,11 @@ function checkEndpoint(ep: unknown, side: 'source' | 'destination', onDropped: D
   if (podName !== undefined && podName !== '' && !isText(podName, FLOW_LIMITS.name)) {
     return refuse(`${side}.pod_name`, `a name of at most ${FLOW_LIMITS.name} characters without control characters`, podName);
   }
-  if (identity !== undefined && !isInt(identity, 0, UINT32_MAX)) return refuse(`${side}.identity`, 'an integer from 0 to 4294967295', identity);
+  if (identity !== undefined && !isInt(identity, 0, UINT32_MAX))
+    return refuse(`${side}.identity`, 'an integer from 0 to 4294967295', identity);
   if (labels !== undefined) {
-    if (!Array.isArray(labels) || labels.length > FLOW_LIMITS.labels) return refuse(`${side}.labels`, `a list of at most ${FLOW_LIMITS.labels} strings`, labels);
+    if (!Array.isArray(labels) || labels.length > FLOW_LIMITS.labels)
+      return refuse(`${side}.labels`, `a list of at most ${FLOW_LIMITS.labels} strings`, labels);
     // The common case without a callback per label: every label valid.
     let valid = true;
     for (let i = 0; i < labels.length && valid; i++) valid = isLabel(labels[i]);
@@ -176,10 +180,15 @@ function checkEndpoint(ep: unknown, side: 'source' | 'destination', onDropped: D
   return undefined;
 }
 
-function checkNames(flow: Obj, key: 'source_names' | 'destination_names', onDropped: DroppedFieldHandler | undefined): FlowRefusal | undefined {
+function checkNames(
+  flow: Obj,
+  key: 'source_names' | 'destination_names',
+  onDropped: DroppedFieldHandler | undefined,
+): FlowRefusal | undefined {
   const names = flow[key];
   if (names === undefined || names === null) return undefined;
-  if (!Array.isArray(names) || names.length > FLOW_LIMITS.dnsNames) return refuse(key, `a list of at most ${FLOW_LIMITS.dnsNames} DNS names`, names);
+  if (!Array.isArray(names) || names.length > FLOW_LIMITS.dnsNames)
+    return refuse(key, `a list of at most ${FLOW_LIMITS.dnsNames} DNS names`, names);
   const kept = filterList(names, isDnsName, key, onDropped);
   if (kept !== names) flow[key] = kept;
   return undefined;
@@ -189,7 +198,8 @@ function checkPorts(l4: Obj, proto: 'TCP' | 'UDP' | 'SCTP'): FlowRefusal | undef
   const ports = l4[proto];
   if (ports === undefined || ports === null) return undefined;
   if (!isObject(ports)) return refuse(`l4.${proto}`, 'an object', ports);
-  if (ports.source_port !== undefined && !isInt(ports.source_port, 0, PORT_MAX)) return refuse(`l4.${proto}.source_port`, 'a port from 0 to 65535', ports.source_port);
+  if (ports.source_port !== undefined && !isInt(ports.source_port, 0, PORT_MAX))
+    return refuse(`l4.${proto}.source_port`, 'a port from 0 to 65535', ports.source_port);
   if (ports.destination_port !== undefined && !isInt(ports.destination_port, 0, PORT_MAX)) {
     return refuse(`l4.${proto}.destination_port`, 'a port from 0 to 65535', ports.destination_port);
   }
@@ -217,23 +227,30 @@ function checkL7(l7: Obj, onDropped: DroppedFieldHandler | undefined): void {
   const latency = l7.latency_ns;
   if (latency !== undefined) {
     if (typeof latency === 'number' && Number.isSafeInteger(latency) && latency >= 0) l7.latency_ns = String(latency);
-    else if (!(typeof latency === 'string' && latency.length <= 20 && /^[0-9]+$/.test(latency))) drop(l7, 'latency_ns', 'l7.latency_ns', onDropped);
+    else if (!(typeof latency === 'string' && latency.length <= 20 && /^[0-9]+$/.test(latency)))
+      drop(l7, 'latency_ns', 'l7.latency_ns', onDropped);
   }
   const { http, dns, kafka } = l7;
   if (http !== undefined && http !== null) {
     if (!isObject(http)) drop(l7, 'http', 'l7.http', onDropped);
     else {
       if (http.code !== undefined && !isInt(http.code, 0, 999)) drop(http, 'code', 'l7.http.code', onDropped);
-      if (http.method !== undefined && !(typeof http.method === 'string' && HTTP_METHOD.test(http.method))) drop(http, 'method', 'l7.http.method', onDropped);
-      if (http.url !== undefined && !(typeof http.url === 'string' && http.url.length <= FLOW_LIMITS.url && !hasBadChar(http.url))) drop(http, 'url', 'l7.http.url', onDropped);
-      if (http.protocol !== undefined && !(typeof http.protocol === 'string' && HTTP_PROTOCOL.test(http.protocol))) drop(http, 'protocol', 'l7.http.protocol', onDropped);
+      if (http.method !== undefined && !(typeof http.method === 'string' && HTTP_METHOD.test(http.method)))
+        drop(http, 'method', 'l7.http.method', onDropped);
+      if (http.url !== undefined && !(typeof http.url === 'string' && http.url.length <= FLOW_LIMITS.url && !hasBadChar(http.url)))
+        drop(http, 'url', 'l7.http.url', onDropped);
+      if (http.protocol !== undefined && !(typeof http.protocol === 'string' && HTTP_PROTOCOL.test(http.protocol)))
+        drop(http, 'protocol', 'l7.http.protocol', onDropped);
       const headers = http.headers;
       if (headers !== undefined && headers !== null) {
         if (!Array.isArray(headers)) drop(http, 'headers', 'l7.http.headers', onDropped);
         else {
           const kept = filterList(
             headers,
-            (h) => isObject(h) && (h.key === undefined || typeof h.key === 'string') && (h.value === undefined || (typeof h.value === 'string' && h.value.length <= FLOW_LIMITS.label && !hasBadChar(h.value))),
+            (h) =>
+              isObject(h) &&
+              (h.key === undefined || typeof h.key === 'string') &&
+              (h.value === undefined || (typeof h.value === 'string' && h.value.length <= FLOW_LIMITS.label && !hasBadChar(h.value))),
             'l7.http.headers',
             onDropped,
           );
@@ -245,7 +262,8 @@ function checkL7(l7: Obj, onDropped: DroppedFieldHandler | undefined): void {
   if (dns !== undefined && dns !== null) {
     if (!isObject(dns)) drop(l7, 'dns', 'l7.dns', onDropped);
     else {
-      if (dns.query !== undefined && !(typeof dns.query === 'string' && isDnsName(dns.query))) drop(dns, 'query', 'l7.dns.query', onDropped);
+      if (dns.query !== undefined && !(typeof dns.query === 'string' && isDnsName(dns.query)))
+        drop(dns, 'query', 'l7.dns.query', onDropped);
       if (dns.rcode !== undefined && !isInt(dns.rcode, 0, PORT_MAX)) drop(dns, 'rcode', 'l7.dns.rcode', onDropped);
       const qtypes = dns.qtypes;
       if (qtypes !== undefined && qtypes !== null) {
@@ -260,9 +278,12 @@ function checkL7(l7: Obj, onDropped: DroppedFieldHandler | undefined): void {
   if (kafka !== undefined && kafka !== null) {
     if (!isObject(kafka)) drop(l7, 'kafka', 'l7.kafka', onDropped);
     else {
-      if (kafka.error_code !== undefined && !isInt(kafka.error_code, INT32_MIN, INT32_MAX)) drop(kafka, 'error_code', 'l7.kafka.error_code', onDropped);
-      if (kafka.correlation_id !== undefined && !isInt(kafka.correlation_id, INT32_MIN, INT32_MAX)) drop(kafka, 'correlation_id', 'l7.kafka.correlation_id', onDropped);
-      if (kafka.api_key !== undefined && !(typeof kafka.api_key === 'string' && WORD.test(kafka.api_key))) drop(kafka, 'api_key', 'l7.kafka.api_key', onDropped);
+      if (kafka.error_code !== undefined && !isInt(kafka.error_code, INT32_MIN, INT32_MAX))
+        drop(kafka, 'error_code', 'l7.kafka.error_code', onDropped);
+      if (kafka.correlation_id !== undefined && !isInt(kafka.correlation_id, INT32_MIN, INT32_MAX))
+        drop(kafka, 'correlation_id', 'l7.kafka.correlation_id', onDropped);
+      if (kafka.api_key !== undefined && !(typeof kafka.api_key === 'string' && WORD.test(kafka.api_key)))
+        drop(kafka, 'api_key', 'l7.kafka.api_key', onDropped);
     }
   }
 }
@@ -281,7 +302,8 @@ export function checkFlow(input: Flow, onDropped?: DroppedFieldHandler): FlowRef
   if (uuid !== undefined && !isText(uuid, FLOW_LIMITS.id)) drop(flow, 'uuid', 'uuid', onDropped);
   if (verdict !== undefined) {
     if (isInt(verdict, 0, 1023)) flow.verdict = String(verdict);
-    else if (!(typeof verdict === 'string' && (verdict === '' || VERDICT.test(verdict)))) return refuse('verdict', 'a verdict name such as FORWARDED', verdict);
+    else if (!(typeof verdict === 'string' && (verdict === '' || VERDICT.test(verdict))))
+      return refuse('verdict', 'a verdict name such as FORWARDED', verdict);
   }
   if (ip !== undefined && ip !== null) {
     if (!isObject(ip)) return refuse('IP', 'an object', ip);
@@ -290,7 +312,8 @@ export function checkFlow(input: Flow, onDropped?: DroppedFieldHandler): FlowRef
   }
   if (l4 !== undefined && l4 !== null) {
     if (!isObject(l4)) return refuse('l4', 'an object', l4);
-    const bad = checkPorts(l4, 'TCP') ?? checkPorts(l4, 'UDP') ?? checkPorts(l4, 'SCTP') ?? checkIcmp(l4, 'ICMPv4') ?? checkIcmp(l4, 'ICMPv6');
+    const bad =
+      checkPorts(l4, 'TCP') ?? checkPorts(l4, 'UDP') ?? checkPorts(l4, 'SCTP') ?? checkIcmp(l4, 'ICMPv4') ?? checkIcmp(l4, 'ICMPv6');
     if (bad) return bad;
   }
   const endpoints = checkEndpoint(flow.source, 'source', onDropped) ?? checkEndpoint(flow.destination, 'destination', onDropped);
@@ -298,13 +321,22 @@ export function checkFlow(input: Flow, onDropped?: DroppedFieldHandler): FlowRef
   const names = checkNames(flow, 'source_names', onDropped) ?? checkNames(flow, 'destination_names', onDropped);
   if (names) return names;
 
-  const { node_name: node, traffic_direction: direction, is_reply: isReply, reply, drop_reason: dropReason, drop_reason_desc: dropDesc } = flow;
+  const {
+    node_name: node,
+    traffic_direction: direction,
+    is_reply: isReply,
+    reply,
+    drop_reason: dropReason,
+    drop_reason_desc: dropDesc,
+  } = flow;
   if (node !== undefined && node !== '' && !isText(node, FLOW_LIMITS.name)) drop(flow, 'node_name', 'node_name', onDropped);
-  if (direction !== undefined && !(typeof direction === 'string' && DIRECTIONS.has(direction))) drop(flow, 'traffic_direction', 'traffic_direction', onDropped);
+  if (direction !== undefined && !(typeof direction === 'string' && DIRECTIONS.has(direction)))
+    drop(flow, 'traffic_direction', 'traffic_direction', onDropped);
   if (isReply !== undefined && typeof isReply !== 'boolean') drop(flow, 'is_reply', 'is_reply', onDropped);
   if (reply !== undefined && typeof reply !== 'boolean') drop(flow, 'reply', 'reply', onDropped);
   if (dropReason !== undefined && !isInt(dropReason, 0, UINT32_MAX)) drop(flow, 'drop_reason', 'drop_reason', onDropped);
-  if (dropDesc !== undefined && !(typeof dropDesc === 'string' && (dropDesc === '' || DROP_REASON.test(dropDesc)))) drop(flow, 'drop_reason_desc', 'drop_reason_desc', onDropped);
+  if (dropDesc !== undefined && !(typeof dropDesc === 'string' && (dropDesc === '' || DROP_REASON.test(dropDesc))))
+    drop(flow, 'drop_reason_desc', 'drop_reason_desc', onDropped);
   if (l7 !== undefined && l7 !== null) {
     if (!isObject(l7)) drop(flow, 'l7', 'l7', onDropped);
     else checkL7(l7, onDropped);

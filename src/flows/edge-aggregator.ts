@@ -62,7 +62,10 @@ interface EndpointSlot {
 function isUnmanaged(slot: EndpointSlot, endpoint: FlowEndpoint | undefined): boolean {
   if (slot.kind === 'pod') {
     if (endpoint === undefined) return false;
-    return endpoint.identity === 3 || (endpoint.identity === undefined && endpoint.labels !== undefined && endpoint.labels.includes('reserved:unmanaged'));
+    return (
+      endpoint.identity === 3 ||
+      (endpoint.identity === undefined && endpoint.labels !== undefined && endpoint.labels.includes('reserved:unmanaged'))
+    );
   }
   return slot.id === 'reserved:unmanaged';
 }
@@ -375,7 +378,8 @@ class CountsSum {
 }
 
 function addList(into: Record<string, number>, list: CountList | null): void {
-  if (list !== null) for (let i = 0; i < list.length; i += 2) into[list[i] as string] = (into[list[i] as string] ?? 0) + (list[i + 1] as number);
+  if (list !== null)
+    for (let i = 0; i < list.length; i += 2) into[list[i] as string] = (into[list[i] as string] ?? 0) + (list[i + 1] as number);
 }
 
 /**
@@ -506,7 +510,8 @@ export function requestIdOf(headers: readonly { key?: string; value?: string }[]
   if (headers === undefined) return undefined;
   for (const { key, value } of headers) {
     // Hubble prints Go's canonical form (X-Request-Id); other spellings take the slower compare.
-    if (key !== undefined && key.length === 12 && (key === 'X-Request-Id' || key.toLowerCase() === 'x-request-id')) return value || undefined;
+    if (key !== undefined && key.length === 12 && (key === 'X-Request-Id' || key.toLowerCase() === 'x-request-id'))
+      return value || undefined;
   }
   return undefined;
 }
@@ -577,7 +582,14 @@ export class EdgeAggregator {
   private slotCount = 0;
   private nextSerial = 1;
   private readonly maxCachedEndpoints: number;
-  private readonly orientation: MutableOrientation = { reversed: false, protocol: 'TCP', port: 0, clientPort: 0, tcpOpen: false, rule: 'as_observed' };
+  private readonly orientation: MutableOrientation = {
+    reversed: false,
+    protocol: 'TCP',
+    port: 0,
+    clientPort: 0,
+    tcpOpen: false,
+    rule: 'as_observed',
+  };
   private readonly tcpOpens: PairingWindow;
   private readonly exchanges: PairingWindow;
   private readonly unmanagedSeen = new Map<string, UnmanagedObservation>();
@@ -614,7 +626,11 @@ export class EdgeAggregator {
   }
 
   /** The slot of a flow endpoint: pods without building their id, others through resolveEndpoint. */
-  private slotOf(endpoint: FlowEndpoint | undefined, ip: string | undefined, names: readonly string[] | undefined): EndpointSlot | undefined {
+  private slotOf(
+    endpoint: FlowEndpoint | undefined,
+    ip: string | undefined,
+    names: readonly string[] | undefined,
+  ): EndpointSlot | undefined {
     if (endpoint !== undefined) {
       const podName = endpoint.pod_name;
       const namespace = endpoint.namespace;
@@ -694,10 +710,20 @@ export class EdgeAggregator {
     }
     const first = byServer.get(server.serial);
     let edge = first;
-    while (edge !== undefined && !(edge.port === port && edge.protocol === protocol && edge.verdict === verdict)) edge = edge.next ?? undefined;
+    while (edge !== undefined && !(edge.port === port && edge.protocol === protocol && edge.verdict === verdict))
+      edge = edge.next ?? undefined;
     if (edge === undefined) {
       const pair = `${client.serial}:${server.serial}`;
-      edge = new EdgeDelta(this.rowOf(client, clientEp, clientNode, timeMs), this.rowOf(server, serverEp, serverNode, timeMs), pair, port, protocol, verdict, timeMs, this.bucketMs);
+      edge = new EdgeDelta(
+        this.rowOf(client, clientEp, clientNode, timeMs),
+        this.rowOf(server, serverEp, serverNode, timeMs),
+        pair,
+        port,
+        protocol,
+        verdict,
+        timeMs,
+        this.bucketMs,
+      );
       if (first !== undefined) {
         edge.next = first.next;
         first.next = edge;
@@ -761,7 +787,8 @@ export class EdgeAggregator {
     const verdict = (flow.verdict && VERDICTS.get(flow.verdict)) || flow.verdict || 'VERDICT_UNKNOWN';
     const side = directionIndex(flow.traffic_direction);
     const scope = windowScopeOf(`${client.serial}:${server.serial}`, o.port, o.protocol, verdict);
-    if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) countRequestOnce(this.tcpOpens.entry(o.clientPort, scope, clientIp, serverIp), side);
+    if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side))
+      countRequestOnce(this.tcpOpens.entry(o.clientPort, scope, clientIp, serverIp), side);
     const l7 = flow.l7;
     if (l7 === undefined || l7 === null || (l7.type !== 'REQUEST' && l7.type !== 'RESPONSE')) return;
     const exchange = exchangeOf(l7, this.exchangeScratch);
@@ -774,7 +801,15 @@ export class EdgeAggregator {
 
   private readonly exchangeScratch: Exchange = { protocol: '', id: undefined, a: undefined, b: undefined };
 
-  private addL7(edge: EdgeDelta, counts: Counts, l7: FlowLayer7, side: number, verdict: string, clientEp: FlowEndpoint | undefined, serverEp: FlowEndpoint | undefined): void {
+  private addL7(
+    edge: EdgeDelta,
+    counts: Counts,
+    l7: FlowLayer7,
+    side: number,
+    verdict: string,
+    clientEp: FlowEndpoint | undefined,
+    serverEp: FlowEndpoint | undefined,
+  ): void {
     const found = exchangeOf(l7, this.exchangeScratch);
     if (found === undefined) return;
     const { protocol, id: exchangeId, a: exchangeA, b: exchangeB } = found;
@@ -857,7 +892,13 @@ export class EdgeAggregator {
     }
   }
 
-  private noteUnmanaged(slot: EndpointSlot, endpoint: FlowEndpoint | undefined, ip: string | undefined, node: string | null, timeMs: number): void {
+  private noteUnmanaged(
+    slot: EndpointSlot,
+    endpoint: FlowEndpoint | undefined,
+    ip: string | undefined,
+    node: string | null,
+    timeMs: number,
+  ): void {
     const id = slot.kind === 'pod' ? slot.id : ip ? ipId(ip) : slot.id;
     const seen = this.unmanagedSeen.get(id);
     if (seen !== undefined) {

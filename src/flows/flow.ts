@@ -52,7 +52,16 @@ export interface FlowLayer7 {
   type?: string;
   /** Nanoseconds, as a string (uint64). */
   latency_ns?: string;
-  dns?: { query?: string; ips?: string[]; ttl?: number; cnames?: string[]; observation_source?: string; rcode?: number; qtypes?: string[]; rrtypes?: string[] };
+  dns?: {
+    query?: string;
+    ips?: string[];
+    ttl?: number;
+    cnames?: string[];
+    observation_source?: string;
+    rcode?: number;
+    qtypes?: string[];
+    rrtypes?: string[];
+  };
   http?: { code?: number; method?: string; url?: string; protocol?: string; headers?: HttpHeader[] };
   kafka?: { error_code?: number; api_version?: number; api_key?: string; correlation_id?: number; topic?: string };
 }

@@ -201,7 +201,17 @@ export function toEndpointRow(resolved: ResolvedEndpoint, node: string | null, t
         cluster: null,
       };
     case 'fqdn':
-      return { ...base, name: resolved.id.slice('fqdn:'.length), namespace: null, labels: null, workload: null, workloadKind: null, identity: null, node: null, cluster: null };
+      return {
+        ...base,
+        name: resolved.id.slice('fqdn:'.length),
+        namespace: null,
+        labels: null,
+        workload: null,
+        workloadKind: null,
+        identity: null,
+        node: null,
+        cluster: null,
+      };
     case 'ip':
       return {
         ...base,

@@ -1,4 +1,12 @@
-import { CLUSTER_DEPENDENCIES, CLUSTER_WORKLOADS, type ClusterDependency, type ClusterWorkload, INCIDENT_SERVICE, clusterStoryAt, generationAt } from './cluster-story';
+import {
+  CLUSTER_DEPENDENCIES,
+  CLUSTER_WORKLOADS,
+  type ClusterDependency,
+  type ClusterWorkload,
+  INCIDENT_SERVICE,
+  clusterStoryAt,
+  generationAt,
+} from './cluster-story';
 import { pickWeighted } from './seeded-random';
 import { BaseTopology, type EdgeKind, type EdgeSpec, type GenEndpoint } from './topology';
 import { PATHS, fnv1a, safeName } from './words';
@@ -45,10 +53,21 @@ export class ClusterTopology extends BaseTopology {
     });
     const dns = this.workload('kube-system/coredns');
     for (const w of CLUSTER_WORKLOADS) {
-      if (w !== dns) resolved.push({ dep: { from: `${w.namespace}/${w.name}`, to: 'kube-system/coredns', weight: 0.3 }, client: w, server: dns, kind: 'dns' });
+      if (w !== dns)
+        resolved.push({
+          dep: { from: `${w.namespace}/${w.name}`, to: 'kube-system/coredns', weight: 0.3 },
+          client: w,
+          server: dns,
+          kind: 'dns',
+        });
       resolved.push({ dep: { from: 'host', to: `${w.namespace}/${w.name}`, weight: 0.05 }, client: 'host', server: w, kind: 'health' });
     }
-    resolved.push({ dep: { from: 'remote-node', to: 'reserved:health', weight: 0.05 }, client: 'remote-node', server: 'reserved:health', kind: 'icmp' });
+    resolved.push({
+      dep: { from: 'remote-node', to: 'reserved:health', weight: 0.05 },
+      client: 'remote-node',
+      server: 'reserved:health',
+      kind: 'icmp',
+    });
     const build = (version: 1 | 2) => {
       const items = resolved.filter((r) => r.dep.version === undefined || r.dep.version === version);
       const cumulative = new Float64Array(items.length);
@@ -97,7 +116,14 @@ export class ClusterTopology extends BaseTopology {
     let spec = this.specs.get(key);
     if (spec === undefined) {
       const w = typeof r.server === 'string' ? undefined : r.server;
-      const fields: Partial<EdgeSpec> = { protocol, verdict, httpProtocol: w?.httpProtocol ?? 'HTTP/1.1', baseLatencyMs: w?.latencyMs ?? 80, paths: w?.paths ?? PATHS, errorRate: r.kind === 'http' ? 0.002 : 0 };
+      const fields: Partial<EdgeSpec> = {
+        protocol,
+        verdict,
+        httpProtocol: w?.httpProtocol ?? 'HTTP/1.1',
+        baseLatencyMs: w?.latencyMs ?? 80,
+        paths: w?.paths ?? PATHS,
+        errorRate: r.kind === 'http' ? 0.002 : 0,
+      };
       if (r.kind === 'fqdn') {
         const name = (r.server as string).slice('fqdn:'.length);
         Object.assign(fields, { names: [name], sides: 'client', serverIp: `198.51.100.${1 + (fnv1a(name) % 250)}` });
@@ -148,7 +174,12 @@ export class ClusterTopology extends BaseTopology {
       port = 0;
     } else {
       server = typeof r.server === 'string' ? this.fqdn(r.server.slice('fqdn:'.length)) : this.podOf(r.server, timeMs);
-      client = r.client === 'world' ? this.worldClient : r.client === 'host' ? this.hostOf(server.node ?? '') : this.podOf(r.client as ClusterWorkload, timeMs);
+      client =
+        r.client === 'world'
+          ? this.worldClient
+          : r.client === 'host'
+            ? this.hostOf(server.node ?? '')
+            : this.podOf(r.client as ClusterWorkload, timeMs);
       // The kubelet probes CoreDNS on its health port, not on 53.
       port = r.kind === 'fqdn' ? 443 : r.kind === 'health' && server.serverPort === 53 ? 8080 : server.serverPort;
     }

@@ -19,7 +19,15 @@ function sidesOf(spec: EdgeSpec, fromServer: boolean): Array<'EGRESS' | 'INGRESS
 }
 
 /** One packet, observed at the spec's sides; `first` effects go with the first observation only. */
-function packet(em: FlowEmitter, spec: EdgeSpec, fromServer: boolean, clientPort: number, flags: TcpFlags | undefined, first: Effects, l7?: FlowLayer7): void {
+function packet(
+  em: FlowEmitter,
+  spec: EdgeSpec,
+  fromServer: boolean,
+  clientPort: number,
+  flags: TcpFlags | undefined,
+  first: Effects,
+  l7?: FlowLayer7,
+): void {
   let effects = first;
   for (const side of sidesOf(spec, fromServer)) {
     em.emit(spec, fromServer, side, clientPort, { flags }, l7, effects);
@@ -73,15 +81,33 @@ export function emitExchange(em: FlowEmitter, rng: () => number, spec: EdgeSpec)
       for (const qtype of ['A', 'AAAA']) {
         packet(em, spec, false, clientPort, undefined, NO_EFFECTS);
         // Cilium's DNS proxy sees lookups at the client's egress only.
-        em.emit(spec, false, 'EGRESS', clientPort, {}, { type: 'REQUEST', dns: { query, observation_source: 'proxy', qtypes: [qtype] } }, { request: '', dnsQuery: query, l7Protocol: 'DNS' });
+        em.emit(
+          spec,
+          false,
+          'EGRESS',
+          clientPort,
+          {},
+          { type: 'REQUEST', dns: { query, observation_source: 'proxy', qtypes: [qtype] } },
+          { request: '', dnsQuery: query, l7Protocol: 'DNS' },
+        );
         const rcode = nx ? 3 : 0;
         const lat = latencyNs(rng, 0.3);
-        const dns = nx ? { query, rcode, observation_source: 'proxy', qtypes: [qtype] } : { query, ips: ['10.96.0.10'], ttl: 30, observation_source: 'proxy', qtypes: [qtype], rrtypes: [qtype] };
-        em.emit(spec, true, 'EGRESS', clientPort, {}, { type: 'RESPONSE', latency_ns: lat, dns }, {
-          response: { rcode, error: nx, latencyNs: lat },
-          dnsQuery: query,
-          l7Protocol: 'DNS',
-        });
+        const dns = nx
+          ? { query, rcode, observation_source: 'proxy', qtypes: [qtype] }
+          : { query, ips: ['10.96.0.10'], ttl: 30, observation_source: 'proxy', qtypes: [qtype], rrtypes: [qtype] };
+        em.emit(
+          spec,
+          true,
+          'EGRESS',
+          clientPort,
+          {},
+          { type: 'RESPONSE', latency_ns: lat, dns },
+          {
+            response: { rcode, error: nx, latencyNs: lat },
+            dnsQuery: query,
+            l7Protocol: 'DNS',
+          },
+        );
         packet(em, spec, true, clientPort, undefined, NO_EFFECTS);
       }
       return;
@@ -121,9 +147,16 @@ function httpRequest(em: FlowEmitter, rng: () => number, spec: EdgeSpec, clientP
     if (both) em.emit(spec, false, 'INGRESS', clientPort, {}, request, NO_EFFECTS);
     const serverLatency = latencyNs(rng, spec.baseLatencyMs);
     const clientLatency = String(Number(serverLatency) + 200_000 + Math.floor(rng() * 100) * 1000);
-    const response = (lat: string): FlowLayer7 => ({ type: 'RESPONSE', latency_ns: lat, http: { code: status, method, url, protocol: spec.httpProtocol, headers } });
+    const response = (lat: string): FlowLayer7 => ({
+      type: 'RESPONSE',
+      latency_ns: lat,
+      http: { code: status, method, url, protocol: spec.httpProtocol, headers },
+    });
     // The first end to see the response is the one that counts (and whose latency is kept).
-    const counted = { response: { status, error: status >= 500, latencyNs: both ? serverLatency : clientLatency }, l7Protocol: spec.httpProtocol };
+    const counted = {
+      response: { status, error: status >= 500, latencyNs: both ? serverLatency : clientLatency },
+      l7Protocol: spec.httpProtocol,
+    };
     if (both) em.emit(spec, true, 'INGRESS', clientPort, {}, response(serverLatency), counted);
     em.emit(spec, true, 'EGRESS', clientPort, {}, response(clientLatency), both ? NO_EFFECTS : counted);
     if (!error || rng() >= spec.retryRate) return;

@@ -56,7 +56,8 @@ export class FlowEmitter {
 
   private nextTime(): string {
     // Uniform in [0.5, 1.5) x the mean gap: the mean holds, and no two flows share a time.
-    this.nsInMs += this.gapNs === undefined ? 1000 + Math.floor(this.rng() * 40000) : Math.max(1, Math.floor(this.gapNs(this.ms) * (0.5 + this.rng())));
+    this.nsInMs +=
+      this.gapNs === undefined ? 1000 + Math.floor(this.rng() * 40000) : Math.max(1, Math.floor(this.gapNs(this.ms) * (0.5 + this.rng())));
     if (this.nsInMs >= 1_000_000) {
       this.ms += Math.floor(this.nsInMs / 1_000_000);
       this.nsInMs %= 1_000_000;
@@ -106,7 +107,9 @@ export class FlowEmitter {
     if (spec.protocol === 'ICMPv4') {
       l4 = { ICMPv4: l4extra.icmpType ? { type: l4extra.icmpType } : {} };
     } else {
-      const ports = fromServer ? { source_port: spec.port, destination_port: clientPort } : { source_port: clientPort, destination_port: spec.port };
+      const ports = fromServer
+        ? { source_port: spec.port, destination_port: clientPort }
+        : { source_port: clientPort, destination_port: spec.port };
       l4 = spec.protocol === 'TCP' ? { TCP: l4extra.flags ? { ...ports, flags: l4extra.flags } : ports } : { UDP: ports };
     }
     const dropped = spec.verdict === 'DROPPED';
@@ -148,7 +151,10 @@ export class FlowEmitter {
       let b = this.buckets.get(id);
       if (b === undefined) {
         const t = spec.truth;
-        b = { bucket: { ...emptyCall(t.key, t.sourceId, t.destinationId, t.port, t.protocol, t.verdict), bucketStartMs: start }, dnsSet: new Set() };
+        b = {
+          bucket: { ...emptyCall(t.key, t.sourceId, t.destinationId, t.port, t.protocol, t.verdict), bucketStartMs: start },
+          dnsSet: new Set(),
+        };
         this.buckets.set(id, b);
       }
       addToTruth(b.bucket, b.dnsSet, timeMs, effects);

@@ -22,9 +22,11 @@ export interface GeneratedFlows extends Iterable<GetFlowsResponseJson> {
 /** One full, independent run: topology, flows, truth. */
 function* run(opts: ValidatedOptions, onDone: (truth: GroundTruth) => void): Generator<GetFlowsResponseJson> {
   const rng = seededRandom(opts.seed);
-  const topo: BaseTopology = opts.scenario === 'cluster' ? new ClusterTopology(rng, opts.storyPeriodMs) : new RandomTopology(rng, opts.pods, opts.edges, opts.mix);
+  const topo: BaseTopology =
+    opts.scenario === 'cluster' ? new ClusterTopology(rng, opts.storyPeriodMs) : new RandomTopology(rng, opts.pods, opts.edges, opts.mix);
   const rate = opts.flowsPerSecond;
-  const gapNs = rate === undefined ? undefined : opts.scenario === 'cluster' ? (ms: number) => 1e9 / (rate * dailyRhythm(ms)) : () => 1e9 / rate;
+  const gapNs =
+    rate === undefined ? undefined : opts.scenario === 'cluster' ? (ms: number) => 1e9 / (rate * dailyRhythm(ms)) : () => 1e9 / rate;
   const em = new FlowEmitter(rng, opts.flows, opts.startTimeMs, opts.seed, gapNs, opts.bucketMs);
   em.fqdnResolver = (name) => topo.fqdn(name);
   while (!em.done) {
@@ -36,8 +38,15 @@ function* run(opts: ValidatedOptions, onDone: (truth: GroundTruth) => void): Gen
   }
   const calls: TruthCall[] = [];
   for (const e of topo.allEdges()) if (e.truth.flows > 0) calls.push({ ...e.truth });
-  const truth: GroundTruth = { flows: em.emitted, endpoints: [...em.seen].map((t) => ({ ...t, labels: t.labels && [...t.labels] })), calls };
-  if (opts.bucketMs > 0) truth.buckets = [...em.buckets.values()].map((b) => b.bucket).sort((a, b) => a.bucketStartMs - b.bucketStartMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const truth: GroundTruth = {
+    flows: em.emitted,
+    endpoints: [...em.seen].map((t) => ({ ...t, labels: t.labels && [...t.labels] })),
+    calls,
+  };
+  if (opts.bucketMs > 0)
+    truth.buckets = [...em.buckets.values()]
+      .map((b) => b.bucket)
+      .sort((a, b) => a.bucketStartMs - b.bucketStartMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   onDone(truth);
 }
 
@@ -60,7 +69,8 @@ export function generateFlows(options: GenerateFlowsOptions): GeneratedFlows {
         truth = t;
       }),
     truth(): GroundTruth {
-      if (opts.flows === Infinity) throw new RangeError('truth() needs a finite number of flows; this generator was asked for flows: Infinity');
+      if (opts.flows === Infinity)
+        throw new RangeError('truth() needs a finite number of flows; this generator was asked for flows: Infinity');
       let result = truth;
       if (result === undefined) {
         for (const _ of run(opts, (t) => (result = t))) void _;
@@ -71,4 +81,3 @@ export function generateFlows(options: GenerateFlowsOptions): GeneratedFlows {
     },
   };
 }
-

@@ -46,7 +46,10 @@ export class RandomTopology extends BaseTopology {
     edges: number,
     private readonly mix: FlowMix = 'realistic',
   ) {
-    super(rng, Array.from({ length: Math.max(1, Math.ceil(pods / 40)) }, (_, i) => `worker-${i + 1}`));
+    super(
+      rng,
+      Array.from({ length: Math.max(1, Math.ceil(pods / 40)) }, (_, i) => `worker-${i + 1}`),
+    );
     this.buildPods(pods);
     this.servers = this.pods.filter((p) => p.serverPort !== 53);
     if (this.servers.length < 2) this.servers = this.pods;
@@ -70,7 +73,15 @@ export class RandomTopology extends BaseTopology {
     return this.edges;
   }
 
-  private addPod(namespace: string, podName: string, app: string, workload: string, workloadKind: string, identity: number, port: number): GenEndpoint {
+  private addPod(
+    namespace: string,
+    podName: string,
+    app: string,
+    workload: string,
+    workloadKind: string,
+    identity: number,
+    port: number,
+  ): GenEndpoint {
     const index = this.pods.length;
     return this.podEndpoint(index, namespace, podName, [`app=${app}`], workload, workloadKind, identity, port, this.nodeAt(index));
   }
@@ -98,7 +109,11 @@ export class RandomTopology extends BaseTopology {
       identity++;
       for (let i = 0; i < replicas; i++) {
         const podName =
-          kind === 'Deployment' ? `${workload}-${hash}-${this.token(ALNUM, 5)}` : kind === 'StatefulSet' ? `${workload}-${i}` : `${workload}-${this.token(ALNUM, 5)}`;
+          kind === 'Deployment'
+            ? `${workload}-${hash}-${this.token(ALNUM, 5)}`
+            : kind === 'StatefulSet'
+              ? `${workload}-${i}`
+              : `${workload}-${this.token(ALNUM, 5)}`;
         this.addPod(namespace, podName, app, workload, kind, identity, port);
       }
     }

@@ -143,7 +143,20 @@ export abstract class BaseTopology {
         ep: this.world.ep,
         ip: '',
         node: undefined,
-        truth: { id: `fqdn:${name}`, kind: 'fqdn', name, namespace: null, labels: null, workload: null, workloadKind: null, identity: null, node: null, cluster: null, firstSeenMs: 0, lastSeenMs: 0 },
+        truth: {
+          id: `fqdn:${name}`,
+          kind: 'fqdn',
+          name,
+          namespace: null,
+          labels: null,
+          workload: null,
+          workloadKind: null,
+          identity: null,
+          node: null,
+          cluster: null,
+          firstSeenMs: 0,
+          lastSeenMs: 0,
+        },
         serverPort: 443,
       };
       this.fqdns.set(name, f);
@@ -153,8 +166,24 @@ export abstract class BaseTopology {
   }
 
   /** A pod endpoint with the labels Cilium reports for it (its identity labels, `k8s:` prefixed). */
-  protected podEndpoint(index: number, namespace: string, podName: string, labels: readonly string[], workload: string, workloadKind: string, identity: number, port: number, node: string): GenEndpoint {
-    const pairs = [...labels, `io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=${namespace}`, 'io.cilium.k8s.policy.cluster=default', `io.cilium.k8s.policy.serviceaccount=${workload}`, `io.kubernetes.pod.namespace=${namespace}`];
+  protected podEndpoint(
+    index: number,
+    namespace: string,
+    podName: string,
+    labels: readonly string[],
+    workload: string,
+    workloadKind: string,
+    identity: number,
+    port: number,
+    node: string,
+  ): GenEndpoint {
+    const pairs = [
+      ...labels,
+      `io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=${namespace}`,
+      'io.cilium.k8s.policy.cluster=default',
+      `io.cilium.k8s.policy.serviceaccount=${workload}`,
+      `io.kubernetes.pod.namespace=${namespace}`,
+    ];
     const id = `${namespace}/${podName}`;
     const g: GenEndpoint = {
       id,
@@ -169,7 +198,20 @@ export abstract class BaseTopology {
       },
       ip: `10.${1 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`,
       node,
-      truth: { id, kind: 'pod', name: podName, namespace, labels: [...pairs].sort(), workload, workloadKind, identity, node: null, cluster: 'default', firstSeenMs: 0, lastSeenMs: 0 },
+      truth: {
+        id,
+        kind: 'pod',
+        name: podName,
+        namespace,
+        labels: [...pairs].sort(),
+        workload,
+        workloadKind,
+        identity,
+        node: null,
+        cluster: 'default',
+        firstSeenMs: 0,
+        lastSeenMs: 0,
+      },
       serverPort: port,
     };
     this.pods.push(g);

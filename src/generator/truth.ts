@@ -23,10 +23,20 @@ export interface GroundTruth {
   buckets?: TruthBucket[];
 }
 
-
 /** An edge's truth with every count at zero. */
-export function emptyCall(key: string, sourceId: string, destinationId: string, port: number, protocol: string, verdict: string): TruthCall {
-  const { latencySketch: _sketch, source: _source, ...counts } = emptyCallRow({ key, sourceId, destinationId, port, protocol, verdict }, 'hubble', 0);
+export function emptyCall(
+  key: string,
+  sourceId: string,
+  destinationId: string,
+  port: number,
+  protocol: string,
+  verdict: string,
+): TruthCall {
+  const {
+    latencySketch: _sketch,
+    source: _source,
+    ...counts
+  } = emptyCallRow({ key, sourceId, destinationId, port, protocol, verdict }, 'hubble', 0);
   return counts;
 }
 

@@ -69,8 +69,10 @@ export function validateOptions(options: GenerateFlowsOptions): ValidatedOptions
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) problems.push(`${name} must be a number > 0, got ${String(v)}`);
   };
   if (scenario !== 'random' && scenario !== 'cluster') problems.push(`scenario must be random or cluster, got ${String(scenario)}`);
-  if (options.mix !== undefined && !ALL_MIXES.includes(options.mix)) problems.push(`mix must be one of ${ALL_MIXES.join(', ')}, got ${String(options.mix)}`);
-  if (options.mix !== undefined && options.mix !== 'realistic' && scenario !== 'random') problems.push(`mix ${options.mix} is of the random scenario, got scenario ${scenario}`);
+  if (options.mix !== undefined && !ALL_MIXES.includes(options.mix))
+    problems.push(`mix must be one of ${ALL_MIXES.join(', ')}, got ${String(options.mix)}`);
+  if (options.mix !== undefined && options.mix !== 'realistic' && scenario !== 'random')
+    problems.push(`mix ${options.mix} is of the random scenario, got scenario ${scenario}`);
   if (scenario === 'random') {
     int('pods', options.pods, 2);
     int('edges', options.edges, 1);

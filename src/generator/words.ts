@@ -1,5 +1,18 @@
 /** Namespaces of the random scenario, in order of use (beyond them: `team-N`). */
-export const NAMESPACES = ['shop', 'payments', 'catalog', 'auth', 'search', 'ads', 'billing', 'orders', 'inventory', 'users', 'media', 'analytics'];
+export const NAMESPACES = [
+  'shop',
+  'payments',
+  'catalog',
+  'auth',
+  'search',
+  'ads',
+  'billing',
+  'orders',
+  'inventory',
+  'users',
+  'media',
+  'analytics',
+];
 /** Apps of the random scenario and the port their pods serve on. */
 export const APPS: ReadonlyArray<[string, number]> = [
   ['web', 8080],

@@ -63,7 +63,13 @@ export interface CreatedByRows {
  */
 export function buildRollupRows(calls: readonly CallRow[], nodes: MapNodesByEndpoint, created: CreatedByRows): RollupRow[] {
   const rows = new Map<string, RollupRow & { sketches: string[] }>();
-  const add = (level: RollupLevel, call: CallRow, size: number, startMs: number, delta: Pick<RollupRow, 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'calls' | 'lastSeenMs' | 'latencySketch'>) => {
+  const add = (
+    level: RollupLevel,
+    call: CallRow,
+    size: number,
+    startMs: number,
+    delta: Pick<RollupRow, 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'calls' | 'lastSeenMs' | 'latencySketch'>,
+  ) => {
     const source = nodes.get(call.sourceId)?.[level];
     const target = nodes.get(call.destinationId)?.[level];
     if (source === undefined || target === undefined) return;
@@ -71,8 +77,26 @@ export function buildRollupRows(calls: readonly CallRow[], nodes: MapNodesByEndp
     const id = `${key}@${size}@${startMs}`;
     let row = rows.get(id);
     if (row === undefined) {
-      row = { key, level, source, target, port: call.port, protocol: call.protocol, verdict: call.verdict, size, startMs,
-        flows: 0, connections: 0, requests: 0, responses: 0, errors: 0, calls: 0, lastSeenMs: delta.lastSeenMs, latencySketch: null, sketches: [] };
+      row = {
+        key,
+        level,
+        source,
+        target,
+        port: call.port,
+        protocol: call.protocol,
+        verdict: call.verdict,
+        size,
+        startMs,
+        flows: 0,
+        connections: 0,
+        requests: 0,
+        responses: 0,
+        errors: 0,
+        calls: 0,
+        lastSeenMs: delta.lastSeenMs,
+        latencySketch: null,
+        sketches: [],
+      };
       rows.set(id, row);
     }
     row.flows += delta.flows;
@@ -94,6 +118,9 @@ export function buildRollupRows(calls: readonly CallRow[], nodes: MapNodesByEndp
     }
   }
   return [...rows.values()]
-    .map(({ sketches, ...row }) => ({ ...row, latencySketch: sketches.length <= 1 ? (sketches[0] ?? null) : (mergeSketchList(sketches)?.sketch ?? null) }))
+    .map(({ sketches, ...row }) => ({
+      ...row,
+      latencySketch: sketches.length <= 1 ? (sketches[0] ?? null) : (mergeSketchList(sketches)?.sketch ?? null),
+    }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.size - b.size || a.startMs - b.startMs));
 }

@@ -57,7 +57,11 @@ export function isRefusal(err: unknown): boolean {
   if (err instanceof HubbleGraphError || isUnavailable(err)) return false;
   const code = (err as { code?: unknown })?.code;
   if (typeof code === 'string' && code !== '') {
-    return code.startsWith('Neo.ClientError.Statement.') || code.startsWith('Neo.ClientError.Schema.') || code === 'Neo.DatabaseError.Statement.ExecutionFailed';
+    return (
+      code.startsWith('Neo.ClientError.Statement.') ||
+      code.startsWith('Neo.ClientError.Schema.') ||
+      code === 'Neo.DatabaseError.Statement.ExecutionFailed'
+    );
   }
   return err instanceof Error;
 }

@@ -20,10 +20,15 @@ export async function expireActivity(executor: Executor, spec: BucketSpec, nowMs
     const cutoffMs = bucketStartMs(nowMs - retentionMs, sizeMs) + sizeMs;
     // The roll-up buckets of a size go with the same cutoff, so that a WORKLOAD or NAMESPACE map of
     // a range reads the same buckets as its POD map.
-    for (const [query, name] of [[EXPIRE_ACTIVITY, String(sizeMs / 1000)], [EXPIRE_ROLLUPS, `rollup:${sizeMs / 1000}`]] as const) {
+    for (const [query, name] of [
+      [EXPIRE_ACTIVITY, String(sizeMs / 1000)],
+      [EXPIRE_ROLLUPS, `rollup:${sizeMs / 1000}`],
+    ] as const) {
       let total = 0;
       for (;;) {
-        const { deleted } = await executor.writeTx((tx) => runOneRow<DeletedRow>(tx, query, { size: sizeMs / 1000, cutoffMs, limit: batchSize }));
+        const { deleted } = await executor.writeTx((tx) =>
+          runOneRow<DeletedRow>(tx, query, { size: sizeMs / 1000, cutoffMs, limit: batchSize }),
+        );
         total += deleted;
         if (deleted < batchSize) break;
       }

@@ -31,7 +31,11 @@ export interface IsolatedRows {
  * Rejects with the probe's error when even the batch without any rows is refused, or when an error
  * is not a refusal (`isRefusal` false: Neo4j went away meanwhile): then no row is to blame.
  */
-export async function isolateRefusedRows(batch: IngestBatch, probe: BatchProbe, isRefusal: (err: unknown) => boolean): Promise<IsolatedRows> {
+export async function isolateRefusedRows(
+  batch: IngestBatch,
+  probe: BatchProbe,
+  isRefusal: (err: unknown) => boolean,
+): Promise<IsolatedRows> {
   let probes = 0;
   const base: IngestBatch = { endpoints: [], calls: [], maxFlowTimeMs: batch.maxFlowTimeMs, resume: batch.resume };
   const attempt = async (part: IngestBatch): Promise<unknown> => {
@@ -72,7 +76,8 @@ export async function isolateRefusedRows(batch: IngestBatch, probe: BatchProbe, 
   for (const call of batch.calls) {
     const missing = refusedIds.has(call.sourceId) ? call.sourceId : refusedIds.has(call.destinationId) ? call.destinationId : undefined;
     if (missing === undefined) candidates.push(call);
-    else orphaned.push({ kind: 'call', id: call.key, reason: `its endpoint ${missing} was refused: ${refusedIds.get(missing)}`, row: call });
+    else
+      orphaned.push({ kind: 'call', id: call.key, reason: `its endpoint ${missing} was refused: ${refusedIds.get(missing)}`, row: call });
   }
   const needed = (calls: CallRow[]) => {
     const ids = new Set<string>();

@@ -103,7 +103,9 @@ export function checkJava(cfg: LocalNeo4jConfig): number {
   const m = /version "(\d+)(?:\.(\d+))?/.exec(res.stderr + res.stdout);
   const major = m ? (m[1] === '1' ? Number(m[2]) : Number(m[1])) : 0;
   if (major < 17) {
-    throw new EnvironmentError(`Neo4j 5 needs Java 17 or newer; "${java}" is Java ${major || 'of unknown version'}. Set HG_JAVA or JAVA_HOME, or NEO4J_URI.`);
+    throw new EnvironmentError(
+      `Neo4j 5 needs Java 17 or newer; "${java}" is Java ${major || 'of unknown version'}. Set HG_JAVA or JAVA_HOME, or NEO4J_URI.`,
+    );
   }
   return major;
 }
@@ -111,7 +113,10 @@ export function checkJava(cfg: LocalNeo4jConfig): number {
 /** Fetches the Neo4j jars through Maven unless a complete set is already there. */
 export function ensureNeo4jJars(cfg: LocalNeo4jConfig, log: Logger): string {
   if (fs.existsSync(LIB_MARKER)) return LIB_DIR;
-  log.info({ pom: path.join(NEO4J_DIR, 'pom.xml'), into: LIB_DIR }, 'first run: downloading Neo4j Community jars through Maven (later runs reuse them)');
+  log.info(
+    { pom: path.join(NEO4J_DIR, 'pom.xml'), into: LIB_DIR },
+    'first run: downloading Neo4j Community jars through Maven (later runs reuse them)',
+  );
   process.stderr.write('hubble-graph: first run: downloading Neo4j Community jars through Maven (about 140 MB, once)...\n');
   const res = spawnSync(cfg.mvn, ['-q', '-B', '-f', path.join(NEO4J_DIR, 'pom.xml'), 'dependency:copy-dependencies'], {
     encoding: 'utf8',
@@ -156,7 +161,11 @@ function tailOf(file: string, chars = 3000): string {
  * Starts the local Neo4j (or finds the one already running for this home) and returns once Bolt
  * answers with the configured credentials.
  */
-export async function startLocalNeo4j(cfg: LocalNeo4jConfig, auth: Neo4jConfig, log: Logger): Promise<LocalNeo4jStatus & { started: boolean }> {
+export async function startLocalNeo4j(
+  cfg: LocalNeo4jConfig,
+  auth: Neo4jConfig,
+  log: Logger,
+): Promise<LocalNeo4jStatus & { started: boolean }> {
   const current = await localNeo4jStatus(cfg);
   if (current.running) {
     log.info({ neo4jPid: current.pid, bolt: current.boltUri }, 'local Neo4j already running');
@@ -207,7 +216,9 @@ export async function startLocalNeo4j(cfg: LocalNeo4jConfig, auth: Neo4jConfig, 
       throw new EnvironmentError(`the local Neo4j exited during start (code ${exited}); its log says:\n${tailOf(launcherLogPath(cfg))}`);
     }
     if (Date.now() > deadline) {
-      throw new EnvironmentError(`the local Neo4j did not open Bolt on ${cfg.host}:${cfg.boltPort} within ${cfg.startTimeoutMs} ms; see ${launcherLogPath(cfg)}`);
+      throw new EnvironmentError(
+        `the local Neo4j did not open Bolt on ${cfg.host}:${cfg.boltPort} within ${cfg.startTimeoutMs} ms; see ${launcherLogPath(cfg)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -252,6 +263,6 @@ export async function stopLocalNeo4j(cfg: LocalNeo4jConfig, log: Logger, timeout
     await new Promise((r) => setTimeout(r, 200));
   }
   fs.rmSync(pidFilePath(cfg), { force: true });
-  log.info({ neo4jPid: pf.pid }, "local Neo4j stopped");
+  log.info({ neo4jPid: pf.pid }, 'local Neo4j stopped');
   return true;
 }

@@ -26,7 +26,10 @@ export interface MigrationFile {
 
 /** Splits a migration into statements: `;` at the end of a line ends one, `//` lines are comments. */
 export function parseMigration(text: string): string[] {
-  const lines = text.replace(/\r\n/g, '\n').split('\n').filter((l) => !/^\s*\/\//.test(l));
+  const lines = text
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .filter((l) => !/^\s*\/\//.test(l));
   return lines
     .join('\n')
     .split(/;\s*(?:\n|$)/)
@@ -36,7 +39,10 @@ export function parseMigration(text: string): string[] {
 
 /** Reads and checks the migration files of `dir`, ordered by version. */
 export function readMigrations(dir: string = MIGRATIONS_DIR): MigrationFile[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cypher')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.cypher'))
+    .sort();
   const seen = new Map<number, string>();
   return files.map((file) => {
     const m = /^(\d{4})-[a-z0-9][a-z0-9-]*\.cypher$/.exec(file);
@@ -145,7 +151,8 @@ async function waitForOther(executor: Executor, file: MigrationFile, waitMs: num
     const row = await findMigration(executor, file.version);
     if (row) checkChecksum(file, row);
     if (row?.state === 'applied') return;
-    if (Date.now() > deadline) throw new MigrationError(`migration "${file.name}" is being applied by another process that has not finished within ${waitMs} ms`);
+    if (Date.now() > deadline)
+      throw new MigrationError(`migration "${file.name}" is being applied by another process that has not finished within ${waitMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

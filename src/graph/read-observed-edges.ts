@@ -1,10 +1,14 @@
 import { MAX_DNS_NAMES_PER_EDGE } from '../model/dns-name';
 import { ENDPOINT_KINDS } from '../model/endpoint-ids';
 import type { Executor } from './executor';
-import { type ObservedEdgeConditions, type ObservedEdgeRecord, type ObservedEndpointRecord, buildObservedEdges } from './cypher/policy-queries';
+import {
+  type ObservedEdgeConditions,
+  type ObservedEdgeRecord,
+  type ObservedEndpointRecord,
+  buildObservedEdges,
+} from './cypher/policy-queries';
 import type { ObservedEdge, ObservedEndpoint, ObservedProtocol } from '../policy/observed-traffic';
 import { parseStoredHttpPaths } from '../policy/http-path-accumulator';
-
 
 const PROTOCOLS: readonly ObservedProtocol[] = ['TCP', 'UDP', 'SCTP', 'ICMPv4', 'ICMPv6'];
 

@@ -24,7 +24,15 @@ import {
 } from './cypher/ingest-queries';
 import type { EndpointKind } from '../model/endpoint-ids';
 import { resumeProperties } from './cypher/collector-queries';
-import { activityBucketId, buildRollupRows, type CreatedByRows, type MapNodeRef, type MapNodesByEndpoint, type RollupLevel, type RollupRow } from './build-rollup-rows';
+import {
+  activityBucketId,
+  buildRollupRows,
+  type CreatedByRows,
+  type MapNodeRef,
+  type MapNodesByEndpoint,
+  type RollupLevel,
+  type RollupRow,
+} from './build-rollup-rows';
 import {
   DELETE_WORKLOAD_ROLLUPS,
   type MapNodesRow,
@@ -124,7 +132,7 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
       collectorId: options.collectorId,
       runId: options.runId,
       batchSeq: options.batchSeq,
-      collectorState: { ...options.collectorState, ...resumeProperties(batch.resume) },
+      collectorState: { ...options.collectorState, ...batch.sourceState, ...resumeProperties(batch.resume) },
       maxFlowTimeMs: batch.maxFlowTimeMs,
       flowsWritten: batch.calls.reduce((n, c) => n + c.flows, 0),
     });
@@ -138,7 +146,11 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
  * the change-log entry of the stamp (what the rows created, for subscriptions). Returns the
  * change-feed sequence the rows were stamped with.
  */
-export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'endpoints' | 'calls'>, rowsPerStatement: number): Promise<number> {
+export async function applyIngestRows(
+  tx: TxRunner,
+  batch: Pick<IngestBatch, 'endpoints' | 'calls'>,
+  rowsPerStatement: number,
+): Promise<number> {
   const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const endpointsByKind = sortedByKind(batch.endpoints);
   const { seq } = await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ);
@@ -178,7 +190,10 @@ export async function applyIngestRows(tx: TxRunner, batch: Pick<IngestBatch, 'en
     const { sketches, created } = await runOneRow<UpsertedActivityRow>(tx, UPSERT_ACTIVITY, { rows: part });
     for (const b of created) createdBuckets.add(activityBucketId(b.key, b.size, b.startMs));
     if (sketches.length === 0) continue;
-    const merged = sketches.map(({ id, sketch, stored, minMs, maxMs }) => ({ id, sketch: mergeAndSummarize(stored, sketch, { minMs, maxMs })?.sketch ?? sketch }));
+    const merged = sketches.map(({ id, sketch, stored, minMs, maxMs }) => ({
+      id,
+      sketch: mergeAndSummarize(stored, sketch, { minMs, maxMs })?.sketch ?? sketch,
+    }));
     await tx.run(SET_ACTIVITY_SKETCH, { rows: merged });
   }
   await addRollups(tx, calls, { calls: new Set(createdCalls), buckets: createdBuckets }, rowsPerStatement);
@@ -193,7 +208,16 @@ function activityParams(calls: readonly CallRow[]): ActivityParamRow[] {
     if (call.activity === undefined) continue;
     const rows = [...call.activity].sort((a, b) => a.sizeMs - b.sizeMs || a.startMs - b.startMs);
     for (const { sizeMs, ...counts } of rows) {
-      out.push({ ...counts, size: sizeMs / 1000, key: call.key, sourceId: call.sourceId, destinationId: call.destinationId, port: call.port, protocol: call.protocol, verdict: call.verdict });
+      out.push({
+        ...counts,
+        size: sizeMs / 1000,
+        key: call.key,
+        sourceId: call.sourceId,
+        destinationId: call.destinationId,
+        port: call.port,
+        protocol: call.protocol,
+        verdict: call.verdict,
+      });
     }
   }
   return out;
@@ -204,7 +228,8 @@ async function readMapNodes(tx: TxRunner, calls: readonly Pick<CallRow, 'sourceI
   const ids = [...new Set(calls.flatMap((c) => [c.sourceId, c.destinationId]))].sort();
   const nodes = new Map<string, Record<RollupLevel, MapNodeRef>>();
   if (ids.length === 0) return nodes;
-  for (const row of await tx.run<MapNodesRow>(READ_MAP_NODES, { ids })) nodes.set(row.id, { WORKLOAD: row.workload, NAMESPACE: row.namespace });
+  for (const row of await tx.run<MapNodesRow>(READ_MAP_NODES, { ids }))
+    nodes.set(row.id, { WORKLOAD: row.workload, NAMESPACE: row.namespace });
   return nodes;
 }
 
@@ -229,8 +254,26 @@ async function upsertRollupRows(tx: TxRunner, rows: readonly RollupRow[], rowsPe
 }
 
 /** A pod's history as rows for buildRollupRows: the call's all-time counts and its stored buckets. */
-interface StoredCall extends Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict' | 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'latencySketch' | 'lastSeenMs'> {
-  activity: Pick<NonNullable<CallRow['activity']>[number], 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'latencySketch' | 'sizeMs' | 'startMs' | 'lastSeenMs'>[];
+interface StoredCall extends Pick<
+  CallRow,
+  | 'key'
+  | 'sourceId'
+  | 'destinationId'
+  | 'port'
+  | 'protocol'
+  | 'verdict'
+  | 'flows'
+  | 'connections'
+  | 'requests'
+  | 'responses'
+  | 'errors'
+  | 'latencySketch'
+  | 'lastSeenMs'
+> {
+  activity: Pick<
+    NonNullable<CallRow['activity']>[number],
+    'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'latencySketch' | 'sizeMs' | 'startMs' | 'lastSeenMs'
+  >[];
 }
 
 /**
@@ -249,12 +292,24 @@ async function moveWorkloadRollups(tx: TxRunner, moved: readonly { from: string;
   const calls: CallRow[] = stored.map((c) => ({
     ...emptyCallRow(c, 'hubble', c.lastSeenMs),
     ...c,
-    activity: c.activity.map((b) => ({ ...emptyCallRow(c, 'hubble', b.lastSeenMs), latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: b.lastSeenMs, ...b })),
+    activity: c.activity.map((b) => ({
+      ...emptyCallRow(c, 'hubble', b.lastSeenMs),
+      latencyCount: 0,
+      latencySumMs: 0,
+      latencyMinMs: 0,
+      latencyMaxMs: 0,
+      firstSeenMs: b.lastSeenMs,
+      ...b,
+    })),
   }));
   // Every stored call and bucket counts once; only the WORKLOAD level (a pod's namespace is part of
   // its id and never moves), and only the roll-ups just deleted.
-  const created = { calls: new Set(calls.map((c) => c.key)), buckets: new Set(calls.flatMap((c) => (c.activity ?? []).map((b) => activityBucketId(c.key, b.sizeMs / 1000, b.startMs)))) };
-  const rows = buildRollupRows(calls, await readMapNodes(tx, calls), created)
-    .filter((r) => r.level === 'WORKLOAD' && (mapIds.includes(r.source.id) || mapIds.includes(r.target.id)));
+  const created = {
+    calls: new Set(calls.map((c) => c.key)),
+    buckets: new Set(calls.flatMap((c) => (c.activity ?? []).map((b) => activityBucketId(c.key, b.sizeMs / 1000, b.startMs)))),
+  };
+  const rows = buildRollupRows(calls, await readMapNodes(tx, calls), created).filter(
+    (r) => r.level === 'WORKLOAD' && (mapIds.includes(r.source.id) || mapIds.includes(r.target.id)),
+  );
   await upsertRollupRows(tx, rows, 5000);
 }

@@ -58,24 +58,28 @@ export async function writeStagedBatch(executor: Executor, batch: IngestBatch, o
  */
 export async function stageBatch(executor: Executor, batch: IngestBatch, options: StagedWriteOptions): Promise<boolean> {
   const { collectorId, runId, batchSeq } = options;
-  return executor.writeTx(async (tx) => {
-    const [guard] = await tx.run<BatchGuardRow>(READ_BATCH_GUARD, { collectorId, runId, batchSeq });
-    if (guard?.duplicate) return false;
-    const parts = partsOf(batch, options.rowsPerTransaction).map((rows, part) => ({ part, rows: JSON.stringify(rows) }));
-    await tx.run(STAGE_PARTS, { collectorId, runId, batchSeq, parts });
-    await tx.run(RECORD_BATCH, {
-      collectorId,
-      runId,
-      batchSeq,
-      collectorState: { ...options.collectorState, ...resumeProperties(batch.resume) },
-      maxFlowTimeMs: batch.maxFlowTimeMs,
-      flowsWritten: 0, // each part adds its own when it is applied
+  return executor
+    .writeTx(async (tx) => {
+      const [guard] = await tx.run<BatchGuardRow>(READ_BATCH_GUARD, { collectorId, runId, batchSeq });
+      if (guard?.duplicate) return false;
+      const parts = partsOf(batch, options.rowsPerTransaction).map((rows, part) => ({ part, rows: JSON.stringify(rows) }));
+      await tx.run(STAGE_PARTS, { collectorId, runId, batchSeq, parts });
+      await tx.run(RECORD_BATCH, {
+        collectorId,
+        runId,
+        batchSeq,
+        collectorState: { ...options.collectorState, ...batch.sourceState, ...resumeProperties(batch.resume) },
+        maxFlowTimeMs: batch.maxFlowTimeMs,
+        flowsWritten: 0, // each part adds its own when it is applied
+      });
+      return true;
+    })
+    .catch((err: unknown) => {
+      // Staging writes JSON and the batch record: no row is to blame, so never halve the batch for it.
+      throw options.refusals?.isRefusal(err)
+        ? new HubbleGraphError('WRITE_REFUSED', `Neo4j refused to stage batch ${batchSeq}: ${errorMessage(err)}`, { cause: err })
+        : err;
     });
-    return true;
-  }).catch((err: unknown) => {
-    // Staging writes JSON and the batch record: no row is to blame, so never halve the batch for it.
-    throw options.refusals?.isRefusal(err) ? new HubbleGraphError('WRITE_REFUSED', `Neo4j refused to stage batch ${batchSeq}: ${errorMessage(err)}`, { cause: err }) : err;
-  });
 }
 
 /**
@@ -88,12 +92,21 @@ export async function applyStagedParts(
   where: { collectorId: string; runId?: string; batchSeq?: number },
   options: Pick<StagedWriteOptions, 'rowsPerTransaction' | 'rowsPerStatement' | 'refusals'>,
 ): Promise<number> {
-  const keys = await executor.read<StagedPartKey>(LIST_STAGED, { collectorId: where.collectorId, runId: where.runId ?? null, batchSeq: where.batchSeq ?? null });
+  const keys = await executor.read<StagedPartKey>(LIST_STAGED, {
+    collectorId: where.collectorId,
+    runId: where.runId ?? null,
+    batchSeq: where.batchSeq ?? null,
+  });
   for (const key of keys) await applyStagedPart(executor, where.collectorId, key, options);
   return keys.length;
 }
 
-async function applyStagedPart(executor: Executor, collectorId: string, key: StagedPartKey, options: Pick<StagedWriteOptions, 'rowsPerStatement' | 'refusals'>): Promise<void> {
+async function applyStagedPart(
+  executor: Executor,
+  collectorId: string,
+  key: StagedPartKey,
+  options: Pick<StagedWriteOptions, 'rowsPerStatement' | 'refusals'>,
+): Promise<void> {
   const size = options.rowsPerStatement ?? 5000;
   const params = { collectorId, ...key };
   const apply = (only?: Rows) => async (tx: TxRunner) => {
@@ -115,7 +128,11 @@ async function applyStagedPart(executor: Executor, collectorId: string, key: Sta
     const { kept, refused } = await isolateRefusedRows({ ...rows, maxFlowTimeMs: 0 }, probe, refusals.isRefusal);
     if (refused.length === 0) {
       // Not a row's fault: retried like any failure (a refusal would make the caller halve the whole batch).
-      throw new HubbleGraphError('WRITE_REFUSED', `Neo4j refuses staged part ${key.part} of batch ${key.batchSeq} but no single row of it: ${errorMessage(err)}`, { cause: err });
+      throw new HubbleGraphError(
+        'WRITE_REFUSED',
+        `Neo4j refuses staged part ${key.part} of batch ${key.batchSeq} but no single row of it: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
     await refusals.deadLetter(refused);
     await executor.writeTx(apply(kept));

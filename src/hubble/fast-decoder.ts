@@ -11,10 +11,25 @@ import { formatTimestamp } from './timestamps';
 export type FastDecoder = (reader: protobuf.Reader, length: number) => Record<string, unknown>;
 
 type Kind =
-  | 'string' | 'bytes' | 'bool' | 'double' | 'float'
-  | 'int32' | 'uint32' | 'sint32' | 'fixed32' | 'sfixed32'
-  | 'int64' | 'uint64' | 'sint64' | 'fixed64' | 'sfixed64'
-  | 'enum' | 'message' | 'timestamp' | 'wrapper';
+  | 'string'
+  | 'bytes'
+  | 'bool'
+  | 'double'
+  | 'float'
+  | 'int32'
+  | 'uint32'
+  | 'sint32'
+  | 'fixed32'
+  | 'sfixed32'
+  | 'int64'
+  | 'uint64'
+  | 'sint64'
+  | 'fixed64'
+  | 'sfixed64'
+  | 'enum'
+  | 'message'
+  | 'timestamp'
+  | 'wrapper';
 
 const WRAPPERS: Record<string, Kind> = {
   '.google.protobuf.BoolValue': 'bool',
@@ -29,22 +44,38 @@ const WRAPPERS: Record<string, Kind> = {
 
 function readScalar(r: protobuf.Reader, kind: Kind): unknown {
   switch (kind) {
-    case 'string': return r.string();
-    case 'bool': return r.bool();
-    case 'uint32': return r.uint32();
-    case 'int32': return r.int32();
-    case 'sint32': return r.sint32();
-    case 'fixed32': return r.fixed32();
-    case 'sfixed32': return r.sfixed32();
-    case 'double': return r.double();
-    case 'float': return r.float();
-    case 'uint64': return r.uint64().toString();
-    case 'int64': return r.int64().toString();
-    case 'sint64': return r.sint64().toString();
-    case 'fixed64': return r.fixed64().toString();
-    case 'sfixed64': return r.sfixed64().toString();
-    case 'bytes': return Buffer.from(r.bytes()).toString('base64');
-    default: throw new Error(`not a scalar: ${kind}`);
+    case 'string':
+      return r.string();
+    case 'bool':
+      return r.bool();
+    case 'uint32':
+      return r.uint32();
+    case 'int32':
+      return r.int32();
+    case 'sint32':
+      return r.sint32();
+    case 'fixed32':
+      return r.fixed32();
+    case 'sfixed32':
+      return r.sfixed32();
+    case 'double':
+      return r.double();
+    case 'float':
+      return r.float();
+    case 'uint64':
+      return r.uint64().toString();
+    case 'int64':
+      return r.int64().toString();
+    case 'sint64':
+      return r.sint64().toString();
+    case 'fixed64':
+      return r.fixed64().toString();
+    case 'sfixed64':
+      return r.sfixed64().toString();
+    case 'bytes':
+      return Buffer.from(r.bytes()).toString('base64');
+    default:
+      throw new Error(`not a scalar: ${kind}`);
   }
 }
 
@@ -55,9 +86,14 @@ function readTimestamp(r: protobuf.Reader, length: number): string {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
-      case 1: seconds = Number(r.int64().toString()); break;
-      case 2: nanos = r.int32(); break;
-      default: r.skipType(tag & 7);
+      case 1:
+        seconds = Number(r.int64().toString());
+        break;
+      case 2:
+        nanos = r.int32();
+        break;
+      default:
+        r.skipType(tag & 7);
     }
   }
   return formatTimestamp(seconds, nanos);
@@ -173,7 +209,12 @@ export function fastDecoder(type: protobuf.Type): FastDecoder {
       return o;
     };`;
   impl = new Function('subs', 'enums', 'wrappers', 'ts', 'wrap', 'b64', body)(
-    subs, enums, wrappers, readTimestamp, readWrapper, (b: Uint8Array) => Buffer.from(b).toString('base64'),
+    subs,
+    enums,
+    wrappers,
+    readTimestamp,
+    readWrapper,
+    (b: Uint8Array) => Buffer.from(b).toString('base64'),
   ) as FastDecoder;
   return decoder;
 }

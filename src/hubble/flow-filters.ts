@@ -85,9 +85,12 @@ function compileFilter(f: FlowFilterJson): Predicate {
   if (nonEmpty(f.source_ip)) preds.push(ipMatcher(f.source_ip, (s) => g(s).IP?.source));
   if (nonEmpty(f.destination_ip)) preds.push(ipMatcher(f.destination_ip, (s) => g(s).IP?.destination));
   if (nonEmpty(f.source_pod)) preds.push(namespacedMatcher(f.source_pod, (s) => [g(s).source?.namespace, g(s).source?.pod_name]));
-  if (nonEmpty(f.destination_pod)) preds.push(namespacedMatcher(f.destination_pod, (s) => [g(s).destination?.namespace, g(s).destination?.pod_name]));
-  if (nonEmpty(f.source_service)) preds.push(namespacedMatcher(f.source_service, (s) => [g(s).source_service?.namespace, g(s).source_service?.name]));
-  if (nonEmpty(f.destination_service)) preds.push(namespacedMatcher(f.destination_service, (s) => [g(s).destination_service?.namespace, g(s).destination_service?.name]));
+  if (nonEmpty(f.destination_pod))
+    preds.push(namespacedMatcher(f.destination_pod, (s) => [g(s).destination?.namespace, g(s).destination?.pod_name]));
+  if (nonEmpty(f.source_service))
+    preds.push(namespacedMatcher(f.source_service, (s) => [g(s).source_service?.namespace, g(s).source_service?.name]));
+  if (nonEmpty(f.destination_service))
+    preds.push(namespacedMatcher(f.destination_service, (s) => [g(s).destination_service?.namespace, g(s).destination_service?.name]));
   if (nonEmpty(f.source_fqdn)) preds.push(fqdnMatcher(f.source_fqdn, (s) => g(s).source_names));
   if (nonEmpty(f.destination_fqdn)) preds.push(fqdnMatcher(f.destination_fqdn, (s) => g(s).destination_names));
   if (nonEmpty(f.source_label)) preds.push(labelMatcher(f.source_label, (s) => g(s).source?.labels));
@@ -171,7 +174,11 @@ function compileFilter(f: FlowFilterJson): Predicate {
     });
   }
   if (nonEmpty(f.tcp_flags)) {
-    const sets = f.tcp_flags.map((fl) => Object.entries(fl).filter(([, v]) => v).map(([k]) => k));
+    const sets = f.tcp_flags.map((fl) =>
+      Object.entries(fl)
+        .filter(([, v]) => v)
+        .map(([k]) => k),
+    );
     preds.push((s) => {
       const flags = g(s).l4?.TCP?.flags as Record<string, boolean | undefined> | undefined;
       return flags !== undefined && sets.some((need) => need.every((k) => flags[k] === true));
@@ -246,7 +253,12 @@ function namespacedMatcher(list: string[], get: (s: FilterSubject) => [string | 
 }
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${glob
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 function fqdnMatcher(list: string[], get: (s: FilterSubject) => string[] | undefined): Predicate {
@@ -290,9 +302,11 @@ function flowProtocols(flow: Flow): string[] {
   return out;
 }
 
-function workloadMatcher(list: Array<{ name?: string; kind?: string }>, get: (s: FilterSubject) => Array<{ name?: string; kind?: string }> | undefined): Predicate {
-  return (s) =>
-    (get(s) ?? []).some((w) => list.some((f) => (!f.name || f.name === w.name) && (!f.kind || f.kind === w.kind)));
+function workloadMatcher(
+  list: Array<{ name?: string; kind?: string }>,
+  get: (s: FilterSubject) => Array<{ name?: string; kind?: string }> | undefined,
+): Predicate {
+  return (s) => (get(s) ?? []).some((w) => list.some((f) => (!f.name || f.name === w.name) && (!f.kind || f.kind === w.kind)));
 }
 
 // ---- Label selectors -----------------------------------------------------------------------------

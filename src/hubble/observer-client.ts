@@ -61,7 +61,11 @@ function channelSetup(config: HubbleConnectionConfig): { credentials: grpc.Chann
       throw new HubbleConnectionError(`cannot read the Hubble TLS ${what} file ${file}: ${errorMessage(err)}`, { cause: err });
     }
   };
-  const credentials = grpc.credentials.createSsl(read(config.tlsCaFile, 'CA'), read(config.tlsKeyFile, 'client key'), read(config.tlsCertFile, 'client certificate'));
+  const credentials = grpc.credentials.createSsl(
+    read(config.tlsCaFile, 'CA'),
+    read(config.tlsKeyFile, 'client key'),
+    read(config.tlsCertFile, 'client certificate'),
+  );
   if (config.tlsServerName) {
     // Hubble Relay's certificate names *.hubble-relay.cilium.io, not the address we dial (port-forward, service IP).
     channelOptions['grpc.ssl_target_name_override'] = config.tlsServerName;
@@ -88,18 +92,21 @@ export function describeGrpcError(err: unknown, config: HubbleConnectionConfig):
 /** Opens a channel to Hubble (lazily: nothing is sent before the first call). */
 export function createObserverClient(config: HubbleConnectionConfig): ObserverClient {
   const { credentials, channelOptions } = channelSetup(config);
-  const client = new ObserverBytesClient(config.server, credentials, channelOptions) as unknown as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  const client = new ObserverBytesClient(config.server, credentials, channelOptions) as unknown as grpc.Client &
+    Record<string, (...args: unknown[]) => unknown>;
   const unary = <T>(method: string, decode: (b: Buffer) => T, timeoutMs: number) =>
     new Promise<T>((resolve, reject) => {
-      (client[method] as (req: Uint8Array, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void) => void)(
-        EMPTY_MESSAGE,
-        new grpc.Metadata(),
-        { deadline: Date.now() + timeoutMs },
-        (err, res) => {
-          if (err) reject(new HubbleConnectionError(describeGrpcError(err, config), { cause: err, grpcCode: err.code }));
-          else resolve(decode(res ?? Buffer.alloc(0)));
-        },
-      );
+      (
+        client[method] as (
+          req: Uint8Array,
+          md: grpc.Metadata,
+          opts: grpc.CallOptions,
+          cb: (err: grpc.ServiceError | null, res?: Buffer) => void,
+        ) => void
+      )(EMPTY_MESSAGE, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err) reject(new HubbleConnectionError(describeGrpcError(err, config), { cause: err, grpcCode: err.code }));
+        else resolve(decode(res ?? Buffer.alloc(0)));
+      });
     });
   return {
     serverStatus: (timeoutMs = 10_000) => unary('ServerStatus', decodeServerStatus, timeoutMs),
@@ -178,11 +185,20 @@ interface CatchUp {
 /** The names of this shard's nodes in Relay's node list. */
 async function readShardNodes(client: ObserverClient, shard: { count: number; index: number }, timeoutMs: number): Promise<string[]> {
   const { nodes } = await client.getNodes(timeoutMs);
-  return nodesOfShard((nodes ?? []).map((n) => n.name ?? ''), shard.count, shard.index);
+  return nodesOfShard(
+    (nodes ?? []).map((n) => n.name ?? ''),
+    shard.count,
+    shard.index,
+  );
 }
 
 /** Failures that retrying cannot fix. */
-const PERMANENT = new Set<number>([grpc.status.INVALID_ARGUMENT, grpc.status.UNIMPLEMENTED, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED]);
+const PERMANENT = new Set<number>([
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.UNIMPLEMENTED,
+  grpc.status.PERMISSION_DENIED,
+  grpc.status.UNAUTHENTICATED,
+]);
 
 /** Flow times before FLOW_TIME_FLOOR_MS never become a resume point either. */
 const FLOOR_NS = BigInt(FLOW_TIME_FLOOR_MS) * 1_000_000n;
@@ -269,7 +285,6 @@ class RecentFlows {
   }
 }
 
-
 /**
  * Hubble events from observer.Observer/GetFlows with `follow: true`, for as long as the signal
  * allows: flows, node status changes (Hubble Relay) and lost-events reports.
@@ -353,7 +368,15 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
         if (signal?.aborted) break;
         if (status) {
           log.info(
-            { server: cfg.server, version: status.version, numFlows: status.num_flows, maxFlows: status.max_flows, seenFlows: status.seen_flows, connectedNodes: status.num_connected_nodes, unavailableNodes: status.unavailable_nodes ?? [] },
+            {
+              server: cfg.server,
+              version: status.version,
+              numFlows: status.num_flows,
+              maxFlows: status.max_flows,
+              seenFlows: status.seen_flows,
+              connectedNodes: status.num_connected_nodes,
+              unavailableNodes: status.unavailable_nodes ?? [],
+            },
             'connected to Hubble',
           );
           options.onServerStatus?.(status);
@@ -365,7 +388,10 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
           if (signal?.aborted) break;
           if (mine.length === 0) {
             // An empty node_name list would ask for every node: wait for one of this shard instead.
-            log.warn({ shard: `${shard.index}/${shard.count}`, retryInMs: shard.refreshMs }, 'no Hubble node falls to this shard yet; asking Relay again later');
+            log.warn(
+              { shard: `${shard.index}/${shard.count}`, retryInMs: shard.refreshMs },
+              'no Hubble node falls to this shard yet; asking Relay again later',
+            );
             await sleep(shard.refreshMs, signal);
             continue;
           }
@@ -394,7 +420,16 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
           if (options.since !== undefined) request.since = options.since;
           if (options.number !== undefined && options.number > 0) request.number = options.number;
         }
-        log.info({ since: request.since, number: request.number, whitelist: whitelist.length, blacklist: blacklist.length, resume: lastNs !== undefined }, 'GetFlows');
+        log.info(
+          {
+            since: request.since,
+            number: request.number,
+            whitelist: whitelist.length,
+            blacklist: blacklist.length,
+            resume: lastNs !== undefined,
+          },
+          'GetFlows',
+        );
         call = client.getFlows(request);
         for await (const bytes of messages(call)) {
           failures = 0;
@@ -419,7 +454,8 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
               const key = flowKey(event.flow, event.nodeName);
               if (resumeKeys.has(key)) continue; // already yielded before the reconnect
               // Asked again for new nodes: the nodes of the previous request had sent these already.
-              if (catchUp !== undefined && ns < catchUp.cutoffNs && catchUp.oldNodes.has(event.nodeName ?? event.flow.node_name ?? '')) continue;
+              if (catchUp !== undefined && ns < catchUp.cutoffNs && catchUp.oldNodes.has(event.nodeName ?? event.flow.node_name ?? ''))
+                continue;
               if (lastNs === undefined || ns > lastNs) lastNs = ns;
               if (firstNs === undefined) firstNs = ns;
               recent.add(key, ns, lastNs - overlapNs);
@@ -427,7 +463,9 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
           }
           if (shard && event.kind === 'node_status' && streamNodes !== undefined && event.status.state_change === 'NODE_CONNECTED') {
             const known = streamNodes;
-            const added = (event.status.node_names ?? []).filter((n) => n !== '' && !known.has(n) && shardOfNode(n, shard.count) === shard.index);
+            const added = (event.status.node_names ?? []).filter(
+              (n) => n !== '' && !known.has(n) && shardOfNode(n, shard.count) === shard.index,
+            );
             if (added.length > 0) {
               for (const n of added) announced.add(n);
               restart('node_status', added);
@@ -447,7 +485,10 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
         if (restartForNodes) continue;
         // HubbleConnectionError.code is our own string code; the gRPC status is grpcCode.
         const code = err instanceof HubbleConnectionError ? err.grpcCode : (err as Partial<grpc.ServiceError>).code;
-        failure = err instanceof HubbleConnectionError ? err : new HubbleConnectionError(describeGrpcError(err, cfg), { cause: err, grpcCode: code });
+        failure =
+          err instanceof HubbleConnectionError
+            ? err
+            : new HubbleConnectionError(describeGrpcError(err, cfg), { cause: err, grpcCode: code });
         if (code !== undefined && PERMANENT.has(code)) throw failure;
       } finally {
         call?.cancel();

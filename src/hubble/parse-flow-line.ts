@@ -10,9 +10,7 @@ export type SkipReason = 'malformed_json' | 'not_a_flow' | 'invalid_field';
  * One line of a flow file: an event (null for blank lines and for event kinds hubble-graph does not
  * use, such as exporter `agent_event` / `debug_event` lines), or why the line was skipped.
  */
-export type ParsedLine =
-  | { ok: true; event: HubbleEvent | null }
-  | { ok: false; reason: SkipReason; message: string };
+export type ParsedLine = { ok: true; event: HubbleEvent | null } | { ok: false; reason: SkipReason; message: string };
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -132,7 +130,7 @@ function normalizeEnums(value: unknown, typeName: string): unknown {
     const rt = field.resolve().resolvedType;
     if (rt instanceof protobuf.Enum) {
       if (typeof v === 'number') obj[field.name] = rt.valuesById[v] ?? v;
-      else if (Array.isArray(v)) obj[field.name] = v.map((x) => (typeof x === 'number' ? rt.valuesById[x] ?? x : x));
+      else if (Array.isArray(v)) obj[field.name] = v.map((x) => (typeof x === 'number' ? (rt.valuesById[x] ?? x) : x));
     } else if (rt instanceof protobuf.Type && !rt.fullName.startsWith('.google.protobuf.')) {
       if (Array.isArray(v)) v.forEach((x) => normalizeEnums(x, rt.fullName.slice(1)));
       else normalizeEnums(v, rt.fullName.slice(1));

@@ -96,7 +96,11 @@ function startIndex(plan: GetFlowsPlan, source: PlanSource): number {
  * - Node status and lost-events entries pass unfiltered and do not count towards `number`. A
  *   follower slower than a live server's buffer skips what was forgotten, as with Hubble.
  */
-export function* walkGetFlows(plan: GetFlowsPlan, source: PlanSource, options: { loop?: boolean; endsAtHeld?: boolean } = {}): Generator<GetFlowsStep, void> {
+export function* walkGetFlows(
+  plan: GetFlowsPlan,
+  source: PlanSource,
+  options: { loop?: boolean; endsAtHeld?: boolean } = {},
+): Generator<GetFlowsStep, void> {
   const limit = !plan.follow && plan.number > 0 ? plan.number : Infinity;
   const endAbs = options.endsAtHeld && !plan.follow ? source.end : Infinity;
   let sent = 0;

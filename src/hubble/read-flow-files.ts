@@ -100,7 +100,7 @@ interface NumberedLine {
 
 /** Lines of a whole file (or stdin), gunzipped when the name ends in .gz. */
 async function* streamLines(file: string, options: ReadFlowFilesOptions, onBytes: (n: number) => void): AsyncGenerator<NumberedLine> {
-  const raw: NodeJS.ReadableStream = file === '-' ? options.stdin ?? process.stdin : fs.createReadStream(file);
+  const raw: NodeJS.ReadableStream = file === '-' ? (options.stdin ?? process.stdin) : fs.createReadStream(file);
   raw.on('data', (chunk: Buffer | string) => onBytes(chunk.length));
   let input: NodeJS.ReadableStream = raw;
   if (file.endsWith('.gz')) {
@@ -131,7 +131,12 @@ async function* streamLines(file: string, options: ReadFlowFilesOptions, onBytes
  * in it) and starts over when the file shrinks (truncated). A last line without newline is held
  * back until its newline arrives. Ends when the signal aborts.
  */
-async function* tailLines(file: string, signal: AbortSignal | undefined, pollMs: number, onBytes: (n: number) => void): AsyncGenerator<NumberedLine> {
+async function* tailLines(
+  file: string,
+  signal: AbortSignal | undefined,
+  pollMs: number,
+  onBytes: (n: number) => void,
+): AsyncGenerator<NumberedLine> {
   const buf = Buffer.alloc(1 << 16);
   let fh: fs.promises.FileHandle | undefined;
   let ino: number;

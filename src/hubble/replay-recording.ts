@@ -56,7 +56,10 @@ function safeNanos(time: string | undefined): bigint | undefined {
 
 /** A stable uuid (RFC 4122 layout, version 5 bits) for a flow of a given replay pass. */
 export function derivedUuid(index: number, pass: number, original: string | undefined): string {
-  const h = crypto.createHash('sha1').update(`${original ?? ''}|${index}|${pass}`).digest('hex');
+  const h = crypto
+    .createHash('sha1')
+    .update(`${original ?? ''}|${index}|${pass}`)
+    .digest('hex');
   const variant = ((parseInt(h.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -103,7 +106,8 @@ export class ReplayRecording {
       if (this.lastNsValue === undefined || e.timeNs > this.lastNsValue) this.lastNsValue = e.timeNs;
     }
     if (this.retime && this.firstNsValue !== undefined) this.offsetNs = BigInt(this.startedMs) * ONE_MS_NS - this.firstNsValue;
-    if (this.firstNsValue !== undefined && this.lastNsValue !== undefined) this.spanNsValue = this.lastNsValue - this.firstNsValue + ONE_MS_NS;
+    if (this.firstNsValue !== undefined && this.lastNsValue !== undefined)
+      this.spanNsValue = this.lastNsValue - this.firstNsValue + ONE_MS_NS;
   }
 
   /** Adds events after the recording and wakes the streams waiting for new events. */

@@ -3,7 +3,13 @@ import * as grpc from '@grpc/grpc-js';
 import { InputError, errorMessage } from '../errors';
 import type { HubbleEvent } from '../flows/flow';
 import { type Logger, silentLogger } from '../logger';
-import { type GetFlowsRequestJson, decodeGetFlowsRequest, encodeGetFlowsResponse, encodeGetNodesResponse, encodeServerStatus } from './hubble-codec';
+import {
+  type GetFlowsRequestJson,
+  decodeGetFlowsRequest,
+  encodeGetFlowsResponse,
+  encodeGetNodesResponse,
+  encodeServerStatus,
+} from './hubble-codec';
 import { OBSERVER_SERVICE } from './observer-service';
 import { type GetFlowsPlan, planGetFlows, walkGetFlows } from './plan-get-flows';
 import { readFlowFiles } from './read-flow-files';
@@ -100,7 +106,8 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     throw new InputError('a live replay server serves events as their time comes: give it no events, files, loop, retime or rate');
   }
   const bufferSize = options.bufferSize ?? 65_536;
-  if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new InputError(`bufferSize must be an integer >= 1, got ${String(options.bufferSize)}`);
+  if (!Number.isInteger(bufferSize) || bufferSize < 1)
+    throw new InputError(`bufferSize must be an integer >= 1, got ${String(options.bufferSize)}`);
   const loaded: HubbleEvent[] = [...(options.events ?? [])];
   if (options.files && options.files.length > 0) {
     const skipped: Record<string, number> = {};
@@ -129,7 +136,12 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       req = decodeGetFlowsRequest(call.request);
       plan = planGetFlows(req);
     } catch (err) {
-      const e = err instanceof InputError ? grpcError(grpc.status.INVALID_ARGUMENT, err.message) : err instanceof Error ? err : new Error(String(err));
+      const e =
+        err instanceof InputError
+          ? grpcError(grpc.status.INVALID_ARGUMENT, err.message)
+          : err instanceof Error
+            ? err
+            : new Error(String(err));
       log.warn({ err: errorMessage(e) }, 'GetFlows refused');
       call.emit('error', e);
       return;
@@ -141,13 +153,34 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     call.on('close', close);
     call.on('error', close);
     const isOpen = () => !ended.signal.aborted && !stopped && !call.cancelled;
-    log.info({ peer: call.getPeer(), number: plan.number, first: plan.first, follow: plan.follow, since: req.since, until: req.until, whitelist: req.whitelist?.length ?? 0, blacklist: req.blacklist?.length ?? 0 }, 'GetFlows');
+    log.info(
+      {
+        peer: call.getPeer(),
+        number: plan.number,
+        first: plan.first,
+        follow: plan.follow,
+        since: req.since,
+        until: req.until,
+        whitelist: req.whitelist?.length ?? 0,
+        blacklist: req.blacklist?.length ?? 0,
+      },
+      'GetFlows',
+    );
 
     let sent = 0;
     try {
       const nodeNames = recording.nodeNames;
       if (sendNodeStatus && nodeNames.length > 0) {
-        await writeWithBackpressure(call, Buffer.from(encodeGetFlowsResponse({ node_status: { state_change: 'NODE_CONNECTED', node_names: [...nodeNames] }, time: nanosToTimestamp(BigInt(Date.now()) * ONE_MS_NS) })), ended.signal);
+        await writeWithBackpressure(
+          call,
+          Buffer.from(
+            encodeGetFlowsResponse({
+              node_status: { state_change: 'NODE_CONNECTED', node_names: [...nodeNames] },
+              time: nanosToTimestamp(BigInt(Date.now()) * ONE_MS_NS),
+            }),
+          ),
+          ended.signal,
+        );
       }
       const paceStart = Date.now();
       // Without follow, a live server answers with what it holds when asked (later events are not waited for).
@@ -262,7 +295,9 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       )
     : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync((options.listen ?? '127.0.0.1:0').trim(), credentials, (err, p) => (err ? reject(new InputError(`replay server cannot listen on ${options.listen}: ${err.message}`, { cause: err })) : resolve(p))),
+    server.bindAsync((options.listen ?? '127.0.0.1:0').trim(), credentials, (err, p) =>
+      err ? reject(new InputError(`replay server cannot listen on ${options.listen}: ${err.message}`, { cause: err })) : resolve(p),
+    ),
   ).catch((err: unknown) => {
     if (liveTimer) clearInterval(liveTimer);
     throw err;
@@ -270,7 +305,18 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const address = `${host}:${port}`;
   const { firstNs, lastNs } = recording;
   log.info(
-    { address, events: recording.size, flows: recording.seenFlows, nodes: recording.nodeNames, rate, loop, retime: options.retime === true, tls: options.tls !== undefined, first: firstNs !== undefined ? nanosToTimestamp(firstNs) : undefined, last: lastNs !== undefined ? nanosToTimestamp(lastNs) : undefined },
+    {
+      address,
+      events: recording.size,
+      flows: recording.seenFlows,
+      nodes: recording.nodeNames,
+      rate,
+      loop,
+      retime: options.retime === true,
+      tls: options.tls !== undefined,
+      first: firstNs !== undefined ? nanosToTimestamp(firstNs) : undefined,
+      last: lastNs !== undefined ? nanosToTimestamp(lastNs) : undefined,
+    },
     'replay server listening',
   );
 

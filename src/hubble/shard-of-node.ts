@@ -8,7 +8,8 @@
  * (about 1/(N+1) of them), all to it; removing one moves only its own nodes.
  */
 export function shardOfNode(nodeName: string, shardCount: number): number {
-  if (!Number.isInteger(shardCount) || shardCount < 1) throw new RangeError(`shardCount must be a whole number >= 1, got ${String(shardCount)}`);
+  if (!Number.isInteger(shardCount) || shardCount < 1)
+    throw new RangeError(`shardCount must be a whole number >= 1, got ${String(shardCount)}`);
   let best = 0;
   let bestWeight = -1;
   for (let shard = 0; shard < shardCount; shard++) {

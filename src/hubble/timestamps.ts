@@ -71,7 +71,6 @@ export function nanosToTimestamp(ns: bigint): string {
   return formatTimestamp(Number(seconds), Number(ns - seconds * 1_000_000_000n));
 }
 
-
 /** RFC 3339 -> google.protobuf.Timestamp fields, undefined passes through. */
 export function toTimestampMsg(text: string | undefined): TimestampMsg | undefined {
   return text === undefined ? undefined : parseTimestamp(text);

@@ -109,6 +109,12 @@ export interface IngestBatch {
   maxFlowTimeMs: number;
   /** Where a restarted collector resumes once this batch is committed (stored in the same transaction). */
   resume?: ResumePoint;
+  /**
+   * Where a polling source stands once this batch is committed (the Prometheus cursor): properties
+   * of the `(:Collector)` node, stored in the same transaction as the rows, so that a restart
+   * continues from exactly what was committed. Fixed when the batch is drained, kept across retries.
+   */
+  sourceState?: Readonly<Record<string, string | number>>;
 }
 
 /**

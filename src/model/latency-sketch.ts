@@ -86,7 +86,11 @@ export function mergeSketches(a: string | null, b: string | null): string | null
  * Merges two encoded sketches (either may be null) and reads the quantiles, decoding each once;
  * `bounds` are the merged values' observed minimum and maximum.
  */
-export function mergeAndSummarize(a: string | null, b: string | null, bounds?: LatencyBounds): ({ sketch: string } & LatencyQuantiles) | null {
+export function mergeAndSummarize(
+  a: string | null,
+  b: string | null,
+  bounds?: LatencyBounds,
+): ({ sketch: string } & LatencyQuantiles) | null {
   const [first, second] = [a, b].filter((s): s is string => s !== null && s !== '');
   if (first === undefined) return null;
   const merged = decodeSketch(first);
@@ -99,7 +103,10 @@ export function mergeAndSummarize(a: string | null, b: string | null, bounds?: L
  * clamped to `bounds`; null when none carries a sketch. Used for ranges: the sketches of an edge's
  * buckets, or of every edge rolled into a map edge.
  */
-export function mergeSketchList(encoded: readonly (string | null | undefined)[], bounds?: LatencyBounds): ({ sketch: string } & LatencyQuantiles) | null {
+export function mergeSketchList(
+  encoded: readonly (string | null | undefined)[],
+  bounds?: LatencyBounds,
+): ({ sketch: string } & LatencyQuantiles) | null {
   let merged: DDSketch | null = null;
   for (const text of encoded) {
     if (!text) continue;

@@ -128,12 +128,14 @@ export interface RangeProblem {
  * `range` arguments and the CLI's `--since`/`--until`.
  */
 export function resolveRange(spec: BucketSpec, since: string, until: string | undefined, nowMs: number): CoveredRange | RangeProblem {
-  if (spec.length === 0) return { field: 'range', message: 'this store keeps no buckets of flow time (HG_BUCKETS=off), so it cannot answer a range' };
+  if (spec.length === 0)
+    return { field: 'range', message: 'this store keeps no buckets of flow time (HG_BUCKETS=off), so it cannot answer a range' };
   const sinceMs = parseRangeInstant(since, nowMs);
   if (typeof sinceMs === 'string') return { field: 'since', message: sinceMs };
   const untilMs = parseRangeInstant(until ?? 'now', nowMs);
   if (typeof untilMs === 'string') return { field: 'until', message: untilMs };
-  if (untilMs <= sinceMs) return { field: 'until', message: `must be after since (${new Date(sinceMs).toISOString()}), got ${new Date(untilMs).toISOString()}` };
+  if (untilMs <= sinceMs)
+    return { field: 'until', message: `must be after since (${new Date(sinceMs).toISOString()}), got ${new Date(untilMs).toISOString()}` };
   const covered = coverRange(spec, sinceMs, untilMs, nowMs);
   return covered ?? { field: 'range', message: 'no bucket size answers this range' };
 }

@@ -4,7 +4,7 @@
  * without owner is its own workload.
  *
  * The graph stores the owner as the collector saw it (`workload`, `workloadKind`), and the API
- * computes the name both here (answers, subscriptions, the design-note shapes) and in Cypher
+ * computes the name both here (answers, subscriptions, the Hubble UI and gluenet shapes) and in Cypher
  * (`workloadNameExpr` in src/graph/cypher/api-fragments.ts: grouping and filtering inside a query).
  * Both are built from the constants below; test/integration/graph/workload-name.test.ts runs the
  * same cases through both.

@@ -55,15 +55,23 @@ export function serveBrowserAsset(req: http.IncomingMessage, res: http.ServerRes
   }
   const headers = { ...CORS, 'cache-control': 'no-cache' };
   if (url.pathname === BROWSER_STYLE_PATH) {
-    res.writeHead(200, { ...headers, 'content-type': BROWSER_ASSET_TYPES.style }).end(req.method === 'HEAD' ? undefined : buildBrowserStyle());
+    res
+      .writeHead(200, { ...headers, 'content-type': BROWSER_ASSET_TYPES.style })
+      .end(req.method === 'HEAD' ? undefined : buildBrowserStyle());
     return true;
   }
   const origin = `http://${req.headers.host ?? `${url.hostname}:${url.port}`}`;
   let html: string;
   try {
-    html = buildBrowserGuide({ examples: parseCypherExamples(readReadme()), styleUrl: `${origin}${BROWSER_STYLE_PATH}`, apiUrl: `${origin}${apiPath}` });
+    html = buildBrowserGuide({
+      examples: parseCypherExamples(readReadme()),
+      styleUrl: `${origin}${BROWSER_STYLE_PATH}`,
+      apiUrl: `${origin}${apiPath}`,
+    });
   } catch (err) {
-    res.writeHead(404, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(`no guide: README.md could not be read (${(err as Error).message})\n`);
+    res
+      .writeHead(404, { ...headers, 'content-type': 'text/plain; charset=utf-8' })
+      .end(`no guide: README.md could not be read (${(err as Error).message})\n`);
     return true;
   }
   res.writeHead(200, { ...headers, 'content-type': BROWSER_ASSET_TYPES.guide }).end(req.method === 'HEAD' ? undefined : html);

@@ -123,7 +123,10 @@ function matchRule(rule: NormalizedRule, peer: EndpointView, edge: ObservedEdge)
     for (const p of rule.peers) {
       const m = matchesPeer(p, peer);
       if (m === 'no') continue;
-      if (m === 'assumed') assumptions.push(`${toRuleName(rule.ref)}: CIDR exceptions cannot be checked for ${peer.endpoint.id} (no address kept); assumed outside them`);
+      if (m === 'assumed')
+        assumptions.push(
+          `${toRuleName(rule.ref)}: CIDR exceptions cannot be checked for ${peer.endpoint.id} (no address kept); assumed outside them`,
+        );
       if (p.type === 'fqdn') byFqdn = true;
       else byOther = true;
     }
@@ -175,7 +178,8 @@ function evaluateL7(matches: readonly RuleMatch[], edge: ObservedEdge): L7Outcom
   }
   if (isDnsEdge(edge) && dns.length > 0) {
     out.deniedDnsNames = edge.dnsQueries.filter((name) => !dns.some((d) => matchesDnsName(name, d.matchName, d.matchPattern)));
-    if (edge.dnsQueriesTruncated) out.assumptions.push(`${edge.dnsQueries.length} DNS names recorded on the edge, more were not kept: those were not checked`);
+    if (edge.dnsQueriesTruncated)
+      out.assumptions.push(`${edge.dnsQueries.length} DNS names recorded on the edge, more were not kept: those were not checked`);
     return out;
   }
   if (http.length === 0) {
@@ -194,7 +198,8 @@ function evaluateL7(matches: readonly RuleMatch[], edge: ObservedEdge): L7Outcom
       return pathAllowed(r, p.pattern);
     });
     if (!allowed) out.deniedHttp.push(p);
-    else if (p.method === 'UNKNOWN' && http.every((r) => r.method !== null)) out.assumptions.push(`requests without a method on ${p.pattern}: assumed to match the method rules`);
+    else if (p.method === 'UNKNOWN' && http.every((r) => r.method !== null))
+      out.assumptions.push(`requests without a method on ${p.pattern}: assumed to match the method rules`);
   }
   if (edge.http.overflowRequests > 0 && !http.some((r) => r.method === null && r.path === null)) {
     out.assumptions.push(`${edge.http.overflowRequests} requests of paths past the recorded bound: assumed allowed`);
@@ -236,9 +241,13 @@ function evaluateSide(
 ): SideResult {
   const base = { endpoint: subject.endpoint.id, allowedBy: [], deniedBy: [], defaultDenyBy: [], requires: [] };
   const who = `${direction} of ${subject.endpoint.id}`;
-  if (subject.endpoint.kind !== 'pod') return { decision: { ...base, outcome: 'not-a-pod', reason: `${who}: not a pod, no policy applies` }, l7: NO_L7 };
+  if (subject.endpoint.kind !== 'pod')
+    return { decision: { ...base, outcome: 'not-a-pod', reason: `${who}: not a pod, no policy applies` }, l7: NO_L7 };
   if (direction === 'ingress' && allowLocalHost && peer.reserved === 'host') {
-    return { decision: { ...base, outcome: 'allow-localhost', reason: `${who}: the local host always reaches its pods (Cilium allow-localhost)` }, l7: NO_L7 };
+    return {
+      decision: { ...base, outcome: 'allow-localhost', reason: `${who}: the local host always reaches its pods (Cilium allow-localhost)` },
+      l7: NO_L7,
+    };
   }
   const selecting = policies.filter((p) => policySelects(p, subject));
   const defaultDenyBy = selecting.filter((p) => p.defaultDeny[direction]).map((p) => p.ref);
@@ -260,7 +269,9 @@ function evaluateSide(
       if (m.viaFqdn !== null) {
         const dnsRules = dnsRulesFor(m.viaFqdn, selecting);
         if (dnsRules.length === 0) {
-          notes.push(`${toRuleName(r.ref)} names ${m.viaFqdn} in toFQDNs, but no DNS rule of this endpoint sees its lookup, so Cilium never learns its addresses`);
+          notes.push(
+            `${toRuleName(r.ref)} names ${m.viaFqdn} in toFQDNs, but no DNS rule of this endpoint sees its lookup, so Cilium never learns its addresses`,
+          );
           continue;
         }
         requires.push(...dnsRules.filter((d) => !requires.includes(d)));
@@ -273,12 +284,23 @@ function evaluateSide(
   const tail = notes.length > 0 ? ` (${notes.join('; ')})` : '';
   if (denies.length > 0) {
     return {
-      decision: { ...base, allowedBy, deniedBy, defaultDenyBy, requires, outcome: 'denied', reason: `${who}: denied by ${deniedBy.map(toRuleName).join(', ')}` },
+      decision: {
+        ...base,
+        allowedBy,
+        deniedBy,
+        defaultDenyBy,
+        requires,
+        outcome: 'denied',
+        reason: `${who}: denied by ${deniedBy.map(toRuleName).join(', ')}`,
+      },
       l7: { ...NO_L7, assumptions },
     };
   }
   if (defaultDenyBy.length === 0) {
-    return { decision: { ...base, defaultDenyBy, outcome: 'not-enforced', reason: `${who}: no policy puts it in default deny` }, l7: NO_L7 };
+    return {
+      decision: { ...base, defaultDenyBy, outcome: 'not-enforced', reason: `${who}: no policy puts it in default deny` },
+      l7: NO_L7,
+    };
   }
   if (allows.length === 0) {
     const reason = `${who}: no rule allows it; default deny from ${defaultDenyBy.map(toPolicyName).join(', ')}${tail}`;
@@ -288,7 +310,14 @@ function evaluateSide(
   const l7 = evaluateL7(allows, edge);
   l7.assumptions.unshift(...assumptions);
   return {
-    decision: { ...base, allowedBy, defaultDenyBy, requires, outcome: 'allowed', reason: `${who}: allowed by ${allowedBy.map(toRuleName).join(', ')}` },
+    decision: {
+      ...base,
+      allowedBy,
+      defaultDenyBy,
+      requires,
+      outcome: 'allowed',
+      reason: `${who}: allowed by ${allowedBy.map(toRuleName).join(', ')}`,
+    },
     l7,
   };
 }
@@ -309,7 +338,13 @@ export function buildEdgeDecision(policies: readonly ParsedPolicy[], edge: Obser
   const assumptions = [...new Set([...egress.l7.assumptions, ...ingress.l7.assumptions])];
   const base = { key: toEdgeKey(edge), edge, egress: egress.decision, ingress: ingress.decision, assumptions };
   if (egress.decision.outcome === 'denied' || ingress.decision.outcome === 'denied') {
-    return { ...base, verdict: 'denied', deniedHttp: [], deniedDnsNames: [], denied: { flows: edge.flows, connections: edge.connections, requests: edge.requests } };
+    return {
+      ...base,
+      verdict: 'denied',
+      deniedHttp: [],
+      deniedDnsNames: [],
+      denied: { flows: edge.flows, connections: edge.connections, requests: edge.requests },
+    };
   }
   const deniedHttp = unionHttp(egress.l7.deniedHttp, ingress.l7.deniedHttp);
   const deniedDnsNames = [...new Set([...egress.l7.deniedDnsNames, ...ingress.l7.deniedDnsNames])].sort();
@@ -324,7 +359,11 @@ export function buildEdgeDecision(policies: readonly ParsedPolicy[], edge: Obser
  * Semantics (Cilium's, for Cilium and Kubernetes policies alike) and what is not modelled:
  * docs/network-policy.md.
  */
-export function buildPolicyCheck(set: ParsedPolicySet, edges: readonly ObservedEdge[], options: PolicyCheckOptions = {}): PolicyCheckResult {
+export function buildPolicyCheck(
+  set: ParsedPolicySet,
+  edges: readonly ObservedEdge[],
+  options: PolicyCheckOptions = {},
+): PolicyCheckResult {
   const verdicts = options.verdicts ?? ['FORWARDED'];
   const decisions: EdgeDecision[] = [];
   let skipped = 0;

@@ -196,7 +196,12 @@ function addUse(uses: Map<string, PeerUse>, peer: DraftPeer, other: ObservedEndp
   port.edges.push(edge);
 }
 
-function buildWorkloadTraffic(edges: readonly ObservedEdge[], selectors: ReadonlyMap<string, WorkloadSelector | null>, scope: DraftScope, warnings: Set<string>): WorkloadTraffic[] {
+function buildWorkloadTraffic(
+  edges: readonly ObservedEdge[],
+  selectors: ReadonlyMap<string, WorkloadSelector | null>,
+  scope: DraftScope,
+  warnings: Set<string>,
+): WorkloadTraffic[] {
   const byWorkload = new Map<string, WorkloadTraffic>();
   const clusterDns = findClusterDns(edges, selectors);
   const unselectable = new Set<string>();
@@ -248,7 +253,9 @@ function buildWorkloadTraffic(edges: readonly ObservedEdge[], selectors: Readonl
     if (server !== null) record(server, 'ingress', edge.source, edge);
   }
   for (const key of [...unselectable].sort()) {
-    warnings.add(`${key}: no stable labels to select its pods, so no policy is drafted for it (other drafts allow it through its whole namespace)`);
+    warnings.add(
+      `${key}: no stable labels to select its pods, so no policy is drafted for it (other drafts allow it through its whole namespace)`,
+    );
   }
   for (const t of byWorkload.values()) {
     if (t.selector.alsoSelects.length > 0) {
@@ -258,14 +265,17 @@ function buildWorkloadTraffic(edges: readonly ObservedEdge[], selectors: Readonl
     const hasDns = [...t.egress.values()].some((u) => [...u.ports.values()].some((p) => isDnsEdge(p)));
     if (!hasFqdn || hasDns) continue;
     if (clusterDns === null) {
-      warnings.add(`${t.workload}: calls DNS names but no DNS traffic was observed in the cluster; toFQDNs works only when Cilium's DNS proxy sees the lookups`);
+      warnings.add(
+        `${t.workload}: calls DNS names but no DNS traffic was observed in the cluster; toFQDNs works only when Cilium's DNS proxy sees the lookups`,
+      );
       continue;
     }
     // toFQDNs learns addresses only from lookups through Cilium's DNS proxy: the workload's lookups
     // were not observed (a connection older than the observed range), so its draft sends DNS to the
     // cluster's DNS server with a DNS rule, or its DNS names could never be reached.
     let use = t.egress.get(clusterDns.peer.key);
-    if (use === undefined) t.egress.set(clusterDns.peer.key, (use = { peer: clusterDns.peer, endpoints: new Set([clusterDns.workload]), ports: new Map() }));
+    if (use === undefined)
+      t.egress.set(clusterDns.peer.key, (use = { peer: clusterDns.peer, endpoints: new Set([clusterDns.workload]), ports: new Map() }));
     for (const protocol of clusterDns.protocols) use.ports.set(portKeyOf(DNS_PORT, protocol), { port: DNS_PORT, protocol, edges: [] });
     // A drafted DNS server must let these lookups in too.
     const server = byWorkload.get(clusterDns.workload);
@@ -278,7 +288,9 @@ function buildWorkloadTraffic(edges: readonly ObservedEdge[], selectors: Readonl
         if (!inUse.ports.has(key)) inUse.ports.set(key, { port: DNS_PORT, protocol, edges: [] });
       }
     }
-    warnings.add(`${t.workload}: calls DNS names but none of its DNS traffic was observed; its drafts allow DNS to ${clusterDns.workload} so that Cilium's DNS proxy sees the lookups`);
+    warnings.add(
+      `${t.workload}: calls DNS names but none of its DNS traffic was observed; its drafts allow DNS to ${clusterDns.workload} so that Cilium's DNS proxy sees the lookups`,
+    );
   }
   return [...byWorkload.values()].sort((a, b) => compareText(a.workload, b.workload));
 }
@@ -321,7 +333,8 @@ function sumEdges(edges: readonly ObservedEdge[]): { flows: number; connections:
 }
 
 function describePort(use: PortUse): string {
-  if (use.edges.length === 0) return `${use.port}/${use.protocol}: not observed; allowed so that the lookups behind the caller's toFQDNs rules pass Cilium's DNS proxy`;
+  if (use.edges.length === 0)
+    return `${use.port}/${use.protocol}: not observed; allowed so that the lookups behind the caller's toFQDNs rules pass Cilium's DNS proxy`;
   const s = sumEdges(use.edges);
   const parts = [`${formatCount(s.flows)} flows`];
   if (s.connections > 0) parts.push(`${formatCount(s.connections)} connections`);
@@ -373,7 +386,10 @@ function httpRulesFor(use: PortUse): { rules: Array<Record<string, string>> | nu
   const withHttp = use.edges.filter((e) => e.http !== null && (e.http.paths.length > 0 || e.http.overflowRequests > 0));
   if (withHttp.length === 0) return { rules: null, note: null };
   if (withHttp.length < use.edges.length) {
-    return { rules: null, note: `${use.port}/${use.protocol}: ${use.edges.length - withHttp.length} of ${use.edges.length} edges carried no HTTP details, so the port is allowed at L4` };
+    return {
+      rules: null,
+      note: `${use.port}/${use.protocol}: ${use.edges.length - withHttp.length} of ${use.edges.length} edges carried no HTTP details, so the port is allowed at L4`,
+    };
   }
   const pairs = new Map<string, { method: string; pattern: string }>();
   let overflow = 0;
@@ -383,7 +399,9 @@ function httpRulesFor(use: PortUse): { rules: Array<Record<string, string>> | nu
   }
   const rules: Array<Record<string, string>> = [...pairs.entries()]
     .sort(([a], [b]) => compareText(a, b))
-    .map(([, p]): Record<string, string> => (p.method === 'UNKNOWN' ? { path: toHttpPathRegex(p.pattern) } : { method: p.method, path: toHttpPathRegex(p.pattern) }));
+    .map(([, p]): Record<string, string> =>
+      p.method === 'UNKNOWN' ? { path: toHttpPathRegex(p.pattern) } : { method: p.method, path: toHttpPathRegex(p.pattern) },
+    );
   let note: string | null = null;
   if (overflow > 0) {
     rules.push({});
@@ -417,7 +435,11 @@ function ciliumPeerFields(direction: 'ingress' | 'egress', peer: DraftPeer): Rec
   const from = direction === 'ingress';
   switch (peer.type) {
     case 'workload':
-      return { [from ? 'fromEndpoints' : 'toEndpoints']: [{ matchLabels: { ...peer.selector.matchLabels, [`k8s:${POD_NAMESPACE_LABEL}`]: peer.selector.namespace } }] };
+      return {
+        [from ? 'fromEndpoints' : 'toEndpoints']: [
+          { matchLabels: { ...peer.selector.matchLabels, [`k8s:${POD_NAMESPACE_LABEL}`]: peer.selector.namespace } },
+        ],
+      };
     case 'namespace':
       return { [from ? 'fromEndpoints' : 'toEndpoints']: [{ matchLabels: { [`k8s:${POD_NAMESPACE_LABEL}`]: peer.namespace } }] };
     case 'entity':
@@ -444,7 +466,9 @@ function ciliumRule(direction: 'ingress' | 'egress', use: PeerUse, t: WorkloadTr
       // The DNS rule sends lookups through Cilium's DNS proxy: toFQDNs learns addresses only from it.
       l7Entries.push({ ports: [port], rules: { dns: dnsRulesFor(t) } });
       if (JSON.stringify(dnsRulesFor(t)) === JSON.stringify([{ matchPattern: '*' }])) {
-        notes.push('DNS: some lookups were not recorded by name (no DNS visibility, more names than kept, or a name no rule can hold), so every name is allowed');
+        notes.push(
+          'DNS: some lookups were not recorded by name (no DNS visibility, more names than kept, or a name no rule can hold), so every name is allowed',
+        );
       }
       continue;
     }
@@ -527,7 +551,12 @@ function kubernetesPeers(peer: DraftPeer): { key: string; peers: Array<Record<st
     case 'workload':
       return {
         key: peer.key,
-        peers: [{ podSelector: { matchLabels: { ...peer.selector.matchLabels } }, namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: peer.selector.namespace } } }],
+        peers: [
+          {
+            podSelector: { matchLabels: { ...peer.selector.matchLabels } },
+            namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: peer.selector.namespace } },
+          },
+        ],
         note: null,
       };
     case 'namespace':
@@ -535,7 +564,11 @@ function kubernetesPeers(peer: DraftPeer): { key: string; peers: Array<Record<st
     case 'cidr':
       return { key: peer.key, peers: [{ ipBlock: { cidr: peer.cidr } }], note: null };
     case 'fqdn':
-      return { key: '3:world', peers: WORLD_BLOCKS, note: 'NetworkPolicy cannot name DNS names: any address outside the cluster is allowed on these ports' };
+      return {
+        key: '3:world',
+        peers: WORLD_BLOCKS,
+        note: 'NetworkPolicy cannot name DNS names: any address outside the cluster is allowed on these ports',
+      };
     case 'entity':
       if (peer.entity === 'world') return { key: '3:world', peers: WORLD_BLOCKS, note: null };
       return {
@@ -564,9 +597,11 @@ function toKubernetesDraft(t: WorkloadTraffic, verdicts: readonly string[]): Pol
       g.uses.push(use);
       if (k.note !== null) g.notes.add(k.note);
       for (const p of use.ports.values()) {
-        if (p.protocol === 'ICMPv4' || p.protocol === 'ICMPv6') g.notes.add('NetworkPolicy cannot allow ICMP alone: every port and protocol of these peers is allowed');
+        if (p.protocol === 'ICMPv4' || p.protocol === 'ICMPv6')
+          g.notes.add('NetworkPolicy cannot allow ICMP alone: every port and protocol of these peers is allowed');
         else if (direction === 'egress' && isDnsEdge(p)) g.notes.add('NetworkPolicy has no DNS rules: every name may be looked up');
-        else if (direction === 'ingress' && p.edges.some((e) => e.http !== null && e.http.paths.length > 0)) g.notes.add('NetworkPolicy has no HTTP rules: every method and path is allowed on these ports');
+        else if (direction === 'ingress' && p.edges.some((e) => e.http !== null && e.http.paths.length > 0))
+          g.notes.add('NetworkPolicy has no HTTP rules: every method and path is allowed on these ports');
       }
     }
     const rules = [...groups.entries()]
@@ -590,7 +625,11 @@ function toKubernetesDraft(t: WorkloadTraffic, verdicts: readonly string[]): Pol
         return rule;
       });
     spec[direction] = rules;
-    if (rules.length === 0) comments.push({ path: ['spec', 'policyTypes'], text: ` no ${direction} traffic observed: policyTypes with no ${direction} rules allows none` });
+    if (rules.length === 0)
+      comments.push({
+        path: ['spec', 'policyTypes'],
+        text: ` no ${direction} traffic observed: policyTypes with no ${direction} rules allows none`,
+      });
   }
   const name = draftName(t);
   return {

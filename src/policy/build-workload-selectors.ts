@@ -48,7 +48,17 @@ const UNSTABLE_KEYS = new Set([
   'chart',
 ]);
 
-const PREFERRED_KEYS = ['app.kubernetes.io/name', 'app', 'k8s-app', 'name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'component', 'tier', 'role'];
+const PREFERRED_KEYS = [
+  'app.kubernetes.io/name',
+  'app',
+  'k8s-app',
+  'name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/component',
+  'component',
+  'tier',
+  'role',
+];
 
 // Kubernetes label syntax: an optional DNS-subdomain prefix and a name; values up to 63 characters.
 const KEY = /^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;

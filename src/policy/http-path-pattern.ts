@@ -84,7 +84,13 @@ export function toHttpPathRegex(pattern: string): string {
  * observed pattern: the regex allows the pattern when it allows the pattern with each of these in
  * every wildcard (a number, a UUID, a sha1, a base64 token).
  */
-export const PATH_WILDCARD_SAMPLES: readonly string[] = ['7', '1024', '3fa85f64-5717-4562-b3fc-2c963f66afa6', 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3', 'dGhpc0lzQW5JZDEyMzQ1Ng'];
+export const PATH_WILDCARD_SAMPLES: readonly string[] = [
+  '7',
+  '1024',
+  '3fa85f64-5717-4562-b3fc-2c963f66afa6',
+  'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3',
+  'dGhpc0lzQW5JZDEyMzQ1Ng',
+];
 
 /** Concrete paths that a pattern stands for (the pattern itself when it has no wildcard). */
 export function toPathSamples(pattern: string): string[] {

@@ -7,7 +7,14 @@ export type { HttpPathCount, HttpPathCounts } from '../model/http-path-counts';
 export type { ObservedEdge, ObservedEndpoint, ObservedProtocol } from './observed-traffic';
 export { DNS_PORT, isDnsEdge, toEdgeKey, workloadKeyOf } from './observed-traffic';
 export { toHttpPathPattern, toHttpPathRegex } from './http-path-pattern';
-export { DEFAULT_MAX_HTTP_PATHS, HttpPathAccumulator, mergeHttpPathCounts, parseStoredHttpPaths, toHttpMethod, toHttpPathPair } from './http-path-accumulator';
+export {
+  DEFAULT_MAX_HTTP_PATHS,
+  HttpPathAccumulator,
+  mergeHttpPathCounts,
+  parseStoredHttpPaths,
+  toHttpMethod,
+  toHttpPathPair,
+} from './http-path-accumulator';
 export type { WorkloadSelector } from './build-workload-selectors';
 export { buildWorkloadSelectors, isStableWorkloadLabel } from './build-workload-selectors';
 export type { DraftComment, DraftKind, DraftScope, PolicyDraft, PolicyDraftOptions, PolicyDrafts } from './build-policy-drafts';

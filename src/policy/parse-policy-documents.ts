@@ -93,7 +93,13 @@ function optionalString(value: Json, path: string, w: Where): string | null {
  * Rejects fields the kind does not have (a typo such as `fromEndpoint` would otherwise silently
  * widen or narrow a rule) and warns about fields that exist but are not modelled.
  */
-function checkFields(obj: JsonObject, path: string, w: Where, known: readonly string[], unmodelled: Readonly<Record<string, string>> = {}): void {
+function checkFields(
+  obj: JsonObject,
+  path: string,
+  w: Where,
+  known: readonly string[],
+  unmodelled: Readonly<Record<string, string>> = {},
+): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
     // Own keys only: a field named `constructor` is a typo to reject, not Object's prototype.
@@ -133,11 +139,13 @@ function parseSelector(value: Json, path: string, w: Where): LabelSelector {
     checkFields(e, at, w, ['key', 'operator', 'values']);
     const key = asString(e.key, `${at}.key`, w);
     const operator = asString(e.operator, `${at}.operator`, w);
-    if (!OPERATORS.includes(operator as LabelOperator)) w.fail(`${at}.operator`, `expected one of ${OPERATORS.join(', ')}, got ${describe(operator)}`);
+    if (!OPERATORS.includes(operator as LabelOperator))
+      w.fail(`${at}.operator`, `expected one of ${OPERATORS.join(', ')}, got ${describe(operator)}`);
     const values = asList(e.values, `${at}.values`, w).map((v, j) => asString(v, `${at}.values[${j}]`, w));
     const op = operator as LabelOperator;
     if ((op === 'In' || op === 'NotIn') && values.length === 0) w.fail(`${at}.values`, `${op} needs at least one value`);
-    if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) w.fail(`${at}.values`, `${op} takes no values, got ${describe(values)}`);
+    if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0)
+      w.fail(`${at}.values`, `${op} takes no values, got ${describe(values)}`);
     return { key: normalizeKey(key), operator: op, values };
   });
   return { matchLabels, matchExpressions };
@@ -184,7 +192,8 @@ function parsePortNumber(value: Json, path: string, w: Where): { port: number | 
 
 function parseEndPort(value: Json, port: number | null, path: string, w: Where): number | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) w.fail(path, `expected a port from 0 to 65535, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535)
+    w.fail(path, `expected a port from 0 to 65535, got ${describe(value)}`);
   if (port === null) w.fail(path, 'endPort needs a numeric port');
   if (value < port) w.fail(path, `endPort ${value} is below port ${port}`);
   return value;
@@ -195,11 +204,20 @@ function parseCiliumPort(raw: Json, path: string, w: Where): PortMatch {
   checkFields(obj, path, w, ['port', 'endPort', 'protocol']);
   if (obj.port === undefined) w.fail(`${path}.port`, 'missing (Cilium requires a port; "0" means every port)');
   const { port, named } = parsePortNumber(obj.port, `${path}.port`, w);
-  const protocol = obj.protocol === undefined || obj.protocol === null || obj.protocol === '' ? 'ANY' : asString(obj.protocol, `${path}.protocol`, w);
+  const protocol =
+    obj.protocol === undefined || obj.protocol === null || obj.protocol === '' ? 'ANY' : asString(obj.protocol, `${path}.protocol`, w);
   if (!['TCP', 'UDP', 'SCTP', 'ANY'].includes(protocol)) {
-    w.fail(`${path}.protocol`, `expected one of TCP, UDP, SCTP, ANY, got ${describe(protocol)}${/icmp/i.test(protocol) ? ' (ICMP is allowed with `icmps`)' : ''}`);
+    w.fail(
+      `${path}.protocol`,
+      `expected one of TCP, UDP, SCTP, ANY, got ${describe(protocol)}${/icmp/i.test(protocol) ? ' (ICMP is allowed with `icmps`)' : ''}`,
+    );
   }
-  return { protocol: protocol as PortMatch['protocol'], port, endPort: parseEndPort(obj.endPort, port, `${path}.endPort`, w), namedPort: named };
+  return {
+    protocol: protocol as PortMatch['protocol'],
+    port,
+    endPort: parseEndPort(obj.endPort, port, `${path}.endPort`, w),
+    namedPort: named,
+  };
 }
 
 function anchored(source: string, path: string, w: Where): RegExp {
@@ -240,7 +258,8 @@ function parseFqdnSelector(raw: Json, path: string, w: Where): DnsRuleMatch {
   const matchPattern = optionalString(obj.matchPattern, `${path}.matchPattern`, w);
   if ((matchName === null) === (matchPattern === null)) w.fail(path, 'expected exactly one of matchName, matchPattern');
   if (matchName !== null && !DNS_NAME.test(matchName)) w.fail(`${path}.matchName`, `not a DNS name: ${describe(matchName)}`);
-  if (matchPattern !== null && !DNS_PATTERN.test(matchPattern)) w.fail(`${path}.matchPattern`, `only letters, digits, "-", "_", "." and "*" are allowed, got ${describe(matchPattern)}`);
+  if (matchPattern !== null && !DNS_PATTERN.test(matchPattern))
+    w.fail(`${path}.matchPattern`, `only letters, digits, "-", "_", "." and "*" are allowed, got ${describe(matchPattern)}`);
   return { matchName, matchPattern };
 }
 
@@ -256,8 +275,14 @@ function parseL7(raw: Json, path: string, w: Where): L7Rules | null {
     w.warn(`${path}.${present[0]}`, `${present[0]} rules are not modelled: assumed to allow every request on these ports`);
   }
   return {
-    http: obj.http === undefined || obj.http === null ? null : asList(obj.http, `${path}.http`, w).map((r, i) => parseHttpRule(r, `${path}.http[${i}]`, w)),
-    dns: obj.dns === undefined || obj.dns === null ? null : asList(obj.dns, `${path}.dns`, w).map((r, i) => parseFqdnSelector(r, `${path}.dns[${i}]`, w)),
+    http:
+      obj.http === undefined || obj.http === null
+        ? null
+        : asList(obj.http, `${path}.http`, w).map((r, i) => parseHttpRule(r, `${path}.http[${i}]`, w)),
+    dns:
+      obj.dns === undefined || obj.dns === null
+        ? null
+        : asList(obj.dns, `${path}.dns`, w).map((r, i) => parseFqdnSelector(r, `${path}.dns[${i}]`, w)),
     unmodelled,
   };
 }
@@ -289,7 +314,8 @@ function parseIcmps(raw: Json, path: string, w: Where): IcmpMatch[] {
       const family = field.family === undefined || field.family === null ? 'IPv4' : asString(field.family, `${fat}.family`, w);
       if (family !== 'IPv4' && family !== 'IPv6') w.fail(`${fat}.family`, `expected IPv4 or IPv6, got ${describe(family)}`);
       const type = field.type;
-      if (typeof type !== 'number' && typeof type !== 'string') w.fail(`${fat}.type`, `expected an ICMP type number or name, got ${describe(type)}`);
+      if (typeof type !== 'number' && typeof type !== 'string')
+        w.fail(`${fat}.type`, `expected an ICMP type number or name, got ${describe(type)}`);
       out.push({ family, type });
     });
   });
@@ -346,7 +372,8 @@ function parseCiliumRule(raw: Json, path: string, direction: Direction, action: 
   }
   const entities = asList(obj[f.entities], `${path}.${f.entities}`, w).map((e, i) => {
     const name = asString(e, `${path}.${f.entities}[${i}]`, w);
-    if (!KNOWN_ENTITIES.includes(name)) w.fail(`${path}.${f.entities}[${i}]`, `unknown entity ${describe(name)} (expected one of ${KNOWN_ENTITIES.join(', ')})`);
+    if (!KNOWN_ENTITIES.includes(name))
+      w.fail(`${path}.${f.entities}[${i}]`, `unknown entity ${describe(name)} (expected one of ${KNOWN_ENTITIES.join(', ')})`);
     return name;
   });
   if (entities.length > 0) {
@@ -383,7 +410,9 @@ function parseCiliumRule(raw: Json, path: string, direction: Direction, action: 
       peers.push({ type: 'unmodelled', field: `${path}.${key}` });
     }
   }
-  const portRules = asList(obj.toPorts, `${path}.toPorts`, w).map((p, i) => parsePortRule(p, `${path}.toPorts[${i}]`, w, action === 'deny'));
+  const portRules = asList(obj.toPorts, `${path}.toPorts`, w).map((p, i) =>
+    parsePortRule(p, `${path}.toPorts[${i}]`, w, action === 'deny'),
+  );
   const icmps = parseIcmps(obj.icmps, `${path}.icmps`, w);
   const hasL4 = portRules.length > 0 || icmps.length > 0;
   const l4: L4Match = hasL4 ? { portRules, icmps } : 'any';
@@ -398,7 +427,18 @@ function ruleList(spec: JsonObject, key: string, path: string, w: Where): Json[]
 function parseCiliumSpec(raw: Json, path: string, ctx: RuleContext): ParsedPolicy {
   const w: Where = ctx.w;
   const spec = asObject(raw, path, w);
-  checkFields(spec, path, w, ['endpointSelector', 'nodeSelector', 'ingress', 'ingressDeny', 'egress', 'egressDeny', 'enableDefaultDeny', 'labels', 'description', 'log']);
+  checkFields(spec, path, w, [
+    'endpointSelector',
+    'nodeSelector',
+    'ingress',
+    'ingressDeny',
+    'egress',
+    'egressDeny',
+    'enableDefaultDeny',
+    'labels',
+    'description',
+    'log',
+  ]);
   const rules: NormalizedRule[] = [];
   const lists: Array<[string, Direction, 'allow' | 'deny']> = [
     ['ingress', 'ingress', 'allow'],
@@ -413,7 +453,10 @@ function parseCiliumSpec(raw: Json, path: string, ctx: RuleContext): ParsedPolic
     if (list.length > 0) has[direction] = true;
     list.forEach((r, i) => rules.push(parseCiliumRule(r, `${path}.${key}[${i}]`, direction, action, ctx)));
   }
-  const dd = spec.enableDefaultDeny === undefined || spec.enableDefaultDeny === null ? {} : asObject(spec.enableDefaultDeny, `${path}.enableDefaultDeny`, w);
+  const dd =
+    spec.enableDefaultDeny === undefined || spec.enableDefaultDeny === null
+      ? {}
+      : asObject(spec.enableDefaultDeny, `${path}.enableDefaultDeny`, w);
   checkFields(dd, `${path}.enableDefaultDeny`, w, ['ingress', 'egress']);
   const flag = (d: Direction): boolean => {
     const v = dd[d];
@@ -456,8 +499,14 @@ function parseKubernetesPort(raw: Json, path: string, w: Where): PortMatch {
   checkFields(obj, path, w, ['protocol', 'port', 'endPort']);
   const protocol = obj.protocol === undefined || obj.protocol === null ? 'TCP' : asString(obj.protocol, `${path}.protocol`, w);
   if (!['TCP', 'UDP', 'SCTP'].includes(protocol)) w.fail(`${path}.protocol`, `expected one of TCP, UDP, SCTP, got ${describe(protocol)}`);
-  const { port, named } = obj.port === undefined || obj.port === null ? { port: null, named: null } : parsePortNumber(obj.port, `${path}.port`, w);
-  return { protocol: protocol as PortMatch['protocol'], port, endPort: parseEndPort(obj.endPort, port, `${path}.endPort`, w), namedPort: named };
+  const { port, named } =
+    obj.port === undefined || obj.port === null ? { port: null, named: null } : parsePortNumber(obj.port, `${path}.port`, w);
+  return {
+    protocol: protocol as PortMatch['protocol'],
+    port,
+    endPort: parseEndPort(obj.endPort, port, `${path}.endPort`, w),
+    namedPort: named,
+  };
 }
 
 function parseKubernetesSpec(raw: Json, path: string, ctx: RuleContext & { namespace: string }): ParsedPolicy {
@@ -474,7 +523,8 @@ function parseKubernetesSpec(raw: Json, path: string, ctx: RuleContext & { names
       ? ['Ingress', ...(hasEgress ? ['Egress'] : [])]
       : asList(spec.policyTypes, `${path}.policyTypes`, w).map((t, i) => {
           const type = asString(t, `${path}.policyTypes[${i}]`, w);
-          if (type !== 'Ingress' && type !== 'Egress') w.fail(`${path}.policyTypes[${i}]`, `expected Ingress or Egress, got ${describe(type)}`);
+          if (type !== 'Ingress' && type !== 'Egress')
+            w.fail(`${path}.policyTypes[${i}]`, `expected Ingress or Egress, got ${describe(type)}`);
           return type;
         });
   const rules: NormalizedRule[] = [];
@@ -482,12 +532,18 @@ function parseKubernetesSpec(raw: Json, path: string, ctx: RuleContext & { names
     const peerKey = direction === 'ingress' ? 'from' : 'to';
     const list = ruleList(spec, direction, path, w) ?? [];
     const applies = types.includes(direction === 'ingress' ? 'Ingress' : 'Egress');
-    if (!applies && list.length > 0) w.warn(`${path}.${direction}`, `policyTypes does not include ${direction === 'ingress' ? 'Ingress' : 'Egress'}: these rules have no effect`);
+    if (!applies && list.length > 0)
+      w.warn(
+        `${path}.${direction}`,
+        `policyTypes does not include ${direction === 'ingress' ? 'Ingress' : 'Egress'}: these rules have no effect`,
+      );
     list.forEach((r, i) => {
       const at = `${path}.${direction}[${i}]`;
       const obj = asObject(r, at, w);
       checkFields(obj, at, w, [peerKey, 'ports']);
-      const peerList = asList(obj[peerKey], `${at}.${peerKey}`, w).map((p, j) => parseKubernetesPeer(p, `${at}.${peerKey}[${j}]`, namespace, w));
+      const peerList = asList(obj[peerKey], `${at}.${peerKey}`, w).map((p, j) =>
+        parseKubernetesPeer(p, `${at}.${peerKey}[${j}]`, namespace, w),
+      );
       const ports = asList(obj.ports, `${at}.ports`, w).map((p, j) => parseKubernetesPort(p, `${at}.ports[${j}]`, w));
       if (!applies) return;
       // Kubernetes: no peers means every peer, no ports means every port (and every protocol).
@@ -501,7 +557,15 @@ function parseKubernetesSpec(raw: Json, path: string, ctx: RuleContext & { names
   return { ref: ctx.policy, subject, defaultDeny: { ingress: types.includes('Ingress'), egress: types.includes('Egress') }, rules };
 }
 
-function parseObject(raw: Json, source: string, document: number, within: string, options: Required<ParsePolicyOptions>, out: ParsedPolicy[], warnings: PolicyWarning[]): void {
+function parseObject(
+  raw: Json,
+  source: string,
+  document: number,
+  within: string,
+  options: Required<ParsePolicyOptions>,
+  out: ParsedPolicy[],
+  warnings: PolicyWarning[],
+): void {
   const base = `${source} document ${document}${within ? ` ${within}` : ''}`;
   const w0: Where = new Where(base, warnings);
   const obj = asObject(raw, '', w0);
@@ -511,12 +575,19 @@ function parseObject(raw: Json, source: string, document: number, within: string
     return;
   }
   if (kind !== 'CiliumNetworkPolicy' && kind !== 'CiliumClusterwideNetworkPolicy' && kind !== 'NetworkPolicy') {
-    w0.fail('kind', `${describe(kind)} is not a network policy (expected CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, NetworkPolicy or a List of them)`);
+    w0.fail(
+      'kind',
+      `${describe(kind)} is not a network policy (expected CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, NetworkPolicy or a List of them)`,
+    );
   }
-  if (obj.apiVersion !== API_VERSION[kind]) w0.fail('apiVersion', `expected ${API_VERSION[kind]} for ${kind}, got ${describe(obj.apiVersion)}`);
+  if (obj.apiVersion !== API_VERSION[kind])
+    w0.fail('apiVersion', `expected ${API_VERSION[kind]} for ${kind}, got ${describe(obj.apiVersion)}`);
   const metadata = asObject(obj.metadata, 'metadata', w0);
   const name = asString(metadata.name, 'metadata.name', w0);
-  const namespace = kind === 'CiliumClusterwideNetworkPolicy' ? null : (optionalString(metadata.namespace, 'metadata.namespace', w0) ?? options.defaultNamespace);
+  const namespace =
+    kind === 'CiliumClusterwideNetworkPolicy'
+      ? null
+      : (optionalString(metadata.namespace, 'metadata.namespace', w0) ?? options.defaultNamespace);
   const ref: PolicyRef = { kind, namespace, name, source, document, within };
   const w = new Where(`${base} (${toPolicyName(ref)})`, warnings);
   checkFields(obj, '', w, ['apiVersion', 'kind', 'metadata', 'spec', 'specs', 'status']);
@@ -549,7 +620,9 @@ export function parsePolicyDocuments(text: string, options: ParsePolicyOptions =
     const [e] = doc.errors;
     if (e !== undefined) {
       const line = e.linePos?.[0];
-      throw new PolicyDocumentError(`${opts.source} document ${document}: invalid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}`);
+      throw new PolicyDocumentError(
+        `${opts.source} document ${document}: invalid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}`,
+      );
     }
     const value: Json = doc.toJS();
     if (value === null || value === undefined) return;

@@ -81,7 +81,8 @@ export interface CheckedRange {
 }
 
 function toLine(g: ImpactGroup, range: CheckedRange | undefined): string {
-  const during = range === undefined ? '' : ` between ${new Date(range.sinceMs).toISOString()} and ${new Date(range.untilMs).toISOString()}`;
+  const during =
+    range === undefined ? '' : ` between ${new Date(range.sinceMs).toISOString()} and ${new Date(range.untilMs).toISOString()}`;
   const where = `from ${g.from} to ${g.to}:${g.port}/${g.protocol}${during}`;
   const seen = `last seen ${new Date(g.lastSeenMs).toISOString()}`;
   if (g.verdict === 'denied') return `applying this would have dropped ${formatCount(g.calls)} ${g.callUnit} ${where} (${seen})`;
@@ -110,7 +111,20 @@ export function toImpactSummary(result: PolicyCheckResult, range?: CheckedRange)
     const key = `${from}|${to}|${d.edge.port}|${d.edge.protocol}`;
     let g = groups.get(key);
     if (g === undefined) {
-      g = { from, to, port: d.edge.port, protocol: d.edge.protocol, denied: false, edges: 0, flows: 0, connections: 0, requests: 0, lastSeenMs: 0, refused: new Set(), reasons: new Set() };
+      g = {
+        from,
+        to,
+        port: d.edge.port,
+        protocol: d.edge.protocol,
+        denied: false,
+        edges: 0,
+        flows: 0,
+        connections: 0,
+        requests: 0,
+        lastSeenMs: 0,
+        refused: new Set(),
+        reasons: new Set(),
+      };
       groups.set(key, g);
     }
     addDecision(g, d);
@@ -131,5 +145,13 @@ export function toImpactSummary(result: PolicyCheckResult, range?: CheckedRange)
     reasons: [...g.reasons].sort(),
   }));
   out.sort((a, b) => b.calls - a.calls || (a.from + a.to < b.from + b.to ? -1 : a.from + a.to > b.from + b.to ? 1 : a.port - b.port));
-  return { checked: result.decisions.length, allowed, denied, partial, skipped: result.skipped, groups: out, lines: out.map((g) => toLine(g, range)) };
+  return {
+    checked: result.decisions.length,
+    allowed,
+    denied,
+    partial,
+    skipped: result.skipped,
+    groups: out,
+    lines: out.map((g) => toLine(g, range)),
+  };
 }

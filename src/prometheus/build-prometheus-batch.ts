@@ -68,7 +68,8 @@ interface MutableCall extends CallRow {
   bounds: Map<number, number>;
 }
 
-const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
+/** Both ends of a series as one key (a missing label keys as `undefined`, the same for every series without it). */
+const pairKey = (a: string | undefined, b: string | undefined) => `${a}\u0000${b}`;
 
 export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPrometheusBatchResult {
   const marks = new Map(input.marks);
@@ -82,7 +83,14 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
       const target = toTargetKey(s.labels);
       const d = computeSeriesDelta(s.samples, mark, mark ? undefined : input.baselineAtMs, input.upTimesByTarget?.get(target));
       if (d.mark) marks.set(key, { ...d.mark, target });
-      items.push({ metric, labels: s.labels, delta: d.delta, firstMs: d.firstIncreaseMs, lastMs: d.lastIncreaseMs, value: d.mark?.value ?? 0 });
+      items.push({
+        metric,
+        labels: s.labels,
+        delta: d.delta,
+        firstMs: d.firstIncreaseMs,
+        lastMs: d.lastIncreaseMs,
+        value: d.mark?.value ?? 0,
+      });
     }
   }
 
@@ -289,7 +297,7 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
     row.latencyCount = Math.round(durationCount.get(row.key) ?? latency.count);
     if (row.latencyCount === 0) row.latencySumMs = 0;
     for (const f of CALL_COUNTERS) row[f] = Math.round(row[f]);
-    for (const m of [row.statusCounts, row.methodCounts, row.dropReasons]) for (const k of Object.keys(m)) m[k] = Math.round(m[k]);
+    for (const m of [row.statusCounts, row.methodCounts, row.dropReasons]) for (const [k, v] of Object.entries(m)) m[k] = Math.round(v);
     if (!Number.isFinite(row.firstSeenMs)) continue; // nothing increased
     maxTimeMs = Math.max(maxTimeMs, row.lastSeenMs);
     rows.push(row);

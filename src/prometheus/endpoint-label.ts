@@ -43,11 +43,12 @@ export function parseEndpointLabel(value: string, context: LabelContext): LabelE
     return /^[a-z][a-z0-9-]*$/.test(name) ? { id: reservedId(name), kind: 'reserved', name, namespace: null, workload: null } : null;
   }
   if (context === 'namespace') {
-    return NAME.test(value) ? { id: `${AGGREGATE_ID_PREFIX.namespace}${value}`, kind: 'reserved', name: value, namespace: value, workload: null } : null;
+    return NAME.test(value)
+      ? { id: `${AGGREGATE_ID_PREFIX.namespace}${value}`, kind: 'reserved', name: value, namespace: value, workload: null }
+      : null;
   }
-  const parts = value.split('/');
-  if (parts.length !== 2 || !NAME.test(parts[0]) || !NAME.test(parts[1])) return null;
-  const [namespace, name] = parts;
+  const [namespace, name, extra] = value.split('/');
+  if (namespace === undefined || name === undefined || extra !== undefined || !NAME.test(namespace) || !NAME.test(name)) return null;
   if (context === 'workload') {
     return { id: `${AGGREGATE_ID_PREFIX.workload}${namespace}/${name}`, kind: 'reserved', name, namespace, workload: name };
   }

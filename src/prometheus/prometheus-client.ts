@@ -54,7 +54,8 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
         res = await doFetch(url, { signal: combined, headers: { accept: 'application/json' } });
         text = await res.text();
       } catch (err) {
-        if (timeout.aborted) throw new PrometheusQueryError('timeout', `Prometheus did not answer ${expr} within ${options.timeoutMs} ms`, { cause: err });
+        if (timeout.aborted)
+          throw new PrometheusQueryError('timeout', `Prometheus did not answer ${expr} within ${options.timeoutMs} ms`, { cause: err });
         throw new PrometheusQueryError('unreachable', `Prometheus at ${base} is unreachable: ${describe(err)}`, { cause: err });
       }
       let body: ApiResponse | undefined;
@@ -64,7 +65,10 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
         body = undefined;
       }
       if (body?.status === 'error') {
-        throw new PrometheusQueryError('query-error', `Prometheus refused ${expr} (HTTP ${res.status}, ${body.errorType ?? 'error'}): ${body.error ?? ''}`);
+        throw new PrometheusQueryError(
+          'query-error',
+          `Prometheus refused ${expr} (HTTP ${res.status}, ${body.errorType ?? 'error'}): ${body.error ?? ''}`,
+        );
       }
       if (!res.ok) throw new PrometheusQueryError('http-error', `Prometheus answered HTTP ${res.status} to ${expr}: ${text.slice(0, 200)}`);
       if (body?.status !== 'success' || body.data?.resultType !== 'matrix' || !Array.isArray(body.data.result)) {

@@ -27,7 +27,7 @@ const CursorJson = z.object({
 });
 
 /** The cursor as a JSON string (compact: series as key -> [value, age in ms at endMs, target index]). */
-export function encodeCursor(cursor: PrometheusCursor): string {
+export function encodePrometheusCursor(cursor: PrometheusCursor): string {
   const targets: string[] = [];
   const index = new Map<string, number>();
   const series: Record<string, number[]> = {};
@@ -46,8 +46,11 @@ export function encodeCursor(cursor: PrometheusCursor): string {
   return JSON.stringify({ v: 1, endMs: cursor.endMs, targets, series });
 }
 
-/** Parses a stored cursor; null for none. Throws InputError naming what is wrong. */
-export function decodeCursor(text: string | null | undefined): PrometheusCursor | null {
+/**
+ * Parses a stored cursor (the JSON of encodePrometheusCursor); null for none. Throws InputError
+ * naming what is wrong. (The API's page cursors, decodeCursor in src/api/validate-args.ts, are another thing.)
+ */
+export function parsePrometheusCursor(text: string | null | undefined): PrometheusCursor | null {
   if (text === null || text === undefined || text === '') return null;
   let json: unknown;
   try {
@@ -62,7 +65,8 @@ export function decodeCursor(text: string | null | undefined): PrometheusCursor 
   const { endMs } = parsed.data;
   for (const [key, [value, ageMs, i]] of Object.entries(parsed.data.series)) {
     const tMs = endMs - ageMs;
-    if (i !== undefined && i >= targets.length) throw new InputError(`stored ${CURSOR_PROPERTY} is malformed: series ${key} names target ${i} of ${targets.length}`);
+    if (i !== undefined && i >= targets.length)
+      throw new InputError(`stored ${CURSOR_PROPERTY} is malformed: series ${key} names target ${i} of ${targets.length}`);
     series.set(key, i === undefined ? { value, tMs } : { value, tMs, target: targets[i] });
   }
   return { endMs: parsed.data.endMs, series };
@@ -71,7 +75,7 @@ export function decodeCursor(text: string | null | undefined): PrometheusCursor 
 /** The `collectorState` to store with a batch (flat map of primitives, as the writer takes it). */
 export function toCollectorState(cursor: PrometheusCursor): Record<string, string | number> {
   return {
-    [CURSOR_PROPERTY]: encodeCursor(cursor),
+    [CURSOR_PROPERTY]: encodePrometheusCursor(cursor),
     prometheusWindowEnd: new Date(cursor.endMs).toISOString(),
     prometheusSeries: cursor.series.size,
   };

@@ -76,7 +76,11 @@ const EMPTY_BATCH: IngestBatch = { endpoints: [], calls: [], maxFlowTimeMs: 0 };
  * The Prometheus source: each poll reads every Hubble counter series as raw samples (a range vector
  * at the window's end) and turns their exact increases since the cursor into ingest rows.
  */
-export function createPrometheusSource(appOrPrometheusConfig: AppConfig | PrometheusConfig, log: Logger, options: PrometheusSourceOptions = {}): PrometheusSource {
+export function createPrometheusSource(
+  appOrPrometheusConfig: AppConfig | PrometheusConfig,
+  log: Logger,
+  options: PrometheusSourceOptions = {},
+): PrometheusSource {
   const config = toPrometheusConfig(appOrPrometheusConfig);
   const client =
     options.client ??
@@ -103,7 +107,17 @@ export function createPrometheusSource(appOrPrometheusConfig: AppConfig | Promet
       const end = now() - settleMs;
       const startMs = cursor?.endMs ?? end - initialWindowMs;
       const windowEndMs = Math.min(end, startMs + maxWindowMs);
-      const base = { windowStartMs: startMs, windowEndMs, caughtUp: windowEndMs === end, seriesRead: 0, seriesByMetric: {}, missingLabels: {}, seriesVanished: 0, calls: 0, endpoints: 0 };
+      const base = {
+        windowStartMs: startMs,
+        windowEndMs,
+        caughtUp: windowEndMs === end,
+        seriesRead: 0,
+        seriesByMetric: {},
+        missingLabels: {},
+        seriesVanished: 0,
+        calls: 0,
+        endpoints: 0,
+      };
       if (windowEndMs <= startMs) return { batch: EMPTY_BATCH, cursor, report: { ...base, windowEndMs: startMs, ok: true, errors: {} } };
 
       const rangeMs = Math.ceil(windowEndMs - (startMs - lookbackMs));
@@ -114,7 +128,8 @@ export function createPrometheusSource(appOrPrometheusConfig: AppConfig | Promet
       const lastUpMsByTarget = new Map<string, number>();
       let firstError: string | undefined;
       settled.forEach((r, i) => {
-        const { name } = queries[i];
+        // allSettled answers in the order of the queries.
+        const name = queries[i]?.name;
         if (r.status === 'rejected') {
           if (!(r.reason instanceof PrometheusQueryError)) throw r.reason;
           errors[r.reason.reason] = (errors[r.reason.reason] ?? 0) + 1;
@@ -123,14 +138,15 @@ export function createPrometheusSource(appOrPrometheusConfig: AppConfig | Promet
           for (const s of r.value) {
             const ups = s.samples.filter((x) => x.value === 1).map((x) => x.tMs);
             upTimesByTarget.set(toTargetKey(s.labels), ups);
-            const settledUps = ups.filter((tMs) => tMs <= windowEndMs - vanishGraceMs);
-            if (settledUps.length > 0) lastUpMsByTarget.set(toTargetKey(s.labels), settledUps[settledUps.length - 1]);
+            const lastSettledUp = ups.filter((tMs) => tMs <= windowEndMs - vanishGraceMs).at(-1);
+            if (lastSettledUp !== undefined) lastUpMsByTarget.set(toTargetKey(s.labels), lastSettledUp);
           }
         } else {
           seriesByMetric.set(name as HubbleMetricName, r.value);
         }
       });
-      if (firstError !== undefined) log.warn({ errors, err: firstError, windowStartMs: startMs }, 'Prometheus queries failed; the window is read again next poll');
+      if (firstError !== undefined)
+        log.warn({ errors, err: firstError, windowStartMs: startMs }, 'Prometheus queries failed; the window is read again next poll');
       if (Object.keys(errors).length > 0) return { batch: EMPTY_BATCH, cursor, report: { ...base, ok: false, errors } };
 
       const built = buildPrometheusBatch({
@@ -155,7 +171,10 @@ export function createPrometheusSource(appOrPrometheusConfig: AppConfig | Promet
         endpoints: built.batch.endpoints.length,
       };
       if (Object.keys(report.errors).length > 0 || Object.keys(report.missingLabels).length > 0) {
-        log.warn({ skipped: report.errors, missingLabels: report.missingLabels, context }, 'some Hubble series lack the labels needed for edges and were skipped');
+        log.warn(
+          { skipped: report.errors, missingLabels: report.missingLabels, context },
+          'some Hubble series lack the labels needed for edges and were skipped',
+        );
       }
       log.debug({ windowStartMs: startMs, windowEndMs, seriesRead, calls: report.calls }, 'Prometheus poll');
       return { batch: built.batch, cursor: { endMs: windowEndMs, series: built.marks }, report };

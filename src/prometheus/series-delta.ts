@@ -93,10 +93,10 @@ function scrapedBetween(sortedMs: readonly number[], afterMs: number, beforeMs: 
   let hi = sortedMs.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sortedMs[mid] <= afterMs) lo = mid + 1;
+    if ((sortedMs[mid] ?? Infinity) <= afterMs) lo = mid + 1;
     else hi = mid;
   }
-  return lo < sortedMs.length && sortedMs[lo] < beforeMs;
+  return (sortedMs[lo] ?? Infinity) < beforeMs;
 }
 
 /** The scrape target of a series: its `job` and `instance` labels. */

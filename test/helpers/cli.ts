@@ -30,7 +30,10 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, timeoutM
 }
 
 /** Starts a long-running CLI command; the caller stops it (SIGTERM) and awaits `exited`. */
-export function startCli(args: readonly string[], env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+export function startCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));

@@ -1,7 +1,7 @@
 import type { AppConfig } from '../../src/config';
 import { loadConfig } from '../../src/config';
 import { createDriver } from '../../src/graph/driver';
-import { Executor } from '../../src/graph/executor';
+import { Executor, type Params, runOneRow } from '../../src/graph/executor';
 import { migrate } from '../../src/graph/migrate';
 import { silentLogger } from '../../src/logger';
 
@@ -35,4 +35,9 @@ export async function resetGraph(executor: Executor): Promise<void> {
   // CALL ... IN TRANSACTIONS needs an implicit (auto-commit) transaction.
   await executor.autoCommit('MATCH (n) WHERE NOT n:Migration CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS');
   await migrate(executor, silentLogger());
+}
+
+/** The one row `query` reads (a count, a node the test has written), through runOneRow: it fails naming the query on any other count. */
+export function readOneRow<R>(executor: Executor, query: string, params: Params = {}): Promise<R> {
+  return executor.readTx((tx) => runOneRow<R>(tx, query, params));
 }

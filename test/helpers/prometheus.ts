@@ -195,10 +195,15 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
     for (;;) {
       if (spawnError) {
-        throw new Error(`could not start ${executable} (${spawnError.message}); install it: ${PROMETHEUS_INSTALL_HINT} (npm test does this by itself when run as root)`);
+        throw new Error(
+          `could not start ${executable} (${spawnError.message}); install it: ${PROMETHEUS_INSTALL_HINT} (npm test does this by itself when run as root)`,
+        );
       }
       if (!running) throw new Error(`prometheus exited at start:\n${stderr}`);
-      const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`prometheus was not ready within ${options.startTimeoutMs ?? 20_000} ms:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -212,7 +217,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
     const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
     const result = body.data?.result ?? [];
-    return result.length === 0 ? null : Number(result[0].value[1]);
+    return result.length === 0 ? null : Number(result[0]!.value[1]);
   };
 
   return {
@@ -222,7 +227,8 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
       const deadline = Date.now() + timeoutMs;
       const expr = `hubble_graph_test_generation{instance="${agent.hostPort}"}`;
       while ((await queryValue(expr)) !== agent.generation) {
-        if (Date.now() > deadline) throw new Error(`Prometheus did not scrape ${agent.hostPort} generation ${agent.generation} within ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`Prometheus did not scrape ${agent.hostPort} generation ${agent.generation} within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },

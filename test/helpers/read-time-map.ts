@@ -20,7 +20,11 @@ export interface ComparableMap {
 
 const ALL = 1_000_000;
 
-function comparable(map: ServiceMapRecord, p95Of: (e: MapEdgeRecord) => number | null, callsOf: (e: MapEdgeRecord) => number): ComparableMap {
+function comparable(
+  map: ServiceMapRecord,
+  p95Of: (e: MapEdgeRecord) => number | null,
+  callsOf: (e: MapEdgeRecord) => number,
+): ComparableMap {
   const { top, ...totals } = map;
   const edges = top.map((e) => {
     const { latencySketches: _s, ...rest } = e;
@@ -38,9 +42,18 @@ function comparable(map: ServiceMapRecord, p95Of: (e: MapEdgeRecord) => number |
 }
 
 /** The map as the API answers it now (WORKLOAD and NAMESPACE: from the roll-ups). */
-export async function readMapNow(executor: Executor, level: 'WORKLOAD' | 'NAMESPACE', c: MapConditions, window?: TimeWindow): Promise<ComparableMap> {
+export async function readMapNow(
+  executor: Executor,
+  level: 'WORKLOAD' | 'NAMESPACE',
+  c: MapConditions,
+  window?: TimeWindow,
+): Promise<ComparableMap> {
   const { map } = await readServiceMap(executor, level, c, ALL, undefined, undefined, window);
-  return comparable(map, (e) => (e.latencySketches !== undefined ? (mergeSketchList(e.latencySketches)?.p95 ?? null) : e.latencyP95Ms), (e) => e.calls);
+  return comparable(
+    map,
+    (e) => (e.latencySketches !== undefined ? (mergeSketchList(e.latencySketches)?.p95 ?? null) : e.latencyP95Ms),
+    (e) => e.calls,
+  );
 }
 
 /**
@@ -49,7 +62,12 @@ export async function readMapNow(executor: Executor, level: 'WORKLOAD' | 'NAMESP
  * from the same pod-level data: p95 of all time from the calls' merged sketches (not the largest
  * call p95), and `calls` of a window as the most calls active in one of its buckets.
  */
-export async function readMapAtReadTime(executor: Executor, level: 'WORKLOAD' | 'NAMESPACE', c: MapConditions, window?: TimeWindow): Promise<ComparableMap> {
+export async function readMapAtReadTime(
+  executor: Executor,
+  level: 'WORKLOAD' | 'NAMESPACE',
+  c: MapConditions,
+  window?: TimeWindow,
+): Promise<ComparableMap> {
   const q = buildServiceMap(level, c, ALL, undefined, window);
   const [row] = await executor.read<CompactServiceMapRow>(q.cypher, q.params);
   const map = decodeServiceMap(row!, window !== undefined);
@@ -63,7 +81,11 @@ export async function readMapAtReadTime(executor: Executor, level: 'WORKLOAD' | 
       { verdicts: c.verdicts ?? null, protocol: c.protocol ?? null },
     );
     const p95 = new Map(rows.map((r) => [edgeId(r.s, r.t), mergeSketchList(r.sketches)?.p95 ?? null]));
-    return comparable(map, (e) => p95.get(edgeId(e.source.id, e.target.id)) ?? null, (e) => e.calls);
+    return comparable(
+      map,
+      (e) => p95.get(edgeId(e.source.id, e.target.id)) ?? null,
+      (e) => e.calls,
+    );
   }
   const rows = await executor.read<{ s: string; t: string; calls: number }>(
     `MATCH (k:Activity) WHERE k.size = toInteger($size) AND k.start >= datetime({epochMillis: toInteger($since)}) AND k.start < datetime({epochMillis: toInteger($until)})
@@ -74,5 +96,9 @@ export async function readMapAtReadTime(executor: Executor, level: 'WORKLOAD' | 
     { size: window.size, since: window.sinceMs, until: window.untilMs, verdicts: c.verdicts ?? null, protocol: c.protocol ?? null },
   );
   const peak = new Map(rows.map((r) => [edgeId(r.s, r.t), r.calls]));
-  return comparable(map, (e) => (e.latencySketches !== undefined ? (mergeSketchList(e.latencySketches)?.p95 ?? null) : null), (e) => peak.get(edgeId(e.source.id, e.target.id)) ?? -1);
+  return comparable(
+    map,
+    (e) => (e.latencySketches !== undefined ? (mergeSketchList(e.latencySketches)?.p95 ?? null) : null),
+    (e) => peak.get(edgeId(e.source.id, e.target.id)) ?? -1,
+  );
 }

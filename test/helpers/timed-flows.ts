@@ -32,10 +32,27 @@ export function flowsOf(x: TimedExchange): Flow[] {
   const ip = { source: '10.1.0.1', destination: '10.1.0.2', ipVersion: 'IPv4' };
   const base = { source: x.client, destination: x.server, node_name: 'node-1', traffic_direction: 'EGRESS', IP: ip } as const;
   if (x.kind === 'tcp') {
-    return [{ ...base, time, verdict: 'FORWARDED', Type: 'L3_L4', l4: { TCP: { source_port: clientPort, destination_port: x.port, flags: { SYN: true } } } }];
+    return [
+      {
+        ...base,
+        time,
+        verdict: 'FORWARDED',
+        Type: 'L3_L4',
+        l4: { TCP: { source_port: clientPort, destination_port: x.port, flags: { SYN: true } } },
+      },
+    ];
   }
   if (x.kind === 'drop') {
-    return [{ ...base, time, verdict: 'DROPPED', drop_reason_desc: x.reason, Type: 'L3_L4', l4: { TCP: { source_port: clientPort, destination_port: x.port, flags: { ACK: true } } } }];
+    return [
+      {
+        ...base,
+        time,
+        verdict: 'DROPPED',
+        drop_reason_desc: x.reason,
+        Type: 'L3_L4',
+        l4: { TCP: { source_port: clientPort, destination_port: x.port, flags: { ACK: true } } },
+      },
+    ];
   }
   const headers = [{ key: 'X-Request-Id', value: `req-${serial}` }];
   const request: Flow = {
@@ -56,13 +73,20 @@ export function flowsOf(x: TimedExchange): Flow[] {
     verdict: 'FORWARDED',
     Type: 'L7',
     l4: { TCP: { source_port: x.port, destination_port: clientPort } },
-    l7: { type: 'RESPONSE', latency_ns: String(Math.round(x.latencyMs * 1e6)), http: { method: 'GET', code: x.code, url: 'http://svc/', protocol: 'HTTP/1.1', headers } },
+    l7: {
+      type: 'RESPONSE',
+      latency_ns: String(Math.round(x.latencyMs * 1e6)),
+      http: { method: 'GET', code: x.code, url: 'http://svc/', protocol: 'HTTP/1.1', headers },
+    },
   };
   return [request, response];
 }
 
 /** What one bucket of one edge must hold. */
-export type ExpectedBucket = Pick<ActivityRow, 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'statusCounts' | 'dropReasons'>;
+export type ExpectedBucket = Pick<
+  ActivityRow,
+  'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'statusCounts' | 'dropReasons'
+>;
 
 function podIdOf(e: FlowEndpoint): string {
   return `${e.namespace}/${e.pod_name}`;
@@ -74,7 +98,12 @@ export function keyOf(x: TimedExchange): string {
 }
 
 /** Expected counts by `key@bucketStartMs` for buckets of `sizeMs`, from the exchanges dated in [sinceMs, untilMs). */
-export function expectedBuckets(exchanges: readonly TimedExchange[], sizeMs: number, sinceMs = -Infinity, untilMs = Infinity): Map<string, ExpectedBucket> {
+export function expectedBuckets(
+  exchanges: readonly TimedExchange[],
+  sizeMs: number,
+  sinceMs = -Infinity,
+  untilMs = Infinity,
+): Map<string, ExpectedBucket> {
   const out = new Map<string, ExpectedBucket>();
   for (const x of exchanges) {
     if (x.atMs < sinceMs || x.atMs >= untilMs) continue;
@@ -124,13 +153,14 @@ export function randomExchanges(seed: number, startMs: number, spanMs: number, c
   ];
   const out: TimedExchange[] = [];
   for (let i = 0; i < count; i++) {
-    const client = pods[Math.floor(r() * pods.length)];
-    let server = pods[Math.floor(r() * pods.length)];
-    if (server === client) server = pods[(pods.indexOf(client) + 1) % pods.length];
+    const client = pods[Math.floor(r() * pods.length)]!;
+    let server = pods[Math.floor(r() * pods.length)]!;
+    if (server === client) server = pods[(pods.indexOf(client) + 1) % pods.length]!;
     const atMs = startMs + Math.floor(r() * spanMs);
     const pick = r();
     if (pick < 0.3) out.push({ kind: 'tcp', client, server, port: 5432, atMs });
-    else if (pick < 0.85) out.push({ kind: 'http', client, server, port: 8080, atMs, code: r() < 0.2 ? 503 : 200, latencyMs: 1 + Math.floor(r() * 200) });
+    else if (pick < 0.85)
+      out.push({ kind: 'http', client, server, port: 8080, atMs, code: r() < 0.2 ? 503 : 200, latencyMs: 1 + Math.floor(r() * 200) });
     else out.push({ kind: 'drop', client, server, port: 9999, atMs, reason: r() < 0.5 ? 'POLICY_DENIED' : 'CT_MAP_INSERTION_FAILED' });
   }
   return out;

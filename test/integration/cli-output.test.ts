@@ -6,7 +6,10 @@ import { testEnv } from '../helpers/neo4j';
 describe('hubble-graph output', () => {
   it('exits quietly with 0 when the reader of its output goes away (cypher ... | head)', async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const child = spawn(process.execPath, [CLI, 'cypher', 'UNWIND range(1, 200000) AS n RETURN n'], { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'cypher', 'UNWIND range(1, 200000) AS n RETURN n'], {
+        env: testEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       // Like `head -1`: read the first chunk, then close the pipe while the command still writes.
@@ -20,7 +23,13 @@ describe('hubble-graph output', () => {
   it('fails at once with the command to start the local Neo4j when it is not running', async () => {
     const res = await runCli(
       ['cypher', 'RETURN 1'],
-      testEnv({ NEO4J_URI: '', HG_NEO4J_HOME: '.data/neo4j-not-started', HG_NEO4J_BOLT_PORT: '17698', HG_NEO4J_HTTP_PORT: '0', HG_NEO4J_CONNECT_TIMEOUT: '60s' }),
+      testEnv({
+        NEO4J_URI: '',
+        HG_NEO4J_HOME: '.data/neo4j-not-started',
+        HG_NEO4J_BOLT_PORT: '17698',
+        HG_NEO4J_HTTP_PORT: '0',
+        HG_NEO4J_CONNECT_TIMEOUT: '60s',
+      }),
       20_000,
     );
     expect(res.code).toBe(1);

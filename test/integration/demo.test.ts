@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_QUERY } from '../../src/api/explorer';
+import { DEFAULT_QUERY } from '../../src/api/http/explorer';
 import { SAMPLE_CYPHER, SAMPLE_GRAPHQL } from '../../src/commands/start-banner';
 import type { Executor } from '../../src/graph/executor';
 import { parseCypherExamples } from '../../src/neo4j-browser/build-browser-guide';
@@ -11,7 +11,7 @@ import { collect, wsClient } from './api/ws-client';
 
 // Every example is read from the README (and the banner's and explorer's samples from the code), never copied here.
 const readme = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
-const graphqlExamples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+const graphqlExamples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const cypherExamples = parseCypherExamples(readme);
 const subscriptionQuery = /const query = '(subscription [^']+)'/.exec(readme)?.[1];
 
@@ -21,13 +21,24 @@ type Demo = ReturnType<typeof startCli> & { url: string; wsUrl: string };
 async function startDemo(): Promise<Demo> {
   const proc = startCli(
     ['start', '--demo-rate', '300'],
-    testEnv({ LOG_LEVEL: 'info', HG_API_PORT: '0', HG_REPLAY_LISTEN: '127.0.0.1:0', HG_COLLECTOR_LISTEN: '127.0.0.1:0', HG_COLLECTOR_ID: 'demo-test' }),
+    testEnv({
+      LOG_LEVEL: 'info',
+      HG_API_PORT: '0',
+      HG_REPLAY_LISTEN: '127.0.0.1:0',
+      HG_COLLECTOR_LISTEN: '127.0.0.1:0',
+      HG_COLLECTOR_ID: 'demo-test',
+    }),
   );
-  const url = await waitFor('the banner', async () => /GraphQL explorer\s+(\S+)/.exec(proc.output())?.[1], (u) => u !== undefined, 90_000).catch((err: Error) => {
+  const url = await waitFor(
+    'the banner',
+    async () => /GraphQL explorer\s+(\S+)/.exec(proc.output())?.[1],
+    (u) => u !== undefined,
+    90_000,
+  ).catch((err: Error) => {
     proc.child.kill('SIGKILL');
     throw new Error(`${err.message}\n${proc.output().slice(-3000)}`);
   });
-  const wsUrl = /subscriptions\s+(\S+)/.exec(proc.output())![1];
+  const wsUrl = /subscriptions\s+(\S+)/.exec(proc.output())![1]!;
   return { ...proc, url: url!, wsUrl };
 }
 
@@ -48,7 +59,8 @@ function emptyParts(data: Record<string, unknown> | undefined): string[] {
   for (const [field, value] of Object.entries(data)) {
     if (value === null || (Array.isArray(value) && value.length === 0)) empty.push(field);
     else if (typeof value === 'object' && !Array.isArray(value)) {
-      for (const [inner, v] of Object.entries(value as Record<string, unknown>)) if (Array.isArray(v) && v.length === 0) empty.push(`${field}.${inner}`);
+      for (const [inner, v] of Object.entries(value as Record<string, unknown>))
+        if (Array.isArray(v) && v.length === 0) empty.push(`${field}.${inner}`);
     }
   }
   return empty;
@@ -98,7 +110,7 @@ async function expectFlowTimeTracksClock(url: string, durationMs: number): Promi
   // Flow time to commit: about the flush interval on a quiet machine; the bound is for one shared by several test runs.
   const lags = samples.map((s) => s.ingestLagMs ?? Infinity).sort((a, b) => a - b);
   expect(lags[Math.floor(lags.length / 2)]).toBeLessThan(30_000);
-  expect(samples[samples.length - 1].flowsIngestedTotal).toBeGreaterThan(samples[0].flowsIngestedTotal);
+  expect(samples[samples.length - 1]!.flowsIngestedTotal).toBeGreaterThan(samples[0]!.flowsIngestedTotal);
   return samples;
 }
 
@@ -108,13 +120,14 @@ async function expectSubscriptionEvents(wsUrl: string): Promise<void> {
   try {
     const calls = collect(client, subscriptionQuery!);
     const pods = collect(client, 'subscription { podAdded { id workload workloadKind } }');
-    const rolledOut = (r: { data?: unknown }) => /^(Deployment|DaemonSet)$/.test((r.data as { podAdded: { workloadKind: string } }).podAdded.workloadKind);
+    const rolledOut = (r: { data?: unknown }) =>
+      /^(Deployment|DaemonSet)$/.test((r.data as { podAdded: { workloadKind: string } }).podAdded.workloadKind);
     await calls.until((r) => r.length > 0, 60_000);
     // A StatefulSet's pod first seen late also fires podAdded; wait for one a rollout made (about one a minute).
     await pods.until((r) => r.some(rolledOut), 120_000);
     expect(calls.failure).toBeUndefined();
     expect(calls.results.length).toBeGreaterThan(0);
-    expect(calls.results[0].errors).toBeUndefined();
+    expect(calls.results[0]!.errors).toBeUndefined();
     expect(pods.results.length).toBeGreaterThan(0);
     // New pods come from rollouts: a Deployment's pod under a new ReplicaSet name, or a DaemonSet's.
     expect(pods.results.map((r) => (r.data as { podAdded: { workloadKind: string } }).podAdded.workloadKind)).toEqual(
@@ -164,14 +177,19 @@ describe('the npm start demo', () => {
     }
   }, 600_000);
 
-  it('answers every Cypher example of the README, with its parameters, and the banner\'s, with rows', async () => {
+  it("answers every Cypher example of the README, with its parameters, and the banner's, with rows", async () => {
     for (const example of [...cypherExamples, { query: SAMPLE_CYPHER, params: {} }]) {
-      const rows = await waitFor(`rows for ${example.query}`, () => executor.read(example.query, example.params), (r) => r.length > 0, 60_000);
+      const rows = await waitFor(
+        `rows for ${example.query}`,
+        () => executor.read(example.query, example.params),
+        (r) => r.length > 0,
+        60_000,
+      );
       expect(rows.length).toBeGreaterThan(0);
     }
   }, 600_000);
 
-  it('fires callAdded (the README\'s subscription), and podAdded as rollouts replace pods', async () => {
+  it("fires callAdded (the README's subscription), and podAdded as rollouts replace pods", async () => {
     await expectSubscriptionEvents(demo!.wsUrl);
   }, 200_000);
 
@@ -185,12 +203,17 @@ describe('the npm start demo', () => {
     const restartedAtMs = Date.now();
     demo = await startDemo();
     // Until the new run commits its first flows, the newest flow is the last run's.
-    await waitFor('flows of the new run', () => sampleStats(demo!.url), (s) => Date.parse(s.lastFlowTime ?? '') >= restartedAtMs, 90_000);
+    await waitFor(
+      'flows of the new run',
+      () => sampleStats(demo!.url),
+      (s) => Date.parse(s.lastFlowTime ?? '') >= restartedAtMs,
+      90_000,
+    );
     const samples = await expectFlowTimeTracksClock(demo.url, 30_000);
     // The same collector: its total goes on from the last run's.
-    expect(samples[0].flowsIngestedTotal).toBeGreaterThan(0);
+    expect(samples[0]!.flowsIngestedTotal).toBeGreaterThan(0);
     await expectSubscriptionEvents(demo.wsUrl);
     const after = await executor.read<{ pods: number }>('MATCH (p:Pod) RETURN count(p) AS pods');
-    expect(Number(after[0].pods)).toBeGreaterThan(Number(before[0].pods));
+    expect(Number(after[0]!.pods)).toBeGreaterThan(Number(before[0]!.pods));
   }, 400_000);
 });

@@ -9,7 +9,10 @@ const SCRIPT = path.resolve(__dirname, '..', '..', 'scripts', 'ensure-test-tools
 function runWithTools(tools: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'hg-tools-'));
   for (const tool of tools) {
-    const found = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, tool)).find((f) => fs.existsSync(f));
+    const found = (process.env.PATH ?? '')
+      .split(path.delimiter)
+      .map((d) => path.join(d, tool))
+      .find((f) => fs.existsSync(f));
     if (found) fs.symlinkSync(found, path.join(bin, tool));
   }
   return new Promise((resolve) => {

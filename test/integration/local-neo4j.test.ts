@@ -40,7 +40,10 @@ describe('hubble-graph neo4j and connection errors', () => {
   });
 
   it('lets Neo4j Browser load guides and styles from the loopback addresses the API serves them on', async () => {
-    const res = await runCli(['cypher', "SHOW SETTINGS YIELD name, value WHERE name = 'browser.remote_content_hostname_whitelist' RETURN value"], testEnv());
+    const res = await runCli(
+      ['cypher', "SHOW SETTINGS YIELD name, value WHERE name = 'browser.remote_content_hostname_whitelist' RETURN value"],
+      testEnv(),
+    );
     expect(res.code).toBe(0);
     const hosts = String(JSON.parse(res.stdout).value).split(',');
     if (usesLocal()) expect(hosts).toEqual(expect.arrayContaining(['localhost', '127.0.0.1']));
@@ -52,7 +55,10 @@ describe('hubble-graph neo4j and connection errors', () => {
     expect(migrate.code).toBe(0);
     const res = await runCli(['cypher', 'SHOW CONSTRAINTS YIELD name RETURN name ORDER BY name'], testEnv());
     expect(res.code).toBe(0);
-    const names = res.stdout.trim().split('\n').map((l) => JSON.parse(l).name);
+    const names = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).name);
     expect(names).toEqual(expect.arrayContaining(['endpoint_id', 'calls_key', 'collector_id', 'migration_version']));
   });
 
@@ -76,7 +82,10 @@ describe('hubble-graph neo4j and connection errors', () => {
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const res = await runCli(['neo4j', 'start'], testEnv({ NEO4J_URI: '', HG_NEO4J_HOME: '.data/neo4j-port-test', HG_NEO4J_BOLT_PORT: String(port), HG_NEO4J_HTTP_PORT: '0' }));
+      const res = await runCli(
+        ['neo4j', 'start'],
+        testEnv({ NEO4J_URI: '', HG_NEO4J_HOME: '.data/neo4j-port-test', HG_NEO4J_BOLT_PORT: String(port), HG_NEO4J_HTTP_PORT: '0' }),
+      );
       expect(res.code).toBe(1);
       expect(res.stderr).toContain(`port ${port}`);
     } finally {
@@ -96,7 +105,13 @@ describe('missing Java', () => {
   it('says what to install, or to set NEO4J_URI', async () => {
     const res = await runCli(
       ['neo4j', 'start'],
-      testEnv({ NEO4J_URI: '', HG_NEO4J_HOME: '.data/neo4j-nojava-test', HG_NEO4J_BOLT_PORT: '17699', HG_NEO4J_HTTP_PORT: '0', HG_JAVA: '/nonexistent/java' }),
+      testEnv({
+        NEO4J_URI: '',
+        HG_NEO4J_HOME: '.data/neo4j-nojava-test',
+        HG_NEO4J_BOLT_PORT: '17699',
+        HG_NEO4J_HTTP_PORT: '0',
+        HG_JAVA: '/nonexistent/java',
+      }),
     );
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/Java is needed/);

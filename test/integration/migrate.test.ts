@@ -20,8 +20,7 @@ describe('migrate (real Neo4j)', () => {
   let executor: Executor;
   let dir: string;
 
-  const indexNames = async () =>
-    (await executor.read<{ name: string }>('SHOW INDEXES YIELD name RETURN name')).map((r) => r.name);
+  const indexNames = async () => (await executor.read<{ name: string }>('SHOW INDEXES YIELD name RETURN name')).map((r) => r.name);
 
   const clearMigrations = async () => {
     await executor.write('MATCH (m:Migration) DETACH DELETE m');
@@ -54,8 +53,11 @@ describe('migrate (real Neo4j)', () => {
     const rows = await executor.read<{ version: number; checksum: string; state: string }>(
       'MATCH (m:Migration) RETURN m.version AS version, m.checksum AS checksum, m.state AS state ORDER BY version',
     );
-    expect(rows.map((r) => [r.version, r.state])).toEqual([[1, 'applied'], [2, 'applied']]);
-    expect(rows[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows.map((r) => [r.version, r.state])).toEqual([
+      [1, 'applied'],
+      [2, 'applied'],
+    ]);
+    expect(rows[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('changes nothing when run a second time', async () => {
@@ -63,7 +65,7 @@ describe('migrate (real Neo4j)', () => {
     const again = await migrate(executor, silentLogger(), { dir });
     expect(again.applied).toEqual([]);
     expect(again.alreadyApplied).toHaveLength(2);
-    expect((await executor.read<{ n: number }>('MATCH (m:Migration) RETURN count(m) AS n'))[0].n).toBe(2);
+    expect((await executor.read<{ n: number }>('MATCH (m:Migration) RETURN count(m) AS n'))[0]!.n).toBe(2);
   });
 
   it('refuses a migration edited after it was applied, naming the file', async () => {
@@ -79,7 +81,9 @@ describe('migrate (real Neo4j)', () => {
     const outputs = await Promise.all([run(), run(), run()]);
     const appliedCounts = outputs.map((o) => Number(/applied (\d+)/.exec(o.stdout)?.[1]));
     expect(appliedCounts.reduce((a, b) => a + b, 0)).toBe(shipped.length);
-    const rows = await executor.read<{ version: number }>("MATCH (m:Migration {state: 'applied'}) RETURN m.version AS version ORDER BY version");
+    const rows = await executor.read<{ version: number }>(
+      "MATCH (m:Migration {state: 'applied'}) RETURN m.version AS version ORDER BY version",
+    );
     expect(rows.map((r) => r.version)).toEqual(shipped.map((m) => m.version));
   });
 });

@@ -43,9 +43,14 @@ function staleSource(root = ROOT) {
 function ensureBuild() {
   const stale = staleSource();
   if (stale === undefined) return;
-  process.stderr.write(`\ndist/ is older than ${path.relative(ROOT, stale)}: running \`npm run build\` once, so that the tests run the current code\n`);
+  process.stderr.write(
+    `\ndist/ is older than ${path.relative(ROOT, stale)}: running \`npm run build\` once, so that the tests run the current code\n`,
+  );
   try {
-    execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
   } catch {
     throw new Error('`npm run build` failed (see above): the tests run the build in dist/, fix the build first');
   }

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../src/errors';
-import { loadConfig, parseDurationMs, settingsMarkdown, SETTINGS } from '../../src/config';
+import { deprecatedSettingsGiven, loadConfig, parseDurationMs, settingsMarkdown, SETTINGS } from '../../src/config';
 
 describe('loadConfig', () => {
   it('gives the documented defaults when nothing is set', () => {
@@ -75,26 +75,62 @@ describe('settingsMarkdown', () => {
 describe('one declaration of the settings', () => {
   /** The dotted paths of a loaded config's values. */
   const paths = (o: object, prefix = ''): string[] =>
-    Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? paths(v as object, `${prefix}${k}.`) : [`${prefix}${k}`]));
+    Object.entries(o).flatMap(([k, v]) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) ? paths(v as object, `${prefix}${k}.`) : [`${prefix}${k}`],
+    );
 
   it('gives the table and the config the same settings: every row is a field of the config, and every field a row', () => {
-    const everySet = Object.fromEntries(SETTINGS.filter((s) => s.default === undefined && s.kind.type !== 'list').map((s) => [s.env, s.kind.type === 'url' ? 'bolt://x:1' : 'x']));
-    const cfg = loadConfig({ env: { ...everySet, HG_SHARD_INDEX: '0', HUBBLE_TLS_CLIENT_KEY_FILE: 'k', HUBBLE_TLS_CLIENT_CERT_FILE: 'c', HG_PROMETHEUS_URL: 'http://p:9090' } });
+    const everySet = Object.fromEntries(
+      SETTINGS.filter((s) => s.default === undefined && s.kind.type !== 'list').map((s) => [
+        s.env,
+        s.kind.type === 'url' ? 'bolt://x:1' : 'x',
+      ]),
+    );
+    const cfg = loadConfig({
+      env: {
+        ...everySet,
+        HG_SHARD_INDEX: '0',
+        HUBBLE_TLS_CLIENT_KEY_FILE: 'k',
+        HUBBLE_TLS_CLIENT_CERT_FILE: 'c',
+        HG_PROMETHEUS_URL: 'http://p:9090',
+      },
+    });
     // time.buckets is an array of levels: its path ends at the group's field.
     const fields = paths(cfg).map((p) => p.replace(/^(time\.buckets)\..*$/, '$1'));
     expect([...new Set(fields)].sort()).toEqual(SETTINGS.map((s) => s.key).sort());
   });
 
   it('reads each value with the schema of its kind: numbers, booleans, durations, lists and enums come typed', () => {
-    const cfg = loadConfig({ env: { HG_API_PORT: '4100', HG_REPLAY_LOOP: 'yes', HG_API_READ_TIMEOUT: '2s', HG_NAMESPACES: 'a, b', HG_SOURCE: 'prometheus', HG_NEO4J_HEAP: '2G' } });
-    expect([cfg.api.port, cfg.replay.loop, cfg.api.readTimeoutMs, cfg.filter.namespaces, cfg.collector.source, cfg.local.heap]).toEqual([4100, true, 2000, ['a', 'b'], 'prometheus', '2g']);
+    const cfg = loadConfig({
+      env: {
+        HG_API_PORT: '4100',
+        HG_REPLAY_LOOP: 'yes',
+        HG_API_READ_TIMEOUT: '2s',
+        HG_NAMESPACES: 'a, b',
+        HG_SOURCE: 'prometheus',
+        HG_NEO4J_HEAP: '2G',
+      },
+    });
+    expect([cfg.api.port, cfg.replay.loop, cfg.api.readTimeoutMs, cfg.filter.namespaces, cfg.collector.source, cfg.local.heap]).toEqual([
+      4100,
+      true,
+      2000,
+      ['a', 'b'],
+      'prometheus',
+      '2g',
+    ]);
   });
 });
 
 describe('sharding settings', () => {
   it('reads one collector with paired attribution when nothing is set', () => {
     const cfg = loadConfig({ env: {} });
-    expect([cfg.hubble.shardCount, cfg.hubble.shardIndex, cfg.hubble.nodesRefreshMs, cfg.collector.attribution]).toEqual([1, 0, 30_000, 'paired']);
+    expect([cfg.hubble.shardCount, cfg.hubble.shardIndex, cfg.hubble.nodesRefreshMs, cfg.collector.attribution]).toEqual([
+      1,
+      0,
+      30_000,
+      'paired',
+    ]);
   });
 
   it('takes owner attribution by itself when the nodes are shared by several collectors', () => {
@@ -116,11 +152,19 @@ describe('sharding settings', () => {
       }
       return '';
     };
-    expect(problems({ HG_SHARD_COUNT: '3' })).toContain('HG_SHARD_INDEX / --shard-index: required when HG_SHARD_COUNT is 3 (a number from 0 to 2, or ordinal)');
-    expect(problems({ HG_SHARD_COUNT: '3', HG_SHARD_INDEX: '3' })).toContain('HG_SHARD_INDEX / --shard-index: is 3, but HG_SHARD_COUNT 3 allows 0 to 2');
+    expect(problems({ HG_SHARD_COUNT: '3' })).toContain(
+      'HG_SHARD_INDEX / --shard-index: required when HG_SHARD_COUNT is 3 (a number from 0 to 2, or ordinal)',
+    );
+    expect(problems({ HG_SHARD_COUNT: '3', HG_SHARD_INDEX: '3' })).toContain(
+      'HG_SHARD_INDEX / --shard-index: is 3, but HG_SHARD_COUNT 3 allows 0 to 2',
+    );
     expect(problems({ HG_SHARD_COUNT: '3', HG_SHARD_INDEX: 'first' })).toContain('expected a number from 0 to 2 or ordinal, got "first"');
-    expect(problems({ HG_SHARD_COUNT: '3', HG_SHARD_INDEX: 'ordinal', HOSTNAME: 'collector' })).toContain('ordinal needs a pod name ending in -<number> (a StatefulSet pod), got hostname "collector"');
-    expect(problems({ HG_SHARD_COUNT: '2', HG_SHARD_INDEX: '0', HG_ATTRIBUTION: 'paired' })).toContain('HG_ATTRIBUTION / --attribution: paired counts an exchange twice');
+    expect(problems({ HG_SHARD_COUNT: '3', HG_SHARD_INDEX: 'ordinal', HOSTNAME: 'collector' })).toContain(
+      'ordinal needs a pod name ending in -<number> (a StatefulSet pod), got hostname "collector"',
+    );
+    expect(problems({ HG_SHARD_COUNT: '2', HG_SHARD_INDEX: '0', HG_ATTRIBUTION: 'paired' })).toContain(
+      'HG_ATTRIBUTION / --attribution: paired counts an exchange twice',
+    );
   });
 });
 
@@ -134,5 +178,29 @@ describe('HG_BUCKETS', () => {
 
   it('refuses sizes out of order and names the setting and the value', () => {
     expect(() => loadConfig({ env: { HG_BUCKETS: '1h:2d,1m:1d' } })).toThrow(/HG_BUCKETS.*bucket size 1m is not a larger whole multiple/);
+  });
+});
+
+describe('a renamed setting (HG_MAX_DIRTY_EDGES -> HG_WARN_UNWRITTEN_EDGES)', () => {
+  it('still reads the former env var and flag, and names them as deprecated with their replacement', () => {
+    expect(loadConfig({ env: { HG_MAX_DIRTY_EDGES: '123' } }).collector.warnUnwrittenEdges).toBe(123);
+    expect(loadConfig({ env: {}, flags: { maxDirtyEdges: '456' } }).collector.warnUnwrittenEdges).toBe(456);
+    expect(deprecatedSettingsGiven({ env: { HG_MAX_DIRTY_EDGES: '123' } })).toEqual([
+      'HG_MAX_DIRTY_EDGES is deprecated: use HG_WARN_UNWRITTEN_EDGES',
+    ]);
+    expect(deprecatedSettingsGiven({ env: {}, flags: { maxDirtyEdges: '456' } })).toEqual([
+      '--max-dirty-edges is deprecated: use --warn-unwritten-edges',
+    ]);
+  });
+
+  it('prefers the new name when both are given, and reports nothing deprecated for the new name alone', () => {
+    expect(loadConfig({ env: { HG_MAX_DIRTY_EDGES: '123', HG_WARN_UNWRITTEN_EDGES: '789' } }).collector.warnUnwrittenEdges).toBe(789);
+    expect(deprecatedSettingsGiven({ env: { HG_WARN_UNWRITTEN_EDGES: '789' } })).toEqual([]);
+  });
+
+  it('names the former env var when its value is refused', () => {
+    expect(() => loadConfig({ env: { HG_MAX_DIRTY_EDGES: 'lots' } })).toThrow(
+      /HG_MAX_DIRTY_EDGES \(HG_WARN_UNWRITTEN_EDGES \/ --warn-unwritten-edges\): expected a whole number/,
+    );
   });
 });

@@ -19,8 +19,19 @@ describe('the demo stream', () => {
     const pods = flows.flatMap((f) => [f.source, f.destination]).filter((e) => e?.pod_name);
     expect(pods.length).toBeGreaterThan(100);
     for (const p of pods) expect(p!.workloads?.[0]?.name).toBeTruthy();
-    const bookinfo = new Set(pods.filter((p) => p!.namespace === 'bookinfo').map((p) => `${p!.workloads![0].kind}/${p!.workloads![0].name}`));
-    expect(bookinfo).toEqual(new Set(['Deployment/productpage-v1', 'Deployment/details-v1', 'Deployment/ratings-v1', 'Deployment/reviews-v1', 'Deployment/reviews-v2', 'Deployment/reviews-v3']));
+    const bookinfo = new Set(
+      pods.filter((p) => p!.namespace === 'bookinfo').map((p) => `${p!.workloads![0]!.kind}/${p!.workloads![0]!.name}`),
+    );
+    expect(bookinfo).toEqual(
+      new Set([
+        'Deployment/productpage-v1',
+        'Deployment/details-v1',
+        'Deployment/ratings-v1',
+        'Deployment/reviews-v1',
+        'Deployment/reviews-v2',
+        'Deployment/reviews-v3',
+      ]),
+    );
   });
 
   it('plays the generated cluster and the recorded captures in order of flow time, from the start on, with unique uuids', () => {
@@ -32,13 +43,13 @@ describe('the demo stream', () => {
     }
     const times = flows.map((f) => Date.parse(f.time!));
     expect(times[0]).toBeGreaterThanOrEqual(startMs);
-    expect(times.findIndex((t, i) => i > 0 && t < times[i - 1])).toBe(-1);
+    expect(times.findIndex((t, i) => i > 0 && t < times[i - 1]!)).toBe(-1);
     expect(new Set(flows.map((f) => f.uuid)).size).toBe(flows.length);
     // The captures come at the start and then once a minute: bookinfo is there within the first second and again later.
-    const bookinfo = times.filter((_, i) => flows[i].source?.namespace === 'bookinfo');
-    expect(bookinfo[0] - startMs).toBeLessThan(1000);
+    const bookinfo = times.filter((_, i) => flows[i]!.source?.namespace === 'bookinfo');
+    expect(bookinfo[0]! - startMs).toBeLessThan(1000);
     expect(bookinfo.some((t) => t >= startMs + 60_000)).toBe(true);
     // About 200 generated flows a second (x the daily rhythm, ~1.4 at noon) plus the captures: flow time spans minutes, not seconds.
-    expect(times[times.length - 1] - startMs).toBeGreaterThan(60_000);
+    expect(times[times.length - 1]! - startMs).toBeGreaterThan(60_000);
   });
 });

@@ -60,7 +60,11 @@ describe('checkJavaAndMaven', () => {
   });
 
   it('refuses Java 11 naming the version it found', () => {
-    const problems = checkJavaAndMaven({ env: {}, root, run: (cmd) => (cmd === 'java' ? { status: 0, output: 'openjdk version "11.0.2"' } : ok) });
+    const problems = checkJavaAndMaven({
+      env: {},
+      root,
+      run: (cmd) => (cmd === 'java' ? { status: 0, output: 'openjdk version "11.0.2"' } : ok),
+    });
     expect(problems).toEqual([expect.stringContaining('is Java 11')]);
   });
 

@@ -11,11 +11,11 @@ function parseGrass(text: string): Map<string, Record<string, string>> {
   const rules = new Map<string, Record<string, string>>();
   for (const m of text.matchAll(/([\w.]+)\s*\{((?:[^}"]|"[^"]*")*)\}/g)) {
     const props: Record<string, string> = {};
-    for (const decl of m[2].split(';')) {
+    for (const decl of m[2]!.split(';')) {
       const colon = decl.indexOf(':');
       if (colon > 0) props[decl.slice(0, colon).trim()] = decl.slice(colon + 1).trim();
     }
-    rules.set(m[1], props);
+    rules.set(m[1]!, props);
   }
   return rules;
 }
@@ -34,8 +34,8 @@ describe('Neo4j Browser style', () => {
     const kinds = [LABEL.pod, LABEL.reserved, LABEL.fqdn, LABEL.ip].map((l) => rules.get(`node.${l}`)!);
     expect(new Set(kinds.map((k) => k.color)).size).toBe(4);
     expect(new Set(kinds.map((k) => k.diameter)).size).toBe(4);
-    const px = (k: Record<string, string>) => Number.parseInt(k.diameter, 10);
-    expect(px(kinds[0])).toBeGreaterThan(px(kinds[3])); // pods large, bare addresses small
+    const px = (k: Record<string, string>) => Number.parseInt(k.diameter!, 10);
+    expect(px(kinds[0]!)).toBeGreaterThan(px(kinds[3]!)); // pods large, bare addresses small
   });
 
   it('captions endpoints with their name and CALLS with the port', () => {
@@ -89,9 +89,17 @@ describe('Neo4j Browser guide', () => {
     const cypherBlocks = README.match(/^```cypher$/gm)?.length ?? 0;
     const cypherCommands = README.match(/npx hubble-graph cypher '/g)?.length ?? 0;
     expect(examples).toHaveLength(cypherBlocks + cypherCommands);
-    const html = buildBrowserGuide({ examples, styleUrl: 'http://127.0.0.1:4000/neo4j-browser/style.grass', apiUrl: 'http://127.0.0.1:4000/graphql' });
+    const html = buildBrowserGuide({
+      examples,
+      styleUrl: 'http://127.0.0.1:4000/neo4j-browser/style.grass',
+      apiUrl: 'http://127.0.0.1:4000/graphql',
+    });
     const blocks = [...html.matchAll(/<pre class="pre-scrollable code runnable">([\s\S]*?)<\/pre>/g)].map((m) =>
-      m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&'),
+      m[1]!
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&'),
     );
     for (const ex of examples) expect(blocks).toContain(ex.query);
     expect(blocks).toContain(':style http://127.0.0.1:4000/neo4j-browser/style.grass');

@@ -29,7 +29,7 @@ describe('package.json', () => {
 
   it('runs the tests also on the Node LTS that the Docker image is built on', () => {
     expect(pkg.scripts.test).toMatch(/&& npm run test:lts$/);
-    const lts = /npx -y node@(\d+)\.(\d+)\.\d+ /.exec(pkg.scripts['test:lts']);
+    const lts = /npx -y node@(\d+)\.(\d+)\.\d+ /.exec(pkg.scripts['test:lts']!);
     expect(lts).not.toBeNull();
     const dockerfile = fs.readFileSync(path.join(ROOT, 'docker', 'Dockerfile'), 'utf8');
     const images = [...dockerfile.matchAll(/^FROM node:(\d+)\.(\d+)-/gm)].map((m) => `${m[1]}.${m[2]}`);

@@ -8,7 +8,10 @@ import { parseMigration, readMigrations } from '../../src/graph/migrate';
 describe('parseMigration', () => {
   it('splits statements on a semicolon at the end of a line and drops // comments', () => {
     const text = '// first\nCREATE INDEX a IF NOT EXISTS FOR (n:A) ON (n.x);\n\nCREATE INDEX b IF NOT EXISTS\n  FOR (n:B) ON (n.y);\n';
-    expect(parseMigration(text)).toEqual(['CREATE INDEX a IF NOT EXISTS FOR (n:A) ON (n.x)', 'CREATE INDEX b IF NOT EXISTS\n  FOR (n:B) ON (n.y)']);
+    expect(parseMigration(text)).toEqual([
+      'CREATE INDEX a IF NOT EXISTS FOR (n:A) ON (n.x)',
+      'CREATE INDEX b IF NOT EXISTS\n  FOR (n:B) ON (n.y)',
+    ]);
   });
 });
 
@@ -40,21 +43,21 @@ describe('readMigrations', () => {
     write('0001-one.cypher', 'RETURN 1;\n');
     write('0002-two.cypher', 'RETURN 2;\n');
     const [one, two] = readMigrations(dir);
-    expect(one.checksum).toBe(sha256('RETURN 1;\n'));
-    expect(two.checksum).toBe(sha256('RETURN 2;\n'));
+    expect(one!.checksum).toBe(sha256('RETURN 1;\n'));
+    expect(two!.checksum).toBe(sha256('RETURN 2;\n'));
 
     write('0002-two.cypher', 'RETURN 2 AS two;\n');
     const [oneAgain, twoEdited] = readMigrations(dir);
-    expect(oneAgain.checksum).toBe(one.checksum);
-    expect(twoEdited.checksum).not.toBe(two.checksum);
-    expect(twoEdited.checksum).toBe(sha256('RETURN 2 AS two;\n'));
+    expect(oneAgain!.checksum).toBe(one!.checksum);
+    expect(twoEdited!.checksum).not.toBe(two!.checksum);
+    expect(twoEdited!.checksum).toBe(sha256('RETURN 2 AS two;\n'));
   });
 
   it('gives a file checked out with CRLF line ends the checksum of its LF text', () => {
     write('0001-one.cypher', 'RETURN 1;\nRETURN 2;\n');
-    const lf = readMigrations(dir)[0].checksum;
+    const lf = readMigrations(dir)[0]!.checksum;
     write('0001-one.cypher', 'RETURN 1;\r\nRETURN 2;\r\n');
-    expect(readMigrations(dir)[0].checksum).toBe(lf);
+    expect(readMigrations(dir)[0]!.checksum).toBe(lf);
   });
 
   it('refuses a file that is not named NNNN-name.cypher', () => {

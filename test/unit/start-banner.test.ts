@@ -37,7 +37,8 @@ describe('the npm start banner', () => {
   it('names the other addresses below, and says so when the collector had not written yet', () => {
     const banner = buildStartBanner({ ...info, notWrittenYet: true });
     const also = banner.slice(banner.indexOf('Also running'));
-    for (const part of ['ws://127.0.0.1:4000/graphql', 'bolt://127.0.0.1:7687', '127.0.0.1:4245', 'http://127.0.0.1:9465/metrics']) expect(also).toContain(part);
+    for (const part of ['ws://127.0.0.1:4000/graphql', 'bolt://127.0.0.1:7687', '127.0.0.1:4245', 'http://127.0.0.1:9465/metrics'])
+      expect(also).toContain(part);
     expect(banner).toContain('the collector has written nothing yet');
   });
 

@@ -1,7 +1,14 @@
 import { createGraphqlClient } from './api/graphql-client';
 import type { MapLevel } from './model/api-types';
 import { searchNodes } from './model/search-nodes';
-import { type CompareChoice, type RangeChoice, describeCoveredRange, formatRangeChoice, parseCompareChoice, parseRangeChoice } from './model/time-range';
+import {
+  type CompareChoice,
+  type RangeChoice,
+  describeCoveredRange,
+  formatRangeChoice,
+  parseCompareChoice,
+  parseRangeChoice,
+} from './model/time-range';
 import { type Scene, toScene } from './model/to-scene';
 import { type SelectionMode, type ViewState, parseViewState } from './model/view-state';
 import { CanvasRenderer, type Hit } from './render/canvas-renderer';
@@ -15,10 +22,27 @@ import { renderLegend } from './view/legend';
 /** The read-only test hook: what the renderer drew and the page's state, for browser tests and the bench. */
 export interface MapTestHook {
   snapshot(): {
-    nodes: Pick<Scene['nodes'][number], 'id' | 'label' | 'kind' | 'shape' | 'fill' | 'x' | 'y' | 'isNew' | 'selected' | 'match' | 'onTrace' | 'dimmed' | 'diff'>[];
+    nodes: Pick<
+      Scene['nodes'][number],
+      'id' | 'label' | 'kind' | 'shape' | 'fill' | 'x' | 'y' | 'isNew' | 'selected' | 'match' | 'onTrace' | 'dimmed' | 'diff'
+    >[];
     edges: Pick<
       Scene['edges'][number],
-      'id' | 'source' | 'target' | 'health' | 'colour' | 'dash' | 'widthPx' | 'dropMark' | 'isNew' | 'active' | 'onTrace' | 'shortest' | 'dimmed' | 'diff' | 'bend'
+      | 'id'
+      | 'source'
+      | 'target'
+      | 'health'
+      | 'colour'
+      | 'dash'
+      | 'widthPx'
+      | 'dropMark'
+      | 'isNew'
+      | 'active'
+      | 'onTrace'
+      | 'shortest'
+      | 'dimmed'
+      | 'diff'
+      | 'bend'
     >[];
     /** The range the API says the map covers (null: all time), and in compare mode both ranges. */
     covered: { since: string; until: string } | null;
@@ -41,7 +65,10 @@ declare global {
   }
 }
 
-const apiPath = document.documentElement.dataset.apiPath && !document.documentElement.dataset.apiPath.startsWith('%') ? document.documentElement.dataset.apiPath : '/graphql';
+const apiPath =
+  document.documentElement.dataset.apiPath && !document.documentElement.dataset.apiPath.startsWith('%')
+    ? document.documentElement.dataset.apiPath
+    : '/graphql';
 const httpUrl = new URL(apiPath, window.location.href).toString();
 const wsUrl = httpUrl.replace(/^http/, 'ws');
 
@@ -82,7 +109,9 @@ function select(hit: Hit, shift: boolean) {
   if (hit.kind === 'edge') return update({ selection: [], edge: hit.edge.id, mode: 'details' });
   const id = hit.node.id;
   const pairing = v.mode === 'path' || shift;
-  if (pairing && v.selection.length === 1 && v.selection[0] !== id) return update({ selection: [v.selection[0], id], edge: null, mode: 'path' });
+  const [only] = v.selection;
+  if (pairing && v.selection.length === 1 && only !== undefined && only !== id)
+    return update({ selection: [only, id], edge: null, mode: 'path' });
   update({ selection: [id], edge: null });
 }
 
@@ -136,7 +165,9 @@ const hideWorld = byId<HTMLInputElement>('hide-world');
 const onlyDropped = byId<HTMLInputElement>('only-dropped');
 const modeButtons = [...document.querySelectorAll<HTMLButtonElement>('.modes button')];
 
-nsSelect.addEventListener('change', () => update({ namespaces: [...nsSelect.selectedOptions].map((o) => o.value), selection: [], edge: null }));
+nsSelect.addEventListener('change', () =>
+  update({ namespaces: [...nsSelect.selectedOptions].map((o) => o.value), selection: [], edge: null }),
+);
 levelSelect.addEventListener('change', () => update({ level: levelSelect.value as MapLevel, selection: [], edge: null }));
 const compareSelect = byId<HTMLSelectElement>('compare');
 const compareRange = byId<HTMLSpanElement>('compare-range');
@@ -177,8 +208,22 @@ function wireRangePicker<T>(
   });
   for (const input of [from, to]) input.addEventListener('change', applyCustom);
 }
-wireRangePicker<RangeChoice>(rangeSelect, customRange, [since, until], parseRangeChoice, (r) => ({ kind: 'custom', ...r }), (range) => update({ range }));
-wireRangePicker<CompareChoice | null>(compareSelect, compareRange, [compareSince, compareUntil], parseCompareChoice, (r) => ({ kind: 'custom', ...r }), (compare) => update({ compare }));
+wireRangePicker<RangeChoice>(
+  rangeSelect,
+  customRange,
+  [since, until],
+  parseRangeChoice,
+  (r) => ({ kind: 'custom', ...r }),
+  (range) => update({ range }),
+);
+wireRangePicker<CompareChoice | null>(
+  compareSelect,
+  compareRange,
+  [compareSince, compareUntil],
+  parseCompareChoice,
+  (r) => ({ kind: 'custom', ...r }),
+  (compare) => update({ compare }),
+);
 let searchTimer: ReturnType<typeof setTimeout> | undefined;
 search.addEventListener('input', () => {
   clearTimeout(searchTimer);
@@ -204,7 +249,8 @@ const filterChange = () =>
     },
   });
 for (const c of [verdict, protocol, port, hideReserved, hideWorld, onlyDropped]) c.addEventListener('change', filterChange);
-for (const b of modeButtons) b.addEventListener('click', () => update({ mode: b.dataset.mode as SelectionMode, selection: store.view.selection.slice(0, 1) }));
+for (const b of modeButtons)
+  b.addEventListener('click', () => update({ mode: b.dataset.mode as SelectionMode, selection: store.view.selection.slice(0, 1) }));
 byId<HTMLButtonElement>('fit').addEventListener('click', () => renderer.fit());
 
 /** Puts the view's values into the controls (after a URL load, or a change made elsewhere). */
@@ -246,14 +292,25 @@ function renderCovered() {
   const c = store.comparison;
   if (c) {
     covered.append(
-      el('span', { 'data-covered': 'before', 'data-since': c.before.since, 'data-until': c.before.until }, `before: ${describeCoveredRange(c.before)}`),
+      el(
+        'span',
+        { 'data-covered': 'before', 'data-since': c.before.since, 'data-until': c.before.until },
+        `before: ${describeCoveredRange(c.before)}`,
+      ),
       ' vs ',
-      el('span', { 'data-covered': 'after', 'data-since': c.after.since, 'data-until': c.after.until }, `after: ${describeCoveredRange(c.after)}`),
+      el(
+        'span',
+        { 'data-covered': 'after', 'data-since': c.after.since, 'data-until': c.after.until },
+        `after: ${describeCoveredRange(c.after)}`,
+      ),
     );
     return;
   }
   const r = store.covered;
-  if (r) covered.append(el('span', { 'data-covered': 'map', 'data-since': r.since, 'data-until': r.until }, `covers ${describeCoveredRange(r)}`));
+  if (r)
+    covered.append(
+      el('span', { 'data-covered': 'map', 'data-since': r.since, 'data-until': r.until }, `covers ${describeCoveredRange(r)}`),
+    );
   else if (store.totals) covered.append(el('span', { 'data-covered': 'all' }, 'all-time figures'));
 }
 
@@ -263,7 +320,10 @@ function renderStatus() {
   const shown = store.visible();
   if (store.liveStatus !== 'off') status.append(el('span', { class: store.liveStatus === 'live' ? 'live' : '' }, `${store.liveStatus} `));
   if (store.loading) status.append('loading… ');
-  if (t) status.append(`${shown.nodes.length} nodes, ${shown.edges.length} edges shown${store.truncated ? ` (heaviest ${store.edges.size} of ${t.edges} edges)` : ''} `);
+  if (t)
+    status.append(
+      `${shown.nodes.length} nodes, ${shown.edges.length} edges shown${store.truncated ? ` (heaviest ${store.edges.size} of ${t.edges} edges)` : ''} `,
+    );
   if (store.notice) status.append(el('span', { class: 'notice' }, store.notice));
   if (store.error) status.append(el('span', { class: 'error' }, ` ${store.error}`));
 }
@@ -304,14 +364,16 @@ function redraw() {
   const v = store.view;
   const { nodes, edges } = store.visible();
   const matches = new Set(searchNodes(nodes, v.search).map((n) => n.id));
-  matchesList.replaceChildren(...[...matches].slice(0, 20).map((id) => {
-    const li = el('li', { 'data-match': id }, id);
-    li.addEventListener('click', () => {
-      update({ selection: [id], edge: null });
-      renderer.fit([id]);
-    });
-    return li;
-  }));
+  matchesList.replaceChildren(
+    ...[...matches].slice(0, 20).map((id) => {
+      const li = el('li', { 'data-match': id }, id);
+      li.addEventListener('click', () => {
+        update({ selection: [id], edge: null });
+        renderer.fit([id]);
+      });
+      return li;
+    }),
+  );
   matchesList.hidden = matches.size === 0;
   const now = Date.now();
   const live = (m: Map<string, number>) => new Set([...m].filter(([, t]) => t > now).map(([id]) => id));
@@ -372,7 +434,8 @@ function applyChanges() {
     keepMapClearOfLegend();
     renderCovered();
   }
-  if (changes.has('panel') || changes.has('trace') || changes.has('policy')) renderPanel(panel, store.details, store.trace, store.policy, panelActions);
+  if (changes.has('panel') || changes.has('trace') || changes.has('policy'))
+    renderPanel(panel, store.details, store.trace, store.policy, panelActions);
   renderStatus();
   redraw();
   lastApplyEnd = performance.now();
@@ -420,13 +483,46 @@ window.__hubbleGraphMap = {
   snapshot() {
     const s = renderer.getScene();
     return {
-      nodes: s.nodes.map(({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed, diff }) => ({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed, diff })),
-      edges: s.edges.map(({ id, source, target, health, colour, dash, widthPx, dropMark, isNew, active, onTrace, shortest, dimmed, diff, bend }) => ({
-        id, source, target, health, colour, dash, widthPx, dropMark, isNew, active, onTrace, shortest, dimmed, diff, bend,
+      nodes: s.nodes.map(({ id, label, kind, shape, fill, x, y, isNew, selected, match, onTrace, dimmed, diff }) => ({
+        id,
+        label,
+        kind,
+        shape,
+        fill,
+        x,
+        y,
+        isNew,
+        selected,
+        match,
+        onTrace,
+        dimmed,
+        diff,
       })),
+      edges: s.edges.map(
+        ({ id, source, target, health, colour, dash, widthPx, dropMark, isNew, active, onTrace, shortest, dimmed, diff, bend }) => ({
+          id,
+          source,
+          target,
+          health,
+          colour,
+          dash,
+          widthPx,
+          dropMark,
+          isNew,
+          active,
+          onTrace,
+          shortest,
+          dimmed,
+          diff,
+          bend,
+        }),
+      ),
       covered: store.covered ? { since: store.covered.since, until: store.covered.until } : null,
       compared: store.comparison
-        ? { before: { since: store.comparison.before.since, until: store.comparison.before.until }, after: { since: store.comparison.after.since, until: store.comparison.after.until } }
+        ? {
+            before: { since: store.comparison.before.since, until: store.comparison.before.until },
+            after: { since: store.comparison.after.since, until: store.comparison.after.until },
+          }
         : null,
       loading: store.loading,
       error: store.error,

@@ -1,6 +1,19 @@
 import type { Params } from '../executor';
 import { COUNTER_PREFIX, LABEL } from '../model';
-import { type CypherQuery, type EdgeConditions, type FilteredCall, type TimeWindow, activeInWindow, callProjection, edgeConditions, edgeMatches, endpointProjection, where, windowParams, windowPredicate } from './api-fragments';
+import {
+  type CypherQuery,
+  type EdgeConditions,
+  type FilteredCall,
+  type TimeWindow,
+  activeInWindow,
+  callProjection,
+  edgeConditions,
+  edgeMatches,
+  endpointProjection,
+  where,
+  windowParams,
+  windowPredicate,
+} from './api-fragments';
 
 /** Validated call conditions. */
 export interface CallConditions extends EdgeConditions {
@@ -71,7 +84,8 @@ WITH a, r, b`; // a WHERE cannot follow CALL {} directly
  * filter changed calls without a query); the conditions on the call itself are `edgeMatches`.
  */
 export function callMatches(call: FilteredCall, c: CallConditions): boolean {
-  if (c.namespaces && !c.namespaces.includes(call.source.namespace ?? '') && !c.namespaces.includes(call.destination.namespace ?? '')) return false;
+  if (c.namespaces && !c.namespaces.includes(call.source.namespace ?? '') && !c.namespaces.includes(call.destination.namespace ?? ''))
+    return false;
   if (c.source !== undefined && call.source.id !== c.source) return false;
   if (c.destination !== undefined && call.destination.id !== c.destination) return false;
   return edgeMatches(call, c);
@@ -199,7 +213,8 @@ export function buildDropReasons(c: DropConditions): CypherQuery {
   // Ranged: the drop_<REASON> counters of the window's activity buckets instead of the all-time ones.
   const counted = c.range === undefined ? 'r' : 'w';
   if (c.range !== undefined) Object.assign(params, windowParams(c.range));
-  const windowMatch = c.range === undefined ? '' : `\nMATCH (w:${LABEL.activity} {key: r.key, size: $w_size}) WHERE ${windowPredicate('w')}`;
+  const windowMatch =
+    c.range === undefined ? '' : `\nMATCH (w:${LABEL.activity} {key: r.key, size: $w_size}) WHERE ${windowPredicate('w')}`;
   const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)
 ${where(conds)}${windowMatch}
 UNWIND [k IN keys(${counted}) WHERE k STARTS WITH $prefix] AS k

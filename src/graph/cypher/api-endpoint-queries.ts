@@ -76,7 +76,10 @@ export function buildPodsPage(c: PodConditions, skip: number, limit: number): { 
   const params: Params = { skip, limit };
   const match = podMatch(c, params);
   return {
-    page: { cypher: `${match} RETURN ${endpointProjection('p')} AS endpoint ORDER BY p.id SKIP toInteger($skip) LIMIT toInteger($limit)`, params },
+    page: {
+      cypher: `${match} RETURN ${endpointProjection('p')} AS endpoint ORDER BY p.id SKIP toInteger($skip) LIMIT toInteger($limit)`,
+      params,
+    },
     count: { cypher: `${match} RETURN count(p) AS total`, params },
   };
 }
@@ -87,9 +90,15 @@ const ORDER_BY_TRAFFIC = 'ORDER BY coalesce(r.requests, 0) DESC, coalesce(r.flow
  * Calls leaving (`outgoing`) or reaching (`incoming`) each endpoint of `$ids`, at most `limit` each,
  * most requests first: one query for every endpoint a GraphQL response lists.
  */
-export function buildEndpointCalls(direction: 'outgoing' | 'incoming', ids: readonly string[], c: EdgeConditions, limit: number): CypherQuery {
+export function buildEndpointCalls(
+  direction: 'outgoing' | 'incoming',
+  ids: readonly string[],
+  c: EdgeConditions,
+  limit: number,
+): CypherQuery {
   const params: Params = { ids, limit };
-  const pattern = direction === 'outgoing' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
+  const pattern =
+    direction === 'outgoing' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
   const src = direction === 'outgoing' ? 'x' : 'y';
   const dst = direction === 'outgoing' ? 'y' : 'x';
   const cypher = `
@@ -105,7 +114,8 @@ RETURN id, calls`;
 /** Distinct endpoints at the other end of each endpoint's calls (`callees` or `callers`), ordered by id. */
 export function buildNeighbours(direction: 'callees' | 'callers', ids: readonly string[], c: EdgeConditions, limit: number): CypherQuery {
   const params: Params = { ids, limit };
-  const pattern = direction === 'callees' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
+  const pattern =
+    direction === 'callees' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
   const cypher = `
 UNWIND $ids AS id
 MATCH ${pattern}

@@ -14,7 +14,8 @@ export interface CypherQuery {
 }
 
 /** Properties of an endpoint that the API reads (a map projection body). */
-const ENDPOINT_PROPS = '.id, .kind, .name, .namespace, .labels, .workload, .workloadKind, .identity, .node, .cluster, .firstSeen, .lastSeen';
+const ENDPOINT_PROPS =
+  '.id, .kind, .name, .namespace, .labels, .workload, .workloadKind, .identity, .node, .cluster, .firstSeen, .lastSeen';
 
 /** `v {…}`: the endpoint properties of node variable `v`. */
 export function endpointProjection(v: string): string {

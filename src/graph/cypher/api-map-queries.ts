@@ -1,6 +1,16 @@
 import type { Params } from '../executor';
 import { LABEL } from '../model';
-import { type CypherQuery, type TimeWindow, activeInWindow, edgeConditions, endpointProjection, where, windowParams, windowPredicate, workloadNameExpr } from './api-fragments';
+import {
+  type CypherQuery,
+  type TimeWindow,
+  activeInWindow,
+  edgeConditions,
+  endpointProjection,
+  where,
+  windowParams,
+  windowPredicate,
+  workloadNameExpr,
+} from './api-fragments';
 import type { CallProps, EndpointRecord } from './api-endpoint-queries';
 
 export type MapLevel = 'POD' | 'WORKLOAD' | 'NAMESPACE';
@@ -155,9 +165,24 @@ export const ALL_MAP_COLUMNS: MapColumns = { verdicts: true, ports: true, protoc
  * map edge `e`), and what stands in its place when the client did not ask for it.
  */
 const COLUMN_STAGES: Readonly<Record<keyof MapColumns, { pair: string; edge: string; final: string; absent: string }>> = {
-  verdicts: { pair: 'collect(DISTINCT r.verdict)', edge: 'collect(x.verdicts)', final: 'reduce(acc = [], l IN e.verdicts | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
-  ports: { pair: 'collect(DISTINCT r.port)', edge: 'collect(x.ports)', final: 'reduce(acc = [], l IN e.ports | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
-  protocols: { pair: 'collect(DISTINCT r.protocol)', edge: 'collect(x.protocols)', final: 'reduce(acc = [], l IN e.protocols | acc + [v IN l WHERE NOT v IN acc])', absent: '[]' },
+  verdicts: {
+    pair: 'collect(DISTINCT r.verdict)',
+    edge: 'collect(x.verdicts)',
+    final: 'reduce(acc = [], l IN e.verdicts | acc + [v IN l WHERE NOT v IN acc])',
+    absent: '[]',
+  },
+  ports: {
+    pair: 'collect(DISTINCT r.port)',
+    edge: 'collect(x.ports)',
+    final: 'reduce(acc = [], l IN e.ports | acc + [v IN l WHERE NOT v IN acc])',
+    absent: '[]',
+  },
+  protocols: {
+    pair: 'collect(DISTINCT r.protocol)',
+    edge: 'collect(x.protocols)',
+    final: 'reduce(acc = [], l IN e.protocols | acc + [v IN l WHERE NOT v IN acc])',
+    absent: '[]',
+  },
   latencyP95Ms: { pair: 'max(r.latencyP95Ms)', edge: 'max(x.latencyP95Ms)', final: 'e.latencyP95Ms', absent: 'null' },
   // Epoch milliseconds, not DateTime: 10k temporal values cost the driver more than the query.
   lastSeen: { pair: 'max(r.lastSeen.epochMillis)', edge: 'max(x.lastSeen)', final: 'e.lastSeen', absent: 'null' },
@@ -184,7 +209,13 @@ const COLUMN_ORDER = ['verdicts', 'ports', 'protocols', 'latencyP95Ms', 'lastSee
  * once each as `[id, kind, name, namespace]`, and each edge as a list of primitives that names its
  * ends by id. `decodeServiceMap` turns it into a `ServiceMapRecord`.
  */
-export function buildServiceMap(level: MapLevel, c: MapConditions, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
+export function buildServiceMap(
+  level: MapLevel,
+  c: MapConditions,
+  topN: number,
+  columns: MapColumns = ALL_MAP_COLUMNS,
+  window?: TimeWindow,
+): CypherQuery {
   const params: Params = { topN };
   const stages = window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
   const cols = COLUMN_ORDER.filter((k) => columns[k]);
@@ -256,7 +287,13 @@ const ROLLUP_STAGES: Readonly<Record<keyof MapColumns, { bucket: string; edge: s
  * activeSince condition needs each call's last flow time, which roll-ups do not keep:
  * readServiceMap uses buildServiceMap for it.
  */
-export function buildRollupMap(level: 'WORKLOAD' | 'NAMESPACE', c: Omit<MapConditions, 'activeSince'>, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
+export function buildRollupMap(
+  level: 'WORKLOAD' | 'NAMESPACE',
+  c: Omit<MapConditions, 'activeSince'>,
+  topN: number,
+  columns: MapColumns = ALL_MAP_COLUMNS,
+  window?: TimeWindow,
+): CypherQuery {
   // All time is the roll-ups of size 0, which start at epoch 0.
   const params: Params = { topN, level, ...windowParams(window ?? { size: 0, sinceMs: 0, untilMs: 1 }) };
   const conds = ['u.level = $level', 'u.size = toInteger($w_size)', windowPredicate('u')];
@@ -308,24 +345,26 @@ export interface CompactServiceMapRow extends MapTotalsRecord {
 export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): ServiceMapRecord {
   const nodes = new Map<string, MapNodeRecord>(row.nodes.map(([id, kind, name, namespace]) => [id, { id, kind, name, namespace }]));
   const node = (id: string): MapNodeRecord => nodes.get(id) ?? { id, kind: 'ip', name: id, namespace: null };
-  const top = row.top.map(([source, target, flows, requests, responses, errors, calls, verdicts, ports, protocols, latency, lastSeenMs]): MapEdgeRecord => {
-    const edge: MapEdgeRecord = {
-      source: node(source),
-      target: node(target),
-      flows,
-      requests,
-      responses,
-      errors,
-      calls,
-      verdicts,
-      ports,
-      protocols,
-      latencyP95Ms: ranged || Array.isArray(latency) ? null : latency,
-      lastSeen: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
-    };
-    if (ranged) edge.latencySketches = Array.isArray(latency) ? latency : [];
-    return edge;
-  });
+  const top = row.top.map(
+    ([source, target, flows, requests, responses, errors, calls, verdicts, ports, protocols, latency, lastSeenMs]): MapEdgeRecord => {
+      const edge: MapEdgeRecord = {
+        source: node(source),
+        target: node(target),
+        flows,
+        requests,
+        responses,
+        errors,
+        calls,
+        verdicts,
+        ports,
+        protocols,
+        latencyP95Ms: ranged || Array.isArray(latency) ? null : latency,
+        lastSeen: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
+      };
+      if (ranged) edge.latencySketches = Array.isArray(latency) ? latency : [];
+      return edge;
+    },
+  );
   const { edgeCount, nodeCount, calls, flows, requests, errors } = row;
   return { edgeCount, nodeCount, calls, flows, requests, errors, top };
 }

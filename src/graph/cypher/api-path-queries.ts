@@ -44,7 +44,8 @@ LIMIT toInteger($limit)`;
 /** One breadth-first step of a dependency search: the calls leaving (DOWNSTREAM) or reaching (UPSTREAM) `$frontier`. */
 export function buildDependencyStep(direction: 'DOWNSTREAM' | 'UPSTREAM', c: EdgeConditions): CypherQuery {
   const params: Params = {};
-  const pattern = direction === 'DOWNSTREAM' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
+  const pattern =
+    direction === 'DOWNSTREAM' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
   const conds = edgeConditions('r', c, params);
   const src = direction === 'DOWNSTREAM' ? 'x' : 'y';
   const dst = direction === 'DOWNSTREAM' ? 'y' : 'x';

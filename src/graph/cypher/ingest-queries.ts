@@ -238,10 +238,11 @@ RETURN collect(CASE WHEN row.latencySketch IS NOT NULL
        collect(CASE WHEN created THEN {key: row.key, size: toInteger(row.size), startMs: toInteger(row.startMs)} END) AS created`;
 
 /** One activity bucket's delta as UPSERT_ACTIVITY takes it: the call's identity, the bucket, the counts. */
-export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> & Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'> & {
-  /** Bucket size in seconds. */
-  size: number;
-};
+export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> &
+  Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'> & {
+    /** Bucket size in seconds. */
+    size: number;
+  };
 
 export interface UpsertedActivityRow {
   sketches: { id: string; sketch: string; stored: string | null; minMs: number | null; maxMs: number | null }[];

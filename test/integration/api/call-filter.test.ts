@@ -22,7 +22,11 @@ const CASES: ReadonlyArray<{ what: string; c: CallConditions; expected: string[]
   { what: 'protocol in any case', c: { protocol: 'udp' }, expected: [API_DNS] },
   { what: 'port', c: { port: 5432 }, expected: [API_DB, API_DB_DROPPED, WEB_A_DB_DROPPED] },
   { what: 'verdicts', c: { verdicts: ['DROPPED'] }, expected: [API_DB_DROPPED, WEB_A_DB_DROPPED] },
-  { what: 'active since (only web-C was seen a minute later)', c: { activeSince: new Date(T0 + 30_000).toISOString() }, expected: [WEB_C_API] },
+  {
+    what: 'active since (only web-C was seen a minute later)',
+    c: { activeSince: new Date(T0 + 30_000).toISOString() },
+    expected: [WEB_C_API],
+  },
   { what: 'active since, inclusive', c: { activeSince: new Date(T0 + 60_000).toISOString() }, expected: [WEB_C_API] },
   { what: 'minimum requests', c: { minRequests: 5 }, expected: [WEB_A_API, WORLD_WEB_A] },
   { what: 'a namespace at either end', c: { namespaces: ['infra'] }, expected: [API_DNS] },
@@ -51,6 +55,9 @@ describe('the call filter in Cypher and in memory (real Neo4j)', () => {
   it.each(CASES)('selects the same calls by $what in a query and in a subscription', async ({ c, expected }) => {
     const inCypher = (await readCallsPage(executor, c, order, 0, 100)).calls.map((r) => toCallFromRecord(r).key);
     const inMemory = all.filter((call) => callMatches(call, c)).map((call) => call.key);
-    expect({ inCypher: inCypher.sort(), inMemory: inMemory.sort() }).toEqual({ inCypher: [...expected].sort(), inMemory: [...expected].sort() });
+    expect({ inCypher: inCypher.sort(), inMemory: inMemory.sort() }).toEqual({
+      inCypher: [...expected].sort(),
+      inMemory: [...expected].sort(),
+    });
   });
 });

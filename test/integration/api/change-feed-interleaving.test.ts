@@ -10,7 +10,7 @@ import {
 import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';
-import { resetGraph, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testExecutor } from '../../helpers/neo4j';
 import { callRow, podRow } from './seed-graph';
 
 /**
@@ -77,27 +77,46 @@ describe('change feed while batches commit between and inside its reads', () => 
       if (!armed || created >= 40) return;
       const k = created;
       created += 1;
-      const calls = [callRow(pods[k].id, pods[k + 1].id, 80, 'TCP', 'FORWARDED', { flows: 1 })];
-      if (k > 0) calls.push(callRow(pods[k - 1].id, pods[k].id, 80, 'TCP', 'FORWARDED', { flows: 1 }));
-      await writeIngestBatch(executor, { endpoints: [pods[k], pods[k + 1]], calls, maxFlowTimeMs: 0 }, { collectorId: 'race', runId, batchSeq: batchSeq++ });
+      const calls = [callRow(pods[k]!.id, pods[k + 1]!.id, 80, 'TCP', 'FORWARDED', { flows: 1 })];
+      if (k > 0) calls.push(callRow(pods[k - 1]!.id, pods[k]!.id, 80, 'TCP', 'FORWARDED', { flows: 1 }));
+      await writeIngestBatch(
+        executor,
+        { endpoints: [pods[k]!, pods[k + 1]!], calls, maxFlowTimeMs: 0 },
+        { collectorId: 'race', runId, batchSeq: batchSeq++ },
+      );
       committed += 1;
     };
-    await writeIngestBatch(executor, { endpoints: pods, calls: [], maxFlowTimeMs: 0 }, { collectorId: 'race', runId, batchSeq: batchSeq++ });
+    await writeIngestBatch(
+      executor,
+      { endpoints: pods, calls: [], maxFlowTimeMs: 0 },
+      { collectorId: 'race', runId, batchSeq: batchSeq++ },
+    );
 
     const feed = new ChangeFeed(interleavingReader(executor, commitNext), { pollMs: 5, coalesceMs: 0 }, silentLogger());
     const added: GqlCall[] = [];
     const updated: GqlCall[] = [];
     const podsAdded: GqlEndpoint[] = [];
     const draining = [
-      drain(feed.subscribe('callAdded', () => true), added),
-      drain(feed.subscribe('callUpdated', () => true), updated),
-      drain(feed.subscribe('podAdded', () => true), podsAdded),
+      drain(
+        feed.subscribe('callAdded', () => true),
+        added,
+      ),
+      drain(
+        feed.subscribe('callUpdated', () => true),
+        updated,
+      ),
+      drain(
+        feed.subscribe('podAdded', () => true),
+        podsAdded,
+      ),
     ];
     feed.start();
     await feed.ready();
     armed = true;
     await waitFor(() => committed >= 40, 30_000);
-    const stored = (await executor.read<{ key: string; flows: number }>('MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows')).sort((a, b) => (a.key < b.key ? -1 : 1));
+    const stored = (
+      await executor.read<{ key: string; flows: number }>('MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows')
+    ).sort((a, b) => (a.key < b.key ? -1 : 1));
     expect(stored).toHaveLength(40);
     await waitFor(() => added.length >= stored.length, 5000);
     await new Promise((r) => setTimeout(r, 200));
@@ -114,7 +133,7 @@ describe('change feed while batches commit between and inside its reads', () => 
 
   describe('change-log entries not (wholly) visible yet', () => {
     const pods = Array.from({ length: 4 }, (_, i) => podRow('gap', `g-${i}`, 'g', 'Deployment', ['app=g']));
-    const key = (i: number) => `${pods[i].id}|${pods[i + 1].id}|80|TCP|FORWARDED`;
+    const key = (i: number) => `${pods[i]!.id}|${pods[i + 1]!.id}|80|TCP|FORWARDED`;
 
     /**
      * A reader that does not see the change-log entries in `hidden`, as if their commit were not
@@ -127,13 +146,19 @@ describe('change feed while batches commit between and inside its reads', () => 
           return (rows as HeadAndLogRow[]).map((r) => ({ ...r, entries: r.entries.filter((e) => !hidden.has(e.seq)) })) as R[];
         }
         if (query === CHANGE_WINDOW_ROWS) {
-          return (rows as ChangeWindowRowsRow[]).map((r) => ({ ...r, changed: r.changed.filter((c) => !hiddenStamps.has(c.changeSeq)) })) as R[];
+          return (rows as ChangeWindowRowsRow[]).map((r) => ({
+            ...r,
+            changed: r.changed.filter((c) => !hiddenStamps.has(c.changeSeq)),
+          })) as R[];
         }
         return rows;
       };
       return {
         read: async <R>(query: string, params?: Record<string, unknown>) => hide(query, await executor.read<R>(query, params)),
-        readTx: (work) => executor.readTx((tx) => work({ run: async <R>(query: string, params?: Record<string, unknown>) => hide(query, await tx.run<R>(query, params)) })),
+        readTx: (work) =>
+          executor.readTx((tx) =>
+            work({ run: async <R>(query: string, params?: Record<string, unknown>) => hide(query, await tx.run<R>(query, params)) }),
+          ),
       };
     }
 
@@ -141,14 +166,25 @@ describe('change feed while batches commit between and inside its reads', () => 
       const runId = `gap-${Date.now()}`;
       let batchSeq = 0;
       const newEdge = (i: number) =>
-        writeIngestBatch(executor, { endpoints: [pods[i], pods[i + 1]], calls: [callRow(pods[i].id, pods[i + 1].id, 80, 'TCP', 'FORWARDED')], maxFlowTimeMs: 0 }, { collectorId: 'gap', runId, batchSeq: batchSeq++ });
+        writeIngestBatch(
+          executor,
+          { endpoints: [pods[i]!, pods[i + 1]!], calls: [callRow(pods[i]!.id, pods[i + 1]!.id, 80, 'TCP', 'FORWARDED')], maxFlowTimeMs: 0 },
+          { collectorId: 'gap', runId, batchSeq: batchSeq++ },
+        );
       await newEdge(2);
-      const [{ seq: head }] = await executor.read<{ seq: number }>("MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS seq");
+      const { seq: head } = await readOneRow<{ seq: number }>(executor, "MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS seq");
       const hidden = new Set([head + 1]);
       const skipped: number[] = [];
-      const feed = new ChangeFeed(hidingReader(hidden), { pollMs: 20, coalesceMs: 0, stuckAfterMs, onPoll: (o) => void (o.skipped > 0 && skipped.push(o.skipped)) }, silentLogger());
+      const feed = new ChangeFeed(
+        hidingReader(hidden),
+        { pollMs: 20, coalesceMs: 0, stuckAfterMs, onPoll: (o) => void (o.skipped > 0 && skipped.push(o.skipped)) },
+        silentLogger(),
+      );
       const added: GqlCall[] = [];
-      const draining = drain(feed.subscribe('callAdded', () => true), added);
+      const draining = drain(
+        feed.subscribe('callAdded', () => true),
+        added,
+      );
       feed.start();
       await feed.ready();
       await newEdge(0);
@@ -175,18 +211,21 @@ describe('change feed while batches commit between and inside its reads', () => 
       expect(added.map((c) => c.key)).toEqual([key(1)]);
       expect(skipped).toEqual([1]);
     });
-  
+
     it('holds back the newest entry while some of the calls it stamped are not visible, then delivers it whole', async () => {
       const runId = `partial-${Date.now()}`;
       await writeIngestBatch(executor, { endpoints: pods, calls: [], maxFlowTimeMs: 0 }, { collectorId: 'partial', runId, batchSeq: 0 });
-      const [{ seq: head }] = await executor.read<{ seq: number }>("MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS seq");
+      const { seq: head } = await readOneRow<{ seq: number }>(executor, "MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS seq");
       const hiddenStamps = new Set([head + 1]);
       const feed = new ChangeFeed(hidingReader(new Set(), hiddenStamps), { pollMs: 20, coalesceMs: 0 }, silentLogger());
       const added: GqlCall[] = [];
-      const draining = drain(feed.subscribe('callAdded', () => true), added);
+      const draining = drain(
+        feed.subscribe('callAdded', () => true),
+        added,
+      );
       feed.start();
       await feed.ready();
-      const calls = [0, 1, 2].map((i) => callRow(pods[i].id, pods[i + 1].id, 80, 'TCP', 'FORWARDED'));
+      const calls = [0, 1, 2].map((i) => callRow(pods[i]!.id, pods[i + 1]!.id, 80, 'TCP', 'FORWARDED'));
       await writeIngestBatch(executor, { endpoints: [], calls, maxFlowTimeMs: 0 }, { collectorId: 'partial', runId, batchSeq: 1 });
       await new Promise((r) => setTimeout(r, 300));
       expect(added).toEqual([]);

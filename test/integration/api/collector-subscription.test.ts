@@ -33,7 +33,11 @@ describe('subscriptions fed by a collector in another process', () => {
   beforeAll(async () => {
     executor = testExecutor();
     await resetGraph(executor);
-    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '200ms', HG_API_UPDATE_COALESCE: '500ms' }), silentLogger(), { executor });
+    server = await startApiServer(
+      testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '200ms', HG_API_UPDATE_COALESCE: '500ms' }),
+      silentLogger(),
+      { executor },
+    );
     client = wsClient(server.wsUrl);
     // 100 flows/s: the collector flushes several times while the recording plays, so edges change after they appear.
     replay = await startReplayServer({ files: [FIXTURE], listen: '127.0.0.1:0', rate: 100 });
@@ -51,12 +55,15 @@ describe('subscriptions fed by a collector in another process', () => {
     const updated = collect<{ callUpdated: CallEvent }>(client, `subscription { callUpdated { ${FIELDS} } }`);
     await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="callAdded"', 1);
     await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="callUpdated"', 1);
-    const collector = startCli(['collect'], testEnv({
-      HUBBLE_SERVER: replay.address,
-      HG_COLLECTOR_LISTEN: '127.0.0.1:0',
-      HG_FLUSH_INTERVAL: '300ms',
-      HG_COLLECTOR_ID: 'api-subscription-test',
-    }));
+    const collector = startCli(
+      ['collect'],
+      testEnv({
+        HUBBLE_SERVER: replay.address,
+        HG_COLLECTOR_LISTEN: '127.0.0.1:0',
+        HG_FLUSH_INTERVAL: '300ms',
+        HG_COLLECTOR_ID: 'api-subscription-test',
+      }),
+    );
     try {
       const latest = () => {
         const byKey = new Map<string, CallEvent>();
@@ -67,7 +74,10 @@ describe('subscriptions fed by a collector in another process', () => {
         return byKey;
       };
       const stored = async () => {
-        const res = await gql<{ calls: { totalCount: number; nodes: CallEvent[] } }>(server.url, `{ calls(first: 1000) { totalCount nodes { ${FIELDS} } } }`);
+        const res = await gql<{ calls: { totalCount: number; nodes: CallEvent[] } }>(
+          server.url,
+          `{ calls(first: 1000) { totalCount nodes { ${FIELDS} } } }`,
+        );
         return res.data!.calls.nodes;
       };
       // Until the recording is stored and every change has reached the client.
@@ -83,7 +93,8 @@ describe('subscriptions fed by a collector in another process', () => {
           stableSince = Date.now();
         }
         const l = latest();
-        const caughtUp = calls.length > 0 && calls.every((c) => l.get(c.key)?.flows === c.flows && l.get(c.key)?.connections === c.connections);
+        const caughtUp =
+          calls.length > 0 && calls.every((c) => l.get(c.key)?.flows === c.flows && l.get(c.key)?.connections === c.connections);
         if ((caughtUp && Date.now() - stableSince > 2000) || Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -96,7 +107,12 @@ describe('subscriptions fed by a collector in another process', () => {
       // subscriptions-concurrent-writers.test.ts. Here: no update of an edge never announced.
       for (const r of updated.results) expect(addedKeys).toContain(r.data!.callUpdated.key);
       const l = latest();
-      for (const c of calls) expect({ key: c.key, flows: l.get(c.key)?.flows, connections: l.get(c.key)?.connections }).toEqual({ key: c.key, flows: c.flows, connections: c.connections });
+      for (const c of calls)
+        expect({ key: c.key, flows: l.get(c.key)?.flows, connections: l.get(c.key)?.connections }).toEqual({
+          key: c.key,
+          flows: c.flows,
+          connections: c.connections,
+        });
     } finally {
       collector.child.kill('SIGTERM');
       expect(await collector.exited).toBe(0);

@@ -2,7 +2,7 @@ import type { JsonTree } from './gql-client';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import type { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
-import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { gql } from './gql-client';
 import { ID, T0, countGraph, podRow, shopBatch, writeBatch } from './seed-graph';
 import { collect, waitForMetric, wsClient } from './ws-client';
@@ -29,28 +29,68 @@ const CASES: [string, string, (data: JsonTree) => boolean][] = [
   ['pods.after', 'query($h: String!) { r: pods(after: $h) { totalCount } }', () => false],
   ['pod.id', 'query($h: ID!) { r: pod(id: $h) { id } }', (d) => d.r === null],
   ['endpoint.id', 'query($h: ID!) { r: endpoint(id: $h) { id } }', (d) => d.r === null],
-  ['outgoing.filter.protocol', `query($h: String!) { r: pod(id: "${ID.api}") { outgoing(filter: {protocol: $h}) { key } } }`, (d) => d.r.outgoing.length === 0],
-  ['incoming.filter.verdicts', `query($h: String!) { r: pod(id: "${ID.api}") { incoming(filter: {verdicts: [$h]}) { key } } }`, (d) => d.r.incoming.length === 0],
-  ['callers.filter.protocol', `query($h: String!) { r: pod(id: "${ID.api}") { callers(filter: {protocol: $h}) { id } } }`, (d) => d.r.callers.length === 0],
+  [
+    'outgoing.filter.protocol',
+    `query($h: String!) { r: pod(id: "${ID.api}") { outgoing(filter: {protocol: $h}) { key } } }`,
+    (d) => d.r.outgoing.length === 0,
+  ],
+  [
+    'incoming.filter.verdicts',
+    `query($h: String!) { r: pod(id: "${ID.api}") { incoming(filter: {verdicts: [$h]}) { key } } }`,
+    (d) => d.r.incoming.length === 0,
+  ],
+  [
+    'callers.filter.protocol',
+    `query($h: String!) { r: pod(id: "${ID.api}") { callers(filter: {protocol: $h}) { id } } }`,
+    (d) => d.r.callers.length === 0,
+  ],
   ['calls.filter.namespaces', 'query($h: String!) { r: calls(filter: {namespaces: [$h]}) { totalCount } }', (d) => d.r.totalCount === 0],
   ['calls.filter.source', 'query($h: ID!) { r: calls(filter: {source: $h}) { totalCount } }', (d) => d.r.totalCount === 0],
   ['calls.filter.destination', 'query($h: ID!) { r: calls(filter: {destination: $h}) { totalCount } }', (d) => d.r.totalCount === 0],
   ['calls.filter.protocol', 'query($h: String!) { r: calls(filter: {protocol: $h}) { totalCount } }', (d) => d.r.totalCount === 0],
   ['calls.filter.verdicts', 'query($h: String!) { r: calls(filter: {verdicts: [$h]}) { totalCount } }', (d) => d.r.totalCount === 0],
   ['calls.after', 'query($h: String!) { r: calls(after: $h) { totalCount } }', () => false],
-  ['serviceMap.filter.namespaces', 'query($h: String!) { r: serviceMap(filter: {namespaces: [$h]}) { totals { edges } } }', (d) => d.r.totals.edges === 0],
-  ['serviceMap.filter.verdicts', 'query($h: String!) { r: serviceMap(filter: {verdicts: [$h]}) { totals { edges } } }', (d) => d.r.totals.edges === 0],
-  ['serviceMap.filter.protocol', 'query($h: String!) { r: serviceMap(filter: {protocol: $h}) { totals { edges } } }', (d) => d.r.totals.edges === 0],
-  ['hubbleServiceMap.namespace', 'query($h: String!) { r: hubbleServiceMap(namespace: $h) { links { id } } }', (d) => d.r.links.length === 0],
+  [
+    'serviceMap.filter.namespaces',
+    'query($h: String!) { r: serviceMap(filter: {namespaces: [$h]}) { totals { edges } } }',
+    (d) => d.r.totals.edges === 0,
+  ],
+  [
+    'serviceMap.filter.verdicts',
+    'query($h: String!) { r: serviceMap(filter: {verdicts: [$h]}) { totals { edges } } }',
+    (d) => d.r.totals.edges === 0,
+  ],
+  [
+    'serviceMap.filter.protocol',
+    'query($h: String!) { r: serviceMap(filter: {protocol: $h}) { totals { edges } } }',
+    (d) => d.r.totals.edges === 0,
+  ],
+  [
+    'hubbleServiceMap.namespace',
+    'query($h: String!) { r: hubbleServiceMap(namespace: $h) { links { id } } }',
+    (d) => d.r.links.length === 0,
+  ],
   ['dag.namespace', 'query($h: String!) { r: dag(namespace: $h) { dag_links { source } } }', (d) => d.r.dag_links.length === 0],
   ['shortestPath.from', `query($h: ID!) { r: shortestPath(from: $h, to: "${ID.db}") { length } }`, (d) => d.r === null],
   ['shortestPath.to', `query($h: ID!) { r: shortestPath(from: "${ID.webA}", to: $h) { length } }`, (d) => d.r === null],
-  ['shortestPath.filter.verdicts', `query($h: String!) { r: shortestPath(from: "${ID.webA}", to: "${ID.db}", filter: {verdicts: [$h]}) { length } }`, (d) => d.r === null],
-  ['shortestPath.filter.protocol', `query($h: String!) { r: shortestPath(from: "${ID.webA}", to: "${ID.db}", filter: {protocol: $h}) { length } }`, (d) => d.r === null],
+  [
+    'shortestPath.filter.verdicts',
+    `query($h: String!) { r: shortestPath(from: "${ID.webA}", to: "${ID.db}", filter: {verdicts: [$h]}) { length } }`,
+    (d) => d.r === null,
+  ],
+  [
+    'shortestPath.filter.protocol',
+    `query($h: String!) { r: shortestPath(from: "${ID.webA}", to: "${ID.db}", filter: {protocol: $h}) { length } }`,
+    (d) => d.r === null,
+  ],
   ['paths.from', `query($h: ID!) { r: paths(from: $h, to: "${ID.db}") { length } }`, (d) => d.r.length === 0],
   ['paths.to', `query($h: ID!) { r: paths(from: "${ID.webA}", to: $h) { length } }`, (d) => d.r.length === 0],
   ['dependencies.id', 'query($h: ID!) { r: dependencies(id: $h) { truncated } }', () => false],
-  ['dependencies.filter.protocol', `query($h: String!) { r: dependencies(id: "${ID.webA}", filter: {protocol: $h}) { nodes { distance } } }`, (d) => d.r.nodes.length === 1],
+  [
+    'dependencies.filter.protocol',
+    `query($h: String!) { r: dependencies(id: "${ID.webA}", filter: {protocol: $h}) { nodes { distance } } }`,
+    (d) => d.r.nodes.length === 1,
+  ],
   ['drops.filter.namespaces', 'query($h: String!) { r: drops(filter: {namespaces: [$h]}) { total } }', (d) => d.r.length === 0],
   ['drops.filter.reasons', 'query($h: String!) { r: drops(filter: {reasons: [$h]}) { total } }', (d) => d.r.length === 0],
   ['drops.filter.activeSince', 'query($h: DateTime!) { r: drops(filter: {activeSince: $h}) { total } }', () => false],
@@ -87,7 +127,7 @@ describe('hostile input in every string argument', () => {
 
   it('changed nothing in the graph', async () => {
     expect(await countGraph(executor)).toEqual(before);
-    const [marked] = await executor.read<{ n: number }>('MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
+    const marked = await readOneRow<{ n: number }>(executor, 'MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
     expect(marked.n).toBe(0);
   });
   // Subscription filters are checked when the subscription starts and then applied in memory: a
@@ -111,7 +151,9 @@ describe('hostile input in every string argument', () => {
   it('takes a hostile workload in a subscription as a plain name: each subscriber gets the new pod of that name and no other', async () => {
     const client = wsClient(server.wsUrl);
     try {
-      const subs = HOSTILE.map((h) => collect(client, 'subscription($h: String!) { podAdded(filter: {workload: $h}) { id workload } }', { h }));
+      const subs = HOSTILE.map((h) =>
+        collect(client, 'subscription($h: String!) { podAdded(filter: {workload: $h}) { id workload } }', { h }),
+      );
       await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="podAdded"', HOSTILE.length);
       await writeBatch(executor, {
         endpoints: [
@@ -128,9 +170,9 @@ describe('hostile input in every string argument', () => {
     } finally {
       await client.dispose();
     }
-    const [marked] = await executor.read<{ n: number }>('MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
+    const marked = await readOneRow<{ n: number }>(executor, 'MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n');
     expect(marked.n).toBe(0);
-    const [shop] = await executor.read<{ n: number }>("MATCH (p:Pod {namespace: 'shop'}) RETURN count(p) AS n");
+    const shop = await readOneRow<{ n: number }>(executor, "MATCH (p:Pod {namespace: 'shop'}) RETURN count(p) AS n");
     expect(shop.n).toBe(shopBatch().endpoints.filter((e) => e.namespace === 'shop').length);
   });
 });

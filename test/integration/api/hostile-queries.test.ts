@@ -16,14 +16,14 @@ const aliases = (n: number, field: string) => `{ ${Array.from({ length: n }, (_,
 const MAZE = Array.from({ length: 14 }, (_, i) => podRow('maze', `m-${i}`, 'm', 'StatefulSet', ['app=maze']));
 const MAZE_B = Array.from({ length: 14 }, (_, i) => podRow('maze', `n-${i}`, 'n', 'StatefulSet', ['app=maze-b']));
 const SINK = podRow('maze', 'sink', 'sink', 'StatefulSet', ['app=sink']);
-const SLOW_PATHS = `paths(from: "${MAZE[0].id}", to: "${SINK.id}", maxHops: 10, limit: 1000) { length }`;
+const SLOW_PATHS = `paths(from: "${MAZE[0]!.id}", to: "${SINK.id}", maxHops: 10, limit: 1000) { length }`;
 
 /** Neo4j transactions running a variable-length path search right now. */
 async function pathSearchesRunning(executor: Executor): Promise<number> {
   const rows = await executor.read<{ n: number }>(
     "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS '[:CALLS*' AND NOT currentQuery CONTAINS 'SHOW TRANSACTIONS' RETURN count(*) AS n",
   );
-  return rows[0].n;
+  return rows[0]!.n;
 }
 
 /**
@@ -87,10 +87,15 @@ describe('hostile queries (issue 9, case 4)', () => {
     executor = testExecutor();
     await resetGraph(executor);
     await writeBatch(executor, shopBatch());
-    const everyOther = (maze: typeof MAZE) => maze.flatMap((a) => maze.filter((b) => b !== a).map((b) => callRow(a.id, b.id, 80, 'TCP', 'FORWARDED')));
+    const everyOther = (maze: typeof MAZE) =>
+      maze.flatMap((a) => maze.filter((b) => b !== a).map((b) => callRow(a.id, b.id, 80, 'TCP', 'FORWARDED')));
     const toSink = MAZE_B.map((b) => callRow(b.id, SINK.id, 80, 'TCP', 'FORWARDED'));
-    await writeBatch(executor, { endpoints: [...MAZE, ...MAZE_B, SINK], calls: [...everyOther(MAZE), ...everyOther(MAZE_B), ...toSink], maxFlowTimeMs: 0 });
-    pods = (await executor.read<{ n: number }>('MATCH (p:Pod) RETURN count(p) AS n'))[0].n;
+    await writeBatch(executor, {
+      endpoints: [...MAZE, ...MAZE_B, SINK],
+      calls: [...everyOther(MAZE), ...everyOther(MAZE_B), ...toSink],
+      maxFlowTimeMs: 0,
+    });
+    pods = (await executor.read<{ n: number }>('MATCH (p:Pod) RETURN count(p) AS n'))[0]!.n;
     server = await startApiServer(testConfig({ HG_API_PORT: '0' }), silentLogger(), { executor });
   });
 
@@ -101,25 +106,47 @@ describe('hostile queries (issue 9, case 4)', () => {
 
   describe('with the default limits', () => {
     it.each([
-      ['100 aliases of dependencies(depth: 10)', aliases(100, `dependencies(id: "${ID.api}", depth: 10) { nodes { distance } }`), /100 root fields .*HG_API_MAX_ROOT_FIELDS/],
-      ['50 aliases of paths(maxHops: 10, limit: 1000)', aliases(50, `paths(from: "${ID.webA}", to: "${ID.db}", maxHops: 10, limit: 1000) { length }`), /50 root fields .*HG_API_MAX_ROOT_FIELDS/],
-      ['1,000 aliases of serviceMap', aliases(1000, 'serviceMap { nodes { id } edges { source target flows } }'), /1000 root fields .*HG_API_MAX_ROOT_FIELDS/],
-      ['20 aliases of dependencies(depth: 10)', aliases(20, `dependencies(id: "${ID.api}", depth: 10) { nodes { distance } }`), /estimated cost \d+ is above the limit 50000 \(HG_API_MAX_COST\); costliest root fields: a\d+: dependencies/],
-      ['one paths(maxHops: 10, limit: 1000)', `{ ${SLOW_PATHS} }`, /estimated cost \d+ is above the limit 50000 \(HG_API_MAX_COST\); costliest root fields: paths/],
+      [
+        '100 aliases of dependencies(depth: 10)',
+        aliases(100, `dependencies(id: "${ID.api}", depth: 10) { nodes { distance } }`),
+        /100 root fields .*HG_API_MAX_ROOT_FIELDS/,
+      ],
+      [
+        '50 aliases of paths(maxHops: 10, limit: 1000)',
+        aliases(50, `paths(from: "${ID.webA}", to: "${ID.db}", maxHops: 10, limit: 1000) { length }`),
+        /50 root fields .*HG_API_MAX_ROOT_FIELDS/,
+      ],
+      [
+        '1,000 aliases of serviceMap',
+        aliases(1000, 'serviceMap { nodes { id } edges { source target flows } }'),
+        /1000 root fields .*HG_API_MAX_ROOT_FIELDS/,
+      ],
+      [
+        '20 aliases of dependencies(depth: 10)',
+        aliases(20, `dependencies(id: "${ID.api}", depth: 10) { nodes { distance } }`),
+        /estimated cost \d+ is above the limit 50000 \(HG_API_MAX_COST\); costliest root fields: a\d+: dependencies/,
+      ],
+      [
+        'one paths(maxHops: 10, limit: 1000)',
+        `{ ${SLOW_PATHS} }`,
+        /estimated cost \d+ is above the limit 50000 \(HG_API_MAX_COST\); costliest root fields: paths/,
+      ],
       ['20 aliases of serviceMap', aliases(20, 'serviceMap { nodes { id } edges { source target flows } }'), /HG_API_MAX_COST/],
     ])('refuses %s with 400 and a message naming the limit, before any resolver runs', async (_what, query, message) => {
-      const resolversBefore = await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="dependencies"')
-        + await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="paths"')
-        + await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="serviceMap"');
+      const resolversBefore =
+        (await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="dependencies"')) +
+        (await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="paths"')) +
+        (await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="serviceMap"'));
       const res = await gql(server.url, query);
       expect(res.status).toBe(400);
       expect(res.data).toBeUndefined();
       expect(res.errors).toHaveLength(1);
-      expect(res.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
-      expect(res.errors![0].message).toMatch(message);
-      const resolversAfter = await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="dependencies"')
-        + await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="paths"')
-        + await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="serviceMap"');
+      expect(res.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(res.errors![0]!.message).toMatch(message);
+      const resolversAfter =
+        (await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="dependencies"')) +
+        (await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="paths"')) +
+        (await metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="serviceMap"'));
       expect(resolversAfter).toBe(resolversBefore);
     });
 
@@ -127,7 +154,7 @@ describe('hostile queries (issue 9, case 4)', () => {
       const query = `query($d: Int) ${aliases(10, `dependencies(id: "${ID.api}", depth: $d) { nodes { distance } }`)}`;
       const deep = await gql(server.url, query, { d: 10 });
       expect(deep.status).toBe(400);
-      expect(deep.errors![0].message).toMatch(/HG_API_MAX_COST/);
+      expect(deep.errors![0]!.message).toMatch(/HG_API_MAX_COST/);
       const shallow = await gql(server.url, query, { d: 1 });
       expect(shallow.errors).toBeUndefined();
       expect(shallow.data!.a9.nodes.length).toBeGreaterThan(1);
@@ -136,7 +163,9 @@ describe('hostile queries (issue 9, case 4)', () => {
     it('applies the same limits to operations over WebSocket, where subscriptions are served', async () => {
       const client = wsClient(server.wsUrl);
       try {
-        const costly = collect(client, `query($d: Int) ${aliases(20, `dependencies(id: "${ID.api}", depth: $d) { truncated }`)}`, { d: 10 });
+        const costly = collect(client, `query($d: Int) ${aliases(20, `dependencies(id: "${ID.api}", depth: $d) { truncated }`)}`, {
+          d: 10,
+        });
         await costly.until(() => costly.done);
         expect(JSON.stringify(costly.failure)).toContain('HG_API_MAX_COST');
         const mutation = collect(client, 'mutation { nothing }');
@@ -157,9 +186,18 @@ describe('hostile queries (issue 9, case 4)', () => {
 
     beforeAll(async () => {
       const cfg = testConfig();
-      counting = new PathCountingExecutor(createDriver(cfg.neo4j.uri!, cfg.neo4j), { database: cfg.neo4j.database, queryTimeoutMs: cfg.neo4j.queryTimeoutMs });
+      counting = new PathCountingExecutor(createDriver(cfg.neo4j.uri!, cfg.neo4j), {
+        database: cfg.neo4j.database,
+        queryTimeoutMs: cfg.neo4j.queryTimeoutMs,
+      });
       bounded = await startApiServer(
-        testConfig({ HG_API_PORT: '0', HG_API_MAX_COST: '1000000000', HG_API_READ_TIMEOUT: '2s', HG_API_MAX_SESSIONS_PER_REQUEST: '2', HG_API_MAX_HEAVY_SESSIONS: '3' }),
+        testConfig({
+          HG_API_PORT: '0',
+          HG_API_MAX_COST: '1000000000',
+          HG_API_READ_TIMEOUT: '2s',
+          HG_API_MAX_SESSIONS_PER_REQUEST: '2',
+          HG_API_MAX_HEAVY_SESSIONS: '3',
+        }),
         silentLogger(),
         { executor: counting },
       );

@@ -5,7 +5,12 @@ import { BROWSER_ASSET_TYPES, BROWSER_GUIDE_PATH, BROWSER_STYLE_PATH } from '../
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { shopBatch, writeBatch } from './seed-graph';
 
-const unescapeHtml = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
 
 /** What Neo4j Browser loads from the API: the guide of the README's Cypher examples and the style. */
 describe('Neo4j Browser guide and style served by the API (real HTTP, real Neo4j)', () => {
@@ -27,23 +32,34 @@ describe('Neo4j Browser guide and style served by the API (real HTTP, real Neo4j
   });
 
   it('serves the guide as HTML and the style as text, readable from the Browser page on another origin', async () => {
-    for (const [pathname, type] of [[BROWSER_GUIDE_PATH, BROWSER_ASSET_TYPES.guide], [BROWSER_STYLE_PATH, BROWSER_ASSET_TYPES.style]]) {
+    for (const [pathname, type] of [
+      [BROWSER_GUIDE_PATH, BROWSER_ASSET_TYPES.guide],
+      [BROWSER_STYLE_PATH, BROWSER_ASSET_TYPES.style],
+    ]) {
       // Browser sends pragma and cache-control with the guide request, so it asks first.
       const preflight = await fetch(`${origin}${pathname}`, {
         method: 'OPTIONS',
-        headers: { origin: 'http://127.0.0.1:7474', 'access-control-request-method': 'GET', 'access-control-request-headers': 'pragma,cache-control' },
+        headers: {
+          origin: 'http://127.0.0.1:7474',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'pragma,cache-control',
+        },
       });
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
       expect(preflight.headers.get('access-control-allow-headers')).toMatch(/pragma.*cache-control|cache-control.*pragma/);
-      const res = await fetch(`${origin}${pathname}`, { headers: { origin: 'http://127.0.0.1:7474', pragma: 'no-cache', 'cache-control': 'no-cache' } });
+      const res = await fetch(`${origin}${pathname}`, {
+        headers: { origin: 'http://127.0.0.1:7474', pragma: 'no-cache', 'cache-control': 'no-cache' },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe(type);
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
     }
     const style = await (await fetch(`${origin}${BROWSER_STYLE_PATH}`)).text();
     expect(style).toContain('node.Pod {');
-    expect((await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ health }"}' })).status).toBe(401);
+    expect(
+      (await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ health }"}' })).status,
+    ).toBe(401);
   });
 
   it('names the style and the API by the address the guide was asked on', async () => {
@@ -54,7 +70,7 @@ describe('Neo4j Browser guide and style served by the API (real HTTP, real Neo4j
 
   it('has Cypher examples that all run against a seeded graph, with the parameters the guide sets', async () => {
     const html = await (await fetch(`${origin}${BROWSER_GUIDE_PATH}`)).text();
-    const blocks = [...html.matchAll(/<pre class="pre-scrollable code runnable">([\s\S]*?)<\/pre>/g)].map((m) => unescapeHtml(m[1]));
+    const blocks = [...html.matchAll(/<pre class="pre-scrollable code runnable">([\s\S]*?)<\/pre>/g)].map((m) => unescapeHtml(m[1]!));
     const params: Record<string, unknown> = {};
     let queries = 0;
     let rows = 0;
@@ -62,7 +78,7 @@ describe('Neo4j Browser guide and style served by the API (real HTTP, real Neo4j
       if (block.startsWith(':style ')) continue;
       const param = /^:param (\w+) => '(.*)'$/.exec(block);
       if (param) {
-        params[param[1]] = param[2];
+        params[param[1]!] = param[2];
         continue;
       }
       expect(block.startsWith(':')).toBe(false); // no other Browser command is expected

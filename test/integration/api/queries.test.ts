@@ -23,7 +23,9 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       fieldsDropped: ['l7.http.method=1'],
       deadLetterRows: 0,
     });
-    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_PAGE_SIZE: '50', HG_API_MAX_HOPS: '5' }), silentLogger(), { executor });
+    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_PAGE_SIZE: '50', HG_API_MAX_HOPS: '5' }), silentLogger(), {
+      executor,
+    });
   });
 
   afterAll(async () => {
@@ -46,7 +48,10 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 10; i += 1) {
-      const res: JsonTree = await q('query($after: String) { pods(first: 4, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }', { after });
+      const res: JsonTree = await q(
+        'query($after: String) { pods(first: 4, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }',
+        { after },
+      );
       expect(res.errors).toBeUndefined();
       seen.push(...res.data.pods.edges.map((e: JsonTree) => e.node.id));
       if (!res.data.pods.pageInfo.hasNextPage) break;
@@ -79,7 +84,13 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       recent: pods(filter: {activeSince: "${new Date(T0 + 30_000).toISOString()}"}) { nodes { id } }
     }`);
     expect(res.errors).toBeUndefined();
-    expect(res.data).toMatchObject({ ns: { totalCount: 1 }, wl: { totalCount: 3 }, raw: { totalCount: 2 }, kind: { totalCount: 2 }, recent: { nodes: [{ id: ID.webC }] } });
+    expect(res.data).toMatchObject({
+      ns: { totalCount: 1 },
+      wl: { totalCount: 3 },
+      raw: { totalCount: 2 },
+      kind: { totalCount: 2 },
+      recent: { nodes: [{ id: ID.webC }] },
+    });
   });
 
   it('reads a pod with labels, outgoing/incoming calls, callers and callees', async () => {
@@ -93,9 +104,15 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(res.errors).toBeUndefined();
     const pod = res.data!.pod;
     expect(pod).toMatchObject({ id: ID.api, name: 'api-0', namespace: 'shop', kind: 'POD', workload: 'api', workloadKind: 'StatefulSet' });
-    expect(pod.labels).toEqual([{ key: 'app', value: 'api' }, { key: 'tier', value: 'backend' }]);
+    expect(pod.labels).toEqual([
+      { key: 'app', value: 'api' },
+      { key: 'tier', value: 'backend' },
+    ]);
     expect(pod.outgoing).toHaveLength(4);
-    expect(pod.incoming).toEqual([{ source: { id: ID.webA }, requests: 5 }, { source: { id: ID.webB }, requests: 3 }]);
+    expect(pod.incoming).toEqual([
+      { source: { id: ID.webA }, requests: 5 },
+      { source: { id: ID.webB }, requests: 3 },
+    ]);
     expect(pod.callers.map((c: JsonTree) => c.id)).toEqual([ID.webC, ID.webA, ID.webB]);
     expect(pod.callees).toEqual([{ id: ID.db }]);
   });
@@ -124,7 +141,10 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       statusCounts { key count } methodCounts { key count } latency { meanMs maxMs count } } } }`);
     expect(res.errors).toBeUndefined();
     expect(res.data!.calls.nodes[0]).toEqual({
-      statusCounts: [{ key: '200', count: 4 }, { key: '500', count: 1 }],
+      statusCounts: [
+        { key: '200', count: 4 },
+        { key: '500', count: 1 },
+      ],
       methodCounts: [{ key: 'GET', count: 5 }],
       latency: { meanMs: 10, maxMs: 20, count: 5 },
     });
@@ -137,7 +157,9 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     ['LAST_SEEN', 'DESC', [`${ID.webC}|${ID.api}|8080|TCP|FORWARDED`]],
     ['FLOWS', 'ASC', [`${ID.webA}|${ID.db}|5432|TCP|DROPPED`, `${ID.api}|${ID.db}|5432|TCP|DROPPED`]],
   ])('orders calls by %s %s', async (field, direction, firstKeys) => {
-    const res = await q(`{ calls(orderBy: {field: ${field}, direction: ${direction}}, first: ${firstKeys.length}) { totalCount nodes { key } } }`);
+    const res = await q(
+      `{ calls(orderBy: {field: ${field}, direction: ${direction}}, first: ${firstKeys.length}) { totalCount nodes { key } } }`,
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data!.calls.totalCount).toBe(9);
     expect(res.data!.calls.nodes.map((n: JsonTree) => n.key)).toEqual(firstKeys);
@@ -174,7 +196,10 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     }`);
     expect(res.errors).toBeUndefined();
     const inShop = (nodes: JsonTree[]) =>
-      nodes.filter((n) => n.source.namespace === 'shop' || n.destination.namespace === 'shop').map((n) => n.key).sort();
+      nodes
+        .filter((n) => n.source.namespace === 'shop' || n.destination.namespace === 'shop')
+        .map((n) => n.key)
+        .sort();
     const keys = (nodes: JsonTree[]) => nodes.map((n) => n.key).sort();
     expect(keys(res.data!.shopPort.nodes)).toEqual(inShop(res.data!.port.nodes));
     expect(keys(res.data!.shopBusy.nodes)).toEqual(inShop(res.data!.busy.nodes));
@@ -186,7 +211,10 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     const keys: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 10; i += 1) {
-      const res: JsonTree = await q('query($a: String) { calls(first: 2, after: $a, orderBy: {field: FLOWS}) { nodes { key } pageInfo { hasNextPage endCursor } } }', { a: after });
+      const res: JsonTree = await q(
+        'query($a: String) { calls(first: 2, after: $a, orderBy: {field: FLOWS}) { nodes { key } pageInfo { hasNextPage endCursor } } }',
+        { a: after },
+      );
       keys.push(...res.data.calls.nodes.map((n: JsonTree) => n.key));
       if (!res.data.calls.pageInfo.hasNextPage) break;
       after = res.data.calls.pageInfo.endCursor;
@@ -213,10 +241,25 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       ]),
     );
     expect(m.edges[0]).toEqual({
-      id: 'shop/api->shop/db', source: 'shop/api', target: 'shop/db', flows: 23, requests: 0, errors: 0, errorRate: 0,
-      verdicts: ['DROPPED', 'FORWARDED'], ports: [5432], protocols: ['TCP'], calls: 2,
+      id: 'shop/api->shop/db',
+      source: 'shop/api',
+      target: 'shop/db',
+      flows: 23,
+      requests: 0,
+      errors: 0,
+      errorRate: 0,
+      verdicts: ['DROPPED', 'FORWARDED'],
+      ports: [5432],
+      protocols: ['TCP'],
+      calls: 2,
     });
-    expect(m.edges.find((e: JsonTree) => e.id === 'shop/web->shop/api')).toMatchObject({ flows: 20, requests: 10, errors: 3, errorRate: 0.3, calls: 3 });
+    expect(m.edges.find((e: JsonTree) => e.id === 'shop/web->shop/api')).toMatchObject({
+      flows: 20,
+      requests: 10,
+      errors: 3,
+      errorRate: 0.3,
+      calls: 3,
+    });
   });
 
   it('draws the map of a namespace filtered by verdict, protocol or without external endpoints', async () => {
@@ -250,8 +293,17 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       { id: `${ID.world}->shop`, flows: 7 },
       { id: `shop->${ID.stripe}`, flows: 5 },
     ]);
-    expect(res.data!.ns.nodes).toEqual(expect.arrayContaining([{ id: 'shop', pods: 5 }, { id: 'infra', pods: 1 }]));
-    expect(res.data!.top).toEqual({ truncated: true, edges: [{ id: `${ID.api}->${ID.db}` }, { id: `${ID.webA}->${ID.api}` }], totals: { edges: 8 } });
+    expect(res.data!.ns.nodes).toEqual(
+      expect.arrayContaining([
+        { id: 'shop', pods: 5 },
+        { id: 'infra', pods: 1 },
+      ]),
+    );
+    expect(res.data!.top).toEqual({
+      truncated: true,
+      edges: [{ id: `${ID.api}->${ID.db}` }, { id: `${ID.webA}->${ID.api}` }],
+      totals: { edges: 8 },
+    });
     expect(res.data!.internal.totals).toEqual({ nodes: 4, edges: 4 });
   });
 
@@ -263,16 +315,37 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     const { services, links } = res.data!.hubbleServiceMap;
     expect(services.map((s: JsonTree) => s.id)).toEqual([ID.stripe, 'infra/coredns', ID.world, 'shop/api', 'shop/db', 'shop/web']);
     expect(services.find((s: JsonTree) => s.id === 'shop/web')).toEqual({
-      id: 'shop/web', name: 'web', namespace: 'shop',
-      labels: [{ key: 'app', value: 'web' }, { key: 'tier', value: 'frontend' }],
-      dnsNames: [], egressPolicyEnforced: false, ingressPolicyEnforced: false, visibilityPolicyStatus: '?unknown?',
+      id: 'shop/web',
+      name: 'web',
+      namespace: 'shop',
+      labels: [
+        { key: 'app', value: 'web' },
+        { key: 'tier', value: 'frontend' },
+      ],
+      dnsNames: [],
+      egressPolicyEnforced: false,
+      ingressPolicyEnforced: false,
+      visibilityPolicyStatus: '?unknown?',
       creationTimestamp: { seconds: T0 / 1000, nanos: 0 },
     });
-    expect(services.find((s: JsonTree) => s.id === ID.world)).toMatchObject({ name: 'world', namespace: 'shop', labels: [{ key: 'reserved:world', value: '' }] });
+    expect(services.find((s: JsonTree) => s.id === ID.world)).toMatchObject({
+      name: 'world',
+      namespace: 'shop',
+      labels: [{ key: 'reserved:world', value: '' }],
+    });
     expect(services.find((s: JsonTree) => s.id === ID.stripe)).toMatchObject({ dnsNames: ['api.stripe.com'] });
     expect(links).toHaveLength(7);
-    expect(links).toContainEqual({ id: 'shop/web|shop/api|8080|TCP|FORWARDED', sourceId: 'shop/web', destinationId: 'shop/api', destinationPort: 8080, ipProtocol: 1, verdict: 1 });
-    expect(links).toContainEqual(expect.objectContaining({ sourceId: 'shop/api', destinationId: 'infra/coredns', destinationPort: 53, ipProtocol: 2, verdict: 1 }));
+    expect(links).toContainEqual({
+      id: 'shop/web|shop/api|8080|TCP|FORWARDED',
+      sourceId: 'shop/web',
+      destinationId: 'shop/api',
+      destinationPort: 8080,
+      ipProtocol: 1,
+      verdict: 1,
+    });
+    expect(links).toContainEqual(
+      expect.objectContaining({ sourceId: 'shop/api', destinationId: 'infra/coredns', destinationPort: 53, ipProtocol: 2, verdict: 1 }),
+    );
     expect(links).toContainEqual(expect.objectContaining({ sourceId: 'shop/web', destinationId: 'shop/db', verdict: 2 }));
   });
 
@@ -316,7 +389,12 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     }`);
     expect(res.errors).toBeUndefined();
     expect(res.data!.all.map((p: JsonTree) => p.length)).toEqual([1, 2, 2]);
-    expect(res.data!.all.slice(1).map((p: JsonTree) => p.hops[1].verdict).sort()).toEqual(['DROPPED', 'FORWARDED']);
+    expect(
+      res
+        .data!.all.slice(1)
+        .map((p: JsonTree) => p.hops[1].verdict)
+        .sort(),
+    ).toEqual(['DROPPED', 'FORWARDED']);
     expect(res.data!.one).toEqual([{ length: 1 }]);
   });
 
@@ -343,15 +421,24 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     }`);
     expect(res.errors).toBeUndefined();
     expect(res.data!.all).toEqual([
-      { total: 3, reasons: [{ key: 'POLICY_DENIED', count: 3 }], call: { source: { id: ID.api }, destination: { id: ID.db }, verdict: 'DROPPED' } },
-      { total: 2, reasons: [{ key: 'POLICY_DENIED', count: 2 }], call: { source: { id: ID.webA }, destination: { id: ID.db }, verdict: 'DROPPED' } },
+      {
+        total: 3,
+        reasons: [{ key: 'POLICY_DENIED', count: 3 }],
+        call: { source: { id: ID.api }, destination: { id: ID.db }, verdict: 'DROPPED' },
+      },
+      {
+        total: 2,
+        reasons: [{ key: 'POLICY_DENIED', count: 2 }],
+        call: { source: { id: ID.webA }, destination: { id: ID.db }, verdict: 'DROPPED' },
+      },
     ]);
     expect(res.data!.webOnly).toEqual([{ total: 3 }]);
     expect(res.data!.other).toEqual([]);
   });
 
   it('reports stats from the graph and the collectors', async () => {
-    const res = await q(`{ stats { endpoints pods namespaces calls lastFlowTime lastCommitAt ingestLagMs lostEvents flowsIngested flowsIngestedTotal
+    const res =
+      await q(`{ stats { endpoints pods namespaces calls lastFlowTime lastCommitAt ingestLagMs lostEvents flowsIngested flowsIngestedTotal
       hubbleNodesConnected hubbleNodesUnavailable unmanagedPods
       collectors { id lostEvents flowsIngested flowsIngestedTotal skipped { key count } fieldsDropped { key count } deadLetterRows } } }`);
     expect(res.errors).toBeUndefined();
@@ -359,15 +446,31 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     // The total is what the writer committed (the flows of the batch's calls), not the run's own count.
     const written = shopBatch().calls.reduce((n, c) => n + c.flows, 0);
     expect(s).toMatchObject({
-      endpoints: 8, pods: 6, namespaces: 2, calls: 9,
+      endpoints: 8,
+      pods: 6,
+      namespaces: 2,
+      calls: 9,
       lastFlowTime: new Date(T0 + 60_000).toISOString(),
-      lostEvents: 5, flowsIngested: 65, flowsIngestedTotal: written,
-      hubbleNodesConnected: ['node-1', 'node-2'], hubbleNodesUnavailable: ['node-3'], unmanagedPods: ['kube-system/old-pod'],
-      collectors: [{
-        id: 'test-collector', lostEvents: 5, flowsIngested: 65, flowsIngestedTotal: written,
-        skipped: [{ key: 'invalid_field', count: 2 }, { key: 'time_out_of_range', count: 1 }],
-        fieldsDropped: [{ key: 'l7.http.method', count: 1 }], deadLetterRows: 0,
-      }],
+      lostEvents: 5,
+      flowsIngested: 65,
+      flowsIngestedTotal: written,
+      hubbleNodesConnected: ['node-1', 'node-2'],
+      hubbleNodesUnavailable: ['node-3'],
+      unmanagedPods: ['kube-system/old-pod'],
+      collectors: [
+        {
+          id: 'test-collector',
+          lostEvents: 5,
+          flowsIngested: 65,
+          flowsIngestedTotal: written,
+          skipped: [
+            { key: 'invalid_field', count: 2 },
+            { key: 'time_out_of_range', count: 1 },
+          ],
+          fieldsDropped: [{ key: 'l7.http.method', count: 1 }],
+          deadLetterRows: 0,
+        },
+      ],
     });
     expect(s.ingestLagMs).toBeGreaterThan(0);
     expect(typeof s.lastCommitAt).toBe('string');

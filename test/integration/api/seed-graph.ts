@@ -2,6 +2,7 @@ import type { Executor } from '../../../src/graph/executor';
 import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../../../src/model/ingest-rows';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { callKey } from '../../../src/model/endpoint-ids';
+import { readOneRow } from '../../helpers/neo4j';
 
 /**
  * A small shop whose answers are known (see the tests): three web pods from two rollouts of one
@@ -9,7 +10,14 @@ import { callKey } from '../../../src/model/endpoint-ids';
  */
 export const T0 = Date.parse('2026-11-25T10:00:00Z');
 
-export function podRow(namespace: string, name: string, workload: string | null, workloadKind: string | null, labels: string[], seenMs = T0): EndpointRow {
+export function podRow(
+  namespace: string,
+  name: string,
+  workload: string | null,
+  workloadKind: string | null,
+  labels: string[],
+  seenMs = T0,
+): EndpointRow {
   return {
     id: `${namespace}/${name}`,
     kind: 'pod',
@@ -45,7 +53,14 @@ export function otherRow(id: string, kind: 'reserved' | 'fqdn', name: string): E
   };
 }
 
-export function callRow(sourceId: string, destinationId: string, port: number, protocol: string, verdict: string, extra: Partial<CallRow> = {}): CallRow {
+export function callRow(
+  sourceId: string,
+  destinationId: string,
+  port: number,
+  protocol: string,
+  verdict: string,
+  extra: Partial<CallRow> = {},
+): CallRow {
   const key = callKey(sourceId, destinationId, port, protocol, verdict);
   return { ...emptyCallRow({ key, sourceId, destinationId, port, protocol, verdict }, 'hubble', T0), flows: 1, ...extra };
 }
@@ -65,7 +80,14 @@ export function shopBatch(): IngestBatch {
   const endpoints = [
     podRow('shop', 'web-7d9f8c6b5-aaaaa', 'web-7d9f8c6b5', 'ReplicaSet', ['app=web', 'tier=frontend', 'pod-template-hash=7d9f8c6b5']),
     podRow('shop', 'web-7d9f8c6b5-bbbbb', 'web-7d9f8c6b5', 'ReplicaSet', ['app=web', 'tier=frontend', 'pod-template-hash=7d9f8c6b5']),
-    podRow('shop', 'web-5c4b3a291-ccccc', 'web-5c4b3a291', 'ReplicaSet', ['app=web', 'tier=frontend', 'pod-template-hash=5c4b3a291'], T0 + 60_000),
+    podRow(
+      'shop',
+      'web-5c4b3a291-ccccc',
+      'web-5c4b3a291',
+      'ReplicaSet',
+      ['app=web', 'tier=frontend', 'pod-template-hash=5c4b3a291'],
+      T0 + 60_000,
+    ),
     podRow('shop', 'api-0', 'api', 'StatefulSet', ['app=api', 'tier=backend']),
     podRow('shop', 'db-0', 'db', 'StatefulSet', ['app=db', 'tier=db']),
     podRow('infra', 'coredns-1', 'coredns', 'Deployment', ['k8s-app=kube-dns']),
@@ -74,17 +96,52 @@ export function shopBatch(): IngestBatch {
   ];
   const calls = [
     callRow(ID.webA, ID.api, 8080, 'TCP', 'FORWARDED', {
-      flows: 10, requests: 5, responses: 5, errors: 1, l7Protocols: ['HTTP/1.1'], statusCounts: { '200': 4, '500': 1 }, methodCounts: { GET: 5 },
-      latencyCount: 5, latencySumMs: 50, latencyMaxMs: 20,
+      flows: 10,
+      requests: 5,
+      responses: 5,
+      errors: 1,
+      l7Protocols: ['HTTP/1.1'],
+      statusCounts: { '200': 4, '500': 1 },
+      methodCounts: { GET: 5 },
+      latencyCount: 5,
+      latencySumMs: 50,
+      latencyMaxMs: 20,
     }),
-    callRow(ID.webB, ID.api, 8080, 'TCP', 'FORWARDED', { flows: 6, requests: 3, responses: 3, statusCounts: { '200': 3 }, l7Protocols: ['HTTP/1.1'] }),
-    callRow(ID.webC, ID.api, 8080, 'TCP', 'FORWARDED', { flows: 4, requests: 2, responses: 2, errors: 2, statusCounts: { '503': 2 }, l7Protocols: ['HTTP/1.1'], lastSeenMs: T0 + 60_000 }),
+    callRow(ID.webB, ID.api, 8080, 'TCP', 'FORWARDED', {
+      flows: 6,
+      requests: 3,
+      responses: 3,
+      statusCounts: { '200': 3 },
+      l7Protocols: ['HTTP/1.1'],
+    }),
+    callRow(ID.webC, ID.api, 8080, 'TCP', 'FORWARDED', {
+      flows: 4,
+      requests: 2,
+      responses: 2,
+      errors: 2,
+      statusCounts: { '503': 2 },
+      l7Protocols: ['HTTP/1.1'],
+      lastSeenMs: T0 + 60_000,
+    }),
     callRow(ID.api, ID.db, 5432, 'TCP', 'FORWARDED', { flows: 20, connections: 4 }),
     callRow(ID.api, ID.db, 5432, 'TCP', 'DROPPED', { flows: 3, dropReasons: { POLICY_DENIED: 3 } }),
-    callRow(ID.api, ID.dns, 53, 'UDP', 'FORWARDED', { flows: 8, requests: 4, responses: 4, rcodeCounts: { '0': 4 }, l7Protocols: ['DNS'], dnsQueries: ['api.stripe.com.'] }),
+    callRow(ID.api, ID.dns, 53, 'UDP', 'FORWARDED', {
+      flows: 8,
+      requests: 4,
+      responses: 4,
+      rcodeCounts: { '0': 4 },
+      l7Protocols: ['DNS'],
+      dnsQueries: ['api.stripe.com.'],
+    }),
     callRow(ID.webA, ID.db, 5432, 'TCP', 'DROPPED', { flows: 2, dropReasons: { POLICY_DENIED: 2 } }),
     callRow(ID.api, ID.stripe, 443, 'TCP', 'FORWARDED', { flows: 5, connections: 1 }),
-    callRow(ID.world, ID.webA, 80, 'TCP', 'FORWARDED', { flows: 7, requests: 7, responses: 7, statusCounts: { '200': 7 }, l7Protocols: ['HTTP/1.1'] }),
+    callRow(ID.world, ID.webA, 80, 'TCP', 'FORWARDED', {
+      flows: 7,
+      requests: 7,
+      responses: 7,
+      statusCounts: { '200': 7 },
+      l7Protocols: ['HTTP/1.1'],
+    }),
   ];
   return { endpoints, calls, maxFlowTimeMs: T0 + 60_000 };
 }
@@ -99,8 +156,8 @@ export async function writeBatch(executor: Executor, batch: IngestBatch, collect
 }
 
 export async function countGraph(executor: Executor): Promise<{ nodes: number; rels: number }> {
-  const [row] = await executor.read<{ nodes: number; rels: number }>(
+  return readOneRow<{ nodes: number; rels: number }>(
+    executor,
     'CALL { MATCH (n) RETURN count(n) AS nodes } CALL { MATCH ()-[r]->() RETURN count(r) AS rels } RETURN nodes, rels',
   );
-  return row;
 }

@@ -37,7 +37,11 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     const logged: { level: number; msg: string }[] = [];
     beforeAll(async () => {
       const log = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-      server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_HOPS: '4', HG_API_MAX_PAGE_SIZE: '20', HG_API_MAX_DEPTH: '6', HG_API_MAX_COST: '2000' }), log, { executor });
+      server = await startApiServer(
+        testConfig({ HG_API_PORT: '0', HG_API_MAX_HOPS: '4', HG_API_MAX_PAGE_SIZE: '20', HG_API_MAX_DEPTH: '6', HG_API_MAX_COST: '2000' }),
+        log,
+        { executor },
+      );
     });
     afterAll(async () => server?.stop());
 
@@ -62,7 +66,7 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
       const html = await page.text();
       expect(html).toContain('GraphiQL');
       expect(html).not.toMatch(/https?:\/\/(?!127)/);
-      for (const src of [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])) {
+      for (const src of [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)) {
         const res = await fetch(new URL(src, server.url));
         expect(res.status).toBe(200);
         expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(1000);
@@ -96,34 +100,41 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     ])('answers %s with BAD_USER_INPUT naming the argument', async (_what, query, argument) => {
       const res = await gql(server.url, query);
       expect(res.errors).toHaveLength(1);
-      expect(res.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
-      expect(res.errors![0].message.startsWith(`${argument}: `)).toBe(true);
-      expect(res.errors![0].extensions!.stacktrace).toBeUndefined();
+      expect(res.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+      expect(res.errors![0]!.message.startsWith(`${argument}: `)).toBe(true);
+      expect(res.errors![0]!.extensions!.stacktrace).toBeUndefined();
     });
 
     it('refuses queries deeper, wider or costlier than the limits', async () => {
-      const deep = await gql(server.url, `{ pod(id: "${ID.api}") { outgoing { destination { outgoing { destination { outgoing { destination { id } } } } } } } }`);
+      const deep = await gql(
+        server.url,
+        `{ pod(id: "${ID.api}") { outgoing { destination { outgoing { destination { outgoing { destination { id } } } } } } } }`,
+      );
       expect(deep.status).toBe(400);
-      expect(deep.errors![0].message).toMatch(/depth/i);
+      expect(deep.errors![0]!.message).toMatch(/depth/i);
       const fields = Array.from({ length: 400 }, (_, i) => `a${i}: stats { endpoints pods calls namespaces }`).join(' ');
       const wide = await gql(server.url, `{ ${fields} }`);
       expect(wide.status).toBe(400);
-      expect(wide.errors![0].message).toMatch(/400 root fields/);
+      expect(wide.errors![0]!.message).toMatch(/400 root fields/);
       // HG_API_MAX_COST is 2000 here: each service map costs a full aggregation (1000) and its edges.
       const costly = await gql(server.url, '{ a: serviceMap { edges { source target } } b: serviceMap { edges { source target } } }');
       expect(costly.status).toBe(400);
-      expect(costly.errors![0].message).toMatch(/cost \d+ is above the limit 2000 \(HG_API_MAX_COST\)/);
-      expect(costly.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', maxCost: 2000 });
+      expect(costly.errors![0]!.message).toMatch(/cost \d+ is above the limit 2000 \(HG_API_MAX_COST\)/);
+      expect(costly.errors![0]!.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', maxCost: 2000 });
     });
 
     it('answers a mutation or a subscription over HTTP with 400 and what to do instead, logging nothing at error level', async () => {
       const mutation = await gql(server.url, 'mutation { anything }');
       expect(mutation.status).toBe(400);
-      expect(mutation.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^this API is read-only/), extensions: { code: 'BAD_REQUEST' } })]);
+      expect(mutation.errors).toEqual([
+        expect.objectContaining({ message: expect.stringMatching(/^this API is read-only/), extensions: { code: 'BAD_REQUEST' } }),
+      ]);
       const subscription = await gql(server.url, 'subscription { callAdded { key } }');
       expect(subscription.status).toBe(400);
-      expect(subscription.errors![0].message).toMatch(/^subscriptions are served over WebSocket \(graphql-transport-ws\) on this same path/);
-      expect(subscription.errors![0].extensions).toEqual({ code: 'BAD_REQUEST' });
+      expect(subscription.errors![0]!.message).toMatch(
+        /^subscriptions are served over WebSocket \(graphql-transport-ws\) on this same path/,
+      );
+      expect(subscription.errors![0]!.extensions).toEqual({ code: 'BAD_REQUEST' });
       expect(logged.filter((l) => l.level >= 50)).toEqual([]);
     });
 
@@ -134,12 +145,17 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
         body: JSON.stringify({ query: '{ health }', padding: 'x'.repeat(10_000_000) }),
       });
       expect(res.status).toBe(413);
-      expect(await res.json()).toEqual({ errors: [{ message: 'request body larger than 1000000 bytes (HG_API_MAX_BODY_BYTES)', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      expect(await res.json()).toEqual({
+        errors: [{ message: 'request body larger than 1000000 bytes (HG_API_MAX_BODY_BYTES)', extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+      });
       expect((await gql(server.url, '{ health }')).data).toEqual({ health: 'ok' });
     });
 
     it('answers CORS preflights only when origins are configured', async () => {
-      const res = await fetch(server.url, { method: 'OPTIONS', headers: { origin: 'http://ui.example', 'access-control-request-method': 'POST' } });
+      const res = await fetch(server.url, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://ui.example', 'access-control-request-method': 'POST' },
+      });
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
     });
   });
@@ -172,7 +188,7 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
         const res = await gql(server.url, '{ stats { pods } }', {}, headers);
         expect(res.status).toBe(401);
         expect(res.data).toBeUndefined();
-        expect(res.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+        expect(res.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
       }
     });
 
@@ -185,7 +201,10 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     });
 
     it('closes WebSocket connections without a token (4401) or with a wrong one (4403), and serves a valid one', async () => {
-      for (const [params, code] of [[undefined, 4401], [{ authorization: 'Bearer wrong' }, 4403]] as [Record<string, string> | undefined, number][]) {
+      for (const [params, code] of [
+        [undefined, 4401],
+        [{ authorization: 'Bearer wrong' }, 4403],
+      ] as [Record<string, string> | undefined, number][]) {
         const c = wsClient(server.wsUrl, params);
         const s = collect(c, 'subscription { callAdded { key } }');
         await s.until(() => s.done, 5000);
@@ -226,15 +245,22 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     it('refuses introspection when it is switched off', async () => {
       const res = await gql(server.url, '{ __schema { queryType { name } } }', {}, { authorization: 'Bearer env-token' });
       expect(res.data).toBeUndefined();
-      expect(res.errors![0].message).toMatch(/introspection/i);
+      expect(res.errors![0]!.message).toMatch(/introspection/i);
     });
 
     it('sends CORS headers to allowed origins only', async () => {
-      const allowed = await fetch(server.url, { method: 'OPTIONS', headers: { origin: 'http://ui.example', 'access-control-request-method': 'POST' } });
+      const allowed = await fetch(server.url, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://ui.example', 'access-control-request-method': 'POST' },
+      });
       expect(allowed.status).toBe(204);
       expect(allowed.headers.get('access-control-allow-origin')).toBe('http://ui.example');
       expect(allowed.headers.get('access-control-allow-headers')).toContain('authorization');
-      const other = await fetch(server.url, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: '{"query":"{health}"}' });
+      const other = await fetch(server.url, {
+        method: 'POST',
+        headers: { origin: 'http://evil.example', 'content-type': 'application/json' },
+        body: '{"query":"{health}"}',
+      });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
     });
   });
@@ -259,8 +285,8 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
 
     it('answers SERVICE_UNAVAILABLE and keeps running', async () => {
       const res = await gql(server.url, '{ stats { pods } }');
-      expect(res.errors![0].extensions!.code).toBe('SERVICE_UNAVAILABLE');
-      expect(res.errors![0].extensions!.stacktrace).toBeUndefined();
+      expect(res.errors![0]!.extensions!.code).toBe('SERVICE_UNAVAILABLE');
+      expect(res.errors![0]!.extensions!.stacktrace).toBeUndefined();
       expect(JSON.stringify(res.errors)).not.toContain('127.0.0.1:1');
       expect((await fetch(`${base(server)}/readyz`)).status).toBe(503);
       expect((await fetch(`${base(server)}/healthz`)).status).toBe(200);
@@ -277,8 +303,8 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
 
     it('includes stack traces in errors', async () => {
       const res = await gql(server.url, '{ pod(id: "shop/nope") { id } }');
-      expect(res.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
-      expect(Array.isArray(res.errors![0].extensions!.stacktrace)).toBe(true);
+      expect(res.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+      expect(Array.isArray(res.errors![0]!.extensions!.stacktrace)).toBe(true);
     });
   });
 });

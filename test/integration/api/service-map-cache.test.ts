@@ -11,28 +11,65 @@ import { gql } from './gql-client';
 const DAY = 86_400_000;
 
 function pod(id: string, at: number): EndpointRow {
-  const [namespace, name] = id.split('/');
-  return { id, kind: 'pod', name, namespace, labels: [], workload: name, workloadKind: 'Deployment', identity: null, node: null, cluster: null, firstSeenMs: at, lastSeenMs: at, source: 'hubble' };
+  const [namespace = '', name = ''] = id.split('/');
+  return {
+    id,
+    kind: 'pod',
+    name,
+    namespace,
+    labels: [],
+    workload: name,
+    workloadKind: 'Deployment',
+    identity: null,
+    node: null,
+    cluster: null,
+    firstSeenMs: at,
+    lastSeenMs: at,
+    source: 'hubble',
+  };
 }
 
 function call(src: string, dst: string, at: number, flows: number): CallRow {
   return {
-    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'), sourceId: src, destinationId: dst, port: 80, protocol: 'TCP', verdict: 'FORWARDED',
-    flows, connections: 0, requests: 0, responses: 0, errors: 0, l7Protocols: [], statusCounts: {}, methodCounts: {}, rcodeCounts: {},
-    dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble',
+    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
+    sourceId: src,
+    destinationId: dst,
+    port: 80,
+    protocol: 'TCP',
+    verdict: 'FORWARDED',
+    flows,
+    connections: 0,
+    requests: 0,
+    responses: 0,
+    errors: 0,
+    l7Protocols: [],
+    statusCounts: {},
+    methodCounts: {},
+    rcodeCounts: {},
+    dropReasons: {},
+    dnsQueries: [],
+    latencySketch: null,
+    latencyCount: 0,
+    latencySumMs: 0,
+    latencyMinMs: 0,
+    latencyMaxMs: 0,
+    firstSeenMs: at,
+    lastSeenMs: at,
+    source: 'hubble',
   };
 }
 
 const MAP = '{ serviceMap(filter: {level: NAMESPACE}) { edges { source target flows } } }';
 
-/** serviceMap results are reused while the graph is unchanged; every write and every prune is seen. */
+/** serviceMap results are reused while the graph's version is unchanged; every write and every prune is seen. */
 describe('serviceMap reuse (real Neo4j)', () => {
   let executor: Executor;
   let server: ApiServer;
   let seq = 1;
   const write = (endpoints: EndpointRow[], calls: CallRow[]) =>
     writeIngestBatch(executor, { endpoints, calls, maxFlowTimeMs: Date.now() }, { collectorId: 'cache-test', runId: 'r', batchSeq: seq++ });
-  const edges = async () => ((await gql(server.url, MAP)).data?.serviceMap.edges ?? []) as { source: string; target: string; flows: number }[];
+  const edges = async () =>
+    ((await gql(server.url, MAP)).data?.serviceMap.edges ?? []) as { source: string; target: string; flows: number }[];
 
   beforeAll(async () => {
     executor = testExecutor();
@@ -44,7 +81,21 @@ describe('serviceMap reuse (real Neo4j)', () => {
     await executor.close();
   });
 
+  it('answers a map asked again from its cache while the graph version is unchanged, and reads again once a batch is written', async () => {
+    const now = Date.now();
+    await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 3)]);
+    expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 3 }]);
+    // A change no writer records (the change-feed sequence stays): a fresh read would show 103
+    // flows; the cached answer still says 3. This is how the test sees a cache hit.
+    await executor.write("MATCH (:Pod {id: 'a/web'})-[r:CALLS]->(:Pod {id: 'b/db'}) SET r.flows = r.flows + 100");
+    expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 3 }]);
+    // A batch through the writer moves the version: the map is read again, the hidden change included.
+    await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 2)]);
+    expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 105 }]);
+  });
+
   it('answers from the current graph after writes and prunes, even when the same map was asked before', async () => {
+    await resetGraph(executor);
     const now = Date.now();
     await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 3)]);
     expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 3 }]);

@@ -40,7 +40,11 @@ describe('subscriptions while two writers commit concurrently (real graphql-ws c
   beforeAll(async () => {
     executor = testExecutor();
     await resetGraph(executor);
-    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '10ms', HG_API_UPDATE_COALESCE: '0ms' }), silentLogger(), { executor });
+    server = await startApiServer(
+      testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '10ms', HG_API_UPDATE_COALESCE: '0ms' }),
+      silentLogger(),
+      { executor },
+    );
     clients = [wsClient(server.wsUrl), wsClient(server.wsUrl), wsClient(server.wsUrl)];
   });
 
@@ -52,12 +56,12 @@ describe('subscriptions while two writers commit concurrently (real graphql-ws c
 
   it(`delivers every stored edge as callAdded exactly once to every subscriber, ${ROUNDS} rounds`, async () => {
     const added = clients.map((c) => collect<{ callAdded: CallEvent }>(c, 'subscription { callAdded { key flows changeSeq } }'));
-    const updated = collect<{ callUpdated: CallEvent }>(clients[0], 'subscription { callUpdated { key flows changeSeq } }');
+    const updated = collect<{ callUpdated: CallEvent }>(clients[0]!, 'subscription { callUpdated { key flows changeSeq } }');
     await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="callAdded"', clients.length);
     await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="callUpdated"', 1);
     const writers = [writer(executor, 'writer-a'), writer(executor, 'writer-b')];
     const pods = Array.from({ length: 20 }, (_, i) => podRow('race', `p-${i}`, 'p', 'Deployment', ['app=p']));
-    await writers[0](pods, []);
+    await writers[0]!(pods, []);
 
     const recent: CallRow[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -66,7 +70,14 @@ describe('subscriptions while two writers commit concurrently (real graphql-ws c
         writers.map(async (write, w) => {
           for (let b = 0; b < BATCHES_PER_WRITER; b += 1) {
             const fresh = Array.from({ length: NEW_EDGES_PER_BATCH }, (_, i) =>
-              callRow(pods[(round + b + i) % pods.length].id, pods[(round * 7 + b * 3 + i + 1 + w) % pods.length].id, 10_000 + round * 100 + b * 10 + i, w === 0 ? 'TCP' : 'UDP', 'FORWARDED', { flows: 1 }),
+              callRow(
+                pods[(round + b + i) % pods.length]!.id,
+                pods[(round * 7 + b * 3 + i + 1 + w) % pods.length]!.id,
+                10_000 + round * 100 + b * 10 + i,
+                w === 0 ? 'TCP' : 'UDP',
+                'FORWARDED',
+                { flows: 1 },
+              ),
             );
             const again = recent.slice(-2 * NEW_EDGES_PER_BATCH).map((c) => ({ ...c, flows: 1 }));
             await write([], [...fresh, ...again.filter((c) => !fresh.some((f) => f.key === c.key))]);
@@ -80,7 +91,7 @@ describe('subscriptions while two writers commit concurrently (real graphql-ws c
       const latestWanted = Object.fromEntries(stored.map((s): [string, number] => [s.key, s.flows]).sort(([a], [b]) => (a < b ? -1 : 1)));
       const latestSeen = () => {
         const latest = new Map<string, CallEvent>();
-        const events = [...added[0].results.map((r) => r.data!.callAdded), ...updated.results.map((r) => r.data!.callUpdated)];
+        const events = [...added[0]!.results.map((r) => r.data!.callAdded), ...updated.results.map((r) => r.data!.callUpdated)];
         for (const e of events.sort((x, y) => x.changeSeq - y.changeSeq)) latest.set(e.key, e);
         return Object.fromEntries([...latest].map(([k, e]): [string, number] => [k, e.flows]).sort(([a], [b]) => (a < b ? -1 : 1)));
       };

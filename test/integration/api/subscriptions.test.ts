@@ -49,7 +49,21 @@ describe('GraphQL subscriptions from the Neo4j change feed (real graphql-ws clie
     await added.until((r) => r.length >= 1);
     await onOther.until((r) => r.length >= 1);
     expect(added.results).toEqual([
-      { data: { callAdded: { key: `${ID.webB}|${ID.db}|5432|TCP|DROPPED`, source: { id: ID.webB }, destination: { id: ID.db }, port: 5432, verdict: 'DROPPED', flows: 4, requests: 0, errors: 0, statusCounts: [] } } },
+      {
+        data: {
+          callAdded: {
+            key: `${ID.webB}|${ID.db}|5432|TCP|DROPPED`,
+            source: { id: ID.webB },
+            destination: { id: ID.db },
+            port: 5432,
+            verdict: 'DROPPED',
+            flows: 4,
+            requests: 0,
+            errors: 0,
+            statusCounts: [],
+          },
+        },
+      },
     ]);
     expect(onOther.results).toEqual([{ data: { callAdded: { key: `${ID.webB}|${ID.db}|5432|TCP|DROPPED`, flows: 4 } } }]);
     await new Promise((r) => setTimeout(r, 300));
@@ -70,7 +84,15 @@ describe('GraphQL subscriptions from the Neo4j change feed (real graphql-ws clie
     });
     await writeBatch(executor, delta());
     await updated.until((r) => r.length >= 1);
-    expect(updated.results[0].data.callUpdated).toMatchObject({ key: `${ID.webA}|${ID.api}|8080|TCP|FORWARDED`, flows: 12, requests: 6, statusCounts: [{ key: '200', count: 5 }, { key: '500', count: 1 }] });
+    expect(updated.results[0]!.data.callUpdated).toMatchObject({
+      key: `${ID.webA}|${ID.api}|8080|TCP|FORWARDED`,
+      flows: 12,
+      requests: 6,
+      statusCounts: [
+        { key: '200', count: 5 },
+        { key: '500', count: 1 },
+      ],
+    });
 
     // Three more changes, written back to back: held while the coalescing interval runs, so fewer
     // events than changes reach the client, the last with the latest totals. (How many intervals the
@@ -98,7 +120,9 @@ describe('GraphQL subscriptions from the Neo4j change feed (real graphql-ws clie
     });
     await pods.until((r) => r.length >= 1);
     await new Promise((r) => setTimeout(r, 300));
-    expect(pods.results).toEqual([{ data: { podAdded: { id: 'shop/web-5c4b3a291-ddddd', workloadName: 'web', labels: [{ key: 'app', value: 'web' }] } } }]);
+    expect(pods.results).toEqual([
+      { data: { podAdded: { id: 'shop/web-5c4b3a291-ddddd', workloadName: 'web', labels: [{ key: 'app', value: 'web' }] } } },
+    ]);
     pods.unsubscribe();
   });
 

@@ -37,25 +37,38 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
   afterAll(async () => executor.close());
 
   const startCollector = (port: number, id: string) => {
-    const run = startCli(['collect'], testEnv({
-      HUBBLE_SERVER: `127.0.0.1:${port}`,
-      HG_COLLECTOR_LISTEN: '127.0.0.1:0',
-      HG_FLUSH_INTERVAL: '200ms',
-      HG_COLLECTOR_ID: id,
-      HG_RECONNECT_MIN: '100ms',
-      HG_RECONNECT_MAX: '500ms',
-    }));
+    const run = startCli(
+      ['collect'],
+      testEnv({
+        HUBBLE_SERVER: `127.0.0.1:${port}`,
+        HG_COLLECTOR_LISTEN: '127.0.0.1:0',
+        HG_FLUSH_INTERVAL: '200ms',
+        HG_COLLECTOR_ID: id,
+        HG_RECONNECT_MIN: '100ms',
+        HG_RECONNECT_MAX: '500ms',
+      }),
+    );
     children.push(run.child);
     return run;
   };
 
   const expectExactGraph = async () => {
     const total = generated.truth().flows;
-    await waitFor('all flows stored', () => storedFlowTotal(executor), (n) => n >= total, 90_000);
+    await waitFor(
+      'all flows stored',
+      () => storedFlowTotal(executor),
+      (n) => n >= total,
+      90_000,
+    );
     expect(await storedFlowTotal(executor)).toBe(total);
     expect(await readCallCounts(executor)).toEqual(truthCallCounts(generated.truth()));
     const ids = await executor.read<{ id: string }>('MATCH (e:Endpoint) RETURN e.id AS id ORDER BY id');
-    expect(ids.map((r) => r.id)).toEqual(generated.truth().endpoints.map((e) => e.id).sort());
+    expect(ids.map((r) => r.id)).toEqual(
+      generated
+        .truth()
+        .endpoints.map((e) => e.id)
+        .sort(),
+    );
   };
 
   it('stores exactly the ground truth: every edge, connection, request and status code', async () => {
@@ -75,7 +88,12 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
     const port = replay.port;
     const collector = startCollector(port, 'e2e-reconnect');
     try {
-      await waitFor('first half stored', () => storedFlowTotal(executor), (n) => n >= half, 60_000);
+      await waitFor(
+        'first half stored',
+        () => storedFlowTotal(executor),
+        (n) => n >= half,
+        60_000,
+      );
       await replay.stop();
       // Hubble comes back on the same address with the flows it kept plus those that came since.
       replay = await startReplayServer({ events, listen: `127.0.0.1:${port}` });
@@ -88,22 +106,36 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
 
   // With NEO4J_URI given, the suite cannot restart that server: the case is reported as skipped, not passed.
   const home = process.env.HG_TEST_LOCAL_NEO4J_HOME;
-  (home ? it : it.skip)('keeps aggregating while Neo4j restarts and writes everything once it is back', async () => {
-    const half = Math.floor(events.length / 2);
-    replay = await startReplayServer({ events: events.slice(0, half), listen: '127.0.0.1:0' });
-    const collector = startCollector(replay.port, 'e2e-neo4j-restart');
-    const cfg = testConfig({ NEO4J_URI: '', HG_NEO4J_HOME: home ?? '', HG_NEO4J_BOLT_PORT: process.env.HG_TEST_LOCAL_NEO4J_PORT ?? '', HG_NEO4J_HTTP_PORT: '0' });
-    try {
-      await waitFor('first half stored', () => storedFlowTotal(executor), (n) => n >= half, 60_000);
-      await stopLocalNeo4j(cfg.local, silentLogger());
-      replay.append(events.slice(half));
-      await new Promise((r) => setTimeout(r, 1500)); // the collector reads on and its writes fail meanwhile
-      await startLocalNeo4j(cfg.local, cfg.neo4j, silentLogger());
-      await expectExactGraph();
-    } finally {
-      collector.child.kill('SIGTERM');
-      expect(await collector.exited).toBe(0);
-    }
-    // Stopping and starting Neo4j takes a minute or more on a loaded machine: a bound, not a speed.
-  }, 360_000);
+  (home ? it : it.skip)(
+    'keeps aggregating while Neo4j restarts and writes everything once it is back',
+    async () => {
+      const half = Math.floor(events.length / 2);
+      replay = await startReplayServer({ events: events.slice(0, half), listen: '127.0.0.1:0' });
+      const collector = startCollector(replay.port, 'e2e-neo4j-restart');
+      const cfg = testConfig({
+        NEO4J_URI: '',
+        HG_NEO4J_HOME: home ?? '',
+        HG_NEO4J_BOLT_PORT: process.env.HG_TEST_LOCAL_NEO4J_PORT ?? '',
+        HG_NEO4J_HTTP_PORT: '0',
+      });
+      try {
+        await waitFor(
+          'first half stored',
+          () => storedFlowTotal(executor),
+          (n) => n >= half,
+          60_000,
+        );
+        await stopLocalNeo4j(cfg.local, silentLogger());
+        replay.append(events.slice(half));
+        await new Promise((r) => setTimeout(r, 1500)); // the collector reads on and its writes fail meanwhile
+        await startLocalNeo4j(cfg.local, cfg.neo4j, silentLogger());
+        await expectExactGraph();
+      } finally {
+        collector.child.kill('SIGTERM');
+        expect(await collector.exited).toBe(0);
+      }
+      // Stopping and starting Neo4j takes a minute or more on a loaded machine: a bound, not a speed.
+    },
+    360_000,
+  );
 });

@@ -11,9 +11,23 @@ describe('collect log', () => {
     await resetGraph(executor);
     const generated = generateFlows({ pods: 6, edges: 8, flows: 200, seed: 5 });
     const replay = await startReplayServer({ events: toEvents(generated), listen: '127.0.0.1:0' });
-    const collector = startCli(['collect'], testEnv({ LOG_LEVEL: 'info', HUBBLE_SERVER: `127.0.0.1:${replay.port}`, HG_COLLECTOR_LISTEN: '127.0.0.1:0', HG_FLUSH_INTERVAL: '200ms', HG_COLLECTOR_ID: 'log-once' }));
+    const collector = startCli(
+      ['collect'],
+      testEnv({
+        LOG_LEVEL: 'info',
+        HUBBLE_SERVER: `127.0.0.1:${replay.port}`,
+        HG_COLLECTOR_LISTEN: '127.0.0.1:0',
+        HG_FLUSH_INTERVAL: '200ms',
+        HG_COLLECTOR_ID: 'log-once',
+      }),
+    );
     try {
-      await waitFor('the flows stored', () => storedFlowTotal(executor), (n) => n >= generated.truth().flows, 60_000);
+      await waitFor(
+        'the flows stored',
+        () => storedFlowTotal(executor),
+        (n) => n >= generated.truth().flows,
+        60_000,
+      );
     } finally {
       collector.child.kill('SIGTERM');
       await collector.exited;

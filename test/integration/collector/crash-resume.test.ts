@@ -5,7 +5,7 @@ import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay
 import { seededRandom } from '../../../src/generator/seeded-random';
 import { startCli } from '../../helpers/cli';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
-import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
 import { readMapAtReadTime, readMapNow } from '../../helpers/read-time-map';
 
 /**
@@ -65,7 +65,12 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
     let collector = startCollector(replay.port);
     const kills: Array<{ at: number; stored: number }> = [];
     for (const point of points) {
-      await waitFor(`${Math.round(point * 100)}% stored`, () => storedFlowTotal(executor), (n) => n >= point * total, 120_000);
+      await waitFor(
+        `${Math.round(point * 100)}% stored`,
+        () => storedFlowTotal(executor),
+        (n) => n >= point * total,
+        120_000,
+      );
       // Somewhere between two flushes, or in the middle of one.
       await new Promise((r) => setTimeout(r, random() * 400));
       collector.child.kill('SIGKILL');
@@ -75,16 +80,27 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
     }
     let stopped: number | null;
     try {
-      await waitFor('every flow stored', () => storedFlowTotal(executor), (n) => n >= total, 120_000);
+      await waitFor(
+        'every flow stored',
+        () => storedFlowTotal(executor),
+        (n) => n >= total,
+        120_000,
+      );
       // Flushes keep coming: nothing more may arrive.
       await new Promise((r) => setTimeout(r, 1000));
       expect(kills).toHaveLength(6);
       expect(await storedFlowTotal(executor)).toBe(total);
       expect(await readCallCounts(executor)).toEqual(truthCallCounts(generated.truth()));
       const ids = await executor.read<{ id: string }>('MATCH (e:Endpoint) RETURN e.id AS id ORDER BY id');
-      expect(ids.map((r) => r.id)).toEqual(generated.truth().endpoints.map((e) => e.id).sort());
+      expect(ids.map((r) => r.id)).toEqual(
+        generated
+          .truth()
+          .endpoints.map((e) => e.id)
+          .sort(),
+      );
       // The total across the seven runs is exact too: each committed flow counted once.
-      const [node] = await executor.read<{ total: number; resumeKeys: Int8Array | null }>(
+      const node = await readOneRow<{ total: number; resumeKeys: Int8Array | null }>(
+        executor,
         "MATCH (c:Collector {id: 'crash-resume'}) RETURN c.flowsIngestedTotal AS total, c.resumeKeys AS resumeKeys",
       );
       expect(node.total).toBe(total);

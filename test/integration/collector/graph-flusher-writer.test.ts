@@ -52,8 +52,20 @@ describe('GraphFlusher with the real batch writer', () => {
     };
     const deltas = new EdgeDeltas();
     const metrics = createCollectorMetrics();
-    const flusher = new GraphFlusher(deltas, write, { flushIntervalMs: 1000, flushMaxEdges: 100, maxDirtyEdges: 1000, maxRetryDelayMs: 1 }, metrics, silentLogger());
-    const storedFlows = async () => (await executor.read<{ flows: number }>('MATCH (:Pod {id: $s})-[r:CALLS]->(:Pod {id: $d}) RETURN r.flows AS flows', { s: CLIENT, d: SERVER }))[0]?.flows;
+    const flusher = new GraphFlusher(
+      deltas,
+      write,
+      { flushIntervalMs: 1000, flushMaxEdges: 100, warnUnwrittenEdges: 1000, maxRetryDelayMs: 1 },
+      metrics,
+      silentLogger(),
+    );
+    const storedFlows = async () =>
+      (
+        await executor.read<{ flows: number }>('MATCH (:Pod {id: $s})-[r:CALLS]->(:Pod {id: $d}) RETURN r.flows AS flows', {
+          s: CLIENT,
+          d: SERVER,
+        })
+      )[0]?.flows;
 
     deltas.add(5);
     await expect(flusher.flush()).rejects.toThrow(/after commit/);

@@ -37,15 +37,19 @@ describe('import of recorded Hubble flows (real Neo4j)', () => {
   const importFile = async (file: string) => {
     const res = await runCli(['import', path.join(FIXTURES, file)], testEnv());
     expect(res.code).toBe(0);
-    return JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { linesRead: number; flowsIngested: number; skipped: Record<string, number> };
+    return JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as {
+      linesRead: number;
+      flowsIngested: number;
+      skipped: Record<string, number>;
+    };
   };
   const edge = async (src: string, dst: string, port: number, protocol = 'TCP') => {
     const rows = await executor.read<EdgeRow>(EDGE, { src, dst, port, protocol });
     expect(rows).toHaveLength(1);
-    return rows[0];
+    return rows[0]!;
   };
 
-  it('keeps the HTTP method and path pattern of each request on its edge: bookinfo\'s 9 GET /details/0 become GET /details/* x9 (400 tcp flows)', async () => {
+  it("keeps the HTTP method and path pattern of each request on its edge: bookinfo's 9 GET /details/0 become GET /details/* x9 (400 tcp flows)", async () => {
     await importFile('basic-sample-400-tcp-flows.json');
     const rows = await executor.read<{ paths: string[]; counts: number[]; overflow: number; gets: number }>(
       `MATCH (:Endpoint {id: 'bookinfo/productpage-v1-6b746f74dc-9rcxx'})-[r:CALLS {port: 9080, verdict: 'FORWARDED'}]->(:Endpoint {id: 'bookinfo/details-v1-79f774bdb9-m4j4k'})
@@ -86,7 +90,7 @@ describe('import of recorded Hubble flows (real Neo4j)', () => {
     expect((await edge('kube-system/event-exporter-gke-67986489c8-svnrf', 'reserved:world', 443)).flows).toBe(2);
     expect(await edge('reserved:host', 'kube-system/kube-dns-6c7b8dc9f9-gnxh2', 10054)).toMatchObject({ flows: 2, connections: 1 });
     const total = await executor.read<{ n: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS n');
-    expect(total[0].n).toBe(10);
+    expect(total[0]!.n).toBe(10);
   });
 
   it('ingests every flow of the larger captures and skips none', async () => {
@@ -95,7 +99,7 @@ describe('import of recorded Hubble flows (real Neo4j)', () => {
       const summary = await importFile(file);
       expect(summary.skipped).toEqual({});
       const total = await executor.read<{ n: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS n');
-      expect(total[0].n).toBe(summary.flowsIngested);
+      expect(total[0]!.n).toBe(summary.flowsIngested);
       expect(summary.flowsIngested).toBe(summary.linesRead);
     }
   });

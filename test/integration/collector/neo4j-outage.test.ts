@@ -9,7 +9,12 @@ import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy';
 
 /** The collector's health URL, from its log line. */
 async function healthUrl(output: () => string): Promise<string> {
-  return waitFor('the health endpoint', async () => /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"collector metrics and health endpoints"/.exec(output())?.[1], (u) => u !== undefined, 60_000) as Promise<string>;
+  return waitFor(
+    'the health endpoint',
+    async () => /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"collector metrics and health endpoints"/.exec(output())?.[1],
+    (u) => u !== undefined,
+    60_000,
+  ) as Promise<string>;
 }
 
 async function readyStatus(url: string): Promise<number> {
@@ -72,12 +77,27 @@ describe('collect while Neo4j is unreachable', () => {
     const run = startCollector('outage-ready');
     const url = await healthUrl(run.output);
     try {
-      await waitFor('first half stored', () => storedFlowTotal(executor), (n) => n >= half, 60_000);
-      await waitFor('ready', () => readyStatus(url), (s) => s === 200, 30_000);
+      await waitFor(
+        'first half stored',
+        () => storedFlowTotal(executor),
+        (n) => n >= half,
+        60_000,
+      );
+      await waitFor(
+        'ready',
+        () => readyStatus(url),
+        (s) => s === 200,
+        30_000,
+      );
       await proxy!.cut();
       const cutAt = Date.now();
       replay!.append(events.slice(half));
-      await waitFor('not ready', () => readyStatus(url), (s) => s === 503, 20_000);
+      await waitFor(
+        'not ready',
+        () => readyStatus(url),
+        (s) => s === 503,
+        20_000,
+      );
       const notReadyAfterMs = Date.now() - cutAt;
       // The next flush starts within one interval (500 ms), and fails (or hangs) for two more at most;
       // before, the driver's own retries kept /readyz at 200 for 15 s and more. The bound leaves room
@@ -85,8 +105,18 @@ describe('collect while Neo4j is unreachable', () => {
       expect(notReadyAfterMs).toBeLessThan(10_000);
       expect(await (await fetch(`${url}/readyz`)).text()).toMatch(/^not ready: Neo4j: /);
       await proxy!.restore();
-      await waitFor('every flow stored', () => storedFlowTotal(executor), (n) => n >= generated.truth().flows, 90_000);
-      await waitFor('ready again', () => readyStatus(url), (s) => s === 200, 30_000);
+      await waitFor(
+        'every flow stored',
+        () => storedFlowTotal(executor),
+        (n) => n >= generated.truth().flows,
+        90_000,
+      );
+      await waitFor(
+        'ready again',
+        () => readyStatus(url),
+        (s) => s === 200,
+        30_000,
+      );
     } finally {
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
@@ -96,7 +126,12 @@ describe('collect while Neo4j is unreachable', () => {
 
   it('exits 1 when the final flush on SIGTERM cannot write what it holds', async () => {
     const run = startCollector('outage-exit');
-    await waitFor('first half stored', () => storedFlowTotal(executor), (n) => n >= half, 60_000);
+    await waitFor(
+      'first half stored',
+      () => storedFlowTotal(executor),
+      (n) => n >= half,
+      60_000,
+    );
     await proxy!.cut();
     replay!.append(events.slice(half));
     await new Promise((r) => setTimeout(r, 1000)); // read, aggregated, not written

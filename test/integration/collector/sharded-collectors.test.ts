@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
-import { collect as runCollector } from '../../../src/collector/collect';
+import { runHubbleSource } from '../../../src/collector/run-hubble-source';
 import type { HubbleEvent } from '../../../src/flows/flow';
 import { generateFlows, type GeneratedFlows } from '../../../src/generator/generate-flows';
 import type { Executor } from '../../../src/graph/executor';
@@ -8,7 +8,7 @@ import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay
 import { nodesOfShard } from '../../../src/hubble/shard-of-node';
 import { silentLogger } from '../../../src/logger';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
-import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { collect as collectEvents, waitForMetric, wsClient } from '../api/ws-client';
 
 type EdgeCounts = Awaited<ReturnType<typeof readCallCounts>>;
@@ -31,7 +31,7 @@ async function runShards(port: number, count: number, idPrefix: string, extraEnv
       HG_RECONNECT_MAX: '500ms',
       ...extraEnv,
     });
-    done.push(runCollector({ config, log: silentLogger(), executor, signal: abort.signal, serveHealth: false }));
+    done.push(runHubbleSource({ config, log: silentLogger(), executor, signal: abort.signal, serveHealth: false }));
   }
   return {
     async stop(): Promise<boolean[]> {
@@ -67,7 +67,7 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
     // 400 pods on 10 nodes: most exchanges are between pods of different nodes.
     generated = generateFlows({ pods: 400, edges: 500, flows: 6_000, seed: 14 });
     events = toEvents(generated);
-    nodes = [...new Set(events.map((e) => (e.kind === 'flow' ? e.nodeName ?? '' : '')))].filter((n) => n !== '');
+    nodes = [...new Set(events.map((e) => (e.kind === 'flow' ? (e.nodeName ?? '') : '')))].filter((n) => n !== '');
     replay = await startReplayServer({ events, listen: '127.0.0.1:0' });
   });
   afterAll(async () => {
@@ -79,7 +79,12 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
     await resetGraph(executor);
     const shards = await runShards(replay.port, count, idPrefix);
     try {
-      await waitFor('all flows stored', () => storedFlowTotal(executor), (n) => n >= generated.truth().flows, 120_000);
+      await waitFor(
+        'all flows stored',
+        () => storedFlowTotal(executor),
+        (n) => n >= generated.truth().flows,
+        120_000,
+      );
     } finally {
       expect(await shards.stop()).toEqual(Array.from({ length: count }, () => true));
     }
@@ -97,9 +102,17 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
     await storeAll(count, `shard${count}`);
     expect(await readCallCounts(executor)).toEqual(single);
     const ids = await executor.read<{ id: string }>('MATCH (e:Endpoint) RETURN e.id AS id ORDER BY id');
-    expect(ids.map((r) => r.id)).toEqual(generated.truth().endpoints.map((e) => e.id).sort());
+    expect(ids.map((r) => r.id)).toEqual(
+      generated
+        .truth()
+        .endpoints.map((e) => e.id)
+        .sort(),
+    );
     // Every shard wrote: each collector's node records the flows of its own nodes only.
-    const written = await executor.read<{ id: string; flows: number }>(`MATCH (c:Collector) WHERE c.id STARTS WITH $prefix RETURN c.id AS id, c.flowsIngestedTotal AS flows ORDER BY id`, { prefix: `shard${count}-` });
+    const written = await executor.read<{ id: string; flows: number }>(
+      `MATCH (c:Collector) WHERE c.id STARTS WITH $prefix RETURN c.id AS id, c.flowsIngestedTotal AS flows ORDER BY id`,
+      { prefix: `shard${count}-` },
+    );
     expect(written).toHaveLength(count);
     for (const w of written) expect(w.flows).toBeGreaterThan(0);
   });
@@ -114,7 +127,11 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
 
     it('keeps the change feed lossless with 4 writers: contiguous sequence numbers, every stored edge delivered as callAdded exactly once with its stored counts', async () => {
       await resetGraph(executor);
-      api = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '20ms', HG_API_UPDATE_COALESCE: '0ms' }), silentLogger(), { executor });
+      api = await startApiServer(
+        testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '20ms', HG_API_UPDATE_COALESCE: '0ms' }),
+        silentLogger(),
+        { executor },
+      );
       client = wsClient(api.wsUrl);
       const added = collectEvents<{ callAdded: { key: string } }>(client, 'subscription { callAdded { key } }');
       const updated = collectEvents<{ callUpdated: { key: string; flows: number } }>(client, 'subscription { callUpdated { key flows } }');
@@ -123,7 +140,12 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
       // Small flushes, so that the 4 collectors commit many interleaved transactions.
       const shards = await runShards(replay.port, 4, 'feed', { HG_FLUSH_MAX_EDGES: '50', HG_FLUSH_INTERVAL: '50ms' });
       try {
-        await waitFor('all flows stored', () => storedFlowTotal(executor), (n) => n >= generated.truth().flows, 120_000);
+        await waitFor(
+          'all flows stored',
+          () => storedFlowTotal(executor),
+          (n) => n >= generated.truth().flows,
+          120_000,
+        );
       } finally {
         await shards.stop();
       }
@@ -131,11 +153,13 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
 
       const seqs = (await executor.read<{ seq: number }>('MATCH (l:ChangeLog) RETURN l.seq AS seq ORDER BY seq')).map((r) => r.seq);
       expect(seqs.length).toBeGreaterThan(4);
-      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
-      const [{ feed }] = await executor.read<{ feed: number }>("MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS feed");
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
+      const { feed } = await readOneRow<{ feed: number }>(executor, "MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS feed");
       expect(feed).toBe(seqs[seqs.length - 1]);
 
-      const stored = await executor.read<{ key: string; flows: number }>('MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows ORDER BY key');
+      const stored = await executor.read<{ key: string; flows: number }>(
+        'MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows ORDER BY key',
+      );
       await added.until((r) => r.length >= stored.length, 30_000);
       const keys = added.results.map((r) => r.data!.callAdded.key).sort();
       expect(keys).toEqual(stored.map((s) => s.key));

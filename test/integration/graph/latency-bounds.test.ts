@@ -7,8 +7,19 @@ import { resetGraph, testExecutor } from '../../helpers/neo4j';
 
 const T0 = Date.parse('2026-11-30T10:00:00Z');
 const endpoint = (id: string): EndpointRow => ({
-  id, kind: 'pod', namespace: 'shop', name: id.split('/')[1], labels: [], workload: null, workloadKind: null,
-  identity: null, node: null, cluster: null, firstSeenMs: T0, lastSeenMs: T0, source: 'hubble',
+  id,
+  kind: 'pod',
+  namespace: 'shop',
+  name: id.split('/')[1]!,
+  labels: [],
+  workload: null,
+  workloadKind: null,
+  identity: null,
+  node: null,
+  cluster: null,
+  firstSeenMs: T0,
+  lastSeenMs: T0,
+  source: 'hubble',
 });
 
 function batchWith(latencies: number[]): IngestBatch {
@@ -16,7 +27,11 @@ function batchWith(latencies: number[]): IngestBatch {
   for (const v of latencies) sketch.accept(v);
   const key = callKey('shop/web-1', 'shop/api-1', 8080, 'TCP', 'FORWARDED');
   const call: CallRow = {
-    ...emptyCallRow({ key, sourceId: 'shop/web-1', destinationId: 'shop/api-1', port: 8080, protocol: 'TCP', verdict: 'FORWARDED' }, 'hubble', T0),
+    ...emptyCallRow(
+      { key, sourceId: 'shop/web-1', destinationId: 'shop/api-1', port: 8080, protocol: 'TCP', verdict: 'FORWARDED' },
+      'hubble',
+      T0,
+    ),
     flows: latencies.length,
     responses: latencies.length,
     latencySketch: encodeSketch(sketch),
@@ -28,7 +43,13 @@ function batchWith(latencies: number[]): IngestBatch {
   return { endpoints: [endpoint('shop/web-1'), endpoint('shop/api-1')], calls: [call], maxFlowTimeMs: T0 };
 }
 
-interface StoredLatency { p50: number; p95: number; p99: number; min: number; max: number }
+interface StoredLatency {
+  p50: number;
+  p95: number;
+  p99: number;
+  min: number;
+  max: number;
+}
 const READ = `MATCH ()-[r:CALLS]->() RETURN r.latencyP50Ms AS p50, r.latencyP95Ms AS p95, r.latencyP99Ms AS p99,
               r.latencyMinMs AS min, r.latencyMaxMs AS max`;
 
@@ -45,7 +66,11 @@ describe('stored latency percentiles (real Neo4j)', () => {
     const [first] = await executor.read<StoredLatency>(READ);
     expect(first).toEqual({ p50: 4116.74, p95: 4116.74, p99: 4116.74, min: 4116.74, max: 4116.74 });
 
-    await writeIngestBatch(executor, batchWith([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]), { collectorId: 'lat', runId: 'r', batchSeq: 2 });
+    await writeIngestBatch(executor, batchWith([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]), {
+      collectorId: 'lat',
+      runId: 'r',
+      batchSeq: 2,
+    });
     const [second] = await executor.read<StoredLatency>(READ);
     expect(second).toMatchObject({ min: 1, max: 4116.74, p50: 1, p99: 4116.74 });
   });

@@ -4,7 +4,7 @@ import { callKey } from '../../../src/model/endpoint-ids';
 import { pruneGraph } from '../../../src/graph/prune-graph';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { runCli } from '../../helpers/cli';
-import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
 
 const DAY = 86_400_000;
 
@@ -12,14 +12,50 @@ const changeLog = (executor: Executor) =>
   executor.read<{ seq: number; kind: string }>('MATCH (l:ChangeLog) RETURN l.seq AS seq, l.kind AS kind ORDER BY seq');
 
 function endpoint(id: string, at: number): EndpointRow {
-  return { id, kind: 'pod', name: id.split('/')[1], namespace: id.split('/')[0], labels: [], workload: null, workloadKind: null, identity: null, node: null, cluster: null, firstSeenMs: at, lastSeenMs: at, source: 'hubble' };
+  return {
+    id,
+    kind: 'pod',
+    name: id.split('/')[1]!,
+    namespace: id.split('/')[0]!,
+    labels: [],
+    workload: null,
+    workloadKind: null,
+    identity: null,
+    node: null,
+    cluster: null,
+    firstSeenMs: at,
+    lastSeenMs: at,
+    source: 'hubble',
+  };
 }
 
 function call(src: string, dst: string, at: number) {
   return {
-    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'), sourceId: src, destinationId: dst, port: 80, protocol: 'TCP', verdict: 'FORWARDED',
-    flows: 1, connections: 0, requests: 0, responses: 0, errors: 0, l7Protocols: [], statusCounts: {}, methodCounts: {}, rcodeCounts: {},
-    dropReasons: {}, dnsQueries: [], latencySketch: null, latencyCount: 0, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0, firstSeenMs: at, lastSeenMs: at, source: 'hubble' as const,
+    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
+    sourceId: src,
+    destinationId: dst,
+    port: 80,
+    protocol: 'TCP',
+    verdict: 'FORWARDED',
+    flows: 1,
+    connections: 0,
+    requests: 0,
+    responses: 0,
+    errors: 0,
+    l7Protocols: [],
+    statusCounts: {},
+    methodCounts: {},
+    rcodeCounts: {},
+    dropReasons: {},
+    dnsQueries: [],
+    latencySketch: null,
+    latencyCount: 0,
+    latencySumMs: 0,
+    latencyMinMs: 0,
+    latencyMaxMs: 0,
+    firstSeenMs: at,
+    lastSeenMs: at,
+    source: 'hubble' as const,
   };
 }
 
@@ -49,7 +85,7 @@ describe('prune (real Neo4j)', () => {
     expect(res).toEqual({ calls: 1, endpoints: 1 });
     const ids = await executor.read<{ id: string }>('MATCH (e:Endpoint) RETURN e.id AS id ORDER BY id');
     expect(ids.map((r) => r.id)).toEqual(['ns/fresh', 'ns/other']);
-    expect((await executor.read<{ n: number }>('MATCH ()-[r:CALLS]->() RETURN count(r) AS n'))[0].n).toBe(1);
+    expect((await executor.read<{ n: number }>('MATCH ()-[r:CALLS]->() RETURN count(r) AS n'))[0]!.n).toBe(1);
   });
 
   it('takes one change-feed sequence per prune transaction and logs it, so the sequence has no holes', async () => {
@@ -60,8 +96,8 @@ describe('prune (real Neo4j)', () => {
     expect(after.map((e) => e.seq)).toEqual(after.map((_, i) => i + 1));
     // Calls: one deletion, then an empty batch that ends the loop; the same for endpoints.
     expect(added.map((e) => e.kind)).toEqual(['prune', 'prune', 'prune', 'prune']);
-    const [{ seq }] = await executor.read<{ seq: number }>("MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS seq");
-    expect(seq).toBe(after[after.length - 1].seq);
+    const { seq } = await readOneRow<{ seq: number }>(executor, "MATCH (f:ChangeFeed {id: 'global'}) RETURN f.seq AS seq");
+    expect(seq).toBe(after[after.length - 1]!.seq);
   });
 
   it('writes nothing, not even a sequence number, when nothing is old enough', async () => {

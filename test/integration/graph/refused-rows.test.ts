@@ -55,7 +55,7 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
       {
         flushIntervalMs: 1000,
         flushMaxEdges: 1000,
-        maxDirtyEdges: 100_000,
+        warnUnwrittenEdges: 100_000,
         refusals: {
           probe: (b, batchSeq) => probeIngestBatch(executor, b, { collectorId: 'refusing', runId: 'run-1', batchSeq }),
           isRefusal,
@@ -66,14 +66,19 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
       silentLogger(),
     );
 
-  const readDeadLetters = (file: string): DeadLetter[] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const readDeadLetters = (file: string): DeadLetter[] =>
+    fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
 
   it('writes the rest of a batch and sends an endpoint with a 10,000-character id, and its call, to the dead-letter file', async () => {
     const huge = `ns/${'p'.repeat(10_000)}`;
     const good = Array.from({ length: 20 }, (_, i) => `ns/good-${i}`);
     const batch: IngestBatch = {
       endpoints: [...good.slice(0, 10).map(pod), pod(huge), ...good.slice(10).map(pod)],
-      calls: [...good.slice(1).map((g, i) => call(good[i], g, 3)), call(good[0], huge, 5)],
+      calls: [...good.slice(1).map((g, i) => call(good[i]!, g, 3)), call(good[0]!, huge, 5)],
       maxFlowTimeMs: T0,
     };
     const file = path.join(tmp, 'dl', 'dead-letters.jsonl');
@@ -85,23 +90,38 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
     );
     expect(stored).toEqual({ pods: 20, calls: 19, flows: 19 * 3 });
     const letters = readDeadLetters(file);
-    expect(letters.map((l) => [l.kind, l.id.length])).toEqual([['endpoint', huge.length], ['call', callKey(good[0], huge, 80, 'TCP', 'FORWARDED').length]]);
-    expect(letters[0].reason).toMatch(/Property value is too large to index/);
-    expect(letters[1].reason).toMatch(/^its endpoint ns\/p+ was refused: Property value is too large to index/);
-    expect(letters[0].collectorId).toBe('refusing');
+    expect(letters.map((l) => [l.kind, l.id.length])).toEqual([
+      ['endpoint', huge.length],
+      ['call', callKey(good[0]!, huge, 80, 'TCP', 'FORWARDED').length],
+    ]);
+    expect(letters[0]!.reason).toMatch(/Property value is too large to index/);
+    expect(letters[1]!.reason).toMatch(/^its endpoint ns\/p+ was refused: Property value is too large to index/);
+    expect(letters[0]!.collectorId).toBe('refusing');
     // One commit for the batch, exactly once.
-    const [c] = await executor.read<{ lastBatch: number; total: number }>("MATCH (c:Collector {id: 'refusing'}) RETURN c.lastBatch AS lastBatch, c.flowsIngestedTotal AS total");
+    const [c] = await executor.read<{ lastBatch: number; total: number }>(
+      "MATCH (c:Collector {id: 'refusing'}) RETURN c.lastBatch AS lastBatch, c.flowsIngestedTotal AS total",
+    );
     expect(c).toEqual({ lastBatch: 1, total: 19 * 3 });
   });
 
   it('isolates an edge whose stored value makes every write to it fail (an l7Protocols list holding 5, from an older version)', async () => {
     const ids = ['ns/a', 'ns/b', 'ns/c', 'ns/d'];
-    await writeIngestBatch(executor, { endpoints: ids.map(pod), calls: [call('ns/a', 'ns/b', 1), call('ns/c', 'ns/d', 1)], maxFlowTimeMs: T0 }, { collectorId: 'seed', runId: 's', batchSeq: 1 });
+    await writeIngestBatch(
+      executor,
+      { endpoints: ids.map(pod), calls: [call('ns/a', 'ns/b', 1), call('ns/c', 'ns/d', 1)], maxFlowTimeMs: T0 },
+      { collectorId: 'seed', runId: 's', batchSeq: 1 },
+    );
     await executor.write("MATCH (:Pod {id: 'ns/a'})-[r:CALLS]->(:Pod {id: 'ns/b'}) SET r.l7Protocols = [5]");
-    const next: IngestBatch = { endpoints: [], calls: [call('ns/a', 'ns/b', 2), call('ns/c', 'ns/d', 2), call('ns/b', 'ns/c', 2)], maxFlowTimeMs: T0 };
+    const next: IngestBatch = {
+      endpoints: [],
+      calls: [call('ns/a', 'ns/b', 2), call('ns/c', 'ns/d', 2), call('ns/b', 'ns/c', 2)],
+      maxFlowTimeMs: T0,
+    };
     const file = path.join(tmp, 'dead-letters.jsonl');
     await flusherFor(next, file).flush();
-    const flows = await executor.read<{ key: string; flows: number }>('MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows ORDER BY key');
+    const flows = await executor.read<{ key: string; flows: number }>(
+      'MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows ORDER BY key',
+    );
     expect(flows).toEqual([
       { key: callKey('ns/a', 'ns/b', 80, 'TCP', 'FORWARDED'), flows: 1 },
       { key: callKey('ns/b', 'ns/c', 80, 'TCP', 'FORWARDED'), flows: 2 },
@@ -109,8 +129,8 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
     ]);
     const letters = readDeadLetters(file);
     expect(letters.map((l) => l.id)).toEqual([callKey('ns/a', 'ns/b', 80, 'TCP', 'FORWARDED')]);
-    expect(letters[0].reason).toMatch(/Neo4j only supports a subset of Cypher types/);
-    expect(letters[0].row).toMatchObject({ flows: 2 });
+    expect(letters[0]!.reason).toMatch(/Neo4j only supports a subset of Cypher types/);
+    expect(letters[0]!.row).toMatchObject({ flows: 2 });
   });
 
   it('retries a batch whole, with no dead letter, while Neo4j cannot be reached', async () => {
@@ -119,7 +139,18 @@ describe('rows Neo4j refuses (real Neo4j)', () => {
       async () => {
         throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ServiceUnavailable' });
       },
-      { flushIntervalMs: 1000, flushMaxEdges: 1000, maxDirtyEdges: 1000, refusals: { probe: async () => undefined, isRefusal, deadLetter: async () => { throw new Error('no dead letters expected'); } } },
+      {
+        flushIntervalMs: 1000,
+        flushMaxEdges: 1000,
+        warnUnwrittenEdges: 1000,
+        refusals: {
+          probe: async () => undefined,
+          isRefusal,
+          deadLetter: async () => {
+            throw new Error('no dead letters expected');
+          },
+        },
+      },
       createCollectorMetrics(),
       silentLogger(),
     );

@@ -19,7 +19,7 @@ function ringBatch(): IngestBatch {
   const ids = Array.from({ length: 12 }, (_, i) => `ring/p${i}`);
   return {
     endpoints: ids.map(pod),
-    calls: ids.map((id, i) => call(id, ids[(i + 1) % ids.length], 2)),
+    calls: ids.map((id, i) => call(id, ids[(i + 1) % ids.length]!, 2)),
     maxFlowTimeMs: T0,
     resume: { watermarkMs: T0, overlapMs: 2000, committedKeys: new Int8Array([1, 2, 3, 4, 5, 6, 7, 8]) },
   };
@@ -40,14 +40,23 @@ describe('writeStagedBatch (real Neo4j)', () => {
 
   const options = { collectorId: 'staged', runId: 'run-1', batchSeq: 1, rowsPerTransaction: 5, rowsPerStatement: 5 };
   const totals = () =>
-    executor.read<{ pods: number; calls: number; flows: number; stages: number; total: number; lastBatch: number }>(
-      `CALL { MATCH (p:Pod) RETURN count(p) AS pods } CALL { MATCH ()-[r:CALLS]->() RETURN count(r) AS calls, sum(r.flows) AS flows }
+    executor
+      .read<{ pods: number; calls: number; flows: number; stages: number; total: number; lastBatch: number }>(
+        `CALL { MATCH (p:Pod) RETURN count(p) AS pods } CALL { MATCH ()-[r:CALLS]->() RETURN count(r) AS calls, sum(r.flows) AS flows }
        CALL { MATCH (s:IngestStage) RETURN count(s) AS stages } MATCH (c:Collector {id: 'staged'})
        RETURN pods, calls, flows, stages, c.flowsIngestedTotal AS total, c.lastBatch AS lastBatch`,
-    ).then((r) => r[0]);
+      )
+      .then((r) => r[0]);
 
   it('writes every part once, leaves no stage behind, and records the batch with its resume point', async () => {
-    expect(partsOf(ringBatch(), 5).map((p) => [p.endpoints.length, p.calls.length])).toEqual([[5, 0], [5, 0], [2, 0], [0, 5], [0, 5], [0, 2]]);
+    expect(partsOf(ringBatch(), 5).map((p) => [p.endpoints.length, p.calls.length])).toEqual([
+      [5, 0],
+      [5, 0],
+      [2, 0],
+      [0, 5],
+      [0, 5],
+      [0, 2],
+    ]);
     const res = await writeStagedBatch(executor, ringBatch(), options);
     expect(res.applied).toBe(true);
     expect(await totals()).toEqual({ pods: 12, calls: 12, flows: 24, stages: 0, total: 24, lastBatch: 1 });
@@ -73,9 +82,16 @@ describe('writeStagedBatch (real Neo4j)', () => {
       const batch = ringBatch();
       batch.endpoints.push(pod(`ring/${'x'.repeat(10_000)}`));
       const file = path.join(tmp, 'dl.jsonl');
-      await writeStagedBatch(executor, batch, { ...options, refusals: { isRefusal, deadLetter: (rows) => appendDeadLetters(file, 'staged', rows, silentLogger()) } });
+      await writeStagedBatch(executor, batch, {
+        ...options,
+        refusals: { isRefusal, deadLetter: (rows) => appendDeadLetters(file, 'staged', rows, silentLogger()) },
+      });
       expect(await totals()).toEqual({ pods: 12, calls: 12, flows: 24, stages: 0, total: 24, lastBatch: 1 });
-      const letters = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const letters = fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(letters.map((l) => [l.kind, l.reason.slice(0, 36)])).toEqual([['endpoint', 'Property value is too large to index']]);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });

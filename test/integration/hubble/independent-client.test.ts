@@ -9,12 +9,23 @@ import { formatTimestamp } from '../../../src/hubble/timestamps';
 // grpc-js decodes every message with protobufjs' own machinery (no hubble-graph codec involved).
 const PROTO_DIR = path.resolve(__dirname, '..', '..', '..', 'proto');
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
-const FILES = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(FIXTURES, f));
+const FILES = fs
+  .readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => path.join(FIXTURES, f));
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function loadObserver(): grpc.ServiceClientConstructor {
-  const def = protoLoader.loadSync('observer/observer.proto', { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: false, oneofs: true });
+  const def = protoLoader.loadSync('observer/observer.proto', {
+    includeDirs: [PROTO_DIR],
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: false,
+    oneofs: true,
+  });
   const pkg = grpc.loadPackageDefinition(def) as Any;
   return pkg.observer.Observer as grpc.ServiceClientConstructor;
 }
@@ -74,7 +85,7 @@ describe('an independent gRPC client (proto-loader + grpc-js)', () => {
       call.on('error', reject);
     });
     expect(got).toHaveLength(lines.length);
-    expect(got[0].response_types).toBe('flow');
+    expect(got[0]!.response_types).toBe('flow');
     expect(got.map(toJsonpb)).toEqual(lines);
   });
 });

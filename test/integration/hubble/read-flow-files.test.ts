@@ -10,7 +10,10 @@ const HTTP = path.join(FIXTURES, 'basic-sample-5-http-flows.json');
 const DNS = path.join(FIXTURES, 'basic-sample-5-dns-flows.json');
 
 function flowLines(file: string): string[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 async function collect(it: AsyncIterable<FlowFileItem>): Promise<FlowFileItem[]> {
@@ -38,7 +41,9 @@ describe('readFlowFiles', () => {
     const stream = readFlowFiles([HTTP, DNS]);
     const items = await collect(stream);
     expect(items).toHaveLength(10);
-    expect(items.map((i) => i.event?.kind === 'flow' && i.event.flow)).toEqual([...flowLines(HTTP), ...flowLines(DNS)].map((l) => JSON.parse(l).flow));
+    expect(items.map((i) => i.event?.kind === 'flow' && i.event.flow)).toEqual(
+      [...flowLines(HTTP), ...flowLines(DNS)].map((l) => JSON.parse(l).flow),
+    );
     expect(items[5]).toMatchObject({ file: DNS, line: 1 });
     const total = fs.statSync(HTTP).size + fs.statSync(DNS).size;
     expect(stream.progress()).toMatchObject({ linesRead: 10, bytesRead: total, totalBytes: total, fileIndex: 1, files: 2 });
@@ -49,7 +54,12 @@ describe('readFlowFiles', () => {
     const gz = path.join(dir, 'flows.json.gz');
     fs.writeFileSync(gz, zlib.gzipSync(text));
     const items = await collect(readFlowFiles([gz]));
-    expect(items.map((i) => (i.event ? `flow@${i.line}` : `${i.skip?.reason}@${i.line}`))).toEqual(['flow@1', 'malformed_json@2', 'not_a_flow@4', 'flow@5']);
+    expect(items.map((i) => (i.event ? `flow@${i.line}` : `${i.skip?.reason}@${i.line}`))).toEqual([
+      'flow@1',
+      'malformed_json@2',
+      'not_a_flow@4',
+      'flow@5',
+    ]);
   });
 
   it('reads stdin for -', async () => {
@@ -57,7 +67,7 @@ describe('readFlowFiles', () => {
     stdin.end(flowLines(DNS).join('\n'));
     const items = await collect(readFlowFiles(['-'], { stdin }));
     expect(items).toHaveLength(5);
-    expect(items[0].file).toBe('-');
+    expect(items[0]!.file).toBe('-');
   });
 
   it('fails clearly on a missing file', async () => {
@@ -75,9 +85,9 @@ describe('readFlowFiles', () => {
     })();
     await waitFor(() => seen.length === 2);
     // A line written in two parts is read once, whole.
-    fs.appendFileSync(file, lines[2].slice(0, 50));
+    fs.appendFileSync(file, lines[2]!.slice(0, 50));
     await new Promise((r) => setTimeout(r, 100));
-    fs.appendFileSync(file, `${lines[2].slice(50)}\n`);
+    fs.appendFileSync(file, `${lines[2]!.slice(50)}\n`);
     await waitFor(() => seen.length === 3);
     // Rotation: the exporter renames the file and starts a new one.
     fs.appendFileSync(file, `${lines[3]}\n`);
@@ -91,7 +101,9 @@ describe('readFlowFiles', () => {
     await waitFor(() => seen.length === 7);
     ac.abort();
     await done;
-    expect(seen.map((i) => (i.event?.kind === 'flow' ? i.event.flow : undefined))).toEqual(lines.slice(0, 7).map((l) => JSON.parse(l).flow));
+    expect(seen.map((i) => (i.event?.kind === 'flow' ? i.event.flow : undefined))).toEqual(
+      lines.slice(0, 7).map((l) => JSON.parse(l).flow),
+    );
     expect(seen.every((i) => i.skip === undefined)).toBe(true);
   });
 });

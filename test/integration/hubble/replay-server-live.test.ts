@@ -21,7 +21,12 @@ function* ticking(startMs: number, stepMs: number, count = Infinity): Generator<
   }
 }
 
-async function read(client: ObserverClient, req: GetFlowsRequestJson, until: (flows: Flow[]) => boolean, timeoutMs = 10_000): Promise<{ flows: Flow[]; receivedAtMs: number[] }> {
+async function read(
+  client: ObserverClient,
+  req: GetFlowsRequestJson,
+  until: (flows: Flow[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<{ flows: Flow[]; receivedAtMs: number[] }> {
   const call = client.getFlows(req);
   const flows: Flow[] = [];
   const receivedAtMs: number[] = [];
@@ -62,12 +67,12 @@ describe('live replay server', () => {
       const due = Date.parse(f.time!);
       // Never early; late only by the server's tick and this loaded machine (generous).
       expect(receivedAtMs[i]).toBeGreaterThanOrEqual(due - 5);
-      expect(receivedAtMs[i] - due).toBeLessThan(3000);
+      expect(receivedAtMs[i]! - due).toBeLessThan(3000);
     });
     expect(flows.map((f) => f.uuid)).toEqual(flows.map((_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`));
   });
 
-  it('keeps the last bufferSize events for requests that look back, as Hubble\'s ring buffer does', async () => {
+  it("keeps the last bufferSize events for requests that look back, as Hubble's ring buffer does", async () => {
     const startMs = Date.now() - 10_000;
     // 10 s of flows at 1 ms are due at once: 10,000 of them, of which 500 are kept.
     server = await startReplayServer({ live: ticking(startMs, 1, 10_000), bufferSize: 500 });
@@ -78,12 +83,14 @@ describe('live replay server', () => {
     expect(all.flows.length).toBeGreaterThanOrEqual(500);
     expect(all.flows.length).toBeLessThanOrEqual(625);
     // The newest are kept, the first 9,375 and more forgotten.
-    expect(Number(all.flows[0].uuid!.slice(-12))).toBeGreaterThanOrEqual(9375);
-    expect(Number(all.flows[all.flows.length - 1].uuid!.slice(-12))).toBe(9999);
-    expect(all.flows[all.flows.length - 1].uuid).toBe(last.flows[4].uuid);
+    expect(Number(all.flows[0]!.uuid!.slice(-12))).toBeGreaterThanOrEqual(9375);
+    expect(Number(all.flows[all.flows.length - 1]!.uuid!.slice(-12))).toBe(9999);
+    expect(all.flows[all.flows.length - 1]!.uuid).toBe(last.flows[4]!.uuid);
   });
 
   it('refuses a live source together with a recording, loop, retime or rate, naming them', async () => {
-    await expect(startReplayServer({ live: ticking(Date.now(), 1), loop: true, rate: 10 })).rejects.toThrow(/live replay server .*no events, files, loop, retime or rate/);
+    await expect(startReplayServer({ live: ticking(Date.now(), 1), loop: true, rate: 10 })).rejects.toThrow(
+      /live replay server .*no events, files, loop, retime or rate/,
+    );
   });
 });

@@ -7,15 +7,29 @@ import { type ReplayServer, REPLAY_VERSION, startReplayServer } from '../../../s
 import { timestampToNanos } from '../../../src/hubble/timestamps';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
-const FILES = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(FIXTURES, f));
+const FILES = fs
+  .readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => path.join(FIXTURES, f));
 const TCP = path.join(FIXTURES, 'basic-sample-400-tcp-flows.json');
 
 function fileFlows(files: string[]): Flow[] {
-  return files.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l).flow as Flow));
+  return files.flatMap((f) =>
+    fs
+      .readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l).flow as Flow),
+  );
 }
 
 /** Runs one GetFlows call to its end and returns the flows (other events dropped). */
-async function getFlows(client: ObserverClient, req: GetFlowsRequestJson, max = Infinity): Promise<{ flows: Flow[]; other: HubbleEvent[] }> {
+async function getFlows(
+  client: ObserverClient,
+  req: GetFlowsRequestJson,
+  max = Infinity,
+): Promise<{ flows: Flow[]; other: HubbleEvent[] }> {
   const call = client.getFlows(req);
   const flows: Flow[] = [];
   const other: HubbleEvent[] = [];
@@ -68,13 +82,18 @@ describe('replay server and gRPC client', () => {
     expect((await getFlows(client, {})).flows).toEqual(all); // no number, no follow: the whole buffer
     expect((await getFlows(client, { number: 20 })).flows).toEqual(all.slice(-20));
     expect((await getFlows(client, { number: 20, first: true })).flows).toEqual(all.slice(0, 20));
-    const since = all[100].time!;
-    const until = all[150].time!;
-    const inRange = all.filter((f) => timestampToNanos(f.time!) >= timestampToNanos(since) && timestampToNanos(f.time!) <= timestampToNanos(until));
+    const since = all[100]!.time!;
+    const until = all[150]!.time!;
+    const inRange = all.filter(
+      (f) => timestampToNanos(f.time!) >= timestampToNanos(since) && timestampToNanos(f.time!) <= timestampToNanos(until),
+    );
     expect(inRange.length).toBeGreaterThan(10);
     expect((await getFlows(client, { since, until })).flows).toEqual(inRange);
     expect((await getFlows(client, { since, number: 5 })).flows).toEqual(inRange.slice(0, 5));
-    await expect(getFlows(client, { first: true, follow: true })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('first cannot be specified with follow') });
+    await expect(getFlows(client, { first: true, follow: true })).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringContaining('first cannot be specified with follow'),
+    });
   });
 
   it('applies whitelist and blacklist filters', async () => {
@@ -87,11 +106,16 @@ describe('replay server and gRPC client', () => {
     const redirected = all.filter((f) => f.verdict === 'REDIRECTED');
     expect((await getFlows(client, { whitelist: [{ verdict: ['REDIRECTED'] }] })).flows).toEqual(redirected);
     const udpNotDns = all.filter((f) => f.l4?.UDP && f.l4.UDP.destination_port !== 53 && f.l4.UDP.source_port !== 53);
-    expect((await getFlows(client, { whitelist: [{ protocol: ['udp'] }], blacklist: [{ destination_port: ['53'] }, { source_port: ['53'] }] })).flows).toEqual(udpNotDns);
+    expect(
+      (await getFlows(client, { whitelist: [{ protocol: ['udp'] }], blacklist: [{ destination_port: ['53'] }, { source_port: ['53'] }] }))
+        .flows,
+    ).toEqual(udpNotDns);
     const replies = all.filter((f) => f.is_reply === true);
     expect((await getFlows(client, { whitelist: [{ reply: [true] }] })).flows).toEqual(replies);
     const ingressOnNode = all.filter((f) => f.traffic_direction === 'INGRESS' && f.node_name === 'kind-control-plane');
-    expect((await getFlows(client, { whitelist: [{ traffic_direction: ['INGRESS'], node_name: ['kind-control-plane'] }] })).flows).toEqual(ingressOnNode);
+    expect((await getFlows(client, { whitelist: [{ traffic_direction: ['INGRESS'], node_name: ['kind-control-plane'] }] })).flows).toEqual(
+      ingressOnNode,
+    );
     await expect(getFlows(client, { whitelist: [{ source_ip: ['not-an-ip'] }] })).rejects.toMatchObject({ code: 3 });
   });
 
@@ -116,8 +140,8 @@ describe('replay server and gRPC client', () => {
     client = createObserverClient({ server: server.address, tls: false });
     const { flows: got } = await getFlows(client, { follow: true }, 15);
     const times = got.map((f) => timestampToNanos(f.time!));
-    expect(Number(times[0] / 1_000_000n)).toBeGreaterThanOrEqual(before - 5);
-    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThan(times[i - 1]);
+    expect(Number(times[0]! / 1_000_000n)).toBeGreaterThanOrEqual(before - 5);
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThan(times[i - 1]!);
     expect(new Set(got.map((f) => f.uuid)).size).toBe(15);
     expect(got.map((f) => f.l7)).toEqual([...flows, ...flows, ...flows].map((f) => f.l7));
   });
@@ -127,7 +151,10 @@ describe('replay server and gRPC client', () => {
     const base = fileFlows([TCP]).slice(0, 300);
     const recording: HubbleEvent[] = base.map((flow, i) => {
       const sec = i % 2 === 0 ? i + 1 : i - 1;
-      return { kind: 'flow', flow: { ...flow, time: new Date(Date.UTC(2024, 2, 1, 10, 0, 0) + sec * 1000).toISOString().replace('.000Z', 'Z') } };
+      return {
+        kind: 'flow',
+        flow: { ...flow, time: new Date(Date.UTC(2024, 2, 1, 10, 0, 0) + sec * 1000).toISOString().replace('.000Z', 'Z') },
+      };
     });
     server = await startReplayServer({ events: recording, rate: 1000 });
     const port = server.port;
@@ -150,21 +177,30 @@ describe('replay server and gRPC client', () => {
     expect(got.map(key).sort()).toEqual(recording.map((e) => key((e as { flow: Flow }).flow)).sort());
   });
 
-  it('gives up at once, with the server\'s reason, when Hubble refuses the request', async () => {
+  it("gives up at once, with the server's reason, when Hubble refuses the request", async () => {
     server = await startReplayServer({ files: [TCP] });
     const errors: unknown[] = [];
     const run = async () => {
-      for await (const ev of streamHubbleEvents({ hubble: hubble(server!), whitelist: [{ source_ip: ['not-an-ip'] }], onConnectionError: (e) => errors.push(e) })) void ev;
+      for await (const ev of streamHubbleEvents({
+        hubble: hubble(server!),
+        whitelist: [{ source_ip: ['not-an-ip'] }],
+        onConnectionError: (e) => errors.push(e),
+      }))
+        void ev;
     };
     await expect(run()).rejects.toMatchObject({ grpcCode: 3, message: expect.stringContaining('not-an-ip') });
     expect(errors).toEqual([]);
   });
 
   it('passes lost_events and node_status of the recording through to the client', async () => {
-    const flow = fileFlows([path.join(FIXTURES, 'basic-sample-5-dns-flows.json')])[0];
+    const flow = fileFlows([path.join(FIXTURES, 'basic-sample-5-dns-flows.json')])[0]!;
     const recording: HubbleEvent[] = [
       { kind: 'lost_events', lost: { source: 'HUBBLE_RING_BUFFER', num_events_lost: '42' }, nodeName: 'n1', time: '2024-01-01T00:00:00Z' },
-      { kind: 'node_status', status: { state_change: 'NODE_UNAVAILABLE', node_names: ['n2'], message: 'gone' }, time: '2024-01-01T00:00:01Z' },
+      {
+        kind: 'node_status',
+        status: { state_change: 'NODE_UNAVAILABLE', node_names: ['n2'], message: 'gone' },
+        time: '2024-01-01T00:00:01Z',
+      },
       { kind: 'flow', flow, nodeName: flow.node_name },
     ];
     server = await startReplayServer({ events: recording, nodeStatus: false });
@@ -181,7 +217,13 @@ describe('replay server and gRPC client', () => {
     server = await startReplayServer({ files: FILES });
     client = createObserverClient({ server: server.address, tls: false });
     const status = await client.serverStatus();
-    expect(status).toMatchObject({ num_flows: '838', max_flows: '838', seen_flows: '838', version: REPLAY_VERSION, num_connected_nodes: 3 });
+    expect(status).toMatchObject({
+      num_flows: '838',
+      max_flows: '838',
+      seen_flows: '838',
+      version: REPLAY_VERSION,
+      num_connected_nodes: 3,
+    });
     expect(BigInt(status.uptime_ns ?? '0')).toBeGreaterThan(0n);
     const nodes = await client.getNodes();
     expect(nodes.nodes?.map((n) => n.name)).toEqual([...new Set(fileFlows(FILES).map((f) => f.node_name!))].sort());
@@ -191,7 +233,14 @@ describe('replay server and gRPC client', () => {
   it('resumes after a server restart with no gap and no duplicate, also within flows of the same time', async () => {
     // 300 flows in groups of 3 that share a time and have no uuid, so the boundary needs the content key.
     const base = fileFlows([TCP]).slice(0, 300);
-    const recording: HubbleEvent[] = base.map((flow, i) => ({ kind: 'flow', flow: { ...flow, time: `2024-03-01T10:00:${String(Math.floor(i / 3) % 60).padStart(2, '0')}.${String(Math.floor(i / 180)).padStart(3, '0')}000000Z`, uuid: undefined } }));
+    const recording: HubbleEvent[] = base.map((flow, i) => ({
+      kind: 'flow',
+      flow: {
+        ...flow,
+        time: `2024-03-01T10:00:${String(Math.floor(i / 3) % 60).padStart(2, '0')}.${String(Math.floor(i / 180)).padStart(3, '0')}000000Z`,
+        uuid: undefined,
+      },
+    }));
     // times must increase: group g -> second g%60, millisecond floor(g/60)
     recording.forEach((ev, i) => {
       const g = Math.floor(i / 3);

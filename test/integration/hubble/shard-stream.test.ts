@@ -7,14 +7,27 @@ import { shardOfNode } from '../../../src/hubble/shard-of-node';
 const HUBBLE = { tls: false, reconnectMinMs: 50, reconnectMaxMs: 200 };
 
 /** (No resume overlap: what a restart for new nodes must fetch again comes from the catch-up alone.) The flows one shard's stream yields until `expected` of them have come (or 60 s), then 300 ms more to catch repeats. */
-async function readShard(server: string, count: number, index: number, expected: number, onFirst?: () => void, refreshMs = 200): Promise<{ flows: Flow[]; nodeLists: string[][] }> {
+async function readShard(
+  server: string,
+  count: number,
+  index: number,
+  expected: number,
+  onFirst?: () => void,
+  refreshMs = 200,
+): Promise<{ flows: Flow[]; nodeLists: string[][] }> {
   const ac = new AbortController();
   const flows: Flow[] = [];
   const nodeLists: string[][] = [];
   const deadline = setTimeout(() => ac.abort(), 60_000);
   let settle: NodeJS.Timeout | undefined;
   try {
-    for await (const ev of streamHubbleEvents({ hubble: { ...HUBBLE, server }, signal: ac.signal, resumeOverlapMs: 0, shard: { count, index, refreshMs }, onShardNodes: (n) => nodeLists.push([...n]) })) {
+    for await (const ev of streamHubbleEvents({
+      hubble: { ...HUBBLE, server },
+      signal: ac.signal,
+      resumeOverlapMs: 0,
+      shard: { count, index, refreshMs },
+      onShardNodes: (n) => nodeLists.push([...n]),
+    })) {
       if (ev.kind !== 'flow') continue;
       flows.push(ev.flow);
       if (flows.length === 1) onFirst?.();
@@ -27,13 +40,17 @@ async function readShard(server: string, count: number, index: number, expected:
   return { flows, nodeLists };
 }
 
-const nodeOf = (e: HubbleEvent) => (e.kind === 'flow' ? e.nodeName ?? e.flow.node_name ?? '' : '');
+const nodeOf = (e: HubbleEvent) => (e.kind === 'flow' ? (e.nodeName ?? e.flow.node_name ?? '') : '');
 
 describe('a sharded Hubble stream (real gRPC, the replay server as Relay)', () => {
   let replay: ReplayServer | undefined;
   afterEach(async () => replay?.stop());
 
-  const events: HubbleEvent[] = [...generateFlows({ pods: 200, edges: 200, flows: 3000, seed: 3 })].map((r) => ({ kind: 'flow', flow: r.flow, nodeName: r.node_name }));
+  const events: HubbleEvent[] = [...generateFlows({ pods: 200, edges: 200, flows: 3000, seed: 3 })].map((r) => ({
+    kind: 'flow',
+    flow: r.flow,
+    nodeName: r.node_name,
+  }));
 
   it('asks Relay for its own nodes only: each flow reaches exactly the shard of its node', async () => {
     replay = await startReplayServer({ events, listen: '127.0.0.1:0' });
@@ -62,7 +79,14 @@ describe('a sharded Hubble stream (real gRPC, the replay server as Relay)', () =
     const server = replay;
     // Once the first half has been read and the node list seen without the late node, it joins; the
     // other nodes' flows of the second half are read long before the next node-list refresh sees it.
-    const { flows, nodeLists } = await readShard(server.address, 2, 0, mine.length, () => setTimeout(() => server.append(second), 2500), 2000);
+    const { flows, nodeLists } = await readShard(
+      server.address,
+      2,
+      0,
+      mine.length,
+      () => setTimeout(() => server.append(second), 2500),
+      2000,
+    );
     expect(nodeLists[0]).not.toContain(late);
     expect(nodeLists[nodeLists.length - 1]).toContain(late);
     expect(flows.map((f) => f.uuid).sort()).toEqual(mine.map((e) => (e.kind === 'flow' ? e.flow.uuid! : '')).sort());

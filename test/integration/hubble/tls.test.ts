@@ -14,17 +14,48 @@ function makeCerts(dir: string): Record<'ca' | 'otherCa' | 'serverCert' | 'serve
   const f = (name: string) => path.join(dir, name);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  for (const ca of ['ca', 'other-ca']) ssl('req', '-x509', ...newKey, '-keyout', f(`${ca}.key`), '-out', f(`${ca}.crt`), '-days', '1', '-subj', `/CN=${ca}`);
+  for (const ca of ['ca', 'other-ca'])
+    ssl('req', '-x509', ...newKey, '-keyout', f(`${ca}.key`), '-out', f(`${ca}.crt`), '-days', '1', '-subj', `/CN=${ca}`);
   fs.writeFileSync(f('server.ext'), `subjectAltName=DNS:*.hubble-relay.cilium.io\nextendedKeyUsage=serverAuth\n`);
   fs.writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [who, cn] of [['server', SERVER_NAME], ['client', 'hubble-graph']]) {
+  for (const [who, cn] of [
+    ['server', SERVER_NAME],
+    ['client', 'hubble-graph'],
+  ]) {
     ssl('req', ...newKey, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`), '-subj', `/CN=${cn}`);
-    ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${who}.crt`), '-days', '1', '-extfile', f(`${who}.ext`));
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${who}.csr`),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${who}.crt`),
+      '-days',
+      '1',
+      '-extfile',
+      f(`${who}.ext`),
+    );
   }
-  return { ca: f('ca.crt'), otherCa: f('other-ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') };
+  return {
+    ca: f('ca.crt'),
+    otherCa: f('other-ca.crt'),
+    serverCert: f('server.crt'),
+    serverKey: f('server.key'),
+    clientCert: f('client.crt'),
+    clientKey: f('client.key'),
+  };
 }
 
-const expected: Flow[] = fs.readFileSync(FIXTURE, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).flow);
+const expected: Flow[] = fs
+  .readFileSync(FIXTURE, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l).flow);
 
 async function readAll(hubble: Parameters<typeof streamHubbleEvents>[0]['hubble']): Promise<Flow[]> {
   const ac = new AbortController();
@@ -52,26 +83,42 @@ describe('TLS and mTLS to Hubble', () => {
 
   it('streams over TLS, verifying the server name Hubble Relay uses, not the address dialled', async () => {
     server = await startReplayServer({ files: [FIXTURE], tls: { certFile: certs.serverCert, keyFile: certs.serverKey } });
-    const got = await readAll({ server: server.address, tls: true, tlsCaFile: certs.ca, tlsServerName: SERVER_NAME, reconnectMinMs: 10, reconnectMaxMs: 50 });
+    const got = await readAll({
+      server: server.address,
+      tls: true,
+      tlsCaFile: certs.ca,
+      tlsServerName: SERVER_NAME,
+      reconnectMinMs: 10,
+      reconnectMaxMs: 50,
+    });
     expect(got).toEqual(expected);
   });
 
   it('streams over mTLS with a client certificate, and is refused without one', async () => {
-    server = await startReplayServer({ files: [FIXTURE], tls: { certFile: certs.serverCert, keyFile: certs.serverKey, clientCaFile: certs.ca } });
+    server = await startReplayServer({
+      files: [FIXTURE],
+      tls: { certFile: certs.serverCert, keyFile: certs.serverKey, clientCaFile: certs.ca },
+    });
     const base = { server: server.address, tls: true, tlsCaFile: certs.ca, tlsServerName: SERVER_NAME };
-    expect(await readAll({ ...base, tlsCertFile: certs.clientCert, tlsKeyFile: certs.clientKey, reconnectMinMs: 10, reconnectMaxMs: 50 })).toEqual(expected);
+    expect(
+      await readAll({ ...base, tlsCertFile: certs.clientCert, tlsKeyFile: certs.clientKey, reconnectMinMs: 10, reconnectMaxMs: 50 }),
+    ).toEqual(expected);
     await expect(fetchServerStatus(base, 5000)).rejects.toBeInstanceOf(HubbleConnectionError);
   });
 
   it('fails with a clear error when the server certificate is not signed by the given CA', async () => {
     server = await startReplayServer({ files: [FIXTURE], tls: { certFile: certs.serverCert, keyFile: certs.serverKey } });
     const cfg = { server: server.address, tls: true, tlsCaFile: certs.otherCa, tlsServerName: SERVER_NAME };
-    await expect(fetchServerStatus(cfg, 5000)).rejects.toThrow(/TLS handshake with Hubble at 127\.0\.0\.1:\d+ \(TLS\) failed: .*certificate.*--hubble-tls-ca-file/);
+    await expect(fetchServerStatus(cfg, 5000)).rejects.toThrow(
+      /TLS handshake with Hubble at 127\.0\.0\.1:\d+ \(TLS\) failed: .*certificate.*--hubble-tls-ca-file/,
+    );
     await expect(readAll({ ...cfg, reconnectMinMs: 10, reconnectMaxMs: 50 })).rejects.toThrow(/TLS handshake/);
   });
 
   it('fails clearly when the server name does not match the certificate', async () => {
     server = await startReplayServer({ files: [FIXTURE], tls: { certFile: certs.serverCert, keyFile: certs.serverKey } });
-    await expect(fetchServerStatus({ server: server.address, tls: true, tlsCaFile: certs.ca, tlsServerName: 'wrong.example.com' }, 5000)).rejects.toThrow(/TLS handshake|certificate|altnames/i);
+    await expect(
+      fetchServerStatus({ server: server.address, tls: true, tlsCaFile: certs.ca, tlsServerName: 'wrong.example.com' }, 5000),
+    ).rejects.toThrow(/TLS handshake|certificate|altnames/i);
   });
 });

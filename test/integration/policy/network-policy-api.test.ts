@@ -78,7 +78,11 @@ describe('network policy through GraphQL and the CLI, on a real capture imported
     await writeBatch(executor, aggregator.drain());
     // Two drops of another namespace, with reasons (the capture has none).
     await writeBatch(executor, {
-      endpoints: [podRow('lab', 'a-0', 'a', 'StatefulSet', ['app=a']), podRow('lab', 'b-0', 'b', 'StatefulSet', ['app=b']), otherRow('reserved:world', 'reserved', 'world')],
+      endpoints: [
+        podRow('lab', 'a-0', 'a', 'StatefulSet', ['app=a']),
+        podRow('lab', 'b-0', 'b', 'StatefulSet', ['app=b']),
+        otherRow('reserved:world', 'reserved', 'world'),
+      ],
       calls: [
         callRow('lab/a-0', 'lab/b-0', 5432, 'TCP', 'DROPPED', { flows: 4, dropReasons: { POLICY_DENIED: 3, CT_MAP_INSERTION_FAILED: 1 } }),
         callRow('reserved:world', 'lab/b-0', 443, 'TCP', 'DROPPED', { flows: 2, dropReasons: { POLICY_DENIED: 2 } }),
@@ -98,16 +102,23 @@ describe('network policy through GraphQL and the CLI, on a real capture imported
   const q = (query: string, variables: Record<string, unknown> = {}) => gql(server.url, query, variables);
 
   it('shows the HTTP method+path patterns of a call with their counts (Call.httpPaths)', async () => {
-    const res = await q('query($s: ID, $d: ID) { calls(filter: {source: $s, destination: $d, verdicts: ["FORWARDED"]}) { nodes { requests httpPaths { paths { method pattern count } overflowRequests } } } }', {
-      s: PRODUCTPAGE,
-      d: DETAILS,
-    });
+    const res = await q(
+      'query($s: ID, $d: ID) { calls(filter: {source: $s, destination: $d, verdicts: ["FORWARDED"]}) { nodes { requests httpPaths { paths { method pattern count } overflowRequests } } } }',
+      {
+        s: PRODUCTPAGE,
+        d: DETAILS,
+      },
+    );
     expect(res.errors).toBeUndefined();
-    expect(res.data!.calls.nodes).toEqual([{ requests: 9, httpPaths: { paths: [{ method: 'GET', pattern: '/details/*', count: 9 }], overflowRequests: 0 } }]);
+    expect(res.data!.calls.nodes).toEqual([
+      { requests: 9, httpPaths: { paths: [{ method: 'GET', pattern: '/details/*', count: 9 }], overflowRequests: 0 } },
+    ]);
   });
 
   it('drafts Cilium policies for a namespace that validate against the CRD schema, with the observed HTTP paths, byte for byte the same as `policy export`', async () => {
-    const res = await q('{ networkPolicies(scope: {namespace: "bookinfo"}, format: CILIUM) { yaml warnings policies { kind namespace name workload yaml manifest } } }');
+    const res = await q(
+      '{ networkPolicies(scope: {namespace: "bookinfo"}, format: CILIUM) { yaml warnings policies { kind namespace name workload yaml manifest } } }',
+    );
     expect(res.errors).toBeUndefined();
     const drafts = res.data!.networkPolicies;
     const workloads = drafts.policies.map((p: { workload: string }) => p.workload);
@@ -127,15 +138,18 @@ describe('network policy through GraphQL and the CLI, on a real capture imported
   });
 
   it('drafts the policy of one workload, and refuses a workload without its namespace naming the argument', async () => {
-    const one = await q('query($w: String) { networkPolicies(scope: {namespace: "bookinfo", workload: $w}) { policies { kind workload } } }', { w: 'details-v1-79f774bdb9-m4j4k' });
+    const one = await q(
+      'query($w: String) { networkPolicies(scope: {namespace: "bookinfo", workload: $w}) { policies { kind workload } } }',
+      { w: 'details-v1-79f774bdb9-m4j4k' },
+    );
     expect(one.errors).toBeUndefined();
     expect(one.data!.networkPolicies.policies).toEqual([
       { kind: 'CiliumNetworkPolicy', workload: DETAILS },
       { kind: 'NetworkPolicy', workload: DETAILS },
     ]);
     const bad = await q('{ networkPolicies(scope: {workload: "details"}) { yaml } }');
-    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    expect(bad.errors?.[0].message).toMatch(/^scope\.workload: "details" needs scope\.namespace/);
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(bad.errors?.[0]?.message).toMatch(/^scope\.workload: "details" needs scope\.namespace/);
   });
 
   it('checks a hand-written policy set: denied and partly refused calls with counts and last seen, and one sentence per group', async () => {
@@ -155,19 +169,25 @@ describe('network policy through GraphQL and the CLI, on a real capture imported
     expect(partial.ingress.allowedBy).toEqual(['CiliumNetworkPolicy bookinfo/reviews-v2-ratings-paths spec.ingress[0] (yaml document 2)']);
     const fromProductpage = check.impacts.find((g: { from: string; to: string }) => g.from === PRODUCTPAGE && g.to === DETAILS);
     expect(fromProductpage).toMatchObject({ verdict: 'DENIED', calls: 9, callUnit: 'requests', port: 9080, protocol: 'TCP' });
-    expect(fromProductpage.sentence).toBe(`applying this would have dropped 9 requests from ${PRODUCTPAGE} to ${DETAILS}:9080/TCP (last seen ${fromProductpage.lastSeen})`);
+    expect(fromProductpage.sentence).toBe(
+      `applying this would have dropped 9 requests from ${PRODUCTPAGE} to ${DETAILS}:9080/TCP (last seen ${fromProductpage.lastSeen})`,
+    );
     expect(check.summary).toContain(fromProductpage.sentence);
     const fromEnvoy = check.impacts.find((g: { from: string; to: string }) => g.from === ENVOY_IP && g.to === DETAILS);
     expect(fromEnvoy).toMatchObject({ verdict: 'DENIED', calls: 27, callUnit: 'flows' });
     // The local host's health checks of reviews-v2 still pass.
-    const probe = check.edges.find((e: { source: string; destination: string }) => e.source === 'reserved:host' && e.destination === REVIEWS_V2);
+    const probe = check.edges.find(
+      (e: { source: string; destination: string }) => e.source === 'reserved:host' && e.destination === REVIEWS_V2,
+    );
     expect(probe).toMatchObject({ verdict: 'ALLOWED', ingress: { outcome: 'allow-localhost' } });
   });
 
   it('refuses policy YAML it cannot read with an error naming the document and the field', async () => {
     const res = await q(CHECK, { yaml: HAND_WRITTEN.replace('protocol: TCP}]}]', 'protocol: HTTP}]}]') });
-    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    expect(res.errors?.[0].message).toContain('yaml: yaml document 1 (CiliumNetworkPolicy bookinfo/details-from-reviews) spec.ingress[0].toPorts[0].ports[0].protocol');
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toContain(
+      'yaml: yaml document 1 (CiliumNetworkPolicy bookinfo/details-from-reviews) spec.ingress[0].toPorts[0].ports[0].protocol',
+    );
   });
 
   it('`policy check FILE` prints the sentences and exits 2 when observed traffic would be dropped, 0 when the exported drafts allow it all', async () => {
@@ -197,7 +217,9 @@ describe('network policy through GraphQL and the CLI, on a real capture imported
   });
 
   it('sums dropped traffic by drop reason (dropReasons), with a reason filter', async () => {
-    const res = await q('{ all: dropReasons { reason total calls lastSeen } ct: dropReasons(filter: {reasons: ["CT_MAP_INSERTION_FAILED"]}) { reason total calls } }');
+    const res = await q(
+      '{ all: dropReasons { reason total calls lastSeen } ct: dropReasons(filter: {reasons: ["CT_MAP_INSERTION_FAILED"]}) { reason total calls } }',
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data!.all).toEqual([
       { reason: 'POLICY_DENIED', total: 5, calls: 2, lastSeen: expect.any(String) },

@@ -26,7 +26,8 @@ describe('policy round trip on a generated graph (real Neo4j)', () => {
     executor = testExecutor();
     await resetGraph(executor);
     const aggregator = new EdgeAggregator();
-    for (const { flow } of generateFlows({ pods: 60, edges: 200, flows: 4000, seed: 15 })) if (checkFlow(flow) === undefined) aggregator.add(flow);
+    for (const { flow } of generateFlows({ pods: 60, edges: 200, flows: 4000, seed: 15 }))
+      if (checkFlow(flow) === undefined) aggregator.add(flow);
     await writeIngestBatch(executor, aggregator.drain(), { collectorId: 'round-trip', runId: 'r1', batchSeq: 1 });
     edges = await readObservedEdges(executor, { verdicts: ['FORWARDED'] });
     drafts = buildPolicyDrafts(edges, {}).policies;
@@ -34,7 +35,8 @@ describe('policy round trip on a generated graph (real Neo4j)', () => {
 
   afterAll(async () => executor?.close());
 
-  const checkOf = (policies: readonly PolicyDraft[]) => buildPolicyCheck(parsePolicyDocuments(toPolicyYaml(policies), { source: 'drafts.yaml' }), edges);
+  const checkOf = (policies: readonly PolicyDraft[]) =>
+    buildPolicyCheck(parsePolicyDocuments(toPolicyYaml(policies), { source: 'drafts.yaml' }), edges);
   const byKind = (kind: PolicyDraft['kind']) => drafts.filter((d) => d.kind === kind);
 
   it('reads the stored HTTP paths with the edges', () => {
@@ -48,20 +50,34 @@ describe('policy round trip on a generated graph (real Neo4j)', () => {
     for (const d of drafts) expect([d.kind, d.name, toSchemaErrors(d.manifest)]).toEqual([d.kind, d.name, []]);
   });
 
-  it.each(['CiliumNetworkPolicy', 'NetworkPolicy'] as const)('the exported %s drafts, checked against the same graph, allow 100%% of its FORWARDED edges', (kind) => {
-    const result = checkOf(byKind(kind));
-    expect(result.decisions.length).toBe(edges.length);
-    expect(result.decisions.filter((d) => d.verdict !== 'allowed').map((d) => `${d.key}: ${d.verdict} ${d.egress.reason} / ${d.ingress.reason}`)).toEqual([]);
-  });
+  it.each(['CiliumNetworkPolicy', 'NetworkPolicy'] as const)(
+    'the exported %s drafts, checked against the same graph, allow 100%% of its FORWARDED edges',
+    (kind) => {
+      const result = checkOf(byKind(kind));
+      expect(result.decisions.length).toBe(edges.length);
+      expect(
+        result.decisions
+          .filter((d) => d.verdict !== 'allowed')
+          .map((d) => `${d.key}: ${d.verdict} ${d.egress.reason} / ${d.ingress.reason}`),
+      ).toEqual([]);
+    },
+  );
 
   it('removing one ingress rule from a workload peer denies exactly the edges that rule covered', () => {
     // The first Cilium draft with an ingress rule that names pods by labels (fromEndpoints).
     const cilium = byKind('CiliumNetworkPolicy');
-    const target = cilium.find((d) => ((d.manifest.spec as { ingress?: Array<Record<string, unknown>> }).ingress ?? []).some((r) => r.fromEndpoints !== undefined));
+    const target = cilium.find((d) =>
+      ((d.manifest.spec as { ingress?: Array<Record<string, unknown>> }).ingress ?? []).some((r) => r.fromEndpoints !== undefined),
+    );
     expect(target).toBeDefined();
-    const spec = target!.manifest.spec as { ingress: Array<{ fromEndpoints?: Array<{ matchLabels: Record<string, string> }>; toPorts?: Array<{ ports: Array<{ port: string; protocol: string }> }> }> };
+    const spec = target!.manifest.spec as {
+      ingress: Array<{
+        fromEndpoints?: Array<{ matchLabels: Record<string, string> }>;
+        toPorts?: Array<{ ports: Array<{ port: string; protocol: string }> }>;
+      }>;
+    };
     const index = spec.ingress.findIndex((r) => r.fromEndpoints !== undefined);
-    const removed = spec.ingress[index];
+    const removed = spec.ingress[index]!;
 
     // By hand: the FORWARDED edges into the target workload's pods whose client pod carries every
     // label of the removed rule's selector (the namespace label included) on one of its ports.
@@ -82,8 +98,14 @@ describe('policy round trip on a generated graph (real Neo4j)', () => {
     expect(covered.length).toBeGreaterThan(0);
 
     const ingress = spec.ingress.filter((_r, i) => i !== index);
-    const without = { ...target!, manifest: { ...target!.manifest, spec: { ...spec, ingress: ingress.length > 0 ? ingress : [{}] } }, comments: [] };
+    const without = {
+      ...target!,
+      manifest: { ...target!.manifest, spec: { ...spec, ingress: ingress.length > 0 ? ingress : [{}] } },
+      comments: [],
+    };
     const result = checkOf(cilium.map((d) => (d === target ? without : d)));
-    expect(result.decisions.filter((d) => d.verdict !== 'allowed').map((d) => [d.key, d.verdict])).toEqual(covered.map((key) => [key, 'denied']));
+    expect(result.decisions.filter((d) => d.verdict !== 'allowed').map((d) => [d.key, d.verdict])).toEqual(
+      covered.map((key) => [key, 'denied']),
+    );
   });
 });

@@ -1,12 +1,21 @@
 import http from 'node:http';
-import { Registry } from 'prom-client';
+import { createPrometheusIngest, runPrometheusSource } from '../../../src/collector/run-prometheus-source';
+import { startCollectorRuntime, type CollectorRuntime } from '../../../src/collector/start-collector-runtime';
 import type { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
 import { createPrometheusSource, type PrometheusSourceOptions } from '../../../src/prometheus/prometheus-source';
 import { createPrometheusSourceMetrics } from '../../../src/prometheus/prometheus-source-metrics';
-import { createPrometheusIngest, readPrometheusCursor, runPrometheusSource } from '../../../src/prometheus/run-prometheus-source';
-import { resetGraph, testExecutor } from '../../helpers/neo4j';
-import { freePort, startFakeHubbleAgent, startPrometheus, type ExposedSeries, type FakeHubbleAgent, type TestPrometheus } from '../../helpers/prometheus';
+import { readPrometheusCursor } from '../../../src/prometheus/read-prometheus-cursor';
+import { waitFor } from '../../helpers/ground-truth';
+import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import {
+  freePort,
+  startFakeHubbleAgent,
+  startPrometheus,
+  type ExposedSeries,
+  type FakeHubbleAgent,
+  type TestPrometheus,
+} from '../../helpers/prometheus';
 
 const TIE = 'default/tiefighter';
 const DEATH = 'default/deathstar-6c94dcc57b-2chb9';
@@ -35,17 +44,36 @@ function agent1Series(c: V1Counts): ExposedSeries[] {
     flows({ destination: DEATH, protocol: 'TCP', source: TIE, subtype: 'to-endpoint', type: 'Trace', verdict: 'FORWARDED' }, c.tcpRequests),
     flows({ destination: TIE, protocol: 'TCP', source: DEATH, subtype: 'to-endpoint', type: 'Trace', verdict: 'FORWARDED' }, c.tcpReplies),
     flows({ destination: DEATH, protocol: 'TCP', source: 'nope', subtype: 'to-endpoint', type: 'Trace', verdict: 'FORWARDED' }, 3),
-    { name: 'hubble_drop_total', labels: { destination: DEATH, protocol: 'TCP', reason: 'POLICY_DENIED', source: TIE }, value: c.l7Dropped },
+    {
+      name: 'hubble_drop_total',
+      labels: { destination: DEATH, protocol: 'TCP', reason: 'POLICY_DENIED', source: TIE },
+      value: c.l7Dropped,
+    },
     { name: 'hubble_tcp_flags_total', labels: { destination: DEATH, family: 'IPv4', flag: 'SYN', source: TIE }, value: c.syn },
     { name: 'hubble_tcp_flags_total', labels: { destination: TIE, family: 'IPv4', flag: 'SYN-ACK', source: DEATH }, value: c.syn },
-    { name: 'hubble_http_requests_total', labels: { destination: DEATH, method: 'POST', protocol: 'HTTP/1.1', source: TIE }, value: c.requests },
+    {
+      name: 'hubble_http_requests_total',
+      labels: { destination: DEATH, method: 'POST', protocol: 'HTTP/1.1', source: TIE },
+      value: c.requests,
+    },
     { name: 'hubble_http_responses_total', labels: { destination: TIE, method: 'POST', source: DEATH, status: '200' }, value: c.ok200 },
   ];
   // A restarted agent has no series for what has not happened since.
-  if (c.err503 > 0) out.push({ name: 'hubble_http_responses_total', labels: { destination: TIE, method: 'POST', source: DEATH, status: '503' }, value: c.err503 });
+  if (c.err503 > 0)
+    out.push({
+      name: 'hubble_http_responses_total',
+      labels: { destination: TIE, method: 'POST', source: DEATH, status: '503' },
+      value: c.err503,
+    });
   const [a, b, d] = c.latency;
   const h = { destination: TIE, method: 'POST', source: DEATH };
-  const buckets: [string, number][] = [['0.005', 0], ['0.01', a], ['0.025', a + b], ['0.05', a + b + d], ['+Inf', a + b + d]];
+  const buckets: [string, number][] = [
+    ['0.005', 0],
+    ['0.01', a],
+    ['0.025', a + b],
+    ['0.05', a + b + d],
+    ['+Inf', a + b + d],
+  ];
   for (const [le, v] of buckets) out.push({ name: 'hubble_http_request_duration_seconds_bucket', labels: { ...h, le }, value: v });
   out.push({ name: 'hubble_http_request_duration_seconds_sum', labels: h, value: a * 0.0075 + b * 0.0175 + d * 0.0375 });
   out.push({ name: 'hubble_http_request_duration_seconds_count', labels: h, value: a + b + d });
@@ -55,9 +83,21 @@ function agent1Series(c: V1Counts): ExposedSeries[] {
 /** Agent 2 runs httpV2 (client->server labels, status on requests, reporter) and has a context-less flow metric. */
 function agent2Series(c: { requests: number; flows: number }): ExposedSeries[] {
   return [
-    { name: 'hubble_http_requests_total', labels: { destination: DEATH, method: 'GET', protocol: 'HTTP/1.1', reporter: 'client', source: XWING, status: '200' }, value: c.requests },
-    { name: 'hubble_flows_processed_total', labels: { destination: DEATH, protocol: 'HTTP', source: XWING, subtype: 'HTTP', type: 'L7', verdict: 'FORWARDED' }, value: c.flows },
-    { name: 'hubble_flows_processed_total', labels: { protocol: 'UDP', subtype: 'to-stack', type: 'Trace', verdict: 'FORWARDED' }, value: 7 },
+    {
+      name: 'hubble_http_requests_total',
+      labels: { destination: DEATH, method: 'GET', protocol: 'HTTP/1.1', reporter: 'client', source: XWING, status: '200' },
+      value: c.requests,
+    },
+    {
+      name: 'hubble_flows_processed_total',
+      labels: { destination: DEATH, protocol: 'HTTP', source: XWING, subtype: 'HTTP', type: 'L7', verdict: 'FORWARDED' },
+      value: c.flows,
+    },
+    {
+      name: 'hubble_flows_processed_total',
+      labels: { protocol: 'UDP', subtype: 'to-stack', type: 'Trace', verdict: 'FORWARDED' },
+      value: 7,
+    },
   ];
 }
 
@@ -137,11 +177,27 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
   let prometheus: TestPrometheus;
   const log = silentLogger();
   const sourceOptions: PrometheusSourceOptions = { settleMs: 0, initialWindowMs: 600_000 };
-  const config = () => ({ url: prometheus.url, intervalMs: 1000, timeoutMs: 5000 });
-  const newIngest = (url = prometheus.url, registry = new Registry()) => {
-    const metrics = createPrometheusSourceMetrics(registry);
-    const source = createPrometheusSource({ ...config(), url }, log, sourceOptions);
-    return { ingest: createPrometheusIngest({ executor, collectorId: COLLECTOR, source, log, metrics }), registry };
+  const runtimes: CollectorRuntime[] = [];
+  /** The collector's settings for `url` (the flusher's timer slowed down in step tests: only the steps write). */
+  const config = (url: string, env: Record<string, string> = {}) =>
+    testConfig({
+      HG_PROMETHEUS_URL: url,
+      HG_PROMETHEUS_INTERVAL: '1s',
+      HG_PROMETHEUS_TIMEOUT: '5s',
+      HG_COLLECTOR_ID: COLLECTOR,
+      HG_FLUSH_INTERVAL: '1h',
+      HG_BUCKETS: 'off',
+      ...env,
+    });
+  const newIngest = async (url = prometheus.url) => {
+    const runtime = await startCollectorRuntime({ config: config(url), log, executor, serveHealth: false });
+    runtimes.push(runtime);
+    const metrics = createPrometheusSourceMetrics(runtime.metrics.registry);
+    const source = createPrometheusSource(config(url), log, sourceOptions);
+    return {
+      ingest: createPrometheusIngest({ executor, collectorId: COLLECTOR, source, flusher: runtime.flusher, log, metrics }),
+      registry: runtime.metrics.registry,
+    };
   };
   const publish = async (v1: V1Counts, v2: { requests: number; flows: number }) => {
     agent1.set(agent1Series(v1));
@@ -158,6 +214,10 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
     prometheus = await startPrometheus({ targets: [agent1.hostPort, agent2.hostPort] });
   });
 
+  afterEach(async () => {
+    for (const r of runtimes.splice(0)) await r.stop(1000);
+  });
+
   afterAll(async () => {
     await prometheus?.stop();
     await agent1?.close();
@@ -165,18 +225,72 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
     await executor?.close();
   });
 
-  const p1: V1Counts = { l7Dropped: 2, l7Forwarded: 10, tcpRequests: 6, tcpReplies: 5, syn: 2, requests: 4, ok200: 3, err503: 1, latency: [2, 1, 1] };
-  const p2: V1Counts = { l7Dropped: 3, l7Forwarded: 14, tcpRequests: 9, tcpReplies: 8, syn: 3, requests: 6, ok200: 5, err503: 1, latency: [4, 1, 1] };
-  const restart1: V1Counts = { l7Dropped: 1, l7Forwarded: 2, tcpRequests: 1, tcpReplies: 1, syn: 1, requests: 1, ok200: 1, err503: 0, latency: [1, 0, 0] };
+  const p1: V1Counts = {
+    l7Dropped: 2,
+    l7Forwarded: 10,
+    tcpRequests: 6,
+    tcpReplies: 5,
+    syn: 2,
+    requests: 4,
+    ok200: 3,
+    err503: 1,
+    latency: [2, 1, 1],
+  };
+  const p2: V1Counts = {
+    l7Dropped: 3,
+    l7Forwarded: 14,
+    tcpRequests: 9,
+    tcpReplies: 8,
+    syn: 3,
+    requests: 6,
+    ok200: 5,
+    err503: 1,
+    latency: [4, 1, 1],
+  };
+  const restart1: V1Counts = {
+    l7Dropped: 1,
+    l7Forwarded: 2,
+    tcpRequests: 1,
+    tcpReplies: 1,
+    syn: 1,
+    requests: 1,
+    ok200: 1,
+    err503: 0,
+    latency: [1, 0, 0],
+  };
   // The 503 series vanished with the restart and comes back at the value it had before (1): a new count.
-  const restart2: V1Counts = { l7Dropped: 2, l7Forwarded: 4, tcpRequests: 3, tcpReplies: 2, syn: 2, requests: 3, ok200: 2, err503: 1, latency: [2, 0, 1] };
-  const restart3: V1Counts = { l7Dropped: 2, l7Forwarded: 5, tcpRequests: 4, tcpReplies: 3, syn: 2, requests: 4, ok200: 3, err503: 1, latency: [3, 0, 1] };
+  const restart2: V1Counts = {
+    l7Dropped: 2,
+    l7Forwarded: 4,
+    tcpRequests: 3,
+    tcpReplies: 2,
+    syn: 2,
+    requests: 3,
+    ok200: 2,
+    err503: 1,
+    latency: [2, 0, 1],
+  };
+  const restart3: V1Counts = {
+    l7Dropped: 2,
+    l7Forwarded: 5,
+    tcpRequests: 4,
+    tcpReplies: 3,
+    syn: 2,
+    requests: 4,
+    ok200: 3,
+    err503: 1,
+    latency: [3, 0, 1],
+  };
 
   it('writes exact counts after growth, attributing responses and replies to the client->server edge', async () => {
-    const { ingest } = newIngest();
+    const { ingest } = await newIngest();
     await publish(p1, { requests: 6, flows: 6 });
     const first = await ingest.step();
-    expect(first.report).toMatchObject({ ok: true, errors: { 'malformed-labels': 1 }, missingLabels: { hubble_flows_processed_total: ['destination', 'source'] } });
+    expect(first.report).toMatchObject({
+      ok: true,
+      errors: { 'malformed-labels': 1 },
+      missingLabels: { hubble_flows_processed_total: ['destination', 'source'] },
+    });
     await expectGraph(executor, { v1: p1, v2: { requests: 6, flows: 6 } });
 
     await publish(p2, { requests: 9, flows: 8 });
@@ -188,7 +302,7 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
   });
 
   it('counts from 0 after an agent restart (counter reset)', async () => {
-    const { ingest } = newIngest();
+    const { ingest } = await newIngest();
     await publish(restart1, { requests: 9, flows: 8 });
     await ingest.step();
     await expectGraph(executor, { v1: add(p2, restart1), v2: { requests: 9, flows: 8 } });
@@ -197,7 +311,7 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
   it('continues from the cursor stored in Neo4j after a collector restart, without double counting, and counts a series that came back from 0', async () => {
     const stored = await readPrometheusCursor(executor, COLLECTOR);
     expect(stored?.series.size).toBeGreaterThan(10);
-    const { ingest } = newIngest();
+    const { ingest } = await newIngest();
     await publish(restart2, { requests: 10, flows: 10 });
     await ingest.step();
     await expectGraph(executor, { v1: add(p2, restart2), v2: { requests: 10, flows: 10 } });
@@ -205,7 +319,7 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
 
   it('counts an unreachable Prometheus, loses nothing, and catches up when it answers again', async () => {
     const port = await freePort();
-    const { ingest, registry } = newIngest(`http://127.0.0.1:${port}`);
+    const { ingest, registry } = await newIngest(`http://127.0.0.1:${port}`);
     await publish(restart3, { requests: 12, flows: 11 });
     const down = await ingest.step();
     expect(down.report).toMatchObject({ ok: false, errors: { unreachable: 9 } });
@@ -231,30 +345,71 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
     }
   });
 
-  it('runs as a loop that writes each window with its cursor and stops on abort', async () => {
+  it('runs as a loop that writes each window with its cursor through the collector, serves its metrics and readiness, and stops on abort', async () => {
     const before = await readPrometheusCursor(executor, COLLECTOR);
     const controller = new AbortController();
-    const registry = new Registry();
+    const listen = `127.0.0.1:${await freePort()}`;
     const batches: number[] = [];
+    let metricsText = '';
+    let ready = '';
     const done = runPrometheusSource({
-      config: { ...config(), intervalMs: 200 },
+      config: config(prometheus.url, { HG_PROMETHEUS_INTERVAL: '200ms', HG_FLUSH_INTERVAL: '1s', HG_COLLECTOR_LISTEN: listen }),
       log,
       executor,
-      collectorId: COLLECTOR,
       signal: controller.signal,
-      registry,
       sourceOptions,
       onBatch: (batch) => {
         batches.push(batch.calls.length);
-        if (batches.length === 2) controller.abort();
+        if (batches.length === 2) {
+          void Promise.all([
+            fetch(`http://${listen}/metrics`).then((r) => r.text()),
+            fetch(`http://${listen}/readyz`).then(async (r) => `${r.status} ${await r.text()}`),
+          ]).then(([m, r]) => {
+            metricsText = m;
+            ready = r;
+            controller.abort();
+          });
+        }
       },
     });
-    await done;
-    expect(batches).toEqual([0, 0]);
+    expect(await done).toBe(true);
+    expect(batches.slice(0, 2)).toEqual([0, 0]);
     const after = await readPrometheusCursor(executor, COLLECTOR);
     expect(after!.endMs).toBeGreaterThan(before!.endMs);
     await expectGraph(executor, { v1: add(p2, restart3), v2: { requests: 12, flows: 11 } });
-    const polls = await registry.getSingleMetric('hubble_graph_prometheus_polls_total')!.get();
-    expect(polls.values).toEqual([expect.objectContaining({ labels: { result: 'ok' }, value: 2 })]);
+    expect(ready).toBe('200 ready\n');
+    // The source's own metrics beside the collector's flusher metrics, on one endpoint.
+    expect(metricsText).toMatch(/^hubble_graph_prometheus_polls_total\{result="ok"\} [2-9]/m);
+    expect(metricsText).toMatch(/^hubble_graph_prometheus_batches_total\{result="committed"\} [2-9]/m);
+    expect(metricsText).toMatch(/^hubble_graph_batches_total\{result="committed"\} [2-9]/m);
+    expect(metricsText).toMatch(/^hubble_graph_prometheus_window_end_seconds \d/m);
+    expect(metricsText).toMatch(/^hubble_graph_neo4j_up 1/m);
+  });
+
+  it('is not ready while Prometheus does not answer, and says why', async () => {
+    const controller = new AbortController();
+    const listen = `127.0.0.1:${await freePort()}`;
+    const done = runPrometheusSource({
+      config: config(`http://127.0.0.1:${await freePort()}`, { HG_PROMETHEUS_INTERVAL: '200ms', HG_COLLECTOR_LISTEN: listen }),
+      log,
+      executor,
+      signal: controller.signal,
+      sourceOptions,
+    });
+    try {
+      const answer = await waitFor(
+        'a failed poll on /readyz',
+        async () => {
+          const r = await fetch(`http://${listen}/readyz`).catch(() => undefined);
+          return r && `${r.status} ${await r.text()}`;
+        },
+        (a) => a !== undefined && a.includes('Prometheus'),
+        20_000,
+      );
+      expect(answer).toMatch(/^503 not ready: Prometheus queries failed \(unreachable: \d+\)/);
+    } finally {
+      controller.abort();
+      await done;
+    }
   });
 });

@@ -40,7 +40,8 @@ describe('import of a capture from days ago (real Neo4j, the CLI)', () => {
       );
       return new Map(rows.map((r) => [r.id, { flows: r.flows, requests: r.requests, errors: r.errors }]));
     };
-    const expected = (size: number) => new Map([...expectedBuckets(exchanges, size)].map(([id, b]) => [id, { flows: b.flows, requests: b.requests, errors: b.errors }]));
+    const expected = (size: number) =>
+      new Map([...expectedBuckets(exchanges, size)].map(([id, b]) => [id, { flows: b.flows, requests: b.requests, errors: b.errors }]));
     expect(await stored(3600)).toEqual(expected(HOUR));
     // Minutes older than their 48 h are still there until a collector's expiry pass removes them.
     expect(await stored(60)).toEqual(expected(MIN));

@@ -13,7 +13,7 @@ const README = fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'README
 function readmeCypher(name: string): string {
   const m = new RegExp(`<!-- cypher:${name} -->\\n\`\`\`cypher\\n([\\s\\S]*?)\`\`\``).exec(README);
   if (!m) throw new Error(`README has no cypher block ${name}`);
-  return m[1];
+  return m[1]!;
 }
 
 const web = podEndpoint('shop', 'web-1', 'web');

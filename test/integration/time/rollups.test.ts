@@ -8,7 +8,7 @@ import { expireActivity } from '../../../src/graph/expire-activity';
 import { readMigrations } from '../../../src/graph/migrate';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { writeStagedBatch } from '../../../src/graph/write-staged-batch';
-import { resetGraph, testExecutor } from '../../helpers/neo4j';
+import { readOneRow, resetGraph, testExecutor } from '../../helpers/neo4j';
 import { readMapAtReadTime, readMapNow } from '../../helpers/read-time-map';
 import { flowsOf, podEndpoint, randomExchanges, rng, type TimedExchange } from '../../helpers/timed-flows';
 
@@ -31,7 +31,13 @@ const ledger = podEndpoint('pay', 'ledger-1', 'ledger');
 function around(seed: number, client: FlowEndpoint, server: FlowEndpoint, startMs: number, spanMs: number, count: number): TimedExchange[] {
   const r = rng(seed);
   return Array.from({ length: count }, () => ({
-    kind: 'http' as const, client, server, port: 8080, atMs: startMs + Math.floor(r() * spanMs), code: r() < 0.25 ? 500 : 200, latencyMs: 1 + Math.floor(r() * 400),
+    kind: 'http' as const,
+    client,
+    server,
+    port: 8080,
+    atMs: startMs + Math.floor(r() * spanMs),
+    code: r() < 0.25 ? 500 : 200,
+    latencyMs: 1 + Math.floor(r() * 400),
   }));
 }
 
@@ -62,17 +68,27 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
 
   async function ingest(exchanges: readonly TimedExchange[], seed: number, every: number): Promise<void> {
     const r = rng(seed);
-    const shuffled = exchanges.map((x) => ({ x, sort: r() })).sort((a, b) => a.sort - b.sort).map((s) => s.x);
+    const shuffled = exchanges
+      .map((x) => ({ x, sort: r() }))
+      .sort((a, b) => a.sort - b.sort)
+      .map((s) => s.x);
     const agg = new EdgeAggregator({ buckets: SPEC });
     const write = async () => {
       const batch = agg.drain();
       batchSeq += 1;
       // Every third batch staged in parts: roll-ups go with the rows of each part.
-      if (batchSeq % 3 === 0) await writeStagedBatch(executor, batch, { collectorId: 'rollup-test', runId: 'run', batchSeq, rowsPerTransaction: 7, rowsPerStatement: 5 });
+      if (batchSeq % 3 === 0)
+        await writeStagedBatch(executor, batch, {
+          collectorId: 'rollup-test',
+          runId: 'run',
+          batchSeq,
+          rowsPerTransaction: 7,
+          rowsPerStatement: 5,
+        });
       else await writeIngestBatch(executor, batch, { collectorId: 'rollup-test', runId: 'run', batchSeq });
     };
-    for (let i = 0; i < shuffled.length; i++) {
-      for (const f of flowsOf(shuffled[i])) expect(agg.add(f)).toBeUndefined();
+    for (const [i, exchange] of shuffled.entries()) {
+      for (const f of flowsOf(exchange)) expect(agg.add(f)).toBeUndefined();
       if ((i + 1) % every === 0) await write();
     }
     await write();
@@ -88,11 +104,14 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
     }
   }
 
+  const LAST_HOUR = windowOf(60, minute(NOW) - 59 * MIN, minute(NOW) + MIN);
+  const LAST_DAY = windowOf(3600, hour(NOW) - 23 * HOUR, hour(NOW) + HOUR);
+  const DAY_3_DAYS_AGO = windowOf(3600, hour(NOW - 3 * DAY) - HOUR, hour(NOW - 3 * DAY) + 23 * HOUR);
   const WINDOWS: Array<[string, TimeWindow]> = [
-    ['the last hour in minutes', windowOf(60, minute(NOW) - 59 * MIN, minute(NOW) + MIN)],
+    ['the last hour in minutes', LAST_HOUR],
     ['one minute', windowOf(60, minute(NOW - 100 * MIN), minute(NOW - 100 * MIN) + MIN)],
-    ['the last 24 hours in hours', windowOf(3600, hour(NOW) - 23 * HOUR, hour(NOW) + HOUR)],
-    ['a day 3 days ago in hours (an imported capture)', windowOf(3600, hour(NOW - 3 * DAY) - HOUR, hour(NOW - 3 * DAY) + 23 * HOUR)],
+    ['the last 24 hours in hours', LAST_DAY],
+    ['a day 3 days ago in hours (an imported capture)', DAY_3_DAYS_AGO],
   ];
 
   beforeAll(async () => {
@@ -110,12 +129,15 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
     await expectMapsEqual();
   });
 
-  it.each(WINDOWS)('answers the ranged maps of %s from roll-up buckets exactly as the read-time aggregation over the activity buckets', async (_name, window) => {
-    expect((await readMapNow(executor, 'WORKLOAD', { includeExternal: true }, window)).edges.length).toBeGreaterThan(0);
-    await expectMapsEqual(window);
-  });
+  it.each(WINDOWS)(
+    'answers the ranged maps of %s from roll-up buckets exactly as the read-time aggregation over the activity buckets',
+    async (_name, window) => {
+      expect((await readMapNow(executor, 'WORKLOAD', { includeExternal: true }, window)).edges.length).toBeGreaterThan(0);
+      await expectMapsEqual(window);
+    },
+  );
 
-  it('moves a pod\'s history into its workload when the workload is learnt after its first flows', async () => {
+  it("moves a pod's history into its workload when the workload is learnt after its first flows", async () => {
     const map = await readMapNow(executor, 'WORKLOAD', { includeExternal: true });
     const ids = new Set(map.edges.flatMap((e) => [e.source.id, e.target.id]));
     expect(ids.has('shop/late-1')).toBe(false);
@@ -128,8 +150,8 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
     const map = await readMapNow(executor, 'WORKLOAD', { includeExternal: true });
     expect(map.edges.find((e) => e.source.id === 'shop/api-v2' && e.target.id === 'pay/ledger')?.requests).toBeGreaterThanOrEqual(30);
     await expectMapsEqual();
-    await expectMapsEqual(WINDOWS[0][1]);
-    await expectMapsEqual(WINDOWS[3][1]);
+    await expectMapsEqual(LAST_HOUR);
+    await expectMapsEqual(DAY_3_DAYS_AGO);
   });
 
   it('expires roll-up buckets with the activity buckets, and the maps of what is kept stay equal', async () => {
@@ -138,7 +160,8 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
     const removed = await expireActivity(executor, SPEC, later, 100);
     expect(removed['rollup:60']).toBeGreaterThan(0);
     const cutoff = minute(later - 48 * HOUR) + MIN;
-    const [{ left }] = await executor.read<{ left: number }>(
+    const { left } = await readOneRow<{ left: number }>(
+      executor,
       'MATCH (u:Rollup {size: 60}) WHERE u.start < datetime({epochMillis: toInteger($cutoff)}) RETURN count(u) AS left',
       { cutoff },
     );
@@ -148,7 +171,7 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
   });
 
   it('backfills the same maps on a graph written without roll-ups (migration 0007)', async () => {
-    const before = await readMapNow(executor, 'NAMESPACE', { includeExternal: true }, WINDOWS[2][1]);
+    const before = await readMapNow(executor, 'NAMESPACE', { includeExternal: true }, LAST_DAY);
     await executor.autoCommit('MATCH (u:Rollup) DETACH DELETE u');
     expect((await readMapNow(executor, 'WORKLOAD', { includeExternal: true })).edges).toEqual([]);
     const migration = readMigrations().find((m) => m.name === '0007-rollups.cypher');
@@ -156,6 +179,6 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
     for (const statement of migration?.statements ?? []) await executor.autoCommit(statement);
     await expectMapsEqual();
     for (const [, w] of WINDOWS) await expectMapsEqual(w);
-    expect(await readMapNow(executor, 'NAMESPACE', { includeExternal: true }, WINDOWS[2][1])).toEqual(before);
+    expect(await readMapNow(executor, 'NAMESPACE', { includeExternal: true }, LAST_DAY)).toEqual(before);
   }, 120_000);
 });

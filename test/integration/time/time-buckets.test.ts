@@ -7,7 +7,17 @@ import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { writeStagedBatch } from '../../../src/graph/write-staged-batch';
 import { silentLogger } from '../../../src/logger';
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
-import { type ExpectedBucket, expectedBuckets, expectedTotals, flowsOf, keyOf, podEndpoint, randomExchanges, rng, type TimedExchange } from '../../helpers/timed-flows';
+import {
+  type ExpectedBucket,
+  expectedBuckets,
+  expectedTotals,
+  flowsOf,
+  keyOf,
+  podEndpoint,
+  randomExchanges,
+  rng,
+  type TimedExchange,
+} from '../../helpers/timed-flows';
 import { gql } from '../api/gql-client';
 
 const MIN = 60_000;
@@ -49,7 +59,7 @@ function fromStored(p: Record<string, unknown>, prefixOf: (k: string) => [string
 
 function splitCounter(k: string): [string, string] | undefined {
   const m = /^(status|drop)_(.+)$/.exec(k);
-  return m ? [m[1], m[2]] : undefined;
+  return m ? [m[1]!, m[2]!] : undefined;
 }
 
 interface GqlCall {
@@ -65,12 +75,21 @@ interface GqlCall {
 
 function fromGql(c: GqlCall): ExpectedBucket {
   const record = (l: { key: string; count: number }[]) => Object.fromEntries(l.map((x) => [x.key, x.count]));
-  return { flows: c.flows, connections: c.connections, requests: c.requests, responses: c.responses, errors: c.errors, statusCounts: record(c.statusCounts), dropReasons: record(c.dropReasons) };
+  return {
+    flows: c.flows,
+    connections: c.connections,
+    requests: c.requests,
+    responses: c.responses,
+    errors: c.errors,
+    statusCounts: record(c.statusCounts),
+    dropReasons: record(c.dropReasons),
+  };
 }
 
 const sorted = <T>(m: Map<string, T>) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
 
-const CALL_FIELDS = 'key flows connections requests responses errors statusCounts { key count } dropReasons { key count } range { since until bucketSeconds } requestsPerSecond';
+const CALL_FIELDS =
+  'key flows connections requests responses errors statusCounts { key count } dropReasons { key count } range { since until bucketSeconds } requestsPerSecond';
 
 describe('activity buckets of flow time (real Neo4j)', () => {
   let executor: Executor;
@@ -80,16 +99,26 @@ describe('activity buckets of flow time (real Neo4j)', () => {
   /** Feeds flows in a shuffled order (out of order, the old capture late) through the aggregator, a batch every `every` exchanges. */
   async function ingest(exchanges: readonly TimedExchange[], every: number, staged = false): Promise<void> {
     const r = rng(99);
-    const shuffled = exchanges.map((x) => ({ x, sort: r() })).sort((a, b) => a.sort - b.sort).map((s) => s.x);
+    const shuffled = exchanges
+      .map((x) => ({ x, sort: r() }))
+      .sort((a, b) => a.sort - b.sort)
+      .map((s) => s.x);
     const agg = new EdgeAggregator({ buckets: SPEC });
     const write = async () => {
       const batch = agg.drain();
       batchSeq += 1;
-      if (staged) await writeStagedBatch(executor, batch, { collectorId: 'time-test', runId: 'run', batchSeq, rowsPerTransaction: 40, rowsPerStatement: 15 });
+      if (staged)
+        await writeStagedBatch(executor, batch, {
+          collectorId: 'time-test',
+          runId: 'run',
+          batchSeq,
+          rowsPerTransaction: 40,
+          rowsPerStatement: 15,
+        });
       else await writeIngestBatch(executor, batch, { collectorId: 'time-test', runId: 'run', batchSeq });
     };
     for (let i = 0; i < shuffled.length; i++) {
-      for (const f of flowsOf(shuffled[i])) expect(agg.add(f)).toBeUndefined();
+      for (const f of flowsOf(shuffled[i]!)) expect(agg.add(f)).toBeUndefined();
       if ((i + 1) % every === 0) await write();
     }
     await write();
@@ -108,8 +137,15 @@ describe('activity buckets of flow time (real Neo4j)', () => {
     return new Map(rows.map((r) => [r.props.key as string, fromStored(r.props)]));
   }
 
-  async function rangedCalls(since: string, until?: string): Promise<{ calls: Map<string, ExpectedBucket>; range: { since: string; until: string; bucketSeconds: number } }> {
-    const res = await gql(server.url, `query($r: TimeRange) { calls(first: 200, range: $r) { range { since until bucketSeconds } nodes { ${CALL_FIELDS} } } }`, { r: { since, until } });
+  async function rangedCalls(
+    since: string,
+    until?: string,
+  ): Promise<{ calls: Map<string, ExpectedBucket>; range: { since: string; until: string; bucketSeconds: number } }> {
+    const res = await gql(
+      server.url,
+      `query($r: TimeRange) { calls(first: 200, range: $r) { range { since until bucketSeconds } nodes { ${CALL_FIELDS} } } }`,
+      { r: { since, until } },
+    );
     expect(res.errors).toBeUndefined();
     const nodes = res.data!.calls.nodes as GqlCall[];
     return { calls: new Map(nodes.map((c) => [c.key, fromGql(c)])), range: res.data!.calls.range };
@@ -146,7 +182,8 @@ describe('activity buckets of flow time (real Neo4j)', () => {
     it('removes only the buckets past their retention and leaves the CALLS totals alone', async () => {
       const minuteCutoff = NOW - 48 * HOUR - (NOW % MIN) + MIN;
       const hourCutoff = NOW - 30 * DAY - (NOW % HOUR) + HOUR;
-      const kept = (size: number, cutoff: number) => sorted(new Map([...expectedBuckets(all, size)].filter(([id]) => Number(id.split('@')[1]) >= cutoff)));
+      const kept = (size: number, cutoff: number) =>
+        sorted(new Map([...expectedBuckets(all, size)].filter(([id]) => Number(id.split('@')[1]) >= cutoff)));
       expect(sorted(await storedBuckets(60))).toEqual(kept(MIN, minuteCutoff));
       expect(sorted(await storedBuckets(3600))).toEqual(kept(HOUR, hourCutoff));
       expect(await storedBuckets(60)).not.toEqual(new Map());
@@ -175,7 +212,7 @@ describe('activity buckets of flow time (real Neo4j)', () => {
     it('agrees with the all-time totals when the range covers everything kept, and leaves out the edge idle for 40 days', async () => {
       const { calls } = await rangedCalls('-29d');
       const totals = expectedTotals(all);
-      const legacy = keyOf(ancient[0]);
+      const legacy = keyOf(ancient[0]!);
       expect(calls.has(legacy)).toBe(false);
       totals.delete(legacy);
       expect(sorted(calls)).toEqual(sorted(totals));
@@ -183,34 +220,51 @@ describe('activity buckets of flow time (real Neo4j)', () => {
 
     it('draws the service map of the last 3 hours at every level with the counts in range', async () => {
       for (const level of ['POD', 'WORKLOAD', 'NAMESPACE'] as const) {
-        const res = await gql(server.url, `query($r: TimeRange) { serviceMap(filter: {level: ${level}}, range: $r) { range { since until } edges { source target flows requests errors flowsPerSecond } } }`, {
-          r: { since: '-3h' },
-        });
+        const res = await gql(
+          server.url,
+          `query($r: TimeRange) { serviceMap(filter: {level: ${level}}, range: $r) { range { since until } edges { source target flows requests errors flowsPerSecond } } }`,
+          {
+            r: { since: '-3h' },
+          },
+        );
         expect(res.errors).toBeUndefined();
         const map = res.data!.serviceMap;
         const since = Date.parse(map.range.since);
         const until = Date.parse(map.range.until);
         const expected = new Map<string, { flows: number; requests: number; errors: number }>();
-        const nodeOf = (e: TimedExchange['client']) => (level === 'POD' ? `${e.namespace}/${e.pod_name}` : level === 'WORKLOAD' ? `${e.namespace}/${e.workloads![0].name}` : e.namespace!);
+        const nodeOf = (e: TimedExchange['client']) =>
+          level === 'POD'
+            ? `${e.namespace}/${e.pod_name}`
+            : level === 'WORKLOAD'
+              ? `${e.namespace}/${e.workloads![0]!.name}`
+              : e.namespace!;
         for (const x of all) {
           if (x.atMs < since || x.atMs >= until) continue;
           const id = `${nodeOf(x.client)}->${nodeOf(x.server)}`;
-          const [t] = expectedTotals([x]).values();
+          const t = [...expectedTotals([x]).values()][0]!;
           const e = expected.get(id) ?? { flows: 0, requests: 0, errors: 0 };
           expected.set(id, { flows: e.flows + t.flows, requests: e.requests + t.requests, errors: e.errors + t.errors });
         }
-        const got = new Map((map.edges as { source: string; target: string; flows: number; requests: number; errors: number; flowsPerSecond: number }[]).map((e) => [`${e.source}->${e.target}`, { flows: e.flows, requests: e.requests, errors: e.errors }]));
+        const got = new Map(
+          (map.edges as { source: string; target: string; flows: number; requests: number; errors: number; flowsPerSecond: number }[]).map(
+            (e) => [`${e.source}->${e.target}`, { flows: e.flows, requests: e.requests, errors: e.errors }],
+          ),
+        );
         expect(sorted(got)).toEqual(sorted(expected));
         for (const e of map.edges) expect(e.flowsPerSecond).toBeCloseTo(e.flows / ((until - since) / 1000), 9);
       }
     });
 
     it('gives one edge as a time series whose points hold the flows of their steps', async () => {
-      const key = keyOf(recent[0]);
-      const res = await gql(server.url, `query($k: ID, $r: TimeRange!) { activity(key: $k, range: $r, step: "30m") { range { since until bucketSeconds } stepSeconds points { time flows requests errors } } }`, {
-        k: key,
-        r: { since: '-3h' },
-      });
+      const key = keyOf(recent[0]!);
+      const res = await gql(
+        server.url,
+        `query($k: ID, $r: TimeRange!) { activity(key: $k, range: $r, step: "30m") { range { since until bucketSeconds } stepSeconds points { time flows requests errors } } }`,
+        {
+          k: key,
+          r: { since: '-3h' },
+        },
+      );
       expect(res.errors).toBeUndefined();
       const series = res.data!.activity;
       expect(series.stepSeconds).toBe(1800);
@@ -218,7 +272,11 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       for (const p of series.points as { time: string; flows: number; requests: number; errors: number }[]) {
         const t = Date.parse(p.time);
         const [e] = [...expectedTotals(mine, t, Math.min(t + 30 * MIN, Date.parse(series.range.until))).values()];
-        expect({ flows: p.flows, requests: p.requests, errors: p.errors }).toEqual({ flows: e?.flows ?? 0, requests: e?.requests ?? 0, errors: e?.errors ?? 0 });
+        expect({ flows: p.flows, requests: p.requests, errors: p.errors }).toEqual({
+          flows: e?.flows ?? 0,
+          requests: e?.requests ?? 0,
+          errors: e?.errors ?? 0,
+        });
       }
       expect(series.points.reduce((s: number, p: { flows: number }) => s + p.flows, 0)).toBe(
         expectedTotals(mine, Date.parse(series.range.since), Date.parse(series.range.until)).get(key)?.flows ?? 0,
@@ -236,7 +294,11 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       expect(res.errors).toBeUndefined();
       const d = res.data!.mapDiff;
       const edgesIn = (r: { since: string; until: string }) =>
-        new Set(all.filter((x) => x.atMs >= Date.parse(r.since) && x.atMs < Date.parse(r.until)).map((x) => `${x.client.namespace}/${x.client.pod_name}->${x.server.namespace}/${x.server.pod_name}`));
+        new Set(
+          all
+            .filter((x) => x.atMs >= Date.parse(r.since) && x.atMs < Date.parse(r.until))
+            .map((x) => `${x.client.namespace}/${x.client.pod_name}->${x.server.namespace}/${x.server.pod_name}`),
+        );
       const b = edgesIn(d.before);
       const a = edgesIn(d.after);
       expect(d.addedEdges.map((e: { id: string }) => e.id).sort()).toEqual([...a].filter((e) => !b.has(e)).sort());
@@ -246,8 +308,8 @@ describe('activity buckets of flow time (real Neo4j)', () => {
 
     it('refuses a range it cannot read and names the argument', async () => {
       const res = await gql(server.url, '{ calls(range: {since: "yesterday"}) { totalCount } }');
-      expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-      expect(res.errors?.[0].message).toMatch(/range\.since.*"yesterday"/);
+      expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0]?.message).toMatch(/range\.since.*"yesterday"/);
     });
   });
 

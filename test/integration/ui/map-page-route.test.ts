@@ -9,7 +9,9 @@ describe('the API serves the map page from the package', () => {
 
   beforeAll(async () => {
     executor = testExecutor();
-    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_TOKENS: 's3cret', HG_API_PATH: '/api/graphql' }), silentLogger(), { executor });
+    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_TOKENS: 's3cret', HG_API_PATH: '/api/graphql' }), silentLogger(), {
+      executor,
+    });
   });
 
   afterAll(async () => {
@@ -27,7 +29,7 @@ describe('the API serves the map page from the package', () => {
     expect(html).toContain('src="/map/map.js"');
     expect(html).not.toContain('%API_PATH%');
     // Nothing from a CDN: every script and stylesheet is served from /map/.
-    expect([...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]).every((u) => u.startsWith('/map/'))).toBe(true);
+    expect([...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!).every((u) => u.startsWith('/map/'))).toBe(true);
   });
 
   it('serves the bundled script and stylesheet, and 404 for anything else under /map/', async () => {
@@ -44,7 +46,11 @@ describe('the API serves the map page from the package', () => {
   });
 
   it('still asks for the token on the data: GraphQL without it is 401', async () => {
-    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ health }' }) });
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ health }' }),
+    });
     expect(res.status).toBe(401);
   });
 });

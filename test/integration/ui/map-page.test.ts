@@ -10,7 +10,20 @@ import { ID, T0, callRow, podRow, shopBatch, writeBatch } from '../api/seed-grap
 
 /** What the page's test hook (`window.__hubbleGraphMap.snapshot()`) returns: what the renderer drew. */
 interface Snapshot {
-  nodes: { id: string; label: string; kind: string; shape: string; fill: string; x: number; y: number; isNew: boolean; selected: boolean; match: boolean; onTrace: boolean; dimmed: boolean }[];
+  nodes: {
+    id: string;
+    label: string;
+    kind: string;
+    shape: string;
+    fill: string;
+    x: number;
+    y: number;
+    isNew: boolean;
+    selected: boolean;
+    match: boolean;
+    onTrace: boolean;
+    dimmed: boolean;
+  }[];
   edges: {
     id: string;
     source: string;
@@ -34,13 +47,15 @@ interface Snapshot {
   url: string;
 }
 
-const snapshot = (page: Page) => page.evaluate(() => (window as unknown as { __hubbleGraphMap: { snapshot(): unknown } }).__hubbleGraphMap.snapshot() as Snapshot);
+const snapshot = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __hubbleGraphMap: { snapshot(): unknown } }).__hubbleGraphMap.snapshot() as Snapshot);
 
 /** Opens the map with a URL query and waits until the map is drawn. */
 async function openMap(page: Page, server: ApiServer, query: string): Promise<Snapshot> {
   await page.goto(`${server.mapUrl}?${query}`);
   await page.waitForFunction(() => {
-    const hook = (window as unknown as { __hubbleGraphMap?: { snapshot(): { loading: boolean; nodes: unknown[]; draws: number } } }).__hubbleGraphMap;
+    const hook = (window as unknown as { __hubbleGraphMap?: { snapshot(): { loading: boolean; nodes: unknown[]; draws: number } } })
+      .__hubbleGraphMap;
     if (!hook) return false;
     const s = hook.snapshot();
     return !s.loading && s.nodes.length > 0 && s.draws > 0;
@@ -49,7 +64,10 @@ async function openMap(page: Page, server: ApiServer, query: string): Promise<Sn
 }
 
 const MAP_FIELDS = 'nodes { id kind name namespace } edges { id source target verdicts errorRate requests flows }';
-type ApiMap = { nodes: { id: string; kind: string; name: string }[]; edges: { id: string; source: string; target: string; verdicts: string[]; errorRate: number }[] };
+type ApiMap = {
+  nodes: { id: string; kind: string; name: string }[];
+  edges: { id: string; source: string; target: string; verdicts: string[]; errorRate: number }[];
+};
 
 describe('the map page in a real Chromium, over a seeded graph in the real Neo4j', () => {
   let executor: Executor;
@@ -58,7 +76,9 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
   let page: Page;
 
   const apiMap = async (filter: Record<string, unknown>): Promise<ApiMap> => {
-    const res = await gql<{ serviceMap: ApiMap }>(server.url, `query($f: ServiceMapFilter) { serviceMap(filter: $f) { ${MAP_FIELDS} } }`, { f: filter });
+    const res = await gql<{ serviceMap: ApiMap }>(server.url, `query($f: ServiceMapFilter) { serviceMap(filter: $f) { ${MAP_FIELDS} } }`, {
+      f: filter,
+    });
     expect(res.errors).toBeUndefined();
     return res.data!.serviceMap;
   };
@@ -67,7 +87,11 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     executor = testExecutor();
     await resetGraph(executor);
     await writeBatch(executor, shopBatch());
-    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '100ms', HG_API_UPDATE_COALESCE: '200ms' }), silentLogger(), { executor });
+    server = await startApiServer(
+      testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '100ms', HG_API_UPDATE_COALESCE: '200ms' }),
+      silentLogger(),
+      { executor },
+    );
     browser = await launchBrowser();
     page = await browser.newPage();
     // A cold Neo4j on a busy machine can take several seconds for a first map.
@@ -114,13 +138,17 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
       const canvas = (await page.locator('#map').boundingBox())!;
       const legend = (await page.locator('#legend').boundingBox())!;
       const at = await page.evaluate(
-        (ids) => ids.map((id) => (window as unknown as { __hubbleGraphMap: { screenOf(id: string): { x: number; y: number } } }).__hubbleGraphMap.screenOf(id)),
+        (ids) =>
+          ids.map((id) =>
+            (window as unknown as { __hubbleGraphMap: { screenOf(id: string): { x: number; y: number } } }).__hubbleGraphMap.screenOf(id),
+          ),
         drawn.nodes.map((n) => n.id),
       );
       // A node and its label (drawn right of it) lie outside the legend's box.
       for (const p of at) {
         const [x, y] = [canvas.x + p.x, canvas.y + p.y];
-        const inside = x + 60 >= legend.x - 14 && x <= legend.x + legend.width + 14 && y >= legend.y - 14 && y <= legend.y + legend.height + 14;
+        const inside =
+          x + 60 >= legend.x - 14 && x <= legend.x + legend.width + 14 && y >= legend.y - 14 && y <= legend.y + legend.height + 14;
         expect(inside).toBe(false);
       }
       // In layout px: the smallest node is 8 px across its radius; a line within 9 px of a centre crosses it.
@@ -129,8 +157,20 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
         const s = pos.get(e.source)!;
         const t = pos.get(e.target)!;
         const point = (u: number) =>
-          bend ? { x: (1 - u) ** 2 * s.x + 2 * (1 - u) * u * bend.x + u * u * t.x, y: (1 - u) ** 2 * s.y + 2 * (1 - u) * u * bend.y + u * u * t.y } : { x: s.x + (t.x - s.x) * u, y: s.y + (t.y - s.y) * u };
-        return drawn.nodes.filter((n) => n.id !== e.source && n.id !== e.target && Array.from({ length: 201 }, (_, i) => point(i / 200)).some((p) => Math.hypot(p.x - n.x, p.y - n.y) < 9)).map((n) => n.id);
+          bend
+            ? {
+                x: (1 - u) ** 2 * s.x + 2 * (1 - u) * u * bend.x + u * u * t.x,
+                y: (1 - u) ** 2 * s.y + 2 * (1 - u) * u * bend.y + u * u * t.y,
+              }
+            : { x: s.x + (t.x - s.x) * u, y: s.y + (t.y - s.y) * u };
+        return drawn.nodes
+          .filter(
+            (n) =>
+              n.id !== e.source &&
+              n.id !== e.target &&
+              Array.from({ length: 201 }, (_, i) => point(i / 200)).some((p) => Math.hypot(p.x - n.x, p.y - n.y) < 9),
+          )
+          .map((n) => n.id);
       };
       // web-a -> db-0 runs straight through api-0, which web-a and db-0 are both linked to.
       const crossing = drawn.edges.filter((e) => near(e, null).length > 0);
@@ -147,7 +187,9 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
 
   it('shows a clicked workload in the panel: namespace, pods, identity, node, and its calls with the API figures', async () => {
     await openMap(page, server, 'ns=shop&level=WORKLOAD&range=all');
-    const at = await page.evaluate(() => (window as unknown as { __hubbleGraphMap: { screenOf(id: string): { x: number; y: number } } }).__hubbleGraphMap.screenOf('shop/api'));
+    const at = await page.evaluate(() =>
+      (window as unknown as { __hubbleGraphMap: { screenOf(id: string): { x: number; y: number } } }).__hubbleGraphMap.screenOf('shop/api'),
+    );
     const canvas = (await page.locator('#map').boundingBox())!;
     await page.mouse.click(canvas.x + at.x, canvas.y + at.y);
     await page.waitForSelector('#panel h2[data-node="shop/api"]');
@@ -172,7 +214,20 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
   it("shows a pod's labels, workload, identity and node, its latency percentiles and drop reasons as the API has them", async () => {
     await openMap(page, server, `ns=shop&level=POD&range=all&sel=${ID.api}`);
     await page.waitForSelector(`#panel h2[data-node="${ID.api}"]`);
-    const res = await gql<{ pod: { labels: { key: string; value: string }[]; workloadName: string; outgoing: { destination: { id: string }; port: number; verdict: string; requests: number; flows: number; dropReasons: { key: string; count: number }[] }[] } }>(
+    const res = await gql<{
+      pod: {
+        labels: { key: string; value: string }[];
+        workloadName: string;
+        outgoing: {
+          destination: { id: string };
+          port: number;
+          verdict: string;
+          requests: number;
+          flows: number;
+          dropReasons: { key: string; count: number }[];
+        }[];
+      };
+    }>(
       server.url,
       `{ pod(id: "${ID.api}") { labels { key value } workloadName outgoing { destination { id } port verdict requests flows dropReasons { key count } } } }`,
     );
@@ -183,7 +238,9 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     const rows = page.locator('#panel tr[data-direction="outgoing"]');
     expect(await rows.count()).toBe(pod.outgoing.length);
     for (const c of pod.outgoing) {
-      const row = page.locator(`#panel tr[data-direction="outgoing"][data-peer="${c.destination.id}"][data-port="${c.port}"][data-verdict="${c.verdict}"]`);
+      const row = page.locator(
+        `#panel tr[data-direction="outgoing"][data-peer="${c.destination.id}"][data-port="${c.port}"][data-verdict="${c.verdict}"]`,
+      );
       expect(Number(await row.getAttribute('data-flows'))).toBe(c.flows);
       expect(await row.locator('.drop-reasons').textContent()).toBe(c.dropReasons.map((d) => `${d.key}: ${d.count}`).join(', '));
     }
@@ -211,7 +268,10 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     const s0 = await openMap(page, server, 'ns=shop&level=POD&range=all&mode=path');
     expect(s0.nodes.length).toBeGreaterThan(3);
     const click = async (id: string) => {
-      const at = await page.evaluate((i) => (window as unknown as { __hubbleGraphMap: { screenOf(id: string): { x: number; y: number } } }).__hubbleGraphMap.screenOf(i), id);
+      const at = await page.evaluate(
+        (i) => (window as unknown as { __hubbleGraphMap: { screenOf(id: string): { x: number; y: number } } }).__hubbleGraphMap.screenOf(i),
+        id,
+      );
       const box = (await page.locator('#map').boundingBox())!;
       await page.mouse.click(box.x + at.x, box.y + at.y);
     };
@@ -221,28 +281,53 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     await page.waitForTimeout(300);
     await click(ID.db);
     await page.waitForSelector('#panel [data-trace="path"]');
-    const res = await gql<{ shortestPath: { hops: { source: { id: string }; destination: { id: string } }[] }; paths: { hops: { source: { id: string }; destination: { id: string } }[] }[] }>(
+    const res = await gql<{
+      shortestPath: { hops: { source: { id: string }; destination: { id: string } }[] };
+      paths: { hops: { source: { id: string }; destination: { id: string } }[] }[];
+    }>(
       server.url,
       `{ shortestPath(from: "${ID.webA}", to: "${ID.db}", maxHops: 8) { hops { source { id } destination { id } } }
          paths(from: "${ID.webA}", to: "${ID.db}", maxHops: 6, limit: 20) { hops { source { id } destination { id } } } }`,
     );
-    const edgeIds = (hops: { source: { id: string }; destination: { id: string } }[]) => hops.map((h) => `${h.source.id}->${h.destination.id}`);
+    const edgeIds = (hops: { source: { id: string }; destination: { id: string } }[]) =>
+      hops.map((h) => `${h.source.id}->${h.destination.id}`);
     const s = await snapshot(page);
-    expect(s.edges.filter((e) => e.shortest).map((e) => e.id).sort()).toEqual(edgeIds(res.data!.shortestPath.hops).sort());
-    expect(s.edges.filter((e) => e.onTrace).map((e) => e.id).sort()).toEqual([...new Set(res.data!.paths.flatMap((p) => edgeIds(p.hops)))].sort());
+    expect(
+      s.edges
+        .filter((e) => e.shortest)
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(edgeIds(res.data!.shortestPath.hops).sort());
+    expect(
+      s.edges
+        .filter((e) => e.onTrace)
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...new Set(res.data!.paths.flatMap((p) => edgeIds(p.hops)))].sort());
     expect(res.data!.paths.length).toBeGreaterThan(1);
     expect(s.edges.filter((e) => !e.onTrace).every((e) => e.dimmed)).toBe(true);
     await saveScreenshot(page, 'map-path');
   });
 
   it('shows the blast radius (what depends on the db) and the dependencies of web-a, as the API finds them', async () => {
-    for (const [mode, id, direction] of [['blast', ID.db, 'UPSTREAM'], ['deps', ID.webA, 'DOWNSTREAM']] as const) {
+    for (const [mode, id, direction] of [
+      ['blast', ID.db, 'UPSTREAM'],
+      ['deps', ID.webA, 'DOWNSTREAM'],
+    ] as const) {
       await openMap(page, server, `ns=shop&level=POD&range=all&mode=${mode}&sel=${id}`);
       await page.waitForSelector(`#panel [data-trace="${mode}"]`);
-      const res = await gql<{ dependencies: { nodes: { endpoint: { id: string } }[] } }>(server.url, `{ dependencies(id: "${id}", direction: ${direction}, depth: 4) { nodes { endpoint { id } } } }`);
+      const res = await gql<{ dependencies: { nodes: { endpoint: { id: string } }[] } }>(
+        server.url,
+        `{ dependencies(id: "${id}", direction: ${direction}, depth: 4) { nodes { endpoint { id } } } }`,
+      );
       const s = await snapshot(page);
       const expected = res.data!.dependencies.nodes.map((n) => n.endpoint.id).filter((x) => s.nodes.some((n) => n.id === x));
-      expect(s.nodes.filter((n) => n.onTrace).map((n) => n.id).sort()).toEqual(expected.sort());
+      expect(
+        s.nodes
+          .filter((n) => n.onTrace)
+          .map((n) => n.id)
+          .sort(),
+      ).toEqual(expected.sort());
       expect(expected.length).toBeGreaterThan(1);
     }
   });
@@ -252,7 +337,12 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     expect(s.nodes.filter((n) => n.kind === 'FQDN' || n.id === ID.world)).toEqual([]);
     s = await openMap(page, server, 'ns=shop&level=WORKLOAD&range=all&onlyDropped=1');
     const all = await apiMap({ level: 'WORKLOAD', namespaces: ['shop'], topN: 1000 });
-    expect(s.edges.map((e) => e.id).sort()).toEqual(all.edges.filter((e) => e.verdicts.includes('DROPPED')).map((e) => e.id).sort());
+    expect(s.edges.map((e) => e.id).sort()).toEqual(
+      all.edges
+        .filter((e) => e.verdicts.includes('DROPPED'))
+        .map((e) => e.id)
+        .sort(),
+    );
     s = await openMap(page, server, 'ns=shop&level=POD&range=all&port=8080');
     expect(s.edges.length).toBe(3);
     expect(s.edges.every((e) => e.target === ID.api)).toBe(true);
@@ -271,16 +361,29 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     await page.waitForSelector('#panel h2[data-node="shop/db-0"]');
     const s = await snapshot(page);
     expect(s.nodes.find((n) => n.id === ID.db)!.selected).toBe(true);
-    expect(s.nodes.filter((n) => n.match).map((n) => n.id).sort()).toEqual([ID.api, ID.stripe].sort());
+    expect(
+      s.nodes
+        .filter((n) => n.match)
+        .map((n) => n.id)
+        .sort(),
+    ).toEqual([ID.api, ID.stripe].sort());
     expect(s.edges.every((e) => e.health !== 'dropped')).toBe(true);
     await page.selectOption('#level', 'NAMESPACE');
     await page.waitForFunction(() => new URL(window.location.href).searchParams.get('level') === 'NAMESPACE');
-    await page.waitForFunction(() => (window as unknown as { __hubbleGraphMap: { snapshot(): { nodes: { id: string }[] } } }).__hubbleGraphMap.snapshot().nodes.some((n) => n.id === 'shop'));
+    await page.waitForFunction(() =>
+      (window as unknown as { __hubbleGraphMap: { snapshot(): { nodes: { id: string }[] } } }).__hubbleGraphMap
+        .snapshot()
+        .nodes.some((n) => n.id === 'shop'),
+    );
   });
 
   it('adds a call written through the collector writer while the page is open, in place and highlighted, without a reload', async () => {
     const before = await openMap(page, server, 'ns=shop&level=POD&range=live');
-    await page.waitForFunction(() => (window as unknown as { __hubbleGraphMap: { snapshot(): { liveStatus: string } } }).__hubbleGraphMap.snapshot().liveStatus === 'live');
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { __hubbleGraphMap: { snapshot(): { liveStatus: string } } }).__hubbleGraphMap.snapshot().liveStatus ===
+        'live',
+    );
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
     await writeBatch(executor, {
       endpoints: [podRow('shop', 'cart-0', 'cart', 'StatefulSet', ['app=cart'], T0 + 120_000)],
@@ -298,8 +401,14 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     await saveScreenshot(page, 'map-live-new-edge');
     // An update of an edge already drawn marks it active and adds the new counts.
-    await writeBatch(executor, { endpoints: [], calls: [callRow(ID.api, 'shop/cart-0', 7000, 'TCP', 'FORWARDED', { flows: 5, requests: 4, responses: 4 })], maxFlowTimeMs: T0 + 130_000 });
-    await page.waitForFunction(() => (window as unknown as { __hubbleGraphMap: { snapshot(): { liveEvents: number } } }).__hubbleGraphMap.snapshot().liveEvents >= 2);
+    await writeBatch(executor, {
+      endpoints: [],
+      calls: [callRow(ID.api, 'shop/cart-0', 7000, 'TCP', 'FORWARDED', { flows: 5, requests: 4, responses: 4 })],
+      maxFlowTimeMs: T0 + 130_000,
+    });
+    await page.waitForFunction(
+      () => (window as unknown as { __hubbleGraphMap: { snapshot(): { liveEvents: number } } }).__hubbleGraphMap.snapshot().liveEvents >= 2,
+    );
     await page.mouse.move(1, 1);
   });
 
@@ -317,15 +426,23 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
       await tab.fill('#token-input', 's3cret');
       await tab.click('#token-dialog button[type="submit"]');
       await tab.waitForFunction(() => {
-        const s = (window as unknown as { __hubbleGraphMap: { snapshot(): { nodes: unknown[]; liveStatus: string } } }).__hubbleGraphMap.snapshot();
+        const s = (
+          window as unknown as { __hubbleGraphMap: { snapshot(): { nodes: unknown[]; liveStatus: string } } }
+        ).__hubbleGraphMap.snapshot();
         return s.nodes.length > 0 && s.liveStatus === 'live';
       });
       expect(await tab.evaluate(() => sessionStorage.getItem('hubble-graph:api-token'))).toBe('s3cret');
       expect(await tab.evaluate(() => JSON.stringify(localStorage))).not.toContain('s3cret');
       // The subscription carries the token: a call written now reaches the page.
-      await writeBatch(executor, { endpoints: [], calls: [callRow(ID.db, 'shop/cart-0', 9000, 'TCP', 'FORWARDED', { flows: 1 })], maxFlowTimeMs: T0 + 140_000 });
+      await writeBatch(executor, {
+        endpoints: [],
+        calls: [callRow(ID.db, 'shop/cart-0', 9000, 'TCP', 'FORWARDED', { flows: 1 })],
+        maxFlowTimeMs: T0 + 140_000,
+      });
       await tab.waitForFunction(() =>
-        (window as unknown as { __hubbleGraphMap: { snapshot(): { edges: { id: string }[] } } }).__hubbleGraphMap.snapshot().edges.some((e) => e.id === 'shop/db-0->shop/cart-0'),
+        (window as unknown as { __hubbleGraphMap: { snapshot(): { edges: { id: string }[] } } }).__hubbleGraphMap
+          .snapshot()
+          .edges.some((e) => e.id === 'shop/db-0->shop/cart-0'),
       );
       // Another tab has its own session storage: it asks again.
       const other = await browser.newPage();

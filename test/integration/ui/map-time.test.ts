@@ -43,7 +43,15 @@ function spread(count: number, fromMin: number, toMin: number, make: (atMs: numb
 const traffic: TimedExchange[] = [
   ...spread(5, 110, 70, (atMs) => ({ kind: 'http', client: webA, server: api, port: 8080, atMs, code: 200, latencyMs: 5 })),
   ...spread(4, 110, 70, (atMs) => ({ kind: 'tcp', client: webA, server: cache, port: 6379, atMs })),
-  ...spread(30, 50, 3, (atMs, i) => ({ kind: 'http', client: webA, server: api, port: 8080, atMs, code: i % 10 === 0 ? 503 : 200, latencyMs: 8 })),
+  ...spread(30, 50, 3, (atMs, i) => ({
+    kind: 'http',
+    client: webA,
+    server: api,
+    port: 8080,
+    atMs,
+    code: i % 10 === 0 ? 503 : 200,
+    latencyMs: 8,
+  })),
   ...spread(10, 50, 3, (atMs) => ({ kind: 'http', client: webB, server: api, port: 8080, atMs, code: 200, latencyMs: 9 })),
   ...spread(10, 50, 20, (atMs) => ({ kind: 'tcp', client: api, server: db, port: 5432, atMs })),
   ...spread(6, 40, 3, (atMs) => ({ kind: 'drop', client: webA, server: db, port: 5432, atMs, reason: 'POLICY_DENIED' })),
@@ -64,7 +72,11 @@ type Hook = { snapshot(): Snapshot; screenOf(id: string): { x: number; y: number
 const snapshot = (page: Page) => page.evaluate(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot());
 
 const MAP_FIELDS = 'nodes { id } edges { id verdicts } range { since until bucketSeconds }';
-type ApiMap = { nodes: { id: string }[]; edges: { id: string; verdicts: string[] }[]; range: { since: string; until: string; bucketSeconds: number } | null };
+type ApiMap = {
+  nodes: { id: string }[];
+  edges: { id: string; verdicts: string[] }[];
+  range: { since: string; until: string; bucketSeconds: number } | null;
+};
 type ApiRange = { since: string; until?: string };
 
 /** Instants one bucket apart at most: a minute boundary may pass between the page's read and the test's. */
@@ -85,10 +97,13 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
   };
   const apiMap = async (level: string, range: ApiRange | null): Promise<ApiMap> =>
     (
-      await query<{ serviceMap: ApiMap }>(`query($f: ServiceMapFilter, $r: TimeRange) { serviceMap(filter: $f, range: $r) { ${MAP_FIELDS} } }`, {
-        f: { level, namespaces: ['shop'], topN: 1000 },
-        r: range,
-      })
+      await query<{ serviceMap: ApiMap }>(
+        `query($f: ServiceMapFilter, $r: TimeRange) { serviceMap(filter: $f, range: $r) { ${MAP_FIELDS} } }`,
+        {
+          f: { level, namespaces: ['shop'], topN: 1000 },
+          r: range,
+        },
+      )
     ).serviceMap;
 
   /** Opens the map with a URL query and waits until it is drawn and no read is pending. */
@@ -110,7 +125,8 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     const box = (await page.locator('#map').boundingBox())!;
     await page.mouse.click(box.x + x, box.y + y);
   }
-  const screenOf = (id: string) => page.evaluate((i) => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.screenOf(i)!, id);
+  const screenOf = (id: string) =>
+    page.evaluate((i) => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.screenOf(i)!, id);
   async function clickNode(id: string) {
     const at = await screenOf(id);
     await clickAt(at.x, at.y);
@@ -127,7 +143,11 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     const agg = new EdgeAggregator({ buckets: SPEC });
     for (const x of traffic) for (const f of flowsOf(x)) expect(agg.add(f)).toBeUndefined();
     await writeIngestBatch(executor, agg.drain(), { collectorId: 'map-time-test', runId: 'run', batchSeq: 1 });
-    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '100ms', HG_BUCKETS: '1m:48h,1h:30d' }), silentLogger(), { executor });
+    server = await startApiServer(
+      testConfig({ HG_API_PORT: '0', HG_API_CHANGE_POLL: '100ms', HG_BUCKETS: '1m:48h,1h:30d' }),
+      silentLogger(),
+      { executor },
+    );
     browser = await launchBrowser();
     browser.context.setDefaultTimeout(90_000);
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.mapUrl).origin });
@@ -159,7 +179,9 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     await page.selectOption('#range', '15m');
     await page.waitForFunction(() => new URL(window.location.href).searchParams.get('range') === '15m');
     await settled();
-    await page.waitForFunction(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().covered?.until !== undefined);
+    await page.waitForFunction(
+      () => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().covered?.until !== undefined,
+    );
     const quarter = await apiMap('WORKLOAD', { since: '-15m' });
     s = await snapshot(page);
     expect(s.edges.map((e) => e.id).sort()).toEqual(quarter.edges.map((e) => e.id).sort());
@@ -195,7 +217,7 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     await saveScreenshot(page, 'map-time-range');
   });
 
-  it("marks what mapDiff says was added, removed and changed, by sign and line style, with a legend, and puts what is gone back on the map", async () => {
+  it('marks what mapDiff says was added, removed and changed, by sign and line style, with a legend, and puts what is gone back on the map', async () => {
     const s = await openMap('ns=shop&level=WORKLOAD&range=1h&vs=previous');
     await page.waitForFunction(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().compared !== null);
     const diff = (
@@ -216,12 +238,26 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     ).mapDiff;
     const drawn = await snapshot(page);
     const ids = (list: { id: string }[]) => list.map((x) => x.id).sort();
-    const marked = (kind: string) => drawn.edges.filter((e) => e.diff === kind).map((e) => e.id).sort();
+    const marked = (kind: string) =>
+      drawn.edges
+        .filter((e) => e.diff === kind)
+        .map((e) => e.id)
+        .sort();
     expect(marked('added')).toEqual(ids(diff.addedEdges));
     expect(marked('removed')).toEqual(ids(diff.removedEdges));
     expect(marked('changed')).toEqual(ids(diff.changedEdges));
-    expect(drawn.nodes.filter((n) => n.diff === 'added').map((n) => n.id).sort()).toEqual(ids(diff.addedNodes));
-    expect(drawn.nodes.filter((n) => n.diff === 'removed').map((n) => n.id).sort()).toEqual(ids(diff.removedNodes));
+    expect(
+      drawn.nodes
+        .filter((n) => n.diff === 'added')
+        .map((n) => n.id)
+        .sort(),
+    ).toEqual(ids(diff.addedNodes));
+    expect(
+      drawn.nodes
+        .filter((n) => n.diff === 'removed')
+        .map((n) => n.id)
+        .sort(),
+    ).toEqual(ids(diff.removedNodes));
     // The seed has one of each: the cache is gone, the db is new, web calls api far more often.
     expect(ids(diff.removedEdges)).toEqual(['shop/web->shop/cache']);
     expect(ids(diff.changedEdges)).toEqual(['shop/web->shop/api']);
@@ -237,7 +273,7 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     // The changed edge's panel names the thresholds it crossed, as the API does.
     await clickEdge('shop/web', 'shop/api');
     await page.waitForSelector('#panel h2[data-edge="shop/web->shop/api"]');
-    expect(await page.locator('#panel tr[data-fact="changed"] td').nth(1).textContent()).toBe(diff.changedEdges[0].reasons.join(', '));
+    expect(await page.locator('#panel tr[data-fact="changed"] td').nth(1).textContent()).toBe(diff.changedEdges[0]!.reasons.join(', '));
     // Turning compare off leaves no marks.
     await page.selectOption('#compare', '');
     await page.waitForFunction(() => (window as unknown as { __hubbleGraphMap: Hook }).__hubbleGraphMap.snapshot().compared === null);
@@ -295,7 +331,7 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     expect(span).toBeLessThanOrEqual(61 * MIN);
   });
 
-  it('draws traffic a network policy dropped in its own style, apart from other drops, and opens the selected workload\'s and namespace\'s policy draft with a copy button', async () => {
+  it("draws traffic a network policy dropped in its own style, apart from other drops, and opens the selected workload's and namespace's policy draft with a copy button", async () => {
     const s = await openMap('ns=shop&level=WORKLOAD&range=1h');
     const drops = (
       await query<{ drops: { call: { source: { id: string }; destination: { id: string } }; reasons: { key: string }[] }[] }>(
@@ -309,8 +345,18 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     const otherDropEdges = [...new Set(drops.filter((d) => !isPolicy(d)).map(edgeOf))].sort();
     expect(policyEdges).toEqual(['shop/web->shop/db']);
     expect(otherDropEdges).toEqual(['shop/api->pay/gw']);
-    expect(s.edges.filter((e) => e.health === 'policy').map((e) => e.id).sort()).toEqual(policyEdges);
-    expect(s.edges.filter((e) => e.health === 'dropped').map((e) => e.id).sort()).toEqual(otherDropEdges);
+    expect(
+      s.edges
+        .filter((e) => e.health === 'policy')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(policyEdges);
+    expect(
+      s.edges
+        .filter((e) => e.health === 'dropped')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(otherDropEdges);
     const policy = s.edges.find((e) => e.id === policyEdges[0])!;
     const other = s.edges.find((e) => e.id === otherDropEdges[0])!;
     expect(policy).toMatchObject({ dash: HEALTH_STYLE.policy.dash, dropMark: 'bar' });
@@ -321,8 +367,12 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     await saveScreenshot(page, 'map-policy-drops');
 
     const draft = async (scope: Record<string, string>, format: string) =>
-      (await query<{ networkPolicies: { yaml: string } }>('query($s: PolicyScope, $f: PolicyFormat) { networkPolicies(scope: $s, format: $f) { yaml } }', { s: scope, f: format }))
-        .networkPolicies.yaml;
+      (
+        await query<{ networkPolicies: { yaml: string } }>(
+          'query($s: PolicyScope, $f: PolicyFormat) { networkPolicies(scope: $s, format: $f) { yaml } }',
+          { s: scope, f: format },
+        )
+      ).networkPolicies.yaml;
 
     // The workload: click it, then one click on the panel's button.
     await clickNode('shop/web');

@@ -9,8 +9,17 @@ const EVIL = "x') DETACH DELETE n //";
 describe('the API Cypher builders', () => {
   it('put client values in parameters only', () => {
     const queries = [
-      buildPodsPage({ namespaces: [EVIL], workload: EVIL, kind: EVIL, activeSince: EVIL, selector: [{ key: EVIL, op: 'in', values: [EVIL] }] }, 0, 10).page,
-      buildCallsPage({ source: EVIL, destination: EVIL, namespaces: [EVIL], protocol: EVIL, verdicts: [EVIL] }, { field: 'REQUESTS', direction: 'DESC' }, 0, 10).page,
+      buildPodsPage(
+        { namespaces: [EVIL], workload: EVIL, kind: EVIL, activeSince: EVIL, selector: [{ key: EVIL, op: 'in', values: [EVIL] }] },
+        0,
+        10,
+      ).page,
+      buildCallsPage(
+        { source: EVIL, destination: EVIL, namespaces: [EVIL], protocol: EVIL, verdicts: [EVIL] },
+        { field: 'REQUESTS', direction: 'DESC' },
+        0,
+        10,
+      ).page,
       buildDrops({ namespaces: [EVIL], reasons: [EVIL], activeSince: EVIL }, 10),
       buildEndpointCalls('outgoing', [EVIL], { protocol: EVIL }, 10),
       buildServiceMap('WORKLOAD', { namespaces: [EVIL], verdicts: [EVIL], protocol: EVIL, includeExternal: true }, 10),
@@ -24,7 +33,16 @@ describe('the API Cypher builders', () => {
 
   it('uses one fixed text for any label selector', () => {
     const a = buildPodsPage({ selector: [{ key: 'app', op: 'in', values: ['web'] }] }, 0, 10).page.cypher;
-    const b = buildPodsPage({ selector: [{ key: 'tier', op: 'notexists', values: [] }, { key: 'x', op: 'notin', values: ['1', '2'] }] }, 0, 10).page.cypher;
+    const b = buildPodsPage(
+      {
+        selector: [
+          { key: 'tier', op: 'notexists', values: [] },
+          { key: 'x', op: 'notin', values: ['1', '2'] },
+        ],
+      },
+      0,
+      10,
+    ).page.cypher;
     expect(a).toBe(b);
   });
 

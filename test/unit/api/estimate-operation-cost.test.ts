@@ -36,7 +36,9 @@ describe('estimateOperationCost', () => {
   });
 
   it('costs a service map as a full aggregation plus what is selected for each of its top-N edges and nodes', () => {
-    expect(cost('{ serviceMap(filter: {topN: 50}) { edges { source target } nodes { id } } }').cost).toBe(1 + SCAN + 50 + (1 + 50 * 2) + (1 + 50 * 1));
+    expect(cost('{ serviceMap(filter: {topN: 50}) { edges { source target } nodes { id } } }').cost).toBe(
+      1 + SCAN + 50 + (1 + 50 * 2) + (1 + 50 * 1),
+    );
   });
 
   it('multiplies what is selected under a list by the items it may hold', () => {
@@ -44,13 +46,13 @@ describe('estimateOperationCost', () => {
     expect(cost('{ pods(first: 10) { nodes { outgoing(first: 5) { key } } } }').cost).toBe(1 + (PAGE + 10) + (1 + 10 * (1 + 5 + 5 * 1)));
   });
 
-  it('reads arguments from variables and from the resolvers\' defaults', () => {
+  it("reads arguments from variables and from the resolvers' defaults", () => {
     const q = 'query($d: Int) { dependencies(id: "x", depth: $d) { truncated } }';
     expect(cost(q, { d: 10 }).cost - cost(q, { d: 1 }).cost).toBe(9 * caps.maxPageSize);
     expect(cost(q, {}).cost).toBe(cost(q, { d: ARG_DEFAULTS.depth }).cost);
   });
 
-  it('clamps arguments to the caps, leaving the over-cap value to the resolver\'s own error', () => {
+  it("clamps arguments to the caps, leaving the over-cap value to the resolver's own error", () => {
     expect(cost('{ calls(first: 5000) { nodes { key } } }').cost).toBe(cost('{ calls(first: 1000) { nodes { key } } }').cost);
   });
 
@@ -66,17 +68,23 @@ describe('checkOperation: the reported hostile requests', () => {
   it('refuses 100 aliases of dependencies(depth: 10) for their number of root fields', () => {
     const refused = check(aliases(100, 'dependencies(id: "shop/api-0", depth: 10) { nodes { distance } }'));
     expect(refused?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(refused?.message).toBe('the operation asks for 100 root fields (aliases count); at most 20 are allowed (HG_API_MAX_ROOT_FIELDS)');
+    expect(refused?.message).toBe(
+      'the operation asks for 100 root fields (aliases count); at most 20 are allowed (HG_API_MAX_ROOT_FIELDS)',
+    );
   });
 
   it('refuses dependencies(depth: 10) aliased within the root-field cap by cost', () => {
     const refused = check(aliases(20, 'dependencies(id: "shop/api-0", depth: 10) { nodes { distance } }'));
-    expect(refused?.message).toMatch(/^the operation's estimated cost \d+ is above the limit 50000 \(HG_API_MAX_COST\); costliest root fields: a0: dependencies \d+/);
+    expect(refused?.message).toMatch(
+      /^the operation's estimated cost \d+ is above the limit 50000 \(HG_API_MAX_COST\); costliest root fields: a0: dependencies \d+/,
+    );
     expect(refused?.extensions.cost).toBeGreaterThan(50_000);
   });
 
   it('refuses paths(maxHops: 10, limit: 1000), even once, by cost', () => {
-    expect(check('{ paths(from: "a", to: "b", maxHops: 10, limit: 1000) { length hops { key } } }')?.message).toMatch(/HG_API_MAX_COST.*paths/);
+    expect(check('{ paths(from: "a", to: "b", maxHops: 10, limit: 1000) { length hops { key } } }')?.message).toMatch(
+      /HG_API_MAX_COST.*paths/,
+    );
     expect(check(aliases(50, 'paths(from: "a", to: "b", maxHops: 10, limit: 1000) { length }'))?.message).toMatch(/HG_API_MAX_ROOT_FIELDS/);
   });
 
@@ -109,7 +117,12 @@ describe('precheckOperation: before parsing is validated', () => {
   it('refuses from the request text what checkOperation refuses', () => {
     const refused = precheckOperation(schema, { query: aliases(1000, 'serviceMap { nodes { id } }') }, 'http', limits);
     expect(refused?.message).toMatch(/1000 root fields/);
-    const viaVariables = precheckOperation(schema, { query: `query($d: Int) ${aliases(10, 'dependencies(id: "x", depth: $d) { truncated }')}`, variables: { d: 10 } }, 'http', limits);
+    const viaVariables = precheckOperation(
+      schema,
+      { query: `query($d: Int) ${aliases(10, 'dependencies(id: "x", depth: $d) { truncated }')}`, variables: { d: 10 } },
+      'http',
+      limits,
+    );
     expect(viaVariables?.message).toMatch(/HG_API_MAX_COST/);
   });
 
@@ -122,7 +135,10 @@ describe('precheckOperation: before parsing is validated', () => {
   it('costs fragments spread inside one another (a fragment bomb) above any limit, and a fragment cycle too, without hanging', () => {
     const levels = 30;
     // Each fragment spreads the next twice: 2^30 fields from a short document.
-    const defs = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ${i + 1 < levels ? `...F${i + 1} ...F${i + 1}` : 'stats { pods }'} }`);
+    const defs = Array.from(
+      { length: levels },
+      (_, i) => `fragment F${i} on Query { ${i + 1 < levels ? `...F${i + 1} ...F${i + 1}` : 'stats { pods }'} }`,
+    );
     const bomb = `query { ...F0 } ${defs.join(' ')}`;
     expect(precheckOperation(schema, { query: bomb }, 'http', limits)?.message).toMatch(/too many root fields/);
     const nested = `query { pods { nodes { ...F0 } } } ${defs.map((d) => d.replace('on Query', 'on Pod').replace('stats { pods }', 'id')).join(' ')}`;

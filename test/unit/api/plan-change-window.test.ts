@@ -3,7 +3,11 @@ import type { ChangedCallRow, ChangedPodRow } from '../../../src/graph/cypher/ap
 import type { ChangeLogRow } from '../../../src/graph/cypher/change-log-queries';
 
 const entry = (seq: number, stampedCalls = 1, createdCalls: string[] = [], createdPods: string[] = []): ChangeLogRow => ({
-  seq, kind: 'ingest', createdCalls, createdPods, stampedCalls,
+  seq,
+  kind: 'ingest',
+  createdCalls,
+  createdPods,
+  stampedCalls,
 });
 const call = (key: string, changeSeq: number) => ({ call: { key }, changeSeq }) as unknown as ChangedCallRow;
 const pod = (id: string, changeSeq: number) => ({ endpoint: { id }, changeSeq }) as unknown as ChangedPodRow;
@@ -28,7 +32,11 @@ describe('isEntryComplete', () => {
   const newest = entry(9, 2, ['new'], ['ns/p']);
 
   it('holds when every stamped call was read with its sequence and every created call and pod was found', () => {
-    const read = { changed: [call('old', 9), call('new', 9)], created: new Map([['new', call('new', 9)]]), pods: new Map([['ns/p', pod('ns/p', 9)]]) };
+    const read = {
+      changed: [call('old', 9), call('new', 9)],
+      created: new Map([['new', call('new', 9)]]),
+      pods: new Map([['ns/p', pod('ns/p', 9)]]),
+    };
     expect(isEntryComplete(newest, read)).toBe(true);
   });
 

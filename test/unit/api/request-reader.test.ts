@@ -35,7 +35,7 @@ describe('createRequestReader', () => {
     await tick();
     expect(state.timeouts).toHaveLength(2);
     for (let released = 0; released < 5; released += 1) {
-      state.release[released]();
+      state.release[released]!();
       await tick();
     }
     await Promise.all(reads);
@@ -45,18 +45,22 @@ describe('createRequestReader', () => {
 
   it('gives each transaction the time left to the request as its Neo4j timeout, at most the query timeout', async () => {
     const { reader, state } = heldReader();
-    const request = createRequestReader(reader, { maxSessions: 4, timeoutMs: 5_000, scope: 'request', queryTimeoutMs: 30_000 }, Date.now() - 2_000);
+    const request = createRequestReader(
+      reader,
+      { maxSessions: 4, timeoutMs: 5_000, scope: 'request', queryTimeoutMs: 30_000 },
+      Date.now() - 2_000,
+    );
     const read = request.readTx(async () => []);
     await tick();
     expect(state.timeouts[0]).toBeLessThanOrEqual(3_000);
     expect(state.timeouts[0]).toBeGreaterThan(2_000);
-    state.release[0]();
+    state.release[0]!();
     await read;
     const long = createRequestReader(reader, { maxSessions: 4, timeoutMs: 600_000, scope: 'request', queryTimeoutMs: 30_000 });
     const r2 = long.read('RETURN 1');
     await tick();
     expect(state.timeouts[1]).toBe(30_000);
-    state.release[1]();
+    state.release[1]!();
     await r2;
   });
 
@@ -70,7 +74,7 @@ describe('createRequestReader', () => {
     await expect(first).rejects.toBeInstanceOf(RequestTimeoutError);
     await expect(request.read('RETURN 3')).rejects.toThrow(/HG_API_READ_TIMEOUT/);
     expect(state.release).toHaveLength(1);
-    state.release[0]();
+    state.release[0]!();
   });
 
   it('keeps the place of a transaction the request gave up on until it has ended', async () => {
@@ -81,10 +85,10 @@ describe('createRequestReader', () => {
     const next = sub.read('RETURN 2');
     await tick();
     expect(state.release).toHaveLength(1);
-    state.release[0]();
+    state.release[0]!();
     await tick();
     expect(state.release).toHaveLength(2);
-    state.release[1]();
+    state.release[1]!();
     await expect(next).resolves.toEqual([]);
   });
 
@@ -96,13 +100,13 @@ describe('createRequestReader', () => {
     for (const r of costly) r.setCost(5000);
     const cheap = createRequestReader(reader, options);
     cheap.setCost(102);
-    const reads = [costly[0].read('a'), costly[0].read('b'), costly[1].read('c'), cheap.read('d')];
+    const reads = [costly[0]!.read('a'), costly[0]!.read('b'), costly[1]!.read('c'), cheap.read('d')];
     await tick();
     // One costly read holds the heavy session; the cheap one runs beside it.
     expect(state.timeouts).toHaveLength(2);
     expect(heavy.sessions.held).toBe(1);
     for (let released = 0; released < 4; released += 1) {
-      state.release[released]();
+      state.release[released]!();
       await tick();
     }
     await Promise.all(reads);

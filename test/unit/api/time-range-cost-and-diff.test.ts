@@ -2,7 +2,7 @@ import { getOperationAST, parse } from 'graphql';
 import { buildApiSchema } from '../../../src/api/build-api-schema';
 import { changeReasons, DEFAULT_THRESHOLDS, diffMaps } from '../../../src/api/diff-maps';
 import { estimateOperationCost } from '../../../src/api/estimate-operation-cost';
-import { toWindow } from '../../../src/api/resolvers';
+import { toWindow } from '../../../src/api/resolvers/to-window';
 import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 
 const schema = buildApiSchema();
@@ -33,7 +33,11 @@ describe('toWindow', () => {
   const limits = { buckets: parseBucketSpec('1m:48h,1h:30d') as BucketSpec, now: () => Date.UTC(2026, 10, 25, 12, 0, 30) };
 
   it('widens the last 15 minutes to whole minutes and says the bucket size', () => {
-    expect(toWindow({ since: '-15m' }, 'range', limits)).toEqual({ size: 60, sinceMs: Date.UTC(2026, 10, 25, 11, 45), untilMs: Date.UTC(2026, 10, 25, 12, 1) });
+    expect(toWindow({ since: '-15m' }, 'range', limits)).toEqual({
+      size: 60,
+      sinceMs: Date.UTC(2026, 10, 25, 11, 45),
+      untilMs: Date.UTC(2026, 10, 25, 12, 1),
+    });
   });
 
   it('refuses a range that ends before it starts, naming range.until', () => {
@@ -48,16 +52,22 @@ describe('toWindow', () => {
 describe('diffMaps', () => {
   const edge = (id: string, requestsPerSecond: number, errorRate = 0, latencyP95Ms: number | null = null) => ({
     id,
-    source: id.split('->')[0],
-    target: id.split('->')[1],
+    source: id.split('->')[0]!,
+    target: id.split('->')[1]!,
     requestsPerSecond,
     errorRate,
     latencyP95Ms,
   });
 
   it('lists nodes and edges added and removed, and edges that moved beyond the thresholds', () => {
-    const before = { nodes: [{ id: 'a' }, { id: 'b' }, { id: 'old' }], edges: [edge('a->b', 10, 0.01, 20), edge('a->old', 1), edge('b->a', 5)] };
-    const after = { nodes: [{ id: 'a' }, { id: 'b' }, { id: 'new' }], edges: [edge('a->b', 10, 0.2, 20), edge('a->new', 3), edge('b->a', 5.5)] };
+    const before = {
+      nodes: [{ id: 'a' }, { id: 'b' }, { id: 'old' }],
+      edges: [edge('a->b', 10, 0.01, 20), edge('a->old', 1), edge('b->a', 5)],
+    };
+    const after = {
+      nodes: [{ id: 'a' }, { id: 'b' }, { id: 'new' }],
+      edges: [edge('a->b', 10, 0.2, 20), edge('a->new', 3), edge('b->a', 5.5)],
+    };
     const d = diffMaps(before, after, DEFAULT_THRESHOLDS);
     expect(d.addedNodes).toEqual([{ id: 'new' }]);
     expect(d.removedNodes).toEqual([{ id: 'old' }]);

@@ -4,8 +4,18 @@ import type { EndpointRecord } from '../../../src/graph/cypher/api-endpoint-quer
 import type { ChangeLogRow } from '../../../src/graph/cypher/change-log-queries';
 
 const ep = (id: string): EndpointRecord => ({
-  id, kind: 'pod', name: id.split('/')[1], namespace: id.split('/')[0], labels: ['app=x'], workload: null, workloadKind: null,
-  identity: null, node: null, cluster: null, firstSeen: null, lastSeen: null,
+  id,
+  kind: 'pod',
+  name: id.split('/')[1]!,
+  namespace: id.split('/')[0]!,
+  labels: ['app=x'],
+  workload: null,
+  workloadKind: null,
+  identity: null,
+  node: null,
+  cluster: null,
+  firstSeen: null,
+  lastSeen: null,
 });
 const row = (key: string, createdSeq: number | null, changeSeq: number): ChangedCallRow => ({
   call: { key, port: 80, protocol: 'TCP', verdict: 'FORWARDED', flows: 3, requests: 1, status_200: 1 } as never,
@@ -15,7 +25,11 @@ const row = (key: string, createdSeq: number | null, changeSeq: number): Changed
   changeSeq,
 });
 const entry = (seq: number, createdCalls: string[] = [], createdPods: string[] = []): ChangeLogRow => ({
-  seq, kind: 'ingest', createdCalls, createdPods, stampedCalls: createdCalls.length,
+  seq,
+  kind: 'ingest',
+  createdCalls,
+  createdPods,
+  stampedCalls: createdCalls.length,
 });
 const byKey = (rows: ChangedCallRow[]) => new Map(rows.map((r) => [r.call.key, r]));
 const noPods = new Map<string, ChangedPodRow>();
@@ -40,13 +54,23 @@ describe('toChangeEvents', () => {
   });
 
   it('a call created and changed again inside the window is both added and updated', () => {
-    const ev = toChangeEvents({ entries: [entry(6, ['k']), entry(8)], changed: [row('k', 6, 8)], created: byKey([row('k', 6, 8)]), pods: noPods });
+    const ev = toChangeEvents({
+      entries: [entry(6, ['k']), entry(8)],
+      changed: [row('k', 6, 8)],
+      created: byKey([row('k', 6, 8)]),
+      pods: noPods,
+    });
     expect(ev.callAdded).toHaveLength(1);
     expect(ev.callUpdated).toHaveLength(1);
   });
 
   it('adds a call created twice in one window (pruned and created again) once', () => {
-    const ev = toChangeEvents({ entries: [entry(6, ['k']), entry(7), entry(8, ['k'])], changed: [row('k', 8, 8)], created: byKey([row('k', 8, 8)]), pods: noPods });
+    const ev = toChangeEvents({
+      entries: [entry(6, ['k']), entry(7), entry(8, ['k'])],
+      changed: [row('k', 8, 8)],
+      created: byKey([row('k', 8, 8)]),
+      pods: noPods,
+    });
     expect(ev.callAdded.map((c) => c.key)).toEqual(['k']);
     expect(ev.callUpdated).toEqual([]);
   });
@@ -57,7 +81,12 @@ describe('toChangeEvents', () => {
   });
 
   it('turns the pods the log says were created into podAdded', () => {
-    const ev = toChangeEvents({ entries: [entry(6, [], ['ns/p'])], changed: [], created: new Map(), pods: new Map([['ns/p', { endpoint: ep('ns/p'), changeSeq: 6 }]]) });
+    const ev = toChangeEvents({
+      entries: [entry(6, [], ['ns/p'])],
+      changed: [],
+      created: new Map(),
+      pods: new Map([['ns/p', { endpoint: ep('ns/p'), changeSeq: 6 }]]),
+    });
     expect(ev.podAdded).toMatchObject([{ __typename: 'Pod', id: 'ns/p', labels: [{ key: 'app', value: 'x' }] }]);
   });
 });

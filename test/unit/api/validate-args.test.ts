@@ -14,7 +14,10 @@ describe('argument checks', () => {
   it('round-trips cursors and refuses forged ones, naming the argument', () => {
     expect(decodeCursor(encodeCursor(41), 'after')).toBe(42);
     expect(decodeCursor(undefined, 'after')).toBe(0);
-    expect(codeOf(() => decodeCursor('bm9wZQ', 'after'))).toEqual({ code: 'BAD_USER_INPUT', message: 'after: not a cursor returned by this API' });
+    expect(codeOf(() => decodeCursor('bm9wZQ', 'after'))).toEqual({
+      code: 'BAD_USER_INPUT',
+      message: 'after: not a cursor returned by this API',
+    });
   });
 
   it('caps first and hops with messages that name the setting', () => {
@@ -33,6 +36,8 @@ describe('argument checks', () => {
 
   it('accepts Kubernetes namespace names only', () => {
     expect(checkNamespaces(['default', 'kube-system'], 'namespaces')).toEqual(['default', 'kube-system']);
-    expect(codeOf(() => checkNamespaces(['ok', "x') DETACH DELETE n //"], 'filter.namespaces'))?.message).toMatch(/^filter\.namespaces\[1\]: /);
+    expect(codeOf(() => checkNamespaces(['ok', "x') DETACH DELETE n //"], 'filter.namespaces'))?.message).toMatch(
+      /^filter\.namespaces\[1\]: /,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { defaultCollectorId } from '../../../src/collector/start-collector';
+import { defaultCollectorId } from '../../../src/collector/default-collector-id';
 import { SETTINGS } from '../../../src/config';
 
 describe('defaultCollectorId', () => {

@@ -63,7 +63,7 @@ class RecordingWriter {
   };
 }
 
-const options = { flushIntervalMs: 1000, flushMaxEdges: 100, maxDirtyEdges: 1000, maxRetryDelayMs: 1 };
+const options = { flushIntervalMs: 1000, flushMaxEdges: 100, warnUnwrittenEdges: 1000, maxRetryDelayMs: 1 };
 
 async function batchesByResult(metrics: ReturnType<typeof createCollectorMetrics>): Promise<Record<string, number>> {
   return Object.fromEntries((await metrics.batches.get()).values.map((v) => [String(v.labels.result), v.value]));
@@ -102,7 +102,13 @@ describe('GraphFlusher', () => {
     const deltas = new Deltas();
     const writer = new RecordingWriter();
     let watermark = 10;
-    const flusher = new GraphFlusher(deltas, writer.write, { ...options, collectorState: () => ({ watermark }) }, createCollectorMetrics(), silentLogger());
+    const flusher = new GraphFlusher(
+      deltas,
+      writer.write,
+      { ...options, collectorState: () => ({ watermark }) },
+      createCollectorMetrics(),
+      silentLogger(),
+    );
     deltas.add('a');
     await flusher.flush();
     watermark = 20;
@@ -183,13 +189,19 @@ describe('GraphFlusher', () => {
     const deltas = new Deltas();
     const writer = new RecordingWriter();
     const metrics = createCollectorMetrics();
-    const flusher = new GraphFlusher(deltas, writer.write, { ...options, maxDirtyEdges: 2, flushMaxEdges: 1_000 }, metrics, silentLogger());
+    const flusher = new GraphFlusher(
+      deltas,
+      writer.write,
+      { ...options, warnUnwrittenEdges: 2, flushMaxEdges: 1_000 },
+      metrics,
+      silentLogger(),
+    );
     for (const k of ['a', 'b', 'c']) deltas.add(k);
     flusher.notify();
-    expect((await metrics.overMemoryBound.get()).values[0].value).toBe(1);
+    expect((await metrics.overMemoryBound.get()).values[0]!.value).toBe(1);
     await flusher.flush();
     flusher.notify();
-    expect((await metrics.overMemoryBound.get()).values[0].value).toBe(0);
+    expect((await metrics.overMemoryBound.get()).values[0]!.value).toBe(0);
   });
 
   describe('rows Neo4j refuses for good', () => {
@@ -197,7 +209,9 @@ describe('GraphFlusher', () => {
     const isRefusal = (err: unknown) => (err as { code?: string }).code === refusalCode;
     /** The error Neo4j raises for a batch holding the row `key` (a value it cannot store), in a write and in a probe alike. */
     const refusalOf = (batch: IngestBatch, key: string): Error | undefined =>
-      batch.calls.some((c) => c.key === key) ? Object.assign(new Error(`Property values can only be of primitive types (row ${key})`), { code: refusalCode }) : undefined;
+      batch.calls.some((c) => c.key === key)
+        ? Object.assign(new Error(`Property values can only be of primitive types (row ${key})`), { code: refusalCode })
+        : undefined;
 
     it('sends the refused rows to the dead letters and writes the rest in one call with the same sequence', async () => {
       const deltas = new Deltas();
@@ -228,10 +242,10 @@ describe('GraphFlusher', () => {
       for (const k of [...keys.slice(0, 40), 'poison', ...keys.slice(40)]) deltas.add(k, 2);
       await flusher.flush();
       expect(dead.map((d) => [d.kind, d.id])).toEqual([['call', 'poison']]);
-      expect(dead[0].reason).toMatch(/primitive types/);
+      expect(dead[0]!.reason).toMatch(/primitive types/);
       expect(writer.writes.map((w) => w.seq)).toEqual([1, 1]);
-      expect(writer.writes[0].rows).toHaveProperty('poison');
-      expect(writer.writes[1].rows).toEqual(Object.fromEntries(keys.map((k) => [k, 2])));
+      expect(writer.writes[0]!.rows).toHaveProperty('poison');
+      expect(writer.writes[1]!.rows).toEqual(Object.fromEntries(keys.map((k) => [k, 2])));
       // By halving: an empty probe, then two per level of 64 rows (one probe per row would be 65).
       expect(probes).toBeLessThanOrEqual(2 + 2 * Math.log2(64));
     });
@@ -303,7 +317,8 @@ describe('GraphFlusher', () => {
     it('is not ready once a write has been waiting for more than two flush intervals', async () => {
       const deltas = new Deltas();
       let release: () => void = () => undefined;
-      const hanging = () => new Promise<{ applied: boolean; seq: number }>((resolve) => (release = () => resolve({ applied: true, seq: 1 })));
+      const hanging = () =>
+        new Promise<{ applied: boolean; seq: number }>((resolve) => (release = () => resolve({ applied: true, seq: 1 })));
       const flusher = new GraphFlusher(deltas, hanging, { ...options, flushIntervalMs: 40 }, createCollectorMetrics(), silentLogger());
       deltas.add('a');
       const flushing = flusher.flush();

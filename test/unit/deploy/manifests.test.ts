@@ -88,7 +88,7 @@ function find(kind: string, name: string): K8sObject {
 const podSpec = (o: K8sObject): PodSpec => o.spec.template.spec as PodSpec;
 const container = (o: K8sObject, name?: string): Container => {
   const c = podSpec(o).containers.find((x) => name === undefined || x.name === name) ?? podSpec(o).containers[0];
-  return c;
+  return c!;
 };
 const envOf = (c: Container, name: string): string | undefined => c.env?.find((e) => e.name === name)?.value;
 /** `--flag value` pairs of a container's args. */
@@ -96,7 +96,7 @@ function flagsOf(c: Container): Map<string, string> {
   const out = new Map<string, string>();
   const args = c.args ?? [];
   for (let i = 0; i < args.length; i++) {
-    if (args[i].startsWith('--')) out.set(args[i].slice(2), args[i + 1]);
+    if (args[i]!.startsWith('--')) out.set(args[i]!.slice(2), args[i + 1]!);
   }
   return out;
 }
@@ -226,7 +226,7 @@ describe('deploy/', () => {
 
     const patch = objects.find(({ file }) => file === path.join('overlays', 'relay-tls', 'collector-tls.yaml'))!.obj;
     const tls = patch.spec.template.spec as PodSpec;
-    const c = tls.containers[0];
+    const c = tls.containers[0]!;
     const flags = flagsOf(c);
     expect(flags.get('hubble-server')).toBe('hubble-relay.kube-system.svc:443');
     expect(envOf(c, 'HUBBLE_TLS')).toBe('true');
@@ -331,7 +331,7 @@ describe('deploy/', () => {
     expect(values.hubble.ui.enabled).toBe(true);
     for (const handler of ['flow', 'http', 'tcp']) {
       const entry = values.hubble.metrics.enabled.find((e) => e.split(':')[0] === handler);
-      expect(entry?.split(':')[1].split(';').sort()).toEqual(['destinationContext=pod', 'sourceContext=pod']);
+      expect(entry?.split(':')[1]!.split(';').sort()).toEqual(['destinationContext=pod', 'sourceContext=pod']);
     }
   });
 

@@ -86,7 +86,9 @@ describe('checkFlow', () => {
   });
 
   it('refuses ports, ICMP types and identities out of range', () => {
-    expect(check((f) => (f.l4.TCP.destination_port = 70000)).refused?.message).toBe('"l4.TCP.destination_port" must be a port from 0 to 65535, got 70000');
+    expect(check((f) => (f.l4.TCP.destination_port = 70000)).refused?.message).toBe(
+      '"l4.TCP.destination_port" must be a port from 0 to 65535, got 70000',
+    );
     expect(check((f) => (f.l4.TCP.source_port = '80')).refused?.field).toBe('l4.TCP.source_port');
     expect(check((f) => (f.l4 = { ICMPv4: { type: 300 } })).refused?.field).toBe('l4.ICMPv4.type');
     expect(check((f) => (f.source.identity = -1)).refused?.field).toBe('source.identity');
@@ -141,13 +143,25 @@ describe('checkFlow', () => {
       f.is_reply = 'no';
       f.drop_reason_desc = 'bad reason';
       f.l7.http.code = 1e6;
-      f.l7.http.headers = [{ key: 'X-Request-Id', value: 7 }, { key: 'a', value: 'b' }];
+      f.l7.http.headers = [
+        { key: 'X-Request-Id', value: 7 },
+        { key: 'a', value: 'b' },
+      ];
       f.l7.latency_ns = -5;
       f.source.workloads = 'web';
     });
     expect(refused).toBeUndefined();
     expect(dropped.map(([field]) => field).sort()).toEqual(
-      ['drop_reason_desc', 'is_reply', 'l7.http.code', 'l7.http.headers', 'l7.latency_ns', 'node_name', 'source.workloads', 'traffic_direction'].sort(),
+      [
+        'drop_reason_desc',
+        'is_reply',
+        'l7.http.code',
+        'l7.http.headers',
+        'l7.latency_ns',
+        'node_name',
+        'source.workloads',
+        'traffic_direction',
+      ].sort(),
     );
     expect(flow.l7.http.headers).toEqual([{ key: 'a', value: 'b' }]);
     expect(flow.node_name).toBeUndefined();

@@ -1,12 +1,25 @@
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 import type { CallRow } from '../../../src/model/ingest-rows';
-import { addCounts, emptyBucket, type ExpectedBucket, expectedBuckets, expectedTotals, flowsOf, randomExchanges, type TimedExchange } from '../../helpers/timed-flows';
+import {
+  addCounts,
+  emptyBucket,
+  type ExpectedBucket,
+  expectedBuckets,
+  expectedTotals,
+  flowsOf,
+  randomExchanges,
+  type TimedExchange,
+} from '../../helpers/timed-flows';
 
 const SPEC = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
 const START = Date.UTC(2026, 10, 20, 9, 0, 0);
 
-function drainAll(exchanges: readonly TimedExchange[], order: (flows: ReturnType<typeof flowsOf>[]) => ReturnType<typeof flowsOf>[] = (f) => f, drainEvery = Infinity): CallRow[] {
+function drainAll(
+  exchanges: readonly TimedExchange[],
+  order: (flows: ReturnType<typeof flowsOf>[]) => ReturnType<typeof flowsOf>[] = (f) => f,
+  drainEvery = Infinity,
+): CallRow[] {
   const agg = new EdgeAggregator({ buckets: SPEC });
   const rows: CallRow[] = [];
   let n = 0;
@@ -67,7 +80,10 @@ describe('EdgeAggregator with buckets of flow time', () => {
       for (const hour of (call.activity ?? []).filter((a) => a.sizeMs === 3_600_000)) {
         const inside = minutes.filter((m) => m.startMs >= hour.startMs && m.startMs < hour.startMs + 3_600_000);
         expect(hour.latencyCount).toBe(inside.reduce((s, m) => s + m.latencyCount, 0));
-        expect(hour.latencySumMs).toBeCloseTo(inside.reduce((s, m) => s + m.latencySumMs, 0), 6);
+        expect(hour.latencySumMs).toBeCloseTo(
+          inside.reduce((s, m) => s + m.latencySumMs, 0),
+          6,
+        );
         if (hour.latencyCount > 0) {
           expect(hour.latencyMaxMs).toBe(Math.max(...inside.filter((m) => m.latencyCount > 0).map((m) => m.latencyMaxMs)));
           expect(hour.latencyMinMs).toBe(Math.min(...inside.filter((m) => m.latencyCount > 0).map((m) => m.latencyMinMs)));
@@ -78,7 +94,7 @@ describe('EdgeAggregator with buckets of flow time', () => {
 
   it('carries no activity rows when buckets are off', () => {
     const agg = new EdgeAggregator();
-    for (const f of flowsOf(exchanges[0])) agg.add(f);
-    expect(agg.drain().calls[0].activity).toBeUndefined();
+    for (const f of flowsOf(exchanges[0]!)) agg.add(f);
+    expect(agg.drain().calls[0]!.activity).toBeUndefined();
   });
 });

@@ -18,7 +18,7 @@ function aggregate(flows: Flow[]): { calls: Map<string, CallRow>; agg: EdgeAggre
 
 function only(calls: Map<string, CallRow>): CallRow {
   expect(calls.size).toBe(1);
-  return [...calls.values()][0];
+  return [...calls.values()][0]!;
 }
 
 const web = pod('shop', 'web-7d4b9c-x2k4f');
@@ -59,7 +59,7 @@ describe('the design-note examples', () => {
         node: 'cilium',
       }),
     ]);
-    expect(pods[0].labels).toContain('name=echo-other-node');
+    expect(pods[0]!.labels).toContain('name=echo-other-node');
     expect(batch.endpoints.find((e) => e.id === 'reserved:host')).toMatchObject({ kind: 'reserved', identity: 1 });
   });
 });
@@ -68,7 +68,17 @@ describe('direction', () => {
   it('counts a reply on the client -> server edge at the server port', () => {
     const { calls } = aggregate([
       tcp({ src: web, dst: api, sport: 41000, dport: 8080, flags: { PSH: true, ACK: true }, isReply: false, direction: 'EGRESS' }),
-      tcp({ src: api, dst: web, srcIp: '10.0.0.2', dstIp: '10.0.0.1', sport: 8080, dport: 41000, flags: { ACK: true }, isReply: true, direction: 'EGRESS' }),
+      tcp({
+        src: api,
+        dst: web,
+        srcIp: '10.0.0.2',
+        dstIp: '10.0.0.1',
+        sport: 8080,
+        dport: 41000,
+        flags: { ACK: true },
+        isReply: true,
+        direction: 'EGRESS',
+      }),
     ]);
     expect(only(calls)).toMatchObject({ key: 'shop/web-7d4b9c-x2k4f|shop/api-5f6d7c-abcde|8080|TCP|FORWARDED', flows: 2 });
   });
@@ -80,8 +90,24 @@ describe('direction', () => {
 
   it('decides a drop without is_reply by TCP flags: SYN opens, SYN+ACK answers', () => {
     const { calls } = aggregate([
-      tcp({ src: web, dst: api, sport: 50000, dport: 45000, flags: { SYN: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'POLICY_DENIED' } }),
-      tcp({ src: api, dst: web, sport: 45000, dport: 50001, flags: { SYN: true, ACK: true }, verdict: 'DROPPED', extra: { drop_reason: 181 } }),
+      tcp({
+        src: web,
+        dst: api,
+        sport: 50000,
+        dport: 45000,
+        flags: { SYN: true },
+        verdict: 'DROPPED',
+        extra: { drop_reason_desc: 'POLICY_DENIED' },
+      }),
+      tcp({
+        src: api,
+        dst: web,
+        sport: 45000,
+        dport: 50001,
+        flags: { SYN: true, ACK: true },
+        verdict: 'DROPPED',
+        extra: { drop_reason: 181 },
+      }),
     ]);
     const call = only(calls);
     expect(call.key).toBe('shop/web-7d4b9c-x2k4f|shop/api-5f6d7c-abcde|45000|TCP|DROPPED');
@@ -91,10 +117,42 @@ describe('direction', () => {
 
   it('decides a drop without is_reply or SYN by ports: the non-ephemeral side is the server', () => {
     const { calls } = aggregate([
-      tcp({ src: api, dst: web, sport: 5432, dport: 51000, flags: { ACK: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'CT_MAP_INSERTION_FAILED' } }),
-      tcp({ src: web, dst: api, sport: 51000, dport: 5432, flags: { ACK: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'CT_MAP_INSERTION_FAILED' } }),
-      tcp({ src: web, dst: api, sport: 2000, dport: 443, flags: { ACK: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'POLICY_DENIED' } }),
-      tcp({ src: api, dst: web, sport: 443, dport: 2000, flags: { ACK: true }, verdict: 'DROPPED', extra: { drop_reason_desc: 'POLICY_DENIED' } }),
+      tcp({
+        src: api,
+        dst: web,
+        sport: 5432,
+        dport: 51000,
+        flags: { ACK: true },
+        verdict: 'DROPPED',
+        extra: { drop_reason_desc: 'CT_MAP_INSERTION_FAILED' },
+      }),
+      tcp({
+        src: web,
+        dst: api,
+        sport: 51000,
+        dport: 5432,
+        flags: { ACK: true },
+        verdict: 'DROPPED',
+        extra: { drop_reason_desc: 'CT_MAP_INSERTION_FAILED' },
+      }),
+      tcp({
+        src: web,
+        dst: api,
+        sport: 2000,
+        dport: 443,
+        flags: { ACK: true },
+        verdict: 'DROPPED',
+        extra: { drop_reason_desc: 'POLICY_DENIED' },
+      }),
+      tcp({
+        src: api,
+        dst: web,
+        sport: 443,
+        dport: 2000,
+        flags: { ACK: true },
+        verdict: 'DROPPED',
+        extra: { drop_reason_desc: 'POLICY_DENIED' },
+      }),
     ]);
     expect([...calls.keys()].sort()).toEqual([
       'shop/web-7d4b9c-x2k4f|shop/api-5f6d7c-abcde|443|TCP|DROPPED',
@@ -105,9 +163,30 @@ describe('direction', () => {
   it('counts ICMP echo replies on the pinger -> pinged edge at port 0', () => {
     const base = { verdict: 'FORWARDED', Type: 'L3_L4', node_name: 'n1' };
     const { calls } = aggregate([
-      { ...base, time: '2026-01-01T00:00:00Z', source: reserved('host', 1), destination: reserved('health', 4), IP: { source: '10.0.0.1', destination: '10.0.0.9' }, l4: { ICMPv4: { type: 8 } } },
-      { ...base, time: '2026-01-01T00:00:00.001Z', source: reserved('health', 4), destination: reserved('host', 1), IP: { source: '10.0.0.9', destination: '10.0.0.1' }, l4: { ICMPv4: {} } },
-      { ...base, time: '2026-01-01T00:00:00.002Z', source: reserved('health', 4), destination: reserved('host', 1), IP: { source: 'fd00::9', destination: 'fd00::1' }, l4: { ICMPv6: { type: 129 } } },
+      {
+        ...base,
+        time: '2026-01-01T00:00:00Z',
+        source: reserved('host', 1),
+        destination: reserved('health', 4),
+        IP: { source: '10.0.0.1', destination: '10.0.0.9' },
+        l4: { ICMPv4: { type: 8 } },
+      },
+      {
+        ...base,
+        time: '2026-01-01T00:00:00.001Z',
+        source: reserved('health', 4),
+        destination: reserved('host', 1),
+        IP: { source: '10.0.0.9', destination: '10.0.0.1' },
+        l4: { ICMPv4: {} },
+      },
+      {
+        ...base,
+        time: '2026-01-01T00:00:00.002Z',
+        source: reserved('health', 4),
+        destination: reserved('host', 1),
+        IP: { source: 'fd00::9', destination: 'fd00::1' },
+        l4: { ICMPv6: { type: 129 } },
+      },
     ]);
     expect(calls.get('reserved:host|reserved:health|0|ICMPv4|FORWARDED')?.flows).toBe(2);
     expect(calls.get('reserved:host|reserved:health|0|ICMPv6|FORWARDED')?.flows).toBe(1);
@@ -141,7 +220,14 @@ describe('double observation', () => {
       http({ ...ex, type: 'RESPONSE', direction: 'EGRESS', code: 200, latencyNs: '1500000' }),
     ]);
     const call = only(calls);
-    expect(call).toMatchObject({ flows: 8, requests: 2, responses: 2, errors: 1, statusCounts: { '200': 1, '503': 1 }, methodCounts: { POST: 2 } });
+    expect(call).toMatchObject({
+      flows: 8,
+      requests: 2,
+      responses: 2,
+      errors: 1,
+      statusCounts: { '200': 1, '503': 1 },
+      methodCounts: { POST: 2 },
+    });
     // latency of the observation that counted (the first of the two ends)
     expect(call.latencyCount).toBe(2);
     expect(call.latencySumMs).toBeCloseTo(3, 9);
@@ -181,7 +267,10 @@ describe('double observation', () => {
 
   it('counts every HTTP request without X-Request-Id', () => {
     const ex = { client: web, server: api };
-    const { calls } = aggregate([http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }), http({ ...ex, type: 'REQUEST', direction: 'INGRESS' })]);
+    const { calls } = aggregate([
+      http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }),
+      http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }),
+    ]);
     expect(only(calls).requests).toBe(2);
   });
 
@@ -198,8 +287,30 @@ describe('double observation', () => {
 describe('world, FQDN and reserved endpoints', () => {
   it('attributes world traffic with DNS names to fqdn:NAME (the first in sort order), and makes every name a node', () => {
     const agg = new EdgeAggregator();
-    agg.add(tcp({ src: web, dst: reserved('world', 2), dstIp: '93.184.216.34', sport: 40000, dport: 443, isReply: false, direction: 'EGRESS', extra: { destination_names: ['www.example.com', 'Example.com.'] } }));
-    agg.add(tcp({ src: reserved('world', 2), dst: web, srcIp: '93.184.216.34', sport: 443, dport: 40000, isReply: true, direction: 'EGRESS', extra: { source_names: ['www.example.com', 'Example.com.'] } }));
+    agg.add(
+      tcp({
+        src: web,
+        dst: reserved('world', 2),
+        dstIp: '93.184.216.34',
+        sport: 40000,
+        dport: 443,
+        isReply: false,
+        direction: 'EGRESS',
+        extra: { destination_names: ['www.example.com', 'Example.com.'] },
+      }),
+    );
+    agg.add(
+      tcp({
+        src: reserved('world', 2),
+        dst: web,
+        srcIp: '93.184.216.34',
+        sport: 443,
+        dport: 40000,
+        isReply: true,
+        direction: 'EGRESS',
+        extra: { source_names: ['www.example.com', 'Example.com.'] },
+      }),
+    );
     const batch = agg.drain();
     expect(batch.calls.map((c) => [c.key, c.flows])).toEqual([['shop/web-7d4b9c-x2k4f|fqdn:example.com|443|TCP|FORWARDED', 2]]);
     expect(batch.endpoints.map((e) => e.id).sort()).toEqual(['fqdn:example.com', 'fqdn:www.example.com', 'shop/web-7d4b9c-x2k4f']);
@@ -210,7 +321,10 @@ describe('world, FQDN and reserved endpoints', () => {
       tcp({ src: web, dst: reserved('world', 2), sport: 40000, dport: 443, isReply: false }),
       tcp({ src: web, dst: {}, dstIp: '192.0.2.7', sport: 40000, dport: 9000, isReply: false }),
     ]);
-    expect([...calls.keys()].sort()).toEqual(['shop/web-7d4b9c-x2k4f|ip:192.0.2.7|9000|TCP|FORWARDED', 'shop/web-7d4b9c-x2k4f|reserved:world|443|TCP|FORWARDED']);
+    expect([...calls.keys()].sort()).toEqual([
+      'shop/web-7d4b9c-x2k4f|ip:192.0.2.7|9000|TCP|FORWARDED',
+      'shop/web-7d4b9c-x2k4f|reserved:world|443|TCP|FORWARDED',
+    ]);
   });
 
   it('skips flows without time, without L4 or without any usable endpoint, saying why', () => {
@@ -226,13 +340,36 @@ describe('world, FQDN and reserved endpoints', () => {
 
   it('lists unmanaged endpoints by pod or address', () => {
     const agg = new EdgeAggregator();
-    agg.add(tcp({ src: { identity: 3, labels: ['reserved:unmanaged'] }, srcIp: '10.0.5.5', dst: api, sport: 40000, dport: 80, isReply: false, direction: 'INGRESS' }));
-    agg.add(tcp({ src: pod('legacy', 'old-1', { identity: 3, labels: ['reserved:unmanaged'] }), dst: api, sport: 40001, dport: 80, isReply: false }));
+    agg.add(
+      tcp({
+        src: { identity: 3, labels: ['reserved:unmanaged'] },
+        srcIp: '10.0.5.5',
+        dst: api,
+        sport: 40000,
+        dport: 80,
+        isReply: false,
+        direction: 'INGRESS',
+      }),
+    );
+    agg.add(
+      tcp({
+        src: pod('legacy', 'old-1', { identity: 3, labels: ['reserved:unmanaged'] }),
+        dst: api,
+        sport: 40001,
+        dport: 80,
+        isReply: false,
+      }),
+    );
     expect(agg.unmanaged().map((u) => [u.id, u.ip, u.podName, u.flows])).toEqual([
       ['ip:10.0.5.5', '10.0.5.5', null, 1],
       ['legacy/old-1', '10.0.0.1', 'old-1', 1],
     ]);
-    expect(agg.drain().calls.map((c) => c.sourceId).sort()).toEqual(['legacy/old-1', 'reserved:unmanaged']);
+    expect(
+      agg
+        .drain()
+        .calls.map((c) => c.sourceId)
+        .sort(),
+    ).toEqual(['legacy/old-1', 'reserved:unmanaged']);
   });
 });
 
@@ -277,11 +414,17 @@ describe('DNS and Kafka', () => {
   it('counts the 50-name DNS cap on normalised names: two spellings of one name take one place', () => {
     // 30 names, each seen as `qN.example.` and as `QN.Example`: 30 names as the graph keeps them,
     // then 20 of 25 more. Counted on raw spellings, 50 spellings would fill the cap at 25 names.
-    const spelled = Array.from({ length: 30 }, (_, i) => [dnsFlow('REQUEST', `q${i}.example.`), dnsFlow('REQUEST', `Q${i}.Example`)]).flat();
+    const spelled = Array.from({ length: 30 }, (_, i) => [
+      dnsFlow('REQUEST', `q${i}.example.`),
+      dnsFlow('REQUEST', `Q${i}.Example`),
+    ]).flat();
     const more = Array.from({ length: 25 }, (_, i) => dnsFlow('REQUEST', `r${i}.example.`));
     const names = only(aggregate([...spelled, ...more]).calls).dnsQueries;
     expect(names).toHaveLength(50);
-    expect(names).toEqual([...Array.from({ length: 30 }, (_, i) => `q${i}.example`), ...Array.from({ length: 20 }, (_, i) => `r${i}.example`)]);
+    expect(names).toEqual([
+      ...Array.from({ length: 30 }, (_, i) => `q${i}.example`),
+      ...Array.from({ length: 20 }, (_, i) => `r${i}.example`),
+    ]);
   });
 
   it('counts Kafka requests, responses and error codes', () => {
@@ -318,9 +461,15 @@ describe('draining', () => {
 
   it('bounds the pairing window: an end that arrives after the window forgot its partner counts again', () => {
     const agg = new EdgeAggregator({ maxDedupEntries: 2 });
-    const syn = (sport: number, direction: 'EGRESS' | 'INGRESS') => tcp({ src: web, dst: api, sport, dport: 80, flags: { SYN: true }, isReply: false, direction });
+    const syn = (sport: number, direction: 'EGRESS' | 'INGRESS') =>
+      tcp({ src: web, dst: api, sport, dport: 80, flags: { SYN: true }, isReply: false, direction });
     for (const f of [syn(1, 'EGRESS'), syn(2, 'EGRESS'), syn(3, 'EGRESS'), syn(1, 'INGRESS')]) agg.add(f);
-    expect(agg.drain().calls.map((c) => c.connections).reduce((a, b) => a + b, 0)).toBe(4);
+    expect(
+      agg
+        .drain()
+        .calls.map((c) => c.connections)
+        .reduce((a, b) => a + b, 0),
+    ).toBe(4);
   });
 });
 
@@ -336,7 +485,12 @@ describe('priming after a restart', () => {
     agg.add(http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }));
     agg.add(tcp({ src: web, dst: api, sport: 42000, dport: 8080, flags: { SYN: true }, isReply: false, direction: 'INGRESS' }));
     const calls = agg.drain().calls;
-    expect(calls.map((c) => [c.port, c.flows, c.requests, c.connections, c.methodCounts])).toEqual([[80, 1, 0, 0, {}], [8080, 1, 0, 0, {}]].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    expect(calls.map((c) => [c.port, c.flows, c.requests, c.connections, c.methodCounts])).toEqual(
+      [
+        [80, 1, 0, 0, {}],
+        [8080, 1, 0, 0, {}],
+      ].sort((a, b) => (a[0] as number) - (b[0] as number)),
+    );
   });
 });
 
@@ -356,7 +510,16 @@ describe('HTTP method+path patterns per edge', () => {
       ...attempt('b', 'GET', 'http://api.shop:80/users/7'),
       ...attempt('c', 'post', '/orders'),
       // a response whose request was not seen still names its path once
-      http({ client: web, server: api, requestId: 'd', method: 'DELETE', url: '/orders/3fa85f64-5717-4562-b3fc-2c963f66afa6', type: 'RESPONSE', direction: 'INGRESS', code: 204 }),
+      http({
+        client: web,
+        server: api,
+        requestId: 'd',
+        method: 'DELETE',
+        url: '/orders/3fa85f64-5717-4562-b3fc-2c963f66afa6',
+        type: 'RESPONSE',
+        direction: 'INGRESS',
+        code: 204,
+      }),
     ]);
     const call = only(calls);
     expect(call.methodCounts).toEqual({ GET: 2, post: 1, DELETE: 1 });
@@ -372,9 +535,10 @@ describe('HTTP method+path patterns per edge', () => {
 
   it('keeps at most maxHttpPaths pairs per delta and counts the requests of the others, and of requests without URL, as overflow', () => {
     const agg = new EdgeAggregator({ maxHttpPaths: 2 });
-    const req = (requestId: string, url: string | null) => http({ client: web, server: api, requestId, url, type: 'REQUEST', direction: 'EGRESS' });
+    const req = (requestId: string, url: string | null) =>
+      http({ client: web, server: api, requestId, url, type: 'REQUEST', direction: 'EGRESS' });
     for (const f of [req('1', '/a'), req('2', '/b'), req('3', '/c'), req('4', '/a'), req('5', '/d'), req('6', null)]) agg.add(f);
-    expect(agg.drain().calls[0].httpPaths).toEqual({
+    expect(agg.drain().calls[0]!.httpPaths).toEqual({
       paths: [
         { method: 'GET', pattern: '/a', count: 2 },
         { method: 'GET', pattern: '/b', count: 1 },
@@ -384,7 +548,9 @@ describe('HTTP method+path patterns per edge', () => {
   });
 
   it('has no HTTP paths on an edge without HTTP requests', () => {
-    const { calls } = aggregate([tcp({ src: web, dst: api, sport: 40000, dport: 5432, flags: { SYN: true }, isReply: false, direction: 'EGRESS' })]);
+    const { calls } = aggregate([
+      tcp({ src: web, dst: api, sport: 40000, dport: 5432, flags: { SYN: true }, isReply: false, direction: 'EGRESS' }),
+    ]);
     expect(only(calls).httpPaths).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import type { Flow, FlowEndpoint } from '../../../src/flows/flow';
 
 /** Small builders for hand-written flows in the jsonpb shape. */
 export function pod(namespace: string, podName: string, extra: Partial<FlowEndpoint> = {}): FlowEndpoint {
-  const app = podName.split('-')[0];
+  const app = podName.split('-')[0]!;
   return {
     identity: 10000 + app.length,
     namespace,
@@ -86,7 +86,13 @@ export function http(spec: HttpSpec): Flow {
     l7: {
       type: spec.type,
       latency_ns: spec.latencyNs,
-      http: { method: spec.method ?? 'GET', code: spec.code, url: spec.url === null ? undefined : (spec.url ?? 'http://svc/'), protocol: 'HTTP/1.1', headers },
+      http: {
+        method: spec.method ?? 'GET',
+        code: spec.code,
+        url: spec.url === null ? undefined : (spec.url ?? 'http://svc/'),
+        protocol: 'HTTP/1.1',
+        headers,
+      },
     },
     traffic_direction: spec.direction,
     is_reply: isResponse,

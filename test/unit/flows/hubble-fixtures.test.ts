@@ -54,12 +54,15 @@ describe.each(FILES)('the recorded fixture %s', (file) => {
  * has the server port"; the aggregator has to arrive at the same numbers by its own rules.
  */
 function linesBetween(file: string, client: string, server: string, port: number, transport: 'TCP' | 'UDP'): Flow[] {
-  const name = (e: Flow['source']) => (e?.pod_name ? `${e.namespace}/${e.pod_name}` : (e?.labels ?? []).find((l) => l.startsWith('reserved:')) ?? '');
+  const name = (e: Flow['source']) =>
+    e?.pod_name ? `${e.namespace}/${e.pod_name}` : ((e?.labels ?? []).find((l) => l.startsWith('reserved:')) ?? '');
   return fixtureFlows(file).filter((f) => {
     const l4 = f.l4?.[transport];
     if (!l4) return false;
     const [src, dst] = [name(f.source), name(f.destination)];
-    return (src === client && dst === server && l4.destination_port === port) || (src === server && dst === client && l4.source_port === port);
+    return (
+      (src === client && dst === server && l4.destination_port === port) || (src === server && dst === client && l4.source_port === port)
+    );
   });
 }
 
@@ -72,7 +75,10 @@ function tally(lines: readonly Flow[]) {
     for (const v of values) if (v !== undefined) out[String(v)] = (out[String(v)] ?? 0) + 1;
     return out;
   };
-  const latenciesNs = responses.map((f) => f.l7?.latency_ns).filter((ns): ns is string => ns !== undefined).map(Number);
+  const latenciesNs = responses
+    .map((f) => f.l7?.latency_ns)
+    .filter((ns): ns is string => ns !== undefined)
+    .map(Number);
   return {
     lines: lines.length,
     requests: count((f) => f.l7?.type === 'REQUEST'),
@@ -121,13 +127,18 @@ describe('recorded flows, edge by edge', () => {
     // The world on 9990: one request, no response recorded.
     const world = tally(linesBetween('basic-sample-5-http-flows.json', PROMETHEUS, 'reserved:world', 9990, 'TCP'));
     expect(world).toMatchObject({ requests: 1, responses: 0 });
-    expect(calls.get(`${PROMETHEUS}|reserved:world|9990|TCP|FORWARDED`)).toMatchObject({ requests: world.requests, responses: world.responses });
+    expect(calls.get(`${PROMETHEUS}|reserved:world|9990|TCP|FORWARDED`)).toMatchObject({
+      requests: world.requests,
+      responses: world.responses,
+    });
   });
 
   it('5-dns: lookups by query name, NXDOMAIN responses as errors', () => {
     const { calls } = load('basic-sample-5-dns-flows.json');
     // Three lookups, two answered with rcode 3 (NXDOMAIN); the graph keeps query names without the final dot.
-    const lookups = tally(linesBetween('basic-sample-5-dns-flows.json', 'kube-system/node-local-dns-88zrp', 'kube-system/kube-dns-b4f5c58c7-vnx5s', 53, 'TCP'));
+    const lookups = tally(
+      linesBetween('basic-sample-5-dns-flows.json', 'kube-system/node-local-dns-88zrp', 'kube-system/kube-dns-b4f5c58c7-vnx5s', 53, 'TCP'),
+    );
     expect(lookups).toMatchObject({ lines: 5, requests: 3, responses: 2, dnsRcodes: { '3': 2 } });
     const call = calls.get('kube-system/node-local-dns-88zrp|kube-system/kube-dns-b4f5c58c7-vnx5s|53|TCP|FORWARDED')!;
     expect(call).toMatchObject({
@@ -162,7 +173,9 @@ describe('recorded flows, edge by edge', () => {
     expect(dns.syns).toBe(1);
     expect(calls.get('reserved:host|kube-system/kube-dns-6c7b8dc9f9-gnxh2|10054|TCP|FORWARDED')!.connections).toBe(dns.syns);
     // INGRESS observations: the receiving pod is local to the reporting node.
-    expect(batch.endpoints.find((e) => e.id === 'bookinfo/reviews-v1-545db77b95-s6jb8')!.node).toBe('gke-ilya-otel-demo-1-ilya-otel-demo-1-6114bb84-zr1l');
+    expect(batch.endpoints.find((e) => e.id === 'bookinfo/reviews-v1-545db77b95-s6jb8')!.node).toBe(
+      'gke-ilya-otel-demo-1-ilya-otel-demo-1-6114bb84-zr1l',
+    );
     expect(batch.endpoints.find((e) => e.id === 'istio-system/prometheus-6655946b9f-hx9ln')!.node).toBeNull();
   });
 
@@ -202,10 +215,21 @@ describe('recorded flows, edge by edge', () => {
     const file = 'basic-sample-400-udp-flows.json';
     const { calls } = load(file);
     // 26 lookups: details and reviews, each asked for A and for AAAA (5 + 5 + 8 + 8), all answered with rcode 0.
-    const lookups = tally(linesBetween(file, 'bookinfo/productpage-v1-6b746f74dc-9rcxx', 'kube-system/coredns-558bd4d5db-w2m67', 53, 'UDP').filter((f) => f.verdict === 'FORWARDED'));
+    const lookups = tally(
+      linesBetween(file, 'bookinfo/productpage-v1-6b746f74dc-9rcxx', 'kube-system/coredns-558bd4d5db-w2m67', 53, 'UDP').filter(
+        (f) => f.verdict === 'FORWARDED',
+      ),
+    );
     expect(lookups).toMatchObject({ requests: 26, responses: 26, dnsRcodes: { '0': 26 } });
     const call = calls.get('bookinfo/productpage-v1-6b746f74dc-9rcxx|kube-system/coredns-558bd4d5db-w2m67|53|UDP|FORWARDED')!;
-    expect(call).toMatchObject({ requests: lookups.requests, responses: lookups.responses, errors: 0, rcodeCounts: lookups.dnsRcodes, l7Protocols: ['DNS'], connections: 0 });
+    expect(call).toMatchObject({
+      requests: lookups.requests,
+      responses: lookups.responses,
+      errors: 0,
+      rcodeCounts: lookups.dnsRcodes,
+      l7Protocols: ['DNS'],
+      connections: 0,
+    });
     expect(call.dnsQueries.sort()).toEqual(lookups.dnsQueries.map((q) => q.replace(/\.$/, '')));
     // 44: the lines from the remote node to this coredns pod's UDP port 53 (no answers are recorded for them).
     const remote = tally(linesBetween(file, 'reserved:remote-node', 'kube-system/coredns-558bd4d5db-w2m67', 53, 'UDP'));

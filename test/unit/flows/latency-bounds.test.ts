@@ -16,7 +16,14 @@ describe('latency bounds', () => {
   });
 
   it('takes the lower bound of the lowest non-empty Prometheus bucket as the minimum', () => {
-    const latency = toLatency(new Map([[0.005, 0], [0.01, 3], [0.025, 5], [Infinity, 5]]));
+    const latency = toLatency(
+      new Map([
+        [0.005, 0],
+        [0.01, 3],
+        [0.025, 5],
+        [Infinity, 5],
+      ]),
+    );
     expect(latency).toMatchObject({ count: 5, minMs: 5, maxMs: 25 });
   });
 });

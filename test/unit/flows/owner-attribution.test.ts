@@ -38,14 +38,14 @@ function acrossCollectors(attribution: 'paired' | 'owner', parts: Flow[][]): Map
 
 function one(calls: Map<string, CallRow>): CallRow {
   expect(calls.size).toBe(1);
-  return [...calls.values()][0];
+  return [...calls.values()][0]!;
 }
 
 describe('owner attribution: the two ends of an exchange read by different collectors', () => {
   const synAtClient = () => tcp({ src: web, dst: api, sport: 40000, dport: 8080, flags: SYN, direction: 'EGRESS', node: 'node-a' });
   const synAtServer = () => tcp({ src: web, dst: api, sport: 40000, dport: 8080, flags: SYN, direction: 'INGRESS', node: 'node-b' });
 
-  it('counts a TCP open between two managed pods once, at the client\'s egress, where paired collectors count it twice', () => {
+  it("counts a TCP open between two managed pods once, at the client's egress, where paired collectors count it twice", () => {
     expect(one(acrossCollectors('paired', [[synAtClient()], [synAtServer()]])).connections).toBe(2);
     const owner = one(acrossCollectors('owner', [[synAtClient()], [synAtServer()]]));
     expect(owner.connections).toBe(1);
@@ -58,15 +58,33 @@ describe('owner attribution: the two ends of an exchange read by different colle
     expect(one(acrossCollectors('owner', [[synAtClient(), synAtServer()]])).connections).toBe(1);
   });
 
-  it('counts a TCP open from a client Cilium does not manage (the host) at the server\'s ingress', () => {
+  it("counts a TCP open from a client Cilium does not manage (the host) at the server's ingress", () => {
     const host = reserved('host', 1);
     const syn = tcp({ src: host, dst: api, sport: 40001, dport: 8080, flags: SYN, direction: 'INGRESS', node: 'node-b' });
     expect(one(acrossCollectors('owner', [[syn]])).connections).toBe(1);
   });
 
   it('counts a dropped SYN where it was dropped, whichever side that is', () => {
-    const droppedAtServer = tcp({ src: web, dst: api, sport: 40002, dport: 8080, flags: SYN, direction: 'INGRESS', verdict: 'DROPPED', node: 'node-b' });
-    const droppedAtClient = tcp({ src: web, dst: api, sport: 40003, dport: 8080, flags: SYN, direction: 'EGRESS', verdict: 'DROPPED', node: 'node-a' });
+    const droppedAtServer = tcp({
+      src: web,
+      dst: api,
+      sport: 40002,
+      dport: 8080,
+      flags: SYN,
+      direction: 'INGRESS',
+      verdict: 'DROPPED',
+      node: 'node-b',
+    });
+    const droppedAtClient = tcp({
+      src: web,
+      dst: api,
+      sport: 40003,
+      dport: 8080,
+      flags: SYN,
+      direction: 'EGRESS',
+      verdict: 'DROPPED',
+      node: 'node-a',
+    });
     expect(one(acrossCollectors('owner', [[droppedAtClient], [droppedAtServer]])).connections).toBe(2);
   });
 
@@ -75,15 +93,26 @@ describe('owner attribution: the two ends of an exchange read by different colle
     http({ client: web, server: api, type: 'RESPONSE', direction, requestId: 'r-1', method: 'POST', code: 503, latencyNs }),
   ];
 
-  it('counts an HTTP exchange between managed pods once, at the client\'s egress proxy, with that proxy\'s latency', () => {
+  it("counts an HTTP exchange between managed pods once, at the client's egress proxy, with that proxy's latency", () => {
     const paired = one(acrossCollectors('paired', [exchange('EGRESS', '9000000'), exchange('INGRESS', '4000000')]));
     expect([paired.requests, paired.responses]).toEqual([2, 2]);
     const owner = one(acrossCollectors('owner', [exchange('EGRESS', '9000000'), exchange('INGRESS', '4000000')]));
-    expect(owner).toEqual(expect.objectContaining({ flows: 4, requests: 1, responses: 1, errors: 1, latencyCount: 1, statusCounts: { '503': 1 }, methodCounts: { POST: 1 }, l7Protocols: ['HTTP/1.1'] }));
+    expect(owner).toEqual(
+      expect.objectContaining({
+        flows: 4,
+        requests: 1,
+        responses: 1,
+        errors: 1,
+        latencyCount: 1,
+        statusCounts: { '503': 1 },
+        methodCounts: { POST: 1 },
+        l7Protocols: ['HTTP/1.1'],
+      }),
+    );
     expect(owner.latencySumMs).toBeCloseTo(9, 6);
   });
 
-  it('counts an HTTP exchange from a client Cilium does not manage (the host) at the server\'s ingress proxy', () => {
+  it("counts an HTTP exchange from a client Cilium does not manage (the host) at the server's ingress proxy", () => {
     const host = reserved('host', 1);
     const flows = [
       http({ client: host, server: api, type: 'REQUEST', direction: 'INGRESS', requestId: 'r-2' }),
@@ -92,11 +121,13 @@ describe('owner attribution: the two ends of an exchange read by different colle
     expect(one(acrossCollectors('owner', [flows]))).toEqual(expect.objectContaining({ requests: 1, responses: 1 }));
   });
 
-  it('does not count an HTTP exchange that only the server\'s ingress proxy saw from a managed client (the documented cost)', () => {
-    expect(one(acrossCollectors('owner', [exchange('INGRESS', '1000000')]))).toEqual(expect.objectContaining({ flows: 2, requests: 0, responses: 0, l7Protocols: ['HTTP/1.1'] }));
+  it("does not count an HTTP exchange that only the server's ingress proxy saw from a managed client (the documented cost)", () => {
+    expect(one(acrossCollectors('owner', [exchange('INGRESS', '1000000')]))).toEqual(
+      expect.objectContaining({ flows: 2, requests: 0, responses: 0, l7Protocols: ['HTTP/1.1'] }),
+    );
   });
 
-  it('counts a DNS lookup at the client\'s egress, where Cilium\'s DNS proxy sees it', () => {
+  it("counts a DNS lookup at the client's egress, where Cilium's DNS proxy sees it", () => {
     const coredns = pod('kube-system', 'coredns-abc-12345');
     const lookup: Flow = {
       time: '2026-01-01T00:00:00Z',
@@ -116,31 +147,51 @@ describe('owner attribution: the two ends of an exchange read by different colle
 
   it('counts a retry (the same request id again on the owner side) again', () => {
     const attempt = () => exchange('EGRESS', '1000000');
-    expect(one(acrossCollectors('owner', [[...attempt(), ...attempt()], [...exchange('INGRESS', '2000000'), ...exchange('INGRESS', '2000000')]])).requests).toBe(2);
+    expect(
+      one(
+        acrossCollectors('owner', [
+          [...attempt(), ...attempt()],
+          [...exchange('INGRESS', '2000000'), ...exchange('INGRESS', '2000000')],
+        ]),
+      ).requests,
+    ).toBe(2);
   });
 
-  it('makes the other side\'s observation of a primed restart learn nothing, so that the owner side still counts after it', () => {
+  it("makes the other side's observation of a primed restart learn nothing, so that the owner side still counts after it", () => {
     const agg = new EdgeAggregator({ attribution: 'owner' });
     agg.prime(synAtServer());
     agg.add(synAtClient());
-    expect(agg.drain().calls[0].connections).toBe(1);
+    expect(agg.drain().calls[0]!.connections).toBe(1);
   });
 
-  it.each([2, 3, 4])('gives the generator\'s traffic, split by node over %i collectors, the counts of one paired collector', (shards) => {
+  it.each([2, 3, 4])("gives the generator's traffic, split by node over %i collectors, the counts of one paired collector", (shards) => {
     const generated = generateFlows({ pods: 200, edges: 400, flows: 8_000, seed: 5 });
     const all: Flow[] = [];
     const parts: Flow[][] = Array.from({ length: shards }, () => []);
     for (const r of generated) {
       all.push(r.flow);
-      parts[shardOfNode(r.node_name, shards)].push(r.flow);
+      parts[shardOfNode(r.node_name, shards)]!.push(r.flow);
     }
     expect(parts.every((p) => p.length > 0)).toBe(true);
     const single = acrossCollectors('paired', [all]);
     const sharded = acrossCollectors('owner', parts);
-    const pick = (c: CallRow) => [c.flows, c.connections, c.requests, c.responses, c.errors, c.latencyCount, c.statusCounts, c.methodCounts, c.rcodeCounts, c.dropReasons];
+    const pick = (c: CallRow) => [
+      c.flows,
+      c.connections,
+      c.requests,
+      c.responses,
+      c.errors,
+      c.latencyCount,
+      c.statusCounts,
+      c.methodCounts,
+      c.rcodeCounts,
+      c.dropReasons,
+    ];
     expect(new Map([...sharded].map(([k, c]) => [k, pick(c)]))).toEqual(new Map([...single].map(([k, c]) => [k, pick(c)])));
     // Without owner attribution the shards count cross-node exchanges at both ends.
     const naive = acrossCollectors('paired', parts);
-    expect([...naive.values()].reduce((n, c) => n + c.connections, 0)).toBeGreaterThan([...single.values()].reduce((n, c) => n + c.connections, 0));
+    expect([...naive.values()].reduce((n, c) => n + c.connections, 0)).toBeGreaterThan(
+      [...single.values()].reduce((n, c) => n + c.connections, 0),
+    );
   });
 });

@@ -16,7 +16,15 @@ const MINUTE = 60_000;
 const PERIOD = 10 * MINUTE;
 // 12:00 UTC: the daily rhythm is near its peak; the run starts at the beginning of a story period.
 const START = Date.UTC(2026, 5, 1, 12, 0, 0);
-const gen = generateFlows({ scenario: 'cluster', flows: 40_000, flowsPerSecond: 40, storyPeriodMs: PERIOD, startTimeMs: START, bucketMs: MINUTE, seed: 3 });
+const gen = generateFlows({
+  scenario: 'cluster',
+  flows: 40_000,
+  flowsPerSecond: 40,
+  storyPeriodMs: PERIOD,
+  startTimeMs: START,
+  bucketMs: MINUTE,
+  seed: 3,
+});
 const items = [...gen];
 const truth = gen.truth();
 const workloadOf = new Map(truth.endpoints.filter((e) => e.kind === 'pod').map((e) => [e.id, `${e.namespace}/${e.workload}`]));
@@ -26,7 +34,7 @@ const sum = (xs: readonly TruthCall[], f: (c: TruthCall) => number) => xs.reduce
 
 describe('generateFlows, cluster scenario', () => {
   it('spans the flow time its rate implies and follows the daily rhythm', () => {
-    const spanS = (Date.parse(items[items.length - 1].time) - Date.parse(items[0].time)) / 1000;
+    const spanS = (Date.parse(items[items.length - 1]!.time) - Date.parse(items[0]!.time)) / 1000;
     // 40 flows/s on average, times the rhythm (about 1.4 around noon UTC).
     const expected = 40_000 / (40 * dailyRhythm(START));
     expect(spanS).toBeGreaterThan(expected * 0.85);
@@ -35,7 +43,7 @@ describe('generateFlows, cluster scenario', () => {
     expect(dailyRhythm(Date.UTC(2026, 5, 1, 2))).toBeCloseTo(0.5, 5);
     const night = generateFlows({ scenario: 'cluster', flows: 2000, flowsPerSecond: 40, startTimeMs: Date.UTC(2026, 5, 1, 2) });
     const nightItems = [...night];
-    const nightSpanS = (Date.parse(nightItems[nightItems.length - 1].time) - Date.parse(nightItems[0].time)) / 1000;
+    const nightSpanS = (Date.parse(nightItems[nightItems.length - 1]!.time) - Date.parse(nightItems[0]!.time)) / 1000;
     // The same number of flows takes three times as long at 02:00 as at 14:00.
     expect(nightSpanS).toBeGreaterThan((2000 / 40 / 0.5) * 0.85);
   });
@@ -85,28 +93,43 @@ describe('generateFlows, cluster scenario', () => {
       if (c.verdict === 'DROPPED') expect(Object.keys(c.dropReasons)).toEqual(['POLICY_DENIED']);
       // Databases, caches and queues never call anyone but kube-dns.
       const client = served.get(workloadOf.get(c.sourceId) ?? '');
-      if (client && ['database', 'cache', 'queue'].some((x) => client.labels.includes(`app.kubernetes.io/component=${x}`))) expect(c.destinationId).toMatch(/^kube-system\/coredns-/);
+      if (client && ['database', 'cache', 'queue'].some((x) => client.labels.includes(`app.kubernetes.io/component=${x}`)))
+        expect(c.destinationId).toMatch(/^kube-system\/coredns-/);
     }
-    const ports = (name: string) => new Set(truth.calls.filter((c) => workloadOf.get(c.destinationId) === name).map((c) => `${c.port}/${c.protocol}`));
+    const ports = (name: string) =>
+      new Set(truth.calls.filter((c) => workloadOf.get(c.destinationId) === name).map((c) => `${c.port}/${c.protocol}`));
     expect(ports('shop/postgres')).toEqual(new Set(['5432/TCP']));
     expect(ports('shop/redis')).toEqual(new Set(['6379/TCP']));
     expect(ports('orders/kafka')).toEqual(new Set(['9092/TCP']));
     // DNS on 53/UDP; the kubelet probes CoreDNS' health port.
     expect(ports('kube-system/coredns')).toEqual(new Set(['53/UDP', '8080/TCP']));
-    const dnsClients = new Set(truth.calls.filter((c) => c.port === 53 && c.protocol === 'UDP' && c.l7Protocols.includes('DNS')).map((c) => workloadOf.get(c.sourceId)));
+    const dnsClients = new Set(
+      truth.calls
+        .filter((c) => c.port === 53 && c.protocol === 'UDP' && c.l7Protocols.includes('DNS'))
+        .map((c) => workloadOf.get(c.sourceId)),
+    );
     for (const w of CLUSTER_WORKLOADS) if (w.name !== 'coredns') expect(dnsClients).toContain(`${w.namespace}/${w.name}`);
     const nxdomain = truth.calls.filter((c) => (c.rcodeCounts['3'] ?? 0) > 0);
     expect(nxdomain.length).toBeGreaterThan(0);
     for (const c of nxdomain) expect(c.dnsQueries.some((q) => /\.svc\.cluster\.local$/.test(q))).toBe(true);
     const egress = items.filter((i) => i.flow.destination_names?.length);
-    expect(new Set(egress.flatMap((i) => i.flow.destination_names))).toEqual(new Set(['api.stripe.com', 'storage.googleapis.com', 'hooks.slack.com', 'login.microsoftonline.com']));
+    expect(new Set(egress.flatMap((i) => i.flow.destination_names))).toEqual(
+      new Set(['api.stripe.com', 'storage.googleapis.com', 'hooks.slack.com', 'login.microsoftonline.com']),
+    );
     const drops = items.filter((i) => i.flow.verdict === 'DROPPED');
     expect(drops.length).toBeGreaterThan(0);
     for (const { flow } of drops) expect([flow.drop_reason, flow.drop_reason_desc]).toEqual([133, 'POLICY_DENIED']);
-    expect(truth.calls.filter((c) => c.verdict === 'DROPPED').map((c) => `${workloadOf.get(c.sourceId)}->${workloadOf.get(c.destinationId)}`).sort()).toEqual(
-      expect.arrayContaining(['shop/web->payments/payments-api']),
-    );
-    expect(truth.calls.some((c) => c.sourceId === 'reserved:world' && workloadOf.get(c.destinationId) === 'ingress-nginx/ingress-nginx-controller')).toBe(true);
+    expect(
+      truth.calls
+        .filter((c) => c.verdict === 'DROPPED')
+        .map((c) => `${workloadOf.get(c.sourceId)}->${workloadOf.get(c.destinationId)}`)
+        .sort(),
+    ).toEqual(expect.arrayContaining(['shop/web->payments/payments-api']));
+    expect(
+      truth.calls.some(
+        (c) => c.sourceId === 'reserved:world' && workloadOf.get(c.destinationId) === 'ingress-nginx/ingress-nginx-controller',
+      ),
+    ).toBe(true);
   });
 
   it('names and labels pods as their controllers do: Deployment pods by ReplicaSet hash, StatefulSet ordinals, one DaemonSet pod per node', () => {
@@ -114,18 +137,32 @@ describe('generateFlows, cluster scenario', () => {
     for (const p of pods) {
       const w = served.get(`${p.namespace}/${p.workload}`)!;
       expect(p.workloadKind).toBe(w.kind);
-      if (w.kind === 'Deployment') expect(p.name).toMatch(new RegExp(`^${w.name}-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
+      if (w.kind === 'Deployment')
+        expect(p.name).toMatch(new RegExp(`^${w.name}-[bcdfghjklmnpqrstvwxz2456789]{10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
       if (w.kind === 'StatefulSet') expect(p.name).toMatch(new RegExp(`^${w.name}-[0-${w.replicas - 1}]$`));
       if (w.kind === 'DaemonSet') expect(p.name).toMatch(new RegExp(`^${w.name}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
-      expect(p.labels).toEqual(expect.arrayContaining([...w.labels, `io.kubernetes.pod.namespace=${p.namespace}`, `io.cilium.k8s.policy.serviceaccount=${w.name}`]));
+      expect(p.labels).toEqual(
+        expect.arrayContaining([
+          ...w.labels,
+          `io.kubernetes.pod.namespace=${p.namespace}`,
+          `io.cilium.k8s.policy.serviceaccount=${w.name}`,
+        ]),
+      );
       // Cilium leaves pod-template-hash and controller-revision-hash out of identity labels, so Hubble never shows them.
       expect(p.labels!.filter((l) => /hash|pod-name|pod-index/.test(l))).toEqual([]);
     }
     const exporterAt = (t: number) => pods.filter((p) => p.workload === 'node-exporter' && p.firstSeenMs <= t && p.lastSeenMs >= t);
     const t = START + PERIOD / 2;
-    expect(exporterAt(t).map((p) => p.node).sort()).toEqual(['worker-1', 'worker-2', 'worker-3']);
+    expect(
+      exporterAt(t)
+        .map((p) => p.node)
+        .sort(),
+    ).toEqual(['worker-1', 'worker-2', 'worker-3']);
     // One ReplicaSet per rollout: the pods of a Deployment at one time share one hash.
-    const hashes = (name: string, at: number) => new Set(pods.filter((p) => p.workload === name && p.firstSeenMs <= at && p.lastSeenMs >= at).map((p) => p.name.split('-').slice(-2, -1)[0]));
+    const hashes = (name: string, at: number) =>
+      new Set(
+        pods.filter((p) => p.workload === name && p.firstSeenMs <= at && p.lastSeenMs >= at).map((p) => p.name.split('-').slice(-2, -1)[0]),
+      );
     expect(hashes('web', t).size).toBe(1);
   });
 
@@ -144,15 +181,24 @@ describe('generateFlows, cluster scenario', () => {
       expect([...before].filter((n) => after.has(n))).toEqual([]);
     }
     // A generator started later (a demo restarted) uses the same pod names at the same times.
-    const later = generateFlows({ scenario: 'cluster', flows: 3000, flowsPerSecond: 40, storyPeriodMs: PERIOD, startTimeMs: START + PERIOD / 2 + 5000, seed: 99 }).truth();
+    const later = generateFlows({
+      scenario: 'cluster',
+      flows: 3000,
+      flowsPerSecond: 40,
+      storyPeriodMs: PERIOD,
+      startTimeMs: START + PERIOD / 2 + 5000,
+      seed: 99,
+    }).truth();
     const names = new Set(truth.endpoints.map((e) => e.id));
     const laterPods = later.endpoints.filter((e) => e.kind === 'pod' && e.workloadKind !== 'StatefulSet');
     expect(laterPods.filter((e) => names.has(e.id)).length).toBeGreaterThan(laterPods.length * 0.8);
   });
 
   it('has an incident in which one service answers 5xx and its callers slow down', () => {
-    const incident = (b: TruthBucket) => clusterStoryAt(b.bucketStartMs, PERIOD).incident && clusterStoryAt(b.bucketStartMs + MINUTE - 1, PERIOD).incident;
-    const calm = (b: TruthBucket) => !clusterStoryAt(b.bucketStartMs, PERIOD).incident && !clusterStoryAt(b.bucketStartMs + MINUTE - 1, PERIOD).incident;
+    const incident = (b: TruthBucket) =>
+      clusterStoryAt(b.bucketStartMs, PERIOD).incident && clusterStoryAt(b.bucketStartMs + MINUTE - 1, PERIOD).incident;
+    const calm = (b: TruthBucket) =>
+      !clusterStoryAt(b.bucketStartMs, PERIOD).incident && !clusterStoryAt(b.bucketStartMs + MINUTE - 1, PERIOD).incident;
     const to = (name: string) => (b: TruthBucket) => workloadOf.get(b.destinationId) === name && b.responses > 0;
     const errorRate = (bs: TruthBucket[]) => sum(bs, (b) => b.errors) / sum(bs, (b) => b.responses);
     const meanLatency = (bs: TruthBucket[]) => sum(bs, (b) => b.latencySumMs) / sum(bs, (b) => b.latencyCount);
@@ -192,6 +238,8 @@ describe('generateFlows, cluster scenario', () => {
   });
 
   it('rejects impossible options, naming each', () => {
-    expect(() => generateFlows({ scenario: 'cluster', flows: 10, flowsPerSecond: 0, storyPeriodMs: 5 })).toThrow(/flowsPerSecond .*storyPeriodMs/);
+    expect(() => generateFlows({ scenario: 'cluster', flows: 10, flowsPerSecond: 0, storyPeriodMs: 5 })).toThrow(
+      /flowsPerSecond .*storyPeriodMs/,
+    );
   });
 });

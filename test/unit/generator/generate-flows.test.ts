@@ -3,7 +3,12 @@ import { FLOW_MIXES, generateFlows, type GroundTruth, type NarrowMix, type Truth
 import type { CallRow, EndpointRow } from '../../../src/model/ingest-rows';
 import { comparableCall } from '../flows/comparable-call';
 
-function aggregateAll(gen: Iterable<{ flow: import('../../../src/flows/flow').Flow }>): { calls: CallRow[]; endpoints: EndpointRow[]; skipped: number; count: number } {
+function aggregateAll(gen: Iterable<{ flow: import('../../../src/flows/flow').Flow }>): {
+  calls: CallRow[];
+  endpoints: EndpointRow[];
+  skipped: number;
+  count: number;
+} {
   const agg = new EdgeAggregator();
   let skipped = 0;
   let count = 0;
@@ -65,7 +70,7 @@ describe('generateFlows', () => {
   it('gives every flow a unique uuid and strictly increasing time, as GetFlowsResponse lines', () => {
     const items = [...generateFlows({ pods: 30, edges: 60, flows: 3000, seed: 9 })];
     expect(new Set(items.map((i) => i.flow.uuid)).size).toBe(items.length);
-    for (let i = 1; i < items.length; i++) expect(items[i].time > items[i - 1].time).toBe(true);
+    for (let i = 1; i < items.length; i++) expect(items[i]!.time > items[i - 1]!.time).toBe(true);
     for (const i of items.slice(0, 50)) {
       expect(i.time).toBe(i.flow.time);
       expect(i.node_name).toBe(i.flow.node_name);
@@ -102,7 +107,10 @@ describe('generateFlows', () => {
     }
     const retried = [...egressRequests.values()].filter((n) => n > 1).length;
     expect(retried).toBeGreaterThan(0);
-    const httpRequests = gen.truth().calls.filter((c) => c.l7Protocols.some((p) => p.startsWith('HTTP'))).reduce((a, c) => a + c.requests, 0);
+    const httpRequests = gen
+      .truth()
+      .calls.filter((c) => c.l7Protocols.some((p) => p.startsWith('HTTP')))
+      .reduce((a, c) => a + c.requests, 0);
     expect(httpRequests).toBe([...egressRequests.values()].reduce((a, n) => a + n, 0));
   });
 
@@ -116,23 +124,34 @@ describe('generateFlows', () => {
     http: (c) => c.protocol === 'TCP' || c.verdict === 'DROPPED',
     dns: (c) => c.protocol === 'TCP' || c.verdict === 'DROPPED' || (c.protocol === 'UDP' && c.port === 53),
   };
-  const l7OfMix: Record<NarrowMix, (p: string) => boolean> = { l4: () => false, http: (p) => p.startsWith('HTTP'), dns: (p) => p === 'DNS' };
+  const l7OfMix: Record<NarrowMix, (p: string) => boolean> = {
+    l4: () => false,
+    http: (p) => p.startsWith('HTTP'),
+    dns: (p) => p === 'DNS',
+  };
 
-  it.each(FLOW_MIXES.map((mix) => [mix]))('mix %s: aggregating the flows gives exactly the ground truth, and only the mix\'s kinds of edges carry them', (mix) => {
-    const gen = generateFlows({ pods: 60, edges: 200, flows: 20000, seed: 9, mix });
-    const { calls, endpoints, skipped } = aggregateAll(gen);
-    expect(skipped).toBe(0);
-    const truth = gen.truth();
-    expectMatchesTruth(truth, calls, endpoints);
-    expect(truth.calls.filter((c) => !allowedByMix[mix](c))).toEqual([]);
-    const l7 = new Set(truth.calls.flatMap((c) => c.l7Protocols));
-    expect([...l7].filter((p) => !l7OfMix[mix](p))).toEqual([]);
-    if (mix !== 'l4') expect(l7.size).toBeGreaterThan(0);
-    expect(truth.calls.some((c) => c.verdict === 'DROPPED')).toBe(true);
-  });
+  it.each(FLOW_MIXES.map((mix) => [mix]))(
+    "mix %s: aggregating the flows gives exactly the ground truth, and only the mix's kinds of edges carry them",
+    (mix) => {
+      const gen = generateFlows({ pods: 60, edges: 200, flows: 20000, seed: 9, mix });
+      const { calls, endpoints, skipped } = aggregateAll(gen);
+      expect(skipped).toBe(0);
+      const truth = gen.truth();
+      expectMatchesTruth(truth, calls, endpoints);
+      expect(truth.calls.filter((c) => !allowedByMix[mix](c))).toEqual([]);
+      const l7 = new Set(truth.calls.flatMap((c) => c.l7Protocols));
+      expect([...l7].filter((p) => !l7OfMix[mix](p))).toEqual([]);
+      if (mix !== 'l4') expect(l7.size).toBeGreaterThan(0);
+      expect(truth.calls.some((c) => c.verdict === 'DROPPED')).toBe(true);
+    },
+  );
 
   it('rejects an unknown mix and a mix given to the cluster scenario, naming each', () => {
-    expect(() => generateFlows({ pods: 4, edges: 4, flows: 10, mix: 'udp' as NarrowMix })).toThrow('mix must be one of realistic, l4, http, dns, got udp');
-    expect(() => generateFlows({ scenario: 'cluster', flows: 10, mix: 'http' })).toThrow('mix http is of the random scenario, got scenario cluster');
+    expect(() => generateFlows({ pods: 4, edges: 4, flows: 10, mix: 'udp' as NarrowMix })).toThrow(
+      'mix must be one of realistic, l4, http, dns, got udp',
+    );
+    expect(() => generateFlows({ scenario: 'cluster', flows: 10, mix: 'http' })).toThrow(
+      'mix http is of the random scenario, got scenario cluster',
+    );
   });
 });

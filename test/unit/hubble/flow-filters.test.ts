@@ -9,7 +9,13 @@ const web: Flow = {
   verdict: 'FORWARDED',
   IP: { source: '10.0.1.5', destination: '10.96.0.10', ipVersion: 'IPv4' },
   l4: { TCP: { source_port: 40000, destination_port: 80, flags: { SYN: true } } },
-  source: { identity: 1234, namespace: 'shop', pod_name: 'web-7d9f', labels: ['k8s:app=web', 'k8s:tier=front'], workloads: [{ name: 'web', kind: 'Deployment' }] },
+  source: {
+    identity: 1234,
+    namespace: 'shop',
+    pod_name: 'web-7d9f',
+    labels: ['k8s:app=web', 'k8s:tier=front'],
+    workloads: [{ name: 'web', kind: 'Deployment' }],
+  },
   destination: { identity: 2, labels: ['reserved:world'] },
   destination_names: ['api.example.com.'],
   traffic_direction: 'EGRESS',
@@ -18,7 +24,13 @@ const web: Flow = {
   node_name: 'kind/kind-worker',
   l7: { type: 'RESPONSE', http: { code: 503, method: 'GET', url: 'http://api.example.com/v1/items?x=1' } },
 };
-const health: Flow = { verdict: 'DROPPED', source: { labels: ['reserved:health'] }, destination: { namespace: 'kube-system', pod_name: 'coredns-1' }, l4: { UDP: { source_port: 5353, destination_port: 53 } }, l7: { dns: { query: 'kube-dns.kube-system.svc.cluster.local.' } } };
+const health: Flow = {
+  verdict: 'DROPPED',
+  source: { labels: ['reserved:health'] },
+  destination: { namespace: 'kube-system', pod_name: 'coredns-1' },
+  l4: { UDP: { source_port: 5353, destination_port: 53 } },
+  l7: { dns: { query: 'kube-dns.kube-system.svc.cluster.local.' } },
+};
 
 const match = (filters: Parameters<typeof buildFlowFilterMatcher>[0], flow: Flow) => buildFlowFilterMatcher(filters)({ flow });
 
@@ -28,7 +40,9 @@ describe('toFlowFilters', () => {
   });
 
   it('turns namespaces and pods into source_pod / destination_pod whitelist filters, with verdicts in each', () => {
-    expect(toFlowFilters({ ...noFilter, namespaces: ['shop'], pods: ['kube-system/coredns', 'tiefighter'], verdicts: ['dropped'] })).toEqual({
+    expect(
+      toFlowFilters({ ...noFilter, namespaces: ['shop'], pods: ['kube-system/coredns', 'tiefighter'], verdicts: ['dropped'] }),
+    ).toEqual({
       whitelist: [
         { source_pod: ['shop/', 'kube-system/coredns', 'default/tiefighter'], verdict: ['DROPPED'] },
         { destination_pod: ['shop/', 'kube-system/coredns', 'default/tiefighter'], verdict: ['DROPPED'] },
@@ -39,7 +53,9 @@ describe('toFlowFilters', () => {
   });
 
   it('excludes namespaces and reserved identities with blacklist filters on both ends', () => {
-    expect(toFlowFilters({ ...noFilter, excludeNamespaces: ['kube-system'], excludeReserved: ['health', 'reserved:host'] }).blacklist).toEqual([
+    expect(
+      toFlowFilters({ ...noFilter, excludeNamespaces: ['kube-system'], excludeReserved: ['health', 'reserved:host'] }).blacklist,
+    ).toEqual([
       { source_pod: ['kube-system/'] },
       { destination_pod: ['kube-system/'] },
       { source_label: ['reserved:health', 'reserved:host'] },

@@ -17,7 +17,10 @@ const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 const fixtureFiles = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
 
 function fixtureLines(file: string): string[] {
-  return fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return fs
+    .readFileSync(path.join(FIXTURES, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 describe('hubble codec', () => {
@@ -31,7 +34,7 @@ describe('hubble codec', () => {
   });
 
   it('decodes a GetFlowsResponse into a flow event with the node name', () => {
-    const json = JSON.parse(fixtureLines('basic-sample-5-http-flows.json')[1]);
+    const json = JSON.parse(fixtureLines('basic-sample-5-http-flows.json')[1]!);
     const event = decodeGetFlowsResponse(encodeGetFlowsResponse(json));
     expect(event).toEqual({ kind: 'flow', flow: json.flow, nodeName: json.node_name });
   });
@@ -45,11 +48,26 @@ describe('hubble codec', () => {
 
   it('decodes node_status and lost_events responses', () => {
     const ns = decodeGetFlowsResponse(
-      encodeGetFlowsResponse({ node_status: { state_change: 'NODE_UNAVAILABLE', node_names: ['a', 'b'], message: 'gone' }, time: '2024-05-06T07:08:09Z', node_name: 'relay' }),
+      encodeGetFlowsResponse({
+        node_status: { state_change: 'NODE_UNAVAILABLE', node_names: ['a', 'b'], message: 'gone' },
+        time: '2024-05-06T07:08:09Z',
+        node_name: 'relay',
+      }),
     );
-    expect(ns).toEqual({ kind: 'node_status', status: { state_change: 'NODE_UNAVAILABLE', node_names: ['a', 'b'], message: 'gone' }, time: '2024-05-06T07:08:09Z', nodeName: 'relay' });
-    const lost = decodeGetFlowsResponse(encodeGetFlowsResponse({ lost_events: { source: 'HUBBLE_RING_BUFFER', num_events_lost: '12345678901', cpu: 3 }, node_name: 'n1' }));
-    expect(lost).toEqual({ kind: 'lost_events', lost: { source: 'HUBBLE_RING_BUFFER', num_events_lost: '12345678901', cpu: 3 }, nodeName: 'n1' });
+    expect(ns).toEqual({
+      kind: 'node_status',
+      status: { state_change: 'NODE_UNAVAILABLE', node_names: ['a', 'b'], message: 'gone' },
+      time: '2024-05-06T07:08:09Z',
+      nodeName: 'relay',
+    });
+    const lost = decodeGetFlowsResponse(
+      encodeGetFlowsResponse({ lost_events: { source: 'HUBBLE_RING_BUFFER', num_events_lost: '12345678901', cpu: 3 }, node_name: 'n1' }),
+    );
+    expect(lost).toEqual({
+      kind: 'lost_events',
+      lost: { source: 'HUBBLE_RING_BUFFER', num_events_lost: '12345678901', cpu: 3 },
+      nodeName: 'n1',
+    });
   });
 
   it('skips fields it does not know (newer Cilium) and still decodes the rest', () => {
@@ -59,15 +77,24 @@ describe('hubble codec', () => {
     const w = protobuf.Writer.create();
     w.uint32((21001 << 3) | 2).string('unknown policy');
     w.uint32((150000 << 3) | 0).uint32(7);
-    const flowBytes = Buffer.concat([Buffer.from(Flow.encode(Flow.fromObject({ verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED', node_name: 'n' })).finish()), Buffer.from(w.finish())]);
-    const resp = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(flowBytes).finish();
+    const flowBytes = Buffer.concat([
+      Buffer.from(Flow.encode(Flow.fromObject({ verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED', node_name: 'n' })).finish()),
+      Buffer.from(w.finish()),
+    ]);
+    const resp = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(flowBytes)
+      .finish();
     expect(decodeGetFlowsResponse(resp)).toEqual(decodeGetFlowsResponse(known));
   });
 
   it('writes enum numbers it does not know as numbers', () => {
     const { Flow } = hubbleTypes();
     const flowBytes = Flow.encode(Flow.fromObject({ verdict: 99 })).finish();
-    const resp = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(flowBytes).finish();
+    const resp = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(flowBytes)
+      .finish();
     expect(decodeGetFlowsResponse(resp)).toEqual({ kind: 'flow', flow: { verdict: 99 } });
   });
 
@@ -76,14 +103,25 @@ describe('hubble codec', () => {
       number: '20',
       follow: true,
       since: '2024-01-02T03:04:05.123456789Z',
-      whitelist: [{ source_pod: ['default/'], verdict: ['FORWARDED', 'DROPPED'], reply: [false], event_type: [{ type: 4, match_sub_type: true }] }],
+      whitelist: [
+        { source_pod: ['default/'], verdict: ['FORWARDED', 'DROPPED'], reply: [false], event_type: [{ type: 4, match_sub_type: true }] },
+      ],
       blacklist: [{ source_label: ['reserved:health'] }],
     };
     expect(decodeGetFlowsRequest(encodeGetFlowsRequest(req))).toEqual(req);
   });
 
   it('round-trips ServerStatusResponse with its UInt32Value fields', () => {
-    const status = { num_flows: '838', max_flows: '838', seen_flows: '900', uptime_ns: '5', num_connected_nodes: 2, num_unavailable_nodes: 0, version: 'x', flows_rate: 1.5 };
+    const status = {
+      num_flows: '838',
+      max_flows: '838',
+      seen_flows: '900',
+      uptime_ns: '5',
+      num_connected_nodes: 2,
+      num_unavailable_nodes: 0,
+      version: 'x',
+      flows_rate: 1.5,
+    };
     expect(decodeServerStatus(encodeServerStatus(status))).toEqual(status);
   });
 });

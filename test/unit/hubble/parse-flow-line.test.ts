@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseFlowLine } from '../../../src/hubble/parse-flow-line';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
-const firstLine = (file: string) => fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n')[0];
+const firstLine = (file: string) => fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n')[0]!;
 
 describe('parseFlowLine', () => {
   it('reads a GetFlowsResponse line of `hubble observe -o jsonpb`', () => {
@@ -22,10 +22,18 @@ describe('parseFlowLine', () => {
   });
 
   it('reads a Hubble exporter ExportEvent line', () => {
-    const line = JSON.stringify({ flow: { time: '2024-01-01T00:00:00Z', verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED' }, node_name: 'kind-worker', time: '2024-01-01T00:00:00Z' });
+    const line = JSON.stringify({
+      flow: { time: '2024-01-01T00:00:00Z', verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED' },
+      node_name: 'kind-worker',
+      time: '2024-01-01T00:00:00Z',
+    });
     expect(parseFlowLine(line)).toEqual({
       ok: true,
-      event: { kind: 'flow', flow: { time: '2024-01-01T00:00:00Z', verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED' }, nodeName: 'kind-worker' },
+      event: {
+        kind: 'flow',
+        flow: { time: '2024-01-01T00:00:00Z', verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED' },
+        nodeName: 'kind-worker',
+      },
     });
   });
 
@@ -36,7 +44,15 @@ describe('parseFlowLine', () => {
 
   it('normalizes lowerCamelCase field names of protojson without UseProtoNames', () => {
     const line = JSON.stringify({
-      flow: { verdict: 'FORWARDED', isReply: true, trafficDirection: 'INGRESS', source: { podName: 'a', namespace: 'x' }, IP: { ipVersion: 'IPv4' }, l4: { TCP: { sourcePort: 1, destinationPort: 80 } }, eventType: { type: 4, subType: 3 } },
+      flow: {
+        verdict: 'FORWARDED',
+        isReply: true,
+        trafficDirection: 'INGRESS',
+        source: { podName: 'a', namespace: 'x' },
+        IP: { ipVersion: 'IPv4' },
+        l4: { TCP: { sourcePort: 1, destinationPort: 80 } },
+        eventType: { type: 4, subType: 3 },
+      },
       nodeName: 'n1',
     });
     expect(parseFlowLine(line)).toEqual({
@@ -44,24 +60,60 @@ describe('parseFlowLine', () => {
       event: {
         kind: 'flow',
         nodeName: 'n1',
-        flow: { verdict: 'FORWARDED', is_reply: true, traffic_direction: 'INGRESS', source: { pod_name: 'a', namespace: 'x' }, IP: { ipVersion: 'IPv4' }, l4: { TCP: { source_port: 1, destination_port: 80 } }, event_type: { type: 4, sub_type: 3 } },
+        flow: {
+          verdict: 'FORWARDED',
+          is_reply: true,
+          traffic_direction: 'INGRESS',
+          source: { pod_name: 'a', namespace: 'x' },
+          IP: { ipVersion: 'IPv4' },
+          l4: { TCP: { source_port: 1, destination_port: 80 } },
+          event_type: { type: 4, sub_type: 3 },
+        },
       },
     });
   });
 
   it('turns enum numbers, {seconds, nanos} times and BoolValue objects into the Flow shape', () => {
-    const line = JSON.stringify({ time: { seconds: 1700000000, nanos: 5000000 }, verdict: 2, Type: 1, traffic_direction: 2, is_reply: { value: true }, l7: { type: 2, latency_ns: 42 } });
+    const line = JSON.stringify({
+      time: { seconds: 1700000000, nanos: 5000000 },
+      verdict: 2,
+      Type: 1,
+      traffic_direction: 2,
+      is_reply: { value: true },
+      l7: { type: 2, latency_ns: 42 },
+    });
     expect(parseFlowLine(line)).toEqual({
       ok: true,
-      event: { kind: 'flow', flow: { time: '2023-11-14T22:13:20.005Z', verdict: 'DROPPED', Type: 'L3_L4', traffic_direction: 'EGRESS', is_reply: true, l7: { type: 'RESPONSE', latency_ns: '42' } } },
+      event: {
+        kind: 'flow',
+        flow: {
+          time: '2023-11-14T22:13:20.005Z',
+          verdict: 'DROPPED',
+          Type: 'L3_L4',
+          traffic_direction: 'EGRESS',
+          is_reply: true,
+          l7: { type: 'RESPONSE', latency_ns: '42' },
+        },
+      },
     });
   });
 
   it('unwraps the oneofs of Go encoding/json output (l4.Protocol, l7.Record)', () => {
-    const line = JSON.stringify({ verdict: 1, l4: { Protocol: { TCP: { source_port: 1, destination_port: 80 } } }, l7: { type: 1, Record: { Http: { method: 'GET' } } } });
+    const line = JSON.stringify({
+      verdict: 1,
+      l4: { Protocol: { TCP: { source_port: 1, destination_port: 80 } } },
+      l7: { type: 1, Record: { Http: { method: 'GET' } } },
+    });
     expect(parseFlowLine(line)).toEqual({
       ok: true,
-      event: { kind: 'flow', flow: { verdict: 'FORWARDED', l4: { TCP: { source_port: 1, destination_port: 80 } }, l7: { type: 'REQUEST', http: { method: 'GET' } } } },
+      event: {
+        kind: 'flow',
+        flow: {
+          verdict: 'FORWARDED',
+          l4: { TCP: { source_port: 1, destination_port: 80 } },
+          l7: { type: 'REQUEST', http: { method: 'GET' } },
+        },
+      },
     });
   });
 
@@ -70,7 +122,9 @@ describe('parseFlowLine', () => {
       ok: true,
       event: { kind: 'node_status', status: { state_change: 'NODE_CONNECTED', node_names: ['a'] }, time: '2024-01-01T00:00:00Z' },
     });
-    expect(parseFlowLine('{"lostEvents":{"source":"PERF_EVENT_RING_BUFFER","numEventsLost":"7","cpu":{"value":2}},"nodeName":"n"}')).toEqual({
+    expect(
+      parseFlowLine('{"lostEvents":{"source":"PERF_EVENT_RING_BUFFER","numEventsLost":"7","cpu":{"value":2}},"nodeName":"n"}'),
+    ).toEqual({
       ok: true,
       event: { kind: 'lost_events', lost: { source: 'PERF_EVENT_RING_BUFFER', num_events_lost: '7', cpu: 2 }, nodeName: 'n' },
     });
@@ -86,9 +140,21 @@ describe('parseFlowLine', () => {
     expect(parseFlowLine('{"flow": {')).toMatchObject({ ok: false, reason: 'malformed_json' });
     expect(parseFlowLine('[1,2]')).toMatchObject({ ok: false, reason: 'not_a_flow', message: expect.stringContaining('array') });
     expect(parseFlowLine('42')).toMatchObject({ ok: false, reason: 'not_a_flow' });
-    expect(parseFlowLine('{"hello":"world"}')).toMatchObject({ ok: false, reason: 'not_a_flow', message: expect.stringContaining('hello') });
+    expect(parseFlowLine('{"hello":"world"}')).toMatchObject({
+      ok: false,
+      reason: 'not_a_flow',
+      message: expect.stringContaining('hello'),
+    });
     expect(parseFlowLine('{"flow":"nope"}')).toMatchObject({ ok: false, reason: 'invalid_field' });
-    expect(parseFlowLine('{"flow":{"time":12}}')).toMatchObject({ ok: false, reason: 'invalid_field', message: expect.stringContaining('flow.time') });
-    expect(parseFlowLine('{"flow":{"is_reply":"yes"}}')).toMatchObject({ ok: false, reason: 'invalid_field', message: expect.stringContaining('is_reply') });
+    expect(parseFlowLine('{"flow":{"time":12}}')).toMatchObject({
+      ok: false,
+      reason: 'invalid_field',
+      message: expect.stringContaining('flow.time'),
+    });
+    expect(parseFlowLine('{"flow":{"is_reply":"yes"}}')).toMatchObject({
+      ok: false,
+      reason: 'invalid_field',
+      message: expect.stringContaining('is_reply'),
+    });
   });
 });

@@ -27,7 +27,12 @@ function recordingOf(count: number): ReplayRecording {
 }
 
 /** Pods of the flows sent, until the answer ends (`end`) or would wait for new events (`wait`). */
-function answer(recording: ReplayRecording, request: GetFlowsRequestJson, options: { loop?: boolean; endsAtHeld?: boolean } = {}, maxSteps = 1000): { pods: string[]; then: 'end' | 'wait'; steps: GetFlowsStep[] } {
+function answer(
+  recording: ReplayRecording,
+  request: GetFlowsRequestJson,
+  options: { loop?: boolean; endsAtHeld?: boolean } = {},
+  maxSteps = 1000,
+): { pods: string[]; then: 'end' | 'wait'; steps: GetFlowsStep[] } {
   const steps: GetFlowsStep[] = [];
   const pods: string[] = [];
   for (const step of walkGetFlows(planGetFlows(request), recording, options)) {
@@ -70,14 +75,18 @@ describe('planGetFlows and walkGetFlows (Hubble GetFlows rules over a recording)
     const r = new ReplayRecording();
     r.record([flow(0), { kind: 'node_status', status: { state_change: 'NODE_CONNECTED', node_names: ['node-1'] } }, flow(1)]);
     const got = answer(r, { number: 1, first: true, whitelist: [{ source_pod: ['b/'] }] });
-    expect(got.steps.map((s) => (s.kind === 'send' ? `${s.served.event.kind}:${s.counted}` : s.kind))).toEqual(['node_status:false', 'flow:true']);
+    expect(got.steps.map((s) => (s.kind === 'send' ? `${s.served.event.kind}:${s.counted}` : s.kind))).toEqual([
+      'node_status:false',
+      'flow:true',
+    ]);
     expect(got.pods).toEqual(['p1']);
   });
 
   it('with follow gives the last N, waits at the newest event, then gives what is appended', () => {
     const r = recordingOf(5);
     const walk = walkGetFlows(planGetFlows({ number: 2, follow: true }), r);
-    const pods = (steps: GetFlowsStep[]) => steps.flatMap((s) => (s.kind === 'send' && s.served.event.kind === 'flow' ? [s.served.event.flow.source?.pod_name] : []));
+    const pods = (steps: GetFlowsStep[]) =>
+      steps.flatMap((s) => (s.kind === 'send' && s.served.event.kind === 'flow' ? [s.served.event.flow.source?.pod_name] : []));
     const first: GetFlowsStep[] = [];
     for (let s = walk.next(); !s.done; s = walk.next()) {
       first.push(s.value);

@@ -28,7 +28,7 @@ describe('shardOfNode', () => {
 });
 
 describe('ordinalOfHostname', () => {
-  it('reads a StatefulSet pod\'s ordinal from its name', () => {
+  it("reads a StatefulSet pod's ordinal from its name", () => {
     expect(ordinalOfHostname('hubble-graph-collector-2')).toBe(2);
     expect(ordinalOfHostname('collector-10')).toBe(10);
   });

@@ -1,4 +1,11 @@
-import { decodeSketch, encodeSketch, mergeAndSummarize, mergeSketches, newLatencySketch, sketchQuantiles } from '../../../src/model/latency-sketch';
+import {
+  decodeSketch,
+  encodeSketch,
+  mergeAndSummarize,
+  mergeSketches,
+  newLatencySketch,
+  sketchQuantiles,
+} from '../../../src/model/latency-sketch';
 
 function sketchOf(values: number[]): string {
   const s = newLatencySketch();

@@ -33,11 +33,19 @@ describe('coverRange', () => {
   const now = Date.UTC(2026, 10, 25, 12, 30, 20);
 
   it('answers the last 15 minutes from minute buckets, widened to whole minutes', () => {
-    expect(coverRange(spec, now - 15 * MIN, now, now)).toEqual({ sinceMs: Date.UTC(2026, 10, 25, 12, 15), untilMs: Date.UTC(2026, 10, 25, 12, 31), sizeMs: MIN });
+    expect(coverRange(spec, now - 15 * MIN, now, now)).toEqual({
+      sinceMs: Date.UTC(2026, 10, 25, 12, 15),
+      untilMs: Date.UTC(2026, 10, 25, 12, 31),
+      sizeMs: MIN,
+    });
   });
 
   it('answers the last 24 hours from hour buckets (too many minutes)', () => {
-    expect(coverRange(spec, now - DAY, now, now)).toEqual({ sinceMs: Date.UTC(2026, 10, 24, 12), untilMs: Date.UTC(2026, 10, 25, 13), sizeMs: HOUR });
+    expect(coverRange(spec, now - DAY, now, now)).toEqual({
+      sinceMs: Date.UTC(2026, 10, 24, 12),
+      untilMs: Date.UTC(2026, 10, 25, 13),
+      sizeMs: HOUR,
+    });
   });
 
   it('answers a range older than the minutes are kept from hour buckets', () => {
@@ -71,11 +79,18 @@ describe('resolveRange', () => {
   const now = Date.parse('2026-11-25T12:00:30Z');
 
   it('covers -15m..now with whole minutes', () => {
-    expect(resolveRange(spec, '-15m', undefined, now)).toEqual({ sinceMs: Date.parse('2026-11-25T11:45:00Z'), untilMs: Date.parse('2026-11-25T12:01:00Z'), sizeMs: 60_000 });
+    expect(resolveRange(spec, '-15m', undefined, now)).toEqual({
+      sinceMs: Date.parse('2026-11-25T11:45:00Z'),
+      untilMs: Date.parse('2026-11-25T12:01:00Z'),
+      sizeMs: 60_000,
+    });
   });
 
   it('names the end that is wrong', () => {
-    expect(resolveRange(spec, 'yesterday', undefined, now)).toMatchObject({ field: 'since', message: expect.stringContaining('"yesterday"') });
+    expect(resolveRange(spec, 'yesterday', undefined, now)).toMatchObject({
+      field: 'since',
+      message: expect.stringContaining('"yesterday"'),
+    });
     expect(resolveRange(spec, '-1h', 'later', now)).toMatchObject({ field: 'until', message: expect.stringContaining('"later"') });
     expect(resolveRange(spec, '-1h', '-2h', now)).toMatchObject({ field: 'until', message: expect.stringMatching(/^must be after since/) });
   });

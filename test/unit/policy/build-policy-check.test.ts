@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { type EdgeDecision, type ObservedEdge, buildPolicyCheck, parsePolicyDocuments, toImpactSummary, toRuleName } from '../../../src/policy';
+import {
+  type EdgeDecision,
+  type ObservedEdge,
+  buildPolicyCheck,
+  parsePolicyDocuments,
+  toImpactSummary,
+  toRuleName,
+} from '../../../src/policy';
 import { T0, edge, fqdn, http, ip, pod, reserved } from './observed-traffic-builders';
 import { toSchemaErrors } from './policy-schemas';
 
@@ -15,13 +22,33 @@ import { toSchemaErrors } from './policy-schemas';
 const frontend = pod('shop', 'frontend-1', 'frontend', { app: 'frontend', 'io.cilium.k8s.namespace.labels.team': 'web' });
 const checkout = pod('shop', 'checkout-1', 'checkout', { app: 'checkout', tier: 'backend', 'io.cilium.k8s.namespace.labels.team': 'web' });
 const cart = pod('shop', 'cart-1', 'cart', { app: 'cart', tier: 'backend', 'io.cilium.k8s.namespace.labels.team': 'web' });
-const payments = pod('payments', 'payments-1', 'payments', { app: 'payments', tier: 'backend', 'io.cilium.k8s.namespace.labels.team': 'money' });
+const payments = pod('payments', 'payments-1', 'payments', {
+  app: 'payments',
+  tier: 'backend',
+  'io.cilium.k8s.namespace.labels.team': 'money',
+});
 const coredns = pod('kube-system', 'coredns-1', 'coredns', { 'k8s-app': 'kube-dns' });
 
 const HOUR = 3_600_000;
 const E = {
-  frontendToCheckout: edge(frontend, checkout, 8080, 'TCP', { flows: 500, connections: 50, http: http([['GET', '/api/cart/*', 100], ['POST', '/api/checkout', 40]]), requests: 140 }),
-  checkoutToPayments: edge(checkout, payments, 8443, 'TCP', { connections: 300, http: http([['POST', '/v1/charges', 1240], ['GET', '/v1/charges/*', 60]]), requests: 1300, lastSeenMs: T0 + 2 * HOUR }),
+  frontendToCheckout: edge(frontend, checkout, 8080, 'TCP', {
+    flows: 500,
+    connections: 50,
+    http: http([
+      ['GET', '/api/cart/*', 100],
+      ['POST', '/api/checkout', 40],
+    ]),
+    requests: 140,
+  }),
+  checkoutToPayments: edge(checkout, payments, 8443, 'TCP', {
+    connections: 300,
+    http: http([
+      ['POST', '/v1/charges', 1240],
+      ['GET', '/v1/charges/*', 60],
+    ]),
+    requests: 1300,
+    lastSeenMs: T0 + 2 * HOUR,
+  }),
   cartToPayments: edge(cart, payments, 8443, 'TCP', { flows: 5000, connections: 1240, lastSeenMs: T0 + 3 * HOUR }),
   checkoutDns: edge(checkout, coredns, 53, 'UDP', { dnsQueries: ['api.stripe.com', 'payments.payments.svc.cluster.local'], requests: 30 }),
   checkoutToStripe: edge(checkout, fqdn('api.stripe.com'), 443, 'TCP'),
@@ -60,7 +87,7 @@ function verdicts(yaml: string, edges: readonly ObservedEdge[] = ALL, allowLocal
 }
 
 function decide(yaml: string, e: ObservedEdge, allowLocalHost = true): EdgeDecision {
-  return buildPolicyCheck(policies(yaml), [e], { allowLocalHost }).decisions[0];
+  return buildPolicyCheck(policies(yaml), [e], { allowLocalHost }).decisions[0]!;
 }
 
 const ALLOWED = Object.fromEntries(Object.keys(E).map((k) => [k, 'allowed']));
@@ -93,7 +120,9 @@ spec:
     expect(decide(yaml, E.hostProbe).ingress.outcome).toBe('allow-localhost');
     expect(decide(yaml, E.hostProbe, false).verdict).toBe('denied');
     const d = decide(yaml, E.frontendToCheckout);
-    expect(d.ingress.allowedBy.map(toRuleName)).toEqual(['CiliumNetworkPolicy shop/checkout-ingress spec.ingress[0] (test.yaml document 1)']);
+    expect(d.ingress.allowedBy.map(toRuleName)).toEqual([
+      'CiliumNetworkPolicy shop/checkout-ingress spec.ingress[0] (test.yaml document 1)',
+    ]);
     expect(d.egress.outcome).toBe('not-enforced');
   });
 
@@ -133,7 +162,9 @@ spec:
     });
     const d = decide(yaml, E.frontendToCheckout);
     expect([d.egress.outcome, d.ingress.outcome]).toEqual(['denied', 'allowed']);
-    expect(d.egress.reason).toBe('egress of shop/frontend-1: no rule allows it; default deny from CiliumNetworkPolicy shop/frontend-egress');
+    expect(d.egress.reason).toBe(
+      'egress of shop/frontend-1: no rule allows it; default deny from CiliumNetworkPolicy shop/frontend-egress',
+    );
   });
 
   it('lets a deny rule win over every allow rule, and counts reserved identities in the cluster entity', () => {
@@ -201,10 +232,16 @@ spec:
     // No namespace: Cilium adds payments' own, and checkout lives in shop.
     expect(verdicts(policy('{matchLabels: {app: checkout}}'), only)).toEqual({ checkoutToPayments: 'denied' });
     // The namespace named.
-    expect(verdicts(policy('{matchLabels: {app: checkout, "k8s:io.kubernetes.pod.namespace": shop}}'), only)).toEqual({ checkoutToPayments: 'allowed' });
+    expect(verdicts(policy('{matchLabels: {app: checkout, "k8s:io.kubernetes.pod.namespace": shop}}'), only)).toEqual({
+      checkoutToPayments: 'allowed',
+    });
     // Namespaces by label: shop carries team=web.
-    expect(verdicts(policy('{matchLabels: {app: checkout, "k8s:io.cilium.k8s.namespace.labels.team": web}}'), only)).toEqual({ checkoutToPayments: 'allowed' });
-    expect(verdicts(policy('{matchLabels: {"k8s:io.cilium.k8s.namespace.labels.team": money}}'), only)).toEqual({ checkoutToPayments: 'denied' });
+    expect(verdicts(policy('{matchLabels: {app: checkout, "k8s:io.cilium.k8s.namespace.labels.team": web}}'), only)).toEqual({
+      checkoutToPayments: 'allowed',
+    });
+    expect(verdicts(policy('{matchLabels: {"k8s:io.cilium.k8s.namespace.labels.team": money}}'), only)).toEqual({
+      checkoutToPayments: 'denied',
+    });
   });
 
   it('allows DNS names by toFQDNs only when a DNS rule sees their lookups, and refuses lookups the DNS rules do not list', () => {
@@ -236,7 +273,9 @@ spec:
     const stripe = decide(full, E.checkoutToStripe);
     expect(stripe.egress.allowedBy.map((r) => r.path)).toEqual(['spec.egress[1]']);
     expect(stripe.egress.requires.map((r) => r.path)).toEqual(['spec.egress[0]']);
-    expect(decide(full, E.checkoutToEvil).egress.reason).toContain('names evil.example.com in toFQDNs, but no DNS rule of this endpoint sees its lookup');
+    expect(decide(full, E.checkoutToEvil).egress.reason).toContain(
+      'names evil.example.com in toFQDNs, but no DNS rule of this endpoint sees its lookup',
+    );
     // A DNS rule for stripe only: the lookup of payments' service name is refused (partial).
     const partial = decide(yaml('{matchPattern: "*.stripe.com"}'), E.checkoutDns);
     expect([partial.verdict, partial.deniedDnsNames]).toEqual(['partial', ['payments.payments.svc.cluster.local']]);
@@ -300,7 +339,11 @@ spec:
     // /v1/charges/* stands for ids of any shape (numbers, UUIDs, hashes); [0-9]+ accepts numbers
     // only, so the 60 GET requests count as refused; the 1,240 POSTs pass.
     const numeric = decide(yaml('/v1/charges/[0-9]+'), E.checkoutToPayments);
-    expect([numeric.verdict, numeric.deniedHttp, numeric.denied]).toEqual(['partial', [{ method: 'GET', pattern: '/v1/charges/*', count: 60 }], { flows: 0, connections: 0, requests: 60 }]);
+    expect([numeric.verdict, numeric.deniedHttp, numeric.denied]).toEqual([
+      'partial',
+      [{ method: 'GET', pattern: '/v1/charges/*', count: 60 }],
+      { flows: 0, connections: 0, requests: 60 },
+    ]);
     // The regex the drafts write for the pattern, or any segment, allows all of them.
     expect(decide(yaml('/v1/charges/[^/]+'), E.checkoutToPayments).verdict).toBe('allowed');
     expect(decide(yaml('/v1/.*'), E.checkoutToPayments).verdict).toBe('allowed');
@@ -308,7 +351,10 @@ spec:
     expect(decide(yaml('/v1/.*'), E.cartToPayments).verdict).toBe('denied');
     // An edge without HTTP details cannot be checked at L7: allowed, with the assumption said.
     const noDetails = decide(yaml('/v1/.*'), { ...E.checkoutToPayments, http: null });
-    expect([noDetails.verdict, noDetails.assumptions]).toEqual(['allowed', ['no HTTP request details observed on the edge: HTTP rules assumed to allow it']]);
+    expect([noDetails.verdict, noDetails.assumptions]).toEqual([
+      'allowed',
+      ['no HTTP request details observed on the edge: HTTP rules assumed to allow it'],
+    ]);
   });
 
   it('applies ICMP rules to ICMP edges and port rules to the others', () => {
@@ -323,7 +369,10 @@ spec:
     icmps: [{fields: [{type: EchoRequest, family: IPv4}]}]
 `;
     // The ping matches the echo-request ICMP rule; 8080 from the same peer matches no rule.
-    expect(verdicts(yaml, [E.frontendPingsCheckout, E.frontendToCheckout])).toEqual({ frontendPingsCheckout: 'allowed', frontendToCheckout: 'denied' });
+    expect(verdicts(yaml, [E.frontendPingsCheckout, E.frontendToCheckout])).toEqual({
+      frontendPingsCheckout: 'allowed',
+      frontendToCheckout: 'denied',
+    });
   });
 
   it('does not enforce a direction whose enableDefaultDeny is false: its rules only add', () => {
@@ -356,7 +405,15 @@ spec:
     expect(out.worldToFrontend).toBe('allowed');
     expect(out.hostProbe).toBe('allowed');
     expect(out.remoteNodeToPayments).toBe('allowed');
-    for (const name of ['frontendToCheckout', 'checkoutToPayments', 'cartToPayments', 'checkoutToStripe', 'cartToDbInRange', 'frontendToApiserver', 'frontendToCart9000']) {
+    for (const name of [
+      'frontendToCheckout',
+      'checkoutToPayments',
+      'cartToPayments',
+      'checkoutToStripe',
+      'cartToDbInRange',
+      'frontendToApiserver',
+      'frontendToCart9000',
+    ]) {
       expect([name, out[name]]).toEqual([name, 'denied']);
     }
   });
@@ -449,12 +506,26 @@ spec:
   });
 });
 
-describe('the project\'s own deploy/network-policy.yaml', () => {
+describe("the project's own deploy/network-policy.yaml", () => {
   const yaml = readFileSync(join(__dirname, '../../../deploy/network-policy.yaml'), 'utf8');
   const ns = 'hubble-graph';
-  const collector = pod(ns, 'collector-7d9f-abcde', 'collector', { 'app.kubernetes.io/name': 'collector', 'app.kubernetes.io/component': 'collector', 'app.kubernetes.io/part-of': 'hubble-graph' });
-  const api = pod(ns, 'api-5c8b-fghij', 'api', { 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/component': 'api', 'app.kubernetes.io/part-of': 'hubble-graph' });
-  const neo4j = pod(ns, 'neo4j-0', 'neo4j', { 'app.kubernetes.io/name': 'neo4j', 'app.kubernetes.io/part-of': 'hubble-graph' }, 'StatefulSet');
+  const collector = pod(ns, 'collector-7d9f-abcde', 'collector', {
+    'app.kubernetes.io/name': 'collector',
+    'app.kubernetes.io/component': 'collector',
+    'app.kubernetes.io/part-of': 'hubble-graph',
+  });
+  const api = pod(ns, 'api-5c8b-fghij', 'api', {
+    'app.kubernetes.io/name': 'api',
+    'app.kubernetes.io/component': 'api',
+    'app.kubernetes.io/part-of': 'hubble-graph',
+  });
+  const neo4j = pod(
+    ns,
+    'neo4j-0',
+    'neo4j',
+    { 'app.kubernetes.io/name': 'neo4j', 'app.kubernetes.io/part-of': 'hubble-graph' },
+    'StatefulSet',
+  );
   const relay = pod('kube-system', 'hubble-relay-6f7-klmno', 'hubble-relay', { 'k8s-app': 'hubble-relay' });
   const prometheus = pod('cilium-monitoring', 'prometheus-0', 'prometheus', { app: 'prometheus' }, 'StatefulSet');
   const cases: Array<[string, ObservedEdge, string]> = [

@@ -17,7 +17,13 @@ import {
 import { T0, buildSyntheticTraffic, edge, fqdn, pod, reserved } from './observed-traffic-builders';
 import { toSchemaErrors } from './policy-schemas';
 
-const UNSTABLE = ['pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name', 'apps.kubernetes.io/pod-index', 'version'];
+const UNSTABLE = [
+  'pod-template-hash',
+  'controller-revision-hash',
+  'statefulset.kubernetes.io/pod-name',
+  'apps.kubernetes.io/pod-index',
+  'version',
+];
 
 function spec(draft: PolicyDraft): Record<string, unknown> {
   return draft.manifest.spec as Record<string, unknown>;
@@ -25,7 +31,8 @@ function spec(draft: PolicyDraft): Record<string, unknown> {
 
 function selectorOf(draft: PolicyDraft): Record<string, string> {
   const s = spec(draft);
-  return ((draft.kind === 'CiliumNetworkPolicy' ? s.endpointSelector : s.podSelector) as { matchLabels: Record<string, string> }).matchLabels;
+  return ((draft.kind === 'CiliumNetworkPolicy' ? s.endpointSelector : s.podSelector) as { matchLabels: Record<string, string> })
+    .matchLabels;
 }
 
 function draftFor(drafts: readonly PolicyDraft[], kind: PolicyDraft['kind'], workload: string): PolicyDraft {
@@ -58,7 +65,17 @@ describe('buildPolicyDrafts', () => {
   const kubernetes = drafts.policies.filter((p) => p.kind === 'NetworkPolicy');
 
   it('drafts one CiliumNetworkPolicy and one NetworkPolicy per selectable workload, with stable names', () => {
-    const workloads = ['catalog/catalog-api', 'catalog/catalog-worker', 'kube-system/coredns', 'monitoring/prometheus', 'payments/ledger', 'payments/payments', 'shop/cart', 'shop/checkout', 'shop/frontend'];
+    const workloads = [
+      'catalog/catalog-api',
+      'catalog/catalog-worker',
+      'kube-system/coredns',
+      'monitoring/prometheus',
+      'payments/ledger',
+      'payments/payments',
+      'shop/cart',
+      'shop/checkout',
+      'shop/frontend',
+    ];
     expect(cilium.map((p) => p.workload)).toEqual(workloads);
     expect(kubernetes.map((p) => p.workload)).toEqual(workloads);
     expect(cilium.map((p) => `${p.namespace}/${p.name}`)).toContain('shop/checkout-hubble-graph');
@@ -66,10 +83,15 @@ describe('buildPolicyDrafts', () => {
 
   it('writes no policy for a pod without stable labels, says so, and lets others allow it through its namespace', () => {
     expect(drafts.policies.some((p) => p.workload === 'shop/debug')).toBe(false);
-    expect(drafts.warnings).toContain('shop/debug: no stable labels to select its pods, so no policy is drafted for it (other drafts allow it through its whole namespace)');
+    expect(drafts.warnings).toContain(
+      'shop/debug: no stable labels to select its pods, so no policy is drafted for it (other drafts allow it through its whole namespace)',
+    );
     // checkout is called by the debug pod: its ingress names the whole shop namespace for it.
     const ingress = spec(draftFor(cilium, 'CiliumNetworkPolicy', 'shop/checkout')).ingress as Array<Record<string, unknown>>;
-    expect(ingress).toContainEqual({ fromEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'shop' } }], toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }] });
+    expect(ingress).toContainEqual({
+      fromEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'shop' } }],
+      toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }] }],
+    });
   });
 
   it('never selects by pod-template hash, controller-revision hash, StatefulSet pod name, pod index or version', () => {
@@ -91,15 +113,23 @@ describe('buildPolicyDrafts', () => {
   });
 
   it('validates every CiliumNetworkPolicy against the Cilium CRD schema and every NetworkPolicy against the Kubernetes API shape', () => {
-    for (const p of drafts.policies) expect({ policy: `${p.kind} ${p.namespace}/${p.name}`, errors: toSchemaErrors(p.manifest) }).toEqual({ policy: `${p.kind} ${p.namespace}/${p.name}`, errors: [] });
+    for (const p of drafts.policies)
+      expect({ policy: `${p.kind} ${p.namespace}/${p.name}`, errors: toSchemaErrors(p.manifest) }).toEqual({
+        policy: `${p.kind} ${p.namespace}/${p.name}`,
+        errors: [],
+      });
   });
 
   it('has schema validators that reject a malformed policy (the schema test can fail)', () => {
-    const bad = structuredClone(draftFor(cilium, 'CiliumNetworkPolicy', 'shop/cart').manifest) as { spec: { ingress: Array<{ toPorts: Array<{ ports: Array<{ port: unknown }> }> }> } };
-    bad.spec.ingress[0].toPorts[0].ports[0].port = 7070;
+    const bad = structuredClone(draftFor(cilium, 'CiliumNetworkPolicy', 'shop/cart').manifest) as {
+      spec: { ingress: Array<{ toPorts: Array<{ ports: Array<{ port: unknown }> }> }> };
+    };
+    bad.spec.ingress[0]!.toPorts[0]!.ports[0]!.port = 7070;
     expect(toSchemaErrors(bad)).not.toEqual([]);
-    const badK8s = structuredClone(draftFor(kubernetes, 'NetworkPolicy', 'shop/cart').manifest) as { spec: { egress: Array<Record<string, unknown>> } };
-    badK8s.spec.egress[0].toFQDNs = [{ matchName: 'api.stripe.com' }];
+    const badK8s = structuredClone(draftFor(kubernetes, 'NetworkPolicy', 'shop/cart').manifest) as {
+      spec: { egress: Array<Record<string, unknown>> };
+    };
+    badK8s.spec.egress[0]!.toFQDNs = [{ matchName: 'api.stripe.com' }];
     expect(toSchemaErrors(badK8s)).not.toEqual([]);
   });
 
@@ -109,7 +139,9 @@ describe('buildPolicyDrafts', () => {
     expect(docs).toHaveLength(drafts.policies.length);
     for (const d of docs) expect('errors' in d ? d.errors : ['not a document']).toEqual([]);
     expect(docs.map((d) => ('toJS' in d ? d.toJS() : null))).toEqual(drafts.policies.map((p) => p.manifest));
-    expect(yaml).toMatch(/# learned from calls from shop\/frontend \(app.kubernetes.io\/name=frontend\)\n\s*# {3}8080\/TCP: \d+ edges?, [\d,]+ flows, [\d,]+ connections, [\d,]+ requests, last seen 2026-11-\d\dT/);
+    expect(yaml).toMatch(
+      /# learned from calls from shop\/frontend \(app.kubernetes.io\/name=frontend\)\n\s*# {3}8080\/TCP: \d+ edges?, [\d,]+ flows, [\d,]+ connections, [\d,]+ requests, last seen 2026-11-\d\dT/,
+    );
     // Every rule of every policy has its comment.
     for (const p of drafts.policies) {
       const s = spec(p);
@@ -128,7 +160,11 @@ describe('buildPolicyDrafts', () => {
 
   it('sends DNS through the DNS proxy with the names looked up, and allows DNS names by toFQDNs', () => {
     const egress = spec(draftFor(cilium, 'CiliumNetworkPolicy', 'shop/checkout')).egress as Array<Record<string, unknown>>;
-    const dnsNames = [{ matchName: 'api.stripe.com' }, { matchName: 'cart.shop.svc.cluster.local' }, { matchName: 'payments.payments.svc.cluster.local' }];
+    const dnsNames = [
+      { matchName: 'api.stripe.com' },
+      { matchName: 'cart.shop.svc.cluster.local' },
+      { matchName: 'payments.payments.svc.cluster.local' },
+    ];
     expect(egress).toContainEqual({
       toEndpoints: [{ matchLabels: { 'k8s-app': 'kube-dns', 'k8s:io.kubernetes.pod.namespace': 'kube-system' } }],
       toPorts: [
@@ -141,16 +177,24 @@ describe('buildPolicyDrafts', () => {
   });
 
   it('allows every DNS name when the lookups of a workload were not recorded by name', () => {
-    const egress = spec(draftFor(cilium, 'CiliumNetworkPolicy', 'catalog/catalog-worker')).egress as Array<{ toPorts?: Array<{ rules?: unknown }> }>;
+    const egress = spec(draftFor(cilium, 'CiliumNetworkPolicy', 'catalog/catalog-worker')).egress as Array<{
+      toPorts?: Array<{ rules?: unknown }>;
+    }>;
     expect(egress.flatMap((r) => r.toPorts ?? []).map((p) => p.rules)).toContainEqual({ dns: [{ matchPattern: '*' }] });
   });
 
   it('writes HTTP rules on the server side from the observed methods and path patterns', () => {
     const ingress = spec(draftFor(cilium, 'CiliumNetworkPolicy', 'payments/payments')).ingress as Array<Record<string, unknown>>;
-    const fromCheckout = ingress.find((r) => JSON.stringify(r).includes('"app":"checkout"')) as { toPorts: Array<{ rules: { http: Array<Record<string, string>> } }> };
+    const fromCheckout = ingress.find((r) => JSON.stringify(r).includes('"app":"checkout"')) as {
+      toPorts: Array<{ rules: { http: Array<Record<string, string>> } }>;
+    };
     // Sorted by pattern, then method. Some checkout->payments edges have requests past the recorded
     // bound: the last rule allows any request.
-    expect(fromCheckout.toPorts[0].rules.http).toEqual([{ method: 'POST', path: '/v1/charges' }, { method: 'GET', path: '/v1/charges/[^/]+' }, {}]);
+    expect(fromCheckout.toPorts[0]!.rules.http).toEqual([
+      { method: 'POST', path: '/v1/charges' },
+      { method: 'GET', path: '/v1/charges/[^/]+' },
+      {},
+    ]);
   });
 
   it('allows reserved identities by entity and bare addresses by CIDR', () => {
@@ -167,7 +211,10 @@ describe('buildPolicyDrafts', () => {
     const checkout = draftFor(kubernetes, 'NetworkPolicy', 'shop/checkout');
     const egress = spec(checkout).egress as Array<Record<string, unknown>>;
     // api.stripe.com:443 becomes "anywhere outside the cluster on 443".
-    expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }], ports: [{ protocol: 'TCP', port: 443 }] });
+    expect(egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }],
+      ports: [{ protocol: 'TCP', port: 443 }],
+    });
     // kube-apiserver:443 becomes "any peer on 443".
     expect(egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 443 }] });
     const yaml = toPolicyYaml([checkout]);
@@ -186,11 +233,16 @@ describe('buildPolicyDrafts', () => {
     const knp = draftFor(d.policies, 'NetworkPolicy', 'tools/cron');
     expect(spec(knp)).toMatchObject({ policyTypes: ['Ingress', 'Egress'], ingress: [] });
     for (const p of [cnp, knp]) expect(toSchemaErrors(p.manifest)).toEqual([]);
-    expect(d.warnings).toContain("tools/cron: calls DNS names but no DNS traffic was observed in the cluster; toFQDNs works only when Cilium's DNS proxy sees the lookups");
+    expect(d.warnings).toContain(
+      "tools/cron: calls DNS names but no DNS traffic was observed in the cluster; toFQDNs works only when Cilium's DNS proxy sees the lookups",
+    );
     // Checked against its own traffic: the toFQDNs rule alone cannot work, which the check reports.
-    const result = check(d.policies.filter((p) => p.kind === 'CiliumNetworkPolicy'), [edge(lonely, fqdn('example.org'), 443, 'TCP')]);
-    expect(result.decisions[0].verdict).toBe('denied');
-    expect(result.decisions[0].egress.reason).toContain('no DNS rule of this endpoint sees its lookup');
+    const result = check(
+      d.policies.filter((p) => p.kind === 'CiliumNetworkPolicy'),
+      [edge(lonely, fqdn('example.org'), 443, 'TCP')],
+    );
+    expect(result.decisions[0]!.verdict).toBe('denied');
+    expect(result.decisions[0]!.egress.reason).toContain('no DNS rule of this endpoint sees its lookup');
   });
 
   it('sends DNS to the cluster DNS for a workload whose own lookups were not observed, so that its toFQDNs rules work', () => {
@@ -213,15 +265,28 @@ describe('buildPolicyDrafts', () => {
         { ports: [{ port: '53', protocol: 'UDP' }], rules: dnsRule },
       ],
     });
-    expect(d.warnings).toContain("tools/sync: calls DNS names but none of its DNS traffic was observed; its drafts allow DNS to kube-system/coredns so that Cilium's DNS proxy sees the lookups");
-    expect(toPolicyYaml(d.policies)).toContain("#   53/UDP: not observed; allowed so that the lookups behind the caller's toFQDNs rules pass Cilium's DNS proxy");
+    expect(d.warnings).toContain(
+      "tools/sync: calls DNS names but none of its DNS traffic was observed; its drafts allow DNS to kube-system/coredns so that Cilium's DNS proxy sees the lookups",
+    );
+    expect(toPolicyYaml(d.policies)).toContain(
+      "#   53/UDP: not observed; allowed so that the lookups behind the caller's toFQDNs rules pass Cilium's DNS proxy",
+    );
     // The DNS server's own draft lets the lookups in.
     const coredns = spec(draftFor(d.policies, 'CiliumNetworkPolicy', 'kube-system/coredns')).ingress as Array<Record<string, unknown>>;
     expect(coredns).toContainEqual({
       fromEndpoints: [{ matchLabels: { app: 'sync', 'k8s:io.kubernetes.pod.namespace': 'tools' } }],
-      toPorts: [{ ports: [{ port: '53', protocol: 'TCP' }, { port: '53', protocol: 'UDP' }] }],
+      toPorts: [
+        {
+          ports: [
+            { port: '53', protocol: 'TCP' },
+            { port: '53', protocol: 'UDP' },
+          ],
+        },
+      ],
     });
-    expect(check(d.policies, [edges[0], edge(worker, dns, 53, 'UDP', { dnsQueries: ['api.github.com'] })]).decisions.map((x) => x.verdict)).toEqual(['allowed', 'allowed']);
+    expect(
+      check(d.policies, [edges[0]!, edge(worker, dns, 53, 'UDP', { dnsQueries: ['api.github.com'] })]).decisions.map((x) => x.verdict),
+    ).toEqual(['allowed', 'allowed']);
   });
 
   it('drafts only the chosen namespace or workload', () => {
@@ -255,7 +320,13 @@ describe('drafts checked against the traffic they were drafted from (round trip)
       );
       expect(verdictCounts(result.decisions)).toEqual({ allowed: count });
       // Pod-to-pod edges were allowed on both sides: the caller's egress and the callee's ingress.
-      const podToPod = result.decisions.filter((d) => d.edge.source.kind === 'pod' && d.edge.destination.kind === 'pod' && d.edge.source.workload !== null && d.edge.destination.workload !== null);
+      const podToPod = result.decisions.filter(
+        (d) =>
+          d.edge.source.kind === 'pod' &&
+          d.edge.destination.kind === 'pod' &&
+          d.edge.source.workload !== null &&
+          d.edge.destination.workload !== null,
+      );
       expect(podToPod.length).toBeGreaterThan(0);
       for (const d of podToPod) expect([d.egress.outcome, d.ingress.outcome]).toEqual(['allowed', 'allowed']);
     });
@@ -301,7 +372,8 @@ describe('removing one rule of the Cilium drafts', () => {
     for (const direction of ['ingress', 'egress'] as const) {
       const list = spec(p)[direction] as unknown[];
       list.forEach((r, index) => {
-        if (JSON.stringify(r) !== '{}') rules.push({ policy, direction, index, id: `${p.namespace}/${p.name} spec.${direction}[${index}]` });
+        if (JSON.stringify(r) !== '{}')
+          rules.push({ policy, direction, index, id: `${p.namespace}/${p.name} spec.${direction}[${index}]` });
       });
     }
   });
@@ -314,7 +386,7 @@ describe('removing one rule of the Cilium drafts', () => {
   it('denies exactly the edges that rule covered, for every rule', () => {
     for (const r of rules) {
       const manifests = drafts.map((p) => structuredClone(p.manifest));
-      const list = (manifests[r.policy].spec as Record<string, unknown[]>)[r.direction];
+      const list = (manifests[r.policy]!.spec as Record<string, unknown[]>)[r.direction]!;
       list.splice(r.index, 1);
       // An emptied list would lift default deny; the empty rule keeps it.
       if (list.length === 0) list.push({});
@@ -342,7 +414,7 @@ describe('drafts of a small hand-made graph', () => {
   });
 });
 
-describe('drafts of the flow generator\'s graph', () => {
+describe("drafts of the flow generator's graph", () => {
   // An independent source of realistic traffic: the generator's ground truth (what the collector
   // stores for its flows), turned into observed edges the way phase 2 will read them from the graph.
   const truth = generateFlows({ pods: 150, edges: 600, flows: 3000, seed: 11 }).truth();
@@ -386,7 +458,8 @@ describe('drafts of the flow generator\'s graph', () => {
     // The generator drops random pod pairs; another pod of the same workload may well have been
     // allowed to the same server workload and port, and a workload-level policy then allows both.
     const selectors = buildWorkloadSelectors(edges.flatMap((e) => [e.source, e.destination]));
-    const side = (ep: ObservedEndpoint) => (ep.kind === 'pod' ? JSON.stringify([ep.namespace, selectors.get(workloadKeyOf(ep))?.matchLabels ?? null]) : ep.id);
+    const side = (ep: ObservedEndpoint) =>
+      ep.kind === 'pod' ? JSON.stringify([ep.namespace, selectors.get(workloadKeyOf(ep))?.matchLabels ?? null]) : ep.id;
     const key = (e: ObservedEdge) => `${side(e.source)}|${side(e.destination)}|${e.port}|${e.protocol}`;
     const learned = new Set(forwarded(edges).map(key));
     const dropped = check(drafts, edges, ['DROPPED']).decisions;

@@ -21,7 +21,15 @@ export function pod(
     'io.cilium.k8s.policy.cluster=default',
     `io.cilium.k8s.policy.serviceaccount=${workload ?? 'default'}`,
   ].sort();
-  return { id: `${namespace}/${name}`, kind: 'pod', namespace, labels: all, workload, workloadKind: workload === null ? null : workloadKind, reservedName: null };
+  return {
+    id: `${namespace}/${name}`,
+    kind: 'pod',
+    namespace,
+    labels: all,
+    workload,
+    workloadKind: workload === null ? null : workloadKind,
+    reservedName: null,
+  };
 }
 
 export function reserved(name: string): ObservedEndpoint {
@@ -42,7 +50,13 @@ export function http(pairs: ReadonlyArray<[string, string, number]>, overflowReq
 }
 
 /** An edge with plain defaults (FORWARDED, 10 flows, 2 connections, seen in the first hour after T0). */
-export function edge(source: ObservedEndpoint, destination: ObservedEndpoint, port: number, protocol: ObservedProtocol, extra: Partial<ObservedEdge> = {}): ObservedEdge {
+export function edge(
+  source: ObservedEndpoint,
+  destination: ObservedEndpoint,
+  port: number,
+  protocol: ObservedProtocol,
+  extra: Partial<ObservedEdge> = {},
+): ObservedEdge {
   const requests = extra.http ? extra.http.paths.reduce((n, p) => n + p.count, extra.http.overflowRequests) : 0;
   return {
     source,
@@ -81,8 +95,22 @@ const WORKLOADS: WorkloadSpec[] = [
     perPod: (i) => ({ 'pod-template-hash': i % 2 ? '7c9d6b5f4' : '6d9984c876', version: i % 2 ? 'v2' : 'v1' }),
     pods: 3,
   },
-  { namespace: 'shop', name: 'checkout', kind: 'Deployment', labels: { app: 'checkout', tier: 'backend' }, perPod: () => ({ 'pod-template-hash': '5f6c8d7b9' }), pods: 2 },
-  { namespace: 'shop', name: 'cart', kind: 'Deployment', labels: { app: 'cart', tier: 'backend' }, perPod: () => ({ 'pod-template-hash': '84b5c6d7f' }), pods: 2 },
+  {
+    namespace: 'shop',
+    name: 'checkout',
+    kind: 'Deployment',
+    labels: { app: 'checkout', tier: 'backend' },
+    perPod: () => ({ 'pod-template-hash': '5f6c8d7b9' }),
+    pods: 2,
+  },
+  {
+    namespace: 'shop',
+    name: 'cart',
+    kind: 'Deployment',
+    labels: { app: 'cart', tier: 'backend' },
+    perPod: () => ({ 'pod-template-hash': '84b5c6d7f' }),
+    pods: 2,
+  },
   // A bare pod without labels: no stable selector.
   { namespace: 'shop', name: 'debug', kind: null, labels: {}, perPod: () => ({}), pods: 1 },
   {
@@ -98,12 +126,37 @@ const WORKLOADS: WorkloadSpec[] = [
     name: 'ledger',
     kind: 'StatefulSet',
     labels: { 'app.kubernetes.io/name': 'ledger', 'app.kubernetes.io/instance': 'prod' },
-    perPod: (i) => ({ 'statefulset.kubernetes.io/pod-name': `ledger-${i}`, 'controller-revision-hash': 'ledger-5d8f7c9b4', 'apps.kubernetes.io/pod-index': String(i) }),
+    perPod: (i) => ({
+      'statefulset.kubernetes.io/pod-name': `ledger-${i}`,
+      'controller-revision-hash': 'ledger-5d8f7c9b4',
+      'apps.kubernetes.io/pod-index': String(i),
+    }),
     pods: 2,
   },
-  { namespace: 'catalog', name: 'catalog-api', kind: 'Deployment', labels: { app: 'catalog', component: 'api' }, perPod: () => ({}), pods: 2 },
-  { namespace: 'catalog', name: 'catalog-worker', kind: 'Deployment', labels: { app: 'catalog', component: 'worker' }, perPod: () => ({}), pods: 1 },
-  { namespace: 'kube-system', name: 'coredns', kind: 'Deployment', labels: { 'k8s-app': 'kube-dns' }, perPod: () => ({ 'pod-template-hash': '5d78c9869d' }), pods: 2 },
+  {
+    namespace: 'catalog',
+    name: 'catalog-api',
+    kind: 'Deployment',
+    labels: { app: 'catalog', component: 'api' },
+    perPod: () => ({}),
+    pods: 2,
+  },
+  {
+    namespace: 'catalog',
+    name: 'catalog-worker',
+    kind: 'Deployment',
+    labels: { app: 'catalog', component: 'worker' },
+    perPod: () => ({}),
+    pods: 1,
+  },
+  {
+    namespace: 'kube-system',
+    name: 'coredns',
+    kind: 'Deployment',
+    labels: { 'k8s-app': 'kube-dns' },
+    perPod: () => ({ 'pod-template-hash': '5d78c9869d' }),
+    pods: 2,
+  },
   {
     namespace: 'monitoring',
     name: 'prometheus',
@@ -137,7 +190,12 @@ export function buildSyntheticTraffic(seed = 1, options: { bareDebugPod?: boolea
     if (w.kind === null && !bareDebugPod) continue;
     const list: ObservedEndpoint[] = [];
     for (let i = 0; i < w.pods; i++) {
-      const name = w.kind === 'StatefulSet' ? `${w.name}-${i}` : w.kind === null ? w.name : `${w.name}-${(seed * 7919 + i * 104729).toString(36).slice(0, 5)}`;
+      const name =
+        w.kind === 'StatefulSet'
+          ? `${w.name}-${i}`
+          : w.kind === null
+            ? w.name
+            : `${w.name}-${(seed * 7919 + i * 104729).toString(36).slice(0, 5)}`;
       list.push(pod(w.namespace, name, w.kind === null ? null : w.name, { ...w.labels, ...w.perPod(i) }, w.kind ?? 'Deployment'));
     }
     pods.set(`${w.namespace}/${w.name}`, list);
@@ -153,13 +211,19 @@ export function buildSyntheticTraffic(seed = 1, options: { bareDebugPod?: boolea
     return { flows, connections: protocol === 'TCP' ? Math.max(1, Math.floor(flows / int(2, 20))) : 0 };
   };
   /** Every client pod calls at least one server pod, some call all. */
-  const calls = (from: string, to: ObservedEndpoint[] | string, port: number, protocol: ObservedProtocol, extra: (i: number) => Partial<ObservedEdge> = () => ({})) => {
+  const calls = (
+    from: string,
+    to: ObservedEndpoint[] | string,
+    port: number,
+    protocol: ObservedProtocol,
+    extra: (i: number) => Partial<ObservedEdge> = () => ({}),
+  ) => {
     const servers = typeof to === 'string' ? of(to) : to;
     for (const client of of(from)) {
       const start = int(0, servers.length - 1);
       const n = int(1, servers.length);
       for (let k = 0; k < n; k++) {
-        const server = servers[(start + k) % servers.length];
+        const server = servers[(start + k) % servers.length]!;
         edges.push(edge(client, server, port, protocol, { ...counts(protocol), ...times(), ...extra(edges.length) }));
       }
     }
@@ -173,10 +237,30 @@ export function buildSyntheticTraffic(seed = 1, options: { bareDebugPod?: boolea
   };
   const dnsOf = (names: string[]) => ({ dnsQueries: names, requests: names.length * int(5, 50) });
 
-  calls('shop/frontend', 'shop/checkout', 8080, 'TCP', () => httpOf([['GET', '/api/cart/*'], ['POST', '/api/checkout'], ['GET', '/api/orders/*/items']]));
+  calls('shop/frontend', 'shop/checkout', 8080, 'TCP', () =>
+    httpOf([
+      ['GET', '/api/cart/*'],
+      ['POST', '/api/checkout'],
+      ['GET', '/api/orders/*/items'],
+    ]),
+  );
   calls('shop/frontend', 'shop/cart', 7070, 'TCP');
-  calls('shop/frontend', 'catalog/catalog-api', 8080, 'TCP', () => httpOf([['GET', '/products'], ['GET', '/products/*'], ['GET', '/img/*.png']]));
-  calls('shop/checkout', 'payments/payments', 8443, 'TCP', (i) => httpOf([['POST', '/v1/charges'], ['GET', '/v1/charges/*']], i % 3 === 0 ? int(1, 9) : 0));
+  calls('shop/frontend', 'catalog/catalog-api', 8080, 'TCP', () =>
+    httpOf([
+      ['GET', '/products'],
+      ['GET', '/products/*'],
+      ['GET', '/img/*.png'],
+    ]),
+  );
+  calls('shop/checkout', 'payments/payments', 8443, 'TCP', (i) =>
+    httpOf(
+      [
+        ['POST', '/v1/charges'],
+        ['GET', '/v1/charges/*'],
+      ],
+      i % 3 === 0 ? int(1, 9) : 0,
+    ),
+  );
   calls('shop/checkout', 'shop/cart', 7070, 'TCP');
   calls('payments/payments', 'payments/ledger', 5432, 'TCP');
   calls('catalog/catalog-api', 'catalog/catalog-worker', 9000, 'TCP');
@@ -221,7 +305,8 @@ export function buildSyntheticTraffic(seed = 1, options: { bareDebugPod?: boolea
   into(reserved('kube-apiserver'), 'payments/payments', 9443, 'TCP');
   for (const key of pods.keys()) into(reserved('host'), key, 8081, 'TCP');
   // Prometheus scrapes every workload outside kube-system and pings the frontend.
-  for (const key of pods.keys()) if (!key.startsWith('kube-system/') && key !== 'monitoring/prometheus') calls('monitoring/prometheus', key, 9100, 'TCP');
+  for (const key of pods.keys())
+    if (!key.startsWith('kube-system/') && key !== 'monitoring/prometheus') calls('monitoring/prometheus', key, 9100, 'TCP');
   calls('monitoring/prometheus', 'shop/frontend', 0, 'ICMPv4');
   return { edges, pods };
 }

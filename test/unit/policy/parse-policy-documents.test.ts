@@ -56,7 +56,7 @@ items:
       ['CiliumNetworkPolicy', 'default', 'two-specs', 4, 'items[1]'],
       ['CiliumNetworkPolicy', 'default', 'two-specs', 4, 'items[1]'],
     ]);
-    expect(set.policies[4].rules[0].ref.path).toBe('specs[1].ingressDeny[0]');
+    expect(set.policies[4]!.rules[0]!.ref.path).toBe('specs[1].ingressDeny[0]');
     expect(set.warnings).toEqual([]);
   });
 
@@ -82,8 +82,8 @@ spec:
   ingress: [{fromEndpoints: [{matchLabels: {app: a}}]}]
 `;
     const [cnp, ccnp] = parsePolicyDocuments(text).policies;
-    expect(cnp.subject).toEqual({ matchLabels: { app: 'web', 'io.kubernetes.pod.namespace': 'shop' }, matchExpressions: [] });
-    const peers = cnp.rules[0].peers;
+    expect(cnp!.subject).toEqual({ matchLabels: { app: 'web', 'io.kubernetes.pod.namespace': 'shop' }, matchExpressions: [] });
+    const peers = cnp!.rules[0]!.peers;
     expect(peers).toEqual([
       // No namespace named: the policy's own.
       { type: 'endpoints', selector: { matchLabels: { app: 'a', 'io.kubernetes.pod.namespace': 'shop' }, matchExpressions: [] } },
@@ -95,9 +95,12 @@ spec:
       { type: 'endpoints', selector: { matchLabels: { 'reserved:host': '' }, matchExpressions: [] } },
     ]);
     // Clusterwide: any namespace, but pods only (the namespace label must exist).
-    expect(ccnp.subject).toEqual({ matchLabels: { app: 'web' }, matchExpressions: [] });
-    expect(ccnp.rules[0].peers).toEqual([
-      { type: 'endpoints', selector: { matchLabels: { app: 'a' }, matchExpressions: [{ key: 'io.kubernetes.pod.namespace', operator: 'Exists', values: [] }] } },
+    expect(ccnp!.subject).toEqual({ matchLabels: { app: 'web' }, matchExpressions: [] });
+    expect(ccnp!.rules[0]!.peers).toEqual([
+      {
+        type: 'endpoints',
+        selector: { matchLabels: { app: 'a' }, matchExpressions: [{ key: 'io.kubernetes.pod.namespace', operator: 'Exists', values: [] }] },
+      },
     ]);
   });
 
@@ -132,7 +135,10 @@ spec: {podSelector: {}, policyTypes: [Egress], ingress: [{}]}
       ['k-egress-only', { ingress: false, egress: true }],
     ]);
     expect(set.warnings).toEqual([
-      { where: 'input document 4 (NetworkPolicy default/k-egress-only) spec.ingress', message: 'policyTypes does not include Ingress: these rules have no effect' },
+      {
+        where: 'input document 4 (NetworkPolicy default/k-egress-only) spec.ingress',
+        message: 'policyTypes does not include Ingress: these rules have no effect',
+      },
     ]);
   });
 
@@ -144,7 +150,9 @@ spec: {podSelector: {}, policyTypes: [Egress], ingress: [{}]}
     expect(parseError(`${CNP}---\napiVersion: v1\nkind: Pod\nmetadata: {name: x}\n`)).toBe(
       'policies.yaml document 2 kind: "Pod" is not a network policy (expected CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, NetworkPolicy or a List of them)',
     );
-    expect(parseError('apiVersion: cilium.io/v1\nkind: CiliumNetworkPolicy\nmetadata: {name: x}\n')).toBe('policies.yaml document 1 apiVersion: expected cilium.io/v2 for CiliumNetworkPolicy, got "cilium.io/v1"');
+    expect(parseError('apiVersion: cilium.io/v1\nkind: CiliumNetworkPolicy\nmetadata: {name: x}\n')).toBe(
+      'policies.yaml document 1 apiVersion: expected cilium.io/v2 for CiliumNetworkPolicy, got "cilium.io/v1"',
+    );
     expect(parseError('just a string\n')).toBe('policies.yaml document 1: expected a mapping, got "just a string"');
   });
 
@@ -155,10 +163,31 @@ spec: {podSelector: {}, policyTypes: [Egress], ingress: [{}]}
     );
   });
 
+  it.each(['constructor', 'toString', '__proto__'])(
+    'rejects a field named after a property every object inherits (%s) as unknown',
+    (field) => {
+      const text = CNP.replace('- fromEndpoints:', `- ${field}: x\n    fromEndpoints:`);
+      expect(parseError(text)).toMatch(
+        new RegExp(
+          `^policies\\.yaml document 1 \\(CiliumNetworkPolicy shop/web\\) spec\\.ingress\\[0\\]\\.${field}: unknown field \\(expected one of `,
+        ),
+      );
+    },
+  );
+
   it.each([
-    ['matchExpressions: [{key: app, operator: Equals, values: [a]}]', 'spec.ingress[0].fromEndpoints[0].matchExpressions[0].operator: expected one of In, NotIn, Exists, DoesNotExist, got "Equals"'],
-    ['matchExpressions: [{key: app, operator: In}]', 'spec.ingress[0].fromEndpoints[0].matchExpressions[0].values: In needs at least one value'],
-    ['matchExpressions: [{key: app, operator: Exists, values: [a]}]', 'spec.ingress[0].fromEndpoints[0].matchExpressions[0].values: Exists takes no values, got ["a"]'],
+    [
+      'matchExpressions: [{key: app, operator: Equals, values: [a]}]',
+      'spec.ingress[0].fromEndpoints[0].matchExpressions[0].operator: expected one of In, NotIn, Exists, DoesNotExist, got "Equals"',
+    ],
+    [
+      'matchExpressions: [{key: app, operator: In}]',
+      'spec.ingress[0].fromEndpoints[0].matchExpressions[0].values: In needs at least one value',
+    ],
+    [
+      'matchExpressions: [{key: app, operator: Exists, values: [a]}]',
+      'spec.ingress[0].fromEndpoints[0].matchExpressions[0].values: Exists takes no values, got ["a"]',
+    ],
     ['matchLabels: {app: [a]}', 'spec.ingress[0].fromEndpoints[0].matchLabels.app: expected a string, got ["a"]'],
   ])('rejects a bad selector (%s)', (selector, message) => {
     const text = CNP.replace('{matchLabels: {"k8s:app": frontend}}', `{${selector}}`);
@@ -166,12 +195,21 @@ spec: {podSelector: {}, policyTypes: [Egress], ingress: [{}]}
   });
 
   it.each([
-    ['{ports: [{port: "8080", protocol: HTTP}]}', 'spec.ingress[0].toPorts[0].ports[0].protocol: expected one of TCP, UDP, SCTP, ANY, got "HTTP"'],
-    ['{ports: [{port: "8080", protocol: ICMP}]}', 'spec.ingress[0].toPorts[0].ports[0].protocol: expected one of TCP, UDP, SCTP, ANY, got "ICMP" (ICMP is allowed with `icmps`)'],
+    [
+      '{ports: [{port: "8080", protocol: HTTP}]}',
+      'spec.ingress[0].toPorts[0].ports[0].protocol: expected one of TCP, UDP, SCTP, ANY, got "HTTP"',
+    ],
+    [
+      '{ports: [{port: "8080", protocol: ICMP}]}',
+      'spec.ingress[0].toPorts[0].ports[0].protocol: expected one of TCP, UDP, SCTP, ANY, got "ICMP" (ICMP is allowed with `icmps`)',
+    ],
     ['{ports: [{port: "70000"}]}', 'spec.ingress[0].toPorts[0].ports[0].port: expected a port from 0 to 65535, got "70000"'],
     ['{ports: [{port: "9000", endPort: 8000}]}', 'spec.ingress[0].toPorts[0].ports[0].endPort: endPort 8000 is below port 9000'],
     ['{ports: [{protocol: TCP}]}', 'spec.ingress[0].toPorts[0].ports[0].port: missing (Cilium requires a port; "0" means every port)'],
-    ['{ports: [{port: "80"}], rules: {http: [{path: "/a("}]}}', 'spec.ingress[0].toPorts[0].rules.http[0].path: not a valid regular expression "/a(": Unterminated group'],
+    [
+      '{ports: [{port: "80"}], rules: {http: [{path: "/a("}]}}',
+      'spec.ingress[0].toPorts[0].rules.http[0].path: not a valid regular expression "/a(": Unterminated group',
+    ],
   ])('rejects a bad port rule (%s)', (toPorts, message) => {
     const text = CNP.replace('- fromEndpoints:', `- toPorts: [${toPorts}]\n    fromEndpoints:`);
     expect(parseError(text)).toBe(`policies.yaml document 1 (CiliumNetworkPolicy shop/web) ${message}`);
@@ -179,8 +217,12 @@ spec: {podSelector: {}, policyTypes: [Egress], ingress: [{}]}
 
   it('rejects an unknown entity, a bad CIDR and L7 rules in a deny rule', () => {
     const base = 'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: x, namespace: a}\nspec:\n  endpointSelector: {}\n';
-    expect(parseError(`${base}  egress: [{toEntities: [internet]}]\n`)).toContain('spec.egress[0].toEntities[0]: unknown entity "internet" (expected one of all, cluster, health, host');
-    expect(parseError(`${base}  egress: [{toCIDR: [10.0.0.0/33]}]\n`)).toBe('policies.yaml document 1 (CiliumNetworkPolicy a/x) spec.egress[0].toCIDR[0]: not a CIDR: "10.0.0.0/33"');
+    expect(parseError(`${base}  egress: [{toEntities: [internet]}]\n`)).toContain(
+      'spec.egress[0].toEntities[0]: unknown entity "internet" (expected one of all, cluster, health, host',
+    );
+    expect(parseError(`${base}  egress: [{toCIDR: [10.0.0.0/33]}]\n`)).toBe(
+      'policies.yaml document 1 (CiliumNetworkPolicy a/x) spec.egress[0].toCIDR[0]: not a CIDR: "10.0.0.0/33"',
+    );
     expect(parseError(`${base}  egressDeny: [{toPorts: [{ports: [{port: "80"}], rules: {http: [{}]}}]}]\n`)).toBe(
       'policies.yaml document 1 (CiliumNetworkPolicy a/x) spec.egressDeny[0].toPorts[0].rules: unknown field (expected one of ports)',
     );
@@ -192,7 +234,9 @@ spec: {podSelector: {}, policyTypes: [Egress], ingress: [{}]}
     expect(parseError(`${base}spec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}]}\n`)).toBe(
       'policies.yaml document 1 (NetworkPolicy a/k) spec.ingress[0].from[0]: ipBlock cannot be combined with podSelector or namespaceSelector',
     );
-    expect(parseError(`${base}spec: {ingress: []}\n`)).toBe('policies.yaml document 1 (NetworkPolicy a/k) spec.podSelector: missing (use {} to select every pod of the namespace)');
+    expect(parseError(`${base}spec: {ingress: []}\n`)).toBe(
+      'policies.yaml document 1 (NetworkPolicy a/k) spec.podSelector: missing (use {} to select every pod of the namespace)',
+    );
   });
 
   it('warns about constructs that exist but are not modelled, saying how each is treated', () => {
@@ -223,6 +267,6 @@ spec:
       'input document 1 (CiliumNetworkPolicy shop/misc) spec.egress[3].toPorts[0].rules.http[0]: headers not observed by the graph: assumed to match',
       'input document 2 (CiliumClusterwideNetworkPolicy host-fw) spec.nodeSelector: host policies (nodeSelector) are not modelled: this policy is ignored',
     ]);
-    expect(set.policies[1].subject).toBeNull();
+    expect(set.policies[1]!.subject).toBeNull();
   });
 });

@@ -20,7 +20,7 @@ const regExp = Object.assign((pattern: string, flags: string) => new RegExp(toJs
 function isCidr(value: string): boolean {
   const m = /^(.+)\/(\d{1,3})$/.exec(value);
   if (m === null) return false;
-  const family = isIP(m[1]);
+  const family = isIP(m[1]!);
   return family !== 0 && Number(m[2]) <= (family === 4 ? 32 : 128);
 }
 

@@ -5,11 +5,31 @@ import { HUBBLE_METRIC, type HubbleMetricName, type PromSeries } from '../../../
 const TIE = 'default/tiefighter';
 const DEATH = 'default/deathstar-6c94dcc57b-2chb9';
 const XWING = 'default/xwing';
-const target = { app_kubernetes_io_managed_by: 'Helm', job: 'kubernetes-endpoints', k8s_app: 'hubble', namespace: 'kube-system', service: 'hubble-metrics' };
+const target = {
+  app_kubernetes_io_managed_by: 'Helm',
+  job: 'kubernetes-endpoints',
+  k8s_app: 'hubble',
+  namespace: 'kube-system',
+  service: 'hubble-metrics',
+};
 
 /** A series growing from 0 to `value` inside the window (at t=1000 and t=2000). */
-function series(name: HubbleMetricName, labels: Record<string, string>, value: number, instance = '192.168.50.139:9965'): [HubbleMetricName, PromSeries] {
-  return [name, { labels: { __name__: name, ...labels, ...target, instance }, samples: [{ tMs: 1000, value: value / 2 }, { tMs: 2000, value }] }];
+function series(
+  name: HubbleMetricName,
+  labels: Record<string, string>,
+  value: number,
+  instance = '192.168.50.139:9965',
+): [HubbleMetricName, PromSeries] {
+  return [
+    name,
+    {
+      labels: { __name__: name, ...labels, ...target, instance },
+      samples: [
+        { tMs: 1000, value: value / 2 },
+        { tMs: 2000, value },
+      ],
+    },
+  ];
 }
 
 function build(entries: [HubbleMetricName, PromSeries][]) {
@@ -23,14 +43,40 @@ const call = (r: ReturnType<typeof build>, key: string) => r.batch.calls.find((c
 describe('buildPrometheusBatch', () => {
   it('turns flow counters of every agent into one edge with port 0 and the IP protocol of the L7 protocol', () => {
     const r = build([
-      series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'L7', protocol: 'HTTP', subtype: 'HTTP', verdict: 'DROPPED' }, 2),
-      series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'L7', protocol: 'HTTP', subtype: 'HTTP', verdict: 'DROPPED' }, 4, '192.168.50.140:9965'),
-      series(HUBBLE_METRIC.flows, { source: TIE, destination: 'kube-system/coredns-1', type: 'L7', protocol: 'DNS', subtype: 'DNS', verdict: 'FORWARDED' }, 6),
+      series(
+        HUBBLE_METRIC.flows,
+        { source: TIE, destination: DEATH, type: 'L7', protocol: 'HTTP', subtype: 'HTTP', verdict: 'DROPPED' },
+        2,
+      ),
+      series(
+        HUBBLE_METRIC.flows,
+        { source: TIE, destination: DEATH, type: 'L7', protocol: 'HTTP', subtype: 'HTTP', verdict: 'DROPPED' },
+        4,
+        '192.168.50.140:9965',
+      ),
+      series(
+        HUBBLE_METRIC.flows,
+        { source: TIE, destination: 'kube-system/coredns-1', type: 'L7', protocol: 'DNS', subtype: 'DNS', verdict: 'FORWARDED' },
+        6,
+      ),
     ]);
-    expect(call(r, `${TIE}|${DEATH}|0|TCP|DROPPED`)).toMatchObject({ flows: 6, port: 0, protocol: 'TCP', verdict: 'DROPPED', source: 'prometheus', firstSeenMs: 1000, lastSeenMs: 2000 });
+    expect(call(r, `${TIE}|${DEATH}|0|TCP|DROPPED`)).toMatchObject({
+      flows: 6,
+      port: 0,
+      protocol: 'TCP',
+      verdict: 'DROPPED',
+      source: 'prometheus',
+      firstSeenMs: 1000,
+      lastSeenMs: 2000,
+    });
     expect(call(r, `${TIE}|kube-system/coredns-1|0|UDP|FORWARDED`)).toMatchObject({ flows: 6, l7Protocols: ['DNS'] });
     expect(r.batch.endpoints.map((e) => e.id).sort()).toEqual([DEATH, TIE, 'kube-system/coredns-1'].sort());
-    expect(r.batch.endpoints.find((e) => e.id === TIE)).toMatchObject({ kind: 'pod', namespace: 'default', name: 'tiefighter', source: 'prometheus' });
+    expect(r.batch.endpoints.find((e) => e.id === TIE)).toMatchObject({
+      kind: 'pod',
+      namespace: 'default',
+      name: 'tiefighter',
+      source: 'prometheus',
+    });
     expect(r.batch.maxFlowTimeMs).toBe(2000);
   });
 
@@ -58,14 +104,27 @@ describe('buildPrometheusBatch', () => {
       series(HUBBLE_METRIC.httpRequests, { ...labels, reporter: 'server' }, 6, '192.168.50.140:9965'),
       series(HUBBLE_METRIC.httpRequests, { ...labels, destination: TIE, reporter: 'server' }, 2, '192.168.50.140:9965'),
     ]);
-    expect(call(r, `${XWING}|${DEATH}|0|TCP|FORWARDED`)).toMatchObject({ requests: 6, responses: 6, statusCounts: { '200': 6 }, methodCounts: { GET: 6 } });
+    expect(call(r, `${XWING}|${DEATH}|0|TCP|FORWARDED`)).toMatchObject({
+      requests: 6,
+      responses: 6,
+      statusCounts: { '200': 6 },
+      methodCounts: { GET: 6 },
+    });
     expect(call(r, `${XWING}|${TIE}|0|TCP|FORWARDED`)).toMatchObject({ requests: 2 });
   });
 
   it('attributes TCP reply flows to the client->server edge when the tcp metric shows who answered SYNs', () => {
     const r = build([
-      series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'Trace', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 6),
-      series(HUBBLE_METRIC.flows, { source: DEATH, destination: TIE, type: 'Trace', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 4),
+      series(
+        HUBBLE_METRIC.flows,
+        { source: TIE, destination: DEATH, type: 'Trace', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' },
+        6,
+      ),
+      series(
+        HUBBLE_METRIC.flows,
+        { source: DEATH, destination: TIE, type: 'Trace', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' },
+        4,
+      ),
       series(HUBBLE_METRIC.tcpFlags, { source: TIE, destination: DEATH, flag: 'SYN', family: 'IPv4' }, 2),
       series(HUBBLE_METRIC.tcpFlags, { source: DEATH, destination: TIE, flag: 'SYN-ACK', family: 'IPv4' }, 2),
       series(HUBBLE_METRIC.tcpFlags, { source: TIE, destination: DEATH, flag: 'FIN', family: 'IPv4' }, 2),
@@ -83,7 +142,8 @@ describe('buildPrometheusBatch', () => {
   });
 
   it('turns v1 latency histograms (server labelled as source) into a sketch on the client->server edge', () => {
-    const h = (le: string, v: number) => series(HUBBLE_METRIC.httpDurationBucket, { source: DEATH, destination: TIE, method: 'POST', le }, v);
+    const h = (le: string, v: number) =>
+      series(HUBBLE_METRIC.httpDurationBucket, { source: DEATH, destination: TIE, method: 'POST', le }, v);
     const r = build([
       h('0.005', 0),
       h('0.01', 50),
@@ -103,9 +163,14 @@ describe('buildPrometheusBatch', () => {
   });
 
   it('reads httpV2 latency histograms as labelled (client first) on an agent whose requests carry status', () => {
-    const h = (le: string, v: number) => series(HUBBLE_METRIC.httpDurationBucket, { source: XWING, destination: DEATH, method: 'GET', reporter: 'client', le }, v);
+    const h = (le: string, v: number) =>
+      series(HUBBLE_METRIC.httpDurationBucket, { source: XWING, destination: DEATH, method: 'GET', reporter: 'client', le }, v);
     const r = build([
-      series(HUBBLE_METRIC.httpRequests, { source: XWING, destination: DEATH, method: 'GET', protocol: 'HTTP/1.1', status: '200', reporter: 'client' }, 10),
+      series(
+        HUBBLE_METRIC.httpRequests,
+        { source: XWING, destination: DEATH, method: 'GET', protocol: 'HTTP/1.1', status: '200', reporter: 'client' },
+        10,
+      ),
       h('0.1', 10),
       h('+Inf', 10),
       series(HUBBLE_METRIC.httpDurationCount, { source: XWING, destination: DEATH, method: 'GET', reporter: 'client' }, 10),
@@ -125,37 +190,68 @@ describe('buildPrometheusBatch', () => {
 
   it('counts malformed and unlabelled series and names the metrics that lack source/destination', () => {
     const r = build([
-      series(HUBBLE_METRIC.flows, { source: 'nope', destination: DEATH, type: 'L3_L4', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 3),
-      series(HUBBLE_METRIC.flows, { source: TIE, destination: '', type: 'L3_L4', protocol: 'TCP', subtype: 'to-stack', verdict: 'FORWARDED' }, 3),
+      series(
+        HUBBLE_METRIC.flows,
+        { source: 'nope', destination: DEATH, type: 'L3_L4', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' },
+        3,
+      ),
+      series(
+        HUBBLE_METRIC.flows,
+        { source: TIE, destination: '', type: 'L3_L4', protocol: 'TCP', subtype: 'to-stack', verdict: 'FORWARDED' },
+        3,
+      ),
       series(HUBBLE_METRIC.flows, { type: 'L3_L4', protocol: 'TCP', subtype: 'to-stack', verdict: 'FORWARDED' }, 7),
       series(HUBBLE_METRIC.tcpFlags, { source: TIE, flag: 'SYN', family: 'IPv4' }, 7),
     ]);
     expect(r.batch.calls).toEqual([]);
     expect(r.problems.skipped).toEqual({ 'malformed-labels': 1, 'unlabelled-endpoint': 1 });
-    expect(r.problems.missingLabels).toEqual({ [HUBBLE_METRIC.flows]: ['destination', 'source'], [HUBBLE_METRIC.tcpFlags]: ['destination'] });
+    expect(r.problems.missingLabels).toEqual({
+      [HUBBLE_METRIC.flows]: ['destination', 'source'],
+      [HUBBLE_METRIC.tcpFlags]: ['destination'],
+    });
     expect(r.seriesRead).toEqual({ [HUBBLE_METRIC.flows]: 3, [HUBBLE_METRIC.tcpFlags]: 1 });
   });
 
   it('writes nothing for counters that did not move, but remembers them', () => {
-    const [name, s] = series(HUBBLE_METRIC.flows, { source: TIE, destination: DEATH, type: 'L3_L4', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' }, 4);
+    const [name, s] = series(
+      HUBBLE_METRIC.flows,
+      { source: TIE, destination: DEATH, type: 'L3_L4', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' },
+      4,
+    );
     const first = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: new Map(), context: 'pod' });
     const again = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: first.marks, context: 'pod' });
-    expect(first.batch.calls[0].flows).toBe(4);
+    expect(first.batch.calls[0]!.flows).toBe(4);
     expect(again.batch).toEqual({ endpoints: [], calls: [], maxFlowTimeMs: 0 });
     expect(again.marks).toEqual(first.marks);
   });
 
   it('builds namespace-level edges from namespace context', () => {
-    const [name, s] = series(HUBBLE_METRIC.flows, { source: 'default', destination: 'kube-system', type: 'L7', protocol: 'DNS', subtype: 'DNS', verdict: 'FORWARDED' }, 5);
+    const [name, s] = series(
+      HUBBLE_METRIC.flows,
+      { source: 'default', destination: 'kube-system', type: 'L7', protocol: 'DNS', subtype: 'DNS', verdict: 'FORWARDED' },
+      5,
+    );
     const r = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: new Map(), context: 'namespace' });
-    expect(r.batch.calls[0].key).toBe('namespace:default|namespace:kube-system|0|UDP|FORWARDED');
+    expect(r.batch.calls[0]!.key).toBe('namespace:default|namespace:kube-system|0|UDP|FORWARDED');
   });
 });
 
 describe('toLatency', () => {
   it('places the +Inf bucket at the largest finite bound and reports no sketch without observations', () => {
-    expect(toLatency(new Map([[0.1, 0], [Number.POSITIVE_INFINITY, 0]]))).toEqual({ sketch: null, count: 0, minMs: 0, maxMs: 0 });
-    const r = toLatency(new Map([[0.1, 0], [Number.POSITIVE_INFINITY, 3]]));
+    expect(
+      toLatency(
+        new Map([
+          [0.1, 0],
+          [Number.POSITIVE_INFINITY, 0],
+        ]),
+      ),
+    ).toEqual({ sketch: null, count: 0, minMs: 0, maxMs: 0 });
+    const r = toLatency(
+      new Map([
+        [0.1, 0],
+        [Number.POSITIVE_INFINITY, 3],
+      ]),
+    );
     expect(r).toMatchObject({ count: 3, maxMs: 100 });
   });
 });

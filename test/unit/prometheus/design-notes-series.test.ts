@@ -5,7 +5,9 @@ import { createPrometheusClient } from '../../../src/prometheus/prometheus-clien
 import { createPrometheusSource } from '../../../src/prometheus/prometheus-source';
 
 /** The design notes' example series, as Prometheus' HTTP API returns them. */
-const answers = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'fixtures', 'prometheus', 'design-notes-query-results.json'), 'utf8')) as Record<string, unknown>;
+const answers = JSON.parse(
+  fs.readFileSync(path.resolve(__dirname, '..', '..', 'fixtures', 'prometheus', 'design-notes-query-results.json'), 'utf8'),
+) as Record<string, unknown>;
 
 const fetchFixture = (async (input: string | URL | Request) => {
   const query = new URL(String(input)).searchParams.get('query') ?? '';
@@ -18,7 +20,12 @@ describe('the design notes example series', () => {
   it('become a DROPPED edge and a FORWARDED edge from tiefighter to deathstar, the response attributed to the client', async () => {
     const config = { url: 'http://prometheus:9090', intervalMs: 30_000, timeoutMs: 1000 };
     const client = createPrometheusClient({ ...config, fetch: fetchFixture });
-    const source = createPrometheusSource(config, silentLogger(), { client, now: () => 1663830931_000, settleMs: 0, initialWindowMs: 3_600_000 });
+    const source = createPrometheusSource(config, silentLogger(), {
+      client,
+      now: () => 1663830931_000,
+      settleMs: 0,
+      initialWindowMs: 3_600_000,
+    });
     const { batch, report } = await source.poll(null);
     expect(report).toMatchObject({ ok: true, seriesRead: 3, errors: {}, missingLabels: {} });
     const byKey = Object.fromEntries(batch.calls.map((c) => [c.key, c]));

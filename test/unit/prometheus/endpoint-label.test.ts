@@ -26,6 +26,10 @@ describe('parseEndpointLabel', () => {
 
   it('makes namespace- and workload-level endpoints that are not pods', () => {
     expect(parseEndpointLabel('default', 'namespace')).toMatchObject({ id: 'namespace:default', kind: 'reserved', namespace: 'default' });
-    expect(parseEndpointLabel('default/deathstar', 'workload')).toMatchObject({ id: 'workload:default/deathstar', kind: 'reserved', workload: 'deathstar' });
+    expect(parseEndpointLabel('default/deathstar', 'workload')).toMatchObject({
+      id: 'workload:default/deathstar',
+      kind: 'reserved',
+      workload: 'deathstar',
+    });
   });
 });

@@ -10,7 +10,8 @@ function fakeFetch(answer: (url: string) => Promise<Response> | Response) {
   return { f, urls };
 }
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 async function reasonOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -26,14 +27,31 @@ describe('createPrometheusClient', () => {
     const { f, urls } = fakeFetch(() =>
       json(200, {
         status: 'success',
-        data: { resultType: 'matrix', result: [{ metric: { __name__: 'hubble_flows_processed_total', source: 'default/a' }, values: [[1700000000.5, '3'], [1700000001, '4']] }] },
+        data: {
+          resultType: 'matrix',
+          result: [
+            {
+              metric: { __name__: 'hubble_flows_processed_total', source: 'default/a' },
+              values: [
+                [1700000000.5, '3'],
+                [1700000001, '4'],
+              ],
+            },
+          ],
+        },
       }),
     );
     const client = createPrometheusClient({ url: 'http://prom:9090/prefix/', timeoutMs: 1000, fetch: f });
     const series = await client.queryRange('hubble_flows_processed_total[60000ms]', 1_700_000_001_000, undefined);
     expect(urls[0]).toBe('http://prom:9090/prefix/api/v1/query?query=hubble_flows_processed_total%5B60000ms%5D&time=1700000001.000');
     expect(series).toEqual([
-      { labels: { __name__: 'hubble_flows_processed_total', source: 'default/a' }, samples: [{ tMs: 1_700_000_000_500, value: 3 }, { tMs: 1_700_000_001_000, value: 4 }] },
+      {
+        labels: { __name__: 'hubble_flows_processed_total', source: 'default/a' },
+        samples: [
+          { tMs: 1_700_000_000_500, value: 3 },
+          { tMs: 1_700_000_001_000, value: 4 },
+        ],
+      },
     ]);
   });
 
@@ -52,6 +70,8 @@ describe('createPrometheusClient', () => {
     const hang = (_url: string, init?: RequestInit) =>
       new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
     const f = ((input: string, init?: RequestInit) => hang(input, init)) as unknown as typeof fetch;
-    expect(await reasonOf(createPrometheusClient({ url: 'http://prom:9090', timeoutMs: 20, fetch: f }).queryRange('x[1s]', 0))).toBe('timeout');
+    expect(await reasonOf(createPrometheusClient({ url: 'http://prom:9090', timeoutMs: 20, fetch: f }).queryRange('x[1s]', 0))).toBe(
+      'timeout',
+    );
   });
 });

@@ -4,7 +4,12 @@ const s = (...pairs: [number, number][]) => pairs.map(([tMs, value]) => ({ tMs, 
 
 describe('computeSeriesDelta', () => {
   it('counts a new series from 0', () => {
-    expect(computeSeriesDelta(s([1000, 3], [2000, 5]), null)).toEqual({ delta: 5, firstIncreaseMs: 1000, lastIncreaseMs: 2000, mark: { value: 5, tMs: 2000 } });
+    expect(computeSeriesDelta(s([1000, 3], [2000, 5]), null)).toEqual({
+      delta: 5,
+      firstIncreaseMs: 1000,
+      lastIncreaseMs: 2000,
+      mark: { value: 5, tMs: 2000 },
+    });
   });
 
   it('counts only samples after the mark, from the mark value', () => {

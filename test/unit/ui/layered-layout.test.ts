@@ -34,7 +34,11 @@ describe('layered layout', () => {
 
   it('folds a wide layer into sub-columns so that it stays on screen', () => {
     const ids = ['root', ...Array.from({ length: 100 }, (_, i) => `leaf-${String(i).padStart(3, '0')}`)];
-    const pos = layoutLayered(ids, ids.slice(1).map((id) => edge('root', id)), { maxRowsPerColumn: 20, rowGapPx: 50 });
+    const pos = layoutLayered(
+      ids,
+      ids.slice(1).map((id) => edge('root', id)),
+      { maxRowsPerColumn: 20, rowGapPx: 50 },
+    );
     const ys = ids.slice(1).map((id) => pos.get(id)!.y);
     expect(Math.max(...ys) - Math.min(...ys)).toBeLessThan(21 * 50);
     expect(new Set(ids.slice(1).map((id) => pos.get(id)!.x)).size).toBe(5);

@@ -30,16 +30,24 @@ function crossedNodes(positions: Map<string, P>, e: RouteEdge, bend: P | undefin
 
 describe('edge routing around nodes', () => {
   it('bends an edge that skips a layer around the node between its ends', () => {
-    const positions = new Map<string, P>([['web', { x: 0, y: 0 }], ['api', { x: 220, y: 0 }], ['db', { x: 440, y: 0 }]]);
+    const positions = new Map<string, P>([
+      ['web', { x: 0, y: 0 }],
+      ['api', { x: 220, y: 0 }],
+      ['db', { x: 440, y: 0 }],
+    ]);
     const edges = [{ id: 'web->db', source: 'web', target: 'db' }];
-    expect(crossedNodes(positions, edges[0], undefined)).toEqual(['api']);
+    expect(crossedNodes(positions, edges[0]!, undefined)).toEqual(['api']);
     const bends = routeEdges(positions, edges, { radiusOf });
     expect(bends.has('web->db')).toBe(true);
-    expect(crossedNodes(positions, edges[0], bends.get('web->db'))).toEqual([]);
+    expect(crossedNodes(positions, edges[0]!, bends.get('web->db'))).toEqual([]);
   });
 
   it('leaves edges that cross no node straight', () => {
-    const positions = new Map<string, P>([['web', { x: 0, y: 0 }], ['api', { x: 220, y: 0 }], ['db', { x: 440, y: 56 }]]);
+    const positions = new Map<string, P>([
+      ['web', { x: 0, y: 0 }],
+      ['api', { x: 220, y: 0 }],
+      ['db', { x: 440, y: 56 }],
+    ]);
     const edges = [
       { id: 'web->api', source: 'web', target: 'api' },
       { id: 'api->db', source: 'api', target: 'db' },
@@ -49,7 +57,7 @@ describe('edge routing around nodes', () => {
 
   it('on a layered map of 5 tiers of 40 services, no routed edge crosses more nodes than straight, and at least half of the crossings are gone', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const tier = (i: number) => Math.floor(i / 40);
     const ids = Array.from({ length: 200 }, (_, i) => `n${i}`);
     const edges: RouteEdge[] = [];
@@ -78,12 +86,30 @@ describe('edge routing around nodes', () => {
 describe('the map store routes edges with its positions', () => {
   const node = (id: string): ApiMapNode => ({ id, kind: 'POD', name: id, namespace: 'shop', pods: 1 });
   const edge = (source: string, target: string): ApiMapEdge => ({
-    id: `${source}->${target}`, source, target, flows: 1, requests: 0, errors: 0, errorRate: 0, verdicts: ['FORWARDED'], ports: [80], protocols: ['TCP'],
-    latencyP95Ms: null, calls: 1, lastSeen: null,
+    id: `${source}->${target}`,
+    source,
+    target,
+    flows: 1,
+    requests: 0,
+    errors: 0,
+    errorRate: 0,
+    verdicts: ['FORWARDED'],
+    ports: [80],
+    protocols: ['TCP'],
+    latencyP95Ms: null,
+    calls: 1,
+    lastSeen: null,
   });
   const map = (edges: ApiMapEdge[]): ApiServiceMap => {
     const ids = [...new Set(edges.flatMap((e) => [e.source, e.target]))];
-    return { level: 'WORKLOAD', nodes: ids.map(node), edges, totals: { nodes: ids.length, edges: edges.length, calls: edges.length, flows: 0, requests: 0, errors: 0 }, truncated: false, range: null };
+    return {
+      level: 'WORKLOAD',
+      nodes: ids.map(node),
+      edges,
+      totals: { nodes: ids.length, edges: edges.length, calls: edges.length, flows: 0, requests: 0, errors: 0 },
+      truncated: false,
+      range: null,
+    };
   };
 
   it('bends web -> db around api when web also calls api and api calls db', () => {

@@ -77,7 +77,8 @@ export function createGraphqlClient(o: GraphqlClientOptions): GraphqlClient {
         throw new UnauthorizedError('the API needs a bearer token');
       }
       const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
-      if (body.errors && body.errors.length > 0) throw new GraphqlError(body.errors[0].message, body.errors[0].extensions?.code);
+      const [firstError] = body.errors ?? [];
+      if (firstError) throw new GraphqlError(firstError.message, firstError.extensions?.code);
       if (!body.data) throw new GraphqlError(`HTTP ${res.status} without data`, undefined);
       return body.data;
     },

@@ -4,7 +4,7 @@ import { type ApiDrop, POLICY_DROP_REASONS, type PolicyScope } from '../model/po
 import type { ApiActivitySeries } from '../model/sparkline';
 import type { ApiRange } from '../model/time-range';
 import type { MapFilters } from '../model/view-state';
-import type { GraphqlClient, SubscriptionSink } from './graphql-client';
+import { GraphqlError, type GraphqlClient, type SubscriptionSink } from './graphql-client';
 
 /**
  * Every read of the page. Each takes the range to read (undefined: all time); with a range the
@@ -88,7 +88,11 @@ export async function readWorkloadPods(
 }
 
 /** Calls from or to a namespace, heaviest first (the node panel at NAMESPACE level). */
-export async function readNamespaceCalls(client: GraphqlClient, namespace: string, range: ApiRange | undefined): Promise<{ totalCount: number; nodes: ApiCall[] }> {
+export async function readNamespaceCalls(
+  client: GraphqlClient,
+  namespace: string,
+  range: ApiRange | undefined,
+): Promise<{ totalCount: number; nodes: ApiCall[] }> {
   const r = rangeParts(range);
   const data = await client.query<{ calls: { totalCount: number; nodes: ApiCall[] } }>(
     `query NamespaceCalls($filter: CallFilter${r.decl}) { calls(filter: $filter, first: 300${r.arg}) { totalCount nodes { ${CALL_FIELDS} } } }`,
@@ -98,7 +102,12 @@ export async function readNamespaceCalls(client: GraphqlClient, namespace: strin
 }
 
 /** Calls from one endpoint to another (the edge panel at POD level). */
-export async function readCallsBetween(client: GraphqlClient, source: string, destination: string, range: ApiRange | undefined): Promise<ApiCall[]> {
+export async function readCallsBetween(
+  client: GraphqlClient,
+  source: string,
+  destination: string,
+  range: ApiRange | undefined,
+): Promise<ApiCall[]> {
   const r = rangeParts(range);
   const data = await client.query<{ calls: { nodes: ApiCall[] } }>(
     `query Between($filter: CallFilter${r.decl}) { calls(filter: $filter, first: 100${r.arg}) { nodes { ${CALL_FIELDS} } } }`,
@@ -157,7 +166,11 @@ export function subscribeCalls(
 }
 
 /** Live pod arrivals of the namespaces shown. */
-export function subscribePods(client: GraphqlClient, namespaces: string[], sink: { added: (p: ApiEndpointDetails) => void; error: (e: Error) => void }): () => void {
+export function subscribePods(
+  client: GraphqlClient,
+  namespaces: string[],
+  sink: { added: (p: ApiEndpointDetails) => void; error: (e: Error) => void },
+): () => void {
   const filter = namespaces.length > 0 ? { namespaces } : {};
   return client.subscribe<{ podAdded: ApiEndpointDetails }>(
     `subscription Pods($filter: PodFilter) { podAdded(filter: $filter) { ${ENDPOINT} firstSeen lastSeen } }`,
@@ -170,7 +183,12 @@ export function subscribePods(client: GraphqlClient, namespaces: string[], sink:
  * Drops a network policy made, by call (for the map's policy-drop edge style): map edges carry
  * verdicts, not reasons. At most `first` calls, most drops first.
  */
-export async function readPolicyDrops(client: GraphqlClient, namespaces: string[], range: ApiRange | undefined, first = 500): Promise<ApiDrop[]> {
+export async function readPolicyDrops(
+  client: GraphqlClient,
+  namespaces: string[],
+  range: ApiRange | undefined,
+  first = 500,
+): Promise<ApiDrop[]> {
   const r = rangeParts(range);
   const filter: Record<string, unknown> = { reasons: POLICY_DROP_REASONS };
   if (namespaces.length > 0) filter.namespaces = namespaces;
@@ -206,7 +224,12 @@ export async function readMapDiff(
 const SERIES = `range { since until bucketSeconds seconds } stepSeconds points { time flows requests errors }`;
 
 /** Activity of every call from one endpoint to another in a range (an edge between two endpoints). */
-export async function readActivityBetween(client: GraphqlClient, source: string, destination: string, range: ApiRange): Promise<ApiActivitySeries> {
+export async function readActivityBetween(
+  client: GraphqlClient,
+  source: string,
+  destination: string,
+  range: ApiRange,
+): Promise<ApiActivitySeries> {
   const data = await client.query<{ activity: ApiActivitySeries }>(
     `query Activity($source: ID!, $destination: ID!, $range: TimeRange!) { activity(source: $source, destination: $destination, range: $range) { ${SERIES} } }`,
     { source, destination, range },
@@ -222,7 +245,11 @@ export async function readActivityOfCalls(client: GraphqlClient, keys: readonly 
   const vars: Record<string, unknown> = { range };
   keys.forEach((k, i) => (vars[`k${i}`] = k));
   const data = await client.query<Record<string, ApiActivitySeries>>(`query Activities($range: TimeRange!, ${decl}) { ${fields} }`, vars);
-  return keys.map((_, i) => data[`a${i}`]);
+  return keys.map((key, i) => {
+    const series = data[`a${i}`];
+    if (series === undefined) throw new GraphqlError(`the answer has no activity for call ${key} (alias a${i})`, undefined);
+    return series;
+  });
 }
 
 /** The network policy drafts of a workload or a namespace, as one YAML stream. */
@@ -231,7 +258,9 @@ export async function readPolicyDraft(
   scope: PolicyScope,
   format: 'CILIUM' | 'KUBERNETES',
 ): Promise<{ yaml: string; policies: { kind: string; name: string; namespace: string }[]; warnings: string[] }> {
-  const data = await client.query<{ networkPolicies: { yaml: string; policies: { kind: string; name: string; namespace: string }[]; warnings: string[] } }>(
+  const data = await client.query<{
+    networkPolicies: { yaml: string; policies: { kind: string; name: string; namespace: string }[]; warnings: string[] };
+  }>(
     `query Policy($scope: PolicyScope, $format: PolicyFormat) { networkPolicies(scope: $scope, format: $format) { yaml policies { kind name namespace } warnings } }`,
     { scope, format },
   );

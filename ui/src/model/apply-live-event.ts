@@ -5,7 +5,8 @@ export function toMapNode(endpoint: ApiEndpoint, level: MapLevel): ApiMapNode {
   if (endpoint.kind !== 'POD' || endpoint.namespace === null) {
     return { id: endpoint.id, kind: endpoint.kind, name: endpoint.name, namespace: endpoint.namespace, pods: 0 };
   }
-  if (level === 'NAMESPACE') return { id: endpoint.namespace, kind: 'POD', name: endpoint.namespace, namespace: endpoint.namespace, pods: 1 };
+  if (level === 'NAMESPACE')
+    return { id: endpoint.namespace, kind: 'POD', name: endpoint.namespace, namespace: endpoint.namespace, pods: 1 };
   if (level === 'WORKLOAD') {
     const workload = endpoint.workloadName ?? endpoint.name;
     return { id: `${endpoint.namespace}/${workload}`, kind: 'POD', name: workload, namespace: endpoint.namespace, pods: 1 };
@@ -65,7 +66,12 @@ export function applyCallEvent(
   let delta: CallCounters | null;
   if (isNewCall || (previous === undefined && before === undefined)) delta = now;
   else if (previous !== undefined) {
-    delta = { flows: now.flows - previous.flows, requests: now.requests - previous.requests, errors: now.errors - previous.errors, responses: now.responses - previous.responses };
+    delta = {
+      flows: now.flows - previous.flows,
+      requests: now.requests - previous.requests,
+      errors: now.errors - previous.errors,
+      responses: now.responses - previous.responses,
+    };
   } else delta = null;
   const base: ApiMapEdge = before ?? {
     id,

@@ -42,7 +42,7 @@ export function assignLayers(ids: readonly string[], edges: readonly LayoutEdge[
     const s = index.get(e.source);
     const t = index.get(e.target);
     if (s === undefined || t === undefined || s === t) continue;
-    out[s].push(t);
+    out[s]?.push(t);
   }
   // Depth-first search marks back edges (to a node still on the stack); the rest form a DAG.
   const state = new Uint8Array(n); // 0 new, 1 on stack, 2 done
@@ -52,15 +52,14 @@ export function assignLayers(ids: readonly string[], edges: readonly LayoutEdge[
     if (state[root] !== 0) continue;
     const stack: [number, number][] = [[root, 0]];
     state[root] = 1;
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
+    for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
       const [v, i] = top;
-      if (i < out[v].length) {
+      const w = out[v]?.[i];
+      if (w !== undefined) {
         top[1] = i + 1;
-        const w = out[v][i];
         if (state[w] === 1) continue; // back edge: ignored for layering
-        dagOut[v].push(w);
-        indegree[w] += 1;
+        dagOut[v]?.push(w);
+        indegree[w] = (indegree[w] ?? 0) + 1;
         if (state[w] === 0) {
           state[w] = 1;
           stack.push([w, 0]);
@@ -71,35 +70,41 @@ export function assignLayers(ids: readonly string[], edges: readonly LayoutEdge[
       }
     }
   }
-  // Longest path from the sources, in topological order (Kahn).
+  // Longest path from the sources, in topological order (Kahn); the queue grows as it is read.
   const layer = new Int32Array(n);
   const queue: number[] = [];
   const remaining = Int32Array.from(indegree);
   for (let v = 0; v < n; v += 1) if (remaining[v] === 0) queue.push(v);
   const order: number[] = [];
-  for (let q = 0; q < queue.length; q += 1) {
-    const v = queue[q];
+  for (const v of queue) {
     order.push(v);
-    for (const w of dagOut[v]) {
-      if (layer[v] + 1 > layer[w]) layer[w] = layer[v] + 1;
-      remaining[w] -= 1;
-      if (remaining[w] === 0) queue.push(w);
+    const next = (layer[v] ?? 0) + 1;
+    for (const w of dagOut[v] ?? []) {
+      if (next > (layer[w] ?? 0)) layer[w] = next;
+      const left = (remaining[w] ?? 0) - 1;
+      remaining[w] = left;
+      if (left === 0) queue.push(w);
     }
   }
   // Pull pure callers (no caller of their own) next to their nearest callee, so that e.g. the
-  // world calling one deep service does not stretch an edge across the whole map.
-  for (let k = order.length - 1; k >= 0; k -= 1) {
-    const v = order[k];
-    if (indegree[v] !== 0 || dagOut[v].length === 0) continue;
+  // world calling one deep service does not stretch an edge across the whole map. Callees first:
+  // the topological order reversed.
+  for (const v of order.reverse()) {
+    const callees = dagOut[v] ?? [];
+    if (indegree[v] !== 0 || callees.length === 0) continue;
     let nearest = Infinity;
-    for (const w of dagOut[v]) nearest = Math.min(nearest, layer[w]);
+    for (const w of callees) nearest = Math.min(nearest, layer[w] ?? 0);
     layer[v] = Math.max(0, nearest - 1);
   }
-  return new Map(ids.map((id, i) => [id, layer[i]]));
+  return new Map(ids.map((id, i) => [id, layer[i] ?? 0]));
 }
 
 /** Positions for every node id; deterministic for the same input. */
-export function layoutLayered(nodeIds: readonly string[], edges: readonly LayoutEdge[], options: LayeredLayoutOptions = {}): Map<string, Point> {
+export function layoutLayered(
+  nodeIds: readonly string[],
+  edges: readonly LayoutEdge[],
+  options: LayeredLayoutOptions = {},
+): Map<string, Point> {
   const o = { ...DEFAULTS, ...options };
   const groupKey = options.groupKey ?? ((id: string) => id);
   const ids = [...new Set(nodeIds)].sort((a, b) => {
@@ -110,7 +115,7 @@ export function layoutLayered(nodeIds: readonly string[], edges: readonly Layout
   const layerOf = assignLayers(ids, edges);
   const layerCount = ids.length === 0 ? 0 : Math.max(...layerOf.values()) + 1;
   const layers: string[][] = Array.from({ length: layerCount }, () => []);
-  for (const id of ids) layers[layerOf.get(id) ?? 0].push(id);
+  for (const id of ids) layers[layerOf.get(id) ?? 0]?.push(id);
 
   // Neighbours in other layers, both ways, for the barycentre sweeps.
   const preds = new Map<string, string[]>();
@@ -142,27 +147,32 @@ export function layoutLayered(nodeIds: readonly string[], edges: readonly Layout
     layer.sort((a, b) => (key.get(a) ?? 0) - (key.get(b) ?? 0) || (rel.get(a) ?? 0) - (rel.get(b) ?? 0));
     place(layer);
   };
+  // Down from the second layer, then up from the one before last (the slices share the layers).
+  const down = layers.slice(1);
+  const up = layers.slice(0, -1).reverse();
   for (let s = 0; s < o.sweeps; s += 1) {
-    for (let l = 1; l < layerCount; l += 1) sweep(layers[l], preds);
-    for (let l = layerCount - 2; l >= 0; l -= 1) sweep(layers[l], succs);
+    for (const layer of down) sweep(layer, preds);
+    for (const layer of up) sweep(layer, succs);
   }
 
   // Coordinates: a wide layer folds into sub-columns, its nodes dealt across them in order, so
   // that neighbouring nodes stay close and the vertical order is kept.
-  const columns = layers.map((layer) => Math.max(1, Math.ceil(layer.length / o.maxRowsPerColumn)));
-  const rows = layers.map((layer, l) => Math.ceil(layer.length / columns[l]));
-  const maxRows = Math.max(0, ...rows);
+  const grid = layers.map((layer) => {
+    const columns = Math.max(1, Math.ceil(layer.length / o.maxRowsPerColumn));
+    return { layer, columns, rows: Math.ceil(layer.length / columns) };
+  });
+  const maxRows = Math.max(0, ...grid.map((g) => g.rows));
   const positions = new Map<string, Point>();
   let x = 0;
-  layers.forEach((layer, l) => {
-    const top = ((maxRows - rows[l]) * o.rowGapPx) / 2;
+  for (const { layer, columns, rows } of grid) {
+    const top = ((maxRows - rows) * o.rowGapPx) / 2;
     layer.forEach((id, i) => {
-      const sub = i % columns[l];
-      const row = Math.floor(i / columns[l]);
+      const sub = i % columns;
+      const row = Math.floor(i / columns);
       positions.set(id, { x: x + sub * o.subColumnGapPx, y: top + row * o.rowGapPx + (sub % 2) * (o.rowGapPx / 3) });
     });
-    x += (columns[l] - 1) * o.subColumnGapPx + o.layerGapPx;
-  });
+    x += (columns - 1) * o.subColumnGapPx + o.layerGapPx;
+  }
   return positions;
 }
 

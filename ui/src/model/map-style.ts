@@ -73,7 +73,7 @@ export const EXTERNAL_FILL = '#BBBBBB';
 /** Assigns each namespace a fill, stable for a given set of namespaces (sorted by name). */
 export function namespaceFills(namespaces: Iterable<string>): Map<string, string> {
   const sorted = [...new Set(namespaces)].sort();
-  return new Map(sorted.map((ns, i) => [ns, NAMESPACE_FILLS[i % NAMESPACE_FILLS.length]]));
+  return new Map(sorted.map((ns, i) => [ns, NAMESPACE_FILLS[i % NAMESPACE_FILLS.length] ?? EXTERNAL_FILL]));
 }
 
 /** Edge width in pixels for a traffic volume (requests, or flows without L7): 1 to 8, logarithmic. */

@@ -62,11 +62,13 @@ export function routeEdges(positions: ReadonlyMap<string, Point>, edges: Iterabl
   /** Nodes the path through `points` crosses, split into pieces of at most a cell. */
   const crossed = (points: readonly Point[], s: string, t: string): number => {
     const found = new Set<string>();
-    for (let i = 1; i < points.length; i += 1) {
-      const a = points[i - 1];
-      const b = points[i];
-      const pieces = Math.max(1, Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) / CELL_PX));
-      for (let j = 0; j < pieces; j += 1) crossings(lerp(a, b, j / pieces), lerp(a, b, (j + 1) / pieces), s, t, found);
+    let a: Point | undefined;
+    for (const b of points) {
+      if (a !== undefined) {
+        const pieces = Math.max(1, Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) / CELL_PX));
+        for (let j = 0; j < pieces; j += 1) crossings(lerp(a, b, j / pieces), lerp(a, b, (j + 1) / pieces), s, t, found);
+      }
+      a = b;
     }
     return found.size;
   };

@@ -19,7 +19,8 @@ export interface ApiActivitySeries {
  * by time; a time only one series has is kept as it is.
  */
 export function sumSeries(series: readonly ApiActivitySeries[]): ApiActivitySeries | null {
-  if (series.length === 0) return null;
+  const [first] = series;
+  if (first === undefined) return null;
   const byTime = new Map<string, ApiActivityPoint>();
   for (const s of series) {
     for (const p of s.points) {
@@ -32,7 +33,7 @@ export function sumSeries(series: readonly ApiActivitySeries[]): ApiActivitySeri
     }
   }
   const points = [...byTime.values()].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
-  return { range: series[0].range, stepSeconds: series[0].stepSeconds, points };
+  return { range: first.range, stepSeconds: first.stepSeconds, points };
 }
 
 /** A sparkline ready to draw as SVG: a polyline of counts and one of errors, on a fixed box. */

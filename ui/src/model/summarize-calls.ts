@@ -37,7 +37,10 @@ const maxOrNull = (a: number | null, b: number | null | undefined) => (b === nul
  * are listed too, with the node itself as peer.
  */
 export function summarizeCalls(calls: readonly ApiCall[], direction: 'incoming' | 'outgoing', level: MapLevel): CallRow[] {
-  const groups = new Map<string, { row: CallRow; responses: number; first: number; last: number; statuses: Map<string, number>; drops: Map<string, number> }>();
+  const groups = new Map<
+    string,
+    { row: CallRow; responses: number; first: number; last: number; statuses: Map<string, number>; drops: Map<string, number> }
+  >();
   const seen = new Set<string>();
   for (const c of calls) {
     if (seen.has(c.key)) continue;
@@ -47,7 +50,22 @@ export function summarizeCalls(calls: readonly ApiCall[], direction: 'incoming' 
     let g = groups.get(k);
     if (!g) {
       g = {
-        row: { peer, port: c.port, protocol: c.protocol, verdict: c.verdict, calls: 0, flows: 0, requests: 0, errors: 0, errorRate: 0, ratePerSec: null, p50Ms: null, p95Ms: null, statusCounts: [], dropReasons: [] },
+        row: {
+          peer,
+          port: c.port,
+          protocol: c.protocol,
+          verdict: c.verdict,
+          calls: 0,
+          flows: 0,
+          requests: 0,
+          errors: 0,
+          errorRate: 0,
+          ratePerSec: null,
+          p50Ms: null,
+          p95Ms: null,
+          statusCounts: [],
+          dropReasons: [],
+        },
         responses: 0,
         first: Infinity,
         last: -Infinity,

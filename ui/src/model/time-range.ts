@@ -9,10 +9,7 @@
 
 /** A range the page offers. `custom` carries ISO-8601 instants. */
 export type RangeChoice =
-  | { kind: 'live' }
-  | { kind: 'all' }
-  | { kind: 'last'; span: RelativeSpan }
-  | { kind: 'custom'; since: string; until: string };
+  { kind: 'live' } | { kind: 'all' } | { kind: 'last'; span: RelativeSpan } | { kind: 'custom'; since: string; until: string };
 
 /** Relative spans of the range control. */
 export type RelativeSpan = '5m' | '15m' | '1h' | '24h';
@@ -47,10 +44,10 @@ export function parseRangeChoice(value: string | null): RangeChoice {
 
 /** `a..b` with two parseable instants, since before until; else null. */
 function parseInstants(value: string): { since: string; until: string } | null {
-  const m = /^(.+)\.\.(.+)$/.exec(value);
-  if (!m) return null;
-  const [since, until] = [Date.parse(m[1]), Date.parse(m[2])];
-  return !Number.isNaN(since) && !Number.isNaN(until) && since < until ? { since: m[1], until: m[2] } : null;
+  const [, sinceText, untilText] = /^(.+)\.\.(.+)$/.exec(value) ?? [];
+  if (sinceText === undefined || untilText === undefined) return null;
+  const [since, until] = [Date.parse(sinceText), Date.parse(untilText)];
+  return !Number.isNaN(since) && !Number.isNaN(until) && since < until ? { since: sinceText, until: untilText } : null;
 }
 
 /** The URL value of a choice (inverse of parseRangeChoice). */
@@ -146,7 +143,9 @@ export function describeCoveredRange(r: CoveredRange): string {
   const time = (d: Date) => d.toISOString().slice(11, 16);
   const day = (d: Date) => d.toISOString().slice(0, 10);
   const sameDay = day(since) === day(new Date(until.getTime() - 1));
-  const span = sameDay ? `${day(since)} ${time(since)}–${time(until)} UTC` : `${day(since)} ${time(since)} – ${day(until)} ${time(until)} UTC`;
+  const span = sameDay
+    ? `${day(since)} ${time(since)}–${time(until)} UTC`
+    : `${day(since)} ${time(since)} – ${day(until)} ${time(until)} UTC`;
   return `${span} (${bucketLabel(r.bucketSeconds)} buckets)`;
 }
 

@@ -56,7 +56,12 @@ export interface SceneInput {
   selectedNodes: readonly string[];
   selectedEdge: string | null;
   matches: ReadonlySet<string>;
-  trace: { nodes: ReadonlySet<string>; edges: ReadonlySet<string>; shortest: ReadonlySet<string>; distance: ReadonlyMap<string, number> } | null;
+  trace: {
+    nodes: ReadonlySet<string>;
+    edges: ReadonlySet<string>;
+    shortest: ReadonlySet<string>;
+    distance: ReadonlyMap<string, number>;
+  } | null;
   diff: DiffMarks | null;
   /** Map edge ids with traffic a network policy dropped (their own style). */
   policyDrops: ReadonlySet<string>;

@@ -1,5 +1,12 @@
 import { MAP_LEVELS, type MapLevel } from './api-types';
-import { type CompareChoice, type RangeChoice, formatCompareChoice, formatRangeChoice, parseCompareChoice, parseRangeChoice } from './time-range';
+import {
+  type CompareChoice,
+  type RangeChoice,
+  formatCompareChoice,
+  formatRangeChoice,
+  parseCompareChoice,
+  parseRangeChoice,
+} from './time-range';
 
 /** Client-side and query filters of the map. */
 export interface MapFilters {
@@ -42,7 +49,14 @@ export interface ViewState {
 /** Default of `topN`: the API's default page cap. */
 export const DEFAULT_TOP_N = 1000;
 
-export const DEFAULT_FILTERS: MapFilters = { verdicts: [], protocol: null, port: null, hideReserved: false, hideWorld: false, onlyDropped: false };
+export const DEFAULT_FILTERS: MapFilters = {
+  verdicts: [],
+  protocol: null,
+  port: null,
+  hideReserved: false,
+  hideWorld: false,
+  onlyDropped: false,
+};
 
 export const DEFAULT_VIEW: ViewState = {
   namespaces: [],
@@ -59,7 +73,13 @@ export const DEFAULT_VIEW: ViewState = {
 
 const MODES: readonly SelectionMode[] = ['details', 'path', 'blast', 'deps'];
 
-const list = (v: string | null): string[] => (v ? v.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : []);
+const list = (v: string | null): string[] =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
+    : [];
 
 /** Reads a view from a URL query string (`?ns=shop&level=POD&...`); unknown or malformed values fall back to the defaults. */
 export function parseViewState(search: string): ViewState {

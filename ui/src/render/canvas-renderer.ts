@@ -1,5 +1,6 @@
 import { DIFF_STYLE, PALETTE } from '../model/map-style';
 import { curvePoints, distanceToSegment, pointOnCurve } from '../model/route-edges';
+import type { Point } from '../model/layered-layout';
 import type { Scene, SceneEdge, SceneNode } from '../model/to-scene';
 
 /** What is under the pointer. */
@@ -229,6 +230,7 @@ export class CanvasRenderer {
     const slack = 3 / this.cam.k;
     for (let i = this.scene.nodes.length - 1; i >= 0; i -= 1) {
       const n = this.scene.nodes[i];
+      if (n === undefined) continue;
       const r = n.radius + slack;
       if ((n.x - wx) ** 2 + (n.y - wy) ** 2 <= r * r) return { kind: 'node', node: n };
     }
@@ -241,7 +243,11 @@ export class CanvasRenderer {
       const p = { x: wx, y: wy };
       const points = e.bend ? curvePoints(s, e.bend, t) : [s, t];
       let d = Infinity;
-      for (let i = 1; i < points.length; i += 1) d = Math.min(d, distanceToSegment(p, points[i - 1], points[i]));
+      let a: Point | undefined;
+      for (const b of points) {
+        if (a !== undefined) d = Math.min(d, distanceToSegment(p, a, b));
+        a = b;
+      }
       const limit = Math.max(5, e.widthPx / 2 + 2) / this.cam.k;
       if (d <= limit && d < bestD) {
         best = e;
@@ -278,12 +284,23 @@ export class CanvasRenderer {
       const s = this.nodeById.get(e.source);
       const t = this.nodeById.get(e.target);
       if (!s || !t) continue;
-      if (Math.max(s.x, t.x) < view.x0 || Math.min(s.x, t.x) > view.x1 || Math.max(s.y, t.y) < view.y0 || Math.min(s.y, t.y) > view.y1) continue;
+      if (Math.max(s.x, t.x) < view.x0 || Math.min(s.x, t.x) > view.x1 || Math.max(s.y, t.y) < view.y0 || Math.min(s.y, t.y) > view.y1)
+        continue;
       visible.push([e, s, t]);
     }
     // Halos first (new, active, selected, trace), under the lines.
     for (const [e, s, t] of visible) {
-      const halo = e.isNew ? PALETTE.yellow : e.selected ? '#000000' : e.shortest ? '#000000' : e.onTrace ? '#444444' : e.active ? '#F6EFA0' : null;
+      const halo = e.isNew
+        ? PALETTE.yellow
+        : e.selected
+          ? '#000000'
+          : e.shortest
+            ? '#000000'
+            : e.onTrace
+              ? '#444444'
+              : e.active
+                ? '#F6EFA0'
+                : null;
       if (!halo || cheap) continue;
       ctx.globalAlpha = 1;
       ctx.setLineDash([]);
@@ -364,7 +381,8 @@ export class CanvasRenderer {
     const { ctx } = this;
     const k = this.cam.k;
     const labels = k >= 0.5 || this.scene.nodes.length <= 60;
-    const inView = (n: SceneNode) => n.x + n.radius >= view.x0 && n.x - n.radius <= view.x1 && n.y + n.radius >= view.y0 && n.y - n.radius <= view.y1 + 30 / k;
+    const inView = (n: SceneNode) =>
+      n.x + n.radius >= view.x0 && n.x - n.radius <= view.x1 && n.y + n.radius >= view.y0 && n.y - n.radius <= view.y1 + 30 / k;
     for (const n of this.scene.nodes) {
       if (!inView(n)) continue;
       ctx.globalAlpha = n.dimmed ? 0.18 : 1;

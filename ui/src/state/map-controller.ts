@@ -98,7 +98,11 @@ export class MapController {
     try {
       if (v.compare) {
         const ranges = toDiffRanges(v.range, v.compare);
-        const [after, diff, drops] = await Promise.all([readServiceMap(this.client, args, ranges.after), readMapDiff(this.client, args, ranges), this.readPolicyDrops(ranges.after)]);
+        const [after, diff, drops] = await Promise.all([
+          readServiceMap(this.client, args, ranges.after),
+          readMapDiff(this.client, args, ranges),
+          this.readPolicyDrops(ranges.after),
+        ]);
         if (ticket !== this.mapRead) return;
         const compared = toCompareView(after, diff);
         this.store.replaceMap(compared.map, relayout);
@@ -197,17 +201,25 @@ export class MapController {
         const change = this.store.comparison?.changes.get(edge.id) ?? null;
         const calls = await this.readEdgeCalls(edge, range);
         if (ticket !== this.panelRead) return;
-        const details = { kind: 'edge' as const, edge, calls: summarizeCalls(calls, 'outgoing', v.level), activity: null, activityNote: 'reading activity…', diff: diffKindOf(edge.id, this.store.diff), change };
+        const details = {
+          kind: 'edge' as const,
+          edge,
+          calls: summarizeCalls(calls, 'outgoing', v.level),
+          activity: null,
+          activityNote: 'reading activity…',
+          diff: diffKindOf(edge.id, this.store.diff),
+          change,
+        };
         this.store.setDetails(details);
         const { series, note } = await this.readEdgeActivity(edge, calls);
         if (ticket !== this.panelRead) return;
         return this.store.setDetails({ ...details, activity: series, activityNote: note });
       }
-      if (v.selection.length === 0) {
+      const [first, second] = v.selection;
+      if (first === undefined) {
         this.store.setDetails(null);
         return this.store.setTrace(null);
       }
-      const [first, second] = v.selection;
       const details = await this.readNodeDetails(first);
       if (ticket !== this.panelRead) return;
       this.store.setDetails(details);
@@ -260,7 +272,15 @@ export class MapController {
       if (ticket !== this.policyRead) return;
       this.store.setPolicy({ scope, format, yaml: draft.yaml, policies: draft.policies.length, warnings: draft.warnings, error: null });
     } catch (err) {
-      if (ticket === this.policyRead) this.store.setPolicy({ scope, format, yaml: null, policies: 0, warnings: [], error: err instanceof Error ? err.message : String(err) });
+      if (ticket === this.policyRead)
+        this.store.setPolicy({
+          scope,
+          format,
+          yaml: null,
+          policies: 0,
+          warnings: [],
+          error: err instanceof Error ? err.message : String(err),
+        });
     }
   }
 
@@ -316,7 +336,8 @@ export class MapController {
 
   private traceNeedsEndpoints() {
     const trace = this.emptyTrace('path');
-    trace.summary = 'Paths and blast radius follow single endpoints: switch to the POD level (or pick DNS names, IPs or reserved identities).';
+    trace.summary =
+      'Paths and blast radius follow single endpoints: switch to the POD level (or pick DNS names, IPs or reserved identities).';
     this.store.setTrace(trace);
   }
 
@@ -366,9 +387,20 @@ export class MapController {
       v.level === 'WORKLOAD' && node ? readWorkloadPods(this.client, ns, node.name) : Promise.resolve(null),
     ]);
     const inNode = (e: ApiEndpoint) => toMapNode(e, v.level).id === id;
-    const note = calls.totalCount > calls.nodes.length ? `Calls from the ${calls.nodes.length} heaviest of the namespace's ${calls.totalCount}.` : null;
-    const incoming = summarizeCalls(calls.nodes.filter((c) => inNode(c.destination)), 'incoming', v.level);
-    const outgoing = summarizeCalls(calls.nodes.filter((c) => inNode(c.source)), 'outgoing', v.level);
+    const note =
+      calls.totalCount > calls.nodes.length
+        ? `Calls from the ${calls.nodes.length} heaviest of the namespace's ${calls.totalCount}.`
+        : null;
+    const incoming = summarizeCalls(
+      calls.nodes.filter((c) => inNode(c.destination)),
+      'incoming',
+      v.level,
+    );
+    const outgoing = summarizeCalls(
+      calls.nodes.filter((c) => inNode(c.source)),
+      'outgoing',
+      v.level,
+    );
     if (pods) {
       const first = pods.nodes[0];
       const identities = [...new Set(pods.nodes.map((p) => p.identity).filter((i): i is number => i !== null && i !== undefined))];
@@ -380,7 +412,10 @@ export class MapController {
           { key: 'kind', value: 'workload' },
           { key: 'namespace', value: ns },
           { key: 'workload', value: `${node?.name ?? id}${first?.workloadKind ? ` (${first.workloadKind})` : ''}` },
-          { key: 'pods', value: pods.nodes.map((p) => p.name).join(', ') + (pods.totalCount > pods.nodes.length ? ` … (${pods.totalCount})` : '') },
+          {
+            key: 'pods',
+            value: pods.nodes.map((p) => p.name).join(', ') + (pods.totalCount > pods.nodes.length ? ` … (${pods.totalCount})` : ''),
+          },
           ...(identities.length > 0 ? [{ key: 'identity', value: identities.join(', ') }] : []),
           ...(nodesRun.length > 0 ? [{ key: 'node', value: nodesRun.join(', ') }] : []),
         ],

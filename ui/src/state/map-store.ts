@@ -189,7 +189,9 @@ export class MapStore {
       this.knownCalls.clear();
       this.newUntil.clear();
       this.activeUntil.clear();
-      this.positions = layoutLayered([...this.nodes.keys()], map.edges, { groupKey: (id) => `${this.nodes.get(id)?.namespace ?? '~'}/${id}` });
+      this.positions = layoutLayered([...this.nodes.keys()], map.edges, {
+        groupKey: (id) => `${this.nodes.get(id)?.namespace ?? '~'}/${id}`,
+      });
     } else {
       for (const id of this.positions.keys()) if (!this.nodes.has(id)) this.positions.delete(id);
       const added = [...this.nodes.keys()].filter((id) => !before.has(id));
@@ -248,8 +250,7 @@ export class MapStore {
     if (change.edgeIsNew) {
       this.newUntil.set(change.edge.id, now + NEW_HIGHLIGHT_MS);
       for (const [id, bend] of this.route([change.edge])) this.bends.set(id, bend);
-    }
-    else this.activeUntil.set(change.edge.id, now + ACTIVE_MARK_MS);
+    } else this.activeUntil.set(change.edge.id, now + ACTIVE_MARK_MS);
     this.liveEvents += 1;
     this.emit(change.edgeIsNew || change.newNodes.length > 0 ? 'graph' : 'figures');
     return change.figuresExact;

@@ -41,23 +41,34 @@ function sparkline(series: ApiActivitySeries): HTMLElement {
   });
   box.append(svg('line', { x1: 0, y1: SPARK_H, x2: SPARK_W, y2: SPARK_H, stroke: '#bbb', 'stroke-width': 1 }));
   box.append(svg('polyline', { points: s.line, fill: 'none', stroke: '#0072B2', 'stroke-width': 1.5 }));
-  if (s.errors.some((v) => v > 0)) box.append(svg('polyline', { points: s.errorLine, fill: 'none', stroke: '#D55E00', 'stroke-width': 1.5, 'stroke-dasharray': '4 2' }));
+  if (s.errors.some((v) => v > 0))
+    box.append(svg('polyline', { points: s.errorLine, fill: 'none', stroke: '#D55E00', 'stroke-width': 1.5, 'stroke-dasharray': '4 2' }));
   const wrap = el('div', { class: 'activity', 'data-since': series.range.since, 'data-until': series.range.until });
   wrap.append(
     el('div', { class: 'range' }, describeCoveredRange(series.range)),
     box,
-    el('div', { class: 'spark-legend' }, `${s.measure} per ${fmtStep(series.stepSeconds)} (solid, highest ${fmtCount(s.max)}, ${fmtCount(s.total)} in all)${s.errors.some((v) => v > 0) ? '; errors dashed' : ''}`),
+    el(
+      'div',
+      { class: 'spark-legend' },
+      `${s.measure} per ${fmtStep(series.stepSeconds)} (solid, highest ${fmtCount(s.max)}, ${fmtCount(s.total)} in all)${s.errors.some((v) => v > 0) ? '; errors dashed' : ''}`,
+    ),
   );
   return wrap;
 }
 
-const fmtStep = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`);
+const fmtStep = (seconds: number) =>
+  seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 
 /** The policy draft section: YAML with a copy button, the format, warnings. */
 function policySection(policy: PolicyDraftView, actions: PanelActions): HTMLElement {
   const target = policy.scope.workload ? `${policy.scope.namespace}/${policy.scope.workload}` : `namespace ${policy.scope.namespace}`;
   const section = el('section', { class: 'policy', 'data-policy-scope': target, 'data-policy-format': policy.format });
-  const format = el('select', { class: 'policy-format', 'aria-label': 'policy format' }, el('option', { value: 'CILIUM' }, 'CiliumNetworkPolicy'), el('option', { value: 'KUBERNETES' }, 'Kubernetes NetworkPolicy')) as HTMLSelectElement;
+  const format = el(
+    'select',
+    { class: 'policy-format', 'aria-label': 'policy format' },
+    el('option', { value: 'CILIUM' }, 'CiliumNetworkPolicy'),
+    el('option', { value: 'KUBERNETES' }, 'Kubernetes NetworkPolicy'),
+  ) as HTMLSelectElement;
   format.value = policy.format;
   format.addEventListener('change', () => actions.openPolicy(format.value === 'KUBERNETES' ? 'KUBERNETES' : 'CILIUM'));
   const copy = el('button', { class: 'policy-copy', type: 'button', disabled: '' }, 'Copy YAML') as HTMLButtonElement;
@@ -85,7 +96,11 @@ function policySection(policy: PolicyDraftView, actions: PanelActions): HTMLElem
 const counts = (kc: { key: string; count: number }[]) => kc.map((c) => `${c.key}: ${fmtCount(c.count)}`).join(', ');
 
 function callTable(rows: CallRow[], peerTitle: string, direction: string): HTMLElement {
-  const head = el('tr', {}, ...[peerTitle, 'port', 'verdict', 'req', 'req/s', 'errors', 'p50', 'p95', 'status codes', 'drop reasons'].map((h) => el('th', {}, h)));
+  const head = el(
+    'tr',
+    {},
+    ...[peerTitle, 'port', 'verdict', 'req', 'req/s', 'errors', 'p50', 'p95', 'status codes', 'drop reasons'].map((h) => el('th', {}, h)),
+  );
   const body = rows.map((r) =>
     el(
       'tr',
@@ -114,21 +129,40 @@ function callTable(rows: CallRow[], peerTitle: string, direction: string): HTMLE
 }
 
 /** Fills the side panel with a node's or an edge's details, the current trace's summary and the open policy draft. */
-export function renderPanel(panel: HTMLElement, details: NodeDetails | EdgeDetails | null, trace: Trace | null, policy: PolicyDraftView | null, actions: PanelActions) {
+export function renderPanel(
+  panel: HTMLElement,
+  details: NodeDetails | EdgeDetails | null,
+  trace: Trace | null,
+  policy: PolicyDraftView | null,
+  actions: PanelActions,
+) {
   panel.replaceChildren();
   panel.hidden = details === null && trace === null;
   if (trace) panel.append(el('p', { class: 'trace', 'data-trace': trace.kind }, trace.summary));
   if (details?.kind === 'node') {
     panel.append(el('h2', { 'data-node': details.nodeId }, details.nodeId));
-    panel.append(el('table', { class: 'facts' }, ...details.facts.map((f) => el('tr', { 'data-fact': f.key }, el('td', {}, f.key), el('td', {}, f.value)))));
+    panel.append(
+      el(
+        'table',
+        { class: 'facts' },
+        ...details.facts.map((f) => el('tr', { 'data-fact': f.key }, el('td', {}, f.key), el('td', {}, f.value))),
+      ),
+    );
     if (details.labels.length > 0) {
-      panel.append(el('h3', {}, 'Labels'), el('div', { class: 'labels' }, ...details.labels.map((l) => el('span', { class: 'chip' }, `${l.key}=${l.value}`))));
+      panel.append(
+        el('h3', {}, 'Labels'),
+        el('div', { class: 'labels' }, ...details.labels.map((l) => el('span', { class: 'chip' }, `${l.key}=${l.value}`))),
+      );
     }
     if (details.note) panel.append(el('p', {}, details.note));
     if (details.policyScope) {
       if (policy) panel.append(policySection(policy, actions));
       else {
-        const open = el('button', { class: 'policy-open', type: 'button', title: 'Least-privilege policy drafted from the observed calls (networkPolicies)' }, 'Network policy draft');
+        const open = el(
+          'button',
+          { class: 'policy-open', type: 'button', title: 'Least-privilege policy drafted from the observed calls (networkPolicies)' },
+          'Network policy draft',
+        );
         open.addEventListener('click', () => actions.openPolicy('CILIUM'));
         panel.append(open);
       }

@@ -54,7 +54,14 @@ export function renderLegend(container: HTMLElement, namespaces: string[], compa
   if (fills.size > 0) {
     container.append(el('h4', {}, 'Fill = namespace'));
     for (const [ns, fill] of [...fills].slice(0, 8)) {
-      container.append(el('div', { class: 'row' }, icon((ctx) => ((ctx.fillStyle = fill), ctx.fillRect(10, 3, 16, 12))), ns));
+      container.append(
+        el(
+          'div',
+          { class: 'row' },
+          icon((ctx) => ((ctx.fillStyle = fill), ctx.fillRect(10, 3, 16, 12))),
+          ns,
+        ),
+      );
     }
     if (fills.size > 8) container.append(el('div', {}, `… ${fills.size - 8} more`));
   }
@@ -89,7 +96,14 @@ export function renderLegend(container: HTMLElement, namespaces: string[], compa
       ),
     );
   }
-  container.append(el('div', { class: 'row' }, icon((ctx) => ((ctx.fillStyle = '#F0E442'), ctx.fillRect(4, 3, 28, 12))), 'new in the last seconds (live)'));
+  container.append(
+    el(
+      'div',
+      { class: 'row' },
+      icon((ctx) => ((ctx.fillStyle = '#F0E442'), ctx.fillRect(4, 3, 28, 12))),
+      'new in the last seconds (live)',
+    ),
+  );
   if (!comparing) return;
   container.append(el('h4', {}, 'Compared with the earlier range'));
   for (const kind of Object.keys(DIFF_STYLE) as DiffKind[]) {
@@ -98,7 +112,12 @@ export function renderLegend(container: HTMLElement, namespaces: string[], compa
       legendRow(
         { 'data-legend-diff': kind },
         (ctx) => {
-          if (kind === 'removed') strokeSample(ctx, s.colour, REMOVED_DASH.map((d) => d / 2));
+          if (kind === 'removed')
+            strokeSample(
+              ctx,
+              s.colour,
+              REMOVED_DASH.map((d) => d / 2),
+            );
           ctx.setLineDash([]);
           ctx.beginPath();
           ctx.arc(18, 9, 7, 0, Math.PI * 2);

@@ -1,34 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { NamespaceCallRecord } from '../graph/cypher/api-map-queries';
 import type { EndpointRecord } from '../graph/cypher/api-endpoint-queries';
-import { toLabels, type GqlLabel } from './to-graphql';
+import type { DagLink, DagNode, HubbleLink, HubbleService } from './generated/graphql-types';
+import { toLabels } from './to-graphql';
 import { toWorkloadName } from '../model/workload-name';
 
 /**
- * Pure conversions of one namespace's calls into the two shapes of the design notes: Hubble UI's
- * `HubbleService`/`HubbleLink` and the old gluenet UI's `dag_nodes`/`dag_links`.
+ * Pure conversions of one namespace's calls into the shapes of two other UIs: Hubble UI's
+ * `HubbleService` cards and `HubbleLink` arrows (`hubbleServiceMap`), and the old gluenet UI's
+ * `dag_nodes`/`dag_links` (`dag`). The shapes are the schema's, as generated from it.
  */
-
-export interface HubbleService {
-  id: string;
-  name: string;
-  namespace: string;
-  labels: GqlLabel[];
-  dnsNames: string[];
-  egressPolicyEnforced: boolean;
-  ingressPolicyEnforced: boolean;
-  visibilityPolicyStatus: string;
-  creationTimestamp: { seconds: number; nanos: number };
-}
-
-export interface HubbleLink {
-  id: string;
-  sourceId: string;
-  destinationId: string;
-  destinationPort: number;
-  ipProtocol: number;
-  verdict: number;
-}
 
 /** Hubble UI's `IPProtocol` (ui.proto): 0 unknown, 1 TCP, 2 UDP, 3 ICMPv4, 4 ICMPv6. */
 export const IP_PROTOCOL_NUMBER: Readonly<Record<string, number>> = { TCP: 1, UDP: 2, ICMPV4: 3, ICMPV6: 4 };
@@ -70,7 +51,10 @@ function later(a: string | null, b: string | null): string | null {
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
-export function toHubbleServiceMap(namespace: string, records: readonly NamespaceCallRecord[]): { services: HubbleService[]; links: HubbleLink[] } {
+export function toHubbleServiceMap(
+  namespace: string,
+  records: readonly NamespaceCallRecord[],
+): { services: HubbleService[]; links: HubbleLink[] } {
   const services = new Map<string, HubbleService & { lastSeen: string | null; firstSeen: string | null }>();
   const addService = (e: EndpointRecord) => {
     const id = serviceKey(e);
@@ -132,24 +116,6 @@ export function toHubbleServiceMap(namespace: string, records: readonly Namespac
   };
 }
 
-export interface DagNode {
-  name: string;
-  id: string;
-  pod: string | null;
-  platform: string;
-  namespace: string | null;
-  guid: string;
-  agent_guid: string;
-  image: string;
-}
-
-export interface DagLink {
-  source: string;
-  target: string;
-  value: number;
-  traceIds: string[];
-}
-
 function md5(text: string): string {
   return createHash('md5').update(text).digest('hex');
 }
@@ -160,12 +126,19 @@ export function dagNodeName(namespace: string, e: EndpointRecord): string {
   return e.namespace === namespace ? toWorkloadName(e) : `${e.namespace}/${toWorkloadName(e)}`;
 }
 
-export function toDag(namespace: string, records: readonly NamespaceCallRecord[]): { dag_nodes: Record<string, DagNode>; dag_links: DagLink[]; nodes: DagNode[] } {
+export function toDag(
+  namespace: string,
+  records: readonly NamespaceCallRecord[],
+): { dag_nodes: Record<string, DagNode>; dag_links: DagLink[]; nodes: DagNode[] } {
   const nodes = new Map<string, DagNode & { lastSeen: string | null }>();
   const addNode = (e: EndpointRecord) => {
     const name = dagNodeName(namespace, e);
     const existing = nodes.get(name);
-    if (existing && !(e.kind === 'pod' && e.lastSeen && later(existing.lastSeen, e.lastSeen) === e.lastSeen && existing.lastSeen !== e.lastSeen)) return;
+    if (
+      existing &&
+      !(e.kind === 'pod' && e.lastSeen && later(existing.lastSeen, e.lastSeen) === e.lastSeen && existing.lastSeen !== e.lastSeen)
+    )
+      return;
     const platform = e.kind === 'pod' ? 'kubernetes' : e.kind === 'reserved' ? 'cilium' : 'external';
     nodes.set(name, {
       name,
@@ -191,10 +164,12 @@ export function toDag(namespace: string, records: readonly NamespaceCallRecord[]
     link.flows += typeof rec.call.flows === 'number' ? rec.call.flows : 0;
     links.set(id, link);
   }
-  const list = [...nodes.values()].map(({ lastSeen: _l, ...n }) => {
-    void _l;
-    return n;
-  }).sort((a, b) => a.name.localeCompare(b.name));
+  const list = [...nodes.values()]
+    .map(({ lastSeen: _l, ...n }) => {
+      void _l;
+      return n;
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
   const dagNodes: Record<string, DagNode> = {};
   for (const n of list) dagNodes[n.name] = n;
   return {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../../config';
 
 /** Path of the map page; its files are under `${MAP_PAGE_PATH}/`. */
 export const MAP_PAGE_PATH = '/map';

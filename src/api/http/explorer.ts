@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../../config';
 
 /** URL prefix of the explorer's files. */
 export const EXPLORER_ASSET_PREFIX = '/_explorer/';

@@ -1,4 +1,5 @@
-import { Collector } from '../../../src/collector/collector';
+import { FlowPipeline } from '../../../src/collector/flow-pipeline';
+import { GraphFlusher } from '../../../src/collector/graph-flusher';
 import { createCollectorMetrics } from '../../../src/collector/collector-metrics';
 import { loadConfig } from '../../../src/config';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
@@ -22,9 +23,12 @@ const OVERLAP_MS = 20;
 const WARMUP_MS = 50;
 const config = { ...loadConfig({ env: {} }).collector, maxFlowAheadMs: 300_000, maxFlowAgeMs: 0 };
 
+/** The counts of one stored call: the fixed counters and the keyed ones (`status_200`, ...). */
+type StoredCounts = Record<'flows' | 'connections' | 'requests' | 'responses' | 'errors', number> & Record<string, number>;
+
 /** What Neo4j keeps: the counts of committed call rows and the last committed resume point. */
 class CommittedStore {
-  counts: Record<string, Record<string, number>> = {};
+  counts: Record<string, StoredCounts> = {};
   resume: ResumePoint | undefined;
   commits = 0;
 
@@ -50,14 +54,23 @@ class CommittedStore {
   };
 }
 
-/** A collector over `store` that, with `resume`, keeps resume points and starts from `resume.start`. */
-function newCollector(store: CommittedStore, resume?: { start?: ResumePoint }): Collector {
-  return new Collector({
+/** A flow pipeline over `store` that, with `resume`, keeps resume points and starts from `resume.start`. */
+function newCollector(store: CommittedStore, resume?: { start?: ResumePoint }): FlowPipeline {
+  const metrics = createCollectorMetrics();
+  const log = silentLogger();
+  return new FlowPipeline({
     config,
     aggregator: new EdgeAggregator(),
-    write: store.write,
-    metrics: createCollectorMetrics(),
-    log: silentLogger(),
+    flusher: (deltas, options) =>
+      new GraphFlusher(
+        deltas,
+        store.write,
+        { flushIntervalMs: 1000, flushMaxEdges: 1000, warnUnwrittenEdges: 1_000_000, ...options },
+        metrics,
+        log,
+      ),
+    metrics,
+    log,
     source: 'hubble',
     resume: resume && { overlapMs: OVERLAP_MS, start: resume.start },
     now: () => Date.UTC(2026, 0, 2),
@@ -69,7 +82,7 @@ function disorder<T>(items: T[], random: () => number, window: number): T[] {
   const out = [...items];
   for (let i = 0; i < out.length; i++) {
     const j = Math.min(out.length - 1, i + Math.floor(random() * window));
-    [out[i], out[j]] = [out[j], out[i]];
+    [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
 }
@@ -93,7 +106,11 @@ async function runWithCrashes(stream: Sent[], crashes: number, seed: number, win
     const collector = newCollector(store, { start });
     const sinceMs = start ? start.watermarkMs - start.overlapMs - WARMUP_MS : -Infinity;
     // The source sends again from `since` on, in an order of its own.
-    const sent = disorder(stream.filter((s) => s.timeMs >= sinceMs), random, window);
+    const sent = disorder(
+      stream.filter((s) => s.timeMs >= sinceMs),
+      random,
+      window,
+    );
     const last = run === crashes;
     const dieAfter = last ? Infinity : 200 + Math.floor(random() * 2500);
     const flushEvery = 50 + Math.floor(random() * 400);
@@ -108,7 +125,7 @@ async function runWithCrashes(stream: Sent[], crashes: number, seed: number, win
   return store;
 }
 
-describe('Collector resume after a crash (simulated)', () => {
+describe('FlowPipeline resume after a crash (simulated)', () => {
   const generated = generateFlows({ pods: 40, edges: 160, flows: 12_000, seed: 9 });
   const stream: Sent[] = [...generated].map((r) => ({ flow: r.flow, node: r.node_name, timeMs: parseFlowTimeMs(r.flow.time)! }));
   const truth = truthCallCounts(generated.truth());
@@ -123,7 +140,12 @@ describe('Collector resume after a crash (simulated)', () => {
     // Which attempt of a retried request (the same X-Request-Id) a status goes to depends on the
     // order its ends arrive in, with or without a crash; every other count does not.
     const orderFree = (counts: Record<string, Record<string, number>>) =>
-      Object.fromEntries(Object.entries(counts).map(([k, c]) => [k, Object.fromEntries(Object.entries(c).filter(([n]) => n !== 'errors' && !n.startsWith('status_')))]));
+      Object.fromEntries(
+        Object.entries(counts).map(([k, c]) => [
+          k,
+          Object.fromEntries(Object.entries(c).filter(([n]) => n !== 'errors' && !n.startsWith('status_'))),
+        ]),
+      );
     expect(orderFree(store.counts)).toEqual(orderFree(truth));
   });
 
@@ -143,17 +165,18 @@ describe('Collector resume after a crash (simulated)', () => {
   }
 
   const firstPair = (first: (s: Sent) => boolean, second: (s: Sent) => boolean) =>
-    stream.findIndex((s, i) => i > 1000 && first(s) && second(stream[i + 1])) + 1;
+    stream.findIndex((s, i) => i > 1000 && first(s) && second(stream[i + 1]!)) + 1;
 
   it('counts an HTTP request once when its client end was committed before the crash and its server end comes after', async () => {
     const isRequest = (dir: string) => (s: Sent) => s.flow.l7?.type === 'REQUEST' && s.flow.traffic_direction === dir;
     const cut = firstPair(isRequest('EGRESS'), isRequest('INGRESS'));
-    expect(stream[cut].flow.l7?.http?.headers).toEqual(stream[cut - 1].flow.l7?.http?.headers);
+    expect(stream[cut]!.flow.l7?.http?.headers).toEqual(stream[cut - 1]!.flow.l7?.http?.headers);
     expect((await crashBetween(cut)).counts).toEqual(truth);
   });
 
   it('counts a TCP connection once when its SYN was committed at the client end and comes after the crash at the server end', async () => {
-    const isSyn = (dir: string) => (s: Sent) => s.flow.l4?.TCP?.flags?.SYN === true && !s.flow.l4.TCP.flags.ACK && s.flow.traffic_direction === dir;
+    const isSyn = (dir: string) => (s: Sent) =>
+      s.flow.l4?.TCP?.flags?.SYN === true && !s.flow.l4.TCP.flags.ACK && s.flow.traffic_direction === dir;
     const cut = firstPair(isSyn('EGRESS'), isSyn('INGRESS'));
     expect((await crashBetween(cut)).counts).toEqual(truth);
   });
@@ -180,14 +203,14 @@ describe('Collector resume after a crash (simulated)', () => {
     for (const s of stream.slice(0, cut)) first.ingest({ kind: 'flow', flow: structuredClone(s.flow), nodeName: s.node });
     await first.flusher.flush();
     const point = store.resume!;
-    expect(point.watermarkMs).toBe(stream[cut - 1].timeMs);
+    expect(point.watermarkMs).toBe(stream[cut - 1]!.timeMs);
     expect(point.committedKeys.byteLength / 8).toBe(stream.slice(0, cut).filter((s) => s.timeMs >= point.watermarkMs - OVERLAP_MS).length);
 
     const second = newCollector(store, { start: point });
     // The newest uncommitted flow comes first, then the committed ones of the overlap.
     const resent = stream.filter((s) => s.timeMs >= point.watermarkMs - OVERLAP_MS);
-    const committed = resent.filter((_, i) => i < resent.length && stream.indexOf(resent[i]) < cut);
-    second.ingest({ kind: 'flow', flow: structuredClone(stream[cut].flow), nodeName: stream[cut].node });
+    const committed = resent.filter((_, i) => i < resent.length && stream.indexOf(resent[i]!) < cut);
+    second.ingest({ kind: 'flow', flow: structuredClone(stream[cut]!.flow), nodeName: stream[cut]!.node });
     expect(second.snapshot().flowsIngested).toBe(0);
     for (const s of committed) second.ingest({ kind: 'flow', flow: structuredClone(s.flow), nodeName: s.node });
     expect(second.snapshot().skippedByReason.already_committed).toBe(committed.length);

@@ -6,7 +6,7 @@ import { isFlowTimeInRange, parseFlowTimeMs } from '../flows/flow-time';
 import type { IngestBatch, ResumePoint } from '../model/ingest-rows';
 import type { Logger } from '../logger';
 import type { CollectorMetrics } from './collector-metrics';
-import { GraphFlusher, type BatchWriter, type DeltaSource, type GraphFlusherOptions } from './graph-flusher';
+import type { DeltaSource, FlusherFactory, GraphFlusher } from './graph-flusher';
 import { ResumeGate } from './resume-gate';
 import { ResumeTracker } from './resume-tracker';
 
@@ -40,18 +40,17 @@ export interface CollectorStatus {
   skippedByReason: Record<string, number>;
   /** Values removed from flows that were kept, by field (`l7.http.method`, `source.labels`, ...). */
   fieldsDropped: Record<string, number>;
-  /** Rows Neo4j refused that went to the dead-letter file. */
-  deadLetterRows: number;
   lostEvents: number;
   hubbleNodesConnected: string[];
   hubbleNodesUnavailable: string[];
   unmanagedPods: string[];
 }
 
-export interface CollectorOptions {
+export interface FlowPipelineOptions {
   readonly config: CollectorConfig;
   readonly aggregator: FlowAggregator;
-  readonly write: BatchWriter;
+  /** Makes the flusher that drains the aggregation (CollectorRuntime.flusher: the one every source feeds). */
+  readonly flusher: FlusherFactory;
   readonly metrics: CollectorMetrics;
   readonly log: Logger;
   /** Unmanaged endpoints the aggregator saw (pods without Cilium), for the report. */
@@ -61,8 +60,6 @@ export interface CollectorOptions {
   readonly resume?: CollectorResumeOptions;
   /** Wall clock (ms) for the flow-time range; tests may fix it. */
   readonly now?: () => number;
-  /** How rows Neo4j refuses for good are found and where they go (see GraphFlusherOptions). */
-  readonly refusals?: GraphFlusherOptions['refusals'];
 }
 
 interface HeldFlow {
@@ -73,10 +70,12 @@ interface HeldFlow {
 }
 
 /**
- * The pipeline: events in, aggregated in memory, flushed to Neo4j by the GraphFlusher. Knows no
- * transport: `consume` takes any AsyncIterable of HubbleEvents (gRPC stream, files, arrays in tests).
+ * The flow sources' pipeline (Hubble over gRPC, files): events in, each flow checked, told apart as
+ * committed before or new after a restart, aggregated in memory, and drained by the flusher into
+ * Neo4j. Knows no transport: `consume` takes any AsyncIterable of HubbleEvents (gRPC stream, files,
+ * arrays in tests).
  */
-export class Collector {
+export class FlowPipeline {
   readonly flusher: GraphFlusher;
   private readonly status: CollectorStatus = {
     flowsReceived: 0,
@@ -84,7 +83,6 @@ export class Collector {
     flowsSkipped: 0,
     skippedByReason: {},
     fieldsDropped: {},
-    deadLetterRows: 0,
     lostEvents: 0,
     hubbleNodesConnected: [],
     hubbleNodesUnavailable: [],
@@ -102,25 +100,14 @@ export class Collector {
     this.options.metrics.fieldsDropped.inc({ field });
     const seen = (this.skippedLogged.get(field) ?? 0) + 1;
     this.skippedLogged.set(field, seen);
-    if (seen <= 5) this.options.log.warn({ field, value: preview(value) }, 'invalid value removed from a flow; the flow is counted without it');
+    if (seen <= 5)
+      this.options.log.warn({ field, value: preview(value) }, 'invalid value removed from a flow; the flow is counted without it');
   };
 
-  constructor(private readonly options: CollectorOptions) {
+  constructor(private readonly options: FlowPipelineOptions) {
     this.now = options.now ?? Date.now;
     if (options.resume) this.resumeFrom(options.resume.overlapMs, options.resume.start);
-    this.flusher = new GraphFlusher(
-      this.deltaSource(),
-      options.write,
-      {
-        flushIntervalMs: options.config.flushIntervalMs,
-        flushMaxEdges: options.config.flushMaxEdges,
-        maxDirtyEdges: options.config.maxDirtyEdges,
-        collectorState: () => this.collectorState(),
-        refusals: options.refusals,
-      },
-      options.metrics,
-      options.log,
-    );
+    this.flusher = options.flusher(this.deltaSource(), { collectorState: () => this.collectorState() });
   }
 
   /**
@@ -130,15 +117,6 @@ export class Collector {
   resumeFrom(overlapMs: number, start?: ResumePoint): void {
     this.tracker = new ResumeTracker(overlapMs, start);
     this.gate = start ? new ResumeGate(start) : undefined;
-  }
-
-  start(): void {
-    this.flusher.start();
-  }
-
-  /** Counts rows that went to the dead-letter file. */
-  noteDeadLetters(rows: number): void {
-    this.status.deadLetterRows += rows;
   }
 
   /** Handles one event synchronously. */
@@ -153,7 +131,10 @@ export class Collector {
         const source = event.lost.source ?? 'UNKNOWN_LOST_EVENT_SOURCE';
         this.status.lostEvents += n;
         metrics.hubbleLostEvents.inc({ source }, n);
-        this.options.log.warn({ source, lost: n, node: event.nodeName }, 'Hubble reports lost events (lost by Hubble, before hubble-graph)');
+        this.options.log.warn(
+          { source, lost: n, node: event.nodeName },
+          'Hubble reports lost events (lost by Hubble, before hubble-graph)',
+        );
         return;
       }
       case 'node_status': {
@@ -268,11 +249,12 @@ export class Collector {
     const seen = (this.skippedLogged.get(reason) ?? 0) + 1;
     this.skippedLogged.set(reason, seen);
     if (seen <= 5 || seen % 10_000 === 0) {
-      this.options.log[level]({ reason, count: seen, ...context }, seen === 5 ? 'skipped input (further ones of this reason logged every 10000th)' : 'skipped input');
+      this.options.log[level](
+        { reason, count: seen, ...context },
+        seen === 5 ? 'skipped input (further ones of this reason logged every 10000th)' : 'skipped input',
+      );
     }
   }
-
-
 
   /** Sets the Hubble nodes directly (e.g. from ServerStatus on connect). */
   setHubbleNodes(connected: readonly string[], unavailable: readonly string[]): void {
@@ -282,8 +264,14 @@ export class Collector {
   }
 
   private refreshNodes(): void {
-    const connected = [...this.nodes].filter(([, s]) => s === 'NODE_CONNECTED').map(([n]) => n).sort();
-    const unavailable = [...this.nodes].filter(([, s]) => s !== 'NODE_CONNECTED' && s !== 'NODE_GONE').map(([n]) => n).sort();
+    const connected = [...this.nodes]
+      .filter(([, s]) => s === 'NODE_CONNECTED')
+      .map(([n]) => n)
+      .sort();
+    const unavailable = [...this.nodes]
+      .filter(([, s]) => s !== 'NODE_CONNECTED' && s !== 'NODE_GONE')
+      .map(([n]) => n)
+      .sort();
     this.status.hubbleNodesConnected = connected;
     this.status.hubbleNodesUnavailable = unavailable;
     this.options.metrics.hubbleNodes.set({ state: 'connected' }, connected.length);
@@ -322,9 +310,12 @@ export class Collector {
       flowsIngested: s.flowsIngested,
       flowsSkipped: s.flowsSkipped,
       // Neo4j has no map properties: "reason=count" strings, sorted.
-      skippedByReason: Object.entries(s.skippedByReason).map(([k, v]) => `${k}=${v}`).sort(),
-      fieldsDropped: Object.entries(s.fieldsDropped).map(([k, v]) => `${k}=${v}`).sort(),
-      deadLetterRows: s.deadLetterRows,
+      skippedByReason: Object.entries(s.skippedByReason)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
+      fieldsDropped: Object.entries(s.fieldsDropped)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
       lostEvents: s.lostEvents,
       hubbleNodesConnected: s.hubbleNodesConnected,
       hubbleNodesUnavailable: s.hubbleNodesUnavailable,

@@ -1,0 +1,80 @@
+import type { PathRecord } from '../../graph/cypher/api-path-queries';
+import type { CoveredRange, QueryResolvers } from '../generated/graphql-types';
+import { readDependencies, readPaths, readShortestPath } from '../read-graph';
+import { type GqlCall, type GqlEndpoint, toCall, toCallFromRecord, toEndpoint } from '../to-graphql';
+import { ARG_DEFAULTS, checkHops, checkId, checkInt } from '../validate-args';
+import { badUserInput } from '../api-errors';
+import { requireEndpoint, requireEndpointRecord } from './endpoint-resolvers';
+import { toPathConditions } from './to-conditions';
+import { toAnswerRange, toWindow, withRange } from './to-window';
+
+/** A path as the schema's Path. */
+interface GqlPath {
+  length: number;
+  endpoints: GqlEndpoint[];
+  hops: GqlCall[];
+  range: CoveredRange | null;
+}
+
+/** Pure: a read path, each hop a call between consecutive endpoints. */
+function toPath(p: PathRecord, range: CoveredRange | null): GqlPath {
+  const endpoints = p.endpoints.map(toEndpoint);
+  const hops = p.hops.map((h, i) => {
+    const [from, to] = endpoints.slice(i, i + 2);
+    if (from === undefined || to === undefined) throw new Error(`path of ${p.hops.length} hops came with ${endpoints.length} endpoints`);
+    return toCall(h, from, to);
+  });
+  return { length: p.hops.length, endpoints, hops, range };
+}
+
+/** `shortestPath`, `paths`, `dependencies`: searches over the call graph. */
+export const pathQueries: QueryResolvers = {
+  shortestPath: async (_p, args, ctx) => {
+    const from = checkId(args.from, 'from');
+    const to = checkId(args.to, 'to');
+    const maxHops = checkHops(args.maxHops, 'maxHops', ctx.limits.maxHops, ARG_DEFAULTS.shortestPathMaxHops);
+    const window = toWindow(args.range, 'range', ctx.limits);
+    const conditions = withRange(toPathConditions(args.filter, 'filter'), window);
+    const range = toAnswerRange(window);
+    if (from === to) {
+      const e = await requireEndpoint(ctx, from, 'from');
+      return { length: 0, endpoints: [e], hops: [], range };
+    }
+    const path = await readShortestPath(ctx.reader, from, to, maxHops, conditions);
+    if (path) return toPath(path, range);
+    await requireEndpoint(ctx, from, 'from');
+    await requireEndpoint(ctx, to, 'to');
+    return null;
+  },
+
+  paths: async (_p, args, ctx) => {
+    const from = checkId(args.from, 'from');
+    const to = checkId(args.to, 'to');
+    const maxHops = checkHops(args.maxHops, 'maxHops', ctx.limits.maxHops, ARG_DEFAULTS.pathsMaxHops);
+    const limit = checkInt(args.limit, 'limit', 1, ctx.limits.maxPageSize, ARG_DEFAULTS.pathsLimit);
+    const window = toWindow(args.range, 'range', ctx.limits);
+    const conditions = withRange(toPathConditions(args.filter, 'filter'), window);
+    await Promise.all([requireEndpoint(ctx, from, 'from'), requireEndpoint(ctx, to, 'to')]);
+    if (from === to) throw badUserInput('to', 'must differ from `from` (a simple path does not return to its start)');
+    const range = toAnswerRange(window);
+    return (await readPaths(ctx.reader, from, to, maxHops, limit, conditions)).map((p) => toPath(p, range));
+  },
+
+  dependencies: async (_p, args, ctx) => {
+    const root = await requireEndpoint(ctx, args.id, 'id');
+    const direction = args.direction ?? 'DOWNSTREAM';
+    const depth = checkHops(args.depth, 'depth', ctx.limits.maxHops, ARG_DEFAULTS.depth);
+    const window = toWindow(args.range, 'range', ctx.limits);
+    const conditions = withRange(toPathConditions(args.filter, 'filter'), window);
+    const rootRecord = await requireEndpointRecord(ctx, root.id, 'id');
+    const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize);
+    return {
+      root,
+      direction,
+      nodes: res.nodes.map((n) => ({ endpoint: toEndpoint(n.endpoint), distance: n.distance })),
+      calls: res.calls.map(toCallFromRecord),
+      truncated: res.truncated,
+      range: toAnswerRange(window),
+    };
+  },
+};

@@ -1,0 +1,73 @@
+import type { TimeWindow } from '../../graph/cypher/api-fragments';
+import { ALL_MAP_COLUMNS } from '../../graph/cypher/api-map-queries';
+import { parseBucketSpec } from '../../model/time-buckets';
+import { badUserInput } from '../api-errors';
+import { diffMaps } from '../diff-maps';
+import type { QueryResolvers } from '../generated/graphql-types';
+import { readSeriesBuckets, readServiceMap } from '../read-graph';
+import { toActivitySeries } from '../to-activity-series';
+import { toCoveredRange } from '../to-graphql';
+import { ARG_DEFAULTS, checkString } from '../validate-args';
+import { checkLevel, toDiffThresholds, toMapConditions } from './to-conditions';
+import { toServiceMap } from './to-service-map';
+import { requireWindow } from './to-window';
+
+/** Every edge of both maps is compared; the lists answered are capped at the page size. */
+const ALL_EDGES = 2_147_483_647;
+
+/** `mapDiff` (the map in two ranges) and `activity` (one edge over a range): answers read from time buckets. */
+export const timeQueries: QueryResolvers = {
+  mapDiff: async (_p, args, ctx) => {
+    const level = checkLevel(args.level, 'level');
+    const before = requireWindow(args.before, 'before', ctx.limits);
+    const after = requireWindow(args.after, 'after', ctx.limits);
+    const conditions = toMapConditions(args.filter ?? {}, 'filter');
+    const thresholds = toDiffThresholds(args.thresholds);
+    const read = async (w: TimeWindow) => {
+      const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, ALL_EDGES, ALL_MAP_COLUMNS, undefined, w);
+      return { ...toServiceMap(level, map, podCounts, w), range: toCoveredRange(w) };
+    };
+    const [b, a] = await Promise.all([read(before), read(after)]);
+    const diff = diffMaps(b, a, thresholds);
+    const cap = <T>(list: T[]) => list.slice(0, ctx.limits.maxPageSize);
+    return {
+      level,
+      before: b.range,
+      after: a.range,
+      addedNodes: cap(diff.addedNodes),
+      removedNodes: cap(diff.removedNodes),
+      addedEdges: cap(diff.addedEdges),
+      removedEdges: cap(diff.removedEdges),
+      changedEdges: cap(diff.changedEdges),
+    };
+  },
+
+  activity: async (_p, args, ctx) => {
+    const window = requireWindow(args.range, 'range', ctx.limits);
+    const key = checkString(args.key, 'key');
+    const source = checkString(args.source, 'source');
+    const destination = checkString(args.destination, 'destination');
+    let edge: { key: string } | { sourceId: string; destinationId: string };
+    if (key !== undefined && source === undefined && destination === undefined) edge = { key };
+    else if (key === undefined && source !== undefined && destination !== undefined)
+      edge = { sourceId: source, destinationId: destination };
+    else throw badUserInput(key === undefined ? 'key' : 'source', 'give either key, or source and destination');
+    const bucketMs = window.size * 1000;
+    let stepMs = bucketMs;
+    if (args.step !== null && args.step !== undefined) {
+      const step = parseBucketSpec(`${args.step}:${args.step}`);
+      stepMs = typeof step === 'string' ? NaN : (step[0]?.sizeMs ?? NaN);
+      if (!(stepMs >= bucketMs && stepMs % bucketMs === 0)) {
+        throw badUserInput(
+          'step',
+          `must be a whole multiple of the ${window.size}s buckets answering the range, such as ${window.size * 5 >= 60 ? `${(window.size * 5) / 60}m` : `${window.size * 5}s`}; got "${args.step}"`,
+        );
+      }
+    }
+    const points = Math.ceil((window.untilMs - window.sinceMs) / stepMs);
+    if (points > ARG_DEFAULTS.maxSeriesPoints)
+      throw badUserInput('step', `the range would take ${points} points; at most ${ARG_DEFAULTS.maxSeriesPoints}: give a larger step`);
+    const buckets = await readSeriesBuckets(ctx.reader, edge, window);
+    return { range: toCoveredRange(window), stepSeconds: stepMs / 1000, points: toActivitySeries(buckets, window, stepMs) };
+  },
+};

@@ -1,7 +1,7 @@
 import { LABEL, REL } from '../model';
 import { workloadNameExpr } from './api-fragments';
 import { nodeDescriptor } from './api-map-queries';
-import { addCounters, zeroCounters } from './counter-fragments';
+import { counterSums, spanEntries } from './counter-fragments';
 
 /**
  * The Cypher of the write-time roll-ups (docs/time-buckets.md, "Roll-ups"): the WORKLOAD and
@@ -37,14 +37,15 @@ MERGE (u:${LABEL.rollup} {key: row.key, size: toInteger(row.size), start: dateti
 ON CREATE SET u.level = row.level, u.source = row.source.id, u.target = row.target.id,
               u.sourceKind = row.source.kind, u.sourceName = row.source.name, u.sourceNamespace = row.source.namespace,
               u.targetKind = row.target.kind, u.targetName = row.target.name, u.targetNamespace = row.target.namespace,
-              u.port = toInteger(row.port), u.protocol = row.protocol, u.verdict = row.verdict,
-              ${zeroCounters('u')}, u.calls = 0
-SET ${addCounters('u')},
-    u.calls = u.calls + toInteger(row.calls),
-    u.lastSeen = CASE WHEN u.lastSeen IS NULL OR u.lastSeen < datetime({epochMillis: toInteger(row.lastSeenMs)})
-                   THEN datetime({epochMillis: toInteger(row.lastSeenMs)}) ELSE u.lastSeen END
-WITH u, row WHERE row.latencySketch IS NOT NULL
-RETURN collect({id: elementId(u), sketch: row.latencySketch, stored: u.latencySketch}) AS sketches`;
+              u.port = toInteger(row.port), u.protocol = row.protocol, u.verdict = row.verdict
+WITH u, row, u.latencySketch AS stored
+SET u += {
+    ${counterSums('u')},
+    calls: coalesce(u.calls, 0) + toInteger(row.calls),
+    ${spanEntries('u', ['lastSeen'])}
+  }
+WITH u, row, stored WHERE row.latencySketch IS NOT NULL
+RETURN collect({id: elementId(u), sketch: row.latencySketch, stored: stored}) AS sketches`;
 
 export interface UpsertedRollupsRow {
   sketches: { id: string; sketch: string; stored: string | null }[];

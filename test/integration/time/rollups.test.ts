@@ -43,8 +43,8 @@ function around(seed: number, client: FlowEndpoint, server: FlowEndpoint, startM
 
 /** Live traffic of the last 3 hours and a capture of 3 days ago, shuffled; the late pod's flows without workload first. */
 const phase1 = [
-  ...randomExchanges(21, NOW - 3 * HOUR, 3 * HOUR - 2 * MIN, 500),
-  ...randomExchanges(22, NOW - 3 * DAY, 2 * HOUR, 200),
+  ...randomExchanges(21, NOW - 3 * HOUR, 3 * HOUR - 2 * MIN, 300),
+  ...randomExchanges(22, NOW - 3 * DAY, 2 * HOUR, 120),
   ...around(23, web, lateBare, NOW - 2 * HOUR, HOUR, 60),
   ...around(24, lateBare, ledger, NOW - 3 * DAY, HOUR, 30),
   ...around(25, web, world, NOW - 90 * MIN, HOUR, 40),
@@ -119,7 +119,7 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
     await resetGraph(executor);
     await ingest(phase1, 1, 37);
     await ingest(phase2, 2, 23);
-  }, 300_000);
+  }, 600_000);
   afterAll(async () => executor.close());
 
   it('answers the all-time maps from roll-ups exactly as the read-time aggregation over every call', async () => {
@@ -180,5 +180,5 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
     await expectMapsEqual();
     for (const [, w] of WINDOWS) await expectMapsEqual(w);
     expect(await readMapNow(executor, 'NAMESPACE', { includeExternal: true }, LAST_DAY)).toEqual(before);
-  }, 120_000);
+  }, 300_000);
 });

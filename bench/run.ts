@@ -600,6 +600,17 @@ async function main(): Promise<void> {
           met: target !== undefined && q.errors === 0 && q.p95 < target,
         });
       }
+      for (const [name, r] of Object.entries(t.rollups ?? {})) {
+        const ratio = r.readTime.p95 / r.rollups.p95;
+        rows.push({
+          figure: `WORKLOAD map ${name}, cold p95, from write-time roll-ups (load ${r.loadAvg.join(' -> ')})`,
+          value: `${fmt(r.rollups.p95)} ms`,
+          baseline: `${fmt(r.readTime.p95)} ms read-time aggregation`,
+          ratio: `${round(ratio, 1)}x faster`,
+          target: '-',
+          met: undefined,
+        });
+      }
       if (t.disk) {
         rows.push({
           figure: `bytes on disk per active edge-minute (minute + hour buckets; ${fmt(h.activityNodes)} Activity nodes)`,

@@ -1,5 +1,7 @@
 import { seededRandom } from '../src/generator/seeded-random';
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { buildRollupMap, buildServiceMap } from '../src/graph/cypher/api-map-queries';
 import path from 'node:path';
 import { bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/model/time-buckets';
 import type { ActivityRow, CallRow, EndpointRow } from '../src/model/ingest-rows';
@@ -30,6 +32,12 @@ export interface TimeBenchResult {
   history: { pods: number; calls: number; hours: number; activeEdgeMinutes: number; activityNodes: number; writeSeconds: number };
   queries: Record<string, LatencySummary & { errors: number }>;
   disk?: { bytesPerActiveEdgeMinute: number; bytesPerActivityNode: number; projected30DaysGiB: number };
+  /**
+   * The WORKLOAD map read from the write-time roll-ups against the read-time aggregation over every
+   * call (all time) or every Activity node of the window (last 24 h), cold, interleaved in one run;
+   * with the 1-minute load average before and after.
+   */
+  rollups?: Record<string, { rollups: LatencySummary; readTime: LatencySummary; loadAvg: number[] }>;
 }
 
 const SPEC = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
@@ -207,6 +215,84 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     };
   }
 
+  // One edge's delta before every read, as a flush would land: no read is served from a warm cache of the answer.
+  let tick = 0;
+  const touch = async () => {
+    const e = edges[tick++ % edges.length]!;
+    const at = Date.now();
+    await writeIngestBatch(
+      executor,
+      {
+        endpoints: [],
+        calls: [
+          {
+            key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'),
+            sourceId: e.a.id,
+            destinationId: e.b.id,
+            port: e.port,
+            protocol: 'TCP',
+            verdict: 'FORWARDED',
+            flows: 1,
+            connections: 0,
+            requests: 0,
+            responses: 0,
+            errors: 0,
+            l7Protocols: [],
+            statusCounts: {},
+            methodCounts: {},
+            rcodeCounts: {},
+            dropReasons: {},
+            dnsQueries: [],
+            latencySketch: null,
+            latencyCount: 0,
+            latencySumMs: 0,
+            latencyMinMs: 0,
+            latencyMaxMs: 0,
+            firstSeenMs: at,
+            lastSeenMs: at,
+            source: 'hubble',
+            activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), 1, 0, 0, at)),
+          },
+        ],
+        maxFlowTimeMs: at,
+      },
+      { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq },
+    );
+  };
+
+  result.rollups = {};
+  const hourSince = bucketStartMs(now, 3_600_000) - 23 * 3_600_000;
+  for (const [name, window] of [
+    ['all time', undefined],
+    ['last 24 h', { size: 3600, sinceMs: hourSince, untilMs: hourSince + 24 * 3_600_000 }],
+  ] as const) {
+    const loadBefore = os.loadavg()[0] ?? 0;
+    const fromRollups: number[] = [];
+    const atReadTime: number[] = [];
+    for (let i = 0; i < o.iterations; i++) {
+      await touch();
+      // The two queries alone, through the same executor call: the map's other reads (pod counts) are the same for both.
+      const r = buildRollupMap('WORKLOAD', { includeExternal: true }, 500, undefined, window);
+      let t = nowMs();
+      await executor.read(r.cypher, r.params);
+      fromRollups.push(nowMs() - t);
+      await touch();
+      const q = buildServiceMap('WORKLOAD', { includeExternal: true }, 500, undefined, window);
+      t = nowMs();
+      await executor.read(q.cypher, q.params);
+      atReadTime.push(nowMs() - t);
+    }
+    const figures = {
+      rollups: summarize(fromRollups),
+      readTime: summarize(atReadTime),
+      loadAvg: [round(loadBefore, 2), round(os.loadavg()[0] ?? 0, 2)],
+    };
+    result.rollups[name] = figures;
+    o.log(
+      `time: WORKLOAD map ${name}, cold: p95 ${round(figures.rollups.p95, 1)} ms from roll-ups, ${round(figures.readTime.p95, 1)} ms at read time`,
+    );
+  }
+
   const api = await startBenchApi(graph, o.log);
   if (api === undefined) return result;
   try {
@@ -230,52 +316,12 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
         query: `{ mapDiff(before: {since: "${dayAgo}", until: "${new Date(now - 23 * 3_600_000).toISOString()}"}, after: {since: "${twoHoursAgo}", until: "${hourAgo}"}) { addedEdges { id } removedEdges { id } changedEdges { id reasons } } }`,
       },
     };
-    let tick = 0;
     for (const [name, c] of Object.entries(cases)) {
       const times: number[] = [];
       let errors = 0;
       for (let i = 0; i < o.iterations; i++) {
         // Cold: a write lands before every request (as a flush would).
-        const e = edges[tick++ % edges.length]!;
-        const at = Date.now();
-        await writeIngestBatch(
-          executor,
-          {
-            endpoints: [],
-            calls: [
-              {
-                key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'),
-                sourceId: e.a.id,
-                destinationId: e.b.id,
-                port: e.port,
-                protocol: 'TCP',
-                verdict: 'FORWARDED',
-                flows: 1,
-                connections: 0,
-                requests: 0,
-                responses: 0,
-                errors: 0,
-                l7Protocols: [],
-                statusCounts: {},
-                methodCounts: {},
-                rcodeCounts: {},
-                dropReasons: {},
-                dnsQueries: [],
-                latencySketch: null,
-                latencyCount: 0,
-                latencySumMs: 0,
-                latencyMinMs: 0,
-                latencyMaxMs: 0,
-                firstSeenMs: at,
-                lastSeenMs: at,
-                source: 'hubble',
-                activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), 1, 0, 0, at)),
-              },
-            ],
-            maxFlowTimeMs: at,
-          },
-          { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq },
-        );
+        await touch();
         const t = nowMs();
         const res = await fetch(api.url, {
           method: 'POST',

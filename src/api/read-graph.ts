@@ -31,6 +31,7 @@ import {
   decodeServiceMap,
   buildNamespaceCalls,
   buildPodCounts,
+  buildRollupMap,
   buildServiceMap,
   GRAPH_VERSION,
   type GraphVersionRow,
@@ -175,11 +176,14 @@ export async function readServiceMap(
   cache?: GraphVersionCache,
   window?: TimeWindow,
 ): Promise<{ map: ServiceMapRecord; podCounts: Map<string, number> }> {
-  const q = buildServiceMap(level, c, topN, columns, window);
+  // WORKLOAD and NAMESPACE maps come from the write-time roll-ups, unless a condition needs each
+  // call's own last flow time (activeSince).
+  const fromRollups = level !== 'POD' && c.activeSince === undefined;
+  const q = fromRollups ? buildRollupMap(level, c, topN, columns, window) : buildServiceMap(level, c, topN, columns, window);
   return executor.readTx(async (tx) => {
     const compute = async () => {
       const [row] = await tx.run<CompactServiceMapRow>(q.cypher, q.params);
-      const map = row === undefined ? undefined : decodeServiceMap(row, window !== undefined);
+      const map = row === undefined ? undefined : decodeServiceMap(row, fromRollups || window !== undefined);
       const podCounts = new Map<string, number>();
       if (level !== 'POD' && map) {
         const namespaces = [

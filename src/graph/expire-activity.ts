@@ -1,9 +1,10 @@
 import { bucketStartMs, type BucketSpec } from '../model/time-buckets';
 import { EXPIRE_ACTIVITY } from './cypher/activity-queries';
+import { EXPIRE_ROLLUPS } from './cypher/rollup-queries';
 import type { DeletedRow } from './cypher/prune-queries';
 import { type Executor, runOneRow } from './executor';
 
-/** Buckets removed, by bucket size in seconds. */
+/** Buckets removed, by bucket size in seconds (activity) and `rollup:<size>` (roll-ups). */
 export type ExpireResult = Record<string, number>;
 
 /**
@@ -17,15 +18,22 @@ export async function expireActivity(executor: Executor, spec: BucketSpec, nowMs
   const result: ExpireResult = {};
   for (const { sizeMs, retentionMs } of spec) {
     const cutoffMs = bucketStartMs(nowMs - retentionMs, sizeMs) + sizeMs;
-    let total = 0;
-    for (;;) {
-      const { deleted } = await executor.writeTx((tx) =>
-        runOneRow<DeletedRow>(tx, EXPIRE_ACTIVITY, { size: sizeMs / 1000, cutoffMs, limit: batchSize }),
-      );
-      total += deleted;
-      if (deleted < batchSize) break;
+    // The roll-up buckets of a size go with the same cutoff, so that a WORKLOAD or NAMESPACE map of
+    // a range reads the same buckets as its POD map.
+    for (const [query, name] of [
+      [EXPIRE_ACTIVITY, String(sizeMs / 1000)],
+      [EXPIRE_ROLLUPS, `rollup:${sizeMs / 1000}`],
+    ] as const) {
+      let total = 0;
+      for (;;) {
+        const { deleted } = await executor.writeTx((tx) =>
+          runOneRow<DeletedRow>(tx, query, { size: sizeMs / 1000, cutoffMs, limit: batchSize }),
+        );
+        total += deleted;
+        if (deleted < batchSize) break;
+      }
+      result[name] = total;
     }
-    result[String(sizeMs / 1000)] = total;
   }
   return result;
 }

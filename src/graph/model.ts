@@ -26,6 +26,11 @@ export const LABEL = {
   ingestStage: 'IngestStage',
   /** A call's counts within one bucket of flow time (key, size in seconds, start). */
   activity: 'Activity',
+  /**
+   * The calls between two WORKLOAD or NAMESPACE map nodes on one port, protocol and verdict, summed
+   * at write time: all time (size 0) or within one bucket of flow time (docs/time-buckets.md).
+   */
+  rollup: 'Rollup',
 } as const;
 
 export const REL = {

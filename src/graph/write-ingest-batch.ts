@@ -1,7 +1,7 @@
-import { mergeAndSummarize } from '../model/latency-sketch';
+import { mergeAndSummarize, mergeSketches } from '../model/latency-sketch';
 import { appendChangeLog } from './append-change-log';
 import type { Executor } from './executor';
-import type { CallRow, EndpointRow, IngestBatch } from '../model/ingest-rows';
+import { type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../model/ingest-rows';
 import { DEFAULT_MAX_HTTP_PATHS, toHttpPathPair } from '../policy/http-path-accumulator';
 import {
   MERGE_HTTP_PATHS,
@@ -24,6 +24,24 @@ import {
 } from './cypher/ingest-queries';
 import type { EndpointKind } from '../model/endpoint-ids';
 import { resumeProperties } from './cypher/collector-queries';
+import {
+  activityBucketId,
+  buildRollupRows,
+  type CreatedByRows,
+  type MapNodeRef,
+  type MapNodesByEndpoint,
+  type RollupLevel,
+  type RollupRow,
+} from './build-rollup-rows';
+import {
+  DELETE_WORKLOAD_ROLLUPS,
+  type MapNodesRow,
+  READ_CALLS_OF_WORKLOADS,
+  READ_MAP_NODES,
+  SET_ROLLUP_SKETCH,
+  UPSERT_ROLLUPS,
+  type UpsertedRollupsRow,
+} from './cypher/rollup-queries';
 import { type TxRunner, runOneRow } from './executor';
 
 export interface WriteBatchOptions {
@@ -137,12 +155,17 @@ export async function applyIngestRows(
   const endpointsByKind = sortedByKind(batch.endpoints);
   const { seq } = await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ);
   const createdPods: string[] = [];
+  const moved: { id: string; from: string; to: string }[] = [];
   for (const [kind, rows] of endpointsByKind) {
     for (const part of chunks(rows, rowsPerStatement)) {
-      const { created } = await runOneRow<UpsertedEndpointsRow>(tx, UPSERT_ENDPOINTS[kind], { rows: part, seq });
+      const { created, moved: movedHere } = await runOneRow<UpsertedEndpointsRow>(tx, UPSERT_ENDPOINTS[kind], { rows: part, seq });
       if (kind === 'pod') createdPods.push(...created);
+      moved.push(...movedHere);
     }
   }
+  // Before this batch's calls: the rebuilt roll-ups hold the moved pods' history under their new
+  // workload, and this batch's deltas are then added like any other.
+  if (moved.length > 0) await moveWorkloadRollups(tx, moved);
   const createdCalls: string[] = [];
   let stampedCalls = 0;
   for (const part of chunks(calls, rowsPerStatement)) {
@@ -162,8 +185,10 @@ export async function applyIngestRows(
     const httpPathRows = toHttpPathsRows(part);
     if (httpPathRows.length > 0) await tx.run(MERGE_HTTP_PATHS, { rows: httpPathRows, maxPaths: DEFAULT_MAX_HTTP_PATHS });
   }
+  const createdBuckets = new Set<string>();
   for (const part of chunks(activityParams(calls), rowsPerStatement)) {
-    const { sketches } = await runOneRow<UpsertedActivityRow>(tx, UPSERT_ACTIVITY, { rows: part });
+    const { sketches, created } = await runOneRow<UpsertedActivityRow>(tx, UPSERT_ACTIVITY, { rows: part });
+    for (const b of created) createdBuckets.add(activityBucketId(b.key, b.size, b.startMs));
     if (sketches.length === 0) continue;
     const merged = sketches.map(({ id, sketch, stored, minMs, maxMs }) => ({
       id,
@@ -171,6 +196,7 @@ export async function applyIngestRows(
     }));
     await tx.run(SET_ACTIVITY_SKETCH, { rows: merged });
   }
+  await addRollups(tx, calls, { calls: new Set(createdCalls), buckets: createdBuckets }, rowsPerStatement);
   await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
   return seq;
 }
@@ -195,4 +221,95 @@ function activityParams(calls: readonly CallRow[]): ActivityParamRow[] {
     }
   }
   return out;
+}
+
+/** The stored map nodes of the ends of `calls`, per level. */
+async function readMapNodes(tx: TxRunner, calls: readonly Pick<CallRow, 'sourceId' | 'destinationId'>[]): Promise<MapNodesByEndpoint> {
+  const ids = [...new Set(calls.flatMap((c) => [c.sourceId, c.destinationId]))].sort();
+  const nodes = new Map<string, Record<RollupLevel, MapNodeRef>>();
+  if (ids.length === 0) return nodes;
+  for (const row of await tx.run<MapNodesRow>(READ_MAP_NODES, { ids }))
+    nodes.set(row.id, { WORKLOAD: row.workload, NAMESPACE: row.namespace });
+  return nodes;
+}
+
+/**
+ * Adds the roll-ups of `calls` (deltas just written) into the WORKLOAD and NAMESPACE `(:Rollup)`
+ * nodes, all time and per bucket, with the ends' map nodes as stored now; `created` says which
+ * calls and buckets the rows created (each counts once in `calls`).
+ */
+async function addRollups(tx: TxRunner, calls: readonly CallRow[], created: CreatedByRows, rowsPerStatement: number): Promise<void> {
+  if (calls.length === 0) return;
+  await upsertRollupRows(tx, buildRollupRows(calls, await readMapNodes(tx, calls), created), rowsPerStatement);
+}
+
+/** Adds roll-up rows into their nodes and merges their sketches, `rowsPerStatement` rows per statement. */
+async function upsertRollupRows(tx: TxRunner, rows: readonly RollupRow[], rowsPerStatement: number): Promise<void> {
+  for (const part of chunks(rows, rowsPerStatement)) {
+    const { sketches } = await runOneRow<UpsertedRollupsRow>(tx, UPSERT_ROLLUPS, { rows: part });
+    if (sketches.length === 0) continue;
+    const merged = sketches.map(({ id, sketch, stored }) => ({ id, sketch: mergeSketches(stored, sketch) ?? sketch }));
+    await tx.run(SET_ROLLUP_SKETCH, { rows: merged });
+  }
+}
+
+/** A pod's history as rows for buildRollupRows: the call's all-time counts and its stored buckets. */
+interface StoredCall extends Pick<
+  CallRow,
+  | 'key'
+  | 'sourceId'
+  | 'destinationId'
+  | 'port'
+  | 'protocol'
+  | 'verdict'
+  | 'flows'
+  | 'connections'
+  | 'requests'
+  | 'responses'
+  | 'errors'
+  | 'latencySketch'
+  | 'lastSeenMs'
+> {
+  activity: Pick<
+    NonNullable<CallRow['activity']>[number],
+    'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'latencySketch' | 'sizeMs' | 'startMs' | 'lastSeenMs'
+  >[];
+}
+
+/**
+ * Pods whose workload attribution changed (a workload learnt after their first flows, or another
+ * one): the WORKLOAD roll-ups of both map nodes, old and new, are deleted and rebuilt from the calls
+ * and buckets of their pods as attributed now, so that the roll-ups always equal the read-time
+ * aggregation over the stored attribution. Rare (once per pod at most, normally), and bounded by the
+ * history of the pods of two workloads.
+ */
+async function moveWorkloadRollups(tx: TxRunner, moved: readonly { from: string; to: string }[]): Promise<void> {
+  const mapIds = [...new Set(moved.flatMap((m) => [m.from, m.to]))].sort();
+  const namespaces = [...new Set(mapIds.map((id) => id.slice(0, id.indexOf('/'))))];
+  await tx.run(DELETE_WORKLOAD_ROLLUPS, { mapIds });
+  const stored = (await tx.run<{ call: StoredCall }>(READ_CALLS_OF_WORKLOADS, { mapIds, namespaces })).map((r) => r.call);
+  if (stored.length === 0) return;
+  const calls: CallRow[] = stored.map((c) => ({
+    ...emptyCallRow(c, 'hubble', c.lastSeenMs),
+    ...c,
+    activity: c.activity.map((b) => ({
+      ...emptyCallRow(c, 'hubble', b.lastSeenMs),
+      latencyCount: 0,
+      latencySumMs: 0,
+      latencyMinMs: 0,
+      latencyMaxMs: 0,
+      firstSeenMs: b.lastSeenMs,
+      ...b,
+    })),
+  }));
+  // Every stored call and bucket counts once; only the WORKLOAD level (a pod's namespace is part of
+  // its id and never moves), and only the roll-ups just deleted.
+  const created = {
+    calls: new Set(calls.map((c) => c.key)),
+    buckets: new Set(calls.flatMap((c) => (c.activity ?? []).map((b) => activityBucketId(c.key, b.sizeMs / 1000, b.startMs)))),
+  };
+  const rows = buildRollupRows(calls, await readMapNodes(tx, calls), created).filter(
+    (r) => r.level === 'WORKLOAD' && (mapIds.includes(r.source.id) || mapIds.includes(r.target.id)),
+  );
+  await upsertRollupRows(tx, rows, 5000);
 }

@@ -656,12 +656,12 @@ export type MapEdge = {
   verdicts: Array<Scalars['String']['output']>;
   ports: Array<Scalars['Int']['output']>;
   protocols: Array<Scalars['String']['output']>;
-  /** Highest p95 latency among the calls rolled up (ms); with a range, the p95 of the calls' merged latency sketches in it. */
+  /** p95 latency (ms). POD level: the call's p95. WORKLOAD and NAMESPACE: the p95 of the merged latency sketches of the calls rolled up (without activeSince: read from write-time roll-ups). With a range, of the sketches of the buckets in it. */
   latencyP95Ms?: Maybe<Scalars['Float']['output']>;
   /** Rates over the covered range (null without a range). */
   flowsPerSecond?: Maybe<Scalars['Float']['output']>;
   requestsPerSecond?: Maybe<Scalars['Float']['output']>;
-  /** Calls rolled up into the edge. */
+  /** Calls rolled up into the edge. With a range at WORKLOAD and NAMESPACE levels: the most calls active in one bucket of the range (distinct calls over several buckets are not summable from write-time roll-ups; exact for a range of one bucket). */
   calls: Scalars['Int']['output'];
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
 };

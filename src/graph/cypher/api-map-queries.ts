@@ -1,4 +1,5 @@
 import type { Params } from '../executor';
+import { LABEL } from '../model';
 import {
   type CypherQuery,
   type TimeWindow,
@@ -51,7 +52,7 @@ function nodeName(level: MapLevel, m: string): string {
  * are read once into a map (the rollup expressions use them several times; reading each from the
  * store again was most of the cost of a whole-cluster map).
  */
-function nodeDescriptor(level: MapLevel, v: string): string {
+export function nodeDescriptor(level: MapLevel, v: string): string {
   const m = `${v}_m`;
   return (
     `[${m} IN [${v} {.id, .kind, .name, .namespace, .workload, .workloadKind, isPod: ${v}:Pod}] | ` +
@@ -87,14 +88,7 @@ ${conds.length > 0 ? `WITH a, r, b ${where(conds)}` : ''}`;
 function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params): string {
   Object.assign(params, windowParams(w));
   const conds = [`k.size = toInteger($w_size)`, windowPredicate('k')];
-  if (c.verdicts !== undefined) {
-    params.e_verdicts = c.verdicts;
-    conds.push('k.verdict IN $e_verdicts');
-  }
-  if (c.protocol !== undefined) {
-    params.e_protocol = c.protocol;
-    conds.push('toUpper(k.protocol) = toUpper($e_protocol)');
-  }
+  conds.push(...edgeConditions('k', { verdicts: c.verdicts, protocol: c.protocol }, params));
   const ends: string[] = [];
   if (c.activeSince !== undefined) {
     params.e_activeSince = c.activeSince;
@@ -243,7 +237,13 @@ WITH ${nodeDescriptor(level, 'b')} AS t, parts
 UNWIND parts AS x
 WITH x.s AS s, t,
   sum(x.flows) AS flows, sum(x.requests) AS requests, sum(x.responses) AS responses, sum(x.errors) AS errors, sum(x.calls) AS calls${edgeCols}
-ORDER BY flows DESC, requests DESC, s.id, t.id
+${mapTail(carry, finalCols)}`;
+  return { cypher, params };
+}
+
+/** The end of a map query: edges `s`, `t` with their sums, sorted, totalled and cut at `$topN`. */
+function mapTail(carry: string, finalCols: string): string {
+  return `ORDER BY flows DESC, requests DESC, s.id, t.id
 WITH collect({source: s, target: t, flows: flows, requests: requests, responses: responses, errors: errors, calls: calls${carry}}) AS edges
 WITH edges, edges[0..toInteger($topN)] AS top
 CALL {
@@ -266,10 +266,63 @@ RETURN size(edges) AS edgeCount, nodeCount,
   reduce(x = 0, e IN edges | x + e.errors) AS errors,
   [n IN nodeMaps | [n.id, n.kind, n.name, n.namespace]] AS nodes,
   [e IN top | [e.source.id, e.target.id, e.flows, e.requests, e.responses, e.errors, e.calls${finalCols}]] AS top`;
+}
+
+/** How each column is summed from roll-ups: per roll-up bucket of a map edge, then per map edge. */
+const ROLLUP_STAGES: Readonly<Record<keyof MapColumns, { bucket: string; edge: string; final: string; absent: string }>> = {
+  verdicts: { bucket: 'collect(DISTINCT u.verdict)', edge: 'collect(verdicts)', final: COLUMN_STAGES.verdicts.final, absent: '[]' },
+  ports: { bucket: 'collect(DISTINCT u.port)', edge: 'collect(ports)', final: COLUMN_STAGES.ports.final, absent: '[]' },
+  protocols: { bucket: 'collect(DISTINCT u.protocol)', edge: 'collect(protocols)', final: COLUMN_STAGES.protocols.final, absent: '[]' },
+  latencyP95Ms: { bucket: 'collect(u.latencySketch)', edge: 'collect(latencyP95Ms)', final: RANGED_LATENCY_STAGE.final, absent: 'null' },
+  lastSeen: { bucket: 'max(u.lastSeen.epochMillis)', edge: 'max(lastSeen)', final: 'e.lastSeen', absent: 'null' },
+};
+
+/**
+ * The WORKLOAD or NAMESPACE map from write-time roll-ups (src/graph/cypher/rollup-queries.ts): the
+ * `(:Rollup)` nodes of the level, all time or the buckets of window `w`, summed per map edge; the
+ * same answer as buildServiceMap without reading a call, in the same compact row. Its latency
+ * column is always the merged sketches (decode it as ranged), ranged or not. `calls`: all time, the
+ * calls rolled up; with a window, the most calls active in one of its buckets (a call active in
+ * several buckets is one call: distinct calls over several buckets are not summable). The
+ * activeSince condition needs each call's last flow time, which roll-ups do not keep:
+ * readServiceMap uses buildServiceMap for it.
+ */
+export function buildRollupMap(
+  level: 'WORKLOAD' | 'NAMESPACE',
+  c: Omit<MapConditions, 'activeSince'>,
+  topN: number,
+  columns: MapColumns = ALL_MAP_COLUMNS,
+  window?: TimeWindow,
+): CypherQuery {
+  // All time is the roll-ups of size 0, which start at epoch 0.
+  const params: Params = { topN, level, ...windowParams(window ?? { size: 0, sinceMs: 0, untilMs: 1 }) };
+  const conds = ['u.level = $level', 'u.size = toInteger($w_size)', windowPredicate('u')];
+  conds.push(...edgeConditions('u', { verdicts: c.verdicts, protocol: c.protocol }, params));
+  if (!c.includeExternal) conds.push("u.sourceKind = 'pod' AND u.targetKind = 'pod'");
+  if (c.namespaces !== undefined) {
+    params.namespaces = c.namespaces;
+    // As the call-level queries: all time, an end that is a pod of these namespaces; ranged, an end in them.
+    conds.push(
+      window === undefined
+        ? "((u.sourceKind = 'pod' AND u.sourceNamespace IN $namespaces) OR (u.targetKind = 'pod' AND u.targetNamespace IN $namespaces))"
+        : '(u.sourceNamespace IN $namespaces OR u.targetNamespace IN $namespaces)',
+    );
+  }
+  const cols = COLUMN_ORDER.filter((k) => columns[k]);
+  const bucketCols = cols.map((k) => `, ${ROLLUP_STAGES[k].bucket} AS ${k}`).join('');
+  const edgeCols = cols.map((k) => `, ${ROLLUP_STAGES[k].edge} AS ${k}`).join('');
+  const carry = cols.map((k) => `, ${k}: ${k}`).join('');
+  const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? ROLLUP_STAGES[k].final : ROLLUP_STAGES[k].absent}`).join('');
+  const cypher = `MATCH (u:${LABEL.rollup}) ${where(conds)}
+WITH {id: u.source, kind: u.sourceKind, name: u.sourceName, namespace: u.sourceNamespace} AS s,
+  {id: u.target, kind: u.targetKind, name: u.targetName, namespace: u.targetNamespace} AS t, u.start AS start,
+  sum(u.flows) AS flows, sum(u.requests) AS requests, sum(u.responses) AS responses, sum(u.errors) AS errors, sum(u.calls) AS calls${bucketCols}
+WITH s, t, sum(flows) AS flows, sum(requests) AS requests, sum(responses) AS responses, sum(errors) AS errors, max(calls) AS calls${edgeCols}
+${mapTail(carry, finalCols)}`;
   return { cypher, params };
 }
 
-/** The row `buildServiceMap` returns. */
+/** The row `buildServiceMap` and `buildRollupMap` return. */
 export interface CompactServiceMapRow extends MapTotalsRecord {
   nodes: [id: string, kind: string, name: string, namespace: string | null][];
   top: [

@@ -1,7 +1,9 @@
-import { KEYED_COUNTER_PREFIX, KIND_LABEL, LABEL, REL } from '../model';
+import { KIND_LABEL, LABEL, REL } from '../model';
+import { addKeyedCounters, counterSums, spanEntries } from './counter-fragments';
 import { type EndpointKind } from '../../model/endpoint-ids';
-import { type ActivityRow, CALL_COUNTERS, CALL_KEYED_COUNTERS, type CallRow } from '../../model/ingest-rows';
+import type { ActivityRow, CallRow } from '../../model/ingest-rows';
 import { MAX_DNS_NAMES_PER_EDGE } from '../../model/dns-name';
+import { podWorkloadId } from './rollup-queries';
 
 /**
  * The Cypher of the collector's writes. The driver sends every JS number as a float, so integer
@@ -58,20 +60,21 @@ WITH c
 WHERE $maxFlowTimeMs > 0 AND (c.lastFlowTime IS NULL OR c.lastFlowTime < datetime({epochMillis: toInteger($maxFlowTimeMs)}))
 SET c.lastFlowTime = datetime({epochMillis: toInteger($maxFlowTimeMs)})`;
 
-const seenTimes = (v: string) => `
-SET ${v}.firstSeen = CASE WHEN ${v}.firstSeen IS NULL OR ${v}.firstSeen > datetime({epochMillis: toInteger(row.firstSeenMs)})
-                      THEN datetime({epochMillis: toInteger(row.firstSeenMs)}) ELSE ${v}.firstSeen END,
-    ${v}.lastSeen = CASE WHEN ${v}.lastSeen IS NULL OR ${v}.lastSeen < datetime({epochMillis: toInteger(row.lastSeenMs)})
-                      THEN datetime({epochMillis: toInteger(row.lastSeenMs)}) ELSE ${v}.lastSeen END,
-    ${v}.sources = CASE WHEN row.source IN coalesce(${v}.sources, []) THEN ${v}.sources
-                      ELSE coalesce(${v}.sources, []) + row.source END,
-    ${v}.changeSeq = toInteger($seq)`;
+/** Map entries of an endpoint's or call's flow-time span, the sources that saw it and the batch's change sequence. */
+const seenEntries = (v: string) => `${spanEntries(v)},
+    sources: CASE WHEN row.source IN coalesce(${v}.sources, []) THEN ${v}.sources ELSE coalesce(${v}.sources, []) + row.source END,
+    changeSeq: toInteger($seq)`;
 
 function upsertEndpointsQuery(kind: EndpointKind): string {
+  // A pod's WORKLOAD map node before and after the row: when a flow brings a workload not known
+  // before (or another one), the writer moves the pod's roll-ups (docs/time-buckets.md).
+  const before = kind === 'pod' ? `CASE WHEN e.createdSeq = toInteger($seq) THEN null ELSE ${podWorkloadId('e')} END` : 'null';
+  const after = kind === 'pod' ? podWorkloadId('e') : 'null';
   return `
 UNWIND $rows AS row
 MERGE (e:${LABEL.endpoint} {id: row.id})
 ON CREATE SET e.createdSeq = toInteger($seq)
+WITH e, row, ${before} AS before
 SET e:${KIND_LABEL[kind]}, e.kind = row.kind, e.name = row.name,
     e.namespace = coalesce(row.namespace, e.namespace),
     e.labels = coalesce(row.labels, e.labels),
@@ -80,9 +83,10 @@ SET e:${KIND_LABEL[kind]}, e.kind = row.kind, e.name = row.name,
     e.identity = coalesce(toInteger(row.identity), e.identity),
     e.node = coalesce(row.node, e.node),
     e.cluster = coalesce(row.cluster, e.cluster)
-${seenTimes('e')}
-WITH e WHERE e.createdSeq = toInteger($seq)
-RETURN collect(DISTINCT e.id) AS created`;
+SET e += {${seenEntries('e')}}
+WITH e, before, ${after} AS after
+RETURN collect(DISTINCT CASE WHEN e.createdSeq = toInteger($seq) THEN e.id END) AS created,
+       collect(CASE WHEN before IS NOT NULL AND before <> after THEN {id: e.id, from: before, to: after} END) AS moved`;
 }
 
 /** One upsert per endpoint kind, so that each statement's label is a constant; returns the ids it created. */
@@ -96,20 +100,13 @@ export const UPSERT_ENDPOINTS: Readonly<Record<EndpointKind, string>> = {
 export interface UpsertedEndpointsRow {
   /** Ids of the endpoints this statement created. */
   created: string[];
+  /** Pods whose WORKLOAD map node changed with this statement: from the stored one to the new one. */
+  moved: { id: string; from: string; to: string }[];
 }
 
-/** `v.flows = 0, v.connections = 0, …`: the plain counters of a new call or bucket (CALL_COUNTERS). */
-const zeroCounters = (v: string): string => CALL_COUNTERS.map((f) => `${v}.${f} = 0`).join(', ');
-
-/** `v.flows = v.flows + toInteger(row.flows), …`: adds `row`'s plain counters (CALL_COUNTERS). */
-const addCounters = (v: string): string => CALL_COUNTERS.map((f) => `${v}.${f} = ${v}.${f} + toInteger(row.${f})`).join(',\n    ');
-
-/** Adds `row`'s keyed counters into `v`'s dynamic properties (`status_200`, …; CALL_KEYED_COUNTERS). */
-const addKeyedCounters = (v: string): string =>
-  CALL_KEYED_COUNTERS.map((f) => {
-    const prefix = KEYED_COUNTER_PREFIX[f];
-    return `FOREACH (k IN keys(row.${f}) | SET ${v}['${prefix}' + k] = coalesce(${v}['${prefix}' + k], 0) + toInteger(row.${f}[k]))`;
-  }).join('\n');
+// A call's latency count and sum after the row's delta.
+const LATENCY_COUNT = '(coalesce(r.latencyCount, 0) + toInteger(row.latencyCount))';
+const LATENCY_SUM = '(coalesce(r.latencySumMs, 0.0) + row.latencySumMs)';
 
 /**
  * Adds call deltas. Returns, in one row, how many calls it stamped and which it created (for the
@@ -121,31 +118,33 @@ UNWIND $rows AS row
 MATCH (s:${LABEL.endpoint} {id: row.sourceId})
 MATCH (d:${LABEL.endpoint} {id: row.destinationId})
 MERGE (s)-[r:${REL.calls} {key: row.key}]->(d)
-ON CREATE SET r.port = toInteger(row.port), r.protocol = row.protocol, r.verdict = row.verdict, r.createdSeq = toInteger($seq),
-              ${zeroCounters('r')},
-              r.latencyCount = 0, r.latencySumMs = 0.0
-// Before latencyCount moves: an edge that had latencies before minima were stored keeps its minimum unknown.
-SET r.latencyMinMs = CASE WHEN toInteger(row.latencyCount) = 0 THEN r.latencyMinMs
-                          WHEN r.latencyCount = 0 THEN row.latencyMinMs
-                          WHEN r.latencyMinMs IS NULL OR r.latencyMinMs <= row.latencyMinMs THEN r.latencyMinMs
-                          ELSE row.latencyMinMs END
-SET ${addCounters('r')},
-    r.errorRate = CASE WHEN r.responses + toInteger(row.responses) > 0
-                   THEN toFloat(r.errors + toInteger(row.errors)) / (r.responses + toInteger(row.responses)) ELSE 0.0 END,
-    r.l7Protocols = coalesce(r.l7Protocols, []) + [p IN row.l7Protocols WHERE NOT p IN coalesce(r.l7Protocols, [])],
-    r.dnsQueries = (coalesce(r.dnsQueries, []) + [q IN row.dnsQueries WHERE NOT q IN coalesce(r.dnsQueries, [])])[0..${MAX_DNS_NAMES_PER_EDGE}],
-    r.latencyCount = r.latencyCount + toInteger(row.latencyCount),
-    r.latencySumMs = r.latencySumMs + row.latencySumMs,
-    r.latencyMaxMs = CASE WHEN row.latencyCount > 0 AND (r.latencyMaxMs IS NULL OR r.latencyMaxMs < row.latencyMaxMs)
-                       THEN row.latencyMaxMs ELSE r.latencyMaxMs END
-SET r.latencyMeanMs = CASE WHEN r.latencyCount > 0 THEN r.latencySumMs / r.latencyCount ELSE null END
-${seenTimes('r')}
+ON CREATE SET r.port = toInteger(row.port), r.protocol = row.protocol, r.verdict = row.verdict, r.createdSeq = toInteger($seq)
+WITH r, row, r.latencySketch AS stored, r.createdSeq = toInteger($seq) AS created
+// Every value from the stored one and the row, in one write (counter-fragments.ts says why).
+SET r += {
+    ${counterSums('r')},
+    errorRate: CASE WHEN coalesce(r.responses, 0) + toInteger(row.responses) > 0
+                 THEN toFloat(coalesce(r.errors, 0) + toInteger(row.errors)) / (coalesce(r.responses, 0) + toInteger(row.responses)) ELSE 0.0 END,
+    l7Protocols: coalesce(r.l7Protocols, []) + [p IN row.l7Protocols WHERE NOT p IN coalesce(r.l7Protocols, [])],
+    dnsQueries: (coalesce(r.dnsQueries, []) + [q IN row.dnsQueries WHERE NOT q IN coalesce(r.dnsQueries, [])])[0..${MAX_DNS_NAMES_PER_EDGE}],
+    latencyCount: ${LATENCY_COUNT},
+    latencySumMs: ${LATENCY_SUM},
+    // An edge that had latencies before minima were stored keeps its minimum unknown.
+    latencyMinMs: CASE WHEN toInteger(row.latencyCount) = 0 THEN r.latencyMinMs
+                       WHEN coalesce(r.latencyCount, 0) = 0 THEN row.latencyMinMs
+                       WHEN r.latencyMinMs IS NULL OR r.latencyMinMs <= row.latencyMinMs THEN r.latencyMinMs
+                       ELSE row.latencyMinMs END,
+    latencyMaxMs: CASE WHEN row.latencyCount > 0 AND (r.latencyMaxMs IS NULL OR r.latencyMaxMs < row.latencyMaxMs)
+                       THEN row.latencyMaxMs ELSE r.latencyMaxMs END,
+    latencyMeanMs: CASE WHEN ${LATENCY_COUNT} > 0 THEN ${LATENCY_SUM} / ${LATENCY_COUNT} ELSE null END,
+    ${seenEntries('r')}
+  }
 ${addKeyedCounters('r')}
-WITH r, row
+WITH r, row, stored, created
 RETURN count(DISTINCT r) AS stamped,
-       collect(DISTINCT CASE WHEN r.createdSeq = toInteger($seq) THEN row.key END) AS created,
+       collect(DISTINCT CASE WHEN created THEN row.key END) AS created,
        collect(CASE WHEN row.latencySketch IS NOT NULL
-                    THEN {key: row.key, stored: r.latencySketch, minMs: r.latencyMinMs, maxMs: r.latencyMaxMs} END) AS sketches`;
+                    THEN {key: row.key, stored: stored, minMs: r.latencyMinMs, maxMs: r.latencyMaxMs} END) AS sketches`;
 
 export interface StoredSketchRow {
   key: string;
@@ -217,24 +216,26 @@ export const UPSERT_ACTIVITY = `
 UNWIND $rows AS row
 MERGE (a:${LABEL.activity} {key: row.key, size: toInteger(row.size), start: datetime({epochMillis: toInteger(row.startMs)})})
 ON CREATE SET a.sourceId = row.sourceId, a.destinationId = row.destinationId, a.port = toInteger(row.port),
-              a.protocol = row.protocol, a.verdict = row.verdict,
-              ${zeroCounters('a')},
-              a.latencyCount = 0, a.latencySumMs = 0.0
-SET a.latencyMinMs = CASE WHEN toInteger(row.latencyCount) = 0 THEN a.latencyMinMs
-                          WHEN a.latencyCount = 0 OR a.latencyMinMs > row.latencyMinMs THEN row.latencyMinMs
-                          ELSE a.latencyMinMs END,
-    a.latencyMaxMs = CASE WHEN toInteger(row.latencyCount) > 0 AND (a.latencyMaxMs IS NULL OR a.latencyMaxMs < row.latencyMaxMs)
-                          THEN row.latencyMaxMs ELSE a.latencyMaxMs END
-SET ${addCounters('a')},
-    a.latencyCount = a.latencyCount + toInteger(row.latencyCount),
-    a.latencySumMs = a.latencySumMs + row.latencySumMs,
-    a.firstSeen = CASE WHEN a.firstSeen IS NULL OR a.firstSeen > datetime({epochMillis: toInteger(row.firstSeenMs)})
-                    THEN datetime({epochMillis: toInteger(row.firstSeenMs)}) ELSE a.firstSeen END,
-    a.lastSeen = CASE WHEN a.lastSeen IS NULL OR a.lastSeen < datetime({epochMillis: toInteger(row.lastSeenMs)})
-                    THEN datetime({epochMillis: toInteger(row.lastSeenMs)}) ELSE a.lastSeen END
+              a.protocol = row.protocol, a.verdict = row.verdict, a.isNew = true
+// isNew lives only within this statement: it tells the roll-ups which call buckets are new.
+WITH a, row, a.latencySketch AS stored, a.isNew IS NOT NULL AS created
+SET a += {
+    ${counterSums('a')},
+    latencyCount: coalesce(a.latencyCount, 0) + toInteger(row.latencyCount),
+    latencySumMs: coalesce(a.latencySumMs, 0.0) + row.latencySumMs,
+    latencyMinMs: CASE WHEN toInteger(row.latencyCount) = 0 THEN a.latencyMinMs
+                       WHEN coalesce(a.latencyCount, 0) = 0 OR a.latencyMinMs > row.latencyMinMs THEN row.latencyMinMs
+                       ELSE a.latencyMinMs END,
+    latencyMaxMs: CASE WHEN toInteger(row.latencyCount) > 0 AND (a.latencyMaxMs IS NULL OR a.latencyMaxMs < row.latencyMaxMs)
+                       THEN row.latencyMaxMs ELSE a.latencyMaxMs END,
+    ${spanEntries('a')},
+    isNew: null
+  }
 ${addKeyedCounters('a')}
-WITH a, row WHERE row.latencySketch IS NOT NULL
-RETURN collect({id: elementId(a), sketch: row.latencySketch, stored: a.latencySketch, minMs: a.latencyMinMs, maxMs: a.latencyMaxMs}) AS sketches`;
+WITH a, row, stored, created
+RETURN collect(CASE WHEN row.latencySketch IS NOT NULL
+                    THEN {id: elementId(a), sketch: row.latencySketch, stored: stored, minMs: a.latencyMinMs, maxMs: a.latencyMaxMs} END) AS sketches,
+       collect(CASE WHEN created THEN {key: row.key, size: toInteger(row.size), startMs: toInteger(row.startMs)} END) AS created`;
 
 /** One activity bucket's delta as UPSERT_ACTIVITY takes it: the call's identity, the bucket, the counts. */
 export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> &
@@ -245,6 +246,8 @@ export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> &
 
 export interface UpsertedActivityRow {
   sketches: { id: string; sketch: string; stored: string | null; minMs: number | null; maxMs: number | null }[];
+  /** The buckets this statement created (size in seconds). */
+  created: { key: string; size: number; startMs: number }[];
 }
 
 /** Stores merged activity sketches (by element id, found in the same transaction). */

@@ -1,4 +1,5 @@
 import { LABEL, REL } from '../model';
+import { nodeDescriptor } from './api-map-queries';
 
 /** Whether anything is older than the cutoff, so that a prune with nothing to do writes nothing. */
 export const PRUNE_CANDIDATES = `
@@ -10,11 +11,28 @@ export interface PruneCandidatesRow {
   endpoints: boolean;
 }
 
-/** Deletes up to $limit CALLS relationships last seen before the cutoff; returns how many. */
+/**
+ * Deletes up to $limit CALLS relationships last seen before the cutoff; returns how many. Each call's
+ * totals leave its all-time roll-ups (WORKLOAD and NAMESPACE) in the same transaction, and a roll-up
+ * left without calls goes, so that the all-time maps lose the pruned calls as the POD map does (a
+ * roll-up that keeps other calls keeps its lastSeen and latency sketch: neither can be subtracted).
+ */
 export const PRUNE_CALLS = `
-MATCH ()-[r:${REL.calls}]->()
+MATCH (a:${LABEL.endpoint})-[r:${REL.calls}]->(b:${LABEL.endpoint})
 WHERE r.lastSeen < datetime({epochMillis: toInteger($cutoffMs)})
-WITH r LIMIT toInteger($limit)
+WITH a, r, b LIMIT toInteger($limit)
+CALL {
+  WITH a, r, b
+  UNWIND [{level: 'WORKLOAD', s: ${nodeDescriptor('WORKLOAD', 'a')}.id, t: ${nodeDescriptor('WORKLOAD', 'b')}.id},
+          {level: 'NAMESPACE', s: ${nodeDescriptor('NAMESPACE', 'a')}.id, t: ${nodeDescriptor('NAMESPACE', 'b')}.id}] AS m
+  MATCH (u:${LABEL.rollup} {key: m.level + '|' + m.s + '|' + m.t + '|' + toString(r.port) + '|' + r.protocol + '|' + r.verdict,
+                            size: 0, start: datetime({epochMillis: 0})})
+  SET u.flows = u.flows - coalesce(r.flows, 0), u.connections = u.connections - coalesce(r.connections, 0),
+      u.requests = u.requests - coalesce(r.requests, 0), u.responses = u.responses - coalesce(r.responses, 0),
+      u.errors = u.errors - coalesce(r.errors, 0), u.calls = u.calls - 1
+  WITH u WHERE u.calls <= 0
+  DELETE u
+}
 DELETE r
 RETURN count(*) AS deleted`;
 

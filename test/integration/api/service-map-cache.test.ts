@@ -87,7 +87,8 @@ describe('serviceMap reuse (real Neo4j)', () => {
     expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 3 }]);
     // A change no writer records (the change-feed sequence stays): a fresh read would show 103
     // flows; the cached answer still says 3. This is how the test sees a cache hit.
-    await executor.write("MATCH (:Pod {id: 'a/web'})-[r:CALLS]->(:Pod {id: 'b/db'}) SET r.flows = r.flows + 100");
+    // The NAMESPACE map reads the all-time roll-up of the two namespaces.
+    await executor.write("MATCH (u:Rollup {level: 'NAMESPACE', size: 0, source: 'a', target: 'b'}) SET u.flows = u.flows + 100");
     expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 3 }]);
     // A batch through the writer moves the version: the map is read again, the hidden change included.
     await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 2)]);

@@ -6,6 +6,7 @@ import { seededRandom } from '../../../src/generator/seeded-random';
 import { startCli } from '../../helpers/cli';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
 import { readOneRow, resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
+import { readMapAtReadTime, readMapNow } from '../../helpers/read-time-map';
 
 /**
  * Case 1 of issue 9: `hubble-graph collect` killed with SIGKILL at random points of one generated
@@ -108,6 +109,13 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
       // warm-up), so each run is sent committed flows; the exact totals above show they were dropped.
       // (Which reasons the last run's status lists depends on where the kills fell: not checked.)
       expect(await executor.read('MATCH (s:IngestStage) RETURN s')).toEqual([]);
+      // The write-time roll-ups committed with the rows: the maps they answer equal the read-time
+      // aggregation over the calls, every count, across the kills.
+      for (const level of ['WORKLOAD', 'NAMESPACE'] as const) {
+        const map = await readMapNow(executor, level, { includeExternal: true });
+        expect(map.totals.flows).toBe(total);
+        expect(map).toEqual(await readMapAtReadTime(executor, level, { includeExternal: true }));
+      }
     } finally {
       collector.child.kill('SIGTERM');
       // Awaited here, checked after: a failed check above must not be hidden by this one.

@@ -62,4 +62,20 @@ describe("the README's Cypher over activity buckets (real Neo4j)", () => {
     const rows = await executor.read<{ key: string }>(readmeCypher('appeared-since').replace('RETURN a, r, b', 'RETURN r.key AS key'));
     expect(rows.map((r) => r.key)).toEqual([keyOf(fresh)]);
   });
+  it('lists the workloads calling shop/checkout in the last hour from hour roll-ups', async () => {
+    const now = Date.now();
+    const checkout = podEndpoint('shop', 'checkout-1', 'checkout');
+    const web2 = podEndpoint('shop', 'web-2', 'web');
+    await write([
+      { kind: 'http', client: web, server: checkout, port: 8080, atMs: now - 60_000, code: 200, latencyMs: 3 },
+      { kind: 'http', client: web2, server: checkout, port: 8080, atMs: now - 60_000, code: 503, latencyMs: 3 },
+      { kind: 'http', client: api, server: checkout, port: 8080, atMs: now - 60_000, code: 200, latencyMs: 3 },
+      { kind: 'http', client: api, server: checkout, port: 8080, atMs: now - 3 * 3_600_000, code: 200, latencyMs: 3 },
+    ]);
+    const rows = await executor.read<{ caller: string; requests: number; errors: number }>(readmeCypher('rollup-callers'));
+    expect(rows.map((r) => [r.caller, r.requests, r.errors])).toEqual([
+      ['shop/web', 2, 1],
+      ['shop/api', 1, 0],
+    ]);
+  });
 });

@@ -1,0 +1,105 @@
+import { LABEL, REL } from '../model';
+import { workloadNameExpr } from './api-fragments';
+import { nodeDescriptor } from './api-map-queries';
+import { counterSums, spanEntries } from './counter-fragments';
+
+/**
+ * The Cypher of the write-time roll-ups (docs/time-buckets.md, "Roll-ups"): the WORKLOAD and
+ * NAMESPACE maps read `(:Rollup)` nodes instead of every call. The writer keeps them in the
+ * transaction of the rows they sum; migration 0007 backfills them for graphs written before.
+ */
+
+/** The WORKLOAD map node id of pod variable `v` (`namespace/workloadName`). */
+export function podWorkloadId(v: string): string {
+  return `${v}.namespace + '/' + (${workloadNameExpr(v)})`;
+}
+
+/** The WORKLOAD and NAMESPACE map nodes of each endpoint in `$ids`, as they are stored now. */
+export const READ_MAP_NODES = `
+UNWIND $ids AS id
+MATCH (e:${LABEL.endpoint} {id: id})
+RETURN id, ${nodeDescriptor('WORKLOAD', 'e')} AS workload, ${nodeDescriptor('NAMESPACE', 'e')} AS namespace`;
+
+export interface MapNodesRow {
+  id: string;
+  workload: { id: string; kind: string; name: string; namespace: string | null };
+  namespace: { id: string; kind: string; name: string; namespace: string | null };
+}
+
+/**
+ * Adds roll-up deltas (src/graph/build-rollup-rows.ts) into their `(:Rollup)` nodes, created on
+ * first use with the map nodes' captions. Returns the stored sketch of the rows that carry one, so
+ * that the writer merges sketches in JS (Cypher cannot) in the same transaction.
+ */
+export const UPSERT_ROLLUPS = `
+UNWIND $rows AS row
+MERGE (u:${LABEL.rollup} {key: row.key, size: toInteger(row.size), start: datetime({epochMillis: toInteger(row.startMs)})})
+ON CREATE SET u.level = row.level, u.source = row.source.id, u.target = row.target.id,
+              u.sourceKind = row.source.kind, u.sourceName = row.source.name, u.sourceNamespace = row.source.namespace,
+              u.targetKind = row.target.kind, u.targetName = row.target.name, u.targetNamespace = row.target.namespace,
+              u.port = toInteger(row.port), u.protocol = row.protocol, u.verdict = row.verdict
+WITH u, row, u.latencySketch AS stored
+SET u += {
+    ${counterSums('u')},
+    calls: coalesce(u.calls, 0) + toInteger(row.calls),
+    ${spanEntries('u', ['lastSeen'])}
+  }
+WITH u, row, stored WHERE row.latencySketch IS NOT NULL
+RETURN collect({id: elementId(u), sketch: row.latencySketch, stored: stored}) AS sketches`;
+
+export interface UpsertedRollupsRow {
+  sketches: { id: string; sketch: string; stored: string | null }[];
+}
+
+/** Stores merged roll-up sketches (by element id, found in the same transaction). */
+export const SET_ROLLUP_SKETCH = `
+UNWIND $rows AS row
+MATCH (u:${LABEL.rollup}) WHERE elementId(u) = row.id
+SET u.latencySketch = row.sketch`;
+
+/** Deletes the WORKLOAD roll-ups (every size) from or to a map node in `$mapIds`; returns how many. */
+export const DELETE_WORKLOAD_ROLLUPS = `
+CALL {
+  MATCH (u:${LABEL.rollup}) WHERE u.source IN $mapIds RETURN u
+  UNION
+  MATCH (u:${LABEL.rollup}) WHERE u.target IN $mapIds RETURN u
+}
+WITH u WHERE u.level = 'WORKLOAD'
+DELETE u
+RETURN count(*) AS deleted`;
+
+/**
+ * Every call (with its activity buckets) from or to a pod whose WORKLOAD map node is in `$mapIds`
+ * (those pods are in `$namespaces`): what the WORKLOAD roll-ups of those map nodes are rebuilt from
+ * when a pod's workload attribution changes.
+ */
+export const READ_CALLS_OF_WORKLOADS = `
+UNWIND $namespaces AS ns
+MATCH (p:${LABEL.pod} {namespace: ns}) WHERE ${podWorkloadId('p')} IN $mapIds
+CALL {
+  WITH p MATCH (p)-[r:${REL.calls}]->() RETURN r
+  UNION
+  WITH p MATCH ()-[r:${REL.calls}]->(p) RETURN r
+}
+WITH DISTINCT r
+CALL {
+  WITH r
+  OPTIONAL MATCH (k:${LABEL.activity}) WHERE k.key = r.key AND k.size > 0 AND k.start IS NOT NULL
+  RETURN collect(k {.flows, .connections, .requests, .responses, .errors, .latencySketch, sizeMs: k.size * 1000,
+    startMs: k.start.epochMillis, lastSeenMs: k.lastSeen.epochMillis}) AS activity
+}
+RETURN r {.key, .port, .protocol, .verdict, .flows, .connections, .requests, .responses, .errors, .latencySketch,
+  sourceId: startNode(r).id, destinationId: endNode(r).id, lastSeenMs: r.lastSeen.epochMillis, activity: activity} AS call
+ORDER BY call.key`;
+
+/**
+ * Deletes up to $limit roll-up buckets of one size (seconds) that start before the cutoff (epoch
+ * ms), of both levels; returns how many. Uses the rollup_level_size_start index.
+ */
+export const EXPIRE_ROLLUPS = `
+UNWIND ['WORKLOAD', 'NAMESPACE'] AS level
+MATCH (u:${LABEL.rollup})
+WHERE u.level = level AND u.size = toInteger($size) AND u.start < datetime({epochMillis: toInteger($cutoffMs)})
+WITH u LIMIT toInteger($limit)
+DELETE u
+RETURN count(*) AS deleted`;

@@ -63,15 +63,15 @@ function readScalar(r: protobuf.Reader, kind: Kind): unknown {
     case 'float':
       return r.float();
     case 'uint64':
-      return r.uint64().toString();
+      return longText(r.uint64());
     case 'int64':
-      return r.int64().toString();
+      return longText(r.int64());
     case 'sint64':
-      return r.sint64().toString();
+      return longText(r.sint64());
     case 'fixed64':
-      return r.fixed64().toString();
+      return longText(r.fixed64());
     case 'sfixed64':
-      return r.sfixed64().toString();
+      return longText(r.sfixed64());
     case 'bytes':
       return Buffer.from(r.bytes()).toString('base64');
     default:
@@ -87,7 +87,7 @@ function readTimestamp(r: protobuf.Reader, length: number): string {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        seconds = Number(r.int64().toString());
+        seconds = longNumber(r.int64());
         break;
       case 2:
         nanos = r.int32();
@@ -110,6 +110,78 @@ function readWrapper(r: protobuf.Reader, length: number, kind: Kind): unknown {
   return value;
 }
 
+/** What protobufjs' 64-bit reads return: a Long when the `long` package is there, else a number. */
+type Long64 = number | protobuf.Long;
+
+/**
+ * A 64-bit integer as the number `Number(v.toString())` gives, without the decimal round trip
+ * (high * 2^32 + low is exact, then rounded once, as the parse of the decimal text is).
+ */
+function longNumber(v: Long64): number {
+  if (typeof v === 'number') return v;
+  return (v.unsigned ? v.high >>> 0 : v.high) * 4294967296 + (v.low >>> 0);
+}
+
+/**
+ * A 64-bit integer's decimal text, as `v.toString()` writes it: below 2^53 through a number, which
+ * is exact and skips Long's division loop; larger and negative values through Long itself.
+ */
+function longText(v: Long64): string {
+  if (typeof v === 'number') return String(v);
+  // high holds the top 32 bits (signed for int64): 0 <= high < 2^21 means 0 <= value < 2^53.
+  if (v.high >= 0 && v.high < 0x200000) return String(v.high * 4294967296 + (v.low >>> 0));
+  return v.toString();
+}
+
+/** Slots of a field's string table (direct-mapped: a collision only costs a decode). */
+const INTERN_SLOTS = 4096;
+/** Strings longer than this (bytes) are decoded each time: long texts rarely repeat. */
+const INTERN_MAX_BYTES = 256;
+/** Fields whose values never repeat (a flow's uuid): a table would only miss. */
+const NOT_INTERNED = new Set(['uuid']);
+
+/**
+ * Reads a string field through its table of recent values: labels, pod names, namespaces, addresses
+ * and node names repeat from flow to flow, and returning the string already held skips the UTF-8
+ * decode and the allocation (about a third of the decoder's time went to strings and their GC).
+ * A hit is exact: the candidate must equal the bytes, character for byte, and only strings of
+ * ASCII bytes enter a table (for those, the UTF-8 decoding is the bytes themselves). Anything else
+ * (empty, long, truncated, non-ASCII) takes protobufjs' own read, errors included.
+ */
+function readInterned(r: protobuf.Reader, table: Array<string | undefined>): string {
+  const at = r.pos;
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (len === 0 || len > INTERN_MAX_BYTES || end > r.len) {
+    r.pos = at;
+    return r.string();
+  }
+  const buf = r.buf;
+  // The end of a value tells values apart best (labels and pod names share their prefixes).
+  // (`?? 0`: the indices are inside the buffer, checked above; it only satisfies the index type.)
+  let h = Math.imul(len, 0x9e3779b1) ^ (buf[start] ?? 0);
+  for (let i = end - 1, stop = Math.max(start, end - 8); i >= stop; i--) h = Math.imul(h ^ (buf[i] ?? 0), 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
+  const held = table[slot];
+  if (held !== undefined && held.length === len) {
+    let i = len - 1;
+    while (i >= 0 && buf[start + i] === held.charCodeAt(i)) i--;
+    if (i < 0) {
+      r.pos = end;
+      return held;
+    }
+  }
+  r.pos = at;
+  const value = r.string();
+  if (value.length === len) {
+    let i = 0;
+    while (i < len && (buf[start + i] ?? 0x80) < 0x80) i++;
+    if (i === len) table[slot] = value;
+  }
+  return value;
+}
+
 const cache = new Map<protobuf.Type, FastDecoder>();
 
 const READ_EXPR: Record<string, string> = {
@@ -122,11 +194,11 @@ const READ_EXPR: Record<string, string> = {
   sfixed32: 'r.sfixed32()',
   double: 'r.double()',
   float: 'r.float()',
-  uint64: 'r.uint64().toString()',
-  int64: 'r.int64().toString()',
-  sint64: 'r.sint64().toString()',
-  fixed64: 'r.fixed64().toString()',
-  sfixed64: 'r.sfixed64().toString()',
+  uint64: 'long(r.uint64())',
+  int64: 'long(r.int64())',
+  sint64: 'long(r.sint64())',
+  fixed64: 'long(r.fixed64())',
+  sfixed64: 'long(r.sfixed64())',
   bytes: 'b64(r.bytes())',
 };
 
@@ -147,6 +219,7 @@ export function fastDecoder(type: protobuf.Type): FastDecoder {
   const subs: FastDecoder[] = [];
   const enums: Array<Record<number, string>> = [];
   const wrappers: Kind[] = [];
+  const tables: Array<Array<string | undefined>> = [];
   // Recursive types refer to their own decoder through this indirection.
   let impl: FastDecoder = () => ({});
   const decoder: FastDecoder = (r, length) => impl(r, length);
@@ -176,6 +249,10 @@ export function fastDecoder(type: protobuf.Type): FastDecoder {
         subs.push(fastDecoder(rt));
         read = `subs[${subs.length - 1}](r, r.uint32())`;
       }
+    } else if (field.type === 'string' && !NOT_INTERNED.has(field.name)) {
+      tables.push(new Array<string | undefined>(INTERN_SLOTS));
+      read = `str(r, tables[${tables.length - 1}])`;
+      zero = ZERO_TEST.string;
     } else if (scalarRead !== undefined) {
       read = scalarRead;
       zero = ZERO_TEST[field.type] ?? (field.type.endsWith('64') ? "v !== '0'" : 'v !== 0');
@@ -208,13 +285,16 @@ export function fastDecoder(type: protobuf.Type): FastDecoder {
       }
       return o;
     };`;
-  impl = new Function('subs', 'enums', 'wrappers', 'ts', 'wrap', 'b64', body)(
+  impl = new Function('subs', 'enums', 'wrappers', 'tables', 'ts', 'wrap', 'b64', 'str', 'long', body)(
     subs,
     enums,
     wrappers,
+    tables,
     readTimestamp,
     readWrapper,
     (b: Uint8Array) => Buffer.from(b).toString('base64'),
+    readInterned,
+    longText,
   ) as FastDecoder;
   return decoder;
 }

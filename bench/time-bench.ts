@@ -4,7 +4,7 @@ import os from 'node:os';
 import { buildRollupMap, buildServiceMap } from '../src/graph/cypher/api-map-queries';
 import path from 'node:path';
 import { bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/model/time-buckets';
-import type { ActivityRow, CallRow, EndpointRow } from '../src/model/ingest-rows';
+import { type ActivityRow, type CallRow, type EndpointRow, emptyCallRow } from '../src/model/ingest-rows';
 import { callKey } from '../src/model/endpoint-ids';
 import { writeIngestBatch } from '../src/graph/write-ingest-batch';
 import { startBenchApi } from './bench-api';
@@ -226,31 +226,19 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
         endpoints: [],
         calls: [
           {
-            key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'),
-            sourceId: e.a.id,
-            destinationId: e.b.id,
-            port: e.port,
-            protocol: 'TCP',
-            verdict: 'FORWARDED',
+            ...emptyCallRow(
+              {
+                key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'),
+                sourceId: e.a.id,
+                destinationId: e.b.id,
+                port: e.port,
+                protocol: 'TCP',
+                verdict: 'FORWARDED',
+              },
+              'hubble',
+              at,
+            ),
             flows: 1,
-            connections: 0,
-            requests: 0,
-            responses: 0,
-            errors: 0,
-            l7Protocols: [],
-            statusCounts: {},
-            methodCounts: {},
-            rcodeCounts: {},
-            dropReasons: {},
-            dnsQueries: [],
-            latencySketch: null,
-            latencyCount: 0,
-            latencySumMs: 0,
-            latencyMinMs: 0,
-            latencyMaxMs: 0,
-            firstSeenMs: at,
-            lastSeenMs: at,
-            source: 'hubble',
             activity: SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), 1, 0, 0, at)),
           },
         ],

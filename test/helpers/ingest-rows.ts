@@ -1,4 +1,4 @@
-import type { CallRow, EndpointRow } from '../../src/model/ingest-rows';
+import { type CallRow, type EndpointRow, emptyCallRow } from '../../src/model/ingest-rows';
 import { callKey } from '../../src/model/endpoint-ids';
 
 /** Writer rows for tests that write batches straight to Neo4j (no flows). */
@@ -54,4 +54,17 @@ export function httpCallRow(src: string, dst: string, flows: number): CallRow {
     lastSeenMs: ROW_TIME,
     source: 'hubble',
   };
+}
+
+/** A forwarded TCP call row on port 80 with `flows` flows and nothing else counted, seen at `atMs`. */
+export function tcpCallRow(src: string, dst: string, atMs: number, flows: number): CallRow {
+  const edge = {
+    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
+    sourceId: src,
+    destinationId: dst,
+    port: 80,
+    protocol: 'TCP',
+    verdict: 'FORWARDED',
+  };
+  return { ...emptyCallRow(edge, 'hubble', atMs), flows };
 }

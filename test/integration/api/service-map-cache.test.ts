@@ -1,11 +1,11 @@
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import type { CallRow, EndpointRow } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
-import { callKey } from '../../../src/model/endpoint-ids';
 import { pruneGraph } from '../../../src/graph/prune-graph';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { tcpCallRow } from '../../helpers/ingest-rows';
 import { gql } from './gql-client';
 
 const DAY = 86_400_000;
@@ -29,35 +29,7 @@ function pod(id: string, at: number): EndpointRow {
   };
 }
 
-function call(src: string, dst: string, at: number, flows: number): CallRow {
-  return {
-    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
-    sourceId: src,
-    destinationId: dst,
-    port: 80,
-    protocol: 'TCP',
-    verdict: 'FORWARDED',
-    flows,
-    connections: 0,
-    requests: 0,
-    responses: 0,
-    errors: 0,
-    l7Protocols: [],
-    statusCounts: {},
-    methodCounts: {},
-    rcodeCounts: {},
-    dropReasons: {},
-    dnsQueries: [],
-    latencySketch: null,
-    latencyCount: 0,
-    latencySumMs: 0,
-    latencyMinMs: 0,
-    latencyMaxMs: 0,
-    firstSeenMs: at,
-    lastSeenMs: at,
-    source: 'hubble',
-  };
-}
+const call = tcpCallRow;
 
 const MAP = '{ serviceMap(filter: {level: NAMESPACE}) { edges { source target flows } } }';
 

@@ -1,10 +1,10 @@
 import type { EndpointRow } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
-import { callKey } from '../../../src/model/endpoint-ids';
 import { pruneGraph } from '../../../src/graph/prune-graph';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { runCli } from '../../helpers/cli';
 import { readOneRow, resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
+import { tcpCallRow } from '../../helpers/ingest-rows';
 
 const DAY = 86_400_000;
 
@@ -29,35 +29,7 @@ function endpoint(id: string, at: number): EndpointRow {
   };
 }
 
-function call(src: string, dst: string, at: number) {
-  return {
-    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
-    sourceId: src,
-    destinationId: dst,
-    port: 80,
-    protocol: 'TCP',
-    verdict: 'FORWARDED',
-    flows: 1,
-    connections: 0,
-    requests: 0,
-    responses: 0,
-    errors: 0,
-    l7Protocols: [],
-    statusCounts: {},
-    methodCounts: {},
-    rcodeCounts: {},
-    dropReasons: {},
-    dnsQueries: [],
-    latencySketch: null,
-    latencyCount: 0,
-    latencySumMs: 0,
-    latencyMinMs: 0,
-    latencyMaxMs: 0,
-    firstSeenMs: at,
-    lastSeenMs: at,
-    source: 'hubble' as const,
-  };
-}
+const call = (src: string, dst: string, at: number) => tcpCallRow(src, dst, at, 1);
 
 describe('prune (real Neo4j)', () => {
   let executor: Executor;

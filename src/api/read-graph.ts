@@ -33,6 +33,9 @@ import {
   buildPodCounts,
   buildRollupMap,
   buildServiceMap,
+  buildPodMap,
+  buildMapNodes,
+  topEdgeEnds,
   GRAPH_VERSION,
   type GraphVersionRow,
 } from '../graph/cypher/api-map-queries';
@@ -167,6 +170,12 @@ export async function readObservedTraffic(executor: GraphReader, c: ObservedEdge
   );
 }
 
+/** `[id, kind, name, namespace]` of endpoints `ids` (the POD map's query leaves them to this read). */
+async function readMapNodes(tx: TxRunner, ids: readonly string[]): Promise<CompactServiceMapRow['nodes']> {
+  const q = buildMapNodes(ids);
+  return (await runOneRow<Pick<CompactServiceMapRow, 'nodes'>>(tx, q.cypher, q.params)).nodes;
+}
+
 export async function readServiceMap(
   executor: GraphReader,
   level: MapLevel,
@@ -179,10 +188,16 @@ export async function readServiceMap(
   // WORKLOAD and NAMESPACE maps come from the write-time roll-ups, unless a condition needs each
   // call's own last flow time (activeSince).
   const fromRollups = level !== 'POD' && c.activeSince === undefined;
-  const q = fromRollups ? buildRollupMap(level, c, topN, columns, window) : buildServiceMap(level, c, topN, columns, window);
+  const q =
+    level === 'POD'
+      ? buildPodMap(c, topN, columns, window)
+      : fromRollups
+        ? buildRollupMap(level, c, topN, columns, window)
+        : buildServiceMap(level, c, topN, columns, window);
   return executor.readTx(async (tx) => {
     const compute = async () => {
       const [row] = await tx.run<CompactServiceMapRow>(q.cypher, q.params);
+      if (level === 'POD' && row !== undefined) row.nodes = await readMapNodes(tx, topEdgeEnds(row));
       const map = row === undefined ? undefined : decodeServiceMap(row, fromRollups || window !== undefined);
       const podCounts = new Map<string, number>();
       if (level !== 'POD' && map) {

@@ -226,9 +226,7 @@ export function buildServiceMap(
   // Calls are summed per endpoint pair first (grouping by node is cheap); each endpoint's map node
   // is then computed once per endpoint, not once per call, and the pairs are summed per map edge.
   const cypher = `${window === undefined ? mapMatch(c, params) : rangedMapMatch(c, window, params)}
-WITH a, b,
-  sum(coalesce(r.flows, 0)) AS flows, sum(coalesce(r.requests, 0)) AS requests,
-  sum(coalesce(r.responses, 0)) AS responses, sum(coalesce(r.errors, 0)) AS errors, count(r) AS calls${pairCols}
+${pairSums(pairCols)}
 WITH a, collect({b: b, flows: flows, requests: requests, responses: responses, errors: errors, calls: calls${carry}}) AS parts
 WITH ${nodeDescriptor(level, 'a')} AS s, parts
 UNWIND parts AS x
@@ -239,6 +237,59 @@ WITH x.s AS s, t,
   sum(x.flows) AS flows, sum(x.requests) AS requests, sum(x.responses) AS responses, sum(x.errors) AS errors, sum(x.calls) AS calls${edgeCols}
 ${mapTail(carry, finalCols)}`;
   return { cypher, params };
+}
+
+/**
+ * The POD map, where an endpoint pair is a map edge, in the compact row of buildServiceMap but with
+ * `nodes` left empty: the caller reads the top edges' ends with buildMapNodes. Pairs are sorted and
+ * collected as lists of ids and sums, and only the top ones leave the server: building a map per
+ * pair and per endpoint in Cypher was most of a POD map's read and of its planning, and returning
+ * every pair to sort in JavaScript cost more than the sort at 100k calls.
+ */
+export function buildPodMap(c: MapConditions, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
+  const params: Params = { topN };
+  const stages = window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
+  const cols = COLUMN_ORDER.filter((k) => columns[k]);
+  // One pair, one edge: a pair's columns are final; those not asked for are their empty value.
+  const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? k : stages[k].absent}`).join('');
+  const cypher = `${window === undefined ? mapMatch(c, params) : rangedMapMatch(c, window, params)}
+${pairSums(cols.map((k) => `, ${stages[k].pair} AS ${k}`).join(''))}
+WITH a.id AS s, b.id AS t, flows, requests, responses, errors, calls${cols.map((k) => `, ${k}`).join('')}
+ORDER BY flows DESC, requests DESC, s, t
+WITH collect([s, t, flows, requests, responses, errors, calls${finalCols}]) AS edges
+CALL {
+  WITH edges
+  UNWIND edges AS e
+  UNWIND [e[0], e[1]] AS n
+  RETURN count(DISTINCT n) AS nodeCount
+}
+RETURN size(edges) AS edgeCount, nodeCount,
+  reduce(x = 0, e IN edges | x + e[6]) AS calls,
+  reduce(x = 0, e IN edges | x + e[2]) AS flows,
+  reduce(x = 0, e IN edges | x + e[3]) AS requests,
+  reduce(x = 0, e IN edges | x + e[5]) AS errors,
+  [] AS nodes, edges[0..toInteger($topN)] AS top`;
+  return { cypher, params };
+}
+
+/** `[id, kind, name, namespace]` of the endpoints `ids` (a POD map's nodes), in one row, `nodes`. */
+export function buildMapNodes(ids: readonly string[]): CypherQuery {
+  return {
+    cypher: `MATCH (n:${LABEL.endpoint}) WHERE n.id IN $ids RETURN collect([n.id, n.kind, n.name, n.namespace]) AS nodes`,
+    params: { ids },
+  };
+}
+
+/** The ids of the ends of a map row's top edges, each once. */
+export function topEdgeEnds(row: CompactServiceMapRow): string[] {
+  return [...new Set(row.top.flatMap((e) => [e[0], e[1]]))];
+}
+
+/** The sums per endpoint pair `a`, `b` of calls `r`, with the pair stage of the columns asked for. */
+function pairSums(pairCols: string): string {
+  return `WITH a, b,
+  sum(coalesce(r.flows, 0)) AS flows, sum(coalesce(r.requests, 0)) AS requests,
+  sum(coalesce(r.responses, 0)) AS responses, sum(coalesce(r.errors, 0)) AS errors, count(r) AS calls${pairCols}`;
 }
 
 /** The end of a map query: edges `s`, `t` with their sums, sorted, totalled and cut at `$topN`. */

@@ -1,7 +1,7 @@
 import { buildCallsPage, buildDrops } from '../../../src/graph/cypher/api-call-queries';
 import { buildEndpointCalls, buildPodsPage } from '../../../src/graph/cypher/api-endpoint-queries';
 import { hopLiteral } from '../../../src/graph/cypher/api-fragments';
-import { buildServiceMap } from '../../../src/graph/cypher/api-map-queries';
+import { buildPodMap, buildServiceMap } from '../../../src/graph/cypher/api-map-queries';
 import { buildShortestPath } from '../../../src/graph/cypher/api-path-queries';
 
 const EVIL = "x') DETACH DELETE n //";
@@ -23,6 +23,7 @@ describe('the API Cypher builders', () => {
       buildDrops({ namespaces: [EVIL], reasons: [EVIL], activeSince: EVIL }, 10),
       buildEndpointCalls('outgoing', [EVIL], { protocol: EVIL }, 10),
       buildServiceMap('WORKLOAD', { namespaces: [EVIL], verdicts: [EVIL], protocol: EVIL, includeExternal: true }, 10),
+      buildPodMap({ namespaces: [EVIL], verdicts: [EVIL], protocol: EVIL, includeExternal: true }, 10),
       buildShortestPath(3, { verdicts: [EVIL] }),
     ];
     for (const q of queries) {
@@ -53,8 +54,12 @@ describe('the API Cypher builders', () => {
   });
 
   it('reads one-namespace maps through the pod_namespace index on both ends', () => {
-    const q = buildServiceMap('POD', { namespaces: ['shop'], includeExternal: true }, 10).cypher;
-    expect(q).toContain('MATCH (a:Pod) WHERE a.namespace IN $namespaces');
-    expect(q).toContain('MATCH (b:Pod) WHERE b.namespace IN $namespaces');
+    for (const q of [
+      buildServiceMap('WORKLOAD', { namespaces: ['shop'], includeExternal: true, activeSince: '2026-01-01T00:00:00Z' }, 10).cypher,
+      buildPodMap({ namespaces: ['shop'], includeExternal: true }, 10).cypher,
+    ]) {
+      expect(q).toContain('MATCH (a:Pod) WHERE a.namespace IN $namespaces');
+      expect(q).toContain('MATCH (b:Pod) WHERE b.namespace IN $namespaces');
+    }
   });
 });

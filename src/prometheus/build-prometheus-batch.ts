@@ -1,5 +1,6 @@
 import { encodeSketch, newLatencySketch } from '../model/latency-sketch';
-import { CALL_COUNTERS, type CallRow, type EndpointRow, type IngestBatch, emptyCallRow } from '../model/ingest-rows';
+import { CALL_COUNTERS, type CallRow, type EndpointRow, type IngestBatch, callCountsOf, emptyCallRow } from '../model/ingest-rows';
+import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 import { callKey } from '../model/endpoint-ids';
 import { parseEndpointLabel, type LabelContext, type LabelEndpoint } from './endpoint-label';
 import { HUBBLE_METRIC, type HubbleMetricName, type PromSeries } from './hubble-metrics';
@@ -25,6 +26,8 @@ export interface BuildPrometheusBatchInput {
   readonly context: LabelContext;
   /** Times (epoch ms, sorted) of successful scrapes (`up` = 1) of each target (`toTargetKey`). */
   readonly upTimesByTarget?: ReadonlyMap<string, readonly number[]>;
+  /** Bucket sizes of flow time the rows carry activity for (finest first; src/model/time-buckets.ts). Default none. */
+  readonly buckets?: BucketSpec;
 }
 
 /** Problems met while reading series: counted by reason, and which metrics lacked which labels. */
@@ -61,6 +64,8 @@ interface Item {
   readonly lastMs: number | null;
   /** Latest known value of the counter (for evidence such as "SYN-ACK seen from B to A"). */
   readonly value: number;
+  /** The delta as each sample's increase, for the buckets of flow time. */
+  readonly increases: readonly { readonly tMs: number; readonly value: number }[];
 }
 
 interface MutableCall extends CallRow {
@@ -90,10 +95,77 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
         firstMs: d.firstIncreaseMs,
         lastMs: d.lastIncreaseMs,
         value: d.mark?.value ?? 0,
+        increases: d.increases,
       });
     }
   }
+  const built = buildRows(items, input.context);
+  if (input.buckets !== undefined && input.buckets.length > 0) addActivity(built.rows, items, input.context, input.buckets);
+  const usedIds = new Set(built.rows.flatMap((r) => [r.sourceId, r.destinationId]));
+  const problems: SeriesProblems = {
+    skipped: built.skipped,
+    missingLabels: Object.fromEntries([...built.missing].map(([m, set]) => [m, [...set].sort()])),
+  };
+  return {
+    batch: {
+      endpoints: [...built.endpoints.values()].filter((e) => usedIds.has(e.id)),
+      calls: built.rows,
+      maxFlowTimeMs: built.maxTimeMs,
+    },
+    marks,
+    problems,
+    seriesRead,
+  };
+}
 
+/**
+ * Every call's activity rows, one per bucket of each size in `spec` in which its series increased:
+ * the items' sample increases are grouped by bucket of sample time, and each bucket's items are
+ * built into call rows by the same rules as the whole delta (buildRows), so that a bucket counts
+ * exactly the increases of its samples and a call's buckets of one size sum to its row.
+ */
+function addActivity(rows: readonly CallRow[], items: readonly Item[], context: LabelContext, spec: BucketSpec): void {
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  for (const { sizeMs } of spec) {
+    const starts = new Set<number>();
+    for (const it of items) for (const inc of it.increases) starts.add(bucketStartMs(inc.tMs, sizeMs));
+    for (const startMs of [...starts].sort((a, b) => a - b)) {
+      for (const row of buildRows(
+        items.map((it) => itemWithin(it, startMs, sizeMs)),
+        context,
+      ).rows) {
+        const call = byKey.get(row.key);
+        if (call !== undefined) (call.activity ??= []).push({ ...callCountsOf(row), sizeMs, startMs });
+      }
+    }
+  }
+}
+
+/** Item `it` with only the increases of its samples in [startMs, startMs + sizeMs). */
+function itemWithin(it: Item, startMs: number, sizeMs: number): Item {
+  let delta = 0;
+  let firstMs: number | null = null;
+  let lastMs: number | null = null;
+  for (const inc of it.increases) {
+    if (inc.tMs < startMs || inc.tMs >= startMs + sizeMs) continue;
+    delta += inc.value;
+    firstMs ??= inc.tMs;
+    lastMs = inc.tMs;
+  }
+  return { ...it, delta, firstMs, lastMs };
+}
+
+/** What buildRows makes of a set of items. */
+interface BuiltRows {
+  readonly rows: CallRow[];
+  readonly endpoints: Map<string, EndpointRow>;
+  readonly skipped: Record<string, number>;
+  readonly missing: Map<string, Set<string>>;
+  readonly maxTimeMs: number;
+}
+
+/** The call rows (and their endpoints) of the items' deltas. */
+function buildRows(items: readonly Item[], context: LabelContext): BuiltRows {
   const skipped: Record<string, number> = {};
   const missing = new Map<string, Set<string>>();
   const noteMissing = (metric: string, label: string) => {
@@ -149,8 +221,8 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
       skipped['unlabelled-endpoint'] = (skipped['unlabelled-endpoint'] ?? 0) + 1;
       return null;
     }
-    const a = parseEndpointLabel(src, input.context);
-    const b = parseEndpointLabel(dst, input.context);
+    const a = parseEndpointLabel(src, context);
+    const b = parseEndpointLabel(dst, context);
     if (!a || !b) {
       skipped['malformed-labels'] = (skipped['malformed-labels'] ?? 0) + 1;
       return null;
@@ -302,17 +374,7 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
     maxTimeMs = Math.max(maxTimeMs, row.lastSeenMs);
     rows.push(row);
   }
-  const usedIds = new Set(rows.flatMap((r) => [r.sourceId, r.destinationId]));
-  const problems: SeriesProblems = {
-    skipped,
-    missingLabels: Object.fromEntries([...missing].map(([m, set]) => [m, [...set].sort()])),
-  };
-  return {
-    batch: { endpoints: [...endpoints.values()].filter((e) => usedIds.has(e.id)), calls: rows, maxFlowTimeMs: maxTimeMs },
-    marks,
-    problems,
-    seriesRead,
-  };
+  return { rows, endpoints, skipped, missing, maxTimeMs };
 }
 
 function isServerError(status: string): boolean {

@@ -1,6 +1,7 @@
 import type { AppConfig, PrometheusConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { IngestBatch } from '../model/ingest-rows';
+import type { BucketSpec } from '../model/time-buckets';
 import type { Logger } from '../logger';
 import { buildPrometheusBatch } from './build-prometheus-batch';
 import type { LabelContext } from './endpoint-label';
@@ -32,6 +33,8 @@ export interface PrometheusSourceOptions {
   readonly now?: () => number;
   /** Client to use (default: one for `config.url`). */
   readonly client?: PrometheusClient;
+  /** Bucket sizes of flow time the rows carry activity for. Default: the configuration's (HG_BUCKETS) when given the whole configuration, else none. */
+  readonly buckets?: BucketSpec;
 }
 
 /** What one poll did: the window, the series read, and every problem counted by reason. */
@@ -96,6 +99,7 @@ export function createPrometheusSource(
   const forgetAfterMs = options.forgetAfterMs ?? 86_400_000;
   const context = options.context ?? 'pod';
   const vanishGraceMs = options.vanishGraceMs ?? 120_000;
+  const buckets = options.buckets ?? ('time' in appOrPrometheusConfig ? appOrPrometheusConfig.time.buckets : []);
   const queries: { name: string; expr: (rangeMs: number) => string }[] = [
     ...HUBBLE_METRIC_NAMES.map((name) => ({ name, expr: (rangeMs: number) => `${name}[${rangeMs}ms]` })),
     // Successful scrapes of the targets that export Hubble metrics.
@@ -155,6 +159,7 @@ export function createPrometheusSource(
         baselineAtMs: cursor ? undefined : startMs,
         context,
         upTimesByTarget,
+        buckets,
       });
       const seriesVanished = resetVanishedMarks(built.marks, lastUpMsByTarget);
       for (const [key, mark] of built.marks) if (mark.tMs < windowEndMs - forgetAfterMs) built.marks.delete(key);

@@ -15,6 +15,8 @@ export interface SeriesDelta {
   /** Times of the first and last sample at which the counter increased; null when it did not. */
   readonly firstIncreaseMs: number | null;
   readonly lastIncreaseMs: number | null;
+  /** Each sample's increase, in time order (those above 0): the delta spread over time, for buckets of flow time. */
+  readonly increases: readonly { readonly tMs: number; readonly value: number }[];
   /** The new mark (last sample taken into account), or the old one when no sample was newer. */
   readonly mark: SeriesMark | null;
 }
@@ -65,6 +67,7 @@ export function computeSeriesDelta(
     }
   }
   let delta = 0;
+  const increases: { tMs: number; value: number }[] = [];
   let firstIncreaseMs: number | null = null;
   let lastIncreaseMs: number | null = null;
   for (const s of samples) {
@@ -76,6 +79,7 @@ export function computeSeriesDelta(
     const increase = restarted ? s.value : s.value - last;
     if (increase > 0) {
       delta += increase;
+      increases.push({ tMs: s.tMs, value: increase });
       firstIncreaseMs ??= s.tMs;
       lastIncreaseMs = s.tMs;
     }
@@ -83,7 +87,7 @@ export function computeSeriesDelta(
     afterMs = s.tMs;
     newMark = { value: s.value, tMs: s.tMs };
   }
-  return { delta, firstIncreaseMs, lastIncreaseMs, mark: newMark };
+  return { delta, firstIncreaseMs, lastIncreaseMs, increases, mark: newMark };
 }
 
 /** Whether a time in the sorted list lies strictly between `afterMs` and `beforeMs`. */

@@ -6,6 +6,7 @@ import { silentLogger } from '../../../src/logger';
 import { createPrometheusSource, type PrometheusSourceOptions } from '../../../src/prometheus/prometheus-source';
 import { createPrometheusSourceMetrics } from '../../../src/prometheus/prometheus-source-metrics';
 import { readPrometheusCursor } from '../../../src/prometheus/read-prometheus-cursor';
+import { readServiceMap } from '../../../src/api/read-graph';
 import { waitFor } from '../../helpers/ground-truth';
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import {
@@ -384,6 +385,56 @@ describe('Prometheus source against a real Prometheus and Neo4j', () => {
     expect(metricsText).toMatch(/^hubble_graph_batches_total\{result="committed"\} [2-9]/m);
     expect(metricsText).toMatch(/^hubble_graph_prometheus_window_end_seconds \d/m);
     expect(metricsText).toMatch(/^hubble_graph_neo4j_up 1/m);
+  });
+
+  it('with buckets on, keeps each call in buckets of scrape time whose sums of each size are its counts, and a range over them answers the totals', async () => {
+    await resetGraph(executor);
+    const cfg = config(prometheus.url, { HG_BUCKETS: '1m:48h,1h:30d', HG_COLLECTOR_ID: 'prometheus-buckets' });
+    const runtime = await startCollectorRuntime({ config: cfg, log, executor, serveHealth: false });
+    runtimes.push(runtime);
+    const ingest = createPrometheusIngest({
+      executor,
+      collectorId: 'prometheus-buckets',
+      source: createPrometheusSource(cfg, log, sourceOptions),
+      flusher: runtime.flusher,
+      log,
+      metrics: createPrometheusSourceMetrics(runtime.metrics.registry),
+    });
+    await ingest.step();
+    await publish(add(restart3, p1), { requests: 15, flows: 14 });
+    await ingest.step();
+    await publish(add(restart3, p2), { requests: 17, flows: 15 });
+    await ingest.step();
+
+    const COUNTERS = ['flows', 'connections', 'requests', 'responses', 'errors', 'latencyCount'] as const;
+    const rows = await executor.read<{
+      key: string;
+      call: Record<string, number>;
+      sizes: { size: number; sums: Record<string, number>; n: number }[];
+    }>(
+      `MATCH ()-[r:CALLS]->()
+       CALL { WITH r MATCH (k:Activity {key: r.key})
+              WITH k.size AS size, count(k) AS n, ${COUNTERS.map((c) => `sum(k.${c}) AS ${c}`).join(', ')}
+              RETURN collect({size: size, n: n, sums: {${COUNTERS.map((c) => `${c}: ${c}`).join(', ')}}}) AS sizes }
+       RETURN r.key AS key, r {${COUNTERS.map((c) => `.${c}`).join(', ')}} AS call, sizes`,
+    );
+    expect(rows.map((r) => r.key).sort()).toEqual(
+      [`${TIE}|${DEATH}|0|TCP|FORWARDED`, `${TIE}|${DEATH}|0|TCP|DROPPED`, `${XWING}|${DEATH}|0|TCP|FORWARDED`].sort(),
+    );
+    for (const r of rows) {
+      expect(r.call.flows).toBeGreaterThan(0);
+      expect(r.sizes.map((x) => x.size).sort((a, b) => a - b)).toEqual([60, 3600]);
+      for (const { size, sums } of r.sizes) expect({ key: r.key, size, sums }).toEqual({ key: r.key, size, sums: r.call });
+    }
+    const nowMs = Date.now();
+    const hour = nowMs - (nowMs % 3_600_000);
+    const window = { size: 3600, sinceMs: hour - 3_600_000, untilMs: hour + 3_600_000 };
+    const { map } = await readServiceMap(executor, 'POD', { includeExternal: true }, 100, undefined, undefined, window);
+    const byEdge = (edges: { source: { id: string }; target: { id: string }; flows: number; requests: number; errors: number }[]) =>
+      Object.fromEntries(edges.map((e) => [`${e.source.id}->${e.target.id}`, [e.flows, e.requests, e.errors]]));
+    const { map: allTime } = await readServiceMap(executor, 'POD', { includeExternal: true }, 100);
+    expect(byEdge(map.top)).toEqual(byEdge(allTime.top));
+    expect(map.top.length).toBe(2);
   });
 
   it('is not ready while Prometheus does not answer, and says why', async () => {

@@ -1,6 +1,8 @@
 import { sketchQuantiles } from '../../../src/model/latency-sketch';
 import { buildPrometheusBatch, toLatency } from '../../../src/prometheus/build-prometheus-batch';
 import { HUBBLE_METRIC, type HubbleMetricName, type PromSeries } from '../../../src/prometheus/hubble-metrics';
+import type { ActivityRow } from '../../../src/model/ingest-rows';
+import { type BucketSpec, parseBucketSpec } from '../../../src/model/time-buckets';
 
 const TIE = 'default/tiefighter';
 const DEATH = 'default/deathstar-6c94dcc57b-2chb9';
@@ -233,6 +235,92 @@ describe('buildPrometheusBatch', () => {
     );
     const r = buildPrometheusBatch({ seriesByMetric: new Map([[name, [s]]]), marks: new Map(), context: 'namespace' });
     expect(r.batch.calls[0]!.key).toBe('namespace:default|namespace:kube-system|0|UDP|FORWARDED');
+  });
+});
+
+describe('buildPrometheusBatch with buckets of flow time', () => {
+  const MIN = 60_000;
+  const HOUR = 3_600_000;
+  const SPEC = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
+  /** Samples at 10:58:30, 10:59:10, 10:59:50, 11:00:20 and 11:02:40 (UTC, some day): three minutes with samples, two hours. */
+  const T0 = Date.UTC(2026, 11, 1, 10, 58, 30);
+  const TIMES = [T0, T0 + 40_000, T0 + 80_000, T0 + 110_000, T0 + 250_000];
+  /** A counter series with these values at TIMES. */
+  const grows = (name: HubbleMetricName, labels: Record<string, string>, values: readonly number[]): [HubbleMetricName, PromSeries] => [
+    name,
+    {
+      labels: { __name__: name, ...labels, ...target, instance: '192.168.50.139:9965' },
+      samples: values.map((value, i) => ({ tMs: TIMES[i]!, value })),
+    },
+  ];
+  const h = (le: string, values: readonly number[]) =>
+    grows(HUBBLE_METRIC.httpDurationBucket, { source: XWING, destination: DEATH, method: 'GET', reporter: 'client', le }, values);
+  const v2 = { source: XWING, destination: DEATH, method: 'GET', protocol: 'HTTP/1.1', reporter: 'client' };
+  const entries = [
+    grows(
+      HUBBLE_METRIC.flows,
+      { source: XWING, destination: DEATH, type: 'L7', protocol: 'HTTP', subtype: 'HTTP', verdict: 'FORWARDED' },
+      [2, 5, 5, 9, 12],
+    ),
+    grows(HUBBLE_METRIC.httpRequests, { ...v2, status: '200' }, [1, 3, 3, 5, 6]),
+    // A counter reset (agent restart) between the 3rd and 4th samples: the 4th counts from 0.
+    grows(HUBBLE_METRIC.httpRequests, { ...v2, status: '503' }, [0, 1, 2, 1, 1]),
+    h('0.01', [1, 3, 3, 4, 5]),
+    h('0.1', [1, 4, 5, 6, 7]),
+    h('+Inf', [1, 4, 5, 6, 7]),
+    grows(HUBBLE_METRIC.httpDurationCount, { source: XWING, destination: DEATH, method: 'GET', reporter: 'client' }, [1, 4, 5, 6, 7]),
+  ];
+  /** First poll with its baseline before every sample: each sample's increase counts, the first one from 0. */
+  const r = (() => {
+    const seriesByMetric = new Map<HubbleMetricName, PromSeries[]>();
+    for (const [name, s] of entries) seriesByMetric.set(name, [...(seriesByMetric.get(name) ?? []), s]);
+    return buildPrometheusBatch({ seriesByMetric, marks: new Map(), baselineAtMs: T0 - MIN, context: 'pod', buckets: SPEC });
+  })();
+  const row = r.batch.calls.find((c) => c.key === `${XWING}|${DEATH}|0|TCP|FORWARDED`)!;
+  const bucketsOf = (sizeMs: number) => (row.activity ?? []).filter((a) => a.sizeMs === sizeMs).sort((a, b) => a.startMs - b.startMs);
+
+  it("counts each sample's increase in the bucket of its time, each size on its own", () => {
+    const minute = (t: number) => t - (t % MIN);
+    expect(bucketsOf(MIN).map((a) => [a.startMs, a.flows, a.requests, a.responses, a.errors, a.statusCounts, a.latencyCount])).toEqual([
+      // 10:58: the first samples, counted from 0.
+      [minute(T0), 2, 1, 1, 0, { '200': 1 }, 1],
+      // 10:59: +3 and +0 flows; 200s +2 +0, 503s +1 +1; latencies +3 +1.
+      [minute(T0 + 40_000), 3, 4, 4, 2, { '200': 2, '503': 2 }, 4],
+      // 11:00: +4 flows; 200s +2; the 503 counter restarted at 1.
+      [minute(T0 + 110_000), 4, 3, 3, 1, { '200': 2, '503': 1 }, 1],
+      // 11:02: +3 flows; 200s +1; 503s unchanged.
+      [minute(T0 + 250_000), 3, 1, 1, 0, { '200': 1 }, 1],
+    ]);
+    expect(bucketsOf(HOUR).map((a) => [a.startMs, a.flows, a.requests, a.errors, a.latencyCount, a.firstSeenMs, a.lastSeenMs])).toEqual([
+      [T0 - (T0 % HOUR), 5, 5, 2, 5, TIMES[0], TIMES[2]],
+      [T0 - (T0 % HOUR) + HOUR, 7, 4, 1, 2, TIMES[3], TIMES[4]],
+    ]);
+    // The latency histogram of a bucket is its own: 10:59 saw 2 under 10 ms and 2 between 10 and 100 ms.
+    const m59 = bucketsOf(MIN)[1]!;
+    expect([m59.latencyMinMs, m59.latencyMaxMs]).toEqual([0, 100]);
+    expect(sketchQuantiles(m59.latencySketch!).p50).toBeLessThan(10);
+  });
+
+  it("sums each size's buckets exactly to the call's counts", () => {
+    for (const { sizeMs } of SPEC) {
+      const sum = (f: (a: ActivityRow) => number) => bucketsOf(sizeMs).reduce((n, a) => n + f(a), 0);
+      expect([
+        sum((a) => a.flows),
+        sum((a) => a.requests),
+        sum((a) => a.responses),
+        sum((a) => a.errors),
+        sum((a) => a.latencyCount),
+      ]).toEqual([row.flows, row.requests, row.responses, row.errors, row.latencyCount]);
+    }
+    expect(row).toMatchObject({ flows: 12, requests: 9, errors: 3, latencyCount: 7 });
+  });
+
+  it('leaves rows without activity when buckets are off', () => {
+    const seriesByMetric = new Map<HubbleMetricName, PromSeries[]>();
+    for (const [name, s] of entries) seriesByMetric.set(name, [...(seriesByMetric.get(name) ?? []), s]);
+    const off = buildPrometheusBatch({ seriesByMetric, marks: new Map(), baselineAtMs: T0 - MIN, context: 'pod' });
+    expect(off.batch.calls.map((c) => c.activity)).toEqual([undefined]);
+    expect(off.batch.calls[0]).toMatchObject({ flows: row.flows, requests: row.requests, errors: row.errors });
   });
 });
 

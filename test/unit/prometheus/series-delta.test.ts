@@ -8,6 +8,10 @@ describe('computeSeriesDelta', () => {
       delta: 5,
       firstIncreaseMs: 1000,
       lastIncreaseMs: 2000,
+      increases: [
+        { tMs: 1000, value: 3 },
+        { tMs: 2000, value: 2 },
+      ],
       mark: { value: 5, tMs: 2000 },
     });
   });
@@ -19,7 +23,13 @@ describe('computeSeriesDelta', () => {
   });
 
   it('treats a drop as a counter reset and counts from 0 after it', () => {
-    expect(computeSeriesDelta(s([3000, 12], [4000, 2], [5000, 4]), { value: 10, tMs: 2000 }).delta).toBe(2 + 2 + 2);
+    const d = computeSeriesDelta(s([3000, 12], [4000, 2], [5000, 4]), { value: 10, tMs: 2000 });
+    expect(d.delta).toBe(2 + 2 + 2);
+    expect(d.increases).toEqual([
+      { tMs: 3000, value: 2 },
+      { tMs: 4000, value: 2 },
+      { tMs: 5000, value: 2 },
+    ]);
   });
 
   it('counts a reset between the mark and the first new sample', () => {
@@ -28,7 +38,13 @@ describe('computeSeriesDelta', () => {
 
   it('keeps the mark when no sample is newer', () => {
     const mark = { value: 5, tMs: 2000 };
-    expect(computeSeriesDelta(s([1000, 3], [2000, 5]), mark)).toEqual({ delta: 0, firstIncreaseMs: null, lastIncreaseMs: null, mark });
+    expect(computeSeriesDelta(s([1000, 3], [2000, 5]), mark)).toEqual({
+      delta: 0,
+      firstIncreaseMs: null,
+      lastIncreaseMs: null,
+      increases: [],
+      mark,
+    });
   });
 
   it('on a first poll starts from the last sample at or before the baseline time', () => {

@@ -207,7 +207,9 @@ const COLUMN_ORDER = ['verdicts', 'ports', 'protocols', 'latencyP95Ms', 'lastSee
  *
  * The row is compact, because decoding it dominated a large map's read: the top edges' map nodes
  * once each as `[id, kind, name, namespace]`, and each edge as a list of primitives that names its
- * ends by id. `decodeServiceMap` turns it into a `ServiceMapRecord`.
+ * ends by id. `decodeServiceMap` turns it into a `ServiceMapRecord`. The API reads POD maps with
+ * buildPodMap and WORKLOAD/NAMESPACE maps from roll-ups (buildRollupMap) unless `activeSince` is set;
+ * the tests compare both with this query.
  */
 export function buildServiceMap(
   level: MapLevel,

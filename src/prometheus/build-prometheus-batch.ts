@@ -121,19 +121,43 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
 /**
  * Every call's activity rows, one per bucket of each size in `spec` in which its series increased:
  * the items' sample increases are grouped by bucket of sample time, and each bucket's items are
- * built into call rows by the same rules as the whole delta (buildRows), so that a bucket counts
- * exactly the increases of its samples and a call's buckets of one size sum to its row.
+ * built into call rows by the same rules and evidence as the whole delta (buildRows), so that a
+ * bucket counts exactly the increases of its samples and a call's buckets of one size sum to its
+ * row. A bucket gets only the items that increased in it, and with a histogram bound that did, every
+ * bound of that histogram (toLatency reads them together): a poll that catches up an hour does not
+ * build every series once per minute.
  */
 function addActivity(rows: readonly CallRow[], items: readonly Item[], context: LabelContext, spec: BucketSpec): void {
   const byKey = new Map(rows.map((r) => [r.key, r]));
+  const evidence = evidenceOf(items);
+  const histogramOf = items.map((it) => (it.metric === HUBBLE_METRIC.httpDurationBucket ? histogramKey(it.labels) : null));
+  const boundsOf = new Map<string, number[]>();
+  histogramOf.forEach((h, i) => {
+    if (h !== null) boundsOf.set(h, [...(boundsOf.get(h) ?? []), i]);
+  });
   for (const { sizeMs } of spec) {
-    const starts = new Set<number>();
-    for (const it of items) for (const inc of it.increases) starts.add(bucketStartMs(inc.tMs, sizeMs));
-    for (const startMs of [...starts].sort((a, b) => a - b)) {
-      for (const row of buildRows(
-        items.map((it) => itemWithin(it, startMs, sizeMs)),
-        context,
-      ).rows) {
+    // Bucket start -> item index -> the item's increases in that bucket.
+    const within = new Map<number, Map<number, { delta: number; firstMs: number; lastMs: number }>>();
+    items.forEach((it, i) => {
+      for (const { tMs, value } of it.increases) {
+        const startMs = bucketStartMs(tMs, sizeMs);
+        let inBucket = within.get(startMs);
+        if (inBucket === undefined) within.set(startMs, (inBucket = new Map()));
+        const sum = inBucket.get(i);
+        if (sum === undefined) inBucket.set(i, { delta: value, firstMs: tMs, lastMs: tMs });
+        else {
+          sum.delta += value;
+          sum.lastMs = tMs;
+        }
+      }
+    });
+    for (const [startMs, inBucket] of [...within].sort((x, y) => x[0] - y[0])) {
+      const chosen = new Set(inBucket.keys());
+      for (const i of inBucket.keys()) for (const j of boundsOf.get(histogramOf[i] ?? '') ?? []) chosen.add(j);
+      const bucketItems = [...chosen]
+        .sort((x, y) => x - y)
+        .map((i): Item => ({ ...(items[i] as Item), delta: 0, firstMs: null, lastMs: null, ...inBucket.get(i) }));
+      for (const row of buildRows(bucketItems, context, evidence).rows) {
         const call = byKey.get(row.key);
         if (call !== undefined) (call.activity ??= []).push({ ...callCountsOf(row), sizeMs, startMs });
       }
@@ -141,18 +165,13 @@ function addActivity(rows: readonly CallRow[], items: readonly Item[], context: 
   }
 }
 
-/** Item `it` with only the increases of its samples in [startMs, startMs + sizeMs). */
-function itemWithin(it: Item, startMs: number, sizeMs: number): Item {
-  let delta = 0;
-  let firstMs: number | null = null;
-  let lastMs: number | null = null;
-  for (const inc of it.increases) {
-    if (inc.tMs < startMs || inc.tMs >= startMs + sizeMs) continue;
-    delta += inc.value;
-    firstMs ??= inc.tMs;
-    lastMs = inc.tMs;
-  }
-  return { ...it, delta, firstMs, lastMs };
+/** The labels of a histogram bucket series without its bound: the same for every bound of one histogram. */
+function histogramKey(labels: Readonly<Record<string, string>>): string {
+  return Object.keys(labels)
+    .filter((k) => k !== 'le')
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join('\u0000');
 }
 
 /** What buildRows makes of a set of items. */
@@ -164,17 +183,22 @@ interface BuiltRows {
   readonly maxTimeMs: number;
 }
 
-/** The call rows (and their endpoints) of the items' deltas. */
-function buildRows(items: readonly Item[], context: LabelContext): BuiltRows {
-  const skipped: Record<string, number> = {};
-  const missing = new Map<string, Set<string>>();
-  const noteMissing = (metric: string, label: string) => {
-    const set = missing.get(metric) ?? new Set<string>();
-    set.add(label);
-    missing.set(metric, set);
-  };
+/**
+ * What the series say about who is client and who reports, from cumulative values and labels, so
+ * that it holds for every delta of the poll (a bucket's rows are built with the evidence of all).
+ */
+interface Evidence {
+  readonly synSent: ReadonlySet<string>;
+  readonly synAckSent: ReadonlySet<string>;
+  readonly httpRequestPairs: ReadonlySet<string>;
+  readonly httpResponsePairs: ReadonlySet<string>;
+  /** Agents (instance) that run httpV2: their request counter carries `status`. */
+  readonly v2Instances: ReadonlySet<string>;
+  /** HTTP counters (httpGroup) and client->server pairs that a client proxy reports. */
+  readonly clientReported: ReadonlySet<string>;
+}
 
-  // Evidence, from every series read (cumulative values, so it holds for the agent's lifetime).
+function evidenceOf(items: readonly Item[]): Evidence {
   const synSent = new Set<string>();
   const synAckSent = new Set<string>();
   const httpRequestPairs = new Set<string>();
@@ -193,6 +217,28 @@ function buildRows(items: readonly Item[], context: LabelContext): BuiltRows {
     }
     if (it.metric === HUBBLE_METRIC.httpResponses) httpResponsePairs.add(pairKey(source, destination));
   }
+  // When both proxies report the same HTTP request (reporter="client" and "server"), keep the client's.
+  const clientReported = new Set<string>();
+  for (const it of items) {
+    if (it.labels.reporter !== 'client' || it.labels.source === undefined || it.labels.destination === undefined) continue;
+    const swap = httpSwapped(it, v2Instances);
+    const [c, s] = swap ? [it.labels.destination, it.labels.source] : [it.labels.source, it.labels.destination];
+    clientReported.add(`${httpGroup(it.metric)}\u0000${pairKey(c, s)}`);
+  }
+  return { synSent, synAckSent, httpRequestPairs, httpResponsePairs, v2Instances, clientReported };
+}
+
+/** The call rows (and their endpoints) of the items' deltas. */
+function buildRows(items: readonly Item[], context: LabelContext, evidence: Evidence = evidenceOf(items)): BuiltRows {
+  const skipped: Record<string, number> = {};
+  const missing = new Map<string, Set<string>>();
+  const noteMissing = (metric: string, label: string) => {
+    const set = missing.get(metric) ?? new Set<string>();
+    set.add(label);
+    missing.set(metric, set);
+  };
+
+  const { synSent, synAckSent, httpRequestPairs, httpResponsePairs, v2Instances, clientReported } = evidence;
   /**
    * Pairs whose labelled source is the server: it answered SYNs (SYN-ACK) and never sent one, or
    * it only ever appears as the source of v1 HTTP responses. Hubble's flow metric has no reply flag,
@@ -260,14 +306,6 @@ function buildRows(items: readonly Item[], context: LabelContext): BuiltRows {
     counts[k] = (counts[k] ?? 0) + n;
   };
 
-  // When both proxies report the same HTTP request (reporter="client" and "server"), keep the client's.
-  const clientReported = new Set<string>();
-  for (const it of items) {
-    if (it.labels.reporter !== 'client' || it.labels.source === undefined || it.labels.destination === undefined) continue;
-    const swap = httpSwapped(it, v2Instances);
-    const [c, s] = swap ? [it.labels.destination, it.labels.source] : [it.labels.source, it.labels.destination];
-    clientReported.add(`${httpGroup(it.metric)}\u0000${pairKey(c, s)}`);
-  }
   const shadowedByClient = (it: Item, swap: boolean) => {
     if (it.labels.reporter !== 'server') return false;
     const [c, s] = swap ? [it.labels.destination, it.labels.source] : [it.labels.source, it.labels.destination];

@@ -265,7 +265,8 @@ describe('buildPrometheusBatch with buckets of flow time', () => {
     grows(HUBBLE_METRIC.httpRequests, { ...v2, status: '200' }, [1, 3, 3, 5, 6]),
     // A counter reset (agent restart) between the 3rd and 4th samples: the 4th counts from 0.
     grows(HUBBLE_METRIC.httpRequests, { ...v2, status: '503' }, [0, 1, 2, 1, 1]),
-    h('0.01', [1, 3, 3, 4, 5]),
+    // 11:02 adds one latency between 10 and 100 ms: the 10 ms bound does not increase in that minute.
+    h('0.01', [1, 3, 3, 4, 4]),
     h('0.1', [1, 4, 5, 6, 7]),
     h('+Inf', [1, 4, 5, 6, 7]),
     grows(HUBBLE_METRIC.httpDurationCount, { source: XWING, destination: DEATH, method: 'GET', reporter: 'client' }, [1, 4, 5, 6, 7]),
@@ -299,6 +300,10 @@ describe('buildPrometheusBatch with buckets of flow time', () => {
     const m59 = bucketsOf(MIN)[1]!;
     expect([m59.latencyMinMs, m59.latencyMaxMs]).toEqual([0, 100]);
     expect(sketchQuantiles(m59.latencySketch!).p50).toBeLessThan(10);
+    // A bound that did not increase in a bucket still bounds the ones above it there.
+    const m02 = bucketsOf(MIN)[3]!;
+    expect([m02.latencyCount, m02.latencyMinMs, m02.latencyMaxMs]).toEqual([1, 10, 100]);
+    expect(sketchQuantiles(m02.latencySketch!).p50).toBeCloseTo(55, 0);
   });
 
   it("sums each size's buckets exactly to the call's counts", () => {
@@ -313,6 +318,29 @@ describe('buildPrometheusBatch with buckets of flow time', () => {
       ]).toEqual([row.flows, row.requests, row.responses, row.errors, row.latencyCount]);
     }
     expect(row).toMatchObject({ flows: 12, requests: 9, errors: 3, latencyCount: 7 });
+  });
+
+  it('attributes a bucket by the evidence of the whole poll: reply flows of a minute without SYNs go to the client->server edge', () => {
+    const seriesByMetric = new Map<HubbleMetricName, PromSeries[]>();
+    for (const [name, s] of [
+      // The handshake increased in the first sample only; the replies (server labelled first) later.
+      grows(HUBBLE_METRIC.tcpFlags, { source: TIE, destination: DEATH, family: 'IPv4', flag: 'SYN' }, [1, 1, 1, 1, 1]),
+      grows(HUBBLE_METRIC.tcpFlags, { source: DEATH, destination: TIE, family: 'IPv4', flag: 'SYN-ACK' }, [1, 1, 1, 1, 1]),
+      grows(
+        HUBBLE_METRIC.flows,
+        { source: DEATH, destination: TIE, type: 'Trace', protocol: 'TCP', subtype: 'to-endpoint', verdict: 'FORWARDED' },
+        [0, 0, 0, 2, 4],
+      ),
+    ])
+      seriesByMetric.set(name, [...(seriesByMetric.get(name) ?? []), s]);
+    const tcp = buildPrometheusBatch({ seriesByMetric, marks: new Map(), baselineAtMs: T0 - MIN, context: 'pod', buckets: SPEC });
+    expect(tcp.batch.calls.map((c) => c.key)).toEqual([`${TIE}|${DEATH}|0|TCP|FORWARDED`]);
+    const minutes = tcp.batch.calls[0]!.activity!.filter((a) => a.sizeMs === MIN).sort((a, b) => a.startMs - b.startMs);
+    expect(minutes.map((a) => [a.startMs - T0 + (T0 % MIN), a.flows, a.connections])).toEqual([
+      [0, 0, 1],
+      [120_000, 2, 0],
+      [240_000, 2, 0],
+    ]);
   });
 
   it('leaves rows without activity when buckets are off', () => {

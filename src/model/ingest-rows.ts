@@ -153,13 +153,6 @@ export function emptyCallCounts(timeMs: number): CallCounts {
   };
 }
 
-/** The counts of a call row (or of anything that has them), without the rest: an activity row's counts. */
-export function callCountsOf(row: CallCounts): CallCounts {
-  const counts = emptyCallCounts(0);
-  for (const field of Object.keys(counts) as (keyof CallCounts)[]) (counts as Record<keyof CallCounts, unknown>)[field] = row[field];
-  return counts;
-}
-
 /** A CallRow for one edge with every count at zero, to be filled in by a source. */
 export function emptyCallRow(edge: CallEdge, source: IngestSource, timeMs: number): CallRow {
   return { ...edge, ...emptyCallCounts(timeMs), l7Protocols: [], dnsQueries: [], httpPaths: null, source };

@@ -1,5 +1,13 @@
 import { encodeSketch, newLatencySketch } from '../model/latency-sketch';
-import { CALL_COUNTERS, type CallRow, type EndpointRow, type IngestBatch, callCountsOf, emptyCallRow } from '../model/ingest-rows';
+import {
+  CALL_COUNTERS,
+  type CallCounts,
+  type CallRow,
+  type EndpointRow,
+  type IngestBatch,
+  emptyCallCounts,
+  emptyCallRow,
+} from '../model/ingest-rows';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 import { callKey } from '../model/endpoint-ids';
 import { parseEndpointLabel, type LabelContext, type LabelEndpoint } from './endpoint-label';
@@ -68,9 +76,17 @@ interface Item {
   readonly increases: readonly { readonly tMs: number; readonly value: number }[];
 }
 
-interface MutableCall extends CallRow {
-  l7Set: Set<string>;
+/** What one call sums over the whole delta or one bucket of it: its counts, the latency histogram's increases and count. */
+interface Sums extends CallCounts {
   bounds: Map<number, number>;
+  /** Increase of the duration histogram's `_count` (null when not read: the buckets' total stands in). */
+  durationCount: number | null;
+}
+
+interface MutableCall extends CallRow, Sums {
+  l7Set: Set<string>;
+  /** Bucket size -> bucket start -> the sums within it (empty when buckets are off). */
+  buckets: Map<number, Map<number, Sums>>;
 }
 
 /** Both ends of a series as one key (a missing label keys as `undefined`, the same for every series without it). */
@@ -99,8 +115,7 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
       });
     }
   }
-  const built = buildRows(items, input.context);
-  if (input.buckets !== undefined && input.buckets.length > 0) addActivity(built.rows, items, input.context, input.buckets);
+  const built = buildRows(items, input.context, input.buckets ?? []);
   const usedIds = new Set(built.rows.flatMap((r) => [r.sourceId, r.destinationId]));
   const problems: SeriesProblems = {
     skipped: built.skipped,
@@ -116,62 +131,6 @@ export function buildPrometheusBatch(input: BuildPrometheusBatchInput): BuildPro
     problems,
     seriesRead,
   };
-}
-
-/**
- * Every call's activity rows, one per bucket of each size in `spec` in which its series increased:
- * the items' sample increases are grouped by bucket of sample time, and each bucket's items are
- * built into call rows by the same rules and evidence as the whole delta (buildRows), so that a
- * bucket counts exactly the increases of its samples and a call's buckets of one size sum to its
- * row. A bucket gets only the items that increased in it, and with a histogram bound that did, every
- * bound of that histogram (toLatency reads them together): a poll that catches up an hour does not
- * build every series once per minute.
- */
-function addActivity(rows: readonly CallRow[], items: readonly Item[], context: LabelContext, spec: BucketSpec): void {
-  const byKey = new Map(rows.map((r) => [r.key, r]));
-  const evidence = evidenceOf(items);
-  const histogramOf = items.map((it) => (it.metric === HUBBLE_METRIC.httpDurationBucket ? histogramKey(it.labels) : null));
-  const boundsOf = new Map<string, number[]>();
-  histogramOf.forEach((h, i) => {
-    if (h !== null) boundsOf.set(h, [...(boundsOf.get(h) ?? []), i]);
-  });
-  for (const { sizeMs } of spec) {
-    // Bucket start -> item index -> the item's increases in that bucket.
-    const within = new Map<number, Map<number, { delta: number; firstMs: number; lastMs: number }>>();
-    items.forEach((it, i) => {
-      for (const { tMs, value } of it.increases) {
-        const startMs = bucketStartMs(tMs, sizeMs);
-        let inBucket = within.get(startMs);
-        if (inBucket === undefined) within.set(startMs, (inBucket = new Map()));
-        const sum = inBucket.get(i);
-        if (sum === undefined) inBucket.set(i, { delta: value, firstMs: tMs, lastMs: tMs });
-        else {
-          sum.delta += value;
-          sum.lastMs = tMs;
-        }
-      }
-    });
-    for (const [startMs, inBucket] of [...within].sort((x, y) => x[0] - y[0])) {
-      const chosen = new Set(inBucket.keys());
-      for (const i of inBucket.keys()) for (const j of boundsOf.get(histogramOf[i] ?? '') ?? []) chosen.add(j);
-      const bucketItems = [...chosen]
-        .sort((x, y) => x - y)
-        .map((i): Item => ({ ...(items[i] as Item), delta: 0, firstMs: null, lastMs: null, ...inBucket.get(i) }));
-      for (const row of buildRows(bucketItems, context, evidence).rows) {
-        const call = byKey.get(row.key);
-        if (call !== undefined) (call.activity ??= []).push({ ...callCountsOf(row), sizeMs, startMs });
-      }
-    }
-  }
-}
-
-/** The labels of a histogram bucket series without its bound: the same for every bound of one histogram. */
-function histogramKey(labels: Readonly<Record<string, string>>): string {
-  return Object.keys(labels)
-    .filter((k) => k !== 'le')
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join('\u0000');
 }
 
 /** What buildRows makes of a set of items. */
@@ -228,8 +187,13 @@ function evidenceOf(items: readonly Item[]): Evidence {
   return { synSent, synAckSent, httpRequestPairs, httpResponsePairs, v2Instances, clientReported };
 }
 
-/** The call rows (and their endpoints) of the items' deltas. */
-function buildRows(items: readonly Item[], context: LabelContext, evidence: Evidence = evidenceOf(items)): BuiltRows {
+/**
+ * The call rows (and their endpoints) of the items' deltas, each with its activity rows: every count
+ * is added to the call's total with the item's delta and to the bucket of each size of every sample
+ * that increased with that sample's increase, so that a bucket counts exactly the increases of its
+ * samples and a call's buckets of one size sum to its row.
+ */
+function buildRows(items: readonly Item[], context: LabelContext, spec: BucketSpec): BuiltRows {
   const skipped: Record<string, number> = {};
   const missing = new Map<string, Set<string>>();
   const noteMissing = (metric: string, label: string) => {
@@ -238,7 +202,7 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
     missing.set(metric, set);
   };
 
-  const { synSent, synAckSent, httpRequestPairs, httpResponsePairs, v2Instances, clientReported } = evidence;
+  const { synSent, synAckSent, httpRequestPairs, httpResponsePairs, v2Instances, clientReported } = evidenceOf(items);
   /**
    * Pairs whose labelled source is the server: it answered SYNs (SYN-ACK) and never sent one, or
    * it only ever appears as the source of v1 HTTP responses. Hubble's flow metric has no reply flag,
@@ -252,7 +216,6 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
 
   const calls = new Map<string, MutableCall>();
   const endpoints = new Map<string, EndpointRow>();
-  const durationCount = new Map<string, number>();
 
   /** Resolves both ends of an item, in the given orientation, or records why not. */
   const ends = (it: Item, swap: boolean): [LabelEndpoint, LabelEndpoint] | null => {
@@ -292,6 +255,8 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
         firstSeenMs: Number.POSITIVE_INFINITY,
         l7Set: new Set(),
         bounds: new Map(),
+        durationCount: null,
+        buckets: new Map(),
       };
       calls.set(key, call);
     }
@@ -304,6 +269,22 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
   };
   const add = (counts: Record<string, number>, k: string, n: number) => {
     counts[k] = (counts[k] ?? 0) + n;
+  };
+  /** Adds item `it` to `call` by `addTo`: its delta to the total, each sample's increase to that sample's buckets. */
+  const count = (call: MutableCall, it: Item, addTo: (sums: Sums, n: number) => void) => {
+    addTo(call, it.delta);
+    for (const { sizeMs } of spec) {
+      let bySize = call.buckets.get(sizeMs);
+      if (bySize === undefined) call.buckets.set(sizeMs, (bySize = new Map()));
+      for (const { tMs, value } of it.increases) {
+        const startMs = bucketStartMs(tMs, sizeMs);
+        let sums = bySize.get(startMs);
+        if (sums === undefined) bySize.set(startMs, (sums = { ...emptyCallCounts(tMs), bounds: new Map(), durationCount: null }));
+        sums.firstSeenMs = Math.min(sums.firstSeenMs, tMs);
+        sums.lastSeenMs = Math.max(sums.lastSeenMs, tMs);
+        addTo(sums, value);
+      }
+    }
   };
 
   const shadowedByClient = (it: Item, swap: boolean) => {
@@ -324,7 +305,7 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
         const e = ends(it, swap);
         if (!e || protocolLabel === null || protocol === null || verdict === null || it.delta <= 0) break;
         const call = callFor(it, e, protocol, verdict);
-        call.flows += it.delta;
+        count(call, it, (c, n) => (c.flows += n));
         if (L7_FROM_FLOW_LABEL.has(protocolLabel)) call.l7Set.add(protocolLabel);
         break;
       }
@@ -332,7 +313,7 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
         const flag = need(it, 'flag');
         const e = ends(it, false);
         if (!e || flag !== 'SYN' || it.delta <= 0) break;
-        callFor(it, e, 'TCP', 'FORWARDED').connections += it.delta;
+        count(callFor(it, e, 'TCP', 'FORWARDED'), it, (c, n) => (c.connections += n));
         break;
       }
       case HUBBLE_METRIC.drops: {
@@ -340,23 +321,25 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
         const e = ends(it, false);
         if (!e || reason === null || it.delta <= 0) break;
         // hubble_flows_processed_total already counts the dropped flow; this adds its reason only.
-        add(callFor(it, e, toIpProtocol(it.labels.protocol ?? 'Unknown'), 'DROPPED').dropReasons, reason, it.delta);
+        count(callFor(it, e, toIpProtocol(it.labels.protocol ?? 'Unknown'), 'DROPPED'), it, (c, n) => add(c.dropReasons, reason, n));
         break;
       }
       case HUBBLE_METRIC.httpRequests: {
         const e = ends(it, false);
         if (!e || shadowedByClient(it, false) || it.delta <= 0) break;
         const call = callFor(it, e, 'TCP', 'FORWARDED');
-        call.requests += it.delta;
-        if (it.labels.method) add(call.methodCounts, it.labels.method, it.delta);
+        const { method, status } = it.labels;
+        count(call, it, (c, n) => {
+          c.requests += n;
+          if (method) add(c.methodCounts, method, n);
+          if (status !== undefined) {
+            // httpV2: one series per answered request, labelled client->server, with its status.
+            c.responses += n;
+            add(c.statusCounts, status, n);
+            if (isServerError(status)) c.errors += n;
+          }
+        });
         if (it.labels.protocol) call.l7Set.add(it.labels.protocol);
-        const status = it.labels.status;
-        if (status !== undefined) {
-          // httpV2: one series per answered request, labelled client->server, with its status.
-          call.responses += it.delta;
-          add(call.statusCounts, status, it.delta);
-          if (isServerError(status)) call.errors += it.delta;
-        }
         break;
       }
       case HUBBLE_METRIC.httpResponses: {
@@ -364,10 +347,11 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
         const status = need(it, 'status');
         const e = ends(it, true);
         if (!e || status === null || shadowedByClient(it, true) || it.delta <= 0) break;
-        const call = callFor(it, e, 'TCP', 'FORWARDED');
-        call.responses += it.delta;
-        add(call.statusCounts, status, it.delta);
-        if (isServerError(status)) call.errors += it.delta;
+        count(callFor(it, e, 'TCP', 'FORWARDED'), it, (c, n) => {
+          c.responses += n;
+          add(c.statusCounts, status, n);
+          if (isServerError(status)) c.errors += n;
+        });
         break;
       }
       case HUBBLE_METRIC.httpDurationBucket: {
@@ -378,8 +362,7 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
         if (!e || le === null || shadowedByClient(it, swap)) break;
         const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
         if (Number.isNaN(bound)) break;
-        const call = callFor(it, e, 'TCP', 'FORWARDED');
-        call.bounds.set(bound, (call.bounds.get(bound) ?? 0) + it.delta);
+        count(callFor(it, e, 'TCP', 'FORWARDED'), it, (c, n) => c.bounds.set(bound, (c.bounds.get(bound) ?? 0) + n));
         break;
       }
       case HUBBLE_METRIC.httpDurationSum:
@@ -387,9 +370,11 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
         const swap = httpSwapped(it, v2Instances);
         const e = ends(it, swap);
         if (!e || shadowedByClient(it, swap) || it.delta <= 0) break;
-        const call = callFor(it, e, 'TCP', 'FORWARDED');
-        if (it.metric === HUBBLE_METRIC.httpDurationSum) call.latencySumMs += it.delta * 1000;
-        else durationCount.set(call.key, (durationCount.get(call.key) ?? 0) + it.delta);
+        const sum = it.metric === HUBBLE_METRIC.httpDurationSum;
+        count(callFor(it, e, 'TCP', 'FORWARDED'), it, (c, n) => {
+          if (sum) c.latencySumMs += n * 1000;
+          else c.durationCount = (c.durationCount ?? 0) + n;
+        });
         break;
       }
     }
@@ -398,21 +383,45 @@ function buildRows(items: readonly Item[], context: LabelContext, evidence: Evid
   const rows: CallRow[] = [];
   let maxTimeMs = 0;
   for (const call of calls.values()) {
-    const { l7Set, bounds, ...row } = call;
-    row.l7Protocols = [...l7Set].sort();
-    const latency = toLatency(bounds);
-    row.latencySketch = latency.sketch;
-    row.latencyMinMs = latency.minMs;
-    row.latencyMaxMs = latency.maxMs;
-    row.latencyCount = Math.round(durationCount.get(row.key) ?? latency.count);
-    if (row.latencyCount === 0) row.latencySumMs = 0;
-    for (const f of CALL_COUNTERS) row[f] = Math.round(row[f]);
-    for (const m of [row.statusCounts, row.methodCounts, row.dropReasons]) for (const [k, v] of Object.entries(m)) m[k] = Math.round(v);
+    const { l7Set, bounds, durationCount: _durationCount, buckets, ...row } = call;
     if (!Number.isFinite(row.firstSeenMs)) continue; // nothing increased
+    Object.assign(row, finishSums(call, bounds), { l7Protocols: [...l7Set].sort() });
+    if (buckets.size > 0) {
+      row.activity = [];
+      for (const [sizeMs, bySize] of buckets)
+        for (const [startMs, sums] of [...bySize].sort((x, y) => x[0] - y[0])) {
+          // A bound that did not increase in this bucket still bounds the ones above it (toLatency).
+          const bucketBounds = new Map([...bounds.keys()].map((b) => [b, sums.bounds.get(b) ?? 0]));
+          row.activity.push({ ...finishSums(sums, bucketBounds), sizeMs, startMs });
+        }
+    }
     maxTimeMs = Math.max(maxTimeMs, row.lastSeenMs);
     rows.push(row);
   }
   return { rows, endpoints, skipped, missing, maxTimeMs };
+}
+
+/** The counts of `sums` as the writer takes them: integers, and the latency from histogram `bounds`. */
+function finishSums(sums: Sums, bounds: ReadonlyMap<number, number>): CallCounts {
+  const latency = toLatency(bounds);
+  const latencyCount = Math.round(sums.durationCount ?? latency.count);
+  const rounded = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v)]));
+  const counts: CallCounts = {
+    ...emptyCallCounts(0),
+    statusCounts: rounded(sums.statusCounts),
+    methodCounts: rounded(sums.methodCounts),
+    rcodeCounts: rounded(sums.rcodeCounts),
+    dropReasons: rounded(sums.dropReasons),
+    latencySketch: latency.sketch,
+    latencyCount,
+    latencySumMs: latencyCount === 0 ? 0 : sums.latencySumMs,
+    latencyMinMs: latency.minMs,
+    latencyMaxMs: latency.maxMs,
+    firstSeenMs: sums.firstSeenMs,
+    lastSeenMs: sums.lastSeenMs,
+  };
+  for (const f of CALL_COUNTERS) counts[f] = Math.round(sums[f]);
+  return counts;
 }
 
 function isServerError(status: string): boolean {

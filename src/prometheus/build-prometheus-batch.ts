@@ -143,8 +143,8 @@ interface BuiltRows {
 }
 
 /**
- * What the series say about who is client and who reports, from cumulative values and labels, so
- * that it holds for every delta of the poll (a bucket's rows are built with the evidence of all).
+ * What the series say about who is client and who reports, from cumulative values and labels: it
+ * holds for the whole delta of the poll, and so for each of its buckets.
  */
 interface Evidence {
   readonly synSent: ReadonlySet<string>;

@@ -1,5 +1,5 @@
 import { mergeSketchList } from '../model/latency-sketch';
-import type { CallRow } from '../model/ingest-rows';
+import { CALL_COUNTERS, type CallRow } from '../model/ingest-rows';
 
 /** The map levels that are rolled up at write time (POD is the calls themselves). */
 export type RollupLevel = 'WORKLOAD' | 'NAMESPACE';
@@ -99,11 +99,7 @@ export function buildRollupRows(calls: readonly CallRow[], nodes: MapNodesByEndp
       };
       rows.set(id, row);
     }
-    row.flows += delta.flows;
-    row.connections += delta.connections;
-    row.requests += delta.requests;
-    row.responses += delta.responses;
-    row.errors += delta.errors;
+    for (const f of CALL_COUNTERS) row[f] += delta[f];
     row.calls += delta.calls;
     row.lastSeenMs = Math.max(row.lastSeenMs, delta.lastSeenMs);
     if (delta.latencySketch) row.sketches.push(delta.latencySketch);

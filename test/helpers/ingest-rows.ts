@@ -1,4 +1,4 @@
-import { type CallRow, type EndpointRow, emptyCallRow } from '../../src/model/ingest-rows';
+import { type CallEdge, type CallRow, type EndpointRow, emptyCallRow } from '../../src/model/ingest-rows';
 import { callKey } from '../../src/model/endpoint-ids';
 
 /** Writer rows for tests that write batches straight to Neo4j (no flows). */
@@ -25,8 +25,8 @@ export function podRow(id: string): EndpointRow {
   };
 }
 
-/** An HTTP call row on port 80 with `flows` flows, each a GET request. */
-export function httpCallRow(src: string, dst: string, flows: number): CallRow {
+/** The forwarded TCP edge on port 80 from `src` to `dst`. */
+export function tcpEdge(src: string, dst: string): CallEdge {
   return {
     key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
     sourceId: src,
@@ -34,6 +34,13 @@ export function httpCallRow(src: string, dst: string, flows: number): CallRow {
     port: 80,
     protocol: 'TCP',
     verdict: 'FORWARDED',
+  };
+}
+
+/** An HTTP call row on port 80 with `flows` flows, each a GET request. */
+export function httpCallRow(src: string, dst: string, flows: number): CallRow {
+  return {
+    ...tcpEdge(src, dst),
     flows,
     connections: 1,
     requests: flows,
@@ -58,13 +65,5 @@ export function httpCallRow(src: string, dst: string, flows: number): CallRow {
 
 /** A forwarded TCP call row on port 80 with `flows` flows and nothing else counted, seen at `atMs`. */
 export function tcpCallRow(src: string, dst: string, atMs: number, flows: number): CallRow {
-  const edge = {
-    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
-    sourceId: src,
-    destinationId: dst,
-    port: 80,
-    protocol: 'TCP',
-    verdict: 'FORWARDED',
-  };
-  return { ...emptyCallRow(edge, 'hubble', atMs), flows };
+  return { ...emptyCallRow(tcpEdge(src, dst), 'hubble', atMs), flows };
 }

@@ -4,6 +4,7 @@ import type { Executor } from '../../../src/graph/executor';
 import { callKey } from '../../../src/model/endpoint-ids';
 import { CHANGE_LOG_RETENTION_MS } from '../../../src/graph/append-change-log';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
+import { tcpEdge } from '../../helpers/ingest-rows';
 import { readOneRow, resetGraph, testExecutor } from '../../helpers/neo4j';
 
 const T0 = Date.parse('2022-09-22T07:15:13.011Z');
@@ -34,12 +35,7 @@ function sketchOf(values: number[]): string {
 
 function call(src: string, dst: string, at: number, extra: Partial<CallRow> = {}): CallRow {
   return {
-    key: callKey(src, dst, 80, 'TCP', 'FORWARDED'),
-    sourceId: src,
-    destinationId: dst,
-    port: 80,
-    protocol: 'TCP',
-    verdict: 'FORWARDED',
+    ...tcpEdge(src, dst),
     flows: 4,
     connections: 1,
     requests: 2,

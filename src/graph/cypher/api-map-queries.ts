@@ -196,6 +196,11 @@ const RANGED_LATENCY_STAGE = {
   absent: 'null',
 };
 
+/** The column stages of a map read from calls: with a window, latency is the merged sketches. */
+function columnStages(window: TimeWindow | undefined): typeof COLUMN_STAGES {
+  return window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
+}
+
 /** The order of an edge's columns in a compact row (see `buildServiceMap`). */
 const COLUMN_ORDER = ['verdicts', 'ports', 'protocols', 'latencyP95Ms', 'lastSeen'] as const satisfies readonly (keyof MapColumns)[];
 
@@ -219,7 +224,7 @@ export function buildServiceMap(
   window?: TimeWindow,
 ): CypherQuery {
   const params: Params = { topN };
-  const stages = window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
+  const stages = columnStages(window);
   const cols = COLUMN_ORDER.filter((k) => columns[k]);
   const pairCols = cols.map((k) => `, ${stages[k].pair} AS ${k}`).join('');
   const carry = cols.map((k) => `, ${k}: ${k}`).join('');
@@ -250,7 +255,7 @@ ${mapTail(carry, finalCols)}`;
  */
 export function buildPodMap(c: MapConditions, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
   const params: Params = { topN };
-  const stages = window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
+  const stages = columnStages(window);
   const cols = COLUMN_ORDER.filter((k) => columns[k]);
   // One pair, one edge: a pair's columns are final; those not asked for are their empty value.
   const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? k : stages[k].absent}`).join('');

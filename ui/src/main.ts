@@ -261,7 +261,6 @@ byId<HTMLButtonElement>('fit').addEventListener('click', () => renderer.fit());
 
 /** Puts the view's values into the controls (after a URL load, or a change made elsewhere). */
 function syncControls(v: ViewState) {
-  for (const o of nsSelect.options) o.selected = v.namespaces.includes(o.value);
   levelSelect.value = v.level;
   const r = formatRangeChoice(v.range);
   rangeSelect.value = v.range.kind === 'custom' ? 'custom' : r;
@@ -286,9 +285,14 @@ function syncControls(v: ViewState) {
   for (const b of modeButtons) b.setAttribute('aria-pressed', String(b.dataset.mode === v.mode));
 }
 
+/**
+ * The namespace picker: every namespace the graph knows and those the view names (a shared link's,
+ * before the list has arrived), the view's selected. Options are rebuilt only when that set changes.
+ */
 function renderNamespaceOptions() {
-  const wanted = new Set([...store.namespaces, ...store.view.namespaces]);
-  nsSelect.replaceChildren(...[...wanted].sort().map((ns) => el('option', { value: ns }, ns)));
+  const wanted = [...new Set([...store.namespaces, ...store.view.namespaces])].sort();
+  if ([...nsSelect.options].map((o) => o.value).join('\n') !== wanted.join('\n'))
+    nsSelect.replaceChildren(...wanted.map((ns) => el('option', { value: ns }, ns)));
   for (const o of nsSelect.options) o.selected = store.view.namespaces.includes(o.value);
 }
 
@@ -434,9 +438,7 @@ function applyChanges() {
   const changes = new Set(pendingChanges);
   pendingChanges.clear();
   if (changes.has('view')) syncControls(store.view);
-  if (changes.has('namespaces')) {
-    renderNamespaceOptions();
-  }
+  if (changes.has('namespaces') || changes.has('view')) renderNamespaceOptions();
   if (changes.has('graph') || changes.has('namespaces')) {
     const namespaces = new Set<string>();
     for (const n of store.nodes.values()) if (n.namespace) namespaces.add(n.namespace);

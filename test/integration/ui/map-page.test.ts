@@ -411,6 +411,27 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
     expect(s.edges.every((e) => e.target === ID.api)).toBe(true);
   });
 
+  it("shows a shared link's namespaces picked in the namespace picker before the namespace list has arrived", async () => {
+    const tab = await browser.newPage();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The namespace list (the picker's query) is held back until the map is drawn.
+    await tab.route('**/graphql', async (route) => {
+      if (route.request().postData()?.includes('query Namespaces')) await held;
+      await route.continue();
+    });
+    try {
+      await openMap(tab, server, 'ns=shop&level=POD&range=all');
+      expect(await tab.locator('#namespaces option:checked').allTextContents()).toEqual(['shop']);
+      release();
+      await tab.waitForFunction(() => document.querySelectorAll('#namespaces option').length > 1);
+      expect(await tab.locator('#namespaces option:checked').allTextContents()).toEqual(['shop']);
+    } finally {
+      release();
+      await tab.close();
+    }
+  });
+
   it('restores the view from a shared URL and writes changes back into it', async () => {
     // (The range in a link: map-time.test.ts, over a graph with activity of known times.)
     await openMap(page, server, 'ns=shop&level=POD&range=all&sel=shop/db-0&q=api&verdicts=FORWARDED&hideReserved=1');

@@ -68,20 +68,31 @@ export function isRefusal(err: unknown): boolean {
 
 /**
  * Plain JS values from driver values: temporal values become ISO-8601 strings (the graph stores
- * `firstSeen`/`lastSeen` as DateTime so that Neo4j Browser shows them readably).
+ * `firstSeen`/`lastSeen` as DateTime so that Neo4j Browser shows them readably). Lists and maps
+ * are converted in place: the driver makes them fresh for each record and nothing else holds them,
+ * so copying them would only feed the garbage collector.
  */
 export function toPlain(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v !== null && typeof v === 'object') value[i] = toPlain(v);
+    }
+    return value;
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    const map = value as Record<string, unknown>;
+    for (const k in map) {
+      const v = map[k];
+      if (v !== null && typeof v === 'object') map[k] = toPlain(v);
+    }
+    return map;
+  }
   if (isDateTime(value as never) || isLocalDateTime(value as never)) {
     return (value as { toStandardDate(): Date }).toStandardDate().toISOString();
   }
   if (isDate(value as never)) return String(value);
-  if (Array.isArray(value)) return value.map(toPlain);
-  if (Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
-    return out;
-  }
   return value;
 }
 

@@ -159,8 +159,11 @@ function strings(v: unknown): string[] {
 /** The dynamic counters with one prefix (`status_200` -> {key: '200'}), largest first. */
 export function countersWithPrefix(props: Record<string, unknown>, prefix: string): GqlKeyCount[] {
   const out: GqlKeyCount[] = [];
-  for (const [k, v] of Object.entries(props)) {
-    if (k.startsWith(prefix) && typeof v === 'number') out.push({ key: k.slice(prefix.length), count: v });
+  // A call has dozens of properties and toCall asks for four prefixes: no [key, value] pair per property.
+  for (const k in props) {
+    if (!k.startsWith(prefix)) continue;
+    const v = props[k];
+    if (typeof v === 'number') out.push({ key: k.slice(prefix.length), count: v });
   }
   return out.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
 }

@@ -19,11 +19,14 @@ export async function startBenchApi(
   graph: BenchGraph,
   log: (msg: string) => void,
   extraEnv: Record<string, string> = {},
+  /** Write a CPU profile of the API process (node --cpu-prof) to this directory when it stops. */
+  cpuProfileDir?: string,
 ): Promise<ApiHandle | undefined> {
   const script = path.join(__dirname, 'api-child.js');
+  const prof = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
   try {
     const { handle, value } = await startNodeChild(
-      [script],
+      [...prof, script],
       // NODE_ENV as bin/hubble-graph.js sets it for `serve`.
       {
         NODE_ENV: 'production',

@@ -8,6 +8,7 @@ import { type BenchGraph, graphSize, openBenchGraph, resetGraph } from './bench-
 import { round } from './bench-stats';
 import { runDecodeAggregate } from './decode-aggregate-bench';
 import { BenchFlusher, type FlushResult, flushResult } from './flush-bench';
+import { type LoadResult, runLoadBench } from './load-bench';
 import { machineInfo } from './machine-info';
 import { type QueryResult, queryCases, runQueryCases } from './query-bench';
 import { type ApiHandle, startBenchApi } from './bench-api';
@@ -22,13 +23,25 @@ import { type ScaleOutResult, runScaleOutBench } from './scale-out-bench';
 import { runTimeBench } from './time-bench';
 
 /**
- * `npm run bench [-- --quick] [-- --only decode,flush,queries,growth,ingest,subscriptions,map,hostile,scale,time]`
+ * `npm run bench [-- --quick] [-- --only decode,flush,queries,load,growth,ingest,subscriptions,map,hostile,scale,time]`
  *
  * Measures the real code paths on this machine, each beside a baseline measured in the same run,
  * prints a table and writes the raw results to bench/results/<timestamp>.json and latest.json.
  * Never part of `npm test`.
  */
-export const PARTS = ['decode', 'flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale', 'time'] as const;
+export const PARTS = [
+  'decode',
+  'flush',
+  'queries',
+  'load',
+  'growth',
+  'ingest',
+  'subscriptions',
+  'map',
+  'hostile',
+  'scale',
+  'time',
+] as const;
 export type Part = (typeof PARTS)[number];
 
 interface Sizes {
@@ -42,6 +55,9 @@ interface Sizes {
   queryBudgetMs: number;
   growthIterations: number;
   concurrency: number;
+  /** Part `load`: concurrent HTTP clients sending the query cases, and seconds per phase. */
+  loadClients: number;
+  loadSeconds: number;
   ingestFlows: number;
   ingestEdges: number;
   /** Distinct edges asked of the aggregator heap probe (with 10x as many flows). */
@@ -82,6 +98,8 @@ const FULL: Sizes = {
   queryBudgetMs: 25_000,
   growthIterations: 60,
   concurrency: 4,
+  loadClients: 50,
+  loadSeconds: 30,
   ingestFlows: 500_000,
   ingestEdges: 20_000,
   probeEdges: 100_000,
@@ -117,6 +135,8 @@ const QUICK: Sizes = {
   queryBudgetMs: 6_000,
   growthIterations: 20,
   concurrency: 4,
+  loadClients: 50,
+  loadSeconds: 8,
   ingestFlows: 100_000,
   ingestEdges: 5_000,
   probeEdges: 10_000,
@@ -189,20 +209,22 @@ interface GraphPartsResult {
   flush: FlushResult[];
   queries: QueryResult[];
   growth: Array<{ edges: number; pods: number; namespaces: number; loadMs: number; updateFlushMs: number; queries: QueryResult[] }>;
+  load?: LoadResult;
   graphqlOverHttp: string;
 }
 
-async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args): Promise<GraphPartsResult> {
+async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args, cpuProfileDir: string | undefined): Promise<GraphPartsResult> {
   const out: GraphPartsResult = { flush: [], queries: [], growth: [], graphqlOverHttp: 'not run' };
   const flusher = new BenchFlusher(graph.executor, graph.config.collector.batchSize);
   const wantFlush = args.only.has('flush');
   const wantQueries = args.only.has('queries');
   const wantGrowth = args.only.has('growth');
+  const wantLoad = args.only.has('load');
   const edgeSizes = wantFlush || wantGrowth ? sizes.graphEdges : sizes.graphEdges.slice(-1);
   let api: ApiHandle | undefined;
   try {
-    if (wantQueries || wantGrowth) {
-      api = await startBenchApi(graph, log);
+    if (wantQueries || wantGrowth || wantLoad) {
+      api = await startBenchApi(graph, log, {}, cpuProfileDir);
       out.graphqlOverHttp = api ? `${api.mode}: ${api.url}` : 'unavailable (no API server in this build)';
     }
     await warmUp(graph, flusher);
@@ -235,6 +257,18 @@ async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args): Promi
           graphqlUrl: api?.url,
           log,
         });
+      }
+      if (largest && wantLoad) {
+        out.load = api
+          ? await runLoadBench(graph, {
+              url: api.url,
+              apiPid: api.child.pid,
+              cases,
+              clients: sizes.loadClients,
+              seconds: sizes.loadSeconds,
+              log,
+            })
+          : { ran: false, reason: 'no API server in this build', phases: [] };
       }
       if (wantGrowth) {
         const growthQueries =
@@ -328,7 +362,7 @@ async function main(): Promise<void> {
     writeResults(results, started, true);
   }
 
-  const needsGraph = ['flush', 'queries', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale', 'time'].some((p) =>
+  const needsGraph = ['flush', 'queries', 'load', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale', 'time'].some((p) =>
     args.only.has(p as Part),
   );
   let graph: BenchGraph | undefined;
@@ -346,11 +380,12 @@ async function main(): Promise<void> {
       machine.neo4j = `${graph.neo4jVersion} ${graph.neo4jEdition}`;
       log(`Neo4j ${machine.neo4j} at ${graph.uri}${graph.startedLocal ? ' (started for this run)' : ''}`);
     }
-    if (graph && (args.only.has('flush') || args.only.has('queries') || args.only.has('growth'))) {
-      const g = await runGraphParts(graph, sizes, args);
+    if (graph && (args.only.has('flush') || args.only.has('queries') || args.only.has('load') || args.only.has('growth'))) {
+      const g = await runGraphParts(graph, sizes, args, cpuProfileDir);
       results.flush = g.flush;
       results.queries = g.queries;
       results.growth = g.growth;
+      results.load = g.load;
       results.graphqlOverHttp = g.graphqlOverHttp;
       for (const f of g.flush) {
         rows.push({
@@ -372,6 +407,19 @@ async function main(): Promise<void> {
           ratio: q.ratioP95 !== undefined ? `${q.ratioP95}x p95` : '-',
           target: q.targetP95Ms !== undefined ? `p95 < ${q.targetP95Ms} ms` : '-',
           met: q.met,
+        });
+      }
+      for (const phase of g.load?.phases ?? []) {
+        const one = g.load?.phases[0];
+        const many = phase.clients > 1;
+        rows.push({
+          figure: `${phase.clients} concurrent HTTP client${many ? 's' : ''}, the query cases in turn, ${fmt(phase.seconds)} s: req/s, p50/p95/p99; CPU API / Neo4j`,
+          value: `${fmt(phase.requestsPerSec)} req/s, ${fmt(phase.latency.p50)}/${fmt(phase.latency.p95)}/${fmt(phase.latency.p99)} ms${phase.errors ? ` ERR ${phase.errors}` : ''}; ${phase.cpu.apiPct}% / ${phase.cpu.neo4jPct}%`,
+          baseline: many && one ? `1 client: ${fmt(one.requestsPerSec)} req/s, p95 ${fmt(one.latency.p95)} ms` : '-',
+          ratio:
+            many && one ? `${round(phase.requestsPerSec / one.requestsPerSec, 2)}x req/s; Little ${fmt(phase.littleMeanMs)} ms mean` : '-',
+          target: many ? 'p95 < 500 ms, or the reason measured' : '-',
+          met: many ? phase.errors === 0 && phase.latency.p95 < 500 : undefined,
         });
       }
       for (const gr of g.growth) {

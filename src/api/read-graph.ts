@@ -26,6 +26,8 @@ import {
   type MapConditions,
   type MapLevel,
   type NamespaceCallRecord,
+  type NamespaceCallsRow,
+  toNamespaceCallRecords,
   type ServiceMapRecord,
   type CompactServiceMapRow,
   decodeServiceMap,
@@ -230,7 +232,8 @@ export async function readNamespaceCalls(
   window?: TimeWindow,
 ): Promise<NamespaceCallRecord[]> {
   const q = buildNamespaceCalls(namespace, limit, window);
-  const records = (await executor.read<{ record: NamespaceCallRecord }>(q.cypher, q.params)).map((r) => r.record);
+  const [row] = await executor.read<NamespaceCallsRow>(q.cypher, q.params);
+  const records = toNamespaceCallRecords(row);
   if (window === undefined) return records;
   const inWindow = await rangerOf(
     executor,

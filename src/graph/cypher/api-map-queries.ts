@@ -444,7 +444,11 @@ export interface NamespaceCallRecord {
   destination: EndpointRecord;
 }
 
-/** Every call from or to a pod of `$namespace`, with both ends: the raw material of hubbleServiceMap and dag. */
+/**
+ * Every call from or to a pod of `$namespace`, with both ends: the raw material of hubbleServiceMap
+ * and dag. One row: the calls (in key order) with their ends' ids, and each end once per side (a pod
+ * calls and is called by many others: repeating its labels on every call made most of the answer).
+ */
 export function buildNamespaceCalls(namespace: string, limit: number, window?: TimeWindow): CypherQuery {
   const params: Params = { namespace, limit };
   const active = window === undefined ? '' : `WHERE ${activeInWindow('r', window, params)}`;
@@ -455,9 +459,29 @@ export function buildNamespaceCalls(namespace: string, limit: number, window?: T
   MATCH (a:Endpoint)-[r:CALLS]->(b:Pod {namespace: $namespace}) RETURN a, r, b
 }
 WITH a, r, b ${active} ORDER BY r.key LIMIT toInteger($limit)
-RETURN {call: r {.key, .port, .protocol, .verdict, .requests, .flows}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')}} AS record`,
+WITH collect({call: r {.key, .port, .protocol, .verdict, .requests, .flows}, sourceId: a.id, destinationId: b.id}) AS calls,
+     collect(DISTINCT a) AS sources, collect(DISTINCT b) AS destinations
+RETURN calls, [e IN sources | ${endpointProjection('e')}] + [e IN destinations | ${endpointProjection('e')}] AS endpoints`,
     params,
   };
+}
+
+/** The row of buildNamespaceCalls; an endpoint may come twice (once per side), the same both times. */
+export interface NamespaceCallsRow {
+  calls: { call: NamespaceCallRecord['call']; sourceId: string; destinationId: string }[];
+  endpoints: EndpointRecord[];
+}
+
+/** The calls of a NamespaceCallsRow, each with both of its ends. */
+export function toNamespaceCallRecords(row: NamespaceCallsRow | undefined): NamespaceCallRecord[] {
+  if (row === undefined) return [];
+  const byId = new Map(row.endpoints.map((e) => [e.id, e]));
+  const end = (id: string): EndpointRecord => {
+    const e = byId.get(id);
+    if (e === undefined) throw new Error(`namespace calls: no endpoint ${id} in the answer`);
+    return e;
+  };
+  return row.calls.map((c) => ({ call: c.call, source: end(c.sourceId), destination: end(c.destinationId) }));
 }
 
 /**

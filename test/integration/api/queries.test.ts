@@ -349,6 +349,14 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(links).toContainEqual(expect.objectContaining({ sourceId: 'shop/web', destinationId: 'shop/db', verdict: 2 }));
   });
 
+  it('answers hubbleServiceMap and dag of a namespace without calls with empty lists', async () => {
+    const res = await q(`{ hubbleServiceMap(namespace: "no-such-namespace") { services { id } links { id } }
+      dag(namespace: "no-such-namespace") { dag_links { source } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.hubbleServiceMap).toEqual({ services: [], links: [] });
+    expect(res.data!.dag.dag_links).toEqual([]);
+  });
+
   it('answers dag in the gluenet shapes (dag_nodes keyed by name)', async () => {
     const res = await q('{ dag(namespace: "shop") { dag_nodes dag_links { source target value traceIds } nodes { name pod platform } } }');
     expect(res.errors).toBeUndefined();

@@ -242,6 +242,18 @@ function statusName(code: number): string {
 /** Latencies (ms) kept raw up to this many per edge and delta, then folded into a DDSketch. */
 const RAW_LATENCIES_MAX = 16;
 
+const ONE_PROTOCOL = new Map<string, readonly string[]>();
+
+/**
+ * `[protocol]`, one shared list per protocol: most L7 edges speak one protocol, and a list of their
+ * own would cost each of them about 56 bytes. Never changed: a second protocol makes a new list.
+ */
+function oneProtocol(protocol: string): readonly string[] {
+  let list = ONE_PROTOCOL.get(protocol);
+  if (list === undefined) ONE_PROTOCOL.set(protocol, (list = Object.freeze([protocol])));
+  return list;
+}
+
 /** Verdict names as shared constants, so that edges do not each keep a copy from their first flow. */
 const VERDICTS = new Map(
   ['FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED', 'VERDICT_UNKNOWN'].map((v) => [v, v]),
@@ -270,7 +282,7 @@ class Counts {
   firstSeenMs: number;
   lastSeenMs: number;
   /** The edge's next bucket in this delta. */
-  next: Counts | null = null;
+  nextBucket: Counts | null = null;
 
   constructor(
     /** Bucket start (epoch ms) of the finest size; 0 when buckets are off. */
@@ -384,16 +396,17 @@ function addList(into: Record<string, number>, list: CountList | null): void {
 
 /**
  * The change of one CALLS relationship since the last drain, kept per bucket of flow time. Kept
- * small (the collector holds one per dirty edge): optional parts are null until used.
+ * small (the collector holds one per dirty edge): optional parts are null until used. The edge is
+ * itself the counts of its first bucket (one object per edge instead of two, and no edge-wide copy
+ * of the first and last flow times: the row takes them from the buckets).
  */
-class EdgeDelta {
-  l7Protocols: string[] | null = null;
+class EdgeDelta extends Counts {
+  /** Shared while it holds one protocol (oneProtocol): replaced, never changed in place. */
+  l7Protocols: readonly string[] | null = null;
   dnsQueries: Set<string> | null = null;
   /** HTTP requests by method and path pattern, counted with methodCounts (once per attempt). */
   httpPaths: HttpPathAccumulator | null = null;
-  firstSeenMs: number;
-  lastSeenMs: number;
-  /** The edge's buckets in this delta (one, start 0, when buckets are off). */
+  /** The edge's buckets in this delta, newest first; the chain ends with the edge itself. */
   private buckets: Counts;
   /** The bucket the last flow went to: consecutive flows of an edge mostly share it. */
   private current: Counts;
@@ -404,7 +417,8 @@ class EdgeDelta {
 
   /** Names this edge in the pairing windows (the same across drains). */
   windowScope(): string {
-    if (this.windowPrefix === null) this.windowPrefix = windowScopeOf(this.pair, this.port, this.protocol, this.verdict);
+    if (this.windowPrefix === null)
+      this.windowPrefix = windowScopeOf(this.clientSerial, this.serverSerial, this.port, this.protocol, this.verdict);
     return this.windowPrefix;
   }
 
@@ -412,18 +426,18 @@ class EdgeDelta {
     /** The rows of both ends in the same delta, so that later flows update them without a lookup. */
     readonly clientRow: EndpointRow,
     readonly serverRow: EndpointRow,
-    /** Permanent name of the (client, server) pair in the pairing windows' keys. */
-    readonly pair: string,
+    /** Permanent names of the two ends (their slots' serials) in the pairing windows' keys. */
+    readonly clientSerial: number,
+    readonly serverSerial: number,
     readonly port: number,
     readonly protocol: string,
     readonly verdict: string,
     timeMs: number,
     bucketMs: number,
   ) {
-    this.firstSeenMs = timeMs;
-    this.lastSeenMs = timeMs;
-    this.buckets = new Counts(bucketMs === 0 ? 0 : bucketStartMs(timeMs, bucketMs), timeMs);
-    this.current = this.buckets;
+    super(bucketMs === 0 ? 0 : bucketStartMs(timeMs, bucketMs), timeMs);
+    this.buckets = this;
+    this.current = this;
   }
 
   /** The counts of the bucket of `timeMs` (of the finest size `bucketMs`; 0: buckets off), created when new. */
@@ -433,10 +447,10 @@ class EdgeDelta {
       const start = bucketStartMs(timeMs, bucketMs);
       if (c.startMs !== start) {
         let found: Counts | null = this.buckets;
-        while (found !== null && found.startMs !== start) found = found.next;
+        while (found !== null && found.startMs !== start) found = found.nextBucket;
         if (found === null) {
           found = new Counts(start, timeMs);
-          found.next = this.buckets;
+          found.nextBucket = this.buckets;
           this.buckets = found;
         }
         this.current = c = found;
@@ -450,7 +464,7 @@ class EdgeDelta {
   /** The call row: totals over every bucket, and one activity row per bucket of every size in `spec`. */
   toRow(spec: BucketSpec): CallRow {
     const total = new CountsSum();
-    for (let c: Counts | null = this.buckets; c !== null; c = c.next) total.add(c);
+    for (let c: Counts | null = this.buckets; c !== null; c = c.nextBucket) total.add(c);
     const row: CallRow = {
       key: callKey(this.clientRow.id, this.serverRow.id, this.port, this.protocol, this.verdict),
       sourceId: this.clientRow.id,
@@ -463,7 +477,7 @@ class EdgeDelta {
       requests: total.requests,
       responses: total.responses,
       errors: total.errors,
-      l7Protocols: this.l7Protocols === null ? [] : this.l7Protocols,
+      l7Protocols: this.l7Protocols === null ? [] : [...this.l7Protocols],
       statusCounts: total.statusCounts,
       methodCounts: total.methodCounts,
       rcodeCounts: total.rcodeCounts,
@@ -475,8 +489,8 @@ class EdgeDelta {
       latencySumMs: total.latencySumMs,
       latencyMinMs: total.latencyMinMs,
       latencyMaxMs: total.latencyMaxMs,
-      firstSeenMs: this.firstSeenMs,
-      lastSeenMs: this.lastSeenMs,
+      firstSeenMs: total.firstSeenMs,
+      lastSeenMs: total.lastSeenMs,
       source: 'hubble',
     };
     if (spec.length > 0) row.activity = this.activityRows(spec);
@@ -488,7 +502,7 @@ class EdgeDelta {
     const rows: ActivityRow[] = [];
     for (const { sizeMs } of spec) {
       const sums = new Map<number, CountsSum>();
-      for (let c: Counts | null = this.buckets; c !== null; c = c.next) {
+      for (let c: Counts | null = this.buckets; c !== null; c = c.nextBucket) {
         const start = bucketStartMs(c.startMs, sizeMs);
         let sum = sums.get(start);
         if (sum === undefined) sums.set(start, (sum = new CountsSum()));
@@ -500,9 +514,9 @@ class EdgeDelta {
   }
 }
 
-/** The pairing windows' name of an edge: its endpoints' serials (`pair`), port, protocol and verdict. */
-function windowScopeOf(pair: string, port: number, protocol: string, verdict: string): string {
-  return `${pair}\0${port}\0${protocol}\0${verdict}`;
+/** The pairing windows' name of an edge: its endpoints' serials, port, protocol and verdict. */
+function windowScopeOf(clientSerial: number, serverSerial: number, port: number, protocol: string, verdict: string): string {
+  return `${clientSerial}:${serverSerial}\0${port}\0${protocol}\0${verdict}`;
 }
 
 /** The X-Request-Id header of an HTTP event (header names compared case-insensitively). */
@@ -713,11 +727,11 @@ export class EdgeAggregator {
     while (edge !== undefined && !(edge.port === port && edge.protocol === protocol && edge.verdict === verdict))
       edge = edge.next ?? undefined;
     if (edge === undefined) {
-      const pair = `${client.serial}:${server.serial}`;
       edge = new EdgeDelta(
         this.rowOf(client, clientEp, clientNode, timeMs),
         this.rowOf(server, serverEp, serverNode, timeMs),
-        pair,
+        client.serial,
+        server.serial,
         port,
         protocol,
         verdict,
@@ -732,8 +746,6 @@ export class EdgeAggregator {
       }
       this.edgeCount++;
     } else {
-      if (timeMs < edge.firstSeenMs) edge.firstSeenMs = timeMs;
-      if (timeMs > edge.lastSeenMs) edge.lastSeenMs = timeMs;
       refreshRow(edge.clientRow, clientEp, clientNode, timeMs);
       refreshRow(edge.serverRow, serverEp, serverNode, timeMs);
     }
@@ -786,7 +798,7 @@ export class EdgeAggregator {
     if (server === undefined) return;
     const verdict = (flow.verdict && VERDICTS.get(flow.verdict)) || flow.verdict || 'VERDICT_UNKNOWN';
     const side = directionIndex(flow.traffic_direction);
-    const scope = windowScopeOf(`${client.serial}:${server.serial}`, o.port, o.protocol, verdict);
+    const scope = windowScopeOf(client.serial, server.serial, o.port, o.protocol, verdict);
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side))
       countRequestOnce(this.tcpOpens.entry(o.clientPort, scope, clientIp, serverIp), side);
     const l7 = flow.l7;
@@ -817,8 +829,8 @@ export class EdgeAggregator {
     const dns = l7.dns;
     const kafka = l7.kafka;
     if (dns && !http && dns.query) this.addDnsQuery(edge, dns.query);
-    if (edge.l7Protocols === null) edge.l7Protocols = [protocol];
-    else if (!edge.l7Protocols.includes(protocol)) edge.l7Protocols.push(protocol);
+    if (edge.l7Protocols === null) edge.l7Protocols = oneProtocol(protocol);
+    else if (!edge.l7Protocols.includes(protocol)) edge.l7Protocols = [...edge.l7Protocols, protocol];
 
     const type = l7.type;
     if (type !== 'REQUEST' && type !== 'RESPONSE') return;

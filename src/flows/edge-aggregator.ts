@@ -260,6 +260,48 @@ const VERDICTS = new Map(
 );
 
 /**
+ * The latencies of one edge in one bucket: count, sum, min and max, and the values themselves, raw
+ * up to RAW_LATENCIES_MAX, then folded into a DDSketch. Apart from Counts because most edges never
+ * see a latency (L4, DNS without answers), and its numbers are doubles that V8 keeps in boxes of
+ * their own in every object of the class once any of them holds a fraction.
+ */
+class Latencies {
+  count = 0;
+  sumMs = 0;
+  minMs = 0;
+  maxMs = 0;
+  raw: number[] | null = null;
+  sketch: DDSketch | null = null;
+
+  add(ms: number): void {
+    this.count++;
+    this.sumMs += ms;
+    if (this.count === 1 || ms < this.minMs) this.minMs = ms;
+    if (ms > this.maxMs) this.maxMs = ms;
+    if (this.sketch !== null) {
+      this.sketch.accept(ms);
+      return;
+    }
+    if (this.raw === null) this.raw = [];
+    this.raw.push(ms);
+    if (this.raw.length > RAW_LATENCIES_MAX) {
+      this.sketch = newLatencySketch();
+      for (const v of this.raw) this.sketch.accept(v);
+      this.raw = null;
+    }
+  }
+
+  /** The latencies as a sketch (a new one when they are still raw); null without latencies. */
+  toSketch(): DDSketch | null {
+    if (this.sketch !== null) return this.sketch;
+    if (this.raw === null) return null;
+    const sketch = newLatencySketch();
+    for (const v of this.raw) sketch.accept(v);
+    return sketch;
+  }
+}
+
+/**
  * The counts of one edge in one bucket of flow time (or in all of the delta when buckets are off).
  * Optional parts are null until used.
  */
@@ -273,12 +315,7 @@ class Counts {
   methodCounts: CountList | null = null;
   rcodeCounts: CountList | null = null;
   dropReasons: CountList | null = null;
-  latencies: number[] | null = null;
-  sketch: DDSketch | null = null;
-  latencyCount = 0;
-  latencySumMs = 0;
-  latencyMinMs = 0;
-  latencyMaxMs = 0;
+  latency: Latencies | null = null;
   firstSeenMs: number;
   lastSeenMs: number;
   /** The edge's next bucket in this delta. */
@@ -294,30 +331,8 @@ class Counts {
   }
 
   addLatency(ms: number): void {
-    this.latencyCount++;
-    this.latencySumMs += ms;
-    if (this.latencyCount === 1 || ms < this.latencyMinMs) this.latencyMinMs = ms;
-    if (ms > this.latencyMaxMs) this.latencyMaxMs = ms;
-    if (this.sketch !== null) {
-      this.sketch.accept(ms);
-      return;
-    }
-    if (this.latencies === null) this.latencies = [];
-    this.latencies.push(ms);
-    if (this.latencies.length > RAW_LATENCIES_MAX) {
-      this.sketch = newLatencySketch();
-      for (const v of this.latencies) this.sketch.accept(v);
-      this.latencies = null;
-    }
-  }
-
-  /** The latencies as a sketch (a new one when they are still raw); null without latencies. */
-  toSketch(): DDSketch | null {
-    if (this.sketch !== null) return this.sketch;
-    if (this.latencies === null) return null;
-    const sketch = newLatencySketch();
-    for (const v of this.latencies) sketch.accept(v);
-    return sketch;
+    if (this.latency === null) this.latency = new Latencies();
+    this.latency.add(ms);
   }
 }
 
@@ -350,12 +365,13 @@ class CountsSum {
     addList(this.methodCounts, c.methodCounts);
     addList(this.rcodeCounts, c.rcodeCounts);
     addList(this.dropReasons, c.dropReasons);
-    if (c.latencyCount > 0) {
-      this.latencyMinMs = this.latencyCount === 0 ? c.latencyMinMs : Math.min(this.latencyMinMs, c.latencyMinMs);
-      this.latencyMaxMs = Math.max(this.latencyMaxMs, c.latencyMaxMs);
-      this.latencyCount += c.latencyCount;
-      this.latencySumMs += c.latencySumMs;
-      const sketch = c.toSketch();
+    const l = c.latency;
+    if (l !== null && l.count > 0) {
+      this.latencyMinMs = this.latencyCount === 0 ? l.minMs : Math.min(this.latencyMinMs, l.minMs);
+      this.latencyMaxMs = Math.max(this.latencyMaxMs, l.maxMs);
+      this.latencyCount += l.count;
+      this.latencySumMs += l.sumMs;
+      const sketch = l.toSketch();
       if (sketch !== null) {
         if (this.sketch === null) this.sketch = newLatencySketch();
         this.sketch.merge(sketch);

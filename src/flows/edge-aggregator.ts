@@ -260,12 +260,16 @@ const VERDICTS = new Map(
 );
 
 /**
- * The latencies of one edge in one bucket: count, sum, min and max, and the values themselves, raw
- * up to RAW_LATENCIES_MAX, then folded into a DDSketch. Apart from Counts because most edges never
- * see a latency (L4, DNS without answers), and its numbers are doubles that V8 keeps in boxes of
- * their own in every object of the class once any of them holds a fraction.
+ * What the L7 responses and requests of one edge in one bucket add: status codes, methods, DNS
+ * rcodes, and the latencies (count, sum, min and max, and the values themselves, raw up to
+ * RAW_LATENCIES_MAX, then folded into a DDSketch). Apart from Counts because most edges never see an
+ * L7 exchange, and the latencies are doubles that V8 keeps in boxes of their own in every object of
+ * the class once any of them holds a fraction.
  */
-class Latencies {
+class L7Counts {
+  statusCounts: CountList | null = null;
+  methodCounts: CountList | null = null;
+  rcodeCounts: CountList | null = null;
   count = 0;
   sumMs = 0;
   minMs = 0;
@@ -311,11 +315,8 @@ class Counts {
   requests = 0;
   responses = 0;
   errors = 0;
-  statusCounts: CountList | null = null;
-  methodCounts: CountList | null = null;
-  rcodeCounts: CountList | null = null;
   dropReasons: CountList | null = null;
-  latency: Latencies | null = null;
+  l7: L7Counts | null = null;
   firstSeenMs: number;
   lastSeenMs: number;
   /** The edge's next bucket in this delta. */
@@ -330,9 +331,10 @@ class Counts {
     this.lastSeenMs = timeMs;
   }
 
-  addLatency(ms: number): void {
-    if (this.latency === null) this.latency = new Latencies();
-    this.latency.add(ms);
+  /** The L7 part, made on first use. */
+  l7Counts(): L7Counts {
+    if (this.l7 === null) this.l7 = new L7Counts();
+    return this.l7;
   }
 }
 
@@ -361,12 +363,18 @@ class CountsSum {
     this.requests += c.requests;
     this.responses += c.responses;
     this.errors += c.errors;
-    addList(this.statusCounts, c.statusCounts);
-    addList(this.methodCounts, c.methodCounts);
-    addList(this.rcodeCounts, c.rcodeCounts);
     addList(this.dropReasons, c.dropReasons);
-    const l = c.latency;
-    if (l !== null && l.count > 0) {
+    const l = c.l7;
+    if (l !== null) this.addL7(l);
+    if (c.firstSeenMs < this.firstSeenMs) this.firstSeenMs = c.firstSeenMs;
+    if (c.lastSeenMs > this.lastSeenMs) this.lastSeenMs = c.lastSeenMs;
+  }
+
+  private addL7(l: L7Counts): void {
+    addList(this.statusCounts, l.statusCounts);
+    addList(this.methodCounts, l.methodCounts);
+    addList(this.rcodeCounts, l.rcodeCounts);
+    if (l.count > 0) {
       this.latencyMinMs = this.latencyCount === 0 ? l.minMs : Math.min(this.latencyMinMs, l.minMs);
       this.latencyMaxMs = Math.max(this.latencyMaxMs, l.maxMs);
       this.latencyCount += l.count;
@@ -377,8 +385,6 @@ class CountsSum {
         this.sketch.merge(sketch);
       }
     }
-    if (c.firstSeenMs < this.firstSeenMs) this.firstSeenMs = c.firstSeenMs;
-    if (c.lastSeenMs > this.lastSeenMs) this.lastSeenMs = c.lastSeenMs;
   }
 
   toActivityRow(sizeMs: number, startMs: number): ActivityRow {
@@ -870,12 +876,16 @@ export class EdgeAggregator {
     counts.responses++;
     if (http) {
       const code = http.code ?? 0;
-      if (code > 0) counts.statusCounts = countInto(counts.statusCounts, statusName(code));
+      if (code > 0) {
+        const l7c = counts.l7Counts();
+        l7c.statusCounts = countInto(l7c.statusCounts, statusName(code));
+      }
       if (code >= 500) counts.errors++;
       if (exchange !== undefined && attemptsOf(exchange) > attemptsBefore) this.countHttpAttempt(edge, counts, http);
     } else if (dns) {
       const rcode = dns.rcode ?? 0;
-      counts.rcodeCounts = countInto(counts.rcodeCounts, String(rcode));
+      const l7c = counts.l7Counts();
+      l7c.rcodeCounts = countInto(l7c.rcodeCounts, String(rcode));
       if (rcode !== 0) counts.errors++;
     } else if (kafka) {
       if ((kafka.error_code ?? 0) !== 0) counts.errors++;
@@ -884,7 +894,7 @@ export class EdgeAggregator {
     if (latency !== undefined && latency !== '') {
       const ms = Number(latency) / 1e6;
       if (Number.isFinite(ms) && ms >= 0) {
-        counts.addLatency(ms);
+        counts.l7Counts().add(ms);
       }
     }
   }
@@ -894,7 +904,10 @@ export class EdgeAggregator {
    * adds to the requests whose path is unknown, so a policy draft never takes the kept paths for all).
    */
   private countHttpAttempt(edge: EdgeDelta, counts: Counts, http: NonNullable<FlowLayer7['http']>): void {
-    if (http.method) counts.methodCounts = countInto(counts.methodCounts, http.method);
+    if (http.method) {
+      const l7c = counts.l7Counts();
+      l7c.methodCounts = countInto(l7c.methodCounts, http.method);
+    }
     if (edge.httpPaths === null) edge.httpPaths = new HttpPathAccumulator(this.maxHttpPaths);
     if (http.url) edge.httpPaths.add(http.method, http.url);
     else edge.httpPaths.addOverflow(1);

@@ -5,7 +5,7 @@ import { type QueryCase, postGraphql } from './query-bench';
 
 /**
  * Part `load` (issue 14): many HTTP clients at once, each sending the query cases of the `queries`
- * part (src: bench/query-bench.ts) in turn, each request as soon as its previous answer arrived
+ * part (bench/query-bench.ts) in turn, each request as soon as its previous answer arrived
  * (closed loop), for a fixed time. First one client (the baseline: the same mix unloaded), then
  * `clients`. Reports throughput, latency overall and per case, errors, and the CPU the API process,
  * Neo4j and this process used: the reason when the p95 misses.

@@ -277,7 +277,7 @@ class L7Counts {
   raw: number[] | null = null;
   sketch: DDSketch | null = null;
 
-  add(ms: number): void {
+  addLatency(ms: number): void {
     this.count++;
     this.sumMs += ms;
     if (this.count === 1 || ms < this.minMs) this.minMs = ms;
@@ -894,7 +894,7 @@ export class EdgeAggregator {
     if (latency !== undefined && latency !== '') {
       const ms = Number(latency) / 1e6;
       if (Number.isFinite(ms) && ms >= 0) {
-        counts.l7Counts().add(ms);
+        counts.l7Counts().addLatency(ms);
       }
     }
   }

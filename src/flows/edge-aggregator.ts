@@ -317,18 +317,40 @@ class Counts {
   errors = 0;
   dropReasons: CountList | null = null;
   l7: L7Counts | null = null;
-  firstSeenMs: number;
-  lastSeenMs: number;
+  /**
+   * The first and last flow time, as milliseconds from startMs: small integers, which V8 keeps in
+   * the object itself, where epoch milliseconds would each take a boxed double of 16 bytes.
+   */
+  private firstOffsetMs: number;
+  private lastOffsetMs: number;
   /** The edge's next bucket in this delta. */
   nextBucket: Counts | null = null;
 
   constructor(
-    /** Bucket start (epoch ms) of the finest size; 0 when buckets are off. */
+    /**
+     * Bucket start (epoch ms) of the finest size; with buckets off, the first flow's time (only
+     * the base of the flow-time offsets then).
+     */
     readonly startMs: number,
     timeMs: number,
   ) {
-    this.firstSeenMs = timeMs;
-    this.lastSeenMs = timeMs;
+    this.firstOffsetMs = timeMs - startMs;
+    this.lastOffsetMs = this.firstOffsetMs;
+  }
+
+  get firstSeenMs(): number {
+    return this.startMs + this.firstOffsetMs;
+  }
+
+  get lastSeenMs(): number {
+    return this.startMs + this.lastOffsetMs;
+  }
+
+  /** Widens the first and last flow time to `timeMs`. */
+  seen(timeMs: number): void {
+    const offset = timeMs - this.startMs;
+    if (offset < this.firstOffsetMs) this.firstOffsetMs = offset;
+    if (offset > this.lastOffsetMs) this.lastOffsetMs = offset;
   }
 
   /** The L7 part, made on first use. */
@@ -457,7 +479,7 @@ class EdgeDelta extends Counts {
     timeMs: number,
     bucketMs: number,
   ) {
-    super(bucketMs === 0 ? 0 : bucketStartMs(timeMs, bucketMs), timeMs);
+    super(bucketMs === 0 ? timeMs : bucketStartMs(timeMs, bucketMs), timeMs);
     this.buckets = this;
     this.current = this;
   }
@@ -478,8 +500,7 @@ class EdgeDelta extends Counts {
         this.current = c = found;
       }
     }
-    if (timeMs < c.firstSeenMs) c.firstSeenMs = timeMs;
-    if (timeMs > c.lastSeenMs) c.lastSeenMs = timeMs;
+    c.seen(timeMs);
     return c;
   }
 

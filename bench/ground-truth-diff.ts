@@ -1,4 +1,4 @@
-import type { GroundTruth } from '../src/generator/generate-flows';
+import type { GroundTruth, TruthCall } from '../src/generator/generate-flows';
 import type { Executor } from '../src/graph/executor';
 import { CALL_COUNTERS } from '../src/model/ingest-rows';
 
@@ -21,23 +21,34 @@ export interface GraphDiff {
 
 const COUNTER = /^(status|method|drop|rcode)_/;
 
+/** The counts a user reads off one edge (or one of its buckets) of the generator's truth. */
+function truthCounts(c: TruthCall): EdgeCounts {
+  const counts: EdgeCounts = {
+    flows: c.flows,
+    connections: c.connections,
+    requests: c.requests,
+    responses: c.responses,
+    errors: c.errors,
+  };
+  for (const [k, v] of Object.entries(c.statusCounts)) counts[`status_${k}`] = v;
+  for (const [k, v] of Object.entries(c.methodCounts)) counts[`method_${k}`] = v;
+  for (const [k, v] of Object.entries(c.dropReasons)) counts[`drop_${k}`] = v;
+  for (const [k, v] of Object.entries(c.rcodeCounts)) counts[`rcode_${k}`] = v;
+  return counts;
+}
+
+/** The counts of a stored CALLS relationship or Activity node (its properties), in the shape of truthCounts. */
+function storedCounts(props: Record<string, unknown>): EdgeCounts {
+  const counts: EdgeCounts = {};
+  for (const name of CALL_COUNTERS) counts[name] = props[name] as number;
+  for (const [k, v] of Object.entries(props)) if (COUNTER.test(k)) counts[k] = v as number;
+  return counts;
+}
+
 /** The expected counts of each edge of the generator's truth. */
 export function truthEdgeCounts(truth: GroundTruth): Record<string, EdgeCounts> {
   const out: Record<string, EdgeCounts> = {};
-  for (const c of truth.calls) {
-    const counts: EdgeCounts = {
-      flows: c.flows,
-      connections: c.connections,
-      requests: c.requests,
-      responses: c.responses,
-      errors: c.errors,
-    };
-    for (const [k, v] of Object.entries(c.statusCounts)) counts[`status_${k}`] = v;
-    for (const [k, v] of Object.entries(c.methodCounts)) counts[`method_${k}`] = v;
-    for (const [k, v] of Object.entries(c.dropReasons)) counts[`drop_${k}`] = v;
-    for (const [k, v] of Object.entries(c.rcodeCounts)) counts[`rcode_${k}`] = v;
-    out[c.key] = counts;
-  }
+  for (const c of truth.calls) out[c.key] = truthCounts(c);
   return out;
 }
 
@@ -47,12 +58,35 @@ export async function readEdgeCounts(executor: Executor): Promise<Record<string,
     'MATCH ()-[r:CALLS]->() RETURN r.key AS key, properties(r) AS props',
   );
   const out: Record<string, EdgeCounts> = {};
-  for (const { key, props } of rows) {
-    const counts: EdgeCounts = {};
-    for (const name of CALL_COUNTERS) counts[name] = props[name] as number;
-    for (const [k, v] of Object.entries(props)) if (COUNTER.test(k)) counts[k] = v as number;
-    out[key] = counts;
+  for (const { key, props } of rows) out[key] = storedCounts(props);
+  return out;
+}
+
+/**
+ * The expected counts of each edge in each bucket of `sizeMs`, by `key@bucketStartMs`, from the
+ * truth's buckets (the generator run with `bucketMs`, a divisor of `sizeMs`).
+ */
+export function truthBucketCounts(truth: GroundTruth, sizeMs: number): Record<string, EdgeCounts> {
+  if (truth.buckets === undefined) throw new Error('truthBucketCounts needs a generator run with bucketMs');
+  const out: Record<string, EdgeCounts> = {};
+  for (const b of truth.buckets) {
+    const id = `${b.key}@${b.bucketStartMs - (b.bucketStartMs % sizeMs)}`;
+    const counts = truthCounts(b);
+    const into = out[id];
+    if (into === undefined) out[id] = counts;
+    else for (const [k, v] of Object.entries(counts)) into[k] = (into[k] ?? 0) + v;
   }
+  return out;
+}
+
+/** The counts of every stored Activity node of `sizeMs`, in the shape of truthBucketCounts. */
+export async function readBucketCounts(executor: Executor, sizeMs: number): Promise<Record<string, EdgeCounts>> {
+  const rows = await executor.read<{ key: string; start: number; props: Record<string, unknown> }>(
+    'MATCH (a:Activity {size: $size}) RETURN a.key AS key, a.start.epochMillis AS start, properties(a) AS props',
+    { size: sizeMs / 1000 },
+  );
+  const out: Record<string, EdgeCounts> = {};
+  for (const { key, start, props } of rows) out[`${key}@${start}`] = storedCounts(props);
   return out;
 }
 

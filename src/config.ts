@@ -479,6 +479,12 @@ const DECLARED = {
       default: DEFAULT_BUCKETS,
       help: 'bucket sizes of flow time and how long each is kept (SIZE:RETENTION,..., finest first, each a multiple of the one before; off: no buckets, no ranged queries); the collector writes them, the API reads ranges from them',
     }),
+    writeIntervalMs: setting(dur, {
+      env: 'HG_BUCKET_WRITE_INTERVAL',
+      flag: 'bucket-write-interval',
+      default: '15s',
+      help: "longest time a collector keeps an open bucket's counts in memory before writing them (a bucket is written once the flows' time is HG_RESUME_OVERLAP past its end, or after this long; all-time totals go out with every flush): how late ranged reads may see the current bucket; 0: write every bucket with every flush",
+    }),
     expireIntervalMs: setting(dur, {
       env: 'HG_BUCKET_EXPIRE_INTERVAL',
       flag: 'bucket-expire-interval',

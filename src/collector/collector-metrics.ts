@@ -14,6 +14,8 @@ export interface CollectorMetrics {
   readonly flushSeconds: Histogram;
   readonly lagSeconds: Histogram;
   readonly dirtyEdges: Gauge;
+  /** Open buckets of activity kept in memory until they close (src/flows/activity-hold.ts). */
+  readonly heldBuckets: Gauge;
   readonly pendingRows: Gauge;
   readonly overMemoryBound: Gauge;
   readonly neo4jUp: Gauge;
@@ -91,6 +93,11 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
       registers: [registry],
     }),
     dirtyEdges: new Gauge({ name: `${p}dirty_edges`, help: 'Edges changed in memory and not yet written', registers: [registry] }),
+    heldBuckets: new Gauge({
+      name: `${p}held_buckets`,
+      help: 'Open buckets of activity (one per edge and finest bucket) kept in memory until they close; their totals are written',
+      registers: [registry],
+    }),
     pendingRows: new Gauge({ name: `${p}pending_rows`, help: 'Rows drained and waiting for a successful write', registers: [registry] }),
     overMemoryBound: new Gauge({
       name: `${p}over_memory_bound`,

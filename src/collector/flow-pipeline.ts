@@ -1,4 +1,5 @@
 import type { CollectorConfig } from '../config';
+import type { ActivityHold } from '../flows/activity-hold';
 import { checkFlow, preview } from '../flows/check-flow';
 import type { Flow, HubbleEvent } from '../flows/flow';
 import { flowKey } from '../flows/flow-key';
@@ -60,6 +61,11 @@ export interface FlowPipelineOptions {
   readonly resume?: CollectorResumeOptions;
   /** Wall clock (ms) for the flow-time range; tests may fix it. */
   readonly now?: () => number;
+  /**
+   * Keeps open buckets of activity back until they close (HG_BUCKET_WRITE_INTERVAL); its snapshot
+   * goes into every resume point. Absent: every drain writes every bucket.
+   */
+  readonly hold?: ActivityHold;
 }
 
 interface HeldFlow {
@@ -117,6 +123,17 @@ export class FlowPipeline {
   resumeFrom(overlapMs: number, start?: ResumePoint): void {
     this.tracker = new ResumeTracker(overlapMs, start);
     this.gate = start ? new ResumeGate(start) : undefined;
+    const held = start?.heldActivity;
+    if (held !== undefined && this.options.hold !== undefined) {
+      try {
+        this.options.hold.restore(held);
+      } catch (err) {
+        this.options.log.error(
+          { err: (err as Error).message, bytes: held.byteLength },
+          'the previous run kept open buckets that cannot be read: their activity is missing from the ranged maps (all-time totals are complete)',
+        );
+      }
+    }
   }
 
   /** Handles one event synchronously. */
@@ -227,16 +244,23 @@ export class FlowPipeline {
 
   /** The aggregator as the flusher drains it, with the resume point of each drain. */
   private deltaSource(): DeltaSource {
-    const { aggregator } = this.options;
+    const { aggregator, hold } = this.options;
     return {
       get dirtyEdges() {
         return aggregator.dirtyEdges;
       },
-      drain: (): IngestBatch => {
+      get heldBuckets() {
+        return hold?.size ?? 0;
+      },
+      drain: (final?: boolean): IngestBatch => {
         if (this.held.length > 0 && this.now() - this.holdStartedMs >= RESUME_HOLD_MAX_MS) this.openGate('held flows waited too long');
-        const batch = aggregator.drain();
+        const drained = aggregator.drain();
+        const batch = hold === undefined ? drained : hold.take(drained, this.now(), final);
+        this.options.metrics.heldBuckets.set(hold?.size ?? 0);
         const resume = this.tracker?.snapshot();
-        return resume === undefined ? batch : { ...batch, resume };
+        if (resume === undefined) return batch;
+        if (hold !== undefined) resume.heldActivity = hold.snapshot();
+        return { ...batch, resume };
       },
     };
   }

@@ -13,10 +13,16 @@ export interface DeltaSource {
   /** Edges changed since the last drain. */
   readonly dirtyEdges: number;
   /**
+   * Buckets of activity the source keeps back for a later drain (src/flows/activity-hold.ts); the
+   * final drain writes them. Absent: none.
+   */
+  readonly heldBuckets?: number;
+  /**
    * Returns every change since the last drain and forgets it. A batch without rows is written only
    * when it carries `sourceState` (a source position that moved, e.g. the Prometheus cursor).
+   * `final`: the last drain before shutdown, which keeps nothing back.
    */
-  drain(): IngestBatch;
+  drain(final?: boolean): IngestBatch;
 }
 
 /** What became of one write of a batch: committed, found committed before (`duplicate`), or `failed` (kept, retried). */
@@ -88,6 +94,8 @@ export class GraphFlusher {
   private warnedOverBound = false;
   /** When the write in progress started (0: none), for readiness. */
   private writeStartedMs = 0;
+  /** Set by shutdown: drains are final. */
+  private closing = false;
   /** Last error from Neo4j, for readiness. */
   lastError: string | undefined;
   /** Flows ingested count is kept by the caller; this counts committed batches. */
@@ -166,7 +174,7 @@ export class GraphFlusher {
     // Drain only when nothing waits: while Neo4j is away, new deltas keep merging per edge in the
     // aggregator instead of piling up as batches, so memory stays bounded by distinct edges.
     if (this.pending.length === 0) {
-      const drained = this.source.drain();
+      const drained = this.source.drain(this.closing);
       if (drained.calls.length > 0 || drained.endpoints.length > 0 || drained.sourceState !== undefined)
         this.pending.push({ seq: this.nextSeq++, batch: drained });
     }
@@ -250,11 +258,12 @@ export class GraphFlusher {
    */
   async shutdown(timeoutMs = 30_000): Promise<boolean> {
     if (this.timer) clearInterval(this.timer);
+    this.closing = true;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
         await this.flush();
-        if (this.source.dirtyEdges === 0 && this.pending.length === 0) return true;
+        if (this.source.dirtyEdges === 0 && (this.source.heldBuckets ?? 0) === 0 && this.pending.length === 0) return true;
       } catch {
         if (Date.now() + this.retryDelayMs > deadline) {
           this.log.error({ pendingRows: this.pendingRows, dirtyEdges: this.source.dirtyEdges }, 'final flush failed: changes not written');

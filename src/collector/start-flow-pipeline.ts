@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config';
+import { ActivityHold } from '../flows/activity-hold';
 import { EdgeAggregator } from '../flows/edge-aggregator';
 import type { Logger } from '../logger';
 import { FlowPipeline, type CollectorResumeOptions } from './flow-pipeline';
@@ -15,7 +16,7 @@ export interface StartFlowPipelineOptions {
 
 /**
  * A flow source's pipeline on a collector runtime: the edge aggregator (attribution and time buckets
- * as configured) drained by the runtime's flusher. The caller feeds it events (`consume`, `ingest`).
+ * as configured) drained by the runtime's flusher, open buckets held until they close. The caller feeds it events (`consume`, `ingest`).
  */
 export function startFlowPipeline(runtime: CollectorRuntime, options: StartFlowPipelineOptions): FlowPipeline {
   const { config } = options;
@@ -29,5 +30,10 @@ export function startFlowPipeline(runtime: CollectorRuntime, options: StartFlowP
     source: options.source,
     unmanaged: () => aggregator.unmanaged().map((u) => u.id),
     resume: options.resume,
+    hold: new ActivityHold({
+      spec: config.time.buckets,
+      closeMarginMs: config.hubble.resumeOverlapMs,
+      writeIntervalMs: config.time.writeIntervalMs,
+    }),
   });
 }

@@ -56,8 +56,8 @@ export interface CreatedByRows {
 }
 
 /**
- * The roll-up deltas of call rows (pure): each call's all-time delta and each of its bucket deltas
- * added into the roll-up of its two ends' map nodes, per level. A call whose end has no map node
+ * The roll-up deltas of call rows (pure): each call's all-time delta (none for a `bucketsOnly` row)
+ * and each of its bucket deltas added into the roll-up of its two ends' map nodes, per level. A call whose end has no map node
  * (not in `nodes`) is left out: invariant of the writer, which reads every end's node first.
  * `created` says which calls and buckets are new, so that `calls` counts each once.
  */
@@ -106,7 +106,7 @@ export function buildRollupRows(calls: readonly CallRow[], nodes: MapNodesByEndp
   };
   for (const call of calls) {
     for (const level of ROLLUP_LEVELS) {
-      add(level, call, 0, 0, { ...call, calls: created.calls.has(call.key) ? 1 : 0 });
+      if (call.bucketsOnly !== true) add(level, call, 0, 0, { ...call, calls: created.calls.has(call.key) ? 1 : 0 });
       for (const b of call.activity ?? []) {
         const size = b.sizeMs / 1000;
         add(level, call, size, b.startMs, { ...b, calls: created.buckets.has(activityBucketId(call.key, size, b.startMs)) ? 1 : 0 });

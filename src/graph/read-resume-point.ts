@@ -6,5 +6,10 @@ import type { Executor } from './executor';
 export async function readResumePoint(executor: Executor, collectorId: string): Promise<ResumePoint | undefined> {
   const [row] = await executor.read<ResumePointRow>(READ_RESUME_POINT, { collectorId });
   if (row === undefined || row.watermarkMs === null) return undefined;
-  return { watermarkMs: row.watermarkMs, overlapMs: row.overlapMs ?? 0, committedKeys: row.committedKeys ?? new Int8Array(0) };
+  return {
+    watermarkMs: row.watermarkMs,
+    overlapMs: row.overlapMs ?? 0,
+    committedKeys: row.committedKeys ?? new Int8Array(0),
+    ...(row.heldActivity === null ? {} : { heldActivity: row.heldActivity }),
+  };
 }

@@ -168,7 +168,8 @@ export async function applyIngestRows(
   if (moved.length > 0) await moveWorkloadRollups(tx, moved);
   const createdCalls: string[] = [];
   let stampedCalls = 0;
-  for (const part of chunks(calls, rowsPerStatement)) {
+  const totals = calls.filter((c) => c.bucketsOnly !== true);
+  for (const part of chunks(totals, rowsPerStatement)) {
     const { stamped, created, sketches } = await runOneRow<UpsertedCallsRow>(tx, UPSERT_CALLS, { rows: part, seq });
     createdCalls.push(...created);
     stampedCalls += stamped;

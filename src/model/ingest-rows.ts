@@ -89,6 +89,11 @@ export interface CallRow extends CallEdge, CallCounts {
    * transaction as the call.
    */
   activity?: ActivityRow[];
+  /**
+   * Only `activity` is written: the totals of these buckets went out with earlier batches (buckets
+   * held until they close, src/flows/activity-hold.ts). Every count of the row itself is zero.
+   */
+  bucketsOnly?: boolean;
 }
 
 /**
@@ -129,6 +134,11 @@ export interface ResumePoint {
   overlapMs: number;
   /** 8-byte hashes of the keys (uuid, else content) of the committed flows dated in the margin. */
   committedKeys: Int8Array;
+  /**
+   * The open buckets counted in committed totals but not yet written as `(:Activity)` nodes
+   * (src/flows/activity-hold.ts `snapshot`): a restart takes them back. Absent or empty: none.
+   */
+  heldActivity?: Int8Array;
 }
 
 /** Counts at zero, dated `timeMs`. */

@@ -8,7 +8,12 @@ export function toEvents(flows: GeneratedFlows): HubbleEvent[] {
 }
 
 /** The counts a user reads off each edge, from the graph and from the truth, in one comparable shape (shared with the bench). */
-export { readEdgeCounts as readCallCounts, truthEdgeCounts as truthCallCounts } from '../../bench/ground-truth-diff';
+export {
+  readBucketCounts,
+  readEdgeCounts as readCallCounts,
+  truthBucketCounts,
+  truthEdgeCounts as truthCallCounts,
+} from '../../bench/ground-truth-diff';
 
 /** Sum of `flows` over all CALLS (0 on an empty graph or while Neo4j is away). */
 export async function storedFlowTotal(executor: Executor): Promise<number> {

@@ -6,6 +6,7 @@ export const RESUME_PROPERTY = {
   watermarkMs: 'resumeWatermarkMs',
   overlapMs: 'resumeOverlapMs',
   committedKeys: 'resumeKeys',
+  heldActivity: 'resumeHeldActivity',
 } as const;
 
 /** The resume point as properties for the writer's `c += $collectorState`. */
@@ -15,6 +16,8 @@ export function resumeProperties(point: ResumePoint | undefined): Record<string,
     [RESUME_PROPERTY.watermarkMs]: point.watermarkMs,
     [RESUME_PROPERTY.overlapMs]: point.overlapMs,
     [RESUME_PROPERTY.committedKeys]: point.committedKeys,
+    // null removes the property: nothing held.
+    [RESUME_PROPERTY.heldActivity]: point.heldActivity !== undefined && point.heldActivity.byteLength > 0 ? point.heldActivity : null,
   };
 }
 
@@ -22,10 +25,11 @@ export function resumeProperties(point: ResumePoint | undefined): Record<string,
 export const READ_RESUME_POINT = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
 RETURN c.${RESUME_PROPERTY.watermarkMs} AS watermarkMs, c.${RESUME_PROPERTY.overlapMs} AS overlapMs,
-       c.${RESUME_PROPERTY.committedKeys} AS committedKeys`;
+       c.${RESUME_PROPERTY.committedKeys} AS committedKeys, c.${RESUME_PROPERTY.heldActivity} AS heldActivity`;
 
 export interface ResumePointRow {
   watermarkMs: number | null;
   overlapMs: number | null;
   committedKeys: Int8Array | null;
+  heldActivity: Int8Array | null;
 }

@@ -4,7 +4,15 @@ import type { Executor } from '../../../src/graph/executor';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
 import { seededRandom } from '../../../src/generator/seeded-random';
 import { startCli } from '../../helpers/cli';
-import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
+import {
+  readBucketCounts,
+  readCallCounts,
+  storedFlowTotal,
+  toEvents,
+  truthBucketCounts,
+  truthCallCounts,
+  waitFor,
+} from '../../helpers/ground-truth';
 import { readOneRow, resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
 import { readMapAtReadTime, readMapNow } from '../../helpers/read-time-map';
 
@@ -43,10 +51,12 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
         HG_BATCH_SIZE: '60',
         HG_RECONNECT_MIN: '100ms',
         HG_RECONNECT_MAX: '500ms',
-        // The generated stream is dense (about 50 flows per ms of flow time): a small margin and
-        // warm-up keep what each restart asks for again short; they still span thousands of flows.
+        // A small margin and warm-up keep what each restart asks for again short.
         HG_RESUME_OVERLAP: '20ms',
         HG_RESUME_WARMUP: '40ms',
+        // Open buckets are held in memory until the flows' time passes them: every kill lands while
+        // one is held (taken back from the snapshot in the resume point), most after others went out.
+        HG_BUCKET_WRITE_INTERVAL: '1h',
       }),
     );
     children.push(run.child);
@@ -54,7 +64,17 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
   };
 
   it('ends at exactly the ground truth after SIGKILL at 6 random points of one stream', async () => {
-    const generated = generateFlows({ pods: 60, edges: 300, flows: 30_000, seed: 21 });
+    // 150 s of flow time ending 5 minutes ago: minute buckets close during the stream (and none is
+    // old enough to expire while the test runs).
+    const generated = generateFlows({
+      pods: 60,
+      edges: 300,
+      flows: 30_000,
+      seed: 21,
+      bucketMs: 60_000,
+      flowsPerSecond: 200,
+      startTimeMs: Date.now() - 450_000,
+    });
     const total = generated.truth().flows;
     // Paced, so that the stream lasts long enough for six kills.
     replay = await startReplayServer({ events: toEvents(generated), listen: '127.0.0.1:0', rate: 3000 });
@@ -98,6 +118,15 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
           .endpoints.map((e) => e.id)
           .sort(),
       );
+      // Every bucket of flow time too, though open buckets were held in memory at the kills.
+      await waitFor(
+        'every bucket written',
+        async () => Object.values(await readBucketCounts(executor, 60_000)).reduce((n, c) => n + (c.flows ?? 0), 0),
+        (n) => n >= total,
+        30_000,
+      );
+      expect(await readBucketCounts(executor, 60_000)).toEqual(truthBucketCounts(generated.truth(), 60_000));
+      expect(await readBucketCounts(executor, 3_600_000)).toEqual(truthBucketCounts(generated.truth(), 3_600_000));
       // The total across the seven runs is exact too: each committed flow counted once.
       const node = await readOneRow<{ total: number; resumeKeys: Int8Array | null }>(
         executor,

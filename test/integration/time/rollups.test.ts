@@ -1,4 +1,5 @@
 import type { FlowEndpoint } from '../../../src/flows/flow';
+import { ActivityHold } from '../../../src/flows/activity-hold';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 import {
@@ -81,8 +82,11 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
       .sort((a, b) => a.sort - b.sort)
       .map((s) => s.x);
     const agg = new EdgeAggregator({ buckets: SPEC });
-    const write = async () => {
-      const batch = agg.drain();
+    // As the collector drains: open buckets held until the flows are past them, then written once
+    // (late flows to a written bucket go out again as an addition; a bucket alone as a bucketsOnly row).
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: 2000, writeIntervalMs: HOUR });
+    const write = async (final = false) => {
+      const batch = hold.take(agg.drain(), 0, final);
       batchSeq += 1;
       // Every third batch staged in parts: roll-ups go with the rows of each part.
       if (batchSeq % 3 === 0)
@@ -99,7 +103,7 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
       for (const f of flowsOf(exchange)) expect(agg.add(f)).toBeUndefined();
       if ((i + 1) % every === 0) await write();
     }
-    await write();
+    await write(true);
   }
 
   /** Every level and condition: the roll-up answer equals the read-time aggregation. */

@@ -173,6 +173,38 @@ describe('GraphFlusher', () => {
     expect(writer.writes.map((w) => [w.seq, w.rows])).toEqual(Array.from({ length: 4 }, () => [1, { z: 2 }]));
   });
 
+  it('drains once more as final on shutdown when the source still holds buckets back, whatever else is pending', async () => {
+    // A source that keeps buckets back until a final drain (the flow pipeline's activity hold).
+    class Holding extends Deltas {
+      held = 2;
+      readonly finals: boolean[] = [];
+      get heldBuckets(): number {
+        return this.held;
+      }
+      override drain(final?: boolean): IngestBatch {
+        this.finals.push(final === true);
+        const batch = super.drain();
+        if (final === true && this.held > 0) {
+          batch.calls.push({ key: 'held', flows: this.held } as unknown as CallRow);
+          this.held = 0;
+        }
+        return batch;
+      }
+    }
+    const deltas = new Holding();
+    const writer = new RecordingWriter();
+    const flusher = new GraphFlusher(deltas, writer.write, options, createCollectorMetrics(), silentLogger());
+    deltas.add('a', 1);
+    // A batch waits (its write failed) when shutdown begins: written first, then the final drain.
+    writer.failNext(1);
+    await expect(flusher.flush()).rejects.toThrow();
+    expect(deltas.finals).toEqual([false]);
+    expect(await flusher.shutdown(5000)).toBe(true);
+    expect(deltas.finals.slice(1)).toEqual([true]);
+    expect(writer.writes.map((w) => w.rows)).toEqual([{ a: 1 }, { a: 1 }, { held: 2 }]);
+    expect(deltas.heldBuckets).toBe(0);
+  });
+
   it('reports failure of the final flush when Neo4j stays away, keeping the batch', async () => {
     const deltas = new Deltas();
     const writer = new RecordingWriter();

@@ -1,0 +1,277 @@
+import type { DDSketch } from '@datadog/sketches-js';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import {
+  CALL_COUNTERS,
+  CALL_KEYED_COUNTERS,
+  type ActivityRow,
+  type CallEdge,
+  type CallRow,
+  type IngestBatch,
+  type IngestSource,
+  emptyCallRow,
+} from '../model/ingest-rows';
+import { decodeSketch, encodeSketch, newLatencySketch } from '../model/latency-sketch';
+import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
+
+export interface ActivityHoldOptions {
+  /** Bucket sizes (finest first, HG_BUCKETS); empty: nothing is held. */
+  readonly spec: BucketSpec;
+  /**
+   * A bucket is closed, and written, once the latest flow time taken in is this far past its end
+   * (ms): the out-of-order margin (HG_RESUME_OVERLAP).
+   */
+  readonly closeMarginMs: number;
+  /**
+   * Longest wall time an open bucket's counts stay in memory before they are written anyway (ms,
+   * HG_BUCKET_WRITE_INTERVAL): how late ranged reads may see the open bucket. 0: every drain writes
+   * every bucket (nothing held).
+   */
+  readonly writeIntervalMs: number;
+}
+
+/** The counts of one call in one bucket of the finest size, as they add up while it is held. */
+class HeldBucket {
+  flows = 0;
+  connections = 0;
+  requests = 0;
+  responses = 0;
+  errors = 0;
+  readonly statusCounts: Record<string, number> = {};
+  readonly methodCounts: Record<string, number> = {};
+  readonly rcodeCounts: Record<string, number> = {};
+  readonly dropReasons: Record<string, number> = {};
+  sketch: DDSketch | null = null;
+  latencyCount = 0;
+  latencySumMs = 0;
+  latencyMinMs = 0;
+  latencyMaxMs = 0;
+  firstSeenMs = Infinity;
+  lastSeenMs = -Infinity;
+  /** This bucket in the snapshot's form, kept until it changes (most held buckets do not, flush to flush). */
+  json: string | null = null;
+
+  constructor(
+    readonly edge: CallEdge,
+    readonly source: IngestSource,
+    readonly startMs: number,
+  ) {}
+
+  /** Adds a bucket row (of this bucket, or a finer one inside it). */
+  add(row: Omit<ActivityRow, 'sizeMs' | 'startMs' | 'latencySketch'>, sketch: DDSketch | null): void {
+    for (const f of CALL_COUNTERS) this[f] += row[f];
+    for (const f of CALL_KEYED_COUNTERS) {
+      const into = this[f];
+      const from = row[f];
+      for (const k in from) into[k] = (into[k] ?? 0) + (from[k] ?? 0);
+    }
+    if (row.latencyCount > 0) {
+      this.latencyMinMs = this.latencyCount === 0 ? row.latencyMinMs : Math.min(this.latencyMinMs, row.latencyMinMs);
+      this.latencyMaxMs = Math.max(this.latencyMaxMs, row.latencyMaxMs);
+      this.latencyCount += row.latencyCount;
+      this.latencySumMs += row.latencySumMs;
+    }
+    if (sketch !== null) {
+      if (this.sketch === null) this.sketch = newLatencySketch();
+      this.sketch.merge(sketch);
+    }
+    if (row.firstSeenMs < this.firstSeenMs) this.firstSeenMs = row.firstSeenMs;
+    if (row.lastSeenMs > this.lastSeenMs) this.lastSeenMs = row.lastSeenMs;
+    this.json = null;
+  }
+
+  toActivityRow(sizeMs: number, startMs: number): ActivityRow {
+    return {
+      sizeMs,
+      startMs,
+      flows: this.flows,
+      connections: this.connections,
+      requests: this.requests,
+      responses: this.responses,
+      errors: this.errors,
+      statusCounts: this.statusCounts,
+      methodCounts: this.methodCounts,
+      rcodeCounts: this.rcodeCounts,
+      dropReasons: this.dropReasons,
+      latencySketch: this.sketch === null ? null : encodeSketch(this.sketch),
+      latencyCount: this.latencyCount,
+      latencySumMs: this.latencySumMs,
+      latencyMinMs: this.latencyMinMs,
+      latencyMaxMs: this.latencyMaxMs,
+      firstSeenMs: this.firstSeenMs,
+      lastSeenMs: this.lastSeenMs,
+    };
+  }
+}
+
+/** A held bucket as the snapshot stores it. */
+interface HeldJson extends CallEdge, Omit<ActivityRow, 'sizeMs'> {
+  source: IngestSource;
+}
+
+const SNAPSHOT_VERSION = 1;
+
+/**
+ * Keeps the activity of open buckets in memory and lets each go to Neo4j once, when it closes,
+ * instead of with every flush (a 1-minute bucket of a busy edge took 60 `MERGE`s of its
+ * `(:Activity)` node and its roll-ups at the 1 s flush interval; see docs/time-buckets.md, "Held
+ * buckets"). The call rows' all-time totals still go out with every drain.
+ *
+ * `take` runs on each drained batch: it moves the rows' finest buckets into the hold (the coarser
+ * ones are sums of them and are built again when written) and gives back the batch with the
+ * buckets that are due: closed ones (the latest flow time is `closeMarginMs` past their end), and
+ * every held one when the oldest has waited `writeIntervalMs`, when the drain brought no flows (the
+ * source is idle: an import ended, a quiet stream) or when it is the final drain. A due bucket of a
+ * call the batch does not otherwise touch goes out as a `bucketsOnly` row. A bucket written before
+ * and fed again by a late flow is written again with the late counts: the writer adds.
+ *
+ * Exactly once across a crash: `snapshot()` is stored with every batch in its transaction (in the
+ * resume point), and a restarted collector takes it back with `restore()`. Pure.
+ */
+export class ActivityHold {
+  private held = new Map<string, HeldBucket>();
+  private watermarkMs = -Infinity;
+  /** Wall time the oldest unwritten bucket was taken in (-1: nothing held). */
+  private heldSinceMs = -1;
+
+  constructor(private readonly options: ActivityHoldOptions) {}
+
+  /** Buckets held (one per call and finest bucket). */
+  get size(): number {
+    return this.held.size;
+  }
+
+  /**
+   * Takes `batch`'s bucket rows in and returns it with the buckets due now (see the class). `nowMs`:
+   * wall clock; `final`: write everything held.
+   */
+  take(batch: IngestBatch, nowMs: number, final = false): IngestBatch {
+    const finest = this.options.spec[0];
+    const holding = this.options.writeIntervalMs > 0;
+    // Without holding, only buckets restored from a previous run's snapshot are left to write.
+    if (finest === undefined || (!holding && this.held.size === 0)) return batch;
+    const byKey = new Map<string, CallRow>();
+    let took = false;
+    for (const row of batch.calls) {
+      if (row.activity === undefined || row.bucketsOnly === true) continue;
+      for (const b of row.activity) if (b.sizeMs === finest.sizeMs) this.hold(row, b);
+      delete row.activity;
+      byKey.set(row.key, row);
+      took = true;
+    }
+    if (this.held.size === 0) return batch;
+    if (this.heldSinceMs < 0) this.heldSinceMs = nowMs;
+    const all = final || !took || !holding || nowMs - this.heldSinceMs >= this.options.writeIntervalMs;
+    // A bucket [start, start + size) closes once the watermark is past start + size + margin.
+    const lastClosedStart = all ? Infinity : this.watermarkMs - this.options.closeMarginMs - finest.sizeMs;
+    const due = new Map<string, HeldBucket[]>();
+    for (const [id, bucket] of this.held) {
+      if (bucket.startMs > lastClosedStart) continue;
+      this.held.delete(id);
+      const list = due.get(bucket.edge.key);
+      if (list === undefined) due.set(bucket.edge.key, [bucket]);
+      else list.push(bucket);
+    }
+    if (this.held.size === 0) this.heldSinceMs = -1;
+    else if (all) this.heldSinceMs = nowMs;
+    if (due.size === 0) return batch;
+    const calls = [...batch.calls];
+    for (const [key, buckets] of due) {
+      const activity = this.toActivityRows(buckets);
+      const row = byKey.get(key);
+      if (row !== undefined) {
+        row.activity = activity;
+        continue;
+      }
+      const first = buckets[0] as HeldBucket;
+      calls.push({ ...emptyCallRow(first.edge, first.source, first.firstSeenMs), bucketsOnly: true, activity });
+    }
+    return { ...batch, calls };
+  }
+
+  private hold(row: CallRow, b: ActivityRow): void {
+    const id = `${row.key}@${b.startMs}`;
+    let bucket = this.held.get(id);
+    if (bucket === undefined) {
+      const edge: CallEdge = {
+        key: row.key,
+        sourceId: row.sourceId,
+        destinationId: row.destinationId,
+        port: row.port,
+        protocol: row.protocol,
+        verdict: row.verdict,
+      };
+      bucket = new HeldBucket(edge, row.source, b.startMs);
+      this.held.set(id, bucket);
+    }
+    bucket.add(b, b.latencySketch ? decodeSketch(b.latencySketch) : null);
+    if (b.lastSeenMs > this.watermarkMs) this.watermarkMs = b.lastSeenMs;
+  }
+
+  /** One call's due buckets as rows of every size: each coarser bucket the sum of the finest ones in it. */
+  private toActivityRows(buckets: readonly HeldBucket[]): ActivityRow[] {
+    const [finest, ...coarser] = this.options.spec;
+    if (finest === undefined) return [];
+    const rows = buckets.map((b) => b.toActivityRow(finest.sizeMs, b.startMs));
+    for (const { sizeMs } of coarser) {
+      if (buckets.length === 1) {
+        const [b] = buckets as [HeldBucket];
+        rows.push(b.toActivityRow(sizeMs, bucketStartMs(b.startMs, sizeMs)));
+        continue;
+      }
+      const sums = new Map<number, HeldBucket>();
+      for (const b of buckets) {
+        const start = bucketStartMs(b.startMs, sizeMs);
+        let sum = sums.get(start);
+        if (sum === undefined) sums.set(start, (sum = new HeldBucket(b.edge, b.source, start)));
+        sum.add(b, b.sketch);
+      }
+      for (const [start, sum] of sums) rows.push(sum.toActivityRow(sizeMs, start));
+    }
+    return rows;
+  }
+
+  /**
+   * Everything held, compressed, for the resume point of the batch just drained (empty when nothing
+   * is held). Each bucket's JSON is kept until the bucket changes.
+   */
+  snapshot(): Int8Array {
+    if (this.held.size === 0) return new Int8Array(0);
+    const parts: string[] = [];
+    for (const b of this.held.values()) {
+      if (b.json === null) {
+        const { sizeMs: _size, ...counts } = b.toActivityRow(0, b.startMs);
+        const json: HeldJson = { ...b.edge, source: b.source, ...counts };
+        b.json = JSON.stringify(json);
+      }
+      parts.push(b.json);
+    }
+    const text = `{"v":${SNAPSHOT_VERSION},"watermarkMs":${this.watermarkMs},"held":[${parts.join(',')}]}`;
+    const bytes = deflateRawSync(Buffer.from(text), { level: 1 });
+    return new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /**
+   * Takes back what a previous run held (its last committed snapshot), adding to what is held now.
+   * Throws an error that says what is wrong when the bytes are not a snapshot of this version.
+   */
+  restore(bytes: Int8Array): void {
+    if (bytes.byteLength === 0) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(inflateRawSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString());
+    } catch (err) {
+      throw new Error(`held buckets of the previous run cannot be read (${(err as Error).message})`, { cause: err });
+    }
+    const snap = parsed as { v?: unknown; watermarkMs?: unknown; held?: unknown };
+    if (snap.v !== SNAPSHOT_VERSION || !Array.isArray(snap.held) || typeof snap.watermarkMs !== 'number')
+      throw new Error(`held buckets of the previous run are not in version ${SNAPSHOT_VERSION} of their form (got v=${String(snap.v)})`);
+    const finest = this.options.spec[0];
+    for (const h of snap.held as HeldJson[]) {
+      // Held under another finest size before a settings change: rebucketed to the finest size now.
+      const startMs = finest === undefined ? h.startMs : bucketStartMs(h.startMs, finest.sizeMs);
+      const row: CallRow = { ...emptyCallRow(h, h.source, h.firstSeenMs), key: h.key };
+      this.hold(row, { ...h, sizeMs: finest?.sizeMs ?? 0, startMs });
+    }
+    if (snap.watermarkMs > this.watermarkMs) this.watermarkMs = snap.watermarkMs;
+  }
+}

@@ -1,0 +1,286 @@
+import { ActivityHold } from '../../../src/flows/activity-hold';
+import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
+import type { CallRow, IngestBatch } from '../../../src/model/ingest-rows';
+import { mergeSketchList } from '../../../src/model/latency-sketch';
+import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
+import {
+  addCounts,
+  emptyBucket,
+  type ExpectedBucket,
+  expectedBuckets,
+  expectedTotals,
+  flowsOf,
+  randomExchanges,
+  type TimedExchange,
+} from '../../helpers/timed-flows';
+
+const SPEC = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const START = Date.UTC(2026, 10, 20, 9, 0, 0);
+const MARGIN_MS = 2000;
+
+/** The flow-time order of the exchanges. */
+const inTimeOrder = (xs: readonly TimedExchange[]) => [...xs].sort((a, b) => a.atMs - b.atMs);
+
+interface Run {
+  /** Every batch the hold gave back, in order. */
+  batches: IngestBatch[];
+  hold: ActivityHold;
+}
+
+/**
+ * Feeds the exchanges through an aggregator and a hold, draining every `drainEvery` exchanges with
+ * the wall clock at `wallMs(i)`, then a final drain.
+ */
+function run(
+  exchanges: readonly TimedExchange[],
+  options: { drainEvery: number; writeIntervalMs?: number; wallMs?: (i: number) => number; hold?: ActivityHold; final?: boolean },
+): Run {
+  const agg = new EdgeAggregator({ buckets: SPEC });
+  const hold = options.hold ?? new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: options.writeIntervalMs ?? HOUR });
+  const wall = options.wallMs ?? (() => 0);
+  const batches: IngestBatch[] = [];
+  exchanges.forEach((x, i) => {
+    for (const f of flowsOf(x)) expect(agg.add(f)).toBeUndefined();
+    if ((i + 1) % options.drainEvery === 0) batches.push(hold.take(agg.drain(), wall(i)));
+  });
+  batches.push(hold.take(agg.drain(), wall(exchanges.length), options.final ?? true));
+  return { batches, hold };
+}
+
+/** Sums of the written activity rows of one size, by `key@start`. */
+function writtenBuckets(batches: readonly IngestBatch[], sizeMs: number): Map<string, ExpectedBucket> {
+  const out = new Map<string, ExpectedBucket>();
+  for (const call of batches.flatMap((b) => b.calls))
+    for (const a of call.activity ?? []) {
+      if (a.sizeMs !== sizeMs) continue;
+      const id = `${call.key}@${a.startMs}`;
+      out.set(id, addCounts(out.get(id) ?? emptyBucket(), a));
+    }
+  return out;
+}
+
+/** How often each `key@size@start` was written. */
+function writesPerBucket(batches: readonly IngestBatch[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const call of batches.flatMap((b) => b.calls))
+    for (const a of call.activity ?? []) {
+      const id = `${call.key}@${a.sizeMs}@${a.startMs}`;
+      out.set(id, (out.get(id) ?? 0) + 1);
+    }
+  return out;
+}
+
+function totalsOf(batches: readonly IngestBatch[]): Map<string, ExpectedBucket> {
+  const out = new Map<string, ExpectedBucket>();
+  for (const c of batches.flatMap((b) => b.calls))
+    if (c.bucketsOnly !== true) out.set(c.key, addCounts(out.get(c.key) ?? emptyBucket(), c));
+  return out;
+}
+
+const sorted = <T>(m: Map<string, T>) => new Map([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
+
+describe('ActivityHold: open buckets kept until they close', () => {
+  const exchanges = inTimeOrder(randomExchanges(7, START, 3 * HOUR, 900));
+
+  it('writes each minute and each hour once, with exactly the counts of its flows, when flows come in time order', () => {
+    const { batches } = run(exchanges, { drainEvery: 10 });
+    expect(sorted(writtenBuckets(batches, MIN))).toEqual(sorted(expectedBuckets(exchanges, MIN)));
+    expect(sorted(writtenBuckets(batches, HOUR))).toEqual(sorted(expectedBuckets(exchanges, HOUR)));
+    // A minute's bucket goes out once; an hour's once per closing of a minute inside it, not once per drain.
+    const writes = writesPerBucket(batches);
+    const minuteWrites = [...writes].filter(([id]) => id.includes(`@${MIN}@`)).map(([, n]) => n);
+    expect(Math.max(...minuteWrites)).toBe(1);
+    const withoutHold = run(exchanges, { drainEvery: 10, writeIntervalMs: 0 });
+    const rowsWithout = [...writesPerBucket(withoutHold.batches).values()].reduce((a, b) => a + b, 0);
+    const rowsWith = [...writes.values()].reduce((a, b) => a + b, 0);
+    expect(rowsWith).toBeLessThan(rowsWithout);
+  });
+
+  it('holds a minute until the flows are the margin past its end, and sends the call totals with every drain', () => {
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    const at = (ms: number): TimedExchange => ({ ...exchanges[0]!, kind: 'tcp', atMs: START + ms });
+    const drainAfter = (x: TimedExchange) => {
+      for (const f of flowsOf(x)) agg.add(f);
+      return hold.take(agg.drain(), 0);
+    };
+    const first = drainAfter(at(10_000));
+    expect(first.calls).toHaveLength(1);
+    expect(first.calls[0]!.flows).toBe(1);
+    expect(first.calls[0]!.activity).toBeUndefined();
+    expect(hold.size).toBe(1);
+    // Past the minute's end, but not by the margin: still held.
+    const second = drainAfter(at(MIN + MARGIN_MS - 1));
+    expect(second.calls[0]!.activity).toBeUndefined();
+    expect(hold.size).toBe(2);
+    // The margin passed: the first minute goes out, with the hour it belongs to; the second stays.
+    const third = drainAfter(at(MIN + MARGIN_MS));
+    const activity = third.calls[0]!.activity!;
+    expect(activity.map((a) => [a.sizeMs, a.startMs, a.flows])).toEqual([
+      [MIN, START, 1],
+      [HOUR, START, 1],
+    ]);
+    expect(third.calls[0]!.flows).toBe(1);
+    expect(hold.size).toBe(1);
+  });
+
+  it('sends a closed bucket of a call the drain does not otherwise touch as a bucketsOnly row with zero counts', () => {
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    const a: TimedExchange = { kind: 'tcp', client: exchanges[0]!.client, server: exchanges[0]!.server, port: 1, atMs: START };
+    const b: TimedExchange = { ...a, port: 2, atMs: START + 2 * MIN };
+    for (const f of flowsOf(a)) agg.add(f);
+    hold.take(agg.drain(), 0);
+    for (const f of flowsOf(b)) agg.add(f);
+    const batch = hold.take(agg.drain(), 0);
+    const only = batch.calls.find((c) => c.port === 1)!;
+    expect(only.bucketsOnly).toBe(true);
+    expect([only.flows, only.connections, only.requests, only.responses, only.errors]).toEqual([0, 0, 0, 0, 0]);
+    expect(only.activity!.map((x) => [x.sizeMs, x.flows, x.connections])).toEqual([
+      [MIN, 1, 1],
+      [HOUR, 1, 1],
+    ]);
+    expect(batch.calls.find((c) => c.port === 2)!.bucketsOnly).toBeUndefined();
+  });
+
+  it('keeps the counts exact when late and out-of-order flows reach buckets already written (written again with the late counts)', () => {
+    const shuffled = [...exchanges].reverse();
+    const { batches } = run(shuffled, { drainEvery: 25 });
+    expect(sorted(writtenBuckets(batches, MIN))).toEqual(sorted(expectedBuckets(exchanges, MIN)));
+    expect(sorted(writtenBuckets(batches, HOUR))).toEqual(sorted(expectedBuckets(exchanges, HOUR)));
+    expect(sorted(totalsOf(batches))).toEqual(sorted(expectedTotals(exchanges)));
+  });
+
+  it('merges latencies as the aggregator does without holding: the same sketches, counts and sums per bucket', () => {
+    const held = run(exchanges, { drainEvery: 7 }).batches;
+    const direct = run(exchanges, { drainEvery: 7, writeIntervalMs: 0 }).batches;
+    const latencies = (batches: readonly IngestBatch[]) => {
+      const byId = new Map<string, { sketches: string[]; count: number; sum: number; min: number; max: number }>();
+      for (const call of batches.flatMap((b) => b.calls))
+        for (const a of call.activity ?? []) {
+          if (a.latencyCount === 0) continue;
+          const id = `${call.key}@${a.sizeMs}@${a.startMs}`;
+          const l = byId.get(id) ?? { sketches: [], count: 0, sum: 0, min: Infinity, max: -Infinity };
+          if (a.latencySketch) l.sketches.push(a.latencySketch);
+          l.count += a.latencyCount;
+          l.sum += a.latencySumMs;
+          l.min = Math.min(l.min, a.latencyMinMs);
+          l.max = Math.max(l.max, a.latencyMaxMs);
+          byId.set(id, l);
+        }
+      return sorted(
+        new Map(
+          [...byId].map(([id, l]) => [
+            id,
+            { sketch: mergeSketchList(l.sketches)?.sketch, count: l.count, sum: Math.round(l.sum * 1000), min: l.min, max: l.max },
+          ]),
+        ),
+      );
+    };
+    const expected = latencies(direct);
+    expect(expected.size).toBeGreaterThan(50);
+    expect(latencies(held)).toEqual(expected);
+  });
+
+  it('writes every held bucket once the oldest has waited the write interval', () => {
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: 15_000 });
+    const x: TimedExchange = { kind: 'tcp', client: exchanges[0]!.client, server: exchanges[0]!.server, port: 1, atMs: START };
+    const feed = (atMs: number, wallMs: number) => {
+      for (const f of flowsOf({ ...x, atMs })) agg.add(f);
+      return hold.take(agg.drain(), wallMs);
+    };
+    expect(feed(START + 1000, 1000).calls[0]!.activity).toBeUndefined();
+    expect(feed(START + 2000, 15_999).calls[0]!.activity).toBeUndefined();
+    const due = feed(START + 3000, 16_000).calls[0]!.activity!;
+    expect(due.map((a) => [a.sizeMs, a.flows])).toEqual([
+      [MIN, 3],
+      [HOUR, 3],
+    ]);
+    expect(hold.size).toBe(0);
+    // The same open minute, held again from scratch: the next write adds only what came since.
+    expect(feed(START + 4000, 17_000).calls[0]!.activity).toBeUndefined();
+    expect(hold.take(agg.drain(), 17_500).calls[0]!.activity!.map((a) => a.flows)).toEqual([1, 1]);
+  });
+
+  it('writes everything held when a drain brings no flows (an import ended, a quiet stream) and on the final drain', () => {
+    const quiet = run(exchanges.slice(0, 30), { drainEvery: 30, final: false });
+    expect(quiet.hold.size).toBe(0);
+    expect(sorted(writtenBuckets(quiet.batches, MIN))).toEqual(sorted(expectedBuckets(exchanges.slice(0, 30), MIN)));
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    for (const f of flowsOf(exchanges[0]!)) agg.add(f);
+    for (const f of flowsOf(exchanges[0]!)) agg.add(f);
+    expect(hold.take(agg.drain(), 0).calls[0]!.activity).toBeUndefined();
+    for (const f of flowsOf(exchanges[1]!)) agg.add(f);
+    const final = hold.take(agg.drain(), 0, true);
+    expect(hold.size).toBe(0);
+    expect(sorted(writtenBuckets([final], MIN))).toEqual(sorted(expectedBuckets([exchanges[0]!, exchanges[0]!, exchanges[1]!], MIN)));
+  });
+
+  it('loses nothing and counts nothing twice across a crash after any drain, from the snapshot of the last committed batch', () => {
+    const drainEvery = 20;
+    for (const crashAfter of [1, 7, 23]) {
+      // The run up to the crash: every batch up to the crash committed, with the snapshot taken with it.
+      const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+      const agg = new EdgeAggregator({ buckets: SPEC });
+      const before: IngestBatch[] = [];
+      let snapshot: Int8Array = new Int8Array(0);
+      const cut = crashAfter * drainEvery;
+      exchanges.slice(0, cut).forEach((x, i) => {
+        for (const f of flowsOf(x)) agg.add(f);
+        if ((i + 1) % drainEvery === 0) {
+          before.push(hold.take(agg.drain(), 0));
+          snapshot = hold.snapshot();
+        }
+      });
+      expect(hold.size).toBeGreaterThan(0);
+      expect(snapshot.byteLength).toBeGreaterThan(0);
+      // The restart: a new hold takes the snapshot back, new flows go on from the resume point.
+      const restarted = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+      restarted.restore(snapshot);
+      expect(restarted.size).toBe(hold.size);
+      const after = run(exchanges.slice(cut), { drainEvery, hold: restarted }).batches;
+      const all = [...before, ...after];
+      expect(sorted(writtenBuckets(all, MIN))).toEqual(sorted(expectedBuckets(exchanges, MIN)));
+      expect(sorted(writtenBuckets(all, HOUR))).toEqual(sorted(expectedBuckets(exchanges, HOUR)));
+      expect(sorted(totalsOf(all))).toEqual(sorted(expectedTotals(exchanges)));
+    }
+  });
+
+  it('takes back a snapshot of a finer bucket size into the finest size configured now', () => {
+    const fine = parseBucketSpec('10s:1h,1m:48h') as BucketSpec;
+    const agg = new EdgeAggregator({ buckets: fine });
+    const hold = new ActivityHold({ spec: fine, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    const some = exchanges.slice(0, 5).map((x, i) => ({ ...x, atMs: START + i * 11_000 }));
+    for (const x of some) for (const f of flowsOf(x)) agg.add(f);
+    const before = hold.take(agg.drain(), 0);
+    expect(hold.size).toBeGreaterThan(0);
+    const restarted = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    restarted.restore(hold.snapshot());
+    const out = restarted.take({ endpoints: [], calls: [], maxFlowTimeMs: 0 }, 0, true);
+    expect(sorted(writtenBuckets([before, out], MIN))).toEqual(sorted(expectedBuckets(some, MIN)));
+  });
+
+  it('refuses bytes that are not a snapshot, saying what is wrong', () => {
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    expect(() => hold.restore(new Int8Array([1, 2, 3]))).toThrow(/held buckets of the previous run cannot be read/);
+    const other = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    expect(other.snapshot().byteLength).toBe(0);
+    expect(hold.size).toBe(0);
+  });
+
+  it('passes batches through unchanged with a write interval of 0 (every bucket written with every drain)', () => {
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: 0 });
+    for (const f of flowsOf(exchanges[0]!)) agg.add(f);
+    const batch = agg.drain();
+    const activity: CallRow['activity'] = batch.calls[0]!.activity;
+    const out = hold.take(batch, 0);
+    expect(out).toBe(batch);
+    expect(out.calls[0]!.activity).toBe(activity);
+    expect(hold.size).toBe(0);
+  });
+});

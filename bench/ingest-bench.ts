@@ -1,4 +1,4 @@
-import { diffGraph, isExact, truthEdgeCounts } from './ground-truth-diff';
+import { diffGraph, isExact, readBucketCounts, truthBucketCounts, truthEdgeCounts } from './ground-truth-diff';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../src/config';
 import type { HubbleEvent } from '../src/flows/flow';
 import { formatFlowTime } from '../src/flows/flow-time';
 import { type GroundTruth, generateFlows } from '../src/generator/generate-flows';
+import { DEFAULT_BUCKETS, parseBucketSpec } from '../src/model/time-buckets';
 import { encodeGetFlowsRequest } from '../src/hubble/hubble-codec';
 import { ObserverBytesClient } from '../src/hubble/observer-service';
 import { type ReplayServer, startReplayServer } from '../src/hubble/replay-server';
@@ -51,6 +52,8 @@ export interface IngestResult {
     maxMs: number;
     histogramP50Ms?: number;
     histogramP95Ms?: number;
+    /** CPU of the collector and of Neo4j during the phase, % of one core. */
+    cpu?: { collectorPct: number; neo4jPct: number };
   };
   /**
    * The collector process (RSS from /proc, heap from its /metrics); `rssBytesPerEdge` divides the
@@ -86,6 +89,8 @@ export interface IngestOptions {
   /** Distinct edges asked of the aggregator heap probe (with 10x as many flows). */
   probeEdges: number;
   lagSeconds: number;
+  /** Flows per second of the lag phase (default: 30% of the measured throughput, 1,000-20,000). */
+  lagRate?: number;
   log: (msg: string) => void;
   /** Write a CPU profile of the collector process (node --cpu-prof) to this directory. */
   cpuProfileDir?: string;
@@ -253,10 +258,29 @@ async function readCollector(executor: Executor, id: string): Promise<{ flowMs: 
 async function compareWithTruth(
   executor: Executor,
   truth: GroundTruth,
+  bucketMs: number | undefined,
 ): Promise<{ exact: boolean; mismatches: string[]; endpoints: number }> {
   const ids = truth.endpoints.map((e) => e.id);
   const diff = await diffGraph(executor, truthEdgeCounts(truth), ids);
-  return { exact: isExact(diff), mismatches: diff.examples, endpoints: ids.length - diff.missingEndpoints + diff.extraEndpoints };
+  const mismatches = [...diff.examples];
+  let exact = isExact(diff);
+  if (bucketMs !== undefined) {
+    // Every bucket of the finest size, every count.
+    const want = truthBucketCounts(truth, bucketMs);
+    const got = await readBucketCounts(executor, bucketMs);
+    for (const id of new Set([...Object.keys(want), ...Object.keys(got)])) {
+      if (JSON.stringify(sortedEntries(want[id])) === JSON.stringify(sortedEntries(got[id]))) continue;
+      exact = false;
+      if (mismatches.length < 10) mismatches.push(`bucket ${id}: want ${JSON.stringify(want[id])}, got ${JSON.stringify(got[id])}`);
+    }
+  }
+  return { exact, mismatches, endpoints: ids.length - diff.missingEndpoints + diff.extraEndpoints };
+}
+
+function sortedEntries(counts: Record<string, number> | undefined): Array<[string, number]> {
+  return Object.entries(counts ?? {})
+    .filter(([, v]) => v !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Histogram quantile from cumulative Prometheus buckets (linear within a bucket), in ms. */
@@ -290,7 +314,19 @@ function lagBuckets(m: Map<string, number>): Array<{ le: number; count: number }
 export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promise<IngestResult> {
   const { executor } = graph;
   await resetGraph(executor);
-  const gen = generateFlows({ pods: Math.max(50, Math.round(o.edges / 12)), edges: o.edges, flows: o.flows, seed: 11 });
+  const spec = parseBucketSpec(o.collectorEnv?.HG_BUCKETS ?? DEFAULT_BUCKETS);
+  if (typeof spec === 'string') throw new Error(`HG_BUCKETS: ${spec}`);
+  const finestMs = spec[0]?.sizeMs;
+  // Flow times of a few minutes ago (within every retention, so that expiry leaves the buckets
+  // alone), with the truth per finest bucket when the collector keeps buckets.
+  const gen = generateFlows({
+    pods: Math.max(50, Math.round(o.edges / 12)),
+    edges: o.edges,
+    flows: o.flows,
+    seed: 11,
+    startTimeMs: Date.now() - 5 * 60_000,
+    ...(finestMs === undefined ? {} : { bucketMs: finestMs }),
+  });
   const events: HubbleEvent[] = [];
   for (const r of gen) events.push({ kind: 'flow', flow: r.flow, nodeName: r.node_name });
   const truth = gen.truth();
@@ -371,6 +407,23 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       200,
     );
     if (!complete) throw new Error(`graph incomplete: ${total}/${truth.flows} flows after 300 s`);
+    // With buckets, done when every flow is in its finest bucket too (the collector holds open
+    // buckets until they close or the stream goes quiet: that write is part of the time).
+    let bucketed = 0;
+    if (finestMs !== undefined) {
+      const inBuckets = await waitFor(
+        async () => {
+          const [row] = await executor.read<{ total: number }>('MATCH (a:Activity {size: $size}) RETURN sum(a.flows) AS total', {
+            size: finestMs / 1000,
+          });
+          bucketed = row?.total ?? 0;
+          return bucketed >= truth.flows;
+        },
+        300_000,
+        200,
+      );
+      if (!inBuckets) throw new Error(`buckets incomplete: ${bucketed}/${truth.flows} flows after 300 s`);
+    }
     const last = await readCollector(executor, c.collectorId);
     const endWall = last?.commitMs ?? Date.now();
     const seconds = (endWall - startWall) / 1000;
@@ -401,7 +454,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     o.log(
       `ingest flushes: ${flushes.flushes} flushes, ${flushes.committedTransactions} transactions, ${flushes.flushSecondsTotal} s writing`,
     );
-    const check = await compareWithTruth(executor, truth);
+    const check = await compareWithTruth(executor, truth, finestMs);
     o.log(
       `ingest: ${events.length} flows in ${round(seconds, 2)} s = ${round(events.length / seconds, 0)} flows/s (read from the stream at ${round(events.length / receivedSeconds, 0)}/s); ` +
         `graph ${check.exact ? 'exact' : `WRONG: ${check.mismatches.join('; ')}`}`,
@@ -410,7 +463,8 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     // Lag at a steady rate well below the measured ceiling (the replay server encodes appended flows
     // in this process as it sends them, so the rate is kept where that does not queue).
     const flowsPerSec = events.length / seconds;
-    const rate = Math.max(1000, Math.round(Math.min(20_000, flowsPerSec * 0.3) / 1000) * 1000);
+    const rate = o.lagRate ?? Math.max(1000, Math.round(Math.min(20_000, flowsPerSec * 0.3) / 1000) * 1000);
+    const lagCpu0 = { collector: procCpuSeconds(c.child.pid), neo4j: procCpuSeconds(neo4jPid) };
     const before = lagBuckets(m);
     const appends: Array<{ flowMs: number; count: number }> = [];
     const samples: Array<{ flowMs: number; commitMs: number }> = [];
@@ -453,6 +507,11 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       );
     }
     const lagSeconds = (Date.now() - lagStart) / 1000;
+    // CPU at a steady rate, as a share of one core over the phase: what the rate costs each process.
+    const lagCpu = {
+      collectorPct: round((100 * (procCpuSeconds(c.child.pid) - lagCpu0.collector)) / lagSeconds, 0),
+      neo4jPct: round((100 * (procCpuSeconds(neo4jPid) - lagCpu0.neo4j)) / lagSeconds, 0),
+    };
     // Each appended flow is committed by the first batch whose newest flow time reaches its own.
     const lags: number[] = [];
     const weights: number[] = [];
@@ -482,9 +541,11 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       maxMs: round(expanded.length ? Math.max(...expanded) : NaN, 0),
       histogramP50Ms: round(histogramQuantile(delta, 0.5) ?? NaN, 0),
       histogramP95Ms: round(histogramQuantile(delta, 0.95) ?? NaN, 0),
+      cpu: lagCpu,
     };
     o.log(
-      `lag at ${rate} flows/s: p50 ${lag.p50Ms} ms, p95 ${lag.p95Ms} ms over ${lagBatches} batches (collector histogram p50 ${lag.histogramP50Ms}, p95 ${lag.histogramP95Ms})`,
+      `lag at ${rate} flows/s: p50 ${lag.p50Ms} ms, p95 ${lag.p95Ms} ms over ${lagBatches} batches (collector histogram p50 ${lag.histogramP50Ms}, p95 ${lag.histogramP95Ms}); ` +
+        `CPU: collector ${lagCpu.collectorPct}%, Neo4j ${lagCpu.neo4jPct}% of one core`,
     );
 
     const peakRss = Math.max(mem?.hwm ?? 0, procMemory(c.child.pid)?.hwm ?? 0);

@@ -630,6 +630,16 @@ async function main(): Promise<void> {
           met: ratio >= 0.85 && t.ingestOn.flowsPerSec >= 50_000 && t.ingestOn.graphExact,
         });
       }
+      if (t.ingestOnEveryFlush && t.ingestOff) {
+        rows.push({
+          figure: `end-to-end ingest with buckets written with every flush (HG_BUCKET_WRITE_INTERVAL=0)${t.ingestOnEveryFlush.graphExact ? ', graph exact' : ', GRAPH WRONG'}`,
+          value: fmt(t.ingestOnEveryFlush.flowsPerSec, 'flows/s'),
+          baseline: `${fmt(t.ingestOff.flowsPerSec, 'flows/s')} buckets off`,
+          ratio: `${round(t.ingestOnEveryFlush.flowsPerSec / t.ingestOff.flowsPerSec, 2)}x`,
+          target: '—',
+          met: undefined,
+        });
+      }
       const h = t.history;
       const targets: Record<string, number> = {
         'WORKLOAD map, last 15 min': 300,

@@ -29,6 +29,8 @@ export interface TimeBenchOptions {
 export interface TimeBenchResult {
   ingestOff?: Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'>;
   ingestOn?: Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'>;
+  /** Buckets on, each written with every flush (HG_BUCKET_WRITE_INTERVAL=0: before buckets were held until they close). */
+  ingestOnEveryFlush?: Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'>;
   history: { pods: number; calls: number; hours: number; activeEdgeMinutes: number; activityNodes: number; writeSeconds: number };
   queries: Record<string, LatencySummary & { errors: number }>;
   disk?: { bytesPerActiveEdgeMinute: number; bytesPerActivityNode: number; projected30DaysGiB: number };
@@ -85,18 +87,19 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 },
     queries: {},
   };
-  for (const [name, buckets] of [
-    ['ingestOff', 'off'],
-    ['ingestOn', '1m:48h,1h:30d'],
+  for (const [name, buckets, writeInterval] of [
+    ['ingestOff', 'off', '15s'],
+    ['ingestOn', '1m:48h,1h:30d', '15s'],
+    ['ingestOnEveryFlush', '1m:48h,1h:30d', '0'],
   ] as const) {
-    o.log(`time: end-to-end ingest with HG_BUCKETS=${buckets}`);
+    o.log(`time: end-to-end ingest with HG_BUCKETS=${buckets} HG_BUCKET_WRITE_INTERVAL=${writeInterval}`);
     const r = await runIngestBench(graph, {
       flows: o.ingestFlows,
       edges: o.ingestEdges,
       probeEdges: 0,
       lagSeconds: 0,
       skipProbes: true,
-      collectorEnv: { HG_BUCKETS: buckets },
+      collectorEnv: { HG_BUCKETS: buckets, HG_BUCKET_WRITE_INTERVAL: writeInterval },
       log: o.log,
     });
     result[name] = { flowsPerSec: r.flowsPerSec, graphExact: r.graphExact, seconds: r.seconds };

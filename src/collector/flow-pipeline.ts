@@ -19,6 +19,9 @@ export interface FlowAggregator extends DeltaSource {
   prime(flow: Flow): void;
 }
 
+/** A drain this long (ms) after the last flow arrived writes every held bucket of activity. */
+export const QUIET_MS = 1000;
+
 /** New flows held back after a restart until the committed ones have come again: at most this many... */
 export const RESUME_HOLD_MAX_FLOWS = 1_000_000;
 /** ...and for at most this long (ms); then they are counted whatever is still missing. */
@@ -100,6 +103,8 @@ export class FlowPipeline {
   private gate: ResumeGate | undefined;
   private held: HeldFlow[] = [];
   private holdStartedMs = 0;
+  /** Wall time the last flow arrived (ms): a drain after a quiet second writes every held bucket. */
+  private lastFlowAtMs = 0;
   private readonly now: () => number;
   private readonly onDropped = (field: string, value: unknown) => {
     this.status.fieldsDropped[field] = (this.status.fieldsDropped[field] ?? 0) + 1;
@@ -171,6 +176,7 @@ export class FlowPipeline {
    */
   private ingestFlow(flow: Flow, nodeName: string | undefined): void {
     this.status.flowsReceived++;
+    this.lastFlowAtMs = this.now();
     this.options.metrics.flowsReceived.inc();
     const refused = checkFlow(flow, this.onDropped);
     if (refused !== undefined) {
@@ -255,7 +261,9 @@ export class FlowPipeline {
       drain: (final?: boolean): IngestBatch => {
         if (this.held.length > 0 && this.now() - this.holdStartedMs >= RESUME_HOLD_MAX_MS) this.openGate('held flows waited too long');
         const drained = aggregator.drain();
-        const batch = hold === undefined ? drained : hold.take(drained, this.now(), final);
+        // The source went quiet (an import ended, a stream paused): nothing to wait for.
+        const quiet = this.now() - this.lastFlowAtMs >= QUIET_MS;
+        const batch = hold === undefined ? drained : hold.take(drained, this.now(), final === true || quiet);
         this.options.metrics.heldBuckets.set(hold?.size ?? 0);
         const resume = this.tracker?.snapshot();
         if (resume === undefined) return batch;

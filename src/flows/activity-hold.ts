@@ -47,8 +47,10 @@ class HeldBucket {
   latencyMaxMs = 0;
   firstSeenMs = Infinity;
   lastSeenMs = -Infinity;
-  /** This bucket in the snapshot's form, kept until it changes (most held buckets do not, flush to flush). */
+  /** This bucket in the snapshot's form, kept until it changes (a bucket of an idle edge does not, flush to flush). */
   json: string | null = null;
+  /** The start of the snapshot entry: the edge's fields and the bucket start, which never change. */
+  edgeJson: string | null = null;
 
   constructor(
     readonly edge: CallEdge,
@@ -106,6 +108,55 @@ class HeldBucket {
 /** A held bucket as the snapshot stores it. */
 interface HeldJson extends CallEdge, Omit<ActivityRow, 'sizeMs'> {
   source: IngestSource;
+}
+
+/** The fields of a snapshot entry, in order (the edge's first: they never change while held). */
+const SNAPSHOT_FIELDS = [
+  'key',
+  'sourceId',
+  'destinationId',
+  'port',
+  'protocol',
+  'verdict',
+  'source',
+  'startMs',
+  'flows',
+  'connections',
+  'requests',
+  'responses',
+  'errors',
+  'statusCounts',
+  'methodCounts',
+  'rcodeCounts',
+  'dropReasons',
+  'latencySketch',
+  'latencyCount',
+  'latencySumMs',
+  'latencyMinMs',
+  'latencyMaxMs',
+  'firstSeenMs',
+  'lastSeenMs',
+] as const satisfies readonly (keyof HeldJson)[];
+
+/** A keyed counter as JSON: most are empty. */
+function keyedJson(counts: Record<string, number>): string {
+  for (const _ in counts) return JSON.stringify(counts);
+  return '{}';
+}
+
+/** One held bucket as a snapshot entry (a JSON array in the order of SNAPSHOT_FIELDS). */
+function snapshotEntry(b: HeldBucket): string {
+  if (b.edgeJson === null) {
+    const { key, sourceId, destinationId, port, protocol, verdict } = b.edge;
+    b.edgeJson = JSON.stringify([key, sourceId, destinationId, port, protocol, verdict, b.source, b.startMs]).slice(0, -1);
+  }
+  // The encoded sketch holds digits, ';', ',' and 'v' only: quoted as it is.
+  const sketch = b.sketch === null ? 'null' : `"${encodeSketch(b.sketch)}"`;
+  return (
+    `${b.edgeJson},${b.flows},${b.connections},${b.requests},${b.responses},${b.errors},` +
+    `${keyedJson(b.statusCounts)},${keyedJson(b.methodCounts)},${keyedJson(b.rcodeCounts)},${keyedJson(b.dropReasons)},` +
+    `${sketch},${b.latencyCount},${b.latencySumMs},${b.latencyMinMs},${b.latencyMaxMs},${b.firstSeenMs},${b.lastSeenMs}]`
+  );
 }
 
 const SNAPSHOT_VERSION = 1;
@@ -232,17 +283,15 @@ export class ActivityHold {
 
   /**
    * Everything held, compressed, for the resume point of the batch just drained (empty when nothing
-   * is held). Each bucket's JSON is kept until the bucket changes.
+   * is held). Each bucket's entry is kept until the bucket changes; an entry is a JSON array in the
+   * order of SNAPSHOT_FIELDS, built by hand (JSON.stringify of objects took 9 µs per bucket, which
+   * at 20k held buckets was 0.2 s of every drain).
    */
   snapshot(): Int8Array {
     if (this.held.size === 0) return new Int8Array(0);
     const parts: string[] = [];
     for (const b of this.held.values()) {
-      if (b.json === null) {
-        const { sizeMs: _size, ...counts } = b.toActivityRow(0, b.startMs);
-        const json: HeldJson = { ...b.edge, source: b.source, ...counts };
-        b.json = JSON.stringify(json);
-      }
+      if (b.json === null) b.json = snapshotEntry(b);
       parts.push(b.json);
     }
     const text = `{"v":${SNAPSHOT_VERSION},"watermarkMs":${this.watermarkMs},"held":[${parts.join(',')}]}`;
@@ -266,10 +315,13 @@ export class ActivityHold {
     if (snap.v !== SNAPSHOT_VERSION || !Array.isArray(snap.held) || typeof snap.watermarkMs !== 'number')
       throw new Error(`held buckets of the previous run are not in version ${SNAPSHOT_VERSION} of their form (got v=${String(snap.v)})`);
     const finest = this.options.spec[0];
-    for (const h of snap.held as HeldJson[]) {
+    for (const entry of snap.held as unknown[]) {
+      if (!Array.isArray(entry) || entry.length !== SNAPSHOT_FIELDS.length)
+        throw new Error(`held buckets of the previous run: an entry is not an array of ${SNAPSHOT_FIELDS.length} fields`);
+      const h = Object.fromEntries(SNAPSHOT_FIELDS.map((f, i) => [f, entry[i]])) as unknown as HeldJson;
       // Held under another finest size before a settings change: rebucketed to the finest size now.
       const startMs = finest === undefined ? h.startMs : bucketStartMs(h.startMs, finest.sizeMs);
-      const row: CallRow = { ...emptyCallRow(h, h.source, h.firstSeenMs), key: h.key };
+      const row: CallRow = emptyCallRow(h, h.source, h.firstSeenMs);
       this.hold(row, { ...h, sizeMs: finest?.sizeMs ?? 0, startMs });
     }
     if (snap.watermarkMs > this.watermarkMs) this.watermarkMs = snap.watermarkMs;

@@ -16,7 +16,8 @@ export interface StartFlowPipelineOptions {
 
 /**
  * A flow source's pipeline on a collector runtime: the edge aggregator (attribution and time buckets
- * as configured) drained by the runtime's flusher, open buckets held until they close. The caller feeds it events (`consume`, `ingest`).
+ * as configured) drained by the runtime's flusher, open buckets held until they close. The caller
+ * feeds it events (`consume`, `ingest`).
  */
 export function startFlowPipeline(runtime: CollectorRuntime, options: StartFlowPipelineOptions): FlowPipeline {
   const { config } = options;

@@ -165,15 +165,16 @@ const SNAPSHOT_VERSION = 1;
  * Keeps the activity of open buckets in memory and lets each go to Neo4j once, when it closes,
  * instead of with every flush (a 1-minute bucket of a busy edge took 60 `MERGE`s of its
  * `(:Activity)` node and its roll-ups at the 1 s flush interval; see docs/time-buckets.md, "Held
- * buckets"). The call rows' all-time totals still go out with every drain.
+ * until they close"). The call rows' all-time totals still go out with every drain.
  *
  * `take` runs on each drained batch: it moves the rows' finest buckets into the hold (the coarser
  * ones are sums of them and are built again when written) and gives back the batch with the
  * buckets that are due: closed ones (the latest flow time is `closeMarginMs` past their end), and
- * every held one when the oldest has waited `writeIntervalMs`, when the drain brought no flows (the
- * source is idle: an import ended, a quiet stream) or when it is the final drain. A due bucket of a
- * call the batch does not otherwise touch goes out as a `bucketsOnly` row. A bucket written before
- * and fed again by a late flow is written again with the late counts: the writer adds.
+ * every held one when the oldest has waited `writeIntervalMs`, when the drain brought no flows, or
+ * when the caller says so (`everything`: the final drain of a shutdown, or a source gone quiet: an
+ * import ended, a stream paused). A due bucket of a call the batch does not otherwise touch goes out
+ * as a `bucketsOnly` row. A bucket written before and fed again by a late flow is written again
+ * with the late counts: the writer adds.
  *
  * Exactly once across a crash: `snapshot()` is stored with every batch in its transaction (in the
  * resume point), and a restarted collector takes it back with `restore()`. Pure.
@@ -193,9 +194,9 @@ export class ActivityHold {
 
   /**
    * Takes `batch`'s bucket rows in and returns it with the buckets due now (see the class). `nowMs`:
-   * wall clock; `final`: write everything held.
+   * wall clock; `everything`: write everything held.
    */
-  take(batch: IngestBatch, nowMs: number, final = false): IngestBatch {
+  take(batch: IngestBatch, nowMs: number, everything = false): IngestBatch {
     const finest = this.options.spec[0];
     const holding = this.options.writeIntervalMs > 0;
     // Without holding, only buckets restored from a previous run's snapshot are left to write.
@@ -205,13 +206,14 @@ export class ActivityHold {
     for (const row of batch.calls) {
       if (row.activity === undefined || row.bucketsOnly === true) continue;
       for (const b of row.activity) if (b.sizeMs === finest.sizeMs) this.hold(row, b);
-      delete row.activity;
+      // Assigned, not deleted: a deleted property turns the row into a slow dictionary-mode object.
+      row.activity = undefined;
       byKey.set(row.key, row);
       took = true;
     }
     if (this.held.size === 0) return batch;
     if (this.heldSinceMs < 0) this.heldSinceMs = nowMs;
-    const all = final || !took || !holding || nowMs - this.heldSinceMs >= this.options.writeIntervalMs;
+    const all = everything || !took || !holding || nowMs - this.heldSinceMs >= this.options.writeIntervalMs;
     // A bucket [start, start + size) closes once the watermark is past start + size + margin.
     const lastClosedStart = all ? Infinity : this.watermarkMs - this.options.closeMarginMs - finest.sizeMs;
     const due = new Map<string, HeldBucket[]>();

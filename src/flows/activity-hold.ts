@@ -11,6 +11,7 @@ import {
   emptyCallRow,
 } from '../model/ingest-rows';
 import { decodeSketch, encodeSketch, newLatencySketch } from '../model/latency-sketch';
+import { hashKeyInto } from './flow-key';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 
 export interface ActivityHoldOptions {
@@ -51,6 +52,8 @@ class HeldBucket {
   json: string | null = null;
   /** The start of the snapshot entry: the edge's fields and the bucket start, which never change. */
   edgeJson: string | null = null;
+  /** Wall time (ms) by which the bucket goes out even while open (ActivityHold.hold). */
+  dueAtMs = 0;
 
   constructor(
     readonly edge: CallEdge,
@@ -161,6 +164,14 @@ function snapshotEntry(b: HeldBucket): string {
 
 const SNAPSHOT_VERSION = 1;
 
+const spreadHash = new Uint32Array(2);
+
+/** A fraction in [0, 1) from a name (its flow-key hash), the same for the same name. */
+function spreadOf(name: string): number {
+  hashKeyInto(name, spreadHash);
+  return (spreadHash[0] ?? 0) / 2 ** 32;
+}
+
 /**
  * Keeps the activity of open buckets in memory and lets each go to Neo4j once, when it closes,
  * instead of with every flush (a 1-minute bucket of a busy edge took 60 `MERGE`s of its
@@ -169,8 +180,9 @@ const SNAPSHOT_VERSION = 1;
  *
  * `take` runs on each drained batch: it moves the rows' finest buckets into the hold (the coarser
  * ones are sums of them and are built again when written) and gives back the batch with the
- * buckets that are due: closed ones (the latest flow time is `closeMarginMs` past their end), and
- * every held one when the oldest has waited `writeIntervalMs`, when the drain brought no flows, or
+ * buckets that are due: closed ones (the latest flow time is `closeMarginMs` past their end), open
+ * ones held for their share of `writeIntervalMs` (between half of it and all of it, spread by name),
+ * and every held one when the drain brought no flows, or
  * when the caller says so (`everything`: the final drain of a shutdown, or a source gone quiet: an
  * import ended, a stream paused). A due bucket of a call the batch does not otherwise touch goes out
  * as a `bucketsOnly` row. A bucket written before and fed again by a late flow is written again
@@ -182,8 +194,6 @@ const SNAPSHOT_VERSION = 1;
 export class ActivityHold {
   private held = new Map<string, HeldBucket>();
   private watermarkMs = -Infinity;
-  /** Wall time the oldest unwritten bucket was taken in (-1: nothing held). */
-  private heldSinceMs = -1;
 
   constructor(private readonly options: ActivityHoldOptions) {}
 
@@ -205,27 +215,24 @@ export class ActivityHold {
     let took = false;
     for (const row of batch.calls) {
       if (row.activity === undefined || row.bucketsOnly === true) continue;
-      for (const b of row.activity) if (b.sizeMs === finest.sizeMs) this.hold(row, b);
+      for (const b of row.activity) if (b.sizeMs === finest.sizeMs) this.hold(row, b, nowMs);
       // Assigned, not deleted: a deleted property turns the row into a slow dictionary-mode object.
       row.activity = undefined;
       byKey.set(row.key, row);
       took = true;
     }
     if (this.held.size === 0) return batch;
-    if (this.heldSinceMs < 0) this.heldSinceMs = nowMs;
-    const all = everything || !took || !holding || nowMs - this.heldSinceMs >= this.options.writeIntervalMs;
+    const all = everything || !took || !holding;
     // A bucket [start, start + size) closes once the watermark is past start + size + margin.
     const lastClosedStart = all ? Infinity : this.watermarkMs - this.options.closeMarginMs - finest.sizeMs;
     const due = new Map<string, HeldBucket[]>();
     for (const [id, bucket] of this.held) {
-      if (bucket.startMs > lastClosedStart) continue;
+      if (bucket.startMs > lastClosedStart && bucket.dueAtMs > nowMs) continue;
       this.held.delete(id);
       const list = due.get(bucket.edge.key);
       if (list === undefined) due.set(bucket.edge.key, [bucket]);
       else list.push(bucket);
     }
-    if (this.held.size === 0) this.heldSinceMs = -1;
-    else if (all) this.heldSinceMs = nowMs;
     if (due.size === 0) return batch;
     const calls = [...batch.calls];
     for (const [key, buckets] of due) {
@@ -241,7 +248,8 @@ export class ActivityHold {
     return { ...batch, calls };
   }
 
-  private hold(row: CallRow, b: ActivityRow): void {
+  /** Adds a bucket row to its held bucket; a bucket taken in at `nowMs` (wall) is due by nowMs + the write interval. */
+  private hold(row: CallRow, b: ActivityRow, nowMs: number): void {
     const id = `${row.key}@${b.startMs}`;
     let bucket = this.held.get(id);
     if (bucket === undefined) {
@@ -254,6 +262,10 @@ export class ActivityHold {
         verdict: row.verdict,
       };
       bucket = new HeldBucket(edge, row.source, b.startMs);
+      // Due between half the interval and the whole of it, spread by the bucket's name: buckets
+      // taken in by the same drain (every call's next minute) then go out over many drains, not all
+      // in one that would hold up the totals behind it.
+      bucket.dueAtMs = nowMs + this.options.writeIntervalMs * (0.5 + 0.5 * spreadOf(id));
       this.held.set(id, bucket);
     }
     bucket.add(b, b.latencySketch ? decodeSketch(b.latencySketch) : null);
@@ -324,7 +336,8 @@ export class ActivityHold {
       // Held under another finest size before a settings change: rebucketed to the finest size now.
       const startMs = finest === undefined ? h.startMs : bucketStartMs(h.startMs, finest.sizeMs);
       const row: CallRow = emptyCallRow(h, h.source, h.firstSeenMs);
-      this.hold(row, { ...h, sizeMs: finest?.sizeMs ?? 0, startMs });
+      // Due at once: what a previous run held goes out with the first drain.
+      this.hold(row, { ...h, sizeMs: finest?.sizeMs ?? 0, startMs }, -Infinity);
     }
     if (snap.watermarkMs > this.watermarkMs) this.watermarkMs = snap.watermarkMs;
   }

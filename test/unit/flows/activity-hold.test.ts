@@ -184,25 +184,43 @@ describe('ActivityHold: open buckets kept until they close', () => {
     expect(latencies(held)).toEqual(expected);
   });
 
-  it('writes every held bucket once the oldest has waited the write interval', () => {
+  it('writes an open bucket at the latest after the write interval, the buckets of many calls spread over the drains between', () => {
+    const INTERVAL = 15_000;
     const agg = new EdgeAggregator({ buckets: SPEC });
-    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: 15_000 });
-    const x: TimedExchange = { kind: 'tcp', client: exchanges[0]!.client, server: exchanges[0]!.server, port: 1, atMs: START };
-    const feed = (atMs: number, wallMs: number) => {
-      for (const f of flowsOf({ ...x, atMs })) agg.add(f);
-      return hold.take(agg.drain(), wallMs);
-    };
-    expect(feed(START + 1000, 1000).calls[0]!.activity).toBeUndefined();
-    expect(feed(START + 2000, 15_999).calls[0]!.activity).toBeUndefined();
-    const due = feed(START + 3000, 16_000).calls[0]!.activity!;
-    expect(due.map((a) => [a.sizeMs, a.flows])).toEqual([
-      [MIN, 3],
-      [HOUR, 3],
-    ]);
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: INTERVAL });
+    // 200 calls active in the same open minute, taken in by the same drain, then fed on every second.
+    const calls: TimedExchange[] = Array.from({ length: 200 }, (_, i) => ({
+      kind: 'tcp',
+      client: exchanges[0]!.client,
+      server: exchanges[0]!.server,
+      port: 1000 + i,
+      atMs: START,
+    }));
+    const writtenAt = new Map<number, number[]>();
+    const batches: IngestBatch[] = [];
+    let fed = 0;
+    for (let second = 0; second <= 16; second++) {
+      for (const x of calls) for (const f of flowsOf({ ...x, atMs: START + second * 1000 })) agg.add(f);
+      fed += calls.length;
+      const batch = hold.take(agg.drain(), second * 1000);
+      batches.push(batch);
+      for (const c of batch.calls) if (c.activity !== undefined) writtenAt.set(c.port, [...(writtenAt.get(c.port) ?? []), second]);
+    }
+    // None before half the interval; every call by the whole of it.
+    const firstWrites = [...writtenAt.values()].map((s) => s[0]!);
+    expect(writtenAt.size).toBe(calls.length);
+    expect(Math.min(...firstWrites)).toBeGreaterThanOrEqual(INTERVAL / 2 / 1000);
+    expect(Math.max(...firstWrites)).toBeLessThanOrEqual(INTERVAL / 1000);
+    // Spread: no drain writes more than a third of them.
+    const perDrain = new Map<number, number>();
+    for (const s of firstWrites) perDrain.set(s, (perDrain.get(s) ?? 0) + 1);
+    expect(Math.max(...perDrain.values())).toBeLessThan(calls.length / 3);
+    // And nothing is lost: what is still held plus what went out is every flow fed.
+    batches.push(hold.take({ endpoints: [], calls: [], maxFlowTimeMs: 0 }, 17_000, true));
     expect(hold.size).toBe(0);
-    // The same open minute, held again from scratch: the next write adds only what came since.
-    expect(feed(START + 4000, 17_000).calls[0]!.activity).toBeUndefined();
-    expect(hold.take(agg.drain(), 17_500).calls[0]!.activity!.map((a) => a.flows)).toEqual([1, 1]);
+    const minuteFlows = [...writtenBuckets(batches, MIN).values()].reduce((n, b) => n + b.flows, 0);
+    expect(minuteFlows).toBe(fed);
+    expect(fed).toBe(17 * calls.length);
   });
 
   it('writes everything held when a drain brings no flows (an import ended, a quiet stream) and on the final drain', () => {

@@ -1,16 +1,8 @@
 import type { DDSketch } from '@datadog/sketches-js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import {
-  CALL_COUNTERS,
-  CALL_KEYED_COUNTERS,
-  type ActivityRow,
-  type CallEdge,
-  type CallRow,
-  type IngestBatch,
-  type IngestSource,
-  emptyCallRow,
-} from '../model/ingest-rows';
-import { decodeSketch, encodeSketch, newLatencySketch } from '../model/latency-sketch';
+import { type ActivityRow, type CallEdge, type CallRow, type IngestBatch, type IngestSource, emptyCallRow } from '../model/ingest-rows';
+import { decodeSketch, encodeSketch } from '../model/latency-sketch';
+import { CountsSum } from './counts-sum';
 import { hashKeyInto } from './flow-key';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 
@@ -31,23 +23,7 @@ export interface ActivityHoldOptions {
 }
 
 /** The counts of one call in one bucket of the finest size, as they add up while it is held. */
-class HeldBucket {
-  flows = 0;
-  connections = 0;
-  requests = 0;
-  responses = 0;
-  errors = 0;
-  readonly statusCounts: Record<string, number> = {};
-  readonly methodCounts: Record<string, number> = {};
-  readonly rcodeCounts: Record<string, number> = {};
-  readonly dropReasons: Record<string, number> = {};
-  sketch: DDSketch | null = null;
-  latencyCount = 0;
-  latencySumMs = 0;
-  latencyMinMs = 0;
-  latencyMaxMs = 0;
-  firstSeenMs = Infinity;
-  lastSeenMs = -Infinity;
+class HeldBucket extends CountsSum {
   /** This bucket in the snapshot's form, kept until it changes (a bucket of an idle edge does not, flush to flush). */
   json: string | null = null;
   /** The start of the snapshot entry: the edge's fields and the bucket start, which never change. */
@@ -59,52 +35,14 @@ class HeldBucket {
     readonly edge: CallEdge,
     readonly source: IngestSource,
     readonly startMs: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Adds a bucket row (of this bucket, or a finer one inside it). */
   add(row: Omit<ActivityRow, 'sizeMs' | 'startMs' | 'latencySketch'>, sketch: DDSketch | null): void {
-    for (const f of CALL_COUNTERS) this[f] += row[f];
-    for (const f of CALL_KEYED_COUNTERS) {
-      const into = this[f];
-      const from = row[f];
-      for (const k in from) into[k] = (into[k] ?? 0) + (from[k] ?? 0);
-    }
-    if (row.latencyCount > 0) {
-      this.latencyMinMs = this.latencyCount === 0 ? row.latencyMinMs : Math.min(this.latencyMinMs, row.latencyMinMs);
-      this.latencyMaxMs = Math.max(this.latencyMaxMs, row.latencyMaxMs);
-      this.latencyCount += row.latencyCount;
-      this.latencySumMs += row.latencySumMs;
-    }
-    if (sketch !== null) {
-      if (this.sketch === null) this.sketch = newLatencySketch();
-      this.sketch.merge(sketch);
-    }
-    if (row.firstSeenMs < this.firstSeenMs) this.firstSeenMs = row.firstSeenMs;
-    if (row.lastSeenMs > this.lastSeenMs) this.lastSeenMs = row.lastSeenMs;
+    this.addRow(row, sketch);
     this.json = null;
-  }
-
-  toActivityRow(sizeMs: number, startMs: number): ActivityRow {
-    return {
-      sizeMs,
-      startMs,
-      flows: this.flows,
-      connections: this.connections,
-      requests: this.requests,
-      responses: this.responses,
-      errors: this.errors,
-      statusCounts: this.statusCounts,
-      methodCounts: this.methodCounts,
-      rcodeCounts: this.rcodeCounts,
-      dropReasons: this.dropReasons,
-      latencySketch: this.sketch === null ? null : encodeSketch(this.sketch),
-      latencyCount: this.latencyCount,
-      latencySumMs: this.latencySumMs,
-      latencyMinMs: this.latencyMinMs,
-      latencyMaxMs: this.latencyMaxMs,
-      firstSeenMs: this.firstSeenMs,
-      lastSeenMs: this.lastSeenMs,
-    };
   }
 }
 

@@ -5,6 +5,7 @@ import { addDnsName, MAX_DNS_NAMES_PER_EDGE } from '../model/dns-name';
 import type { Flow, FlowEndpoint, FlowLayer7 } from './flow';
 import { parseFlowTimeMs } from './flow-time';
 import { encodeSketch, newLatencySketch } from '../model/latency-sketch';
+import { CountsSum } from './counts-sum';
 import { HttpPathAccumulator, DEFAULT_MAX_HTTP_PATHS } from '../policy/http-path-accumulator';
 import { type MutableOrientation, orientFlowInto } from './orient-flow';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
@@ -361,24 +362,7 @@ class Counts {
 }
 
 /** Sums of several Counts (an edge's buckets into its total, or fine buckets into a coarser one). */
-class CountsSum {
-  flows = 0;
-  connections = 0;
-  requests = 0;
-  responses = 0;
-  errors = 0;
-  readonly statusCounts: Record<string, number> = {};
-  readonly methodCounts: Record<string, number> = {};
-  readonly rcodeCounts: Record<string, number> = {};
-  readonly dropReasons: Record<string, number> = {};
-  sketch: DDSketch | null = null;
-  latencyCount = 0;
-  latencySumMs = 0;
-  latencyMinMs = 0;
-  latencyMaxMs = 0;
-  firstSeenMs = Infinity;
-  lastSeenMs = -Infinity;
-
+class CountsOfEdge extends CountsSum {
   add(c: Counts): void {
     this.flows += c.flows;
     this.connections += c.connections;
@@ -387,49 +371,13 @@ class CountsSum {
     this.errors += c.errors;
     addList(this.dropReasons, c.dropReasons);
     const l = c.l7;
-    if (l !== null) this.addL7(l);
-    if (c.firstSeenMs < this.firstSeenMs) this.firstSeenMs = c.firstSeenMs;
-    if (c.lastSeenMs > this.lastSeenMs) this.lastSeenMs = c.lastSeenMs;
-  }
-
-  private addL7(l: L7Counts): void {
-    addList(this.statusCounts, l.statusCounts);
-    addList(this.methodCounts, l.methodCounts);
-    addList(this.rcodeCounts, l.rcodeCounts);
-    if (l.count > 0) {
-      this.latencyMinMs = this.latencyCount === 0 ? l.minMs : Math.min(this.latencyMinMs, l.minMs);
-      this.latencyMaxMs = Math.max(this.latencyMaxMs, l.maxMs);
-      this.latencyCount += l.count;
-      this.latencySumMs += l.sumMs;
-      const sketch = l.toSketch();
-      if (sketch !== null) {
-        if (this.sketch === null) this.sketch = newLatencySketch();
-        this.sketch.merge(sketch);
-      }
+    if (l !== null) {
+      addList(this.statusCounts, l.statusCounts);
+      addList(this.methodCounts, l.methodCounts);
+      addList(this.rcodeCounts, l.rcodeCounts);
+      if (l.count > 0) this.addLatencies(l.count, l.sumMs, l.minMs, l.maxMs, l.toSketch());
     }
-  }
-
-  toActivityRow(sizeMs: number, startMs: number): ActivityRow {
-    return {
-      sizeMs,
-      startMs,
-      flows: this.flows,
-      connections: this.connections,
-      requests: this.requests,
-      responses: this.responses,
-      errors: this.errors,
-      statusCounts: this.statusCounts,
-      methodCounts: this.methodCounts,
-      rcodeCounts: this.rcodeCounts,
-      dropReasons: this.dropReasons,
-      latencySketch: this.sketch === null ? null : encodeSketch(this.sketch),
-      latencyCount: this.latencyCount,
-      latencySumMs: this.latencySumMs,
-      latencyMinMs: this.latencyMinMs,
-      latencyMaxMs: this.latencyMaxMs,
-      firstSeenMs: this.firstSeenMs,
-      lastSeenMs: this.lastSeenMs,
-    };
+    this.addSpan(c.firstSeenMs, c.lastSeenMs);
   }
 }
 
@@ -506,7 +454,7 @@ class EdgeDelta extends Counts {
 
   /** The call row: totals over every bucket, and one activity row per bucket of every size in `spec`. */
   toRow(spec: BucketSpec): CallRow {
-    const total = new CountsSum();
+    const total = new CountsOfEdge();
     for (let c: Counts | null = this.buckets; c !== null; c = c.nextBucket) total.add(c);
     const row: CallRow = {
       key: callKey(this.clientRow.id, this.serverRow.id, this.port, this.protocol, this.verdict),
@@ -544,11 +492,11 @@ class EdgeDelta extends Counts {
   private activityRows(spec: BucketSpec): ActivityRow[] {
     const rows: ActivityRow[] = [];
     for (const { sizeMs } of spec) {
-      const sums = new Map<number, CountsSum>();
+      const sums = new Map<number, CountsOfEdge>();
       for (let c: Counts | null = this.buckets; c !== null; c = c.nextBucket) {
         const start = bucketStartMs(c.startMs, sizeMs);
         let sum = sums.get(start);
-        if (sum === undefined) sums.set(start, (sum = new CountsSum()));
+        if (sum === undefined) sums.set(start, (sum = new CountsOfEdge()));
         sum.add(c);
       }
       for (const [start, sum] of sums) rows.push(sum.toActivityRow(sizeMs, start));

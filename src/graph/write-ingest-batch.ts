@@ -10,6 +10,7 @@ import {
   RECORD_BATCH,
   SET_ACTIVITY_SKETCH,
   SET_LATENCY,
+  keyedRows,
   UPSERT_ACTIVITY,
   UPSERT_CALLS,
   type ActivityParamRow,
@@ -181,10 +182,10 @@ export async function applyIngestRows(
         if (merged === null) continue;
         latencyRows.push({ key, sketch: merged.sketch, p50: merged.p50, p95: merged.p95, p99: merged.p99 });
       }
-      await tx.run(SET_LATENCY, { rows: latencyRows });
+      await tx.run(SET_LATENCY, keyedRows(latencyRows));
     }
     const httpPathRows = toHttpPathsRows(part);
-    if (httpPathRows.length > 0) await tx.run(MERGE_HTTP_PATHS, { rows: httpPathRows, maxPaths: DEFAULT_MAX_HTTP_PATHS });
+    if (httpPathRows.length > 0) await tx.run(MERGE_HTTP_PATHS, { ...keyedRows(httpPathRows), maxPaths: DEFAULT_MAX_HTTP_PATHS });
   }
   const createdBuckets = new Set<string>();
   for (const part of chunks(activityParams(calls), rowsPerStatement)) {

@@ -36,7 +36,8 @@ const CALL_ROW = `{call: ${callProjection('r')}, source: ${endpointProjection('a
 /**
  * What a window of the log names, in one statement: the calls whose last change is in
  * ($after, $upto] (calls_change_seq), the created calls by key (calls_key) and the created pods by
- * id (endpoint_id), with their current values.
+ * id (endpoint_id), with their current values. The created calls are matched with `r.key IN $keys`,
+ * not by UNWIND: see CALLS_OF_KEYED_ROWS in ingest-queries.ts.
  */
 export const CHANGE_WINDOW_ROWS = `
 CALL {
@@ -46,8 +47,7 @@ CALL {
   RETURN collect(${CALL_ROW}) AS changed
 }
 CALL {
-  UNWIND $keys AS k
-  MATCH (a)-[r:${REL.calls} {key: k}]->(b)
+  MATCH (a)-[r:${REL.calls}]->(b) WHERE r.key IN $keys
   RETURN collect(${CALL_ROW}) AS created
 }
 CALL {

@@ -163,10 +163,28 @@ export interface UpsertedCallsRow {
   sketches: StoredSketchRow[];
 }
 
-/** Stores merged latency sketches and the percentiles read from them. */
-export const SET_LATENCY = `
-UNWIND $rows AS row
-MATCH ()-[r:${REL.calls} {key: row.key}]->()
+/**
+ * The CALLS relationships of `$keys` (sorted), each with its row from the map `$rows` (by key).
+ *
+ * Why `r.key IN $keys` and not `UNWIND $rows AS row MATCH ()-[r:CALLS {key: row.key}]->()`: the
+ * latter, planned while the key index's statistics still say it is empty (a new graph, its first
+ * flushes), is planned as a scan of the whole index per row, and Neo4j keeps that plan: 5,000 rows
+ * over 10,000 calls took 18-30 s instead of 0.1-0.4 s (docs/time-buckets.md, "Write cost"). An
+ * `IN` list is planned as a seek per key whatever the statistics say.
+ */
+const CALLS_OF_KEYED_ROWS = `
+MATCH ()-[r:${REL.calls}]->() WHERE r.key IN $keys
+WITH r, $rows[r.key] AS row`;
+
+/** The params of a statement that starts with CALLS_OF_KEYED_ROWS: the rows' keys, sorted, and the rows by key. */
+export function keyedRows<R extends { key: string }>(rows: readonly R[]): { keys: string[]; rows: Record<string, R> } {
+  const byKey: Record<string, R> = {};
+  for (const row of rows) byKey[row.key] = row;
+  return { keys: Object.keys(byKey).sort(), rows: byKey };
+}
+
+/** Stores merged latency sketches and the percentiles read from them (params: `keyedRows`). */
+export const SET_LATENCY = `${CALLS_OF_KEYED_ROWS}
 SET r.latencySketch = row.sketch, r.latencyP50Ms = row.p50, r.latencyP95Ms = row.p95, r.latencyP99Ms = row.p99`;
 
 export interface LatencyRow {
@@ -183,11 +201,9 @@ export interface LatencyRow {
  * counting, new pairs are appended in the delta's order while there is room, and the requests of
  * the pairs past the bound add to `r.httpPathsOverflow` (the semantics of mergeHttpPathCounts in
  * src/policy/http-path-accumulator.ts). Parallel lists rather than a JSON string, so that Cypher
- * can ask `WHERE 'GET /users/*' IN r.httpPaths`.
+ * can ask `WHERE 'GET /users/*' IN r.httpPaths`. Params: `keyedRows` and `$maxPaths`.
  */
-export const MERGE_HTTP_PATHS = `
-UNWIND $rows AS row
-MATCH ()-[r:${REL.calls} {key: row.key}]->()
+export const MERGE_HTTP_PATHS = `${CALLS_OF_KEYED_ROWS}
 WITH r, row, coalesce(r.httpPaths, []) AS kept, coalesce(r.httpPathCounts, []) AS keptCounts
 WITH r, row, kept, keptCounts, [p IN row.pairs WHERE NOT p IN kept] AS fresh,
      CASE WHEN toInteger($maxPaths) > size(kept) THEN toInteger($maxPaths) - size(kept) ELSE 0 END AS room

@@ -10,6 +10,7 @@ import {
   RECORD_BATCH,
   SET_ACTIVITY_SKETCH,
   SET_LATENCY,
+  callParamRow,
   keyedRows,
   UPSERT_ACTIVITY,
   UPSERT_CALLS,
@@ -171,7 +172,7 @@ export async function applyIngestRows(
   let stampedCalls = 0;
   const totals = calls.filter((c) => c.bucketsOnly !== true);
   for (const part of chunks(totals, rowsPerStatement)) {
-    const { stamped, created, sketches } = await runOneRow<UpsertedCallsRow>(tx, UPSERT_CALLS, { rows: part, seq });
+    const { stamped, created, sketches } = await runOneRow<UpsertedCallsRow>(tx, UPSERT_CALLS, { rows: part.map(callParamRow), seq });
     createdCalls.push(...created);
     stampedCalls += stamped;
     if (sketches.length > 0) {

@@ -143,8 +143,20 @@ ${addKeyedCounters('r')}
 WITH r, row, stored, created
 RETURN count(DISTINCT r) AS stamped,
        collect(DISTINCT CASE WHEN created THEN row.key END) AS created,
-       collect(CASE WHEN row.latencySketch IS NOT NULL
+       collect(CASE WHEN row.hasSketch
                     THEN {key: row.key, stored: stored, minMs: r.latencyMinMs, maxMs: r.latencyMaxMs} END) AS sketches`;
+
+/**
+ * A call row as UPSERT_CALLS takes it: without what the statement does not read (the buckets, the
+ * HTTP paths, the sketch itself, which the writer merges after), so that the driver does not pack
+ * and Neo4j does not unpack them; `hasSketch` says whether the row carries a latency sketch.
+ */
+export type CallParamRow = Omit<CallRow, 'activity' | 'httpPaths' | 'latencySketch' | 'bucketsOnly'> & { hasSketch: boolean };
+
+export function callParamRow(call: CallRow): CallParamRow {
+  const { activity: _activity, httpPaths: _httpPaths, latencySketch, bucketsOnly: _bucketsOnly, ...row } = call;
+  return { ...row, hasSketch: latencySketch != null };
+}
 
 export interface StoredSketchRow {
   key: string;

@@ -168,12 +168,15 @@ interface Args {
   only: Set<Part>;
   /** Write CPU profiles (node --cpu-prof) of the collector and this process to .data/bench-profiles/. */
   profile: boolean;
+  /** Hours of history of the time part instead of the size's own (24 full, 6 quick). */
+  timeHours?: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   let quick = false;
   let profile = false;
   let only = new Set<Part>(PARTS);
+  let timeHours: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
@@ -188,12 +191,17 @@ function parseArgs(argv: readonly string[]): Args {
       if (names.length === 0 || bad.length > 0)
         throw new Error(`--only takes a comma-separated list of ${PARTS.join(', ')}; got "${value ?? ''}"`);
       only = new Set(names as Part[]);
+    } else if (a === '--time-hours' || a.startsWith('--time-hours=')) {
+      const value = a === '--time-hours' ? argv[++i] : a.slice('--time-hours='.length);
+      timeHours = Number(value);
+      if (!Number.isInteger(timeHours) || timeHours < 2 || timeHours > 24 * 30)
+        throw new Error(`--time-hours takes a whole number of hours from 2 to 720; got "${value ?? ''}"`);
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: npm run bench [-- --quick] [-- --only ${PARTS.join(',')}] [-- --profile]\n`);
+      process.stdout.write(`usage: npm run bench [-- --quick] [-- --only ${PARTS.join(',')}] [-- --profile] [-- --time-hours N]\n`);
       process.exit(0);
     } else throw new Error(`unknown argument "${a}" (try --help)`);
   }
-  return { quick, only, profile };
+  return { quick, only, profile, ...(timeHours === undefined ? {} : { timeHours }) };
 }
 
 function log(msg: string): void {
@@ -611,7 +619,7 @@ async function main(): Promise<void> {
       const t = await runTimeBench(graph, {
         pods: sizes.timePods,
         calls: sizes.timeCalls,
-        hours: sizes.timeHours,
+        hours: args.timeHours ?? sizes.timeHours,
         activeShare: 0.1,
         ingestFlows: sizes.timeIngestFlows,
         ingestEdges: sizes.timeIngestEdges,

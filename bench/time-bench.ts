@@ -81,6 +81,76 @@ function activityRow(sizeMs: number, startMs: number, flows: number, requests: n
   };
 }
 
+interface HistoryEdge {
+  a: EndpointRow;
+  b: EndpointRow;
+  port: number;
+}
+
+/**
+ * Pods of workloads of 20 pods, 25 workloads to a namespace; each workload calls 5 others on one port
+ * each (one in four of them in another namespace), and the calls are distinct pod pairs of those
+ * workload pairs, drawn evenly. A service graph has that shape: many pod pairs behind each workload
+ * pair, which the roll-ups are keyed by (random pod pairs would make nearly every call its own
+ * workload pair, a shape no cluster has).
+ */
+export function buildHistoryTopology(
+  podCount: number,
+  callCount: number,
+  rand: () => number,
+  startMs: number,
+): { pods: EndpointRow[]; edges: HistoryEdge[] } {
+  const workloads = Math.max(2, Math.round(podCount / 20));
+  const namespaces = Math.max(1, Math.round(workloads / 25));
+  const pods: EndpointRow[] = Array.from({ length: podCount }, (_, i) => {
+    const w = i % workloads;
+    const ns = `ns-${w % namespaces}`;
+    const workload = `svc-${w}`;
+    return {
+      id: `${ns}/${workload}-${i}`,
+      kind: 'pod',
+      name: `${workload}-${i}`,
+      namespace: ns,
+      labels: [`app=${workload}`],
+      workload,
+      workloadKind: 'Deployment',
+      identity: null,
+      node: null,
+      cluster: null,
+      firstSeenMs: startMs,
+      lastSeenMs: startMs,
+      source: 'hubble',
+    };
+  });
+  const podsOf = Array.from({ length: workloads }, (_, w) => pods.filter((_, i) => i % workloads === w));
+  const pairs: Array<{ from: number; to: number; port: number }> = [];
+  for (let w = 0; w < workloads; w++) {
+    const callees = new Set<number>();
+    while (callees.size < Math.min(5, workloads - 1)) {
+      // Workload w is in namespace w % namespaces, so steps of `namespaces` stay in it.
+      const other = rand() < 0.25 ? Math.floor(rand() * workloads) : (w + namespaces * (1 + Math.floor(rand() * 24))) % workloads;
+      if (other !== w) callees.add(other);
+    }
+    for (const to of callees) pairs.push({ from: w, to, port: 8080 + (to % 4) });
+  }
+  const seen = new Set<string>();
+  const edges: HistoryEdge[] = [];
+  const possible = pairs.reduce((n, p) => n + podsOf[p.from]!.length * podsOf[p.to]!.length, 0);
+  if (callCount > possible) throw new Error(`time bench: ${callCount} calls asked for, the topology has ${possible} pod pairs`);
+  while (edges.length < callCount) {
+    const p = pairs[Math.floor(rand() * pairs.length)]!;
+    const from = podsOf[p.from]!;
+    const to = podsOf[p.to]!;
+    const a = from[Math.floor(rand() * from.length)]!;
+    const b = to[Math.floor(rand() * to.length)]!;
+    const id = `${a.id}>${b.id}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    edges.push({ a, b, port: p.port });
+  }
+  return { pods, edges };
+}
+
 /**
  * A cluster with `hours` of history written minute by minute (each minute a batch with the
  * activity of `activeShare` of the calls, as the collector would write it), then the ranged
@@ -112,34 +182,9 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   const { executor } = graph;
   await resetGraph(executor);
   const rand = seededRandom(5);
-  const namespaces = Math.max(1, Math.round(o.pods / 100));
   const now = Date.now();
   const start = bucketStartMs(now - o.hours * 3_600_000, MIN);
-  const pods: EndpointRow[] = Array.from({ length: o.pods }, (_, i) => {
-    const ns = `ns-${i % namespaces}`;
-    const workload = `svc-${Math.floor(i / namespaces) % 50}`;
-    return {
-      id: `${ns}/${workload}-${i}`,
-      kind: 'pod',
-      name: `${workload}-${i}`,
-      namespace: ns,
-      labels: [`app=${workload}`],
-      workload,
-      workloadKind: 'Deployment',
-      identity: null,
-      node: null,
-      cluster: null,
-      firstSeenMs: start,
-      lastSeenMs: start,
-      source: 'hubble',
-    };
-  });
-  const edges = Array.from({ length: o.calls }, () => {
-    const a = pods[Math.floor(rand() * pods.length)]!;
-    let b = pods[Math.floor(rand() * pods.length)]!;
-    if (b === a) b = pods[(pods.indexOf(a) + 1) % pods.length]!;
-    return { a, b, port: 80 + Math.floor(rand() * 4) };
-  });
+  const { pods, edges } = buildHistoryTopology(o.pods, o.calls, rand, start);
   // The store's folder: the local Neo4j's, or HG_BENCH_NEO4J_DATA for a server on this machine started otherwise.
   const dataDir =
     process.env.HG_BENCH_NEO4J_DATA ??
@@ -148,7 +193,9 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   const t0 = nowMs();
   let seq = 0;
   const active = Math.max(1, Math.round(o.calls * o.activeShare));
-  // Minutes are written 30 to a transaction (the history is the set-up, not the figure).
+  // Minutes are written up to 30 to a transaction (the history is the set-up, not the figure), and
+  // no more than about 20k call rows in one, which stays well inside Neo4j's transaction memory.
+  const minutesPerBatch = Math.max(1, Math.min(30, Math.floor(20_000 / active)));
   let calls: CallRow[] = [];
   const ends = new Map<string, EndpointRow>();
   const podsById = new Map(pods.map((p) => [p.id, p]));
@@ -193,7 +240,7 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     for (const c of calls.slice(-chosen.size))
       for (const id of [c.sourceId, c.destinationId]) ends.set(id, { ...podsById.get(id)!, firstSeenMs: m, lastSeenMs: m + MIN - 1 });
     result.history.activeEdgeMinutes += chosen.size;
-    if ((m - start) % (30 * MIN) === 29 * MIN || m + MIN >= now) {
+    if (((m - start) / MIN) % minutesPerBatch === minutesPerBatch - 1 || m + MIN >= now) {
       await writeIngestBatch(
         executor,
         { endpoints: [...ends.values()], calls, maxFlowTimeMs: m },
@@ -201,7 +248,9 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       );
       calls = [];
       ends.clear();
-      if (seq % 2 === 0) o.log(`time: history ${seq / 2} h of ${o.hours} written (${round((nowMs() - t0) / 1000, 1)} s)`);
+      const doneMinutes = (m + MIN - start) / MIN;
+      if (doneMinutes % 60 === 0 || (doneMinutes % 10 === 0 && o.hours <= 3))
+        o.log(`time: history ${round(doneMinutes / 60, 2)} h of ${o.hours} written (${round((nowMs() - t0) / 1000, 1)} s)`);
     }
   }
   result.history.writeSeconds = round((nowMs() - t0) / 1000, 1);
@@ -293,23 +342,25 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   if (api === undefined) return result;
   try {
     const ns = 'ns-0';
-    const hourAgo = new Date(now - 3_600_000).toISOString();
-    const twoHoursAgo = new Date(now - 2 * 3_600_000).toISOString();
-    const dayAgo = new Date(now - 24 * 3_600_000).toISOString();
+    // Ranges end where the history ends, not at the clock: writing the full size's history takes
+    // minutes, and "the last 15 minutes" of the clock would by then hold little but the touches.
+    // The diff compares the history's first hour (a day ago at the full size) with the hour before
+    // the last (the last hour when the history has only two).
+    const iso = (hoursAgo: number) => new Date(now - hoursAgo * 3_600_000).toISOString();
+    const firstHour = Math.min(24, o.hours);
+    const afterFrom = Math.min(2, firstHour - 1);
     const cases: Record<string, { query: string }> = {
       'WORKLOAD map, last 15 min': {
-        query:
-          '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-15m"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }',
+        query: `{ serviceMap(filter: {level: WORKLOAD}, range: {since: "${iso(0.25)}", until: "${iso(0)}"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }`,
       },
       'WORKLOAD map, last 24 h': {
-        query:
-          '{ serviceMap(filter: {level: WORKLOAD}, range: {since: "-24h"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }',
+        query: `{ serviceMap(filter: {level: WORKLOAD}, range: {since: "${iso(24)}", until: "${iso(0)}"}) { totals { edges flows } edges { source target flows requestsPerSecond errorRate } } }`,
       },
       'one namespace POD map, last 15 min': {
-        query: `{ serviceMap(filter: {level: POD, namespaces: ["${ns}"]}, range: {since: "-15m"}) { totals { edges } edges { source target flows } } }`,
+        query: `{ serviceMap(filter: {level: POD, namespaces: ["${ns}"]}, range: {since: "${iso(0.25)}", until: "${iso(0)}"}) { totals { edges } edges { source target flows } } }`,
       },
       'mapDiff of two 1 h ranges (WORKLOAD)': {
-        query: `{ mapDiff(before: {since: "${dayAgo}", until: "${new Date(now - 23 * 3_600_000).toISOString()}"}, after: {since: "${twoHoursAgo}", until: "${hourAgo}"}) { addedEdges { id } removedEdges { id } changedEdges { id reasons } } }`,
+        query: `{ mapDiff(before: {since: "${iso(firstHour)}", until: "${iso(firstHour - 1)}"}, after: {since: "${iso(afterFrom)}", until: "${iso(afterFrom - 1)}"}) { addedEdges { id } removedEdges { id } changedEdges { id reasons } } }`,
       },
     };
     for (const [name, c] of Object.entries(cases)) {

@@ -679,8 +679,8 @@ async function main(): Promise<void> {
       }
       if (t.disk) {
         rows.push({
-          figure: `bytes on disk per active edge-minute (minute + hour buckets; ${fmt(h.activityNodes)} Activity nodes)`,
-          value: `${fmt(t.disk.bytesPerActiveEdgeMinute, 'B')} (${fmt(t.disk.bytesPerActivityNode, 'B')} per Activity node)`,
+          figure: `bytes in the store per active edge-minute (minute + hour buckets; ${fmt(h.activityNodes)} Activity nodes; transaction logs apart)`,
+          value: `${fmt(t.disk.bytesPerActiveEdgeMinute, 'B')} (${fmt(t.disk.bytesPerActivityNode, 'B')} per Activity node; transaction logs grew ${t.disk.txLogGrowthMiB ?? '?'} MiB)`,
           baseline: '-',
           ratio: '-',
           target: `30 days of this cluster at the defaults: ${t.disk.projected30DaysGiB} GiB`,

@@ -37,7 +37,8 @@ export interface TimeBenchResult {
    * first request in the API process, which also waits for Neo4j to plan its query.
    */
   queries: Record<string, LatencySummary & { errors: number; firstMs: number }>;
-  disk?: { bytesPerActiveEdgeMinute: number; bytesPerActivityNode: number; projected30DaysGiB: number };
+  /** The store's growth (transaction logs apart: they are kept by their own retention). */
+  disk?: { bytesPerActiveEdgeMinute: number; bytesPerActivityNode: number; projected30DaysGiB: number; txLogGrowthMiB?: number };
   /**
    * The WORKLOAD map read from the write-time roll-ups against the read-time aggregation over every
    * call (all time) or every Activity node of the window (last 24 h), cold, interleaved in one run;
@@ -189,7 +190,13 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   const dataDir =
     process.env.HG_BENCH_NEO4J_DATA ??
     (graph.startedLocal || graph.config.neo4j.uri === undefined ? path.join(graph.config.local.home, 'data') : undefined);
-  const before = dataDir ? dirBytes(dataDir) : undefined;
+  // The store (databases/) apart from the transaction logs (transactions/): the logs are kept by
+  // Neo4j's retention (db.tx_log.rotation.retention_policy), not for as long as the buckets, and a
+  // run's logs are pruned at later checkpoints, so they do not grow with the history.
+  const storeDir = dataDir && path.join(dataDir, 'databases');
+  const logDir = dataDir && path.join(dataDir, 'transactions');
+  const before = storeDir ? dirBytes(storeDir) : undefined;
+  const logsBefore = logDir ? dirBytes(logDir) : undefined;
   const t0 = nowMs();
   let seq = 0;
   const active = Math.max(1, Math.round(o.calls * o.activeShare));
@@ -257,7 +264,8 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   const { n } = (await executor.read<{ n: number }>('MATCH (a:Activity) RETURN count(a) AS n'))[0]!;
   result.history.activityNodes = n;
   await executor.autoCommit('CALL db.checkpoint()').catch(() => undefined);
-  const after = dataDir ? dirBytes(dataDir) : undefined;
+  const after = storeDir ? dirBytes(storeDir) : undefined;
+  const logsAfter = logDir ? dirBytes(logDir) : undefined;
   if (before !== undefined && after !== undefined) {
     const perNode = (after - before) / n;
     // Kept at the defaults: 48 h of minutes of the active edges, 30 days of hours of the edges active in each hour.
@@ -268,6 +276,7 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       bytesPerActiveEdgeMinute: round((after - before) / result.history.activeEdgeMinutes, 1),
       bytesPerActivityNode: round(perNode, 1),
       projected30DaysGiB: round(projected / 2 ** 30, 2),
+      txLogGrowthMiB: logsBefore !== undefined && logsAfter !== undefined ? round((logsAfter - logsBefore) / 2 ** 20, 1) : undefined,
     };
   }
 

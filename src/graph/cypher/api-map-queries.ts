@@ -104,19 +104,24 @@ function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params): string
     params.namespaces = c.namespaces;
     ends.push('(a.namespace IN $namespaces OR b.namespace IN $namespaces)');
   }
-  const buckets =
+  const sums = `sum(k.flows) AS flows, sum(k.requests) AS requests, sum(k.responses) AS responses, sum(k.errors) AS errors,
+  max(k.lastSeen) AS lastSeen, collect(k.latencySketch) AS sketches`;
+  // Read from the window's buckets, a call's ends are looked up by id; from a namespace's calls, they come with the call.
+  const callSums =
     c.namespaces === undefined
-      ? `MATCH (k:${LABEL.activity}) ${where([`k.size = toInteger($w_size)`, ...conds])}`
+      ? `MATCH (k:${LABEL.activity}) ${where([`k.size = toInteger($w_size)`, ...conds])}
+WITH k.key AS key, k.sourceId AS sid, k.destinationId AS did, k.port AS port, k.protocol AS protocol, k.verdict AS verdict,
+  ${sums}
+MATCH (a:${LABEL.endpoint} {id: sid})
+MATCH (b:${LABEL.endpoint} {id: did})`
       : `MATCH (p:${LABEL.pod}) WHERE p.namespace IN $namespaces
 MATCH (p)-[call:${REL.calls}]-()
-WITH DISTINCT call.key AS key
-MATCH (k:${LABEL.activity} {key: key, size: toInteger($w_size)}) ${where(conds)}`;
-  return `${buckets}
-WITH k.key AS key, k.sourceId AS sid, k.destinationId AS did, k.port AS port, k.protocol AS protocol, k.verdict AS verdict,
-  sum(k.flows) AS flows, sum(k.requests) AS requests, sum(k.responses) AS responses, sum(k.errors) AS errors,
-  max(k.lastSeen) AS lastSeen, collect(k.latencySketch) AS sketches
-MATCH (a:Endpoint {id: sid})
-MATCH (b:Endpoint {id: did})
+WITH DISTINCT call
+MATCH (a:${LABEL.endpoint})-[call]->(b:${LABEL.endpoint})
+MATCH (k:${LABEL.activity} {key: call.key, size: toInteger($w_size)}) ${where(conds)}
+WITH a, b, k.key AS key, k.port AS port, k.protocol AS protocol, k.verdict AS verdict,
+  ${sums}`;
+  return `${callSums}
 ${where(ends)}
 WITH a, b, {flows: flows, requests: requests, responses: responses, errors: errors, port: port, protocol: protocol, verdict: verdict,
   lastSeen: lastSeen, sketches: sketches} AS r`;

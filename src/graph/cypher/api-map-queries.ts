@@ -354,13 +354,13 @@ RETURN size(edges) AS edgeCount, nodeCount,
   [e IN top | [e.source.id, e.target.id, e.flows, e.requests, e.responses, e.errors, e.calls${finalCols}]] AS top`;
 }
 
-/** How each column is aggregated from a map edge's roll-ups, and what stands in its place when not asked for. */
-const ROLLUP_COLUMNS: Readonly<Record<keyof MapColumns, { edge: string; absent: string }>> = {
-  verdicts: { edge: 'collect(DISTINCT u.verdict)', absent: '[]' },
-  ports: { edge: 'collect(DISTINCT u.port)', absent: '[]' },
-  protocols: { edge: 'collect(DISTINCT u.protocol)', absent: '[]' },
-  latencyP95Ms: { edge: 'collect(u.latencySketch)', absent: 'null' },
-  lastSeen: { edge: 'max(u.lastSeen.epochMillis)', absent: 'null' },
+/** How each column is aggregated from a map edge's roll-ups (when not asked for: COLUMN_STAGES' `absent`). */
+const ROLLUP_COLUMNS: Readonly<Record<keyof MapColumns, string>> = {
+  verdicts: 'collect(DISTINCT u.verdict)',
+  ports: 'collect(DISTINCT u.port)',
+  protocols: 'collect(DISTINCT u.protocol)',
+  latencyP95Ms: 'collect(u.latencySketch)',
+  lastSeen: 'max(u.lastSeen.epochMillis)',
 };
 
 /** The top edges' ends of a roll-up map as `[id, kind, name, namespace]`, each from one roll-up of the level that names it. */
@@ -419,8 +419,8 @@ export function buildRollupMap(
     );
   }
   const cols = COLUMN_ORDER.filter((k) => columns[k]);
-  const edgeCols = cols.map((k) => `, ${ROLLUP_COLUMNS[k].edge} AS ${k}`).join('');
-  const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? k : ROLLUP_COLUMNS[k].absent}`).join('');
+  const edgeCols = cols.map((k) => `, ${ROLLUP_COLUMNS[k]} AS ${k}`).join('');
+  const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? k : COLUMN_STAGES[k].absent}`).join('');
   const cypher = `MATCH (u:${LABEL.rollup}) ${where(conds)}
 WITH u.source AS s, u.target AS t,
   sum(u.flows) AS flows, sum(u.requests) AS requests, sum(u.responses) AS responses, sum(u.errors) AS errors,

@@ -81,51 +81,60 @@ ${conds.length > 0 ? `WITH a, r, b ${where(conds)}` : ''}`;
 }
 
 /**
- * Binds `a`, `r`, `b` for a range: the calls with activity in window `w`, read from their buckets
- * and summed per call; `r` is then a map of the ranged counts, the call's port, protocol, verdict,
- * last flow time in the range and latency sketches. The whole cluster's map scans the window's
- * buckets (activity_size_start index); with `namespaces`, the buckets of the calls of those
- * namespaces' pods are looked up by call key instead (activity_bucket constraint: key, size, then a
- * range of starts), which reads only theirs: one namespace of 20 at 100k calls and 10% of them
- * active each minute, 15 minutes: about 10k buckets of 6,500 calls instead of 150k. As the ranged
- * `calls` query, that reads the buckets of calls still in the graph (a pruned call's buckets stay
- * until they expire).
+ * Binds, for a range, one row per call with activity in window `w`, summed from its buckets: the
+ * call's ends, as nodes `a`, `b` or, with `ends: 'ids'`, as ids `s`, `t`; its ranged `flows`,
+ * `requests`, `responses`, `errors`; and what `columns` ask: `port`, `protocol`, `verdict`, its
+ * last flow time in the range `lastSeen`, its latency `sketches` (pairSums, ranged, sums them).
+ * What no one asked for is not read: at one namespace's 10k buckets, reading the sketches and last
+ * flow times, and building a map per call, was a third of the query.
+ *
+ * The whole cluster's map scans the window's buckets (activity_size_start index) and looks their
+ * ends up by id; with `namespaces`, the buckets of the calls of those namespaces' pods are looked up
+ * by call key instead (activity_bucket constraint: key, size, then a range of starts), which reads
+ * only theirs: one namespace of 20 at 100k calls and 10% of them active each minute, 15 minutes:
+ * about 10k buckets of 6,500 calls instead of 150k; the ends' ids then come with the buckets. As
+ * the ranged `calls` query, that reads the buckets of calls still in the graph (a pruned call's
+ * buckets stay until they expire).
  */
-function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params): string {
+function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params, columns: MapColumns, ends: 'nodes' | 'ids' = 'nodes'): string {
   Object.assign(params, windowParams(w));
   const conds = [windowPredicate('k')];
   conds.push(...edgeConditions('k', { verdicts: c.verdicts, protocol: c.protocol }, params));
-  const ends: string[] = [];
+  const perCall: string[] = [];
   if (c.activeSince !== undefined) {
     params.e_activeSince = c.activeSince;
-    ends.push('lastSeen >= datetime($e_activeSince)');
+    perCall.push('lastSeen >= datetime($e_activeSince)');
   }
-  if (!c.includeExternal) ends.push('a:Pod AND b:Pod');
-  if (c.namespaces !== undefined) {
-    params.namespaces = c.namespaces;
-    ends.push('(a.namespace IN $namespaces OR b.namespace IN $namespaces)');
-  }
-  const sums = `sum(k.flows) AS flows, sum(k.requests) AS requests, sum(k.responses) AS responses, sum(k.errors) AS errors,
-  max(k.lastSeen) AS lastSeen, collect(k.latencySketch) AS sketches`;
-  // Read from the window's buckets, a call's ends are looked up by id; from a namespace's calls, they come with the call.
-  const callSums =
-    c.namespaces === undefined
-      ? `MATCH (k:${LABEL.activity}) ${where([`k.size = toInteger($w_size)`, ...conds])}
-WITH k.key AS key, k.sourceId AS sid, k.destinationId AS did, k.port AS port, k.protocol AS protocol, k.verdict AS verdict,
-  ${sums}
+  const lastSeen = columns.lastSeen || c.activeSince !== undefined;
+  const read = {
+    port: columns.ports ? ', k.port AS port' : '',
+    protocol: columns.protocols ? ', k.protocol AS protocol' : '',
+    verdict: columns.verdicts ? ', k.verdict AS verdict' : '',
+    lastSeen: lastSeen ? ', max(k.lastSeen) AS lastSeen' : '',
+    sketches: columns.latencyP95Ms ? ', collect(k.latencySketch) AS sketches' : '',
+  };
+  const perKey = `k.key AS key${read.port}${read.protocol}${read.verdict},
+  sum(k.flows) AS flows, sum(k.requests) AS requests, sum(k.responses) AS responses, sum(k.errors) AS errors${read.lastSeen}${read.sketches}`;
+  const carried = (['port', 'protocol', 'verdict', 'lastSeen', 'sketches'] as const).filter((k) => read[k] !== '');
+  const values = `flows, requests, responses, errors${carried.map((k) => `, ${k}`).join('')}`;
+  if (c.namespaces === undefined) {
+    if (!c.includeExternal) perCall.push('a:Pod AND b:Pod');
+    return `MATCH (k:${LABEL.activity}) ${where([`k.size = toInteger($w_size)`, ...conds])}
+WITH k.sourceId AS sid, k.destinationId AS did, ${perKey}
 MATCH (a:${LABEL.endpoint} {id: sid})
-MATCH (b:${LABEL.endpoint} {id: did})`
-      : `MATCH (p:${LABEL.pod}) WHERE p.namespace IN $namespaces
+MATCH (b:${LABEL.endpoint} {id: did})
+${where(perCall)}
+WITH ${ends === 'ids' ? 'a.id AS s, b.id AS t' : 'a, b'}, ${values}`;
+  }
+  // Every call found from a pod of `namespaces` has an end there: no condition on the ends' namespaces.
+  params.namespaces = c.namespaces;
+  const endIds = ends === 'ids';
+  return `MATCH (p:${LABEL.pod}) WHERE p.namespace IN $namespaces
 MATCH (p)-[call:${REL.calls}]-()
-WITH DISTINCT call
-MATCH (a:${LABEL.endpoint})-[call]->(b:${LABEL.endpoint})
-MATCH (k:${LABEL.activity} {key: call.key, size: toInteger($w_size)}) ${where(conds)}
-WITH a, b, k.key AS key, k.port AS port, k.protocol AS protocol, k.verdict AS verdict,
-  ${sums}`;
-  return `${callSums}
-${where(ends)}
-WITH a, b, {flows: flows, requests: requests, responses: responses, errors: errors, port: port, protocol: protocol, verdict: verdict,
-  lastSeen: lastSeen, sketches: sketches} AS r`;
+WITH DISTINCT call${c.includeExternal ? '' : ' WHERE startNode(call):Pod AND endNode(call):Pod'}
+${endIds ? '' : `MATCH (a:${LABEL.endpoint})-[call]->(b:${LABEL.endpoint})\n`}MATCH (k:${LABEL.activity} {key: call.key, size: toInteger($w_size)}) ${where(conds)}
+WITH ${endIds ? 'k.sourceId AS s, k.destinationId AS t' : 'a, b'}, ${perKey}
+${where(perCall)}`;
 }
 
 /** A map node as the query returns it. */
@@ -179,44 +188,60 @@ export interface MapColumns {
 export const ALL_MAP_COLUMNS: MapColumns = { verdicts: true, ports: true, protocols: true, latencyP95Ms: true, lastSeen: true };
 
 /**
- * How each column is aggregated per endpoint pair, then per map edge, then finished (`final`, over
- * map edge `e`), and what stands in its place when the client did not ask for it.
+ * How each column is aggregated per endpoint pair from the calls' values (`pair`, given how a value
+ * is read: `r.port` from a call, `port` from a ranged call's sums), then per map edge, then finished
+ * (`final`, over map edge `e`), and what stands in its place when the client did not ask for it.
  */
-const COLUMN_STAGES: Readonly<Record<keyof MapColumns, { pair: string; edge: string; final: string; absent: string }>> = {
+interface ColumnStage<Pair> {
+  pair: Pair;
+  edge: string;
+  final: string;
+  absent: string;
+}
+
+const COLUMN_STAGES: Readonly<Record<keyof MapColumns, ColumnStage<(v: (field: string) => string) => string>>> = {
   verdicts: {
-    pair: 'collect(DISTINCT r.verdict)',
+    pair: (v) => `collect(DISTINCT ${v('verdict')})`,
     edge: 'collect(x.verdicts)',
     final: 'reduce(acc = [], l IN e.verdicts | acc + [v IN l WHERE NOT v IN acc])',
     absent: '[]',
   },
   ports: {
-    pair: 'collect(DISTINCT r.port)',
+    pair: (v) => `collect(DISTINCT ${v('port')})`,
     edge: 'collect(x.ports)',
     final: 'reduce(acc = [], l IN e.ports | acc + [v IN l WHERE NOT v IN acc])',
     absent: '[]',
   },
   protocols: {
-    pair: 'collect(DISTINCT r.protocol)',
+    pair: (v) => `collect(DISTINCT ${v('protocol')})`,
     edge: 'collect(x.protocols)',
     final: 'reduce(acc = [], l IN e.protocols | acc + [v IN l WHERE NOT v IN acc])',
     absent: '[]',
   },
-  latencyP95Ms: { pair: 'max(r.latencyP95Ms)', edge: 'max(x.latencyP95Ms)', final: 'e.latencyP95Ms', absent: 'null' },
+  latencyP95Ms: { pair: (v) => `max(${v('latencyP95Ms')})`, edge: 'max(x.latencyP95Ms)', final: 'e.latencyP95Ms', absent: 'null' },
   // Epoch milliseconds, not DateTime: 10k temporal values cost the driver more than the query.
-  lastSeen: { pair: 'max(r.lastSeen.epochMillis)', edge: 'max(x.lastSeen)', final: 'e.lastSeen', absent: 'null' },
+  lastSeen: { pair: (v) => `max(${v('lastSeen')}.epochMillis)`, edge: 'max(x.lastSeen)', final: 'e.lastSeen', absent: 'null' },
 };
 
 /** With a range, p95 comes from the merged sketches (in JS): the latency column carries the sketches. */
-const RANGED_LATENCY_STAGE = {
-  pair: 'reduce(acc = [], l IN collect(r.sketches) | acc + l)',
+const RANGED_LATENCY_STAGE: ColumnStage<(v: (field: string) => string) => string> = {
+  pair: (v) => `reduce(acc = [], l IN collect(${v('sketches')}) | acc + l)`,
   edge: 'collect(x.latencyP95Ms)',
   final: 'reduce(acc = [], l IN e.latencyP95Ms | acc + l)',
   absent: 'null',
 };
 
-/** The column stages of a map read from calls: with a window, latency is the merged sketches. */
-function columnStages(window: TimeWindow | undefined): typeof COLUMN_STAGES {
-  return window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
+/**
+ * The column stages of a map read from calls: without a window, of relationship `r`; with one, of
+ * the ranged calls' variables (see rangedMapMatch), latency then being the merged sketches.
+ */
+function columnStages(window: TimeWindow | undefined): Record<keyof MapColumns, ColumnStage<string>> {
+  const stages = window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
+  const value = window === undefined ? (field: string) => `r.${field}` : (field: string) => field;
+  return Object.fromEntries(COLUMN_ORDER.map((k) => [k, { ...stages[k], pair: stages[k].pair(value) }])) as Record<
+    keyof MapColumns,
+    ColumnStage<string>
+  >;
 }
 
 /** The order of an edge's columns in a compact row (see `buildServiceMap`). */
@@ -250,8 +275,8 @@ export function buildServiceMap(
   const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? stages[k].final : stages[k].absent}`).join('');
   // Calls are summed per endpoint pair first (grouping by node is cheap); each endpoint's map node
   // is then computed once per endpoint, not once per call, and the pairs are summed per map edge.
-  const cypher = `${window === undefined ? mapMatch(c, params) : rangedMapMatch(c, window, params)}
-${pairSums(pairCols)}
+  const cypher = `${window === undefined ? mapMatch(c, params) : rangedMapMatch(c, window, params, columns)}
+${pairSums(pairCols, window !== undefined)}
 WITH a, collect({b: b, flows: flows, requests: requests, responses: responses, errors: errors, calls: calls${carry}}) AS parts
 WITH ${nodeDescriptor(level, 'a')} AS s, parts
 UNWIND parts AS x
@@ -277,9 +302,16 @@ export function buildPodMap(c: MapConditions, topN: number, columns: MapColumns 
   const cols = COLUMN_ORDER.filter((k) => columns[k]);
   // One pair, one edge: a pair's columns are final; those not asked for are their empty value.
   const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? k : stages[k].absent}`).join('');
-  const cypher = `${window === undefined ? mapMatch(c, params) : rangedMapMatch(c, window, params)}
-${pairSums(cols.map((k) => `, ${stages[k].pair} AS ${k}`).join(''))}
-WITH a.id AS s, b.id AS t, flows, requests, responses, errors, calls${cols.map((k) => `, ${k}`).join('')}
+  const pairCols = cols.map((k) => `, ${stages[k].pair} AS ${k}`).join('');
+  // With a window, the pairs are grouped by the ids the buckets carry (no endpoint read per call).
+  const pairs =
+    window === undefined
+      ? `${mapMatch(c, params)}
+${pairSums(pairCols, false)}
+WITH a.id AS s, b.id AS t, flows, requests, responses, errors, calls${cols.map((k) => `, ${k}`).join('')}`
+      : `${rangedMapMatch(c, window, params, columns, 'ids')}
+${pairSums(pairCols, true, 's', 't')}`;
+  const cypher = `${pairs}
 ${compactTail(finalCols)}`;
   return { cypher, params };
 }
@@ -320,9 +352,15 @@ export function topEdgeEnds(row: CompactServiceMapRow): string[] {
   return [...new Set(row.top.flatMap((e) => [e[0], e[1]]))];
 }
 
-/** The sums per endpoint pair `a`, `b` of calls `r`, with the pair stage of the columns asked for. */
-function pairSums(pairCols: string): string {
-  return `WITH a, b,
+/**
+ * The sums per endpoint pair `a`, `b` of calls `r` or, `ranged`, of the ranged calls' sums (see
+ * rangedMapMatch), with the pair stage of the columns asked for.
+ */
+function pairSums(pairCols: string, ranged: boolean, a = 'a', b = 'b'): string {
+  return ranged
+    ? `WITH ${a}, ${b},
+  sum(flows) AS flows, sum(requests) AS requests, sum(responses) AS responses, sum(errors) AS errors, count(*) AS calls${pairCols}`
+    : `WITH ${a}, ${b},
   sum(coalesce(r.flows, 0)) AS flows, sum(coalesce(r.requests, 0)) AS requests,
   sum(coalesce(r.responses, 0)) AS responses, sum(coalesce(r.errors, 0)) AS errors, count(r) AS calls${pairCols}`;
 }

@@ -230,17 +230,25 @@ describe('activity buckets of flow time (real Neo4j)', () => {
         // One namespace: its calls in and out (a POD map's buckets are then looked up by call key).
         { level: 'POD', namespaces: ['pay'] },
         { level: 'WORKLOAD', namespaces: ['pay'] },
+        // Every column asked for, and only pod ends: a POD map then also reads each call's port,
+        // verdict, protocol, last flow time and sketches, and the ends' labels.
+        { level: 'POD', namespaces: ['pay'], allColumns: true, includeExternal: false },
+        { level: 'POD', allColumns: true, includeExternal: false },
       ] as const;
-      for (const { level, namespaces } of cases as ReadonlyArray<{
+      for (const { level, namespaces, allColumns, includeExternal } of cases as ReadonlyArray<{
         level: 'POD' | 'WORKLOAD' | 'NAMESPACE';
         namespaces?: readonly string[];
+        allColumns?: boolean;
+        includeExternal?: boolean;
       }>) {
+        const more = allColumns ? ' calls ports protocols verdicts lastSeen latencyP95Ms' : '';
         const res = await gql(
           server.url,
-          `query($r: TimeRange, $ns: [String!]) { serviceMap(filter: {level: ${level}, namespaces: $ns}, range: $r) { range { since until } edges { source target flows requests errors flowsPerSecond } } }`,
+          `query($r: TimeRange, $ns: [String!], $ext: Boolean) { serviceMap(filter: {level: ${level}, namespaces: $ns, includeExternal: $ext}, range: $r) { range { since until } edges { source target flows requests errors flowsPerSecond${more} } } }`,
           {
             r: { since: '-3h' },
             ns: namespaces ?? null,
+            ext: includeExternal ?? true,
           },
         );
         expect(res.errors).toBeUndefined();
@@ -270,6 +278,29 @@ describe('activity buckets of flow time (real Neo4j)', () => {
         expect(got.size).toBeGreaterThan(0);
         expect({ level, namespaces, edges: sorted(got) }).toEqual({ level, namespaces, edges: sorted(expected) });
         for (const e of map.edges) expect(e.flowsPerSecond).toBeCloseTo(e.flows / ((until - since) / 1000), 9);
+        if (!allColumns) continue;
+        // A POD edge's calls are the distinct calls of its pair with flows in the range.
+        const callsOf = new Map<string, Set<string>>();
+        for (const x of all) {
+          if (x.atMs < since || x.atMs >= until) continue;
+          if (namespaces && !namespaces.includes(x.client.namespace!) && !namespaces.includes(x.server.namespace!)) continue;
+          const id = `${nodeOf(x.client)}->${nodeOf(x.server)}`;
+          callsOf.set(id, (callsOf.get(id) ?? new Set()).add(keyOf(x)));
+        }
+        for (const e of map.edges as {
+          source: string;
+          target: string;
+          calls: number;
+          ports: number[];
+          verdicts: string[];
+          lastSeen: string;
+        }[]) {
+          const id = `${e.source}->${e.target}`;
+          expect({ id, calls: e.calls }).toEqual({ id, calls: callsOf.get(id)?.size });
+          expect(e.ports.length).toBeGreaterThan(0);
+          expect(e.verdicts.length).toBeGreaterThan(0);
+          expect(Date.parse(e.lastSeen)).toBeGreaterThanOrEqual(since);
+        }
       }
     });
 

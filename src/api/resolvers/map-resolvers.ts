@@ -3,7 +3,7 @@ import { readNamespaceCalls, readServiceMap } from '../read-graph';
 import { selectedFields } from '../selected-fields';
 import { toDag, toHubbleServiceMap } from '../to-hubble-ui-and-gluenet-shapes';
 import { ARG_DEFAULTS, checkFirst, checkNamespace } from '../validate-args';
-import { checkLevel, toMapConditions } from './to-conditions';
+import { checkLevel, toMapColumns, toMapConditions } from './to-conditions';
 import { toServiceMap } from './to-service-map';
 import { toAnswerRange, toWindow } from './to-window';
 
@@ -15,14 +15,7 @@ export const mapQueries: QueryResolvers = {
     const window = toWindow(args.range, 'range', ctx.limits);
     const conditions = toMapConditions(f, 'filter');
     const topN = checkFirst(f.topN, 'filter.topN', ctx.limits.maxPageSize, ARG_DEFAULTS.topN);
-    const wanted = selectedFields(info, ['edges']);
-    const columns = {
-      verdicts: wanted.has('verdicts'),
-      ports: wanted.has('ports'),
-      protocols: wanted.has('protocols'),
-      latencyP95Ms: wanted.has('latencyP95Ms'),
-      lastSeen: wanted.has('lastSeen'),
-    };
+    const columns = toMapColumns(selectedFields(info, ['edges']));
     // A ranged map is not cached: relative ranges move with the clock.
     const { map, podCounts } = await readServiceMap(
       ctx.reader,

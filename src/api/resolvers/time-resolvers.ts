@@ -1,14 +1,14 @@
 import type { TimeWindow } from '../../graph/cypher/api-fragments';
-import { ALL_MAP_COLUMNS } from '../../graph/cypher/api-map-queries';
 import { parseBucketSpec } from '../../model/time-buckets';
 import { badUserInput } from '../api-errors';
 import { diffMaps } from '../diff-maps';
 import type { QueryResolvers } from '../generated/graphql-types';
 import { readSeriesBuckets, readServiceMap } from '../read-graph';
+import { selectedFields } from '../selected-fields';
 import { toActivitySeries } from '../to-activity-series';
 import { toCoveredRange } from '../to-graphql';
 import { ARG_DEFAULTS, checkString } from '../validate-args';
-import { checkLevel, toDiffThresholds, toMapConditions } from './to-conditions';
+import { checkLevel, toDiffThresholds, toMapColumns, toMapConditions } from './to-conditions';
 import { toServiceMap } from './to-service-map';
 import { requireWindow } from './to-window';
 
@@ -17,14 +17,21 @@ const ALL_EDGES = 2_147_483_647;
 
 /** `mapDiff` (the map in two ranges) and `activity` (one edge over a range): answers read from time buckets. */
 export const timeQueries: QueryResolvers = {
-  mapDiff: async (_p, args, ctx) => {
+  mapDiff: async (_p, args, ctx, info) => {
     const level = checkLevel(args.level, 'level');
     const before = requireWindow(args.before, 'before', ctx.limits);
     const after = requireWindow(args.after, 'after', ctx.limits);
     const conditions = toMapConditions(args.filter ?? {}, 'filter');
     const thresholds = toDiffThresholds(args.thresholds);
+    // The diff compares p95s; other columns are read only when an answered edge asks for them.
+    const wanted = new Set(
+      [['addedEdges'], ['removedEdges'], ['changedEdges', 'before'], ['changedEdges', 'after']].flatMap((path) => [
+        ...selectedFields(info, path),
+      ]),
+    );
+    const columns = toMapColumns(wanted, { latencyP95Ms: true });
     const read = async (w: TimeWindow) => {
-      const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, ALL_EDGES, ALL_MAP_COLUMNS, undefined, w);
+      const { map, podCounts } = await readServiceMap(ctx.reader, level, conditions, ALL_EDGES, columns, undefined, w);
       return { ...toServiceMap(level, map, podCounts, w), range: toCoveredRange(w) };
     };
     const [b, a] = await Promise.all([read(before), read(after)]);

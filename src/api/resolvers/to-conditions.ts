@@ -1,7 +1,7 @@
 import type { CallConditions, CallOrderField, DropConditions } from '../../graph/cypher/api-call-queries';
 import type { PodConditions } from '../../graph/cypher/api-endpoint-queries';
 import type { EdgeConditions } from '../../graph/cypher/api-fragments';
-import type { MapConditions, MapLevel } from '../../graph/cypher/api-map-queries';
+import type { MapColumns, MapConditions, MapLevel } from '../../graph/cypher/api-map-queries';
 import type { DraftScope } from '../../policy/build-policy-drafts';
 import { badUserInput } from '../api-errors';
 import { DEFAULT_THRESHOLDS, type DiffThresholds } from '../diff-maps';
@@ -120,6 +120,21 @@ export function toMapConditions(f: MapDiffFilter & Pick<ServiceMapFilter, 'activ
 }
 
 const LEVELS: readonly MapLevel[] = ['POD', 'WORKLOAD', 'NAMESPACE'];
+
+/**
+ * The map edge columns to read for MapEdge fields `wanted` (selectedFields), and those in `always`
+ * (what a resolver needs itself): each one left out is a property not read from every call or roll-up.
+ */
+export function toMapColumns(wanted: ReadonlySet<string>, always: Partial<MapColumns> = {}): MapColumns {
+  const col = (k: keyof MapColumns) => wanted.has(k) || always[k] === true;
+  return {
+    verdicts: col('verdicts'),
+    ports: col('ports'),
+    protocols: col('protocols'),
+    latencyP95Ms: col('latencyP95Ms'),
+    lastSeen: col('lastSeen'),
+  };
+}
 
 /** A map level; WORKLOAD when none is given. */
 export function checkLevel(value: MapLevel | null | undefined, arg: string): MapLevel {

@@ -355,6 +355,48 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       for (const c of d.changedEdges) expect(a.has(c.id) && b.has(c.id)).toBe(true);
     });
 
+    it('answers the edge fields a diff asks for, through fragments, and the same changes whatever is asked', async () => {
+      const ranges = {
+        // Five minutes each: few enough exchanges that some edges are only in one of them.
+        b: { since: new Date(NOW - 3 * HOUR).toISOString(), until: new Date(NOW - 175 * MIN).toISOString() },
+        a: { since: new Date(NOW - 10 * MIN).toISOString(), until: new Date(NOW - 5 * MIN).toISOString() },
+      };
+      const bare = await gql(
+        server.url,
+        `query($b: TimeRange!, $a: TimeRange!) { mapDiff(before: $b, after: $a, level: POD) { addedEdges { id } removedEdges { id } changedEdges { id reasons } } }`,
+        ranges,
+      );
+      const full = await gql(
+        server.url,
+        `fragment cols on MapEdge { ports verdicts protocols lastSeen }
+        query($b: TimeRange!, $a: TimeRange!) { mapDiff(before: $b, after: $a, level: POD) {
+          addedEdges { id ...cols } removedEdges { id ...cols } changedEdges { id reasons before { ...cols } after { ... on MapEdge { lastSeen latencyP95Ms } } } } }`,
+        ranges,
+      );
+      expect(bare.errors).toBeUndefined();
+      expect(full.errors).toBeUndefined();
+      type Diff = { addedEdges: { id: string }[]; removedEdges: { id: string }[]; changedEdges: { id: string; reasons: string[] }[] };
+      const ids = (d: Diff) => ({
+        added: d.addedEdges.map((e) => e.id).sort(),
+        removed: d.removedEdges.map((e) => e.id).sort(),
+        changed: d.changedEdges.map((e) => `${e.id} ${e.reasons.join(',')}`).sort(),
+      });
+      const d = full.data!.mapDiff;
+      expect(ids(d)).toEqual(ids(bare.data!.mapDiff));
+      expect(d.addedEdges.length).toBeGreaterThan(0);
+      expect(d.removedEdges.length).toBeGreaterThan(0);
+      for (const [e, r] of [...d.addedEdges.map((e: unknown) => [e, ranges.a]), ...d.removedEdges.map((e: unknown) => [e, ranges.b])]) {
+        expect(e.ports.length).toBeGreaterThan(0);
+        expect(e.verdicts.length).toBeGreaterThan(0);
+        expect(e.protocols.length).toBeGreaterThan(0);
+        expect(Date.parse(e.lastSeen)).toBeGreaterThanOrEqual(Date.parse(r.since));
+      }
+      for (const c of full.data!.mapDiff.changedEdges) {
+        expect(c.before.ports.length).toBeGreaterThan(0);
+        expect(Date.parse(c.after.lastSeen)).toBeGreaterThanOrEqual(Date.parse(ranges.a.since));
+      }
+    });
+
     it('refuses a range it cannot read and names the argument', async () => {
       const res = await gql(server.url, '{ calls(range: {since: "yesterday"}) { totalCount } }');
       expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

@@ -15,7 +15,7 @@ export const mapQueries: QueryResolvers = {
     const window = toWindow(args.range, 'range', ctx.limits);
     const conditions = toMapConditions(f, 'filter');
     const topN = checkFirst(f.topN, 'filter.topN', ctx.limits.maxPageSize, ARG_DEFAULTS.topN);
-    const columns = toMapColumns(selectedFields(info, ['edges']));
+    const columns = toMapColumns(selectedFields(info, ['edges']), { calls: selectedFields(info, ['totals']).has('calls') });
     // A ranged map is not cached: relative ranges move with the clock.
     const { map, podCounts } = await readServiceMap(
       ctx.reader,

@@ -123,7 +123,8 @@ const LEVELS: readonly MapLevel[] = ['POD', 'WORKLOAD', 'NAMESPACE'];
 
 /**
  * The map edge columns to read for MapEdge fields `wanted` (selectedFields), and those in `always`
- * (what a resolver needs itself): each one left out is a property not read from every call or roll-up.
+ * (what a resolver needs itself, such as `calls` for the totals): each one left out is a property
+ * not read from every call or roll-up.
  */
 export function toMapColumns(wanted: ReadonlySet<string>, always: Partial<MapColumns> = {}): MapColumns {
   const col = (k: keyof MapColumns) => wanted.has(k) || always[k] === true;
@@ -133,6 +134,7 @@ export function toMapColumns(wanted: ReadonlySet<string>, always: Partial<MapCol
     protocols: col('protocols'),
     latencyP95Ms: col('latencyP95Ms'),
     lastSeen: col('lastSeen'),
+    calls: col('calls'),
   };
 }
 

@@ -183,9 +183,25 @@ export interface MapColumns {
   readonly protocols: boolean;
   readonly latencyP95Ms: boolean;
   readonly lastSeen: boolean;
+  /**
+   * An edge's `calls` (and their total). Maps read from calls count them anyway; a ranged map read
+   * from roll-ups takes the most calls of one bucket, which costs more than the counts' sums (a
+   * list per edge), so it is computed only when asked for; otherwise 0 stands in its place.
+   */
+  readonly calls: boolean;
 }
 
-export const ALL_MAP_COLUMNS: MapColumns = { verdicts: true, ports: true, protocols: true, latencyP95Ms: true, lastSeen: true };
+/** The columns listed in a compact row after `calls` (see `buildServiceMap`). */
+type ListedColumn = Exclude<keyof MapColumns, 'calls'>;
+
+export const ALL_MAP_COLUMNS: MapColumns = {
+  verdicts: true,
+  ports: true,
+  protocols: true,
+  latencyP95Ms: true,
+  lastSeen: true,
+  calls: true,
+};
 
 /**
  * How each column is aggregated per endpoint pair from the calls' values (`pair`, given how a value
@@ -199,7 +215,7 @@ interface ColumnStage<Pair> {
   absent: string;
 }
 
-const COLUMN_STAGES: Readonly<Record<keyof MapColumns, ColumnStage<(v: (field: string) => string) => string>>> = {
+const COLUMN_STAGES: Readonly<Record<ListedColumn, ColumnStage<(v: (field: string) => string) => string>>> = {
   verdicts: {
     pair: (v) => `collect(DISTINCT ${v('verdict')})`,
     edge: 'collect(x.verdicts)',
@@ -235,17 +251,17 @@ const RANGED_LATENCY_STAGE: ColumnStage<(v: (field: string) => string) => string
  * The column stages of a map read from calls: without a window, of relationship `r`; with one, of
  * the ranged calls' variables (see rangedMapMatch), latency then being the merged sketches.
  */
-function columnStages(window: TimeWindow | undefined): Record<keyof MapColumns, ColumnStage<string>> {
+function columnStages(window: TimeWindow | undefined): Record<ListedColumn, ColumnStage<string>> {
   const stages = window === undefined ? COLUMN_STAGES : { ...COLUMN_STAGES, latencyP95Ms: RANGED_LATENCY_STAGE };
   const value = window === undefined ? (field: string) => `r.${field}` : (field: string) => field;
   return Object.fromEntries(COLUMN_ORDER.map((k) => [k, { ...stages[k], pair: stages[k].pair(value) }])) as Record<
-    keyof MapColumns,
+    ListedColumn,
     ColumnStage<string>
   >;
 }
 
 /** The order of an edge's columns in a compact row (see `buildServiceMap`). */
-const COLUMN_ORDER = ['verdicts', 'ports', 'protocols', 'latencyP95Ms', 'lastSeen'] as const satisfies readonly (keyof MapColumns)[];
+const COLUMN_ORDER = ['verdicts', 'ports', 'protocols', 'latencyP95Ms', 'lastSeen'] as const satisfies readonly ListedColumn[];
 
 /**
  * The whole map in one query: calls rolled up into edges between map nodes, sorted heaviest first,
@@ -393,7 +409,7 @@ RETURN size(edges) AS edgeCount, nodeCount,
 }
 
 /** How each column is aggregated from a map edge's roll-ups (when not asked for: COLUMN_STAGES' `absent`). */
-const ROLLUP_COLUMNS: Readonly<Record<keyof MapColumns, string>> = {
+const ROLLUP_COLUMNS: Readonly<Record<ListedColumn, string>> = {
   verdicts: 'collect(DISTINCT u.verdict)',
   ports: 'collect(DISTINCT u.port)',
   protocols: 'collect(DISTINCT u.protocol)',
@@ -459,9 +475,9 @@ export function buildRollupMap(
   const cols = COLUMN_ORDER.filter((k) => columns[k]);
   const edgeCols = cols.map((k) => `, ${ROLLUP_COLUMNS[k]} AS ${k}`).join('');
   const finalCols = COLUMN_ORDER.map((k) => `, ${columns[k] ? k : COLUMN_STAGES[k].absent}`).join('');
-  const cypher = `MATCH (u:${LABEL.rollup}) ${where(conds)}
-WITH u.source AS s, u.target AS t,
-  sum(u.flows) AS flows, sum(u.requests) AS requests, sum(u.responses) AS responses, sum(u.errors) AS errors,
+  // An edge's calls: the most of one bucket (all time has one bucket), from its roll-ups' calls per bucket.
+  const calls = columns.calls
+    ? `,
   collect([u.start.epochMillis, u.calls]) AS callsByBucket${edgeCols}
 CALL {
   WITH callsByBucket
@@ -469,7 +485,11 @@ CALL {
   WITH b[0] AS start, sum(b[1]) AS calls
   RETURN max(calls) AS calls
 }
-WITH s, t, flows, requests, responses, errors, calls${cols.map((k) => `, ${k}`).join('')}
+WITH s, t, flows, requests, responses, errors, calls${cols.map((k) => `, ${k}`).join('')}`
+    : `${edgeCols}, 0 AS calls`;
+  const cypher = `MATCH (u:${LABEL.rollup}) ${where(conds)}
+WITH u.source AS s, u.target AS t,
+  sum(u.flows) AS flows, sum(u.requests) AS requests, sum(u.responses) AS responses, sum(u.errors) AS errors${calls}
 ${compactTail(finalCols, describeRollupEnds)}`;
   return { cypher, params };
 }

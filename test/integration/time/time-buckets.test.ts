@@ -304,6 +304,27 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       }
     });
 
+    it("counts a ranged WORKLOAD map's calls when they are asked for, in the edges or only in the totals, and the rest alike without them", async () => {
+      const ask = async (fields: string) => {
+        const res = await gql(server.url, `query($r: TimeRange) { serviceMap(filter: {level: WORKLOAD}, range: $r) { ${fields} } }`, {
+          r: { since: '-3h' },
+        });
+        expect(res.errors).toBeUndefined();
+        return res.data!.serviceMap;
+      };
+      const full = await ask('totals { edges flows calls } edges { id flows requests errorRate calls }');
+      const bare = await ask('totals { edges flows } edges { id flows requests errorRate }');
+      const totalsOnly = await ask('totals { calls }');
+      expect(full.totals.calls).toBeGreaterThan(0);
+      expect(full.edges.every((e: { calls: number }) => e.calls > 0)).toBe(true);
+      expect(totalsOnly.totals.calls).toBe(full.totals.calls);
+      expect(full.totals.calls).toBe(full.edges.reduce((n: number, e: { calls: number }) => n + e.calls, 0));
+      expect(bare).toEqual({
+        totals: { edges: full.totals.edges, flows: full.totals.flows },
+        edges: full.edges.map(({ calls: _calls, ...rest }: { calls: number }) => rest),
+      });
+    });
+
     it('gives one edge as a time series whose points hold the flows of their steps', async () => {
       const key = keyOf(recent[0]!);
       const res = await gql(

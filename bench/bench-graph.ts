@@ -1,8 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { AppConfig } from '../src/config';
 import { loadConfig } from '../src/config';
 import { createDriver, resolveNeo4jUri, verifyNeo4j } from '../src/graph/driver';
 import { Executor } from '../src/graph/executor';
-import { startLocalNeo4j, stopLocalNeo4j } from '../src/graph/local-neo4j';
+import { localNeo4jStatus, startLocalNeo4j, stopLocalNeo4j } from '../src/graph/local-neo4j';
 import { migrate } from '../src/graph/migrate';
 import type { Logger } from '../src/logger';
 
@@ -28,6 +30,12 @@ export interface BenchGraph {
   readonly neo4jEdition: string;
   /** True when this run started the local server (and so stops it). */
   readonly startedLocal: boolean;
+  /**
+   * True when the run started on an empty store (its own local server, whose database folder it
+   * removed first): only then does the store's growth measure what the run wrote, since Neo4j reuses
+   * the space of deleted records (a store that held an earlier run's history grows by nothing).
+   */
+  readonly freshStore: boolean;
   close(): Promise<void>;
 }
 
@@ -40,7 +48,16 @@ export function benchConfig(extra: Record<string, string> = {}): AppConfig {
 export async function openBenchGraph(log: Logger): Promise<BenchGraph> {
   const config = benchConfig();
   let startedLocal = false;
+  let freshStore = false;
   if (config.neo4j.uri === undefined) {
+    if (!(await localNeo4jStatus(config.local)).running) {
+      // The bench's own server, stopped: its database starts empty (Neo4j creates it again at start;
+      // the system database, with the password, stays).
+      const db = config.neo4j.database;
+      for (const dir of ['databases', 'transactions'])
+        fs.rmSync(path.join(config.local.home, 'data', dir, db), { recursive: true, force: true });
+      freshStore = true;
+    }
     const status = await startLocalNeo4j(config.local, config.neo4j, log);
     startedLocal = status.started;
   }
@@ -78,6 +95,7 @@ export async function openBenchGraph(log: Logger): Promise<BenchGraph> {
     neo4jVersion: version?.version ?? agent ?? 'unknown',
     neo4jEdition: version?.edition ?? 'unknown',
     startedLocal,
+    freshStore,
     async close() {
       await executor.close();
       if (startedLocal) await stopLocalNeo4j(config.local, log);

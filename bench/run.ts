@@ -680,7 +680,7 @@ async function main(): Promise<void> {
       if (t.disk) {
         rows.push({
           figure: `bytes in the store per active edge-minute (minute + hour buckets; ${fmt(h.activityNodes)} Activity nodes; transaction logs apart)`,
-          value: `${fmt(t.disk.bytesPerActiveEdgeMinute, 'B')} (${fmt(t.disk.bytesPerActivityNode, 'B')} per Activity node; transaction logs grew ${t.disk.txLogGrowthMiB ?? '?'} MiB)`,
+          value: `${t.disk.freshStore ? '' : 'at least '}${fmt(t.disk.bytesPerActiveEdgeMinute, 'B')} (${fmt(t.disk.bytesPerActivityNode, 'B')} per Activity node; transaction logs grew ${t.disk.txLogGrowthMiB ?? '?'} MiB)${t.disk.freshStore ? '' : '; a lower bound: the Neo4j was already running, and its store reuses the space of records deleted before'}`,
           baseline: '-',
           ratio: '-',
           target: `30 days of this cluster at the defaults: ${t.disk.projected30DaysGiB} GiB`,

@@ -38,7 +38,14 @@ export interface TimeBenchResult {
    */
   queries: Record<string, LatencySummary & { errors: number; firstMs: number }>;
   /** The store's growth (transaction logs apart: they are kept by their own retention). */
-  disk?: { bytesPerActiveEdgeMinute: number; bytesPerActivityNode: number; projected30DaysGiB: number; txLogGrowthMiB?: number };
+  disk?: {
+    bytesPerActiveEdgeMinute: number;
+    bytesPerActivityNode: number;
+    projected30DaysGiB: number;
+    txLogGrowthMiB?: number;
+    /** False when the store held deleted records' space before the history (see BenchGraph.freshStore): then a lower bound. */
+    freshStore: boolean;
+  };
   /**
    * The WORKLOAD map read from the write-time roll-ups against the read-time aggregation over every
    * call (all time) or every Activity node of the window (last 24 h), cold, interleaved in one run;
@@ -277,6 +284,7 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       bytesPerActivityNode: round(perNode, 1),
       projected30DaysGiB: round(projected / 2 ** 30, 2),
       txLogGrowthMiB: logsBefore !== undefined && logsAfter !== undefined ? round((logsAfter - logsBefore) / 2 ** 20, 1) : undefined,
+      freshStore: graph.freshStore,
     };
   }
 

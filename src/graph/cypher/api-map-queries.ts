@@ -208,6 +208,9 @@ export const ALL_MAP_COLUMNS: MapColumns = {
  * is read: `r.port` from a call, `port` from a ranged call's sums), then per map edge, then finished
  * (`final`, over map edge `e`), and what stands in its place when the client did not ask for it.
  */
+/** A column's pair stage, given how a call's value of a field is read. */
+type PairStage = (value: (field: string) => string) => string;
+
 interface ColumnStage<Pair> {
   pair: Pair;
   edge: string;
@@ -215,7 +218,7 @@ interface ColumnStage<Pair> {
   absent: string;
 }
 
-const COLUMN_STAGES: Readonly<Record<ListedColumn, ColumnStage<(v: (field: string) => string) => string>>> = {
+const COLUMN_STAGES: Readonly<Record<ListedColumn, ColumnStage<PairStage>>> = {
   verdicts: {
     pair: (v) => `collect(DISTINCT ${v('verdict')})`,
     edge: 'collect(x.verdicts)',
@@ -240,7 +243,7 @@ const COLUMN_STAGES: Readonly<Record<ListedColumn, ColumnStage<(v: (field: strin
 };
 
 /** With a range, p95 comes from the merged sketches (in JS): the latency column carries the sketches. */
-const RANGED_LATENCY_STAGE: ColumnStage<(v: (field: string) => string) => string> = {
+const RANGED_LATENCY_STAGE: ColumnStage<PairStage> = {
   pair: (v) => `reduce(acc = [], l IN collect(${v('sketches')}) | acc + l)`,
   edge: 'collect(x.latencyP95Ms)',
   final: 'reduce(acc = [], l IN e.latencyP95Ms | acc + l)',

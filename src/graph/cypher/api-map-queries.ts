@@ -376,12 +376,10 @@ export function topEdgeEnds(row: CompactServiceMapRow): string[] {
  * rangedMapMatch), with the pair stage of the columns asked for.
  */
 function pairSums(pairCols: string, ranged: boolean, a = 'a', b = 'b'): string {
-  return ranged
-    ? `WITH ${a}, ${b},
-  sum(flows) AS flows, sum(requests) AS requests, sum(responses) AS responses, sum(errors) AS errors, count(*) AS calls${pairCols}`
-    : `WITH ${a}, ${b},
-  sum(coalesce(r.flows, 0)) AS flows, sum(coalesce(r.requests, 0)) AS requests,
-  sum(coalesce(r.responses, 0)) AS responses, sum(coalesce(r.errors, 0)) AS errors, count(r) AS calls${pairCols}`;
+  // A call's counter may be absent (0); a ranged call's sums never are.
+  const sum = (field: string) => `sum(${ranged ? field : `coalesce(r.${field}, 0)`}) AS ${field}`;
+  return `WITH ${a}, ${b},
+  ${sum('flows')}, ${sum('requests')}, ${sum('responses')}, ${sum('errors')}, count(*) AS calls${pairCols}`;
 }
 
 /** The end of a map query: edges `s`, `t` with their sums, sorted, totalled and cut at `$topN`. */

@@ -262,9 +262,14 @@ describe('activity buckets of flow time (real Neo4j)', () => {
             : level === 'WORKLOAD'
               ? `${e.namespace}/${e.workloads![0]!.name}`
               : e.namespace!;
-        for (const x of all) {
-          if (x.atMs < since || x.atMs >= until) continue;
-          if (namespaces && !namespaces.includes(x.client.namespace!) && !namespaces.includes(x.server.namespace!)) continue;
+        // The exchanges in the covered range, of the namespaces asked for.
+        const inMap = all.filter(
+          (x) =>
+            x.atMs >= since &&
+            x.atMs < until &&
+            (!namespaces || namespaces.includes(x.client.namespace!) || namespaces.includes(x.server.namespace!)),
+        );
+        for (const x of inMap) {
           const id = `${nodeOf(x.client)}->${nodeOf(x.server)}`;
           const t = [...expectedTotals([x]).values()][0]!;
           const e = expected.get(id) ?? { flows: 0, requests: 0, errors: 0 };
@@ -281,9 +286,7 @@ describe('activity buckets of flow time (real Neo4j)', () => {
         if (!allColumns) continue;
         // A POD edge's calls are the distinct calls of its pair with flows in the range.
         const callsOf = new Map<string, Set<string>>();
-        for (const x of all) {
-          if (x.atMs < since || x.atMs >= until) continue;
-          if (namespaces && !namespaces.includes(x.client.namespace!) && !namespaces.includes(x.server.namespace!)) continue;
+        for (const x of inMap) {
           const id = `${nodeOf(x.client)}->${nodeOf(x.server)}`;
           callsOf.set(id, (callsOf.get(id) ?? new Set()).add(keyOf(x)));
         }

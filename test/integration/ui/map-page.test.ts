@@ -6,6 +6,7 @@ import { silentLogger } from '../../../src/logger';
 import { type TestBrowser, launchBrowser, saveScreenshot } from '../../helpers/browser';
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { gql } from '../api/gql-client';
+import { waitForMetric } from '../api/ws-client';
 import { ID, T0, callRow, podRow, shopBatch, writeBatch } from '../api/seed-graph';
 import type { ApiMapEdge } from '../../../ui/src/model/api-types';
 import { toDrawableEdge } from '../../../ui/src/model/to-drawable-graph';
@@ -63,6 +64,32 @@ async function openMap(page: Page, server: ApiServer, query: string): Promise<Sn
     return !s.loading && s.nodes.length > 0 && s.draws > 0;
   });
   return snapshot(page);
+}
+
+const LIVE_TOPICS = ['callAdded', 'callUpdated', 'podAdded'] as const;
+
+/** Waits until `url`'s server holds `n` subscriptions of each topic the map page opens. */
+async function waitForSubscriptions(url: string, n: number): Promise<void> {
+  for (const topic of LIVE_TOPICS) await waitForMetric(url, 'hubble_graph_api_subscriptions_open', `topic="${topic}"`, n, 30_000);
+}
+
+/**
+ * Opens the live map and waits until the server holds its subscriptions. The page's `live` status
+ * is a guess after a moment without error (graphql-ws does not acknowledge a subscription), and a
+ * change written before the server registers the subscription is not sent to it: on a busy machine
+ * a write right after `live` could be missed. The page is first taken off the map so that the
+ * subscriptions of an earlier live map are closed and not mistaken for the new ones.
+ */
+async function openLiveMap(page: Page, server: ApiServer, query: string): Promise<Snapshot> {
+  await page.goto('about:blank');
+  await waitForSubscriptions(server.url, 0);
+  const opened = await openMap(page, server, query);
+  await page.waitForFunction(
+    () =>
+      (window as unknown as { __hubbleGraphMap: { snapshot(): { liveStatus: string } } }).__hubbleGraphMap.snapshot().liveStatus === 'live',
+  );
+  await waitForSubscriptions(server.url, 1);
+  return opened;
 }
 
 const MAP_FIELDS = 'nodes { id kind name namespace } edges { id source target verdicts errorRate requests flows }';
@@ -462,12 +489,7 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
   });
 
   it('adds a call written through the collector writer while the page is open, in place and highlighted, without a reload', async () => {
-    const before = await openMap(page, server, 'ns=shop&level=POD&range=live');
-    await page.waitForFunction(
-      () =>
-        (window as unknown as { __hubbleGraphMap: { snapshot(): { liveStatus: string } } }).__hubbleGraphMap.snapshot().liveStatus ===
-        'live',
-    );
+    const before = await openLiveMap(page, server, 'ns=shop&level=POD&range=live');
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
     await writeBatch(executor, {
       endpoints: [podRow('shop', 'cart-0', 'cart', 'StatefulSet', ['app=cart'], T0 + 120_000)],
@@ -498,12 +520,7 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
 
   it('repaints a live-updated edge with the width and colour the API now has over the cached base layer, and folds it into the base once its mark fades', async () => {
     const edgeId = `${ID.webB}->${ID.api}`;
-    await openMap(page, server, 'ns=shop&level=POD&range=live');
-    await page.waitForFunction(
-      () =>
-        (window as unknown as { __hubbleGraphMap: { snapshot(): { liveStatus: string } } }).__hubbleGraphMap.snapshot().liveStatus ===
-        'live',
-    );
+    await openLiveMap(page, server, 'ns=shop&level=POD&range=live');
     const apiEdge = async () => {
       const res = await gql<{ serviceMap: { edges: ApiMapEdge[] } }>(
         server.url,
@@ -573,6 +590,7 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
         ).__hubbleGraphMap.snapshot();
         return s.nodes.length > 0 && s.liveStatus === 'live';
       });
+      await waitForSubscriptions(guarded.url, 1);
       expect(await tab.evaluate(() => sessionStorage.getItem('hubble-graph:api-token'))).toBe('s3cret');
       expect(await tab.evaluate(() => JSON.stringify(localStorage))).not.toContain('s3cret');
       // The subscription carries the token: a call written now reaches the page.

@@ -24,7 +24,7 @@ import {
   type UpsertedCallsRow,
   type UpsertedEndpointsRow,
 } from './cypher/ingest-queries';
-import type { EndpointKind } from '../model/endpoint-ids';
+import { type EndpointKind, podNamespaceOf } from '../model/endpoint-ids';
 import { resumeProperties } from './cypher/collector-queries';
 import {
   activityBucketId,
@@ -210,6 +210,8 @@ function activityParams(calls: readonly CallRow[]): ActivityParamRow[] {
   for (const call of calls) {
     if (call.activity === undefined) continue;
     const rows = [...call.activity].sort((a, b) => a.sizeMs - b.sizeMs || a.startMs - b.startMs);
+    const sourceNamespace = podNamespaceOf(call.sourceId);
+    const destinationNamespace = podNamespaceOf(call.destinationId);
     for (const { sizeMs, ...counts } of rows) {
       out.push({
         ...counts,
@@ -217,6 +219,8 @@ function activityParams(calls: readonly CallRow[]): ActivityParamRow[] {
         key: call.key,
         sourceId: call.sourceId,
         destinationId: call.destinationId,
+        sourceNamespace,
+        destinationNamespace,
         port: call.port,
         protocol: call.protocol,
         verdict: call.verdict,

@@ -17,6 +17,27 @@ export function podId(namespace: string, podName: string): string {
   return `${namespace}/${podName}`;
 }
 
+/**
+ * The namespace of a pod's id (`namespace/podName`); null for the other kinds, whose ids have no
+ * `/` (reserved names, DNS names and addresses never hold one).
+ */
+export function podNamespaceOf(id: string): string | null {
+  const slash = id.indexOf('/');
+  return slash < 0 ? null : id.slice(0, slash);
+}
+
+/**
+ * What an endpoint's id alone says of it: kind, name and, for a pod, namespace, as the endpoint rows
+ * name them (src/flows/to-endpoint.ts). For an end no longer stored: a ranged map shows the calls of
+ * its range though an end has been pruned since.
+ */
+export function endpointOfId(id: string): { kind: EndpointKind; name: string; namespace: string | null } {
+  const namespace = podNamespaceOf(id);
+  if (namespace !== null) return { kind: 'pod', name: id.slice(namespace.length + 1), namespace };
+  for (const kind of ENDPOINT_KINDS) if (id.startsWith(`${kind}:`)) return { kind, name: id.slice(kind.length + 1), namespace: null };
+  return { kind: 'ip', name: id, namespace: null };
+}
+
 /** A reserved identity's id: `reserved:world`, `reserved:host`, ... */
 export function reservedId(name: string): string {
   return `reserved:${name}`;

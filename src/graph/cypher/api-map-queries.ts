@@ -1,5 +1,6 @@
 import type { Params } from '../executor';
-import { LABEL, REL } from '../model';
+import { endpointOfId } from '../../model/endpoint-ids';
+import { LABEL } from '../model';
 import {
   type CypherQuery,
   type TimeWindow,
@@ -88,18 +89,20 @@ ${conds.length > 0 ? `WITH a, r, b ${where(conds)}` : ''}`;
  * What no one asked for is not read: at one namespace's 10k buckets, reading the sketches and last
  * flow times, and building a map per call, was a third of the query.
  *
- * The whole cluster's map scans the window's buckets (activity_size_start index) and looks their
- * ends up by id; with `namespaces`, the buckets of the calls of those namespaces' pods are looked up
- * by call key instead (activity_bucket constraint: key, size, then a range of starts), which reads
- * only theirs: one namespace of 20 at 100k calls and 10% of them active each minute, 15 minutes:
- * about 10k buckets of 6,500 calls instead of 150k; the ends' ids then come with the buckets. As
- * the ranged `calls` query, that reads the buckets of calls still in the graph (a pruned call's
- * buckets stay until they expire).
+ * The whole cluster's map scans the window's buckets (activity_size_start index); with
+ * `namespaces`, the buckets of the window whose source or destination pod is in one of them are
+ * sought instead (activity_source_namespace and activity_destination_namespace indexes: namespace,
+ * size, then a range of starts), which reads only theirs: one namespace of 20 at 100k calls and 10%
+ * of them active each minute, 15 minutes: about 10k buckets of 6,500 calls instead of 150k, without
+ * the seek per call that finding them by call key took. With `ends: 'ids'` the ends' ids come with
+ * the buckets and no endpoint is read, so that a range shows what was active in it even when an end
+ * has been pruned since, as the roll-ups of the range do; with `ends: 'nodes'` (the read-time
+ * roll-up, which needs the ends' workloads) the ends are looked up by id and a pruned one drops out.
  */
 function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params, columns: MapColumns, ends: 'nodes' | 'ids' = 'nodes'): string {
   Object.assign(params, windowParams(w));
-  const conds = [windowPredicate('k')];
-  conds.push(...edgeConditions('k', { verdicts: c.verdicts, protocol: c.protocol }, params));
+  const inWindow = `k.size = toInteger($w_size) AND ${windowPredicate('k')}`;
+  const conds = edgeConditions('k', { verdicts: c.verdicts, protocol: c.protocol }, params);
   const perCall: string[] = [];
   if (c.activeSince !== undefined) {
     params.e_activeSince = c.activeSince;
@@ -117,24 +120,38 @@ function rangedMapMatch(c: MapConditions, w: TimeWindow, params: Params, columns
   sum(k.flows) AS flows, sum(k.requests) AS requests, sum(k.responses) AS responses, sum(k.errors) AS errors${read.lastSeen}${read.sketches}`;
   const carried = (['port', 'protocol', 'verdict', 'lastSeen', 'sketches'] as const).filter((k) => read[k] !== '');
   const values = `flows, requests, responses, errors${carried.map((k) => `, ${k}`).join('')}`;
+  // Between two pods: with ids, a bucket with both ends' namespaces (only pods have one); with
+  // nodes, the ends' labels (fewer to test: one per call, not per bucket).
+  if (!c.includeExternal) {
+    if (ends === 'ids') conds.push('k.sourceNamespace IS NOT NULL AND k.destinationNamespace IS NOT NULL');
+    else perCall.push('a:Pod AND b:Pod');
+  }
+  let buckets: string;
   if (c.namespaces === undefined) {
-    if (!c.includeExternal) perCall.push('a:Pod AND b:Pod');
-    return `MATCH (k:${LABEL.activity}) ${where([`k.size = toInteger($w_size)`, ...conds])}
+    buckets = `MATCH (k:${LABEL.activity}) ${where([inWindow, ...conds])}`;
+  } else {
+    // Every bucket found from `namespaces` has an end there: no other condition on the ends' namespaces.
+    params.namespaces = c.namespaces;
+    const seek = (side: 'source' | 'destination') =>
+      `MATCH (k:${LABEL.activity}) WHERE k.${side}Namespace IN $namespaces AND ${inWindow} RETURN k`;
+    buckets = `CALL {
+  ${seek('source')}
+  UNION
+  ${seek('destination')}
+}
+${conds.length > 0 ? `WITH k ${where(conds)}` : ''}`;
+  }
+  if (ends === 'ids') {
+    return `${buckets}
+WITH k.sourceId AS s, k.destinationId AS t, ${perKey}
+${where(perCall)}`;
+  }
+  return `${buckets}
 WITH k.sourceId AS sid, k.destinationId AS did, ${perKey}
 MATCH (a:${LABEL.endpoint} {id: sid})
 MATCH (b:${LABEL.endpoint} {id: did})
 ${where(perCall)}
-WITH ${ends === 'ids' ? 'a.id AS s, b.id AS t' : 'a, b'}, ${values}`;
-  }
-  // Every call found from a pod of `namespaces` has an end there: no condition on the ends' namespaces.
-  params.namespaces = c.namespaces;
-  const endIds = ends === 'ids';
-  return `MATCH (p:${LABEL.pod}) WHERE p.namespace IN $namespaces
-MATCH (p)-[call:${REL.calls}]-()
-WITH DISTINCT call${c.includeExternal ? '' : ' WHERE startNode(call):Pod AND endNode(call):Pod'}
-${endIds ? '' : `MATCH (a:${LABEL.endpoint})-[call]->(b:${LABEL.endpoint})\n`}MATCH (k:${LABEL.activity} {key: call.key, size: toInteger($w_size)}) ${where(conds)}
-WITH ${endIds ? 'k.sourceId AS s, k.destinationId AS t' : 'a, b'}, ${perKey}
-${where(perCall)}`;
+WITH a, b, ${values}`;
 }
 
 /** A map node as the query returns it. */
@@ -517,7 +534,8 @@ export interface CompactServiceMapRow extends MapTotalsRecord {
 /** The `ServiceMapRecord` of a `buildServiceMap` row; `ranged` when the query was built with a window. */
 export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): ServiceMapRecord {
   const nodes = new Map<string, MapNodeRecord>(row.nodes.map(([id, kind, name, namespace]) => [id, { id, kind, name, namespace }]));
-  const node = (id: string): MapNodeRecord => nodes.get(id) ?? { id, kind: 'ip', name: id, namespace: null };
+  // An end missing from the graph (pruned since the range of a ranged map) is described by its id.
+  const node = (id: string): MapNodeRecord => nodes.get(id) ?? { id, ...endpointOfId(id) };
   const top = row.top.map(
     ([source, target, flows, requests, responses, errors, calls, verdicts, ports, protocols, latency, lastSeenMs]): MapEdgeRecord => {
       const edge: MapEdgeRecord = {

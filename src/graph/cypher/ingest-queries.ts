@@ -244,7 +244,9 @@ export const UPSERT_ACTIVITY = `
 UNWIND $rows AS row
 MERGE (a:${LABEL.activity} {key: row.key, size: toInteger(row.size), start: datetime({epochMillis: toInteger(row.startMs)})})
 ON CREATE SET a.sourceId = row.sourceId, a.destinationId = row.destinationId, a.port = toInteger(row.port),
-              a.protocol = row.protocol, a.verdict = row.verdict, a.isNew = true
+              a.protocol = row.protocol, a.verdict = row.verdict, a.isNew = true,
+              // Absent (null) for an end that is not a pod: a namespace's ranged POD map seeks these.
+              a.sourceNamespace = row.sourceNamespace, a.destinationNamespace = row.destinationNamespace
 // isNew lives only within this statement: it tells the roll-ups which call buckets are new.
 WITH a, row, a.latencySketch AS stored, a.isNew IS NOT NULL AS created
 SET a += {
@@ -270,6 +272,9 @@ export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> &
   Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'> & {
     /** Bucket size in seconds. */
     size: number;
+    /** The namespaces of the call's ends that are pods (podNamespaceOf), null for the others. */
+    sourceNamespace: string | null;
+    destinationNamespace: string | null;
   };
 
 export interface UpsertedActivityRow {

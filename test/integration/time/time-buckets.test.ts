@@ -1,9 +1,11 @@
+import { readServiceMap } from '../../../src/api/read-graph';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import { ActivityHold } from '../../../src/flows/activity-hold';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import { coverRange, parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 import type { Executor } from '../../../src/graph/executor';
 import { expireActivity } from '../../../src/graph/expire-activity';
+import { readMigrations } from '../../../src/graph/migrate';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { writeStagedBatch } from '../../../src/graph/write-staged-batch';
 import { silentLogger } from '../../../src/logger';
@@ -307,6 +309,23 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       }
     });
 
+    it("finds a namespace's buckets stored before their ends' namespaces were, once migration 0008 has filled them in", async () => {
+      const minute = NOW - (NOW % MIN);
+      const window = { size: 60, sinceMs: minute - 3 * HOUR, untilMs: minute + MIN };
+      const columns = { verdicts: true, ports: true, protocols: true, latencyP95Ms: true, lastSeen: true, calls: true };
+      const read = async (includeExternal: boolean) =>
+        (await readServiceMap(executor, 'POD', { namespaces: ['pay'], includeExternal }, 1_000_000, columns, undefined, window)).map;
+      const before = [await read(true), await read(false)];
+      for (const map of before) expect(map.top.length).toBeGreaterThan(0);
+      // Buckets as the writer stored them before: without the namespaces, the namespace's map is empty.
+      await executor.autoCommit('MATCH (k:Activity) REMOVE k.sourceNamespace, k.destinationNamespace');
+      expect((await read(true)).top).toEqual([]);
+      const migration = readMigrations().find((m) => m.name === '0008-activity-namespaces.cypher');
+      expect(migration).toBeDefined();
+      for (const statement of migration?.statements ?? []) await executor.autoCommit(statement);
+      expect([await read(true), await read(false)]).toEqual(before);
+    });
+
     it("counts a ranged WORKLOAD map's calls when they are asked for, in the edges or only in the totals, and the rest alike without them", async () => {
       const ask = async (fields: string) => {
         const res = await gql(server.url, `query($r: TimeRange) { serviceMap(filter: {level: WORKLOAD}, range: $r) { ${fields} } }`, {
@@ -425,6 +444,27 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       const res = await gql(server.url, '{ calls(range: {since: "yesterday"}) { totalCount } }');
       expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(res.errors?.[0]?.message).toMatch(/range\.since.*"yesterday"/);
+    });
+
+    // Last in this block: it deletes an endpoint.
+    it('keeps in a ranged POD map the calls of an end pruned since the range, named from its id, as the ranged roll-ups keep them', async () => {
+      const hour = NOW - 3 * DAY - ((NOW - 3 * DAY) % HOUR);
+      const capture = { size: 3600, sinceMs: hour - HOUR, untilMs: hour + 3 * HOUR };
+      const read = async (level: 'POD' | 'WORKLOAD', namespaces?: string[]) =>
+        (await readServiceMap(executor, level, { namespaces, includeExternal: true }, 1_000_000, undefined, undefined, capture)).map;
+      const maps = async () => ({ pod: await read('POD'), namespace: await read('POD', ['pay']), workload: await read('WORKLOAD') });
+      const before = await maps();
+      const ledger = before.namespace.top.filter((e) => e.source.id === 'pay/ledger-1' || e.target.id === 'pay/ledger-1');
+      expect(ledger.length).toBeGreaterThan(0);
+      expect(ledger.flatMap((e) => [e.source, e.target]).find((n) => n.id === 'pay/ledger-1')).toEqual({
+        id: 'pay/ledger-1',
+        kind: 'pod',
+        name: 'ledger-1',
+        namespace: 'pay',
+      });
+      // As a prune removes an endpoint not seen since its cutoff.
+      await executor.autoCommit("MATCH (e:Endpoint {id: 'pay/ledger-1'}) DETACH DELETE e");
+      expect(await maps()).toEqual(before);
     });
   });
 

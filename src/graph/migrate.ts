@@ -9,6 +9,7 @@ import {
   CREATE_MIGRATION_CONSTRAINT,
   FINISH_MIGRATION,
   LIST_MIGRATIONS,
+  RENEW_MIGRATION_CLAIM,
   TAKE_OVER_STALE_MIGRATION,
   type MigrationRow,
 } from './cypher/migration-queries';
@@ -61,7 +62,7 @@ export interface MigrateOptions {
   readonly dir?: string;
   /** A claim older than this is taken to belong to a process that died (ms). */
   readonly staleClaimMs?: number;
-  /** How long to wait for another process that is applying a migration (ms). */
+  /** How long to wait for another process that applies a migration, from its last renewal of the claim (ms). */
   readonly waitMs?: number;
 }
 
@@ -114,12 +115,20 @@ export async function migrate(executor: Executor, log: Logger, options: MigrateO
     }
     if (mine) {
       log.info({ migration: file.name, statements: file.statements.length }, 'applying migration');
-      for (const statement of file.statements) {
-        try {
-          await executor.autoCommit(statement);
-        } catch (err) {
-          throw new MigrationError(`migration "${file.name}" failed at:\n${statement}\n${errorMessage(err)}`);
+      // Renewed three times per stale interval, so that no other process takes a long backfill over.
+      const heartbeat = setInterval(() => {
+        executor.write(RENEW_MIGRATION_CLAIM, { version: file.version, owner }).catch(() => undefined);
+      }, staleMs / 3);
+      try {
+        for (const statement of file.statements) {
+          try {
+            await executor.autoCommit(statement);
+          } catch (err) {
+            throw new MigrationError(`migration "${file.name}" failed at:\n${statement}\n${errorMessage(err)}`);
+          }
         }
+      } finally {
+        clearInterval(heartbeat);
       }
       await executor.write(FINISH_MIGRATION, { version: file.version, owner });
       result.applied.push(file.name);
@@ -145,14 +154,22 @@ function checkChecksum(file: MigrationFile, row: MigrationRow): void {
   }
 }
 
+/** Waits while another process applies `file`: as long as it renews its claim, and `waitMs` after the last renewal. */
 async function waitForOther(executor: Executor, file: MigrationFile, waitMs: number): Promise<void> {
-  const deadline = Date.now() + waitMs;
+  let deadline = Date.now() + waitMs;
+  let lastClaim: number | undefined;
   for (;;) {
     const row = await findMigration(executor, file.version);
     if (row) checkChecksum(file, row);
     if (row?.state === 'applied') return;
+    if (row !== undefined && row.claimedAt !== lastClaim) {
+      lastClaim = row.claimedAt;
+      deadline = Date.now() + waitMs;
+    }
     if (Date.now() > deadline)
-      throw new MigrationError(`migration "${file.name}" is being applied by another process that has not finished within ${waitMs} ms`);
+      throw new MigrationError(
+        `migration "${file.name}" is being applied by another process that has not renewed its claim within ${waitMs} ms`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { migrate, readMigrations } from '../../src/graph/migrate';
 import { silentLogger } from '../../src/logger';
 import { CLI } from '../helpers/cli';
+import { waitFor } from '../helpers/ground-truth';
 import { testEnv, testExecutor } from '../helpers/neo4j';
 
 const execFileAsync = promisify(execFile);
@@ -74,6 +75,38 @@ describe('migrate (real Neo4j)', () => {
     await expect(migrate(executor, silentLogger(), { dir })).rejects.toThrow(MigrationError);
     await expect(migrate(executor, silentLogger(), { dir })).rejects.toThrow(/0001-a\.cypher.*changed after it was applied/);
   });
+
+  it('renews its claim while a long statement runs, so that a process started meanwhile waits instead of applying it again', async () => {
+    // The statement waits for a lock this test holds, as long as a backfill of a large store runs.
+    fs.writeFileSync(path.join(dir, '0003-slow.cypher'), 'MATCH (n:HgTestLock) SET n.applied = coalesce(n.applied, 0) + 1;\n');
+    await executor.write('MERGE (n:HgTestLock) SET n.applied = 0');
+    const session = executor.driver.session();
+    const holder = session.beginTransaction();
+    try {
+      await holder.run('MATCH (n:HgTestLock) SET n.held = true');
+      const options = { dir, staleClaimMs: 1500, waitMs: 20_000 };
+      const first = migrate(executor, silentLogger(), options);
+      await waitFor(
+        'the first process to claim migration 3',
+        () => executor.read("MATCH (m:Migration {version: 3, state: 'applying'}) RETURN m"),
+        (rows) => rows.length === 1,
+        10_000,
+      );
+      // Twice the stale interval: without renewals, the claim would be taken over now.
+      await new Promise((r) => setTimeout(r, 3000));
+      const second = migrate(executor, silentLogger(), options);
+      await new Promise((r) => setTimeout(r, 1000));
+      await holder.rollback();
+      const [a, b] = await Promise.all([first, second]);
+      expect(a.applied).toEqual(['0001-a.cypher', '0002-b.cypher', '0003-slow.cypher']);
+      expect(b.applied).toEqual([]);
+      expect(b.alreadyApplied).toEqual(['0001-a.cypher', '0002-b.cypher', '0003-slow.cypher']);
+      expect((await executor.read<{ applied: number }>('MATCH (n:HgTestLock) RETURN n.applied AS applied'))[0]?.applied).toBe(1);
+    } finally {
+      await session.close();
+      await executor.write('MATCH (n:HgTestLock) DELETE n');
+    }
+  }, 60_000);
 
   it('applies each migration once when two processes migrate at the same time', async () => {
     const shipped = readMigrations();

@@ -25,7 +25,16 @@ export const CLAIM_MIGRATION = `
 CREATE (m:Migration {version: $version, name: $name, checksum: $checksum, state: 'applying',
                      owner: $owner, claimedAt: timestamp()})`;
 
-/** Takes over a claim whose owner has not finished within the stale interval (it probably died). */
+/**
+ * The owner's heartbeat while it applies a migration: a claim renewed within the stale interval is
+ * not taken over, however long the migration's statements run (a backfill of a large store).
+ */
+export const RENEW_MIGRATION_CLAIM = `
+MATCH (m:Migration {version: $version, owner: $owner})
+WHERE m.state = 'applying'
+SET m.claimedAt = timestamp()`;
+
+/** Takes over a claim whose owner has not renewed it within the stale interval (it probably died). */
 export const TAKE_OVER_STALE_MIGRATION = `
 MATCH (m:Migration {version: $version})
 WHERE m.state = 'applying' AND m.claimedAt < timestamp() - $staleMs

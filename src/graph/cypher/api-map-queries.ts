@@ -220,14 +220,10 @@ export const ALL_MAP_COLUMNS: MapColumns = {
   calls: true,
 };
 
-/**
- * How each column is aggregated per endpoint pair from the calls' values (`pair`, given how a value
- * is read: `r.port` from a call, `port` from a ranged call's sums), then per map edge, then finished
- * (`final`, over map edge `e`), and what stands in its place when the client did not ask for it.
- */
 /** A column's pair stage, given how a call's value of a field is read. */
 type PairStage = (value: (field: string) => string) => string;
 
+/** A column's stages: `pair` a PairStage, or its Cypher once the way of reading values is chosen. */
 interface ColumnStage<Pair> {
   pair: Pair;
   edge: string;
@@ -235,6 +231,11 @@ interface ColumnStage<Pair> {
   absent: string;
 }
 
+/**
+ * How each column is aggregated per endpoint pair from the calls' values (`pair`, given how a value
+ * is read: `r.port` from a call, `port` from a ranged call's sums), then per map edge, then finished
+ * (`final`, over map edge `e`), and what stands in its place when the client did not ask for it.
+ */
 const COLUMN_STAGES: Readonly<Record<ListedColumn, ColumnStage<PairStage>>> = {
   verdicts: {
     pair: (v) => `collect(DISTINCT ${v('verdict')})`,

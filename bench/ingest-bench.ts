@@ -40,7 +40,8 @@ export interface IngestResult {
   receivedFlowsPerSec: number;
   graphExact: boolean;
   mismatches: string[];
-  lag: {
+  /** Absent when the run asked for no lag phase (lagSeconds 0). */
+  lag?: {
     caughtUp: boolean;
     received: number;
     rate: number;
@@ -353,7 +354,8 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
   let replay: ReplayServer | undefined;
   let collector: CollectorHandle | undefined;
   try {
-    replay = await startReplayServer({ events, listen: '127.0.0.1:0' });
+    const server = await startReplayServer({ events, listen: '127.0.0.1:0' });
+    replay = server;
     const t0warm = nowMs();
     const warmed = await warmReplay(replay.address);
     o.log(`replay server ${replay.address}: ${warmed} messages pre-encoded in ${round((nowMs() - t0warm) / 1000, 1)} s`);
@@ -460,93 +462,98 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
         `graph ${check.exact ? 'exact' : `WRONG: ${check.mismatches.join('; ')}`}`,
     );
 
-    // Lag at a steady rate well below the measured ceiling (the replay server encodes appended flows
-    // in this process as it sends them, so the rate is kept where that does not queue).
     const flowsPerSec = events.length / seconds;
-    const rate = o.lagRate ?? Math.max(1000, Math.round(Math.min(20_000, flowsPerSec * 0.3) / 1000) * 1000);
-    const lagCpu0 = { collector: procCpuSeconds(c.child.pid), neo4j: procCpuSeconds(neo4jPid) };
-    const before = lagBuckets(m);
-    const appends: Array<{ flowMs: number; count: number }> = [];
-    const samples: Array<{ flowMs: number; commitMs: number }> = [];
-    const tickMs = 50;
-    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-    let src = 0;
-    let appended = 0;
-    const lagStart = Date.now();
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const s = await readCollector(executor, c.collectorId).catch(() => undefined);
-        if (s && (samples.length === 0 || samples[samples.length - 1]!.commitMs !== s.commitMs)) samples.push(s);
-        await sleep(40);
+    // Lag at a steady rate (skipped with lagSeconds 0: the time part measures other things).
+    const steadyLag = async (): Promise<IngestResult['lag']> => {
+      // Lag at a steady rate well below the measured ceiling (the replay server encodes appended flows
+      // in this process as it sends them, so the rate is kept where that does not queue).
+      const rate = o.lagRate ?? Math.max(1000, Math.round(Math.min(20_000, flowsPerSec * 0.3) / 1000) * 1000);
+      const lagCpu0 = { collector: procCpuSeconds(c.child.pid), neo4j: procCpuSeconds(neo4jPid) };
+      const before = lagBuckets(m);
+      const appends: Array<{ flowMs: number; count: number }> = [];
+      const samples: Array<{ flowMs: number; commitMs: number }> = [];
+      const tickMs = 50;
+      const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+      let src = 0;
+      let appended = 0;
+      const lagStart = Date.now();
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const s = await readCollector(executor, c.collectorId).catch(() => undefined);
+          if (s && (samples.length === 0 || samples[samples.length - 1]!.commitMs !== s.commitMs)) samples.push(s);
+          await sleep(40);
+        }
+      })();
+      for (let tick = 0; Date.now() - lagStart < o.lagSeconds * 1000; tick++) {
+        const due = lagStart + tick * tickMs;
+        if (due > Date.now()) await sleep(due - Date.now());
+        const flowMs = Date.now();
+        const time = formatFlowTime(flowMs, 0);
+        const chunk: HubbleEvent[] = [];
+        for (let k = 0; k < perTick; k++) {
+          const ev = events[src++ % events.length] as Extract<HubbleEvent, { kind: 'flow' }>;
+          chunk.push({ kind: 'flow', flow: { ...ev.flow, time, uuid: undefined }, nodeName: ev.nodeName });
+        }
+        server.append(chunk);
+        appended += chunk.length;
+        appends.push({ flowMs, count: chunk.length });
       }
-    })();
-    for (let tick = 0; Date.now() - lagStart < o.lagSeconds * 1000; tick++) {
-      const due = lagStart + tick * tickMs;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const flowMs = Date.now();
-      const time = formatFlowTime(flowMs, 0);
-      const chunk: HubbleEvent[] = [];
-      for (let k = 0; k < perTick; k++) {
-        const ev = events[src++ % events.length] as Extract<HubbleEvent, { kind: 'flow' }>;
-        chunk.push({ kind: 'flow', flow: { ...ev.flow, time, uuid: undefined }, nodeName: ev.nodeName });
+      const lastFlowMs = appends[appends.length - 1]?.flowMs ?? 0;
+      const caughtUp = await waitFor(() => samples.length > 0 && samples[samples.length - 1]!.flowMs >= lastFlowMs, 60_000, 50);
+      sampling = false;
+      await sampler;
+      const receivedAfter = (await scrapeMetrics(c.metricsUrl)).get('hubble_graph_flows_received_total') ?? 0;
+      if (!caughtUp) {
+        o.log(
+          `lag phase: the last appended flow was not committed within 60 s (collector received ${receivedAfter - events.length} of ${appended} appended flows; ` +
+            `last committed flow time ${new Date(samples[samples.length - 1]?.flowMs ?? 0).toISOString()}, last appended ${new Date(lastFlowMs).toISOString()})`,
+        );
       }
-      replay.append(chunk);
-      appended += chunk.length;
-      appends.push({ flowMs, count: chunk.length });
-    }
-    const lastFlowMs = appends[appends.length - 1]?.flowMs ?? 0;
-    const caughtUp = await waitFor(() => samples.length > 0 && samples[samples.length - 1]!.flowMs >= lastFlowMs, 60_000, 50);
-    sampling = false;
-    await sampler;
-    const receivedAfter = (await scrapeMetrics(c.metricsUrl)).get('hubble_graph_flows_received_total') ?? 0;
-    if (!caughtUp) {
+      const lagSeconds = (Date.now() - lagStart) / 1000;
+      // CPU at a steady rate, as a share of one core over the phase: what the rate costs each process.
+      const lagCpu = {
+        collectorPct: round((100 * (procCpuSeconds(c.child.pid) - lagCpu0.collector)) / lagSeconds, 0),
+        neo4jPct: round((100 * (procCpuSeconds(neo4jPid) - lagCpu0.neo4j)) / lagSeconds, 0),
+      };
+      // Each appended flow is committed by the first batch whose newest flow time reaches its own.
+      const lags: number[] = [];
+      const weights: number[] = [];
+      let si = 0;
+      for (const a of appends) {
+        while (si < samples.length && samples[si]!.flowMs < a.flowMs) si++;
+        if (si >= samples.length) break;
+        lags.push(samples[si]!.commitMs - a.flowMs);
+        weights.push(a.count);
+      }
+      const expanded: number[] = [];
+      lags.forEach((l, i) => {
+        for (let k = 0; k < Math.max(1, Math.round(weights[i]! / perTick)); k++) expanded.push(l);
+      });
+      const after = lagBuckets(await scrapeMetrics(c.metricsUrl));
+      const delta = after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));
+      const lagBatches = samples.filter((s) => s.flowMs >= (appends[0]?.flowMs ?? 0)).length;
+      const lag = {
+        caughtUp,
+        received: receivedAfter - events.length,
+        rate,
+        seconds: round(lagSeconds, 1),
+        flows: appended,
+        batches: lagBatches,
+        p50Ms: round(quantile(expanded, 0.5), 0),
+        p95Ms: round(quantile(expanded, 0.95), 0),
+        maxMs: round(expanded.length ? Math.max(...expanded) : NaN, 0),
+        histogramP50Ms: round(histogramQuantile(delta, 0.5) ?? NaN, 0),
+        histogramP95Ms: round(histogramQuantile(delta, 0.95) ?? NaN, 0),
+        cpu: lagCpu,
+      };
       o.log(
-        `lag phase: the last appended flow was not committed within 60 s (collector received ${receivedAfter - events.length} of ${appended} appended flows; ` +
-          `last committed flow time ${new Date(samples[samples.length - 1]?.flowMs ?? 0).toISOString()}, last appended ${new Date(lastFlowMs).toISOString()})`,
+        `lag at ${rate} flows/s: p50 ${lag.p50Ms} ms, p95 ${lag.p95Ms} ms over ${lagBatches} batches (collector histogram p50 ${lag.histogramP50Ms}, p95 ${lag.histogramP95Ms}); ` +
+          `CPU: collector ${lagCpu.collectorPct}%, Neo4j ${lagCpu.neo4jPct}% of one core`,
       );
-    }
-    const lagSeconds = (Date.now() - lagStart) / 1000;
-    // CPU at a steady rate, as a share of one core over the phase: what the rate costs each process.
-    const lagCpu = {
-      collectorPct: round((100 * (procCpuSeconds(c.child.pid) - lagCpu0.collector)) / lagSeconds, 0),
-      neo4jPct: round((100 * (procCpuSeconds(neo4jPid) - lagCpu0.neo4j)) / lagSeconds, 0),
+      return lag;
     };
-    // Each appended flow is committed by the first batch whose newest flow time reaches its own.
-    const lags: number[] = [];
-    const weights: number[] = [];
-    let si = 0;
-    for (const a of appends) {
-      while (si < samples.length && samples[si]!.flowMs < a.flowMs) si++;
-      if (si >= samples.length) break;
-      lags.push(samples[si]!.commitMs - a.flowMs);
-      weights.push(a.count);
-    }
-    const expanded: number[] = [];
-    lags.forEach((l, i) => {
-      for (let k = 0; k < Math.max(1, Math.round(weights[i]! / perTick)); k++) expanded.push(l);
-    });
-    const after = lagBuckets(await scrapeMetrics(c.metricsUrl));
-    const delta = after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));
-    const lagBatches = samples.filter((s) => s.flowMs >= (appends[0]?.flowMs ?? 0)).length;
-    const lag = {
-      caughtUp,
-      received: receivedAfter - events.length,
-      rate,
-      seconds: round(lagSeconds, 1),
-      flows: appended,
-      batches: lagBatches,
-      p50Ms: round(quantile(expanded, 0.5), 0),
-      p95Ms: round(quantile(expanded, 0.95), 0),
-      maxMs: round(expanded.length ? Math.max(...expanded) : NaN, 0),
-      histogramP50Ms: round(histogramQuantile(delta, 0.5) ?? NaN, 0),
-      histogramP95Ms: round(histogramQuantile(delta, 0.95) ?? NaN, 0),
-      cpu: lagCpu,
-    };
-    o.log(
-      `lag at ${rate} flows/s: p50 ${lag.p50Ms} ms, p95 ${lag.p95Ms} ms over ${lagBatches} batches (collector histogram p50 ${lag.histogramP50Ms}, p95 ${lag.histogramP95Ms}); ` +
-        `CPU: collector ${lagCpu.collectorPct}%, Neo4j ${lagCpu.neo4jPct}% of one core`,
-    );
+    const lag = o.lagSeconds > 0 ? await steadyLag() : undefined;
 
     const peakRss = Math.max(mem?.hwm ?? 0, procMemory(c.child.pid)?.hwm ?? 0);
     const edges = truth.calls.length;

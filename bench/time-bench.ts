@@ -21,6 +21,12 @@ export interface TimeBenchOptions {
   activeShare: number;
   ingestFlows: number;
   ingestEdges: number;
+  /**
+   * After each ingest burst, flows of the current time at this steady rate for this many seconds:
+   * the CPU a flow costs with buckets on and off, below saturation (see SteadyIngest).
+   */
+  steadyRate: number;
+  steadySeconds: number;
   /** Requests per query figure. */
   iterations: number;
   /**
@@ -32,11 +38,29 @@ export interface TimeBenchOptions {
   log: (msg: string) => void;
 }
 
+/**
+ * A steady rate of flows of the current time after the burst: the CPU seconds the collector and
+ * Neo4j spent per 1,000 flows, from the first appended flow until the last was committed. At one
+ * rate on shared cores, the rate each setting sustains is in inverse proportion to its total. Held
+ * buckets (the default) are written once their minute has closed, so up to the last minute's
+ * buckets of the phase are still held when it ends: the held figure leaves them out, the others
+ * (off; every flush) write everything within the phase.
+ */
+export interface SteadyIngest {
+  rate: number;
+  seconds: number;
+  flows: number;
+  caughtUp: boolean;
+  cpuMsPerKFlows: { collector: number; neo4j: number; total: number };
+}
+
+type IngestFigures = Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'> & { steady?: SteadyIngest };
+
 export interface TimeBenchResult {
-  ingestOff?: Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'>;
-  ingestOn?: Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'>;
+  ingestOff?: IngestFigures;
+  ingestOn?: IngestFigures;
   /** Buckets on, each written with every flush (HG_BUCKET_WRITE_INTERVAL=0: before buckets were held until they close). */
-  ingestOnEveryFlush?: Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'>;
+  ingestOnEveryFlush?: IngestFigures;
   history: { pods: number; calls: number; hours: number; activeEdgeMinutes: number; activityNodes: number; writeSeconds: number };
   /**
    * Per case: the measured requests (each right after a write), and apart from them the case's
@@ -165,6 +189,22 @@ export function buildHistoryTopology(
   return { pods, edges };
 }
 
+/** The steady phase of an ingest run as CPU per 1,000 flows (undefined without one, or without CPU figures). */
+function steadyOf(lag: IngestResult['lag']): SteadyIngest | undefined {
+  if (lag?.cpu === undefined || lag.flows === 0) return undefined;
+  // The phase's CPU shares are of one core over lag.seconds.
+  const perK = (pct: number) => round((pct / 100) * lag.seconds * 1000 * (1000 / lag.flows), 1);
+  const collector = perK(lag.cpu.collectorPct);
+  const neo4j = perK(lag.cpu.neo4jPct);
+  return {
+    rate: lag.rate,
+    seconds: lag.seconds,
+    flows: lag.flows,
+    caughtUp: lag.caughtUp,
+    cpuMsPerKFlows: { collector, neo4j, total: round(collector + neo4j, 1) },
+  };
+}
+
 /**
  * A cluster with `hours` of history written minute by minute (each minute a batch with the
  * activity of `activeShare` of the calls, as the collector would write it), then the ranged
@@ -185,12 +225,13 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       flows: o.ingestFlows,
       edges: o.ingestEdges,
       probeEdges: 0,
-      lagSeconds: 0,
+      lagSeconds: o.steadySeconds,
+      lagRate: o.steadyRate,
       skipProbes: true,
       collectorEnv: { HG_BUCKETS: buckets, HG_BUCKET_WRITE_INTERVAL: writeInterval },
       log: o.log,
     });
-    result[name] = { flowsPerSec: r.flowsPerSec, graphExact: r.graphExact, seconds: r.seconds };
+    result[name] = { flowsPerSec: r.flowsPerSec, graphExact: r.graphExact, seconds: r.seconds, steady: steadyOf(r.lag) };
   }
 
   const { executor } = graph;

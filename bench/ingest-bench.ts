@@ -357,10 +357,10 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     const server = await startReplayServer({ events, listen: '127.0.0.1:0' });
     replay = server;
     const t0warm = nowMs();
-    const warmed = await warmReplay(replay.address);
-    o.log(`replay server ${replay.address}: ${warmed} messages pre-encoded in ${round((nowMs() - t0warm) / 1000, 1)} s`);
+    const warmed = await warmReplay(server.address);
+    o.log(`replay server ${server.address}: ${warmed} messages pre-encoded in ${round((nowMs() - t0warm) / 1000, 1)} s`);
 
-    collector = await startCollectorProcess(graph, replay.address, o.cpuProfileDir, o.collectorEnv);
+    collector = await startCollectorProcess(graph, server.address, o.cpuProfileDir, o.collectorEnv);
     const c = collector;
     o.log(`collector (${c.mode}) pid ${c.child.pid}, metrics ${c.metricsUrl}`);
     let peakHeap = 0;
@@ -463,10 +463,10 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     );
 
     const flowsPerSec = events.length / seconds;
-    // Lag at a steady rate (skipped with lagSeconds 0: the time part measures other things).
+    // Lag at a steady rate well below the measured ceiling (the replay server encodes appended flows
+    // in this process as it sends them, so the rate is kept where that does not queue); no phase
+    // with lagSeconds 0.
     const steadyLag = async (): Promise<IngestResult['lag']> => {
-      // Lag at a steady rate well below the measured ceiling (the replay server encodes appended flows
-      // in this process as it sends them, so the rate is kept where that does not queue).
       const rate = o.lagRate ?? Math.max(1000, Math.round(Math.min(20_000, flowsPerSec * 0.3) / 1000) * 1000);
       const lagCpu0 = { collector: procCpuSeconds(c.child.pid), neo4j: procCpuSeconds(neo4jPid) };
       const before = lagBuckets(m);

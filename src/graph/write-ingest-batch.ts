@@ -189,7 +189,7 @@ export async function applyIngestRows(
     if (httpPathRows.length > 0) await tx.run(MERGE_HTTP_PATHS, { ...keyedRows(httpPathRows), maxPaths: DEFAULT_MAX_HTTP_PATHS });
   }
   const createdBuckets = new Set<string>();
-  for (const part of chunks(activityParams(calls), rowsPerStatement)) {
+  for (const part of activityParts(calls, rowsPerStatement)) {
     const { sketches, created } = await runOneRow<UpsertedActivityRow>(tx, UPSERT_ACTIVITY, { rows: part });
     for (const b of created) createdBuckets.add(activityBucketId(b.key, b.size, b.startMs));
     if (sketches.length === 0) continue;
@@ -204,30 +204,36 @@ export async function applyIngestRows(
   return seq;
 }
 
-/** The activity rows of `calls` (already in key order) as UPSERT_ACTIVITY takes them, in (key, size, start) order. */
-function activityParams(calls: readonly CallRow[]): ActivityParamRow[] {
-  const out: ActivityParamRow[] = [];
+/**
+ * The activity of `calls` (already in key order) as UPSERT_ACTIVITY takes it, one row per call with
+ * its buckets in (size, start) order, in statements of about `bucketsPerStatement` buckets.
+ */
+function* activityParts(calls: readonly CallRow[], bucketsPerStatement: number): Generator<ActivityParamRow[]> {
+  let part: ActivityParamRow[] = [];
+  let bucketsInPart = 0;
   for (const call of calls) {
-    if (call.activity === undefined) continue;
-    const rows = [...call.activity].sort((a, b) => a.sizeMs - b.sizeMs || a.startMs - b.startMs);
-    const sourceNamespace = podNamespaceOf(call.sourceId);
-    const destinationNamespace = podNamespaceOf(call.destinationId);
-    for (const { sizeMs, ...counts } of rows) {
-      out.push({
-        ...counts,
-        size: sizeMs / 1000,
-        key: call.key,
-        sourceId: call.sourceId,
-        destinationId: call.destinationId,
-        sourceNamespace,
-        destinationNamespace,
-        port: call.port,
-        protocol: call.protocol,
-        verdict: call.verdict,
-      });
+    if (call.activity === undefined || call.activity.length === 0) continue;
+    // The rows as they are (no copy per bucket: this runs for every bucket of every flush).
+    const buckets = [...call.activity].sort((a, b) => a.sizeMs - b.sizeMs || a.startMs - b.startMs);
+    part.push({
+      key: call.key,
+      sourceId: call.sourceId,
+      destinationId: call.destinationId,
+      sourceNamespace: podNamespaceOf(call.sourceId),
+      destinationNamespace: podNamespaceOf(call.destinationId),
+      port: call.port,
+      protocol: call.protocol,
+      verdict: call.verdict,
+      buckets,
+    });
+    bucketsInPart += buckets.length;
+    if (bucketsInPart >= bucketsPerStatement) {
+      yield part;
+      part = [];
+      bucketsInPart = 0;
     }
   }
-  return out;
+  if (part.length > 0) yield part;
 }
 
 /** The stored map nodes of the ends of `calls`, per level. */
@@ -253,7 +259,14 @@ async function addRollups(tx: TxRunner, calls: readonly CallRow[], created: Crea
 /** Adds roll-up rows into their nodes and merges their sketches, `rowsPerStatement` rows per statement. */
 async function upsertRollupRows(tx: TxRunner, rows: readonly RollupRow[], rowsPerStatement: number): Promise<void> {
   for (const part of chunks(rows, rowsPerStatement)) {
-    const { sketches } = await runOneRow<UpsertedRollupsRow>(tx, UPSERT_ROLLUPS, { rows: part });
+    // The map nodes once per statement, the rows naming them by id (UPSERT_ROLLUPS).
+    const nodes: Record<string, Omit<MapNodeRef, 'id'>> = {};
+    const params = part.map(({ source, target, ...row }) => {
+      nodes[source.id] ??= { kind: source.kind, name: source.name, namespace: source.namespace };
+      nodes[target.id] ??= { kind: target.kind, name: target.name, namespace: target.namespace };
+      return { ...row, source: source.id, target: target.id };
+    });
+    const { sketches } = await runOneRow<UpsertedRollupsRow>(tx, UPSERT_ROLLUPS, { rows: params, nodes });
     if (sketches.length === 0) continue;
     const merged = sketches.map(({ id, sketch, stored }) => ({ id, sketch: mergeSketches(stored, sketch) ?? sketch }));
     await tx.run(SET_ROLLUP_SKETCH, { rows: merged });

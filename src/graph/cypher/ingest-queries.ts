@@ -238,17 +238,21 @@ export interface HttpPathsRow {
 /**
  * Adds per-bucket deltas into `(:Activity)` nodes (one per call key, bucket size in seconds and
  * bucket start), created on first use with the call's identity copied, so that ranged reads need
- * no CALLS lookup. Returns the stored sketch of the rows that carry one, like UPSERT_CALLS.
+ * no CALLS lookup. One row per call with its buckets (the identity goes over Bolt once). A bucket
+ * that held no sketch takes the row's as it is; the stored sketch of the others is returned, so
+ * that the writer merges the two (which Cypher cannot) and stores the result with
+ * SET_ACTIVITY_SKETCH in the same transaction.
  */
 export const UPSERT_ACTIVITY = `
-UNWIND $rows AS row
-MERGE (a:${LABEL.activity} {key: row.key, size: toInteger(row.size), start: datetime({epochMillis: toInteger(row.startMs)})})
-ON CREATE SET a.sourceId = row.sourceId, a.destinationId = row.destinationId, a.port = toInteger(row.port),
-              a.protocol = row.protocol, a.verdict = row.verdict, a.isNew = true,
+UNWIND $rows AS call
+UNWIND call.buckets AS row
+MERGE (a:${LABEL.activity} {key: call.key, size: toInteger(row.sizeMs) / 1000, start: datetime({epochMillis: toInteger(row.startMs)})})
+ON CREATE SET a.sourceId = call.sourceId, a.destinationId = call.destinationId, a.port = toInteger(call.port),
+              a.protocol = call.protocol, a.verdict = call.verdict, a.isNew = true,
               // Absent (null) for an end that is not a pod: a namespace's ranged POD map seeks these.
-              a.sourceNamespace = row.sourceNamespace, a.destinationNamespace = row.destinationNamespace
+              a.sourceNamespace = call.sourceNamespace, a.destinationNamespace = call.destinationNamespace
 // isNew lives only within this statement: it tells the roll-ups which call buckets are new.
-WITH a, row, a.latencySketch AS stored, a.isNew IS NOT NULL AS created
+WITH a, call, row, a.latencySketch AS stored, a.isNew IS NOT NULL AS created
 SET a += {
     ${counterSums('a')},
     latencyCount: coalesce(a.latencyCount, 0) + toInteger(row.latencyCount),
@@ -258,27 +262,28 @@ SET a += {
                        ELSE a.latencyMinMs END,
     latencyMaxMs: CASE WHEN toInteger(row.latencyCount) > 0 AND (a.latencyMaxMs IS NULL OR a.latencyMaxMs < row.latencyMaxMs)
                        THEN row.latencyMaxMs ELSE a.latencyMaxMs END,
+    latencySketch: CASE WHEN coalesce(stored, '') = '' THEN row.latencySketch ELSE stored END,
     ${spanEntries('a')},
     isNew: null
   }
 ${addKeyedCounters('a')}
-WITH a, row, stored, created
-RETURN collect(CASE WHEN row.latencySketch IS NOT NULL
+WITH a, call, row, stored, created
+RETURN collect(CASE WHEN row.latencySketch IS NOT NULL AND coalesce(stored, '') <> ''
                     THEN {id: elementId(a), sketch: row.latencySketch, stored: stored, minMs: a.latencyMinMs, maxMs: a.latencyMaxMs} END) AS sketches,
-       collect(CASE WHEN created THEN {key: row.key, size: toInteger(row.size), startMs: toInteger(row.startMs)} END) AS created`;
+       collect(CASE WHEN created THEN {key: call.key, size: toInteger(row.sizeMs) / 1000, startMs: toInteger(row.startMs)} END) AS created`;
 
-/** One activity bucket's delta as UPSERT_ACTIVITY takes it: the call's identity, the bucket, the counts. */
-export type ActivityParamRow = Omit<ActivityRow, 'sizeMs'> &
-  Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'> & {
-    /** Bucket size in seconds. */
-    size: number;
-    /** The namespaces of the call's ends that are pods (podNamespaceOf), null for the others. */
-    sourceNamespace: string | null;
-    destinationNamespace: string | null;
-  };
+/** One call's activity as UPSERT_ACTIVITY takes it: the call's identity, then each bucket's delta. */
+export type ActivityParamRow = Pick<CallRow, 'key' | 'sourceId' | 'destinationId' | 'port' | 'protocol' | 'verdict'> & {
+  /** The namespaces of the call's ends that are pods (podNamespaceOf), null for the others. */
+  sourceNamespace: string | null;
+  destinationNamespace: string | null;
+  /** The call's buckets in (size, start) order; the node's `size` is in seconds. */
+  buckets: ActivityRow[];
+};
 
 export interface UpsertedActivityRow {
-  sketches: { id: string; sketch: string; stored: string | null; minMs: number | null; maxMs: number | null }[];
+  /** The buckets that held a sketch before and got one in the row: to be merged. */
+  sketches: { id: string; sketch: string; stored: string; minMs: number | null; maxMs: number | null }[];
   /** The buckets this statement created (size in seconds). */
   created: { key: string; size: number; startMs: number }[];
 }

@@ -28,27 +28,33 @@ export interface MapNodesRow {
 
 /**
  * Adds roll-up deltas (src/graph/build-rollup-rows.ts) into their `(:Rollup)` nodes, created on
- * first use with the map nodes' captions. Returns the stored sketch of the rows that carry one, so
- * that the writer merges sketches in JS (Cypher cannot) in the same transaction.
+ * first use with the map nodes' captions (`$nodes`: map node id -> kind, name, namespace; each sent
+ * once per statement, the rows name them by id). A node that held no sketch takes the row's as it
+ * is; the stored sketch of the others is returned, so that the writer merges sketches in JS (Cypher
+ * cannot) and stores the result in the same transaction.
  */
 export const UPSERT_ROLLUPS = `
 UNWIND $rows AS row
 MERGE (u:${LABEL.rollup} {key: row.key, size: toInteger(row.size), start: datetime({epochMillis: toInteger(row.startMs)})})
-ON CREATE SET u.level = row.level, u.source = row.source.id, u.target = row.target.id,
-              u.sourceKind = row.source.kind, u.sourceName = row.source.name, u.sourceNamespace = row.source.namespace,
-              u.targetKind = row.target.kind, u.targetName = row.target.name, u.targetNamespace = row.target.namespace,
+ON CREATE SET u.level = row.level, u.source = row.source, u.target = row.target,
+              u.sourceKind = $nodes[row.source].kind, u.sourceName = $nodes[row.source].name,
+              u.sourceNamespace = $nodes[row.source].namespace,
+              u.targetKind = $nodes[row.target].kind, u.targetName = $nodes[row.target].name,
+              u.targetNamespace = $nodes[row.target].namespace,
               u.port = toInteger(row.port), u.protocol = row.protocol, u.verdict = row.verdict
 WITH u, row, u.latencySketch AS stored
 SET u += {
     ${counterSums('u')},
     calls: coalesce(u.calls, 0) + toInteger(row.calls),
+    latencySketch: CASE WHEN coalesce(stored, '') = '' THEN row.latencySketch ELSE stored END,
     ${spanEntries('u', ['lastSeen'])}
   }
-WITH u, row, stored WHERE row.latencySketch IS NOT NULL
+WITH u, row, stored WHERE row.latencySketch IS NOT NULL AND coalesce(stored, '') <> ''
 RETURN collect({id: elementId(u), sketch: row.latencySketch, stored: stored}) AS sketches`;
 
 export interface UpsertedRollupsRow {
-  sketches: { id: string; sketch: string; stored: string | null }[];
+  /** The roll-ups that held a sketch before and got one in the row: to be merged. */
+  sketches: { id: string; sketch: string; stored: string }[];
 }
 
 /** Stores merged roll-up sketches (by element id, found in the same transaction). */

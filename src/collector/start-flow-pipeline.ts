@@ -21,7 +21,13 @@ export interface StartFlowPipelineOptions {
  */
 export function startFlowPipeline(runtime: CollectorRuntime, options: StartFlowPipelineOptions): FlowPipeline {
   const { config } = options;
-  const aggregator = new EdgeAggregator({ attribution: config.collector.attribution, buckets: config.time.buckets });
+  const { buckets, writeIntervalMs } = config.time;
+  // Holding, the hold takes only the finest buckets in and builds the coarser ones when it writes
+  // them: the aggregator's drains need carry no others.
+  const aggregator = new EdgeAggregator({
+    attribution: config.collector.attribution,
+    buckets: writeIntervalMs > 0 ? buckets.slice(0, 1) : buckets,
+  });
   return new FlowPipeline({
     config: config.collector,
     aggregator,
@@ -32,9 +38,9 @@ export function startFlowPipeline(runtime: CollectorRuntime, options: StartFlowP
     unmanaged: () => aggregator.unmanaged().map((u) => u.id),
     resume: options.resume,
     hold: new ActivityHold({
-      spec: config.time.buckets,
+      spec: buckets,
       closeMarginMs: config.hubble.resumeOverlapMs,
-      writeIntervalMs: config.time.writeIntervalMs,
+      writeIntervalMs,
     }),
   });
 }

@@ -181,7 +181,10 @@ export class ActivityHold {
         continue;
       }
       const first = buckets[0] as HeldBucket;
-      calls.push({ ...emptyCallRow(first.edge, first.source, first.firstSeenMs), bucketsOnly: true, activity });
+      const only = emptyCallRow(first.edge, first.source, first.firstSeenMs);
+      only.bucketsOnly = true;
+      only.activity = activity;
+      calls.push(only);
     }
     return { ...batch, calls };
   }

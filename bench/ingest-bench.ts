@@ -493,7 +493,8 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
         const chunk: HubbleEvent[] = [];
         for (let k = 0; k < perTick; k++) {
           const ev = events[src++ % events.length] as Extract<HubbleEvent, { kind: 'flow' }>;
-          chunk.push({ kind: 'flow', flow: { ...ev.flow, time, uuid: undefined }, nodeName: ev.nodeName });
+          // A uuid of its own, as Hubble gives every flow: the recycled flow's would mark it as sent before.
+          chunk.push({ kind: 'flow', flow: { ...ev.flow, time, uuid: `steady-${lagStart}-${appended + k}` }, nodeName: ev.nodeName });
         }
         server.append(chunk);
         appended += chunk.length;

@@ -637,6 +637,7 @@ async function main(): Promise<void> {
         // Only when no other part wrote (and deleted) a graph before it in this store.
         freshStore: graph.freshStore && [...args.only].every((p) => p === 'time' || p === 'decode'),
         log,
+        ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
       });
       results.time = t;
       if (t.ingestOn && t.ingestOff) {

@@ -36,6 +36,8 @@ export interface TimeBenchOptions {
    */
   freshStore: boolean;
   log: (msg: string) => void;
+  /** With `--profile`: CPU profiles of the collector of each ingest run, in a folder per setting (off, held, every-flush). */
+  cpuProfileDir?: string;
 }
 
 /**
@@ -215,10 +217,10 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 },
     queries: {},
   };
-  for (const [name, buckets, writeInterval] of [
-    ['ingestOff', 'off', '15s'],
-    ['ingestOn', '1m:48h,1h:30d', '15s'],
-    ['ingestOnEveryFlush', '1m:48h,1h:30d', '0'],
+  for (const [name, buckets, writeInterval, folder] of [
+    ['ingestOff', 'off', '15s', 'off'],
+    ['ingestOn', '1m:48h,1h:30d', '15s', 'held'],
+    ['ingestOnEveryFlush', '1m:48h,1h:30d', '0', 'every-flush'],
   ] as const) {
     o.log(`time: end-to-end ingest with HG_BUCKETS=${buckets} HG_BUCKET_WRITE_INTERVAL=${writeInterval}`);
     const r = await runIngestBench(graph, {
@@ -229,6 +231,7 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       lagRate: o.steadyRate,
       skipProbes: true,
       collectorEnv: { HG_BUCKETS: buckets, HG_BUCKET_WRITE_INTERVAL: writeInterval },
+      ...(o.cpuProfileDir === undefined ? {} : { cpuProfileDir: path.join(o.cpuProfileDir, `time-ingest-${folder}`) }),
       log: o.log,
     });
     result[name] = { flowsPerSec: r.flowsPerSec, graphExact: r.graphExact, seconds: r.seconds, steady: steadyOf(r.lag) };

@@ -152,17 +152,31 @@ export class MapController {
     }
     this.store.setStatus({ liveStatus: 'connecting' });
     const onError = (e: Error) => this.store.setStatus({ liveStatus: 'error', error: `live updates stopped: ${e.message}` });
+    // A change committed after the map was read but before the server registered the
+    // subscriptions comes as no event: the map is read once more when they are up, which the first
+    // event proves (the server registered them before that change), or else a moment without
+    // error suggests. Positions are kept.
+    let up = false;
+    const onUp = () => {
+      if (up) return;
+      up = true;
+      if (this.store.liveStatus === 'connecting') this.store.setStatus({ liveStatus: 'live' });
+      this.scheduleReconcile();
+    };
     const onCall = (isNew: boolean) => (c: ApiCall) => {
-      this.store.setStatus({ liveStatus: 'live' });
+      onUp();
       if (!this.passes(c)) return;
       const exact = this.store.applyCall(c, isNew);
       if (!exact) this.scheduleReconcile();
     };
+    const onPod = (p: ApiEndpoint) => {
+      onUp();
+      this.store.addPod(p);
+    };
     const stopCalls = subscribeCalls(this.client, v.namespaces, { added: onCall(true), updated: onCall(false), error: onError });
-    const stopPods = subscribePods(this.client, v.namespaces, { added: (p) => this.store.addPod(p), error: onError });
-    // The subscriptions are open once the server acknowledges them; graphql-ws does not say when,
-    // so the status turns live with the first event, or after a moment without error.
-    const ack = setTimeout(() => this.store.liveStatus === 'connecting' && this.store.setStatus({ liveStatus: 'live' }), 1500);
+    const stopPods = subscribePods(this.client, v.namespaces, { added: onPod, error: onError });
+    // graphql-ws does not say when the server has registered a subscription.
+    const ack = setTimeout(onUp, 1500);
     this.stopLive = () => {
       clearTimeout(ack);
       stopCalls();

@@ -1,0 +1,148 @@
+import type { GraphqlClient, SubscriptionSink } from '../../../ui/src/api/graphql-client';
+import type { ApiCall, ApiEndpoint, ApiMapEdge, ApiServiceMap } from '../../../ui/src/model/api-types';
+import { DEFAULT_VIEW } from '../../../ui/src/model/view-state';
+import { MapController } from '../../../ui/src/state/map-controller';
+import { MapStore } from '../../../ui/src/state/map-store';
+
+const pod = (name: string): ApiEndpoint => ({
+  id: `shop/${name}-0`,
+  kind: 'POD',
+  name: `${name}-0`,
+  namespace: 'shop',
+  workloadName: name,
+});
+const web = pod('web');
+
+/** The web -> `to` call as the API sends it. */
+const callTo = (to: ApiEndpoint): ApiCall => ({
+  key: `${web.id}|${to.id}|80|TCP|FORWARDED`,
+  source: web,
+  destination: to,
+  port: 80,
+  protocol: 'TCP',
+  verdict: 'FORWARDED',
+  flows: 4,
+  requests: 2,
+  responses: 2,
+  errors: 0,
+  errorRate: 0,
+  l7Protocols: [],
+  statusCounts: [],
+  dropReasons: [],
+  latency: null,
+  firstSeen: '2026-12-03T10:00:00.000Z',
+  lastSeen: '2026-12-03T10:00:10.000Z',
+});
+
+/** The WORKLOAD map of web calling each of `to` once. */
+function mapOf(to: ApiEndpoint[]): ApiServiceMap {
+  const node = (e: ApiEndpoint) => ({
+    id: `shop/${e.workloadName}`,
+    kind: 'WORKLOAD' as const,
+    name: e.workloadName!,
+    namespace: 'shop',
+    pods: 1,
+  });
+  const edges: ApiMapEdge[] = to.map((e) => ({
+    id: `shop/web->shop/${e.workloadName}`,
+    source: 'shop/web',
+    target: `shop/${e.workloadName}`,
+    flows: 4,
+    requests: 2,
+    errors: 0,
+    errorRate: 0,
+    verdicts: ['FORWARDED'],
+    ports: [80],
+    protocols: ['TCP'],
+    latencyP95Ms: null,
+    calls: 1,
+    lastSeen: '2026-12-03T10:00:10.000Z',
+  }));
+  return {
+    level: 'WORKLOAD',
+    nodes: [web, ...to].map(node),
+    edges,
+    totals: { nodes: to.length + 1, edges: to.length, calls: to.length, flows: 4 * to.length, requests: 2 * to.length, errors: 0 },
+    truncated: false,
+    range: null,
+  };
+}
+
+/**
+ * The API as the page meets it: a map read answers the graph as stored now; a subscription gets
+ * only what is pushed after it was registered (`push`), like the server's change feed.
+ */
+class FakeApi implements GraphqlClient {
+  stored: ApiServiceMap = mapOf([]);
+  mapReads = 0;
+  private readonly subscriptions = new Set<{ query: string; sink: SubscriptionSink<unknown> }>();
+
+  query<T>(query: string): Promise<T> {
+    if (!query.includes('serviceMap(')) return Promise.reject(new Error('not served by this fake'));
+    this.mapReads++;
+    return Promise.resolve({ serviceMap: structuredClone(this.stored) } as T);
+  }
+
+  subscribe<T>(query: string, _variables: Record<string, unknown>, sink: SubscriptionSink<T>): () => void {
+    const entry = { query, sink: sink as SubscriptionSink<unknown> };
+    this.subscriptions.add(entry);
+    return () => this.subscriptions.delete(entry);
+  }
+
+  /** A new call committed and delivered to the registered subscriptions. */
+  pushAdded(call: ApiCall): void {
+    for (const { query, sink } of this.subscriptions) if (query.includes('callAdded(')) sink.next({ callAdded: call });
+  }
+
+  reconnect(): void {}
+  dispose(): void {}
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('the live map page and changes committed while it subscribes', () => {
+  const [api, db, cache] = [pod('api'), pod('db'), pod('cache')];
+
+  async function openLivePage(fake: FakeApi): Promise<{ store: MapStore; controller: MapController }> {
+    const store = new MapStore();
+    const controller = new MapController(store, fake, () => {});
+    fake.stored = mapOf([api]);
+    await controller.setView(DEFAULT_VIEW, true);
+    expect([...store.edges.keys()]).toEqual(['shop/web->shop/api']);
+    return { store, controller };
+  }
+
+  it('reads the map again once the first event shows the subscriptions are up, so a change from between the two is shown', async () => {
+    const fake = new FakeApi();
+    const { store } = await openLivePage(fake);
+    // Committed after the map read, before the server registered the subscriptions: no event.
+    fake.stored = mapOf([api, db]);
+    // Committed after: its event comes, and the page adds it exactly (no re-read needed for it).
+    fake.stored = mapOf([api, db, cache]);
+    fake.pushAdded(callTo(cache));
+    expect(store.edges.has('shop/web->shop/cache')).toBe(true);
+    await until(() => store.edges.has('shop/web->shop/db'), 1000);
+    expect([...store.edges.keys()].sort()).toEqual(['shop/web->shop/api', 'shop/web->shop/cache', 'shop/web->shop/db']);
+    expect(fake.mapReads).toBe(2);
+  });
+
+  it('reads it again after a moment without error when no event comes', async () => {
+    const fake = new FakeApi();
+    const { store } = await openLivePage(fake);
+    fake.stored = mapOf([api, db]);
+    await until(() => store.edges.has('shop/web->shop/db'), 3000);
+    expect([...store.edges.keys()].sort()).toEqual(['shop/web->shop/api', 'shop/web->shop/db']);
+    expect(store.liveStatus).toBe('live');
+    // Once per subscribe: later events are folded in without another read.
+    fake.stored = mapOf([api, db, cache]);
+    fake.pushAdded(callTo(cache));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fake.mapReads).toBe(2);
+  });
+});

@@ -38,7 +38,7 @@ const callTo = (to: ApiEndpoint): ApiCall => ({
 function mapOf(to: ApiEndpoint[]): ApiServiceMap {
   const node = (e: ApiEndpoint) => ({
     id: `shop/${e.workloadName}`,
-    kind: 'WORKLOAD' as const,
+    kind: 'POD' as const,
     name: e.workloadName!,
     namespace: 'shop',
     pods: 1,

@@ -1,6 +1,7 @@
-import type { ApiCall, ApiEndpoint, ApiMapEdge } from '../../../ui/src/model/api-types';
+import type { ApiEndpoint, ApiMapEdge } from '../../../ui/src/model/api-types';
 import { applyCallEvent, impliedResponses, toMapNode } from '../../../ui/src/model/apply-live-event';
 import { summarizeCalls } from '../../../ui/src/model/summarize-calls';
+import { apiCall } from '../../helpers/map-data';
 
 const pod = (ns: string, name: string, workloadName: string): ApiEndpoint => ({
   id: `${ns}/${name}`,
@@ -10,26 +11,6 @@ const pod = (ns: string, name: string, workloadName: string): ApiEndpoint => ({
   workloadName,
 });
 const world: ApiEndpoint = { id: 'reserved:world', kind: 'RESERVED', name: 'world', namespace: null };
-const call = (source: ApiEndpoint, destination: ApiEndpoint, extra: Partial<ApiCall> = {}): ApiCall => ({
-  key: `${source.id}|${destination.id}|80|TCP|FORWARDED`,
-  source,
-  destination,
-  port: 80,
-  protocol: 'TCP',
-  verdict: 'FORWARDED',
-  flows: 4,
-  requests: 2,
-  responses: 2,
-  errors: 0,
-  errorRate: 0,
-  l7Protocols: [],
-  statusCounts: [],
-  dropReasons: [],
-  latency: null,
-  firstSeen: '2026-11-25T10:00:00.000Z',
-  lastSeen: '2026-11-25T10:00:10.000Z',
-  ...extra,
-});
 const webA = pod('shop', 'web-7d9-aaaaa', 'web');
 const webB = pod('shop', 'web-7d9-bbbbb', 'web');
 const api = pod('shop', 'api-0', 'api');
@@ -43,7 +24,7 @@ describe('live events folded into the map', () => {
   });
 
   it('adds a new call with new nodes, and adds only the difference for a known call', () => {
-    const first = applyCallEvent(call(webA, api), true, 'WORKLOAD', new Map(), new Map(), new Map());
+    const first = applyCallEvent(apiCall(webA, api), true, 'WORKLOAD', new Map(), new Map(), new Map());
     expect(first.newNodes.map((n) => n.id)).toEqual(['shop/web', 'shop/api']);
     expect(first).toMatchObject({
       edgeIsNew: true,
@@ -51,9 +32,9 @@ describe('live events folded into the map', () => {
       edge: { id: 'shop/web->shop/api', flows: 4, requests: 2, calls: 1 },
     });
     const edges = new Map([[first.edge.id, first.edge]]);
-    const known = new Map([[call(webA, api).key, { flows: 4, requests: 2, errors: 0, responses: 2 }]]);
+    const known = new Map([[apiCall(webA, api).key, { flows: 4, requests: 2, errors: 0, responses: 2 }]]);
     const update = applyCallEvent(
-      call(webA, api, { flows: 10, requests: 5, responses: 5, errors: 1, errorRate: 0.2 }),
+      apiCall(webA, api, { flows: 10, requests: 5, responses: 5, errors: 1, errorRate: 0.2 }),
       false,
       'WORKLOAD',
       new Map(),
@@ -63,7 +44,7 @@ describe('live events folded into the map', () => {
     expect(update).toMatchObject({ edgeIsNew: false, figuresExact: true, edge: { flows: 10, requests: 5, errors: 1, calls: 1 } });
     expect(update.edge.errorRate).toBeCloseTo(1 / 5, 10);
     // A second pod's new call joins the same workload edge.
-    const other = applyCallEvent(call(webB, api), true, 'WORKLOAD', new Map(), new Map([[update.edge.id, update.edge]]), known);
+    const other = applyCallEvent(apiCall(webB, api), true, 'WORKLOAD', new Map(), new Map([[update.edge.id, update.edge]]), known);
     expect(other.edge).toMatchObject({ flows: 14, requests: 7, calls: 2 });
   });
 
@@ -83,7 +64,7 @@ describe('live events folded into the map', () => {
       calls: 3,
       lastSeen: null,
     };
-    const change = applyCallEvent(call(webA, api, { flows: 40 }), false, 'WORKLOAD', new Map(), new Map([[drawn.id, drawn]]), new Map());
+    const change = applyCallEvent(apiCall(webA, api, { flows: 40 }), false, 'WORKLOAD', new Map(), new Map([[drawn.id, drawn]]), new Map());
     expect(change).toMatchObject({ figuresExact: false, edgeIsNew: false, edge: { flows: 100, requests: 50, calls: 3 } });
     expect(impliedResponses(drawn)).toBe(50);
   });
@@ -93,7 +74,7 @@ describe('the node panel rows', () => {
   it('groups calls by the map node at the other end, sums counts and status codes, rates over the time seen', () => {
     const rows = summarizeCalls(
       [
-        call(webA, api, {
+        apiCall(webA, api, {
           requests: 6,
           responses: 6,
           errors: 3,
@@ -103,7 +84,7 @@ describe('the node panel rows', () => {
           ],
           latency: { p50Ms: 5, p95Ms: 20 },
         }),
-        call(webB, api, {
+        apiCall(webB, api, {
           requests: 4,
           responses: 4,
           errors: 0,
@@ -111,7 +92,7 @@ describe('the node panel rows', () => {
           latency: { p50Ms: 7, p95Ms: 9 },
           lastSeen: '2026-11-25T10:00:20.000Z',
         }),
-        call(world, api, { requests: 1, responses: 1 }),
+        apiCall(world, api, { requests: 1, responses: 1 }),
       ],
       'incoming',
       'WORKLOAD',

@@ -1,8 +1,9 @@
 import type { GraphqlClient, SubscriptionSink } from '../../../ui/src/api/graphql-client';
-import type { ApiCall, ApiEndpoint, ApiMapEdge, ApiServiceMap } from '../../../ui/src/model/api-types';
+import type { ApiCall, ApiEndpoint, ApiServiceMap } from '../../../ui/src/model/api-types';
 import { DEFAULT_VIEW } from '../../../ui/src/model/view-state';
 import { MapController } from '../../../ui/src/state/map-controller';
 import { MapStore } from '../../../ui/src/state/map-store';
+import { apiCall, mapEdge, mapNode } from '../../helpers/map-data';
 
 const pod = (name: string): ApiEndpoint => ({
   id: `shop/${name}-0`,
@@ -13,56 +14,15 @@ const pod = (name: string): ApiEndpoint => ({
 });
 const web = pod('web');
 
-/** The web -> `to` call as the API sends it. */
-const callTo = (to: ApiEndpoint): ApiCall => ({
-  key: `${web.id}|${to.id}|80|TCP|FORWARDED`,
-  source: web,
-  destination: to,
-  port: 80,
-  protocol: 'TCP',
-  verdict: 'FORWARDED',
-  flows: 4,
-  requests: 2,
-  responses: 2,
-  errors: 0,
-  errorRate: 0,
-  l7Protocols: [],
-  statusCounts: [],
-  dropReasons: [],
-  latency: null,
-  firstSeen: '2026-12-03T10:00:00.000Z',
-  lastSeen: '2026-12-03T10:00:10.000Z',
-});
-
 /** The WORKLOAD map of web calling each of `to` once. */
 function mapOf(to: ApiEndpoint[]): ApiServiceMap {
-  const node = (e: ApiEndpoint) => ({
-    id: `shop/${e.workloadName}`,
-    kind: 'POD' as const,
-    name: e.workloadName!,
-    namespace: 'shop',
-    pods: 1,
-  });
-  const edges: ApiMapEdge[] = to.map((e) => ({
-    id: `shop/web->shop/${e.workloadName}`,
-    source: 'shop/web',
-    target: `shop/${e.workloadName}`,
-    flows: 4,
-    requests: 2,
-    errors: 0,
-    errorRate: 0,
-    verdicts: ['FORWARDED'],
-    ports: [80],
-    protocols: ['TCP'],
-    latencyP95Ms: null,
-    calls: 1,
-    lastSeen: '2026-12-03T10:00:10.000Z',
-  }));
+  const nodes = [web, ...to].map((e) => mapNode(`shop/${e.workloadName}`));
+  const edges = to.map((e) => mapEdge('shop/web', `shop/${e.workloadName}`));
   return {
     level: 'WORKLOAD',
-    nodes: [web, ...to].map(node),
+    nodes,
     edges,
-    totals: { nodes: to.length + 1, edges: to.length, calls: to.length, flows: 4 * to.length, requests: 2 * to.length, errors: 0 },
+    totals: { nodes: nodes.length, edges: edges.length, calls: edges.length, flows: 10 * edges.length, requests: 0, errors: 0 },
     truncated: false,
     range: null,
   };
@@ -125,7 +85,7 @@ describe('the live map page and changes committed while it subscribes', () => {
     fake.stored = mapOf([api, db]);
     // Committed after: its event comes, and the page adds it exactly (no re-read needed for it).
     fake.stored = mapOf([api, db, cache]);
-    fake.pushAdded(callTo(cache));
+    fake.pushAdded(apiCall(web, cache));
     expect(store.edges.has('shop/web->shop/cache')).toBe(true);
     await until(() => store.edges.has('shop/web->shop/db'), 1000);
     expect([...store.edges.keys()].sort()).toEqual(['shop/web->shop/api', 'shop/web->shop/cache', 'shop/web->shop/db']);
@@ -141,7 +101,7 @@ describe('the live map page and changes committed while it subscribes', () => {
     expect(store.liveStatus).toBe('live');
     // Once per subscribe: later events are folded in without another read.
     fake.stored = mapOf([api, db, cache]);
-    fake.pushAdded(callTo(cache));
+    fake.pushAdded(apiCall(web, cache));
     await new Promise((r) => setTimeout(r, 100));
     expect(fake.mapReads).toBe(2);
   });

@@ -483,7 +483,7 @@ const DECLARED = {
       env: 'HG_BUCKET_WRITE_INTERVAL',
       flag: 'bucket-write-interval',
       default: '15s',
-      help: "longest time a collector keeps an open bucket's counts in memory before writing them (a bucket is written once the flows' time is HG_RESUME_OVERLAP past its end, or after this long; all-time totals go out with every flush): how late ranged reads may see the current bucket; 0: write every bucket with every flush",
+      help: "longest time a collector keeps an open bucket's counts in memory before writing them (a bucket is written once the flows' time is HG_RESUME_OVERLAP past its end, or after this long; all-time totals go out with every flush): how late ranged reads of the finest size may see the current bucket (an open bucket goes to the finest size alone; the coarser sizes get all of it once, when it closes); 0: write every bucket with every flush",
     }),
     expireIntervalMs: setting(dur, {
       env: 'HG_BUCKET_EXPIRE_INTERVAL',

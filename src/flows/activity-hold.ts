@@ -15,21 +15,31 @@ export interface ActivityHoldOptions {
    */
   readonly closeMarginMs: number;
   /**
-   * Longest wall time an open bucket's counts stay in memory before they are written anyway (ms,
-   * HG_BUCKET_WRITE_INTERVAL): how late ranged reads may see the open bucket. 0: every drain writes
-   * every bucket (nothing held).
+   * Longest wall time an open bucket's counts stay in memory before they are written to the finest
+   * size anyway (ms, HG_BUCKET_WRITE_INTERVAL): how late ranged reads of the finest size may see the
+   * open bucket (the coarser sizes get its counts when it closes). 0: every drain writes every
+   * bucket (nothing held).
    */
   readonly writeIntervalMs: number;
 }
 
-/** The counts of one call in one bucket of the finest size, as they add up while it is held. */
+/**
+ * The counts of one call in one bucket of the finest size, as they add up while it is held: its own
+ * counts are those not yet written anywhere, `sent` those already written to the finest size while
+ * the bucket was open but not yet to the coarser sizes.
+ */
 class HeldBucket extends CountsSum {
   /** This bucket in the snapshot's form, kept until it changes (a bucket of an idle edge does not, flush to flush). */
   json: string | null = null;
   /** The start of the snapshot entry: the edge's fields and the bucket start, which never change. */
   edgeJson: string | null = null;
-  /** Wall time (ms) by which the bucket goes out even while open (ActivityHold.hold). */
-  dueAtMs = 0;
+  /**
+   * Wall time (ms) by which the bucket's own counts go out even while it is open (ActivityHold.hold);
+   * Infinity while it has none (nothing taken in since it was last written).
+   */
+  dueAtMs = Infinity;
+  /** Counts written to the finest size while open, owed to the coarser sizes when the bucket closes (null: none). */
+  sent: CountsSum | null = null;
 
   constructor(
     readonly edge: CallEdge,
@@ -44,15 +54,44 @@ class HeldBucket extends CountsSum {
     this.addRow(row, sketch);
     this.json = null;
   }
+
+  /** Whether it holds counts not yet written anywhere. */
+  get hasOwn(): boolean {
+    return this.dueAtMs !== Infinity;
+  }
+
+  /**
+   * The bucket as it is held once its own counts went out to the finest size while open: no counts
+   * of its own, the written ones added to those owed to the coarser sizes (copied: the row that went
+   * out shares this bucket's counters).
+   */
+  afterFinestWrite(): HeldBucket {
+    const next = new HeldBucket(this.edge, this.source, this.startMs);
+    next.edgeJson = this.edgeJson;
+    next.sent = this.sent ?? new CountsSum();
+    next.sent.addRow(this, this.sketch);
+    return next;
+  }
+
+  /** All its counts not yet in the coarser sizes (its own and `sent`), for the closing write. */
+  owedToCoarser(): CountsSum {
+    if (this.sent === null) return this;
+    if (this.hasOwn) this.sent.addRow(this, this.sketch);
+    return this.sent;
+  }
 }
 
-/** A held bucket as the snapshot stores it. */
-interface HeldJson extends CallEdge, Omit<ActivityRow, 'sizeMs'> {
+/** The counts of a held bucket as the snapshot stores them. */
+type HeldCounts = Omit<ActivityRow, 'sizeMs' | 'startMs'>;
+
+/** A held bucket's call and start as the snapshot stores them. */
+interface HeldEdgeJson extends CallEdge {
   source: IngestSource;
+  startMs: number;
 }
 
-/** The fields of a snapshot entry, in order (the edge's first: they never change while held). */
-const SNAPSHOT_FIELDS = [
+/** The fields of a snapshot entry's start, in order (the edge's: they never change while held). */
+const EDGE_FIELDS = [
   'key',
   'sourceId',
   'destinationId',
@@ -61,6 +100,10 @@ const SNAPSHOT_FIELDS = [
   'verdict',
   'source',
   'startMs',
+] as const satisfies readonly (keyof HeldEdgeJson)[];
+
+/** The fields of a snapshot entry's counts, in order. */
+const COUNT_FIELDS = [
   'flows',
   'connections',
   'requests',
@@ -77,7 +120,7 @@ const SNAPSHOT_FIELDS = [
   'latencyMaxMs',
   'firstSeenMs',
   'lastSeenMs',
-] as const satisfies readonly (keyof HeldJson)[];
+] as const satisfies readonly (keyof HeldCounts)[];
 
 /** A keyed counter as JSON: most are empty. */
 function keyedJson(counts: Record<string, number>): string {
@@ -85,22 +128,60 @@ function keyedJson(counts: Record<string, number>): string {
   return '{}';
 }
 
-/** One held bucket as a snapshot entry (a JSON array in the order of SNAPSHOT_FIELDS). */
+/** Counts as a snapshot's JSON array, in the order of COUNT_FIELDS. */
+function countsJson(c: CountsSum): string {
+  // The encoded sketch holds digits, ';', ',' and 'v' only: quoted as it is.
+  const sketch = c.sketch === null ? 'null' : `"${encodeSketch(c.sketch)}"`;
+  return (
+    `[${c.flows},${c.connections},${c.requests},${c.responses},${c.errors},` +
+    `${keyedJson(c.statusCounts)},${keyedJson(c.methodCounts)},${keyedJson(c.rcodeCounts)},${keyedJson(c.dropReasons)},` +
+    `${sketch},${c.latencyCount},${c.latencySumMs},${c.latencyMinMs},${c.latencyMaxMs},${c.firstSeenMs},${c.lastSeenMs}]`
+  );
+}
+
+/**
+ * One held bucket as a snapshot entry: a JSON array of the EDGE_FIELDS, then its own counts and
+ * those owed to the coarser sizes (each an array of COUNT_FIELDS, or null).
+ */
 function snapshotEntry(b: HeldBucket): string {
   if (b.edgeJson === null) {
     const { key, sourceId, destinationId, port, protocol, verdict } = b.edge;
     b.edgeJson = JSON.stringify([key, sourceId, destinationId, port, protocol, verdict, b.source, b.startMs]).slice(0, -1);
   }
-  // The encoded sketch holds digits, ';', ',' and 'v' only: quoted as it is.
-  const sketch = b.sketch === null ? 'null' : `"${encodeSketch(b.sketch)}"`;
-  return (
-    `${b.edgeJson},${b.flows},${b.connections},${b.requests},${b.responses},${b.errors},` +
-    `${keyedJson(b.statusCounts)},${keyedJson(b.methodCounts)},${keyedJson(b.rcodeCounts)},${keyedJson(b.dropReasons)},` +
-    `${sketch},${b.latencyCount},${b.latencySumMs},${b.latencyMinMs},${b.latencyMaxMs},${b.firstSeenMs},${b.lastSeenMs}]`
-  );
+  return `${b.edgeJson},${b.hasOwn ? countsJson(b) : 'null'},${b.sent === null ? 'null' : countsJson(b.sent)}]`;
 }
 
-const SNAPSHOT_VERSION = 1;
+/** Reads counts stored by countsJson (or the counts of a version 1 entry), saying what is wrong. */
+function countsOf(fields: unknown): HeldCounts {
+  if (!Array.isArray(fields) || fields.length !== COUNT_FIELDS.length)
+    throw new Error(`held buckets of the previous run: counts are not an array of ${COUNT_FIELDS.length} fields`);
+  return Object.fromEntries(COUNT_FIELDS.map((f, i) => [f, fields[i]])) as unknown as HeldCounts;
+}
+
+/**
+ * Version 2: entries of EDGE_FIELDS plus two count arrays, and the finest size they were held in.
+ * Version 1 (before 2026-12-03): entries of EDGE_FIELDS and COUNT_FIELDS flat, nothing owed to
+ * coarser sizes; still read, so that an upgrade restarts from the last resume point.
+ */
+const SNAPSHOT_VERSION = 2;
+
+/** A held bucket that is due, and whether it closes (written to every size) or goes to the finest size only. */
+interface DueBucket {
+  readonly bucket: HeldBucket;
+  readonly closes: boolean;
+}
+
+/** The identity of a row's call. */
+function edgeOf(row: CallEdge): CallEdge {
+  return {
+    key: row.key,
+    sourceId: row.sourceId,
+    destinationId: row.destinationId,
+    port: row.port,
+    protocol: row.protocol,
+    verdict: row.verdict,
+  };
+}
 
 const spreadHash = new Uint32Array(2);
 
@@ -118,9 +199,10 @@ function spreadOf(name: string): number {
  *
  * `take` runs on each drained batch: it moves the rows' finest buckets into the hold (the coarser
  * ones are sums of them and are built again when written) and gives back the batch with the
- * buckets that are due: closed ones (the latest flow time is `closeMarginMs` past their end), open
- * ones held for their share of `writeIntervalMs` (between half of it and all of it, spread by name),
- * and every held one when the drain brought no flows, or
+ * buckets that are due: closed ones (the latest flow time is `closeMarginMs` past their end), with
+ * every size; open ones held for their share of `writeIntervalMs` (between half of it and all of it,
+ * spread by name), with the finest size only: the bucket stays held, and its coarser sizes get all
+ * of it once, when it closes; and every held one when the drain brought no flows, or
  * when the caller says so (`everything`: the final drain of a shutdown, or a source gone quiet: an
  * import ended, a stream paused). A due bucket of a call the batch does not otherwise touch goes out
  * as a `bucketsOnly` row. A bucket written before and fed again by a late flow is written again
@@ -163,13 +245,18 @@ export class ActivityHold {
     const all = everything || !took || !holding;
     // A bucket [start, start + size) closes once the watermark is past start + size + margin.
     const lastClosedStart = all ? Infinity : this.watermarkMs - this.options.closeMarginMs - finest.sizeMs;
-    const due = new Map<string, HeldBucket[]>();
+    // With coarser sizes, an open bucket written to the finest size stays held for them.
+    const keepOpen = this.options.spec.length > 1;
+    const due = new Map<string, DueBucket[]>();
     for (const [id, bucket] of this.held) {
-      if (bucket.startMs > lastClosedStart && bucket.dueAtMs > nowMs) continue;
-      this.held.delete(id);
+      const closes = bucket.startMs <= lastClosedStart;
+      if (!closes && bucket.dueAtMs > nowMs) continue;
+      if (closes || !keepOpen) this.held.delete(id);
+      else this.held.set(id, bucket.afterFinestWrite());
+      const item: DueBucket = { bucket, closes };
       const list = due.get(bucket.edge.key);
-      if (list === undefined) due.set(bucket.edge.key, [bucket]);
-      else list.push(bucket);
+      if (list === undefined) due.set(bucket.edge.key, [item]);
+      else list.push(item);
     }
     if (due.size === 0) return batch;
     const calls = [...batch.calls];
@@ -180,8 +267,8 @@ export class ActivityHold {
         row.activity = activity;
         continue;
       }
-      const first = buckets[0] as HeldBucket;
-      const only = emptyCallRow(first.edge, first.source, first.firstSeenMs);
+      const first = (buckets[0] as DueBucket).bucket;
+      const only = emptyCallRow(first.edge, first.source, first.hasOwn ? first.firstSeenMs : first.startMs);
       only.bucketsOnly = true;
       only.activity = activity;
       calls.push(only);
@@ -194,43 +281,56 @@ export class ActivityHold {
     const id = `${row.key}@${b.startMs}`;
     let bucket = this.held.get(id);
     if (bucket === undefined) {
-      const edge: CallEdge = {
-        key: row.key,
-        sourceId: row.sourceId,
-        destinationId: row.destinationId,
-        port: row.port,
-        protocol: row.protocol,
-        verdict: row.verdict,
-      };
-      bucket = new HeldBucket(edge, row.source, b.startMs);
-      // Due between half the interval and the whole of it, spread by the bucket's name: buckets
-      // taken in by the same drain (every call's next minute) then go out over many drains, not all
-      // in one that would hold up the totals behind it.
-      bucket.dueAtMs = nowMs + this.options.writeIntervalMs * (0.5 + 0.5 * spreadOf(id));
+      bucket = new HeldBucket(edgeOf(row), row.source, b.startMs);
       this.held.set(id, bucket);
     }
+    // Due between half the interval and the whole of it after its first counts not yet written,
+    // spread by the bucket's name: buckets taken in by the same drain (every call's next minute)
+    // then go out over many drains, not all in one that would hold up the totals behind it.
+    if (!bucket.hasOwn) bucket.dueAtMs = nowMs + this.options.writeIntervalMs * (0.5 + 0.5 * spreadOf(id));
     bucket.add(b, b.latencySketch ? decodeSketch(b.latencySketch) : null);
     if (b.lastSeenMs > this.watermarkMs) this.watermarkMs = b.lastSeenMs;
   }
 
-  /** One call's due buckets as rows of every size: each coarser bucket the sum of the finest ones in it. */
-  private toActivityRows(buckets: readonly HeldBucket[]): ActivityRow[] {
+  /** Adds counts already written to the finest size to what a held bucket owes its coarser sizes. */
+  private owe(row: CallRow, startMs: number, counts: HeldCounts): void {
+    const id = `${row.key}@${startMs}`;
+    let bucket = this.held.get(id);
+    if (bucket === undefined) this.held.set(id, (bucket = new HeldBucket(edgeOf(row), row.source, startMs)));
+    if (bucket.sent === null) bucket.sent = new CountsSum();
+    bucket.sent.addRow(counts, counts.latencySketch ? decodeSketch(counts.latencySketch) : null);
+    bucket.json = null;
+  }
+
+  /**
+   * One call's due buckets as rows: each one's own counts in the finest size, and for the closing
+   * ones every coarser size, each coarser bucket the sum of what the closing finest ones in it owe.
+   */
+  private toActivityRows(due: readonly DueBucket[]): ActivityRow[] {
     const [finest, ...coarser] = this.options.spec;
     if (finest === undefined) return [];
-    const rows = buckets.map((b) => b.toActivityRow(finest.sizeMs, b.startMs));
+    const rows: ActivityRow[] = [];
+    const closing: CountsSum[] = [];
+    const starts: number[] = [];
+    for (const { bucket, closes } of due) {
+      if (bucket.hasOwn) rows.push(bucket.toActivityRow(finest.sizeMs, bucket.startMs));
+      if (closes && coarser.length > 0) {
+        closing.push(bucket.owedToCoarser());
+        starts.push(bucket.startMs);
+      }
+    }
     for (const { sizeMs } of coarser) {
-      if (buckets.length === 1) {
-        const [b] = buckets as [HeldBucket];
-        rows.push(b.toActivityRow(sizeMs, bucketStartMs(b.startMs, sizeMs)));
+      if (closing.length === 1) {
+        rows.push((closing[0] as CountsSum).toActivityRow(sizeMs, bucketStartMs(starts[0] as number, sizeMs)));
         continue;
       }
-      const sums = new Map<number, HeldBucket>();
-      for (const b of buckets) {
-        const start = bucketStartMs(b.startMs, sizeMs);
+      const sums = new Map<number, CountsSum>();
+      closing.forEach((c, i) => {
+        const start = bucketStartMs(starts[i] as number, sizeMs);
         let sum = sums.get(start);
-        if (sum === undefined) sums.set(start, (sum = new HeldBucket(b.edge, b.source, start)));
-        sum.add(b, b.sketch);
-      }
+        if (sum === undefined) sums.set(start, (sum = new CountsSum()));
+        sum.addRow(c, c.sketch);
+      });
       for (const [start, sum] of sums) rows.push(sum.toActivityRow(sizeMs, start));
     }
     return rows;
@@ -249,7 +349,8 @@ export class ActivityHold {
       if (b.json === null) b.json = snapshotEntry(b);
       parts.push(b.json);
     }
-    const text = `{"v":${SNAPSHOT_VERSION},"watermarkMs":${this.watermarkMs},"held":[${parts.join(',')}]}`;
+    const finestMs = this.options.spec[0]?.sizeMs ?? 0;
+    const text = `{"v":${SNAPSHOT_VERSION},"finestMs":${finestMs},"watermarkMs":${this.watermarkMs},"held":[${parts.join(',')}]}`;
     const bytes = deflateRawSync(Buffer.from(text), { level: 1 });
     return new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -266,19 +367,33 @@ export class ActivityHold {
     } catch (err) {
       throw new Error(`held buckets of the previous run cannot be read (${(err as Error).message})`, { cause: err });
     }
-    const snap = parsed as { v?: unknown; watermarkMs?: unknown; held?: unknown };
-    if (snap.v !== SNAPSHOT_VERSION || !Array.isArray(snap.held) || typeof snap.watermarkMs !== 'number')
-      throw new Error(`held buckets of the previous run are not in version ${SNAPSHOT_VERSION} of their form (got v=${String(snap.v)})`);
+    const snap = parsed as { v?: unknown; finestMs?: unknown; watermarkMs?: unknown; held?: unknown };
+    if ((snap.v !== 1 && snap.v !== SNAPSHOT_VERSION) || !Array.isArray(snap.held) || typeof snap.watermarkMs !== 'number')
+      throw new Error(
+        `held buckets of the previous run are not in version 1 or ${SNAPSHOT_VERSION} of their form (got v=${String(snap.v)})`,
+      );
     const finest = this.options.spec[0];
+    // What was written to another finest size than now's is owed to every size configured now.
+    const sameFinest = finest !== undefined && snap.finestMs === finest.sizeMs;
+    const width = EDGE_FIELDS.length + (snap.v === 1 ? COUNT_FIELDS.length : 2);
     for (const entry of snap.held as unknown[]) {
-      if (!Array.isArray(entry) || entry.length !== SNAPSHOT_FIELDS.length)
-        throw new Error(`held buckets of the previous run: an entry is not an array of ${SNAPSHOT_FIELDS.length} fields`);
-      const h = Object.fromEntries(SNAPSHOT_FIELDS.map((f, i) => [f, entry[i]])) as unknown as HeldJson;
+      if (!Array.isArray(entry) || entry.length !== width)
+        throw new Error(`held buckets of the previous run: an entry is not an array of ${width} fields`);
+      const edge = Object.fromEntries(EDGE_FIELDS.map((f, i) => [f, entry[i]])) as unknown as HeldEdgeJson;
+      const own =
+        snap.v === 1
+          ? countsOf(entry.slice(EDGE_FIELDS.length))
+          : entry[EDGE_FIELDS.length] === null
+            ? null
+            : countsOf(entry[EDGE_FIELDS.length]);
+      const sent = snap.v === 1 || entry[EDGE_FIELDS.length + 1] === null ? null : countsOf(entry[EDGE_FIELDS.length + 1]);
       // Held under another finest size before a settings change: rebucketed to the finest size now.
-      const startMs = finest === undefined ? h.startMs : bucketStartMs(h.startMs, finest.sizeMs);
-      const row: CallRow = emptyCallRow(h, h.source, h.firstSeenMs);
+      const startMs = finest === undefined ? edge.startMs : bucketStartMs(edge.startMs, finest.sizeMs);
+      const row: CallRow = emptyCallRow(edge, edge.source, edge.startMs);
       // Due at once: what a previous run held goes out with the first drain.
-      this.hold(row, { ...h, sizeMs: finest?.sizeMs ?? 0, startMs }, -Infinity);
+      if (own !== null) this.hold(row, { ...own, sizeMs: finest?.sizeMs ?? 0, startMs }, -Infinity);
+      if (sent !== null && !sameFinest) this.hold(row, { ...sent, sizeMs: finest?.sizeMs ?? 0, startMs }, -Infinity);
+      else if (sent !== null) this.owe(row, startMs, sent);
     }
     if (snap.watermarkMs > this.watermarkMs) this.watermarkMs = snap.watermarkMs;
   }

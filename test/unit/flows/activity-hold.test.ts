@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import { ActivityHold } from '../../../src/flows/activity-hold';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { CallRow, IngestBatch } from '../../../src/model/ingest-rows';
@@ -10,6 +11,7 @@ import {
   expectedBuckets,
   expectedTotals,
   flowsOf,
+  keyOf,
   randomExchanges,
   type TimedExchange,
 } from '../../helpers/timed-flows';
@@ -221,6 +223,135 @@ describe('ActivityHold: open buckets kept until they close', () => {
     const minuteFlows = [...writtenBuckets(batches, MIN).values()].reduce((n, b) => n + b.flows, 0);
     expect(minuteFlows).toBe(fed);
     expect(fed).toBe(17 * calls.length);
+  });
+
+  it('writes an open bucket due by the interval to the finest size only; its hour gets all of the minute once, when it closes', () => {
+    const INTERVAL = 15_000;
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: INTERVAL });
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    // Three calls, one HTTP exchange each per second of flow time (= wall time) for 3.5 minutes.
+    const base = exchanges.find((x) => x.kind === 'http')!;
+    const fed: TimedExchange[] = [];
+    const batches: IngestBatch[] = [];
+    for (let second = 0; second < 210; second++) {
+      for (let port = 1; port <= 3; port++) {
+        const x: TimedExchange = {
+          ...base,
+          port,
+          atMs: START + second * 1000,
+          code: second % 7 === 0 ? 503 : 200,
+          latencyMs: 1 + (second % 13),
+        };
+        fed.push(x);
+        for (const f of flowsOf(x)) agg.add(f);
+      }
+      batches.push(hold.take(agg.drain(), second * 1000));
+    }
+    // The closed minutes went out to the finest size several times each while open.
+    const writes = writesPerBucket(batches);
+    const closedMinutes = [...writes].filter(([id]) => id.includes(`@${MIN}@`) && Number(id.split('@')[2]) < START + 3 * MIN);
+    expect(closedMinutes).toHaveLength(9);
+    expect(Math.min(...closedMinutes.map(([, n]) => n))).toBeGreaterThanOrEqual(4);
+    // The hour: once per closed minute (three by 3:02 of flow time), not once per write of an open one.
+    const hourWrites = [...writes].filter(([id]) => id.includes(`@${HOUR}@`)).map(([, n]) => n);
+    expect(hourWrites).toEqual([3, 3, 3]);
+    // And each size sums to exactly the flows of the buckets, before and after the final drain.
+    const closed = fed.filter((x) => x.atMs < START + 3 * MIN);
+    const hourOfClosed = [...writtenBuckets(batches, HOUR).values()].map((b) => b.requests);
+    expect(hourOfClosed).toEqual([1, 2, 3].map((port) => closed.filter((x) => x.port === port).length));
+    batches.push(hold.take({ endpoints: [], calls: [], maxFlowTimeMs: 0 }, 211_000, true));
+    expect(hold.size).toBe(0);
+    expect(sorted(writtenBuckets(batches, MIN))).toEqual(sorted(expectedBuckets(fed, MIN)));
+    expect(sorted(writtenBuckets(batches, HOUR))).toEqual(sorted(expectedBuckets(fed, HOUR)));
+    const direct = run(fed, { drainEvery: 3, writeIntervalMs: 0 }).batches;
+    expect(sorted(writtenBuckets(batches, HOUR))).toEqual(sorted(writtenBuckets(direct, HOUR)));
+  });
+
+  it('loses nothing and counts nothing twice across a crash after a drain that wrote open buckets to the finest size', () => {
+    const INTERVAL = 10_000;
+    // A dense stretch: 600 exchanges over 10 minutes of flow time, wall time = flow time.
+    const dense = inTimeOrder(randomExchanges(11, START, 10 * MIN, 600));
+    const wallOf = (x: TimedExchange) => x.atMs - START;
+    for (const crashAfter of [5, 17, 33]) {
+      const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: INTERVAL });
+      const agg = new EdgeAggregator({ buckets: SPEC });
+      const before: IngestBatch[] = [];
+      let snapshot: Int8Array = new Int8Array(0);
+      const cut = crashAfter * 10;
+      dense.slice(0, cut).forEach((x, i) => {
+        for (const f of flowsOf(x)) agg.add(f);
+        if ((i + 1) % 10 === 0) {
+          before.push(hold.take(agg.drain(), wallOf(x)));
+          snapshot = hold.snapshot();
+        }
+      });
+      // Some bucket went out to the finest size alone before the crash, and is still held for its hour.
+      const minuteRows = before
+        .flatMap((b) => b.calls)
+        .flatMap((c) => c.activity ?? [])
+        .filter((a) => a.sizeMs === MIN).length;
+      const hourRows = before
+        .flatMap((b) => b.calls)
+        .flatMap((c) => c.activity ?? [])
+        .filter((a) => a.sizeMs === HOUR).length;
+      expect(minuteRows).toBeGreaterThan(hourRows);
+      const restarted = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: INTERVAL });
+      restarted.restore(snapshot);
+      expect(restarted.size).toBe(hold.size);
+      const rest = dense.slice(cut);
+      const after = run(rest, { drainEvery: 10, hold: restarted, wallMs: (i) => wallOf(rest[Math.min(i, rest.length - 1)]!) }).batches;
+      const all = [...before, ...after];
+      expect(sorted(writtenBuckets(all, MIN))).toEqual(sorted(expectedBuckets(dense, MIN)));
+      expect(sorted(writtenBuckets(all, HOUR))).toEqual(sorted(expectedBuckets(dense, HOUR)));
+      expect(sorted(totalsOf(all))).toEqual(sorted(expectedTotals(dense)));
+    }
+  });
+
+  it('takes back a snapshot of the earlier form (version 1, before open buckets were written to the finest size alone)', () => {
+    const some = exchanges.slice(0, 6);
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    for (const x of some) for (const f of flowsOf(x)) agg.add(f);
+    // What a version 1 collector held: each entry the call, its source and bucket start, then its counts, flat.
+    const [row] = agg.drain().calls;
+    const rowsV1 = (row ? [row] : []).flatMap((c) =>
+      (c.activity ?? [])
+        .filter((a) => a.sizeMs === MIN)
+        .map((a) => [
+          c.key,
+          c.sourceId,
+          c.destinationId,
+          c.port,
+          c.protocol,
+          c.verdict,
+          c.source,
+          a.startMs,
+          a.flows,
+          a.connections,
+          a.requests,
+          a.responses,
+          a.errors,
+          a.statusCounts,
+          a.methodCounts,
+          a.rcodeCounts,
+          a.dropReasons,
+          a.latencySketch,
+          a.latencyCount,
+          a.latencySumMs,
+          a.latencyMinMs,
+          a.latencyMaxMs,
+          a.firstSeenMs,
+          a.lastSeenMs,
+        ]),
+    );
+    expect(rowsV1.length).toBeGreaterThan(0);
+    const bytes = deflateRawSync(Buffer.from(JSON.stringify({ v: 1, watermarkMs: START, held: rowsV1 })));
+    const restarted = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    restarted.restore(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    expect(restarted.size).toBe(rowsV1.length);
+    const out = restarted.take({ endpoints: [], calls: [], maxFlowTimeMs: 0 }, 0, true);
+    const mine = some.filter((x) => row !== undefined && keyOf(x) === row.key);
+    expect(sorted(writtenBuckets([out], MIN))).toEqual(sorted(expectedBuckets(mine, MIN)));
+    expect(sorted(writtenBuckets([out], HOUR))).toEqual(sorted(expectedBuckets(mine, HOUR)));
   });
 
   it('writes everything held when a drain brings no flows (an import ended, a quiet stream) and on the final drain', () => {

@@ -62,22 +62,25 @@ export interface CreatedByRows {
  * `created` says which calls and buckets are new, so that `calls` counts each once.
  */
 export function buildRollupRows(calls: readonly CallRow[], nodes: MapNodesByEndpoint, created: CreatedByRows): RollupRow[] {
-  const rows = new Map<string, RollupRow & { sketches: string[] }>();
+  // Each row with the sketches to merge into it. Counts are passed as the call or bucket row itself
+  // and `calls` apart: an object spread per call and bucket was a visible part of every flush.
+  const rows = new Map<string, { row: RollupRow; sketches: string[] }>();
   const add = (
     level: RollupLevel,
     call: CallRow,
     size: number,
     startMs: number,
-    delta: Pick<RollupRow, 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'calls' | 'lastSeenMs' | 'latencySketch'>,
+    delta: Pick<RollupRow, 'flows' | 'connections' | 'requests' | 'responses' | 'errors' | 'lastSeenMs' | 'latencySketch'>,
+    calls: number,
   ) => {
     const source = nodes.get(call.sourceId)?.[level];
     const target = nodes.get(call.destinationId)?.[level];
     if (source === undefined || target === undefined) return;
     const key = `${level}|${source.id}|${target.id}|${call.port}|${call.protocol}|${call.verdict}`;
     const id = `${key}@${size}@${startMs}`;
-    let row = rows.get(id);
-    if (row === undefined) {
-      row = {
+    let entry = rows.get(id);
+    if (entry === undefined) {
+      const row: RollupRow = {
         key,
         level,
         source,
@@ -95,28 +98,29 @@ export function buildRollupRows(calls: readonly CallRow[], nodes: MapNodesByEndp
         calls: 0,
         lastSeenMs: delta.lastSeenMs,
         latencySketch: null,
-        sketches: [],
       };
-      rows.set(id, row);
+      entry = { row, sketches: [] };
+      rows.set(id, entry);
     }
+    const { row } = entry;
     for (const f of CALL_COUNTERS) row[f] += delta[f];
-    row.calls += delta.calls;
+    row.calls += calls;
     row.lastSeenMs = Math.max(row.lastSeenMs, delta.lastSeenMs);
-    if (delta.latencySketch) row.sketches.push(delta.latencySketch);
+    if (delta.latencySketch) entry.sketches.push(delta.latencySketch);
   };
   for (const call of calls) {
     for (const level of ROLLUP_LEVELS) {
-      if (call.bucketsOnly !== true) add(level, call, 0, 0, { ...call, calls: created.calls.has(call.key) ? 1 : 0 });
+      if (call.bucketsOnly !== true) add(level, call, 0, 0, call, created.calls.has(call.key) ? 1 : 0);
       for (const b of call.activity ?? []) {
         const size = b.sizeMs / 1000;
-        add(level, call, size, b.startMs, { ...b, calls: created.buckets.has(activityBucketId(call.key, size, b.startMs)) ? 1 : 0 });
+        add(level, call, size, b.startMs, b, created.buckets.has(activityBucketId(call.key, size, b.startMs)) ? 1 : 0);
       }
     }
   }
-  return [...rows.values()]
-    .map(({ sketches, ...row }) => ({
-      ...row,
-      latencySketch: sketches.length <= 1 ? (sketches[0] ?? null) : (mergeSketchList(sketches)?.sketch ?? null),
-    }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.size - b.size || a.startMs - b.startMs));
+  const out: RollupRow[] = [];
+  for (const { row, sketches } of rows.values()) {
+    row.latencySketch = sketches.length <= 1 ? (sketches[0] ?? null) : (mergeSketchList(sketches)?.sketch ?? null);
+    out.push(row);
+  }
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.size - b.size || a.startMs - b.startMs));
 }

@@ -261,10 +261,30 @@ async function upsertRollupRows(tx: TxRunner, rows: readonly RollupRow[], rowsPe
   for (const part of chunks(rows, rowsPerStatement)) {
     // The map nodes once per statement, the rows naming them by id (UPSERT_ROLLUPS).
     const nodes: Record<string, Omit<MapNodeRef, 'id'>> = {};
-    const params = part.map(({ source, target, ...row }) => {
+    const params = part.map((r) => {
+      const { source, target } = r;
       nodes[source.id] ??= { kind: source.kind, name: source.name, namespace: source.namespace };
       nodes[target.id] ??= { kind: target.kind, name: target.name, namespace: target.namespace };
-      return { ...row, source: source.id, target: target.id };
+      // Field by field: a rest and a spread per row cost more than the rest of this loop.
+      return {
+        key: r.key,
+        level: r.level,
+        port: r.port,
+        protocol: r.protocol,
+        verdict: r.verdict,
+        size: r.size,
+        startMs: r.startMs,
+        flows: r.flows,
+        connections: r.connections,
+        requests: r.requests,
+        responses: r.responses,
+        errors: r.errors,
+        calls: r.calls,
+        lastSeenMs: r.lastSeenMs,
+        latencySketch: r.latencySketch,
+        source: source.id,
+        target: target.id,
+      };
     });
     const { sketches } = await runOneRow<UpsertedRollupsRow>(tx, UPSERT_ROLLUPS, { rows: params, nodes });
     if (sketches.length === 0) continue;

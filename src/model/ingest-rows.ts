@@ -163,7 +163,23 @@ export function emptyCallCounts(timeMs: number): CallCounts {
   };
 }
 
-/** A CallRow for one edge with every count at zero, to be filled in by a source. */
+/**
+ * A CallRow for one edge with every count at zero, to be filled in by a source. Built by adding the
+ * edge's fields to the counts: an object literal with two spreads takes V8's slow path, about 20 µs
+ * a row against 0.1-0.2 µs (the held buckets' writes make one per call and drain; bench profile of
+ * 2026-12-03).
+ */
 export function emptyCallRow(edge: CallEdge, source: IngestSource, timeMs: number): CallRow {
-  return { ...edge, ...emptyCallCounts(timeMs), l7Protocols: [], dnsQueries: [], httpPaths: null, source };
+  const row = emptyCallCounts(timeMs) as CallRow;
+  row.key = edge.key;
+  row.sourceId = edge.sourceId;
+  row.destinationId = edge.destinationId;
+  row.port = edge.port;
+  row.protocol = edge.protocol;
+  row.verdict = edge.verdict;
+  row.l7Protocols = [];
+  row.dnsQueries = [];
+  row.httpPaths = null;
+  row.source = source;
+  return row;
 }

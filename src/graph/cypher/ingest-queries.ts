@@ -153,9 +153,35 @@ RETURN count(DISTINCT r) AS stamped,
  */
 export type CallParamRow = Omit<CallRow, 'activity' | 'httpPaths' | 'latencySketch' | 'bucketsOnly'> & { hasSketch: boolean };
 
-export function callParamRow(call: CallRow): CallParamRow {
-  const { activity: _activity, httpPaths: _httpPaths, latencySketch, bucketsOnly: _bucketsOnly, ...row } = call;
-  return { ...row, hasSketch: latencySketch != null };
+/** Field by field: a rest and a spread per row took longer than packing it (flush profile of 2026-12-03). */
+export function callParamRow(c: CallRow): CallParamRow {
+  return {
+    key: c.key,
+    sourceId: c.sourceId,
+    destinationId: c.destinationId,
+    port: c.port,
+    protocol: c.protocol,
+    verdict: c.verdict,
+    flows: c.flows,
+    connections: c.connections,
+    requests: c.requests,
+    responses: c.responses,
+    errors: c.errors,
+    statusCounts: c.statusCounts,
+    methodCounts: c.methodCounts,
+    rcodeCounts: c.rcodeCounts,
+    dropReasons: c.dropReasons,
+    latencyCount: c.latencyCount,
+    latencySumMs: c.latencySumMs,
+    latencyMinMs: c.latencyMinMs,
+    latencyMaxMs: c.latencyMaxMs,
+    firstSeenMs: c.firstSeenMs,
+    lastSeenMs: c.lastSeenMs,
+    l7Protocols: c.l7Protocols,
+    dnsQueries: c.dnsQueries,
+    source: c.source,
+    hasSketch: c.latencySketch != null,
+  };
 }
 
 export interface StoredSketchRow {

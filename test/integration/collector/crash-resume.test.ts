@@ -54,9 +54,11 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
         // A small margin and warm-up keep what each restart asks for again short.
         HG_RESUME_OVERLAP: '20ms',
         HG_RESUME_WARMUP: '40ms',
-        // Open buckets are held in memory until the flows' time passes them: every kill lands while
-        // one is held (taken back from the snapshot in the resume point), most after others went out.
-        HG_BUCKET_WRITE_INTERVAL: '1h',
+        // Open buckets are held in memory until the flows' time passes them, and written to the
+        // minute alone every 0.1-0.2 s while open (the hour gets all of the minute when it closes):
+        // every kill lands while some are held, most while some owe their hour what went out to the
+        // minute (both taken back from the snapshot in the resume point).
+        HG_BUCKET_WRITE_INTERVAL: '200ms',
       }),
     );
     children.push(run.child);

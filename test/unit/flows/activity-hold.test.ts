@@ -413,6 +413,27 @@ describe('ActivityHold: open buckets kept until they close', () => {
     expect(sorted(writtenBuckets([before, out], MIN))).toEqual(sorted(expectedBuckets(some, MIN)));
   });
 
+  it('takes back what a finer finest size owed its coarser sizes into every size configured now', () => {
+    const fine = parseBucketSpec('10s:1h,1m:48h') as BucketSpec;
+    const agg = new EdgeAggregator({ buckets: fine });
+    const hold = new ActivityHold({ spec: fine, closeMarginMs: MARGIN_MS, writeIntervalMs: 1000 });
+    // One call, a flow every second for 8 s of one 10 s bucket: written to the 10 s size while open.
+    const some = Array.from({ length: 8 }, (_, i): TimedExchange => ({ ...exchanges[0]!, kind: 'tcp', port: 7, atMs: START + i * 1000 }));
+    const before: IngestBatch[] = [];
+    some.forEach((x, i) => {
+      for (const f of flowsOf(x)) agg.add(f);
+      before.push(hold.take(agg.drain(), i * 1000));
+    });
+    expect([...writtenBuckets(before, 10_000).values()].reduce((n, b) => n + b.flows, 0)).toBeGreaterThan(0);
+    expect(writtenBuckets(before, MIN).size).toBe(0);
+    const restarted = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    restarted.restore(hold.snapshot());
+    const out = restarted.take({ endpoints: [], calls: [], maxFlowTimeMs: 0 }, 0, true);
+    // The minute (a coarser size then, the finest now) and the hour get every flow, once.
+    expect(sorted(writtenBuckets([out], MIN))).toEqual(sorted(expectedBuckets(some, MIN)));
+    expect(sorted(writtenBuckets([out], HOUR))).toEqual(sorted(expectedBuckets(some, HOUR)));
+  });
+
   it('refuses bytes that are not a snapshot, saying what is wrong', () => {
     const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
     expect(() => hold.restore(new Int8Array([1, 2, 3]))).toThrow(/held buckets of the previous run cannot be read/);

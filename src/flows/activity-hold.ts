@@ -40,6 +40,8 @@ class HeldBucket extends CountsSum {
   dueAtMs = Infinity;
   /** Counts written to the finest size while open, owed to the coarser sizes when the bucket closes (null: none). */
   sent: CountsSum | null = null;
+  /** The drain (ActivityHold's count) from which the closed bucket goes out; -1 while open. */
+  closesAtDrain = -1;
 
   constructor(
     readonly edge: CallEdge,
@@ -183,6 +185,13 @@ function edgeOf(row: CallEdge): CallEdge {
   };
 }
 
+/**
+ * Closed buckets go out over this many drains, spread by name: the buckets of every busy call close
+ * together at a minute's end, and written in one drain they made one flush several times as large
+ * as the others, which held up the totals behind it (the lag p95 of the held runs, bench).
+ */
+export const CLOSE_SPREAD_DRAINS = 4;
+
 const spreadHash = new Uint32Array(2);
 
 /** A fraction in [0, 1) from a name (its flow-key hash), the same for the same name. */
@@ -200,7 +209,7 @@ function spreadOf(name: string): number {
  * `take` runs on each drained batch: it moves the rows' finest buckets into the hold (the coarser
  * ones are sums of them and are built again when written) and gives back the batch with the
  * buckets that are due: closed ones (the latest flow time is `closeMarginMs` past their end), with
- * every size; open ones held for their share of `writeIntervalMs` (between half of it and all of it,
+ * every size, spread over CLOSE_SPREAD_DRAINS drains by name; open ones held for their share of `writeIntervalMs` (between half of it and all of it,
  * spread by name), with the finest size only: the bucket stays held, and its coarser sizes get all
  * of it once, when it closes; and every held one when the drain brought no flows, or
  * when the caller says so (`everything`: the final drain of a shutdown, or a source gone quiet: an
@@ -214,6 +223,8 @@ function spreadOf(name: string): number {
 export class ActivityHold {
   private held = new Map<string, HeldBucket>();
   private watermarkMs = -Infinity;
+  /** Drains taken so far (`take` calls): the clock of the closings' spread. */
+  private drains = 0;
 
   constructor(private readonly options: ActivityHoldOptions) {}
 
@@ -231,6 +242,7 @@ export class ActivityHold {
     const holding = this.options.writeIntervalMs > 0;
     // Without holding, only buckets restored from a previous run's snapshot are left to write.
     if (finest === undefined || (!holding && this.held.size === 0)) return batch;
+    this.drains += 1;
     const byKey = new Map<string, CallRow>();
     let took = false;
     for (const row of batch.calls) {
@@ -250,6 +262,11 @@ export class ActivityHold {
     const due = new Map<string, DueBucket[]>();
     for (const [id, bucket] of this.held) {
       const closes = bucket.startMs <= lastClosedStart;
+      if (closes && !all) {
+        // Closed now: goes out at this drain or one of the next CLOSE_SPREAD_DRAINS - 1, by name.
+        if (bucket.closesAtDrain < 0) bucket.closesAtDrain = this.drains + Math.floor(spreadOf(id) * CLOSE_SPREAD_DRAINS);
+        if (bucket.closesAtDrain > this.drains) continue;
+      }
       if (!closes && bucket.dueAtMs > nowMs) continue;
       if (closes || !keepOpen) this.held.delete(id);
       else this.held.set(id, bucket.afterFinestWrite());

@@ -1,5 +1,5 @@
 import { deflateRawSync } from 'node:zlib';
-import { ActivityHold } from '../../../src/flows/activity-hold';
+import { ActivityHold, CLOSE_SPREAD_DRAINS } from '../../../src/flows/activity-hold';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { CallRow, IngestBatch } from '../../../src/model/ingest-rows';
 import { mergeSketchList } from '../../../src/model/latency-sketch';
@@ -117,14 +117,15 @@ describe('ActivityHold: open buckets kept until they close', () => {
     const second = drainAfter(at(MIN + MARGIN_MS - 1));
     expect(second.calls[0]!.activity).toBeUndefined();
     expect(hold.size).toBe(2);
-    // The margin passed: the first minute goes out, with the hour it belongs to; the second stays.
-    const third = drainAfter(at(MIN + MARGIN_MS));
-    const activity = third.calls[0]!.activity!;
-    expect(activity.map((a) => [a.sizeMs, a.startMs, a.flows])).toEqual([
+    // The margin passed: the first minute goes out within the closings' spread, with the hour it
+    // belongs to, and once; the second stays. The totals go out with every drain.
+    const after = Array.from({ length: CLOSE_SPREAD_DRAINS }, (_, i) => drainAfter(at(MIN + MARGIN_MS + i)));
+    expect(after.map((b) => b.calls[0]!.flows)).toEqual(after.map(() => 1));
+    const written = after.flatMap((b) => b.calls[0]!.activity ?? []);
+    expect(written.map((a) => [a.sizeMs, a.startMs, a.flows])).toEqual([
       [MIN, START, 1],
       [HOUR, START, 1],
     ]);
-    expect(third.calls[0]!.flows).toBe(1);
     expect(hold.size).toBe(1);
   });
 
@@ -135,8 +136,13 @@ describe('ActivityHold: open buckets kept until they close', () => {
     const b: TimedExchange = { ...a, port: 2, atMs: START + 2 * MIN };
     for (const f of flowsOf(a)) agg.add(f);
     hold.take(agg.drain(), 0);
-    for (const f of flowsOf(b)) agg.add(f);
-    const batch = hold.take(agg.drain(), 0);
+    // The closed bucket goes out within the closings' spread, while port 2 keeps the drains busy.
+    const batches = Array.from({ length: CLOSE_SPREAD_DRAINS }, () => {
+      for (const f of flowsOf(b)) agg.add(f);
+      return hold.take(agg.drain(), 0);
+    });
+    const batch = batches.find((x) => x.calls.some((c) => c.port === 1))!;
+    expect(batches.filter((x) => x.calls.some((c) => c.port === 1))).toHaveLength(1);
     const only = batch.calls.find((c) => c.port === 1)!;
     expect(only.bucketsOnly).toBe(true);
     expect([only.flows, only.connections, only.requests, only.responses, only.errors]).toEqual([0, 0, 0, 0, 0]);
@@ -352,6 +358,25 @@ describe('ActivityHold: open buckets kept until they close', () => {
     const mine = some.filter((x) => row !== undefined && keyOf(x) === row.key);
     expect(sorted(writtenBuckets([out], MIN))).toEqual(sorted(expectedBuckets(mine, MIN)));
     expect(sorted(writtenBuckets([out], HOUR))).toEqual(sorted(expectedBuckets(mine, HOUR)));
+  });
+
+  it('writes the buckets that close together over the next drains, each once, none lost', () => {
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    // 200 calls active in one minute; then one of them moves the flows' time past its end.
+    const calls: TimedExchange[] = Array.from({ length: 200 }, (_, i) => ({ ...exchanges[0]!, kind: 'tcp', port: 1000 + i, atMs: START }));
+    for (const x of calls) for (const f of flowsOf(x)) agg.add(f);
+    hold.take(agg.drain(), 0);
+    const closings = Array.from({ length: CLOSE_SPREAD_DRAINS + 1 }, (_, i) => {
+      for (const f of flowsOf({ ...calls[0]!, port: 1, atMs: START + MIN + MARGIN_MS + i })) agg.add(f);
+      return hold.take(agg.drain(), 0);
+    });
+    const perDrain = closings.map((b) => b.calls.filter((c) => c.port >= 1000 && c.activity !== undefined).length);
+    // Each drain writes some, none more than half; all 200 within the spread, nothing after it.
+    expect(perDrain.slice(0, CLOSE_SPREAD_DRAINS).every((n) => n > 0 && n < calls.length / 2)).toBe(true);
+    expect(perDrain[CLOSE_SPREAD_DRAINS]).toBe(0);
+    expect(sorted(writtenBuckets(closings, MIN))).toEqual(sorted(expectedBuckets(calls, MIN)));
+    expect(sorted(writtenBuckets(closings, HOUR))).toEqual(sorted(expectedBuckets(calls, HOUR)));
   });
 
   it('writes everything held when a drain brings no flows (an import ended, a quiet stream) and on the final drain', () => {

@@ -155,13 +155,15 @@ export class MapController {
     // A change committed after the map was read but before the server registered the
     // subscriptions comes as no event: the map is read once more when they are up, which the first
     // event proves (the server registered them before that change), or else a moment without
-    // error suggests. Positions are kept.
+    // error suggests. Positions are kept. This read catches up once per subscribe: it does not
+    // count against RECONCILE_MIN_MS, so an update that needs a settling read soon after is not
+    // held back by it.
     let up = false;
     const onUp = () => {
       if (up) return;
       up = true;
       if (this.store.liveStatus === 'connecting') this.store.setStatus({ liveStatus: 'live' });
-      this.scheduleReconcile();
+      void this.loadMap(false);
     };
     const onCall = (isNew: boolean) => (c: ApiCall) => {
       onUp();

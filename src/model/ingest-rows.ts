@@ -166,20 +166,20 @@ export function emptyCallCounts(timeMs: number): CallCounts {
 /**
  * A CallRow for one edge with every count at zero, to be filled in by a source. Built by adding the
  * edge's fields to the counts: an object literal with two spreads takes V8's slow path, about 20 µs
- * a row against 0.1-0.2 µs (the held buckets' writes make one per call and drain; bench profile of
- * 2026-12-03).
+ * a row against 0.3 µs (the held buckets' writes make one per call and drain; bench profile of
+ * 2026-12-03). The return type still checks that every field of CallRow is given.
  */
 export function emptyCallRow(edge: CallEdge, source: IngestSource, timeMs: number): CallRow {
-  const row = emptyCallCounts(timeMs) as CallRow;
-  row.key = edge.key;
-  row.sourceId = edge.sourceId;
-  row.destinationId = edge.destinationId;
-  row.port = edge.port;
-  row.protocol = edge.protocol;
-  row.verdict = edge.verdict;
-  row.l7Protocols = [];
-  row.dnsQueries = [];
-  row.httpPaths = null;
-  row.source = source;
-  return row;
+  return Object.assign(emptyCallCounts(timeMs), {
+    key: edge.key,
+    sourceId: edge.sourceId,
+    destinationId: edge.destinationId,
+    port: edge.port,
+    protocol: edge.protocol,
+    verdict: edge.verdict,
+    l7Protocols: [],
+    dnsQueries: [],
+    httpPaths: null,
+    source,
+  });
 }

@@ -293,14 +293,17 @@ export class ActivityHold {
     return { ...batch, calls };
   }
 
+  /** The held bucket of a row's call starting at `startMs` (made when there is none), and its name. */
+  private bucketOf(row: CallRow, startMs: number): { id: string; bucket: HeldBucket } {
+    const id = `${row.key}@${startMs}`;
+    let bucket = this.held.get(id);
+    if (bucket === undefined) this.held.set(id, (bucket = new HeldBucket(edgeOf(row), row.source, startMs)));
+    return { id, bucket };
+  }
+
   /** Adds a bucket row to its held bucket; a bucket taken in at `nowMs` (wall) is due by nowMs + the write interval. */
   private hold(row: CallRow, b: ActivityRow, nowMs: number): void {
-    const id = `${row.key}@${b.startMs}`;
-    let bucket = this.held.get(id);
-    if (bucket === undefined) {
-      bucket = new HeldBucket(edgeOf(row), row.source, b.startMs);
-      this.held.set(id, bucket);
-    }
+    const { id, bucket } = this.bucketOf(row, b.startMs);
     // Due between half the interval and the whole of it after its first counts not yet written,
     // spread by the bucket's name: buckets taken in by the same drain (every call's next minute)
     // then go out over many drains, not all in one that would hold up the totals behind it.
@@ -311,9 +314,7 @@ export class ActivityHold {
 
   /** Adds counts already written to the finest size to what a held bucket owes its coarser sizes. */
   private owe(row: CallRow, startMs: number, counts: HeldCounts): void {
-    const id = `${row.key}@${startMs}`;
-    let bucket = this.held.get(id);
-    if (bucket === undefined) this.held.set(id, (bucket = new HeldBucket(edgeOf(row), row.source, startMs)));
+    const { bucket } = this.bucketOf(row, startMs);
     if (bucket.sent === null) bucket.sent = new CountsSum();
     bucket.sent.addRow(counts, counts.latencySketch ? decodeSketch(counts.latencySketch) : null);
     bucket.json = null;
@@ -397,13 +398,9 @@ export class ActivityHold {
       if (!Array.isArray(entry) || entry.length !== width)
         throw new Error(`held buckets of the previous run: an entry is not an array of ${width} fields`);
       const edge = Object.fromEntries(EDGE_FIELDS.map((f, i) => [f, entry[i]])) as unknown as HeldEdgeJson;
-      const own =
-        snap.v === 1
-          ? countsOf(entry.slice(EDGE_FIELDS.length))
-          : entry[EDGE_FIELDS.length] === null
-            ? null
-            : countsOf(entry[EDGE_FIELDS.length]);
-      const sent = snap.v === 1 || entry[EDGE_FIELDS.length + 1] === null ? null : countsOf(entry[EDGE_FIELDS.length + 1]);
+      const countsAt = (i: number) => (entry[i] === null ? null : countsOf(entry[i]));
+      const own = snap.v === 1 ? countsOf(entry.slice(EDGE_FIELDS.length)) : countsAt(EDGE_FIELDS.length);
+      const sent = snap.v === 1 ? null : countsAt(EDGE_FIELDS.length + 1);
       // Held under another finest size before a settings change: rebucketed to the finest size now.
       const startMs = finest === undefined ? edge.startMs : bucketStartMs(edge.startMs, finest.sizeMs);
       const row: CallRow = emptyCallRow(edge, edge.source, edge.startMs);

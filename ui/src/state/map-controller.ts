@@ -166,10 +166,12 @@ export class MapController {
       void this.loadMap(false);
     };
     const onCall = (isNew: boolean) => (c: ApiCall) => {
+      // The first event's catch-up read already holds its change: no settling read on top of it.
+      const catchingUp = !up;
       onUp();
       if (!this.passes(c)) return;
       const exact = this.store.applyCall(c, isNew);
-      if (!exact) this.scheduleReconcile();
+      if (!exact && !catchingUp) this.scheduleReconcile();
     };
     const onPod = (p: ApiEndpoint) => {
       onUp();

@@ -31,15 +31,31 @@ export function decodeSketch(text: string): DDSketch {
   const [, zeros, firstKey, counts] = text.split(';');
   const sketch = newLatencySketch();
   if (Number(zeros) > 0) sketch.accept(0, Number(zeros));
-  if (counts) {
-    const first = Number(firstKey);
-    counts.split(',').forEach((c, i) => {
-      const n = Number(c);
-      // The bin's representative value maps back to the same bin.
-      if (n > 0) sketch.accept(sketch.mapping.value(first + i), n);
-    });
-  }
+  if (counts) fillBins(sketch, Number(firstKey), counts.split(','));
   return sketch;
+}
+
+/**
+ * Puts stored bin counts back into the sketch's store by key. Going through `accept` (a bin's
+ * representative value, mapped back to its key by a logarithm, the store grown one key at a time)
+ * was a fifth of a flush's client CPU (profile of 2026-12-03). The store's range is set once, from
+ * both ends, and the sketch's count kept as `accept` keeps it; its sum, min and max (which
+ * `accept` estimated from bin centres) are not kept: nothing here reads them, and the stored form
+ * never held them.
+ */
+function fillBins(sketch: DDSketch, first: number, counts: readonly string[]): void {
+  const store = sketch.store;
+  store.add(first + counts.length - 1, 0);
+  store.add(first, 0);
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const n = Number(counts[i]);
+    if (n > 0) {
+      store.add(first + i, n);
+      total += n;
+    }
+  }
+  sketch.count += total;
 }
 
 export interface LatencyQuantiles {

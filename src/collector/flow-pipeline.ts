@@ -128,10 +128,10 @@ export class FlowPipeline {
   resumeFrom(overlapMs: number, start?: ResumePoint): void {
     this.tracker = new ResumeTracker(overlapMs, start);
     this.gate = start ? new ResumeGate(start) : undefined;
-    const held = start?.heldActivity;
-    if (held !== undefined && this.options.hold !== undefined) {
+    const held = start?.heldActivity ?? new Int8Array(0);
+    if ((held.byteLength > 0 || (start?.heldActivityDelta?.byteLength ?? 0) > 0) && this.options.hold !== undefined) {
       try {
-        this.options.hold.restore(held);
+        this.options.hold.restore(held, start?.heldActivityDelta);
       } catch (err) {
         this.options.log.error(
           { err: (err as Error).message, bytes: held.byteLength },
@@ -267,7 +267,12 @@ export class FlowPipeline {
         this.options.metrics.heldBuckets.set(hold?.size ?? 0);
         const resume = this.tracker?.snapshot();
         if (resume === undefined) return batch;
-        if (hold !== undefined) resume.heldActivity = hold.snapshot();
+        if (hold !== undefined) {
+          const { base, delta } = hold.snapshot();
+          if (base === undefined) resume.heldActivityBaseKept = true;
+          else resume.heldActivity = base;
+          resume.heldActivityDelta = delta;
+        }
         return { ...batch, resume };
       },
     };

@@ -11,5 +11,6 @@ export async function readResumePoint(executor: Executor, collectorId: string): 
     overlapMs: row.overlapMs ?? 0,
     committedKeys: row.committedKeys ?? new Int8Array(0),
     ...(row.heldActivity === null ? {} : { heldActivity: row.heldActivity }),
+    ...(row.heldActivityDelta === null ? {} : { heldActivityDelta: row.heldActivityDelta }),
   };
 }

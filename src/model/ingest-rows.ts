@@ -137,8 +137,13 @@ export interface ResumePoint {
   /**
    * The open buckets counted in committed totals but not yet written as `(:Activity)` nodes
    * (src/flows/activity-hold.ts `snapshot`): a restart takes them back. Absent or empty: none.
+   * Every held bucket as of the last base the collector wrote; `heldActivityDelta` the buckets
+   * changed since then. Written: `heldActivityBaseKept` says the stored base stays as it is (the
+   * batch brings a delta only).
    */
   heldActivity?: Int8Array;
+  heldActivityDelta?: Int8Array;
+  heldActivityBaseKept?: boolean;
 }
 
 /** Counts at zero, dated `timeMs`. */

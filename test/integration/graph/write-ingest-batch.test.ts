@@ -1,5 +1,6 @@
 import { encodeSketch, newLatencySketch } from '../../../src/model/latency-sketch';
-import type { CallRow, EndpointRow, IngestBatch } from '../../../src/model/ingest-rows';
+import type { CallRow, EndpointRow, IngestBatch, ResumePoint } from '../../../src/model/ingest-rows';
+import { readResumePoint } from '../../../src/graph/read-resume-point';
 import type { Executor } from '../../../src/graph/executor';
 import { callKey } from '../../../src/model/endpoint-ids';
 import { CHANGE_LOG_RETENTION_MS } from '../../../src/graph/append-change-log';
@@ -141,6 +142,30 @@ describe('writeIngestBatch (real Neo4j)', () => {
     expect(row.firstSeen).toBe(new Date(T0 - 5000).toISOString());
     expect(row.lastSeen).toBe(new Date(T0 + 5000).toISOString());
     expect(row.changeSeq).toBeGreaterThan(row.createdSeq);
+  });
+
+  it('keeps the stored held-bucket snapshot when a batch brings only the changes since it, and replaces or removes it when told', async () => {
+    const base = new Int8Array([1, 2, 3]);
+    const resume = (extra: Partial<ResumePoint>): ResumePoint => ({
+      watermarkMs: T0,
+      overlapMs: 2000,
+      committedKeys: new Int8Array(0),
+      ...extra,
+    });
+    const write = (batchSeq: number, point: ResumePoint) =>
+      writeIngestBatch(executor, { ...batchAt(T0), resume: point }, { collectorId: 'held', runId: 'r', batchSeq });
+    await write(1, resume({ heldActivity: base, heldActivityDelta: new Int8Array(0) }));
+    expect(await readResumePoint(executor, 'held')).toEqual(resume({ heldActivity: base }));
+    await write(2, resume({ heldActivityBaseKept: true, heldActivityDelta: new Int8Array([9, 9]) }));
+    expect(await readResumePoint(executor, 'held')).toEqual(resume({ heldActivity: base, heldActivityDelta: new Int8Array([9, 9]) }));
+    await write(3, resume({ heldActivityBaseKept: true, heldActivityDelta: new Int8Array([8]) }));
+    expect(await readResumePoint(executor, 'held')).toEqual(resume({ heldActivity: base, heldActivityDelta: new Int8Array([8]) }));
+    // A new base comes with no changes: the stored ones go.
+    await write(4, resume({ heldActivity: new Int8Array([4]), heldActivityDelta: new Int8Array(0) }));
+    expect(await readResumePoint(executor, 'held')).toEqual(resume({ heldActivity: new Int8Array([4]) }));
+    // Nothing held: both go.
+    await write(5, resume({ heldActivity: new Int8Array(0), heldActivityDelta: new Int8Array(0) }));
+    expect(await readResumePoint(executor, 'held')).toEqual(resume({}));
   });
 
   it('skips a batch this run already committed, so a retry after an unknown commit counts once', async () => {

@@ -1,5 +1,5 @@
-import { deflateRawSync } from 'node:zlib';
-import { ActivityHold, CLOSE_SPREAD_DRAINS } from '../../../src/flows/activity-hold';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { ActivityHold, CLOSE_SPREAD_DRAINS, type HeldSnapshot } from '../../../src/flows/activity-hold';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { CallRow, IngestBatch } from '../../../src/model/ingest-rows';
 import { mergeSketchList } from '../../../src/model/latency-sketch';
@@ -21,6 +21,26 @@ const MIN = 60_000;
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 10, 20, 9, 0, 0);
 const MARGIN_MS = 2000;
+
+/**
+ * The held buckets as the `(:Collector)` node keeps them across batches (resumeProperties): a
+ * snapshot without a base leaves the stored base as it is; its delta always replaces the stored one.
+ */
+class StoredHeld {
+  base: Int8Array = new Int8Array(0);
+  delta: Int8Array = new Int8Array(0);
+
+  keep(s: HeldSnapshot): void {
+    if (s.base !== undefined) this.base = s.base;
+    this.delta = s.delta;
+  }
+
+  /** A new hold that took them back. */
+  restoreInto(hold: ActivityHold): ActivityHold {
+    hold.restore(this.base, this.delta);
+    return hold;
+  }
+}
 
 /** The flow-time order of the exchanges. */
 const inTimeOrder = (xs: readonly TimedExchange[]) => [...xs].sort((a, b) => a.atMs - b.atMs);
@@ -282,13 +302,13 @@ describe('ActivityHold: open buckets kept until they close', () => {
       const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: INTERVAL });
       const agg = new EdgeAggregator({ buckets: SPEC });
       const before: IngestBatch[] = [];
-      let snapshot: Int8Array = new Int8Array(0);
+      const stored = new StoredHeld();
       const cut = crashAfter * 10;
       dense.slice(0, cut).forEach((x, i) => {
         for (const f of flowsOf(x)) agg.add(f);
         if ((i + 1) % 10 === 0) {
           before.push(hold.take(agg.drain(), wallOf(x)));
-          snapshot = hold.snapshot();
+          stored.keep(hold.snapshot());
         }
       });
       // Some bucket went out to the finest size alone before the crash, and is still held for its hour.
@@ -301,8 +321,7 @@ describe('ActivityHold: open buckets kept until they close', () => {
         .flatMap((c) => c.activity ?? [])
         .filter((a) => a.sizeMs === HOUR).length;
       expect(minuteRows).toBeGreaterThan(hourRows);
-      const restarted = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: INTERVAL });
-      restarted.restore(snapshot);
+      const restarted = stored.restoreInto(new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: INTERVAL }));
       expect(restarted.size).toBe(hold.size);
       const rest = dense.slice(cut);
       const after = run(rest, { drainEvery: 10, hold: restarted, wallMs: (i) => wallOf(rest[Math.min(i, rest.length - 1)]!) }).batches;
@@ -401,20 +420,19 @@ describe('ActivityHold: open buckets kept until they close', () => {
       const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
       const agg = new EdgeAggregator({ buckets: SPEC });
       const before: IngestBatch[] = [];
-      let snapshot: Int8Array = new Int8Array(0);
+      const stored = new StoredHeld();
       const cut = crashAfter * drainEvery;
       exchanges.slice(0, cut).forEach((x, i) => {
         for (const f of flowsOf(x)) agg.add(f);
         if ((i + 1) % drainEvery === 0) {
           before.push(hold.take(agg.drain(), 0));
-          snapshot = hold.snapshot();
+          stored.keep(hold.snapshot());
         }
       });
       expect(hold.size).toBeGreaterThan(0);
-      expect(snapshot.byteLength).toBeGreaterThan(0);
+      expect(stored.base.byteLength).toBeGreaterThan(0);
       // The restart: a new hold takes the snapshot back, new flows go on from the resume point.
-      const restarted = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
-      restarted.restore(snapshot);
+      const restarted = stored.restoreInto(new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR }));
       expect(restarted.size).toBe(hold.size);
       const after = run(exchanges.slice(cut), { drainEvery, hold: restarted }).batches;
       const all = [...before, ...after];
@@ -433,7 +451,7 @@ describe('ActivityHold: open buckets kept until they close', () => {
     const before = hold.take(agg.drain(), 0);
     expect(hold.size).toBeGreaterThan(0);
     const restarted = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
-    restarted.restore(hold.snapshot());
+    restarted.restore(hold.snapshot().base!);
     const out = restarted.take({ endpoints: [], calls: [], maxFlowTimeMs: 0 }, 0, true);
     expect(sorted(writtenBuckets([before, out], MIN))).toEqual(sorted(expectedBuckets(some, MIN)));
   });
@@ -452,7 +470,7 @@ describe('ActivityHold: open buckets kept until they close', () => {
     expect([...writtenBuckets(before, 10_000).values()].reduce((n, b) => n + b.flows, 0)).toBeGreaterThan(0);
     expect(writtenBuckets(before, MIN).size).toBe(0);
     const restarted = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
-    restarted.restore(hold.snapshot());
+    restarted.restore(hold.snapshot().base!);
     const out = restarted.take({ endpoints: [], calls: [], maxFlowTimeMs: 0 }, 0, true);
     // The minute (a coarser size then, the finest now) and the hour get every flow, once.
     expect(sorted(writtenBuckets([out], MIN))).toEqual(sorted(expectedBuckets(some, MIN)));
@@ -463,8 +481,84 @@ describe('ActivityHold: open buckets kept until they close', () => {
     const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
     expect(() => hold.restore(new Int8Array([1, 2, 3]))).toThrow(/held buckets of the previous run cannot be read/);
     const other = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
-    expect(other.snapshot().byteLength).toBe(0);
+    expect(other.snapshot().base?.byteLength).toBe(0);
     expect(hold.size).toBe(0);
+  });
+
+  it('stores only the buckets changed since the last full snapshot while they are few, and takes back base and changes exactly', () => {
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    const stored = new StoredHeld();
+    const batches: IngestBatch[] = [];
+    const drain = (nowMs = 0) => {
+      batches.push(hold.take(agg.drain(), nowMs));
+      const s = hold.snapshot();
+      stored.keep(s);
+      return s;
+    };
+    // 10 calls in the first minute, 200 in the second: all held, the first snapshot is a base.
+    const tcp = (port: number, atMs: number): TimedExchange => ({ ...exchanges[0]!, kind: 'tcp', port, atMs });
+    const fed = [
+      ...Array.from({ length: 10 }, (_, i) => tcp(100 + i, START)),
+      ...Array.from({ length: 200 }, (_, i) => tcp(1000 + i, START + MIN)),
+    ];
+    for (const x of fed) for (const f of flowsOf(x)) agg.add(f);
+    const first = drain();
+    expect(first.base?.byteLength).toBeGreaterThan(0);
+    // Three calls change, and the flows' time closes the first minute: its 10 buckets go over the next drains.
+    const more = [tcp(1000, START + MIN + 5), tcp(1001, START + MIN + MARGIN_MS + 1), tcp(7, START + MIN + MARGIN_MS + 2)];
+    for (const x of more) for (const f of flowsOf(x)) agg.add(f);
+    const second = drain();
+    expect(second.base).toBeUndefined();
+    expect(second.delta.byteLength).toBeGreaterThan(0);
+    const entriesOf = (bytes: Int8Array) => JSON.parse(inflateRawSync(bytes).toString()) as { held: unknown[]; removed?: unknown[] };
+    expect(entriesOf(first.base!).held).toHaveLength(210);
+    // The two calls fed again and the new one; the first minute's buckets that went out with this drain are gone from it.
+    expect(entriesOf(second.delta).held).toHaveLength(3);
+    expect(entriesOf(second.delta).removed!.length).toBeLessThanOrEqual(10);
+    fed.push(...more);
+    // Drains that bring flows (one that brings none writes everything held).
+    for (let i = 0; i < CLOSE_SPREAD_DRAINS; i++) {
+      const x = tcp(1002, START + MIN + MARGIN_MS + 3 + i);
+      fed.push(x);
+      for (const f of flowsOf(x)) agg.add(f);
+      expect(drain().base).toBeUndefined();
+    }
+    expect(hold.size).toBe(201);
+    // The restart from what is stored: the stored base, with the changes and the closed buckets gone.
+    const restarted = stored.restoreInto(new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR }));
+    expect(restarted.size).toBe(hold.size);
+    const out = restarted.take({ endpoints: [], calls: [], maxFlowTimeMs: 0 }, 0, true);
+    const all = [...batches, out];
+    expect(sorted(writtenBuckets(all, MIN))).toEqual(sorted(expectedBuckets(fed, MIN)));
+    expect(sorted(writtenBuckets(all, HOUR))).toEqual(sorted(expectedBuckets(fed, HOUR)));
+    // Past a quarter of what is held changed, the next drain writes a full snapshot again.
+    for (let i = 0; i < 60; i++) for (const f of flowsOf(tcp(1000 + i, START + MIN + 10))) agg.add(f);
+    expect(drain().base?.byteLength).toBeGreaterThan(0);
+  });
+
+  it('refuses changes that belong to another full snapshot than the stored one, saying so', () => {
+    const held = (ports: number[]) => {
+      const agg = new EdgeAggregator({ buckets: SPEC });
+      const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+      for (const port of ports) for (const f of flowsOf({ ...exchanges[0]!, kind: 'tcp', port, atMs: START })) agg.add(f);
+      hold.take(agg.drain(), 0);
+      return { hold, agg, base: hold.snapshot().base! };
+    };
+    const a = held([1, 2, 3, 4, 5]);
+    a.hold.snapshot();
+    // A second base of a, then a change on top of it: stored with a's first base, they do not belong together.
+    for (const port of [6, 7, 8, 9, 10, 11]) for (const f of flowsOf({ ...exchanges[0]!, kind: 'tcp', port, atMs: START })) a.agg.add(f);
+    a.hold.take(a.agg.drain(), 0);
+    expect(a.hold.snapshot().base).toBeDefined();
+    for (const f of flowsOf({ ...exchanges[0]!, kind: 'tcp', port: 1, atMs: START })) a.agg.add(f);
+    a.hold.take(a.agg.drain(), 0);
+    const delta = a.hold.snapshot();
+    expect(delta.base).toBeUndefined();
+    const fresh = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    expect(() => fresh.restore(a.base, delta.delta)).toThrow(/the changes belong to snapshot 2, the stored snapshot is 1/);
+    expect(() => fresh.restore(new Int8Array(0), delta.delta)).toThrow(/changes were stored without the snapshot they change/);
+    expect(fresh.size).toBe(0);
   });
 
   it('passes batches through unchanged with a write interval of 0 (every bucket written with every drain)', () => {

@@ -106,6 +106,10 @@ const EDGE_FIELDS = [
   'startMs',
 ] as const satisfies readonly (keyof HeldEdgeJson)[];
 
+/** Where a snapshot entry holds its call key and bucket start (its name, heldId). */
+const KEY_AT = EDGE_FIELDS.indexOf('key');
+const START_AT = EDGE_FIELDS.indexOf('startMs');
+
 /** The fields of a snapshot entry's counts, in order. */
 const COUNT_FIELDS = [
   'flows',
@@ -452,7 +456,7 @@ export class ActivityHold {
     const put = (entry: unknown) => {
       if (!Array.isArray(entry) || entry.length !== width)
         throw new Error(`held buckets of the previous run: an entry is not an array of ${width} fields`);
-      entries.set(heldId(String(entry[0]), Number(entry[EDGE_FIELDS.indexOf('startMs')])), entry);
+      entries.set(heldId(String(entry[KEY_AT]), Number(entry[START_AT])), entry);
     };
     for (const entry of snap.held) put(entry);
     let watermarkMs = snap.watermarkMs;

@@ -666,6 +666,7 @@ async function main(): Promise<void> {
       for (const [label, r] of [
         ['buckets held until they close (default)', t.ingestOn?.steady],
         ['buckets written with every flush', t.ingestOnEveryFlush?.steady],
+        ['open buckets written after a minute (HG_BUCKET_WRITE_INTERVAL=60s)', t.ingestHeldMinute?.steady],
       ] as const) {
         if (off === undefined || r === undefined) continue;
         rows.push({

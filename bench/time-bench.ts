@@ -63,6 +63,8 @@ export interface TimeBenchResult {
   ingestOn?: IngestFigures;
   /** Buckets on, each written with every flush (HG_BUCKET_WRITE_INTERVAL=0: before buckets were held until they close). */
   ingestOnEveryFlush?: IngestFigures;
+  /** Buckets on, open ones written after a minute (HG_BUCKET_WRITE_INTERVAL=60s: less fresh ranges for less CPU). */
+  ingestHeldMinute?: IngestFigures;
   history: { pods: number; calls: number; hours: number; activeEdgeMinutes: number; activityNodes: number; writeSeconds: number };
   /**
    * Per case: the measured requests (each right after a write), and apart from them the case's
@@ -221,6 +223,7 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     ['ingestOff', 'off', '15s', 'off'],
     ['ingestOn', '1m:48h,1h:30d', '15s', 'held'],
     ['ingestOnEveryFlush', '1m:48h,1h:30d', '0', 'every-flush'],
+    ['ingestHeldMinute', '1m:48h,1h:30d', '60s', 'held-60s'],
   ] as const) {
     o.log(`time: end-to-end ingest with HG_BUCKETS=${buckets} HG_BUCKET_WRITE_INTERVAL=${writeInterval}`);
     const r = await runIngestBench(graph, {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { buildRollupMap, buildServiceMap } from '../src/graph/cypher/api-map-queries';
 import path from 'node:path';
-import { bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/model/time-buckets';
+import { DEFAULT_BUCKETS, bucketStartMs, parseBucketSpec, type BucketSpec } from '../src/model/time-buckets';
 import { type ActivityRow, type CallRow, type EndpointRow, emptyCallRow } from '../src/model/ingest-rows';
 import { callKey } from '../src/model/endpoint-ids';
 import { writeIngestBatch } from '../src/graph/write-ingest-batch';
@@ -88,7 +88,7 @@ export interface TimeBenchResult {
   rollups?: Record<string, { rollups: LatencySummary; readTime: LatencySummary; loadAvg: number[] }>;
 }
 
-const SPEC = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
+const SPEC = parseBucketSpec(DEFAULT_BUCKETS) as BucketSpec;
 const MIN = 60_000;
 
 /** Bytes under a directory (du -sb), undefined when it cannot be read. */
@@ -221,9 +221,9 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   };
   for (const [name, buckets, writeInterval, folder] of [
     ['ingestOff', 'off', '15s', 'off'],
-    ['ingestOn', '1m:48h,1h:30d', '15s', 'held'],
-    ['ingestOnEveryFlush', '1m:48h,1h:30d', '0', 'every-flush'],
-    ['ingestHeldMinute', '1m:48h,1h:30d', '60s', 'held-60s'],
+    ['ingestOn', DEFAULT_BUCKETS, '15s', 'held'],
+    ['ingestOnEveryFlush', DEFAULT_BUCKETS, '0', 'every-flush'],
+    ['ingestHeldMinute', DEFAULT_BUCKETS, '60s', 'held-60s'],
   ] as const) {
     o.log(`time: end-to-end ingest with HG_BUCKETS=${buckets} HG_BUCKET_WRITE_INTERVAL=${writeInterval}`);
     const r = await runIngestBench(graph, {

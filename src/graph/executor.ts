@@ -15,12 +15,59 @@ export interface TxRunner {
  * written for, so it throws naming the count and the statement's first line.
  */
 export async function runOneRow<R>(tx: TxRunner, query: string, params?: Params): Promise<R> {
-  const rows = await tx.run<R>(query, params);
+  return oneRowOf(await tx.run<R>(query, params), query);
+}
+
+/** The one row of `rows`, which `query` returned (see runOneRow). */
+export function oneRowOf<R>(rows: readonly R[], query: string): R {
   const [row] = rows;
   if (rows.length !== 1 || row === undefined) {
     throw new HubbleGraphError('UNEXPECTED_ROWS', `expected exactly one row, got ${rows.length} from: ${query.trim().split('\n')[0]}`);
   }
   return row;
+}
+
+/**
+ * Statements of one transaction sent before the rows of the ones before are read. They run one
+ * after the other, in the order they were sent (Bolt pipelines them), so a writer that sends its
+ * next statement before it reads the rows of the one before keeps Neo4j busy while it builds
+ * parameters or merges what came back.
+ */
+export interface StatementPipeline {
+  /**
+   * Sends a statement now; its rows come later. A failure rejects when awaited; the promise counts
+   * as handled from the start, so that statements sent after a failing one (which fail with it)
+   * are not unhandled rejections when the writer stops at the first error it reads.
+   */
+  send<R>(query: string, params?: Params): Promise<R[]>;
+  /**
+   * What to throw when the writer failed with `err`: the error of the first statement sent that
+   * failed (the cause: those sent after it fail because of it, with errors that do not say why),
+   * else `err`.
+   */
+  firstFailure(err: unknown): Promise<unknown>;
+}
+
+export function statementPipeline(tx: TxRunner): StatementPipeline {
+  const sent: Promise<unknown>[] = [];
+  return {
+    send<R>(query: string, params?: Params): Promise<R[]> {
+      const rows = tx.run<R>(query, params);
+      rows.catch(() => undefined);
+      sent.push(rows);
+      return rows;
+    },
+    async firstFailure(err: unknown): Promise<unknown> {
+      for (const rows of sent) {
+        try {
+          await rows;
+        } catch (first) {
+          return first;
+        }
+      }
+      return err;
+    },
+  };
 }
 
 /** Options of one read or write. */

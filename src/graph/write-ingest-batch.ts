@@ -29,7 +29,6 @@ import { resumeProperties } from './cypher/collector-queries';
 import {
   activityBucketId,
   buildRollupRows,
-  type CreatedByRows,
   type MapNodeRef,
   type MapNodesByEndpoint,
   type RollupLevel,
@@ -44,7 +43,7 @@ import {
   UPSERT_ROLLUPS,
   type UpsertedRollupsRow,
 } from './cypher/rollup-queries';
-import { type TxRunner, runOneRow } from './executor';
+import { type StatementPipeline, type TxRunner, oneRowOf, runOneRow, statementPipeline } from './executor';
 
 export interface WriteBatchOptions {
   /** Stable name of the writing collector. */
@@ -153,26 +152,58 @@ export async function applyIngestRows(
   batch: Pick<IngestBatch, 'endpoints' | 'calls'>,
   rowsPerStatement: number,
 ): Promise<number> {
+  const pipe = statementPipeline(tx);
+  try {
+    return await writeRows(tx, pipe, batch, rowsPerStatement);
+  } catch (err) {
+    throw await pipe.firstFailure(err);
+  }
+}
+
+/**
+ * The body of applyIngestRows. Each step sends its statements before it reads their rows, and sends
+ * the follow-ups (sketches, HTTP paths) without waiting for them (`pipe`): Neo4j works while this
+ * process builds the next parameters or merges what came back. The order of the steps is what needs
+ * the rows of the step before.
+ */
+async function writeRows(
+  tx: TxRunner,
+  pipe: StatementPipeline,
+  batch: Pick<IngestBatch, 'endpoints' | 'calls'>,
+  rowsPerStatement: number,
+): Promise<number> {
   const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const endpointsByKind = sortedByKind(batch.endpoints);
   const { seq } = await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ);
   const createdPods: string[] = [];
   const moved: { id: string; from: string; to: string }[] = [];
-  for (const [kind, rows] of endpointsByKind) {
-    for (const part of chunks(rows, rowsPerStatement)) {
-      const { created, moved: movedHere } = await runOneRow<UpsertedEndpointsRow>(tx, UPSERT_ENDPOINTS[kind], { rows: part, seq });
-      if (kind === 'pod') createdPods.push(...created);
-      moved.push(...movedHere);
-    }
+  const endpointStatements = [...endpointsByKind].flatMap(([kind, rows]) =>
+    [...chunks(rows, rowsPerStatement)].map((part) => ({
+      kind,
+      rows: pipe.send<UpsertedEndpointsRow>(UPSERT_ENDPOINTS[kind], { rows: part, seq }),
+    })),
+  );
+  for (const { kind, rows } of endpointStatements) {
+    const { created, moved: movedHere } = oneRowOf(await rows, UPSERT_ENDPOINTS[kind]);
+    if (kind === 'pod') createdPods.push(...created);
+    moved.push(...movedHere);
   }
   // Before this batch's calls: the rebuilt roll-ups hold the moved pods' history under their new
   // workload, and this batch's deltas are then added like any other.
-  if (moved.length > 0) await moveWorkloadRollups(tx, moved);
+  if (moved.length > 0) await moveWorkloadRollups(pipe, moved);
   const createdCalls: string[] = [];
   let stampedCalls = 0;
+  const followUps: Promise<unknown>[] = [];
   const totals = calls.filter((c) => c.bucketsOnly !== true);
-  for (const part of chunks(totals, rowsPerStatement)) {
-    const { stamped, created, sketches } = await runOneRow<UpsertedCallsRow>(tx, UPSERT_CALLS, { rows: part.map(callParamRow), seq });
+  const callStatements = [...chunks(totals, rowsPerStatement)].map((part) => ({
+    part,
+    rows: pipe.send<UpsertedCallsRow>(UPSERT_CALLS, { rows: part.map(callParamRow), seq }),
+  }));
+  // The map nodes of the calls' ends for their roll-ups: the endpoints are written above.
+  const mapNodes = readMapNodes(pipe, calls);
+  mapNodes.catch(() => undefined); // read below; a failure before that is the statement's, thrown in its turn
+  for (const { part, rows } of callStatements) {
+    const { stamped, created, sketches } = oneRowOf(await rows, UPSERT_CALLS);
     createdCalls.push(...created);
     stampedCalls += stamped;
     if (sketches.length > 0) {
@@ -183,23 +214,31 @@ export async function applyIngestRows(
         if (merged === null) continue;
         latencyRows.push({ key, sketch: merged.sketch, p50: merged.p50, p95: merged.p95, p99: merged.p99 });
       }
-      await tx.run(SET_LATENCY, keyedRows(latencyRows));
+      followUps.push(pipe.send(SET_LATENCY, keyedRows(latencyRows)));
     }
     const httpPathRows = toHttpPathsRows(part);
-    if (httpPathRows.length > 0) await tx.run(MERGE_HTTP_PATHS, { ...keyedRows(httpPathRows), maxPaths: DEFAULT_MAX_HTTP_PATHS });
+    if (httpPathRows.length > 0)
+      followUps.push(pipe.send(MERGE_HTTP_PATHS, { ...keyedRows(httpPathRows), maxPaths: DEFAULT_MAX_HTTP_PATHS }));
   }
   const createdBuckets = new Set<string>();
-  for (const part of activityParts(calls, rowsPerStatement)) {
-    const { sketches, created } = await runOneRow<UpsertedActivityRow>(tx, UPSERT_ACTIVITY, { rows: part });
+  const activityStatements = [...activityParts(calls, rowsPerStatement)].map((part) =>
+    pipe.send<UpsertedActivityRow>(UPSERT_ACTIVITY, { rows: part }),
+  );
+  for (const rows of activityStatements) {
+    const { sketches, created } = oneRowOf(await rows, UPSERT_ACTIVITY);
     for (const b of created) createdBuckets.add(activityBucketId(b.key, b.size, b.startMs));
     if (sketches.length === 0) continue;
     const merged = sketches.map(({ id, sketch, stored, minMs, maxMs }) => ({
       id,
       sketch: mergeAndSummarize(stored, sketch, { minMs, maxMs })?.sketch ?? sketch,
     }));
-    await tx.run(SET_ACTIVITY_SKETCH, { rows: merged });
+    followUps.push(pipe.send(SET_ACTIVITY_SKETCH, { rows: merged }));
   }
-  await addRollups(tx, calls, { calls: new Set(createdCalls), buckets: createdBuckets }, rowsPerStatement);
+  if (calls.length > 0) {
+    const rollupRows = buildRollupRows(calls, await mapNodes, { calls: new Set(createdCalls), buckets: createdBuckets });
+    await upsertRollupRows(pipe, rollupRows, rowsPerStatement);
+  }
+  for (const followUp of followUps) await followUp;
   await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
   return seq;
 }
@@ -236,29 +275,25 @@ function* activityParts(calls: readonly CallRow[], bucketsPerStatement: number):
   if (part.length > 0) yield part;
 }
 
-/** The stored map nodes of the ends of `calls`, per level. */
-async function readMapNodes(tx: TxRunner, calls: readonly Pick<CallRow, 'sourceId' | 'destinationId'>[]): Promise<MapNodesByEndpoint> {
+/** The stored map nodes of the ends of `calls`, per level (the statement is sent at once). */
+async function readMapNodes(
+  pipe: StatementPipeline,
+  calls: readonly Pick<CallRow, 'sourceId' | 'destinationId'>[],
+): Promise<MapNodesByEndpoint> {
   const ids = [...new Set(calls.flatMap((c) => [c.sourceId, c.destinationId]))].sort();
   const nodes = new Map<string, Record<RollupLevel, MapNodeRef>>();
   if (ids.length === 0) return nodes;
-  for (const row of await tx.run<MapNodesRow>(READ_MAP_NODES, { ids }))
+  for (const row of await pipe.send<MapNodesRow>(READ_MAP_NODES, { ids }))
     nodes.set(row.id, { WORKLOAD: row.workload, NAMESPACE: row.namespace });
   return nodes;
 }
 
 /**
- * Adds the roll-ups of `calls` (deltas just written) into the WORKLOAD and NAMESPACE `(:Rollup)`
- * nodes, all time and per bucket, with the ends' map nodes as stored now; `created` says which
- * calls and buckets the rows created (each counts once in `calls`).
+ * Adds roll-up rows into their nodes and merges their sketches, `rowsPerStatement` rows per
+ * statement: every statement is sent before the first one's rows are read.
  */
-async function addRollups(tx: TxRunner, calls: readonly CallRow[], created: CreatedByRows, rowsPerStatement: number): Promise<void> {
-  if (calls.length === 0) return;
-  await upsertRollupRows(tx, buildRollupRows(calls, await readMapNodes(tx, calls), created), rowsPerStatement);
-}
-
-/** Adds roll-up rows into their nodes and merges their sketches, `rowsPerStatement` rows per statement. */
-async function upsertRollupRows(tx: TxRunner, rows: readonly RollupRow[], rowsPerStatement: number): Promise<void> {
-  for (const part of chunks(rows, rowsPerStatement)) {
+async function upsertRollupRows(pipe: StatementPipeline, rows: readonly RollupRow[], rowsPerStatement: number): Promise<void> {
+  const statements = [...chunks(rows, rowsPerStatement)].map((part) => {
     // The map nodes once per statement, the rows naming them by id (UPSERT_ROLLUPS).
     const nodes: Record<string, Omit<MapNodeRef, 'id'>> = {};
     const params = part.map((r) => {
@@ -286,11 +321,16 @@ async function upsertRollupRows(tx: TxRunner, rows: readonly RollupRow[], rowsPe
         target: target.id,
       };
     });
-    const { sketches } = await runOneRow<UpsertedRollupsRow>(tx, UPSERT_ROLLUPS, { rows: params, nodes });
+    return pipe.send<UpsertedRollupsRow>(UPSERT_ROLLUPS, { rows: params, nodes });
+  });
+  const sketchWrites: Promise<unknown>[] = [];
+  for (const rows of statements) {
+    const { sketches } = oneRowOf(await rows, UPSERT_ROLLUPS);
     if (sketches.length === 0) continue;
     const merged = sketches.map(({ id, sketch, stored }) => ({ id, sketch: mergeSketches(stored, sketch) ?? sketch }));
-    await tx.run(SET_ROLLUP_SKETCH, { rows: merged });
+    sketchWrites.push(pipe.send(SET_ROLLUP_SKETCH, { rows: merged }));
   }
+  for (const write of sketchWrites) await write;
 }
 
 /** A pod's history as rows for buildRollupRows: the call's all-time counts and its stored buckets. */
@@ -323,11 +363,11 @@ interface StoredCall extends Pick<
  * aggregation over the stored attribution. Rare (once per pod at most, normally), and bounded by the
  * history of the pods of two workloads.
  */
-async function moveWorkloadRollups(tx: TxRunner, moved: readonly { from: string; to: string }[]): Promise<void> {
+async function moveWorkloadRollups(pipe: StatementPipeline, moved: readonly { from: string; to: string }[]): Promise<void> {
   const mapIds = [...new Set(moved.flatMap((m) => [m.from, m.to]))].sort();
   const namespaces = [...new Set(mapIds.map((id) => id.slice(0, id.indexOf('/'))))];
-  await tx.run(DELETE_WORKLOAD_ROLLUPS, { mapIds });
-  const stored = (await tx.run<{ call: StoredCall }>(READ_CALLS_OF_WORKLOADS, { mapIds, namespaces })).map((r) => r.call);
+  await pipe.send(DELETE_WORKLOAD_ROLLUPS, { mapIds });
+  const stored = (await pipe.send<{ call: StoredCall }>(READ_CALLS_OF_WORKLOADS, { mapIds, namespaces })).map((r) => r.call);
   if (stored.length === 0) return;
   const calls: CallRow[] = stored.map((c) => ({
     ...emptyCallRow(c, 'hubble', c.lastSeenMs),
@@ -348,8 +388,8 @@ async function moveWorkloadRollups(tx: TxRunner, moved: readonly { from: string;
     calls: new Set(calls.map((c) => c.key)),
     buckets: new Set(calls.flatMap((c) => (c.activity ?? []).map((b) => activityBucketId(c.key, b.sizeMs / 1000, b.startMs)))),
   };
-  const rows = buildRollupRows(calls, await readMapNodes(tx, calls), created).filter(
+  const rows = buildRollupRows(calls, await readMapNodes(pipe, calls), created).filter(
     (r) => r.level === 'WORKLOAD' && (mapIds.includes(r.source.id) || mapIds.includes(r.target.id)),
   );
-  await upsertRollupRows(tx, rows, 5000);
+  await upsertRollupRows(pipe, rows, 5000);
 }

@@ -164,7 +164,9 @@ export async function applyIngestRows(
  * The body of applyIngestRows. Each step sends its statements before it reads their rows, and sends
  * the follow-ups (sketches, HTTP paths) without waiting for them (`pipe`): Neo4j works while this
  * process builds the next parameters or merges what came back. The order of the steps is what needs
- * the rows of the step before.
+ * the rows of the step before. A part's sketch statements run after the upserts of the parts sent
+ * after it: right because a batch holds one row per call key (every source drains one per call),
+ * so no later part reads a sketch an earlier part's follow-up writes.
  */
 async function writeRows(
   tx: TxRunner,

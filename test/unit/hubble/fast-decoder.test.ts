@@ -73,6 +73,34 @@ describe('fast decoder', () => {
     a.flow.source!.labels!.push('k8s:changed=yes');
     expect(b.flow.source?.labels).toEqual(['k8s:app=api', 'k8s:app=web']);
     expect(a.flow.source?.pod_name).toBe('api-1');
+    // The endpoint's bytes repeat: b's came from the memo, and so does c's; changing b changes neither.
+    b.flow.source!.labels!.push('k8s:changed=yes');
+    b.flow.source!.pod_name = 'changed';
+    const c = decodeGetFlowsResponse(encodeGetFlowsResponse({ flow: flowWithLabel('k8s:app=api', 'api-1') }));
+    expect(c?.kind === 'flow' ? c.flow.source : undefined).toEqual({
+      namespace: 'shop',
+      pod_name: 'api-1',
+      labels: ['k8s:app=api', 'k8s:app=web'],
+    });
+  });
+
+  it('decodes endpoints that differ in one byte anywhere as themselves, however often they alternate (memoised endpoints)', () => {
+    // Same length, same ID and identity (the start the memo's slot is chosen by), one character of
+    // the pod name or a label apart: many share a slot, and each must still decode as itself.
+    const endpointFlow = (pod: string, label: string): Flow => ({
+      time: '2026-01-01T00:00:00.000000001Z',
+      verdict: 'FORWARDED',
+      source: { ID: 7, identity: 20_000, namespace: 'shop', pod_name: pod, labels: [label, 'k8s:io.kubernetes.pod.namespace=shop'] },
+    });
+    const variants: Flow[] = [];
+    for (let i = 0; i < 12; i++) variants.push(endpointFlow(`web-${'a'.repeat(i)}b${'a'.repeat(11 - i)}`, 'k8s:app=web-frontend-tier'));
+    for (let i = 0; i < 16; i++) variants.push(endpointFlow('web-aaaaaaaaaaaa', `k8s:app=${'x'.repeat(i)}y${'x'.repeat(15 - i)}`));
+    for (let round = 0; round < 3; round++) {
+      for (const flow of variants) {
+        const bytes = encodeGetFlowsResponse({ flow });
+        expect(decodeGetFlowsResponseJson(bytes)).toStrictEqual(referenceDecode(bytes));
+      }
+    }
   });
 
   it('writes 64-bit latencies above 2^53 and up to 2^64-1 with every digit, and small ones as before', () => {

@@ -473,6 +473,39 @@ describe('draining', () => {
   });
 });
 
+describe('the pairing window over a long run', () => {
+  it('counts what a window remembering the last N exchanges counts, however its entries are forgotten and their keys repeat', () => {
+    // A reference window: a list of the last N (server, client port, side counts), oldest first. The
+    // same client port towards two servers: entries that share their key (the port) but not their edge.
+    const size = 3;
+    const servers = [api, pod('shop', 'db-0')];
+    const remembered: Array<{ server: number; port: number; q: [number, number] }> = [];
+    let expected = 0;
+    const agg = new EdgeAggregator({ maxDedupEntries: size });
+    let seed = 42;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 600; i++) {
+      const port = 1 + Math.floor(next() * 3);
+      const server = next() < 0.5 ? 0 : 1;
+      const side = next() < 0.5 ? 0 : 1;
+      let entry = remembered.find((e) => e.port === port && e.server === server);
+      if (entry === undefined) {
+        entry = { server, port, q: [0, 0] };
+        remembered.push(entry);
+        if (remembered.length > size) remembered.shift();
+      }
+      const before = Math.max(...entry.q);
+      entry.q[side] += 1;
+      if (entry.q[side] > before) expected++;
+      const direction = side === 0 ? 'EGRESS' : 'INGRESS';
+      agg.add(tcp({ src: web, dst: servers[server]!, sport: port, dport: 80, flags: { SYN: true }, isReply: false, direction }));
+    }
+    const counted = agg.drain().calls.reduce((n, c) => n + c.connections, 0);
+    expect(expected).toBeGreaterThan(300);
+    expect(counted).toBe(expected);
+  });
+});
+
 describe('priming after a restart', () => {
   it('learns flows counted before in the pairing windows and counts none of them', () => {
     const agg = new EdgeAggregator();

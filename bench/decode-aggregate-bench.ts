@@ -1,16 +1,19 @@
+import path from 'node:path';
 import type { Flow } from '../src/flows/flow';
 import { EdgeAggregator } from '../src/flows/edge-aggregator';
 import { decodeGetFlowsResponse, encodeHubbleEvent, eventToResponseJson, hubbleTypes, responseToEvent } from '../src/hubble/hubble-codec';
 import { formatTimestamp } from '../src/hubble/timestamps';
 import { FLOW_MIXES, type NarrowMix, generateFlows } from '../src/generator/generate-flows';
 import { nowMs, round } from './bench-stats';
+import { jsonLine, startNodeChild } from './child-process';
 
 /**
  * Part 1: the ceiling of one core: protobuf GetFlowsResponse bytes -> Flow -> EdgeAggregator, with
  * drains as the collector does them (every 20000 dirty edges, HG_FLUSH_MAX_EDGES' default). Baselines
  * on the same flows: JSON.parse of the `hubble observe -o jsonpb` line, and protobufjs' generic
  * decode + toObject (the obvious way to use protobufjs). Mixes of the project's generator
- * (src/generator): L4 only, half the edges with HTTP, a third with DNS, and its realistic mix.
+ * (src/generator): L4 only, half the edges with HTTP, a third with DNS, and its realistic mix. Each
+ * mix and way runs in a process of its own (runDecodeAggregate).
  */
 /** The generator's three narrowed mixes, and `generated`: its realistic mix. */
 export type DecodeMix = NarrowMix | 'generated';
@@ -66,67 +69,118 @@ function genericDecode(bytes: Uint8Array): Flow | undefined {
   return f as Flow;
 }
 
-export function runDecodeAggregate(options: {
+/** The three ways of turning what Hubble sends into a Flow that the part compares. */
+export type DecodeVariant = 'fast' | 'json' | 'protobufjs';
+
+const VARIANTS: readonly DecodeVariant[] = ['fast', 'json', 'protobufjs'];
+
+/** What one variant's process measured (bench/decode-child.ts prints it). */
+export interface DecodeVariantResult {
+  variant: DecodeVariant;
+  edges: number;
+  /** Decode + aggregate, every measured pass, flows per second. */
+  aggregate: number[];
+  /** Decoding alone, every measured pass. */
+  decode: number[];
+  /** Average input size: encoded GetFlowsResponse bytes, or JSON line characters. */
+  avgInputSize: number;
+}
+
+/**
+ * Measures one variant on one mix in this process: one warm-up pass, then `repeats` passes of
+ * decode + aggregate and of decoding alone, alternating. Only this variant's objects reach the
+ * aggregator, as in a collector, which reads one kind of input.
+ */
+export function measureDecodeVariant(o: {
+  mix: DecodeMix;
+  variant: DecodeVariant;
+  flows: number;
+  edges: number;
+  repeats: number;
+}): DecodeVariantResult {
+  const pods = Math.max(50, Math.round(o.edges / 12));
+  const flows: Flow[] = [
+    ...generateFlows({ pods, edges: o.edges, flows: o.flows, seed: 7, mix: o.mix === 'generated' ? 'realistic' : o.mix }),
+  ].map((r) => r.flow);
+  // Counted in an aggregator of its own, let go before the measured passes (its heap would slow their GCs).
+  const edges = ((): number => {
+    const all = new EdgeAggregator();
+    for (const f of flows) all.add(f);
+    return all.dirtyEdges;
+  })();
+  const fastDecode = (b: Uint8Array) => {
+    const ev = decodeGetFlowsResponse(b);
+    return ev?.kind === 'flow' ? ev.flow : undefined;
+  };
+  const jsonDecode = (line: string) => {
+    const ev = responseToEvent(JSON.parse(line));
+    return ev?.kind === 'flow' ? ev.flow : undefined;
+  };
+  const measure = <T>(items: T[], toFlow: (item: T) => Flow | undefined, size: (item: T) => number): DecodeVariantResult => {
+    flows.length = 0;
+    const result: DecodeVariantResult = { variant: o.variant, edges, aggregate: [], decode: [], avgInputSize: 0 };
+    result.avgInputSize = round(items.reduce((n, item) => n + size(item), 0) / items.length, 1);
+    for (let r = 0; r <= o.repeats; r++) {
+      const aggregate = aggregateAll(items, toFlow);
+      const decode = decodeAll(items, toFlow);
+      if (r === 0) continue;
+      result.aggregate.push(round(aggregate, 0));
+      result.decode.push(round(decode, 0));
+    }
+    return result;
+  };
+  if (o.variant === 'json') {
+    const lines = flows.map((flow) => JSON.stringify(eventToResponseJson({ kind: 'flow', flow })));
+    return measure(lines, jsonDecode, (l) => l.length);
+  }
+  const encoded = flows.map((flow) => encodeHubbleEvent({ kind: 'flow', flow }));
+  return measure(encoded, o.variant === 'fast' ? fastDecode : genericDecode, (b) => b.length);
+}
+
+/**
+ * Runs every mix and variant, each in a process of its own (bench/decode-child.ts): in one process
+ * the aggregator's property reads saw the objects of all three decoders, each of another shape, and
+ * ran slower for each of them than in a collector, which only ever sees one (measured 2026-12-04:
+ * the fast decoder's HTTP figure 12% lower after the JSON variant had run in the same process, DNS
+ * 24%).
+ */
+export async function runDecodeAggregate(options: {
   flows: number;
   edges: number;
   repeats: number;
   log: (msg: string) => void;
-}): DecodeAggregateMixResult[] {
+}): Promise<DecodeAggregateMixResult[]> {
   const results: DecodeAggregateMixResult[] = [];
   const mixes: DecodeMix[] = [...FLOW_MIXES, 'generated'];
   for (const mix of mixes) {
-    const pods = Math.max(50, Math.round(options.edges / 12));
-    const flows: Flow[] = [
-      ...generateFlows({ pods, edges: options.edges, flows: options.flows, seed: 7, mix: mix === 'generated' ? 'realistic' : mix }),
-    ].map((r) => r.flow);
-    const encoded = flows.map((flow) => encodeHubbleEvent({ kind: 'flow', flow }));
-    const lines = flows.map((flow) => JSON.stringify(eventToResponseJson({ kind: 'flow', flow })));
-    const edges = new EdgeAggregator();
-    for (const f of flows) edges.add(f);
-    const distinctEdges = edges.dirtyEdges;
-    flows.length = 0;
-    const runs = { fast: [] as number[], json: [] as number[], protobufjs: [] as number[] };
-    const decodeOnly = { fast: 0, json: 0, protobufjs: 0 };
-    const fastDecode = (b: Uint8Array) => {
-      const ev = decodeGetFlowsResponse(b);
-      return ev?.kind === 'flow' ? ev.flow : undefined;
-    };
-    const jsonDecode = (line: string) => {
-      const ev = responseToEvent(JSON.parse(line));
-      return ev?.kind === 'flow' ? ev.flow : undefined;
-    };
-    // One warm-up pass each, then the measured repeats, interleaved so that load from other
-    // processes affects all three alike.
-    for (let r = 0; r <= options.repeats; r++) {
-      const fast = aggregateAll(encoded, fastDecode);
-      const json = aggregateAll(lines, jsonDecode);
-      const generic = aggregateAll(encoded, genericDecode);
-      const onlyFast = decodeAll(encoded, fastDecode);
-      const onlyJson = decodeAll(lines, jsonDecode);
-      const onlyGeneric = decodeAll(encoded, genericDecode);
-      if (r === 0) continue;
-      decodeOnly.fast = Math.max(decodeOnly.fast, round(onlyFast, 0));
-      decodeOnly.json = Math.max(decodeOnly.json, round(onlyJson, 0));
-      decodeOnly.protobufjs = Math.max(decodeOnly.protobufjs, round(onlyGeneric, 0));
-      runs.fast.push(round(fast, 0));
-      runs.json.push(round(json, 0));
-      runs.protobufjs.push(round(generic, 0));
+    const byVariant = new Map<DecodeVariant, DecodeVariantResult>();
+    for (const variant of VARIANTS) {
+      const { handle, value } = await startNodeChild(
+        [path.join(__dirname, 'decode-child.js'), mix, variant, String(options.flows), String(options.edges), String(options.repeats)],
+        process.env,
+        (line) => jsonLine<DecodeVariantResult>(line),
+        600_000,
+      );
+      await handle.stop(5000);
+      byVariant.set(variant, value);
     }
+    const of = (v: DecodeVariant) => byVariant.get(v) as DecodeVariantResult;
+    const best = (runs: number[]) => Math.max(...runs);
     const res: DecodeAggregateMixResult = {
       mix,
       flows: options.flows,
-      edges: distinctEdges,
-      fastFlowsPerSec: Math.max(...runs.fast),
-      jsonFlowsPerSec: Math.max(...runs.json),
-      protobufjsFlowsPerSec: Math.max(...runs.protobufjs),
-      decodeOnly,
-      runs,
-      avgProtoBytes: round(encoded.reduce((n, b) => n + b.length, 0) / encoded.length, 1),
-      avgJsonChars: round(lines.reduce((n, l) => n + l.length, 0) / lines.length, 1),
+      edges: of('fast').edges,
+      fastFlowsPerSec: best(of('fast').aggregate),
+      jsonFlowsPerSec: best(of('json').aggregate),
+      protobufjsFlowsPerSec: best(of('protobufjs').aggregate),
+      decodeOnly: { fast: best(of('fast').decode), json: best(of('json').decode), protobufjs: best(of('protobufjs').decode) },
+      runs: { fast: of('fast').aggregate, json: of('json').aggregate, protobufjs: of('protobufjs').aggregate },
+      avgProtoBytes: of('fast').avgInputSize,
+      avgJsonChars: of('json').avgInputSize,
     };
     options.log(
       `decode+aggregate ${mix}: ${res.fastFlowsPerSec} flows/s (JSON ${res.jsonFlowsPerSec}, protobufjs generic ${res.protobufjsFlowsPerSec}); ` +
-        `decode alone ${decodeOnly.fast} (JSON ${decodeOnly.json}, protobufjs generic ${decodeOnly.protobufjs})`,
+        `decode alone ${res.decodeOnly.fast} (JSON ${res.decodeOnly.json}, protobufjs generic ${res.decodeOnly.protobufjs})`,
     );
     results.push(res);
   }

@@ -95,7 +95,7 @@ interface Sizes {
 const FULL: Sizes = {
   decodeFlows: 200_000,
   decodeEdges: 20_000,
-  decodeRepeats: 3,
+  decodeRepeats: 5,
   graphEdges: [1_000, 10_000, 100_000],
   queryIterations: 200,
   queryBudgetMs: 25_000,
@@ -362,7 +362,7 @@ async function main(): Promise<void> {
   const logger = createLogger('warn', 'bench');
 
   if (args.only.has('decode')) {
-    const decode = runDecodeAggregate({ flows: sizes.decodeFlows, edges: sizes.decodeEdges, repeats: sizes.decodeRepeats, log });
+    const decode = await runDecodeAggregate({ flows: sizes.decodeFlows, edges: sizes.decodeEdges, repeats: sizes.decodeRepeats, log });
     results.decodeAggregate = decode;
     for (const d of decode) {
       rows.push({

@@ -248,7 +248,10 @@ function readMemoised(
     return copyDecoded(held.value);
   }
   const value = decode(r, length);
-  table[slot] = { bytes: Buffer.from(buf.subarray(start, end)), value: copyDecoded(value) };
+  // Memory of its own, not a slice of Node's shared 8 KB pool, which a long-lived entry would keep whole.
+  const bytes = Buffer.allocUnsafeSlow(length);
+  bytes.set(buf.subarray(start, end));
+  table[slot] = { bytes, value: copyDecoded(value) };
   return value;
 }
 

@@ -99,6 +99,8 @@ describe('fast decoder', () => {
       for (const flow of variants) {
         const bytes = encodeGetFlowsResponse({ flow });
         expect(decodeGetFlowsResponseJson(bytes)).toStrictEqual(referenceDecode(bytes));
+        // A plain Uint8Array (not a Node Buffer) reads through the same memo.
+        expect(decodeGetFlowsResponseJson(new Uint8Array(bytes))).toStrictEqual(referenceDecode(bytes));
       }
     }
   });

@@ -143,10 +143,22 @@ const isAddress = (v: unknown) =>
 const isDnsName = (v: unknown) =>
   typeof v === 'string' && (v === '' || (v.length <= FLOW_LIMITS.dnsName && !hasBadChar(v) && !v.includes(' ')));
 
-function checkEndpoint(ep: unknown, side: 'source' | 'destination', onDropped: DroppedFieldHandler | undefined): FlowRefusal | undefined {
+/**
+ * Checks `flow[side]`. A field to drop is dropped from a copy of the endpoint that replaces it in
+ * this flow: the decoder shares one frozen endpoint object among the flows of a pod (see
+ * `readMemoised` in src/hubble/fast-decoder.ts), so each flow gets its own cleaned copy and each
+ * reports what it dropped.
+ */
+function checkEndpoint(flow: Obj, side: 'source' | 'destination', onDropped: DroppedFieldHandler | undefined): FlowRefusal | undefined {
+  const ep = flow[side];
   if (ep === undefined || ep === null) return undefined;
   if (!isObject(ep)) return refuse(side, 'an object', ep);
   const { namespace, pod_name: podName, identity, labels, cluster_name: cluster, workloads } = ep;
+  let copy: Obj | undefined;
+  const own = (): Obj => {
+    if (copy === undefined) flow[side] = copy = { ...ep };
+    return copy;
+  };
   // The pod id is `namespace/pod`: a slash in the namespace would make two pods one.
   if (namespace !== undefined && namespace !== '' && !(isText(namespace, FLOW_LIMITS.name) && !namespace.includes('/'))) {
     return refuse(`${side}.namespace`, `a name of at most ${FLOW_LIMITS.name} characters without "/" or control characters`, namespace);
@@ -162,11 +174,11 @@ function checkEndpoint(ep: unknown, side: 'source' | 'destination', onDropped: D
     // The common case without a callback per label: every label valid.
     let valid = true;
     for (let i = 0; i < labels.length && valid; i++) valid = isLabel(labels[i]);
-    if (!valid) ep.labels = filterList(labels, isLabel, `${side}.labels`, onDropped);
+    if (!valid) own().labels = filterList(labels, isLabel, `${side}.labels`, onDropped);
   }
-  if (cluster !== undefined && !isText(cluster, FLOW_LIMITS.name)) drop(ep, 'cluster_name', `${side}.cluster_name`, onDropped);
+  if (cluster !== undefined && !isText(cluster, FLOW_LIMITS.name)) drop(own(), 'cluster_name', `${side}.cluster_name`, onDropped);
   if (workloads !== undefined) {
-    if (!Array.isArray(workloads)) drop(ep, 'workloads', `${side}.workloads`, onDropped);
+    if (!Array.isArray(workloads)) drop(own(), 'workloads', `${side}.workloads`, onDropped);
     else {
       const kept = filterList(
         workloads,
@@ -174,7 +186,7 @@ function checkEndpoint(ep: unknown, side: 'source' | 'destination', onDropped: D
         `${side}.workloads`,
         onDropped,
       );
-      if (kept !== workloads) ep.workloads = kept;
+      if (kept !== workloads) own().workloads = kept;
     }
   }
   return undefined;
@@ -316,7 +328,7 @@ export function checkFlow(input: Flow, onDropped?: DroppedFieldHandler): FlowRef
       checkPorts(l4, 'TCP') ?? checkPorts(l4, 'UDP') ?? checkPorts(l4, 'SCTP') ?? checkIcmp(l4, 'ICMPv4') ?? checkIcmp(l4, 'ICMPv6');
     if (bad) return bad;
   }
-  const endpoints = checkEndpoint(flow.source, 'source', onDropped) ?? checkEndpoint(flow.destination, 'destination', onDropped);
+  const endpoints = checkEndpoint(flow, 'source', onDropped) ?? checkEndpoint(flow, 'destination', onDropped);
   if (endpoints) return endpoints;
   const names = checkNames(flow, 'source_names', onDropped) ?? checkNames(flow, 'destination_names', onDropped);
   if (names) return names;

@@ -193,38 +193,27 @@ const MEMO_MAX_BYTES = 1024;
  */
 const MEMOISED_TYPES = new Set(['.flow.Endpoint']);
 
-/** A memoised message: its bytes and the decoded value, which is never handed out (only copies of it). */
+/** A memoised message: its bytes and the decoded value, frozen, which every flow with these bytes shares. */
 interface MemoEntry {
   bytes: Buffer;
   value: Record<string, unknown>;
 }
 
-/**
- * A copy of decoded data (objects, arrays, strings, numbers, booleans) that shares no object with
- * it. Objects are copied by spread and arrays of plain values by `slice` (V8's fast paths: a loop
- * over every key took three times as long).
- */
-function copyDecoded<T extends object>(v: T): T {
-  if (Array.isArray(v)) {
-    for (const x of v)
-      if (typeof x === 'object' && x !== null)
-        return v.map((y: unknown) => (typeof y === 'object' && y !== null ? copyDecoded(y) : y)) as T;
-    return v.slice() as T;
-  }
-  const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
-  for (const k in out) {
-    const x = out[k];
-    if (typeof x === 'object' && x !== null) out[k] = copyDecoded(x);
-  }
-  return out as T;
+/** Freezes decoded data (objects and arrays, deeply) so that it can be shared. */
+function freezeDecoded<T extends object>(v: T): T {
+  for (const x of Object.values(v)) if (typeof x === 'object' && x !== null) freezeDecoded(x);
+  return Object.freeze(v);
 }
 
 /**
  * Reads a message of a memoised type through its table of recent messages: when its bytes equal
- * those of the message held in its slot (compared whole, natively), the decoded value is copied
- * instead of decoded again. Exact: equal bytes decode to equal values, and the caller gets its own
- * copy (decoded flows share no objects, so a consumer may change one). Slots are chosen by the
- * length, the first 8 bytes (an Endpoint's ID and identity) and 16 bytes sampled across the rest.
+ * those of the message held in its slot (compared whole, natively), the decoded value held there is
+ * returned instead of decoding again. Exact: equal bytes decode to equal values. The value is
+ * shared by every flow with these bytes, so it is frozen (deeply): a consumer that wants to change
+ * one flow's endpoint replaces it in that flow (as checkFlow does), and changing it in place throws
+ * (strict mode). Copying it for each flow instead cost a quarter of the decoder's time and its
+ * garbage. Slots are chosen by the length, the first 8 bytes (an Endpoint's ID and identity) and 16
+ * bytes sampled across the rest.
  */
 function readMemoised(
   r: protobuf.Reader,
@@ -245,13 +234,13 @@ function readMemoised(
   const held = table[slot];
   if (held !== undefined && held.bytes.length === length && held.bytes.compare(buf, start, end) === 0) {
     r.pos = end;
-    return copyDecoded(held.value);
+    return held.value;
   }
-  const value = decode(r, length);
+  const value = freezeDecoded(decode(r, length));
   // Memory of its own, not a slice of Node's shared 8 KB pool, which a long-lived entry would keep whole.
   const bytes = Buffer.allocUnsafeSlow(length);
   bytes.set(buf.subarray(start, end));
-  table[slot] = { bytes, value: copyDecoded(value) };
+  table[slot] = { bytes, value };
   return value;
 }
 

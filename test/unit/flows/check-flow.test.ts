@@ -5,6 +5,7 @@ import type { JsonTree } from '../../helpers/json-tree';
 import type { Flow } from '../../../src/flows/flow';
 import { generateFlows } from '../../../src/generator/generate-flows';
 import { parseFlowLine } from '../../../src/hubble/parse-flow-line';
+import { decodeGetFlowsResponse, encodeGetFlowsResponse } from '../../../src/hubble/hubble-codec';
 import { pod, tcp } from './flow-builders';
 
 /** A plain, valid HTTP request flow to poison one field at a time. */
@@ -165,6 +166,40 @@ describe('checkFlow', () => {
     );
     expect(flow.l7.http.headers).toEqual([{ key: 'a', value: 'b' }]);
     expect(flow.node_name).toBeUndefined();
+  });
+
+  it('cleans each flow of a pod whose decoded endpoint is shared (frozen), and reports the drop once per flow', () => {
+    const bad: Flow = {
+      time: '2026-01-01T00:00:00Z',
+      verdict: 'FORWARDED',
+      source: {
+        namespace: 'shop',
+        pod_name: 'web-1',
+        cluster_name: 'bad\u0000cluster',
+        labels: ['reserved:ho\u0000st', 'k8s:app=web'],
+        workloads: [{ name: 'web', kind: 'Deployment' }],
+      },
+    };
+    const bytes = encodeGetFlowsResponse({ flow: bad });
+    const decoded = [0, 1, 2].map(() => {
+      const ev = decodeGetFlowsResponse(bytes);
+      if (ev?.kind !== 'flow') throw new Error('expected a flow');
+      return ev.flow;
+    });
+    // The decoder shares one frozen endpoint among the flows of the same bytes.
+    expect(decoded[1]!.source).toBe(decoded[2]!.source);
+    expect(Object.isFrozen(decoded[1]!.source)).toBe(true);
+    for (const flow of decoded) {
+      const dropped: string[] = [];
+      expect(checkFlow(flow, (field) => dropped.push(field))).toBeUndefined();
+      expect(dropped.sort()).toEqual(['source.cluster_name', 'source.labels']);
+      expect(flow.source).toEqual({
+        namespace: 'shop',
+        pod_name: 'web-1',
+        labels: ['k8s:app=web'],
+        workloads: [{ name: 'web', kind: 'Deployment' }],
+      });
+    }
   });
 
   it('refuses a time that is not a string and a flow that is not an object', () => {

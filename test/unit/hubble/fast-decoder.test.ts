@@ -66,22 +66,26 @@ describe('fast decoder', () => {
     }
   });
 
-  it('gives a decoded flow strings it may keep while the next flows are decoded, and flows that share no objects', () => {
+  it('gives a decoded flow strings it may keep while the next flows are decoded, and shares the endpoint of a pod between flows only frozen', () => {
     const a = decodeGetFlowsResponse(encodeGetFlowsResponse({ flow: flowWithLabel('k8s:app=api', 'api-1') }));
     const b = decodeGetFlowsResponse(encodeGetFlowsResponse({ flow: flowWithLabel('k8s:app=api', 'api-1') }));
     if (a?.kind !== 'flow' || b?.kind !== 'flow') throw new Error('expected two flows');
-    a.flow.source!.labels!.push('k8s:changed=yes');
-    expect(b.flow.source?.labels).toEqual(['k8s:app=api', 'k8s:app=web']);
-    expect(a.flow.source?.pod_name).toBe('api-1');
-    // The endpoint's bytes repeat: b's came from the memo, and so does c's; changing b changes neither.
-    b.flow.source!.labels!.push('k8s:changed=yes');
-    b.flow.source!.pod_name = 'changed';
+    // The endpoint's bytes repeat: b's came from the memo. Changing it in place would change every
+    // flow of the pod, so it throws; replacing it in one flow changes that flow alone.
+    expect(() => a.flow.source!.labels!.push('k8s:changed=yes')).toThrow(TypeError);
+    expect(() => {
+      a.flow.source!.pod_name = 'changed';
+    }).toThrow(TypeError);
+    a.flow.source = { ...a.flow.source, labels: ['k8s:changed=yes'] };
+    expect(b.flow.source).toEqual({ namespace: 'shop', pod_name: 'api-1', labels: ['k8s:app=api', 'k8s:app=web'] });
     const c = decodeGetFlowsResponse(encodeGetFlowsResponse({ flow: flowWithLabel('k8s:app=api', 'api-1') }));
     expect(c?.kind === 'flow' ? c.flow.source : undefined).toEqual({
       namespace: 'shop',
       pod_name: 'api-1',
       labels: ['k8s:app=api', 'k8s:app=web'],
     });
+    // The flows themselves are each their own.
+    expect(a.flow).not.toBe(b.flow);
   });
 
   it('decodes endpoints that differ in one byte anywhere as themselves, however often they alternate (memoised endpoints)', () => {

@@ -1,12 +1,14 @@
 import type { DDSketch } from '@datadog/sketches-js';
 import type { ActivityRow, CallRow, EndpointRow, IngestBatch } from '../model/ingest-rows';
+import type { HttpPathCounts } from '../model/http-path-counts';
 import { callKey, type EndpointKind, fqdnId, ipId, podId } from '../model/endpoint-ids';
 import { addDnsName, MAX_DNS_NAMES_PER_EDGE } from '../model/dns-name';
 import type { Flow, FlowEndpoint, FlowLayer7 } from './flow';
 import { parseFlowTimeMs } from './flow-time';
 import { encodeSketch, newLatencySketch } from '../model/latency-sketch';
 import { CountsSum } from './counts-sum';
-import { HttpPathAccumulator, DEFAULT_MAX_HTTP_PATHS } from '../policy/http-path-accumulator';
+import { HttpPathAccumulator, DEFAULT_MAX_HTTP_PATHS, toHttpMethod } from '../policy/http-path-accumulator';
+import { toHttpPathPattern } from '../policy/http-path-pattern';
 import { type MutableOrientation, orientFlowInto } from './orient-flow';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 import { resolveEndpoint, toEndpointRow } from './to-endpoint';
@@ -220,7 +222,8 @@ class PairingWindow {
  */
 type CountList = Array<string | number>;
 
-function countInto(list: CountList | null, key: string): CountList {
+/** Counts `key` (a name, or a number where the list tells numbers from names) in `list`. */
+function countInto(list: CountList | null, key: string | number): CountList {
   if (list === null) return [key, 1];
   for (let i = 0; i < list.length; i += 2) {
     if (list[i] === key) {
@@ -228,16 +231,98 @@ function countInto(list: CountList | null, key: string): CountList {
       return list;
     }
   }
-  list.push(key, 1);
+  // A new list of the exact length: push would grow the backing store to 19 slots.
+  const grown: CountList = new Array<string | number>(list.length + 2);
+  for (let i = 0; i < list.length; i++) grown[i] = list[i] as string | number;
+  grown[list.length] = key;
+  grown[list.length + 1] = 1;
+  return grown;
+}
+
+/** A method and path pattern: one object per distinct pair, shared by every edge that counts it. */
+interface HttpPair {
+  readonly method: string;
+  readonly pattern: string;
+}
+
+/**
+ * An edge's HTTP requests by method and path pattern: `[overflow, pair, count, pair, count, ...]`,
+ * pairs compared by identity (see HttpPairs), the first `maxHttpPaths` pairs kept and the requests
+ * of any other pair (or without a URL) counted in `overflow`, as HttpPathAccumulator does. A flat
+ * list of the exact length instead of an accumulator with a Map: about 300 bytes less per HTTP edge.
+ */
+type HttpPathList = Array<HttpPair | number>;
+
+/** Adds a request of `pair` (null: one past the bound, or without a URL) to `list`. */
+function countHttpPath(list: HttpPathList | null, pair: HttpPair | null, maxPairs: number): HttpPathList {
+  if (list === null) return pair === null ? [1] : [0, pair, 1];
+  if (pair !== null) {
+    for (let i = 1; i < list.length; i += 2) {
+      if (list[i] === pair) {
+        list[i + 1] = (list[i + 1] as number) + 1;
+        return list;
+      }
+    }
+    if ((list.length - 1) / 2 < maxPairs) {
+      const grown: HttpPathList = new Array<HttpPair | number>(list.length + 2);
+      for (let i = 0; i < list.length; i++) grown[i] = list[i] as HttpPair | number;
+      grown[list.length] = pair;
+      grown[list.length + 1] = 1;
+      return grown;
+    }
+  }
+  list[0] = (list[0] as number) + 1;
   return list;
 }
 
-const STATUS_NAMES: string[] = [];
+/** The list as the row carries it (sorted and bounded as HttpPathAccumulator makes it). */
+function httpPathCountsOf(list: HttpPathList): HttpPathCounts | null {
+  const acc = new HttpPathAccumulator((list.length - 1) / 2);
+  for (let i = 1; i < list.length; i += 2) {
+    const { method, pattern } = list[i] as HttpPair;
+    acc.addPattern(method, pattern, list[i + 1] as number);
+  }
+  acc.addOverflow(list[0] as number);
+  return acc.toCounts();
+}
 
-/** `String(code)` without a new string per response for the usual codes. */
-function statusName(code: number): string {
-  if (code >= 600) return String(code);
-  return (STATUS_NAMES[code] ??= String(code));
+/**
+ * The HttpPair of each method and pattern seen, so that edges share them (and the URL a pattern was
+ * cut from is not kept alive by it). Emptied at a drain once it holds more than `max` pairs: edges
+ * compare pairs by identity, so it never forgets one while a delta may hold it.
+ */
+class HttpPairs {
+  private readonly byMethod = new Map<string, Map<string, HttpPair>>();
+  private size = 0;
+
+  constructor(private readonly max: number) {}
+
+  of(method: string | undefined, url: string): HttpPair {
+    const m = toHttpMethod(method);
+    const pattern = toHttpPathPattern(url);
+    let byPattern = this.byMethod.get(m);
+    if (byPattern === undefined) this.byMethod.set(m, (byPattern = new Map()));
+    let pair = byPattern.get(pattern);
+    if (pair === undefined) {
+      // Flat copies: the pattern may be a slice of the URL, the method a slice of the flow.
+      pair = Object.freeze({ method: flatCopy(m), pattern: flatCopy(pattern) });
+      byPattern.set(pair.pattern, pair);
+      this.size++;
+    }
+    return pair;
+  }
+
+  /** Called between deltas. */
+  trim(): void {
+    if (this.size <= this.max) return;
+    this.byMethod.clear();
+    this.size = 0;
+  }
+}
+
+/** A string that shares no memory with the one it was cut from (V8 keeps slices as views). */
+function flatCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** Latencies (ms) kept raw up to this many per edge and delta, then folded into a DDSketch. */
@@ -260,48 +345,85 @@ const VERDICTS = new Map(
   ['FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED', 'VERDICT_UNKNOWN'].map((v) => [v, v]),
 );
 
+/** Where the latency statistics sit in L7Counts.latencies; the raw values follow them. */
+const SUM = 0;
+const MIN = 1;
+const MAX = 2;
+const RAW = 3;
+
 /**
  * What the L7 responses and requests of one edge in one bucket add: status codes, methods, DNS
  * rcodes, and the latencies (count, sum, min and max, and the values themselves, raw up to
  * RAW_LATENCIES_MAX, then folded into a DDSketch). Apart from Counts because most edges never see an
- * L7 exchange, and the latencies are doubles that V8 keeps in boxes of their own in every object of
- * the class once any of them holds a fraction.
+ * L7 exchange. Laid out for memory (the collector holds one per L7 edge and bucket): status codes
+ * and methods in one list, and the latencies' sum, min and max in the list of raw values, where V8
+ * keeps doubles unboxed (as fields of their own, each would take a box of 16 bytes).
  */
 class L7Counts {
-  statusCounts: CountList | null = null;
-  methodCounts: CountList | null = null;
+  /** HTTP status codes (numbers) and methods (strings), each with its count: [key, count, ...]. */
+  httpCounts: CountList | null = null;
   rcodeCounts: CountList | null = null;
+  /** Latencies added. */
   count = 0;
-  sumMs = 0;
-  minMs = 0;
-  maxMs = 0;
-  raw: number[] | null = null;
+  /**
+   * [sum, min, max, then the first `count` latencies while they are no more than
+   * RAW_LATENCIES_MAX], in ms; [sum, min, max] once they are in `sketch`. Null before the first.
+   */
+  latencies: number[] | null = null;
   sketch: DDSketch | null = null;
 
   addLatency(ms: number): void {
     this.count++;
-    this.sumMs += ms;
-    if (this.count === 1 || ms < this.minMs) this.minMs = ms;
-    if (ms > this.maxMs) this.maxMs = ms;
+    const lat = this.latencies;
+    if (lat === null) {
+      // Room for four raw values; it grows to 8 and 16 by hand (push would give it 17 slots).
+      this.latencies = [ms, ms, ms, ms, 0, 0, 0];
+      return;
+    }
+    lat[SUM] = (lat[SUM] as number) + ms;
+    if (ms < (lat[MIN] as number)) lat[MIN] = ms;
+    if (ms > (lat[MAX] as number)) lat[MAX] = ms;
     if (this.sketch !== null) {
       this.sketch.accept(ms);
       return;
     }
-    if (this.raw === null) this.raw = [];
-    this.raw.push(ms);
-    if (this.raw.length > RAW_LATENCIES_MAX) {
-      this.sketch = newLatencySketch();
-      for (const v of this.raw) this.sketch.accept(v);
-      this.raw = null;
+    const at = RAW + this.count - 1;
+    if (at < lat.length) {
+      lat[at] = ms;
+      return;
     }
+    if (this.count > RAW_LATENCIES_MAX) {
+      const sketch = (this.sketch = newLatencySketch());
+      for (let i = RAW; i < lat.length; i++) sketch.accept(lat[i] as number);
+      sketch.accept(ms);
+      this.latencies = [lat[SUM] as number, lat[MIN] as number, lat[MAX] as number];
+      return;
+    }
+    const grown = new Array<number>(RAW + Math.min((lat.length - RAW) * 2, RAW_LATENCIES_MAX)).fill(0);
+    for (let i = 0; i < lat.length; i++) grown[i] = lat[i] as number;
+    grown[at] = ms;
+    this.latencies = grown;
+  }
+
+  get sumMs(): number {
+    return this.latencies === null ? 0 : (this.latencies[SUM] as number);
+  }
+
+  get minMs(): number {
+    return this.latencies === null ? 0 : (this.latencies[MIN] as number);
+  }
+
+  get maxMs(): number {
+    return this.latencies === null ? 0 : (this.latencies[MAX] as number);
   }
 
   /** The latencies as a sketch (a new one when they are still raw); null without latencies. */
   toSketch(): DDSketch | null {
     if (this.sketch !== null) return this.sketch;
-    if (this.raw === null) return null;
+    const lat = this.latencies;
+    if (lat === null) return null;
     const sketch = newLatencySketch();
-    for (const v of this.raw) sketch.accept(v);
+    for (let i = 0; i < this.count; i++) sketch.accept(lat[RAW + i] as number);
     return sketch;
   }
 }
@@ -326,17 +448,25 @@ class Counts {
   private lastOffsetMs: number;
   /** The edge's next bucket in this delta. */
   nextBucket: Counts | null = null;
+  /** startMs in whole seconds: a small integer too (a boxed double as milliseconds). */
+  private readonly startS: number;
 
   constructor(
     /**
-     * Bucket start (epoch ms) of the finest size; with buckets off, the first flow's time (only
-     * the base of the flow-time offsets then).
+     * Bucket start (epoch ms) of the finest size, whole seconds (bucket sizes are); with buckets
+     * off, the first flow's time (only the base of the flow-time offsets then, rounded down to
+     * the second).
      */
-    readonly startMs: number,
+    startMs: number,
     timeMs: number,
   ) {
-    this.firstOffsetMs = timeMs - startMs;
+    this.startS = Math.floor(startMs / 1000);
+    this.firstOffsetMs = timeMs - this.startS * 1000;
     this.lastOffsetMs = this.firstOffsetMs;
+  }
+
+  get startMs(): number {
+    return this.startS * 1000;
   }
 
   get firstSeenMs(): number {
@@ -361,6 +491,19 @@ class Counts {
   }
 }
 
+/**
+ * The L7 part of an edge's own (first) bucket, with what the edge keeps beyond counts: its L7
+ * protocols, DNS names and HTTP paths, here rather than in every EdgeDelta (24 bytes less for
+ * each edge that sees no L7 record).
+ */
+class EdgeL7 extends L7Counts {
+  /** Shared while it holds one protocol (oneProtocol): replaced, never changed in place. */
+  protocols: readonly string[] | null = null;
+  dnsQueries: Set<string> | null = null;
+  /** HTTP requests by method and path pattern, counted with the methods (once per attempt). */
+  httpPaths: HttpPathList | null = null;
+}
+
 /** Sums of several Counts (an edge's buckets into its total, or fine buckets into a coarser one). */
 class CountsOfEdge extends CountsSum {
   add(c: Counts): void {
@@ -372,12 +515,22 @@ class CountsOfEdge extends CountsSum {
     addList(this.dropReasons, c.dropReasons);
     const l = c.l7;
     if (l !== null) {
-      addList(this.statusCounts, l.statusCounts);
-      addList(this.methodCounts, l.methodCounts);
+      addHttpList(this.statusCounts, this.methodCounts, l.httpCounts);
       addList(this.rcodeCounts, l.rcodeCounts);
       if (l.count > 0) this.addLatencies(l.count, l.sumMs, l.minMs, l.maxMs, l.toSketch());
     }
     this.addSpan(c.firstSeenMs, c.lastSeenMs);
+  }
+}
+
+/** Adds an L7Counts.httpCounts list: status codes (numbers) into `statuses`, methods into `methods`. */
+function addHttpList(statuses: Record<string, number>, methods: Record<string, number>, list: CountList | null): void {
+  if (list === null) return;
+  for (let i = 0; i < list.length; i += 2) {
+    const key = list[i] as string | number;
+    const into = typeof key === 'number' ? statuses : methods;
+    const name = String(key);
+    into[name] = (into[name] ?? 0) + (list[i + 1] as number);
   }
 }
 
@@ -393,15 +546,6 @@ function addList(into: Record<string, number>, list: CountList | null): void {
  * of the first and last flow times: the row takes them from the buckets).
  */
 class EdgeDelta extends Counts {
-  /** Shared while it holds one protocol (oneProtocol): replaced, never changed in place. */
-  l7Protocols: readonly string[] | null = null;
-  dnsQueries: Set<string> | null = null;
-  /** HTTP requests by method and path pattern, counted with methodCounts (once per attempt). */
-  httpPaths: HttpPathAccumulator | null = null;
-  /** The edge's buckets in this delta, newest first; the chain ends with the edge itself. */
-  private buckets: Counts;
-  /** The bucket the last flow went to: consecutive flows of an edge mostly share it. */
-  private current: Counts;
   /** Another edge between the same two endpoints (other port, protocol or verdict). */
   next: EdgeDelta | null = null;
   /** This edge's prefix of pairing-window keys, built on first use. */
@@ -415,12 +559,13 @@ class EdgeDelta extends Counts {
   }
 
   constructor(
-    /** The rows of both ends in the same delta, so that later flows update them without a lookup. */
-    readonly clientRow: EndpointRow,
-    readonly serverRow: EndpointRow,
-    /** Permanent names of the two ends (their slots' serials) in the pairing windows' keys. */
-    readonly clientSerial: number,
-    readonly serverSerial: number,
+    /**
+     * The slots of both ends: their rows of this delta (set before the edge is made, and kept
+     * until the drain that ends the delta), and their serials, which name them in the pairing
+     * windows. Two references instead of rows and serials: 16 bytes less per edge.
+     */
+    private readonly client: EndpointSlot,
+    private readonly server: EndpointSlot,
     readonly port: number,
     readonly protocol: string,
     readonly verdict: string,
@@ -428,38 +573,73 @@ class EdgeDelta extends Counts {
     bucketMs: number,
   ) {
     super(bucketMs === 0 ? timeMs : bucketStartMs(timeMs, bucketMs), timeMs);
-    this.buckets = this;
-    this.current = this;
+  }
+
+  get clientSerial(): number {
+    return this.client.serial;
+  }
+
+  get serverSerial(): number {
+    return this.server.serial;
+  }
+
+  /** The client's row in this delta, which later flows update without a lookup. */
+  get clientRow(): EndpointRow {
+    return this.client.row as EndpointRow;
+  }
+
+  get serverRow(): EndpointRow {
+    return this.server.row as EndpointRow;
   }
 
   /** The counts of the bucket of `timeMs` (of the finest size `bucketMs`; 0: buckets off), created when new. */
   countsAt(timeMs: number, bucketMs: number): Counts {
-    let c = this.current;
-    if (bucketMs !== 0) {
-      const start = bucketStartMs(timeMs, bucketMs);
-      if (c.startMs !== start) {
-        let found: Counts | null = this.buckets;
-        while (found !== null && found.startMs !== start) found = found.nextBucket;
-        if (found === null) {
-          found = new Counts(start, timeMs);
-          found.nextBucket = this.buckets;
-          this.buckets = found;
-        }
-        this.current = c = found;
-      }
-    }
+    const c = bucketMs === 0 ? this : this.bucketAt(bucketStartMs(timeMs, bucketMs), timeMs);
     c.seen(timeMs);
     return c;
+  }
+
+  /**
+   * The bucket starting at `start`. The edge is the first bucket of its chain, and the bucket of
+   * its latest flow elsewhere the second (consecutive flows of an edge mostly share a bucket): no
+   * fields for the chain's head and the current bucket.
+   */
+  private bucketAt(start: number, timeMs: number): Counts {
+    if (this.startMs === start) return this;
+    let before: Counts | null = null;
+    let found = this.nextBucket;
+    while (found !== null && found.startMs !== start) {
+      before = found;
+      found = found.nextBucket;
+    }
+    if (found === null) {
+      found = new Counts(start, timeMs);
+    } else if (before !== null) {
+      before.nextBucket = found.nextBucket;
+    } else {
+      return found;
+    }
+    found.nextBucket = this.nextBucket;
+    this.nextBucket = found;
+    return found;
+  }
+
+  /** The edge's buckets in this delta, itself first. */
+  private allBuckets(): Counts[] {
+    const all: Counts[] = [this];
+    for (let c = this.nextBucket; c !== null; c = c.nextBucket) all.push(c);
+    return all;
   }
 
   /** The call row: totals over every bucket, and one activity row per bucket of every size in `spec`. */
   toRow(spec: BucketSpec): CallRow {
     const total = new CountsOfEdge();
-    for (let c: Counts | null = this.buckets; c !== null; c = c.nextBucket) total.add(c);
+    for (const c of this.allBuckets()) total.add(c);
+    const l7 = this.l7 as EdgeL7 | null;
     const row: CallRow = {
-      key: callKey(this.clientRow.id, this.serverRow.id, this.port, this.protocol, this.verdict),
-      sourceId: this.clientRow.id,
-      destinationId: this.serverRow.id,
+      key: callKey(this.client.id, this.server.id, this.port, this.protocol, this.verdict),
+      sourceId: this.client.id,
+      destinationId: this.server.id,
       port: this.port,
       protocol: this.protocol,
       verdict: this.verdict,
@@ -468,13 +648,13 @@ class EdgeDelta extends Counts {
       requests: total.requests,
       responses: total.responses,
       errors: total.errors,
-      l7Protocols: this.l7Protocols === null ? [] : [...this.l7Protocols],
+      l7Protocols: l7 === null || l7.protocols === null ? [] : [...l7.protocols],
       statusCounts: total.statusCounts,
       methodCounts: total.methodCounts,
       rcodeCounts: total.rcodeCounts,
       dropReasons: total.dropReasons,
-      dnsQueries: this.dnsQueries === null ? [] : [...this.dnsQueries],
-      httpPaths: this.httpPaths === null ? null : this.httpPaths.toCounts(),
+      dnsQueries: l7 === null || l7.dnsQueries === null ? [] : [...l7.dnsQueries],
+      httpPaths: l7 === null || l7.httpPaths === null ? null : httpPathCountsOf(l7.httpPaths),
       latencySketch: total.sketch === null ? null : encodeSketch(total.sketch),
       latencyCount: total.latencyCount,
       latencySumMs: total.latencySumMs,
@@ -488,12 +668,22 @@ class EdgeDelta extends Counts {
     return row;
   }
 
+  /** The edge's own L7 part, which also keeps its protocols, DNS names and HTTP paths. */
+  edgeL7(): EdgeL7 {
+    if (this.l7 === null) this.l7 = new EdgeL7();
+    return this.l7 as EdgeL7;
+  }
+
+  override l7Counts(): L7Counts {
+    return this.edgeL7();
+  }
+
   /** Every size's buckets: each coarser bucket is the sum of the finest buckets it holds. */
   private activityRows(spec: BucketSpec): ActivityRow[] {
     const rows: ActivityRow[] = [];
     for (const { sizeMs } of spec) {
       const sums = new Map<number, CountsOfEdge>();
-      for (let c: Counts | null = this.buckets; c !== null; c = c.nextBucket) {
+      for (const c of this.allBuckets()) {
         const start = bucketStartMs(c.startMs, sizeMs);
         let sum = sums.get(start);
         if (sum === undefined) sums.set(start, (sum = new CountsOfEdge()));
@@ -553,6 +743,58 @@ function exchangeOf(l7: FlowLayer7, out: Exchange): Exchange | undefined {
   return out;
 }
 
+/**
+ * The dirty edges of a delta by the serials of their two ends (the first edge of each pair; the
+ * pair's others hang on its `next`): open addressing over typed arrays, about 30 bytes per pair at
+ * the most where a Map per client of Maps per server took about 70.
+ */
+class EdgeTable {
+  /** Slot i holds the pair (clients[i], servers[i]) and the edge firsts[index[i] - 1]; 0: empty. */
+  private clients = new Uint32Array(1024);
+  private servers = new Uint32Array(1024);
+  private index = new Int32Array(1024);
+  /** The first edge of every pair, in the order they came. */
+  readonly firsts: EdgeDelta[] = [];
+
+  private static slotOf(client: number, server: number, mask: number): number {
+    return (Math.imul(client, 0x9e3779b1) ^ Math.imul(server, 0x85ebca6b)) & mask;
+  }
+
+  get(client: number, server: number): EdgeDelta | undefined {
+    const mask = this.index.length - 1;
+    for (let i = EdgeTable.slotOf(client, server, mask); ; i = (i + 1) & mask) {
+      const at = this.index[i] as number;
+      if (at === 0) return undefined;
+      if (this.clients[i] === client && this.servers[i] === server) return this.firsts[at - 1];
+    }
+  }
+
+  /** Adds the first edge of a pair that get() did not find. */
+  add(client: number, server: number, edge: EdgeDelta): void {
+    this.firsts.push(edge);
+    if (this.firsts.length * 2 > this.index.length) this.grow();
+    else this.place(client, server, this.firsts.length);
+  }
+
+  private place(client: number, server: number, at: number): void {
+    const mask = this.index.length - 1;
+    let i = EdgeTable.slotOf(client, server, mask);
+    while (this.index[i] !== 0) i = (i + 1) & mask;
+    this.clients[i] = client;
+    this.servers[i] = server;
+    this.index[i] = at;
+  }
+
+  /** Doubles the table (kept at most half full) and places every pair again. */
+  private grow(): void {
+    const size = this.index.length * 2;
+    this.clients = new Uint32Array(size);
+    this.servers = new Uint32Array(size);
+    this.index = new Int32Array(size);
+    this.firsts.forEach((edge, i) => this.place(edge.clientSerial, edge.serverSerial, i + 1));
+  }
+}
+
 /** Updates an endpoint row with a later (or earlier) sighting. */
 function refreshRow(row: EndpointRow, endpoint: FlowEndpoint | undefined, node: string | null, timeMs: number): void {
   if (timeMs < row.firstSeenMs) row.firstSeenMs = timeMs;
@@ -577,7 +819,7 @@ function refreshRow(row: EndpointRow, endpoint: FlowEndpoint | undefined, node: 
  */
 export class EdgeAggregator {
   /** Dirty edges by client serial, then server serial; same pair, other port/protocol/verdict: `next`. */
-  private edges = new Map<number, Map<number, EdgeDelta>>();
+  private edges = new EdgeTable();
   private edgeCount = 0;
   private endpointRows: EndpointRow[] = [];
   /** Drain generation: a slot's row belongs to the current delta when its epoch matches. */
@@ -601,6 +843,8 @@ export class EdgeAggregator {
   private readonly maxUnmanaged: number;
   private readonly maxDnsQueries: number;
   private readonly maxHttpPaths: number;
+  /** Method+pattern pairs shared by the edges (kept across drains, emptied past 100,000). */
+  private readonly httpPairs = new HttpPairs(100_000);
   private maxFlowTimeMs = 0;
   private readonly byOwner: boolean;
   private readonly buckets: BucketSpec;
@@ -708,32 +952,19 @@ export class EdgeAggregator {
     const nodeName = flow.node_name || null;
     const clientNode = side === 0 ? nodeName : null;
     const serverNode = side === 1 ? nodeName : null;
-    let byServer = this.edges.get(client.serial);
-    if (byServer === undefined) {
-      byServer = new Map();
-      this.edges.set(client.serial, byServer);
-    }
-    const first = byServer.get(server.serial);
+    const first = this.edges.get(client.serial, server.serial);
     let edge = first;
     while (edge !== undefined && !(edge.port === port && edge.protocol === protocol && edge.verdict === verdict))
       edge = edge.next ?? undefined;
     if (edge === undefined) {
-      edge = new EdgeDelta(
-        this.rowOf(client, clientEp, clientNode, timeMs),
-        this.rowOf(server, serverEp, serverNode, timeMs),
-        client.serial,
-        server.serial,
-        port,
-        protocol,
-        verdict,
-        timeMs,
-        this.bucketMs,
-      );
+      this.rowOf(client, clientEp, clientNode, timeMs);
+      this.rowOf(server, serverEp, serverNode, timeMs);
+      edge = new EdgeDelta(client, server, port, protocol, verdict, timeMs, this.bucketMs);
       if (first !== undefined) {
         edge.next = first.next;
         first.next = edge;
       } else {
-        byServer.set(server.serial, edge);
+        this.edges.add(client.serial, server.serial, edge);
       }
       this.edgeCount++;
     } else {
@@ -820,8 +1051,9 @@ export class EdgeAggregator {
     const dns = l7.dns;
     const kafka = l7.kafka;
     if (dns && !http && dns.query) this.addDnsQuery(edge, dns.query);
-    if (edge.l7Protocols === null) edge.l7Protocols = oneProtocol(protocol);
-    else if (!edge.l7Protocols.includes(protocol)) edge.l7Protocols = [...edge.l7Protocols, protocol];
+    const edgeL7 = edge.edgeL7();
+    if (edgeL7.protocols === null) edgeL7.protocols = oneProtocol(protocol);
+    else if (!edgeL7.protocols.includes(protocol)) edgeL7.protocols = [...edgeL7.protocols, protocol];
 
     const type = l7.type;
     if (type !== 'REQUEST' && type !== 'RESPONSE') return;
@@ -847,7 +1079,7 @@ export class EdgeAggregator {
       const code = http.code ?? 0;
       if (code > 0) {
         const l7c = counts.l7Counts();
-        l7c.statusCounts = countInto(l7c.statusCounts, statusName(code));
+        l7c.httpCounts = countInto(l7c.httpCounts, code);
       }
       if (code >= 500) counts.errors++;
       if (exchange !== undefined && attemptsOf(exchange) > attemptsBefore) this.countHttpAttempt(edge, counts, http);
@@ -875,17 +1107,17 @@ export class EdgeAggregator {
   private countHttpAttempt(edge: EdgeDelta, counts: Counts, http: NonNullable<FlowLayer7['http']>): void {
     if (http.method) {
       const l7c = counts.l7Counts();
-      l7c.methodCounts = countInto(l7c.methodCounts, http.method);
+      l7c.httpCounts = countInto(l7c.httpCounts, http.method);
     }
-    if (edge.httpPaths === null) edge.httpPaths = new HttpPathAccumulator(this.maxHttpPaths);
-    if (http.url) edge.httpPaths.add(http.method, http.url);
-    else edge.httpPaths.addOverflow(1);
+    const edgeL7 = edge.edgeL7();
+    edgeL7.httpPaths = countHttpPath(edgeL7.httpPaths, http.url ? this.httpPairs.of(http.method, http.url) : null, this.maxHttpPaths);
   }
 
   /** Names are normalised as they come, so that the cap counts names as the graph keeps them. */
   private addDnsQuery(edge: EdgeDelta, query: string): void {
-    if (edge.dnsQueries === null) edge.dnsQueries = new Set();
-    addDnsName(edge.dnsQueries, query, this.maxDnsQueries);
+    const edgeL7 = edge.edgeL7();
+    if (edgeL7.dnsQueries === null) edgeL7.dnsQueries = new Set();
+    addDnsName(edgeL7.dnsQueries, query, this.maxDnsQueries);
   }
 
   private touchOtherNames(attributedId: string, names: readonly string[], timeMs: number): void {
@@ -940,17 +1172,16 @@ export class EdgeAggregator {
    */
   drain(): IngestBatch {
     const calls: CallRow[] = [];
-    for (const byServer of this.edges.values()) {
-      for (const first of byServer.values()) {
-        for (let edge: EdgeDelta | null = first; edge !== null; edge = edge.next) calls.push(edge.toRow(this.buckets));
-      }
+    for (const first of this.edges.firsts) {
+      for (let edge: EdgeDelta | null = first; edge !== null; edge = edge.next) calls.push(edge.toRow(this.buckets));
     }
     const batch: IngestBatch = { endpoints: this.endpointRows, calls, maxFlowTimeMs: this.maxFlowTimeMs };
-    this.edges = new Map();
+    this.edges = new EdgeTable();
     this.edgeCount = 0;
     this.endpointRows = [];
     this.epoch++;
     this.maxFlowTimeMs = 0;
+    this.httpPairs.trim();
     if (this.slotCount > this.maxCachedEndpoints) {
       // Forget endpoints (pods come and go); serials are never reused, so the pairing windows
       // cannot confuse a new endpoint with a forgotten one.

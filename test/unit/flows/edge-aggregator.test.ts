@@ -1,6 +1,6 @@
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { Flow } from '../../../src/flows/flow';
-import { sketchQuantiles } from '../../../src/model/latency-sketch';
+import { encodeSketch, newLatencySketch, sketchQuantiles } from '../../../src/model/latency-sketch';
 import type { CallRow } from '../../../src/model/ingest-rows';
 import designNotes from './design-note-flows.json';
 import { http, pod, reserved, tcp } from './flow-builders';
@@ -585,5 +585,87 @@ describe('HTTP method+path patterns per edge', () => {
       tcp({ src: web, dst: api, sport: 40000, dport: 5432, flags: { SYN: true }, isReply: false, direction: 'EGRESS' }),
     ]);
     expect(only(calls).httpPaths).toBeNull();
+  });
+});
+
+describe('the compact per-edge state', () => {
+  const response = (requestId: string, code: number, latencyMs: number, method = 'GET', url = '/items/1') =>
+    http({
+      client: web,
+      server: api,
+      requestId,
+      method,
+      url,
+      type: 'RESPONSE',
+      direction: 'EGRESS',
+      code,
+      latencyNs: String(Math.round(latencyMs * 1e6)),
+    });
+
+  it.each([1, 4, 5, 8, 9, 16, 17, 40])(
+    'keeps count, sum, min, max and the sketch of %i latencies exactly as a sketch of the same values',
+    (n) => {
+      // Values around the raw list's growth (4, 8, 16) and its folding into a sketch (past 16).
+      const values = Array.from({ length: n }, (_, i) => Math.round(((i * 7919) % 97) * 1.37e6 + 250_000) / 1e6);
+      const call = only(aggregate(values.map((ms, i) => response(`r${i}`, 200, ms))).calls);
+      const reference = newLatencySketch();
+      for (const v of values) reference.accept(v);
+      expect(call.latencyCount).toBe(n);
+      expect(call.latencySumMs).toBeCloseTo(
+        values.reduce((a, b) => a + b, 0),
+        9,
+      );
+      expect(call.latencyMinMs).toBe(Math.min(...values));
+      expect(call.latencyMaxMs).toBe(Math.max(...values));
+      expect(sketchQuantiles(call.latencySketch!)).toEqual(sketchQuantiles(encodeSketch(reference)));
+    },
+  );
+
+  it('tells status codes from methods kept in one list, also a method spelled with digits', () => {
+    const flows = [
+      response('a', 200, 1, 'GET'),
+      response('b', 404, 1, 'POST'),
+      response('c', 200, 1, 'GET'),
+      response('d', 503, 1, '200'),
+      response('e', 200, 1, 'get'),
+    ];
+    const call = only(aggregate(flows).calls);
+    expect(call.statusCounts).toEqual({ '200': 3, '404': 1, '503': 1 });
+    expect(call.methodCounts).toEqual({ GET: 2, POST: 1, '200': 1, get: 1 });
+    expect(call.errors).toBe(1);
+  });
+
+  it('finds every edge among thousands of endpoint pairs, with several ports per pair', () => {
+    // Enough pairs to make the edge table grow several times; counts checked against a plain Map.
+    const agg = new EdgeAggregator();
+    const expected = new Map<string, number>();
+    let x = 12345;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 20_000; i++) {
+      const client = pod('ns', `c-${next() % 150}`);
+      const server = pod('ns', `s-${next() % 150}`);
+      const dport = 8000 + (next() % 3);
+      agg.add(tcp({ src: client, dst: server, sport: 40000, dport, flags: { ACK: true }, isReply: false, direction: 'EGRESS' }));
+      const key = `ns/${client.pod_name}->ns/${server.pod_name}:${dport}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    const calls = agg.drain().calls;
+    const got = new Map(calls.map((c) => [`${c.sourceId}->${c.destinationId}:${c.port}`, c.flows]));
+    expect(got).toEqual(expected);
+    expect(calls).toHaveLength(expected.size);
+    expect(expected.size).toBeGreaterThan(10_000);
+  });
+
+  it('counts a method and path pattern shared by two edges, and again from zero after a drain', () => {
+    const other = pod('shop', 'cart-6c7d8e-fghij');
+    const request = (client: typeof web, requestId: string, url: string) =>
+      http({ client, server: api, requestId, url, type: 'REQUEST', direction: 'EGRESS' });
+    const agg = new EdgeAggregator();
+    for (const f of [request(web, '1', '/users/1'), request(other, '2', '/users/2'), request(web, '3', '/users/3')]) agg.add(f);
+    const first = new Map(agg.drain().calls.map((c) => [c.sourceId, c.httpPaths]));
+    expect(first.get('shop/web-7d4b9c-x2k4f')).toEqual({ paths: [{ method: 'GET', pattern: '/users/*', count: 2 }], overflowRequests: 0 });
+    expect(first.get('shop/cart-6c7d8e-fghij')).toEqual({ paths: [{ method: 'GET', pattern: '/users/*', count: 1 }], overflowRequests: 0 });
+    agg.add(request(web, '4', '/users/4'));
+    expect(agg.drain().calls[0]!.httpPaths).toEqual({ paths: [{ method: 'GET', pattern: '/users/*', count: 1 }], overflowRequests: 0 });
   });
 });

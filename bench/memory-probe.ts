@@ -8,12 +8,15 @@ import { type NarrowMix, generateFlows } from '../src/generator/generate-flows';
  * EdgeAggregator without draining. Prints one JSON line.
  * Usage: memory-probe.js FLOWS EDGES [generated|l4|http|dns] (default generated: the generator's realistic mix; see src/generator)
  */
+/** Bytes held after a full GC: the JS heap and the contents of typed arrays. */
 function heapAfterGc(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with node --expose-gc');
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  // Typed arrays' contents live outside the JS heap (the aggregator's edge table is one).
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }
 
 function main(): void {

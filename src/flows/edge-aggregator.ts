@@ -215,15 +215,28 @@ class PairingWindow {
   }
 }
 
-/**
- * Counts by name as a flat list `[name, count, name, count, ...]`: an edge sees few distinct
- * statuses, methods or reasons, and a plain object keyed by `'200'` would grow an elements store
- * up to index 200 (V8 treats integer-like keys as array indices).
- */
-type CountList = Array<string | number>;
+/** A method and path pattern: one object per distinct pair, shared by every edge that counts it. */
+interface HttpPair {
+  readonly method: string;
+  readonly pattern: string;
+}
 
-/** Counts `key` (a name, or a number where the list tells numbers from names) in `list`. */
-function countInto(list: CountList | null, key: string | number): CountList {
+/** The key of HTTP requests past the bound of pairs per edge, or without a URL. */
+const PAST_PATH_BOUND: HttpPair = Object.freeze({ method: '', pattern: '' });
+
+/**
+ * Counts by key as a flat list `[key, count, key, count, ...]` of the exact length: an edge sees few
+ * distinct keys, and a plain object keyed by `'200'` would grow an elements store up to index 200
+ * (V8 treats integer-like keys as array indices). Drop reasons are names; an L7 part keeps all it
+ * counts by key in one list (one array's headers, 48 bytes, instead of three or four), the kind of
+ * key telling what it counts: a number >= 0 an HTTP status code, a number < 0 a DNS rcode (-1 -
+ * rcode), a string an HTTP method, an HttpPair an HTTP method and path pattern (on the edge's own
+ * L7 part; compared by identity, see HttpPairs), PAST_PATH_BOUND the requests of no kept pair.
+ */
+type CountList = Array<string | number | HttpPair>;
+
+/** Counts `key` in `list`. */
+function countInto(list: CountList | null, key: string | number | HttpPair): CountList {
   if (list === null) return [key, 1];
   for (let i = 0; i < list.length; i += 2) {
     if (list[i] === key) {
@@ -232,57 +245,42 @@ function countInto(list: CountList | null, key: string | number): CountList {
     }
   }
   // A new list of the exact length: push would grow the backing store to 19 slots.
-  const grown: CountList = new Array<string | number>(list.length + 2);
-  for (let i = 0; i < list.length; i++) grown[i] = list[i] as string | number;
+  const grown: CountList = new Array<string | number | HttpPair>(list.length + 2);
+  for (let i = 0; i < list.length; i++) grown[i] = list[i] as string | number | HttpPair;
   grown[list.length] = key;
   grown[list.length + 1] = 1;
   return grown;
 }
 
-/** A method and path pattern: one object per distinct pair, shared by every edge that counts it. */
-interface HttpPair {
-  readonly method: string;
-  readonly pattern: string;
-}
-
 /**
- * An edge's HTTP requests by method and path pattern: `[overflow, pair, count, pair, count, ...]`,
- * pairs compared by identity (see HttpPairs), the first `maxHttpPaths` pairs kept and the requests
- * of any other pair (or without a URL) counted in `overflow`, as HttpPathAccumulator does. A flat
- * list of the exact length instead of an accumulator with a Map: about 300 bytes less per HTTP edge.
+ * Counts an HTTP request of `pair` (null: a request without URL): the first `maxPairs` pairs of the
+ * edge are kept, the requests of any other counted under PAST_PATH_BOUND, as HttpPathAccumulator does.
  */
-type HttpPathList = Array<HttpPair | number>;
-
-/** Adds a request of `pair` (null: one past the bound, or without a URL) to `list`. */
-function countHttpPath(list: HttpPathList | null, pair: HttpPair | null, maxPairs: number): HttpPathList {
-  if (list === null) return pair === null ? [1] : [0, pair, 1];
-  if (pair !== null) {
-    for (let i = 1; i < list.length; i += 2) {
-      if (list[i] === pair) {
+function countHttpPath(list: CountList | null, pair: HttpPair | null, maxPairs: number): CountList {
+  if (pair === null) return countInto(list, PAST_PATH_BOUND);
+  let pairs = 0;
+  if (list !== null) {
+    for (let i = 0; i < list.length; i += 2) {
+      const key = list[i];
+      if (key === pair) {
         list[i + 1] = (list[i + 1] as number) + 1;
         return list;
       }
-    }
-    if ((list.length - 1) / 2 < maxPairs) {
-      const grown: HttpPathList = new Array<HttpPair | number>(list.length + 2);
-      for (let i = 0; i < list.length; i++) grown[i] = list[i] as HttpPair | number;
-      grown[list.length] = pair;
-      grown[list.length + 1] = 1;
-      return grown;
+      if (typeof key === 'object' && key !== PAST_PATH_BOUND) pairs++;
     }
   }
-  list[0] = (list[0] as number) + 1;
-  return list;
+  return countInto(list, pairs < maxPairs ? pair : PAST_PATH_BOUND);
 }
 
-/** The list as the row carries it (sorted and bounded as HttpPathAccumulator makes it). */
-function httpPathCountsOf(list: HttpPathList): HttpPathCounts | null {
-  const acc = new HttpPathAccumulator((list.length - 1) / 2);
-  for (let i = 1; i < list.length; i += 2) {
-    const { method, pattern } = list[i] as HttpPair;
-    acc.addPattern(method, pattern, list[i + 1] as number);
+/** The HTTP paths of an edge's list as the row carries them (sorted as HttpPathAccumulator makes them); null without any. */
+function httpPathCountsOf(list: CountList | null): HttpPathCounts | null {
+  if (list === null) return null;
+  const acc = new HttpPathAccumulator(list.length);
+  for (let i = 0; i < list.length; i += 2) {
+    const key = list[i];
+    if (key === PAST_PATH_BOUND) acc.addOverflow(list[i + 1] as number);
+    else if (typeof key === 'object') acc.addPattern(key.method, key.pattern, list[i + 1] as number);
   }
-  acc.addOverflow(list[0] as number);
   return acc.toCounts();
 }
 
@@ -352,7 +350,7 @@ const MAX = 2;
 const RAW = 3;
 
 /**
- * What the L7 responses and requests of one edge in one bucket add: status codes, methods, DNS
+ * What the L7 responses and requests of one edge in one bucket add: their counts and errors, status codes, methods, DNS
  * rcodes, and the latencies (count, sum, min and max, and the values themselves, raw up to
  * RAW_LATENCIES_MAX, then folded into a DDSketch). Apart from Counts because most edges never see an
  * L7 exchange. Laid out for memory (the collector holds one per L7 edge and bucket): status codes
@@ -360,9 +358,12 @@ const RAW = 3;
  * keeps doubles unboxed (as fields of their own, each would take a box of 16 bytes).
  */
 class L7Counts {
-  /** HTTP status codes (numbers) and methods (strings), each with its count: [key, count, ...]. */
-  httpCounts: CountList | null = null;
-  rcodeCounts: CountList | null = null;
+  /** L7 requests and responses (each exchange once), and the responses that were errors. */
+  requests = 0;
+  responses = 0;
+  errors = 0;
+  /** HTTP status codes and methods, DNS rcodes (and, on the edge's own part, HTTP paths); see CountList. */
+  keyed: CountList | null = null;
   /** Latencies added. */
   count = 0;
   /**
@@ -435,9 +436,6 @@ class L7Counts {
 class Counts {
   flows = 0;
   connections = 0;
-  requests = 0;
-  responses = 0;
-  errors = 0;
   dropReasons: CountList | null = null;
   l7: L7Counts | null = null;
   /**
@@ -500,8 +498,6 @@ class EdgeL7 extends L7Counts {
   /** Shared while it holds one protocol (oneProtocol): replaced, never changed in place. */
   protocols: readonly string[] | null = null;
   dnsQueries: Set<string> | null = null;
-  /** HTTP requests by method and path pattern, counted with the methods (once per attempt). */
-  httpPaths: HttpPathList | null = null;
 }
 
 /** Sums of several Counts (an edge's buckets into its total, or fine buckets into a coarser one). */
@@ -509,28 +505,31 @@ class CountsOfEdge extends CountsSum {
   add(c: Counts): void {
     this.flows += c.flows;
     this.connections += c.connections;
-    this.requests += c.requests;
-    this.responses += c.responses;
-    this.errors += c.errors;
     addList(this.dropReasons, c.dropReasons);
     const l = c.l7;
     if (l !== null) {
-      addHttpList(this.statusCounts, this.methodCounts, l.httpCounts);
-      addList(this.rcodeCounts, l.rcodeCounts);
+      this.requests += l.requests;
+      this.responses += l.responses;
+      this.errors += l.errors;
+      addL7List(this, l.keyed);
       if (l.count > 0) this.addLatencies(l.count, l.sumMs, l.minMs, l.maxMs, l.toSketch());
     }
     this.addSpan(c.firstSeenMs, c.lastSeenMs);
   }
 }
 
-/** Adds an L7Counts.httpCounts list: status codes (numbers) into `statuses`, methods into `methods`. */
-function addHttpList(statuses: Record<string, number>, methods: Record<string, number>, list: CountList | null): void {
+/** Adds an L7 part's keyed counts (see CountList; HTTP paths are the edge's, toRow takes them). */
+function addL7List(sum: CountsSum, list: CountList | null): void {
   if (list === null) return;
   for (let i = 0; i < list.length; i += 2) {
-    const key = list[i] as string | number;
-    const into = typeof key === 'number' ? statuses : methods;
-    const name = String(key);
-    into[name] = (into[name] ?? 0) + (list[i + 1] as number);
+    const key = list[i];
+    const n = list[i + 1] as number;
+    if (typeof key === 'string') sum.methodCounts[key] = (sum.methodCounts[key] ?? 0) + n;
+    else if (typeof key === 'number') {
+      const into = key >= 0 ? sum.statusCounts : sum.rcodeCounts;
+      const name = String(key >= 0 ? key : -1 - key);
+      into[name] = (into[name] ?? 0) + n;
+    }
   }
 }
 
@@ -654,7 +653,7 @@ class EdgeDelta extends Counts {
       rcodeCounts: total.rcodeCounts,
       dropReasons: total.dropReasons,
       dnsQueries: l7 === null || l7.dnsQueries === null ? [] : [...l7.dnsQueries],
-      httpPaths: l7 === null || l7.httpPaths === null ? null : httpPathCountsOf(l7.httpPaths),
+      httpPaths: l7 === null ? null : httpPathCountsOf(l7.keyed),
       latencySketch: total.sketch === null ? null : encodeSketch(total.sketch),
       latencyCount: total.latencyCount,
       latencySumMs: total.latencySumMs,
@@ -745,13 +744,12 @@ function exchangeOf(l7: FlowLayer7, out: Exchange): Exchange | undefined {
 
 /**
  * The dirty edges of a delta by the serials of their two ends (the first edge of each pair; the
- * pair's others hang on its `next`): open addressing over typed arrays, about 30 bytes per pair at
- * the most where a Map per client of Maps per server took about 70.
+ * pair's others hang on its `next`): open addressing over one Int32Array of positions in `firsts`,
+ * at most half full, the serials compared on the edges themselves: 8 to 16 bytes per pair, where a
+ * Map per client of Maps per server took about 70.
  */
 class EdgeTable {
-  /** Slot i holds the pair (clients[i], servers[i]) and the edge firsts[index[i] - 1]; 0: empty. */
-  private clients = new Uint32Array(1024);
-  private servers = new Uint32Array(1024);
+  /** Slot i holds the pair of firsts[index[i] - 1]; 0: empty. */
   private index = new Int32Array(1024);
   /** The first edge of every pair, in the order they came. */
   readonly firsts: EdgeDelta[] = [];
@@ -765,33 +763,29 @@ class EdgeTable {
     for (let i = EdgeTable.slotOf(client, server, mask); ; i = (i + 1) & mask) {
       const at = this.index[i] as number;
       if (at === 0) return undefined;
-      if (this.clients[i] === client && this.servers[i] === server) return this.firsts[at - 1];
+      const edge = this.firsts[at - 1] as EdgeDelta;
+      if (edge.clientSerial === client && edge.serverSerial === server) return edge;
     }
   }
 
   /** Adds the first edge of a pair that get() did not find. */
-  add(client: number, server: number, edge: EdgeDelta): void {
+  add(edge: EdgeDelta): void {
     this.firsts.push(edge);
     if (this.firsts.length * 2 > this.index.length) this.grow();
-    else this.place(client, server, this.firsts.length);
+    else this.place(edge, this.firsts.length);
   }
 
-  private place(client: number, server: number, at: number): void {
+  private place(edge: EdgeDelta, at: number): void {
     const mask = this.index.length - 1;
-    let i = EdgeTable.slotOf(client, server, mask);
+    let i = EdgeTable.slotOf(edge.clientSerial, edge.serverSerial, mask);
     while (this.index[i] !== 0) i = (i + 1) & mask;
-    this.clients[i] = client;
-    this.servers[i] = server;
     this.index[i] = at;
   }
 
-  /** Doubles the table (kept at most half full) and places every pair again. */
+  /** Doubles the table and places every pair again. */
   private grow(): void {
-    const size = this.index.length * 2;
-    this.clients = new Uint32Array(size);
-    this.servers = new Uint32Array(size);
-    this.index = new Int32Array(size);
-    this.firsts.forEach((edge, i) => this.place(edge.clientSerial, edge.serverSerial, i + 1));
+    this.index = new Int32Array(this.index.length * 2);
+    this.firsts.forEach((edge, i) => this.place(edge, i + 1));
   }
 }
 
@@ -964,7 +958,7 @@ export class EdgeAggregator {
         edge.next = first.next;
         first.next = edge;
       } else {
-        this.edges.add(client.serial, server.serial, edge);
+        this.edges.add(edge);
       }
       this.edgeCount++;
     } else {
@@ -1068,34 +1062,31 @@ export class EdgeAggregator {
     const attemptsBefore = exchange === undefined ? 0 : attemptsOf(exchange);
     if (type === 'REQUEST') {
       if (exchange !== undefined && !countRequestOnce(exchange, side)) return;
-      counts.requests++;
+      counts.l7Counts().requests++;
       if (http && (exchange === undefined || attemptsOf(exchange) > attemptsBefore)) this.countHttpAttempt(edge, counts, http);
       return;
     }
 
     if (exchange !== undefined && !countResponseOnce(exchange, side)) return;
-    counts.responses++;
+    const l7c = counts.l7Counts();
+    l7c.responses++;
     if (http) {
       const code = http.code ?? 0;
-      if (code > 0) {
-        const l7c = counts.l7Counts();
-        l7c.httpCounts = countInto(l7c.httpCounts, code);
-      }
-      if (code >= 500) counts.errors++;
+      if (code > 0) l7c.keyed = countInto(l7c.keyed, code);
+      if (code >= 500) l7c.errors++;
       if (exchange !== undefined && attemptsOf(exchange) > attemptsBefore) this.countHttpAttempt(edge, counts, http);
     } else if (dns) {
       const rcode = dns.rcode ?? 0;
-      const l7c = counts.l7Counts();
-      l7c.rcodeCounts = countInto(l7c.rcodeCounts, String(rcode));
-      if (rcode !== 0) counts.errors++;
+      l7c.keyed = countInto(l7c.keyed, -1 - rcode);
+      if (rcode !== 0) l7c.errors++;
     } else if (kafka) {
-      if ((kafka.error_code ?? 0) !== 0) counts.errors++;
+      if ((kafka.error_code ?? 0) !== 0) l7c.errors++;
     }
     const latency = l7.latency_ns;
     if (latency !== undefined && latency !== '') {
       const ms = Number(latency) / 1e6;
       if (Number.isFinite(ms) && ms >= 0) {
-        counts.l7Counts().addLatency(ms);
+        l7c.addLatency(ms);
       }
     }
   }
@@ -1107,10 +1098,10 @@ export class EdgeAggregator {
   private countHttpAttempt(edge: EdgeDelta, counts: Counts, http: NonNullable<FlowLayer7['http']>): void {
     if (http.method) {
       const l7c = counts.l7Counts();
-      l7c.httpCounts = countInto(l7c.httpCounts, http.method);
+      l7c.keyed = countInto(l7c.keyed, http.method);
     }
     const edgeL7 = edge.edgeL7();
-    edgeL7.httpPaths = countHttpPath(edgeL7.httpPaths, http.url ? this.httpPairs.of(http.method, http.url) : null, this.maxHttpPaths);
+    edgeL7.keyed = countHttpPath(edgeL7.keyed, http.url ? this.httpPairs.of(http.method, http.url) : null, this.maxHttpPaths);
   }
 
   /** Names are normalised as they come, so that the cap counts names as the graph keeps them. */

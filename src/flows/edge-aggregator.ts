@@ -350,12 +350,13 @@ const MAX = 2;
 const RAW = 3;
 
 /**
- * What the L7 responses and requests of one edge in one bucket add: their counts and errors, status codes, methods, DNS
- * rcodes, and the latencies (count, sum, min and max, and the values themselves, raw up to
- * RAW_LATENCIES_MAX, then folded into a DDSketch). Apart from Counts because most edges never see an
- * L7 exchange. Laid out for memory (the collector holds one per L7 edge and bucket): status codes
- * and methods in one list, and the latencies' sum, min and max in the list of raw values, where V8
- * keeps doubles unboxed (as fields of their own, each would take a box of 16 bytes).
+ * What the L7 responses and requests of one edge in one bucket add: their counts and errors, status
+ * codes, methods, DNS rcodes, and the latencies (count, sum, min and max, and the values themselves,
+ * raw up to RAW_LATENCIES_MAX, then folded into a DDSketch). Apart from Counts because most edges
+ * never see an L7 exchange. Laid out for memory (the collector holds one per L7 edge and bucket):
+ * everything counted by key in one list (see CountList), and the latencies' sum, min and max in the
+ * list of raw values, where V8 keeps doubles unboxed (as fields of their own, each would take a box
+ * of 16 bytes).
  */
 class L7Counts {
   /** L7 requests and responses (each exchange once), and the responses that were errors. */
@@ -491,8 +492,8 @@ class Counts {
 
 /**
  * The L7 part of an edge's own (first) bucket, with what the edge keeps beyond counts: its L7
- * protocols, DNS names and HTTP paths, here rather than in every EdgeDelta (24 bytes less for
- * each edge that sees no L7 record).
+ * protocols and DNS names here, its HTTP paths in `keyed`, rather than in every EdgeDelta (bytes
+ * that an edge without L7 records does not need).
  */
 class EdgeL7 extends L7Counts {
   /** Shared while it holds one protocol (oneProtocol): replaced, never changed in place. */
@@ -812,7 +813,7 @@ function refreshRow(row: EndpointRow, endpoint: FlowEndpoint | undefined, node: 
  * never by the number of flows. Not thread-safe; one per collector.
  */
 export class EdgeAggregator {
-  /** Dirty edges by client serial, then server serial; same pair, other port/protocol/verdict: `next`. */
+  /** Dirty edges by the serials of their ends; same pair, other port/protocol/verdict: `next`. */
   private edges = new EdgeTable();
   private edgeCount = 0;
   private endpointRows: EndpointRow[] = [];
@@ -1076,6 +1077,7 @@ export class EdgeAggregator {
       if (code >= 500) l7c.errors++;
       if (exchange !== undefined && attemptsOf(exchange) > attemptsBefore) this.countHttpAttempt(edge, counts, http);
     } else if (dns) {
+      // An integer from 0 (checkFlow), so that -1 - rcode is negative: see CountList.
       const rcode = dns.rcode ?? 0;
       l7c.keyed = countInto(l7c.keyed, -1 - rcode);
       if (rcode !== 0) l7c.errors++;

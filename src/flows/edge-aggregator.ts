@@ -343,20 +343,19 @@ const VERDICTS = new Map(
   ['FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED', 'VERDICT_UNKNOWN'].map((v) => [v, v]),
 );
 
-/** Where the latency statistics sit in L7Counts.latencies; the raw values follow them. */
+/** Where the latency statistics sit in L7Counts.latencies once the values are in a sketch. */
 const SUM = 0;
 const MIN = 1;
 const MAX = 2;
-const RAW = 3;
 
 /**
  * What the L7 responses and requests of one edge in one bucket add: their counts and errors, status
  * codes, methods, DNS rcodes, and the latencies (count, sum, min and max, and the values themselves,
  * raw up to RAW_LATENCIES_MAX, then folded into a DDSketch). Apart from Counts because most edges
  * never see an L7 exchange. Laid out for memory (the collector holds one per L7 edge and bucket):
- * everything counted by key in one list (see CountList), and the latencies' sum, min and max in the
- * list of raw values, where V8 keeps doubles unboxed (as fields of their own, each would take a box
- * of 16 bytes).
+ * everything counted by key in one list (see CountList), and the latencies in a list of doubles,
+ * which V8 keeps unboxed (as fields of their own, the sum, min and max would each take a box of 16
+ * bytes); while the values are raw, their sum, min and max are taken from them.
  */
 class L7Counts {
   /** L7 requests and responses (each exchange once), and the responses that were errors. */
@@ -368,8 +367,9 @@ class L7Counts {
   /** Latencies added. */
   count = 0;
   /**
-   * [sum, min, max, then the first `count` latencies while they are no more than
-   * RAW_LATENCIES_MAX], in ms; [sum, min, max] once they are in `sketch`. Null before the first.
+   * The latencies (ms) while they are no more than RAW_LATENCIES_MAX: the first `count` entries
+   * (their sum, min and max are taken from them); [sum, min, max] once they are in `sketch`. Null
+   * before the first.
    */
   latencies: number[] | null = null;
   sketch: DDSketch | null = null;
@@ -377,46 +377,72 @@ class L7Counts {
   addLatency(ms: number): void {
     this.count++;
     const lat = this.latencies;
-    if (lat === null) {
-      // Room for four raw values; it grows to 8 and 16 by hand (push would give it 17 slots).
-      this.latencies = [ms, ms, ms, ms, 0, 0, 0];
-      return;
-    }
-    lat[SUM] = (lat[SUM] as number) + ms;
-    if (ms < (lat[MIN] as number)) lat[MIN] = ms;
-    if (ms > (lat[MAX] as number)) lat[MAX] = ms;
-    if (this.sketch !== null) {
+    if (this.sketch !== null && lat !== null) {
+      lat[SUM] = (lat[SUM] as number) + ms;
+      if (ms < (lat[MIN] as number)) lat[MIN] = ms;
+      if (ms > (lat[MAX] as number)) lat[MAX] = ms;
       this.sketch.accept(ms);
       return;
     }
-    const at = RAW + this.count - 1;
+    if (lat === null) {
+      // Room for four; it grows to 8 and 16 by hand (push would give it 17 slots for one value).
+      this.latencies = [ms, 0, 0, 0];
+      return;
+    }
+    const at = this.count - 1;
     if (at < lat.length) {
       lat[at] = ms;
       return;
     }
     if (this.count > RAW_LATENCIES_MAX) {
-      const sketch = (this.sketch = newLatencySketch());
-      for (let i = RAW; i < lat.length; i++) sketch.accept(lat[i] as number);
+      // All RAW_LATENCIES_MAX raw values, then this one, summed in the order they came.
+      let sum = 0;
+      let min = ms;
+      let max = ms;
+      for (const v of lat) {
+        sum += v;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      const sketch = newLatencySketch();
+      for (const v of lat) sketch.accept(v);
       sketch.accept(ms);
-      this.latencies = [lat[SUM] as number, lat[MIN] as number, lat[MAX] as number];
+      this.sketch = sketch;
+      this.latencies = [sum + ms, min, max];
       return;
     }
-    const grown = new Array<number>(RAW + Math.min((lat.length - RAW) * 2, RAW_LATENCIES_MAX)).fill(0);
+    const grown = new Array<number>(Math.min(lat.length * 2, RAW_LATENCIES_MAX)).fill(0);
     for (let i = 0; i < lat.length; i++) grown[i] = lat[i] as number;
     grown[at] = ms;
     this.latencies = grown;
   }
 
+  /** The values' sum, added in the order they came (as one running sum would). */
   get sumMs(): number {
-    return this.latencies === null ? 0 : (this.latencies[SUM] as number);
+    const lat = this.latencies;
+    if (lat === null) return 0;
+    if (this.sketch !== null) return lat[SUM] as number;
+    let sum = 0;
+    for (let i = 0; i < this.count; i++) sum += lat[i] as number;
+    return sum;
   }
 
   get minMs(): number {
-    return this.latencies === null ? 0 : (this.latencies[MIN] as number);
+    const lat = this.latencies;
+    if (lat === null) return 0;
+    if (this.sketch !== null) return lat[MIN] as number;
+    let min = lat[0] as number;
+    for (let i = 1; i < this.count; i++) if ((lat[i] as number) < min) min = lat[i] as number;
+    return min;
   }
 
   get maxMs(): number {
-    return this.latencies === null ? 0 : (this.latencies[MAX] as number);
+    const lat = this.latencies;
+    if (lat === null) return 0;
+    if (this.sketch !== null) return lat[MAX] as number;
+    let max = lat[0] as number;
+    for (let i = 1; i < this.count; i++) if ((lat[i] as number) > max) max = lat[i] as number;
+    return max;
   }
 
   /** The latencies as a sketch (a new one when they are still raw); null without latencies. */
@@ -425,7 +451,7 @@ class L7Counts {
     const lat = this.latencies;
     if (lat === null) return null;
     const sketch = newLatencySketch();
-    for (let i = 0; i < this.count; i++) sketch.accept(lat[RAW + i] as number);
+    for (let i = 0; i < this.count; i++) sketch.accept(lat[i] as number);
     return sketch;
   }
 }

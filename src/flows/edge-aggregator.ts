@@ -237,14 +237,19 @@ type CountList = Array<string | number | HttpPair>;
 
 /** Counts `key` in `list`. */
 function countInto(list: CountList | null, key: string | number | HttpPair): CountList {
-  if (list === null) return [key, 1];
+  if (list === null) return appended(list, key);
   for (let i = 0; i < list.length; i += 2) {
     if (list[i] === key) {
       list[i + 1] = (list[i + 1] as number) + 1;
       return list;
     }
   }
-  // A new list of the exact length: push would grow the backing store to 19 slots.
+  return appended(list, key);
+}
+
+/** `list` with `key` counted once at its end: a new list of the exact length (push would grow the backing store to 19 slots). */
+function appended(list: CountList | null, key: string | number | HttpPair): CountList {
+  if (list === null) return [key, 1];
   const grown: CountList = new Array<string | number | HttpPair>(list.length + 2);
   for (let i = 0; i < list.length; i++) grown[i] = list[i] as string | number | HttpPair;
   grown[list.length] = key;
@@ -269,7 +274,8 @@ function countHttpPath(list: CountList | null, pair: HttpPair | null, maxPairs: 
       if (typeof key === 'object' && key !== PAST_PATH_BOUND) pairs++;
     }
   }
-  return countInto(list, pairs < maxPairs ? pair : PAST_PATH_BOUND);
+  // The pair is new: appended while the bound allows, else counted past it.
+  return pairs < maxPairs ? appended(list, pair) : countInto(list, PAST_PATH_BOUND);
 }
 
 /** The HTTP paths of an edge's list as the row carries them (sorted as HttpPathAccumulator makes them); null without any. */
@@ -349,6 +355,23 @@ const MIN = 1;
 const MAX = 2;
 
 /**
+ * [sum, min, max] of values[0 .. n-1] (n >= 1), the sum added in the order the values came, as one
+ * running sum would have added them.
+ */
+function statisticsOf(values: readonly number[], n: number): number[] {
+  let sum = 0;
+  let min = values[0] as number;
+  let max = min;
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as number;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [sum, min, max];
+}
+
+/**
  * What the L7 responses and requests of one edge in one bucket add: their counts and errors, status
  * codes, methods, DNS rcodes, and the latencies (count, sum, min and max, and the values themselves,
  * raw up to RAW_LATENCIES_MAX, then folded into a DDSketch). Apart from Counts because most edges
@@ -395,20 +418,13 @@ class L7Counts {
       return;
     }
     if (this.count > RAW_LATENCIES_MAX) {
-      // All RAW_LATENCIES_MAX raw values, then this one, summed in the order they came.
-      let sum = 0;
-      let min = ms;
-      let max = ms;
-      for (const v of lat) {
-        sum += v;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
+      // All RAW_LATENCIES_MAX raw values, then this one.
+      const [sum, min, max] = statisticsOf(lat, lat.length) as [number, number, number];
       const sketch = newLatencySketch();
       for (const v of lat) sketch.accept(v);
       sketch.accept(ms);
       this.sketch = sketch;
-      this.latencies = [sum + ms, min, max];
+      this.latencies = [sum + ms, Math.min(min, ms), Math.max(max, ms)];
       return;
     }
     const grown = new Array<number>(Math.min(lat.length * 2, RAW_LATENCIES_MAX)).fill(0);
@@ -417,32 +433,11 @@ class L7Counts {
     this.latencies = grown;
   }
 
-  /** The values' sum, added in the order they came (as one running sum would). */
-  get sumMs(): number {
+  /** [sum, min, max] of the latencies (zeros without any). */
+  statistics(): readonly number[] {
     const lat = this.latencies;
-    if (lat === null) return 0;
-    if (this.sketch !== null) return lat[SUM] as number;
-    let sum = 0;
-    for (let i = 0; i < this.count; i++) sum += lat[i] as number;
-    return sum;
-  }
-
-  get minMs(): number {
-    const lat = this.latencies;
-    if (lat === null) return 0;
-    if (this.sketch !== null) return lat[MIN] as number;
-    let min = lat[0] as number;
-    for (let i = 1; i < this.count; i++) if ((lat[i] as number) < min) min = lat[i] as number;
-    return min;
-  }
-
-  get maxMs(): number {
-    const lat = this.latencies;
-    if (lat === null) return 0;
-    if (this.sketch !== null) return lat[MAX] as number;
-    let max = lat[0] as number;
-    for (let i = 1; i < this.count; i++) if ((lat[i] as number) > max) max = lat[i] as number;
-    return max;
+    if (lat === null) return [0, 0, 0];
+    return this.sketch !== null ? lat : statisticsOf(lat, this.count);
   }
 
   /** The latencies as a sketch (a new one when they are still raw); null without latencies. */
@@ -539,7 +534,10 @@ class CountsOfEdge extends CountsSum {
       this.responses += l.responses;
       this.errors += l.errors;
       addL7List(this, l.keyed);
-      if (l.count > 0) this.addLatencies(l.count, l.sumMs, l.minMs, l.maxMs, l.toSketch());
+      if (l.count > 0) {
+        const stats = l.statistics();
+        this.addLatencies(l.count, stats[SUM] as number, stats[MIN] as number, stats[MAX] as number, l.toSketch());
+      }
     }
     this.addSpan(c.firstSeenMs, c.lastSeenMs);
   }

@@ -212,8 +212,8 @@ function freezeDecoded<T extends object>(v: T): T {
  * shared by every flow with these bytes, so it is frozen (deeply): a consumer that wants to change
  * one flow's endpoint replaces it in that flow (as checkFlow does), and changing it in place throws
  * (strict mode). A copy for each flow, the first form, cost about a fifth of the decoder's time,
- * plus its garbage. Slots are chosen by the length, the first 8 bytes (an Endpoint's ID and identity) and 16
- * bytes sampled across the rest.
+ * plus its garbage. Slots are chosen by the length, the first 8 bytes (an Endpoint's ID and
+ * identity) and 16 bytes sampled across the rest.
  */
 function readMemoised(
   r: protobuf.Reader,

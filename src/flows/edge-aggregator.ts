@@ -2,7 +2,7 @@ import type { DDSketch } from '@datadog/sketches-js';
 import type { ActivityRow, CallRow, EndpointRow, IngestBatch } from '../model/ingest-rows';
 import type { HttpPathCounts } from '../model/http-path-counts';
 import { callKey, type EndpointKind, fqdnId, ipId, podId } from '../model/endpoint-ids';
-import { addDnsName, MAX_DNS_NAMES_PER_EDGE } from '../model/dns-name';
+import { MAX_DNS_NAMES_PER_EDGE, withDnsName } from '../model/dns-name';
 import type { Flow, FlowEndpoint, FlowLayer7 } from './flow';
 import { parseFlowTimeMs } from './flow-time';
 import { encodeSketch, newLatencySketch } from '../model/latency-sketch';
@@ -128,11 +128,56 @@ export function ownerSide(verdict: string, client: FlowEndpoint | undefined, ser
   return ANY_SIDE;
 }
 
+/**
+ * What tells apart the edges between the same two endpoints. One shared object per distinct port,
+ * protocol and verdict (see EdgeKinds): an edge refers to it instead of holding the three itself.
+ */
+interface EdgeKind {
+  readonly port: number;
+  readonly protocol: string;
+  readonly verdict: string;
+}
+
+function isKind(kind: EdgeKind, port: number, protocol: string, verdict: string): boolean {
+  return kind.port === port && kind.protocol === protocol && kind.verdict === verdict;
+}
+
+/**
+ * The EdgeKind of each port, protocol and verdict seen. Emptied at a drain once it holds more than
+ * `max`: kinds are compared by value where they outlive a delta (the pairing windows).
+ */
+class EdgeKinds {
+  private readonly byKey = new Map<string, EdgeKind>();
+
+  constructor(private readonly max: number) {}
+
+  of(port: number, protocol: string, verdict: string): EdgeKind {
+    const key = `${port}\0${protocol}\0${verdict}`;
+    let kind = this.byKey.get(key);
+    if (kind === undefined) this.byKey.set(key, (kind = Object.freeze({ port, protocol, verdict })));
+    return kind;
+  }
+
+  /** Called between deltas. */
+  trim(): void {
+    if (this.byKey.size > this.max) this.byKey.clear();
+  }
+}
+
+/** An edge as the pairing windows name it (the same across drains): its ends' serials and its kind. */
+interface WindowScope {
+  readonly clientSerial: number;
+  readonly serverSerial: number;
+  readonly kind: EdgeKind;
+}
+
 /** One exchange (or TCP open) in a pairing window, with its counters per side (no array: less memory). */
 interface WindowEntry {
   readonly primary: string | number;
-  /** The edge (its window scope string) and two more discriminators. */
-  readonly scope: string;
+  /** The edge (see WindowScope) and two more discriminators. */
+  readonly clientSerial: number;
+  readonly serverSerial: number;
+  readonly kind: EdgeKind;
   readonly a: string | undefined;
   readonly b: string | undefined;
   /** Requests (or TCP opens) seen at EGRESS, INGRESS, unknown side. */
@@ -185,12 +230,34 @@ class PairingWindow {
   }
 
   /** The entry of (primary, scope, a, b), created (zeroed) when new. */
-  entry(primary: string | number, scope: string, a: string | undefined, b: string | undefined): WindowEntry {
+  entry(primary: string | number, scope: WindowScope, a: string | undefined, b: string | undefined): WindowEntry {
     const head = this.heads.get(primary);
+    const { clientSerial, serverSerial, kind } = scope;
     for (let e: WindowEntry | null = head ?? null; e !== null; e = e.next) {
-      if (e.scope === scope && e.a === a && e.b === b) return e;
+      if (
+        e.clientSerial === clientSerial &&
+        e.serverSerial === serverSerial &&
+        (e.kind === kind || isKind(e.kind, kind.port, kind.protocol, kind.verdict)) &&
+        e.a === a &&
+        e.b === b
+      )
+        return e;
     }
-    const entry: WindowEntry = { primary, scope, a, b, q0: 0, q1: 0, q2: 0, r0: 0, r1: 0, r2: 0, next: head ?? null };
+    const entry: WindowEntry = {
+      primary,
+      clientSerial,
+      serverSerial,
+      kind,
+      a,
+      b,
+      q0: 0,
+      q1: 0,
+      q2: 0,
+      r0: 0,
+      r1: 0,
+      r2: 0,
+      next: head ?? null,
+    };
     this.heads.set(primary, entry);
     const evicted = this.ring[this.position];
     this.ring[this.position] = entry;
@@ -349,14 +416,12 @@ const VERDICTS = new Map(
   ['FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED', 'VERDICT_UNKNOWN'].map((v) => [v, v]),
 );
 
-/** Where the latency statistics sit in L7Counts.latencies once the values are in a sketch. */
-const SUM = 0;
-const MIN = 1;
-const MAX = 2;
+/** Marks the unused places of a raw latency list (latencies are never negative). */
+const NO_LATENCY = -1;
 
 /**
  * [sum, min, max] of values[0 .. n-1] (n >= 1), the sum added in the order the values came, as one
- * running sum would have added them.
+ * running sum (and a DDSketch's) would have added them.
  */
 function statisticsOf(values: readonly number[], n: number): number[] {
   let sum = 0;
@@ -371,14 +436,21 @@ function statisticsOf(values: readonly number[], n: number): number[] {
   return [sum, min, max];
 }
 
+/** The raw latencies in a list: the places before the first NO_LATENCY. */
+function rawCountOf(values: readonly number[]): number {
+  let n = 0;
+  while (n < values.length && values[n] !== NO_LATENCY) n++;
+  return n;
+}
+
 /**
  * What the L7 responses and requests of one edge in one bucket add: their counts and errors, status
- * codes, methods, DNS rcodes, and the latencies (count, sum, min and max, and the values themselves,
- * raw up to RAW_LATENCIES_MAX, then folded into a DDSketch). Apart from Counts because most edges
- * never see an L7 exchange. Laid out for memory (the collector holds one per L7 edge and bucket):
- * everything counted by key in one list (see CountList), and the latencies in a list of doubles,
- * which V8 keeps unboxed (as fields of their own, the sum, min and max would each take a box of 16
- * bytes); while the values are raw, their sum, min and max are taken from them.
+ * codes, methods, DNS rcodes, and the latencies (raw up to RAW_LATENCIES_MAX, then folded into a
+ * DDSketch). Apart from Counts because most edges never see an L7 exchange. Laid out for memory
+ * (the collector holds one per L7 edge and bucket): everything counted by key in one list (see
+ * CountList), and the latencies in one field, first a list of doubles, which V8 keeps unboxed, then
+ * a sketch, which keeps their count, sum, min and max itself (no fields of their own: as fields, the
+ * sum, min and max would each take a box of 16 bytes).
  */
 class L7Counts {
   /** L7 requests and responses (each exchange once), and the responses that were errors. */
@@ -387,47 +459,50 @@ class L7Counts {
   errors = 0;
   /** HTTP status codes and methods, DNS rcodes (and, on the edge's own part, HTTP paths); see CountList. */
   keyed: CountList | null = null;
-  /** Latencies added. */
-  count = 0;
   /**
-   * The latencies (ms) while they are no more than RAW_LATENCIES_MAX: the first `count` entries
-   * (their sum, min and max are taken from them); [sum, min, max] once they are in `sketch`. Null
-   * before the first.
+   * The latencies (ms): null before the first; the first alone (a number: most L7 edges see one
+   * exchange per flush, and a list costs 80 bytes); while they are no more than RAW_LATENCIES_MAX, a
+   * list of 4, 8 or 16 places, the values first and NO_LATENCY after them; then a sketch.
    */
-  latencies: number[] | null = null;
-  sketch: DDSketch | null = null;
+  latencies: number | number[] | DDSketch | null = null;
+
+  /** Latencies added. */
+  get count(): number {
+    const lat = this.latencies;
+    if (lat === null) return 0;
+    if (typeof lat === 'number') return 1;
+    return Array.isArray(lat) ? rawCountOf(lat) : lat.count;
+  }
 
   addLatency(ms: number): void {
-    this.count++;
     const lat = this.latencies;
-    if (this.sketch !== null && lat !== null) {
-      lat[SUM] = (lat[SUM] as number) + ms;
-      if (ms < (lat[MIN] as number)) lat[MIN] = ms;
-      if (ms > (lat[MAX] as number)) lat[MAX] = ms;
-      this.sketch.accept(ms);
-      return;
-    }
     if (lat === null) {
-      // Room for four; it grows to 8 and 16 by hand (push would give it 17 slots for one value).
-      this.latencies = [ms, 0, 0, 0];
+      this.latencies = ms;
       return;
     }
-    const at = this.count - 1;
+    if (typeof lat === 'number') {
+      // Room for four; it grows to 8 and 16 by hand (push would give it 17 slots for one value).
+      this.latencies = [lat, ms, NO_LATENCY, NO_LATENCY];
+      return;
+    }
+    if (!Array.isArray(lat)) {
+      lat.accept(ms);
+      return;
+    }
+    const at = rawCountOf(lat);
     if (at < lat.length) {
       lat[at] = ms;
       return;
     }
-    if (this.count > RAW_LATENCIES_MAX) {
-      // All RAW_LATENCIES_MAX raw values, then this one.
-      const [sum, min, max] = statisticsOf(lat, lat.length) as [number, number, number];
+    if (at === RAW_LATENCIES_MAX) {
+      // All RAW_LATENCIES_MAX raw values, then this one, in the order they came.
       const sketch = newLatencySketch();
       for (const v of lat) sketch.accept(v);
       sketch.accept(ms);
-      this.sketch = sketch;
-      this.latencies = [sum + ms, Math.min(min, ms), Math.max(max, ms)];
+      this.latencies = sketch;
       return;
     }
-    const grown = new Array<number>(Math.min(lat.length * 2, RAW_LATENCIES_MAX)).fill(0);
+    const grown = new Array<number>(Math.min(lat.length * 2, RAW_LATENCIES_MAX)).fill(NO_LATENCY);
     for (let i = 0; i < lat.length; i++) grown[i] = lat[i] as number;
     grown[at] = ms;
     this.latencies = grown;
@@ -437,16 +512,20 @@ class L7Counts {
   statistics(): readonly number[] {
     const lat = this.latencies;
     if (lat === null) return [0, 0, 0];
-    return this.sketch !== null ? lat : statisticsOf(lat, this.count);
+    if (typeof lat === 'number') return [lat, lat, lat];
+    return Array.isArray(lat) ? statisticsOf(lat, rawCountOf(lat)) : [lat.sum, lat.min, lat.max];
   }
 
   /** The latencies as a sketch (a new one when they are still raw); null without latencies. */
   toSketch(): DDSketch | null {
-    if (this.sketch !== null) return this.sketch;
     const lat = this.latencies;
-    if (lat === null) return null;
+    if (lat === null || (typeof lat !== 'number' && !Array.isArray(lat))) return lat;
     const sketch = newLatencySketch();
-    for (let i = 0; i < this.count; i++) sketch.accept(lat[i] as number);
+    if (typeof lat === 'number') {
+      sketch.accept(lat);
+      return sketch;
+    }
+    for (let i = 0, n = rawCountOf(lat); i < n; i++) sketch.accept(lat[i] as number);
     return sketch;
   }
 }
@@ -519,7 +598,8 @@ class Counts {
 class EdgeL7 extends L7Counts {
   /** Shared while it holds one protocol (oneProtocol): replaced, never changed in place. */
   protocols: readonly string[] | null = null;
-  dnsQueries: Set<string> | null = null;
+  /** Normalised, in the order they came (see withDnsName). */
+  dnsQueries: readonly string[] | null = null;
 }
 
 /** Sums of several Counts (an edge's buckets into its total, or fine buckets into a coarser one). */
@@ -534,9 +614,10 @@ class CountsOfEdge extends CountsSum {
       this.responses += l.responses;
       this.errors += l.errors;
       addL7List(this, l.keyed);
-      if (l.count > 0) {
-        const stats = l.statistics();
-        this.addLatencies(l.count, stats[SUM] as number, stats[MIN] as number, stats[MAX] as number, l.toSketch());
+      const count = l.count;
+      if (count > 0) {
+        const [sum, min, max] = l.statistics() as [number, number, number];
+        this.addLatencies(count, sum, min, max, l.toSketch());
       }
     }
     this.addSpan(c.firstSeenMs, c.lastSeenMs);
@@ -569,18 +650,9 @@ function addList(into: Record<string, number>, list: CountList | null): void {
  * itself the counts of its first bucket (one object per edge instead of two, and no edge-wide copy
  * of the first and last flow times: the row takes them from the buckets).
  */
-class EdgeDelta extends Counts {
-  /** Another edge between the same two endpoints (other port, protocol or verdict). */
+class EdgeDelta extends Counts implements WindowScope {
+  /** Another edge between the same two endpoints on the same port (other protocol or verdict). */
   next: EdgeDelta | null = null;
-  /** This edge's prefix of pairing-window keys, built on first use. */
-  private windowPrefix: string | null = null;
-
-  /** Names this edge in the pairing windows (the same across drains). */
-  windowScope(): string {
-    if (this.windowPrefix === null)
-      this.windowPrefix = windowScopeOf(this.clientSerial, this.serverSerial, this.port, this.protocol, this.verdict);
-    return this.windowPrefix;
-  }
 
   constructor(
     /**
@@ -590,9 +662,7 @@ class EdgeDelta extends Counts {
      */
     private readonly client: EndpointSlot,
     private readonly server: EndpointSlot,
-    readonly port: number,
-    readonly protocol: string,
-    readonly verdict: string,
+    readonly kind: EdgeKind,
     timeMs: number,
     bucketMs: number,
   ) {
@@ -601,6 +671,18 @@ class EdgeDelta extends Counts {
 
   get clientSerial(): number {
     return this.client.serial;
+  }
+
+  get port(): number {
+    return this.kind.port;
+  }
+
+  get protocol(): string {
+    return this.kind.protocol;
+  }
+
+  get verdict(): string {
+    return this.kind.verdict;
   }
 
   get serverSerial(): number {
@@ -719,11 +801,6 @@ class EdgeDelta extends Counts {
   }
 }
 
-/** The pairing windows' name of an edge: its endpoints' serials, port, protocol and verdict. */
-function windowScopeOf(clientSerial: number, serverSerial: number, port: number, protocol: string, verdict: string): string {
-  return `${clientSerial}:${serverSerial}\0${port}\0${protocol}\0${verdict}`;
-}
-
 /** The X-Request-Id header of an HTTP event (header names compared case-insensitively). */
 export function requestIdOf(headers: readonly { key?: string; value?: string }[] | undefined): string | undefined {
   if (headers === undefined) return undefined;
@@ -768,32 +845,33 @@ function exchangeOf(l7: FlowLayer7, out: Exchange): Exchange | undefined {
 }
 
 /**
- * The dirty edges of a delta by the serials of their two ends (the first edge of each pair; the
- * pair's others hang on its `next`): open addressing over one Int32Array of positions in `firsts`,
- * at most half full, the serials compared on the edges themselves: 8 to 16 bytes per pair, where a
- * Map per client of Maps per server took about 70.
+ * The dirty edges of a delta by the serials of their two ends and their port (the first edge of
+ * each; the others, with another protocol or verdict, hang on its `next`): open addressing over one
+ * Int32Array of positions in `firsts`, at most half full, the keys compared on the edges themselves:
+ * 8 to 16 bytes per edge, where a Map per client of Maps per server took about 70. The port is in
+ * the key so that a pair with thousands of ports (a port scan) does not make a chain to walk.
  */
 class EdgeTable {
-  /** Slot i holds the pair of firsts[index[i] - 1]; 0: empty. */
+  /** Slot i holds the edge firsts[index[i] - 1]; 0: empty. */
   private index = new Int32Array(1024);
-  /** The first edge of every pair, in the order they came. */
+  /** The first edge of every pair and port, in the order they came. */
   readonly firsts: EdgeDelta[] = [];
 
-  private static slotOf(client: number, server: number, mask: number): number {
-    return (Math.imul(client, 0x9e3779b1) ^ Math.imul(server, 0x85ebca6b)) & mask;
+  private static slotOf(client: number, server: number, port: number, mask: number): number {
+    return (Math.imul(client, 0x9e3779b1) ^ Math.imul(server, 0x85ebca6b) ^ Math.imul(port, 0xc2b2ae35)) & mask;
   }
 
-  get(client: number, server: number): EdgeDelta | undefined {
+  get(client: number, server: number, port: number): EdgeDelta | undefined {
     const mask = this.index.length - 1;
-    for (let i = EdgeTable.slotOf(client, server, mask); ; i = (i + 1) & mask) {
+    for (let i = EdgeTable.slotOf(client, server, port, mask); ; i = (i + 1) & mask) {
       const at = this.index[i] as number;
       if (at === 0) return undefined;
       const edge = this.firsts[at - 1] as EdgeDelta;
-      if (edge.clientSerial === client && edge.serverSerial === server) return edge;
+      if (edge.clientSerial === client && edge.serverSerial === server && edge.port === port) return edge;
     }
   }
 
-  /** Adds the first edge of a pair that get() did not find. */
+  /** Adds the first edge of a pair and port that get() did not find. */
   add(edge: EdgeDelta): void {
     this.firsts.push(edge);
     if (this.firsts.length * 2 > this.index.length) this.grow();
@@ -802,7 +880,7 @@ class EdgeTable {
 
   private place(edge: EdgeDelta, at: number): void {
     const mask = this.index.length - 1;
-    let i = EdgeTable.slotOf(edge.clientSerial, edge.serverSerial, mask);
+    let i = EdgeTable.slotOf(edge.clientSerial, edge.serverSerial, edge.port, mask);
     while (this.index[i] !== 0) i = (i + 1) & mask;
     this.index[i] = at;
   }
@@ -837,7 +915,7 @@ function refreshRow(row: EndpointRow, endpoint: FlowEndpoint | undefined, node: 
  * never by the number of flows. Not thread-safe; one per collector.
  */
 export class EdgeAggregator {
-  /** Dirty edges by the serials of their ends; same pair, other port/protocol/verdict: `next`. */
+  /** Dirty edges by the serials of their ends and their port; other protocol or verdict: `next`. */
   private edges = new EdgeTable();
   private edgeCount = 0;
   private endpointRows: EndpointRow[] = [];
@@ -864,6 +942,8 @@ export class EdgeAggregator {
   private readonly maxHttpPaths: number;
   /** Method+pattern pairs shared by the edges (kept across drains, emptied past 100,000). */
   private readonly httpPairs = new HttpPairs(100_000);
+  /** The kinds the edges refer to (kept across drains, emptied past 100,000). */
+  private readonly kinds = new EdgeKinds(100_000);
   private maxFlowTimeMs = 0;
   private readonly byOwner: boolean;
   private readonly buckets: BucketSpec;
@@ -971,14 +1051,13 @@ export class EdgeAggregator {
     const nodeName = flow.node_name || null;
     const clientNode = side === 0 ? nodeName : null;
     const serverNode = side === 1 ? nodeName : null;
-    const first = this.edges.get(client.serial, server.serial);
+    const first = this.edges.get(client.serial, server.serial, port);
     let edge = first;
-    while (edge !== undefined && !(edge.port === port && edge.protocol === protocol && edge.verdict === verdict))
-      edge = edge.next ?? undefined;
+    while (edge !== undefined && !isKind(edge.kind, port, protocol, verdict)) edge = edge.next ?? undefined;
     if (edge === undefined) {
       this.rowOf(client, clientEp, clientNode, timeMs);
       this.rowOf(server, serverEp, serverNode, timeMs);
-      edge = new EdgeDelta(client, server, port, protocol, verdict, timeMs, this.bucketMs);
+      edge = new EdgeDelta(client, server, this.kinds.of(port, protocol, verdict), timeMs, this.bucketMs);
       if (first !== undefined) {
         edge.next = first.next;
         first.next = edge;
@@ -1000,7 +1079,7 @@ export class EdgeAggregator {
     if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) {
-      if (countRequestOnce(this.tcpOpens.entry(o.clientPort, edge.windowScope(), clientIp, serverIp), side)) counts.connections++;
+      if (countRequestOnce(this.tcpOpens.entry(o.clientPort, edge, clientIp, serverIp), side)) counts.connections++;
     }
 
     if (verdict === 'DROPPED') {
@@ -1039,7 +1118,11 @@ export class EdgeAggregator {
     if (server === undefined) return;
     const verdict = (flow.verdict && VERDICTS.get(flow.verdict)) || flow.verdict || 'VERDICT_UNKNOWN';
     const side = directionIndex(flow.traffic_direction);
-    const scope = windowScopeOf(client.serial, server.serial, o.port, o.protocol, verdict);
+    const scope: WindowScope = {
+      clientSerial: client.serial,
+      serverSerial: server.serial,
+      kind: this.kinds.of(o.port, o.protocol, verdict),
+    };
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side))
       countRequestOnce(this.tcpOpens.entry(o.clientPort, scope, clientIp, serverIp), side);
     const l7 = flow.l7;
@@ -1079,7 +1162,7 @@ export class EdgeAggregator {
     // Under owner attribution, the other side's observation only adds its flow (counted above).
     if (!this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) return;
     // One window entry per (edge, exchange): requests and responses counted by side.
-    const exchange = exchangeId !== undefined ? this.exchanges.entry(exchangeId, edge.windowScope(), exchangeA, exchangeB) : undefined;
+    const exchange = exchangeId !== undefined ? this.exchanges.entry(exchangeId, edge, exchangeA, exchangeB) : undefined;
 
     // An exchange's method counts once per attempt: with the observation that raises the larger of
     // its request and response counts, whichever comes first (a capture that starts mid-exchange,
@@ -1133,8 +1216,7 @@ export class EdgeAggregator {
   /** Names are normalised as they come, so that the cap counts names as the graph keeps them. */
   private addDnsQuery(edge: EdgeDelta, query: string): void {
     const edgeL7 = edge.edgeL7();
-    if (edgeL7.dnsQueries === null) edgeL7.dnsQueries = new Set();
-    addDnsName(edgeL7.dnsQueries, query, this.maxDnsQueries);
+    edgeL7.dnsQueries = withDnsName(edgeL7.dnsQueries, query, this.maxDnsQueries);
   }
 
   private touchOtherNames(attributedId: string, names: readonly string[], timeMs: number): void {
@@ -1199,6 +1281,7 @@ export class EdgeAggregator {
     this.epoch++;
     this.maxFlowTimeMs = 0;
     this.httpPairs.trim();
+    this.kinds.trim();
     if (this.slotCount > this.maxCachedEndpoints) {
       // Forget endpoints (pods come and go); serials are never reused, so the pairing windows
       // cannot confuse a new endpoint with a forgotten one.

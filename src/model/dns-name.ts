@@ -28,3 +28,15 @@ export function addDnsName(names: Set<string>, name: string, max: number = MAX_D
   names.add(kept);
   return true;
 }
+
+/**
+ * addDnsName for a list kept at its exact length (a collector holds one per DNS edge, and a Set
+ * of one name costs about three times a list of one): `names` with `name` added (a new list), or
+ * `names` itself when it already holds the name or `max` names.
+ */
+export function withDnsName(names: readonly string[] | null, name: string, max: number = MAX_DNS_NAMES_PER_EDGE): readonly string[] {
+  const kept = normalizeDnsName(name);
+  if (names === null) return [kept];
+  if (names.length >= max || names.includes(kept)) return names;
+  return names.concat(kept);
+}

@@ -2,6 +2,7 @@ import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { Flow } from '../../../src/flows/flow';
 import { encodeSketch, newLatencySketch, sketchQuantiles } from '../../../src/model/latency-sketch';
 import type { CallRow } from '../../../src/model/ingest-rows';
+import { type BucketSpec, DEFAULT_BUCKETS, parseBucketSpec } from '../../../src/model/time-buckets';
 import designNotes from './design-note-flows.json';
 import { http, pod, reserved, tcp } from './flow-builders';
 
@@ -602,24 +603,70 @@ describe('the compact per-edge state', () => {
       latencyNs: String(Math.round(latencyMs * 1e6)),
     });
 
-  it.each([1, 4, 5, 8, 9, 16, 17, 40])(
+  it.each([1, 2, 3, 4, 5, 8, 9, 16, 17, 40])(
     'keeps count, sum, min, max and the sketch of %i latencies exactly as a sketch of the same values',
     (n) => {
-      // Values around the raw list's growth (4, 8, 16) and its folding into a sketch (past 16).
+      // Values around the single latency's number, the raw list's growth (4, 8, 16) and its folding
+      // into a sketch (past 16).
       const values = Array.from({ length: n }, (_, i) => Math.round(((i * 7919) % 97) * 1.37e6 + 250_000) / 1e6);
       const call = only(aggregate(values.map((ms, i) => response(`r${i}`, 200, ms))).calls);
       const reference = newLatencySketch();
       for (const v of values) reference.accept(v);
       expect(call.latencyCount).toBe(n);
-      expect(call.latencySumMs).toBeCloseTo(
-        values.reduce((a, b) => a + b, 0),
-        9,
-      );
+      // Added in the order the values came, as one running sum adds them: the same double.
+      expect(call.latencySumMs).toBe(values.reduce((a, b) => a + b, 0));
       expect(call.latencyMinMs).toBe(Math.min(...values));
       expect(call.latencyMaxMs).toBe(Math.max(...values));
       expect(sketchQuantiles(call.latencySketch!)).toEqual(sketchQuantiles(encodeSketch(reference)));
     },
   );
+
+  it('keeps a single latency of 0 ms, and latencies of 0 ms among others', () => {
+    const one = only(aggregate([response('a', 200, 0)]).calls);
+    expect(one).toMatchObject({ latencyCount: 1, latencySumMs: 0, latencyMinMs: 0, latencyMaxMs: 0 });
+    const three = only(aggregate([response('a', 200, 0), response('b', 200, 2.5), response('c', 200, 0)]).calls);
+    expect(three).toMatchObject({ latencyCount: 3, latencySumMs: 2.5, latencyMinMs: 0, latencyMaxMs: 2.5 });
+  });
+
+  it('keeps the latencies of each bucket apart, one latency in one bucket and two in the next', () => {
+    const agg = new EdgeAggregator({ buckets: parseBucketSpec(DEFAULT_BUCKETS) as BucketSpec });
+    const at = (iso: string, requestId: string, ms: number) => ({ ...response(requestId, 200, ms), time: iso });
+    agg.add(at('2026-01-01T00:00:10Z', 'a', 4));
+    agg.add(at('2026-01-01T00:01:10Z', 'b', 1));
+    agg.add(at('2026-01-01T00:01:20Z', 'c', 3));
+    const call = only(new Map(agg.drain().calls.map((c) => [c.key, c])));
+    const minutes = call.activity!.filter((a) => a.sizeMs === 60_000).sort((a, b) => a.startMs - b.startMs);
+    expect(minutes.map((m) => [m.latencyCount, m.latencySumMs, m.latencyMinMs, m.latencyMaxMs])).toEqual([
+      [1, 4, 4, 4],
+      [2, 4, 1, 3],
+    ]);
+    expect(call).toMatchObject({ latencyCount: 3, latencySumMs: 8, latencyMinMs: 1, latencyMaxMs: 4 });
+  });
+
+  it('counts an exchange seen at both ends once when the edge kinds were forgotten between its two observations', () => {
+    // More distinct ports and protocols than the aggregator keeps kinds for (100,000): the drain
+    // forgets them, and the pairing window must still know the exchange's edge by its values.
+    const ex = { client: web, server: api, requestId: 'r-kinds' };
+    const syn = { src: web, dst: api, sport: 41000, dport: 80, flags: { SYN: true }, isReply: false };
+    const agg = new EdgeAggregator();
+    agg.add(http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }));
+    agg.add(tcp({ ...syn, direction: 'EGRESS' }));
+    const other = pod('shop', 'load-1a2b3c-zzzzz');
+    for (let i = 0; i < 100_001; i++) {
+      const port = 1 + (i % 65_535);
+      const flow = tcp({ src: other, dst: api, sport: 30000, dport: port, flags: { ACK: true }, isReply: false, direction: 'EGRESS' });
+      if (i >= 65_535) flow.l4 = { UDP: { source_port: 30000, destination_port: port } };
+      agg.add(flow);
+    }
+    const drained = agg.drain().calls;
+    expect(new Set(drained.map((c) => `${c.port}/${c.protocol}`)).size).toBe(100_001);
+    const before = drained.find((c) => c.sourceId === 'shop/web-7d4b9c-x2k4f' && c.port === 80)!;
+    expect(before).toMatchObject({ requests: 1, connections: 1 });
+    agg.add(http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }));
+    agg.add(tcp({ ...syn, direction: 'INGRESS' }));
+    const after = only(new Map(agg.drain().calls.map((c) => [c.key, c])));
+    expect(after).toMatchObject({ flows: 2, requests: 0, connections: 0 });
+  });
 
   it('tells status codes from methods kept in one list, also a method spelled with digits', () => {
     const flows = [

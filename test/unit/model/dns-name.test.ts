@@ -1,4 +1,4 @@
-import { MAX_DNS_NAMES_PER_EDGE, addDnsName, normalizeDnsName } from '../../../src/model/dns-name';
+import { MAX_DNS_NAMES_PER_EDGE, addDnsName, normalizeDnsName, withDnsName } from '../../../src/model/dns-name';
 import { fqdnId } from '../../../src/model/endpoint-ids';
 
 describe('DNS names as the graph keeps them', () => {
@@ -29,5 +29,20 @@ describe('DNS names as the graph keeps them', () => {
     for (let i = 0; i < 60; i++) addDnsName(names, `q${i}.example.`);
     expect(names.size).toBe(MAX_DNS_NAMES_PER_EDGE);
     expect(MAX_DNS_NAMES_PER_EDGE).toBe(50);
+  });
+
+  it('keeps the same names in a list as in a set: normalised, once, in the order they came, up to the cap', () => {
+    const spellings = ['a.example.', 'A.Example', 'b.example', 'c.example', 'B.EXAMPLE.'];
+    let list: readonly string[] | null = null;
+    const set = new Set<string>();
+    for (const name of spellings) {
+      const before = list;
+      list = withDnsName(list, name, 2);
+      addDnsName(set, name, 2);
+      // A name kept already, or refused, leaves the list as it was (no copy).
+      if (before !== null && list.length === before.length) expect(list).toBe(before);
+    }
+    expect(list).toEqual(['a.example', 'b.example']);
+    expect(list).toEqual([...set]);
   });
 });

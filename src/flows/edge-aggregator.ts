@@ -801,6 +801,15 @@ class EdgeDelta extends Counts implements WindowScope {
   }
 }
 
+/**
+ * The primary key of a TCP open in its pairing window: the client port and the server port in one
+ * small integer. With the client port alone, a scan of many ports from one source port (as port
+ * scanners send) would chain all its opens under one key, and every SYN would walk the chain.
+ */
+function tcpOpenKey(o: MutableOrientation): number {
+  return (o.clientPort << 16) | o.port;
+}
+
 /** The X-Request-Id header of an HTTP event (header names compared case-insensitively). */
 export function requestIdOf(headers: readonly { key?: string; value?: string }[] | undefined): string | undefined {
   if (headers === undefined) return undefined;
@@ -1079,7 +1088,7 @@ export class EdgeAggregator {
     if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) {
-      if (countRequestOnce(this.tcpOpens.entry(o.clientPort, edge, clientIp, serverIp), side)) counts.connections++;
+      if (countRequestOnce(this.tcpOpens.entry(tcpOpenKey(o), edge, clientIp, serverIp), side)) counts.connections++;
     }
 
     if (verdict === 'DROPPED') {
@@ -1124,7 +1133,7 @@ export class EdgeAggregator {
       kind: this.kinds.of(o.port, o.protocol, verdict),
     };
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side))
-      countRequestOnce(this.tcpOpens.entry(o.clientPort, scope, clientIp, serverIp), side);
+      countRequestOnce(this.tcpOpens.entry(tcpOpenKey(o), scope, clientIp, serverIp), side);
     const l7 = flow.l7;
     if (l7 === undefined || l7 === null || (l7.type !== 'REQUEST' && l7.type !== 'RESPONSE')) return;
     const exchange = exchangeOf(l7, this.exchangeScratch);

@@ -207,6 +207,25 @@ describe('double observation', () => {
     expect(only(calls)).toMatchObject({ flows: 5, connections: 3 });
   });
 
+  it('counts each open of a port scan from one source port once, seen at both ends, and a second open of a port again', () => {
+    // One source port, thousands of destination ports: the opens of different ports are told
+    // apart, and both ends of one open still pair.
+    const flows: Flow[] = [];
+    for (let port = 1; port <= 3000; port++) {
+      const syn = { src: web, dst: api, sport: 50000, dport: port, flags: { SYN: true }, isReply: false, verdict: 'DROPPED' };
+      flows.push(tcp({ ...syn, direction: 'EGRESS', node: 'node-a' }), tcp({ ...syn, direction: 'INGRESS', node: 'node-b' }));
+    }
+    flows.push(
+      tcp({ src: web, dst: api, sport: 50000, dport: 22, flags: { SYN: true }, isReply: false, verdict: 'DROPPED', direction: 'EGRESS' }),
+    );
+    const { calls } = aggregate(flows);
+    expect(calls.size).toBe(3000);
+    const byPort = new Map([...calls.values()].map((c) => [c.port, c]));
+    expect(byPort.get(22)).toMatchObject({ flows: 3, connections: 2 });
+    const others = [...byPort.values()].filter((c) => c.port !== 22);
+    expect(others.every((c) => c.flows === 2 && c.connections === 1)).toBe(true);
+  });
+
   it('counts a request and its response seen by both proxies once, and a retry with the same X-Request-Id again', () => {
     const ex = { client: web, server: api, method: 'POST', requestId: 'r-1' };
     const { calls } = aggregate([

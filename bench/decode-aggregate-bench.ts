@@ -6,17 +6,21 @@ import { formatTimestamp } from '../src/hubble/timestamps';
 import { FLOW_MIXES, type NarrowMix, generateFlows } from '../src/generator/generate-flows';
 import { nowMs, round } from './bench-stats';
 import { jsonLine, startNodeChild } from './child-process';
+import { portScanFlows } from './port-scan-flows';
 
 /**
  * Part 1: the ceiling of one core: protobuf GetFlowsResponse bytes -> Flow -> EdgeAggregator, with
  * drains as the collector does them (every 20000 dirty edges, HG_FLUSH_MAX_EDGES' default). Baselines
  * on the same flows: JSON.parse of the `hubble observe -o jsonpb` line, and protobufjs' generic
  * decode + toObject (the obvious way to use protobufjs). Mixes of the project's generator
- * (src/generator): L4 only, half the edges with HTTP, a third with DNS, and its realistic mix. Each
- * mix and way runs in a process of its own (runDecodeAggregate).
+ * (src/generator): L4 only, half the edges with HTTP, a third with DNS, and its realistic mix; and a
+ * port scan (bench/port-scan-flows.ts). Each mix and way runs in a process of its own
+ * (runDecodeAggregate).
  */
-/** The generator's three narrowed mixes, and `generated`: its realistic mix. */
-export type DecodeMix = NarrowMix | 'generated';
+/** The generator's three narrowed mixes, `generated`: its realistic mix, and `scan`: portScanFlows. */
+export type DecodeMix = NarrowMix | 'generated' | 'scan';
+
+export const DECODE_MIXES: readonly DecodeMix[] = [...FLOW_MIXES, 'generated', 'scan'];
 
 export interface DecodeAggregateMixResult {
   mix: DecodeMix;
@@ -99,9 +103,12 @@ export function measureDecodeVariant(o: {
   repeats: number;
 }): DecodeVariantResult {
   const pods = Math.max(50, Math.round(o.edges / 12));
-  const flows: Flow[] = [
-    ...generateFlows({ pods, edges: o.edges, flows: o.flows, seed: 7, mix: o.mix === 'generated' ? 'realistic' : o.mix }),
-  ].map((r) => r.flow);
+  const flows: Flow[] =
+    o.mix === 'scan'
+      ? portScanFlows(o.flows)
+      : [...generateFlows({ pods, edges: o.edges, flows: o.flows, seed: 7, mix: o.mix === 'generated' ? 'realistic' : o.mix })].map(
+          (r) => r.flow,
+        );
   // Counted in an aggregator of its own, let go before the measured passes (its heap would slow their GCs).
   const edges = ((): number => {
     const all = new EdgeAggregator();
@@ -151,8 +158,7 @@ export async function runDecodeAggregate(options: {
   log: (msg: string) => void;
 }): Promise<DecodeAggregateMixResult[]> {
   const results: DecodeAggregateMixResult[] = [];
-  const mixes: DecodeMix[] = [...FLOW_MIXES, 'generated'];
-  for (const mix of mixes) {
+  for (const mix of DECODE_MIXES) {
     const byVariant = new Map<DecodeVariant, DecodeVariantResult>();
     for (const variant of VARIANTS) {
       const { handle, value } = await startNodeChild(

@@ -364,14 +364,17 @@ async function main(): Promise<void> {
   if (args.only.has('decode')) {
     const decode = await runDecodeAggregate({ flows: sizes.decodeFlows, edges: sizes.decodeEdges, repeats: sizes.decodeRepeats, log });
     results.decodeAggregate = decode;
+    const l4 = decode.find((d) => d.mix === 'l4');
     for (const d of decode) {
+      // The scan has no target of its own: it shows that a port scan costs what ordinary flows cost.
+      const scan = d.mix === 'scan';
       rows.push({
-        figure: `decode+aggregate, ${d.mix} mix (1 core)`,
+        figure: scan ? 'decode+aggregate, port scan from one source port, both ends (1 core)' : `decode+aggregate, ${d.mix} mix (1 core)`,
         value: `${fmt(d.fastFlowsPerSec, 'flows/s')} (decode alone ${fmt(d.decodeOnly.fast)})`,
-        baseline: `${fmt(d.jsonFlowsPerSec, 'flows/s')} JSON.parse jsonpb (alone ${fmt(d.decodeOnly.json)})`,
-        ratio: `${round(d.fastFlowsPerSec / d.jsonFlowsPerSec, 2)}x (vs protobufjs toObject ${round(d.fastFlowsPerSec / d.protobufjsFlowsPerSec, 2)}x)`,
-        target: '>= 200,000 flows/s',
-        met: d.fastFlowsPerSec >= 200_000,
+        baseline: `${fmt(d.jsonFlowsPerSec, 'flows/s')} JSON.parse jsonpb (alone ${fmt(d.decodeOnly.json)})${scan && l4 ? `; L4 mix ${fmt(l4.fastFlowsPerSec, 'flows/s')}` : ''}`,
+        ratio: `${round(d.fastFlowsPerSec / d.jsonFlowsPerSec, 2)}x (vs protobufjs toObject ${round(d.fastFlowsPerSec / d.protobufjsFlowsPerSec, 2)}x)${scan && l4 ? `; ${round(d.fastFlowsPerSec / l4.fastFlowsPerSec, 2)}x the L4 mix` : ''}`,
+        target: scan ? '-' : '>= 200,000 flows/s',
+        met: scan ? undefined : d.fastFlowsPerSec >= 200_000,
       });
     }
     writeResults(results, started, true);

@@ -151,4 +151,26 @@ describe('timestamps', () => {
     // Beyond what a date can hold: a text that is no time at all.
     expect(formatTimestamp(1e15, 0)).toBe('invalid-time:1000000000000000s');
   });
+
+  it('parses a time it has just formatted as it parses the same text later, and still refuses what is no time', () => {
+    const times: Array<[number, number]> = [
+      [1_700_000_000, 0],
+      [1_700_000_000, 120_000_000],
+      [1_700_000_001, 999_999_999],
+      [-315_619_200, 1],
+      [0, 500],
+    ];
+    for (const [seconds, nanos] of times) {
+      const text = formatTimestamp(seconds, nanos);
+      const right = parseTimestamp(text);
+      formatTimestamp(1_600_000_000, 7);
+      expect(right).toEqual({ seconds, nanos });
+      expect(parseTimestamp(text)).toEqual(right);
+      expect(timestampToNanos(formatTimestamp(seconds, nanos))).toBe(BigInt(seconds) * 1_000_000_000n + BigInt(nanos));
+    }
+    formatTimestamp(1_700_000_000, 0);
+    expect(() => parseTimestamp('')).toThrow(/RFC 3339/);
+    expect(() => parseTimestamp('2023-11-14T22:13:20')).toThrow(/RFC 3339/);
+    expect(parseTimestamp('2023-11-14T22:13:20.5+01:00')).toEqual({ seconds: 1_700_000_000 - 3600, nanos: 500_000_000 });
+  });
 });

@@ -171,7 +171,11 @@ interface WindowScope {
   readonly kind: EdgeKind;
 }
 
-/** One exchange (or TCP open) in a pairing window, with its counters per side (no array: less memory). */
+/**
+ * One TCP open (or the requests of an exchange) in a pairing window, with its counters per side (no
+ * array: less memory; a TCP open has no responses, so its entries have no fields for them: 24 bytes
+ * less each in a full window of 100,000).
+ */
 interface WindowEntry {
   readonly primary: string | number;
   /** The edge (see WindowScope) and two more discriminators. */
@@ -184,11 +188,15 @@ interface WindowEntry {
   q0: number;
   q1: number;
   q2: number;
+  next: WindowEntry | null;
+}
+
+/** An L7 exchange in a pairing window: its requests and its responses. */
+interface ExchangeEntry extends WindowEntry {
   /** Responses seen at EGRESS, INGRESS, unknown side. */
   r0: number;
   r1: number;
   r2: number;
-  next: WindowEntry | null;
 }
 
 /**
@@ -204,12 +212,12 @@ function countRequestOnce(e: WindowEntry, side: number): boolean {
 }
 
 /** The attempts of an exchange seen so far: the larger of its counted requests and responses. */
-function attemptsOf(e: WindowEntry): number {
+function attemptsOf(e: ExchangeEntry): number {
   return Math.max(e.q0, e.q1, e.q2, e.r0, e.r1, e.r2);
 }
 
 /** countRequestOnce for the exchange's responses. */
-function countResponseOnce(e: WindowEntry, side: number): boolean {
+function countResponseOnce(e: ExchangeEntry, side: number): boolean {
   const before = Math.max(e.r0, e.r1, e.r2);
   const after = side === 0 ? ++e.r0 : side === 1 ? ++e.r1 : ++e.r2;
   return after > before;
@@ -220,20 +228,30 @@ function countResponseOnce(e: WindowEntry, side: number): boolean {
  * request id, a client port), so that no key string is built per flow; entries sharing a primary key
  * are chained and told apart by edge and discriminators. The oldest entry is forgotten first.
  */
-class PairingWindow {
-  private readonly heads = new Map<string | number, WindowEntry>();
-  private readonly ring: Array<WindowEntry | undefined>;
+class PairingWindow<E extends WindowEntry> {
+  private readonly heads = new Map<string | number, E>();
+  private readonly ring: Array<E | undefined>;
   private position = 0;
 
-  constructor(max: number) {
-    this.ring = new Array<WindowEntry | undefined>(Math.max(1, max));
+  constructor(
+    max: number,
+    /** A new entry, its counters zero. */
+    private readonly newEntry: (
+      primary: string | number,
+      scope: WindowScope,
+      a: string | undefined,
+      b: string | undefined,
+      next: E | null,
+    ) => E,
+  ) {
+    this.ring = new Array<E | undefined>(Math.max(1, max));
   }
 
   /** The entry of (primary, scope, a, b), created (zeroed) when new. */
-  entry(primary: string | number, scope: WindowScope, a: string | undefined, b: string | undefined): WindowEntry {
+  entry(primary: string | number, scope: WindowScope, a: string | undefined, b: string | undefined): E {
     const head = this.heads.get(primary);
     const { clientSerial, serverSerial, kind } = scope;
-    for (let e: WindowEntry | null = head ?? null; e !== null; e = e.next) {
+    for (let e: E | null = head ?? null; e !== null; e = e.next as E | null) {
       if (
         e.clientSerial === clientSerial &&
         e.serverSerial === serverSerial &&
@@ -243,21 +261,7 @@ class PairingWindow {
       )
         return e;
     }
-    const entry: WindowEntry = {
-      primary,
-      clientSerial,
-      serverSerial,
-      kind,
-      a,
-      b,
-      q0: 0,
-      q1: 0,
-      q2: 0,
-      r0: 0,
-      r1: 0,
-      r2: 0,
-      next: head ?? null,
-    };
+    const entry = this.newEntry(primary, scope, a, b, head ?? null);
     this.heads.set(primary, entry);
     const evicted = this.ring[this.position];
     this.ring[this.position] = entry;
@@ -266,11 +270,11 @@ class PairingWindow {
     return entry;
   }
 
-  private remove(entry: WindowEntry): void {
+  private remove(entry: E): void {
     const head = this.heads.get(entry.primary);
     if (head === entry) {
       if (entry.next === null) this.heads.delete(entry.primary);
-      else this.heads.set(entry.primary, entry.next);
+      else this.heads.set(entry.primary, entry.next as E);
       return;
     }
     for (let e: WindowEntry | null = head ?? null; e !== null; e = e.next) {
@@ -280,6 +284,28 @@ class PairingWindow {
       }
     }
   }
+}
+
+/** A TCP open's entry. */
+function newOpenEntry(
+  primary: string | number,
+  { clientSerial, serverSerial, kind }: WindowScope,
+  a: string | undefined,
+  b: string | undefined,
+  next: WindowEntry | null,
+): WindowEntry {
+  return { primary, clientSerial, serverSerial, kind, a, b, q0: 0, q1: 0, q2: 0, next };
+}
+
+/** An L7 exchange's entry. */
+function newExchangeEntry(
+  primary: string | number,
+  { clientSerial, serverSerial, kind }: WindowScope,
+  a: string | undefined,
+  b: string | undefined,
+  next: ExchangeEntry | null,
+): ExchangeEntry {
+  return { primary, clientSerial, serverSerial, kind, a, b, q0: 0, q1: 0, q2: 0, next, r0: 0, r1: 0, r2: 0 };
 }
 
 /** A method and path pattern: one object per distinct pair, shared by every edge that counts it. */
@@ -943,8 +969,8 @@ export class EdgeAggregator {
     tcpOpen: false,
     rule: 'as_observed',
   };
-  private readonly tcpOpens: PairingWindow;
-  private readonly exchanges: PairingWindow;
+  private readonly tcpOpens: PairingWindow<WindowEntry>;
+  private readonly exchanges: PairingWindow<ExchangeEntry>;
   private readonly unmanagedSeen = new Map<string, UnmanagedObservation>();
   private readonly maxUnmanaged: number;
   private readonly maxDnsQueries: number;
@@ -964,8 +990,8 @@ export class EdgeAggregator {
     this.bucketMs = this.buckets[0]?.sizeMs ?? 0;
     this.byOwner = options.attribution === 'owner';
     const maxDedup = options.maxDedupEntries ?? 100_000;
-    this.tcpOpens = new PairingWindow(maxDedup);
-    this.exchanges = new PairingWindow(maxDedup);
+    this.tcpOpens = new PairingWindow(maxDedup, newOpenEntry);
+    this.exchanges = new PairingWindow(maxDedup, newExchangeEntry);
     this.maxUnmanaged = options.maxUnmanaged ?? 10_000;
     this.maxDnsQueries = options.maxDnsQueries ?? MAX_DNS_NAMES_PER_EDGE;
     this.maxHttpPaths = options.maxHttpPaths ?? DEFAULT_MAX_HTTP_PATHS;

@@ -29,3 +29,22 @@ export async function runMemoryProbe(o: {
   await handle.stop(5000);
   return value;
 }
+
+export interface WindowProbeResult extends Record<string, unknown> {
+  entriesPerWindow: number;
+  bytes: number;
+  mib: number;
+  bytesPerEntry: number;
+}
+
+/** Runs bench/window-probe.js (both pairing windows full) in a process of its own with --expose-gc. */
+export async function runWindowProbe(entriesPerWindow: number): Promise<WindowProbeResult> {
+  const { handle, value } = await startNodeChild(
+    ['--expose-gc', path.join(__dirname, 'window-probe.js'), String(entriesPerWindow)],
+    process.env,
+    (line) => jsonLine<WindowProbeResult>(line),
+    300_000,
+  );
+  await handle.stop(5000);
+  return value;
+}

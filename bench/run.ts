@@ -7,6 +7,7 @@ import { errorMessage } from '../src/errors';
 import { type BenchGraph, graphSize, openBenchGraph, resetGraph } from './bench-graph';
 import { round } from './bench-stats';
 import { runDecodeAggregate } from './decode-aggregate-bench';
+import { runWindowProbe } from './memory-probe-runner';
 import { BenchFlusher, type FlushResult, flushResult } from './flush-bench';
 import { type LoadResult, runLoadBench } from './load-bench';
 import { machineInfo } from './machine-info';
@@ -377,6 +378,18 @@ async function main(): Promise<void> {
         met: scan ? undefined : d.fastFlowsPerSec >= 200_000,
       });
     }
+    // The windows' bound is the aggregator's (100,000 entries each), not a size of the run.
+    const windows = await runWindowProbe(100_000);
+    results.pairingWindows = windows;
+    log(`pairing windows, both full (2 x ${windows.entriesPerWindow} entries): ${windows.mib} MiB, ${windows.bytesPerEntry} B per entry`);
+    rows.push({
+      figure: `collector memory: both pairing windows full (2 x ${fmt(windows.entriesPerWindow)} entries, TCP opens and HTTP request ids)`,
+      value: `${fmt(Math.round(windows.bytes / 1e5) / 10, 'MB')} (${fmt(windows.bytesPerEntry, 'B')} per entry)`,
+      baseline: '-',
+      ratio: '-',
+      target: '<= 32 MB',
+      met: windows.bytes <= 32e6,
+    });
     writeResults(results, started, true);
   }
 

@@ -12,6 +12,8 @@ import { toHttpPathPattern } from '../policy/http-path-pattern';
 import { type MutableOrientation, orientFlowInto } from './orient-flow';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 import { resolveEndpoint, toEndpointRow } from './to-endpoint';
+import { TcpOpenWindow } from './tcp-open-window';
+import { type EdgeKind, type WindowScope, isKind, raisesMax, sameKind } from './window-scope';
 
 /** Why a flow was not counted; the collector counts skips by reason. */
 export type SkipReason = 'no_time' | 'no_l4' | 'no_endpoint';
@@ -129,20 +131,6 @@ export function ownerSide(verdict: string, client: FlowEndpoint | undefined, ser
 }
 
 /**
- * What tells apart the edges between the same two endpoints. One shared object per distinct port,
- * protocol and verdict (see EdgeKinds): an edge refers to it instead of holding the three itself.
- */
-interface EdgeKind {
-  readonly port: number;
-  readonly protocol: string;
-  readonly verdict: string;
-}
-
-function isKind(kind: EdgeKind, port: number, protocol: string, verdict: string): boolean {
-  return kind.port === port && kind.protocol === protocol && kind.verdict === verdict;
-}
-
-/**
  * The EdgeKind of each port, protocol and verdict seen. Emptied at a drain once it holds more than
  * `max`: kinds are compared by value where they outlive a delta (the pairing windows).
  */
@@ -164,19 +152,8 @@ class EdgeKinds {
   }
 }
 
-/** An edge as the pairing windows name it (the same across drains): its ends' serials and its kind. */
-interface WindowScope {
-  readonly clientSerial: number;
-  readonly serverSerial: number;
-  readonly kind: EdgeKind;
-}
-
-/**
- * One TCP open (or the requests of an exchange) in a pairing window, with its counters per side (no
- * array: less memory; a TCP open has no responses, so its entries have no fields for them: 24 bytes
- * less each in a full window of 100,000).
- */
-interface WindowEntry {
+/** One L7 exchange in the exchanges' pairing window, with its counters per side (no array: less memory). */
+interface ExchangeEntry {
   readonly primary: string | number;
   /** The edge (see WindowScope) and two more discriminators. */
   readonly clientSerial: number;
@@ -184,31 +161,24 @@ interface WindowEntry {
   readonly kind: EdgeKind;
   readonly a: string | undefined;
   readonly b: string | undefined;
-  /** Requests (or TCP opens) seen at EGRESS, INGRESS, unknown side. */
+  /** Requests seen at EGRESS, INGRESS, unknown side. */
   q0: number;
   q1: number;
   q2: number;
-  next: WindowEntry | null;
-}
-
-/** An L7 exchange in a pairing window: its requests and its responses. */
-interface ExchangeEntry extends WindowEntry {
   /** Responses seen at EGRESS, INGRESS, unknown side. */
   r0: number;
   r1: number;
   r2: number;
+  next: ExchangeEntry | null;
 }
 
-/**
- * Counts an observation of an exchange's request (or TCP open) from `side`. It counts when it raises
- * the maximum over the sides: the same packet or request seen at the client's egress and the
- * server's ingress counts once, while a repeat on the same side (a retry) counts again, whatever the
- * interleaving of the two ends.
- */
-function countRequestOnce(e: WindowEntry, side: number): boolean {
-  const before = Math.max(e.q0, e.q1, e.q2);
-  const after = side === 0 ? ++e.q0 : side === 1 ? ++e.q1 : ++e.q2;
-  return after > before;
+/** Counts an observation of an exchange's request from `side` (see raisesMax). */
+function countRequestOnce(e: ExchangeEntry, side: number): boolean {
+  const counts = raisesMax(e.q0, e.q1, e.q2, side);
+  if (side === 0) e.q0++;
+  else if (side === 1) e.q1++;
+  else e.q2++;
+  return counts;
 }
 
 /** The attempts of an exchange seen so far: the larger of its counted requests and responses. */
@@ -218,50 +188,50 @@ function attemptsOf(e: ExchangeEntry): number {
 
 /** countRequestOnce for the exchange's responses. */
 function countResponseOnce(e: ExchangeEntry, side: number): boolean {
-  const before = Math.max(e.r0, e.r1, e.r2);
-  const after = side === 0 ? ++e.r0 : side === 1 ? ++e.r1 : ++e.r2;
-  return after > before;
+  const counts = raisesMax(e.r0, e.r1, e.r2, side);
+  if (side === 0) e.r0++;
+  else if (side === 1) e.r1++;
+  else e.r2++;
+  return counts;
 }
 
 /**
- * A bounded pairing window. Entries are found by a primary key that the flow already holds (a
- * request id, a client port), so that no key string is built per flow; entries sharing a primary key
- * are chained and told apart by edge and discriminators. The oldest entry is forgotten first.
+ * The bounded pairing window of L7 exchanges (TCP opens have their own, TcpOpenWindow). Entries are
+ * found by a primary key that the flow already holds (a request id, a DNS name, a Kafka correlation
+ * id), so that no key string is built per flow; entries sharing a primary key are chained and told
+ * apart by edge and discriminators. The oldest entry is forgotten first.
  */
-class PairingWindow<E extends WindowEntry> {
-  private readonly heads = new Map<string | number, E>();
-  private readonly ring: Array<E | undefined>;
+class ExchangeWindow {
+  private readonly heads = new Map<string | number, ExchangeEntry>();
+  private readonly ring: Array<ExchangeEntry | undefined>;
   private position = 0;
 
-  constructor(
-    max: number,
-    /** A new entry, its counters zero. */
-    private readonly newEntry: (
-      primary: string | number,
-      scope: WindowScope,
-      a: string | undefined,
-      b: string | undefined,
-      next: E | null,
-    ) => E,
-  ) {
-    this.ring = new Array<E | undefined>(Math.max(1, max));
+  constructor(max: number) {
+    this.ring = new Array<ExchangeEntry | undefined>(Math.max(1, max));
   }
 
   /** The entry of (primary, scope, a, b), created (zeroed) when new. */
-  entry(primary: string | number, scope: WindowScope, a: string | undefined, b: string | undefined): E {
+  entry(primary: string | number, scope: WindowScope, a: string | undefined, b: string | undefined): ExchangeEntry {
     const head = this.heads.get(primary);
     const { clientSerial, serverSerial, kind } = scope;
-    for (let e: E | null = head ?? null; e !== null; e = e.next as E | null) {
-      if (
-        e.clientSerial === clientSerial &&
-        e.serverSerial === serverSerial &&
-        (e.kind === kind || isKind(e.kind, kind.port, kind.protocol, kind.verdict)) &&
-        e.a === a &&
-        e.b === b
-      )
-        return e;
+    for (let e: ExchangeEntry | null = head ?? null; e !== null; e = e.next) {
+      if (e.clientSerial === clientSerial && e.serverSerial === serverSerial && sameKind(e.kind, kind) && e.a === a && e.b === b) return e;
     }
-    const entry = this.newEntry(primary, scope, a, b, head ?? null);
+    const entry: ExchangeEntry = {
+      primary,
+      clientSerial,
+      serverSerial,
+      kind,
+      a,
+      b,
+      q0: 0,
+      q1: 0,
+      q2: 0,
+      r0: 0,
+      r1: 0,
+      r2: 0,
+      next: head ?? null,
+    };
     this.heads.set(primary, entry);
     const evicted = this.ring[this.position];
     this.ring[this.position] = entry;
@@ -270,42 +240,20 @@ class PairingWindow<E extends WindowEntry> {
     return entry;
   }
 
-  private remove(entry: E): void {
+  private remove(entry: ExchangeEntry): void {
     const head = this.heads.get(entry.primary);
     if (head === entry) {
       if (entry.next === null) this.heads.delete(entry.primary);
-      else this.heads.set(entry.primary, entry.next as E);
+      else this.heads.set(entry.primary, entry.next);
       return;
     }
-    for (let e: WindowEntry | null = head ?? null; e !== null; e = e.next) {
+    for (let e: ExchangeEntry | null = head ?? null; e !== null; e = e.next) {
       if (e.next === entry) {
         e.next = entry.next;
         return;
       }
     }
   }
-}
-
-/** A TCP open's entry. */
-function newOpenEntry(
-  primary: string | number,
-  { clientSerial, serverSerial, kind }: WindowScope,
-  a: string | undefined,
-  b: string | undefined,
-  next: WindowEntry | null,
-): WindowEntry {
-  return { primary, clientSerial, serverSerial, kind, a, b, q0: 0, q1: 0, q2: 0, next };
-}
-
-/** An L7 exchange's entry. */
-function newExchangeEntry(
-  primary: string | number,
-  { clientSerial, serverSerial, kind }: WindowScope,
-  a: string | undefined,
-  b: string | undefined,
-  next: ExchangeEntry | null,
-): ExchangeEntry {
-  return { primary, clientSerial, serverSerial, kind, a, b, q0: 0, q1: 0, q2: 0, next, r0: 0, r1: 0, r2: 0 };
 }
 
 /** A method and path pattern: one object per distinct pair, shared by every edge that counts it. */
@@ -969,8 +917,8 @@ export class EdgeAggregator {
     tcpOpen: false,
     rule: 'as_observed',
   };
-  private readonly tcpOpens: PairingWindow<WindowEntry>;
-  private readonly exchanges: PairingWindow<ExchangeEntry>;
+  private readonly tcpOpens: TcpOpenWindow;
+  private readonly exchanges: ExchangeWindow;
   private readonly unmanagedSeen = new Map<string, UnmanagedObservation>();
   private readonly maxUnmanaged: number;
   private readonly maxDnsQueries: number;
@@ -990,8 +938,8 @@ export class EdgeAggregator {
     this.bucketMs = this.buckets[0]?.sizeMs ?? 0;
     this.byOwner = options.attribution === 'owner';
     const maxDedup = options.maxDedupEntries ?? 100_000;
-    this.tcpOpens = new PairingWindow(maxDedup, newOpenEntry);
-    this.exchanges = new PairingWindow(maxDedup, newExchangeEntry);
+    this.tcpOpens = new TcpOpenWindow(maxDedup);
+    this.exchanges = new ExchangeWindow(maxDedup);
     this.maxUnmanaged = options.maxUnmanaged ?? 10_000;
     this.maxDnsQueries = options.maxDnsQueries ?? MAX_DNS_NAMES_PER_EDGE;
     this.maxHttpPaths = options.maxHttpPaths ?? DEFAULT_MAX_HTTP_PATHS;
@@ -1114,7 +1062,7 @@ export class EdgeAggregator {
     if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) {
-      if (countRequestOnce(this.tcpOpens.entry(tcpOpenKey(o), edge, clientIp, serverIp), side)) counts.connections++;
+      if (this.tcpOpens.count(tcpOpenKey(o), edge, clientIp, serverIp, side)) counts.connections++;
     }
 
     if (verdict === 'DROPPED') {
@@ -1159,7 +1107,7 @@ export class EdgeAggregator {
       kind: this.kinds.of(o.port, o.protocol, verdict),
     };
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side))
-      countRequestOnce(this.tcpOpens.entry(tcpOpenKey(o), scope, clientIp, serverIp), side);
+      this.tcpOpens.count(tcpOpenKey(o), scope, clientIp, serverIp, side);
     const l7 = flow.l7;
     if (l7 === undefined || l7 === null || (l7.type !== 'REQUEST' && l7.type !== 'RESPONSE')) return;
     const exchange = exchangeOf(l7, this.exchangeScratch);

@@ -12,8 +12,8 @@ import { toHttpPathPattern } from '../policy/http-path-pattern';
 import { type MutableOrientation, orientFlowInto } from './orient-flow';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 import { resolveEndpoint, toEndpointRow } from './to-endpoint';
-import { TcpOpenWindow } from './tcp-open-window';
-import { type EdgeKind, type WindowScope, isKind, raisesMax, sameKind } from './window-scope';
+import { PairingWindow } from './pairing-window';
+import { type EdgeKind, type WindowScope, isKind } from './window-scope';
 
 /** Why a flow was not counted; the collector counts skips by reason. */
 export type SkipReason = 'no_time' | 'no_l4' | 'no_endpoint';
@@ -149,110 +149,6 @@ class EdgeKinds {
   /** Called between deltas. */
   trim(): void {
     if (this.byKey.size > this.max) this.byKey.clear();
-  }
-}
-
-/** One L7 exchange in the exchanges' pairing window, with its counters per side (no array: less memory). */
-interface ExchangeEntry {
-  readonly primary: string | number;
-  /** The edge (see WindowScope) and two more discriminators. */
-  readonly clientSerial: number;
-  readonly serverSerial: number;
-  readonly kind: EdgeKind;
-  readonly a: string | undefined;
-  readonly b: string | undefined;
-  /** Requests seen at EGRESS, INGRESS, unknown side. */
-  q0: number;
-  q1: number;
-  q2: number;
-  /** Responses seen at EGRESS, INGRESS, unknown side. */
-  r0: number;
-  r1: number;
-  r2: number;
-  next: ExchangeEntry | null;
-}
-
-/** Counts an observation of an exchange's request from `side` (see raisesMax). */
-function countRequestOnce(e: ExchangeEntry, side: number): boolean {
-  const counts = raisesMax(e.q0, e.q1, e.q2, side);
-  if (side === 0) e.q0++;
-  else if (side === 1) e.q1++;
-  else e.q2++;
-  return counts;
-}
-
-/** The attempts of an exchange seen so far: the larger of its counted requests and responses. */
-function attemptsOf(e: ExchangeEntry): number {
-  return Math.max(e.q0, e.q1, e.q2, e.r0, e.r1, e.r2);
-}
-
-/** countRequestOnce for the exchange's responses. */
-function countResponseOnce(e: ExchangeEntry, side: number): boolean {
-  const counts = raisesMax(e.r0, e.r1, e.r2, side);
-  if (side === 0) e.r0++;
-  else if (side === 1) e.r1++;
-  else e.r2++;
-  return counts;
-}
-
-/**
- * The bounded pairing window of L7 exchanges (TCP opens have their own, TcpOpenWindow). Entries are
- * found by a primary key that the flow already holds (a request id, a DNS name, a Kafka correlation
- * id), so that no key string is built per flow; entries sharing a primary key are chained and told
- * apart by edge and discriminators. The oldest entry is forgotten first.
- */
-class ExchangeWindow {
-  private readonly heads = new Map<string | number, ExchangeEntry>();
-  private readonly ring: Array<ExchangeEntry | undefined>;
-  private position = 0;
-
-  constructor(max: number) {
-    this.ring = new Array<ExchangeEntry | undefined>(Math.max(1, max));
-  }
-
-  /** The entry of (primary, scope, a, b), created (zeroed) when new. */
-  entry(primary: string | number, scope: WindowScope, a: string | undefined, b: string | undefined): ExchangeEntry {
-    const head = this.heads.get(primary);
-    const { clientSerial, serverSerial, kind } = scope;
-    for (let e: ExchangeEntry | null = head ?? null; e !== null; e = e.next) {
-      if (e.clientSerial === clientSerial && e.serverSerial === serverSerial && sameKind(e.kind, kind) && e.a === a && e.b === b) return e;
-    }
-    const entry: ExchangeEntry = {
-      primary,
-      clientSerial,
-      serverSerial,
-      kind,
-      a,
-      b,
-      q0: 0,
-      q1: 0,
-      q2: 0,
-      r0: 0,
-      r1: 0,
-      r2: 0,
-      next: head ?? null,
-    };
-    this.heads.set(primary, entry);
-    const evicted = this.ring[this.position];
-    this.ring[this.position] = entry;
-    this.position = (this.position + 1) % this.ring.length;
-    if (evicted !== undefined) this.remove(evicted);
-    return entry;
-  }
-
-  private remove(entry: ExchangeEntry): void {
-    const head = this.heads.get(entry.primary);
-    if (head === entry) {
-      if (entry.next === null) this.heads.delete(entry.primary);
-      else this.heads.set(entry.primary, entry.next);
-      return;
-    }
-    for (let e: ExchangeEntry | null = head ?? null; e !== null; e = e.next) {
-      if (e.next === entry) {
-        e.next = entry.next;
-        return;
-      }
-    }
   }
 }
 
@@ -917,8 +813,8 @@ export class EdgeAggregator {
     tcpOpen: false,
     rule: 'as_observed',
   };
-  private readonly tcpOpens: TcpOpenWindow;
-  private readonly exchanges: ExchangeWindow;
+  private readonly tcpOpens: PairingWindow;
+  private readonly exchanges: PairingWindow;
   private readonly unmanagedSeen = new Map<string, UnmanagedObservation>();
   private readonly maxUnmanaged: number;
   private readonly maxDnsQueries: number;
@@ -938,8 +834,8 @@ export class EdgeAggregator {
     this.bucketMs = this.buckets[0]?.sizeMs ?? 0;
     this.byOwner = options.attribution === 'owner';
     const maxDedup = options.maxDedupEntries ?? 100_000;
-    this.tcpOpens = new TcpOpenWindow(maxDedup);
-    this.exchanges = new ExchangeWindow(maxDedup);
+    this.tcpOpens = new PairingWindow(maxDedup, false);
+    this.exchanges = new PairingWindow(maxDedup, true);
     this.maxUnmanaged = options.maxUnmanaged ?? 10_000;
     this.maxDnsQueries = options.maxDnsQueries ?? MAX_DNS_NAMES_PER_EDGE;
     this.maxHttpPaths = options.maxHttpPaths ?? DEFAULT_MAX_HTTP_PATHS;
@@ -1062,7 +958,7 @@ export class EdgeAggregator {
     if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) {
-      if (this.tcpOpens.count(tcpOpenKey(o), edge, clientIp, serverIp, side)) counts.connections++;
+      if (this.countOpen(o, edge, clientIp, serverIp, side)) counts.connections++;
     }
 
     if (verdict === 'DROPPED') {
@@ -1073,6 +969,18 @@ export class EdgeAggregator {
     const l7 = flow.l7;
     if (l7 !== undefined && l7 !== null) this.addL7(edge, counts, l7, side, verdict, clientEp, serverEp);
     return undefined;
+  }
+
+  /** Counts a TCP open in its window (see raisesMax): true when it counts. */
+  private countOpen(
+    o: MutableOrientation,
+    scope: WindowScope,
+    clientIp: string | undefined,
+    serverIp: string | undefined,
+    side: number,
+  ): boolean {
+    const opens = this.tcpOpens;
+    return opens.countRequest(opens.entry(tcpOpenKey(o), scope, clientIp, serverIp), side);
   }
 
   /** True when an observation from `side` may count an exchange owned by `owner` (always under paired attribution). */
@@ -1106,16 +1014,15 @@ export class EdgeAggregator {
       serverSerial: server.serial,
       kind: this.kinds.of(o.port, o.protocol, verdict),
     };
-    if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side))
-      this.tcpOpens.count(tcpOpenKey(o), scope, clientIp, serverIp, side);
+    if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) this.countOpen(o, scope, clientIp, serverIp, side);
     const l7 = flow.l7;
     if (l7 === undefined || l7 === null || (l7.type !== 'REQUEST' && l7.type !== 'RESPONSE')) return;
     const exchange = exchangeOf(l7, this.exchangeScratch);
     if (exchange === undefined || exchange.id === undefined) return;
     if (!this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) return;
     const entry = this.exchanges.entry(exchange.id, scope, exchange.a, exchange.b);
-    if (l7.type === 'REQUEST') countRequestOnce(entry, side);
-    else countResponseOnce(entry, side);
+    if (l7.type === 'REQUEST') this.exchanges.countRequest(entry, side);
+    else this.exchanges.countResponse(entry, side);
   }
 
   private readonly exchangeScratch: Exchange = { protocol: '', id: undefined, a: undefined, b: undefined };
@@ -1145,27 +1052,29 @@ export class EdgeAggregator {
     // Under owner attribution, the other side's observation only adds its flow (counted above).
     if (!this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) return;
     // One window entry per (edge, exchange): requests and responses counted by side.
-    const exchange = exchangeId !== undefined ? this.exchanges.entry(exchangeId, edge, exchangeA, exchangeB) : undefined;
+    // -1: no id to pair by (each observation counts).
+    const windows = this.exchanges;
+    const exchange = exchangeId !== undefined ? windows.entry(exchangeId, edge, exchangeA, exchangeB) : -1;
 
     // An exchange's method counts once per attempt: with the observation that raises the larger of
     // its request and response counts, whichever comes first (a capture that starts mid-exchange,
     // or Relay's merge putting a response before its request, still counts it once).
-    const attemptsBefore = exchange === undefined ? 0 : attemptsOf(exchange);
+    const attemptsBefore = exchange < 0 ? 0 : windows.attempts(exchange);
     if (type === 'REQUEST') {
-      if (exchange !== undefined && !countRequestOnce(exchange, side)) return;
+      if (exchange >= 0 && !windows.countRequest(exchange, side)) return;
       counts.l7Counts().requests++;
-      if (http && (exchange === undefined || attemptsOf(exchange) > attemptsBefore)) this.countHttpAttempt(edge, counts, http);
+      if (http && (exchange < 0 || windows.attempts(exchange) > attemptsBefore)) this.countHttpAttempt(edge, counts, http);
       return;
     }
 
-    if (exchange !== undefined && !countResponseOnce(exchange, side)) return;
+    if (exchange >= 0 && !windows.countResponse(exchange, side)) return;
     const l7c = counts.l7Counts();
     l7c.responses++;
     if (http) {
       const code = http.code ?? 0;
       if (code > 0) l7c.keyed = countInto(l7c.keyed, code);
       if (code >= 500) l7c.errors++;
-      if (exchange !== undefined && attemptsOf(exchange) > attemptsBefore) this.countHttpAttempt(edge, counts, http);
+      if (exchange >= 0 && windows.attempts(exchange) > attemptsBefore) this.countHttpAttempt(edge, counts, http);
     } else if (dns) {
       // An integer from 0 (checkFlow), so that -1 - rcode is negative: see CountList.
       const rcode = dns.rcode ?? 0;

@@ -1,0 +1,186 @@
+import { type EdgeKind, type WindowScope, raisesMax, sameKind } from './window-scope';
+
+/** Observations of one entry's side: EGRESS, INGRESS, unknown. */
+const SIDES = 3;
+
+/**
+ * A bounded pairing window: the last `size` TCP opens or L7 exchanges (oldest forgotten first),
+ * each found by its key (a TCP open's client and server port, see tcpOpenKey in
+ * edge-aggregator.ts; an exchange's request id, DNS name or Kafka correlation id), its edge and two
+ * discriminators, with its requests (or opens) and, for exchanges, its responses seen from each
+ * side. Laid out in columns indexed by ring position, with an open-addressing index from a key's
+ * hash to the newest entry of that key (entries sharing a key are chained): about 75 bytes per entry
+ * where an object per entry, a Map and a ring took 130 to 180 (a full window holds 100,000; the
+ * issue's bound for both windows together is 32 MB).
+ */
+export class PairingWindow {
+  private readonly size: number;
+  private readonly keys: Array<string | number | undefined>;
+  private readonly hashes: Int32Array;
+  /** Endpoint serials: unsigned 32-bit (4 billion endpoints before they would wrap). */
+  private readonly clients: Uint32Array;
+  private readonly servers: Uint32Array;
+  private readonly kinds: Array<EdgeKind | undefined>;
+  private readonly as: Array<string | undefined>;
+  private readonly bs: Array<string | undefined>;
+  /** Per entry, requests (or opens) seen from each side, then (with responses) responses. */
+  private readonly seen: Uint32Array;
+  private readonly stride: number;
+  /** The next (older) entry of the same key, plus one; 0 ends the chain. */
+  private readonly older: Int32Array;
+  /** Open addressing, at most half full: the newest entry of a key, plus one; 0 empty. */
+  private readonly index: Int32Array;
+  private readonly mask: number;
+  private position = 0;
+  private used = 0;
+
+  constructor(size: number, withResponses: boolean) {
+    const n = Math.max(1, size);
+    this.size = n;
+    this.keys = new Array<string | number | undefined>(n).fill(undefined);
+    this.hashes = new Int32Array(n);
+    this.clients = new Uint32Array(n);
+    this.servers = new Uint32Array(n);
+    this.kinds = new Array<EdgeKind | undefined>(n).fill(undefined);
+    this.as = new Array<string | undefined>(n).fill(undefined);
+    this.bs = new Array<string | undefined>(n).fill(undefined);
+    this.stride = withResponses ? 2 * SIDES : SIDES;
+    this.seen = new Uint32Array(this.stride * n);
+    this.older = new Int32Array(n);
+    let capacity = 4;
+    while (capacity < 2 * n) capacity *= 2;
+    this.index = new Int32Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  /** The entry of (key, scope, a, b), made (its counts zero) when new, in the place of the oldest once full. */
+  entry(key: string | number, scope: WindowScope, a: string | undefined, b: string | undefined): number {
+    const hash = hashOf(key);
+    const slot = this.slotOf(key, hash);
+    if (slot >= 0) {
+      const { clientSerial, serverSerial, kind } = scope;
+      for (let e = (this.index[slot] as number) - 1; e >= 0; e = (this.older[e] as number) - 1) {
+        if (
+          this.clients[e] === clientSerial &&
+          this.servers[e] === serverSerial &&
+          this.as[e] === a &&
+          this.bs[e] === b &&
+          sameKind(this.kinds[e] as EdgeKind, kind)
+        )
+          return e;
+      }
+    }
+    return this.add(key, hash, scope, a, b);
+  }
+
+  /** Counts a request (or TCP open) of entry `e` seen from `side`: true when it counts (raisesMax). */
+  countRequest(e: number, side: number): boolean {
+    return this.countAt(this.stride * e, side);
+  }
+
+  /** countRequest for an exchange's responses. */
+  countResponse(e: number, side: number): boolean {
+    return this.countAt(this.stride * e + SIDES, side);
+  }
+
+  /** The attempts of an exchange seen so far: the larger of its counted requests and responses. */
+  attempts(e: number): number {
+    const at = this.stride * e;
+    let most = 0;
+    for (let i = at; i < at + this.stride; i++) most = Math.max(most, this.seen[i] as number);
+    return most;
+  }
+
+  private countAt(at: number, side: number): boolean {
+    const seen = this.seen;
+    const counts = raisesMax(seen[at] as number, seen[at + 1] as number, seen[at + 2] as number, side);
+    const mine = at + Math.min(side, SIDES - 1);
+    seen[mine] = (seen[mine] as number) + 1;
+    return counts;
+  }
+
+  /** The index position of `key`, or -1. */
+  private slotOf(key: string | number, hash: number): number {
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const at = this.index[i] as number;
+      if (at === 0) return -1;
+      if (this.hashes[at - 1] === hash && this.keys[at - 1] === key) return i;
+    }
+  }
+
+  private add(key: string | number, hash: number, scope: WindowScope, a: string | undefined, b: string | undefined): number {
+    const e = this.position;
+    this.position = (e + 1) % this.size;
+    if (this.used === this.size) this.forget(e);
+    else this.used++;
+    this.keys[e] = key;
+    this.hashes[e] = hash;
+    this.clients[e] = scope.clientSerial;
+    this.servers[e] = scope.serverSerial;
+    this.kinds[e] = scope.kind;
+    this.as[e] = a;
+    this.bs[e] = b;
+    this.seen.fill(0, this.stride * e, this.stride * (e + 1));
+    const slot = this.slotOf(key, hash);
+    if (slot >= 0) {
+      this.older[e] = this.index[slot] as number;
+      this.index[slot] = e + 1;
+    } else {
+      this.older[e] = 0;
+      let i = hash & this.mask;
+      while (this.index[i] !== 0) i = (i + 1) & this.mask;
+      this.index[i] = e + 1;
+    }
+    return e;
+  }
+
+  /** Takes entry `e` (the oldest) out of its key's chain, and the key out of the index when it was the last. */
+  private forget(e: number): void {
+    const slot = this.slotOf(this.keys[e] as string | number, this.hashes[e] as number);
+    const newest = (this.index[slot] as number) - 1;
+    if (newest === e) {
+      if (this.older[e] !== 0) this.index[slot] = this.older[e] as number;
+      else this.removeAt(slot);
+    } else {
+      // The oldest entry is the chain's last: unlink it from the one before.
+      let before = newest;
+      while ((this.older[before] as number) - 1 !== e) before = (this.older[before] as number) - 1;
+      this.older[before] = this.older[e] as number;
+    }
+    this.keys[e] = undefined;
+    this.kinds[e] = undefined;
+    this.as[e] = undefined;
+    this.bs[e] = undefined;
+  }
+
+  /** Empties index position `i`, moving back the entries after it that would no longer be found (linear probing). */
+  private removeAt(i: number): void {
+    const mask = this.mask;
+    let hole = i;
+    for (let j = (i + 1) & mask; this.index[j] !== 0; j = (j + 1) & mask) {
+      const home = (this.hashes[(this.index[j] as number) - 1] as number) & mask;
+      // The entry at j stays when its home lies cyclically in (hole, j].
+      const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!stays) {
+        this.index[hole] = this.index[j] as number;
+        hole = j;
+      }
+    }
+    this.index[hole] = 0;
+  }
+}
+
+/** A key's hash: integers mixed, strings hashed over their UTF-16 units (FNV-1a, then mixed). */
+function hashOf(key: string | number): number {
+  let h: number;
+  if (typeof key === 'number') {
+    h = Math.imul(key | 0, 0x9e3779b1) ^ Math.imul((key / 4294967296) | 0, 0x85ebca6b);
+  } else {
+    h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h | 0;
+}

@@ -82,3 +82,16 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Bytes held after a full GC: the JS heap and the contents of typed arrays (which live outside it).
+ * For the memory probes, which run with --expose-gc.
+ */
+export function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc');
+  gc();
+  gc();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+}

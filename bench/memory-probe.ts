@@ -1,6 +1,7 @@
 import { EdgeAggregator } from '../src/flows/edge-aggregator';
 import type { Flow } from '../src/flows/flow';
 import { type NarrowMix, generateFlows } from '../src/generator/generate-flows';
+import { heapAfterGc } from './bench-stats';
 
 /**
  * Heap held by the collector's aggregation per distinct edge, in a process of its own started with
@@ -8,17 +9,6 @@ import { type NarrowMix, generateFlows } from '../src/generator/generate-flows';
  * EdgeAggregator without draining. Prints one JSON line.
  * Usage: memory-probe.js FLOWS EDGES [generated|l4|http|dns] (default generated: the generator's realistic mix; see src/generator)
  */
-/** Bytes held after a full GC: the JS heap and the contents of typed arrays. */
-function heapAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc');
-  gc();
-  gc();
-  // Typed arrays' contents live outside the JS heap (the aggregator's edge table is one).
-  const { heapUsed, arrayBuffers } = process.memoryUsage();
-  return heapUsed + arrayBuffers;
-}
-
 /** A pass on a throwaway aggregator, in a function of its own so that it is garbage by the first measurement. */
 function warmUp(flows: readonly Flow[]): void {
   const warm = new EdgeAggregator();

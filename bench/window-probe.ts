@@ -1,5 +1,6 @@
 import { EdgeAggregator } from '../src/flows/edge-aggregator';
 import type { Flow, FlowEndpoint } from '../src/flows/flow';
+import { heapAfterGc } from './bench-stats';
 
 /**
  * Memory of the aggregator's two pairing windows when both are full (their default bound, 100,000
@@ -53,15 +54,6 @@ function* flows(n: number): Generator<Flow> {
       },
     };
   }
-}
-
-function heapAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc');
-  gc();
-  gc();
-  const { heapUsed, arrayBuffers } = process.memoryUsage();
-  return heapUsed + arrayBuffers;
 }
 
 /**

@@ -35,8 +35,9 @@ export interface EdgeAggregatorOptions {
   maxHttpPaths?: number;
   /**
    * Endpoints whose ids the aggregator keeps between drains (so that a flow's pod costs two map
-   * lookups and no string building); past this many, the cache is emptied at the next drain.
-   * Default 200000.
+   * lookups and no string building); past this many, the cache is emptied at the next drain, but
+   * for the endpoints the pairing windows still hold entries of (they count towards the next
+   * emptying's threshold as extra: the windows bound them). Default 200000.
    */
   maxCachedEndpoints?: number;
   /**
@@ -803,6 +804,8 @@ export class EdgeAggregator {
   private readonly podSlots = new Map<string, Map<string, EndpointSlot>>();
   private readonly otherSlots = new Map<string, EndpointSlot>();
   private slotCount = 0;
+  /** Endpoints kept at the last emptying of the cache because the pairing windows held them. */
+  private slotsHeldForWindows = 0;
   private nextSerial = 1;
   private readonly maxCachedEndpoints: number;
   private readonly orientation: MutableOrientation = {
@@ -1174,14 +1177,39 @@ export class EdgeAggregator {
     this.maxFlowTimeMs = 0;
     this.httpPairs.trim();
     this.kinds.trim();
-    if (this.slotCount > this.maxCachedEndpoints) {
-      // Forget endpoints (pods come and go); serials are never reused, so the pairing windows
-      // cannot confuse a new endpoint with a forgotten one.
-      this.podSlots.clear();
-      this.otherSlots.clear();
-      this.slotCount = 0;
-    }
+    if (this.slotCount > this.maxCachedEndpoints + this.slotsHeldForWindows) this.forgetEndpoints();
     return batch;
+  }
+
+  /**
+   * Forgets the cached endpoints (pods come and go) but those the pairing windows hold entries of:
+   * these keep their serials, so that the other end of an exchange or TCP open seen after this drain
+   * finds its entry (under a new serial it would be counted again). Serials are never reused, so the
+   * windows cannot confuse a new endpoint with a forgotten one.
+   */
+  private forgetEndpoints(): void {
+    const held = new Set<number>();
+    this.tcpOpens.addSerialsTo(held);
+    this.exchanges.addSerialsTo(held);
+    let kept = 0;
+    for (const [namespace, byName] of this.podSlots) {
+      for (const [name, slot] of byName) {
+        if (held.has(slot.serial)) kept++;
+        else byName.delete(name);
+      }
+      if (byName.size === 0) this.podSlots.delete(namespace);
+    }
+    for (const [id, slot] of this.otherSlots) {
+      if (held.has(slot.serial)) kept++;
+      else this.otherSlots.delete(id);
+    }
+    this.slotCount = kept;
+    this.slotsHeldForWindows = kept;
+  }
+
+  /** Endpoints whose ids and serials the aggregator keeps now (`maxCachedEndpoints` bounds them). */
+  get cachedEndpoints(): number {
+    return this.slotCount;
   }
 
   /** Endpoints seen as `reserved:unmanaged` (Cilium does not manage them: restart those pods). */

@@ -73,6 +73,15 @@ export class PairingWindow {
     return this.add(key, hash, scope, a, b);
   }
 
+  /** Adds to `into` the endpoint serials of every entry held (the ends whose exchanges the window can still pair). */
+  addSerialsTo(into: Set<number>): void {
+    // Entries fill ring positions from 0 and stay filled: the first `used` positions hold them all.
+    for (let e = 0; e < this.used; e++) {
+      into.add(this.clients[e] as number);
+      into.add(this.servers[e] as number);
+    }
+  }
+
   /** Counts a request (or TCP open) of entry `e` seen from `side`: true when it counts (raisesMax). */
   countRequest(e: number, side: number): boolean {
     return this.countAt(this.stride * e, side);

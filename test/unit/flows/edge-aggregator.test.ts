@@ -687,6 +687,62 @@ describe('the compact per-edge state', () => {
     expect(after).toMatchObject({ flows: 2, requests: 0, connections: 0 });
   });
 
+  it('counts an exchange and a TCP open seen at both ends once when the endpoint cache was emptied between their two observations', () => {
+    // A small cache: the drain after the first observations forgets every endpoint but those the
+    // pairing windows still wait on; the second observations must find their entries again.
+    const ex = { client: web, server: api, requestId: 'r-cache' };
+    const syn = { src: web, dst: api, sport: 41000, dport: 80, flags: { SYN: true }, isReply: false };
+    const agg = new EdgeAggregator({ maxCachedEndpoints: 3 });
+    agg.add(http({ ...ex, type: 'REQUEST', direction: 'EGRESS' }));
+    agg.add(tcp({ ...syn, direction: 'EGRESS' }));
+    for (let i = 0; i < 5; i++) {
+      agg.add(
+        tcp({
+          src: pod('load', `c-${i}`),
+          dst: pod('load', `s-${i}`),
+          sport: 30000,
+          dport: 8080,
+          flags: { ACK: true },
+          isReply: false,
+          direction: 'EGRESS',
+        }),
+      );
+    }
+    const first = agg.drain().calls.find((c) => c.sourceId === 'shop/web-7d4b9c-x2k4f')!;
+    expect(first).toMatchObject({ requests: 1, connections: 1 });
+    // Emptied but for the two ends the windows wait on.
+    expect(agg.cachedEndpoints).toBe(2);
+    agg.add(http({ ...ex, type: 'REQUEST', direction: 'INGRESS' }));
+    agg.add(tcp({ ...syn, direction: 'INGRESS' }));
+    const after = only(new Map(agg.drain().calls.map((c) => [c.key, c])));
+    expect(after).toMatchObject({ flows: 2, requests: 0, connections: 0 });
+    // Endpoints no window waits on come back under new serials when seen again, and pair as before.
+    agg.add(
+      tcp({
+        src: pod('load', 'c-0'),
+        dst: pod('load', 's-0'),
+        sport: 30001,
+        dport: 8080,
+        flags: { SYN: true },
+        isReply: false,
+        direction: 'EGRESS',
+      }),
+    );
+    agg.add(
+      tcp({
+        src: pod('load', 'c-0'),
+        dst: pod('load', 's-0'),
+        sport: 30001,
+        dport: 8080,
+        flags: { SYN: true },
+        isReply: false,
+        direction: 'INGRESS',
+      }),
+    );
+    expect(only(new Map(agg.drain().calls.map((c) => [c.key, c])))).toMatchObject({ flows: 2, connections: 1 });
+    expect(agg.cachedEndpoints).toBe(4);
+  });
+
   it('tells status codes from methods kept in one list, also a method spelled with digits', () => {
     const flows = [
       response('a', 200, 1, 'GET'),

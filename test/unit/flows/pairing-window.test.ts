@@ -73,6 +73,24 @@ describe('the pairing window', () => {
     );
   });
 
+  it('names the endpoint serials of the entries it holds, before and after it wraps', () => {
+    const window = new PairingWindow(3, true);
+    const held = () => {
+      const serials = new Set<number>();
+      window.addSerialsTo(serials);
+      return [...serials].sort((x, y) => x - y);
+    };
+    expect(held()).toEqual([]);
+    const add = (id: string, client: number, server: number) =>
+      window.entry(id, { clientSerial: client, serverSerial: server, kind: kinds[0]! }, undefined, undefined);
+    add('r1', 1, 2);
+    add('r2', 3, 2);
+    expect(held()).toEqual([1, 2, 3]);
+    add('r3', 4, 5);
+    add('r4', 6, 5); // forgets r1: serial 1 no longer held
+    expect(held()).toEqual([2, 3, 4, 5, 6]);
+  });
+
   it('counts an open seen at both ends once and a second open of the same ports again', () => {
     const window = new PairingWindow(100, false);
     const scope: WindowScope = { clientSerial: 1, serverSerial: 2, kind: kinds[0]! };

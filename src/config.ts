@@ -357,6 +357,12 @@ const DECLARED = {
       default: 'auto',
       help: 'how an exchange seen at both ends counts once: paired (both ends in this collector), owner (only at the side that owns it, so that collectors of different nodes agree); auto: owner when HG_SHARD_COUNT is above 1',
     }),
+    pairingWindow: setting(int(1, 10_000_000), {
+      env: 'HG_PAIRING_WINDOW',
+      flag: 'pairing-window',
+      default: '100000',
+      help: 'TCP opens, and L7 exchanges, each of the two pairing windows keeps (oldest forgotten first; about 110 bytes each): the two ends of one seen further apart than its window reaches (hubble_graph_pairing_window_reach_seconds) are counted twice',
+    }),
   },
   prometheus: {
     url: setting(url(['http', 'https']), {

@@ -16,6 +16,10 @@ export interface CollectorMetrics {
   readonly dirtyEdges: Gauge;
   /** Open buckets of activity kept in memory until they close (src/flows/activity-hold.ts). */
   readonly heldBuckets: Gauge;
+  /** Entries each pairing window holds (window: tcp_opens, exchanges). */
+  readonly pairingWindowEntries: Gauge<'window'>;
+  /** How far back in flow time each pairing window reaches. */
+  readonly pairingWindowReach: Gauge<'window'>;
   readonly pendingRows: Gauge;
   readonly overMemoryBound: Gauge;
   readonly neo4jUp: Gauge;
@@ -96,6 +100,18 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
     heldBuckets: new Gauge({
       name: `${p}held_buckets`,
       help: 'Open buckets of activity (one per edge and finest bucket) kept in memory until they close; their totals are written',
+      registers: [registry],
+    }),
+    pairingWindowEntries: new Gauge({
+      name: `${p}pairing_window_entries`,
+      help: 'TCP opens (window="tcp_opens") and L7 exchanges (window="exchanges") the pairing windows hold, at most HG_PAIRING_WINDOW each',
+      labelNames: ['window'],
+      registers: [registry],
+    }),
+    pairingWindowReach: new Gauge({
+      name: `${p}pairing_window_reach_seconds`,
+      help: 'Flow time from the oldest entry of each pairing window to the newest: once a window is full, the two ends of an exchange or TCP open seen further apart are counted twice (raise HG_PAIRING_WINDOW)',
+      labelNames: ['window'],
       registers: [registry],
     }),
     pendingRows: new Gauge({ name: `${p}pending_rows`, help: 'Rows drained and waiting for a successful write', registers: [registry] }),

@@ -5,6 +5,7 @@ import type { Flow, HubbleEvent } from '../flows/flow';
 import { flowKey } from '../flows/flow-key';
 import { isFlowTimeInRange, parseFlowTimeMs } from '../flows/flow-time';
 import type { IngestBatch, ResumePoint } from '../model/ingest-rows';
+import type { PairingWindowState } from '../flows/pairing-window';
 import type { Logger } from '../logger';
 import type { CollectorMetrics } from './collector-metrics';
 import type { DeltaSource, FlusherFactory, GraphFlusher } from './graph-flusher';
@@ -17,6 +18,8 @@ export interface FlowAggregator extends DeltaSource {
   add(flow: Flow): string | undefined;
   /** Takes in a flow counted before (sent again after a restart): pairing windows only, nothing counted. */
   prime(flow: Flow): void;
+  /** What the pairing windows hold (for the collector's metrics). */
+  pairingWindows(): Record<'tcpOpens' | 'exchanges', PairingWindowState>;
 }
 
 /** A drain this long (ms) after the last flow arrived writes every held bucket of activity. */
@@ -265,6 +268,14 @@ export class FlowPipeline {
         const quiet = this.now() - this.lastFlowAtMs >= QUIET_MS;
         const batch = hold === undefined ? drained : hold.take(drained, this.now(), final === true || quiet);
         this.options.metrics.heldBuckets.set(hold?.size ?? 0);
+        const windows = aggregator.pairingWindows();
+        for (const [name, label] of [
+          ['tcpOpens', 'tcp_opens'],
+          ['exchanges', 'exchanges'],
+        ] as const) {
+          this.options.metrics.pairingWindowEntries.set({ window: label }, windows[name].entries);
+          this.options.metrics.pairingWindowReach.set({ window: label }, windows[name].reachMs / 1000);
+        }
         const resume = this.tracker?.snapshot();
         if (resume === undefined) return batch;
         if (hold !== undefined) {

@@ -26,6 +26,7 @@ export function startFlowPipeline(runtime: CollectorRuntime, options: StartFlowP
   // them: the aggregator's drains need carry no others.
   const aggregator = new EdgeAggregator({
     attribution: config.collector.attribution,
+    maxDedupEntries: config.collector.pairingWindow,
     buckets: writeIntervalMs > 0 ? buckets.slice(0, 1) : buckets,
   });
   return new FlowPipeline({

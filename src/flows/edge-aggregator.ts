@@ -12,7 +12,7 @@ import { toHttpPathPattern } from '../policy/http-path-pattern';
 import { type MutableOrientation, orientFlowInto } from './orient-flow';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 import { resolveEndpoint, toEndpointRow } from './to-endpoint';
-import { PairingWindow } from './pairing-window';
+import { PairingWindow, type PairingWindowState } from './pairing-window';
 import { type EdgeKind, type WindowScope, isKind } from './window-scope';
 
 /** Why a flow was not counted; the collector counts skips by reason. */
@@ -22,7 +22,7 @@ export const SKIP_REASONS: readonly SkipReason[] = ['no_time', 'no_l4', 'no_endp
 
 export interface EdgeAggregatorOptions {
   /**
-   * Entries kept in each deduplication window (TCP opens; L7 request ids), oldest evicted first.
+   * Entries kept in each pairing window (TCP opens; L7 exchanges), oldest evicted first (HG_PAIRING_WINDOW).
    * Both ends of one exchange must arrive within this many distinct exchanges to be paired.
    * Default 100000.
    */
@@ -961,7 +961,7 @@ export class EdgeAggregator {
     if (isUnmanaged(server, serverEp)) this.noteUnmanaged(server, serverEp, serverIp, serverNode, timeMs);
 
     if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) {
-      if (this.countOpen(o, edge, clientIp, serverIp, side)) counts.connections++;
+      if (this.countOpen(o, edge, clientIp, serverIp, side, timeMs)) counts.connections++;
     }
 
     if (verdict === 'DROPPED') {
@@ -970,7 +970,7 @@ export class EdgeAggregator {
     }
 
     const l7 = flow.l7;
-    if (l7 !== undefined && l7 !== null) this.addL7(edge, counts, l7, side, verdict, clientEp, serverEp);
+    if (l7 !== undefined && l7 !== null) this.addL7(edge, counts, l7, side, verdict, clientEp, serverEp, timeMs);
     return undefined;
   }
 
@@ -981,9 +981,10 @@ export class EdgeAggregator {
     clientIp: string | undefined,
     serverIp: string | undefined,
     side: number,
+    timeMs: number,
   ): boolean {
     const opens = this.tcpOpens;
-    return opens.countRequest(opens.entry(tcpOpenKey(o), scope, clientIp, serverIp), side);
+    return opens.countRequest(opens.entry(tcpOpenKey(o), scope, clientIp, serverIp, timeMs), side);
   }
 
   /** True when an observation from `side` may count an exchange owned by `owner` (always under paired attribution). */
@@ -997,7 +998,8 @@ export class EdgeAggregator {
    * time. Nothing is counted, no edge or endpoint becomes dirty, the flow time moves nothing.
    */
   prime(flow: Flow): void {
-    if (parseFlowTimeMs(flow.time) === undefined) return;
+    const timeMs = parseFlowTimeMs(flow.time);
+    if (timeMs === undefined) return;
     const o = this.orientation;
     if (!orientFlowInto(flow, o)) return;
     const ip = flow.IP;
@@ -1017,13 +1019,14 @@ export class EdgeAggregator {
       serverSerial: server.serial,
       kind: this.kinds.of(o.port, o.protocol, verdict),
     };
-    if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) this.countOpen(o, scope, clientIp, serverIp, side);
+    if (o.tcpOpen && this.countsHere(ownerSide(verdict, clientEp, serverEp), side))
+      this.countOpen(o, scope, clientIp, serverIp, side, timeMs);
     const l7 = flow.l7;
     if (l7 === undefined || l7 === null || (l7.type !== 'REQUEST' && l7.type !== 'RESPONSE')) return;
     const exchange = exchangeOf(l7, this.exchangeScratch);
     if (exchange === undefined || exchange.id === undefined) return;
     if (!this.countsHere(ownerSide(verdict, clientEp, serverEp), side)) return;
-    const entry = this.exchanges.entry(exchange.id, scope, exchange.a, exchange.b);
+    const entry = this.exchanges.entry(exchange.id, scope, exchange.a, exchange.b, timeMs);
     if (l7.type === 'REQUEST') this.exchanges.countRequest(entry, side);
     else this.exchanges.countResponse(entry, side);
   }
@@ -1038,6 +1041,7 @@ export class EdgeAggregator {
     verdict: string,
     clientEp: FlowEndpoint | undefined,
     serverEp: FlowEndpoint | undefined,
+    timeMs: number,
   ): void {
     const found = exchangeOf(l7, this.exchangeScratch);
     if (found === undefined) return;
@@ -1057,7 +1061,7 @@ export class EdgeAggregator {
     // One window entry per (edge, exchange): requests and responses counted by side.
     // -1: no id to pair by (each observation counts).
     const windows = this.exchanges;
-    const exchange = exchangeId !== undefined ? windows.entry(exchangeId, edge, exchangeA, exchangeB) : -1;
+    const exchange = exchangeId !== undefined ? windows.entry(exchangeId, edge, exchangeA, exchangeB, timeMs) : -1;
 
     // An exchange's method counts once per attempt: with the observation that raises the larger of
     // its request and response counts, whichever comes first (a capture that starts mid-exchange,
@@ -1205,6 +1209,17 @@ export class EdgeAggregator {
     }
     this.slotCount = kept;
     this.slotsHeldForWindows = kept;
+  }
+
+  /**
+   * The pairing windows (TCP opens; L7 exchanges): entries held and how far back in flow time they
+   * reach (ms), so that an operator sees whether both ends of an exchange still find each other.
+   */
+  pairingWindows(): { tcpOpens: PairingWindowState; exchanges: PairingWindowState } {
+    return {
+      tcpOpens: { entries: this.tcpOpens.entries, reachMs: this.tcpOpens.reachMs() },
+      exchanges: { entries: this.exchanges.entries, reachMs: this.exchanges.reachMs() },
+    };
   }
 
   /** Endpoints whose ids and serials the aggregator keeps now (`maxCachedEndpoints` bounds them). */

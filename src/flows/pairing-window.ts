@@ -1,5 +1,11 @@
 import { type EdgeKind, type WindowScope, raisesMax, sameKind } from './window-scope';
 
+/** What a pairing window holds: its entries and how far back in flow time they reach (ms). */
+export interface PairingWindowState {
+  readonly entries: number;
+  readonly reachMs: number;
+}
+
 /** Observations of one entry's side: EGRESS, INGRESS, unknown. */
 const SIDES = 3;
 
@@ -9,7 +15,7 @@ const SIDES = 3;
  * edge-aggregator.ts; an exchange's request id, DNS name or Kafka correlation id), its edge and two
  * discriminators, with its requests (or opens) and, for exchanges, its responses seen from each
  * side. Laid out in columns indexed by ring position, with an open-addressing index from a key's
- * hash to the newest entry of that key (entries sharing a key are chained): about 75 bytes per entry
+ * hash to the newest entry of that key (entries sharing a key are chained): about 83 bytes per entry
  * where an object per entry, a Map and a ring took 130 to 180 (a full window holds 100,000; the
  * issue's bound for both windows together is 32 MB).
  */
@@ -23,6 +29,8 @@ export class PairingWindow {
   private readonly kinds: Array<EdgeKind | undefined>;
   private readonly as: Array<string | undefined>;
   private readonly bs: Array<string | undefined>;
+  /** Flow time (ms) of the observation that made each entry: how far back the window reaches. */
+  private readonly times: Float64Array;
   /** Per entry, requests (or opens) seen from each side, then (with responses) responses. */
   private readonly seen: Uint32Array;
   private readonly stride: number;
@@ -44,6 +52,7 @@ export class PairingWindow {
     this.kinds = new Array<EdgeKind | undefined>(n).fill(undefined);
     this.as = new Array<string | undefined>(n).fill(undefined);
     this.bs = new Array<string | undefined>(n).fill(undefined);
+    this.times = new Float64Array(n);
     this.stride = withResponses ? 2 * SIDES : SIDES;
     this.seen = new Uint32Array(this.stride * n);
     this.older = new Int32Array(n);
@@ -53,8 +62,11 @@ export class PairingWindow {
     this.mask = capacity - 1;
   }
 
-  /** The entry of (key, scope, a, b), made (its counts zero) when new, in the place of the oldest once full. */
-  entry(key: string | number, scope: WindowScope, a: string | undefined, b: string | undefined): number {
+  /**
+   * The entry of (key, scope, a, b), made (its counts zero) when new, in the place of the oldest once
+   * full; `timeMs` is the flow time of the observation, kept when it makes the entry.
+   */
+  entry(key: string | number, scope: WindowScope, a: string | undefined, b: string | undefined, timeMs: number): number {
     const hash = hashOf(key);
     const slot = this.slotOf(key, hash);
     if (slot >= 0) {
@@ -70,7 +82,23 @@ export class PairingWindow {
           return e;
       }
     }
-    return this.add(key, hash, scope, a, b);
+    return this.add(key, hash, scope, a, b, timeMs);
+  }
+
+  /** Entries held (at most the window's size). */
+  get entries(): number {
+    return this.used;
+  }
+
+  /**
+   * Flow time between the oldest entry held and the newest (ms; 0 when empty): once the window is
+   * full, the two ends of an exchange seen further apart than this no longer find each other.
+   */
+  reachMs(): number {
+    if (this.used === 0) return 0;
+    const newest = (this.position + this.size - 1) % this.size;
+    const oldest = this.used < this.size ? 0 : this.position;
+    return Math.max(0, (this.times[newest] as number) - (this.times[oldest] as number));
   }
 
   /** Adds to `into` the endpoint serials of every entry held (the ends whose exchanges the window can still pair). */
@@ -117,7 +145,14 @@ export class PairingWindow {
     }
   }
 
-  private add(key: string | number, hash: number, scope: WindowScope, a: string | undefined, b: string | undefined): number {
+  private add(
+    key: string | number,
+    hash: number,
+    scope: WindowScope,
+    a: string | undefined,
+    b: string | undefined,
+    timeMs: number,
+  ): number {
     const e = this.position;
     this.position = (e + 1) % this.size;
     if (this.used === this.size) this.forget(e);
@@ -129,6 +164,7 @@ export class PairingWindow {
     this.kinds[e] = scope.kind;
     this.as[e] = a;
     this.bs[e] = b;
+    this.times[e] = timeMs;
     this.seen.fill(0, this.stride * e, this.stride * (e + 1));
     const slot = this.slotOf(key, hash);
     if (slot >= 0) {

@@ -3,18 +3,23 @@ import { type EdgeKind, type WindowScope, raisesMax } from '../../../src/flows/w
 
 /** The window as a list of the last `size` entries, oldest first: what PairingWindow must count. */
 class ReferenceWindow {
-  private readonly entries: Array<{ key: string | number; name: string; seen: number[] }> = [];
+  readonly entries: Array<{ key: string | number; name: string; seen: number[]; timeMs: number }> = [];
 
   constructor(private readonly size: number) {}
 
-  entry(key: string | number, name: string): { seen: number[] } {
+  entry(key: string | number, name: string, timeMs: number): { seen: number[] } {
     let entry = this.entries.find((e) => e.key === key && e.name === name);
     if (entry === undefined) {
-      entry = { key, name, seen: [0, 0, 0, 0, 0, 0] };
+      entry = { key, name, seen: [0, 0, 0, 0, 0, 0], timeMs };
       this.entries.push(entry);
       if (this.entries.length > this.size) this.entries.shift();
     }
     return entry;
+  }
+
+  /** Flow time from the oldest entry to the newest. */
+  reachMs(): number {
+    return this.entries.length === 0 ? 0 : this.entries[this.entries.length - 1]!.timeMs - this.entries[0]!.timeMs;
   }
 }
 
@@ -61,8 +66,12 @@ describe('the pairing window', () => {
           const side = next(3);
           const response = withResponses && next(2) === 0;
           const name = `${scope.clientSerial}/${scope.serverSerial}/${scope.kind.verdict}/${a}/${b}`;
-          const ref = reference.entry(key, name);
-          const e = window.entry(key, scope, a, b);
+          // Flow times that mostly rise, as a stream's do.
+          const timeMs = 1_000_000 + 3 * i + next(5);
+          const ref = reference.entry(key, name, timeMs);
+          const e = window.entry(key, scope, a, b, timeMs);
+          expect(window.entries).toBe(reference.entries.length);
+          expect(window.reachMs()).toBe(Math.max(0, reference.reachMs()));
           if (withResponses) expect(window.attempts(e)).toBe(Math.max(...ref.seen));
           const expected = count(ref.seen, response ? 3 : 0, side);
           expect(response ? window.countResponse(e, side) : window.countRequest(e, side)).toBe(expected);
@@ -82,7 +91,7 @@ describe('the pairing window', () => {
     };
     expect(held()).toEqual([]);
     const add = (id: string, client: number, server: number) =>
-      window.entry(id, { clientSerial: client, serverSerial: server, kind: kinds[0]! }, undefined, undefined);
+      window.entry(id, { clientSerial: client, serverSerial: server, kind: kinds[0]! }, undefined, undefined, 0);
     add('r1', 1, 2);
     add('r2', 3, 2);
     expect(held()).toEqual([1, 2, 3]);
@@ -95,7 +104,7 @@ describe('the pairing window', () => {
     const window = new PairingWindow(100, false);
     const scope: WindowScope = { clientSerial: 1, serverSerial: 2, kind: kinds[0]! };
     const key = (41_000 << 16) | 80;
-    const open = (side: number) => window.countRequest(window.entry(key, scope, '10.0.0.1', '10.0.0.2'), side);
+    const open = (side: number) => window.countRequest(window.entry(key, scope, '10.0.0.1', '10.0.0.2', 0), side);
     expect(open(0)).toBe(true);
     expect(open(1)).toBe(false);
     expect(open(1)).toBe(true);

@@ -72,7 +72,18 @@ export interface FlowPipelineOptions {
    * goes into every resume point. Absent: every drain writes every bucket.
    */
   readonly hold?: ActivityHold;
+  /**
+   * Warn when a full pairing window reaches back less flow time than this (ms; HG_RESUME_OVERLAP,
+   * Relay's out-of-order margin): the two ends of an exchange may then miss each other.
+   */
+  readonly pairingReachWarnMs?: number;
 }
+
+/** The pairing windows by their name in the metrics. */
+const PAIRING_WINDOWS = [
+  ['tcpOpens', 'tcp_opens'],
+  ['exchanges', 'exchanges'],
+] as const;
 
 interface HeldFlow {
   readonly flow: Flow;
@@ -109,6 +120,8 @@ export class FlowPipeline {
   /** Wall time the last flow arrived (ms): a drain after a quiet second writes every held bucket. */
   private lastFlowAtMs = 0;
   private readonly now: () => number;
+  /** The pairing windows (metric names) that reached back less than `pairingReachWarnMs` at the last drain. */
+  private readonly shortWindows = new Set<string>();
   private readonly onDropped = (field: string, value: unknown) => {
     this.status.fieldsDropped[field] = (this.status.fieldsDropped[field] ?? 0) + 1;
     this.options.metrics.fieldsDropped.inc({ field });
@@ -251,6 +264,30 @@ export class FlowPipeline {
     this.releaseHeld();
   }
 
+  /**
+   * The pairing windows' metrics, and a warning when a full window reaches back less flow time than
+   * `pairingReachWarnMs` (once, until it reaches far enough again).
+   */
+  private reportPairingWindows(windows: Record<'tcpOpens' | 'exchanges', PairingWindowState>): void {
+    const { metrics, log, pairingReachWarnMs } = this.options;
+    for (const [name, label] of PAIRING_WINDOWS) {
+      const { size, entries, reachMs } = windows[name];
+      metrics.pairingWindowEntries.set({ window: label }, entries);
+      metrics.pairingWindowReach.set({ window: label }, reachMs / 1000);
+      if (pairingReachWarnMs === undefined) continue;
+      const short = entries >= size && reachMs < pairingReachWarnMs;
+      if (short && !this.shortWindows.has(label)) {
+        this.shortWindows.add(label);
+        log.warn(
+          { window: label, entries, reachMs, marginMs: pairingReachWarnMs },
+          'a pairing window reaches back less flow time than the out-of-order margin: the two ends of an exchange further apart are counted twice; raise HG_PAIRING_WINDOW',
+        );
+      } else if (!short && this.shortWindows.delete(label)) {
+        log.info({ window: label, entries, reachMs }, 'the pairing window reaches back far enough again');
+      }
+    }
+  }
+
   /** The aggregator as the flusher drains it, with the resume point of each drain. */
   private deltaSource(): DeltaSource {
     const { aggregator, hold } = this.options;
@@ -268,14 +305,7 @@ export class FlowPipeline {
         const quiet = this.now() - this.lastFlowAtMs >= QUIET_MS;
         const batch = hold === undefined ? drained : hold.take(drained, this.now(), final === true || quiet);
         this.options.metrics.heldBuckets.set(hold?.size ?? 0);
-        const windows = aggregator.pairingWindows();
-        for (const [name, label] of [
-          ['tcpOpens', 'tcp_opens'],
-          ['exchanges', 'exchanges'],
-        ] as const) {
-          this.options.metrics.pairingWindowEntries.set({ window: label }, windows[name].entries);
-          this.options.metrics.pairingWindowReach.set({ window: label }, windows[name].reachMs / 1000);
-        }
+        this.reportPairingWindows(aggregator.pairingWindows());
         const resume = this.tracker?.snapshot();
         if (resume === undefined) return batch;
         if (hold !== undefined) {

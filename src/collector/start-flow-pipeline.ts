@@ -38,6 +38,7 @@ export function startFlowPipeline(runtime: CollectorRuntime, options: StartFlowP
     source: options.source,
     unmanaged: () => aggregator.unmanaged().map((u) => u.id),
     resume: options.resume,
+    pairingReachWarnMs: config.hubble.resumeOverlapMs,
     hold: new ActivityHold({
       spec: buckets,
       closeMarginMs: config.hubble.resumeOverlapMs,

@@ -1216,10 +1216,7 @@ export class EdgeAggregator {
    * reach (ms), so that an operator sees whether both ends of an exchange still find each other.
    */
   pairingWindows(): { tcpOpens: PairingWindowState; exchanges: PairingWindowState } {
-    return {
-      tcpOpens: { entries: this.tcpOpens.entries, reachMs: this.tcpOpens.reachMs() },
-      exchanges: { entries: this.exchanges.entries, reachMs: this.exchanges.reachMs() },
-    };
+    return { tcpOpens: this.tcpOpens.state(), exchanges: this.exchanges.state() };
   }
 
   /** Endpoints whose ids and serials the aggregator keeps now (`maxCachedEndpoints` bounds them). */

@@ -2,6 +2,8 @@ import { type EdgeKind, type WindowScope, raisesMax, sameKind } from './window-s
 
 /** What a pairing window holds: its entries and how far back in flow time they reach (ms). */
 export interface PairingWindowState {
+  /** The most entries it holds. */
+  readonly size: number;
   readonly entries: number;
   readonly reachMs: number;
 }
@@ -85,16 +87,16 @@ export class PairingWindow {
     return this.add(key, hash, scope, a, b, timeMs);
   }
 
-  /** Entries held (at most the window's size). */
-  get entries(): number {
-    return this.used;
+  /** What the window holds (see PairingWindowState). */
+  state(): PairingWindowState {
+    return { size: this.size, entries: this.used, reachMs: this.reachMs() };
   }
 
   /**
    * Flow time between the oldest entry held and the newest (ms; 0 when empty): once the window is
    * full, the two ends of an exchange seen further apart than this no longer find each other.
    */
-  reachMs(): number {
+  private reachMs(): number {
     if (this.used === 0) return 0;
     const newest = (this.position + this.size - 1) % this.size;
     const oldest = this.used < this.size ? 0 : this.position;

@@ -743,6 +743,33 @@ describe('the compact per-edge state', () => {
     expect(agg.cachedEndpoints).toBe(4);
   });
 
+  it('empties the endpoint cache again only once it holds the bound beyond what the windows kept at the last emptying', () => {
+    const agg = new EdgeAggregator({ maxCachedEndpoints: 3 });
+    const ack = (a: string, b: string) =>
+      agg.add(
+        tcp({
+          src: pod('load', a),
+          dst: pod('load', b),
+          sport: 30000,
+          dport: 8080,
+          flags: { ACK: true },
+          isReply: false,
+          direction: 'EGRESS',
+        }),
+      );
+    agg.add(http({ client: web, server: api, requestId: 'r-bound', type: 'REQUEST', direction: 'EGRESS' }));
+    ack('a', 'b');
+    ack('c', 'd');
+    agg.drain();
+    expect(agg.cachedEndpoints).toBe(2); // web and api, which the exchanges' window holds
+    ack('e', 'f');
+    agg.drain();
+    expect(agg.cachedEndpoints).toBe(4); // not past 3 + 2
+    ack('g', 'h');
+    agg.drain();
+    expect(agg.cachedEndpoints).toBe(2);
+  });
+
   it('tells status codes from methods kept in one list, also a method spelled with digits', () => {
     const flows = [
       response('a', 200, 1, 'GET'),

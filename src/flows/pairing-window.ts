@@ -18,50 +18,82 @@ const SIDES = 3;
  * discriminators, with its requests (or opens) and, for exchanges, its responses seen from each
  * side. Laid out in columns indexed by ring position, with an open-addressing index from a key's
  * hash to the newest entry of that key (entries sharing a key are chained): about 83 bytes per entry
- * where an object per entry, a Map and a ring took 130 to 180 (a full window holds 100,000; the
- * issue's bound for both windows together is 32 MB).
+ * where an object per entry, a Map and a ring took 130 to 180 (a full window holds 100,000 by
+ * default; the issue's bound for both windows together is 32 MB). The columns grow to `size` as
+ * entries come, so that an idle or small collector does not hold a large bound's room.
  */
 export class PairingWindow {
   private readonly size: number;
-  private readonly keys: Array<string | number | undefined>;
-  private readonly hashes: Int32Array;
+  /** Entries the columns have room for: they grow (doubling) up to `size` as entries come. */
+  private capacity = 0;
+  private keys: Array<string | number | undefined> = [];
+  private hashes = new Int32Array(0);
   /** Endpoint serials: unsigned 32-bit (4 billion endpoints before they would wrap). */
-  private readonly clients: Uint32Array;
-  private readonly servers: Uint32Array;
-  private readonly kinds: Array<EdgeKind | undefined>;
-  private readonly as: Array<string | undefined>;
-  private readonly bs: Array<string | undefined>;
+  private clients = new Uint32Array(0);
+  private servers = new Uint32Array(0);
+  private kinds: Array<EdgeKind | undefined> = [];
+  private as: Array<string | undefined> = [];
+  private bs: Array<string | undefined> = [];
   /** Flow time (ms) of the observation that made each entry: how far back the window reaches. */
-  private readonly times: Float64Array;
+  private times = new Float64Array(0);
   /** Per entry, requests (or opens) seen from each side, then (with responses) responses. */
-  private readonly seen: Uint32Array;
+  private seen = new Uint32Array(0);
   private readonly stride: number;
   /** The next (older) entry of the same key, plus one; 0 ends the chain. */
-  private readonly older: Int32Array;
+  private older = new Int32Array(0);
   /** Open addressing, at most half full: the newest entry of a key, plus one; 0 empty. */
-  private readonly index: Int32Array;
-  private readonly mask: number;
+  private index = new Int32Array(0);
+  private mask = 0;
   private position = 0;
   private used = 0;
 
-  constructor(size: number, withResponses: boolean) {
-    const n = Math.max(1, size);
-    this.size = n;
-    this.keys = new Array<string | number | undefined>(n).fill(undefined);
-    this.hashes = new Int32Array(n);
-    this.clients = new Uint32Array(n);
-    this.servers = new Uint32Array(n);
-    this.kinds = new Array<EdgeKind | undefined>(n).fill(undefined);
-    this.as = new Array<string | undefined>(n).fill(undefined);
-    this.bs = new Array<string | undefined>(n).fill(undefined);
-    this.times = new Float64Array(n);
+  /**
+   * `size`: the most entries it holds (HG_PAIRING_WINDOW). Its columns start with room for
+   * `initialCapacity` entries and double as entries come, so that a large bound costs only what the
+   * traffic fills.
+   */
+  constructor(size: number, withResponses: boolean, initialCapacity = 4096) {
+    this.size = Math.max(1, size);
     this.stride = withResponses ? 2 * SIDES : SIDES;
-    this.seen = new Uint32Array(this.stride * n);
-    this.older = new Int32Array(n);
-    let capacity = 4;
-    while (capacity < 2 * n) capacity *= 2;
-    this.index = new Int32Array(capacity);
-    this.mask = capacity - 1;
+    this.grow(Math.min(this.size, Math.max(1, initialCapacity)));
+  }
+
+  /** Gives the columns room for `capacity` entries, keeping the `used` ones where they are, and rebuilds the index. */
+  private grow(capacity: number): void {
+    const used = this.used;
+    const column = <T>(old: Array<T | undefined>): Array<T | undefined> => {
+      const next = new Array<T | undefined>(capacity).fill(undefined);
+      for (let e = 0; e < used; e++) next[e] = old[e];
+      return next;
+    };
+    const typed = <A extends Int32Array | Uint32Array | Float64Array>(old: A, make: (n: number) => A, per = 1): A => {
+      const next = make(capacity * per);
+      next.set(old.subarray(0, used * per));
+      return next;
+    };
+    this.keys = column(this.keys);
+    this.kinds = column(this.kinds);
+    this.as = column(this.as);
+    this.bs = column(this.bs);
+    this.hashes = typed(this.hashes, (n) => new Int32Array(n));
+    this.clients = typed(this.clients, (n) => new Uint32Array(n));
+    this.servers = typed(this.servers, (n) => new Uint32Array(n));
+    this.times = typed(this.times, (n) => new Float64Array(n));
+    this.older = typed(this.older, (n) => new Int32Array(n));
+    this.seen = typed(this.seen, (n) => new Uint32Array(n), this.stride);
+    this.capacity = capacity;
+    let slots = 4;
+    while (slots < 2 * capacity) slots *= 2;
+    this.index = new Int32Array(slots);
+    this.mask = slots - 1;
+    // Before the ring first wraps, entries sit in the order they came: the last one of a key seen
+    // is its newest, the head of its chain (the chains, `older`, stay as they are).
+    for (let e = 0; e < used; e++) {
+      const hash = this.hashes[e] as number;
+      const slot = this.slotOf(this.keys[e] as string | number, hash);
+      if (slot >= 0) this.index[slot] = e + 1;
+      else this.insertAt(hash, e);
+    }
   }
 
   /**
@@ -155,6 +187,7 @@ export class PairingWindow {
     b: string | undefined,
     timeMs: number,
   ): number {
+    if (this.used === this.capacity && this.capacity < this.size) this.grow(Math.min(this.size, 2 * this.capacity));
     const e = this.position;
     this.position = (e + 1) % this.size;
     if (this.used === this.size) this.forget(e);
@@ -174,11 +207,16 @@ export class PairingWindow {
       this.index[slot] = e + 1;
     } else {
       this.older[e] = 0;
-      let i = hash & this.mask;
-      while (this.index[i] !== 0) i = (i + 1) & this.mask;
-      this.index[i] = e + 1;
+      this.insertAt(hash, e);
     }
     return e;
+  }
+
+  /** Puts entry `e`, the first of its key, in the index (the first free place from its hash's home). */
+  private insertAt(hash: number, e: number): void {
+    let i = hash & this.mask;
+    while (this.index[i] !== 0) i = (i + 1) & this.mask;
+    this.index[i] = e + 1;
   }
 
   /** Takes entry `e` (the oldest) out of its key's chain, and the key out of the index when it was the last. */

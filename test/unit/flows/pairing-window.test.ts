@@ -40,10 +40,22 @@ describe('the pairing window', () => {
     ['TCP opens (small integer keys)', false],
     ['L7 exchanges (request ids and correlation ids)', true],
   ])('of %s', (_, withResponses) => {
-    it.each([1, 2, 7, 64, 1000])(
-      'counts what a list of the last %i entries counts, over keys that share index places, chains and evictions',
-      (size) => {
-        const window = new PairingWindow(size, withResponses);
+    it.each([
+      [1, 4096],
+      [2, 4096],
+      [7, 4096],
+      [64, 4096],
+      [1000, 4096],
+      // Columns that start small and grow (doubling) while the window fills.
+      [2, 1],
+      [7, 1],
+      [64, 3],
+      [1000, 1],
+      [5000, 4096],
+    ])(
+      'counts what a list of the last %i entries counts, over keys that share index places, chains and evictions (room for %i at first)',
+      (size, initialCapacity) => {
+        const window = new PairingWindow(size, withResponses, initialCapacity);
         const reference = new ReferenceWindow(size);
         let seed = 7 + size + (withResponses ? 1 : 0);
         const next = (n: number) => {
@@ -70,7 +82,12 @@ describe('the pairing window', () => {
           const timeMs = 1_000_000 + 3 * i + next(5);
           const ref = reference.entry(key, name, timeMs);
           const e = window.entry(key, scope, a, b, timeMs);
-          expect(window.state()).toEqual({ size, entries: reference.entries.length, reachMs: Math.max(0, reference.reachMs()) });
+          const state = window.state();
+          if (state.size !== size || state.entries !== reference.entries.length || state.reachMs !== Math.max(0, reference.reachMs()))
+            expect({ i, state }).toEqual({
+              i,
+              state: { size, entries: reference.entries.length, reachMs: Math.max(0, reference.reachMs()) },
+            });
           if (withResponses) expect(window.attempts(e)).toBe(Math.max(...ref.seen));
           const expected = count(ref.seen, response ? 3 : 0, side);
           expect(response ? window.countResponse(e, side) : window.countRequest(e, side)).toBe(expected);

@@ -5,7 +5,7 @@ import type { Flow, HubbleEvent } from '../flows/flow';
 import { flowKey } from '../flows/flow-key';
 import { isFlowTimeInRange, parseFlowTimeMs } from '../flows/flow-time';
 import type { IngestBatch, ResumePoint } from '../model/ingest-rows';
-import type { PairingWindowState } from '../flows/pairing-window';
+import type { PairingWindowsState } from '../flows/pairing-window';
 import type { Logger } from '../logger';
 import type { CollectorMetrics } from './collector-metrics';
 import type { DeltaSource, FlusherFactory, GraphFlusher } from './graph-flusher';
@@ -19,7 +19,7 @@ export interface FlowAggregator extends DeltaSource {
   /** Takes in a flow counted before (sent again after a restart): pairing windows only, nothing counted. */
   prime(flow: Flow): void;
   /** What the pairing windows hold (for the collector's metrics). */
-  pairingWindows(): Record<'tcpOpens' | 'exchanges', PairingWindowState>;
+  pairingWindows(): PairingWindowsState;
 }
 
 /** A drain this long (ms) after the last flow arrived writes every held bucket of activity. */
@@ -268,7 +268,7 @@ export class FlowPipeline {
    * The pairing windows' metrics, and a warning when a full window reaches back less flow time than
    * `pairingReachWarnMs` (once, until it reaches far enough again).
    */
-  private reportPairingWindows(windows: Record<'tcpOpens' | 'exchanges', PairingWindowState>): void {
+  private reportPairingWindows(windows: PairingWindowsState): void {
     const { metrics, log, pairingReachWarnMs } = this.options;
     for (const [name, label] of PAIRING_WINDOWS) {
       const { size, entries, reachMs } = windows[name];

@@ -12,7 +12,7 @@ import { toHttpPathPattern } from '../policy/http-path-pattern';
 import { type MutableOrientation, orientFlowInto } from './orient-flow';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
 import { resolveEndpoint, toEndpointRow } from './to-endpoint';
-import { PairingWindow, type PairingWindowState } from './pairing-window';
+import { PairingWindow, type PairingWindowsState } from './pairing-window';
 import { type EdgeKind, type WindowScope, isKind } from './window-scope';
 
 /** Why a flow was not counted; the collector counts skips by reason. */
@@ -1215,7 +1215,7 @@ export class EdgeAggregator {
    * The pairing windows (TCP opens; L7 exchanges): entries held and how far back in flow time they
    * reach (ms), so that an operator sees whether both ends of an exchange still find each other.
    */
-  pairingWindows(): { tcpOpens: PairingWindowState; exchanges: PairingWindowState } {
+  pairingWindows(): PairingWindowsState {
     return { tcpOpens: this.tcpOpens.state(), exchanges: this.exchanges.state() };
   }
 

@@ -8,6 +8,9 @@ export interface PairingWindowState {
   readonly reachMs: number;
 }
 
+/** The aggregator's two pairing windows (TCP opens; L7 exchanges), each as PairingWindowState. */
+export type PairingWindowsState = Readonly<Record<'tcpOpens' | 'exchanges', PairingWindowState>>;
+
 /** Observations of one entry's side: EGRESS, INGRESS, unknown. */
 const SIDES = 3;
 

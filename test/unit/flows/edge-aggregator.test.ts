@@ -717,28 +717,9 @@ describe('the compact per-edge state', () => {
     const after = only(new Map(agg.drain().calls.map((c) => [c.key, c])));
     expect(after).toMatchObject({ flows: 2, requests: 0, connections: 0 });
     // Endpoints no window waits on come back under new serials when seen again, and pair as before.
-    agg.add(
-      tcp({
-        src: pod('load', 'c-0'),
-        dst: pod('load', 's-0'),
-        sport: 30001,
-        dport: 8080,
-        flags: { SYN: true },
-        isReply: false,
-        direction: 'EGRESS',
-      }),
-    );
-    agg.add(
-      tcp({
-        src: pod('load', 'c-0'),
-        dst: pod('load', 's-0'),
-        sport: 30001,
-        dport: 8080,
-        flags: { SYN: true },
-        isReply: false,
-        direction: 'INGRESS',
-      }),
-    );
+    const again = { src: pod('load', 'c-0'), dst: pod('load', 's-0'), sport: 30001, dport: 8080, flags: { SYN: true }, isReply: false };
+    agg.add(tcp({ ...again, direction: 'EGRESS' }));
+    agg.add(tcp({ ...again, direction: 'INGRESS' }));
     expect(only(new Map(agg.drain().calls.map((c) => [c.key, c])))).toMatchObject({ flows: 2, connections: 1 });
     expect(agg.cachedEndpoints).toBe(4);
   });

@@ -54,6 +54,8 @@ interface Sizes {
   queryIterations: number;
   /** Wall time aimed at per query case and path (ms). */
   queryBudgetMs: number;
+  /** Wall time of the driver path's warm-up per query case (ms; see runQueryCases). */
+  queryWarmUpMs: number;
   growthIterations: number;
   concurrency: number;
   /** Part `load`: concurrent HTTP clients sending the query cases, and seconds per phase. */
@@ -100,6 +102,7 @@ const FULL: Sizes = {
   graphEdges: [1_000, 10_000, 100_000],
   queryIterations: 200,
   queryBudgetMs: 25_000,
+  queryWarmUpMs: 10_000,
   growthIterations: 60,
   concurrency: 4,
   loadClients: 50,
@@ -139,6 +142,7 @@ const QUICK: Sizes = {
   graphEdges: [1_000, 10_000],
   queryIterations: 40,
   queryBudgetMs: 6_000,
+  queryWarmUpMs: 2_000,
   growthIterations: 20,
   concurrency: 4,
   loadClients: 50,
@@ -269,6 +273,7 @@ async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args, cpuPro
         out.queries = await runQueryCases(cases, {
           iterations: sizes.queryIterations,
           budgetMs: sizes.queryBudgetMs,
+          warmUpMs: sizes.queryWarmUpMs,
           concurrency: sizes.concurrency,
           graphqlUrl: api?.url,
           log,
@@ -293,6 +298,7 @@ async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args, cpuPro
             : await runQueryCases(cases, {
                 iterations: sizes.growthIterations,
                 budgetMs: sizes.queryBudgetMs / 3,
+                warmUpMs: sizes.queryWarmUpMs / 3,
                 concurrency: sizes.concurrency,
                 graphqlUrl: api?.url,
                 only: ['serviceMap POD', 'serviceMap WORKLOAD', 'shortestPath'],

@@ -30,6 +30,9 @@ import {
   toNamespaceCallRecords,
   type ServiceMapRecord,
   type CompactServiceMapRow,
+  type MapItemRow,
+  type MapNodeRow,
+  collectMapRows,
   decodeServiceMap,
   buildNamespaceCalls,
   buildPodCounts,
@@ -175,7 +178,7 @@ export async function readObservedTraffic(executor: GraphReader, c: ObservedEdge
 /** `[id, kind, name, namespace]` of endpoints `ids` (the POD map's query leaves them to this read). */
 async function readMapNodes(tx: TxRunner, ids: readonly string[]): Promise<CompactServiceMapRow['nodes']> {
   const q = buildMapNodes(ids);
-  return (await runOneRow<Pick<CompactServiceMapRow, 'nodes'>>(tx, q.cypher, q.params)).nodes;
+  return (await tx.run<MapNodeRow>(q.cypher, q.params)).flatMap((r) => r.nodes);
 }
 
 export async function readServiceMap(
@@ -198,7 +201,7 @@ export async function readServiceMap(
         : buildServiceMap(level, c, topN, columns, window);
   return executor.readTx(async (tx) => {
     const compute = async () => {
-      const [row] = await tx.run<CompactServiceMapRow>(q.cypher, q.params);
+      const row = collectMapRows(await tx.run<MapItemRow>(q.cypher, q.params));
       if (level === 'POD' && row !== undefined) row.nodes = await readMapNodes(tx, topEdgeEnds(row));
       const map = row === undefined ? undefined : decodeServiceMap(row, fromRollups || window !== undefined);
       const podCounts = new Map<string, number>();
@@ -232,8 +235,7 @@ export async function readNamespaceCalls(
   window?: TimeWindow,
 ): Promise<NamespaceCallRecord[]> {
   const q = buildNamespaceCalls(namespace, limit, window);
-  const [row] = await executor.read<NamespaceCallsRow>(q.cypher, q.params);
-  const records = toNamespaceCallRecords(row);
+  const records = toNamespaceCallRecords(await executor.read<NamespaceCallsRow>(q.cypher, q.params));
   if (window === undefined) return records;
   const inWindow = await rangerOf(
     executor,

@@ -2,7 +2,8 @@ import { mergeSketchList } from '../../src/model/latency-sketch';
 import { readServiceMap } from '../../src/api/read-graph';
 import type { TimeWindow } from '../../src/graph/cypher/api-fragments';
 import {
-  type CompactServiceMapRow,
+  type MapItemRow,
+  collectMapRows,
   type MapConditions,
   type MapEdgeRecord,
   type ServiceMapRecord,
@@ -69,7 +70,7 @@ export async function readMapAtReadTime(
   window?: TimeWindow,
 ): Promise<ComparableMap> {
   const q = buildServiceMap(level, c, ALL, undefined, window);
-  const [row] = await executor.read<CompactServiceMapRow>(q.cypher, q.params);
+  const row = collectMapRows(await executor.read<MapItemRow>(q.cypher, q.params));
   const map = decodeServiceMap(row!, window !== undefined);
   const edgeId = (s: string, t: string) => `${s}->${t}`;
   if (window === undefined) {

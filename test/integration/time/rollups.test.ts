@@ -3,7 +3,8 @@ import { ActivityHold } from '../../../src/flows/activity-hold';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 import {
-  type CompactServiceMapRow,
+  type MapItemRow,
+  collectMapRows,
   type MapColumns,
   type MapConditions,
   ALL_MAP_COLUMNS,
@@ -160,7 +161,7 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
           [10, someColumns],
         ] as const) {
           const q = buildServiceMap('POD', c, topN, columns, window);
-          const [row] = await executor.read<CompactServiceMapRow>(q.cypher, q.params);
+          const row = collectMapRows(await executor.read<MapItemRow>(q.cypher, q.params));
           const expected = decodeServiceMap(row!, window !== undefined);
           const { map } = await readServiceMap(executor, 'POD', c, topN, columns, undefined, window);
           expect({ name, topN, map }).toEqual({ name, topN, map: expected });

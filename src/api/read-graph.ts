@@ -372,13 +372,15 @@ export async function readDependencies(
     let frontier = [root.id];
     let truncated = false;
     for (let level = 1; level <= depth && frontier.length > 0 && !truncated; level += 1) {
-      const rows = await tx.run<{ call: CallProps; source: EndpointRecord; destination: EndpointRecord; next: EndpointRecord }>(q.cypher, {
+      const rows = await tx.run<{ id: string; call: CallProps; next: EndpointRecord }>(q.cypher, {
         ...q.params,
         frontier,
         limit: maxNodes * 10,
       });
       const next: string[] = [];
       for (const row of rows) {
+        const known = distance.get(row.id)?.endpoint;
+        if (known === undefined) throw new Error(`dependencies: ${row.id} answered but not asked`);
         if (!distance.has(row.next.id)) {
           if (distance.size >= maxNodes) {
             truncated = true;
@@ -387,7 +389,8 @@ export async function readDependencies(
           distance.set(row.next.id, { endpoint: row.next, distance: level });
           next.push(row.next.id);
         }
-        calls.set(row.call.key, { call: row.call, source: row.source, destination: row.destination });
+        const [source, destination] = direction === 'DOWNSTREAM' ? [known, row.next] : [row.next, known];
+        calls.set(row.call.key, { call: row.call, source, destination });
       }
       if (rows.length >= maxNodes * 10) truncated = true;
       frontier = next;

@@ -41,18 +41,21 @@ LIMIT toInteger($limit)`;
   return { cypher, params };
 }
 
-/** One breadth-first step of a dependency search: the calls leaving (DOWNSTREAM) or reaching (UPSTREAM) `$frontier`. */
+/**
+ * One breadth-first step of a dependency search: the calls leaving (DOWNSTREAM) or reaching
+ * (UPSTREAM) `$frontier`, each with the frontier endpoint's `id` and the endpoint at its other end
+ * (`next`). The frontier endpoints themselves are not sent again: the caller has them from the step
+ * before (three endpoint projections per row, two of them known, were most of a deep search's answer).
+ */
 export function buildDependencyStep(direction: 'DOWNSTREAM' | 'UPSTREAM', c: EdgeConditions): CypherQuery {
   const params: Params = {};
   const pattern =
     direction === 'DOWNSTREAM' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
   const conds = edgeConditions('r', c, params);
-  const src = direction === 'DOWNSTREAM' ? 'x' : 'y';
-  const dst = direction === 'DOWNSTREAM' ? 'y' : 'x';
   const cypher = `UNWIND $frontier AS id
 MATCH ${pattern}
 ${conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : ''}
-RETURN ${callProjection('r')} AS call, ${endpointProjection(src)} AS source, ${endpointProjection(dst)} AS destination, ${endpointProjection('y')} AS next
+RETURN id, ${callProjection('r')} AS call, ${endpointProjection('y')} AS next
 LIMIT toInteger($limit)`;
   return { cypher, params };
 }

@@ -421,6 +421,22 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(byId(res.data!.shallow.nodes)).toEqual({ [ID.db]: 0, [ID.api]: 1 });
   });
 
+  it('gives every call of a dependency search its own source and destination, downstream and upstream', async () => {
+    const res = await q(`{
+      down: dependencies(id: "${ID.webA}", direction: DOWNSTREAM, depth: 2) { calls { key source { id name } destination { id name } } }
+      up: dependencies(id: "${ID.db}", direction: UPSTREAM, depth: 2) { calls { key source { id name } destination { id name } } }
+    }`);
+    expect(res.errors).toBeUndefined();
+    for (const side of ['down', 'up'] as const) {
+      const calls = res.data![side].calls as JsonTree[];
+      expect(calls.length).toBeGreaterThan(3);
+      for (const c of calls) {
+        expect(c.key.startsWith(`${c.source.id}|${c.destination.id}|`)).toBe(true);
+        expect([c.source.name, c.destination.name].every((n: unknown) => typeof n === 'string' && n !== '')).toBe(true);
+      }
+    }
+  });
+
   it('lists drops by edge with reasons, most first', async () => {
     const res = await q(`{
       all: drops { total reasons { key count } call { source { id } destination { id } verdict } }

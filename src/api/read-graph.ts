@@ -51,7 +51,13 @@ import { rangedCallProps, sumActivity } from './sum-activity';
 import type { ObservedEdgeConditions, ObservedEdgeRecord } from '../graph/cypher/policy-queries';
 import { readObservedEdgeRecords, toObservedEdges } from '../graph/read-observed-edges';
 import type { ObservedEdge } from '../policy/observed-traffic';
-import { type PathRecord, buildDependencyStep, buildPathsOfLength, buildShortestPath } from '../graph/cypher/api-path-queries';
+import {
+  type DependencyCallColumns,
+  type PathRecord,
+  buildDependencyStep,
+  buildPathsOfLength,
+  buildShortestPath,
+} from '../graph/cypher/api-path-queries';
 import { COLLECTORS, type CollectorRow, GRAPH_COUNTS, type GraphCountsRow, PING } from '../graph/cypher/api-stats-queries';
 import type { CallProps } from '../graph/cypher/api-endpoint-queries';
 
@@ -364,8 +370,9 @@ export async function readDependencies(
   depth: number,
   c: EdgeConditions,
   maxNodes: number,
+  callColumns: DependencyCallColumns = 'all',
 ): Promise<DependencyResult> {
-  const q = buildDependencyStep(direction, c);
+  const q = buildDependencyStep(direction, c, callColumns);
   return executor.readTx(async (tx) => {
     const distance = new Map<string, { endpoint: EndpointRecord; distance: number }>([[root.id, { endpoint: root, distance: 0 }]]);
     const calls = new Map<string, CallRecord>();

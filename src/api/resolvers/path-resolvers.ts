@@ -7,6 +7,7 @@ import { badUserInput } from '../api-errors';
 import { requireEndpoint, requireEndpointRecord } from './endpoint-resolvers';
 import { toPathConditions } from './to-conditions';
 import { toAnswerRange, toWindow, withRange } from './to-window';
+import { selectedFields } from '../selected-fields';
 
 /** A path as the schema's Path. */
 interface GqlPath {
@@ -26,6 +27,9 @@ function toPath(p: PathRecord, range: CoveredRange | null): GqlPath {
   });
   return { length: p.hops.length, endpoints, hops, range };
 }
+
+/** Fields of `Call` that a call's identity answers (buildDependencyStep's `identity` columns, its ends). */
+const CALL_IDENTITY_FIELDS: ReadonlySet<string> = new Set(['__typename', 'key', 'port', 'protocol', 'verdict', 'source', 'destination']);
 
 /** `shortestPath`, `paths`, `dependencies`: searches over the call graph. */
 export const pathQueries: QueryResolvers = {
@@ -60,14 +64,16 @@ export const pathQueries: QueryResolvers = {
     return (await readPaths(ctx.reader, from, to, maxHops, limit, conditions)).map((p) => toPath(p, range));
   },
 
-  dependencies: async (_p, args, ctx) => {
+  dependencies: async (_p, args, ctx, info) => {
     const root = await requireEndpoint(ctx, args.id, 'id');
     const direction = args.direction ?? 'DOWNSTREAM';
     const depth = checkHops(args.depth, 'depth', ctx.limits.maxHops, ARG_DEFAULTS.depth);
     const window = toWindow(args.range, 'range', ctx.limits);
     const conditions = withRange(toPathConditions(args.filter, 'filter'), window);
     const rootRecord = await requireEndpointRecord(ctx, root.id, 'id');
-    const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize);
+    const callFields = selectedFields(info, ['calls']);
+    const callColumns = [...callFields].every((f) => CALL_IDENTITY_FIELDS.has(f)) ? 'identity' : 'all';
+    const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize, callColumns);
     return {
       root,
       direction,

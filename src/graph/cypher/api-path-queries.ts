@@ -42,12 +42,26 @@ LIMIT toInteger($limit)`;
 }
 
 /**
+ * What a dependency search reads of each call: every property (`all`), or only what names it
+ * (`identity`: key, port, protocol, verdict), when the client asked for nothing else; every
+ * property of about a thousand calls was half of a depth-3 search's time (36 ms against 21 ms).
+ */
+export type DependencyCallColumns = 'all' | 'identity';
+
+/** The properties of `r` that name a call. */
+const CALL_IDENTITY = 'r {.key, .port, .protocol, .verdict}';
+
+/**
  * One breadth-first step of a dependency search: the calls leaving (DOWNSTREAM) or reaching
  * (UPSTREAM) `$frontier`, each with the frontier endpoint's `id` and the endpoint at its other end
  * (`next`). The frontier endpoints themselves are not sent again: the caller has them from the step
  * before (three endpoint projections per row, two of them known, were most of a deep search's answer).
  */
-export function buildDependencyStep(direction: 'DOWNSTREAM' | 'UPSTREAM', c: EdgeConditions): CypherQuery {
+export function buildDependencyStep(
+  direction: 'DOWNSTREAM' | 'UPSTREAM',
+  c: EdgeConditions,
+  calls: DependencyCallColumns = 'all',
+): CypherQuery {
   const params: Params = {};
   const pattern =
     direction === 'DOWNSTREAM' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
@@ -55,7 +69,7 @@ export function buildDependencyStep(direction: 'DOWNSTREAM' | 'UPSTREAM', c: Edg
   const cypher = `UNWIND $frontier AS id
 MATCH ${pattern}
 ${conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : ''}
-RETURN id, ${callProjection('r')} AS call, ${endpointProjection('y')} AS next
+RETURN id, ${calls === 'all' ? callProjection('r') : CALL_IDENTITY} AS call, ${endpointProjection('y')} AS next
 LIMIT toInteger($limit)`;
   return { cypher, params };
 }

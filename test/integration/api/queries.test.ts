@@ -421,6 +421,17 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(byId(res.data!.shallow.nodes)).toEqual({ [ID.db]: 0, [ID.api]: 1 });
   });
 
+  it("reads a dependency search's calls whole when the client asks for more than their identity", async () => {
+    const res = await q(`{
+      named: dependencies(id: "${ID.webA}", direction: DOWNSTREAM, depth: 2) { calls { key port protocol verdict } }
+      counted: dependencies(id: "${ID.webA}", direction: DOWNSTREAM, depth: 2) { calls { key port protocol verdict flows } }
+    }`);
+    expect(res.errors).toBeUndefined();
+    const counted = res.data!.counted.calls as JsonTree[];
+    expect(counted.map(({ key, port, protocol, verdict }) => ({ key, port, protocol, verdict }))).toEqual(res.data!.named.calls);
+    expect(counted.every((c) => c.flows > 0)).toBe(true);
+  });
+
   it('gives every call of a dependency search its own source and destination, downstream and upstream', async () => {
     const res = await q(`{
       down: dependencies(id: "${ID.webA}", direction: DOWNSTREAM, depth: 2) { calls { key source { id name } destination { id name } } }

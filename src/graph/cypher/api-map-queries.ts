@@ -635,7 +635,7 @@ export function buildNamespaceCalls(namespace: string, limit: number, window?: T
   MATCH (a:Endpoint)-[r:CALLS]->(b:Pod {namespace: $namespace}) RETURN a, r, b
 }
 WITH a, r, b ${active} ORDER BY r.key LIMIT toInteger($limit)
-WITH collect({call: r {.key, .port, .protocol, .verdict, .requests, .flows}, sourceId: a.id, destinationId: b.id}) AS calls,
+WITH collect([r.key, r.port, r.protocol, r.verdict, r.requests, r.flows, a.id, b.id]) AS calls,
      collect(DISTINCT a) AS sources, collect(DISTINCT b) AS destinations
 WITH calls, [e IN sources + destinations | ${endpointProjection('e')}] AS endpoints
 UNWIND [part IN ${inRows('calls')} | [part, null]] + [part IN ${inRows('endpoints')} | [null, part]] AS x
@@ -644,9 +644,23 @@ RETURN x[0] AS calls, x[1] AS endpoints`,
   };
 }
 
-/** A row of buildNamespaceCalls: calls with their ends' ids, or ends (an end may come twice, the same both times). */
+/**
+ * A row of buildNamespaceCalls: calls as lists with their ends' ids (lists, not maps: a map's keys
+ * are decoded again in every one), or ends (an end may come twice, the same both times).
+ */
 export interface NamespaceCallsRow {
-  calls: { call: NamespaceCallRecord['call']; sourceId: string; destinationId: string }[] | null;
+  calls:
+    | [
+        key: string,
+        port: number,
+        protocol: string,
+        verdict: string,
+        requests: number | null,
+        flows: number | null,
+        sourceId: string,
+        destinationId: string,
+      ][]
+    | null;
   endpoints: EndpointRecord[] | null;
 }
 
@@ -661,7 +675,9 @@ export function toNamespaceCallRecords(rows: readonly NamespaceCallsRow[]): Name
   };
   const out: NamespaceCallRecord[] = [];
   for (const row of rows) {
-    for (const c of row.calls ?? []) out.push({ call: c.call, source: end(c.sourceId), destination: end(c.destinationId) });
+    for (const [key, port, protocol, verdict, requests, flows, sourceId, destinationId] of row.calls ?? []) {
+      out.push({ call: { key, port, protocol, verdict, requests, flows }, source: end(sourceId), destination: end(destinationId) });
+    }
   }
   return out;
 }

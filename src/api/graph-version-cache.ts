@@ -1,26 +1,32 @@
 /**
  * Results of expensive whole-graph reads (service maps), reused while the graph's version (the
- * change-feed sequence) is unchanged. Bounded: the oldest entry goes when `maxEntries` is reached.
+ * change-feed sequence) is unchanged. Requests that miss on the same key and version at the same
+ * time share one computation (after each write batch, every client of a busy map asks again at
+ * once). Bounded: the oldest entry goes when `maxEntries` is reached; a failed computation is not kept.
  */
 export class GraphVersionCache {
-  private readonly entries = new Map<string, { version: string; value: unknown }>();
+  private readonly entries = new Map<string, { version: string; value: Promise<unknown> }>();
   hits = 0;
   misses = 0;
 
   constructor(private readonly maxEntries = 128) {}
 
-  /** The value stored for `key` at `version`, or `compute()`'s result, stored for next time. */
-  async get<T>(key: string, version: string, compute: () => Promise<T>): Promise<T> {
+  /** The value stored (or being computed) for `key` at `version`, or `compute()`'s result, stored for next time. */
+  get<T>(key: string, version: string, compute: () => Promise<T>): Promise<T> {
     const entry = this.entries.get(key);
     if (entry && entry.version === version) {
       this.hits++;
-      return entry.value as T;
+      return entry.value as Promise<T>;
     }
     this.misses++;
-    const value = await compute();
+    const value = compute();
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { version, value });
+    const stored = { version, value };
+    this.entries.set(key, stored);
+    value.catch(() => {
+      if (this.entries.get(key) === stored) this.entries.delete(key);
+    });
     return value;
   }
 }

@@ -22,3 +22,38 @@ describe('GraphVersionCache', () => {
     expect(await cache.get('a', 'v', compute)).toBe(4);
   });
 });
+
+describe('GraphVersionCache, requests at the same time', () => {
+  it('computes once for requests that miss on the same key and version together', async () => {
+    const cache = new GraphVersionCache();
+    let computed = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const compute = async () => {
+      computed++;
+      await gate;
+      return computed;
+    };
+    const answers = Promise.all([cache.get('map', 'v1', compute), cache.get('map', 'v1', compute), cache.get('map', 'v1', compute)]);
+    release();
+    expect(await answers).toEqual([1, 1, 1]);
+    expect([computed, cache.hits, cache.misses]).toEqual([1, 2, 1]);
+    // Another version of the same key is computed on its own.
+    expect(await cache.get('map', 'v2', compute)).toBe(2);
+  });
+
+  it('does not keep a failed computation: the next request computes again', async () => {
+    const cache = new GraphVersionCache();
+    let calls = 0;
+    const failing = async (): Promise<number> => {
+      calls++;
+      throw new Error('Neo4j unavailable');
+    };
+    const first = cache.get('map', 'v1', failing);
+    const second = cache.get('map', 'v1', failing);
+    await expect(first).rejects.toThrow('Neo4j unavailable');
+    await expect(second).rejects.toThrow('Neo4j unavailable');
+    expect(calls).toBe(1);
+    expect(await cache.get('map', 'v1', async () => 7)).toBe(7);
+  });
+});

@@ -11,7 +11,8 @@ export function resolveNeo4jUri(cfg: Neo4jConfig, local: { host: string; boltPor
  * Creates a driver; integers come back as JS numbers (counts stay far below 2^53), so that rows
  * can be used without conversions. neo4j-driver (6.3 and later) opens its Bolt sockets with Nagle's
  * algorithm off: with it on, a request written in two parts (a statement whose parameters pass a few
- * KB) waited about 40 ms for the server's delayed ACK (README, Performance).
+ * KB) waited about 40 ms for the server's delayed ACK (docs/performance-history.md, "Bolt without
+ * Nagle's delay").
  */
 export function createDriver(uri: string, cfg: Pick<Neo4jConfig, 'username' | 'password' | 'connectTimeoutMs'>): Driver {
   return neo4j.driver(uri, neo4j.auth.basic(cfg.username, cfg.password), {

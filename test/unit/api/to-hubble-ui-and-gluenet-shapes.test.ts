@@ -110,4 +110,23 @@ describe('design-note shapes', () => {
       { source: 'web', target: 'other/api', value: 6, traceIds: [] },
     ]);
   });
+
+  it('gives the same cards and nodes whatever the order of the calls and however often each pod is named', () => {
+    const early = { ...pod('shop', 'web-abc12-1', 'web-abc12', '2026-01-01T00:01:00Z', ['app=old']), firstSeen: '2025-12-31T23:00:00Z' };
+    const late = pod('shop', 'web-def34-2', 'web-def34', '2026-01-01T00:05:00Z', ['app=new']);
+    const db = pod('other', 'db-0', 'db', '2026-01-01T00:03:00Z');
+    const calls = [
+      { call: call(5432, 'FORWARDED', 0, 1), source: early, destination: db, sourceWorkload: 'web', destinationWorkload: 'db' },
+      { call: call(5432, 'FORWARDED', 0, 2), source: late, destination: db, sourceWorkload: 'web', destinationWorkload: 'db' },
+      { call: call(80, 'FORWARDED', 3, 3), source: world, destination: late, sourceWorkload: null, destinationWorkload: 'web' },
+      { call: call(80, 'FORWARDED', 1, 1), source: world, destination: early, sourceWorkload: null, destinationWorkload: 'web' },
+    ];
+    const orders = [calls, [...calls].reverse(), [calls[2]!, calls[0]!, calls[3]!, calls[1]!], [...calls, ...calls]];
+    for (const order of orders) {
+      const web = toHubbleServiceMap('shop', order).services.find((s) => s.id === 'shop/web');
+      // The card: the latest pod's labels, created when its first pod was first seen.
+      expect(web).toMatchObject({ labels: [{ key: 'app', value: 'new' }], creationTimestamp: { seconds: 1767222000, nanos: 0 } });
+      expect(toDag('shop', order).dag_nodes.web).toMatchObject({ pod: 'web-def34-2', id: 'shop/web-def34-2' });
+    }
+  });
 });

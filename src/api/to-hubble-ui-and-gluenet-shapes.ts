@@ -65,22 +65,22 @@ function later(a: Stamp, b: Stamp): Stamp {
 }
 
 /**
- * Each distinct endpoint of `records` once, in the order they first appear, with `nameOf` it (a
- * namespace's calls name the same pods in call after call; one node, one record, so the first is
- * the endpoint) and each record's ends' names.
+ * Each distinct endpoint of `records` once, in the order they first appear, with its name by
+ * `nameOf` (a namespace's calls name the same pods in call after call; one node, one record, so the
+ * first is the endpoint), and each record's ends' names.
  */
 function distinctEnds(
   records: readonly NamespaceCallRecord[],
   nameOf: (e: EndpointRecord) => string,
-): { ends: EndpointRecord[]; named: { call: NamespaceCallRecord['call']; source: string; destination: string }[] } {
+): { ends: { e: EndpointRecord; name: string }[]; named: { call: NamespaceCallRecord['call']; source: string; destination: string }[] } {
   const nameById = new Map<string, string>();
-  const ends: EndpointRecord[] = [];
+  const ends: { e: EndpointRecord; name: string }[] = [];
   const nameOnce = (e: EndpointRecord) => {
     let name = nameById.get(e.id);
     if (name === undefined) {
       name = nameOf(e);
       nameById.set(e.id, name);
-      ends.push(e);
+      ends.push({ e, name });
     }
     return name;
   };
@@ -93,8 +93,7 @@ export function toHubbleServiceMap(
 ): { services: HubbleService[]; links: HubbleLink[] } {
   const { ends, named } = distinctEnds(records, serviceKey);
   const services = new Map<string, { card: HubbleService; firstSeen: Stamp; lastSeen: Stamp }>();
-  for (const e of ends) {
-    const id = serviceKey(e);
+  for (const { e, name: id } of ends) {
     const isPod = e.kind === 'pod';
     const lastSeen = stamp(e.lastSeen);
     const existing = services.get(id);
@@ -163,8 +162,7 @@ export function toDag(
 ): { dag_nodes: Record<string, DagNode>; dag_links: DagLink[]; nodes: DagNode[] } {
   const { ends, named } = distinctEnds(records, (e) => dagNodeName(namespace, e));
   const nodes = new Map<string, { node: DagNode; lastSeen: Stamp }>();
-  for (const e of ends) {
-    const name = dagNodeName(namespace, e);
+  for (const { e, name } of ends) {
     const lastSeen = stamp(e.lastSeen);
     const existing = nodes.get(name);
     // A name's node is its most recently seen pod.

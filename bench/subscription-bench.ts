@@ -141,16 +141,15 @@ export async function runSubscriptionBench(
       const times = received.get(key) ?? [];
       if (i < 0) {
         if (times.length > 0) warmUpMs.push(Math.max(...times) - appendedAt);
-        await sleep(100 + ((-i * 379) % 900));
-        continue;
-      }
-      if (!ok) missed += o.subscribers - times.length;
-      if (times.length > 0) {
-        toAll.push(Math.max(...times) - appendedAt);
-        for (const t of times) perClient.push(t - appendedAt);
+      } else {
+        if (!ok) missed += o.subscribers - times.length;
+        if (times.length > 0) {
+          toAll.push(Math.max(...times) - appendedAt);
+          for (const t of times) perClient.push(t - appendedAt);
+        }
       }
       // Spread the appends over the flush and poll cycles.
-      await sleep(100 + ((i * 379) % 900));
+      await sleep(100 + ((Math.abs(i) * 379) % 900));
     }
     const all = summarize(toAll);
     o.log(

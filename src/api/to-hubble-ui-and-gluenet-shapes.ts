@@ -92,7 +92,7 @@ export function toHubbleServiceMap(
   records: readonly NamespaceCallRecord[],
 ): { services: HubbleService[]; links: HubbleLink[] } {
   const { ends, named } = distinctEnds(records, serviceKey);
-  const services = new Map<string, { card: HubbleService; firstSeen: Stamp; lastSeen: Stamp }>();
+  const services = new Map<string, { card: Omit<HubbleService, 'creationTimestamp'>; firstSeen: Stamp; lastSeen: Stamp }>();
   for (const { e, name: id } of ends) {
     const isPod = e.kind === 'pod';
     const lastSeen = stamp(e.lastSeen);
@@ -116,7 +116,6 @@ export function toHubbleServiceMap(
         egressPolicyEnforced: false,
         ingressPolicyEnforced: false,
         visibilityPolicyStatus: '?unknown?',
-        creationTimestamp: toPbTimestamp(null),
       },
       firstSeen: stamp(e.firstSeen),
       lastSeen,
@@ -139,6 +138,7 @@ export function toHubbleServiceMap(
       });
     }
   }
+  // A card's creation: when the first of its pods was first seen.
   const cards = [...services.values()].map(({ card, firstSeen }) => ({ ...card, creationTimestamp: toPbTimestamp(firstSeen.iso) }));
   return {
     services: cards.sort((a, b) => byLocale(a.id, b.id)),

@@ -46,7 +46,16 @@ import {
 } from '../graph/cypher/api-map-queries';
 import type { GraphVersionCache } from './graph-version-cache';
 import type { TimeWindow } from '../graph/cypher/api-fragments';
-import { type ActivityProps, type WindowBucketsRow, buildSeriesBuckets, buildWindowBuckets } from '../graph/cypher/activity-queries';
+import {
+  type ActivityProps,
+  CALL_EXISTS,
+  type MapNodeLevelsRow,
+  READ_MAP_NODE_LEVELS,
+  type SeriesEdge,
+  type WindowBucketsRow,
+  buildSeriesBuckets,
+  buildWindowBuckets,
+} from '../graph/cypher/activity-queries';
 import { rangedCallProps, sumActivity } from './sum-activity';
 import type { ObservedEdgeConditions, ObservedEdgeRecord } from '../graph/cypher/policy-queries';
 import { readObservedEdgeRecords, toObservedEdges } from '../graph/read-observed-edges';
@@ -308,13 +317,21 @@ export async function windowCallRecords(
 }
 
 /** The buckets of one call (or of every call between two endpoints) in window `w`, oldest first. */
-export async function readSeriesBuckets(
-  executor: GraphReader,
-  edge: { key: string } | { sourceId: string; destinationId: string },
-  w: TimeWindow,
-): Promise<ActivityProps[]> {
+export async function readSeriesBuckets(executor: GraphReader, edge: SeriesEdge, w: TimeWindow): Promise<ActivityProps[]> {
   const q = buildSeriesBuckets(edge, w);
   return (await executor.read<{ bucket: ActivityProps }>(q.cypher, q.params)).map((r) => r.bucket);
+}
+
+/** The map levels at which each of `ids` is a node the graph knows (by id; an id it knows at none has none). */
+export async function readMapNodeLevels(executor: GraphReader, ids: readonly string[]): Promise<Map<string, MapLevel[]>> {
+  const rows = await executor.read<MapNodeLevelsRow>(READ_MAP_NODE_LEVELS, { ids });
+  return new Map(rows.map((r) => [r.id, r.levels]));
+}
+
+/** Whether a call with this key is in the graph. */
+export async function readCallExists(executor: GraphReader, key: string): Promise<boolean> {
+  const [row] = await executor.read<{ known: boolean }>(CALL_EXISTS, { key });
+  return row?.known === true;
 }
 
 export async function readShortestPath(

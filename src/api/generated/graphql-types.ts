@@ -56,7 +56,11 @@ export type Query = {
   /**
    * A time series of one edge (a call by `key`, or every call from `source` to `destination`) in
    * `range`, one point per `step` (a multiple of the bucket size answering the range, e.g. `5m`; default
-   * that bucket size), steps without activity included as zeros: for sparklines.
+   * that bucket size), steps without activity included as zeros: for sparklines. At `level` WORKLOAD or
+   * NAMESPACE, `source` and `destination` are map node ids of that level, as `serviceMap` names them
+   * (`shop/web`, `shop`, `reserved:world`), and the series is every call between them, read from the
+   * write-time roll-ups; a `key` names one call, so it goes with level POD only. An id the graph does
+   * not know at that level is a BAD_USER_INPUT error naming the argument.
    */
   activity: ActivitySeries;
   /** Dropped traffic summed by drop reason (`POLICY_DENIED`, ...), most drops first: how many drops, on how many calls, last seen. With `range`, the drops within it. */
@@ -162,6 +166,7 @@ export type QueryActivityArgs = {
   key?: InputMaybe<Scalars['ID']['input']>;
   source?: InputMaybe<Scalars['ID']['input']>;
   destination?: InputMaybe<Scalars['ID']['input']>;
+  level?: InputMaybe<MapLevel>;
   range: TimeRange;
   step?: InputMaybe<Scalars['String']['input']>;
 };
@@ -1312,7 +1317,7 @@ export type QueryResolvers<ContextType = ApiContext, ParentType extends Resolver
   dependencies?: Resolver<ResolversTypes['Dependencies'], ParentType, ContextType, RequireFields<QueryDependenciesArgs, 'id' | 'direction'>>;
   drops?: Resolver<Array<ResolversTypes['Drop']>, ParentType, ContextType, Partial<QueryDropsArgs>>;
   mapDiff?: Resolver<ResolversTypes['MapDiff'], ParentType, ContextType, RequireFields<QueryMapDiffArgs, 'before' | 'after' | 'level'>>;
-  activity?: Resolver<ResolversTypes['ActivitySeries'], ParentType, ContextType, RequireFields<QueryActivityArgs, 'range'>>;
+  activity?: Resolver<ResolversTypes['ActivitySeries'], ParentType, ContextType, RequireFields<QueryActivityArgs, 'level' | 'range'>>;
   dropReasons?: Resolver<Array<ResolversTypes['DropReasonTotal']>, ParentType, ContextType, Partial<QueryDropReasonsArgs>>;
   networkPolicies?: Resolver<ResolversTypes['NetworkPolicyDrafts'], ParentType, ContextType, Partial<QueryNetworkPoliciesArgs>>;
   policyCheck?: Resolver<ResolversTypes['PolicyCheck'], ParentType, ContextType, RequireFields<QueryPolicyCheckArgs, 'yaml'>>;

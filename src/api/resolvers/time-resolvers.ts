@@ -1,9 +1,10 @@
+import type { SeriesEdge } from '../../graph/cypher/activity-queries';
 import type { TimeWindow } from '../../graph/cypher/api-fragments';
 import { parseBucketSpec } from '../../model/time-buckets';
 import { badUserInput } from '../api-errors';
 import { diffMaps } from '../diff-maps';
 import type { QueryResolvers } from '../generated/graphql-types';
-import { readSeriesBuckets, readServiceMap } from '../read-graph';
+import { type GraphReader, readCallExists, readMapNodeLevels, readSeriesBuckets, readServiceMap } from '../read-graph';
 import { selectedFields } from '../selected-fields';
 import { toActivitySeries } from '../to-activity-series';
 import { toCoveredRange } from '../to-graphql';
@@ -54,10 +55,14 @@ export const timeQueries: QueryResolvers = {
     const key = checkString(args.key, 'key');
     const source = checkString(args.source, 'source');
     const destination = checkString(args.destination, 'destination');
-    let edge: { key: string } | { sourceId: string; destinationId: string };
-    if (key !== undefined && source === undefined && destination === undefined) edge = { key };
-    else if (key === undefined && source !== undefined && destination !== undefined)
-      edge = { sourceId: source, destinationId: destination };
+    const level = checkLevel(args.level ?? 'POD', 'level');
+    let edge: SeriesEdge;
+    if (key !== undefined && source === undefined && destination === undefined) {
+      if (level !== 'POD')
+        throw badUserInput('level', `a key names one call, so it goes with level POD; for a ${level} map edge give source and destination`);
+      edge = { key };
+    } else if (key === undefined && source !== undefined && destination !== undefined)
+      edge = { level, sourceId: source, destinationId: destination };
     else throw badUserInput(key === undefined ? 'key' : 'source', 'give either key, or source and destination');
     const bucketMs = window.size * 1000;
     let stepMs = bucketMs;
@@ -75,6 +80,29 @@ export const timeQueries: QueryResolvers = {
     if (points > ARG_DEFAULTS.maxSeriesPoints)
       throw badUserInput('step', `the range would take ${points} points; at most ${ARG_DEFAULTS.maxSeriesPoints}: give a larger step`);
     const buckets = await readSeriesBuckets(ctx.reader, edge, window);
+    if (buckets.length === 0) await checkSeriesEdgeKnown(ctx.reader, edge);
     return { range: toCoveredRange(window), stepSeconds: stepMs / 1000, points: toActivitySeries(buckets, window, stepMs) };
   },
 };
+
+/**
+ * A series without buckets is zeros when its edge is known, and a BAD_USER_INPUT error naming the
+ * argument when an id is not: an endpoint id given for a WORKLOAD edge (or the other way round)
+ * would otherwise answer zeros that look like silence. Read only when the series is empty.
+ */
+async function checkSeriesEdgeKnown(reader: GraphReader, edge: SeriesEdge): Promise<void> {
+  if ('key' in edge) {
+    if (!(await readCallExists(reader, edge.key))) throw badUserInput('key', `no call with key "${edge.key}" in the graph`);
+    return;
+  }
+  const levels = await readMapNodeLevels(reader, [edge.sourceId, edge.destinationId]);
+  for (const [arg, id] of [
+    ['source', edge.sourceId],
+    ['destination', edge.destinationId],
+  ] as const) {
+    const known = levels.get(id) ?? [];
+    if (known.includes(edge.level)) continue;
+    const hint = known.length > 0 ? ` (it is a ${known.join(' and ')} map node: give level: ${known[0]})` : '';
+    throw badUserInput(arg, `no ${edge.level} map node "${id}" in the graph${hint}`);
+  }
+}

@@ -1,6 +1,7 @@
 import type { Params } from '../executor';
-import { LABEL } from '../model';
+import { LABEL, REL } from '../model';
 import { type CypherQuery, type TimeWindow, windowParams, windowPredicate } from './api-fragments';
+import type { MapLevel } from './api-map-queries';
 
 /**
  * Deletes up to $limit activity buckets of one size (seconds) that start before the cutoff (epoch
@@ -33,20 +34,54 @@ export interface WindowBucketsRow {
 export type ActivityProps = Record<string, unknown> & { start: number };
 
 /**
- * The buckets in window `w` of one call (`$key`) or of every call from `$sourceId` to
- * `$destinationId`, oldest first: the raw material of a time series.
+ * One edge of a time series: a call by key, or every call from one map node to another at `level`
+ * (at POD, between two endpoints; at WORKLOAD and NAMESPACE, between two map nodes of that level,
+ * whose buckets are the write-time roll-ups).
  */
-export function buildSeriesBuckets(edge: { key: string } | { sourceId: string; destinationId: string }, w: TimeWindow): CypherQuery {
+export type SeriesEdge = { key: string } | { level: MapLevel; sourceId: string; destinationId: string };
+
+/**
+ * The buckets in window `w` of `edge`, oldest first: the raw material of a time series. A call's or
+ * an endpoint pair's are `(:Activity)` buckets; a WORKLOAD or NAMESPACE pair's are `(:Rollup)`
+ * buckets of that level (one per port, protocol and verdict), found through the rollup_source index.
+ */
+export function buildSeriesBuckets(edge: SeriesEdge, w: TimeWindow): CypherQuery {
   const params: Params = windowParams(w);
   let match: string;
   if ('key' in edge) {
     params.key = edge.key;
     match = `MATCH (k:${LABEL.activity} {key: $key, size: toInteger($w_size)}) WHERE ${windowPredicate('k')}`;
-  } else {
+  } else if (edge.level === 'POD') {
     params.sourceId = edge.sourceId;
     params.destinationId = edge.destinationId;
     match = `MATCH (k:${LABEL.activity}) WHERE k.size = toInteger($w_size) AND ${windowPredicate('k')}
   AND k.sourceId = $sourceId AND k.destinationId = $destinationId`;
+  } else {
+    Object.assign(params, { level: edge.level, sourceId: edge.sourceId, destinationId: edge.destinationId });
+    match = `MATCH (k:${LABEL.rollup}) WHERE k.source = $sourceId AND k.target = $destinationId AND k.level = $level
+  AND k.size = toInteger($w_size) AND ${windowPredicate('k')}`;
   }
   return { cypher: `${match}\nRETURN k {.*, start: k.start.epochMillis} AS bucket ORDER BY bucket.start`, params };
 }
+
+/**
+ * The levels at which each of `$ids` is a map node the graph knows: POD when it is an endpoint,
+ * WORKLOAD or NAMESPACE when a roll-up of that level starts or ends at it. What an unknown id of a
+ * time series is told (see `activity` in schema.graphql).
+ */
+export const READ_MAP_NODE_LEVELS = `
+UNWIND $ids AS id
+RETURN id, [level IN ['POD', 'WORKLOAD', 'NAMESPACE'] WHERE
+  CASE level
+    WHEN 'POD' THEN EXISTS { MATCH (e:${LABEL.endpoint} {id: id}) }
+    ELSE EXISTS { MATCH (u:${LABEL.rollup}) WHERE u.source = id AND u.level = level }
+      OR EXISTS { MATCH (u:${LABEL.rollup}) WHERE u.target = id AND u.level = level }
+  END] AS levels`;
+
+export interface MapNodeLevelsRow {
+  id: string;
+  levels: MapLevel[];
+}
+
+/** Whether a call with key `$key` is in the graph. */
+export const CALL_EXISTS = `RETURN EXISTS { MATCH ()-[r:${REL.calls} {key: $key}]->() } AS known`;

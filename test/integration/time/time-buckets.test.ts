@@ -379,6 +379,121 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       );
     });
 
+    it('gives a WORKLOAD or NAMESPACE map edge as a time series from the roll-ups: every call between its map nodes, as the map counts it', async () => {
+      const SERIES = 'range { since until } stepSeconds points { time flows requests errors latencyP95Ms }';
+      const cases = [
+        {
+          level: 'WORKLOAD',
+          source: 'shop/web',
+          destination: 'shop/api',
+          nodeOf: (e: TimedExchange['client']) => `${e.namespace}/${e.workloads![0]!.name}`,
+        },
+        { level: 'NAMESPACE', source: 'shop', destination: 'pay', nodeOf: (e: TimedExchange['client']) => e.namespace! },
+      ];
+      for (const c of cases) {
+        const res = await gql(
+          server.url,
+          `query($s: ID, $d: ID, $l: MapLevel, $r: TimeRange!) {
+            activity(source: $s, destination: $d, level: $l, range: $r, step: "30m") { ${SERIES} }
+            serviceMap(filter: {level: $l}, range: $r) { edges { source target flows requests errors latencyP95Ms } } }`,
+          { s: c.source, d: c.destination, l: c.level, r: { since: '-3h' } },
+        );
+        expect(res.errors).toBeUndefined();
+        const series = res.data!.activity;
+        const until = Date.parse(series.range.until);
+        // The edge's exchanges: more than one call (pods, ports, verdicts) rolled up into it.
+        const mine = all.filter((x) => c.nodeOf(x.client) === c.source && c.nodeOf(x.server) === c.destination);
+        expect(new Set(mine.map(keyOf)).size).toBeGreaterThan(1);
+        const inStep = (t: number) => {
+          const sum = { flows: 0, requests: 0, errors: 0 };
+          for (const e of expectedTotals(mine, t, Math.min(t + 30 * MIN, until)).values()) {
+            sum.flows += e.flows;
+            sum.requests += e.requests;
+            sum.errors += e.errors;
+          }
+          return sum;
+        };
+        const points = series.points as { time: string; flows: number; requests: number; errors: number }[];
+        expect(points.length).toBeGreaterThanOrEqual(6);
+        for (const p of points) {
+          expect({ level: c.level, time: p.time, flows: p.flows, requests: p.requests, errors: p.errors }).toEqual({
+            level: c.level,
+            time: p.time,
+            ...inStep(Date.parse(p.time)),
+          });
+        }
+        const edge = (
+          res.data!.serviceMap.edges as {
+            source: string;
+            target: string;
+            flows: number;
+            requests: number;
+            errors: number;
+            latencyP95Ms: number | null;
+          }[]
+        ).find((e) => e.source === c.source && e.target === c.destination)!;
+        const total = (f: 'flows' | 'requests' | 'errors') => points.reduce((n, p) => n + p[f], 0);
+        expect({ flows: total('flows'), requests: total('requests'), errors: total('errors') }).toEqual({
+          flows: edge.flows,
+          requests: edge.requests,
+          errors: edge.errors,
+        });
+        // One step over the whole range (a step longer than it): its p95 is the map edge's (the same sketches merged).
+        const whole = await gql(
+          server.url,
+          `query($s: ID, $d: ID, $l: MapLevel, $r: TimeRange!, $step: String) { activity(source: $s, destination: $d, level: $l, range: $r, step: $step) { ${SERIES} } }`,
+          {
+            s: c.source,
+            d: c.destination,
+            l: c.level,
+            r: { since: '-3h' },
+            step: '4h',
+          },
+        );
+        expect(whole.errors).toBeUndefined();
+        expect(whole.data!.activity.points).toHaveLength(1);
+        expect(edge.latencyP95Ms).not.toBeNull();
+        expect(whole.data!.activity.points[0].latencyP95Ms).toBeCloseTo(edge.latencyP95Ms!, 6);
+      }
+    });
+
+    it('tells an activity id the graph does not know at the level asked apart from an edge without activity in the range', async () => {
+      const ask = (args: string) => gql(server.url, `{ activity(${args}, range: { since: "-3h" }) { points { flows } } }`);
+      const refused = async (args: string) => {
+        const res = await ask(args);
+        expect(res.data).toBeNull();
+        return { argument: res.errors![0]!.extensions!.argument, code: res.errors![0]!.extensions!.code, message: res.errors![0]!.message };
+      };
+      // A workload's id at the POD level: the error names it and the level it has.
+      expect(await refused('source: "shop/web", destination: "shop/api-1"')).toEqual({
+        argument: 'source',
+        code: 'BAD_USER_INPUT',
+        message: 'source: no POD map node "shop/web" in the graph (it is a WORKLOAD map node: give level: WORKLOAD)',
+      });
+      expect(await refused('source: "shop/web", destination: "shop/nope", level: WORKLOAD')).toMatchObject({
+        argument: 'destination',
+        message: 'destination: no WORKLOAD map node "shop/nope" in the graph',
+      });
+      expect(await refused('source: "shop", destination: "pay", level: POD')).toMatchObject({
+        argument: 'source',
+        message: expect.stringContaining('(it is a NAMESPACE map node: give level: NAMESPACE)'),
+      });
+      expect(await refused('key: "nope|nope|1|TCP|FORWARDED"')).toMatchObject({
+        argument: 'key',
+        message: expect.stringContaining('no call with key'),
+      });
+      expect(await refused(`key: "${keyOf(recent[0]!)}", level: WORKLOAD`)).toMatchObject({ argument: 'level' });
+      // Known map nodes without activity in the range (the legacy edge was last active 40 days ago): zeros.
+      for (const args of [
+        'source: "legacy/cron", destination: "legacy/db", level: WORKLOAD',
+        'source: "legacy/cron-1", destination: "legacy/db-1"',
+      ]) {
+        const res = await ask(args);
+        expect(res.errors).toBeUndefined();
+        expect(res.data!.activity.points.every((p: { flows: number }) => p.flows === 0)).toBe(true);
+      }
+    });
+
     it('lists the edges that appeared and disappeared between two ranges', async () => {
       const before = { since: new Date(NOW - 3 * HOUR).toISOString(), until: new Date(NOW - 150 * MIN).toISOString() };
       const after = { since: new Date(NOW - 30 * MIN).toISOString(), until: new Date(NOW).toISOString() };

@@ -314,7 +314,7 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     expectSameSeries(await drawnSeries(), await apiSeries('source: "shop/web-a", destination: "shop/api-0"', { since: '-60m' }));
     await saveScreenshot(page, 'map-edge-sparkline');
 
-    // Live, at WORKLOAD level: the web workload's edge sums both web pods' calls over the last hour.
+    // Live, at WORKLOAD level: the web workload's edge is both web pods' calls over the last hour.
     await openMap('ns=shop&level=WORKLOAD&range=live');
     await clickEdge('shop/web', 'shop/api');
     await page.waitForSelector('#panel h2[data-edge="shop/web->shop/api"]');
@@ -325,6 +325,9 @@ describe('the map page over time ranges, compare mode, sparklines and policy dro
     ]);
     const sum = new Map([...a].map(([t, v]) => [t, v + (b.get(t) ?? 0)]));
     expectSameSeries(drawn, sum);
+    // ... which is the API's series of the WORKLOAD edge itself (from its roll-ups), with no note.
+    expectSameSeries(drawn, await apiSeries('source: "shop/web", destination: "shop/api", level: WORKLOAD', { since: '-60m' }));
+    expect(await page.locator('#panel .activity-note').count()).toBe(0);
     const covered = page.locator('#panel .activity');
     const span = Date.parse((await covered.getAttribute('data-until'))!) - Date.parse((await covered.getAttribute('data-since'))!);
     expect(span).toBeGreaterThanOrEqual(60 * MIN);

@@ -1,4 +1,4 @@
-import { type ApiActivitySeries, sumSeries, toSparkline } from '../../../ui/src/model/sparkline';
+import { type ApiActivitySeries, toSparkline } from '../../../ui/src/model/sparkline';
 
 const range = { since: '2026-11-25T10:00:00.000Z', until: '2026-11-25T10:03:00.000Z', bucketSeconds: 60, seconds: 180 };
 const series = (points: [number, number, number][]): ApiActivitySeries => ({
@@ -13,28 +13,6 @@ const series = (points: [number, number, number][]): ApiActivitySeries => ({
 });
 
 describe('the activity sparkline of an edge', () => {
-  it('sums the series of the calls rolled up into an edge, step by step', () => {
-    const sum = sumSeries([
-      series([
-        [2, 1, 0],
-        [0, 0, 0],
-        [4, 2, 1],
-      ]),
-      series([
-        [1, 0, 0],
-        [6, 3, 0],
-        [0, 0, 0],
-      ]),
-    ])!;
-    expect(sum.points.map((p) => [p.flows, p.requests, p.errors])).toEqual([
-      [3, 1, 0],
-      [6, 3, 0],
-      [4, 2, 1],
-    ]);
-    expect(sum.range).toEqual(range);
-    expect(sumSeries([])).toBeNull();
-  });
-
   it('draws requests when the edge has L7 requests, flows otherwise, the highest value at the top', () => {
     const s = toSparkline(
       series([

@@ -4,7 +4,7 @@ import { type ApiDrop, POLICY_DROP_REASONS, type PolicyScope } from '../model/po
 import type { ApiActivitySeries } from '../model/sparkline';
 import type { ApiRange } from '../model/time-range';
 import type { MapFilters } from '../model/view-state';
-import { GraphqlError, type GraphqlClient, type SubscriptionSink } from './graphql-client';
+import { type GraphqlClient, type SubscriptionSink } from './graphql-client';
 
 /**
  * Every read of the page. Each takes the range to read (undefined: all time); with a range the
@@ -223,33 +223,22 @@ export async function readMapDiff(
 
 const SERIES = `range { since until bucketSeconds seconds } stepSeconds points { time flows requests errors }`;
 
-/** Activity of every call from one endpoint to another in a range (an edge between two endpoints). */
-export async function readActivityBetween(
+/**
+ * Activity of a map edge in a range: every call from `source` to `destination`, map node ids of
+ * `level` (at WORKLOAD and NAMESPACE the API reads its write-time roll-ups).
+ */
+export async function readEdgeActivity(
   client: GraphqlClient,
   source: string,
   destination: string,
+  level: MapLevel,
   range: ApiRange,
 ): Promise<ApiActivitySeries> {
   const data = await client.query<{ activity: ApiActivitySeries }>(
-    `query Activity($source: ID!, $destination: ID!, $range: TimeRange!) { activity(source: $source, destination: $destination, range: $range) { ${SERIES} } }`,
-    { source, destination, range },
+    `query Activity($source: ID!, $destination: ID!, $level: MapLevel!, $range: TimeRange!) { activity(source: $source, destination: $destination, level: $level, range: $range) { ${SERIES} } }`,
+    { source, destination, level, range },
   );
   return data.activity;
-}
-
-/** Activity of several calls by key in one request (the calls rolled up into one map edge), one series per key. */
-export async function readActivityOfCalls(client: GraphqlClient, keys: readonly string[], range: ApiRange): Promise<ApiActivitySeries[]> {
-  if (keys.length === 0) return [];
-  const decl = keys.map((_, i) => `$k${i}: ID!`).join(', ');
-  const fields = keys.map((_, i) => `a${i}: activity(key: $k${i}, range: $range) { ${SERIES} }`).join('\n');
-  const vars: Record<string, unknown> = { range };
-  keys.forEach((k, i) => (vars[`k${i}`] = k));
-  const data = await client.query<Record<string, ApiActivitySeries>>(`query Activities($range: TimeRange!, ${decl}) { ${fields} }`, vars);
-  return keys.map((key, i) => {
-    const series = data[`a${i}`];
-    if (series === undefined) throw new GraphqlError(`the answer has no activity for call ${key} (alias a${i})`, undefined);
-    return series;
-  });
 }
 
 /** The network policy drafts of a workload or a namespace, as one YAML stream. */

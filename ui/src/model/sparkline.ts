@@ -13,29 +13,6 @@ export interface ApiActivitySeries {
   points: ApiActivityPoint[];
 }
 
-/**
- * Sums series of the same range and step point by point (the calls rolled up into one map edge).
- * The API answers every series of one range with the same steps, zeros included, so points line up
- * by time; a time only one series has is kept as it is.
- */
-export function sumSeries(series: readonly ApiActivitySeries[]): ApiActivitySeries | null {
-  const [first] = series;
-  if (first === undefined) return null;
-  const byTime = new Map<string, ApiActivityPoint>();
-  for (const s of series) {
-    for (const p of s.points) {
-      const sum = byTime.get(p.time);
-      if (sum) {
-        sum.flows += p.flows;
-        sum.requests += p.requests;
-        sum.errors += p.errors;
-      } else byTime.set(p.time, { ...p });
-    }
-  }
-  const points = [...byTime.values()].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
-  return { range: first.range, stepSeconds: first.stepSeconds, points };
-}
-
 /** A sparkline ready to draw as SVG: a polyline of counts and one of errors, on a fixed box. */
 export interface Sparkline {
   /** What the line counts: requests when the edge has L7 requests in the range, else flows. */

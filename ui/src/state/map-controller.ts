@@ -1,9 +1,8 @@
 import { UnauthorizedError, type GraphqlClient } from '../api/graphql-client';
 import {
-  readActivityBetween,
-  readActivityOfCalls,
   readCallsBetween,
   readDependencies,
+  readEdgeActivity,
   readEndpointDetails,
   readMapDiff,
   readNamespaceCalls,
@@ -20,14 +19,11 @@ import type { ApiCall, ApiEndpoint, ApiMapEdge } from '../model/api-types';
 import { mapEdgeId, toMapNode } from '../model/apply-live-event';
 import { diffKindOf, toCompareView } from '../model/compare-maps';
 import { policyDroppedEdgeIds, toPolicyScope } from '../model/policy-drops';
-import { type ApiActivitySeries, sumSeries } from '../model/sparkline';
+import type { ApiActivitySeries } from '../model/sparkline';
 import { summarizeCalls } from '../model/summarize-calls';
 import { type ApiRange, isLive, toActivityRange, toApiRange, toDiffRanges } from '../model/time-range';
 import { type ViewState, formatViewState } from '../model/view-state';
 import type { MapStore, NodeDetails, Trace } from './map-store';
-
-/** Most calls of a rolled-up edge whose activity the sparkline sums (heaviest first): one aliased query of this many series. */
-export const SPARKLINE_MAX_CALLS = 8;
 
 /**
  * Least time between two map reads made to settle live figures, ms. A whole map read is what the
@@ -229,7 +225,7 @@ export class MapController {
           change,
         };
         this.store.setDetails(details);
-        const { series, note } = await this.readEdgeActivity(edge, calls);
+        const { series, note } = await this.readEdgeActivity(edge);
         if (ticket !== this.panelRead) return;
         return this.store.setDetails({ ...details, activity: series, activityNote: note });
       }
@@ -321,21 +317,15 @@ export class MapController {
   }
 
   /**
-   * The edge's activity over the shown range (the last hour for all-time views): one series
-   * between two endpoints, or the sum of its heaviest calls' series for a rolled-up edge.
+   * The edge's activity over the shown range (the last hour for all-time views): every call
+   * between its two map nodes at the view's level, one series (rolled-up levels from the API's
+   * roll-ups, so a workload edge's line is all of its calls).
    */
-  private async readEdgeActivity(edge: ApiMapEdge, calls: ApiCall[]): Promise<{ series: ApiActivitySeries | null; note: string | null }> {
+  private async readEdgeActivity(edge: ApiMapEdge): Promise<{ series: ApiActivitySeries | null; note: string | null }> {
     const v = this.store.view;
     const range = v.compare ? toDiffRanges(v.range, v.compare).after : toActivityRange(v.range);
     try {
-      if (this.isEndpoint(edge.source) && this.isEndpoint(edge.target)) {
-        return { series: await readActivityBetween(this.client, edge.source, edge.target, range), note: null };
-      }
-      const keys = [...new Set(calls.map((c) => c.key))];
-      if (keys.length === 0) return { series: null, note: 'No calls of this edge in the range.' };
-      const series = sumSeries(await readActivityOfCalls(this.client, keys.slice(0, SPARKLINE_MAX_CALLS), range));
-      const note = keys.length > SPARKLINE_MAX_CALLS ? `The ${SPARKLINE_MAX_CALLS} heaviest of its ${keys.length} calls.` : null;
-      return { series, note };
+      return { series: await readEdgeActivity(this.client, edge.source, edge.target, v.level, range), note: null };
     } catch (err) {
       return { series: null, note: `activity not read: ${err instanceof Error ? err.message : String(err)}` };
     }

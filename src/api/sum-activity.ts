@@ -76,5 +76,12 @@ export function rangedCallProps(call: CallProps, buckets: readonly ActivityProps
     if (PREFIXES.some((p) => k.startsWith(p)) || k.startsWith('latency')) continue;
     kept[k] = v;
   }
-  return { ...kept, ...sumActivity(buckets), rangeSinceMs: w.sinceMs, rangeUntilMs: w.untilMs, rangeSize: w.size };
+  return {
+    ...kept,
+    ...sumActivity(buckets),
+    rangeSinceMs: w.sinceMs,
+    rangeUntilMs: w.untilMs,
+    rangeSize: w.size,
+    rangeKeptSinceMs: w.keptSinceMs ?? w.sinceMs,
+  };
 }

@@ -83,15 +83,17 @@ export interface GqlCoveredRange {
   until: string;
   bucketSeconds: number;
   seconds: number;
+  keptSince: string;
 }
 
-/** The CoveredRange of a window. */
-export function toCoveredRange(w: { sinceMs: number; untilMs: number; size: number }): GqlCoveredRange {
+/** The CoveredRange of a window (`keptSince`: its keptSinceMs, else its start). */
+export function toCoveredRange(w: { sinceMs: number; untilMs: number; size: number; keptSinceMs?: number }): GqlCoveredRange {
   return {
     since: new Date(w.sinceMs).toISOString(),
     until: new Date(w.untilMs).toISOString(),
     bucketSeconds: w.size,
     seconds: (w.untilMs - w.sinceMs) / 1000,
+    keptSince: new Date(w.keptSinceMs ?? w.sinceMs).toISOString(),
   };
 }
 
@@ -227,12 +229,13 @@ function rangeOf(props: CallProps): Pick<GqlCall, 'range' | 'flowsPerSecond' | '
   const since = props.rangeSinceMs;
   const until = props.rangeUntilMs;
   const size = props.rangeSize;
+  const keptSinceMs = typeof props.rangeKeptSinceMs === 'number' ? props.rangeKeptSinceMs : undefined;
   if (typeof since !== 'number' || typeof until !== 'number' || typeof size !== 'number') {
     return { range: null, flowsPerSecond: null, requestsPerSecond: null, errorsPerSecond: null };
   }
   const seconds = (until - since) / 1000;
   return {
-    range: toCoveredRange({ sinceMs: since, untilMs: until, size }),
+    range: toCoveredRange({ sinceMs: since, untilMs: until, size, keptSinceMs }),
     flowsPerSecond: num(props.flows) / seconds,
     requestsPerSecond: num(props.requests) / seconds,
     errorsPerSecond: num(props.errors) / seconds,

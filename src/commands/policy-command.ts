@@ -48,7 +48,7 @@ function rangeOf(ctx: CommandContext, flags: Record<string, unknown>): TimeWindo
   }
   const covered = resolveRange(ctx.config.time.buckets, flags.since, typeof flags.until === 'string' ? flags.until : undefined, Date.now());
   if ('field' in covered) throw new InputError(`${covered.field === 'range' ? '--since' : `--${covered.field}`}: ${covered.message}`);
-  return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs };
+  return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs, keptSinceMs: covered.keptSinceMs };
 }
 
 /** Reads the observed edges of `verdicts` (within `range` when given) from the configured Neo4j (never migrating: read-only). */

@@ -67,11 +67,16 @@ export function bucketCeilMs(timeMs: number, sizeMs: number): number {
   return start === timeMs ? start : start + sizeMs;
 }
 
-/** A time range the store answers: bucket-aligned, `untilMs` exclusive, and the bucket size used. */
+/**
+ * A time range the store answers: bucket-aligned, `untilMs` exclusive, and the bucket size used.
+ * `keptSinceMs`: the start of the oldest bucket of that size the retention still keeps at the time
+ * of the answer; a range that starts before it holds only what expiry has not removed yet.
+ */
 export interface CoveredRange {
   readonly sinceMs: number;
   readonly untilMs: number;
   readonly sizeMs: number;
+  readonly keptSinceMs: number;
 }
 
 /** Above this many buckets per edge a range is read from the next coarser size, when it holds the range. */
@@ -86,7 +91,8 @@ export const MAX_BUCKETS_PER_RANGE = 360;
  */
 export function coverRange(spec: BucketSpec, sinceMs: number, untilMs: number, nowMs: number): CoveredRange | undefined {
   // A bucket is kept while its start is within the retention: the first whole bucket inside it counts.
-  const holds = (l: BucketLevel) => sinceMs >= bucketStartMs(nowMs - l.retentionMs, l.sizeMs) + l.sizeMs;
+  const keptSince = (l: BucketLevel) => bucketStartMs(nowMs - l.retentionMs, l.sizeMs) + l.sizeMs;
+  const holds = (l: BucketLevel) => sinceMs >= keptSince(l);
   const held = spec.findIndex(holds);
   const levels = spec.slice(held < 0 ? spec.length - 1 : held);
   let [level] = levels;
@@ -97,7 +103,7 @@ export function coverRange(spec: BucketSpec, sinceMs: number, untilMs: number, n
     level = coarser;
   }
   const sizeMs = level.sizeMs;
-  return { sinceMs: bucketStartMs(sinceMs, sizeMs), untilMs: bucketCeilMs(untilMs, sizeMs), sizeMs };
+  return { sinceMs: bucketStartMs(sinceMs, sizeMs), untilMs: bucketCeilMs(untilMs, sizeMs), sizeMs, keptSinceMs: keptSince(level) };
 }
 
 /**

@@ -593,6 +593,12 @@ export type CoveredRange = {
   until: Scalars['DateTime']['output'];
   bucketSeconds: Scalars['Int']['output'];
   seconds: Scalars['Int']['output'];
+  /**
+   * The start of the oldest bucket of this size that the retention (`HG_BUCKETS`) still keeps. When it
+   * is after `since`, the range reaches back past the retention: what came before `keptSince` has
+   * been removed, or will be at the next expiry, and is missing from the answer.
+   */
+  keptSince: Scalars['DateTime']['output'];
 };
 
 export type CallEdge = {
@@ -1463,6 +1469,7 @@ export type CoveredRangeResolvers<ContextType = ApiContext, ParentType extends R
   until?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   bucketSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   seconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  keptSince?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type CallEdgeResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['CallEdge'] = ResolversParentTypes['CallEdge']> = {

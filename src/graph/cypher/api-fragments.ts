@@ -109,6 +109,8 @@ export interface TimeWindow {
   readonly size: number;
   readonly sinceMs: number;
   readonly untilMs: number;
+  /** What the answer reports as `keptSince` (CoveredRange.keptSinceMs); no query reads it. */
+  readonly keptSinceMs?: number;
 }
 
 /**

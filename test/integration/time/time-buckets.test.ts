@@ -559,6 +559,35 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       }
     });
 
+    it('says in every covered range where the retention of its buckets begins: after since when the range reaches back past it', async () => {
+      const ask = async (since: string) => {
+        const before = Date.now();
+        const res = await gql(
+          server.url,
+          `query($r: TimeRange!) {
+            serviceMap(filter: {level: WORKLOAD}, range: $r) { range { since keptSince bucketSeconds } }
+            calls(range: $r, first: 5) { nodes { range { since keptSince } } }
+            activity(source: "shop/web", destination: "shop/api", level: WORKLOAD, range: $r, step: "1d") { range { since keptSince } } }`,
+          { r: { since } },
+        );
+        expect(res.errors).toBeUndefined();
+        const d = res.data!;
+        // The hour buckets are kept 30 days: the oldest kept is the first whole hour inside them.
+        const keptAt = (t: number) => new Date(t - 30 * DAY - ((t - 30 * DAY) % HOUR) + HOUR).toISOString();
+        const ranges = [d.serviceMap.range, d.activity.range, ...d.calls.nodes.map((n: { range: unknown }) => n.range)];
+        expect(d.calls.nodes.length).toBeGreaterThan(0);
+        return { ranges, expected: [keptAt(before), keptAt(Date.now())] };
+      };
+      const old = await ask('-100d');
+      for (const r of old.ranges) {
+        expect(old.expected).toContain(r.keptSince);
+        expect(Date.parse(r.keptSince)).toBeGreaterThan(Date.parse(r.since));
+      }
+      // Within the retention, keptSince is no later than since.
+      const recentRanges = (await ask('-20d')).ranges;
+      for (const r of recentRanges) expect(Date.parse(r.keptSince)).toBeLessThanOrEqual(Date.parse(r.since));
+    });
+
     it('refuses a range it cannot read and names the argument', async () => {
       const res = await gql(server.url, '{ calls(range: {since: "yesterday"}) { totalCount } }');
       expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

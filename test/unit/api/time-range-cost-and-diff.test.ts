@@ -37,6 +37,8 @@ describe('toWindow', () => {
       size: 60,
       sinceMs: Date.UTC(2026, 10, 25, 11, 45),
       untilMs: Date.UTC(2026, 10, 25, 12, 1),
+      // The oldest whole minute of the last 48 hours (the minutes' retention).
+      keptSinceMs: Date.UTC(2026, 10, 23, 12, 1),
     });
   });
 

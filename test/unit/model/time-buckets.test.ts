@@ -37,6 +37,8 @@ describe('coverRange', () => {
       sinceMs: Date.UTC(2026, 10, 25, 12, 15),
       untilMs: Date.UTC(2026, 10, 25, 12, 31),
       sizeMs: MIN,
+      // The oldest whole minute of the last 48 hours.
+      keptSinceMs: Date.UTC(2026, 10, 23, 12, 31),
     });
   });
 
@@ -45,12 +47,21 @@ describe('coverRange', () => {
       sinceMs: Date.UTC(2026, 10, 24, 12),
       untilMs: Date.UTC(2026, 10, 25, 13),
       sizeMs: HOUR,
+      keptSinceMs: Date.UTC(2026, 9, 26, 13),
     });
   });
 
   it('answers a range older than the minutes are kept from hour buckets', () => {
     const since = now - 3 * DAY;
     expect(coverRange(spec, since, since + 10 * MIN, now)?.sizeMs).toBe(HOUR);
+  });
+
+  it('says where the retention begins when a range reaches back past it (answered from the coarsest size)', () => {
+    const covered = coverRange(spec, now - 100 * DAY, now, now)!;
+    expect(covered.sizeMs).toBe(HOUR);
+    expect(covered.sinceMs).toBe(Date.UTC(2026, 7, 17, 12));
+    expect(covered.keptSinceMs).toBe(Date.UTC(2026, 9, 26, 13));
+    expect(covered.keptSinceMs).toBeGreaterThan(covered.sinceMs);
   });
 
   it('answers nothing when buckets are off', () => {
@@ -83,6 +94,7 @@ describe('resolveRange', () => {
       sinceMs: Date.parse('2026-11-25T11:45:00Z'),
       untilMs: Date.parse('2026-11-25T12:01:00Z'),
       sizeMs: 60_000,
+      keptSinceMs: Date.parse('2026-11-23T12:01:00Z'),
     });
   });
 

@@ -101,4 +101,14 @@ describe('the view in the URL', () => {
       describeCoveredRange({ since: '2026-11-24T11:00:00.000Z', until: '2026-11-25T11:00:00.000Z', bucketSeconds: 3600, seconds: 86400 }),
     ).toBe('2026-11-24 11:00 – 2026-11-25 11:00 UTC (1 h buckets)');
   });
+
+  it('says when the covered range reaches back past the retention of its buckets, and not otherwise', () => {
+    const range = { since: '2026-08-17T12:00:00.000Z', until: '2026-11-25T13:00:00.000Z', bucketSeconds: 3600, seconds: 8_643_600 };
+    expect(describeCoveredRange({ ...range, keptSince: '2026-10-26T13:00:00.000Z' })).toBe(
+      '2026-08-17 12:00 – 2026-11-25 13:00 UTC (1 h buckets; kept only since 2026-10-26 13:00 UTC, older history has expired)',
+    );
+    expect(describeCoveredRange({ ...range, keptSince: '2026-08-17T12:00:00.000Z' })).toBe(
+      '2026-08-17 12:00 – 2026-11-25 13:00 UTC (1 h buckets)',
+    );
+  });
 });

@@ -15,7 +15,7 @@ const ENDPOINT = 'id kind name namespace ... on Pod { workloadName }';
 export const CALL_FIELDS = `key source { ${ENDPOINT} } destination { ${ENDPOINT} } port protocol verdict flows requests responses errors errorRate
   l7Protocols statusCounts { key count } dropReasons { key count } latency { p50Ms p95Ms } firstSeen lastSeen`;
 
-const COVERED = 'range { since until bucketSeconds seconds }';
+const COVERED = 'range { since until bucketSeconds seconds keptSince }';
 const MAP_NODE = 'id kind name namespace pods';
 const MAP_EDGE = 'id source target flows requests errors errorRate verdicts ports protocols latencyP95Ms calls lastSeen';
 
@@ -213,7 +213,7 @@ export async function readMapDiff(
   const data = await client.query<{ mapDiff: ApiMapDiff }>(
     `query Diff($before: TimeRange!, $after: TimeRange!, $level: MapLevel, $filter: MapDiffFilter) {
       mapDiff(before: $before, after: $after, level: $level, filter: $filter) { level
-        before { since until bucketSeconds seconds } after { since until bucketSeconds seconds }
+        before { since until bucketSeconds seconds keptSince } after { since until bucketSeconds seconds keptSince }
         addedNodes { id } removedNodes { ${MAP_NODE} } addedEdges { id } removedEdges { ${MAP_EDGE} }
         changedEdges { id reasons before { requests errors errorRate latencyP95Ms } } } }`,
     { ...ranges, level: args.level, filter },
@@ -221,7 +221,7 @@ export async function readMapDiff(
   return data.mapDiff;
 }
 
-const SERIES = `range { since until bucketSeconds seconds } stepSeconds points { time flows requests errors }`;
+const SERIES = `range { since until bucketSeconds seconds keptSince } stepSeconds points { time flows requests errors }`;
 
 /**
  * Activity of a map edge in a range: every call from `source` to `destination`, map node ids of

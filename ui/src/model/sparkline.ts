@@ -1,3 +1,5 @@
+import type { CoveredRange } from './time-range';
+
 /** `ActivityPoint` of the API, with the fields the sparkline reads. */
 export interface ApiActivityPoint {
   time: string;
@@ -8,7 +10,7 @@ export interface ApiActivityPoint {
 
 /** `ActivitySeries` of the API. */
 export interface ApiActivitySeries {
-  range: { since: string; until: string; bucketSeconds: number; seconds: number };
+  range: CoveredRange;
   stepSeconds: number;
   points: ApiActivityPoint[];
 }

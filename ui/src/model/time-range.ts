@@ -25,12 +25,16 @@ export interface ApiRange {
   until: string;
 }
 
-/** The API's `CoveredRange`: the asked range widened to whole buckets (`until` exclusive). */
+/**
+ * The API's `CoveredRange`: the asked range widened to whole buckets (`until` exclusive);
+ * `keptSince`, the oldest bucket its size still keeps (after `since`: older history has expired).
+ */
 export interface CoveredRange {
   since: string;
   until: string;
   bucketSeconds: number;
   seconds: number;
+  keptSince?: string;
 }
 
 /** Parses the URL's `range` value (`live`, `all`, `15m`, `2026-11-25T10:00:00Z..2026-11-25T11:00:00Z`); anything else is live. */
@@ -136,7 +140,10 @@ export function toDiffRanges(shown: RangeChoice, compare: CompareChoice): { befo
   return { before: { since: new Date(since - backMs).toISOString(), until: new Date(until - backMs).toISOString() }, after };
 }
 
-/** A covered range as a person reads it: `10:05–10:20 UTC, 26 Nov (1 min buckets)`. */
+/**
+ * A covered range as a person reads it: `2026-11-26 10:05–10:20 UTC (1 min buckets)`, and when it
+ * reaches back past the retention, from when its buckets are kept.
+ */
 export function describeCoveredRange(r: CoveredRange): string {
   const since = new Date(r.since);
   const until = new Date(r.until);
@@ -146,7 +153,11 @@ export function describeCoveredRange(r: CoveredRange): string {
   const span = sameDay
     ? `${day(since)} ${time(since)}–${time(until)} UTC`
     : `${day(since)} ${time(since)} – ${day(until)} ${time(until)} UTC`;
-  return `${span} (${bucketLabel(r.bucketSeconds)} buckets)`;
+  const expired =
+    r.keptSince !== undefined && Date.parse(r.keptSince) > since.getTime()
+      ? `; kept only since ${day(new Date(r.keptSince))} ${time(new Date(r.keptSince))} UTC, older history has expired`
+      : '';
+  return `${span} (${bucketLabel(r.bucketSeconds)} buckets${expired})`;
 }
 
 function bucketLabel(seconds: number): string {

@@ -6,6 +6,14 @@ export type RollupLevel = 'WORKLOAD' | 'NAMESPACE';
 
 export const ROLLUP_LEVELS: readonly RollupLevel[] = ['WORKLOAD', 'NAMESPACE'];
 
+/**
+ * The start of the keys of a map edge's roll-ups, `LEVEL|source|target|` (port, protocol and
+ * verdict follow): the roll-up key index finds every bucket of one map edge by this prefix.
+ */
+export function rollupEdgeKeyPrefix(level: RollupLevel, sourceId: string, targetId: string): string {
+  return `${level}|${sourceId}|${targetId}|`;
+}
+
 /** A map node as the service map names it: id, kind, caption and namespace. */
 export interface MapNodeRef {
   id: string;
@@ -76,7 +84,7 @@ export function buildRollupRows(calls: readonly CallRow[], nodes: MapNodesByEndp
     const source = nodes.get(call.sourceId)?.[level];
     const target = nodes.get(call.destinationId)?.[level];
     if (source === undefined || target === undefined) return;
-    const key = `${level}|${source.id}|${target.id}|${call.port}|${call.protocol}|${call.verdict}`;
+    const key = `${rollupEdgeKeyPrefix(level, source.id, target.id)}${call.port}|${call.protocol}|${call.verdict}`;
     const id = `${key}@${size}@${startMs}`;
     let entry = rows.get(id);
     if (entry === undefined) {

@@ -1,6 +1,7 @@
 import type { Params } from '../executor';
 import { LABEL, REL } from '../model';
 import { type CypherQuery, type TimeWindow, windowParams, windowPredicate } from './api-fragments';
+import { rollupEdgeKeyPrefix } from '../build-rollup-rows';
 import type { MapLevel } from './api-map-queries';
 
 /**
@@ -43,7 +44,10 @@ export type SeriesEdge = { key: string } | { level: MapLevel; sourceId: string; 
 /**
  * The buckets in window `w` of `edge`, oldest first: the raw material of a time series. A call's or
  * an endpoint pair's are `(:Activity)` buckets; a WORKLOAD or NAMESPACE pair's are `(:Rollup)`
- * buckets of that level (one per port, protocol and verdict), found through the rollup_source index.
+ * buckets of that level (one per port, protocol and verdict), found by their keys' common prefix in
+ * the rollup_bucket index: only that edge's buckets are read (through the level/size/start index
+ * instead, the query read every roll-up of the window: 28k index entries and 21 ms for one edge's 14
+ * buckets among 720k roll-ups, 947 entries and 3 ms this way).
  */
 export function buildSeriesBuckets(edge: SeriesEdge, w: TimeWindow): CypherQuery {
   const params: Params = windowParams(w);
@@ -57,8 +61,14 @@ export function buildSeriesBuckets(edge: SeriesEdge, w: TimeWindow): CypherQuery
     match = `MATCH (k:${LABEL.activity}) WHERE k.size = toInteger($w_size) AND ${windowPredicate('k')}
   AND k.sourceId = $sourceId AND k.destinationId = $destinationId`;
   } else {
-    Object.assign(params, { level: edge.level, sourceId: edge.sourceId, destinationId: edge.destinationId });
-    match = `MATCH (k:${LABEL.rollup}) WHERE k.source = $sourceId AND k.target = $destinationId AND k.level = $level
+    Object.assign(params, {
+      level: edge.level,
+      sourceId: edge.sourceId,
+      destinationId: edge.destinationId,
+      keyPrefix: rollupEdgeKeyPrefix(edge.level, edge.sourceId, edge.destinationId),
+    });
+    match = `MATCH (k:${LABEL.rollup}) USING INDEX k:${LABEL.rollup}(key, size, start)
+  WHERE k.key STARTS WITH $keyPrefix AND k.source = $sourceId AND k.target = $destinationId AND k.level = $level
   AND k.size = toInteger($w_size) AND ${windowPredicate('k')}`;
   }
   return { cypher: `${match}\nRETURN k {.*, start: k.start.epochMillis} AS bucket ORDER BY bucket.start`, params };

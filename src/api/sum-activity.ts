@@ -82,6 +82,6 @@ export function rangedCallProps(call: CallProps, buckets: readonly ActivityProps
     rangeSinceMs: w.sinceMs,
     rangeUntilMs: w.untilMs,
     rangeSize: w.size,
-    rangeKeptSinceMs: w.keptSinceMs ?? w.sinceMs,
+    rangeKeptSinceMs: w.keptSinceMs,
   };
 }

@@ -5,7 +5,7 @@ import { openGraph } from '../graph/open-graph';
 import { readObservedTraffic } from '../api/read-graph';
 import { resolveRange } from '../model/time-buckets';
 import type { ObservedEdge } from '../policy/observed-traffic';
-import type { TimeWindow } from '../graph/cypher/api-fragments';
+import { type TimeWindow, windowOf } from '../graph/cypher/api-fragments';
 import { buildPolicyCheck } from '../policy/build-policy-check';
 import { type DraftKind, type DraftScope, buildPolicyDrafts } from '../policy/build-policy-drafts';
 import { parsePolicyDocuments } from '../policy/parse-policy-documents';
@@ -48,7 +48,7 @@ function rangeOf(ctx: CommandContext, flags: Record<string, unknown>): TimeWindo
   }
   const covered = resolveRange(ctx.config.time.buckets, flags.since, typeof flags.until === 'string' ? flags.until : undefined, Date.now());
   if ('field' in covered) throw new InputError(`${covered.field === 'range' ? '--since' : `--${covered.field}`}: ${covered.message}`);
-  return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs, keptSinceMs: covered.keptSinceMs };
+  return windowOf(covered);
 }
 
 /** Reads the observed edges of `verdicts` (within `range` when given) from the configured Neo4j (never migrating: read-only). */

@@ -1,4 +1,4 @@
-import type { TimeWindow } from '../../graph/cypher/api-fragments';
+import { type TimeWindow, windowOf } from '../../graph/cypher/api-fragments';
 import { resolveRange } from '../../model/time-buckets';
 import type { ApiLimits } from '../api-context';
 import { badUserInput } from '../api-errors';
@@ -18,7 +18,7 @@ export function toWindow(
   if (typeof range.since !== 'string') throw badUserInput(`${arg}.since`, 'is required');
   const covered = resolveRange(limits.buckets ?? [], range.since, range.until ?? undefined, (limits.now ?? Date.now)());
   if ('field' in covered) throw badUserInput(covered.field === 'range' ? arg : `${arg}.${covered.field}`, covered.message);
-  return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs, keptSinceMs: covered.keptSinceMs };
+  return windowOf(covered);
 }
 
 /** toWindow of a required range argument. */

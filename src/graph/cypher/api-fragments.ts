@@ -1,5 +1,6 @@
 import type { Params } from '../executor';
 import { HASHED_OWNER_KIND, TEMPLATE_HASH_PATTERN } from '../../model/workload-name';
+import type { CoveredRange } from '../../model/time-buckets';
 
 /**
  * Shared pieces of the API's Cypher. Variable names and property names are constants of this
@@ -111,6 +112,11 @@ export interface TimeWindow {
   readonly untilMs: number;
   /** What the answer reports as `keptSince` (CoveredRange.keptSinceMs); no query reads it. */
   readonly keptSinceMs?: number;
+}
+
+/** The window of a covered range (coverRange / resolveRange): its size in seconds. */
+export function windowOf(covered: CoveredRange): TimeWindow {
+  return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs, keptSinceMs: covered.keptSinceMs };
 }
 
 /**

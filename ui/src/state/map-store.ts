@@ -46,7 +46,7 @@ export interface EdgeDetails {
   calls: CallRow[];
   /** The edge's activity over the shown range (the last hour for all-time views); null while read or when it failed. */
   activity: ApiActivitySeries | null;
-  /** E.g. "the 8 heaviest of 12 calls" when the series leaves calls out, or why there is none. */
+  /** "reading activity…" while it is read, or why there is none (the read failed). */
   activityNote: string | null;
   /** Compare mode: added, removed or changed (null: unchanged, or not comparing). */
   diff: DiffKind | null;

@@ -316,7 +316,7 @@ export async function windowCallRecords(
   return records.map((r) => ({ ...r, call: inWindow(r.call) }));
 }
 
-/** The buckets of one call (or of every call between two endpoints) in window `w`, oldest first. */
+/** The buckets of `edge` in window `w` (a call, or every call between two map nodes of a level; buildSeriesBuckets), oldest first. */
 export async function readSeriesBuckets(executor: GraphReader, edge: SeriesEdge, w: TimeWindow): Promise<ActivityProps[]> {
   const q = buildSeriesBuckets(edge, w);
   return (await executor.read<{ bucket: ActivityProps }>(q.cypher, q.params)).map((r) => r.bucket);

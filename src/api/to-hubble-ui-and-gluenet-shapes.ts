@@ -4,6 +4,7 @@ import type { EndpointRecord } from '../graph/cypher/api-endpoint-queries';
 import type { DagLink, DagNode, HubbleLink, HubbleService } from './generated/graphql-types';
 import { toLabels } from './to-graphql';
 import { toWorkloadName } from '../model/workload-name';
+import { callKey } from '../model/endpoint-ids';
 
 /**
  * Pure conversions of one namespace's calls into the shapes of two other UIs: Hubble UI's
@@ -126,7 +127,7 @@ export function toHubbleServiceMap(
     const port = typeof call.port === 'number' ? call.port : 0;
     const protocol = String(call.protocol ?? '');
     const verdict = String(call.verdict ?? '');
-    const id = `${sourceId}|${destinationId}|${port}|${protocol}|${verdict}`;
+    const id = callKey(sourceId, destinationId, port, protocol, verdict);
     if (!links.has(id)) {
       links.set(id, {
         id,

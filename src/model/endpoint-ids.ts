@@ -55,5 +55,10 @@ export function ipId(address: string): string {
 
 /** The unique key of a CALLS relationship: one per (source, destination, port, IP protocol, verdict). */
 export function callKey(sourceId: string, destinationId: string, port: number, protocol: string, verdict: string): string {
-  return `${sourceId}|${destinationId}|${port}|${protocol}|${verdict}`;
+  return `${callKeyPrefix(sourceId, destinationId)}${port}|${protocol}|${verdict}`;
+}
+
+/** What the keys of every call from `sourceId` to `destinationId` start with (and their activity buckets' keys). */
+export function callKeyPrefix(sourceId: string, destinationId: string): string {
+  return `${sourceId}|${destinationId}|`;
 }

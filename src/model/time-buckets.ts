@@ -107,6 +107,21 @@ export function coverRange(spec: BucketSpec, sinceMs: number, untilMs: number, n
 }
 
 /**
+ * The covered range of `earlier` when it must not overlap `later`, as the two were asked (the
+ * earlier one ends no later than the later one begins: mapDiff's `before` and `after`, end to end).
+ * Each range is widened to whole buckets, so two ranges asked end to end at an instant inside a
+ * bucket would both cover that bucket; the later range keeps it (a range always holds the bucket of
+ * its since) and the earlier one ends where it begins. Unchanged when the two do not overlap, when
+ * they are read from buckets of different sizes (an hour ending where a minute begins would leave a
+ * gap of up to an hour instead), and when giving up that bucket would leave the earlier range empty
+ * (both inside one bucket). The answer's ranges say what each covers either way.
+ */
+export function beforeRange(earlier: CoveredRange, later: CoveredRange): CoveredRange {
+  if (earlier.untilMs <= later.sinceMs || earlier.sizeMs !== later.sizeMs || later.sinceMs <= earlier.sinceMs) return earlier;
+  return { ...earlier, untilMs: later.sinceMs };
+}
+
+/**
  * Parses one end of a time range: an ISO-8601 instant with an offset, `now`, or a relative time
  * before now such as `-15m`, `-2h`, `-7d`, `-30s`. Returns epoch ms or a message naming what is wrong.
  */

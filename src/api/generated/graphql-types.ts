@@ -50,7 +50,10 @@ export type Query = {
   /**
    * How the map changed between two time ranges at one level: nodes and edges present in one range
    * and not the other, and edges present in both whose request rate, error rate or p95 latency moved
-   * beyond `thresholds`. Both ranges are read from buckets (see `TimeRange`).
+   * beyond `thresholds`. Both ranges are read from buckets (see `TimeRange`); when one was asked to end
+   * where (or before) the other begins, the earlier one ends where the later one begins, so that the
+   * bucket holding that instant counts in the later one only (same bucket size; `before`/`after` on the
+   * answer say what each covers).
    */
   mapDiff: MapDiff;
   /**

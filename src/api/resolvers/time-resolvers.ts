@@ -11,7 +11,7 @@ import { toCoveredRange } from '../to-graphql';
 import { ARG_DEFAULTS, checkString } from '../validate-args';
 import { checkLevel, toDiffThresholds, toMapColumns, toMapConditions } from './to-conditions';
 import { toServiceMap } from './to-service-map';
-import { requireWindow } from './to-window';
+import { requireDiffWindows, requireWindow } from './to-window';
 
 /** Every edge of both maps is compared; the lists answered are capped at the page size. */
 const ALL_EDGES = 2_147_483_647;
@@ -20,8 +20,7 @@ const ALL_EDGES = 2_147_483_647;
 export const timeQueries: QueryResolvers = {
   mapDiff: async (_p, args, ctx, info) => {
     const level = checkLevel(args.level, 'level');
-    const before = requireWindow(args.before, 'before', ctx.limits);
-    const after = requireWindow(args.after, 'after', ctx.limits);
+    const { before, after } = requireDiffWindows(args.before, args.after, ctx.limits);
     const conditions = toMapConditions(args.filter ?? {}, 'filter');
     const thresholds = toDiffThresholds(args.thresholds);
     // The diff compares p95s; other columns are read only when an answered edge asks for them.

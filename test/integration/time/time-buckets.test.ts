@@ -517,6 +517,31 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       for (const c of d.changedEdges) expect(a.has(c.id) && b.has(c.id)).toBe(true);
     });
 
+    it('counts the minute that holds the instant where two ranges asked end to end meet in the later one only', async () => {
+      // before ..B, after B..; B is 30 s into a minute, so each range widened to whole minutes holds it.
+      const B = Math.floor((NOW - 90 * MIN) / MIN) * MIN + 30_000;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const res = await gql(
+        server.url,
+        `query($b: TimeRange!, $a: TimeRange!) { mapDiff(before: $b, after: $a, level: POD) { before { since until } after { since until } addedEdges { id } removedEdges { id } } }`,
+        { b: { since: iso(B - 10 * MIN), until: iso(B) }, a: { since: iso(B), until: iso(B + 10 * MIN) } },
+      );
+      expect(res.errors).toBeUndefined();
+      const d = res.data!.mapDiff;
+      expect(d.before).toEqual({ since: iso(B - 10 * MIN - 30_000), until: iso(B - 30_000) });
+      expect(d.after).toEqual({ since: iso(B - 30_000), until: iso(B + 10 * MIN + 30_000) });
+      const edgesIn = (fromMs: number, toMs: number) =>
+        new Set(
+          all
+            .filter((x) => x.atMs >= fromMs && x.atMs < toMs)
+            .map((x) => `${x.client.namespace}/${x.client.pod_name}->${x.server.namespace}/${x.server.pod_name}`),
+        );
+      const b = edgesIn(B - 10 * MIN - 30_000, B - 30_000);
+      const a = edgesIn(B - 30_000, B + 10 * MIN + 30_000);
+      expect(d.addedEdges.map((e: { id: string }) => e.id).sort()).toEqual([...a].filter((e) => !b.has(e)).sort());
+      expect(d.removedEdges.map((e: { id: string }) => e.id).sort()).toEqual([...b].filter((e) => !a.has(e)).sort());
+    });
+
     it('answers the edge fields a diff asks for, through fragments, and the same changes whatever is asked', async () => {
       const ranges = {
         // Five minutes each: few enough exchanges that some edges are only in one of them.

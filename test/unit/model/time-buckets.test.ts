@@ -1,4 +1,11 @@
-import { coverRange, parseBucketSpec, parseRangeInstant, resolveRange, type BucketSpec } from '../../../src/model/time-buckets';
+import {
+  beforeRange,
+  coverRange,
+  parseBucketSpec,
+  parseRangeInstant,
+  resolveRange,
+  type BucketSpec,
+} from '../../../src/model/time-buckets';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -66,6 +73,33 @@ describe('coverRange', () => {
 
   it('answers nothing when buckets are off', () => {
     expect(coverRange([], now - MIN, now, now)).toBeUndefined();
+  });
+});
+
+describe('beforeRange', () => {
+  const spec = parseBucketSpec('1m:48h,1h:30d') as BucketSpec;
+  const now = Date.UTC(2026, 10, 25, 12, 30, 20);
+  const cover = (sinceMs: number, untilMs: number) => coverRange(spec, sinceMs, untilMs, now)!;
+
+  it('ends a range asked up to an instant inside a bucket where the next range, asked from that instant, begins', () => {
+    // before: -10m..-5m, after: -5m..now; -5m is 12:25:20, inside the minute 12:25.
+    const after = cover(now - 5 * MIN, now);
+    const before = cover(now - 10 * MIN, now - 5 * MIN);
+    expect(before.untilMs).toBe(Date.UTC(2026, 10, 25, 12, 26)); // widened: both hold the minute 12:25
+    expect(after.sinceMs).toBe(Date.UTC(2026, 10, 25, 12, 25));
+    expect(beforeRange(before, after)).toEqual({ ...before, untilMs: Date.UTC(2026, 10, 25, 12, 25) });
+  });
+
+  it('leaves ranges that do not overlap, ranges of different bucket sizes and a range it would empty as they are', () => {
+    const after = cover(now - 5 * MIN, now);
+    const apart = cover(now - 20 * MIN, now - 15 * MIN);
+    expect(beforeRange(apart, after)).toBe(apart);
+    const hours = cover(now - 3 * DAY, now - 5 * MIN);
+    expect(hours.sizeMs).toBe(HOUR);
+    expect(beforeRange(hours, after)).toBe(hours);
+    const sameMinute = cover(now - 5 * MIN - 10_000, now - 5 * MIN);
+    expect(sameMinute.sinceMs).toBe(after.sinceMs);
+    expect(beforeRange(sameMinute, after)).toBe(sameMinute);
   });
 });
 

@@ -304,21 +304,20 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   });
   const address = `${host}:${port}`;
   const { firstNs, lastNs } = recording;
-  log.info(
-    {
-      address,
-      events: recording.size,
-      flows: recording.seenFlows,
-      nodes: recording.nodeNames,
-      rate,
-      loop,
-      retime: options.retime === true,
-      tls: options.tls !== undefined,
-      first: firstNs !== undefined ? nanosToTimestamp(firstNs) : undefined,
-      last: lastNs !== undefined ? nanosToTimestamp(lastNs) : undefined,
-    },
-    'replay server listening',
-  );
+  // A live server has no recording to describe: what it holds so far is what has come due.
+  const served = live
+    ? { live: true, bufferSize, due: recording.size }
+    : {
+        events: recording.size,
+        flows: recording.seenFlows,
+        nodes: recording.nodeNames,
+        rate,
+        loop,
+        retime: options.retime === true,
+        first: firstNs !== undefined ? nanosToTimestamp(firstNs) : undefined,
+        last: lastNs !== undefined ? nanosToTimestamp(lastNs) : undefined,
+      };
+  log.info({ address, ...served, tls: options.tls !== undefined }, 'replay server listening');
 
   return {
     address,

@@ -1,3 +1,4 @@
+import pino from 'pino';
 import type { Flow, HubbleEvent } from '../../../src/flows/flow';
 import { formatFlowTime } from '../../../src/flows/flow-time';
 import { decodeGetFlowsResponse, type GetFlowsRequestJson } from '../../../src/hubble/hubble-codec';
@@ -70,6 +71,18 @@ describe('live replay server', () => {
       expect(receivedAtMs[i]! - due).toBeLessThan(3000);
     });
     expect(flows.map((f) => f.uuid)).toEqual(flows.map((_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`));
+  });
+
+  it('says in its start log line that it serves a live cluster, not what a recording holds', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    // Three events already due, the rest to come.
+    server = await startReplayServer({ live: ticking(Date.now() - 30, 10), bufferSize: 1000, log });
+    const started = lines.find((l) => l.msg === 'replay server listening');
+    expect(started).toMatchObject({ address: server.address, live: true, bufferSize: 1000, tls: false });
+    expect(started!.due).toBeGreaterThanOrEqual(3);
+    // A recording's fields would describe the first few due events as if they were all it serves.
+    for (const field of ['events', 'flows', 'nodes', 'loop', 'rate', 'retime', 'first', 'last']) expect(started).not.toHaveProperty(field);
   });
 
   it("keeps the last bufferSize events for requests that look back, as Hubble's ring buffer does", async () => {

@@ -21,7 +21,7 @@ export interface ClusterWorkload {
   readonly labels: readonly string[];
   /** Typical server latency, in ms. */
   readonly latencyMs: number;
-  /** HTTP paths it serves. */
+  /** HTTP paths it serves, each with the methods its clients send (`GET,POST /cart`; a bare path: any, see toRoutes). */
   readonly paths?: readonly string[];
 }
 
@@ -77,7 +77,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/1.1',
     labels: app('web', 'frontend', 'shop'),
     latencyMs: 25,
-    paths: ['/', '/products', '/cart', '/checkout', '/static/app.js'],
+    paths: ['GET /', 'GET /products', 'GET,POST /cart', 'POST /checkout', 'GET /static/app.js'],
   },
   {
     namespace: 'shop',
@@ -89,7 +89,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/1.1',
     labels: app('api', 'backend', 'shop'),
     latencyMs: 12,
-    paths: ['/api/v1/cart', '/api/v1/orders', '/api/v1/products', '/healthz'],
+    paths: ['GET,GET,POST,DELETE /api/v1/cart', 'GET,POST /api/v1/orders', 'GET /api/v1/products', 'GET /healthz'],
   },
   {
     namespace: 'shop',
@@ -101,7 +101,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/2',
     labels: app('checkout', 'backend', 'shop'),
     latencyMs: 30,
-    paths: ['/checkout.v1.Checkout/PlaceOrder', '/checkout.v1.Checkout/Quote'],
+    paths: ['POST /checkout.v1.Checkout/PlaceOrder', 'POST /checkout.v1.Checkout/Quote'],
   },
   {
     namespace: 'shop',
@@ -133,7 +133,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/1.1',
     labels: app('payments-api', 'backend', 'payments'),
     latencyMs: 60,
-    paths: ['/v1/charges', '/v1/refunds'],
+    paths: ['POST /v1/charges', 'POST /v1/refunds'],
   },
   {
     namespace: 'payments',
@@ -155,7 +155,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/1.1',
     labels: app('catalog-api', 'backend', 'catalog'),
     latencyMs: 15,
-    paths: ['/v1/products', '/v1/products/search', '/v1/categories'],
+    paths: ['GET /v1/products', 'GET /v1/products/search', 'GET /v1/categories'],
   },
   {
     namespace: 'catalog',
@@ -167,7 +167,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/1.1',
     labels: app('search', 'search', 'catalog'),
     latencyMs: 8,
-    paths: ['/products/_search', '/_bulk'],
+    paths: ['GET,POST /products/_search', 'POST /_bulk'],
   },
   {
     namespace: 'catalog',
@@ -179,7 +179,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/2',
     labels: app('recommend', 'backend', 'catalog'),
     latencyMs: 18,
-    paths: ['/recommend.v1.Recommend/ForProduct'],
+    paths: ['POST /recommend.v1.Recommend/ForProduct'],
   },
   {
     namespace: 'orders',
@@ -191,7 +191,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/1.1',
     labels: app('orders-api', 'backend', 'orders'),
     latencyMs: 20,
-    paths: ['/v1/orders', '/v1/orders/status'],
+    paths: ['GET,POST /v1/orders', 'GET /v1/orders/status'],
   },
   {
     namespace: 'orders',
@@ -233,7 +233,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/1.1',
     labels: app('auth', 'backend', 'auth'),
     latencyMs: 10,
-    paths: ['/oauth/token', '/userinfo'],
+    paths: ['POST /oauth/token', 'GET /userinfo'],
   },
   {
     namespace: 'auth',
@@ -255,7 +255,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/1.1',
     labels: app('prometheus', 'monitoring', 'monitoring'),
     latencyMs: 40,
-    paths: ['/api/v1/query'],
+    paths: ['GET,POST /api/v1/query'],
   },
   {
     namespace: 'monitoring',
@@ -267,7 +267,7 @@ export const CLUSTER_WORKLOADS: readonly ClusterWorkload[] = [
     httpProtocol: 'HTTP/1.1',
     labels: app('node-exporter', 'exporter', 'monitoring'),
     latencyMs: 6,
-    paths: ['/metrics'],
+    paths: ['GET /metrics'],
   },
 ];
 

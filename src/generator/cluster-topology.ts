@@ -9,7 +9,8 @@ import {
 } from './cluster-story';
 import { pickWeighted } from './seeded-random';
 import { BaseTopology, type EdgeKind, type EdgeSpec, type GenEndpoint } from './topology';
-import { PATHS, fnv1a, safeName } from './words';
+import { ROUTES, fnv1a, safeName, toRoutes } from './words';
+import { callKey } from '../model/endpoint-ids';
 
 /** One dependency of the cluster, resolved to its workloads. */
 interface ResolvedDependency {
@@ -112,7 +113,7 @@ export class ClusterTopology extends BaseTopology {
   private edge(r: ResolvedDependency, client: GenEndpoint, server: GenEndpoint, port: number): EdgeSpec {
     const verdict = r.kind === 'drop' ? 'DROPPED' : 'FORWARDED';
     const protocol = r.kind === 'dns' ? 'UDP' : r.kind === 'icmp' ? 'ICMPv4' : 'TCP';
-    const key = `${client.id}|${server.id}|${port}|${protocol}|${verdict}`;
+    const key = callKey(client.id, server.id, port, protocol, verdict);
     let spec = this.specs.get(key);
     if (spec === undefined) {
       const w = typeof r.server === 'string' ? undefined : r.server;
@@ -121,7 +122,7 @@ export class ClusterTopology extends BaseTopology {
         verdict,
         httpProtocol: w?.httpProtocol ?? 'HTTP/1.1',
         baseLatencyMs: w?.latencyMs ?? 80,
-        paths: w?.paths ?? PATHS,
+        paths: w?.paths ? toRoutes(w.paths) : ROUTES,
         errorRate: r.kind === 'http' ? 0.002 : 0,
       };
       if (r.kind === 'fqdn') {

@@ -3,7 +3,6 @@ import type { FlowEmitter } from './flow-emitter';
 import type { EdgeSpec } from './topology';
 import { type Effects, NO_EFFECTS } from './truth';
 import { pickUniform } from './seeded-random';
-import { METHODS } from './words';
 
 const F_SYN: TcpFlags = { SYN: true };
 const F_SYNACK: TcpFlags = { SYN: true, ACK: true };
@@ -132,8 +131,11 @@ export function emitExchange(em: FlowEmitter, rng: () => number, spec: EdgeSpec)
 /** A request through the proxies (client egress, server ingress), its response, maybe a retry. */
 function httpRequest(em: FlowEmitter, rng: () => number, spec: EdgeSpec, clientPort: number): void {
   const id = em.nextRequestId();
-  const method = METHODS[Math.floor(rng() * METHODS.length)];
-  const url = `http://${spec.server.truth.workload ?? 'svc'}.${spec.server.truth.namespace ?? 'default'}.svc.cluster.local${spec.paths[Math.floor(rng() * spec.paths.length)]}`;
+  // Drawn in this order (method, then path) so that paths without methods of their own generate what they always did.
+  const methodDraw = rng();
+  const route = pickUniform(rng, spec.paths);
+  const method = pickUniform(() => methodDraw, route.methods);
+  const url = `http://${spec.server.truth.workload ?? 'svc'}.${spec.server.truth.namespace ?? 'default'}.svc.cluster.local${route.path}`;
   const both = spec.sides === 'both';
   for (let attempt = 0; attempt < 3; attempt++) {
     const error = rng() < spec.errorRate;

@@ -2,7 +2,8 @@ import { pickWeighted } from './seeded-random';
 import { BaseTopology, type EdgeKind, type EdgeSpec, type GenEndpoint, type Sides } from './topology';
 import { emptyCall } from './truth';
 import type { FlowMix } from './validate-options';
-import { ALNUM, APPS, FQDNS, HEX, NAMESPACES, PATHS } from './words';
+import { ALNUM, APPS, FQDNS, HEX, NAMESPACES, ROUTES } from './words';
+import { callKey } from '../model/endpoint-ids';
 
 /** Share of each kind of edge, per mix (each sums to 1). */
 const MIX_WEIGHTS: Record<FlowMix, ReadonlyArray<readonly [EdgeKind, number]>> = {
@@ -205,7 +206,7 @@ export class RandomTopology extends BaseTopology {
         sides = 'server';
         break;
     }
-    const key = `${client.id}|${server.id}|${port}|${protocol}|${verdict}`;
+    const key = callKey(client.id, server.id, port, protocol, verdict);
     // Older Cilium (no is_reply) on some plain TCP edges whose server port the port rule recognizes.
     const legacy = (kind === 'tcp' || kind === 'health') && port < 32768 && this.rng() < 0.2;
     if (kind === 'http' && this.rng() < 0.25) sides = 'client';
@@ -228,7 +229,7 @@ export class RandomTopology extends BaseTopology {
       queries: kind === 'dns' ? this.dnsQueries() : [],
       nxQueries: undefined,
       weight: Math.exp(this.rng() * 3),
-      paths: PATHS,
+      paths: ROUTES,
       truth: emptyCall(key, client.id, server.id, port, protocol, verdict),
       dnsSet: new Set(),
     };

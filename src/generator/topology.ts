@@ -1,7 +1,8 @@
 import type { FlowEndpoint } from '../flows/flow';
 import { type TruthCall, type TruthEndpoint, emptyCall } from './truth';
 import { pickUniform } from './seeded-random';
-import { PATHS } from './words';
+import { type HttpRoute, ROUTES } from './words';
+import { callKey } from '../model/endpoint-ids';
 
 /** An endpoint of the generated cluster, as flows show it and as the graph must store it. */
 export interface GenEndpoint {
@@ -45,8 +46,8 @@ export interface EdgeSpec {
   /** DNS names this edge's lookups get NXDOMAIN for; undefined: names starting with `missing-`. */
   nxQueries: ReadonlySet<string> | undefined;
   weight: number;
-  /** HTTP paths requested. */
-  paths: readonly string[];
+  /** HTTP paths requested, with their methods. */
+  paths: readonly HttpRoute[];
   truth: TruthCall;
   /** Distinct DNS names kept in truth (capped as the aggregator caps them: src/model/dns-name.ts). */
   dnsSet: Set<string>;
@@ -223,7 +224,7 @@ export abstract class BaseTopology {
   protected spec(kind: EdgeKind, client: GenEndpoint, server: GenEndpoint, port: number, fields: Partial<EdgeSpec>): EdgeSpec {
     const protocol = fields.protocol ?? 'TCP';
     const verdict = fields.verdict ?? 'FORWARDED';
-    const key = `${client.id}|${server.id}|${port}|${protocol}|${verdict}`;
+    const key = callKey(client.id, server.id, port, protocol, verdict);
     return {
       kind,
       client,
@@ -243,7 +244,7 @@ export abstract class BaseTopology {
       queries: [],
       nxQueries: undefined,
       weight: 1,
-      paths: PATHS,
+      paths: ROUTES,
       ...fields,
       truth: emptyCall(key, client.id, server.id, port, protocol, verdict),
       dnsSet: new Set(),

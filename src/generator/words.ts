@@ -54,10 +54,30 @@ export const HEX = '0123456789abcdef';
 /** Kubernetes' alphabet for generated name suffixes (no vowels, no look-alikes). */
 export const ALNUM = 'bcdfghjklmnpqrstvwxz2456789';
 
-/** HTTP methods requested, GET weighted thrice. */
+/** HTTP methods requested of a path that names none, GET weighted thrice. */
 export const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'];
 /** HTTP paths requested when a workload names none. */
 export const PATHS = ['/', '/api/v1/items', '/api/v1/orders', '/healthz', '/login', '/search?q=x'];
+
+/** A path a server answers and the methods clients send it (each as likely; repeat one to weigh it). */
+export interface HttpRoute {
+  readonly path: string;
+  readonly methods: readonly string[];
+}
+
+/**
+ * Routes from `METHOD[,METHOD...] /path` (a workload's `paths` in the cluster story: `GET /healthz`,
+ * `POST /checkout.v1.Checkout/PlaceOrder` for gRPC) or a bare `/path` (any of METHODS).
+ */
+export function toRoutes(paths: readonly string[]): HttpRoute[] {
+  return paths.map((text) => {
+    const space = text.indexOf(' ');
+    return space < 0 ? { path: text, methods: METHODS } : { path: text.slice(space + 1), methods: text.slice(0, space).split(',') };
+  });
+}
+
+/** PATHS as routes. */
+export const ROUTES: readonly HttpRoute[] = toRoutes(PATHS);
 
 /** FNV-1a of a string: names derived from it are the same in every run, so a restarted demo keeps them. */
 export function fnv1a(text: string): number {

@@ -132,6 +132,40 @@ describe('generateFlows, cluster scenario', () => {
     ).toBe(true);
   });
 
+  it('sends each path only the methods its service takes: gRPC calls are POSTs, health checks and metrics GETs', () => {
+    const methodsByUrl = new Map<string, Set<string>>();
+    for (const { flow } of items) {
+      const http = flow.l7?.type === 'REQUEST' ? flow.l7.http : undefined;
+      if (!http?.url || !http.method) continue;
+      const set = methodsByUrl.get(http.url) ?? new Set<string>();
+      set.add(http.method);
+      methodsByUrl.set(http.url, set);
+    }
+    const methodsOf = (workload: string, path: string) => {
+      const [namespace, name] = workload.split('/');
+      return [...(methodsByUrl.get(`http://${name}.${namespace}.svc.cluster.local${path}`) ?? [])].sort();
+    };
+    expect(methodsOf('shop/checkout', '/checkout.v1.Checkout/PlaceOrder')).toEqual(['POST']);
+    expect(methodsOf('catalog/recommend', '/recommend.v1.Recommend/ForProduct')).toEqual(['POST']);
+    expect(methodsOf('shop/api', '/healthz')).toEqual(['GET']);
+    expect(methodsOf('shop/api', '/api/v1/cart')).toEqual(['DELETE', 'GET', 'POST']);
+    expect(methodsOf('shop/api', '/api/v1/products')).toEqual(['GET']);
+    // Every request asks a path of its server with a method that path takes.
+    const routes = new Map<string, string[]>(
+      CLUSTER_WORKLOADS.flatMap((w) =>
+        (w.paths ?? []).map((text): [string, string[]] => {
+          const [methods = '', path = ''] = text.split(' ');
+          return [`http://${w.name}.${w.namespace}.svc.cluster.local${path}`, methods.split(',')];
+        }),
+      ),
+    );
+    expect(methodsByUrl.size).toBeGreaterThan(10);
+    for (const [url, methods] of methodsByUrl) {
+      if (!routes.has(url)) continue; // a workload that names no paths of its own
+      for (const m of methods) expect(routes.get(url)).toContain(m);
+    }
+  });
+
   it('names and labels pods as their controllers do: Deployment pods by ReplicaSet hash, StatefulSet ordinals, one DaemonSet pod per node', () => {
     const pods = truth.endpoints.filter((e) => e.kind === 'pod');
     for (const p of pods) {

@@ -65,7 +65,9 @@ export function cypherCommand(): Command {
     }
     const graph = await openGraph(config, log, { startLocal: false });
     try {
-      const rows = await graph.executor.read<Record<string, unknown>>(query, params);
+      // In a read transaction (not `read`'s auto-commit statement): Neo4j refuses a write in it, and a
+      // `CALL { ... } IN TRANSACTIONS` (allowed only outside one) cannot commit parts of a write either.
+      const rows = await graph.executor.readTx((tx) => tx.run<Record<string, unknown>>(query, params));
       for (const row of rows) process.stdout.write(`${JSON.stringify(toJson(row))}\n`);
     } finally {
       await graph.close();

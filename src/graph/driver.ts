@@ -1,6 +1,7 @@
 import neo4j, { type Driver } from 'neo4j-driver';
 import type { Neo4jConfig } from '../config';
 import { Neo4jUnavailableError, errorMessage } from '../errors';
+import { TRANSIENT_RETRY_MS } from './executor';
 
 /** The Bolt URI of the configured Neo4j; the local server's when NEO4J_URI is unset. */
 export function resolveNeo4jUri(cfg: Neo4jConfig, local: { host: string; boltPort: number }): string {
@@ -19,7 +20,7 @@ export function createDriver(uri: string, cfg: Pick<Neo4jConfig, 'username' | 'p
     disableLosslessIntegers: true,
     connectionAcquisitionTimeout: cfg.connectTimeoutMs,
     connectionTimeout: cfg.connectTimeoutMs,
-    maxTransactionRetryTime: 15_000,
+    maxTransactionRetryTime: TRANSIENT_RETRY_MS,
     // The driver logs through its own console logger otherwise; ours are JSON.
     logging: { level: 'error', logger: () => undefined },
   });

@@ -1,4 +1,4 @@
-import { type Executor, type TxRunner, runOneRow } from '../graph/executor';
+import { type Executor, type TxRunner, oneRowOf, runOneRow } from '../graph/executor';
 
 /** What the API needs of the executor: read transactions only. */
 export type GraphReader = Pick<Executor, 'read' | 'readTx'>;
@@ -214,8 +214,8 @@ export async function readServiceMap(
       : fromRollups
         ? buildRollupMap(level, c, topN, columns, window)
         : buildServiceMap(level, c, topN, columns, window);
-  return executor.readTx(async (tx) => {
-    const compute = async () => {
+  const compute = () =>
+    executor.readTx(async (tx) => {
       const row = collectMapRows(await tx.run<MapItemRow>(q.cypher, q.params));
       if (level === 'POD' && row !== undefined) row.nodes = await readMapNodes(tx, topEdgeEnds(row));
       const map = row === undefined ? undefined : decodeServiceMap(row, fromRollups || window !== undefined);
@@ -235,12 +235,13 @@ export async function readServiceMap(
         }
       }
       return { map: map ?? { edgeCount: 0, nodeCount: 0, calls: 0, flows: 0, requests: 0, errors: 0, top: [] }, podCounts };
-    };
-    if (!cache) return compute();
-    // Read the version first: a write that commits after it makes the next request recompute.
-    const v = await runOneRow<GraphVersionRow>(tx, GRAPH_VERSION);
-    return cache.get(JSON.stringify([q.cypher, q.params]), `${v.seq}|${v.at}`, compute);
-  });
+    });
+  if (!cache) return compute();
+  // The version first, in a request of its own (all that a cache hit reads): the map read after it
+  // holds at least what the version counts, and a write that commits after it makes the next
+  // request recompute.
+  const v = oneRowOf(await executor.read<GraphVersionRow>(GRAPH_VERSION), GRAPH_VERSION);
+  return cache.get(JSON.stringify([q.cypher, q.params]), `${v.seq}|${v.at}`, compute);
 }
 
 export async function readNamespaceCalls(

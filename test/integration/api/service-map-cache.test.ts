@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import type { CallRow, EndpointRow } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
@@ -81,5 +82,31 @@ describe('serviceMap reuse (real Neo4j)', () => {
     expect((await edges()).map((e) => e.source).sort()).toEqual(['a', 'c']);
     await pruneGraph(executor, now - DAY);
     expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 5 }]);
+  });
+
+  it("reads only the graph's version for a map it has: one request to Neo4j", async () => {
+    const now = Date.now();
+    await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 1)]);
+    await edges(); // computed and kept
+    const boltPort = Number(new URL(testConfig().neo4j.uri!).port);
+    const write_ = net.Socket.prototype.write;
+    let writes = 0;
+    net.Socket.prototype.write = function (this: net.Socket, ...args: Parameters<typeof write_>) {
+      if (this.remotePort === boltPort) writes++;
+      return write_.apply(this, args);
+    } as typeof write_;
+    const perRequest: number[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        writes = 0;
+        expect(await edges()).toHaveLength(1);
+        perRequest.push(writes);
+      }
+    } finally {
+      net.Socket.prototype.write = write_;
+    }
+    // The fewest: another part of the API may read Neo4j meanwhile now and then. A read transaction
+    // for the version alone sent three (BEGIN, RUN, COMMIT).
+    expect(Math.min(...perRequest)).toBe(1);
   });
 });

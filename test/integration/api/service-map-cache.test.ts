@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import type { CallRow, EndpointRow } from '../../../src/model/ingest-rows';
 import type { Executor } from '../../../src/graph/executor';
@@ -7,6 +6,7 @@ import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { tcpCallRow } from '../../helpers/ingest-rows';
+import { socketWritesDuring } from '../../helpers/socket-writes';
 import { gql } from './gql-client';
 
 const DAY = 86_400_000;
@@ -89,22 +89,8 @@ describe('serviceMap reuse (real Neo4j)', () => {
     await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 1)]);
     await edges(); // computed and kept
     const boltPort = Number(new URL(testConfig().neo4j.uri!).port);
-    const write_ = net.Socket.prototype.write;
-    let writes = 0;
-    net.Socket.prototype.write = function (this: net.Socket, ...args: Parameters<typeof write_>) {
-      if (this.remotePort === boltPort) writes++;
-      return write_.apply(this, args);
-    } as typeof write_;
     const perRequest: number[] = [];
-    try {
-      for (let i = 0; i < 5; i++) {
-        writes = 0;
-        expect(await edges()).toHaveLength(1);
-        perRequest.push(writes);
-      }
-    } finally {
-      net.Socket.prototype.write = write_;
-    }
+    for (let i = 0; i < 5; i++) perRequest.push(await socketWritesDuring(boltPort, async () => expect(await edges()).toHaveLength(1)));
     // The fewest: another part of the API may read Neo4j meanwhile now and then. A read transaction
     // for the version alone sent three (BEGIN, RUN, COMMIT).
     expect(Math.min(...perRequest)).toBe(1);

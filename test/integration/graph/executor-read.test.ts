@@ -1,24 +1,8 @@
-import net from 'node:net';
 import { createDriver } from '../../../src/graph/driver';
 import { Executor } from '../../../src/graph/executor';
 import { testConfig } from '../../helpers/neo4j';
+import { socketWritesDuring } from '../../helpers/socket-writes';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy';
-
-/** Counts the writes to sockets connected to `port` while `work` runs (the Bolt requests the driver flushes). */
-async function socketWritesDuring(port: number, work: () => Promise<unknown>): Promise<number> {
-  const write = net.Socket.prototype.write;
-  let writes = 0;
-  net.Socket.prototype.write = function (this: net.Socket, ...args: Parameters<typeof write>) {
-    if (this.remotePort === port) writes++;
-    return write.apply(this, args);
-  } as typeof write;
-  try {
-    await work();
-  } finally {
-    net.Socket.prototype.write = write;
-  }
-  return writes;
-}
 
 /**
  * Executor.read, the path of every single-statement read of the API and the collector: one Bolt

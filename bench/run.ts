@@ -719,7 +719,7 @@ async function main(): Promise<void> {
       for (const [name, q] of Object.entries(t.queries)) {
         const target = targets[name];
         rows.push({
-          figure: `ranged ${name}, cold (${h.pods.toLocaleString('en-US')} pods / ${h.calls.toLocaleString('en-US')} CALLS, ${h.hours} h, 10% active per minute)`,
+          figure: `ranged ${name}, cold (${h.pods.toLocaleString('en-US')} pods / ${h.calls.toLocaleString('en-US')} CALLS, ${h.hours} h, 10% active per minute${h.flows?.exact === false ? '; HISTORY NOT EXACT' : ''})`,
           value: `${fmt(q.p50)}/${fmt(q.p95)} ms p50/p95 (first request of the shape, with planning: ${fmt(q.firstMs)} ms)${q.errors ? ` ERR ${q.errors}` : ''}`,
           baseline: '-',
           ratio: '-',

@@ -283,9 +283,9 @@ function steadyOf(lag: IngestResult['lag']): SteadyIngest | undefined {
 }
 
 /**
- * A cluster with `hours` of history written minute by minute (each minute a batch with the
- * activity of `activeShare` of the calls, as the collector would write it), then the ranged
- * figures of issue 11 read through the API; ingest with buckets on and off side by side first.
+ * A cluster with `hours` of history (each minute `activeShare` of the calls active; stored as the
+ * collector would have stored it, written the quick way: see below), then the ranged figures of
+ * issue 11 read through the API; ingest with buckets on and off side by side first.
  */
 export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Promise<TimeBenchResult> {
   const result: TimeBenchResult = {

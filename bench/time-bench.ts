@@ -338,8 +338,8 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   // bucket (the hours) summed here and written once, when it closes; the calls' all-time totals once
   // at the end. Sums, counts and times equal those of writing every minute's activity as the
   // collector does (buckets, their roll-ups, the calls and their all-time roll-ups), without
-  // rewriting each call and each open hour every minute: about 3,900 active edge-minutes a second
-  // against 2,400 here, so the issue's 24 h (14.4M active edge-minutes) take about an hour.
+  // rewriting each call and each open hour every minute: 3,750 active edge-minutes a second against
+  // 2,372 here (2026-12-05), so the issue's 24 h (14.4M active edge-minutes) take about an hour.
   // Transactions of up to about 20k bucket rows, which stays well inside Neo4j's transaction memory.
   const rowsPerBatch = 20_000;
   const [finest, ...coarser] = SPEC;

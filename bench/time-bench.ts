@@ -422,30 +422,15 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   const touch = async () => {
     const e = edges[tick++ % edges.length]!;
     const at = Date.now();
+    // One flow, no request: the call as the history writes it, with its buckets of every size.
+    const flow: Sums = { flows: 1, requests: 0, errors: 0, firstMs: at, lastMs: at };
+    const call = historyCallRow(e.a.id, e.b.id, e.port, flow);
+    call.activity = SPEC.map((l) => activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), flow));
     await writeIngestBatch(
       executor,
       {
         endpoints: [],
-        calls: [
-          {
-            ...emptyCallRow(
-              {
-                key: callKey(e.a.id, e.b.id, e.port, 'TCP', 'FORWARDED'),
-                sourceId: e.a.id,
-                destinationId: e.b.id,
-                port: e.port,
-                protocol: 'TCP',
-                verdict: 'FORWARDED',
-              },
-              'hubble',
-              at,
-            ),
-            flows: 1,
-            activity: SPEC.map((l) =>
-              activityRow(l.sizeMs, bucketStartMs(at, l.sizeMs), { flows: 1, requests: 0, errors: 0, firstMs: at, lastMs: at }),
-            ),
-          },
-        ],
+        calls: [call],
         maxFlowTimeMs: at,
       },
       { collectorId: 'time-bench', runId: 'history', batchSeq: ++seq },

@@ -2,7 +2,7 @@ import { type Executor, type TxRunner, oneRowOf, runOneRow } from '../graph/exec
 
 /** What the API needs of the executor: read transactions only. */
 export type GraphReader = Pick<Executor, 'read' | 'readTx'>;
-import type { EdgeConditions } from '../graph/cypher/api-fragments';
+import type { CypherQuery, EdgeConditions, TimeWindow } from '../graph/cypher/api-fragments';
 import {
   type CallConditions,
   type CallOrderField,
@@ -45,7 +45,6 @@ import {
   type GraphVersionRow,
 } from '../graph/cypher/api-map-queries';
 import type { GraphVersionCache } from './graph-version-cache';
-import type { TimeWindow } from '../graph/cypher/api-fragments';
 import {
   type ActivityProps,
   CALL_EXISTS,
@@ -236,23 +235,43 @@ export async function readServiceMap(
       }
       return { map: map ?? { edgeCount: 0, nodeCount: 0, calls: 0, flows: 0, requests: 0, errors: 0, top: [] }, podCounts };
     });
+  return readVersioned(executor, cache, q, compute);
+}
+
+/**
+ * `compute()`, the read of query `q`, or its answer kept in `cache` while the graph's version is
+ * unchanged (without a cache, computed). The version is read first, in a request of its own (all
+ * that a cache hit reads): the read after it holds at least what the version counts, and a write
+ * that commits after it makes the next request compute again. What `compute` returns is shared by
+ * the requests that hit: callers build their answers from it without changing it.
+ */
+async function readVersioned<T>(
+  executor: GraphReader,
+  cache: GraphVersionCache | undefined,
+  q: CypherQuery,
+  compute: () => Promise<T>,
+): Promise<T> {
   if (!cache) return compute();
-  // The version first, in a request of its own (all that a cache hit reads): the map read after it
-  // holds at least what the version counts, and a write that commits after it makes the next
-  // request recompute.
   const v = oneRowOf(await executor.read<GraphVersionRow>(GRAPH_VERSION), GRAPH_VERSION);
   return cache.get(JSON.stringify([q.cypher, q.params]), `${v.seq}|${v.at}`, compute);
 }
 
+/**
+ * Every call from or to a pod of `namespace` with both ends (hubbleServiceMap, dag); all time, kept
+ * in `cache` while the graph is unchanged (Hubble UI polls the same namespace's map from every
+ * browser), or with their counts within `window` (never cached: relative ranges move with the clock).
+ */
 export async function readNamespaceCalls(
   executor: GraphReader,
   namespace: string,
   limit: number,
   window?: TimeWindow,
-): Promise<NamespaceCallRecord[]> {
+  cache?: GraphVersionCache,
+): Promise<readonly NamespaceCallRecord[]> {
   const q = buildNamespaceCalls(namespace, limit, window);
-  const records = toNamespaceCallRecords(await executor.read<NamespaceCallsRow>(q.cypher, q.params));
-  if (window === undefined) return records;
+  const read = async () => toNamespaceCallRecords(await executor.read<NamespaceCallsRow>(q.cypher, q.params));
+  if (window === undefined) return readVersioned(executor, cache, q, read);
+  const records = await read();
   const inWindow = await rangerOf(
     executor,
     records.map((r) => r.call.key),

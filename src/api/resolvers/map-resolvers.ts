@@ -32,14 +32,17 @@ export const mapQueries: QueryResolvers = {
   hubbleServiceMap: async (_p, args, ctx) => {
     const namespace = checkNamespace(args.namespace, 'namespace');
     const window = toWindow(args.range, 'range', ctx.limits);
-    const map = toHubbleServiceMap(namespace, await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10, window));
+    const map = toHubbleServiceMap(
+      namespace,
+      await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10, window, ctx.mapCache),
+    );
     return { ...map, range: toAnswerRange(window) };
   },
 
   dag: async (_p, args, ctx) => {
     const namespace = checkNamespace(args.namespace, 'namespace');
     const window = toWindow(args.range, 'range', ctx.limits);
-    const dag = toDag(namespace, await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10, window));
+    const dag = toDag(namespace, await readNamespaceCalls(ctx.reader, namespace, ctx.limits.maxPageSize * 10, window, ctx.mapCache));
     return { ...dag, range: toAnswerRange(window) };
   },
 };

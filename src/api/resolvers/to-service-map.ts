@@ -1,6 +1,5 @@
 import type { MapLevel, ServiceMapRecord } from '../../graph/cypher/api-map-queries';
 import type { TimeWindow } from '../../graph/cypher/api-fragments';
-import { mergeSketchList } from '../../model/latency-sketch';
 import type { CoveredRange, MapEdge, MapTotals } from '../generated/graphql-types';
 import { type GqlMapNode, toEndpointKindName } from '../to-graphql';
 import { toAnswerRange } from './to-window';
@@ -54,7 +53,7 @@ export function toServiceMap(
       verdicts: [...e.verdicts].sort(),
       ports: [...e.ports].sort((a, b) => a - b),
       protocols: [...e.protocols].sort(),
-      latencyP95Ms: e.latencySketches !== undefined ? (mergeSketchList(e.latencySketches)?.p95 ?? null) : e.latencyP95Ms,
+      latencyP95Ms: e.latencyP95Ms,
       calls: e.calls,
       lastSeen: e.lastSeen,
       flowsPerSecond: seconds === null ? null : e.flows / seconds,

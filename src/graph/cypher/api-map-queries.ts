@@ -1,5 +1,6 @@
 import type { Params } from '../executor';
 import { endpointOfId } from '../../model/endpoint-ids';
+import { mergeSketchList } from '../../model/latency-sketch';
 import { LABEL } from '../model';
 import {
   type CypherQuery,
@@ -174,7 +175,7 @@ export interface MapEdgeRecord {
   ports: number[];
   protocols: string[];
   latencyP95Ms: number | null;
-  /** With a range: the latency sketches of the calls rolled up (latencyP95Ms is then computed from them). */
+  /** With a range or from roll-ups: the latency sketches of the calls rolled up (latencyP95Ms is then their merged p95). */
   latencySketches?: string[];
   calls: number;
   lastSeen: string | null;
@@ -632,6 +633,9 @@ export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): Se
   const node = (id: string): MapNodeRecord => nodes.get(id) ?? { id, ...endpointOfId(id) };
   const top = row.top.map(
     ([source, target, flows, requests, responses, errors, calls, verdicts, ports, protocols, latency, lastSeenMs]): MapEdgeRecord => {
+      // Merged here, once: the API keeps the decoded map while the graph is unchanged, and merging
+      // a WORKLOAD map's sketches again for every request was half of answering it.
+      const sketches = ranged ? (Array.isArray(latency) ? latency : []) : undefined;
       const edge: MapEdgeRecord = {
         source: node(source),
         target: node(target),
@@ -643,10 +647,10 @@ export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): Se
         verdicts,
         ports,
         protocols,
-        latencyP95Ms: ranged || Array.isArray(latency) ? null : latency,
+        latencyP95Ms: sketches !== undefined ? (mergeSketchList(sketches)?.p95 ?? null) : Array.isArray(latency) ? null : latency,
         lastSeen: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
       };
-      if (ranged) edge.latencySketches = Array.isArray(latency) ? latency : [];
+      if (sketches !== undefined) edge.latencySketches = sketches;
       return edge;
     },
   );

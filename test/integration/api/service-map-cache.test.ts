@@ -84,6 +84,24 @@ describe('serviceMap reuse (real Neo4j)', () => {
     expect(await edges()).toEqual([{ source: 'a', target: 'b', flows: 5 }]);
   });
 
+  it('answers hubbleServiceMap and dag asked again from the cache too, and reads again once a batch is written', async () => {
+    await resetGraph(executor);
+    const now = Date.now();
+    await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 3)]);
+    const SHAPES = '{ hubbleServiceMap(namespace: "a") { links { destinationPort } } dag(namespace: "a") { dag_links { value } } }';
+    type Shapes = { hubbleServiceMap: { links: { destinationPort: number }[] }; dag: { dag_links: { value: number }[] } };
+    const shapes = async () => {
+      const d = (await gql(server.url, SHAPES)).data as Shapes;
+      return { ports: d.hubbleServiceMap.links.map((l) => l.destinationPort), values: d.dag.dag_links.map((l) => l.value) };
+    };
+    expect(await shapes()).toEqual({ ports: [80], values: [3] });
+    // Changes no writer records: a fresh read would show port 9090 and 103 flows.
+    await executor.write('MATCH ()-[r:CALLS]->() SET r.port = 9090, r.flows = r.flows + 100');
+    expect(await shapes()).toEqual({ ports: [80], values: [3] });
+    await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 2)]);
+    expect(await shapes()).toEqual({ ports: [9090], values: [105] });
+  });
+
   it("reads only the graph's version for a map it has: one request to Neo4j", async () => {
     const now = Date.now();
     await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 1)]);

@@ -61,6 +61,7 @@ import { readObservedEdgeRecords, toObservedEdges } from '../graph/read-observed
 import type { ObservedEdge } from '../policy/observed-traffic';
 import {
   type DependencyCallColumns,
+  type DependencyStepRow,
   type PathRecord,
   buildDependencyStep,
   buildPathsOfLength,
@@ -416,27 +417,37 @@ export async function readDependencies(
     let frontier = [root.id];
     let truncated = false;
     for (let level = 1; level <= depth && frontier.length > 0 && !truncated; level += 1) {
-      const rows = await tx.run<{ id: string; call: CallProps; next: EndpointRecord }>(q.cypher, {
+      const rows = await tx.run<DependencyStepRow>(q.cypher, {
         ...q.params,
         frontier,
+        known: [...distance.keys()],
         limit: maxNodes * 10,
       });
+      const ends = new Map<string, EndpointRecord>();
+      for (const row of rows) for (const e of row.ends ?? []) ends.set(e.id, e);
       const next: string[] = [];
+      let answered = 0;
       for (const row of rows) {
-        const known = distance.get(row.id)?.endpoint;
-        if (known === undefined) throw new Error(`dependencies: ${row.id} answered but not asked`);
-        if (!distance.has(row.next.id)) {
-          if (distance.size >= maxNodes) {
-            truncated = true;
-            continue;
+        for (const [id, call, nextId] of row.calls ?? []) {
+          answered += 1;
+          const known = distance.get(id)?.endpoint;
+          if (known === undefined) throw new Error(`dependencies: ${id} answered but not asked`);
+          let reached = distance.get(nextId)?.endpoint;
+          if (reached === undefined) {
+            reached = ends.get(nextId);
+            if (reached === undefined) throw new Error(`dependencies: no endpoint ${nextId} in the answer`);
+            if (distance.size >= maxNodes) {
+              truncated = true;
+              continue;
+            }
+            distance.set(nextId, { endpoint: reached, distance: level });
+            next.push(nextId);
           }
-          distance.set(row.next.id, { endpoint: row.next, distance: level });
-          next.push(row.next.id);
+          const [source, destination] = direction === 'DOWNSTREAM' ? [known, reached] : [reached, known];
+          calls.set(call.key, { call, source, destination });
         }
-        const [source, destination] = direction === 'DOWNSTREAM' ? [known, row.next] : [row.next, known];
-        calls.set(row.call.key, { call: row.call, source, destination });
       }
-      if (rows.length >= maxNodes * 10) truncated = true;
+      if (answered >= maxNodes * 10) truncated = true;
       frontier = next;
     }
     const found = [...calls.values()];

@@ -1,5 +1,13 @@
 import type { Params } from '../executor';
-import { type CypherQuery, type EdgeConditions, callProjection, edgeConditions, endpointProjection, hopLiteral } from './api-fragments';
+import {
+  type CypherQuery,
+  type EdgeConditions,
+  callProjection,
+  edgeConditions,
+  endpointProjection,
+  hopLiteral,
+  inRows,
+} from './api-fragments';
 
 /** A path as the queries return it: endpoints from start to end, and each hop's call. */
 export interface PathRecord {
@@ -53,9 +61,11 @@ const CALL_IDENTITY = 'r {.key, .port, .protocol, .verdict}';
 
 /**
  * One breadth-first step of a dependency search: the calls leaving (DOWNSTREAM) or reaching
- * (UPSTREAM) `$frontier`, each with the frontier endpoint's `id` and the endpoint at its other end
- * (`next`). The frontier endpoints themselves are not sent again: the caller has them from the step
- * before (three endpoint projections per row, two of them known, were most of a deep search's answer).
+ * (UPSTREAM) `$frontier`, each as `[id, call, nextId]` (the frontier endpoint's id, the call, the
+ * endpoint at its other end), at most `$limit` of them, and the other ends that `$known` does not
+ * hold, each once (`ends`), in rows of `calls` or `ends` (inRows). Neither the frontier endpoints
+ * nor an end reached by several calls are sent again: an endpoint's projection for every call was
+ * a third of a depth-3 search's time in Neo4j at 100k calls (888 calls, 315 endpoints: 32 -> 21 ms).
  */
 export function buildDependencyStep(
   direction: 'DOWNSTREAM' | 'UPSTREAM',
@@ -69,7 +79,16 @@ export function buildDependencyStep(
   const cypher = `UNWIND $frontier AS id
 MATCH ${pattern}
 ${conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : ''}
-RETURN id, ${calls === 'all' ? callProjection('r') : CALL_IDENTITY} AS call, ${endpointProjection('y')} AS next
-LIMIT toInteger($limit)`;
+WITH id, r, y LIMIT toInteger($limit)
+WITH collect([id, ${calls === 'all' ? callProjection('r') : CALL_IDENTITY}, y.id]) AS calls, collect(DISTINCT y) AS ys
+WITH calls, [e IN ys WHERE NOT e.id IN $known | ${endpointProjection('e')}] AS ends
+UNWIND [part IN ${inRows('calls')} | [part, null]] + [part IN ${inRows('ends')} | [null, part]] AS x
+RETURN x[0] AS calls, x[1] AS ends`;
   return { cypher, params };
+}
+
+/** A row of buildDependencyStep: exactly one of its fields is set. */
+export interface DependencyStepRow {
+  calls: [id: string, call: import('./api-endpoint-queries').CallProps, nextId: string][] | null;
+  ends: import('./api-endpoint-queries').EndpointRecord[] | null;
 }

@@ -4,6 +4,7 @@ import type { Executor } from '../../../src/graph/executor';
 import { silentLogger } from '../../../src/logger';
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { gql } from './gql-client';
+import { readDependencies, readEndpoints } from '../../../src/api/read-graph';
 import { ID, T0, shopBatch, writeBatch } from './seed-graph';
 
 describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
@@ -419,6 +420,21 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(res.data!.down.truncated).toBe(false);
     expect(byId(res.data!.up.nodes)).toEqual({ [ID.db]: 0, [ID.api]: 1, [ID.webA]: 1, [ID.webB]: 2, [ID.webC]: 2, [ID.world]: 2 });
     expect(byId(res.data!.shallow.nodes)).toEqual({ [ID.db]: 0, [ID.api]: 1 });
+  });
+
+  it('stops a dependency search at its node limit and says so, keeping only calls between the endpoints it kept', async () => {
+    const webA = (await readEndpoints(executor, [ID.webA])).get(ID.webA)!;
+    const whole = await readDependencies(executor, webA, 'DOWNSTREAM', 2, {}, 50);
+    expect(whole.truncated).toBe(false);
+    expect(whole.nodes).toHaveLength(5);
+    const cut = await readDependencies(executor, webA, 'DOWNSTREAM', 2, {}, 3);
+    expect(cut.truncated).toBe(true);
+    expect(cut.nodes.map((n) => n.endpoint.id).sort()).toEqual([ID.api, ID.db, ID.webA].sort());
+    const kept = new Set(cut.nodes.map((n) => n.endpoint.id));
+    expect(cut.calls.length).toBeGreaterThan(0);
+    for (const c of cut.calls) expect([kept.has(c.source.id), kept.has(c.destination.id)]).toEqual([true, true]);
+    // Every end arrives whole, also when several calls reach it in one step.
+    for (const n of whole.nodes) expect(n.endpoint).toEqual((await readEndpoints(executor, [n.endpoint.id])).get(n.endpoint.id));
   });
 
   it("reads a dependency search's calls whole when the client asks for more than their identity", async () => {

@@ -5,6 +5,7 @@ import { silentLogger } from '../../../src/logger';
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { gql } from './gql-client';
 import { readDependencies, readEndpoints } from '../../../src/api/read-graph';
+import { buildCallsPage } from '../../../src/graph/cypher/api-call-queries';
 import { ID, T0, shopBatch, writeBatch } from './seed-graph';
 
 describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
@@ -421,6 +422,27 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(byId(res.data!.up.nodes)).toEqual({ [ID.db]: 0, [ID.api]: 1, [ID.webA]: 1, [ID.webB]: 2, [ID.webC]: 2, [ID.world]: 2 });
     expect(byId(res.data!.shallow.nodes)).toEqual({ [ID.db]: 0, [ID.api]: 1 });
   });
+
+  it.each(['ERROR_RATE', 'LAST_SEEN'] as const)(
+    'counts every call of a page ordered by %s from the counts store, and that count is the total',
+    async (field) => {
+      const { count } = buildCallsPage({}, { field, direction: 'DESC' }, 0, 2);
+      const session = executor.driver.session({ defaultAccessMode: 'READ' });
+      try {
+        // The order's index hint (a property every call has) must not turn the count into a scan.
+        const plan = (await session.run(`EXPLAIN ${count.cypher}`, count.params)).summary.plan as unknown as { operatorType: string };
+        expect(JSON.stringify(plan)).toContain('RelationshipCountFromCountStore');
+      } finally {
+        await session.close();
+      }
+      const res = await q(
+        `{ ordered: calls(orderBy: {field: ${field}, direction: DESC}, first: 2) { totalCount } all: calls { totalCount } }`,
+      );
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.ordered.totalCount).toBe(res.data!.all.totalCount);
+      expect(res.data!.all.totalCount).toBe(shopBatch().calls.length);
+    },
+  );
 
   it('stops a dependency search at its node limit and says so, keeping only calls between the endpoints it kept', async () => {
     const webA = (await readEndpoints(executor, [ID.webA])).get(ID.webA)!;

@@ -2,16 +2,20 @@ import { localNeo4jPid, procCpuSeconds } from './ingest-bench';
 import { type LatencySummary, nowMs, round, sleep, summarize } from './bench-stats';
 import type { BenchGraph } from './bench-graph';
 import { type QueryCase, postGraphql } from './query-bench';
+import type { ApiHandle } from './bench-api';
 
 /**
  * Part `load` (issue 14): many HTTP clients at once, each sending the query cases of the `queries`
  * part (bench/query-bench.ts) in turn, each request as soon as its previous answer arrived
  * (closed loop), for a fixed time. First one client (the baseline: the same mix unloaded), then
- * `clients`. Reports throughput, latency overall and per case, errors, and the CPU the API process,
- * Neo4j and this process used: the reason when the p95 misses.
+ * `clients`, then `clients` spread over two API processes (as two replicas of deploy/api.yaml
+ * behind its Service would share them). Reports throughput, latency overall and per case, errors,
+ * and the CPU the API processes, Neo4j and this process used: the reason when the p95 misses.
  */
 export interface LoadPhase {
   clients: number;
+  /** API processes the clients were spread over (client c talks to process c mod apis). */
+  apis: number;
   seconds: number;
   requests: number;
   requestsPerSec: number;
@@ -20,7 +24,7 @@ export interface LoadPhase {
   byCase: Record<string, LatencySummary>;
   errors: number;
   firstError?: string;
-  /** CPU used during the phase, % of one core (the machine has `cores`). */
+  /** CPU used during the phase, % of one core (the machine has `cores`); apiPct sums the API processes. */
   cpu: { apiPct: number; neo4jPct: number; benchPct: number };
   /** Little's law: clients / throughput, the mean latency a saturated closed loop must show (ms). */
   littleMeanMs: number;
@@ -33,11 +37,11 @@ export interface LoadResult {
 }
 
 async function runPhase(
-  url: string,
+  apis: readonly { url: string; pid: number | undefined }[],
   cases: readonly QueryCase[],
   clients: number,
   seconds: number,
-  pids: { api: number | undefined; neo4j: number | undefined },
+  neo4jPid: number | undefined,
 ): Promise<LoadPhase> {
   let stop = false;
   const all: number[] = [];
@@ -46,6 +50,7 @@ async function runPhase(
   let firstError: string | undefined;
   // Client c starts at case c, so that at every moment the mix is spread over the cases.
   const client = async (c: number) => {
+    const url = apis[c % apis.length]!.url;
     for (let i = c; !stop; i += 1) {
       const qc = cases[i % cases.length]!;
       const t0 = nowMs();
@@ -60,7 +65,8 @@ async function runPhase(
       byCase.get(qc.name)!.push(ms);
     }
   };
-  const cpu0 = { api: procCpuSeconds(pids.api), neo4j: procCpuSeconds(pids.neo4j), bench: process.cpuUsage() };
+  const apiCpu = () => apis.reduce((sum, a) => sum + procCpuSeconds(a.pid), 0);
+  const cpu0 = { api: apiCpu(), neo4j: procCpuSeconds(neo4jPid), bench: process.cpuUsage() };
   const t0 = nowMs();
   const running = Array.from({ length: clients }, (_, c) => client(c));
   await sleep(seconds * 1000);
@@ -72,6 +78,7 @@ async function runPhase(
   const requestsPerSec = round(all.length / elapsed, 1);
   return {
     clients,
+    apis: apis.length,
     seconds: round(elapsed, 1),
     requests: all.length,
     requestsPerSec,
@@ -80,31 +87,58 @@ async function runPhase(
     errors,
     firstError,
     cpu: {
-      apiPct: pct(procCpuSeconds(pids.api) - cpu0.api),
-      neo4jPct: pct(procCpuSeconds(pids.neo4j) - cpu0.neo4j),
+      apiPct: pct(apiCpu() - cpu0.api),
+      neo4jPct: pct(procCpuSeconds(neo4jPid) - cpu0.neo4j),
       benchPct: pct((bench.user + bench.system) / 1e6),
     },
     littleMeanMs: round((1000 * clients) / Math.max(requestsPerSec, 1e-9), 0),
   };
 }
 
-/** One client, then `clients`, each for `seconds`, against the API at `url` on the graph the cases were made for. */
+/**
+ * One client, then `clients`, each for `seconds`, against the API at `url` on the graph the cases
+ * were made for; then `clients` over that API and a second one from `startSecondApi` (stopped after).
+ */
 export async function runLoadBench(
   graph: BenchGraph,
-  o: { url: string; apiPid: number | undefined; cases: readonly QueryCase[]; clients: number; seconds: number; log: (msg: string) => void },
+  o: {
+    url: string;
+    apiPid: number | undefined;
+    startSecondApi?: () => Promise<ApiHandle | undefined>;
+    cases: readonly QueryCase[];
+    clients: number;
+    seconds: number;
+    log: (msg: string) => void;
+  },
 ): Promise<LoadResult> {
-  const pids = { api: o.apiPid, neo4j: localNeo4jPid(graph.config.local.home) };
+  const neo4jPid = localNeo4jPid(graph.config.local.home);
+  const first = { url: o.url, pid: o.apiPid };
   const phases: LoadPhase[] = [];
-  for (const clients of [1, o.clients]) {
-    const phase = await runPhase(o.url, o.cases, clients, o.seconds, pids);
+  const run = async (apis: readonly { url: string; pid: number | undefined }[], clients: number) => {
+    const phase = await runPhase(apis, o.cases, clients, o.seconds, neo4jPid);
     o.log(
-      `load, ${clients} client(s): ${phase.requests} requests, ${phase.requestsPerSec} req/s, p50/p95/p99 ${phase.latency.p50}/${phase.latency.p95}/${phase.latency.p99} ms, ` +
+      `load, ${clients} client(s) over ${apis.length} API process(es): ${phase.requests} requests, ${phase.requestsPerSec} req/s, ` +
+        `p50/p95/p99 ${phase.latency.p50}/${phase.latency.p95}/${phase.latency.p99} ms, ` +
         `${phase.errors} errors; CPU API ${phase.cpu.apiPct}%, Neo4j ${phase.cpu.neo4jPct}%, bench ${phase.cpu.benchPct}%; ` +
         `p95 by case ${Object.entries(phase.byCase)
           .map(([n, s]) => `${n} ${s.p95}`)
           .join(', ')}`,
     );
     phases.push(phase);
+  };
+  await run([first], 1);
+  await run([first], o.clients);
+  const second = await o.startSecondApi?.();
+  if (second) {
+    try {
+      const other = { url: second.url, pid: second.child.pid };
+      // Unmeasured: the second process compiles its hot paths and fills its map cache, as the first
+      // did in the phases before.
+      await runPhase([other], o.cases, 4, Math.min(10, o.seconds), neo4jPid);
+      await run([first, other], o.clients);
+    } finally {
+      await second.close();
+    }
   }
   return { ran: true, phases };
 }

@@ -115,10 +115,11 @@ export function queryCases(topo: Topology, o: QueryCaseOptions): QueryCase[] {
     {
       name: 'dependencies DOWNSTREAM depth 3',
       async driver(i) {
-        // As the resolver: the root first, then one breadth-first step per hop in one read transaction.
+        // As the resolver: the root first, then one breadth-first step per hop in one read transaction,
+        // brief (the GraphQL query asks for nothing but ids, names and call keys).
         const id = rootAt(i);
         const root = (await readEndpoints(ex, [id])).get(id);
-        if (root) await readDependencies(ex, root, 'DOWNSTREAM', 3, {}, o.maxPageSize);
+        if (root) await readDependencies(ex, root, 'DOWNSTREAM', 3, {}, o.maxPageSize, 'brief');
       },
       graphql: {
         query: `query Q($id: ID!) { dependencies(id: $id, direction: DOWNSTREAM, depth: 3) {

@@ -60,7 +60,8 @@ import type { ObservedEdgeConditions, ObservedEdgeRecord } from '../graph/cypher
 import { readObservedEdgeRecords, toObservedEdges } from '../graph/read-observed-edges';
 import type { ObservedEdge } from '../policy/observed-traffic';
 import {
-  type DependencyCallColumns,
+  type BriefEndpoint,
+  type DependencyColumns,
   type DependencyStepRow,
   type PathRecord,
   buildDependencyStep,
@@ -69,6 +70,7 @@ import {
 } from '../graph/cypher/api-path-queries';
 import { COLLECTORS, type CollectorRow, GRAPH_COUNTS, type GraphCountsRow, PING } from '../graph/cypher/api-stats-queries';
 import type { CallProps } from '../graph/cypher/api-endpoint-queries';
+import { parseCallKey } from '../model/endpoint-ids';
 
 /**
  * The API's reads: each runs the query modules' Cypher through the executor (read transactions
@@ -408,9 +410,16 @@ export async function readDependencies(
   depth: number,
   c: EdgeConditions,
   maxNodes: number,
-  callColumns: DependencyCallColumns = 'all',
+  columns: DependencyColumns = 'all',
 ): Promise<DependencyResult> {
-  const q = buildDependencyStep(direction, c, callColumns);
+  const q = buildDependencyStep(direction, c, columns);
+  // A brief step's call is its key, which names both ends, port, protocol and verdict.
+  const stepOf = (item: string | [string, CallProps, string]): [string, CallProps, string] => {
+    if (typeof item !== 'string') return item;
+    const k = parseCallKey(item);
+    const call = { key: item, port: k.port, protocol: k.protocol, verdict: k.verdict };
+    return direction === 'DOWNSTREAM' ? [k.sourceId, call, k.destinationId] : [k.destinationId, call, k.sourceId];
+  };
   return executor.readTx(async (tx) => {
     const distance = new Map<string, { endpoint: EndpointRecord; distance: number }>([[root.id, { endpoint: root, distance: 0 }]]);
     const calls = new Map<string, CallRecord>();
@@ -424,11 +433,17 @@ export async function readDependencies(
         limit: maxNodes * 10,
       });
       const ends = new Map<string, EndpointRecord>();
-      for (const row of rows) for (const e of row.ends ?? []) ends.set(e.id, e);
+      for (const row of rows) {
+        for (const e of row.ends ?? []) {
+          const end = Array.isArray(e) ? briefEndpointRecord(e) : e;
+          ends.set(end.id, end);
+        }
+      }
       const next: string[] = [];
       let answered = 0;
       for (const row of rows) {
-        for (const [id, call, nextId] of row.calls ?? []) {
+        for (const item of row.calls ?? []) {
+          const [id, call, nextId] = stepOf(item);
           answered += 1;
           const known = distance.get(id)?.endpoint;
           if (known === undefined) throw new Error(`dependencies: ${id} answered but not asked`);
@@ -453,6 +468,24 @@ export async function readDependencies(
     const found = [...calls.values()];
     return { nodes: [...distance.values()], calls: c.range === undefined ? found : await windowCallRecords(tx, found, c.range), truncated };
   });
+}
+
+/** An endpoint record of a brief end: what it says, every other stored property null (not asked for). */
+function briefEndpointRecord([id, kind, name, namespace]: BriefEndpoint): EndpointRecord {
+  return {
+    id,
+    kind,
+    name,
+    namespace,
+    labels: null,
+    workload: null,
+    workloadKind: null,
+    identity: null,
+    node: null,
+    cluster: null,
+    firstSeen: null,
+    lastSeen: null,
+  };
 }
 
 export async function readStats(executor: GraphReader): Promise<{ counts: GraphCountsRow; collectors: CollectorRow['collector'][] }> {

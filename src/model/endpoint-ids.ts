@@ -58,6 +58,16 @@ export function callKey(sourceId: string, destinationId: string, port: number, p
   return `${callKeyPrefix(sourceId, destinationId)}${port}|${protocol}|${verdict}`;
 }
 
+/** The parts of a call key (callKey's arguments); an error naming the key when it has not their shape. */
+export function parseCallKey(key: string): { sourceId: string; destinationId: string; port: number; protocol: string; verdict: string } {
+  // No id holds a `|`: pod and workload names, reserved names, DNS names and addresses cannot.
+  const [sourceId, destinationId, portText, protocol, verdict, ...rest] = key.split('|');
+  const port = Number(portText);
+  if (verdict === undefined || rest.length > 0 || portText === '' || !Number.isInteger(port))
+    throw new Error(`not a call key: ${JSON.stringify(key)}`);
+  return { sourceId: sourceId as string, destinationId: destinationId as string, port, protocol: protocol as string, verdict };
+}
+
 /** What the keys of every call from `sourceId` to `destinationId` start with (and their activity buckets' keys). */
 export function callKeyPrefix(sourceId: string, destinationId: string): string {
   return `${sourceId}|${destinationId}|`;

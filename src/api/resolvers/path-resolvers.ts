@@ -1,4 +1,5 @@
-import type { PathRecord } from '../../graph/cypher/api-path-queries';
+import type { GraphQLResolveInfo } from 'graphql';
+import type { DependencyColumns, PathRecord } from '../../graph/cypher/api-path-queries';
 import type { CoveredRange, QueryResolvers } from '../generated/graphql-types';
 import { readDependencies, readPaths, readShortestPath } from '../read-graph';
 import { type GqlCall, type GqlEndpoint, toCall, toCallFromRecord, toEndpoint } from '../to-graphql';
@@ -30,6 +31,21 @@ function toPath(p: PathRecord, range: CoveredRange | null): GqlPath {
 
 /** Fields of `Call` that a call's identity answers (buildDependencyStep's `identity` columns, its ends). */
 const CALL_IDENTITY_FIELDS: ReadonlySet<string> = new Set(['__typename', 'key', 'port', 'protocol', 'verdict', 'source', 'destination']);
+
+/** Fields of an `Endpoint` that a brief end answers (buildDependencyStep's `brief` columns). */
+const BRIEF_ENDPOINT_FIELDS: ReadonlySet<string> = new Set(['__typename', 'id', 'kind', 'name', 'namespace']);
+
+/** What a dependency search must read for the fields the client selected (DependencyColumns). */
+function dependencyColumns(info: GraphQLResolveInfo): DependencyColumns {
+  const within = (fields: Set<string>, allowed: ReadonlySet<string>) => [...fields].every((f) => allowed.has(f));
+  if (!within(selectedFields(info, ['calls']), CALL_IDENTITY_FIELDS)) return 'all';
+  const ends = [
+    ['nodes', 'endpoint'],
+    ['calls', 'source'],
+    ['calls', 'destination'],
+  ];
+  return ends.every((path) => within(selectedFields(info, path), BRIEF_ENDPOINT_FIELDS)) ? 'brief' : 'identity';
+}
 
 /** `shortestPath`, `paths`, `dependencies`: searches over the call graph. */
 export const pathQueries: QueryResolvers = {
@@ -71,9 +87,8 @@ export const pathQueries: QueryResolvers = {
     const window = toWindow(args.range, 'range', ctx.limits);
     const conditions = withRange(toPathConditions(args.filter, 'filter'), window);
     const rootRecord = await requireEndpointRecord(ctx, root.id, 'id');
-    const callFields = selectedFields(info, ['calls']);
-    const callColumns = [...callFields].every((f) => CALL_IDENTITY_FIELDS.has(f)) ? 'identity' : 'all';
-    const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize, callColumns);
+    const columns = dependencyColumns(info);
+    const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize, columns);
     return {
       root,
       direction,

@@ -50,45 +50,61 @@ LIMIT toInteger($limit)`;
 }
 
 /**
- * What a dependency search reads of each call: every property (`all`), or only what names it
- * (`identity`: key, port, protocol, verdict), when the client asked for nothing else; every
- * property of about a thousand calls was half of a depth-3 search's time (36 ms against 21 ms).
+ * What a dependency search reads of each call and each end it reaches: every property of both
+ * (`all`); only what names a call (`identity`: key, port, protocol, verdict), its ends whole; or,
+ * when the client asked for nothing else of either, each call's key alone (which names its ends,
+ * port, protocol and verdict: callKey) and each end's id, kind, name and namespace (`brief`). Every
+ * property of about a thousand calls was half of a depth-3 search's time (36 ms against 21 ms);
+ * the ends' and the calls' maps were then most of what the API spent decoding a search's answer
+ * (899 calls, 442 ends at 100k calls: about 27 ms of its CPU).
  */
-export type DependencyCallColumns = 'all' | 'identity';
+export type DependencyColumns = 'all' | 'identity' | 'brief';
 
 /** The properties of `r` that name a call. */
 const CALL_IDENTITY = 'r {.key, .port, .protocol, .verdict}';
 
+/** What each column set returns of call `r` and of end `e`. */
+const DEPENDENCY_COLUMNS: Readonly<Record<DependencyColumns, { call: string; end: string }>> = {
+  all: { call: `[id, ${callProjection('r')}, y.id]`, end: endpointProjection('e') },
+  identity: { call: `[id, ${CALL_IDENTITY}, y.id]`, end: endpointProjection('e') },
+  brief: { call: 'r.key', end: '[e.id, e.kind, e.name, e.namespace]' },
+};
+
 /**
  * One breadth-first step of a dependency search: the calls leaving (DOWNSTREAM) or reaching
  * (UPSTREAM) `$frontier`, each as `[id, call, nextId]` (the frontier endpoint's id, the call, the
- * endpoint at its other end), at most `$limit` of them, and the other ends that `$known` does not
- * hold, each once (`ends`), in rows of `calls` or `ends` (inRows). Neither the frontier endpoints
- * nor an end reached by several calls are sent again: an endpoint's projection for every call was
- * a third of a depth-3 search's time in Neo4j at 100k calls (888 calls, 315 endpoints: 32 -> 21 ms).
+ * endpoint at its other end; `brief`: the call's key), at most `$limit` of them, and the other ends
+ * that `$known` does not hold, each once (`ends`), in rows of `calls` or `ends` (inRows). Neither the
+ * frontier endpoints nor an end reached by several calls are sent again: an endpoint's projection
+ * for every call was a third of a depth-3 search's time in Neo4j at 100k calls (888 calls, 315
+ * endpoints: 32 -> 21 ms).
  */
 export function buildDependencyStep(
   direction: 'DOWNSTREAM' | 'UPSTREAM',
   c: EdgeConditions,
-  calls: DependencyCallColumns = 'all',
+  columns: DependencyColumns = 'all',
 ): CypherQuery {
   const params: Params = {};
   const pattern =
     direction === 'DOWNSTREAM' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
   const conds = edgeConditions('r', c, params);
+  const cols = DEPENDENCY_COLUMNS[columns];
   const cypher = `UNWIND $frontier AS id
 MATCH ${pattern}
 ${conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : ''}
 WITH id, r, y LIMIT toInteger($limit)
-WITH collect([id, ${calls === 'all' ? callProjection('r') : CALL_IDENTITY}, y.id]) AS calls, collect(DISTINCT y) AS ys
-WITH calls, [e IN ys WHERE NOT e.id IN $known | ${endpointProjection('e')}] AS ends
+WITH collect(${cols.call}) AS calls, collect(DISTINCT y) AS ys
+WITH calls, [e IN ys WHERE NOT e.id IN $known | ${cols.end}] AS ends
 UNWIND [part IN ${inRows('calls')} | [part, null]] + [part IN ${inRows('ends')} | [null, part]] AS x
 RETURN x[0] AS calls, x[1] AS ends`;
   return { cypher, params };
 }
 
-/** A row of buildDependencyStep: exactly one of its fields is set. */
+/** An end of a `brief` dependency step: what the map of an endpoint's id, kind, name and namespace says. */
+export type BriefEndpoint = [id: string, kind: string, name: string, namespace: string | null];
+
+/** A row of buildDependencyStep: exactly one of its fields is set; `brief` rows hold keys and brief ends. */
 export interface DependencyStepRow {
-  calls: [id: string, call: import('./api-endpoint-queries').CallProps, nextId: string][] | null;
-  ends: import('./api-endpoint-queries').EndpointRecord[] | null;
+  calls: [id: string, call: import('./api-endpoint-queries').CallProps, nextId: string][] | string[] | null;
+  ends: import('./api-endpoint-queries').EndpointRecord[] | BriefEndpoint[] | null;
 }

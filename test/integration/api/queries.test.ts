@@ -470,6 +470,48 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(counted.every((c) => c.flows > 0)).toBe(true);
   });
 
+  it('answers a dependency search that asks only what keys and ids say from brief steps, as the whole read would', async () => {
+    // `firstSeen` and `flows` make the same searches read ends and calls whole.
+    const search = (id: string, direction: string, endExtra: string, callExtra: string) =>
+      `dependencies(id: "${id}", direction: ${direction}, depth: 2) {
+        nodes { distance endpoint { __typename id kind name namespace ${endExtra} } }
+        calls { key port protocol verdict ${callExtra} source { id kind name namespace } destination { __typename id name } } }`;
+    const res = await q(`{
+      briefDown: ${search(ID.webA, 'DOWNSTREAM', '', '')}
+      wholeDown: ${search(ID.webA, 'DOWNSTREAM', 'firstSeen', 'flows')}
+      briefUp: ${search(ID.db, 'UPSTREAM', '', '')}
+      wholeUp: ${search(ID.db, 'UPSTREAM', 'firstSeen', 'flows')}
+    }`);
+    expect(res.errors).toBeUndefined();
+    const strip = (d: JsonTree) => ({
+      nodes: d.nodes.map(({ distance, endpoint: { firstSeen: _f, ...endpoint } }: JsonTree) => ({ distance, endpoint })),
+      calls: d.calls.map(({ flows: _f, ...call }: JsonTree) => call),
+    });
+    for (const [brief, whole] of [
+      ['briefDown', 'wholeDown'],
+      ['briefUp', 'wholeUp'],
+    ] as const) {
+      expect(res.data![brief]).toEqual(strip(res.data![whole]));
+    }
+    // Every kind of end the seed graph has is among them: pods, a reserved identity, a DNS name.
+    const kinds = new Set([...res.data!.briefDown.nodes, ...res.data!.briefUp.nodes].map((n: JsonTree) => n.endpoint.kind));
+    expect([...kinds].sort()).toEqual(['FQDN', 'POD', 'RESERVED']);
+
+    // What a brief step reads: the ends' id, kind, name and namespace, the calls' names, no more.
+    const webA = (await readEndpoints(executor, [ID.webA])).get(ID.webA)!;
+    const brief = await readDependencies(executor, webA, 'DOWNSTREAM', 2, {}, 50, 'brief');
+    const whole = await readDependencies(executor, webA, 'DOWNSTREAM', 2, {}, 50, 'all');
+    const reached = brief.nodes.filter((n) => n.distance > 0);
+    expect(reached.map((n) => n.endpoint.id).sort()).toEqual(
+      whole.nodes
+        .filter((n) => n.distance > 0)
+        .map((n) => n.endpoint.id)
+        .sort(),
+    );
+    for (const n of reached) expect([n.endpoint.labels, n.endpoint.firstSeen]).toEqual([null, null]);
+    expect(brief.calls.map((c) => Object.keys(c.call).sort())).toEqual(brief.calls.map(() => ['key', 'port', 'protocol', 'verdict']));
+  });
+
   it('gives every call of a dependency search its own source and destination, downstream and upstream', async () => {
     const res = await q(`{
       down: dependencies(id: "${ID.webA}", direction: DOWNSTREAM, depth: 2) { calls { key source { id name } destination { id name } } }

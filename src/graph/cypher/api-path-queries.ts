@@ -100,7 +100,7 @@ RETURN x[0] AS calls, x[1] AS ends`;
   return { cypher, params };
 }
 
-/** An end of a `brief` dependency step: what the map of an endpoint's id, kind, name and namespace says. */
+/** An end of a `brief` dependency step: the endpoint's id, kind, name and namespace. */
 export type BriefEndpoint = [id: string, kind: string, name: string, namespace: string | null];
 
 /** A row of buildDependencyStep: exactly one of its fields is set; `brief` rows hold keys and brief ends. */

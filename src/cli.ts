@@ -12,7 +12,7 @@ import { serveCommand } from './commands/serve-command';
 import { runCommand } from './commands/run-command';
 import { settingsCommand } from './commands/settings-command';
 import { startCommand } from './commands/start-command';
-import { HubbleGraphError } from './errors';
+import { HubbleGraphError, isReaderGone } from './errors';
 
 /** The `hubble-graph` program with every command. */
 export function buildProgram(): Command {
@@ -42,9 +42,10 @@ export function buildProgram(): Command {
 
 /**
  * A reader that goes away (`hubble-graph cypher ... | head`) closes the pipe: the next writes fail
- * with EPIPE, emitted as an `error` event that would crash the process with a stack trace. Stop the
- * way a shell's SIGPIPE stops a program, but cleanly and quietly: a long-running command (one that
- * listens for SIGTERM) through its SIGTERM path, with its final flush; any other at once, exit 0.
+ * with EPIPE (or ECONNRESET when the pipe is a socket: isReaderGone), emitted as an `error` event
+ * that would crash the process with a stack trace. Stop the way a shell's SIGPIPE stops a program,
+ * but cleanly and quietly: a long-running command (one that listens for SIGTERM) through its
+ * SIGTERM path, with its final flush; any other at once, exit 0.
  */
 export function stopQuietlyWhenReaderLeaves(
   stream: { on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): unknown },
@@ -52,9 +53,9 @@ export function stopQuietlyWhenReaderLeaves(
 ): void {
   let gone = false;
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    // After the first EPIPE the stream is destroyed; writes still queued fail too and say nothing new.
+    // After the first such error the stream is destroyed; writes still queued fail too and say nothing new.
     if (gone) return;
-    if (err.code !== 'EPIPE') throw err;
+    if (!isReaderGone(err)) throw err;
     gone = true;
     onGone();
   });

@@ -63,3 +63,13 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * Whether a write failed because its reader went away: EPIPE from a pipe (`| head`), or ECONNRESET
+ * from a socket whose peer closed with data still unread (a parent process's `stdio: 'pipe'` is a
+ * socket pair, and which of the two the writer sees depends on timing).
+ */
+export function isReaderGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}

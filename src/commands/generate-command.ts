@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { Command } from 'commander';
 import { parseDurationMs } from '../config';
-import { InputError } from '../errors';
+import { InputError, isReaderGone } from '../errors';
 import { generateFlows } from '../generator/generate-flows';
 
 /** Lines are written in chunks of this many, which keeps writes few and memory flat. */
@@ -19,14 +19,14 @@ function parseCount(name: string, min: number): (value: string) => number {
   };
 }
 
-/** Writes with backpressure; false once the reader has gone (EPIPE, as with `| head`). */
+/** Writes with backpressure; false once the reader has gone (as with `| head`: isReaderGone). */
 async function write(out: Writable, chunk: string): Promise<boolean> {
   if (out.destroyed) return false;
   try {
     if (!out.write(chunk)) await once(out, 'drain');
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return false;
+    if (isReaderGone(err)) return false;
     throw err;
   }
 }
@@ -140,7 +140,7 @@ Examples:
         // A reader that stops early (`| head`) ends the output quietly.
         let readerGone = false;
         out.on('error', (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EPIPE') throw err;
+          if (!isReaderGone(err)) throw err;
           readerGone = true;
         });
         let lines: string[] = [];

@@ -14,6 +14,15 @@ describe('stopQuietlyWhenReaderLeaves', () => {
     expect(stops).toBe(1);
   });
 
+  it('stops as well when the reader was a socket that reset the connection (a parent process that stopped reading)', () => {
+    const stream = new EventEmitter();
+    let stops = 0;
+    stopQuietlyWhenReaderLeaves(stream, () => stops++);
+    stream.emit('error', errorWithCode('ECONNRESET'));
+    stream.emit('error', errorWithCode('EPIPE'));
+    expect(stops).toBe(1);
+  });
+
   it('lets other write errors through', () => {
     const stream = new EventEmitter();
     stopQuietlyWhenReaderLeaves(stream, () => undefined);

@@ -471,7 +471,7 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
   });
 
   it('answers a dependency search that asks only what keys and ids say from brief steps, as the whole read would', async () => {
-    // `firstSeen` and `flows` make the same searches read ends and calls whole.
+    // `firstSeen` makes the same searches read ends whole (the `identity` columns), and `flows` calls too (`all`).
     const search = (id: string, direction: string, endExtra: string, callExtra: string) =>
       `dependencies(id: "${id}", direction: ${direction}, depth: 2) {
         nodes { distance endpoint { __typename id kind name namespace ${endExtra} } }
@@ -479,8 +479,10 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     const res = await q(`{
       briefDown: ${search(ID.webA, 'DOWNSTREAM', '', '')}
       wholeDown: ${search(ID.webA, 'DOWNSTREAM', 'firstSeen', 'flows')}
+      identityDown: ${search(ID.webA, 'DOWNSTREAM', 'firstSeen', '')}
       briefUp: ${search(ID.db, 'UPSTREAM', '', '')}
       wholeUp: ${search(ID.db, 'UPSTREAM', 'firstSeen', 'flows')}
+      identityUp: ${search(ID.db, 'UPSTREAM', 'firstSeen', '')}
     }`);
     expect(res.errors).toBeUndefined();
     const strip = (d: JsonTree) => ({
@@ -489,10 +491,13 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     });
     for (const [brief, whole] of [
       ['briefDown', 'wholeDown'],
+      ['briefDown', 'identityDown'],
       ['briefUp', 'wholeUp'],
+      ['briefUp', 'identityUp'],
     ] as const) {
       expect(res.data![brief]).toEqual(strip(res.data![whole]));
     }
+    expect(res.data!.identityDown.nodes.every((n: JsonTree) => typeof n.endpoint.firstSeen === 'string')).toBe(true);
     // Every kind of end the seed graph has is among them: pods, a reserved identity, a DNS name.
     const kinds = new Set([...res.data!.briefDown.nodes, ...res.data!.briefUp.nodes].map((n: JsonTree) => n.endpoint.kind));
     expect([...kinds].sort()).toEqual(['FQDN', 'POD', 'RESERVED']);

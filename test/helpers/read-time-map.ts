@@ -16,7 +16,7 @@ import type { Executor } from '../../src/graph/executor';
 /** A map as compared in the roll-up tests: every edge, lists sorted, p95 from merged sketches. */
 export interface ComparableMap {
   totals: Omit<ServiceMapRecord, 'top'>;
-  edges: Array<Omit<MapEdgeRecord, 'latencySketches' | 'latencyP95Ms'> & { latencyP95Ms: number | null }>;
+  edges: MapEdgeRecord[];
 }
 
 const ALL = 1_000_000;
@@ -27,18 +27,14 @@ function comparable(
   callsOf: (e: MapEdgeRecord) => number,
 ): ComparableMap {
   const { top, ...totals } = map;
-  const edges = top.map((e) => {
-    const { latencySketches: _s, ...rest } = e;
-    void _s;
-    return {
-      ...rest,
-      verdicts: [...e.verdicts].sort(),
-      ports: [...e.ports].sort((a, b) => a - b),
-      protocols: [...e.protocols].sort(),
-      latencyP95Ms: p95Of(e),
-      calls: callsOf(e),
-    };
-  });
+  const edges = top.map((e) => ({
+    ...e,
+    verdicts: [...e.verdicts].sort(),
+    ports: [...e.ports].sort((a, b) => a - b),
+    protocols: [...e.protocols].sort(),
+    latencyP95Ms: p95Of(e),
+    calls: callsOf(e),
+  }));
   return { totals: { ...totals, calls: edges.reduce((n, e) => n + e.calls, 0) }, edges };
 }
 
@@ -52,7 +48,7 @@ export async function readMapNow(
   const { map } = await readServiceMap(executor, level, c, ALL, undefined, undefined, window);
   return comparable(
     map,
-    (e) => (e.latencySketches !== undefined ? (mergeSketchList(e.latencySketches)?.p95 ?? null) : e.latencyP95Ms),
+    (e) => e.latencyP95Ms,
     (e) => e.calls,
   );
 }
@@ -99,7 +95,8 @@ export async function readMapAtReadTime(
   const peak = new Map(rows.map((r) => [edgeId(r.s, r.t), r.calls]));
   return comparable(
     map,
-    (e) => (e.latencySketches !== undefined ? (mergeSketchList(e.latencySketches)?.p95 ?? null) : null),
+    // Ranged, decodeServiceMap merges each edge's sketches, as the roll-ups' are.
+    (e) => e.latencyP95Ms,
     (e) => peak.get(edgeId(e.source.id, e.target.id)) ?? -1,
   );
 }

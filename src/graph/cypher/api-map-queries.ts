@@ -174,9 +174,8 @@ export interface MapEdgeRecord {
   verdicts: string[];
   ports: number[];
   protocols: string[];
+  /** With a range or from roll-ups: the merged p95 of the latency sketches of the calls rolled up. */
   latencyP95Ms: number | null;
-  /** With a range or from roll-ups: the latency sketches of the calls rolled up (latencyP95Ms is then their merged p95). */
-  latencySketches?: string[];
   calls: number;
   lastSeen: string | null;
 }
@@ -636,7 +635,7 @@ export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): Se
       // Merged here, once: the API keeps the decoded map while the graph is unchanged, and merging
       // a WORKLOAD map's sketches again for every request was half of answering it.
       const sketches = ranged ? (Array.isArray(latency) ? latency : []) : undefined;
-      const edge: MapEdgeRecord = {
+      return {
         source: node(source),
         target: node(target),
         flows,
@@ -650,8 +649,6 @@ export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): Se
         latencyP95Ms: sketches !== undefined ? (mergeSketchList(sketches)?.p95 ?? null) : Array.isArray(latency) ? null : latency,
         lastSeen: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
       };
-      if (sketches !== undefined) edge.latencySketches = sketches;
-      return edge;
     },
   );
   const { edgeCount, nodeCount, calls, flows, requests, errors } = row;

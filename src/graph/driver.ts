@@ -2,6 +2,7 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import type { Neo4jConfig } from '../config';
 import { Neo4jUnavailableError, errorMessage } from '../errors';
 import { TRANSIENT_RETRY_MS } from './executor';
+import { useLargeBoltChunks } from './bolt-chunks';
 
 /** The Bolt URI of the configured Neo4j; the local server's when NEO4J_URI is unset. */
 export function resolveNeo4jUri(cfg: Neo4jConfig, local: { host: string; boltPort: number }): string {
@@ -13,9 +14,10 @@ export function resolveNeo4jUri(cfg: Neo4jConfig, local: { host: string; boltPor
  * can be used without conversions. neo4j-driver (6.3 and later) opens its Bolt sockets with Nagle's
  * algorithm off: with it on, a request written in two parts (a statement whose parameters pass a few
  * KB) waited about 40 ms for the server's delayed ACK (docs/performance-history.md, "Bolt without
- * Nagle's delay").
+ * Nagle's delay"). Its messages go out in Bolt chunks of up to 64 KB (useLargeBoltChunks).
  */
 export function createDriver(uri: string, cfg: Pick<Neo4jConfig, 'username' | 'password' | 'connectTimeoutMs'>): Driver {
+  useLargeBoltChunks();
   return neo4j.driver(uri, neo4j.auth.basic(cfg.username, cfg.password), {
     disableLosslessIntegers: true,
     connectionAcquisitionTimeout: cfg.connectTimeoutMs,

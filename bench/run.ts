@@ -13,7 +13,7 @@ import { type LoadResult, runLoadBench } from './load-bench';
 import { machineInfo } from './machine-info';
 import { type QueryResult, queryCases, runQueryCases } from './query-bench';
 import { type ApiHandle, startBenchApi } from './bench-api';
-import { type IngestResult, runIngestBench } from './ingest-bench';
+import { type IngestResult, localNeo4jPid, runIngestBench } from './ingest-bench';
 import { type PerFlowBaselineResult, runPerFlowBaseline } from './per-flow-baseline';
 import { type SubscriptionResult, runSubscriptionBench } from './subscription-bench';
 import { type HostileResult, runHostileBench } from './hostile-bench';
@@ -235,7 +235,8 @@ interface GraphPartsResult {
 
 async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args, cpuProfileDir: string | undefined): Promise<GraphPartsResult> {
   const out: GraphPartsResult = { flush: [], queries: [], growth: [], graphqlOverHttp: 'not run' };
-  const flusher = new BenchFlusher(graph.executor, graph.config.collector.batchSize);
+  const neo4jPid = graph.config.neo4j.uri === undefined ? localNeo4jPid(graph.config.local.home) : undefined;
+  const flusher = new BenchFlusher(graph.executor, graph.config.collector.batchSize, undefined, neo4jPid);
   const wantFlush = args.only.has('flush');
   const wantQueries = args.only.has('queries');
   const wantGrowth = args.only.has('growth');
@@ -257,8 +258,9 @@ async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args, cpuPro
       const update = updateDeltas(topo.batch);
       const upd = await flusher.flush(update);
       const updateRes = flushResult('update', update, topo.batch.calls.length, upd);
+      const cpuOf = (r: FlushResult) => `CPU ${r.neo4jCpuMs === undefined ? '' : `Neo4j ${r.neo4jCpuMs} ms, `}writer ${r.writerCpuMs} ms`;
       log(
-        `flush ${edges} edges (+${topo.batch.endpoints.length} endpoints): create ${create.ms} ms, update ${upd.ms} ms (${create.transactions} transactions)`,
+        `flush ${edges} edges (+${topo.batch.endpoints.length} endpoints): create ${create.ms} ms (${cpuOf(createRes)}), update ${upd.ms} ms (${cpuOf(updateRes)}) (${create.transactions} transactions)`,
       );
       if (wantFlush) out.flush.push(createRes, updateRes);
       const size = await graphSize(graph.executor);
@@ -436,7 +438,7 @@ async function main(): Promise<void> {
           figure: `flush ${f.edges.toLocaleString('en-US')} dirty edges (${f.kind}, +${f.endpoints.toLocaleString('en-US')} endpoints)`,
           value: fmt(f.ms, 'ms'),
           baseline: '-',
-          ratio: `${fmt(f.rowsPerSec)} edges/s`,
+          ratio: `${fmt(f.rowsPerSec)} edges/s; CPU ${f.neo4jCpuMs === undefined ? '' : `Neo4j ${fmt(f.neo4jCpuMs, 'ms')}, `}writer ${fmt(f.writerCpuMs, 'ms')}`,
           target: f.edges === 10_000 ? '< 1,000 ms' : '-',
           met: f.edges === 10_000 ? f.ms < 1000 : undefined,
         });

@@ -36,6 +36,12 @@ export interface BenchGraph {
    * the space of deleted records (a store that held an earlier run's history grows by nothing).
    */
   readonly freshStore: boolean;
+  /**
+   * The process id of the Neo4j this run talks to when it is a local server of `HG_NEO4J_HOME`
+   * (started by this run or before it, also when NEO4J_URI names it), so that parts can report its
+   * CPU; undefined for any other Neo4j.
+   */
+  readonly neo4jPid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -80,6 +86,8 @@ export async function openBenchGraph(log: Logger): Promise<BenchGraph> {
     if (startedLocal) await stopLocalNeo4j(config.local, log);
     throw err;
   }
+  const local = await localNeo4jStatus(config.local);
+  const neo4jPid = local.running && local.boltUri === uri ? local.pid : undefined;
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     NEO4J_URI: uri,
@@ -96,6 +104,7 @@ export async function openBenchGraph(log: Logger): Promise<BenchGraph> {
     neo4jEdition: version?.edition ?? 'unknown',
     startedLocal,
     freshStore,
+    neo4jPid,
     async close() {
       await executor.close();
       if (startedLocal) await stopLocalNeo4j(config.local, log);

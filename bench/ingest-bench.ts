@@ -135,15 +135,6 @@ export function procCpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** The pid of the local Neo4j the benchmarks started (from its pid file), if any. */
-export function localNeo4jPid(home: string): number | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(home, 'run', 'hubble-graph-neo4j.json'), 'utf8')) as { pid: number }).pid;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Prometheus text -> value of each `name{labels}` line. */
 export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
   const res = await fetch(`${url}/metrics`);
@@ -378,7 +369,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     );
     if (!firstSeen) throw new Error(`collector received no flows:\n${c.child.stderrTail()}`);
     const startWall = Date.now() - 10;
-    const neo4jPid = graph.config.neo4j.uri === undefined || graph.startedLocal ? localNeo4jPid(graph.config.local.home) : undefined;
+    const neo4jPid = graph.neo4jPid;
     const cpu0 = { collector: procCpuSeconds(c.child.pid), neo4j: procCpuSeconds(neo4jPid), bench: process.cpuUsage() };
     // Sample memory while it runs; done when every flow is in and the graph holds them all.
     let lastMetricsAt = 0;

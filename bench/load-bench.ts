@@ -1,4 +1,4 @@
-import { localNeo4jPid, procCpuSeconds } from './ingest-bench';
+import { procCpuSeconds } from './ingest-bench';
 import { type LatencySummary, nowMs, round, sleep, summarize } from './bench-stats';
 import type { BenchGraph } from './bench-graph';
 import { type QueryCase, postGraphql } from './query-bench';
@@ -111,7 +111,7 @@ export async function runLoadBench(
     log: (msg: string) => void;
   },
 ): Promise<LoadResult> {
-  const neo4jPid = localNeo4jPid(graph.config.local.home);
+  const neo4jPid = graph.neo4jPid;
   const first = { url: o.url, pid: o.apiPid };
   const phases: LoadPhase[] = [];
   const run = async (apis: readonly { url: string; pid: number | undefined }[], clients: number) => {

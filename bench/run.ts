@@ -13,7 +13,7 @@ import { type LoadResult, runLoadBench } from './load-bench';
 import { machineInfo } from './machine-info';
 import { type QueryResult, queryCases, runQueryCases } from './query-bench';
 import { type ApiHandle, startBenchApi } from './bench-api';
-import { type IngestResult, localNeo4jPid, runIngestBench } from './ingest-bench';
+import { type IngestResult, runIngestBench } from './ingest-bench';
 import { type PerFlowBaselineResult, runPerFlowBaseline } from './per-flow-baseline';
 import { type SubscriptionResult, runSubscriptionBench } from './subscription-bench';
 import { type HostileResult, runHostileBench } from './hostile-bench';
@@ -235,8 +235,7 @@ interface GraphPartsResult {
 
 async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args, cpuProfileDir: string | undefined): Promise<GraphPartsResult> {
   const out: GraphPartsResult = { flush: [], queries: [], growth: [], graphqlOverHttp: 'not run' };
-  const neo4jPid = graph.config.neo4j.uri === undefined ? localNeo4jPid(graph.config.local.home) : undefined;
-  const flusher = new BenchFlusher(graph.executor, graph.config.collector.batchSize, undefined, neo4jPid);
+  const flusher = new BenchFlusher(graph.executor, graph.config.collector.batchSize, undefined, graph.neo4jPid);
   const wantFlush = args.only.has('flush');
   const wantQueries = args.only.has('queries');
   const wantGrowth = args.only.has('growth');

@@ -8,7 +8,7 @@ import { type BenchGraph, resetGraph } from './bench-graph';
 import { round, waitFor } from './bench-stats';
 import { type BenchChild, spawnNodeChild } from './child-process';
 import { diffGraph, isExact, truthEdgeCounts } from './ground-truth-diff';
-import { freePort, localNeo4jPid, procCpuSeconds, scrapeMetrics, waitForCollectorUp } from './ingest-bench';
+import { freePort, procCpuSeconds, scrapeMetrics, waitForCollectorUp } from './ingest-bench';
 
 /**
  * Part `scale`: N sharded collectors (`hubble-graph collect --shard-count N --shard-index i`, one
@@ -86,8 +86,7 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
   const nodes = new Set(events.map((e) => (e.kind === 'flow' ? (e.nodeName ?? '') : '')));
   o.log(`scale: ${events.length} flows, ${truth.calls.length} edges, ${pods} pods on ${nodes.size} nodes`);
   const result: ScaleOutResult = { flows: events.length, edges: truth.calls.length, pods, nodes: nodes.size, runs: [] };
-  // The local Neo4j's pid file (also for a NEO4J_URI naming a local server started with HG_NEO4J_HOME); none for a remote one.
-  const neo4jPid = localNeo4jPid(graph.config.local.home);
+  const neo4jPid = graph.neo4jPid;
 
   for (const count of o.collectorCounts) {
     await resetGraph(executor);

@@ -136,6 +136,7 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
       collectorState: { ...options.collectorState, ...batch.sourceState, ...resumeProperties(batch.resume) },
       maxFlowTimeMs: batch.maxFlowTimeMs,
       flowsWritten: batch.calls.reduce((n, c) => n + c.flows, 0),
+      stamp: true,
     });
     return { applied: true, seq };
   };

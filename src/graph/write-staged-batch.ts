@@ -1,13 +1,14 @@
 import { HubbleGraphError, errorMessage } from '../errors';
 import type { IngestBatch } from '../model/ingest-rows';
-import { READ_BATCH_GUARD, RECORD_BATCH, type BatchGuardRow } from './cypher/ingest-queries';
+import { READ_BATCH_GUARD, RECORD_BATCH, RECORD_STAGED_PART, type BatchGuardRow } from './cypher/ingest-queries';
 import { resumeProperties } from './cypher/collector-queries';
 import {
-  ADD_FLOWS_WRITTEN,
   CLAIM_STAGED,
   LIST_STAGED,
   READ_STAGED,
   STAGE_PARTS,
+  type ClaimedPartRow,
+  type StagedPartJson,
   type StagedPartKey,
   type StagedRowsRow,
 } from './cypher/staging-queries';
@@ -62,7 +63,13 @@ export async function stageBatch(executor: Executor, batch: IngestBatch, options
     .writeTx(async (tx) => {
       const [guard] = await tx.run<BatchGuardRow>(READ_BATCH_GUARD, { collectorId, runId, batchSeq });
       if (guard?.duplicate) return false;
-      const parts = partsOf(batch, options.rowsPerTransaction).map((rows, part) => ({ part, rows: JSON.stringify(rows) }));
+      const rows = partsOf(batch, options.rowsPerTransaction);
+      const parts = rows.map((r, part): StagedPartJson => ({
+        part,
+        rows: JSON.stringify(r),
+        last: part === rows.length - 1,
+        maxFlowTimeMs: part === rows.length - 1 ? batch.maxFlowTimeMs : 0,
+      }));
       await tx.run(STAGE_PARTS, { collectorId, runId, batchSeq, parts });
       await tx.run(RECORD_BATCH, {
         collectorId,
@@ -71,6 +78,7 @@ export async function stageBatch(executor: Executor, batch: IngestBatch, options
         collectorState: { ...options.collectorState, ...batch.sourceState, ...resumeProperties(batch.resume) },
         maxFlowTimeMs: batch.maxFlowTimeMs,
         flowsWritten: 0, // each part adds its own when it is applied
+        stamp: false, // the last part's transaction stamps the batch, when its flows are all in the graph
       });
       return true;
     })
@@ -110,11 +118,16 @@ async function applyStagedPart(
   const size = options.rowsPerStatement ?? 5000;
   const params = { collectorId, ...key };
   const apply = (only?: Rows) => async (tx: TxRunner) => {
-    const [claimed] = await tx.run<StagedRowsRow>(CLAIM_STAGED, params);
+    const [claimed] = await tx.run<ClaimedPartRow>(CLAIM_STAGED, params);
     if (claimed === undefined) return; // applied before (a retry, or a restart after the commit)
     const rows = only ?? (JSON.parse(claimed.rows) as Rows);
     await applyIngestRows(tx, rows, size);
-    await tx.run(ADD_FLOWS_WRITTEN, { collectorId, flowsWritten: rows.calls.reduce((n, c) => n + c.flows, 0) });
+    await tx.run(RECORD_STAGED_PART, {
+      collectorId,
+      flowsWritten: rows.calls.reduce((n, c) => n + c.flows, 0),
+      stamp: claimed.last,
+      maxFlowTimeMs: claimed.maxFlowTimeMs,
+    });
   };
   try {
     await executor.writeTx(apply());

@@ -978,7 +978,7 @@ export type Stats = {
   calls: Scalars['Int']['output'];
   /** Latest flow time any collector committed. */
   lastFlowTime?: Maybe<Scalars['DateTime']['output']>;
-  /** Latest commit by any collector. */
+  /** When the latest batch of any collector was all in the graph: the commit of its (last) transaction. */
   lastCommitAt?: Maybe<Scalars['DateTime']['output']>;
   /** Time from the latest flow to its commit (ms): how far behind ingestion runs. */
   ingestLagMs?: Maybe<Scalars['Float']['output']>;

@@ -49,16 +49,34 @@ export interface ChangeSeqRow {
 }
 
 /**
+ * `c`'s stamps of a batch whose data is now all in the graph: `lastCommitAt` (the transaction's
+ * time) and `lastFlowTime` (the batch's latest flow, when later), from which `stats` reports the
+ * ingest lag. Only with `$stamp`: a staged batch is stamped by the transaction of its last part,
+ * not by the one that stages it (its flows are not in the graph yet then).
+ */
+const STAMP_BATCH = `SET c.lastCommitAt = CASE WHEN $stamp THEN datetime() ELSE c.lastCommitAt END
+WITH c
+WHERE $stamp AND $maxFlowTimeMs > 0 AND (c.lastFlowTime IS NULL OR c.lastFlowTime < datetime({epochMillis: toInteger($maxFlowTimeMs)}))
+SET c.lastFlowTime = datetime({epochMillis: toInteger($maxFlowTimeMs)})`;
+
+/**
  * Records the batch and the collector's status in the same transaction as the data: the resume
- * point comes in `$collectorState`; `flowsIngestedTotal` adds the flows this batch wrote, across runs.
+ * point comes in `$collectorState`; `flowsIngestedTotal` adds the flows this batch wrote, across
+ * runs; with `$stamp`, STAMP_BATCH.
  */
 export const RECORD_BATCH = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
-SET c.runId = $runId, c.lastBatch = toInteger($batchSeq), c.lastCommitAt = datetime(), c += $collectorState,
+SET c.runId = $runId, c.lastBatch = toInteger($batchSeq), c += $collectorState,
     c.flowsIngestedTotal = coalesce(c.flowsIngestedTotal, 0) + toInteger($flowsWritten)
 WITH c
-WHERE $maxFlowTimeMs > 0 AND (c.lastFlowTime IS NULL OR c.lastFlowTime < datetime({epochMillis: toInteger($maxFlowTimeMs)}))
-SET c.lastFlowTime = datetime({epochMillis: toInteger($maxFlowTimeMs)})`;
+${STAMP_BATCH}`;
+
+/** Adds the flows a staged part wrote to the collector's total, in the part's transaction; the last part (`$stamp`) stamps the batch (STAMP_BATCH). */
+export const RECORD_STAGED_PART = `
+MATCH (c:${LABEL.collector} {id: $collectorId})
+SET c.flowsIngestedTotal = coalesce(c.flowsIngestedTotal, 0) + toInteger($flowsWritten)
+WITH c
+${STAMP_BATCH}`;
 
 /** Map entries of an endpoint's or call's flow-time span, the sources that saw it and the batch's change sequence. */
 const seenEntries = (v: string) => `${spanEntries(v)},

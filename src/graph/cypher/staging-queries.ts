@@ -9,12 +9,17 @@ import { LABEL } from '../model';
 export const STAGE_PARTS = `
 UNWIND $parts AS part
 CREATE (:${LABEL.ingestStage} {collectorId: $collectorId, runId: $runId, batchSeq: toInteger($batchSeq),
-        part: toInteger(part.part), rows: part.rows, stagedAt: datetime()})`;
+        part: toInteger(part.part), rows: part.rows, last: part.last, maxFlowTimeMs: toInteger(part.maxFlowTimeMs),
+        stagedAt: datetime()})`;
 
 export interface StagedPartJson {
   part: number;
   /** JSON of `{endpoints, calls}`. */
   rows: string;
+  /** The batch's last part: its transaction stamps the batch (RECORD_STAGED_PART). */
+  last: boolean;
+  /** The batch's latest flow time (epoch ms), on its last part; 0 on the others. */
+  maxFlowTimeMs: number;
 }
 
 /** The staged parts of a collector (of one batch when `runId` and `batchSeq` are given), in the order they were staged. */
@@ -33,9 +38,9 @@ export interface StagedPartKey {
 /** Takes a staged part (deleting its node in the caller's transaction); no row when it was applied already. */
 export const CLAIM_STAGED = `
 MATCH (s:${LABEL.ingestStage} {collectorId: $collectorId, runId: $runId, batchSeq: toInteger($batchSeq), part: toInteger($part)})
-WITH s, s.rows AS rows
+WITH s, s.rows AS rows, coalesce(s.last, false) AS last, coalesce(s.maxFlowTimeMs, 0) AS maxFlowTimeMs
 DELETE s
-RETURN rows`;
+RETURN rows, last, maxFlowTimeMs`;
 
 /** Reads a staged part without taking it (to find refused rows by probing). */
 export const READ_STAGED = `
@@ -46,7 +51,8 @@ export interface StagedRowsRow {
   rows: string;
 }
 
-/** Adds the flows a part wrote to the collector's total (in the part's transaction). */
-export const ADD_FLOWS_WRITTEN = `
-MATCH (c:${LABEL.collector} {id: $collectorId})
-SET c.flowsIngestedTotal = coalesce(c.flowsIngestedTotal, 0) + toInteger($flowsWritten)`;
+/** A part CLAIM_STAGED took: its rows and what its transaction stamps (StagedPartJson). */
+export interface ClaimedPartRow extends StagedRowsRow {
+  last: boolean;
+  maxFlowTimeMs: number;
+}

@@ -76,6 +76,32 @@ describe('writeStagedBatch (real Neo4j)', () => {
     expect(await totals()).toEqual({ pods: 12, calls: 12, flows: 24, stages: 0, total: 24, lastBatch: 1 });
   });
 
+  // stats' lastFlowTime, lastCommitAt and ingest lag say when a batch's flows were in the graph:
+  // stamped by its last part's transaction, not by the one that staged it.
+  it("stamps the collector with the batch's last flow time and commit time when its last part is applied, not when it is staged", async () => {
+    const stamps = () =>
+      executor
+        .read<{ flowMs: number | null; commitMs: number | null }>(
+          `MATCH (c:Collector {id: 'staged'}) RETURN c.lastFlowTime.epochMillis AS flowMs, c.lastCommitAt.epochMillis AS commitMs`,
+        )
+        .then((r) => r[0]);
+    expect(await stageBatch(executor, ringBatch(), options)).toBe(true);
+    expect(await stamps()).toEqual({ flowMs: null, commitMs: null });
+    const staged = Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await applyStagedParts(executor, { collectorId: 'staged', runId: 'run-1', batchSeq: 1 }, options)).toBe(6);
+    const applied = await stamps();
+    expect(applied?.flowMs).toBe(T0);
+    expect(applied?.commitMs).toBeGreaterThan(staged);
+
+    // The next batch, written whole: stamped again, with its own latest flow.
+    const next = { ...ringBatch(), maxFlowTimeMs: T0 + 60_000 };
+    await writeStagedBatch(executor, next, { ...options, batchSeq: 2, rowsPerTransaction: 100 });
+    const after = await stamps();
+    expect(after?.flowMs).toBe(T0 + 60_000);
+    expect(after?.commitMs).toBeGreaterThanOrEqual(applied!.commitMs!);
+  });
+
   it('sends a refused row of a staged part to the dead-letter file and applies the rest of the part', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hg-staged-'));
     try {

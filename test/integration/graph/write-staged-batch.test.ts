@@ -94,7 +94,7 @@ describe('writeStagedBatch (real Neo4j)', () => {
     expect(applied?.flowMs).toBe(T0);
     expect(applied?.commitMs).toBeGreaterThan(staged);
 
-    // The next batch, written whole: stamped again, with its own latest flow.
+    // The next batch, staged in one part: stamped again, with its own latest flow.
     const next = { ...ringBatch(), maxFlowTimeMs: T0 + 60_000 };
     await writeStagedBatch(executor, next, { ...options, batchSeq: 2, rowsPerTransaction: 100 });
     const after = await stamps();

@@ -14,10 +14,10 @@ import { procCpuSeconds } from './ingest-bench';
 export class BenchFlusher {
   private seq = 1;
   private readonly runId = randomUUID();
+  private readonly collectorId = 'bench-flush';
   constructor(
     private readonly executor: Executor,
     private readonly batchSize: number,
-    private readonly collectorId = 'bench-flush',
     /** The local Neo4j's pid, to report the CPU it spent on each flush; absent for an external Neo4j. */
     private readonly neo4jPid?: number,
   ) {}

@@ -235,7 +235,7 @@ interface GraphPartsResult {
 
 async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args, cpuProfileDir: string | undefined): Promise<GraphPartsResult> {
   const out: GraphPartsResult = { flush: [], queries: [], growth: [], graphqlOverHttp: 'not run' };
-  const flusher = new BenchFlusher(graph.executor, graph.config.collector.batchSize, undefined, graph.neo4jPid);
+  const flusher = new BenchFlusher(graph.executor, graph.config.collector.batchSize, graph.neo4jPid);
   const wantFlush = args.only.has('flush');
   const wantQueries = args.only.has('queries');
   const wantGrowth = args.only.has('growth');

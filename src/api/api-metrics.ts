@@ -12,6 +12,7 @@ export interface ApiMetrics {
   readonly changeFeedEvents: Counter<'topic'>;
   readonly changeFeedErrors: Counter;
   readonly changeFeedSkipped: Counter;
+  readonly answerCache: Counter<'result'>;
 }
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -76,6 +77,12 @@ export function createApiMetrics(subscriptionCounts: () => Record<string, number
     changeFeedSkipped: new Counter({
       name: 'hubble_graph_api_change_feed_skipped_total',
       help: 'change-feed sequence numbers given up on (change-log entry trimmed before it was read, or never written)',
+      registers: [registry],
+    }),
+    answerCache: new Counter({
+      name: 'hubble_graph_api_answer_cache_total',
+      help: 'all-time map operations over HTTP answered from a kept answer (hit) or executed (miss), while the graph version is unchanged',
+      labelNames: ['result'],
       registers: [registry],
     }),
   };

@@ -32,6 +32,7 @@ import { type OperationLimits, type OperationRequest, checkOperation, operationV
 import { DeadlineSemaphore } from './deadline-semaphore';
 import { estimateOperationCost } from './estimate-operation-cost';
 import { GraphVersionCache } from './graph-version-cache';
+import { VersionedAnswers } from './versioned-answers';
 import { type GraphReader, pingGraph } from './read-graph';
 import { createRequestReader } from './request-reader';
 
@@ -73,6 +74,8 @@ export interface ApiCore {
   /** Rules beyond graphql-js's specified ones: the depth limit, and no introspection when it is off. */
   readonly validationRules: readonly ValidationRule[];
   readonly metrics: ApiMetrics;
+  /** Whole answers of the all-time map operations, kept while the graph is unchanged (HTTP serves hits from them). */
+  readonly answers: VersionedAnswers;
   /** Whether an `Authorization` value may use the API (always accepted when no token is configured). */
   authenticate(authorization: unknown): AuthOutcome;
   /** Whether authentication is on (tokens configured). */
@@ -216,6 +219,7 @@ export function createApiCore(options: ApiCoreOptions): ApiCore {
     maxRootFields: api.maxRootFields,
   };
   const mapCache = new GraphVersionCache();
+  const answers = new VersionedAnswers(64, (hit) => metrics.answerCache.inc({ result: hit ? 'hit' : 'miss' }));
   const heavy = { sessions: new DeadlineSemaphore(api.maxHeavySessions), fromCost: api.heavyCost };
   const validationRules = buildValidationRules(api);
 
@@ -235,6 +239,7 @@ export function createApiCore(options: ApiCoreOptions): ApiCore {
     schema,
     validationRules,
     metrics,
+    answers,
     get authEnabled() {
       return tokens.enabled;
     },

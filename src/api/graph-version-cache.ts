@@ -13,13 +13,26 @@ export class GraphVersionCache {
 
   /** The value stored (or being computed) for `key` at `version`, or `compute()`'s result, stored for next time. */
   get<T>(key: string, version: string, compute: () => Promise<T>): Promise<T> {
+    const kept = this.lookup<T>(key, version);
+    if (kept !== undefined) return kept;
+    const value = compute();
+    this.store(key, version, value);
+    return value;
+  }
+
+  /** The value stored (or being computed) for `key` at `version`, counted as a hit; undefined (a miss) when there is none. */
+  lookup<T>(key: string, version: string): Promise<T> | undefined {
     const entry = this.entries.get(key);
     if (entry && entry.version === version) {
       this.hits++;
       return entry.value as Promise<T>;
     }
     this.misses++;
-    const value = compute();
+    return undefined;
+  }
+
+  /** Keeps `value` for `key` at `version` (replacing what the key held); dropped again if it fails. */
+  store(key: string, version: string, value: Promise<unknown>): void {
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     const stored = { version, value };
@@ -27,6 +40,5 @@ export class GraphVersionCache {
     value.catch(() => {
       if (this.entries.get(key) === stored) this.entries.delete(key);
     });
-    return value;
   }
 }

@@ -255,8 +255,13 @@ async function readVersioned<T>(
   compute: () => Promise<T>,
 ): Promise<T> {
   if (!cache) return compute();
+  return cache.get(JSON.stringify([q.cypher, q.params]), await readGraphVersion(executor), compute);
+}
+
+/** The graph's version as the caches key it: the change-feed sequence and the time it last moved. */
+export async function readGraphVersion(executor: GraphReader): Promise<string> {
   const v = oneRowOf(await executor.read<GraphVersionRow>(GRAPH_VERSION), GRAPH_VERSION);
-  return cache.get(JSON.stringify([q.cypher, q.params]), `${v.seq}|${v.at}`, compute);
+  return `${v.seq}|${v.at}`;
 }
 
 /**

@@ -1,6 +1,6 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError } from 'graphql';
+import { type FormattedExecutionResult, GraphQLError } from 'graphql';
 import type { ApiContext } from '../api-context';
 import type { ApiCore } from '../create-api-core';
 
@@ -26,6 +26,33 @@ function corePlugin(core: ApiCore): ApolloServerPlugin<ApiContext> {
   };
 }
 
+/**
+ * The core's kept answers on Apollo's pipeline: an all-time map operation asked again while the
+ * graph is unchanged is answered without executing it (after the core's gate, so it is counted and
+ * admitted as any other); the answer of one that runs is kept, unless it has errors.
+ */
+function answersPlugin(core: ApiCore): ApolloServerPlugin<ApiContext> {
+  return {
+    async requestDidStart() {
+      let keep: ((answer: FormattedExecutionResult) => void) | undefined;
+      return {
+        async responseForOperation({ operation, request, queryHash, contextValue }) {
+          const key = [queryHash, request.operationName ?? null, request.variables ?? {}];
+          const found = await core.answers.find(operation, key, contextValue.reader);
+          if (found === undefined) return null;
+          if (found.answer !== undefined)
+            return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: found.answer } };
+          keep = found.keep;
+          return null;
+        },
+        async willSendResponse({ response }) {
+          if (keep !== undefined && response.body.kind === 'single') keep(response.body.singleResult);
+        },
+      };
+    },
+  };
+}
+
 /** Apollo Server on the core's schema, rules and error formatting: GraphQL over HTTP, started. */
 export async function startApollo(
   core: ApiCore,
@@ -41,7 +68,7 @@ export async function startApollo(
     validationRules: [...core.validationRules],
     // Apollo's default landing page loads from a CDN; the explorer here is served from local files.
     // No cache hints are used; Apollo's default cache-control plugin would visit every field of an answer.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), corePlugin(core)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), corePlugin(core), answersPlugin(core)],
     formatError: (formatted, error) => core.formatError(formatted, error),
   });
   await apollo.start();

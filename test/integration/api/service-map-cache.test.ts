@@ -8,6 +8,7 @@ import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { tcpCallRow } from '../../helpers/ingest-rows';
 import { socketWritesDuring } from '../../helpers/socket-writes';
 import { gql } from './gql-client';
+import { metricValue } from './ws-client';
 
 const DAY = 86_400_000;
 
@@ -102,7 +103,47 @@ describe('serviceMap reuse (real Neo4j)', () => {
     expect(await shapes()).toEqual({ ports: [9090], values: [105] });
   });
 
+  it('answers an all-time map asked again over HTTP with the answer it kept, without running the map resolver, until the graph changes', async () => {
+    await resetGraph(executor);
+    const now = Date.now();
+    await write([pod('a/web', now), pod('b/db', now), pod('c/job', now)], [call('a/web', 'b/db', now, 3), call('c/job', 'b/db', now, 4)]);
+    const POD_MAP = 'query Q($ns: [String!]) { serviceMap(filter: {level: POD, namespaces: $ns}) { edges { source flows } } }';
+    const podMap = async (ns: string) =>
+      ((await gql(server.url, POD_MAP, { ns: [ns] })).data?.serviceMap.edges ?? []) as { source: string; flows: number }[];
+    const runs = () => metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="serviceMap"');
+    const kept = () => metricValue(server.url, 'hubble_graph_api_answer_cache_total', 'result="hit"');
+
+    expect(await podMap('a')).toEqual([{ source: 'a/web', flows: 3 }]);
+    const [runs0, kept0] = [await runs(), await kept()];
+    expect(await podMap('a')).toEqual([{ source: 'a/web', flows: 3 }]);
+    expect(await podMap('a')).toEqual([{ source: 'a/web', flows: 3 }]);
+    expect([await runs(), await kept()]).toEqual([runs0, kept0 + 2]);
+    // The same document with other variables is another answer.
+    expect(await podMap('c')).toEqual([{ source: 'c/job', flows: 4 }]);
+    expect([await runs(), await kept()]).toEqual([runs0 + 1, kept0 + 2]);
+    // A batch moves the graph's version: executed again, with the batch's flows.
+    await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 2)]);
+    expect(await podMap('a')).toEqual([{ source: 'a/web', flows: 5 }]);
+    expect([await runs(), await kept()]).toEqual([runs0 + 2, kept0 + 2]);
+  });
+
+  it('never answers a ranged map, or a map whose answer had errors, with a kept answer', async () => {
+    const now = Date.now();
+    await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 1)]);
+    const runs = () => metricValue(server.url, 'hubble_graph_api_resolver_duration_seconds_count', 'field="serviceMap"');
+    const kept = () => metricValue(server.url, 'hubble_graph_api_answer_cache_total', 'result="hit"');
+    const [runs0, kept0] = [await runs(), await kept()];
+    const RANGED = '{ serviceMap(filter: {level: NAMESPACE}, range: {since: "-1h"}) { edges { flows } } }';
+    const BAD = '{ serviceMap(filter: {level: POD, topN: -1}) { edges { flows } } }';
+    for (let i = 0; i < 2; i++) {
+      expect((await gql(server.url, RANGED)).data?.serviceMap).toBeDefined();
+      expect((await gql(server.url, BAD)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+    expect([await runs(), await kept()]).toEqual([runs0 + 4, kept0]);
+  });
+
   it("reads only the graph's version for a map it has: one request to Neo4j", async () => {
+    await resetGraph(executor);
     const now = Date.now();
     await write([pod('a/web', now), pod('b/db', now)], [call('a/web', 'b/db', now, 1)]);
     await edges(); // computed and kept

@@ -470,6 +470,12 @@ const DECLARED = {
       default: '500ms',
       help: 'how often the API reads the change feed from Neo4j for subscriptions',
     }),
+    mapMaxAgeMs: setting(dur, {
+      env: 'HG_API_MAP_MAX_AGE',
+      flag: 'map-max-age',
+      default: '0s',
+      help: "how long an all-time map (serviceMap, hubbleServiceMap, dag without a range) may still be answered from the API's cache after the graph changed; 0: the first request after each write batch reads it again. Under a collector flushing every second, a map that takes longer than that to read keeps Neo4j busy reading it unless this is larger",
+    }),
     updateCoalesceMs: setting(dur, {
       env: 'HG_API_UPDATE_COALESCE',
       flag: 'update-coalesce',

@@ -81,7 +81,7 @@ export function createApiMetrics(subscriptionCounts: () => Record<string, number
     }),
     answerCache: new Counter({
       name: 'hubble_graph_api_answer_cache_total',
-      help: 'all-time map operations over HTTP answered from a kept answer (hit) or executed (miss), while the graph version is unchanged',
+      help: 'all-time map operations over HTTP answered from a kept answer (hit: the graph unchanged, or the answer younger than HG_API_MAP_MAX_AGE) or executed (miss)',
       labelNames: ['result'],
       registers: [registry],
     }),

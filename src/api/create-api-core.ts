@@ -218,8 +218,8 @@ export function createApiCore(options: ApiCoreOptions): ApiCore {
     maxCost: api.maxCost,
     maxRootFields: api.maxRootFields,
   };
-  const mapCache = new GraphVersionCache();
-  const answers = new VersionedAnswers(64, (hit) => metrics.answerCache.inc({ result: hit ? 'hit' : 'miss' }));
+  const mapCache = new GraphVersionCache(128, api.mapMaxAgeMs);
+  const answers = new VersionedAnswers(64, (hit) => metrics.answerCache.inc({ result: hit ? 'hit' : 'miss' }), api.mapMaxAgeMs);
   const heavy = { sessions: new DeadlineSemaphore(api.maxHeavySessions), fromCost: api.heavyCost };
   const validationRules = buildValidationRules(api);
 

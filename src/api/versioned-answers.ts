@@ -29,16 +29,19 @@ export type FoundAnswer =
  * shows it costs the version read and the answer's serialization, not the execution of its hundreds
  * of nodes and edges (5 ms of the API's CPU for one namespace's POD map of 500 edges). Answers with
  * errors are not kept. The version is read before the answer is computed: the answer holds at
- * least what that version counts, and a write after it moves the version and so misses.
+ * least what that version counts, and a write after it moves the version and so misses (unless
+ * the answer is younger than `maxAgeMs`).
  */
 export class VersionedAnswers {
   private readonly cache: GraphVersionCache;
 
+  /** `maxAgeMs`: how long an answer may be given after the graph changed (GraphVersionCache). */
   constructor(
     maxEntries: number,
     private readonly onLookup: (hit: boolean) => void = () => undefined,
+    maxAgeMs = 0,
   ) {
-    this.cache = new GraphVersionCache(maxEntries);
+    this.cache = new GraphVersionCache(maxEntries, maxAgeMs);
   }
 
   /** Undefined for an operation that is not versioned (nothing read); otherwise the kept answer or the way to keep one. */

@@ -155,3 +155,40 @@ describe('serviceMap reuse (real Neo4j)', () => {
     expect(Math.min(...perRequest)).toBe(1);
   });
 });
+
+describe('serviceMap reuse with HG_API_MAP_MAX_AGE (real Neo4j)', () => {
+  let executor: Executor;
+  let server: ApiServer;
+  let seq = 1;
+
+  beforeAll(async () => {
+    executor = testExecutor();
+    await resetGraph(executor);
+    server = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAP_MAX_AGE: '1h' }), silentLogger(), { executor });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await executor.close();
+  });
+
+  it('answers an all-time map from the cache after a write batch while the answer is younger than the maximum age', async () => {
+    const write = (flows: number) =>
+      writeIngestBatch(
+        executor,
+        { endpoints: [pod('a/web', now), pod('b/db', now)], calls: [call('a/web', 'b/db', now, flows)], maxFlowTimeMs: now },
+        { collectorId: 'max-age-test', runId: 'r', batchSeq: seq++ },
+      );
+    const now = Date.now();
+    const flowsOf = async (query: string) =>
+      ((await gql(server.url, query)).data?.serviceMap.edges as { flows: number }[]).map((e) => e.flows);
+    const ALL_TIME = '{ serviceMap(filter: {level: NAMESPACE}) { edges { flows } } }';
+    const SHAPES = '{ hubbleServiceMap(namespace: "a") { links { id } } }';
+    await write(3);
+    expect(await flowsOf(ALL_TIME)).toEqual([3]);
+    expect((await gql(server.url, SHAPES)).data?.hubbleServiceMap.links).toHaveLength(1);
+    await write(2);
+    // The write moved the graph's version; the answers computed a moment ago are still given.
+    expect(await flowsOf(ALL_TIME)).toEqual([3]);
+    expect(await executor.read<{ flows: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS flows')).toEqual([{ flows: 5 }]);
+  });
+});

@@ -23,6 +23,31 @@ describe('GraphVersionCache', () => {
   });
 });
 
+describe('GraphVersionCache with a maximum age (HG_API_MAP_MAX_AGE)', () => {
+  it('reuses a result computed less than maxAgeMs ago whatever the version, and computes again once it is older', async () => {
+    let nowMs = 1_000;
+    const cache = new GraphVersionCache(8, 5_000, () => nowMs);
+    let computed = 0;
+    const compute = async () => ++computed;
+    expect(await cache.get('map', 'v1', compute)).toBe(1);
+    nowMs += 4_999;
+    expect(await cache.get('map', 'v2', compute)).toBe(1);
+    nowMs += 1;
+    expect(await cache.get('map', 'v3', compute)).toBe(2);
+    // Stored again at v3: the same version is a hit at any age.
+    nowMs += 60_000;
+    expect(await cache.get('map', 'v3', compute)).toBe(2);
+  });
+
+  it('without a maximum age, any other version computes again at once', async () => {
+    const cache = new GraphVersionCache(8, 0, () => 0);
+    let computed = 0;
+    const compute = async () => ++computed;
+    await cache.get('map', 'v1', compute);
+    expect(await cache.get('map', 'v2', compute)).toBe(2);
+  });
+});
+
 describe('GraphVersionCache, requests at the same time', () => {
   it('computes once for requests that miss on the same key and version together', async () => {
     const cache = new GraphVersionCache();

@@ -9,8 +9,11 @@ import type { ApiHandle } from './bench-api';
  * part (bench/query-bench.ts) in turn, each request as soon as its previous answer arrived
  * (closed loop), for a fixed time. First one client (the baseline: the same mix unloaded), then
  * `clients`, then `clients` spread over two API processes (as two replicas of deploy/api.yaml
- * behind its Service would share them). Reports throughput, latency overall and per case, errors,
- * and the CPU the API processes, Neo4j and this process used: the reason when the p95 misses.
+ * behind its Service would share them), then, when the caller can write, `clients` on one process
+ * while a batch is written every second (as a collector flushes): the graph's version moves, so the
+ * API's kept maps serve until the next batch only. Reports throughput, latency overall and per
+ * case, errors, and the CPU the API processes, Neo4j and this process used: the reason when the
+ * p95 misses.
  */
 export interface LoadPhase {
   clients: number;
@@ -28,6 +31,10 @@ export interface LoadPhase {
   cpu: { apiPct: number; neo4jPct: number; benchPct: number };
   /** Little's law: clients / throughput, the mean latency a saturated closed loop must show (ms). */
   littleMeanMs: number;
+  /** Batches written to the graph during the phase (one a second when it ran with a writer). */
+  batches?: number;
+  /** HG_API_MAP_MAX_AGE of the API process, when set. */
+  mapMaxAge?: string;
 }
 
 export interface LoadResult {
@@ -95,9 +102,32 @@ async function runPhase(
   };
 }
 
+/** Calls `write` once a second (the next right away when one takes longer) until stopped; stop() resolves to the calls made. */
+function startWriter(write: () => Promise<unknown>): { stop(): Promise<number> } {
+  let stopped = false;
+  let batches = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const t0 = nowMs();
+      await write();
+      batches += 1;
+      await sleep(Math.max(0, 1000 - (nowMs() - t0)));
+    }
+    return batches;
+  })();
+  return {
+    stop() {
+      stopped = true;
+      return loop;
+    },
+  };
+}
+
 /**
  * One client, then `clients`, each for `seconds`, against the API at `url` on the graph the cases
- * were made for; then `clients` over that API and a second one from `startSecondApi` (stopped after).
+ * were made for; then `clients` over that API and a second one from `startSecondApi` (stopped after);
+ * then, with `writeBatch`, `clients` on the first API while it writes a batch every second, and the
+ * same on an API process from `startMaxAgeApi` (HG_API_MAP_MAX_AGE `mapMaxAge`).
  */
 export async function runLoadBench(
   graph: BenchGraph,
@@ -105,6 +135,11 @@ export async function runLoadBench(
     url: string;
     apiPid: number | undefined;
     startSecondApi?: () => Promise<ApiHandle | undefined>;
+    /** Writes one batch to the graph (a collector's flush): the last phases write one a second. */
+    writeBatch?: () => Promise<unknown>;
+    /** An API process with HG_API_MAP_MAX_AGE set (`mapMaxAge`): with writeBatch, a phase of its own after the exact one. */
+    startMaxAgeApi?: () => Promise<ApiHandle | undefined>;
+    mapMaxAge?: string;
     cases: readonly QueryCase[];
     clients: number;
     seconds: number;
@@ -114,10 +149,12 @@ export async function runLoadBench(
   const neo4jPid = graph.neo4jPid;
   const first = { url: o.url, pid: o.apiPid };
   const phases: LoadPhase[] = [];
-  const run = async (apis: readonly { url: string; pid: number | undefined }[], clients: number) => {
-    const phase = await runPhase(apis, o.cases, clients, o.seconds, neo4jPid);
+  const run = async (apis: readonly { url: string; pid: number | undefined }[], clients: number, writeBatch?: () => Promise<unknown>) => {
+    const writer = writeBatch === undefined ? undefined : startWriter(writeBatch);
+    const phase = await runPhase(apis, o.cases, clients, o.seconds, neo4jPid).finally(() => writer?.stop());
+    if (writer) phase.batches = await writer.stop();
     o.log(
-      `load, ${clients} client(s) over ${apis.length} API process(es): ${phase.requests} requests, ${phase.requestsPerSec} req/s, ` +
+      `load, ${clients} client(s) over ${apis.length} API process(es)${phase.batches === undefined ? '' : `, ${phase.batches} batches written`}: ${phase.requests} requests, ${phase.requestsPerSec} req/s, ` +
         `p50/p95/p99 ${phase.latency.p50}/${phase.latency.p95}/${phase.latency.p99} ms, ` +
         `${phase.errors} errors; CPU API ${phase.cpu.apiPct}%, Neo4j ${phase.cpu.neo4jPct}%, bench ${phase.cpu.benchPct}%; ` +
         `p95 by case ${Object.entries(phase.byCase)
@@ -138,6 +175,20 @@ export async function runLoadBench(
       await run([first, other], o.clients);
     } finally {
       await second.close();
+    }
+  }
+  if (o.writeBatch) {
+    await run([first], o.clients, o.writeBatch);
+    const maxAge = await o.startMaxAgeApi?.();
+    if (maxAge) {
+      try {
+        const api = { url: maxAge.url, pid: maxAge.child.pid };
+        await runPhase([api], o.cases, 4, Math.min(10, o.seconds), neo4jPid); // unmeasured warm-up, as above
+        await run([api], o.clients, o.writeBatch);
+        phases[phases.length - 1]!.mapMaxAge = o.mapMaxAge;
+      } finally {
+        await maxAge.close();
+      }
     }
   }
   return { ran: true, phases };

@@ -22,6 +22,7 @@ import { type TableRow, formatTable } from './results-table';
 import { type MapPageResult, runMapPageBench } from './map-page-bench';
 import { type ScaleOutResult, runScaleOutBench } from './scale-out-bench';
 import { runTimeBench } from './time-bench';
+import type { IngestBatch } from '../src/model/ingest-rows';
 
 /**
  * `npm run bench [-- --quick] [-- --only decode,flush,queries,load,growth,ingest,subscriptions,map,hostile,scale,time]`
@@ -220,6 +221,23 @@ function log(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
+/** HG_API_MAP_MAX_AGE of the load part's last phase. */
+const LOAD_MAP_MAX_AGE = '5s';
+
+/**
+ * The load part's writer: each call writes the next 1,000 calls' update deltas (a collector's flush
+ * of a busy second at this size), in turn through the graph's calls.
+ */
+function nextLoadBatch(flusher: BenchFlusher, batch: IngestBatch): () => Promise<unknown> {
+  const size = 1000;
+  let at = 0;
+  return () => {
+    const calls = batch.calls.slice(at, at + size);
+    at = at + size >= batch.calls.length ? 0 : at + size;
+    return flusher.flush(updateDeltas({ endpoints: [], calls, maxFlowTimeMs: batch.maxFlowTimeMs }));
+  };
+}
+
 function topologyDims(calls: number): { pods: number; namespaces: number; calls: number } {
   const pods = Math.max(20, Math.round(calls / 10));
   return { pods, calls, namespaces: Math.max(2, Math.min(50, Math.round(pods / 200))) };
@@ -286,6 +304,9 @@ async function runGraphParts(graph: BenchGraph, sizes: Sizes, args: Args, cpuPro
               url: api.url,
               apiPid: api.child.pid,
               startSecondApi: () => startBenchApi(graph, log),
+              writeBatch: nextLoadBatch(flusher, topo.batch),
+              startMaxAgeApi: () => startBenchApi(graph, log, { HG_API_MAP_MAX_AGE: LOAD_MAP_MAX_AGE }),
+              mapMaxAge: LOAD_MAP_MAX_AGE,
               cases,
               clients: sizes.loadClients,
               seconds: sizes.loadSeconds,
@@ -457,15 +478,24 @@ async function main(): Promise<void> {
       for (const phase of g.load?.phases ?? []) {
         const one = g.load?.phases[0];
         const many = phase.clients > 1;
-        // Two API processes are measured against one, at the same clients.
-        const base = phase.apis > 1 ? g.load?.phases.find((p) => p.apis === 1 && p.clients === phase.clients) : one;
+        // Two API processes, and one while batches are written, are measured against one on a graph nothing writes to, at the same clients.
+        const writing = phase.batches !== undefined;
+        // A maximum age is measured against the same writes without it.
+        const base = phase.mapMaxAge
+          ? g.load?.phases.find((p) => p.batches !== undefined && p.mapMaxAge === undefined)
+          : phase.apis > 1 || writing
+            ? g.load?.phases.find((p) => p.apis === 1 && p.clients === phase.clients && p.batches === undefined)
+            : one;
         const apis = phase.apis > 1 ? ` over ${phase.apis} API processes` : '';
+        const batches = writing
+          ? `, while a batch of 1,000 calls is written every second (${phase.batches} batches)${phase.mapMaxAge ? `, HG_API_MAP_MAX_AGE=${phase.mapMaxAge}` : ''}`
+          : '';
         rows.push({
-          figure: `${phase.clients} concurrent HTTP client${many ? 's' : ''}${apis}, the query cases in turn, ${fmt(phase.seconds)} s: req/s, p50/p95/p99; CPU API / Neo4j`,
+          figure: `${phase.clients} concurrent HTTP client${many ? 's' : ''}${apis}${batches}, the query cases in turn, ${fmt(phase.seconds)} s: req/s, p50/p95/p99; CPU API / Neo4j`,
           value: `${fmt(phase.requestsPerSec)} req/s, ${fmt(phase.latency.p50)}/${fmt(phase.latency.p95)}/${fmt(phase.latency.p99)} ms${phase.errors ? ` ERR ${phase.errors}` : ''}; ${phase.cpu.apiPct}% / ${phase.cpu.neo4jPct}%`,
           baseline:
             many && base
-              ? `${base.clients} client${base.clients > 1 ? 's' : ''}${base.apis > 1 ? '' : ', 1 API process'}: ${fmt(base.requestsPerSec)} req/s, p95 ${fmt(base.latency.p95)} ms`
+              ? `${base.clients} client${base.clients > 1 ? 's' : ''}${base.apis > 1 ? '' : ', 1 API process'}${writing ? (phase.mapMaxAge ? ', the same writes, exact maps' : ', nothing written') : ''}: ${fmt(base.requestsPerSec)} req/s, p95 ${fmt(base.latency.p95)} ms`
               : '-',
           ratio:
             many && base

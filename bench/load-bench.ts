@@ -149,12 +149,21 @@ export async function runLoadBench(
   const neo4jPid = graph.neo4jPid;
   const first = { url: o.url, pid: o.apiPid };
   const phases: LoadPhase[] = [];
-  const run = async (apis: readonly { url: string; pid: number | undefined }[], clients: number, writeBatch?: () => Promise<unknown>) => {
-    const writer = writeBatch === undefined ? undefined : startWriter(writeBatch);
+  const run = async (
+    apis: readonly { url: string; pid: number | undefined }[],
+    clients: number,
+    writing?: { writeBatch: () => Promise<unknown>; mapMaxAge?: string },
+  ) => {
+    const writer = writing === undefined ? undefined : startWriter(writing.writeBatch);
     const phase = await runPhase(apis, o.cases, clients, o.seconds, neo4jPid).finally(() => writer?.stop());
     if (writer) phase.batches = await writer.stop();
+    if (writing?.mapMaxAge !== undefined) phase.mapMaxAge = writing.mapMaxAge;
+    const written =
+      phase.batches === undefined
+        ? ''
+        : `, ${phase.batches} batches written${phase.mapMaxAge ? `, HG_API_MAP_MAX_AGE=${phase.mapMaxAge}` : ''}`;
     o.log(
-      `load, ${clients} client(s) over ${apis.length} API process(es)${phase.batches === undefined ? '' : `, ${phase.batches} batches written`}: ${phase.requests} requests, ${phase.requestsPerSec} req/s, ` +
+      `load, ${clients} client(s) over ${apis.length} API process(es)${written}: ${phase.requests} requests, ${phase.requestsPerSec} req/s, ` +
         `p50/p95/p99 ${phase.latency.p50}/${phase.latency.p95}/${phase.latency.p99} ms, ` +
         `${phase.errors} errors; CPU API ${phase.cpu.apiPct}%, Neo4j ${phase.cpu.neo4jPct}%, bench ${phase.cpu.benchPct}%; ` +
         `p95 by case ${Object.entries(phase.byCase)
@@ -178,14 +187,13 @@ export async function runLoadBench(
     }
   }
   if (o.writeBatch) {
-    await run([first], o.clients, o.writeBatch);
+    await run([first], o.clients, { writeBatch: o.writeBatch });
     const maxAge = await o.startMaxAgeApi?.();
     if (maxAge) {
       try {
         const api = { url: maxAge.url, pid: maxAge.child.pid };
         await runPhase([api], o.cases, 4, Math.min(10, o.seconds), neo4jPid); // unmeasured warm-up, as above
-        await run([api], o.clients, o.writeBatch);
-        phases[phases.length - 1]!.mapMaxAge = o.mapMaxAge;
+        await run([api], o.clients, { writeBatch: o.writeBatch, mapMaxAge: o.mapMaxAge });
       } finally {
         await maxAge.close();
       }

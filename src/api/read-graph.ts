@@ -29,9 +29,7 @@ import {
   type NamespaceCallsRow,
   toNamespaceCallRecords,
   type ServiceMapRecord,
-  type CompactServiceMapRow,
   type MapItemRow,
-  type MapNodeRow,
   collectMapRows,
   decodeServiceMap,
   buildNamespaceCalls,
@@ -39,8 +37,6 @@ import {
   buildRollupMap,
   buildServiceMap,
   buildPodMap,
-  buildMapNodes,
-  topEdgeEnds,
   GRAPH_VERSION,
   type GraphVersionRow,
 } from '../graph/cypher/api-map-queries';
@@ -192,12 +188,6 @@ export async function readObservedTraffic(executor: GraphReader, c: ObservedEdge
   );
 }
 
-/** `[id, kind, name, namespace]` of endpoints `ids` (the POD map's query leaves them to this read). */
-async function readMapNodes(tx: TxRunner, ids: readonly string[]): Promise<CompactServiceMapRow['nodes']> {
-  const q = buildMapNodes(ids);
-  return (await tx.run<MapNodeRow>(q.cypher, q.params)).flatMap((r) => r.nodes);
-}
-
 export async function readServiceMap(
   executor: GraphReader,
   level: MapLevel,
@@ -219,7 +209,6 @@ export async function readServiceMap(
   const compute = () =>
     executor.readTx(async (tx) => {
       const row = collectMapRows(await tx.run<MapItemRow>(q.cypher, q.params));
-      if (level === 'POD' && row !== undefined) row.nodes = await readMapNodes(tx, topEdgeEnds(row));
       const map = row === undefined ? undefined : decodeServiceMap(row, fromRollups || window !== undefined);
       const podCounts = new Map<string, number>();
       if (level !== 'POD' && map) {

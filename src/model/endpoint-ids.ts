@@ -18,24 +18,56 @@ export function podId(namespace: string, podName: string): string {
 }
 
 /**
- * The namespace of a pod's id (`namespace/podName`); null for the other kinds, whose ids have no
- * `/` (reserved names, DNS names and addresses never hold one).
+ * Prefixes of the ids of the aggregate endpoints the Prometheus source writes when Hubble's metrics
+ * name a workload or a namespace rather than a pod (kind `reserved`, src/prometheus/endpoint-label.ts).
  */
-export function podNamespaceOf(id: string): string | null {
-  const slash = id.indexOf('/');
-  return slash < 0 ? null : id.slice(0, slash);
+export const AGGREGATE_ID_PREFIX = { workload: 'workload:', namespace: 'namespace:' } as const;
+
+/** A workload's aggregate endpoint id: `workload:namespace/name`. */
+export function workloadAggregateId(namespace: string, name: string): string {
+  return `${AGGREGATE_ID_PREFIX.workload}${namespace}/${name}`;
+}
+
+/** A namespace's aggregate endpoint id: `namespace:name`. */
+export function namespaceAggregateId(namespace: string): string {
+  return `${AGGREGATE_ID_PREFIX.namespace}${namespace}`;
 }
 
 /**
- * What an endpoint's id alone says of it: kind, name and, for a pod, namespace, as the endpoint rows
- * name them (src/flows/to-endpoint.ts). For an end no longer stored: a ranged map shows the calls of
- * its range though an end has been pruned since.
+ * The namespace of a pod's id (`namespace/podName`); null for the other kinds, whose ids have no
+ * `/` (reserved names, DNS names and addresses never hold one) or, a workload's aggregate, start
+ * with its prefix.
+ */
+export function podNamespaceOf(id: string): string | null {
+  const slash = id.indexOf('/');
+  return slash < 0 || id.startsWith(AGGREGATE_ID_PREFIX.workload) ? null : id.slice(0, slash);
+}
+
+/**
+ * What an endpoint's id alone says of it: kind, name and namespace, as the endpoint rows name them
+ * (src/flows/to-endpoint.ts, src/prometheus/endpoint-label.ts). The POD map describes its nodes with
+ * it instead of reading them (src/graph/cypher/api-map-queries.ts), also an end no longer stored:
+ * a ranged map shows the calls of its range though an end has been pruned since.
  */
 export function endpointOfId(id: string): { kind: EndpointKind; name: string; namespace: string | null } {
+  if (id.startsWith(AGGREGATE_ID_PREFIX.namespace)) {
+    const name = id.slice(AGGREGATE_ID_PREFIX.namespace.length);
+    return { kind: 'reserved', name, namespace: name };
+  }
+  if (id.startsWith(AGGREGATE_ID_PREFIX.workload)) {
+    const [namespace, name] = splitAtSlash(id.slice(AGGREGATE_ID_PREFIX.workload.length));
+    return { kind: 'reserved', name, namespace };
+  }
   const namespace = podNamespaceOf(id);
   if (namespace !== null) return { kind: 'pod', name: id.slice(namespace.length + 1), namespace };
   for (const kind of ENDPOINT_KINDS) if (id.startsWith(`${kind}:`)) return { kind, name: id.slice(kind.length + 1), namespace: null };
   return { kind: 'ip', name: id, namespace: null };
+}
+
+/** `namespace/name` as its two parts (the name may be empty when there is no `/`). */
+function splitAtSlash(text: string): [string, string] {
+  const slash = text.indexOf('/');
+  return slash < 0 ? [text, ''] : [text.slice(0, slash), text.slice(slash + 1)];
 }
 
 /** A reserved identity's id: `reserved:world`, `reserved:host`, ... */

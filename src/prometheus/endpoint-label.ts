@@ -1,4 +1,4 @@
-import { podId, reservedId, type EndpointKind } from '../model/endpoint-ids';
+import { namespaceAggregateId, podId, reservedId, workloadAggregateId, type EndpointKind } from '../model/endpoint-ids';
 
 /**
  * What the `source`/`destination` label values mean, set in Cilium by the metric's
@@ -26,9 +26,6 @@ export interface LabelEndpoint {
   readonly workload: string | null;
 }
 
-/** Prefixes of the ids of aggregate endpoints (no single pod). */
-export const AGGREGATE_ID_PREFIX = { workload: 'workload:', namespace: 'namespace:' } as const;
-
 // Kubernetes names: DNS labels and subdomains (lowercase alphanumerics, '-' and '.').
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
@@ -43,14 +40,12 @@ export function parseEndpointLabel(value: string, context: LabelContext): LabelE
     return /^[a-z][a-z0-9-]*$/.test(name) ? { id: reservedId(name), kind: 'reserved', name, namespace: null, workload: null } : null;
   }
   if (context === 'namespace') {
-    return NAME.test(value)
-      ? { id: `${AGGREGATE_ID_PREFIX.namespace}${value}`, kind: 'reserved', name: value, namespace: value, workload: null }
-      : null;
+    return NAME.test(value) ? { id: namespaceAggregateId(value), kind: 'reserved', name: value, namespace: value, workload: null } : null;
   }
   const [namespace, name, extra] = value.split('/');
   if (namespace === undefined || name === undefined || extra !== undefined || !NAME.test(namespace) || !NAME.test(name)) return null;
   if (context === 'workload') {
-    return { id: `${AGGREGATE_ID_PREFIX.workload}${namespace}/${name}`, kind: 'reserved', name, namespace, workload: name };
+    return { id: workloadAggregateId(namespace, name), kind: 'reserved', name, namespace, workload: name };
   }
   return { id: podId(namespace, name), kind: 'pod', name, namespace, workload: null };
 }

@@ -329,10 +329,13 @@ ${mapTail(carry, finalCols)}`;
 
 /**
  * The POD map, where an endpoint pair is a map edge, in the compact row of buildServiceMap but with
- * `nodes` left empty: the caller reads the top edges' ends with buildMapNodes. Pairs are sorted and
- * collected as lists of ids and sums, and only the top ones leave the server: building a map per
- * pair and per endpoint in Cypher was most of a POD map's read and of its planning, and returning
- * every pair to sort in JavaScript cost more than the sort at 100k calls.
+ * `nodes` left empty: decodeServiceMap describes each end from its id, which names its kind, name
+ * and namespace as the endpoint rows do (endpointOfId). Reading the top edges' ends from the graph
+ * in a second statement cost one namespace's map (2,200 calls, top 500) about a sixth more of
+ * Neo4j's time, and a range's buckets name ends that may have been pruned since. Pairs are sorted
+ * and collected as lists of ids and sums, and only the top ones leave the server: building a map
+ * per pair and per endpoint in Cypher was most of a POD map's read and of its planning, and
+ * returning every pair to sort in JavaScript cost more than the sort at 100k calls.
  */
 export function buildPodMap(c: MapConditions, topN: number, columns: MapColumns = ALL_MAP_COLUMNS, window?: TimeWindow): CypherQuery {
   const params: Params = { topN };
@@ -463,27 +466,6 @@ export function collectMapRows(rows: readonly MapItemRow[]): CompactServiceMapRo
     else if (r.edges !== null) row.top.push(...r.edges);
   }
   return row;
-}
-
-/** `[id, kind, name, namespace]` of the endpoints `ids` (a POD map's nodes), in rows of `nodes` (see inRows). */
-export function buildMapNodes(ids: readonly string[]): CypherQuery {
-  return {
-    cypher: `MATCH (n:${LABEL.endpoint}) WHERE n.id IN $ids
-WITH collect([n.id, n.kind, n.name, n.namespace]) AS nodes
-UNWIND ${inRows('nodes')} AS part
-RETURN part AS nodes`,
-    params: { ids },
-  };
-}
-
-/** A row of buildMapNodes. */
-export interface MapNodeRow {
-  nodes: CompactServiceMapRow['nodes'];
-}
-
-/** The ids of the ends of a map row's top edges, each once. */
-export function topEdgeEnds(row: CompactServiceMapRow): string[] {
-  return [...new Set(row.top.flatMap((e) => [e[0], e[1]]))];
 }
 
 /**
@@ -628,8 +610,13 @@ export interface CompactServiceMapRow extends MapTotalsRecord {
 /** The `ServiceMapRecord` of a `buildServiceMap` row; `ranged` when the query was built with a window. */
 export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): ServiceMapRecord {
   const nodes = new Map<string, MapNodeRecord>(row.nodes.map(([id, kind, name, namespace]) => [id, { id, kind, name, namespace }]));
-  // An end missing from the graph (pruned since the range of a ranged map) is described by its id.
-  const node = (id: string): MapNodeRecord => nodes.get(id) ?? { id, ...endpointOfId(id) };
+  // An end the row does not describe, every end of a POD map (buildPodMap), is described by its id,
+  // once per map.
+  const node = (id: string): MapNodeRecord => {
+    let n = nodes.get(id);
+    if (n === undefined) nodes.set(id, (n = { id, ...endpointOfId(id) }));
+    return n;
+  };
   const top = row.top.map(
     ([source, target, flows, requests, responses, errors, calls, verdicts, ports, protocols, latency, lastSeenMs]): MapEdgeRecord => {
       // Merged here, once: the API keeps the decoded map while the graph is unchanged, and merging

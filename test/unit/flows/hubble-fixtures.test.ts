@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
 import type { Flow } from '../../../src/flows/flow';
+import { endpointOfId } from '../../../src/model/endpoint-ids';
 import type { CallRow, IngestBatch } from '../../../src/model/ingest-rows';
 
 const FIXTURES = path.resolve(__dirname, '../../../data/hubble');
@@ -43,6 +44,13 @@ describe.each(FILES)('the recorded fixture %s', (file) => {
       expect(ids).toContain(c.sourceId);
       expect(ids).toContain(c.destinationId);
     }
+  });
+
+  it('writes every endpoint with the kind, name and namespace its id says (the POD map describes its nodes by id)', () => {
+    const { batch } = load(file);
+    expect(batch.endpoints.length).toBeGreaterThan(0);
+    for (const e of batch.endpoints)
+      expect({ id: e.id, ...endpointOfId(e.id) }).toEqual({ id: e.id, kind: e.kind, name: e.name, namespace: e.namespace });
   });
 });
 

@@ -4,10 +4,12 @@ import {
   endpointOfId,
   fqdnId,
   ipId,
+  namespaceAggregateId,
   parseCallKey,
   podId,
   podNamespaceOf,
   reservedId,
+  workloadAggregateId,
 } from '../../../src/model/endpoint-ids';
 
 describe('what an endpoint id says of its endpoint', () => {
@@ -16,6 +18,9 @@ describe('what an endpoint id says of its endpoint', () => {
     expect(podNamespaceOf(reservedId('world'))).toBeNull();
     expect(podNamespaceOf(fqdnId('api.example.com'))).toBeNull();
     expect(podNamespaceOf(ipId('fd00::1'))).toBeNull();
+    // The Prometheus source's aggregates are no pods, though a workload's id holds a `/`.
+    expect(podNamespaceOf(workloadAggregateId('shop', 'web'))).toBeNull();
+    expect(podNamespaceOf(namespaceAggregateId('shop'))).toBeNull();
   });
 
   it('names each kind as its endpoint rows do', () => {
@@ -23,6 +28,8 @@ describe('what an endpoint id says of its endpoint', () => {
     expect(endpointOfId(reservedId('kube-apiserver'))).toEqual({ kind: 'reserved', name: 'kube-apiserver', namespace: null });
     expect(endpointOfId(fqdnId('API.example.com.'))).toEqual({ kind: 'fqdn', name: 'api.example.com', namespace: null });
     expect(endpointOfId(ipId('10.1.2.3'))).toEqual({ kind: 'ip', name: '10.1.2.3', namespace: null });
+    expect(endpointOfId(workloadAggregateId('shop', 'web'))).toEqual({ kind: 'reserved', name: 'web', namespace: 'shop' });
+    expect(endpointOfId(namespaceAggregateId('kube-system'))).toEqual({ kind: 'reserved', name: 'kube-system', namespace: 'kube-system' });
   });
 });
 

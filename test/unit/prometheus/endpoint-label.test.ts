@@ -1,4 +1,5 @@
 import { parseEndpointLabel } from '../../../src/prometheus/endpoint-label';
+import { endpointOfId } from '../../../src/model/endpoint-ids';
 
 describe('parseEndpointLabel', () => {
   it('reads namespace/pod as the pod node the flow source writes', () => {
@@ -31,5 +32,19 @@ describe('parseEndpointLabel', () => {
       kind: 'reserved',
       workload: 'deathstar',
     });
+  });
+
+  it('names every endpoint it makes as its id says (the POD map describes its nodes by id)', () => {
+    const made = [
+      parseEndpointLabel('default/deathstar-5b7489bc84-x2vnl', 'pod'),
+      parseEndpointLabel('default/deathstar', 'workload'),
+      parseEndpointLabel('kube-system', 'namespace'),
+      parseEndpointLabel('reserved:world', 'pod'),
+      parseEndpointLabel('reserved:kube-apiserver', 'namespace'),
+    ];
+    for (const e of made) {
+      expect(e).not.toBeNull();
+      expect({ id: e!.id, ...endpointOfId(e!.id) }).toEqual({ id: e!.id, kind: e!.kind, name: e!.name, namespace: e!.namespace });
+    }
   });
 });

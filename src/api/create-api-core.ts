@@ -33,7 +33,7 @@ import { DeadlineSemaphore } from './deadline-semaphore';
 import { estimateOperationCost } from './estimate-operation-cost';
 import { GraphVersionCache } from './graph-version-cache';
 import { VersionedAnswers } from './versioned-answers';
-import { type GraphReader, pingGraph } from './read-graph';
+import { type GraphReader, pingGraph, withVersionReadOnce } from './read-graph';
 import { createRequestReader } from './request-reader';
 
 /** Which adapter an operation came through: HTTP serves queries, WebSocket queries and subscriptions. */
@@ -232,7 +232,8 @@ export function createApiCore(options: ApiCoreOptions): ApiCore {
       queryTimeoutMs: options.queryTimeoutMs,
       heavy,
     });
-    return createApiContext(requestReader, limits, feed, mapCache, (cost) => requestReader.setCost(cost));
+    const contextReader = scope === 'request' ? withVersionReadOnce(requestReader) : requestReader;
+    return createApiContext(contextReader, limits, feed, mapCache, (cost) => requestReader.setCost(cost));
   };
 
   const core: ApiCore = {

@@ -1,7 +1,10 @@
 import { type Executor, type TxRunner, oneRowOf, runOneRow } from '../graph/executor';
 
-/** What the API needs of the executor: read transactions only. */
-export type GraphReader = Pick<Executor, 'read' | 'readTx'>;
+/**
+ * What the API needs of the executor: read transactions only; and, for a query's reader, the graph's
+ * version read once for the whole query (withVersionReadOnce).
+ */
+export type GraphReader = Pick<Executor, 'read' | 'readTx'> & { readonly graphVersion?: () => Promise<string> };
 import type { CypherQuery, EdgeConditions, TimeWindow } from '../graph/cypher/api-fragments';
 import {
   type CallConditions,
@@ -247,10 +250,33 @@ async function readVersioned<T>(
   return cache.get(JSON.stringify([q.cypher, q.params]), await readGraphVersion(executor), compute);
 }
 
-/** The graph's version as the caches key it: the change-feed sequence and the time it last moved. */
-export async function readGraphVersion(executor: GraphReader): Promise<string> {
+/**
+ * The graph's version as the caches key it: the change-feed sequence and the time it last moved.
+ * A reader of withVersionReadOnce gives the version it read first.
+ */
+export function readGraphVersion(executor: GraphReader): Promise<string> {
+  return executor.graphVersion?.() ?? readStoredGraphVersion(executor);
+}
+
+async function readStoredGraphVersion(executor: GraphReader): Promise<string> {
   const v = oneRowOf(await executor.read<GraphVersionRow>(GRAPH_VERSION), GRAPH_VERSION);
   return `${v.seq}|${v.at}`;
+}
+
+/**
+ * `reader` reading the graph's version once, when first asked, for all that asks it after (a
+ * query's reader): a map that misses its kept answer (VersionedAnswers) then does not read the
+ * version again under its resolver for the maps' cache, and every map of one query is keyed by the
+ * same version. A value computed after the version was read holds at least what it counts, which is
+ * all the caches need. Not for a subscription's reader: it lives on while the graph changes.
+ */
+export function withVersionReadOnce(reader: GraphReader): GraphReader {
+  let version: Promise<string> | undefined;
+  return {
+    read: (query, params, options) => reader.read(query, params, options),
+    readTx: (work, options) => reader.readTx(work, options),
+    graphVersion: () => (version ??= readStoredGraphVersion(reader)),
+  };
 }
 
 /**

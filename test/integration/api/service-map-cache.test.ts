@@ -8,6 +8,7 @@ import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { tcpCallRow } from '../../helpers/ingest-rows';
 import { socketWritesDuring } from '../../helpers/socket-writes';
 import { gql } from './gql-client';
+import { GRAPH_VERSION } from '../../../src/graph/cypher/api-map-queries';
 import { metricValue } from './ws-client';
 
 const DAY = 86_400_000;
@@ -193,5 +194,60 @@ describe('serviceMap reuse with HG_API_MAP_MAX_AGE (real Neo4j)', () => {
     expect(await flowsOf(ALL_TIME)).toEqual([3]);
     expect(await dagValues()).toEqual([3]);
     expect(await executor.read<{ flows: number }>('MATCH ()-[r:CALLS]->() RETURN sum(r.flows) AS flows')).toEqual([{ flows: 5 }]);
+  });
+});
+
+describe("the graph's version, read once per query (real Neo4j)", () => {
+  let executor: Executor;
+  let server: ApiServer;
+  let versionReads = 0;
+  let seq = 1;
+  const write = (flows: number) => {
+    const now = Date.now();
+    return writeIngestBatch(
+      executor,
+      { endpoints: [pod('a/web', now), pod('b/db', now)], calls: [call('a/web', 'b/db', now, flows)], maxFlowTimeMs: now },
+      { collectorId: 'version-once-test', runId: 'r', batchSeq: seq++ },
+    );
+  };
+  /** The answer of `query` and how many times it read the graph's version. */
+  const ask = async (query: string) => {
+    versionReads = 0;
+    const res = await gql(server.url, query);
+    expect(res.errors).toBeUndefined();
+    return { data: res.data, versionReads };
+  };
+
+  beforeAll(async () => {
+    executor = testExecutor();
+    await resetGraph(executor);
+    // The API's reads go through this executor, which counts the reads of the graph's version.
+    const counting: Executor = Object.create(executor);
+    counting.read = (query, params, options) => {
+      if (query === GRAPH_VERSION) versionReads++;
+      return executor.read(query, params, options);
+    };
+    server = await startApiServer(testConfig({ HG_API_PORT: '0' }), silentLogger(), { executor: counting });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await executor.close();
+  });
+
+  it('reads it once for a map that misses both its kept answer and the maps cache, and once for two maps in one query', async () => {
+    const POD_MAP = '{ serviceMap(filter: {level: POD}) { edges { flows } } }';
+    await write(3);
+    expect(await ask(POD_MAP)).toEqual({ data: { serviceMap: { edges: [{ flows: 3 }] } }, versionReads: 1 });
+    // Asked again: the kept answer, after one read of the version.
+    expect(await ask(POD_MAP)).toEqual({ data: { serviceMap: { edges: [{ flows: 3 }] } }, versionReads: 1 });
+    await write(2);
+    expect(await ask(POD_MAP)).toEqual({ data: { serviceMap: { edges: [{ flows: 5 }] } }, versionReads: 1 });
+    await write(1);
+    const TWO_MAPS = `{ pod: serviceMap(filter: {level: POD}) { edges { flows } }
+      namespace: serviceMap(filter: {level: NAMESPACE}) { edges { flows } } }`;
+    expect(await ask(TWO_MAPS)).toEqual({
+      data: { pod: { edges: [{ flows: 6 }] }, namespace: { edges: [{ flows: 6 }] } },
+      versionReads: 1,
+    });
   });
 });

@@ -21,11 +21,18 @@ export interface CypherQuery {
  * arithmetic in JavaScript, which took about a third of the API's CPU under load (`npm run bench
  * -- --only load --profile`); a string costs nothing to receive. For the projections that return
  * times of every row (endpoints, calls); single aggregated times go through the executor's toPlain.
+ *
+ * A DateTime already in UTC (every one the writer makes, `datetime({epochMillis})` on a server in
+ * UTC) is cut from its own `toString`; any other is first moved to UTC. Building a DateTime for every
+ * value, as this did before, cost Neo4j about 2.9 µs a value, this 2.0 (2026-12-06; 10,000 values:
+ * 29 -> 20 ms): one namespace's calls for Hubble UI format about 2,000.
  */
 export function isoTime(expr: string): string {
+  const fraction = (dt: string) => `'.' + substring(toString(1000 + ${dt}.millisecond), 1) + 'Z'`;
+  const utc = `datetime({epochMillis: ${expr}.epochMillis, timezone: 'Z'})`;
   return (
-    `CASE WHEN ${expr} IS NULL THEN null ELSE left(toString(datetime({epochMillis: ${expr}.epochMillis})), 19) + '.' + ` +
-    `substring(toString(1000 + (${expr}.epochMillis % 1000 + 1000) % 1000), 1) + 'Z' END`
+    `CASE WHEN ${expr}.offsetSeconds = 0 THEN left(toString(${expr}), 19) + ${fraction(expr)} ` +
+    `WHEN ${expr} IS NOT NULL THEN left(toString(${utc}), 19) + ${fraction(utc)} END`
   );
 }
 

@@ -32,6 +32,15 @@ describe('times read by the API as strings made in Cypher (real Neo4j)', () => {
     expect(seen).toEqual([...CASES.map((c) => ({ why: c.why, s: new Date(c.ms).toISOString() })), { why: 'null', s: null }]);
   });
 
+  it('moves a DateTime stored in another time zone to UTC first', async () => {
+    const rows = await executor.read<{ s: string }>(
+      `UNWIND ['2026-12-01T10:00:00.5+01:00', '2026-12-01T00:30:00+05:30[Asia/Kolkata]', '1969-12-31T23:59:59.999-01:00'] AS text
+       WITH datetime(text) AS t
+       RETURN ${isoTime('t')} AS s`,
+    );
+    expect(rows.map((r) => r.s)).toEqual(['2026-12-01T09:00:00.500Z', '2026-11-30T19:00:00.000Z', '1970-01-01T00:59:59.999Z']);
+  });
+
   it('the endpoint and call projections return firstSeen and lastSeen as those strings, the stored DateTimes unchanged', async () => {
     const first = Date.UTC(2026, 11, 1, 8, 0, 0, 0);
     const last = Date.UTC(2026, 11, 2, 9, 30, 15, 120);

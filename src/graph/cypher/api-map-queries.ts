@@ -9,6 +9,7 @@ import {
   edgeConditions,
   endpointProjection,
   inRows,
+  isoTimeOfMillis,
   where,
   windowParams,
   windowPredicate,
@@ -678,7 +679,7 @@ export function buildNamespaceCalls(namespace: string, limit: number, window?: T
 WITH a, r, b ${active} ORDER BY r.key LIMIT toInteger($limit)
 WITH collect([r.key, r.port, r.protocol, r.verdict, r.requests, r.flows, a.id, b.id]) AS calls,
      collect(DISTINCT a) AS sources, collect(DISTINCT b) AS destinations
-WITH calls, [e IN sources + destinations | ${endpointProjection('e')}] AS endpoints
+WITH calls, [e IN sources + destinations | ${endpointProjection('e', 'epochMillis')}] AS endpoints
 UNWIND [part IN ${inRows('calls')} | [part, null]] + [part IN ${inRows('endpoints')} | [null, part]] AS x
 RETURN x[0] AS calls, x[1] AS endpoints`,
     params,
@@ -702,13 +703,20 @@ export interface NamespaceCallsRow {
         destinationId: string,
       ][]
     | null;
-  endpoints: EndpointRecord[] | null;
+  /** Their times in epoch milliseconds (endpointProjection's `epochMillis`). */
+  endpoints: EndpointOfMillis[] | null;
 }
+
+/** An EndpointRecord with its times in epoch milliseconds. */
+type EndpointOfMillis = Omit<EndpointRecord, 'firstSeen' | 'lastSeen'> & { firstSeen: number | null; lastSeen: number | null };
 
 /** The calls of the rows of buildNamespaceCalls, in their order, each with both of its ends. */
 export function toNamespaceCallRecords(rows: readonly NamespaceCallsRow[]): NamespaceCallRecord[] {
   const byId = new Map<string, EndpointRecord>();
-  for (const row of rows) for (const e of row.endpoints ?? []) byId.set(e.id, e);
+  for (const row of rows) {
+    for (const e of row.endpoints ?? [])
+      byId.set(e.id, { ...e, firstSeen: isoTimeOfMillis(e.firstSeen), lastSeen: isoTimeOfMillis(e.lastSeen) });
+  }
   const end = (id: string): EndpointRecord => {
     const e = byId.get(id);
     if (e === undefined) throw new Error(`namespace calls: no endpoint ${id} in the answer`);

@@ -1,5 +1,5 @@
 import type { Executor } from '../../../src/graph/executor';
-import { callProjection, endpointProjection, isoTime } from '../../../src/graph/cypher/api-fragments';
+import { callProjection, endpointProjection, isoTime, isoTimeOfMillis } from '../../../src/graph/cypher/api-fragments';
 import { testExecutor } from '../../helpers/neo4j';
 
 /** Epoch milliseconds with what each one checks. */
@@ -30,6 +30,21 @@ describe('times read by the API as strings made in Cypher (real Neo4j)', () => {
     );
     const seen = rows.map((r) => ({ why: CASES[r.i]?.why ?? 'null', s: r.s }));
     expect(seen).toEqual([...CASES.map((c) => ({ why: c.why, s: new Date(c.ms).toISOString() })), { why: 'null', s: null }]);
+  });
+
+  it('gives the strings isoTime makes from the epoch milliseconds of an epochMillis projection (isoTimeOfMillis)', async () => {
+    const rows = await executor.read<{ i: number; s: string | null; e: { firstSeen: number | null; lastSeen: number | null } }>(
+      `UNWIND range(0, size($ms)) AS i
+       WITH i, CASE WHEN i < size($ms) THEN datetime({epochMillis: toInteger($ms[i])}) END AS t
+       WITH i, t, {id: 'ns/a', firstSeen: t, lastSeen: t} AS p
+       RETURN i, ${isoTime('t')} AS s, ${endpointProjection('p', 'epochMillis')} AS e ORDER BY i`,
+      { ms: CASES.map((c) => c.ms) },
+    );
+    expect(rows).toHaveLength(CASES.length + 1);
+    for (const r of rows) {
+      expect(isoTimeOfMillis(r.e.firstSeen)).toBe(r.s);
+      expect(isoTimeOfMillis(r.e.lastSeen)).toBe(r.s);
+    }
   });
 
   it('moves a DateTime stored in another time zone to UTC first', async () => {

@@ -635,7 +635,7 @@ export function decodeServiceMap(row: CompactServiceMapRow, ranged: boolean): Se
         ports,
         protocols,
         latencyP95Ms: sketches !== undefined ? (mergeSketchList(sketches)?.p95 ?? null) : Array.isArray(latency) ? null : latency,
-        lastSeen: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
+        lastSeen: isoTimeOfMillis(lastSeenMs),
       };
     },
   );

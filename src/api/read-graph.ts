@@ -61,9 +61,9 @@ import type { ObservedEdge } from '../policy/observed-traffic';
 import {
   type BriefEndpoint,
   type DependencyColumns,
-  type DependencyStepRow,
+  type DependencySearchRow,
   type PathRecord,
-  buildDependencyStep,
+  buildDependencySearch,
   buildPathsOfLength,
   buildShortestPath,
 } from '../graph/cypher/api-path-queries';
@@ -417,22 +417,41 @@ export async function readPaths(
 }
 
 export interface DependencyResult {
+  root: EndpointRecord;
   nodes: { endpoint: EndpointRecord; distance: number }[];
   calls: CallRecord[];
   truncated: boolean;
 }
 
-/** Breadth-first search, one query per level in one read transaction; each endpoint is expanded once. */
+/**
+ * Breadth-first search from the endpoint with id `rootId`, each endpoint expanded once, in one
+ * statement (buildDependencySearch); null when the graph has no such endpoint.
+ */
 export async function readDependencies(
   executor: GraphReader,
-  root: EndpointRecord,
+  rootId: string,
   direction: 'DOWNSTREAM' | 'UPSTREAM',
   depth: number,
   c: EdgeConditions,
   maxNodes: number,
   columns: DependencyColumns = 'all',
-): Promise<DependencyResult> {
-  const q = buildDependencyStep(direction, c, columns);
+): Promise<DependencyResult | null> {
+  const q = buildDependencySearch(direction, depth, c, columns);
+  const rows = await executor.read<DependencySearchRow>(q.cypher, { ...q.params, root: rootId, limit: maxNodes * 10, maxNodes });
+  const root = rows[0]?.root;
+  if (root === undefined || root === null) return null;
+  const nodes = new Map<string, { endpoint: EndpointRecord; distance: number }>([[root.id, { endpoint: root, distance: 0 }]]);
+  for (const row of rows) {
+    for (const e of row.ends ?? []) {
+      const endpoint = Array.isArray(e) ? briefEndpointRecord(e) : e;
+      nodes.set(endpoint.id, { endpoint, distance: row.distance });
+    }
+  }
+  const endpointOf = (id: string) => {
+    const e = nodes.get(id)?.endpoint;
+    if (e === undefined) throw new Error(`dependencies: no endpoint ${id} in the answer`);
+    return e;
+  };
   // A brief step's call is its key, which names both ends, port, protocol and verdict.
   const stepOf = (item: string | [string, CallProps, string]): [string, CallProps, string] => {
     if (typeof item !== 'string') return item;
@@ -440,54 +459,22 @@ export async function readDependencies(
     const call = { key: item, port: k.port, protocol: k.protocol, verdict: k.verdict };
     return direction === 'DOWNSTREAM' ? [k.sourceId, call, k.destinationId] : [k.destinationId, call, k.sourceId];
   };
-  return executor.readTx(async (tx) => {
-    const distance = new Map<string, { endpoint: EndpointRecord; distance: number }>([[root.id, { endpoint: root, distance: 0 }]]);
-    const calls = new Map<string, CallRecord>();
-    let frontier = [root.id];
-    let truncated = false;
-    for (let level = 1; level <= depth && frontier.length > 0 && !truncated; level += 1) {
-      const rows = await tx.run<DependencyStepRow>(q.cypher, {
-        ...q.params,
-        frontier,
-        known: [...distance.keys()],
-        limit: maxNodes * 10,
-      });
-      const ends = new Map<string, EndpointRecord>();
-      for (const row of rows) {
-        for (const e of row.ends ?? []) {
-          const end = Array.isArray(e) ? briefEndpointRecord(e) : e;
-          ends.set(end.id, end);
-        }
-      }
-      const next: string[] = [];
-      let answered = 0;
-      for (const row of rows) {
-        for (const item of row.calls ?? []) {
-          const [id, call, nextId] = stepOf(item);
-          answered += 1;
-          const known = distance.get(id)?.endpoint;
-          if (known === undefined) throw new Error(`dependencies: ${id} answered but not asked`);
-          let reached = distance.get(nextId)?.endpoint;
-          if (reached === undefined) {
-            reached = ends.get(nextId);
-            if (reached === undefined) throw new Error(`dependencies: no endpoint ${nextId} in the answer`);
-            if (distance.size >= maxNodes) {
-              truncated = true;
-              continue;
-            }
-            distance.set(nextId, { endpoint: reached, distance: level });
-            next.push(nextId);
-          }
-          const [source, destination] = direction === 'DOWNSTREAM' ? [known, reached] : [reached, known];
-          calls.set(call.key, { call, source, destination });
-        }
-      }
-      if (answered >= maxNodes * 10) truncated = true;
-      frontier = next;
+  const calls = new Map<string, CallRecord>();
+  for (const row of rows) {
+    for (const item of row.calls ?? []) {
+      const [id, call, nextId] = stepOf(item);
+      const [known, reached] = [endpointOf(id), endpointOf(nextId)];
+      const [source, destination] = direction === 'DOWNSTREAM' ? [known, reached] : [reached, known];
+      calls.set(call.key, { call, source, destination });
     }
-    const found = [...calls.values()];
-    return { nodes: [...distance.values()], calls: c.range === undefined ? found : await windowCallRecords(tx, found, c.range), truncated };
-  });
+  }
+  const found = [...calls.values()];
+  return {
+    root,
+    nodes: [...nodes.values()],
+    calls: c.range === undefined ? found : await windowCallRecords(executor, found, c.range),
+    truncated: rows[0]?.truncated ?? false,
+  };
 }
 
 /** An endpoint record of a brief end: what it says, every other stored property null (not asked for). */

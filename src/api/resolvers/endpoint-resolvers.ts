@@ -15,10 +15,15 @@ import { toConnection } from './relay-connection';
 import { toPodConditions, toEdgeConditions } from './to-conditions';
 import { toWindow, withRange } from './to-window';
 
+/** The error for an id (argument `arg`) the graph has no endpoint with: BAD_USER_INPUT naming `arg`. */
+export function unknownEndpoint(id: string, arg: string): Error {
+  return badUserInput(arg, `no endpoint with id "${id.length > 80 ? `${id.slice(0, 77)}...` : id}"`);
+}
+
 /** The stored endpoint with id `id` (argument `arg`); an unknown id is BAD_USER_INPUT naming `arg`. */
 export async function requireEndpointRecord(ctx: ApiContext, id: string, arg: string): Promise<EndpointRecord> {
   const rec = await ctx.loaders.endpoints.load(checkId(id, arg));
-  if (!rec) throw badUserInput(arg, `no endpoint with id "${id.length > 80 ? `${id.slice(0, 77)}...` : id}"`);
+  if (!rec) throw unknownEndpoint(id, arg);
   return rec;
 }
 

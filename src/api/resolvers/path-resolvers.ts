@@ -2,10 +2,11 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { DependencyColumns, PathRecord } from '../../graph/cypher/api-path-queries';
 import type { CoveredRange, QueryResolvers } from '../generated/graphql-types';
 import { readDependencies, readPaths, readShortestPath } from '../read-graph';
-import { type GqlCall, type GqlEndpoint, toCall, toCallFromRecord, toEndpoint } from '../to-graphql';
+import type { EndpointRecord } from '../../graph/cypher/api-endpoint-queries';
+import { type GqlCall, type GqlEndpoint, toCall, toEndpoint } from '../to-graphql';
 import { ARG_DEFAULTS, checkHops, checkId, checkInt } from '../validate-args';
 import { badUserInput } from '../api-errors';
-import { requireEndpoint, requireEndpointRecord } from './endpoint-resolvers';
+import { requireEndpoint, unknownEndpoint } from './endpoint-resolvers';
 import { toPathConditions } from './to-conditions';
 import { toAnswerRange, toWindow, withRange } from './to-window';
 import { selectedFields } from '../selected-fields';
@@ -29,10 +30,10 @@ function toPath(p: PathRecord, range: CoveredRange | null): GqlPath {
   return { length: p.hops.length, endpoints, hops, range };
 }
 
-/** Fields of `Call` that a call's identity answers (buildDependencyStep's `identity` columns, its ends). */
+/** Fields of `Call` that a call's identity answers (buildDependencySearch's `identity` columns, its ends). */
 const CALL_IDENTITY_FIELDS: ReadonlySet<string> = new Set(['__typename', 'key', 'port', 'protocol', 'verdict', 'source', 'destination']);
 
-/** Fields of an `Endpoint` that a brief end answers (buildDependencyStep's `brief` columns). */
+/** Fields of an `Endpoint` that a brief end answers (buildDependencySearch's `brief` columns). */
 const BRIEF_ENDPOINT_FIELDS: ReadonlySet<string> = new Set(['__typename', 'id', 'kind', 'name', 'namespace']);
 
 /** What a dependency search must read for the fields the client selected (DependencyColumns). */
@@ -81,19 +82,23 @@ export const pathQueries: QueryResolvers = {
   },
 
   dependencies: async (_p, args, ctx, info) => {
-    const root = await requireEndpoint(ctx, args.id, 'id');
+    const id = checkId(args.id, 'id');
     const direction = args.direction ?? 'DOWNSTREAM';
     const depth = checkHops(args.depth, 'depth', ctx.limits.maxHops, ARG_DEFAULTS.depth);
     const window = toWindow(args.range, 'range', ctx.limits);
     const conditions = withRange(toPathConditions(args.filter, 'filter'), window);
-    const rootRecord = await requireEndpointRecord(ctx, root.id, 'id');
     const columns = dependencyColumns(info);
-    const res = await readDependencies(ctx.reader, rootRecord, direction, depth, conditions, ctx.limits.maxPageSize, columns);
+    // The root is read with the search, in its one statement.
+    const res = await readDependencies(ctx.reader, id, direction, depth, conditions, ctx.limits.maxPageSize, columns);
+    if (res === null) throw unknownEndpoint(id, 'id');
+    // Each endpoint is converted once, for its node and for every call that reaches it.
+    const endpoints = new Map(res.nodes.map((n) => [n.endpoint.id, toEndpoint(n.endpoint)]));
+    const endpointOf = (e: EndpointRecord) => endpoints.get(e.id) ?? toEndpoint(e);
     return {
-      root,
+      root: endpointOf(res.root),
       direction,
-      nodes: res.nodes.map((n) => ({ endpoint: toEndpoint(n.endpoint), distance: n.distance })),
-      calls: res.calls.map(toCallFromRecord),
+      nodes: res.nodes.map((n) => ({ endpoint: endpointOf(n.endpoint), distance: n.distance })),
+      calls: res.calls.map((c) => toCall(c.call, endpointOf(c.source), endpointOf(c.destination))),
       truncated: res.truncated,
       range: toAnswerRange(window),
     };

@@ -71,16 +71,28 @@ const DEPENDENCY_COLUMNS: Readonly<Record<DependencyColumns, { call: string; end
 };
 
 /**
- * One breadth-first step of a dependency search: the calls leaving (DOWNSTREAM) or reaching
- * (UPSTREAM) `$frontier`, each as `[id, call, nextId]` (the frontier endpoint's id, the call, the
- * endpoint at its other end; `brief`: the call's key), at most `$limit` of them, and the other ends
- * that `$known` does not hold, each once (`ends`), in rows of `calls` or `ends` (inRows). Neither the
- * frontier endpoints nor an end reached by several calls are sent again: an endpoint's projection
- * for every call was a third of a depth-3 search's time in Neo4j at 100k calls (888 calls, 315
- * endpoints: 32 -> 21 ms).
+ * A whole dependency search in one statement: breadth-first from `$root`, `depth` steps, each
+ * endpoint expanded once. Each step takes the calls leaving (DOWNSTREAM) or reaching (UPSTREAM) the
+ * frontier, at most `$limit` of them, and the other ends not reached before, each once, as long as
+ * the search holds at most `$maxNodes` endpoints: the ends beyond that are dropped with the calls
+ * that reach them, the search says it was cut (`truncated`) and stops, as it does when a step
+ * answered `$limit` calls. An end is the first step's that reaches it (its distance); the ends are
+ * kept in the order the step's calls reach them.
+ *
+ * Rows: first the root's (`distance` 0, `root` its whole record), then for each step in order its
+ * `distance` and exactly one of `calls` (each `[id, call, nextId]`: the frontier endpoint's id, the
+ * call, the endpoint at its other end; `brief`: the call's key) and `ends` (inRows); `truncated`,
+ * the search's, on every row. None when the root is not in the graph. One statement, the root's
+ * read included, instead of one for the root and one per step in a read transaction: under 50
+ * clients a search waited for the API's and Neo4j's queues once per round trip, five times in all.
+ *
+ * `depth` is a literal (an integer checked by `hopLiteral`): each step is a subquery of its own.
+ * An endpoint's projection for every call was a third of a depth-3 search's time in Neo4j at 100k
+ * calls (888 calls, 315 endpoints: 32 -> 21 ms), so each end goes out once.
  */
-export function buildDependencyStep(
+export function buildDependencySearch(
   direction: 'DOWNSTREAM' | 'UPSTREAM',
+  depth: number,
   c: EdgeConditions,
   columns: DependencyColumns = 'all',
 ): CypherQuery {
@@ -89,22 +101,42 @@ export function buildDependencyStep(
     direction === 'DOWNSTREAM' ? '(x:Endpoint {id: id})-[r:CALLS]->(y:Endpoint)' : '(y:Endpoint)-[r:CALLS]->(x:Endpoint {id: id})';
   const conds = edgeConditions('r', c, params);
   const cols = DEPENDENCY_COLUMNS[columns];
-  const cypher = `UNWIND $frontier AS id
-MATCH ${pattern}
-${conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : ''}
-WITH id, r, y LIMIT toInteger($limit)
-WITH collect(${cols.call}) AS calls, collect(DISTINCT y) AS ys
-WITH calls, [e IN ys WHERE NOT e.id IN $known | ${cols.end}] AS ends
-UNWIND [part IN ${inRows('calls')} | [part, null]] + [part IN ${inRows('ends')} | [null, part]] AS x
-RETURN x[0] AS calls, x[1] AS ends`;
+  // `full`: more new ends than room for them, so the calls to those dropped go too.
+  const step = `CALL {
+  WITH frontier
+  UNWIND frontier AS id
+  MATCH ${pattern}${conds.length > 0 ? `\n  WHERE ${conds.join(' AND ')}` : ''}
+  WITH id, r, y LIMIT toInteger($limit)
+  RETURN collect(${cols.call}) AS calls, collect(y.id) AS nexts, collect(DISTINCT y) AS ys, count(*) AS answered
+}
+WITH root, known, steps, truncated, calls, nexts, answered, [e IN ys WHERE NOT e.id IN known] AS fresh
+WITH root, known, steps, truncated, calls, nexts, answered, fresh, toInteger($maxNodes) - size(known) AS room
+WITH root, known, steps, truncated, calls, nexts, answered, fresh[0..room] AS kept, size(fresh) > room AS full
+WITH root, known + [e IN kept | e.id] AS known, steps, truncated OR full OR answered >= toInteger($limit) AS truncated, calls, nexts, kept, full
+WITH root, known, truncated, steps + [{
+    calls: CASE WHEN full THEN [i IN range(0, size(calls) - 1) WHERE nexts[i] IN known | calls[i]] ELSE calls END,
+    ends: [e IN kept | ${cols.end}]
+  }] AS steps,
+  CASE WHEN truncated THEN [] ELSE [e IN kept | e.id] END AS frontier`;
+  const cypher = `MATCH (root:Endpoint {id: $root})
+WITH ${endpointProjection('root')} AS root, [root.id] AS frontier, [root.id] AS known, [] AS steps, false AS truncated
+${Array.from({ length: Number(hopLiteral(depth)) }, () => step).join('\n')}
+UNWIND range(0, size(steps)) AS distance
+WITH distance, CASE WHEN distance > 0 THEN steps[distance - 1] END AS s, truncated, root
+UNWIND CASE WHEN distance = 0 THEN [[null, null, root]]
+  ELSE [part IN ${inRows('s.calls')} | [part, null, null]] + [part IN ${inRows('s.ends')} | [null, part, null]] END AS x
+RETURN distance, truncated, x[0] AS calls, x[1] AS ends, x[2] AS root`;
   return { cypher, params };
 }
 
 /** An end of a `brief` dependency step: the endpoint's id, kind, name and namespace. */
 export type BriefEndpoint = [id: string, kind: string, name: string, namespace: string | null];
 
-/** A row of buildDependencyStep: exactly one of its fields is set; `brief` rows hold keys and brief ends. */
-export interface DependencyStepRow {
+/** A row of buildDependencySearch: exactly one of `calls` and `ends` is set; `brief` rows hold keys and brief ends. */
+export interface DependencySearchRow {
+  distance: number;
+  truncated: boolean;
+  root: import('./api-endpoint-queries').EndpointRecord | null;
   calls: [id: string, call: import('./api-endpoint-queries').CallProps, nextId: string][] | string[] | null;
   ends: import('./api-endpoint-queries').EndpointRecord[] | BriefEndpoint[] | null;
 }

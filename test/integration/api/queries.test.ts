@@ -6,6 +6,7 @@ import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { gql } from './gql-client';
 import { readDependencies, readEndpoints } from '../../../src/api/read-graph';
 import { buildCallsPage } from '../../../src/graph/cypher/api-call-queries';
+import { GRAPH_VERSION } from '../../../src/graph/cypher/api-map-queries';
 import { ID, T0, shopBatch, writeBatch } from './seed-graph';
 
 describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
@@ -445,18 +446,45 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
   );
 
   it('stops a dependency search at its node limit and says so, keeping only calls between the endpoints it kept', async () => {
-    const webA = (await readEndpoints(executor, [ID.webA])).get(ID.webA)!;
-    const whole = await readDependencies(executor, webA, 'DOWNSTREAM', 2, {}, 50);
+    const whole = (await readDependencies(executor, ID.webA, 'DOWNSTREAM', 2, {}, 50))!;
     expect(whole.truncated).toBe(false);
     expect(whole.nodes).toHaveLength(5);
-    const cut = await readDependencies(executor, webA, 'DOWNSTREAM', 2, {}, 3);
+    const cut = (await readDependencies(executor, ID.webA, 'DOWNSTREAM', 2, {}, 3))!;
     expect(cut.truncated).toBe(true);
     expect(cut.nodes.map((n) => n.endpoint.id).sort()).toEqual([ID.api, ID.db, ID.webA].sort());
     const kept = new Set(cut.nodes.map((n) => n.endpoint.id));
     expect(cut.calls.length).toBeGreaterThan(0);
     for (const c of cut.calls) expect([kept.has(c.source.id), kept.has(c.destination.id)]).toEqual([true, true]);
-    // Every end arrives whole, also when several calls reach it in one step.
+    // Every end arrives whole, also when several calls reach it in one step, and so does the root.
     for (const n of whole.nodes) expect(n.endpoint).toEqual((await readEndpoints(executor, [n.endpoint.id])).get(n.endpoint.id));
+    expect(whole.root).toEqual((await readEndpoints(executor, [ID.webA])).get(ID.webA));
+    expect(await readDependencies(executor, 'no-such-endpoint', 'DOWNSTREAM', 2, {}, 50)).toBeNull();
+  });
+
+  it('reads a whole dependency search, its root included, in one statement', async () => {
+    // Each read of the graph is a round trip the search waits for behind every other request.
+    const reads: string[] = [];
+    const counting: Executor = Object.create(executor);
+    counting.read = (query, params, options) => {
+      reads.push(query);
+      return executor.read(query, params, options);
+    };
+    counting.readTx = (work, options) => {
+      reads.push('readTx');
+      return executor.readTx(work, options);
+    };
+    const counted = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_HOPS: '5' }), silentLogger(), { executor: counting });
+    try {
+      const search = `{ dependencies(id: "${ID.webA}", direction: DOWNSTREAM, depth: 3) { root { id name } nodes { distance endpoint { id } } calls { key } } }`;
+      reads.length = 0;
+      const res = await gql(counted.url, search);
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.dependencies.root).toEqual({ id: ID.webA, name: 'web-7d9f8c6b5-aaaaa' });
+      expect(res.data!.dependencies.calls.length).toBeGreaterThan(3);
+      expect(reads.filter((q) => q !== GRAPH_VERSION)).toHaveLength(1);
+    } finally {
+      await counted.stop();
+    }
   });
 
   it("reads a dependency search's calls whole when the client asks for more than their identity", async () => {
@@ -503,9 +531,8 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect([...kinds].sort()).toEqual(['FQDN', 'POD', 'RESERVED']);
 
     // What a brief step reads: the ends' id, kind, name and namespace, the calls' names, no more.
-    const webA = (await readEndpoints(executor, [ID.webA])).get(ID.webA)!;
-    const brief = await readDependencies(executor, webA, 'DOWNSTREAM', 2, {}, 50, 'brief');
-    const whole = await readDependencies(executor, webA, 'DOWNSTREAM', 2, {}, 50, 'all');
+    const brief = (await readDependencies(executor, ID.webA, 'DOWNSTREAM', 2, {}, 50, 'brief'))!;
+    const whole = (await readDependencies(executor, ID.webA, 'DOWNSTREAM', 2, {}, 50, 'all'))!;
     const reached = brief.nodes.filter((n) => n.distance > 0);
     expect(reached.map((n) => n.endpoint.id).sort()).toEqual(
       whole.nodes

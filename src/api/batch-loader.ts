@@ -1,5 +1,5 @@
 /**
- * Collects the keys asked for during one tick and loads them with one call: a GraphQL response
+ * Collects the keys asked for while the current promise jobs run and loads them with one call: a GraphQL response
  * that lists 100 pods with their `outgoing` calls costs one Neo4j query, not 100. One loader lives
  * for one request, so nothing is cached across requests.
  */
@@ -19,7 +19,10 @@ export class BatchLoader<V> {
       else this.pending.set(key, [{ resolve, reject }]);
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => void this.flush());
+        // Once the promise jobs queued by now have run (those of the sibling fields whose
+        // resolvers load too among them), not a turn of the event loop later: under load, a turn
+        // waits for every other request's ready work (setImmediate did).
+        void Promise.resolve().then(() => process.nextTick(() => void this.flush()));
       }
     });
   }

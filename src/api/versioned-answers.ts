@@ -34,6 +34,8 @@ export type FoundAnswer =
  */
 export class VersionedAnswers {
   private readonly cache: GraphVersionCache;
+  /** The JSON of each kept answer, by its `data` (which every response built from it shares), once written. */
+  private readonly written = new WeakMap<object, string | null>();
 
   /** `maxAgeMs`: how long an answer may be given after the graph changed (GraphVersionCache). */
   constructor(
@@ -54,8 +56,29 @@ export class VersionedAnswers {
     if (kept !== undefined) return { answer: await kept };
     return {
       keep: (answer) => {
-        if (answer.errors === undefined || answer.errors.length === 0) this.cache.store(id, version, Promise.resolve(answer));
+        if (answer.errors !== undefined && answer.errors.length > 0) return;
+        this.cache.store(id, version, Promise.resolve(answer));
+        if (isObject(answer.data)) this.written.set(answer.data, null);
       },
     };
   }
+
+  /**
+   * `result` as the JSON of a GraphQL response (Apollo's `stringifyResult`): a kept answer's is
+   * written once and given again to every request it answers. One namespace's Hubble UI map, 800
+   * services and 2,200 links, took about 2 ms of the API's CPU to write for each of them.
+   */
+  stringify(result: FormattedExecutionResult): string {
+    const data = result.data;
+    const kept = isObject(data) && result.errors === undefined && result.extensions === undefined && this.written.has(data);
+    const json = kept ? this.written.get(data) : null;
+    if (json !== null && json !== undefined) return json;
+    const written = `${JSON.stringify(result)}\n`;
+    if (kept) this.written.set(data, written);
+    return written;
+  }
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
 }

@@ -70,6 +70,7 @@ export async function startApollo(
     // No cache hints are used; Apollo's default cache-control plugin would visit every field of an answer.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), corePlugin(core), answersPlugin(core)],
     formatError: (formatted, error) => core.formatError(formatted, error),
+    stringifyResult: (result) => core.answers.stringify(result),
   });
   await apollo.start();
   return apollo;

@@ -73,4 +73,34 @@ describe('VersionedAnswers', () => {
     expect(await answers.find(ranged, ['r', null, {}], reader)).toBeUndefined();
     expect(reader.reads).toBe(readsBefore);
   });
+
+  it("writes a kept answer's JSON once and gives that text to every request it answers, as Apollo would write it", async () => {
+    const reader = versionReader({ seq: 3 });
+    const answers = new VersionedAnswers(8);
+    const first = await answers.find(MAP, ['h', null, {}], reader);
+    const answer = { data: { serviceMap: { level: 'POD', edges: [{ flows: 3 }] } } };
+    if (first && first.answer === undefined) first.keep(answer);
+    // Apollo writes a response from a copy of the answer's top level (its fields reordered).
+    const response = (a: typeof answer) => ({ errors: undefined, data: a.data, extensions: undefined });
+    expect(answers.stringify(response(answer))).toBe(`${JSON.stringify(answer)}\n`);
+    const hit = (await answers.find(MAP, ['h', null, {}], reader))?.answer as typeof answer;
+    const stringify = jest.spyOn(JSON, 'stringify');
+    try {
+      expect(answers.stringify(response(hit))).toBe(`${JSON.stringify(answer)}\n`);
+      expect(stringify).toHaveBeenCalledTimes(1); // the expectation's own
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
+  it('writes every answer it does not keep anew, whatever its data', async () => {
+    const answers = new VersionedAnswers(8);
+    const data = { stats: { calls: 1 } };
+    expect(answers.stringify({ data })).toBe('{"data":{"stats":{"calls":1}}}\n');
+    data.stats.calls = 2;
+    expect(answers.stringify({ data })).toBe('{"data":{"stats":{"calls":2}}}\n');
+    expect(answers.stringify({ errors: [{ message: 'no endpoint with id "x"' }] })).toBe(
+      '{"errors":[{"message":"no endpoint with id \\"x\\""}]}\n',
+    );
+  });
 });

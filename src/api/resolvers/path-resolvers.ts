@@ -63,8 +63,10 @@ export const pathQueries: QueryResolvers = {
     }
     const path = await readShortestPath(ctx.reader, from, to, maxHops, conditions);
     if (path) return toPath(path, range);
-    await requireEndpoint(ctx, from, 'from');
-    await requireEndpoint(ctx, to, 'to');
+    // No path: say which end is unknown, if one is (both in one read; `from` named first).
+    const [fromEnd, toEnd] = await Promise.allSettled([requireEndpoint(ctx, from, 'from'), requireEndpoint(ctx, to, 'to')]);
+    if (fromEnd.status === 'rejected') throw fromEnd.reason;
+    if (toEnd.status === 'rejected') throw toEnd.reason;
     return null;
   },
 

@@ -461,7 +461,7 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     expect(await readDependencies(executor, 'no-such-endpoint', 'DOWNSTREAM', 2, {}, 50)).toBeNull();
   });
 
-  it('reads a whole dependency search, its root included, in one statement', async () => {
+  it('reads a whole dependency search, its root included, in one statement, and the ends of a path not found in one', async () => {
     // Each read of the graph is a round trip the search waits for behind every other request.
     const reads: string[] = [];
     const counting: Executor = Object.create(executor);
@@ -473,7 +473,10 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       reads.push('readTx');
       return executor.readTx(work, options);
     };
-    const counted = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_HOPS: '5' }), silentLogger(), { executor: counting });
+    // The change feed's poll (readTx) is not the searches' and would count when it fell between them.
+    const counted = await startApiServer(testConfig({ HG_API_PORT: '0', HG_API_MAX_HOPS: '5', HG_API_CHANGE_POLL: '1h' }), silentLogger(), {
+      executor: counting,
+    });
     try {
       const search = `{ dependencies(id: "${ID.webA}", direction: DOWNSTREAM, depth: 3) { root { id name } nodes { distance endpoint { id } } calls { key } } }`;
       reads.length = 0;
@@ -482,6 +485,16 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       expect(res.data!.dependencies.root).toEqual({ id: ID.webA, name: 'web-7d9f8c6b5-aaaaa' });
       expect(res.data!.dependencies.calls.length).toBeGreaterThan(3);
       expect(reads.filter((q) => q !== GRAPH_VERSION)).toHaveLength(1);
+
+      // No path from the database to the web pod: the search, then both ends in one read, to tell
+      // an unknown end from a missing path.
+      reads.length = 0;
+      const none = await gql(counted.url, `{ shortestPath(from: "${ID.db}", to: "${ID.webA}") { length } }`);
+      expect(none.errors).toBeUndefined();
+      expect(none.data!.shortestPath).toBeNull();
+      expect(reads.filter((q) => q !== GRAPH_VERSION)).toHaveLength(2);
+      const unknown = await gql(counted.url, `{ shortestPath(from: "${ID.db}", to: "shop/nope") { length } }`);
+      expect(unknown.errors?.[0]?.message).toMatch(/^to: no endpoint with id "shop\/nope"/);
     } finally {
       await counted.stop();
     }

@@ -425,7 +425,8 @@ export interface DependencyResult {
 
 /**
  * Breadth-first search from the endpoint with id `rootId`, each endpoint expanded once, in one
- * statement (buildDependencySearch); null when the graph has no such endpoint.
+ * statement (buildDependencySearch); with a range, the calls' counts in it are read after it in the
+ * same read transaction. Null when the graph has no such endpoint.
  */
 export async function readDependencies(
   executor: GraphReader,
@@ -437,7 +438,18 @@ export async function readDependencies(
   columns: DependencyColumns = 'all',
 ): Promise<DependencyResult | null> {
   const q = buildDependencySearch(direction, depth, c, columns);
-  const rows = await executor.read<DependencySearchRow>(q.cypher, { ...q.params, root: rootId, limit: maxNodes * 10, maxNodes });
+  const params = { ...q.params, root: rootId, limit: maxNodes * 10, maxNodes };
+  const w = c.range;
+  if (w === undefined) return toDependencyResult(await executor.read<DependencySearchRow>(q.cypher, params), direction);
+  // A range's counts from the same snapshot as the search.
+  return executor.readTx(async (tx) => {
+    const found = toDependencyResult(await tx.run<DependencySearchRow>(q.cypher, params), direction);
+    return found && { ...found, calls: await windowCallRecords(tx, found.calls, w) };
+  });
+}
+
+/** The search's rows (buildDependencySearch) as its result; null when they hold no root. */
+function toDependencyResult(rows: readonly DependencySearchRow[], direction: 'DOWNSTREAM' | 'UPSTREAM'): DependencyResult | null {
   const root = rows[0]?.root;
   if (root === undefined || root === null) return null;
   const nodes = new Map<string, { endpoint: EndpointRecord; distance: number }>([[root.id, { endpoint: root, distance: 0 }]]);
@@ -468,13 +480,7 @@ export async function readDependencies(
       calls.set(call.key, { call, source, destination });
     }
   }
-  const found = [...calls.values()];
-  return {
-    root,
-    nodes: [...nodes.values()],
-    calls: c.range === undefined ? found : await windowCallRecords(executor, found, c.range),
-    truncated: rows[0]?.truncated ?? false,
-  };
+  return { root, nodes: [...nodes.values()], calls: [...calls.values()], truncated: rows[0]?.truncated ?? false };
 }
 
 /** An endpoint record of a brief end: what it says, every other stored property null (not asked for). */

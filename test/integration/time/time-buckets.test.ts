@@ -205,6 +205,27 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       expect(sorted(calls)).toEqual(sorted(expectedTotals(all, covered.since, covered.until)));
     });
 
+    it('answers a dependency search over the last hour with the counts of the covered minutes, and only the calls active in them', async () => {
+      const { calls: active } = await rangedCalls('-1h');
+      // From the source of a call active in the range, two steps downstream.
+      const root = [...active.keys()].sort()[0]!.split('|')[0]!;
+      const res = await gql(
+        server.url,
+        `query($id: ID!, $r: TimeRange) { dependencies(id: $id, direction: DOWNSTREAM, depth: 2, range: $r) {
+          range { since until bucketSeconds } calls { key flows connections requests responses errors } } }`,
+        { id: root, r: { since: '-1h' } },
+      );
+      expect(res.errors).toBeUndefined();
+      const { range, calls } = res.data!.dependencies as { range: { since: string; until: string }; calls: GqlCall[] };
+      const expected = expectedTotals(all, Date.parse(range.since), Date.parse(range.until));
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.filter((c) => c.key.startsWith(`${root}|`)).length).toBeGreaterThan(0);
+      type Counts = Pick<ExpectedBucket, 'flows' | 'connections' | 'requests' | 'responses' | 'errors'>;
+      const counts = (b: Counts | undefined) =>
+        b && { flows: b.flows, connections: b.connections, requests: b.requests, responses: b.responses, errors: b.errors };
+      for (const c of calls) expect([c.key, counts(c)]).toEqual([c.key, counts(expected.get(c.key))]);
+    });
+
     it('answers a range in the capture of 3 days ago from hour buckets, exactly, though its minutes expired', async () => {
       const since = new Date(NOW - 3 * DAY + 30 * MIN).toISOString();
       const until = new Date(NOW - 3 * DAY + 90 * MIN).toISOString();

@@ -1,7 +1,7 @@
 /**
- * Collects the keys asked for while the current promise jobs run and loads them with one call: a GraphQL response
- * that lists 100 pods with their `outgoing` calls costs one Neo4j query, not 100. One loader lives
- * for one request, so nothing is cached across requests.
+ * Collects the keys asked for while the current promise jobs run and loads them with one call: a
+ * GraphQL response that lists 100 pods with their `outgoing` calls costs one Neo4j query, not 100.
+ * One loader lives for one request, so nothing is cached across requests.
  */
 export class BatchLoader<V> {
   private pending = new Map<string, { resolve: (v: V) => void; reject: (e: unknown) => void }[]>();

@@ -1,5 +1,5 @@
 /**
- * Collects the keys asked for while the current promise jobs run and loads them with one call: a
+ * Collects the keys asked for during one turn of the event loop and loads them with one call: a
  * GraphQL response that lists 100 pods with their `outgoing` calls costs one Neo4j query, not 100.
  * One loader lives for one request, so nothing is cached across requests.
  */
@@ -19,10 +19,11 @@ export class BatchLoader<V> {
       else this.pending.set(key, [{ resolve, reject }]);
       if (!this.scheduled) {
         this.scheduled = true;
-        // Once the promise jobs queued by now have run (those of the sibling fields whose
-        // resolvers load too among them), not a turn of the event loop later: under load, a turn
-        // waits for every other request's ready work (setImmediate did).
-        void Promise.resolve().then(() => process.nextTick(() => void this.flush()));
+        // At the next turn of the event loop, after the sibling fields' resolvers have asked too.
+        // Reading as soon as the promise jobs queued by now had run instead was slower under load
+        // (50 clients asking one pod with its calls: 359-362 against 389-394 req/s, the API 2.2
+        // against 1.95 ms of CPU a request): the reads of many requests then go out one by one.
+        setImmediate(() => void this.flush());
       }
     });
   }

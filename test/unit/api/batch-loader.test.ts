@@ -27,17 +27,6 @@ describe('BatchLoader', () => {
     expect(batches).toEqual([['k1', 'k2', 'x9']]);
   });
 
-  it('loads in the turn of the event loop it was asked in, not the next one', async () => {
-    // Under load the next turn waits for every other request's ready work.
-    const { loader } = recordingLoader();
-    let nextTurn = false;
-    setImmediate(() => {
-      nextTurn = true;
-    });
-    expect(await loader.load('k1')).toBe('value of k1');
-    expect(nextTurn).toBe(false);
-  });
-
   it('starts a new batch for keys asked after one was sent', async () => {
     const { loader, batches } = recordingLoader();
     await loader.load('k1');

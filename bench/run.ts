@@ -89,6 +89,7 @@ interface Sizes {
   timeCalls: number;
   timeHours: number;
   timeIterations: number;
+  timeApiRequests: number;
   timeIngestFlows: number;
   timeIngestEdges: number;
   /** Time part: the steady phase after each ingest burst (flows/s, seconds). */
@@ -130,6 +131,7 @@ const FULL: Sizes = {
   timeCalls: 100_000,
   timeHours: 24,
   timeIterations: 20,
+  timeApiRequests: 60,
   timeIngestFlows: 500_000,
   timeIngestEdges: 20_000,
   timeSteadyRate: 4_000,
@@ -170,6 +172,7 @@ const QUICK: Sizes = {
   timeCalls: 1_000,
   timeHours: 6,
   timeIterations: 8,
+  timeApiRequests: 8,
   timeIngestFlows: 50_000,
   timeIngestEdges: 5_000,
   timeSteadyRate: 2_000,
@@ -705,6 +708,7 @@ async function main(): Promise<void> {
         steadyRate: sizes.timeSteadyRate,
         steadySeconds: sizes.timeSteadySeconds,
         iterations: sizes.timeIterations,
+        apiRequests: sizes.timeApiRequests,
         // Only when no other part wrote (and deleted) a graph before it in this store.
         freshStore: graph.freshStore && [...args.only].every((p) => p === 'time' || p === 'decode'),
         log,

@@ -128,7 +128,7 @@ const DECLARED = {
     env: 'LOG_LEVEL',
     flag: 'log-level',
     default: 'info',
-    help: 'log level of the JSON logs on stderr',
+    help: 'log level of the JSON logs on stderr (debug: the collector also logs each batch it writes, "batch written", with its rows by kind and writeMs)',
   }),
   neo4j: {
     uri: setting(url(['bolt', 'bolt+s', 'bolt+ssc', 'neo4j', 'neo4j+s', 'neo4j+ssc']), {

@@ -63,7 +63,7 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
     }),
     rowsWritten: new Counter({
       name: `${p}rows_written_total`,
-      help: 'Rows committed to Neo4j (UNWIND rows of endpoints and calls), by kind',
+      help: "Rows committed to Neo4j, by kind: endpoint, call, bucket (a call's activity in one time bucket)",
       labelNames: ['kind'],
       registers: [registry],
     }),

@@ -1,4 +1,4 @@
-import type { IngestBatch } from '../model/ingest-rows';
+import { type IngestBatch, countBatchRows } from '../model/ingest-rows';
 import type { WriteBatchResult } from '../graph/write-ingest-batch';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
@@ -192,6 +192,7 @@ export class GraphFlusher {
           continue; // write what is left
         }
         this.metrics.batches.inc({ result: res.applied ? 'committed' : 'duplicate' });
+        this.countWritten(next, res.applied);
         this.pending.shift();
         this.options.onBatch?.(res.applied ? 'committed' : 'duplicate', next.batch);
         this.committedBatches++;
@@ -223,6 +224,20 @@ export class GraphFlusher {
     this.writeStartedMs = 0;
     this.metrics.flushSeconds.observe((Date.now() - started) / 1000);
     this.metrics.pendingRows.set(0);
+  }
+
+  /**
+   * A batch's rows by kind into `rows_written_total` (when it was applied, not found committed
+   * before), and one debug log line per write: how large it was and how long it took, which is what
+   * tells a slow flush's cause (a burst's last flush carries every held bucket).
+   */
+  private countWritten(written: PendingBatch, applied: boolean): void {
+    const rows = countBatchRows(written.batch);
+    if (applied) for (const [kind, n] of Object.entries(rows)) this.metrics.rowsWritten.inc({ kind }, n);
+    this.log.debug(
+      { batchSeq: written.seq, result: applied ? 'committed' : 'duplicate', rows, writeMs: Date.now() - this.writeStartedMs },
+      'batch written',
+    );
   }
 
   /**

@@ -95,10 +95,6 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
             refusals,
           })
         : await writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState: state, rowsPerStatement });
-    if (result.applied) {
-      metrics.rowsWritten.inc({ kind: 'call' }, batch.calls.length);
-      metrics.rowsWritten.inc({ kind: 'endpoint' }, batch.endpoints.length);
-    }
     return result;
   };
   // What a previous run committed but had not finished applying comes first.

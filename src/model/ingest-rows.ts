@@ -122,6 +122,20 @@ export interface IngestBatch {
   sourceState?: Readonly<Record<string, string | number>>;
 }
 
+/** A batch's rows by kind as the writer sends them: endpoints, calls, and the calls' activity buckets. */
+export interface BatchRowCounts {
+  endpoint: number;
+  call: number;
+  bucket: number;
+}
+
+/** Counts `batch`'s rows by kind (BatchRowCounts). */
+export function countBatchRows(batch: Pick<IngestBatch, 'endpoints' | 'calls'>): BatchRowCounts {
+  let bucket = 0;
+  for (const call of batch.calls) bucket += call.activity?.length ?? 0;
+  return { endpoint: batch.endpoints.length, call: batch.calls.length, bucket };
+}
+
 /**
  * What a collector has committed, in the form a restart needs (src/collector/resume-gate.ts): every
  * flow dated before `watermarkMs - overlapMs` that the source sent, plus the flows dated from then

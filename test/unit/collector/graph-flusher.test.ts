@@ -1,7 +1,8 @@
 import { createCollectorMetrics } from '../../../src/collector/collector-metrics';
 import { GraphFlusher, type BatchWriter, type DeltaSource } from '../../../src/collector/graph-flusher';
 import type { RefusedRow } from '../../../src/graph/isolate-refused-rows';
-import type { CallRow, IngestBatch } from '../../../src/model/ingest-rows';
+import type { ActivityRow, CallRow, EndpointRow, IngestBatch } from '../../../src/model/ingest-rows';
+import pino from 'pino';
 import { silentLogger } from '../../../src/logger';
 
 /** A delta source holding counts per edge key, like the aggregator does. */
@@ -215,6 +216,47 @@ describe('GraphFlusher', () => {
     expect(writer.writes.length).toBeGreaterThan(0);
     expect(new Set(writer.writes.map((w) => JSON.stringify([w.seq, w.rows])))).toEqual(new Set([JSON.stringify([1, { z: 2 }])]));
     expect(flusher.pendingRows).toBe(1);
+  });
+
+  it('counts committed rows by kind, buckets included, leaves a batch found committed before out, and logs each write at debug', async () => {
+    // Two calls, one with a minute and an hour bucket, one with buckets only; three endpoints.
+    const bucket = {} as ActivityRow;
+    const batch = (): IngestBatch => ({
+      endpoints: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] as EndpointRow[],
+      calls: [
+        { key: 'a|b', flows: 2, activity: [bucket, bucket] } as unknown as CallRow,
+        { key: 'b|c', flows: 0, bucketsOnly: true, activity: [bucket] } as unknown as CallRow,
+      ],
+      maxFlowTimeMs: 0,
+    });
+    let dirty = 0;
+    const source: DeltaSource = {
+      get dirtyEdges() {
+        return dirty;
+      },
+      drain: () => {
+        dirty = 0;
+        return batch();
+      },
+    };
+    const writer = new RecordingWriter();
+    const metrics = createCollectorMetrics();
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const flusher = new GraphFlusher(source, writer.write, options, metrics, log);
+    dirty = 2;
+    await flusher.flush();
+    dirty = 2;
+    writer.answerNext(false); // the writer's guard found this one committed before: nothing counted twice
+    await flusher.flush();
+    const written = Object.fromEntries((await metrics.rowsWritten.get()).values.map((v) => [String(v.labels.kind), v.value]));
+    expect(written).toEqual({ endpoint: 3, call: 2, bucket: 3 });
+    const writes = lines.filter((l) => l.msg === 'batch written');
+    expect(writes.map((l) => [l.batchSeq, l.result, l.rows])).toEqual([
+      [1, 'committed', { endpoint: 3, call: 2, bucket: 3 }],
+      [2, 'duplicate', { endpoint: 3, call: 2, bucket: 3 }],
+    ]);
+    for (const l of writes) expect(l.writeMs).toEqual(expect.any(Number));
   });
 
   it('raises the over-bound gauge when unwritten edges exceed the memory bound', async () => {

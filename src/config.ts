@@ -307,6 +307,12 @@ const DECLARED = {
       default: '5000',
       help: 'rows per write transaction; a larger flush is first staged in Neo4j with its resume point, then written in parts of this size',
     }),
+    stagedBucketWriters: setting(int(1, 16), {
+      env: 'HG_STAGED_BUCKET_WRITERS',
+      flag: 'staged-bucket-writers',
+      default: '2',
+      help: "transactions that apply a staged flush (one of more than HG_BATCH_SIZE rows) at once: its calls' parts in one, its activity buckets' parts in the others (most of the flush after a burst or an import, when every held bucket goes out); 1 applies every part one after the other",
+    }),
     warnUnwrittenEdges: setting(int(1, 100_000_000), {
       env: 'HG_WARN_UNWRITTEN_EDGES',
       flag: 'warn-unwritten-edges',

@@ -93,12 +93,17 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
             rowsPerStatement,
             rowsPerTransaction,
             refusals,
+            concurrentParts: config.collector.stagedBucketWriters,
           })
         : await writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState: state, rowsPerStatement });
     return result;
   };
   // What a previous run committed but had not finished applying comes first.
-  const leftover = await applyStagedParts(executor, { collectorId }, { rowsPerStatement, rowsPerTransaction, refusals });
+  const leftover = await applyStagedParts(
+    executor,
+    { collectorId },
+    { rowsPerStatement, rowsPerTransaction, refusals, concurrentParts: config.collector.stagedBucketWriters },
+  );
   if (leftover > 0) log.info({ collectorId, parts: leftover }, 'applied the staged parts a previous run left');
 
   let flusher: GraphFlusher | undefined;

@@ -1,3 +1,4 @@
+import { HubbleGraphError } from '../errors';
 import { mergeAndSummarize, mergeSketches } from '../model/latency-sketch';
 import { appendChangeLog } from './append-change-log';
 import type { Executor } from './executor';
@@ -142,6 +143,16 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
   };
 }
 
+export interface ApplyRowsOptions {
+  /**
+   * False: no change-feed sequence and no change-log entry (the sequence's lock would make
+   * concurrent transactions wait for each other's commit). Only for rows of held buckets, which
+   * create nothing a subscriber is told of; whoever writes them so takes a sequence after them, so
+   * that readers keeping answers by the graph's version read again (src/graph/write-staged-batch.ts).
+   */
+  readonly changeFeed?: boolean;
+}
+
 /**
  * Adds the rows of a batch inside a transaction: change-feed stamp, endpoints (first: calls refer
  * to them), calls, latency sketches, in UNWIND statements of at most `rowsPerStatement` rows, and
@@ -152,10 +163,17 @@ export async function applyIngestRows(
   tx: TxRunner,
   batch: Pick<IngestBatch, 'endpoints' | 'calls'>,
   rowsPerStatement: number,
+  options: ApplyRowsOptions = {},
 ): Promise<number> {
+  if (options.changeFeed === false && (batch.endpoints.length > 0 || batch.calls.some((c) => c.bucketsOnly !== true))) {
+    throw new HubbleGraphError(
+      'INVALID_BATCH',
+      'only rows of held buckets (bucketsOnly calls, no endpoints) may be written outside the change feed',
+    );
+  }
   const pipe = statementPipeline(tx);
   try {
-    return await writeRows(tx, pipe, batch, rowsPerStatement);
+    return await writeRows(tx, pipe, batch, rowsPerStatement, options.changeFeed !== false);
   } catch (err) {
     throw await pipe.firstFailure(err);
   }
@@ -174,10 +192,11 @@ async function writeRows(
   pipe: StatementPipeline,
   batch: Pick<IngestBatch, 'endpoints' | 'calls'>,
   rowsPerStatement: number,
+  changeFeed: boolean,
 ): Promise<number> {
   const calls = [...batch.calls].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const endpointsByKind = sortedByKind(batch.endpoints);
-  const { seq } = await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ);
+  const { seq } = changeFeed ? await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ) : { seq: 0 };
   const createdPods: string[] = [];
   const moved: { id: string; from: string; to: string }[] = [];
   const endpointStatements = [...endpointsByKind].flatMap(([kind, rows]) =>
@@ -242,7 +261,7 @@ async function writeRows(
     await upsertRollupRows(pipe, rollupRows, rowsPerStatement);
   }
   for (const followUp of followUps) await followUp;
-  await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
+  if (changeFeed) await appendChangeLog(tx, { seq, kind: 'ingest', createdCalls, createdPods, stampedCalls });
   return seq;
 }
 

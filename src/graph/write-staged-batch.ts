@@ -1,5 +1,6 @@
 import { HubbleGraphError, errorMessage } from '../errors';
-import type { IngestBatch } from '../model/ingest-rows';
+import { type CallRow, type IngestBatch, emptyCallRow } from '../model/ingest-rows';
+import { podNamespaceOf } from '../model/endpoint-ids';
 import { READ_BATCH_GUARD, RECORD_BATCH, RECORD_STAGED_PART, type BatchGuardRow } from './cypher/ingest-queries';
 import { resumeProperties } from './cypher/collector-queries';
 import {
@@ -9,6 +10,7 @@ import {
   STAGE_PARTS,
   type ClaimedPartRow,
   type StagedPartJson,
+  type StagedLane,
   type StagedPartKey,
   type StagedRowsRow,
 } from './cypher/staging-queries';
@@ -27,16 +29,73 @@ export interface StagedWriteOptions extends WriteBatchOptions {
   readonly rowsPerTransaction: number;
   /** Without it, a refused part is retried like any failure. */
   readonly refusals?: PartRefusals;
+  /** Transactions that apply a batch's parts of buckets and its calls at once (applyStagedParts); default 1. */
+  readonly concurrentParts?: number;
 }
 
 type Rows = Pick<IngestBatch, 'endpoints' | 'calls'>;
 
-/** A batch in parts of at most `size` rows: every endpoint first (the calls refer to them), then the calls. */
-export function partsOf(batch: Rows, size: number): Rows[] {
+/** True for a part that only adds held buckets (src/flows/activity-hold.ts): no endpoint, no call's totals. */
+export function isBucketsOnlyPart(rows: Rows): boolean {
+  return rows.endpoints.length === 0 && rows.calls.length > 0 && rows.calls.every((c) => c.bucketsOnly === true);
+}
+
+/** The namespaces (or ids, for ends that are not pods) of a call's ends: calls that share it share their roll-ups' map nodes. */
+function endsGroup(call: Pick<CallRow, 'sourceId' | 'destinationId'>): string {
+  return `${podNamespaceOf(call.sourceId) ?? call.sourceId}\u0000${podNamespaceOf(call.destinationId) ?? call.destinationId}`;
+}
+
+/**
+ * A call row with buckets as two rows that add the same: its totals alone, and its buckets as a
+ * `bucketsOnly` row (the buckets and their roll-ups need nothing of the call's totals).
+ */
+function splitBuckets(call: CallRow): [CallRow, CallRow | undefined] {
+  if (call.bucketsOnly === true || call.activity === undefined || call.activity.length === 0) return [call, undefined];
+  const { activity, ...totals } = call;
+  return [totals, { ...emptyCallRow(call, call.source, call.firstSeenMs), bucketsOnly: true, activity }];
+}
+
+/**
+ * A batch in parts of at most `size` rows: every endpoint first (the calls refer to them), then the
+ * calls with totals, then the `bucketsOnly` calls ordered by the namespaces of their ends (so that
+ * parts applied at once rarely add into the same roll-up), and after those an empty last part: the
+ * one that takes the change-feed sequence and stamps the batch once every bucket is in. With
+ * `splitBuckets`, the buckets of calls with totals become `bucketsOnly` rows too (splitBuckets), so
+ * that all of a batch's buckets can be written beside its calls (applyStagedParts).
+ */
+export function partsOf(batch: Rows, size: number, options: { splitBuckets?: boolean } = {}): Rows[] {
   const parts: Rows[] = [];
   for (let i = 0; i < batch.endpoints.length; i += size) parts.push({ endpoints: batch.endpoints.slice(i, i + size), calls: [] });
-  for (let i = 0; i < batch.calls.length; i += size) parts.push({ endpoints: [], calls: batch.calls.slice(i, i + size) });
+  const totals: CallRow[] = [];
+  const buckets: CallRow[] = [];
+  for (const call of batch.calls) {
+    if (call.bucketsOnly === true) buckets.push(call);
+    else if (options.splitBuckets !== true) totals.push(call);
+    else {
+      const [callTotals, callBuckets] = splitBuckets(call);
+      totals.push(callTotals);
+      if (callBuckets !== undefined) buckets.push(callBuckets);
+    }
+  }
+  for (let i = 0; i < totals.length; i += size) parts.push({ endpoints: [], calls: totals.slice(i, i + size) });
+  const ordered = buckets
+    .map((c) => ({ group: endsGroup(c), call: c }))
+    .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.call.key < b.call.key ? -1 : a.call.key > b.call.key ? 1 : 0))
+    .map((c) => c.call);
+  for (let i = 0; i < ordered.length; i += size) parts.push({ endpoints: [], calls: ordered.slice(i, i + size) });
+  if (ordered.length > 0) parts.push({ endpoints: [], calls: [] });
   return parts;
+}
+
+/**
+ * Which parts applyStagedParts may apply beside others: `buckets` (isBucketsOnlyPart) and `calls`
+ * (calls with totals, applied one after the other in one lane beside the buckets' parts); every
+ * other part, and the batch's last part always, alone and in order.
+ */
+function laneOf(rows: Rows, isLast: boolean): StagedLane {
+  if (isLast) return '';
+  if (isBucketsOnlyPart(rows)) return 'buckets';
+  return rows.endpoints.length === 0 && rows.calls.length > 0 ? 'calls' : '';
 }
 
 /**
@@ -63,12 +122,13 @@ export async function stageBatch(executor: Executor, batch: IngestBatch, options
     .writeTx(async (tx) => {
       const [guard] = await tx.run<BatchGuardRow>(READ_BATCH_GUARD, { collectorId, runId, batchSeq });
       if (guard?.duplicate) return false;
-      const rows = partsOf(batch, options.rowsPerTransaction);
+      const rows = partsOf(batch, options.rowsPerTransaction, { splitBuckets: (options.concurrentParts ?? 1) > 1 });
       const parts = rows.map((r, part): StagedPartJson => ({
         part,
         rows: JSON.stringify(r),
         last: part === rows.length - 1,
         maxFlowTimeMs: part === rows.length - 1 ? batch.maxFlowTimeMs : 0,
+        lane: laneOf(r, part === rows.length - 1),
       }));
       await tx.run(STAGE_PARTS, { collectorId, runId, batchSeq, parts });
       await tx.run(RECORD_BATCH, {
@@ -94,19 +154,56 @@ export async function stageBatch(executor: Executor, batch: IngestBatch, options
  * Applies the staged parts of a collector (of one batch when `runId` and `batchSeq` are given), in
  * the order they were staged; returns how many were applied. Called at start for what a previous
  * run left, before anything new is written (later calls may refer to endpoints of those parts).
+ * A batch's consecutive buckets-only parts (every one but its last part) are applied by up to
+ * `concurrentParts` transactions at once: they add into `(:Activity)` and `(:Rollup)` nodes alone,
+ * which need no order among them, and they take no change-feed sequence (that lock would make them
+ * wait for each other); the batch's last part, applied after them, takes it and stamps the batch.
  */
 export async function applyStagedParts(
   executor: Executor,
   where: { collectorId: string; runId?: string; batchSeq?: number },
-  options: Pick<StagedWriteOptions, 'rowsPerTransaction' | 'rowsPerStatement' | 'refusals'>,
+  options: Pick<StagedWriteOptions, 'rowsPerTransaction' | 'rowsPerStatement' | 'refusals' | 'concurrentParts'>,
 ): Promise<number> {
   const keys = await executor.read<StagedPartKey>(LIST_STAGED, {
     collectorId: where.collectorId,
     runId: where.runId ?? null,
     batchSeq: where.batchSeq ?? null,
   });
-  for (const key of keys) await applyStagedPart(executor, where.collectorId, key, options);
+  const concurrent = Math.max(1, options.concurrentParts ?? 1);
+  const apply = (k: StagedPartKey) => applyStagedPart(executor, where.collectorId, k, options);
+  for (let i = 0; i < keys.length;) {
+    const key = keys[i] as StagedPartKey;
+    let end = i + 1;
+    if (key.lane !== '') while (end < keys.length && sameBatchLane(keys[end] as StagedPartKey, key)) end++;
+    const run = keys.slice(i, end);
+    // The calls' parts one after the other (they take the change-feed sequence in turn), as one job
+    // beside the buckets' parts; one transaction at a time applies them all in their staged order.
+    const jobs = run.filter((k) => k.lane !== 'calls').map((k) => () => apply(k));
+    const calls = run.filter((k) => k.lane === 'calls');
+    if (calls.length > 0) jobs.unshift(() => inOrder(calls, apply));
+    await inPool(jobs, concurrent);
+    i = end;
+  }
   return keys.length;
+}
+
+function sameBatchLane(a: StagedPartKey, b: StagedPartKey): boolean {
+  return a.lane !== '' && a.runId === b.runId && a.batchSeq === b.batchSeq;
+}
+
+async function inOrder<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  for (const item of items) await work(item);
+}
+
+/** Runs the jobs in order, at most `size` at once; rejects with the first failure once all have settled. */
+async function inPool(jobs: readonly (() => Promise<void>)[], size: number): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(size, jobs.length) }, async () => {
+    while (next < jobs.length) await (jobs[next++] as () => Promise<void>)();
+  });
+  const settled = await Promise.allSettled(workers);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 async function applyStagedPart(
@@ -116,11 +213,16 @@ async function applyStagedPart(
   options: Pick<StagedWriteOptions, 'rowsPerStatement' | 'refusals'>,
 ): Promise<void> {
   const size = options.rowsPerStatement ?? 5000;
-  const params = { collectorId, ...key };
+  const params = { collectorId, runId: key.runId, batchSeq: key.batchSeq, part: key.part };
   const apply = (only?: Rows) => async (tx: TxRunner) => {
     const [claimed] = await tx.run<ClaimedPartRow>(CLAIM_STAGED, params);
     if (claimed === undefined) return; // applied before (a retry, or a restart after the commit)
     const rows = only ?? (JSON.parse(claimed.rows) as Rows);
+    // A buckets-only part wrote no flow and is never its batch's last: nothing to record on the collector.
+    if (key.lane === 'buckets' && !claimed.last) {
+      await applyIngestRows(tx, rows, size, { changeFeed: false });
+      return;
+    }
     await applyIngestRows(tx, rows, size);
     await tx.run(RECORD_STAGED_PART, {
       collectorId,

@@ -32,3 +32,14 @@ export const addKeyedCounters = (v: string): string => {
   const pairs = CALL_KEYED_COUNTERS.map((f) => `[k IN keys(row.${f}) | {k: '${KEYED_COUNTER_PREFIX[f]}' + k, n: toInteger(row.${f}[k])}]`);
   return `FOREACH (kv IN ${pairs.join(' + ')} | SET ${v}[kv.k] = coalesce(${v}[kv.k], 0) + kv.n)`;
 };
+
+/**
+ * `ON MATCH SET v += {}`, right after a `MERGE` of `v`: takes the found node's write lock before the
+ * statement reads the values it adds to. Without it a transaction reads them unlocked (a `MERGE`
+ * finds a node without locking it), and two transactions adding into the same node at once can
+ * both read the old value, so one addition is lost: true for the buckets and roll-ups that
+ * src/graph/write-staged-batch.ts writes outside the change-feed lock, beside other transactions.
+ * A created node is locked by its creation. Neo4j takes the lock for an empty map without writing
+ * anything (`REMOVE v.x` and `SET v.x = null` of a property the node lacks take none).
+ */
+export const lockOnMatch = (v: string): string => `ON MATCH SET ${v} += {}`;

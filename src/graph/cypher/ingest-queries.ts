@@ -1,5 +1,5 @@
 import { KIND_LABEL, LABEL, REL } from '../model';
-import { addKeyedCounters, counterSums, spanEntries } from './counter-fragments';
+import { addKeyedCounters, counterSums, lockOnMatch, spanEntries } from './counter-fragments';
 import { type EndpointKind } from '../../model/endpoint-ids';
 import type { ActivityRow, CallRow } from '../../model/ingest-rows';
 import { MAX_DNS_NAMES_PER_EDGE } from '../../model/dns-name';
@@ -295,6 +295,7 @@ ON CREATE SET a.sourceId = call.sourceId, a.destinationId = call.destinationId, 
               a.protocol = call.protocol, a.verdict = call.verdict, a.isNew = true,
               // Absent (null) for an end that is not a pod: a namespace's ranged POD map seeks these.
               a.sourceNamespace = call.sourceNamespace, a.destinationNamespace = call.destinationNamespace
+${lockOnMatch('a')}
 // isNew lives only within this statement: it tells the roll-ups which call buckets are new.
 WITH a, call, row, a.latencySketch AS stored, a.isNew IS NOT NULL AS created
 SET a += {

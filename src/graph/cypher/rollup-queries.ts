@@ -1,7 +1,7 @@
 import { LABEL, REL } from '../model';
 import { workloadNameExpr } from './api-fragments';
 import { nodeDescriptor } from './api-map-queries';
-import { counterSums, spanEntries } from './counter-fragments';
+import { counterSums, lockOnMatch, spanEntries } from './counter-fragments';
 
 /**
  * The Cypher of the write-time roll-ups (docs/time-buckets.md, "Roll-ups"): the WORKLOAD and
@@ -42,6 +42,7 @@ ON CREATE SET u.level = row.level, u.source = row.source, u.target = row.target,
               u.targetKind = $nodes[row.target].kind, u.targetName = $nodes[row.target].name,
               u.targetNamespace = $nodes[row.target].namespace,
               u.port = toInteger(row.port), u.protocol = row.protocol, u.verdict = row.verdict
+${lockOnMatch('u')}
 WITH u, row, u.latencySketch AS stored
 SET u += {
     ${counterSums('u')},

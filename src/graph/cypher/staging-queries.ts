@@ -9,8 +9,8 @@ import { LABEL } from '../model';
 export const STAGE_PARTS = `
 UNWIND $parts AS part
 CREATE (:${LABEL.ingestStage} {collectorId: $collectorId, runId: $runId, batchSeq: toInteger($batchSeq),
-        part: toInteger(part.part), rows: part.rows, last: part.last, maxFlowTimeMs: toInteger(part.maxFlowTimeMs),
-        stagedAt: datetime()})`;
+        part: toInteger(part.part), rows: part.rows, last: part.last, lane: part.lane,
+        maxFlowTimeMs: toInteger(part.maxFlowTimeMs), stagedAt: datetime()})`;
 
 export interface StagedPartJson {
   part: number;
@@ -20,19 +20,29 @@ export interface StagedPartJson {
   last: boolean;
   /** The batch's latest flow time (epoch ms), on its last part; 0 on the others. */
   maxFlowTimeMs: number;
+  /** Which parts may be applied beside others (laneOf in src/graph/write-staged-batch.ts). */
+  lane: StagedLane;
 }
+
+/**
+ * `buckets`: only held buckets, applied beside the batch's other parts of buckets and its calls,
+ * outside the change feed; `calls`: calls with totals, applied in turn beside the buckets; '': alone, in order.
+ */
+export type StagedLane = 'buckets' | 'calls' | '';
 
 /** The staged parts of a collector (of one batch when `runId` and `batchSeq` are given), in the order they were staged. */
 export const LIST_STAGED = `
 MATCH (s:${LABEL.ingestStage} {collectorId: $collectorId})
 WHERE ($runId IS NULL OR s.runId = $runId) AND ($batchSeq IS NULL OR s.batchSeq = toInteger($batchSeq))
-RETURN s.runId AS runId, s.batchSeq AS batchSeq, s.part AS part
+RETURN s.runId AS runId, s.batchSeq AS batchSeq, s.part AS part, coalesce(s.lane, '') AS lane
 ORDER BY s.stagedAt, s.batchSeq, s.part`;
 
 export interface StagedPartKey {
   runId: string;
   batchSeq: number;
   part: number;
+  /** StagedPartJson.lane ('' for parts staged before it existed). */
+  lane: StagedLane;
 }
 
 /** Takes a staged part (deleting its node in the caller's transaction); no row when it was applied already. */

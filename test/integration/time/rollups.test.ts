@@ -89,14 +89,16 @@ describe('write-time roll-ups of the WORKLOAD and NAMESPACE maps (real Neo4j)', 
     const write = async (final = false) => {
       const batch = hold.take(agg.drain(), 0, final);
       batchSeq += 1;
-      // Every third batch staged in parts: roll-ups go with the rows of each part.
-      if (batchSeq % 3 === 0)
+      // Every third batch and the last (most of it held buckets) staged in parts: roll-ups go with
+      // the rows of each part, and parts of held buckets are written three at a time.
+      if (batchSeq % 3 === 0 || final)
         await writeStagedBatch(executor, batch, {
           collectorId: 'rollup-test',
           runId: 'run',
           batchSeq,
           rowsPerTransaction: 7,
           rowsPerStatement: 5,
+          concurrentParts: 3,
         });
       else await writeIngestBatch(executor, batch, { collectorId: 'rollup-test', runId: 'run', batchSeq });
     };

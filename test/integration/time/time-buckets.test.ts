@@ -120,6 +120,8 @@ describe('activity buckets of flow time (real Neo4j)', () => {
           batchSeq,
           rowsPerTransaction: 40,
           rowsPerStatement: 15,
+          // Parts of held buckets three at a time, as the collector writes them (HG_STAGED_BUCKET_WRITERS).
+          concurrentParts: 3,
         });
       else await writeIngestBatch(executor, batch, { collectorId: 'time-test', runId: 'run', batchSeq });
     };

@@ -154,10 +154,12 @@ export async function stageBatch(executor: Executor, batch: IngestBatch, options
  * Applies the staged parts of a collector (of one batch when `runId` and `batchSeq` are given), in
  * the order they were staged; returns how many were applied. Called at start for what a previous
  * run left, before anything new is written (later calls may refer to endpoints of those parts).
- * A batch's consecutive buckets-only parts (every one but its last part) are applied by up to
- * `concurrentParts` transactions at once: they add into `(:Activity)` and `(:Rollup)` nodes alone,
- * which need no order among them, and they take no change-feed sequence (that lock would make them
- * wait for each other); the batch's last part, applied after them, takes it and stamps the batch.
+ * A batch's parts that have a lane (laneOf) are applied by up to `concurrentParts` transactions at
+ * once: its calls' parts one after the other in one of them, each part of buckets in whichever is
+ * free. The buckets' parts add into `(:Activity)` and `(:Rollup)` bucket nodes alone, which need no
+ * order among them and nothing of the calls' parts, and take no change-feed sequence (that lock
+ * would make them wait for each other); the batch's last part, applied after them all, takes one
+ * and stamps the batch.
  */
 export async function applyStagedParts(
   executor: Executor,
@@ -187,10 +189,12 @@ export async function applyStagedParts(
   return keys.length;
 }
 
+/** `a` may be applied beside `b`, a part of the same batch with a lane. */
 function sameBatchLane(a: StagedPartKey, b: StagedPartKey): boolean {
   return a.lane !== '' && a.runId === b.runId && a.batchSeq === b.batchSeq;
 }
 
+/** Runs `work` on each item, one after the other. */
 async function inOrder<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
   for (const item of items) await work(item);
 }

@@ -146,8 +146,8 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
 export interface ApplyRowsOptions {
   /**
    * False: no change-feed sequence and no change-log entry (the sequence's lock would make
-   * concurrent transactions wait for each other's commit). Only for rows of held buckets, which
-   * create nothing a subscriber is told of; whoever writes them so takes a sequence after them, so
+   * concurrent transactions wait for each other's commit). Only for rows of activity buckets alone
+   * (`bucketsOnly` calls), which create nothing a subscriber is told of; whoever writes them so takes a sequence after them, so
    * that readers keeping answers by the graph's version read again (src/graph/write-staged-batch.ts).
    */
   readonly changeFeed?: boolean;
@@ -168,7 +168,7 @@ export async function applyIngestRows(
   if (options.changeFeed === false && (batch.endpoints.length > 0 || batch.calls.some((c) => c.bucketsOnly !== true))) {
     throw new HubbleGraphError(
       'INVALID_BATCH',
-      'only rows of held buckets (bucketsOnly calls, no endpoints) may be written outside the change feed',
+      'only rows of activity buckets alone (bucketsOnly calls, no endpoints) may be written outside the change feed',
     );
   }
   const pipe = statementPipeline(tx);

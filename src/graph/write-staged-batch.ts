@@ -35,7 +35,7 @@ export interface StagedWriteOptions extends WriteBatchOptions {
 
 type Rows = Pick<IngestBatch, 'endpoints' | 'calls'>;
 
-/** True for a part that only adds held buckets (src/flows/activity-hold.ts): no endpoint, no call's totals. */
+/** True for a part that only adds activity buckets (`bucketsOnly` rows): no endpoint, no call's totals. */
 export function isBucketsOnlyPart(rows: Rows): boolean {
   return rows.endpoints.length === 0 && rows.calls.length > 0 && rows.calls.every((c) => c.bucketsOnly === true);
 }
@@ -222,7 +222,7 @@ async function applyStagedPart(
     const [claimed] = await tx.run<ClaimedPartRow>(CLAIM_STAGED, params);
     if (claimed === undefined) return; // applied before (a retry, or a restart after the commit)
     const rows = only ?? (JSON.parse(claimed.rows) as Rows);
-    // A buckets-only part wrote no flow and is never its batch's last: nothing to record on the collector.
+    // A part of buckets wrote no flow and is never its batch's last: nothing to record on the collector.
     if (key.lane === 'buckets' && !claimed.last) {
       await applyIngestRows(tx, rows, size, { changeFeed: false });
       return;

@@ -25,8 +25,9 @@ export interface StagedPartJson {
 }
 
 /**
- * `buckets`: only held buckets, applied beside the batch's other parts of buckets and its calls,
- * outside the change feed; `calls`: calls with totals, applied in turn beside the buckets; '': alone, in order.
+ * `buckets`: activity buckets alone (`bucketsOnly` rows), applied beside the batch's other parts of
+ * buckets and its calls, outside the change feed; `calls`: calls with totals, applied in turn
+ * beside the buckets; '': alone, in order.
  */
 export type StagedLane = 'buckets' | 'calls' | '';
 

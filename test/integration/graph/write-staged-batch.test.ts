@@ -176,7 +176,7 @@ describe('writeStagedBatch (real Neo4j)', () => {
     }
   });
 
-  describe('parts of held buckets, written by several transactions at once', () => {
+  describe('parts of activity buckets, written by several transactions at once', () => {
     /** Every Activity and Rollup node's properties, keys sorted (Neo4j's order of them follows the order they were first written). */
     const stored = async () =>
       (
@@ -241,7 +241,7 @@ describe('writeStagedBatch (real Neo4j)', () => {
         'MATCH (a:Activity {size: 60}) RETURN count(a) AS buckets, sum(a.flows) AS flows',
       );
       expect(minutes).toEqual({ buckets: 27, flows: (12 * 13) / 2 + 12 * 12 + 3 * 2 });
-      // Endpoint parts, the calls' part and the last (empty) part take a sequence; the 3 parts of held buckets none.
+      // Endpoint parts, the calls' part and the last (empty) part take a sequence; the 3 parts of buckets none.
       const log = await changeLog();
       expect(log).toHaveLength(4);
       expect(oneByOneLog).toHaveLength(4);
@@ -254,7 +254,7 @@ describe('writeStagedBatch (real Neo4j)', () => {
       expect(stamp?.flowMs).toBe(ROW_TIME + 2 * MINUTE);
     });
 
-    it('counts every bucket once when a part of held buckets fails while others commit, and the batch is written again', async () => {
+    it('counts every bucket once when a part of buckets fails while others commit, and the batch is written again', async () => {
       await writeStagedBatch(executor, burstEndBatch(), { ...options, concurrentParts: 1 });
       const expected = await stored();
       await resetGraph(executor);
@@ -319,9 +319,9 @@ describe('writeStagedBatch (real Neo4j)', () => {
       );
     });
 
-    it('refuses to write rows other than held buckets outside the change feed', async () => {
+    it('refuses to write rows other than activity buckets alone outside the change feed', async () => {
       await expect(executor.writeTx((tx) => applyIngestRows(tx, ringBatch(), 5, { changeFeed: false }))).rejects.toThrow(
-        'only rows of held buckets',
+        'only rows of activity buckets alone',
       );
     });
   });

@@ -35,11 +35,6 @@ export interface StagedWriteOptions extends WriteBatchOptions {
 
 type Rows = Pick<IngestBatch, 'endpoints' | 'calls'>;
 
-/** True for a part that only adds activity buckets (`bucketsOnly` rows): no endpoint, no call's totals. */
-export function isBucketsOnlyPart(rows: Rows): boolean {
-  return rows.endpoints.length === 0 && rows.calls.length > 0 && rows.calls.every((c) => c.bucketsOnly === true);
-}
-
 /** The namespaces (or ids, for ends that are not pods) of a call's ends: calls that share it share their roll-ups' map nodes. */
 function endsGroup(call: Pick<CallRow, 'sourceId' | 'destinationId'>): string {
   return `${podNamespaceOf(call.sourceId) ?? call.sourceId}\u0000${podNamespaceOf(call.destinationId) ?? call.destinationId}`;
@@ -88,14 +83,13 @@ export function partsOf(batch: Rows, size: number, options: { splitBuckets?: boo
 }
 
 /**
- * Which parts applyStagedParts may apply beside others: `buckets` (isBucketsOnlyPart) and `calls`
- * (calls with totals, applied one after the other in one lane beside the buckets' parts); every
- * other part, and the batch's last part always, alone and in order.
+ * Which parts applyStagedParts may apply beside others: `buckets` (activity buckets alone,
+ * `bucketsOnly` rows) and `calls` (calls with totals, applied one after the other in one lane
+ * beside the buckets' parts); every other part, and the batch's last part always, alone and in order.
  */
 function laneOf(rows: Rows, isLast: boolean): StagedLane {
-  if (isLast) return '';
-  if (isBucketsOnlyPart(rows)) return 'buckets';
-  return rows.endpoints.length === 0 && rows.calls.length > 0 ? 'calls' : '';
+  if (isLast || rows.endpoints.length > 0 || rows.calls.length === 0) return '';
+  return rows.calls.every((c) => c.bucketsOnly === true) ? 'buckets' : 'calls';
 }
 
 /**
@@ -222,8 +216,8 @@ async function applyStagedPart(
     const [claimed] = await tx.run<ClaimedPartRow>(CLAIM_STAGED, params);
     if (claimed === undefined) return; // applied before (a retry, or a restart after the commit)
     const rows = only ?? (JSON.parse(claimed.rows) as Rows);
-    // A part of buckets wrote no flow and is never its batch's last: nothing to record on the collector.
-    if (key.lane === 'buckets' && !claimed.last) {
+    // A part of buckets wrote no flow and is never its batch's last (laneOf): nothing to record on the collector.
+    if (key.lane === 'buckets') {
       await applyIngestRows(tx, rows, size, { changeFeed: false });
       return;
     }

@@ -2,6 +2,8 @@
 'use strict';
 // First step of `npm test`: makes sure that what the tests need beyond Node and npm is there, so
 // that the README's `npm ci && npm test` passes on a fresh machine with nothing typed before it.
+// Also the first step of `npm run bench` (its map part drives Chromium), which names itself as the
+// first argument so that the messages say what cannot run.
 // Tools the tests start (Prometheus; Chromium for the map page's browser tests) are installed from
 // Debian's packages when missing and running as root; otherwise the run stops within seconds with
 // the exact command to type. Java and Maven are only checked: the machine brings them, and the
@@ -153,6 +155,7 @@ function stopService(name) {
 
 function main() {
   const env = process.env;
+  const runner = process.argv[2] ?? 'npm test';
   const problems = checkJavaAndMaven({ env, root: path.resolve(__dirname, '..') });
   const missing = TEST_TOOLS.filter((t) => !findOnPath(t.command));
   const plan = planTestTools({
@@ -163,7 +166,7 @@ function main() {
   });
   if (plan.action === 'fail') problems.push(plan.message);
   if (problems.length > 0) {
-    process.stderr.write(`\nnpm test cannot run yet:\n\n${problems.join('\n\n')}\n`);
+    process.stderr.write(`\n${runner} cannot run yet:\n\n${problems.join('\n\n')}\n`);
     return 1;
   }
   if (plan.action === 'install') {
@@ -177,7 +180,7 @@ function main() {
       runLoudly('apt-get', [lock, 'install', '-y', '-qq', '--no-install-recommends', ...plan.packages], aptEnv);
     } catch (err) {
       process.stderr.write(
-        `\nnpm test cannot run yet: installing ${plan.packages.join(' ')} failed: ${err.message}\nInstall by hand: ${aptInstallCommand(plan.packages, true)}\n`,
+        `\n${runner} cannot run yet: installing ${plan.packages.join(' ')} failed: ${err.message}\nInstall by hand: ${aptInstallCommand(plan.packages, true)}\n`,
       );
       return 1;
     }
@@ -186,7 +189,7 @@ function main() {
     const still = missing.filter((t) => !findOnPath(t.command));
     if (still.length > 0) {
       process.stderr.write(
-        `\nnpm test cannot run yet: ${still.map((t) => t.command).join(', ')} still not on PATH after installing ${plan.packages.join(' ')}\n`,
+        `\n${runner} cannot run yet: ${still.map((t) => t.command).join(', ')} still not on PATH after installing ${plan.packages.join(' ')}\n`,
       );
       return 1;
     }

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { TEST_TOOLS, checkJavaAndMaven, planTestTools, type TestTool } from '../../scripts/ensure-test-tools';
 
 const prometheus: TestTool = { command: 'prometheus', debianPackage: 'prometheus', service: 'prometheus', usedBy: 'the Prometheus tests' };
@@ -76,5 +78,29 @@ describe('checkJavaAndMaven', () => {
     const asked: string[] = [];
     checkJavaAndMaven({ env: { HG_JAVA: '/opt/jdk/bin/java' }, root, run: (cmd) => (asked.push(cmd), cmd.endsWith('java') ? java17 : ok) });
     expect(asked[0]).toBe('/opt/jdk/bin/java');
+  });
+});
+
+describe('the script', () => {
+  const script = path.join(__dirname, '..', '..', 'scripts', 'ensure-test-tools.js');
+  // A Java that is not there: the script stops at once, naming what cannot run.
+  const run = (...args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, HG_JAVA: '/nonexistent/bin/java', HG_TEST_INSTALL_TOOLS: '0' };
+    delete env.NEO4J_URI;
+    return spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', env });
+  };
+
+  it('says that npm test cannot run yet by default', () => {
+    const res = run();
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('npm test cannot run yet');
+    expect(res.stderr).toContain('/nonexistent/bin/java');
+  });
+
+  it('names the command it runs for (npm run bench)', () => {
+    const res = run('npm run bench');
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('npm run bench cannot run yet');
+    expect(res.stderr).not.toContain('npm test cannot run yet');
   });
 });

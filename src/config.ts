@@ -255,7 +255,7 @@ const DECLARED = {
       env: 'HG_SHARD_NODES_REFRESH',
       flag: 'shard-nodes-refresh',
       default: '30s',
-      help: 'how often a sharded collector asks Relay for its nodes (GetNodes); a node_status event naming a node of its shard is taken at once',
+      help: 'how often a sharded collector asks Relay for its nodes (GetNodes); a node_status event naming a node of its shard is taken at once; while no node falls to its shard it asks again after 1 s, then twice as long each time up to this',
     }),
   },
   filter: {

@@ -192,6 +192,14 @@ async function readShardNodes(client: ObserverClient, shard: { count: number; in
   );
 }
 
+/**
+ * While no node falls to a shard (a collector started before Relay lists its nodes), the first
+ * wait before GetNodes is asked again, in ms; each further wait is twice as long, up to the shard's
+ * `refreshMs`. Waiting a whole refresh (30 s by default) kept a collector started beside a fresh
+ * Relay idle for that long after its nodes came.
+ */
+const EMPTY_SHARD_FIRST_WAIT_MS = 1_000;
+
 /** Failures that retrying cannot fix. */
 const PERMANENT = new Set<number>([
   grpc.status.INVALID_ARGUMENT,
@@ -330,6 +338,8 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
   const announced = new Set<string>();
   let catchUp: CatchUp | undefined;
   let restartForNodes = false;
+  const firstEmptyWaitMs = shard && Math.min(EMPTY_SHARD_FIRST_WAIT_MS, shard.refreshMs);
+  let emptyWaitMs = firstEmptyWaitMs ?? 0;
   const restart = (why: string, nodes: string[]) => {
     if (restartForNodes) return;
     restartForNodes = true;
@@ -387,14 +397,17 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
           const mine = [...new Set([...(await readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000)), ...announced])].sort();
           if (signal?.aborted) break;
           if (mine.length === 0) {
-            // An empty node_name list would ask for every node: wait for one of this shard instead.
+            // An empty node_name list would ask for every node: wait for one of this shard instead,
+            // asking again soon at first, then less often (EMPTY_SHARD_FIRST_WAIT_MS).
             log.warn(
-              { shard: `${shard.index}/${shard.count}`, retryInMs: shard.refreshMs },
+              { shard: `${shard.index}/${shard.count}`, retryInMs: emptyWaitMs },
               'no Hubble node falls to this shard yet; asking Relay again later',
             );
-            await sleep(shard.refreshMs, signal);
+            await sleep(emptyWaitMs, signal);
+            emptyWaitMs = Math.min(2 * emptyWaitMs, shard.refreshMs);
             continue;
           }
+          emptyWaitMs = firstEmptyWaitMs ?? 0;
           const before = streamNodes;
           const added = before === undefined ? [] : mine.filter((n) => !before.has(n));
           if (before !== undefined && added.length > 0 && lastNs !== undefined) {

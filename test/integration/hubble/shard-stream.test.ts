@@ -66,6 +66,25 @@ describe('a sharded Hubble stream (real gRPC, the replay server as Relay)', () =
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('starts reading within seconds when its nodes come after it asked, not after a whole refresh', async () => {
+    // Relay with no node yet: the shard's first GetNodes finds none. With a refresh of 30 s, the
+    // first flows must still come within seconds of the nodes appearing.
+    replay = await startReplayServer({ events: [], listen: '127.0.0.1:0' });
+    const server = replay;
+    const mine = events.filter((e) => shardOfNode(nodeOf(e), 2) === 1);
+    let appendedAt = 0;
+    let firstAt = 0;
+    setTimeout(() => {
+      appendedAt = Date.now();
+      server.append(events);
+    }, 1_500);
+    const { flows } = await readShard(server.address, 2, 1, mine.length, () => (firstAt = Date.now()), 30_000);
+    expect(flows.map((f) => f.uuid)).toEqual(mine.map((e) => (e.kind === 'flow' ? e.flow.uuid : '')));
+    expect(appendedAt).toBeGreaterThan(0);
+    // Asked again after 1 s, 2 s, 4 s...: the nodes, there since 1.5 s, are found at 3 s at the latest.
+    expect(firstAt - appendedAt).toBeLessThan(10_000);
+  });
+
   it('takes a node that joins while it streams, from when the node list last lacked it, and repeats nothing of the others', async () => {
     // The node of shard 0 that joins late: its flows come only in the second half of the recording.
     const nodes = [...new Set(events.map(nodeOf))].filter((n) => shardOfNode(n, 2) === 0).sort();

@@ -338,8 +338,8 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
   const announced = new Set<string>();
   let catchUp: CatchUp | undefined;
   let restartForNodes = false;
-  const firstEmptyWaitMs = shard && Math.min(EMPTY_SHARD_FIRST_WAIT_MS, shard.refreshMs);
-  let emptyWaitMs = firstEmptyWaitMs ?? 0;
+  const firstEmptyWaitMs = Math.min(EMPTY_SHARD_FIRST_WAIT_MS, shard?.refreshMs ?? EMPTY_SHARD_FIRST_WAIT_MS);
+  let emptyWaitMs = firstEmptyWaitMs;
   const restart = (why: string, nodes: string[]) => {
     if (restartForNodes) return;
     restartForNodes = true;
@@ -407,7 +407,7 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
             emptyWaitMs = Math.min(2 * emptyWaitMs, shard.refreshMs);
             continue;
           }
-          emptyWaitMs = firstEmptyWaitMs ?? 0;
+          emptyWaitMs = firstEmptyWaitMs;
           const before = streamNodes;
           const added = before === undefined ? [] : mine.filter((n) => !before.has(n));
           if (before !== undefined && added.length > 0 && lastNs !== undefined) {

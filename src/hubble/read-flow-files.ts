@@ -187,7 +187,10 @@ async function* tailLines(
         st = undefined; // renamed away and not yet recreated
       }
       if (st && st.ino !== ino) {
-        // Rotated: the old handle was read to its end above; what is left unterminated is a line.
+        // Rotated. The writer may have appended to the old file after our last read and before it
+        // renamed it: read the old handle to its end again before leaving it.
+        if (fh && (await fh.stat()).size > pos) continue;
+        // What is left unterminated in the old file is a line.
         if (pending !== '') {
           line++;
           yield { text: pending, line };

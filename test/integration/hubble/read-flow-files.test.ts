@@ -83,27 +83,64 @@ describe('readFlowFiles', () => {
     const done = (async () => {
       for await (const item of readFlowFiles([file], { follow: true, signal: ac.signal, pollIntervalMs: 20 })) seen.push(item);
     })();
-    await waitFor(() => seen.length === 2);
-    // A line written in two parts is read once, whole.
-    fs.appendFileSync(file, lines[2]!.slice(0, 50));
-    await new Promise((r) => setTimeout(r, 100));
-    fs.appendFileSync(file, `${lines[2]!.slice(50)}\n`);
-    await waitFor(() => seen.length === 3);
-    // Rotation: the exporter renames the file and starts a new one.
-    fs.appendFileSync(file, `${lines[3]}\n`);
-    fs.renameSync(file, `${file}.1`);
-    fs.writeFileSync(file, `${lines[4]}\n${lines[5]}\n`);
-    await waitFor(() => seen.length === 6);
-    // Truncation in place (copytruncate), then new lines.
-    fs.truncateSync(file, 0);
-    await new Promise((r) => setTimeout(r, 100));
-    fs.writeFileSync(file, `${lines[6]}\n`);
-    await waitFor(() => seen.length === 7);
-    ac.abort();
-    await done;
+    try {
+      await followSteps();
+    } finally {
+      // A failed step must not leave the reader polling: it would keep jest from exiting.
+      ac.abort();
+      await done;
+    }
     expect(seen.map((i) => (i.event?.kind === 'flow' ? i.event.flow : undefined))).toEqual(
       lines.slice(0, 7).map((l) => JSON.parse(l).flow),
     );
     expect(seen.every((i) => i.skip === undefined)).toBe(true);
+
+    async function followSteps(): Promise<void> {
+      await waitFor(() => seen.length === 2);
+      // A line written in two parts is read once, whole.
+      fs.appendFileSync(file, lines[2]!.slice(0, 50));
+      await new Promise((r) => setTimeout(r, 100));
+      fs.appendFileSync(file, `${lines[2]!.slice(50)}\n`);
+      await waitFor(() => seen.length === 3);
+      // Rotation: the exporter renames the file and starts a new one.
+      fs.appendFileSync(file, `${lines[3]}\n`);
+      fs.renameSync(file, `${file}.1`);
+      fs.writeFileSync(file, `${lines[4]}\n${lines[5]}\n`);
+      await waitFor(() => seen.length === 6);
+      // Truncation in place (copytruncate), then new lines.
+      fs.truncateSync(file, 0);
+      await new Promise((r) => setTimeout(r, 100));
+      fs.writeFileSync(file, `${lines[6]}\n`);
+      await waitFor(() => seen.length === 7);
+    }
+  });
+
+  it('keeps the lines written just before a rotation, however the rotation falls between polls', async () => {
+    // The exporter may append its last lines, rename the file and start a new one at any moment,
+    // also between the reader's last read of the old file and its look at the path.
+    const file = path.join(dir, 'hubble-events.log');
+    const lines = flowLines(HTTP);
+    const rounds = 150;
+    fs.writeFileSync(file, `${lines[0]}\n`);
+    const ac = new AbortController();
+    let flows = 0;
+    const done = (async () => {
+      for await (const item of readFlowFiles([file], { follow: true, signal: ac.signal, pollIntervalMs: 1 })) {
+        if (item.event?.kind === 'flow') flows++;
+      }
+    })();
+    try {
+      for (let r = 0; r < rounds; r++) {
+        await waitFor(() => flows === 1 + 2 * r);
+        fs.appendFileSync(file, `${lines[1]}\n`);
+        fs.renameSync(file, `${file}.1`);
+        fs.writeFileSync(file, `${lines[2]}\n`);
+      }
+      await waitFor(() => flows === 1 + 2 * rounds);
+    } finally {
+      ac.abort();
+      await done;
+    }
+    expect(flows).toBe(1 + 2 * rounds);
   });
 });

@@ -6,6 +6,12 @@ import type { HubbleEvent } from '../flows/flow';
 import { type SkipReason, parseFlowLine } from './parse-flow-line';
 import { sleep } from '../sleep';
 
+/**
+ * How much of a followed file's beginning is kept to notice that it was truncated and written again:
+ * a flow line's first bytes hold its time (and the exporter's, its uuid), so new content differs there.
+ */
+const HEAD_BYTES = 256;
+
 /** One item read from a flow file: an event, or a skipped line with its reason. */
 export interface FlowFileItem {
   event?: HubbleEvent;
@@ -128,8 +134,10 @@ async function* streamLines(file: string, options: ReadFlowFilesOptions, onBytes
 /**
  * Lines of a growing file, like `tail -F` from the beginning: waits for more at the end, reopens the
  * path when it is replaced (new inode: the old file was rotated away, after reading what was left
- * in it) and starts over when the file shrinks (truncated). A last line without newline is held
- * back until its newline arrives. Ends when the signal aborts.
+ * in it) and starts over when the file was truncated: when it is shorter than what was read, or no
+ * longer begins with the bytes it began with (truncated and written past that point between two
+ * looks). A last line without newline is held back until its newline arrives. Ends when the signal
+ * aborts.
  */
 async function* tailLines(
   file: string,
@@ -144,15 +152,29 @@ async function* tailLines(
   let line = 0;
   let decoder = new StringDecoder('utf8');
   let pending = '';
+  // The file's first bytes as read (up to HEAD_BYTES), and room to read them again.
+  const head = Buffer.alloc(HEAD_BYTES);
+  const headNow = Buffer.alloc(HEAD_BYTES);
+  let headLength = 0;
+  const startOver = () => {
+    pos = 0;
+    line = 0;
+    pending = '';
+    decoder = new StringDecoder('utf8');
+    headLength = 0;
+  };
+  /** Whether the file still begins with the bytes read from its beginning. */
+  const sameHead = async (): Promise<boolean> => {
+    if (!fh || headLength === 0) return true;
+    const { bytesRead } = await fh.read(headNow, 0, headLength, 0);
+    return bytesRead === headLength && headNow.compare(head, 0, headLength, 0, headLength) === 0;
+  };
 
   const open = async (): Promise<boolean> => {
     try {
       fh = await fs.promises.open(file, 'r');
       ino = (await fh.stat()).ino;
-      pos = 0;
-      line = 0;
-      pending = '';
-      decoder = new StringDecoder('utf8');
+      startOver();
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -166,8 +188,19 @@ async function* tailLines(
     ino = (await fh.stat()).ino;
     while (!signal?.aborted) {
       if (fh) {
+        // Truncated and written again past `pos` since the last look: what lies at `pos` now is
+        // the middle of other lines.
+        if (!(await sameHead())) {
+          startOver();
+          continue;
+        }
         const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
         if (bytesRead > 0) {
+          if (pos < HEAD_BYTES && pos === headLength) {
+            const n = Math.min(bytesRead, HEAD_BYTES - pos);
+            buf.copy(head, pos, 0, n);
+            headLength += n;
+          }
           pos += bytesRead;
           onBytes(bytesRead);
           const parts = (pending + decoder.write(buf.subarray(0, bytesRead))).split('\n');
@@ -199,9 +232,7 @@ async function* tailLines(
         fh = undefined;
         if (await open()) continue;
       } else if (st && fh && st.size < pos) {
-        pos = 0; // truncated in place (copytruncate)
-        pending = '';
-        line = 0;
+        startOver(); // truncated in place (copytruncate)
         continue;
       }
       await sleep(pollMs, signal);

@@ -115,6 +115,34 @@ describe('readFlowFiles', () => {
     }
   });
 
+  it('starts over when the file is truncated and written past where it had been read before the reader looks', async () => {
+    // copytruncate, then the writer goes on: by the next poll the file may be longer than the
+    // offset reached in the old content, so its size alone does not show the truncation.
+    const file = path.join(dir, 'hubble-events.log');
+    const lines = [...flowLines(HTTP), ...flowLines(DNS)];
+    fs.writeFileSync(file, `${lines[0]}\n`);
+    const ac = new AbortController();
+    const seen: FlowFileItem[] = [];
+    const done = (async () => {
+      for await (const item of readFlowFiles([file], { follow: true, signal: ac.signal, pollIntervalMs: 300 })) seen.push(item);
+    })();
+    try {
+      await waitFor(() => seen.length === 1);
+      fs.truncateSync(file, 0);
+      fs.writeFileSync(file, `${lines[5]}\n${lines[6]}\n${lines[7]}\n`);
+      expect(fs.statSync(file).size).toBeGreaterThan(lines[0]!.length + 1);
+      await waitFor(() => seen.length >= 4);
+      await new Promise((r) => setTimeout(r, 400));
+    } finally {
+      ac.abort();
+      await done;
+    }
+    expect(seen.map((i) => (i.event?.kind === 'flow' ? i.event.flow : i.skip?.reason))).toEqual(
+      [lines[0], lines[5], lines[6], lines[7]].map((l) => JSON.parse(l!).flow),
+    );
+    expect(seen.slice(1).map((i) => i.line)).toEqual([1, 2, 3]);
+  });
+
   it('keeps the lines written just before a rotation, however the rotation falls between polls', async () => {
     // The exporter may append its last lines, rename the file and start a new one at any moment,
     // also between the reader's last read of the old file and its look at the path.

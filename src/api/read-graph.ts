@@ -1,4 +1,5 @@
 import { type Executor, type TxRunner, oneRowOf, runOneRow } from '../graph/executor';
+import { badUserInput } from './api-errors';
 
 /**
  * What the API needs of the executor: read transactions only; and, for a query's reader, the graph's
@@ -132,19 +133,58 @@ export async function readNeighbours(
   return new Map(rows.map((r) => [r.id, r.endpoints]));
 }
 
+/**
+ * Most calls `calls(range:, orderBy: LATENCY_P95)` orders: their p95 within the range comes from
+ * merging each one's bucket sketches, which Cypher cannot do, so every matching call is read.
+ */
+export const RANGED_P95_ORDER_MAX_CALLS = 20_000;
+
 export async function readCallsPage(
   executor: GraphReader,
   c: CallConditions,
   order: { field: CallOrderField; direction: 'ASC' | 'DESC' },
   skip: number,
   limit: number,
+  maxRangedP95Calls = RANGED_P95_ORDER_MAX_CALLS,
 ): Promise<{ total: number; calls: CallRecord[] }> {
+  if (c.range !== undefined && order.field === 'LATENCY_P95')
+    return readCallsByRangedP95(executor, c, c.range, order.direction, { skip, limit, max: maxRangedP95Calls });
   const q = buildCallsPage(c, order, skip, limit);
   return executor.readTx(async (tx) => {
     const [count] = await tx.run<{ total: number }>(q.count.cypher, q.count.params);
     const calls = limit === 0 ? [] : await tx.run<{ record: CallRecord }>(q.page.cypher, q.page.params);
     const records = calls.map((r) => r.record);
     return { total: count?.total ?? 0, calls: c.range === undefined ? records : await windowCallRecords(tx, records, c.range) };
+  });
+}
+
+/** A page of the calls active in `w`, ordered by their p95 latency within it (none sorts as the lowest, ties by key). */
+async function readCallsByRangedP95(
+  executor: GraphReader,
+  c: CallConditions,
+  w: TimeWindow,
+  direction: 'ASC' | 'DESC',
+  { skip, limit, max }: { skip: number; limit: number; max: number },
+): Promise<{ total: number; calls: CallRecord[] }> {
+  const q = buildCallsPage(c, { field: 'REQUESTS', direction: 'DESC' }, 0, max);
+  return executor.readTx(async (tx) => {
+    const [count] = await tx.run<{ total: number }>(q.count.cypher, q.count.params);
+    const total = count?.total ?? 0;
+    if (total > max)
+      throw badUserInput(
+        'orderBy',
+        `ordering by LATENCY_P95 within a range merges the latency of every matching call in it: ${total} calls match, at most ${max}; narrow the filter or the range, or order by another field`,
+      );
+    if (limit === 0 || total === 0) return { total, calls: [] };
+    const records = await windowCallRecords(
+      tx,
+      (await tx.run<{ record: CallRecord }>(q.page.cypher, q.page.params)).map((r) => r.record),
+      w,
+    );
+    const p95 = (r: CallRecord) => (typeof r.call.latencyP95Ms === 'number' ? r.call.latencyP95Ms : -1);
+    const sign = direction === 'ASC' ? 1 : -1;
+    records.sort((x, y) => sign * (p95(x) - p95(y)) || (x.call.key < y.call.key ? -1 : x.call.key > y.call.key ? 1 : 0));
+    return { total, calls: records.slice(skip, skip + limit) };
   });
 }
 

@@ -553,6 +553,7 @@ export type CallFilter = {
 export type CallOrderField =
   | 'REQUESTS'
   | 'ERROR_RATE'
+  /** p95 latency (none sorts lowest). With a range, the p95 within it, merged from the range's buckets: every matching call is read, at most 20,000 (more is a BAD_USER_INPUT error naming `orderBy`). */
   | 'LATENCY_P95'
   | 'LAST_SEEN'
   | 'FLOWS';

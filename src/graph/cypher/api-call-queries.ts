@@ -93,7 +93,10 @@ export function callMatches(call: FilteredCall, c: CallConditions): boolean {
 
 const CALL_RECORD = `{call: ${callProjection('r')}, source: ${endpointProjection('a')}, destination: ${endpointProjection('b')}}`;
 
-/** Orders by the counts within a range (t_* from RANGED_SUMS); p95 cannot be merged in Cypher: it orders by the all-time p95. */
+/**
+ * Orders by the counts within a range (t_* from RANGED_SUMS). p95 cannot be merged in Cypher: the
+ * API orders by the p95 within the range itself (readCallsPage); here LATENCY_P95 is the all-time p95.
+ */
 const RANGED_ORDER_EXPR: Readonly<Record<CallOrderField, string>> = {
   REQUESTS: 't_requests',
   ERROR_RATE: 'CASE WHEN t_responses > 0 THEN toFloat(t_errors) / t_responses ELSE 0.0 END',

@@ -1,4 +1,5 @@
-import { readServiceMap } from '../../../src/api/read-graph';
+import { readCallsPage, readServiceMap } from '../../../src/api/read-graph';
+import { toWindow } from '../../../src/api/resolvers/to-window';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import { ActivityHold } from '../../../src/flows/activity-hold';
 import { EdgeAggregator } from '../../../src/flows/edge-aggregator';
@@ -205,6 +206,49 @@ describe('activity buckets of flow time (real Neo4j)', () => {
       expect(covered.until - covered.since).toBeGreaterThanOrEqual(HOUR);
       expect(covered.until - covered.since).toBeLessThanOrEqual(HOUR + 2 * MIN);
       expect(sorted(calls)).toEqual(sorted(expectedTotals(all, covered.since, covered.until)));
+    });
+
+    it('orders calls by their p95 latency within the range (merged from its buckets), on every page and both ways', async () => {
+      type Page = {
+        totalCount: number;
+        pageInfo: { endCursor: string | null };
+        nodes: { key: string; latency: { p95Ms: number } | null }[];
+      };
+      const ask = async (range: { since: string } | null, direction: 'ASC' | 'DESC', first: number, after?: string): Promise<Page> => {
+        const res = await gql(
+          server.url,
+          `query($r: TimeRange, $d: OrderDirection, $first: Int, $after: String) {
+            calls(range: $r, orderBy: { field: LATENCY_P95, direction: $d }, first: $first, after: $after) {
+              totalCount pageInfo { endCursor } nodes { key latency { p95Ms } } } }`,
+          { r: range, d: direction, first, after },
+        );
+        expect(res.errors).toBeUndefined();
+        return res.data!.calls as Page;
+      };
+      const p95 = (n: Page['nodes'][number]) => n.latency?.p95Ms ?? -1;
+      const byP95 = (sign: number) => (x: Page['nodes'][number], y: Page['nodes'][number]) =>
+        sign * (p95(x) - p95(y)) || (x.key < y.key ? -1 : 1);
+      const lastHour = { since: '-1h' };
+      const all = await ask(lastHour, 'DESC', 200);
+      expect(all.nodes.length).toBe(all.totalCount);
+      expect(all.nodes.filter((n) => n.latency !== null).length).toBeGreaterThan(3);
+      expect(all.nodes.map((n) => n.key)).toEqual([...all.nodes].sort(byP95(-1)).map((n) => n.key));
+      // The all-time p95 orders these calls otherwise (else this test could not tell the two apart).
+      const allTime = new Map((await ask(null, 'DESC', 200)).nodes.map((n) => [n.key, n]));
+      const byAllTime = [...all.nodes].sort((x, y) => byP95(-1)(allTime.get(x.key)!, allTime.get(y.key)!));
+      expect(byAllTime.map((n) => n.key)).not.toEqual(all.nodes.map((n) => n.key));
+      // Pages follow the same order.
+      const first = await ask(lastHour, 'DESC', 3);
+      const next = await ask(lastHour, 'DESC', 3, first.pageInfo.endCursor!);
+      expect([...first.nodes, ...next.nodes]).toEqual(all.nodes.slice(0, 6));
+      expect(first.totalCount).toBe(all.totalCount);
+      const ascending = await ask(lastHour, 'ASC', 200);
+      expect(ascending.nodes.map((n) => n.key)).toEqual([...all.nodes].sort(byP95(1)).map((n) => n.key));
+      // Every matching call is read to order them: over the bound, a clear refusal naming the argument.
+      const range = toWindow(lastHour, 'range', { buckets: SPEC });
+      await expect(readCallsPage(executor, { range }, { field: 'LATENCY_P95', direction: 'DESC' }, 0, 10, 2)).rejects.toThrow(
+        `orderBy: ordering by LATENCY_P95 within a range merges the latency of every matching call in it: ${all.totalCount} calls match, at most 2`,
+      );
     });
 
     it('answers a dependency search over the last hour with the counts of the covered minutes, and only the calls active in them', async () => {

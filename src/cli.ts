@@ -12,12 +12,14 @@ import { serveCommand } from './commands/serve-command';
 import { runCommand } from './commands/run-command';
 import { settingsCommand } from './commands/settings-command';
 import { startCommand } from './commands/start-command';
+import { VERSION } from './build-info';
 import { HubbleGraphError, isReaderGone } from './errors';
 
 /** The `hubble-graph` program with every command. */
 export function buildProgram(): Command {
   const program = new Command('hubble-graph')
     .description('Hubble flows -> Neo4j service-dependency graph -> GraphQL API')
+    .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   for (const cmd of [

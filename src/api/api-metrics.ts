@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerBuildInfo } from '../build-info';
 
 /** The API's Prometheus metrics, on a registry of its own (several servers may live in one process). */
 export interface ApiMetrics {
@@ -21,6 +22,7 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export function createApiMetrics(subscriptionCounts: () => Record<string, number>): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hubble_graph_api_' });
+  registerBuildInfo(registry, 'api');
   return {
     registry,
     requests: new Counter({

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerBuildInfo } from '../build-info';
 
 /** The collector's Prometheus metrics, on a registry of its own (served at /metrics). */
 export interface CollectorMetrics {
@@ -32,6 +33,7 @@ export interface CollectorMetrics {
 
 export function createCollectorMetrics(registry = new Registry()): CollectorMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'hubble_graph_collector_' });
+  registerBuildInfo(registry, 'collector');
   const p = 'hubble_graph_';
   return {
     registry,

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { CLI, runCli } from '../helpers/cli';
 import { testEnv } from '../helpers/neo4j';
 
@@ -18,6 +20,12 @@ describe('hubble-graph output', () => {
       // Nothing on stderr: no stack of a write error (EPIPE from a pipe, ECONNRESET from this socket pair).
       expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     }
+  });
+
+  it('prints the version of package.json for --version and -V, and exits 0', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V'])
+      expect(await runCli([flag], testEnv())).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
   it('fails at once with the command to start the local Neo4j when it is not running', async () => {

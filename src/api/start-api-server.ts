@@ -8,6 +8,7 @@ import { createApiCore } from './create-api-core';
 import { createHttpHandler } from './http/create-http-handler';
 import { MAP_PAGE_PATH } from './http/map-page';
 import { useGraphqlWs } from './ws/use-graphql-ws';
+import { VERSION } from '../build-info';
 
 /** A running API server. */
 export interface ApiServer {
@@ -60,7 +61,7 @@ export async function startApiServer(config: AppConfig, log: Logger, graph?: Pic
   const wsUrl = `ws://${host}:${port}${api.path}`;
   const mapUrl = `http://${host}:${port}${MAP_PAGE_PATH}`;
   log.info(
-    { url, wsUrl, mapUrl, auth: core.authEnabled, introspection: api.introspection, explorer: api.explorer },
+    { url, wsUrl, mapUrl, auth: core.authEnabled, introspection: api.introspection, explorer: api.explorer, version: VERSION },
     'GraphQL API listening',
   );
 

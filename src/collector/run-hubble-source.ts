@@ -4,6 +4,7 @@ import { streamHubbleEvents } from '../hubble/observer-client';
 import { nanosToTimestamp } from '../hubble/timestamps';
 import { startCollectorRuntime, type RunSourceOptions } from './start-collector-runtime';
 import { startFlowPipeline } from './start-flow-pipeline';
+import { VERSION } from '../build-info';
 
 /**
  * The Hubble source until `signal` aborts: GetFlows over gRPC (follow, reconnect, shard, resume
@@ -32,6 +33,7 @@ export async function runHubbleSource({ config, log, executor, signal, serveHeal
       collectorId,
       runId: runtime.runId,
       source: 'hubble',
+      version: VERSION,
       resumeFrom: resumedFrom && {
         watermark: new Date(resumedFrom.watermarkMs).toISOString(),
         committedKeys: resumedFrom.committedKeys.byteLength / 8,

@@ -17,6 +17,7 @@ import { defaultCollectorId } from './default-collector-id';
 import type { FlusherFactory, GraphFlusher } from './graph-flusher';
 import { PrometheusWindowDeltas } from './prometheus-window-deltas';
 import { startCollectorRuntime, type RunSourceOptions } from './start-collector-runtime';
+import { VERSION } from '../build-info';
 
 export interface PrometheusIngestOptions {
   /** Where the cursor is read from at the first step (the batch writer stores it). */
@@ -168,7 +169,10 @@ export async function runPrometheusSource(options: RunPrometheusSourceOptions): 
   });
   notReady = () => ingest.notReadyReason();
   const { intervalMs } = config.prometheus;
-  log.info({ url: config.prometheus.url, intervalMs, collectorId, runId: runtime.runId, source: 'prometheus' }, 'collector started');
+  log.info(
+    { url: config.prometheus.url, intervalMs, collectorId, runId: runtime.runId, source: 'prometheus', version: VERSION },
+    'collector started',
+  );
   let flushed: boolean;
   try {
     while (!signal.aborted) {

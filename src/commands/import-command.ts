@@ -5,6 +5,7 @@ import { startFlowPipeline } from '../collector/start-flow-pipeline';
 import { openGraph } from '../graph/open-graph';
 import { readFlowFiles, type ReadProgress } from '../hubble/read-flow-files';
 import { commandContext, untilSignal, withSettings } from './command-context';
+import { VERSION } from '../build-info';
 
 function formatProgress(p: ReadProgress, flows: number, startedMs: number): string {
   const secs = Math.max((Date.now() - startedMs) / 1000, 0.001);
@@ -39,7 +40,7 @@ export function importCommand(): Command {
       defaultId: defaultCollectorId('import'),
     });
     const collector = startFlowPipeline(runtime, { config, log, source: 'file' });
-    log.info({ collectorId: runtime.collectorId, runId: runtime.runId, source: 'file' }, 'collector started');
+    log.info({ collectorId: runtime.collectorId, runId: runtime.runId, source: 'file', version: VERSION }, 'collector started');
     const stream = readFlowFiles(files, { follow: flags.follow === true, signal: abort.signal });
     const startedMs = Date.now();
     const tty = process.stderr.isTTY && flags.progress !== false;

@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { generateFlows } from '../../../src/generator/generate-flows';
 import { startReplayServer } from '../../../src/hubble/replay-server';
 import { startCli } from '../../helpers/cli';
 import { storedFlowTotal, toEvents, waitFor } from '../../helpers/ground-truth';
 import { resetGraph, testEnv, testExecutor } from '../../helpers/neo4j';
+
+const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
 
 /** What `collect` logs about its Hubble connection: each fact once per connection. */
 describe('collect log', () => {
@@ -34,11 +38,14 @@ describe('collect log', () => {
       await replay.stop();
       await executor.close();
     }
-    const messages = collector
+    const lines = collector
       .output()
       .split('\n')
       .filter((line) => line.startsWith('{'))
-      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+      .map((line) => JSON.parse(line) as { msg: string; version?: string });
+    const messages = lines.map((l) => l.msg);
+    // The start line says which build runs.
+    expect(lines.find((l) => l.msg === 'collector started')).toMatchObject({ version: pkg.version, collectorId: 'log-once' });
     expect(messages.filter((m) => m === 'GetFlows')).toHaveLength(1); // one connection
     expect(messages.filter((m) => m === 'connected to Hubble')).toHaveLength(1);
     expect(messages.filter((m) => m === 'Hubble node status')).toHaveLength(1);

@@ -287,7 +287,7 @@ const DECLARED = {
     id: setting(str, {
       env: 'HG_COLLECTOR_ID',
       flag: 'collector-id',
-      help: 'name of this collector in the graph; a restart with the same id resumes where it left off (default: the hostname for collect, run and start; hostname-import-pid for import)',
+      help: 'name of this collector in the graph; a restart with the same id resumes where it left off (default: the hostname for collect, run and start; hostname-import-pid for import; hostname-follow-FILE-HASH for import --follow)',
     }),
     flushIntervalMs: setting(dur, {
       env: 'HG_FLUSH_INTERVAL',

@@ -10,7 +10,7 @@ export interface StartFlowPipelineOptions {
   readonly log: Logger;
   /** Name of the source, stored on the Collector node (`hubble`, `file`). */
   readonly source: string;
-  /** Crash-safe resume of a following source (not for `import`, which counts what it reads). */
+  /** Crash-safe resume of a following source (`collect`, `import --follow`; not a plain `import`, which counts what it reads). */
   readonly resume?: CollectorResumeOptions;
 }
 

@@ -3,6 +3,7 @@ import { defaultCollectorId } from '../collector/default-collector-id';
 import { startCollectorRuntime } from '../collector/start-collector-runtime';
 import { startFlowPipeline } from '../collector/start-flow-pipeline';
 import { openGraph } from '../graph/open-graph';
+import { readResumePoint } from '../graph/read-resume-point';
 import { readFlowFiles, type ReadProgress } from '../hubble/read-flow-files';
 import { commandContext, untilSignal, withSettings } from './command-context';
 import { VERSION } from '../build-info';
@@ -21,7 +22,10 @@ export function importCommand(): Command {
         'import Hubble flows from files: `hubble observe -o jsonpb` output, Hubble exporter files, bare Flow lines; - for stdin; .gz too',
       )
       .argument('<files...>', 'files to read (- for standard input)')
-      .option('--follow', 'keep reading the last file as it grows, across rotation, until SIGINT/SIGTERM')
+      .option(
+        '--follow',
+        'keep reading the last file as it grows, across rotation, until SIGINT/SIGTERM; started again with the same collector id, counts only what the previous run did not commit',
+      )
       .option('--no-progress', 'no progress line on a terminal'),
     ['neo4j', 'local', 'collector', 'time'],
   ).action(async (files: string[], flags: Record<string, unknown>) => {
@@ -32,16 +36,35 @@ export function importCommand(): Command {
       log.info({ signal }, 'stopping: final flush');
       abort.abort();
     });
+    const follow = flags.follow === true;
     const runtime = await startCollectorRuntime({
       config,
       log,
       executor: graph.executor,
-      serveHealth: flags.follow === true,
-      defaultId: defaultCollectorId('import'),
+      serveHealth: follow,
+      defaultId: follow ? defaultCollectorId('follow', files[files.length - 1] ?? '') : defaultCollectorId('import'),
     });
-    const collector = startFlowPipeline(runtime, { config, log, source: 'file' });
-    log.info({ collectorId: runtime.collectorId, runId: runtime.runId, source: 'file', version: VERSION }, 'collector started');
-    const stream = readFlowFiles(files, { follow: flags.follow === true, signal: abort.signal });
+    // Following, a restart with the same collector id reads the files from their start again and
+    // counts only what the previous run did not commit (the resume point, as for `collect`); a plain
+    // import counts what it reads.
+    const resumedFrom = follow ? await readResumePoint(graph.executor, runtime.collectorId) : undefined;
+    const collector = startFlowPipeline(runtime, {
+      config,
+      log,
+      source: 'file',
+      ...(follow ? { resume: { overlapMs: config.hubble.resumeOverlapMs, start: resumedFrom } } : {}),
+    });
+    log.info(
+      {
+        collectorId: runtime.collectorId,
+        runId: runtime.runId,
+        source: 'file',
+        version: VERSION,
+        ...(resumedFrom ? { resumeFrom: { watermark: new Date(resumedFrom.watermarkMs).toISOString() } } : {}),
+      },
+      'collector started',
+    );
+    const stream = readFlowFiles(files, { follow, signal: abort.signal });
     const startedMs = Date.now();
     const tty = process.stderr.isTTY && flags.progress !== false;
     const progressTimer = setInterval(

@@ -79,4 +79,49 @@ describe('import --follow: a growing exporter file -> Neo4j', () => {
     expect(await storedFlowTotal(executor)).toBe(generated.truth().flows);
     expect(await readCallCounts(executor)).toEqual(truthCallCounts(generated.truth()));
   });
+
+  it('started again on the same file after a SIGKILL, counts only what the first run did not commit, also what was rotated away meanwhile', async () => {
+    const file = path.join(dir, 'hubble-events.log');
+    const cut = [0, 1500, 2500, 3000, 3500, lines.length];
+    // No HG_COLLECTOR_ID: a follower of the same file on the same host gets the same id by default.
+    const env = testEnv({ HG_COLLECTOR_LISTEN: '127.0.0.1:0', HG_FLUSH_INTERVAL: '200ms' });
+    const stored = (n: number, what: string) =>
+      waitFor(
+        what,
+        () => storedFlowTotal(executor),
+        (v) => v >= n,
+        60_000,
+      );
+    fs.writeFileSync(file, text(cut[0]!, cut[1]!));
+    const first = startCli(['import', '--follow', file], env);
+    children.push(first.child);
+    await stored(cut[1]!, 'the first part stored');
+    fs.appendFileSync(file, text(cut[1]!, cut[2]!));
+    await stored(cut[2]!, 'the second part stored');
+    // Lines the first run may or may not have committed when it is killed.
+    fs.appendFileSync(file, text(cut[2]!, cut[3]!));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // While no one follows: more lines, a rotation, a new file.
+    fs.appendFileSync(file, text(cut[3]!, cut[4]!));
+    fs.renameSync(file, `${file}.1`);
+    fs.writeFileSync(file, text(cut[4]!, cut[5]!));
+
+    // Started again with the rotated file first: it reads both from their start.
+    const second = startCli(['import', '--follow', `${file}.1`, file], env);
+    children.push(second.child);
+    await stored(lines.length, 'every flow stored');
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    const summaryLine = second
+      .output()
+      .split('\n')
+      .find((l) => l.startsWith('{"collectorId"'));
+    const summary = JSON.parse(summaryLine ?? '{}') as { collectorId: string; skipped: Record<string, number> };
+    expect(summary.collectorId).toContain('-follow-hubble-events.log-');
+    // What the first run committed was read again and not counted.
+    expect(summary.skipped.already_committed).toBeGreaterThanOrEqual(cut[2]!);
+    expect(await storedFlowTotal(executor)).toBe(generated.truth().flows);
+    expect(await readCallCounts(executor)).toEqual(truthCallCounts(generated.truth()));
+  });
 });

@@ -36,24 +36,43 @@ describe('import --follow: a growing exporter file -> Neo4j', () => {
   afterAll(async () => executor.close());
 
   const text = (from: number, to: number) => `${lines.slice(from, to).join('\n')}\n`;
+  const stored = (n: number, what: string) =>
+    waitFor(
+      what,
+      () => storedFlowTotal(executor),
+      (v) => v >= n,
+      60_000,
+    );
+  /** `hubble-graph import --follow ARGS` in its own process, killed after the test if still running. */
+  const follow = (args: readonly string[], env: NodeJS.ProcessEnv) => {
+    const run = startCli(['import', '--follow', ...args], env);
+    children.push(run.child);
+    return run;
+  };
+  /** Stops a follower with SIGTERM, expects exit 0, and returns its summary line. */
+  const stopAndSummarize = async (run: ReturnType<typeof startCli>): Promise<Record<string, unknown>> => {
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const line = run
+      .output()
+      .split('\n')
+      .find((l) => l.startsWith('{"collectorId"'));
+    return JSON.parse(line ?? '{}') as Record<string, unknown>;
+  };
+  const expectExactGraph = async () => {
+    expect(await storedFlowTotal(executor)).toBe(generated.truth().flows);
+    expect(await readCallCounts(executor)).toEqual(truthCallCounts(generated.truth()));
+  };
 
   it('stores every flow once across an append just before rotation, the new file and a copytruncate, then stops on SIGTERM', async () => {
     const file = path.join(dir, 'hubble-events.log');
     // The part written after the truncation is longer than the file was: its size alone does not show the truncation.
     const cut = [0, 800, 1600, 2200, lines.length];
     fs.writeFileSync(file, text(cut[0]!, cut[1]!));
-    const run = startCli(
-      ['import', '--follow', file],
+    const run = follow(
+      [file],
       testEnv({ HG_COLLECTOR_LISTEN: '127.0.0.1:0', HG_FLUSH_INTERVAL: '200ms', HG_COLLECTOR_ID: 'import-follow' }),
     );
-    children.push(run.child);
-    const stored = (n: number, what: string) =>
-      waitFor(
-        what,
-        () => storedFlowTotal(executor),
-        (v) => v >= n,
-        60_000,
-      );
     await stored(cut[1]!, 'the first part stored');
 
     // The exporter writes its last lines, renames the file away and starts a new one, all at once.
@@ -68,16 +87,8 @@ describe('import --follow: a growing exporter file -> Neo4j', () => {
     fs.writeFileSync(file, text(cut[3]!, cut[4]!));
     await stored(lines.length, 'every flow stored');
 
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
-    const summaryLine = run
-      .output()
-      .split('\n')
-      .find((l) => l.startsWith('{"collectorId"'));
-    const summary = JSON.parse(summaryLine ?? '{}') as { flowsIngested: number; written: boolean };
-    expect(summary).toMatchObject({ flowsIngested: lines.length, written: true });
-    expect(await storedFlowTotal(executor)).toBe(generated.truth().flows);
-    expect(await readCallCounts(executor)).toEqual(truthCallCounts(generated.truth()));
+    expect(await stopAndSummarize(run)).toMatchObject({ flowsIngested: lines.length, written: true });
+    await expectExactGraph();
   });
 
   it('started again on the same file after a SIGKILL, counts only what the first run did not commit, also what was rotated away meanwhile', async () => {
@@ -85,16 +96,8 @@ describe('import --follow: a growing exporter file -> Neo4j', () => {
     const cut = [0, 1500, 2500, 3000, 3500, lines.length];
     // No HG_COLLECTOR_ID: a follower of the same file on the same host gets the same id by default.
     const env = testEnv({ HG_COLLECTOR_LISTEN: '127.0.0.1:0', HG_FLUSH_INTERVAL: '200ms' });
-    const stored = (n: number, what: string) =>
-      waitFor(
-        what,
-        () => storedFlowTotal(executor),
-        (v) => v >= n,
-        60_000,
-      );
     fs.writeFileSync(file, text(cut[0]!, cut[1]!));
-    const first = startCli(['import', '--follow', file], env);
-    children.push(first.child);
+    const first = follow([file], env);
     await stored(cut[1]!, 'the first part stored');
     fs.appendFileSync(file, text(cut[1]!, cut[2]!));
     await stored(cut[2]!, 'the second part stored');
@@ -108,20 +111,12 @@ describe('import --follow: a growing exporter file -> Neo4j', () => {
     fs.writeFileSync(file, text(cut[4]!, cut[5]!));
 
     // Started again with the rotated file first: it reads both from their start.
-    const second = startCli(['import', '--follow', `${file}.1`, file], env);
-    children.push(second.child);
+    const second = follow([`${file}.1`, file], env);
     await stored(lines.length, 'every flow stored');
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-    const summaryLine = second
-      .output()
-      .split('\n')
-      .find((l) => l.startsWith('{"collectorId"'));
-    const summary = JSON.parse(summaryLine ?? '{}') as { collectorId: string; skipped: Record<string, number> };
+    const summary = (await stopAndSummarize(second)) as { collectorId: string; skipped: Record<string, number> };
     expect(summary.collectorId).toContain('-follow-hubble-events.log-');
     // What the first run committed was read again and not counted.
     expect(summary.skipped.already_committed).toBeGreaterThanOrEqual(cut[2]!);
-    expect(await storedFlowTotal(executor)).toBe(generated.truth().flows);
-    expect(await readCallCounts(executor)).toEqual(truthCallCounts(generated.truth()));
+    await expectExactGraph();
   });
 });

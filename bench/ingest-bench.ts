@@ -56,6 +56,8 @@ export interface IngestResult {
     /** CPU of the collector and of Neo4j during the phase, % of one core. */
     cpu?: { collectorPct: number; neo4jPct: number };
   };
+  /** Absent unless asked for (IngestOptions.shaped). */
+  shaped?: ShapedSteady;
   /**
    * The collector process (RSS from /proc, heap from its /metrics); `rssBytesPerEdge` divides the
    * RSS growth by the run's distinct edges, although the collector drains every flush and never
@@ -99,6 +101,30 @@ export interface IngestOptions {
   collectorEnv?: NodeJS.ProcessEnv;
   /** Skip the aggregator heap probes (default false). */
   skipProbes?: boolean;
+  /** After the lag phase, a steady phase over a share of the edges (see ShapedSteady). */
+  shaped?: { rate: number; seconds: number; edges: number };
+}
+
+/**
+ * A steady rate of flows of the current time over a fixed set of `edges` of the burst's edges, each
+ * of them active in every minute (issue 11's cluster: 10% of 100k CALLS active each minute): the CPU
+ * seconds the collector and Neo4j spent per 1,000 flows, from the first appended flow until the
+ * collector has written all it holds, its held buckets too. The phase starts with a minute, so that
+ * a phase of whole minutes writes as many minute buckets per edge as it has minutes (a partial last
+ * minute's buckets are counted in full: the figure errs against buckets). Buckets cost per active edge-minute, the calls
+ * per flush, so the ratio of on to off depends on flows per active edge-minute, given with it.
+ */
+export interface ShapedSteady {
+  rate: number;
+  seconds: number;
+  flows: number;
+  /** Distinct calls whose lastSeen falls in the phase (read from the graph). */
+  activeEdges: number;
+  flowsPerActiveEdgeMinute: number;
+  caughtUp: boolean;
+  /** With buckets: the minute buckets hold every flow the calls hold. */
+  bucketsMatchTotals?: boolean;
+  cpuMsPerKFlows: { collector: number; neo4j: number; total: number };
 }
 
 export function freePort(): Promise<number> {
@@ -250,6 +276,57 @@ async function readCollector(executor: Executor, id: string): Promise<{ flowMs: 
   );
   if (!row?.lastCommitAt) return undefined;
   return { flowMs: row.lastFlowTime ? Date.parse(row.lastFlowTime) : 0, commitMs: Date.parse(row.lastCommitAt) };
+}
+
+const APPEND_TICK_MS = 50;
+
+/**
+ * Appends `pool`'s flows, recycled in order and stamped with the current time, at `rate` flows/s
+ * for `seconds` (in chunks every 50 ms); each chunk's flow time and size go to `appends`.
+ */
+async function appendAtRate(
+  server: ReplayServer,
+  pool: HubbleEvent[],
+  rate: number,
+  seconds: number,
+  appends: Array<{ flowMs: number; count: number }>,
+): Promise<{ perTick: number; appended: number }> {
+  const perTick = Math.max(1, Math.round((rate * APPEND_TICK_MS) / 1000));
+  const start = Date.now();
+  let src = 0;
+  let appended = 0;
+  for (let tick = 0; Date.now() - start < seconds * 1000; tick++) {
+    const due = start + tick * APPEND_TICK_MS;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const flowMs = Date.now();
+    const time = formatFlowTime(flowMs, 0);
+    const chunk: HubbleEvent[] = [];
+    for (let k = 0; k < perTick; k++) {
+      const ev = pool[src++ % pool.length] as Extract<HubbleEvent, { kind: 'flow' }>;
+      // A uuid of its own, as Hubble gives every flow: the recycled flow's would mark it as sent before.
+      chunk.push({ kind: 'flow', flow: { ...ev.flow, time, uuid: `steady-${start}-${appended + k}` }, nodeName: ev.nodeName });
+    }
+    server.append(chunk);
+    appended += chunk.length;
+    appends.push({ flowMs, count: chunk.length });
+  }
+  return { perTick, appended };
+}
+
+/**
+ * The burst's flows between the pod pairs (either direction, so that a request and its reply stay
+ * together) whose hash falls in the first `share` of the range: about that share of its edges.
+ */
+function flowsOfPodPairs(events: HubbleEvent[], share: number): HubbleEvent[] {
+  return events.filter((ev) => {
+    if (ev.kind !== 'flow') return false;
+    const a = ev.flow.source?.pod_name ?? ev.flow.IP?.source ?? '';
+    const b = ev.flow.destination?.pod_name ?? ev.flow.IP?.destination ?? '';
+    const pair = a < b ? `${a}|${b}` : `${b}|${a}`;
+    let h = 2166136261;
+    for (let i = 0; i < pair.length; i++) h = Math.imul(h ^ pair.charCodeAt(i), 16777619);
+    return (h >>> 0) / 2 ** 32 < share;
+  });
 }
 
 /** Compares the stored graph with the ground truth, every count and endpoint (bench/ground-truth-diff.ts). */
@@ -475,10 +552,6 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       const before = lagBuckets(m);
       const appends: Array<{ flowMs: number; count: number }> = [];
       const samples: Array<{ flowMs: number; commitMs: number }> = [];
-      const tickMs = 50;
-      const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-      let src = 0;
-      let appended = 0;
       const lagStart = Date.now();
       let sampling = true;
       const sampler = (async () => {
@@ -488,21 +561,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
           await sleep(40);
         }
       })();
-      for (let tick = 0; Date.now() - lagStart < o.lagSeconds * 1000; tick++) {
-        const due = lagStart + tick * tickMs;
-        if (due > Date.now()) await sleep(due - Date.now());
-        const flowMs = Date.now();
-        const time = formatFlowTime(flowMs, 0);
-        const chunk: HubbleEvent[] = [];
-        for (let k = 0; k < perTick; k++) {
-          const ev = events[src++ % events.length] as Extract<HubbleEvent, { kind: 'flow' }>;
-          // A uuid of its own, as Hubble gives every flow: the recycled flow's would mark it as sent before.
-          chunk.push({ kind: 'flow', flow: { ...ev.flow, time, uuid: `steady-${lagStart}-${appended + k}` }, nodeName: ev.nodeName });
-        }
-        server.append(chunk);
-        appended += chunk.length;
-        appends.push({ flowMs, count: chunk.length });
-      }
+      const { perTick, appended } = await appendAtRate(server, events, rate, o.lagSeconds, appends);
       const lastFlowMs = appends[appends.length - 1]?.flowMs ?? 0;
       const caughtUp = await waitFor(() => samples.length > 0 && samples[samples.length - 1]!.flowMs >= lastFlowMs, 60_000, 50);
       sampling = false;
@@ -559,6 +618,68 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     };
     const lag = o.lagSeconds > 0 ? await steadyLag() : undefined;
 
+    const shapedSteady = async (shape: NonNullable<IngestOptions['shaped']>): Promise<ShapedSteady> => {
+      const pool = flowsOfPodPairs(events, Math.min(1, shape.edges / truth.calls.length));
+      if (pool.length === 0) throw new Error('shaped steady phase: no flows between the chosen pod pairs');
+      o.log(
+        `shaped steady phase: ${shape.rate} flows/s for ${shape.seconds} s over the flows of about ${shape.edges} edges (${pool.length} flows recycled)`,
+      );
+      // Everything before it written, then from the start of a minute: a phase of whole minutes
+      // then writes as many minute buckets per edge as it has minutes.
+      await waitFor(written, 60_000, 100);
+      await sleep(Math.ceil(Date.now() / 60_000) * 60_000 - Date.now());
+      const cpu0 = { collector: procCpuSeconds(c.child.pid), neo4j: procCpuSeconds(neo4jPid) };
+      const phaseStart = Date.now();
+      const appends: Array<{ flowMs: number; count: number }> = [];
+      const { appended } = await appendAtRate(server, pool, shape.rate, shape.seconds, appends);
+      const lastFlowMs = appends[appends.length - 1]?.flowMs ?? 0;
+      // Until the last flow is committed and nothing is left to write (held buckets included).
+      const caughtUp = await waitFor(
+        async () => ((await readCollector(executor, c.collectorId))?.flowMs ?? 0) >= lastFlowMs && (await written()),
+        120_000,
+        100,
+      );
+      const cpuSec = { collector: procCpuSeconds(c.child.pid) - cpu0.collector, neo4j: procCpuSeconds(neo4jPid) - cpu0.neo4j };
+      const seconds = (Date.now() - phaseStart) / 1000;
+      const [active] = await executor.read<{ n: number }>(
+        'MATCH ()-[r:CALLS]->() WHERE r.lastSeen >= datetime($since) RETURN count(r) AS n',
+        { since: new Date(phaseStart).toISOString() },
+      );
+      const activeEdges = active?.n ?? 0;
+      let bucketsMatchTotals: boolean | undefined;
+      if (finestMs !== undefined) {
+        const [sums] = await executor.read<{ calls: number; buckets: number }>(
+          'MATCH ()-[r:CALLS]->() WITH sum(r.flows) AS calls MATCH (a:Activity {size: $size}) RETURN calls, sum(a.flows) AS buckets',
+          { size: finestMs / 1000 },
+        );
+        bucketsMatchTotals = sums !== undefined && sums.calls === sums.buckets;
+      }
+      const perK = (sec: number) => round((1000 * sec * 1000) / appended, 1);
+      const r: ShapedSteady = {
+        rate: shape.rate,
+        seconds: round(seconds, 1),
+        flows: appended,
+        activeEdges,
+        flowsPerActiveEdgeMinute: round(appended / activeEdges / (shape.seconds / 60), 0),
+        caughtUp,
+        ...(bucketsMatchTotals === undefined ? {} : { bucketsMatchTotals }),
+        cpuMsPerKFlows: {
+          collector: perK(cpuSec.collector),
+          neo4j: perK(cpuSec.neo4j),
+          total: perK(cpuSec.collector + cpuSec.neo4j),
+        },
+      };
+      o.log(
+        `shaped steady phase: ${appended} flows over ${activeEdges} active edges (${r.flowsPerActiveEdgeMinute} flows per edge-minute), ` +
+          `${caughtUp ? 'caught up' : 'NOT CAUGHT UP'} after ${r.seconds} s; CPU per 1,000 flows: collector ${r.cpuMsPerKFlows.collector} ms, Neo4j ${r.cpuMsPerKFlows.neo4j} ms` +
+          (bucketsMatchTotals === undefined
+            ? ''
+            : `; minute buckets ${bucketsMatchTotals ? 'hold' : 'DO NOT HOLD'} every flow of the calls`),
+      );
+      return r;
+    };
+    const shaped = o.shaped === undefined ? undefined : await shapedSteady(o.shaped);
+
     const peakRss = Math.max(mem?.hwm ?? 0, procMemory(c.child.pid)?.hwm ?? 0);
     const edges = truth.calls.length;
     return {
@@ -572,6 +693,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       graphExact: check.exact,
       mismatches: check.mismatches,
       lag,
+      ...(shaped === undefined ? {} : { shaped }),
       cpu,
       flushes,
       memory: {

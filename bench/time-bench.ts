@@ -27,6 +27,11 @@ export interface TimeBenchOptions {
    */
   steadyRate: number;
   steadySeconds: number;
+  /**
+   * Then, buckets off and held (the default) only, the issue's shape: flows of the current time at
+   * `rate` over about `edges` of the burst's edges, each active every minute (ShapedSteady).
+   */
+  shaped?: { rate: number; seconds: number; edges: number };
   /** Rounds of the roll-ups against the read-time aggregation (the latter takes seconds at the full size). */
   iterations: number;
   /**
@@ -61,7 +66,7 @@ export interface SteadyIngest {
   cpuMsPerKFlows: { collector: number; neo4j: number; total: number };
 }
 
-type IngestFigures = Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds'> & { steady?: SteadyIngest };
+type IngestFigures = Pick<IngestResult, 'flowsPerSec' | 'graphExact' | 'seconds' | 'shaped'> & { steady?: SteadyIngest };
 
 export interface TimeBenchResult {
   ingestOff?: IngestFigures;
@@ -311,11 +316,18 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       lagSeconds: o.steadySeconds,
       lagRate: o.steadyRate,
       skipProbes: true,
+      ...(o.shaped !== undefined && (name === 'ingestOff' || name === 'ingestOn') ? { shaped: o.shaped } : {}),
       collectorEnv: { HG_BUCKETS: buckets, HG_BUCKET_WRITE_INTERVAL: writeInterval },
       ...(o.cpuProfileDir === undefined ? {} : { cpuProfileDir: path.join(o.cpuProfileDir, `time-ingest-${folder}`) }),
       log: o.log,
     });
-    result[name] = { flowsPerSec: r.flowsPerSec, graphExact: r.graphExact, seconds: r.seconds, steady: steadyOf(r.lag) };
+    result[name] = {
+      flowsPerSec: r.flowsPerSec,
+      graphExact: r.graphExact,
+      seconds: r.seconds,
+      steady: steadyOf(r.lag),
+      ...(r.shaped === undefined ? {} : { shaped: r.shaped }),
+    };
   }
 
   const { executor } = graph;

@@ -111,8 +111,9 @@ export interface IngestOptions {
  * seconds the collector and Neo4j spent per 1,000 flows, from the first appended flow until the
  * collector has written all it holds, its held buckets too. The phase starts with a minute, so that
  * a phase of whole minutes writes as many minute buckets per edge as it has minutes (a partial last
- * minute's buckets are counted in full: the figure errs against buckets). Buckets cost per active edge-minute, the calls
- * per flush, so the ratio of on to off depends on flows per active edge-minute, given with it.
+ * minute's buckets are counted in full: the figure errs against buckets). Buckets cost per active
+ * edge-minute and the calls per flush, so the ratio of on to off depends on flows per active
+ * edge-minute, given with it.
  */
 export interface ShapedSteady {
   rate: number;

@@ -6,7 +6,7 @@ import { createGzip } from 'node:zlib';
 import { Command } from 'commander';
 import { parseDurationMs } from '../config';
 import { InputError, isReaderGone } from '../errors';
-import { generateFlows } from '../generator/generate-flows';
+import { EDGE_SHAPES, generateFlows } from '../generator/generate-flows';
 
 /** Lines are written in chunks of this many, which keeps writes few and memory flat. */
 const LINES_PER_WRITE = 2000;
@@ -55,6 +55,10 @@ export function generateCommand(): Command {
       'distinct CALLS edges wanted (fewer when the pods or flows cannot hold them); random scenario',
       parseCount('edges', 1),
     )
+    .option(
+      '--edge-shape <shape>',
+      'random scenario: pods (default): pod-to-pod edges between random pods, about one per workload pair; workloads: along dependencies between workloads, several calls per workload pair as in a service graph',
+    )
     .requiredOption('--flows <n>', 'flows to write, exactly', parseCount('flows', 0))
     .option(
       '--flows-per-second <n>',
@@ -89,6 +93,7 @@ Examples:
         scenario: string;
         pods?: number;
         edges?: number;
+        edgeShape?: string;
         flows: number;
         flowsPerSecond?: number;
         storyPeriod?: string;
@@ -115,10 +120,14 @@ Examples:
             throw new InputError(`--scenario expects random or cluster, got "${flags.scenario}"`);
           if (flags.scenario === 'random' && (flags.pods === undefined || flags.edges === undefined))
             throw new InputError('the random scenario needs --pods and --edges');
+          const edgeShape = EDGE_SHAPES.find((shape) => shape === flags.edgeShape);
+          if (flags.edgeShape !== undefined && edgeShape === undefined)
+            throw new InputError(`--edge-shape expects ${EDGE_SHAPES.join(' or ')}, got "${flags.edgeShape}"`);
           generated = generateFlows({
             scenario: flags.scenario,
             pods: flags.pods,
             edges: flags.edges,
+            ...(edgeShape === undefined ? {} : { edgeShape }),
             flows: flags.flows,
             seed: flags.seed,
             startTimeMs,

@@ -10,7 +10,15 @@ import { type GenerateFlowsOptions, type ValidatedOptions, validateOptions } fro
 
 export type { GetFlowsResponseJson } from './flow-emitter';
 export type { GroundTruth, TruthBucket, TruthCall, TruthEndpoint } from './truth';
-export { FLOW_MIXES, type FlowMix, type NarrowMix, type GenerateFlowsOptions, type ValidatedOptions } from './validate-options';
+export {
+  EDGE_SHAPES,
+  type EdgeShape,
+  FLOW_MIXES,
+  type FlowMix,
+  type NarrowMix,
+  type GenerateFlowsOptions,
+  type ValidatedOptions,
+} from './validate-options';
 
 /** The flows (iterable any number of times, each time the same) and their ground truth. */
 export interface GeneratedFlows extends Iterable<GetFlowsResponseJson> {
@@ -23,7 +31,9 @@ export interface GeneratedFlows extends Iterable<GetFlowsResponseJson> {
 function* run(opts: ValidatedOptions, onDone: (truth: GroundTruth) => void): Generator<GetFlowsResponseJson> {
   const rng = seededRandom(opts.seed);
   const topo: BaseTopology =
-    opts.scenario === 'cluster' ? new ClusterTopology(rng, opts.storyPeriodMs) : new RandomTopology(rng, opts.pods, opts.edges, opts.mix);
+    opts.scenario === 'cluster'
+      ? new ClusterTopology(rng, opts.storyPeriodMs)
+      : new RandomTopology(rng, opts.pods, opts.edges, opts.mix, opts.edgeShape);
   const rate = opts.flowsPerSecond;
   const gapNs =
     rate === undefined ? undefined : opts.scenario === 'cluster' ? (ms: number) => 1e9 / (rate * dailyRhythm(ms)) : () => 1e9 / rate;

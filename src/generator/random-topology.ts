@@ -1,7 +1,7 @@
 import { pickWeighted } from './seeded-random';
 import { BaseTopology, type EdgeKind, type EdgeSpec, type GenEndpoint, type Sides } from './topology';
 import { emptyCall } from './truth';
-import type { FlowMix } from './validate-options';
+import type { EdgeShape, FlowMix } from './validate-options';
 import { ALNUM, APPS, FQDNS, HEX, NAMESPACES, ROUTES } from './words';
 import { callKey } from '../model/endpoint-ids';
 
@@ -33,6 +33,19 @@ const MIX_WEIGHTS: Record<FlowMix, ReadonlyArray<readonly [EdgeKind, number]>> =
   ],
 };
 
+/**
+ * With edge shape `workloads`, the share of pod-to-pod edges that start a new dependency between
+ * two workloads; the others are drawn along a dependency made before (between replicas of its
+ * ends). With 1-4 replicas per workload, a dependency then holds about three calls.
+ */
+const NEW_DEPENDENCY_SHARE = 1 / 6;
+
+/** Two workloads, one calling the other: their pods. */
+interface Dependency {
+  readonly clients: readonly GenEndpoint[];
+  readonly servers: readonly GenEndpoint[];
+}
+
 /** A cluster of `pods` random workloads and `edges` random edges between them (the sizes tests and benchmarks ask for). */
 export class RandomTopology extends BaseTopology {
   readonly edges: EdgeSpec[] = [];
@@ -40,12 +53,16 @@ export class RandomTopology extends BaseTopology {
   private servers: GenEndpoint[] = [];
   private readonly fqdnPool = [...FQDNS, ...Array.from({ length: 20 }, (_, i) => `svc${i}.example.com`)];
   private nextIndex = 0;
+  /** Edge shape `workloads`: the pods of each workload (by namespace and workload), and the dependencies drawn so far. */
+  private readonly replicas = new Map<string, GenEndpoint[]>();
+  private readonly dependencies: Dependency[] = [];
 
   constructor(
     rng: () => number,
     pods: number,
     edges: number,
     private readonly mix: FlowMix = 'realistic',
+    private readonly edgeShape: EdgeShape = 'pods',
   ) {
     super(
       rng,
@@ -54,6 +71,12 @@ export class RandomTopology extends BaseTopology {
     this.buildPods(pods);
     this.servers = this.pods.filter((p) => p.serverPort !== 53);
     if (this.servers.length < 2) this.servers = this.pods;
+    for (const pod of this.servers) {
+      const workload = `${pod.truth.namespace ?? ''}/${pod.truth.workload ?? pod.id}`;
+      const list = this.replicas.get(workload);
+      if (list === undefined) this.replicas.set(workload, [pod]);
+      else list.push(pod);
+    }
     this.buildEdges(edges);
     this.cumulativeWeights = new Float64Array(this.edges.length);
     let sum = 0;
@@ -120,6 +143,15 @@ export class RandomTopology extends BaseTopology {
     }
   }
 
+  /** A dependency for the next pod-to-pod edge: a new one (NEW_DEPENDENCY_SHARE of the time), else one drawn before. */
+  private dependency(): Dependency {
+    if (this.dependencies.length > 0 && this.rng() >= NEW_DEPENDENCY_SHARE) return this.pick(this.dependencies);
+    const replicasOf = (pod: GenEndpoint) => this.replicas.get(`${pod.truth.namespace ?? ''}/${pod.truth.workload ?? pod.id}`) ?? [pod];
+    const dependency = { clients: replicasOf(this.pick(this.servers)), servers: replicasOf(this.pick(this.servers)) };
+    this.dependencies.push(dependency);
+    return dependency;
+  }
+
   private buildEdges(count: number): void {
     const keys = new Set<string>();
     const weights = MIX_WEIGHTS[this.mix];
@@ -158,7 +190,11 @@ export class RandomTopology extends BaseTopology {
       case 'http':
       case 'tcp':
       case 'drop': {
-        server = this.pick(pods);
+        if (this.edgeShape === 'workloads') {
+          const dependency = this.dependency();
+          client = this.pick(dependency.clients);
+          server = this.pick(dependency.servers);
+        } else server = this.pick(pods);
         if (server === client) return undefined;
         port = server.serverPort;
         if (kind === 'drop') {

@@ -13,6 +13,10 @@ export const FLOW_MIXES = ['l4', 'http', 'dns'] as const;
 export type NarrowMix = (typeof FLOW_MIXES)[number];
 const ALL_MIXES: readonly FlowMix[] = ['realistic', ...FLOW_MIXES];
 
+/** How the random scenario draws pod-to-pod edges (GenerateFlowsOptions.edgeShape). */
+export const EDGE_SHAPES = ['pods', 'workloads'] as const;
+export type EdgeShape = (typeof EDGE_SHAPES)[number];
+
 export interface GenerateFlowsOptions {
   /**
    * `random` (default): `pods` pods of random workloads and `edges` random edges between them, for
@@ -25,6 +29,14 @@ export interface GenerateFlowsOptions {
   pods?: number;
   /** Kinds of edges of the random scenario. Default `realistic`. */
   mix?: FlowMix;
+  /**
+   * How the random scenario's pod-to-pod edges (HTTP, TCP, drops) are drawn. `pods` (default): between
+   * two random pods, so that about every call has a workload pair of its own and the WORKLOAD and
+   * NAMESPACE roll-ups seldom add calls up. `workloads`: along dependencies between workloads, each
+   * dependency's calls between replicas of its two ends, as in a service graph: several calls per
+   * workload pair.
+   */
+  edgeShape?: EdgeShape;
   /** Distinct CALLS edges wanted; fewer when the topology or the flow budget cannot hold them. Random scenario only. */
   edges?: number;
   /** Flows to emit, exactly; `Infinity` for a stream without end (then `truth()` is refused). */
@@ -48,6 +60,7 @@ export interface GenerateFlowsOptions {
 export interface ValidatedOptions {
   scenario: 'random' | 'cluster';
   mix: FlowMix;
+  edgeShape: EdgeShape;
   pods: number;
   edges: number;
   flows: number;
@@ -73,6 +86,10 @@ export function validateOptions(options: GenerateFlowsOptions): ValidatedOptions
     problems.push(`mix must be one of ${ALL_MIXES.join(', ')}, got ${String(options.mix)}`);
   if (options.mix !== undefined && options.mix !== 'realistic' && scenario !== 'random')
     problems.push(`mix ${options.mix} is of the random scenario, got scenario ${scenario}`);
+  if (options.edgeShape !== undefined && !EDGE_SHAPES.includes(options.edgeShape))
+    problems.push(`edgeShape must be one of ${EDGE_SHAPES.join(', ')}, got ${String(options.edgeShape)}`);
+  if (options.edgeShape !== undefined && scenario !== 'random')
+    problems.push(`edgeShape is of the random scenario, got scenario ${scenario}`);
   if (scenario === 'random') {
     int('pods', options.pods, 2);
     int('edges', options.edges, 1);
@@ -86,6 +103,7 @@ export function validateOptions(options: GenerateFlowsOptions): ValidatedOptions
   return {
     scenario,
     mix: options.mix ?? 'realistic',
+    edgeShape: options.edgeShape ?? 'pods',
     pods: options.pods ?? 0,
     edges: options.edges ?? 0,
     flows: options.flows,

@@ -46,3 +46,26 @@ describe('hubble-graph output', () => {
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('hubble-graph generate', () => {
+  it('draws edges along workload dependencies with --edge-shape workloads, and refuses an unknown shape naming it', async () => {
+    const callsOf = async (args: string[]) => {
+      const res = await runCli(
+        ['generate', '--pods', '60', '--edges', '300', '--flows', '3000', '--seed', '4', '--out', '/dev/null', ...args],
+        testEnv(),
+      );
+      expect(res.code).toBe(0);
+      return res;
+    };
+    const truthFile = (name: string) => path.join(fs.mkdtempSync('/tmp/hg-generate-'), name);
+    const [byPods, byWorkloads] = [truthFile('pods.json'), truthFile('workloads.json')];
+    await callsOf(['--truth', byPods]);
+    await callsOf(['--edge-shape', 'workloads', '--truth', byWorkloads]);
+    const keys = (file: string) =>
+      (JSON.parse(fs.readFileSync(file, 'utf8')) as { calls: { key: string }[] }).calls.map((c) => c.key).sort();
+    expect(keys(byWorkloads)).not.toEqual(keys(byPods));
+    const res = await runCli(['generate', '--pods', '6', '--edges', '8', '--flows', '10', '--edge-shape', 'nodes'], testEnv());
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('--edge-shape expects pods or workloads, got "nodes"');
+  });
+});

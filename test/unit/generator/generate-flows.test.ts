@@ -146,6 +146,43 @@ describe('generateFlows', () => {
     },
   );
 
+  it('draws pod-to-pod edges along workload dependencies with edge shape workloads: several calls per workload pair, the truth exact', () => {
+    const sizes = { pods: 400, edges: 3000, flows: 60_000, seed: 9, mix: 'l4' } as const;
+    /** Pod-to-pod calls per pair of workloads (with port, protocol and verdict, as the WORKLOAD roll-ups key them). */
+    const callsPerWorkloadPair = (truth: GroundTruth) => {
+      const workloadOf = new Map(truth.endpoints.map((e) => [e.id, e.kind === 'pod' ? `${e.namespace}/${e.workload}` : undefined]));
+      const pairs = new Set<string>();
+      let calls = 0;
+      for (const c of truth.calls) {
+        const from = workloadOf.get(c.sourceId);
+        const to = workloadOf.get(c.destinationId);
+        if (from === undefined || to === undefined) continue;
+        calls++;
+        pairs.add(`${from}|${to}|${c.port}|${c.protocol}|${c.verdict}`);
+      }
+      return calls / pairs.size;
+    };
+    const byPods = generateFlows(sizes);
+    aggregateAll(byPods);
+    const gen = generateFlows({ ...sizes, edgeShape: 'workloads' });
+    const { calls, endpoints, skipped } = aggregateAll(gen);
+    expect(skipped).toBe(0);
+    const truth = gen.truth();
+    expectMatchesTruth(truth, calls, endpoints);
+    expect(truth.calls.length).toBeGreaterThanOrEqual(2900);
+    expect(callsPerWorkloadPair(byPods.truth())).toBeLessThan(1.2);
+    expect(callsPerWorkloadPair(truth)).toBeGreaterThan(2.5);
+  });
+
+  it('rejects an unknown edge shape and an edge shape given to the cluster scenario, naming each', () => {
+    expect(() => generateFlows({ pods: 4, edges: 4, flows: 10, edgeShape: 'nodes' as 'pods' })).toThrow(
+      'edgeShape must be one of pods, workloads, got nodes',
+    );
+    expect(() => generateFlows({ scenario: 'cluster', flows: 10, edgeShape: 'workloads' })).toThrow(
+      'edgeShape is of the random scenario, got scenario cluster',
+    );
+  });
+
   it('rejects an unknown mix and a mix given to the cluster scenario, naming each', () => {
     expect(() => generateFlows({ pods: 4, edges: 4, flows: 10, mix: 'udp' as NarrowMix })).toThrow(
       'mix must be one of realistic, l4, http, dns, got udp',

@@ -1,6 +1,14 @@
 import type { DDSketch } from '@datadog/sketches-js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { type ActivityRow, type CallEdge, type CallRow, type IngestBatch, type IngestSource, emptyCallRow } from '../model/ingest-rows';
+import {
+  type ActivityRow,
+  type CallEdge,
+  type CallRow,
+  type EndpointRow,
+  type IngestBatch,
+  type IngestSource,
+  emptyCallRow,
+} from '../model/ingest-rows';
 import { decodeSketch, encodeSketch } from '../model/latency-sketch';
 import { CountsSum } from './counts-sum';
 import { hashKeyInto } from './flow-key';
@@ -49,6 +57,8 @@ class HeldBucket extends CountsSum {
     readonly edge: CallEdge,
     readonly source: IngestSource,
     readonly startMs: number,
+    /** Where in the spreads of writes and closings the bucket goes, in [0, 1) (ActivityHold.bucketOf). */
+    readonly spread: number,
   ) {
     super();
   }
@@ -70,7 +80,7 @@ class HeldBucket extends CountsSum {
    * out shares this bucket's counters).
    */
   afterFinestWrite(): HeldBucket {
-    const next = new HeldBucket(this.edge, this.source, this.startMs);
+    const next = new HeldBucket(this.edge, this.source, this.startMs, this.spread);
     next.edgeJson = this.edgeJson;
     next.sent = this.sent ?? new CountsSum();
     next.sent.addRow(this, this.sketch);
@@ -233,9 +243,10 @@ function edgeOf(row: CallEdge): CallEdge {
 }
 
 /**
- * Closed buckets go out over this many drains, spread by name: the buckets of every busy call close
- * together at a minute's end, and written in one drain they made one flush several times as large
- * as the others, which held up the totals behind it (the lag p95 of the held runs, bench).
+ * Closed buckets go out over this many drains, spread by pair of workloads (ActivityHold.bucketOf):
+ * the buckets of every busy call close together at a minute's end, and written in one drain they
+ * made one flush several times as large as the others, which held up the totals behind it (the lag
+ * p95 of the held runs, bench).
  */
 export const CLOSE_SPREAD_DRAINS = 4;
 
@@ -248,6 +259,16 @@ function spreadOf(name: string): number {
 }
 
 /**
+ * The workload of each pod among `endpoints` (a drain's endpoint rows: every endpoint its calls
+ * touched), as `namespace/workload`: the calls of one pair of workloads are then spread alike.
+ */
+function workloadsOf(endpoints: readonly EndpointRow[]): Map<string, string> {
+  const workloads = new Map<string, string>();
+  for (const e of endpoints) if (e.workload !== null) workloads.set(e.id, `${e.namespace ?? ''}/${e.workload}`);
+  return workloads;
+}
+
+/**
  * Keeps the activity of open buckets in memory and lets each go to Neo4j once, when it closes,
  * instead of with every flush (a 1-minute bucket of a busy edge took 60 `MERGE`s of its
  * `(:Activity)` node and its roll-ups at the 1 s flush interval; see docs/time-buckets.md, "Held
@@ -256,10 +277,10 @@ function spreadOf(name: string): number {
  * `take` runs on each drained batch: it moves the rows' finest buckets into the hold (the coarser
  * ones are sums of them and are built again when written) and gives back the batch with the
  * buckets that are due: closed ones (the latest flow time is `closeMarginMs` past their end), with
- * every size, spread over CLOSE_SPREAD_DRAINS drains by name; open ones held for their share of `writeIntervalMs` (between half of it and all of it,
- * spread by name), with the finest size only: the bucket stays held, and its coarser sizes get all
- * of it once, when it closes; and every held one when the drain brought no flows, or
- * when the caller says so (`everything`: the final drain of a shutdown, or a source gone quiet: an
+ * every size, spread over CLOSE_SPREAD_DRAINS drains; open ones held for their share of
+ * `writeIntervalMs` (between half of it and all of it), with the finest size only: the bucket stays
+ * held, and its coarser sizes get all of it once, when it closes; and every held one when the drain
+ * brought no flows, or when the caller says so (`everything`: the final drain of a shutdown, or a source gone quiet: an
  * import ended, a stream paused). A due bucket of a call the batch does not otherwise touch goes out
  * as a `bucketsOnly` row. A bucket written before and fed again by a late flow is written again
  * with the late counts: the writer adds.
@@ -294,10 +315,11 @@ export class ActivityHold {
     if (finest === undefined || (!holding && this.held.size === 0)) return batch;
     this.drains += 1;
     const byKey = new Map<string, CallRow>();
+    const workloads = workloadsOf(batch.endpoints);
     let took = false;
     for (const row of batch.calls) {
       if (row.activity === undefined || row.bucketsOnly === true) continue;
-      for (const b of row.activity) if (b.sizeMs === finest.sizeMs) this.hold(row, b, nowMs);
+      for (const b of row.activity) if (b.sizeMs === finest.sizeMs) this.hold(row, b, nowMs, workloads);
       // Assigned, not deleted: a deleted property turns the row into a slow dictionary-mode object.
       row.activity = undefined;
       byKey.set(row.key, row);
@@ -313,8 +335,8 @@ export class ActivityHold {
     for (const [id, bucket] of this.held) {
       const closes = bucket.startMs <= lastClosedStart;
       if (closes && !all) {
-        // Closed now: goes out at this drain or one of the next CLOSE_SPREAD_DRAINS - 1, by name.
-        if (bucket.closesAtDrain < 0) bucket.closesAtDrain = this.drains + Math.floor(spreadOf(id) * CLOSE_SPREAD_DRAINS);
+        // Closed now: goes out at this drain or one of the next CLOSE_SPREAD_DRAINS - 1, by its spread.
+        if (bucket.closesAtDrain < 0) bucket.closesAtDrain = this.drains + Math.floor(bucket.spread * CLOSE_SPREAD_DRAINS);
         if (bucket.closesAtDrain > this.drains) continue;
       }
       if (!closes && bucket.dueAtMs > nowMs) continue;
@@ -343,21 +365,33 @@ export class ActivityHold {
     return { ...batch, calls };
   }
 
-  /** The held bucket of a row's call starting at `startMs` (made when there is none), and its name. */
-  private bucketOf(row: CallRow, startMs: number): { id: string; bucket: HeldBucket } {
+  /**
+   * The held bucket of a row's call starting at `startMs` (made when there is none), and its name.
+   * A new bucket's place in the spreads comes from its WORKLOAD roll-up (its ends' workloads from
+   * `workloads`, an end not in it by its id; port, protocol, verdict) and its start: the buckets
+   * of the calls that add into one roll-up are written in the same drains, so that their roll-up
+   * rows add up into one per drain instead of one per call, and each minute the roll-ups fall
+   * differently.
+   */
+  private bucketOf(row: CallRow, startMs: number, workloads?: ReadonlyMap<string, string>): { id: string; bucket: HeldBucket } {
     const id = heldId(row.key, startMs);
     let bucket = this.held.get(id);
-    if (bucket === undefined) this.held.set(id, (bucket = new HeldBucket(edgeOf(row), row.source, startMs)));
+    if (bucket === undefined) {
+      // As a WORKLOAD roll-up keys it: the pair of workloads, port, protocol and verdict.
+      const pair = `${workloads?.get(row.sourceId) ?? row.sourceId}>${workloads?.get(row.destinationId) ?? row.destinationId}`;
+      const name = `${pair}|${row.port}|${row.protocol}|${row.verdict}@${startMs}`;
+      this.held.set(id, (bucket = new HeldBucket(edgeOf(row), row.source, startMs, spreadOf(name))));
+    }
     return { id, bucket };
   }
 
   /** Adds a bucket row to its held bucket; a bucket taken in at `nowMs` (wall) is due by nowMs + the write interval. */
-  private hold(row: CallRow, b: ActivityRow, nowMs: number): void {
-    const { id, bucket } = this.bucketOf(row, b.startMs);
+  private hold(row: CallRow, b: ActivityRow, nowMs: number, workloads?: ReadonlyMap<string, string>): void {
+    const { bucket } = this.bucketOf(row, b.startMs, workloads);
     // Due between half the interval and the whole of it after its first counts not yet written,
-    // spread by the bucket's name: buckets taken in by the same drain (every call's next minute)
-    // then go out over many drains, not all in one that would hold up the totals behind it.
-    if (!bucket.hasOwn) bucket.dueAtMs = nowMs + this.options.writeIntervalMs * (0.5 + 0.5 * spreadOf(id));
+    // spread by the bucket's pair of workloads: buckets taken in by the same drain (every call's
+    // next minute) then go out over many drains, not all in one that would hold up the totals behind it.
+    if (!bucket.hasOwn) bucket.dueAtMs = nowMs + this.options.writeIntervalMs * (0.5 + 0.5 * bucket.spread);
     bucket.add(b, b.latencySketch ? decodeSketch(b.latencySketch) : null);
     if (b.lastSeenMs > this.watermarkMs) this.watermarkMs = b.lastSeenMs;
   }

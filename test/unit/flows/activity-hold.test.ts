@@ -12,6 +12,7 @@ import {
   expectedTotals,
   flowsOf,
   keyOf,
+  podEndpoint,
   randomExchanges,
   type TimedExchange,
 } from '../../helpers/timed-flows';
@@ -377,6 +378,55 @@ describe('ActivityHold: open buckets kept until they close', () => {
     const mine = some.filter((x) => row !== undefined && keyOf(x) === row.key);
     expect(sorted(writtenBuckets([out], MIN))).toEqual(sorted(expectedBuckets(mine, MIN)));
     expect(sorted(writtenBuckets([out], HOUR))).toEqual(sorted(expectedBuckets(mine, HOUR)));
+  });
+
+  it('writes the buckets of one pair of workloads in the same drains, open and closing, so that their roll-ups add up', () => {
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const INTERVAL = 15_000;
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: INTERVAL });
+    // 3 web pods calling the 3 replicas of each of 20 services: 9 calls per pair of workloads.
+    const webs = [1, 2, 3].map((i) => podEndpoint('shop', `web-${i}`, 'web'));
+    const calls: TimedExchange[] = [];
+    for (let w = 0; w < 20; w++)
+      for (const server of [1, 2, 3].map((i) => podEndpoint(`team-${w % 4}`, `svc${w}-${i}`, `svc${w}`)))
+        for (const client of webs) calls.push({ kind: 'tcp', client, server, port: 8080, atMs: START });
+    const pairOf = (c: CallRow) => c.destinationId.replace(/-\d$/, '');
+    /** The drain each pair's buckets went out in, for the drains given (null: a pair split over drains). */
+    const drainsOfPairs = (batches: IngestBatch[]) => {
+      const drainOf = new Map<string, number | null>();
+      batches.forEach((b, i) => {
+        for (const c of b.calls) {
+          if (c.activity === undefined || c.port !== 8080) continue;
+          const seen = drainOf.get(pairOf(c));
+          drainOf.set(pairOf(c), seen === undefined || seen === i ? i : null);
+        }
+      });
+      return drainOf;
+    };
+    const feed = (xs: TimedExchange[], wallMs: number) => {
+      for (const x of xs) for (const f of flowsOf(x)) agg.add(f);
+      return hold.take(agg.drain(), wallMs);
+    };
+    feed(calls, 0);
+    // Open buckets due by the interval: one drain a second of wall time, a flow of another call each.
+    const other: TimedExchange = { kind: 'tcp', client: webs[0]!, server: webs[1]!, port: 1, atMs: START + 1000 };
+    const open = Array.from({ length: 16 }, (_, i) => feed([{ ...other, atMs: START + 1000 * (i + 1) }], 1000 * (i + 1)));
+    const openDrains = drainsOfPairs(open);
+    expect(openDrains.size).toBe(20);
+    expect([...openDrains.values()].every((d) => d !== null)).toBe(true);
+    expect(new Set(openDrains.values()).size).toBeGreaterThan(3);
+    // The same calls again in the minute, then the flows' time past its end: the closings.
+    feed(
+      calls.map((x) => ({ ...x, atMs: START + 20_000 })),
+      17_000,
+    );
+    const closing = Array.from({ length: CLOSE_SPREAD_DRAINS }, (_, i) =>
+      feed([{ ...other, atMs: START + MIN + MARGIN_MS + i }], 18_000 + i),
+    );
+    const closingDrains = drainsOfPairs(closing);
+    expect(closingDrains.size).toBe(20);
+    expect([...closingDrains.values()].every((d) => d !== null)).toBe(true);
+    expect(new Set(closingDrains.values()).size).toBeGreaterThan(1);
   });
 
   it('writes the buckets that close together over the next drains, each once, none lost', () => {

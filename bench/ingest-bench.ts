@@ -6,12 +6,13 @@ import * as grpc from '@grpc/grpc-js';
 import { PROJECT_ROOT } from '../src/config';
 import type { HubbleEvent } from '../src/flows/flow';
 import { formatFlowTime } from '../src/flows/flow-time';
-import { type GroundTruth, generateFlows } from '../src/generator/generate-flows';
+import { type EdgeShape, type GroundTruth, generateFlows } from '../src/generator/generate-flows';
 import { DEFAULT_BUCKETS, parseBucketSpec } from '../src/model/time-buckets';
 import { encodeGetFlowsRequest } from '../src/hubble/hubble-codec';
 import { ObserverBytesClient } from '../src/hubble/observer-service';
 import { type ReplayServer, startReplayServer } from '../src/hubble/replay-server';
 import type { Executor } from '../src/graph/executor';
+import { LABEL } from '../src/graph/model';
 import { type BenchGraph, resetGraph } from './bench-graph';
 import { nowMs, quantile, round, sleep, waitFor } from './bench-stats';
 import { type BenchChild, spawnNodeChild } from './child-process';
@@ -103,6 +104,8 @@ export interface IngestOptions {
   skipProbes?: boolean;
   /** After the lag phase, a steady phase over a share of the edges (see ShapedSteady). */
   shaped?: { rate: number; seconds: number; edges: number };
+  /** How the generated cluster's pod-to-pod edges are drawn (GenerateFlowsOptions.edgeShape; default `pods`). */
+  edgeShape?: EdgeShape;
 }
 
 /**
@@ -125,6 +128,11 @@ export interface ShapedSteady {
   caughtUp: boolean;
   /** With buckets: the minute buckets hold every flow the calls hold. */
   bucketsMatchTotals?: boolean;
+  /**
+   * With buckets: the active calls per WORKLOAD roll-up of the phase's minutes (calls of one pair of
+   * workloads, port, protocol and verdict add into one roll-up row): how much the roll-ups add up.
+   */
+  callsPerWorkloadRollup?: number;
   cpuMsPerKFlows: { collector: number; neo4j: number; total: number };
 }
 
@@ -400,6 +408,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
     edges: o.edges,
     flows: o.flows,
     seed: 11,
+    ...(o.edgeShape === undefined ? {} : { edgeShape: o.edgeShape }),
     startTimeMs: Date.now() - 5 * 60_000,
     ...(finestMs === undefined ? {} : { bucketMs: finestMs }),
   });
@@ -648,12 +657,18 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
       );
       const activeEdges = active?.n ?? 0;
       let bucketsMatchTotals: boolean | undefined;
+      let callsPerWorkloadRollup: number | undefined;
       if (finestMs !== undefined) {
         const [sums] = await executor.read<{ calls: number; buckets: number }>(
           'MATCH ()-[r:CALLS]->() WITH sum(r.flows) AS calls MATCH (a:Activity {size: $size}) RETURN calls, sum(a.flows) AS buckets',
           { size: finestMs / 1000 },
         );
         bucketsMatchTotals = sums !== undefined && sums.calls === sums.buckets;
+        const [rollups] = await executor.read<{ n: number }>(
+          `MATCH (u:${LABEL.rollup} {size: $size}) WHERE u.level = 'WORKLOAD' AND u.start >= datetime($since) RETURN count(DISTINCT u.key) AS n`,
+          { size: finestMs / 1000, since: new Date(phaseStart).toISOString() },
+        );
+        if (rollups !== undefined && rollups.n > 0) callsPerWorkloadRollup = round(activeEdges / rollups.n, 1);
       }
       const perK = (sec: number) => round((1000 * sec * 1000) / appended, 1);
       const r: ShapedSteady = {
@@ -664,6 +679,7 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
         flowsPerActiveEdgeMinute: round(appended / activeEdges / (shape.seconds / 60), 0),
         caughtUp,
         ...(bucketsMatchTotals === undefined ? {} : { bucketsMatchTotals }),
+        ...(callsPerWorkloadRollup === undefined ? {} : { callsPerWorkloadRollup }),
         cpuMsPerKFlows: {
           collector: perK(cpuSec.collector),
           neo4j: perK(cpuSec.neo4j),
@@ -675,7 +691,8 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
           `${caughtUp ? 'caught up' : 'NOT CAUGHT UP'} after ${r.seconds} s; CPU per 1,000 flows: collector ${r.cpuMsPerKFlows.collector} ms, Neo4j ${r.cpuMsPerKFlows.neo4j} ms` +
           (bucketsMatchTotals === undefined
             ? ''
-            : `; minute buckets ${bucketsMatchTotals ? 'hold' : 'DO NOT HOLD'} every flow of the calls`),
+            : `; minute buckets ${bucketsMatchTotals ? 'hold' : 'DO NOT HOLD'} every flow of the calls`) +
+          (callsPerWorkloadRollup === undefined ? '' : `; ${callsPerWorkloadRollup} calls per WORKLOAD roll-up`),
       );
       return r;
     };

@@ -10,7 +10,7 @@ import { writeIngestBatch } from '../src/graph/write-ingest-batch';
 import { startBenchApi } from './bench-api';
 import { type BenchGraph, resetGraph } from './bench-graph';
 import { type LatencySummary, nowMs, round, summarize } from './bench-stats';
-import { type IngestResult, runIngestBench } from './ingest-bench';
+import { type IngestResult, type ShapedSteady, runIngestBench } from './ingest-bench';
 
 /** Sizes of the time part (issue 11: 10k pods / 100k CALLS, 24 h, 10% of edges active each minute). */
 export interface TimeBenchOptions {
@@ -29,7 +29,9 @@ export interface TimeBenchOptions {
   steadySeconds: number;
   /**
    * Then, buckets off and held (the default) only, the issue's shape: flows of the current time at
-   * `rate` over about `edges` of the burst's edges, each active every minute (ShapedSteady).
+   * `rate` over about `edges` of the burst's edges, each active every minute (ShapedSteady). Then
+   * the same over a cluster whose edges follow workload dependencies (edge shape `workloads`: its
+   * roll-ups add calls up, as a service graph's do), after a burst of its own.
    */
   shaped?: { rate: number; seconds: number; edges: number };
   /** Rounds of the roll-ups against the read-time aggregation (the latter takes seconds at the full size). */
@@ -75,6 +77,8 @@ export interface TimeBenchResult {
   ingestOnEveryFlush?: IngestFigures;
   /** Buckets on, open ones written after a minute (HG_BUCKET_WRITE_INTERVAL=60s: less fresh ranges for less CPU). */
   ingestHeldMinute?: IngestFigures;
+  /** The issue's shape over a cluster whose edges follow workload dependencies (TimeBenchOptions.shaped), buckets off and held. */
+  shapedByWorkloads?: { off: ShapedSteady; held: ShapedSteady; graphExact: boolean };
   history: {
     pods: number;
     calls: number;
@@ -328,6 +332,33 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
       steady: steadyOf(r.lag),
       ...(r.shaped === undefined ? {} : { shaped: r.shaped }),
     };
+  }
+
+  if (o.shaped !== undefined) {
+    const byWorkloads: Partial<Record<'off' | 'held', ShapedSteady>> = {};
+    let graphExact = true;
+    for (const [name, buckets] of [
+      ['off', 'off'],
+      ['held', DEFAULT_BUCKETS],
+    ] as const) {
+      o.log(`time: issue 11's shape over workload dependencies with HG_BUCKETS=${buckets}`);
+      const r = await runIngestBench(graph, {
+        flows: o.ingestFlows,
+        edges: o.ingestEdges,
+        edgeShape: 'workloads',
+        probeEdges: 0,
+        lagSeconds: 0,
+        skipProbes: true,
+        shaped: o.shaped,
+        collectorEnv: { HG_BUCKETS: buckets },
+        ...(o.cpuProfileDir === undefined ? {} : { cpuProfileDir: path.join(o.cpuProfileDir, `time-workloads-${name}`) }),
+        log: o.log,
+      });
+      graphExact &&= r.graphExact;
+      if (r.shaped !== undefined) byWorkloads[name] = r.shaped;
+    }
+    if (byWorkloads.off !== undefined && byWorkloads.held !== undefined)
+      result.shapedByWorkloads = { off: byWorkloads.off, held: byWorkloads.held, graphExact };
   }
 
   const { executor } = graph;

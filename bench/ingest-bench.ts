@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../src/config';
 import type { HubbleEvent } from '../src/flows/flow';
 import { formatFlowTime } from '../src/flows/flow-time';
 import { type EdgeShape, type GroundTruth, generateFlows } from '../src/generator/generate-flows';
-import { DEFAULT_BUCKETS, parseBucketSpec } from '../src/model/time-buckets';
+import { DEFAULT_BUCKETS, bucketStartMs, parseBucketSpec } from '../src/model/time-buckets';
 import { encodeGetFlowsRequest } from '../src/hubble/hubble-codec';
 import { ObserverBytesClient } from '../src/hubble/observer-service';
 import { type ReplayServer, startReplayServer } from '../src/hubble/replay-server';
@@ -666,7 +666,8 @@ export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promi
         bucketsMatchTotals = sums !== undefined && sums.calls === sums.buckets;
         const [rollups] = await executor.read<{ n: number }>(
           `MATCH (u:${LABEL.rollup} {size: $size}) WHERE u.level = 'WORKLOAD' AND u.start >= datetime($since) RETURN count(DISTINCT u.key) AS n`,
-          { size: finestMs / 1000, since: new Date(phaseStart).toISOString() },
+          // From the minute the phase starts in (it starts a few ms after the minute's start).
+          { size: finestMs / 1000, since: new Date(bucketStartMs(phaseStart, finestMs)).toISOString() },
         );
         if (rollups !== undefined && rollups.n > 0) callsPerWorkloadRollup = round(activeEdges / rollups.n, 1);
       }

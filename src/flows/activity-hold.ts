@@ -243,7 +243,7 @@ function edgeOf(row: CallEdge): CallEdge {
 }
 
 /**
- * Closed buckets go out over this many drains, spread by pair of workloads (ActivityHold.bucketOf):
+ * Closed buckets go out over this many drains, spread by WORKLOAD roll-up (ActivityHold.bucketOf):
  * the buckets of every busy call close together at a minute's end, and written in one drain they
  * made one flush several times as large as the others, which held up the totals behind it (the lag
  * p95 of the held runs, bench).
@@ -260,7 +260,7 @@ function spreadOf(name: string): number {
 
 /**
  * The workload of each pod among `endpoints` (a drain's endpoint rows: every endpoint its calls
- * touched), as `namespace/workload`: the calls of one pair of workloads are then spread alike.
+ * touched), as `namespace/workload`: the calls of one WORKLOAD roll-up are then spread alike.
  */
 function workloadsOf(endpoints: readonly EndpointRow[]): Map<string, string> {
   const workloads = new Map<string, string>();
@@ -280,8 +280,8 @@ function workloadsOf(endpoints: readonly EndpointRow[]): Map<string, string> {
  * every size, spread over CLOSE_SPREAD_DRAINS drains; open ones held for their share of
  * `writeIntervalMs` (between half of it and all of it), with the finest size only: the bucket stays
  * held, and its coarser sizes get all of it once, when it closes; and every held one when the drain
- * brought no flows, or when the caller says so (`everything`: the final drain of a shutdown, or a source gone quiet: an
- * import ended, a stream paused). A due bucket of a call the batch does not otherwise touch goes out
+ * brought no flows, or when the caller says so (`everything`: the final drain of a shutdown, or a
+ * source gone quiet: an import ended, a stream paused). A due bucket of a call the batch does not otherwise touch goes out
  * as a `bucketsOnly` row. A bucket written before and fed again by a late flow is written again
  * with the late counts: the writer adds.
  *
@@ -389,8 +389,8 @@ export class ActivityHold {
   private hold(row: CallRow, b: ActivityRow, nowMs: number, workloads?: ReadonlyMap<string, string>): void {
     const { bucket } = this.bucketOf(row, b.startMs, workloads);
     // Due between half the interval and the whole of it after its first counts not yet written,
-    // spread by the bucket's pair of workloads: buckets taken in by the same drain (every call's
-    // next minute) then go out over many drains, not all in one that would hold up the totals behind it.
+    // spread by the bucket's roll-up: buckets taken in by the same drain (every call's next minute)
+    // then go out over many drains, not all in one that would hold up the totals behind it.
     if (!bucket.hasOwn) bucket.dueAtMs = nowMs + this.options.writeIntervalMs * (0.5 + 0.5 * bucket.spread);
     bucket.add(b, b.latencySketch ? decodeSketch(b.latencySketch) : null);
     if (b.lastSeenMs > this.watermarkMs) this.watermarkMs = b.lastSeenMs;

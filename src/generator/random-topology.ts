@@ -40,6 +40,11 @@ const MIX_WEIGHTS: Record<FlowMix, ReadonlyArray<readonly [EdgeKind, number]>> =
  */
 const NEW_DEPENDENCY_SHARE = 1 / 6;
 
+/** A pod's workload as `namespace/workload` (its id when it has none). */
+function workloadOf(pod: GenEndpoint): string {
+  return `${pod.truth.namespace ?? ''}/${pod.truth.workload ?? pod.id}`;
+}
+
 /** Two workloads, one calling the other: their pods. */
 interface Dependency {
   readonly clients: readonly GenEndpoint[];
@@ -72,9 +77,8 @@ export class RandomTopology extends BaseTopology {
     this.servers = this.pods.filter((p) => p.serverPort !== 53);
     if (this.servers.length < 2) this.servers = this.pods;
     for (const pod of this.servers) {
-      const workload = `${pod.truth.namespace ?? ''}/${pod.truth.workload ?? pod.id}`;
-      const list = this.replicas.get(workload);
-      if (list === undefined) this.replicas.set(workload, [pod]);
+      const list = this.replicas.get(workloadOf(pod));
+      if (list === undefined) this.replicas.set(workloadOf(pod), [pod]);
       else list.push(pod);
     }
     this.buildEdges(edges);
@@ -146,7 +150,7 @@ export class RandomTopology extends BaseTopology {
   /** A dependency for the next pod-to-pod edge: a new one (NEW_DEPENDENCY_SHARE of the time), else one drawn before. */
   private dependency(): Dependency {
     if (this.dependencies.length > 0 && this.rng() >= NEW_DEPENDENCY_SHARE) return this.pick(this.dependencies);
-    const replicasOf = (pod: GenEndpoint) => this.replicas.get(`${pod.truth.namespace ?? ''}/${pod.truth.workload ?? pod.id}`) ?? [pod];
+    const replicasOf = (pod: GenEndpoint) => this.replicas.get(workloadOf(pod)) ?? [pod];
     const dependency = { clients: replicasOf(this.pick(this.servers)), servers: replicasOf(this.pick(this.servers)) };
     this.dependencies.push(dependency);
     return dependency;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { PROJECT_ROOT } from '../src/config';
 import type { HubbleEvent } from '../src/flows/flow';
+import { hashKeyInto } from '../src/flows/flow-key';
 import { formatFlowTime } from '../src/flows/flow-time';
 import { type EdgeShape, type GroundTruth, generateFlows } from '../src/generator/generate-flows';
 import { DEFAULT_BUCKETS, bucketStartMs, parseBucketSpec } from '../src/model/time-buckets';
@@ -327,14 +328,13 @@ async function appendAtRate(
  * together) whose hash falls in the first `share` of the range: about that share of its edges.
  */
 function flowsOfPodPairs(events: HubbleEvent[], share: number): HubbleEvent[] {
+  const hash = new Uint32Array(2);
   return events.filter((ev) => {
     if (ev.kind !== 'flow') return false;
     const a = ev.flow.source?.pod_name ?? ev.flow.IP?.source ?? '';
     const b = ev.flow.destination?.pod_name ?? ev.flow.IP?.destination ?? '';
-    const pair = a < b ? `${a}|${b}` : `${b}|${a}`;
-    let h = 2166136261;
-    for (let i = 0; i < pair.length; i++) h = Math.imul(h ^ pair.charCodeAt(i), 16777619);
-    return (h >>> 0) / 2 ** 32 < share;
+    hashKeyInto(a < b ? `${a}|${b}` : `${b}|${a}`, hash);
+    return (hash[0] ?? 0) / 2 ** 32 < share;
   });
 }
 

@@ -43,8 +43,9 @@ export interface TimeBenchOptions {
   apiRequests: number;
   /**
    * True when the store was empty when the run began and only this part wrote to it: the history's
-   * growth is then what it takes, but for the space of the ingest figures' graphs (deleted before
-   * the history, a few percent of it) that Neo4j reuses. Otherwise the growth is a lower bound.
+   * growth is then what it takes, but for the space of the ingest figures' graphs and of the bench's
+   * warm-up (deleted before the history, a few percent of it at full size) that Neo4j reuses.
+   * Otherwise the growth is a lower bound.
    */
   freshStore: boolean;
   log: (msg: string) => void;

@@ -405,7 +405,9 @@ function lagBuckets(m: Map<string, number>): Array<{ le: number; count: number }
 export async function warmUpIngest(graph: BenchGraph, log: (message: string) => void): Promise<void> {
   const t0 = nowMs();
   const r = await runIngestBench(graph, { flows: 100_000, edges: 10_000, probeEdges: 0, lagSeconds: 0, skipProbes: true, log: () => {} });
-  log(`ingest: Neo4j warmed up by ${r.flows} flows in ${round((nowMs() - t0) / 1000, 1)} s (not counted)`);
+  log(
+    `ingest: Neo4j warmed up by ${r.flows} flows in ${round((nowMs() - t0) / 1000, 1)} s (not counted)${r.graphExact ? '' : '; GRAPH WRONG'}`,
+  );
 }
 
 export async function runIngestBench(graph: BenchGraph, o: IngestOptions): Promise<IngestResult> {

@@ -16,6 +16,7 @@ import {
   UPSERT_ACTIVITY,
   UPSERT_CALLS,
   type ActivityParamRow,
+  activityBucketParam,
   type UpsertedActivityRow,
   UPSERT_ENDPOINTS,
   type BatchGuardRow,
@@ -274,8 +275,7 @@ function* activityParts(calls: readonly CallRow[], bucketsPerStatement: number):
   let bucketsInPart = 0;
   for (const call of calls) {
     if (call.activity === undefined || call.activity.length === 0) continue;
-    // The rows as they are (no copy per bucket: this runs for every bucket of every flush).
-    const buckets = [...call.activity].sort((a, b) => a.sizeMs - b.sizeMs || a.startMs - b.startMs);
+    const buckets = [...call.activity].sort((a, b) => a.sizeMs - b.sizeMs || a.startMs - b.startMs).map(activityBucketParam);
     part.push({
       key: call.key,
       sourceId: call.sourceId,

@@ -1,7 +1,7 @@
 import { KIND_LABEL, LABEL, REL } from '../model';
 import { addKeyedCounters, counterSums, lockOnMatch, spanEntries } from './counter-fragments';
 import { type EndpointKind } from '../../model/endpoint-ids';
-import type { ActivityRow, CallRow } from '../../model/ingest-rows';
+import { type ActivityRow, CALL_COUNTERS, CALL_KEYED_COUNTERS, type CallRow } from '../../model/ingest-rows';
 import { MAX_DNS_NAMES_PER_EDGE } from '../../model/dns-name';
 import { podWorkloadId } from './rollup-queries';
 
@@ -280,16 +280,51 @@ export interface HttpPathsRow {
 }
 
 /**
+ * A bucket's fields in the order UPSERT_ACTIVITY takes them: each bucket goes over Bolt as a list of
+ * its values (`activityBucketParam`), which the statement turns back into a map. As a map, the
+ * driver packed and Neo4j unpacked its 18 keys again for every bucket: a scratch probe of 10k calls x
+ * 2 buckets updated (2026-12-07, medians of six alternating rounds) took 1,348 ms as maps against
+ * 1,110 ms as lists, the client's CPU 246 against 179 ms and Neo4j's 1,680 against 1,410 ms.
+ */
+export const ACTIVITY_BUCKET_FIELDS = [
+  'sizeMs',
+  'startMs',
+  ...CALL_COUNTERS,
+  ...CALL_KEYED_COUNTERS,
+  'latencySketch',
+  'latencyCount',
+  'latencySumMs',
+  'latencyMinMs',
+  'latencyMaxMs',
+  'firstSeenMs',
+  'lastSeenMs',
+] as const satisfies readonly (keyof ActivityRow)[];
+
+// Every field of ActivityRow is in the list: a field added to the row and not here fails to compile.
+const activityBucketFieldsComplete: [Exclude<keyof ActivityRow, (typeof ACTIVITY_BUCKET_FIELDS)[number]>] extends [never] ? true : never =
+  true;
+void activityBucketFieldsComplete;
+
+/** A bucket as UPSERT_ACTIVITY takes it: its values in the order of ACTIVITY_BUCKET_FIELDS. */
+export type ActivityBucketParam = ActivityRow[keyof ActivityRow][];
+
+export function activityBucketParam(row: ActivityRow): ActivityBucketParam {
+  return ACTIVITY_BUCKET_FIELDS.map((f) => row[f]);
+}
+
+/**
  * Adds per-bucket deltas into `(:Activity)` nodes (one per call key, bucket size in seconds and
  * bucket start), created on first use with the call's identity copied, so that ranged reads need
- * no CALLS lookup. One row per call with its buckets (the identity goes over Bolt once). A bucket
+ * no CALLS lookup. One row per call with its buckets (the identity goes over Bolt once), each bucket
+ * a list of values (ACTIVITY_BUCKET_FIELDS). A bucket
  * that held no sketch takes the row's as it is; the stored sketch of the others is returned, so
  * that the writer merges the two (which Cypher cannot) and stores the result with
  * SET_ACTIVITY_SKETCH in the same transaction.
  */
 export const UPSERT_ACTIVITY = `
 UNWIND $rows AS call
-UNWIND call.buckets AS row
+UNWIND call.buckets AS values
+WITH call, {${ACTIVITY_BUCKET_FIELDS.map((f, i) => `${f}: values[${i}]`).join(', ')}} AS row
 MERGE (a:${LABEL.activity} {key: call.key, size: toInteger(row.sizeMs) / 1000, start: datetime({epochMillis: toInteger(row.startMs)})})
 ON CREATE SET a.sourceId = call.sourceId, a.destinationId = call.destinationId, a.port = toInteger(call.port),
               a.protocol = call.protocol, a.verdict = call.verdict, a.isNew = true,
@@ -322,8 +357,8 @@ export type ActivityParamRow = Pick<CallRow, 'key' | 'sourceId' | 'destinationId
   /** The namespaces of the call's ends that are pods (podNamespaceOf), null for the others. */
   sourceNamespace: string | null;
   destinationNamespace: string | null;
-  /** The call's buckets in (size, start) order; the node's `size` is in seconds. */
-  buckets: ActivityRow[];
+  /** The call's buckets in (size, start) order, each as a list (ACTIVITY_BUCKET_FIELDS); the node's `size` is in seconds. */
+  buckets: ActivityBucketParam[];
 };
 
 export interface UpsertedActivityRow {

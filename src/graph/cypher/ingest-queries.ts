@@ -316,9 +316,9 @@ export function activityBucketParam(row: ActivityRow): ActivityBucketParam {
  * Adds per-bucket deltas into `(:Activity)` nodes (one per call key, bucket size in seconds and
  * bucket start), created on first use with the call's identity copied, so that ranged reads need
  * no CALLS lookup. One row per call with its buckets (the identity goes over Bolt once), each bucket
- * a list of values (ACTIVITY_BUCKET_FIELDS). A bucket
- * that held no sketch takes the row's as it is; the stored sketch of the others is returned, so
- * that the writer merges the two (which Cypher cannot) and stores the result with
+ * a list of values (ACTIVITY_BUCKET_FIELDS) made a map again by the statement's first `WITH`. A
+ * bucket that held no sketch takes the row's as it is; the stored sketch of the others is returned,
+ * so that the writer merges the two (which Cypher cannot) and stores the result with
  * SET_ACTIVITY_SKETCH in the same transaction.
  */
 export const UPSERT_ACTIVITY = `

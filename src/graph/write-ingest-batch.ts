@@ -11,7 +11,7 @@ import {
   RECORD_BATCH,
   SET_ACTIVITY_SKETCH,
   SET_LATENCY,
-  callParamRow,
+  callParam,
   keyedRows,
   UPSERT_ACTIVITY,
   UPSERT_CALLS,
@@ -43,6 +43,7 @@ import {
   READ_MAP_NODES,
   SET_ROLLUP_SKETCH,
   UPSERT_ROLLUPS,
+  rollupParam,
   type UpsertedRollupsRow,
 } from './cypher/rollup-queries';
 import { type StatementPipeline, type TxRunner, oneRowOf, runOneRow, statementPipeline } from './executor';
@@ -220,7 +221,7 @@ async function writeRows(
   const totals = calls.filter((c) => c.bucketsOnly !== true);
   const callStatements = [...chunks(totals, rowsPerStatement)].map((part) => ({
     part,
-    rows: pipe.send<UpsertedCallsRow>(UPSERT_CALLS, { rows: part.map(callParamRow), seq }),
+    rows: pipe.send<UpsertedCallsRow>(UPSERT_CALLS, { rows: part.map(callParam), seq }),
   }));
   // The map nodes of the calls' ends for their roll-ups: the endpoints are written above.
   const mapNodes = readMapNodes(pipe, calls);
@@ -322,26 +323,7 @@ async function upsertRollupRows(pipe: StatementPipeline, rows: readonly RollupRo
       const { source, target } = r;
       nodes[source.id] ??= { kind: source.kind, name: source.name, namespace: source.namespace };
       nodes[target.id] ??= { kind: target.kind, name: target.name, namespace: target.namespace };
-      // Field by field: a rest and a spread per row cost more than the rest of this loop.
-      return {
-        key: r.key,
-        level: r.level,
-        port: r.port,
-        protocol: r.protocol,
-        verdict: r.verdict,
-        size: r.size,
-        startMs: r.startMs,
-        flows: r.flows,
-        connections: r.connections,
-        requests: r.requests,
-        responses: r.responses,
-        errors: r.errors,
-        calls: r.calls,
-        lastSeenMs: r.lastSeenMs,
-        latencySketch: r.latencySketch,
-        source: source.id,
-        target: target.id,
-      };
+      return rollupParam(r);
     });
     return pipe.send<UpsertedRollupsRow>(UPSERT_ROLLUPS, { rows: params, nodes });
   });

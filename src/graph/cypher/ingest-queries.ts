@@ -4,6 +4,7 @@ import { type EndpointKind } from '../../model/endpoint-ids';
 import { type ActivityRow, CALL_COUNTERS, CALL_KEYED_COUNTERS, type CallRow } from '../../model/ingest-rows';
 import { MAX_DNS_NAMES_PER_EDGE } from '../../model/dns-name';
 import { podWorkloadId } from './rollup-queries';
+import { type ListsEveryField, listAsMap } from './row-lists';
 
 /**
  * The Cypher of the collector's writes. The driver sends every JS number as a float, so integer
@@ -127,12 +128,53 @@ const LATENCY_COUNT = '(coalesce(r.latencyCount, 0) + toInteger(row.latencyCount
 const LATENCY_SUM = '(coalesce(r.latencySumMs, 0.0) + row.latencySumMs)';
 
 /**
+ * A call row as UPSERT_CALLS reads it: without what the statement does not read (the buckets, the
+ * HTTP paths, the sketch itself, which the writer merges after), so that the driver does not pack
+ * and Neo4j does not unpack them; `hasSketch` says whether the row carries a latency sketch.
+ */
+export type CallParamRow = Omit<CallRow, 'activity' | 'httpPaths' | 'latencySketch' | 'bucketsOnly'> & { hasSketch: boolean };
+
+/** A call row's fields in the order UPSERT_CALLS takes them: each row goes over Bolt as a list of its values (row-lists.ts). */
+export const CALL_PARAM_FIELDS = [
+  'key',
+  'sourceId',
+  'destinationId',
+  'port',
+  'protocol',
+  'verdict',
+  ...CALL_COUNTERS,
+  ...CALL_KEYED_COUNTERS,
+  'latencyCount',
+  'latencySumMs',
+  'latencyMinMs',
+  'latencyMaxMs',
+  'firstSeenMs',
+  'lastSeenMs',
+  'l7Protocols',
+  'dnsQueries',
+  'source',
+  'hasSketch',
+] as const satisfies readonly (keyof CallParamRow)[];
+
+const callParamFieldsComplete: ListsEveryField<CallParamRow, typeof CALL_PARAM_FIELDS> = true;
+void callParamFieldsComplete;
+
+/** A call row as UPSERT_CALLS takes it: the values of CALL_PARAM_FIELDS, in their order. */
+export type CallParam = CallParamRow[keyof CallParamRow][];
+
+export function callParam(c: CallRow): CallParam {
+  return CALL_PARAM_FIELDS.map((f) => (f === 'hasSketch' ? c.latencySketch != null : c[f]));
+}
+
+/**
  * Adds call deltas. Returns, in one row, how many calls it stamped and which it created (for the
  * change log), and the stored latency sketch of the rows that carry one, so that the writer can
- * merge sketches (which Cypher cannot) and store them in the same transaction.
+ * merge sketches (which Cypher cannot) and store them in the same transaction. Each row is a list
+ * of values (CALL_PARAM_FIELDS) made a map again by the statement's first `WITH`.
  */
 export const UPSERT_CALLS = `
-UNWIND $rows AS row
+UNWIND $rows AS values
+WITH ${listAsMap(CALL_PARAM_FIELDS, 'values')} AS row
 MATCH (s:${LABEL.endpoint} {id: row.sourceId})
 MATCH (d:${LABEL.endpoint} {id: row.destinationId})
 MERGE (s)-[r:${REL.calls} {key: row.key}]->(d)
@@ -163,44 +205,6 @@ RETURN count(DISTINCT r) AS stamped,
        collect(DISTINCT CASE WHEN created THEN row.key END) AS created,
        collect(CASE WHEN row.hasSketch
                     THEN {key: row.key, stored: stored, minMs: r.latencyMinMs, maxMs: r.latencyMaxMs} END) AS sketches`;
-
-/**
- * A call row as UPSERT_CALLS takes it: without what the statement does not read (the buckets, the
- * HTTP paths, the sketch itself, which the writer merges after), so that the driver does not pack
- * and Neo4j does not unpack them; `hasSketch` says whether the row carries a latency sketch.
- */
-export type CallParamRow = Omit<CallRow, 'activity' | 'httpPaths' | 'latencySketch' | 'bucketsOnly'> & { hasSketch: boolean };
-
-/** Field by field: a rest and a spread per row took longer than packing it (flush profile of 2026-12-03). */
-export function callParamRow(c: CallRow): CallParamRow {
-  return {
-    key: c.key,
-    sourceId: c.sourceId,
-    destinationId: c.destinationId,
-    port: c.port,
-    protocol: c.protocol,
-    verdict: c.verdict,
-    flows: c.flows,
-    connections: c.connections,
-    requests: c.requests,
-    responses: c.responses,
-    errors: c.errors,
-    statusCounts: c.statusCounts,
-    methodCounts: c.methodCounts,
-    rcodeCounts: c.rcodeCounts,
-    dropReasons: c.dropReasons,
-    latencyCount: c.latencyCount,
-    latencySumMs: c.latencySumMs,
-    latencyMinMs: c.latencyMinMs,
-    latencyMaxMs: c.latencyMaxMs,
-    firstSeenMs: c.firstSeenMs,
-    lastSeenMs: c.lastSeenMs,
-    l7Protocols: c.l7Protocols,
-    dnsQueries: c.dnsQueries,
-    source: c.source,
-    hasSketch: c.latencySketch != null,
-  };
-}
 
 export interface StoredSketchRow {
   key: string;
@@ -281,10 +285,7 @@ export interface HttpPathsRow {
 
 /**
  * A bucket's fields in the order UPSERT_ACTIVITY takes them: each bucket goes over Bolt as a list of
- * its values (`activityBucketParam`), which the statement turns back into a map. As a map, the
- * driver packed and Neo4j unpacked its 18 keys again for every bucket: a scratch probe of 10k calls x
- * 2 buckets updated (2026-12-07, medians of six alternating rounds) took 1,348 ms as maps against
- * 1,110 ms as lists, the client's CPU 246 against 179 ms and Neo4j's 1,680 against 1,410 ms.
+ * its values (`activityBucketParam`; row-lists.ts says why), which the statement turns back into a map.
  */
 export const ACTIVITY_BUCKET_FIELDS = [
   'sizeMs',
@@ -300,9 +301,7 @@ export const ACTIVITY_BUCKET_FIELDS = [
   'lastSeenMs',
 ] as const satisfies readonly (keyof ActivityRow)[];
 
-// Every field of ActivityRow is in the list: a field added to the row and not here fails to compile.
-const activityBucketFieldsComplete: [Exclude<keyof ActivityRow, (typeof ACTIVITY_BUCKET_FIELDS)[number]>] extends [never] ? true : never =
-  true;
+const activityBucketFieldsComplete: ListsEveryField<ActivityRow, typeof ACTIVITY_BUCKET_FIELDS> = true;
 void activityBucketFieldsComplete;
 
 /** A bucket as UPSERT_ACTIVITY takes it: its values in the order of ACTIVITY_BUCKET_FIELDS. */
@@ -324,7 +323,7 @@ export function activityBucketParam(row: ActivityRow): ActivityBucketParam {
 export const UPSERT_ACTIVITY = `
 UNWIND $rows AS call
 UNWIND call.buckets AS values
-WITH call, {${ACTIVITY_BUCKET_FIELDS.map((f, i) => `${f}: values[${i}]`).join(', ')}} AS row
+WITH call, ${listAsMap(ACTIVITY_BUCKET_FIELDS, 'values')} AS row
 MERGE (a:${LABEL.activity} {key: call.key, size: toInteger(row.sizeMs) / 1000, start: datetime({epochMillis: toInteger(row.startMs)})})
 ON CREATE SET a.sourceId = call.sourceId, a.destinationId = call.destinationId, a.port = toInteger(call.port),
               a.protocol = call.protocol, a.verdict = call.verdict, a.isNew = true,

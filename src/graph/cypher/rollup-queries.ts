@@ -2,6 +2,8 @@ import { LABEL, REL } from '../model';
 import { workloadNameExpr } from './api-fragments';
 import { nodeDescriptor } from './api-map-queries';
 import { counterSums, lockOnMatch, spanEntries } from './counter-fragments';
+import { type RollupRow } from '../build-rollup-rows';
+import { type ListsEveryField, listAsMap } from './row-lists';
 
 /**
  * The Cypher of the write-time roll-ups (docs/time-buckets.md, "Roll-ups"): the WORKLOAD and
@@ -27,14 +29,51 @@ export interface MapNodesRow {
 }
 
 /**
+ * A roll-up row's fields in the order UPSERT_ROLLUPS takes them: each row goes over Bolt as a list of
+ * its values (`rollupParam`; the map nodes by id; row-lists.ts says why), which the statement turns
+ * back into a map.
+ */
+export const ROLLUP_ROW_FIELDS = [
+  'key',
+  'level',
+  'source',
+  'target',
+  'port',
+  'protocol',
+  'verdict',
+  'size',
+  'startMs',
+  'flows',
+  'connections',
+  'requests',
+  'responses',
+  'errors',
+  'calls',
+  'lastSeenMs',
+  'latencySketch',
+] as const satisfies readonly (keyof RollupRow)[];
+
+const rollupRowFieldsComplete: ListsEveryField<RollupRow, typeof ROLLUP_ROW_FIELDS> = true;
+void rollupRowFieldsComplete;
+
+/** A roll-up row as UPSERT_ROLLUPS takes it: its values in the order of ROLLUP_ROW_FIELDS, the map nodes by id. */
+export type RollupParam = (RollupRow[Exclude<keyof RollupRow, 'source' | 'target'>] | string)[];
+
+export function rollupParam(row: RollupRow): RollupParam {
+  return ROLLUP_ROW_FIELDS.map((f) => (f === 'source' || f === 'target' ? row[f].id : row[f]));
+}
+
+/**
  * Adds roll-up deltas (src/graph/build-rollup-rows.ts) into their `(:Rollup)` nodes, created on
  * first use with the map nodes' captions (`$nodes`: map node id -> kind, name, namespace; each sent
- * once per statement, the rows name them by id). A node that held no sketch takes the row's as it
+ * once per statement, the rows name them by id). Each row is a list of values (ROLLUP_ROW_FIELDS)
+ * made a map again by the statement's first `WITH`. A node that held no sketch takes the row's as it
  * is; the stored sketch of the others is returned, so that the writer merges sketches in JS (Cypher
  * cannot) and stores the result in the same transaction.
  */
 export const UPSERT_ROLLUPS = `
-UNWIND $rows AS row
+UNWIND $rows AS values
+WITH ${listAsMap(ROLLUP_ROW_FIELDS, 'values')} AS row
 MERGE (u:${LABEL.rollup} {key: row.key, size: toInteger(row.size), start: datetime({epochMillis: toInteger(row.startMs)})})
 ON CREATE SET u.level = row.level, u.source = row.source, u.target = row.target,
               u.sourceKind = $nodes[row.source].kind, u.sourceName = $nodes[row.source].name,

@@ -1,7 +1,7 @@
 import { KIND_LABEL, LABEL, REL } from '../model';
 import { addKeyedCounters, counterSums, lockOnMatch, spanEntries } from './counter-fragments';
 import { type EndpointKind } from '../../model/endpoint-ids';
-import { type ActivityRow, CALL_COUNTERS, CALL_KEYED_COUNTERS, type CallRow } from '../../model/ingest-rows';
+import { type ActivityRow, CALL_COUNTERS, CALL_KEYED_COUNTERS, type CallCounts, type CallRow } from '../../model/ingest-rows';
 import { MAX_DNS_NAMES_PER_EDGE } from '../../model/dns-name';
 import { podWorkloadId } from './rollup-queries';
 import { type ListsEveryField, listAsMap } from './row-lists';
@@ -128,6 +128,22 @@ const LATENCY_COUNT = '(coalesce(r.latencyCount, 0) + toInteger(row.latencyCount
 const LATENCY_SUM = '(coalesce(r.latencySumMs, 0.0) + row.latencySumMs)';
 
 /**
+ * What a call row and a bucket row both send of their counts (CallCounts), in the order of their
+ * lists (CALL_PARAM_FIELDS, ACTIVITY_BUCKET_FIELDS): all but the latency sketch, which UPSERT_CALLS
+ * never gets (the writer merges it after) and a bucket sends after these.
+ */
+const COUNT_FIELDS_BUT_SKETCH = [
+  ...CALL_COUNTERS,
+  ...CALL_KEYED_COUNTERS,
+  'latencyCount',
+  'latencySumMs',
+  'latencyMinMs',
+  'latencyMaxMs',
+  'firstSeenMs',
+  'lastSeenMs',
+] as const satisfies readonly (keyof CallCounts)[];
+
+/**
  * A call row as UPSERT_CALLS reads it: without what the statement does not read (the buckets, the
  * HTTP paths, the sketch itself, which the writer merges after), so that the driver does not pack
  * and Neo4j does not unpack them; `hasSketch` says whether the row carries a latency sketch.
@@ -142,14 +158,7 @@ export const CALL_PARAM_FIELDS = [
   'port',
   'protocol',
   'verdict',
-  ...CALL_COUNTERS,
-  ...CALL_KEYED_COUNTERS,
-  'latencyCount',
-  'latencySumMs',
-  'latencyMinMs',
-  'latencyMaxMs',
-  'firstSeenMs',
-  'lastSeenMs',
+  ...COUNT_FIELDS_BUT_SKETCH,
   'l7Protocols',
   'dnsQueries',
   'source',
@@ -290,15 +299,8 @@ export interface HttpPathsRow {
 export const ACTIVITY_BUCKET_FIELDS = [
   'sizeMs',
   'startMs',
-  ...CALL_COUNTERS,
-  ...CALL_KEYED_COUNTERS,
+  ...COUNT_FIELDS_BUT_SKETCH,
   'latencySketch',
-  'latencyCount',
-  'latencySumMs',
-  'latencyMinMs',
-  'latencyMaxMs',
-  'firstSeenMs',
-  'lastSeenMs',
 ] as const satisfies readonly (keyof ActivityRow)[];
 
 const activityBucketFieldsComplete: ListsEveryField<ActivityRow, typeof ACTIVITY_BUCKET_FIELDS> = true;

@@ -4,7 +4,7 @@ import { encodeSketch, newLatencySketch } from '../model/latency-sketch';
 
 /**
  * Sums of call counts: an edge's buckets into its total, fine buckets into a coarser one
- * (src/flows/edge-aggregator.ts), or a held bucket's drains into one row (src/flows/activity-hold.ts).
+ * (`CountsOfEdge`, src/flows/edge-counts.ts), or a held bucket's drains into one row (src/flows/activity-hold.ts).
  * One place for how counters, keyed counters, latency statistics, sketches and flow times add up.
  */
 export class CountsSum {

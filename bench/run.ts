@@ -43,6 +43,7 @@ export const PARTS = [
   'hostile',
   'scale',
   'time',
+  'time-reads',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
@@ -441,9 +442,8 @@ async function main(): Promise<void> {
     writeResults(results, started, true);
   }
 
-  const needsGraph = ['flush', 'queries', 'load', 'growth', 'ingest', 'subscriptions', 'map', 'hostile', 'scale', 'time'].some((p) =>
-    args.only.has(p as Part),
-  );
+  // Every part but decode reads or writes a graph.
+  const needsGraph = [...args.only].some((p) => p !== 'decode');
   let graph: BenchGraph | undefined;
   try {
     if (needsGraph) {
@@ -709,8 +709,11 @@ async function main(): Promise<void> {
       }
       writeResults(results, started, true);
     }
-    if (graph && args.only.has('time')) {
+    // `time-reads` alone: the time part without its ingest runs (its history, ranged reads and store
+    // size on a Neo4j nothing else has written to in the run); with `time`, the whole part.
+    if (graph && (args.only.has('time') || args.only.has('time-reads'))) {
       const t = await runTimeBench(graph, {
+        readsOnly: !args.only.has('time'),
         pods: sizes.timePods,
         calls: sizes.timeCalls,
         hours: args.timeHours ?? sizes.timeHours,
@@ -723,7 +726,7 @@ async function main(): Promise<void> {
         iterations: sizes.timeIterations,
         apiRequests: sizes.timeApiRequests,
         // Only when no other part wrote (and deleted) a graph before it in this store.
-        freshStore: graph.freshStore && [...args.only].every((p) => p === 'time' || p === 'decode'),
+        freshStore: graph.freshStore && [...args.only].every((p) => p === 'time' || p === 'time-reads' || p === 'decode'),
         log,
         ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
       });

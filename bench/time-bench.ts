@@ -48,6 +48,12 @@ export interface TimeBenchOptions {
    * Otherwise the growth is a lower bound.
    */
   freshStore: boolean;
+  /**
+   * Only the history, its ranged reads and the store's size, without the ingest runs before them
+   * (`--only time-reads`): the reads then come on a Neo4j that has not just taken the ingest runs'
+   * writes (in the full run of 2026-12-07 `mapDiff` took 1,033 ms after them, 639 ms alone).
+   */
+  readsOnly?: boolean;
   log: (msg: string) => void;
   /** With `--profile`: CPU profiles of the collector of each ingest run, in a folder per setting (off, held, every-flush). */
   cpuProfileDir?: string;
@@ -302,11 +308,11 @@ function steadyOf(lag: IngestResult['lag']): SteadyIngest | undefined {
  * collector would have stored it, written the quick way: see below), then the ranged figures of
  * issue 11 read through the API; ingest with buckets on and off side by side first.
  */
-export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Promise<TimeBenchResult> {
-  const result: TimeBenchResult = {
-    history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 },
-    queries: {},
-  };
+/**
+ * The time part's ingest runs: each bucket setting's burst and steady rate, then issue 11's shape
+ * over a cluster drawn along workload dependencies (TimeBenchOptions), into `result`.
+ */
+async function runTimeIngest(graph: BenchGraph, o: TimeBenchOptions, result: TimeBenchResult): Promise<void> {
   for (const [name, buckets, writeInterval, folder] of [
     ['ingestOff', 'off', '15s', 'off'],
     ['ingestOn', DEFAULT_BUCKETS, '15s', 'held'],
@@ -361,6 +367,14 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
     if (byWorkloads.off !== undefined && byWorkloads.held !== undefined)
       result.shapedByWorkloads = { off: byWorkloads.off, held: byWorkloads.held, graphExact };
   }
+}
+
+export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Promise<TimeBenchResult> {
+  const result: TimeBenchResult = {
+    history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 },
+    queries: {},
+  };
+  if (!o.readsOnly) await runTimeIngest(graph, o, result);
 
   const { executor } = graph;
   await resetGraph(executor);
@@ -377,6 +391,10 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   // run's logs are pruned at later checkpoints, so they do not grow with the history.
   const storeDir = dataDir && path.join(dataDir, 'databases');
   const logDir = dataDir && path.join(dataDir, 'transactions');
+  // Both sizes are taken after a restart of the run's own server (restartToCheckpoint), so that
+  // each holds every committed page: without it a quick run's history (about 50 MB) was still in
+  // the page cache and measured 0 B, and a full run's last few hundred MB were missed.
+  if (storeDir && (await graph.restartToCheckpoint())) o.log('time: the local Neo4j restarted so that its store files hold every page');
   const before = storeDir ? dirBytes(storeDir) : undefined;
   const logsBefore = logDir ? dirBytes(logDir) : undefined;
   const t0 = nowMs();
@@ -448,23 +466,27 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   o.log(
     `time: history's flows ${result.history.flows.exact ? 'equal' : 'DIFFER FROM'} what was written: ${JSON.stringify(result.history.flows)}`,
   );
-  await executor.autoCommit('CALL db.checkpoint()').catch(() => undefined);
-  const after = storeDir ? dirBytes(storeDir) : undefined;
-  const logsAfter = logDir ? dirBytes(logDir) : undefined;
-  if (before !== undefined && after !== undefined) {
-    const perNode = (after - before) / n;
-    // Kept at the defaults: 48 h of minutes of the active edges, 30 days of hours of the edges active in each hour.
-    const hourRows = n - result.history.activeEdgeMinutes;
-    const hourRowsPerHour = hourRows / Math.max(1, o.hours);
-    const projected = perNode * (active * 48 * 60 + hourRowsPerHour * 30 * 24);
-    result.disk = {
-      bytesPerActiveEdgeMinute: round((after - before) / result.history.activeEdgeMinutes, 1),
-      bytesPerActivityNode: round(perNode, 1),
-      projected30DaysGiB: round(projected / 2 ** 30, 2),
-      txLogGrowthMiB: logsBefore !== undefined && logsAfter !== undefined ? round((logsAfter - logsBefore) / 2 ** 20, 1) : undefined,
-      freshStore: o.freshStore,
-    };
-  }
+  // The store's size after the reads, so that they run on the server that wrote the history, as
+  // before 2026-12-07; their touches add a few hundred rows to it.
+  const measureStore = async (): Promise<void> => {
+    if (storeDir && (await graph.restartToCheckpoint())) o.log('time: the local Neo4j restarted so that its store files hold the history');
+    const after = storeDir ? dirBytes(storeDir) : undefined;
+    const logsAfter = logDir ? dirBytes(logDir) : undefined;
+    if (before !== undefined && after !== undefined) {
+      const perNode = (after - before) / n;
+      // Kept at the defaults: 48 h of minutes of the active edges, 30 days of hours of the edges active in each hour.
+      const hourRows = n - result.history.activeEdgeMinutes;
+      const hourRowsPerHour = hourRows / Math.max(1, o.hours);
+      const projected = perNode * (active * 48 * 60 + hourRowsPerHour * 30 * 24);
+      result.disk = {
+        bytesPerActiveEdgeMinute: round((after - before) / result.history.activeEdgeMinutes, 1),
+        bytesPerActivityNode: round(perNode, 1),
+        projected30DaysGiB: round(projected / 2 ** 30, 2),
+        txLogGrowthMiB: logsBefore !== undefined && logsAfter !== undefined ? round((logsAfter - logsBefore) / 2 ** 20, 1) : undefined,
+        freshStore: o.freshStore,
+      };
+    }
+  };
 
   // One edge's delta before every read, as a flush would land: no read is served from a warm cache of the answer.
   let tick = 0;
@@ -521,7 +543,10 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   }
 
   const api = await startBenchApi(graph, o.log);
-  if (api === undefined) return result;
+  if (api === undefined) {
+    await measureStore();
+    return result;
+  }
   try {
     const ns = 'ns-0';
     // Ranges end where the history ends, not at the clock: writing the full size's history takes
@@ -578,5 +603,6 @@ export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Prom
   } finally {
     await api.close();
   }
+  await measureStore();
   return result;
 }

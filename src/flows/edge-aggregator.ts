@@ -17,8 +17,6 @@ import { type EdgeKind, type WindowScope, isKind } from './window-scope';
 /** Why a flow was not counted; the collector counts skips by reason. */
 export type SkipReason = 'no_time' | 'no_l4' | 'no_endpoint';
 
-export const SKIP_REASONS: readonly SkipReason[] = ['no_time', 'no_l4', 'no_endpoint'];
-
 export interface EdgeAggregatorOptions {
   /**
    * Entries kept in each pairing window (TCP opens; L7 exchanges), oldest evicted first (HG_PAIRING_WINDOW).

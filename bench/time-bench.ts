@@ -304,11 +304,6 @@ function steadyOf(lag: IngestResult['lag']): SteadyIngest | undefined {
 }
 
 /**
- * A cluster with `hours` of history (each minute `activeShare` of the calls active; stored as the
- * collector would have stored it, written the quick way: see below), then the ranged figures of
- * issue 11 read through the API; ingest with buckets on and off side by side first.
- */
-/**
  * The time part's ingest runs: each bucket setting's burst and steady rate, then issue 11's shape
  * over a cluster drawn along workload dependencies (TimeBenchOptions), into `result`.
  */
@@ -369,6 +364,12 @@ async function runTimeIngest(graph: BenchGraph, o: TimeBenchOptions, result: Tim
   }
 }
 
+/**
+ * A cluster with `hours` of history (each minute `activeShare` of the calls active; stored as the
+ * collector would have stored it, written the quick way: see below), then the ranged figures of
+ * issue 11 read through the API, and the store's size; ingest with buckets on and off side by side
+ * first, unless `readsOnly`.
+ */
 export async function runTimeBench(graph: BenchGraph, o: TimeBenchOptions): Promise<TimeBenchResult> {
   const result: TimeBenchResult = {
     history: { pods: o.pods, calls: o.calls, hours: o.hours, activeEdgeMinutes: 0, activityNodes: 0, writeSeconds: 0 },

@@ -132,6 +132,7 @@ export function addL7List(sum: CountsSum, list: CountList | null): void {
   }
 }
 
+/** Adds a list's counts into `into` by key (the drop reasons: names). */
 export function addList(into: Record<string, number>, list: CountList | null): void {
   if (list !== null)
     for (let i = 0; i < list.length; i += 2) into[list[i] as string] = (into[list[i] as string] ?? 0) + (list[i + 1] as number);

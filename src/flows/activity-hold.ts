@@ -120,7 +120,11 @@ const EDGE_FIELDS = [
 const KEY_AT = EDGE_FIELDS.indexOf('key');
 const START_AT = EDGE_FIELDS.indexOf('startMs');
 
-/** The fields of a snapshot entry's counts, in order. */
+/**
+ * The fields of a snapshot entry's counts, in order. Spelled out rather than shared with the Bolt
+ * row lists (COUNT_FIELDS_BUT_SKETCH in src/graph/cypher/ingest-queries.ts): this order is stored in
+ * resume points that later runs read back, so a reorder of those lists must not reach it.
+ */
 const COUNT_FIELDS = [
   'flows',
   'connections',

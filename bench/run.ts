@@ -13,6 +13,7 @@ import { type LoadResult, runLoadBench } from './load-bench';
 import { machineInfo } from './machine-info';
 import { type QueryResult, queryCases, runQueryCases } from './query-bench';
 import { type ApiHandle, startBenchApi } from './bench-api';
+import { runDensityBench } from './density-bench';
 import { type IngestResult, runIngestBench, warmUpIngest } from './ingest-bench';
 import { type PerFlowBaselineResult, runPerFlowBaseline } from './per-flow-baseline';
 import { type SubscriptionResult, runSubscriptionBench } from './subscription-bench';
@@ -44,6 +45,7 @@ export const PARTS = [
   'scale',
   'time',
   'time-reads',
+  'time-density',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
@@ -100,6 +102,13 @@ interface Sizes {
   timeShapedRate: number;
   timeShapedSeconds: number;
   timeShapedEdges: number;
+  /** Time-density part (bench/density-bench.ts): the burst, then rate flows/s over edges of its edges, rounds. */
+  densityBurstFlows: number;
+  densityBurstEdges: number;
+  densityRate: number;
+  densitySeconds: number;
+  densityEdges: number;
+  densityRounds: number;
 }
 
 const FULL: Sizes = {
@@ -144,6 +153,13 @@ const FULL: Sizes = {
   timeShapedRate: 10_000,
   timeShapedSeconds: 180,
   timeShapedEdges: 10_000,
+  // 10% of the burst's edges at 300 flows per active edge-minute, issue 11's density.
+  densityBurstFlows: 200_000,
+  densityBurstEdges: 20_000,
+  densityRate: 10_000,
+  densitySeconds: 180,
+  densityEdges: 2_000,
+  densityRounds: 2,
 };
 
 const QUICK: Sizes = {
@@ -188,6 +204,12 @@ const QUICK: Sizes = {
   timeShapedRate: 2_000,
   timeShapedSeconds: 30,
   timeShapedEdges: 1_000,
+  densityBurstFlows: 50_000,
+  densityBurstEdges: 5_000,
+  densityRate: 2_500,
+  densitySeconds: 30,
+  densityEdges: 500,
+  densityRounds: 1,
 };
 
 interface Args {
@@ -535,8 +557,8 @@ async function main(): Promise<void> {
       }
       writeResults(results, started, true);
     }
-    // The parts that run collectors against Neo4j (ingest, scale, time) start on a warm Neo4j: see warmUpIngest.
-    if (graph && (args.only.has('ingest') || args.only.has('scale') || args.only.has('time'))) await warmUpIngest(graph, log);
+    // The parts that run collectors against Neo4j (ingest, scale, time, time-density) start on a warm Neo4j: see warmUpIngest.
+    if (graph && ['ingest', 'scale', 'time', 'time-density'].some((p) => args.only.has(p as Part))) await warmUpIngest(graph, log);
     if (graph && args.only.has('ingest')) {
       const ingest: IngestResult = await runIngestBench(graph, {
         flows: sizes.ingestFlows,
@@ -726,7 +748,7 @@ async function main(): Promise<void> {
         iterations: sizes.timeIterations,
         apiRequests: sizes.timeApiRequests,
         // Only when no other part wrote (and deleted) a graph before it in this store.
-        freshStore: graph.freshStore && [...args.only].every((p) => p === 'time' || p === 'time-reads' || p === 'decode'),
+        freshStore: graph.freshStore && [...args.only].every((p) => ['time', 'time-reads', 'time-density', 'decode'].includes(p)),
         log,
         ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
       });
@@ -827,6 +849,45 @@ async function main(): Promise<void> {
           ratio: '-',
           target: `30 days of this cluster at the defaults: ${t.disk.projected30DaysGiB} GiB`,
           met: undefined,
+        });
+      }
+      writeResults(results, started, true);
+    }
+    if (graph && args.only.has('time-density')) {
+      const d = await runDensityBench(graph, {
+        burstFlows: sizes.densityBurstFlows,
+        burstEdges: sizes.densityBurstEdges,
+        rate: sizes.densityRate,
+        seconds: sizes.densitySeconds,
+        edges: sizes.densityEdges,
+        rounds: sizes.densityRounds,
+        log,
+        ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
+      });
+      results.timeDensity = d;
+      const first = d.runs.held[0];
+      const shape =
+        first === undefined
+          ? ''
+          : `${fmt(first.rate)} flows/s for ${first.seconds} s over ${fmt(first.activeEdges)} edges active every minute (${fmt(first.flowsPerActiveEdgeMinute)} flows per edge-minute)`;
+      const off = d.meanCpuMsPerKFlows.off;
+      const caught = Object.values(d.runs).every((list) => list.every((r) => r.caughtUp));
+      for (const [setting, label] of [
+        ['held', 'buckets held (default)'],
+        ['held-60s', 'open buckets written after a minute (HG_BUCKET_WRITE_INTERVAL=60s)'],
+      ] as const) {
+        const on = d.meanCpuMsPerKFlows[setting];
+        const ratio = off.total / on.total;
+        const perRound = d.runs[setting].map((r, i) => `${round((d.runs.off[i]?.cpuMsPerKFlows.total ?? 0) / r.cpuMsPerKFlows.total, 2)}x`);
+        rows.push({
+          figure:
+            `issue 11's density (10% of the edges active each minute, its flows per active edge-minute at this machine's rate): ${shape}, ${label}: ` +
+            `collector + Neo4j CPU per 1,000 flows, mean of ${sizes.densityRounds} round${sizes.densityRounds === 1 ? '' : 's'}${caught ? '' : ' (NOT CAUGHT UP)'}${d.graphExact ? '' : ' (GRAPH WRONG)'}`,
+          value: `${on.total} ms (${on.collector} + ${on.neo4j})`,
+          baseline: `${off.total} ms (${off.collector} + ${off.neo4j}) buckets off`,
+          ratio: `sustainable rate ${round(ratio, 2)}x of off (by round: ${perRound.join(', ')})`,
+          target: '>= 0.85x',
+          met: caught && d.graphExact && ratio >= 0.85,
         });
       }
       writeResults(results, started, true);

@@ -66,8 +66,8 @@ export async function runDensityBench(graph: BenchGraph, o: DensityBenchOptions)
         ...(o.cpuProfileDir === undefined ? {} : { cpuProfileDir: path.join(o.cpuProfileDir, `time-density-${s.name}-${round + 1}`) }),
         log: o.log,
       });
-      graphExact &&= r.graphExact && r.shaped?.bucketsMatchTotals !== false;
       if (r.shaped === undefined) throw new Error('time-density: the ingest run returned no shaped phase');
+      graphExact &&= r.graphExact && r.shaped.bucketsMatchTotals !== false;
       runs[s.name].push(r.shaped);
     }
   }

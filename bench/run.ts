@@ -558,7 +558,7 @@ async function main(): Promise<void> {
       writeResults(results, started, true);
     }
     // The parts that run collectors against Neo4j (ingest, scale, time, time-density) start on a warm Neo4j: see warmUpIngest.
-    if (graph && ['ingest', 'scale', 'time', 'time-density'].some((p) => args.only.has(p as Part))) await warmUpIngest(graph, log);
+    if (graph && (['ingest', 'scale', 'time', 'time-density'] as const).some((p) => args.only.has(p))) await warmUpIngest(graph, log);
     if (graph && args.only.has('ingest')) {
       const ingest: IngestResult = await runIngestBench(graph, {
         flows: sizes.ingestFlows,

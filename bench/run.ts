@@ -13,7 +13,7 @@ import { type LoadResult, runLoadBench } from './load-bench';
 import { machineInfo } from './machine-info';
 import { type QueryResult, queryCases, runQueryCases } from './query-bench';
 import { type ApiHandle, startBenchApi } from './bench-api';
-import { runDensityBench } from './density-bench';
+import { DENSITY_SETTINGS, runDensityBench } from './density-bench';
 import { type IngestResult, runIngestBench, warmUpIngest } from './ingest-bench';
 import { type PerFlowBaselineResult, runPerFlowBaseline } from './per-flow-baseline';
 import { type SubscriptionResult, runSubscriptionBench } from './subscription-bench';
@@ -872,10 +872,7 @@ async function main(): Promise<void> {
           : `${fmt(first.rate)} flows/s for ${first.seconds} s over ${fmt(first.activeEdges)} edges active every minute (${fmt(first.flowsPerActiveEdgeMinute)} flows per edge-minute)`;
       const off = d.meanCpuMsPerKFlows.off;
       const caught = Object.values(d.runs).every((list) => list.every((r) => r.caughtUp));
-      for (const [setting, label] of [
-        ['held', 'buckets held (default)'],
-        ['held-60s', 'open buckets written after a minute (HG_BUCKET_WRITE_INTERVAL=60s)'],
-      ] as const) {
+      for (const { name: setting, label } of DENSITY_SETTINGS.slice(1)) {
         const on = d.meanCpuMsPerKFlows[setting];
         const ratio = off.total / on.total;
         const perRound = d.runs[setting].map((r, i) => `${round((d.runs.off[i]?.cpuMsPerKFlows.total ?? 0) / r.cpuMsPerKFlows.total, 2)}x`);

@@ -90,6 +90,13 @@ module.exports = {
       to: { path: '^src/(api|collector|commands|demo)/' },
     },
     {
+      name: 'neo4j-browser-not-above',
+      severity: 'error',
+      comment: 'The Neo4j Browser guide and style are served by the API; they know neither the collector nor the commands.',
+      from: { path: '^src/neo4j-browser/' },
+      to: { path: '^src/(collector|commands|hubble|prometheus|demo)/' },
+    },
+    {
       name: 'ui-only-its-own',
       severity: 'error',
       comment: 'The map page is built on the GraphQL API alone.',

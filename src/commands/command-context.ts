@@ -2,13 +2,20 @@ import { Command, Option } from 'commander';
 import { type AppConfig, SETTINGS, type SettingGroup, deprecatedSettingsGiven, loadConfig } from '../config';
 import { createLogger, type Logger } from '../logger';
 
+/** A group of settings, or one setting by its key in the config (`hubble.resumeOverlapMs`). */
+export type SettingSelection = SettingGroup | `${SettingGroup}.${string}`;
+
 /**
- * Adds the flags of the given setting groups to a command; each flag's help names its environment
- * variable and default, so `--help` documents every setting the command reads.
+ * Adds the flags of the selected settings to a command (whole groups, single settings by key, less
+ * the keys in `except`); each flag's help names its environment variable and default, so `--help`
+ * documents every setting the command reads, and a setting it does not read is not offered as a flag.
  */
-export function withSettings(command: Command, groups: readonly SettingGroup[]): Command {
+export function withSettings(command: Command, selection: readonly SettingSelection[], except: readonly string[] = []): Command {
+  const unknown = [...selection.filter((s) => s.includes('.')), ...except].filter((key) => !SETTINGS.some((def) => def.key === key));
+  if (unknown.length > 0) throw new Error(`${command.name()}: no setting has the key ${unknown.join(', ')}`);
   for (const def of SETTINGS) {
-    if (!groups.includes(def.group) && def.group !== 'log') continue;
+    const selected = def.group === 'log' || selection.includes(def.group) || selection.includes(def.key as SettingSelection);
+    if (!selected || except.includes(def.key)) continue;
     const valueName = def.kind.type === 'bool' ? '[bool]' : def.kind.type === 'list' ? '<list>' : '<value>';
     const opt = new Option(
       `--${def.flag} ${valueName}`,

@@ -1,26 +1,9 @@
 import { Command } from 'commander';
-import { InputError, Neo4jUnavailableError } from '../errors';
+import { Neo4jUnavailableError } from '../errors';
 import { localNeo4jStatus } from '../graph/local-neo4j';
+import { parseParams } from '../graph/cypher-params';
 import { openGraph } from '../graph/open-graph';
 import { commandContext, withSettings } from './command-context';
-
-/** Parses `k=v` parameters; the value is JSON when it parses as JSON, else a string. */
-export function parseParams(pairs: readonly string[]): Record<string, unknown> {
-  const params: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new InputError(`--param expects name=value, got "${pair}"`);
-    const raw = pair.slice(eq + 1);
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = raw;
-    }
-    params[pair.slice(0, eq)] = value;
-  }
-  return params;
-}
 
 /** Makes driver values (nodes, relationships, paths) into plain JSON. */
 function toJson(value: unknown): unknown {

@@ -27,7 +27,8 @@ export function importCommand(): Command {
         'keep reading the last file as it grows, across rotation, until SIGINT/SIGTERM; started again with the same collector id, counts only what the previous run did not commit',
       )
       .option('--no-progress', 'no progress line on a terminal'),
-    ['neo4j', 'local', 'collector', 'time'],
+    // HG_RESUME_OVERLAP: how long a held bucket stays open for late flows (and, with --follow, the resume overlap).
+    ['neo4j', 'local', 'collector', 'time', 'hubble.resumeOverlapMs'],
   ).action(async (files: string[], flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     const graph = await openGraph(config, log, { migrate: config.collector.migrate });

@@ -80,7 +80,8 @@ function exportCommand(): Command {
       .option('--verdicts <list>', 'verdicts of the traffic to allow, comma-separated', 'FORWARDED')
       .option('--since <time>', SINCE_HELP)
       .option('--until <time>', UNTIL_HELP),
-    ['neo4j', 'local'],
+    // HG_BUCKETS: the bucket sizes that --since/--until are read from.
+    ['neo4j', 'local', 'time.buckets'],
   ).action(async (flags: Record<string, unknown>) => {
     const ctx = commandContext(flags);
     const scope: DraftScope = {};
@@ -121,7 +122,8 @@ function checkCommand(): Command {
       .option('--default-namespace <name>', 'namespace of namespaced policies whose metadata names none', 'default')
       .option('--since <time>', SINCE_HELP)
       .option('--until <time>', UNTIL_HELP),
-    ['neo4j', 'local'],
+    // HG_BUCKETS: the bucket sizes that --since/--until are read from.
+    ['neo4j', 'local', 'time.buckets'],
   ).action(async (files: string[], flags: Record<string, unknown>) => {
     const ctx = commandContext(flags);
     const verdicts = parseVerdicts(flags.verdicts);

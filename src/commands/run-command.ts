@@ -18,7 +18,7 @@ export function runCommand(): Command {
   ]).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     checkSourceSettings(config);
-    const graph = await openGraph(config, log, { migrate: true });
+    const graph = await openGraph(config, log, { migrate: config.collector.migrate });
     const abort = new AbortController();
     void untilSignal().then((signal) => {
       log.info({ signal }, 'stopping: final flush, then the API');

@@ -73,20 +73,25 @@ export function startCommand(): Command {
         '6m',
       )
       .option('--keep-neo4j', 'leave the local Neo4j running on exit'),
-    ['neo4j', 'local', 'collector', 'api', 'time', 'replay'],
+    [
+      ...(['neo4j', 'local', 'collector', 'api', 'time', 'filter', 'replay.listen'] as const),
+      // Its collector reads the demo's own replay server: no Hubble address, TLS or shards to set.
+      ...(['hubble.reconnectMinMs', 'hubble.reconnectMaxMs', 'hubble.resumeOverlapMs', 'hubble.resumeWarmupMs'] as const),
+    ],
+    ['collector.source'],
   ).action(async (flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
     const startedAtMs = Date.now();
     const demo = demoOptions(flags);
     const local = config.neo4j.uri === undefined ? await startLocalNeo4j(config.local, config.neo4j, log) : undefined;
-    const graph = await openGraph(config, log, { migrate: true, startLocal: false });
+    const graph = await openGraph(config, log, { migrate: config.collector.migrate, startLocal: false });
     const stopping = untilSignal();
     const replay = await startReplayServer({
       live: buildDemoStream({ startMs: Date.now(), ...demo }),
       listen: config.replay.listen,
       log,
     });
-    const collectConfig = { ...config, hubble: { ...config.hubble, server: replay.address, tls: false } };
+    const collectConfig = { ...config, hubble: { ...config.hubble, server: replay.address, tls: false, shardCount: 1, shardIndex: 0 } };
     const abort = new AbortController();
     const collecting = runHubbleSource({ config: collectConfig, log, executor: graph.executor, signal: abort.signal }).catch((err) => {
       log.error({ err: errorMessage(err) }, 'collector stopped');

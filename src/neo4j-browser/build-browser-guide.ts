@@ -1,4 +1,4 @@
-import { parseParams } from '../commands/cypher-command';
+import { parseParams } from '../graph/cypher-params';
 
 /** One Cypher example of the README, as the guide shows it. */
 export interface CypherExample {

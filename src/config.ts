@@ -356,7 +356,12 @@ const DECLARED = {
       default: '10m',
       help: 'how often the periodic prune runs',
     }),
-    migrate: setting(bool, { env: 'HG_MIGRATE', flag: 'migrate', default: 'true', help: 'apply pending migrations at start (collect, import, run, start; false: leave them to `hubble-graph migrate`)' }),
+    migrate: setting(bool, {
+      env: 'HG_MIGRATE',
+      flag: 'migrate',
+      default: 'true',
+      help: 'apply pending migrations at start (collect, import, run, start; false: leave them to `hubble-graph migrate`)',
+    }),
     attribution: setting(oneOf(['auto', 'paired', 'owner'] as const), {
       env: 'HG_ATTRIBUTION',
       flag: 'attribution',

@@ -21,12 +21,22 @@ export const DEFAULT_BUCKETS = '1m:48h,1h:30d';
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-function parseSpan(text: string): number | undefined {
+/** Parses a span such as `30s`, `15m`, `7h`, `2d` into milliseconds (undefined when it is not one, or not above 0). */
+export function parseSpan(text: string): number | undefined {
   const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
   if (!m) return undefined;
   const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-  return ms > 0 ? ms : undefined;
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
 }
+
+/** A span in the largest unit that holds it whole (`300000` -> `5m`, `18000000` -> `5h`). */
+export function formatSpan(ms: number): string {
+  for (const unit of ['d', 'h', 'm'] as const) if (ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  return `${ms / 1000}s`;
+}
+
+/** The earliest and latest instants a range may name: those a JavaScript Date holds. */
+const MAX_INSTANT_MS = 8.64e15;
 
 /**
  * Parses `SIZE:RETENTION,...` (e.g. `1m:48h,1h:30d`; units s, m, h, d) or `off`. Returns the
@@ -129,7 +139,12 @@ export function parseRangeInstant(text: string, nowMs: number): number | string 
   const t = text.trim();
   if (t.toLowerCase() === 'now') return nowMs;
   const rel = /^-(\d+)(s|m|h|d)$/.exec(t);
-  if (rel) return nowMs - Number(rel[1]) * UNIT_MS[rel[2] as keyof typeof UNIT_MS];
+  if (rel) {
+    const ms = nowMs - Number(rel[1]) * UNIT_MS[rel[2] as keyof typeof UNIT_MS];
+    return Math.abs(ms) <= MAX_INSTANT_MS
+      ? ms
+      : `"${text}" reaches before the earliest instant a range can name (${new Date(-MAX_INSTANT_MS).toISOString()})`;
+  }
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(t)) {
     const ms = Date.parse(t);
     if (!Number.isNaN(ms)) return ms;
@@ -155,8 +170,15 @@ export function resolveRange(spec: BucketSpec, since: string, until: string | un
   if (typeof sinceMs === 'string') return { field: 'since', message: sinceMs };
   const untilMs = parseRangeInstant(until ?? 'now', nowMs);
   if (typeof untilMs === 'string') return { field: 'until', message: untilMs };
-  if (untilMs <= sinceMs)
+  if (untilMs <= sinceMs) {
+    // Without until, the range ends now: a since not before now is what is wrong.
+    if (until === undefined)
+      return {
+        field: 'since',
+        message: `must be before now (${new Date(untilMs).toISOString()}) when until is not given, got ${new Date(sinceMs).toISOString()}`,
+      };
     return { field: 'until', message: `must be after since (${new Date(sinceMs).toISOString()}), got ${new Date(untilMs).toISOString()}` };
+  }
   const covered = coverRange(spec, sinceMs, untilMs, nowMs);
   return covered ?? { field: 'range', message: 'no bucket size answers this range' };
 }

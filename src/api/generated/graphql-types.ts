@@ -459,7 +459,7 @@ export type Call = {
   errors: Scalars['Count']['output'];
   /** errors / responses (0 without responses). */
   errorRate: Scalars['Float']['output'];
-  /** L7 protocols seen (`HTTP/1.1`, `HTTP/2`, `DNS`, `Kafka`). */
+  /** L7 protocols seen (`HTTP/1.1`, `HTTP/2`, `DNS`, `Kafka`); all-time even with a range (the time buckets do not keep them). */
   l7Protocols: Array<Scalars['String']['output']>;
   /** Responses by HTTP status code. */
   statusCounts: Array<KeyCount>;
@@ -469,9 +469,9 @@ export type Call = {
   rcodeCounts: Array<KeyCount>;
   /** Drops by reason (e.g. `POLICY_DENIED`). */
   dropReasons: Array<KeyCount>;
-  /** DNS names queried (distinct, at most 50). */
+  /** DNS names queried (distinct, at most 50); all-time even with a range (the time buckets do not keep them). */
   dnsQueries: Array<Scalars['String']['output']>;
-  /** HTTP requests by method and path pattern (identifiers collapsed: `/users/*`); null when the call carried no HTTP request details. */
+  /** HTTP requests by method and path pattern (identifiers collapsed: `/users/*`); null when the call carried no HTTP request details. All-time even with a range (the time buckets do not keep paths), so its counts may exceed the range's `requests`. */
   httpPaths?: Maybe<HttpPaths>;
   /** L7 latency; null when no response with a latency was seen. */
   latency?: Maybe<Latency>;
@@ -481,7 +481,7 @@ export type Call = {
   sources: Array<Scalars['String']['output']>;
   /** Position in the change feed of the last change. */
   changeSeq?: Maybe<Scalars['Count']['output']>;
-  /** The range the counts cover when the query asked for one (null: counts since first seen). */
+  /** The range the counts cover when the query asked for one (null: counts since first seen): the counters, their breakdowns by status, method, rcode and drop reason, the latency and first/last seen; `l7Protocols`, `dnsQueries` and `httpPaths` stay all-time. */
   range?: Maybe<CoveredRange>;
   /** Rates over the covered range (null without a range). */
   flowsPerSecond?: Maybe<Scalars['Float']['output']>;
@@ -1044,6 +1044,19 @@ export type MapDiff = {
   addedEdges: Array<MapEdge>;
   removedEdges: Array<MapEdge>;
   changedEdges: Array<MapEdgeChange>;
+  /** How many entries each list has in all: a list longer than the API's page size (`HG_API_MAX_PAGE_SIZE`) answers its first entries only. */
+  totals: MapDiffTotals;
+  /** Whether any list was cut at the page size (`totals` says how long each is); narrow `filter` to see the rest. */
+  truncated: Scalars['Boolean']['output'];
+};
+
+export type MapDiffTotals = {
+  __typename?: 'MapDiffTotals';
+  addedNodes: Scalars['Int']['output'];
+  removedNodes: Scalars['Int']['output'];
+  addedEdges: Scalars['Int']['output'];
+  removedEdges: Scalars['Int']['output'];
+  changedEdges: Scalars['Int']['output'];
 };
 
 export type MapEdgeChange = {
@@ -1228,6 +1241,7 @@ export type ResolversTypes = {
   MapDiffFilter: MapDiffFilter;
   DiffThresholds: DiffThresholds;
   MapDiff: ResolverTypeWrapper<Omit<MapDiff, 'addedNodes' | 'removedNodes'> & { addedNodes: Array<ResolversTypes['MapNode']>, removedNodes: Array<ResolversTypes['MapNode']> }>;
+  MapDiffTotals: ResolverTypeWrapper<MapDiffTotals>;
   MapEdgeChange: ResolverTypeWrapper<MapEdgeChange>;
   ActivitySeries: ResolverTypeWrapper<ActivitySeries>;
   ActivityPoint: ResolverTypeWrapper<ActivityPoint>;
@@ -1296,6 +1310,7 @@ export type ResolversParentTypes = {
   MapDiffFilter: MapDiffFilter;
   DiffThresholds: DiffThresholds;
   MapDiff: Omit<MapDiff, 'addedNodes' | 'removedNodes'> & { addedNodes: Array<ResolversParentTypes['MapNode']>, removedNodes: Array<ResolversParentTypes['MapNode']> };
+  MapDiffTotals: MapDiffTotals;
   MapEdgeChange: MapEdgeChange;
   ActivitySeries: ActivitySeries;
   ActivityPoint: ActivityPoint;
@@ -1733,6 +1748,16 @@ export type MapDiffResolvers<ContextType = ApiContext, ParentType extends Resolv
   addedEdges?: Resolver<Array<ResolversTypes['MapEdge']>, ParentType, ContextType>;
   removedEdges?: Resolver<Array<ResolversTypes['MapEdge']>, ParentType, ContextType>;
   changedEdges?: Resolver<Array<ResolversTypes['MapEdgeChange']>, ParentType, ContextType>;
+  totals?: Resolver<ResolversTypes['MapDiffTotals'], ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type MapDiffTotalsResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['MapDiffTotals'] = ResolversParentTypes['MapDiffTotals']> = {
+  addedNodes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  removedNodes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  addedEdges?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  removedEdges?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  changedEdges?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type MapEdgeChangeResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['MapEdgeChange'] = ResolversParentTypes['MapEdgeChange']> = {
@@ -1809,6 +1834,7 @@ export type Resolvers<ContextType = ApiContext> = {
   Stats?: StatsResolvers<ContextType>;
   CollectorStatus?: CollectorStatusResolvers<ContextType>;
   MapDiff?: MapDiffResolvers<ContextType>;
+  MapDiffTotals?: MapDiffTotalsResolvers<ContextType>;
   MapEdgeChange?: MapEdgeChangeResolvers<ContextType>;
   ActivitySeries?: ActivitySeriesResolvers<ContextType>;
   ActivityPoint?: ActivityPointResolvers<ContextType>;

@@ -1,6 +1,6 @@
 import type { SeriesEdge } from '../../graph/cypher/activity-queries';
 import type { TimeWindow } from '../../graph/cypher/api-fragments';
-import { parseBucketSpec } from '../../model/time-buckets';
+import { formatSpan, parseSpan } from '../../model/time-buckets';
 import { badUserInput } from '../api-errors';
 import { diffMaps } from '../diff-maps';
 import type { QueryResolvers } from '../generated/graphql-types';
@@ -13,7 +13,7 @@ import { checkLevel, toDiffThresholds, toMapColumns, toMapConditions } from './t
 import { toServiceMap } from './to-service-map';
 import { requireDiffWindows, requireWindow } from './to-window';
 
-/** Every edge of both maps is compared; the lists answered are capped at the page size. */
+/** Every edge of both maps is compared; the lists answered are capped at the page size (`totals` and `truncated` say so). */
 const ALL_EDGES = 2_147_483_647;
 
 /** `mapDiff` (the map in two ranges) and `activity` (one edge over a range): answers read from time buckets. */
@@ -37,6 +37,13 @@ export const timeQueries: QueryResolvers = {
     const [b, a] = await Promise.all([read(before), read(after)]);
     const diff = diffMaps(b, a, thresholds);
     const cap = <T>(list: T[]) => list.slice(0, ctx.limits.maxPageSize);
+    const totals = {
+      addedNodes: diff.addedNodes.length,
+      removedNodes: diff.removedNodes.length,
+      addedEdges: diff.addedEdges.length,
+      removedEdges: diff.removedEdges.length,
+      changedEdges: diff.changedEdges.length,
+    };
     return {
       level,
       before: b.range,
@@ -46,6 +53,8 @@ export const timeQueries: QueryResolvers = {
       addedEdges: cap(diff.addedEdges),
       removedEdges: cap(diff.removedEdges),
       changedEdges: cap(diff.changedEdges),
+      totals,
+      truncated: Object.values(totals).some((n) => n > ctx.limits.maxPageSize),
     };
   },
 
@@ -66,12 +75,12 @@ export const timeQueries: QueryResolvers = {
     const bucketMs = window.size * 1000;
     let stepMs = bucketMs;
     if (args.step !== null && args.step !== undefined) {
-      const step = parseBucketSpec(`${args.step}:${args.step}`);
-      stepMs = typeof step === 'string' ? NaN : (step[0]?.sizeMs ?? NaN);
+      // Steps count from the range's since, so any whole multiple of the buckets will do (7m, 7h).
+      stepMs = parseSpan(args.step) ?? NaN;
       if (!(stepMs >= bucketMs && stepMs % bucketMs === 0)) {
         throw badUserInput(
           'step',
-          `must be a whole multiple of the ${window.size}s buckets answering the range, such as ${window.size * 5 >= 60 ? `${(window.size * 5) / 60}m` : `${window.size * 5}s`}; got "${args.step}"`,
+          `must be a whole multiple of the ${formatSpan(bucketMs)} buckets answering the range, such as ${formatSpan(bucketMs * 5)}; got "${args.step}"`,
         );
       }
     }

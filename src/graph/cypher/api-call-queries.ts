@@ -10,6 +10,7 @@ import {
   edgeConditions,
   edgeMatches,
   endpointProjection,
+  rangedSums,
   where,
   windowParams,
   windowPredicate,
@@ -105,12 +106,7 @@ const RANGED_ORDER_EXPR: Readonly<Record<CallOrderField, string>> = {
   FLOWS: 't_flows',
 };
 
-/** The sums of call `r`'s buckets in the window whose parameters are `w_*`. */
-const RANGED_SUMS = `CALL {
-  WITH r
-  MATCH (k:Activity {key: r.key, size: toInteger($w_size)}) WHERE ${windowPredicate('k')}
-  RETURN sum(k.requests) AS t_requests, sum(k.flows) AS t_flows, sum(k.errors) AS t_errors, sum(k.responses) AS t_responses, max(k.lastSeen) AS t_lastSeen
-}`;
+const RANGED_SUMS = rangedSums('w');
 
 /**
  * One ordered page of calls (ties broken by key, so pages are stable) and the total count. With a
@@ -190,15 +186,30 @@ function droppedCallConditions(c: DropConditions, params: Params): string[] {
 
 /**
  * Dropped calls (calls_verdict index), most flows first. Reasons are the `drop_<REASON>` counters,
- * read and filtered by the API from the projected properties.
+ * read and filtered by the API from the projected properties. With a range, the calls with drops
+ * of those reasons within it, most flows within it first (the API then reads their counts in it).
  */
 export function buildDrops(c: DropConditions, limit: number): CypherQuery {
   const params: Params = { limit };
-  const conds = droppedCallConditions(c, params);
-  if (c.reasons !== undefined) {
-    params.reasonKeys = c.reasons.map((reason) => `drop_${reason}`);
-    conds.push('any(k IN $reasonKeys WHERE r[k] IS NOT NULL)');
+  if (c.reasons !== undefined) params.reasonKeys = c.reasons.map((reason) => `drop_${reason}`);
+  if (c.range !== undefined) {
+    const { range, ...rest } = c;
+    Object.assign(params, windowParams(range));
+    const reasons = c.reasons !== undefined ? ' AND t_reasons > 0' : '';
+    const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)
+${where(droppedCallConditions(rest, params))}
+CALL {
+  WITH r
+  MATCH (k:${LABEL.activity} {key: r.key, size: toInteger($w_size)}) WHERE ${windowPredicate('k')}
+  RETURN count(k) AS t_buckets, sum(k.flows) AS t_flows${c.reasons !== undefined ? ', sum(reduce(s = 0, key IN $reasonKeys | s + coalesce(k[key], 0))) AS t_reasons' : ''}
+}
+WITH a, r, b, t_flows, t_buckets${c.reasons !== undefined ? ', t_reasons' : ''} WHERE t_buckets > 0${reasons}
+WITH a, r, b ORDER BY t_flows DESC, r.key LIMIT toInteger($limit)
+RETURN ${CALL_RECORD} AS record`;
+    return { cypher, params };
   }
+  const conds = droppedCallConditions(c, params);
+  if (c.reasons !== undefined) conds.push('any(k IN $reasonKeys WHERE r[k] IS NOT NULL)');
   const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)
 ${where(conds)}
 WITH a, r, b ORDER BY coalesce(r.flows, 0) DESC, r.key LIMIT toInteger($limit)

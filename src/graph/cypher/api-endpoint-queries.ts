@@ -5,8 +5,10 @@ import {
   type SelectorParam,
   callProjection,
   edgeConditions,
+  edgeWindow,
   endpointProjection,
   labelSelectorPredicate,
+  rangedSums,
   where,
   workloadNameExpr,
 } from './api-fragments';
@@ -88,7 +90,8 @@ const ORDER_BY_TRAFFIC = 'ORDER BY coalesce(r.requests, 0) DESC, coalesce(r.flow
 
 /**
  * Calls leaving (`outgoing`) or reaching (`incoming`) each endpoint of `$ids`, at most `limit` each,
- * most requests first: one query for every endpoint a GraphQL response lists.
+ * most requests first (with a range, most requests within it, so that the limit keeps the busiest
+ * of the range): one query for every endpoint a GraphQL response lists.
  */
 export function buildEndpointCalls(
   direction: 'outgoing' | 'incoming',
@@ -105,7 +108,11 @@ export function buildEndpointCalls(
 UNWIND $ids AS id
 MATCH ${pattern}
 ${where(edgeConditions('r', c, params))}
-WITH id, r, x, y ${ORDER_BY_TRAFFIC}
+${
+  c.range === undefined
+    ? `WITH id, r, x, y ${ORDER_BY_TRAFFIC}`
+    : `${rangedSums(edgeWindow())}\nWITH id, r, x, y ORDER BY t_requests DESC, t_flows DESC, r.key`
+}
 WITH id, collect({call: ${callProjection('r')}, source: ${endpointProjection(src)}, destination: ${endpointProjection(dst)}})[0..toInteger($limit)] AS calls
 RETURN id, calls`;
   return { cypher, params };

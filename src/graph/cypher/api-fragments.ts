@@ -193,6 +193,11 @@ interface EdgeFilterRule<K extends EdgeFilterField> {
   cypher(r: string, param: string): string;
   /** The same predicate on a call in memory (subscriptions filter changed calls without a query). */
   matches(call: FilteredCall, value: NonNullable<EdgeConditions[K]>): boolean;
+  /**
+   * For a condition on counts: the Cypher predicate within a range, on the sum of `r`'s buckets in
+   * the window whose parameters are `$<window>_…` (without it the condition reads the call itself).
+   */
+  ranged?(r: string, param: string, window: string): string;
 }
 
 /**
@@ -210,7 +215,11 @@ const EDGE_FILTER: { readonly [K in EdgeFilterField]: EdgeFilterRule<K> } = {
     cypher: (r, p) => `${r}.lastSeen >= datetime($${p})`,
     matches: (call, since) => call.lastSeen !== null && Date.parse(call.lastSeen) >= Date.parse(since),
   },
-  minRequests: { cypher: (r, p) => `coalesce(${r}.requests, 0) >= $${p}`, matches: (call, min) => call.requests >= min },
+  minRequests: {
+    cypher: (r, p) => `coalesce(${r}.requests, 0) >= $${p}`,
+    matches: (call, min) => call.requests >= min,
+    ranged: (r, p, w) => `${sumInWindow(r, 'requests', w)} >= $${p}`,
+  },
 };
 
 const EDGE_FILTER_FIELDS = Object.keys(EDGE_FILTER) as EdgeFilterField[];
@@ -226,10 +235,39 @@ export function edgeConditions(r: string, c: EdgeConditions, params: Params, pre
     const value = c[field];
     if (value === undefined) continue;
     params[`${prefix}_${field}`] = value;
-    out.push(ruleOf(field).cypher(r, `${prefix}_${field}`));
+    const rule = ruleOf(field);
+    // Within a range, a condition on counts reads the range's buckets (its window parameters are set below).
+    out.push(
+      c.range !== undefined && rule.ranged
+        ? rule.ranged(r, `${prefix}_${field}`, edgeWindow(prefix))
+        : rule.cypher(r, `${prefix}_${field}`),
+    );
   }
-  if (c.range !== undefined) out.push(activeInWindow(r, c.range, params, `${prefix}_w`));
+  if (c.range !== undefined) out.push(activeInWindow(r, c.range, params, edgeWindow(prefix)));
   return out;
+}
+
+/** The prefix of the window parameters that `edgeConditions` sets for a range (`rangedSums` reads them). */
+export function edgeWindow(prefix = 'e'): string {
+  return `${prefix}_w`;
+}
+
+/**
+ * A `CALL` subquery: the sums of call `r`'s buckets in the window whose parameters are
+ * `$<window>_…`, as `t_requests`, `t_flows`, `t_errors`, `t_responses` (0 without buckets) and
+ * `t_lastSeen`, for ordering and filtering by the counts within a range.
+ */
+export function rangedSums(window: string): string {
+  return `CALL {
+  WITH r
+  MATCH (k:Activity {key: r.key, size: toInteger($${window}_size)}) WHERE ${windowPredicate('k', window)}
+  RETURN sum(k.requests) AS t_requests, sum(k.flows) AS t_flows, sum(k.errors) AS t_errors, sum(k.responses) AS t_responses, max(k.lastSeen) AS t_lastSeen
+}`;
+}
+
+/** The sum of counter `field` over call `r`'s buckets in the window whose parameters are `$<window>_…` (0 without any). */
+function sumInWindow(r: string, field: string, window: string): string {
+  return `reduce(s = 0, n IN COLLECT { MATCH (k:Activity {key: ${r}.key, size: $${window}_size}) WHERE ${windowPredicate('k', window)} RETURN coalesce(k.${field}, 0) } | s + n)`;
 }
 
 /**

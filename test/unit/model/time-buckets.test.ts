@@ -116,6 +116,9 @@ describe('parseRangeInstant', () => {
   it('names what it received when it cannot read it', () => {
     expect(parseRangeInstant('yesterday', now)).toMatch(/got "yesterday"/);
     expect(parseRangeInstant('2026-11-25', now)).toMatch(/got "2026-11-25"/);
+    // Further back than a date can go (and past a safe integer): refused, not an instant that breaks later.
+    expect(parseRangeInstant('-999999999d', now)).toMatch(/"-999999999d" reaches before the earliest instant/);
+    expect(parseRangeInstant('-99999999999999999999999d', now)).toMatch(/earliest instant/);
   });
 });
 
@@ -138,6 +141,15 @@ describe('resolveRange', () => {
       message: expect.stringContaining('"yesterday"'),
     });
     expect(resolveRange(spec, '-1h', 'later', now)).toMatchObject({ field: 'until', message: expect.stringContaining('"later"') });
+    // Without until the range ends now: a since after now is what is wrong, not the until never given.
+    expect(resolveRange(spec, '2999-01-01T00:00:00Z', undefined, now)).toMatchObject({
+      field: 'since',
+      message: expect.stringContaining('before now'),
+    });
+    expect(resolveRange(spec, '-1h', '-2h', now)).toMatchObject({
+      field: 'until',
+      message: expect.stringContaining('must be after since'),
+    });
     expect(resolveRange(spec, '-1h', '-2h', now)).toMatchObject({ field: 'until', message: expect.stringMatching(/^must be after since/) });
   });
 

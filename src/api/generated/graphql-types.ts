@@ -241,13 +241,13 @@ export type Endpoint = {
   /** First and last flow time that involved it. */
   firstSeen?: Maybe<Scalars['DateTime']['output']>;
   lastSeen?: Maybe<Scalars['DateTime']['output']>;
-  /** Calls this endpoint makes, most requests first (at most `first`, default 100). */
+  /** Calls this endpoint makes, most requests first (at most `first`, default 100). With `range`, the calls active in it, most requests within it first, each with its counts in it and the `range` it covers. */
   outgoing: Array<Call>;
-  /** Calls this endpoint receives, most requests first (at most `first`, default 100). */
+  /** Calls this endpoint receives, most requests first (at most `first`, default 100). With `range`, as `outgoing`. */
   incoming: Array<Call>;
-  /** Distinct endpoints that call this one. */
+  /** Distinct endpoints that call this one. With `range`, those whose calls to it were active in it (and meet `filter` within it); the range covered is the one `incoming` states on each call. */
   callers: Array<Endpoint>;
-  /** Distinct endpoints this one calls. */
+  /** Distinct endpoints this one calls. With `range`, as `callers`; the range covered is the one `outgoing` states on each call. */
   callees: Array<Endpoint>;
 };
 

@@ -85,11 +85,18 @@ const PAIRING_WINDOWS = [
   ['exchanges', 'exchanges'],
 ] as const;
 
+/** Where an imported flow was read: named in the log when it is skipped. */
+export interface InputPlace {
+  readonly file: string;
+  readonly line: number;
+}
+
 interface HeldFlow {
   readonly flow: Flow;
   readonly nodeName: string | undefined;
   readonly key: string;
   readonly timeMs: number;
+  readonly at: InputPlace | undefined;
 }
 
 /**
@@ -157,12 +164,15 @@ export class FlowPipeline {
     }
   }
 
-  /** Handles one event synchronously. */
-  ingest(event: HubbleEvent): void {
+  /**
+   * Handles one event synchronously; `at` (a file and line of an import) is named in the log of a
+   * flow skipped for what it holds.
+   */
+  ingest(event: HubbleEvent, at?: InputPlace): void {
     const { metrics } = this.options;
     switch (event.kind) {
       case 'flow':
-        this.ingestFlow(event.flow, event.nodeName);
+        this.ingestFlow(event.flow, event.nodeName, at);
         return;
       case 'lost_events': {
         const n = Number(event.lost.num_events_lost ?? 0) || 0;
@@ -190,27 +200,27 @@ export class FlowPipeline {
    * then, after a restart, told apart as committed before (pairing windows only) or new (held back
    * until the committed ones have come again), and counted.
    */
-  private ingestFlow(flow: Flow, nodeName: string | undefined): void {
+  private ingestFlow(flow: Flow, nodeName: string | undefined, at: InputPlace | undefined): void {
     this.status.flowsReceived++;
     this.lastFlowAtMs = this.now();
     this.options.metrics.flowsReceived.inc();
     const refused = checkFlow(flow, this.onDropped);
     if (refused !== undefined) {
-      this.skip('invalid_field', { field: refused.field, message: refused.message, node: nodeName });
+      this.skip('invalid_field', { field: refused.field, message: refused.message, node: nodeName, ...at });
       return;
     }
     const timeMs = parseFlowTimeMs(flow.time);
     if (timeMs === undefined) {
-      this.skip('no_time', { node: nodeName ?? flow.node_name, time: flow.time });
+      this.skip('no_time', { node: nodeName ?? flow.node_name, time: flow.time, ...at });
       return;
     }
     const { maxFlowAheadMs, maxFlowAgeMs } = this.options.config;
     if (!isFlowTimeInRange(timeMs, this.now(), { maxAheadMs: maxFlowAheadMs, maxAgeMs: maxFlowAgeMs })) {
-      this.skip('time_out_of_range', { node: nodeName ?? flow.node_name, time: flow.time, maxFlowAheadMs, maxFlowAgeMs });
+      this.skip('time_out_of_range', { node: nodeName ?? flow.node_name, time: flow.time, maxFlowAheadMs, maxFlowAgeMs, ...at });
       return;
     }
     if (this.tracker === undefined) {
-      this.count(flow, nodeName);
+      this.count(flow, nodeName, at);
       return;
     }
     const key = flowKey(flow, nodeName);
@@ -224,23 +234,23 @@ export class FlowPipeline {
       }
       if (!this.gate.open) {
         if (this.held.length === 0) this.holdStartedMs = this.now();
-        this.held.push({ flow, nodeName, key, timeMs });
+        this.held.push({ flow, nodeName, key, timeMs, at });
         if (this.held.length >= RESUME_HOLD_MAX_FLOWS) this.openGate('held flows reached their limit');
         return;
       }
       if (this.held.length > 0) this.releaseHeld();
     }
     this.tracker.note(key, timeMs);
-    this.count(flow, nodeName);
+    this.count(flow, nodeName, at);
   }
 
-  private count(flow: Flow, nodeName: string | undefined): void {
+  private count(flow: Flow, nodeName: string | undefined, at: InputPlace | undefined): void {
     const skipped = this.options.aggregator.add(flow);
     if (skipped === undefined) {
       this.status.flowsIngested++;
       this.options.metrics.flowsIngested.inc();
     } else {
-      this.skip(skipped, { node: nodeName ?? flow.node_name, time: flow.time });
+      this.skip(skipped, { node: nodeName ?? flow.node_name, time: flow.time, ...at });
     }
   }
 
@@ -250,7 +260,7 @@ export class FlowPipeline {
     this.held = [];
     for (const h of held) {
       this.tracker?.note(h.key, h.timeMs);
-      this.count(h.flow, h.nodeName);
+      this.count(h.flow, h.nodeName, h.at);
     }
   }
 

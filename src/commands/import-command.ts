@@ -4,7 +4,8 @@ import { startCollectorRuntime } from '../collector/start-collector-runtime';
 import { startFlowPipeline } from '../collector/start-flow-pipeline';
 import { openGraph } from '../graph/open-graph';
 import { readResumePoint } from '../graph/read-resume-point';
-import { readFlowFiles, type ReadProgress } from '../hubble/read-flow-files';
+import { InputError } from '../errors';
+import { readFlowFiles, type ReadProgress, unreadableFiles } from '../hubble/read-flow-files';
 import { commandContext, untilSignal, withSettings } from './command-context';
 import { VERSION } from '../build-info';
 
@@ -31,6 +32,10 @@ export function importCommand(): Command {
     ['neo4j', 'local', 'collector', 'time', 'hubble.resumeOverlapMs'],
   ).action(async (files: string[], flags: Record<string, unknown>) => {
     const { config, log } = commandContext(flags);
+    // Every file is checked before anything is read or written: a typo in the last name must not
+    // leave the files before it counted, to be counted again when the import is run once more.
+    const unreadable = unreadableFiles(files);
+    if (unreadable.length > 0) throw new InputError(`cannot import, nothing was read:\n  ${unreadable.join('\n  ')}`);
     const graph = await openGraph(config, log, { migrate: config.collector.migrate });
     const abort = new AbortController();
     void untilSignal().then((signal) => {
@@ -77,11 +82,20 @@ export function importCommand(): Command {
       tty ? 500 : 10_000,
     );
     progressTimer.unref();
+    // A file that breaks off (a truncated .gz) keeps what was read of it; the import goes on with the next.
+    const failedFiles: string[] = [];
     try {
       let n = 0;
       for await (const item of stream) {
-        if (item.event) collector.ingest(item.event);
+        if (item.event) collector.ingest(item.event, { file: item.file, line: item.line });
         else if (item.skip) collector.skip(item.skip.reason, { file: item.file, line: item.line, message: item.skip.message });
+        else if (item.failed !== undefined) {
+          failedFiles.push(item.failed);
+          log.error(
+            { file: item.file, line: item.line, err: item.failed },
+            'file not read to its end; what was read of it is counted, the import goes on',
+          );
+        }
         if (++n % 256 === 0) collector.flusher.notify();
         if (abort.signal.aborted) break;
       }
@@ -104,6 +118,7 @@ export function importCommand(): Command {
           hubbleLostEvents: s.lostEvents,
           unmanaged: s.unmanagedPods,
           written: flushed,
+          ...(failedFiles.length > 0 ? { failedFiles } : {}),
         })}\n`,
       );
       if (s.unmanagedPods.length > 0) {
@@ -112,7 +127,7 @@ export function importCommand(): Command {
           'some endpoints are not managed by Cilium (started before Cilium?): restart those pods so Cilium manages them',
         );
       }
-      if (!flushed) process.exitCode = 1;
+      if (!flushed || failedFiles.length > 0) process.exitCode = 1;
     }
   });
 }

@@ -63,8 +63,17 @@ type Predicate = (s: FilterSubject) => boolean;
 
 /** A predicate over flows that applies whitelist and blacklist as Hubble does; throws InputError for an invalid filter. */
 export function buildFlowFilterMatcher(filters: Partial<FlowFilters>): (s: FilterSubject) => boolean {
-  const white = (filters.whitelist ?? []).map(compileFilter);
-  const black = (filters.blacklist ?? []).map(compileFilter);
+  // A filter that cannot be read is named by its list and place: whitelist[1]: invalid source_ip filter ...
+  const compile = (list: 'whitelist' | 'blacklist') => (f: FlowFilterJson, i: number) => {
+    try {
+      return compileFilter(f);
+    } catch (err) {
+      if (err instanceof InputError) throw new InputError(`${list}[${i}]: ${err.message}`);
+      throw err;
+    }
+  };
+  const white = (filters.whitelist ?? []).map(compile('whitelist'));
+  const black = (filters.blacklist ?? []).map(compile('blacklist'));
   if (white.length === 0 && black.length === 0) return () => true;
   return (s) => (white.length === 0 || white.some((p) => p(s))) && !black.some((p) => p(s));
 }
@@ -82,8 +91,8 @@ function compileFilter(f: FlowFilterJson): Predicate {
       return uuid !== undefined && set.has(uuid);
     });
   }
-  if (nonEmpty(f.source_ip)) preds.push(ipMatcher(f.source_ip, (s) => g(s).IP?.source));
-  if (nonEmpty(f.destination_ip)) preds.push(ipMatcher(f.destination_ip, (s) => g(s).IP?.destination));
+  if (nonEmpty(f.source_ip)) preds.push(ipMatcher(f.source_ip, 'source_ip', (s) => g(s).IP?.source));
+  if (nonEmpty(f.destination_ip)) preds.push(ipMatcher(f.destination_ip, 'destination_ip', (s) => g(s).IP?.destination));
   if (nonEmpty(f.source_pod)) preds.push(namespacedMatcher(f.source_pod, (s) => [g(s).source?.namespace, g(s).source?.pod_name]));
   if (nonEmpty(f.destination_pod))
     preds.push(namespacedMatcher(f.destination_pod, (s) => [g(s).destination?.namespace, g(s).destination?.pod_name]));
@@ -114,10 +123,11 @@ function compileFilter(f: FlowFilterJson): Predicate {
   }
   if (nonEmpty(f.http_status_code)) {
     const codes = f.http_status_code.map((c) => {
-      const m = /^(\d{1,3})(\+?)$/.exec(c);
-      if (!m) throw new InputError(`invalid http_status_code filter "${c}": expected e.g. 404 or 5+`);
-      const [, digits = '', plus] = m;
-      return { digits, prefix: plus === '+' };
+      // As Hubble: a code from 100 to 599, or a prefix of one or two digits and + (5+, 40+).
+      const m = /^(?:([1-5]\d\d)|([1-5]\d?)\+)$/.exec(c);
+      if (!m)
+        throw new InputError(`invalid http_status_code filter "${c}": expected a code from 100 to 599 such as 404, or a prefix such as 5+`);
+      return m[1] !== undefined ? { digits: m[1], prefix: false } : { digits: m[2] ?? '', prefix: true };
     });
     preds.push((s) => {
       const code = g(s).l7?.http?.code;
@@ -128,6 +138,9 @@ function compileFilter(f: FlowFilterJson): Predicate {
   }
   if (nonEmpty(f.protocol)) {
     const set = new Set(f.protocol.map((p) => p.toLowerCase()));
+    for (const p of set)
+      if (!FILTER_PROTOCOLS.has(p))
+        throw new InputError(`invalid protocol filter "${p}": expected one of ${[...FILTER_PROTOCOLS].join(', ')}`);
     preds.push((s) => flowProtocols(g(s)).some((p) => set.has(p)));
   }
   if (nonEmpty(f.source_port)) preds.push(portMatcher(f.source_port, 'source_port'));
@@ -213,14 +226,16 @@ function compileRegExp(source: string, field: string): RegExp {
   }
 }
 
-function ipMatcher(list: string[], get: (s: FilterSubject) => string | undefined): Predicate {
+function ipMatcher(list: string[], field: string, get: (s: FilterSubject) => string | undefined): Predicate {
   const exact = new Set<string>();
   const block = new net.BlockList();
   let cidrs = false;
   for (const entry of list) {
-    const [addr = '', bits] = entry.split('/');
+    const [addr = '', bits, extra] = entry.split('/');
     const family = net.isIP(addr);
-    if (family === 0) throw new InputError(`invalid IP filter "${entry}": expected an address or CIDR`);
+    const maxBits = family === 6 ? 128 : 32;
+    if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits)))
+      throw new InputError(`invalid ${field} filter "${entry}": expected an address or a CIDR such as 10.0.0.0/8 (prefix 0-${maxBits})`);
     if (bits === undefined) exact.add(addr);
     else {
       block.addSubnet(addr, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
@@ -287,6 +302,9 @@ function portMatcher(list: string[], field: 'source_port' | 'destination_port'):
     return port !== undefined && ports.has(port);
   };
 }
+
+/** The protocols a filter may name (flowProtocols gives a flow's), as Hubble knows them. */
+const FILTER_PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'sctp', 'icmp', 'icmpv4', 'icmpv6', 'http', 'dns', 'kafka']);
 
 function flowProtocols(flow: Flow): string[] {
   const out: string[] = [];

@@ -47,6 +47,18 @@ function parseRequestTime(text: string | undefined, field: string): bigint | und
 }
 
 /**
+ * The request's `number` (a uint64): `hubble observe --all` sends the largest, 2^64 - 1, for "every
+ * flow kept", so a number past what a JavaScript number holds exactly asks for every flow there is.
+ */
+function parseNumber(value: GetFlowsRequestJson['number']): number {
+  const text = String(value ?? 0);
+  if (!/^\d+$/.test(text) || BigInt(text) > 18_446_744_073_709_551_615n)
+    throw new InputError(`invalid number: ${text} (a uint64 expected)`);
+  const n = BigInt(text);
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+}
+
+/**
  * Reads a GetFlowsRequest as Hubble does (pkg/hubble/observer). Throws an InputError (the server
  * answers INVALID_ARGUMENT) for `first` with `follow`, an unreadable `since`/`until` or filter.
  */
@@ -55,8 +67,7 @@ export function planGetFlows(request: GetFlowsRequestJson): GetFlowsPlan {
   const matches = buildFlowFilterMatcher({ whitelist: request.whitelist, blacklist: request.blacklist });
   const sinceNs = parseRequestTime(request.since, 'since');
   const untilNs = parseRequestTime(request.until, 'until');
-  const number = Number(request.number ?? 0);
-  if (!Number.isSafeInteger(number) || number < 0) throw new InputError(`invalid number: ${String(request.number)}`);
+  const number = parseNumber(request.number);
   return { number, first: request.first === true, follow: request.follow === true, sinceNs, untilNs, matches };
 }
 

@@ -12,10 +12,15 @@ import { sleep } from '../sleep';
  */
 const HEAD_BYTES = 256;
 
-/** One item read from a flow file: an event, or a skipped line with its reason. */
+/** One item read from a flow file: an event, a skipped line with its reason, or a file that could not be read on. */
 export interface FlowFileItem {
   event?: HubbleEvent;
   skip?: { reason: SkipReason; message: string };
+  /**
+   * The file could not be read (on): missing, a directory, a truncated or not-gzip `.gz`. Names the
+   * file and the last line read; what came before it was yielded, and reading goes on with the next file.
+   */
+  failed?: string;
   /** The path as given (`-` for stdin). */
   file: string;
   /** 1-based line number within the file (restarts at 1 after a rotation in follow mode). */
@@ -60,7 +65,8 @@ export interface FlowFileStream extends AsyncIterable<FlowFileItem> {
 /**
  * Reads flow files line by line: `hubble observe -o jsonpb` output, Hubble exporter files and bare
  * Flow lines (see parseFlowLine); `-` is stdin, `*.gz` is gunzipped. Malformed lines come out as
- * `skip` items and reading goes on. Blank lines and ignored event kinds yield nothing.
+ * `skip` items and reading goes on; a file that cannot be read on comes out as a `failed` item and
+ * reading goes on with the next. Blank lines and ignored event kinds yield nothing.
  */
 export function readFlowFiles(paths: readonly string[], options: ReadFlowFilesOptions = {}): FlowFileStream {
   const progress: ReadProgress = { file: paths[0] ?? '', fileIndex: 0, files: paths.length, linesRead: 0, bytesRead: 0 };
@@ -87,16 +93,59 @@ export function readFlowFiles(paths: readonly string[], options: ReadFlowFilesOp
       const lines = tail
         ? tailLines(file, options.signal, options.pollIntervalMs ?? 200, (n) => (progress.bytesRead += n))
         : streamLines(file, options, (n) => (progress.bytesRead += n));
-      for await (const { text, line } of lines) {
-        progress.linesRead++;
-        const parsed = parseFlowLine(text);
-        if (!parsed.ok) yield { skip: { reason: parsed.reason, message: parsed.message }, file, line };
-        else if (parsed.event) yield { event: parsed.event, file, line };
+      let last = 0;
+      try {
+        for await (const { text, line } of lines) {
+          last = line;
+          progress.linesRead++;
+          const parsed = parseFlowLine(text);
+          if (!parsed.ok) yield { skip: { reason: parsed.reason, message: parsed.message }, file, line };
+          else if (parsed.event) yield { event: parsed.event, file, line };
+        }
+      } catch (err) {
+        yield { failed: `cannot read ${file}${last > 0 ? ` after line ${last}` : ''}: ${readProblem(err)}`, file, line: last };
       }
     }
   }
 
   return { [Symbol.asyncIterator]: () => items(), progress: () => ({ ...progress }) };
+}
+
+/**
+ * What is wrong with each file that cannot be read (missing, a directory, not readable), one line per
+ * file, so that a command can refuse all of them before it reads any (stdin, `-`, is not checked).
+ */
+export function unreadableFiles(paths: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const p of paths) {
+    if (p === '-') continue;
+    try {
+      if (fs.statSync(p).isDirectory()) problems.push(`${p}: it is a directory`);
+      else fs.accessSync(p, fs.constants.R_OK);
+    } catch (err) {
+      problems.push(`${p}: ${readProblem(err)}`);
+    }
+  }
+  return problems;
+}
+
+/** What went wrong reading a file, in words: the errno's meaning, or what gunzip said. */
+function readProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EACCES':
+      return 'permission denied';
+    case 'Z_BUF_ERROR':
+      return 'the gzip data ends early (a truncated .gz)';
+    case 'Z_DATA_ERROR':
+      return `not gzip data, or damaged (${e.message})`;
+    default:
+      return e.message ?? String(err);
+  }
 }
 
 interface NumberedLine {
@@ -109,7 +158,8 @@ async function* streamLines(file: string, options: ReadFlowFilesOptions, onBytes
   const raw: NodeJS.ReadableStream = file === '-' ? (options.stdin ?? process.stdin) : fs.createReadStream(file);
   raw.on('data', (chunk: Buffer | string) => onBytes(chunk.length));
   let input: NodeJS.ReadableStream = raw;
-  if (file.endsWith('.gz')) {
+  // A .gz of no bytes at all is an empty file (as zcat -f reads it), not a truncated one.
+  if (file.endsWith('.gz') && !(file !== '-' && fs.statSync(file).size === 0)) {
     const gunzip = zlib.createGunzip();
     raw.on('error', (err) => gunzip.destroy(err));
     input = raw.pipe(gunzip);

@@ -117,7 +117,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
         const count = (skipped[item.skip.reason] ?? 0) + 1;
         skipped[item.skip.reason] = count;
         if (count <= 5) log.warn({ file: item.file, line: item.line, reason: item.skip.reason }, item.skip.message);
-      }
+      } else if (item.failed !== undefined) throw new InputError(`the recording cannot be loaded: ${item.failed}`);
     }
     if (Object.keys(skipped).length > 0) log.warn({ skipped }, 'some lines of the recording were skipped');
   }

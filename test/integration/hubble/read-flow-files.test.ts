@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
-import { type FlowFileItem, readFlowFiles } from '../../../src/hubble/read-flow-files';
+import { type FlowFileItem, readFlowFiles, unreadableFiles } from '../../../src/hubble/read-flow-files';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 const HTTP = path.join(FIXTURES, 'basic-sample-5-http-flows.json');
@@ -70,8 +70,37 @@ describe('readFlowFiles', () => {
     expect(items[0]!.file).toBe('-');
   });
 
-  it('fails clearly on a missing file', async () => {
-    await expect(collect(readFlowFiles([path.join(dir, 'nope.json')]))).rejects.toThrow(/ENOENT/);
+  it('says which file could not be read on, and after which line, and goes on with the next file', async () => {
+    const lines = Array.from({ length: 400 }, (_, i) => flowLines(HTTP)[i % 5]).join('\n');
+    const whole = zlib.gzipSync(lines);
+    const truncated = path.join(dir, 'cut.json.gz');
+    fs.writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+    const notGzip = path.join(dir, 'plain.json.gz');
+    fs.writeFileSync(notGzip, `${flowLines(HTTP)[0]}\n`);
+    const emptyGz = path.join(dir, 'empty.json.gz');
+    fs.writeFileSync(emptyGz, '');
+    const missing = path.join(dir, 'nope.json');
+    const items = await collect(readFlowFiles([truncated, notGzip, missing, dir, emptyGz, DNS]));
+    const failed = items.filter((i) => i.failed !== undefined);
+    expect(failed.map((i) => i.failed)).toEqual([
+      expect.stringMatching(new RegExp(`^cannot read ${truncated} after line \\d+: the gzip data ends early \\(a truncated \\.gz\\)$`)),
+      `cannot read ${notGzip}: not gzip data, or damaged (incorrect header check)`,
+      `cannot read ${missing}: no such file`,
+      `cannot read ${dir}: it is a directory`,
+    ]);
+    // What came before the break is kept, and the files after it are read: the empty .gz is empty.
+    const cutAt = failed[0]!.line;
+    expect(cutAt).toBeGreaterThan(0);
+    expect(items.filter((i) => i.file === truncated && i.event)).toHaveLength(cutAt);
+    expect(items.filter((i) => i.file === DNS && i.event)).toHaveLength(5);
+    expect(items.filter((i) => i.file === emptyGz)).toEqual([]);
+  });
+
+  it('names every file it cannot read before reading any (unreadableFiles)', () => {
+    expect(unreadableFiles([HTTP, '-', path.join(dir, 'nope.json'), dir])).toEqual([
+      `${path.join(dir, 'nope.json')}: no such file`,
+      `${dir}: it is a directory`,
+    ]);
   });
 
   it('follows a growing exporter file across rotation and truncation until aborted', async () => {

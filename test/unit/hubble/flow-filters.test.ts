@@ -131,8 +131,25 @@ describe('buildFlowFilterMatcher', () => {
   });
 
   it('rejects invalid filters with the field and value named', () => {
-    expect(() => buildFlowFilterMatcher({ whitelist: [{ source_ip: ['nope'] }] })).toThrow(/IP filter "nope"/);
+    expect(() => buildFlowFilterMatcher({ whitelist: [{ source_ip: ['nope'] }] })).toThrow(
+      /^whitelist\[0\]: invalid source_ip filter "nope"/,
+    );
     expect(() => buildFlowFilterMatcher({ whitelist: [{ dns_query: ['('] }] })).toThrow(/dns_query/);
     expect(() => buildFlowFilterMatcher({ whitelist: [{ http_status_code: ['5xx'] }] })).toThrow(/http_status_code/);
+  });
+
+  it('refuses what Hubble refuses: a CIDR without a valid prefix, an unknown protocol, a status code outside 100-599', () => {
+    // "10.0.0.0/" used to read as /0 and match every IPv4 flow; /33 and /x threw a bare RangeError.
+    for (const cidr of ['10.0.0.0/', '10.0.0.0/33', '10.0.0.0/x', 'fd00::/129', '10.0.0.0/8/1'])
+      expect(() => buildFlowFilterMatcher({ blacklist: [{}, { destination_ip: [cidr] }] })).toThrow(
+        new RegExp(`^blacklist\\[1\\]: invalid destination_ip filter "${cidr.replace(/[./]/g, '\\$&')}"`),
+      );
+    expect(match({ whitelist: [{ source_ip: ['0.0.0.0/0'] }] }, web)).toBe(true);
+    expect(() => buildFlowFilterMatcher({ whitelist: [{ protocol: ['bogus'] }] })).toThrow(
+      /invalid protocol filter "bogus": expected one of tcp, udp/,
+    );
+    for (const code of ['999', '99', '6+', '600'])
+      expect(() => buildFlowFilterMatcher({ whitelist: [{ http_status_code: [code] }] })).toThrow(/from 100 to 599/);
+    expect(match({ whitelist: [{ http_status_code: ['50+'] }] }, web)).toBe(true);
   });
 });

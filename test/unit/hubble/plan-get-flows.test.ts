@@ -144,5 +144,13 @@ describe('planGetFlows and walkGetFlows (Hubble GetFlows rules over a recording)
     expect(() => planGetFlows({ first: true, follow: true })).toThrow(new InputError('first cannot be specified with follow'));
     expect(() => planGetFlows({ since: 'yesterday' })).toThrow(new InputError('invalid since: yesterday'));
     expect(() => planGetFlows({ number: -1 })).toThrow(/invalid number: -1/);
+    expect(() => planGetFlows({ number: '18446744073709551616' })).toThrow(/invalid number: 18446744073709551616 \(a uint64 expected\)/);
+  });
+
+  it('gives every flow for the largest uint64, as `hubble observe --all` asks', () => {
+    expect(answer(recordingOf(10), { number: '18446744073709551615' })).toMatchObject({
+      pods: Array.from({ length: 10 }, (_, i) => `p${i}`),
+      then: 'end',
+    });
   });
 });

@@ -52,6 +52,12 @@ const bool = textKind('bool', 'true or false', (raw) => {
   return ['true', '1', 'yes', 'on'].includes(v) ? true : ['false', '0', 'no', 'off'].includes(v) ? false : undefined;
 });
 const dur = textKind('duration', 'a duration such as 500ms, 30s, 5m, 24h', (raw) => parseDurationMs(raw));
+/** A duration of at least `min` (such as `1s`): where 0 or a few ms would make a loop spin. */
+const durAtLeast = (min: string) =>
+  textKind('duration', `a duration of at least ${min} such as 30s`, (raw) => {
+    const ms = parseDurationMs(raw);
+    return ms !== undefined && ms >= (parseDurationMs(min) ?? 0) ? ms : undefined;
+  });
 const list: Kind<readonly string[]> = {
   type: 'list',
   schema: z.string().transform((raw) =>
@@ -251,7 +257,7 @@ const DECLARED = {
       flag: 'shard-index',
       help: "this collector's shard, 0 to HG_SHARD_COUNT-1, or `ordinal`: the trailing number of the pod name (HOSTNAME) of a StatefulSet pod; required when HG_SHARD_COUNT is above 1",
     }),
-    nodesRefreshMs: setting(dur, {
+    nodesRefreshMs: setting(durAtLeast('1s'), {
       env: 'HG_SHARD_NODES_REFRESH',
       flag: 'shard-nodes-refresh',
       default: '30s',

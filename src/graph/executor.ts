@@ -1,4 +1,6 @@
 import {
+  bookmarkManager,
+  type BookmarkManager,
   isDate,
   isDateTime,
   isLocalDateTime,
@@ -6,6 +8,7 @@ import {
   type Driver,
   type ManagedTransaction,
   type QueryResult,
+  type Session,
 } from 'neo4j-driver';
 import { HubbleGraphError, Neo4jUnavailableError, errorMessage } from '../errors';
 import { sleep } from '../sleep';
@@ -172,10 +175,21 @@ function mapError(err: unknown): Error {
  * (transient errors retried by the driver); every session closes in `finally`.
  */
 export class Executor {
+  /**
+   * Shared by every session of this executor, so that on a Neo4j cluster a read (a staged batch's
+   * parts, the resume point) runs on a member that has this process's own writes: each session
+   * starts from the bookmarks of those that ended before it. One server answers at once.
+   */
+  private readonly bookmarks: BookmarkManager = bookmarkManager();
+
   constructor(
     readonly driver: Driver,
     private readonly options: ExecutorOptions,
   ) {}
+
+  private session(mode: 'READ' | 'WRITE'): Session {
+    return this.driver.session({ database: this.options.database, defaultAccessMode: mode, bookmarkManager: this.bookmarks });
+  }
 
   /**
    * Runs one read query in a transaction of its own (auto-commit): one Bolt request instead of
@@ -187,7 +201,7 @@ export class Executor {
   async read<R>(query: string, params: Params = {}, options: TxOptions = {}): Promise<R[]> {
     const giveUpAt = Date.now() + TRANSIENT_RETRY_MS;
     for (let attempt = 0; ; attempt++) {
-      const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'READ' });
+      const session = this.session('READ');
       try {
         return toRows<R>(await session.run(query, params, { timeout: options.timeoutMs ?? this.options.queryTimeoutMs }));
       } catch (err) {
@@ -206,7 +220,7 @@ export class Executor {
 
   /** Runs `work` in one read transaction (retried by the driver on transient errors). */
   async readTx<T>(work: (tx: TxRunner) => Promise<T>, options: TxOptions = {}): Promise<T> {
-    const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'READ' });
+    const session = this.session('READ');
     try {
       return await session.executeRead((tx) => work(wrap(tx)), { timeout: options.timeoutMs ?? this.options.queryTimeoutMs });
     } catch (err) {
@@ -218,7 +232,7 @@ export class Executor {
 
   /** Runs `work` in one write transaction; the whole function may run again on a transient error. */
   async writeTx<T>(work: (tx: TxRunner) => Promise<T>): Promise<T> {
-    const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'WRITE' });
+    const session = this.session('WRITE');
     try {
       return await session.executeWrite((tx) => work(wrap(tx)), { timeout: this.options.queryTimeoutMs });
     } catch (err) {
@@ -234,7 +248,7 @@ export class Executor {
    * Neo4j refuses without committing any of them.
    */
   async probeWriteTx(work: (tx: TxRunner) => Promise<unknown>): Promise<void> {
-    const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'WRITE' });
+    const session = this.session('WRITE');
     try {
       const tx = session.beginTransaction({ timeout: this.options.queryTimeoutMs });
       try {
@@ -254,7 +268,7 @@ export class Executor {
    * to mix with data writes in one transaction.
    */
   async autoCommit<R>(query: string, params: Params = {}): Promise<R[]> {
-    const session = this.driver.session({ database: this.options.database, defaultAccessMode: 'WRITE' });
+    const session = this.session('WRITE');
     try {
       return toRows<R>(await session.run(query, params, { timeout: this.options.queryTimeoutMs }));
     } catch (err) {

@@ -165,6 +165,10 @@ describe('sharding settings', () => {
     expect(problems({ HG_SHARD_COUNT: '2', HG_SHARD_INDEX: '0', HG_ATTRIBUTION: 'paired' })).toContain(
       'HG_ATTRIBUTION / --attribution: paired counts an exchange twice',
     );
+    // 0 would ask Relay for its nodes in a loop without pause.
+    for (const refresh of ['0', '500ms'])
+      expect(problems({ HG_SHARD_NODES_REFRESH: refresh })).toContain(`a duration of at least 1s such as 30s`);
+    expect(loadConfig({ env: { HG_SHARD_NODES_REFRESH: '1s' } }).hubble.nodesRefreshMs).toBe(1000);
   });
 });
 

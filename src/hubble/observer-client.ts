@@ -4,6 +4,7 @@ import type { FilterConfig, HubbleConfig } from '../config';
 import { HubbleGraphError, errorMessage } from '../errors';
 import type { HubbleEvent } from '../flows/flow';
 import { flowKey } from '../flows/flow-key';
+import { NodeResume } from './node-resume';
 import { FLOW_TIME_FLOOR_MS } from '../flows/flow-time';
 import { type Logger, silentLogger } from '../logger';
 import { toFlowFilters } from './flow-filters';
@@ -175,13 +176,6 @@ export interface StreamHubbleEventsOptions {
   onShardNodes?: (nodes: readonly string[]) => void;
 }
 
-/** A request for more nodes asks again from before they were known; the nodes read before drop what they had sent. */
-interface CatchUp {
-  readonly oldNodes: ReadonlySet<string>;
-  /** Flows of `oldNodes` dated before this were yielded by the previous request. */
-  readonly cutoffNs: bigint;
-}
-
 /** The names of this shard's nodes in Relay's node list. */
 async function readShardNodes(client: ObserverClient, shard: { count: number; index: number }, timeoutMs: number): Promise<string[]> {
   const { nodes } = await client.getNodes(timeoutMs);
@@ -199,6 +193,12 @@ async function readShardNodes(client: ObserverClient, shard: { count: number; in
  * Relay idle for that long after its nodes came.
  */
 const EMPTY_SHARD_FIRST_WAIT_MS = 1_000;
+
+/**
+ * How far behind the newest flow a stream asked again reaches for a node that fell behind the others
+ * (NodeResume): a node silent for longer (gone, or idle) does not pull every node's flows back with it.
+ */
+const RESUME_HORIZON_MS = 120_000;
 
 /** Failures that retrying cannot fix. */
 const PERMANENT = new Set<number>([
@@ -269,40 +269,17 @@ export function backoffDelayMs(failures: number, minMs: number, maxMs: number, r
   return Math.round(d / 2 + (random() * d) / 2);
 }
 
-/** Keys of the flows yielded at or after a moving cutoff (the newest time minus the resume overlap). */
-class RecentFlows {
-  private readonly byKey = new Map<string, bigint>();
-  private order: Array<{ key: string; ns: bigint }> = [];
-  private head = 0;
-
-  add(key: string, ns: bigint, cutoffNs: bigint): void {
-    this.byKey.set(key, ns);
-    this.order.push({ key, ns });
-    // Yield order is time order except for stragglers; drop from the front what fell behind the cutoff.
-    for (let old = this.order[this.head]; old !== undefined && old.ns < cutoffNs; old = this.order[++this.head]) {
-      if (this.byKey.get(old.key) === old.ns) this.byKey.delete(old.key);
-    }
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  keys(): Set<string> {
-    return new Set(this.byKey.keys());
-  }
-}
-
 /**
  * Hubble events from observer.Observer/GetFlows with `follow: true`, for as long as the signal
  * allows: flows, node status changes (Hubble Relay) and lost-events reports.
  *
  * Calls ServerStatus on every connect (logged, and given to `onServerStatus`). When the connection
  * or the stream fails, or the server ends the stream, it reconnects with exponential backoff and
- * jitter and **resumes**: the new request asks for `since` = the time of the last flow it yielded
- * (minus `resumeOverlapMs`), and the flows from then on which it had already yielded (known by
- * uuid, or by content when Hubble sets no uuid) are dropped, so that a reconnect leaves no gap and
- * repeats nothing.
+ * jitter and **resumes**: the new request asks for `since` = the earliest of each node's last flow
+ * time it yielded (minus `resumeOverlapMs`; a node at most RESUME_HORIZON_MS behind the newest), and
+ * the flows of a node which it had already yielded (before that node's last time, or known by uuid,
+ * or by content when Hubble sets no uuid) are dropped, so that a reconnect leaves no gap and
+ * repeats nothing (NodeResume).
  * INVALID_ARGUMENT, UNIMPLEMENTED, UNAUTHENTICATED and PERMISSION_DENIED end it with a
  * HubbleConnectionError, as does `maxConsecutiveFailures`.
  */
@@ -322,11 +299,10 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
   const onAbort = () => call?.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  // Resume state: the newest flow time yielded, and the flows yielded from `overlap` before it on.
+  // Resume state, node by node: each node's newest flow time yielded and its flows from `overlap` before it on.
   const overlapNs = BigInt(Math.max(0, Math.round(options.resumeOverlapMs ?? 0))) * 1_000_000n;
-  const recent = new RecentFlows();
-  let lastNs: bigint | undefined;
-  let resumeKeys = new Set<string>();
+  const resume = new NodeResume(overlapNs, BigInt(RESUME_HORIZON_MS) * 1_000_000n);
+  let repeated: ((node: string, key: string, ns: bigint) => boolean) | undefined;
   let failures = 0;
   let connects = 0;
   // Sharding: the nodes asked for, the newest flow time when the node list last lacked any new node,
@@ -336,7 +312,6 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
   let listedAtNs: bigint | undefined;
   let firstNs: bigint | undefined;
   const announced = new Set<string>();
-  let catchUp: CatchUp | undefined;
   let restartForNodes = false;
   const firstEmptyWaitMs = Math.min(EMPTY_SHARD_FIRST_WAIT_MS, shard?.refreshMs ?? EMPTY_SHARD_FIRST_WAIT_MS);
   let emptyWaitMs = firstEmptyWaitMs;
@@ -352,7 +327,7 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
       if (streamNodes === undefined || call === undefined) return;
       const known = streamNodes;
       // A node missing from the answer had sent nothing we lack before the call went out.
-      const askedAtNs = lastNs;
+      const askedAtNs = resume.lastNs;
       readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000)
         .then((mine) => {
           const added = mine.filter((n) => !known.has(n));
@@ -392,7 +367,7 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
           options.onServerStatus?.(status);
         }
         let nodeWhitelist = whitelist;
-        catchUp = undefined;
+        let asked: string[] | undefined;
         if (shard) {
           const mine = [...new Set([...(await readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000)), ...announced])].sort();
           if (signal?.aborted) break;
@@ -410,13 +385,12 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
           emptyWaitMs = firstEmptyWaitMs;
           const before = streamNodes;
           const added = before === undefined ? [] : mine.filter((n) => !before.has(n));
-          if (before !== undefined && added.length > 0 && lastNs !== undefined) {
-            const from = listedAtNs ?? firstNs ?? lastNs;
-            catchUp = { oldNodes: before, cutoffNs: lastNs - overlapNs };
-            listedAtNs = from < lastNs ? from : lastNs;
-          } else {
-            listedAtNs = lastNs;
-          }
+          const lastNs = resume.lastNs;
+          // A node never read before is wanted from when the node list last lacked it (its flows before
+          // are lost); a node read before that dropped out of an answer and came back, from its own point.
+          if (lastNs !== undefined) for (const n of added) resume.listedNew(n, listedAtNs ?? firstNs ?? lastNs);
+          listedAtNs = lastNs;
+          asked = mine;
           if (before === undefined || added.length > 0 || mine.length !== before.size) options.onShardNodes?.(mine);
           streamNodes = new Set(mine);
           nodeWhitelist = whitelist.length === 0 ? [{ node_name: mine }] : whitelist.map((f) => ({ ...f, node_name: mine }));
@@ -424,11 +398,12 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
         restartForNodes = false;
         connects++;
         const request: GetFlowsRequestJson = { follow: true, whitelist: nodeWhitelist, blacklist };
-        if (lastNs !== undefined) {
-          // New nodes of this shard: from when the node list last lacked them (their flows before are lost).
-          const fromNs = catchUp !== undefined && listedAtNs !== undefined ? listedAtNs : lastNs;
-          request.since = nanosToTimestamp(fromNs - overlapNs);
-          resumeKeys = recent.keys();
+        const plan = resume.plan(asked);
+        repeated = plan.sinceNs === undefined ? undefined : plan.repeated;
+        if (plan.sinceNs !== undefined) {
+          // Asked again: from the earliest point of the nodes asked for, each node's flows sent before
+          // its own point dropped (NodeResume).
+          request.since = nanosToTimestamp(plan.sinceNs);
         } else {
           if (options.since !== undefined) request.since = options.since;
           if (options.number !== undefined && options.number > 0) request.number = options.number;
@@ -439,7 +414,7 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
             number: request.number,
             whitelist: whitelist.length,
             blacklist: blacklist.length,
-            resume: lastNs !== undefined,
+            resume: plan.sinceNs !== undefined,
           },
           'GetFlows',
         );
@@ -465,13 +440,10 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
             // A time out of range (a broken node clock) must not become the point a reconnect asks from.
             if (ns !== undefined && ns >= FLOOR_NS && ns <= BigInt(Date.now() + maxAheadMs) * 1_000_000n) {
               const key = flowKey(event.flow, event.nodeName);
-              if (resumeKeys.has(key)) continue; // already yielded before the reconnect
-              // Asked again for new nodes: the nodes of the previous request had sent these already.
-              if (catchUp !== undefined && ns < catchUp.cutoffNs && catchUp.oldNodes.has(event.nodeName ?? event.flow.node_name ?? ''))
-                continue;
-              if (lastNs === undefined || ns > lastNs) lastNs = ns;
+              const node = event.nodeName ?? event.flow.node_name ?? '';
+              if (repeated?.(node, key, ns)) continue; // yielded before the stream was asked again
               if (firstNs === undefined) firstNs = ns;
-              recent.add(key, ns, lastNs - overlapNs);
+              resume.yielded(node, key, ns);
             }
           }
           if (shard && event.kind === 'node_status' && streamNodes !== undefined && event.status.state_change === 'NODE_CONNECTED') {

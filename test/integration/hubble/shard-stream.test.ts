@@ -110,4 +110,61 @@ describe('a sharded Hubble stream (real gRPC, the replay server as Relay)', () =
     expect(nodeLists[nodeLists.length - 1]).toContain(late);
     expect(flows.map((f) => f.uuid).sort()).toEqual(mine.map((e) => (e.kind === 'flow' ? e.flow.uuid! : '')).sort());
   });
+  it('keeps a joining node wanted from its own point when another node joins before its catch-up has come', async () => {
+    // Three nodes of shard 0: `old` from the start, `n1` joining with flows of the last seconds, `n2`
+    // joining while n1's are still being sent again (paced, so the second restart cuts n1's catch-up).
+    const [old, n1, n2] = [...new Set(events.map(nodeOf))].filter((n) => shardOfNode(n, 2) === 0).sort();
+    expect(n2).toBeDefined();
+    const T0 = Date.parse('2026-12-01T10:00:00Z');
+    let serial = 0;
+    const at = (node: string, ms: number): HubbleEvent => {
+      const template = events[serial % events.length]!;
+      serial++;
+      const flow = {
+        ...(template.kind === 'flow' ? template.flow : {}),
+        uuid: `flow-${serial}`,
+        node_name: node,
+        time: new Date(T0 + ms).toISOString(),
+      };
+      return { kind: 'flow', flow, nodeName: node };
+    };
+    const every = (node: string, fromMs: number, toMs: number, stepMs: number) =>
+      Array.from({ length: Math.floor((toMs - fromMs) / stepMs) }, (_, i) => at(node, fromMs + i * stepMs));
+    const byTime = (list: HubbleEvent[]) =>
+      list.sort((a, b) => (a.kind === 'flow' && b.kind === 'flow' ? Date.parse(a.flow.time!) - Date.parse(b.flow.time!) : 0));
+    const phase1 = every(old!, 0, 10_000, 50);
+    const phase2 = byTime([...every(old!, 12_000, 22_000, 50), ...every(n1!, 12_000, 22_000, 50)]);
+    const phase3 = every(n2!, 22_500, 24_500, 50);
+    replay = await startReplayServer({ events: phase1, listen: '127.0.0.1:0', rate: 150 });
+    const server = replay;
+    const ac = new AbortController();
+    const deadline = setTimeout(() => ac.abort(), 45_000);
+    const seen = new Map<string, number>();
+    const expected = phase1.length + phase2.length + phase3.length;
+    let settle: NodeJS.Timeout | undefined;
+    try {
+      for await (const ev of streamHubbleEvents({
+        hubble: { ...HUBBLE, server: server.address },
+        signal: ac.signal,
+        resumeOverlapMs: 0,
+        shard: { count: 2, index: 0, refreshMs: 200 },
+        onShardNodes: (nodes) => {
+          // n1 is asked for: while its catch-up is being sent, n2 joins.
+          if (nodes.includes(n1!) && !nodes.includes(n2!)) setTimeout(() => server.append(phase3), 800);
+        },
+      })) {
+        if (ev.kind !== 'flow') continue;
+        seen.set(ev.flow.uuid!, (seen.get(ev.flow.uuid!) ?? 0) + 1);
+        if (seen.size === phase1.length) setTimeout(() => server.append(phase2), 400);
+        if (seen.size >= expected && settle === undefined) settle = setTimeout(() => ac.abort(), 300);
+      }
+    } finally {
+      clearTimeout(deadline);
+      if (settle) clearTimeout(settle);
+    }
+    const lostOf = (node: string) =>
+      [...phase1, ...phase2, ...phase3].filter((e) => nodeOf(e) === node && e.kind === 'flow' && !seen.has(e.flow.uuid!)).length;
+    expect({ old: lostOf(old!), n1: lostOf(n1!), n2: lostOf(n2!) }).toEqual({ old: 0, n1: 0, n2: 0 });
+    expect([...seen.values()].filter((n) => n > 1)).toEqual([]);
+  });
 });

@@ -116,9 +116,11 @@ function compileFilter(f: FlowFilterJson): Predicate {
   }
   if (nonEmpty(f.event_type)) {
     const types = f.event_type;
+    // As Hubble: a flow without an event type matches none; a filter's type 0 (unset) matches any type.
     preds.push((s) => {
       const et = g(s).event_type;
-      return types.some((t) => (et?.type ?? 0) === (t.type ?? 0) && (!t.match_sub_type || (et?.sub_type ?? 0) === (t.sub_type ?? 0)));
+      if (et === undefined || et === null) return false;
+      return types.some((t) => (!t.type || (et.type ?? 0) === t.type) && (!t.match_sub_type || (et.sub_type ?? 0) === (t.sub_type ?? 0)));
     });
   }
   if (nonEmpty(f.http_status_code)) {

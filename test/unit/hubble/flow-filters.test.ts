@@ -103,6 +103,10 @@ describe('buildFlowFilterMatcher', () => {
     [{ traffic_direction: ['INGRESS'] }, false],
     [{ event_type: [{ type: 4, match_sub_type: true, sub_type: 3 }] }, true],
     [{ event_type: [{ type: 4, match_sub_type: true, sub_type: 0 }] }, false],
+    // Type 0 (unset) is any type, as in Hubble.
+    [{ event_type: [{}] }, true],
+    [{ event_type: [{ type: 0, match_sub_type: true, sub_type: 3 }] }, true],
+    [{ event_type: [{ type: 1 }] }, false],
     [{ http_status_code: ['5+'] }, true],
     [{ http_status_code: ['404'] }, false],
     [{ http_method: ['get'] }, true],
@@ -127,6 +131,8 @@ describe('buildFlowFilterMatcher', () => {
 
   it('does not match reply filters on flows whose direction is unknown', () => {
     expect(match({ whitelist: [{ reply: [false] }] }, health)).toBe(false);
+    // Nor event type filters, even of any type, on flows without an event type.
+    expect(match({ whitelist: [{ event_type: [{}] }] }, { ...health, event_type: undefined })).toBe(false);
     expect(match({ whitelist: [{ dns_query: ['kube.*local'] }] }, health)).toBe(true);
   });
 

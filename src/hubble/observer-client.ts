@@ -177,8 +177,24 @@ export interface StreamHubbleEventsOptions {
 }
 
 /** The names of this shard's nodes in Relay's node list. */
-async function readShardNodes(client: ObserverClient, shard: { count: number; index: number }, timeoutMs: number): Promise<string[]> {
-  const { nodes } = await client.getNodes(timeoutMs);
+async function readShardNodes(
+  client: ObserverClient,
+  shard: { count: number; index: number },
+  timeoutMs: number,
+  server: string,
+): Promise<string[]> {
+  let nodes: GetNodesResponseJson['nodes'];
+  try {
+    ({ nodes } = await client.getNodes(timeoutMs));
+  } catch (err) {
+    // A Hubble server of one node (not Relay) has no GetNodes: say what to change, not only the status.
+    if ((err as HubbleConnectionError).grpcCode === grpc.status.UNIMPLEMENTED)
+      throw new HubbleConnectionError(
+        `HG_SHARD_COUNT is ${shard.count}, and a shard asks Hubble Relay for its nodes (GetNodes), which ${server} does not implement (a Hubble server of one node?): point HUBBLE_SERVER at Hubble Relay, or set HG_SHARD_COUNT=1`,
+        { cause: err, grpcCode: grpc.status.UNIMPLEMENTED },
+      );
+    throw err;
+  }
   return nodesOfShard(
     (nodes ?? []).map((n) => n.name ?? ''),
     shard.count,
@@ -328,7 +344,7 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
       const known = streamNodes;
       // A node missing from the answer had sent nothing we lack before the call went out.
       const askedAtNs = resume.lastNs;
-      readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000)
+      readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000, cfg.server)
         .then((mine) => {
           const added = mine.filter((n) => !known.has(n));
           if (added.length > 0) restart('GetNodes', added);
@@ -369,7 +385,7 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
         let nodeWhitelist = whitelist;
         let asked: string[] | undefined;
         if (shard) {
-          const mine = [...new Set([...(await readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000)), ...announced])].sort();
+          const mine = [...new Set([...(await readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000, cfg.server)), ...announced])].sort();
           if (signal?.aborted) break;
           if (mine.length === 0) {
             // An empty node_name list would ask for every node: wait for one of this shard instead,

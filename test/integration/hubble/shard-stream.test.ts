@@ -1,6 +1,9 @@
+import * as grpc from '@grpc/grpc-js';
 import type { Flow, HubbleEvent } from '../../../src/flows/flow';
 import { generateFlows } from '../../../src/generator/generate-flows';
+import { encodeServerStatus } from '../../../src/hubble/hubble-codec';
 import { streamHubbleEvents } from '../../../src/hubble/observer-client';
+import { OBSERVER_SERVICE } from '../../../src/hubble/observer-service';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
 import { shardOfNode } from '../../../src/hubble/shard-of-node';
 
@@ -166,5 +169,28 @@ describe('a sharded Hubble stream (real gRPC, the replay server as Relay)', () =
       [...phase1, ...phase2, ...phase3].filter((e) => nodeOf(e) === node && e.kind === 'flow' && !seen.has(e.flow.uuid!)).length;
     expect({ old: lostOf(old!), n1: lostOf(n1!), n2: lostOf(n2!) }).toEqual({ old: 0, n1: 0, n2: 0 });
     expect([...seen.values()].filter((n) => n > 1)).toEqual([]);
+  });
+  it('says that sharding needs Hubble Relay when the server has no GetNodes (a Hubble server of one node)', async () => {
+    // A server with ServerStatus and GetFlows, as a node's own Hubble server, and no GetNodes.
+    const server = new grpc.Server();
+    server.addService(OBSERVER_SERVICE, {
+      ServerStatus: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+        cb(null, Buffer.from(encodeServerStatus({ version: 'one-node' }))),
+      GetFlows: (call: grpc.ServerWritableStream<Buffer, Buffer>) => call.end(),
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    try {
+      const stream = streamHubbleEvents({
+        hubble: { ...HUBBLE, server: `127.0.0.1:${port}` },
+        shard: { count: 2, index: 0, refreshMs: 1000 },
+      });
+      await expect(stream.next()).rejects.toThrow(
+        `HG_SHARD_COUNT is 2, and a shard asks Hubble Relay for its nodes (GetNodes), which 127.0.0.1:${port} does not implement (a Hubble server of one node?): point HUBBLE_SERVER at Hubble Relay, or set HG_SHARD_COUNT=1`,
+      );
+    } finally {
+      server.forceShutdown();
+    }
   });
 });

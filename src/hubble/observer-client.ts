@@ -385,7 +385,9 @@ export async function* streamHubbleEvents(options: StreamHubbleEventsOptions): A
         let nodeWhitelist = whitelist;
         let asked: string[] | undefined;
         if (shard) {
-          const mine = [...new Set([...(await readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000, cfg.server)), ...announced])].sort();
+          const mine = [
+            ...new Set([...(await readShardNodes(client, shard, options.statusTimeoutMs ?? 10_000, cfg.server)), ...announced]),
+          ].sort();
           if (signal?.aborted) break;
           if (mine.length === 0) {
             // An empty node_name list would ask for every node: wait for one of this shard instead,

@@ -24,6 +24,11 @@ export const LABEL = {
   changeLog: 'ChangeLog',
   /** A part of a committed batch too large for one transaction, waiting to be applied. */
   ingestStage: 'IngestStage',
+  /**
+   * A lock node (ids 0 to BUCKET_LANES - 1): a staged part of buckets alone holds one, a workload
+   * move holds them all, so that a move never rebuilds roll-ups beside such a part (rollup-queries.ts).
+   */
+  bucketLane: 'BucketLane',
   /** A call's counts within one bucket of flow time (key, size in seconds, start). */
   activity: 'Activity',
   /**

@@ -37,7 +37,10 @@ import {
   type RollupRow,
 } from './build-rollup-rows';
 import {
+  BUCKET_LANES,
   DELETE_WORKLOAD_ROLLUPS,
+  LOCK_ALL_BUCKET_LANES,
+  LOCK_BUCKET_LANE,
   type MapNodesRow,
   READ_CALLS_OF_WORKLOADS,
   READ_MAP_NODES,
@@ -153,6 +156,11 @@ export interface ApplyRowsOptions {
    * that readers keeping answers by the graph's version read again (src/graph/write-staged-batch.ts).
    */
   readonly changeFeed?: boolean;
+  /**
+   * With `changeFeed: false`: the lane whose lock the rows take first (LOCK_BUCKET_LANE; 0 to
+   * BUCKET_LANES - 1), so that no workload move rebuilds roll-ups beside them.
+   */
+  readonly lane?: number;
 }
 
 /**
@@ -175,6 +183,7 @@ export async function applyIngestRows(
   }
   const pipe = statementPipeline(tx);
   try {
+    if (options.changeFeed === false) await pipe.send(LOCK_BUCKET_LANE, { lane: (options.lane ?? 0) % BUCKET_LANES });
     return await writeRows(tx, pipe, batch, rowsPerStatement, options.changeFeed !== false);
   } catch (err) {
     throw await pipe.firstFailure(err);
@@ -370,6 +379,8 @@ interface StoredCall extends Pick<
 async function moveWorkloadRollups(pipe: StatementPipeline, moved: readonly { from: string; to: string }[]): Promise<void> {
   const mapIds = [...new Set(moved.flatMap((m) => [m.from, m.to]))].sort();
   const namespaces = [...new Set(mapIds.map((id) => id.slice(0, id.indexOf('/'))))];
+  // After the parts of buckets under way, before any that would read the old workload (BUCKET_LANES).
+  await pipe.send(LOCK_ALL_BUCKET_LANES);
   await pipe.send(DELETE_WORKLOAD_ROLLUPS, { mapIds });
   const stored = (await pipe.send<{ call: StoredCall }>(READ_CALLS_OF_WORKLOADS, { mapIds, namespaces })).map((r) => r.call);
   if (stored.length === 0) return;

@@ -218,7 +218,7 @@ async function applyStagedPart(
     const rows = only ?? (JSON.parse(claimed.rows) as Rows);
     // A part of buckets wrote no flow and is never its batch's last (laneOf): nothing to record on the collector.
     if (key.lane === 'buckets') {
-      await applyIngestRows(tx, rows, size, { changeFeed: false });
+      await applyIngestRows(tx, rows, size, { changeFeed: false, lane: key.part });
       return;
     }
     await applyIngestRows(tx, rows, size);

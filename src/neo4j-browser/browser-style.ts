@@ -38,6 +38,7 @@ const NODE_LOOKS: readonly NodeLook[] = [
     text: '#2A2C34',
     caption: '{collectorId}',
   },
+  { label: LABEL.bucketLane, diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{id}' },
   { label: LABEL.activity, diameterPx: 30, fontSizePx: 7, color: '#C6DDE8', border: '#8FB8CC', text: '#2A2C34', caption: '{flows}' },
   { label: LABEL.rollup, diameterPx: 30, fontSizePx: 7, color: '#D8E8C6', border: '#A6C98F', text: '#2A2C34', caption: '{flows}' },
   { label: 'Migration', diameterPx: 30, fontSizePx: 7, color: '#D9C8AE', border: '#C0A378', text: '#2A2C34', caption: '{version}' },

@@ -103,6 +103,28 @@ UNWIND $rows AS row
 MATCH (u:${LABEL.rollup}) WHERE elementId(u) = row.id
 SET u.latencySketch = row.sketch`;
 
+/**
+ * Lock nodes between staged parts of buckets alone and workload moves (migration 0009 makes them).
+ * Such a part runs beside other transactions without the change feed's lock; it reads the workload
+ * of its calls' pods, then adds into their roll-ups. A move in another transaction deletes and
+ * rebuilds a workload's roll-ups from what is committed: between the part's read and its commit it
+ * would miss the part's buckets, and the part would add into the old workload's roll-up after the
+ * rebuild. So a part takes one lane's lock first (LOCK_BUCKET_LANE, its part number's lane, so that
+ * parts applied side by side seldom share one), and a move takes every lane's lock, in id order,
+ * before it deletes: it waits for the parts under way, and the parts after it read the new workload.
+ */
+export const BUCKET_LANES = 16;
+
+export const LOCK_BUCKET_LANE = `
+MERGE (l:${LABEL.bucketLane} {id: toInteger($lane)})
+SET l += {}`;
+
+/** Every lane, in id order (made when missing, as a part makes its own: a graph emptied keeps working). */
+export const LOCK_ALL_BUCKET_LANES = `
+UNWIND range(0, ${BUCKET_LANES - 1}) AS id
+MERGE (l:${LABEL.bucketLane} {id: id})
+SET l += {}`;
+
 /** Deletes the WORKLOAD roll-ups (every size) from or to a map node in `$mapIds`; returns how many. */
 export const DELETE_WORKLOAD_ROLLUPS = `
 CALL {

@@ -54,6 +54,9 @@ export class NodeResume {
     const newest = this.newest;
     if (newest === undefined) return { sinceNs: undefined, repeated: () => false };
     const floor = newest - this.horizonNs;
+    // A node silent for longer than the horizon is asked from no earlier point: what it sends is new
+    // (forgotten, so that nodes gone from the cluster do not pile up).
+    for (const [name, state] of this.nodes) if (state.point !== undefined && state.point < floor) this.nodes.delete(name);
     let since = newest;
     for (const name of nodes ?? this.nodes.keys()) {
       const point = this.nodes.get(name)?.point;

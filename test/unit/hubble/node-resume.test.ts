@@ -135,5 +135,8 @@ describe('NodeResume: where a stream asked again starts, node by node', () => {
     feed(r, 'busy', [100, 400]);
     expect(r.plan().sinceNs).toBe(398n * S);
     expect(r.plan(['idle', 'busy']).sinceNs).toBe(398n * S);
+    // Forgotten: when it speaks again, all it sends is new.
+    expect(r.knows('idle')).toBe(false);
+    expect(kept(r.plan(['idle', 'busy']), [['idle', 399]])).toEqual([['idle', 399]]);
   });
 });

@@ -52,9 +52,8 @@ function parseRequestTime(text: string | undefined, field: string): bigint | und
  */
 function parseNumber(value: GetFlowsRequestJson['number']): number {
   const text = String(value ?? 0);
-  if (!/^\d+$/.test(text) || BigInt(text) > 18_446_744_073_709_551_615n)
-    throw new InputError(`invalid number: ${text} (a uint64 expected)`);
-  const n = BigInt(text);
+  const n = /^\d+$/.test(text) ? BigInt(text) : -1n;
+  if (n < 0n || n > 18_446_744_073_709_551_615n) throw new InputError(`invalid number: ${text} (a uint64 expected)`);
   return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
 }
 

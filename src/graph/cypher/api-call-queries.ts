@@ -1,5 +1,5 @@
 import type { Params } from '../executor';
-import { COUNTER_PREFIX, LABEL } from '../model';
+import { COUNTER_PREFIX } from '../model';
 import {
   type CypherQuery,
   type EdgeConditions,
@@ -10,10 +10,10 @@ import {
   edgeConditions,
   edgeMatches,
   endpointProjection,
+  matchBucketsInWindow,
   rangedSums,
   where,
   windowParams,
-  windowPredicate,
 } from './api-fragments';
 
 /** Validated call conditions. */
@@ -200,7 +200,7 @@ export function buildDrops(c: DropConditions, limit: number): CypherQuery {
 ${where(droppedCallConditions(rest, params))}
 CALL {
   WITH r
-  MATCH (k:${LABEL.activity} {key: r.key, size: toInteger($w_size)}) WHERE ${windowPredicate('k')}
+  ${matchBucketsInWindow('k', 'r')}
   RETURN count(k) AS t_buckets, sum(k.flows) AS t_flows${c.reasons !== undefined ? ', sum(reduce(s = 0, key IN $reasonKeys | s + coalesce(k[key], 0))) AS t_reasons' : ''}
 }
 WITH a, r, b, t_flows, t_buckets${c.reasons !== undefined ? ', t_reasons' : ''} WHERE t_buckets > 0${reasons}
@@ -229,8 +229,7 @@ export function buildDropReasons(c: DropConditions): CypherQuery {
   // Ranged: the drop_<REASON> counters of the window's activity buckets instead of the all-time ones.
   const counted = c.range === undefined ? 'r' : 'w';
   if (c.range !== undefined) Object.assign(params, windowParams(c.range));
-  const windowMatch =
-    c.range === undefined ? '' : `\nMATCH (w:${LABEL.activity} {key: r.key, size: $w_size}) WHERE ${windowPredicate('w')}`;
+  const windowMatch = c.range === undefined ? '' : `\n${matchBucketsInWindow('w', 'r')}`;
   const cypher = `MATCH (a:Endpoint)-[r:CALLS]->(b:Endpoint)
 ${where(conds)}${windowMatch}
 UNWIND [k IN keys(${counted}) WHERE k STARTS WITH $prefix] AS k

@@ -147,7 +147,16 @@ export function windowOf(covered: CoveredRange): TimeWindow {
  */
 export function activeInWindow(r: string, w: TimeWindow, params: Params, prefix = 'w'): string {
   Object.assign(params, windowParams(w, prefix));
-  return `EXISTS { MATCH (k:Activity {key: ${r}.key, size: $${prefix}_size}) WHERE ${windowPredicate('k', prefix)} }`;
+  return `EXISTS { ${matchBucketsInWindow('k', r, prefix)} }`;
+}
+
+/**
+ * `MATCH` of the activity buckets `k` of call variable `r` (anything with a `key`) in the window
+ * whose parameters are `$<prefix>_…`: one seek in the activity_bucket constraint's index (key, size,
+ * start). Every read of a call's counts within a range starts with it.
+ */
+export function matchBucketsInWindow(k: string, r: string, prefix = 'w'): string {
+  return `MATCH (${k}:Activity {key: ${r}.key, size: toInteger($${prefix}_size)}) WHERE ${windowPredicate(k, prefix)}`;
 }
 
 /** The parameters `$<prefix>_size`, `$<prefix>_since`, `$<prefix>_until` that windowPredicate reads. */
@@ -260,14 +269,14 @@ export function edgeWindow(prefix = 'e'): string {
 export function rangedSums(window: string): string {
   return `CALL {
   WITH r
-  MATCH (k:Activity {key: r.key, size: toInteger($${window}_size)}) WHERE ${windowPredicate('k', window)}
+  ${matchBucketsInWindow('k', 'r', window)}
   RETURN sum(k.requests) AS t_requests, sum(k.flows) AS t_flows, sum(k.errors) AS t_errors, sum(k.responses) AS t_responses, max(k.lastSeen) AS t_lastSeen
 }`;
 }
 
 /** The sum of counter `field` over call `r`'s buckets in the window whose parameters are `$<window>_…` (0 without any). */
 function sumInWindow(r: string, field: string, window: string): string {
-  return `reduce(s = 0, n IN COLLECT { MATCH (k:Activity {key: ${r}.key, size: $${window}_size}) WHERE ${windowPredicate('k', window)} RETURN coalesce(k.${field}, 0) } | s + n)`;
+  return `reduce(s = 0, n IN COLLECT { ${matchBucketsInWindow('k', r, window)} RETURN coalesce(k.${field}, 0) } | s + n)`;
 }
 
 /**

@@ -42,6 +42,8 @@ interface WindowRead {
   readonly upto: number;
   readonly events?: ChangeEvents;
   readonly skipped?: number;
+  /** The poll did not read the log (nobody listening) and went to the head. */
+  readonly followedHead?: boolean;
 }
 
 interface Subscriber<K extends ChangeTopic> {
@@ -71,6 +73,8 @@ export class ChangeFeed {
   private closed = false;
   private lastErrorLogMs = 0;
   private stuck: { seq: number; sinceMs: number } | undefined;
+  /** Subscriptions started so far; a poll compares it before and after to see one join while it ran. */
+  private joins = 0;
 
   constructor(
     private readonly reader: GraphReader,
@@ -112,7 +116,10 @@ export class ChangeFeed {
     const set = this.subscribers[topic] as unknown as Set<Subscriber<K>>;
     const sub: Subscriber<K> = { accept, queue: new SubscriberQueue<Payload<K>>(() => set.delete(sub)) };
     if (this.closed) sub.queue.close();
-    else set.add(sub);
+    else {
+      set.add(sub);
+      this.joins += 1;
+    }
     return sub.queue;
   }
 
@@ -131,9 +138,14 @@ export class ChangeFeed {
 
   private async poll(): Promise<void> {
     const counts: Record<ChangeTopic, number> = { callAdded: 0, callUpdated: 0, podAdded: 0 };
+    const joinsBefore = this.joins;
     try {
       const read = await this.reader.readTx((tx) => this.readWindow(tx));
-      this.lastSeq = read.upto;
+      // A poll that ran without the log (nobody listening) follows the head. If a subscription began
+      // meanwhile, that head may hold changes committed after it began: keep the old sequence, so
+      // the next poll reads them from the log (a change from just before the join may come too).
+      const joinedMeanwhile = this.joins !== joinsBefore && this.lastSeq !== undefined && read.upto >= this.lastSeq;
+      if (!(read.followedHead && joinedMeanwhile)) this.lastSeq = read.upto;
       if (read.events) {
         const now = Date.now();
         const updates = read.events.callUpdated.flatMap((c) => this.coalescer.offer(c.key, c, now));
@@ -175,7 +187,7 @@ export class ChangeFeed {
     // First poll, an emptied graph (the sequence started again), or nobody listening: follow the head.
     if (after === undefined || head < after || !withLog) {
       this.stuck = undefined;
-      return { upto: head };
+      return { upto: head, followedHead: true };
     }
     if (head === after) return { upto: after };
     const window = planChangeWindow(entries, after, this.options.maxRowsPerPoll ?? 50_000);

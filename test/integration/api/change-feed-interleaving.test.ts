@@ -131,6 +131,38 @@ describe('change feed while batches commit between and inside its reads', () => 
     expect(podsAdded).toEqual([]);
   });
 
+  it('gives a subscription that begins during a poll with nobody listening the edges committed after it began', async () => {
+    const runId = `join-${Date.now()}`;
+    const pods = [podRow('join', 'j-0', 'j', 'Deployment', ['app=j']), podRow('join', 'j-1', 'j', 'Deployment', ['app=j'])];
+    await writeIngestBatch(executor, { endpoints: pods, calls: [], maxFlowTimeMs: 0 }, { collectorId: 'join', runId, batchSeq: 0 });
+    const added: GqlCall[] = [];
+    let draining: Promise<void> | undefined;
+    let armed = false;
+    // At the next statement, which belongs to a poll that began with no subscriber: subscribe, then
+    // commit a new edge before the poll reads the head of the feed.
+    const joinThenCommit = async () => {
+      if (!armed) return;
+      armed = false;
+      draining = drain(
+        feed.subscribe('callAdded', () => true),
+        added,
+      );
+      await writeIngestBatch(
+        executor,
+        { endpoints: [], calls: [callRow(pods[0]!.id, pods[1]!.id, 80, 'TCP', 'FORWARDED')], maxFlowTimeMs: 0 },
+        { collectorId: 'join', runId, batchSeq: 1 },
+      );
+    };
+    const feed = new ChangeFeed(interleavingReader(executor, joinThenCommit), { pollMs: 20, coalesceMs: 0 }, silentLogger());
+    feed.start();
+    await feed.ready();
+    armed = true;
+    await waitFor(() => added.length >= 1, 5000);
+    await feed.close();
+    await draining;
+    expect(added.map((c) => c.key)).toEqual([`${pods[0]!.id}|${pods[1]!.id}|80|TCP|FORWARDED`]);
+  });
+
   describe('change-log entries not (wholly) visible yet', () => {
     const pods = Array.from({ length: 4 }, (_, i) => podRow('gap', `g-${i}`, 'g', 'Deployment', ['app=g']));
     const key = (i: number) => `${pods[i]!.id}|${pods[i + 1]!.id}|80|TCP|FORWARDED`;

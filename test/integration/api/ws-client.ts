@@ -32,10 +32,16 @@ export function collect<T = JsonTree>(client: Client, query: string, variables: 
       return done;
     },
     unsubscribe,
-    /** Waits until `pred` holds on the results (checked every 25 ms) or the timeout passes. */
+    /**
+     * Waits until `pred` holds on the results (checked every 25 ms); fails naming what arrived when
+     * the subscription ends or the timeout passes first.
+     */
     async until(pred: (r: typeof results) => boolean, timeoutMs = 10_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (!pred(results) && !done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (pred(results)) return;
+      const why = done ? `the subscription ended (${JSON.stringify(failure ?? 'completed')})` : `${timeoutMs} ms passed`;
+      throw new Error(`${why} before the awaited results; ${results.length} arrived: ${JSON.stringify(results).slice(0, 2000)}`);
     },
   };
 }

@@ -84,7 +84,7 @@ describe('migrate (real Neo4j)', () => {
     const holder = session.beginTransaction();
     try {
       await holder.run('MATCH (n:HgTestLock) SET n.held = true');
-      const options = { dir, staleClaimMs: 1500, waitMs: 20_000 };
+      const options = { dir, staleClaimMs: 5000, waitMs: 30_000 };
       const first = migrate(executor, silentLogger(), options);
       await waitFor(
         'the first process to claim migration 3',
@@ -93,9 +93,9 @@ describe('migrate (real Neo4j)', () => {
         10_000,
       );
       // Twice the stale interval: without renewals, the claim would be taken over now.
-      await new Promise((r) => setTimeout(r, 3000));
+      await new Promise((r) => setTimeout(r, 10_000));
       const second = migrate(executor, silentLogger(), options);
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 2000));
       await holder.rollback();
       const [a, b] = await Promise.all([first, second]);
       expect(a.applied).toEqual(['0001-a.cypher', '0002-b.cypher', '0003-slow.cypher']);

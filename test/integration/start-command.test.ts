@@ -57,5 +57,5 @@ describe('hubble-graph start', () => {
       proc.child.kill('SIGTERM');
     }
     expect(await proc.exited).toBe(0);
-  });
+  }, 240_000);
 });

@@ -11,6 +11,7 @@ import type { Executor } from '../../../src/graph/executor';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
 import { silentLogger } from '../../../src/logger';
 import { readOneRow, resetGraph, testExecutor } from '../../helpers/neo4j';
+import { waitUntil } from '../../helpers/wait-until';
 import { callRow, podRow } from './seed-graph';
 
 /**
@@ -42,11 +43,6 @@ async function drain<T>(queue: AsyncIterator<T>, into: T[]): Promise<void> {
     if (r.done) return;
     into.push(r.value);
   }
-}
-
-async function waitFor(pred: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 describe('change feed while batches commit between and inside its reads', () => {
@@ -113,12 +109,12 @@ describe('change feed while batches commit between and inside its reads', () => 
     feed.start();
     await feed.ready();
     armed = true;
-    await waitFor(() => committed >= 40, 30_000);
+    await waitUntil('40 batches committed', () => committed >= 40, 60_000);
     const stored = (
       await executor.read<{ key: string; flows: number }>('MATCH ()-[r:CALLS]->() RETURN r.key AS key, r.flows AS flows')
     ).sort((a, b) => (a.key < b.key ? -1 : 1));
     expect(stored).toHaveLength(40);
-    await waitFor(() => added.length >= stored.length, 5000);
+    await waitUntil('a callAdded per stored edge', () => added.length >= stored.length, 20_000);
     await new Promise((r) => setTimeout(r, 200));
     await feed.close();
     await Promise.all(draining);
@@ -157,7 +153,7 @@ describe('change feed while batches commit between and inside its reads', () => 
     feed.start();
     await feed.ready();
     armed = true;
-    await waitFor(() => added.length >= 1, 5000);
+    await waitUntil('the edge committed after the join', () => added.length >= 1, 20_000);
     await feed.close();
     await draining;
     expect(added.map((c) => c.key)).toEqual([`${pods[0]!.id}|${pods[1]!.id}|80|TCP|FORWARDED`]);
@@ -229,7 +225,7 @@ describe('change feed while batches commit between and inside its reads', () => 
       await new Promise((r) => setTimeout(r, 300));
       expect(added).toEqual([]);
       hidden.clear();
-      await waitFor(() => added.length >= 2, 5000);
+      await waitUntil('both edges once the entry is visible', () => added.length >= 2, 20_000);
       await feed.close();
       await draining;
       expect(added.map((c) => c.key)).toEqual([key(0), key(1)]);
@@ -237,7 +233,7 @@ describe('change feed while batches commit between and inside its reads', () => 
 
     it('goes on without it after stuckAfterMs, counting the sequence numbers it skipped', async () => {
       const { feed, added, skipped, draining } = await feedWithGap(200);
-      await waitFor(() => added.length >= 1, 5000);
+      await waitUntil('the edge after the skipped entry', () => added.length >= 1, 20_000);
       await feed.close();
       await draining;
       expect(added.map((c) => c.key)).toEqual([key(1)]);
@@ -262,7 +258,7 @@ describe('change feed while batches commit between and inside its reads', () => 
       await new Promise((r) => setTimeout(r, 300));
       expect(added).toEqual([]);
       hiddenStamps.clear();
-      await waitFor(() => added.length >= 3, 5000);
+      await waitUntil('the three edges once all stamps are visible', () => added.length >= 3, 20_000);
       await feed.close();
       await draining;
       expect(added.map((c) => c.key)).toEqual([key(0), key(1), key(2)]);

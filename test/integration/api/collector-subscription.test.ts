@@ -119,5 +119,5 @@ describe('subscriptions fed by a collector in another process', () => {
       added.unsubscribe();
       updated.unsubscribe();
     }
-  });
+  }, 240_000);
 });

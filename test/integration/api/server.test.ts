@@ -11,12 +11,14 @@ import { gql } from './gql-client';
 import { ID, shopBatch, writeBatch } from './seed-graph';
 import { collect, waitForMetric, wsClient } from './ws-client';
 import { startCli } from '../../helpers/cli';
+import { waitUntil } from '../../helpers/wait-until';
 
 const base = (server: ApiServer) => server.url.replace(/\/graphql$/, '');
 
-async function waitFor(pred: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+/** Replaces a file whole (write beside it, then rename), so that a watcher never reads it half written. */
+function replaceFile(file: string, text: string): void {
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 describe('GraphQL API server (real HTTP and WebSocket)', () => {
@@ -220,16 +222,21 @@ describe('GraphQL API server (real HTTP and WebSocket)', () => {
     });
 
     it('reads the tokens file again when it changes: a removed token is refused and its subscriptions are closed', async () => {
-      fs.writeFileSync(path.join(dir, 'tokens'), '# API tokens\nfile-token\nsecond-token\n');
+      replaceFile(path.join(dir, 'tokens'), '# API tokens\nfile-token\nsecond-token\n');
       const second = { authorization: 'Bearer second-token' };
-      await waitFor(async () => (await gql(server.url, '{ stats { pods } }', {}, second)).status === 200);
+      await waitUntil(
+        'the reloaded tokens file to admit the second token',
+        async () => (await gql(server.url, '{ stats { pods } }', {}, second)).status === 200,
+        10_000,
+        50,
+      );
       const revoked = wsClient(server.wsUrl, second);
       const kept = wsClient(server.wsUrl, { authorization: 'Bearer file-token' });
       const onRevoked = collect(revoked, 'subscription { callAdded { key } }');
       const onKept = collect(kept, 'subscription { callAdded { key } }');
       await waitForMetric(server.url, 'hubble_graph_api_subscriptions_open', 'topic="callAdded"', 2);
 
-      fs.writeFileSync(path.join(dir, 'tokens'), '# second-token removed\nfile-token\n');
+      replaceFile(path.join(dir, 'tokens'), '# second-token removed\nfile-token\n');
       await onRevoked.until(() => onRevoked.done, 10_000);
       expect((onRevoked.failure as { code?: number; reason?: string }).code).toBe(4403);
       expect((onRevoked.failure as { reason?: string }).reason).toBe('Forbidden: token revoked');

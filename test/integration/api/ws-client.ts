@@ -10,12 +10,17 @@ export function wsClient(url: string, connectionParams?: Record<string, unknown>
 /** Collects subscription results until `count` arrived or `timeoutMs` passed. */
 export function collect<T = JsonTree>(client: Client, query: string, variables: Record<string, unknown> = {}) {
   const results: { data?: T; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[] = [];
+  /** When each result arrived (Date.now()), by index. */
+  const arrivedMs: number[] = [];
   let done = false;
   let failure: unknown;
   const unsubscribe = client.subscribe<T>(
     { query, variables },
     {
-      next: (r) => void results.push(r as never),
+      next: (r) => {
+        results.push(r as never);
+        arrivedMs.push(Date.now());
+      },
       error: (e) => {
         failure = e;
         done = true;
@@ -25,6 +30,7 @@ export function collect<T = JsonTree>(client: Client, query: string, variables: 
   );
   return {
     results,
+    arrivedMs,
     get failure() {
       return failure;
     },
@@ -53,7 +59,7 @@ export async function metricValue(baseUrl: string, name: string, labels = ''): P
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
-export async function waitForMetric(baseUrl: string, name: string, labels: string, value: number, timeoutMs = 5000): Promise<void> {
+export async function waitForMetric(baseUrl: string, name: string, labels: string, value: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if ((await metricValue(baseUrl, name, labels)) === value) return;

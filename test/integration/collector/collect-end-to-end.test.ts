@@ -102,7 +102,7 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
       collector.child.kill('SIGTERM');
       expect(await collector.exited).toBe(0);
     }
-  });
+  }, 240_000);
 
   // With NEO4J_URI given, the suite cannot restart that server: the case is reported as skipped, not passed.
   const home = process.env.HG_TEST_LOCAL_NEO4J_HOME;

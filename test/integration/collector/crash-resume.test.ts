@@ -120,12 +120,20 @@ describe('collect: SIGKILL at random points and restart with the same id', () =>
           .endpoints.map((e) => e.id)
           .sort(),
       );
-      // Every bucket of flow time too, though open buckets were held in memory at the kills.
+      // Every bucket of flow time too, though open buckets were held in memory at the kills. The
+      // hour share of the last open minute and the last staged parts go out a flush tick after the
+      // minute itself: wait for all three.
+      const bucketFlows = async (sizeMs: number) =>
+        Object.values(await readBucketCounts(executor, sizeMs)).reduce((n, c) => n + (c.flows ?? 0), 0);
       await waitFor(
-        'every bucket written',
-        async () => Object.values(await readBucketCounts(executor, 60_000)).reduce((n, c) => n + (c.flows ?? 0), 0),
-        (n) => n >= total,
-        30_000,
+        'every minute and hour bucket written, and no staged part left',
+        async () => ({
+          minutes: await bucketFlows(60_000),
+          hours: await bucketFlows(3_600_000),
+          staged: (await executor.read('MATCH (s:IngestStage) RETURN s')).length,
+        }),
+        (v) => v.minutes >= total && v.hours >= total && v.staged === 0,
+        60_000,
       );
       expect(await readBucketCounts(executor, 60_000)).toEqual(truthBucketCounts(generated.truth(), 60_000));
       expect(await readBucketCounts(executor, 3_600_000)).toEqual(truthBucketCounts(generated.truth(), 3_600_000));

@@ -122,7 +122,8 @@ describe('collect while Neo4j is unreachable', () => {
       expect(await run.exited).toBe(0);
     }
     expect(await readCallCounts(executor)).toEqual(truthCallCounts(generated.truth()));
-  });
+    // Longer than the waits above together, so that a slow step fails with their message.
+  }, 300_000);
 
   it('exits 1 when the final flush on SIGTERM cannot write what it holds', async () => {
     const run = startCollector('outage-exit');

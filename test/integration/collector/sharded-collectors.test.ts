@@ -163,10 +163,16 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
       await added.until((r) => r.length >= stored.length, 30_000);
       const keys = added.results.map((r) => r.data!.callAdded.key).sort();
       expect(keys).toEqual(stored.map((s) => s.key));
-      // The last update of each edge carries its stored flows (edges written once have no update).
-      await new Promise((r) => setTimeout(r, 500));
+      // The last update of each edge carries its stored flows (edges written once have no update):
+      // once the feed has read the last entry, its events are on their way.
+      await waitForMetric(api.url, 'hubble_graph_api_change_feed_seq', '', feed, 30_000);
       const latest = new Map<string, number>();
-      for (const r of updated.results) latest.set(r.data!.callUpdated.key, r.data!.callUpdated.flows);
+      const flowsOf = new Map(stored.map((s) => [s.key, s.flows]));
+      await updated.until((results) => {
+        latest.clear();
+        for (const r of results) latest.set(r.data!.callUpdated.key, r.data!.callUpdated.flows);
+        return [...latest].every(([key, flows]) => flowsOf.get(key) === flows);
+      }, 15_000);
       for (const s of stored) if (latest.has(s.key)) expect([s.key, latest.get(s.key)]).toEqual([s.key, s.flows]);
     });
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
 import { type FlowFileItem, readFlowFiles, unreadableFiles } from '../../../src/hubble/read-flow-files';
+import { waitUntil } from '../../helpers/wait-until';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'data', 'hubble');
 const HTTP = path.join(FIXTURES, 'basic-sample-5-http-flows.json');
@@ -20,14 +21,6 @@ async function collect(it: AsyncIterable<FlowFileItem>): Promise<FlowFileItem[]>
   const out: FlowFileItem[] = [];
   for await (const item of it) out.push(item);
   return out;
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('readFlowFiles', () => {
@@ -125,22 +118,22 @@ describe('readFlowFiles', () => {
     expect(seen.every((i) => i.skip === undefined)).toBe(true);
 
     async function followSteps(): Promise<void> {
-      await waitFor(() => seen.length === 2);
+      await waitUntil('seen.length === 2', () => seen.length === 2);
       // A line written in two parts is read once, whole.
       fs.appendFileSync(file, lines[2]!.slice(0, 50));
       await new Promise((r) => setTimeout(r, 100));
       fs.appendFileSync(file, `${lines[2]!.slice(50)}\n`);
-      await waitFor(() => seen.length === 3);
+      await waitUntil('seen.length === 3', () => seen.length === 3);
       // Rotation: the exporter renames the file and starts a new one.
       fs.appendFileSync(file, `${lines[3]}\n`);
       fs.renameSync(file, `${file}.1`);
       fs.writeFileSync(file, `${lines[4]}\n${lines[5]}\n`);
-      await waitFor(() => seen.length === 6);
+      await waitUntil('seen.length === 6', () => seen.length === 6);
       // Truncation in place (copytruncate), then new lines.
       fs.truncateSync(file, 0);
       await new Promise((r) => setTimeout(r, 100));
       fs.writeFileSync(file, `${lines[6]}\n`);
-      await waitFor(() => seen.length === 7);
+      await waitUntil('seen.length === 7', () => seen.length === 7);
     }
   });
 
@@ -156,11 +149,11 @@ describe('readFlowFiles', () => {
       for await (const item of readFlowFiles([file], { follow: true, signal: ac.signal, pollIntervalMs: 300 })) seen.push(item);
     })();
     try {
-      await waitFor(() => seen.length === 1);
+      await waitUntil('seen.length === 1', () => seen.length === 1);
       fs.truncateSync(file, 0);
       fs.writeFileSync(file, `${lines[5]}\n${lines[6]}\n${lines[7]}\n`);
       expect(fs.statSync(file).size).toBeGreaterThan(lines[0]!.length + 1);
-      await waitFor(() => seen.length >= 4);
+      await waitUntil('seen.length >= 4', () => seen.length >= 4);
       await new Promise((r) => setTimeout(r, 400));
     } finally {
       ac.abort();
@@ -188,12 +181,12 @@ describe('readFlowFiles', () => {
     })();
     try {
       for (let r = 0; r < rounds; r++) {
-        await waitFor(() => flows === 1 + 2 * r);
+        await waitUntil('flows === 1 + 2 * r', () => flows === 1 + 2 * r);
         fs.appendFileSync(file, `${lines[1]}\n`);
         fs.renameSync(file, `${file}.1`);
         fs.writeFileSync(file, `${lines[2]}\n`);
       }
-      await waitFor(() => flows === 1 + 2 * rounds);
+      await waitUntil('flows === 1 + 2 * rounds', () => flows === 1 + 2 * rounds);
     } finally {
       ac.abort();
       await done;

@@ -4,6 +4,7 @@ import { DEFAULT_VIEW } from '../../../ui/src/model/view-state';
 import { MapController } from '../../../ui/src/state/map-controller';
 import { MapStore } from '../../../ui/src/state/map-store';
 import { apiCall, mapEdge, mapNode } from '../../helpers/map-data';
+import { waitUntil } from '../../helpers/wait-until';
 
 const pod = (name: string): ApiEndpoint => ({
   id: `shop/${name}-0`,
@@ -63,14 +64,6 @@ class FakeApi implements GraphqlClient {
   dispose(): void {}
 }
 
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('the live map page and changes committed while it subscribes', () => {
   const [api, db, cache] = [pod('api'), pod('db'), pod('cache')];
 
@@ -92,7 +85,7 @@ describe('the live map page and changes committed while it subscribes', () => {
     fake.stored = mapOf([api, db, cache]);
     fake.pushAdded(apiCall(web, cache));
     expect(store.edges.has('shop/web->shop/cache')).toBe(true);
-    await until(() => store.edges.has('shop/web->shop/db'), 1000);
+    await waitUntil('the catch-up read to add web -> db', () => store.edges.has('shop/web->shop/db'));
     expect([...store.edges.keys()].sort()).toEqual(['shop/web->shop/api', 'shop/web->shop/cache', 'shop/web->shop/db']);
     expect(fake.mapReads).toBe(2);
   });
@@ -101,7 +94,7 @@ describe('the live map page and changes committed while it subscribes', () => {
     const fake = new FakeApi();
     const { store } = await openLivePage(fake);
     fake.stored = mapOf([api, db]);
-    await until(() => store.edges.has('shop/web->shop/db'), 3000);
+    await waitUntil('the read after a moment to add web -> db', () => store.edges.has('shop/web->shop/db'));
     expect([...store.edges.keys()].sort()).toEqual(['shop/web->shop/api', 'shop/web->shop/db']);
     expect(store.liveStatus).toBe('live');
     // Once per subscribe: later events are folded in without another read.
@@ -114,12 +107,12 @@ describe('the live map page and changes committed while it subscribes', () => {
   it('does not count that read against the settling reads: an update known only from totals is settled at once after it', async () => {
     const fake = new FakeApi();
     await openLivePage(fake);
-    await until(() => fake.mapReads === 2, 3000);
+    await waitUntil('the second map read', () => fake.mapReads === 2);
     expect(fake.mapReads).toBe(2);
     // The page knows web -> api only from the map's totals: the update cannot be added exactly and
     // asks for a map read, which must not wait out RECONCILE_MIN_MS behind the catch-up read.
     fake.pushUpdated(apiCall(web, api));
-    await until(() => fake.mapReads === 3, 1000);
+    await waitUntil('a third map read for the update', () => fake.mapReads === 3);
     expect(fake.mapReads).toBe(3);
   });
 });

@@ -63,6 +63,8 @@ export interface MapTestHook {
   };
   /** Screen position of a node relative to the canvas (to click it). */
   screenOf(id: string): { x: number; y: number } | null;
+  /** Sets how long a changed edge stays marked active, so that a test on a slow machine can see the mark. */
+  setActiveMarkMs(ms: number): void;
 }
 
 declare global {
@@ -549,6 +551,9 @@ window.__hubbleGraphMap = {
     };
   },
   screenOf: (id) => renderer.screenOf(id),
+  setActiveMarkMs: (ms) => {
+    store.activeMarkMs = ms;
+  },
 };
 
 async function start() {

@@ -521,6 +521,11 @@ describe('the map page in a real Chromium, over a seeded graph in the real Neo4j
   it('repaints a live-updated edge with the width and colour the API now has over the cached base layer, and folds it into the base once its mark fades', async () => {
     const edgeId = `${ID.webB}->${ID.api}`;
     await openLiveMap(page, server, 'ns=shop&level=POD&range=live');
+    // The mark lasts 1.5 s; the checks below start after a request to the API, so on a slow machine
+    // they could miss it. Long enough to see, short enough to wait out.
+    await page.evaluate(() =>
+      (window as unknown as { __hubbleGraphMap: { setActiveMarkMs(ms: number): void } }).__hubbleGraphMap.setActiveMarkMs(8000),
+    );
     const apiEdge = async () => {
       const res = await gql<{ serviceMap: { edges: ApiMapEdge[] } }>(
         server.url,

@@ -103,6 +103,8 @@ export class MapStore {
   newUntil = new Map<string, number>();
   /** Edge id -> time (ms) until which it is marked active. */
   activeUntil = new Map<string, number>();
+  /** How long a changed edge stays marked active (ACTIVE_MARK_MS; the test hook may lengthen it). */
+  activeMarkMs = ACTIVE_MARK_MS;
   totals: ApiServiceMap['totals'] | null = null;
   truncated = false;
   namespaces: string[] = [];
@@ -250,7 +252,7 @@ export class MapStore {
     if (change.edgeIsNew) {
       this.newUntil.set(change.edge.id, now + NEW_HIGHLIGHT_MS);
       for (const [id, bend] of this.route([change.edge])) this.bends.set(id, bend);
-    } else this.activeUntil.set(change.edge.id, now + ACTIVE_MARK_MS);
+    } else this.activeUntil.set(change.edge.id, now + this.activeMarkMs);
     this.liveEvents += 1;
     this.emit(change.edgeIsNew || change.newNodes.length > 0 ? 'graph' : 'figures');
     return change.figuresExact;

@@ -83,5 +83,6 @@ export function rangedCallProps(call: CallProps, buckets: readonly ActivityProps
     rangeUntilMs: w.untilMs,
     rangeSize: w.size,
     rangeKeptSinceMs: w.keptSinceMs,
+    rangeAsOfMs: w.asOfMs,
   };
 }

@@ -1,5 +1,6 @@
 import type { ActivityProps } from '../graph/cypher/activity-queries';
 import type { TimeWindow } from '../graph/cypher/api-fragments';
+import { elapsedSeconds } from '../model/time-buckets';
 import { sumActivity } from './sum-activity';
 import type { GqlCall } from './to-graphql';
 
@@ -26,7 +27,7 @@ export function toActivitySeries(buckets: readonly ActivityProps[], w: TimeWindo
   const points: ActivityPoint[] = [];
   for (let t = w.sinceMs; t < w.untilMs; t += stepMs) {
     const sum = sumActivity(byStep.get(t) ?? []);
-    const seconds = Math.min(stepMs, w.untilMs - t) / 1000;
+    const seconds = elapsedSeconds({ sinceMs: t, untilMs: Math.min(t + stepMs, w.untilMs), asOfMs: w.asOfMs });
     points.push({
       time: new Date(t).toISOString(),
       flows: sum.flows as number,

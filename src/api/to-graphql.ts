@@ -1,6 +1,7 @@
 import type { CallProps, CallRecord, EndpointRecord } from '../graph/cypher/api-endpoint-queries';
 import { COUNTER_PREFIX } from '../graph/model';
 import type { HttpPathCounts } from '../model/http-path-counts';
+import { elapsedSeconds } from '../model/time-buckets';
 import { toWorkloadName } from '../model/workload-name';
 import { parseStoredHttpPaths } from '../policy/http-path-accumulator';
 
@@ -83,16 +84,24 @@ export interface GqlCoveredRange {
   until: string;
   bucketSeconds: number;
   seconds: number;
+  elapsedSeconds: number;
   keptSince: string;
 }
 
 /** The CoveredRange of a window (`keptSince`: its keptSinceMs, else its start). */
-export function toCoveredRange(w: { sinceMs: number; untilMs: number; size: number; keptSinceMs?: number }): GqlCoveredRange {
+export function toCoveredRange(w: {
+  sinceMs: number;
+  untilMs: number;
+  size: number;
+  keptSinceMs?: number;
+  asOfMs?: number;
+}): GqlCoveredRange {
   return {
     since: new Date(w.sinceMs).toISOString(),
     until: new Date(w.untilMs).toISOString(),
     bucketSeconds: w.size,
     seconds: (w.untilMs - w.sinceMs) / 1000,
+    elapsedSeconds: elapsedSeconds(w),
     keptSince: new Date(w.keptSinceMs ?? w.sinceMs).toISOString(),
   };
 }
@@ -233,9 +242,16 @@ function rangeOf(props: CallProps): Pick<GqlCall, 'range' | 'flowsPerSecond' | '
   if (typeof since !== 'number' || typeof until !== 'number' || typeof size !== 'number') {
     return { range: null, flowsPerSecond: null, requestsPerSecond: null, errorsPerSecond: null };
   }
-  const seconds = (until - since) / 1000;
+  const window = {
+    sinceMs: since,
+    untilMs: until,
+    size,
+    keptSinceMs,
+    asOfMs: typeof props.rangeAsOfMs === 'number' ? props.rangeAsOfMs : undefined,
+  };
+  const seconds = elapsedSeconds(window);
   return {
-    range: toCoveredRange({ sinceMs: since, untilMs: until, size, keptSinceMs }),
+    range: toCoveredRange(window),
     flowsPerSecond: num(props.flows) / seconds,
     requestsPerSecond: num(props.requests) / seconds,
     errorsPerSecond: num(props.errors) / seconds,

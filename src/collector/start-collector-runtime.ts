@@ -148,15 +148,16 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     }, config.collector.pruneIntervalMs);
     pruneTimer.unref();
   }
-  let expireTimer: NodeJS.Timeout | undefined;
-  if (config.time.buckets.length > 0) {
-    expireTimer = setInterval(() => {
-      expireActivity(executor, config.time.buckets, Date.now(), config.time.expireBatch)
-        .then((deleted) => log.debug({ deleted }, 'expired activity buckets'))
-        .catch((err) => log.warn({ err: errorMessage(err) }, 'expiring activity buckets failed; will try again'));
-    }, config.time.expireIntervalMs);
-    expireTimer.unref();
-  }
+  // Also with buckets off: buckets stored before are expired once the default retention has passed.
+  // One run at a time: a run longer than the interval (a backlog) is not started again beside itself.
+  let expiring: Promise<void> | undefined;
+  const expireTimer = setInterval(() => {
+    expiring ??= expireActivity(executor, config.time.buckets, Date.now(), config.time.expireBatch)
+      .then((deleted) => log.debug({ deleted }, 'expired activity buckets'))
+      .catch((err) => log.warn({ err: errorMessage(err) }, 'expiring activity buckets failed; will try again'))
+      .finally(() => (expiring = undefined));
+  }, config.time.expireIntervalMs);
+  expireTimer.unref();
 
   return {
     collectorId,
@@ -169,7 +170,8 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     },
     async stop(timeoutMs?: number) {
       if (pruneTimer) clearInterval(pruneTimer);
-      if (expireTimer) clearInterval(expireTimer);
+      clearInterval(expireTimer);
+      await expiring;
       const flushed = flusher === undefined ? true : await flusher.shutdown(timeoutMs);
       await health?.close();
       return flushed;

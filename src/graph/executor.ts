@@ -213,6 +213,23 @@ export class Executor {
     }
   }
 
+  /**
+   * Runs one read query on the cluster's primary (in a write-mode transaction that writes nothing):
+   * for what a collector must read as committed before it goes on, its resume point and its staged
+   * parts, which a read replica could answer from behind the primary (a restarted process has no
+   * bookmark to wait for). On a single server the same as `read`.
+   */
+  async readPrimary<R>(query: string, params: Params = {}): Promise<R[]> {
+    const session = this.session('WRITE');
+    try {
+      return await session.executeWrite((tx) => wrap(tx).run<R>(query, params), { timeout: this.options.queryTimeoutMs });
+    } catch (err) {
+      throw mapError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
   /** Runs one write query in a write transaction. */
   async write<R>(query: string, params: Params = {}): Promise<R[]> {
     return this.writeTx((tx) => tx.run<R>(query, params));

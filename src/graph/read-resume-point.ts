@@ -4,7 +4,7 @@ import type { Executor } from './executor';
 
 /** The resume point the collector `collectorId` committed last, or undefined when it has none (a first start). */
 export async function readResumePoint(executor: Executor, collectorId: string): Promise<ResumePoint | undefined> {
-  const [row] = await executor.read<ResumePointRow>(READ_RESUME_POINT, { collectorId });
+  const [row] = await executor.readPrimary<ResumePointRow>(READ_RESUME_POINT, { collectorId });
   if (row === undefined || row.watermarkMs === null) return undefined;
   return {
     watermarkMs: row.watermarkMs,

@@ -160,7 +160,7 @@ export async function applyStagedParts(
   where: { collectorId: string; runId?: string; batchSeq?: number },
   options: Pick<StagedWriteOptions, 'rowsPerTransaction' | 'rowsPerStatement' | 'refusals' | 'concurrentParts'>,
 ): Promise<number> {
-  const keys = await executor.read<StagedPartKey>(LIST_STAGED, {
+  const keys = await executor.readPrimary<StagedPartKey>(LIST_STAGED, {
     collectorId: where.collectorId,
     runId: where.runId ?? null,
     batchSeq: where.batchSeq ?? null,
@@ -234,7 +234,7 @@ async function applyStagedPart(
   } catch (err) {
     const refusals = options.refusals;
     if (refusals === undefined || !refusals.isRefusal(err)) throw err;
-    const [stored] = await executor.read<StagedRowsRow>(READ_STAGED, params);
+    const [stored] = await executor.readPrimary<StagedRowsRow>(READ_STAGED, params);
     if (stored === undefined) return;
     const rows = JSON.parse(stored.rows) as Rows;
     const probe = (part: IngestBatch) => executor.probeWriteTx((tx) => applyIngestRows(tx, part, size));

@@ -87,6 +87,23 @@ export interface CoveredRange {
   readonly untilMs: number;
   readonly sizeMs: number;
   readonly keptSinceMs: number;
+  /** When the range was resolved: a range whose last bucket is still open has flows up to here only. */
+  readonly asOfMs?: number;
+}
+
+/**
+ * The seconds of [sinceMs, untilMs) that have passed at `asOfMs` (all of them without it): what a
+ * rate per second divides by, so that the open part of the current bucket does not dilute it.
+ * At least one millisecond.
+ */
+export function elapsedSeconds(range: { readonly sinceMs: number; readonly untilMs: number; readonly asOfMs?: number }): number {
+  const end = range.asOfMs === undefined ? range.untilMs : Math.min(range.untilMs, range.asOfMs);
+  return Math.max(1, end - range.sinceMs) / 1000;
+}
+
+/** The start of the oldest bucket of `level` kept at `nowMs`: buckets that start within the retention. */
+export function keptSinceMs(level: BucketLevel, nowMs: number): number {
+  return bucketCeilMs(nowMs - level.retentionMs, level.sizeMs);
 }
 
 /** Above this many buckets per edge a range is read from the next coarser size, when it holds the range. */
@@ -100,8 +117,7 @@ export const MAX_BUCKETS_PER_RANGE = 360;
  * still there, e.g. an import not yet expired). Undefined when buckets are off.
  */
 export function coverRange(spec: BucketSpec, sinceMs: number, untilMs: number, nowMs: number): CoveredRange | undefined {
-  // A bucket is kept while its start is within the retention: the first whole bucket inside it counts.
-  const keptSince = (l: BucketLevel) => bucketStartMs(nowMs - l.retentionMs, l.sizeMs) + l.sizeMs;
+  const keptSince = (l: BucketLevel) => keptSinceMs(l, nowMs);
   const holds = (l: BucketLevel) => sinceMs >= keptSince(l);
   const held = spec.findIndex(holds);
   const levels = spec.slice(held < 0 ? spec.length - 1 : held);
@@ -113,7 +129,13 @@ export function coverRange(spec: BucketSpec, sinceMs: number, untilMs: number, n
     level = coarser;
   }
   const sizeMs = level.sizeMs;
-  return { sinceMs: bucketStartMs(sinceMs, sizeMs), untilMs: bucketCeilMs(untilMs, sizeMs), sizeMs, keptSinceMs: keptSince(level) };
+  return {
+    sinceMs: bucketStartMs(sinceMs, sizeMs),
+    untilMs: bucketCeilMs(untilMs, sizeMs),
+    sizeMs,
+    keptSinceMs: keptSince(level),
+    asOfMs: nowMs,
+  };
 }
 
 /**

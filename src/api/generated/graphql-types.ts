@@ -483,7 +483,7 @@ export type Call = {
   changeSeq?: Maybe<Scalars['Count']['output']>;
   /** The range the counts cover when the query asked for one (null: counts since first seen): the counters, their breakdowns by status, method, rcode and drop reason, the latency and first/last seen; `l7Protocols`, `dnsQueries` and `httpPaths` stay all-time. */
   range?: Maybe<CoveredRange>;
-  /** Rates over the covered range (null without a range). */
+  /** Rates over the covered range, per second of it that has passed: a range that ends now divides by the time up to now, not by its open bucket's end (null without a range). */
   flowsPerSecond?: Maybe<Scalars['Float']['output']>;
   requestsPerSecond?: Maybe<Scalars['Float']['output']>;
   errorsPerSecond?: Maybe<Scalars['Float']['output']>;
@@ -597,6 +597,8 @@ export type CoveredRange = {
   until: Scalars['DateTime']['output'];
   bucketSeconds: Scalars['Int']['output'];
   seconds: Scalars['Int']['output'];
+  /** The seconds of the range that had passed when it was answered (less than `seconds` while its last bucket is still open): what its rates per second divide by. */
+  elapsedSeconds: Scalars['Float']['output'];
   /**
    * The start of the oldest bucket of this size that the retention (`HG_BUCKETS`) still keeps. When it
    * is after `since`, the range reaches back past the retention: what came before `keptSince` has
@@ -673,7 +675,7 @@ export type MapEdge = {
   protocols: Array<Scalars['String']['output']>;
   /** p95 latency (ms). POD level: the call's p95. WORKLOAD and NAMESPACE: the p95 of the merged latency sketches of the calls rolled up (without activeSince: read from write-time roll-ups). With a range, of the sketches of the buckets in it. */
   latencyP95Ms?: Maybe<Scalars['Float']['output']>;
-  /** Rates over the covered range (null without a range). */
+  /** Rates over the covered range, per second of it that has passed: a range that ends now divides by the time up to now, not by its open bucket's end (null without a range). */
   flowsPerSecond?: Maybe<Scalars['Float']['output']>;
   requestsPerSecond?: Maybe<Scalars['Float']['output']>;
   /** Calls rolled up into the edge. With a range at WORKLOAD and NAMESPACE levels: the most calls active in one bucket of the range (distinct calls over several buckets are not summable from write-time roll-ups; exact for a range of one bucket). */
@@ -1087,6 +1089,7 @@ export type ActivityPoint = {
   responses: Scalars['Count']['output'];
   errors: Scalars['Count']['output'];
   errorRate: Scalars['Float']['output'];
+  /** Rates over the step, per second of it that has passed (the last step of a range that ends now is still open). */
   flowsPerSecond: Scalars['Float']['output'];
   requestsPerSecond: Scalars['Float']['output'];
   /** p95 of the step's merged latency sketches (ms); null without latencies. */
@@ -1488,6 +1491,7 @@ export type CoveredRangeResolvers<ContextType = ApiContext, ParentType extends R
   until?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   bucketSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   seconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  elapsedSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   keptSince?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 

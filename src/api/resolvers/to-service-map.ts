@@ -1,5 +1,6 @@
 import type { MapLevel, ServiceMapRecord } from '../../graph/cypher/api-map-queries';
 import type { TimeWindow } from '../../graph/cypher/api-fragments';
+import { elapsedSeconds } from '../../model/time-buckets';
 import type { CoveredRange, MapEdge, MapTotals } from '../generated/graphql-types';
 import { type GqlMapNode, toEndpointKindName } from '../to-graphql';
 import { toAnswerRange } from './to-window';
@@ -38,7 +39,7 @@ export function toServiceMap(
       });
     }
   }
-  const seconds = window === undefined ? null : (window.untilMs - window.sinceMs) / 1000;
+  const seconds = window === undefined ? null : elapsedSeconds(window);
   return {
     level,
     nodes: [...nodes.values()],

@@ -6,6 +6,14 @@ import { callKeyPrefix } from '../../model/endpoint-ids';
 import type { MapLevel } from './api-map-queries';
 
 /**
+ * The smallest bucket size (seconds) stored above $after, or no row: one seek in the
+ * activity_size_start index, so listing the stored sizes costs one seek per size.
+ */
+export const NEXT_ACTIVITY_SIZE = `
+MATCH (k:${LABEL.activity}) WHERE k.size > toInteger($after)
+RETURN k.size AS size ORDER BY k.size LIMIT 1`;
+
+/**
  * Deletes up to $limit activity buckets of one size (seconds) that start before the cutoff (epoch
  * ms); returns how many. Uses the activity_size_start index, so each batch reads only what it deletes.
  */

@@ -134,11 +134,19 @@ export interface TimeWindow {
   readonly untilMs: number;
   /** What the answer reports as `keptSince` (CoveredRange.keptSinceMs); no query reads it. */
   readonly keptSinceMs?: number;
+  /** When the range was resolved (CoveredRange.asOfMs), for rates; no query reads it. */
+  readonly asOfMs?: number;
 }
 
 /** The window of a covered range (coverRange / resolveRange): its size in seconds. */
 export function windowOf(covered: CoveredRange): TimeWindow {
-  return { size: covered.sizeMs / 1000, sinceMs: covered.sinceMs, untilMs: covered.untilMs, keptSinceMs: covered.keptSinceMs };
+  return {
+    size: covered.sizeMs / 1000,
+    sinceMs: covered.sinceMs,
+    untilMs: covered.untilMs,
+    keptSinceMs: covered.keptSinceMs,
+    asOfMs: covered.asOfMs,
+  };
 }
 
 /**

@@ -160,6 +160,21 @@ RETURN r {.key, .port, .protocol, .verdict, .flows, .connections, .requests, .re
   sourceId: startNode(r).id, destinationId: endNode(r).id, lastSeenMs: r.lastSeen.epochMillis, activity: activity} AS call
 ORDER BY call.key`;
 
+/** The smallest roll-up bucket size (seconds) of either level stored above $after, or no row (rollup_level_size_start). */
+export const NEXT_ROLLUP_SIZE = `
+CALL {
+  MATCH (u:${LABEL.rollup}) WHERE u.level = 'WORKLOAD' AND u.size > toInteger($after)
+  WITH u.size AS size ORDER BY size LIMIT 1
+  RETURN collect(size) AS workload
+}
+CALL {
+  MATCH (u:${LABEL.rollup}) WHERE u.level = 'NAMESPACE' AND u.size > toInteger($after)
+  WITH u.size AS size ORDER BY size LIMIT 1
+  RETURN collect(size) AS namespace
+}
+UNWIND workload + namespace AS size
+RETURN min(size) AS size`;
+
 /**
  * Deletes up to $limit roll-up buckets of one size (seconds) that start before the cutoff (epoch
  * ms), of both levels; returns how many. Uses the rollup_level_size_start index.

@@ -54,7 +54,8 @@ describe("the README's Cypher over activity buckets (real Neo4j)", () => {
   });
 
   it('lists the calls that appeared since the deploy and not those active the hour before', async () => {
-    const deploy = Date.parse('2026-11-25T22:00:00Z');
+    // The README's deploy: the start of the minute half an hour ago.
+    const deploy = Math.floor((Date.now() - 30 * 60_000) / 60_000) * 60_000;
     const before: TimedExchange = { kind: 'tcp', client: web, server: api, port: 8080, atMs: deploy - 30 * 60_000 };
     const again: TimedExchange = { ...before, atMs: deploy + 10 * 60_000 };
     const fresh: TimedExchange = { kind: 'tcp', client: api, server: cache, port: 11211, atMs: deploy + 5 * 60_000 };

@@ -313,7 +313,7 @@ describe('activity buckets of flow time (real Neo4j)', () => {
         const more = allColumns ? ' calls ports protocols verdicts lastSeen latencyP95Ms' : '';
         const res = await gql(
           server.url,
-          `query($r: TimeRange, $ns: [String!], $ext: Boolean) { serviceMap(filter: {level: ${level}, namespaces: $ns, includeExternal: $ext}, range: $r) { range { since until } edges { source target flows requests errors flowsPerSecond${more} } } }`,
+          `query($r: TimeRange, $ns: [String!], $ext: Boolean) { serviceMap(filter: {level: ${level}, namespaces: $ns, includeExternal: $ext}, range: $r) { range { since until seconds elapsedSeconds } edges { source target flows requests errors flowsPerSecond${more} } } }`,
           {
             r: { since: '-3h' },
             ns: namespaces ?? null,
@@ -351,7 +351,12 @@ describe('activity buckets of flow time (real Neo4j)', () => {
         );
         expect(got.size).toBeGreaterThan(0);
         expect({ level, namespaces, edges: sorted(got) }).toEqual({ level, namespaces, edges: sorted(expected) });
-        for (const e of map.edges) expect(e.flowsPerSecond).toBeCloseTo(e.flows / ((until - since) / 1000), 9);
+        // Rates divide by the part of the range that has passed: it ends now, inside an open minute.
+        const asked = Date.now();
+        expect(map.range.elapsedSeconds).toBeLessThanOrEqual((asked - since) / 1000);
+        expect(map.range.elapsedSeconds).toBeGreaterThan((asked - since) / 1000 - 60);
+        expect(map.range.elapsedSeconds).toBeLessThanOrEqual(map.range.seconds);
+        for (const e of map.edges) expect(e.flowsPerSecond).toBeCloseTo(e.flows / map.range.elapsedSeconds, 9);
         if (!allColumns) continue;
         // A POD edge's calls are the distinct calls of its pair with flows in the range.
         const callsOf = new Map<string, Set<string>>();

@@ -39,6 +39,8 @@ describe('toWindow', () => {
       untilMs: Date.UTC(2026, 10, 25, 12, 1),
       // The oldest whole minute of the last 48 hours (the minutes' retention).
       keptSinceMs: Date.UTC(2026, 10, 23, 12, 1),
+      // When it was asked: its rates divide by the 15.5 minutes up to then.
+      asOfMs: Date.UTC(2026, 10, 25, 12, 0, 30),
     });
   });
 

@@ -1,6 +1,8 @@
 import {
   beforeRange,
   coverRange,
+  elapsedSeconds,
+  keptSinceMs,
   parseBucketSpec,
   parseRangeInstant,
   resolveRange,
@@ -46,6 +48,7 @@ describe('coverRange', () => {
       sizeMs: MIN,
       // The oldest whole minute of the last 48 hours.
       keptSinceMs: Date.UTC(2026, 10, 23, 12, 31),
+      asOfMs: now,
     });
   });
 
@@ -55,6 +58,7 @@ describe('coverRange', () => {
       untilMs: Date.UTC(2026, 10, 25, 13),
       sizeMs: HOUR,
       keptSinceMs: Date.UTC(2026, 9, 26, 13),
+      asOfMs: now,
     });
   });
 
@@ -73,6 +77,39 @@ describe('coverRange', () => {
 
   it('answers nothing when buckets are off', () => {
     expect(coverRange([], now - MIN, now, now)).toBeUndefined();
+  });
+});
+
+describe('keptSinceMs', () => {
+  const minutes = { sizeMs: MIN, retentionMs: 48 * HOUR };
+
+  it('keeps the buckets that start within the retention: the first whole one inside it', () => {
+    const now = Date.UTC(2026, 10, 25, 12, 30, 20);
+    expect(keptSinceMs(minutes, now)).toBe(Date.UTC(2026, 10, 23, 12, 31));
+  });
+
+  it('keeps a bucket that starts exactly where the retention begins', () => {
+    const now = Date.UTC(2026, 10, 25, 12, 30);
+    expect(keptSinceMs(minutes, now)).toBe(Date.UTC(2026, 10, 23, 12, 30));
+    expect(keptSinceMs(minutes, now + 1)).toBe(Date.UTC(2026, 10, 23, 12, 31));
+  });
+});
+
+describe('elapsedSeconds', () => {
+  const since = Date.UTC(2026, 10, 25, 12, 15);
+  const until = Date.UTC(2026, 10, 25, 12, 31);
+
+  it('counts a range that ends in an open bucket up to the time it was answered', () => {
+    expect(elapsedSeconds({ sinceMs: since, untilMs: until, asOfMs: Date.UTC(2026, 10, 25, 12, 30, 20) })).toBe(15 * 60 + 20);
+  });
+
+  it('counts a range that has passed, or one without a time, whole', () => {
+    expect(elapsedSeconds({ sinceMs: since, untilMs: until, asOfMs: until + HOUR })).toBe(16 * 60);
+    expect(elapsedSeconds({ sinceMs: since, untilMs: until })).toBe(16 * 60);
+  });
+
+  it('never divides by zero or less', () => {
+    expect(elapsedSeconds({ sinceMs: since, untilMs: until, asOfMs: since })).toBe(0.001);
   });
 });
 
@@ -132,6 +169,7 @@ describe('resolveRange', () => {
       untilMs: Date.parse('2026-11-25T12:01:00Z'),
       sizeMs: 60_000,
       keptSinceMs: Date.parse('2026-11-23T12:01:00Z'),
+      asOfMs: now,
     });
   });
 

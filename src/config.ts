@@ -506,7 +506,7 @@ const DECLARED = {
       env: 'HG_BUCKETS',
       flag: 'buckets',
       default: DEFAULT_BUCKETS,
-      help: 'bucket sizes of flow time and how long each is kept (SIZE:RETENTION,..., finest first, each a multiple of the one before; off: no buckets, no ranged queries); the collector writes them, the API reads ranges from them',
+      help: 'bucket sizes of flow time and how long each is kept (SIZE:RETENTION,..., finest first, each a multiple of the one before; off: no buckets, no ranged queries); the collector writes them, the API reads ranges from them; buckets of a size removed from the setting are expired after the longest retention left (30 days when off)',
     }),
     writeIntervalMs: setting(dur, {
       env: 'HG_BUCKET_WRITE_INTERVAL',

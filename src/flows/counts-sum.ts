@@ -1,6 +1,6 @@
 import type { DDSketch } from '@datadog/sketches-js';
 import { CALL_COUNTERS, CALL_KEYED_COUNTERS, type ActivityRow } from '../model/ingest-rows';
-import { encodeSketch, newLatencySketch } from '../model/latency-sketch';
+import { encodeSketch, mergeInto, newLatencySketch } from '../model/latency-sketch';
 
 /**
  * Sums of call counts: an edge's buckets into its total, fine buckets into a coarser one
@@ -35,7 +35,7 @@ export class CountsSum {
     }
     if (sketch !== null) {
       if (this.sketch === null) this.sketch = newLatencySketch();
-      this.sketch.merge(sketch);
+      mergeInto(this.sketch, sketch);
     }
   }
 

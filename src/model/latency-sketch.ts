@@ -31,8 +31,23 @@ export function decodeSketch(text: string): DDSketch {
   const [, zeros, firstKey, counts] = text.split(';');
   const sketch = newLatencySketch();
   if (Number(zeros) > 0) sketch.accept(0, Number(zeros));
-  if (counts) fillBins(sketch, Number(firstKey), counts.split(','));
+  if (counts) addBins(sketch, Number(firstKey), counts.split(','));
   return sketch;
+}
+
+/**
+ * Adds the counts of `from` into `into`, as `DDSketch.merge` means to. The library's merge
+ * (@datadog/sketches-js 2.1.1, its latest) loses counts: `DenseStore._extendRange(min, max)` takes a
+ * highest key of 0 (values of about 1 ms) for no key (`secondKey || key`), so merging a sketch whose
+ * highest bin is key 0 into one whose bins are all below it writes that bin past the store's end.
+ * Measured: one of five DNS latencies gone from a namespace roll-up when four collectors merged
+ * them in another order than one collector did. This adds bin by bin through the store's `add`.
+ */
+export function mergeInto(into: DDSketch, from: DDSketch): void {
+  if (from.zeroCount > 0) into.accept(0, from.zeroCount);
+  const store = from.store;
+  if (store.count === 0) return;
+  addBins(into, store.minKey, store.bins.slice(store.minKey - store.offset, store.maxKey - store.offset + 1));
 }
 
 /**
@@ -43,7 +58,7 @@ export function decodeSketch(text: string): DDSketch {
  * `accept` estimated from bin centres) are not kept: nothing here reads them, and the stored form
  * never held them.
  */
-function fillBins(sketch: DDSketch, first: number, counts: readonly string[]): void {
+function addBins(sketch: DDSketch, first: number, counts: ArrayLike<number | string>): void {
   const store = sketch.store;
   store.add(first + counts.length - 1, 0);
   store.add(first, 0);
@@ -110,7 +125,7 @@ export function mergeAndSummarize(
   const [first, second] = [a, b].filter((s): s is string => s !== null && s !== '');
   if (first === undefined) return null;
   const merged = decodeSketch(first);
-  if (second !== undefined) merged.merge(decodeSketch(second));
+  if (second !== undefined) mergeInto(merged, decodeSketch(second));
   return { sketch: second === undefined && first.startsWith(`${FORMAT};`) ? first : encodeSketch(merged), ...quantilesOf(merged, bounds) };
 }
 
@@ -128,7 +143,7 @@ export function mergeSketchList(
     if (!text) continue;
     const sketch = decodeSketch(text);
     if (merged === null) merged = sketch;
-    else merged.merge(sketch);
+    else mergeInto(merged, sketch);
   }
   return merged === null ? null : { sketch: encodeSketch(merged), ...quantilesOf(merged, bounds) };
 }

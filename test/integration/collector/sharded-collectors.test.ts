@@ -7,11 +7,22 @@ import type { Executor } from '../../../src/graph/executor';
 import { startReplayServer, type ReplayServer } from '../../../src/hubble/replay-server';
 import { nodesOfShard } from '../../../src/hubble/shard-of-node';
 import { silentLogger } from '../../../src/logger';
-import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
+import { readBucketCounts, readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
 import { readOneRow, resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { readMapNow } from '../../helpers/read-time-map';
 import { collect as collectEvents, waitForMetric, wsClient } from '../api/ws-client';
 
 type EdgeCounts = Awaited<ReturnType<typeof readCallCounts>>;
+
+/** What the time side of the graph holds: every minute and hour bucket's counts, and the WORKLOAD and NAMESPACE maps of the roll-ups. */
+async function readTimeSide(executor: Executor) {
+  return {
+    minutes: await readBucketCounts(executor, 60_000),
+    hours: await readBucketCounts(executor, 3_600_000),
+    workloads: await readMapNow(executor, 'WORKLOAD', { includeExternal: true }),
+    namespaces: await readMapNow(executor, 'NAMESPACE', { includeExternal: true }),
+  };
+}
 
 /** N collectors in this process, each with its own Neo4j driver, reading one Relay (the replay server) as shards. */
 async function runShards(port: number, count: number, idPrefix: string, extraEnv: Record<string, string> = {}) {
@@ -60,6 +71,7 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
   let events: HubbleEvent[];
   let replay: ReplayServer;
   let single: EdgeCounts;
+  let owner: Awaited<ReturnType<typeof readTimeSide>>;
   let nodes: string[];
 
   beforeAll(async () => {
@@ -75,9 +87,9 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
     await executor?.close();
   });
 
-  const storeAll = async (count: number, idPrefix: string) => {
+  const storeAll = async (count: number, idPrefix: string, extraEnv: Record<string, string> = {}) => {
     await resetGraph(executor);
-    const shards = await runShards(replay.port, count, idPrefix);
+    const shards = await runShards(replay.port, count, idPrefix, extraEnv);
     try {
       await waitFor(
         'all flows stored',
@@ -97,10 +109,21 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
     expect(single).toEqual(truthCallCounts(generated.truth()));
   });
 
+  it('stores the same calls with one collector that counts each exchange at its owner, and the buckets and roll-ups the shards must reproduce', async () => {
+    await storeAll(1, 'owner1', { HG_ATTRIBUTION: 'owner' });
+    expect(await readCallCounts(executor)).toEqual(single);
+    owner = await readTimeSide(executor);
+    const flowsIn = (buckets: Record<string, { flows?: number }>) => Object.values(buckets).reduce((n, b) => n + (b.flows ?? 0), 0);
+    expect([flowsIn(owner.minutes), flowsIn(owner.hours)]).toEqual([generated.truth().flows, generated.truth().flows]);
+    expect(owner.workloads.edges.length).toBeGreaterThan(0);
+  });
+
   it.each([2, 3, 4])('stores exactly the single-collector graph, every count of every CALLS edge, with %i collectors', async (count) => {
     for (let i = 0; i < count; i++) expect(nodesOfShard(nodes, count, i).length).toBeGreaterThan(0);
     await storeAll(count, `shard${count}`);
     expect(await readCallCounts(executor)).toEqual(single);
+    // The time side too: every bucket of flow time and the roll-ups the WORKLOAD and NAMESPACE maps read.
+    expect(await readTimeSide(executor)).toEqual(owner);
     const ids = await executor.read<{ id: string }>('MATCH (e:Endpoint) RETURN e.id AS id ORDER BY id');
     expect(ids.map((r) => r.id)).toEqual(
       generated

@@ -25,6 +25,9 @@ export interface ScaleOutRun {
   /** Rows (endpoints + calls) committed by all collectors, per second of the run. */
   rowsPerSec: number;
   rows: number;
+  /** Activity bucket rows committed besides (a minute and an hour per active call-minute). */
+  bucketRows: number;
+  /** Write batches committed (`hubble_graph_batches_total{result="committed"}`); a staged batch is several transactions. */
   transactions: number;
   graphExact: boolean;
   mismatches: string[];
@@ -111,13 +114,24 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
         900_000,
         200,
       );
-      const seconds = (Date.now() - startWall) / 1000;
       if (!complete || total < truth.flows)
         throw new Error(
           `scale ${count}: graph incomplete, ${total}/${truth.flows} flows:\n${shards.map((s) => s.child.stderrTail()).join('\n')}`,
         );
+      // The flows are all in; a collector's last write (its bucket parts, a staged batch's last part)
+      // may still be running, and its rows count once it returns: wait for every shard to have
+      // nothing dirty or pending before the clock stops and the counters are read.
+      let metrics: Map<string, number>[] = [];
+      await waitFor(
+        async () => {
+          metrics = await Promise.all(shards.map((s) => scrapeMetrics(s.metricsUrl)));
+          return metrics.every((m) => (m.get('hubble_graph_dirty_edges') ?? 0) === 0 && (m.get('hubble_graph_pending_rows') ?? 0) === 0);
+        },
+        60_000,
+        100,
+      );
+      const seconds = (Date.now() - startWall) / 1000;
       const bench = process.cpuUsage(cpu0.bench);
-      const metrics = await Promise.all(shards.map((s) => scrapeMetrics(s.metricsUrl)));
       const rows = metrics.reduce(
         (n, m) =>
           n +
@@ -125,6 +139,7 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
           (m.get('hubble_graph_rows_written_total{kind="endpoint"}') ?? 0),
         0,
       );
+      const bucketRows = metrics.reduce((n, m) => n + (m.get('hubble_graph_rows_written_total{kind="bucket"}') ?? 0), 0);
       const transactions = metrics.reduce((n, m) => n + (m.get('hubble_graph_batches_total{result="committed"}') ?? 0), 0);
       const diff = await diffGraph(
         executor,
@@ -138,6 +153,7 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
         flowsPerSec: round(events.length / seconds, 0),
         rowsPerSec: round(rows / seconds, 0),
         rows,
+        bucketRows,
         transactions,
         graphExact: isExact(diff),
         mismatches: diff.examples,
@@ -147,7 +163,7 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
       };
       result.runs.push(run);
       o.log(
-        `scale ${count} collector(s): ${run.flowsPerSec} flows/s, ${run.rowsPerSec} rows/s (${rows} rows in ${transactions} transactions, ${run.seconds} s); ` +
+        `scale ${count} collector(s): ${run.flowsPerSec} flows/s, ${run.rowsPerSec} rows/s (${rows} rows and ${bucketRows} bucket rows in ${transactions} write batches, ${run.seconds} s); ` +
           `CPU per collector ${run.collectorCpuPct.join('/')}%, Neo4j ${run.neo4jCpuPct}%, replay servers ${run.benchProcessCpuPct}%; graph ${run.graphExact ? 'exact' : `WRONG: ${run.mismatches.join('; ')}`}`,
       );
     } finally {

@@ -360,7 +360,7 @@ const DECLARED = {
       env: 'HG_PRUNE_INTERVAL',
       flag: 'prune-interval',
       default: '10m',
-      help: 'how often the periodic prune runs',
+      help: 'how often the periodic prune runs (of several shards, on shard 0 only)',
     }),
     migrate: setting(bool, {
       env: 'HG_MIGRATE',
@@ -518,7 +518,7 @@ const DECLARED = {
       env: 'HG_BUCKET_EXPIRE_INTERVAL',
       flag: 'bucket-expire-interval',
       default: '1m',
-      help: 'how often a collector removes buckets past their retention',
+      help: 'how often a collector removes buckets past their retention (of several shards, shard 0 only)',
     }),
     expireBatch: setting(int(1, 1_000_000), {
       env: 'HG_BUCKET_EXPIRE_BATCH',

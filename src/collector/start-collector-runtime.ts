@@ -139,25 +139,34 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     log.info({ url: health.url }, 'collector metrics and health endpoints');
   }
 
-  let pruneTimer: NodeJS.Timeout | undefined;
-  if (config.collector.pruneOlderThanMs > 0) {
-    pruneTimer = setInterval(() => {
-      pruneGraph(executor, Date.now() - config.collector.pruneOlderThanMs)
-        .then((res) => log.info(res, 'pruned stale nodes and edges'))
-        .catch((err) => log.warn({ err: errorMessage(err) }, 'periodic prune failed; will try again'));
-    }, config.collector.pruneIntervalMs);
-    pruneTimer.unref();
+  // The graph's housekeeping, prune and bucket expiry, is the whole store's: of several shards, only
+  // shard 0 does it, so that N shards do not scan and delete the same nodes N times side by side.
+  const housekeeping: Housekeeping[] = [];
+  if (config.hubble.shardIndex === 0) {
+    if (config.collector.pruneOlderThanMs > 0) {
+      housekeeping.push(
+        periodically(
+          config.collector.pruneIntervalMs,
+          async () => {
+            const res = await pruneGraph(executor, Date.now() - config.collector.pruneOlderThanMs);
+            log.info(res, 'pruned stale nodes and edges');
+          },
+          (err) => log.warn({ err: errorMessage(err) }, 'periodic prune failed; will try again'),
+        ),
+      );
+    }
+    // Also with buckets off: buckets stored before are expired once the default retention has passed.
+    housekeeping.push(
+      periodically(
+        config.time.expireIntervalMs,
+        async () => {
+          const deleted = await expireActivity(executor, config.time.buckets, Date.now(), config.time.expireBatch);
+          log.debug({ deleted }, 'expired activity buckets');
+        },
+        (err) => log.warn({ err: errorMessage(err) }, 'expiring activity buckets failed; will try again'),
+      ),
+    );
   }
-  // Also with buckets off: buckets stored before are expired once the default retention has passed.
-  // One run at a time: a run longer than the interval (a backlog) is not started again beside itself.
-  let expiring: Promise<void> | undefined;
-  const expireTimer = setInterval(() => {
-    expiring ??= expireActivity(executor, config.time.buckets, Date.now(), config.time.expireBatch)
-      .then((deleted) => log.debug({ deleted }, 'expired activity buckets'))
-      .catch((err) => log.warn({ err: errorMessage(err) }, 'expiring activity buckets failed; will try again'))
-      .finally(() => (expiring = undefined));
-  }, config.time.expireIntervalMs);
-  expireTimer.unref();
 
   return {
     collectorId,
@@ -169,12 +178,35 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
       return deadLetterRows;
     },
     async stop(timeoutMs?: number) {
-      if (pruneTimer) clearInterval(pruneTimer);
-      clearInterval(expireTimer);
-      await expiring;
+      await Promise.all(housekeeping.map((h) => h.stop()));
       const flushed = flusher === undefined ? true : await flusher.shutdown(timeoutMs);
       await health?.close();
       return flushed;
+    },
+  };
+}
+
+interface Housekeeping {
+  /** Stops the timer and waits for a run in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `work` every `intervalMs`, one run at a time: a run longer than the interval (a backlog) is
+ * not started again beside itself. Errors go to `onError`; the timer does not keep the process up.
+ */
+function periodically(intervalMs: number, work: () => Promise<void>, onError: (err: unknown) => void): Housekeeping {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= work()
+      .catch(onError)
+      .finally(() => (running = undefined));
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
     },
   };
 }

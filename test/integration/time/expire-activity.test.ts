@@ -1,7 +1,10 @@
 import type { Executor } from '../../../src/graph/executor';
 import { expireActivity } from '../../../src/graph/expire-activity';
 import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
-import { resetGraph, testExecutor } from '../../helpers/neo4j';
+import { startCollectorRuntime } from '../../../src/collector/start-collector-runtime';
+import { silentLogger } from '../../../src/logger';
+import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { waitUntil } from '../../helpers/wait-until';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -72,5 +75,35 @@ describe('expiring activity and roll-up buckets at the retention boundary (real 
       activity: [at(300, NOW - 3 * DAY), at(60, NOW - 10 * MIN)].sort(),
       rollups: [at(300, NOW - 3 * DAY), at(60, NOW - 10 * MIN)].sort(),
     });
+  });
+
+  it("leaves the store's expiry to shard 0 when collectors share the nodes, and runs it one at a time there", async () => {
+    const expired = Date.now() - 3 * DAY;
+    await bucket(executor, 60, expired);
+    const runtime = (index: string) =>
+      startCollectorRuntime({
+        config: testConfig({
+          HG_SHARD_COUNT: '2',
+          HG_SHARD_INDEX: index,
+          HG_BUCKET_EXPIRE_INTERVAL: '100ms',
+          HG_COLLECTOR_ID: `shard-${index}`,
+        }),
+        log: silentLogger(),
+        executor,
+        serveHealth: false,
+      });
+    const one = await runtime('1');
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await stored(executor)).activity).toEqual([at(60, expired)]);
+    } finally {
+      await one.stop();
+    }
+    const zero = await runtime('0');
+    try {
+      await waitUntil('shard 0 to expire the bucket', async () => (await stored(executor)).activity.length === 0);
+    } finally {
+      await zero.stop();
+    }
   });
 });

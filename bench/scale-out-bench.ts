@@ -71,6 +71,9 @@ async function startShard(
     // The first flushes create every edge at once; on a busy machine they outlast the default 30 s,
     // and a flush that times out is retried larger still.
     HG_NEO4J_QUERY_TIMEOUT: '300s',
+    // Every bucket with every flush: held buckets would go out up to 15 s after the flows, after the
+    // clock stopped, in some runs and not others, so that rows/s would not compare.
+    HG_BUCKET_WRITE_INTERVAL: '0s',
     LOG_LEVEL: 'warn',
   });
   const metricsUrl = `http://127.0.0.1:${port}`;
@@ -125,7 +128,12 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
       await waitFor(
         async () => {
           metrics = await Promise.all(shards.map((s) => scrapeMetrics(s.metricsUrl)));
-          return metrics.every((m) => (m.get('hubble_graph_dirty_edges') ?? 0) === 0 && (m.get('hubble_graph_pending_rows') ?? 0) === 0);
+          return metrics.every(
+            (m) =>
+              (m.get('hubble_graph_dirty_edges') ?? 0) === 0 &&
+              (m.get('hubble_graph_pending_rows') ?? 0) === 0 &&
+              (m.get('hubble_graph_held_buckets') ?? 0) === 0,
+          );
         },
         60_000,
         100,

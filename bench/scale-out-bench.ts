@@ -125,7 +125,7 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
       // may still be running, and its rows count once it returns: wait for every shard to have
       // nothing dirty or pending before the clock stops and the counters are read.
       let metrics: Map<string, number>[] = [];
-      await waitFor(
+      const drained = await waitFor(
         async () => {
           metrics = await Promise.all(shards.map((s) => scrapeMetrics(s.metricsUrl)));
           return metrics.every(
@@ -138,6 +138,10 @@ export async function runScaleOutBench(graph: BenchGraph, o: ScaleOutOptions): P
         60_000,
         100,
       );
+      if (!drained)
+        throw new Error(
+          `scale ${count}: a collector still had rows to write 60 s after the graph was complete:\n${shards.map((s) => s.child.stderrTail()).join('\n')}`,
+        );
       const seconds = (Date.now() - startWall) / 1000;
       const bench = process.cpuUsage(cpu0.bench);
       const rows = metrics.reduce(

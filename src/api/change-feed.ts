@@ -144,7 +144,8 @@ export class ChangeFeed {
       // A poll that ran without the log (nobody listening) follows the head. If a subscription began
       // meanwhile, that head may hold changes committed after it began: keep the old sequence, so
       // the next poll reads them from the log (a change from just before the join may come too).
-      const joinedMeanwhile = this.joins !== joinsBefore && this.lastSeq !== undefined && read.upto >= this.lastSeq;
+      const joinedMeanwhile =
+        this.joins !== joinsBefore && this.hasSubscribers() && this.lastSeq !== undefined && read.upto >= this.lastSeq;
       if (!(read.followedHead && joinedMeanwhile)) this.lastSeq = read.upto;
       if (read.events) {
         const now = Date.now();

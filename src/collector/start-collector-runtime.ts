@@ -147,8 +147,8 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
       housekeeping.push(
         periodically(
           config.collector.pruneIntervalMs,
-          async () => {
-            const res = await pruneGraph(executor, Date.now() - config.collector.pruneOlderThanMs);
+          async (signal) => {
+            const res = await pruneGraph(executor, Date.now() - config.collector.pruneOlderThanMs, undefined, signal);
             log.info(res, 'pruned stale nodes and edges');
           },
           (err) => log.warn({ err: errorMessage(err) }, 'periodic prune failed; will try again'),
@@ -159,8 +159,8 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     housekeeping.push(
       periodically(
         config.time.expireIntervalMs,
-        async () => {
-          const deleted = await expireActivity(executor, config.time.buckets, Date.now(), config.time.expireBatch);
+        async (signal) => {
+          const deleted = await expireActivity(executor, config.time.buckets, Date.now(), config.time.expireBatch, signal);
           log.debug({ deleted }, 'expired activity buckets');
         },
         (err) => log.warn({ err: errorMessage(err) }, 'expiring activity buckets failed; will try again'),
@@ -187,18 +187,21 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
 }
 
 interface Housekeeping {
-  /** Stops the timer and waits for a run in progress. */
+  /** Stops the timer, asks a run in progress to stop after its current transaction, and waits for it. */
   stop(): Promise<void>;
 }
 
 /**
  * Runs `work` every `intervalMs`, one run at a time: a run longer than the interval (a backlog) is
  * not started again beside itself. Errors go to `onError`; the timer does not keep the process up.
+ * `stop()` aborts the signal `work` is given, so that a shutdown waits for one transaction, not for
+ * a whole backlog, before the final flush.
  */
-function periodically(intervalMs: number, work: () => Promise<void>, onError: (err: unknown) => void): Housekeeping {
+function periodically(intervalMs: number, work: (signal: AbortSignal) => Promise<void>, onError: (err: unknown) => void): Housekeeping {
+  const abort = new AbortController();
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    running ??= work()
+    running ??= work(abort.signal)
       .catch(onError)
       .finally(() => (running = undefined));
   }, intervalMs);
@@ -206,6 +209,7 @@ function periodically(intervalMs: number, work: () => Promise<void>, onError: (e
   return {
     async stop() {
       clearInterval(timer);
+      abort.abort();
       await running;
     },
   };

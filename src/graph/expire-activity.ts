@@ -19,7 +19,13 @@ export type ExpireResult = Record<string, number>;
  * buckets are off) and then expired the same way, so that it neither stays forever nor vanishes
  * the moment the setting changes.
  */
-export async function expireActivity(executor: Executor, spec: BucketSpec, nowMs: number, batchSize = 10_000): Promise<ExpireResult> {
+export async function expireActivity(
+  executor: Executor,
+  spec: BucketSpec,
+  nowMs: number,
+  batchSize = 10_000,
+  signal?: AbortSignal,
+): Promise<ExpireResult> {
   const result: ExpireResult = {};
   const configured = new Set(spec.map((l) => l.sizeMs / 1000));
   const leftRetentionMs = Math.max(
@@ -41,7 +47,8 @@ export async function expireActivity(executor: Executor, spec: BucketSpec, nowMs
     const size = level.sizeMs / 1000;
     const cutoffMs = keptSinceMs(level, nowMs);
     let total = 0;
-    for (;;) {
+    // `signal`: a collector that stops does not wait for a long backlog; the next run goes on.
+    while (signal?.aborted !== true) {
       const { deleted } = await executor.writeTx((tx) => runOneRow<DeletedRow>(tx, query, { size, cutoffMs, limit: batchSize }));
       total += deleted;
       if (deleted < batchSize) break;
@@ -51,13 +58,18 @@ export async function expireActivity(executor: Executor, spec: BucketSpec, nowMs
   return result;
 }
 
-/** The bucket sizes (seconds) stored, one index seek each (`next`: NEXT_ACTIVITY_SIZE or NEXT_ROLLUP_SIZE). */
+/**
+ * The bucket sizes (seconds) stored, one index seek each (`next`: NEXT_ACTIVITY_SIZE or
+ * NEXT_ROLLUP_SIZE). Each answer must be a number above the one before, so that the walk ends
+ * whatever a hand-written node holds.
+ */
 async function storedSizes(executor: Executor, next: string): Promise<number[]> {
   const sizes: number[] = [];
   for (let after = 0; ;) {
-    const [row] = await executor.read<{ size: number | null }>(next, { after });
-    if (row?.size === null || row?.size === undefined) return sizes;
-    sizes.push(row.size);
-    after = row.size;
+    const [row] = await executor.read<{ size: unknown }>(next, { after });
+    const size = row?.size;
+    if (typeof size !== 'number' || !Number.isFinite(size) || size <= after) return sizes;
+    sizes.push(size);
+    after = size;
   }
 }

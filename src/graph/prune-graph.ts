@@ -15,10 +15,11 @@ export interface PruneResult {
  * sequence stays without holes (subscriptions read it in order), and results cached by the API
  * (service maps) are read again.
  */
-export async function pruneGraph(executor: Executor, cutoffMs: number, batchSize = 10_000): Promise<PruneResult> {
+export async function pruneGraph(executor: Executor, cutoffMs: number, batchSize = 10_000, signal?: AbortSignal): Promise<PruneResult> {
   const drain = async (query: string) => {
     let total = 0;
-    for (;;) {
+    // `signal`: a collector that stops does not wait for a long cleanup; the next run goes on.
+    while (signal?.aborted !== true) {
       const deleted = await executor.writeTx(async (tx) => {
         // The sequence first: its lock orders this transaction with the writers, as theirs does.
         const { seq } = await runOneRow<ChangeSeqRow>(tx, NEXT_CHANGE_SEQ);
@@ -29,6 +30,7 @@ export async function pruneGraph(executor: Executor, cutoffMs: number, batchSize
       total += deleted;
       if (deleted < batchSize) return total;
     }
+    return total;
   };
   const candidates = await executor.readTx((tx) => runOneRow<PruneCandidatesRow>(tx, PRUNE_CANDIDATES, { cutoffMs }));
   const calls = candidates.calls ? await drain(PRUNE_CALLS) : 0;

@@ -44,6 +44,9 @@ export function decodeSketch(text: string): DDSketch {
  * them in another order than one collector did. This adds bin by bin through the store's `add`.
  */
 export function mergeInto(into: DDSketch, from: DDSketch): void {
+  // As DDSketch.merge refuses: the bins of another mapping mean other values.
+  if (!into.mergeable(from))
+    throw new Error(`latency sketches of different mappings cannot be merged (gamma ${from.mapping.gamma}, ${into.mapping.gamma})`);
   if (from.zeroCount > 0) into.accept(0, from.zeroCount);
   const store = from.store;
   if (store.count === 0) return;

@@ -7,10 +7,11 @@ import type { MapLevel } from './api-map-queries';
 
 /**
  * The smallest bucket size (seconds) stored above $after, or no row: one seek in the
- * activity_size_start index, so listing the stored sizes costs one seek per size.
+ * activity_size_start index (a composite index serves a query with a predicate on each of its
+ * properties, hence `start IS NOT NULL`), so listing the stored sizes costs one seek per size.
  */
 export const NEXT_ACTIVITY_SIZE = `
-MATCH (k:${LABEL.activity}) WHERE k.size > toInteger($after)
+MATCH (k:${LABEL.activity}) WHERE k.size > $after AND k.start IS NOT NULL
 RETURN k.size AS size ORDER BY k.size LIMIT 1`;
 
 /**

@@ -160,17 +160,21 @@ RETURN r {.key, .port, .protocol, .verdict, .flows, .connections, .requests, .re
   sourceId: startNode(r).id, destinationId: endNode(r).id, lastSeenMs: r.lastSeen.epochMillis, activity: activity} AS call
 ORDER BY call.key`;
 
-/** The smallest roll-up bucket size (seconds) of either level stored above $after, or no row (rollup_level_size_start). */
+/**
+ * The smallest roll-up bucket size (seconds) of either level stored above $after, or null: one seek
+ * per level in rollup_level_size_start, in the index's order (ORDER BY names the index's leading
+ * properties; by size alone Neo4j 5.26 sorts everything the seek finds).
+ */
 export const NEXT_ROLLUP_SIZE = `
 CALL {
-  MATCH (u:${LABEL.rollup}) WHERE u.level = 'WORKLOAD' AND u.size > toInteger($after)
-  WITH u.size AS size ORDER BY size LIMIT 1
-  RETURN collect(size) AS workload
+  MATCH (u:${LABEL.rollup}) WHERE u.level = 'WORKLOAD' AND u.size > $after AND u.start IS NOT NULL
+  WITH u ORDER BY u.level, u.size LIMIT 1
+  RETURN collect(u.size) AS workload
 }
 CALL {
-  MATCH (u:${LABEL.rollup}) WHERE u.level = 'NAMESPACE' AND u.size > toInteger($after)
-  WITH u.size AS size ORDER BY size LIMIT 1
-  RETURN collect(size) AS namespace
+  MATCH (u:${LABEL.rollup}) WHERE u.level = 'NAMESPACE' AND u.size > $after AND u.start IS NOT NULL
+  WITH u ORDER BY u.level, u.size LIMIT 1
+  RETURN collect(u.size) AS namespace
 }
 UNWIND workload + namespace AS size
 RETURN min(size) AS size`;

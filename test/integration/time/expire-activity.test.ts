@@ -1,4 +1,6 @@
 import type { Executor } from '../../../src/graph/executor';
+import { NEXT_ACTIVITY_SIZE } from '../../../src/graph/cypher/activity-queries';
+import { NEXT_ROLLUP_SIZE } from '../../../src/graph/cypher/rollup-queries';
 import { expireActivity } from '../../../src/graph/expire-activity';
 import { parseBucketSpec, type BucketSpec } from '../../../src/model/time-buckets';
 import { startCollectorRuntime } from '../../../src/collector/start-collector-runtime';
@@ -77,7 +79,7 @@ describe('expiring activity and roll-up buckets at the retention boundary (real 
     });
   });
 
-  it("leaves the store's expiry to shard 0 when collectors share the nodes, and runs it one at a time there", async () => {
+  it("leaves the store's expiry to shard 0 when collectors share the nodes", async () => {
     const expired = Date.now() - 3 * DAY;
     await bucket(executor, 60, expired);
     const runtime = (index: string) =>
@@ -104,6 +106,26 @@ describe('expiring activity and roll-up buckets at the retention boundary (real 
       await waitUntil('shard 0 to expire the bucket', async () => (await stored(executor)).activity.length === 0);
     } finally {
       await zero.stop();
+    }
+  });
+
+  it('finds the stored bucket sizes by index seeks, not by reading every bucket', async () => {
+    const session = executor.driver.session();
+    try {
+      for (const query of [NEXT_ACTIVITY_SIZE, NEXT_ROLLUP_SIZE]) {
+        const { summary } = await session.run(`EXPLAIN ${query}`, { after: 0 });
+        const operators: string[] = [];
+        const walk = (p: { operatorType: string; children: unknown[] }) => {
+          operators.push(p.operatorType);
+          for (const c of p.children) walk(c as typeof p);
+        };
+        walk(summary.plan as unknown as { operatorType: string; children: unknown[] });
+        // A seek in the (size, start) index, in the index's order: no scan, no sort.
+        expect(operators.join(' ')).toMatch(/NodeIndexSeek/);
+        expect(operators.join(' ')).not.toMatch(/NodeByLabelScan|AllNodesScan|Sort|Top/);
+      }
+    } finally {
+      await session.close();
     }
   });
 });

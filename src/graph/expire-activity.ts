@@ -4,6 +4,9 @@ import { EXPIRE_ROLLUPS, NEXT_ROLLUP_SIZE } from './cypher/rollup-queries';
 import type { DeletedRow } from './cypher/prune-queries';
 import { type Executor, runOneRow } from './executor';
 
+/** The default levels, whose longest retention keeps what is stored while buckets are off. */
+const DEFAULT_SPEC = parseBucketSpec(DEFAULT_BUCKETS) as BucketSpec;
+
 /** Buckets removed, by bucket size in seconds (activity) and `rollup:<size>` (roll-ups). */
 export type ExpireResult = Record<string, number>;
 
@@ -28,18 +31,17 @@ export async function expireActivity(
 ): Promise<ExpireResult> {
   const result: ExpireResult = {};
   const configured = new Set(spec.map((l) => l.sizeMs / 1000));
-  const leftRetentionMs = Math.max(
-    ...(spec.length > 0 ? spec : (parseBucketSpec(DEFAULT_BUCKETS) as BucketSpec)).map((l) => l.retentionMs),
-  );
-  const left = (sizes: number[]): BucketLevel[] =>
-    sizes.filter((s) => !configured.has(s)).map((s) => ({ sizeMs: s * 1000, retentionMs: Math.max(leftRetentionMs, s * 1000) }));
+  const leftRetentionMs = Math.max(...(spec.length > 0 ? spec : DEFAULT_SPEC).map((l) => l.retentionMs));
+  // The configured levels, and the sizes stored but no longer configured with the retention left.
+  const levelsOf = async (next: string): Promise<BucketLevel[]> => [
+    ...spec,
+    ...(await storedSizes(executor, next))
+      .filter((s) => !configured.has(s))
+      .map((s) => ({ sizeMs: s * 1000, retentionMs: Math.max(leftRetentionMs, s * 1000) })),
+  ];
   const jobs = [
-    ...[...spec, ...left(await storedSizes(executor, NEXT_ACTIVITY_SIZE))].map((level) => ({ level, query: EXPIRE_ACTIVITY, name: '' })),
-    ...[...spec, ...left(await storedSizes(executor, NEXT_ROLLUP_SIZE))].map((level) => ({
-      level,
-      query: EXPIRE_ROLLUPS,
-      name: 'rollup:',
-    })),
+    ...(await levelsOf(NEXT_ACTIVITY_SIZE)).map((level) => ({ level, query: EXPIRE_ACTIVITY, name: '' })),
+    ...(await levelsOf(NEXT_ROLLUP_SIZE)).map((level) => ({ level, query: EXPIRE_ROLLUPS, name: 'rollup:' })),
   ];
   for (const { level, query, name } of jobs) {
     // The roll-up buckets of a size go with the same cutoff, so that a WORKLOAD or NAMESPACE map of

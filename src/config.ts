@@ -350,6 +350,12 @@ const DECLARED = {
       default: '.data/dead-letters.jsonl',
       help: 'JSON lines file for rows Neo4j refuses for good (with the reason); relative paths are under the project root',
     }),
+    leaseMs: setting(dur, {
+      env: 'HG_COLLECTOR_LEASE',
+      flag: 'collector-lease',
+      default: '15s',
+      help: 'a running collector holds its id and renews it every third of this; another process started with the same id waits (not ready) until the holder stops or has not renewed for this long, and a holder that lost its id stops without writing (0: take the id over at once)',
+    }),
     pruneOlderThanMs: setting(dur, {
       env: 'HG_PRUNE_OLDER_THAN',
       flag: 'prune-older-than',

@@ -27,6 +27,8 @@ export interface CollectorMetrics {
   readonly sourceConnected: Gauge;
   /** Hubble nodes this collector's shard reads (HG_SHARD_COUNT above 1). */
   readonly shardNodes: Gauge;
+  /** 1 while this run holds its collector id (HG_COLLECTOR_LEASE), 0 while it waits for it or after it lost it. */
+  readonly collectorIdHeld: Gauge;
   /** Rows (endpoints and calls) committed to Neo4j, by kind. */
   readonly rowsWritten: Counter<'kind'>;
 }
@@ -72,6 +74,11 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
     shardNodes: new Gauge({
       name: `${p}shard_nodes`,
       help: 'Hubble nodes this collector reads as its shard (HG_SHARD_COUNT above 1; 0 otherwise)',
+      registers: [registry],
+    }),
+    collectorIdHeld: new Gauge({
+      name: `${p}collector_id_held`,
+      help: '1 while this process holds its collector id; 0 while another process with the same id holds it (this one waits) or after it lost it',
       registers: [registry],
     }),
     hubbleNodes: new Gauge({

@@ -11,16 +11,19 @@ import { VERSION } from '../build-info';
  * after a restart) into the flow pipeline and the collector's flusher. Resolves after the final
  * flush; the result is false when something could not be written.
  */
-export async function runHubbleSource({ config, log, executor, signal, serveHealth }: RunSourceOptions): Promise<boolean> {
+export async function runHubbleSource({ config, log, executor, signal: stopSignal, serveHealth }: RunSourceOptions): Promise<boolean> {
   let connected = false;
   const runtime = await startCollectorRuntime({
     config,
     log,
     executor,
     serveHealth,
+    signal: stopSignal,
     sourceReady: () => (connected ? undefined : `not connected to Hubble at ${config.hubble.server}`),
   });
   const { metrics, collectorId } = runtime;
+  // Reading stops on SIGTERM, and when another process took the collector id over.
+  const signal = AbortSignal.any([stopSignal, runtime.lost]);
   const resumedFrom = await readResumePoint(executor, collectorId);
   const pipeline = startFlowPipeline(runtime, {
     config,
@@ -90,10 +93,11 @@ export async function runHubbleSource({ config, log, executor, signal, serveHeal
       { flushed, flowsReceived: s.flowsReceived, flowsIngested: s.flowsIngested, flowsSkipped: s.flowsSkipped },
       'collector stopped',
     );
-    if (!flushed)
+    if (!flushed && !runtime.lost.aborted)
       log.error(
         'final flush incomplete: flows not written are read again from Hubble by the next start with the same --collector-id, while Hubble still holds them',
       );
   }
+  if (runtime.lost.aborted) throw runtime.lost.reason;
   return flushed;
 }

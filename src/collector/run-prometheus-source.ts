@@ -145,7 +145,7 @@ export interface RunPrometheusSourceOptions extends RunSourceOptions {
  * written (the next start reads that window again).
  */
 export async function runPrometheusSource(options: RunPrometheusSourceOptions): Promise<boolean> {
-  const { config, log, executor, signal } = options;
+  const { config, log, executor, signal: stopSignal } = options;
   if (config.prometheus.url === undefined)
     throw new ConfigError(['HG_PROMETHEUS_URL / --prometheus-url: required with --source prometheus']);
   let notReady: () => string | undefined = () => 'starting';
@@ -154,10 +154,13 @@ export async function runPrometheusSource(options: RunPrometheusSourceOptions): 
     log,
     executor,
     serveHealth: options.serveHealth,
+    signal: stopSignal,
     defaultId: defaultCollectorId('prometheus'),
     sourceReady: () => notReady(),
   });
   const { collectorId } = runtime;
+  // Polling stops on SIGTERM, and when another process took the collector id over.
+  const signal = AbortSignal.any([stopSignal, runtime.lost]);
   const ingest = createPrometheusIngest({
     executor,
     collectorId,
@@ -185,10 +188,11 @@ export async function runPrometheusSource(options: RunPrometheusSourceOptions): 
     runtime.metrics.sourceConnected.set(0);
     flushed = await runtime.stop();
     log.info({ flushed, collectorId }, 'collector stopped');
-    if (!flushed)
+    if (!flushed && !runtime.lost.aborted)
       log.error(
         'final flush incomplete: the window not written is read again from Prometheus by the next start with the same --collector-id',
       );
   }
+  if (runtime.lost.aborted) throw runtime.lost.reason;
   return flushed;
 }

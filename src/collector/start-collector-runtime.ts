@@ -1,19 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config';
-import { errorMessage } from '../errors';
+import { HubbleGraphError, errorMessage } from '../errors';
 import type { Executor } from '../graph/executor';
 import { isRefusal } from '../graph/executor';
+import {
+  CollectorTakenOverError,
+  type CollectorClaim,
+  releaseCollectorClaim,
+  renewCollectorClaim,
+  tryClaimCollector,
+} from '../graph/collector-claim';
 import { expireActivity } from '../graph/expire-activity';
 import type { RefusedRow } from '../graph/isolate-refused-rows';
 import { pruneGraph } from '../graph/prune-graph';
 import { probeIngestBatch, writeIngestBatch } from '../graph/write-ingest-batch';
 import { applyStagedParts, writeStagedBatch } from '../graph/write-staged-batch';
+import os from 'node:os';
 import type { Logger } from '../logger';
+import { sleep } from '../sleep';
 import { createCollectorMetrics, type CollectorMetrics } from './collector-metrics';
 import { appendDeadLetters } from './dead-letter-file';
 import { defaultCollectorId } from './default-collector-id';
 import { GraphFlusher, type BatchWriter, type FlusherFactory } from './graph-flusher';
 import { startHealthServer, type HealthServer } from './health-server';
+import { holderProcessGone, noteHeldHere } from './holder-process';
 
 /** What a source runner (runHubbleSource, runPrometheusSource) needs: the settings, the graph, and when to stop. */
 export interface RunSourceOptions {
@@ -42,6 +52,12 @@ export interface CollectorRuntime {
   readonly flusher: FlusherFactory;
   /** Rows Neo4j refused for good that went to the dead-letter file in this run (stored on the Collector node). */
   readonly deadLetterRows: number;
+  /**
+   * Aborted, with a CollectorTakenOverError as its reason, when another run took the collector id
+   * over (this one had not renewed it for the lease): the source stops reading, nothing more is
+   * written, and the runner fails with the reason.
+   */
+  readonly lost: AbortSignal;
   /** Final flush of the flusher, then stop timers and the health server; true when everything was written. */
   stop(timeoutMs?: number): Promise<boolean>;
 }
@@ -52,6 +68,8 @@ export interface StartCollectorRuntimeOptions {
   readonly executor: Executor;
   /** Serve /metrics, /healthz, /readyz on `collector.listen` (default true). */
   readonly serveHealth?: boolean;
+  /** Stops the wait for a collector id another process holds (the start then fails with COLLECTOR_ID_HELD). */
+  readonly signal?: AbortSignal;
   /** Extra readiness condition (e.g. the gRPC stream is connected, the last poll worked). */
   readonly sourceReady?: () => string | undefined;
   /** The id when HG_COLLECTOR_ID is not set. Default: defaultCollectorId('collect'). */
@@ -59,8 +77,9 @@ export interface StartCollectorRuntimeOptions {
 }
 
 /**
- * Starts what a collector process has whatever its source: its id, metrics, the writer bound to the
- * executor, what a previous run left staged (applied first), the health endpoints, the periodic
+ * Starts what a collector process has whatever its source: its id (held against other processes
+ * with the same id, waiting while one holds it: collector-claim.ts), metrics, the writer bound to
+ * the executor, what a previous run left staged (applied first), the health endpoints, the periodic
  * prune and bucket expiry. The source makes its flusher with `runtime.flusher(...)`, feeds it, and
  * calls `stop()` on shutdown.
  */
@@ -69,6 +88,15 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
   const collectorId = config.collector.id ?? options.defaultId ?? defaultCollectorId('collect');
   const runId = randomUUID();
   const metrics = createCollectorMetrics();
+  const claim: CollectorClaim = { collectorId, runId, leaseMs: config.collector.leaseMs, host: os.hostname(), pid: process.pid };
+  const lost = new AbortController();
+  const lose = (err: CollectorTakenOverError) => {
+    if (lost.signal.aborted) return;
+    noteHeldHere(runId, false);
+    metrics.collectorIdHeld.set(0);
+    log.error({ collectorId, runId, err: err.message }, 'collector id taken over by another process: stopping');
+    lost.abort(err);
+  };
   const rowsPerStatement = config.collector.batchSize;
   const rowsPerTransaction = config.collector.batchSize;
   let deadLetterRows = 0;
@@ -83,8 +111,8 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
   // A flush too large for one transaction is staged in Neo4j with its resume point, then applied in parts.
   const write: BatchWriter = async (batch, batchSeq, collectorState) => {
     const state = { ...collectorState, deadLetterRows };
-    const result =
-      batch.calls.length + batch.endpoints.length > rowsPerTransaction
+    try {
+      return batch.calls.length + batch.endpoints.length > rowsPerTransaction
         ? await writeStagedBatch(executor, batch, {
             collectorId,
             runId,
@@ -96,17 +124,78 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
             concurrentParts: config.collector.stagedBucketWriters,
           })
         : await writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState: state, rowsPerStatement });
-    return result;
+    } catch (err) {
+      if (err instanceof CollectorTakenOverError) lose(err);
+      throw err;
+    }
   };
-  // What a previous run committed but had not finished applying comes first.
-  const leftover = await applyStagedParts(
-    executor,
-    { collectorId },
-    { rowsPerStatement, rowsPerTransaction, refusals, concurrentParts: config.collector.stagedBucketWriters },
-  );
-  if (leftover > 0) log.info({ collectorId, parts: leftover }, 'applied the staged parts a previous run left');
 
   let flusher: GraphFlusher | undefined;
+  let waitingFor: string | undefined;
+  let health: HealthServer | undefined;
+  if (options.serveHealth !== false) {
+    health = await startHealthServer({
+      listen: config.collector.listen,
+      registry: metrics.registry,
+      notReadyReason: () =>
+        waitingFor ??
+        (lost.signal.aborted ? errorMessage(lost.signal.reason) : undefined) ??
+        options.sourceReady?.() ??
+        flusher?.notReadyReason(),
+    });
+    log.info({ url: health.url }, 'collector metrics and health endpoints');
+  }
+  try {
+    await holdCollectorId(executor, claim, log, options.signal, (reason) => (waitingFor = reason));
+  } catch (err) {
+    await health?.close();
+    throw err;
+  }
+  noteHeldHere(runId, true);
+  metrics.collectorIdHeld.set(1);
+  // Renewed at a third of the lease, so that two late renewals in a row still keep it. While Neo4j
+  // is away every renewal fails: logged once, then at debug level until one works again.
+  let renewalFailing = false;
+  const renewal = periodically(
+    config.collector.leaseMs > 0 ? Math.max(200, Math.floor(config.collector.leaseMs / 3)) : 5000,
+    async () => {
+      const holder = await renewCollectorClaim(executor, claim);
+      renewalFailing = false;
+      if (holder !== undefined) lose(new CollectorTakenOverError(collectorId, runId, holder));
+    },
+    (err) => {
+      (renewalFailing ? log.debug.bind(log) : log.warn.bind(log))(
+        { err: errorMessage(err) },
+        'renewing the collector id failed; will try again',
+      );
+      renewalFailing = true;
+    },
+  );
+  // Stops renewing; with `release`, gives the id up, so that a process waiting for it starts at once.
+  const giveUp = async (release: boolean) => {
+    await renewal.stop();
+    noteHeldHere(runId, false);
+    metrics.collectorIdHeld.set(0);
+    if (release)
+      await releaseCollectorClaim(executor, claim).catch((err: unknown) =>
+        log.warn({ err: errorMessage(err) }, 'could not give the collector id up; a process waiting for it waits for HG_COLLECTOR_LEASE'),
+      );
+  };
+
+  // What a previous run committed but had not finished applying comes first.
+  try {
+    const leftover = await applyStagedParts(
+      executor,
+      { collectorId },
+      { rowsPerStatement, rowsPerTransaction, refusals, concurrentParts: config.collector.stagedBucketWriters },
+    );
+    if (leftover > 0) log.info({ collectorId, parts: leftover }, 'applied the staged parts a previous run left');
+  } catch (err) {
+    await giveUp(true);
+    await health?.close();
+    throw err;
+  }
+
   const makeFlusher: FlusherFactory = (deltas, sourceOptions) => {
     if (flusher !== undefined) throw new Error('a collector runtime feeds one flusher: its batch sequence is the exactly-once guard');
     flusher = new GraphFlusher(
@@ -128,16 +217,6 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     flusher.start();
     return flusher;
   };
-
-  let health: HealthServer | undefined;
-  if (options.serveHealth !== false) {
-    health = await startHealthServer({
-      listen: config.collector.listen,
-      registry: metrics.registry,
-      notReadyReason: () => options.sourceReady?.() ?? flusher?.notReadyReason(),
-    });
-    log.info({ url: health.url }, 'collector metrics and health endpoints');
-  }
 
   // The graph's housekeeping, prune and bucket expiry, is the whole store's: of several shards, only
   // shard 0 does it, so that N shards do not scan and delete the same nodes N times side by side.
@@ -177,9 +256,17 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     get deadLetterRows() {
       return deadLetterRows;
     },
+    lost: lost.signal,
     async stop(timeoutMs?: number) {
       await Promise.all(housekeeping.map((h) => h.stop()));
-      const flushed = flusher === undefined ? true : await flusher.shutdown(timeoutMs);
+      // The id is renewed until the final flush is done: a long flush must not let a waiting process in.
+      // A run that lost its id writes nothing more (each write would roll back): one attempt, no retries.
+      const flushed =
+        flusher === undefined
+          ? !lost.signal.aborted
+          : (await flusher.shutdown(lost.signal.aborted ? 0 : timeoutMs)) && !lost.signal.aborted;
+      // Not after a failed final flush: Neo4j is away, and the release would wait for it as long again.
+      await giveUp(flushed);
       await health?.close();
       return flushed;
     },
@@ -213,4 +300,47 @@ function periodically(intervalMs: number, work: (signal: AbortSignal) => Promise
       await running;
     },
   };
+}
+
+/**
+ * Holds the collector id for this run (tryClaimCollector), waiting while another live run holds
+ * it: `onWait` gets why (readiness says so) and undefined once held. Throws COLLECTOR_ID_HELD when
+ * `signal` aborts the wait.
+ */
+async function holdCollectorId(
+  executor: Executor,
+  claim: CollectorClaim,
+  log: Logger,
+  signal: AbortSignal | undefined,
+  onWait: (reason: string | undefined) => void,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await tryClaimCollector(executor, claim);
+    const { held, previousHolder, previousHost, previousPid, renewedAgoMs } = answer;
+    const holder = { collectorId: claim.collectorId, holder: previousHolder, host: previousHost, pid: previousPid, renewedAgoMs };
+    if (held) {
+      onWait(undefined);
+      if (previousHolder !== null && previousHolder !== claim.runId)
+        log.warn(holder, 'took the collector id over from a run that had not renewed it for HG_COLLECTOR_LEASE (it crashed or lost Neo4j)');
+      return;
+    }
+    // A holder on this host whose process has ended (SIGKILL, OOM kill, a container restarted in its pod) is not waited for.
+    if (previousHolder !== null && holderProcessGone({ runId: previousHolder, host: previousHost, pid: previousPid })) {
+      if ((await tryClaimCollector(executor, claim, previousHolder)).held) {
+        onWait(undefined);
+        log.warn(holder, 'took the collector id over from a run whose process on this host has ended');
+        return;
+      }
+      continue;
+    }
+    const reason = `collector id "${claim.collectorId}" is held by run ${previousHolder}, renewed ${renewedAgoMs ?? '?'} ms ago: waiting until it stops or has not renewed it for HG_COLLECTOR_LEASE (${claim.leaseMs} ms)`;
+    onWait(reason);
+    (attempt === 1 ? log.warn.bind(log) : log.debug.bind(log))(
+      holder,
+      'another process holds this collector id (the same HG_COLLECTOR_ID, or the same shard): waiting for it',
+    );
+    // Again when the holder's lease would end, and at least every 5 s (it may stop and give the id up).
+    await sleep(Math.min(5000, Math.max(100, claim.leaseMs - (renewedAgoMs ?? 0) + 50)), signal);
+    if (signal?.aborted) throw new HubbleGraphError('COLLECTOR_ID_HELD', `stopped before it could start: ${reason}`);
+  }
 }

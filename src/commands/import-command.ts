@@ -48,8 +48,11 @@ export function importCommand(): Command {
       log,
       executor: graph.executor,
       serveHealth: follow,
+      signal: abort.signal,
       defaultId: follow ? defaultCollectorId('follow', files[files.length - 1] ?? '') : defaultCollectorId('import'),
     });
+    // Another process took the id over (two followers of one file): stop reading; the summary says written: false.
+    runtime.lost.addEventListener('abort', () => abort.abort(), { once: true });
     // Following, a restart with the same collector id reads the files from their start again and
     // counts only what the previous run did not commit (the resume point, as for `collect`); a plain
     // import counts what it reads.

@@ -27,7 +27,8 @@ import {
   type UpsertedEndpointsRow,
 } from './cypher/ingest-queries';
 import { type EndpointKind, podNamespaceOf } from '../model/endpoint-ids';
-import { resumeProperties } from './cypher/collector-queries';
+import { COLLECTOR_HOLDER, type CollectorHolderRow, resumeProperties } from './cypher/collector-queries';
+import { CollectorTakenOverError } from './collector-claim';
 import {
   activityBucketId,
   buildRollupRows,
@@ -135,17 +136,36 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
     });
     if (guard[0]?.duplicate) return { applied: false, seq: 0 };
     const seq = await applyIngestRows(tx, batch, options.rowsPerStatement ?? 5000);
-    await tx.run(RECORD_BATCH, {
-      collectorId: options.collectorId,
-      runId: options.runId,
-      batchSeq: options.batchSeq,
-      collectorState: { ...options.collectorState, ...batch.sourceState, ...resumeProperties(batch.resume) },
-      maxFlowTimeMs: batch.maxFlowTimeMs,
-      flowsWritten: batch.calls.reduce((n, c) => n + c.flows, 0),
-      stamp: true,
-    });
+    await recordBatch(tx, batch, options, { flowsWritten: batch.calls.reduce((n, c) => n + c.flows, 0), stamp: true });
     return { applied: true, seq };
   };
+}
+
+/**
+ * Records the batch and its resume point on the `(:Collector)` node (RECORD_BATCH), whose write lock
+ * the transaction holds from then on, and then checks that no other run holds the collector id
+ * (collector-claim.ts): when one does, it throws CollectorTakenOverError and the transaction rolls
+ * back, so that a process that lost its id never commits flows the holder reads again. A writer
+ * that never claimed the id (tests, benches, an older collector) finds no holder and writes as before.
+ */
+export async function recordBatch(
+  tx: TxRunner,
+  batch: IngestBatch,
+  options: WriteBatchOptions,
+  record: { readonly flowsWritten: number; readonly stamp: boolean },
+): Promise<void> {
+  const { collectorId, runId } = options;
+  await tx.run(RECORD_BATCH, {
+    collectorId,
+    runId,
+    batchSeq: options.batchSeq,
+    collectorState: { ...options.collectorState, ...batch.sourceState, ...resumeProperties(batch.resume) },
+    maxFlowTimeMs: batch.maxFlowTimeMs,
+    ...record,
+  });
+  const [row] = await tx.run<CollectorHolderRow>(COLLECTOR_HOLDER, { collectorId });
+  const holder = row?.holder ?? null;
+  if (holder !== null && holder !== runId) throw new CollectorTakenOverError(collectorId, runId, holder);
 }
 
 export interface ApplyRowsOptions {

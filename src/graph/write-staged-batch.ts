@@ -1,8 +1,7 @@
 import { HubbleGraphError, errorMessage } from '../errors';
 import { type CallRow, type IngestBatch, emptyCallRow } from '../model/ingest-rows';
 import { podNamespaceOf } from '../model/endpoint-ids';
-import { READ_BATCH_GUARD, RECORD_BATCH, RECORD_STAGED_PART, type BatchGuardRow } from './cypher/ingest-queries';
-import { resumeProperties } from './cypher/collector-queries';
+import { READ_BATCH_GUARD, RECORD_STAGED_PART, type BatchGuardRow } from './cypher/ingest-queries';
 import {
   CLAIM_STAGED,
   LIST_STAGED,
@@ -16,7 +15,7 @@ import {
 } from './cypher/staging-queries';
 import type { Executor, TxRunner } from './executor';
 import { type RefusedRow, isolateRefusedRows } from './isolate-refused-rows';
-import { applyIngestRows, type WriteBatchOptions, type WriteBatchResult } from './write-ingest-batch';
+import { applyIngestRows, recordBatch, type WriteBatchOptions, type WriteBatchResult } from './write-ingest-batch';
 
 /** How a staged part that Neo4j refuses for good is split up: see GraphFlusherOptions.refusals. */
 export interface PartRefusals {
@@ -125,12 +124,7 @@ export async function stageBatch(executor: Executor, batch: IngestBatch, options
         lane: laneOf(r, part === rows.length - 1),
       }));
       await tx.run(STAGE_PARTS, { collectorId, runId, batchSeq, parts });
-      await tx.run(RECORD_BATCH, {
-        collectorId,
-        runId,
-        batchSeq,
-        collectorState: { ...options.collectorState, ...batch.sourceState, ...resumeProperties(batch.resume) },
-        maxFlowTimeMs: batch.maxFlowTimeMs,
+      await recordBatch(tx, batch, options, {
         flowsWritten: 0, // each part adds its own when it is applied
         stamp: false, // the last part's transaction stamps the batch, when its flows are all in the graph
       });

@@ -40,3 +40,74 @@ export interface ResumePointRow {
   heldActivity: Int8Array | null;
   heldActivityDelta: Int8Array | null;
 }
+
+/**
+ * A collector id is held by one run at a time (`holder`, renewed in `heartbeatAt` by Neo4j's clock),
+ * so that two processes started with one id (two replicas of one shard, a restart beside the old
+ * process) never both count the same flows. First statement of a claim, renewal or release: takes
+ * the Collector node's write lock (counter-fragments.ts, lockOnMatch), so that what the next
+ * statement reads cannot change before the transaction commits.
+ */
+export const LOCK_COLLECTOR = `
+MERGE (c:${LABEL.collector} {id: $collectorId})
+SET c += {}`;
+
+/**
+ * Takes the id for `$runId` when nobody holds it, this run does, the holder has not renewed it for
+ * `$leaseMs` (it crashed), or the holder is `$goneHolder` (a run the caller knows has ended: its
+ * process is gone); otherwise leaves it and says who holds it, where, and since when it has not
+ * renewed. Stores the taker's host and pid, by which a later claimant on the same host can tell a
+ * crashed holder without waiting for the lease. After LOCK_COLLECTOR in the same transaction.
+ */
+export const CLAIM_COLLECTOR = `
+MATCH (c:${LABEL.collector} {id: $collectorId})
+WITH c, c.holder AS holder, c.holderHost AS holderHost, c.holderPid AS holderPid, c.heartbeatAt AS heartbeatAt,
+     datetime.realtime() AS now
+WITH c, holder, holderHost, holderPid, heartbeatAt, now,
+     holder IS NULL OR holder = $runId OR ($goneHolder IS NOT NULL AND holder = $goneHolder) OR heartbeatAt IS NULL
+     OR heartbeatAt <= now - duration({milliseconds: toInteger($leaseMs)}) AS free
+SET c.holder = CASE WHEN free THEN $runId ELSE holder END,
+    c.holderHost = CASE WHEN free THEN $host ELSE holderHost END,
+    c.holderPid = CASE WHEN free THEN toInteger($pid) ELSE holderPid END,
+    c.heartbeatAt = CASE WHEN free THEN now ELSE heartbeatAt END,
+    c.claimedAt = CASE WHEN free AND coalesce(holder, '') <> $runId THEN now ELSE c.claimedAt END
+RETURN free AS held, holder AS previousHolder, holderHost AS previousHost, holderPid AS previousPid,
+       CASE WHEN heartbeatAt IS NULL THEN null ELSE duration.inSeconds(heartbeatAt, now).milliseconds END AS renewedAgoMs`;
+
+export interface ClaimCollectorRow {
+  /** True when `$runId` holds the id now. */
+  held: boolean;
+  /** The run that held it before (null: nobody), and the host and pid of its process. */
+  previousHolder: string | null;
+  previousHost: string | null;
+  previousPid: number | null;
+  /** How long ago the holder before renewed its claim (ms; null: never). */
+  renewedAgoMs: number | null;
+}
+
+/** Renews `$runId`'s hold of the id (after LOCK_COLLECTOR); `held` false when another run holds it now. */
+export const RENEW_COLLECTOR = `
+MATCH (c:${LABEL.collector} {id: $collectorId})
+WITH c, c.holder = $runId AS held
+SET c.heartbeatAt = CASE WHEN held THEN datetime.realtime() ELSE c.heartbeatAt END
+RETURN held, c.holder AS holder`;
+
+export interface RenewCollectorRow {
+  held: boolean;
+  holder: string | null;
+}
+
+/** Gives the id up on a clean stop, so that a process waiting for it starts at once (after LOCK_COLLECTOR). */
+export const RELEASE_COLLECTOR = `
+MATCH (c:${LABEL.collector} {id: $collectorId})
+WHERE c.holder = $runId
+SET c.holder = null, c.holderHost = null, c.holderPid = null, c.heartbeatAt = null`;
+
+/** Who holds the id, read in a transaction that has the Collector node's write lock (RECORD_BATCH took it). */
+export const COLLECTOR_HOLDER = `
+MATCH (c:${LABEL.collector} {id: $collectorId})
+RETURN c.holder AS holder`;
+
+export interface CollectorHolderRow {
+  holder: string | null;
+}

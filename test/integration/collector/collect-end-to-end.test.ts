@@ -8,6 +8,7 @@ import { silentLogger } from '../../../src/logger';
 import { startCli } from '../../helpers/cli';
 import { readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
 import { resetGraph, testConfig, testEnv, testExecutor } from '../../helpers/neo4j';
+import { waitUntil } from '../../helpers/wait-until';
 
 /**
  * The whole ingest path with real parts: generator -> replay server (observer.Observer over gRPC)
@@ -36,7 +37,7 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
   });
   afterAll(async () => executor.close());
 
-  const startCollector = (port: number, id: string) => {
+  const startCollector = (port: number, id: string, extraEnv: Record<string, string> = {}) => {
     const run = startCli(
       ['collect'],
       testEnv({
@@ -46,6 +47,7 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
         HG_COLLECTOR_ID: id,
         HG_RECONNECT_MIN: '100ms',
         HG_RECONNECT_MAX: '500ms',
+        ...extraEnv,
       }),
     );
     children.push(run.child);
@@ -138,4 +140,42 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
     },
     360_000,
   );
+
+  it('counts every flow once when a second collector is started with the same id: it waits until the first stops, then reads on', async () => {
+    const third = Math.floor(events.length / 3);
+    replay = await startReplayServer({ events: events.slice(0, third), listen: '127.0.0.1:0' });
+    const first = startCollector(replay.port, 'e2e-twins');
+    let second: ReturnType<typeof startCollector> | undefined;
+    try {
+      await waitFor(
+        'the first third stored',
+        () => storedFlowTotal(executor),
+        (n) => n >= third,
+        60_000,
+      );
+      second = startCollector(replay.port, 'e2e-twins', { LOG_LEVEL: 'info' });
+      await waitUntil(
+        'the second collector to wait for the id',
+        () => second?.output().includes('another process holds this collector id') === true,
+        30_000,
+      );
+      // Both are connected to the same Hubble while the first holds the id: only the first counts.
+      replay.append(events.slice(third, 2 * third));
+      await waitFor(
+        'two thirds stored',
+        () => storedFlowTotal(executor),
+        (n) => n >= 2 * third,
+        60_000,
+      );
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      await waitUntil('the second collector to start', () => second?.output().includes('collector started') === true, 30_000);
+      replay.append(events.slice(2 * third));
+      await expectExactGraph();
+    } finally {
+      first.child.kill('SIGTERM');
+      second?.child.kill('SIGTERM');
+      if (second) expect(await second.exited).toBe(0);
+    }
+  }, 240_000);
 });

@@ -126,12 +126,15 @@ describe('the Prometheus source through the collector flusher, against Neo4j', (
 
   it('stores the cursor with each window, and a restarted source continues from the stored one', async () => {
     const first = fakeSource();
-    const { ingest } = await ingestWith(first);
+    const { ingest, runtime } = await ingestWith(first);
     await ingest.step();
     await ingest.step();
     expect(first.polledFrom).toEqual([null, 10]);
     expect(await storedFlows()).toBe(10);
     expect(await storedWindowEnd()).toBe(20);
+    // Stopped, it gives its collector id up for the restarted one.
+    expect(await runtime.stop()).toBe(true);
+    runtimes.splice(0);
 
     const second = fakeSource();
     const { ingest: restarted } = await ingestWith(second);

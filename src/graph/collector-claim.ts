@@ -1,0 +1,64 @@
+import { HubbleGraphError } from '../errors';
+import {
+  CLAIM_COLLECTOR,
+  type ClaimCollectorRow,
+  LOCK_COLLECTOR,
+  RELEASE_COLLECTOR,
+  RENEW_COLLECTOR,
+  type RenewCollectorRow,
+} from './cypher/collector-queries';
+import type { Executor } from './executor';
+
+/** Which run of which collector, where it runs, and how long a hold lasts without renewal (CLAIM_COLLECTOR). */
+export interface CollectorClaim {
+  readonly collectorId: string;
+  readonly runId: string;
+  /** A holder that has not renewed for this long is taken to be gone (0: any holder is). */
+  readonly leaseMs: number;
+  /** The claiming process's host name and pid, stored with the hold. */
+  readonly host: string;
+  readonly pid: number;
+}
+
+/**
+ * Tries once to hold the collector id for the run; says who holds it when another run does.
+ * `goneHolder`: a run known to have ended (its process is gone), whose hold is taken at once.
+ */
+export async function tryClaimCollector(executor: Executor, claim: CollectorClaim, goneHolder?: string): Promise<ClaimCollectorRow> {
+  return executor.writeTx(async (tx) => {
+    await tx.run(LOCK_COLLECTOR, { collectorId: claim.collectorId });
+    const [row] = await tx.run<ClaimCollectorRow>(CLAIM_COLLECTOR, { ...claim, goneHolder: goneHolder ?? null });
+    if (row === undefined) throw new Error(`the Collector node ${claim.collectorId} vanished inside its own transaction`);
+    return row;
+  });
+}
+
+/** Renews the run's hold of the id; resolves with the holder when another run holds it now, else undefined. */
+export async function renewCollectorClaim(
+  executor: Executor,
+  claim: Pick<CollectorClaim, 'collectorId' | 'runId'>,
+): Promise<string | undefined> {
+  const [row] = await executor.writeTx(async (tx) => {
+    await tx.run(LOCK_COLLECTOR, { collectorId: claim.collectorId });
+    return tx.run<RenewCollectorRow>(RENEW_COLLECTOR, { ...claim });
+  });
+  return row === undefined || row.held ? undefined : (row.holder ?? 'nobody');
+}
+
+/** Gives the id up (a clean stop), so that a process waiting for it need not wait for the lease. */
+export async function releaseCollectorClaim(executor: Executor, claim: Pick<CollectorClaim, 'collectorId' | 'runId'>): Promise<void> {
+  await executor.writeTx(async (tx) => {
+    await tx.run(LOCK_COLLECTOR, { collectorId: claim.collectorId });
+    await tx.run(RELEASE_COLLECTOR, { ...claim });
+  });
+}
+
+/** The error of a run whose collector id another run holds now: whatever it has not committed is that run's to read again. */
+export class CollectorTakenOverError extends HubbleGraphError {
+  constructor(collectorId: string, runId: string, holder: string) {
+    super(
+      'COLLECTOR_TAKEN_OVER',
+      `collector id "${collectorId}" is now held by run ${holder}, not by this run (${runId}): another process was started with the same id (HG_COLLECTOR_ID, or the same shard) and took it over after this one had not renewed it for HG_COLLECTOR_LEASE; this process stops without writing, and the holder reads again what this one had not committed`,
+    );
+  }
+}

@@ -34,10 +34,22 @@ export class ClusterTopology extends BaseTopology {
   private readonly deps: Record<1 | 2, { items: ResolvedDependency[]; cumulative: Float64Array }>;
   private readonly callersOfIncident: Set<string>;
   private readonly worldClient: GenEndpoint;
+  /** Pods made so far (their index gives each its own address, also once earlier ones are forgotten). */
+  private podsMade = 0;
+  /** Per Deployment or DaemonSet: its newest generation, and the keys of its pods of each generation. */
+  private readonly generations = new Map<string, { newest: number; pods: Map<number, string[]> }>();
+  /** The keys of the specs of each pod (as client or server), to forget them with the pod. */
+  private readonly specsOfPod = new Map<GenEndpoint, Set<string>>();
 
+  /**
+   * `forgetRetired`: once a rollout's generation is two behind, its pods and their edges are
+   * dropped (a stream without end, the demo's, would otherwise keep every pod a rollout ever made:
+   * about 9 MB an hour); `allEdges` then lacks their truth, so only for streams without a truth.
+   */
   constructor(
     rng: () => number,
     private readonly periodMs: number,
+    private readonly forgetRetired = false,
   ) {
     super(rng, ['worker-1', 'worker-2', 'worker-3']);
     CLUSTER_WORKLOADS.forEach((w, i) => {
@@ -95,6 +107,7 @@ export class ClusterTopology extends BaseTopology {
     const key = `${id}#${generation}#${replica}`;
     let pod = this.podsByKey.get(key);
     if (pod === undefined) {
+      if (this.forgetRetired && w.kind !== 'StatefulSet') this.noteGeneration(id, generation, key);
       const podName =
         w.kind === 'StatefulSet'
           ? `${w.name}-${replica}`
@@ -103,7 +116,7 @@ export class ClusterTopology extends BaseTopology {
             : // Deployment -> ReplicaSet `name-<pod-template-hash>` -> pod `name-<hash>-<5 characters>`.
               `${w.name}-${safeName(`${id}#${generation}`, 10)}-${safeName(key, 5)}`;
       const node = this.nodeAt(daemon ? replica : fnv1a(key));
-      pod = this.podEndpoint(this.pods.length, w.namespace, podName, w.labels, w.name, w.kind, this.identities.get(w) ?? 0, w.port, node);
+      pod = this.podEndpoint(this.podsMade++, w.namespace, podName, w.labels, w.name, w.kind, this.identities.get(w) ?? 0, w.port, node);
       if (id === 'kube-system/coredns') this.coredns.push(pod);
       this.podsByKey.set(key, pod);
     }
@@ -138,8 +151,50 @@ export class ClusterTopology extends BaseTopology {
       }
       spec = this.spec(r.kind, client, server, port, fields);
       this.specs.set(key, spec);
+      if (this.forgetRetired)
+        for (const end of [client, server]) {
+          let keys = this.specsOfPod.get(end);
+          if (keys === undefined) this.specsOfPod.set(end, (keys = new Set()));
+          keys.add(key);
+        }
     }
     return spec;
+  }
+
+  /**
+   * Notes the pod `key` of generation `generation` of the workload `id`; a generation newer than
+   * any before retires the pods of the generations two or more behind it, with their edges.
+   */
+  private noteGeneration(id: string, generation: number, key: string): void {
+    let g = this.generations.get(id);
+    if (g === undefined) this.generations.set(id, (g = { newest: generation, pods: new Map() }));
+    g.pods.set(generation, [...(g.pods.get(generation) ?? []), key]);
+    if (generation <= g.newest) return;
+    g.newest = generation;
+    const retired = new Set<GenEndpoint>();
+    for (const [old, keys] of g.pods) {
+      if (old > generation - 2) continue;
+      g.pods.delete(old);
+      for (const k of keys) {
+        const pod = this.podsByKey.get(k);
+        if (pod === undefined) continue;
+        this.podsByKey.delete(k);
+        retired.add(pod);
+        // Its edges, also from the other end's list (a StatefulSet's pods are never retired).
+        for (const specKey of this.specsOfPod.get(pod) ?? []) {
+          const spec = this.specs.get(specKey);
+          if (spec !== undefined) for (const end of [spec.client, spec.server]) this.specsOfPod.get(end)?.delete(specKey);
+          this.specs.delete(specKey);
+        }
+        this.specsOfPod.delete(pod);
+      }
+    }
+    if (retired.size === 0) return;
+    for (const list of [this.pods, this.endpoints, this.coredns]) {
+      const kept = list.filter((e) => !retired.has(e));
+      list.length = 0;
+      list.push(...kept);
+    }
   }
 
   /** The names a workload looks up: the services and DNS names it calls, some tried along the search path first (NXDOMAIN, as with ndots:5). */

@@ -174,6 +174,8 @@ export class FlowEmitter {
   }
 
   private see(g: GenEndpoint, timeMs: number, local: boolean): void {
+    // A stream without end has no truth to give (generateFlows' truth() refuses): keep none of its endpoints.
+    if (this.budget === Infinity) return;
     const t = g.truth;
     if (!this.seen.has(t)) {
       this.seen.add(t);

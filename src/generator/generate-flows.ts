@@ -32,7 +32,7 @@ function* run(opts: ValidatedOptions, onDone: (truth: GroundTruth) => void): Gen
   const rng = seededRandom(opts.seed);
   const topo: BaseTopology =
     opts.scenario === 'cluster'
-      ? new ClusterTopology(rng, opts.storyPeriodMs)
+      ? new ClusterTopology(rng, opts.storyPeriodMs, opts.flows === Infinity)
       : new RandomTopology(rng, opts.pods, opts.edges, opts.mix, opts.edgeShape);
   const rate = opts.flowsPerSecond;
   const gapNs =

@@ -8,7 +8,9 @@ import {
   generationAt,
   rolloutPhase,
 } from '../../../src/generator/cluster-story';
+import { ClusterTopology } from '../../../src/generator/cluster-topology';
 import { generateFlows, type TruthBucket, type TruthCall } from '../../../src/generator/generate-flows';
+import { seededRandom } from '../../../src/generator/seeded-random';
 import type { CallRow } from '../../../src/model/ingest-rows';
 import { comparableCall } from '../flows/comparable-call';
 
@@ -269,6 +271,32 @@ describe('generateFlows, cluster scenario', () => {
     for (const _ of endless) if (++n >= 50_000) break;
     expect(n).toBe(50_000);
     expect(() => endless.truth()).toThrow(/flows: Infinity/);
+  });
+
+  it('without end, sends the same flows as a run with an end, while it forgets the pods of old rollouts and their edges', () => {
+    const options = { scenario: 'cluster', flowsPerSecond: 40, storyPeriodMs: MINUTE, startTimeMs: START, seed: 5 } as const;
+    const finite = [...generateFlows({ ...options, flows: 30_000 })];
+    const endless = generateFlows({ ...options, flows: Infinity })[Symbol.iterator]();
+    // 30,000 flows at 40/s times the day's rhythm: more than 5 minutes, a rollout of every Deployment in each.
+    expect(Date.parse(finite[finite.length - 1]!.time) - START).toBeGreaterThan(5 * MINUTE);
+    for (const [i, item] of finite.entries()) {
+      const next = endless.next();
+      if (next.done || JSON.stringify(next.value) !== JSON.stringify(item)) throw new Error(`flow ${i} differs`);
+    }
+  });
+
+  it('keeps, without end, only the pods of the last two rollouts of each workload: its memory stays flat', () => {
+    const podsAfter = (forget: boolean, periods: number) => {
+      const topo = new ClusterTopology(seededRandom(1), MINUTE, forget);
+      for (let t = 0; t < periods * MINUTE; t += 50) topo.next(START + t);
+      return { pods: topo.pods.length, edges: [...topo.allEdges()].length, endpoints: topo.endpoints.length };
+    };
+    const [kept5, kept40] = [podsAfter(true, 5), podsAfter(true, 40)];
+    expect(kept40.pods).toBeLessThanOrEqual(kept5.pods * 1.2);
+    expect(kept40.edges).toBeLessThanOrEqual(kept5.edges * 1.2);
+    expect(kept40.endpoints).toBeLessThanOrEqual(kept5.endpoints * 1.2);
+    // With a truth to give, every pod and edge stays.
+    expect(podsAfter(false, 40).pods).toBeGreaterThan(kept40.pods * 4);
   });
 
   it('rejects impossible options, naming each', () => {

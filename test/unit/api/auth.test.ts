@@ -1,4 +1,9 @@
-import { TokenSet, bearerToken, parseTokensFile } from '../../../src/api/auth';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TokenSet, bearerToken, parseTokensFile, watchTokensFile } from '../../../src/api/auth';
+import { silentLogger } from '../../../src/logger';
+import { waitUntil } from '../../helpers/wait-until';
 
 describe('bearer tokens', () => {
   it('reads the token of a Bearer authorization value', () => {
@@ -25,5 +30,61 @@ describe('bearer tokens', () => {
 
   it('reads one token per line of a tokens file, skipping blank lines and comments', () => {
     expect(parseTokensFile('# API tokens\n t1 \r\n\n#t2\nt3\n')).toEqual(['t1', 't3']);
+  });
+});
+
+describe('the tokens file, watched', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hg-tokens-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Watches `file` polled every 25 ms, settling 300 ms; returns what each reload accepted of `probes`. */
+  function watch(file: string, probes: readonly string[]): { seen: string[][]; stop: () => void } {
+    const seen: string[][] = [];
+    const stop = watchTokensFile(
+      { tokensFile: file },
+      silentLogger(),
+      (set) => seen.push(probes.filter((t) => set.accepts(`Bearer ${t}`))),
+      {
+        pollMs: 25,
+        settleMs: 300,
+      },
+    );
+    return { seen, stop };
+  }
+
+  it('is read once an editor that truncates it and writes it again has finished: no token is refused in between', async () => {
+    const file = path.join(dir, 'truncated');
+    fs.writeFileSync(file, 'alpha\nbeta\n');
+    const { seen, stop } = watch(file, ['alpha', 'beta', 'gamma']);
+    try {
+      await sleep(100);
+      // Emptied, then part of a token, then the whole file, as a slow non-atomic write: each state
+      // lasts several polls, none as long as the settling time.
+      fs.writeFileSync(file, '');
+      await sleep(100);
+      fs.writeFileSync(file, 'alpha\nbe');
+      await sleep(100);
+      fs.writeFileSync(file, 'alpha\nbeta\ngamma\n');
+      await waitUntil('the tokens file to be read again', () => seen.length > 0, 5000);
+      await sleep(500);
+      expect(seen).toEqual([['alpha', 'beta', 'gamma']]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('refuses every former token once the file has stayed empty', async () => {
+    const file = path.join(dir, 'emptied');
+    fs.writeFileSync(file, 'alpha\n');
+    const { seen, stop } = watch(file, ['alpha']);
+    try {
+      await sleep(100);
+      fs.writeFileSync(file, '');
+      await waitUntil('the tokens file to be read again', () => seen.length > 0, 5000);
+      expect(seen).toEqual([[]]);
+    } finally {
+      stop();
+    }
   });
 });

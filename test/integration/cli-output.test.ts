@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CLI, runCli } from '../helpers/cli';
 import { testEnv } from '../helpers/neo4j';
+import { freePort } from '../helpers/prometheus';
 
 /** The CLI as a person pipes and runs it: `| head`, and a local Neo4j that is not running. */
 describe('hubble-graph output', () => {
@@ -29,12 +30,13 @@ describe('hubble-graph output', () => {
   });
 
   it('fails at once with the command to start the local Neo4j when it is not running', async () => {
+    const port = String(await freePort());
     const res = await runCli(
       ['cypher', 'RETURN 1'],
       testEnv({
         NEO4J_URI: '',
         HG_NEO4J_HOME: '.data/neo4j-not-started',
-        HG_NEO4J_BOLT_PORT: '17698',
+        HG_NEO4J_BOLT_PORT: port,
         HG_NEO4J_HTTP_PORT: '0',
         HG_NEO4J_CONNECT_TIMEOUT: '60s',
       }),
@@ -42,7 +44,7 @@ describe('hubble-graph output', () => {
     );
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('npx hubble-graph neo4j start');
-    expect(res.stderr).toContain('bolt://127.0.0.1:17698');
+    expect(res.stderr).toContain(`bolt://127.0.0.1:${port}`);
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { runCli } from '../helpers/cli';
 import { testEnv } from '../helpers/neo4j';
+import { freePort } from '../helpers/prometheus';
 
 /** The CLI's handling of the local Neo4j that global-setup started, and of an unreachable one. */
 describe('hubble-graph neo4j and connection errors', () => {
@@ -108,7 +109,7 @@ describe('missing Java', () => {
       testEnv({
         NEO4J_URI: '',
         HG_NEO4J_HOME: '.data/neo4j-nojava-test',
-        HG_NEO4J_BOLT_PORT: '17699',
+        HG_NEO4J_BOLT_PORT: String(await freePort()),
         HG_NEO4J_HTTP_PORT: '0',
         HG_JAVA: '/nonexistent/java',
       }),

@@ -1017,6 +1017,12 @@ export type CollectorStatus = {
   hubbleNodesConnected: Array<Scalars['String']['output']>;
   hubbleNodesUnavailable: Array<Scalars['String']['output']>;
   unmanagedPods: Array<Scalars['String']['output']>;
+  /** The run that holds this collector id now (null: none; a collector that stopped cleanly gave it up). */
+  holder?: Maybe<Scalars['String']['output']>;
+  /** The host of the holder's process. */
+  holderHost?: Maybe<Scalars['String']['output']>;
+  /** When the holder last renewed its hold (every third of HG_COLLECTOR_LEASE): a time older than the lease means a holder that crashed or lost Neo4j. */
+  renewedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type MapDiffFilter = {
@@ -1741,6 +1747,9 @@ export type CollectorStatusResolvers<ContextType = ApiContext, ParentType extend
   hubbleNodesConnected?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   hubbleNodesUnavailable?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   unmanagedPods?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  holder?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  holderHost?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  renewedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type MapDiffResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['MapDiff'] = ResolversParentTypes['MapDiff']> = {

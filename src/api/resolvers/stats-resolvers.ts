@@ -50,6 +50,9 @@ export const statsQueries: QueryResolvers = {
         hubbleNodesConnected: c.hubbleNodesConnected ?? [],
         hubbleNodesUnavailable: c.hubbleNodesUnavailable ?? [],
         unmanagedPods: c.unmanagedPods ?? [],
+        holder: c.holder ?? null,
+        holderHost: c.holderHost ?? null,
+        renewedAt: c.renewedAt ?? null,
       })),
     };
   },

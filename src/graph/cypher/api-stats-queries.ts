@@ -17,7 +17,7 @@ export interface GraphCountsRow {
 export const COLLECTORS = `
 MATCH (c:Collector)
 RETURN c {.id, .lastFlowTime, .lastCommitAt, .lostEvents, .hubbleNodesConnected, .hubbleNodesUnavailable, .unmanagedPods, .flowsIngested,
-          .flowsIngestedTotal, .skippedByReason, .fieldsDropped, .deadLetterRows} AS collector
+          .flowsIngestedTotal, .skippedByReason, .fieldsDropped, .deadLetterRows, .holder, .holderHost, renewedAt: c.heartbeatAt} AS collector
 ORDER BY c.id`;
 
 export interface CollectorRow {
@@ -36,6 +36,10 @@ export interface CollectorRow {
     /** `field=count` strings. */
     fieldsDropped?: string[] | null;
     deadLetterRows?: number | null;
+    /** Who holds the collector id, where, and when it last renewed the hold (collector-claim.ts). */
+    holder?: string | null;
+    holderHost?: string | null;
+    renewedAt?: string | null;
   };
 }
 

@@ -8,6 +8,7 @@ import { readDependencies, readEndpoints } from '../../../src/api/read-graph';
 import { buildCallsPage } from '../../../src/graph/cypher/api-call-queries';
 import { GRAPH_VERSION } from '../../../src/graph/cypher/api-map-queries';
 import { ID, T0, shopBatch, writeBatch } from './seed-graph';
+import { releaseCollectorClaim, tryClaimCollector } from '../../../src/graph/collector-claim';
 
 describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
   let executor: Executor;
@@ -634,5 +635,22 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     });
     expect(s.ingestLagMs).toBeGreaterThan(0);
     expect(typeof s.lastCommitAt).toBe('string');
+  });
+
+  it("names the run that holds each collector's id, its host, and when it last renewed the hold", async () => {
+    const ask = async () =>
+      (await q(`{ stats { collectors { id holder holderHost renewedAt } } }`)).data!.stats.collectors as Record<string, unknown>[];
+    expect(await ask()).toEqual([{ id: 'test-collector', holder: null, holderHost: null, renewedAt: null }]);
+    const before = Date.now();
+    const claim = { collectorId: 'test-collector', runId: 'run-1', leaseMs: 15_000, host: 'collector-7', pid: 1 };
+    await tryClaimCollector(executor, claim);
+    try {
+      const [held] = await ask();
+      expect(held).toMatchObject({ id: 'test-collector', holder: 'run-1', holderHost: 'collector-7' });
+      expect(Date.parse(String(held?.renewedAt))).toBeGreaterThanOrEqual(before - 1000);
+    } finally {
+      await releaseCollectorClaim(executor, claim);
+    }
+    expect((await ask())[0]).toMatchObject({ holder: null, renewedAt: null });
   });
 });

@@ -80,29 +80,35 @@ function envTokens(api: Pick<ApiConfig, 'tokens'>): string[] {
     .filter(Boolean);
 }
 
-/** How often the tokens file is checked for changes, and how long it must then stay unchanged before it is read, in ms. */
-const TOKENS_FILE_TIMING = { pollMs: 1000, settleMs: 300 };
+/** How often the tokens file is checked for changes, in ms. */
+const TOKENS_FILE_POLL_MS = 1000;
+/** How long a changed tokens file must stay unchanged before it is read, in ms. */
+const TOKENS_FILE_SETTLE_MS = 300;
+
+/** Whether two stats of a file say the same file with the same contents (size, times, inode). */
+function sameFile(a: fs.Stats, b: fs.Stats): boolean {
+  return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size && a.ino === b.ino;
+}
 
 /**
  * Reads HG_API_TOKENS_FILE again whenever it changes (checked every second by its size, times and
  * inode, so that editors that replace the file are seen too) and hands the new token set, with the
  * HG_API_TOKENS tokens, to `onReload`. A change is read once the file has stayed unchanged for
- * `settleMs`: an editor that truncates the file and then writes it (not an atomic replace) would
- * otherwise be caught in between, with every token, or the one being written, refused until the
- * next check. An unreadable file keeps the tokens in use (with a warning); an emptied one refuses
- * every token it held. Returns the disposer; does nothing without a file.
+ * TOKENS_FILE_SETTLE_MS (checked again then, and waited for again while it changes): an editor
+ * that truncates the file and then writes it (not an atomic replace) would otherwise be caught in
+ * between, with every token, or the one being written, refused until the next check. An unreadable
+ * file keeps the tokens in use (with a warning); an emptied one refuses every token it held.
+ * Returns the disposer; does nothing without a file.
  */
 export function watchTokensFile(
   api: Pick<ApiConfig, 'tokens' | 'tokensFile'>,
   log: Logger,
   onReload: (tokens: TokenSet) => void,
-  timing: { readonly pollMs: number; readonly settleMs: number } = TOKENS_FILE_TIMING,
 ): () => void {
   const file = api.tokensFile;
   if (!file) return () => undefined;
   let settling: NodeJS.Timeout | undefined;
-  const reload = () => {
-    settling = undefined;
+  const read = () => {
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -115,14 +121,26 @@ export function watchTokensFile(
     onReload(new TokenSet([...envTokens(api), ...fromFile], true));
     log.info({ file, tokens: fromFile.length }, 'tokens file read again');
   };
-  const listener = (curr: fs.Stats, prev: fs.Stats) => {
-    if (curr.mtimeMs === prev.mtimeMs && curr.ctimeMs === prev.ctimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
-    // Changed again while settling: the wait starts over.
+  // After a change seen as `seen`: read once the file is still as it was then, else wait again.
+  const settle = (seen: fs.Stats) => {
     clearTimeout(settling);
-    settling = setTimeout(reload, timing.settleMs);
+    settling = setTimeout(() => {
+      settling = undefined;
+      let now: fs.Stats;
+      try {
+        now = fs.statSync(file);
+      } catch {
+        return read(); // gone or unreadable: read says so and keeps the tokens
+      }
+      if (sameFile(now, seen)) read();
+      else settle(now);
+    }, TOKENS_FILE_SETTLE_MS);
     settling.unref();
   };
-  fs.watchFile(file, { interval: timing.pollMs }, listener);
+  const listener = (curr: fs.Stats, prev: fs.Stats) => {
+    if (!sameFile(curr, prev)) settle(curr);
+  };
+  fs.watchFile(file, { interval: TOKENS_FILE_POLL_MS }, listener);
   return () => {
     clearTimeout(settling);
     fs.unwatchFile(file, listener);

@@ -2,7 +2,7 @@ import { errorMessage } from '../errors';
 import { readResumePoint } from '../graph/read-resume-point';
 import { streamHubbleEvents } from '../hubble/observer-client';
 import { nanosToTimestamp } from '../hubble/timestamps';
-import { startCollectorRuntime, type RunSourceOptions } from './start-collector-runtime';
+import { startCollectorRuntime, stopIfThrows, type RunSourceOptions } from './start-collector-runtime';
 import { startFlowPipeline } from './start-flow-pipeline';
 import { VERSION } from '../build-info';
 
@@ -24,12 +24,17 @@ export async function runHubbleSource({ config, log, executor, signal: stopSigna
   const { metrics, collectorId } = runtime;
   // Reading stops on SIGTERM, and when another process took the collector id over.
   const signal = AbortSignal.any([stopSignal, runtime.lost]);
-  const resumedFrom = await readResumePoint(executor, collectorId);
-  const pipeline = startFlowPipeline(runtime, {
-    config,
-    log,
-    source: 'hubble',
-    resume: { overlapMs: config.hubble.resumeOverlapMs, start: resumedFrom },
+  // A start that fails from here on (Neo4j away, a resume point that cannot be read) still stops the
+  // runtime: it gives the collector id up, which another process may be waiting for.
+  const { resumedFrom, pipeline } = await stopIfThrows(runtime, async () => {
+    const resumedFrom = await readResumePoint(executor, collectorId);
+    const pipeline = startFlowPipeline(runtime, {
+      config,
+      log,
+      source: 'hubble',
+      resume: { overlapMs: config.hubble.resumeOverlapMs, start: resumedFrom },
+    });
+    return { resumedFrom, pipeline };
   });
   log.info(
     {

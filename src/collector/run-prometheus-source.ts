@@ -16,7 +16,7 @@ import type { CollectorMetrics } from './collector-metrics';
 import { defaultCollectorId } from './default-collector-id';
 import type { FlusherFactory, GraphFlusher } from './graph-flusher';
 import { PrometheusWindowDeltas } from './prometheus-window-deltas';
-import { startCollectorRuntime, type RunSourceOptions } from './start-collector-runtime';
+import { startCollectorRuntime, stopIfThrows, type RunSourceOptions } from './start-collector-runtime';
 import { VERSION } from '../build-info';
 
 export interface PrometheusIngestOptions {
@@ -161,15 +161,17 @@ export async function runPrometheusSource(options: RunPrometheusSourceOptions): 
   const { collectorId } = runtime;
   // Polling stops on SIGTERM, and when another process took the collector id over.
   const signal = AbortSignal.any([stopSignal, runtime.lost]);
-  const ingest = createPrometheusIngest({
-    executor,
-    collectorId,
-    source: createPrometheusSource(config, log, options.sourceOptions),
-    flusher: runtime.flusher,
-    log,
-    metrics: createPrometheusSourceMetrics(runtime.metrics.registry),
-    collectorMetrics: runtime.metrics,
-  });
+  const ingest = await stopIfThrows(runtime, async () =>
+    createPrometheusIngest({
+      executor,
+      collectorId,
+      source: createPrometheusSource(config, log, options.sourceOptions),
+      flusher: runtime.flusher,
+      log,
+      metrics: createPrometheusSourceMetrics(runtime.metrics.registry),
+      collectorMetrics: runtime.metrics,
+    }),
+  );
   notReady = () => ingest.notReadyReason();
   const { intervalMs } = config.prometheus;
   log.info(

@@ -23,7 +23,7 @@ import { appendDeadLetters } from './dead-letter-file';
 import { defaultCollectorId } from './default-collector-id';
 import { GraphFlusher, type BatchWriter, type FlusherFactory } from './graph-flusher';
 import { startHealthServer, type HealthServer } from './health-server';
-import { holderProcessGone, noteHeldHere } from './holder-process';
+import { holderProcessGone, noteHeldHere, processSpace } from './holder-process';
 
 /** What a source runner (runHubbleSource, runPrometheusSource) needs: the settings, the graph, and when to stop. */
 export interface RunSourceOptions {
@@ -88,7 +88,14 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
   const collectorId = config.collector.id ?? options.defaultId ?? defaultCollectorId('collect');
   const runId = randomUUID();
   const metrics = createCollectorMetrics();
-  const claim: CollectorClaim = { collectorId, runId, leaseMs: config.collector.leaseMs, host: os.hostname(), pid: process.pid };
+  const claim: CollectorClaim = {
+    collectorId,
+    runId,
+    leaseMs: config.collector.leaseMs,
+    host: os.hostname(),
+    pid: process.pid,
+    space: processSpace(),
+  };
   const lost = new AbortController();
   const lose = (err: CollectorTakenOverError) => {
     if (lost.signal.aborted) return;
@@ -122,8 +129,9 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
             rowsPerTransaction,
             refusals,
             concurrentParts: config.collector.stagedBucketWriters,
+            holdsId: true,
           })
-        : await writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState: state, rowsPerStatement });
+        : await writeIngestBatch(executor, batch, { collectorId, runId, batchSeq, collectorState: state, rowsPerStatement, holdsId: true });
     } catch (err) {
       if (err instanceof CollectorTakenOverError) lose(err);
       throw err;
@@ -207,7 +215,7 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
         warnUnwrittenEdges: config.collector.warnUnwrittenEdges,
         refusals: {
           ...refusals,
-          probe: (batch, batchSeq) => probeIngestBatch(executor, batch, { collectorId, runId, batchSeq, rowsPerStatement }),
+          probe: (batch, batchSeq) => probeIngestBatch(executor, batch, { collectorId, runId, batchSeq, rowsPerStatement, holdsId: true }),
         },
         ...sourceOptions,
       },
@@ -273,6 +281,16 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
   };
 }
 
+/** `start()`, the rest of a source's start after its runtime's; when it throws, the runtime is stopped before the error goes on. */
+export async function stopIfThrows<T>(runtime: CollectorRuntime, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    await runtime.stop(0);
+    throw err;
+  }
+}
+
 interface Housekeeping {
   /** Stops the timer, asks a run in progress to stop after its current transaction, and waits for it. */
   stop(): Promise<void>;
@@ -316,7 +334,7 @@ async function holdCollectorId(
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const answer = await tryClaimCollector(executor, claim);
-    const { held, previousHolder, previousHost, previousPid, renewedAgoMs } = answer;
+    const { held, previousHolder, previousHost, previousPid, previousSpace, renewedAgoMs } = answer;
     const holder = { collectorId: claim.collectorId, holder: previousHolder, host: previousHost, pid: previousPid, renewedAgoMs };
     if (held) {
       onWait(undefined);
@@ -325,7 +343,10 @@ async function holdCollectorId(
       return;
     }
     // A holder on this host whose process has ended (SIGKILL, OOM kill, a container restarted in its pod) is not waited for.
-    if (previousHolder !== null && holderProcessGone({ runId: previousHolder, host: previousHost, pid: previousPid })) {
+    if (
+      previousHolder !== null &&
+      holderProcessGone({ runId: previousHolder, host: previousHost, pid: previousPid, space: previousSpace })
+    ) {
       if ((await tryClaimCollector(executor, claim, previousHolder)).held) {
         onWait(undefined);
         log.warn(holder, 'took the collector id over from a run whose process on this host has ended');

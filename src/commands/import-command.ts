@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { defaultCollectorId } from '../collector/default-collector-id';
-import { startCollectorRuntime } from '../collector/start-collector-runtime';
+import { startCollectorRuntime, stopIfThrows } from '../collector/start-collector-runtime';
 import { startFlowPipeline } from '../collector/start-flow-pipeline';
 import { openGraph } from '../graph/open-graph';
 import { readResumePoint } from '../graph/read-resume-point';
@@ -56,12 +56,15 @@ export function importCommand(): Command {
     // Following, a restart with the same collector id reads the files from their start again and
     // counts only what the previous run did not commit (the resume point, as for `collect`); a plain
     // import counts what it reads.
-    const resumedFrom = follow ? await readResumePoint(graph.executor, runtime.collectorId) : undefined;
-    const collector = startFlowPipeline(runtime, {
-      config,
-      log,
-      source: 'file',
-      ...(follow ? { resume: { overlapMs: config.hubble.resumeOverlapMs, start: resumedFrom } } : {}),
+    const { resumedFrom, collector } = await stopIfThrows(runtime, async () => {
+      const resumedFrom = follow ? await readResumePoint(graph.executor, runtime.collectorId) : undefined;
+      const collector = startFlowPipeline(runtime, {
+        config,
+        log,
+        source: 'file',
+        ...(follow ? { resume: { overlapMs: config.hubble.resumeOverlapMs, start: resumedFrom } } : {}),
+      });
+      return { resumedFrom, collector };
     });
     log.info(
       {

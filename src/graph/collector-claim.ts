@@ -15,9 +15,10 @@ export interface CollectorClaim {
   readonly runId: string;
   /** A holder that has not renewed for this long is taken to be gone (0: any holder is). */
   readonly leaseMs: number;
-  /** The claiming process's host name and pid, stored with the hold. */
+  /** The claiming process's host name, pid and process space (src/collector/holder-process.ts), stored with the hold. */
   readonly host: string;
   readonly pid: number;
+  readonly space: string | null;
 }
 
 /**

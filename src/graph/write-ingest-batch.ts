@@ -63,6 +63,11 @@ export interface WriteBatchOptions {
   readonly collectorState?: Record<string, unknown>;
   /** Rows per UNWIND statement; a larger batch runs several statements in its one transaction. Default 5000. */
   readonly rowsPerStatement?: number;
+  /**
+   * The run holds the collector id (collector-claim.ts): the batch commits only while it still does.
+   * Without it, a batch is refused only when another run holds the id (a writer that never claims it).
+   */
+  readonly holdsId?: boolean;
 }
 
 export interface WriteBatchResult {
@@ -145,8 +150,9 @@ function ingestBatchWork(batch: IngestBatch, options: WriteBatchOptions): (tx: T
  * Records the batch and its resume point on the `(:Collector)` node (RECORD_BATCH), whose write lock
  * the transaction holds from then on, and then checks that no other run holds the collector id
  * (collector-claim.ts): when one does, it throws CollectorTakenOverError and the transaction rolls
- * back, so that a process that lost its id never commits flows the holder reads again. A writer
- * that never claimed the id (tests, benches, an older collector) finds no holder and writes as before.
+ * back, so that a process that lost its id never commits flows the holder reads again; with
+ * `holdsId`, also when nobody holds it (the run that took it over has stopped since). A writer that
+ * never claimed the id (tests, benches) and finds no holder writes as before.
  */
 export async function recordBatch(
   tx: TxRunner,
@@ -165,7 +171,8 @@ export async function recordBatch(
   });
   const [row] = await tx.run<CollectorHolderRow>(COLLECTOR_HOLDER, { collectorId });
   const holder = row?.holder ?? null;
-  if (holder !== null && holder !== runId) throw new CollectorTakenOverError(collectorId, runId, holder);
+  if (options.holdsId === true ? holder !== runId : holder !== null && holder !== runId)
+    throw new CollectorTakenOverError(collectorId, runId, holder ?? 'nobody');
 }
 
 export interface ApplyRowsOptions {

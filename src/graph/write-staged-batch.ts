@@ -4,6 +4,7 @@ import { podNamespaceOf } from '../model/endpoint-ids';
 import { READ_BATCH_GUARD, RECORD_STAGED_PART, type BatchGuardRow } from './cypher/ingest-queries';
 import {
   CLAIM_STAGED,
+  LOCK_STAGED,
   LIST_STAGED,
   READ_STAGED,
   STAGE_PARTS,
@@ -198,6 +199,20 @@ async function inPool(jobs: readonly (() => Promise<void>)[], size: number): Pro
   if (failed !== undefined) throw failed.reason;
 }
 
+/**
+ * Takes a staged part in `tx`: its rows, or undefined when it was applied before. The part's node is
+ * locked before it is read (LOCK_STAGED), so that of two transactions taking it at once only one
+ * gets its rows.
+ */
+export async function claimStagedPart(
+  tx: TxRunner,
+  part: { collectorId: string; runId: string; batchSeq: number; part: number },
+): Promise<ClaimedPartRow | undefined> {
+  await tx.run(LOCK_STAGED, part);
+  const [claimed] = await tx.run<ClaimedPartRow>(CLAIM_STAGED, part);
+  return claimed;
+}
+
 async function applyStagedPart(
   executor: Executor,
   collectorId: string,
@@ -207,8 +222,8 @@ async function applyStagedPart(
   const size = options.rowsPerStatement ?? 5000;
   const params = { collectorId, runId: key.runId, batchSeq: key.batchSeq, part: key.part };
   const apply = (only?: Rows) => async (tx: TxRunner) => {
-    const [claimed] = await tx.run<ClaimedPartRow>(CLAIM_STAGED, params);
-    if (claimed === undefined) return; // applied before (a retry, or a restart after the commit)
+    const claimed = await claimStagedPart(tx, params);
+    if (claimed === undefined) return; // applied before (a retry, a restart after the commit, another process)
     const rows = only ?? (JSON.parse(claimed.rows) as Rows);
     // A part of buckets wrote no flow and is never its batch's last (laneOf): nothing to record on the collector.
     if (key.lane === 'buckets') {

@@ -54,24 +54,28 @@ SET c += {}`;
 
 /**
  * Takes the id for `$runId` when nobody holds it, this run does, the holder has not renewed it for
- * `$leaseMs` (it crashed), or the holder is `$goneHolder` (a run the caller knows has ended: its
- * process is gone); otherwise leaves it and says who holds it, where, and since when it has not
- * renewed. Stores the taker's host and pid, by which a later claimant on the same host can tell a
- * crashed holder without waiting for the lease. After LOCK_COLLECTOR in the same transaction.
+ * its own lease (the one it claimed with; it crashed), the holder is `$goneHolder` (a run the caller
+ * knows has ended: its process is gone), or `$leaseMs` is 0 (take it over at once); otherwise leaves
+ * it and says who holds it, where, and since when it has not renewed. Stores the taker's lease, host,
+ * pid and process space, by which a later claimant in the same space can tell a crashed holder
+ * without waiting for the lease. After LOCK_COLLECTOR in the same transaction.
  */
 export const CLAIM_COLLECTOR = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
-WITH c, c.holder AS holder, c.holderHost AS holderHost, c.holderPid AS holderPid, c.heartbeatAt AS heartbeatAt,
-     datetime.realtime() AS now
-WITH c, holder, holderHost, holderPid, heartbeatAt, now,
+WITH c, c.holder AS holder, c.holderHost AS holderHost, c.holderPid AS holderPid, c.holderSpace AS holderSpace,
+     c.heartbeatAt AS heartbeatAt, datetime.realtime() AS now
+WITH c, holder, holderHost, holderPid, holderSpace, heartbeatAt, now,
      holder IS NULL OR holder = $runId OR ($goneHolder IS NOT NULL AND holder = $goneHolder) OR heartbeatAt IS NULL
-     OR heartbeatAt <= now - duration({milliseconds: toInteger($leaseMs)}) AS free
+     OR toInteger($leaseMs) = 0
+     OR heartbeatAt <= now - duration({milliseconds: coalesce(c.holderLeaseMs, toInteger($leaseMs))}) AS free
 SET c.holder = CASE WHEN free THEN $runId ELSE holder END,
     c.holderHost = CASE WHEN free THEN $host ELSE holderHost END,
     c.holderPid = CASE WHEN free THEN toInteger($pid) ELSE holderPid END,
+    c.holderSpace = CASE WHEN free THEN $space ELSE holderSpace END,
+    c.holderLeaseMs = CASE WHEN free THEN toInteger($leaseMs) ELSE c.holderLeaseMs END,
     c.heartbeatAt = CASE WHEN free THEN now ELSE heartbeatAt END,
     c.claimedAt = CASE WHEN free AND coalesce(holder, '') <> $runId THEN now ELSE c.claimedAt END
-RETURN free AS held, holder AS previousHolder, holderHost AS previousHost, holderPid AS previousPid,
+RETURN free AS held, holder AS previousHolder, holderHost AS previousHost, holderPid AS previousPid, holderSpace AS previousSpace,
        CASE WHEN heartbeatAt IS NULL THEN null ELSE duration.inSeconds(heartbeatAt, now).milliseconds END AS renewedAgoMs`;
 
 export interface ClaimCollectorRow {
@@ -81,6 +85,8 @@ export interface ClaimCollectorRow {
   previousHolder: string | null;
   previousHost: string | null;
   previousPid: number | null;
+  /** Its process space (holder-process.ts, processSpace): where its pid means something. */
+  previousSpace: string | null;
   /** How long ago the holder before renewed its claim (ms; null: never). */
   renewedAgoMs: number | null;
 }
@@ -101,7 +107,7 @@ export interface RenewCollectorRow {
 export const RELEASE_COLLECTOR = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
 WHERE c.holder = $runId
-SET c.holder = null, c.holderHost = null, c.holderPid = null, c.heartbeatAt = null`;
+SET c.holder = null, c.holderHost = null, c.holderPid = null, c.holderSpace = null, c.holderLeaseMs = null, c.heartbeatAt = null`;
 
 /** Who holds the id, read in a transaction that has the Collector node's write lock (RECORD_BATCH took it). */
 export const COLLECTOR_HOLDER = `

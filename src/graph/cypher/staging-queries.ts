@@ -46,7 +46,17 @@ export interface StagedPartKey {
   lane: StagedLane;
 }
 
-/** Takes a staged part (deleting its node in the caller's transaction); no row when it was applied already. */
+/**
+ * The write lock of a staged part's node, taken before CLAIM_STAGED reads it: two transactions that
+ * take the same part at once (a collector that stalled past its lease and the one that took its id
+ * over, both applying what is staged) must not both read its rows. The second waits here; once the
+ * first commits, CLAIM_STAGED, a statement of its own, no longer finds the node.
+ */
+export const LOCK_STAGED = `
+MATCH (s:${LABEL.ingestStage} {collectorId: $collectorId, runId: $runId, batchSeq: toInteger($batchSeq), part: toInteger($part)})
+SET s += {}`;
+
+/** Takes a staged part (deleting its node in the caller's transaction, after LOCK_STAGED); no row when it was applied already. */
 export const CLAIM_STAGED = `
 MATCH (s:${LABEL.ingestStage} {collectorId: $collectorId, runId: $runId, batchSeq: toInteger($batchSeq), part: toInteger($part)})
 WITH s, s.rows AS rows, coalesce(s.last, false) AS last, coalesce(s.maxFlowTimeMs, 0) AS maxFlowTimeMs

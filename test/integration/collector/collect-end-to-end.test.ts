@@ -159,7 +159,7 @@ describe('collect: replay server -> gRPC -> collector process -> Neo4j', () => {
         () => second?.output().includes('another process holds this collector id') === true,
         30_000,
       );
-      // Both are connected to the same Hubble while the first holds the id: only the first counts.
+      // The second waits for the id before it reads anything: only the first counts these.
       replay.append(events.slice(third, 2 * third));
       await waitFor(
         'two thirds stored',

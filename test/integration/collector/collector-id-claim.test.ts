@@ -1,3 +1,4 @@
+import { runHubbleSource } from '../../../src/collector/run-hubble-source';
 import { startCollectorRuntime, type CollectorRuntime } from '../../../src/collector/start-collector-runtime';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -8,12 +9,14 @@ import {
   renewCollectorClaim,
   tryClaimCollector,
 } from '../../../src/graph/collector-claim';
-import type { Executor } from '../../../src/graph/executor';
+import { Executor } from '../../../src/graph/executor';
+import { READ_RESUME_POINT } from '../../../src/graph/cypher/collector-queries';
 import { readResumePoint } from '../../../src/graph/read-resume-point';
 import { writeIngestBatch } from '../../../src/graph/write-ingest-batch';
-import { writeStagedBatch } from '../../../src/graph/write-staged-batch';
+import { claimStagedPart, stageBatch, writeStagedBatch } from '../../../src/graph/write-staged-batch';
 import { silentLogger } from '../../../src/logger';
 import type { IngestBatch } from '../../../src/model/ingest-rows';
+import { processSpace } from '../../../src/collector/holder-process';
 import { ROW_TIME, httpCallRow, podRow } from '../../helpers/ingest-rows';
 import { resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
 import { freePort } from '../../helpers/prometheus';
@@ -37,6 +40,7 @@ const elsewhere = (collectorId: string, runId: string, leaseMs: number): Collect
   leaseMs,
   host: 'another-host',
   pid: 4242,
+  space: null,
 });
 
 const storedFlows = async (executor: Executor) =>
@@ -79,6 +83,13 @@ describe('collector id: one run holds it at a time', () => {
     expect(await renewCollectorClaim(executor, { collectorId: id, runId: 'a' })).toBe('b');
   });
 
+  it("is judged by the holder's own lease, not by a claimant's shorter one", async () => {
+    const id = 'claim-own-lease';
+    await tryClaimCollector(executor, elsewhere(id, 'a', 60_000));
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await tryClaimCollector(executor, elsewhere(id, 'b', 500))).toMatchObject({ held: false, previousHolder: 'a' });
+  });
+
   it('is free at once after the holder gives it up on a clean stop', async () => {
     const id = 'claim-release';
     await tryClaimCollector(executor, elsewhere(id, 'a', 60_000));
@@ -113,8 +124,40 @@ describe('collector id: one run holds it at a time', () => {
     expect((await readResumePoint(executor, id))?.watermarkMs).toBe(ROW_TIME);
     expect(await executor.read('MATCH (s:IngestStage) RETURN s')).toHaveLength(0);
     // The holder writes on.
-    await writeIngestBatch(executor, ring(ROW_TIME + 5000), { collectorId: id, runId: 'b', batchSeq: 1 });
+    await writeIngestBatch(executor, ring(ROW_TIME + 5000), { collectorId: id, runId: 'b', batchSeq: 1, holdsId: true });
     expect(await storedFlows(executor)).toBe(24);
+    // Once `b` has stopped and given the id up, a run that held it before still writes nothing.
+    await releaseCollectorClaim(executor, { collectorId: id, runId: 'b' });
+    await expect(
+      writeIngestBatch(executor, ring(ROW_TIME + 9000), { collectorId: id, runId: 'a', batchSeq: 2, holdsId: true }),
+    ).rejects.toThrow(/is now held by run nobody/);
+    expect(await storedFlows(executor)).toBe(24);
+  });
+
+  it('gives a staged part to only one of two transactions that take it at once (a stalled holder and its successor)', async () => {
+    const id = 'claim-staged';
+    // Staged only, as by a process that stopped after staging: the parts are left to apply.
+    await stageBatch(executor, ring(ROW_TIME), { collectorId: id, runId: 'a', batchSeq: 1, rowsPerStatement: 2, rowsPerTransaction: 2 });
+    const [part] = await executor.read<{ runId: string; batchSeq: number; part: number }>(
+      'MATCH (s:IngestStage {collectorId: $id}) RETURN s.runId AS runId, s.batchSeq AS batchSeq, s.part AS part ORDER BY s.part LIMIT 1',
+      { id },
+    );
+    expect(part).toBeDefined();
+    const key = { collectorId: id, ...(part as { runId: string; batchSeq: number; part: number }) };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // The first takes the part and holds its transaction open; the second asks for it meanwhile.
+    const first = executor.writeTx(async (tx) => {
+      const claimed = await claimStagedPart(tx, key);
+      await gate;
+      return claimed;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const second = executor.writeTx((tx) => claimStagedPart(tx, key));
+    await new Promise((r) => setTimeout(r, 500));
+    release();
+    expect((await first)?.rows).toEqual(expect.any(String));
+    expect(await second).toBeUndefined();
   });
 
   it('makes a second collector with the same id wait (not ready, metric 0) until the first stops, and then start', async () => {
@@ -153,13 +196,23 @@ describe('collector id: one run holds it at a time', () => {
     const config = testConfig({ HG_COLLECTOR_ID: 'claim-host', HG_COLLECTOR_LEASE: '60s' });
     const ended = spawn(process.execPath, ['-e', '']);
     await new Promise((r) => ended.on('close', r));
-    await tryClaimCollector(executor, {
-      collectorId: 'claim-host',
-      runId: 'crashed',
-      leaseMs: 60_000,
-      host: os.hostname(),
-      pid: ended.pid as number,
+    const here = { collectorId: 'claim-host', leaseMs: 60_000, host: os.hostname(), space: processSpace() };
+    // In another pid namespace (a container that shares the host name) the same pid says nothing: waited for.
+    await tryClaimCollector(executor, { ...here, runId: 'elsewhere', pid: ended.pid as number, space: 'pid:[1]|another-boot' });
+    const stopWaiting = new AbortController();
+    const waitingForOther = startCollectorRuntime({
+      config,
+      log: silentLogger(),
+      executor,
+      serveHealth: false,
+      signal: stopWaiting.signal,
     });
+    await new Promise((r) => setTimeout(r, 1500));
+    stopWaiting.abort();
+    await expect(waitingForOther).rejects.toThrow(/is held by run elsewhere/);
+    await releaseCollectorClaim(executor, { collectorId: 'claim-host', runId: 'elsewhere' });
+    // Here, in this process's pid namespace: a holder whose pid no process has is not waited for.
+    await tryClaimCollector(executor, { ...here, runId: 'crashed', pid: ended.pid as number });
     const started = Date.now();
     const runtime = await startCollectorRuntime({ config, log: silentLogger(), executor, serveHealth: false });
     runtimes.push(runtime);
@@ -171,13 +224,7 @@ describe('collector id: one run holds it at a time', () => {
     await runtime.stop();
     runtimes.splice(0);
     // This test's parent process lives: its hold is waited for, until SIGTERM stops the wait.
-    await tryClaimCollector(executor, {
-      collectorId: 'claim-host',
-      runId: 'alive',
-      leaseMs: 60_000,
-      host: os.hostname(),
-      pid: process.ppid,
-    });
+    await tryClaimCollector(executor, { ...here, runId: 'alive', pid: process.ppid });
     const stop = new AbortController();
     const waiting = startCollectorRuntime({ config, log: silentLogger(), executor, serveHealth: false, signal: stop.signal });
     const outcome = await Promise.race([waiting.then(() => 'started'), new Promise((r) => setTimeout(() => r('waiting'), 1500))]);
@@ -185,6 +232,28 @@ describe('collector id: one run holds it at a time', () => {
     stop.abort();
     await expect(waiting).rejects.toThrow(/stopped before it could start: collector id "claim-host" is held by run alive/);
   }, 30_000);
+
+  it('gives the id up when the source fails to start after the runtime did (its resume point cannot be read)', async () => {
+    /** Neo4j fails the read of the resume point, after the runtime has claimed the id. */
+    class FailingResumeRead extends Executor {
+      override async readPrimary<R>(query: string, params?: Record<string, unknown>): Promise<R[]> {
+        if (query === READ_RESUME_POINT) throw new Error('the resume point could not be read');
+        return super.readPrimary<R>(query, params);
+      }
+    }
+    const failing = testExecutor(FailingResumeRead);
+    try {
+      const config = testConfig({ HG_COLLECTOR_ID: 'claim-broken', HG_COLLECTOR_LEASE: '60s', HUBBLE_SERVER: '127.0.0.1:9' });
+      const signal = new AbortController().signal;
+      await expect(runHubbleSource({ config, log: silentLogger(), executor: failing, signal, serveHealth: false })).rejects.toThrow(
+        /resume point could not be read/,
+      );
+    } finally {
+      await failing.close();
+    }
+    const [node] = await executor.read<{ holder: string | null }>("MATCH (c:Collector {id: 'claim-broken'}) RETURN c.holder AS holder");
+    expect(node).toEqual({ holder: null });
+  });
 
   it('tells a holder that lost its id, which then stops without writing', async () => {
     const collectorId = 'claim-lost';

@@ -38,41 +38,35 @@ describe('the tokens file, watched', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  /** Watches `file` polled every 25 ms, settling 300 ms; returns what each reload accepted of `probes`. */
+  /** Watches `file` as the API does; returns which of `probes` each reload accepted. */
   function watch(file: string, probes: readonly string[]): { seen: string[][]; stop: () => void } {
     const seen: string[][] = [];
-    const stop = watchTokensFile(
-      { tokensFile: file },
-      silentLogger(),
-      (set) => seen.push(probes.filter((t) => set.accepts(`Bearer ${t}`))),
-      {
-        pollMs: 25,
-        settleMs: 300,
-      },
+    const stop = watchTokensFile({ tokensFile: file }, silentLogger(), (set) =>
+      seen.push(probes.filter((t) => set.accepts(`Bearer ${t}`))),
     );
     return { seen, stop };
   }
 
-  it('is read once an editor that truncates it and writes it again has finished: no token is refused in between', async () => {
+  it('is read once an editor that truncates it and writes it piece by piece has finished: no token is refused in between', async () => {
     const file = path.join(dir, 'truncated');
     fs.writeFileSync(file, 'alpha\nbeta\n');
     const { seen, stop } = watch(file, ['alpha', 'beta', 'gamma']);
     try {
-      await sleep(100);
-      // Emptied, then part of a token, then the whole file, as a slow non-atomic write: each state
-      // lasts several polls, none as long as the settling time.
-      fs.writeFileSync(file, '');
-      await sleep(100);
-      fs.writeFileSync(file, 'alpha\nbe');
-      await sleep(100);
+      // A slow non-atomic write for 2.5 s, across at least two of the watcher's checks (every
+      // second): each state lasts 50 ms, far less than the 300 ms a change must stay before it is read.
+      const states = ['', 'alp', 'alpha\n', 'alpha\nbe', 'alpha\nbeta\n', 'alpha\nbeta\nga'];
+      for (let i = 0; i < 50; i++) {
+        fs.writeFileSync(file, states[i % states.length] as string);
+        await sleep(50);
+      }
       fs.writeFileSync(file, 'alpha\nbeta\ngamma\n');
       await waitUntil('the tokens file to be read again', () => seen.length > 0, 5000);
-      await sleep(500);
-      expect(seen).toEqual([['alpha', 'beta', 'gamma']]);
+      await sleep(1500);
+      expect(seen.every((accepted) => accepted.join() === 'alpha,beta,gamma')).toBe(true);
     } finally {
       stop();
     }
-  });
+  }, 15_000);
 
   it('refuses every former token once the file has stayed empty', async () => {
     const file = path.join(dir, 'emptied');

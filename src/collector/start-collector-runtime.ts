@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { AppConfig } from '../config';
 import { HubbleGraphError, errorMessage } from '../errors';
 import type { Executor } from '../graph/executor';
@@ -15,7 +16,6 @@ import type { RefusedRow } from '../graph/isolate-refused-rows';
 import { pruneGraph } from '../graph/prune-graph';
 import { probeIngestBatch, writeIngestBatch } from '../graph/write-ingest-batch';
 import { applyStagedParts, writeStagedBatch } from '../graph/write-staged-batch';
-import os from 'node:os';
 import type { Logger } from '../logger';
 import { sleep } from '../sleep';
 import { createCollectorMetrics, type CollectorMetrics } from './collector-metrics';
@@ -97,10 +97,13 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     space: processSpace(),
   };
   const lost = new AbortController();
+  const setHeld = (held: boolean) => {
+    noteHeldHere(runId, held);
+    metrics.collectorIdHeld.set(held ? 1 : 0);
+  };
   const lose = (err: CollectorTakenOverError) => {
     if (lost.signal.aborted) return;
-    noteHeldHere(runId, false);
-    metrics.collectorIdHeld.set(0);
+    setHeld(false);
     log.error({ collectorId, runId, err: err.message }, 'collector id taken over by another process: stopping');
     lost.abort(err);
   };
@@ -159,8 +162,7 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     await health?.close();
     throw err;
   }
-  noteHeldHere(runId, true);
-  metrics.collectorIdHeld.set(1);
+  setHeld(true);
   // Renewed at a third of the lease, so that two late renewals in a row still keep it. While Neo4j
   // is away every renewal fails: logged once, then at debug level until one works again.
   let renewalFailing = false;
@@ -182,8 +184,7 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
   // Stops renewing; with `release`, gives the id up, so that a process waiting for it starts at once.
   const giveUp = async (release: boolean) => {
     await renewal.stop();
-    noteHeldHere(runId, false);
-    metrics.collectorIdHeld.set(0);
+    setHeld(false);
     if (release)
       await releaseCollectorClaim(executor, claim).catch((err: unknown) =>
         log.warn({ err: errorMessage(err) }, 'could not give the collector id up; a process waiting for it waits for HG_COLLECTOR_LEASE'),
@@ -354,7 +355,7 @@ async function holdCollectorId(
       }
       continue;
     }
-    const reason = `collector id "${claim.collectorId}" is held by run ${previousHolder}, renewed ${renewedAgoMs ?? '?'} ms ago: waiting until it stops or has not renewed it for HG_COLLECTOR_LEASE (${claim.leaseMs} ms)`;
+    const reason = `collector id "${claim.collectorId}" is held by run ${previousHolder}, renewed ${renewedAgoMs ?? '?'} ms ago: waiting until it stops or has not renewed it for its lease (HG_COLLECTOR_LEASE when it started)`;
     onWait(reason);
     (attempt === 1 ? log.warn.bind(log) : log.debug.bind(log))(
       holder,

@@ -168,7 +168,9 @@ export class ClusterTopology extends BaseTopology {
   private noteGeneration(id: string, generation: number, key: string): void {
     let g = this.generations.get(id);
     if (g === undefined) this.generations.set(id, (g = { newest: generation, pods: new Map() }));
-    g.pods.set(generation, [...(g.pods.get(generation) ?? []), key]);
+    const keys = g.pods.get(generation);
+    if (keys === undefined) g.pods.set(generation, [key]);
+    else keys.push(key);
     if (generation <= g.newest) return;
     g.newest = generation;
     const retired = new Set<GenEndpoint>();

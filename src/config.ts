@@ -356,6 +356,11 @@ const DECLARED = {
       default: '15s',
       help: 'a running collector holds its id and renews it every third of this; another process started with the same id waits (not ready) until the holder stops or has not renewed for this long, and a holder that lost its id stops without writing (0: take the id over at once)',
     }),
+    slot: setting(str, {
+      env: 'HG_COLLECTOR_SLOT',
+      flag: 'collector-slot',
+      help: "a name for where this process runs that never has two processes at once, such as a Kubernetes pod's UID and the container's name (deploy/collector.yaml): a holder of the collector id with the same slot in another pid namespace is this container before a restart, so it is not waited for; never the same for two replicas",
+    }),
     pruneOlderThanMs: setting(dur, {
       env: 'HG_PRUNE_OLDER_THAN',
       flag: 'prune-older-than',

@@ -24,22 +24,31 @@ export function noteHeldHere(runId: string, held: boolean): void {
 
 /**
  * Whether the process of a run that holds a collector id has ended, as far as this process can
- * tell: only a holder on this host (the same host name) in the same process space (pid namespace
- * and boot, processSpace) is judged. Its pid is this process's own while no run of this process
- * holds the id (a process started again under the same pid), or no process has its pid. False when
- * this process cannot tell: another host or another pid namespace (a container restarted in its pod
- * gets a new one: the claimant then waits for the lease), or a live pid (perhaps another program's
- * by now).
+ * tell:
+ * - a holder on this host (the same host name) in the same process space (pid namespace and boot,
+ *   processSpace) is judged by its pid: it is this process's own while no run of this process holds
+ *   the id (a process started again under the same pid), or no process has it;
+ * - a holder in the same slot (HG_COLLECTOR_SLOT: a Kubernetes pod's UID and container name) but
+ *   another process space is that container before it was restarted, which the kubelet does only
+ *   once it has ended;
+ * - false otherwise, when this process cannot tell: another host or pid namespace without a shared
+ *   slot (the claimant then waits for the lease), or a live pid (perhaps another program's by now).
  */
-export function holderProcessGone(holder: { runId: string; host: string | null; pid: number | null; space: string | null }): boolean {
+export function holderProcessGone(
+  holder: { runId: string; host: string | null; pid: number | null; space: string | null; slot: string | null },
+  slot: string | null,
+): boolean {
   const space = processSpace();
-  if (holder.host !== os.hostname() || holder.pid === null || space === null || holder.space !== space) return false;
-  if (holder.pid === process.pid) return !heldHere.has(holder.runId);
-  try {
-    process.kill(holder.pid, 0);
-    return false;
-  } catch (err) {
-    // EPERM: the pid is alive, under another user.
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  if (holder.host === os.hostname() && space !== null && holder.space === space) {
+    if (holder.pid === null) return false;
+    if (holder.pid === process.pid) return !heldHere.has(holder.runId);
+    try {
+      process.kill(holder.pid, 0);
+      return false;
+    } catch (err) {
+      // EPERM: the pid is alive, under another user.
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
   }
+  return slot !== null && slot !== '' && holder.slot === slot && space !== null && holder.space !== space;
 }

@@ -95,6 +95,7 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     host: os.hostname(),
     pid: process.pid,
     space: processSpace(),
+    slot: config.collector.slot ?? null,
   };
   const lost = new AbortController();
   const setHeld = (held: boolean) => {
@@ -335,7 +336,7 @@ async function holdCollectorId(
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const answer = await tryClaimCollector(executor, claim);
-    const { held, previousHolder, previousHost, previousPid, previousSpace, renewedAgoMs } = answer;
+    const { held, previousHolder, previousHost, previousPid, previousSpace, previousSlot, renewedAgoMs } = answer;
     const holder = { collectorId: claim.collectorId, holder: previousHolder, host: previousHost, pid: previousPid, renewedAgoMs };
     if (held) {
       onWait(undefined);
@@ -343,14 +344,20 @@ async function holdCollectorId(
         log.warn(holder, 'took the collector id over from a run that had not renewed it for HG_COLLECTOR_LEASE (it crashed or lost Neo4j)');
       return;
     }
-    // A holder on this host whose process has ended (SIGKILL, OOM kill, a container restarted in its pod) is not waited for.
+    // A holder whose process has ended (SIGKILL, OOM kill), on this host or in this container before its restart, is not waited for.
     if (
       previousHolder !== null &&
-      holderProcessGone({ runId: previousHolder, host: previousHost, pid: previousPid, space: previousSpace })
+      holderProcessGone(
+        { runId: previousHolder, host: previousHost, pid: previousPid, space: previousSpace, slot: previousSlot },
+        claim.slot,
+      )
     ) {
       if ((await tryClaimCollector(executor, claim, previousHolder)).held) {
         onWait(undefined);
-        log.warn(holder, 'took the collector id over from a run whose process on this host has ended');
+        log.warn(
+          holder,
+          'took the collector id over from a run whose process has ended (on this host, or this container before its restart)',
+        );
         return;
       }
       continue;

@@ -15,10 +15,12 @@ export interface CollectorClaim {
   readonly runId: string;
   /** A holder that has not renewed for this long is taken to be gone (0: any holder is). */
   readonly leaseMs: number;
-  /** The claiming process's host name, pid and process space (src/collector/holder-process.ts), stored with the hold. */
+  /** The claiming process's host name, pid and process space (src/collector/holder-process.ts), stored with the hold, and its slot. */
   readonly host: string;
   readonly pid: number;
   readonly space: string | null;
+  /** Where it runs that never has two processes at once (HG_COLLECTOR_SLOT; holder-process.ts, holderProcessGone), or null. */
+  readonly slot: string | null;
 }
 
 /**

@@ -57,14 +57,14 @@ SET c += {}`;
  * its own lease (the one it claimed with; it crashed), the holder is `$goneHolder` (a run the caller
  * knows has ended: its process is gone), or `$leaseMs` is 0 (take it over at once); otherwise leaves
  * it and says who holds it, where, and since when it has not renewed. Stores the taker's lease, host,
- * pid and process space, by which a later claimant in the same space can tell a crashed holder
- * without waiting for the lease. After LOCK_COLLECTOR in the same transaction.
+ * pid, process space and slot, by which a later claimant in the same space or slot can tell a crashed
+ * holder without waiting for the lease. After LOCK_COLLECTOR in the same transaction.
  */
 export const CLAIM_COLLECTOR = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
 WITH c, c.holder AS holder, c.holderHost AS holderHost, c.holderPid AS holderPid, c.holderSpace AS holderSpace,
-     c.heartbeatAt AS heartbeatAt, datetime.realtime() AS now
-WITH c, holder, holderHost, holderPid, holderSpace, heartbeatAt, now,
+     c.holderSlot AS holderSlot, c.heartbeatAt AS heartbeatAt, datetime.realtime() AS now
+WITH c, holder, holderHost, holderPid, holderSpace, holderSlot, heartbeatAt, now,
      holder IS NULL OR holder = $runId OR ($goneHolder IS NOT NULL AND holder = $goneHolder) OR heartbeatAt IS NULL
      OR toInteger($leaseMs) = 0
      OR heartbeatAt <= now - duration({milliseconds: coalesce(c.holderLeaseMs, toInteger($leaseMs))}) AS free
@@ -72,10 +72,12 @@ SET c.holder = CASE WHEN free THEN $runId ELSE holder END,
     c.holderHost = CASE WHEN free THEN $host ELSE holderHost END,
     c.holderPid = CASE WHEN free THEN toInteger($pid) ELSE holderPid END,
     c.holderSpace = CASE WHEN free THEN $space ELSE holderSpace END,
+    c.holderSlot = CASE WHEN free THEN $slot ELSE holderSlot END,
     c.holderLeaseMs = CASE WHEN free THEN toInteger($leaseMs) ELSE c.holderLeaseMs END,
     c.heartbeatAt = CASE WHEN free THEN now ELSE heartbeatAt END,
     c.claimedAt = CASE WHEN free AND coalesce(holder, '') <> $runId THEN now ELSE c.claimedAt END
 RETURN free AS held, holder AS previousHolder, holderHost AS previousHost, holderPid AS previousPid, holderSpace AS previousSpace,
+       holderSlot AS previousSlot,
        CASE WHEN heartbeatAt IS NULL THEN null ELSE duration.inSeconds(heartbeatAt, now).milliseconds END AS renewedAgoMs`;
 
 export interface ClaimCollectorRow {
@@ -87,6 +89,8 @@ export interface ClaimCollectorRow {
   previousPid: number | null;
   /** Its process space (holder-process.ts, processSpace): where its pid means something. */
   previousSpace: string | null;
+  /** Its slot (HG_COLLECTOR_SLOT), or null. */
+  previousSlot: string | null;
   /** How long ago the holder before renewed its claim (ms; null: never). */
   renewedAgoMs: number | null;
 }
@@ -107,7 +111,7 @@ export interface RenewCollectorRow {
 export const RELEASE_COLLECTOR = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
 WHERE c.holder = $runId
-SET c.holder = null, c.holderHost = null, c.holderPid = null, c.holderSpace = null, c.holderLeaseMs = null, c.heartbeatAt = null`;
+SET c.holder = null, c.holderHost = null, c.holderPid = null, c.holderSpace = null, c.holderSlot = null, c.holderLeaseMs = null, c.heartbeatAt = null`;
 
 /** Who holds the id, read in a transaction that has the Collector node's write lock (RECORD_BATCH took it). */
 export const COLLECTOR_HOLDER = `

@@ -642,7 +642,7 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       (await q(`{ stats { collectors { id holder holderHost renewedAt } } }`)).data!.stats.collectors as Record<string, unknown>[];
     expect(await ask()).toEqual([{ id: 'test-collector', holder: null, holderHost: null, renewedAt: null }]);
     const before = Date.now();
-    const claim = { collectorId: 'test-collector', runId: 'run-1', leaseMs: 15_000, host: 'collector-7', pid: 1, space: null };
+    const claim = { collectorId: 'test-collector', runId: 'run-1', leaseMs: 15_000, host: 'collector-7', pid: 1, space: null, slot: null };
     await tryClaimCollector(executor, claim);
     try {
       const [held] = await ask();

@@ -41,6 +41,7 @@ const elsewhere = (collectorId: string, runId: string, leaseMs: number): Collect
   host: 'another-host',
   pid: 4242,
   space: null,
+  slot: null,
 });
 
 const storedFlows = async (executor: Executor) =>
@@ -196,7 +197,7 @@ describe('collector id: one run holds it at a time', () => {
     const config = testConfig({ HG_COLLECTOR_ID: 'claim-host', HG_COLLECTOR_LEASE: '60s' });
     const ended = spawn(process.execPath, ['-e', '']);
     await new Promise((r) => ended.on('close', r));
-    const here = { collectorId: 'claim-host', leaseMs: 60_000, host: os.hostname(), space: processSpace() };
+    const here = { collectorId: 'claim-host', leaseMs: 60_000, host: os.hostname(), space: processSpace(), slot: null };
     // In another pid namespace (a container that shares the host name) the same pid says nothing: waited for.
     await tryClaimCollector(executor, { ...here, runId: 'elsewhere', pid: ended.pid as number, space: 'pid:[1]|another-boot' });
     const stopWaiting = new AbortController();
@@ -231,6 +232,57 @@ describe('collector id: one run holds it at a time', () => {
     expect(outcome).toBe('waiting');
     stop.abort();
     await expect(waiting).rejects.toThrow(/stopped before it could start: collector id "claim-host" is held by run alive/);
+  }, 30_000);
+
+  it('does not wait for a holder in its own slot but another pid namespace (its container before a restart), but does without a shared slot', async () => {
+    const slot = 'pod-uid-5e1f/collector';
+    // The container before its restart: another pid namespace, its pid meaningless here, a live lease.
+    const before = { collectorId: 'claim-slot', leaseMs: 60_000, host: os.hostname(), pid: 1, space: 'pid:[4026532999]|this-boot' };
+    await tryClaimCollector(executor, { ...before, runId: 'before-restart', slot });
+    // Without the slot (HG_COLLECTOR_SLOT unset), or in another slot (another pod), the holder is waited for.
+    for (const env of [{}, { HG_COLLECTOR_SLOT: 'pod-uid-77aa/collector' }] as Record<string, string>[]) {
+      const stop = new AbortController();
+      const waiting = startCollectorRuntime({
+        config: testConfig({ HG_COLLECTOR_ID: 'claim-slot', HG_COLLECTOR_LEASE: '60s', ...env }),
+        log: silentLogger(),
+        executor,
+        serveHealth: false,
+        signal: stop.signal,
+      });
+      const outcome = await Promise.race([waiting.then(() => 'started'), new Promise((r) => setTimeout(() => r('waiting'), 1500))]);
+      expect(outcome).toBe('waiting');
+      stop.abort();
+      await expect(waiting).rejects.toThrow(/is held by run before-restart/);
+    }
+    // The same slot: the restarted container takes the id at once and stores its own slot.
+    const started = Date.now();
+    const runtime = await startCollectorRuntime({
+      config: testConfig({ HG_COLLECTOR_ID: 'claim-slot', HG_COLLECTOR_LEASE: '60s', HG_COLLECTOR_SLOT: slot }),
+      log: silentLogger(),
+      executor,
+      serveHealth: false,
+    });
+    runtimes.push(runtime);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const [node] = await executor.read<{ holder: string; slot: string; space: string }>(
+      "MATCH (c:Collector {id: 'claim-slot'}) RETURN c.holder AS holder, c.holderSlot AS slot, c.holderSpace AS space",
+    );
+    expect(node).toEqual({ holder: runtime.runId, slot, space: processSpace() });
+    // A second process in the same container (same slot, same pid namespace) is judged by the
+    // holder's pid, which lives: it waits.
+    const stop = new AbortController();
+    const sibling = startCollectorRuntime({
+      config: testConfig({ HG_COLLECTOR_ID: 'claim-slot', HG_COLLECTOR_LEASE: '60s', HG_COLLECTOR_SLOT: slot }),
+      log: silentLogger(),
+      executor,
+      serveHealth: false,
+      signal: stop.signal,
+    });
+    const outcome = await Promise.race([sibling.then(() => 'started'), new Promise((r) => setTimeout(() => r('waiting'), 1500))]);
+    expect(outcome).toBe('waiting');
+    stop.abort();
+    await expect(sibling).rejects.toThrow(/stopped before it could start/);
+    expect(runtime.lost.aborted).toBe(false);
   }, 30_000);
 
   it('gives the id up when the source fails to start after the runtime did (its resume point cannot be read)', async () => {

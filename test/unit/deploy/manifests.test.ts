@@ -27,7 +27,7 @@ interface Container {
   name: string;
   image?: string;
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } }[];
   ports?: Port[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
@@ -253,6 +253,13 @@ describe('deploy/', () => {
     expect(headless.spec.clusterIP).toBe('None');
     const k = parse(fs.readFileSync(path.join(deployDir, 'overlays', 'sharded', 'kustomization.yaml'), 'utf8')) as { patches: { target: { kind: string; name: string }; patch: string }[] };
     expect(k.patches.map((p) => [p.target.kind, p.target.name, p.patch.includes('$patch: delete')])).toEqual([['Deployment', 'collector', true]]);
+  });
+
+  it("gives every collector its pod's UID as its slot, so that a restarted container does not wait for its crashed self", () => {
+    for (const [kind, name] of [['Deployment', 'collector'], ['Deployment', 'collector-prometheus'], ['StatefulSet', 'collector-shard']] as const) {
+      const slot = container(find(kind, name)).env?.find((e) => e.name === 'HG_COLLECTOR_SLOT');
+      expect([name, slot?.valueFrom?.fieldRef?.fieldPath]).toEqual([name, 'metadata.uid']);
+    }
   });
 
   it('listens where the probes, Services and Prometheus look: collector :9465, API :4000 on all interfaces', () => {

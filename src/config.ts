@@ -359,7 +359,7 @@ const DECLARED = {
     slot: setting(str, {
       env: 'HG_COLLECTOR_SLOT',
       flag: 'collector-slot',
-      help: "a name for where this process runs that never has two processes at once, such as a Kubernetes pod's UID and the container's name (deploy/collector.yaml): a holder of the collector id with the same slot in another pid namespace is this container before a restart, so it is not waited for; never the same for two replicas",
+      help: "a name for where this process runs that never has two processes at once, such as a Kubernetes pod's UID (the manifests set it by the downward API): a holder of the id with the same slot in another pid namespace is this container before a restart and is not waited for; never the same for two replicas",
     }),
     pruneOlderThanMs: setting(dur, {
       env: 'HG_PRUNE_OLDER_THAN',

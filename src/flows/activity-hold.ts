@@ -228,6 +228,33 @@ function inflated(bytes: Int8Array, what: string): { [field: string]: unknown } 
   return parsed as { [field: string]: unknown };
 }
 
+/**
+ * Counts of one call that a previous run wrote to its finest size, a size that is now a coarser one
+ * (HG_BUCKETS made finer): they are owed to every size configured now but that one, and go out with
+ * the first drain after the restart (ActivityHold.restore). By `sizeMs@startMs`.
+ */
+interface RestoredOwed {
+  readonly edge: CallEdge;
+  readonly source: IngestSource;
+  readonly startMs: number;
+  readonly sums: Map<string, { readonly sizeMs: number; readonly startMs: number; readonly sum: CountsSum }>;
+}
+
+/** Adds `owed` into the rows of the same bucket and appends those it has no row for. */
+function withOwed(rows: ActivityRow[], owed: RestoredOwed | undefined): ActivityRow[] {
+  if (owed === undefined) return rows;
+  const out = rows.map((row) => {
+    const slot = `${row.sizeMs}@${row.startMs}`;
+    const extra = owed.sums.get(slot);
+    if (extra === undefined) return row;
+    owed.sums.delete(slot);
+    extra.sum.addRow(row, row.latencySketch ? decodeSketch(row.latencySketch) : null);
+    return extra.sum.toActivityRow(row.sizeMs, row.startMs);
+  });
+  for (const { sizeMs, startMs, sum } of owed.sums.values()) out.push(sum.toActivityRow(sizeMs, startMs));
+  return out;
+}
+
 /** A held bucket that is due, and whether it closes (written to every size) or goes to the finest size only. */
 interface DueBucket {
   readonly bucket: HeldBucket;
@@ -300,12 +327,14 @@ export class ActivityHold {
   /** The sequence number of the last base this run wrote (0: none yet) and the buckets it holds. */
   private baseSeq = 0;
   private baseIds = new Set<string>();
+  /** What a previous run wrote to a finest size that is a coarser one now, by call key: out with the next drain (restore). */
+  private restoredOwed = new Map<string, RestoredOwed>();
 
   constructor(private readonly options: ActivityHoldOptions) {}
 
-  /** Buckets held (one per call and finest bucket). */
+  /** Buckets held (one per call and finest bucket), and calls with counts restored to go out at the next drain. */
   get size(): number {
-    return this.held.size;
+    return this.held.size + this.restoredOwed.size;
   }
 
   /**
@@ -316,7 +345,7 @@ export class ActivityHold {
     const finest = this.options.spec[0];
     const holding = this.options.writeIntervalMs > 0;
     // Without holding, only buckets restored from a previous run's snapshot are left to write.
-    if (finest === undefined || (!holding && this.held.size === 0)) return batch;
+    if (finest === undefined || (!holding && this.size === 0)) return batch;
     this.drains += 1;
     const byKey = new Map<string, CallRow>();
     const workloads = workloadsOf(batch.endpoints);
@@ -329,7 +358,7 @@ export class ActivityHold {
       byKey.set(row.key, row);
       took = true;
     }
-    if (this.held.size === 0) return batch;
+    if (this.size === 0) return batch;
     const all = everything || !took || !holding;
     // A bucket [start, start + size) closes once the watermark is past start + size + margin.
     const lastClosedStart = all ? Infinity : this.watermarkMs - this.options.closeMarginMs - finest.sizeMs;
@@ -351,10 +380,13 @@ export class ActivityHold {
       if (list === undefined) due.set(bucket.edge.key, [item]);
       else list.push(item);
     }
-    if (due.size === 0) return batch;
+    if (due.size === 0 && this.restoredOwed.size === 0) return batch;
     const calls = [...batch.calls];
+    const owed = this.restoredOwed;
+    this.restoredOwed = new Map();
     for (const [key, buckets] of due) {
-      const activity = this.toActivityRows(buckets);
+      const activity = withOwed(this.toActivityRows(buckets), owed.get(key));
+      owed.delete(key);
       const row = byKey.get(key);
       if (row !== undefined) {
         row.activity = activity;
@@ -362,6 +394,18 @@ export class ActivityHold {
       }
       const first = (buckets[0] as DueBucket).bucket;
       const only = emptyCallRow(first.edge, first.source, first.hasOwn ? first.firstSeenMs : first.startMs);
+      only.bucketsOnly = true;
+      only.activity = activity;
+      calls.push(only);
+    }
+    for (const [key, o] of owed) {
+      const activity = withOwed([], o);
+      const row = byKey.get(key);
+      if (row !== undefined) {
+        row.activity = activity;
+        continue;
+      }
+      const only = emptyCallRow(o.edge, o.source, o.startMs);
       only.bucketsOnly = true;
       only.activity = activity;
       calls.push(only);
@@ -409,6 +453,26 @@ export class ActivityHold {
   }
 
   /**
+   * Counts a previous run wrote to `writtenSizeMs`, its finest size then and a coarser one now, of a
+   * bucket starting at `startMs` (of the finest size now): owed to every size configured now but
+   * that one, out with the next drain.
+   */
+  private oweRestored(edge: HeldEdgeJson, startMs: number, counts: HeldCounts, writtenSizeMs: number): void {
+    let owed = this.restoredOwed.get(edge.key);
+    if (owed === undefined) this.restoredOwed.set(edge.key, (owed = { edge: edgeOf(edge), source: edge.source, startMs, sums: new Map() }));
+    const sketch = counts.latencySketch ? decodeSketch(counts.latencySketch) : null;
+    for (const { sizeMs } of this.options.spec) {
+      if (sizeMs === writtenSizeMs) continue;
+      const start = bucketStartMs(startMs, sizeMs);
+      const slot = `${sizeMs}@${start}`;
+      let entry = owed.sums.get(slot);
+      if (entry === undefined) owed.sums.set(slot, (entry = { sizeMs, startMs: start, sum: new CountsSum() }));
+      entry.sum.addRow(counts, sketch);
+    }
+  }
+
+  /**
+   * One call's due buckets as rows:  /**
    * One call's due buckets as rows: each one's own counts in the finest size, and for the closing
    * ones every coarser size, each coarser bucket the sum of what the closing finest ones in it owe.
    */
@@ -518,8 +582,10 @@ export class ActivityHold {
       watermarkMs = Math.max(watermarkMs, delta.watermarkMs);
     }
     const finest = this.options.spec[0];
-    // What was written to another finest size than now's is owed to every size configured now.
+    // What was written to another finest size than now's is owed to every size configured now but
+    // that one, where it is a coarser size now (HG_BUCKETS made finer: it has those counts already).
     const sameFinest = finest !== undefined && snap.finestMs === finest.sizeMs;
+    const writtenSize = this.options.spec.find((b, i) => i > 0 && b.sizeMs === snap.finestMs);
     for (const entry of entries.values()) {
       const edge = Object.fromEntries(EDGE_FIELDS.map((f, i) => [f, entry[i]])) as unknown as HeldEdgeJson;
       const countsAt = (i: number) => (entry[i] === null ? null : countsOf(entry[i]));
@@ -530,7 +596,8 @@ export class ActivityHold {
       const row: CallRow = emptyCallRow(edge, edge.source, edge.startMs);
       // Due at once: what a previous run held goes out with the first drain.
       if (own !== null) this.hold(row, { ...own, sizeMs: finest?.sizeMs ?? 0, startMs }, -Infinity);
-      if (sent !== null && !sameFinest) this.hold(row, { ...sent, sizeMs: finest?.sizeMs ?? 0, startMs }, -Infinity);
+      if (sent !== null && writtenSize !== undefined) this.oweRestored(edge, startMs, sent, writtenSize.sizeMs);
+      else if (sent !== null && !sameFinest) this.hold(row, { ...sent, sizeMs: finest?.sizeMs ?? 0, startMs }, -Infinity);
       else if (sent !== null) this.owe(row, startMs, sent);
     }
     if (watermarkMs > this.watermarkMs) this.watermarkMs = watermarkMs;

@@ -527,6 +527,51 @@ describe('ActivityHold: open buckets kept until they close', () => {
     expect(sorted(writtenBuckets([out], HOUR))).toEqual(sorted(expectedBuckets(some, HOUR)));
   });
 
+  it('takes back what a coarser finest size owed, after HG_BUCKETS was made finer, into every size but the one that has it', () => {
+    const finer = parseBucketSpec('10s:1h,1m:48h,1h:30d') as BucketSpec;
+    const agg = new EdgeAggregator({ buckets: SPEC });
+    const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: 1000 });
+    // Two calls, a flow every second for 8 s of one minute: written to the minute while open, owed to the hour.
+    const some = Array.from({ length: 16 }, (_, i): TimedExchange => ({
+      ...exchanges[i % 2]!,
+      kind: 'tcp',
+      port: 7,
+      atMs: START + Math.floor(i / 2) * 1000,
+    }));
+    const before: IngestBatch[] = [];
+    some.forEach((x, i) => {
+      for (const f of flowsOf(x)) agg.add(f);
+      if (i % 2 === 1) before.push(hold.take(agg.drain(), i * 500));
+    });
+    // One more flow not yet written anywhere when the collector stops: held as its own counts.
+    const late: TimedExchange = { ...some[0]!, atMs: START + 9000 };
+    for (const f of flowsOf(late)) agg.add(f);
+    const lastBatch = agg.drain();
+    before.push(hold.take(lastBatch, 8000));
+    const all = [...some, late];
+    expect([...writtenBuckets(before, MIN).values()].reduce((n, b) => n + b.flows, 0)).toBeGreaterThan(0);
+    expect(writtenBuckets(before, HOUR).size).toBe(0);
+    const restarted = new ActivityHold({ spec: finer, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
+    restarted.restore(hold.snapshot().base!);
+    expect(restarted.size).toBeGreaterThan(0);
+    // The next drain brings a new flow of another minute; everything restored goes out with it.
+    const next: TimedExchange = { ...some[1]!, atMs: START + 3 * MIN };
+    const agg2 = new EdgeAggregator({ buckets: finer });
+    for (const f of flowsOf(next)) agg2.add(f);
+    const out = restarted.take(agg2.drain(), 0, true);
+    expect(restarted.size).toBe(0);
+    // The minute (the finest size then, a coarser one now) and the hour get every flow, once.
+    const written = [...before, out];
+    expect(sorted(writtenBuckets(written, MIN))).toEqual(sorted(expectedBuckets([...all, next], MIN)));
+    expect(sorted(writtenBuckets(written, HOUR))).toEqual(sorted(expectedBuckets([...all, next], HOUR)));
+    // The new finest size gets them too, in the bucket the minute starts with (held under the minute, their seconds are not known).
+    const tens = [...writtenBuckets(written, 10_000).values()].reduce((n, b) => n + b.flows, 0);
+    expect(tens).toBe([...all, next].reduce((n, x) => n + flowsOf(x).length, 0));
+    // One row per bucket and call in the drain.
+    const slots = out.calls.flatMap((c) => (c.activity ?? []).map((a) => `${c.key}@${a.sizeMs}@${a.startMs}`));
+    expect(new Set(slots).size).toBe(slots.length);
+  });
+
   it('refuses bytes that are not a snapshot, saying what is wrong', () => {
     const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
     expect(() => hold.restore(new Int8Array([1, 2, 3]))).toThrow(/held buckets of the previous run cannot be read/);

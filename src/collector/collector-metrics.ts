@@ -29,6 +29,8 @@ export interface CollectorMetrics {
   readonly shardNodes: Gauge;
   /** 1 while this run holds its collector id (HG_COLLECTOR_LEASE), 0 while it waits for it or after it lost it. */
   readonly collectorIdHeld: Gauge;
+  /** Hubble nodes whose flows this collector read lately that another live collector read too (their flows counted twice). */
+  readonly hubbleNodesShared: Gauge;
   /** Rows (endpoints and calls) committed to Neo4j, by kind. */
   readonly rowsWritten: Counter<'kind'>;
 }
@@ -79,6 +81,11 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
     collectorIdHeld: new Gauge({
       name: `${p}collector_id_held`,
       help: '1 while this process holds its collector id; 0 while another process with the same id holds it (this one waits) or after it lost it',
+      registers: [registry],
+    }),
+    hubbleNodesShared: new Gauge({
+      name: `${p}hubble_nodes_shared`,
+      help: 'Hubble nodes whose flows this collector read lately that another live collector (another id) read too: their flows are counted twice; give each shard its own HG_SHARD_INDEX, and run no single collector beside shards',
       registers: [registry],
     }),
     hubbleNodes: new Gauge({

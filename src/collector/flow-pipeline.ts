@@ -120,6 +120,8 @@ export class FlowPipeline {
   };
   private readonly skippedLogged = new Map<string, number>();
   private readonly nodes = new Map<string, string>();
+  /** Hubble nodes of the flows counted since takeReadNodes was last asked. */
+  private readNodes = new Set<string>();
   private tracker: ResumeTracker | undefined;
   private gate: ResumeGate | undefined;
   private held: HeldFlow[] = [];
@@ -247,6 +249,8 @@ export class FlowPipeline {
   private count(flow: Flow, nodeName: string | undefined, at: InputPlace | undefined): void {
     const skipped = this.options.aggregator.add(flow);
     if (skipped === undefined) {
+      const node = nodeName ?? flow.node_name;
+      if (node !== undefined && node !== '') this.readNodes.add(node);
       this.status.flowsIngested++;
       this.options.metrics.flowsIngested.inc();
     } else {
@@ -327,6 +331,13 @@ export class FlowPipeline {
         return { ...batch, resume };
       },
     };
+  }
+
+  /** The Hubble nodes of the flows counted since the last call (flows that name no node left out). */
+  takeReadNodes(): Set<string> {
+    const nodes = this.readNodes;
+    this.readNodes = new Set();
+    return nodes;
   }
 
   /** Records a skipped flow or line: counted by reason, logged at most a few times per reason. */

@@ -36,6 +36,7 @@ export async function runHubbleSource({ config, log, executor, signal: stopSigna
     });
     return { resumedFrom, pipeline };
   });
+  runtime.watchHubbleNodes(() => pipeline.takeReadNodes());
   log.info(
     {
       collectorId,

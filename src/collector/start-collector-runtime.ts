@@ -9,6 +9,7 @@ import {
   type CollectorClaim,
   releaseCollectorClaim,
   renewCollectorClaim,
+  shareHubbleNodes,
   tryClaimCollector,
 } from '../graph/collector-claim';
 import { expireActivity } from '../graph/expire-activity';
@@ -24,6 +25,7 @@ import { defaultCollectorId } from './default-collector-id';
 import { GraphFlusher, type BatchWriter, type FlusherFactory } from './graph-flusher';
 import { startHealthServer, type HealthServer } from './health-server';
 import { holderProcessGone, noteHeldHere, processSpace } from './holder-process';
+import { HubbleNodesWatch } from './shared-hubble-nodes';
 
 /** What a source runner (runHubbleSource, runPrometheusSource) needs: the settings, the graph, and when to stop. */
 export interface RunSourceOptions {
@@ -58,6 +60,13 @@ export interface CollectorRuntime {
    * written, and the runner fails with the reason.
    */
   readonly lost: AbortSignal;
+  /**
+   * Compares, at every renewal of the id, the Hubble nodes whose flows this run read with those
+   * other live collectors read (HubbleNodesWatch): a node read by two is logged as an error and
+   * counted in hubble_graph_hubble_nodes_shared. `readSince` gives the nodes read since it was last
+   * called. For the Hubble source; an import of files reads no live node.
+   */
+  watchHubbleNodes(readSince: () => Iterable<string>): void;
   /** Final flush of the flusher, then stop timers and the health server; true when everything was written. */
   stop(timeoutMs?: number): Promise<boolean>;
 }
@@ -167,12 +176,15 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
   // Renewed at a third of the lease, so that two late renewals in a row still keep it. While Neo4j
   // is away every renewal fails: logged once, then at debug level until one works again.
   let renewalFailing = false;
+  let nodesRead: (() => Iterable<string>) | undefined;
+  const nodesWatch = new HubbleNodesWatch();
   const renewal = periodically(
     config.collector.leaseMs > 0 ? Math.max(200, Math.floor(config.collector.leaseMs / 3)) : 5000,
     async () => {
       const holder = await renewCollectorClaim(executor, claim);
       renewalFailing = false;
       if (holder !== undefined) lose(new CollectorTakenOverError(collectorId, runId, holder));
+      else if (nodesRead !== undefined) await compareHubbleNodes(nodesRead());
     },
     (err) => {
       (renewalFailing ? log.debug.bind(log) : log.warn.bind(log))(
@@ -182,6 +194,26 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
       renewalFailing = true;
     },
   );
+  // Two collectors that read one Hubble node count its flows twice: said loudly, until it ends.
+  const compareHubbleNodes = async (readNow: Iterable<string>) => {
+    const nodes = nodesWatch.period(readNow);
+    let others;
+    try {
+      others = await shareHubbleNodes(executor, claim, nodes);
+    } catch (err) {
+      log.debug({ err: errorMessage(err) }, 'comparing the Hubble nodes read with other collectors failed; again at the next renewal');
+      return;
+    }
+    if (nodes !== null) nodesWatch.storedNodes(nodes);
+    const { shared, began, ended } = nodesWatch.compare(others);
+    metrics.hubbleNodesShared.set(shared);
+    for (const o of began)
+      log.error(
+        { collectorId, other: o.collectorId, otherHost: o.host, nodes: o.nodes.slice(0, 10), sharedNodes: o.nodes.length },
+        'another collector reads flows of the same Hubble nodes: each of their flows is counted twice (give each shard its own HG_SHARD_INDEX of one HG_SHARD_COUNT, and run no single collector beside shards)',
+      );
+    for (const other of ended) log.info({ collectorId, other }, 'no Hubble node is read by this collector and that one any more');
+  };
   // Stops renewing; with `release`, gives the id up, so that a process waiting for it starts at once.
   const giveUp = async (release: boolean) => {
     await renewal.stop();
@@ -267,6 +299,9 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
       return deadLetterRows;
     },
     lost: lost.signal,
+    watchHubbleNodes(readSince) {
+      nodesRead = readSince;
+    },
     async stop(timeoutMs?: number) {
       await Promise.all(housekeeping.map((h) => h.stop()));
       // The id is renewed until the final flush is done: a long flush must not let a waiting process in.

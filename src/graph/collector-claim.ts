@@ -3,9 +3,11 @@ import {
   CLAIM_COLLECTOR,
   type ClaimCollectorRow,
   LOCK_COLLECTOR,
+  type OtherCollectorNodesRow,
   RELEASE_COLLECTOR,
   RENEW_COLLECTOR,
   type RenewCollectorRow,
+  SHARE_HUBBLE_NODES,
 } from './cypher/collector-queries';
 import type { Executor } from './executor';
 
@@ -55,6 +57,28 @@ export async function releaseCollectorClaim(executor: Executor, claim: Pick<Coll
     await tx.run(RELEASE_COLLECTOR, { ...claim });
   });
 }
+
+/**
+ * Stores the Hubble nodes the run read flows of lately (null: as stored before) while it holds its
+ * id, and reads the nodes stored by every other live collector (SHARE_HUBBLE_NODES).
+ */
+export async function shareHubbleNodes(
+  executor: Executor,
+  claim: Pick<CollectorClaim, 'collectorId' | 'runId'>,
+  nodes: readonly string[] | null,
+): Promise<OtherCollectorNodesRow[]> {
+  return executor.writeTx(async (tx) =>
+    tx.run<OtherCollectorNodesRow>(SHARE_HUBBLE_NODES, {
+      collectorId: claim.collectorId,
+      runId: claim.runId,
+      nodes,
+      defaultLeaseMs: DEFAULT_LIVE_MS,
+    }),
+  );
+}
+
+/** How long a holder that claimed with a lease of 0 counts as live after its last renewal (the default lease). */
+const DEFAULT_LIVE_MS = 15_000;
 
 /** The error of a run whose collector id another run holds now: whatever it has not committed is that run's to read again. */
 export class CollectorTakenOverError extends HubbleGraphError {

@@ -111,7 +111,34 @@ export interface RenewCollectorRow {
 export const RELEASE_COLLECTOR = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
 WHERE c.holder = $runId
-SET c.holder = null, c.holderHost = null, c.holderPid = null, c.holderSpace = null, c.holderSlot = null, c.holderLeaseMs = null, c.heartbeatAt = null`;
+SET c.holder = null, c.holderHost = null, c.holderPid = null, c.holderSpace = null, c.holderSlot = null, c.holderLeaseMs = null, c.heartbeatAt = null,
+    c.hubbleNodes = null`;
+
+/**
+ * Stores the Hubble nodes whose flows `$runId` read lately on its Collector node (`$nodes`; null:
+ * unchanged) while it holds the id, and returns every other collector id held by a run that renewed
+ * it within its lease, with the nodes that run stored: two collectors that read one node count its
+ * flows twice (two shards given the same HG_SHARD_INDEX, a single collector left beside shards).
+ * A holder that claimed with a lease of 0 is taken to be live for `$defaultLeaseMs`.
+ */
+export const SHARE_HUBBLE_NODES = `
+MATCH (c:${LABEL.collector} {id: $collectorId})
+WHERE c.holder = $runId
+SET c.hubbleNodes = CASE WHEN $nodes IS NULL THEN c.hubbleNodes ELSE $nodes END
+WITH c, datetime.realtime() AS now
+MATCH (o:${LABEL.collector})
+WHERE o.id <> c.id AND o.holder IS NOT NULL AND o.hubbleNodes IS NOT NULL
+  AND o.heartbeatAt > now - duration({milliseconds: CASE WHEN coalesce(o.holderLeaseMs, 0) > 0 THEN o.holderLeaseMs ELSE toInteger($defaultLeaseMs) END})
+RETURN o.id AS collectorId, o.holderHost AS host, o.hubbleNodes AS nodes
+ORDER BY collectorId`;
+
+export interface OtherCollectorNodesRow {
+  collectorId: string;
+  /** The host of the run that holds that id. */
+  host: string | null;
+  /** The Hubble nodes whose flows it read lately. */
+  nodes: string[];
+}
 
 /** Who holds the id, read in a transaction that has the Collector node's write lock (RECORD_BATCH took it). */
 export const COLLECTOR_HOLDER = `

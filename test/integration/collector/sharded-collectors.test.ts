@@ -1,4 +1,5 @@
 import type { Client } from 'graphql-ws';
+import pino from 'pino';
 import { type ApiServer, startApiServer } from '../../../src/api/start-api-server';
 import { runHubbleSource } from '../../../src/collector/run-hubble-source';
 import type { HubbleEvent } from '../../../src/flows/flow';
@@ -9,7 +10,9 @@ import { nodesOfShard } from '../../../src/hubble/shard-of-node';
 import { silentLogger } from '../../../src/logger';
 import { readBucketCounts, readCallCounts, storedFlowTotal, toEvents, truthCallCounts, waitFor } from '../../helpers/ground-truth';
 import { readOneRow, resetGraph, testConfig, testExecutor } from '../../helpers/neo4j';
+import { freePort } from '../../helpers/prometheus';
 import { readMapNow } from '../../helpers/read-time-map';
+import { waitUntil } from '../../helpers/wait-until';
 import { collect as collectEvents, waitForMetric, wsClient } from '../api/ws-client';
 
 type EdgeCounts = Awaited<ReturnType<typeof readCallCounts>>;
@@ -102,6 +105,82 @@ describe('sharded collectors: several collectors share the Hubble nodes of one R
     }
     expect(await storedFlowTotal(executor)).toBe(generated.truth().flows);
   };
+
+  it('tells two shards given the same index, and only them, that they read the same Hubble nodes (each of their flows counted twice)', async () => {
+    await resetGraph(executor);
+    // Flows without end, so that every collector keeps reading while they compare.
+    const looping = await startReplayServer({ events, listen: '127.0.0.1:0', loop: true, rate: 500 });
+    const logs = new Map<string, Record<string, unknown>[]>();
+    const ports = new Map<string, number>();
+    const stops = new Map<string, AbortController>();
+    const executors: Executor[] = [];
+    const runs = new Map<string, Promise<boolean>>();
+    // twin-a and twin-b were both given index 0 of 2; other is index 1.
+    for (const [id, index] of [
+      ['twin-a', '0'],
+      ['twin-b', '0'],
+      ['other', '1'],
+    ] as const) {
+      const lines: Record<string, unknown>[] = [];
+      logs.set(id, lines);
+      const port = await freePort();
+      ports.set(id, port);
+      const own = testExecutor();
+      executors.push(own);
+      const config = testConfig({
+        HUBBLE_SERVER: `127.0.0.1:${looping.port}`,
+        HG_COLLECTOR_ID: `nodes-${id}`,
+        HG_COLLECTOR_LEASE: '900ms',
+        HG_COLLECTOR_LISTEN: `127.0.0.1:${port}`,
+        HG_SHARD_COUNT: '2',
+        HG_SHARD_INDEX: index,
+      });
+      const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+      const stop = new AbortController();
+      stops.set(id, stop);
+      runs.set(id, runHubbleSource({ config, log, executor: own, signal: stop.signal }));
+    }
+    const told = (id: string) => (logs.get(id) ?? []).find((l) => typeof l.msg === 'string' && l.msg.startsWith('another collector reads'));
+    const shared = async (id: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${ports.get(id)}/metrics`)).text();
+      return Number(/^hubble_graph_hubble_nodes_shared (\S+)$/m.exec(text)?.[1]);
+    };
+    try {
+      await waitUntil('both twins to be told of each other', () => told('twin-a') !== undefined && told('twin-b') !== undefined, 60_000);
+      const shard0 = nodesOfShard(nodes, 2, 0);
+      for (const [id, other] of [
+        ['twin-a', 'nodes-twin-b'],
+        ['twin-b', 'nodes-twin-a'],
+      ] as const) {
+        const entry = told(id) as { other: string; nodes: string[]; sharedNodes: number; level: number };
+        expect([entry.other, entry.level]).toEqual([other, 50]);
+        expect(entry.sharedNodes).toBeGreaterThan(0);
+        for (const n of entry.nodes) expect(shard0).toContain(n);
+        expect(await shared(id)).toBeGreaterThan(0);
+      }
+      // The shard of the other index reads other nodes: it is told nothing, and its gauge stays 0.
+      expect(told('other')).toBeUndefined();
+      expect(await shared('other')).toBe(0);
+      // Once one twin stops (a clean stop gives its id and its nodes up), the other is told it no longer shares them.
+      stops.get('twin-a')?.abort();
+      expect(await runs.get('twin-a')).toBe(true);
+      const [stored] = await executor.read<{ nodes: string[] | null }>(
+        "MATCH (c:Collector {id: 'nodes-twin-a'}) RETURN c.hubbleNodes AS nodes",
+      );
+      expect(stored).toEqual({ nodes: null });
+      await waitUntil(
+        'twin-b to be told that it no longer shares nodes',
+        () => (logs.get('twin-b') ?? []).some((l) => l.msg === 'no Hubble node is read by this collector and that one any more'),
+        30_000,
+      );
+      expect(await shared('twin-b')).toBe(0);
+    } finally {
+      for (const stop of stops.values()) stop.abort();
+      await Promise.allSettled(runs.values());
+      for (const e of executors) await e.close();
+      await looping.stop();
+    }
+  });
 
   it('stores the ground truth with one collector (the graph the shards must reproduce)', async () => {
     await storeAll(1, 'shard1');

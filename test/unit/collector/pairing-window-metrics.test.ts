@@ -37,6 +37,7 @@ function pipeline(): { p: FlowPipeline; metrics: ReturnType<typeof createCollect
       ),
     deadLetterRows: 0,
     lost: new AbortController().signal,
+    watchHubbleNodes: () => undefined,
     stop: async () => true,
   };
   const config = loadConfig({ env: { HG_PAIRING_WINDOW: '3', HG_MAX_FLOW_AGE: '0', HG_RESUME_OVERLAP: '2s' } });

@@ -384,32 +384,29 @@ export class ActivityHold {
     const calls = [...batch.calls];
     const owed = this.restoredOwed;
     this.restoredOwed = new Map();
+    // A call the drain touches carries its buckets; another goes out as a bucketsOnly row.
+    const attach = (edge: CallEdge, source: IngestSource, firstSeenMs: number, activity: ActivityRow[]) => {
+      const row = byKey.get(edge.key);
+      if (row !== undefined) {
+        row.activity = activity;
+        return;
+      }
+      const only = emptyCallRow(edge, source, firstSeenMs);
+      only.bucketsOnly = true;
+      only.activity = activity;
+      calls.push(only);
+    };
     for (const [key, buckets] of due) {
-      const activity = withOwed(this.toActivityRows(buckets), owed.get(key));
-      owed.delete(key);
-      const row = byKey.get(key);
-      if (row !== undefined) {
-        row.activity = activity;
-        continue;
-      }
       const first = (buckets[0] as DueBucket).bucket;
-      const only = emptyCallRow(first.edge, first.source, first.hasOwn ? first.firstSeenMs : first.startMs);
-      only.bucketsOnly = true;
-      only.activity = activity;
-      calls.push(only);
+      attach(
+        first.edge,
+        first.source,
+        first.hasOwn ? first.firstSeenMs : first.startMs,
+        withOwed(this.toActivityRows(buckets), owed.get(key)),
+      );
+      owed.delete(key);
     }
-    for (const [key, o] of owed) {
-      const activity = withOwed([], o);
-      const row = byKey.get(key);
-      if (row !== undefined) {
-        row.activity = activity;
-        continue;
-      }
-      const only = emptyCallRow(o.edge, o.source, o.startMs);
-      only.bucketsOnly = true;
-      only.activity = activity;
-      calls.push(only);
-    }
+    for (const o of owed.values()) attach(o.edge, o.source, o.startMs, withOwed([], o));
     return { ...batch, calls };
   }
 

@@ -72,13 +72,9 @@ export async function shareHubbleNodes(
       collectorId: claim.collectorId,
       runId: claim.runId,
       nodes,
-      defaultLeaseMs: DEFAULT_LIVE_MS,
     }),
   );
 }
-
-/** How long a holder that claimed with a lease of 0 counts as live after its last renewal (the default lease). */
-const DEFAULT_LIVE_MS = 15_000;
 
 /** The error of a run whose collector id another run holds now: whatever it has not committed is that run's to read again. */
 export class CollectorTakenOverError extends HubbleGraphError {

@@ -1023,6 +1023,10 @@ export type CollectorStatus = {
   holderHost?: Maybe<Scalars['String']['output']>;
   /** When the holder last renewed its hold (every third of HG_COLLECTOR_LEASE): a time older than the lease means a holder that crashed or lost Neo4j. */
   renewedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The Hubble nodes whose flows the holder read lately, stored at every renewal of its hold (empty once it stopped, and for imports and the Prometheus source). */
+  hubbleNodesRead: Array<Scalars['String']['output']>;
+  /** Other collectors whose live holders read flows of some of the same Hubble nodes lately, while this one's holder is live: those flows are counted twice (two shards given one HG_SHARD_INDEX, a single collector left beside shards). Empty when each node is read once. */
+  hubbleNodesSharedWith: Array<Scalars['String']['output']>;
 };
 
 export type MapDiffFilter = {
@@ -1750,6 +1754,8 @@ export type CollectorStatusResolvers<ContextType = ApiContext, ParentType extend
   holder?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   holderHost?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   renewedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  hubbleNodesRead?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  hubbleNodesSharedWith?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type MapDiffResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['MapDiff'] = ResolversParentTypes['MapDiff']> = {

@@ -1,3 +1,4 @@
+import type { CollectorRow } from '../../graph/cypher/api-stats-queries';
 import type { QueryResolvers } from '../generated/graphql-types';
 import { readStats } from '../read-graph';
 import { toKeyCounts } from '../to-graphql';
@@ -9,6 +10,18 @@ function laterOf(a: string | null | undefined, b: string | null | undefined): st
 }
 
 /** `health` and `stats`: the API's liveness, the graph's size and the collectors' bookkeeping. */
+type StoredCollector = CollectorRow['collector'];
+
+/**
+ * The other collectors whose live holders read some of the same Hubble nodes lately as `c`'s live
+ * holder (each such flow counted twice); none when `c` is not live.
+ */
+function sharingNodes(c: StoredCollector, all: readonly StoredCollector[]): string[] {
+  if (!c.live || !c.hubbleNodes?.length) return [];
+  const mine = new Set(c.hubbleNodes);
+  return all.filter((o) => o.id !== c.id && o.live && (o.hubbleNodes ?? []).some((n) => mine.has(n))).map((o) => o.id);
+}
+
 export const statsQueries: QueryResolvers = {
   health: () => 'ok',
 
@@ -53,6 +66,8 @@ export const statsQueries: QueryResolvers = {
         holder: c.holder ?? null,
         holderHost: c.holderHost ?? null,
         renewedAt: c.renewedAt ?? null,
+        hubbleNodesRead: c.hubbleNodes ?? [],
+        hubbleNodesSharedWith: sharingNodes(c, collectors),
       })),
     };
   },

@@ -1,3 +1,5 @@
+import { heldByLiveRun } from './collector-queries';
+
 /** Sizes of the graph from Neo4j's count store and the pod_namespace index. */
 export const GRAPH_COUNTS = `
 CALL { MATCH (e:Endpoint) RETURN count(e) AS endpoints }
@@ -17,7 +19,8 @@ export interface GraphCountsRow {
 export const COLLECTORS = `
 MATCH (c:Collector)
 RETURN c {.id, .lastFlowTime, .lastCommitAt, .lostEvents, .hubbleNodesConnected, .hubbleNodesUnavailable, .unmanagedPods, .flowsIngested,
-          .flowsIngestedTotal, .skippedByReason, .fieldsDropped, .deadLetterRows, .holder, .holderHost, renewedAt: c.heartbeatAt} AS collector
+          .flowsIngestedTotal, .skippedByReason, .fieldsDropped, .deadLetterRows, .holder, .holderHost, renewedAt: c.heartbeatAt,
+          .hubbleNodes, live: ${heldByLiveRun('c', 'datetime.realtime()')}} AS collector
 ORDER BY c.id`;
 
 export interface CollectorRow {
@@ -40,6 +43,10 @@ export interface CollectorRow {
     holder?: string | null;
     holderHost?: string | null;
     renewedAt?: string | null;
+    /** The Hubble nodes whose flows the holder read lately (SHARE_HUBBLE_NODES). */
+    hubbleNodes?: string[] | null;
+    /** Whether a run holds the id and renewed it within its lease. */
+    live: boolean;
   };
 }
 

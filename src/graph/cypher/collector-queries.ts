@@ -114,12 +114,19 @@ WHERE c.holder = $runId
 SET c.holder = null, c.holderHost = null, c.holderPid = null, c.holderSpace = null, c.holderSlot = null, c.holderLeaseMs = null, c.heartbeatAt = null,
     c.hubbleNodes = null`;
 
+/** How long a holder that claimed with a lease of 0 counts as live after its last renewal: the default lease (ms). */
+const LIVE_WITHOUT_LEASE_MS = 15_000;
+
+/** Whether the Collector node `c` is held by a run that renewed its hold within its lease, at `now` (a DateTime expression). */
+export function heldByLiveRun(c: string, now: string): string {
+  return `(${c}.holder IS NOT NULL AND ${c}.heartbeatAt > ${now} - duration({milliseconds: CASE WHEN coalesce(${c}.holderLeaseMs, 0) > 0 THEN ${c}.holderLeaseMs ELSE ${LIVE_WITHOUT_LEASE_MS} END}))`;
+}
+
 /**
  * Stores the Hubble nodes whose flows `$runId` read lately on its Collector node (`$nodes`; null:
  * unchanged) while it holds the id, and returns every other collector id held by a run that renewed
  * it within its lease, with the nodes that run stored: two collectors that read one node count its
  * flows twice (two shards given the same HG_SHARD_INDEX, a single collector left beside shards).
- * A holder that claimed with a lease of 0 is taken to be live for `$defaultLeaseMs`.
  */
 export const SHARE_HUBBLE_NODES = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
@@ -127,8 +134,7 @@ WHERE c.holder = $runId
 SET c.hubbleNodes = CASE WHEN $nodes IS NULL THEN c.hubbleNodes ELSE $nodes END
 WITH c, datetime.realtime() AS now
 MATCH (o:${LABEL.collector})
-WHERE o.id <> c.id AND o.holder IS NOT NULL AND o.hubbleNodes IS NOT NULL
-  AND o.heartbeatAt > now - duration({milliseconds: CASE WHEN coalesce(o.holderLeaseMs, 0) > 0 THEN o.holderLeaseMs ELSE toInteger($defaultLeaseMs) END})
+WHERE o.id <> c.id AND o.hubbleNodes IS NOT NULL AND ${heldByLiveRun('o', 'now')}
 RETURN o.id AS collectorId, o.holderHost AS host, o.hubbleNodes AS nodes
 ORDER BY collectorId`;
 

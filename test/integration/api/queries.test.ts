@@ -8,7 +8,7 @@ import { readDependencies, readEndpoints } from '../../../src/api/read-graph';
 import { buildCallsPage } from '../../../src/graph/cypher/api-call-queries';
 import { GRAPH_VERSION } from '../../../src/graph/cypher/api-map-queries';
 import { ID, T0, shopBatch, writeBatch } from './seed-graph';
-import { releaseCollectorClaim, tryClaimCollector } from '../../../src/graph/collector-claim';
+import { releaseCollectorClaim, shareHubbleNodes, tryClaimCollector } from '../../../src/graph/collector-claim';
 
 describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
   let executor: Executor;
@@ -652,5 +652,47 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       await releaseCollectorClaim(executor, claim);
     }
     expect((await ask())[0]).toMatchObject({ holder: null, renewedAt: null });
+  });
+
+  it('names the Hubble nodes each live collector read lately, and the other live collectors that read some of the same', async () => {
+    const ask = async () =>
+      (await q(`{ stats { collectors { id hubbleNodesRead hubbleNodesSharedWith } } }`)).data!.stats.collectors as Record<
+        string,
+        unknown
+      >[];
+    const claimOf = (collectorId: string) => ({
+      collectorId,
+      runId: `${collectorId}-run`,
+      leaseMs: 15_000,
+      host: 'h',
+      pid: 1,
+      space: null,
+      slot: null,
+    });
+    const twins = [claimOf('test-collector'), claimOf('twin-collector'), claimOf('third-collector')];
+    for (const c of twins) await tryClaimCollector(executor, c);
+    try {
+      await shareHubbleNodes(executor, twins[0]!, ['kind/node-1', 'kind/node-2']);
+      await shareHubbleNodes(executor, twins[1]!, ['kind/node-2']);
+      await shareHubbleNodes(executor, twins[2]!, ['kind/node-3']);
+      expect(await ask()).toEqual([
+        { id: 'test-collector', hubbleNodesRead: ['kind/node-1', 'kind/node-2'], hubbleNodesSharedWith: ['twin-collector'] },
+        { id: 'third-collector', hubbleNodesRead: ['kind/node-3'], hubbleNodesSharedWith: [] },
+        { id: 'twin-collector', hubbleNodesRead: ['kind/node-2'], hubbleNodesSharedWith: ['test-collector'] },
+      ]);
+      // A clean stop gives the id and its nodes up: nothing is shared any more.
+      await releaseCollectorClaim(executor, twins[1]!);
+      expect((await ask()).map((c) => c.hubbleNodesSharedWith)).toEqual([[], [], []]);
+      // A holder that has not renewed for its lease (it crashed) is not live: its nodes are not compared.
+      const crashed = { ...twins[1]!, leaseMs: 300 };
+      await tryClaimCollector(executor, crashed);
+      await shareHubbleNodes(executor, crashed, ['kind/node-1']);
+      expect((await ask())[0]?.hubbleNodesSharedWith).toEqual(['twin-collector']);
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await ask())[0]?.hubbleNodesSharedWith).toEqual([]);
+    } finally {
+      for (const c of twins) await releaseCollectorClaim(executor, c);
+      await executor.write("MATCH (c:Collector) WHERE c.id IN ['twin-collector', 'third-collector'] DELETE c");
+    }
   });
 });

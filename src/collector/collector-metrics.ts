@@ -115,7 +115,7 @@ export function createCollectorMetrics(registry = new Registry()): CollectorMetr
     dirtyEdges: new Gauge({ name: `${p}dirty_edges`, help: 'Edges changed in memory and not yet written', registers: [registry] }),
     heldBuckets: new Gauge({
       name: `${p}held_buckets`,
-      help: 'Open buckets of activity (one per edge and finest bucket) kept in memory until they close; their totals are written',
+      help: 'Open buckets of activity (one per edge and finest bucket) kept in memory until they close (their totals are written), and edges with counts taken back after a restart that go out with the next write',
       registers: [registry],
     }),
     pairingWindowEntries: new Gauge({

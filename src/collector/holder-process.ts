@@ -28,7 +28,7 @@ export function noteHeldHere(runId: string, held: boolean): void {
  * - a holder on this host (the same host name) in the same process space (pid namespace and boot,
  *   processSpace) is judged by its pid: it is this process's own while no run of this process holds
  *   the id (a process started again under the same pid), or no process has it;
- * - a holder in the same slot (HG_COLLECTOR_SLOT: a Kubernetes pod's UID and container name) but
+ * - a holder in the same slot (HG_COLLECTOR_SLOT, such as a Kubernetes pod's UID) but
  *   another process space is that container before it was restarted, which the kubelet does only
  *   once it has ended;
  * - false otherwise, when this process cannot tell: another host or pid namespace without a shared

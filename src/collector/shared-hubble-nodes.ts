@@ -1,4 +1,5 @@
 import type { OtherCollectorNodesRow } from '../graph/cypher/collector-queries';
+import { nodesInCommon } from '../model/hubble-nodes';
 
 /** Another live collector that reads flows of some of the same Hubble nodes as this one. */
 export interface SharedNodes {
@@ -21,40 +22,42 @@ export interface SharedNodesChange {
 /**
  * The Hubble nodes whose flows this collector read lately, stored on its Collector node at every
  * renewal of its id, and which of them other live collectors read too: two collectors reading one
- * node count each of its flows twice (two shards given the same HG_SHARD_INDEX, a single collector
- * left running beside the shards). "Lately": the period since the last check and the one before,
- * so that a node read in either is compared, whichever collector checks first. Pure.
+ * node count the flows both read twice (two shards given the same HG_SHARD_INDEX, a single
+ * collector left running beside the shards). "Lately": since the last stored period and in that
+ * period, so that a node read in either is compared, whichever collector checks first; a period
+ * whose store failed adds to the next. Pure.
  */
 export class HubbleNodesWatch {
-  private previous: readonly string[] = [];
+  /** Nodes of the last stored period, and those read since it. */
+  private previous = new Set<string>();
+  private current = new Set<string>();
+  /** The nodes last stored, joined (null: none yet). */
   private stored: string | null = null;
-  private mine = new Set<string>();
   private sharing = new Map<string, SharedNodes>();
 
   /**
-   * The nodes to store for the period that ends now, given those read in it: with the period
-   * before's, sorted; null when the store already holds exactly these.
+   * Takes the nodes read since the last call and gives what to store: the last stored period's
+   * nodes and those read since, sorted, and whether the store holds other nodes than these.
    */
-  period(readNow: Iterable<string>): string[] | null {
-    const now = [...readNow];
-    const nodes = [...new Set([...this.previous, ...now])].sort();
-    this.previous = now;
-    this.mine = new Set(nodes);
-    const key = nodes.join('\n');
-    return key === this.stored ? null : nodes;
+  period(readNow: Iterable<string>): { nodes: string[]; changed: boolean } {
+    for (const n of readNow) this.current.add(n);
+    const nodes = [...new Set([...this.previous, ...this.current])].sort();
+    return { nodes, changed: nodes.join('\n') !== this.stored };
   }
 
-  /** The nodes given by `period` are stored now. */
-  storedNodes(nodes: readonly string[]): void {
+  /**
+   * The nodes `period` gave are stored now, and the other live collectors' nodes were read in the
+   * same transaction: a new period starts, and what changed in who shares nodes is returned.
+   */
+  committed(nodes: readonly string[], others: readonly OtherCollectorNodesRow[]): SharedNodesChange {
     this.stored = nodes.join('\n');
-  }
-
-  /** Compares this period's nodes with those the other live collectors stored. */
-  compare(others: readonly OtherCollectorNodesRow[]): SharedNodesChange {
+    this.previous = this.current;
+    this.current = new Set();
+    const mine = new Set(nodes);
     const now = new Map<string, SharedNodes>();
     const shared = new Set<string>();
     for (const o of others) {
-      const both = o.nodes.filter((n) => this.mine.has(n)).sort();
+      const both = nodesInCommon(mine, o.nodes);
       if (both.length === 0) continue;
       now.set(o.collectorId, { collectorId: o.collectorId, host: o.host, nodes: both });
       for (const n of both) shared.add(n);

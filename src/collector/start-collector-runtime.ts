@@ -9,7 +9,6 @@ import {
   type CollectorClaim,
   releaseCollectorClaim,
   renewCollectorClaim,
-  shareHubbleNodes,
   tryClaimCollector,
 } from '../graph/collector-claim';
 import { expireActivity } from '../graph/expire-activity';
@@ -25,7 +24,7 @@ import { defaultCollectorId } from './default-collector-id';
 import { GraphFlusher, type BatchWriter, type FlusherFactory } from './graph-flusher';
 import { startHealthServer, type HealthServer } from './health-server';
 import { holderProcessGone, noteHeldHere, processSpace } from './holder-process';
-import { HubbleNodesWatch } from './shared-hubble-nodes';
+import { HubbleNodesWatch, type SharedNodesChange } from './shared-hubble-nodes';
 
 /** What a source runner (runHubbleSource, runPrometheusSource) needs: the settings, the graph, and when to stop. */
 export interface RunSourceOptions {
@@ -110,6 +109,7 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
   const setHeld = (held: boolean) => {
     noteHeldHere(runId, held);
     metrics.collectorIdHeld.set(held ? 1 : 0);
+    if (!held) metrics.hubbleNodesShared.set(0);
   };
   const lose = (err: CollectorTakenOverError) => {
     if (lost.signal.aborted) return;
@@ -173,6 +173,16 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
     throw err;
   }
   setHeld(true);
+  // Two collectors that read one Hubble node count the flows both read twice: said loudly, until it ends.
+  const tellSharedNodes = ({ shared, began, ended }: SharedNodesChange) => {
+    metrics.hubbleNodesShared.set(shared);
+    for (const o of began)
+      log.error(
+        { collectorId, other: o.collectorId, otherHost: o.host, nodes: o.nodes.slice(0, 10), sharedNodes: o.nodes.length },
+        'another collector reads flows of the same Hubble nodes: the flows both read are counted twice (give each shard its own HG_SHARD_INDEX of one HG_SHARD_COUNT, and run no single collector beside shards)',
+      );
+    for (const other of ended) log.info({ collectorId, other }, 'no Hubble node is read by this collector and that one any more');
+  };
   // Renewed at a third of the lease, so that two late renewals in a row still keep it. While Neo4j
   // is away every renewal fails: logged once, then at debug level until one works again.
   let renewalFailing = false;
@@ -181,10 +191,12 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
   const renewal = periodically(
     config.collector.leaseMs > 0 ? Math.max(200, Math.floor(config.collector.leaseMs / 3)) : 5000,
     async () => {
-      const holder = await renewCollectorClaim(executor, claim);
+      // With the Hubble source, the nodes it read go with the renewal, in its transaction.
+      const period = nodesRead === undefined ? undefined : nodesWatch.period(nodesRead());
+      const { takenBy, others } = await renewCollectorClaim(executor, claim, period && { nodes: period.changed ? period.nodes : null });
       renewalFailing = false;
-      if (holder !== undefined) lose(new CollectorTakenOverError(collectorId, runId, holder));
-      else if (nodesRead !== undefined) await compareHubbleNodes(nodesRead());
+      if (takenBy !== undefined) lose(new CollectorTakenOverError(collectorId, runId, takenBy));
+      else if (period !== undefined && others !== undefined) tellSharedNodes(nodesWatch.committed(period.nodes, others));
     },
     (err) => {
       (renewalFailing ? log.debug.bind(log) : log.warn.bind(log))(
@@ -194,26 +206,6 @@ export async function startCollectorRuntime(options: StartCollectorRuntimeOption
       renewalFailing = true;
     },
   );
-  // Two collectors that read one Hubble node count its flows twice: said loudly, until it ends.
-  const compareHubbleNodes = async (readNow: Iterable<string>) => {
-    const nodes = nodesWatch.period(readNow);
-    let others;
-    try {
-      others = await shareHubbleNodes(executor, claim, nodes);
-    } catch (err) {
-      log.debug({ err: errorMessage(err) }, 'comparing the Hubble nodes read with other collectors failed; again at the next renewal');
-      return;
-    }
-    if (nodes !== null) nodesWatch.storedNodes(nodes);
-    const { shared, began, ended } = nodesWatch.compare(others);
-    metrics.hubbleNodesShared.set(shared);
-    for (const o of began)
-      log.error(
-        { collectorId, other: o.collectorId, otherHost: o.host, nodes: o.nodes.slice(0, 10), sharedNodes: o.nodes.length },
-        'another collector reads flows of the same Hubble nodes: each of their flows is counted twice (give each shard its own HG_SHARD_INDEX of one HG_SHARD_COUNT, and run no single collector beside shards)',
-      );
-    for (const other of ended) log.info({ collectorId, other }, 'no Hubble node is read by this collector and that one any more');
-  };
   // Stops renewing; with `release`, gives the id up, so that a process waiting for it starts at once.
   const giveUp = async (release: boolean) => {
     await renewal.stop();

@@ -228,6 +228,24 @@ function inflated(bytes: Int8Array, what: string): { [field: string]: unknown } 
   return parsed as { [field: string]: unknown };
 }
 
+/** Sums of counts by bucket (`sizeMs@startMs`), each with its size and start. */
+type BucketSums = Map<string, { readonly sizeMs: number; readonly startMs: number; readonly sum: CountsSum }>;
+
+/** Adds counts (and their decoded sketch) to the sum of the bucket of `sizeMs` that holds `startMs`. */
+function addToBucket(
+  sums: BucketSums,
+  sizeMs: number,
+  startMs: number,
+  counts: Omit<ActivityRow, 'sizeMs' | 'startMs' | 'latencySketch'>,
+  sketch: DDSketch | null,
+): void {
+  const start = bucketStartMs(startMs, sizeMs);
+  const slot = `${sizeMs}@${start}`;
+  let entry = sums.get(slot);
+  if (entry === undefined) sums.set(slot, (entry = { sizeMs, startMs: start, sum: new CountsSum() }));
+  entry.sum.addRow(counts, sketch);
+}
+
 /**
  * Counts of one call that a previous run wrote to its finest size, a size that is now a coarser one
  * (HG_BUCKETS made finer): they are owed to every size configured now but that one, and go out with
@@ -237,7 +255,7 @@ interface RestoredOwed {
   readonly edge: CallEdge;
   readonly source: IngestSource;
   readonly startMs: number;
-  readonly sums: Map<string, { readonly sizeMs: number; readonly startMs: number; readonly sum: CountsSum }>;
+  readonly sums: BucketSums;
 }
 
 /** Adds `owed` into the rows of the same bucket and appends those it has no row for. */
@@ -458,18 +476,10 @@ export class ActivityHold {
     let owed = this.restoredOwed.get(edge.key);
     if (owed === undefined) this.restoredOwed.set(edge.key, (owed = { edge: edgeOf(edge), source: edge.source, startMs, sums: new Map() }));
     const sketch = counts.latencySketch ? decodeSketch(counts.latencySketch) : null;
-    for (const { sizeMs } of this.options.spec) {
-      if (sizeMs === writtenSizeMs) continue;
-      const start = bucketStartMs(startMs, sizeMs);
-      const slot = `${sizeMs}@${start}`;
-      let entry = owed.sums.get(slot);
-      if (entry === undefined) owed.sums.set(slot, (entry = { sizeMs, startMs: start, sum: new CountsSum() }));
-      entry.sum.addRow(counts, sketch);
-    }
+    for (const { sizeMs } of this.options.spec) if (sizeMs !== writtenSizeMs) addToBucket(owed.sums, sizeMs, startMs, counts, sketch);
   }
 
   /**
-   * One call's due buckets as rows:  /**
    * One call's due buckets as rows: each one's own counts in the finest size, and for the closing
    * ones every coarser size, each coarser bucket the sum of what the closing finest ones in it owe.
    */
@@ -486,20 +496,15 @@ export class ActivityHold {
         starts.push(bucket.startMs);
       }
     }
-    for (const { sizeMs } of coarser) {
-      if (closing.length === 1) {
+    if (closing.length === 1) {
+      // Most calls: one closing bucket, written to each coarser size as it is.
+      for (const { sizeMs } of coarser)
         rows.push((closing[0] as CountsSum).toActivityRow(sizeMs, bucketStartMs(starts[0] as number, sizeMs)));
-        continue;
-      }
-      const sums = new Map<number, CountsSum>();
-      closing.forEach((c, i) => {
-        const start = bucketStartMs(starts[i] as number, sizeMs);
-        let sum = sums.get(start);
-        if (sum === undefined) sums.set(start, (sum = new CountsSum()));
-        sum.addRow(c, c.sketch);
-      });
-      for (const [start, sum] of sums) rows.push(sum.toActivityRow(sizeMs, start));
+      return rows;
     }
+    const sums: BucketSums = new Map();
+    for (const { sizeMs } of coarser) closing.forEach((c, i) => addToBucket(sums, sizeMs, starts[i] as number, c, c.sketch));
+    for (const { sizeMs, startMs, sum } of sums.values()) rows.push(sum.toActivityRow(sizeMs, startMs));
     return rows;
   }
 

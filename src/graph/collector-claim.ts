@@ -7,7 +7,7 @@ import {
   RELEASE_COLLECTOR,
   RENEW_COLLECTOR,
   type RenewCollectorRow,
-  SHARE_HUBBLE_NODES,
+  RENEW_SHARE_HUBBLE_NODES,
 } from './cypher/collector-queries';
 import type { Executor } from './executor';
 
@@ -38,16 +38,37 @@ export async function tryClaimCollector(executor: Executor, claim: CollectorClai
   });
 }
 
-/** Renews the run's hold of the id; resolves with the holder when another run holds it now, else undefined. */
+/** What a renewal found: the run that holds the id now when it is another, and the other live collectors' Hubble nodes when asked. */
+export interface RenewOutcome {
+  /** The run that holds the id now, when not this one ('nobody' when none). */
+  readonly takenBy?: string;
+  /** With `share`, while this run holds the id: every other collector whose holder is live, with the Hubble nodes it stored. */
+  readonly others?: readonly OtherCollectorNodesRow[];
+}
+
+/**
+ * Renews the run's hold of the id; with `share`, in the same transaction and while the run still
+ * holds it, stores the Hubble nodes the run read lately (`nodes`, null: as stored before) and reads
+ * those of every other live collector (RENEW_SHARE_HUBBLE_NODES).
+ */
 export async function renewCollectorClaim(
   executor: Executor,
   claim: Pick<CollectorClaim, 'collectorId' | 'runId'>,
-): Promise<string | undefined> {
-  const [row] = await executor.writeTx(async (tx) => {
-    await tx.run(LOCK_COLLECTOR, { collectorId: claim.collectorId });
-    return tx.run<RenewCollectorRow>(RENEW_COLLECTOR, { ...claim });
+  share?: { readonly nodes: readonly string[] | null },
+): Promise<RenewOutcome> {
+  return executor.writeTx(async (tx): Promise<RenewOutcome> => {
+    const { collectorId, runId } = claim;
+    await tx.run(LOCK_COLLECTOR, { collectorId });
+    const [row] = await tx.run<RenewCollectorRow>(RENEW_COLLECTOR, { collectorId, runId });
+    if (row !== undefined && !row.held) return { takenBy: row.holder ?? 'nobody' };
+    if (row === undefined || share === undefined) return {};
+    const [shared] = await tx.run<{ others: OtherCollectorNodesRow[] }>(RENEW_SHARE_HUBBLE_NODES, {
+      collectorId,
+      runId,
+      nodes: share.nodes,
+    });
+    return { others: shared?.others ?? [] };
   });
-  return row === undefined || row.held ? undefined : (row.holder ?? 'nobody');
 }
 
 /** Gives the id up (a clean stop), so that a process waiting for it need not wait for the lease. */
@@ -56,24 +77,6 @@ export async function releaseCollectorClaim(executor: Executor, claim: Pick<Coll
     await tx.run(LOCK_COLLECTOR, { collectorId: claim.collectorId });
     await tx.run(RELEASE_COLLECTOR, { ...claim });
   });
-}
-
-/**
- * Stores the Hubble nodes the run read flows of lately (null: as stored before) while it holds its
- * id, and reads the nodes stored by every other live collector (SHARE_HUBBLE_NODES).
- */
-export async function shareHubbleNodes(
-  executor: Executor,
-  claim: Pick<CollectorClaim, 'collectorId' | 'runId'>,
-  nodes: readonly string[] | null,
-): Promise<OtherCollectorNodesRow[]> {
-  return executor.writeTx(async (tx) =>
-    tx.run<OtherCollectorNodesRow>(SHARE_HUBBLE_NODES, {
-      collectorId: claim.collectorId,
-      runId: claim.runId,
-      nodes,
-    }),
-  );
 }
 
 /** The error of a run whose collector id another run holds now: whatever it has not committed is that run's to read again. */

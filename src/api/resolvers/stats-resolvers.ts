@@ -2,6 +2,7 @@ import type { CollectorRow } from '../../graph/cypher/api-stats-queries';
 import type { QueryResolvers } from '../generated/graphql-types';
 import { readStats } from '../read-graph';
 import { toKeyCounts } from '../to-graphql';
+import { nodesInCommon } from '../../model/hubble-nodes';
 
 function laterOf(a: string | null | undefined, b: string | null | undefined): string | null {
   if (!a) return b ?? null;
@@ -9,19 +10,22 @@ function laterOf(a: string | null | undefined, b: string | null | undefined): st
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
-/** `health` and `stats`: the API's liveness, the graph's size and the collectors' bookkeeping. */
 type StoredCollector = CollectorRow['collector'];
+
+/** The Hubble nodes `c`'s holder read lately: none when no live run holds it (stopped, or crashed). */
+const nodesRead = (c: StoredCollector): string[] => (c.live ? (c.hubbleNodes ?? []) : []);
 
 /**
  * The other collectors whose live holders read some of the same Hubble nodes lately as `c`'s live
- * holder (each such flow counted twice); none when `c` is not live.
+ * holder (the flows both read are counted twice).
  */
 function sharingNodes(c: StoredCollector, all: readonly StoredCollector[]): string[] {
-  if (!c.live || !c.hubbleNodes?.length) return [];
-  const mine = new Set(c.hubbleNodes);
-  return all.filter((o) => o.id !== c.id && o.live && (o.hubbleNodes ?? []).some((n) => mine.has(n))).map((o) => o.id);
+  const mine = new Set(nodesRead(c));
+  if (mine.size === 0) return [];
+  return all.filter((o) => o.id !== c.id && nodesInCommon(mine, nodesRead(o)).length > 0).map((o) => o.id);
 }
 
+/** `health` and `stats`: the API's liveness, the graph's size and the collectors' bookkeeping. */
 export const statsQueries: QueryResolvers = {
   health: () => 'ok',
 
@@ -66,7 +70,7 @@ export const statsQueries: QueryResolvers = {
         holder: c.holder ?? null,
         holderHost: c.holderHost ?? null,
         renewedAt: c.renewedAt ?? null,
-        hubbleNodesRead: c.hubbleNodes ?? [],
+        hubbleNodesRead: nodesRead(c),
         hubbleNodesSharedWith: sharingNodes(c, collectors),
       })),
     };

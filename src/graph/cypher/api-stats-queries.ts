@@ -20,7 +20,7 @@ export const COLLECTORS = `
 MATCH (c:Collector)
 RETURN c {.id, .lastFlowTime, .lastCommitAt, .lostEvents, .hubbleNodesConnected, .hubbleNodesUnavailable, .unmanagedPods, .flowsIngested,
           .flowsIngestedTotal, .skippedByReason, .fieldsDropped, .deadLetterRows, .holder, .holderHost, renewedAt: c.heartbeatAt,
-          .hubbleNodes, live: ${heldByLiveRun('c', 'datetime.realtime()')}} AS collector
+          .hubbleNodes, live: ${heldByLiveRun('c', 'datetime.realtime()', '0')}} AS collector
 ORDER BY c.id`;
 
 export interface CollectorRow {
@@ -43,7 +43,7 @@ export interface CollectorRow {
     holder?: string | null;
     holderHost?: string | null;
     renewedAt?: string | null;
-    /** The Hubble nodes whose flows the holder read lately (SHARE_HUBBLE_NODES). */
+    /** The Hubble nodes whose flows the holder read lately (RENEW_SHARE_HUBBLE_NODES). */
     hubbleNodes?: string[] | null;
     /** Whether a run holds the id and renewed it within its lease. */
     live: boolean;

@@ -53,6 +53,17 @@ MERGE (c:${LABEL.collector} {id: $collectorId})
 SET c += {}`;
 
 /**
+ * Whether the Collector node `c` is held by a run that renewed its hold within its own lease (the
+ * one it claimed with), at `now` (a DateTime expression); `fallbackLeaseMs` (an expression) for a
+ * holder stored before holds had leases. A holder that claimed with a lease of 0 holds nothing
+ * against others. The one rule of a live holder: CLAIM_COLLECTOR waits only for one, and only live
+ * holders' Hubble nodes are compared (RENEW_SHARE_HUBBLE_NODES, the API's stats).
+ */
+export function heldByLiveRun(c: string, now: string, fallbackLeaseMs: string): string {
+  return `(${c}.holder IS NOT NULL AND ${c}.heartbeatAt IS NOT NULL AND ${c}.heartbeatAt > ${now} - duration({milliseconds: coalesce(${c}.holderLeaseMs, ${fallbackLeaseMs})}))`;
+}
+
+/**
  * Takes the id for `$runId` when nobody holds it, this run does, the holder has not renewed it for
  * its own lease (the one it claimed with; it crashed), the holder is `$goneHolder` (a run the caller
  * knows has ended: its process is gone), or `$leaseMs` is 0 (take it over at once); otherwise leaves
@@ -65,9 +76,8 @@ MATCH (c:${LABEL.collector} {id: $collectorId})
 WITH c, c.holder AS holder, c.holderHost AS holderHost, c.holderPid AS holderPid, c.holderSpace AS holderSpace,
      c.holderSlot AS holderSlot, c.heartbeatAt AS heartbeatAt, datetime.realtime() AS now
 WITH c, holder, holderHost, holderPid, holderSpace, holderSlot, heartbeatAt, now,
-     holder IS NULL OR holder = $runId OR ($goneHolder IS NOT NULL AND holder = $goneHolder) OR heartbeatAt IS NULL
-     OR toInteger($leaseMs) = 0
-     OR heartbeatAt <= now - duration({milliseconds: coalesce(c.holderLeaseMs, toInteger($leaseMs))}) AS free
+     holder = $runId OR ($goneHolder IS NOT NULL AND holder = $goneHolder) OR toInteger($leaseMs) = 0
+     OR NOT ${heldByLiveRun('c', 'now', 'toInteger($leaseMs)')} AS free
 SET c.holder = CASE WHEN free THEN $runId ELSE holder END,
     c.holderHost = CASE WHEN free THEN $host ELSE holderHost END,
     c.holderPid = CASE WHEN free THEN toInteger($pid) ELSE holderPid END,
@@ -75,7 +85,9 @@ SET c.holder = CASE WHEN free THEN $runId ELSE holder END,
     c.holderSlot = CASE WHEN free THEN $slot ELSE holderSlot END,
     c.holderLeaseMs = CASE WHEN free THEN toInteger($leaseMs) ELSE c.holderLeaseMs END,
     c.heartbeatAt = CASE WHEN free THEN now ELSE heartbeatAt END,
-    c.claimedAt = CASE WHEN free AND coalesce(holder, '') <> $runId THEN now ELSE c.claimedAt END
+    c.claimedAt = CASE WHEN free AND coalesce(holder, '') <> $runId THEN now ELSE c.claimedAt END,
+    // The nodes another run read are not this run's.
+    c.hubbleNodes = CASE WHEN free AND coalesce(holder, '') <> $runId THEN null ELSE c.hubbleNodes END
 RETURN free AS held, holder AS previousHolder, holderHost AS previousHost, holderPid AS previousPid, holderSpace AS previousSpace,
        holderSlot AS previousSlot,
        CASE WHEN heartbeatAt IS NULL THEN null ELSE duration.inSeconds(heartbeatAt, now).milliseconds END AS renewedAgoMs`;
@@ -114,29 +126,21 @@ WHERE c.holder = $runId
 SET c.holder = null, c.holderHost = null, c.holderPid = null, c.holderSpace = null, c.holderSlot = null, c.holderLeaseMs = null, c.heartbeatAt = null,
     c.hubbleNodes = null`;
 
-/** How long a holder that claimed with a lease of 0 counts as live after its last renewal: the default lease (ms). */
-const LIVE_WITHOUT_LEASE_MS = 15_000;
-
-/** Whether the Collector node `c` is held by a run that renewed its hold within its lease, at `now` (a DateTime expression). */
-export function heldByLiveRun(c: string, now: string): string {
-  return `(${c}.holder IS NOT NULL AND ${c}.heartbeatAt > ${now} - duration({milliseconds: CASE WHEN coalesce(${c}.holderLeaseMs, 0) > 0 THEN ${c}.holderLeaseMs ELSE ${LIVE_WITHOUT_LEASE_MS} END}))`;
-}
-
 /**
  * Stores the Hubble nodes whose flows `$runId` read lately on its Collector node (`$nodes`; null:
- * unchanged) while it holds the id, and returns every other collector id held by a run that renewed
- * it within its lease, with the nodes that run stored: two collectors that read one node count its
- * flows twice (two shards given the same HG_SHARD_INDEX, a single collector left beside shards).
+ * unchanged) and returns, in one row, every other collector whose holder is live, with the nodes it
+ * stored: two collectors that read one node count the flows both read twice (two shards given the
+ * same HG_SHARD_INDEX, a single collector left beside shards). In the renewal's transaction, after
+ * LOCK_COLLECTOR and RENEW_COLLECTOR found that `$runId` holds the id.
  */
-export const SHARE_HUBBLE_NODES = `
+export const RENEW_SHARE_HUBBLE_NODES = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
 WHERE c.holder = $runId
 SET c.hubbleNodes = CASE WHEN $nodes IS NULL THEN c.hubbleNodes ELSE $nodes END
 WITH c, datetime.realtime() AS now
-MATCH (o:${LABEL.collector})
-WHERE o.id <> c.id AND o.hubbleNodes IS NOT NULL AND ${heldByLiveRun('o', 'now')}
-RETURN o.id AS collectorId, o.holderHost AS host, o.hubbleNodes AS nodes
-ORDER BY collectorId`;
+OPTIONAL MATCH (o:${LABEL.collector})
+WHERE o.id <> c.id AND o.hubbleNodes IS NOT NULL AND ${heldByLiveRun('o', 'now', '0')}
+RETURN collect(o {collectorId: o.id, host: o.holderHost, nodes: o.hubbleNodes}) AS others`;
 
 export interface OtherCollectorNodesRow {
   collectorId: string;

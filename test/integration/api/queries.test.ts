@@ -8,7 +8,7 @@ import { readDependencies, readEndpoints } from '../../../src/api/read-graph';
 import { buildCallsPage } from '../../../src/graph/cypher/api-call-queries';
 import { GRAPH_VERSION } from '../../../src/graph/cypher/api-map-queries';
 import { ID, T0, shopBatch, writeBatch } from './seed-graph';
-import { releaseCollectorClaim, shareHubbleNodes, tryClaimCollector } from '../../../src/graph/collector-claim';
+import { releaseCollectorClaim, renewCollectorClaim, tryClaimCollector } from '../../../src/graph/collector-claim';
 
 describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
   let executor: Executor;
@@ -672,9 +672,9 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
     const twins = [claimOf('test-collector'), claimOf('twin-collector'), claimOf('third-collector')];
     for (const c of twins) await tryClaimCollector(executor, c);
     try {
-      await shareHubbleNodes(executor, twins[0]!, ['kind/node-1', 'kind/node-2']);
-      await shareHubbleNodes(executor, twins[1]!, ['kind/node-2']);
-      await shareHubbleNodes(executor, twins[2]!, ['kind/node-3']);
+      await renewCollectorClaim(executor, twins[0]!, { nodes: ['kind/node-1', 'kind/node-2'] });
+      await renewCollectorClaim(executor, twins[1]!, { nodes: ['kind/node-2'] });
+      await renewCollectorClaim(executor, twins[2]!, { nodes: ['kind/node-3'] });
       expect(await ask()).toEqual([
         { id: 'test-collector', hubbleNodesRead: ['kind/node-1', 'kind/node-2'], hubbleNodesSharedWith: ['twin-collector'] },
         { id: 'third-collector', hubbleNodesRead: ['kind/node-3'], hubbleNodesSharedWith: [] },
@@ -686,10 +686,19 @@ describe('GraphQL queries on a known graph (real Neo4j, real HTTP)', () => {
       // A holder that has not renewed for its lease (it crashed) is not live: its nodes are not compared.
       const crashed = { ...twins[1]!, leaseMs: 300 };
       await tryClaimCollector(executor, crashed);
-      await shareHubbleNodes(executor, crashed, ['kind/node-1']);
+      await renewCollectorClaim(executor, crashed, { nodes: ['kind/node-1'] });
       expect((await ask())[0]?.hubbleNodesSharedWith).toEqual(['twin-collector']);
       await new Promise((r) => setTimeout(r, 500));
       expect((await ask())[0]?.hubbleNodesSharedWith).toEqual([]);
+      expect((await ask()).find((c) => c.id === 'twin-collector')?.hubbleNodesRead).toEqual([]);
+      // The run that takes the crashed one's id over does not inherit its nodes.
+      const next = { ...twins[1]!, runId: 'twin-collector-run-2' };
+      expect((await tryClaimCollector(executor, next)).held).toBe(true);
+      const [stored] = await executor.read<{ nodes: string[] | null }>(
+        "MATCH (c:Collector {id: 'twin-collector'}) RETURN c.hubbleNodes AS nodes",
+      );
+      expect(stored).toEqual({ nodes: null });
+      await releaseCollectorClaim(executor, next);
     } finally {
       for (const c of twins) await releaseCollectorClaim(executor, c);
       await executor.write("MATCH (c:Collector) WHERE c.id IN ['twin-collector', 'third-collector'] DELETE c");

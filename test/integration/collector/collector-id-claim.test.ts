@@ -70,7 +70,7 @@ describe('collector id: one run holds it at a time', () => {
     expect(await tryClaimCollector(executor, elsewhere(id, 'a', 1500))).toMatchObject({ held: true, previousHolder: null });
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 600));
-      expect(await renewCollectorClaim(executor, { collectorId: id, runId: 'a' })).toBeUndefined();
+      expect(await renewCollectorClaim(executor, { collectorId: id, runId: 'a' })).toEqual({});
       const refused = await tryClaimCollector(executor, elsewhere(id, 'b', 1500));
       expect(refused.held).toBe(false);
       expect(refused.previousHolder).toBe('a');
@@ -81,7 +81,7 @@ describe('collector id: one run holds it at a time', () => {
     const taken = await tryClaimCollector(executor, elsewhere(id, 'b', 1500));
     expect(taken).toMatchObject({ held: true, previousHolder: 'a' });
     expect(taken.renewedAgoMs).toBeGreaterThanOrEqual(1500);
-    expect(await renewCollectorClaim(executor, { collectorId: id, runId: 'a' })).toBe('b');
+    expect(await renewCollectorClaim(executor, { collectorId: id, runId: 'a' })).toEqual({ takenBy: 'b' });
   });
 
   it("is judged by the holder's own lease, not by a claimant's shorter one", async () => {

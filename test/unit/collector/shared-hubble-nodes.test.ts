@@ -1,31 +1,36 @@
 import { HubbleNodesWatch } from '../../../src/collector/shared-hubble-nodes';
 
 describe('HubbleNodesWatch: the Hubble nodes two collectors both read', () => {
-  it('stores the nodes of this period and the one before, sorted, and nothing when they have not changed', () => {
+  it('stores the nodes of the last stored period and those read since, sorted, and says when they have not changed', () => {
     const watch = new HubbleNodesWatch();
     const first = watch.period(['n2', 'n1']);
-    expect(first).toEqual(['n1', 'n2']);
-    watch.storedNodes(first ?? []);
-    // n3 is new; n1 and n2 were read in the period before, which still counts.
+    expect(first).toEqual({ nodes: ['n1', 'n2'], changed: true });
+    watch.committed(first.nodes, []);
+    // n3 is new; n1 and n2 were read in the period stored before, which still counts.
     const second = watch.period(['n3']);
-    expect(second).toEqual(['n1', 'n2', 'n3']);
-    watch.storedNodes(second ?? []);
-    expect(watch.period(['n3'])).toEqual(['n3']);
-    watch.storedNodes(['n3']);
-    expect(watch.period(['n3'])).toBeNull();
+    expect(second).toEqual({ nodes: ['n1', 'n2', 'n3'], changed: true });
+    watch.committed(second.nodes, []);
+    const third = watch.period(['n3']);
+    expect(third).toEqual({ nodes: ['n3'], changed: true });
+    watch.committed(third.nodes, []);
+    expect(watch.period(['n3'])).toEqual({ nodes: ['n3'], changed: false });
   });
 
-  it('stores again what a failed store did not keep', () => {
+  it('keeps what a period whose store failed read, for the next store', () => {
     const watch = new HubbleNodesWatch();
-    expect(watch.period(['n1'])).toEqual(['n1']);
-    // The store failed (Neo4j away): storedNodes was not called, so the same nodes are stored next time.
-    expect(watch.period(['n1'])).toEqual(['n1']);
+    watch.committed(watch.period(['n1']).nodes, []);
+    // Two renewals fail (Neo4j away): nothing is committed, and what they read is not forgotten.
+    expect(watch.period(['n2']).nodes).toEqual(['n1', 'n2']);
+    expect(watch.period(['n3']).nodes).toEqual(['n1', 'n2', 'n3']);
+    const stored = watch.period([]);
+    expect(stored).toEqual({ nodes: ['n1', 'n2', 'n3'], changed: true });
+    watch.committed(stored.nodes, []);
+    expect(watch.period([]).nodes).toEqual(['n2', 'n3']);
   });
 
   it('names each collector that shares nodes once when it begins and once when it ends, and counts the distinct nodes shared', () => {
     const watch = new HubbleNodesWatch();
-    watch.period(['a', 'b', 'c']);
-    const both = watch.compare([
+    const both = watch.committed(watch.period(['a', 'b', 'c']).nodes, [
       { collectorId: 'x', host: 'h1', nodes: ['c', 'b', 'z'] },
       { collectorId: 'y', host: 'h2', nodes: ['b'] },
       { collectorId: 'w', host: 'h3', nodes: ['q'] },
@@ -37,11 +42,13 @@ describe('HubbleNodesWatch: the Hubble nodes two collectors both read', () => {
     ]);
     expect(both.ended).toEqual([]);
     // Still sharing: not named again.
-    watch.period(['a', 'b', 'c']);
-    const again = watch.compare([{ collectorId: 'x', host: 'h1', nodes: ['c'] }]);
+    const again = watch.committed(watch.period(['a', 'b', 'c']).nodes, [{ collectorId: 'x', host: 'h1', nodes: ['c'] }]);
     expect(again).toEqual({ shared: 1, began: [], ended: ['y'] });
-    watch.period([]);
-    watch.period([]);
-    expect(watch.compare([{ collectorId: 'x', host: 'h1', nodes: ['c'] }])).toEqual({ shared: 0, began: [], ended: ['x'] });
+    watch.committed(watch.period([]).nodes, [{ collectorId: 'x', host: 'h1', nodes: ['c'] }]);
+    expect(watch.committed(watch.period([]).nodes, [{ collectorId: 'x', host: 'h1', nodes: ['c'] }])).toEqual({
+      shared: 0,
+      began: [],
+      ended: ['x'],
+    });
   });
 });

@@ -572,6 +572,71 @@ describe('ActivityHold: open buckets kept until they close', () => {
     expect(new Set(slots).size).toBe(slots.length);
   });
 
+  it.each([
+    ['held (the default)', HOUR],
+    ['written with every drain', 0],
+  ])(
+    'keeps every size exact after HG_BUCKETS was made finer, %s, with more flows of the same minute and a crash after the first drain',
+    (_name, writeIntervalMs) => {
+      const finer = parseBucketSpec('10s:1h,1m:48h,1h:30d') as BucketSpec;
+      const agg = new EdgeAggregator({ buckets: SPEC });
+      const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: 1000 });
+      // Two calls, a flow every second for 8 s of one minute: the minute written while open, owed to the hour.
+      const first = Array.from({ length: 16 }, (_, i): TimedExchange => ({
+        ...exchanges[i % 2]!,
+        kind: 'tcp',
+        port: 7,
+        atMs: START + Math.floor(i / 2) * 1000,
+      }));
+      const before: IngestBatch[] = [];
+      first.forEach((x, i) => {
+        for (const f of flowsOf(x)) agg.add(f);
+        if (i % 2 === 1) before.push(hold.take(agg.drain(), i * 500));
+      });
+      expect([...writtenBuckets(before, MIN).values()].reduce((n, b) => n + b.flows, 0)).toBeGreaterThan(0);
+      const snapshot = hold.snapshot().base!;
+      // After the restart, more flows of the same calls in the same minute and the next, drained as they come.
+      const rest = Array.from({ length: 40 }, (_, i): TimedExchange => ({
+        ...exchanges[i % 2]!,
+        kind: 'tcp',
+        port: 7,
+        atMs: START + 20_000 + i * 2000,
+      }));
+      const spec = { spec: finer, closeMarginMs: MARGIN_MS, writeIntervalMs };
+      const resume = (bytes: Int8Array) => {
+        const h = new ActivityHold(spec);
+        h.restore(bytes);
+        return h;
+      };
+      // The first run after the restart drains once, commits, and crashes; the next one resumes from that drain's snapshot.
+      const restarted = resume(snapshot);
+      const agg2 = new EdgeAggregator({ buckets: finer });
+      for (const f of flowsOf(rest[0]!)) agg2.add(f);
+      const firstDrain = restarted.take(agg2.drain(), 0);
+      const again = resume(restarted.snapshot().base!);
+      const after: IngestBatch[] = [firstDrain];
+      const agg3 = new EdgeAggregator({ buckets: finer });
+      rest.slice(1).forEach((x, i) => {
+        for (const f of flowsOf(x)) agg3.add(f);
+        if (i % 3 === 2) after.push(again.take(agg3.drain(), 1000 * i));
+      });
+      after.push(again.take(agg3.drain(), 100_000, true));
+      expect(again.size).toBe(0);
+      const all = [...first, ...rest];
+      const written = [...before, ...after];
+      expect(sorted(writtenBuckets(written, MIN))).toEqual(sorted(expectedBuckets(all, MIN)));
+      expect(sorted(writtenBuckets(written, HOUR))).toEqual(sorted(expectedBuckets(all, HOUR)));
+      // Every flow reaches the 10 s size: those after the restart in their own buckets, the restored ones at the minute's start.
+      const tens = writtenBuckets(after, 10_000);
+      expect([...tens.values()].reduce((n, b) => n + b.flows, 0)).toBe(all.reduce((n, x) => n + flowsOf(x).length, 0));
+      for (const [id, b] of expectedBuckets(rest, 10_000)) expect(tens.get(id)).toEqual(b);
+      for (const batch of after) {
+        const slots = batch.calls.flatMap((c) => (c.activity ?? []).map((a) => `${c.key}@${a.sizeMs}@${a.startMs}`));
+        expect(new Set(slots).size).toBe(slots.length);
+      }
+    },
+  );
+
   it('refuses bytes that are not a snapshot, saying what is wrong', () => {
     const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: HOUR });
     expect(() => hold.restore(new Int8Array([1, 2, 3]))).toThrow(/held buckets of the previous run cannot be read/);

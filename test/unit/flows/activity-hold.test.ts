@@ -527,22 +527,30 @@ describe('ActivityHold: open buckets kept until they close', () => {
     expect(sorted(writtenBuckets([out], HOUR))).toEqual(sorted(expectedBuckets(some, HOUR)));
   });
 
-  it('takes back what a coarser finest size owed, after HG_BUCKETS was made finer, into every size but the one that has it', () => {
-    const finer = parseBucketSpec('10s:1h,1m:48h,1h:30d') as BucketSpec;
+  /**
+   * Two calls, a flow every second for 8 s of one minute, held with a write interval of 1 s: the
+   * minute written while open and owed to the hour, which nothing has written yet.
+   */
+  const minuteWrittenOpen = () => {
     const agg = new EdgeAggregator({ buckets: SPEC });
     const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: 1000 });
-    // Two calls, a flow every second for 8 s of one minute: written to the minute while open, owed to the hour.
-    const some = Array.from({ length: 16 }, (_, i): TimedExchange => ({
+    const flows = Array.from({ length: 16 }, (_, i): TimedExchange => ({
       ...exchanges[i % 2]!,
       kind: 'tcp',
       port: 7,
       atMs: START + Math.floor(i / 2) * 1000,
     }));
     const before: IngestBatch[] = [];
-    some.forEach((x, i) => {
+    flows.forEach((x, i) => {
       for (const f of flowsOf(x)) agg.add(f);
       if (i % 2 === 1) before.push(hold.take(agg.drain(), i * 500));
     });
+    return { agg, hold, flows, before };
+  };
+
+  it('takes back what a coarser finest size owed, after HG_BUCKETS was made finer, into every size but the one that has it', () => {
+    const finer = parseBucketSpec('10s:1h,1m:48h,1h:30d') as BucketSpec;
+    const { agg, hold, flows: some, before } = minuteWrittenOpen();
     // One more flow not yet written anywhere when the collector stops: held as its own counts.
     const late: TimedExchange = { ...some[0]!, atMs: START + 9000 };
     for (const f of flowsOf(late)) agg.add(f);
@@ -579,20 +587,7 @@ describe('ActivityHold: open buckets kept until they close', () => {
     'keeps every size exact after HG_BUCKETS was made finer, %s, with more flows of the same minute and a crash after the first drain',
     (_name, writeIntervalMs) => {
       const finer = parseBucketSpec('10s:1h,1m:48h,1h:30d') as BucketSpec;
-      const agg = new EdgeAggregator({ buckets: SPEC });
-      const hold = new ActivityHold({ spec: SPEC, closeMarginMs: MARGIN_MS, writeIntervalMs: 1000 });
-      // Two calls, a flow every second for 8 s of one minute: the minute written while open, owed to the hour.
-      const first = Array.from({ length: 16 }, (_, i): TimedExchange => ({
-        ...exchanges[i % 2]!,
-        kind: 'tcp',
-        port: 7,
-        atMs: START + Math.floor(i / 2) * 1000,
-      }));
-      const before: IngestBatch[] = [];
-      first.forEach((x, i) => {
-        for (const f of flowsOf(x)) agg.add(f);
-        if (i % 2 === 1) before.push(hold.take(agg.drain(), i * 500));
-      });
+      const { hold, flows: first, before } = minuteWrittenOpen();
       expect([...writtenBuckets(before, MIN).values()].reduce((n, b) => n + b.flows, 0)).toBeGreaterThan(0);
       const snapshot = hold.snapshot().base!;
       // After the restart, more flows of the same calls in the same minute and the next, drained as they come.

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 
 /**
  * This process's pid namespace and boot, as Linux names them (`pid:[4026531836]` and the kernel's
@@ -23,8 +22,8 @@ export function noteHeldHere(runId: string, held: boolean): void {
 }
 
 /**
- * Whether the process of a run that holds a collector id has ended, as far as this process can
- * tell:
+ * Whether the process of a run that holds a collector id has ended, as far as this process (`here`:
+ * its host name, pid, process space and slot, as its claim stores them) can tell:
  * - a holder on this host (the same host name) in the same process space (pid namespace and boot,
  *   processSpace) is judged by its pid: it is this process's own while no run of this process holds
  *   the id (a process started again under the same pid), or no process has it;
@@ -36,12 +35,12 @@ export function noteHeldHere(runId: string, held: boolean): void {
  */
 export function holderProcessGone(
   holder: { runId: string; host: string | null; pid: number | null; space: string | null; slot: string | null },
-  slot: string | null,
+  here: { host: string; pid: number; space: string | null; slot: string | null },
 ): boolean {
-  const space = processSpace();
-  if (holder.host === os.hostname() && space !== null && holder.space === space) {
+  const { space, slot } = here;
+  if (holder.host === here.host && space !== null && holder.space === space) {
     if (holder.pid === null) return false;
-    if (holder.pid === process.pid) return !heldHere.has(holder.runId);
+    if (holder.pid === here.pid) return !heldHere.has(holder.runId);
     try {
       process.kill(holder.pid, 0);
       return false;

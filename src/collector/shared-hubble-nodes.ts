@@ -1,5 +1,4 @@
 import type { OtherCollectorNodesRow } from '../graph/cypher/collector-queries';
-import { nodesInCommon } from '../model/hubble-nodes';
 
 /** Another live collector that reads flows of some of the same Hubble nodes as this one. */
 export interface SharedNodes {
@@ -9,7 +8,7 @@ export interface SharedNodes {
   readonly nodes: readonly string[];
 }
 
-/** What changed at one check (HubbleNodesWatch.compare). */
+/** What changed at one check (HubbleNodesWatch.committed). */
 export interface SharedNodesChange {
   /** Distinct nodes this collector read lately that another live collector read too. */
   readonly shared: number;
@@ -57,7 +56,7 @@ export class HubbleNodesWatch {
     const now = new Map<string, SharedNodes>();
     const shared = new Set<string>();
     for (const o of others) {
-      const both = nodesInCommon(mine, o.nodes);
+      const both = o.nodes.filter((n) => mine.has(n)).sort();
       if (both.length === 0) continue;
       now.set(o.collectorId, { collectorId: o.collectorId, host: o.host, nodes: both });
       for (const n of both) shared.add(n);

@@ -361,32 +361,30 @@ async function holdCollectorId(
   signal: AbortSignal | undefined,
   onWait: (reason: string | undefined) => void,
 ): Promise<void> {
+  // A holder whose process has ended (SIGKILL, OOM kill), on this host or in this container before
+  // its restart, is not waited for: the next claim names it, and takes the id at once.
+  let gone: string | undefined;
   for (let attempt = 1; ; attempt++) {
-    const answer = await tryClaimCollector(executor, claim);
+    const answer = await tryClaimCollector(executor, claim, gone);
     const { held, previousHolder, previousHost, previousPid, previousSpace, previousSlot, renewedAgoMs } = answer;
     const holder = { collectorId: claim.collectorId, holder: previousHolder, host: previousHost, pid: previousPid, renewedAgoMs };
     if (held) {
       onWait(undefined);
       if (previousHolder !== null && previousHolder !== claim.runId)
-        log.warn(holder, 'took the collector id over from a run that had not renewed it for HG_COLLECTOR_LEASE (it crashed or lost Neo4j)');
-      return;
-    }
-    // A holder whose process has ended (SIGKILL, OOM kill), on this host or in this container before its restart, is not waited for.
-    if (
-      previousHolder !== null &&
-      holderProcessGone(
-        { runId: previousHolder, host: previousHost, pid: previousPid, space: previousSpace, slot: previousSlot },
-        claim.slot,
-      )
-    ) {
-      if ((await tryClaimCollector(executor, claim, previousHolder)).held) {
-        onWait(undefined);
         log.warn(
           holder,
-          'took the collector id over from a run whose process has ended (on this host, or this container before its restart)',
+          previousHolder === gone
+            ? 'took the collector id over from a run whose process has ended (on this host, or this container before its restart)'
+            : 'took the collector id over from a run that had not renewed it for HG_COLLECTOR_LEASE (it crashed or lost Neo4j)',
         );
-        return;
-      }
+      return;
+    }
+    if (
+      previousHolder !== null &&
+      previousHolder !== gone &&
+      holderProcessGone({ runId: previousHolder, host: previousHost, pid: previousPid, space: previousSpace, slot: previousSlot }, claim)
+    ) {
+      gone = previousHolder;
       continue;
     }
     const reason = `collector id "${claim.collectorId}" is held by run ${previousHolder}, renewed ${renewedAgoMs ?? '?'} ms ago: waiting until it stops or has not renewed it for its lease (HG_COLLECTOR_LEASE when it started)`;

@@ -9,7 +9,7 @@ import {
   type IngestSource,
   emptyCallRow,
 } from '../model/ingest-rows';
-import { decodeSketch, encodeSketch } from '../model/latency-sketch';
+import { decodeSketchOf, encodeSketch } from '../model/latency-sketch';
 import { CountsSum } from './counts-sum';
 import { hashKeyInto } from './flow-key';
 import { type BucketSpec, bucketStartMs } from '../model/time-buckets';
@@ -266,7 +266,7 @@ function withOwed(rows: ActivityRow[], owed: RestoredOwed | undefined): Activity
     const extra = owed.sums.get(slot);
     if (extra === undefined) return row;
     owed.sums.delete(slot);
-    extra.sum.addRow(row, row.latencySketch ? decodeSketch(row.latencySketch) : null);
+    extra.sum.addRow(row, decodeSketchOf(row));
     return extra.sum.toActivityRow(row.sizeMs, row.startMs);
   });
   for (const { sizeMs, startMs, sum } of owed.sums.values()) out.push(sum.toActivityRow(sizeMs, startMs));
@@ -455,7 +455,7 @@ export class ActivityHold {
     // spread by the bucket's roll-up: buckets taken in by the same drain (every call's next minute)
     // then go out over many drains, not all in one that would hold up the totals behind it.
     if (!bucket.hasOwn) bucket.dueAtMs = nowMs + this.options.writeIntervalMs * (0.5 + 0.5 * bucket.spread);
-    bucket.add(b, b.latencySketch ? decodeSketch(b.latencySketch) : null);
+    bucket.add(b, decodeSketchOf(b));
     if (b.lastSeenMs > this.watermarkMs) this.watermarkMs = b.lastSeenMs;
   }
 
@@ -463,7 +463,7 @@ export class ActivityHold {
   private owe(row: CallRow, startMs: number, counts: HeldCounts): void {
     const { bucket } = this.bucketOf(row, startMs);
     if (bucket.sent === null) bucket.sent = new CountsSum();
-    bucket.sent.addRow(counts, counts.latencySketch ? decodeSketch(counts.latencySketch) : null);
+    bucket.sent.addRow(counts, decodeSketchOf(counts));
     bucket.json = null;
   }
 
@@ -475,7 +475,7 @@ export class ActivityHold {
   private oweRestored(edge: HeldEdgeJson, startMs: number, counts: HeldCounts, writtenSizeMs: number): void {
     let owed = this.restoredOwed.get(edge.key);
     if (owed === undefined) this.restoredOwed.set(edge.key, (owed = { edge: edgeOf(edge), source: edge.source, startMs, sums: new Map() }));
-    const sketch = counts.latencySketch ? decodeSketch(counts.latencySketch) : null;
+    const sketch = decodeSketchOf(counts);
     for (const { sizeMs } of this.options.spec) if (sizeMs !== writtenSizeMs) addToBucket(owed.sums, sizeMs, startMs, counts, sketch);
   }
 
@@ -586,8 +586,9 @@ export class ActivityHold {
     const finest = this.options.spec[0];
     // What was written to another finest size than now's is owed to every size configured now but
     // that one, where it is a coarser size now (HG_BUCKETS made finer: it has those counts already).
-    const sameFinest = finest !== undefined && snap.finestMs === finest.sizeMs;
-    const writtenSize = this.options.spec.find((b, i) => i > 0 && b.sizeMs === snap.finestMs);
+    const at = this.options.spec.findIndex((b) => b.sizeMs === snap.finestMs);
+    const sameFinest = at === 0;
+    const writtenSize = at > 0 ? this.options.spec[at] : undefined;
     for (const entry of entries.values()) {
       const edge = Object.fromEntries(EDGE_FIELDS.map((f, i) => [f, entry[i]])) as unknown as HeldEdgeJson;
       const countsAt = (i: number) => (entry[i] === null ? null : countsOf(entry[i]));

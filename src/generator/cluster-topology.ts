@@ -38,8 +38,6 @@ export class ClusterTopology extends BaseTopology {
   private podsMade = 0;
   /** Per Deployment or DaemonSet: its newest generation, and the keys of its pods of each generation. */
   private readonly generations = new Map<string, { newest: number; pods: Map<number, string[]> }>();
-  /** The keys of the specs of each pod (as client or server), to forget them with the pod. */
-  private readonly specsOfPod = new Map<GenEndpoint, Set<string>>();
 
   /**
    * `forgetRetired`: once a rollout's generation is two behind, its pods and their edges are
@@ -151,12 +149,6 @@ export class ClusterTopology extends BaseTopology {
       }
       spec = this.spec(r.kind, client, server, port, fields);
       this.specs.set(key, spec);
-      if (this.forgetRetired)
-        for (const end of [client, server]) {
-          let keys = this.specsOfPod.get(end);
-          if (keys === undefined) this.specsOfPod.set(end, (keys = new Set()));
-          keys.add(key);
-        }
     }
     return spec;
   }
@@ -182,16 +174,11 @@ export class ClusterTopology extends BaseTopology {
         if (pod === undefined) continue;
         this.podsByKey.delete(k);
         retired.add(pod);
-        // Its edges, also from the other end's list (a StatefulSet's pods are never retired).
-        for (const specKey of this.specsOfPod.get(pod) ?? []) {
-          const spec = this.specs.get(specKey);
-          if (spec !== undefined) for (const end of [spec.client, spec.server]) this.specsOfPod.get(end)?.delete(specKey);
-          this.specs.delete(specKey);
-        }
-        this.specsOfPod.delete(pod);
       }
     }
     if (retired.size === 0) return;
+    // Their edges, at either end (once a rollout per workload: the specs left are bounded).
+    for (const [specKey, spec] of this.specs) if (retired.has(spec.client) || retired.has(spec.server)) this.specs.delete(specKey);
     for (const list of [this.pods, this.endpoints, this.coredns]) {
       const kept = list.filter((e) => !retired.has(e));
       list.length = 0;

@@ -60,8 +60,8 @@ export async function renewCollectorClaim(
     const { collectorId, runId } = claim;
     await tx.run(LOCK_COLLECTOR, { collectorId });
     const [row] = await tx.run<RenewCollectorRow>(RENEW_COLLECTOR, { collectorId, runId });
-    if (row !== undefined && !row.held) return { takenBy: row.holder ?? 'nobody' };
-    if (row === undefined || share === undefined) return {};
+    if (row?.held !== true) return { takenBy: row?.holder ?? 'nobody' };
+    if (share === undefined) return {};
     const [shared] = await tx.run<{ others: OtherCollectorNodesRow[] }>(RENEW_SHARE_HUBBLE_NODES, {
       collectorId,
       runId,

@@ -9,6 +9,7 @@ import {
   NEXT_CHANGE_SEQ,
   READ_BATCH_GUARD,
   RECORD_BATCH,
+  type RecordBatchRow,
   SET_ACTIVITY_SKETCH,
   SET_LATENCY,
   callParam,
@@ -27,7 +28,7 @@ import {
   type UpsertedEndpointsRow,
 } from './cypher/ingest-queries';
 import { type EndpointKind, podNamespaceOf } from '../model/endpoint-ids';
-import { COLLECTOR_HOLDER, type CollectorHolderRow, resumeProperties } from './cypher/collector-queries';
+import { resumeProperties } from './cypher/collector-queries';
 import { CollectorTakenOverError } from './collector-claim';
 import {
   activityBucketId,
@@ -161,7 +162,7 @@ export async function recordBatch(
   record: { readonly flowsWritten: number; readonly stamp: boolean },
 ): Promise<void> {
   const { collectorId, runId } = options;
-  await tx.run(RECORD_BATCH, {
+  const [row] = await tx.run<RecordBatchRow>(RECORD_BATCH, {
     collectorId,
     runId,
     batchSeq: options.batchSeq,
@@ -169,7 +170,6 @@ export async function recordBatch(
     maxFlowTimeMs: batch.maxFlowTimeMs,
     ...record,
   });
-  const [row] = await tx.run<CollectorHolderRow>(COLLECTOR_HOLDER, { collectorId });
   const holder = row?.holder ?? null;
   if (options.holdsId === true ? holder !== runId : holder !== null && holder !== runId)
     throw new CollectorTakenOverError(collectorId, runId, holder ?? 'nobody');

@@ -35,6 +35,11 @@ export function decodeSketch(text: string): DDSketch {
   return sketch;
 }
 
+/** A row's stored sketch decoded, or null when it has none. */
+export function decodeSketchOf(row: { readonly latencySketch: string | null }): DDSketch | null {
+  return row.latencySketch ? decodeSketch(row.latencySketch) : null;
+}
+
 /**
  * Adds the counts of `from` into `into`, as `DDSketch.merge` means to. The library's merge
  * (@datadog/sketches-js 2.1.1, its latest) loses counts: `DenseStore._extendRange(min, max)` takes a

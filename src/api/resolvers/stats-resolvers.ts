@@ -2,7 +2,6 @@ import type { CollectorRow } from '../../graph/cypher/api-stats-queries';
 import type { QueryResolvers } from '../generated/graphql-types';
 import { readStats } from '../read-graph';
 import { toKeyCounts } from '../to-graphql';
-import { nodesInCommon } from '../../model/hubble-nodes';
 
 function laterOf(a: string | null | undefined, b: string | null | undefined): string | null {
   if (!a) return b ?? null;
@@ -22,7 +21,7 @@ const nodesRead = (c: StoredCollector): string[] => (c.live ? (c.hubbleNodes ?? 
 function sharingNodes(c: StoredCollector, all: readonly StoredCollector[]): string[] {
   const mine = new Set(nodesRead(c));
   if (mine.size === 0) return [];
-  return all.filter((o) => o.id !== c.id && nodesInCommon(mine, nodesRead(o)).length > 0).map((o) => o.id);
+  return all.filter((o) => o.id !== c.id && nodesRead(o).some((n) => mine.has(n))).map((o) => o.id);
 }
 
 /** `health` and `stats`: the API's liveness, the graph's size and the collectors' bookkeeping. */

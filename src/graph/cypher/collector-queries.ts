@@ -1,4 +1,5 @@
 import { LABEL } from '../model';
+import { lockOnMatch } from './counter-fragments';
 import type { ResumePoint } from '../../model/ingest-rows';
 
 /** The `(:Collector)` properties that hold its resume point (written with every batch that has one). */
@@ -50,7 +51,7 @@ export interface ResumePointRow {
  */
 export const LOCK_COLLECTOR = `
 MERGE (c:${LABEL.collector} {id: $collectorId})
-SET c += {}`;
+${lockOnMatch('c')}`;
 
 /**
  * Whether the Collector node `c` is held by a run that renewed its hold within its own lease (the
@@ -148,13 +149,4 @@ export interface OtherCollectorNodesRow {
   host: string | null;
   /** The Hubble nodes whose flows it read lately. */
   nodes: string[];
-}
-
-/** Who holds the id, read in a transaction that has the Collector node's write lock (RECORD_BATCH took it). */
-export const COLLECTOR_HOLDER = `
-MATCH (c:${LABEL.collector} {id: $collectorId})
-RETURN c.holder AS holder`;
-
-export interface CollectorHolderRow {
-  holder: string | null;
 }

@@ -55,22 +55,29 @@ export interface ChangeSeqRow {
  * ingest lag. Only with `$stamp`: a staged batch is stamped by the transaction of its last part,
  * not by the one that stages it (its flows are not in the graph yet then).
  */
-const STAMP_BATCH = `SET c.lastCommitAt = CASE WHEN $stamp THEN datetime() ELSE c.lastCommitAt END
-WITH c
-WHERE $stamp AND $maxFlowTimeMs > 0 AND (c.lastFlowTime IS NULL OR c.lastFlowTime < datetime({epochMillis: toInteger($maxFlowTimeMs)}))
-SET c.lastFlowTime = datetime({epochMillis: toInteger($maxFlowTimeMs)})`;
+const STAMP_BATCH = `SET c.lastCommitAt = CASE WHEN $stamp THEN datetime() ELSE c.lastCommitAt END,
+    c.lastFlowTime = CASE WHEN $stamp AND $maxFlowTimeMs > 0
+                            AND (c.lastFlowTime IS NULL OR c.lastFlowTime < datetime({epochMillis: toInteger($maxFlowTimeMs)}))
+                          THEN datetime({epochMillis: toInteger($maxFlowTimeMs)}) ELSE c.lastFlowTime END`;
 
 /**
  * Records the batch and the collector's status in the same transaction as the data: the resume
  * point comes in `$collectorState`; `flowsIngestedTotal` adds the flows this batch wrote, across
- * runs; with `$stamp`, STAMP_BATCH.
+ * runs; with `$stamp`, STAMP_BATCH. Returns who holds the collector id (collector-claim.ts), read
+ * under the node's write lock, which the transaction holds from here until it commits.
  */
 export const RECORD_BATCH = `
 MATCH (c:${LABEL.collector} {id: $collectorId})
 SET c.runId = $runId, c.lastBatch = toInteger($batchSeq), c += $collectorState,
     c.flowsIngestedTotal = coalesce(c.flowsIngestedTotal, 0) + toInteger($flowsWritten)
 WITH c
-${STAMP_BATCH}`;
+${STAMP_BATCH}
+RETURN c.holder AS holder`;
+
+export interface RecordBatchRow {
+  /** The run that holds the collector id (null: none). */
+  holder: string | null;
+}
 
 /** Adds the flows a staged part wrote to the collector's total, in the part's transaction; the last part (`$stamp`) stamps the batch (STAMP_BATCH). */
 export const RECORD_STAGED_PART = `
